@@ -1,0 +1,157 @@
+"""The command-line front door: ``gdviz [gui] | trace | fit | export | bench``.
+
+Every command's bad input ends in one line on stderr and exit code 2, never a
+traceback. Commands live in :mod:`gdviz.commands` and are imported lazily so that
+``gdviz --version`` and ``gdviz trace`` never import Qt.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import importlib
+import os
+import re
+import sys
+
+from gdviz import __version__
+
+EXIT_USAGE = 2
+_NUMLIST = re.compile(r"^-[\d.]")
+
+
+class CliError(Exception):
+    """Bad input from the user: printed as one line, exit code 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports errors in one line and suggests close flag names."""
+
+    def error(self, message: str):  # noqa: D401 - argparse API
+        m = re.match(r"unrecognized arguments: (\S+)", message)
+        if m:
+            bad = m.group(1).split("=")[0]
+            flags = [s for a in self._actions for s in a.option_strings]
+            close = difflib.get_close_matches(bad, flags, n=1, cutoff=0.6)
+            message = f"unknown option '{bad}'" + (f"; did you mean '{close[0]}'?" if close else "")
+        m = re.match(r"argument (\S+): invalid choice: '([^']*)' \(choose from (.*)\)", message)
+        if m:
+            choices = [c.strip(" '") for c in m.group(3).split(",")]
+            close = difflib.get_close_matches(m.group(2), choices, n=1)
+            hint = f"; did you mean '{close[0]}'?" if close else f" (choose from {', '.join(choices)})"
+            message = f"invalid choice for {m.group(1)}: '{m.group(2)}'{hint}"
+        print(f"{self.prog}: error: {message}", file=sys.stderr)
+        raise SystemExit(EXIT_USAGE)
+
+
+def _float_list(text: str) -> list[float]:
+    return [float(t) for t in text.split(",")]
+
+
+def _add_hyper_flags(p: argparse.ArgumentParser) -> None:
+    """The optimizer flags shared by ``trace`` and ``fit`` (torch.optim's names)."""
+    p.add_argument("--optimizer", required=True, metavar="NAME",
+                   help="sgd, momentum, nesterov, rmsprop, adagrad, adam, adamw")
+    p.add_argument("--lr", type=float, help="learning rate (default: torch.optim's)")
+    p.add_argument("--momentum", type=float)
+    p.add_argument("--dampening", type=float)
+    p.add_argument("--alpha", type=float, help="RMSprop smoothing constant")
+    p.add_argument("--eps", type=float)
+    p.add_argument("--beta1", type=float)
+    p.add_argument("--beta2", type=float)
+    p.add_argument("--weight-decay", type=float)
+    p.add_argument("--lr-decay", type=float, help="Adagrad lr decay")
+    p.add_argument("--initial-accumulator-value", type=float, help="Adagrad")
+    p.add_argument("--amsgrad", action="store_true", default=None)
+    p.add_argument("--centered", action="store_true", default=None)
+    p.add_argument("--schedule", default="constant", metavar="NAME",
+                   help="constant, step, exponential, cosine, one-cycle")
+    p.add_argument("--batch-size", type=int)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--steps", type=int, default=100)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="gdviz", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"gdviz {__version__}")
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+
+    g = sub.add_parser("gui", help="open the app (the default)")
+    g.add_argument("scene", nargs="?", help="a scene file (.toml) to open")
+
+    t = sub.add_parser("trace", help="print an optimizer's trajectory on a surface")
+    src = t.add_mutually_exclusive_group(required=True)
+    src.add_argument("--surface", metavar="NAME")
+    src.add_argument("--expr", metavar="EXPR", help="custom f(x, y), e.g. 'x^2 + 10*y^2'")
+    t.add_argument("--start", required=True, metavar="X,Y")
+    _add_hyper_flags(t)
+    t.add_argument("--noise", type=float, default=0.0,
+                   help="gradient noise std for batch size 1 (std = noise/sqrt(batch))")
+    t.add_argument("--format", choices=["csv", "json"], default="csv")
+
+    f = sub.add_parser("fit", help="fit a model to noisy data and print JSON")
+    tgt = f.add_mutually_exclusive_group(required=True)
+    tgt.add_argument("--target", metavar="NAME")
+    tgt.add_argument("--target-expr", metavar="EXPR")
+    f.add_argument("--model", required=True, metavar="NAME")
+    f.add_argument("--units", type=int, default=3)
+    f.add_argument("--points", type=int, default=50)
+    f.add_argument("--noise", type=float, default=0.1)
+    f.add_argument("--val-fraction", type=float, default=0.15)
+    f.add_argument("--loss", choices=["mse", "mae"], default="mse")
+    f.add_argument("--init", metavar="FILE.json")
+    _add_hyper_flags(f)
+    f.add_argument("--format", choices=["json"], default="json")
+
+    e = sub.add_parser("export", help="render a scene to GIF, MP4, PNG or CSV, headless")
+    e.add_argument("scene", metavar="SCENE.toml")
+    e.add_argument("-o", "--output", required=True, metavar="OUT")
+    e.add_argument("--fps", type=int)
+    e.add_argument("--size", metavar="WxH")
+    e.add_argument("--steps", type=int)
+    e.add_argument("--steps-per-frame", type=int)
+    e.add_argument("--panels", metavar="LIST", help="comma list of landscape,fit,loss,caption")
+
+    b = sub.add_parser("bench", help="time each kernel beside its baseline")
+    b.add_argument("--json", action="store_true")
+    b.add_argument("names", nargs="*", help="only these entries")
+    return parser
+
+
+def _join_negative_values(argv: list[str]) -> list[str]:
+    """Let ``--start -1.5,2`` mean ``--start=-1.5,2`` (argparse would read an option)."""
+    out: list[str] = []
+    i = 0
+    while i < len(argv):
+        a = argv[i]
+        if (a.startswith("--") and "=" not in a and i + 1 < len(argv)
+                and _NUMLIST.match(argv[i + 1])):
+            out.append(f"{a}={argv[i + 1]}")
+            i += 2
+            continue
+        out.append(a)
+        i += 1
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    commands = {"gui", "trace", "fit", "export", "bench"}
+    if not argv or (argv[0] not in commands and not argv[0].startswith("-")):
+        argv = ["gui", *argv]  # `gdviz` and `gdviz SCENE.toml` open the app
+    args = build_parser().parse_args(_join_negative_values(argv))
+    if args.command is None:
+        args = build_parser().parse_args(["gui"])
+    module = importlib.import_module(f"gdviz.commands.{args.command}")
+    try:
+        return int(module.run(args) or 0)
+    except (CliError, ValueError, OSError) as exc:
+        # core validation raises ValueError with a message meant for the user;
+        # GDVIZ_DEBUG=1 shows the traceback instead
+        if os.environ.get("GDVIZ_DEBUG"):
+            raise
+        msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        print(f"gdviz {args.command}: error: {msg}", file=sys.stderr)
+        return EXIT_USAGE
+    except BrokenPipeError:  # `gdviz trace ... | head`
+        return 0

@@ -1,0 +1,74 @@
+"""Numba kernels: the only package that imports numba.
+
+Every kernel has a plain-numpy twin. ``REGISTRY`` maps a kernel's name to a
+:class:`KernelSpec` (the jitted function, its numpy twin and a ``warmup`` that
+compiles it on tiny inputs). Tests and the UI iterate over it.
+
+Until :func:`warmup` has finished, :func:`is_ready` is False and callers that must
+not wait (the GUI at startup) use the numpy twins.
+"""
+
+from __future__ import annotations
+
+import importlib
+import threading
+from dataclasses import dataclass
+from typing import Callable
+
+#: kernel modules, imported by warmup() so that they register themselves
+MODULES = ("surfaces", "expr", "optim", "contour", "models")
+
+
+@dataclass(frozen=True)
+class KernelSpec:
+    name: str
+    fast: Callable
+    twin: Callable
+    warmup: Callable[[], None]
+
+
+REGISTRY: dict[str, KernelSpec] = {}
+_ready = threading.Event()
+
+
+def register(name: str, fast: Callable, twin: Callable, warmup: Callable[[], None]) -> None:
+    """Add a kernel to the registry (called at import by each kernel module)."""
+    REGISTRY[name] = KernelSpec(name, fast, twin, warmup)
+
+
+def load_all() -> dict[str, KernelSpec]:
+    """Import every kernel module that exists, so that the registry is complete."""
+    for mod in MODULES:
+        try:
+            importlib.import_module(f"{__name__}.{mod}")
+        except ModuleNotFoundError as exc:  # a module not written yet
+            if exc.name != f"{__name__}.{mod}":
+                raise
+    return REGISTRY
+
+
+def is_ready() -> bool:
+    """True once every registered kernel has been compiled (or loaded from cache)."""
+    return _ready.is_set()
+
+
+def warmup(progress: Callable[[int, int, str], None] | None = None,
+           cancelled: Callable[[], bool] | None = None) -> bool:
+    """Compile every kernel; ``progress(i, n, name)`` after each. Returns False if cancelled."""
+    specs = list(load_all().values())
+    for i, spec in enumerate(specs):
+        if cancelled is not None and cancelled():
+            return False
+        spec.warmup()
+        if progress is not None:
+            progress(i + 1, len(specs), spec.name)
+    _ready.set()
+    return True
+
+
+def mark_ready(ready: bool = True) -> None:
+    """Force the ready flag (tests use it to exercise both paths)."""
+    if ready:
+        _ready.set()
+    else:
+        _ready.clear()

@@ -1,0 +1,26 @@
+"""The one place where numba's options are set.
+
+Every kernel is compiled lazily on first call and cached on disk (``cache=True``).
+``fastmath`` stays off: divergence detection needs NaN and inf to behave.
+``error_model="numpy"`` makes 1/0 give inf instead of raising, as numpy does.
+"""
+
+import numba
+
+_OPTS = dict(cache=True, nogil=True, error_model="numpy")
+
+#: decorator for small scalar or serial kernels
+jit = numba.njit(**_OPTS)
+
+
+def pjit(fn):
+    """Decorator for large kernels that use ``numba.prange``."""
+    return numba.njit(parallel=True, **_OPTS)(fn)
+
+
+def ijit(fn):
+    """Decorator for scalar helpers that are inlined into other kernels."""
+    return numba.njit(inline="always", **_OPTS)(fn)
+
+
+prange = numba.prange

@@ -1,0 +1,1 @@
+"""Lesson scenes, icons and translations shipped with gdviz."""
