@@ -1,0 +1,69 @@
+"""``gdviz bench``: each kernel beside its baseline, in one process, as ratios.
+
+Each entry is a function living next to the code it measures; it returns one row
+(or a list of rows) ``{name, ours_ms, baseline, baseline_ms, ratio}`` where
+``ratio = baseline_ms / ours_ms`` (bigger is better). Tests never look at the
+times; they only check that each entry runs and returns well-formed rows.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+from typing import Callable
+
+#: entry name -> (module, function); the order is the order printed
+ENTRIES: dict[str, tuple[str, str]] = {
+    "grid-eval": ("gdviz.kernels.surfaces", "bench_grid_eval"),
+    "optimizer-step": ("gdviz.core.engine", "bench_optimizer_step"),
+    "contour": ("gdviz.kernels.contour", "bench_contour"),
+    "fit-step": ("gdviz.core.models", "bench_fit_step"),
+    "batch-surface": ("gdviz.core.models", "bench_batch_surface"),
+    "frame": ("gdviz.ui.bench_ui", "bench_frame"),
+    "startup": ("gdviz.ui.bench_ui", "bench_startup"),
+    "export": ("gdviz.export.bench_export", "bench_export"),
+}
+
+
+def resolve(name: str) -> Callable[[], dict | list[dict]]:
+    """The bench function for ``name`` (ValueError for an unknown entry)."""
+    if name not in ENTRIES:
+        raise ValueError(f"unknown bench entry '{name}' (choose from {', '.join(ENTRIES)})")
+    module, func = ENTRIES[name]
+    return getattr(importlib.import_module(module), func)
+
+
+def run(names: list[str] | None = None, progress: Callable[[str], None] | None = None) -> list[dict]:
+    """Run the named entries (all by default) and return their rows."""
+    rows: list[dict] = []
+    for name in names or list(ENTRIES):
+        fn = resolve(name)
+        if progress:
+            progress(name)
+        out = fn()
+        rows.extend(out if isinstance(out, list) else [out])
+    return rows
+
+
+def format_table(rows: list[dict]) -> str:
+    """A fixed-width table of the rows, one per line."""
+    head = f"{'entry':<15}{'ours':>12}  {'baseline':<24}{'baseline':>12}{'ratio':>9}"
+    lines = [head, "-" * len(head)]
+    for r in rows:
+        lines.append(f"{r['name']:<15}{r['ours_ms']:>10.3f}ms  {r['baseline']:<24}"
+                     f"{r['baseline_ms']:>10.3f}ms{r['ratio']:>8.1f}x")
+        extra = {k: v for k, v in r.items()
+                 if k not in {"name", "ours_ms", "baseline", "baseline_ms", "ratio"}}
+        if extra:
+            lines.append("               " + ", ".join(f"{k}={v}" for k, v in extra.items()))
+    return "\n".join(lines)
+
+
+def main(names: list[str], as_json: bool) -> int:
+    for n in names:
+        resolve(n)  # validate every name before spending time
+    rows = run(names, progress=None if as_json else
+               (lambda n: print(f"running {n}…", file=sys.stderr, flush=True)))
+    print(json.dumps(rows, indent=2) if as_json else format_table(rows))
+    return 0
