@@ -1,0 +1,518 @@
+"""Fit models (linear, quadratic, sums of sigmoid / hard-sigmoid / ReLU units) and the
+data problems the engine optimizes: :class:`FitProblem` (curve fit) and
+:class:`LinearRegressionProblem` (the lecture's L(w, b) landscape).
+
+Both problems follow the engine's data-problem protocol: ``n_params``,
+``loss_grad(params (n, p), step) -> (loss (n,), grad (n, p))`` on the mini-batch of
+that step, and ``loss(params) -> (n,)`` on the whole training set.
+``fast=None`` means "numba if gdviz.kernels.is_ready() else the numpy twin".
+"""
+
+from __future__ import annotations
+
+import difflib
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from gdviz import kernels
+from gdviz.core.data import Dataset, MiniBatchSampler
+from gdviz.kernels import models as km
+
+MAX_UNITS = 50
+UNIT_IDS = {"sigmoid": km.SIGMOID, "hard-sigmoid": km.HARD_SIGMOID, "relu": km.RELU}
+LOSS_IDS = {"mse": km.MSE, "mae": km.MAE}
+_KIND_IDS = {"linear": km.LINEAR, "quadratic": km.QUADRATIC, "units": km.UNITS}
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A registry entry: ``kind`` is linear, quadratic or units; ``unit`` for units."""
+
+    name: str
+    label: str
+    formula: str
+    kind: str
+    unit: str | None = None
+
+
+MODELS: dict[str, ModelSpec] = {m.name: m for m in (
+    ModelSpec("linear", "Linear", "y = w·x + b", "linear"),
+    ModelSpec("quadratic", "Quadratic", "y = a·x² + b·x + c", "quadratic"),
+    ModelSpec("sigmoid", "Sigmoid units", "y = c0 + Σ cᵢ·sigmoid(bᵢ + wᵢ·x)", "units", "sigmoid"),
+    ModelSpec("hard-sigmoid", "Hard-sigmoid units", "y = c0 + Σ cᵢ·clip(bᵢ + wᵢ·x, 0, 1)", "units",
+              "hard-sigmoid"),
+    ModelSpec("relu", "ReLU units", "y = c0 + Σ cᵢ·max(0, bᵢ + wᵢ·x)", "units", "relu"),
+)}
+
+
+def _resolve_fast(fast: bool | None) -> bool:
+    return kernels.is_ready() if fast is None else bool(fast)
+
+
+def _loss_id(loss: str) -> int:
+    try:
+        return LOSS_IDS[loss]
+    except KeyError:
+        raise ValueError(f"unknown loss '{loss}'; choose from {', '.join(LOSS_IDS)}") from None
+
+
+@dataclass(frozen=True)
+class FitModel:
+    """A model family and its size.
+
+    ``kind``: "linear" (params [w, b]), "quadratic" ([a, b, c]) or "units"
+    (y = c0 + Σ cᵢ·h(bᵢ + wᵢ·x), params [c0, w1, b1, c1, w2, b2, c2, ...]) with
+    ``unit`` in sigmoid, hard-sigmoid, relu and ``K`` units (1..50). K is 0 for the others.
+    Build one from a registry name with :func:`make_model`.
+    """
+
+    kind: str
+    unit: str = "sigmoid"
+    K: int = 3
+
+    def __post_init__(self):
+        if self.kind not in _KIND_IDS:
+            raise ValueError(f"unknown model kind '{self.kind}'; choose from {', '.join(_KIND_IDS)}")
+        if self.kind != "units":
+            object.__setattr__(self, "K", 0)
+            object.__setattr__(self, "unit", "")
+            return
+        if self.unit not in UNIT_IDS:
+            raise ValueError(f"unknown unit '{self.unit}'; choose from {', '.join(UNIT_IDS)}")
+        K = self.K
+        if isinstance(K, bool) or int(K) != K or not (1 <= K <= MAX_UNITS):
+            raise ValueError(f"Invalid number of units: {K} (must be in 1..{MAX_UNITS})")
+        object.__setattr__(self, "K", int(K))
+
+    # ------------------------------------------------------------------ description
+    @property
+    def name(self) -> str:
+        """Registry name: linear, quadratic, sigmoid, hard-sigmoid or relu."""
+        return self.unit if self.kind == "units" else self.kind
+
+    @property
+    def kind_id(self) -> int:
+        return _KIND_IDS[self.kind]
+
+    @property
+    def unit_id(self) -> int:
+        return UNIT_IDS.get(self.unit, 0)
+
+    @property
+    def n_params(self) -> int:
+        return {"linear": 2, "quadratic": 3}.get(self.kind, 1 + 3 * self.K)
+
+    @property
+    def param_names(self) -> list[str]:
+        if self.kind == "linear":
+            return ["w", "b"]
+        if self.kind == "quadratic":
+            return ["a", "b", "c"]
+        return ["c0"] + [f"{s}{i}" for i in range(1, self.K + 1) for s in ("w", "b", "c")]
+
+    @property
+    def label(self) -> str:
+        """Short description for messages: "linear", "sigmoid units K=3"."""
+        return f"{self.unit} units K={self.K}" if self.kind == "units" else self.kind
+
+    @property
+    def formula(self) -> str:
+        return MODELS[self.name].formula
+
+    def unit_of(self, q: int) -> int:
+        """Unit (1..K) that parameter q belongs to; 0 for c0 (and for linear/quadratic)."""
+        return 0 if self.kind != "units" or q == 0 else (q - 1) // 3 + 1
+
+    # ------------------------------------------------------------------ parameters
+    def check_params(self, params, what: str = "params") -> np.ndarray:
+        """params as float64 (p,) copy; ValueError "expected 10 params for sigmoid units K=3, got 4"."""
+        try:
+            p = np.array(params, dtype=np.float64).reshape(-1)
+        except (TypeError, ValueError):
+            raise ValueError(f"{what} must be a list of numbers") from None
+        if p.shape[0] != self.n_params:
+            raise ValueError(f"expected {self.n_params} {what} for {self.label}, got {p.shape[0]}")
+        if not np.isfinite(p).all():
+            raise ValueError(f"{what} must be finite numbers")
+        return p
+
+    def init_params(self, seed: int = 0, x_range=(-2.0, 2.0), y_range=(-1.0, 1.0)) -> np.ndarray:
+        """A sensible seeded start, float64 (p,).
+
+        Linear / quadratic: near-flat line through the middle of y. Units: the unit's
+        breakpoint b/w spread evenly over x_range (with jitter), slopes with random sign
+        and a steepness that makes each unit's transition about one spacing wide, small
+        output weights c, and c0 at the middle of y. Spreading the breakpoints is what
+        lets a sum of units bend where the data bends."""
+        rng = np.random.default_rng([int(seed), 4])
+        x0, x1 = map(float, x_range)
+        y0, y1 = map(float, y_range)
+        xspan = max(x1 - x0, 1e-9)
+        yspan = max(y1 - y0, 1e-9)
+        ymid = 0.5 * (y0 + y1)
+        if self.kind == "linear":
+            return np.array([rng.normal(0.0, 0.1) * yspan / xspan, ymid])
+        if self.kind == "quadratic":
+            return np.array([rng.normal(0.0, 0.1) * yspan / xspan ** 2,
+                             rng.normal(0.0, 0.1) * yspan / xspan, ymid])
+        K = self.K
+        p = np.empty(self.n_params)
+        p[0] = ymid
+        spacing = xspan / K
+        t = x0 + (np.arange(K) + 0.5 + rng.uniform(-0.25, 0.25, K)) * spacing
+        sign = rng.choice([-1.0, 1.0], K)
+        if self.unit == "sigmoid":
+            w = sign * 4.0 / spacing    # goes from 0.12 to 0.88 over one spacing around t
+            b = -w * t
+        elif self.unit == "hard-sigmoid":
+            w = sign / spacing          # a ramp one spacing wide, centred (z = 0.5) on t
+            b = -w * t + 0.5
+        else:
+            w = sign / xspan            # the kink at t; output stays O(1) over the range
+            b = -w * t
+        c = rng.normal(0.0, 0.5, K) * yspan / np.sqrt(K)
+        p[1::3] = w
+        p[2::3] = b
+        p[3::3] = c
+        return p
+
+    # ------------------------------------------------------------------ evaluation
+    def predict(self, params, x, fast: bool | None = None) -> np.ndarray:
+        """Model output. params float64 (p,) or (n, p); x (N,) -> (N,) or (n, N) float64."""
+        P, single = _as_runs(params, self.n_params)
+        xa = _as_vec(x)
+        out = np.empty((P.shape[0], xa.shape[0]))
+        f = km.predict if _resolve_fast(fast) else km.predict_np
+        f(self.kind_id, self.unit_id, self.K, P, xa, out)
+        return out[0] if single else out
+
+    def unit_contributions(self, params, x, fast: bool | None = None) -> np.ndarray:
+        """Each unit's own term cᵢ·h(bᵢ + wᵢ·x) ("blue functions"): float64 (K, N).
+
+        (0, N) for linear and quadratic models. c0 is not included."""
+        p = self.check_params(params)
+        xa = _as_vec(x)
+        out = np.empty((self.K, xa.shape[0]))
+        if self.kind == "units":
+            f = km.unit_contributions if _resolve_fast(fast) else km.unit_contributions_np
+            f(self.unit_id, self.K, p, xa, out)
+        return out
+
+    def loss(self, params, x, y, loss: str = "mse", fast: bool | None = None) -> np.ndarray:
+        """Mean loss on (x, y) for params (p,) -> float, or (n, p) -> (n,)."""
+        P, single = _as_runs(params, self.n_params)
+        xa, ya = _as_vec(x), _as_vec(y)
+        out_l = np.empty(P.shape[0])
+        out_g = np.empty_like(P)
+        f = km.loss_grad if _resolve_fast(fast) else km.loss_grad_np
+        f(self.kind_id, self.unit_id, self.K, _loss_id(loss), P, xa, ya,
+          np.arange(xa.shape[0], dtype=np.int64), out_l, out_g)
+        return float(out_l[0]) if single else out_l
+
+
+def make_model(name: str, K: int = 3) -> FitModel:
+    """FitModel from a MODELS name (linear, quadratic, sigmoid, hard-sigmoid, relu).
+
+    ``units`` is accepted as sigmoid units. K is ignored for linear and quadratic."""
+    if name == "units":
+        name = "sigmoid"
+    spec = MODELS.get(name)
+    if spec is None:
+        close = difflib.get_close_matches(str(name), MODELS, n=1)
+        hint = f"did you mean '{close[0]}'?" if close else f"choose from {', '.join(MODELS)}"
+        raise ValueError(f"unknown model '{name}'; {hint}")
+    if spec.kind == "units":
+        return FitModel("units", spec.unit, K)
+    return FitModel(spec.kind)
+
+
+def _as_runs(params, p: int) -> tuple[np.ndarray, bool]:
+    P = np.ascontiguousarray(params, dtype=np.float64)
+    single = P.ndim == 1
+    if single:
+        P = P.reshape(1, -1)
+    if P.ndim != 2 or P.shape[1] != p:
+        raise ValueError(f"params must have shape (n, {p}), got {np.shape(params)}")
+    return P, single
+
+
+def _as_vec(a) -> np.ndarray:
+    v = np.ascontiguousarray(a, dtype=np.float64)
+    if v.ndim != 1:
+        raise ValueError(f"expected a 1-D array, got shape {v.shape}")
+    return v
+
+
+# ----------------------------------------------------------------------------- data problems
+class _DataProblem:
+    """Shared mini-batch machinery for FitProblem and LinearRegressionProblem."""
+
+    model: FitModel
+
+    def _setup(self, x, y, loss, batch_size, seed, fast):
+        self.loss_kind = str(loss)
+        self._loss_id = _loss_id(loss)
+        self.x = _as_vec(x)
+        self.y = _as_vec(y)
+        self.sampler = MiniBatchSampler(self.x.shape[0], batch_size, seed)
+        self.batch_size = self.sampler.batch_size
+        self.seed = int(seed)
+        self.fast = fast
+        self.n_params = self.model.n_params
+
+    @property
+    def batches_per_epoch(self) -> int:
+        return self.sampler.batches_per_epoch
+
+    def batch_at(self, step: int) -> np.ndarray:
+        """Training-set indices (int64 (B,)) of the mini-batch used by update ``step`` (0-based)."""
+        return self.sampler.batch_at(step)
+
+    def iteration(self, step: int) -> int:
+        """Updates done after ``step`` steps (an iteration is one mini-batch update)."""
+        return int(step)
+
+    def epoch(self, step: int) -> int:
+        """Epoch (0-based) that update ``step`` belongs to."""
+        return self.sampler.epoch_of(step)
+
+    def counters(self, step: int) -> dict:
+        """{iteration, epoch, batch_in_epoch, batches_per_epoch} after ``step`` updates."""
+        e, k = divmod(int(step), self.sampler.batches_per_epoch)
+        return dict(iteration=int(step), epoch=e, batch_in_epoch=k,
+                    batches_per_epoch=self.sampler.batches_per_epoch)
+
+    def _eval(self, params, x, y, idx, fast):
+        P, single = _as_runs(params, self.n_params)
+        out_l = np.empty(P.shape[0])
+        out_g = np.empty_like(P)
+        f = km.loss_grad if _resolve_fast(self.fast if fast is None else fast) else km.loss_grad_np
+        m = self.model
+        f(m.kind_id, m.unit_id, m.K, self._loss_id, P, x, y, idx, out_l, out_g)
+        return out_l, out_g
+
+    def loss_grad(self, params, step: int, fast: bool | None = None):
+        """Loss and gradient on the mini-batch of ``step``.
+
+        params float64 (n, p) -> (loss float64 (n,), grad float64 (n, p)). Deterministic in step."""
+        return self._eval(params, self.x, self.y, self.sampler.batch_at(step), fast)
+
+    def loss(self, params, fast: bool | None = None) -> np.ndarray:
+        """Loss on the whole training set: params (n, p) -> float64 (n,)."""
+        return self._eval(params, self.x, self.y, self.sampler._full, fast)[0]
+
+
+class FitProblem(_DataProblem):
+    """A curve fit: ``model`` on ``dataset``'s training points, mini-batches of
+    ``batch_size`` (default: the whole training set) drawn by a sampler seeded with ``seed``.
+    Validation loss on the held-out points via :meth:`val_loss`."""
+
+    def __init__(self, model: FitModel, dataset: Dataset, loss: str = "mse",
+                 batch_size: int | None = None, seed: int = 0, fast: bool | None = None):
+        self.model = model
+        self.dataset = dataset
+        self._setup(dataset.x_train, dataset.y_train, loss, batch_size, seed, fast)
+        self.x_val = np.ascontiguousarray(dataset.x_val)
+        self.y_val = np.ascontiguousarray(dataset.y_val)
+
+    def val_loss(self, params, fast: bool | None = None) -> np.ndarray:
+        """Loss on the validation set: (n, p) -> float64 (n,); NaN when there is none."""
+        if self.x_val.shape[0] == 0:
+            return np.full(np.atleast_2d(params).shape[0], np.nan)
+        idx = np.arange(self.x_val.shape[0], dtype=np.int64)
+        return self._eval(params, self.x_val, self.y_val, idx, fast)[0]
+
+    def init_params(self, seed: int = 0) -> np.ndarray:
+        """model.init_params over this dataset's x and y ranges."""
+        return self.model.init_params(seed, self.dataset.x_range, self.dataset.y_range)
+
+
+class LinearRegressionProblem(_DataProblem):
+    """The lecture's L(w, b) for y = b + w·x on points (x, y); params [w, b].
+
+    Also what the contour view needs: ``grid`` (the loss surface over (w, b), on all the
+    points or on one mini-batch), ``view``, ``minima``, ``log_levels``, ``label``."""
+
+    log_levels = True
+
+    def __init__(self, x, y, loss: str = "mse", batch_size: int | None = None, seed: int = 0,
+                 fast: bool | None = None):
+        self.model = FitModel("linear")
+        self._setup(x, y, loss, batch_size, seed, fast)
+        if self.x.shape[0] < 2:
+            raise ValueError(f"need at least 2 points, got {self.x.shape[0]}")
+        self.name = "linear-regression"
+        self.label = f"L(w, b) = {self.loss_kind.upper()} of y = b + w·x"
+        self.minima = self._minimum().reshape(-1, 2)
+        w, b = self.minima[0] if self.minima.size else (0.0, float(self.y.mean()))
+        half_w = max(abs(w), 1.0) * 1.5
+        half_b = max(abs(b), float(np.ptp(self.y)), 1.0) * 1.5
+        self.view = (w - half_w, w + half_w, b - half_b, b + half_b)
+
+    def _minimum(self) -> np.ndarray:
+        x, y = self.x, self.y
+        if self._loss_id == km.MSE:
+            A = np.stack([x, np.ones_like(x)], axis=1)
+            return np.linalg.lstsq(A, y, rcond=None)[0]
+        if x.shape[0] > 300:
+            return np.empty(0)
+        # an MAE minimum passes through two of the points: try every pair
+        i, j = np.triu_indices(x.shape[0], 1)
+        ok = x[i] != x[j]
+        if not ok.any():
+            return np.empty(0)
+        i, j = i[ok], j[ok]
+        w = (y[j] - y[i]) / (x[j] - x[i])
+        b = y[i] - w * x[i]
+        cost = np.abs(w[:, None] * x + b[:, None] - y).mean(axis=1)
+        k = int(np.argmin(cost))
+        return np.array([w[k], b[k]])
+
+    def grid(self, x0: float, x1: float, y0: float, y1: float, nx: int, ny: int,
+             batch_idx=None, fast: bool | None = None) -> np.ndarray:
+        """Loss surface float64 (ny, nx): out[j, i] = L(w_i, b_j), w along x, b along y.
+
+        ``batch_idx`` (int64 indices into x) restricts the loss to one mini-batch
+        (e.g. ``problem.batch_at(step)``); None uses all the points."""
+        nx, ny = int(nx), int(ny)
+        if nx < 2 or ny < 2:
+            raise ValueError(f"Invalid grid size: {nx}x{ny} (must be at least 2x2)")
+        idx = self.sampler._full if batch_idx is None else np.ascontiguousarray(batch_idx, dtype=np.int64)
+        if idx.ndim != 1 or idx.shape[0] == 0 or idx.min() < 0 or idx.max() >= self.x.shape[0]:
+            raise ValueError("batch_idx must be a non-empty 1-D array of indices into x")
+        out = np.empty((ny, nx))
+        f = km.linreg_grid if _resolve_fast(self.fast if fast is None else fast) else km.linreg_grid_np
+        f(self._loss_id, self.x, self.y, idx, float(x0), float(x1), float(y0), float(y1), out)
+        return out
+
+
+# ----------------------------------------------------------------------------- linked-view slice
+def slice_grid(model: FitModel, params, i: int, j: int, range_i, range_j, nx: int, ny: int,
+               x, y, loss: str = "mse", fast: bool | None = None) -> np.ndarray:
+    """Loss over two parameters, the others fixed at ``params`` (a slice for linked views).
+
+    params float64 (p,); parameter i varies along columns over range_i = (lo, hi), j along
+    rows over range_j; x, y float64 (N,) (usually the training set). Returns float64
+    (ny, nx). The rest of the model is computed once, then only the unit(s) owning i and j
+    are evaluated over the grid, so the cost does not grow with K."""
+    p = model.check_params(params)
+    n = model.n_params
+    i, j = int(i), int(j)
+    if not (0 <= i < n and 0 <= j < n):
+        raise ValueError(f"parameter index out of range: ({i}, {j}) (model has {n} params)")
+    if i == j:
+        raise ValueError("choose two different parameters for the slice")
+    nx, ny = int(nx), int(ny)
+    if nx < 2 or ny < 2:
+        raise ValueError(f"Invalid grid size: {nx}x{ny} (must be at least 2x2)")
+    xa, ya = _as_vec(x), _as_vec(y)
+    if xa.shape != ya.shape or xa.shape[0] == 0:
+        raise ValueError("x and y must be non-empty and the same length")
+    out = np.empty((ny, nx))
+    f = km.slice_grid if _resolve_fast(fast) else km.slice_grid_np
+    f(model.kind_id, model.unit_id, model.K, _loss_id(loss), p, i, j,
+      float(range_i[0]), float(range_i[1]), float(range_j[0]), float(range_j[1]), xa, ya, out)
+    return out
+
+
+# ----------------------------------------------------------------------------- benchmarks
+def _best_ms(fn, repeat: int, number: int) -> float:
+    """Best of ``repeat`` timings of ``number`` calls, in ms per call."""
+    best = float("inf")
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        for _ in range(number):
+            fn()
+        best = min(best, (time.perf_counter() - t0) / number)
+    return best * 1e3
+
+
+def _adam_step_loop(K=10, N=200, fast=True):
+    """A closure doing one full-batch Adam step per call (loss_grad kernel + opt_step)."""
+    from gdviz.kernels import optim as ko
+
+    rng = np.random.default_rng(0)
+    x = np.sort(rng.uniform(-2.0, 2.0, N))
+    y = np.sin(np.pi * x) + 0.1 * rng.normal(size=N)
+    model = FitModel("units", "sigmoid", K)
+    p = model.n_params
+    params = model.init_params(0, (-2.0, 2.0), (-1.0, 1.0))[None, :].copy()
+    out = np.empty_like(params)
+    idx = np.arange(N, dtype=np.int64)
+    kind = np.array([ko.ADAM], dtype=np.int64)
+    hyper = np.zeros((1, ko.N_HYPER))
+    hyper[0, ko.H_LR] = 1e-3
+    hyper[0, ko.H_BETA1] = 0.9
+    hyper[0, ko.H_BETA2] = 0.999
+    hyper[0, ko.H_EPS] = 1e-8
+    sk = np.zeros(1, dtype=np.int64)
+    sp = np.ones((1, ko.N_SCHED))
+    state = np.zeros((1, 3, p))
+    opt_t = np.zeros(1, dtype=np.int64)
+    active = np.ones(1, dtype=np.bool_)
+    L, G = np.empty(1), np.empty((1, p))
+    g_out, ss_out, lr_out = np.empty((1, p)), np.empty((1, p)), np.empty(1)
+    lg = km.loss_grad if fast else km.loss_grad_np
+    step = ko.opt_step if fast else ko.opt_step_np
+    t = [0]
+    bufs = [params, out]
+
+    def one():
+        t[0] += 1
+        cur, nxt = bufs
+        lg(km.UNITS, km.SIGMOID, K, km.MSE, cur, x, y, idx, L, G)
+        step(kind, hyper, sk, sp, 1_000_000, t[0], cur, G, state, opt_t, active, nxt, g_out,
+             ss_out, lr_out)
+        bufs.reverse()
+
+    return one, model, x, y
+
+
+def bench_fit_step() -> dict:
+    """One full-batch Adam step, K = 10 sigmoid units, N = 200 points: numba vs numpy twin.
+
+    ``ours_ms`` times a tight Python loop of two kernel calls per step (the loss_grad kernel
+    and kernels.optim.opt_step); ``runset_ms`` the same step through RunSet.advance (the
+    engine's generic data-problem path), when the engine is available."""
+    ours, model, x, y = _adam_step_loop(fast=True)
+    ours()  # compile
+    base, _, _, _ = _adam_step_loop(fast=False)
+    ours_ms = _best_ms(ours, 5, 2000)
+    base_ms = _best_ms(base, 3, 200)
+    res = dict(name="fit-step", ours_ms=ours_ms, baseline="numpy", baseline_ms=base_ms,
+               ratio=base_ms / ours_ms, steps_per_s=1e3 / ours_ms)
+    try:
+        from gdviz.core.engine import RunSet
+        from gdviz.core.optimizers import make_optimizer
+    except ImportError:
+        return res
+    ds = Dataset(x, y, 0.0)
+    problem = FitProblem(model, ds, "mse", fast=True)
+    runs = RunSet(problem, [make_optimizer("adam")], problem.init_params(0)[None, :],
+                  total_steps=100_000, fast=True)
+    runs.advance(10)
+    t0 = time.perf_counter()
+    runs.advance(2000)
+    res["runset_ms"] = (time.perf_counter() - t0) / 2000 * 1e3
+    res["runset_steps_per_s"] = 1e3 / res["runset_ms"]
+    return res
+
+
+def bench_batch_surface() -> dict:
+    """The mini-batch loss surface of y = b + w·x, 256x256, batch 32: numba vs numpy twin."""
+    from gdviz.core.data import linear_regression_data
+
+    x, y = linear_regression_data(200, 2.0, 1.0, 0.5, 0)
+    res = {}
+    for loss in ("mse", "mae"):
+        prob = LinearRegressionProblem(x, y, loss, batch_size=32, seed=0)
+        idx = prob.batch_at(3)
+        v = prob.view
+        prob.grid(*v, 256, 256, idx, fast=True)  # compile
+        res[loss] = (_best_ms(lambda: prob.grid(*v, 256, 256, idx, fast=True), 5, 20),
+                     _best_ms(lambda: prob.grid(*v, 256, 256, idx, fast=False), 3, 3))
+    ours_ms, base_ms = res["mse"]
+    return dict(name="batch-surface", ours_ms=ours_ms, baseline="numpy", baseline_ms=base_ms,
+                ratio=base_ms / ours_ms, mae_ms=res["mae"][0], mae_baseline_ms=res["mae"][1])
