@@ -1,0 +1,734 @@
+"""The evented model every view observes: problem, runs, trajectories, playback.
+
+Qt-free (psygnal). Views connect to the class-level signals, read the state and write
+back only through the methods; the session tells every view (napari's model/view split).
+
+Runs. A :class:`RunSpec` is one optimizer with its settings; every spec races from every
+start, so the engine holds ``len(starts) * len(specs)`` runs and run ``r`` is spec
+``r % n_specs`` from start ``r // n_specs``. A disabled spec (``enabled=False``) keeps
+computing (run indices stay stable) and views just hide it.
+
+Time. ``runset.t`` is how far the engine has computed; ``t`` is the step on display
+(``t <= runset.t``). :meth:`scrub` and :meth:`step_back` move ``t`` back; stepping
+forward first walks ``t`` through the recorded steps and only then computes new ones.
+
+Live settings. Hyperparameters, the shared lr and the gradient noise change from the
+current step on, without a reset: the engine keeps its optimizer state. Each change is
+logged with the step it took effect at, so that any step can be re-played exactly
+(the gradient noise is counter-based, so a replay draws the same numbers). If ``t`` was
+scrubbed back when a setting changes, the recorded future is dropped first (the engine
+is rebuilt from the start and re-played to ``t``) and the change applies from ``t``:
+what you see is always one consistent history. Adding or removing a run also re-plays
+every run to ``t``. A new start, seed or schedule restarts the race (a schedule shapes
+the whole run; a new start or seed is a new experiment).
+
+Every method validates its input; bad input emits ``error(msg)`` (one line), keeps the
+old state and returns False; good input returns True (or the new index).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from psygnal import Signal
+
+from gdviz.core.engine import RunSet
+from gdviz.core.optimizers import OPTIMIZERS, OptimizerConfig, make_optimizer
+from gdviz.core.schedules import Schedule
+from gdviz.core.surfaces import Landscape
+
+#: Okabe & Ito's colour-blind-safe palette, reordered so that the first runs get the
+#: colours that read on both a dark and a light background (yellow and the dark blue last;
+#: black replaced by a mid grey, which reads on both themes)
+OKABE_ITO: tuple[str, ...] = (
+    "#E69F00",  # orange
+    "#56B4E9",  # sky blue
+    "#009E73",  # bluish green
+    "#CC79A7",  # reddish purple
+    "#D55E00",  # vermillion
+    "#0072B2",  # blue
+    "#F0E442",  # yellow
+    "#999999",  # grey
+)
+
+#: where the default race starts on each built-in surface (outside the basin, so the path
+#: is worth watching); other surfaces start at a point derived from their view box
+DEFAULT_STARTS: dict[str, tuple[float, float]] = {
+    "rosenbrock": (-1.5, 2.0),
+    "quadratic": (-2.0, 1.5),
+    "ellipse": (-2.5, 1.5),
+    "saddle": (-1.5, 0.05),
+    "beale": (1.0, 3.0),
+    "himmelblau": (0.0, 0.0),
+    "booth": (-6.0, -4.0),
+    "matyas": (-8.0, 6.0),
+    "six-hump-camel": (-1.5, 0.8),
+    "rastrigin": (-4.0, 4.2),
+    "ackley": (-3.5, 3.0),
+    "goldstein-price": (-1.5, 1.5),
+}
+
+#: the default scene's race on Rosenbrock from (-1.5, 2): each optimizer's lr was chosen
+#: so that all four visibly travel along the valley within ~300 steps (measured with RunSet)
+DEFAULT_RUNS: tuple[tuple[str, float], ...] = (
+    ("sgd", 1e-3),
+    ("momentum", 2e-4),
+    ("rmsprop", 1e-2),
+    ("adam", 5e-2),
+)
+
+MAX_STEPS_LIMIT = 1_000_000
+#: the longest frame tick() catches up on; a stalled UI must not snowball
+MAX_TICK_DT = 0.1
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One optimizer in the race: its config, lr schedule, legend label and visibility.
+
+    An empty ``label`` means "derive it" (e.g. ``Adam lr=0.05``, see :meth:`Session.spec_label`).
+    """
+
+    config: OptimizerConfig
+    schedule: Schedule = field(default_factory=Schedule)
+    label: str = ""
+    enabled: bool = True
+
+
+def default_specs() -> list[RunSpec]:
+    """The default scene's four runs (SGD, Momentum, RMSProp, Adam), tuned for Rosenbrock."""
+    return [RunSpec(config=make_optimizer(name, lr=lr)) for name, lr in DEFAULT_RUNS]
+
+
+def default_start(landscape: Landscape) -> tuple[float, float]:
+    """A sensible start for ``landscape``: the table above, else up-left in its view box."""
+    if landscape.name in DEFAULT_STARTS:
+        return DEFAULT_STARTS[landscape.name]
+    x0, x1, y0, y1 = (float(v) for v in landscape.view)
+    return (x0 + 0.2 * (x1 - x0), y0 + 0.8 * (y1 - y0))
+
+
+def _fmt(v: float) -> str:
+    return f"{v:.3g}"
+
+
+class Session:
+    """The evented model of the app (see the module docstring for the semantics)."""
+
+    # each emitted once per change / once per frame, never per optimizer step
+    problem_changed = Signal()
+    runs_changed = Signal()
+    stepped = Signal()
+    playing_changed = Signal(bool)
+    settings_changed = Signal()
+    error = Signal(str)
+    selection_changed = Signal(int)
+
+    def __init__(self, landscape: Landscape | None = None, specs: list[RunSpec] | None = None,
+                 starts: list[tuple[float, float]] | None = None, *, noise: float = 0.0,
+                 batch_size: int = 1, seed: int = 0, max_steps: int = 1000,
+                 speed: float = 30.0, fast: bool | None = None):
+        self.landscape: Landscape = landscape or Landscape.from_surface("rosenbrock")
+        self.specs: list[RunSpec] = list(default_specs() if specs is None else specs)
+        if not self.specs:
+            raise ValueError("a session needs at least one run")
+        self.colors: list[str] = []
+        for _ in self.specs:
+            self.colors.append(self._free_color())
+        self.starts: list[tuple[float, float]] = (
+            [tuple(map(float, s)) for s in starts] if starts else [default_start(self.landscape)])
+        self.noise = float(noise)
+        self.batch_size = int(batch_size)
+        self.seed = int(seed)
+        self.max_steps = int(max_steps)
+        self.speed = float(speed)
+        self.same_lr = False
+        self.shared_lr = float(self.specs[0].config.lr)
+        self.playing = False
+        self.t = 0
+        self.selected = -1
+        self._fast = fast
+        self._acc = 0.0  # fractional steps carried between ticks
+        # settings in force at step 0 of the current history, and the changes since:
+        # (step, kind, payload) with kind "config" (spec_i, config) or "noise" (noise, batch)
+        self._base_noise = (self.noise, self.batch_size)
+        self._events: list[tuple[int, str, Any]] = []
+        self._details_cache: dict[int, list[dict]] = {}
+        self.runset: RunSet = self._build(0)
+
+    # ------------------------------------------------------------------ run indexing
+    @property
+    def n_specs(self) -> int:
+        return len(self.specs)
+
+    @property
+    def n_runs(self) -> int:
+        return len(self.starts) * len(self.specs)
+
+    def spec_index(self, r: int) -> int:
+        """The spec run ``r`` belongs to."""
+        return r % self.n_specs
+
+    def start_index(self, r: int) -> int:
+        """The start run ``r`` races from."""
+        return r // self.n_specs
+
+    def runs_of_spec(self, i: int) -> list[int]:
+        """The run indices of spec ``i`` (one per start)."""
+        return [k * self.n_specs + i for k in range(len(self.starts))]
+
+    def run_enabled(self, r: int) -> bool:
+        return self.specs[self.spec_index(r)].enabled
+
+    def run_color(self, r: int) -> str:
+        """Hex colour of run ``r`` (its spec's colour)."""
+        return self.colors[self.spec_index(r)]
+
+    def spec_label(self, i: int) -> str:
+        """Legend text of spec ``i``: its own label or e.g. ``Adam lr=0.05``."""
+        spec = self.specs[i]
+        if spec.label:
+            return spec.label
+        cfg = self.effective_config(i)
+        name = OPTIMIZERS[cfg.name].label if cfg.name in OPTIMIZERS else cfg.name
+        text = f"{name} lr={cfg.lr:.3g}"
+        if spec.schedule.kind != "constant":
+            text += f" ({spec.schedule.kind})"
+        return text
+
+    def run_label(self, r: int) -> str:
+        """Legend text of run ``r``; with several starts it says which start."""
+        text = self.spec_label(self.spec_index(r))
+        if len(self.starts) > 1:
+            text += f" · start {self.start_index(r) + 1}"
+        return text
+
+    def effective_config(self, i: int) -> OptimizerConfig:
+        """Spec ``i``'s config as the engine runs it (the shared lr when same_lr is on)."""
+        cfg = self.specs[i].config
+        if self.same_lr and cfg.lr != self.shared_lr:
+            cfg = cfg.replace(lr=self.shared_lr)
+        return cfg
+
+    # ------------------------------------------------------------------ engine plumbing
+    def _free_color(self) -> str:
+        used = set(self.colors)
+        for c in OKABE_ITO:
+            if c not in used:
+                return c
+        return OKABE_ITO[len(self.colors) % len(OKABE_ITO)]
+
+    def _make_runset(self) -> RunSet:
+        n_specs = self.n_specs
+        configs = [self._base_configs[r % n_specs] for r in range(self.n_runs)]
+        schedules = [self.specs[r % n_specs].schedule for r in range(self.n_runs)]
+        starts = np.repeat(np.asarray(self.starts, dtype=np.float64), n_specs, axis=0)
+        noise, batch = self._base_noise
+        return RunSet(self.landscape, configs, np.ascontiguousarray(starts),
+                      schedules=schedules, total_steps=self.max_steps, noise=noise,
+                      batch_size=batch, seed=self.seed, fast=self._fast)
+
+    def _apply_event(self, rs: RunSet, kind: str, payload: Any) -> None:
+        if kind == "config":
+            spec_i, cfg = payload
+            for r in self.runs_of_spec(spec_i):
+                rs.set_config(r, cfg)
+        elif kind == "noise":
+            rs.set_noise(*payload)
+
+    def _replay(self, to_step: int, events_before: int | None = None) -> RunSet:
+        """A fresh engine advanced to ``to_step`` with the logged changes re-applied.
+
+        Changes logged at step s took effect after step s; only those with
+        ``s < events_before`` (default: ``s <= to_step``) are applied.
+        """
+        rs = self._make_runset()
+        limit = to_step + 1 if events_before is None else events_before
+        for step, kind, payload in self._events:
+            if step >= limit:
+                break
+            if step > rs.t:
+                rs.advance(step - rs.t)
+            self._apply_event(rs, kind, payload)
+        if to_step > rs.t:
+            rs.advance(to_step - rs.t)
+        return rs
+
+    def _build(self, replay_to: int) -> RunSet:
+        """(Re)build the engine: from scratch if ``replay_to`` is 0, else re-played to it."""
+        if replay_to <= 0:
+            self._base_configs = [self.effective_config(i) for i in range(self.n_specs)]
+            self._base_noise = (self.noise, self.batch_size)
+            self._events = []
+        self._details_cache = {}
+        rs = self._replay(replay_to)
+        self.runset = rs
+        self.t = rs.t
+        return rs
+
+    def _restart(self) -> None:
+        self._acc = 0.0
+        self._build(0)
+
+    def _truncate_future(self) -> None:
+        """Drop the recorded steps after the displayed one (called before a live change)."""
+        if self.t < self.runset.t:
+            self._events = [e for e in self._events if e[0] <= self.t]
+            self._build(self.t)
+
+    def _log(self, kind: str, payload: Any) -> None:
+        """Apply a live change to the engine from the current step on, and log it."""
+        self._truncate_future()
+        self._events.append((self.runset.t, kind, payload))
+        self._apply_event(self.runset, kind, payload)
+        self._details_cache = {k: v for k, v in self._details_cache.items() if k <= self.t}
+
+    def _reindex_specs(self, mapping: dict[int, int | None]) -> None:
+        """Rewrite logged spec indices after specs were added/removed (None = dropped)."""
+        events = []
+        for step, kind, payload in self._events:
+            if kind == "config":
+                new = mapping.get(payload[0], payload[0])
+                if new is None:
+                    continue
+                payload = (new, payload[1])
+            events.append((step, kind, payload))
+        self._events = events
+
+    def _restructure(self, old_base: list[OptimizerConfig]) -> None:
+        """Rebuild after the set of specs changed, re-playing every run to ``t``."""
+        self._base_configs = old_base
+        to = self.t
+        self._events = [e for e in self._events if e[0] <= to]
+        self._details_cache = {}
+        self.runset = self._replay(to)
+        self.t = self.runset.t
+
+    def _reselect(self, r: int) -> None:
+        # the selected run keeps its identity (spec, start) when indices shift
+        if r != self.selected:
+            self.selected = r
+            self.selection_changed.emit(r)
+
+    def _fail(self, msg: str) -> bool:
+        self.error.emit(str(msg).splitlines()[0] if str(msg) else "invalid input")
+        return False
+
+    # ------------------------------------------------------------------ problem
+    def set_surface(self, name: str) -> bool:
+        """Switch to built-in surface ``name``; the race restarts from its default start."""
+        try:
+            land = Landscape.from_surface(name)
+        except ValueError as exc:
+            return self._fail(exc)
+        self._set_landscape(land, [default_start(land)])
+        return True
+
+    def set_expression(self, text: str) -> bool:
+        """Switch to a custom f(x, y). A bad expression emits ``error`` and keeps the old one.
+
+        The starts are kept if they lie inside the new view box.
+        """
+        try:
+            land = Landscape.from_expr(text)
+        except ValueError as exc:
+            return self._fail(exc)
+        x0, x1, y0, y1 = land.view
+        keep = all(x0 <= x <= x1 and y0 <= y <= y1 for x, y in self.starts)
+        self._set_landscape(land, self.starts if keep else [default_start(land)])
+        return True
+
+    def set_landscape(self, landscape: Landscape, starts: list[tuple[float, float]] | None = None) -> None:
+        """Install an already built landscape (scene files use this)."""
+        self._set_landscape(landscape, starts or [default_start(landscape)])
+
+    def _set_landscape(self, land: Landscape, starts: list[tuple[float, float]]) -> None:
+        self.landscape = land
+        self.starts = [(float(x), float(y)) for x, y in starts]
+        self._restart()
+        self.problem_changed.emit()
+        self.runs_changed.emit()
+        self.stepped.emit()
+
+    # ------------------------------------------------------------------ runs
+    def add_run(self, spec: RunSpec) -> int:
+        """Append a run spec (it races from every start); returns its index, -1 if refused.
+
+        The other runs keep their paths: every run is re-played to the displayed step.
+        """
+        if not isinstance(spec, RunSpec):
+            self._fail("add_run needs a RunSpec")
+            return -1
+        old_base = list(self._base_configs)
+        n_old = self.n_specs
+        # run indices are start_i * n_specs + spec_i: remap logged changes (spec indices
+        # are unaffected by appending) and the selection
+        sel_spec, sel_start = (self.spec_index(self.selected), self.start_index(self.selected)) \
+            if self.selected >= 0 else (None, None)
+        self.specs.append(spec)
+        self.colors.append(self._free_color())
+        self._restructure(old_base + [self.effective_config(n_old)])
+        if sel_spec is not None:
+            self._reselect(sel_start * self.n_specs + sel_spec)
+        self.runs_changed.emit()
+        self.stepped.emit()
+        return n_old
+
+    def remove_run(self, i: int) -> bool:
+        """Remove spec ``i`` (the last one cannot go)."""
+        if not 0 <= i < self.n_specs:
+            return self._fail(f"no run {i}")
+        if self.n_specs == 1:
+            return self._fail("keep at least one optimizer (untick it to hide it)")
+        sel = self.selected
+        sel_spec = self.spec_index(sel) if sel >= 0 else None
+        sel_start = self.start_index(sel) if sel >= 0 else None
+        old_base = [c for k, c in enumerate(self._base_configs) if k != i]
+        del self.specs[i]
+        del self.colors[i]
+        self._reindex_specs({k: (None if k == i else (k - 1 if k > i else k))
+                             for k in range(self.n_specs + 1)})
+        self._restructure(old_base)
+        if sel_spec is not None:
+            new = None if sel_spec == i else (sel_spec - 1 if sel_spec > i else sel_spec)
+            self._reselect(-1 if new is None else sel_start * self.n_specs + new)
+        self.runs_changed.emit()
+        self.stepped.emit()
+        return True
+
+    def update_run(self, i: int, **changes: Any) -> bool:
+        """Change spec ``i`` live (no reset): hyperparameters by name (``lr=0.01``,
+        ``beta1=0.8``...), plus ``enabled=`` and ``label=``. Validated by the config."""
+        if not 0 <= i < self.n_specs:
+            return self._fail(f"no run {i}")
+        spec = self.specs[i]
+        meta = {k: changes.pop(k) for k in ("enabled", "label") if k in changes}
+        cfg = spec.config
+        if changes:
+            try:
+                cfg = cfg.replace(**changes)
+            except (ValueError, TypeError) as exc:
+                return self._fail(exc)
+        new = RunSpec(config=cfg, schedule=spec.schedule,
+                      label=str(meta.get("label", spec.label)),
+                      enabled=bool(meta.get("enabled", spec.enabled)))
+        if new == spec:
+            return True
+        self.specs[i] = new
+        if cfg != spec.config:
+            eff = self.effective_config(i)
+            self._log("config", (i, eff))
+            self.runs_changed.emit()
+            self.stepped.emit()
+        else:
+            self.runs_changed.emit()
+        return True
+
+    def set_schedule(self, i: int, schedule: Schedule) -> bool:
+        """Give spec ``i`` a learning-rate schedule; the race restarts (a schedule shapes
+        the whole run)."""
+        if not 0 <= i < self.n_specs:
+            return self._fail(f"no run {i}")
+        if not isinstance(schedule, Schedule):
+            return self._fail("set_schedule needs a Schedule")
+        spec = self.specs[i]
+        self.specs[i] = RunSpec(config=spec.config, schedule=schedule, label=spec.label,
+                                enabled=spec.enabled)
+        self._restart()
+        self.runs_changed.emit()
+        self.settings_changed.emit()
+        self.stepped.emit()
+        return True
+
+    def select(self, r: int) -> bool:
+        """Choose run ``r`` for step-by-step mode (-1: none)."""
+        r = int(r)
+        if not -1 <= r < self.n_runs:
+            return self._fail(f"no run {r}")
+        if r != self.selected:
+            self.selected = r
+            self.selection_changed.emit(r)
+        return True
+
+    # ------------------------------------------------------------------ starts
+    def _check_point(self, x: float, y: float) -> bool:
+        return math.isfinite(x) and math.isfinite(y)
+
+    def set_start(self, x: float, y: float) -> bool:
+        """Replace every start by (x, y); the race restarts."""
+        x, y = float(x), float(y)
+        if not self._check_point(x, y):
+            return self._fail(f"start must be finite, got ({x}, {y})")
+        self._set_starts([(x, y)])
+        return True
+
+    def add_start(self, x: float, y: float) -> bool:
+        """Add a start: every run also races from (x, y); the race restarts."""
+        x, y = float(x), float(y)
+        if not self._check_point(x, y):
+            return self._fail(f"start must be finite, got ({x}, {y})")
+        self._set_starts(self.starts + [(x, y)])
+        return True
+
+    def move_start(self, k: int, x: float, y: float) -> bool:
+        """Move start ``k`` to (x, y) (dragging a start marker); the race restarts."""
+        x, y = float(x), float(y)
+        if not 0 <= k < len(self.starts):
+            return self._fail(f"no start {k}")
+        if not self._check_point(x, y):
+            return self._fail(f"start must be finite, got ({x}, {y})")
+        starts = list(self.starts)
+        starts[k] = (x, y)
+        self._set_starts(starts)
+        return True
+
+    def remove_start(self, k: int) -> bool:
+        """Remove start ``k`` (the last one stays)."""
+        if not 0 <= k < len(self.starts) or len(self.starts) == 1:
+            return self._fail("keep at least one start")
+        self._set_starts([s for j, s in enumerate(self.starts) if j != k])
+        return True
+
+    def _set_starts(self, starts: list[tuple[float, float]]) -> None:
+        self.starts = starts
+        self._restart()
+        if self.selected >= self.n_runs:
+            self._reselect(-1)
+        self.runs_changed.emit()
+        self.stepped.emit()
+
+    # ------------------------------------------------------------------ settings
+    def set_noise(self, noise: float) -> bool:
+        """Gradient noise std at batch size 1 (live, from the current step)."""
+        noise = float(noise)
+        if not (math.isfinite(noise) and noise >= 0):
+            return self._fail(f"Invalid noise: {noise} (must be >= 0)")
+        if noise != self.noise:
+            self.noise = noise
+            self._log("noise", (self.noise, self.batch_size))
+            self.settings_changed.emit()
+        return True
+
+    def set_batch_size(self, n: int) -> bool:
+        """Mini-batch size: the noise std is noise/sqrt(n) (live, from the current step)."""
+        try:
+            n_int = int(n)
+        except (TypeError, ValueError):
+            return self._fail(f"Invalid batch size: {n} (must be an integer >= 1)")
+        if n_int != n or n_int < 1:
+            return self._fail(f"Invalid batch size: {n} (must be an integer >= 1)")
+        if n_int != self.batch_size:
+            self.batch_size = n_int
+            self._log("noise", (self.noise, self.batch_size))
+            self.settings_changed.emit()
+        return True
+
+    def set_seed(self, n: int) -> bool:
+        """Seed of the gradient noise; a new seed is a new experiment, so the race restarts."""
+        try:
+            n_int = int(n)
+        except (TypeError, ValueError):
+            return self._fail(f"Invalid seed: {n} (must be an integer >= 0)")
+        if n_int != n or n_int < 0:
+            return self._fail(f"Invalid seed: {n} (must be an integer >= 0)")
+        if n_int != self.seed:
+            self.seed = n_int
+            self._restart()
+            self.settings_changed.emit()
+            self.stepped.emit()
+        return True
+
+    def set_speed(self, sps: float) -> bool:
+        """Playback speed in steps per second (> 0)."""
+        sps = float(sps)
+        if not (math.isfinite(sps) and sps > 0):
+            return self._fail(f"Invalid speed: {sps} (must be > 0 steps/s)")
+        if sps != self.speed:
+            self.speed = sps
+            self.settings_changed.emit()
+        return True
+
+    def set_max_steps(self, n: int) -> bool:
+        """Where playback stops. The engine is re-played to min(t, n) (schedules span n)."""
+        try:
+            n_int = int(n)
+        except (TypeError, ValueError):
+            return self._fail(f"Invalid max steps: {n} (must be an integer >= 1)")
+        if n_int != n or not 1 <= n_int <= MAX_STEPS_LIMIT:
+            return self._fail(f"Invalid max steps: {n} (must be 1 to {MAX_STEPS_LIMIT})")
+        if n_int == self.max_steps:
+            return True
+        self.max_steps = n_int
+        to = min(self.t, n_int)
+        self._events = [e for e in self._events if e[0] <= to]
+        self._build(to)
+        if self.playing and self.t >= self.max_steps:
+            self._set_playing(False)
+        self.settings_changed.emit()
+        self.stepped.emit()
+        return True
+
+    def set_same_lr(self, flag: bool, lr: float | None = None) -> bool:
+        """Run every optimizer at one learning rate (live, from the current step)."""
+        flag = bool(flag)
+        new_lr = self.shared_lr if lr is None else float(lr)
+        if not (math.isfinite(new_lr) and new_lr > 0):
+            return self._fail(f"Invalid learning rate: {new_lr} (must be > 0)")
+        if flag == self.same_lr and new_lr == self.shared_lr:
+            return True
+        before = [self.effective_config(i) for i in range(self.n_specs)]
+        self.same_lr, self.shared_lr = flag, new_lr
+        for i in range(self.n_specs):
+            eff = self.effective_config(i)
+            if eff != before[i]:
+                self._log("config", (i, eff))
+        self.settings_changed.emit()
+        self.runs_changed.emit()
+        self.stepped.emit()
+        return True
+
+    # ------------------------------------------------------------------ playback
+    def _set_playing(self, flag: bool) -> None:
+        if flag != self.playing:
+            self.playing = flag
+            self._acc = 0.0
+            self.playing_changed.emit(flag)
+
+    def _finished(self) -> bool:
+        if self.t >= self.max_steps:
+            return True
+        d = self.runset.diverged_at
+        alive = [r for r in range(self.n_runs) if self.run_enabled(r)] or list(range(self.n_runs))
+        return self.t >= self.runset.t and all(0 <= d[r] <= self.t for r in alive)
+
+    def play(self) -> None:
+        """Start playback (no-op at max_steps or when every run has diverged)."""
+        if not self._finished():
+            self._set_playing(True)
+
+    def pause(self) -> None:
+        self._set_playing(False)
+
+    def toggle_play(self) -> None:
+        if self.playing:
+            self.pause()
+        else:
+            self.play()
+
+    def _forward(self, k: int) -> int:
+        """Move the display k steps on (recorded first, then computed); one ``stepped``."""
+        target = min(self.t + int(k), self.max_steps)
+        moved = max(0, target - self.t)
+        if moved:
+            if target > self.runset.t:
+                self.runset.advance(target - self.runset.t)
+                if self.selected >= 0:
+                    self._cache_details()
+            self.t = target
+            self.stepped.emit()
+        if self.playing and self._finished():
+            self._set_playing(False)
+        return moved
+
+    def step(self, k: int = 1) -> int:
+        """Advance the display ``k`` steps; returns how many it moved."""
+        if k < 1:
+            return 0
+        return self._forward(k)
+
+    def step_back(self) -> int:
+        """Show the previous step (pauses playback); returns how many it moved (0 or 1)."""
+        self.pause()
+        if self.t <= 0:
+            return 0
+        self.t -= 1
+        self.stepped.emit()
+        return 1
+
+    def scrub(self, t: int) -> None:
+        """Display recorded step ``t`` (clamped to 0..runset.t)."""
+        t = max(0, min(int(t), self.runset.t))
+        if t != self.t:
+            self.t = t
+            self.stepped.emit()
+
+    def reset(self) -> None:
+        """Restart the race from the starts with the current settings (t = 0)."""
+        self._restart()
+        self.stepped.emit()
+
+    def tick(self, dt_seconds: float) -> int:
+        """Called by the UI's frame timer: advance ``speed * dt`` steps (fractional steps
+        carry over) in one engine call and emit ``stepped`` once. Returns the steps moved."""
+        if not self.playing:
+            return 0
+        dt = min(max(float(dt_seconds), 0.0), MAX_TICK_DT)
+        self._acc += self.speed * dt
+        k = int(self._acc)
+        if k <= 0:
+            return 0
+        self._acc -= k
+        return self._forward(k)
+
+    # ------------------------------------------------------------------ reading
+    def _t(self, t: int | None) -> int:
+        return self.t if t is None else max(0, min(int(t), self.runset.t))
+
+    def positions(self, t: int | None = None) -> np.ndarray:
+        """Each run's parameters at step ``t`` (default: displayed): float64 (n_runs, 2).
+
+        A diverged run stays where the engine froze it (possibly non-finite).
+        """
+        t = self._t(t)
+        out = np.empty((self.n_runs, 2), dtype=np.float64)
+        for r in range(self.n_runs):
+            p, _ = self.runset.trajectory(r)
+            out[r] = p[min(t, len(p) - 1)]
+        return out
+
+    def trails(self, t: int | None = None) -> list[np.ndarray]:
+        """Each run's path up to step ``t``: list of float64 (m, 2), m <= t + 1."""
+        t = self._t(t)
+        return [self.runset.trajectory(r)[0][: t + 1] for r in range(self.n_runs)]
+
+    def losses(self, t: int | None = None) -> list[np.ndarray]:
+        """Each run's loss history up to step ``t``: list of float64 (m,)."""
+        t = self._t(t)
+        return [self.runset.trajectory(r)[1][: t + 1] for r in range(self.n_runs)]
+
+    def diverged(self, t: int | None = None) -> list[tuple[int, int]]:
+        """(run, step) of every run that has diverged by step ``t`` (default: displayed)."""
+        t = self._t(t)
+        d = self.runset.diverged_at
+        return [(r, int(d[r])) for r in range(self.n_runs) if 0 <= d[r] <= t]
+
+    def _cache_details(self) -> None:
+        t = self.runset.t
+        self._details_cache[t] = [self.runset.details(r) for r in range(self.n_runs)]
+        if len(self._details_cache) > 4096:  # a long step-by-step session: keep the newest
+            for key in sorted(self._details_cache)[:2048]:
+                del self._details_cache[key]
+
+    def details(self, r: int, t: int | None = None) -> dict | None:
+        """Step-by-step numbers of run ``r`` for the update that produced step ``t``
+        (default: displayed): dict(step, g, m, v, step_size, delta, lr) as
+        :meth:`RunSet.details` gives them; None at t = 0 (no update yet).
+
+        Steps behind the engine's front are re-played (exactly: the noise is counter-based).
+        """
+        t = self._t(t)
+        if t <= 0 or not 0 <= r < self.n_runs:
+            return None
+        if t == self.runset.t:
+            return self.runset.details(r)
+        if t not in self._details_cache:
+            rs = self._replay(t, events_before=t)
+            self._details_cache[t] = [rs.details(k) for k in range(self.n_runs)]
+        return self._details_cache[t][r]
+
+    def effective_lr(self, r: int) -> float:
+        """The lr run ``r`` uses now (the shared lr when same_lr is on)."""
+        return float(self.effective_config(self.spec_index(r)).lr)

@@ -1,0 +1,560 @@
+"""The contour map with optimizers racing across it: the view the teacher projects.
+
+A thin view of :class:`~gdviz.core.session.Session`. Items are created once and updated
+with ``setData`` / ``setImage``; the contour lines come from the marching-squares kernel
+(:func:`gdviz.kernels.contour.contour_segments`) and are drawn by one ``PlotDataItem``
+with ``connect="pairs"``. After a zoom or pan the 256×256 grid is recomputed for the
+visible box, at most once per frame (a single-shot timer).
+
+Mouse: a click sets the start of every run, Shift+click adds a start, dragging a start
+marker moves it. Right-click opens the view menu (heatmap on/off, view all).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QEvent, QPointF, QRectF, QSignalBlocker, Qt, QTimer
+from PySide6.QtGui import QAction, QColor
+
+from gdviz.kernels.contour import contour_segments, nice_levels
+from gdviz.ui import theme
+
+#: contour lines per view
+N_LEVELS = 18
+#: a trail's width in pixels at font scale 1 (read from the back of a classroom)
+TRAIL_WIDTH = 4.0
+HEAD_SIZE = 20
+START_SIZE = 30
+DIVERGED_SIZE = 34
+MINIMUM_SIZE = 30
+#: step-by-step arrows: the longest one spans this fraction of the visible box
+ARROW_FRACTION = 0.22
+ARROW_HEAD_PX = 18.0
+
+
+def _finite_rows(p: np.ndarray) -> np.ndarray:
+    """The leading rows of ``p`` (m, 2) that are finite (a diverged run ends in nan/inf)."""
+    ok = np.isfinite(p).all(axis=1)
+    if ok.all():
+        return p
+    bad = np.flatnonzero(~ok)
+    return p[: bad[0]]
+
+
+class LandscapeView(pg.PlotWidget):
+    """Contours (+ optional heatmap and colour bar), minima, runs, starts, step arrows."""
+
+    def __init__(self, session, parent=None, *, grid_size: int = 256):
+        super().__init__(parent=parent)
+        self.session = session
+        self.grid_size = int(grid_size)
+        self.heatmap_visible = True
+        self.plot_item: pg.PlotItem = self.getPlotItem()
+        self.vb: pg.ViewBox = self.plot_item.getViewBox()
+        self.plot_item.hideButtons()
+        self.vb.disableAutoRange()
+        self.plot_item.showGrid(x=False, y=False)
+        self._z: np.ndarray | None = None  # last grid, float64 (n, n), for tests/export
+        self._box = (0.0, 1.0, 0.0, 1.0)
+
+        # --- static items (created once) -------------------------------------------------
+        self.image = pg.ImageItem(axisOrder="row-major")
+        self.image.setZValue(-100)
+        self.plot_item.addItem(self.image)
+        self.colorbar = pg.ColorBarItem(colorMap=theme.colormap(), interactive=False, width=22,
+                                        colorMapMenu=False)
+        self.colorbar.setImageItem(self.image, insert_in=self.plot_item)
+        self.contours = pg.PlotDataItem(connect="pairs", antialias=True)
+        self.contours.setZValue(-50)
+        self.plot_item.addItem(self.contours)
+        self.minima = pg.ScatterPlotItem(symbol="star", size=MINIMUM_SIZE, pxMode=True)
+        self.minima.setZValue(5)
+        self.plot_item.addItem(self.minima)
+        self.heads = pg.ScatterPlotItem(symbol="o", size=HEAD_SIZE, pxMode=True)
+        self.heads.setZValue(30)
+        self.plot_item.addItem(self.heads)
+        self.diverged_marks = pg.ScatterPlotItem(symbol="x", size=DIVERGED_SIZE, pxMode=True)
+        self.diverged_marks.setZValue(40)
+        self.plot_item.addItem(self.diverged_marks)
+        self.legend = pg.LegendItem(offset=(-12, -12), labelTextSize="16pt", verSpacing=-4)
+        self.legend.setParentItem(self.vb)
+
+        # step-by-step arrows: −gradient, momentum / first moment, actual update
+        self.arrow_names = ("gradient", "momentum", "update")
+        self.arrow_halos = {k: pg.PlotDataItem(connect="pairs") for k in self.arrow_names}
+        self.arrows = {k: pg.PlotDataItem(connect="pairs") for k in self.arrow_names}
+        for z, k in enumerate(reversed(self.arrow_names)):
+            self.arrow_halos[k].setZValue(45 + 2 * z)
+            self.arrows[k].setZValue(46 + 2 * z)
+            self.plot_item.addItem(self.arrow_halos[k])
+            self.plot_item.addItem(self.arrows[k])
+        self.arrow_legend = pg.LegendItem(offset=(12, -12), labelTextSize="14pt", verSpacing=-4)
+        self.arrow_legend.setParentItem(self.vb)
+        self.arrow_legend.addItem(self.arrows["gradient"], "−gradient")
+        self.arrow_legend.addItem(self.arrows["momentum"], "momentum / 1st moment")
+        self.arrow_legend.addItem(self.arrows["update"], "update Δ")
+        self.arrow_legend.setVisible(False)
+
+        # --- per-run and per-start items (rebuilt when the runs change) ------------------
+        self.trails: list[pg.PlotDataItem] = []
+        self.halos: list[pg.PlotDataItem] = []
+        self.diverged_labels: list[pg.TextItem] = []
+        self.start_items: list[pg.TargetItem] = []
+        self._brushes: list = []
+
+        self._grid_timer = QTimer(self)
+        self._grid_timer.setSingleShot(True)
+        self._grid_timer.setInterval(16)  # at most one recompute per frame
+
+        menu = self.vb.menu
+        self.heatmap_action = QAction("Show heatmap", self)
+        self.heatmap_action.setCheckable(True)
+        self.heatmap_action.setChecked(True)
+        if menu is not None:
+            menu.addSeparator()
+            menu.addAction(self.heatmap_action)
+            self.view_all_action = menu.addAction("View whole surface")
+        else:  # pragma: no cover - pyqtgraph always builds a menu
+            self.view_all_action = QAction("View whole surface", self)
+
+        # --- connections: all in one block ------------------------------------------------
+        s = session
+        self._connections = [
+            (s.problem_changed, self._on_problem_changed),
+            (s.runs_changed, self._on_runs_changed),
+            (s.stepped, self._on_stepped),
+            (s.selection_changed, self._on_selection_changed),
+        ]
+        for signal, slot in self._connections:
+            signal.connect(slot)
+        self.vb.sigRangeChanged.connect(self._on_range_changed)
+        self._grid_timer.timeout.connect(self._on_grid_timer)
+        self.scene().sigMouseClicked.connect(self._on_scene_clicked)
+        self.heatmap_action.toggled.connect(self.set_heatmap_visible)
+        self.view_all_action.triggered.connect(self.view_all)
+
+        self._apply_theme()
+        self._apply_fonts()
+        self._on_problem_changed()
+        self._on_runs_changed()
+        self._ready = True
+
+    # ------------------------------------------------------------------ public
+    def set_heatmap_visible(self, flag: bool) -> None:
+        """Show or hide the heatmap (and its colour bar); the contours stay."""
+        self.heatmap_visible = bool(flag)
+        self.image.setVisible(self.heatmap_visible)
+        self.colorbar.setVisible(self.heatmap_visible)
+        with QSignalBlocker(self.heatmap_action):
+            self.heatmap_action.setChecked(self.heatmap_visible)
+
+    def view_all(self) -> None:
+        """Zoom to the surface's own view box."""
+        x0, x1, y0, y1 = self.session.landscape.view
+        self.vb.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0)
+
+    def contour_data(self) -> tuple[np.ndarray, np.ndarray]:
+        """The contour segments drawn now: x, y float64 (2S,) (for tests and export)."""
+        x, y = self.contours.getData()
+        if x is None:
+            return np.zeros(0), np.zeros(0)
+        return np.asarray(x), np.asarray(y)
+
+    # ------------------------------------------------------------------ session -> view
+    def _on_problem_changed(self) -> None:
+        land = self.session.landscape
+        self._refresh_labels()
+        mins = np.asarray(land.minima, dtype=np.float64).reshape(-1, 2)
+        self.minima.setData(pos=mins)
+        x0, x1, y0, y1 = land.view
+        with QSignalBlocker(self.vb):
+            self.vb.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0)
+        self._recompute_grid((x0, x1, y0, y1))
+
+    def _on_runs_changed(self) -> None:
+        s = self.session
+        pal = theme.palette(theme.current())
+        n = s.n_runs
+        if len(self.trails) != n:
+            for item in self.trails + self.halos + self.diverged_labels:
+                self.plot_item.removeItem(item)
+            self.trails, self.halos, self.diverged_labels = [], [], []
+            for _ in range(n):
+                halo = pg.PlotDataItem(connect="finite")
+                halo.setZValue(10)
+                trail = pg.PlotDataItem(connect="finite")
+                trail.setZValue(11)
+                label = pg.TextItem(anchor=(-0.08, 1.2),
+                                    fill=pg.mkBrush(theme.qcolor(pal["background"], 210)))
+                label.setFont(theme.font(theme.BASE_PT, bold=True))
+                label.setZValue(41)
+                label.setVisible(False)
+                for item in (halo, trail, label):
+                    self.plot_item.addItem(item)
+                self.halos.append(halo)
+                self.trails.append(trail)
+                self.diverged_labels.append(label)
+        width = TRAIL_WIDTH * max(1.0, theme.font_scale())
+        halo_pen = pg.mkPen(theme.qcolor(pal["halo"], 170), width=width + 3.5)
+        self._brushes = []
+        for r in range(n):
+            color = QColor(s.run_color(r))
+            self.trails[r].setPen(pg.mkPen(color, width=width))
+            self.halos[r].setPen(halo_pen)
+            self._brushes.append(pg.mkBrush(color))
+            enabled = s.run_enabled(r)
+            self.trails[r].setVisible(enabled)
+            self.halos[r].setVisible(enabled)
+            self.diverged_labels[r].setColor(color)
+            self.diverged_labels[r].fill = pg.mkBrush(theme.qcolor(pal["background"], 215))
+        self._rebuild_legend()
+        self._sync_starts()
+        self._on_stepped()
+
+    def _rebuild_legend(self) -> None:
+        s = self.session
+        self.legend.clear()
+        diverged = {r for r, _ in s.diverged()}
+        for i in range(s.n_specs):
+            if not s.specs[i].enabled:
+                continue
+            runs = s.runs_of_spec(i)
+            text = s.spec_label(i)
+            if runs and all(r in diverged for r in runs):
+                text += "  ✕"
+            self.legend.addItem(self.trails[runs[0]], text)
+        self._legend_diverged = diverged
+        self._style_legend(self.legend)
+
+    def _sync_starts(self) -> None:
+        s = self.session
+        pal = theme.palette(theme.current())
+        if len(self.start_items) != len(s.starts):
+            for item in self.start_items:
+                self.plot_item.removeItem(item)
+            self.start_items = []
+            for k in range(len(s.starts)):
+                item = pg.TargetItem(pos=s.starts[k], size=START_SIZE, symbol="o", movable=True)
+                item.setZValue(35)
+                item.sigPositionChanged.connect(lambda it, k=k: self._on_start_dragged(k, it))
+                self.plot_item.addItem(item)
+                self.start_items.append(item)
+        pen = pg.mkPen(pal["start"], width=4)
+        hover = pg.mkPen(pal["accent"], width=5)
+        for k, item in enumerate(self.start_items):
+            with QSignalBlocker(item):
+                item.setPos(QPointF(*s.starts[k]))
+            item.setPen(pen)
+            item.setBrush(pg.mkBrush(0, 0, 0, 0))
+            item.hoverPen = hover
+            item.hoverBrush = pg.mkBrush(theme.qcolor(pal["accent"], 60))
+            if not item.mouseHovering:
+                item.currentPen, item.currentBrush = item.pen, item.brush
+            item.setToolTip("start: drag to move")
+
+    def _on_stepped(self) -> None:
+        s = self.session
+        pal = theme.palette(theme.current())
+        trails = s.trails()
+        diverged = dict(s.diverged())
+        heads, head_brushes = [], []
+        marks, mark_brushes = [], []
+        for r, path in enumerate(trails):
+            ok = _finite_rows(path)
+            enabled = s.run_enabled(r)
+            self.trails[r].setData(ok[:, 0], ok[:, 1])
+            self.halos[r].setData(ok[:, 0], ok[:, 1])
+            label = self.diverged_labels[r]
+            if not enabled or len(ok) == 0:
+                label.setVisible(False)
+                continue
+            if r in diverged:
+                p = self._clamp_to_view(ok[-1])
+                marks.append(p)
+                mark_brushes.append(self._brushes[r])
+                label.setText(f"diverged at step {diverged[r]}")
+                label.setPos(float(p[0]), float(p[1]))
+                # keep the text on the map: it grows away from the nearer edges
+                (vx0, vx1), (vy0, vy1) = self.vb.viewRange()
+                right = p[0] > 0.5 * (vx0 + vx1)
+                top = p[1] > 0.5 * (vy0 + vy1)
+                label.setAnchor((1.08 if right else -0.08, -0.2 if top else 1.2))
+                label.setVisible(True)
+            else:
+                label.setVisible(False)
+                heads.append(ok[-1])
+                head_brushes.append(self._brushes[r])
+        outline = pg.mkPen(pal["halo"], width=2.5)
+        if heads:
+            self.heads.setData(pos=np.asarray(heads), brush=head_brushes, pen=outline)
+        else:
+            self.heads.setData(pos=np.zeros((0, 2)))
+        if marks:
+            self.diverged_marks.setData(pos=np.asarray(marks), brush=mark_brushes,
+                                        pen=pg.mkPen(pal["halo"], width=2))
+        else:
+            self.diverged_marks.setData(pos=np.zeros((0, 2)))
+        if set(diverged) != getattr(self, "_legend_diverged", set()):
+            self._rebuild_legend()
+        self._update_arrows()
+
+    def _on_selection_changed(self, _r: int = -1) -> None:
+        self._update_arrows()
+
+    # ------------------------------------------------------------------ grid & contours
+    def _on_range_changed(self, *_) -> None:
+        if not self._grid_timer.isActive():
+            self._grid_timer.start()
+
+    def _on_grid_timer(self) -> None:
+        (x0, x1), (y0, y1) = self.vb.viewRange()
+        self._recompute_grid((x0, x1, y0, y1))
+        self._on_stepped()  # diverged marks are clamped to the visible box; arrows in pixels
+
+    def _recompute_grid(self, box) -> None:
+        """Evaluate the surface on the visible box; redraw heatmap, colour bar and contours."""
+        self._grid_timer.stop()
+        x0, x1, y0, y1 = (float(v) for v in box)
+        if not (x1 > x0 and y1 > y0):
+            return
+        self._box = (x0, x1, y0, y1)
+        land = self.session.landscape
+        n = self.grid_size
+        with np.errstate(all="ignore"):
+            z = np.ascontiguousarray(land.grid(x0, x1, y0, y1, n, n), dtype=np.float64)
+        self._z = z
+        finite = z[np.isfinite(z)]
+        if finite.size == 0:
+            self.contours.setData([], [])
+            self.image.clear()
+            return
+        log = bool(land.log_levels)
+        levels = nice_levels(z, N_LEVELS, log)
+        xy, _ = contour_segments(z, x0, x1, y0, y1, levels)
+        self.contours.setData(xy[:, 0], xy[:, 1])
+        # heatmap: log10 of the height above the minimum where the levels are log-spaced
+        zmin = float(finite.min())
+        min_value = getattr(land, "min_value", None)
+        base = float(min_value) if (log and min_value is not None and min_value <= zmin) else zmin
+        with np.errstate(all="ignore"):
+            if log:
+                span = max(float(finite.max()) - base, 1e-300)
+                img = np.log10(z - base + span * 1e-6)
+                label = "log₁₀ loss" if base == 0.0 else "log₁₀ (loss − min)"
+            else:
+                img = z
+                label = "loss"
+        img32 = np.ascontiguousarray(img, dtype=np.float32)
+        good = img32[np.isfinite(img32)]
+        lo, hi = (float(np.percentile(good, 1)), float(good.max())) if good.size else (0.0, 1.0)
+        if not hi > lo:
+            hi = lo + 1.0
+        self.image.setImage(img32, autoLevels=False, levels=(lo, hi))
+        dx, dy = (x1 - x0) / (n - 1), (y1 - y0) / (n - 1)
+        # grid values sit at pixel centres
+        self.image.setRect(QRectF(x0 - dx / 2, y0 - dy / 2, x1 - x0 + dx, y1 - y0 + dy))
+        self.colorbar.setLevels((lo, hi))
+        if label != getattr(self, "_colorbar_label", None):
+            self._colorbar_label = label
+            self.colorbar.axis.setLabel(label, **self._label_style())
+
+    def _clamp_to_view(self, p: np.ndarray) -> np.ndarray:
+        """``p`` moved just inside the visible box (a run that flew off the map is marked
+        at the edge it left by)."""
+        (x0, x1), (y0, y1) = self.vb.viewRange()
+        mx, my = 0.04 * (x1 - x0), 0.06 * (y1 - y0)
+        return np.array([min(max(p[0], x0 + mx), x1 - mx), min(max(p[1], y0 + my), y1 - my)])
+
+    # ------------------------------------------------------------------ step-by-step arrows
+    def _arrow_pairs(self, p0: np.ndarray, vec: np.ndarray) -> np.ndarray:
+        """Shaft and two head strokes of an arrow from p0 along vec, as pairs (6, 2)."""
+        p1 = p0 + vec
+        px, py = self.vb.viewPixelSize()
+        px, py = (px or 1.0), (py or 1.0)
+        d = np.array([vec[0] / px, vec[1] / py])
+        norm = math.hypot(d[0], d[1])
+        if norm == 0 or not math.isfinite(norm):
+            return np.zeros((0, 2))
+        d /= norm
+        head = min(ARROW_HEAD_PX * max(1.0, theme.font_scale()), 0.6 * norm)
+        out = [p0, p1]
+        for sign in (1.0, -1.0):
+            a = math.radians(152.0) * sign
+            rx = d[0] * math.cos(a) - d[1] * math.sin(a)
+            ry = d[0] * math.sin(a) + d[1] * math.cos(a)
+            out += [p1, p1 + np.array([rx * head * px, ry * head * py])]
+        return np.asarray(out, dtype=np.float64)
+
+    def _update_arrows(self) -> None:
+        s = self.session
+        r = s.selected
+        details = s.details(r) if (r >= 0 and r < s.n_runs and s.run_enabled(r)) else None
+        vectors: dict[str, np.ndarray | None] = {k: None for k in self.arrow_names}
+        p0 = None
+        if details is not None:
+            p0 = np.asarray(s.positions(s.t - 1)[r], dtype=np.float64)
+            g = np.asarray(details.get("g"), dtype=np.float64).reshape(-1)[:2]
+            m = details.get("m")
+            m = None if m is None else np.asarray(m, dtype=np.float64).reshape(-1)[:2]
+            delta = np.asarray(details.get("delta"), dtype=np.float64).reshape(-1)[:2]
+            if not (np.isfinite(p0).all() and np.isfinite(g).all()):
+                details = None
+        if details is not None:
+            (x0, x1), (y0, y1) = self.vb.viewRange()
+            length = ARROW_FRACTION * min(x1 - x0, y1 - y0)
+            has_m = m is not None and np.isfinite(m).all() and np.any(m != 0) \
+                and self._uses_momentum(r)
+            # −gradient and momentum share one scale so that their sizes compare
+            ref = max(np.hypot(*g), np.hypot(*m) if has_m else 0.0)
+            if ref > 0:
+                vectors["gradient"] = -g * (length / ref)
+                if has_m:
+                    vectors["momentum"] = -m * (length / ref)
+            dn = np.hypot(*delta) if np.isfinite(delta).all() else 0.0
+            if dn > 0:
+                vectors["update"] = delta * (length / dn)
+        pal = theme.palette(theme.current())
+        scale = max(1.0, theme.font_scale())
+        widths = {"gradient": 4.0 * scale, "momentum": 7.0 * scale, "update": 5.0 * scale}
+        for k in self.arrow_names:
+            width = widths[k]
+            vec = vectors[k]
+            if vec is None or p0 is None:
+                self.arrows[k].setData([], [])
+                self.arrow_halos[k].setData([], [])
+                continue
+            pairs = self._arrow_pairs(p0, vec)
+            self.arrows[k].setPen(pg.mkPen(pal[f"arrow_{k}"], width=width,
+                                           capStyle=Qt.PenCapStyle.RoundCap))
+            self.arrow_halos[k].setPen(pg.mkPen(theme.qcolor(pal["halo"], 200), width=width + 3,
+                                                capStyle=Qt.PenCapStyle.RoundCap))
+            self.arrows[k].setData(pairs[:, 0], pairs[:, 1])
+            self.arrow_halos[k].setData(pairs[:, 0], pairs[:, 1])
+        self.arrow_legend.setVisible(details is not None)
+
+    def _uses_momentum(self, r: int) -> bool:
+        cfg = self.session.effective_config(self.session.spec_index(r))
+        name = cfg.name
+        if name in ("adam", "adamw"):
+            return True
+        if name in ("momentum", "nesterov", "sgd"):
+            return float(getattr(cfg, "momentum", 0.0) or 0.0) > 0
+        return False
+
+    # ------------------------------------------------------------------ mouse
+    def _on_scene_clicked(self, ev) -> None:
+        """Click: every run starts here. Shift+click: add a start here."""
+        if ev.button() != Qt.MouseButton.LeftButton or ev.double() or ev.isAccepted():
+            return
+        pos = ev.scenePos()
+        if not self.vb.sceneBoundingRect().contains(pos):
+            return
+        for item in self.scene().items(pos):
+            if not item.isVisible():
+                continue
+            if item in self.start_items or any(
+                    leg.isVisible() and (item is leg or leg.isAncestorOf(item))
+                    for leg in (self.legend, self.arrow_legend)):
+                return  # a click on a start marker or a legend is not a new start
+        p = self.vb.mapSceneToView(pos)
+        x, y = float(p.x()), float(p.y())
+        if ev.modifiers() & Qt.KeyboardModifier.ShiftModifier:
+            self.session.add_start(x, y)
+        else:
+            self.session.set_start(x, y)
+        ev.accept()
+
+    def _on_start_dragged(self, k: int, item) -> None:
+        p = item.pos()
+        if k < len(self.session.starts) and (float(p.x()), float(p.y())) != self.session.starts[k]:
+            self.session.move_start(k, float(p.x()), float(p.y()))
+
+    # ------------------------------------------------------------------ theme & fonts
+    def close(self) -> bool:
+        """Stop observing the session, then close (pyqtgraph tears the plot item down)."""
+        self._ready = False
+        self._disconnect()
+        return super().close()
+
+    def _disconnect(self) -> None:
+        for signal, slot in getattr(self, "_connections", []):
+            try:
+                signal.disconnect(slot)
+            except (ValueError, RuntimeError):
+                pass
+        self._connections = []
+
+    def changeEvent(self, ev) -> None:
+        if not getattr(self, "_ready", False):  # Qt sends events during __init__ and after close
+            super().changeEvent(ev)
+            return
+        t = ev.type()
+        if t in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
+            self._apply_theme()
+        elif t in (QEvent.Type.FontChange, QEvent.Type.ApplicationFontChange):
+            self._apply_fonts()
+        super().changeEvent(ev)
+
+    def _style_legend(self, legend: pg.LegendItem) -> None:
+        pal = theme.palette(theme.current())
+        legend.setBrush(pg.mkBrush(theme.qcolor(pal["background"], 215)))
+        legend.setPen(pg.mkPen(pal["grid"], width=1))
+        legend.setLabelTextColor(pal["foreground"])
+
+    def _apply_theme(self) -> None:
+        pal = theme.palette(theme.current())
+        self.setBackground(pal["background"])
+        for name in ("left", "bottom"):
+            ax = self.plot_item.getAxis(name)
+            ax.setPen(pg.mkPen(pal["foreground"], width=1.5))
+            ax.setTextPen(pg.mkPen(pal["foreground"]))
+        cb_axis = self.colorbar.axis
+        cb_axis.setPen(pg.mkPen(pal["foreground"]))
+        cb_axis.setTextPen(pg.mkPen(pal["foreground"]))
+        self.colorbar.setColorMap(theme.colormap())
+        self.contours.setPen(pg.mkPen(theme.qcolor(pal["contour"], pal["contour_alpha"]),
+                                      width=1.6))
+        self.minima.setBrush(pg.mkBrush("#FFD400"))
+        self.minima.setPen(pg.mkPen(pal["halo"], width=2))
+        for name in self.arrow_names:
+            self.arrows[name].setPen(pg.mkPen(pal[f"arrow_{name}"], width=4.5))
+        self._style_legend(self.legend)
+        self._style_legend(self.arrow_legend)
+        if self.trails:  # re-colour runs, starts and labels
+            self._on_runs_changed()
+            self._refresh_labels()
+
+    def _refresh_labels(self) -> None:
+        land = self.session.landscape
+        fg = theme.palette(theme.current())["foreground"]
+        names = getattr(land, "param_names", None) or ("x", "y")
+        style = self._label_style()
+        self.plot_item.setLabel("bottom", names[0], **style)
+        self.plot_item.setLabel("left", names[1], **style)
+        title = land.label if land.name in ("", land.label) else f"{land.name}:  {land.label}"
+        self.plot_item.setTitle(title, color=fg, size=f"{theme.pt(theme.LABEL_PT):.0f}pt")
+        if getattr(self, "_colorbar_label", None):
+            self.colorbar.axis.setLabel(self._colorbar_label, **self._label_style())
+
+    def _label_style(self) -> dict:
+        fg = theme.palette(theme.current())["foreground"]
+        return {"color": fg, "font-size": f"{theme.pt(theme.LABEL_PT):.0f}pt"}
+
+    def _apply_fonts(self) -> None:
+        tick = theme.font(theme.BASE_PT)
+        for name in ("left", "bottom"):
+            ax = self.plot_item.getAxis(name)
+            ax.setStyle(tickFont=tick, tickTextOffset=8)
+        self.plot_item.getAxis("left").setWidth(int(18 + 3.2 * theme.pt(theme.BASE_PT)))
+        self.plot_item.getAxis("bottom").setHeight(int(16 + 3.4 * theme.pt(theme.BASE_PT)))
+        self.colorbar.axis.setStyle(tickFont=tick)
+        self.colorbar.axis.setWidth(int(18 + 3.2 * theme.pt(theme.BASE_PT)))
+        self.legend.setLabelTextSize(f"{theme.pt(theme.LABEL_PT):.0f}pt")
+        self.arrow_legend.setLabelTextSize(f"{theme.pt(theme.BASE_PT):.0f}pt")
+        label_font = theme.font(theme.BASE_PT, bold=True)
+        for label in self.diverged_labels:
+            label.setFont(label_font)
+        self._refresh_labels()

@@ -1,0 +1,177 @@
+"""Loss against step, one curve per run in its colour, with a line at the displayed step.
+
+The y axis turns logarithmic by itself when every loss shown is positive and they span
+more than two decades (Rosenbrock's race does; a saddle's negative losses do not). The
+y range follows the runs still alive, so that a run blowing up does not flatten the
+others: its curve leaves through the top, and the map marks it diverged.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QEvent, Qt
+from PySide6.QtGui import QColor
+
+from gdviz.ui import theme
+
+#: decades of spread above which the loss axis turns logarithmic
+LOG_DECADES = 2.0
+
+
+class LossView(pg.PlotWidget):
+    """Loss vs step for every run; a vertical line marks the displayed step ``t``."""
+
+    def __init__(self, session, parent=None):
+        super().__init__(parent=parent)
+        self.session = session
+        self.plot_item: pg.PlotItem = self.getPlotItem()
+        self.vb: pg.ViewBox = self.plot_item.getViewBox()
+        self.plot_item.hideButtons()
+        self.plot_item.setMenuEnabled(False)
+        self.vb.setMouseEnabled(x=False, y=False)
+        self.vb.disableAutoRange()
+        self.plot_item.showGrid(x=True, y=True, alpha=0.25)
+        self.log_y = False
+
+        self.curves: list[pg.PlotDataItem] = []
+        self.t_line = pg.InfiniteLine(pos=0, angle=90, movable=False,
+                                      label="step {value:.0f}",
+                                      labelOpts={"position": 0.04, "anchors": [(1, 1), (1, 1)]})
+        self.t_line.setZValue(20)
+        self.plot_item.addItem(self.t_line)
+        self.legend = pg.LegendItem(offset=(-10, 10), labelTextSize="14pt", verSpacing=-6)
+        self.legend.setParentItem(self.vb)
+
+        s = session
+        self._connections = [
+            (s.runs_changed, self._on_runs_changed),
+            (s.stepped, self._on_stepped),
+            (s.problem_changed, self._on_stepped),
+        ]
+        for signal, slot in self._connections:
+            signal.connect(slot)
+
+        self._apply_theme()
+        self._apply_fonts()
+        self._on_runs_changed()
+        self._ready = True
+
+    # ------------------------------------------------------------------ session -> view
+    def _on_runs_changed(self) -> None:
+        s = self.session
+        n = s.n_runs
+        if len(self.curves) != n:
+            for c in self.curves:
+                self.plot_item.removeItem(c)
+            self.curves = []
+            for _ in range(n):
+                c = pg.PlotDataItem(connect="finite")
+                c.setZValue(10)
+                self.plot_item.addItem(c)
+                self.curves.append(c)
+        width = 3.0 * max(1.0, theme.font_scale())
+        for r, c in enumerate(self.curves):
+            c.setPen(pg.mkPen(QColor(s.run_color(r)), width=width))
+            c.setVisible(s.run_enabled(r))
+        self.legend.clear()
+        for i in range(s.n_specs):
+            if s.specs[i].enabled:
+                self.legend.addItem(self.curves[s.runs_of_spec(i)[0]], s.spec_label(i))
+        self._style_legend()
+        self._on_stepped()
+
+    def _on_stepped(self) -> None:
+        s = self.session
+        losses = s.losses()
+        diverged = {r for r, _ in s.diverged()}
+        shown = [r for r in range(s.n_runs) if s.run_enabled(r)]
+        alive = [r for r in shown if r not in diverged] or shown
+        vals = [losses[r][np.isfinite(losses[r])] for r in alive]
+        vals = np.concatenate(vals) if vals else np.zeros(0)
+        lo = float(vals.min()) if vals.size else 0.0
+        hi = float(vals.max()) if vals.size else 1.0
+        log = bool(vals.size) and lo > 0 and math.log10(hi / lo) > LOG_DECADES
+        if log != self.log_y:
+            self.log_y = log
+            self.plot_item.setLogMode(x=False, y=log)
+        for r, c in enumerate(self.curves):
+            y = losses[r]
+            if log:
+                y = np.where(y > 0, y, np.nan)  # a diverged run's nan/0 must not break log
+            c.setData(np.arange(len(y), dtype=np.float64), y)
+        t = s.t
+        self.t_line.setValue(t)
+        self.vb.setXRange(0, max(t, 10), padding=0.02)
+        if vals.size:
+            if log:
+                a, b = math.log10(lo), math.log10(hi)
+            else:
+                a, b = lo, hi
+            if not b > a:
+                a, b = a - 0.5, b + 0.5
+            self.vb.setYRange(a, b, padding=0.05)
+
+    # ------------------------------------------------------------------ theme & fonts
+    def close(self) -> bool:
+        """Stop observing the session, then close (pyqtgraph tears the plot item down)."""
+        self._ready = False
+        self._disconnect()
+        return super().close()
+
+    def _disconnect(self) -> None:
+        for signal, slot in getattr(self, "_connections", []):
+            try:
+                signal.disconnect(slot)
+            except (ValueError, RuntimeError):
+                pass
+        self._connections = []
+
+    def changeEvent(self, ev) -> None:
+        if not getattr(self, "_ready", False):  # Qt sends events during __init__ and after close
+            super().changeEvent(ev)
+            return
+        t = ev.type()
+        if t in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
+            self._apply_theme()
+        elif t in (QEvent.Type.FontChange, QEvent.Type.ApplicationFontChange):
+            self._apply_fonts()
+        super().changeEvent(ev)
+
+    def _style_legend(self) -> None:
+        pal = theme.palette(theme.current())
+        self.legend.setBrush(pg.mkBrush(theme.qcolor(pal["background"], 215)))
+        self.legend.setPen(pg.mkPen(pal["grid"], width=1))
+        self.legend.setLabelTextColor(pal["foreground"])
+
+    def _apply_theme(self) -> None:
+        pal = theme.palette(theme.current())
+        self.setBackground(pal["background"])
+        for name in ("left", "bottom"):
+            ax = self.plot_item.getAxis(name)
+            ax.setPen(pg.mkPen(pal["foreground"], width=1.5))
+            ax.setTextPen(pg.mkPen(pal["foreground"]))
+        self.t_line.setPen(pg.mkPen(pal["muted"], width=2, style=Qt.PenStyle.DashLine))
+        self.t_line.label.setColor(pal["foreground"])
+        self._style_legend()
+        self._apply_labels()
+        if self.curves:
+            self._on_runs_changed()
+
+    def _apply_labels(self) -> None:
+        pal = theme.palette(theme.current())
+        style = {"color": pal["foreground"], "font-size": f"{theme.pt(theme.BASE_PT):.0f}pt"}
+        self.plot_item.setLabel("bottom", "step", **style)
+        self.plot_item.setLabel("left", "loss", **style)
+
+    def _apply_fonts(self) -> None:
+        tick = theme.font(theme.BASE_PT)
+        for name in ("left", "bottom"):
+            self.plot_item.getAxis(name).setStyle(tickFont=tick, tickTextOffset=6)
+        self.plot_item.getAxis("left").setWidth(int(16 + 3.4 * theme.pt(theme.BASE_PT)))
+        self.plot_item.getAxis("bottom").setHeight(int(12 + 3.2 * theme.pt(theme.BASE_PT)))
+        self.legend.setLabelTextSize(f"{theme.pt(theme.BASE_PT):.0f}pt")
+        self.t_line.label.setFont(theme.font(theme.BASE_PT))
+        self._apply_labels()

@@ -1,0 +1,187 @@
+"""Dark and light themes, pyqtgraph configuration and font scaling.
+
+The light theme is high contrast on purpose: projectors wash out dark themes and thin
+pale lines. Views do not talk to each other about themes: :func:`apply` changes the
+application palette and :func:`set_font_scale` the application font, Qt tells every
+widget (``PaletteChange`` / ``FontChange`` events) and each view re-styles itself from
+:func:`current` and :func:`font_scale`.
+"""
+
+from __future__ import annotations
+
+
+import pyqtgraph as pg
+from PySide6.QtGui import QColor, QFont, QPalette
+from PySide6.QtWidgets import QApplication
+
+from gdviz.core.session import OKABE_ITO
+
+THEMES = ("dark", "light")
+
+#: point sizes at font scale 1 (a projector in a classroom: nothing below 14 pt)
+BASE_PT = 14.0
+LABEL_PT = 16.0
+TABLE_PT = 18.0
+
+_PALETTES: dict[str, dict] = {
+    "dark": {
+        "name": "dark",
+        "background": "#15171c",
+        "panel": "#1f232b",
+        "foreground": "#eceff4",
+        "muted": "#a9b1bd",
+        "grid": "#5a6270",
+        "accent": "#56B4E9",
+        # heatmap: a dark, low-saturation slate ramp, so that the light contour lines and
+        # the saturated run colours stand out everywhere on it
+        "colormap": "gdviz-dark",
+        "colormap_stops": ["#0c0e12", "#1c222c", "#2d3746", "#46536a", "#66738a"],
+        "contour": "#e6e9ef",
+        "contour_alpha": 150,
+        "halo": "#000000",
+        "minima": "#ffffff",
+        "start": "#ffffff",
+        "diverged": "#ff4d4d",
+        "arrow_gradient": "#ff6b6b",
+        "arrow_momentum": "#b48cff",
+        "arrow_update": "#ffffff",
+        "runs": list(OKABE_ITO),
+    },
+    "light": {
+        "name": "light",
+        "background": "#ffffff",
+        "panel": "#f2f2f2",
+        "foreground": "#000000",
+        "muted": "#333333",
+        "grid": "#9a9a9a",
+        "accent": "#0072B2",
+        # heatmap: white valleys to a pale blue-grey; dark contours read over all of it
+        "colormap": "gdviz-light",
+        "colormap_stops": ["#ffffff", "#eef1f5", "#dce3ec", "#c6d0dd", "#aebccd"],
+        "contour": "#1a1a1a",
+        "contour_alpha": 170,
+        "halo": "#000000",
+        "minima": "#000000",
+        "start": "#000000",
+        "diverged": "#c00000",
+        "arrow_gradient": "#c00000",
+        "arrow_momentum": "#6a1b9a",
+        "arrow_update": "#000000",
+        "runs": list(OKABE_ITO),
+    },
+}
+
+_state = {"theme": "dark", "scale": 1.0, "base_app_pt": None, "configured": False}
+
+
+def configure_pyqtgraph() -> None:
+    """Global pyqtgraph options; call once before creating any view (idempotent)."""
+    pg.setConfigOptions(imageAxisOrder="row-major", antialias=True)
+    pal = palette(_state["theme"])
+    pg.setConfigOption("background", pal["background"])
+    pg.setConfigOption("foreground", pal["foreground"])
+    _state["configured"] = True
+
+
+def palette(name: str) -> dict:
+    """Colours of theme ``name`` ("dark" | "light"): background, foreground, grid, panel,
+    muted, accent, colormap (name) + colormap_stops, contour (+ contour_alpha), halo,
+    minima, start, diverged, arrow_* and runs (hex list). A copy: change it freely."""
+    if name not in _PALETTES:
+        raise ValueError(f"unknown theme '{name}' (choose from {', '.join(THEMES)})")
+    pal = dict(_PALETTES[name])
+    pal["runs"] = list(pal["runs"])
+    pal["colormap_stops"] = list(pal["colormap_stops"])
+    return pal
+
+
+def current() -> str:
+    """The name of the theme last applied ("dark" until :func:`apply` is called)."""
+    return _state["theme"]
+
+
+def colormap(name: str | None = None) -> pg.ColorMap:
+    """The heatmap colormap of theme ``name`` (default: current)."""
+    pal = palette(name or current())
+    stops = pal["colormap_stops"]
+    pos = [i / (len(stops) - 1) for i in range(len(stops))]
+    return pg.ColorMap(pos, [QColor(c) for c in stops], name=pal["colormap"])
+
+
+def qcolor(hex_color: str, alpha: int | None = None) -> QColor:
+    c = QColor(hex_color)
+    if alpha is not None:
+        c.setAlpha(int(alpha))
+    return c
+
+
+def apply(app: QApplication, name: str) -> None:
+    """Switch ``app`` to theme ``name``: Fusion style, QPalette, pyqtgraph colours.
+
+    Existing views re-style on the resulting ``PaletteChange`` event.
+    """
+    pal = palette(name)
+    _state["theme"] = name
+    pg.setConfigOption("background", pal["background"])
+    pg.setConfigOption("foreground", pal["foreground"])
+    app.setStyle("Fusion")
+    qp = QPalette()
+    bg, panel, fg = QColor(pal["background"]), QColor(pal["panel"]), QColor(pal["foreground"])
+    muted, accent = QColor(pal["muted"]), QColor(pal["accent"])
+    for group in (QPalette.ColorGroup.Active, QPalette.ColorGroup.Inactive):
+        qp.setColor(group, QPalette.ColorRole.Window, panel)
+        qp.setColor(group, QPalette.ColorRole.WindowText, fg)
+        qp.setColor(group, QPalette.ColorRole.Base, bg)
+        qp.setColor(group, QPalette.ColorRole.AlternateBase, panel)
+        qp.setColor(group, QPalette.ColorRole.Text, fg)
+        qp.setColor(group, QPalette.ColorRole.Button, panel)
+        qp.setColor(group, QPalette.ColorRole.ButtonText, fg)
+        qp.setColor(group, QPalette.ColorRole.ToolTipBase, panel)
+        qp.setColor(group, QPalette.ColorRole.ToolTipText, fg)
+        qp.setColor(group, QPalette.ColorRole.PlaceholderText, muted)
+        qp.setColor(group, QPalette.ColorRole.Highlight, accent)
+        qp.setColor(group, QPalette.ColorRole.HighlightedText,
+                    QColor("#000000" if name == "dark" else "#ffffff"))
+        qp.setColor(group, QPalette.ColorRole.Link, accent)
+    for role in (QPalette.ColorRole.WindowText, QPalette.ColorRole.Text,
+                 QPalette.ColorRole.ButtonText):
+        qp.setColor(QPalette.ColorGroup.Disabled, role, muted)
+    app.setPalette(qp)
+
+
+def font_scale() -> float:
+    """The factor last given to :func:`set_font_scale` (1.0 by default)."""
+    return _state["scale"]
+
+
+def pt(size: float) -> float:
+    """Point size ``size`` (meant at scale 1) at the current font scale."""
+    return size * _state["scale"]
+
+
+def set_font_scale(app: QApplication, factor: float) -> None:
+    """Scale the whole UI's text by ``factor`` (0.5 … 4) relative to the app's first font.
+
+    Views get a ``FontChange`` event and rescale their plot fonts too.
+    """
+    factor = float(factor)
+    if not 0.5 <= factor <= 4.0:
+        raise ValueError(f"Invalid font scale: {factor} (must be 0.5 to 4)")
+    if _state["base_app_pt"] is None:
+        base = app.font().pointSizeF()
+        _state["base_app_pt"] = base if base > 0 else 10.0
+    _state["scale"] = factor
+    font = QFont(app.font())
+    font.setPointSizeF(_state["base_app_pt"] * factor)
+    app.setFont(font)
+
+
+def font(size_pt: float, *, mono: bool = False, bold: bool = False) -> QFont:
+    """A font of ``size_pt`` points at scale 1, scaled by the current font scale."""
+    f = QFont()
+    if mono:
+        f.setFamilies(["DejaVu Sans Mono", "Menlo", "Consolas", "Liberation Mono", "monospace"])
+        f.setStyleHint(QFont.StyleHint.Monospace)
+    f.setPointSizeF(pt(size_pt))
+    f.setBold(bold)
+    return f

@@ -1,0 +1,299 @@
+"""The landscape view follows the session; clicks and drags write to it; it really draws."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPointF, Qt
+from PySide6.QtGui import QColor, QImage
+
+from gdviz.core.optimizers import make_optimizer
+from gdviz.core.session import RunSpec, Session
+from gdviz.ui import theme
+from gdviz.ui.landscape_view import LandscapeView
+
+SHOTS = "/tmp/gdviz_shots"
+
+
+@pytest.fixture(autouse=True)
+def _pyqtgraph_configured(qapp):
+    theme.configure_pyqtgraph()
+    prev_theme, prev_palette = theme.current(), qapp.palette()
+    yield
+    # the theme and font scale are app-wide: leave them as found
+    theme._state["theme"] = prev_theme
+    theme._state["scale"] = 1.0
+    qapp.setPalette(prev_palette)
+
+
+@pytest.fixture
+def sess() -> Session:
+    return Session()
+
+
+@pytest.fixture
+def view(qtbot, sess) -> LandscapeView:
+    v = LandscapeView(sess)
+    qtbot.addWidget(v)
+    v.resize(900, 700)
+    v.show()
+    qtbot.waitExposed(v)
+    return v
+
+
+class FakeClick:
+    """What pyqtgraph's scene passes to sigMouseClicked, enough for the view's handler."""
+
+    def __init__(self, scene_pos: QPointF, shift: bool = False):
+        self._pos = scene_pos
+        self._shift = shift
+        self.accepted = False
+
+    def button(self):
+        return Qt.MouseButton.LeftButton
+
+    def double(self):
+        return False
+
+    def isAccepted(self):
+        return self.accepted
+
+    def accept(self):
+        self.accepted = True
+
+    def scenePos(self):
+        return self._pos
+
+    def modifiers(self):
+        return Qt.KeyboardModifier.ShiftModifier if self._shift else Qt.KeyboardModifier.NoModifier
+
+
+def scene_point(view: LandscapeView, x: float, y: float) -> QPointF:
+    return view.vb.mapViewToScene(QPointF(x, y))
+
+
+# ------------------------------------------------------------------ model -> view
+def test_builds_items_for_the_default_scene(view, sess):
+    x, y = view.contour_data()
+    assert x.size > 100 and x.size % 2 == 0  # pairs
+    assert view.contours.opts["connect"] == "pairs"
+    assert view._z.shape == (256, 256)
+    img = view.image.image
+    assert img.dtype == np.float32 and img.flags.c_contiguous and img.shape == (256, 256)
+    assert len(view.trails) == 4 and len(view.start_items) == 1
+    assert len(view.minima.data) == 1
+    assert [it.opts["pen"].color().name().upper() for it in view.trails] == [c.upper() for c in sess.colors]
+    assert view.trails[0].opts["pen"].widthF() >= 3
+    labels = [lab.text for _, lab in view.legend.items]
+    assert labels == [sess.spec_label(i) for i in range(4)]
+    (x0, x1), (y0, y1) = view.vb.viewRange()
+    assert (x0, x1, y0, y1) == pytest.approx(sess.landscape.view)
+
+
+def test_step_updates_trails_and_heads(view, sess):
+    sess.step(5)
+    for trail in view.trails:
+        xs, ys = trail.getData()
+        assert len(xs) == 6
+    assert len(view.heads.data) == 4
+    np.testing.assert_allclose(view.heads.data["x"], sess.positions()[:, 0])
+    sess.scrub(2)
+    assert len(view.trails[0].getData()[0]) == 3
+
+
+def test_problem_change_rebuilds(view, sess):
+    before = view.contour_data()[0].copy()
+    sess.set_surface("himmelblau")
+    after = view.contour_data()[0]
+    assert after.size > 0 and (after.size != before.size or not np.allclose(after, before))
+    assert len(view.minima.data) == 4
+    (x0, x1), (y0, y1) = view.vb.viewRange()
+    assert (x0, x1, y0, y1) == pytest.approx((-6, 6, -6, 6))
+    assert "himmelblau" in view.plot_item.titleLabel.text
+
+
+def test_runs_changed_adds_items_and_hides_disabled(view, sess):
+    sess.add_run(RunSpec(config=make_optimizer("adam", lr=0.01)))
+    assert len(view.trails) == 5 and len(view.legend.items) == 5
+    sess.update_run(1, enabled=False)
+    assert not view.trails[1].isVisible()
+    assert len(view.legend.items) == 4
+    sess.add_start(0.0, 0.0)
+    assert len(view.trails) == 10 and len(view.start_items) == 2
+
+
+def test_diverged_run_is_marked(view, sess):
+    sess.add_run(RunSpec(config=make_optimizer("sgd", lr=1.0)))
+    sess.step(40)
+    (r, k), = sess.diverged()
+    assert len(view.diverged_marks.data) == 1
+    label = view.diverged_labels[r]
+    assert label.isVisible() and "diverged at step" in label.textItem.toPlainText()
+    assert str(k) in label.textItem.toPlainText()
+    # the mark stays on the visible map even when the run flew far away
+    (x0, x1), (y0, y1) = view.vb.viewRange()
+    mx, my = view.diverged_marks.data["x"][0], view.diverged_marks.data["y"][0]
+    assert x0 <= mx <= x1 and y0 <= my <= y1
+    assert len(view.heads.data) == 4  # the others still have their markers
+    assert "✕" in [lab.text for _, lab in view.legend.items][-1]
+    sess.scrub(0)
+    assert not label.isVisible() and len(view.diverged_marks.data) == 0
+
+
+def test_zoom_recomputes_grid_for_the_visible_box(qtbot, view, sess):
+    view.vb.setRange(xRange=(0.5, 1.5), yRange=(0.5, 1.5), padding=0)
+    qtbot.waitUntil(lambda: view._box == pytest.approx((0.5, 1.5, 0.5, 1.5)), timeout=2000)
+    x, y = view.contour_data()
+    assert x.size > 0 and x.min() >= 0.5 - 1e-9 and x.max() <= 1.5 + 1e-9
+    view.view_all()
+    qtbot.waitUntil(lambda: view._box == pytest.approx(sess.landscape.view), timeout=2000)
+
+
+def test_heatmap_toggle(view):
+    view.set_heatmap_visible(False)
+    assert not view.image.isVisible() and not view.colorbar.isVisible()
+    assert not view.heatmap_action.isChecked()
+    view.heatmap_action.setChecked(True)
+    assert view.image.isVisible()
+
+
+def test_step_by_step_arrows(view, sess):
+    sess.step(3)
+    assert not view.arrow_legend.isVisible()
+    sess.select(3)  # Adam: gradient, first moment and update
+    assert view.arrow_legend.isVisible()
+    for k in ("gradient", "momentum", "update"):
+        x, _ = view.arrows[k].getData()
+        assert x is not None and len(x) == 6, k  # shaft + two head strokes
+    start = sess.positions(2)[3]
+    x, y = view.arrows["update"].getData()
+    assert (x[0], y[0]) == pytest.approx(tuple(start))
+    sess.select(0)  # plain SGD has no momentum arrow
+    x, _ = view.arrows["momentum"].getData()
+    assert x is None or len(x) == 0
+    sess.select(-1)
+    assert not view.arrow_legend.isVisible()
+
+
+# ------------------------------------------------------------------ view -> model
+def test_click_sets_start_and_shift_click_adds(view, sess):
+    view._on_scene_clicked(FakeClick(scene_point(view, 0.0, 0.5)))
+    assert sess.starts == [pytest.approx((0.0, 0.5), abs=1e-6)]
+    view._on_scene_clicked(FakeClick(scene_point(view, -1.0, 2.5), shift=True))
+    assert len(sess.starts) == 2 and sess.starts[1] == pytest.approx((-1.0, 2.5), abs=1e-6)
+    assert len(view.start_items) == 2
+
+
+def test_real_mouse_click_on_the_viewport(qtbot, view, sess):
+    p = view.mapFromScene(scene_point(view, 1.0, 0.0))
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=p)
+    assert len(sess.starts) == 1
+    assert sess.starts[0] == pytest.approx((1.0, 0.0), abs=0.03)
+    p = view.mapFromScene(scene_point(view, -1.0, -0.5))
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton,
+                     Qt.KeyboardModifier.ShiftModifier, pos=p)
+    assert len(sess.starts) == 2
+
+
+def test_click_on_the_legend_is_not_a_new_start(view, sess):
+    x, y = view.legend.sceneBoundingRect().center().x(), view.legend.sceneBoundingRect().center().y()
+    view._on_scene_clicked(FakeClick(QPointF(x, y)))
+    assert sess.starts == [(-1.5, 2.0)]
+
+
+def test_click_on_a_start_marker_is_not_a_new_start(view, sess):
+    sess.add_start(0.0, 0.0)
+    view._on_scene_clicked(FakeClick(scene_point(view, 0.0, 0.0)))
+    assert len(sess.starts) == 2
+
+
+def test_dragging_a_start_moves_it(view, sess):
+    sess.add_start(0.0, 0.0)
+    item = view.start_items[1]
+    item.setPos(QPointF(0.5, 1.5))  # what TargetItem's drag handler does
+    assert sess.starts[1] == pytest.approx((0.5, 1.5))
+    assert view.start_items[1] is item  # the dragged item survives the session's update
+    assert sess.starts[0] == (-1.5, 2.0)
+
+
+# ------------------------------------------------------------------ theme and fonts
+def test_theme_switch_restyles(qapp, view):
+    theme.apply(qapp, "light")
+    qapp.processEvents()
+    assert view.backgroundBrush().color().name() == "#ffffff"
+    theme.apply(qapp, "dark")
+    qapp.processEvents()
+    assert view.backgroundBrush().color().name() == theme.palette("dark")["background"]
+
+
+def test_font_scale(qapp, view):
+    small = view.plot_item.getAxis("bottom").style["tickFont"].pointSizeF()
+    assert small >= 14
+    font = qapp.font()
+    try:
+        theme.set_font_scale(qapp, 1.5)
+        qapp.processEvents()
+        big = view.plot_item.getAxis("bottom").style["tickFont"].pointSizeF()
+        assert big == pytest.approx(1.5 * small)
+    finally:
+        theme._state["scale"] = 1.0
+        qapp.setFont(font)
+
+
+# ------------------------------------------------------------------ pixels
+def _pixels(img: QImage) -> np.ndarray:
+    img = img.convertToFormat(QImage.Format.Format_RGB32)
+    a = np.frombuffer(img.constBits(), np.uint8).reshape(img.height(), img.bytesPerLine() // 4, 4)
+    return a[:, : img.width(), :3].astype(int)
+
+
+def _scene_px(view, x, y) -> tuple[int, int]:
+    p = view.mapFromScene(scene_point(view, x, y))
+    dpr = view.devicePixelRatioF()
+    return int(p.x() * dpr), int(p.y() * dpr)
+
+
+@pytest.mark.parametrize("name", ["dark", "light"])
+def test_render_draws_contours_and_trails(qapp, qtbot, name):
+    theme.apply(qapp, name)
+    s = Session()
+    s.add_run(RunSpec(config=make_optimizer("sgd", lr=1.0)))  # one diverges: ✕ in the shot
+    v = LandscapeView(s)
+    qtbot.addWidget(v)
+    v.resize(1000, 800)
+    v.show()
+    qtbot.waitExposed(v)
+    bg = np.array(QColor(theme.palette(name)["background"]).getRgb()[:3])
+
+    # contours alone (heatmap off): plenty of pixels differ from the background
+    v.set_heatmap_visible(False)
+    qapp.processEvents()
+    bare = _pixels(v.grab().toImage())
+    x0, y0 = _scene_px(v, -1.9, 2.9)
+    x1, y1 = _scene_px(v, 1.9, -0.9)
+    plot = bare[y0:y1, x0:x1]
+    off_bg = (np.abs(plot - bg).sum(axis=2) > 60).mean()
+    assert 0.03 < off_bg < 0.6, off_bg
+    v.set_heatmap_visible(True)
+
+    qapp.processEvents()
+    before = _pixels(v.grab().toImage())
+    s.step(150)
+    s.select(3)
+    qapp.processEvents()
+    after_img = v.grab().toImage()
+    after = _pixels(after_img)
+    changed = np.abs(after - before).sum(axis=2) > 60
+    # pixels change along each run's trail (sample its middle point)
+    for r in range(4):
+        path = s.trails()[r]
+        mx, my = path[len(path) // 2]
+        px, py = _scene_px(v, mx, my)
+        assert changed[py - 3: py + 4, px - 3: px + 4].any(), s.run_label(r)
+    # and in a corner far from every run nothing moved
+    cx, cy = _scene_px(v, 0.0, -0.8)
+    assert not changed[cy - 3: cy + 4, cx - 3: cx + 4].any()
+    os.makedirs(SHOTS, exist_ok=True)
+    after_img.save(os.path.join(SHOTS, f"landscape_{name}.png"))

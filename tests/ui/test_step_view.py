@@ -1,0 +1,77 @@
+"""Step-by-step table and update rule: follows the selected run and the displayed step."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from gdviz.core.session import Session
+from gdviz.ui import theme
+from gdviz.ui.step_view import StepView, fmt
+
+
+@pytest.fixture(autouse=True)
+def _guarded(qapp):
+    theme.configure_pyqtgraph()
+
+
+@pytest.fixture
+def sess() -> Session:
+    return Session()
+
+
+@pytest.fixture
+def view(qtbot, sess) -> StepView:
+    v = StepView(sess)
+    qtbot.addWidget(v)
+    v.resize(500, 600)
+    v.show()
+    qtbot.waitExposed(v)
+    return v
+
+
+def test_hint_without_a_selection(view):
+    assert view.hint.isVisible() and not view.table.isVisible()
+
+
+def test_adam_numbers_and_rule(view, sess):
+    sess.select(3)
+    assert view.table.isVisible()
+    assert "no update yet" in view.hint.text()
+    sess.step(3)
+    d = sess.details(3)
+    g = np.asarray(d["g"], dtype=float)
+    assert view.cells["g"][1].text() == fmt(g[0]) and view.cells["g"][2].text() == fmt(g[1])
+    delta = np.asarray(d["delta"], dtype=float)
+    assert view.cells["delta"][1].text() == fmt(delta[0])
+    assert view.cells["m"][1].isVisible() and view.cells["v"][1].isVisible()
+    rule = view.rule.text()
+    assert "θ ← θ − η·m̂/(√v̂+ε)" in rule
+    assert "m ← β₁·m + (1−β₁)·g" in rule
+    theta1 = sess.positions()[3]
+    assert f"= ({fmt(theta1[0])}, {fmt(theta1[1])})" in rule
+    assert "step 3" in view.title.text() and "Adam" in view.title.text()
+
+
+def test_follows_step_back_and_selection(view, sess):
+    sess.select(0)
+    sess.step(2)
+    text2 = view.cells["g"][1].text()
+    sess.step_back()
+    assert "step 1" in view.title.text()
+    assert view.cells["g"][1].text() == fmt(np.asarray(sess.details(0)["g"])[0])
+    assert view.cells["g"][1].text() != text2
+    assert "θ ← θ − η·g" in view.rule.text()
+    assert not view.cells["v"][1].isVisible()  # plain SGD has no second moment
+    sess.select(1)
+    assert "b ← μ·b" in view.rule.text() and "Momentum" in view.title.text()
+    sess.select(-1)
+    assert not view.table.isVisible()
+
+
+def test_big_monospace_numbers(view, sess):
+    sess.select(2)
+    f = view.cells["g"][1].font()
+    assert f.pointSizeF() >= 14 and f.styleHint() == f.StyleHint.Monospace
+    assert view.rule.font().pointSizeF() >= 14
+    assert theme.font_scale() == 1.0
