@@ -27,11 +27,22 @@ class CliError(Exception):
 class _Parser(argparse.ArgumentParser):
     """argparse that reports errors in one line and suggests close flag names."""
 
+    def _all_flags(self) -> list[str]:
+        """Option strings of this parser and its subcommands (argparse reports a
+        subcommand's unknown flags from the top-level parser)."""
+        flags = []
+        for a in self._actions:
+            flags += a.option_strings
+            if isinstance(a, argparse._SubParsersAction):
+                for sub in a.choices.values():
+                    flags += [s for b in sub._actions for s in b.option_strings]
+        return sorted(set(flags))
+
     def error(self, message: str):  # noqa: D401 - argparse API
         m = re.match(r"unrecognized arguments: (\S+)", message)
         if m:
             bad = m.group(1).split("=")[0]
-            flags = [s for a in self._actions for s in a.option_strings]
+            flags = self._all_flags()
             close = difflib.get_close_matches(bad, flags, n=1, cutoff=0.6)
             message = f"unknown option '{bad}'" + (f"; did you mean '{close[0]}'?" if close else "")
         m = re.match(r"argument (\S+): invalid choice: '([^']*)' \(choose from (.*)\)", message)

@@ -1,0 +1,69 @@
+"""``gdviz export SCENE.toml -o OUT.(gif|mp4|png|csv)``: headless, deterministic clips."""
+
+from __future__ import annotations
+
+import sys
+import time
+
+from gdviz.cli import CliError
+
+
+class TerminalProgress:
+    """A one-line progress bar on stderr, only when stderr is a terminal."""
+
+    def __init__(self, label: str, stream=sys.stderr):
+        self.label, self.stream = label, stream
+        self.tty = stream.isatty()
+        self._last = -1.0
+        self._t0 = time.perf_counter()
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.tty:
+            return
+        frac = done / max(total, 1)
+        if done < total and frac - self._last < 0.01:
+            return
+        self._last = frac
+        width = 30
+        bar = "#" * int(frac * width)
+        elapsed = time.perf_counter() - self._t0
+        self.stream.write(f"\r{self.label} [{bar:<{width}}] {done}/{total} frames  {elapsed:5.1f}s")
+        if done >= total:
+            self.stream.write("\n")
+        self.stream.flush()
+
+
+def settings_from(scene, args):
+    """Export settings: the scene's export defaults, overridden by the flags."""
+    from gdviz.export.clip import ExportSettings, parse_panels, parse_size
+
+    ex = scene.export
+    return ExportSettings(
+        fps=args.fps if args.fps is not None else ex.fps,
+        size=parse_size(args.size) if args.size else tuple(ex.size),
+        steps=args.steps if args.steps is not None else ex.steps,
+        steps_per_frame=args.steps_per_frame if args.steps_per_frame is not None else ex.steps_per_frame,
+        panels=parse_panels(args.panels) if args.panels else tuple(ex.panels),
+    )
+
+
+def run(args) -> int:
+    from gdviz.core import i18n
+    from gdviz.core.scene import apply_scene, load_scene
+    from gdviz.core.session import Session
+    from gdviz.export.clip import ExportCancelled, export, output_kind
+
+    output_kind(args.output)  # an unsupported extension fails before any work
+    scene = load_scene(args.scene)
+    settings = settings_from(scene, args)
+    session = Session()
+    apply_scene(scene, session)
+    lang = i18n.detect_language()
+    caption = (scene.meta.title.get(lang), scene.meta.caption.get(lang))
+    try:
+        path = export(session, args.output, settings, caption=caption,
+                      progress=TerminalProgress(f"exporting {args.output}"))
+    except (KeyboardInterrupt, ExportCancelled):
+        raise CliError("export cancelled; nothing was written") from None
+    print(path, file=sys.stderr)
+    return 0

@@ -1,0 +1,114 @@
+"""Export from a session and from the CLI: real files read back, determinism, cancel, errors."""
+
+import os
+import subprocess
+import sys
+
+import imageio.v3 as iio
+import numpy as np
+import pytest
+
+from gdviz import resources_dir
+from gdviz.core.session import Session
+from gdviz.export.clip import ExportCancelled, ExportSettings, export, parse_panels, parse_size
+
+pytestmark = pytest.mark.slow
+SCENE = str(resources_dir() / "scenes" / "default_rosenbrock_race.toml")
+SMALL = dict(size=(320, 180), fps=10)
+
+
+def _gdviz(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "gdviz", *args], capture_output=True, text=True,
+                          cwd=cwd, env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+
+
+@pytest.mark.parametrize("ext", ["gif", "mp4"])
+def test_video_frames_read_back(tmp_path, ext):
+    out = tmp_path / f"race.{ext}"
+    export(Session(), out, ExportSettings(steps=20, steps_per_frame=2, **SMALL), caption=("Title", "Caption."))
+    frames = iio.imread(out, index=None)
+    assert frames.shape[0] == 11  # the start plus 10 frames of 2 steps
+    assert frames.shape[1:3] == (180, 320)
+    assert frames[0].std() > 10  # not blank
+    assert np.abs(frames[0].astype(int) - frames[-1].astype(int)).max() > 60  # the runs moved
+    assert os.listdir(tmp_path) == [out.name]
+
+
+def test_deterministic(tmp_path):
+    a, b = tmp_path / "a.png", tmp_path / "b.png"
+    s = Session()
+    export(s, a, ExportSettings(steps=37, **SMALL))
+    s.step(5)  # where the live session stands does not matter: export restarts it
+    export(s, b, ExportSettings(steps=37, **SMALL))
+    assert a.read_bytes() == b.read_bytes()
+
+
+def test_cancel_leaves_nothing(tmp_path):
+    calls = []
+
+    def cancelled():
+        calls.append(1)
+        return len(calls) > 3
+
+    with pytest.raises(ExportCancelled):
+        export(Session(), tmp_path / "c.mp4", ExportSettings(steps=50, **SMALL), cancelled=cancelled)
+    assert os.listdir(tmp_path) == []
+
+
+def test_csv_has_every_run_and_step(tmp_path):
+    out = tmp_path / "t.csv"
+    export(Session(), out, ExportSettings(steps=10))
+    lines = out.read_text().splitlines()
+    assert lines[0] == "run,label,step,x,y,loss"
+    assert len(lines) == 1 + 4 * 11
+    assert lines[1].startswith('0,"SGD') and lines[1].split(",")[2:4] == ["0", "-1.5"]
+
+
+def test_settings_validation():
+    with pytest.raises(ValueError, match="invalid fps 0"):
+        ExportSettings(fps=0)
+    with pytest.raises(ValueError, match="invalid size 10x10"):
+        ExportSettings(size=(10, 10))
+    with pytest.raises(ValueError, match="unknown panel 'map'"):
+        ExportSettings(panels=("map",))
+    with pytest.raises(ValueError, match="expected WxH"):
+        parse_size("big")
+    with pytest.raises(ValueError, match="did you mean 'landscape'"):
+        parse_panels("landscap,loss")
+
+
+def test_cli_export_gif(tmp_path):
+    out = tmp_path / "x.gif"
+    r = _gdviz("export", SCENE, "-o", str(out), "--steps", "8", "--steps-per-frame", "1", "--size", "256x144", "--fps", "8",
+               "--panels", "landscape,loss")
+    assert r.returncode == 0, r.stderr
+    frames = iio.imread(out, index=None)
+    assert frames.shape[:3] == (9, 144, 256)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["missing.toml", "-o", "x.gif"], "missing.toml"),
+    ([SCENE, "-o", "x.avi"], "unsupported output 'x.avi'"),
+    ([SCENE, "-o", "x.gif", "--size", "huge"], "invalid size 'huge'"),
+    ([SCENE, "-o", "x.gif", "--panels", "lost"], "unknown panel 'lost'"),
+    ([SCENE, "-o", "x.gif", "--fps", "0"], "invalid fps 0"),
+    ([SCENE, "-o", "nope/x.gif", "--steps", "2"], "does not exist"),
+    ([SCENE, "-o", "x.mp4", "--size", "321x181", "--steps", "2"], "even width and height"),
+    ([SCENE, "-o", "x.gif", "--stpes", "3"], "did you mean '--steps'"),
+])
+def test_cli_export_errors(tmp_path, args, message):
+    r = _gdviz("export", *args, cwd=tmp_path)
+    assert r.returncode == 2
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0], r.stderr
+    assert "Traceback" not in r.stderr
+    assert os.listdir(tmp_path) == []
+
+
+def test_cli_bad_scene_file(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("version = 1\n[runs.adam]\noptimizer = 'adam'\nlr_rate = 0.1\n")
+    r = _gdviz("export", str(bad), "-o", str(tmp_path / "x.gif"))
+    assert r.returncode == 2
+    assert "unknown key 'lr_rate'" in r.stderr and "did you mean 'lr'" in r.stderr
+    assert sorted(os.listdir(tmp_path)) == ["bad.toml"]
