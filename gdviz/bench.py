@@ -20,8 +20,8 @@ ENTRIES: dict[str, tuple[str, str]] = {
     "contour": ("gdviz.kernels.contour", "bench_contour"),
     "fit-step": ("gdviz.core.models", "bench_fit_step"),
     "batch-surface": ("gdviz.core.models", "bench_batch_surface"),
-    "frame": ("gdviz.ui.bench_ui", "bench_frame"),
-    "startup": ("gdviz.ui.bench_ui", "bench_startup"),
+    "frame": ("gdviz.ui.app", "bench_frame"),
+    "startup": ("gdviz.ui.app", "bench_startup"),
     "export": ("gdviz.export.bench_export", "bench_export"),
 }
 

@@ -148,6 +148,12 @@ def _join_negative_values(argv: list[str]) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     commands = {"gui", "trace", "fit", "export", "bench"}
+    if argv and argv[0] not in commands and not argv[0].startswith("-"):
+        if not (argv[0].lower().endswith(".toml") or os.path.exists(argv[0])):
+            close = difflib.get_close_matches(argv[0], sorted(commands), n=1)
+            hint = f"; did you mean '{close[0]}'?" if close else f" (choose from {', '.join(sorted(commands))}, or give a scene .toml)"
+            print(f"gdviz: error: unknown command '{argv[0]}'{hint}", file=sys.stderr)
+            return EXIT_USAGE
     if not argv or (argv[0] not in commands and not argv[0].startswith("-")):
         argv = ["gui", *argv]  # `gdviz` and `gdviz SCENE.toml` open the app
     args = build_parser().parse_args(_join_negative_values(argv))

@@ -71,7 +71,7 @@ _PALETTES: dict[str, dict] = {
     },
 }
 
-_state = {"theme": "dark", "scale": 1.0, "base_app_pt": None, "configured": False}
+_state = {"theme": "dark", "scale": 1.0, "configured": False}
 
 
 def configure_pyqtgraph() -> None:
@@ -160,19 +160,17 @@ def pt(size: float) -> float:
 
 
 def set_font_scale(app: QApplication, factor: float) -> None:
-    """Scale the whole UI's text by ``factor`` (0.5 … 4) relative to the app's first font.
+    """Scale the whole UI's text by ``factor`` (0.5 … 4): the app font becomes
+    ``BASE_PT * factor`` points (a projector-sized base, whatever the platform's default).
 
     Views get a ``FontChange`` event and rescale their plot fonts too.
     """
     factor = float(factor)
     if not 0.5 <= factor <= 4.0:
         raise ValueError(f"Invalid font scale: {factor} (must be 0.5 to 4)")
-    if _state["base_app_pt"] is None:
-        base = app.font().pointSizeF()
-        _state["base_app_pt"] = base if base > 0 else 10.0
     _state["scale"] = factor
     font = QFont(app.font())
-    font.setPointSizeF(_state["base_app_pt"] * factor)
+    font.setPointSizeF(BASE_PT * factor)
     app.setFont(font)
 
 

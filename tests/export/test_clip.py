@@ -12,7 +12,8 @@ from gdviz import resources_dir
 from gdviz.core.session import Session
 from gdviz.export.clip import ExportCancelled, ExportSettings, export, parse_panels, parse_size
 
-pytestmark = pytest.mark.slow
+# pytest-qt's QApplication first: the renderer would otherwise make a bare QGuiApplication
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("qapp")]
 SCENE = str(resources_dir() / "scenes" / "default_rosenbrock_race.toml")
 SMALL = dict(size=(320, 180), fps=10)
 

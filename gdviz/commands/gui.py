@@ -1,0 +1,21 @@
+"""``gdviz [gui] [SCENE.toml]``: open the app window."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def run(args) -> int:
+    """Show the main window at once (kernels compile behind it); return the exit code.
+
+    A scene path that is not a file is a usage error (one line, exit 2) before any
+    window opens; a scene file that does not load shows its error inside the window.
+    """
+    from gdviz.cli import CliError
+
+    scene = getattr(args, "scene", None)
+    if scene and not Path(scene).is_file():
+        raise CliError(f"no such scene file: {scene}")
+    from gdviz.ui.app import main
+
+    return main(scene_path=scene)

@@ -1,0 +1,455 @@
+"""The run engine: many optimizer runs advanced together, trajectories recorded.
+
+A :class:`RunSet` owns the per-run arrays (params, optimizer state, step counters) and
+advances all runs with one kernel call per :meth:`RunSet.advance`. On a 2-D
+:class:`~gdviz.core.surfaces.Landscape` it uses the fused kernel (k steps per call,
+gradient, noise, update, divergence check and trajectory write inside the kernel); on a
+data problem (any object with ``n_params``, ``loss_grad(params, step)`` and
+``loss(params)``) it calls the problem for gradients and :func:`opt_step` once per step.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Sequence
+
+import numpy as np
+
+import gdviz.kernels as kernels
+from gdviz.core.optimizers import OptimizerConfig
+from gdviz.core.schedules import Schedule, check_total
+from gdviz.kernels import optim as K
+
+#: most rows a run's trajectory buffer holds; beyond it rows are decimated (every 2nd)
+ROW_CAP = 1 << 20
+#: all runs' trajectories together hold at most this many rows (memory: x 8 x (p+1) bytes)
+TOTAL_ROW_CAP = 1 << 23
+#: a RunSet refuses to take more steps per advance() than this in one call
+MAX_ADVANCE = 10_000_000
+
+
+def _is_landscape(problem) -> bool:
+    return hasattr(problem, "sid") and hasattr(problem, "code") and hasattr(problem, "consts")
+
+
+def _use_fast(fast: bool | None) -> bool:
+    return kernels.is_ready() if fast is None else bool(fast)
+
+
+class RunSet:
+    """Runs of (config, schedule, start) on one problem, advanced together.
+
+    ``configs`` and ``starts`` (float64 (n_runs, n_params)) have n_runs entries, or one
+    that is shared by all runs; ``schedules`` likewise (one Schedule or a sequence).
+    ``total_steps`` is the schedules' length. Gradient noise on landscapes is
+    N(0, (noise/sqrt(batch_size))^2) per coordinate, seeded and counter-based. A run
+    whose position, gradient or loss becomes non-finite, or whose |param| exceeds
+    ``bound`` (default 1e3 x the landscape's view size, 1e6 for data problems), is
+    diverged at that step and frozen at its last good position.
+    ``fast=None`` uses numba once :func:`gdviz.kernels.is_ready`, else the numpy twins
+    (decided at each advance); True forces numba, False numpy.
+    ``record=False`` keeps no trajectories (basin maps of 65,536 runs).
+    """
+
+    def __init__(self, problem, configs: Sequence[OptimizerConfig] | OptimizerConfig, starts, *,
+                 schedules: Schedule | Sequence[Schedule] = Schedule(), total_steps: int = 500,
+                 noise: float = 0.0, batch_size: int = 1, seed: int = 0,
+                 fast: bool | None = None, record: bool = True, bound: float | None = None):
+        self.problem = problem
+        self.landscape = _is_landscape(problem)
+        self.n_params = 2 if self.landscape else int(problem.n_params)
+        if isinstance(configs, OptimizerConfig):
+            configs = [configs]
+        configs = list(configs)
+        if isinstance(schedules, Schedule):
+            schedules = [schedules]
+        schedules = list(schedules)
+        starts = self._check_starts(starts)
+        n = max(len(configs), len(schedules), starts.shape[0])
+        for what, m in (("configs", len(configs)), ("schedules", len(schedules)),
+                        ("starts", starts.shape[0])):
+            if m not in (1, n):
+                raise ValueError(f"{what} has {m} entries; expected 1 or {n} (one per run)")
+        for c in configs:
+            if not isinstance(c, OptimizerConfig):
+                raise ValueError(f"configs must be OptimizerConfig objects, got {type(c).__name__}")
+        for s in schedules:
+            if not isinstance(s, Schedule):
+                raise ValueError(f"schedules must be Schedule objects, got {type(s).__name__}")
+        self.n_runs = n
+        self.configs = configs * n if len(configs) == 1 else configs
+        self.schedules = schedules * n if len(schedules) == 1 else schedules
+        self.total_steps = check_total(total_steps)
+        self.fast = fast
+        self.record = bool(record)
+        if bound is None:
+            if self.landscape:
+                x0, x1, y0, y1 = problem.view
+                bound = 1e3 * max(x1 - x0, y1 - y0)
+            else:
+                bound = 1e6
+        if not (bound > 0):
+            raise ValueError(f"Invalid bound: {bound!r} (must be > 0)")
+        self.bound = float(bound)
+        self.set_noise(noise, batch_size)
+        self.seed = _check_seed(seed)
+        self._pack()
+        self._starts = np.broadcast_to(starts, (n, self.n_params)).copy()
+        self.reset()
+
+    # ------------------------------------------------------------------ setup
+    def _check_starts(self, starts) -> np.ndarray:
+        s = np.asarray(starts, dtype=np.float64)
+        if s.ndim == 1:
+            s = s[None, :]
+        if s.ndim != 2 or s.shape[1] != self.n_params or s.shape[0] < 1:
+            raise ValueError(f"starts must have shape (n_runs, {self.n_params}), got {s.shape}")
+        if not np.isfinite(s).all():
+            raise ValueError("starts must be finite numbers")
+        return np.ascontiguousarray(s)
+
+    def _pack(self) -> None:
+        n = self.n_runs
+        self.kind = np.empty(n, dtype=np.int64)
+        self.hyper = np.empty((n, K.N_HYPER))
+        self.sched_kind = np.empty(n, dtype=np.int64)
+        self.sched_params = np.empty((n, K.N_SCHED))
+        packed = {}
+        for r, c in enumerate(self.configs):
+            if id(c) not in packed:
+                packed[id(c)] = c.pack()
+            self.kind[r], self.hyper[r] = packed[id(c)]
+        packed = {}
+        for r, s in enumerate(self.schedules):
+            if id(s) not in packed:
+                packed[id(s)] = s.pack()
+            self.sched_kind[r], self.sched_params[r] = packed[id(s)]
+
+    def _init_state(self, rows) -> None:
+        self.state[rows] = 0.0
+        ada = np.zeros(self.n_runs, dtype=bool)
+        ada[rows] = True
+        ada &= self.kind == K.ADAGRAD
+        self.state[ada, 0, :] = self.hyper[ada, K.H_INITIAL_ACCUMULATOR_VALUE][:, None]
+        self.opt_t[rows] = 0
+
+    def reset(self, starts=None) -> None:
+        """Back to step 0 (at ``starts`` if given: (n_runs, n_params) or one shared row).
+        Optimizer state is cleared; configs, schedules, noise and seed are kept."""
+        n, p = self.n_runs, self.n_params
+        if starts is not None:
+            s = self._check_starts(starts)
+            if s.shape[0] not in (1, n):
+                raise ValueError(f"starts has {s.shape[0]} rows; expected 1 or {n}")
+            self._starts = np.broadcast_to(s, (n, p)).copy()
+        self.t = 0
+        self.params = self._starts.copy()
+        self.state = np.zeros((n, K.N_SLOTS, p))
+        self.opt_t = np.zeros(n, dtype=np.int64)
+        self._init_state(slice(None))
+        self.diverged_at = np.full(n, -1, dtype=np.int64)
+        self.loss = np.empty(n)
+        self._gcur = np.empty((n, p))  # exact gradient at params (landscapes)
+        self.grad = np.zeros((n, p))  # gradient used in the last step
+        self._last_step_size = np.zeros((n, p))
+        self._last_delta = np.zeros((n, p))
+        self._last_lr = np.zeros(n)
+        self._bad = np.full((n, p + 1), np.nan)
+        self._evaluate_start()
+        self.grad[...] = self._gcur
+        # trajectories
+        self.stride = 1
+        if self.record:
+            cap = self._row_cap()
+            rows = min(cap, max(64, 1 << int(math.ceil(math.log2(self.total_steps + 1)))))
+            self._traj = np.empty((n, rows, p))
+            self._traj_loss = np.empty((n, rows))
+            self._traj[:, 0] = self.params
+            self._traj_loss[:, 0] = self.loss
+        else:
+            self._traj = np.empty((n, 0, p))
+            self._traj_loss = np.empty((n, 0))
+
+    def _row_cap(self) -> int:
+        cap = min(ROW_CAP, TOTAL_ROW_CAP // self.n_runs)
+        return max(64, 1 << int(math.floor(math.log2(max(cap, 2)))))
+
+    def _evaluate_start(self) -> None:
+        P = self.params
+        if self.landscape:
+            pr = self.problem
+            fn = K.eval_landscape if _use_fast(self.fast) else K.eval_landscape_np
+            fn(pr.sid, pr.code, pr.consts, P, self.loss, self._gcur)
+            ok = np.isfinite(self.loss) & np.isfinite(self._gcur).all(axis=1)
+        else:
+            f, g = self.problem.loss_grad(P.copy(), 0)
+            self._gcur[...] = g
+            self.loss[...] = self.problem.loss(P.copy())
+            ok = np.isfinite(self.loss)
+        self.diverged_at[~ok] = 0  # a start where the loss is undefined goes nowhere
+
+    # --------------------------------------------------------------- settings
+    def set_noise(self, noise: float, batch_size: int = 1) -> None:
+        """Gradient noise std for batch size 1, and the batch size (from the next step)."""
+        if not (isinstance(noise, (int, float, np.integer, np.floating))
+                and 0.0 <= noise < math.inf):
+            raise ValueError(f"Invalid noise: {noise!r} (must be a finite number >= 0)")
+        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) \
+                or batch_size < 1:
+            raise ValueError(f"Invalid batch size: {batch_size!r} (must be an integer >= 1)")
+        self.noise = float(noise)
+        self.batch_size = int(batch_size)
+
+    @property
+    def noise_std(self) -> float:
+        return self.noise / math.sqrt(self.batch_size)
+
+    def set_config(self, r: int, config: OptimizerConfig) -> None:
+        """Run ``r`` uses ``config`` from the next step on. Its state is kept unless the
+        optimizer kind changes (then the new optimizer starts fresh at the current point)."""
+        if not isinstance(config, OptimizerConfig):
+            raise ValueError(f"config must be an OptimizerConfig, got {type(config).__name__}")
+        r = self._run(r)
+        kind, hyper = config.pack()
+        changed = kind != self.kind[r]
+        self.configs[r] = config
+        self.kind[r] = kind
+        self.hyper[r] = hyper
+        if changed:
+            self._init_state([r])
+
+    def set_schedule(self, r: int, schedule: Schedule) -> None:
+        """Run ``r`` follows ``schedule`` from the next step on (state kept)."""
+        if not isinstance(schedule, Schedule):
+            raise ValueError(f"schedule must be a Schedule, got {type(schedule).__name__}")
+        r = self._run(r)
+        self.schedules[r] = schedule
+        self.sched_kind[r], self.sched_params[r] = schedule.pack()
+
+    def _run(self, r) -> int:
+        if isinstance(r, bool) or not isinstance(r, (int, np.integer)) \
+                or not -self.n_runs <= r < self.n_runs:
+            raise ValueError(f"no run {r!r} (there are {self.n_runs})")
+        return int(r) % self.n_runs
+
+    # ---------------------------------------------------------------- stepping
+    def advance(self, k: int = 1) -> None:
+        """Take ``k`` steps with every live run (one kernel call on landscapes)."""
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 0:
+            raise ValueError(f"Invalid number of steps: {k!r} (must be an integer >= 0)")
+        if k > MAX_ADVANCE:
+            raise ValueError(f"Invalid number of steps: {k} (must be <= {MAX_ADVANCE})")
+        k = int(k)
+        if k == 0:
+            return
+        if self.record:
+            self._ensure_rows(self.t + k)
+        if self.landscape:
+            self._advance_landscape(k)
+            self.t += k
+        else:
+            for _ in range(k):
+                self._step_generic()  # advances self.t, so problems may read it
+
+    def _advance_landscape(self, k: int) -> None:
+        pr = self.problem
+        fn = K.advance_landscape if _use_fast(self.fast) else K.advance_landscape_np
+        fn(pr.sid, pr.code, pr.consts, self.kind, self.hyper, self.sched_kind,
+           self.sched_params, self.total_steps, self.t, k, self.noise_std, self.seed,
+           self.bound, self.params, self.state, self.opt_t, self.loss, self._gcur,
+           self.diverged_at, self.record, self.stride, self._traj, self._traj_loss,
+           self.grad, self._last_step_size, self._last_delta, self._last_lr, self._bad)
+
+    def _step_generic(self) -> None:
+        t = self.t + 1
+        n, p = self.n_runs, self.n_params
+        active = self.diverged_at < 0
+        if not active.any():
+            self.t = t
+            return
+        _, g = self.problem.loss_grad(self.params.copy(), t)
+        g = np.ascontiguousarray(g, dtype=np.float64).reshape(n, p)
+        new = np.empty((n, p))
+        g_out = self.grad.copy()
+        ss = self._last_step_size.copy()
+        lr = self._last_lr.copy()
+        state = self.state.copy()
+        opt_t = self.opt_t.copy()
+        fn = K.opt_step if _use_fast(self.fast) else K.opt_step_np
+        fn(self.kind, self.hyper, self.sched_kind, self.sched_params, self.total_steps, t,
+           self.params, g, state, opt_t, active, new, g_out, ss, lr)
+        f = np.asarray(self.problem.loss(new.copy()), dtype=np.float64)
+        with np.errstate(invalid="ignore"):
+            ok = (np.isfinite(new).all(axis=1) & np.isfinite(g).all(axis=1) & np.isfinite(f)
+                  & (np.abs(new) <= self.bound).all(axis=1))
+        bad = active & ~ok
+        if bad.any():
+            self.diverged_at[bad] = t
+            self._bad[bad, :p] = new[bad]
+            self._bad[bad, p] = f[bad]
+        good = active & ok
+        self._last_delta[good] = new[good] - self.params[good]
+        self.params[good] = new[good]
+        self.loss[good] = f[good]
+        self._gcur[good] = g[good]
+        self.state[good] = state[good]
+        self.opt_t[good] = opt_t[good]
+        self.grad[good] = g_out[good]
+        self._last_step_size[good] = ss[good]
+        self._last_lr[good] = lr[good]
+        if self.record and t % self.stride == 0:
+            self._traj[good, t // self.stride] = self.params[good]
+            self._traj_loss[good, t // self.stride] = self.loss[good]
+        self.t = t
+
+    def _ensure_rows(self, last_step: int) -> None:
+        """Make room for rows up to ``last_step``: grow by doubling, then decimate."""
+        need = last_step // self.stride + 1
+        rows = self._traj.shape[1]
+        if need <= rows:
+            return
+        cap = self._row_cap()
+        if need > rows and rows < cap:
+            new_rows = rows
+            while new_rows < need and new_rows < cap:
+                new_rows *= 2
+            new_rows = min(new_rows, cap)
+            used = self.t // self.stride + 1
+            traj = np.empty((self.n_runs, new_rows, self.n_params))
+            tl = np.empty((self.n_runs, new_rows))
+            traj[:, :used] = self._traj[:, :used]
+            tl[:, :used] = self._traj_loss[:, :used]
+            self._traj, self._traj_loss = traj, tl
+            rows = new_rows
+        while last_step // self.stride + 1 > rows:
+            used = self.t // self.stride + 1
+            kept = (used + 1) // 2  # rows 0, 2, 4, ... hold steps 0, 2s, 4s, ...
+            self._traj[:, :kept] = self._traj[:, 0:used:2].copy()
+            self._traj_loss[:, :kept] = self._traj_loss[:, 0:used:2].copy()
+            self.stride *= 2
+
+    # ----------------------------------------------------------------- reading
+    def last_step(self, r: int) -> int:
+        """The last step run ``r`` completed (t, or the step before it diverged)."""
+        r = self._run(r)
+        d = self.diverged_at[r]
+        return self.t if d < 0 else max(int(d) - 1, 0)
+
+    def trajectory_steps(self, r: int) -> np.ndarray:
+        """Step numbers of the rows :meth:`trajectory` returns: int64 (m,)."""
+        last = self.last_step(r)
+        steps = np.arange(0, last + 1, self.stride, dtype=np.int64)
+        if steps[-1] != last:
+            steps = np.append(steps, last)
+        return steps
+
+    def trajectory(self, r: int) -> tuple[np.ndarray, np.ndarray]:
+        """(params float64 (m, n_params), loss float64 (m,)): rows for steps 0..t (or up
+        to the last good step of a diverged run), every ``stride``-th step when decimated,
+        always ending with the current position."""
+        if not self.record:
+            raise ValueError("this RunSet does not record trajectories (record=False)")
+        r = self._run(r)
+        last = self.last_step(r)
+        m = last // self.stride + 1
+        P = self._traj[r, :m].copy()
+        L = self._traj_loss[r, :m].copy()
+        if last % self.stride:
+            P = np.vstack([P, self.params[r][None]])
+            L = np.append(L, self.loss[r])
+        return P, L
+
+    def positions(self, t: int | None = None) -> np.ndarray:
+        """Every run's position at step ``t`` (default: now; diverged runs at their last
+        good step; decimated buffers give the nearest recorded step at or before t):
+        float64 (n_runs, n_params)."""
+        if t is None or t >= self.t:
+            return self.params.copy()
+        if not self.record:
+            raise ValueError("this RunSet does not record trajectories (record=False)")
+        last = np.where(self.diverged_at < 0, self.t, np.maximum(self.diverged_at - 1, 0))
+        rows = np.minimum(max(int(t), 0), last) // self.stride
+        out = self._traj[np.arange(self.n_runs), rows].copy()
+        exact = np.minimum(max(int(t), 0), last) == last
+        out[exact] = self.params[exact]
+        return out
+
+    def diverged_point(self, r: int):
+        """(params (n_params,), loss) where run ``r`` went bad, or None if it is alive."""
+        r = self._run(r)
+        if self.diverged_at[r] <= 0:
+            return None
+        p = self.n_params
+        return self._bad[r, :p].copy(), float(self._bad[r, p])
+
+    def details(self, r: int) -> dict:
+        """What step-by-step mode shows about run ``r``'s last step.
+
+        Keys: ``step`` (int, 0 before any step), ``g`` (gradient used, with noise and L2;
+        float64 (p,)), ``m`` (momentum buffer or Adam's first moment, or None), ``v``
+        (RMSprop's square average, Adagrad's sum, Adam's second moment -- amsgrad: its
+        running max -- or None), ``step_size`` (float64 (p,): what multiplies the update
+        direction: lr for SGD, lr/(sqrt(v)+eps) for RMSprop, clr/(sqrt(s)+eps) for Adagrad,
+        lr/(bias_correction1*(sqrt(v_hat)+eps)) for Adam (times m)), ``delta``
+        (theta_new - theta_old, float64 (p,)), ``lr`` (scheduled lr of that step) and
+        ``diverged_at`` (int or None).
+        """
+        r = self._run(r)
+        step = self.last_step(r)
+        c = self.configs[r]
+        kind = int(self.kind[r])
+        st = self.state[r]
+        m = v = None
+        if step > 0:
+            if kind == K.SGD:
+                m = st[0].copy() if st[1].any() else None
+            elif kind == K.RMSPROP:
+                v = st[0].copy()
+                m = st[1].copy() if c.momentum > 0 else None
+            elif kind == K.ADAGRAD:
+                v = st[0].copy()
+            else:
+                m = st[0].copy()
+                v = (st[2] if c.amsgrad else st[1]).copy()
+        return dict(step=step,
+                    g=(self.grad[r] if step > 0 else self._gcur[r]).copy(),
+                    m=m, v=v,
+                    step_size=self._last_step_size[r].copy(),
+                    delta=self._last_delta[r].copy(),
+                    lr=float(self._last_lr[r]) if step > 0 else float(c.lr),
+                    diverged_at=None if self.diverged_at[r] < 0 else int(self.diverged_at[r]))
+
+
+def _check_seed(seed) -> int:
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) \
+            or not 0 <= seed < 2 ** 63:
+        raise ValueError(f"Invalid seed: {seed!r} (must be an integer in [0, 2**63))")
+    return int(seed)
+
+
+# ------------------------------------------------------------------------- bench
+def bench_optimizer_step(n_runs: int = 65_536, steps: int = 200, repeats: int = 3) -> dict:
+    """Adam on rosenbrock, ``n_runs`` x ``steps``: fused numba kernel vs numpy twin."""
+    from gdviz.core.optimizers import make_optimizer
+    from gdviz.core.surfaces import Landscape
+
+    land = Landscape.from_surface("rosenbrock")
+    rng = np.random.default_rng(0)
+    starts = np.column_stack([rng.uniform(-2, 2, n_runs), rng.uniform(-1, 3, n_runs)])
+    cfg = make_optimizer("adam", lr=0.01)
+
+    def timed(fast: bool, reps: int) -> float:
+        best = math.inf
+        for _ in range(reps):
+            rs = RunSet(land, [cfg], starts, total_steps=steps, record=False, fast=fast)
+            t0 = time.perf_counter()
+            rs.advance(steps)
+            best = min(best, time.perf_counter() - t0)
+        return best * 1e3
+
+    RunSet(land, [cfg], starts[:4], record=False, fast=True).advance(2)  # warm (compile)
+    ours = timed(True, repeats)
+    base = timed(False, 1)
+    return dict(name="optimizer-step", ours_ms=ours, baseline="numpy", baseline_ms=base,
+                ratio=base / ours)

@@ -1,0 +1,241 @@
+"""The side panel of controls, and the slider-with-exact-entry widget they share.
+
+Every control writes to the :class:`~gdviz.core.session.Session` through its
+methods and never to another widget; every control follows the session through its
+signals, updating itself with its own signals blocked so that there are no
+feedback loops (napari's model/view split).
+"""
+
+from __future__ import annotations
+
+import math
+
+from PySide6.QtCore import QEvent, QSignalBlocker, Qt, QTimer, Signal
+from PySide6.QtGui import QDoubleValidator
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QScrollArea,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
+from superqt import QDoubleSlider
+
+
+def session_signal(session, name: str):
+    """The psygnal signal ``name`` of ``session`` (``session.events.name`` or ``session.name``)."""
+    events = getattr(session, "events", None)
+    if events is not None and hasattr(events, name):
+        return getattr(events, name)
+    return getattr(session, name)
+
+
+def fmt_value(v: float, integer: bool = False) -> str:
+    """A short exact-enough text for a hyperparameter: 0.001, 1e-08, 0.9, 128."""
+    if integer:
+        return str(int(round(v)))
+    if v == 0:
+        return "0"
+    return f"{v:.4g}"
+
+
+class HyperSlider(QWidget):
+    """A labelled slider with an exact numeric entry beside it.
+
+    The slider is superqt's ``QDoubleSlider``; on a log scale it moves over
+    ``log10(value)`` so that 1e-5 … 10 gets equal room per decade. The entry takes
+    any number in range, including scientific notation (``3e-4``); Enter or leaving
+    the box applies it. ``valueChanged(float)`` fires only for user edits, never for
+    :meth:`setValue`.
+    """
+
+    valueChanged = Signal(float)
+    labelWidthChanged = Signal()
+
+    def __init__(self, name: str, text: str, lo: float, hi: float, *, log: bool = False,
+                 integer: bool = False, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.name = name
+        self.lo, self.hi, self.log, self.integer = float(lo), float(hi), log, integer
+        self._value = self.lo
+        self.label = QLabel(text)
+        self.label.setMinimumWidth(1)
+        self.slider = QDoubleSlider(Qt.Orientation.Horizontal)
+        self.slider.setObjectName(f"slider_{name}")
+        # a slider keeps no keyboard focus, so that →, ← and Space always drive playback
+        self.slider.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.slider.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        if log:
+            self.slider.setRange(math.log10(self.lo), math.log10(self.hi))
+        else:
+            self.slider.setRange(self.lo, self.hi)
+        self.entry = QLineEdit()
+        self.entry.setObjectName(f"entry_{name}")
+        self.entry.setAlignment(Qt.AlignmentFlag.AlignRight)
+        validator = QDoubleValidator(self.lo, self.hi, 12, self.entry)
+        validator.setNotation(QDoubleValidator.Notation.ScientificNotation)
+        validator.setLocale(self.locale().c())  # "0.001", not "0,001", whatever the locale
+        self.entry.setValidator(validator)
+        self.entry.setFixedWidth(self.fontMetrics().horizontalAdvance("0.00001e-0"))
+        self.entry.setToolTip(f"{text}: exact value, {fmt_value(self.lo)} … {fmt_value(self.hi)}")
+        self.slider.setToolTip(self.entry.toolTip())
+
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.label)
+        row.addWidget(self.slider, 1)
+        row.addWidget(self.entry)
+        self.label.setFixedWidth(self.label_width_hint())
+
+        self.slider.valueChanged.connect(self._on_slider_moved)
+        self.entry.editingFinished.connect(self._on_entry_edited)
+        self.setValue(self.lo)
+
+    def value(self) -> float:
+        return self._value
+
+    def label_width_hint(self) -> int:
+        """Width that shows the whole label (cards align their labels on the widest)."""
+        # our own font, not the label's: on a font change the parent hears first
+        return self.fontMetrics().horizontalAdvance(self.label.text()) + 8
+
+    def changeEvent(self, event) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:  # Ctrl+= / Ctrl+-: keep text whole
+            self.entry.setFixedWidth(self.fontMetrics().horizontalAdvance("0.00001e-0"))
+            self.label.setFixedWidth(self.label_width_hint())
+            self.labelWidthChanged.emit()
+
+    def setValue(self, v: float) -> None:
+        """Show ``v`` without emitting ``valueChanged`` (model -> widget)."""
+        self._value = float(v)
+        with QSignalBlocker(self.slider):
+            self.slider.setValue(self._to_slider(self._value))
+        if not self.entry.hasFocus():  # never rewrite what the user is typing
+            self.entry.setText(fmt_value(self._value, self.integer))
+
+    def _to_slider(self, v: float) -> float:
+        v = min(max(v, self.lo), self.hi)
+        return math.log10(v) if self.log else v
+
+    def _from_slider(self, s: float) -> float:
+        v = 10.0 ** s if self.log else s
+        if self.integer:
+            return float(round(v))
+        # three significant digits: a dragged lr reads 0.0316, not 0.031622776601683
+        return float(f"{v:.3g}") if v != 0 else 0.0
+
+    def _emit(self, v: float) -> None:
+        v = min(max(v, self.lo), self.hi)
+        if v == self._value:
+            return
+        self._value = v
+        self.entry.setText(fmt_value(v, self.integer))
+        self.valueChanged.emit(v)
+
+    def _on_slider_moved(self, s: float) -> None:
+        self._emit(self._from_slider(float(s)))
+
+    def _on_entry_edited(self) -> None:
+        try:
+            v = float(self.entry.text())
+        except ValueError:
+            self.entry.setText(fmt_value(self._value, self.integer))
+            return
+        if self.integer:
+            v = float(round(v))
+        with QSignalBlocker(self.slider):
+            self.slider.setValue(self._to_slider(v))
+        self._emit(v)
+
+
+def section(title: str) -> QLabel:
+    """A bold heading for a group of controls."""
+    lab = QLabel(title)
+    lab.setObjectName("sectionTitle")
+    f = lab.font()
+    f.setBold(True)
+    lab.setFont(f)
+    return lab
+
+
+def hline() -> QFrame:
+    line = QFrame()
+    line.setFrameShape(QFrame.Shape.HLine)
+    line.setFrameShadow(QFrame.Shadow.Sunken)
+    return line
+
+
+class ControlsPanel(QScrollArea):
+    """Problem, runs, noise/batch/schedule and playback panels stacked in one scroll area."""
+
+    def __init__(self, session, parent: QWidget | None = None):
+        super().__init__(parent)
+        from gdviz.ui.playback_panel import PlaybackPanel
+        from gdviz.ui.problem_panel import ProblemPanel
+        from gdviz.ui.runs_panel import RunsPanel
+        from gdviz.ui.schedule_view import TrainingPanel
+
+        self.session = session
+        self.setObjectName("controlsPanel")
+        self.setWidgetResizable(True)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        inner = QWidget()
+        lay = QVBoxLayout(inner)
+        lay.setContentsMargins(8, 4, 8, 4)
+        self.playback = PlaybackPanel(session)
+        self.problem = ProblemPanel(session)
+        self.runs = RunsPanel(session)
+        self.training = TrainingPanel(session)
+        # playback first: the buttons the teacher presses most sit at the top
+        for w in (self.playback, self.problem, self.runs, self.training):
+            lay.addWidget(w)
+        lay.addStretch(1)
+        self.setWidget(inner)
+        self._inner = inner
+        self._fit_width()
+        self._restyle()
+
+    def _fit_width(self) -> None:
+        # the panel never scrolls sideways: it is as wide as its widest row, and the map
+        # gives way (also after Ctrl+= makes the text bigger)
+        bar = self.verticalScrollBar().sizeHint().width()
+        self.setMinimumWidth(self._inner.minimumSizeHint().width() + bar + 2)
+
+    def event(self, ev) -> bool:
+        t = ev.type()
+        if t in (QEvent.Type.FontChange, QEvent.Type.LayoutRequest):
+            QTimer.singleShot(0, self._fit_width)
+        if t in (QEvent.Type.FontChange, QEvent.Type.PaletteChange):
+            QTimer.singleShot(0, self._restyle)
+        return super().event(ev)
+
+    def _restyle(self) -> None:
+        """Check boxes and radio buttons a projector shows: a thick outline, a filled tick.
+
+        Fusion draws their outline a shade off the window colour, which a dark theme
+        on a projector loses; this draws them from the theme's own colours instead.
+        """
+        from gdviz.ui import theme
+
+        pal = theme.palette(theme.current())
+        size = max(14, round(self.fontMetrics().height() * 0.8))
+        sheet = (
+            "QCheckBox::indicator, QRadioButton::indicator {"
+            f" width: {size}px; height: {size}px; border: 2px solid {pal['muted']};"
+            f" background: {pal['background']}; border-radius: 3px; padding: 3px; }}"
+            f" QRadioButton::indicator {{ border-radius: {size // 2 + 1}px; }}"
+            # checked: a solid dot inside the outline, in the text colour, so that it never
+            # reads as one of the runs' colour swatches beside it
+            " QCheckBox::indicator:checked, QRadioButton::indicator:checked {"
+            f" background: {pal['foreground']}; background-clip: content; padding: 3px;"
+            f" border-color: {pal['foreground']}; }}"
+            " QCheckBox::indicator:disabled, QRadioButton::indicator:disabled {"
+            f" border-color: {pal['grid']}; }}"
+        )
+        if self._inner.styleSheet() != sheet:  # setting it sends PaletteChange again
+            self._inner.setStyleSheet(sheet)

@@ -1,0 +1,584 @@
+"""The main window a teacher projects: the map, the controls beside it, the loss below.
+
+Layout::
+
+    ┌ menu: File  View  Lessons ───────────────────────────┬──────────────┐
+    │ caption strip (lesson title + paragraph, big font)    │  Controls    │
+    │                                                       │  (playback,  │
+    │          LandscapeView (contours + runs)              │   problem,   │
+    │                                                       │   runs, ...) │
+    ├───────────────────────────────────────────────────────┤  [Controls | │
+    │          LossView                                     │  Step by step]│
+    └ status: step · epoch · diverged · kernels ────────────┴──────────────┘
+
+The window owns the frame clock: a ~60 Hz QTimer calls ``session.tick(dt)`` with
+the measured elapsed time while playing. The session advances every run in one
+kernel call and emits ``stepped`` once, so the UI thread never blocks on a loop of
+optimizer steps.
+"""
+
+from __future__ import annotations
+
+import importlib
+import time
+from pathlib import Path
+
+from PySide6.QtCore import QEvent, QSettings, QSignalBlocker, Qt, QTimer
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QApplication,
+    QDockWidget,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
+
+from gdviz.ui import theme
+from gdviz.ui.controls import ControlsPanel, session_signal
+from gdviz.ui.landscape_view import LandscapeView
+from gdviz.ui.loss_view import LossView
+from gdviz.ui.step_view import StepView
+
+ORG = APP = "gdviz"
+THEMES = ("dark", "light")
+DEFAULT_THEME = "light"  # projectors wash out dark themes; light is the safe default
+FONT_STEP = 1.15
+FONT_SCALE_RANGE = (0.6, 3.0)
+FRAME_MS = 16
+MAX_FRAME_DT = 0.1  # after a stall, do not jump more than 0.1 s worth of steps
+
+
+def app_settings() -> QSettings:
+    """The app's settings store (INI, user scope, organization and app "gdviz").
+
+    Tests redirect it with ``QSettings.setPath(QSettings.IniFormat, QSettings.UserScope, tmp)``.
+    """
+    return QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, ORG, APP)
+
+
+def ensure_base_font(app) -> None:
+    """Give the app a projector-sized base font (theme.BASE_PT, 14 pt) before any scaling.
+
+    ``theme.set_font_scale`` scales relative to the app's font at its first call, so
+    this runs before it; it never shrinks a font that is already bigger.
+    """
+    f = app.font()
+    if f.pointSizeF() < theme.BASE_PT:
+        f.setPointSizeF(theme.BASE_PT)
+        app.setFont(f)
+
+
+class MainWindow(QMainWindow):
+    """The app's window around one :class:`~gdviz.core.session.Session`.
+
+    ``settings``: a QSettings to restore from and save to (default :func:`app_settings`).
+    ``warmup``: start compiling the numba kernels in a QThread once the window is up.
+    """
+
+    def __init__(self, session=None, *, settings: QSettings | None = None,
+                 warmup: bool = False, parent: QWidget | None = None):
+        super().__init__(parent)
+        if session is None:
+            from gdviz.core.session import Session
+
+            session = Session()
+        self.session = session
+        self.settings = settings if settings is not None else app_settings()
+        self.theme_name = DEFAULT_THEME
+        self.font_scale = 1.0
+        self.warmup = None
+        self.language = "en"
+        self._scene = None  # the last scene opened (its meta/view survive a save)
+        self._want_warmup = warmup
+        self._last_frame = None
+        self.frame_times: list[float] = []  # dt of recent frames, for the status and bench
+        self.setObjectName("gdvizMainWindow")
+        self.setWindowTitle("gdviz — gradient descent, live")
+        self.setDockNestingEnabled(True)
+
+        self._build_central()
+        self._build_docks()
+        self._build_status()
+        self._build_menus()
+        self._build_shortcuts()
+
+        self.frame_timer = QTimer(self)
+        self.frame_timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self.frame_timer.setInterval(FRAME_MS)
+        self.frame_timer.timeout.connect(self._on_frame)
+
+        s = session
+        session_signal(s, "playing_changed").connect(self._on_playing_changed)
+        session_signal(s, "stepped").connect(self._on_stepped)
+        session_signal(s, "runs_changed").connect(self._on_stepped)
+        session_signal(s, "problem_changed").connect(self._on_stepped)
+        session_signal(s, "settings_changed").connect(self._on_stepped)
+        session_signal(s, "selection_changed").connect(self._on_selection_changed)
+        session_signal(s, "error").connect(self._on_error)
+
+        self.restore_settings()
+        self._on_stepped()
+        self._on_selection_changed(getattr(s, "selected", -1))
+        self._on_playing_changed(bool(getattr(s, "playing", False)))
+
+    # ------------------------------------------------------------------ layout
+    def _build_central(self) -> None:
+        central = QWidget()
+        lay = QVBoxLayout(central)
+        lay.setContentsMargins(4, 4, 4, 0)
+        lay.setSpacing(4)
+        self.caption = QLabel()
+        self.caption.setObjectName("captionStrip")
+        self.caption.setWordWrap(True)
+        self.caption.setTextFormat(Qt.TextFormat.RichText)
+        self.caption.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+        self.caption.setContentsMargins(10, 6, 10, 6)
+        self.caption.hide()
+        self.notice = QLabel()  # inline messages (e.g. "scene files come later")
+        self.notice.setObjectName("inlineNotice")
+        self.notice.setWordWrap(True)
+        self.notice.hide()
+        self.landscape_view = LandscapeView(self.session)
+        lay.addWidget(self.caption)
+        lay.addWidget(self.notice)
+        lay.addWidget(self.landscape_view, 1)
+        self.setCentralWidget(central)
+
+    def _dock(self, title: str, name: str, widget: QWidget, area) -> QDockWidget:
+        d = QDockWidget(title, self)
+        d.setObjectName(name)
+        d.setWidget(widget)
+        d.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
+                      | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+                      | QDockWidget.DockWidgetFeature.DockWidgetClosable)
+        self.addDockWidget(area, d)
+        return d
+
+    def _build_docks(self) -> None:
+        self.controls = ControlsPanel(self.session)
+        self.controls_dock = self._dock("Controls", "controlsDock", self.controls,
+                                        Qt.DockWidgetArea.RightDockWidgetArea)
+        self.loss_view = LossView(self.session)
+        self.loss_dock = self._dock("Loss", "lossDock", self.loss_view,
+                                    Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.step_view = StepView(self.session)
+        self.step_dock = self._dock("Step by step", "stepDock", self.step_view,
+                                    Qt.DockWidgetArea.RightDockWidgetArea)
+        # step-by-step shares the controls' place as a tab: at 1280×720 there is no room
+        # for both, and in step mode the teacher looks at the numbers
+        self.tabifyDockWidget(self.controls_dock, self.step_dock)
+        # the bottom dock spans only the map's width: the controls keep the full height
+        self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.resizeDocks([self.controls_dock], [430], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.loss_dock], [190], Qt.Orientation.Vertical)
+
+    def _build_status(self) -> None:
+        sb = self.statusBar()
+        self.counters = QLabel()
+        self.counters.setObjectName("counters")
+        self.diverged_label = QLabel()
+        self.diverged_label.setObjectName("divergedStatus")
+        self.diverged_label.setStyleSheet("color: #e0523f; font-weight: bold;")
+        self.kernel_status = QLabel()
+        self.kernel_status.setObjectName("kernelStatus")
+        self.message = QLabel()  # short-lived notes; showMessage would hide the counters
+        self.message.setObjectName("statusMessage")
+        self._message_timer = QTimer(self)
+        self._message_timer.setSingleShot(True)
+        self._message_timer.timeout.connect(self.message.clear)
+        sb.addWidget(self.counters)
+        sb.addWidget(self.diverged_label, 1)
+        sb.addPermanentWidget(self.message)
+        sb.addPermanentWidget(self.kernel_status)
+        from gdviz import kernels
+
+        self.kernel_status.setText("kernels: numba ✓" if kernels.is_ready()
+                                   else "kernels: numpy (compiling later)")
+
+    def _action(self, menu, text: str, slot, shortcut=None, checkable=False) -> QAction:
+        act = QAction(text, self)
+        if shortcut is not None:
+            if isinstance(shortcut, (list, tuple)):
+                act.setShortcuts([QKeySequence(k) for k in shortcut])
+            else:
+                act.setShortcut(QKeySequence(shortcut))
+            act.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        act.setCheckable(checkable)
+        if checkable:
+            act.toggled.connect(slot)
+        else:
+            act.triggered.connect(lambda _=False: slot())
+        menu.addAction(act)
+        self.addAction(act)  # shortcuts keep working in full screen, where the menu bar hides
+        return act
+
+    def _build_menus(self) -> None:
+        mb = self.menuBar()
+        f = mb.addMenu("&File")
+        self.open_action = self._action(f, "&Open scene…", self._on_open, QKeySequence.StandardKey.Open)
+        self.save_action = self._action(f, "&Save scene…", self._on_save, QKeySequence.StandardKey.Save)
+        f.addSeparator()
+        self.export_action = self._action(f, "&Export animation…", self.export_animation)
+        f.addSeparator()
+        self.quit_action = self._action(f, "&Quit", self.close, QKeySequence.StandardKey.Quit)
+
+        v = mb.addMenu("&View")
+        group = QActionGroup(self)
+        self.theme_actions: dict[str, QAction] = {}
+        for name in THEMES:
+            act = QAction(f"{name.capitalize()} theme", self, checkable=True)
+            act.setData(name)
+            act.triggered.connect(lambda _=False, n=name: self.set_theme(n))
+            group.addAction(act)
+            v.addAction(act)
+            self.theme_actions[name] = act
+        v.addSeparator()
+        self.zoom_in_action = self._action(v, "Larger text", self.zoom_in,
+                                           ["Ctrl+=", "Ctrl++"])
+        self.zoom_out_action = self._action(v, "Smaller text", self.zoom_out,
+                                            ["Ctrl+-"])
+        self.zoom_reset_action = self._action(v, "Normal text size", lambda: self.set_font_scale(1.0),
+                                              "Ctrl+0")
+        v.addSeparator()
+        self.fullscreen_action = self._action(v, "Full screen", self.toggle_full_screen, "F11")
+        self.heatmap_action = self._action(v, "Heatmap", self.set_heatmap, "H", checkable=True)
+        self.heatmap_action.setChecked(True)
+        v.addSeparator()
+        v.addAction(self.controls_dock.toggleViewAction())
+        v.addAction(self.loss_dock.toggleViewAction())
+        v.addAction(self.step_dock.toggleViewAction())
+
+        self.lessons_menu = mb.addMenu("&Lessons")
+        self.lessons_menu.setObjectName("lessonsMenu")
+        self._no_lessons = QAction("(no lesson scenes installed)", self)
+        self._no_lessons.setEnabled(False)
+        self._populate_lessons()
+
+    def _populate_lessons(self) -> None:
+        """One entry per shipped preset (resources/scenes/*.toml), when scenes exist."""
+        try:
+            from gdviz.core.scene import preset_paths
+
+            paths = preset_paths()
+        except (ImportError, OSError):
+            paths = []
+        self.set_lessons([(p.stem.replace("_", " "), lambda p=p: self.open_scene(p))
+                          for p in paths])
+
+    def _build_shortcuts(self) -> None:
+        """Space, →, ←, R: window-wide, but a focused text box still gets its own keys.
+
+        QLineEdit and the spin boxes claim printable keys and arrows through
+        ShortcutOverride, so Space types a space there; buttons, sliders and check
+        boxes take no keyboard focus in this window, so elsewhere the keys reach us.
+        """
+        s = self.session
+        self.shortcuts = {}
+        for key, slot in (("Space", self.toggle_play), ("Right", lambda: s.step()),
+                          ("Left", s.step_back), ("R", s.reset)):
+            sc = QShortcut(QKeySequence(key), self)
+            sc.setContext(Qt.ShortcutContext.WindowShortcut)
+            sc.activated.connect(slot)
+            self.shortcuts[key] = sc
+
+    def toggle_play(self) -> None:
+        """Space: play/pause; at the end it says why nothing moves instead of doing nothing."""
+        s = self.session
+        was = s.playing
+        s.toggle_play()
+        if not was and not s.playing:
+            why = (f"Reached max steps ({s.max_steps}): R restarts, or raise max steps."
+                   if s.t >= s.max_steps else "Every run has diverged: R restarts.")
+            self.flash(why, 6000)
+
+    def flash(self, msg: str, ms: int = 5000) -> None:
+        """A short note in the status bar that clears itself after ``ms``."""
+        self.message.setText(str(msg))
+        self._message_timer.start(ms)
+
+    # ------------------------------------------------------------------ hooks
+    def set_caption(self, title: str = "", text: str = "") -> None:
+        """Show a lesson's title and paragraph above the map (both empty: hide the strip)."""
+        from html import escape
+
+        if not title and not text:
+            self.caption.clear()
+            self.caption.hide()
+            return
+        html = f"<b>{escape(title)}</b>" if title else ""
+        if text:
+            html += (" — " if title else "") + escape(text)
+        self.caption.setText(html)
+        self.caption.show()
+
+    def show_notice(self, msg: str) -> None:
+        """One inline line above the map (empty hides it); also echoed in the status bar."""
+        self.notice.setText(msg)
+        self.notice.setVisible(bool(msg))
+        if msg:
+            self.flash(msg, 8000)
+
+    def _scene_module(self, what: str):
+        try:
+            return importlib.import_module("gdviz.core.scene")
+        except ModuleNotFoundError as exc:
+            if exc.name != "gdviz.core.scene":
+                raise
+            self.show_notice(f"{what}: scene files are not supported in this build yet.")
+            return None
+
+    def open_scene(self, path) -> bool:
+        """Load a scene file (pure, validated) and push it into the session.
+
+        A bad file leaves the session as it was and shows one line above the map.
+        """
+        name = Path(path).name
+        mod = self._scene_module(f"Cannot open {name}")
+        if mod is None:
+            return False
+        try:
+            scene = mod.load_scene(path)
+            skipped = mod.apply_scene(scene, self.session) or []
+        except NotImplementedError:
+            self.show_notice(f"Cannot open {name}: applying scenes is not supported yet.")
+            return False
+        except (ValueError, OSError) as exc:
+            self.show_notice(f"Cannot open {name}: {str(exc).splitlines()[0]}")
+            return False
+        self._scene = scene
+        self.set_caption(scene.title.get(self.language), scene.caption.get(self.language))
+        view = getattr(scene, "view", None)
+        if view is not None and hasattr(view, "heatmap"):
+            self.heatmap_action.setChecked(bool(view.heatmap))
+        self.show_notice(f"Not shown in this window: {', '.join(skipped)}" if skipped else "")
+        playback = getattr(scene, "playback", None)
+        if playback is not None and getattr(playback, "autoplay", False):
+            self.session.play()
+        return True
+
+    def save_scene(self, path) -> bool:
+        """Write the session's current state to a scene file (keeps the open scene's meta)."""
+        name = Path(path).name
+        mod = self._scene_module(f"Cannot save {name}")
+        if mod is None:
+            return False
+        try:
+            scene = mod.scene_from_session(self.session, base=self._scene)
+            mod.save_scene(scene, path)
+        except NotImplementedError:
+            self.show_notice(f"Cannot save {name}: saving scenes is not supported yet.")
+            return False
+        except (ValueError, OSError) as exc:
+            self.show_notice(f"Cannot save {name}: {str(exc).splitlines()[0]}")
+            return False
+        self.flash(f"Saved {path}", 5000)
+        return True
+
+    def export_animation(self) -> None:
+        """Placeholder until gdviz.export has a dialog; `gdviz export` works headless."""
+        self.show_notice("Export from the window comes later; use `gdviz export SCENE.toml -o out.gif`.")
+
+    def _on_open(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open scene", "", "Scenes (*.toml)")
+        if path:
+            self.open_scene(path)
+
+    def _on_save(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Save scene", "scene.toml", "Scenes (*.toml)")
+        if path:
+            self.save_scene(path)
+
+    def set_lessons(self, items) -> None:
+        """Fill the Lessons menu with ``(title, callback)`` pairs (the scenes issue)."""
+        self.lessons_menu.clear()
+        for title, cb in items:
+            act = self.lessons_menu.addAction(title)
+            act.triggered.connect(lambda _=False, c=cb: c())
+        if not items:
+            self.lessons_menu.addAction(self._no_lessons)
+
+    # ------------------------------------------------------------------ view
+    def set_theme(self, name: str) -> None:
+        if name not in THEMES:
+            raise ValueError(f"unknown theme '{name}' (choose from {', '.join(THEMES)})")
+        self.theme_name = name
+        app = QApplication.instance()
+        if app is not None:
+            theme.apply(app, name)
+        for n, act in self.theme_actions.items():
+            with QSignalBlocker(act):
+                act.setChecked(n == name)
+        self._style_caption()
+
+    def _style_caption(self) -> None:
+        dark = self.theme_name == "dark"
+        bg, fg = ("#26323f", "#f2f2f2") if dark else ("#fff4d6", "#000000")
+        red = theme.palette(self.theme_name)["diverged"]
+        self.caption.setStyleSheet(f"background: {bg}; color: {fg}; border-radius: 6px;")
+        for lab in (self.notice, self.diverged_label, self.controls.problem.error):
+            lab.setStyleSheet(f"color: {red}; font-weight: bold;")
+        self._scale_caption_font()
+
+    def _scale_caption_font(self) -> None:
+        f = QApplication.font()
+        f.setPointSizeF(f.pointSizeF() * 1.3)
+        self.caption.setFont(f)
+
+    def set_font_scale(self, factor: float, announce: bool = True) -> None:
+        """Scale the whole UI's text (app font + pyqtgraph axes) by ``factor`` (0.6…3)."""
+        lo, hi = FONT_SCALE_RANGE
+        self.font_scale = min(max(float(factor), lo), hi)
+        app = QApplication.instance()
+        if app is not None:
+            ensure_base_font(app)
+            theme.set_font_scale(app, self.font_scale)
+            # Qt passes an app font change on to the widgets only once exec() runs; say
+            # it ourselves so that a change before the loop (or in tests) reaches them too
+            QApplication.sendEvent(self, QEvent(QEvent.Type.ApplicationFontChange))
+        self._scale_caption_font()
+        if announce:
+            self.flash(f"Text size {round(self.font_scale * 100)} %", 2000)
+
+    def zoom_in(self) -> None:
+        self.set_font_scale(self.font_scale * FONT_STEP)
+
+    def zoom_out(self) -> None:
+        self.set_font_scale(self.font_scale / FONT_STEP)
+
+    def toggle_full_screen(self) -> None:
+        if self.isFullScreen():
+            self.showNormal()
+        else:
+            self.showFullScreen()
+
+    def set_heatmap(self, on: bool) -> None:
+        view = self.landscape_view
+        for name in ("set_heatmap", "set_heatmap_visible", "show_heatmap"):
+            fn = getattr(view, name, None)
+            if callable(fn):
+                fn(bool(on))
+                return
+
+    # ------------------------------------------------------------------ settings
+    def restore_settings(self) -> None:
+        st = self.settings
+        geom = st.value("window/geometry")
+        if geom is not None:
+            self.restoreGeometry(geom)
+        else:
+            self.resize(1280, 720)
+        state = st.value("window/state")
+        if state is not None:
+            self.restoreState(state)
+        name = str(st.value("view/theme", DEFAULT_THEME))
+        self.set_theme(name if name in THEMES else DEFAULT_THEME)
+        try:
+            scale = float(st.value("view/font_scale", 1.0))
+        except (TypeError, ValueError):
+            scale = 1.0
+        self.set_font_scale(scale, announce=False)
+        heat = st.value("view/heatmap", True)
+        self.heatmap_action.setChecked(heat not in (False, "false", "0", 0))
+
+    def save_settings(self) -> None:
+        st = self.settings
+        st.setValue("window/geometry", self.saveGeometry())
+        st.setValue("window/state", self.saveState())
+        st.setValue("view/theme", self.theme_name)
+        st.setValue("view/font_scale", self.font_scale)
+        st.setValue("view/heatmap", self.heatmap_action.isChecked())
+        st.sync()
+
+    # ------------------------------------------------------------------ warmup
+    def start_warmup(self, fn=None) -> None:
+        """Compile the kernels in a QThread; the numpy twins serve meanwhile."""
+        from gdviz import kernels
+        from gdviz.ui.warmup import KernelWarmup
+
+        if kernels.is_ready() or self.warmup is not None:
+            return
+        self.warmup = KernelWarmup(fn, parent=self)
+        self.warmup.progress.connect(self._on_warmup_progress)
+        self.warmup.finished.connect(self._on_warmup_finished)
+        self.warmup.failed.connect(lambda msg: self.kernel_status.setText(f"kernels: numpy ({msg})"))
+        self.kernel_status.setText("Compiling kernels…")
+        self.warmup.start()
+
+    def _on_warmup_progress(self, i: int, n: int, name: str) -> None:
+        self.kernel_status.setText(f"Compiling kernels {i}/{n}…")
+        self.kernel_status.setToolTip(f"compiled {name}")
+
+    def _on_warmup_finished(self, ok: bool) -> None:
+        from gdviz import kernels
+
+        if ok and kernels.is_ready():
+            self.kernel_status.setText("kernels: numba ✓")
+        elif not self.kernel_status.text().startswith("kernels: numpy ("):
+            self.kernel_status.setText("kernels: numpy")
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if self._want_warmup:
+            self._want_warmup = False
+            # after the first paint: the window is up before any compile starts
+            QTimer.singleShot(0, self.start_warmup)
+
+    def closeEvent(self, event) -> None:
+        self.frame_timer.stop()
+        self.save_settings()
+        if self.warmup is not None:
+            self.warmup.cancel()
+        super().closeEvent(event)
+
+    # ------------------------------------------------------------------ frame clock
+    def _on_playing_changed(self, playing: bool = False, *_) -> None:
+        if playing:
+            self._last_frame = time.perf_counter()
+            self.frame_timer.start()
+        else:
+            self.frame_timer.stop()
+            self._last_frame = None
+
+    def _on_frame(self) -> None:
+        now = time.perf_counter()
+        dt = 0.0 if self._last_frame is None else now - self._last_frame
+        self._last_frame = now
+        if not self.session.playing:
+            self.frame_timer.stop()
+            return
+        self.session.tick(min(dt, MAX_FRAME_DT))
+
+    # ------------------------------------------------------------------ session -> window
+    def _on_stepped(self, *_) -> None:
+        s = self.session
+        parts = [f"step {s.t} / {s.max_steps}"]
+        epoch = getattr(s, "epoch", None)
+        if callable(epoch):
+            epoch = epoch()
+        if epoch is not None:
+            parts.append(f"epoch {epoch:.2f}" if isinstance(epoch, float) else f"epoch {epoch}")
+        parts.append(f"batch {s.batch_size}")
+        self.counters.setText("   ·   ".join(parts))
+        try:
+            div = [(r, k) for r, k in s.diverged() if k <= s.t]
+        except Exception:  # noqa: BLE001 - no runset yet
+            div = []
+        if div:
+            names = ", ".join(f"{s.run_label(r)} ✕ step {k}" for r, k in div[:3])
+            more = f" (+{len(div) - 3})" if len(div) > 3 else ""
+            self.diverged_label.setText(f"diverged: {names}{more}")
+        else:
+            self.diverged_label.setText("")
+
+    def _on_selection_changed(self, i: int = -1, *_) -> None:
+        on = int(i) >= 0
+        self.step_dock.setVisible(on)
+        if on:
+            self.step_dock.raise_()
+
+    def _on_error(self, msg: str) -> None:
+        self.flash(str(msg), 6000)
+

@@ -1,0 +1,123 @@
+"""Play/pause, step, step back, reset, speed, max steps and the timeline slider."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSignalBlocker, Qt
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QSlider,
+    QSpinBox,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from gdviz.ui.controls import HyperSlider, section, session_signal
+
+
+class PlaybackPanel(QWidget):
+    """Transport buttons plus a timeline that scrubs through the recorded steps.
+
+    The timeline's range is the recorded steps (``session.runset.t``); its handle
+    follows ``session.t``. Dragging it calls ``session.scrub``.
+    """
+
+    def __init__(self, session, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.session = session
+        self.play = self._button(QPushButton("▶  Play"), "play / pause (Space)", "playButton")
+        self.play.setCheckable(True)
+        self.back = self._button(QToolButton(), "step back (←)", "stepBackButton", "◀|")
+        self.step = self._button(QToolButton(), "one step (→)", "stepButton", "|▶")
+        self.reset = self._button(QToolButton(), "reset to the start (R)", "resetButton", "⟲ R")
+        self.speed = HyperSlider("speed", "steps/s", 1, 2000, log=True, integer=True)
+        self.max_steps = QSpinBox()
+        self.max_steps.setObjectName("maxSteps")
+        self.max_steps.setRange(1, 1_000_000)
+        self.max_steps.setSingleStep(100)
+        self.max_steps.setKeyboardTracking(False)  # apply on Enter, not on every digit
+        self.timeline = QSlider(Qt.Orientation.Horizontal)
+        self.timeline.setObjectName("timeline")
+        self.timeline.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.timeline.setToolTip("scrub through the recorded steps")
+        self.counter = QLabel()
+        self.counter.setObjectName("stepCounter")
+        self.counter.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.play, 1)
+        for b in (self.back, self.step, self.reset):
+            b.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
+            buttons.addWidget(b)
+        head = QHBoxLayout()
+        head.addWidget(section("Playback"))
+        head.addStretch(1)
+        head.addWidget(self.counter)
+        ms = QHBoxLayout()
+        ms.addWidget(QLabel("max steps"))
+        ms.addWidget(self.max_steps, 1)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addLayout(head)
+        lay.addLayout(buttons)
+        lay.addWidget(self.timeline)
+        lay.addWidget(self.speed)
+        lay.addLayout(ms)
+
+        self.play.clicked.connect(self._on_play_clicked)
+        self.back.clicked.connect(lambda: self.session.step_back())
+        self.step.clicked.connect(lambda: self.session.step())
+        self.reset.clicked.connect(lambda: self.session.reset())
+        self.speed.valueChanged.connect(lambda v: self.session.set_speed(float(v)))
+        self.max_steps.valueChanged.connect(lambda v: self.session.set_max_steps(int(v)))
+        self.timeline.valueChanged.connect(self._on_timeline_moved)
+        session_signal(session, "playing_changed").connect(self._on_playing_changed)
+        session_signal(session, "stepped").connect(self._on_stepped)
+        session_signal(session, "settings_changed").connect(self._on_settings_changed)
+        session_signal(session, "runs_changed").connect(self._on_stepped)
+        session_signal(session, "problem_changed").connect(self._on_stepped)
+        self._on_settings_changed()
+        self._on_playing_changed(session.playing)
+        self._on_stepped()
+
+    def _button(self, b, tip: str, name: str, text: str | None = None):
+        if text is not None:
+            b.setText(text)
+        b.setToolTip(tip)
+        b.setObjectName(name)
+        # buttons take no keyboard focus: Space must toggle playback, not "click" a button
+        b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        return b
+
+    # -- widget -> session ---------------------------------------------------------------
+    def _on_play_clicked(self) -> None:
+        self.session.toggle_play()
+        # play() is a no-op at max steps: the checkable button must not stay pressed
+        self._on_playing_changed(self.session.playing)
+
+    def _on_timeline_moved(self, t: int) -> None:
+        self.session.scrub(int(t))
+
+    # -- session -> widget ------------------------------------------------------------------
+    def _on_playing_changed(self, playing: bool = False, *_) -> None:
+        with QSignalBlocker(self.play):
+            self.play.setChecked(bool(playing))
+        self.play.setText("⏸  Pause" if playing else "▶  Play")
+
+    def _on_stepped(self, *_) -> None:
+        s = self.session
+        recorded = int(getattr(getattr(s, "runset", None), "t", s.t))
+        with QSignalBlocker(self.timeline):
+            self.timeline.setRange(0, max(recorded, 0))
+            self.timeline.setValue(int(s.t))
+        self.counter.setText(f"step {s.t} / {s.max_steps}")
+
+    def _on_settings_changed(self, *_) -> None:
+        s = self.session
+        self.speed.setValue(float(s.speed))
+        with QSignalBlocker(self.max_steps):
+            self.max_steps.setValue(int(s.max_steps))
+        self.counter.setText(f"step {s.t} / {s.max_steps}")

@@ -1,0 +1,319 @@
+"""One card per run: enable, colour, label, step-by-step pick, and its hyperparameters."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSignalBlocker, Qt
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QCheckBox,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QMenu,
+    QPushButton,
+    QRadioButton,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from gdviz.ui.controls import HyperSlider, section, session_signal
+
+#: slider ranges for the hyperparameters a card can show: (label, lo, hi, log)
+FIELD_RANGES: dict[str, tuple[str, float, float, bool]] = {
+    "lr": ("lr", 1e-5, 10.0, True),
+    "momentum": ("momentum", 0.0, 0.999, False),
+    "dampening": ("dampening", 0.0, 1.0, False),
+    "alpha": ("alpha", 0.0, 0.999, False),
+    "beta1": ("β1", 0.0, 0.999, False),
+    "beta2": ("β2", 0.0, 0.9999, False),
+    "eps": ("eps", 1e-10, 1.0, True),
+    "weight_decay": ("weight decay", 0.0, 1.0, False),  # L2 penalty (lesson L13)
+    "lr_decay": ("lr decay", 0.0, 1.0, False),
+    "initial_accumulator_value": ("init acc", 0.0, 1.0, False),
+}
+#: always shown; the others fold under "more"
+MAIN_FIELDS = ("lr", "momentum", "alpha", "beta1", "beta2")
+#: on/off hyperparameters, drawn as check boxes
+FIELD_FLAGS = ("nesterov", "amsgrad", "centered")
+
+
+def optimizer_fields(name: str) -> tuple[str, ...]:
+    """The hyperparameter names that apply to optimizer ``name`` (``OPTIMIZERS[name].fields``)."""
+    from gdviz.core.optimizers import OPTIMIZERS
+
+    spec = OPTIMIZERS.get(name)
+    return tuple(getattr(spec, "fields", ())) if spec is not None else ("lr",)
+
+
+class RunCard(QFrame):
+    """The controls of one run (spec index ``i``)."""
+
+    def __init__(self, panel: "RunsPanel", i: int):
+        super().__init__()
+        self.panel, self.session, self.i = panel, panel.session, i
+        spec = self.session.specs[i]
+        self.opt_name = spec.config.name
+        self.setObjectName(f"runCard{i}")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+
+        self.enabled = QCheckBox()
+        self.enabled.setObjectName("runEnabled")
+        self.enabled.setToolTip("show / hide this run")
+        self.enabled.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.swatch = QLabel()
+        self.swatch.setObjectName("runSwatch")
+        size = self.fontMetrics().height()
+        self.swatch.setFixedSize(size, size)
+        self.title = QLabel()
+        self.title.setObjectName("runTitle")
+        f = self.title.font()
+        f.setBold(True)
+        self.title.setFont(f)
+        self.select = QRadioButton("step-by-step")
+        self.select.setObjectName("runSelect")
+        self.select.setToolTip("show this run's arrows and numbers (step-by-step mode)")
+        self.select.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        panel.select_group.addButton(self.select, i)
+        self.dup_small = self._tool("+ lr×0.1", "add a copy of this run with lr × 0.1 (lesson L4)")
+        self.dup_big = self._tool("+ lr×10", "add a copy of this run with lr × 10 (lesson L4)")
+        self.remove = self._tool("✕", "remove this run")
+        self.remove.setObjectName("runRemove")
+        self.more = self._tool("more", "the other hyperparameters")
+        self.more.setCheckable(True)
+        self.more.setObjectName("runMore")
+
+        head = QHBoxLayout()
+        head.setContentsMargins(0, 0, 0, 0)
+        head.addWidget(self.enabled)
+        head.addWidget(self.swatch)
+        head.addWidget(self.title, 1)
+        head.addWidget(self.remove)
+        tools = QHBoxLayout()
+        tools.setContentsMargins(0, 0, 0, 0)
+        tools.addWidget(self.select)
+        tools.addStretch(1)
+        tools.addWidget(self.dup_small)
+        tools.addWidget(self.dup_big)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(6, 4, 6, 4)
+        lay.setSpacing(2)
+        lay.addLayout(head)
+
+        # the hyperparameters a lesson turns (lr, momentum, alpha, betas) stay in view;
+        # the rest (eps, weight decay, ...) fold under "more" to keep the panel short
+        self.sliders: dict[str, HyperSlider] = {}
+        self.flags: dict[str, QCheckBox] = {}
+        self.extra = QWidget()
+        self.extra.setObjectName("runExtra")
+        extra_lay = QVBoxLayout(self.extra)
+        extra_lay.setContentsMargins(0, 0, 0, 0)
+        extra_lay.setSpacing(2)
+        flag_row = QHBoxLayout()
+        for field in optimizer_fields(self.opt_name):
+            if field in FIELD_RANGES:
+                text, lo, hi, log = FIELD_RANGES[field]
+                hs = HyperSlider(field, text, lo, hi, log=log)
+                hs.valueChanged.connect(lambda v, f=field: self._on_value_edited(f, v))
+                self.sliders[field] = hs
+                (lay if field in MAIN_FIELDS else extra_lay).addWidget(hs)
+            elif field in FIELD_FLAGS:
+                cb = QCheckBox(field)
+                cb.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+                cb.toggled.connect(lambda on, f=field: self._on_value_edited(f, bool(on)))
+                self.flags[field] = cb
+                flag_row.addWidget(cb)
+        if self.flags:
+            flag_row.addStretch(1)
+            extra_lay.addLayout(flag_row)
+        self._align_labels()
+        for hs in self.sliders.values():
+            hs.labelWidthChanged.connect(self._align_labels)
+        has_extra = bool(set(self.sliders) - set(MAIN_FIELDS) or self.flags)
+        lay.addWidget(self.extra)
+        self.extra.setVisible(False)
+        if has_extra:
+            tools.insertWidget(1, self.more)
+        else:
+            self.more.hide()
+        lay.addLayout(tools)
+        self.more.toggled.connect(self._on_more_toggled)
+
+        self.enabled.toggled.connect(self._on_enabled_toggled)
+        self.dup_small.clicked.connect(lambda: self.panel.duplicate(self.i, 0.1))
+        self.dup_big.clicked.connect(lambda: self.panel.duplicate(self.i, 10.0))
+        self.remove.clicked.connect(lambda: self.session.remove_run(self.i))
+        self.sync()
+
+    def _tool(self, text: str, tip: str) -> QToolButton:
+        b = QToolButton()
+        b.setText(text)
+        b.setToolTip(tip)
+        b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        return b
+
+    def _align_labels(self) -> None:
+        """One label column per card, as wide as its longest name (also after Ctrl+=)."""
+        width = max((hs.label_width_hint() for hs in self.sliders.values()), default=0)
+        for hs in self.sliders.values():
+            hs.label.setFixedWidth(width)
+
+    def _on_more_toggled(self, on: bool) -> None:
+        self.extra.setVisible(on)
+        self.more.setText("less" if on else "more")
+
+    # -- widget -> session -----------------------------------------------------------
+    def _on_value_edited(self, field: str, value) -> None:
+        if not self.session.update_run(self.i, **{field: value}):
+            self.sync()  # refused (the session said why): show what is in force again
+
+    def _on_enabled_toggled(self, on: bool) -> None:
+        self.session.update_run(self.i, enabled=bool(on))
+
+    # -- session -> widget -------------------------------------------------------------
+    def sync(self) -> None:
+        """Show the session's spec ``i`` (signals blocked: no feedback loop)."""
+        s = self.session
+        spec = s.specs[self.i]
+        cfg = spec.config
+        color = s.colors[self.i] if self.i < len(s.colors) else "#888888"
+        self.swatch.setStyleSheet(f"background: {color}; border-radius: 3px;")
+        self.title.setText(s.spec_label(self.i))
+        self.title.setToolTip(self.title.text())
+        with QSignalBlocker(self.enabled):
+            self.enabled.setChecked(bool(getattr(spec, "enabled", True)))
+        with QSignalBlocker(self.select):
+            self.select.setChecked(selected_spec(s) == self.i)
+        same_lr = bool(getattr(s, "same_lr", False))
+        for field, hs in self.sliders.items():
+            hs.setValue(float(getattr(cfg, field)))
+            if field == "lr":
+                hs.setEnabled(not same_lr)
+                hs.setToolTip("set by 'same learning rate for all'" if same_lr else "")
+        for field, cb in self.flags.items():
+            with QSignalBlocker(cb):
+                cb.setChecked(bool(getattr(cfg, field)))
+        self.remove.setEnabled(len(s.specs) > 1)
+
+
+class RunsPanel(QWidget):
+    """All run cards, the "same learning rate for all" switch, and "Add run"."""
+
+    def __init__(self, session, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.session = session
+        self.cards: list[RunCard] = []
+        self.select_group = QButtonGroup(self)
+        self.select_group.setExclusive(False)  # so that a click can also clear the pick
+
+        self.same_lr = QCheckBox("Same learning rate for all")
+        self.same_lr.setObjectName("sameLr")
+        self.same_lr.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.shared_lr = HyperSlider("shared_lr", "lr (all)", 1e-5, 10.0, log=True)
+        self.add_button = QPushButton("Add run ▾")
+        self.add_button.setObjectName("addRun")
+        self.add_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        menu = QMenu(self.add_button)
+        from gdviz.core.optimizers import OPTIMIZERS
+
+        for name, spec in OPTIMIZERS.items():
+            act = QAction(getattr(spec, "label", name), menu)
+            act.setData(name)
+            act.triggered.connect(lambda _=False, n=name: self.add_run(n))
+            menu.addAction(act)
+        self.add_button.setMenu(menu)
+        self.add_menu = menu
+
+        self.cards_box = QVBoxLayout()
+        self.cards_box.setSpacing(6)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        head = QHBoxLayout()
+        head.addWidget(section("Optimizers"), 1)
+        head.addWidget(self.add_button)
+        lay.addLayout(head)
+        lay.addWidget(self.same_lr)
+        lay.addWidget(self.shared_lr)
+        lay.addLayout(self.cards_box)
+
+        self.same_lr.toggled.connect(self._on_same_lr_toggled)
+        self.shared_lr.valueChanged.connect(self._on_shared_lr_edited)
+        self.select_group.idClicked.connect(self._on_select_clicked)
+        session_signal(session, "runs_changed").connect(self._on_runs_changed)
+        session_signal(session, "settings_changed").connect(self._on_settings_changed)
+        session_signal(session, "selection_changed").connect(self._on_selection_changed)
+        self._on_runs_changed()
+        self._on_settings_changed()
+
+    # -- widget -> session ---------------------------------------------------------------
+    def add_run(self, name: str) -> int:
+        from gdviz.core.optimizers import make_optimizer
+        from gdviz.core.session import RunSpec
+
+        return self.session.add_run(RunSpec(config=make_optimizer(name)))
+
+    def duplicate(self, i: int, factor: float) -> int:
+        """Add a copy of run ``i`` with its lr times ``factor`` (lr ×0.1 / ×10, lesson L4)."""
+        from gdviz.core.session import RunSpec
+
+        spec = self.session.specs[i]
+        lr = min(max(spec.config.lr * factor, 1e-5), 10.0)
+        new = RunSpec(config=spec.config.replace(lr=lr), schedule=spec.schedule)
+        return self.session.add_run(new)
+
+    def _on_same_lr_toggled(self, on: bool) -> None:
+        self.session.set_same_lr(bool(on), self.shared_lr.value())
+
+    def _on_shared_lr_edited(self, lr: float) -> None:
+        self.session.set_same_lr(True, lr)
+
+    def _on_select_clicked(self, i: int) -> None:
+        # a card is a spec; step-by-step follows that spec's run from the first start
+        if selected_spec(self.session) == i:
+            self.session.select(-1)
+        else:
+            self.session.select(self.session.runs_of_spec(i)[0])
+
+    # -- session -> widget ----------------------------------------------------------------
+    def _on_runs_changed(self, *_) -> None:
+        specs = self.session.specs
+        names = [s.config.name for s in specs]
+        if names != [c.opt_name for c in self.cards]:
+            self._rebuild()
+        for c in self.cards:
+            c.sync()
+
+    def _rebuild(self) -> None:
+        # a slider being dragged survives: cards are rebuilt only when the set of runs
+        # changes, not when one of their values does
+        for c in self.cards:
+            self.select_group.removeButton(c.select)
+            self.cards_box.removeWidget(c)
+            c.hide()
+            c.deleteLater()
+        self.cards = [RunCard(self, i) for i in range(len(self.session.specs))]
+        for c in self.cards:
+            self.cards_box.addWidget(c)
+
+    def _on_settings_changed(self, *_) -> None:
+        same = bool(getattr(self.session, "same_lr", False))
+        with QSignalBlocker(self.same_lr):
+            self.same_lr.setChecked(same)
+        self.shared_lr.setVisible(same)
+        shared = getattr(self.session, "shared_lr", None)
+        if shared is not None:
+            self.shared_lr.setValue(float(shared))
+        for c in self.cards:
+            c.sync()
+
+    def _on_selection_changed(self, *_) -> None:
+        for c in self.cards:
+            with QSignalBlocker(c.select):
+                c.select.setChecked(selected_spec(self.session) == c.i)
+
+
+def selected_spec(session) -> int:
+    """The spec whose run is in step-by-step mode (-1: none)."""
+    r = int(getattr(session, "selected", -1))
+    return session.spec_index(r) if r >= 0 else -1

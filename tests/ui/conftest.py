@@ -1,0 +1,55 @@
+"""Fixtures for the UI tests: offscreen Qt, private settings, a fresh session."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import pytest
+from PySide6.QtCore import QSettings
+
+
+@pytest.fixture(autouse=True)
+def private_settings(tmp_path, qapp):
+    """Redirect every QSettings (INI, user scope) to tmp_path: tests never touch the user's."""
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "cfg"))
+    qapp.setOrganizationName("gdviz-test")
+    qapp.setApplicationName("gdviz-test")
+    font, style, palette = qapp.font(), qapp.styleSheet(), qapp.palette()
+    yield tmp_path / "cfg"
+    # the font scale and the theme are app-wide: put them back for the next test
+    qapp.setStyleSheet(style)
+    qapp.setPalette(palette)
+    qapp.setFont(font)
+
+
+@pytest.fixture
+def settings(private_settings):
+    """A settings store under tmp_path, as MainWindow uses it."""
+    from gdviz.ui.main_window import app_settings
+
+    return app_settings()
+
+
+@pytest.fixture
+def session():
+    """The default scene: Rosenbrock, SGD/Momentum/RMSProp/Adam from one start (numpy twins)."""
+    from gdviz.core.session import Session
+
+    return Session()
+
+
+@pytest.fixture
+def window(qtbot, session, settings):
+    """The real main window at 1280×720, shown offscreen."""
+    from gdviz.ui.main_window import MainWindow
+
+    win = MainWindow(session, settings=settings)
+    qtbot.addWidget(win)
+    win.resize(1280, 720)
+    win.show()
+    qtbot.waitExposed(win)
+    yield win
+    win.frame_timer.stop()
+    session.pause()

@@ -1,0 +1,292 @@
+"""The control panels drive the session, and follow it without feedback loops."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+
+from gdviz.core.optimizers import OPTIMIZERS
+from gdviz.ui.controls import ControlsPanel, HyperSlider
+from gdviz.ui.runs_panel import FIELD_FLAGS, FIELD_RANGES
+
+
+@pytest.fixture
+def panel(qtbot, session):
+    p = ControlsPanel(session)
+    qtbot.addWidget(p)
+    p.resize(440, 900)
+    p.show()
+    return p
+
+
+class Spy:
+    """Counts calls of one session method while still calling it."""
+
+    def __init__(self, monkeypatch, obj, name):
+        self.calls = []
+        orig = getattr(obj, name)
+
+        def wrapper(*a, **k):
+            self.calls.append((a, k))
+            return orig(*a, **k)
+
+        monkeypatch.setattr(obj, name, wrapper)
+
+
+# ------------------------------------------------------------------------- HyperSlider
+def test_hyper_slider_log_scale_and_exact_entry(qtbot):
+    hs = HyperSlider("lr", "lr", 1e-5, 10.0, log=True)
+    qtbot.addWidget(hs)
+    got = []
+    hs.valueChanged.connect(got.append)
+    hs.setValue(1e-3)
+    assert got == []  # model -> widget never echoes
+    assert hs.slider.value() == pytest.approx(-3.0)
+    assert hs.entry.text() == "0.001"
+    # the middle of the slider is the geometric middle of 1e-5 … 10
+    hs.slider.setValue(-2.0)
+    assert got[-1] == pytest.approx(1e-2)
+    # exact entry, scientific notation accepted
+    hs.entry.setText("3e-4")
+    hs.entry.editingFinished.emit()
+    assert got[-1] == pytest.approx(3e-4)
+    assert hs.slider.value() == pytest.approx(math.log10(3e-4))
+
+
+def test_hyper_slider_integer_log(qtbot):
+    hs = HyperSlider("batch_size", "batch", 1, 256, log=True, integer=True)
+    qtbot.addWidget(hs)
+    got = []
+    hs.valueChanged.connect(got.append)
+    hs.slider.setValue(math.log10(32.4))
+    assert got == [32.0]
+    assert hs.entry.text() == "32"
+
+
+# ------------------------------------------------------------------------- runs panel
+def test_cards_show_only_the_fields_of_each_optimizer(panel, session):
+    cards = panel.runs.cards
+    assert len(cards) == len(session.specs)
+    for card, spec in zip(cards, session.specs):
+        fields = OPTIMIZERS[spec.config.name].fields
+        expect = {f for f in fields if f in FIELD_RANGES}
+        assert set(card.sliders) == expect
+        assert set(card.flags) == {f for f in fields if f in FIELD_FLAGS}
+        assert "lr" in card.sliders
+        assert card.sliders["lr"].value() == pytest.approx(spec.config.lr)
+
+
+def test_lr_slider_updates_the_session_live(panel, session):
+    session.step(20)
+    card = panel.runs.cards[3]
+    card.sliders["lr"].slider.setValue(math.log10(0.02))
+    assert session.specs[3].config.lr == pytest.approx(0.02)
+    assert session.t == 20  # live: no reset
+    # exact entry
+    card.sliders["lr"].entry.setText("0.0123")
+    card.sliders["lr"].entry.editingFinished.emit()
+    assert session.specs[3].config.lr == pytest.approx(0.0123)
+
+
+def test_session_change_updates_widgets_without_feedback(panel, session, monkeypatch):
+    spy = Spy(monkeypatch, session, "update_run")
+    session.update_run(0, lr=0.005)
+    assert len(spy.calls) == 1  # only ours: the slider did not write back
+    card = panel.runs.cards[0]
+    assert card.sliders["lr"].value() == pytest.approx(0.005)
+    assert card.sliders["lr"].entry.text() == "0.005"
+    assert card.sliders["lr"].slider.value() == pytest.approx(math.log10(0.005))
+    momentum_card = panel.runs.cards[1]
+    session.update_run(1, momentum=0.5)
+    assert momentum_card.sliders["momentum"].value() == pytest.approx(0.5)
+    assert len(spy.calls) == 2
+
+
+def test_refused_value_reverts_the_widget(panel, session, qtbot):
+    card = panel.runs.cards[0]
+    old = session.specs[0].config.lr
+    with qtbot.waitSignal(session.error) as blocker:
+        card._on_value_edited("lr", -1.0)
+    assert "learning rate" in blocker.args[0]
+    assert session.specs[0].config.lr == old
+    assert card.sliders["lr"].value() == pytest.approx(old)
+
+
+def test_more_folds_the_secondary_hyperparameters(panel, session):
+    adam = panel.runs.cards[3]
+    assert session.specs[3].config.name == "adam"
+    assert adam.sliders["beta1"].isVisibleTo(panel)
+    assert not adam.sliders["eps"].isVisibleTo(panel)
+    assert not adam.flags["amsgrad"].isVisibleTo(panel)
+    adam.more.click()
+    assert adam.sliders["eps"].isVisibleTo(panel)
+    adam.sliders["eps"].entry.setText("1e-6")
+    adam.sliders["eps"].entry.editingFinished.emit()
+    assert session.specs[3].config.eps == pytest.approx(1e-6)
+    adam.flags["amsgrad"].click()
+    assert session.specs[3].config.amsgrad is True
+
+
+def test_enable_checkbox_and_title(panel, session):
+    card = panel.runs.cards[0]
+    card.enabled.click()
+    assert session.specs[0].enabled is False
+    assert card.title.text() == session.spec_label(0)
+    session.update_run(0, enabled=True)
+    assert card.enabled.isChecked()
+
+
+def test_duplicate_add_and_remove_runs(panel, session):
+    base = session.specs[0].config
+    panel.runs.cards[0].dup_small.click()
+    panel.runs.cards[0].dup_big.click()
+    assert len(session.specs) == 6
+    assert [s.config.name for s in session.specs[-2:]] == [base.name, base.name]
+    assert session.specs[-2].config.lr == pytest.approx(base.lr * 0.1)
+    assert session.specs[-1].config.lr == pytest.approx(base.lr * 10)
+    assert len(panel.runs.cards) == 6
+    # every card has its own colour swatch
+    assert len(set(session.colors)) == 6
+    # "Add run" menu: one entry per optimizer in the registry
+    names = [a.data() for a in panel.runs.add_menu.actions()]
+    assert names == list(OPTIMIZERS)
+    panel.runs.add_menu.actions()[names.index("adamw")].trigger()
+    assert session.specs[-1].config.name == "adamw"
+    assert len(panel.runs.cards) == 7
+    panel.runs.cards[6].remove.click()
+    assert len(session.specs) == 6 and len(panel.runs.cards) == 6
+
+
+def test_dragging_a_slider_keeps_its_card(panel, session):
+    # a value edit must not rebuild the cards (that would drop the slider under the mouse)
+    card = panel.runs.cards[2]
+    card.sliders["lr"].slider.setValue(-2.5)
+    assert panel.runs.cards[2] is card
+
+
+def test_same_lr_toggle(panel, session):
+    runs = panel.runs
+    assert not runs.shared_lr.isVisible()
+    runs.same_lr.click()
+    assert session.same_lr
+    assert runs.shared_lr.isVisible()
+    assert all(not c.sliders["lr"].isEnabled() for c in runs.cards)
+    runs.shared_lr.slider.setValue(-2.0)
+    assert session.shared_lr == pytest.approx(0.01)
+    assert all(session.effective_config(i).lr == pytest.approx(0.01)
+               for i in range(len(session.specs)))
+    runs.same_lr.click()
+    assert not session.same_lr
+    assert all(c.sliders["lr"].isEnabled() for c in runs.cards)
+
+
+def test_select_for_step_by_step(panel, session):
+    card = panel.runs.cards[1]
+    card.select.click()
+    assert session.selected == 1
+    card.select.click()  # again: step-by-step off
+    assert session.selected == -1
+    session.select(2)
+    assert panel.runs.cards[2].select.isChecked()
+    assert not panel.runs.cards[1].select.isChecked()
+
+
+# ------------------------------------------------------------------------- problem panel
+def test_surface_combo_sets_surface(panel, session, qtbot):
+    combo = panel.problem.combo
+    idx = combo.findData("himmelblau")
+    assert idx >= 0
+    with qtbot.waitSignal(session.problem_changed):
+        combo.activated.emit(idx)
+    assert session.landscape.name == "himmelblau"
+    session.set_surface("beale")
+    assert combo.currentData() == "beale"
+
+
+def test_bad_expression_shows_error_and_keeps_surface(panel, session, qtbot):
+    prob = panel.problem
+    before = session.landscape
+    qtbot.keyClicks(prob.expr, "x^2 + z")
+    qtbot.keyClick(prob.expr, Qt.Key.Key_Return)
+    assert prob.error.isVisibleTo(panel)
+    assert "unknown name 'z'" in prob.error.text()
+    assert "column 7" in prob.error.text()
+    assert session.landscape is before
+    assert prob.combo.currentData() == before.name
+    # a good one replaces the surface and clears the error
+    prob.expr.clear()
+    qtbot.keyClicks(prob.expr, "x^2 + 10*y^2")
+    qtbot.keyClick(prob.expr, Qt.Key.Key_Return)
+    assert not prob.error.isVisibleTo(panel)
+    assert session.landscape is not before
+    assert session.landscape.sid < 0
+    assert prob.combo.currentText() == "Custom…"
+
+
+# ------------------------------------------------------------------------- training panel
+def test_noise_batch_seed_drive_session(panel, session):
+    tr = panel.training
+    tr.noise.entry.setText("0.5")
+    tr.noise.entry.editingFinished.emit()
+    assert session.noise == pytest.approx(0.5)
+    tr.batch.slider.setValue(math.log10(64))
+    assert session.batch_size == 64
+    tr.seed.setValue(7)
+    assert session.seed == 7
+    session.set_batch_size(8)
+    assert tr.batch.value() == 8
+    assert tr.batch.entry.text() == "8"
+
+
+def test_schedule_picker_applies_to_all_runs_and_draws_curve(panel, session):
+    tr = panel.training
+    idx = tr.schedule.findData("one-cycle")
+    assert idx >= 0
+    tr.schedule.activated.emit(idx)
+    assert all(s.schedule.kind == "one-cycle" for s in session.specs)
+    x, y = tr.curve.curve.getData()
+    assert x is not None and len(x) > 10
+    assert x[-1] == pytest.approx(session.max_steps)
+    # one-cycle goes up then down
+    peak = int(np.argmax(y))
+    assert 0 < peak < len(y) - 1
+    assert y[peak] > y[0] and y[peak] > y[-1]
+    session.step(30)
+    assert tr.curve.marker.value() == pytest.approx(30)
+
+
+# ------------------------------------------------------------------------- playback panel
+def test_playback_buttons_and_timeline(panel, session):
+    pb = panel.playback
+    pb.step.click()
+    pb.step.click()
+    assert session.t == 2
+    session.step(40)
+    assert pb.timeline.maximum() == 42 and pb.timeline.value() == 42
+    pb.timeline.setValue(10)  # scrub
+    assert session.t == 10
+    assert session.runset.t == 42
+    pb.back.click()
+    assert session.t == 9
+    pb.play.click()
+    assert session.playing
+    assert pb.play.isChecked() and "Pause" in pb.play.text()
+    pb.play.click()
+    assert not session.playing and "Play" in pb.play.text()
+    pb.reset.click()
+    assert session.t == 0 and pb.timeline.value() == 0
+
+
+def test_speed_and_max_steps(panel, session):
+    pb = panel.playback
+    pb.speed.slider.setValue(math.log10(2000))
+    assert session.speed == pytest.approx(2000)
+    pb.speed.slider.setValue(0.0)
+    assert session.speed == pytest.approx(1)
+    pb.max_steps.setValue(250)
+    assert session.max_steps == 250
+    session.set_speed(120)
+    assert pb.speed.value() == 120

@@ -1,0 +1,333 @@
+"""The main window: shortcuts, frame clock, divergence, rendering, settings, warmup."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPoint, QSettings, Qt
+from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QApplication
+
+from gdviz.core.optimizers import make_optimizer
+from gdviz.core.session import RunSpec, Session
+from gdviz.ui.main_window import MainWindow
+
+
+def key(qtbot, win, k, mod=Qt.KeyboardModifier.NoModifier):
+    """Press ``k`` as the user would: to whatever widget has the focus."""
+    target = QApplication.focusWidget() or win
+    qtbot.keyClick(target, k, mod)
+
+
+# ------------------------------------------------------------------------- layout
+def test_window_has_the_views_docks_and_menus(window):
+    from gdviz.ui.landscape_view import LandscapeView
+    from gdviz.ui.loss_view import LossView
+
+    assert isinstance(window.landscape_view, LandscapeView)
+    assert isinstance(window.loss_view, LossView)
+    assert window.controls_dock.isVisible() and window.loss_dock.isVisible()
+    assert not window.step_dock.isVisible()  # step-by-step mode is off
+    titles = [a.text().replace("&", "") for a in window.menuBar().actions()]
+    assert titles == ["File", "View", "Lessons"]
+    assert QApplication.font().pointSizeF() >= 14
+
+
+def test_step_view_shows_in_step_by_step_mode(window, session):
+    session.select(1)
+    assert window.step_dock.isVisible()
+    session.select(-1)
+    assert not window.step_dock.isVisible()
+
+
+def test_caption_strip(window):
+    assert not window.caption.isVisible()
+    window.set_caption("L4 · Learning rate", "Too small crawls, too large diverges.")
+    assert window.caption.isVisible()
+    assert "L4 · Learning rate" in window.caption.text()
+    assert window.caption.font().pointSizeF() > QApplication.font().pointSizeF()
+    window.set_caption("", "")
+    assert not window.caption.isVisible()
+
+
+# ------------------------------------------------------------------------- shortcuts
+def test_keyboard_shortcuts(window, session, qtbot):
+    window.activateWindow()
+    key(qtbot, window, Qt.Key.Key_Space)
+    assert session.playing
+    key(qtbot, window, Qt.Key.Key_Space)
+    assert not session.playing
+    key(qtbot, window, Qt.Key.Key_Right)
+    key(qtbot, window, Qt.Key.Key_Right)
+    assert session.t == 2
+    key(qtbot, window, Qt.Key.Key_Left)
+    assert session.t == 1
+    session.step(5)
+    key(qtbot, window, Qt.Key.Key_R)
+    assert session.t == 0
+
+
+def test_zoom_shortcuts_scale_the_whole_ui(window, qtbot):
+    before = QApplication.font().pointSizeF()
+    axis = window.landscape_view.getPlotItem().getAxis("bottom")
+    tick_before = axis.style["tickFont"].pointSizeF()
+    key(qtbot, window, Qt.Key.Key_Equal, Qt.KeyboardModifier.ControlModifier)
+    bigger = QApplication.font().pointSizeF()
+    assert bigger > before
+    assert window.font_scale > 1.0
+    # the pyqtgraph axes grow with the app font
+    assert axis.style["tickFont"].pointSizeF() > tick_before
+    key(qtbot, window, Qt.Key.Key_Minus, Qt.KeyboardModifier.ControlModifier)
+    key(qtbot, window, Qt.Key.Key_Minus, Qt.KeyboardModifier.ControlModifier)
+    assert QApplication.font().pointSizeF() < bigger
+    assert window.font_scale < 1.0
+
+
+def test_space_in_a_text_box_types_a_space(window, session, qtbot):
+    expr = window.controls.problem.expr
+    expr.setFocus()
+    qtbot.waitUntil(expr.hasFocus)
+    qtbot.keyClicks(expr, "x")
+    qtbot.keyClick(expr, Qt.Key.Key_Space)
+    qtbot.keyClicks(expr, "+")
+    qtbot.keyClick(expr, Qt.Key.Key_Right)
+    qtbot.keyClick(expr, Qt.Key.Key_R)
+    assert expr.text() == "x +r"
+    assert not session.playing and session.t == 0
+
+
+def test_step_button_click_leaves_space_to_playback(window, session, qtbot):
+    # buttons take no focus: after clicking one, Space still toggles playback
+    qtbot.mouseClick(window.controls.playback.step, Qt.MouseButton.LeftButton)
+    assert session.t == 1
+    key(qtbot, window, Qt.Key.Key_Space)
+    assert session.playing
+
+
+def test_space_at_max_steps_says_why(window, session, qtbot):
+    session.set_max_steps(5)
+    session.step(5)
+    key(qtbot, window, Qt.Key.Key_Space)
+    assert not session.playing
+    assert "max steps" in window.message.text()
+    assert not window.controls.playback.play.isChecked()
+
+
+def test_view_menu_theme_and_heatmap(window, qtbot):
+    from gdviz.ui import theme
+
+    view = window.landscape_view
+    QApplication.processEvents()
+    light = _gray(view.grab().toImage()).mean()
+    window.theme_actions["dark"].trigger()
+    assert theme.current() == "dark" and window.theme_name == "dark"
+    QApplication.processEvents()
+    assert _gray(view.grab().toImage()).mean() < light - 40
+    window.heatmap_action.trigger()
+    assert view.heatmap_visible is False
+    window.heatmap_action.trigger()
+    assert view.heatmap_visible is True
+
+
+# ------------------------------------------------------------------------- frame clock
+def test_frame_timer_ticks_while_playing(window, session, qtbot):
+    session.set_speed(600)
+    session.play()
+    assert window.frame_timer.isActive()
+    qtbot.waitUntil(lambda: session.t >= 20, timeout=5000)
+    session.pause()
+    assert not window.frame_timer.isActive()
+    assert window.controls.playback.timeline.value() == session.t
+
+
+def test_playback_stops_at_max_steps(window, session, qtbot):
+    session.set_max_steps(15)
+    session.set_speed(2000)
+    session.play()
+    qtbot.waitUntil(lambda: not session.playing, timeout=5000)
+    assert session.t == 15
+    assert not window.frame_timer.isActive()
+    assert "step 15 / 15" in window.counters.text()
+
+
+# ------------------------------------------------------------------------- divergence
+def test_diverging_run_is_marked_while_others_continue(window, session):
+    i = session.add_run(RunSpec(config=make_optimizer("sgd", lr=10.0)))
+    session.step(30)
+    div = dict(session.diverged())
+    assert i in div and div[i] <= 30
+    alive = [r for r in range(session.n_runs) if r not in div]
+    assert len(alive) == 4
+    assert np.isfinite(session.positions()[alive]).all()
+    assert "diverged" in window.diverged_label.text()
+    assert session.run_label(i) in window.diverged_label.text()
+    t_div = div[i]
+    session.step(20)
+    assert session.t == 50  # the race goes on
+    assert dict(session.diverged())[i] == t_div
+
+
+# ------------------------------------------------------------------------- rendering
+def _gray(img: QImage) -> np.ndarray:
+    img = img.convertToFormat(QImage.Format.Format_RGB32)
+    w, h = img.width(), img.height()
+    arr = np.frombuffer(img.constBits(), dtype=np.uint8, count=img.bytesPerLine() * h)
+    arr = arr.reshape(h, img.bytesPerLine() // 4, 4)[:, :w, :3]
+    return arr.astype(np.int16)
+
+
+def test_window_renders_contours_and_trails(window, session, qtbot):
+    view = window.landscape_view
+    QApplication.processEvents()
+    before = _gray(window.grab().toImage())
+    # the view's rectangle inside the window image
+    top_left = view.mapTo(window, QPoint(0, 0))
+    x0, y0 = top_left.x(), top_left.y()
+    h, w = view.height(), view.width()
+    assert w > 500 and h > 300
+    region = before[y0:y0 + h, x0:x0 + w]
+    # contours (and heatmap) drawn: the map is far from one flat colour
+    assert region.std() > 10
+    assert len(np.unique(region.reshape(-1, 3), axis=0)) > 50
+
+    session.step(200)
+    QApplication.processEvents()
+    after = _gray(window.grab().toImage())
+    diff = np.abs(after - before).sum(axis=2)
+    map_diff = diff[y0:y0 + h, x0:x0 + w]
+    assert (map_diff > 30).sum() > 300  # the trails are drawn on the map
+    # the changed pixels carry the runs' colours
+    changed = after[y0:y0 + h, x0:x0 + w][map_diff > 30]
+    for hexcol in session.colors[:2]:
+        rgb = np.array([int(hexcol[k:k + 2], 16) for k in (1, 3, 5)])
+        # grabbed pixels are BGRA on little-endian
+        bgr = rgb[::-1]
+        close = (np.abs(changed - bgr).sum(axis=1) < 60).sum()
+        assert close > 10, hexcol
+
+
+# ------------------------------------------------------------------------- settings
+def test_settings_restored_across_two_windows(qtbot, settings, private_settings):
+    s1 = Session()
+    w1 = MainWindow(s1, settings=settings)
+    qtbot.addWidget(w1)
+    w1.show()
+    w1.resize(760, 560)  # fits the offscreen screen (800×600), so no clamping
+    w1.set_theme("dark")
+    w1.zoom_in()
+    w1.zoom_in()
+    scale = w1.font_scale
+    w1.heatmap_action.setChecked(False)
+    w1.close()
+    assert (private_settings / "gdviz" / "gdviz.ini").exists()
+
+    from gdviz.ui.main_window import app_settings
+
+    w2 = MainWindow(Session(), settings=app_settings())
+    qtbot.addWidget(w2)
+    assert w2.theme_name == "dark"
+    assert w2.theme_actions["dark"].isChecked()
+    assert w2.font_scale == pytest.approx(scale)
+    assert not w2.heatmap_action.isChecked()
+    assert (w2.width(), w2.height()) == (760, 560)
+    w2.close()
+
+
+def test_settings_use_the_test_path(private_settings):
+    from gdviz.ui.main_window import app_settings
+
+    st = app_settings()
+    assert st.format() == QSettings.Format.IniFormat
+    assert st.fileName().startswith(str(private_settings))
+
+
+# ------------------------------------------------------------------------- warmup
+def test_warmup_runs_in_a_thread_and_reports(window, qtbot):
+    import threading
+
+    seen = []
+
+    def fake_warmup(progress, cancelled):
+        seen.append(threading.current_thread() is threading.main_thread())
+        for i in range(3):
+            progress(i + 1, 3, f"k{i}")
+        return True
+
+    window.warmup = None
+    from gdviz import kernels
+
+    was_ready = kernels.is_ready()
+    kernels.mark_ready(False)
+    try:
+        window.start_warmup(fake_warmup)
+        with qtbot.waitSignal(window.warmup.finished, timeout=5000):
+            pass
+        assert seen == [False]
+        # the progress arrived on the UI thread and is shown
+        assert window.kernel_status.toolTip() == "compiled k2"
+    finally:
+        kernels.mark_ready(was_ready)
+
+
+def test_warmup_progress_text(window):
+    window._on_warmup_progress(3, 5, "contour")
+    assert window.kernel_status.text() == "Compiling kernels 3/5…"
+
+
+def test_warmup_cancel_stops_between_kernels(qtbot):
+    import threading
+
+    from gdviz.ui.warmup import KernelWarmup
+
+    gate = threading.Event()
+    done = []
+
+    def slow(progress, cancelled):
+        for i in range(100):
+            gate.wait(5)
+            if cancelled():
+                done.append(i)
+                return False
+            progress(i + 1, 100, "k")
+        return True
+
+    w = KernelWarmup(slow)
+    w.start()
+    qtbot.waitUntil(w.is_running, timeout=2000)
+    w._cancel.set()
+    gate.set()
+    w.cancel()
+    assert not w.is_running()
+    assert done == [0]
+
+
+# ------------------------------------------------------------------------- scenes hook
+def test_open_bad_scene_shows_inline_message_and_keeps_session(window, session, tmp_path):
+    bad = tmp_path / "broken.toml"
+    bad.write_text("version = 1\n[problem]\nkind = 'surface'\nsurface = 'nope'\n")
+    land = session.landscape
+    assert window.open_scene(bad) is False
+    assert window.notice.isVisible()
+    assert "broken.toml" in window.notice.text()
+    assert session.landscape is land
+
+
+def test_gui_command_shows_window_and_returns(monkeypatch, qapp):
+    import argparse
+
+    from gdviz.commands import gui
+
+    monkeypatch.setenv("GDVIZ_QUIT_AFTER_SHOW", "1")
+    shown = []
+    monkeypatch.setattr(MainWindow, "showEvent",
+                        lambda self, e: shown.append(self.isVisible()))
+    assert gui.run(argparse.Namespace(scene=None)) == 0
+    assert shown == [True]
+
+
+def test_gui_command_missing_scene_is_a_usage_error(capsys):
+    from gdviz.cli import main
+
+    assert main(["gui", "no-such-scene.toml"]) == 2
+    err = capsys.readouterr().err
+    assert err.strip() == "gdviz gui: error: no such scene file: no-such-scene.toml"
