@@ -18,9 +18,11 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QPointF, QRectF, QSignalBlocker, Qt, QTimer
 from PySide6.QtGui import QAction, QColor
+from PySide6.QtWidgets import QGraphicsItem
 
 from gdviz.kernels.contour import contour_segments, nice_levels
 from gdviz.ui import theme
+from gdviz.ui.items import GrowingCurve
 
 #: contour lines per view
 N_LEVELS = 18
@@ -69,6 +71,10 @@ class LandscapeView(pg.PlotWidget):
         self.colorbar.setImageItem(self.image, insert_in=self.plot_item)
         self.contours = pg.PlotDataItem(connect="pairs", antialias=True)
         self.contours.setZValue(-50)
+        # the contours and the heatmap change only with the view or the problem: cache
+        # their pixels so a frame repaints just the trails drawn over them
+        self.contours.curve.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        self.image.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.plot_item.addItem(self.contours)
         self.minima = pg.ScatterPlotItem(symbol="star", size=MINIMUM_SIZE, pxMode=True)
         self.minima.setZValue(5)
@@ -99,8 +105,8 @@ class LandscapeView(pg.PlotWidget):
         self.arrow_legend.setVisible(False)
 
         # --- per-run and per-start items (rebuilt when the runs change) ------------------
-        self.trails: list[pg.PlotDataItem] = []
-        self.halos: list[pg.PlotDataItem] = []
+        self.trails: list[GrowingCurve] = []
+        self.halos: list[GrowingCurve] = []
         self.diverged_labels: list[pg.TextItem] = []
         self.start_items: list[pg.TargetItem] = []
         self._brushes: list = []
@@ -179,21 +185,22 @@ class LandscapeView(pg.PlotWidget):
         pal = theme.palette(theme.current())
         n = s.n_runs
         if len(self.trails) != n:
-            for item in self.trails + self.halos + self.diverged_labels:
+            for curve in self.trails + self.halos:
+                curve.remove_from(self.plot_item)
+            for item in self.diverged_labels:
                 self.plot_item.removeItem(item)
             self.trails, self.halos, self.diverged_labels = [], [], []
             for _ in range(n):
-                halo = pg.PlotDataItem(connect="finite")
-                halo.setZValue(10)
-                trail = pg.PlotDataItem(connect="finite")
-                trail.setZValue(11)
+                halo = GrowingCurve(z=10)
+                trail = GrowingCurve(z=11)
                 label = pg.TextItem(anchor=(-0.08, 1.2),
                                     fill=pg.mkBrush(theme.qcolor(pal["background"], 210)))
                 label.setFont(theme.font(theme.BASE_PT, bold=True))
                 label.setZValue(41)
                 label.setVisible(False)
-                for item in (halo, trail, label):
-                    self.plot_item.addItem(item)
+                halo.add_to(self.plot_item)
+                trail.add_to(self.plot_item)
+                self.plot_item.addItem(label)
                 self.halos.append(halo)
                 self.trails.append(trail)
                 self.diverged_labels.append(label)
@@ -225,7 +232,7 @@ class LandscapeView(pg.PlotWidget):
             text = s.spec_label(i)
             if runs and all(r in diverged for r in runs):
                 text += "  ✕"
-            self.legend.addItem(self.trails[runs[0]], text)
+            self.legend.addItem(self.trails[runs[0]].prefix, text)
         self._legend_diverged = diverged
         self._style_legend(self.legend)
 

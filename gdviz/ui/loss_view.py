@@ -14,11 +14,31 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QGraphicsItem
 
 from gdviz.ui import theme
+from gdviz.ui.items import GrowingCurve
 
 #: decades of spread above which the loss axis turns logarithmic
 LOG_DECADES = 2.0
+
+
+def _hysteresis(cur, lo: float, hi: float, grow: float) -> tuple[float, float]:
+    """A range that contains [lo, hi] and changes only when it must.
+
+    Kept while the data fill at least a third of it; otherwise (or when the data leave
+    it) replaced by a padded one: for ``grow`` > 1, [lo, lo + span * grow] (a step axis
+    growing to the right); else [lo - 2 * grow * span, hi + grow * span], with more room
+    below because losses fall.
+    """
+    if cur is not None:
+        a, b = cur
+        if a <= lo and hi <= b and (hi - lo) >= (b - a) / 3:
+            return cur
+    span = hi - lo
+    if grow > 1:
+        return (lo, lo + span * grow)
+    return (lo - 2 * grow * span, hi + grow * span)
 
 
 class LossView(pg.PlotWidget):
@@ -34,6 +54,10 @@ class LossView(pg.PlotWidget):
         self.vb.setMouseEnabled(x=False, y=False)
         self.vb.disableAutoRange()
         self.plot_item.showGrid(x=True, y=True, alpha=0.25)
+        # the grid lines belong to the axes and span the plot, so every new curve point
+        # would replay them: cache their pixels (they change only with the range)
+        for name in ("left", "bottom"):
+            self.plot_item.getAxis(name).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.log_y = False
 
         self.curves: list[pg.PlotDataItem] = []
@@ -65,12 +89,11 @@ class LossView(pg.PlotWidget):
         n = s.n_runs
         if len(self.curves) != n:
             for c in self.curves:
-                self.plot_item.removeItem(c)
+                c.remove_from(self.plot_item)
             self.curves = []
             for _ in range(n):
-                c = pg.PlotDataItem(connect="finite")
-                c.setZValue(10)
-                self.plot_item.addItem(c)
+                c = GrowingCurve(z=10)
+                c.add_to(self.plot_item)
                 self.curves.append(c)
         width = 3.0 * max(1.0, theme.font_scale())
         for r, c in enumerate(self.curves):
@@ -79,7 +102,7 @@ class LossView(pg.PlotWidget):
         self.legend.clear()
         for i in range(s.n_specs):
             if s.specs[i].enabled:
-                self.legend.addItem(self.curves[s.runs_of_spec(i)[0]], s.spec_label(i))
+                self.legend.addItem(self.curves[s.runs_of_spec(i)[0]].prefix, s.spec_label(i))
         self._style_legend()
         self._on_stepped()
 
@@ -96,7 +119,11 @@ class LossView(pg.PlotWidget):
         log = bool(vals.size) and lo > 0 and math.log10(hi / lo) > LOG_DECADES
         if log != self.log_y:
             self.log_y = log
+            self._yr = None  # the old range is in the other scale
             self.plot_item.setLogMode(x=False, y=log)
+            # setLogMode turns auto-range back on, which would move the axes every frame
+            self.vb.disableAutoRange()
+            self._xmax = None
         for r, c in enumerate(self.curves):
             y = losses[r]
             if log:
@@ -104,7 +131,11 @@ class LossView(pg.PlotWidget):
             c.setData(np.arange(len(y), dtype=np.float64), y)
         t = s.t
         self.t_line.setValue(t)
-        self.vb.setXRange(0, max(t, 10), padding=0.02)
+        # ranges move in jumps, not every frame: a moving range repaints axes and grid
+        xmax = _hysteresis((0.0, getattr(self, "_xmax", None) or 10.0), 0.0, max(float(t), 10.0), grow=1.5)[1]
+        if xmax != getattr(self, "_xmax", None):
+            self._xmax = xmax
+            self.vb.setXRange(0, xmax, padding=0.02)
         if vals.size:
             if log:
                 a, b = math.log10(lo), math.log10(hi)
@@ -112,7 +143,12 @@ class LossView(pg.PlotWidget):
                 a, b = lo, hi
             if not b > a:
                 a, b = a - 0.5, b + 0.5
-            self.vb.setYRange(a, b, padding=0.05)
+            if not log and a >= 0:
+                a = 0.0  # a linear loss axis starts at zero, so it moves only when the top does
+            yr = _hysteresis(getattr(self, "_yr", None), a, b, grow=0.15)
+            if yr != getattr(self, "_yr", None):
+                self._yr = yr
+                self.vb.setYRange(*yr, padding=0.05)
 
     # ------------------------------------------------------------------ theme & fonts
     def close(self) -> bool:
