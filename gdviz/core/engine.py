@@ -4,8 +4,10 @@ A :class:`RunSet` owns the per-run arrays (params, optimizer state, step counter
 advances all runs with one kernel call per :meth:`RunSet.advance`. On a 2-D
 :class:`~gdviz.core.surfaces.Landscape` it uses the fused kernel (k steps per call,
 gradient, noise, update, divergence check and trajectory write inside the kernel); on a
-data problem (any object with ``n_params``, ``loss_grad(params, step)`` and
-``loss(params)``) it calls the problem for gradients and :func:`opt_step` once per step.
+data problem (any object with ``n_params``, ``loss_grad(params, iteration)`` and
+``loss(params)``) it calls the problem for gradients and :func:`opt_step` once per step;
+update number t (1-based) asks for mini-batch iteration t - 1. The problem may be
+swapped between steps (``runset.problem = ...``, e.g. a new batch size from here on).
 """
 
 from __future__ import annotations
@@ -268,7 +270,8 @@ class RunSet:
         if not active.any():
             self.t = t
             return
-        _, g = self.problem.loss_grad(self.params.copy(), t)
+        # update t (1-based) is mini-batch iteration t - 1: the first update uses batch 0
+        _, g = self.problem.loss_grad(self.params.copy(), t - 1)
         g = np.ascontiguousarray(g, dtype=np.float64).reshape(n, p)
         new = np.empty((n, p))
         g_out = self.grad.copy()
@@ -344,18 +347,20 @@ class RunSet:
             steps = np.append(steps, last)
         return steps
 
-    def trajectory(self, r: int) -> tuple[np.ndarray, np.ndarray]:
+    def trajectory(self, r: int, upto: int | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(params float64 (m, n_params), loss float64 (m,)): rows for steps 0..t (or up
-        to the last good step of a diverged run), every ``stride``-th step when decimated,
-        always ending with the current position."""
+        to the last good step of a diverged run; or up to step ``upto``), every
+        ``stride``-th step when decimated, ending with the current position when the
+        rows reach it."""
         if not self.record:
             raise ValueError("this RunSet does not record trajectories (record=False)")
         r = self._run(r)
-        last = self.last_step(r)
+        full = self.last_step(r)
+        last = full if upto is None else min(full, max(int(upto), 0))
         m = last // self.stride + 1
         P = self._traj[r, :m].copy()
         L = self._traj_loss[r, :m].copy()
-        if last % self.stride:
+        if last % self.stride and last == full:
             P = np.vstack([P, self.params[r][None]])
             L = np.append(L, self.loss[r])
         return P, L

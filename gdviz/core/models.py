@@ -10,6 +10,7 @@ that step, and ``loss(params) -> (n,)`` on the whole training set.
 
 from __future__ import annotations
 
+import copy
 import difflib
 import time
 from dataclasses import dataclass
@@ -258,31 +259,72 @@ class _DataProblem:
         self.y = _as_vec(y)
         self.sampler = MiniBatchSampler(self.x.shape[0], batch_size, seed)
         self.batch_size = self.sampler.batch_size
+        #: (first update index, sampler, epochs before it): one per batch-size change
+        self._segments = [(0, self.sampler, 0)]
         self.seed = int(seed)
         self.fast = fast
         self.n_params = self.model.n_params
 
     @property
     def batches_per_epoch(self) -> int:
-        return self.sampler.batches_per_epoch
+        """Batches per epoch at the current (latest) batch size."""
+        return self._segments[-1][1].batches_per_epoch
+
+    def _segment(self, it: int):
+        """The (first update, sampler, epochs before) in force at update index ``it``."""
+        seg = self._segments[0]
+        for s in self._segments[1:]:
+            if s[0] > it:
+                break
+            seg = s
+        return seg
+
+    def rebatched(self, batch_size: int, from_step: int):
+        """A copy that draws mini-batches of ``batch_size`` from update index ``from_step``
+        on (the batch-size slider moved mid-run). Earlier updates keep their batches, so a
+        replay is exact; the change starts a fresh epoch (a new seeded permutation)."""
+        from_step = int(from_step)
+        if from_step < self._segments[-1][0]:
+            raise ValueError(f"cannot change the batch size before step {self._segments[-1][0]}")
+        n = self.x.shape[0]
+        sampler = MiniBatchSampler(n, batch_size, self.seed + 7919 * len(self._segments))
+        c = self.counters(from_step)
+        epochs_before = c["epoch"] if from_step > 0 else 0
+        new = copy.copy(self)
+        segs = [s for s in self._segments if s[0] < from_step]
+        new._segments = segs + [(from_step, sampler, epochs_before)]
+        new.sampler = sampler
+        new.batch_size = sampler.batch_size
+        return new
 
     def batch_at(self, step: int) -> np.ndarray:
-        """Training-set indices (int64 (B,)) of the mini-batch used by update ``step`` (0-based)."""
-        return self.sampler.batch_at(step)
+        """Training-set indices (int64 (B,)) of the mini-batch used by update ``step`` (0-based:
+        the first update is 0)."""
+        start, sampler, _ = self._segment(int(step))
+        return sampler.batch_at(int(step) - start)
 
     def iteration(self, step: int) -> int:
         """Updates done after ``step`` steps (an iteration is one mini-batch update)."""
         return int(step)
 
     def epoch(self, step: int) -> int:
-        """Epoch (0-based) that update ``step`` belongs to."""
-        return self.sampler.epoch_of(step)
+        """Epoch (0-based) that update ``step`` (0-based) belongs to."""
+        start, sampler, before = self._segment(int(step))
+        return before + (int(step) - start) // sampler.batches_per_epoch
 
     def counters(self, step: int) -> dict:
-        """{iteration, epoch, batch_in_epoch, batches_per_epoch} after ``step`` updates."""
-        e, k = divmod(int(step), self.sampler.batches_per_epoch)
-        return dict(iteration=int(step), epoch=e, batch_in_epoch=k,
-                    batches_per_epoch=self.sampler.batches_per_epoch)
+        """What the counters show after ``step`` updates: ``iteration`` (= step), ``epoch``
+        (1-based: the epoch the last update belonged to; 0 before any update),
+        ``batch_in_epoch`` (1-based position of that update's batch in its epoch) and
+        ``batches_per_epoch``."""
+        step = int(step)
+        if step <= 0:
+            return dict(iteration=0, epoch=0, batch_in_epoch=0,
+                        batches_per_epoch=self._segments[0][1].batches_per_epoch)
+        start, sampler, before = self._segment(step - 1)
+        e, k = divmod(step - 1 - start, sampler.batches_per_epoch)
+        return dict(iteration=step, epoch=before + e + 1, batch_in_epoch=k + 1,
+                    batches_per_epoch=sampler.batches_per_epoch)
 
     def _eval(self, params, x, y, idx, fast):
         P, single = _as_runs(params, self.n_params)
@@ -297,7 +339,7 @@ class _DataProblem:
         """Loss and gradient on the mini-batch of ``step``.
 
         params float64 (n, p) -> (loss float64 (n,), grad float64 (n, p)). Deterministic in step."""
-        return self._eval(params, self.x, self.y, self.sampler.batch_at(step), fast)
+        return self._eval(params, self.x, self.y, self.batch_at(step), fast)
 
     def loss(self, params, fast: bool | None = None) -> np.ndarray:
         """Loss on the whole training set: params (n, p) -> float64 (n,)."""

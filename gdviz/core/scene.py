@@ -170,6 +170,9 @@ class Regression:
     loss: str = _k("choice", "mse", choices=("mse", "mae"))
     #: draw the current mini-batch's own loss surface (lesson L6)
     batch_surface: bool = _k("bool", False)
+    #: the points themselves, [[x, y], ...] (e.g. loaded from a CSV); replaces n, w, b,
+    #: noise and seed when present
+    data: tuple[tuple[float, float], ...] | None = _k("points", optional=True, max_len=100_000)
 
 
 @dataclass(frozen=True)
@@ -270,6 +273,9 @@ class Fit:
     init: tuple[float, ...] | None = _k("floats", optional=True, max_len=1000)
     #: two parameter names whose loss slice the landscape shows (linked view); empty = off
     linked: tuple[str, ...] = _k("names", (), max_len=2)
+    #: the points themselves, [[x, y], ...] (e.g. loaded from a CSV); replaces target,
+    #: points, noise and the sampling when present
+    data: tuple[tuple[float, float], ...] | None = _k("points", optional=True, max_len=100_000)
     run: OptimizerSettings = _k("table", OptimizerSettings(optimizer="adam", lr=None),
                                 omit_default=True)
 
@@ -726,13 +732,13 @@ def _validate(scene: Scene) -> None:
         if len(scene.fit.linked) != 2:
             raise _Invalid("[problem] kind = 'fit' needs [fit] linked = two parameter names, "
                            "e.g. [\"a\", \"b\"]")
-        if scene.runs:
-            raise _Invalid("[runs] a fit problem is optimized by [fit.run]; "
-                           "remove the [runs.*] tables")
+        if scene.runs and scene.fit.run != Fit().run:
+            raise _Invalid("[fit.run] and [runs.*] both set: a fit is optimized by [fit.run] "
+                           "(one optimizer) or by the [runs.*] tables (a race), not both")
     elif not scene.runs:
         raise _Invalid(f"[runs] a {p.kind} problem needs at least one run "
                        "([runs.<id>] with optimizer = \"...\")")
-    if not scene.starts and scene.runs:
+    if not scene.starts and scene.runs and p.kind != "fit":
         raise _Invalid("starts is empty: the runs need at least one start point [x, y]")
     if scene.shared_lr is not None and not scene.shared_lr > 0:
         raise _Invalid(f"shared_lr = {scene.shared_lr!r} is invalid: learning rate must be > 0")
@@ -743,6 +749,10 @@ def _validate(scene: Scene) -> None:
     ids = [r.id for r in scene.runs]
     if len(set(ids)) != len(ids):
         raise _Invalid("[runs] run ids must be unique")
+    if p.kind == "fit" and scene.runs and scene.fit.weight_decay:
+        raise _Invalid("[fit] weight_decay applies to [fit.run]; with [runs.*] set "
+                       "weight_decay in each run")
+    ids = [r.id for r in scene_runs(scene)]
     sm = scene.playback.step_mode_run
     if sm and sm not in ids:
         raise _Invalid(f"[playback] step_mode_run = {sm!r} is not a run"
@@ -989,62 +999,88 @@ def build_landscape(scene: Scene):
     raise SceneError(f"a {p.kind} problem has no analytic landscape")
 
 
+def regression_data(scene: Scene):
+    """The :class:`gdviz.core.problems.RegressionData` of a regression scene."""
+    from gdviz.core.problems import RegressionData
+
+    r = scene.problem.regression
+    return RegressionData(r.n, r.w, r.b, r.noise, r.seed, r.loss, points=r.data)
+
+
+def fit_data(scene: Scene):
+    """The :class:`gdviz.core.problems.FitData` of the scene's fit panel."""
+    from gdviz.core.problems import FitData
+
+    f = scene.fit
+    return FitData(f.target, f.target_expr, f.model, f.units, f.points, f.noise, f.seed,
+                   f.val_fraction, f.loss, points_data=f.data)
+
+
 def build_dataset(scene: Scene):
     """The fit panel's :class:`gdviz.core.data.Dataset` (target or target_expr sampled)."""
-    from gdviz.core import data
+    return fit_data(scene).dataset()
 
-    fit = scene.fit
-    target = data.expr_target(fit.target_expr) if fit.target_expr.strip() else fit.target
-    return data.make_dataset(target, fit.points, fit.noise, fit.seed, fit.val_fraction)
+
+def _fit_batch(scene: Scene) -> int | None:
+    return None if scene.fit.batch_size <= 0 else scene.fit.batch_size
 
 
 def build_problem(scene: Scene, *, fast: bool | None = None):
     """What the engine optimizes for this scene: a Landscape (surface, expr), a
     :class:`gdviz.core.models.LinearRegressionProblem` (regression) or a
-    :class:`gdviz.core.models.FitProblem` (fit; the fit panel's problem)."""
+    :class:`gdviz.core.models.FitProblem` (fit). Mini-batches are seeded with the
+    scene's ``seed``; the data with their own seeds."""
     kind = scene.problem.kind
     if kind in ("surface", "expr"):
         return build_landscape(scene)
-    from gdviz.core import data, models
-
     if kind == "regression":
-        r = scene.problem.regression
-        x, y = data.linear_regression_data(r.n, r.w, r.b, r.noise, r.seed)
-        return models.LinearRegressionProblem(x, y, r.loss, min(scene.batch_size, r.n),
-                                              scene.seed, fast=fast)
+        return regression_data(scene).build(scene.batch_size, scene.seed, fast)
     return build_fit_problem(scene, fast=fast)
 
 
 def build_fit_problem(scene: Scene, *, fast: bool | None = None):
     """The fit panel's :class:`gdviz.core.models.FitProblem`."""
-    from gdviz.core import models
-
-    fit = scene.fit
-    ds = build_dataset(scene)
-    batch = None if fit.batch_size <= 0 else min(fit.batch_size, ds.n_train)
-    return models.FitProblem(models.make_model(fit.model, fit.units), ds, fit.loss, batch,
-                             fit.seed, fast=fast)
+    return fit_data(scene).build(_fit_batch(scene), scene.seed, fast)
 
 
 def fit_config(scene: Scene):
     """The fit run's OptimizerConfig, with the panel's weight decay."""
-    from gdviz.core.optimizers import make_optimizer
+    return _fit_run(scene).config()
 
+
+def _fit_run(scene: Scene) -> Run:
+    """[fit.run] as a Run, with [fit] weight_decay folded in."""
     opt = scene.fit.run
-    hyper = opt.hyper()
     if scene.fit.weight_decay:
-        hyper["weight_decay"] = scene.fit.weight_decay
-    return make_optimizer(opt.optimizer, **hyper)
+        opt = dataclasses.replace(opt, weight_decay=scene.fit.weight_decay)
+    return Run(id="fit", label="", opt=opt)
+
+
+def scene_runs(scene: Scene) -> tuple[Run, ...]:
+    """The racers: [runs.*], or for a fit optimized by [fit.run] that one run."""
+    if scene.problem.kind == "fit" and not scene.runs:
+        return (_fit_run(scene),)
+    return scene.runs
+
+
+def scene_starts(scene: Scene, problem=None) -> list[tuple[float, ...]]:
+    """Start points: [x, y] pairs, or for a fit the one parameter vector ([fit] init, else
+    the model's seeded initialisation)."""
+    if scene.problem.kind != "fit":
+        return [tuple(s) for s in scene.starts]
+    if scene.fit.init is not None:
+        return [tuple(scene.fit.init)]
+    return [tuple(fit_data(scene).init_params())]
 
 
 def build_runset(scene: Scene, *, fast: bool | None = None, total_steps: int | None = None,
                  include_disabled: bool = True):
     """A :class:`gdviz.core.engine.RunSet` that replays the scene's race headless.
 
-    Surface, expression and regression scenes: every run from every start, run index
-    r = start_i * n_runs + run_i (the session's order). Fit scenes: the one fit run from
-    ``[fit] init`` (or the model's seeded initialisation). Returns (runset, runs) where
-    ``runs[r]`` is the :class:`Run` of run index r (for fit scenes a Run named "fit").
+    Every run from every start, run index r = start_i * n_runs + run_i (the session's
+    order); a fit starts from ``[fit] init`` (or the model's seeded initialisation).
+    Returns (runset, runs) where ``runs[r]`` is the :class:`Run` of run index r (a fit
+    optimized by [fit.run] has one Run with id "fit").
     """
     import numpy as np
 
@@ -1052,35 +1088,31 @@ def build_runset(scene: Scene, *, fast: bool | None = None, total_steps: int | N
 
     total = total_steps or scene.playback.max_steps
     problem = build_problem(scene, fast=fast)
-    if scene.problem.kind == "fit":
-        init = (np.array(scene.fit.init, dtype=np.float64) if scene.fit.init is not None
-                else problem.init_params(scene.fit.seed))
-        rs = RunSet(problem, [fit_config(scene)], init.reshape(1, -1),
-                    schedules=[scene.fit.run.schedule.build()], total_steps=total,
-                    seed=scene.seed, fast=fast)
-        return rs, [Run(id="fit", label="fit", opt=scene.fit.run)]
-    runs = [r for r in scene.runs if r.enabled or include_disabled]
+    runs = [r for r in scene_runs(scene) if r.enabled or include_disabled]
+    starts_list = scene_starts(scene)
     configs, schedules, per_index = [], [], []
-    for _start in scene.starts:
+    for _start in starts_list:
         for r in runs:
             configs.append(r.config())
             schedules.append(r.opt.schedule.build())
             per_index.append(r)
-    starts = np.array([s for s in scene.starts for _ in runs], dtype=np.float64).reshape(-1, 2)
-    noise = scene.noise if scene.problem.kind != "regression" else 0.0
+    p = len(starts_list[0])
+    starts = np.array([s for s in starts_list for _ in runs], dtype=np.float64).reshape(-1, p)
+    noise = scene.noise if scene.problem.kind in ("surface", "expr") else 0.0
+    batch = 1 if scene.problem.kind in ("regression", "fit") else scene.batch_size
     rs = RunSet(problem, configs, starts, schedules=schedules, total_steps=total, noise=noise,
-                batch_size=scene.batch_size, seed=scene.seed, fast=fast)
+                batch_size=batch, seed=scene.seed, fast=fast)
     return rs, per_index
 
 
 # ----------------------------------------------------------------------------- session bridge
 
-def _session_specs(scene: Scene):
+def _session_specs(runs) -> list:
     """RunSpecs for the session, built (and so validated) before anything is touched."""
     from gdviz.core.session import RunSpec
 
     return [RunSpec(config=r.config(), schedule=r.opt.schedule.build(), label=r.label,
-                    enabled=r.enabled) for r in scene.runs]
+                    enabled=r.enabled) for r in runs]
 
 
 def _blocked(session):
@@ -1099,34 +1131,33 @@ def _blocked(session):
 def apply_scene(scene: Scene, session) -> list[str]:
     """Push a validated scene into a :class:`gdviz.core.session.Session`.
 
-    Everything is built and checked first (landscape, optimizer configs, schedules), so a
+    Everything is built and checked first (problem, optimizer configs, schedules), so a
     scene that cannot be applied raises :class:`SceneError` and leaves the session as it
     was. The session ends paused at step 0; start playback if ``scene.playback.autoplay``.
     Views get one of each signal at the end, not one per setting.
 
-    Returns the parts of the scene this session cannot show (e.g. ``"fit panel"``), for a
-    one-line notice. Meta (captions), view and export settings are not session state:
-    the window and the exporter read them from the scene.
+    Returns the parts of the scene this session cannot show, for a one-line notice (none
+    today). Meta (captions) and export settings are not session state: the window and
+    the exporter read them from the scene.
     """
     validate_scene(scene)
-    skipped: list[str] = []
     kind = scene.problem.kind
-    landscape = specs = None
+    landscape = data = None
+    linked = None
     try:
+        runs = scene_runs(scene)
+        specs = _session_specs(runs)
+        starts = scene_starts(scene)
         if kind in ("surface", "expr"):
             landscape = build_landscape(scene)
-            specs = _session_specs(scene)
         elif kind == "regression":
-            skipped.append("regression data problem (L(w, b))")
-        elif kind == "fit":
-            skipped.append("fit-loss landscape")
-        for r in scene.runs:  # validate even the runs we cannot place
-            r.config()
-            r.opt.schedule.build()
+            data = regression_data(scene)
+        else:
+            data = fit_data(scene)
+            names = data.fit_model().param_names
+            linked = tuple(names.index(n) for n in scene.fit.linked)
     except ValueError as exc:
         raise SceneError(f"cannot apply scene: {_first_line(exc)}") from None
-    if scene.fit.enabled:
-        skipped.append("fit panel")
 
     def check(ok, what: str) -> None:
         if ok is False:
@@ -1134,27 +1165,37 @@ def apply_scene(scene: Scene, session) -> list[str]:
 
     session.pause()
     with _blocked(session):
+        check(session.set_seed(scene.seed), "seed")
         if landscape is not None:
-            session.set_landscape(landscape, [tuple(s) for s in scene.starts])
+            session.set_landscape(landscape, starts)
+        elif kind == "regression":
+            check(session.set_regression(data, batch_size=scene.batch_size, starts=starts),
+                  "the regression data")
+        else:
+            check(session.set_fit(data, batch_size=_fit_batch(scene) or 10**9,
+                                  start=starts[0], linked=linked), "the fit")
         check(session.set_max_steps(scene.playback.max_steps), "max_steps")
         check(session.set_speed(scene.playback.speed), "speed")
-        check(session.set_seed(scene.seed), "seed")
-        check(session.set_noise(scene.noise), "noise")
-        check(session.set_batch_size(scene.batch_size), "batch_size")
-        if specs is not None:
-            n_old = session.n_specs
-            for spec in specs:
-                if session.add_run(spec) < 0:
-                    raise SceneError("cannot apply scene: the session refused a run")
-            for _ in range(n_old):
-                check(session.remove_run(0), "to remove a run")
-            _palette_colors(session)
-            shared = scene.shared_lr if scene.shared_lr is not None else None
-            check(session.set_same_lr(scene.same_lr, shared), "same_lr")
+        if landscape is not None:
+            check(session.set_noise(scene.noise), "noise")
+            check(session.set_batch_size(scene.batch_size), "batch_size")
+        n_old = session.n_specs
+        for spec in specs:
+            if session.add_run(spec) < 0:
+                raise SceneError("cannot apply scene: the session refused a run")
+        for _ in range(n_old):
+            check(session.remove_run(0), "to remove a run")
+        _palette_colors(session)
+        shared = scene.shared_lr if scene.shared_lr is not None else None
+        check(session.set_same_lr(scene.same_lr, shared), "same_lr")
+        session.set_view_options(
+            box=scene.view.box,
+            batch_surface=kind == "regression" and scene.problem.regression.batch_surface,
+            show_units=scene.fit.show_units)
         session.reset()
         sel = -1
-        if specs is not None and scene.playback.step_mode_run:
-            ids = [r.id for r in scene.runs]
+        if scene.playback.step_mode_run:
+            ids = [r.id for r in runs]
             sel = ids.index(scene.playback.step_mode_run)  # the run from the first start
         session.select(sel)
     session.problem_changed.emit()
@@ -1162,7 +1203,7 @@ def apply_scene(scene: Scene, session) -> list[str]:
     session.settings_changed.emit()
     session.selection_changed.emit(session.selected)
     session.stepped.emit()
-    return skipped
+    return []
 
 
 def _palette_colors(session) -> None:
@@ -1202,33 +1243,12 @@ def _unique_id(base: str, taken: set[str]) -> str:
     return rid
 
 
-def scene_from_session(session, base: Scene | None = None) -> Scene:
-    """The scene that replays the session's current state.
-
-    Every applicable hyperparameter is written out (not left to defaults), so the file
-    replays the same numbers even if a default changes later. What the session does not
-    hold (meta, view, export, fit panel, autoplay, run ids and expect_diverge when the
-    runs still match) is taken from ``base``, usually the scene that was opened.
-    """
-    base = base or Scene()
-    if base.problem.kind in ("regression", "fit"):
-        # the session cannot host these problems yet (apply_scene skipped them): keep the
-        # scene's own problem, runs and starts, with the settings the session did take
-        return validate_scene(dataclasses.replace(
-            base, seed=int(session.seed), noise=float(session.noise),
-            batch_size=int(session.batch_size),
-            playback=dataclasses.replace(base.playback, speed=float(session.speed),
-                                         max_steps=int(session.max_steps))))
-    land = session.landscape
-    prob = base.problem
-    sid = getattr(land, "sid", -1)
-    if sid is not None and sid >= 0:
-        prob = dataclasses.replace(prob, kind="surface", surface=str(land.name))
-    elif getattr(land, "name", "") == "custom":
-        prob = dataclasses.replace(prob, kind="expr", expr=str(land.label))
+def _runs_from_session(session, base_runs) -> tuple[Run, ...]:
+    """The session's specs as scene runs; ids and expect_diverge come from ``base_runs``
+    while the runs still match them one for one."""
     specs = list(session.specs)
-    same = (len(base.runs) == len(specs)
-            and all(r.opt.optimizer == s.config.name for r, s in zip(base.runs, specs)))
+    same = (len(base_runs) == len(specs)
+            and all(r.opt.optimizer == s.config.name for r, s in zip(base_runs, specs)))
     taken: set[str] = set()
     runs = []
     for i, spec in enumerate(specs):
@@ -1242,25 +1262,84 @@ def scene_from_session(session, base: Scene | None = None) -> Scene:
                 hyper[k] = bool(hyper[k])
         opt = OptimizerSettings(optimizer=cfg.name, schedule=_schedule_spec(spec.schedule),
                                 **hyper)
-        old = base.runs[i] if same else None
+        old = base_runs[i] if same else None
         rid = _unique_id(old.id if old else cfg.name, taken)
         runs.append(Run(id=rid, label=spec.label, opt=opt, enabled=bool(spec.enabled),
                         expect_diverge=old.expect_diverge if old else False))
+    return tuple(runs)
+
+
+def _points(data) -> tuple[tuple[float, float], ...] | None:
+    return None if data is None else tuple((float(x), float(y)) for x, y in data)
+
+
+def scene_from_session(session, base: Scene | None = None) -> Scene:
+    """The scene that replays the session's current state.
+
+    Every applicable hyperparameter is written out (not left to defaults), so the file
+    replays the same numbers even if a default changes later. What the session does not
+    hold (meta, export, autoplay, run ids and expect_diverge when the runs still match)
+    is taken from ``base``, usually the scene that was opened.
+    """
+    base = base or Scene()
+    kind = session.kind
+    land = session.landscape
+    prob = dataclasses.replace(base.problem, kind=kind)
+    fit = base.fit
+    base_runs = scene_runs(base) if base.problem.kind == kind else ()
+    runs = _runs_from_session(session, base_runs)
+    starts = tuple(tuple(float(v) for v in s) for s in session.starts)
+    batch = int(session.batch_size)
+    if kind == "surface":
+        prob = dataclasses.replace(prob, surface=str(land.name))
+    elif kind == "expr":
+        prob = dataclasses.replace(prob, expr=str(land.label))
+    elif kind == "regression":
+        d = session.data
+        prob = dataclasses.replace(prob, regression=Regression(
+            n=d.n, w=d.w, b=d.b, noise=d.noise, seed=d.seed, loss=d.loss,
+            batch_surface=bool(session.batch_surface), data=_points(d.points)))
+    else:
+        d = session.data
+        names = session.all_param_names
+        fit = dataclasses.replace(
+            fit, enabled=True, target=d.target, target_expr=d.target_expr, model=d.model,
+            units=d.units, points=d.points, noise=d.noise, seed=d.seed,
+            val_fraction=d.val_fraction, loss=d.loss,
+            batch_size=0 if batch >= session.n_train else batch,
+            show_units=bool(session.show_units), init=tuple(float(v) for v in starts[0]),
+            linked=tuple(names[i] for i in session.linked), data=_points(d.points_data))
+        if len(runs) == 1 and not base.runs:
+            # one optimizer: [fit.run], with its weight decay as the panel's slider
+            one = runs[0].opt
+            fit = dataclasses.replace(fit, weight_decay=float(one.weight_decay or 0.0),
+                                      run=dataclasses.replace(one, weight_decay=None))
+            runs = ()
+        else:
+            fit = dataclasses.replace(fit, weight_decay=0.0, run=Fit().run)
+        starts = ()
+        batch = base.batch_size
     step_mode = ""
     if 0 <= session.selected < session.n_runs:
-        step_mode = runs[session.spec_index(session.selected)].id
+        ids = [r.id for r in runs] or ["fit"]
+        step_mode = ids[session.spec_index(session.selected)]
+    specs = list(session.specs)
     shared = float(session.shared_lr)
     keep_shared = session.same_lr or (specs and shared != float(specs[0].config.lr))
+    view = dataclasses.replace(base.view, box=tuple(float(v) for v in session.view)
+                               if session.view is not None else None)
     scene = dataclasses.replace(
         base,
         version=FORMAT_VERSION,
         seed=int(session.seed),
-        noise=float(session.noise),
-        batch_size=int(session.batch_size),
-        starts=tuple((float(x), float(y)) for x, y in session.starts),
+        noise=float(session.noise) if kind in ("surface", "expr") else base.noise,
+        batch_size=batch,
+        starts=starts,
         same_lr=bool(session.same_lr),
         shared_lr=shared if keep_shared else None,
         problem=prob,
+        fit=fit,
+        view=view,
         playback=dataclasses.replace(base.playback, speed=float(session.speed),
                                      max_steps=int(session.max_steps), step_mode_run=step_mode),
         runs=tuple(runs),

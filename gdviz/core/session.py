@@ -22,6 +22,16 @@ what you see is always one consistent history. Adding or removing a run also re-
 every run to ``t``. A new start, seed or schedule restarts the race (a schedule shapes
 the whole run; a new start or seed is a new experiment).
 
+Problems. ``kind`` is "surface" or "expr" (an analytic :class:`Landscape`), "regression"
+(L(w, b) of linear-regression data, :class:`RegressionData`) or "fit" (the curve-fit
+model, :class:`FitData`). ``problem`` is what the engine optimizes; ``landscape`` is what
+the map shows: the problem itself for two-parameter problems, and for a fit a
+:class:`FitSlice` over the two ``linked`` parameters through the reference run's current
+parameters. On data problems the batch size is real (seeded mini-batches drawn without
+replacement, reshuffled every epoch; a new batch size applies from the current step) and
+the gradient noise setting has no effect. Positions are ``n_params`` wide; trails are the
+two shown parameters (:meth:`project`).
+
 Every method validates its input; bad input emits ``error(msg)`` (one line), keeps the
 old state and returns False; good input returns True (or the new index).
 """
@@ -37,6 +47,7 @@ from psygnal import Signal
 
 from gdviz.core.engine import RunSet
 from gdviz.core.optimizers import OPTIMIZERS, OptimizerConfig, make_optimizer
+from gdviz.core.problems import FitData, FitSlice, RegressionData, default_linked
 from gdviz.core.schedules import Schedule
 from gdviz.core.surfaces import Landscape
 
@@ -131,14 +142,28 @@ class Session:
                  starts: list[tuple[float, float]] | None = None, *, noise: float = 0.0,
                  batch_size: int = 1, seed: int = 0, max_steps: int = 1000,
                  speed: float = 30.0, fast: bool | None = None):
-        self.landscape: Landscape = landscape or Landscape.from_surface("rosenbrock")
+        self.landscape = landscape or Landscape.from_surface("rosenbrock")
+        #: what the engine optimizes (the landscape itself on analytic surfaces)
+        self.problem = self.landscape
+        #: "surface", "expr", "regression" or "fit"
+        self.kind = "surface" if getattr(self.landscape, "sid", -1) >= 0 else "expr"
+        #: the data problem's settings (RegressionData / FitData), None on surfaces
+        self.data: RegressionData | FitData | None = None
+        #: the two parameters a fit's map shows (indices into the model's parameters)
+        self.linked: tuple[int, int] = (0, 1)
+        self._problems: dict[int, Any] = {}  # data problem by batch size (step-0 builds)
+        #: view options that the window and export share: the scene's view box (None: the
+        #: problem's own), the mini-batch's own surface (regression), each unit's curve (fit)
+        self.view: tuple[float, float, float, float] | None = None
+        self.batch_surface = False
+        self.show_units = False
         self.specs: list[RunSpec] = list(default_specs() if specs is None else specs)
         if not self.specs:
             raise ValueError("a session needs at least one run")
         self.colors: list[str] = []
         for _ in self.specs:
             self.colors.append(self._free_color())
-        self.starts: list[tuple[float, float]] = (
+        self.starts: list[tuple[float, ...]] = (
             [tuple(map(float, s)) for s in starts] if starts else [default_start(self.landscape)])
         self.noise = float(noise)
         self.batch_size = int(batch_size)
@@ -157,6 +182,7 @@ class Session:
         self._base_noise = (self.noise, self.batch_size)
         self._events: list[tuple[int, str, Any]] = []
         self._details_cache: dict[int, list[dict]] = {}
+        self._val_cache: dict = {}
         self.runset: RunSet = self._build(0)
 
     # ------------------------------------------------------------------ run indexing
@@ -227,7 +253,7 @@ class Session:
         schedules = [self.specs[r % n_specs].schedule for r in range(self.n_runs)]
         starts = np.repeat(np.asarray(self.starts, dtype=np.float64), n_specs, axis=0)
         noise, batch = self._base_noise
-        return RunSet(self.landscape, configs, np.ascontiguousarray(starts),
+        return RunSet(self._problem_for(batch), configs, np.ascontiguousarray(starts),
                       schedules=schedules, total_steps=self.max_steps, noise=noise,
                       batch_size=batch, seed=self.seed, fast=self._fast)
 
@@ -238,6 +264,8 @@ class Session:
                 rs.set_config(r, cfg)
         elif kind == "noise":
             rs.set_noise(*payload)
+            if self.is_data and rs.problem.batch_size != self._clamp_batch(payload[1]):
+                rs.problem = rs.problem.rebatched(self._clamp_batch(payload[1]), rs.t)
 
     def _replay(self, to_step: int, events_before: int | None = None) -> RunSet:
         """A fresh engine advanced to ``to_step`` with the logged changes re-applied.
@@ -318,6 +346,60 @@ class Session:
         return False
 
     # ------------------------------------------------------------------ problem
+    @property
+    def is_data(self) -> bool:
+        """True on data problems (regression, fit): real mini-batches, counters, epochs."""
+        return self.kind in ("regression", "fit")
+
+    @property
+    def n_params(self) -> int:
+        return int(self.problem.n_params)
+
+    @property
+    def n_train(self) -> int:
+        """Training points of a data problem (the batch size's upper bound); 0 on surfaces."""
+        return int(self.problem.x.shape[0]) if self.is_data else 0
+
+    @property
+    def param_names(self) -> tuple[str, str]:
+        """Names of the two parameters the map shows: x, y / w, b / the linked pair."""
+        return tuple(getattr(self.landscape, "param_names", None) or ("x", "y"))
+
+    @property
+    def all_param_names(self) -> list[str]:
+        """Every parameter's name (x, y on surfaces; the model's names on data problems)."""
+        if self.is_data:
+            return list(self.problem.model.param_names)
+        return ["x", "y"]
+
+    def project(self, a) -> np.ndarray:
+        """The two shown parameters of ``a`` (..., n_params) -> (..., 2) (identity for two)."""
+        a = np.asarray(a, dtype=np.float64)
+        if self.n_params == 2:
+            return a
+        return a[..., list(self.linked)]
+
+    def reference_run(self) -> int:
+        """The run a fit's map slices through: the selected run, else the first shown one."""
+        if 0 <= self.selected < self.n_runs:
+            return self.selected
+        for r in range(self.n_runs):
+            if self.run_enabled(r):
+                return r
+        return 0
+
+    def _clamp_batch(self, n: int) -> int:
+        return max(1, min(int(n), self.n_train)) if self.is_data else int(n)
+
+    def _problem_for(self, batch: int):
+        """The engine problem at step 0 with mini-batches of ``batch`` (built once each)."""
+        if not self.is_data:
+            return self.problem
+        bs = self._clamp_batch(batch)
+        if bs not in self._problems:
+            self._problems[bs] = self.data.build(bs, self.seed, self._fast)
+        return self._problems[bs]
+
     def set_surface(self, name: str) -> bool:
         """Switch to built-in surface ``name``; the race restarts from its default start."""
         try:
@@ -337,7 +419,8 @@ class Session:
         except ValueError as exc:
             return self._fail(exc)
         x0, x1, y0, y1 = land.view
-        keep = all(x0 <= x <= x1 and y0 <= y <= y1 for x, y in self.starts)
+        keep = (not self.is_data
+                and all(x0 <= x <= x1 and y0 <= y <= y1 for x, y in self.starts))
         self._set_landscape(land, self.starts if keep else [default_start(land)])
         return True
 
@@ -346,12 +429,177 @@ class Session:
         self._set_landscape(landscape, starts or [default_start(landscape)])
 
     def _set_landscape(self, land: Landscape, starts: list[tuple[float, float]]) -> None:
-        self.landscape = land
-        self.starts = [(float(x), float(y)) for x, y in starts]
+        if self.is_data:
+            self.batch_size = 1  # on a surface the batch size scales the gradient noise
+        self.kind = "surface" if land.sid >= 0 else "expr"
+        self.data = None
+        self._problems = {}
+        self.landscape = self.problem = land
+        self._install(starts)
+
+    def _install(self, starts) -> None:
+        self.view = None
+        self.starts = [tuple(float(v) for v in s) for s in starts]
+        if self.selected >= self.n_runs:
+            self.selected = -1
+            self.selection_changed.emit(-1)
         self._restart()
         self.problem_changed.emit()
         self.runs_changed.emit()
+        self.settings_changed.emit()
         self.stepped.emit()
+
+    def set_regression(self, data: RegressionData | None = None, *, batch_size: int | None = None,
+                       starts: list[tuple[float, float]] | None = None) -> bool:
+        """Switch to (or update) linear-regression data: the map is L(w, b).
+
+        ``batch_size`` None keeps the current one on a regression problem, else all points.
+        Starts are kept when this is already a regression problem (new data, same race).
+        """
+        data = RegressionData() if data is None else data
+        if not isinstance(data, RegressionData):
+            return self._fail("set_regression needs RegressionData")
+        try:
+            was = self.kind == "regression"
+            n = data.n_points
+            bs = batch_size if batch_size is not None else (self.batch_size if was else n)
+            bs = max(1, min(int(bs), n))
+            problem = data.build(bs, self.seed, self._fast)
+        except ValueError as exc:
+            return self._fail(exc)
+        self.kind, self.data, self.batch_size = "regression", data, bs
+        self._problems = {bs: problem}
+        self.problem = self.landscape = problem
+        if starts is None:
+            starts = self.starts if was else [default_start(problem)]
+        self._install(starts)
+        return True
+
+    def set_fit(self, data: FitData | None = None, *, batch_size: int | None = None,
+                start=None, linked: tuple[int, int] | None = None) -> bool:
+        """Switch to (or update) the curve fit: ``data`` says the target, points and model.
+
+        The start (one parameter vector) is ``start``, else the current one when the model
+        keeps its shape, else the model's seeded initialisation. ``batch_size`` None keeps
+        the current one on a fit (clamped), else the whole training set.
+        """
+        data = FitData() if data is None else data
+        if not isinstance(data, FitData):
+            return self._fail("set_fit needs FitData")
+        was = self.kind == "fit"
+        try:
+            ds_n = data.dataset().n_train
+            bs = batch_size if batch_size is not None else (self.batch_size if was else ds_n)
+            bs = max(1, min(int(bs), ds_n))
+            problem = data.build(bs, self.seed, self._fast)
+            p = problem.n_params
+            if start is not None:
+                start = problem.model.check_params(start, "start parameters")
+            elif was and self.n_params == p and self.data.model == data.model:
+                start = np.asarray(self.starts[0], dtype=np.float64)
+            else:
+                start = problem.init_params(data.seed)
+            if linked is None:
+                same = was and self.n_params == p and self.data.model == data.model
+                linked = self.linked if same else default_linked(problem.model)
+            i, j = (int(v) for v in linked)
+            if not (0 <= i < p and 0 <= j < p) or i == j:
+                raise ValueError(f"choose two different parameters of {p} to show")
+        except ValueError as exc:
+            return self._fail(exc)
+        self.kind, self.data, self.batch_size = "fit", data, bs
+        self._problems = {bs: problem}
+        self.problem = problem
+        self.linked = (i, j)
+        self.landscape = self._make_slice(start)
+        self._install([tuple(start)])
+        return True
+
+    def _slice_reference(self) -> np.ndarray:
+        """The parameters a fit's map slices through: the reference run at the displayed step."""
+        return self.positions()[self.reference_run()]
+
+    def _make_slice(self, around) -> FitSlice:
+        i, j = self.linked
+        return FitSlice(self.problem, i, j, self._slice_reference,
+                        view=FitSlice.view_around(around, i, j))
+
+    def set_linked(self, i: int, j: int) -> bool:
+        """Show the fit's loss over parameters ``i`` and ``j`` (indices or names) on the map."""
+        if self.kind != "fit":
+            return self._fail("linked parameters belong to a curve fit")
+        names = self.all_param_names
+        try:
+            i = names.index(i) if isinstance(i, str) else int(i)
+            j = names.index(j) if isinstance(j, str) else int(j)
+        except ValueError:
+            return self._fail(f"unknown parameter (choose from {', '.join(names[:10])}"
+                              f"{', ...' if len(names) > 10 else ''})")
+        if not (0 <= i < len(names) and 0 <= j < len(names)) or i == j:
+            return self._fail(f"choose two different parameters of {len(names)} to show")
+        if (i, j) == self.linked:
+            return True
+        self.linked = (i, j)
+        self.landscape = self._make_slice(self._slice_reference())
+        self.problem_changed.emit()
+        self.runs_changed.emit()
+        self.stepped.emit()
+        return True
+
+    def set_view_options(self, *, box=None, batch_surface: bool | None = None,
+                         show_units: bool | None = None) -> bool:
+        """The map's box (x0, x1, y0, y1; None = the problem's own view), whether the map
+        also draws the current mini-batch's loss surface, and whether the fit panel draws
+        each unit's own curve. Emits ``settings_changed`` (and ``problem_changed`` for a box)."""
+        if box is not None:
+            try:
+                x0, x1, y0, y1 = (float(v) for v in box)
+            except (TypeError, ValueError):
+                return self._fail("the view box must be four numbers x0, x1, y0, y1")
+            if not (all(map(math.isfinite, (x0, x1, y0, y1))) and x0 < x1 and y0 < y1):
+                return self._fail(f"Invalid view box: {list(box)} (need x0 < x1 and y0 < y1)")
+            box = (x0, x1, y0, y1)
+        changed_box = box != self.view
+        self.view = box
+        if batch_surface is not None:
+            self.batch_surface = bool(batch_surface)
+        if show_units is not None:
+            self.show_units = bool(show_units)
+        if changed_box:
+            self.problem_changed.emit()
+        self.settings_changed.emit()
+        return True
+
+    @property
+    def view_box(self) -> tuple[float, float, float, float]:
+        """The box the map opens on: the scene's, else the problem's own view."""
+        return tuple(self.view) if self.view is not None else tuple(self.landscape.view)
+
+    def params_now(self, r: int | None = None) -> np.ndarray:
+        """Run ``r``'s (default: the reference run's) parameters at the displayed step:
+        float64 (n_params,)."""
+        r = self.reference_run() if r is None else int(r)
+        return self.positions()[r].copy()
+
+    def set_param(self, k: int, value: float) -> bool:
+        """Fit by hand: the race restarts from the reference run's parameters at the displayed
+        step with parameter ``k`` set to ``value`` (playback pauses)."""
+        names = self.all_param_names
+        if not 0 <= int(k) < len(names):
+            return self._fail(f"no parameter {k}")
+        value = float(value)
+        if not math.isfinite(value):
+            return self._fail(f"{names[int(k)]} must be finite, got {value}")
+        p = self.params_now()
+        if not np.isfinite(p).all():
+            p = np.asarray(self.starts[0], dtype=np.float64)
+        p[int(k)] = value
+        self.pause()
+        if self.is_data and self.kind == "fit":
+            self._set_starts([tuple(p)])
+        else:
+            self._set_starts([tuple(p)] + self.starts[1:])
+        return True
 
     # ------------------------------------------------------------------ runs
     def add_run(self, spec: RunSpec) -> int:
@@ -457,12 +705,25 @@ class Session:
     def _check_point(self, x: float, y: float) -> bool:
         return math.isfinite(x) and math.isfinite(y)
 
+    def _full_point(self, x: float, y: float, base=None) -> tuple[float, ...]:
+        """A start from a point on the map: (x, y) itself on two-parameter problems; on a
+        fit, ``base`` (default: the reference run's parameters now) with the two shown
+        parameters set to x and y (the point on the slice that was clicked)."""
+        if self.n_params == 2:
+            return (x, y)
+        p = np.array(self.params_now() if base is None else base, dtype=np.float64)
+        if not np.isfinite(p).all():
+            p = np.asarray(self.starts[0], dtype=np.float64).copy()
+        i, j = self.linked
+        p[i], p[j] = x, y
+        return tuple(float(v) for v in p)
+
     def set_start(self, x: float, y: float) -> bool:
-        """Replace every start by (x, y); the race restarts."""
+        """Replace every start by (x, y) on the map; the race restarts."""
         x, y = float(x), float(y)
         if not self._check_point(x, y):
             return self._fail(f"start must be finite, got ({x}, {y})")
-        self._set_starts([(x, y)])
+        self._set_starts([self._full_point(x, y)])
         return True
 
     def add_start(self, x: float, y: float) -> bool:
@@ -470,18 +731,20 @@ class Session:
         x, y = float(x), float(y)
         if not self._check_point(x, y):
             return self._fail(f"start must be finite, got ({x}, {y})")
+        if self.kind == "fit":
+            return self._fail("a curve fit starts from one point: click to move it")
         self._set_starts(self.starts + [(x, y)])
         return True
 
     def move_start(self, k: int, x: float, y: float) -> bool:
-        """Move start ``k`` to (x, y) (dragging a start marker); the race restarts."""
+        """Move start ``k`` to (x, y) on the map (dragging a start marker); the race restarts."""
         x, y = float(x), float(y)
         if not 0 <= k < len(self.starts):
             return self._fail(f"no start {k}")
         if not self._check_point(x, y):
             return self._fail(f"start must be finite, got ({x}, {y})")
         starts = list(self.starts)
-        starts[k] = (x, y)
+        starts[k] = self._full_point(x, y, base=starts[k])
         self._set_starts(starts)
         return True
 
@@ -492,8 +755,8 @@ class Session:
         self._set_starts([s for j, s in enumerate(self.starts) if j != k])
         return True
 
-    def _set_starts(self, starts: list[tuple[float, float]]) -> None:
-        self.starts = starts
+    def _set_starts(self, starts: list[tuple[float, ...]]) -> None:
+        self.starts = [tuple(float(v) for v in s) for s in starts]
         self._restart()
         if self.selected >= self.n_runs:
             self._reselect(-1)
@@ -513,17 +776,22 @@ class Session:
         return True
 
     def set_batch_size(self, n: int) -> bool:
-        """Mini-batch size: the noise std is noise/sqrt(n) (live, from the current step)."""
+        """Mini-batch size (live, from the current step). On surfaces the gradient noise std
+        is noise/sqrt(n); on data problems each update uses n real points (1..n_train)."""
+        hi = self.n_train if self.is_data else None
+        what = f"Invalid batch size: {n} (must be an integer in 1..{hi})" if hi else \
+            f"Invalid batch size: {n} (must be an integer >= 1)"
         try:
             n_int = int(n)
         except (TypeError, ValueError):
-            return self._fail(f"Invalid batch size: {n} (must be an integer >= 1)")
-        if n_int != n or n_int < 1:
-            return self._fail(f"Invalid batch size: {n} (must be an integer >= 1)")
+            return self._fail(what)
+        if n_int != n or n_int < 1 or (hi is not None and n_int > hi):
+            return self._fail(what)
         if n_int != self.batch_size:
             self.batch_size = n_int
             self._log("noise", (self.noise, self.batch_size))
             self.settings_changed.emit()
+            self.stepped.emit()  # the counters (batches per epoch) change
         return True
 
     def set_seed(self, n: int) -> bool:
@@ -536,6 +804,13 @@ class Session:
             return self._fail(f"Invalid seed: {n} (must be an integer >= 0)")
         if n_int != self.seed:
             self.seed = n_int
+            if self.is_data:  # the mini-batch order is seeded too
+                self._problems = {}
+                self.problem = self._problem_for(self.batch_size)
+                if self.kind == "regression":
+                    self.landscape = self.problem
+                else:
+                    self.landscape = self._make_slice(self.starts[0])
             self._restart()
             self.settings_changed.emit()
             self.stepped.emit()
@@ -678,26 +953,73 @@ class Session:
         return self.t if t is None else max(0, min(int(t), self.runset.t))
 
     def positions(self, t: int | None = None) -> np.ndarray:
-        """Each run's parameters at step ``t`` (default: displayed): float64 (n_runs, 2).
+        """Each run's parameters at step ``t`` (default: displayed): float64 (n_runs, n_params).
 
-        A diverged run stays where the engine froze it (possibly non-finite).
+        A diverged run stays where the engine froze it (its last good step).
         """
-        t = self._t(t)
-        out = np.empty((self.n_runs, 2), dtype=np.float64)
-        for r in range(self.n_runs):
-            p, _ = self.runset.trajectory(r)
-            out[r] = p[min(t, len(p) - 1)]
-        return out
+        return self.runset.positions(self._t(t))
 
     def trails(self, t: int | None = None) -> list[np.ndarray]:
-        """Each run's path up to step ``t``: list of float64 (m, 2), m <= t + 1."""
+        """Each run's path on the map up to step ``t``: list of float64 (m, 2), m <= t + 1
+        (the two shown parameters, see :meth:`project`)."""
         t = self._t(t)
-        return [self.runset.trajectory(r)[0][: t + 1] for r in range(self.n_runs)]
+        return [self.project(self.runset.trajectory(r, t)[0]) for r in range(self.n_runs)]
+
+    def param_trails(self, t: int | None = None) -> list[np.ndarray]:
+        """Each run's parameters up to step ``t``: list of float64 (m, n_params)."""
+        t = self._t(t)
+        return [self.runset.trajectory(r, t)[0] for r in range(self.n_runs)]
 
     def losses(self, t: int | None = None) -> list[np.ndarray]:
-        """Each run's loss history up to step ``t``: list of float64 (m,)."""
+        """Each run's (training) loss history up to step ``t``: list of float64 (m,)."""
         t = self._t(t)
-        return [self.runset.trajectory(r)[1][: t + 1] for r in range(self.n_runs)]
+        return [self.runset.trajectory(r, t)[1] for r in range(self.n_runs)]
+
+    @property
+    def has_validation(self) -> bool:
+        """True when the problem holds out validation points (a fit with val_fraction > 0)."""
+        return self.kind == "fit" and self.problem.x_val.shape[0] > 0
+
+    def val_losses(self, t: int | None = None) -> list[np.ndarray] | None:
+        """Each run's validation loss history up to step ``t`` (list of float64 (m,)), or
+        None without a validation set. Computed from the recorded parameters, once per row."""
+        if not self.has_validation:
+            return None
+        t = self._t(t)
+        rs = self.runset
+        cache = self._val_cache
+        if cache.get("runset") is not rs or cache.get("stride") != rs.stride:
+            cache.clear()
+            cache.update(runset=rs, stride=rs.stride, rows=[np.zeros(0)] * self.n_runs)
+        out = []
+        for r in range(self.n_runs):
+            P, _ = rs.trajectory(r, t)
+            have = cache["rows"][r]
+            if len(have) < len(P):
+                more = self.problem.val_loss(P[len(have):])
+                have = np.concatenate([have, more])
+                cache["rows"][r] = have
+            out.append(have[: len(P)])
+        return out
+
+    def counters(self, t: int | None = None) -> dict | None:
+        """Iteration and epoch after ``t`` updates on a data problem (see
+        :meth:`gdviz.core.models.LinearRegressionProblem.counters`), None on surfaces."""
+        if not self.is_data:
+            return None
+        return self.runset.problem.counters(self._t(t))
+
+    def epoch(self, t: int | None = None) -> int | None:
+        """The epoch (1-based) of the last update on a data problem, None on surfaces."""
+        c = self.counters(t)
+        return None if c is None else int(c["epoch"])
+
+    def current_batch(self, t: int | None = None) -> np.ndarray | None:
+        """Training-set indices (int64 (B,)) of the mini-batch the update that produced step
+        ``t`` used (batch 0 at t = 0); None on surfaces."""
+        if not self.is_data:
+            return None
+        return self.runset.problem.batch_at(max(self._t(t) - 1, 0))
 
     def diverged(self, t: int | None = None) -> list[tuple[int, int]]:
         """(run, step) of every run that has diverged by step ``t`` (default: displayed)."""

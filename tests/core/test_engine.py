@@ -363,12 +363,13 @@ def test_data_problem_generic_path(fast):
     rs = RunSet(prob, cfgs, np.zeros((1, 3)), fast=fast)
     assert rs.bound == 1e6
     rs.advance(60)
-    assert prob.steps[:3] == [0, 1, 2] and prob.steps[-1] == 60
+    # the start's gradient, then updates 1..60 on iterations 0..59
+    assert prob.steps[:3] == [0, 0, 1] and prob.steps[-1] == 59
     for r, n in enumerate(names):
         ref = R.make(n, lr=0.05)
         w = np.zeros(3)
         for t in range(60):
-            _, g = prob.loss_grad(w[None], t + 1)
+            _, g = prob.loss_grad(w[None], t)
             w = ref.step(w, g[0])
         assert_allclose(rs.params[r], w, rtol=1e-12, atol=1e-15, err_msg=n)
         assert_allclose(rs.loss[r], prob.loss(w[None])[0], rtol=1e-12)

@@ -120,8 +120,32 @@ def test_fit_problem_batch_is_the_samplers():
 def test_counters():
     pr = make_problem(batch_size=8)  # 34 training points: 5 batches per epoch
     assert pr.batches_per_epoch == 5
-    assert pr.counters(12) == dict(iteration=12, epoch=2, batch_in_epoch=2, batches_per_epoch=5)
+    # after 12 updates of 5 per epoch: the 12th update was batch 2 of epoch 3
+    assert pr.counters(12) == dict(iteration=12, epoch=3, batch_in_epoch=2, batches_per_epoch=5)
+    assert pr.counters(10) == dict(iteration=10, epoch=2, batch_in_epoch=5, batches_per_epoch=5)
+    assert pr.counters(0) == dict(iteration=0, epoch=0, batch_in_epoch=0, batches_per_epoch=5)
     assert pr.epoch(4) == 0 and pr.epoch(5) == 1 and pr.iteration(5) == 5
+
+
+def test_rebatched_keeps_the_past_and_starts_a_fresh_epoch():
+    pr = make_problem(batch_size=8)  # 34 training points: 5 batches per epoch
+    new = pr.rebatched(17, from_step=7)
+    for it in range(7):
+        assert_array_equal(new.batch_at(it), pr.batch_at(it))
+    # from update index 7 on: batches of 17, a fresh permutation, two per epoch
+    seen = np.concatenate([new.batch_at(7), new.batch_at(8)])
+    assert len(new.batch_at(7)) == 17 and sorted(seen) == list(range(34))
+    # update 7 (index 6) was in epoch 2; the 8th update opens epoch 3
+    assert new.counters(7)["epoch"] == 2
+    assert new.counters(8) == dict(iteration=8, epoch=3, batch_in_epoch=1, batches_per_epoch=2)
+    assert new.batch_size == 17 and new.batches_per_epoch == 2
+    assert pr.batch_size == 8  # the original is untouched
+    # a later change replaces only what comes after it
+    again = new.rebatched(34, from_step=9)
+    assert_array_equal(again.batch_at(8), new.batch_at(8))
+    assert len(again.batch_at(9)) == 34
+    with pytest.raises(ValueError, match="before step 9"):
+        again.rebatched(4, from_step=3)
 
 
 def test_fit_problem_bad_batch_and_loss():

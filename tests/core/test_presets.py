@@ -211,20 +211,32 @@ def test_l06_minibatches_make_epochs():
 
 @pytest.mark.parametrize("path", PATHS, ids=IDS)
 def test_preset_applies_to_a_session(path):
-    from gdviz.core.scene import apply_scene, scene_from_session
+    from gdviz.core.scene import apply_scene, scene_from_session, scene_runs
     from gdviz.core.session import Session
 
     scene = load_scene(path)
     session = Session(fast=False)
-    skipped = apply_scene(scene, session)
-    if scene.problem.kind in ("surface", "expr"):
-        assert skipped == []
-        assert len(session.specs) == len(scene.runs)
-        assert session.n_runs == len(scene.runs) * len(scene.starts)
-        session.step(50)
-        back = scene_from_session(session, base=scene)
-        assert [r.id for r in back.runs] == [r.id for r in scene.runs]
-        assert loads_scene(dumps_scene(back)) == back
-    else:  # data scenes: waiting for session support (issue 4)
-        assert skipped
+    assert apply_scene(scene, session) == []
+    runs = scene_runs(scene)
+    assert session.kind == scene.problem.kind
+    assert len(session.specs) == len(runs)
+    n_starts = 1 if scene.problem.kind == "fit" else len(scene.starts)
+    assert session.n_runs == len(runs) * n_starts
+    # the session replays exactly what the headless engine does
+    rs, _ = race(scene, 50)
+    session.step(50)
+    np.testing.assert_allclose(session.positions(), rs.params, rtol=1e-12, atol=1e-12)
+    for r, run in enumerate(runs):
+        if not run.expect_diverge:
+            assert (r, 50) not in session.diverged()
+    # it saves to a scene that replays the same race (every hyperparameter spelled out)
+    back = scene_from_session(session, base=scene)
+    assert [r.id for r in scene_runs(back)] == [r.id for r in runs]
+    assert back.problem == scene.problem and back.meta == scene.meta
+    text = dumps_scene(back)
+    assert dumps_scene(loads_scene(text)) == text
+    again = Session(fast=False)
+    apply_scene(loads_scene(text), again)
+    again.step(50)
+    np.testing.assert_array_equal(again.positions(), session.positions())
     assert session.max_steps == scene.playback.max_steps and not session.playing

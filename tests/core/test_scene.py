@@ -3,6 +3,8 @@ the session bridge, and the UI-language helpers (gdviz.core.i18n)."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import os
 import re
 
@@ -45,7 +47,8 @@ def full_scene() -> Scene:
                   caption=Text("Line one\nline two\ttab \\ backslash", "說明", "说明")),
         problem=Problem(kind="surface", surface="himmelblau", expr="x^2 + 3*y^2",
                         regression=Regression(n=80, w=-1.5, b=0.25, noise=0.75, seed=3,
-                                              loss="mae", batch_surface=True)),
+                                              loss="mae", batch_surface=True,
+                                              data=((0.0, 1.0), (1.5, -2.25), (3.0, 4.0)))),
         view=View(box=(-6.0, 6.0, -5.5, 5.5), levels=33, scale="linear", heatmap=False),
         playback=Playback(speed=123.5, max_steps=4321, step_mode_run="b", autoplay=False),
         export=Export(fps=24, size=(1920, 1080), steps=111, steps_per_frame=3,
@@ -54,6 +57,7 @@ def full_scene() -> Scene:
                 units=4, points=33, noise=0.2, seed=9, val_fraction=0.3, loss="mae",
                 batch_size=8, weight_decay=0.001, show_units=True,
                 init=tuple(float(i) / 4 for i in range(13)), linked=("w1", "c2"),
+                data=((-1.0, 0.5), (0.0, 0.25), (1.0, 2.0)),
                 run=OptimizerSettings(optimizer="rmsprop", lr=0.002, alpha=0.95, eps=1e-06,
                                       momentum=0.5, centered=True)),
         runs=(
@@ -452,16 +456,52 @@ def test_a_scene_that_cannot_be_applied_leaves_the_session_alone():
     assert ([s.config for s in session.specs], session.landscape.name, list(session.starts)) == before
 
 
-def test_data_scenes_report_what_the_session_cannot_show():
+def test_data_scenes_go_into_the_session():
     scene = validate_scene(Scene(
         starts=(), problem=Problem(kind="fit"),
-        fit=Fit(enabled=True, target="quadratic", model="quadratic", linked=("a", "b"))))
+        fit=Fit(enabled=True, target="quadratic", model="quadratic", linked=("a", "c"),
+                init=(0.5, -1.0, 2.0), weight_decay=0.01, batch_size=5,
+                run=OptimizerSettings(optimizer="adam", lr=0.05))))
     session = _session()
-    name = session.landscape.name
-    skipped = apply_scene(scene, session)
-    assert "fit panel" in skipped and session.landscape.name == name
-    # and saving keeps the data scene rather than the landscape left in the session
-    assert scene_from_session(session, base=scene).problem.kind == "fit"
+    assert apply_scene(scene, session) == []
+    assert session.kind == "fit" and session.landscape.name == "fit-slice"
+    assert session.landscape.param_names == ("a", "c") and session.linked == (0, 2)
+    assert session.starts == [(0.5, -1.0, 2.0)] and session.batch_size == 5
+    cfg = session.specs[0].config
+    assert (cfg.name, cfg.lr, cfg.weight_decay) == ("adam", 0.05, 0.01)
+    back = scene_from_session(session, base=scene)
+    assert back.problem.kind == "fit" and back.runs == ()
+    # every hyperparameter is spelled out; the optimizer is the same one
+    assert dataclasses.replace(back.fit, run=scene.fit.run) == scene.fit
+    assert back.fit.run.config() == scene.fit.run.config()
+
+    reg = validate_scene(Scene(
+        starts=((-1.0, 4.0),), batch_size=8,
+        problem=Problem(kind="regression", regression=Regression(n=40, batch_surface=True)),
+        runs=(Run(id="sgd", opt=OptimizerSettings(optimizer="sgd", lr=0.02)),)))
+    apply_scene(reg, session)
+    assert session.kind == "regression" and session.landscape.param_names == ("w", "b")
+    assert session.batch_size == 8 and session.batch_surface
+    assert session.starts == [(-1.0, 4.0)]
+    assert scene_from_session(session, base=reg).problem == reg.problem
+
+
+def test_a_fit_may_race_several_optimizers():
+    runs = (Run(id="plain", opt=OptimizerSettings(optimizer="adam", lr=0.05)),
+            Run(id="decay", opt=OptimizerSettings(optimizer="adamw", lr=0.05, weight_decay=0.1)))
+    scene = validate_scene(Scene(starts=(), problem=Problem(kind="fit"), runs=runs,
+                                 fit=Fit(enabled=True, linked=("a", "b"))))
+    session = _session()
+    apply_scene(scene, session)
+    assert session.n_specs == 2 and session.n_runs == 2
+    back = scene_from_session(session, base=scene)
+    assert [r.id for r in back.runs] == ["plain", "decay"] and back.fit.run == Fit().run
+    with pytest.raises(SceneError, match=r"\[fit.run\] and \[runs.\*\] both set"):
+        validate_scene(dataclasses.replace(scene, fit=dataclasses.replace(
+            scene.fit, run=OptimizerSettings(optimizer="sgd"))))
+    with pytest.raises(SceneError, match="set weight_decay in each run"):
+        validate_scene(dataclasses.replace(scene, fit=dataclasses.replace(
+            scene.fit, weight_decay=0.1)))
 
 
 # ----------------------------------------------------------------------------- i18n

@@ -1,0 +1,252 @@
+"""Data problems as the session hosts them: their settings, and what the map shows of them.
+
+Two kinds of data problem sit beside the analytic surfaces:
+
+* **regression**: the lecture's L(w, b) of y = b + w·x on N noisy points
+  (:class:`RegressionData` -> :class:`gdviz.core.models.LinearRegressionProblem`); the map
+  *is* the problem, two parameters, one contour map.
+* **fit**: the curve-fit panel's model (linear, quadratic, or a sum of K units) on a target
+  curve (:class:`FitData` -> :class:`gdviz.core.models.FitProblem`). The model has many
+  parameters, so the map shows a :class:`FitSlice`: the loss over two chosen parameters
+  with all the others held at a reference run's current values.
+
+Settings are frozen dataclasses that validate in ``__post_init__`` with one-line messages
+(``Invalid number of points: 1 (must be an integer in 2..100000)``), so a bad value from
+the UI, a scene or the CLI is refused before anything changes.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from gdviz.core import data as D
+from gdviz.core import models as M
+
+#: the regression problem's x range (the lecture's data live on [0, 4])
+REGRESSION_X_RANGE = (0.0, 4.0)
+
+
+def _check_int(what: str, v, lo: int, hi: int) -> int:
+    if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or not lo <= v <= hi:
+        raise ValueError(f"Invalid {what}: {v!r} (must be an integer in {lo}..{hi})")
+    return int(v)
+
+
+def _check_float(what: str, v, lo: float | None = None, hi: float | None = None) -> float:
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        raise ValueError(f"Invalid {what}: {v!r} (must be a number)") from None
+    if not math.isfinite(f) or (lo is not None and f < lo) or (hi is not None and f > hi):
+        rng = (f"in {lo:g}..{hi:g}" if lo is not None and hi is not None
+               else f">= {lo:g}" if lo is not None else "finite")
+        raise ValueError(f"Invalid {what}: {v!r} (must be {rng})")
+    return f
+
+
+def _check_loss(loss: str) -> str:
+    if loss not in M.LOSS_IDS:
+        raise ValueError(f"unknown loss '{loss}'; choose from {', '.join(M.LOSS_IDS)}")
+    return loss
+
+
+def _check_points(points) -> tuple[tuple[float, float], ...] | None:
+    if points is None:
+        return None
+    a = np.asarray(points, dtype=np.float64)
+    if a.ndim != 2 or a.shape[1] != 2:
+        raise ValueError("data points must be pairs (x, y)")
+    if a.shape[0] < 2:
+        raise ValueError(f"need at least 2 data points, got {a.shape[0]}")
+    if a.shape[0] > D.MAX_POINTS:
+        raise ValueError(f"too many data points: {a.shape[0]} (at most {D.MAX_POINTS})")
+    if not np.isfinite(a).all():
+        raise ValueError("data points must be finite numbers")
+    return tuple((float(x), float(y)) for x, y in a)
+
+
+@dataclass(frozen=True)
+class RegressionData:
+    """Linear-regression data y = b + w·x + N(0, noise²) on ``n`` points, x in [0, 4].
+
+    ``points`` (pairs (x, y), e.g. loaded from a CSV) replaces the generated data when set;
+    ``source`` names where they came from (shown in the UI).
+    """
+
+    n: int = 50
+    w: float = 2.0
+    b: float = 1.0
+    noise: float = 0.5
+    seed: int = 0
+    loss: str = "mse"
+    points: tuple[tuple[float, float], ...] | None = None
+    source: str = ""
+
+    def __post_init__(self):
+        object.__setattr__(self, "n", _check_int("number of points", self.n, 2, D.MAX_POINTS))
+        object.__setattr__(self, "w", _check_float("w", self.w))
+        object.__setattr__(self, "b", _check_float("b", self.b))
+        object.__setattr__(self, "noise", _check_float("noise", self.noise, 0.0))
+        object.__setattr__(self, "seed", _check_int("seed", self.seed, 0, 2**63 - 1))
+        _check_loss(self.loss)
+        object.__setattr__(self, "points", _check_points(self.points))
+
+    @property
+    def n_points(self) -> int:
+        return self.n if self.points is None else len(self.points)
+
+    def xy(self) -> tuple[np.ndarray, np.ndarray]:
+        """The points: x, y float64 (N,) (new arrays)."""
+        if self.points is not None:
+            a = np.array(self.points, dtype=np.float64)
+            return a[:, 0].copy(), a[:, 1].copy()
+        return D.linear_regression_data(self.n, self.w, self.b, self.noise, self.seed,
+                                        REGRESSION_X_RANGE)
+
+    def build(self, batch_size: int | None = None, seed: int = 0,
+              fast: bool | None = None) -> M.LinearRegressionProblem:
+        """The engine problem; ``batch_size`` None = all points, clamped to the data size."""
+        x, y = self.xy()
+        bs = None if batch_size is None else max(1, min(int(batch_size), x.shape[0]))
+        return M.LinearRegressionProblem(x, y, self.loss, bs, seed, fast=fast)
+
+
+@dataclass(frozen=True)
+class FitData:
+    """The curve-fit panel's data and model.
+
+    ``target`` (a :data:`gdviz.core.data.TARGETS` name) or ``target_expr`` (f(x) in the safe
+    expression language, used when not empty) sampled at ``points`` x in [-2, 2] with
+    N(0, noise²); ``val_fraction`` of them held out for validation. ``points_data`` (pairs,
+    e.g. from a CSV) replaces the sampled data when set. ``model`` is a
+    :data:`gdviz.core.models.MODELS` name with ``units`` K for the sums of units.
+    """
+
+    target: str = "quadratic"
+    target_expr: str = ""
+    model: str = "quadratic"
+    units: int = 3
+    points: int = 50
+    noise: float = 0.1
+    seed: int = 0
+    val_fraction: float = 0.15
+    loss: str = "mse"
+    points_data: tuple[tuple[float, float], ...] | None = None
+    source: str = ""
+
+    def __post_init__(self):
+        if self.target_expr.strip():
+            D.expr_target(self.target_expr)  # raises the expression's column error
+        else:
+            D.get_target(self.target)
+        M.make_model(self.model, 1)  # the name (K is checked next)
+        object.__setattr__(self, "units", _check_int("number of units", self.units, 1, M.MAX_UNITS))
+        object.__setattr__(self, "points", _check_int("number of points", self.points, 2, D.MAX_POINTS))
+        object.__setattr__(self, "noise", _check_float("noise", self.noise, 0.0))
+        object.__setattr__(self, "seed", _check_int("seed", self.seed, 0, 2**63 - 1))
+        object.__setattr__(self, "val_fraction",
+                           _check_float("validation fraction", self.val_fraction, 0.0, 0.5))
+        _check_loss(self.loss)
+        object.__setattr__(self, "points_data", _check_points(self.points_data))
+
+    def fit_model(self) -> M.FitModel:
+        return M.make_model(self.model, self.units)
+
+    def dataset(self) -> D.Dataset:
+        """The points and their train/validation split."""
+        if self.points_data is not None:
+            a = np.array(self.points_data, dtype=np.float64)
+            return D.Dataset(a[:, 0], a[:, 1], self.val_fraction, self.seed, self.source or "csv")
+        target = D.expr_target(self.target_expr) if self.target_expr.strip() else self.target
+        return D.make_dataset(target, self.points, self.noise, self.seed, self.val_fraction)
+
+    def init_params(self) -> np.ndarray:
+        """The model's seeded start over this data's x and y ranges: float64 (n_params,)."""
+        ds = self.dataset()
+        return self.fit_model().init_params(self.seed, ds.x_range, ds.y_range)
+
+    def target_curve(self, x: np.ndarray) -> np.ndarray | None:
+        """The noise-free target at x (float64 (N,)), or None for loaded data."""
+        if self.points_data is not None:
+            return None
+        t = D.expr_target(self.target_expr) if self.target_expr.strip() else D.get_target(self.target)
+        with np.errstate(all="ignore"):
+            return np.asarray(t(x), dtype=np.float64)
+
+    def build(self, batch_size: int | None = None, seed: int = 0,
+              fast: bool | None = None) -> M.FitProblem:
+        ds = self.dataset()
+        bs = None if batch_size is None else max(1, min(int(batch_size), ds.n_train))
+        return M.FitProblem(self.fit_model(), ds, self.loss, bs, seed, fast=fast)
+
+
+def default_linked(model: M.FitModel) -> tuple[int, int]:
+    """The two parameters a fit's map shows by default: (a, b), (w, b), or c1 and c2
+    (c1 and w1 when K = 1): the output weights, whose slice is a clean bowl."""
+    if model.kind != "units":
+        return (0, 1)
+    names = model.param_names
+    return (names.index("c1"), names.index("c2") if model.K > 1 else names.index("w1"))
+
+
+class FitSlice:
+    """What the map shows of a fit: the loss over parameters ``i`` and ``j`` of
+    ``problem`` (training set, no weight decay), every other parameter held at
+    ``reference()`` (float64 (p,): the reference run's parameters at the displayed step).
+
+    Landscape-like: ``name``, ``label``, ``view``, ``minima``, ``log_levels``,
+    ``param_names`` and :meth:`grid`. ``live`` tells views the surface moves as the fit
+    runs: recompute when :meth:`key` changes. The cost of :meth:`grid` does not grow
+    with the number of units (:func:`gdviz.core.models.slice_grid`).
+    """
+
+    name = "fit-slice"
+    sid = -2
+    live = True
+    minima = np.zeros((0, 2))
+    n_params = 2
+
+    def __init__(self, problem: M.FitProblem, i: int, j: int,
+                 reference: Callable[[], np.ndarray], view):
+        self.problem = problem
+        names = problem.model.param_names
+        self.i, self.j = int(i), int(j)
+        self.param_names = (names[self.i], names[self.j])
+        self.reference = reference
+        self.label = f"{problem.loss_kind.upper()} over ({names[self.i]}, {names[self.j]})"
+        self.log_levels = True
+        self.view = tuple(float(v) for v in view)
+
+    @staticmethod
+    def view_around(p, i: int, j: int) -> tuple[float, float, float, float]:
+        """A view box centred on parameters i, j of ``p`` (float64 (n_params,)), wide enough
+        to show the bowl around them."""
+        p = np.asarray(p, dtype=np.float64)
+        out = []
+        for q in (int(i), int(j)):
+            v = float(p[q]) if np.isfinite(p[q]) else 0.0
+            half = max(2.0, 1.5 * abs(v))
+            out += [v - half, v + half]
+        return tuple(out)
+
+    def key(self) -> bytes:
+        """Changes exactly when the surface does (the reference parameters moved)."""
+        return np.asarray(self.reference(), dtype=np.float64).tobytes()
+
+    def grid(self, x0: float, x1: float, y0: float, y1: float, nx: int, ny: int,
+             fast: bool | None = None) -> np.ndarray:
+        """Loss float64 (ny, nx): out[r, c] = L(p_i = x_c, p_j = y_r, others = reference)."""
+        p = np.asarray(self.reference(), dtype=np.float64)
+        pr = self.problem
+        out = M.slice_grid(pr.model, p, self.i, self.j, (x0, x1), (y0, y1), int(nx), int(ny),
+                           pr.x, pr.y, pr.loss_kind, fast=fast if fast is not None else pr.fast)
+        finite = out[np.isfinite(out)]
+        if finite.size:
+            lo, hi = float(finite.min()), float(finite.max())
+            # log-spaced levels only where the range spans decades (big weights)
+            self.log_levels = hi > 0 and hi / max(lo, 1e-300) > 30.0
+        return out
