@@ -378,6 +378,8 @@ class LinearRegressionProblem(_DataProblem):
     points or on one mini-batch), ``view``, ``minima``, ``log_levels``, ``label``."""
 
     log_levels = True
+    param_names = ("w", "b")
+    sid = -3  # not a built-in surface (views use sid >= 0 for those)
 
     def __init__(self, x, y, loss: str = "mse", batch_size: int | None = None, seed: int = 0,
                  fast: bool | None = None):
