@@ -1,0 +1,237 @@
+"""The session on data problems: regression L(w, b) with real mini-batches, and the curve fit
+with its live slice (no Qt)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+
+from gdviz.core.data import MiniBatchSampler
+from gdviz.core.engine import RunSet
+from gdviz.core.optimizers import make_optimizer
+from gdviz.core.problems import FitData, FitSlice, RegressionData
+from gdviz.core.session import RunSpec, Session
+
+
+def regression_session(batch: int = 10) -> Session:
+    s = Session(specs=[RunSpec(make_optimizer("sgd", lr=0.05))], fast=False)
+    assert s.set_regression(RegressionData(n=40, noise=0.8, seed=3), batch_size=batch)
+    return s
+
+
+def fit_session(**kw) -> Session:
+    s = Session(specs=[RunSpec(make_optimizer("adam", lr=0.05))], fast=False)
+    assert s.set_fit(FitData(**kw))
+    return s
+
+
+# ----------------------------------------------------------------------------- regression
+def test_regression_is_a_map_over_w_and_b():
+    s = regression_session()
+    assert s.kind == "regression" and s.is_data
+    assert s.landscape is s.problem and s.n_params == 2
+    assert s.param_names == ("w", "b") and s.all_param_names == ["w", "b"]
+    assert s.batch_size == 10 and s.n_train == 40
+    z = s.landscape.grid(*s.view_box, 16, 16)
+    assert z.shape == (16, 16) and np.isfinite(z).all()
+
+
+def test_regression_steps_on_real_minibatches_and_counts_epochs():
+    s = regression_session(batch=10)
+    s.step(13)
+    assert s.counters() == dict(iteration=13, epoch=4, batch_in_epoch=1, batches_per_epoch=4)
+    assert s.epoch() == 4
+    # the path is plain SGD on the batches the sampler draws, without replacement
+    sampler = MiniBatchSampler(40, 10, seed=s.seed)
+    x, y = s.problem.x, s.problem.y
+    w = np.asarray(s.starts[0], dtype=np.float64)
+    for it in range(13):
+        idx = sampler.batch_at(it)
+        r = w[1] + w[0] * x[idx] - y[idx]
+        g = np.array([2 * np.mean(r * x[idx]), 2 * np.mean(r)])
+        w = w - 0.05 * g
+    assert_allclose(s.positions()[0], w, rtol=1e-12)
+    assert_array_equal(s.current_batch(), sampler.batch_at(12))
+    assert_array_equal(s.current_batch(0), sampler.batch_at(0))
+    # every point exactly once per epoch
+    seen = np.concatenate([s.runset.problem.batch_at(k) for k in range(4)])
+    assert sorted(seen) == list(range(40))
+
+
+def test_regression_batch_size_changes_live_and_replays_exactly():
+    s = regression_session(batch=10)
+    s.step(6)
+    before = s.trails()[0].copy()
+    assert s.set_batch_size(40)  # full batch from step 6 on, no reset
+    assert s.t == 6
+    s.step(4)
+    assert_array_equal(s.trails()[0][:7], before)
+    assert s.counters()["batches_per_epoch"] == 1
+    assert len(s.current_batch()) == 40
+    # scrub back and forward: the same history
+    path = s.trails()[0].copy()
+    s.scrub(3)
+    s.step(7)
+    assert_array_equal(s.trails()[0], path)
+    # a replay from scratch (a run added) reproduces it too
+    s.add_run(RunSpec(make_optimizer("adam", lr=0.1)))
+    assert_array_equal(s.trails()[0], path)
+
+
+def test_regression_batch_size_is_checked_against_the_data():
+    s = regression_session()
+    errors = []
+    s.error.connect(errors.append)
+    assert not s.set_batch_size(41)
+    assert errors[-1] == "Invalid batch size: 41 (must be an integer in 1..40)"
+    assert s.batch_size == 10
+
+
+def test_new_regression_data_keeps_the_race_settings():
+    s = regression_session()
+    start = s.starts
+    assert s.set_regression(dataclasses.replace(s.data, seed=9))
+    assert s.starts == start and s.batch_size == 10 and s.t == 0
+
+
+def test_loaded_points_replace_the_generated_data():
+    s = regression_session()
+    pts = ((0.0, 1.0), (1.0, 3.0), (2.0, 5.0), (3.0, 7.0))
+    assert s.set_regression(RegressionData(points=pts, source="line.csv"))
+    assert s.n_train == 4 and s.batch_size == 4  # clamped to the data
+    assert_array_equal(s.problem.x, [0, 1, 2, 3])
+    assert_allclose(s.landscape.minima, [[2.0, 1.0]], atol=1e-12)
+
+
+def test_bad_regression_data_is_refused():
+    with pytest.raises(ValueError, match=r"Invalid number of points: 1 \(must be an integer in 2\.\.100000\)"):
+        RegressionData(n=1)
+    with pytest.raises(ValueError, match="need at least 2 data points"):
+        RegressionData(points=((1.0, 2.0),))
+    with pytest.raises(ValueError, match="unknown loss 'l1'"):
+        RegressionData(loss="l1")
+
+
+def test_switching_back_to_a_surface():
+    s = regression_session()
+    assert s.set_surface("himmelblau")
+    assert s.kind == "surface" and s.data is None and s.batch_size == 1
+    assert s.counters() is None and s.current_batch() is None and s.val_losses() is None
+
+
+# ----------------------------------------------------------------------------- fit
+def test_fit_map_is_a_slice_through_the_reference_run():
+    s = fit_session(target="sine", model="sigmoid", units=3, points=40, val_fraction=0.25)
+    assert s.kind == "fit" and s.n_params == 10
+    assert isinstance(s.landscape, FitSlice) and s.landscape.live
+    assert s.param_names == ("c1", "c2") and s.linked == (3, 6)
+    assert s.positions().shape == (1, 10)
+    s.step(20)
+    p = s.positions()[0]
+    assert_array_equal(s.trails()[0][-1], p[[3, 6]])
+    assert s.param_trails()[0].shape == (21, 10)
+    # the slice passes through the current parameters: its value there is the training loss
+    x0, y0 = p[3], p[6]
+    z = s.landscape.grid(x0 - 1, x0 + 1, y0 - 1, y0 + 1, 3, 3)
+    assert z[1, 1] == pytest.approx(s.losses()[0][-1], rel=1e-12)
+    key = s.landscape.key()
+    s.step(1)
+    assert s.landscape.key() != key  # the surface moves with the fit
+    s.scrub(5)
+    assert_array_equal(np.frombuffer(s.landscape.key()), s.positions(5)[0])
+
+
+def test_fit_reports_validation_loss_from_the_recorded_parameters():
+    s = fit_session(target="sine", model="sigmoid", units=3, points=40, val_fraction=0.25)
+    s.step(15)
+    assert s.has_validation
+    val = s.val_losses()[0]
+    assert val.shape == (16,)
+    P = s.param_trails()[0]
+    assert_allclose(val, s.problem.val_loss(P), rtol=1e-12)
+    s.step(5)
+    assert s.val_losses()[0].shape == (21,)
+    assert s.val_losses(3)[0].shape == (4,)
+    assert not fit_session(val_fraction=0.0).has_validation
+
+
+def test_fit_full_batch_equals_the_engine():
+    s = fit_session(target="piecewise", model="hard-sigmoid", units=2, points=30)
+    s.step(40)
+    rs = RunSet(s.problem, [make_optimizer("adam", lr=0.05)], np.asarray(s.starts), fast=False)
+    rs.advance(40)
+    assert_array_equal(s.positions(), rs.params)
+    assert s.batch_size == s.n_train == 25  # 85/15 of 30 points, half rounding up
+
+
+def test_fit_by_hand_restarts_from_the_dragged_value():
+    s = fit_session(model="quadratic", loss="mae", points=20)
+    s.step(10)
+    p = s.params_now()
+    assert s.set_param(1, 4.5)
+    assert s.t == 0 and not s.playing
+    assert s.starts == [(p[0], 4.5, p[2])]
+    assert s.losses()[0][0] == pytest.approx(
+        s.problem.model.loss([p[0], 4.5, p[2]], s.problem.x, s.problem.y, "mae"))
+
+
+def test_clicking_the_slice_sets_the_two_shown_parameters():
+    s = fit_session(model="quadratic")
+    s.step(5)
+    p = s.params_now()
+    assert s.set_start(1.5, -2.0)  # on the (a, b) map
+    assert s.starts == [(1.5, -2.0, p[2])]
+    errors = []
+    s.error.connect(errors.append)
+    assert not s.add_start(0.0, 0.0)
+    assert "one point" in errors[-1]
+    assert s.move_start(0, 0.25, 0.5)
+    assert s.starts == [(0.25, 0.5, p[2])]
+
+
+def test_linked_parameters():
+    s = fit_session(model="relu", units=3)
+    assert s.set_linked("w2", "b2")
+    assert s.param_names == ("w2", "b2") and s.linked == (4, 5)
+    errors = []
+    s.error.connect(errors.append)
+    assert not s.set_linked("w2", "w2")
+    assert not s.set_linked("nope", "b2")
+    assert s.linked == (4, 5) and len(errors) == 2
+
+
+def test_changing_the_model_restarts_from_its_initialisation():
+    s = fit_session(model="sigmoid", units=3, seed=2)
+    s.step(10)
+    assert s.set_fit(dataclasses.replace(s.data, units=5))
+    assert s.n_params == 16 and s.t == 0
+    assert_array_equal(s.starts[0], FitData(model="sigmoid", units=5, seed=2).init_params())
+    # same model, new noise: the start is kept
+    start = s.starts
+    assert s.set_fit(dataclasses.replace(s.data, noise=0.3))
+    assert s.starts == start
+
+
+def test_bad_fit_settings_keep_the_old_fit():
+    s = fit_session(model="sigmoid", units=3)
+    errors = []
+    s.error.connect(errors.append)
+    with pytest.raises(ValueError, match=r"unknown name 'z' at column 5"):
+        FitData(target_expr="x + z")
+    with pytest.raises(ValueError, match=r"Invalid number of units: 51 \(must be an integer in 1\.\.50\)"):
+        FitData(model="sigmoid", units=51)
+    with pytest.raises(ValueError, match=r"Invalid validation fraction: 0\.6 \(must be in 0\.\.0\.5\)"):
+        FitData(val_fraction=0.6)
+    assert not s.set_fit(FitData(model="sigmoid", units=3), start=[1.0, 2.0])
+    assert "expected 10 start parameters" in errors[-1]
+    assert s.data.model == "sigmoid" and s.n_params == 10
+
+
+def test_fit_with_minibatches_counts_epochs():
+    s = fit_session(target="sine", model="sigmoid", units=2, points=40, val_fraction=0.0)
+    assert s.set_batch_size(8)
+    s.step(12)
+    assert s.counters() == dict(iteration=12, epoch=3, batch_in_epoch=2, batches_per_epoch=5)
