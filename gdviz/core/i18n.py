@@ -149,6 +149,13 @@ _TABLE: dict[str, tuple[str, str, str]] = {
     "diverged": ("diverged", "發散", "发散"),
     "diverged_at": ("diverged at step {step}", "第 {step} 步發散", "第 {step} 步发散"),
     "converged": ("converged", "收斂", "收敛"),
+    # --- the status bar's counters
+    "status_step": ("step {t} / {n}", "第 {t} 步（共 {n} 步）", "第 {t} 步（共 {n} 步）"),
+    "status_iteration": ("iteration {i} / {n}", "第 {i} 次迭代（共 {n} 次）", "第 {i} 次迭代（共 {n} 次）"),
+    "status_epoch": ("epoch {e}", "第 {e} 代", "第 {e} 轮"),
+    "status_batch_of": ("batch {k} of {n}", "第 {k} 批，共 {n} 批", "第 {k} 批，共 {n} 批"),
+    "status_batch_size": ("batch size {b} of {n} points", "批量大小 {b}（共 {n} 點）",
+                          "批量大小 {b}（共 {n} 点）"),
     # --- common UI words
     "play": ("Play", "播放", "播放"),
     "pause": ("Pause", "暫停", "暂停"),

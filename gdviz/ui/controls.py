@@ -97,6 +97,24 @@ class HyperSlider(QWidget):
     def value(self) -> float:
         return self._value
 
+    def set_range(self, lo: float, hi: float) -> None:
+        """New bounds (e.g. the batch size's upper bound is the training set's size)."""
+        lo, hi = float(lo), float(hi)
+        if (lo, hi) == (self.lo, self.hi):
+            return
+        self.lo, self.hi = lo, hi
+        with QSignalBlocker(self.slider):
+            if self.log:
+                self.slider.setRange(math.log10(lo), math.log10(hi))
+            else:
+                self.slider.setRange(lo, hi)
+        validator = self.entry.validator()
+        validator.setRange(lo, hi, validator.decimals())
+        tip = f"{self.label.text()}: exact value, {fmt_value(lo)} … {fmt_value(hi)}"
+        self.entry.setToolTip(tip)
+        self.slider.setToolTip(tip)
+        self.setValue(min(max(self._value, lo), hi))
+
     def label_width_hint(self) -> int:
         """Width that shows the whole label (cards align their labels on the widest)."""
         # our own font, not the label's: on a font change the parent hears first

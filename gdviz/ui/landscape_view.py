@@ -26,6 +26,8 @@ from gdviz.ui.items import GrowingCurve
 
 #: contour lines per view
 N_LEVELS = 18
+#: grid of a live surface (a fit's slice, a mini-batch's surface), recomputed every frame
+LIVE_GRID = 128
 #: a trail's width in pixels at font scale 1 (read from the back of a classroom)
 TRAIL_WIDTH = 4.0
 HEAD_SIZE = 20
@@ -76,6 +78,13 @@ class LandscapeView(pg.PlotWidget):
         self.contours.curve.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.image.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.plot_item.addItem(self.contours)
+        # the current mini-batch's own loss surface over the full-data map (lesson L6)
+        self.batch_contours = pg.PlotDataItem(connect="pairs", antialias=True)
+        self.batch_contours.setZValue(-40)
+        self.batch_contours.setVisible(False)
+        self.plot_item.addItem(self.batch_contours)
+        self._batch_key = None
+        self._land_key = None
         self.minima = pg.ScatterPlotItem(symbol="star", size=MINIMUM_SIZE, pxMode=True)
         self.minima.setZValue(5)
         self.plot_item.addItem(self.minima)
@@ -159,7 +168,7 @@ class LandscapeView(pg.PlotWidget):
 
     def view_all(self) -> None:
         """Zoom to the surface's own view box."""
-        x0, x1, y0, y1 = self.session.landscape.view
+        x0, x1, y0, y1 = self.session.view_box
         self.vb.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0)
 
     def contour_data(self) -> tuple[np.ndarray, np.ndarray]:
@@ -175,7 +184,7 @@ class LandscapeView(pg.PlotWidget):
         self._refresh_labels()
         mins = np.asarray(land.minima, dtype=np.float64).reshape(-1, 2)
         self.minima.setData(pos=mins)
-        x0, x1, y0, y1 = land.view
+        x0, x1, y0, y1 = self.session.view_box
         with QSignalBlocker(self.vb):
             self.vb.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0)
         self._recompute_grid((x0, x1, y0, y1))
@@ -244,7 +253,8 @@ class LandscapeView(pg.PlotWidget):
                 self.plot_item.removeItem(item)
             self.start_items = []
             for k in range(len(s.starts)):
-                item = pg.TargetItem(pos=s.starts[k], size=START_SIZE, symbol="o", movable=True)
+                item = pg.TargetItem(pos=tuple(s.project(s.starts[k])), size=START_SIZE,
+                                     symbol="o", movable=True)
                 item.setZValue(35)
                 item.sigPositionChanged.connect(lambda it, k=k: self._on_start_dragged(k, it))
                 self.plot_item.addItem(item)
@@ -253,7 +263,7 @@ class LandscapeView(pg.PlotWidget):
         hover = pg.mkPen(pal["accent"], width=5)
         for k, item in enumerate(self.start_items):
             with QSignalBlocker(item):
-                item.setPos(QPointF(*s.starts[k]))
+                item.setPos(QPointF(*s.project(s.starts[k])))
             item.setPen(pen)
             item.setBrush(pg.mkBrush(0, 0, 0, 0))
             item.hoverPen = hover
@@ -307,6 +317,33 @@ class LandscapeView(pg.PlotWidget):
         if set(diverged) != getattr(self, "_legend_diverged", set()):
             self._rebuild_legend()
         self._update_arrows()
+        self._update_live_surfaces()
+
+    def _update_live_surfaces(self) -> None:
+        """Once per frame: a fit's slice follows its reference run; on regression the
+        current mini-batch's own surface is redrawn when the batch changes."""
+        s = self.session
+        land = s.landscape
+        if getattr(land, "live", False):
+            key = land.key()
+            if key != self._land_key:
+                self._recompute_grid(self._box)
+        show = bool(s.batch_surface) and s.kind == "regression" and s.batch_size < s.n_train
+        if not show:
+            self.batch_contours.setVisible(False)
+            self._batch_key = None
+            return
+        idx = s.current_batch()
+        key = (idx.tobytes(), self._box)
+        if key != self._batch_key:
+            self._batch_key = key
+            x0, x1, y0, y1 = self._box
+            with np.errstate(all="ignore"):
+                z = land.grid(x0, x1, y0, y1, LIVE_GRID, LIVE_GRID, batch_idx=idx)
+            if np.isfinite(z).any():
+                xy, _ = contour_segments(z, x0, x1, y0, y1, nice_levels(z, N_LEVELS // 2, True))
+                self.batch_contours.setData(xy[:, 0], xy[:, 1])
+        self.batch_contours.setVisible(True)
 
     def _on_selection_changed(self, _r: int = -1) -> None:
         self._update_arrows()
@@ -328,8 +365,12 @@ class LandscapeView(pg.PlotWidget):
         if not (x1 > x0 and y1 > y0):
             return
         self._box = (x0, x1, y0, y1)
+        self._batch_key = None
         land = self.session.landscape
-        n = self.grid_size
+        live = getattr(land, "live", False)
+        n = min(self.grid_size, LIVE_GRID) if live else self.grid_size
+        if live:
+            self._land_key = land.key()
         with np.errstate(all="ignore"):
             z = np.ascontiguousarray(land.grid(x0, x1, y0, y1, n, n), dtype=np.float64)
         self._z = z
@@ -402,11 +443,11 @@ class LandscapeView(pg.PlotWidget):
         vectors: dict[str, np.ndarray | None] = {k: None for k in self.arrow_names}
         p0 = None
         if details is not None:
-            p0 = np.asarray(s.positions(s.t - 1)[r], dtype=np.float64)
-            g = np.asarray(details.get("g"), dtype=np.float64).reshape(-1)[:2]
+            p0 = s.project(s.positions(s.t - 1)[r])
+            g = s.project(details.get("g"))
             m = details.get("m")
-            m = None if m is None else np.asarray(m, dtype=np.float64).reshape(-1)[:2]
-            delta = np.asarray(details.get("delta"), dtype=np.float64).reshape(-1)[:2]
+            m = None if m is None else s.project(m)
+            delta = s.project(details.get("delta"))
             if not (np.isfinite(p0).all() and np.isfinite(g).all()):
                 details = None
         if details is not None:
@@ -476,8 +517,9 @@ class LandscapeView(pg.PlotWidget):
 
     def _on_start_dragged(self, k: int, item) -> None:
         p = item.pos()
-        if k < len(self.session.starts) and (float(p.x()), float(p.y())) != self.session.starts[k]:
-            self.session.move_start(k, float(p.x()), float(p.y()))
+        s = self.session
+        if k < len(s.starts) and (float(p.x()), float(p.y())) != tuple(s.project(s.starts[k])):
+            s.move_start(k, float(p.x()), float(p.y()))
 
     # ------------------------------------------------------------------ theme & fonts
     def close(self) -> bool:
@@ -524,6 +566,8 @@ class LandscapeView(pg.PlotWidget):
         self.colorbar.setColorMap(theme.colormap())
         self.contours.setPen(pg.mkPen(theme.qcolor(pal["contour"], pal["contour_alpha"]),
                                       width=1.6))
+        self.batch_contours.setPen(pg.mkPen(theme.qcolor(pal["batch_surface"], 235), width=2.6,
+                                            style=Qt.PenStyle.DashLine))
         self.minima.setBrush(pg.mkBrush("#FFD400"))
         self.minima.setPen(pg.mkPen(pal["halo"], width=2))
         for name in self.arrow_names:

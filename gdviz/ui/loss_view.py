@@ -42,7 +42,12 @@ def _hysteresis(cur, lo: float, hi: float, grow: float) -> tuple[float, float]:
 
 
 class LossView(pg.PlotWidget):
-    """Loss vs step for every run; a vertical line marks the displayed step ``t``."""
+    """Loss vs step for every run; a vertical line marks the displayed step ``t``.
+
+    Runs keep their colours (the map's legend names them). On a fit with a validation
+    set, each run also gets its validation loss, dashed, and a small key says which is
+    which: training loss falling while validation loss rises is overfitting (lesson L9).
+    """
 
     def __init__(self, session, parent=None):
         super().__init__(parent=parent)
@@ -60,14 +65,18 @@ class LossView(pg.PlotWidget):
             self.plot_item.getAxis(name).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.log_y = False
 
-        self.curves: list[pg.PlotDataItem] = []
+        self.curves: list[GrowingCurve] = []
+        self.val_curves: list[GrowingCurve] = []
         self.t_line = pg.InfiniteLine(pos=0, angle=90, movable=False,
                                       label="step {value:.0f}",
                                       labelOpts={"position": 0.04, "anchors": [(1, 1), (1, 1)]})
         self.t_line.setZValue(20)
         self.plot_item.addItem(self.t_line)
+        # the key of the line styles (shown only with validation curves)
         self.legend = pg.LegendItem(offset=(-10, 10), labelTextSize="14pt", verSpacing=-6)
         self.legend.setParentItem(self.vb)
+        self._key_train = pg.PlotDataItem()
+        self._key_val = pg.PlotDataItem()
 
         s = session
         self._connections = [
@@ -88,31 +97,50 @@ class LossView(pg.PlotWidget):
         s = self.session
         n = s.n_runs
         if len(self.curves) != n:
-            for c in self.curves:
+            for c in self.curves + self.val_curves:
                 c.remove_from(self.plot_item)
-            self.curves = []
+            self.curves, self.val_curves = [], []
             for _ in range(n):
                 c = GrowingCurve(z=10)
                 c.add_to(self.plot_item)
                 self.curves.append(c)
+                v = GrowingCurve(z=9)
+                v.add_to(self.plot_item)
+                self.val_curves.append(v)
         width = 3.0 * max(1.0, theme.font_scale())
         for r, c in enumerate(self.curves):
-            c.setPen(pg.mkPen(QColor(s.run_color(r)), width=width))
+            color = QColor(s.run_color(r))
+            c.setPen(pg.mkPen(color, width=width))
             c.setVisible(s.run_enabled(r))
-        self.legend.clear()
-        for i in range(s.n_specs):
-            if s.specs[i].enabled:
-                self.legend.addItem(self.curves[s.runs_of_spec(i)[0]].prefix, s.spec_label(i))
-        self._style_legend()
+            self.val_curves[r].setPen(pg.mkPen(color, width=width,
+                                               style=Qt.PenStyle.DashLine))
+        self._rebuild_key()
         self._on_stepped()
+
+    def _rebuild_key(self) -> None:
+        pal = theme.palette(theme.current())
+        width = 3.0 * max(1.0, theme.font_scale())
+        self._key_train.setPen(pg.mkPen(pal["foreground"], width=width))
+        self._key_val.setPen(pg.mkPen(pal["foreground"], width=width, style=Qt.PenStyle.DashLine))
+        self.legend.clear()
+        if getattr(self.session, "has_validation", False):
+            self.legend.addItem(self._key_train, "training loss")
+            self.legend.addItem(self._key_val, "validation loss")
+        self.legend.setVisible(bool(self.legend.items))
+        self._style_legend()
 
     def _on_stepped(self) -> None:
         s = self.session
         losses = s.losses()
+        vals_all = s.val_losses() if getattr(s, "has_validation", False) else None
+        if bool(vals_all) != bool(self.legend.items):
+            self._rebuild_key()
         diverged = {r for r, _ in s.diverged()}
         shown = [r for r in range(s.n_runs) if s.run_enabled(r)]
         alive = [r for r in shown if r not in diverged] or shown
         vals = [losses[r][np.isfinite(losses[r])] for r in alive]
+        if vals_all is not None:
+            vals += [vals_all[r][np.isfinite(vals_all[r])] for r in alive]
         vals = np.concatenate(vals) if vals else np.zeros(0)
         lo = float(vals.min()) if vals.size else 0.0
         hi = float(vals.max()) if vals.size else 1.0
@@ -129,6 +157,15 @@ class LossView(pg.PlotWidget):
             if log:
                 y = np.where(y > 0, y, np.nan)  # a diverged run's nan/0 must not break log
             c.setData(np.arange(len(y), dtype=np.float64), y)
+            vc = self.val_curves[r]
+            if vals_all is None:
+                vc.setVisible(False)
+                continue
+            v = vals_all[r]
+            if log:
+                v = np.where(v > 0, v, np.nan)
+            vc.setData(np.arange(len(v), dtype=np.float64), v)
+            vc.setVisible(s.run_enabled(r))
         t = s.t
         self.t_line.setValue(t)
         # ranges move in jumps, not every frame: a moving range repaints axes and grid
@@ -143,12 +180,15 @@ class LossView(pg.PlotWidget):
                 a, b = lo, hi
             if not b > a:
                 a, b = a - 0.5, b + 0.5
-            if not log and a >= 0:
+            nonneg = not log and a >= 0
+            if nonneg:
                 a = 0.0  # a linear loss axis starts at zero, so it moves only when the top does
             yr = _hysteresis(getattr(self, "_yr", None), a, b, grow=0.15)
+            if nonneg:
+                yr = (0.0, yr[1])  # losses are >= 0: no negative axis below them
             if yr != getattr(self, "_yr", None):
                 self._yr = yr
-                self.vb.setYRange(*yr, padding=0.05)
+                self.vb.setYRange(*yr, padding=0.0 if nonneg else 0.05)
 
     # ------------------------------------------------------------------ theme & fonts
     def close(self) -> bool:

@@ -90,7 +90,9 @@ class MainWindow(QMainWindow):
         self.theme_name = DEFAULT_THEME
         self.font_scale = 1.0
         self.warmup = None
-        self.language = "en"
+        from gdviz.core.i18n import detect_language
+
+        self.language = detect_language()  # the OS locale until the user picks one
         self._scene = None  # the last scene opened (its meta/view survive a save)
         self._want_warmup = warmup
         self._last_frame = None
@@ -217,15 +219,15 @@ class MainWindow(QMainWindow):
 
     def _build_menus(self) -> None:
         mb = self.menuBar()
-        f = mb.addMenu("&File")
+        self.file_menu = f = mb.addMenu("&File")
         self.open_action = self._action(f, "&Open scene…", self._on_open, QKeySequence.StandardKey.Open)
         self.save_action = self._action(f, "&Save scene…", self._on_save, QKeySequence.StandardKey.Save)
         f.addSeparator()
-        self.export_action = self._action(f, "&Export animation…", self.export_animation)
+        self.export_action = self._action(f, "&Export animation…", self.export_animation, "Ctrl+E")
         f.addSeparator()
         self.quit_action = self._action(f, "&Quit", self.close, QKeySequence.StandardKey.Quit)
 
-        v = mb.addMenu("&View")
+        self.view_menu = v = mb.addMenu("&View")
         group = QActionGroup(self)
         self.theme_actions: dict[str, QAction] = {}
         for name in THEMES:
@@ -247,6 +249,18 @@ class MainWindow(QMainWindow):
         self.heatmap_action = self._action(v, "Heatmap", self.set_heatmap, "H", checkable=True)
         self.heatmap_action.setChecked(True)
         v.addSeparator()
+        self.language_menu = v.addMenu("Language")
+        lang_group = QActionGroup(self)
+        self.language_actions: dict[str, QAction] = {}
+        from gdviz.core.i18n import LANGUAGE_NAMES, LANGUAGES
+
+        for lang in LANGUAGES:
+            act = QAction(LANGUAGE_NAMES[lang], self, checkable=True)
+            act.triggered.connect(lambda _=False, code=lang: self.set_language(code))
+            lang_group.addAction(act)
+            self.language_menu.addAction(act)
+            self.language_actions[lang] = act
+        v.addSeparator()
         v.addAction(self.controls_dock.toggleViewAction())
         v.addAction(self.loss_dock.toggleViewAction())
         v.addAction(self.step_dock.toggleViewAction())
@@ -257,16 +271,59 @@ class MainWindow(QMainWindow):
         self._no_lessons.setEnabled(False)
         self._populate_lessons()
 
+    def _retranslate(self) -> None:
+        """Menu titles and actions in the UI language (the lessons' vocabulary is in i18n)."""
+        from gdviz.core.i18n import tr
+
+        lang = self.language
+        self.file_menu.setTitle(tr("file", lang))
+        self.open_action.setText(tr("open", lang))
+        self.save_action.setText(tr("save_as", lang))
+        self.export_action.setText(tr("export", lang))
+        self.quit_action.setText(tr("quit", lang))
+        self.view_menu.setTitle(tr("view", lang))
+        for name, act in self.theme_actions.items():
+            act.setText(f"{tr(name, lang)} — {tr('theme', lang)}" if lang != "en"
+                        else f"{name.capitalize()} theme")
+        self.zoom_in_action.setText(tr("zoom_in", lang))
+        self.zoom_out_action.setText(tr("zoom_out", lang))
+        self.fullscreen_action.setText(tr("full_screen", lang))
+        self.heatmap_action.setText(tr("heatmap", lang))
+        self.language_menu.setTitle(tr("language", lang))
+        self.lessons_menu.setTitle(tr("lessons", lang))
+
+    def _lesson_title(self, path: Path) -> str:
+        """A preset's title in the UI language (its file name if it cannot be read)."""
+        try:
+            from gdviz.core.scene import load_scene
+
+            title = load_scene(path).title.get(self.language)
+        except (ValueError, OSError):
+            title = ""
+        return title or path.stem.replace("_", " ")
+
     def _populate_lessons(self) -> None:
-        """One entry per shipped preset (resources/scenes/*.toml), when scenes exist."""
+        """One entry per shipped preset (resources/scenes/*.toml), titled in the UI language.
+
+        The titles are read when the menu first opens, not at startup."""
         try:
             from gdviz.core.scene import preset_paths
 
             paths = preset_paths()
         except (ImportError, OSError):
             paths = []
+        self._lesson_paths = paths
+        self._lessons_titled = None
         self.set_lessons([(p.stem.replace("_", " "), lambda p=p: self.open_scene(p))
                           for p in paths])
+        self.lessons_menu.aboutToShow.connect(self._title_lessons)
+
+    def _title_lessons(self) -> None:
+        if self._lessons_titled == self.language or not self._lesson_paths:
+            return
+        self._lessons_titled = self.language
+        self.set_lessons([(self._lesson_title(p), lambda p=p: self.open_scene(p))
+                          for p in self._lesson_paths])
 
     def _build_shortcuts(self) -> None:
         """Space, →, ←, R: window-wide, but a focused text box still gets its own keys.
@@ -314,6 +371,27 @@ class MainWindow(QMainWindow):
         self.caption.setText(html)
         self.caption.show()
 
+    def _show_scene_caption(self) -> None:
+        scene = self._scene
+        if scene is None:
+            self.set_caption()
+        else:
+            self.set_caption(scene.title.get(self.language), scene.caption.get(self.language))
+
+    def set_language(self, lang: str) -> None:
+        """The UI language (en, zh-Hant, zh-Hans): menus, lesson titles and the caption."""
+        from gdviz.core.i18n import LANGUAGES, normalize_language
+
+        code = lang if lang in LANGUAGES else normalize_language(lang)
+        if code not in LANGUAGES:
+            raise ValueError(f"unknown language '{lang}' (choose from {', '.join(LANGUAGES)})")
+        self.language = code
+        for name, act in self.language_actions.items():
+            with QSignalBlocker(act):
+                act.setChecked(name == code)
+        self._retranslate()
+        self._show_scene_caption()
+
     def show_notice(self, msg: str) -> None:
         """One inline line above the map (empty hides it); also echoed in the status bar."""
         self.notice.setText(msg)
@@ -349,7 +427,7 @@ class MainWindow(QMainWindow):
             self.show_notice(f"Cannot open {name}: {str(exc).splitlines()[0]}")
             return False
         self._scene = scene
-        self.set_caption(scene.title.get(self.language), scene.caption.get(self.language))
+        self._show_scene_caption()
         view = getattr(scene, "view", None)
         if view is not None and hasattr(view, "heatmap"):
             self.heatmap_action.setChecked(bool(view.heatmap))
@@ -377,9 +455,23 @@ class MainWindow(QMainWindow):
         self.flash(f"Saved {path}", 5000)
         return True
 
-    def export_animation(self) -> None:
-        """Placeholder until gdviz.export has a dialog; `gdviz export` works headless."""
-        self.show_notice("Export from the window comes later; use `gdviz export SCENE.toml -o out.gif`.")
+    def export_animation(self):
+        """File ▸ Export animation…: the dialog (GIF, MP4, PNG, CSV) exports a copy of this
+        demo on a worker thread, with progress and Cancel; the window keeps running."""
+        from gdviz.ui.export_dialog import ExportDialog
+
+        dlg = getattr(self, "export_dialog", None)
+        if dlg is not None and dlg.running():
+            dlg.raise_()
+            return dlg
+        scene = self._scene
+        caption = ((scene.title.get(self.language), scene.caption.get(self.language))
+                   if scene is not None else ("", ""))
+        dlg = ExportDialog(self.session, scene=scene, caption=caption, parent=self)
+        dlg.theme.setCurrentText(self.theme_name)
+        self.export_dialog = dlg
+        dlg.show()
+        return dlg
 
     def _on_open(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open scene", "", "Scenes (*.toml)")
@@ -482,6 +574,10 @@ class MainWindow(QMainWindow):
         self.set_font_scale(scale, announce=False)
         heat = st.value("view/heatmap", True)
         self.heatmap_action.setChecked(heat not in (False, "false", "0", 0))
+        from gdviz.core.i18n import LANGUAGES
+
+        lang = str(st.value("view/language", self.language))
+        self.set_language(lang if lang in LANGUAGES else self.language)
 
     def save_settings(self) -> None:
         st = self.settings
@@ -490,6 +586,7 @@ class MainWindow(QMainWindow):
         st.setValue("view/theme", self.theme_name)
         st.setValue("view/font_scale", self.font_scale)
         st.setValue("view/heatmap", self.heatmap_action.isChecked())
+        st.setValue("view/language", self.language)
         st.sync()
 
     # ------------------------------------------------------------------ warmup
@@ -553,14 +650,22 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ session -> window
     def _on_stepped(self, *_) -> None:
+        from gdviz.core.i18n import tr
+
         s = self.session
-        parts = [f"step {s.t} / {s.max_steps}"]
-        epoch = getattr(s, "epoch", None)
-        if callable(epoch):
-            epoch = epoch()
-        if epoch is not None:
-            parts.append(f"epoch {epoch:.2f}" if isinstance(epoch, float) else f"epoch {epoch}")
-        parts.append(f"batch {s.batch_size}")
+        lang = self.language
+        c = s.counters() if getattr(s, "is_data", False) else None
+        if c is None:
+            parts = [tr("status_step", lang, t=s.t, n=s.max_steps)]
+            if s.noise > 0:
+                parts.append(f"{tr('batch_size', lang)} {s.batch_size}")
+        else:
+            epoch = tr("status_epoch", lang, e=c["epoch"])
+            if c["epoch"] and c["batches_per_epoch"] > 1:
+                epoch += " (" + tr("status_batch_of", lang, k=c["batch_in_epoch"],
+                                   n=c["batches_per_epoch"]) + ")"
+            parts = [tr("status_iteration", lang, i=c["iteration"], n=s.max_steps), epoch,
+                     tr("status_batch_size", lang, b=s.batch_size, n=s.n_train)]
         self.counters.setText("   ·   ".join(parts))
         try:
             div = [(r, k) for r, k in s.diverged() if k <= s.t]

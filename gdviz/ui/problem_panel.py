@@ -1,4 +1,5 @@
-"""Problem picker: the built-in surfaces plus a custom expression with inline errors."""
+"""Problem picker: the built-in surfaces, a custom expression with inline errors, and the
+two data problems (linear regression's L(w, b), and the curve fit)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,10 @@ from PySide6.QtWidgets import QComboBox, QLabel, QLineEdit, QVBoxLayout, QWidget
 from gdviz.ui.controls import section, session_signal
 
 CUSTOM = "Custom…"
+REGRESSION = "Linear regression (data)"
+FIT = "Curve fit (data, model)"
+#: what "Curve fit" opens on the first time: the lecture's red curve and three sigmoids
+DEFAULT_FIT = dict(target="piecewise", model="sigmoid", units=3)
 
 
 class ProblemPanel(QWidget):
@@ -32,6 +37,18 @@ class ProblemPanel(QWidget):
             if formula:
                 self.combo.setItemData(self.combo.count() - 1, formula, Qt.ItemDataRole.ToolTipRole)
         self.combo.addItem(CUSTOM, None)
+        self.combo.insertSeparator(self.combo.count())
+        self.combo.addItem(REGRESSION, "@regression")
+        self.combo.setItemData(self.combo.count() - 1,
+                               "y = b + w·x on noisy points: the map is the loss L(w, b)",
+                               Qt.ItemDataRole.ToolTipRole)
+        self.combo.addItem(FIT, "@fit")
+        self.combo.setItemData(self.combo.count() - 1,
+                               "fit a model (sum of sigmoids, ReLUs, ...) to noisy points: the "
+                               "map is the loss over two of its parameters",
+                               Qt.ItemDataRole.ToolTipRole)
+        # the last data settings, so that going back to a data problem finds them again
+        self._last_data: dict[str, object] = {}
         self.expr = QLineEdit()
         self.expr.setObjectName("exprEdit")
         self.expr.setPlaceholderText("f(x, y), e.g. x^2 + 10*y^2  ⏎")
@@ -65,7 +82,26 @@ class ProblemPanel(QWidget):
             if self.expr.text():
                 self.apply_expression()
             return
+        if name == "@regression":
+            self.set_data_problem("regression")
+            return
+        if name == "@fit":
+            self.set_data_problem("fit")
+            return
         self.session.set_surface(name)
+
+    def set_data_problem(self, kind: str) -> bool:
+        """Switch to linear regression or the curve fit (with the settings last used)."""
+        from gdviz.core.problems import FitData, RegressionData
+
+        s = self.session
+        if s.kind == kind:
+            return True
+        if kind == "regression":
+            data = self._last_data.get("regression") or RegressionData()
+            return bool(s.set_regression(data))
+        data = self._last_data.get("fit") or FitData(**DEFAULT_FIT)
+        return bool(s.set_fit(data))
 
     def apply_expression(self) -> bool:
         """Send the box's text to the session; show the error inline when it fails."""
@@ -96,13 +132,21 @@ class ProblemPanel(QWidget):
         self.error.setVisible(bool(msg))
 
     def _on_problem_changed(self, *_, clear_error: bool = True) -> None:
-        land = getattr(self.session, "landscape", None)
+        s = self.session
+        land = getattr(s, "landscape", None)
         if land is None:
             return
+        kind = getattr(s, "kind", "surface")
+        if kind in ("regression", "fit"):
+            self._last_data[kind] = s.data
+            data_key = "@" + kind
+        else:
+            data_key = land.name if kind == "surface" else None
         with QSignalBlocker(self.combo):
-            idx = self.combo.findData(land.name) if getattr(land, "sid", 0) >= 0 else -1
-            self.combo.setCurrentIndex(idx if idx >= 0 else self.combo.count() - 1)
-        if getattr(land, "sid", 0) < 0 and not self.expr.hasFocus():
+            idx = self.combo.findData(data_key)
+            self.combo.setCurrentIndex(idx if idx >= 0 else self.combo.findData(None))
+        self.expr.setVisible(kind in ("surface", "expr"))
+        if kind == "expr" and not self.expr.hasFocus():
             self.expr.setText(getattr(land, "label", "") or land.name)
         if clear_error:
             self.show_error("")

@@ -128,6 +128,7 @@ class TrainingPanel(QWidget):
         self.schedule.activated.connect(self._on_schedule_picked)
         session_signal(session, "settings_changed").connect(self._on_settings_changed)
         session_signal(session, "runs_changed").connect(self._on_settings_changed)
+        session_signal(session, "problem_changed").connect(self._on_settings_changed)
         session_signal(session, "stepped").connect(self._on_stepped)
         self._on_settings_changed()
 
@@ -142,6 +143,13 @@ class TrainingPanel(QWidget):
 
     def _on_settings_changed(self, *_) -> None:
         s = self.session
+        data = bool(getattr(s, "is_data", False))
+        # on data problems the batch is real (1..N points) and the noise comes from it
+        self.batch.set_range(1, max(s.n_train, 2) if data else 256)
+        self.noise.setEnabled(not data)
+        self.noise.setToolTip("gradient noise of the analytic surfaces; data problems get "
+                              "their noise from real mini-batches" if data else
+                              "gradient noise std at batch size 1 (std/√batch)")
         self.noise.setValue(float(s.noise))
         self.batch.setValue(float(s.batch_size))
         with QSignalBlocker(self.seed):

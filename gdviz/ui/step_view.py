@@ -61,14 +61,15 @@ def fmt_vec(a) -> str:
     return "(" + ", ".join(fmt(x) for x in a) + ")"
 
 
-def _vec(details: dict, key: str) -> np.ndarray | None:
+def _vec(details: dict, key: str, session) -> np.ndarray | None:
+    """details[key] as the two parameters the map shows (float64 (2,)), or None."""
     val = details.get(key)
     if val is None:
         return None
     a = np.asarray(val, dtype=np.float64).reshape(-1)
     if a.size == 1:
-        a = np.repeat(a, 2)
-    return a[:2]
+        return np.repeat(a, 2)
+    return session.project(a)
 
 
 class StepView(QWidget):
@@ -174,10 +175,13 @@ class StepView(QWidget):
         name = self._config(r).name
         rows = RULES.get(name, RULES["sgd"])[2]
         values: dict[str, np.ndarray | None] = {}
-        values["theta1"] = s.positions(s.t)[r]
-        values["theta0"] = s.positions(max(s.t - 1, 0))[r] if details is not None else None
+        names = s.param_names
+        for lab, text in zip(self.header[1:], names):
+            lab.setText(text)
+        values["theta1"] = s.project(s.positions(s.t)[r])
+        values["theta0"] = s.project(s.positions(max(s.t - 1, 0))[r]) if details is not None else None
         for key in ("g", "m", "v", "step_size", "delta"):
-            values[key] = _vec(details, key) if details is not None else None
+            values[key] = _vec(details, key, s) if details is not None else None
         for key, (name_lab, x, y) in self.cells.items():
             shown = key in rows or (key == "step_size" and values.get(key) is not None)
             for lab in (name_lab, x, y):
@@ -202,12 +206,15 @@ class StepView(QWidget):
         if wd > 0 and name != "adamw":
             lines.insert(0, "g ← g + λ·θ")
         lines.append(f"θ ← θ − η·{direction}")
+        if s.n_params > 2:
+            a, b = s.param_names
+            lines.append(f"  ({a} and {b} of the {s.n_params} parameters)")
         if details is None:
             return lines
         lr = float(details.get("lr", cfg.lr) or cfg.lr)
-        theta0 = s.positions(max(s.t - 1, 0))[r]
-        delta = _vec(details, "delta")
-        theta1 = theta0 + delta if delta is not None else s.positions(s.t)[r]
+        theta0 = s.project(s.positions(max(s.t - 1, 0))[r])
+        delta = _vec(details, "delta", s)
+        theta1 = theta0 + delta if delta is not None else s.project(s.positions(s.t)[r])
         with np.errstate(all="ignore"):
             u = -delta / lr if (delta is not None and lr > 0) else np.full(2, np.nan)
         lines.append(f"  = {fmt_vec(theta0)}")

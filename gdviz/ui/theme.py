@@ -45,6 +45,8 @@ _PALETTES: dict[str, dict] = {
         "arrow_gradient": "#ff6b6b",
         "arrow_momentum": "#b48cff",
         "arrow_update": "#ffffff",
+        # the current mini-batch's own contours: a hue no run uses
+        "batch_surface": "#c9a8ff",
         "runs": list(OKABE_ITO),
     },
     "light": {
@@ -67,6 +69,7 @@ _PALETTES: dict[str, dict] = {
         "arrow_gradient": "#c00000",
         "arrow_momentum": "#6a1b9a",
         "arrow_update": "#000000",
+        "batch_surface": "#7b1fa2",
         "runs": list(OKABE_ITO),
     },
 }

@@ -33,7 +33,8 @@ def test_one_curve_per_run_in_its_colour(view, sess):
     assert len(view.curves) == 4
     assert [c.opts["pen"].color().name().upper() for c in view.curves] == \
         [c.upper() for c in sess.colors]
-    assert [lab.text for _, lab in view.legend.items] == [sess.spec_label(i) for i in range(4)]
+    # the map's legend names the runs; here a key appears only for validation curves
+    assert not view.legend.isVisible() and not any(v.isVisible() for v in view.val_curves)
 
 
 def test_follows_steps_and_scrubbing(view, sess):
@@ -71,4 +72,26 @@ def test_diverged_run_does_not_flatten_the_others(view, sess):
 
 def test_disabled_run_hidden(view, sess):
     sess.update_run(0, enabled=False)
-    assert not view.curves[0].isVisible() and len(view.legend.items) == 3
+    assert not view.curves[0].isVisible() and view.curves[1].isVisible()
+
+
+def test_linear_axis_never_goes_below_zero(view, sess):
+    sess.step(30)
+    (_, _), (y0, y1) = view.vb.viewRange()
+    assert not view.log_y and y0 >= 0 and y1 > 0
+
+
+def test_fit_with_validation_draws_dashed_validation_curves(view, sess):
+    from gdviz.core.problems import FitData
+
+    sess.set_fit(FitData(target="sine", model="sigmoid", units=3, points=40, val_fraction=0.25))
+    sess.step(12)
+    assert view.legend.isVisible()
+    assert [lab.text for _, lab in view.legend.items] == ["training loss", "validation loss"]
+    x, y = view.val_curves[0].getData()
+    np.testing.assert_allclose(y, sess.val_losses()[0])
+    from PySide6.QtCore import Qt
+
+    assert view.val_curves[0].opts["pen"].style() == Qt.PenStyle.DashLine
+    sess.set_surface("rosenbrock")
+    assert not view.legend.isVisible() and not view.val_curves[0].isVisible()
