@@ -41,6 +41,7 @@ class GrowingCurve:
             item.setZValue(z)
         self._cut = -1   # points in the prefix
         self._n = 0
+        self._first = None  # the first point: a new one means new data (a restart)
         # curves growing in step would all re-cache their prefix on the same frame: give
         # each its own phase so the work spreads over the frames
         GrowingCurve._instances += 1
@@ -71,8 +72,11 @@ class GrowingCurve:
         n = len(x)
         m = max(n - 1 - self._phase, 0)
         cut = min((m // TAIL_CHUNK) * TAIL_CHUNK + self._phase, max(n - 1, 0)) if m else 0
-        # the prefix changes only when it gains a chunk or the data went back (scrub, reset)
-        if cut != self._cut or n < self._n:
+        # the prefix changes only when it gains a chunk, the data went back (scrub, reset)
+        # or the data are new (another start or problem)
+        first = (float(x[0]), float(y[0])) if n else None
+        if cut != self._cut or n < self._n or first != self._first:
+            self._first = first
             px, py = thin(x[: cut + 1], y[: cut + 1])
             self.prefix.setData(px, py)
             self._cut = cut

@@ -274,6 +274,9 @@ class LandscapeView(pg.PlotWidget):
 
     def _on_stepped(self) -> None:
         s = self.session
+        if len(self.trails) != s.n_runs:  # runs_changed is on its way: build for it now
+            self._on_runs_changed()
+            return
         pal = theme.palette(theme.current())
         trails = s.trails()
         diverged = dict(s.diverged())

@@ -131,6 +131,9 @@ class LossView(pg.PlotWidget):
 
     def _on_stepped(self) -> None:
         s = self.session
+        if len(self.curves) != s.n_runs:  # runs_changed is on its way: build for it now
+            self._on_runs_changed()
+            return
         losses = s.losses()
         vals_all = s.val_losses() if getattr(s, "has_validation", False) else None
         if bool(vals_all) != bool(self.legend.items):

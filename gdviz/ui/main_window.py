@@ -380,9 +380,9 @@ class MainWindow(QMainWindow):
 
     def set_language(self, lang: str) -> None:
         """The UI language (en, zh-Hant, zh-Hans): menus, lesson titles and the caption."""
-        from gdviz.core.i18n import LANGUAGES, normalize_language
+        from gdviz.core.i18n import LANGUAGES
 
-        code = lang if lang in LANGUAGES else normalize_language(lang)
+        code = lang
         if code not in LANGUAGES:
             raise ValueError(f"unknown language '{lang}' (choose from {', '.join(LANGUAGES)})")
         self.language = code
@@ -391,6 +391,7 @@ class MainWindow(QMainWindow):
                 act.setChecked(name == code)
         self._retranslate()
         self._show_scene_caption()
+        self._on_stepped()
 
     def show_notice(self, msg: str) -> None:
         """One inline line above the map (empty hides it); also echoed in the status bar."""

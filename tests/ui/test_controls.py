@@ -290,3 +290,28 @@ def test_speed_and_max_steps(panel, session):
     assert session.max_steps == 250
     session.set_speed(120)
     assert pb.speed.value() == 120
+
+
+def test_problem_combo_offers_the_data_problems(panel, session, qtbot):
+    combo = panel.problem.combo
+    with qtbot.waitSignal(session.problem_changed):
+        combo.activated.emit(combo.findData("@regression"))
+    assert session.kind == "regression" and combo.currentData() == "@regression"
+    assert not panel.problem.expr.isVisibleTo(panel)
+    # on data the batch size is real: the slider spans the data, the noise is off
+    tr = panel.training
+    assert tr.batch.hi == session.n_train and not tr.noise.isEnabled()
+    assert session.batch_size == session.n_train
+    tr.batch.entry.setText("5")
+    tr.batch.entry.editingFinished.emit()
+    assert session.batch_size == 5
+    with qtbot.waitSignal(session.problem_changed):
+        combo.activated.emit(combo.findData("@fit"))
+    assert session.kind == "fit" and combo.currentData() == "@fit"
+    assert session.data.model == "sigmoid"
+    # back to a surface and to the fit again: the fit's settings come back
+    session.set_fit(session.data.__class__(**{**session.data.__dict__, "units": 7}))
+    combo.activated.emit(combo.findData("rosenbrock"))
+    assert session.kind == "surface" and tr.noise.isEnabled() and tr.batch.hi == 256
+    combo.activated.emit(combo.findData("@fit"))
+    assert session.data.units == 7

@@ -297,3 +297,56 @@ def test_render_draws_contours_and_trails(qapp, qtbot, name):
     assert not changed[cy - 3: cy + 4, cx - 3: cx + 4].any()
     os.makedirs(SHOTS, exist_ok=True)
     after_img.save(os.path.join(SHOTS, f"landscape_{name}.png"))
+
+
+# ------------------------------------------------------------------ data problems
+def test_regression_map_with_the_minibatch_surface(view, sess):
+    from gdviz.core.problems import RegressionData
+
+    sess.set_regression(RegressionData(n=40), batch_size=8)
+    assert view.plot_item.getAxis("bottom").labelText == "w"
+    assert view.plot_item.getAxis("left").labelText == "b"
+    assert len(view.minima.data) == 1  # the least-squares (w, b)
+    assert not view.batch_contours.isVisible()
+    sess.set_view_options(batch_surface=True)
+    sess.step(1)
+    assert view.batch_contours.isVisible()
+    first = view.batch_contours.getData()[0].copy()
+    sess.step(1)  # another mini-batch, another surface
+    assert not np.array_equal(view.batch_contours.getData()[0], first)
+    sess.set_batch_size(40)  # the full batch is the map itself: nothing extra to draw
+    sess.step(1)
+    assert not view.batch_contours.isVisible()
+
+
+def test_fit_slice_follows_the_run(view, sess):
+    from gdviz.core.problems import FitData
+
+    sess.set_fit(FitData(target="sine", model="sigmoid", units=3))
+    assert view.plot_item.getAxis("bottom").labelText == "c1"
+    z0 = view._z.copy()
+    trail0 = view.trails[0].getData()
+    sess.step(30)
+    assert not np.array_equal(view._z, z0)  # the slice moved with the parameters
+    x, y = view.trails[0].getData()
+    np.testing.assert_allclose(np.column_stack([x, y]), sess.trails()[0])
+    assert len(x) == 31 and len(trail0[0]) == 1
+    # clicking the slice sets c1 and c2 of the start, keeping the rest
+    p = sess.params_now()
+    x0, x1, y0, y1 = sess.view_box
+    cx, cy = x0 + 0.25 * (x1 - x0), y1 - 0.25 * (y1 - y0)  # clear of the legend
+    view._on_scene_clicked(FakeClick(scene_point(view, cx, cy)))
+    assert sess.t == 0
+    np.testing.assert_allclose([sess.starts[0][3], sess.starts[0][6]], [cx, cy], atol=1e-6)
+    np.testing.assert_array_equal(np.delete(sess.starts[0], [3, 6]), np.delete(p, [3, 6]))
+
+
+def test_fit_arrows_are_projected(view, sess):
+    from gdviz.core.problems import FitData
+
+    sess.set_fit(FitData(model="quadratic"))
+    sess.select(0)
+    sess.step(3)
+    x, y = view.arrows["update"].getData()
+    p0 = sess.project(sess.positions(2)[0])
+    assert np.allclose([x[0], y[0]], p0)

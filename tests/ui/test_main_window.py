@@ -331,3 +331,64 @@ def test_gui_command_missing_scene_is_a_usage_error(capsys):
     assert main(["gui", "no-such-scene.toml"]) == 2
     err = capsys.readouterr().err
     assert err.strip() == "gdviz gui: error: no such scene file: no-such-scene.toml"
+
+
+# ------------------------------------------------------------------------- lessons, language
+def test_lesson_scene_opens_with_its_caption_in_the_ui_language(window, session):
+    from gdviz.core.scene import load_preset, preset_paths
+
+    path = next(p for p in preset_paths() if p.stem.startswith("L06_"))
+    window.set_language("en")
+    assert window.open_scene(path) is True
+    assert not window.notice.isVisible()  # everything in the scene is shown
+    assert session.kind == "regression" and session.batch_size == 10
+    scene = load_preset("L06")
+    assert scene.caption.en[:40] in window.caption.text()
+    session.step(13)
+    assert "epoch 2 (batch 3 of 10)" in window.counters.text()
+    assert "iteration 13" in window.counters.text()
+    window.set_language("zh-Hant")
+    assert scene.caption.zh_Hant[:20] in window.caption.text()
+    assert window.menuBar().actions()[0].text() == "檔案"
+    assert "第 2 代" in window.counters.text() and "第 13 次迭代" in window.counters.text()
+    window.set_language("zh-Hans")
+    assert scene.title.zh_Hans in window.caption.text()
+    with pytest.raises(ValueError, match="unknown language 'fr'"):
+        window.set_language("fr")
+
+
+def test_lessons_menu_titles_follow_the_language(window):
+    window.set_language("zh-Hans")
+    window._title_lessons()
+    titles = [a.text() for a in window.lessons_menu.actions()]
+    assert len(titles) == 16 and any(t.startswith("L1 · ") for t in titles)
+    assert all("_" not in t for t in titles)
+
+
+def test_language_is_kept_between_launches(qtbot, settings):
+    first = MainWindow(Session(), settings=settings)
+    qtbot.addWidget(first)
+    first.set_language("zh-Hant")
+    first.close()
+    second = MainWindow(Session(), settings=settings)
+    qtbot.addWidget(second)
+    assert second.language == "zh-Hant"
+    assert second.language_actions["zh-Hant"].isChecked()
+
+
+def test_export_action_opens_the_dialog_and_the_app_keeps_running(window, session):
+    dlg = window.export_animation()
+    assert dlg.isVisible() and not dlg.running()
+    assert window.export_animation() is not dlg or not dlg.running()
+    dlg.close()
+
+
+def test_fit_lesson_opens_fully(window, session):
+    from gdviz.core.scene import preset_paths
+
+    path = next(p for p in preset_paths() if p.stem.startswith("L09_"))
+    assert window.open_scene(path)
+    assert session.kind == "fit" and session.data.units == 30
+    assert session.landscape.param_names == ("c1", "c2")
+    session.step(20)
+    assert session.val_losses() is not None and window.loss_view.legend.isVisible()
