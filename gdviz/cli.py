@@ -27,6 +27,10 @@ class CliError(Exception):
 class _Parser(argparse.ArgumentParser):
     """argparse that reports errors in one line and suggests close flag names."""
 
+    #: the command line being parsed (set by :func:`main`), to blame a typo before a
+    #: missing flag: ``--optimizr adam`` is reported as the typo, not "--optimizer missing"
+    argv: list[str] = []
+
     def _all_flags(self) -> list[str]:
         """Option strings of this parser and its subcommands (argparse reports a
         subcommand's unknown flags from the top-level parser)."""
@@ -38,7 +42,19 @@ class _Parser(argparse.ArgumentParser):
                     flags += [s for b in sub._actions for s in b.option_strings]
         return sorted(set(flags))
 
+    def _unknown_in_argv(self) -> str | None:
+        flags = set(self._all_flags())
+        for a in _Parser.argv:
+            name = a.split("=")[0]
+            if name.startswith("--") and name not in flags:
+                return name
+        return None
+
     def error(self, message: str):  # noqa: D401 - argparse API
+        if message.startswith("the following arguments are required"):
+            typo = self._unknown_in_argv()
+            if typo:
+                message = f"unrecognized arguments: {typo}"
         m = re.match(r"unrecognized arguments: (\S+)", message)
         if m:
             bad = m.group(1).split("=")[0]
@@ -156,7 +172,9 @@ def main(argv: list[str] | None = None) -> int:
             return EXIT_USAGE
     if not argv or (argv[0] not in commands and not argv[0].startswith("-")):
         argv = ["gui", *argv]  # `gdviz` and `gdviz SCENE.toml` open the app
-    args = build_parser().parse_args(_join_negative_values(argv))
+    argv = _join_negative_values(argv)
+    _Parser.argv = argv
+    args = build_parser().parse_args(argv)
     if args.command is None:
         args = build_parser().parse_args(["gui"])
     module = importlib.import_module(f"gdviz.commands.{args.command}")

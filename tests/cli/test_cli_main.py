@@ -35,6 +35,13 @@ def test_unknown_flag_of_a_subcommand_suggests():
                            "--lrr", "0.1"), "unknown option '--lrr'; did you mean '--lr'?")
 
 
+def test_a_typo_in_a_required_flag_is_blamed_as_the_typo():
+    _one_line_error(_gdviz("trace", "--surface", "quadratic", "--optimizr", "adam", "--start", "1,1"),
+                    "unknown option '--optimizr'; did you mean '--optimizer'?")
+    _one_line_error(_gdviz("trace", "--surface", "quadratic", "--start", "1,1"),
+                    "the following arguments are required: --optimizer")
+
+
 def test_bad_choice_suggests():
     _one_line_error(_gdviz("trace", "--surface", "quadratic", "--optimizer", "sgd", "--start", "1,1",
                            "--format", "cvs"), "did you mean 'csv'?")
