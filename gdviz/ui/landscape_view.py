@@ -13,6 +13,7 @@ marker moves it. Right-click opens the view menu (heatmap on/off, view all).
 from __future__ import annotations
 
 import math
+import time
 
 import numpy as np
 import pyqtgraph as pg
@@ -26,8 +27,11 @@ from gdviz.ui.items import GrowingCurve
 
 #: contour lines per view
 N_LEVELS = 18
-#: grid of a live surface (a fit's slice, a mini-batch's surface), recomputed every frame
+#: grid of a live surface (a fit's slice, a mini-batch's surface), recomputed every frame;
+#: it shrinks (to LIVE_GRID_MIN) while a recompute takes more than LIVE_BUDGET_MS
 LIVE_GRID = 128
+LIVE_GRID_MIN = 48
+LIVE_BUDGET_MS = 5.0
 #: a trail's width in pixels at font scale 1 (read from the back of a classroom)
 TRAIL_WIDTH = 4.0
 HEAD_SIZE = 20
@@ -85,6 +89,7 @@ class LandscapeView(pg.PlotWidget):
         self.plot_item.addItem(self.batch_contours)
         self._batch_key = None
         self._land_key = None
+        self.live_grid = LIVE_GRID  # adapts to what this machine manages per frame
         self.minima = pg.ScatterPlotItem(symbol="star", size=MINIMUM_SIZE, pxMode=True)
         self.minima.setZValue(5)
         self.plot_item.addItem(self.minima)
@@ -342,7 +347,7 @@ class LandscapeView(pg.PlotWidget):
             self._batch_key = key
             x0, x1, y0, y1 = self._box
             with np.errstate(all="ignore"):
-                z = land.grid(x0, x1, y0, y1, LIVE_GRID, LIVE_GRID, batch_idx=idx)
+                z = land.grid(x0, x1, y0, y1, self.live_grid, self.live_grid, batch_idx=idx)
             if np.isfinite(z).any():
                 xy, _ = contour_segments(z, x0, x1, y0, y1, nice_levels(z, N_LEVELS // 2, True))
                 self.batch_contours.setData(xy[:, 0], xy[:, 1])
@@ -371,11 +376,14 @@ class LandscapeView(pg.PlotWidget):
         self._batch_key = None
         land = self.session.landscape
         live = getattr(land, "live", False)
-        n = min(self.grid_size, LIVE_GRID) if live else self.grid_size
+        n = min(self.grid_size, self.live_grid) if live else self.grid_size
         if live:
             self._land_key = land.key()
+        t0 = time.perf_counter()
         with np.errstate(all="ignore"):
             z = np.ascontiguousarray(land.grid(x0, x1, y0, y1, n, n), dtype=np.float64)
+        if live:
+            self._adapt_live_grid((time.perf_counter() - t0) * 1e3)
         self._z = z
         finite = z[np.isfinite(z)]
         if finite.size == 0:
@@ -411,6 +419,13 @@ class LandscapeView(pg.PlotWidget):
         if label != getattr(self, "_colorbar_label", None):
             self._colorbar_label = label
             self.colorbar.axis.setLabel(label, **self._label_style())
+
+    def _adapt_live_grid(self, ms: float) -> None:
+        """A live surface is recomputed every frame: keep that within the frame budget."""
+        if ms > LIVE_BUDGET_MS:
+            self.live_grid = max(LIVE_GRID_MIN, int(self.live_grid * 0.75))
+        elif ms < 0.3 * LIVE_BUDGET_MS:
+            self.live_grid = min(LIVE_GRID, int(self.live_grid * 1.25) + 1)
 
     def _clamp_to_view(self, p: np.ndarray) -> np.ndarray:
         """``p`` moved just inside the visible box (a run that flew off the map is marked
