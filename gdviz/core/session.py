@@ -38,6 +38,7 @@ old state and returns False; good input returns True (or the new index).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -519,6 +520,21 @@ class Session:
         """The parameters a fit's map slices through: the reference run at the displayed step."""
         return self.positions()[self.reference_run()]
 
+    def update_data(self, **changes: Any) -> bool:
+        """Change the data problem's settings by name (``units=5``, ``seed=3``,
+        ``target_expr="sin(3*x)"``...): validated; a bad value emits ``error`` and keeps
+        the old data."""
+        if not self.is_data:
+            return self._fail("pick a data problem first (linear regression or curve fit)")
+        try:
+            data = dataclasses.replace(self.data, **changes)
+        except TypeError:
+            bad = ", ".join(k for k in changes if not hasattr(self.data, k))
+            return self._fail(f"unknown data setting '{bad}'")
+        except ValueError as exc:
+            return self._fail(exc)
+        return self.set_fit(data) if self.kind == "fit" else self.set_regression(data)
+
     def _make_slice(self, around) -> FitSlice:
         i, j = self.linked
         return FitSlice(self.problem, i, j, self._slice_reference,
@@ -673,6 +689,24 @@ class Session:
             self.stepped.emit()
         else:
             self.runs_changed.emit()
+        return True
+
+    def update_runs(self, **changes: Any) -> bool:
+        """Change a hyperparameter of every run at once, live (the fit panel's weight-decay
+        slider): validated for all runs first, then one change and one signal."""
+        try:
+            configs = [spec.config.replace(**changes) for spec in self.specs]
+        except (ValueError, TypeError) as exc:
+            return self._fail(exc)
+        changed = [i for i, cfg in enumerate(configs) if cfg != self.specs[i].config]
+        for i in changed:
+            spec = self.specs[i]
+            self.specs[i] = RunSpec(config=configs[i], schedule=spec.schedule, label=spec.label,
+                                    enabled=spec.enabled)
+            self._log("config", (i, self.effective_config(i)))
+        if changed:
+            self.runs_changed.emit()
+            self.stepped.emit()
         return True
 
     def set_schedule(self, i: int, schedule: Schedule) -> bool:

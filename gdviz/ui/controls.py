@@ -192,6 +192,7 @@ class ControlsPanel(QScrollArea):
 
     def __init__(self, session, parent: QWidget | None = None):
         super().__init__(parent)
+        from gdviz.ui.data_panel import DataPanel
         from gdviz.ui.playback_panel import PlaybackPanel
         from gdviz.ui.problem_panel import ProblemPanel
         from gdviz.ui.runs_panel import RunsPanel
@@ -207,16 +208,22 @@ class ControlsPanel(QScrollArea):
         lay.setContentsMargins(8, 4, 8, 4)
         self.playback = PlaybackPanel(session)
         self.problem = ProblemPanel(session)
+        self.data = DataPanel(session)
         self.runs = RunsPanel(session)
         self.training = TrainingPanel(session)
-        # playback first: the buttons the teacher presses most sit at the top
-        for w in (self.playback, self.problem, self.runs, self.training):
+        # playback first: the buttons the teacher presses most sit at the top; the data and
+        # model (data problems only) right under the problem they belong to
+        for w in (self.playback, self.problem, self.data, self.runs, self.training):
             lay.addWidget(w)
+        session_signal(session, "problem_changed").connect(self._on_problem_changed)
+        self._on_problem_changed()
         lay.addStretch(1)
         self.setWidget(inner)
         self._inner = inner
         self._fit_width()
-        self._restyle()
+
+    def _on_problem_changed(self, *_) -> None:
+        self.data.setVisible(bool(getattr(self.session, "is_data", False)))
 
     def _fit_width(self) -> None:
         # the panel never scrolls sideways: it is as wide as its widest row, and the map
@@ -228,32 +235,5 @@ class ControlsPanel(QScrollArea):
         t = ev.type()
         if t in (QEvent.Type.FontChange, QEvent.Type.LayoutRequest):
             QTimer.singleShot(0, self._fit_width)
-        if t in (QEvent.Type.FontChange, QEvent.Type.PaletteChange):
-            QTimer.singleShot(0, self._restyle)
         return super().event(ev)
 
-    def _restyle(self) -> None:
-        """Check boxes and radio buttons a projector shows: a thick outline, a filled tick.
-
-        Fusion draws their outline a shade off the window colour, which a dark theme
-        on a projector loses; this draws them from the theme's own colours instead.
-        """
-        from gdviz.ui import theme
-
-        pal = theme.palette(theme.current())
-        size = max(14, round(self.fontMetrics().height() * 0.8))
-        sheet = (
-            "QCheckBox::indicator, QRadioButton::indicator {"
-            f" width: {size}px; height: {size}px; border: 2px solid {pal['muted']};"
-            f" background: {pal['background']}; border-radius: 3px; padding: 3px; }}"
-            f" QRadioButton::indicator {{ border-radius: {size // 2 + 1}px; }}"
-            # checked: a solid dot inside the outline, in the text colour, so that it never
-            # reads as one of the runs' colour swatches beside it
-            " QCheckBox::indicator:checked, QRadioButton::indicator:checked {"
-            f" background: {pal['foreground']}; background-clip: content; padding: 3px;"
-            f" border-color: {pal['foreground']}; }}"
-            " QCheckBox::indicator:disabled, QRadioButton::indicator:disabled {"
-            f" border-color: {pal['grid']}; }}"
-        )
-        if self._inner.styleSheet() != sheet:  # setting it sends PaletteChange again
-            self._inner.setStyleSheet(sheet)

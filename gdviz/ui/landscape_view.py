@@ -18,7 +18,7 @@ import time
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QPointF, QRectF, QSignalBlocker, Qt, QTimer
-from PySide6.QtGui import QAction, QColor
+from PySide6.QtGui import QAction, QColor, QFontMetrics
 from PySide6.QtWidgets import QGraphicsItem
 
 from gdviz.kernels.contour import contour_segments, nice_levels
@@ -27,6 +27,8 @@ from gdviz.ui.items import GrowingCurve
 
 #: contour lines per view
 N_LEVELS = 18
+#: the colour bar shows only on a map at least this wide (pixels)
+COLORBAR_MIN_WIDTH = 560
 #: grid of a live surface (a fit's slice, a mini-batch's surface), recomputed every frame;
 #: it shrinks (to LIVE_GRID_MIN) while a recompute takes more than LIVE_BUDGET_MS
 LIVE_GRID = 128
@@ -167,9 +169,20 @@ class LandscapeView(pg.PlotWidget):
         """Show or hide the heatmap (and its colour bar); the contours stay."""
         self.heatmap_visible = bool(flag)
         self.image.setVisible(self.heatmap_visible)
-        self.colorbar.setVisible(self.heatmap_visible)
+        self._show_colorbar()
         with QSignalBlocker(self.heatmap_action):
             self.heatmap_action.setChecked(self.heatmap_visible)
+
+    def _show_colorbar(self) -> None:
+        # a narrow map (beside the fit panel) gives its width to the contours, not the bar
+        wide = self.width() >= COLORBAR_MIN_WIDTH
+        self.colorbar.setVisible(self.heatmap_visible and wide)
+
+    def resizeEvent(self, ev) -> None:  # noqa: N802 - Qt API
+        super().resizeEvent(ev)
+        if getattr(self, "_ready", False):
+            self._show_colorbar()
+            self._refresh_labels()
 
     def view_all(self) -> None:
         """Zoom to the surface's own view box."""
@@ -603,7 +616,13 @@ class LandscapeView(pg.PlotWidget):
         style = self._label_style()
         self.plot_item.setLabel("bottom", names[0], **style)
         self.plot_item.setLabel("left", names[1], **style)
-        title = land.label if land.name in ("", land.label) else f"{land.name}:  {land.label}"
+        # built-in surfaces say their name; data maps and custom functions their formula
+        builtin = getattr(land, "sid", -1) >= 0
+        title = f"{land.name}:  {land.label}" if builtin else land.label
+        # a long title would widen the plot past a narrow map: elide it to the width
+        f = theme.font(theme.LABEL_PT)
+        room = max(self.width() - 40, 120)
+        title = QFontMetrics(f).elidedText(title, Qt.TextElideMode.ElideRight, room)
         self.plot_item.setTitle(title, color=fg, size=f"{theme.pt(theme.LABEL_PT):.0f}pt")
         if getattr(self, "_colorbar_label", None):
             self.colorbar.axis.setLabel(self._colorbar_label, **self._label_style())

@@ -63,6 +63,8 @@ class LossView(pg.PlotWidget):
         # would replay them: cache their pixels (they change only with the range)
         for name in ("left", "bottom"):
             self.plot_item.getAxis(name).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+            # "loss (x0.001)" puzzles a class: the ticks carry the numbers themselves
+            self.plot_item.getAxis(name).enableAutoSIPrefix(False)
         self.log_y = False
 
         self.curves: list[GrowingCurve] = []

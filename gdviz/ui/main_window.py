@@ -32,12 +32,15 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QSizePolicy,
+    QSplitter,
     QVBoxLayout,
     QWidget,
 )
 
 from gdviz.ui import theme
+from gdviz.ui.caption import CaptionStrip
 from gdviz.ui.controls import ControlsPanel, session_signal
+from gdviz.ui.fit_view import FitView
 from gdviz.ui.landscape_view import LandscapeView
 from gdviz.ui.loss_view import LossView
 from gdviz.ui.step_view import StepView
@@ -117,11 +120,13 @@ class MainWindow(QMainWindow):
         session_signal(s, "stepped").connect(self._on_stepped)
         session_signal(s, "runs_changed").connect(self._on_stepped)
         session_signal(s, "problem_changed").connect(self._on_stepped)
+        session_signal(s, "problem_changed").connect(self._on_problem_changed)
         session_signal(s, "settings_changed").connect(self._on_stepped)
         session_signal(s, "selection_changed").connect(self._on_selection_changed)
         session_signal(s, "error").connect(self._on_error)
 
         self.restore_settings()
+        self._on_problem_changed()
         self._on_stepped()
         self._on_selection_changed(getattr(s, "selected", -1))
         self._on_playing_changed(bool(getattr(s, "playing", False)))
@@ -132,21 +137,25 @@ class MainWindow(QMainWindow):
         lay = QVBoxLayout(central)
         lay.setContentsMargins(4, 4, 4, 0)
         lay.setSpacing(4)
-        self.caption = QLabel()
-        self.caption.setObjectName("captionStrip")
-        self.caption.setWordWrap(True)
-        self.caption.setTextFormat(Qt.TextFormat.RichText)
-        self.caption.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
-        self.caption.setContentsMargins(10, 6, 10, 6)
+        self.caption = CaptionStrip()
         self.caption.hide()
         self.notice = QLabel()  # inline messages (e.g. "scene files come later")
         self.notice.setObjectName("inlineNotice")
         self.notice.setWordWrap(True)
         self.notice.hide()
         self.landscape_view = LandscapeView(self.session)
+        # the curve-fit panel sits beside the map on data problems (hidden on surfaces)
+        self.fit_view = FitView(self.session)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.setObjectName("mapSplitter")
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.addWidget(self.landscape_view)
+        self.splitter.addWidget(self.fit_view)
+        self.splitter.setStretchFactor(0, 1)
+        self.splitter.setStretchFactor(1, 1)
         lay.addWidget(self.caption)
         lay.addWidget(self.notice)
-        lay.addWidget(self.landscape_view, 1)
+        lay.addWidget(self.splitter, 1)
         self.setCentralWidget(central)
 
     def _dock(self, title: str, name: str, widget: QWidget, area) -> QDockWidget:
@@ -358,18 +367,9 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ hooks
     def set_caption(self, title: str = "", text: str = "") -> None:
-        """Show a lesson's title and paragraph above the map (both empty: hide the strip)."""
-        from html import escape
-
-        if not title and not text:
-            self.caption.clear()
-            self.caption.hide()
-            return
-        html = f"<b>{escape(title)}</b>" if title else ""
-        if text:
-            html += (" — " if title else "") + escape(text)
-        self.caption.setText(html)
-        self.caption.show()
+        """Show a lesson's title and paragraph above the map (both empty: hide the strip);
+        the paragraph is folded to a few lines so that the map keeps its room."""
+        self.caption.set_caption(title, text)
 
     def _show_scene_caption(self) -> None:
         scene = self._scene
@@ -510,14 +510,18 @@ class MainWindow(QMainWindow):
         dark = self.theme_name == "dark"
         bg, fg = ("#26323f", "#f2f2f2") if dark else ("#fff4d6", "#000000")
         red = theme.palette(self.theme_name)["diverged"]
-        self.caption.setStyleSheet(f"background: {bg}; color: {fg}; border-radius: 6px;")
+        self.caption.setStyleSheet(
+            f"#captionStrip {{ background: {bg}; border-radius: 6px; }}"
+            f" #captionStrip QLabel, #captionStrip QToolButton {{ color: {fg}; background: transparent; }}"
+            f" #captionStrip QScrollArea, #captionStrip QScrollArea > QWidget > QWidget"
+            f" {{ background: transparent; }}")
         for lab in (self.notice, self.diverged_label, self.controls.problem.error):
             lab.setStyleSheet(f"color: {red}; font-weight: bold;")
         self._scale_caption_font()
 
     def _scale_caption_font(self) -> None:
         f = QApplication.font()
-        f.setPointSizeF(f.pointSizeF() * 1.3)
+        f.setPointSizeF(f.pointSizeF() * 1.15)
         self.caption.setFont(f)
 
     def set_font_scale(self, factor: float, announce: bool = True) -> None:
@@ -678,6 +682,15 @@ class MainWindow(QMainWindow):
             self.diverged_label.setText(f"diverged: {names}{more}")
         else:
             self.diverged_label.setText("")
+
+    def _on_problem_changed(self, *_) -> None:
+        """The fit panel shows on data problems, beside the map, at half the width."""
+        data = bool(getattr(self.session, "is_data", False))
+        if data != self.fit_view.isVisibleTo(self):
+            self.fit_view.setVisible(data)
+            if data:
+                w = max(self.splitter.width(), 2)
+                self.splitter.setSizes([w // 2, w - w // 2])
 
     def _on_selection_changed(self, i: int = -1, *_) -> None:
         on = int(i) >= 0

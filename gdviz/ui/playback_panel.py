@@ -105,7 +105,7 @@ class PlaybackPanel(QWidget):
     def _on_playing_changed(self, playing: bool = False, *_) -> None:
         with QSignalBlocker(self.play):
             self.play.setChecked(bool(playing))
-        self.play.setText("⏸  Pause" if playing else "▶  Play")
+        self.play.setText("❚❚  Pause" if playing else "▶  Play")
 
     def _on_stepped(self, *_) -> None:
         s = self.session

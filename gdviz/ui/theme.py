@@ -11,8 +11,9 @@ from __future__ import annotations
 
 
 import pyqtgraph as pg
-from PySide6.QtGui import QColor, QFont, QPalette
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QColor, QFont, QPainter, QPalette, QPen
+from PySide6.QtWidgets import QApplication, QProxyStyle, QStyle
 
 from gdviz.core.session import OKABE_ITO
 
@@ -127,7 +128,7 @@ def apply(app: QApplication, name: str) -> None:
     _state["theme"] = name
     pg.setConfigOption("background", pal["background"])
     pg.setConfigOption("foreground", pal["foreground"])
-    app.setStyle("Fusion")
+    _ensure_style(app)
     qp = QPalette()
     bg, panel, fg = QColor(pal["background"]), QColor(pal["panel"]), QColor(pal["foreground"])
     muted, accent = QColor(pal["muted"]), QColor(pal["accent"])
@@ -150,6 +151,57 @@ def apply(app: QApplication, name: str) -> None:
                  QPalette.ColorRole.ButtonText):
         qp.setColor(QPalette.ColorGroup.Disabled, role, muted)
     app.setPalette(qp)
+
+
+class ProjectorStyle(QProxyStyle):
+    """Fusion, with check boxes and radio buttons a projector shows: a thick outline and
+    a filled mark in the theme's own colours, as big as the text (Fusion draws a thin
+    outline a shade off the window colour, which a dark theme on a projector loses).
+
+    A style rather than a style sheet: a sheet set on a widget keeps that widget's
+    palette from the theme it was set in, and an application sheet re-polishes every
+    widget on each theme change. The style reads the theme when it paints.
+    """
+
+    def pixelMetric(self, metric, option=None, widget=None):  # noqa: N802 - Qt API
+        if metric in (QStyle.PixelMetric.PM_IndicatorWidth, QStyle.PixelMetric.PM_IndicatorHeight,
+                      QStyle.PixelMetric.PM_ExclusiveIndicatorWidth,
+                      QStyle.PixelMetric.PM_ExclusiveIndicatorHeight):
+            return max(14, round(pt(BASE_PT) * 1.35))
+        return super().pixelMetric(metric, option, widget)
+
+    def drawPrimitive(self, element, option, painter, widget=None):  # noqa: N802 - Qt API
+        radio = element == QStyle.PrimitiveElement.PE_IndicatorRadioButton
+        if element != QStyle.PrimitiveElement.PE_IndicatorCheckBox and not radio:
+            super().drawPrimitive(element, option, painter, widget)
+            return
+        pal = palette(_state["theme"])
+        enabled = bool(option.state & QStyle.StateFlag.State_Enabled)
+        on = bool(option.state & QStyle.StateFlag.State_On)
+        rect = QRectF(option.rect).adjusted(1.5, 1.5, -1.5, -1.5)
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        outline = QColor(pal["foreground"] if on else pal["muted"]) if enabled else QColor(pal["grid"])
+        painter.setPen(QPen(outline, 2.0))
+        painter.setBrush(QColor(pal["background"]))
+        if radio:
+            painter.drawEllipse(rect)
+        else:
+            painter.drawRoundedRect(rect, 3, 3)
+        if on:
+            inner = rect.adjusted(4, 4, -4, -4)
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(QColor(pal["foreground"]) if enabled else QColor(pal["grid"]))
+            if radio:
+                painter.drawEllipse(inner)
+            else:
+                painter.drawRoundedRect(inner, 2, 2)
+        painter.restore()
+
+
+def _ensure_style(app: QApplication) -> None:
+    if not isinstance(app.style(), ProjectorStyle):
+        app.setStyle(ProjectorStyle("Fusion"))
 
 
 def font_scale() -> float:

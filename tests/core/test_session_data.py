@@ -235,3 +235,27 @@ def test_fit_with_minibatches_counts_epochs():
     assert s.set_batch_size(8)
     s.step(12)
     assert s.counters() == dict(iteration=12, epoch=3, batch_in_epoch=2, batches_per_epoch=5)
+
+
+def test_update_data_and_update_runs_are_one_change_each():
+    s = fit_session(model="sigmoid", units=3)
+    s.add_run(RunSpec(make_optimizer("sgd", lr=0.1)))
+    calls = []
+    s.runs_changed.connect(lambda: calls.append("runs"))
+    s.step(5)
+    assert s.update_runs(weight_decay=0.01)
+    assert calls == ["runs"] and s.t == 5
+    assert [sp.config.weight_decay for sp in s.specs] == [0.01, 0.01]
+    errors = []
+    s.error.connect(errors.append)
+    assert not s.update_runs(weight_decay=-1.0)
+    assert "weight_decay" in errors[-1] or "weight decay" in errors[-1]
+    assert [sp.config.weight_decay for sp in s.specs] == [0.01, 0.01]
+    assert s.update_data(units=5) and s.n_params == 16
+    assert not s.update_data(units=0)
+    assert "Invalid number of units: 0" in errors[-1] and s.data.units == 5
+    assert not s.update_data(unitz=3)
+    assert errors[-1] == "unknown data setting 'unitz'"
+    s.set_surface("quadratic")
+    assert not s.update_data(units=2)
+    assert "pick a data problem" in errors[-1]

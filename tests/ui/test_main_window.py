@@ -392,3 +392,18 @@ def test_fit_lesson_opens_fully(window, session):
     assert session.landscape.param_names == ("c1", "c2")
     session.step(20)
     assert session.val_losses() is not None and window.loss_view.legend.isVisible()
+
+
+def test_fit_panel_and_data_controls_show_on_data_problems_only(window, session):
+    from gdviz.core.problems import FitData, RegressionData
+
+    assert not window.fit_view.isVisible() and not window.controls.data.isVisibleTo(window)
+    session.set_fit(FitData(target="piecewise", model="hard-sigmoid", units=2))
+    assert window.fit_view.isVisible() and window.controls.data.isVisibleTo(window)
+    # beside the map, sharing the width
+    lw, fw = window.landscape_view.width(), window.fit_view.width()
+    assert fw > 200 and lw > 200
+    session.set_regression(RegressionData())
+    assert window.fit_view.isVisible()
+    session.set_surface("beale")
+    assert not window.fit_view.isVisible() and not window.controls.data.isVisibleTo(window)

@@ -1,0 +1,114 @@
+"""The lesson's caption strip above the map: its title, and its paragraph folded to a few
+lines so that the map keeps the room (a click on "more" unfolds it)."""
+
+from __future__ import annotations
+
+from html import escape
+
+from PySide6.QtCore import QEvent, Qt
+from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QScrollArea, QSizePolicy,
+                               QToolButton, QVBoxLayout, QWidget)
+
+#: lines of the paragraph shown while folded, and the share of the window it may take unfolded
+FOLDED_LINES = 2
+UNFOLDED_SHARE = 0.45
+
+
+class CaptionStrip(QFrame):
+    """Title (bold) and paragraph of the open lesson. Folded, the paragraph shows
+    ``FOLDED_LINES`` lines and scrolls; :meth:`set_expanded` unfolds it."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("captionStrip")
+        self._title = ""
+        self._text = ""
+        self.expanded = False
+        self.title_label = QLabel()
+        self.title_label.setObjectName("captionTitle")
+        self.title_label.setWordWrap(True)
+        self.title_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.body = QLabel()
+        self.body.setObjectName("captionBody")
+        self.body.setWordWrap(True)
+        self.body.setTextFormat(Qt.TextFormat.PlainText)
+        self.body.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.scroll = QScrollArea()
+        self.scroll.setWidget(self.body)
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.scroll.viewport().setAutoFillBackground(False)
+        self.body.setAutoFillBackground(False)
+        self.more = QToolButton()
+        self.more.setObjectName("captionMore")
+        self.more.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Space stays with playback
+        self.more.setAutoRaise(True)
+        self.more.clicked.connect(lambda: self.set_expanded(not self.expanded))
+
+        top = QHBoxLayout()
+        top.setContentsMargins(0, 0, 0, 0)
+        top.addWidget(self.title_label, 1)
+        top.addWidget(self.more, 0, Qt.AlignmentFlag.AlignTop)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(10, 4, 10, 4)
+        lay.setSpacing(2)
+        lay.addLayout(top)
+        lay.addWidget(self.scroll)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+        self._update_size()
+
+    # ------------------------------------------------------------------ public
+    def set_caption(self, title: str = "", text: str = "") -> None:
+        """Show ``title`` and ``text`` (both empty: hide the strip), folded."""
+        self._title, self._text = str(title), str(text)
+        self.title_label.setText(self._title)
+        self.title_label.setVisible(bool(self._title))
+        self.body.setText(self._text)
+        self.scroll.setVisible(bool(self._text))
+        self.expanded = False
+        self.setVisible(bool(self._title or self._text))
+        self._update_size()
+
+    def text(self) -> str:
+        """The title and the paragraph (as HTML-escaped plain text, for tests and export)."""
+        return " — ".join(escape(t) for t in (self._title, self._text) if t)
+
+    def set_expanded(self, flag: bool) -> None:
+        self.expanded = bool(flag)
+        self._update_size()
+
+    # ------------------------------------------------------------------ layout
+    def _update_size(self) -> None:
+        fm = self.body.fontMetrics()
+        line = fm.lineSpacing()
+        width = max(self.scroll.viewport().width(), 200)
+        needed = self.body.heightForWidth(width) if self._text else 0
+        folded = FOLDED_LINES * line + 4
+        parent = self.parentWidget()
+        limit = int((parent.height() if parent is not None else 720) * UNFOLDED_SHARE)
+        fits = needed <= folded
+        if fits or not self.expanded:
+            height = min(needed, folded)
+        else:
+            height = min(needed + 4, max(limit, folded))
+        self.scroll.setFixedHeight(max(height, 0) if self._text else 0)
+        self.scroll.setVerticalScrollBarPolicy(
+            Qt.ScrollBarPolicy.ScrollBarAsNeeded if self.expanded or fits
+            else Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
+        self.more.setVisible(not fits)
+        self.more.setText("less ▲" if self.expanded else "more ▼")
+        self.more.setToolTip("fold the caption" if self.expanded else "show the whole caption")
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt API
+        super().resizeEvent(event)
+        self._update_size()
+
+    def changeEvent(self, event) -> None:  # noqa: N802 - Qt API
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.FontChange, QEvent.Type.ApplicationFontChange):
+            self.body.setFont(self.font())
+            f = self.font()
+            f.setBold(True)
+            self.title_label.setFont(f)
+            self._update_size()

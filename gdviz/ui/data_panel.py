@@ -1,0 +1,739 @@
+"""Side controls of the data problems: the data, the model, and fitting by hand.
+
+Shown by the main window on data problems only. The panel builds the controls of the
+session's current kind (linear regression or curve fit) and rebuilds them when the kind
+changes; within a kind it only updates their values, so that a slider being dragged is
+never destroyed under the mouse.
+
+Every write goes through a session method (``update_data``, ``set_view_options``,
+``update_runs``, ``set_linked``, ``set_param``). The session validates; a refused value
+shows its one-line message inline in red while the session keeps its old state. Updates
+from the session set the widgets with their signals blocked, so nothing echoes back.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QEvent, QSignalBlocker, Qt
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from gdviz.ui import theme
+from gdviz.ui.controls import HyperSlider, section, session_signal
+
+CUSTOM_TARGET = "Custom f(x)…"
+LOSSES = (("mse", "MSE (mean squared error)"), ("mae", "MAE (mean absolute error)"))
+#: fit by hand shows one slider per parameter up to this many (linear, quadratic, K = 1)
+MAX_HAND_PARAMS = 4
+#: a fit-by-hand slider spans ±HAND_RANGE, wider when the parameter is outside
+HAND_RANGE = 10.0
+#: the entry of a fit-by-hand slider takes any value up to this size (the slider widens)
+HAND_LIMIT = 1e9
+#: the weight-decay slider is "log-ish": 0 at the left, then decades up to 1
+WD_DECADES = 3.0
+N_POINTS_RANGE = (2, 2000)
+NOISE_RANGE = (0.0, 5.0)
+#: pixels above each section heading after the first
+SECTION_GAP = 10
+#: what each parameter of the models does, for the map combos' tooltips
+PARAM_HELP = {"w": "slope", "b": "intercept (height at x = 0)", "a": "x² coefficient",
+              "c": "constant"}
+
+
+def _nice_ceil(v: float) -> float:
+    """The smallest 1, 2 or 5 × 10^k that is >= v (v > 0)."""
+    k = math.floor(math.log10(v))
+    for m in (1.0, 2.0, 5.0, 10.0):
+        if m * 10.0 ** k >= v * (1 - 1e-12):
+            return m * 10.0 ** k
+    return 10.0 ** (k + 1)  # pragma: no cover - the loop always returns
+
+
+def _param_help(name: str) -> str:
+    if name == "c0":
+        return "c0: the constant the units are added to"
+    if name[:1] in "wbc" and name[1:].isdigit():
+        what = {"w": "slope", "b": "shift", "c": "height"}[name[0]]
+        return f"{name}: unit {name[1:]}'s {what}"
+    return f"{name}: {PARAM_HELP.get(name, 'parameter')}"
+
+
+def _first_line(msg) -> str:
+    text = str(msg).strip()
+    return text.splitlines()[0] if text else "invalid input"
+
+
+class ParamSlider(HyperSlider):
+    """A fit-by-hand slider for parameter ``k``: spans ±10 (or more, to hold its value),
+    and widens when the session's value, or one typed in the entry, lies outside."""
+
+    def __init__(self, k: int, text: str, value: float, parent: QWidget | None = None):
+        half = HAND_RANGE
+        if math.isfinite(value) and abs(value) > half:
+            half = _nice_ceil(abs(value) * 1.25)
+        super().__init__(f"param_{k}", text, -half, half, parent=parent)
+        self.k = int(k)
+        self._loosen_entry()
+
+    def _loosen_entry(self) -> None:
+        validator = self.entry.validator()
+        validator.setRange(-HAND_LIMIT, HAND_LIMIT, validator.decimals())
+
+    def widen_to(self, v: float) -> None:
+        """Make the range hold ``v`` (it never shrinks)."""
+        if not math.isfinite(v) or self.lo <= v <= self.hi:
+            return
+        half = _nice_ceil(min(abs(v) * 1.25, HAND_LIMIT))
+        self.set_range(-half, half)
+        self._loosen_entry()
+
+    def show_value(self, v: float) -> None:
+        """Show the session's value ``v`` (no signal), widening the range if needed."""
+        self.widen_to(v)
+        self.setValue(v)
+
+    def _on_entry_edited(self) -> None:
+        text = self.entry.text()
+        try:
+            v = float(text)
+        except ValueError:
+            v = math.nan
+        self.widen_to(v)
+        self.entry.setText(text)  # widening re-shows the old value; the typed one applies
+        super()._on_entry_edited()
+
+
+class WeightDecaySlider(HyperSlider):
+    """Weight decay 0 … 1 on a "log-ish" slider: v = (10^(3s) − 1) / 999 for s in 0 … 1,
+    so 0 is at the left end and 0.001, 0.01, 0.1 get room; the entry takes exact values."""
+
+    def __init__(self, text: str, parent: QWidget | None = None):
+        super().__init__("weight_decay", text, 0.0, 1.0, parent=parent)
+
+    def _to_slider(self, v: float) -> float:
+        v = min(max(v, 0.0), 1.0)
+        return math.log10(1.0 + (10.0 ** WD_DECADES - 1.0) * v) / WD_DECADES
+
+    def _from_slider(self, s: float) -> float:
+        v = (10.0 ** (WD_DECADES * s) - 1.0) / (10.0 ** WD_DECADES - 1.0)
+        return float(f"{v:.2g}") if v > 0 else 0.0
+
+
+class DataPanel(QWidget):
+    """Controls of the regression and curve-fit problems (see the module docstring).
+
+    Public: :attr:`kind` (the kind the controls are built for, None on surfaces),
+    :attr:`controls` (name -> widget, for tests), :attr:`param_sliders` (fit by hand),
+    :meth:`load_csv`, :meth:`open_csv_dialog`, :meth:`apply_expression`,
+    :meth:`new_data`, :meth:`set_weight_decay`, :meth:`error_text`, :meth:`close`.
+    """
+
+    def __init__(self, session, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("dataPanel")
+        self.session = session
+        self.kind: str | None = None
+        self.controls: dict[str, QWidget] = {}
+        self.param_sliders: list[ParamSlider] = []
+        self._names: list[str] | None = None
+        self._shown_expr = ""
+        self._captured: list[str] = []
+        self._applying = 0
+        self._page: QWidget | None = None
+
+        self.error = QLabel()
+        self.error.setObjectName("dataError")
+        self.error.setWordWrap(True)
+        self.error.hide()
+        self._lay = QVBoxLayout(self)
+        self._lay.setContentsMargins(0, 0, 0, 0)
+        self._lay.addWidget(self.error)
+
+        # --- connections: all in one block ------------------------------------------------
+        s = session
+        self._connections = [
+            (session_signal(s, "problem_changed"), self._on_problem_changed),
+            (session_signal(s, "runs_changed"), self._on_runs_changed),
+            (session_signal(s, "settings_changed"), self._on_settings_changed),
+            (session_signal(s, "stepped"), self._on_stepped),
+            (session_signal(s, "selection_changed"), self._on_stepped),
+            (session_signal(s, "error"), self._on_error),
+        ]
+        for signal, slot in self._connections:
+            signal.connect(slot)
+        self._restyle()
+        self._on_problem_changed()
+
+    # ================================================================== building
+    def _rebuild(self) -> None:
+        """Throw the old controls away and build the current kind's."""
+        if self._page is not None:
+            self._lay.removeWidget(self._page)
+            self._page.hide()
+            self._page.deleteLater()
+        self.controls, self.param_sliders = {}, []
+        self._names = None
+        self._shown_expr = ""
+        self.kind = self.session.kind if self.session.is_data else None
+        page = QWidget()
+        page.setObjectName("dataPage")
+        lay = QVBoxLayout(page)
+        lay.setContentsMargins(0, 0, 0, 0)
+        if self.kind == "regression":
+            self._build_regression(lay)
+        elif self.kind == "fit":
+            self._build_fit(lay)
+        self._page = page
+        self._lay.addWidget(page)
+        for hs in self._sliders():
+            # Space and the arrows keep driving playback: no slider takes the focus, and
+            # an entry only when clicked
+            hs.entry.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
+            hs.labelWidthChanged.connect(self._align)
+        self._align()
+
+    def _slider(self, name: str, text: str, lo: float, hi: float, slot, **kw) -> HyperSlider:
+        hs = HyperSlider(name, text, lo, hi, **kw)
+        hs.valueChanged.connect(slot)
+        self.controls[name] = hs
+        return hs
+
+    def _combo(self, name: str, items, slot) -> QComboBox:
+        combo = QComboBox()
+        combo.setObjectName(f"{name}Combo")
+        combo.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
+        for data, text in items:
+            combo.addItem(text, data)
+        combo.activated.connect(slot)
+        self.controls[name] = combo
+        return combo
+
+    def _button(self, name: str, text: str, tip: str, slot) -> QPushButton:
+        b = QPushButton(text)
+        b.setObjectName(f"{name}Button")
+        b.setToolTip(tip)
+        b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        b.clicked.connect(lambda _=False: slot())
+        self.controls[name] = b
+        return b
+
+    def _check(self, name: str, text: str, tip: str, slot) -> QCheckBox:
+        cb = QCheckBox(text)
+        cb.setObjectName(f"{name}Check")
+        cb.setToolTip(tip)
+        cb.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        cb.toggled.connect(slot)
+        self.controls[name] = cb
+        return cb
+
+    @staticmethod
+    def _row(label: str, *widgets, stretch=None) -> QHBoxLayout:
+        row = QHBoxLayout()
+        row.setContentsMargins(0, 0, 0, 0)
+        if label:
+            row.addWidget(QLabel(label))
+        for k, w in enumerate(widgets):
+            row.addWidget(w, (stretch or [1] * len(widgets))[k])
+        return row
+
+    def _sliders(self) -> list[HyperSlider]:
+        return [w for w in self.controls.values() if isinstance(w, HyperSlider)] \
+            + list(self.param_sliders)
+
+    def _align(self) -> None:
+        """One label column for every slider of the page, as wide as the longest name
+        (also after Ctrl+=), so that the sliders line up."""
+        sliders = self._sliders()
+        width = max((hs.label_width_hint() for hs in sliders), default=0)
+        for hs in sliders:
+            hs.label.setFixedWidth(width)
+
+    def _build_source(self, lay: QVBoxLayout) -> None:
+        """Where the points come from: generated, or loaded from a CSV file."""
+        source = QLabel()
+        source.setObjectName("dataSource")
+        source.setWordWrap(True)
+        self.controls["source"] = source
+        load = self._button("load_csv", "Load CSV…", "read two columns x, y from a text file "
+                            "(comma, semicolon, tab or spaces; # comments; a header is fine)",
+                            self.open_csv_dialog)
+        generated = self._button("generated", "Use generated data",
+                                 "forget the loaded points and sample the data again",
+                                 self.use_generated_data)
+        lay.addWidget(source)
+        lay.addLayout(self._row("", load, generated))
+
+    def _build_seed_row(self, lay: QVBoxLayout) -> None:
+        seed = QSpinBox()
+        seed.setObjectName("dataSeedSpin")
+        seed.setRange(0, 2**31 - 1)
+        seed.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
+        seed.setToolTip("the seed of the data's noise (and of the split and the start)")
+        seed.valueChanged.connect(lambda v: self._set_data(seed=int(v)))
+        self.controls["seed"] = seed
+        new = self._button("new_data", "New data", "draw new noisy points (next seed)",
+                           self.new_data)
+        lay.addLayout(self._row("data seed", seed, new, stretch=[1, 1]))
+
+    def _build_hand(self, lay: QVBoxLayout) -> None:
+        """The fit-by-hand group: the live training loss, big, and a box for the sliders."""
+        lay.addSpacing(SECTION_GAP)
+        title = section("Fit by hand")
+        self.controls["hand_title"] = title
+        lay.addWidget(title)
+        caption = QLabel()
+        caption.setObjectName("lossCaption")
+        value = QLabel("–")
+        value.setObjectName("lossValue")
+        value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        val = QLabel()
+        val.setObjectName("valLossValue")
+        self.controls.update(loss_caption=caption, loss_value=value, val_loss_value=val)
+        box = QWidget()
+        box.setObjectName("handBox")
+        box_lay = QVBoxLayout(box)
+        box_lay.setContentsMargins(0, 0, 0, 0)
+        box_lay.setSpacing(2)
+        self.controls["hand_box"] = box
+        note = QLabel()
+        note.setObjectName("handNote")
+        note.setWordWrap(True)
+        self.controls["hand_note"] = note
+        lay.addWidget(caption)
+        lay.addWidget(value)
+        lay.addWidget(val)
+        lay.addWidget(box)
+        lay.addWidget(note)
+        self._style_loss_label()
+
+    def _build_regression(self, lay: QVBoxLayout) -> None:
+        lay.addWidget(section("Data: y = b + w·x + noise"))
+        self._build_source(lay)
+        sliders = [
+            self._slider("n_points", "points N", *N_POINTS_RANGE,
+                         lambda v: self._set_data(n=int(v)), log=True, integer=True),
+            self._slider("noise", "noise", *NOISE_RANGE, lambda v: self._set_data(noise=v)),
+        ]
+        for hs in sliders:
+            lay.addWidget(hs)
+        self._build_seed_row(lay)
+        loss = self._combo("loss", LOSSES, self._on_loss_picked)
+        lay.addLayout(self._row("loss", loss))
+        lay.addWidget(self._check(
+            "batch_surface", "Show the mini-batch's own surface",
+            "draw the loss of just the current mini-batch on the map as well (lesson L6)",
+            lambda on: self._call(self.session.set_view_options, batch_surface=bool(on))))
+        self._build_hand(lay)
+
+    def _build_fit(self, lay: QVBoxLayout) -> None:
+        from gdviz.core.data import TARGETS
+        from gdviz.core.models import MODELS
+
+        lay.addWidget(section("Data"))
+        target = self._combo("target", [(n, t.label) for n, t in TARGETS.items()]
+                             + [(None, CUSTOM_TARGET)], self._on_target_picked)
+        for k, t in enumerate(TARGETS.values()):
+            target.setItemData(k, t.formula, Qt.ItemDataRole.ToolTipRole)
+        lay.addLayout(self._row("target", target))
+        expr = QLineEdit()
+        expr.setObjectName("targetExprEdit")
+        expr.setPlaceholderText("custom f(x), e.g. sin(3*x) + x/2  ⏎")
+        expr.setClearButtonEnabled(True)
+        expr.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
+        expr.returnPressed.connect(self.apply_expression)
+        self.controls["expr"] = expr
+        lay.addWidget(expr)
+        self._build_source(lay)
+        data_sliders = [
+            self._slider("n_points", "points N", *N_POINTS_RANGE,
+                         lambda v: self._set_data(points=int(v)), log=True, integer=True),
+            self._slider("noise", "noise", *NOISE_RANGE, lambda v: self._set_data(noise=v)),
+            self._slider("val_split", "validation %", 0, 50,
+                         lambda v: self._set_data(val_fraction=round(v) / 100.0), integer=True),
+        ]
+        self.controls["val_split"].setToolTip(
+            "held-out points the model never trains on (lesson L9): drawn as diamonds")
+        for hs in data_sliders:
+            lay.addWidget(hs)
+        self._build_seed_row(lay)
+        loss = self._combo("loss", LOSSES, self._on_loss_picked)
+        lay.addLayout(self._row("loss", loss))
+
+        lay.addSpacing(SECTION_GAP)
+        lay.addWidget(section("Model"))
+        model = self._combo("model", [(n, m.label) for n, m in MODELS.items()],
+                            self._on_model_picked)
+        for k, m in enumerate(MODELS.values()):
+            model.setItemData(k, m.formula, Qt.ItemDataRole.ToolTipRole)
+        lay.addLayout(self._row("model", model))
+        units = self._slider("units", "units K", 1, 50, lambda v: self._set_data(units=int(v)),
+                             integer=True)
+        units.setToolTip("how many units the model sums: more units, a more flexible curve "
+                         "(lesson L8)")
+        lay.addWidget(units)
+        lay.addWidget(self._check(
+            "show_units", "Show each unit (blue functions)",
+            "draw each unit's own curve cᵢ·h(bᵢ + wᵢ·x) and the constant c0 (lesson L7)",
+            lambda on: self._call(self.session.set_view_options, show_units=bool(on))))
+        wd_title = QLabel("Weight decay (L2), set on every run:")
+        wd_title.setObjectName("weightDecayTitle")
+        wd_title.setWordWrap(True)
+        lay.addWidget(wd_title)
+        wd = WeightDecaySlider("weight decay")
+        wd.setToolTip("the L2 penalty of every run's optimizer; it pulls the weights "
+                      "toward 0 and tames overfitting (lesson L13)")
+        wd.valueChanged.connect(self.set_weight_decay)
+        self.controls["weight_decay"] = wd
+        lay.addWidget(wd)
+        map_x = self._combo("map_x", [], lambda i: self._on_map_picked(0, i))
+        map_y = self._combo("map_y", [], lambda i: self._on_map_picked(1, i))
+        map_x.setToolTip("the parameter along the map's horizontal axis")
+        map_y.setToolTip("the parameter along the map's vertical axis")
+        lay.addLayout(self._row("map shows", map_x, QLabel("vs"), map_y, stretch=[1, 0, 1]))
+        self._build_hand(lay)
+
+    def _rebuild_params(self, names: list[str]) -> None:
+        """The map combos and the fit-by-hand sliders for the model's parameters."""
+        self._names = list(names)
+        for key in ("map_x", "map_y"):
+            combo = self.controls.get(key)
+            if combo is None:
+                continue
+            with QSignalBlocker(combo):
+                combo.clear()
+                for k, name in enumerate(names):
+                    combo.addItem(name, k)
+                    combo.setItemData(k, _param_help(name), Qt.ItemDataRole.ToolTipRole)
+        box = self.controls["hand_box"]
+        for hs in self.param_sliders:
+            box.layout().removeWidget(hs)
+            hs.hide()
+            hs.deleteLater()
+        self.param_sliders = []
+        note = self.controls["hand_note"]
+        by_hand = len(names) <= MAX_HAND_PARAMS
+        self.controls["hand_title"].setText("Fit by hand" if by_hand else "Loss now")
+        if not by_hand:
+            note.setText(f"{len(names)} parameters: too many to set by hand. Pick a model "
+                         f"with at most {MAX_HAND_PARAMS} (linear, quadratic, or K = 1).")
+            note.show()
+            return
+        note.hide()
+        p = self._params_now()
+        for k, name in enumerate(names):
+            value = float(p[k]) if p is not None else 0.0
+            hs = ParamSlider(k, name, value)
+            hs.entry.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
+            hs.setToolTip(f"{_param_help(name)}. Drag: every run restarts from here (paused)")
+            hs.valueChanged.connect(lambda v, k=k: self._call(self.session.set_param, k, v))
+            box.layout().addWidget(hs)
+            hs.labelWidthChanged.connect(self._align)
+            self.param_sliders.append(hs)
+        self._align()
+
+    # ================================================================== widget -> session
+    def _call(self, fn, *args, **kw) -> bool:
+        """Call a session method; show its error inline (and re-show the session's state)
+        when it refuses, clear the error line when it accepts."""
+        self._captured = []
+        self._applying += 1
+        try:
+            ok = bool(fn(*args, **kw))
+        finally:
+            self._applying -= 1
+        if ok:
+            self.show_error("")
+        else:
+            self.show_error(self._captured[-1] if self._captured else "the session refused that")
+            self._sync_all()
+        return ok
+
+    def _set_data(self, **changes) -> bool:
+        """The session's data with ``changes``: validated and installed by the session."""
+        return self._call(self.session.update_data, **changes)
+
+    def new_data(self) -> bool:
+        """Draw new noisy points: the data's next seed."""
+        data = self.session.data
+        return self._set_data(seed=int(data.seed) + 1) if data is not None else False
+
+    def use_generated_data(self) -> bool:
+        """Forget loaded points and sample the data again."""
+        if self.session.kind == "fit":
+            return self._set_data(points_data=None, source="")
+        return self._set_data(points=None, source="")
+
+    def apply_expression(self, text: str | None = None) -> bool:
+        """Use the custom target f(x) ``text`` (default: the box's text). A bad expression
+        shows its one-line error (e.g. ``unknown name 'z' at column 5``); the old target stays."""
+        expr = self.controls.get("expr")
+        if text is None:
+            text = expr.text() if expr is not None else ""
+        elif expr is not None:
+            expr.setText(text)
+        text = text.strip()
+        if not text or self.session.kind != "fit":
+            return False
+        return self._set_data(target_expr=text)
+
+    def open_csv_dialog(self) -> bool:
+        """Ask for a file and load it (see :meth:`load_csv`)."""
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Load data points (x, y)", "",
+            "Data files (*.csv *.txt *.tsv *.dat);;All files (*)")
+        return self.load_csv(path) if path else False
+
+    def load_csv(self, path) -> bool:
+        """Install the points of the text file ``path`` (two columns x, y) as the data.
+
+        A bad file shows the reader's one-line message naming the line (``data.csv line 7:
+        expected 2 numbers, got 'abc,1'``) and the current data stays."""
+        from gdviz.core.data import load_csv
+
+        s = self.session
+        if not s.is_data:
+            self.show_error("pick a data problem first (linear regression or curve fit)")
+            return False
+        try:
+            x, y = load_csv(path)
+        except ValueError as exc:
+            self.show_error(_first_line(exc))
+            return False
+        points = tuple(zip(x.tolist(), y.tolist()))
+        name = Path(path).name
+        if s.kind == "fit":
+            return self._set_data(points_data=points, source=name)
+        return self._set_data(points=points, source=name)
+
+    def set_weight_decay(self, value: float) -> bool:
+        """Weight decay ``value`` on every run (live, from the current step: one change)."""
+        return self._call(self.session.update_runs, weight_decay=float(value))
+
+    def _on_target_picked(self, index: int) -> None:
+        name = self.controls["target"].itemData(index)
+        if name is None:  # "Custom f(x)…": the teacher types next
+            expr = self.controls["expr"]
+            expr.setFocus()
+            if expr.text().strip():
+                self.apply_expression()
+            return
+        self._set_data(target=name, target_expr="")
+
+    def _on_loss_picked(self, index: int) -> None:
+        self._set_data(loss=self.controls["loss"].itemData(index))
+
+    def _on_model_picked(self, index: int) -> None:
+        self._set_data(model=self.controls["model"].itemData(index))
+
+    def _on_map_picked(self, axis: int, index: int) -> None:
+        s = self.session
+        new = int(self.controls["map_x" if axis == 0 else "map_y"].itemData(index))
+        i, j = s.linked
+        if axis == 0:
+            i, j = new, (i if j == new else j)  # picking the other axis' parameter swaps them
+        else:
+            i, j = (j if i == new else i), new
+        self._call(s.set_linked, i, j)
+
+    # ================================================================== session -> widget
+    def _on_error(self, msg: str) -> None:
+        if self._applying:
+            self._captured.append(_first_line(msg))
+
+    def show_error(self, msg: str) -> None:
+        """Show ``msg`` (one line) in red at the top of the panel; "" hides it."""
+        msg = _first_line(msg) if msg else ""
+        self.error.setText(msg)
+        self.error.setVisible(bool(msg))
+
+    def error_text(self) -> str:
+        """The error line shown now ("" when none)."""
+        return "" if self.error.isHidden() else self.error.text()
+
+    def _on_problem_changed(self, *_) -> None:
+        s = self.session
+        kind = s.kind if s.is_data else None
+        if kind != self.kind or self._page is None:
+            self._rebuild()
+        self._sync_all()
+
+    def _on_runs_changed(self, *_) -> None:
+        if self.kind is not None:
+            self._sync_weight_decay()
+            self._sync_params()
+
+    def _on_settings_changed(self, *_) -> None:
+        if self.kind is not None:
+            self._sync_options()
+
+    def _on_stepped(self, *_) -> None:
+        if self.kind is not None:
+            self._sync_params()
+
+    def _sync_all(self) -> None:
+        if self.kind is None or self.session.kind != self.kind:
+            return
+        self._sync_data()
+        self._sync_options()
+        self._sync_weight_decay()
+        self._sync_params()
+
+    def _set_combo(self, key: str, data) -> None:
+        combo = self.controls.get(key)
+        if combo is None:
+            return
+        with QSignalBlocker(combo):
+            idx = combo.findData(data)
+            if idx >= 0:
+                combo.setCurrentIndex(idx)
+
+    def _sync_data(self) -> None:
+        s = self.session
+        data = s.data
+        c = self.controls
+        fit = self.kind == "fit"
+        loaded = (data.points_data if fit else data.points) is not None
+        n = data.points if fit else data.n
+        c["n_points"].setValue(float(n))
+        c["noise"].setValue(float(data.noise))
+        for key in ("n_points", "noise"):
+            c[key].setEnabled(not loaded)
+            c[key].setToolTip("the loaded points are used as they are" if loaded else "")
+        with QSignalBlocker(c["seed"]):
+            c["seed"].setValue(int(min(data.seed, c["seed"].maximum())))
+        self._set_combo("loss", data.loss)
+        n_points = len(data.points_data if fit else data.points) if loaded else n
+        c["source"].setText(f"loaded: {data.source or 'file'} ({n_points} points)" if loaded
+                            else f"generated: {n_points} noisy points")
+        c["generated"].setVisible(loaded)
+        names = list(s.all_param_names)
+        if names != self._names:
+            self._rebuild_params(names)
+        if not fit:
+            return
+        c["val_split"].setValue(round(100.0 * data.val_fraction))
+        custom = bool(data.target_expr.strip())
+        self._set_combo("target", None if custom else data.target)
+        c["target"].setEnabled(not loaded)
+        c["expr"].setEnabled(not loaded)
+        if data.target_expr != self._shown_expr:
+            # only when the session's expression changed: a refused one stays in the box
+            self._shown_expr = data.target_expr
+            if not c["expr"].hasFocus() or custom:
+                c["expr"].setText(data.target_expr)
+        self._set_combo("model", data.model)
+        units_model = s.problem.model.kind == "units"
+        c["units"].setValue(float(data.units))
+        c["units"].setVisible(units_model)
+        c["show_units"].setVisible(units_model)
+        i, j = s.linked
+        self._set_combo("map_x", i)
+        self._set_combo("map_y", j)
+
+    def _sync_options(self) -> None:
+        s = self.session
+        for key, flag in (("batch_surface", s.batch_surface), ("show_units", s.show_units)):
+            cb = self.controls.get(key)
+            if cb is not None:
+                with QSignalBlocker(cb):
+                    cb.setChecked(bool(flag))
+
+    def _sync_weight_decay(self) -> None:
+        wd = self.controls.get("weight_decay")
+        if wd is None:
+            return
+        values = [float(spec.config.weight_decay) for spec in self.session.specs]
+        wd.setValue(values[0])
+        tip = ("the L2 penalty of every run's optimizer; it pulls the weights toward 0 and "
+               "tames overfitting (lesson L13)")
+        if len(set(values)) > 1:
+            tip += ". Now the runs differ: " + ", ".join(f"{v:g}" for v in values)
+        wd.setToolTip(tip)
+
+    def _params_now(self) -> np.ndarray | None:
+        s = self.session
+        if not s.is_data:
+            return None
+        p = np.asarray(s.params_now(), dtype=np.float64)
+        if not np.isfinite(p).all():
+            p = np.asarray(s.starts[0], dtype=np.float64)
+        return p
+
+    def _sync_params(self) -> None:
+        """Fit-by-hand sliders and the live loss (once per frame)."""
+        s = self.session
+        if self.kind is None or s.kind != self.kind:
+            return
+        p = self._params_now()
+        if p is None:
+            return
+        for hs in self.param_sliders:
+            if hs.k < len(p):
+                hs.show_value(float(p[hs.k]))
+        c = self.controls
+        loss_name = s.problem.loss_kind.upper()
+        whose = "" if s.n_runs == 1 else f", {s.run_label(s.reference_run())}"
+        c["loss_caption"].setText(f"training loss ({loss_name}){whose}")
+        with np.errstate(all="ignore"):
+            loss = float(s.problem.loss(p[None, :])[0])
+        c["loss_value"].setText(f"{loss:.4g}" if math.isfinite(loss) else "diverged")
+        if s.has_validation:
+            with np.errstate(all="ignore"):
+                val = float(s.problem.val_loss(p[None, :])[0])
+            c["val_loss_value"].setText(f"validation loss: {val:.4g}")
+            c["val_loss_value"].show()
+        else:
+            c["val_loss_value"].hide()
+
+    # ================================================================== theme & teardown
+    def changeEvent(self, ev) -> None:  # noqa: N802 - Qt name
+        t = ev.type()
+        if t in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange,
+                 QEvent.Type.FontChange, QEvent.Type.ApplicationFontChange):
+            self._restyle()
+        super().changeEvent(ev)
+
+    def _restyle(self) -> None:
+        pal = theme.palette(theme.current())
+        sheet = f"color: {pal['diverged']}; font-weight: bold;"
+        if self.error.styleSheet() != sheet:  # a style sheet change is a palette change
+            self.error.setStyleSheet(sheet)
+        # check boxes get their projector outline from the controls panel's style sheet,
+        # which reaches every widget inside it (a sheet of our own froze our text colour
+        # when the theme changed)
+        self._style_loss_label()
+
+    def _style_loss_label(self) -> None:
+        for key, size in (("loss_value", theme.TABLE_PT * 1.6), ("val_loss_value", theme.LABEL_PT)):
+            label = self.controls.get(key)
+            if label is not None:
+                font = theme.font(size, bold=True)
+                if label.font() != font:
+                    label.setFont(font)
+
+    def close(self) -> bool:
+        """Stop observing the session, then close."""
+        self.disconnect_session()
+        return super().close()
+
+    def disconnect_session(self) -> None:
+        """Stop following the session (the panel keeps its widgets)."""
+        for signal, slot in getattr(self, "_connections", []):
+            try:
+                signal.disconnect(slot)
+            except (ValueError, RuntimeError):
+                pass
+        self._connections = []

@@ -1,0 +1,608 @@
+"""The curve-fit panel beside the map: the data, the target, and every run's model curve.
+
+A thin view of :class:`~gdviz.core.session.Session` on data problems:
+
+* **fit**: training points (filled circles) and validation points (diamonds, another
+  colour), the noise-free target curve (dashed, faint; none for loaded data), each shown
+  run's model curve at the displayed step in the run's colour, and with
+  ``session.show_units`` each unit's own term cᵢ·h(bᵢ + wᵢ·x) of the reference run plus
+  the constant c0 ("blue functions", lesson L7).
+* **regression**: the points and each run's line y = b + w·x (lesson L3).
+* surfaces: only a centred hint.
+
+The points of the current mini-batch get a ring when the batch is smaller than the
+training set (lesson L6). Items are created once and updated with ``setData``, once per
+frame on ``stepped``. The box is set from the data when the problem changes, never per
+frame: a model curve may leave it. Only the units' curves (which start at 0, away from
+the data) may make it grow, in jumps and within bounds. The legend is a strip across the
+top and the box leaves room for it, so that it never hides a point.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QEvent, Qt
+from PySide6.QtGui import QColor, QFontMetricsF
+
+from gdviz.ui import theme
+
+#: x samples of every model curve (a curve on 300 samples per run is cheap per frame)
+N_SAMPLES = 300
+#: the data's x range is padded by this fraction on each side, y by Y_PAD
+X_PAD = 0.04
+Y_PAD = 0.10
+#: a run's curve width in pixels at font scale 1 (read from the back of a classroom)
+CURVE_WIDTH = 4.5
+TRAIN_SIZE = 12
+VAL_SIZE = 17
+RING_SIZE = 26
+GRID_ALPHA = 0.16
+LEGEND_VSPACE = 0  # pyqtgraph sums row heights without spacing: negative grows rows
+LEGEND_HSPACE = 12
+LEGEND_OFFSET = 8
+#: below this plot width the legend lists only the data (runs and units are named elsewhere)
+COMPACT_WIDTH = 560
+#: how far the box may grow to show the units' curves: this many data heights each way
+UNIT_GROWTH = 1.5
+HINT = "Pick a data problem to see the fit"
+
+#: validation points: Okabe & Ito's vermillion (a lighter one on the dark background),
+#: a diamond where the training points are circles, so colour and shape both tell them apart
+VAL_COLORS = {"dark": "#FF6A3D", "light": "#D55E00"}
+#: each unit's own curve: blue, as the lecture's "blue functions" (colour, alpha)
+UNIT_COLORS = {"dark": ("#56B4E9", 175), "light": ("#0072B2", 150)}
+
+
+def _clip_curve(y: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    """``y`` (float64 (N,)) as a new array with non-finite values as NaN (a gap) and huge
+    ones clipped far outside [lo, hi]: Qt cannot draw 1e300, and that part is off screen."""
+    out = np.array(y, dtype=np.float64)
+    out[~np.isfinite(out)] = np.nan
+    span = max(hi - lo, 1e-12)
+    with np.errstate(invalid="ignore"):
+        np.clip(out, lo - 50 * span, hi + 50 * span, out=out)
+    return out
+
+
+class _Sample(pg.ItemSample):
+    """A legend sample that ignores clicks: a stray click must not hide the data."""
+
+    def mouseClickEvent(self, ev) -> None:  # noqa: N802 - Qt name
+        ev.ignore()
+
+
+class FitView(pg.PlotWidget):
+    """The fit panel of a data problem: points, target, run curves, units, mini-batch.
+
+    Public: :attr:`xs` (float64 (N_SAMPLES,), the x samples of every curve),
+    :meth:`data_box`, :meth:`reset_range`, :meth:`close`. Items, for tests and export:
+    ``train_points``, ``val_points``, ``batch_ring`` (ScatterPlotItem), ``target_curve``,
+    ``c0_line`` (PlotDataItem), ``run_curves`` (one per run), ``unit_curves`` (one per
+    unit of a units model), ``legend``, ``hint``.
+    """
+
+    def __init__(self, session, parent=None):
+        super().__init__(parent=parent)
+        self.session = session
+        self.plot_item: pg.PlotItem = self.getPlotItem()
+        self.vb: pg.ViewBox = self.plot_item.getViewBox()
+        self.plot_item.hideButtons()
+        self.plot_item.setMenuEnabled(False)
+        self.vb.setMouseEnabled(x=False, y=False)
+        self.vb.disableAutoRange()
+        for name in ("left", "bottom"):  # major grid lines only: minor ones read as noise
+            self.plot_item.getAxis(name).setStyle(maxTickLevel=0)
+        self.xs = np.linspace(-1.0, 1.0, N_SAMPLES)
+        #: the data's box (padded) x0, x1, y0, y1; _box may be taller to show the units
+        self._data_box = (-1.0, 1.0, -1.0, 1.0)
+        self._box = self._data_box
+        self._units_on = False
+        self._range_key = None
+
+        # --- static items (created once) --------------------------------------------------
+        self.target_curve = pg.PlotDataItem(connect="finite")
+        self.target_curve.setZValue(2)
+        self.c0_line = pg.PlotDataItem(connect="finite")
+        self.c0_line.setZValue(3)
+        # the points lie above the curves: the residuals stay visible as the fit gets close
+        self.train_points = pg.ScatterPlotItem(symbol="o", pxMode=True)
+        self.train_points.setZValue(20)
+        self.val_points = pg.ScatterPlotItem(symbol="d", pxMode=True)
+        self.val_points.setZValue(21)
+        self.batch_ring = pg.ScatterPlotItem(symbol="o", pxMode=True)
+        self.batch_ring.setZValue(22)
+        for item in (self.target_curve, self.c0_line, self.train_points, self.val_points,
+                     self.batch_ring):
+            self.plot_item.addItem(item)
+        self.hint = pg.TextItem(HINT, anchor=(0.5, 0.5))
+        self.hint.setZValue(50)
+        self.plot_item.addItem(self.hint)
+        # the legend's ring (the real one is a point's highlight, too big for a legend row)
+        self._ring_sample = pg.ScatterPlotItem(symbol="o", pxMode=True)
+        self.legend = self._new_legend(2)
+        self._legend_entries: list[tuple] = []
+        self._legend_key = None
+
+        # --- per-run and per-unit items (rebuilt when their number changes) ------------------
+        self.run_curves: list[pg.PlotDataItem] = []
+        self.unit_curves: list[pg.PlotDataItem] = []
+        self._diverged: set[int] = set()
+
+        # --- connections: all in one block ------------------------------------------------
+        s = session
+        self._connections = [
+            (s.problem_changed, self._on_problem_changed),
+            (s.runs_changed, self._on_runs_changed),
+            (s.stepped, self._on_stepped),
+            (s.settings_changed, self._on_settings_changed),
+            (s.selection_changed, self._on_selection_changed),
+        ]
+        for signal, slot in self._connections:
+            signal.connect(slot)
+        self.vb.sigResized.connect(self._on_resized)
+
+        self._apply_theme()
+        self._apply_fonts()
+        self._on_problem_changed()
+        self._ready = True
+
+    # ------------------------------------------------------------------ public
+    @property
+    def showing_data(self) -> bool:
+        """True on data problems (regression, fit); False shows only the hint."""
+        return bool(self.session.is_data)
+
+    def data_box(self) -> tuple[float, float, float, float]:
+        """The box around the data and target (x0, x1, y0, y1), padded."""
+        return self._data_box
+
+    def reset_range(self) -> None:
+        """Show the box (the data's, grown for the units when they are shown), with room
+        at the top for the legend. Does nothing when the box has not changed."""
+        x0, x1, y0, y1 = self._box
+        H = float(self.vb.height())
+        h = float(self.legend.height()) if self.legend.isVisible() and self.legend.items else 0.0
+        if H > 60 and h > 0:
+            frac = min((h + 10.0) / H, 0.5)
+            y1 = y1 + (y1 - y0) * frac / (1.0 - frac)
+        key = (x0, x1, y0, y1)
+        if key != self._range_key:
+            self._range_key = key
+            self.vb.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0)
+
+    # ------------------------------------------------------------------ session -> view
+    def _data_items(self) -> list:
+        return [self.target_curve, self.c0_line, self.train_points, self.val_points,
+                self.batch_ring, *self.run_curves, *self.unit_curves]
+
+    def _on_problem_changed(self) -> None:
+        s = self.session
+        data_on = self.showing_data
+        for name in ("left", "bottom"):
+            self.plot_item.showAxis(name, data_on)
+        self.plot_item.showGrid(x=data_on, y=data_on, alpha=GRID_ALPHA)
+        self.hint.setVisible(not data_on)
+        if not data_on:
+            for item in self._data_items():
+                item.setVisible(False)
+            self.plot_item.setTitle(None)
+            self._data_box = self._box = (0.0, 1.0, 0.0, 1.0)
+            self.hint.setPos(0.5, 0.5)
+            self._legend_entries = []
+            self._legend_key = None
+            self._build_legend()
+            return
+        problem = s.problem
+        if s.kind == "fit":
+            ds = problem.dataset
+            x_tr, y_tr, x_va, y_va = ds.x_train, ds.y_train, ds.x_val, ds.y_val
+        else:
+            x_tr, y_tr = problem.x, problem.y
+            x_va = y_va = np.zeros(0)
+        x_all = np.concatenate([x_tr, x_va])
+        y_all = np.concatenate([y_tr, y_va])
+        x0, x1 = float(x_all.min()), float(x_all.max())
+        if s.kind == "regression":  # b is the line's height at x = 0: keep x = 0 in view
+            x0, x1 = min(x0, 0.0), max(x1, 0.0)
+        elif s.data.points_data is None:  # generated: the whole x range of the target
+            tx0, tx1 = self._target_x_range()
+            x0, x1 = min(x0, tx0), max(x1, tx1)
+        if not x1 > x0:
+            x0, x1 = x0 - 1.0, x1 + 1.0
+        dx = X_PAD * (x1 - x0)
+        self.xs = np.linspace(x0 - dx, x1 + dx, N_SAMPLES)
+        target = s.data.target_curve(self.xs) if s.kind == "fit" else None
+        ys = [y_all]
+        if target is not None and np.isfinite(target).any():
+            ys.append(target[np.isfinite(target)])
+            self.target_curve.setData(self.xs, _clip_curve(target, y_all.min(), y_all.max()))
+            self.target_curve.setVisible(True)
+        else:
+            self.target_curve.setData([], [])
+            self.target_curve.setVisible(False)
+        yv = np.concatenate(ys)
+        y0, y1 = float(yv.min()), float(yv.max())
+        if not y1 > y0:
+            y0, y1 = y0 - 1.0, y1 + 1.0
+        dy = Y_PAD * (y1 - y0)
+        self._data_box = self._box = (x0 - dx, x1 + dx, y0 - dy, y1 + dy)
+        self._units_on = False
+        self.train_points.setData(x=x_tr, y=y_tr)
+        self.val_points.setData(x=x_va, y=y_va)
+        self.train_points.setVisible(True)
+        self.val_points.setVisible(len(x_va) > 0)
+        self._sync_units()
+        self._apply_title()
+        self._legend_key = None
+        self._on_runs_changed()
+
+    def _target_x_range(self) -> tuple[float, float]:
+        from gdviz.core.data import TARGETS
+
+        data = self.session.data
+        target = None if data.target_expr.strip() else TARGETS.get(data.target)
+        return tuple(map(float, target.x_range)) if target is not None else (-2.0, 2.0)
+
+    def _sync_units(self) -> None:
+        """One faint curve per unit of a units model (created or dropped to match K)."""
+        s = self.session
+        K = int(s.problem.model.K) if s.kind == "fit" else 0
+        if len(self.unit_curves) != K:
+            for c in self.unit_curves:
+                self.plot_item.removeItem(c)
+            self.unit_curves = []
+            for _ in range(K):
+                c = pg.PlotDataItem(connect="finite")
+                c.setZValue(4)
+                c.setVisible(False)
+                self.plot_item.addItem(c)
+                self.unit_curves.append(c)
+            self._style_units()
+
+    def _on_runs_changed(self) -> None:
+        s = self.session
+        n = s.n_runs
+        if len(self.run_curves) != n:
+            for c in self.run_curves:
+                self.plot_item.removeItem(c)
+            self.run_curves = []
+            for _ in range(n):
+                c = pg.PlotDataItem(connect="finite")
+                c.setZValue(10)
+                c.setVisible(False)
+                self.plot_item.addItem(c)
+                self.run_curves.append(c)
+        self._diverged = {r for r, _ in s.diverged()}
+        self._style_runs()
+        self._legend_key = None
+        self._on_stepped()
+
+    def _on_settings_changed(self) -> None:
+        self._on_stepped()  # show_units, batch size
+
+    def _on_selection_changed(self, _r: int = -1) -> None:
+        self._legend_key = None  # "units of <run>" names the reference run
+        self._on_stepped()
+
+    def resizeEvent(self, ev) -> None:  # noqa: N802 - Qt name
+        super().resizeEvent(ev)
+        if getattr(self, "_ready", False) and self.showing_data:
+            self._apply_title()  # the longest title that fits
+
+    def _on_resized(self, *_) -> None:
+        if getattr(self, "_ready", False) and self.showing_data:
+            self._refresh_legend()  # compact on a narrow panel
+            self._build_legend()  # as many columns as fit, and the room above the data
+
+    def _on_stepped(self) -> None:
+        s = self.session
+        if not self.showing_data or len(self.run_curves) != s.n_runs:
+            return
+        model = s.problem.model
+        xs = self.xs
+        _, _, y0, y1 = self._data_box
+        P = s.positions()
+        with np.errstate(all="ignore"):
+            Y = model.predict(P, xs) if np.isfinite(P).all() else self._predict_rows(model, P, xs)
+        diverged = {r for r, _ in s.diverged()}
+        if diverged != self._diverged:
+            self._diverged = diverged
+            self._style_runs()
+        for r, c in enumerate(self.run_curves):
+            y = _clip_curve(Y[r], y0, y1)
+            c.setData(xs, y)
+            c.setVisible(s.run_enabled(r) and bool(np.isfinite(y).any()))
+        self._update_units(model, P)
+        self._update_batch()
+        self._refresh_legend()
+
+    @staticmethod
+    def _predict_rows(model, P: np.ndarray, xs: np.ndarray) -> np.ndarray:
+        """model.predict row by row: float64 (n_runs, N), NaN rows where P is not finite."""
+        out = np.full((P.shape[0], xs.shape[0]), np.nan)
+        for r in range(P.shape[0]):
+            if np.isfinite(P[r]).all():
+                out[r] = model.predict(P[r], xs)
+        return out
+
+    def _units_shown(self) -> bool:
+        s = self.session
+        return bool(s.show_units) and s.kind == "fit" and s.problem.model.kind == "units"
+
+    def _update_units(self, model, P: np.ndarray) -> None:
+        show = self._units_shown()
+        p = P[self.session.reference_run()] if show else None
+        if show and not np.isfinite(p).all():
+            show = False
+        if show != self._units_on:
+            # the box grows to show the units, and goes back to the data's when they go
+            self._units_on = show
+            if not show and self._box != self._data_box:
+                self._box = self._data_box
+                self.reset_range()
+        if not show:
+            for c in self.unit_curves:
+                c.setVisible(False)
+            self.c0_line.setVisible(False)
+            return
+        _, _, y0, y1 = self._data_box
+        with np.errstate(all="ignore"):
+            C = model.unit_contributions(p, self.xs)
+        for k, c in enumerate(self.unit_curves):
+            c.setData(self.xs, _clip_curve(C[k], y0, y1))
+            c.setVisible(True)
+        c0 = float(p[0])
+        self.c0_line.setData(self.xs[[0, -1]], np.array([c0, c0]))
+        self.c0_line.setVisible(True)
+        finite = C[np.isfinite(C)]
+        if finite.size:
+            self._grow_box(min(float(finite.min()), c0), max(float(finite.max()), c0))
+
+    def _grow_box(self, lo: float, hi: float) -> None:
+        """Let the box grow to [lo, hi] (never shrink; in jumps; at most UNIT_GROWTH data
+        heights beyond the data), so that the units' curves stay in view."""
+        x0, x1, y0, y1 = self._box
+        d0, d1 = self._data_box[2:]
+        reach = UNIT_GROWTH * (d1 - d0)
+        lo, hi = max(lo, d0 - reach), min(hi, d1 + reach)
+        if lo >= y0 and hi <= y1:
+            return
+        pad = Y_PAD * (max(hi, y1) - min(lo, y0))
+        new0 = y0 if lo >= y0 else max(lo - pad, d0 - reach)
+        new1 = y1 if hi <= y1 else min(hi + pad, d1 + reach)
+        if (new0, new1) != (y0, y1):
+            self._box = (x0, x1, new0, new1)
+            self.reset_range()
+
+    def _update_batch(self) -> None:
+        s = self.session
+        idx = s.current_batch() if s.batch_size < s.n_train else None
+        if idx is None or len(idx) == 0:
+            self.batch_ring.setData(x=[], y=[])
+            self.batch_ring.setVisible(False)
+            return
+        x, y = s.problem.x, s.problem.y  # the training set
+        self.batch_ring.setData(x=x[idx], y=y[idx])
+        self.batch_ring.setVisible(True)
+
+    # ------------------------------------------------------------------ legend & title
+    def _refresh_legend(self) -> None:
+        """Rebuild the legend when what it lists changed (not every frame)."""
+        s = self.session
+        fit = s.kind == "fit"
+        n_val = len(s.problem.x_val) if fit else 0
+        target = self.target_curve.isVisible()
+        batch = self.batch_ring.isVisible()
+        units = self._units_shown() and self._units_on
+        ref = s.reference_run()
+        runs = tuple((i, s.spec_label(i), all(r in self._diverged for r in s.runs_of_spec(i)))
+                     for i in range(s.n_specs) if s.specs[i].enabled)
+        # a narrow panel keeps the legend to the data (the map's legend names the runs,
+        # the caption explains the units), so that it never covers the points
+        compact = 0 < float(self.vb.width()) < COMPACT_WIDTH
+        key = (s.kind, s.n_train, n_val, target, batch, s.batch_size, units, ref, runs,
+               theme.current(), theme.font_scale(), compact)
+        if key == self._legend_key:
+            return
+        self._legend_key = key
+        entries = [(self.train_points,
+                    (f"training ({s.n_train})" if compact else f"training points ({s.n_train})")
+                    if fit else f"data points ({s.n_train})")]
+        if n_val:
+            entries.append((self.val_points, f"validation ({n_val})" if compact
+                            else f"validation points ({n_val})"))
+        if target:
+            entries.append((self.target_curve, "target" if compact else "target (no noise)"))
+        if batch:
+            entries.append((self._ring_sample, f"mini-batch ({s.batch_size})"))
+        if compact:
+            self._legend_entries = entries
+            self._build_legend()
+            return
+        for i, label, dead in runs:
+            entries.append((self.run_curves[s.runs_of_spec(i)[0]],
+                            label + ("  ✕ diverged" if dead else "")))
+        if units and self.unit_curves:
+            text = "each unit" if s.n_runs == 1 else f"units of {s.run_label(ref)}"
+            entries.append((self.unit_curves[0], text))
+            entries.append((self.c0_line, "constant c0"))
+        self._legend_entries = entries
+        self._build_legend()
+
+    def _new_legend(self, columns: int) -> pg.LegendItem:
+        # placed by hand, not anchored: an anchor ties the item to the box's signals, and
+        # the legend is replaced whenever its entries change (a grid layout never shrinks)
+        legend = pg.LegendItem(verSpacing=LEGEND_VSPACE, horSpacing=LEGEND_HSPACE,
+                               colCount=columns, sampleType=_Sample,
+                               labelTextSize=f"{theme.pt(theme.BASE_PT):.0f}pt")
+        legend.setParentItem(self.vb)
+        legend.setPos(LEGEND_OFFSET, LEGEND_OFFSET)
+        legend.setZValue(100)
+        return legend
+
+    def _build_legend(self) -> None:
+        """A fresh legend in three columns, or two, or one: the most that fit across the
+        box (fewer rows leave more room for the data); then the box leaves room for it."""
+        for columns in (3, 2, 1):
+            old = self.legend
+            if old.scene() is not None:
+                old.scene().removeItem(old)
+            self.legend = self._new_legend(columns)
+            for item, text in self._legend_entries:
+                self.legend.addItem(item, text)
+            width = float(self.vb.width())
+            if width <= 0 or self.legend.width() <= width - 2 * LEGEND_OFFSET:
+                break
+        self.legend.setVisible(bool(self._legend_entries))
+        self._style_legend()
+        self._range_key = None
+        self.reset_range()
+
+    def legend_texts(self) -> list[str]:
+        """The legend's entries, top to bottom (for tests)."""
+        return [label.text for _, label in self.legend.items]
+
+    def _title_variants(self) -> list[str]:
+        """The plot's title, longest first: the formula, then shorter forms for narrow
+        panels and big fonts."""
+        s = self.session
+        if s.kind == "fit":
+            from gdviz.core.models import MODELS
+
+            model = s.problem.model
+            spec = MODELS[model.name]
+            k = f"K = {model.K}, " if model.kind == "units" else ""
+            params = f"{model.n_params} parameters"
+            loaded = s.data.points_data is not None
+            out = [f"{spec.formula}  ({k}{params})", f"{spec.label}  ({k}{params})",
+                   f"{spec.label}, {k.rstrip(', ') or params}"]
+        else:
+            loaded = s.data.points is not None
+            out = ["y = b + w·x"]
+        source = getattr(s.data, "source", "")
+        if loaded and source:
+            out = [f"{t}  ·  data: {source}" for t in out] + out
+        return out
+
+    def _apply_title(self) -> None:
+        if not self.showing_data:
+            self.plot_item.setTitle(None)
+            return
+        font = theme.font(theme.BASE_PT)
+        metrics = QFontMetricsF(font)
+        # the title is centred over the box, right of the left axis
+        axis = self.plot_item.getAxis("left")
+        room = max(float(self.width()) - (axis.width() if axis.isVisible() else 0.0) - 16.0, 50.0)
+        variants = self._title_variants()
+        text = next((t for t in variants if metrics.horizontalAdvance(t) <= room), variants[-1])
+        fg = theme.palette(theme.current())["foreground"]
+        self.plot_item.setTitle(text, color=fg, size=f"{theme.pt(theme.BASE_PT):.0f}pt")
+        title = self.plot_item.titleLabel
+        title.setToolTip(variants[0])
+        # a title wider than the panel must not push the plot out of it
+        title.setMinimumWidth(0)
+        height = int(metrics.height() * 1.35) + 4
+        title.setMaximumHeight(height)
+        self.plot_item.layout.setRowFixedHeight(0, height)
+
+    # ------------------------------------------------------------------ theme & fonts
+    def close(self) -> bool:
+        """Stop observing the session, then close (pyqtgraph tears the plot item down).
+        Closing twice is harmless."""
+        if getattr(self, "_closed", False):
+            return True
+        self._closed = True
+        self._ready = False
+        self._disconnect()
+        return super().close()
+
+    def _disconnect(self) -> None:
+        for signal, slot in getattr(self, "_connections", []):
+            try:
+                signal.disconnect(slot)
+            except (ValueError, RuntimeError):
+                pass
+        self._connections = []
+        try:
+            self.vb.sigResized.disconnect(self._on_resized)
+        except (TypeError, RuntimeError):
+            pass
+
+    def changeEvent(self, ev) -> None:  # noqa: N802 - Qt name
+        if not getattr(self, "_ready", False):  # Qt sends events during __init__ and after close
+            super().changeEvent(ev)
+            return
+        t = ev.type()
+        if t in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
+            self._apply_theme()
+            self._on_stepped()
+        elif t in (QEvent.Type.FontChange, QEvent.Type.ApplicationFontChange):
+            self._apply_fonts()
+            self._on_stepped()
+        super().changeEvent(ev)
+
+    def _style_legend(self) -> None:
+        pal = theme.palette(theme.current())
+        self.legend.setBrush(pg.mkBrush(theme.qcolor(pal["background"], 225)))
+        self.legend.setPen(pg.mkPen(pal["grid"], width=1))
+        self.legend.setLabelTextColor(pal["foreground"])
+
+    def _style_runs(self) -> None:
+        s = self.session
+        width = CURVE_WIDTH * max(1.0, theme.font_scale())
+        for r, c in enumerate(self.run_curves):
+            # a diverged run keeps its last finite curve, dashed
+            style = Qt.PenStyle.DashLine if r in self._diverged else Qt.PenStyle.SolidLine
+            c.setPen(pg.mkPen(QColor(s.run_color(r)), width=width, style=style,
+                              capStyle=Qt.PenCapStyle.RoundCap))
+
+    def _style_units(self) -> None:
+        color, alpha = UNIT_COLORS.get(theme.current(), UNIT_COLORS["dark"])
+        width = 2.5 * max(1.0, theme.font_scale())
+        pen = pg.mkPen(theme.qcolor(color, alpha), width=width)
+        for c in self.unit_curves:
+            c.setPen(pen)
+        self.c0_line.setPen(pg.mkPen(theme.qcolor(color, alpha), width=width,
+                                     style=Qt.PenStyle.DashDotLine))
+
+    def _apply_theme(self) -> None:
+        name = theme.current()
+        pal = theme.palette(name)
+        scale = max(1.0, theme.font_scale())
+        bg = pal["background"]
+        self.setBackground(bg)
+        for axis in ("left", "bottom"):
+            ax = self.plot_item.getAxis(axis)
+            ax.setPen(pg.mkPen(pal["foreground"], width=1.5))
+            ax.setTextPen(pg.mkPen(pal["foreground"]))
+        self.train_points.setSize(TRAIN_SIZE * scale)
+        self.train_points.setBrush(pg.mkBrush(pal["foreground"]))
+        self.train_points.setPen(pg.mkPen(bg, width=1.5))
+        self.val_points.setSize(VAL_SIZE * scale)
+        self.val_points.setBrush(pg.mkBrush(VAL_COLORS.get(name, VAL_COLORS["dark"])))
+        self.val_points.setPen(pg.mkPen(bg, width=1.5))
+        self.batch_ring.setSize(RING_SIZE * scale)
+        self.batch_ring.setBrush(pg.mkBrush(0, 0, 0, 0))
+        self.batch_ring.setPen(pg.mkPen(pal["foreground"], width=3.0 * scale))
+        self._ring_sample.setSize(0.65 * RING_SIZE * scale)
+        self._ring_sample.setBrush(pg.mkBrush(0, 0, 0, 0))
+        self._ring_sample.setPen(pg.mkPen(pal["foreground"], width=2.5 * scale))
+        self.target_curve.setPen(pg.mkPen(theme.qcolor(pal["muted"], 230), width=2.5 * scale,
+                                          style=Qt.PenStyle.DashLine))
+        self.hint.setColor(pal["muted"])
+        self._style_units()
+        self._style_runs()
+        self._style_legend()
+        self._apply_title()
+        self._legend_key = None  # label colours: rebuilt on the next refresh
+
+    def _apply_fonts(self) -> None:
+        tick = theme.font(theme.BASE_PT)
+        for name in ("left", "bottom"):
+            self.plot_item.getAxis(name).setStyle(tickFont=tick, tickTextOffset=6)
+        self.plot_item.getAxis("left").setWidth(int(16 + 3.2 * theme.pt(theme.BASE_PT)))
+        self.plot_item.getAxis("bottom").setHeight(int(10 + 2.2 * theme.pt(theme.BASE_PT)))
+        self.hint.setFont(theme.font(theme.LABEL_PT))
+        # symbol sizes, pen widths and the legend follow the font scale too
+        self._apply_theme()
