@@ -20,7 +20,10 @@ import re
 from collections.abc import Mapping
 
 __all__ = ["LANGUAGES", "LANGUAGE_NAMES", "DEFAULT_LANGUAGE", "TERMS", "normalize_language",
-           "detect_language", "tr"]
+           "detect_language", "set_language", "current_language", "tr"]
+
+#: the language the UI shows now (None: not chosen yet, :func:`detect_language` decides)
+_current: dict[str, str | None] = {"lang": None}
 
 #: UI languages, as BCP 47 tags (the keys of scene captions too)
 LANGUAGES: tuple[str, ...] = ("en", "zh-Hant", "zh-Hans")
@@ -210,15 +213,27 @@ TERMS: dict[str, dict[str, str]] = {
 }
 
 
+def set_language(lang: str) -> None:
+    """Make ``lang`` (one of :data:`LANGUAGES`) the UI language that :func:`tr` uses."""
+    if lang not in LANGUAGES:
+        raise ValueError(f"unknown language '{lang}' (choose from {', '.join(LANGUAGES)})")
+    _current["lang"] = lang
+
+
+def current_language() -> str:
+    """The UI language: the one last set, else the OS locale's."""
+    return _current["lang"] or detect_language()
+
+
 def tr(key: str, lang: str | None = None, **fmt: object) -> str:
-    """The UI text for ``key`` in ``lang`` (default: :func:`detect_language`).
+    """The UI text for ``key`` in ``lang`` (default: :func:`current_language`).
 
     Unknown languages fall back to English; an unknown key is returned as is, so a
     missing translation shows up as the key rather than crashing the UI. ``fmt`` fills
     ``{placeholders}`` (``tr("diverged_at", "en", step=12)``).
     """
     if lang is None:
-        lang = detect_language()
+        lang = current_language()
     table = TERMS.get(lang) or TERMS.get(normalize_language(lang) or "", TERMS["en"])
     text = table.get(key, TERMS["en"].get(key, key))
     return text.format(**fmt) if fmt else text

@@ -386,6 +386,16 @@ class MainWindow(QMainWindow):
         if code not in LANGUAGES:
             raise ValueError(f"unknown language '{lang}' (choose from {', '.join(LANGUAGES)})")
         self.language = code
+        from gdviz.core import i18n
+
+        changed = i18n.current_language() != code or i18n._current["lang"] is None
+        i18n.set_language(code)
+        if changed:
+            # every widget hears it (Qt passes LanguageChange on to the children) and
+            # re-labels itself with i18n.tr
+            app = QApplication.instance()
+            for top in (app.topLevelWidgets() if app is not None else [self]):
+                QApplication.sendEvent(top, QEvent(QEvent.Type.LanguageChange))
         for name, act in self.language_actions.items():
             with QSignalBlocker(act):
                 act.setChecked(name == code)
