@@ -49,6 +49,15 @@ class ExportWorker(QtCore.QObject):
             self.finished.emit(str(out))
 
 
+def default_panels(session, scene=None) -> tuple[str, ...]:
+    """The panels ticked when the dialog opens: the scene's export table when there is a
+    scene; without one, the map and the loss, plus the fit panel on a data problem."""
+    if scene is not None:
+        return tuple(scene.export.panels)
+    fit = ("fit",) if getattr(session, "is_data", False) else ()
+    return fit + ("landscape", "loss", "caption")
+
+
 def clone_session(session, base_scene=None):
     """An independent Session replaying ``session`` (through its scene)."""
     from gdviz.core.scene import apply_scene, scene_from_session
@@ -97,7 +106,7 @@ class ExportDialog(QtWidgets.QDialog):
         self.spf.setValue(ex.steps_per_frame if ex else 1)
         self.panels = {}
         panel_row = QtWidgets.QHBoxLayout()
-        chosen = tuple(ex.panels) if ex else ("landscape", "loss", "caption")
+        chosen = default_panels(session, scene)
         for name, label in (("landscape", "Landscape"), ("fit", "Fit panel"), ("loss", "Loss plot"),
                             ("caption", "Caption")):
             cb = QtWidgets.QCheckBox(label)

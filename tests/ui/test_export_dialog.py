@@ -3,6 +3,7 @@
 import os
 
 import imageio.v3 as iio
+import numpy as np
 import pytest
 
 from gdviz.core.session import Session
@@ -56,3 +57,62 @@ def test_bad_settings_show_inline(dialog, tmp_path):
     assert not dialog.start()
     assert "no panels" in dialog.message.text()
     assert not dialog.running()
+
+
+# ---- a data scene (L09: the fit panel, validation loss, a live slice) -------------------
+@pytest.fixture
+def fit_dialog(qtbot):
+    from gdviz.core.scene import apply_scene, load_preset
+
+    theme.configure_pyqtgraph()
+    scene = load_preset("L09")
+    session = Session()
+    apply_scene(scene, session)
+    dlg = ExportDialog(session, scene, caption=(scene.meta.title.en, scene.meta.caption.en))
+    qtbot.addWidget(dlg)
+    dlg.size.setCurrentIndex(0)
+    return dlg
+
+
+def test_fit_scene_panels_from_its_export_table(fit_dialog):
+    ticked = {n for n, cb in fit_dialog.panels.items() if cb.isChecked()}
+    assert ticked == {"fit", "loss", "caption"}
+    assert fit_dialog.settings().panels == ("fit", "loss", "caption")
+
+
+def test_default_panels_without_a_scene():
+    from gdviz.core.scene import apply_scene, load_preset
+    from gdviz.ui.export_dialog import default_panels
+
+    assert "fit" not in default_panels(Session())
+    s = Session()
+    apply_scene(load_preset("L06"), s)
+    assert default_panels(s)[0] == "fit"
+
+
+def test_fit_scene_exports_in_background(fit_dialog, qtbot, tmp_path):
+    fit_dialog.format.setCurrentText("GIF animation")
+    fit_dialog.path.setText(str(tmp_path / "fit.gif"))
+    fit_dialog.steps.setValue(6)
+    fit_dialog.spf.setValue(2)
+    assert fit_dialog.start()
+    qtbot.waitUntil(lambda: not fit_dialog.running(), timeout=60_000)
+    assert "Saved" in fit_dialog.message.text(), fit_dialog.message.text()
+    assert fit_dialog.bar.maximum() == 4 and fit_dialog.bar.value() == 4  # progress reached it
+    frames = iio.imread(tmp_path / "fit.gif", index=None)[..., :3]
+    assert frames.shape[:3] == (4, 480, 854)
+    # the model curve (the run's orange) is in the frames: the fit panel was drawn
+    orange = np.array([0xE6, 0x9F, 0x00])
+    assert (np.abs(frames[-1].astype(int) - orange).max(axis=2) < 30).sum() > 300
+    assert fit_dialog.session.t == 0  # the live session was not touched
+
+
+def test_fit_scene_cancel_leaves_no_file(fit_dialog, qtbot, tmp_path):
+    fit_dialog.path.setText(str(tmp_path / "long.mp4"))
+    fit_dialog.steps.setValue(4000)
+    fit_dialog.spf.setValue(1)
+    assert fit_dialog.start()
+    fit_dialog._cancel_or_close()
+    qtbot.waitUntil(lambda: not fit_dialog.running(), timeout=60_000)
+    assert "cancelled" in fit_dialog.message.text()
+    assert os.listdir(tmp_path) == []
