@@ -26,14 +26,16 @@ import numpy as np
 PANELS = ("landscape", "fit", "loss", "caption")
 
 # batch: the app's colour for the mini-batch's own surface (gdviz.ui.theme), reused for
-# the mini-batch's points in the fit panel, so "purple = this mini-batch" everywhere
+# the mini-batch's points in the fit panel, so "purple = this mini-batch" everywhere;
+# val and units: the fit panel's (gdviz.ui.fit_view VAL_COLORS, UNIT_COLORS), so a clip
+# looks like the app: vermillion validation diamonds, blue units
 THEMES = {
     "light": dict(bg="#ffffff", fg="#111111", axis="#333333", grid="#d0d0d0",
                   contour="#1f1f1f", panel="#f4f4f4", heat_alpha=0.55, batch="#7b1fa2",
-                  train="#3a3a3a", val="#0072B2", target="#111111", units="#0072B2"),
+                  train="#3a3a3a", val="#D55E00", target="#111111", units="#0072B2"),
     "dark": dict(bg="#111418", fg="#f0f0f0", axis="#c8c8c8", grid="#3a3f45",
                  contour="#f5f5f5", panel="#1b1f24", heat_alpha=0.65, batch="#c9a8ff",
-                 train="#d6d6d6", val="#56B4E9", target="#f0f0f0", units="#56B4E9"),
+                 train="#d6d6d6", val="#FF6A3D", target="#f0f0f0", units="#56B4E9"),
 }
 
 #: the caption strip: its usual share of the frame height, the most it may take when a
