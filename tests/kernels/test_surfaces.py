@@ -147,3 +147,18 @@ def test_bench_grid_eval_row():
     assert row["name"] == "grid-eval" and row["baseline"] == "numpy"
     assert row["ours_ms"] > 0 and row["baseline_ms"] > 0
     assert row["ratio"] == pytest.approx(row["baseline_ms"] / row["ours_ms"])
+
+
+@pytest.mark.parametrize("given, expected", [(None, "PASSIVE"), ("ACTIVE", "ACTIVE")])
+def test_openmp_workers_wait_passively_unless_told_otherwise(given, expected):
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+    if given:
+        env["OMP_WAIT_POLICY"] = given
+    out = subprocess.run([sys.executable, "-c", "import os, gdviz.kernels._jit; "
+                          "print(os.environ['OMP_WAIT_POLICY'])"],
+                         capture_output=True, text=True, env=env, check=True)
+    assert out.stdout.strip() == expected
