@@ -51,9 +51,11 @@ def main(scene_path: str | None = None, argv: list[str] | None = None) -> int:
         QTimer.singleShot(0, lambda: win.open_scene(scene_path))
     if quit_after_show:
         def _report():
-            print(f"GDVIZ_SHOWN {time.time():.6f}", flush=True)
-            win.close()
-            app.quit()
+            try:
+                print(f"GDVIZ_SHOWN {time.time():.6f}", flush=True)
+            finally:  # a closed stdout must not leave the window open
+                win.close()
+                app.quit()
 
         # a zero timer fires after the pending show/expose/paint events are handled
         QTimer.singleShot(0, _report)
