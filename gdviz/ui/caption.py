@@ -9,6 +9,8 @@ from PySide6.QtCore import QEvent, Qt
 from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QScrollArea, QSizePolicy,
                                QToolButton, QVBoxLayout, QWidget)
 
+from gdviz.core.i18n import tr
+
 #: lines of the paragraph shown while folded, and the share of the window it may take unfolded
 FOLDED_LINES = 2
 UNFOLDED_SHARE = 0.45
@@ -97,8 +99,13 @@ class CaptionStrip(QFrame):
             Qt.ScrollBarPolicy.ScrollBarAsNeeded if self.expanded or fits
             else Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
         self.more.setVisible(not fits)
-        self.more.setText("less ▲" if self.expanded else "more ▼")
-        self.more.setToolTip("fold the caption" if self.expanded else "show the whole caption")
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        """The fold button ("more ▼" / "less ▲") in the UI language; the caption's own text
+        comes from the window, in the scene's language."""
+        self.more.setText(tr("caption_less") if self.expanded else tr("caption_more"))
+        self.more.setToolTip(tr("tip_caption_fold") if self.expanded else tr("tip_caption_unfold"))
 
     def resizeEvent(self, event) -> None:  # noqa: N802 - Qt API
         super().resizeEvent(event)
@@ -112,3 +119,5 @@ class CaptionStrip(QFrame):
             f.setBold(True)
             self.title_label.setFont(f)
             self._update_size()
+        elif event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()

@@ -24,6 +24,8 @@ from PySide6.QtWidgets import (
 )
 from superqt import QDoubleSlider
 
+from gdviz.core.i18n import tr
+
 
 def session_signal(session, name: str):
     """The psygnal signal ``name`` of ``session`` (``session.events.name`` or ``session.name``)."""
@@ -49,7 +51,9 @@ class HyperSlider(QWidget):
     ``log10(value)`` so that 1e-5 … 10 gets equal room per decade. The entry takes
     any number in range, including scientific notation (``3e-4``); Enter or leaving
     the box applies it. ``valueChanged(float)`` fires only for user edits, never for
-    :meth:`setValue`.
+    :meth:`setValue`. The owner sets the label in the UI language with :meth:`set_text`
+    (a symbol such as ``lr`` keeps its text and gets a translated help line in its
+    tooltip).
     """
 
     valueChanged = Signal(float)
@@ -61,6 +65,7 @@ class HyperSlider(QWidget):
         self.name = name
         self.lo, self.hi, self.log, self.integer = float(lo), float(hi), log, integer
         self._value = self.lo
+        self._help = ""
         self.label = QLabel(text)
         self.label.setMinimumWidth(1)
         self.slider = QDoubleSlider(Qt.Orientation.Horizontal)
@@ -80,8 +85,7 @@ class HyperSlider(QWidget):
         validator.setLocale(self.locale().c())  # "0.001", not "0,001", whatever the locale
         self.entry.setValidator(validator)
         self.entry.setFixedWidth(self.fontMetrics().horizontalAdvance("0.00001e-0"))
-        self.entry.setToolTip(f"{text}: exact value, {fmt_value(self.lo)} … {fmt_value(self.hi)}")
-        self.slider.setToolTip(self.entry.toolTip())
+        self._update_tips()
 
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
@@ -110,10 +114,26 @@ class HyperSlider(QWidget):
                 self.slider.setRange(lo, hi)
         validator = self.entry.validator()
         validator.setRange(lo, hi, validator.decimals())
-        tip = f"{self.label.text()}: exact value, {fmt_value(lo)} … {fmt_value(hi)}"
+        self._update_tips()
+        self.setValue(min(max(self._value, lo), hi))
+
+    def set_text(self, text: str, help_text: str | None = None) -> None:
+        """The label ``text`` and, if given, a ``help_text`` line above the tooltips (the
+        owner calls this with translated texts when the UI language changes)."""
+        if help_text is not None:
+            self._help = str(help_text)
+        if text != self.label.text():
+            self.label.setText(text)
+            self.label.setFixedWidth(self.label_width_hint())
+            self.labelWidthChanged.emit()  # the card re-aligns its label column
+        self._update_tips()
+
+    def _update_tips(self) -> None:
+        tip = tr("tip_exact", name=self.label.text(), lo=fmt_value(self.lo), hi=fmt_value(self.hi))
+        if self._help:
+            tip = f"{self._help}\n{tip}"
         self.entry.setToolTip(tip)
         self.slider.setToolTip(tip)
-        self.setValue(min(max(self._value, lo), hi))
 
     def label_width_hint(self) -> int:
         """Width that shows the whole label (cards align their labels on the widest)."""
@@ -126,6 +146,8 @@ class HyperSlider(QWidget):
             self.entry.setFixedWidth(self.fontMetrics().horizontalAdvance("0.00001e-0"))
             self.label.setFixedWidth(self.label_width_hint())
             self.labelWidthChanged.emit()
+        elif event.type() == QEvent.Type.LanguageChange:  # "exact value" in the new language
+            self._update_tips()
 
     def setValue(self, v: float) -> None:
         """Show ``v`` without emitting ``valueChanged`` (model -> widget)."""

@@ -31,11 +31,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gdviz.core.i18n import tr
 from gdviz.ui import theme
 from gdviz.ui.controls import HyperSlider, section, session_signal
 
+#: the target combo's last entry, in English (shown translated: key custom_target)
 CUSTOM_TARGET = "Custom f(x)…"
-LOSSES = (("mse", "MSE (mean squared error)"), ("mae", "MAE (mean absolute error)"))
+#: (loss, i18n key) of the loss combo
+LOSSES = (("mse", "loss_mse"), ("mae", "loss_mae"))
 #: fit by hand shows one slider per parameter up to this many (linear, quadratic, K = 1)
 MAX_HAND_PARAMS = 4
 #: a fit-by-hand slider spans ±HAND_RANGE, wider when the parameter is outside
@@ -48,9 +51,10 @@ N_POINTS_RANGE = (2, 2000)
 NOISE_RANGE = (0.0, 5.0)
 #: pixels above each section heading after the first
 SECTION_GAP = 10
-#: what each parameter of the models does, for the map combos' tooltips
-PARAM_HELP = {"w": "slope", "b": "intercept (height at x = 0)", "a": "x² coefficient",
-              "c": "constant"}
+#: what each parameter of the models does, for the map combos' tooltips (i18n keys)
+PARAM_HELP = {"w": "param_slope", "b": "param_intercept", "a": "param_x2", "c": "param_constant"}
+#: the units' parameters: w1 is unit 1's slope, b1 its shift, c1 its height (i18n keys)
+UNIT_PARAM_HELP = {"w": "param_unit_slope", "b": "param_unit_shift", "c": "param_unit_height"}
 
 
 def _nice_ceil(v: float) -> float:
@@ -63,12 +67,14 @@ def _nice_ceil(v: float) -> float:
 
 
 def _param_help(name: str) -> str:
+    """The tooltip of parameter ``name`` ("w1: unit 1's slope") in the UI language."""
     if name == "c0":
-        return "c0: the constant the units are added to"
-    if name[:1] in "wbc" and name[1:].isdigit():
-        what = {"w": "slope", "b": "shift", "c": "height"}[name[0]]
-        return f"{name}: unit {name[1:]}'s {what}"
-    return f"{name}: {PARAM_HELP.get(name, 'parameter')}"
+        what = tr("param_c0")
+    elif name[:1] in "wbc" and name[1:].isdigit():
+        what = tr(UNIT_PARAM_HELP[name[0]], k=name[1:])
+    else:
+        what = tr(PARAM_HELP.get(name, "parameter"))
+    return tr("param_help", name=name, help=what)
 
 
 def _first_line(msg) -> str:
@@ -153,6 +159,9 @@ class DataPanel(QWidget):
         self._captured: list[str] = []
         self._applying = 0
         self._page: QWidget | None = None
+        #: how each text of the page is set in the UI language (rebuilt with the page)
+        self._texts: list = []
+        self._by_hand = True
 
         self.error = QLabel()
         self.error.setObjectName("dataError")
@@ -185,6 +194,7 @@ class DataPanel(QWidget):
             self._page.hide()
             self._page.deleteLater()
         self.controls, self.param_sliders = {}, []
+        self._texts = []
         self._names = None
         self._shown_expr = ""
         self.kind = self.session.kind if self.session.is_data else None
@@ -205,49 +215,81 @@ class DataPanel(QWidget):
             hs.labelWidthChanged.connect(self._align)
         self._align()
 
-    def _slider(self, name: str, text: str, lo: float, hi: float, slot, **kw) -> HyperSlider:
-        hs = HyperSlider(name, text, lo, hi, **kw)
+    def _text(self, apply) -> None:
+        """Register ``apply()``, which sets a text in the UI language, and apply it now."""
+        self._texts.append(apply)
+        apply()
+
+    def _label(self, key: str) -> QLabel:
+        lab = QLabel()
+        self._text(lambda: lab.setText(tr(key)))
+        return lab
+
+    def _section(self, key: str) -> QLabel:
+        lab = section("")
+        self._text(lambda: lab.setText(tr(key)))
+        return lab
+
+    def _slider(self, name: str, key: str, lo: float, hi: float, slot, **kw) -> HyperSlider:
+        hs = HyperSlider(name, tr(key), lo, hi, **kw)
         hs.valueChanged.connect(slot)
         self.controls[name] = hs
+        self._text(lambda: hs.set_text(tr(key)))
         return hs
 
     def _combo(self, name: str, items, slot) -> QComboBox:
+        """A combo of ``items`` (data, i18n key, English text when the key is unknown)."""
         combo = QComboBox()
         combo.setObjectName(f"{name}Combo")
         combo.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
-        for data, text in items:
+        items = list(items)
+        for data, key, text in items:
             combo.addItem(text, data)
+
+        def apply() -> None:
+            for k, (_, key, text) in enumerate(items):
+                combo.setItemText(k, tr(key, default=text))
+
+        self._text(apply)
         combo.activated.connect(slot)
         self.controls[name] = combo
         return combo
 
-    def _button(self, name: str, text: str, tip: str, slot) -> QPushButton:
-        b = QPushButton(text)
+    def _button(self, name: str, key: str, tip: str, slot) -> QPushButton:
+        b = QPushButton()
         b.setObjectName(f"{name}Button")
-        b.setToolTip(tip)
         b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         b.clicked.connect(lambda _=False: slot())
+        self._text(lambda: (b.setText(tr(key)), b.setToolTip(tr(tip))))
         self.controls[name] = b
         return b
 
-    def _check(self, name: str, text: str, tip: str, slot) -> QCheckBox:
-        cb = QCheckBox(text)
+    def _check(self, name: str, key: str, tip: str, slot) -> QCheckBox:
+        cb = QCheckBox()
         cb.setObjectName(f"{name}Check")
-        cb.setToolTip(tip)
         cb.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         cb.toggled.connect(slot)
+        self._text(lambda: (cb.setText(tr(key)), cb.setToolTip(tr(tip))))
         self.controls[name] = cb
         return cb
 
-    @staticmethod
-    def _row(label: str, *widgets, stretch=None) -> QHBoxLayout:
+    def _row(self, key: str, *widgets, stretch=None) -> QHBoxLayout:
+        """A row: the label ``tr(key)`` (none for "") and ``widgets``."""
         row = QHBoxLayout()
         row.setContentsMargins(0, 0, 0, 0)
-        if label:
-            row.addWidget(QLabel(label))
+        if key:
+            row.addWidget(self._label(key))
         for k, w in enumerate(widgets):
             row.addWidget(w, (stretch or [1] * len(widgets))[k])
         return row
+
+    def retranslate(self) -> None:
+        """Every text of the page in the UI language (:func:`gdviz.core.i18n.tr`)."""
+        for apply in self._texts:
+            apply()
+        if self._names is not None:
+            self._retranslate_params()
+        self._sync_all()
 
     def _sliders(self) -> list[HyperSlider]:
         return [w for w in self.controls.values() if isinstance(w, HyperSlider)] \
@@ -267,11 +309,8 @@ class DataPanel(QWidget):
         source.setObjectName("dataSource")
         source.setWordWrap(True)
         self.controls["source"] = source
-        load = self._button("load_csv", "Load CSV…", "read two columns x, y from a text file "
-                            "(comma, semicolon, tab or spaces; # comments; a header is fine)",
-                            self.open_csv_dialog)
-        generated = self._button("generated", "Use generated data",
-                                 "forget the loaded points and sample the data again",
+        load = self._button("load_csv", "load_csv", "tip_load_csv", self.open_csv_dialog)
+        generated = self._button("generated", "use_generated", "tip_use_generated",
                                  self.use_generated_data)
         lay.addWidget(source)
         lay.addLayout(self._row("", load, generated))
@@ -281,17 +320,16 @@ class DataPanel(QWidget):
         seed.setObjectName("dataSeedSpin")
         seed.setRange(0, 2**31 - 1)
         seed.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
-        seed.setToolTip("the seed of the data's noise (and of the split and the start)")
+        self._text(lambda: seed.setToolTip(tr("tip_data_seed")))
         seed.valueChanged.connect(lambda v: self._set_data(seed=int(v)))
         self.controls["seed"] = seed
-        new = self._button("new_data", "New data", "draw new noisy points (next seed)",
-                           self.new_data)
-        lay.addLayout(self._row("data seed", seed, new, stretch=[1, 1]))
+        new = self._button("new_data", "new_data", "tip_new_data", self.new_data)
+        lay.addLayout(self._row("data_seed", seed, new, stretch=[1, 1]))
 
     def _build_hand(self, lay: QVBoxLayout) -> None:
         """The fit-by-hand group: the live training loss, big, and a box for the sliders."""
         lay.addSpacing(SECTION_GAP)
-        title = section("Fit by hand")
+        title = self._section("fit_by_hand")
         self.controls["hand_title"] = title
         lay.addWidget(title)
         caption = QLabel()
@@ -320,21 +358,20 @@ class DataPanel(QWidget):
         self._style_loss_label()
 
     def _build_regression(self, lay: QVBoxLayout) -> None:
-        lay.addWidget(section("Data: y = b + w·x + noise"))
+        lay.addWidget(self._section("data_regression"))
         self._build_source(lay)
         sliders = [
-            self._slider("n_points", "points N", *N_POINTS_RANGE,
+            self._slider("n_points", "points_n", *N_POINTS_RANGE,
                          lambda v: self._set_data(n=int(v)), log=True, integer=True),
             self._slider("noise", "noise", *NOISE_RANGE, lambda v: self._set_data(noise=v)),
         ]
         for hs in sliders:
             lay.addWidget(hs)
         self._build_seed_row(lay)
-        loss = self._combo("loss", LOSSES, self._on_loss_picked)
+        loss = self._combo("loss", [(n, k, tr(k, "en")) for n, k in LOSSES], self._on_loss_picked)
         lay.addLayout(self._row("loss", loss))
         lay.addWidget(self._check(
-            "batch_surface", "Show the mini-batch's own surface",
-            "draw the loss of just the current mini-batch on the map as well (lesson L6)",
+            "batch_surface", "show_batch_surface", "tip_batch_surface",
             lambda on: self._call(self.session.set_view_options, batch_surface=bool(on))))
         self._build_hand(lay)
 
@@ -342,15 +379,15 @@ class DataPanel(QWidget):
         from gdviz.core.data import TARGETS
         from gdviz.core.models import MODELS
 
-        lay.addWidget(section("Data"))
-        target = self._combo("target", [(n, t.label) for n, t in TARGETS.items()]
-                             + [(None, CUSTOM_TARGET)], self._on_target_picked)
+        lay.addWidget(self._section("data"))
+        target = self._combo("target", [(n, f"target_{n}", t.label) for n, t in TARGETS.items()]
+                             + [(None, "custom_target", CUSTOM_TARGET)], self._on_target_picked)
         for k, t in enumerate(TARGETS.values()):
             target.setItemData(k, t.formula, Qt.ItemDataRole.ToolTipRole)
         lay.addLayout(self._row("target", target))
         expr = QLineEdit()
         expr.setObjectName("targetExprEdit")
-        expr.setPlaceholderText("custom f(x), e.g. sin(3*x) + x/2  ⏎")
+        self._text(lambda: expr.setPlaceholderText(tr("target_placeholder")))
         expr.setClearButtonEnabled(True)
         expr.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
         expr.returnPressed.connect(self.apply_expression)
@@ -358,51 +395,47 @@ class DataPanel(QWidget):
         lay.addWidget(expr)
         self._build_source(lay)
         data_sliders = [
-            self._slider("n_points", "points N", *N_POINTS_RANGE,
+            self._slider("n_points", "points_n", *N_POINTS_RANGE,
                          lambda v: self._set_data(points=int(v)), log=True, integer=True),
             self._slider("noise", "noise", *NOISE_RANGE, lambda v: self._set_data(noise=v)),
-            self._slider("val_split", "validation %", 0, 50,
+            self._slider("val_split", "validation_pct", 0, 50,
                          lambda v: self._set_data(val_fraction=round(v) / 100.0), integer=True),
         ]
-        self.controls["val_split"].setToolTip(
-            "held-out points the model never trains on (lesson L9): drawn as diamonds")
+        val_split = self.controls["val_split"]
+        self._text(lambda: val_split.setToolTip(tr("tip_val_split")))
         for hs in data_sliders:
             lay.addWidget(hs)
         self._build_seed_row(lay)
-        loss = self._combo("loss", LOSSES, self._on_loss_picked)
+        loss = self._combo("loss", [(n, k, tr(k, "en")) for n, k in LOSSES], self._on_loss_picked)
         lay.addLayout(self._row("loss", loss))
 
         lay.addSpacing(SECTION_GAP)
-        lay.addWidget(section("Model"))
-        model = self._combo("model", [(n, m.label) for n, m in MODELS.items()],
+        lay.addWidget(self._section("model_title"))
+        model = self._combo("model", [(n, f"model_{n}", m.label) for n, m in MODELS.items()],
                             self._on_model_picked)
         for k, m in enumerate(MODELS.values()):
             model.setItemData(k, m.formula, Qt.ItemDataRole.ToolTipRole)
         lay.addLayout(self._row("model", model))
-        units = self._slider("units", "units K", 1, 50, lambda v: self._set_data(units=int(v)),
+        units = self._slider("units", "units_k", 1, 50, lambda v: self._set_data(units=int(v)),
                              integer=True)
-        units.setToolTip("how many units the model sums: more units, a more flexible curve "
-                         "(lesson L8)")
+        self._text(lambda: units.setToolTip(tr("tip_units")))
         lay.addWidget(units)
         lay.addWidget(self._check(
-            "show_units", "Show each unit (blue functions)",
-            "draw each unit's own curve cᵢ·h(bᵢ + wᵢ·x) and the constant c0 (lesson L7)",
+            "show_units", "show_units_blue", "tip_show_units",
             lambda on: self._call(self.session.set_view_options, show_units=bool(on))))
-        wd_title = QLabel("Weight decay (L2), set on every run:")
+        wd_title = self._label("wd_title")
         wd_title.setObjectName("weightDecayTitle")
         wd_title.setWordWrap(True)
         lay.addWidget(wd_title)
-        wd = WeightDecaySlider("weight decay")
-        wd.setToolTip("the L2 penalty of every run's optimizer; it pulls the weights "
-                      "toward 0 and tames overfitting (lesson L13)")
+        wd = WeightDecaySlider(tr("weight_decay"))
+        self._text(lambda: wd.set_text(tr("weight_decay"), tr("help_weight_decay")))
         wd.valueChanged.connect(self.set_weight_decay)
         self.controls["weight_decay"] = wd
         lay.addWidget(wd)
         map_x = self._combo("map_x", [], lambda i: self._on_map_picked(0, i))
         map_y = self._combo("map_y", [], lambda i: self._on_map_picked(1, i))
-        map_x.setToolTip("the parameter along the map's horizontal axis")
-        map_y.setToolTip("the parameter along the map's vertical axis")
-        lay.addLayout(self._row("map shows", map_x, QLabel("vs"), map_y, stretch=[1, 0, 1]))
+        self._text(lambda: (map_x.setToolTip(tr("tip_map_x")), map_y.setToolTip(tr("tip_map_y"))))
+        lay.addLayout(self._row("map_shows", map_x, self._label("vs"), map_y, stretch=[1, 0, 1]))
         self._build_hand(lay)
 
     def _rebuild_params(self, names: list[str]) -> None:
@@ -425,24 +458,37 @@ class DataPanel(QWidget):
         self.param_sliders = []
         note = self.controls["hand_note"]
         by_hand = len(names) <= MAX_HAND_PARAMS
-        self.controls["hand_title"].setText("Fit by hand" if by_hand else "Loss now")
-        if not by_hand:
-            note.setText(f"{len(names)} parameters: too many to set by hand. Pick a model "
-                         f"with at most {MAX_HAND_PARAMS} (linear, quadratic, or K = 1).")
-            note.show()
-            return
-        note.hide()
-        p = self._params_now()
-        for k, name in enumerate(names):
-            value = float(p[k]) if p is not None else 0.0
-            hs = ParamSlider(k, name, value)
-            hs.entry.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
-            hs.setToolTip(f"{_param_help(name)}. Drag: every run restarts from here (paused)")
-            hs.valueChanged.connect(lambda v, k=k: self._call(self.session.set_param, k, v))
-            box.layout().addWidget(hs)
-            hs.labelWidthChanged.connect(self._align)
-            self.param_sliders.append(hs)
+        self._by_hand = by_hand
+        note.setVisible(not by_hand)
+        if by_hand:
+            p = self._params_now()
+            for k, name in enumerate(names):
+                value = float(p[k]) if p is not None else 0.0
+                hs = ParamSlider(k, name, value)
+                hs.entry.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
+                hs.valueChanged.connect(lambda v, k=k: self._call(self.session.set_param, k, v))
+                box.layout().addWidget(hs)
+                hs.labelWidthChanged.connect(self._align)
+                self.param_sliders.append(hs)
+        self._retranslate_params()
         self._align()
+
+    def _retranslate_params(self) -> None:
+        """The texts that name the model's parameters, in the UI language."""
+        names = self._names or []
+        for key in ("map_x", "map_y"):
+            combo = self.controls.get(key)
+            if combo is not None:
+                for k, name in enumerate(names[: combo.count()]):
+                    combo.setItemData(k, _param_help(name), Qt.ItemDataRole.ToolTipRole)
+        title = self.controls.get("hand_title")
+        if title is not None:
+            title.setText(tr("fit_by_hand") if self._by_hand else tr("loss_now"))
+        note = self.controls.get("hand_note")
+        if note is not None and not self._by_hand:
+            note.setText(tr("too_many_params", n=len(names), m=MAX_HAND_PARAMS))
+        for hs in self.param_sliders:
+            hs.setToolTip(tr("tip_hand", help=_param_help(hs.label.text())))
 
     # ================================================================== widget -> session
     def _call(self, fn, *args, **kw) -> bool:
@@ -491,9 +537,7 @@ class DataPanel(QWidget):
 
     def open_csv_dialog(self) -> bool:
         """Ask for a file and load it (see :meth:`load_csv`)."""
-        path, _ = QFileDialog.getOpenFileName(
-            self, "Load data points (x, y)", "",
-            "Data files (*.csv *.txt *.tsv *.dat);;All files (*)")
+        path, _ = QFileDialog.getOpenFileName(self, tr("csv_dialog_title"), "", tr("csv_filter"))
         return self.load_csv(path) if path else False
 
     def load_csv(self, path) -> bool:
@@ -505,7 +549,7 @@ class DataPanel(QWidget):
 
         s = self.session
         if not s.is_data:
-            self.show_error("pick a data problem first (linear regression or curve fit)")
+            self.show_error(tr("pick_data_first"))
             return False
         try:
             x, y = load_csv(path)
@@ -611,13 +655,13 @@ class DataPanel(QWidget):
         c["noise"].setValue(float(data.noise))
         for key in ("n_points", "noise"):
             c[key].setEnabled(not loaded)
-            c[key].setToolTip("the loaded points are used as they are" if loaded else "")
+            c[key].setToolTip(tr("tip_loaded_fixed") if loaded else "")
         with QSignalBlocker(c["seed"]):
             c["seed"].setValue(int(min(data.seed, c["seed"].maximum())))
         self._set_combo("loss", data.loss)
         n_points = len(data.points_data if fit else data.points) if loaded else n
-        c["source"].setText(f"loaded: {data.source or 'file'} ({n_points} points)" if loaded
-                            else f"generated: {n_points} noisy points")
+        c["source"].setText(tr("source_loaded", name=data.source or tr("a_file"), n=n_points)
+                            if loaded else tr("source_generated", n=n_points))
         c["generated"].setVisible(loaded)
         names = list(s.all_param_names)
         if names != self._names:
@@ -657,10 +701,9 @@ class DataPanel(QWidget):
             return
         values = [float(spec.config.weight_decay) for spec in self.session.specs]
         wd.setValue(values[0])
-        tip = ("the L2 penalty of every run's optimizer; it pulls the weights toward 0 and "
-               "tames overfitting (lesson L13)")
+        tip = tr("tip_wd")
         if len(set(values)) > 1:
-            tip += ". Now the runs differ: " + ", ".join(f"{v:g}" for v in values)
+            tip += tr("tip_wd_differ", values=", ".join(f"{v:g}" for v in values))
         wd.setToolTip(tip)
 
     def _params_now(self) -> np.ndarray | None:
@@ -685,15 +728,16 @@ class DataPanel(QWidget):
                 hs.show_value(float(p[hs.k]))
         c = self.controls
         loss_name = s.problem.loss_kind.upper()
-        whose = "" if s.n_runs == 1 else f", {s.run_label(s.reference_run())}"
-        c["loss_caption"].setText(f"training loss ({loss_name}){whose}")
+        c["loss_caption"].setText(tr("loss_caption", loss=loss_name) if s.n_runs == 1 else
+                                  tr("loss_caption_of", loss=loss_name,
+                                     run=s.run_label(s.reference_run())))
         with np.errstate(all="ignore"):
             loss = float(s.problem.loss(p[None, :])[0])
-        c["loss_value"].setText(f"{loss:.4g}" if math.isfinite(loss) else "diverged")
+        c["loss_value"].setText(f"{loss:.4g}" if math.isfinite(loss) else tr("diverged"))
         if s.has_validation:
             with np.errstate(all="ignore"):
                 val = float(s.problem.val_loss(p[None, :])[0])
-            c["val_loss_value"].setText(f"validation loss: {val:.4g}")
+            c["val_loss_value"].setText(tr("val_loss_value", v=f"{val:.4g}"))
             c["val_loss_value"].show()
         else:
             c["val_loss_value"].hide()
@@ -704,6 +748,8 @@ class DataPanel(QWidget):
         if t in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange,
                  QEvent.Type.FontChange, QEvent.Type.ApplicationFontChange):
             self._restyle()
+        elif t == QEvent.Type.LanguageChange:
+            self.retranslate()
         super().changeEvent(ev)
 
     def _restyle(self) -> None:

@@ -22,9 +22,10 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, Qt
+from PySide6.QtCore import QEvent, Qt, QTimer
 from PySide6.QtGui import QColor, QFontMetricsF
 
+from gdviz.core.i18n import current_language, tr
 from gdviz.ui import theme
 
 #: x samples of every model curve (a curve on 300 samples per run is cheap per frame)
@@ -45,6 +46,7 @@ LEGEND_OFFSET = 8
 COMPACT_WIDTH = 560
 #: how far the box may grow to show the units' curves: this many data heights each way
 UNIT_GROWTH = 1.5
+#: the hint on surfaces, in English (shown in the UI language: key fit_hint)
 HINT = "Pick a data problem to see the fit"
 
 #: validation points: Okabe & Ito's vermillion (a lighter one on the dark background),
@@ -120,6 +122,7 @@ class FitView(pg.PlotWidget):
         self.plot_item.addItem(self.hint)
         # the legend's ring (the real one is a point's highlight, too big for a legend row)
         self._ring_sample = pg.ScatterPlotItem(symbol="o", pxMode=True)
+        self._retired: list[pg.LegendItem] = []
         self.legend = self._new_legend(2)
         self._legend_entries: list[tuple] = []
         self._legend_key = None
@@ -145,7 +148,16 @@ class FitView(pg.PlotWidget):
         self._apply_theme()
         self._apply_fonts()
         self._on_problem_changed()
+        self.retranslate()
         self._ready = True
+
+    def retranslate(self) -> None:
+        """The hint, the legend and the title in the UI language."""
+        self.hint.setText(tr("fit_hint"))
+        if self.showing_data:
+            self._legend_key = None  # rebuilt with the new texts
+            self._refresh_legend()
+            self._apply_title()
 
     # ------------------------------------------------------------------ public
     @property
@@ -402,31 +414,35 @@ class FitView(pg.PlotWidget):
         # the caption explains the units), so that it never covers the points
         compact = 0 < float(self.vb.width()) < COMPACT_WIDTH
         key = (s.kind, s.n_train, n_val, target, batch, s.batch_size, units, ref, runs,
-               theme.current(), theme.font_scale(), compact)
+               theme.current(), theme.font_scale(), compact, current_language())
         if key == self._legend_key:
             return
         self._legend_key = key
-        entries = [(self.train_points,
-                    (f"training ({s.n_train})" if compact else f"training points ({s.n_train})")
-                    if fit else f"data points ({s.n_train})")]
+        if fit:
+            first = tr("legend_training" if compact else "legend_training_points", n=s.n_train)
+        else:
+            first = tr("legend_data_points", n=s.n_train)
+        entries = [(self.train_points, first)]
         if n_val:
-            entries.append((self.val_points, f"validation ({n_val})" if compact
-                            else f"validation points ({n_val})"))
+            entries.append((self.val_points, tr("legend_validation" if compact
+                                                else "legend_validation_points", n=n_val)))
         if target:
-            entries.append((self.target_curve, "target" if compact else "target (no noise)"))
+            entries.append((self.target_curve, tr("target") if compact
+                            else tr("legend_target_no_noise")))
         if batch:
-            entries.append((self._ring_sample, f"mini-batch ({s.batch_size})"))
+            entries.append((self._ring_sample, tr("legend_mini_batch", b=s.batch_size)))
         if compact:
             self._legend_entries = entries
             self._build_legend()
             return
         for i, label, dead in runs:
             entries.append((self.run_curves[s.runs_of_spec(i)[0]],
-                            label + ("  ✕ diverged" if dead else "")))
+                            label + ("  " + tr("legend_diverged") if dead else "")))
         if units and self.unit_curves:
-            text = "each unit" if s.n_runs == 1 else f"units of {s.run_label(ref)}"
+            text = (tr("legend_each_unit") if s.n_runs == 1
+                    else tr("legend_units_of", run=s.run_label(ref)))
             entries.append((self.unit_curves[0], text))
-            entries.append((self.c0_line, "constant c0"))
+            entries.append((self.c0_line, tr("legend_c0")))
         self._legend_entries = entries
         self._build_legend()
 
@@ -448,6 +464,7 @@ class FitView(pg.PlotWidget):
             old = self.legend
             if old.scene() is not None:
                 old.scene().removeItem(old)
+            self._retire(old)
             self.legend = self._new_legend(columns)
             for item, text in self._legend_entries:
                 self.legend.addItem(item, text)
@@ -458,6 +475,14 @@ class FitView(pg.PlotWidget):
         self._style_legend()
         self._range_key = None
         self.reset_range()
+
+    def _retire(self, legend: pg.LegendItem) -> None:
+        # an old legend is freed on the next turn of the event loop, not now: it takes a
+        # hidden top-level QWidget with it, and the caller may be walking the top-level
+        # widgets (the window sends LanguageChange to each, and we rebuild on it)
+        if not self._retired:
+            QTimer.singleShot(0, self._retired.clear)
+        self._retired.append(legend)
 
     def legend_texts(self) -> list[str]:
         """The legend's entries, top to bottom (for tests)."""
@@ -472,17 +497,19 @@ class FitView(pg.PlotWidget):
 
             model = s.problem.model
             spec = MODELS[model.name]
+            label = tr(f"model_{model.name}", default=spec.label)
             k = f"K = {model.K}, " if model.kind == "units" else ""
-            params = f"{model.n_params} parameters"
+            params = tr("n_parameters", n=model.n_params)
             loaded = s.data.points_data is not None
-            out = [f"{spec.formula}  ({k}{params})", f"{spec.label}  ({k}{params})",
-                   f"{spec.label}, {k.rstrip(', ') or params}"]
+            out = [f"{spec.formula}  ({k}{params})", f"{label}  ({k}{params})",
+                   f"{label}, {k.rstrip(', ') or params}"]
         else:
             loaded = s.data.points is not None
             out = ["y = b + w·x"]
         source = getattr(s.data, "source", "")
         if loaded and source:
-            out = [f"{t}  ·  data: {source}" for t in out] + out
+            data = tr("data_source", source=source)
+            out = [f"{t}  ·  {data}" for t in out] + out
         return out
 
     def _apply_title(self) -> None:
@@ -540,6 +567,8 @@ class FitView(pg.PlotWidget):
         elif t in (QEvent.Type.FontChange, QEvent.Type.ApplicationFontChange):
             self._apply_fonts()
             self._on_stepped()
+        elif t == QEvent.Type.LanguageChange:
+            self.retranslate()
         super().changeEvent(ev)
 
     def _style_legend(self) -> None:

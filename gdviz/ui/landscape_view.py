@@ -21,6 +21,7 @@ from PySide6.QtCore import QEvent, QPointF, QRectF, QSignalBlocker, Qt, QTimer
 from PySide6.QtGui import QAction, QColor, QFontMetrics
 from PySide6.QtWidgets import QGraphicsItem
 
+from gdviz.core.i18n import tr
 from gdviz.kernels.contour import contour_segments, nice_levels
 from gdviz.ui import theme
 from gdviz.ui.items import GrowingCurve
@@ -115,9 +116,7 @@ class LandscapeView(pg.PlotWidget):
             self.plot_item.addItem(self.arrows[k])
         self.arrow_legend = pg.LegendItem(offset=(12, -12), labelTextSize="14pt", verSpacing=-4)
         self.arrow_legend.setParentItem(self.vb)
-        self.arrow_legend.addItem(self.arrows["gradient"], "−gradient")
-        self.arrow_legend.addItem(self.arrows["momentum"], "momentum / 1st moment")
-        self.arrow_legend.addItem(self.arrows["update"], "update Δ")
+        self._fill_arrow_legend()
         self.arrow_legend.setVisible(False)
 
         # --- per-run and per-start items (rebuilt when the runs change) ------------------
@@ -132,6 +131,7 @@ class LandscapeView(pg.PlotWidget):
         self._grid_timer.setInterval(16)  # at most one recompute per frame
 
         menu = self.vb.menu
+        self._colorbar_label = None  # i18n key of the colour bar's label
         self.heatmap_action = QAction("Show heatmap", self)
         self.heatmap_action.setCheckable(True)
         self.heatmap_action.setChecked(True)
@@ -162,7 +162,24 @@ class LandscapeView(pg.PlotWidget):
         self._apply_fonts()
         self._on_problem_changed()
         self._on_runs_changed()
+        self.retranslate()
         self._ready = True
+
+    def retranslate(self) -> None:
+        """Arrow key, colour-bar label, title, "diverged at step k" and the right-click
+        entries in the UI language (surface names and symbols stay)."""
+        self._fill_arrow_legend()
+        self.heatmap_action.setText(tr("show_heatmap"))
+        self.view_all_action.setText(tr("view_whole_surface"))
+        for item in self.start_items:
+            item.setToolTip(tr("tip_start"))
+        self._refresh_labels()
+        self._on_stepped()
+
+    def _fill_arrow_legend(self) -> None:
+        self.arrow_legend.clear()
+        for k in self.arrow_names:
+            self.arrow_legend.addItem(self.arrows[k], tr(f"arrow_{k}"))
 
     # ------------------------------------------------------------------ public
     def set_heatmap_visible(self, flag: bool) -> None:
@@ -288,7 +305,7 @@ class LandscapeView(pg.PlotWidget):
             item.hoverBrush = pg.mkBrush(theme.qcolor(pal["accent"], 60))
             if not item.mouseHovering:
                 item.currentPen, item.currentBrush = item.pen, item.brush
-            item.setToolTip("start: drag to move")
+            item.setToolTip(tr("tip_start"))
 
     def _on_stepped(self) -> None:
         s = self.session
@@ -313,13 +330,13 @@ class LandscapeView(pg.PlotWidget):
                 p = self._clamp_to_view(ok[-1])
                 marks.append(p)
                 mark_brushes.append(self._brushes[r])
-                label.setText(f"diverged at step {diverged[r]}")
+                label.setText(tr("diverged_at", step=diverged[r]))
                 label.setPos(float(p[0]), float(p[1]))
                 # keep the text on the map: it grows away from the nearer edges
                 (vx0, vx1), (vy0, vy1) = self.vb.viewRange()
                 right = p[0] > 0.5 * (vx0 + vx1)
                 top = p[1] > 0.5 * (vy0 + vy1)
-                label.setAnchor((1.08 if right else -0.08, -0.2 if top else 1.2))
+                label.setAnchor(self._free_anchor(label, p, right, top))
                 label.setVisible(True)
             else:
                 label.setVisible(False)
@@ -339,6 +356,25 @@ class LandscapeView(pg.PlotWidget):
             self._rebuild_legend()
         self._update_arrows()
         self._update_live_surfaces()
+
+    def _free_anchor(self, label: pg.TextItem, p: np.ndarray, right: bool,
+                     top: bool) -> tuple[float, float]:
+        """The anchor of a "diverged" label at ``p`` (view coordinates): away from the
+        nearer edges, unless the text would then hide under a legend; then the first
+        other way round that keeps it on the map and clear of the legends."""
+        ax, ay = (1.08 if right else -0.08), (-0.2 if top else 1.2)
+        choices = [(ax, ay), (1.0 - ax, ay), (ax, 1.0 - ay), (1.0 - ax, 1.0 - ay)]
+        size = label.textItem.boundingRect()
+        w, h = size.width(), size.height()
+        at = self.vb.mapViewToScene(QPointF(float(p[0]), float(p[1])))
+        box = self.vb.sceneBoundingRect()
+        legends = [leg.sceneBoundingRect() for leg in (self.legend, self.arrow_legend)
+                   if leg.isVisible() and leg.items]
+        for cx, cy in choices:
+            rect = QRectF(at.x() - cx * w, at.y() - cy * h, w, h)
+            if box.contains(rect) and not any(rect.intersects(r) for r in legends):
+                return (cx, cy)
+        return choices[0]
 
     def _update_live_surfaces(self) -> None:
         """Once per frame: a fit's slice follows its reference run; on regression the
@@ -415,7 +451,7 @@ class LandscapeView(pg.PlotWidget):
             if log:
                 span = max(float(finite.max()) - base, 1e-300)
                 img = np.log10(z - base + span * 1e-6)
-                label = "log₁₀ loss" if base == 0.0 else "log₁₀ (loss − min)"
+                label = "log_loss" if base == 0.0 else "log_loss_above_min"
             else:
                 img = z
                 label = "loss"
@@ -429,9 +465,9 @@ class LandscapeView(pg.PlotWidget):
         # grid values sit at pixel centres
         self.image.setRect(QRectF(x0 - dx / 2, y0 - dy / 2, x1 - x0 + dx, y1 - y0 + dy))
         self.colorbar.setLevels((lo, hi))
-        if label != getattr(self, "_colorbar_label", None):
+        if label != self._colorbar_label:
             self._colorbar_label = label
-            self.colorbar.axis.setLabel(label, **self._label_style())
+            self.colorbar.axis.setLabel(tr(label), **self._label_style())
 
     def _adapt_live_grid(self, ms: float) -> None:
         """A live surface is recomputed every frame: keep that within the frame budget."""
@@ -513,6 +549,17 @@ class LandscapeView(pg.PlotWidget):
             self.arrows[k].setData(pairs[:, 0], pairs[:, 1])
             self.arrow_halos[k].setData(pairs[:, 0], pairs[:, 1])
         self.arrow_legend.setVisible(details is not None)
+        if details is not None:
+            self._place_arrow_legend()
+
+    def _place_arrow_legend(self) -> None:
+        """Bottom left; top left when it would run into the runs' legend (bottom right)
+        on a narrow map."""
+        room = float(self.vb.width())
+        need = self.arrow_legend.width() + (self.legend.width() if self.legend.items else 0) + 36
+        offset = (12, -12) if room <= 0 or need <= room else (12, 12)
+        if tuple(self.arrow_legend.opts["offset"]) != offset:
+            self.arrow_legend.setOffset(offset)
 
     def _uses_momentum(self, r: int) -> bool:
         cfg = self.session.effective_config(self.session.spec_index(r))
@@ -576,6 +623,8 @@ class LandscapeView(pg.PlotWidget):
             self._apply_theme()
         elif t in (QEvent.Type.FontChange, QEvent.Type.ApplicationFontChange):
             self._apply_fonts()
+        elif t == QEvent.Type.LanguageChange:
+            self.retranslate()
         super().changeEvent(ev)
 
     def _style_legend(self, legend: pg.LegendItem) -> None:
@@ -583,6 +632,9 @@ class LandscapeView(pg.PlotWidget):
         legend.setBrush(pg.mkBrush(theme.qcolor(pal["background"], 215)))
         legend.setPen(pg.mkPen(pal["grid"], width=1))
         legend.setLabelTextColor(pal["foreground"])
+        for _, label in legend.items:  # pyqtgraph only re-colours labels written anew
+            label.setText(label.text)
+        legend.updateSize()
 
     def _apply_theme(self) -> None:
         pal = theme.palette(theme.current())
@@ -618,14 +670,27 @@ class LandscapeView(pg.PlotWidget):
         self.plot_item.setLabel("left", names[1], **style)
         # built-in surfaces say their name; data maps and custom functions their formula
         builtin = getattr(land, "sid", -1) >= 0
-        title = f"{land.name}:  {land.label}" if builtin else land.label
+        title = f"{land.name}:  {land.label}" if builtin else self._data_title(land)
         # a long title would widen the plot past a narrow map: elide it to the width
         f = theme.font(theme.LABEL_PT)
         room = max(self.width() - 40, 120)
         title = QFontMetrics(f).elidedText(title, Qt.TextElideMode.ElideRight, room)
         self.plot_item.setTitle(title, color=fg, size=f"{theme.pt(theme.LABEL_PT):.0f}pt")
         if getattr(self, "_colorbar_label", None):
-            self.colorbar.axis.setLabel(self._colorbar_label, **self._label_style())
+            self.colorbar.axis.setLabel(tr(self._colorbar_label), **self._label_style())
+
+    def _data_title(self, land) -> str:
+        """A data map's title in the UI language (its own label on custom functions)."""
+        loss = getattr(land, "loss_kind", None) or getattr(getattr(land, "problem", None),
+                                                            "loss_kind", "")
+        if not loss:
+            return land.label
+        names = getattr(land, "param_names", None) or ("x", "y")
+        if land.name == "fit-slice":
+            return tr("map_title_slice", loss=loss.upper(), a=names[0], b=names[1])
+        if land.name == "linear-regression":
+            return tr("map_title_regression", loss=loss.upper())
+        return land.label
 
     def _label_style(self) -> dict:
         fg = theme.palette(theme.current())["foreground"]
@@ -642,6 +707,8 @@ class LandscapeView(pg.PlotWidget):
         self.colorbar.axis.setWidth(int(18 + 3.2 * theme.pt(theme.BASE_PT)))
         self.legend.setLabelTextSize(f"{theme.pt(theme.LABEL_PT):.0f}pt")
         self.arrow_legend.setLabelTextSize(f"{theme.pt(theme.BASE_PT):.0f}pt")
+        self._style_legend(self.legend)  # writes the labels anew in the new size
+        self._style_legend(self.arrow_legend)
         label_font = theme.font(theme.BASE_PT, bold=True)
         for label in self.diverged_labels:
             label.setFont(label_font)

@@ -13,9 +13,10 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, Qt
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QFontMetrics
 from PySide6.QtWidgets import QGraphicsItem
 
+from gdviz.core.i18n import tr
 from gdviz.ui import theme
 from gdviz.ui.items import GrowingCurve
 
@@ -47,6 +48,7 @@ class LossView(pg.PlotWidget):
     Runs keep their colours (the map's legend names them). On a fit with a validation
     set, each run also gets its validation loss, dashed, and a small key says which is
     which: training loss falling while validation loss rises is overfitting (lesson L9).
+    The step axis says "iteration" on data problems (one update on one mini-batch).
     """
 
     def __init__(self, session, parent=None):
@@ -74,8 +76,10 @@ class LossView(pg.PlotWidget):
                                       labelOpts={"position": 0.04, "anchors": [(1, 1), (1, 1)]})
         self.t_line.setZValue(20)
         self.plot_item.addItem(self.t_line)
-        # the key of the line styles (shown only with validation curves)
-        self.legend = pg.LegendItem(offset=(-10, 10), labelTextSize="14pt", verSpacing=-6)
+        # the key of the line styles (shown only with validation curves), in one row: the
+        # dock is short, and a two-row key covered the step line's label
+        self.legend = pg.LegendItem(offset=(-10, 10), labelTextSize="14pt", verSpacing=-6,
+                                    colCount=2)
         self.legend.setParentItem(self.vb)
         self._key_train = pg.PlotDataItem()
         self._key_val = pg.PlotDataItem()
@@ -84,7 +88,7 @@ class LossView(pg.PlotWidget):
         self._connections = [
             (s.runs_changed, self._on_runs_changed),
             (s.stepped, self._on_stepped),
-            (s.problem_changed, self._on_stepped),
+            (s.problem_changed, self._on_problem_changed),
         ]
         for signal, slot in self._connections:
             signal.connect(slot)
@@ -94,7 +98,20 @@ class LossView(pg.PlotWidget):
         self._on_runs_changed()
         self._ready = True
 
+    def retranslate(self) -> None:
+        """Axis labels, the step line and the key in the UI language."""
+        self._apply_labels()
+        self._rebuild_key()
+
     # ------------------------------------------------------------------ session -> view
+    def _on_problem_changed(self) -> None:
+        if self._axis_key() != getattr(self, "_axis_shown", None):
+            self._apply_labels()  # step on surfaces, iteration on data
+        self._on_stepped()
+
+    def _axis_key(self) -> str:
+        return "iteration" if getattr(self.session, "is_data", False) else "step"
+
     def _on_runs_changed(self) -> None:
         s = self.session
         n = s.n_runs
@@ -126,8 +143,8 @@ class LossView(pg.PlotWidget):
         self._key_val.setPen(pg.mkPen(pal["foreground"], width=width, style=Qt.PenStyle.DashLine))
         self.legend.clear()
         if getattr(self.session, "has_validation", False):
-            self.legend.addItem(self._key_train, "training loss")
-            self.legend.addItem(self._key_val, "validation loss")
+            self.legend.addItem(self._key_train, tr("train_loss"))
+            self.legend.addItem(self._key_val, tr("val_loss"))
         self.legend.setVisible(bool(self.legend.items))
         self._style_legend()
 
@@ -219,6 +236,8 @@ class LossView(pg.PlotWidget):
             self._apply_theme()
         elif t in (QEvent.Type.FontChange, QEvent.Type.ApplicationFontChange):
             self._apply_fonts()
+        elif t == QEvent.Type.LanguageChange:
+            self.retranslate()
         super().changeEvent(ev)
 
     def _style_legend(self) -> None:
@@ -226,6 +245,9 @@ class LossView(pg.PlotWidget):
         self.legend.setBrush(pg.mkBrush(theme.qcolor(pal["background"], 215)))
         self.legend.setPen(pg.mkPen(pal["grid"], width=1))
         self.legend.setLabelTextColor(pal["foreground"])
+        for _, label in self.legend.items:  # pyqtgraph only re-colours labels written anew
+            label.setText(label.text)
+        self.legend.updateSize()
 
     def _apply_theme(self) -> None:
         pal = theme.palette(theme.current())
@@ -244,15 +266,25 @@ class LossView(pg.PlotWidget):
     def _apply_labels(self) -> None:
         pal = theme.palette(theme.current())
         style = {"color": pal["foreground"], "font-size": f"{theme.pt(theme.BASE_PT):.0f}pt"}
-        self.plot_item.setLabel("bottom", "step", **style)
-        self.plot_item.setLabel("left", "loss", **style)
+        axis = self._axis_key()
+        self._axis_shown = axis
+        self.plot_item.setLabel("bottom", tr(f"axis_{axis}"), **style)
+        self.plot_item.setLabel("left", tr("loss"), **style)
+        # a fixed width (the plot must not jump as the ticks change) with room for the
+        # longest tick pyqtgraph writes, "0.0001", beside the label (a CJK label lying on
+        # its side is taller than "loss")
+        left = self.plot_item.getAxis("left")
+        ticks = QFontMetrics(theme.font(theme.BASE_PT)).horizontalAdvance("0.0001")
+        left.setWidth(int(ticks + 6 + 0.8 * left.label.boundingRect().height() + 4))
+        # a pattern pyqtgraph fills with the line's position: "step {value:.0f}"
+        self.t_line.label.setFormat(tr(f"line_{axis}"))
 
     def _apply_fonts(self) -> None:
         tick = theme.font(theme.BASE_PT)
         for name in ("left", "bottom"):
             self.plot_item.getAxis(name).setStyle(tickFont=tick, tickTextOffset=6)
-        self.plot_item.getAxis("left").setWidth(int(16 + 3.4 * theme.pt(theme.BASE_PT)))
         self.plot_item.getAxis("bottom").setHeight(int(12 + 3.2 * theme.pt(theme.BASE_PT)))
         self.legend.setLabelTextSize(f"{theme.pt(theme.BASE_PT):.0f}pt")
+        self._style_legend()  # writes the key's labels anew in the new size
         self.t_line.label.setFont(theme.font(theme.BASE_PT))
         self._apply_labels()

@@ -300,6 +300,10 @@ class MainWindow(QMainWindow):
         self.heatmap_action.setText(tr("heatmap", lang))
         self.language_menu.setTitle(tr("language", lang))
         self.lessons_menu.setTitle(tr("lessons", lang))
+        self.zoom_reset_action.setText(tr("zoom_reset", lang))
+        for dock, key in ((self.controls_dock, "dock_controls"), (self.loss_dock, "dock_loss"),
+                          (self.step_dock, "dock_step")):
+            dock.setWindowTitle(tr(key, lang))
 
     def _lesson_title(self, path: Path) -> str:
         """A preset's title in the UI language (its file name if it cannot be read)."""
@@ -356,8 +360,10 @@ class MainWindow(QMainWindow):
         was = s.playing
         s.toggle_play()
         if not was and not s.playing:
-            why = (f"Reached max steps ({s.max_steps}): R restarts, or raise max steps."
-                   if s.t >= s.max_steps else "Every run has diverged: R restarts.")
+            from gdviz.core.i18n import tr
+
+            why = (tr("flash_max_steps", self.language, n=s.max_steps)
+                   if s.t >= s.max_steps else tr("flash_all_diverged", self.language))
             self.flash(why, 6000)
 
     def flash(self, msg: str, ms: int = 5000) -> None:
@@ -393,9 +399,13 @@ class MainWindow(QMainWindow):
         if changed:
             # every widget hears it (Qt passes LanguageChange on to the children) and
             # re-labels itself with i18n.tr
+            import shiboken6
+
             app = QApplication.instance()
             for top in (app.topLevelWidgets() if app is not None else [self]):
-                QApplication.sendEvent(top, QEvent(QEvent.Type.LanguageChange))
+                # one widget's re-labelling may free another (pyqtgraph's legends)
+                if shiboken6.isValid(top):
+                    QApplication.sendEvent(top, QEvent(QEvent.Type.LanguageChange))
         for name, act in self.language_actions.items():
             with QSignalBlocker(act):
                 act.setChecked(name == code)
@@ -677,8 +687,8 @@ class MainWindow(QMainWindow):
         else:
             epoch = tr("status_epoch", lang, e=c["epoch"])
             if c["epoch"] and c["batches_per_epoch"] > 1:
-                epoch += " (" + tr("status_batch_of", lang, k=c["batch_in_epoch"],
-                                   n=c["batches_per_epoch"]) + ")"
+                of = tr("status_batch_of", lang, k=c["batch_in_epoch"], n=c["batches_per_epoch"])
+                epoch += f" ({of})" if lang == "en" else f"（{of}）"
             parts = [tr("status_iteration", lang, i=c["iteration"], n=s.max_steps), epoch,
                      tr("status_batch_size", lang, b=s.batch_size, n=s.n_train)]
         self.counters.setText("   ·   ".join(parts))
@@ -687,9 +697,10 @@ class MainWindow(QMainWindow):
         except Exception:  # noqa: BLE001 - no runset yet
             div = []
         if div:
-            names = ", ".join(f"{s.run_label(r)} ✕ step {k}" for r, k in div[:3])
+            names = ", ".join(tr("status_diverged_run", lang, run=s.run_label(r), step=k)
+                              for r, k in div[:3])
             more = f" (+{len(div) - 3})" if len(div) > 3 else ""
-            self.diverged_label.setText(f"diverged: {names}{more}")
+            self.diverged_label.setText(tr("status_diverged", lang, names=names + more))
         else:
             self.diverged_label.setText("")
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSignalBlocker, Qt
+from PySide6.QtCore import QEvent, QSignalBlocker, Qt
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gdviz.core.i18n import tr
 from gdviz.ui.controls import HyperSlider, section, session_signal
 
 
@@ -28,11 +29,11 @@ class PlaybackPanel(QWidget):
     def __init__(self, session, parent: QWidget | None = None):
         super().__init__(parent)
         self.session = session
-        self.play = self._button(QPushButton("▶  Play"), "play / pause (Space)", "playButton")
+        self.play = self._button(QPushButton(), "playButton")
         self.play.setCheckable(True)
-        self.back = self._button(QToolButton(), "step back (←)", "stepBackButton", "◀|")
-        self.step = self._button(QToolButton(), "one step (→)", "stepButton", "|▶")
-        self.reset = self._button(QToolButton(), "reset to the start (R)", "resetButton", "⟲ R")
+        self.back = self._button(QToolButton(), "stepBackButton", "◀|")
+        self.step = self._button(QToolButton(), "stepButton", "|▶")
+        self.reset = self._button(QToolButton(), "resetButton", "⟲ R")
         self.speed = HyperSlider("speed", "steps/s", 1, 2000, log=True, integer=True)
         self.max_steps = QSpinBox()
         self.max_steps.setObjectName("maxSteps")
@@ -42,7 +43,6 @@ class PlaybackPanel(QWidget):
         self.timeline = QSlider(Qt.Orientation.Horizontal)
         self.timeline.setObjectName("timeline")
         self.timeline.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.timeline.setToolTip("scrub through the recorded steps")
         self.counter = QLabel()
         self.counter.setObjectName("stepCounter")
         self.counter.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
@@ -52,12 +52,14 @@ class PlaybackPanel(QWidget):
         for b in (self.back, self.step, self.reset):
             b.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
             buttons.addWidget(b)
+        self.title = section("Playback")
+        self.max_steps_label = QLabel("max steps")
         head = QHBoxLayout()
-        head.addWidget(section("Playback"))
+        head.addWidget(self.title)
         head.addStretch(1)
         head.addWidget(self.counter)
         ms = QHBoxLayout()
-        ms.addWidget(QLabel("max steps"))
+        ms.addWidget(self.max_steps_label)
         ms.addWidget(self.max_steps, 1)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
@@ -79,14 +81,30 @@ class PlaybackPanel(QWidget):
         session_signal(session, "settings_changed").connect(self._on_settings_changed)
         session_signal(session, "runs_changed").connect(self._on_stepped)
         session_signal(session, "problem_changed").connect(self._on_stepped)
+        self.retranslate()
         self._on_settings_changed()
-        self._on_playing_changed(session.playing)
+
+    def retranslate(self) -> None:
+        """Every text in the UI language (:func:`gdviz.core.i18n.tr`)."""
+        self.title.setText(tr("playback"))
+        self.max_steps_label.setText(tr("label_max_steps"))
+        self.play.setToolTip(tr("tip_play"))
+        self.back.setToolTip(tr("tip_step_back"))
+        self.step.setToolTip(tr("tip_step"))
+        self.reset.setToolTip(tr("tip_reset"))
+        self.timeline.setToolTip(tr("tip_timeline"))
+        self.speed.set_text(tr("steps_per_second"), tr("help_speed"))
+        self._on_playing_changed(self.session.playing)
         self._on_stepped()
 
-    def _button(self, b, tip: str, name: str, text: str | None = None):
+    def changeEvent(self, event) -> None:  # noqa: N802 - Qt name
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)
+
+    def _button(self, b, name: str, text: str | None = None):
         if text is not None:
             b.setText(text)
-        b.setToolTip(tip)
         b.setObjectName(name)
         # buttons take no keyboard focus: Space must toggle playback, not "click" a button
         b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
@@ -105,7 +123,7 @@ class PlaybackPanel(QWidget):
     def _on_playing_changed(self, playing: bool = False, *_) -> None:
         with QSignalBlocker(self.play):
             self.play.setChecked(bool(playing))
-        self.play.setText("❚❚  Pause" if playing else "▶  Play")
+        self.play.setText(f"❚❚  {tr('pause')}" if playing else f"▶  {tr('play')}")
 
     def _on_stepped(self, *_) -> None:
         s = self.session
@@ -113,11 +131,11 @@ class PlaybackPanel(QWidget):
         with QSignalBlocker(self.timeline):
             self.timeline.setRange(0, max(recorded, 0))
             self.timeline.setValue(int(s.t))
-        self.counter.setText(f"step {s.t} / {s.max_steps}")
+        self.counter.setText(tr("counter_step", t=s.t, n=s.max_steps))
 
     def _on_settings_changed(self, *_) -> None:
         s = self.session
         self.speed.setValue(float(s.speed))
         with QSignalBlocker(self.max_steps):
             self.max_steps.setValue(int(s.max_steps))
-        self.counter.setText(f"step {s.t} / {s.max_steps}")
+        self.counter.setText(tr("counter_step", t=s.t, n=s.max_steps))

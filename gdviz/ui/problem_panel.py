@@ -3,11 +3,14 @@ two data problems (linear regression's L(w, b), and the curve fit)."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSignalBlocker, Qt
+from PySide6.QtCore import QEvent, QSignalBlocker, Qt
 from PySide6.QtWidgets import QComboBox, QLabel, QLineEdit, QVBoxLayout, QWidget
 
+from gdviz.core.i18n import tr
 from gdviz.ui.controls import section, session_signal
 
+#: the English texts of the combo's own entries (shown translated: keys custom,
+#: regression_data, fit_data); the surfaces keep their names
 CUSTOM = "Custom…"
 REGRESSION = "Linear regression (data)"
 FIT = "Curve fit (data, model)"
@@ -39,19 +42,11 @@ class ProblemPanel(QWidget):
         self.combo.addItem(CUSTOM, None)
         self.combo.insertSeparator(self.combo.count())
         self.combo.addItem(REGRESSION, "@regression")
-        self.combo.setItemData(self.combo.count() - 1,
-                               "y = b + w·x on noisy points: the map is the loss L(w, b)",
-                               Qt.ItemDataRole.ToolTipRole)
         self.combo.addItem(FIT, "@fit")
-        self.combo.setItemData(self.combo.count() - 1,
-                               "fit a model (sum of sigmoids, ReLUs, ...) to noisy points: the "
-                               "map is the loss over two of its parameters",
-                               Qt.ItemDataRole.ToolTipRole)
         # the last data settings, so that going back to a data problem finds them again
         self._last_data: dict[str, object] = {}
         self.expr = QLineEdit()
         self.expr.setObjectName("exprEdit")
-        self.expr.setPlaceholderText("f(x, y), e.g. x^2 + 10*y^2  ⏎")
         self.expr.setClearButtonEnabled(True)
         self.error = QLabel()
         self.error.setObjectName("exprError")
@@ -59,9 +54,10 @@ class ProblemPanel(QWidget):
         self.error.setStyleSheet("color: #e0523f; font-weight: bold;")
         self.error.hide()
 
+        self.title = section("Problem")
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
-        lay.addWidget(section("Problem"))
+        lay.addWidget(self.title)
         lay.addWidget(self.combo)
         lay.addWidget(self.expr)
         lay.addWidget(self.error)
@@ -72,7 +68,25 @@ class ProblemPanel(QWidget):
         self.expr.returnPressed.connect(self.apply_expression)
         session_signal(session, "problem_changed").connect(self._on_problem_changed)
         session_signal(session, "error").connect(self._on_error)
+        self.retranslate()
         self._on_problem_changed()
+
+    def retranslate(self) -> None:
+        """Heading, the combo's own entries and the placeholder in the UI language."""
+        self.title.setText(tr("problem"))
+        for data, key, tip in ((None, "custom", None), ("@regression", "regression_data",
+                               "tip_regression"), ("@fit", "fit_data", "tip_fit")):
+            i = self.combo.findData(data)
+            if i >= 0:
+                self.combo.setItemText(i, tr(key))
+                if tip:
+                    self.combo.setItemData(i, tr(tip), Qt.ItemDataRole.ToolTipRole)
+        self.expr.setPlaceholderText(tr("expr_placeholder"))
+
+    def changeEvent(self, event) -> None:  # noqa: N802 - Qt name
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)
 
     # -- widget -> session ------------------------------------------------------------
     def _on_combo_activated(self, index: int) -> None:
@@ -117,7 +131,7 @@ class ProblemPanel(QWidget):
         if ok:
             self.show_error("")
         else:
-            self.show_error(self._captured[-1] if self._captured else f"cannot use '{text}'")
+            self.show_error(self._captured[-1] if self._captured else tr("cannot_use", text=text))
             # the old surface stays; the combo goes back to it
             self._on_problem_changed(clear_error=False)
         return ok

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSignalBlocker, Qt
+from PySide6.QtCore import QEvent, QSignalBlocker, Qt
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gdviz.core.i18n import tr
 from gdviz.ui.controls import HyperSlider, section, session_signal
 
 #: slider ranges for the hyperparameters a card can show: (label, lo, hi, log)
@@ -33,6 +34,10 @@ FIELD_RANGES: dict[str, tuple[str, float, float, bool]] = {
     "lr_decay": ("lr decay", 0.0, 1.0, False),
     "initial_accumulator_value": ("init acc", 0.0, 1.0, False),
 }
+#: labels that are words get translated (i18n keys); symbols (lr, β1, alpha, eps) stay
+FIELD_TEXT_KEYS: dict[str, str] = {"momentum": "momentum", "dampening": "dampening",
+                                   "weight_decay": "weight_decay", "lr_decay": "lr_decay",
+                                   "initial_accumulator_value": "init_acc"}
 #: always shown; the others fold under "more"
 MAIN_FIELDS = ("lr", "momentum", "alpha", "beta1", "beta2")
 #: on/off hyperparameters, drawn as check boxes
@@ -60,7 +65,6 @@ class RunCard(QFrame):
 
         self.enabled = QCheckBox()
         self.enabled.setObjectName("runEnabled")
-        self.enabled.setToolTip("show / hide this run")
         self.enabled.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.swatch = QLabel()
         self.swatch.setObjectName("runSwatch")
@@ -73,14 +77,13 @@ class RunCard(QFrame):
         self.title.setFont(f)
         self.select = QRadioButton("step-by-step")
         self.select.setObjectName("runSelect")
-        self.select.setToolTip("show this run's arrows and numbers (step-by-step mode)")
         self.select.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         panel.select_group.addButton(self.select, i)
-        self.dup_small = self._tool("+ lr×0.1", "add a copy of this run with lr × 0.1 (lesson L4)")
-        self.dup_big = self._tool("+ lr×10", "add a copy of this run with lr × 10 (lesson L4)")
-        self.remove = self._tool("✕", "remove this run")
+        self.dup_small = self._tool("+ lr×0.1")
+        self.dup_big = self._tool("+ lr×10")
+        self.remove = self._tool("✕")
         self.remove.setObjectName("runRemove")
-        self.more = self._tool("more", "the other hyperparameters")
+        self.more = self._tool("more")
         self.more.setCheckable(True)
         self.more.setObjectName("runMore")
 
@@ -144,12 +147,33 @@ class RunCard(QFrame):
         self.dup_small.clicked.connect(lambda: self.panel.duplicate(self.i, 0.1))
         self.dup_big.clicked.connect(lambda: self.panel.duplicate(self.i, 10.0))
         self.remove.clicked.connect(lambda: self.session.remove_run(self.i))
+        self.retranslate()
         self.sync()
 
-    def _tool(self, text: str, tip: str) -> QToolButton:
+    def retranslate(self) -> None:
+        """Texts and tooltips in the UI language; hyperparameter symbols stay symbols."""
+        self.enabled.setToolTip(tr("tip_run_enabled"))
+        self.select.setText(tr("step_by_step_pick"))
+        self.select.setToolTip(tr("tip_run_select"))
+        self.dup_small.setToolTip(tr("tip_dup", factor=0.1))
+        self.dup_big.setToolTip(tr("tip_dup", factor=10))
+        self.remove.setToolTip(tr("tip_remove_run"))
+        self.more.setToolTip(tr("tip_more_hp"))
+        self._on_more_toggled(self.more.isChecked())
+        for field, hs in self.sliders.items():
+            key = FIELD_TEXT_KEYS.get(field)
+            text = tr(key) if key else FIELD_RANGES[field][0]
+            hs.set_text(text, tr(f"help_{field}", default=""))
+        self._sync_lr_tip()
+
+    def changeEvent(self, event) -> None:  # noqa: N802 - Qt name
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)
+
+    def _tool(self, text: str) -> QToolButton:
         b = QToolButton()
         b.setText(text)
-        b.setToolTip(tip)
         b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         return b
 
@@ -161,7 +185,7 @@ class RunCard(QFrame):
 
     def _on_more_toggled(self, on: bool) -> None:
         self.extra.setVisible(on)
-        self.more.setText("less" if on else "more")
+        self.more.setText(tr("less") if on else tr("more"))
 
     # -- widget -> session -----------------------------------------------------------
     def _on_value_edited(self, field: str, value) -> None:
@@ -190,11 +214,17 @@ class RunCard(QFrame):
             hs.setValue(float(getattr(cfg, field)))
             if field == "lr":
                 hs.setEnabled(not same_lr)
-                hs.setToolTip("set by 'same learning rate for all'" if same_lr else "")
+        self._sync_lr_tip()
         for field, cb in self.flags.items():
             with QSignalBlocker(cb):
                 cb.setChecked(bool(getattr(cfg, field)))
         self.remove.setEnabled(len(s.specs) > 1)
+
+    def _sync_lr_tip(self) -> None:
+        hs = self.sliders.get("lr")
+        if hs is not None:
+            same_lr = bool(getattr(self.session, "same_lr", False))
+            hs.setToolTip(tr("tip_lr_shared") if same_lr else "")
 
 
 class RunsPanel(QWidget):
@@ -212,6 +242,7 @@ class RunsPanel(QWidget):
         self.same_lr.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.shared_lr = HyperSlider("shared_lr", "lr (all)", 1e-5, 10.0, log=True)
         self.add_button = QPushButton("Add run ▾")
+        self.title = section("Optimizers")
         self.add_button.setObjectName("addRun")
         self.add_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         menu = QMenu(self.add_button)
@@ -230,7 +261,7 @@ class RunsPanel(QWidget):
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         head = QHBoxLayout()
-        head.addWidget(section("Optimizers"), 1)
+        head.addWidget(self.title, 1)
         head.addWidget(self.add_button)
         lay.addLayout(head)
         lay.addWidget(self.same_lr)
@@ -243,8 +274,23 @@ class RunsPanel(QWidget):
         session_signal(session, "runs_changed").connect(self._on_runs_changed)
         session_signal(session, "settings_changed").connect(self._on_settings_changed)
         session_signal(session, "selection_changed").connect(self._on_selection_changed)
+        self.retranslate()
         self._on_runs_changed()
         self._on_settings_changed()
+
+    def retranslate(self) -> None:
+        """Heading, "Add run", "Same learning rate for all" in the UI language (each card
+        retranslates itself)."""
+        self.title.setText(tr("optimizers"))
+        self.add_button.setText(tr("add_run"))
+        self.add_button.setToolTip(tr("tip_add_run"))
+        self.same_lr.setText(tr("same_lr"))
+        self.shared_lr.set_text(tr("lr_all"), tr("help_lr"))
+
+    def changeEvent(self, event) -> None:  # noqa: N802 - Qt name
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)
 
     # -- widget -> session ---------------------------------------------------------------
     def add_run(self, name: str) -> int:

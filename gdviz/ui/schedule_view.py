@@ -8,6 +8,7 @@ from PySide6.QtCore import QEvent, QSignalBlocker, Qt
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
 
+from gdviz.core.i18n import tr
 from gdviz.ui import theme
 from gdviz.ui.controls import HyperSlider, section, session_signal
 
@@ -106,19 +107,23 @@ class TrainingPanel(QWidget):
             self.schedule.addItem(label, name)
         self.curve = ScheduleView(session)
 
+        self.seed_label = QLabel("seed")
+        self.schedule_label = QLabel("schedule")
+        self.noise_title = section("Noise and batch")
+        self.schedule_title = section("Learning-rate schedule")
         seed_row = QHBoxLayout()
-        seed_row.addWidget(QLabel("seed"), 2)
+        seed_row.addWidget(self.seed_label, 2)
         seed_row.addWidget(self.seed, 7)
         sched_row = QHBoxLayout()
-        sched_row.addWidget(QLabel("schedule"), 2)
+        sched_row.addWidget(self.schedule_label, 2)
         sched_row.addWidget(self.schedule, 7)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
-        lay.addWidget(section("Noise and batch"))
+        lay.addWidget(self.noise_title)
         lay.addWidget(self.noise)
         lay.addWidget(self.batch)
         lay.addLayout(seed_row)
-        lay.addWidget(section("Learning-rate schedule"))
+        lay.addWidget(self.schedule_title)
         lay.addLayout(sched_row)
         lay.addWidget(self.curve)
 
@@ -130,7 +135,31 @@ class TrainingPanel(QWidget):
         session_signal(session, "runs_changed").connect(self._on_settings_changed)
         session_signal(session, "problem_changed").connect(self._on_settings_changed)
         session_signal(session, "stepped").connect(self._on_stepped)
+        self.retranslate()
         self._on_settings_changed()
+
+    def retranslate(self) -> None:
+        """Headings, labels and the schedule names in the UI language."""
+        self.noise_title.setText(tr("noise_and_batch"))
+        self.schedule_title.setText(tr("lr_schedule"))
+        self.seed_label.setText(tr("label_seed"))
+        self.schedule_label.setText(tr("label_schedule"))
+        self.noise.set_text(tr("noise"))
+        self.batch.set_text(tr("batch_size"))
+        for i in range(self.schedule.count()):
+            name = self.schedule.itemData(i)
+            label = dict(schedule_choices()).get(name, name)
+            self.schedule.setItemText(i, tr(f"sched_{name}", default=label))
+        self._noise_tip()
+
+    def changeEvent(self, event) -> None:  # noqa: N802 - Qt name
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)
+
+    def _noise_tip(self) -> None:
+        data = bool(getattr(self.session, "is_data", False))
+        self.noise.setToolTip(tr("tip_noise_data") if data else tr("tip_noise"))
 
     def _on_schedule_picked(self, index: int) -> None:
         sched = make_schedule(self.schedule.itemData(index))
@@ -147,9 +176,7 @@ class TrainingPanel(QWidget):
         # on data problems the batch is real (1..N points) and the noise comes from it
         self.batch.set_range(1, max(s.n_train, 2) if data else 256)
         self.noise.setEnabled(not data)
-        self.noise.setToolTip("gradient noise of the analytic surfaces; data problems get "
-                              "their noise from real mini-batches" if data else
-                              "gradient noise std at batch size 1 (std/√batch)")
+        self._noise_tip()
         self.noise.setValue(float(s.noise))
         self.batch.setValue(float(s.batch_size))
         with QSignalBlocker(self.seed):

@@ -19,9 +19,11 @@ import shiboken6
 from PySide6.QtCore import QEvent, Qt
 from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
+from gdviz.core.i18n import tr
 from gdviz.ui import theme
 
-#: (symbol, name, tooltip) of the table rows; the key is the details() field
+#: (symbol, name, tooltip) of the table rows; the key is the details() field (the
+#: tooltip is shown in the UI language: key row_<key>)
 ROWS = (
     ("theta0", "θ", "parameters before this step"),
     ("g", "g", "gradient ∂L/∂θ used in this step (with its noise)"),
@@ -81,7 +83,7 @@ class StepView(QWidget):
         self.title = QLabel()
         self.title.setWordWrap(True)
         self.title.setTextFormat(Qt.TextFormat.RichText)
-        self.hint = QLabel("Pick a run for step-by-step mode.\n→ takes one step, ← goes back.")
+        self.hint = QLabel()
         self.hint.setWordWrap(True)
         self.table = QFrame()
         grid = QGridLayout(self.table)
@@ -126,8 +128,16 @@ class StepView(QWidget):
             signal.connect(slot)
 
         self._apply_fonts()
-        self._refresh()
+        self.retranslate()
         self._ready = True
+
+    def retranslate(self) -> None:
+        """Hints, title, rule notes and the rows' tooltips in the UI language (the
+        symbols θ, g, m, v, η_eff, Δ stay)."""
+        for key, _sym, tip in ROWS:
+            for lab in self.cells[key]:
+                lab.setToolTip(tr(f"row_{key}", default=tip))
+        self._refresh()
 
     # ------------------------------------------------------------------ session -> view
     def _on_selection_changed(self, _r: int = -1) -> None:
@@ -140,7 +150,8 @@ class StepView(QWidget):
         s = self.session
         r = s.selected
         if not 0 <= r < s.n_runs:
-            self.title.setText("<b>Step-by-step</b>")
+            self.title.setText(f"<b>{tr('title_step_by_step')}</b>")
+            self.hint.setText(tr("hint_pick_run"))
             self.hint.setVisible(True)
             self.table.setVisible(False)
             self.rule.setVisible(False)
@@ -148,19 +159,19 @@ class StepView(QWidget):
         color = s.run_color(r)
         t = s.t
         self.title.setText(f"<b><span style='color:{color}'>●</span> {s.run_label(r)}</b>"
-                           f" — step {t}")
+                           f" — {tr('title_step', t=t)}")
         details = s.details(r)
         diverged = dict(s.diverged())
         self.table.setVisible(True)
         self.rule.setVisible(True)
         if details is None:
-            self.hint.setText("Step 0: no update yet.\n→ takes one step, ← goes back.")
+            self.hint.setText(tr("hint_step0"))
             self.hint.setVisible(True)
             self._fill_table(None, r)
             self.rule.setText("\n".join(self._rule_lines(r, None)))
             return
         if r in diverged:
-            self.hint.setText(f"This run diverged at step {diverged[r]}.")
+            self.hint.setText(tr("hint_run_diverged", step=diverged[r]))
             self.hint.setVisible(True)
         else:
             self.hint.setVisible(False)
@@ -208,7 +219,7 @@ class StepView(QWidget):
         lines.append(f"θ ← θ − η·{direction}")
         if s.n_params > 2:
             a, b = s.param_names
-            lines.append(f"  ({a} and {b} of the {s.n_params} parameters)")
+            lines.append(tr("rule_of_params", a=a, b=b, n=s.n_params))
         if details is None:
             return lines
         lr = float(details.get("lr", cfg.lr) or cfg.lr)
@@ -238,6 +249,8 @@ class StepView(QWidget):
             return
         if ev.type() in (QEvent.Type.FontChange, QEvent.Type.ApplicationFontChange):
             self._apply_fonts()
+        elif ev.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
         super().changeEvent(ev)
 
     def _apply_fonts(self) -> None:
