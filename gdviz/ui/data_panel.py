@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 
 from gdviz.core.i18n import tr
 from gdviz.ui import theme
+from gdviz.ui.items import connect_all, disconnect_all
 from gdviz.ui.controls import HyperSlider, section, session_signal
 
 #: the target combo's last entry, in English (shown translated: key custom_target)
@@ -173,16 +174,14 @@ class DataPanel(QWidget):
 
         # --- connections: all in one block ------------------------------------------------
         s = session
-        self._connections = [
+        self._connections = connect_all([
             (session_signal(s, "problem_changed"), self._on_problem_changed),
             (session_signal(s, "runs_changed"), self._on_runs_changed),
             (session_signal(s, "settings_changed"), self._on_settings_changed),
             (session_signal(s, "stepped"), self._on_stepped),
             (session_signal(s, "selection_changed"), self._on_stepped),
             (session_signal(s, "error"), self._on_error),
-        ]
-        for signal, slot in self._connections:
-            signal.connect(slot)
+        ])
         self._restyle()
         self._on_problem_changed()
 
@@ -777,9 +776,4 @@ class DataPanel(QWidget):
 
     def disconnect_session(self) -> None:
         """Stop following the session (the panel keeps its widgets)."""
-        for signal, slot in getattr(self, "_connections", []):
-            try:
-                signal.disconnect(slot)
-            except (ValueError, RuntimeError):
-                pass
-        self._connections = []
+        self._connections = disconnect_all(getattr(self, "_connections", []))

@@ -27,6 +27,7 @@ from PySide6.QtGui import QColor, QFontMetricsF
 
 from gdviz.core.i18n import current_language, tr
 from gdviz.ui import theme
+from gdviz.ui.items import connect_all, disconnect_all
 
 #: x samples of every model curve (a curve on 300 samples per run is cheap per frame)
 N_SAMPLES = 300
@@ -134,15 +135,13 @@ class FitView(pg.PlotWidget):
 
         # --- connections: all in one block ------------------------------------------------
         s = session
-        self._connections = [
+        self._connections = connect_all([
             (s.problem_changed, self._on_problem_changed),
             (s.runs_changed, self._on_runs_changed),
             (s.stepped, self._on_stepped),
             (s.settings_changed, self._on_settings_changed),
             (s.selection_changed, self._on_selection_changed),
-        ]
-        for signal, slot in self._connections:
-            signal.connect(slot)
+        ])
         self.vb.sigResized.connect(self._on_resized)
 
         self._apply_theme()
@@ -545,12 +544,7 @@ class FitView(pg.PlotWidget):
         return super().close()
 
     def _disconnect(self) -> None:
-        for signal, slot in getattr(self, "_connections", []):
-            try:
-                signal.disconnect(slot)
-            except (ValueError, RuntimeError):
-                pass
-        self._connections = []
+        self._connections = disconnect_all(getattr(self, "_connections", []))
         try:
             self.vb.sigResized.disconnect(self._on_resized)
         except (TypeError, RuntimeError):

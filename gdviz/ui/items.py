@@ -20,6 +20,25 @@ def thin(x: np.ndarray, y: np.ndarray, n: int = MAX_PREFIX_POINTS) -> tuple[np.n
     return x[idx], y[idx]
 
 
+def connect_all(pairs) -> list:
+    """Connect each (signal, slot) pair (a view's handlers, in one block); returns the pairs
+    for :func:`disconnect_all`."""
+    pairs = list(pairs)
+    for signal, slot in pairs:
+        signal.connect(slot)
+    return pairs
+
+
+def disconnect_all(pairs) -> list:
+    """Undo :func:`connect_all` (pairs already gone are skipped); returns an empty list."""
+    for signal, slot in pairs or []:
+        try:
+            signal.disconnect(slot)
+        except (ValueError, RuntimeError):
+            pass
+    return []
+
+
 class GrowingCurve:
     """A polyline that grows at its end, drawn as a cached prefix plus a short live tail.
 

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import QGraphicsItem
 from gdviz.core.i18n import tr
 from gdviz.kernels.contour import contour_segments, nice_levels
 from gdviz.ui import theme
-from gdviz.ui.items import GrowingCurve
+from gdviz.ui.items import GrowingCurve, connect_all, disconnect_all
 
 #: contour lines per view
 N_LEVELS = 18
@@ -144,14 +144,12 @@ class LandscapeView(pg.PlotWidget):
 
         # --- connections: all in one block ------------------------------------------------
         s = session
-        self._connections = [
+        self._connections = connect_all([
             (s.problem_changed, self._on_problem_changed),
             (s.runs_changed, self._on_runs_changed),
             (s.stepped, self._on_stepped),
             (s.selection_changed, self._on_selection_changed),
-        ]
-        for signal, slot in self._connections:
-            signal.connect(slot)
+        ])
         self.vb.sigRangeChanged.connect(self._on_range_changed)
         self._grid_timer.timeout.connect(self._on_grid_timer)
         self.scene().sigMouseClicked.connect(self._on_scene_clicked)
@@ -607,12 +605,7 @@ class LandscapeView(pg.PlotWidget):
         return super().close()
 
     def _disconnect(self) -> None:
-        for signal, slot in getattr(self, "_connections", []):
-            try:
-                signal.disconnect(slot)
-            except (ValueError, RuntimeError):
-                pass
-        self._connections = []
+        self._connections = disconnect_all(getattr(self, "_connections", []))
 
     def changeEvent(self, ev) -> None:
         if not getattr(self, "_ready", False):  # Qt sends events during __init__ and after close

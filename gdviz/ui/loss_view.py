@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QGraphicsItem
 
 from gdviz.core.i18n import tr
 from gdviz.ui import theme
-from gdviz.ui.items import GrowingCurve
+from gdviz.ui.items import GrowingCurve, connect_all, disconnect_all
 
 #: decades of spread above which the loss axis turns logarithmic
 LOG_DECADES = 2.0
@@ -85,13 +85,11 @@ class LossView(pg.PlotWidget):
         self._key_val = pg.PlotDataItem()
 
         s = session
-        self._connections = [
+        self._connections = connect_all([
             (s.runs_changed, self._on_runs_changed),
             (s.stepped, self._on_stepped),
             (s.problem_changed, self._on_problem_changed),
-        ]
-        for signal, slot in self._connections:
-            signal.connect(slot)
+        ])
 
         self._apply_theme()
         self._apply_fonts()
@@ -220,12 +218,7 @@ class LossView(pg.PlotWidget):
         return super().close()
 
     def _disconnect(self) -> None:
-        for signal, slot in getattr(self, "_connections", []):
-            try:
-                signal.disconnect(slot)
-            except (ValueError, RuntimeError):
-                pass
-        self._connections = []
+        self._connections = disconnect_all(getattr(self, "_connections", []))
 
     def changeEvent(self, ev) -> None:
         if not getattr(self, "_ready", False):  # Qt sends events during __init__ and after close

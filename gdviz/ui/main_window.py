@@ -31,7 +31,6 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QLabel,
     QMainWindow,
-    QSizePolicy,
     QSplitter,
     QVBoxLayout,
     QWidget,

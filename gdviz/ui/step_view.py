@@ -21,6 +21,7 @@ from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QSizePolicy, QVBoxLay
 
 from gdviz.core.i18n import tr
 from gdviz.ui import theme
+from gdviz.ui.items import connect_all, disconnect_all
 
 #: (symbol, name, tooltip) of the table rows; the key is the details() field (the
 #: tooltip is shown in the UI language: key row_<key>)
@@ -118,14 +119,12 @@ class StepView(QWidget):
         lay.addStretch(1)
 
         s = session
-        self._connections = [
+        self._connections = connect_all([
             (s.selection_changed, self._on_selection_changed),
             (s.stepped, self._refresh),
             (s.runs_changed, self._refresh),
             (s.problem_changed, self._refresh),
-        ]
-        for signal, slot in self._connections:
-            signal.connect(slot)
+        ])
 
         self._apply_fonts()
         self.retranslate()
@@ -236,12 +235,7 @@ class StepView(QWidget):
     # ------------------------------------------------------------------ theme & fonts
     def _disconnect(self) -> None:
         """Stop observing the session (the widget is going away)."""
-        for signal, slot in getattr(self, "_connections", []):
-            try:
-                signal.disconnect(slot)
-            except (ValueError, RuntimeError):
-                pass
-        self._connections = []
+        self._connections = disconnect_all(getattr(self, "_connections", []))
 
     def changeEvent(self, ev) -> None:
         if not getattr(self, "_ready", False):  # Qt sends events while __init__ runs

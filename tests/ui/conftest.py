@@ -1,4 +1,5 @@
-"""Fixtures for the UI tests: offscreen Qt, private settings, a fresh session."""
+"""Fixtures for the UI tests: offscreen Qt, pyqtgraph configured, private settings, the
+app-wide theme and font put back after each test, a fresh session."""
 
 from __future__ import annotations
 
@@ -13,12 +14,17 @@ from PySide6.QtCore import QSettings
 @pytest.fixture(autouse=True)
 def private_settings(tmp_path, qapp):
     """Redirect every QSettings (INI, user scope) to tmp_path: tests never touch the user's."""
+    from gdviz.ui import theme
+
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "cfg"))
     qapp.setOrganizationName("gdviz-test")
     qapp.setApplicationName("gdviz-test")
+    theme.configure_pyqtgraph()
     font, style, palette = qapp.font(), qapp.styleSheet(), qapp.palette()
+    state = dict(theme._state)
     yield tmp_path / "cfg"
     # the font scale and the theme are app-wide: put them back for the next test
+    theme._state.update(theme=state["theme"], scale=state["scale"])
     qapp.setStyleSheet(style)
     qapp.setPalette(palette)
     qapp.setFont(font)

@@ -10,18 +10,7 @@ from PySide6.QtWidgets import QAbstractSlider, QComboBox, QLineEdit, QSpinBox
 from gdviz.core.optimizers import make_optimizer
 from gdviz.core.problems import FitData, RegressionData
 from gdviz.core.session import RunSpec, Session
-from gdviz.ui import theme
 from gdviz.ui.data_panel import CUSTOM_TARGET, DataPanel, ParamSlider, WeightDecaySlider
-
-
-@pytest.fixture(autouse=True)
-def _theme_restored(qapp):
-    theme.configure_pyqtgraph()
-    prev_theme, prev_palette = theme.current(), qapp.palette()
-    yield
-    theme._state["theme"] = prev_theme
-    theme._state["scale"] = 1.0
-    qapp.setPalette(prev_palette)
 
 
 @pytest.fixture

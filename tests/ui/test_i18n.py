@@ -16,15 +16,8 @@ from gdviz.ui import theme
 
 @pytest.fixture(autouse=True)
 def _english_first(qapp):
-    """Start in English whatever the OS says (tests/conftest.py puts the language back);
-    the theme is app-wide, so leave it as found."""
-    theme.configure_pyqtgraph()
-    prev_theme, prev_palette = theme.current(), qapp.palette()
+    """Start in English whatever the OS says (tests/conftest.py puts the language back)."""
     i18n.set_language("en")
-    yield
-    theme._state["theme"] = prev_theme
-    theme._state["scale"] = 1.0
-    qapp.setPalette(prev_palette)
 
 
 def switch(widget: QWidget, lang: str) -> None:

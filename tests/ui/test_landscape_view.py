@@ -17,17 +17,6 @@ from gdviz.ui.landscape_view import LandscapeView
 SHOTS = "/tmp/gdviz_shots"
 
 
-@pytest.fixture(autouse=True)
-def _pyqtgraph_configured(qapp):
-    theme.configure_pyqtgraph()
-    prev_theme, prev_palette = theme.current(), qapp.palette()
-    yield
-    # the theme and font scale are app-wide: leave them as found
-    theme._state["theme"] = prev_theme
-    theme._state["scale"] = 1.0
-    qapp.setPalette(prev_palette)
-
-
 @pytest.fixture
 def sess() -> Session:
     return Session()

@@ -7,13 +7,7 @@ import pytest
 
 from gdviz.core.optimizers import make_optimizer
 from gdviz.core.session import RunSpec, Session
-from gdviz.ui import theme
 from gdviz.ui.loss_view import LossView
-
-
-@pytest.fixture(autouse=True)
-def _pyqtgraph_configured(qapp):
-    theme.configure_pyqtgraph()
 
 
 @pytest.fixture

@@ -10,11 +10,6 @@ from gdviz.ui import theme
 from gdviz.ui.step_view import StepView, fmt
 
 
-@pytest.fixture(autouse=True)
-def _guarded(qapp):
-    theme.configure_pyqtgraph()
-
-
 @pytest.fixture
 def sess() -> Session:
     return Session()
