@@ -11,7 +11,6 @@ from gdviz.core import i18n
 from gdviz.core.optimizers import make_optimizer
 from gdviz.core.problems import FitData, RegressionData
 from gdviz.core.session import RunSpec, Session
-from gdviz.ui import theme
 
 
 @pytest.fixture(autouse=True)
