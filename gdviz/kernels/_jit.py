@@ -17,6 +17,11 @@ import numba  # noqa: E402
 
 _OPTS = dict(cache=True, nogil=True, error_model="numpy")
 
+#: below this much work (runs x parameters, runs x steps, grid cells...) a kernel runs its
+#: serial twin: waking the parallel workers costs more than a small loop (a live race of
+#: four runs is serial, a 65,536-run basin map or a 256x256 grid is parallel)
+PARALLEL_WORK = 20_000
+
 #: decorator for small scalar or serial kernels
 jit = numba.njit(**_OPTS)
 

@@ -18,14 +18,11 @@ from __future__ import annotations
 import numpy as np
 
 from gdviz.kernels import register
-from gdviz.kernels._jit import jit, pjit, prange
+from gdviz.kernels._jit import PARALLEL_WORK, jit, pjit, prange
 
 LINEAR, QUADRATIC, UNITS = 0, 1, 2
 SIGMOID, HARD_SIGMOID, RELU = 0, 1, 2
 MSE, MAE = 0, 1
-
-#: below this much work (runs x points x units) the serial kernels are faster
-_PARALLEL_WORK = 40_000
 
 
 # ----------------------------------------------------------------------------- scalar helpers
@@ -158,7 +155,7 @@ def _predict_parallel(kind, unit, K, params, x, out):
 
 def predict(kind, unit, K, params, x, out):
     """Model outputs. params float64 (n_runs, p), x float64 (N,), out float64 (n_runs, N)."""
-    if params.shape[0] > 1 and params.shape[0] * x.shape[0] * max(K, 1) >= _PARALLEL_WORK:
+    if params.shape[0] > 1 and params.shape[0] * x.shape[0] * max(K, 1) >= PARALLEL_WORK:
         _predict_parallel(kind, unit, K, params, x, out)
     else:
         _predict_serial(kind, unit, K, params, x, out)
@@ -332,7 +329,7 @@ def loss_grad(kind, unit, K, loss_kind, params, x, y, idx, out_loss, out_grad):
     out_loss float64 (n_runs,); out_grad float64 (n_runs, p). The loss is the mean over
     the batch (MSE or MAE); weight decay is the optimizer's business, not the loss's.
     """
-    if params.shape[0] > 1 and params.shape[0] * idx.shape[0] * max(K, 1) >= _PARALLEL_WORK:
+    if params.shape[0] > 1 and params.shape[0] * idx.shape[0] * max(K, 1) >= PARALLEL_WORK:
         _loss_grad_parallel(kind, unit, K, loss_kind, params, x, y, idx, out_loss, out_grad)
     else:
         _loss_grad_serial(kind, unit, K, loss_kind, params, x, y, idx, out_loss, out_grad)

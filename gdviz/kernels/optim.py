@@ -38,7 +38,7 @@ import math
 import numpy as np
 
 from gdviz.kernels import register
-from gdviz.kernels._jit import ijit, jit, pjit, prange
+from gdviz.kernels._jit import PARALLEL_WORK, ijit, jit, pjit, prange
 from gdviz.kernels.expr import STACK_SIZE, program_vg_buf, program_vg_np
 from gdviz.kernels.surfaces import surface_vg, surface_vg_np
 
@@ -247,7 +247,61 @@ def _sched_run(sched_kind, sched_params, r, t, total):
 # generic kernel: any number of parameters, gradients supplied by the caller
 # =======================================================================================
 
+@jit
+def _opt_step_run(r, kind, hyper, sched_kind, sched_params, total, t, params, grads, state, opt_t,
+                  active, params_out, g_out, step_size_out, lr_out):
+    """One run's optimizer step (row ``r`` of :func:`opt_step`'s arrays)."""
+    p = params.shape[1]
+    if not active[r]:
+        for j in range(p):
+            params_out[r, j] = params[r, j]
+        return
+    h = hyper[r]
+    lrf, has_mom, momv = _sched_run(sched_kind, sched_params, r, t, total)
+    k = kind[r]
+    lr = h[H_LR] * lrf
+    mom = h[H_MOMENTUM]
+    b1 = h[H_BETA1]
+    if has_mom:  # one-cycle: only momentum that is switched on gets cycled
+        if k == ADAM or k == ADAMW:
+            if b1 > 0.0:
+                b1 = momv
+        elif mom > 0.0:
+            mom = momv
+    ot = opt_t[r] + 1
+    opt_t[r] = ot
+    lr_out[r] = lr
+    bc1, bc2 = bias_corrections(k, b1, h[H_BETA2], ot)
+    for j in range(p):
+        th, s0, s1, s2, gu, ss = update(
+            k, params[r, j], grads[r, j], state[r, 0, j], state[r, 1, j], state[r, 2, j],
+            ot, lr, mom, h[H_DAMPENING], h[H_NESTEROV] != 0.0, h[H_ALPHA], h[H_EPS], b1,
+            h[H_BETA2], h[H_WEIGHT_DECAY], h[H_LR_DECAY], h[H_AMSGRAD] != 0.0,
+            h[H_CENTERED] != 0.0, bc1, bc2)
+        params_out[r, j] = th
+        state[r, 0, j] = s0
+        state[r, 1, j] = s1
+        state[r, 2, j] = s2
+        g_out[r, j] = gu
+        step_size_out[r, j] = ss
+
+
 @pjit
+def _opt_step_par(kind, hyper, sched_kind, sched_params, total, t, params, grads, state, opt_t,
+                  active, params_out, g_out, step_size_out, lr_out):
+    for r in prange(params.shape[0]):
+        _opt_step_run(r, kind, hyper, sched_kind, sched_params, total, t, params, grads, state,
+                      opt_t, active, params_out, g_out, step_size_out, lr_out)
+
+
+@jit
+def _opt_step_ser(kind, hyper, sched_kind, sched_params, total, t, params, grads, state, opt_t,
+                  active, params_out, g_out, step_size_out, lr_out):
+    for r in range(params.shape[0]):
+        _opt_step_run(r, kind, hyper, sched_kind, sched_params, total, t, params, grads, state,
+                      opt_t, active, params_out, g_out, step_size_out, lr_out)
+
+
 def opt_step(kind, hyper, sched_kind, sched_params, total, t, params, grads, state, opt_t,
              active, params_out, g_out, step_size_out, lr_out):
     """Advance every active run by one optimizer step (global 1-based step ``t``).
@@ -259,46 +313,173 @@ def opt_step(kind, hyper, sched_kind, sched_params, total, t, params, grads, sta
     step_size_out (n, p) and lr_out (n,) (scheduled lr).
     """
     n, p = params.shape
-    for r in prange(n):
-        if not active[r]:
-            for j in range(p):
-                params_out[r, j] = params[r, j]
-            continue
-        h = hyper[r]
-        lrf, has_mom, momv = _sched_run(sched_kind, sched_params, r, t, total)
-        k = kind[r]
-        lr = h[H_LR] * lrf
-        mom = h[H_MOMENTUM]
-        b1 = h[H_BETA1]
-        if has_mom:  # one-cycle: only momentum that is switched on gets cycled
-            if k == ADAM or k == ADAMW:
-                if b1 > 0.0:
-                    b1 = momv
-            elif mom > 0.0:
-                mom = momv
-        ot = opt_t[r] + 1
-        opt_t[r] = ot
-        lr_out[r] = lr
-        bc1, bc2 = bias_corrections(k, b1, h[H_BETA2], ot)
-        for j in range(p):
-            th, s0, s1, s2, gu, ss = update(
-                k, params[r, j], grads[r, j], state[r, 0, j], state[r, 1, j], state[r, 2, j],
-                ot, lr, mom, h[H_DAMPENING], h[H_NESTEROV] != 0.0, h[H_ALPHA], h[H_EPS], b1,
-                h[H_BETA2], h[H_WEIGHT_DECAY], h[H_LR_DECAY], h[H_AMSGRAD] != 0.0,
-                h[H_CENTERED] != 0.0, bc1, bc2)
-            params_out[r, j] = th
-            state[r, 0, j] = s0
-            state[r, 1, j] = s1
-            state[r, 2, j] = s2
-            g_out[r, j] = gu
-            step_size_out[r, j] = ss
+    fn = _opt_step_par if n * p >= PARALLEL_WORK else _opt_step_ser
+    fn(kind, hyper, sched_kind, sched_params, total, t, params, grads, state, opt_t, active,
+       params_out, g_out, step_size_out, lr_out)
 
 
 # =======================================================================================
 # fused 2-D kernel: k steps on a landscape per call
 # =======================================================================================
 
+@jit
+def _advance_run(r, sid, code, consts, kind, hyper, sched_kind, sched_params, total, t0, k,
+                      noise_std, seed, bound, params, state, opt_t, loss, grad, diverged_at,
+                      record, stride, traj, traj_loss, last_g, last_step_size, last_delta,
+                      last_lr, bad):
+    """Run ``r``'s ``k`` steps (row ``r`` of :func:`advance_landscape`'s arrays)."""
+    if diverged_at[r] >= 0:
+        return
+    kd = kind[r]
+    h = hyper[r]
+    lr0 = h[H_LR]
+    mom0 = h[H_MOMENTUM]
+    damp = h[H_DAMPENING]
+    nest = h[H_NESTEROV] != 0.0
+    alpha = h[H_ALPHA]
+    eps = h[H_EPS]
+    b10 = h[H_BETA1]
+    b2 = h[H_BETA2]
+    wd = h[H_WEIGHT_DECAY]
+    lr_decay = h[H_LR_DECAY]
+    ams = h[H_AMSGRAD] != 0.0
+    centered = h[H_CENTERED] != 0.0
+    sk = sched_kind[r]
+    sp = sched_params[r]
+    ssz = sp[S_STEP_SIZE]
+    sgam = sp[S_GAMMA]
+    spct = sp[S_PCT_START]
+    sdiv = sp[S_DIV]
+    sdivf = sp[S_DIV_FINAL]
+    sm0 = sp[S_MOM_START]
+    sm1 = sp[S_MOM_MID]
+    sm2 = sp[S_MOM_END]
+
+    x = params[r, 0]
+    y = params[r, 1]
+    f = loss[r]
+    gx = grad[r, 0]
+    gy = grad[r, 1]
+    ax = state[r, 0, 0]
+    bx = state[r, 1, 0]
+    cx = state[r, 2, 0]
+    ay = state[r, 0, 1]
+    by = state[r, 1, 1]
+    cy = state[r, 2, 1]
+    ot = opt_t[r]
+    lgx = last_g[r, 0]
+    lgy = last_g[r, 1]
+    lsx = last_step_size[r, 0]
+    lsy = last_step_size[r, 1]
+    ldx = last_delta[r, 0]
+    ldy = last_delta[r, 1]
+    llr = last_lr[r]
+    stack = _stack_for(sid)
+    for i in range(k):
+        t = t0 + i + 1
+        lrf, has_mom, momv = schedule_at(sk, ssz, sgam, spct, sdiv, sdivf, sm0, sm1, sm2,
+                                         t, total)
+        lr = lr0 * lrf
+        mom = mom0
+        b1 = b10
+        if has_mom:
+            if kd == ADAM or kd == ADAMW:
+                if b10 > 0.0:
+                    b1 = momv
+            elif mom0 > 0.0:
+                mom = momv
+        nx = gx
+        ny = gy
+        if noise_std != 0.0:
+            nx = gx + noise_std * gauss(seed, r, t, 0)
+            ny = gy + noise_std * gauss(seed, r, t, 1)
+        otn = ot + 1
+        bc1, bc2 = bias_corrections(kd, b1, b2, otn)
+        xn, axn, bxn, cxn, gux, ssx = update(kd, x, nx, ax, bx, cx, otn, lr, mom, damp,
+                                             nest, alpha, eps, b1, b2, wd, lr_decay,
+                                             ams, centered, bc1, bc2)
+        yn, ayn, byn, cyn, guy, ssy = update(kd, y, ny, ay, by, cy, otn, lr, mom, damp,
+                                             nest, alpha, eps, b1, b2, wd, lr_decay,
+                                             ams, centered, bc1, bc2)
+        fn, gxn, gyn = _vg(sid, code, consts, xn, yn, stack)
+        ok = (math.isfinite(xn) and math.isfinite(yn) and math.isfinite(fn)
+              and math.isfinite(gxn) and math.isfinite(gyn)
+              and abs(xn) <= bound and abs(yn) <= bound)
+        if not ok:
+            diverged_at[r] = t
+            bad[r, 0] = xn
+            bad[r, 1] = yn
+            bad[r, 2] = fn
+            break
+        ldx = xn - x
+        ldy = yn - y
+        x = xn
+        y = yn
+        f = fn
+        gx = gxn
+        gy = gyn
+        ax = axn
+        bx = bxn
+        cx = cxn
+        ay = ayn
+        by = byn
+        cy = cyn
+        ot = otn
+        lgx = gux
+        lgy = guy
+        lsx = ssx
+        lsy = ssy
+        llr = lr
+        if record and t % stride == 0:
+            row = t // stride
+            traj[r, row, 0] = x
+            traj[r, row, 1] = y
+            traj_loss[r, row] = f
+    params[r, 0] = x
+    params[r, 1] = y
+    loss[r] = f
+    grad[r, 0] = gx
+    grad[r, 1] = gy
+    state[r, 0, 0] = ax
+    state[r, 1, 0] = bx
+    state[r, 2, 0] = cx
+    state[r, 0, 1] = ay
+    state[r, 1, 1] = by
+    state[r, 2, 1] = cy
+    opt_t[r] = ot
+    last_g[r, 0] = lgx
+    last_g[r, 1] = lgy
+    last_step_size[r, 0] = lsx
+    last_step_size[r, 1] = lsy
+    last_delta[r, 0] = ldx
+    last_delta[r, 1] = ldy
+    last_lr[r] = llr
+
+
 @pjit
+def _advance_par(sid, code, consts, kind, hyper, sched_kind, sched_params, total, t0, k,
+                      noise_std, seed, bound, params, state, opt_t, loss, grad, diverged_at,
+                      record, stride, traj, traj_loss, last_g, last_step_size, last_delta,
+                      last_lr, bad):
+    for r in prange(params.shape[0]):
+        _advance_run(r, sid, code, consts, kind, hyper, sched_kind, sched_params, total, t0, k,
+                        noise_std, seed, bound, params, state, opt_t, loss, grad, diverged_at,
+                        record, stride, traj, traj_loss, last_g, last_step_size, last_delta,
+                        last_lr, bad)
+
+
+@jit
+def _advance_ser(sid, code, consts, kind, hyper, sched_kind, sched_params, total, t0, k,
+                      noise_std, seed, bound, params, state, opt_t, loss, grad, diverged_at,
+                      record, stride, traj, traj_loss, last_g, last_step_size, last_delta,
+                      last_lr, bad):
+    for r in range(params.shape[0]):
+        _advance_run(r, sid, code, consts, kind, hyper, sched_kind, sched_params, total, t0, k,
+                        noise_std, seed, bound, params, state, opt_t, loss, grad, diverged_at,
+                        record, stride, traj, traj_loss, last_g, last_step_size, last_delta,
+                        last_lr, bad)
+
+
 def advance_landscape(sid, code, consts, kind, hyper, sched_kind, sched_params, total, t0, k,
                       noise_std, seed, bound, params, state, opt_t, loss, grad, diverged_at,
                       record, stride, traj, traj_loss, last_g, last_step_size, last_delta,
@@ -317,144 +498,35 @@ def advance_landscape(sid, code, consts, kind, hyper, sched_kind, sched_params, 
     t % stride == 0. last_g / last_step_size / last_delta float64 (n, 2) and last_lr
     float64 (n,) describe each run's last committed step.
     """
-    n = params.shape[0]
-    for r in prange(n):
-        if diverged_at[r] >= 0:
-            continue
-        kd = kind[r]
-        h = hyper[r]
-        lr0 = h[H_LR]
-        mom0 = h[H_MOMENTUM]
-        damp = h[H_DAMPENING]
-        nest = h[H_NESTEROV] != 0.0
-        alpha = h[H_ALPHA]
-        eps = h[H_EPS]
-        b10 = h[H_BETA1]
-        b2 = h[H_BETA2]
-        wd = h[H_WEIGHT_DECAY]
-        lr_decay = h[H_LR_DECAY]
-        ams = h[H_AMSGRAD] != 0.0
-        centered = h[H_CENTERED] != 0.0
-        sk = sched_kind[r]
-        sp = sched_params[r]
-        ssz = sp[S_STEP_SIZE]
-        sgam = sp[S_GAMMA]
-        spct = sp[S_PCT_START]
-        sdiv = sp[S_DIV]
-        sdivf = sp[S_DIV_FINAL]
-        sm0 = sp[S_MOM_START]
-        sm1 = sp[S_MOM_MID]
-        sm2 = sp[S_MOM_END]
-
-        x = params[r, 0]
-        y = params[r, 1]
-        f = loss[r]
-        gx = grad[r, 0]
-        gy = grad[r, 1]
-        ax = state[r, 0, 0]
-        bx = state[r, 1, 0]
-        cx = state[r, 2, 0]
-        ay = state[r, 0, 1]
-        by = state[r, 1, 1]
-        cy = state[r, 2, 1]
-        ot = opt_t[r]
-        lgx = last_g[r, 0]
-        lgy = last_g[r, 1]
-        lsx = last_step_size[r, 0]
-        lsy = last_step_size[r, 1]
-        ldx = last_delta[r, 0]
-        ldy = last_delta[r, 1]
-        llr = last_lr[r]
-        stack = _stack_for(sid)
-        for i in range(k):
-            t = t0 + i + 1
-            lrf, has_mom, momv = schedule_at(sk, ssz, sgam, spct, sdiv, sdivf, sm0, sm1, sm2,
-                                             t, total)
-            lr = lr0 * lrf
-            mom = mom0
-            b1 = b10
-            if has_mom:
-                if kd == ADAM or kd == ADAMW:
-                    if b10 > 0.0:
-                        b1 = momv
-                elif mom0 > 0.0:
-                    mom = momv
-            nx = gx
-            ny = gy
-            if noise_std != 0.0:
-                nx = gx + noise_std * gauss(seed, r, t, 0)
-                ny = gy + noise_std * gauss(seed, r, t, 1)
-            otn = ot + 1
-            bc1, bc2 = bias_corrections(kd, b1, b2, otn)
-            xn, axn, bxn, cxn, gux, ssx = update(kd, x, nx, ax, bx, cx, otn, lr, mom, damp,
-                                                 nest, alpha, eps, b1, b2, wd, lr_decay,
-                                                 ams, centered, bc1, bc2)
-            yn, ayn, byn, cyn, guy, ssy = update(kd, y, ny, ay, by, cy, otn, lr, mom, damp,
-                                                 nest, alpha, eps, b1, b2, wd, lr_decay,
-                                                 ams, centered, bc1, bc2)
-            fn, gxn, gyn = _vg(sid, code, consts, xn, yn, stack)
-            ok = (math.isfinite(xn) and math.isfinite(yn) and math.isfinite(fn)
-                  and math.isfinite(gxn) and math.isfinite(gyn)
-                  and abs(xn) <= bound and abs(yn) <= bound)
-            if not ok:
-                diverged_at[r] = t
-                bad[r, 0] = xn
-                bad[r, 1] = yn
-                bad[r, 2] = fn
-                break
-            ldx = xn - x
-            ldy = yn - y
-            x = xn
-            y = yn
-            f = fn
-            gx = gxn
-            gy = gyn
-            ax = axn
-            bx = bxn
-            cx = cxn
-            ay = ayn
-            by = byn
-            cy = cyn
-            ot = otn
-            lgx = gux
-            lgy = guy
-            lsx = ssx
-            lsy = ssy
-            llr = lr
-            if record and t % stride == 0:
-                row = t // stride
-                traj[r, row, 0] = x
-                traj[r, row, 1] = y
-                traj_loss[r, row] = f
-        params[r, 0] = x
-        params[r, 1] = y
-        loss[r] = f
-        grad[r, 0] = gx
-        grad[r, 1] = gy
-        state[r, 0, 0] = ax
-        state[r, 1, 0] = bx
-        state[r, 2, 0] = cx
-        state[r, 0, 1] = ay
-        state[r, 1, 1] = by
-        state[r, 2, 1] = cy
-        opt_t[r] = ot
-        last_g[r, 0] = lgx
-        last_g[r, 1] = lgy
-        last_step_size[r, 0] = lsx
-        last_step_size[r, 1] = lsy
-        last_delta[r, 0] = ldx
-        last_delta[r, 1] = ldy
-        last_lr[r] = llr
+    fn = _advance_par if params.shape[0] * max(k, 1) >= PARALLEL_WORK else _advance_ser
+    fn(sid, code, consts, kind, hyper, sched_kind, sched_params, total, t0, k, noise_std, seed,
+       bound, params, state, opt_t, loss, grad, diverged_at, record, stride, traj, traj_loss,
+       last_g, last_step_size, last_delta, last_lr, bad)
 
 
 @pjit
-def eval_landscape(sid, code, consts, params, loss_out, grad_out):
-    """loss_out float64 (n,) and grad_out float64 (n, 2) at params float64 (n, 2)."""
+def _eval_par(sid, code, consts, params, loss_out, grad_out):
     for r in prange(params.shape[0]):
         f, gx, gy = _vg(sid, code, consts, params[r, 0], params[r, 1], _stack_for(sid))
         loss_out[r] = f
         grad_out[r, 0] = gx
         grad_out[r, 1] = gy
+
+
+@jit
+def _eval_ser(sid, code, consts, params, loss_out, grad_out):
+    stack = _stack_for(sid)
+    for r in range(params.shape[0]):
+        f, gx, gy = _vg(sid, code, consts, params[r, 0], params[r, 1], stack)
+        loss_out[r] = f
+        grad_out[r, 0] = gx
+        grad_out[r, 1] = gy
+
+
+def eval_landscape(sid, code, consts, params, loss_out, grad_out):
+    """loss_out float64 (n,) and grad_out float64 (n, 2) at params float64 (n, 2)."""
+    fn = _eval_par if params.shape[0] >= PARALLEL_WORK else _eval_ser
+    fn(sid, code, consts, params, loss_out, grad_out)
 
 
 @jit
@@ -779,9 +851,10 @@ def _warm_opt_step():
     kind, hyper, sk, sp = _tiny_problem()
     n, p = 2, 3
     params = np.ones((n, p))
-    opt_step(kind, hyper, sk, sp, 10, 1, params, params.copy(), np.zeros((n, 3, p)),
-             np.zeros(n, dtype=np.int64), np.ones(n, dtype=np.bool_), np.empty((n, p)),
-             np.empty((n, p)), np.empty((n, p)), np.empty(n))
+    for fn in (_opt_step_ser, _opt_step_par):  # both: a big call must not compile mid-demo
+        fn(kind, hyper, sk, sp, 10, 1, params, params.copy(), np.zeros((n, 3, p)),
+           np.zeros(n, dtype=np.int64), np.ones(n, dtype=np.bool_), np.empty((n, p)),
+           np.empty((n, p)), np.empty((n, p)), np.empty(n))
 
 
 def _warm_advance():
@@ -791,12 +864,14 @@ def _warm_advance():
     code = np.zeros(0, dtype=np.int64)
     consts = np.zeros(0)
     loss, grad = np.empty(n), np.empty((n, 2))
-    eval_landscape(0, code, consts, params, loss, grad)
-    advance_landscape(0, code, consts, kind, hyper, sk, sp, 10, 0, 2, 0.1, 0, 1e6, params,
-                      np.zeros((n, 3, 2)), np.zeros(n, dtype=np.int64), loss, grad,
-                      np.full(n, -1, dtype=np.int64), True, 1, np.zeros((n, 4, 2)),
-                      np.zeros((n, 4)), np.zeros((n, 2)), np.zeros((n, 2)), np.zeros((n, 2)),
-                      np.zeros(n), np.zeros((n, 3)))
+    for ev in (_eval_ser, _eval_par):
+        ev(0, code, consts, params, loss, grad)
+    for fn in (_advance_ser, _advance_par):
+        fn(0, code, consts, kind, hyper, sk, sp, 10, 0, 2, 0.1, 0, 1e6, params.copy(),
+           np.zeros((n, 3, 2)), np.zeros(n, dtype=np.int64), loss, grad,
+           np.full(n, -1, dtype=np.int64), True, 1, np.zeros((n, 4, 2)),
+           np.zeros((n, 4)), np.zeros((n, 2)), np.zeros((n, 2)), np.zeros((n, 2)),
+           np.zeros(n), np.zeros((n, 3)))
 
 
 register("opt_step", opt_step, opt_step_np, _warm_opt_step)

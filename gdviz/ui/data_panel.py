@@ -264,7 +264,7 @@ class DataPanel(QWidget):
         return b
 
     def _check(self, name: str, key: str, tip: str, slot) -> QCheckBox:
-        cb = QCheckBox()
+        cb = theme.projector(QCheckBox())
         cb.setObjectName(f"{name}Check")
         cb.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         cb.toggled.connect(slot)

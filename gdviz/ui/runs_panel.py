@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from gdviz.core.i18n import tr
+from gdviz.ui import theme
 from gdviz.ui.controls import HyperSlider, section, session_signal
 
 #: slider ranges for the hyperparameters a card can show: (label, lo, hi, log)
@@ -63,7 +64,7 @@ class RunCard(QFrame):
         self.setObjectName(f"runCard{i}")
         self.setFrameShape(QFrame.Shape.StyledPanel)
 
-        self.enabled = QCheckBox()
+        self.enabled = theme.projector(QCheckBox())
         self.enabled.setObjectName("runEnabled")
         self.enabled.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.swatch = QLabel()
@@ -75,7 +76,7 @@ class RunCard(QFrame):
         f = self.title.font()
         f.setBold(True)
         self.title.setFont(f)
-        self.select = QRadioButton("step-by-step")
+        self.select = theme.projector(QRadioButton("step-by-step"))
         self.select.setObjectName("runSelect")
         self.select.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         panel.select_group.addButton(self.select, i)
@@ -122,7 +123,7 @@ class RunCard(QFrame):
                 self.sliders[field] = hs
                 (lay if field in MAIN_FIELDS else extra_lay).addWidget(hs)
             elif field in FIELD_FLAGS:
-                cb = QCheckBox(field)
+                cb = theme.projector(QCheckBox(field))
                 cb.setFocusPolicy(Qt.FocusPolicy.NoFocus)
                 cb.toggled.connect(lambda on, f=field: self._on_value_edited(f, bool(on)))
                 self.flags[field] = cb
@@ -237,7 +238,7 @@ class RunsPanel(QWidget):
         self.select_group = QButtonGroup(self)
         self.select_group.setExclusive(False)  # so that a click can also clear the pick
 
-        self.same_lr = QCheckBox("Same learning rate for all")
+        self.same_lr = theme.projector(QCheckBox("Same learning rate for all"))
         self.same_lr.setObjectName("sameLr")
         self.same_lr.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.shared_lr = HyperSlider("shared_lr", "lr (all)", 1e-5, 10.0, log=True)

@@ -128,7 +128,7 @@ def apply(app: QApplication, name: str) -> None:
     _state["theme"] = name
     pg.setConfigOption("background", pal["background"])
     pg.setConfigOption("foreground", pal["foreground"])
-    _ensure_style(app)
+    app.setStyle("Fusion")
     qp = QPalette()
     bg, panel, fg = QColor(pal["background"]), QColor(pal["panel"]), QColor(pal["foreground"])
     muted, accent = QColor(pal["muted"]), QColor(pal["accent"])
@@ -160,7 +160,9 @@ class ProjectorStyle(QProxyStyle):
 
     A style rather than a style sheet: a sheet set on a widget keeps that widget's
     palette from the theme it was set in, and an application sheet re-polishes every
-    widget on each theme change. The style reads the theme when it paints.
+    widget on each theme change. The style reads the theme when it paints. It is set on
+    the check boxes and radio buttons only (:func:`projector`): as the application's
+    style its Python overrides would run for every metric of every widget, every frame.
     """
 
     def pixelMetric(self, metric, option=None, widget=None):  # noqa: N802 - Qt API
@@ -199,9 +201,15 @@ class ProjectorStyle(QProxyStyle):
         painter.restore()
 
 
-def _ensure_style(app: QApplication) -> None:
-    if not isinstance(app.style(), ProjectorStyle):
-        app.setStyle(ProjectorStyle("Fusion"))
+_projector_style: list = []
+
+
+def projector(widget):
+    """Give a check box or radio button the projector-visible indicator (returns it)."""
+    if not _projector_style:
+        _projector_style.append(ProjectorStyle("Fusion"))
+    widget.setStyle(_projector_style[0])
+    return widget
 
 
 def font_scale() -> float:
