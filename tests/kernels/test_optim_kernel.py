@@ -46,8 +46,25 @@ def test_registered():
         spec.warmup()
 
 
+#: every kernel has a serial and a parallel build (picked by size); both must equal the twin
+OPT_STEPS = {"serial": K._opt_step_ser, "parallel": K._opt_step_par}
+ADVANCES = {"serial": K._advance_ser, "parallel": K._advance_par}
+EVALS = {"serial": K._eval_ser, "parallel": K._eval_par}
+
+
+def test_size_picks_serial_or_parallel(monkeypatch):
+    calls = []
+    monkeypatch.setattr(K, "_opt_step_ser", lambda *a: calls.append("serial"))
+    monkeypatch.setattr(K, "_opt_step_par", lambda *a: calls.append("parallel"))
+    for n in (4, K.PARALLEL_WORK):
+        P = np.zeros((n, 1))
+        K.opt_step(None, None, None, None, 1, 1, P, P, None, None, None, P, P, P, None)
+    assert calls == ["serial", "parallel"]
+
+
+@pytest.mark.parametrize("build", list(OPT_STEPS))
 @pytest.mark.parametrize("p", [1, 2, 5])
-def test_opt_step_equals_twin(p):
+def test_opt_step_equals_twin(p, build):
     rng = np.random.default_rng(p)
     n = 64
     kind, hyper, sk, sp = _pack(n, rng)
@@ -59,7 +76,7 @@ def test_opt_step_equals_twin(p):
     b = dict(params=params.copy(), state=state.copy(), opt_t=opt_t.copy())
     for t in range(1, 31):
         grads = rng.normal(size=(n, p)) * 3
-        for fn, s in ((K.opt_step, a), (K.opt_step_np, b)):
+        for fn, s in ((OPT_STEPS[build], a), (K.opt_step_np, b)):
             out = [np.zeros((n, p)), np.zeros((n, p)), np.zeros((n, p)), np.zeros(n)]
             fn(kind, hyper, sk, sp, 30, t, s["params"], grads, s["state"], s["opt_t"], active,
                *out)
@@ -105,9 +122,10 @@ def _call(fn, land, a, t0, k, noise, seed, bound, stride):
        True, stride, a["traj"], a["traj_loss"], a["lg"], a["ls"], a["ld"], a["llr"], a["bad"])
 
 
+@pytest.mark.parametrize("build", list(ADVANCES))
 @pytest.mark.parametrize("surface", ["rosenbrock", "himmelblau", "expr"])
 @pytest.mark.parametrize("stride", [1, 2])
-def test_advance_landscape_equals_twin(surface, stride):
+def test_advance_landscape_equals_twin(surface, stride, build):
     land = (Landscape.from_expr("sin(x)*cos(y) + 0.1*(x^2+y^2) + x*y^3")
             if surface == "expr" else Landscape.from_surface(surface))
     rng = np.random.default_rng(1)
@@ -118,19 +136,20 @@ def test_advance_landscape_equals_twin(surface, stride):
     b = {k: v.copy() for k, v in a.items()}
     # a tight bound so that some runs diverge part-way
     for t0, k in ((0, 7), (7, 1), (8, 32)):
-        _call(K.advance_landscape, land, a, t0, k, 0.3, 11, 30.0, stride)
+        _call(ADVANCES[build], land, a, t0, k, 0.3, 11, 30.0, stride)
         _call(K.advance_landscape_np, land, b, t0, k, 0.3, 11, 30.0, stride)
         for key in a:
             assert_allclose(a[key], b[key], rtol=1e-11, atol=1e-13, err_msg=key)
     assert (a["div"] > 0).any() and (a["div"] < 0).any()
 
 
-def test_eval_landscape_equals_twin():
+@pytest.mark.parametrize("build", list(EVALS))
+def test_eval_landscape_equals_twin(build):
     land = Landscape.from_expr("log(x) + y^2")
     P = np.array([[1.0, 2.0], [-1.0, 0.5], [0.0, 0.0]])
     f1, g1 = np.empty(3), np.empty((3, 2))
     f2, g2 = np.empty(3), np.empty((3, 2))
-    K.eval_landscape(land.sid, land.code, land.consts, P, f1, g1)
+    EVALS[build](land.sid, land.code, land.consts, P, f1, g1)
     K.eval_landscape_np(land.sid, land.code, land.consts, P, f2, g2)
     assert_allclose(f1, f2)
     assert_allclose(g1, g2)
