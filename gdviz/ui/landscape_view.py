@@ -665,8 +665,9 @@ class LandscapeView(pg.PlotWidget):
         builtin = getattr(land, "sid", -1) >= 0
         title = f"{land.name}:  {land.label}" if builtin else self._data_title(land)
         # a long title would widen the plot past a narrow map: elide it to the width
+        # (the title is HTML in pyqtgraph's own font: leave a generous margin)
         f = theme.font(theme.LABEL_PT)
-        room = max(self.width() - 40, 120)
+        room = max(int(0.85 * self.width()) - 40, 120)
         title = QFontMetrics(f).elidedText(title, Qt.TextElideMode.ElideRight, room)
         self.plot_item.setTitle(title, color=fg, size=f"{theme.pt(theme.LABEL_PT):.0f}pt")
         if getattr(self, "_colorbar_label", None):
