@@ -494,15 +494,15 @@ class Session:
             bs = max(1, min(int(bs), ds_n))
             problem = data.build(bs, self.seed, self._fast)
             p = problem.n_params
+            same_model = was and self.n_params == p and self.data.model == data.model
             if start is not None:
                 start = problem.model.check_params(start, "start parameters")
-            elif was and self.n_params == p and self.data.model == data.model:
+            elif same_model:
                 start = np.asarray(self.starts[0], dtype=np.float64)
             else:
                 start = problem.init_params(data.seed)
             if linked is None:
-                same = was and self.n_params == p and self.data.model == data.model
-                linked = self.linked if same else default_linked(problem.model)
+                linked = self.linked if same_model else default_linked(problem.model)
             i, j = (int(v) for v in linked)
             if not (0 <= i < p and 0 <= j < p) or i == j:
                 raise ValueError(f"choose two different parameters of {p} to show")
@@ -611,7 +611,7 @@ class Session:
             p = np.asarray(self.starts[0], dtype=np.float64)
         p[int(k)] = value
         self.pause()
-        if self.is_data and self.kind == "fit":
+        if self.kind == "fit":
             self._set_starts([tuple(p)])
         else:
             self._set_starts([tuple(p)] + self.starts[1:])
