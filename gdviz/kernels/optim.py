@@ -324,9 +324,9 @@ def opt_step(kind, hyper, sched_kind, sched_params, total, t, params, grads, sta
 
 @jit
 def _advance_run(r, sid, code, consts, kind, hyper, sched_kind, sched_params, total, t0, k,
-                      noise_std, seed, bound, params, state, opt_t, loss, grad, diverged_at,
-                      record, stride, traj, traj_loss, last_g, last_step_size, last_delta,
-                      last_lr, bad):
+                 noise_std, seed, bound, params, state, opt_t, loss, grad, diverged_at,
+                 record, stride, traj, traj_loss, last_g, last_step_size, last_delta,
+                 last_lr, bad):
     """Run ``r``'s ``k`` steps (row ``r`` of :func:`advance_landscape`'s arrays)."""
     if diverged_at[r] >= 0:
         return
@@ -458,26 +458,26 @@ def _advance_run(r, sid, code, consts, kind, hyper, sched_kind, sched_params, to
 
 @pjit
 def _advance_par(sid, code, consts, kind, hyper, sched_kind, sched_params, total, t0, k,
-                      noise_std, seed, bound, params, state, opt_t, loss, grad, diverged_at,
-                      record, stride, traj, traj_loss, last_g, last_step_size, last_delta,
-                      last_lr, bad):
+                 noise_std, seed, bound, params, state, opt_t, loss, grad, diverged_at,
+                 record, stride, traj, traj_loss, last_g, last_step_size, last_delta,
+                 last_lr, bad):
     for r in prange(params.shape[0]):
         _advance_run(r, sid, code, consts, kind, hyper, sched_kind, sched_params, total, t0, k,
-                        noise_std, seed, bound, params, state, opt_t, loss, grad, diverged_at,
-                        record, stride, traj, traj_loss, last_g, last_step_size, last_delta,
-                        last_lr, bad)
+                     noise_std, seed, bound, params, state, opt_t, loss, grad, diverged_at,
+                     record, stride, traj, traj_loss, last_g, last_step_size, last_delta,
+                     last_lr, bad)
 
 
 @jit
 def _advance_ser(sid, code, consts, kind, hyper, sched_kind, sched_params, total, t0, k,
-                      noise_std, seed, bound, params, state, opt_t, loss, grad, diverged_at,
-                      record, stride, traj, traj_loss, last_g, last_step_size, last_delta,
-                      last_lr, bad):
+                 noise_std, seed, bound, params, state, opt_t, loss, grad, diverged_at,
+                 record, stride, traj, traj_loss, last_g, last_step_size, last_delta,
+                 last_lr, bad):
     for r in range(params.shape[0]):
         _advance_run(r, sid, code, consts, kind, hyper, sched_kind, sched_params, total, t0, k,
-                        noise_std, seed, bound, params, state, opt_t, loss, grad, diverged_at,
-                        record, stride, traj, traj_loss, last_g, last_step_size, last_delta,
-                        last_lr, bad)
+                     noise_std, seed, bound, params, state, opt_t, loss, grad, diverged_at,
+                     record, stride, traj, traj_loss, last_g, last_step_size, last_delta,
+                     last_lr, bad)
 
 
 def advance_landscape(sid, code, consts, kind, hyper, sched_kind, sched_params, total, t0, k,

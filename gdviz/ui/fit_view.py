@@ -471,7 +471,7 @@ class FitView(pg.PlotWidget):
             if width <= 0 or self.legend.width() <= width - 2 * LEGEND_OFFSET:
                 break
         self.legend.setVisible(bool(self._legend_entries))
-        self._style_legend()
+        theme.style_legend(self.legend, 225)
         self._range_key = None
         self.reset_range()
 
@@ -565,12 +565,6 @@ class FitView(pg.PlotWidget):
             self.retranslate()
         super().changeEvent(ev)
 
-    def _style_legend(self) -> None:
-        pal = theme.palette(theme.current())
-        self.legend.setBrush(pg.mkBrush(theme.qcolor(pal["background"], 225)))
-        self.legend.setPen(pg.mkPen(pal["grid"], width=1))
-        self.legend.setLabelTextColor(pal["foreground"])
-
     def _style_runs(self) -> None:
         s = self.session
         width = CURVE_WIDTH * max(1.0, theme.font_scale())
@@ -616,7 +610,7 @@ class FitView(pg.PlotWidget):
         self.hint.setColor(pal["muted"])
         self._style_units()
         self._style_runs()
-        self._style_legend()
+        theme.style_legend(self.legend, 225)
         self._apply_title()
         self._legend_key = None  # label colours: rebuilt on the next refresh
 

@@ -276,7 +276,7 @@ class LandscapeView(pg.PlotWidget):
                 text += "  ✕"
             self.legend.addItem(self.trails[runs[0]].prefix, text)
         self._legend_diverged = diverged
-        self._style_legend(self.legend)
+        theme.style_legend(self.legend)
 
     def _sync_starts(self) -> None:
         s = self.session
@@ -620,15 +620,6 @@ class LandscapeView(pg.PlotWidget):
             self.retranslate()
         super().changeEvent(ev)
 
-    def _style_legend(self, legend: pg.LegendItem) -> None:
-        pal = theme.palette(theme.current())
-        legend.setBrush(pg.mkBrush(theme.qcolor(pal["background"], 215)))
-        legend.setPen(pg.mkPen(pal["grid"], width=1))
-        legend.setLabelTextColor(pal["foreground"])
-        for _, label in legend.items:  # pyqtgraph only re-colours labels written anew
-            label.setText(label.text)
-        legend.updateSize()
-
     def _apply_theme(self) -> None:
         pal = theme.palette(theme.current())
         self.setBackground(pal["background"])
@@ -648,8 +639,8 @@ class LandscapeView(pg.PlotWidget):
         self.minima.setPen(pg.mkPen(pal["halo"], width=2))
         for name in self.arrow_names:
             self.arrows[name].setPen(pg.mkPen(pal[f"arrow_{name}"], width=4.5))
-        self._style_legend(self.legend)
-        self._style_legend(self.arrow_legend)
+        theme.style_legend(self.legend)
+        theme.style_legend(self.arrow_legend)
         if self.trails:  # re-colour runs, starts and labels
             self._on_runs_changed()
             self._refresh_labels()
@@ -701,8 +692,8 @@ class LandscapeView(pg.PlotWidget):
         self.colorbar.axis.setWidth(int(18 + 3.2 * theme.pt(theme.BASE_PT)))
         self.legend.setLabelTextSize(f"{theme.pt(theme.LABEL_PT):.0f}pt")
         self.arrow_legend.setLabelTextSize(f"{theme.pt(theme.BASE_PT):.0f}pt")
-        self._style_legend(self.legend)  # writes the labels anew in the new size
-        self._style_legend(self.arrow_legend)
+        theme.style_legend(self.legend)  # writes the labels anew in the new size
+        theme.style_legend(self.arrow_legend)
         label_font = theme.font(theme.BASE_PT, bold=True)
         for label in self.diverged_labels:
             label.setFont(label_font)

@@ -144,7 +144,7 @@ class LossView(pg.PlotWidget):
             self.legend.addItem(self._key_train, tr("train_loss"))
             self.legend.addItem(self._key_val, tr("val_loss"))
         self.legend.setVisible(bool(self.legend.items))
-        self._style_legend()
+        theme.style_legend(self.legend)
 
     def _on_stepped(self) -> None:
         s = self.session
@@ -233,15 +233,6 @@ class LossView(pg.PlotWidget):
             self.retranslate()
         super().changeEvent(ev)
 
-    def _style_legend(self) -> None:
-        pal = theme.palette(theme.current())
-        self.legend.setBrush(pg.mkBrush(theme.qcolor(pal["background"], 215)))
-        self.legend.setPen(pg.mkPen(pal["grid"], width=1))
-        self.legend.setLabelTextColor(pal["foreground"])
-        for _, label in self.legend.items:  # pyqtgraph only re-colours labels written anew
-            label.setText(label.text)
-        self.legend.updateSize()
-
     def _apply_theme(self) -> None:
         pal = theme.palette(theme.current())
         self.setBackground(pal["background"])
@@ -251,7 +242,7 @@ class LossView(pg.PlotWidget):
             ax.setTextPen(pg.mkPen(pal["foreground"]))
         self.t_line.setPen(pg.mkPen(pal["muted"], width=2, style=Qt.PenStyle.DashLine))
         self.t_line.label.setColor(pal["foreground"])
-        self._style_legend()
+        theme.style_legend(self.legend)
         self._apply_labels()
         if self.curves:
             self._on_runs_changed()
@@ -278,6 +269,6 @@ class LossView(pg.PlotWidget):
             self.plot_item.getAxis(name).setStyle(tickFont=tick, tickTextOffset=6)
         self.plot_item.getAxis("bottom").setHeight(int(12 + 3.2 * theme.pt(theme.BASE_PT)))
         self.legend.setLabelTextSize(f"{theme.pt(theme.BASE_PT):.0f}pt")
-        self._style_legend()  # writes the key's labels anew in the new size
+        theme.style_legend(self.legend)  # writes the key's labels anew in the new size
         self.t_line.label.setFont(theme.font(theme.BASE_PT))
         self._apply_labels()

@@ -212,6 +212,18 @@ def projector(widget):
     return widget
 
 
+def style_legend(legend, alpha: int = 215) -> None:
+    """A pyqtgraph legend in the current theme: translucent background, grid-coloured frame,
+    text in the foreground colour (written anew: pyqtgraph re-colours a label only then)."""
+    pal = palette(current())
+    legend.setBrush(pg.mkBrush(qcolor(pal["background"], alpha)))
+    legend.setPen(pg.mkPen(pal["grid"], width=1))
+    legend.setLabelTextColor(pal["foreground"])
+    for _, label in legend.items:
+        label.setText(label.text)
+    legend.updateSize()
+
+
 def font_scale() -> float:
     """The factor last given to :func:`set_font_scale` (1.0 by default)."""
     return _state["scale"]
