@@ -255,35 +255,32 @@ class FitView(pg.PlotWidget):
         target = None if data.target_expr.strip() else TARGETS.get(data.target)
         return tuple(map(float, target.x_range)) if target is not None else (-2.0, 2.0)
 
+    def _recreate(self, curves: list, n: int, z: float) -> list:
+        """Replace ``curves`` by ``n`` fresh hidden curves at depth ``z``."""
+        for c in curves:
+            self.plot_item.removeItem(c)
+        out = []
+        for _ in range(n):
+            c = pg.PlotDataItem(connect="finite")
+            c.setZValue(z)
+            c.setVisible(False)
+            self.plot_item.addItem(c)
+            out.append(c)
+        return out
+
     def _sync_units(self) -> None:
         """One faint curve per unit of a units model (created or dropped to match K)."""
         s = self.session
         K = int(s.problem.model.K) if s.kind == "fit" else 0
         if len(self.unit_curves) != K:
-            for c in self.unit_curves:
-                self.plot_item.removeItem(c)
-            self.unit_curves = []
-            for _ in range(K):
-                c = pg.PlotDataItem(connect="finite")
-                c.setZValue(4)
-                c.setVisible(False)
-                self.plot_item.addItem(c)
-                self.unit_curves.append(c)
+            self.unit_curves = self._recreate(self.unit_curves, K, z=4)
             self._style_units()
 
     def _on_runs_changed(self) -> None:
         s = self.session
         n = s.n_runs
         if len(self.run_curves) != n:
-            for c in self.run_curves:
-                self.plot_item.removeItem(c)
-            self.run_curves = []
-            for _ in range(n):
-                c = pg.PlotDataItem(connect="finite")
-                c.setZValue(10)
-                c.setVisible(False)
-                self.plot_item.addItem(c)
-                self.run_curves.append(c)
+            self.run_curves = self._recreate(self.run_curves, n, z=10)
         self._diverged = {r for r, _ in s.diverged()}
         self._style_runs()
         self._legend_key = None

@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import pytest
+from spy import Spy
 from PySide6.QtCore import Qt
 
 from gdviz.core.optimizers import OPTIMIZERS
@@ -22,18 +23,6 @@ def panel(qtbot, session):
     return p
 
 
-class Spy:
-    """Counts calls of one session method while still calling it."""
-
-    def __init__(self, monkeypatch, obj, name):
-        self.calls = []
-        orig = getattr(obj, name)
-
-        def wrapper(*a, **k):
-            self.calls.append((a, k))
-            return orig(*a, **k)
-
-        monkeypatch.setattr(obj, name, wrapper)
 
 
 # ------------------------------------------------------------------------- HyperSlider

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from spy import Spy
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractSlider, QComboBox, QLineEdit, QSpinBox
 
@@ -29,18 +30,6 @@ def panel(qtbot, sess) -> DataPanel:
     return p
 
 
-class Spy:
-    """Records the calls of one session method while still calling it."""
-
-    def __init__(self, monkeypatch, obj, name):
-        self.calls = []
-        self.orig = getattr(obj, name)
-
-        def wrapper(*a, **k):
-            self.calls.append((a, k))
-            return self.orig(*a, **k)
-
-        monkeypatch.setattr(obj, name, wrapper)
 
 
 def _pick(combo: QComboBox, data) -> None:
@@ -280,8 +269,8 @@ def test_a_refused_value_puts_the_widget_back(panel, sess, monkeypatch):
 def test_session_changes_update_widgets_without_feedback(panel, sess, monkeypatch):
     spies = [Spy(monkeypatch, sess, name) for name in
              ("set_fit", "set_regression", "set_view_options", "update_run", "set_linked",
-              "set_param")]
-    set_fit, _, view_opts, update_run, set_linked, _ = (sp.orig for sp in spies)
+              "set_param", "update_data", "update_runs")]
+    set_fit, _, view_opts, update_run, set_linked, _, _, _ = (sp.orig for sp in spies)
     set_fit(FitData(target="sine", model="hard-sigmoid", units=6, points=30,
                     val_fraction=0.2, loss="mae", seed=4))
     c = panel.controls
