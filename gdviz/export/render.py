@@ -27,7 +27,7 @@ PANELS = ("landscape", "fit", "loss", "caption")
 
 # batch: the app's colour for the mini-batch's own surface (gdviz.ui.theme), reused for
 # the mini-batch's points in the fit panel, so "purple = this mini-batch" everywhere;
-# val and units: the fit panel's (gdviz.ui.fit_view VAL_COLORS, UNIT_COLORS), so a clip
+# val and units: the fit panel's (gdviz.ui.views.fit_view VAL_COLORS, UNIT_COLORS), so a clip
 # looks like the app: vermillion validation diamonds, blue units
 THEMES = {
     "light": dict(bg="#ffffff", fg="#111111", axis="#333333", grid="#d0d0d0",

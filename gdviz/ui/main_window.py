@@ -37,12 +37,12 @@ from PySide6.QtWidgets import (
 )
 
 from gdviz.ui import theme
-from gdviz.ui.caption import CaptionStrip
-from gdviz.ui.controls import ControlsPanel, session_signal
-from gdviz.ui.fit_view import FitView
-from gdviz.ui.landscape_view import LandscapeView
-from gdviz.ui.loss_view import LossView
-from gdviz.ui.step_view import StepView
+from gdviz.ui.views.caption import CaptionStrip
+from gdviz.ui.panels.controls import ControlsPanel
+from gdviz.ui.views.fit_view import FitView
+from gdviz.ui.views.landscape_view import LandscapeView
+from gdviz.ui.views.loss_view import LossView
+from gdviz.ui.views.step_view import StepView
 
 ORG = APP = "gdviz"
 THEMES = ("dark", "light")
@@ -115,14 +115,14 @@ class MainWindow(QMainWindow):
         self.frame_timer.timeout.connect(self._on_frame)
 
         s = session
-        session_signal(s, "playing_changed").connect(self._on_playing_changed)
-        session_signal(s, "stepped").connect(self._on_stepped)
-        session_signal(s, "runs_changed").connect(self._on_stepped)
-        session_signal(s, "problem_changed").connect(self._on_stepped)
-        session_signal(s, "problem_changed").connect(self._on_problem_changed)
-        session_signal(s, "settings_changed").connect(self._on_stepped)
-        session_signal(s, "selection_changed").connect(self._on_selection_changed)
-        session_signal(s, "error").connect(self._on_error)
+        s.playing_changed.connect(self._on_playing_changed)
+        s.stepped.connect(self._on_stepped)
+        s.runs_changed.connect(self._on_stepped)
+        s.problem_changed.connect(self._on_stepped)
+        s.problem_changed.connect(self._on_problem_changed)
+        s.settings_changed.connect(self._on_stepped)
+        s.selection_changed.connect(self._on_selection_changed)
+        s.error.connect(self._on_error)
 
         self.restore_settings()
         self._on_problem_changed()

@@ -10,8 +10,9 @@ from spy import Spy
 from PySide6.QtCore import Qt
 
 from gdviz.core.optimizers import OPTIMIZERS
-from gdviz.ui.controls import ControlsPanel, HyperSlider
-from gdviz.ui.runs_panel import FIELD_FLAGS, FIELD_RANGES
+from gdviz.ui.panels.controls import ControlsPanel
+from gdviz.ui.widgets import HyperSlider
+from gdviz.ui.panels.runs_panel import FIELD_FLAGS, FIELD_RANGES
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QAbstractSlider, QComboBox, QLineEdit, QSpinBox
 from gdviz.core.optimizers import make_optimizer
 from gdviz.core.problems import FitData, RegressionData
 from gdviz.core.session import RunSpec, Session
-from gdviz.ui.data_panel import CUSTOM_TARGET, DataPanel, ParamSlider, WeightDecaySlider
+from gdviz.ui.panels.data_panel import CUSTOM_TARGET, DataPanel, ParamSlider, WeightDecaySlider
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from gdviz.core.optimizers import make_optimizer
 from gdviz.core.problems import FitData, RegressionData
 from gdviz.core.session import RunSpec, Session
 from gdviz.ui import theme
-from gdviz.ui.fit_view import HINT, N_SAMPLES, FitView
+from gdviz.ui.views.fit_view import HINT, N_SAMPLES, FitView
 
 
 @pytest.fixture

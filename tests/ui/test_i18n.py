@@ -51,7 +51,7 @@ def fit_session() -> Session:
 # ------------------------------------------------------------------------- control panels
 @pytest.fixture
 def panel(qtbot):
-    from gdviz.ui.controls import ControlsPanel
+    from gdviz.ui.panels.controls import ControlsPanel
 
     p = ControlsPanel(fit_session())
     qtbot.addWidget(p)
@@ -107,7 +107,7 @@ def test_control_panels_follow_the_language_and_come_back(panel):
 
 
 def test_control_panels_made_in_chinese_start_in_chinese(qtbot, panel):
-    from gdviz.ui.controls import ControlsPanel
+    from gdviz.ui.panels.controls import ControlsPanel
 
     switch(panel, "zh-Hant")  # made in English, then switched
     switched = texts(panel)
@@ -133,7 +133,7 @@ def test_more_and_less_follow_the_language(panel):
 @pytest.mark.parametrize("problem", ["fit", "regression", "surface"])
 def test_chinese_controls_are_no_wider_than_english(qtbot, problem):
     """The controls dock is as wide as its widest row: Chinese must not push the map."""
-    from gdviz.ui.controls import ControlsPanel
+    from gdviz.ui.panels.controls import ControlsPanel
 
     widths = {}
     for lang in i18n.LANGUAGES:
@@ -154,7 +154,7 @@ def test_chinese_controls_are_no_wider_than_english(qtbot, problem):
 
 
 def test_regression_data_panel_follows_the_language(qtbot):
-    from gdviz.ui.data_panel import DataPanel
+    from gdviz.ui.panels.data_panel import DataPanel
 
     s = Session()
     assert s.set_regression(RegressionData())
@@ -173,7 +173,7 @@ def test_regression_data_panel_follows_the_language(qtbot):
 
 # ------------------------------------------------------------------------- plots
 def test_fit_view_legend_hint_and_title(qtbot):
-    from gdviz.ui.fit_view import HINT, FitView
+    from gdviz.ui.views.fit_view import HINT, FitView
 
     s = fit_session()
     v = FitView(s)
@@ -198,7 +198,7 @@ def test_fit_view_legend_hint_and_title(qtbot):
 
 
 def test_fit_view_made_in_chinese(qtbot):
-    from gdviz.ui.fit_view import FitView
+    from gdviz.ui.views.fit_view import FitView
 
     i18n.set_language("zh-Hant")
     v = FitView(Session())  # a surface: only the hint
@@ -209,7 +209,7 @@ def test_fit_view_made_in_chinese(qtbot):
 
 
 def test_loss_view_axes_and_key(qtbot):
-    from gdviz.ui.loss_view import LossView
+    from gdviz.ui.views.loss_view import LossView
 
     s = Session()
     v = LossView(s)
@@ -241,7 +241,7 @@ def test_loss_view_axes_and_key(qtbot):
 
 
 def test_landscape_view_arrows_colour_bar_diverged_and_menu(qtbot):
-    from gdviz.ui.landscape_view import LandscapeView
+    from gdviz.ui.views.landscape_view import LandscapeView
 
     s = Session()
     s.add_run(RunSpec(config=make_optimizer("sgd", lr=1.0)))
@@ -274,7 +274,7 @@ def test_landscape_view_arrows_colour_bar_diverged_and_menu(qtbot):
 
 
 def test_landscape_title_of_a_data_map(qtbot):
-    from gdviz.ui.landscape_view import LandscapeView
+    from gdviz.ui.views.landscape_view import LandscapeView
 
     s = Session()
     assert s.set_regression(RegressionData())
@@ -292,7 +292,7 @@ def test_landscape_title_of_a_data_map(qtbot):
 
 
 def test_step_view_hints_title_and_row_tips(qtbot):
-    from gdviz.ui.step_view import StepView
+    from gdviz.ui.views.step_view import StepView
 
     s = Session()
     v = StepView(s)
@@ -316,7 +316,7 @@ def test_step_view_hints_title_and_row_tips(qtbot):
 
 
 def test_caption_more_less(qtbot):
-    from gdviz.ui.caption import CaptionStrip
+    from gdviz.ui.views.caption import CaptionStrip
 
     cap = CaptionStrip()
     qtbot.addWidget(cap)

@@ -12,7 +12,7 @@ from PySide6.QtGui import QColor, QImage
 from gdviz.core.optimizers import make_optimizer
 from gdviz.core.session import RunSpec, Session
 from gdviz.ui import theme
-from gdviz.ui.landscape_view import LandscapeView
+from gdviz.ui.views.landscape_view import LandscapeView
 
 SHOTS = "/tmp/gdviz_shots"
 

@@ -7,7 +7,7 @@ import pytest
 
 from gdviz.core.optimizers import make_optimizer
 from gdviz.core.session import RunSpec, Session
-from gdviz.ui.loss_view import LossView
+from gdviz.ui.views.loss_view import LossView
 
 
 @pytest.fixture

@@ -21,8 +21,8 @@ def key(qtbot, win, k, mod=Qt.KeyboardModifier.NoModifier):
 
 # ------------------------------------------------------------------------- layout
 def test_window_has_the_views_docks_and_menus(window):
-    from gdviz.ui.landscape_view import LandscapeView
-    from gdviz.ui.loss_view import LossView
+    from gdviz.ui.views.landscape_view import LandscapeView
+    from gdviz.ui.views.loss_view import LossView
 
     assert isinstance(window.landscape_view, LandscapeView)
     assert isinstance(window.loss_view, LossView)

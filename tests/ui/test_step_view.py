@@ -7,7 +7,7 @@ import pytest
 
 from gdviz.core.session import Session
 from gdviz.ui import theme
-from gdviz.ui.step_view import StepView, fmt
+from gdviz.ui.views.step_view import StepView, fmt
 
 
 @pytest.fixture

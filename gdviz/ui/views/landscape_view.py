@@ -24,7 +24,7 @@ from PySide6.QtWidgets import QGraphicsItem
 from gdviz.core.i18n import tr
 from gdviz.kernels.contour import contour_segments, nice_levels
 from gdviz.ui import theme
-from gdviz.ui.items import GrowingCurve, connect_all, disconnect_all
+from gdviz.ui.views.items import GrowingCurve, connect_all, disconnect_all
 
 #: contour lines per view
 N_LEVELS = 18

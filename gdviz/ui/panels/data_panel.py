@@ -33,8 +33,8 @@ from PySide6.QtWidgets import (
 
 from gdviz.core.i18n import tr
 from gdviz.ui import theme
-from gdviz.ui.items import connect_all, disconnect_all
-from gdviz.ui.controls import HyperSlider, section, session_signal
+from gdviz.ui.views.items import connect_all, disconnect_all
+from gdviz.ui.widgets import HyperSlider, section
 
 #: the target combo's last entry, in English (shown translated: key custom_target)
 CUSTOM_TARGET = "Custom f(x)…"
@@ -175,12 +175,12 @@ class DataPanel(QWidget):
         # --- connections: all in one block ------------------------------------------------
         s = session
         self._connections = connect_all([
-            (session_signal(s, "problem_changed"), self._on_problem_changed),
-            (session_signal(s, "runs_changed"), self._on_runs_changed),
-            (session_signal(s, "settings_changed"), self._on_settings_changed),
-            (session_signal(s, "stepped"), self._on_stepped),
-            (session_signal(s, "selection_changed"), self._on_stepped),
-            (session_signal(s, "error"), self._on_error),
+            (s.problem_changed, self._on_problem_changed),
+            (s.runs_changed, self._on_runs_changed),
+            (s.settings_changed, self._on_settings_changed),
+            (s.stepped, self._on_stepped),
+            (s.selection_changed, self._on_stepped),
+            (s.error, self._on_error),
         ])
         self._restyle()
         self._on_problem_changed()

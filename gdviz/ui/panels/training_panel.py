@@ -1,92 +1,13 @@
-"""Gradient noise, batch size, seed, and the learning-rate schedule with its curve."""
+"""Gradient noise, batch size, seed, and the learning-rate schedule picker with its curve."""
 
 from __future__ import annotations
 
-import numpy as np
-import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QSignalBlocker, Qt
-from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
 
 from gdviz.core.i18n import tr
-from gdviz.ui import theme
-from gdviz.ui.controls import HyperSlider, section, session_signal
-
-
-def schedule_choices() -> list[tuple[str, str]]:
-    """(name, label) of every schedule in the registry."""
-    from gdviz.core.schedules import SCHEDULES
-
-    return [(name, getattr(spec, "label", name)) for name, spec in SCHEDULES.items()]
-
-
-def make_schedule(name: str):
-    """The default ``Schedule`` of kind ``name``."""
-    from gdviz.core.schedules import make_schedule as make
-
-    return make(name)
-
-
-class ScheduleView(pg.PlotWidget):
-    """lr factor over ``max_steps`` for the global schedule, with a marker at the current step."""
-
-    _styled = False  # PlotWidget sends change events before its items exist
-
-    def __init__(self, session, parent: QWidget | None = None):
-        super().__init__(parent)
-        self.session = session
-        self.setObjectName("scheduleView")
-        self.setMenuEnabled(False)
-        self.setMouseEnabled(x=False, y=False)
-        self.hideButtons()
-        self.setMinimumHeight(110)
-        self.setMaximumHeight(160)
-        self.getPlotItem().setLabel("left", "lr ×")
-        self.getPlotItem().showGrid(x=True, y=True, alpha=0.25)
-        self.curve = self.plot([], [], pen=pg.mkPen("#56B4E9", width=3))
-        self.marker = pg.InfiniteLine(0, angle=90, pen=pg.mkPen("#E69F00", width=2))
-        self.addItem(self.marker)
-        self._total = 0
-        self._schedule = None
-        self._styled = True
-        self._restyle()
-
-    def changeEvent(self, event) -> None:
-        # the theme and the font scale reach every widget as Palette/FontChange events
-        super().changeEvent(event)
-        if self._styled and event.type() in (QEvent.Type.PaletteChange, QEvent.Type.FontChange,
-                            QEvent.Type.ApplicationFontChange):
-            self._restyle()
-
-    def _restyle(self) -> None:
-        pal = theme.palette(theme.current())
-        self.setBackground(pal["background"])
-        font = QFont(self.font())
-        font.setPointSizeF(max(font.pointSizeF() * 0.85, 9.0))
-        for name in ("left", "bottom"):
-            axis = self.getPlotItem().getAxis(name)
-            axis.setPen(pg.mkPen(pal["foreground"]))
-            axis.setTextPen(pg.mkPen(pal["foreground"]))
-            axis.setStyle(tickFont=font)
-            axis.label.setFont(font)
-        self.curve.setPen(pg.mkPen(pal["accent"], width=3))
-        self.marker.setPen(pg.mkPen(pal["runs"][0], width=2))
-
-    def set_schedule(self, schedule, total: int) -> None:
-        total = max(int(total), 1)
-        if schedule == self._schedule and total == self._total:
-            return
-        self._schedule, self._total = schedule, total
-        # lr_factor takes 1-based integer steps; 400 samples are plenty for the curve
-        t = np.unique(np.linspace(1, total, min(total, 400)).astype(np.int64))
-        y = np.asarray(schedule.lr_factor(t, total), dtype=np.float64)
-        self.curve.setData(t, y)
-        self.setXRange(0, total, padding=0.02)
-        top = float(np.nanmax(y)) if y.size else 1.0
-        self.setYRange(0, max(top, 1e-9) * 1.05, padding=0.0)
-
-    def set_step(self, t: int) -> None:
-        self.marker.setValue(t)
+from gdviz.ui.views.schedule_view import ScheduleView, make_schedule, schedule_choices
+from gdviz.ui.widgets import HyperSlider, section
 
 
 class TrainingPanel(QWidget):
@@ -131,10 +52,10 @@ class TrainingPanel(QWidget):
         self.batch.valueChanged.connect(lambda v: self.session.set_batch_size(int(v)))
         self.seed.valueChanged.connect(lambda v: self.session.set_seed(int(v)))
         self.schedule.activated.connect(self._on_schedule_picked)
-        session_signal(session, "settings_changed").connect(self._on_settings_changed)
-        session_signal(session, "runs_changed").connect(self._on_settings_changed)
-        session_signal(session, "problem_changed").connect(self._on_settings_changed)
-        session_signal(session, "stepped").connect(self._on_stepped)
+        session.settings_changed.connect(self._on_settings_changed)
+        session.runs_changed.connect(self._on_settings_changed)
+        session.problem_changed.connect(self._on_settings_changed)
+        session.stepped.connect(self._on_stepped)
         self.retranslate()
         self._on_settings_changed()
 

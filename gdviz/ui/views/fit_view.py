@@ -27,7 +27,7 @@ from PySide6.QtGui import QColor, QFontMetricsF
 
 from gdviz.core.i18n import current_language, tr
 from gdviz.ui import theme
-from gdviz.ui.items import connect_all, disconnect_all
+from gdviz.ui.views.items import connect_all, disconnect_all
 
 #: x samples of every model curve (a curve on 300 samples per run is cheap per frame)
 N_SAMPLES = 300

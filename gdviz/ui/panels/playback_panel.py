@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
 )
 
 from gdviz.core.i18n import tr
-from gdviz.ui.controls import HyperSlider, section, session_signal
+from gdviz.ui.widgets import HyperSlider, section
 
 
 class PlaybackPanel(QWidget):
@@ -76,11 +76,11 @@ class PlaybackPanel(QWidget):
         self.speed.valueChanged.connect(lambda v: self.session.set_speed(float(v)))
         self.max_steps.valueChanged.connect(lambda v: self.session.set_max_steps(int(v)))
         self.timeline.valueChanged.connect(self._on_timeline_moved)
-        session_signal(session, "playing_changed").connect(self._on_playing_changed)
-        session_signal(session, "stepped").connect(self._on_stepped)
-        session_signal(session, "settings_changed").connect(self._on_settings_changed)
-        session_signal(session, "runs_changed").connect(self._on_stepped)
-        session_signal(session, "problem_changed").connect(self._on_stepped)
+        session.playing_changed.connect(self._on_playing_changed)
+        session.stepped.connect(self._on_stepped)
+        session.settings_changed.connect(self._on_settings_changed)
+        session.runs_changed.connect(self._on_stepped)
+        session.problem_changed.connect(self._on_stepped)
         self.retranslate()
         self._on_settings_changed()
 

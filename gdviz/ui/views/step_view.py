@@ -21,7 +21,7 @@ from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QSizePolicy, QVBoxLay
 
 from gdviz.core.i18n import tr
 from gdviz.ui import theme
-from gdviz.ui.items import connect_all, disconnect_all
+from gdviz.ui.views.items import connect_all, disconnect_all
 
 #: (symbol, name, tooltip) of the table rows; the key is the details() field (the
 #: tooltip is shown in the UI language: key row_<key>)

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 
 from gdviz.core.i18n import tr
 from gdviz.ui import theme
-from gdviz.ui.controls import HyperSlider, section, session_signal
+from gdviz.ui.widgets import HyperSlider, section
 
 #: slider ranges for the hyperparameters a card can show: (label, lo, hi, log)
 FIELD_RANGES: dict[str, tuple[str, float, float, bool]] = {
@@ -272,9 +272,9 @@ class RunsPanel(QWidget):
         self.same_lr.toggled.connect(self._on_same_lr_toggled)
         self.shared_lr.valueChanged.connect(self._on_shared_lr_edited)
         self.select_group.idClicked.connect(self._on_select_clicked)
-        session_signal(session, "runs_changed").connect(self._on_runs_changed)
-        session_signal(session, "settings_changed").connect(self._on_settings_changed)
-        session_signal(session, "selection_changed").connect(self._on_selection_changed)
+        session.runs_changed.connect(self._on_runs_changed)
+        session.settings_changed.connect(self._on_settings_changed)
+        session.selection_changed.connect(self._on_selection_changed)
         self.retranslate()
         self._on_runs_changed()
         self._on_settings_changed()

@@ -7,7 +7,7 @@ from PySide6.QtCore import QEvent, QSignalBlocker, Qt
 from PySide6.QtWidgets import QComboBox, QLabel, QLineEdit, QVBoxLayout, QWidget
 
 from gdviz.core.i18n import tr
-from gdviz.ui.controls import section, session_signal
+from gdviz.ui.widgets import section
 
 #: the English texts of the combo's own entries (shown translated: keys custom,
 #: regression_data, fit_data); the surfaces keep their names
@@ -66,8 +66,8 @@ class ProblemPanel(QWidget):
         self._applying = False
         self.combo.activated.connect(self._on_combo_activated)
         self.expr.returnPressed.connect(self.apply_expression)
-        session_signal(session, "problem_changed").connect(self._on_problem_changed)
-        session_signal(session, "error").connect(self._on_error)
+        session.problem_changed.connect(self._on_problem_changed)
+        session.error.connect(self._on_error)
         self.retranslate()
         self._on_problem_changed()
 

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QGraphicsItem
 
 from gdviz.core.i18n import tr
 from gdviz.ui import theme
-from gdviz.ui.items import GrowingCurve, connect_all, disconnect_all
+from gdviz.ui.views.items import GrowingCurve, connect_all, disconnect_all
 
 #: decades of spread above which the loss axis turns logarithmic
 LOG_DECADES = 2.0

@@ -1,0 +1,1 @@
+"""Control panels: they write to the session and follow it."""

@@ -1,0 +1,65 @@
+"""The side panel: problem, runs, training and playback panels stacked in one scroll area.
+
+Every control writes to the :class:`~gdviz.core.session.Session` through its
+methods and never to another widget; every control follows the session through its
+signals, updating itself with its own signals blocked so that there are no
+feedback loops (napari's model/view split).
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, Qt, QTimer
+from PySide6.QtWidgets import QFrame, QScrollArea, QVBoxLayout, QWidget
+
+from gdviz.ui.panels.data_panel import DataPanel
+from gdviz.ui.panels.playback_panel import PlaybackPanel
+from gdviz.ui.panels.problem_panel import ProblemPanel
+from gdviz.ui.panels.runs_panel import RunsPanel
+from gdviz.ui.panels.training_panel import TrainingPanel
+
+
+class ControlsPanel(QScrollArea):
+    """Problem, runs, noise/batch/schedule and playback panels stacked in one scroll area."""
+
+    def __init__(self, session, parent: QWidget | None = None):
+        super().__init__(parent)
+
+        self.session = session
+        self.setObjectName("controlsPanel")
+        self.setWidgetResizable(True)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        inner = QWidget()
+        lay = QVBoxLayout(inner)
+        lay.setContentsMargins(8, 4, 8, 4)
+        self.playback = PlaybackPanel(session)
+        self.problem = ProblemPanel(session)
+        self.data = DataPanel(session)
+        self.runs = RunsPanel(session)
+        self.training = TrainingPanel(session)
+        # playback first: the buttons the teacher presses most sit at the top; the data and
+        # model (data problems only) right under the problem they belong to
+        for w in (self.playback, self.problem, self.data, self.runs, self.training):
+            lay.addWidget(w)
+        session.problem_changed.connect(self._on_problem_changed)
+        self._on_problem_changed()
+        lay.addStretch(1)
+        self.setWidget(inner)
+        self._inner = inner
+        self._fit_width()
+
+    def _on_problem_changed(self, *_) -> None:
+        self.data.setVisible(bool(getattr(self.session, "is_data", False)))
+
+    def _fit_width(self) -> None:
+        # the panel never scrolls sideways: it is as wide as its widest row, and the map
+        # gives way (also after Ctrl+= makes the text bigger)
+        bar = self.verticalScrollBar().sizeHint().width()
+        self.setMinimumWidth(self._inner.minimumSizeHint().width() + bar + 2)
+
+    def event(self, ev) -> bool:
+        t = ev.type()
+        if t in (QEvent.Type.FontChange, QEvent.Type.LayoutRequest):
+            QTimer.singleShot(0, self._fit_width)
+        return super().event(ev)
+

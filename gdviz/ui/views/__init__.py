@@ -1,0 +1,1 @@
+"""Views: they draw the session (the window and export share them)."""
