@@ -123,10 +123,6 @@ def default_start(landscape: Landscape) -> tuple[float, float]:
     return (x0 + 0.2 * (x1 - x0), y0 + 0.8 * (y1 - y0))
 
 
-def _fmt(v: float) -> str:
-    return f"{v:.3g}"
-
-
 class Session:
     """The evented model of the app (see the module docstring for the semantics)."""
 
