@@ -15,8 +15,7 @@ import sys
 import numpy as np
 
 from gdviz.cli import CliError
-
-MAX_STEPS = 1_000_000
+from gdviz.core.limits import MAX_STEPS
 
 #: optimizer flags: argparse dest -> (OptimizerConfig field, flag as typed)
 HYPER_FLAGS = {

@@ -13,7 +13,7 @@ from typing import Callable
 
 import numpy as np
 
-MAX_POINTS = 100_000
+from gdviz.core.limits import MAX_POINTS
 
 
 def _split_rng(seed: int) -> np.random.Generator:

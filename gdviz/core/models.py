@@ -21,7 +21,7 @@ from gdviz import kernels
 from gdviz.core.data import Dataset, MiniBatchSampler
 from gdviz.kernels import models as km
 
-MAX_UNITS = 50
+from gdviz.core.limits import MAX_UNITS
 UNIT_IDS = {"sigmoid": km.SIGMOID, "hard-sigmoid": km.HARD_SIGMOID, "relu": km.RELU}
 LOSS_IDS = {"mse": km.MSE, "mae": km.MAE}
 _KIND_IDS = {"linear": km.LINEAR, "quadratic": km.QUADRATIC, "units": km.UNITS}

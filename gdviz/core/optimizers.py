@@ -22,8 +22,7 @@ import numpy as np
 
 from gdviz.kernels import optim as K
 
-#: upper limit for lr: anything larger is a typo, not an experiment
-LR_MAX = 1e3
+from gdviz.core.limits import LR_MAX
 
 #: every hyperparameter, in OptimizerConfig order (after ``name``)
 HYPERPARAMETERS = ("lr", "momentum", "dampening", "nesterov", "alpha", "eps", "beta1", "beta2",

@@ -92,7 +92,7 @@ DEFAULT_RUNS: tuple[tuple[str, float], ...] = (
     ("adam", 5e-2),
 )
 
-MAX_STEPS_LIMIT = 1_000_000
+from gdviz.core.limits import MAX_STEPS as MAX_STEPS_LIMIT
 #: the longest frame tick() catches up on; a stalled UI must not snowball
 MAX_TICK_DT = 0.1
 

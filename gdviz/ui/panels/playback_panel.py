@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
 )
 
 from gdviz.core.i18n import tr
+from gdviz.core.limits import MAX_STEPS
 from gdviz.ui.widgets import HyperSlider, section
 
 
@@ -37,7 +38,7 @@ class PlaybackPanel(QWidget):
         self.speed = HyperSlider("speed", "steps/s", 1, 2000, log=True, integer=True)
         self.max_steps = QSpinBox()
         self.max_steps.setObjectName("maxSteps")
-        self.max_steps.setRange(1, 1_000_000)
+        self.max_steps.setRange(1, MAX_STEPS)
         self.max_steps.setSingleStep(100)
         self.max_steps.setKeyboardTracking(False)  # apply on Enter, not on every digit
         self.timeline = QSlider(Qt.Orientation.Horizontal)

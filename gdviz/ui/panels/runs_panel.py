@@ -19,12 +19,13 @@ from PySide6.QtWidgets import (
 )
 
 from gdviz.core.i18n import tr
+from gdviz.core.limits import LR_MAX, LR_MIN
 from gdviz.ui import theme
 from gdviz.ui.widgets import HyperSlider, section
 
 #: slider ranges for the hyperparameters a card can show: (label, lo, hi, log)
 FIELD_RANGES: dict[str, tuple[str, float, float, bool]] = {
-    "lr": ("lr", 1e-5, 10.0, True),
+    "lr": ("lr", LR_MIN, LR_MAX, True),
     "momentum": ("momentum", 0.0, 0.999, False),
     "dampening": ("dampening", 0.0, 1.0, False),
     "alpha": ("alpha", 0.0, 0.999, False),
@@ -241,7 +242,7 @@ class RunsPanel(QWidget):
         self.same_lr = theme.projector(QCheckBox("Same learning rate for all"))
         self.same_lr.setObjectName("sameLr")
         self.same_lr.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.shared_lr = HyperSlider("shared_lr", "lr (all)", 1e-5, 10.0, log=True)
+        self.shared_lr = HyperSlider("shared_lr", "lr (all)", LR_MIN, LR_MAX, log=True)
         self.add_button = QPushButton("Add run ▾")
         self.title = section("Optimizers")
         self.add_button.setObjectName("addRun")
@@ -305,7 +306,7 @@ class RunsPanel(QWidget):
         from gdviz.core.session import RunSpec
 
         spec = self.session.specs[i]
-        lr = min(max(spec.config.lr * factor, 1e-5), 10.0)
+        lr = min(max(spec.config.lr * factor, LR_MIN), LR_MAX)
         new = RunSpec(config=spec.config.replace(lr=lr), schedule=spec.schedule)
         return self.session.add_run(new)
 
