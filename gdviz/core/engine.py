@@ -13,7 +13,6 @@ swapped between steps (``runset.problem = ...``, e.g. a new batch size from here
 from __future__ import annotations
 
 import math
-import time
 from typing import Sequence
 
 import numpy as np
@@ -431,30 +430,3 @@ def _check_seed(seed) -> int:
             or not 0 <= seed < 2 ** 63:
         raise ValueError(f"Invalid seed: {seed!r} (must be an integer in [0, 2**63))")
     return int(seed)
-
-
-# ------------------------------------------------------------------------- bench
-def bench_optimizer_step(n_runs: int = 65_536, steps: int = 200, repeats: int = 3) -> dict:
-    """Adam on rosenbrock, ``n_runs`` x ``steps``: fused numba kernel vs numpy twin."""
-    from gdviz.core.optimizers import make_optimizer
-    from gdviz.core.surfaces import Landscape
-
-    land = Landscape.from_surface("rosenbrock")
-    rng = np.random.default_rng(0)
-    starts = np.column_stack([rng.uniform(-2, 2, n_runs), rng.uniform(-1, 3, n_runs)])
-    cfg = make_optimizer("adam", lr=0.01)
-
-    def timed(fast: bool, reps: int) -> float:
-        best = math.inf
-        for _ in range(reps):
-            rs = RunSet(land, [cfg], starts, total_steps=steps, record=False, fast=fast)
-            t0 = time.perf_counter()
-            rs.advance(steps)
-            best = min(best, time.perf_counter() - t0)
-        return best * 1e3
-
-    RunSet(land, [cfg], starts[:4], record=False, fast=True).advance(2)  # warm (compile)
-    ours = timed(True, repeats)
-    base = timed(False, 1)
-    return dict(name="optimizer-step", ours_ms=ours, baseline="numpy", baseline_ms=base,
-                ratio=base / ours)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Callable
 
@@ -72,3 +73,19 @@ def mark_ready(ready: bool = True) -> None:
         _ready.set()
     else:
         _ready.clear()
+
+
+@contextmanager
+def num_threads(n: int):
+    """numba's worker count set to ``n`` inside the block; yields the count it restores.
+
+    Here so that callers (the ``grid-eval`` bench's one-thread figure) need not import numba.
+    """
+    from ._jit import numba  # through _jit, which sets the OpenMP wait policy first
+
+    before = numba.get_num_threads()
+    numba.set_num_threads(int(n))
+    try:
+        yield before
+    finally:
+        numba.set_num_threads(before)

@@ -24,15 +24,13 @@ Segments are ordered by cell row ``j``, then cell column ``i``, then level.
 
 from __future__ import annotations
 
-import time
 
 import numpy as np
 
 from . import is_ready, register
 from ._jit import ijit, pjit, prange
 
-__all__ = ["contour_segments", "contour_segments_nb", "contour_segments_np", "nice_levels",
-           "bench_contour"]
+__all__ = ["contour_segments", "contour_segments_nb", "contour_segments_np", "nice_levels"]
 
 # Edge numbering: 0 bottom (a-b), 1 right (b-c), 2 top (d-c), 3 left (a-d).
 # Case bits: a=1, b=2, c=4, d=8 set when that corner is above the level.
@@ -407,62 +405,3 @@ def _warmup():
 
 
 register("contour", contour_segments_nb, contour_segments_np, _warmup)
-
-
-# --------------------------------------------------------------------------- bench
-
-def _best_ms(fn, repeats):
-    best = np.inf
-    for _ in range(repeats):
-        t = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t)
-    return best * 1e3
-
-
-def bench_contour() -> list[dict]:
-    """20 log-spaced levels on a 512x512 Rosenbrock grid: ours vs contourpy and pyqtgraph.
-
-    Returns one dict per baseline: name, ours_ms, baseline, baseline_ms, ratio
-    (baseline_ms / ours_ms). contourpy is a test-only dependency: without it only
-    the pyqtgraph row is returned.
-    """
-    import pyqtgraph.functions as pgfn
-
-    n, n_levels = 512, 20
-    x0, x1, y0, y1 = -2.0, 2.0, -1.0, 3.0
-    x = np.linspace(x0, x1, n)
-    y = np.linspace(y0, y1, n)
-    X, Y = np.meshgrid(x, y)
-    z = np.ascontiguousarray((1 - X) ** 2 + 100 * (Y - X ** 2) ** 2)
-    levels = nice_levels(z, n_levels, log=True)
-
-    def ours():
-        contour_segments(z, x0, x1, y0, y1, levels, fast=True)
-
-    ours()  # compile or load from cache
-    ours_ms = _best_ms(ours, 30)
-    rows = []
-    try:
-        import contourpy
-    except ImportError:
-        contourpy = None
-    if contourpy is not None:
-        def cpy():
-            gen = contourpy.contour_generator(x, y, z, name="serial", corner_mask=False,
-                                              line_type=contourpy.LineType.SeparateCode)
-            for lev in levels:
-                gen.lines(lev)
-
-        ms = _best_ms(cpy, 10)
-        rows.append(dict(name="contour", ours_ms=ours_ms, baseline="contourpy",
-                         baseline_ms=ms, ratio=ms / ours_ms))
-
-    def pg():
-        for lev in levels:
-            pgfn.isocurve(z, lev, connected=True, extendToEdge=False)
-
-    ms = _best_ms(pg, 1)
-    rows.append(dict(name="contour", ours_ms=ours_ms, baseline="pyqtgraph-isocurve",
-                     baseline_ms=ms, ratio=ms / ours_ms))
-    return rows

@@ -13,9 +13,7 @@ their twins agree to rounding (transcendental functions may differ by an ulp).
 from __future__ import annotations
 
 import math
-import time
 
-import numba
 import numpy as np
 
 from gdviz.kernels import register
@@ -306,7 +304,7 @@ def grid_eval_np(sid: int, x0: float, x1: float, y0: float, y1: float, out) -> N
     out[...] = surface_f_np(sid, x[np.newaxis, :], y[:, np.newaxis])
 
 
-# ---------------------------------------------------------------- registry, bench
+# ---------------------------------------------------------------- registry
 
 
 def _warmup_grid() -> None:
@@ -320,35 +318,3 @@ def _warmup_points() -> None:
 
 register("surface-grid", grid_eval, grid_eval_np, _warmup_grid)
 register("surface-points", eval_points, eval_points_np, _warmup_points)
-
-
-def _best_ms(fn, repeats: int) -> float:
-    best = math.inf
-    for _ in range(repeats):
-        t = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t)
-    return best * 1e3
-
-
-def bench_grid_eval(n: int = 512, repeats: int = 50) -> dict:
-    """``grid-eval``: rosenbrock on n×n, the kernel vs vectorised numpy, best of ``repeats``."""
-    sid = SURFACE_IDS["rosenbrock"]
-    box = (-2.0, 2.0, -1.0, 3.0)
-    ours_out = np.empty((n, n))
-    base_out = np.empty((n, n))
-    grid_eval(sid, *box, ours_out)  # compile (or load from cache) before timing
-    grid_eval_np(sid, *box, base_out)
-    ours = _best_ms(lambda: grid_eval(sid, *box, ours_out), repeats)
-    base = _best_ms(lambda: grid_eval_np(sid, *box, base_out), repeats)
-    # the serial figure too: a parallel kernel slows down a lot when another process holds
-    # a core, and this tells a busy machine apart from a slow kernel
-    threads = numba.get_num_threads()
-    numba.set_num_threads(1)
-    try:
-        serial = _best_ms(lambda: grid_eval(sid, *box, ours_out), repeats)
-    finally:
-        numba.set_num_threads(threads)
-    return dict(name="grid-eval", ours_ms=ours, baseline="numpy", baseline_ms=base,
-                ratio=base / ours, size=f"{n}x{n}", threads=threads,
-                one_thread_ms=round(serial, 4))

@@ -10,7 +10,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 
 import gdviz.kernels as kernels
 from gdviz.core import engine
-from gdviz.core.engine import RunSet, bench_optimizer_step
+from gdviz.core.engine import RunSet
 from gdviz.core.optimizers import OPTIMIZERS, make_optimizer
 from gdviz.core.schedules import Schedule
 from gdviz.core.surfaces import Landscape
@@ -412,10 +412,3 @@ def test_runset_method_validation():
         rs.set_config(0, "adam")
     rs.advance(0)
     assert rs.t == 0
-
-
-def test_bench_entry_shape():
-    out = bench_optimizer_step(n_runs=512, steps=5, repeats=1)
-    assert out["name"] == "optimizer-step" and out["baseline"] == "numpy"
-    assert out["ours_ms"] > 0 and out["baseline_ms"] > 0
-    assert out["ratio"] == pytest.approx(out["baseline_ms"] / out["ours_ms"])

@@ -6,7 +6,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 
 from gdviz.core.data import linear_regression_data, make_dataset
 from gdviz.core.models import (MODELS, FitModel, FitProblem, LinearRegressionProblem,
-                               bench_batch_surface, bench_fit_step, make_model, slice_grid)
+                               make_model, slice_grid)
 
 ALL = list(MODELS)
 
@@ -318,12 +318,3 @@ def test_overfitting_shows_up():
     assert train[-1] < 0.05 * train[k]
     # over the second half: train down, validation up
     assert train[-1] < train[1500] and val[-1] > val[1500]
-
-
-# ----------------------------------------------------------------------------- benches
-def test_benches_report():
-    for fn, name in [(bench_fit_step, "fit-step"), (bench_batch_surface, "batch-surface")]:
-        res = fn()
-        assert res["name"] == name and res["baseline"] == "numpy"
-        assert res["ours_ms"] > 0 and res["baseline_ms"] > 0
-        assert res["ratio"] == pytest.approx(res["baseline_ms"] / res["ours_ms"])

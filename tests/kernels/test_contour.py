@@ -407,19 +407,9 @@ def test_nice_levels_rejects_zero_levels():
         nice_levels(np.arange(4.0), 0)
 
 
-# --------------------------------------------------------------------------- registry, bench
+# --------------------------------------------------------------------------- registry
 
 def test_registered_with_warmup():
     spec = kernels.REGISTRY["contour"]
     assert spec.fast is C.contour_segments_nb and spec.twin is C.contour_segments_np
     spec.warmup()
-
-
-@pytest.mark.slow
-def test_bench_contour_rows():
-    rows = C.bench_contour()
-    assert [r["baseline"] for r in rows] == ["contourpy", "pyqtgraph-isocurve"]
-    for r in rows:
-        assert r["name"] == "contour"
-        assert r["ours_ms"] > 0 and r["baseline_ms"] > 0
-        assert_allclose(r["ratio"], r["baseline_ms"] / r["ours_ms"])

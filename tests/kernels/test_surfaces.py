@@ -6,9 +6,9 @@ from numpy.testing import assert_allclose
 
 import gdviz.kernels
 from gdviz.core.surfaces import SURFACES
-from gdviz.kernels.surfaces import (SURFACE_IDS, bench_grid_eval, eval_points,
-                                    eval_points_np, grid_axis, grid_eval, grid_eval_np,
-                                    surface_f_np, surface_vg, surface_vg_np)
+from gdviz.kernels.surfaces import (SURFACE_IDS, eval_points, eval_points_np, grid_axis,
+                                    grid_eval, grid_eval_np, surface_f_np, surface_vg,
+                                    surface_vg_np)
 
 NAMES = list(SURFACE_IDS)
 
@@ -140,13 +140,6 @@ def test_registered_with_warmups():
         spec = gdviz.kernels.REGISTRY[name]
         assert spec.fast is fast and spec.twin is twin
         spec.warmup()
-
-
-def test_bench_grid_eval_row():
-    row = bench_grid_eval(n=32, repeats=2)
-    assert row["name"] == "grid-eval" and row["baseline"] == "numpy"
-    assert row["ours_ms"] > 0 and row["baseline_ms"] > 0
-    assert row["ratio"] == pytest.approx(row["baseline_ms"] / row["ours_ms"])
 
 
 @pytest.mark.parametrize("given, expected", [(None, "PASSIVE"), ("ACTIVE", "ACTIVE")])
