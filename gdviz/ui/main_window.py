@@ -439,7 +439,7 @@ class MainWindow(QMainWindow):
             return False
         try:
             scene = mod.load_scene(path)
-            skipped = mod.apply_scene(scene, self.session) or []
+            mod.apply_scene(scene, self.session)
         except NotImplementedError:
             self.show_notice(f"Cannot open {name}: applying scenes is not supported yet.")
             return False
@@ -451,7 +451,7 @@ class MainWindow(QMainWindow):
         view = getattr(scene, "view", None)
         if view is not None and hasattr(view, "heatmap"):
             self.heatmap_action.setChecked(bool(view.heatmap))
-        self.show_notice(f"Not shown in this window: {', '.join(skipped)}" if skipped else "")
+        self.show_notice("")
         playback = getattr(scene, "playback", None)
         if playback is not None and getattr(playback, "autoplay", False):
             self.session.play()

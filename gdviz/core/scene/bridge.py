@@ -1,0 +1,276 @@
+"""The session bridge: push a validated :class:`Scene` into a
+:class:`gdviz.core.session.Session` (:func:`apply_scene`) and read one back
+(:func:`scene_from_session`).
+
+The session is imported inside the functions: the session may import the scene schema
+(a scene is the session's snapshot), and a module-level import here would be a cycle.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import fields
+
+from gdviz.core.scene.build import (
+    _fit_batch,
+    build_landscape,
+    fit_data,
+    regression_data,
+    scene_runs,
+    scene_starts,
+)
+from gdviz.core.scene.schema import (
+    FORMAT_VERSION,
+    HYPER_BOOLS,
+    HYPER_FLOATS,
+    HYPER_ORDER,
+    Fit,
+    OptimizerSettings,
+    Regression,
+    Run,
+    Scene,
+    SceneError,
+    ScheduleSettings,
+    _first_line,
+    validate_scene,
+)
+
+__all__ = ["apply_scene", "scene_from_session"]
+
+
+def _session_specs(runs) -> list:
+    """RunSpecs for the session, built (and so validated) before anything is touched."""
+    from gdviz.core.session import RunSpec
+
+    return [RunSpec(config=r.config(), schedule=r.opt.schedule.build(), label=r.label,
+                    enabled=r.enabled) for r in runs]
+
+
+def _blocked(session):
+    """Hold the session's view signals while a scene goes in; the caller emits once after."""
+    import contextlib
+
+    stack = contextlib.ExitStack()
+    for name in ("problem_changed", "runs_changed", "stepped", "settings_changed",
+                 "selection_changed"):
+        sig = getattr(session, name, None)
+        if sig is not None and hasattr(sig, "blocked"):
+            stack.enter_context(sig.blocked())
+    return stack
+
+
+def apply_scene(scene: Scene, session) -> None:
+    """Push a validated scene into a :class:`gdviz.core.session.Session`.
+
+    Everything is built and checked first (problem, optimizer configs, schedules), so a
+    scene that cannot be applied raises :class:`SceneError` and leaves the session as it
+    was. The session ends paused at step 0; start playback if ``scene.playback.autoplay``.
+    Views get one of each signal at the end, not one per setting.
+
+    Meta (captions) and export settings are not session state: the window and the
+    exporter read them from the scene.
+    """
+    validate_scene(scene)
+    kind = scene.problem.kind
+    landscape = data = None
+    linked = None
+    try:
+        runs = scene_runs(scene)
+        specs = _session_specs(runs)
+        starts = scene_starts(scene)
+        if kind in ("surface", "expr"):
+            landscape = build_landscape(scene)
+        elif kind == "regression":
+            data = regression_data(scene)
+        else:
+            data = fit_data(scene)
+            names = data.fit_model().param_names
+            linked = tuple(names.index(n) for n in scene.fit.linked)
+    except ValueError as exc:
+        raise SceneError(f"cannot apply scene: {_first_line(exc)}") from None
+
+    def check(ok, what: str) -> None:
+        if ok is False:
+            raise SceneError(f"cannot apply scene: the session refused {what}")
+
+    session.pause()
+    with _blocked(session):
+        check(session.set_seed(scene.seed), "seed")
+        if landscape is not None:
+            session.set_landscape(landscape, starts)
+        elif kind == "regression":
+            check(session.set_regression(data, batch_size=scene.batch_size, starts=starts),
+                  "the regression data")
+        else:
+            check(session.set_fit(data, batch_size=_fit_batch(scene) or 10**9,
+                                  start=starts[0], linked=linked), "the fit")
+        check(session.set_max_steps(scene.playback.max_steps), "max_steps")
+        check(session.set_speed(scene.playback.speed), "speed")
+        if landscape is not None:
+            check(session.set_noise(scene.noise), "noise")
+            check(session.set_batch_size(scene.batch_size), "batch_size")
+        n_old = session.n_specs
+        for spec in specs:
+            if session.add_run(spec) < 0:
+                raise SceneError("cannot apply scene: the session refused a run")
+        for _ in range(n_old):
+            check(session.remove_run(0), "to remove a run")
+        _palette_colors(session)
+        shared = scene.shared_lr if scene.shared_lr is not None else None
+        check(session.set_same_lr(scene.same_lr, shared), "same_lr")
+        session.set_view_options(
+            box=scene.view.box,
+            batch_surface=kind == "regression" and scene.problem.regression.batch_surface,
+            show_units=scene.fit.show_units)
+        session.reset()
+        sel = -1
+        if scene.playback.step_mode_run:
+            ids = [r.id for r in runs]
+            sel = ids.index(scene.playback.step_mode_run)  # the run from the first start
+        session.select(sel)
+    session.problem_changed.emit()
+    session.runs_changed.emit()
+    session.settings_changed.emit()
+    session.selection_changed.emit(session.selected)
+    session.stepped.emit()
+
+
+def _palette_colors(session) -> None:
+    """Give the scene's runs the palette in order (run 1 orange, run 2 sky blue, ...),
+    as a fresh session would, whatever colours the replaced runs had held."""
+    from gdviz.core.session import OKABE_ITO
+
+    session.colors[:] = [OKABE_ITO[i % len(OKABE_ITO)] for i in range(len(session.colors))]
+
+
+def _schedule_spec(schedule) -> ScheduleSettings:
+    """A Schedule as kind + the applicable parameters that differ from the kind's defaults."""
+    from gdviz.core.schedules import Schedule
+
+    default = Schedule(kind=schedule.kind)
+    params = []
+    for f in fields(schedule):
+        if f.name == "kind" or not f.init or f.name not in schedule.spec.fields:
+            continue
+        v = getattr(schedule, f.name)
+        if v == getattr(default, f.name):
+            continue
+        if isinstance(v, tuple):
+            v = tuple(float(x) for x in v)
+        elif isinstance(v, float) or (isinstance(f.default, float) and not isinstance(v, bool)):
+            v = float(v)
+        params.append((f.name, v))
+    return ScheduleSettings(str(schedule.kind), tuple(params))
+
+
+def _unique_id(base: str, taken: set[str]) -> str:
+    rid, k = base, 2
+    while rid in taken:
+        rid, k = f"{base}_{k}", k + 1
+    taken.add(rid)
+    return rid
+
+
+def _runs_from_session(session, base_runs) -> tuple[Run, ...]:
+    """The session's specs as scene runs; ids and expect_diverge come from ``base_runs``
+    while the runs still match them one for one."""
+    specs = list(session.specs)
+    same = (len(base_runs) == len(specs)
+            and all(r.opt.optimizer == s.config.name for r, s in zip(base_runs, specs)))
+    taken: set[str] = set()
+    runs = []
+    for i, spec in enumerate(specs):
+        cfg = spec.config
+        hyper = {k: v for k, v in cfg.to_dict().items() if k in HYPER_ORDER}
+        for k in HYPER_FLOATS:
+            if k in hyper:
+                hyper[k] = float(hyper[k])
+        for k in HYPER_BOOLS:
+            if k in hyper:
+                hyper[k] = bool(hyper[k])
+        opt = OptimizerSettings(optimizer=cfg.name, schedule=_schedule_spec(spec.schedule),
+                                **hyper)
+        old = base_runs[i] if same else None
+        rid = _unique_id(old.id if old else cfg.name, taken)
+        runs.append(Run(id=rid, label=spec.label, opt=opt, enabled=bool(spec.enabled),
+                        expect_diverge=old.expect_diverge if old else False))
+    return tuple(runs)
+
+
+def _points(data) -> tuple[tuple[float, float], ...] | None:
+    return None if data is None else tuple((float(x), float(y)) for x, y in data)
+
+
+def scene_from_session(session, base: Scene | None = None) -> Scene:
+    """The scene that replays the session's current state.
+
+    Every applicable hyperparameter is written out (not left to defaults), so the file
+    replays the same numbers even if a default changes later. What the session does not
+    hold (meta, export, autoplay, run ids and expect_diverge when the runs still match)
+    is taken from ``base``, usually the scene that was opened.
+    """
+    base = base or Scene()
+    kind = session.kind
+    land = session.landscape
+    prob = dataclasses.replace(base.problem, kind=kind)
+    fit = base.fit
+    base_runs = scene_runs(base) if base.problem.kind == kind else ()
+    runs = _runs_from_session(session, base_runs)
+    starts = tuple(tuple(float(v) for v in s) for s in session.starts)
+    batch = int(session.batch_size)
+    if kind == "surface":
+        prob = dataclasses.replace(prob, surface=str(land.name))
+    elif kind == "expr":
+        prob = dataclasses.replace(prob, expr=str(land.label))
+    elif kind == "regression":
+        d = session.data
+        prob = dataclasses.replace(prob, regression=Regression(
+            n=d.n, w=d.w, b=d.b, noise=d.noise, seed=d.seed, loss=d.loss,
+            batch_surface=bool(session.batch_surface), data=_points(d.points)))
+    else:
+        d = session.data
+        names = session.all_param_names
+        fit = dataclasses.replace(
+            fit, enabled=True, target=d.target, target_expr=d.target_expr, model=d.model,
+            units=d.units, points=d.points, noise=d.noise, seed=d.seed,
+            val_fraction=d.val_fraction, loss=d.loss,
+            batch_size=0 if batch >= session.n_train else batch,
+            show_units=bool(session.show_units), init=tuple(float(v) for v in starts[0]),
+            linked=tuple(names[i] for i in session.linked), data=_points(d.points_data))
+        if len(runs) == 1 and not base.runs:
+            # one optimizer: [fit.run], with its weight decay as the panel's slider
+            one = runs[0].opt
+            fit = dataclasses.replace(fit, weight_decay=float(one.weight_decay or 0.0),
+                                      run=dataclasses.replace(one, weight_decay=None))
+            runs = ()
+        else:
+            fit = dataclasses.replace(fit, weight_decay=0.0, run=Fit().run)
+        starts = ()
+        batch = base.batch_size
+    step_mode = ""
+    if 0 <= session.selected < session.n_runs:
+        ids = [r.id for r in runs] or ["fit"]
+        step_mode = ids[session.spec_index(session.selected)]
+    specs = list(session.specs)
+    shared = float(session.shared_lr)
+    keep_shared = session.same_lr or (specs and shared != float(specs[0].config.lr))
+    view = dataclasses.replace(base.view, box=tuple(float(v) for v in session.view)
+                               if session.view is not None else None)
+    scene = dataclasses.replace(
+        base,
+        version=FORMAT_VERSION,
+        seed=int(session.seed),
+        noise=float(session.noise) if kind in ("surface", "expr") else base.noise,
+        batch_size=batch,
+        starts=starts,
+        same_lr=bool(session.same_lr),
+        shared_lr=shared if keep_shared else None,
+        problem=prob,
+        fit=fit,
+        view=view,
+        playback=dataclasses.replace(base.playback, speed=float(session.speed),
+                                     max_steps=int(session.max_steps), step_mode_run=step_mode),
+        runs=tuple(runs),
+    )
+    return validate_scene(scene)
+

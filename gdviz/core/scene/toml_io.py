@@ -1,0 +1,214 @@
+"""Scene files on disk: read and validate TOML (format version 1), write it with
+tomli-w, save atomically, and find the shipped lesson presets.
+
+Reading is pure: :func:`load_scene` / :func:`loads_scene` return a new validated
+:class:`Scene` or raise :class:`SceneError` with one line that names the file (and the
+line, or the key). Writing goes through tomli-w: keys in schema order, floats as
+``repr``, so save -> load gives the same Scene and save -> load -> save the same bytes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+import re
+import sys
+import tempfile
+from dataclasses import fields
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+
+from gdviz.core.limits import MAX_POINTS
+from gdviz.core.scene.schema import (
+    FORMAT_VERSION,
+    Scene,
+    SceneError,
+    _first_line,
+    _Invalid,
+    _name,
+    _parse_table,
+    _show,
+    _suggest,
+    _validate,
+)
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10 (pyproject: tomli; python_version < "3.11")
+    import tomli as tomllib
+
+__all__ = ["MAX_BYTES", "loads_scene", "load_scene", "dumps_scene", "save_scene",
+           "preset_paths", "load_preset"]
+
+#: a scene is a text file of at most this size: room for two datasets of MAX_POINTS
+#: points as tomli-w writes them (one number a line, about 70 bytes a point)
+MAX_BYTES = 2 * MAX_POINTS * 80
+
+
+# ----------------------------------------------------------------------------- reading
+
+_LINE_RE = re.compile(r"\s*\(at line (\d+), column (\d+)\)\s*$")
+_LINE_ONLY_RE = re.compile(r"\s*\(at end of document\)\s*$")
+
+
+def loads_scene(text: str, source: str = "<string>") -> Scene:
+    """Parse and validate a scene from TOML text. Pure: raises SceneError, changes nothing."""
+    name = _name(source)
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        msg = _first_line(exc)
+        m = _LINE_RE.search(msg)
+        if m:
+            raise SceneError(f"{name} line {m.group(1)}: {msg[:m.start()]} "
+                             f"(column {m.group(2)})") from None
+        msg = _LINE_ONLY_RE.sub("", msg)
+        line = text.count("\n") + 1
+        raise SceneError(f"{name} line {line}: {msg} (at end of file)") from None
+    try:
+        if "version" not in data:
+            raise _Invalid(f"missing 'version' (add version = {FORMAT_VERSION} at the top)")
+        v = data["version"]
+        if isinstance(v, bool) or not isinstance(v, int):
+            raise _Invalid(f"version must be an integer, got {_show(v)}")
+        if v > FORMAT_VERSION:
+            raise _Invalid(f"version = {v} is newer than this gdviz understands "
+                           f"(it reads version {FORMAT_VERSION}); update gdviz")
+        if v < 1:
+            raise _Invalid(f"version = {v} is invalid: versions start at 1")
+        scene = _parse_table(Scene, data, "")
+        _validate(scene)
+    except _Invalid as exc:
+        raise SceneError(f"{name}: {exc}") from None
+    return scene
+
+
+def load_scene(path: str | os.PathLike) -> Scene:
+    """Read and validate a scene file. Raises SceneError (file name first) on any problem."""
+    p = Path(path)
+    try:
+        size = p.stat().st_size
+        if size > MAX_BYTES:
+            raise SceneError(f"{p.name}: {size} bytes is too big for a scene file "
+                             f"(at most {MAX_BYTES})")
+        raw = p.read_bytes()
+    except OSError as exc:
+        raise SceneError(f"{p.name}: cannot read: {exc.strerror or exc}") from None
+    try:
+        text = raw.decode("utf-8-sig")  # tolerate the BOM some Windows editors add
+    except UnicodeDecodeError as exc:
+        line = raw[:exc.start].count(b"\n") + 1
+        raise SceneError(f"{p.name} line {line}: not UTF-8 text") from None
+    return loads_scene(text, source=str(p))
+
+
+# ----------------------------------------------------------------------------- writing
+
+def _plain(v: Any) -> Any:
+    """A field value as tomli-w takes it: tuples as lists, non-finite floats refused."""
+    if isinstance(v, float) and not math.isfinite(v):
+        raise SceneError(f"cannot write non-finite number {v!r}")
+    if isinstance(v, (tuple, list)):
+        return [_plain(x) for x in v]
+    return v
+
+
+def _table(obj) -> dict[str, Any]:
+    """``obj``'s TOML table: its keys in field order (flattened ones inline), unset
+    optional keys left out, and sub-tables that are still their default left out where
+    the schema says so. tomli-w writes the values before the sub-tables."""
+    out: dict[str, Any] = {}
+    for f in fields(obj):
+        md = f.metadata
+        if "kind" not in md:
+            continue
+        v = getattr(obj, f.name)
+        key = md["key"] or f.name
+        kind = md["kind"]
+        if kind == "flatten":
+            out.update(_table(v))
+        elif md["omit_default"] and v == f.default:
+            continue
+        elif kind == "table":
+            out[key] = _table(v)
+        elif kind == "schedule":
+            out[key] = {"kind": v.kind, **{k: _plain(x) for k, x in v.params}}
+        elif kind == "runs":
+            if v:
+                out[key] = {run.id: _table(run) for run in v}
+        elif v is not None:
+            out[key] = _plain(v)
+    return out
+
+
+def dumps_scene(scene: Scene) -> str:
+    """The scene as TOML text (tomli-w), in the current format version.
+
+    Keys follow the schema's order and floats are written as ``repr``, so
+    ``loads_scene(dumps_scene(s)) == s`` and a second dump gives the same text.
+    """
+    doc = _table(dataclasses.replace(scene, version=FORMAT_VERSION))
+    return f"# gdviz scene (format version {FORMAT_VERSION})\n" + tomli_w.dumps(doc)
+
+
+def _file_mode() -> int:
+    """The mode a new file gets from the user's umask (mkstemp's own is 0600)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+def save_scene(scene: Scene, path: str | os.PathLike) -> None:
+    """Write a scene atomically: a temp file in the same folder, then os.replace.
+
+    The file gets the user's normal permissions (umask), as any new file would. On any
+    failure nothing is left behind and the old file (if any) is untouched.
+    """
+    p = Path(path)
+    data = dumps_scene(scene).encode("utf-8")
+    if len(data) > MAX_BYTES:  # never write a file that load_scene would refuse
+        raise SceneError(f"cannot save {p.name}: {len(data)} bytes is too big for a scene "
+                         f"file (at most {MAX_BYTES})")
+    folder = p.parent if str(p.parent) else Path(".")
+    if not folder.is_dir():
+        raise SceneError(f"cannot save {p.name}: folder '{folder}' does not exist")
+    tmp = None
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=folder)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, _file_mode())
+        os.replace(tmp, p)
+        tmp = None
+    except OSError as exc:
+        raise SceneError(f"cannot save {p.name}: {exc.strerror or exc}") from None
+    finally:
+        if tmp is not None:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+
+
+# ----------------------------------------------------------------------------- presets
+
+def preset_paths() -> list[Path]:
+    """The shipped lesson presets (L01..L15) and the default race, sorted by file name."""
+    from gdviz import resources_dir
+
+    return sorted((Path(resources_dir()) / "scenes").glob("*.toml"))
+
+
+def load_preset(name: str) -> Scene:
+    """A preset by file stem or lesson id: 'default_rosenbrock_race', 'L04', 'L4'."""
+    paths = preset_paths()
+    m = re.fullmatch(r"[Ll]0*(\d+)", name)
+    for p in paths:
+        if p.stem == name or (m and p.stem.startswith(f"L{int(m.group(1)):02d}_")):
+            return load_scene(p)
+    raise SceneError(f"unknown preset {name!r}{_suggest(name, [p.stem for p in paths])}")
