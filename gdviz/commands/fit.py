@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from gdviz.core.data import expr_target, get_target, make_dataset
+from gdviz.core.limits import MAX_STEPS
 from gdviz.core.models import FitProblem, make_model
 
 _HYPER = ("lr", "momentum", "dampening", "alpha", "eps", "beta1", "beta2", "weight_decay",
@@ -73,8 +74,8 @@ def _nums(a) -> list:
 
 def run(args) -> int:
     steps = args.steps
-    if steps < 0:
-        raise ValueError(f"Invalid number of steps: {steps} (must be >= 0)")
+    if not 0 <= steps <= MAX_STEPS:
+        raise ValueError(f"Invalid number of steps: {steps} (must be in 0..{MAX_STEPS})")
     if args.target_expr is not None:
         target = expr_target(args.target_expr)
         target_name = args.target_expr

@@ -44,8 +44,8 @@ __all__ = ["MAX_BYTES", "loads_scene", "load_scene", "dumps_scene", "save_scene"
            "preset_paths", "load_preset"]
 
 #: a scene is a text file of at most this size: room for two datasets of MAX_POINTS
-#: points as tomli-w writes them (one number a line, about 70 bytes a point)
-MAX_BYTES = 2 * MAX_POINTS * 80
+#: points as tomli-w writes them (one number a line: at most 80 bytes a point) and the rest
+MAX_BYTES = 2 * MAX_POINTS * 100
 
 
 # ----------------------------------------------------------------------------- reading

@@ -1,0 +1,21 @@
+"""The CLI's limits are gdviz.core.limits': beyond them, exit 2 with one line."""
+
+from __future__ import annotations
+
+import pytest
+
+from gdviz.core import limits
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["trace", "--surface", "quadratic", "--optimizer", "sgd", "--start", "0,0"],
+     f"invalid --steps {limits.MAX_STEPS + 1}: must be <= {limits.MAX_STEPS}"),
+    (["fit", "--target", "quadratic", "--model", "quadratic", "--optimizer", "adam"], f"Invalid number of steps: {limits.MAX_STEPS + 1} (must be in 0..{limits.MAX_STEPS})"),
+])
+def test_cli_steps_beyond_max_steps_exit_2_with_one_line(argv, message, capsys):
+    from gdviz.cli import main
+
+    assert main([*argv, "--steps", str(limits.MAX_STEPS + 1)]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.count("\n") == 1 and message in err

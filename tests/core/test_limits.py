@@ -1,0 +1,79 @@
+"""Each limit in gdviz.core.limits is the one that the scene, the session, the optimizers and
+the CLI use: a value one of them accepts, none of the others refuses."""
+
+from __future__ import annotations
+
+import pytest
+from scene_samples import MINIMAL
+
+from gdviz.core import data, limits, models, optimizers
+from gdviz.core.scene import SceneError, apply_scene, loads_scene
+
+
+def with_table(table: str, body: str) -> str:
+    return MINIMAL + f"\n[{table}]\n{body}\n"
+
+
+# ----------------------------------------------------------------------------- scene
+
+@pytest.mark.parametrize("table, key, limit", [
+    ("playback", "max_steps", limits.MAX_STEPS),
+    ("export", "steps", limits.MAX_STEPS),
+    ("playback", "speed", limits.MAX_SPEED),
+    ("problem.regression", "n", limits.MAX_POINTS),
+    ("fit", "points", limits.MAX_POINTS),
+    ("fit", "units", limits.MAX_UNITS),
+])
+def test_scene_accepts_the_limit_and_refuses_beyond_it(table, key, limit):
+    value = limit if isinstance(limit, int) else float(limit)
+    loads_scene(with_table(table, f"{key} = {value!r}"))
+    over = limit + 1
+    with pytest.raises(SceneError, match=rf"\[{table}\] {key} = {over!r} is invalid: {key} must "
+                                         rf"be (between \d+ and {limit!r}|<= {limit!r})$"):
+        loads_scene(with_table(table, f"{key} = {over!r}"))
+
+
+def test_scene_batch_size_limit():
+    loads_scene(MINIMAL.replace("version = 1", f"version = 1\nbatch_size = {limits.MAX_BATCH_SIZE}"))
+    with pytest.raises(SceneError, match=rf"batch_size must be between 1 and {limits.MAX_BATCH_SIZE}$"):
+        loads_scene(MINIMAL.replace("version = 1",
+                                    f"version = 1\nbatch_size = {limits.MAX_BATCH_SIZE + 1}"))
+
+
+def test_a_scene_at_max_steps_loads_into_the_session():
+    from gdviz.core.session import Session
+
+    scene = loads_scene(with_table("playback", f"max_steps = {limits.MAX_STEPS}"))
+    session = Session(fast=False)
+    apply_scene(scene, session)
+    assert session.max_steps == limits.MAX_STEPS
+
+
+def test_scene_lr_limit_is_the_optimizers():
+    loads_scene(MINIMAL.replace("lr = 0.05", f"lr = {limits.LR_MAX!r}"))
+    with pytest.raises(SceneError, match=r"\[runs\.adam\] lr = 1001 is invalid: "
+                                         r"learning rate must be <= 1000"):
+        loads_scene(MINIMAL.replace("lr = 0.05", "lr = 1001.0"))
+
+
+# ----------------------------------------------------------------------------- core modules
+
+def test_core_modules_share_the_limits():
+    assert optimizers.LR_MAX is limits.LR_MAX
+    assert data.MAX_POINTS is limits.MAX_POINTS
+    assert models.MAX_UNITS is limits.MAX_UNITS
+    assert 0 < limits.LR_MIN < limits.LR_MAX
+    optimizers.make_optimizer("sgd", lr=limits.LR_MIN)
+    optimizers.make_optimizer("sgd", lr=limits.LR_MAX)
+    with pytest.raises(ValueError, match=r"Invalid learning rate: .* \(must be <= 1000\)"):
+        optimizers.make_optimizer("sgd", lr=limits.LR_MAX * 1.001)
+
+
+def test_session_max_steps_limit():
+    from gdviz.core.session import Session
+
+    s = Session(fast=False)
+    assert s.set_max_steps(limits.MAX_STEPS) is not False
+    assert s.max_steps == limits.MAX_STEPS
+    assert s.set_max_steps(limits.MAX_STEPS + 1) is False
+    assert s.max_steps == limits.MAX_STEPS
