@@ -42,8 +42,9 @@ def test_p95():
 
 # ----------------------------------------------------------------------------- registry
 def test_every_entry_is_a_function_in_the_bench_package():
-    assert list(bench.ENTRIES) == ["grid-eval", "optimizer-step", "contour", "fit-step",
-                                   "batch-surface", "frame", "startup", "export"]
+    # a subset: adding an entry is one line in ENTRIES, not an edit here
+    assert {"grid-eval", "optimizer-step", "contour", "fit-step", "batch-surface", "frame",
+            "startup", "export"} <= set(bench.ENTRIES)
     for name, (module, func) in bench.ENTRIES.items():
         assert module.startswith("gdviz.bench."), name
         assert callable(getattr(importlib.import_module(module), func)), name
