@@ -35,112 +35,73 @@ from gdviz.core.scene.schema import (
     validate_scene,
 )
 
-__all__ = ["apply_scene", "scene_from_session"]
+__all__ = ["apply_scene", "scene_from_session", "scene_state"]
 
 
-def _session_specs(runs) -> list:
-    """RunSpecs for the session, built (and so validated) before anything is touched."""
+def _session_specs(runs) -> tuple:
+    """RunSpecs for the session (validated as they are built); a label that spells out the
+    run's lr becomes a template that follows the live lr (see ``RunSpec``)."""
     from gdviz.core.session import RunSpec
 
-    return [RunSpec(config=r.config(), schedule=r.opt.schedule.build(), label=r.label,
-                    enabled=r.enabled) for r in runs]
+    return tuple(RunSpec(config=r.config(), schedule=r.opt.schedule.build(), label=r.label,
+                         enabled=r.enabled) for r in runs)
 
 
-def _blocked(session):
-    """Hold the session's view signals while a scene goes in; the caller emits once after."""
-    import contextlib
+def scene_state(scene: Scene, base=None):
+    """The :class:`gdviz.core.session.SessionState` a scene describes. What a scene does
+    not hold (theme, panels) comes from ``base`` (default: a fresh session's). Builds and
+    checks the problem's settings, configs and schedules; raises ValueError."""
+    from gdviz.core.session import SessionState
 
-    stack = contextlib.ExitStack()
-    for name in ("problem_changed", "runs_changed", "stepped", "settings_changed",
-                 "selection_changed"):
-        sig = getattr(session, name, None)
-        if sig is not None and hasattr(sig, "blocked"):
-            stack.enter_context(sig.blocked())
-    return stack
+    kind = scene.problem.kind
+    runs = scene_runs(scene)
+    specs = _session_specs(runs)
+    starts = tuple(tuple(float(v) for v in p) for p in scene_starts(scene))
+    landscape = data = linked = None
+    batch = scene.batch_size
+    if kind in ("surface", "expr"):
+        landscape = build_landscape(scene)
+    elif kind == "regression":
+        data = regression_data(scene)
+    else:
+        data = fit_data(scene)
+        names = data.fit_model().param_names
+        if scene.fit.linked:
+            linked = tuple(names.index(n) for n in scene.fit.linked)
+        batch = _fit_batch(scene) or 10**9  # 0: the whole training set (clamped)
+    selected = -1
+    if scene.playback.step_mode_run:
+        selected = [r.id for r in runs].index(scene.playback.step_mode_run)  # first start
+    base = base if base is not None else SessionState()
+    return dataclasses.replace(
+        base, kind=kind, landscape=landscape, data=data, specs=specs, colors=None,
+        starts=starts, seed=scene.seed, noise=scene.noise, batch_size=batch,
+        max_steps=scene.playback.max_steps, speed=scene.playback.speed,
+        same_lr=scene.same_lr, shared_lr=scene.shared_lr, selected=selected,
+        view=scene.view.box,
+        batch_surface=kind == "regression" and scene.problem.regression.batch_surface,
+        show_units=scene.fit.show_units, linked=linked, heatmap=scene.view.heatmap,
+        levels=scene.view.levels, scale=scene.view.scale)
 
 
 def apply_scene(scene: Scene, session) -> None:
-    """Push a validated scene into a :class:`gdviz.core.session.Session`.
+    """Put a validated scene into a :class:`gdviz.core.session.Session`: one restore.
 
-    Everything is built and checked first (problem, optimizer configs, schedules), so a
-    scene that cannot be applied raises :class:`SceneError` and leaves the session as it
-    was. The session ends paused at step 0; start playback if ``scene.playback.autoplay``.
-    Views get one of each signal at the end, not one per setting.
+    A scene is the session's snapshot (:func:`scene_state`): loading one is a single
+    :meth:`~gdviz.core.session.Session.restore`, with one engine build and one of each
+    coarse signal. Everything is built and checked first, so a scene that cannot be
+    applied raises :class:`SceneError` and leaves the session as it was. The session ends
+    paused at step 0; start playback if ``scene.playback.autoplay``. The view state the
+    scene holds (box, levels, scale, heatmap) is applied; theme and panels are the user's.
 
     Meta (captions) and export settings are not session state: the window and the
     exporter read them from the scene.
     """
     validate_scene(scene)
-    kind = scene.problem.kind
-    landscape = data = None
-    linked = None
     try:
-        runs = scene_runs(scene)
-        specs = _session_specs(runs)
-        starts = scene_starts(scene)
-        if kind in ("surface", "expr"):
-            landscape = build_landscape(scene)
-        elif kind == "regression":
-            data = regression_data(scene)
-        else:
-            data = fit_data(scene)
-            names = data.fit_model().param_names
-            linked = tuple(names.index(n) for n in scene.fit.linked)
+        session.restore(scene_state(scene, session.snapshot()))
     except ValueError as exc:
         raise SceneError(f"cannot apply scene: {_first_line(exc)}") from None
-
-    def check(ok, what: str) -> None:
-        if ok is False:
-            raise SceneError(f"cannot apply scene: the session refused {what}")
-
-    session.pause()
-    with _blocked(session):
-        check(session.set_seed(scene.seed), "seed")
-        if landscape is not None:
-            session.set_landscape(landscape, starts)
-        elif kind == "regression":
-            check(session.set_regression(data, batch_size=scene.batch_size, starts=starts),
-                  "the regression data")
-        else:
-            check(session.set_fit(data, batch_size=_fit_batch(scene) or 10**9,
-                                  start=starts[0], linked=linked), "the fit")
-        check(session.set_max_steps(scene.playback.max_steps), "max_steps")
-        check(session.set_speed(scene.playback.speed), "speed")
-        if landscape is not None:
-            check(session.set_noise(scene.noise), "noise")
-            check(session.set_batch_size(scene.batch_size), "batch_size")
-        n_old = session.n_specs
-        for spec in specs:
-            if session.add_run(spec) < 0:
-                raise SceneError("cannot apply scene: the session refused a run")
-        for _ in range(n_old):
-            check(session.remove_run(0), "to remove a run")
-        _palette_colors(session)
-        shared = scene.shared_lr if scene.shared_lr is not None else None
-        check(session.set_same_lr(scene.same_lr, shared), "same_lr")
-        session.set_view_options(
-            box=scene.view.box,
-            batch_surface=kind == "regression" and scene.problem.regression.batch_surface,
-            show_units=scene.fit.show_units)
-        session.reset()
-        sel = -1
-        if scene.playback.step_mode_run:
-            ids = [r.id for r in runs]
-            sel = ids.index(scene.playback.step_mode_run)  # the run from the first start
-        session.select(sel)
-    session.problem_changed.emit()
-    session.runs_changed.emit()
-    session.settings_changed.emit()
-    session.selection_changed.emit(session.selected)
-    session.stepped.emit()
-
-
-def _palette_colors(session) -> None:
-    """Give the scene's runs the palette in order (run 1 orange, run 2 sky blue, ...),
-    as a fresh session would, whatever colours the replaced runs had held."""
-    from gdviz.core.session import OKABE_ITO
-
-    session.colors[:] = [OKABE_ITO[i % len(OKABE_ITO)] for i in range(len(session.colors))]
 
 
 def _schedule_spec(schedule) -> ScheduleSettings:
@@ -192,7 +153,7 @@ def _runs_from_session(session, base_runs) -> tuple[Run, ...]:
                                 **hyper)
         old = base_runs[i] if same else None
         rid = _unique_id(old.id if old else cfg.name, taken)
-        runs.append(Run(id=rid, label=spec.label, opt=opt, enabled=bool(spec.enabled),
+        runs.append(Run(id=rid, label=spec.text(), opt=opt, enabled=bool(spec.enabled),
                         expect_diverge=old.expect_diverge if old else False))
     return tuple(runs)
 
@@ -255,7 +216,9 @@ def scene_from_session(session, base: Scene | None = None) -> Scene:
     shared = float(session.shared_lr)
     keep_shared = session.same_lr or (specs and shared != float(specs[0].config.lr))
     view = dataclasses.replace(base.view, box=tuple(float(v) for v in session.view)
-                               if session.view is not None else None)
+                               if session.view is not None else None,
+                               levels=int(session.levels), scale=str(session.scale),
+                               heatmap=bool(session.heatmap))
     scene = dataclasses.replace(
         base,
         version=FORMAT_VERSION,

@@ -40,7 +40,7 @@ from typing import Any, Iterator
 import numpy as np
 from psygnal import Signal, SignalGroup
 
-from gdviz.core.limits import MAX_BATCH_SIZE, MAX_SPEED, MAX_STEPS
+from gdviz.core.limits import MAX_BATCH_SIZE, MAX_LEVELS, MAX_SPEED, MAX_STEPS, MIN_LEVELS
 from gdviz.core.problems import FitData, FitSlice, RegressionData, default_linked
 from gdviz.core.session.history import HistoryMixin
 from gdviz.core.session.playback import PlaybackMixin
@@ -49,7 +49,7 @@ from gdviz.core.session.runs import (RunSpec, RunsMixin, check_lr, default_specs
 from gdviz.core.surfaces import Landscape
 
 #: contour levels the map may draw (a scene's ``[view] levels`` has the same range)
-LEVELS_RANGE = (2, 200)
+LEVELS_RANGE = (MIN_LEVELS, MAX_LEVELS)
 #: colour/level scales: "auto" follows the surface (log where it spans decades)
 SCALES = ("auto", "log", "linear")
 THEMES = ("light", "dark")
@@ -506,9 +506,11 @@ class Session(RunsMixin, HistoryMixin, PlaybackMixin):
             self._install(starts)
         return True
 
-    def _fit_problem(self, data: FitData, batch_size: int | None, start, linked, seed: int):
-        """Build and check a fit (nothing is changed): (problem, batch, start, linked)."""
-        was = self.kind == "fit"
+    def _fit_problem(self, data: FitData, batch_size: int | None, start, linked, seed: int,
+                     keep: bool = True):
+        """Build and check a fit (nothing is changed): (problem, batch, start, linked).
+        ``keep``: what is not given follows the current fit when the model is the same."""
+        was = keep and self.kind == "fit"
         ds_n = data.dataset().n_train
         bs = batch_size if batch_size is not None else (self.batch_size if was else ds_n)
         bs = max(1, min(int(bs), ds_n))
@@ -867,7 +869,8 @@ class Session(RunsMixin, HistoryMixin, PlaybackMixin):
             if not isinstance(s.data, FitData):
                 raise ValueError("a fit needs FitData")
             problem, bs, start, linked = self._fit_problem(
-                s.data, check_batch_size(s.batch_size, 10**12), starts[0], s.linked, seed)
+                s.data, check_batch_size(s.batch_size, 10**12), starts[0], s.linked, seed,
+                keep=False)
             problems[bs] = problem
             starts = [tuple(float(v) for v in start)]
             fields.update(problem=problem, data=s.data, batch_size=bs, linked=linked)
