@@ -15,7 +15,7 @@ import sys
 import numpy as np
 
 from gdviz.cli import CliError
-from gdviz.core.limits import MAX_STEPS
+from gdviz.core.limits import MAX_BATCH_SIZE, MAX_STEPS
 
 #: optimizer flags: argparse dest -> (OptimizerConfig field, flag as typed)
 HYPER_FLAGS = {
@@ -87,7 +87,8 @@ def run(args) -> int:
     schedule = make_schedule(args.schedule)
     x, y = parse_start(args.start)
     steps = _check_int("--steps", args.steps, 0, MAX_STEPS)
-    batch = _check_int("--batch-size", 1 if args.batch_size is None else args.batch_size, 1)
+    batch = _check_int("--batch-size", 1 if args.batch_size is None else args.batch_size, 1,
+                       MAX_BATCH_SIZE)
     seed = _check_int("--seed", args.seed, 0, 2 ** 63 - 1)
     noise = args.noise
     if not (math.isfinite(noise) and noise >= 0):

@@ -23,3 +23,14 @@ MAX_UNITS = 50
 MAX_BATCH_SIZE = 1_000_000
 #: fastest playback a scene may ask for, in steps per second
 MAX_SPEED = 100_000.0
+
+#: contour levels on the map
+MIN_LEVELS = 2
+MAX_LEVELS = 200
+
+#: export: frames per second, frame size in pixels, optimizer steps per frame
+MAX_FPS = 120
+MIN_EXPORT_SIZE = 64
+MAX_EXPORT_WIDTH = 7680
+MAX_EXPORT_HEIGHT = 4320
+MAX_STEPS_PER_FRAME = 100_000

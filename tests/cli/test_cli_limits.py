@@ -19,3 +19,15 @@ def test_cli_steps_beyond_max_steps_exit_2_with_one_line(argv, message, capsys):
     out, err = capsys.readouterr()
     assert out == ""
     assert err.count("\n") == 1 and message in err
+
+
+def test_trace_batch_size_beyond_the_limit_exits_2(capsys):
+    from gdviz.cli import main
+
+    argv = ["trace", "--surface", "quadratic", "--optimizer", "sgd", "--start", "0,0",
+            "--batch-size", str(limits.MAX_BATCH_SIZE + 1)]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert (f"invalid --batch-size {limits.MAX_BATCH_SIZE + 1}: "
+            f"must be <= {limits.MAX_BATCH_SIZE}") in err
