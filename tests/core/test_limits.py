@@ -77,3 +77,39 @@ def test_session_max_steps_limit():
     assert s.max_steps == limits.MAX_STEPS
     assert s.set_max_steps(limits.MAX_STEPS + 1) is False
     assert s.max_steps == limits.MAX_STEPS
+
+
+@pytest.mark.parametrize("body, message", [
+    (f"levels = {limits.MAX_LEVELS + 1}", rf"levels must be between {limits.MIN_LEVELS} and "
+                                          rf"{limits.MAX_LEVELS}$"),
+    (f"levels = {limits.MIN_LEVELS - 1}", r"levels must be between"),
+])
+def test_scene_levels_limits(body, message):
+    loads_scene(with_table("view", f"levels = {limits.MAX_LEVELS}"))
+    with pytest.raises(SceneError, match=message):
+        loads_scene(with_table("view", body))
+
+
+def test_session_levels_range_is_the_scenes():
+    from gdviz.core.session import LEVELS_RANGE
+
+    assert LEVELS_RANGE == (limits.MIN_LEVELS, limits.MAX_LEVELS)
+
+
+@pytest.mark.parametrize("body, message", [
+    (f"fps = {limits.MAX_FPS + 1}", rf"fps must be between 1 and {limits.MAX_FPS}$"),
+    (f"size = [{limits.MAX_EXPORT_WIDTH + 1}, 720]",
+     rf"size\[0\] must be between {limits.MIN_EXPORT_SIZE} and {limits.MAX_EXPORT_WIDTH}$"),
+    (f"size = [{limits.MIN_EXPORT_SIZE - 1}, 720]", r"size\[0\] must be between"),
+    (f"size = [1280, {limits.MAX_EXPORT_HEIGHT + 1}]",
+     rf"\[export\] size\[1\] = {limits.MAX_EXPORT_HEIGHT + 1} is invalid: the height must be "
+     rf"between {limits.MIN_EXPORT_SIZE} and {limits.MAX_EXPORT_HEIGHT}$"),
+    (f"steps_per_frame = {limits.MAX_STEPS_PER_FRAME + 1}",
+     rf"steps_per_frame must be between 1 and {limits.MAX_STEPS_PER_FRAME}$"),
+])
+def test_scene_export_limits(body, message):
+    at_limit = (f"fps = {limits.MAX_FPS}\nsteps_per_frame = {limits.MAX_STEPS_PER_FRAME}\n"
+                f"size = [{limits.MAX_EXPORT_WIDTH}, {limits.MAX_EXPORT_HEIGHT}]")
+    loads_scene(with_table("export", at_limit))
+    with pytest.raises(SceneError, match=message):
+        loads_scene(with_table("export", body))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from scene_samples import MINIMAL, bad, full_scene, run_table
 
@@ -31,8 +33,6 @@ def test_full_scene_is_valid_and_round_trips_byte_for_byte():
 
 def test_every_field_of_the_full_scene_differs_from_its_default():
     # guards full_scene(): a new field must be added there too, or round trips miss it
-    import dataclasses
-
     from gdviz.core.scene import HYPER_ORDER
 
     def walk(obj, default, path):
@@ -243,6 +243,22 @@ def test_oversized_file_is_refused(tmp_path):
 def test_validate_scene_checks_built_scenes():
     s = Scene(runs=(Run(id="x", opt=OptimizerSettings(optimizer="adam", lr=-1.0)),))
     with pytest.raises(SceneError, match=r"^<scene>: \[runs\.x\] lr = -1 is invalid"):
+        validate_scene(s)
+
+
+@pytest.mark.parametrize("change, message", [
+    (dict(playback=Playback(max_steps=1_000_001)),
+     r"^<scene>: \[playback\] max_steps = 1000001 is invalid: max_steps must be between 1 and "
+     r"1000000$"),
+    (dict(playback=Playback(max_steps=500.0)),
+     r"^<scene>: \[playback\] max_steps must be an integer, got 500\.0$"),
+    (dict(view=View(scale="log2")), r"^<scene>: \[view\] scale = 'log2' is invalid; did you mean"),
+    (dict(starts=((0.0, float("nan")),)), r"^<scene>: starts\[0\] = nan is invalid: must be a finite"),
+])
+def test_validate_scene_checks_every_field_of_built_scenes(change, message):
+    # as a file would be checked: a built scene that validates always saves and loads back
+    s = dataclasses.replace(Scene(runs=full_scene().runs[1:2]), **change)
+    with pytest.raises(SceneError, match=message):
         validate_scene(s)
 
 

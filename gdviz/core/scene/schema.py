@@ -24,12 +24,26 @@ from gdviz.core import models as models_mod
 from gdviz.core import optimizers as optimizers_mod
 from gdviz.core import schedules as schedules_mod
 from gdviz.core import surfaces as surfaces_mod
-from gdviz.core.limits import MAX_BATCH_SIZE, MAX_POINTS, MAX_SPEED, MAX_STEPS, MAX_UNITS
+from gdviz.core.limits import (
+    MAX_BATCH_SIZE,
+    MAX_EXPORT_HEIGHT,
+    MAX_EXPORT_WIDTH,
+    MAX_FPS,
+    MAX_LEVELS,
+    MAX_POINTS,
+    MAX_SPEED,
+    MAX_STEPS,
+    MAX_STEPS_PER_FRAME,
+    MAX_UNITS,
+    MIN_EXPORT_SIZE,
+    MIN_LEVELS,
+)
 
 __all__ = [
     "FORMAT_VERSION", "LANGS", "PANELS", "HYPER_FLOATS", "HYPER_BOOLS", "HYPER_ORDER",
     "SceneError", "Text", "Meta", "Regression", "Problem", "ScheduleSettings",
     "OptimizerSettings", "Run", "Fit", "View", "Playback", "Export", "Scene", "validate_scene",
+    "as_table",
 ]
 
 #: the scene format this gdviz writes and the newest one it reads
@@ -218,7 +232,7 @@ class Fit:
 class View:
     #: x0, x1, y0, y1; None = the problem's own view box
     box: tuple[float, float, float, float] | None = _k("floats", optional=True, length=4)
-    levels: int = _k("int", 20, ge=2, le=200)
+    levels: int = _k("int", 20, ge=MIN_LEVELS, le=MAX_LEVELS)
     scale: str = _k("choice", "auto", choices=("auto", "log", "linear"))
     heatmap: bool = _k("bool", True)
 
@@ -234,10 +248,12 @@ class Playback:
 
 @dataclass(frozen=True)
 class Export:
-    fps: int = _k("int", 30, ge=1, le=240)
-    size: tuple[int, int] = _k("ints", (1280, 720), length=2, ge=16, le=7680)
+    fps: int = _k("int", 30, ge=1, le=MAX_FPS)
+    #: width, height in pixels (the height at most MAX_EXPORT_HEIGHT, checked in _validate)
+    size: tuple[int, int] = _k("ints", (1280, 720), length=2, ge=MIN_EXPORT_SIZE,
+                               le=MAX_EXPORT_WIDTH)
     steps: int = _k("int", 300, ge=1, le=MAX_STEPS)
-    steps_per_frame: int = _k("int", 1, ge=1, le=100_000)
+    steps_per_frame: int = _k("int", 1, ge=1, le=MAX_STEPS_PER_FRAME)
     panels: tuple[str, ...] = _k("strs", ("landscape", "loss", "caption"), choices=PANELS)
 
 
@@ -629,6 +645,10 @@ def _validate(scene: Scene) -> None:
         raise _Invalid("[problem] kind = 'expr' needs expr = \"f(x, y)\"")
     if p.expr.strip():
         _check_expr(p.expr, "problem", "expr", ("x", "y"))
+    height = scene.export.size[1]
+    if not MIN_EXPORT_SIZE <= height <= MAX_EXPORT_HEIGHT:
+        raise _Invalid(f"[export] size[1] = {height} is invalid: the height must be between "
+                       f"{MIN_EXPORT_SIZE} and {MAX_EXPORT_HEIGHT}")
     if scene.view.box is not None:
         x0, x1, y0, y1 = scene.view.box
         if not (x0 < x1 and y0 < y1):
@@ -690,9 +710,44 @@ def _validate(scene: Scene) -> None:
             raise _Invalid(f"[fit] linked must name two parameters, got {len(fit.linked)}")
 
 
+def _plain(v: Any) -> Any:
+    """A field value as TOML holds it: tuples as lists."""
+    return [_plain(x) for x in v] if isinstance(v, (tuple, list)) else v
+
+
+def as_table(obj) -> dict[str, Any]:
+    """``obj`` (a Scene or one of its parts) as its TOML table: keys in field order
+    (flattened ones inline), unset optional keys left out, and sub-tables that are still
+    their default left out where the schema says so."""
+    out: dict[str, Any] = {}
+    for f in fields(obj):
+        md = f.metadata
+        if "kind" not in md:
+            continue
+        v = getattr(obj, f.name)
+        key = md["key"] or f.name
+        kind = md["kind"]
+        if kind == "flatten":
+            out.update(as_table(v))
+        elif md["omit_default"] and v == f.default:
+            continue
+        elif kind == "table":
+            out[key] = as_table(v)
+        elif kind == "schedule":
+            out[key] = {"kind": v.kind, **{k: _plain(x) for k, x in v.params}}
+        elif kind == "runs":
+            if v:
+                out[key] = {run.id: as_table(run) for run in v}
+        elif v is not None:
+            out[key] = _plain(v)
+    return out
+
+
 def validate_scene(scene: Scene, source: str = "<scene>") -> Scene:
-    """Check a Scene built in code as a loaded file would be; returns it or raises SceneError."""
+    """Check a Scene built in code as a loaded file would be (every key's type and range,
+    then the cross-field rules); returns it or raises SceneError."""
     try:
+        _parse_table(Scene, as_table(scene), "")
         _validate(scene)
     except _Invalid as exc:
         raise SceneError(f"{_name(source)}: {exc}") from None

@@ -15,7 +15,6 @@ import os
 import re
 import sys
 import tempfile
-from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +32,7 @@ from gdviz.core.scene.schema import (
     _show,
     _suggest,
     _validate,
+    as_table,
 )
 
 if sys.version_info >= (3, 11):
@@ -107,41 +107,12 @@ def load_scene(path: str | os.PathLike) -> Scene:
 
 # ----------------------------------------------------------------------------- writing
 
-def _plain(v: Any) -> Any:
-    """A field value as tomli-w takes it: tuples as lists, non-finite floats refused."""
+def _check_finite(v: Any) -> None:
+    """TOML has inf and nan, but a scene never holds them: refuse to write one."""
     if isinstance(v, float) and not math.isfinite(v):
         raise SceneError(f"cannot write non-finite number {v!r}")
-    if isinstance(v, (tuple, list)):
-        return [_plain(x) for x in v]
-    return v
-
-
-def _table(obj) -> dict[str, Any]:
-    """``obj``'s TOML table: its keys in field order (flattened ones inline), unset
-    optional keys left out, and sub-tables that are still their default left out where
-    the schema says so. tomli-w writes the values before the sub-tables."""
-    out: dict[str, Any] = {}
-    for f in fields(obj):
-        md = f.metadata
-        if "kind" not in md:
-            continue
-        v = getattr(obj, f.name)
-        key = md["key"] or f.name
-        kind = md["kind"]
-        if kind == "flatten":
-            out.update(_table(v))
-        elif md["omit_default"] and v == f.default:
-            continue
-        elif kind == "table":
-            out[key] = _table(v)
-        elif kind == "schedule":
-            out[key] = {"kind": v.kind, **{k: _plain(x) for k, x in v.params}}
-        elif kind == "runs":
-            if v:
-                out[key] = {run.id: _table(run) for run in v}
-        elif v is not None:
-            out[key] = _plain(v)
-    return out
+    for x in v.values() if isinstance(v, dict) else v if isinstance(v, list) else ():
+        _check_finite(x)
 
 
 def dumps_scene(scene: Scene) -> str:
@@ -150,7 +121,8 @@ def dumps_scene(scene: Scene) -> str:
     Keys follow the schema's order and floats are written as ``repr``, so
     ``loads_scene(dumps_scene(s)) == s`` and a second dump gives the same text.
     """
-    doc = _table(dataclasses.replace(scene, version=FORMAT_VERSION))
+    doc = as_table(dataclasses.replace(scene, version=FORMAT_VERSION))
+    _check_finite(doc)
     return f"# gdviz scene (format version {FORMAT_VERSION})\n" + tomli_w.dumps(doc)
 
 
