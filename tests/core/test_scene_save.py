@@ -125,3 +125,25 @@ def test_the_largest_datasets_fit_in_a_scene_file():
     per_point = (len(text.encode()) - empty) / 2000
     assert empty + 2 * MAX_POINTS * per_point < MAX_BYTES
     assert loads_scene(text) == scene(1000)
+
+
+def test_umask_is_read_the_same_with_or_without_proc(monkeypatch):
+    import builtins
+
+    from gdviz.core.scene import toml_io
+
+    old = os.umask(0o027)
+    try:
+        assert toml_io._umask() == 0o027
+        real_open = builtins.open
+
+        def no_proc(path, *args, **kwargs):
+            if str(path).startswith("/proc/"):
+                raise FileNotFoundError(path)
+            return real_open(path, *args, **kwargs)
+
+        monkeypatch.setattr(builtins, "open", no_proc)
+        assert toml_io._umask() == 0o027
+        assert os.umask(0o027) == 0o027  # and it was put back
+    finally:
+        os.umask(old)

@@ -126,11 +126,25 @@ def dumps_scene(scene: Scene) -> str:
     return f"# gdviz scene (format version {FORMAT_VERSION})\n" + tomli_w.dumps(doc)
 
 
+def _umask() -> int:
+    """The process umask, read without changing it where the OS allows (Linux)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    # os.umask can only be read by setting it: set a strict one meanwhile, so a file
+    # another thread creates in that instant is private rather than open to all
+    mask = os.umask(0o077)
+    os.umask(mask)
+    return mask
+
+
 def _file_mode() -> int:
     """The mode a new file gets from the user's umask (mkstemp's own is 0600)."""
-    mask = os.umask(0)
-    os.umask(mask)
-    return 0o666 & ~mask
+    return 0o666 & ~_umask()
 
 
 def save_scene(scene: Scene, path: str | os.PathLike) -> None:
