@@ -26,6 +26,9 @@ from gdviz.kernels import optim as K
 ROW_CAP = 1 << 20
 #: all runs' trajectories together hold at most this many rows (memory: x 8 x (p+1) bytes)
 TOTAL_ROW_CAP = 1 << 23
+#: and at most this many bytes (float64 params + loss per row): a fit with many parameters
+#: decimates sooner, so that 10^6 steps of any race fit in memory beside the app
+TOTAL_BYTES_CAP = 128 << 20
 #: a RunSet refuses to take more steps per advance() than this in one call
 MAX_ADVANCE = 10_000_000
 
@@ -145,6 +148,9 @@ class RunSet:
                 raise ValueError(f"starts has {s.shape[0]} rows; expected 1 or {n}")
             self._starts = np.broadcast_to(s, (n, p)).copy()
         self.t = 0
+        #: bumped when the recorded history is replaced (a reset): readers that consume
+        #: it incrementally (:meth:`recorded`) start again when it changes
+        self.version = getattr(self, "version", -1) + 1
         self.params = self._starts.copy()
         self.state = np.zeros((n, K.N_SLOTS, p))
         self.opt_t = np.zeros(n, dtype=np.int64)
@@ -173,7 +179,8 @@ class RunSet:
             self._traj_loss = np.empty((n, 0))
 
     def _row_cap(self) -> int:
-        cap = min(ROW_CAP, TOTAL_ROW_CAP // self.n_runs)
+        row_bytes = 8 * (self.n_params + 1) * self.n_runs
+        cap = min(ROW_CAP, TOTAL_ROW_CAP // self.n_runs, TOTAL_BYTES_CAP // row_bytes)
         return max(64, 1 << int(math.floor(math.log2(max(cap, 2)))))
 
     def _evaluate_start(self) -> None:
@@ -363,6 +370,34 @@ class RunSet:
             P = np.vstack([P, self.params[r][None]])
             L = np.append(L, self.loss[r])
         return P, L
+
+    def recorded(self, r: int, after: int = -1, upto: int | None = None
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The stored rows of run ``r`` for steps in (``after``, ``upto``], without a copy.
+
+        Returns (steps int64 (m,), params float64 (m, n_params), loss float64 (m,)): the
+        params and loss are read-only views into the buffers, valid until the next
+        :meth:`advance` or :meth:`reset`. ``upto`` defaults to (and is capped at) the run's
+        last good step. Rows are every ``stride``-th step; unlike :meth:`trajectory` the
+        current position is not appended when it falls between rows. Steps are step numbers,
+        so a reader that remembers the last step it read stays right when the rows are
+        decimated (the stride doubles) between two reads: O(m), never O(history).
+        """
+        if not self.record:
+            raise ValueError("this RunSet does not record trajectories (record=False)")
+        r = self._run(r)
+        last = self.last_step(r)
+        if upto is not None:
+            last = min(last, int(upto))
+        s = self.stride
+        i0 = max(int(after), -1) // s + 1
+        i1 = last // s + 1 if last >= 0 else 0
+        i1 = max(i1, i0)
+        P = self._traj[r, i0:i1]
+        L = self._traj_loss[r, i0:i1]
+        P.flags.writeable = False
+        L.flags.writeable = False
+        return np.arange(i0, i1, dtype=np.int64) * s, P, L
 
     def positions(self, t: int | None = None) -> np.ndarray:
         """Every run's position at step ``t`` (default: now; diverged runs at their last

@@ -24,10 +24,11 @@ from PySide6.QtWidgets import QGraphicsItem
 from gdviz.core.i18n import tr
 from gdviz.kernels.contour import contour_segments, nice_levels
 from gdviz.ui import theme
-from gdviz.ui.views.items import GrowingCurve, connect_all, disconnect_all
+from gdviz.ui.views.items import (GrowingCurve, HistoryFeed, cache_axes, connect_all,
+                                  disconnect_all, new_rows)
 
-#: contour lines per view
-N_LEVELS = 18
+#: the contour levels' scale: "auto" follows the surface (log where it spans decades)
+LOG_SCALE = {"log": True, "linear": False}
 #: the colour bar shows only on a map at least this wide (pixels)
 COLORBAR_MIN_WIDTH = 560
 #: grid of a live surface (a fit's slice, a mini-batch's surface), recomputed every frame;
@@ -46,26 +47,21 @@ ARROW_FRACTION = 0.22
 ARROW_HEAD_PX = 18.0
 
 
-def _finite_rows(p: np.ndarray) -> np.ndarray:
-    """The leading rows of ``p`` (m, 2) that are finite (a diverged run ends in nan/inf)."""
-    ok = np.isfinite(p).all(axis=1)
-    if ok.all():
-        return p
-    bad = np.flatnonzero(~ok)
-    return p[: bad[0]]
-
-
 class LandscapeView(pg.PlotWidget):
     """Contours (+ optional heatmap and colour bar), minima, runs, starts, step arrows."""
 
-    def __init__(self, session, parent=None, *, grid_size: int = 256):
+    def __init__(self, session, parent=None, *, grid_size: int = 256, adaptive: bool = True):
         super().__init__(parent=parent)
         self.session = session
         self.grid_size = int(grid_size)
-        self.heatmap_visible = True
+        #: adapt a live surface's grid to this machine's frame time (the window); an
+        #: export keeps it fixed, so the same scene gives the same frames anywhere
+        self.adaptive = bool(adaptive)
+        self.heatmap_visible = bool(session.heatmap)
         self.plot_item: pg.PlotItem = self.getPlotItem()
         self.vb: pg.ViewBox = self.plot_item.getViewBox()
         self.plot_item.hideButtons()
+        cache_axes(self.plot_item)
         self.vb.disableAutoRange()
         self.plot_item.showGrid(x=False, y=False)
         self._z: np.ndarray | None = None  # last grid, float64 (n, n), for tests/export
@@ -78,6 +74,7 @@ class LandscapeView(pg.PlotWidget):
         self.colorbar = pg.ColorBarItem(colorMap=theme.colormap(), interactive=False, width=22,
                                         colorMapMenu=False)
         self.colorbar.setImageItem(self.image, insert_in=self.plot_item)
+        self.colorbar.axis.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.contours = pg.PlotDataItem(connect="pairs", antialias=True)
         self.contours.setZValue(-50)
         # the contours and the heatmap change only with the view or the problem: cache
@@ -121,7 +118,8 @@ class LandscapeView(pg.PlotWidget):
 
         # --- per-run and per-start items (rebuilt when the runs change) ------------------
         self.trails: list[GrowingCurve] = []
-        self.halos: list[GrowingCurve] = []
+        self.halos: list[GrowingCurve] = []  # twins of the trails (the same points)
+        self._trail_feed = HistoryFeed()
         self.diverged_labels: list[pg.TextItem] = []
         self.start_items: list[pg.TargetItem] = []
         self._brushes: list = []
@@ -134,7 +132,7 @@ class LandscapeView(pg.PlotWidget):
         self._colorbar_label = None  # i18n key of the colour bar's label
         self.heatmap_action = QAction("Show heatmap", self)
         self.heatmap_action.setCheckable(True)
-        self.heatmap_action.setChecked(True)
+        self.heatmap_action.setChecked(self.heatmap_visible)
         if menu is not None:
             menu.addSeparator()
             menu.addAction(self.heatmap_action)
@@ -149,11 +147,14 @@ class LandscapeView(pg.PlotWidget):
             (s.runs_changed, self._on_runs_changed),
             (s.stepped, self._on_stepped),
             (s.selection_changed, self._on_selection_changed),
+            (s.events.heatmap, self._on_heatmap_changed),
+            (s.events.levels, self._on_levels_changed),
+            (s.events.scale, self._on_levels_changed),
         ])
         self.vb.sigRangeChanged.connect(self._on_range_changed)
         self._grid_timer.timeout.connect(self._on_grid_timer)
         self.scene().sigMouseClicked.connect(self._on_scene_clicked)
-        self.heatmap_action.toggled.connect(self.set_heatmap_visible)
+        self.heatmap_action.toggled.connect(self.set_heatmap_visible)  # writes the model
         self.view_all_action.triggered.connect(self.view_all)
 
         self._apply_theme()
@@ -181,6 +182,11 @@ class LandscapeView(pg.PlotWidget):
 
     # ------------------------------------------------------------------ public
     def set_heatmap_visible(self, flag: bool) -> None:
+        """Show or hide the heatmap: writes ``session.heatmap``, which every heatmap
+        switch (this menu, View ▸ Heatmap) follows."""
+        self.session.set_view_options(heatmap=bool(flag))
+
+    def _on_heatmap_changed(self, flag: bool = True) -> None:
         """Show or hide the heatmap (and its colour bar); the contours stay."""
         self.heatmap_visible = bool(flag)
         self.image.setVisible(self.heatmap_visible)
@@ -218,9 +224,16 @@ class LandscapeView(pg.PlotWidget):
         mins = np.asarray(land.minima, dtype=np.float64).reshape(-1, 2)
         self.minima.setData(pos=mins)
         x0, x1, y0, y1 = self.session.view_box
-        with QSignalBlocker(self.vb):
-            self.vb.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0)
+        # not signal-blocked: the axes follow the view box through its signals (blocked,
+        # they kept the previous problem's numbers); the grid timer this starts is
+        # stopped by the recompute right after
+        self.vb.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0)
         self._recompute_grid((x0, x1, y0, y1))
+
+    def _on_levels_changed(self, *_) -> None:
+        # on the grid timer: a scene's new levels arrive just before its new problem, and
+        # the problem's recompute then does both at once
+        self._grid_timer.start()
 
     def _on_runs_changed(self) -> None:
         s = self.session
@@ -233,8 +246,8 @@ class LandscapeView(pg.PlotWidget):
                 self.plot_item.removeItem(item)
             self.trails, self.halos, self.diverged_labels = [], [], []
             for _ in range(n):
-                halo = GrowingCurve(z=10)
                 trail = GrowingCurve(z=11)
+                halo = trail.twin(z=10)  # the same points: decimated once
                 label = pg.TextItem(anchor=(-0.08, 1.2),
                                     fill=pg.mkBrush(theme.qcolor(pal["background"], 210)))
                 label.setFont(theme.font(theme.BASE_PT, bold=True))
@@ -311,21 +324,18 @@ class LandscapeView(pg.PlotWidget):
             self._on_runs_changed()
             return
         pal = theme.palette(theme.current())
-        trails = s.trails()
+        now = self._feed_trails()
         diverged = dict(s.diverged())
         heads, head_brushes = [], []
         marks, mark_brushes = [], []
-        for r, path in enumerate(trails):
-            ok = _finite_rows(path)
+        for r in range(s.n_runs):
             enabled = s.run_enabled(r)
-            self.trails[r].setData(ok[:, 0], ok[:, 1])
-            self.halos[r].setData(ok[:, 0], ok[:, 1])
             label = self.diverged_labels[r]
-            if not enabled or len(ok) == 0:
+            if not enabled or not np.isfinite(now[r]).all():
                 label.setVisible(False)
                 continue
             if r in diverged:
-                p = self._clamp_to_view(ok[-1])
+                p = self._clamp_to_view(now[r])
                 marks.append(p)
                 mark_brushes.append(self._brushes[r])
                 label.setText(tr("diverged_at", step=diverged[r]))
@@ -338,7 +348,7 @@ class LandscapeView(pg.PlotWidget):
                 label.setVisible(True)
             else:
                 label.setVisible(False)
-                heads.append(ok[-1])
+                heads.append(now[r])
                 head_brushes.append(self._brushes[r])
         outline = pg.mkPen(pal["halo"], width=2.5)
         if heads:
@@ -354,6 +364,41 @@ class LandscapeView(pg.PlotWidget):
             self._rebuild_legend()
         self._update_arrows()
         self._update_live_surfaces()
+
+    def _feed_trails(self) -> np.ndarray:
+        """Give each trail the rows recorded since the last frame (or cut it back to the
+        displayed step) and draw it; returns each run's position on the map now, float64
+        (n_runs, 2). O(new rows) a frame: the history is never copied whole."""
+        s = self.session
+        rs = s.runset
+        t = s.t
+        px, py = self.vb.viewPixelSize()
+        px = px if px > 0 and math.isfinite(px) else 1.0
+        py = py if py > 0 and math.isfinite(py) else 1.0
+        # trails are decimated at the pixel size they were built at: zoomed in more than
+        # 2x, build them again (once, O(history)) so the path stays sharp
+        base = self.trails[0].dec.base if self.trails else (px, py)
+        zoomed_in = px < 0.5 * base[0] or py < 0.5 * base[1]
+        if self._trail_feed.sync(s, key=(s.n_params, tuple(s.linked))) \
+                or zoomed_in:
+            for trail in self.trails:
+                trail.dec.set_cell((px, py))
+                trail.clear()
+        now = np.asarray(s.project(s.positions()), dtype=np.float64).reshape(s.n_runs, 2)
+        for r, trail in enumerate(self.trails):
+            steps, P, _ = new_rows(rs, r, trail, t)
+            if len(steps):
+                xy = s.project(P)
+                x, y = xy[:, 0], xy[:, 1]
+                ok = np.isfinite(x) & np.isfinite(y)
+                if not ok.all():  # not expected (rows are good steps), but never draw nan
+                    steps, x, y = steps[ok], x[ok], y[ok]
+                trail.extend(steps, x, y)
+            last = min(t, rs.last_step(r))
+            # between recorded rows (decimated buffers) the trail ends at the position now
+            head = now[r] if last % rs.stride and np.isfinite(now[r]).all() else None
+            trail.draw(head)
+        return now
 
     def _free_anchor(self, label: pg.TextItem, p: np.ndarray, right: bool,
                      top: bool) -> tuple[float, float]:
@@ -396,7 +441,7 @@ class LandscapeView(pg.PlotWidget):
             with np.errstate(all="ignore"):
                 z = land.grid(x0, x1, y0, y1, self.live_grid, self.live_grid, batch_idx=idx)
             if np.isfinite(z).any():
-                xy, _ = contour_segments(z, x0, x1, y0, y1, nice_levels(z, N_LEVELS // 2, True))
+                xy, _ = contour_segments(z, x0, x1, y0, y1, nice_levels(z, max(2, self.session.levels // 2), True))
                 self.batch_contours.setData(xy[:, 0], xy[:, 1])
         self.batch_contours.setVisible(True)
 
@@ -407,6 +452,11 @@ class LandscapeView(pg.PlotWidget):
     def _on_range_changed(self, *_) -> None:
         if not self._grid_timer.isActive():
             self._grid_timer.start()
+
+    def flush(self) -> None:
+        """Run a pending grid recompute now (export paints right after a change)."""
+        if self._grid_timer.isActive():
+            self._on_grid_timer()
 
     def _on_grid_timer(self) -> None:
         (x0, x1), (y0, y1) = self.vb.viewRange()
@@ -437,8 +487,8 @@ class LandscapeView(pg.PlotWidget):
             self.contours.setData([], [])
             self.image.clear()
             return
-        log = bool(land.log_levels)
-        levels = nice_levels(z, N_LEVELS, log)
+        log = LOG_SCALE.get(self.session.scale, bool(land.log_levels))
+        levels = nice_levels(z, self.session.levels, log)
         xy, _ = contour_segments(z, x0, x1, y0, y1, levels)
         self.contours.setData(xy[:, 0], xy[:, 1])
         # heatmap: log10 of the height above the minimum where the levels are log-spaced
@@ -469,6 +519,8 @@ class LandscapeView(pg.PlotWidget):
 
     def _adapt_live_grid(self, ms: float) -> None:
         """A live surface is recomputed every frame: keep that within the frame budget."""
+        if not self.adaptive:
+            return
         if ms > LIVE_BUDGET_MS:
             self.live_grid = max(LIVE_GRID_MIN, int(self.live_grid * 0.75))
         elif ms < 0.3 * LIVE_BUDGET_MS:

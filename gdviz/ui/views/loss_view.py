@@ -18,7 +18,8 @@ from PySide6.QtWidgets import QGraphicsItem
 
 from gdviz.core.i18n import tr
 from gdviz.ui import theme
-from gdviz.ui.views.items import GrowingCurve, connect_all, disconnect_all
+from gdviz.ui.views.items import (GrowingCurve, HistoryFeed, cache_axes, connect_all,
+                                  disconnect_all, new_rows)
 
 #: decades of spread above which the loss axis turns logarithmic
 LOG_DECADES = 2.0
@@ -57,6 +58,7 @@ class LossView(pg.PlotWidget):
         self.plot_item: pg.PlotItem = self.getPlotItem()
         self.vb: pg.ViewBox = self.plot_item.getViewBox()
         self.plot_item.hideButtons()
+        cache_axes(self.plot_item)
         self.plot_item.setMenuEnabled(False)
         self.vb.setMouseEnabled(x=False, y=False)
         self.vb.disableAutoRange()
@@ -71,6 +73,9 @@ class LossView(pg.PlotWidget):
 
         self.curves: list[GrowingCurve] = []
         self.val_curves: list[GrowingCurve] = []
+        self._history = HistoryFeed()
+        self._heads: list = []
+        self._val_heads: list = []
         self.t_line = pg.InfiniteLine(pos=0, angle=90, movable=False,
                                       label="step {value:.0f}",
                                       labelOpts={"position": 0.04, "anchors": [(1, 1), (1, 1)]})
@@ -108,7 +113,7 @@ class LossView(pg.PlotWidget):
         self._on_stepped()
 
     def _axis_key(self) -> str:
-        return "iteration" if getattr(self.session, "is_data", False) else "step"
+        return "iteration" if self.session.is_data else "step"
 
     def _on_runs_changed(self) -> None:
         s = self.session
@@ -118,10 +123,10 @@ class LossView(pg.PlotWidget):
                 c.remove_from(self.plot_item)
             self.curves, self.val_curves = [], []
             for _ in range(n):
-                c = GrowingCurve(z=10)
+                c = GrowingCurve(z=10, mode="series")
                 c.add_to(self.plot_item)
                 self.curves.append(c)
-                v = GrowingCurve(z=9)
+                v = GrowingCurve(z=9, mode="series")
                 v.add_to(self.plot_item)
                 self.val_curves.append(v)
         width = 3.0 * max(1.0, theme.font_scale())
@@ -140,7 +145,7 @@ class LossView(pg.PlotWidget):
         self._key_train.setPen(pg.mkPen(pal["foreground"], width=width))
         self._key_val.setPen(pg.mkPen(pal["foreground"], width=width, style=Qt.PenStyle.DashLine))
         self.legend.clear()
-        if getattr(self.session, "has_validation", False):
+        if self.session.has_validation:
             self.legend.addItem(self._key_train, tr("train_loss"))
             self.legend.addItem(self._key_val, tr("val_loss"))
         self.legend.setVisible(bool(self.legend.items))
@@ -151,20 +156,12 @@ class LossView(pg.PlotWidget):
         if len(self.curves) != s.n_runs:  # runs_changed is on its way: build for it now
             self._on_runs_changed()
             return
-        losses = s.losses()
-        vals_all = s.val_losses() if getattr(s, "has_validation", False) else None
-        if bool(vals_all) != bool(self.legend.items):
+        has_val = s.has_validation
+        if has_val != bool(self.legend.items):
             self._rebuild_key()
-        diverged = {r for r, _ in s.diverged()}
-        shown = [r for r in range(s.n_runs) if s.run_enabled(r)]
-        alive = [r for r in shown if r not in diverged] or shown
-        vals = [losses[r][np.isfinite(losses[r])] for r in alive]
-        if vals_all is not None:
-            vals += [vals_all[r][np.isfinite(vals_all[r])] for r in alive]
-        vals = np.concatenate(vals) if vals else np.zeros(0)
-        lo = float(vals.min()) if vals.size else 0.0
-        hi = float(vals.max()) if vals.size else 1.0
-        log = bool(vals.size) and lo > 0 and math.log10(hi / lo) > LOG_DECADES
+        lo, hi = self._feed(has_val)
+        finite = math.isfinite(lo) and math.isfinite(hi)
+        log = finite and lo > 0 and math.log10(hi / lo) > LOG_DECADES
         if log != self.log_y:
             self.log_y = log
             self._yr = None  # the old range is in the other scale
@@ -172,19 +169,15 @@ class LossView(pg.PlotWidget):
             # setLogMode turns auto-range back on, which would move the axes every frame
             self.vb.disableAutoRange()
             self._xmax = None
-        for r, c in enumerate(self.curves):
-            y = losses[r]
-            if log:
-                y = np.where(y > 0, y, np.nan)  # a diverged run's nan/0 must not break log
-            c.setData(np.arange(len(y), dtype=np.float64), y)
-            vc = self.val_curves[r]
-            if vals_all is None:
+        for c in self.curves + self.val_curves:
+            c.positive_only = log  # a diverged run's nan/0 must not break the log axis
+        for c, head in zip(self.curves, self._heads):
+            c.draw(head)
+        for r, vc in enumerate(self.val_curves):
+            if not has_val:
                 vc.setVisible(False)
                 continue
-            v = vals_all[r]
-            if log:
-                v = np.where(v > 0, v, np.nan)
-            vc.setData(np.arange(len(v), dtype=np.float64), v)
+            vc.draw(self._val_heads[r])
             vc.setVisible(s.run_enabled(r))
         t = s.t
         self.t_line.setValue(t)
@@ -193,7 +186,7 @@ class LossView(pg.PlotWidget):
         if xmax != getattr(self, "_xmax", None):
             self._xmax = xmax
             self.vb.setXRange(0, xmax, padding=0.02)
-        if vals.size:
+        if finite:
             if log:
                 a, b = math.log10(lo), math.log10(hi)
             else:
@@ -209,6 +202,49 @@ class LossView(pg.PlotWidget):
             if yr != getattr(self, "_yr", None):
                 self._yr = yr
                 self.vb.setYRange(*yr, padding=0.0 if nonneg else 0.05)
+
+    def _feed(self, has_val: bool) -> tuple[float, float]:
+        """Give each curve the rows recorded since the last frame (cut back when the display
+        went back); returns the finite min and max loss of the shown runs that are alive
+        (all shown runs when every one diverged), nan when there is none. O(new rows)."""
+        s = self.session
+        rs = s.runset
+        t = s.t
+        if self._history.sync(s, key=has_val):
+            for c in self.curves + self.val_curves:
+                c.clear()
+        self._heads = [None] * len(self.curves)
+        self._val_heads = [None] * len(self.curves)
+        diverged = {r for r, _ in s.diverged()}
+        shown = [r for r in range(s.n_runs) if s.run_enabled(r)]
+        alive = set([r for r in shown if r not in diverged] or shown)
+        lo, hi = math.inf, -math.inf
+        for r, c in enumerate(self.curves):
+            steps, _, L = new_rows(rs, r, c, t)
+            c.extend(steps, L)
+            last = min(t, rs.last_step(r))
+            # between recorded rows (decimated buffers) the curve ends at the loss now
+            if last % rs.stride and last == rs.last_step(r):
+                self._heads[r] = (float(last), float(rs.loss[r]))
+            curves = [(c, self._heads[r])]
+            if has_val:
+                vc = self.val_curves[r]
+                steps, P, _ = new_rows(rs, r, vc, t)
+                if len(steps):
+                    vc.extend(steps, np.asarray(s.problem.val_loss(np.array(P)), dtype=np.float64))
+                if self._heads[r] is not None:
+                    v = float(s.problem.val_loss(np.array(rs.params[r:r + 1]))[0])
+                    self._val_heads[r] = (float(last), v)
+                curves.append((vc, self._val_heads[r]))
+            if r not in alive:
+                continue
+            for curve, head in curves:
+                for v in (curve.dec.lo, curve.dec.hi, head[1] if head else math.nan):
+                    if math.isfinite(v):
+                        lo, hi = min(lo, v), max(hi, v)
+        if lo > hi:
+            return math.nan, math.nan
+        return lo, hi
 
     # ------------------------------------------------------------------ theme & fonts
     def close(self) -> bool:
