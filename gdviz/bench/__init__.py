@@ -29,6 +29,7 @@ ENTRIES: dict[str, tuple[str, str]] = {
     "fit-step": ("gdviz.bench.kernels", "bench_fit_step"),
     "batch-surface": ("gdviz.bench.kernels", "bench_batch_surface"),
     "frame": ("gdviz.bench.ui", "bench_frame"),
+    "frame-long": ("gdviz.bench.ui", "bench_frame_long"),
     "startup": ("gdviz.bench.ui", "bench_startup"),
     "export": ("gdviz.bench.export", "bench_export"),
 }

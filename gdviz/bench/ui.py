@@ -79,6 +79,80 @@ def bench_frame(frames: int = 300, size=(1280, 720), grid: int = 256) -> dict:
                 ratio=16.7 / ms if ms > 0 else float("inf"))
 
 
+def bench_frame_long(frames: int = 300, size=(1280, 720), steps: int = 1_000_000) -> dict:
+    """``frame-long``: a frame's cost must not grow with the history.
+
+    The window of :func:`bench_frame` (4 runs, 1280×720, 600 steps/s): ``baseline_ms`` is
+    the frame p95 from step 0, ``ours_ms`` the frame p95 just before step ``steps`` (the
+    race jumps there in one engine call; the first frames after the jump, which read the
+    whole history once, are not counted). ``ratio`` near 1 means the cost stays flat;
+    ``rss_mb`` is the process's resident memory at the end.
+    """
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtCore import QSettings
+
+    from gdviz import kernels
+    from gdviz.core.session import Session
+    from gdviz.ui.app import ensure_app
+    from gdviz.ui.main_window import MainWindow
+
+    kernels.warmup()
+    app = ensure_app()
+
+    def measure(session, win) -> float:
+        session.play()
+        win.frame_timer.stop()  # the bench drives the frames itself
+        times = []
+        for _ in range(frames + 10):
+            t0 = time.perf_counter()
+            session.tick(1.0 / 60.0)
+            app.processEvents()
+            times.append(time.perf_counter() - t0)
+        session.pause()
+        return p95(times[10:]) * 1000.0
+
+    with tempfile.TemporaryDirectory() as tmp:
+        QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, tmp)
+        session = Session()
+        win = MainWindow(session)
+        win.resize(*size)
+        win.show()
+        app.processEvents()
+        session.set_max_steps(steps)
+        session.set_speed(600.0)
+        while len(session.specs) < 4:
+            session.add_run(session.specs[0])
+        win.frame_timer.stop()
+        first = measure(session, win)
+        # jump to where the measured frames end at ``steps`` (10 steps a frame)
+        session.step(max(steps - (frames + 10) * 10 - session.t - 100, 1))
+        app.processEvents()
+        at = session.t
+        last = measure(session, win)
+        rss = _rss_mb()
+        win.close()
+        win.deleteLater()
+        app.processEvents()
+    return dict(name="frame-long", ours_ms=last, baseline="frame p95 at step 0", baseline_ms=first,
+                ratio=first / last if last > 0 else float("inf"), from_step=at,
+                rss_mb=round(rss, 1))
+
+
+def _rss_mb() -> float:
+    """Resident memory of this process in MB (Linux /proc; else the peak)."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    import resource
+
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (1024.0 * 1024.0 if sys.platform == "darwin" else 1024.0)
+
+
 def bench_startup(repeats: int = 3) -> dict:
     """``startup``: time from ``python -c`` spawn to the first window shown (ms, best of
     ``repeats``).

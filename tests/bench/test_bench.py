@@ -121,6 +121,13 @@ def test_frame():
 
 
 @pytest.mark.slow
+def test_frame_long():
+    row = check_rows(entry_in_subprocess("gdviz.bench.ui",
+                                         "bench_frame_long(frames=3, steps=20_000)"), "frame-long")[0]
+    assert 19_000 < row["from_step"] < 20_000 and row["rss_mb"] > 0
+
+
+@pytest.mark.slow
 def test_startup():
     check_rows(entry_in_subprocess("gdviz.bench.ui", "bench_startup(repeats=1)"), "startup")
 

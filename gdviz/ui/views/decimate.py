@@ -357,6 +357,15 @@ class SeriesDecimator:
         self.last_key = b * self.width - 1
         return self.last_key
 
+    def value_at(self, key: int) -> float | None:
+        """The value kept at ``key`` when the open bucket holds it (else None)."""
+        b = self.nb
+        if self.bk_max[b] == key and np.isfinite(self.by_max[b]):
+            return float(self.by_max[b])
+        if self.bk_min[b] == key and np.isfinite(self.by_min[b]):
+            return float(self.by_min[b])
+        return None
+
     def pending(self) -> tuple[np.ndarray, np.ndarray]:
         """The open bucket's points (x as float64 keys, y), in key order."""
         ks, ys, _ = self._bucket_points(np.array([self.nb]))

@@ -190,8 +190,15 @@ class GrowingCurve:
                 or self.positive_only != self._drawn_positive)
         px, py = dec.pending()
         if head is not None:
-            px = np.append(px, float(head[0]))
-            py = np.append(py, float(head[1]))
+            hx, hy = float(head[0]), float(head[1])
+            if len(px):
+                lx, ly = px[-1], py[-1]
+            elif n:
+                lx, ly = dec.x[n - 1], dec.y[n - 1]
+            else:
+                lx = ly = None
+            if (hx, hy) != (lx, ly):  # the last point already is the head
+                px, py = np.append(px, hx), np.append(py, hy)
         tx = dec.x[cut:n] if n else dec.x[:0]
         ty = dec.y[cut:n] if n else dec.y[:0]
         if len(px):
@@ -226,9 +233,10 @@ class GrowingCurve:
         self.draw()
 
     def get_data(self) -> tuple[np.ndarray, np.ndarray]:
-        """The points shown (prefix then tail, the joint once): for tests."""
-        px, py = self.prefix.getData()
-        tx, ty = self.tail.getData()
+        """The points shown (prefix then tail, the joint once), in data units (not the
+        log10 a logarithmic axis draws): for tests."""
+        px, py = self.prefix.getOriginalDataset()
+        tx, ty = self.tail.getOriginalDataset()
         if px is None or len(px) == 0:
             return (np.zeros(0) if tx is None else tx), (np.zeros(0) if ty is None else ty)
         if tx is None or len(tx) == 0:

@@ -43,6 +43,17 @@ def _hysteresis(cur, lo: float, hi: float, grow: float) -> tuple[float, float]:
     return (lo - 2 * grow * span, hi + grow * span)
 
 
+def _at(rs, r: int, t: int) -> tuple[int, np.ndarray, float]:
+    """(step, params float64 (n_params,), loss) of run ``r`` at the step shown ``t`` (its
+    last good step when it diverged before; the row at or before it when rows are
+    decimated)."""
+    last = min(int(t), rs.last_step(r))
+    if last == rs.last_step(r):
+        return last, rs.params[r], float(rs.loss[r])
+    steps, P, L = rs.recorded(r, after=last - last % rs.stride - 1, upto=last)
+    return int(steps[-1]), P[-1], float(L[-1])
+
+
 class LossView(pg.PlotWidget):
     """Loss vs step for every run; a vertical line marks the displayed step ``t``.
 
@@ -222,19 +233,20 @@ class LossView(pg.PlotWidget):
         for r, c in enumerate(self.curves):
             steps, _, L = new_rows(rs, r, c, t)
             c.extend(steps, L)
-            last = min(t, rs.last_step(r))
-            # between recorded rows (decimated buffers) the curve ends at the loss now
-            if last % rs.stride and last == rs.last_step(r):
-                self._heads[r] = (float(last), float(rs.loss[r]))
+            # the curve ends at the loss of the step shown (a bucket keeps only its extremes;
+            # decimated rows may not hold that step)
+            last, p_now, l_now = _at(rs, r, t)
+            self._heads[r] = (float(last), l_now)
             curves = [(c, self._heads[r])]
             if has_val:
                 vc = self.val_curves[r]
                 steps, P, _ = new_rows(rs, r, vc, t)
                 if len(steps):
                     vc.extend(steps, np.asarray(s.problem.val_loss(np.array(P)), dtype=np.float64))
-                if self._heads[r] is not None:
-                    v = float(s.problem.val_loss(np.array(rs.params[r:r + 1]))[0])
-                    self._val_heads[r] = (float(last), v)
+                v = vc.dec.value_at(last)
+                if v is None:
+                    v = float(s.problem.val_loss(p_now[None, :].copy())[0])
+                self._val_heads[r] = (float(last), v)
                 curves.append((vc, self._val_heads[r]))
             if r not in alive:
                 continue

@@ -1,0 +1,137 @@
+"""Views take what is new: after many incremental frames the map's trails and the loss
+curves show the history (exactly while short, its envelope once decimated), and a frame
+reads only the rows recorded since the last one, however long the history."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from gdviz.core.engine import RunSet
+from gdviz.core.session import Session
+from gdviz.ui.views import decimate
+from gdviz.ui.views.items import TAIL_CHUNK
+from gdviz.ui.views.landscape_view import LandscapeView
+from gdviz.ui.views.loss_view import LossView
+
+
+@pytest.fixture
+def sess() -> Session:
+    s = Session()
+    s.set_max_steps(1_000_000)
+    return s
+
+
+@pytest.fixture
+def views(qtbot, sess):
+    land, loss = LandscapeView(sess, grid_size=64), LossView(sess)
+    for v in (land, loss):
+        qtbot.addWidget(v)
+    land.resize(640, 480)
+    loss.resize(640, 240)
+    return land, loss
+
+
+def _frames(sess, sizes):
+    for k in sizes:
+        sess.step(int(k))
+
+
+def test_incremental_frames_show_the_whole_short_history(views, sess):
+    land, loss = views
+    rng = np.random.default_rng(0)
+    _frames(sess, rng.integers(1, 40, 60))
+    sess.scrub(sess.t // 2)  # back, then forward again through recorded and new steps
+    _frames(sess, rng.integers(1, 40, 40))
+    trails, losses = sess.trails(), sess.losses()
+    for r in range(sess.n_runs):
+        x, y = land.trails[r].getData()
+        np.testing.assert_array_equal(np.column_stack([x, y]), trails[r])
+        np.testing.assert_array_equal(land.halos[r].getData()[1], trails[r][:, 1])
+        x, y = loss.curves[r].getData()
+        np.testing.assert_array_equal(x, np.arange(len(losses[r])))
+        np.testing.assert_array_equal(y, losses[r])
+
+
+def test_decimated_curves_bound_the_history(monkeypatch, views, sess):
+    land, loss = views
+    monkeypatch.setattr(decimate, "MAX_BUCKETS", 64)
+    monkeypatch.setattr(decimate, "PATH_EXACT", 50)
+    monkeypatch.setattr(decimate, "PATH_LEVEL", 40)
+    sess.reset()  # new curves with the small limits
+    for c in land.trails + loss.curves:
+        c.dec = type(c.dec)()
+        c._cut = -1
+    for t, h in zip(land.trails, land.halos):
+        h.dec = t.dec
+    rng = np.random.default_rng(1)
+    _frames(sess, rng.integers(1, 400, 40))
+    sess.scrub(3000)
+    _frames(sess, rng.integers(1, 400, 20))
+    trails, losses = sess.trails(), sess.losses()
+    for r in range(sess.n_runs):
+        # the loss curve: in steps, inside the history, and each bucket's min and max kept
+        x, y = loss.curves[r].getData()
+        steps = x.astype(np.int64)
+        assert len(x) <= 2 * 64 + 2 and x[-1] == sess.t
+        np.testing.assert_array_equal(y, losses[r][steps])
+        w = loss.curves[r].dec.width
+        for b in range(sess.t // w + 1):
+            seg = losses[r][b * w:(b + 1) * w]
+            inb = (steps // w) == b
+            assert y[inb].min() == seg.min() and y[inb].max() == seg.max()
+        # the trail: starts exact, ends at the position now, and every step lies in the
+        # screen cell of the kept point at or before it
+        dec = land.trails[r].dec
+        x, y = land.trails[r].getData()
+        np.testing.assert_array_equal(np.column_stack([x[:50], y[:50]]), trails[r][:50])
+        np.testing.assert_array_equal([x[-1], y[-1]], trails[r][-1])
+        keys = dec.keys
+        assert len(keys) < len(trails[r]) // 4
+        j = np.searchsorted(keys, np.arange(len(trails[r])), side="right") - 1
+        for i in range(50, len(trails[r]), 7):
+            k = j[i]
+            gx, gy = dec.cells(k + 1, np.array([trails[r][i, 0], dec.x[k]]),
+                               np.array([trails[r][i, 1], dec.y[k]]))
+            assert gx[0] == gx[1] and gy[0] == gy[1]
+
+
+def test_a_frame_reads_only_what_is_new(monkeypatch, views, sess):
+    land, loss = views
+    sess.step(30_000)  # one big read, then frames of 7 steps
+    read = []
+    real = RunSet.recorded
+
+    def counting(self, r, after=-1, upto=None):
+        out = real(self, r, after, upto)
+        read.append(len(out[0]))
+        return out
+
+    def whole(*_a, **_k):
+        raise AssertionError("a frame copied the whole history")
+
+    monkeypatch.setattr(RunSet, "recorded", counting)
+    for name in ("trails", "losses", "param_trails", "val_losses"):
+        monkeypatch.setattr(Session, name, whole)
+    monkeypatch.setattr(RunSet, "trajectory", whole)
+    drawn = []
+    for c in land.trails + land.halos + loss.curves:
+        for item in c.items:
+            orig = item.setData
+
+            def spy(*a, _orig=orig, **k):
+                drawn.append(len(a[0]) if a else 0)
+                return _orig(*a, **k)
+
+            monkeypatch.setattr(item, "setData", spy)
+    for _ in range(30):
+        read.clear()
+        drawn.clear()
+        sess.step(7)
+        # each view reads each run's 7 new rows, nothing older
+        assert sum(read) == 2 * sess.n_runs * 7
+        # and hands pyqtgraph a tail, plus at most a screen-resolution prefix now and then
+        assert max(drawn) <= max(2 * TAIL_CHUNK + 2, 2 * decimate.MAX_BUCKETS + 2)
+        assert sum(drawn) < 20 * TAIL_CHUNK
+    sess.scrub(12_345)  # back: the curves are cut, at most one bucket is read again
+    assert max(read) <= loss.curves[0].dec.width
