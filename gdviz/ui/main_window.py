@@ -19,7 +19,6 @@ optimizer steps.
 
 from __future__ import annotations
 
-import importlib
 import time
 from pathlib import Path
 
@@ -123,12 +122,14 @@ class MainWindow(QMainWindow):
         s.settings_changed.connect(self._on_stepped)
         s.selection_changed.connect(self._on_selection_changed)
         s.error.connect(self._on_error)
+        s.events.heatmap.connect(self._on_heatmap_changed)
+        s.events.theme.connect(self._on_theme_changed)
 
         self.restore_settings()
         self._on_problem_changed()
         self._on_stepped()
-        self._on_selection_changed(getattr(s, "selected", -1))
-        self._on_playing_changed(bool(getattr(s, "playing", False)))
+        self._on_selection_changed(s.selected)
+        self._on_playing_changed(s.playing)
 
     # ------------------------------------------------------------------ layout
     def _build_central(self) -> None:
@@ -255,7 +256,9 @@ class MainWindow(QMainWindow):
         v.addSeparator()
         self.fullscreen_action = self._action(v, "Full screen", self.toggle_full_screen, "F11")
         self.heatmap_action = self._action(v, "Heatmap", self.set_heatmap, "H", checkable=True)
-        self.heatmap_action.setChecked(True)
+        self.heatmap_action.setChecked(self.session.heatmap)
+        self._heatmap_pref = True  # the user's own choice (QSettings); a scene's is not saved
+        self._opening = False
         v.addSeparator()
         self.language_menu = v.addMenu("Language")
         lang_group = QActionGroup(self)
@@ -419,56 +422,40 @@ class MainWindow(QMainWindow):
         if msg:
             self.flash(msg, 8000)
 
-    def _scene_module(self, what: str):
-        try:
-            return importlib.import_module("gdviz.core.scene")
-        except ModuleNotFoundError as exc:
-            if exc.name != "gdviz.core.scene":
-                raise
-            self.show_notice(f"{what}: scene files are not supported in this build yet.")
-            return None
-
     def open_scene(self, path) -> bool:
         """Load a scene file (pure, validated) and push it into the session.
 
         A bad file leaves the session as it was and shows one line above the map.
         """
+        from gdviz.core.scene import apply_scene, load_scene
+
         name = Path(path).name
-        mod = self._scene_module(f"Cannot open {name}")
-        if mod is None:
-            return False
         try:
-            scene = mod.load_scene(path)
-            mod.apply_scene(scene, self.session)
-        except NotImplementedError:
-            self.show_notice(f"Cannot open {name}: applying scenes is not supported yet.")
-            return False
+            scene = load_scene(path)
+            # the scene's view state (heatmap, levels, scale) wins, but is not the user's
+            # preference: that one stays as it was for the next launch
+            self._opening = True
+            try:
+                apply_scene(scene, self.session)
+            finally:
+                self._opening = False
         except (ValueError, OSError) as exc:
             self.show_notice(f"Cannot open {name}: {str(exc).splitlines()[0]}")
             return False
         self._scene = scene
         self._show_scene_caption()
-        view = getattr(scene, "view", None)
-        if view is not None and hasattr(view, "heatmap"):
-            self.heatmap_action.setChecked(bool(view.heatmap))
         self.show_notice("")
-        playback = getattr(scene, "playback", None)
-        if playback is not None and getattr(playback, "autoplay", False):
+        if scene.playback.autoplay:
             self.session.play()
         return True
 
     def save_scene(self, path) -> bool:
         """Write the session's current state to a scene file (keeps the open scene's meta)."""
+        from gdviz.core.scene import save_scene, scene_from_session
+
         name = Path(path).name
-        mod = self._scene_module(f"Cannot save {name}")
-        if mod is None:
-            return False
         try:
-            scene = mod.scene_from_session(self.session, base=self._scene)
-            mod.save_scene(scene, path)
-        except NotImplementedError:
-            self.show_notice(f"Cannot save {name}: saving scenes is not supported yet.")
-            return False
+            save_scene(scene_from_session(self.session, base=self._scene), path)
         except (ValueError, OSError) as exc:
             self.show_notice(f"Cannot save {name}: {str(exc).splitlines()[0]}")
             return False
@@ -514,8 +501,15 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ view
     def set_theme(self, name: str) -> None:
+        """The theme: into the model (``session.theme``), which the window follows."""
         if name not in THEMES:
             raise ValueError(f"unknown theme '{name}' (choose from {', '.join(THEMES)})")
+        if self.session.theme != name:
+            self.session.set_view_options(theme=name)  # the event applies it
+        else:
+            self._on_theme_changed(name)
+
+    def _on_theme_changed(self, name: str) -> None:
         self.theme_name = name
         app = QApplication.instance()
         if app is not None:
@@ -571,12 +565,15 @@ class MainWindow(QMainWindow):
             self.showFullScreen()
 
     def set_heatmap(self, on: bool) -> None:
-        view = self.landscape_view
-        for name in ("set_heatmap", "set_heatmap_visible", "show_heatmap"):
-            fn = getattr(view, name, None)
-            if callable(fn):
-                fn(bool(on))
-                return
+        """View ▸ Heatmap: into the model (``session.heatmap``); the map's own menu
+        writes the same field, and both follow it."""
+        self.session.set_view_options(heatmap=bool(on))
+
+    def _on_heatmap_changed(self, on: bool) -> None:
+        with QSignalBlocker(self.heatmap_action):
+            self.heatmap_action.setChecked(bool(on))
+        if not self._opening:
+            self._heatmap_pref = bool(on)
 
     # ------------------------------------------------------------------ settings
     def restore_settings(self) -> None:
@@ -597,7 +594,7 @@ class MainWindow(QMainWindow):
             scale = 1.0
         self.set_font_scale(scale, announce=False)
         heat = st.value("view/heatmap", True)
-        self.heatmap_action.setChecked(heat not in (False, "false", "0", 0))
+        self.set_heatmap(heat not in (False, "false", "0", 0))
         from gdviz.core.i18n import LANGUAGES
 
         lang = str(st.value("view/language", self.language))
@@ -609,7 +606,7 @@ class MainWindow(QMainWindow):
         st.setValue("window/state", self.saveState())
         st.setValue("view/theme", self.theme_name)
         st.setValue("view/font_scale", self.font_scale)
-        st.setValue("view/heatmap", self.heatmap_action.isChecked())
+        st.setValue("view/heatmap", self._heatmap_pref)
         st.setValue("view/language", self.language)
         st.sync()
 

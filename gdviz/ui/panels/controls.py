@@ -49,7 +49,7 @@ class ControlsPanel(QScrollArea):
         self._fit_width()
 
     def _on_problem_changed(self, *_) -> None:
-        self.data.setVisible(bool(getattr(self.session, "is_data", False)))
+        self.data.setVisible(self.session.is_data)
 
     def _fit_width(self) -> None:
         # the panel never scrolls sideways: it is as wide as its widest row, and the map

@@ -128,7 +128,7 @@ class PlaybackPanel(QWidget):
 
     def _on_stepped(self, *_) -> None:
         s = self.session
-        recorded = int(getattr(getattr(s, "runset", None), "t", s.t))
+        recorded = s.runset.t
         with QSignalBlocker(self.timeline):
             self.timeline.setRange(0, max(recorded, 0))
             self.timeline.setValue(int(s.t))

@@ -147,10 +147,8 @@ class ProblemPanel(QWidget):
 
     def _on_problem_changed(self, *_, clear_error: bool = True) -> None:
         s = self.session
-        land = getattr(s, "landscape", None)
-        if land is None:
-            return
-        kind = getattr(s, "kind", "surface")
+        land = s.landscape
+        kind = s.kind
         if kind in ("regression", "fit"):
             self._last_data[kind] = s.data
             data_key = "@" + kind
@@ -160,7 +158,9 @@ class ProblemPanel(QWidget):
             idx = self.combo.findData(data_key)
             self.combo.setCurrentIndex(idx if idx >= 0 else self.combo.findData(None))
         self.expr.setVisible(kind in ("surface", "expr"))
-        if kind == "expr" and not self.expr.hasFocus():
-            self.expr.setText(getattr(land, "label", "") or land.name)
+        if not self.expr.hasFocus():
+            # the box shows the model's expression; on a built-in surface it is empty (a
+            # previous lesson's expression must not linger there)
+            self.expr.setText((land.label or land.name) if kind == "expr" else "")
         if clear_error:
             self.show_error("")

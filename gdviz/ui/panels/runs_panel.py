@@ -208,10 +208,10 @@ class RunCard(QFrame):
         self.title.setText(s.spec_label(self.i))
         self.title.setToolTip(self.title.text())
         with QSignalBlocker(self.enabled):
-            self.enabled.setChecked(bool(getattr(spec, "enabled", True)))
+            self.enabled.setChecked(spec.enabled)
         with QSignalBlocker(self.select):
             self.select.setChecked(selected_spec(s) == self.i)
-        same_lr = bool(getattr(s, "same_lr", False))
+        same_lr = s.same_lr
         for field, hs in self.sliders.items():
             hs.setValue(float(getattr(cfg, field)))
             if field == "lr":
@@ -225,7 +225,7 @@ class RunCard(QFrame):
     def _sync_lr_tip(self) -> None:
         hs = self.sliders.get("lr")
         if hs is not None:
-            same_lr = bool(getattr(self.session, "same_lr", False))
+            same_lr = self.session.same_lr
             hs.setToolTip(tr("tip_lr_shared") if same_lr else "")
 
 
@@ -345,13 +345,11 @@ class RunsPanel(QWidget):
             self.cards_box.addWidget(c)
 
     def _on_settings_changed(self, *_) -> None:
-        same = bool(getattr(self.session, "same_lr", False))
+        same = self.session.same_lr
         with QSignalBlocker(self.same_lr):
             self.same_lr.setChecked(same)
         self.shared_lr.setVisible(same)
-        shared = getattr(self.session, "shared_lr", None)
-        if shared is not None:
-            self.shared_lr.setValue(float(shared))
+        self.shared_lr.setValue(self.session.shared_lr)
         for c in self.cards:
             c.sync()
 
@@ -363,5 +361,5 @@ class RunsPanel(QWidget):
 
 def selected_spec(session) -> int:
     """The spec whose run is in step-by-step mode (-1: none)."""
-    r = int(getattr(session, "selected", -1))
+    r = session.selected
     return session.spec_index(r) if r >= 0 else -1

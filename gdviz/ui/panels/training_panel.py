@@ -79,13 +79,12 @@ class TrainingPanel(QWidget):
         super().changeEvent(event)
 
     def _noise_tip(self) -> None:
-        data = bool(getattr(self.session, "is_data", False))
+        data = self.session.is_data
         self.noise.setToolTip(tr("tip_noise_data") if data else tr("tip_noise"))
 
     def _on_schedule_picked(self, index: int) -> None:
-        sched = make_schedule(self.schedule.itemData(index))
-        for i in range(len(self.session.specs)):
-            self.session.set_schedule(i, sched)
+        # every run at once: one restart, one engine build
+        self.session.set_schedule(None, make_schedule(self.schedule.itemData(index)))
 
     def _current_schedule(self):
         specs = self.session.specs
@@ -93,7 +92,7 @@ class TrainingPanel(QWidget):
 
     def _on_settings_changed(self, *_) -> None:
         s = self.session
-        data = bool(getattr(s, "is_data", False))
+        data = s.is_data
         # on data problems the batch is real (1..N points) and the noise comes from it
         self.batch.set_range(1, max(s.n_train, 2) if data else 256)
         self.noise.setEnabled(not data)
@@ -104,7 +103,7 @@ class TrainingPanel(QWidget):
             self.seed.setValue(int(s.seed))
         sched = self._current_schedule()
         if sched is not None:
-            idx = self.schedule.findData(getattr(sched, "kind", "constant"))
+            idx = self.schedule.findData(sched.kind)
             if idx >= 0:
                 with QSignalBlocker(self.schedule):
                     self.schedule.setCurrentIndex(idx)
