@@ -102,15 +102,19 @@ class GrowingCurve:
             raise ValueError(f"mode must be 'path' or 'series', got {mode!r}")
         self.mode = mode
         self.dec = PathDecimator() if mode == "path" else SeriesDecimator()
-        self.prefix = pg.PlotDataItem(connect=connect)
-        self.tail = pg.PlotDataItem(connect=connect)
-        self.prefix.curve.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        # bare curve items: PlotDataItem's bookkeeping (display datasets, data rects, log
+        # and fft modes) cost more per frame than drawing the few new points
+        self.prefix = pg.PlotCurveItem(connect=connect)
+        self.tail = pg.PlotCurveItem(connect=connect)
+        self.prefix.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         for item in (self.prefix, self.tail):
             item.setZValue(z)
         self._twins: list[GrowingCurve] = []
-        #: draw y <= 0 as gaps (a logarithmic axis)
-        self.positive_only = False
-        self._drawn_positive = False
+        #: y is drawn as log10(y) on a logarithmic axis (the plot's log mode does not reach
+        #: bare curve items); y <= 0 are gaps there
+        self.log_y = False
+        self._drawn_log = False
+        self._head = None
         self._cut = -1   # the prefix holds kept points [0, cut]; -1: not drawn
         self._pen = None
         self._visible = True
@@ -127,7 +131,7 @@ class GrowingCurve:
         return other
 
     @property
-    def items(self) -> tuple[pg.PlotDataItem, pg.PlotDataItem]:
+    def items(self) -> tuple[pg.PlotCurveItem, pg.PlotCurveItem]:
         return self.prefix, self.tail
 
     def add_to(self, plot_item) -> None:
@@ -186,8 +190,7 @@ class GrowingCurve:
         dirty = dec.take_dirty()
         m = max(n - 1 - self._phase, 0)
         cut = min((m // TAIL_CHUNK) * TAIL_CHUNK + self._phase, n - 1) if m else 0
-        redo = (cut != self._cut or dirty <= self._cut
-                or self.positive_only != self._drawn_positive)
+        redo = cut != self._cut or dirty <= self._cut or self.log_y != self._drawn_log
         px, py = dec.pending()
         if head is not None:
             hx, hy = float(head[0]), float(head[1])
@@ -199,26 +202,27 @@ class GrowingCurve:
                 lx = ly = None
             if (hx, hy) != (lx, ly):  # the last point already is the head
                 px, py = np.append(px, hx), np.append(py, hy)
-        tx = dec.x[cut:n] if n else dec.x[:0]
-        ty = dec.y[cut:n] if n else dec.y[:0]
-        if len(px):
-            tx, ty = np.concatenate([tx, px]), np.concatenate([ty, py])
-        if self.positive_only:
-            ty = np.where(ty > 0, ty, np.nan)
+        self._head = (px, py)
+        # new arrays: the items must not hold views of buffers that are written again
+        tx = np.concatenate([dec.x[cut:n], px])
+        ty = np.concatenate([dec.y[cut:n], py])
+        if self.log_y:
+            ty = _log10(ty)
         pre = None
         if redo:
             self._cut = cut
-            self._drawn_positive = self.positive_only
+            self._drawn_log = self.log_y
             if cut > 0:
                 pre = (dec.x[: cut + 1].copy(), dec.y[: cut + 1].copy())
-                if self.positive_only:
-                    pre = (pre[0], np.where(pre[1] > 0, pre[1], np.nan))
+                if self.log_y:
+                    pre = (pre[0], _log10(pre[1]))
             else:
                 pre = (_EMPTY, _EMPTY)
         for c in (self, *self._twins):
             if pre is not None:
                 c.prefix.setData(*pre)
             c.tail.setData(tx, ty)
+            c._head = self._head
 
     def set_data(self, x: np.ndarray, y: np.ndarray) -> None:
         """Show the curve through float64 (m,) ``x``, ``y`` (all of it: small data and
@@ -233,15 +237,11 @@ class GrowingCurve:
         self.draw()
 
     def get_data(self) -> tuple[np.ndarray, np.ndarray]:
-        """The points shown (prefix then tail, the joint once), in data units (not the
-        log10 a logarithmic axis draws): for tests."""
-        px, py = self.prefix.getOriginalDataset()
-        tx, ty = self.tail.getOriginalDataset()
-        if px is None or len(px) == 0:
-            return (np.zeros(0) if tx is None else tx), (np.zeros(0) if ty is None else ty)
-        if tx is None or len(tx) == 0:
-            return px, py
-        return np.concatenate([px, tx[1:]]), np.concatenate([py, ty[1:]])
+        """The points drawn at the last :meth:`draw`, in data units (not the log10 a
+        logarithmic axis draws): kept, pending, head. For tests and export."""
+        dec = self.dec
+        px, py = self._head if self._head is not None else (_EMPTY, _EMPTY)
+        return (np.concatenate([dec.x[: dec.n], px]), np.concatenate([dec.y[: dec.n], py]))
 
     # the PlotDataItem-style names, so views and tests treat it like one item
     setPen = set_pen
@@ -258,3 +258,8 @@ class GrowingCurve:
 
 
 _EMPTY = np.zeros(0)
+
+
+def _log10(y: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(y > 0, np.log10(np.where(y > 0, y, 1.0)), np.nan)

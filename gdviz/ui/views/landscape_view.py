@@ -204,6 +204,10 @@ class LandscapeView(pg.PlotWidget):
         if getattr(self, "_ready", False):
             self._show_colorbar()
             self._refresh_labels()
+            # hiding the colour bar or eliding the title shrinks the plot's minimum width
+            # only now: lay it out again, or it keeps the old width, wider than the view
+            if self.plot_item.geometry().width() > self.viewport().width() + 0.5:
+                super().resizeEvent(ev)
 
     def view_all(self) -> None:
         """Zoom to the surface's own view box."""
@@ -394,10 +398,9 @@ class LandscapeView(pg.PlotWidget):
                 if not ok.all():  # not expected (rows are good steps), but never draw nan
                     steps, x, y = steps[ok], x[ok], y[ok]
                 trail.extend(steps, x, y)
-            last = min(t, rs.last_step(r))
-            # between recorded rows (decimated buffers) the trail ends at the position now
-            head = now[r] if last % rs.stride and np.isfinite(now[r]).all() else None
-            trail.draw(head)
+            # the trail ends at the position now (between recorded rows, or inside the
+            # screen cell of the last point kept)
+            trail.draw(now[r] if np.isfinite(now[r]).all() else None)
         return now
 
     def _free_anchor(self, label: pg.TextItem, p: np.ndarray, right: bool,

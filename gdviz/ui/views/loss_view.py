@@ -181,7 +181,7 @@ class LossView(pg.PlotWidget):
             self.vb.disableAutoRange()
             self._xmax = None
         for c in self.curves + self.val_curves:
-            c.positive_only = log  # a diverged run's nan/0 must not break the log axis
+            c.log_y = log  # drawn as log10; a diverged run's nan/0 are gaps
         for c, head in zip(self.curves, self._heads):
             c.draw(head)
         for r, vc in enumerate(self.val_curves):
