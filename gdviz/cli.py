@@ -131,13 +131,16 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--format", choices=["json"], default="json")
 
     e = sub.add_parser("export", help="render a scene to GIF, MP4, PNG or CSV, headless")
-    e.add_argument("scene", metavar="SCENE.toml")
+    e.add_argument("scene", metavar="SCENE", help="a scene .toml, or a lesson by name (L04, default_rosenbrock_race)")
     e.add_argument("-o", "--output", required=True, metavar="OUT")
     e.add_argument("--fps", type=int)
     e.add_argument("--size", metavar="WxH")
     e.add_argument("--steps", type=int)
     e.add_argument("--steps-per-frame", type=int)
-    e.add_argument("--panels", metavar="LIST", help="comma list of landscape,fit,loss,caption")
+    e.add_argument("--panels", metavar="LIST",
+                   help="comma list of caption,landscape,fit,loss,step,schedule")
+    e.add_argument("--lang", metavar="LANG", help="en, zh-Hant or zh-Hans (default: the system's)")
+    e.add_argument("--theme", metavar="NAME", help="light (default) or dark")
 
     b = sub.add_parser("bench", help="time each kernel beside its baseline")
     b.add_argument("--json", action="store_true")

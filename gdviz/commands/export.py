@@ -1,7 +1,13 @@
-"""``gdviz export SCENE.toml -o OUT.(gif|mp4|png|csv)``: headless, deterministic clips."""
+"""``gdviz export SCENE -o OUT.(gif|mp4|png|csv)``: headless, deterministic clips.
+
+SCENE is a scene file or a lesson by name (``L04``). The frames are the app's own
+picture (:mod:`gdviz.ui.picture`) painted off screen, in ``--lang`` and ``--theme``.
+"""
 
 from __future__ import annotations
 
+import os
+import re
 import sys
 import time
 
@@ -35,33 +41,54 @@ class TerminalProgress:
 
 def settings_from(scene, args):
     """Export settings: the scene's export defaults, overridden by the flags."""
+    from gdviz.core.i18n import detect_language, normalize_language
     from gdviz.export.clip import ExportSettings, parse_panels, parse_size
 
     ex = scene.export
+    lang = detect_language()
+    if args.lang is not None:
+        lang = normalize_language(args.lang)
+        if lang is None:
+            raise CliError(f"invalid language '{str(args.lang)[:40]}' (choose from en, zh-Hant, zh-Hans)")
     return ExportSettings(
         fps=args.fps if args.fps is not None else ex.fps,
         size=parse_size(args.size) if args.size else tuple(ex.size),
         steps=args.steps if args.steps is not None else ex.steps,
         steps_per_frame=args.steps_per_frame if args.steps_per_frame is not None else ex.steps_per_frame,
         panels=parse_panels(args.panels) if args.panels else tuple(ex.panels),
+        theme=args.theme if args.theme is not None else "light",
+        lang=lang,
     )
 
 
+def load(name: str):
+    """A scene file, or a shipped lesson by name ('L04', 'L4', 'default_rosenbrock_race')."""
+    from gdviz.core.scene import load_preset, load_scene
+
+    if not name.lower().endswith(".toml") and not os.path.exists(name) and re.fullmatch(r"[A-Za-z0-9_-]{1,60}", name):
+        return load_preset(name)
+    return load_scene(name)
+
+
 def run(args) -> int:
-    from gdviz.core import i18n
-    from gdviz.core.scene import apply_scene, load_scene
+    from gdviz.core.scene import apply_scene
     from gdviz.core.session import Session
     from gdviz.export.clip import ExportCancelled, export, output_kind
 
-    output_kind(args.output)  # an unsupported extension fails before any work
-    scene = load_scene(args.scene)
+    kind = output_kind(args.output)  # an unsupported extension fails before any work
+    scene = load(args.scene)
     settings = settings_from(scene, args)
     session = Session()
     apply_scene(scene, session)
-    lang = i18n.detect_language()
-    caption = (scene.meta.title.get(lang), scene.meta.caption.get(lang))
+    caption = (scene.meta.title.get(settings.lang), scene.meta.caption.get(settings.lang))
+    renderer = None
+    if kind != "csv":
+        from gdviz.ui.picture import clip_renderer
+
+        def renderer():
+            return clip_renderer(session, settings, caption)
     try:
-        path = export(session, args.output, settings, caption=caption,
+        path = export(session, args.output, settings, renderer=renderer,
                       progress=TerminalProgress(f"exporting {args.output}"))
     except (KeyboardInterrupt, ExportCancelled):
         raise CliError("export cancelled; nothing was written") from None

@@ -12,8 +12,10 @@ the stream: a single pass, no frames kept.
 from __future__ import annotations
 
 import os
+import queue
 import subprocess
 import tempfile
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -43,6 +45,20 @@ def temp_path_for(path: Path) -> Path:
     return Path(tmp)
 
 
+def user_file_mode() -> int:
+    """The permissions a new file of this user gets (0o666 less the umask), which a temp
+    file from ``mkstemp`` (0o600) does not have."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+def publish(tmp: Path, path: Path) -> None:
+    """Give ``tmp`` the user's normal permissions and rename it over ``path`` (atomic)."""
+    os.chmod(tmp, user_file_mode())
+    os.replace(tmp, path)
+
+
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
     """Write ``data`` to a temp file beside ``path``, then rename it over ``path``."""
     path = Path(path)
@@ -52,21 +68,28 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
-        os.replace(tmp, path)
+        publish(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
 
 
-class VideoWriter:
-    """Write uint8 (h, w, 3) frames to ``path`` (.mp4 or .gif) through an ffmpeg pipe.
+#: frames queued for the pipe while the next one is drawn (each is copied once)
+QUEUE_FRAMES = 3
 
-    Use as a context manager: a clean exit finishes and renames the file; an
-    exception (including a cancel) kills ffmpeg and deletes the temp file.
+
+class VideoWriter:
+    """Write uint8 frames to ``path`` (.mp4 or .gif) through an ffmpeg pipe.
+
+    Frames are (h, w, 3) RGB (``pix_fmt="rgb24"``) or (h, w, 4) BGRA as Qt paints
+    them (``pix_fmt="bgra"``: no conversion in Python). A thread feeds the pipe, so the
+    caller draws the next frame while ffmpeg encodes this one, and never waits on a
+    full pipe for long. Use as a context manager: a clean exit finishes and renames the
+    file; an exception (including a cancel) kills ffmpeg and deletes the temp file.
     """
 
     def __init__(self, path: str | os.PathLike, size: tuple[int, int], fps: int,
-                 palette_sample: np.ndarray | None = None):
+                 palette_sample: np.ndarray | None = None, pix_fmt: str = "rgb24"):
         self.path = Path(path)
         ext = self.path.suffix.lower()
         if ext not in FORMATS:
@@ -77,12 +100,18 @@ class VideoWriter:
             raise ValueError(f"invalid size {w}x{h}: MP4 (H.264) needs even width and height")
         if not 1 <= fps <= 120:
             raise ValueError(f"invalid fps {fps} (must be 1..120)")
+        if pix_fmt not in ("rgb24", "bgra"):
+            raise ValueError(f"unsupported pixel format '{pix_fmt}' (use rgb24 or bgra)")
+        self.pix_fmt, self.channels = pix_fmt, 3 if pix_fmt == "rgb24" else 4
         self.size, self.fps, self.frames = (int(w), int(h)), int(fps), 0
+        self._queue: queue.Queue = queue.Queue(maxsize=QUEUE_FRAMES)
+        self._thread: threading.Thread | None = None
+        self._error: BaseException | None = None
         self._tmp = temp_path_for(self.path)
         self._log = tempfile.TemporaryFile()
         self._palette: Path | None = None
         try:
-            cmd = [ffmpeg_exe(), "-y", "-loglevel", "error", "-f", "rawvideo", "-pix_fmt", "rgb24",
+            cmd = [ffmpeg_exe(), "-y", "-loglevel", "error", "-f", "rawvideo", "-pix_fmt", pix_fmt,
                    "-s", f"{w}x{h}", "-r", str(fps), "-i", "-"]
             if self.fmt == "mp4":
                 cmd += ["-an", "-c:v", "libx264", "-preset", "veryfast", "-crf", "20",
@@ -120,16 +149,39 @@ class VideoWriter:
         return lines[-1] if lines else "unknown error"
 
     def write(self, frame: np.ndarray) -> None:
-        """Send one uint8 (h, w, 3) frame."""
-        h, w = self.size[1], self.size[0]
-        if frame.shape != (h, w, 3) or frame.dtype != np.uint8:
-            raise ValueError(f"frame must be uint8 ({h}, {w}, 3), got {frame.dtype} {frame.shape}")
-        try:
-            # the array's own buffer: no 2.7 MB bytes copy per frame
-            self._proc.stdin.write(memoryview(np.ascontiguousarray(frame)).cast("B"))
-        except (BrokenPipeError, OSError):
-            raise OSError(f"ffmpeg stopped while writing '{self.path}': {self._stderr()}") from None
+        """Queue one uint8 (h, w, channels) frame (copied: the caller may reuse its buffer)."""
+        h, w, c = self.size[1], self.size[0], self.channels
+        if frame.shape != (h, w, c) or frame.dtype != np.uint8:
+            raise ValueError(f"frame must be uint8 ({h}, {w}, {c}), got {frame.dtype} {frame.shape}")
+        self._raise_pipe_error()
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._feed, name="gdviz-ffmpeg-feed", daemon=True)
+            self._thread.start()
+        self._queue.put(np.ascontiguousarray(frame).copy())
         self.frames += 1
+
+    def _feed(self) -> None:
+        """The pipe's writer thread: frames from the queue into ffmpeg until None."""
+        while True:
+            frame = self._queue.get()
+            if frame is None:
+                return
+            if self._error is not None:
+                continue  # drain, so that the producer never blocks on a dead pipe
+            try:
+                self._proc.stdin.write(memoryview(frame).cast("B"))
+            except (BrokenPipeError, OSError, ValueError) as exc:
+                self._error = exc
+
+    def _raise_pipe_error(self) -> None:
+        if self._error is not None:
+            raise OSError(f"ffmpeg stopped while writing '{self.path}': {self._stderr()}") from None
+
+    def _join(self) -> None:
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join()
+            self._thread = None
 
     def _stderr(self) -> str:
         try:
@@ -141,6 +193,8 @@ class VideoWriter:
 
     def close(self) -> Path:
         """Finish the file and rename it into place; returns the final path."""
+        self._join()
+        self._raise_pipe_error()
         try:
             self._proc.stdin.close()
         except OSError:
@@ -151,7 +205,7 @@ class VideoWriter:
             self._cleanup()
             raise OSError(f"ffmpeg failed writing '{self.path}': {msg}")
         try:
-            os.replace(self._tmp, self.path)
+            publish(self._tmp, self.path)
         except OSError as exc:
             self._cleanup()
             raise OSError(f"cannot write '{self.path}': {exc.strerror or exc}") from None
@@ -164,6 +218,9 @@ class VideoWriter:
         if proc is not None and proc.poll() is None:
             proc.kill()
             proc.wait()
+        if self._thread is not None:
+            self._error = self._error or OSError("aborted")
+            self._join()
         self._cleanup()
 
     def _cleanup(self, keep_output: bool = False) -> None:

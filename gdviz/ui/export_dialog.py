@@ -1,9 +1,12 @@
 """File ▸ Export animation…: GIF, MP4, a PNG of the frame, or the trajectories as CSV.
 
-The export runs on a worker thread from a *copy* of the session (rebuilt through its
-scene), so the live demo is not disturbed, the UI never blocks, and the clip is the
-same one ``gdviz export`` makes from the saved scene. Progress shows in the dialog
-and Cancel stops it, leaving no partial file.
+The clip is the app's own picture (:mod:`gdviz.ui.picture`), painted off screen from a
+*copy* of the session (rebuilt through its scene, so the live demo is not disturbed and
+the clip is the one ``gdviz export`` makes from the saved scene), in the window's theme
+and language. Qt widgets paint only on the UI thread, so the export runs there one
+frame per turn of the event loop (a :class:`gdviz.export.clip.ClipJob` step), while a
+thread feeds ffmpeg: the window keeps answering, the progress bar moves, and Cancel
+stops it at the next frame, leaving no partial file.
 """
 
 from __future__ import annotations
@@ -12,50 +15,27 @@ from pathlib import Path
 
 from PySide6 import QtCore, QtWidgets
 
+from gdviz.core.i18n import tr
+from gdviz.core.panels import DEFAULT_PANELS, PANELS
+
 SIZES = {"480p (854×480)": (854, 480), "720p (1280×720)": (1280, 720), "1080p (1920×1080)": (1920, 1080)}
-FORMATS = {"MP4 video (H.264)": ".mp4", "GIF animation": ".gif", "PNG (one frame)": ".png",
-           "Trajectories (CSV)": ".csv"}
-
-
-class ExportWorker(QtCore.QObject):
-    """Runs :func:`gdviz.export.clip.export` off the UI thread."""
-
-    progress = QtCore.Signal(int, int)
-    finished = QtCore.Signal(str)   # the written path
-    failed = QtCore.Signal(str)     # one-line message
-
-    def __init__(self, session, path, settings, caption):
-        super().__init__()
-        self._session, self._path, self._settings, self._caption = session, path, settings, caption
-        self._cancel = False
-
-    def cancel(self) -> None:
-        self._cancel = True
-
-    @QtCore.Slot()
-    def run(self) -> None:
-        from gdviz.export.clip import ExportCancelled, export
-
-        try:
-            out = export(self._session, self._path, self._settings, caption=self._caption,
-                         progress=lambda d, n: self.progress.emit(d, n), cancelled=lambda: self._cancel)
-        except ExportCancelled:
-            self.failed.emit("Export cancelled; nothing was written.")
-        except (ValueError, OSError) as exc:
-            self.failed.emit(str(exc).splitlines()[0])
-        except Exception as exc:  # noqa: BLE001 - the app must survive any export bug
-            self.failed.emit(f"Export failed: {type(exc).__name__}: {exc}")
-        else:
-            self.finished.emit(str(out))
+#: format key -> extension; the label is tr("fmt_<key>")
+FORMATS = {"mp4": ".mp4", "gif": ".gif", "png": ".png", "csv": ".csv"}
 
 
 def default_panels(session, scene=None) -> tuple[str, ...]:
     """The panels ticked when the dialog opens: the scene's export table when there is a
-    scene; without one, the map and the loss, plus the fit panel on a data problem."""
+    scene; without one, what the window shows: the caption, the map and the loss, the
+    fit panel on a data problem, step-by-step while a run is selected, and the schedule
+    when a run has one."""
     if scene is not None:
         return tuple(scene.export.panels)
-    fit = ("fit",) if getattr(session, "is_data", False) else ()
-    return fit + ("landscape", "loss", "caption")
+    panels = [p for p in DEFAULT_PANELS if p != "fit" or session.is_data]
+    if session.selected >= 0:
+        panels.append("step")
+    if any(sp.schedule.kind != "constant" for sp in session.specs):
+        panels.append("schedule")
+    return tuple(p for p in PANELS if p in panels)
 
 
 def clone_session(session, base_scene=None):
@@ -71,24 +51,27 @@ def clone_session(session, base_scene=None):
 
 
 class ExportDialog(QtWidgets.QDialog):
-    """Settings, a progress bar and Cancel. ``defaults`` is a scene's ``Export`` table."""
+    """Settings, a progress bar and Cancel. ``scene`` gives the defaults (its export table)."""
 
     def __init__(self, session, scene=None, caption=("", ""), parent=None):
         super().__init__(parent)
-        self.setWindowTitle("Export animation")
         self.session, self.scene, self.caption = session, scene, caption
-        self._thread: QtCore.QThread | None = None
-        self._worker: ExportWorker | None = None
+        self._job = None
+        self._cancel = False
+        self._timer = QtCore.QTimer(self)
+        self._timer.setInterval(0)  # one frame per turn of the event loop
+        self._timer.timeout.connect(self._next_frame)
         ex = scene.export if scene is not None else None
 
         self.format = QtWidgets.QComboBox()
-        self.format.addItems(list(FORMATS))
+        for key in FORMATS:
+            self.format.addItem(key, key)
         self.path = QtWidgets.QLineEdit(str(Path.home() / "gdviz-demo.mp4"))
-        browse = QtWidgets.QPushButton("Browse…")
-        browse.clicked.connect(self._browse)
+        self.browse = QtWidgets.QPushButton()
+        self.browse.clicked.connect(self._browse)
         row = QtWidgets.QHBoxLayout()
         row.addWidget(self.path, 1)
-        row.addWidget(browse)
+        row.addWidget(self.browse)
 
         self.fps = QtWidgets.QSpinBox()
         self.fps.setRange(1, 120)
@@ -98,42 +81,41 @@ class ExportDialog(QtWidgets.QDialog):
         self.size.setCurrentIndex(1)  # 720p by default
         if ex and tuple(ex.size) in SIZES.values():
             self.size.setCurrentIndex(list(SIZES.values()).index(tuple(ex.size)))
+        from gdviz.core.limits import MAX_STEPS
+
         self.steps = QtWidgets.QSpinBox()
-        self.steps.setRange(0, 1_000_000)
+        self.steps.setRange(0, MAX_STEPS)
         self.steps.setValue(ex.steps if ex else session.max_steps)
         self.spf = QtWidgets.QSpinBox()
         self.spf.setRange(1, 100_000)
         self.spf.setValue(ex.steps_per_frame if ex else 1)
-        self.panels = {}
-        panel_row = QtWidgets.QHBoxLayout()
+        self.panels: dict[str, QtWidgets.QCheckBox] = {}
+        panel_box = QtWidgets.QGridLayout()
         chosen = default_panels(session, scene)
-        for name, label in (("landscape", "Landscape"), ("fit", "Fit panel"), ("loss", "Loss plot"),
-                            ("caption", "Caption")):
-            cb = QtWidgets.QCheckBox(label)
+        for i, name in enumerate(PANELS):
+            cb = QtWidgets.QCheckBox()
+            cb.setObjectName(f"panel_{name}")
             cb.setChecked(name in chosen)
             self.panels[name] = cb
-            panel_row.addWidget(cb)
-        self.theme = QtWidgets.QComboBox()
-        self.theme.addItems(["light", "dark"])
+            panel_box.addWidget(cb, i // 3, i % 3)
+        self.look = QtWidgets.QLabel()
+        self.look.setWordWrap(True)
 
-        form = QtWidgets.QFormLayout()
-        form.addRow("Format", self.format)
-        form.addRow("File", row)
-        form.addRow("Frames per second", self.fps)
-        form.addRow("Size", self.size)
-        form.addRow("Steps", self.steps)
-        form.addRow("Steps per frame", self.spf)
-        form.addRow("Panels", panel_row)
-        form.addRow("Theme", self.theme)
+        self.form = QtWidgets.QFormLayout()
+        self._rows = [("export_format", self.format), ("export_file", row), ("export_fps", self.fps),
+                      ("export_size", self.size), ("export_steps", self.steps),
+                      ("export_spf", self.spf), ("export_panels", panel_box)]
+        for key, w in self._rows:
+            self.form.addRow(tr(key), w)
 
         self.bar = QtWidgets.QProgressBar()
         self.bar.setRange(0, 1)
         self.bar.setValue(0)
         self.message = QtWidgets.QLabel("")
         self.message.setWordWrap(True)
-        self.export_button = QtWidgets.QPushButton("Export")
+        self.export_button = QtWidgets.QPushButton()
         self.export_button.setDefault(True)
-        self.cancel_button = QtWidgets.QPushButton("Close")
+        self.cancel_button = QtWidgets.QPushButton()
         self.export_button.clicked.connect(self.start)
         self.cancel_button.clicked.connect(self._cancel_or_close)
         buttons = QtWidgets.QHBoxLayout()
@@ -142,16 +124,43 @@ class ExportDialog(QtWidgets.QDialog):
         buttons.addWidget(self.cancel_button)
 
         lay = QtWidgets.QVBoxLayout(self)
-        lay.addLayout(form)
+        lay.addLayout(self.form)
+        lay.addWidget(self.look)
         lay.addWidget(self.bar)
         lay.addWidget(self.message)
         lay.addLayout(buttons)
-        self.format.currentTextChanged.connect(self._on_format_changed)
-        self._on_format_changed(self.format.currentText())
+        self.format.currentIndexChanged.connect(self._on_format_changed)
+        self.retranslate()
+        self._on_format_changed()
+
+    # ---- words ----------------------------------------------------------------------
+    def retranslate(self) -> None:
+        """Every word in the UI language."""
+        self.setWindowTitle(tr("export_title"))
+        for i in range(self.format.count()):
+            self.format.setItemText(i, tr(f"fmt_{self.format.itemData(i)}"))
+        self.browse.setText(tr("export_browse"))
+        for i, (key, _w) in enumerate(self._rows):
+            label = self.form.itemAt(i, QtWidgets.QFormLayout.ItemRole.LabelRole)
+            if label is not None and label.widget() is not None:
+                label.widget().setText(tr(key))
+        for name, cb in self.panels.items():
+            cb.setText(tr(f"panel_{name}"))
+        self.look.setText(tr("export_look"))
+        self.export_button.setText(tr("export_button"))
+        self.cancel_button.setText(tr("export_cancel") if self.running() else tr("export_close"))
+
+    def changeEvent(self, ev) -> None:  # noqa: N802 - Qt API
+        super().changeEvent(ev)
+        if ev.type() == QtCore.QEvent.Type.LanguageChange:
+            self.retranslate()
 
     # ---- settings ---------------------------------------------------------------------
-    def _on_format_changed(self, text: str) -> None:
-        ext = FORMATS[text]
+    def _ext(self) -> str:
+        return FORMATS[self.format.currentData()]
+
+    def _on_format_changed(self, *_) -> None:
+        ext = self._ext()
         p = Path(self.path.text() or "gdviz-demo")
         self.path.setText(str(p.with_suffix(ext)))
         video = ext in (".mp4", ".gif")
@@ -161,87 +170,124 @@ class ExportDialog(QtWidgets.QDialog):
             self.size.setCurrentIndex(0)  # GIFs at 1080p are huge
 
     def _browse(self) -> None:
-        ext = FORMATS[self.format.currentText()]
-        path, _ = QtWidgets.QFileDialog.getSaveFileName(self, "Export to", self.path.text(), f"*{ext}")
+        ext = self._ext()
+        path, _ = QtWidgets.QFileDialog.getSaveFileName(self, tr("export_title"), self.path.text(), f"*{ext}")
         if path:
             self.path.setText(str(Path(path).with_suffix(ext)))
 
     def settings(self):
-        """The dialog's choices as ExportSettings (ValueError if they are invalid)."""
+        """The dialog's choices as ExportSettings (ValueError if they are invalid); the
+        theme and language are the window's."""
+        from gdviz.core.i18n import current_language
         from gdviz.export.clip import ExportSettings
+        from gdviz.ui import theme
 
         return ExportSettings(fps=self.fps.value(), size=SIZES[self.size.currentText()],
                               steps=self.steps.value(), steps_per_frame=self.spf.value(),
                               panels=tuple(n for n, cb in self.panels.items() if cb.isChecked()),
-                              theme=self.theme.currentText())
+                              theme=theme.current(), lang=current_language())
 
     # ---- running --------------------------------------------------------------------------
     def running(self) -> bool:
-        return self._thread is not None
+        return self._job is not None
 
     def start(self) -> bool:
-        """Start exporting on a worker thread; False (with a message) if settings are bad."""
+        """Start exporting; False (with a message) if the settings are bad."""
         if self.running():
             return False
+        from gdviz.export.clip import ClipJob, output_kind
+
         try:
             settings = self.settings()
-            from gdviz.export.clip import output_kind
-
-            output_kind(self.path.text())
+            kind = output_kind(self.path.text())
             clone = clone_session(self.session, self.scene)
-        except (ValueError, OSError) as exc:
-            self._show(str(exc).splitlines()[0], error=True)
+            renderer = None
+            if kind != "csv":
+                from gdviz.ui.picture import clip_renderer
+
+                def renderer():
+                    return clip_renderer(clone, settings, self.caption)
+            job = ClipJob(clone, self.path.text(), settings, renderer)  # owns the renderer
+        except (ValueError, OSError, MemoryError) as exc:
+            self._show(_first_line(exc), error=True)
             return False
-        self._show("Exporting…")
-        self.bar.setRange(0, 0)
+        self._job, self._cancel = job, False
+        self._show(tr("export_running"))
+        self.bar.setRange(0, job.total)
+        self.bar.setValue(0)
         self.export_button.setEnabled(False)
-        self.cancel_button.setText("Cancel")
-        self._thread = QtCore.QThread(self)
-        self._worker = ExportWorker(clone, self.path.text(), settings, self.caption)
-        self._worker.moveToThread(self._thread)
-        self._thread.started.connect(self._worker.run)
-        self._worker.progress.connect(self._on_progress)
-        self._worker.finished.connect(self._on_finished)
-        self._worker.failed.connect(self._on_failed)
-        self._thread.start()
+        self.cancel_button.setText(tr("export_cancel"))
+        self._timer.start()
         return True
 
-    def _on_progress(self, done: int, total: int) -> None:
-        self.bar.setRange(0, total)
-        self.bar.setValue(done)
+    def _next_frame(self) -> None:
+        job = self._job
+        if job is None:
+            self._timer.stop()
+            return
+        if self._cancel:
+            job.abort()
+            self._end(tr("export_cancelled"), error=True)
+            return
+        try:
+            done = job.step()
+        except (ValueError, OSError, MemoryError) as exc:
+            self._end(_first_line(exc), error=True)
+            return
+        except Exception as exc:  # noqa: BLE001 - the app must survive any export bug
+            self._end(tr("export_failed", error=f"{type(exc).__name__}: {_first_line(exc)}"), error=True)
+            return
+        self.bar.setValue(job.done)
+        if done:
+            self._end(tr("export_saved", path=str(job.out)[:120]))
 
-    def _on_finished(self, path: str) -> None:
-        self._stop_thread()
-        self.bar.setValue(self.bar.maximum())
-        self._show(f"Saved {path}")
-
-    def _on_failed(self, message: str) -> None:
-        self._stop_thread()
-        self.bar.setRange(0, 1)
-        self.bar.setValue(0)
-        self._show(message, error=True)
-
-    def _stop_thread(self) -> None:
-        if self._thread is not None:
-            self._thread.quit()
-            self._thread.wait()
-            self._thread = None
-            self._worker = None
+    def _end(self, text: str, error: bool = False) -> None:
+        self._timer.stop()
+        if self._job is not None and not self._job.finished:
+            self._job.abort()
+        self._job = None
+        if error:
+            self.bar.setRange(0, 1)
+            self.bar.setValue(0)
+        else:
+            self.bar.setValue(self.bar.maximum())
         self.export_button.setEnabled(True)
-        self.cancel_button.setText("Close")
+        self.cancel_button.setText(tr("export_close"))
+        self._show(text, error=error)
 
     def _cancel_or_close(self) -> None:
-        if self._worker is not None:
-            self._worker.cancel()
+        if self.running():
+            self._cancel = True
         else:
             self.accept()
+
+    def wait(self, timeout_ms: int = 120_000) -> bool:
+        """Run the event loop until the export ends (tests, scripts); True if it ended."""
+        loop = QtCore.QEventLoop()
+        timer = QtCore.QTimer()
+        timer.setSingleShot(True)
+        timer.timeout.connect(loop.quit)
+        check = QtCore.QTimer()
+        check.setInterval(5)
+        check.timeout.connect(lambda: None if self.running() else loop.quit())
+        check.start()
+        timer.start(timeout_ms)
+        if self.running():
+            loop.exec()
+        check.stop()
+        return not self.running()
 
     def _show(self, text: str, error: bool = False) -> None:
         self.message.setText(text)
         self.message.setStyleSheet("color: #d62728; font-weight: bold;" if error else "")
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt API
-        if self._worker is not None:
-            self._worker.cancel()
-            self._stop_thread()
+        if self.running():
+            self._job.abort()
+            self._end(tr("export_cancelled"), error=True)
         super().closeEvent(event)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return text[:200]

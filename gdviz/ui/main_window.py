@@ -30,16 +30,12 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QLabel,
     QMainWindow,
-    QSplitter,
-    QVBoxLayout,
     QWidget,
 )
 
 from gdviz.ui import theme
-from gdviz.ui.views.caption import CaptionStrip
 from gdviz.ui.panels.controls import ControlsPanel
-from gdviz.ui.views.fit_view import FitView
-from gdviz.ui.views.landscape_view import LandscapeView
+from gdviz.ui.picture import Picture, status_texts
 from gdviz.ui.views.loss_view import LossView
 from gdviz.ui.views.step_view import StepView
 
@@ -118,7 +114,6 @@ class MainWindow(QMainWindow):
         s.stepped.connect(self._on_stepped)
         s.runs_changed.connect(self._on_stepped)
         s.problem_changed.connect(self._on_stepped)
-        s.problem_changed.connect(self._on_problem_changed)
         s.settings_changed.connect(self._on_stepped)
         s.selection_changed.connect(self._on_selection_changed)
         s.error.connect(self._on_error)
@@ -126,37 +121,21 @@ class MainWindow(QMainWindow):
         s.events.theme.connect(self._on_theme_changed)
 
         self.restore_settings()
-        self._on_problem_changed()
         self._on_stepped()
         self._on_selection_changed(s.selected)
         self._on_playing_changed(s.playing)
 
     # ------------------------------------------------------------------ layout
     def _build_central(self) -> None:
-        central = QWidget()
-        lay = QVBoxLayout(central)
-        lay.setContentsMargins(4, 4, 4, 0)
-        lay.setSpacing(4)
-        self.caption = CaptionStrip()
-        self.caption.hide()
-        self.notice = QLabel()  # inline messages (e.g. "scene files come later")
-        self.notice.setObjectName("inlineNotice")
-        self.notice.setWordWrap(True)
-        self.notice.hide()
-        self.landscape_view = LandscapeView(self.session)
-        # the curve-fit panel sits beside the map on data problems (hidden on surfaces)
-        self.fit_view = FitView(self.session)
-        self.splitter = QSplitter(Qt.Orientation.Horizontal)
-        self.splitter.setObjectName("mapSplitter")
-        self.splitter.setChildrenCollapsible(False)
-        self.splitter.addWidget(self.landscape_view)
-        self.splitter.addWidget(self.fit_view)
-        self.splitter.setStretchFactor(0, 1)
-        self.splitter.setStretchFactor(1, 1)
-        lay.addWidget(self.caption)
-        lay.addWidget(self.notice)
-        lay.addWidget(self.splitter, 1)
-        self.setCentralWidget(central)
+        # the app's one picture (an export draws another of the same class): the caption,
+        # the map and, on data problems, the fit panel beside it
+        self.picture = Picture(self.session, ("caption", "landscape", "fit"))
+        self.caption = self.picture.caption
+        self.notice = self.picture.notice
+        self.landscape_view = self.picture.landscape_view
+        self.fit_view = self.picture.fit_view
+        self.splitter = self.picture.splitter
+        self.setCentralWidget(self.picture)
 
     def _dock(self, title: str, name: str, widget: QWidget, area) -> QDockWidget:
         d = QDockWidget(title, self)
@@ -464,7 +443,8 @@ class MainWindow(QMainWindow):
 
     def export_animation(self):
         """File ▸ Export animation…: the dialog (GIF, MP4, PNG, CSV) exports a copy of this
-        demo on a worker thread, with progress and Cancel; the window keeps running."""
+        demo as the window draws it, a frame per turn of the event loop, with progress and
+        Cancel; the window keeps running."""
         from gdviz.ui.export_dialog import ExportDialog
 
         dlg = getattr(self, "export_dialog", None)
@@ -475,7 +455,6 @@ class MainWindow(QMainWindow):
         caption = ((scene.title.get(self.language), scene.caption.get(self.language))
                    if scene is not None else ("", ""))
         dlg = ExportDialog(self.session, scene=scene, caption=caption, parent=self)
-        dlg.theme.setCurrentText(self.theme_name)
         self.export_dialog = dlg
         dlg.show()
         return dlg
@@ -671,43 +650,9 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ session -> window
     def _on_stepped(self, *_) -> None:
-        from gdviz.core.i18n import tr
-
-        s = self.session
-        lang = self.language
-        c = s.counters() if getattr(s, "is_data", False) else None
-        if c is None:
-            parts = [tr("status_step", lang, t=s.t, n=s.max_steps)]
-            if s.noise > 0:
-                parts.append(f"{tr('batch_size', lang)} {s.batch_size}")
-        else:
-            epoch = tr("status_epoch", lang, e=c["epoch"])
-            if c["epoch"] and c["batches_per_epoch"] > 1:
-                of = tr("status_batch_of", lang, k=c["batch_in_epoch"], n=c["batches_per_epoch"])
-                epoch += f" ({of})" if lang == "en" else f"（{of}）"
-            parts = [tr("status_iteration", lang, i=c["iteration"], n=s.max_steps), epoch,
-                     tr("status_batch_size", lang, b=s.batch_size, n=s.n_train)]
-        self.counters.setText("   ·   ".join(parts))
-        try:
-            div = [(r, k) for r, k in s.diverged() if k <= s.t]
-        except Exception:  # noqa: BLE001 - no runset yet
-            div = []
-        if div:
-            names = ", ".join(tr("status_diverged_run", lang, run=s.run_label(r), step=k)
-                              for r, k in div[:3])
-            more = f" (+{len(div) - 3})" if len(div) > 3 else ""
-            self.diverged_label.setText(tr("status_diverged", lang, names=names + more))
-        else:
-            self.diverged_label.setText("")
-
-    def _on_problem_changed(self, *_) -> None:
-        """The fit panel shows on data problems, beside the map, at half the width."""
-        data = bool(getattr(self.session, "is_data", False))
-        if data != self.fit_view.isVisibleTo(self):
-            self.fit_view.setVisible(data)
-            if data:
-                w = max(self.splitter.width(), 2)
-                self.splitter.setSizes([w // 2, w - w // 2])
+        counters, diverged = status_texts(self.session, self.language)
+        self.counters.setText(counters)
+        self.diverged_label.setText(diverged)
 
     def _on_selection_changed(self, i: int = -1, *_) -> None:
         on = int(i) >= 0

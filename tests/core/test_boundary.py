@@ -40,11 +40,9 @@ NUMBA = {"numba", "llvmlite"}
 QT = {"PySide6", "shiboken6", "pyqtgraph", "superqt", "qtpy", "PyQt5", "PyQt6", "PySide2"}
 
 #: Qt outside ui/ that is tolerated only while the file exists (module -> file)
-TEMPORARY_QT = {
-    # the second painter (QPainter) of the exports; issue 8 replaces it with the app's own
-    # views and deletes it. Once the file is gone this entry allows nothing: delete it then.
-    "gdviz.export.render": PACKAGE / "export" / "render.py",
-}
+#: (empty: the exports' second painter, gdviz/export/render.py, is gone; frames are the
+#: app's own picture, drawn in gdviz/ui/picture.py)
+TEMPORARY_QT: dict = {}
 
 #: gdviz subpackages each layer must never import
 FORBIDDEN = {

@@ -1,6 +1,8 @@
-"""Export from a session and from the CLI: real files read back, determinism, cancel, errors."""
+"""Export from a session and from the CLI: real files read back, determinism, cancel,
+permissions, errors. Frames are the app's own picture (gdviz.ui.picture)."""
 
 import os
+import stat
 import subprocess
 import sys
 
@@ -10,23 +12,29 @@ import pytest
 
 from gdviz import resources_dir
 from gdviz.core.session import Session
-from gdviz.export.clip import ExportCancelled, ExportSettings, export, parse_panels, parse_size
+from gdviz.export.clip import ClipJob, ExportCancelled, ExportSettings, export, parse_panels, parse_size
 
-# pytest-qt's QApplication first: the renderer would otherwise make a bare QGuiApplication
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("qapp")]
 SCENE = str(resources_dir() / "scenes" / "default_rosenbrock_race.toml")
 SMALL = dict(size=(320, 180), fps=10)
 
 
 def _gdviz(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "gdviz", *args], capture_output=True, text=True,
-                          cwd=cwd, env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    return subprocess.run([sys.executable, "-m", "gdviz", *map(str, args)], capture_output=True,
+                          text=True, cwd=cwd, env=env, timeout=300)
+
+
+def _export(session, out, settings, caption=("", ""), **kw):
+    from gdviz.ui.picture import clip_renderer
+
+    return export(session, out, settings, renderer=lambda: clip_renderer(session, settings, caption), **kw)
 
 
 @pytest.mark.parametrize("ext", ["gif", "mp4"])
 def test_video_frames_read_back(tmp_path, ext):
     out = tmp_path / f"race.{ext}"
-    export(Session(), out, ExportSettings(steps=20, steps_per_frame=2, **SMALL), caption=("Title", "Caption."))
+    _export(Session(), out, ExportSettings(steps=20, steps_per_frame=2, **SMALL), ("Title", "Caption."))
     frames = iio.imread(out, index=None)
     assert frames.shape[0] == 11  # the start plus 10 frames of 2 steps
     assert frames.shape[1:3] == (180, 320)
@@ -38,10 +46,10 @@ def test_video_frames_read_back(tmp_path, ext):
 def test_deterministic(tmp_path):
     a, b = tmp_path / "a.png", tmp_path / "b.png"
     s = Session()
-    export(s, a, ExportSettings(steps=37, **SMALL))
+    _export(s, a, ExportSettings(steps=37, **SMALL))
     s.step(5)  # where the live session stands does not matter: export restarts it
-    export(s, b, ExportSettings(steps=37, **SMALL))
-    assert a.read_bytes() == b.read_bytes()
+    _export(s, b, ExportSettings(steps=37, **SMALL))
+    assert np.array_equal(iio.imread(a), iio.imread(b))
 
 
 def test_cancel_leaves_nothing(tmp_path):
@@ -52,13 +60,51 @@ def test_cancel_leaves_nothing(tmp_path):
         return len(calls) > 3
 
     with pytest.raises(ExportCancelled):
-        export(Session(), tmp_path / "c.mp4", ExportSettings(steps=50, **SMALL), cancelled=cancelled)
+        _export(Session(), tmp_path / "c.mp4", ExportSettings(steps=50, **SMALL), cancelled=cancelled)
     assert os.listdir(tmp_path) == []
+
+
+def test_a_failing_renderer_leaves_nothing(tmp_path):
+    class Broken:
+        colors = ["#000000"]
+
+        def __init__(self):
+            self.n = 0
+
+        def frame(self):
+            self.n += 1
+            if self.n > 2:
+                raise RuntimeError("paint failed")
+            return np.zeros((180, 320, 4), np.uint8)
+
+        @staticmethod
+        def rgb(f):
+            return np.ascontiguousarray(f[..., 2::-1])
+
+    with pytest.raises(RuntimeError, match="paint failed"):
+        export(Session(), tmp_path / "x.mp4", ExportSettings(steps=10, **SMALL), renderer=Broken())
+    assert os.listdir(tmp_path) == []
+
+
+def test_a_video_needs_a_renderer(tmp_path):
+    with pytest.raises(ValueError, match="needs the app's picture"):
+        ClipJob(Session(), tmp_path / "x.gif", ExportSettings(steps=3, **SMALL))
+
+
+def test_files_get_the_users_permissions(tmp_path):
+    old = os.umask(0o022)
+    try:
+        for name in ("p.png", "t.csv", "v.mp4"):
+            _export(Session(), tmp_path / name, ExportSettings(steps=3, **SMALL))
+            mode = stat.S_IMODE(os.stat(tmp_path / name).st_mode)
+            assert mode == 0o644, (name, oct(mode))
+    finally:
+        os.umask(old)
 
 
 def test_csv_has_every_run_and_step(tmp_path):
     out = tmp_path / "t.csv"
-    export(Session(), out, ExportSettings(steps=10))
+    export(Session(), out, ExportSettings(steps=10))  # no renderer: no Qt needed
     lines = out.read_text().splitlines()
     assert lines[0] == "run,label,step,x,y,loss"
     assert len(lines) == 1 + 4 * 11
@@ -72,27 +118,45 @@ def test_settings_validation():
         ExportSettings(size=(10, 10))
     with pytest.raises(ValueError, match="unknown panel 'map'"):
         ExportSettings(panels=("map",))
+    with pytest.raises(ValueError, match="invalid theme 'pink'"):
+        ExportSettings(theme="pink")
+    with pytest.raises(ValueError, match="invalid language 'fr'"):
+        ExportSettings(lang="fr")
     with pytest.raises(ValueError, match="expected WxH"):
         parse_size("big")
     with pytest.raises(ValueError, match="did you mean 'landscape'"):
         parse_panels("landscap,loss")
+    assert parse_panels("step, schedule") == ("step", "schedule")
 
 
 def test_cli_export_gif(tmp_path):
     out = tmp_path / "x.gif"
-    r = _gdviz("export", SCENE, "-o", str(out), "--steps", "8", "--steps-per-frame", "1", "--size", "256x144", "--fps", "8",
-               "--panels", "landscape,loss")
+    r = _gdviz("export", SCENE, "-o", out, "--steps", "8", "--steps-per-frame", "1", "--size", "256x144",
+               "--fps", "8", "--panels", "landscape,loss")
     assert r.returncode == 0, r.stderr
     frames = iio.imread(out, index=None)
     assert frames.shape[:3] == (9, 144, 256)
 
 
+def test_cli_export_a_lesson_by_name_in_chinese_and_dark(tmp_path):
+    out = tmp_path / "l4.png"
+    r = _gdviz("export", "L04", "-o", out, "--steps", "5", "--size", "320x180", "--lang", "zh-Hant",
+               "--theme", "dark")
+    assert r.returncode == 0, r.stderr
+    img = iio.imread(out)[..., :3].astype(int)
+    # the dark theme's panel colour fills the frame's border
+    assert np.abs(img[-2, -2] - [0x1F, 0x23, 0x2B]).max() < 12
+
+
 @pytest.mark.parametrize("args, message", [
     (["missing.toml", "-o", "x.gif"], "missing.toml"),
+    (["L99", "-o", "x.gif"], "unknown preset 'L99'"),
     ([SCENE, "-o", "x.avi"], "unsupported output 'x.avi'"),
     ([SCENE, "-o", "x.gif", "--size", "huge"], "invalid size 'huge'"),
     ([SCENE, "-o", "x.gif", "--panels", "lost"], "unknown panel 'lost'"),
     ([SCENE, "-o", "x.gif", "--fps", "0"], "invalid fps 0"),
+    ([SCENE, "-o", "x.gif", "--lang", "klingon"], "invalid language 'klingon'"),
+    ([SCENE, "-o", "x.gif", "--theme", "pink"], "invalid theme 'pink'"),
     ([SCENE, "-o", "nope/x.gif", "--steps", "2"], "does not exist"),
     ([SCENE, "-o", "x.mp4", "--size", "321x181", "--steps", "2"], "even width and height"),
     ([SCENE, "-o", "x.gif", "--stpes", "3"], "did you mean '--steps'"),
@@ -109,7 +173,14 @@ def test_cli_export_errors(tmp_path, args, message):
 def test_cli_bad_scene_file(tmp_path):
     bad = tmp_path / "bad.toml"
     bad.write_text("version = 1\n[runs.adam]\noptimizer = 'adam'\nlr_rate = 0.1\n")
-    r = _gdviz("export", str(bad), "-o", str(tmp_path / "x.gif"))
+    r = _gdviz("export", bad, "-o", tmp_path / "x.gif")
     assert r.returncode == 2
     assert "unknown key 'lr_rate'" in r.stderr and "did you mean 'lr'" in r.stderr
     assert sorted(os.listdir(tmp_path)) == ["bad.toml"]
+
+
+def test_cli_csv_of_a_data_lesson_names_the_parameters(tmp_path):
+    csv = tmp_path / "l6.csv"
+    r = _gdviz("export", "L06", "-o", csv, "--steps", "3")
+    assert r.returncode == 0, r.stderr
+    assert csv.read_text().splitlines()[0] == "run,label,step,w,b,loss"

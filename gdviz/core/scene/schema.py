@@ -38,6 +38,7 @@ from gdviz.core.limits import (
     MIN_EXPORT_SIZE,
     MIN_LEVELS,
 )
+from gdviz.core.panels import PANELS  # one list for scene, window, export and CLI
 
 __all__ = [
     "FORMAT_VERSION", "LANGS", "PANELS", "HYPER_FLOATS", "HYPER_BOOLS", "HYPER_ORDER",
@@ -58,7 +59,6 @@ HYPER_BOOLS = ("nesterov", "amsgrad", "centered")
 HYPER_ORDER = ("lr", "momentum", "dampening", "nesterov", "alpha", "eps", "beta1", "beta2",
                "weight_decay", "lr_decay", "initial_accumulator_value", "amsgrad", "centered")
 
-PANELS = ("landscape", "fit", "loss", "caption")
 
 
 class SceneError(ValueError):

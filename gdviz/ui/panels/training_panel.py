@@ -26,7 +26,7 @@ class TrainingPanel(QWidget):
         self.schedule.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
         for name, label in schedule_choices():
             self.schedule.addItem(label, name)
-        self.curve = ScheduleView(session)
+        self.curve = ScheduleView(session, follow=True)  # the picture's own schedule view
 
         self.seed_label = QLabel("seed")
         self.schedule_label = QLabel("schedule")
@@ -55,7 +55,6 @@ class TrainingPanel(QWidget):
         session.settings_changed.connect(self._on_settings_changed)
         session.runs_changed.connect(self._on_settings_changed)
         session.problem_changed.connect(self._on_settings_changed)
-        session.stepped.connect(self._on_stepped)
         self.retranslate()
         self._on_settings_changed()
 
@@ -107,8 +106,4 @@ class TrainingPanel(QWidget):
             if idx >= 0:
                 with QSignalBlocker(self.schedule):
                     self.schedule.setCurrentIndex(idx)
-            self.curve.set_schedule(sched, s.max_steps)
-        self.curve.set_step(s.t)
 
-    def _on_stepped(self, *_) -> None:
-        self.curve.set_step(self.session.t)

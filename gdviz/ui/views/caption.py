@@ -26,6 +26,8 @@ class CaptionStrip(QFrame):
         self._title = ""
         self._text = ""
         self.expanded = False
+        #: False in an export: the paragraph shows whole, with no "more" button to click
+        self.foldable = True
         self.title_label = QLabel()
         self.title_label.setObjectName("captionTitle")
         self.title_label.setWordWrap(True)
@@ -90,15 +92,18 @@ class CaptionStrip(QFrame):
         parent = self.parentWidget()
         limit = int((parent.height() if parent is not None else 720) * UNFOLDED_SHARE)
         fits = needed <= folded
+        if not self.foldable:
+            self.expanded = True
         if fits or not self.expanded:
             height = min(needed, folded)
         else:
             height = min(needed + 4, max(limit, folded))
         self.scroll.setFixedHeight(max(height, 0) if self._text else 0)
         self.scroll.setVerticalScrollBarPolicy(
-            Qt.ScrollBarPolicy.ScrollBarAsNeeded if self.expanded or fits
+            Qt.ScrollBarPolicy.ScrollBarAlwaysOff if not self.foldable
+            else Qt.ScrollBarPolicy.ScrollBarAsNeeded if self.expanded or fits
             else Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
-        self.more.setVisible(not fits)
+        self.more.setVisible(not fits and self.foldable)
         self.retranslate()
 
     def retranslate(self) -> None:

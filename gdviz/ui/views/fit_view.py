@@ -27,7 +27,7 @@ from PySide6.QtGui import QColor, QFontMetricsF
 
 from gdviz.core.i18n import current_language, tr
 from gdviz.ui import theme
-from gdviz.ui.views.items import connect_all, disconnect_all
+from gdviz.ui.views.items import cache_axes, connect_all, disconnect_all
 
 #: x samples of every model curve (a curve on 300 samples per run is cheap per frame)
 N_SAMPLES = 300
@@ -91,6 +91,7 @@ class FitView(pg.PlotWidget):
         self.plot_item: pg.PlotItem = self.getPlotItem()
         self.vb: pg.ViewBox = self.plot_item.getViewBox()
         self.plot_item.hideButtons()
+        cache_axes(self.plot_item)
         self.plot_item.setMenuEnabled(False)
         self.vb.setMouseEnabled(x=False, y=False)
         self.vb.disableAutoRange()

@@ -9,6 +9,7 @@ from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QWidget
 
 from gdviz.ui import theme
+from gdviz.ui.views.items import cache_axes, connect_all, disconnect_all
 
 
 def schedule_choices() -> list[tuple[str, str]]:
@@ -30,13 +31,14 @@ class ScheduleView(pg.PlotWidget):
 
     _styled = False  # PlotWidget sends change events before its items exist
 
-    def __init__(self, session, parent: QWidget | None = None):
+    def __init__(self, session, parent: QWidget | None = None, *, follow: bool = False):
         super().__init__(parent)
         self.session = session
         self.setObjectName("scheduleView")
         self.setMenuEnabled(False)
         self.setMouseEnabled(x=False, y=False)
         self.hideButtons()
+        cache_axes(self.getPlotItem())
         self.setMinimumHeight(110)
         self.setMaximumHeight(160)
         self.getPlotItem().setLabel("left", "lr ×")
@@ -48,6 +50,36 @@ class ScheduleView(pg.PlotWidget):
         self._schedule = None
         self._styled = True
         self._restyle()
+        self._connections = []
+        self._following = bool(follow)
+        if follow:  # a picture panel of its own (export): follow the session itself
+            s = session
+            self._connections = connect_all([
+                (s.settings_changed, self.follow_session), (s.runs_changed, self.follow_session),
+                (s.problem_changed, self.follow_session), (s.stepped, self._on_stepped),
+            ])
+            self.follow_session()
+
+    def follow_session(self, *_) -> None:
+        """Draw the schedule of the selected run (else the first run with a schedule that
+        is not constant, else the first run) and mark the step."""
+        s = self.session
+        if s.specs:
+            if 0 <= s.selected < s.n_runs:
+                i = s.spec_index(s.selected)
+            else:
+                i = next((k for k, sp in enumerate(s.specs) if sp.schedule.kind != "constant"), 0)
+            self.set_schedule(s.specs[i].schedule, s.max_steps)
+            self.curve.setPen(pg.mkPen(s.colors[i], width=3))
+        self.set_step(s.t)
+
+    def _on_stepped(self, *_) -> None:
+        self.set_step(self.session.t)
+
+    def close(self) -> bool:
+        disconnect_all(self._connections)
+        self._connections = []
+        return super().close()
 
     def changeEvent(self, event) -> None:
         # the theme and the font scale reach every widget as Palette/FontChange events
@@ -69,6 +101,8 @@ class ScheduleView(pg.PlotWidget):
             axis.label.setFont(font)
         self.curve.setPen(pg.mkPen(pal["accent"], width=3))
         self.marker.setPen(pg.mkPen(pal["runs"][0], width=2))
+        if getattr(self, "_following", False):
+            self.follow_session()
 
     def set_schedule(self, schedule, total: int) -> None:
         total = max(int(total), 1)

@@ -1,0 +1,48 @@
+"""The panels of the app's one picture, named once for the window, scenes, export and CLI.
+
+Qt-free: the names and the rule for which of them a session can show. The widgets that
+draw them live in :mod:`gdviz.ui.picture`.
+"""
+
+from __future__ import annotations
+
+import difflib
+
+#: every panel the window shows and an export can contain, in layout order
+PANELS: tuple[str, ...] = ("caption", "landscape", "fit", "loss", "step", "schedule")
+
+#: an export's panels when neither the scene nor the user says otherwise
+DEFAULT_PANELS: tuple[str, ...] = ("caption", "landscape", "fit", "loss")
+
+
+def parse_panels(text: str) -> tuple[str, ...]:
+    """``"landscape, loss"`` -> ("landscape", "loss"), with a one-line error for a typo."""
+    names = tuple(p.strip() for p in str(text).split(",") if p.strip())
+    if not names:
+        raise ValueError(f"no panels given (choose from {', '.join(PANELS)})")
+    for p in names:
+        check_panel(p)
+    return names
+
+
+def check_panel(name: str) -> str:
+    if name not in PANELS:
+        close = difflib.get_close_matches(str(name)[:40], PANELS, n=1)
+        hint = f"; did you mean '{close[0]}'?" if close else f" (choose from {', '.join(PANELS)})"
+        raise ValueError(f"unknown panel '{str(name)[:40]}'{hint}")
+    return name
+
+
+def shown_panels(panels, *, is_data: bool, selected: int, has_schedule: bool = True) -> tuple[str, ...]:
+    """The panels of ``panels`` that have something to show for a session: the fit panel
+    only on data problems, the step-by-step panel only while a run is selected."""
+    out = []
+    for p in panels:
+        if p == "fit" and not is_data:
+            continue
+        if p == "step" and selected < 0:
+            continue
+        if p == "schedule" and not has_schedule:
+            continue
+        out.append(p)
+    return tuple(out)

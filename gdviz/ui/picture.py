@@ -1,0 +1,406 @@
+"""The app's one picture: the panels of views that the window shows and an export writes.
+
+A :class:`Picture` lays out the same view classes for both: the lesson's caption, the
+map (:class:`LandscapeView`), the fit panel, the loss curves, the step-by-step table, the
+schedule curve and the status line. The window shows one (its caption, map and fit
+panel, with the loss and step-by-step views docked beside it); an export builds another
+at the export size, off screen, and :class:`FrameGrabber` paints it into an image per
+frame. There is no second painter: colours, heatmap, levels, markers, legends, labels in
+the UI language, arrows and counters are what the window draws, because they are drawn
+by the window's own code.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QEvent, QPoint, QSize, Qt
+from PySide6.QtGui import QImage, QPainter
+from PySide6.QtWidgets import QApplication, QHBoxLayout, QLabel, QSplitter, QVBoxLayout, QWidget
+
+from gdviz.core.i18n import current_language, tr
+from gdviz.core.panels import PANELS, shown_panels
+from gdviz.ui.views.caption import CaptionStrip
+from gdviz.ui.views.fit_view import FitView
+from gdviz.ui.views.items import connect_all, disconnect_all
+from gdviz.ui.views.landscape_view import LandscapeView
+
+#: an export lays the picture out at this height (the projector's 720p) and scales it
+REFERENCE_HEIGHT = 720
+#: the share of the picture's width the step-by-step / schedule column takes
+SIDE_SHARE = 0.30
+#: the loss panel's share of the picture's height (below the map)
+LOSS_SHARE = 0.24
+
+
+def status_texts(session, lang: str | None = None) -> tuple[str, str]:
+    """The status line: (counters, diverged) in ``lang`` (default: the UI language).
+
+    Counters are the step (analytic surfaces, with the batch size when there is noise),
+    or iteration, epoch (batch k of n) and batch size (data problems); ``diverged``
+    names up to three runs that diverged by the displayed step.
+    """
+    s = session
+    lang = lang or current_language()
+    c = s.counters() if s.is_data else None
+    if c is None:
+        parts = [tr("status_step", lang, t=s.t, n=s.max_steps)]
+        if s.noise > 0:
+            parts.append(f"{tr('batch_size', lang)} {s.batch_size}")
+    else:
+        epoch = tr("status_epoch", lang, e=c["epoch"])
+        if c["epoch"] and c["batches_per_epoch"] > 1:
+            of = tr("status_batch_of", lang, k=c["batch_in_epoch"], n=c["batches_per_epoch"])
+            epoch += f" ({of})" if lang == "en" else f"（{of}）"
+        parts = [tr("status_iteration", lang, i=c["iteration"], n=s.max_steps), epoch,
+                 tr("status_batch_size", lang, b=s.batch_size, n=s.n_train)]
+    counters = "   ·   ".join(parts)
+    div = [(r, k) for r, k in s.diverged() if k <= s.t and s.run_enabled(r)]
+    diverged = ""
+    if div:
+        names = ", ".join(tr("status_diverged_run", lang, run=s.run_label(r), step=k)
+                          for r, k in div[:3])
+        more = f" (+{len(div) - 3})" if len(div) > 3 else ""
+        diverged = tr("status_diverged", lang, names=names + more)
+    return counters, diverged
+
+
+class StatusLine(QWidget):
+    """The counters and the "diverged" note, as the window's status bar shows them."""
+
+    def __init__(self, session, parent=None):
+        super().__init__(parent)
+        self.session = session
+        self.counters = QLabel()
+        self.counters.setObjectName("counters")
+        self.diverged = QLabel()
+        self.diverged.setObjectName("divergedStatus")
+        self.diverged.setStyleSheet("color: #e0523f; font-weight: bold;")
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(10, 2, 10, 2)
+        lay.addWidget(self.counters)
+        lay.addStretch(1)
+        lay.addWidget(self.diverged)
+        s = session
+        self._connections = connect_all([
+            (s.stepped, self.refresh), (s.runs_changed, self.refresh),
+            (s.problem_changed, self.refresh), (s.settings_changed, self.refresh),
+        ])
+        self.refresh()
+
+    def refresh(self, *_) -> None:
+        counters, diverged = status_texts(self.session)
+        self.counters.setText(counters)
+        self.diverged.setText(diverged)
+
+    def changeEvent(self, ev) -> None:  # noqa: N802 - Qt API
+        super().changeEvent(ev)
+        if ev.type() == QEvent.Type.LanguageChange:
+            self.refresh()
+
+    def close(self) -> bool:
+        disconnect_all(self._connections)
+        self._connections = []
+        return super().close()
+
+
+def _scaled(font, k: float):
+    from PySide6.QtGui import QFont
+
+    f = QFont(font)
+    f.setPointSizeF(max(font.pointSizeF() * k, 6.0))
+    return f
+
+
+class Picture(QWidget):
+    """The panels ``panels`` (see :data:`gdviz.core.panels.PANELS`) of ``session``, laid
+    out as one picture: the caption on top; the map and the fit panel side by side
+    (their splitter); the step-by-step table and the schedule in a column on the right;
+    the loss curves below; the status line at the bottom.
+
+    A panel that has nothing to show for the session (the fit panel on an analytic
+    surface, step-by-step with no run selected) hides and gives its room to the others.
+    ``export=True`` unfolds the caption (a clip cannot click "more") and makes the views
+    deterministic (no frame-time adaptation).
+    """
+
+    def __init__(self, session, panels=("caption", "landscape", "fit"), *, export: bool = False,
+                 status: bool = False, parent=None):
+        super().__init__(parent)
+        for p in panels:
+            if p not in PANELS:
+                raise ValueError(f"unknown panel '{p}'")
+        self.session = session
+        self.panels = tuple(panels)
+        self.export = bool(export)
+        self.setObjectName("picture")
+        self.caption = CaptionStrip()
+        self.caption.foldable = not export
+        self.caption.hide()
+        self.landscape_view = LandscapeView(session, adaptive=not export)
+        self.fit_view = FitView(session)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.setObjectName("mapSplitter")
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.addWidget(self.landscape_view)
+        self.splitter.addWidget(self.fit_view)
+        self.splitter.setStretchFactor(0, 1)
+        self.splitter.setStretchFactor(1, 1)
+        self.loss_view = self.step_view = self.schedule_view = self.status = None
+        if "loss" in panels:
+            from gdviz.ui.views.loss_view import LossView
+
+            self.loss_view = LossView(session)
+        if "step" in panels:
+            from gdviz.ui.views.step_view import StepView
+
+            self.step_view = StepView(session)
+        if "schedule" in panels:
+            from gdviz.ui.views.schedule_view import ScheduleView
+
+            self.schedule_view = ScheduleView(session, follow=True)
+        if status:
+            self.status = StatusLine(session)
+
+        self.notice = QLabel()  # inline messages (the window's, under the caption)
+        self.notice.setObjectName("inlineNotice")
+        self.notice.setWordWrap(True)
+        self.notice.hide()
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(4, 4, 4, 0 if not export else 4)
+        lay.setSpacing(4)
+        lay.addWidget(self.caption)
+        lay.addWidget(self.notice)
+        # the map (and the fit panel) over the loss curves on the left; the step-by-step
+        # table and the schedule in a column beside both, the height of the two
+        row = QHBoxLayout()
+        row.setSpacing(4)
+        left = QVBoxLayout()
+        left.setSpacing(4)
+        left.addWidget(self.splitter, 1)
+        if self.loss_view is not None:
+            left.addWidget(self.loss_view)
+        row.addLayout(left, 1)
+        self.side = QWidget()
+        side = QVBoxLayout(self.side)
+        side.setContentsMargins(0, 0, 0, 0)
+        for w in (self.step_view, self.schedule_view):
+            if w is not None:
+                side.addWidget(w, 1 if w is self.step_view else 0)
+        row.addWidget(self.side)
+        self.side.setVisible(self.step_view is not None or self.schedule_view is not None)
+        lay.addLayout(row, 1)
+        if self.status is not None:
+            lay.addWidget(self.status)
+        self._side_w = 0
+
+        s = session
+        self._connections = connect_all([
+            (s.problem_changed, self._on_layout_changed),
+            (s.selection_changed, self._on_layout_changed),
+            (s.runs_changed, self._on_layout_changed),
+        ])
+        if export and self.step_view is not None:
+            # the table's numbers grow wider as the run goes: widen the column, never narrow it
+            self._connections += connect_all([(s.stepped, self._size_parts)])
+        self._on_layout_changed()
+
+    # ------------------------------------------------------------------ caption
+    def set_caption(self, title: str = "", text: str = "") -> None:
+        show = "caption" in self.panels
+        self.caption.set_caption(title if show else "", text if show else "")
+
+    # ------------------------------------------------------------------ layout
+    def shown(self) -> tuple[str, ...]:
+        """The panels that show now (those of ``panels`` with something to show)."""
+        s = self.session
+        has_sched = any(sp.schedule.kind != "constant" for sp in s.specs)
+        return shown_panels(self.panels, is_data=s.is_data, selected=s.selected,
+                            has_schedule=has_sched)
+
+    def _on_layout_changed(self, *_) -> None:
+        shown = self.shown()
+        self.landscape_view.setVisible("landscape" in shown)
+        fit_on = "fit" in shown
+        if fit_on != self.fit_view.isVisibleTo(self):
+            self.fit_view.setVisible(fit_on)
+            if fit_on and "landscape" in shown:
+                w = max(self.splitter.width(), 2)
+                self.splitter.setSizes([w // 2, w - w // 2])
+        self.splitter.setVisible("landscape" in shown or fit_on)
+        if self.step_view is not None:
+            self.step_view.setVisible("step" in shown)
+        if self.schedule_view is not None:
+            self.schedule_view.setVisible("schedule" in shown)
+        self.side.setVisible(("step" in shown and self.step_view is not None)
+                             or ("schedule" in shown and self.schedule_view is not None))
+        self._size_parts()
+
+    def _size_parts(self, *_) -> None:
+        """Shares of the picture for the parts around the map, in an export (which has one
+        size; in the window the docks and the splitter are the user's to drag). The map
+        keeps at least half of the height; a long caption gets a smaller font before it
+        would take more than a third; the step-by-step column is as wide as its numbers."""
+        if not self.export:
+            return
+        w, h = max(self.width(), 64), max(self.height(), 64)
+        cap = self._fit_caption(w, h)
+        if self.caption.isVisibleTo(self):
+            self.caption.setFixedHeight(cap)
+        status = self.status.sizeHint().height() if self.status is not None else 0
+        room = h - cap - status - 16
+        if self.loss_view is not None:
+            self.loss_view.setFixedHeight(int(max(60, min(h * LOSS_SHARE, room * 0.4))))
+        if self.side.isVisibleTo(self):
+            step_on = self.step_view is not None and self.step_view.isVisibleTo(self)
+            want = self.step_view.sizeHint().width() + 8 if step_on else 0
+            share = SIDE_SHARE if step_on else 0.26
+            self._side_w = int(min(max(want, w * share, self._side_w), w * 0.42))
+            self.side.setFixedWidth(self._side_w)
+            if self.schedule_view is not None:
+                self.schedule_view.setMaximumHeight(int(max(110, room * (1.0 if not step_on else 0.3))))
+
+    def _fit_caption(self, w: int, h: int) -> int:
+        """Shrink the caption's font (down to 60 %) until it takes at most a third of ``h``;
+        returns the caption's height."""
+        if not self.caption.isVisibleTo(self):
+            return 0
+        base = self.font()
+        need = 0
+        for k in range(9):
+            f = base if k == 0 else _scaled(base, 1.0 - 0.05 * k)
+            self.caption.setFont(f)
+            c = self.caption
+            need = (c.title_label.heightForWidth(w - 120) if c.title_label.text() else 0) \
+                + (c.body.heightForWidth(w - 40) if c.body.text() else 0) + 16
+            if need <= h / 3:
+                break
+        return need
+
+    def resizeEvent(self, ev) -> None:  # noqa: N802 - Qt API
+        super().resizeEvent(ev)
+        self._size_parts()
+
+    def close(self) -> bool:
+        disconnect_all(self._connections)
+        self._connections = []
+        for w in (self.landscape_view, self.fit_view, self.loss_view, self.step_view,
+                  self.schedule_view, self.status):
+            if w is not None:
+                w.close()
+        return super().close()
+
+
+class FrameGrabber:
+    """Paint ``session`` as the window would, at ``size``, into numpy frames.
+
+    Builds an off-screen :class:`Picture` of ``panels`` (never shown on a screen) and
+    paints it per frame into one reused image. Call on the GUI thread (Qt widgets).
+    ``frame()`` returns the image's pixels as (h, w, 4) uint8 BGRA, valid until the
+    next call; :meth:`rgb` converts a frame to (h, w, 3) RGB.
+    """
+
+    def __init__(self, session, size: tuple[int, int], panels, caption: tuple[str, str] = ("", ""),
+                 *, reference_height: int | None = REFERENCE_HEIGHT, status: bool = True):
+        self.session = session
+        self.size = (int(size[0]), int(size[1]))
+        # the picture is laid out as a window ``reference_height`` pixels high and painted
+        # scaled to the clip: a 480p or a 1080p clip shows the 720p window, text and all
+        # (None: laid out at the clip's own size)
+        self.scale = self.size[1] / reference_height if reference_height else 1.0
+        logical = QSize(max(64, round(self.size[0] / self.scale)), round(self.size[1] / self.scale))
+        self.picture = Picture(session, panels, export=True, status=status)
+        self.picture.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen, True)
+        self.picture.setAutoFillBackground(True)
+        self.picture.set_caption(*caption)
+        self.picture.resize(logical)
+        self.picture.show()
+        self._image = QImage(self.size[0], self.size[1], QImage.Format.Format_RGB32)
+        self.flush()
+
+    def flush(self) -> None:
+        """Do now what the views would do on the next turns of the event loop (layout,
+        a pending grid recompute), so that a frame shows the session as it is."""
+        app = QApplication.instance()
+        app.sendPostedEvents(None, QEvent.Type.LayoutRequest)
+        self.picture.landscape_view.flush()
+
+    def frame(self) -> np.ndarray:
+        self.flush()
+        img = self._image
+        img.fill(self.picture.palette().window().color())
+        p = QPainter(img)
+        try:
+            p.setRenderHint(QPainter.RenderHint.Antialiasing)
+            p.setRenderHint(QPainter.RenderHint.TextAntialiasing)
+            p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+            p.scale(self.scale, self.scale)
+            self.picture.render(p, QPoint(0, 0))
+        finally:
+            p.end()  # a painter is always ended, whatever the views raise
+        w, h = self.size
+        buf = np.frombuffer(img.constBits(), np.uint8, count=img.sizeInBytes())
+        return buf.reshape(h, img.bytesPerLine() // 4, 4)[:, :w]
+
+    @property
+    def colors(self) -> list[str]:
+        """Colours later frames may add (every run's, then the theme's), for a GIF palette."""
+        from gdviz.ui import theme
+
+        s = self.session
+        runs = [s.run_color(r) for r in range(s.n_runs)]
+        pal = theme.palette(theme.current())
+        extra = [v for k, v in pal.items() if isinstance(v, str) and v.startswith("#")
+                 and k not in ("background", "panel")]
+        return list(dict.fromkeys(runs + extra))
+
+    @staticmethod
+    def rgb(frame: np.ndarray) -> np.ndarray:
+        return np.ascontiguousarray(frame[..., 2::-1])
+
+    def close(self) -> None:
+        self.picture.close()
+        self.picture.deleteLater()
+
+
+def clip_renderer(session, settings, caption: tuple[str, str] = ("", "")) -> FrameGrabber:
+    """The renderer of an export (:class:`gdviz.export.clip.ClipJob`): the app's picture of
+    ``settings.panels`` at ``settings.size``, in ``settings.theme`` and ``settings.lang``.
+
+    Without a running app (``gdviz export``) it starts a QApplication on the offscreen
+    platform and applies the theme and language; inside the app the export keeps the
+    window's theme and language, which is what the class saw.
+    """
+    if QApplication.instance() is None:
+        import os
+
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+        from gdviz.core import i18n
+        from gdviz.ui import theme
+        from gdviz.ui.app import ensure_app
+
+        _quiet_offscreen_warnings()
+        app = ensure_app()
+        if settings.lang:
+            i18n.set_language(settings.lang)
+        theme.apply(app, settings.theme)
+    return FrameGrabber(session, settings.size, settings.panels, caption)
+
+
+def _quiet_offscreen_warnings() -> None:
+    """The offscreen platform warns that it "does not support propagateSizeHints()" for
+    every window it lays out; a CLI prints one line per error and nothing else."""
+    from PySide6.QtCore import qInstallMessageHandler
+
+    previous = []
+
+    def handler(mode, context, message):
+        if "propagateSizeHints" in message:
+            return
+        if previous and previous[0] is not None:
+            previous[0](mode, context, message)
+        else:
+            import sys
+
+            print(message, file=sys.stderr)
+
+    previous.append(qInstallMessageHandler(handler))

@@ -1,0 +1,135 @@
+"""One picture: an export frame is the window's own drawing.
+
+For every lesson, the window and an export of the same scene at the same step and size
+are compared: the panel layout (the map and the fit panel have the same geometry), the
+sampled colours of the map (heatmap, contours, trails, markers) and the run heads,
+which sit where the runs are and carry the runs' colours. Not a whole-image hash.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPointF
+from PySide6.QtWidgets import QApplication
+
+from gdviz.core.scene import apply_scene, load_scene, preset_paths
+from gdviz.core.session import Session
+from gdviz.ui.picture import FrameGrabber, Picture, status_texts
+
+PRESETS = preset_paths()
+STEPS = 25
+
+
+def _pixels(qimage) -> np.ndarray:
+    """(h, w, 3) int RGB of a QImage/QPixmap grab."""
+    from PySide6.QtGui import QImage
+
+    img = qimage.toImage() if hasattr(qimage, "toImage") else qimage
+    img = img.convertToFormat(QImage.Format.Format_RGB32)
+    w, h = img.width(), img.height()
+    buf = np.frombuffer(img.constBits(), np.uint8, count=img.sizeInBytes())
+    return buf.reshape(h, img.bytesPerLine() // 4, 4)[:, :w, 2::-1].astype(int)
+
+
+def _head_pixel(view, xy) -> tuple[int, int]:
+    """Where data point ``xy`` of ``view`` (a LandscapeView) is, in the view's pixels."""
+    scene_pt = view.vb.mapViewToScene(QPointF(float(xy[0]), float(xy[1])))
+    p = view.mapFromScene(scene_pt)
+    return int(p.x()), int(p.y())
+
+
+@pytest.fixture
+def big_window(window):
+    return window
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", PRESETS, ids=[p.stem[:3] for p in PRESETS])
+def test_export_frame_is_the_windows_picture(big_window, session, path):
+    win = big_window
+    # a live surface (a fit's slice) gets a coarser grid in the window when this machine
+    # falls behind its frame budget; the comparison is of the picture when it keeps up
+    from gdviz.ui.views.landscape_view import LIVE_GRID
+
+    win.landscape_view.adaptive = False
+    win.landscape_view.live_grid = LIVE_GRID
+    assert win.open_scene(path)
+    session.pause()
+    session.step(STEPS)
+    QApplication.processEvents()  # the layout after the caption and panels changed
+    app_map = _pixels(win.landscape_view.grab())
+
+    # the same scene, replayed to the same step in a copy, exported at the window's size
+    scene = load_scene(path)
+    copy = Session()
+    apply_scene(scene, copy)
+    copy.pause()
+    split = win.splitter
+    size = (split.width() + 8, split.height() + 8)
+    g = FrameGrabber(copy, size, ("landscape", "fit"), reference_height=None, status=False)
+    try:
+        copy.step(STEPS)
+        frame = g.rgb(g.frame()).astype(int)
+        ev = g.picture.landscape_view
+        # the layout: the map (and the fit panel) have the window's geometry
+        assert ev.size() == win.landscape_view.size()
+        assert g.picture.fit_view.isVisibleTo(g.picture) == win.fit_view.isVisibleTo(win)
+        if win.fit_view.isVisibleTo(win):
+            assert g.picture.fit_view.size() == win.fit_view.size()
+        top_left = ev.mapTo(g.picture, ev.rect().topLeft())
+        h, w = app_map.shape[:2]
+        ex_map = frame[top_left.y():top_left.y() + h, top_left.x():top_left.x() + w]
+        assert ex_map.shape == app_map.shape
+        # the colours: heatmap, contours, trails and markers sampled over the whole map
+        diff = np.abs(ex_map - app_map).max(axis=2)
+        assert diff.mean() < 2.0, (path.stem, diff.mean())
+        assert np.percentile(diff, 99) < 40, (path.stem, np.percentile(diff, 99))
+        # the run heads: each visible run's colour where that run is, in both
+        pos = copy.positions()
+        for r in range(copy.n_runs):
+            xy = copy.project(pos[r]) if copy.is_data else pos[r][:2]
+            if not (copy.run_enabled(r) and np.isfinite(xy).all()):
+                continue
+            (x0, x1), (y0, y1) = ev.vb.viewRange()
+            if not (x0 < xy[0] < x1 and y0 < xy[1] < y1):
+                continue
+            px, py = _head_pixel(ev, xy)
+            if not (2 <= px < w - 2 and 2 <= py < h - 2):
+                continue
+            a = ex_map[py - 1:py + 2, px - 1:px + 2].reshape(-1, 3)
+            b = app_map[py - 1:py + 2, px - 1:px + 2].reshape(-1, 3)
+            assert np.abs(a - b).max() < 40, (path.stem, r)
+        # the status the export writes is the window's
+        assert status_texts(copy) == status_texts(session)
+    finally:
+        g.close()
+
+
+def test_picture_hides_what_the_session_cannot_show(qtbot, session):
+    p = Picture(session, ("caption", "landscape", "fit", "loss", "step", "schedule"), export=True)
+    qtbot.addWidget(p)
+    p.resize(1280, 720)
+    p.show()
+    assert p.shown() == ("caption", "landscape", "loss")  # no data, no selection, no schedule
+    session.select(0)
+    assert "step" in p.shown() and p.step_view.isVisibleTo(p)
+    from gdviz.core.schedules import Schedule
+
+    session.set_schedule(0, Schedule(kind="cosine"))
+    assert "schedule" in p.shown() and p.schedule_view.isVisibleTo(p)
+    p.close()
+
+
+def test_exported_labels_follow_the_language(qtbot):
+    from gdviz.core import i18n
+
+    i18n.set_language("zh-Hans")
+    s = Session()
+    g = FrameGrabber(s, (640, 360), ("landscape", "loss"))
+    try:
+        g.frame()
+        assert g.picture.loss_view.plot_item.getAxis("left").labelText == i18n.tr("loss", "zh-Hans")
+        assert "步" in g.picture.status.counters.text()
+    finally:
+        g.close()
