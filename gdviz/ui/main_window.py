@@ -499,22 +499,13 @@ class MainWindow(QMainWindow):
         self._style_caption()
 
     def _style_caption(self) -> None:
-        dark = self.theme_name == "dark"
-        bg, fg = ("#26323f", "#f2f2f2") if dark else ("#fff4d6", "#000000")
         red = theme.palette(self.theme_name)["diverged"]
-        self.caption.setStyleSheet(
-            f"#captionStrip {{ background: {bg}; border-radius: 6px; }}"
-            f" #captionStrip QLabel, #captionStrip QToolButton {{ color: {fg}; background: transparent; }}"
-            f" #captionStrip QScrollArea, #captionStrip QScrollArea > QWidget > QWidget"
-            f" {{ background: transparent; }}")
+        self.caption.restyle()  # the strip styles itself (the export's too)
         for lab in (self.notice, self.diverged_label, self.controls.problem.error):
             lab.setStyleSheet(f"color: {red}; font-weight: bold;")
-        self._scale_caption_font()
 
     def _scale_caption_font(self) -> None:
-        f = QApplication.font()
-        f.setPointSizeF(f.pointSizeF() * 1.15)
-        self.caption.setFont(f)
+        self.caption.restyle()
 
     def set_font_scale(self, factor: float, announce: bool = True) -> None:
         """Scale the whole UI's text (app font + pyqtgraph axes) by ``factor`` (0.6…3)."""

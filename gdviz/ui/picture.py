@@ -264,7 +264,7 @@ class Picture(QWidget):
         returns the caption's height."""
         if not self.caption.isVisibleTo(self):
             return 0
-        base = self.font()
+        base = self.caption.base_font()
         need = 0
         for k in range(9):
             f = base if k == 0 else _scaled(base, 1.0 - 0.05 * k)

@@ -14,6 +14,17 @@ from gdviz.core.i18n import tr
 #: lines of the paragraph shown while folded, and the share of the window it may take unfolded
 FOLDED_LINES = 2
 UNFOLDED_SHARE = 0.45
+#: the caption's text, relative to the app's font (the lesson is what the class reads first)
+FONT_FACTOR = 1.15
+#: background and text of the strip per theme (a warm note on light, a slate one on dark)
+COLORS = {"light": ("#fff4d6", "#000000"), "dark": ("#26323f", "#f2f2f2")}
+
+
+def _app_font_key() -> tuple:
+    from PySide6.QtWidgets import QApplication
+
+    f = QApplication.font()
+    return (f.family(), f.pointSizeF())
 
 
 class CaptionStrip(QFrame):
@@ -60,7 +71,33 @@ class CaptionStrip(QFrame):
         lay.addLayout(top)
         lay.addWidget(self.scroll)
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+        self.restyle()
         self._update_size()
+
+    def base_font(self):
+        """The caption's font at this app font and scale (before an export shrinks it)."""
+        from PySide6.QtWidgets import QApplication
+
+        f = QApplication.font()
+        f.setPointSizeF(f.pointSizeF() * FONT_FACTOR)
+        return f
+
+    def restyle(self) -> None:
+        """The strip's colours for the current theme and its font for the app's font: the
+        window and an export style it the same, here."""
+        from gdviz.ui import theme
+
+        key = (theme.current(), _app_font_key())
+        if getattr(self, "_style_key", None) == key:
+            return  # our own style sheet sends a PaletteChange too: nothing new
+        self._style_key = key
+        bg, fg = COLORS.get(theme.current(), COLORS["light"])
+        self.setStyleSheet(
+            f"#captionStrip {{ background: {bg}; border-radius: 6px; }}"
+            f" #captionStrip QLabel, #captionStrip QToolButton {{ color: {fg}; background: transparent; }}"
+            f" #captionStrip QScrollArea, #captionStrip QScrollArea > QWidget > QWidget"
+            f" {{ background: transparent; }}")
+        self.setFont(self.base_font())
 
     # ------------------------------------------------------------------ public
     def set_caption(self, title: str = "", text: str = "") -> None:
@@ -118,7 +155,9 @@ class CaptionStrip(QFrame):
 
     def changeEvent(self, event) -> None:  # noqa: N802 - Qt API
         super().changeEvent(event)
-        if event.type() in (QEvent.Type.FontChange, QEvent.Type.ApplicationFontChange):
+        if event.type() in (QEvent.Type.ApplicationFontChange, QEvent.Type.PaletteChange):
+            self.restyle()  # a new theme or text size; the FontChange it causes lays out
+        elif event.type() == QEvent.Type.FontChange:
             self.body.setFont(self.font())
             f = self.font()
             f.setBold(True)
