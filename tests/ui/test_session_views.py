@@ -1,0 +1,126 @@
+"""Views follow the session's view state (one owner, napari-style): the two heatmap
+switches, the map's contour levels and scale, the theme; and a run change redraws once."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtWidgets import QApplication
+
+import gdviz.ui.views.landscape_view as lv_mod
+from gdviz.core.scene import preset_paths
+from gdviz.core.session import Session
+from gdviz.ui.views.landscape_view import LandscapeView
+
+
+@pytest.fixture
+def levels_seen(monkeypatch) -> list:
+    """(n, log) of every contour-level computation of the map."""
+    seen: list = []
+    real = lv_mod.nice_levels
+
+    def spy(z, n, log):
+        seen.append((n, bool(log)))
+        return real(z, n, log)
+
+    monkeypatch.setattr(lv_mod, "nice_levels", spy)
+    return seen
+
+
+@pytest.fixture
+def view(qtbot):
+    s = Session(fast=False)
+    v = LandscapeView(s)
+    qtbot.addWidget(v)
+    v.resize(700, 560)
+    v.show()
+    qtbot.waitExposed(v)
+    return v
+
+
+def test_the_map_draws_the_sessions_levels_and_scale(qtbot, view, levels_seen):
+    s = view.session
+    assert s.levels == 20
+    levels_seen.clear()
+    s.set_view_options(levels=7)
+    qtbot.waitUntil(lambda: bool(levels_seen), timeout=2000)
+    assert levels_seen[-1][0] == 7
+    auto_log = levels_seen[-1][1]  # rosenbrock spans decades: "auto" is log
+    assert auto_log
+    s.set_view_options(scale="linear")
+    qtbot.waitUntil(lambda: levels_seen[-1] == (7, False), timeout=2000)
+    s.set_view_options(scale="log", levels=50)
+    qtbot.waitUntil(lambda: levels_seen[-1] == (50, True), timeout=2000)
+
+
+def test_the_map_heatmap_follows_the_session(view):
+    s = view.session
+    s.set_view_options(heatmap=False)
+    assert not view.heatmap_visible and not view.image.isVisible()
+    assert not view.heatmap_action.isChecked()
+    view.heatmap_action.trigger()  # the context menu writes the model
+    assert s.heatmap and view.image.isVisible() and view.heatmap_action.isChecked()
+
+
+def test_a_run_change_redraws_the_trails_once(qtbot, monkeypatch):
+    calls = []
+    real = LandscapeView._on_stepped
+
+    def counted(self, *a):
+        calls.append(1)
+        return real(self, *a)
+
+    monkeypatch.setattr(LandscapeView, "_on_stepped", counted)
+    s = Session(fast=False)
+    v = LandscapeView(s)
+    qtbot.addWidget(v)
+    s.step(10)
+    calls.clear()
+    s.update_run(0, lr=0.002)
+    assert len(calls) == 1
+    calls.clear()
+    s.update_run(1, label="mine")
+    assert len(calls) == 1
+
+
+# ------------------------------------------------------------------ the window's switches
+def test_both_heatmap_switches_write_one_field_and_follow_it(window, session):
+    lv = window.landscape_view
+    window.heatmap_action.trigger()
+    assert session.heatmap is False
+    assert not lv.heatmap_action.isChecked() and not lv.image.isVisible()
+    lv.heatmap_action.trigger()
+    assert session.heatmap is True
+    assert window.heatmap_action.isChecked() and lv.image.isVisible()
+    session.set_view_options(heatmap=False)
+    assert not window.heatmap_action.isChecked() and not lv.heatmap_action.isChecked()
+
+
+def test_a_scenes_heatmap_wins_but_is_not_saved_as_the_users(window, session, settings, tmp_path):
+    import dataclasses
+
+    from gdviz.core.scene import load_scene, save_scene
+
+    scene = load_scene(preset_paths()[0])
+    off = tmp_path / "off.toml"
+    save_scene(dataclasses.replace(scene, view=dataclasses.replace(scene.view, heatmap=False,
+                                                                   levels=9)), off)
+    assert window.heatmap_action.isChecked()
+    assert window.open_scene(off)
+    assert session.heatmap is False and session.levels == 9
+    assert not window.heatmap_action.isChecked()
+    assert not window.landscape_view.heatmap_action.isChecked()
+    window.save_settings()
+    assert settings.value("view/heatmap") in (True, "true")  # the user's choice stays
+    window.heatmap_action.trigger()  # now the user chooses
+    assert session.heatmap is True
+    window.heatmap_action.trigger()
+    window.save_settings()
+    assert settings.value("view/heatmap") in (False, "false")
+
+
+def test_the_theme_lives_in_the_session(window, session):
+    window.set_theme("dark")
+    assert session.theme == "dark" and window.theme_actions["dark"].isChecked()
+    session.set_view_options(theme="light")
+    QApplication.processEvents()
+    assert window.theme_name == "light" and window.theme_actions["light"].isChecked()
