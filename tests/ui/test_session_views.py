@@ -124,3 +124,23 @@ def test_the_theme_lives_in_the_session(window, session):
     session.set_view_options(theme="light")
     QApplication.processEvents()
     assert window.theme_name == "light" and window.theme_actions["light"].isChecked()
+
+
+def test_opening_a_lesson_draws_the_map_once(window, qtbot, monkeypatch):
+    """One restore, one redraw: the map's grid (heatmap and contours) is computed once per
+    lesson, also after the timers the switch starts have run."""
+    calls = []
+    real = LandscapeView._recompute_grid
+
+    def counted(self, box):
+        calls.append(box)
+        return real(self, box)
+
+    monkeypatch.setattr(window.landscape_view, "_recompute_grid",
+                        counted.__get__(window.landscape_view))
+    for path in preset_paths()[3:6]:
+        calls.clear()
+        assert window.open_scene(path)
+        window.session.pause()
+        qtbot.wait(60)  # the grid timer's 16 ms, several times over
+        assert len(calls) == 1, path.stem
