@@ -41,6 +41,7 @@ import numpy as np
 from psygnal import Signal, SignalGroup
 
 from gdviz.core.limits import MAX_BATCH_SIZE, MAX_LEVELS, MAX_SPEED, MAX_STEPS, MIN_LEVELS
+from gdviz.core.panels import PANELS, check_panel
 from gdviz.core.problems import FitData, FitSlice, RegressionData, default_linked
 from gdviz.core.session.history import HistoryMixin
 from gdviz.core.session.playback import PlaybackMixin
@@ -53,8 +54,8 @@ LEVELS_RANGE = (MIN_LEVELS, MAX_LEVELS)
 #: colour/level scales: "auto" follows the surface (log where it spans decades)
 SCALES = ("auto", "log", "linear")
 THEMES = ("light", "dark")
-#: every panel the window can show, in layout order
-PANEL_NAMES = ("caption", "landscape", "fit", "loss", "step", "schedule")
+#: every panel the window can show, in layout order (named once, in gdviz.core.panels)
+PANEL_NAMES = PANELS
 
 
 # ---------------------------------------------------------------------------- validation
@@ -155,7 +156,7 @@ def check_panels(v: Any) -> tuple[str, ...]:
     except TypeError:
         raise ValueError(f"Invalid panels: {v!r} (a list of panel names)") from None
     for p in names:
-        _choice(p, "panel", PANEL_NAMES)
+        check_panel(p)
     return tuple(p for p in PANEL_NAMES if p in names)  # layout order, no repeats
 
 
