@@ -144,3 +144,21 @@ def test_opening_a_lesson_draws_the_map_once(window, qtbot, monkeypatch):
         window.session.pause()
         qtbot.wait(60)  # the grid timer's 16 ms, several times over
         assert len(calls) == 1, path.stem
+
+
+def test_l4_labels_follow_the_lr_slider(window, session):
+    """The number in "SGD lr ×1 = 0.015" is the run's live lr: dragging the slider changes
+    the card's title and the map's legend, and the run's one lr is the spec's."""
+    import math
+
+    path = next(p for p in preset_paths() if p.stem.startswith("L04"))
+    assert window.open_scene(path)
+    session.pause()
+    card = window.controls.runs.cards[1]
+    assert card.title.text() == "SGD lr ×1 = 0.015"
+    card.sliders["lr"].slider.setValue(math.log10(0.02))  # a user's drag
+    assert session.specs[1].config.lr == pytest.approx(0.02)
+    assert session.runset.configs[session.runs_of_spec(1)[0]].lr == session.specs[1].config.lr
+    assert card.title.text() == "SGD lr ×1 = 0.02"
+    legend = [lab.text for _, lab in window.landscape_view.legend.items]
+    assert legend[1] == "SGD lr ×1 = 0.02" and legend[0] == "SGD lr ×0.1 = 0.0015"
