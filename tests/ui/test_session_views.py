@@ -3,6 +3,8 @@ switches, the map's contour levels and scale, the theme; and a run change redraw
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from PySide6.QtWidgets import QApplication
 
@@ -10,6 +12,16 @@ import gdviz.ui.views.landscape_view as lv_mod
 from gdviz.core.scene import preset_paths
 from gdviz.core.session import Session
 from gdviz.ui.views.landscape_view import LandscapeView
+
+
+def run_events_until(cond, ms: int = 2000) -> bool:
+    """Process events until ``cond()`` or ``ms`` pass. Not qtbot.wait: after the gui
+    command's test a stray Quit event makes every nested event loop return at once,
+    so its timers would never run here."""
+    end = time.perf_counter() + ms / 1e3
+    while not cond() and time.perf_counter() < end:
+        QApplication.processEvents()
+    return bool(cond())
 
 
 @pytest.fixture
@@ -42,14 +54,14 @@ def test_the_map_draws_the_sessions_levels_and_scale(qtbot, view, levels_seen):
     assert s.levels == 20
     levels_seen.clear()
     s.set_view_options(levels=7)
-    qtbot.waitUntil(lambda: bool(levels_seen), timeout=2000)
+    assert run_events_until(lambda: bool(levels_seen))
     assert levels_seen[-1][0] == 7
     auto_log = levels_seen[-1][1]  # rosenbrock spans decades: "auto" is log
     assert auto_log
     s.set_view_options(scale="linear")
-    qtbot.waitUntil(lambda: levels_seen[-1] == (7, False), timeout=2000)
+    assert run_events_until(lambda: levels_seen[-1] == (7, False))
     s.set_view_options(scale="log", levels=50)
-    qtbot.waitUntil(lambda: levels_seen[-1] == (50, True), timeout=2000)
+    assert run_events_until(lambda: levels_seen[-1] == (50, True))
 
 
 def test_the_map_heatmap_follows_the_session(view):
@@ -142,7 +154,7 @@ def test_opening_a_lesson_draws_the_map_once(window, qtbot, monkeypatch):
         calls.clear()
         assert window.open_scene(path)
         window.session.pause()
-        qtbot.wait(60)  # the grid timer's 16 ms, several times over
+        run_events_until(lambda: False, 60)  # the grid timer's 16 ms, several times over
         assert len(calls) == 1, path.stem
 
 
