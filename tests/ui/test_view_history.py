@@ -10,7 +10,7 @@ import pytest
 from gdviz.core.engine import RunSet
 from gdviz.core.session import Session
 from gdviz.ui.views import decimate
-from gdviz.ui.views.items import TAIL_CHUNK
+from gdviz.ui.views.items import LIVE_CHUNK, TAIL_CHUNK
 from gdviz.ui.views.landscape_view import LandscapeView
 from gdviz.ui.views.loss_view import LossView
 
@@ -37,16 +37,34 @@ def _frames(sess, sizes):
         sess.step(int(k))
 
 
+def _drawn(curve):
+    """What the items of a growing curve draw, joined: sealed chunks, middle, tail."""
+    xs, ys = [], []
+    for item in (*curve.chunks, curve.middle, curve.tail):
+        x, y = item.getData()
+        if x is None or not len(x):
+            continue
+        if xs:  # each piece starts at the point the one before ended on
+            assert (x[0], y[0]) == (xs[-1][-1], ys[-1][-1])
+            x, y = x[1:], y[1:]
+        xs.append(np.asarray(x))
+        ys.append(np.asarray(y))
+    return np.concatenate(xs), np.concatenate(ys)
+
+
 def test_incremental_frames_show_the_whole_short_history(views, sess):
     land, loss = views
     rng = np.random.default_rng(0)
-    _frames(sess, rng.integers(1, 40, 60))
+    _frames(sess, rng.integers(1, 8, 50))
     sess.scrub(sess.t // 2)  # back, then forward again through recorded and new steps
-    _frames(sess, rng.integers(1, 40, 40))
+    _frames(sess, rng.integers(1, 8, 30))
+    assert sess.t < decimate.PATH_EXACT
     trails, losses = sess.trails(), sess.losses()
     for r in range(sess.n_runs):
         x, y = land.trails[r].getData()
         np.testing.assert_array_equal(np.column_stack([x, y]), trails[r])
+        np.testing.assert_array_equal(np.column_stack(_drawn(land.trails[r])), trails[r])
+        np.testing.assert_array_equal(np.column_stack(_drawn(land.halos[r])), trails[r])
         np.testing.assert_array_equal(land.halos[r].getData()[1], trails[r][:, 1])
         x, y = loss.curves[r].getData()
         np.testing.assert_array_equal(x, np.arange(len(losses[r])))
@@ -70,6 +88,13 @@ def test_decimated_curves_bound_the_history(monkeypatch, views, sess):
     _frames(sess, rng.integers(1, 400, 20))
     trails, losses = sess.trails(), sess.losses()
     for r in range(sess.n_runs):
+        # the items draw exactly the kept points (chunks sealed one a frame, the rest in
+        # the middle and the tail)
+        for c in (land.trails[r], land.halos[r], loss.curves[r]):
+            dx, dy = _drawn(c)
+            gx, gy = c.getData()
+            np.testing.assert_array_equal(dx, gx)
+            np.testing.assert_array_equal(dy, np.log10(gy) if c.log_y else gy)
         # the loss curve: in steps, inside the history, and each bucket's min and max kept
         x, y = loss.curves[r].getData()
         steps = x.astype(np.int64)
@@ -130,8 +155,8 @@ def test_a_frame_reads_only_what_is_new(monkeypatch, views, sess):
         sess.step(7)
         # each view reads each run's 7 new rows, nothing older
         assert sum(read) == 2 * sess.n_runs * 7
-        # and hands pyqtgraph a tail, plus at most a screen-resolution prefix now and then
-        assert max(drawn) <= max(2 * TAIL_CHUNK + 2, 2 * decimate.MAX_BUCKETS + 2)
+        # and hands pyqtgraph a tail, a middle and now and then a chunk to seal
+        assert max(drawn) <= 2 * TAIL_CHUNK + LIVE_CHUNK + 2
         assert sum(drawn) < 20 * TAIL_CHUNK
     sess.scrub(12_345)  # back: the curves are cut, at most one bucket is read again
     assert max(read) <= loss.curves[0].dec.width

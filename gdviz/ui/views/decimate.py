@@ -24,12 +24,14 @@ from __future__ import annotations
 
 import numpy as np
 
-#: a trail keeps every point up to this many, then decimates at screen resolution
-PATH_EXACT = 4096
+#: a trail keeps every point up to this many, then decimates at screen resolution (a
+#: thick antialiased path costs per point whenever its cache is redrawn: keep it short)
+PATH_EXACT = 512
 #: kept points per cell size; then the cell doubles
 PATH_LEVEL = 2048
-#: a loss curve keeps at most this many buckets (two points each): about 2 per pixel
-MAX_BUCKETS = 2048
+#: a loss curve keeps at most this many buckets (two points each) unless told otherwise:
+#: its view asks for about one bucket per pixel of the plot's width
+MAX_BUCKETS = 1024
 #: points handled per numpy pass when a long history is fed at once
 CHUNK = 1 << 16
 

@@ -6,12 +6,16 @@ import weakref
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import QRectF
+from PySide6.QtGui import QPainterPath
 from PySide6.QtWidgets import QGraphicsItem
 
 from gdviz.ui.views.decimate import PathDecimator, SeriesDecimator
 
-#: points a growing curve's live tail may hold before they join the cached prefix
+#: kept points in each sealed (cached) chunk of a growing curve
 TAIL_CHUNK = 384
+#: kept points its live tail (set again every frame) may hold before they join the middle
+LIVE_CHUNK = 32
 
 
 def cache_axes(plot_item: pg.PlotItem) -> None:
@@ -76,79 +80,198 @@ def new_rows(runset, r: int, curve: "GrowingCurve", upto: int):
     return runset.recorded(r, after=after, upto=upto)
 
 
-class GrowingCurve:
-    """A polyline that grows at its end, drawn as a cached prefix plus a short live tail.
+class LiveCurve(pg.GraphicsObject):
+    """A short polyline given new points every frame (a growing curve's tail).
 
-    Thick antialiased paths cost per vertex on every repaint. A race repaints every
-    frame, but only the last few points of each trail are new: the prefix (all but the
-    newest < ``TAIL_CHUNK`` kept points) is one item whose pixels Qt caches
-    (``DeviceCoordinateCache``) and redraws only when it grows by a chunk, changes or the
-    view changes; the tail is a tiny item repainted each frame. The two share the joint
-    point, so the line looks like one.
+    PlotCurveItem recomputes its bounds with warning-guarded nanmin/nanmax, asks for its
+    pixel vectors and rebuilds its path on every setData and paint; for a few dozen
+    points that bookkeeping costs more than the drawing. This item builds its path and
+    bounds once per :meth:`setData` and pads the bounds by the pen only when the view
+    changes. Same pen, connect and getData conventions as PlotCurveItem.
+    """
+
+    def __init__(self, connect: str = "finite"):
+        super().__init__()
+        self.opts = {"pen": pg.mkPen(), "connect": connect,
+                     "antialias": bool(pg.getConfigOption("antialias"))}
+        self._x = self._y = _EMPTY
+        self._path = QPainterPath()
+        self._data_rect: QRectF | None = None
+        self._rect: QRectF | None = None
+        self._pad: tuple[float, float] | None = None
+
+    def setPen(self, *args, **kwargs) -> None:  # noqa: N802 - Qt style
+        self.opts["pen"] = pg.mkPen(*args, **kwargs)
+        self._invalidate()
+
+    def setData(self, x: np.ndarray, y: np.ndarray) -> None:  # noqa: N802
+        """Draw through float64 (m,) ``x``, ``y``; non-finite points are gaps."""
+        self._x, self._y = x, y
+        self._path = QPainterPath()
+        self._data_rect = None
+        if len(x):
+            ok = np.isfinite(x) & np.isfinite(y)
+            if ok.any():
+                xs, ys = x[ok], y[ok]
+                x0, x1, y0, y1 = xs.min(), xs.max(), ys.min(), ys.max()
+                self._data_rect = QRectF(x0, y0, x1 - x0, y1 - y0)
+                if len(x) > 1:
+                    self._path = pg.arrayToQPath(x, y, connect=self.opts["connect"])
+        self._rect = None
+        self.prepareGeometryChange()
+        self.update()
+
+    def getData(self) -> tuple[np.ndarray, np.ndarray]:  # noqa: N802
+        return self._x, self._y
+
+    def _invalidate(self) -> None:
+        self._pad = None
+        self._rect = None
+        self.prepareGeometryChange()
+        self.update()
+
+    def viewTransformChanged(self) -> None:  # noqa: N802 - pyqtgraph hook
+        self._invalidate()
+
+    def boundingRect(self) -> QRectF:  # noqa: N802
+        if self._rect is None:
+            r = self._data_rect
+            if r is None:
+                self._rect = QRectF()
+                return self._rect
+            if self._pad is None:
+                pen = self.opts["pen"]
+                w = pen.widthF() * 0.7072 + 1.0 if pen.isCosmetic() else 0.0
+                px, py = self.pixelVectors()
+                try:
+                    self._pad = (0.0 if px is None else px.length() * w,
+                                 0.0 if py is None else py.length() * w)
+                except OverflowError:
+                    self._pad = (0.0, 0.0)
+            dx, dy = self._pad
+            self._rect = r.adjusted(-dx, -dy, dx, dy)
+        return self._rect
+
+    def paint(self, p, *args) -> None:
+        if self._path.isEmpty():
+            return
+        p.setRenderHint(p.RenderHint.Antialiasing, self.opts["antialias"])
+        p.setPen(self.opts["pen"])
+        p.drawPath(self._path)
+
+
+class RecacheBudget:
+    """How many chunks the growing curves of a view may seal (cache) in this frame."""
+
+    def __init__(self, per_frame: int = 1):
+        self.per_frame = int(per_frame)
+        self.left = self.per_frame
+
+    def reset(self) -> None:
+        """A new frame."""
+        self.left = self.per_frame
+
+    def take(self) -> bool:
+        if self.left > 0:
+            self.left -= 1
+            return True
+        return False
+
+
+class GrowingCurve:
+    """A polyline that grows at its end: sealed cached chunks, a middle and a live tail.
+
+    Thick antialiased paths cost per vertex whenever they are drawn, and re-caching an
+    item repaints everything under it. A race repaints every frame, but only the last few
+    points of each trail are new. So the kept points are cut into chunks of
+    ``TAIL_CHUNK``: a full chunk is sealed into an item whose pixels Qt caches
+    (``DeviceCoordinateCache``) and that never changes again (until the view or the data
+    change): sealing costs one chunk, however long the curve. The middle holds the chunk
+    that is filling (set every ``LIVE_CHUNK`` points, not cached: stroking a few hundred
+    points where the frame's small dirty region crosses it is cheaper than re-caching it);
+    the tail (< ``LIVE_CHUNK`` points, then the pending points and the head) changes every
+    frame. They share their joint points, so the line looks like one.
 
     The curve is fed only what is new: :meth:`extend` with the points since the last
     frame, :meth:`truncate` when the display goes back, then :meth:`draw` once per frame.
     It keeps them in a decimator (``"path"``: a trail at screen resolution, see
     :class:`~gdviz.ui.views.decimate.PathDecimator`; ``"series"``: y against the step with
     a min/max envelope, :class:`~gdviz.ui.views.decimate.SeriesDecimator`), so a frame
-    costs the same at step 10 and at step 10^6. :meth:`twin` makes a second pair of items
+    costs the same at step 10 and at step 10^6. :meth:`twin` makes a second set of items
     (a halo) drawn from the same points.
     """
-
-    _instances = 0
 
     def __init__(self, z: float = 0.0, connect: str = "finite", mode: str = "path"):
         if mode not in ("path", "series"):
             raise ValueError(f"mode must be 'path' or 'series', got {mode!r}")
         self.mode = mode
         self.dec = PathDecimator() if mode == "path" else SeriesDecimator()
+        self._z = z
+        self._connect = connect
+        self._plot = None
+        self._pen = None
+        self._visible = True
         # bare curve items: PlotDataItem's bookkeeping (display datasets, data rects, log
         # and fft modes) cost more per frame than drawing the few new points
-        self.prefix = pg.PlotCurveItem(connect=connect)
-        self.tail = pg.PlotCurveItem(connect=connect)
-        self.prefix.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
-        for item in (self.prefix, self.tail):
-            item.setZValue(z)
+        self.chunks: list[pg.PlotCurveItem] = []
+        self.prefix = self._chunk(0)  # the first chunk: what a legend shows
+        self.middle = self._item(pg.PlotCurveItem(connect=connect))
+        self.tail = self._item(LiveCurve(connect=connect))
+        #: shared by a view's curves: how many chunks may be sealed (cached) this frame
+        self.budget: RecacheBudget | None = None
         self._twins: list[GrowingCurve] = []
         #: y is drawn as log10(y) on a logarithmic axis (the plot's log mode does not reach
         #: bare curve items); y <= 0 are gaps there
         self.log_y = False
         self._drawn_log = False
         self._head = None
-        self._cut = -1   # the prefix holds kept points [0, cut]; -1: not drawn
-        self._pen = None
-        self._visible = True
-        # curves growing in step would all re-cache their prefix on the same frame: give
-        # each its own phase so the work spreads over the frames
-        GrowingCurve._instances += 1
-        self._phase = (GrowingCurve._instances * 97) % TAIL_CHUNK
+        self._sealed = 0  # chunks sealed: kept points [0, sealed * TAIL_CHUNK]
+        self._mid = -1    # the middle holds [sealed * TAIL_CHUNK, mid]; -1: not drawn
+
+    def _item(self, item):
+        item.setZValue(self._z)
+        if self._pen is not None:
+            item.setPen(self._pen)
+        item.setVisible(self._visible)
+        if self._plot is not None:
+            self._plot.addItem(item)
+        return item
+
+    def _chunk(self, j: int) -> pg.PlotCurveItem:
+        while len(self.chunks) <= j:
+            item = pg.PlotCurveItem(connect=self._connect)
+            item.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+            self.chunks.append(self._item(item))
+        return self.chunks[j]
 
     def twin(self, z: float) -> "GrowingCurve":
-        """A second pair of items at ``z`` that shows this curve's points (its own pen)."""
-        other = GrowingCurve(z=z, connect=self.prefix.opts["connect"], mode=self.mode)
+        """A second set of items at ``z`` that shows this curve's points (its own pen)."""
+        other = GrowingCurve(z=z, connect=self._connect, mode=self.mode)
         other.dec = self.dec
         self._twins.append(other)
         return other
 
     @property
-    def items(self) -> tuple[pg.PlotCurveItem, pg.PlotCurveItem]:
-        return self.prefix, self.tail
+    def items(self) -> tuple:
+        return (*self.chunks, self.middle, self.tail)
 
     def add_to(self, plot_item) -> None:
+        self._plot = plot_item
         for item in self.items:
             plot_item.addItem(item)
 
     def remove_from(self, plot_item) -> None:
         for item in self.items:
             plot_item.removeItem(item)
+        self._plot = None
 
     def set_pen(self, pen) -> None:
-        # a new QPen each frame would restyle and repaint both items for nothing
+        # a new QPen each frame would restyle and repaint every item for nothing
         if self._pen is not None and pen == self._pen:
             return
         self._pen = pg.mkPen(pen)
         for item in self.items:
-            item.setPen(pen)
+            item.setPen(self._pen)
 
     def set_visible(self, flag: bool) -> None:
         flag = bool(flag)
@@ -162,7 +285,7 @@ class GrowingCurve:
     def clear(self) -> None:
         """Forget every point (new data follow)."""
         self.dec.clear()
-        self._cut = -1
+        self._mid = -1
 
     @property
     def last_key(self) -> int:
@@ -182,15 +305,39 @@ class GrowingCurve:
         from the one after it."""
         return self.dec.truncate(int(key))
 
+    def _points(self, a: int, b: int) -> tuple[np.ndarray, np.ndarray]:
+        """Kept points [a, b] as new arrays (log10 on a log axis)."""
+        x, y = self.dec.x[a: b + 1].copy(), self.dec.y[a: b + 1].copy()
+        return x, (_log10(y) if self.log_y else y)
+
     def draw(self, head: tuple[float, float] | None = None) -> None:
         """Show the kept points, then the pending ones and ``head`` (a point drawn last,
-        e.g. the current position when it falls between recorded rows)."""
+        e.g. the current position)."""
         dec = self.dec
         n = dec.n
         dirty = dec.take_dirty()
-        m = max(n - 1 - self._phase, 0)
-        cut = min((m // TAIL_CHUNK) * TAIL_CHUNK + self._phase, n - 1) if m else 0
-        redo = cut != self._cut or dirty <= self._cut or self.log_y != self._drawn_log
+        C = TAIL_CHUNK
+        # chunks holding a changed point (a cut back, new data, another scale) are unsealed
+        sealed = self._sealed
+        if self.log_y != self._drawn_log or self._mid < 0:
+            sealed = 0
+        elif dirty <= sealed * C:
+            sealed = dirty // C if dirty % C else max(dirty // C - 1, 0)
+            sealed = min(sealed, self._sealed)
+        unsealed = range(sealed, self._sealed)
+        # seal the next full chunk when the view's budget allows (one a frame), and all
+        # but two at once after a jump (a rebuild, a long step): the middle stays short
+        seal = []
+        while n - 1 >= (sealed + 1) * C and (
+                n - 1 >= (sealed + 3) * C or self.budget is None or self.budget.take()):
+            seal.append(sealed)
+            sealed += 1
+        start = sealed * C if n else 0
+        mid = start + (max(n - 1 - start, 0) // LIVE_CHUNK) * LIVE_CHUNK
+        redo_mid = (mid != self._mid or dirty <= self._mid or bool(seal)
+                    or self.log_y != self._drawn_log or len(unsealed))
+        self._sealed = sealed
+        self._drawn_log = self.log_y
         px, py = dec.pending()
         if head is not None:
             hx, hy = float(head[0]), float(head[1])
@@ -204,23 +351,23 @@ class GrowingCurve:
                 px, py = np.append(px, hx), np.append(py, hy)
         self._head = (px, py)
         # new arrays: the items must not hold views of buffers that are written again
-        tx = np.concatenate([dec.x[cut:n], px])
-        ty = np.concatenate([dec.y[cut:n], py])
+        tx = np.concatenate([dec.x[mid:n], px])
+        ty = np.concatenate([dec.y[mid:n], py])
         if self.log_y:
             ty = _log10(ty)
-        pre = None
-        if redo:
-            self._cut = cut
-            self._drawn_log = self.log_y
-            if cut > 0:
-                pre = (dec.x[: cut + 1].copy(), dec.y[: cut + 1].copy())
-                if self.log_y:
-                    pre = (pre[0], _log10(pre[1]))
-            else:
-                pre = (_EMPTY, _EMPTY)
+        sealed_data = [(j, self._points(j * C, (j + 1) * C)) for j in seal]
+        middle = None
+        if redo_mid:
+            self._mid = mid
+            middle = self._points(start, mid) if mid > start else (_EMPTY, _EMPTY)
         for c in (self, *self._twins):
-            if pre is not None:
-                c.prefix.setData(*pre)
+            for j in unsealed:
+                if j not in seal:
+                    c._chunk(j).setData(_EMPTY, _EMPTY)
+            for j, data in sealed_data:
+                c._chunk(j).setData(*data)
+            if middle is not None:
+                c.middle.setData(*middle)
             c.tail.setData(tx, ty)
             c._head = self._head
 
@@ -254,7 +401,7 @@ class GrowingCurve:
         return self.prefix.opts
 
     def isVisible(self) -> bool:  # noqa: N802 - Qt style
-        return self.prefix.isVisible()
+        return self._visible
 
 
 _EMPTY = np.zeros(0)

@@ -24,8 +24,8 @@ from PySide6.QtWidgets import QGraphicsItem
 from gdviz.core.i18n import tr
 from gdviz.kernels.contour import contour_segments, nice_levels
 from gdviz.ui import theme
-from gdviz.ui.views.items import (GrowingCurve, HistoryFeed, cache_axes, connect_all,
-                                  disconnect_all, new_rows)
+from gdviz.ui.views.items import (GrowingCurve, HistoryFeed, RecacheBudget, cache_axes,
+                                  connect_all, disconnect_all, new_rows)
 
 #: the contour levels' scale: "auto" follows the surface (log where it spans decades)
 LOG_SCALE = {"log": True, "linear": False}
@@ -120,6 +120,7 @@ class LandscapeView(pg.PlotWidget):
         self.trails: list[GrowingCurve] = []
         self.halos: list[GrowingCurve] = []  # twins of the trails (the same points)
         self._trail_feed = HistoryFeed()
+        self._recache = RecacheBudget()
         self.diverged_labels: list[pg.TextItem] = []
         self.start_items: list[pg.TargetItem] = []
         self._brushes: list = []
@@ -251,6 +252,7 @@ class LandscapeView(pg.PlotWidget):
             self.trails, self.halos, self.diverged_labels = [], [], []
             for _ in range(n):
                 trail = GrowingCurve(z=11)
+                trail.budget = self._recache
                 halo = trail.twin(z=10)  # the same points: decimated once
                 label = pg.TextItem(anchor=(-0.08, 1.2),
                                     fill=pg.mkBrush(theme.qcolor(pal["background"], 210)))
@@ -354,11 +356,8 @@ class LandscapeView(pg.PlotWidget):
                 label.setVisible(False)
                 heads.append(now[r])
                 head_brushes.append(self._brushes[r])
-        outline = pg.mkPen(pal["halo"], width=2.5)
-        if heads:
-            self.heads.setData(pos=np.asarray(heads), brush=head_brushes, pen=outline)
-        else:
-            self.heads.setData(pos=np.zeros((0, 2)))
+        self._move_heads(np.asarray(heads, dtype=np.float64).reshape(-1, 2), head_brushes,
+                         pal["halo"])
         if marks:
             self.diverged_marks.setData(pos=np.asarray(marks), brush=mark_brushes,
                                         pen=pg.mkPen(pal["halo"], width=2))
@@ -369,6 +368,26 @@ class LandscapeView(pg.PlotWidget):
         self._update_arrows()
         self._update_live_surfaces()
 
+    def _move_heads(self, pos: np.ndarray, brushes: list, outline: str) -> None:
+        """Markers at ``pos`` (float64 (k, 2)). While the same runs are shown in the same
+        colours (every frame of a race) only the positions change: write them into the
+        item, so pyqtgraph does not rebuild every spot and look its symbol up again."""
+        key = (tuple(id(b) for b in brushes), outline)
+        d = self.heads.data
+        if key == getattr(self, "_heads_key", None) and len(d) == len(pos) and len(pos):
+            d["x"] = pos[:, 0]
+            d["y"] = pos[:, 1]
+            self.heads.prepareGeometryChange()
+            self.heads.informViewBoundsChanged()
+            self.heads.bounds = [None, None]
+            self.heads.invalidate()
+            return
+        self._heads_key = key
+        if len(pos):
+            self.heads.setData(pos=pos, brush=brushes, pen=pg.mkPen(outline, width=2.5))
+        else:
+            self.heads.setData(pos=np.zeros((0, 2)))
+
     def _feed_trails(self) -> np.ndarray:
         """Give each trail the rows recorded since the last frame (or cut it back to the
         displayed step) and draw it; returns each run's position on the map now, float64
@@ -376,6 +395,7 @@ class LandscapeView(pg.PlotWidget):
         s = self.session
         rs = s.runset
         t = s.t
+        self._recache.reset()
         px, py = self.vb.viewPixelSize()
         px = px if px > 0 and math.isfinite(px) else 1.0
         py = py if py > 0 and math.isfinite(py) else 1.0

@@ -18,8 +18,8 @@ from PySide6.QtWidgets import QGraphicsItem
 
 from gdviz.core.i18n import tr
 from gdviz.ui import theme
-from gdviz.ui.views.items import (GrowingCurve, HistoryFeed, cache_axes, connect_all,
-                                  disconnect_all, new_rows)
+from gdviz.ui.views.items import (GrowingCurve, HistoryFeed, RecacheBudget, cache_axes,
+                                  connect_all, disconnect_all, new_rows)
 
 #: decades of spread above which the loss axis turns logarithmic
 LOG_DECADES = 2.0
@@ -85,6 +85,7 @@ class LossView(pg.PlotWidget):
         self.curves: list[GrowingCurve] = []
         self.val_curves: list[GrowingCurve] = []
         self._history = HistoryFeed()
+        self._recache = RecacheBudget()
         self._heads: list = []
         self._val_heads: list = []
         self.t_line = pg.InfiniteLine(pos=0, angle=90, movable=False,
@@ -135,9 +136,11 @@ class LossView(pg.PlotWidget):
             self.curves, self.val_curves = [], []
             for _ in range(n):
                 c = GrowingCurve(z=10, mode="series")
+                c.budget = self._recache
                 c.add_to(self.plot_item)
                 self.curves.append(c)
                 v = GrowingCurve(z=9, mode="series")
+                v.budget = self._recache
                 v.add_to(self.plot_item)
                 self.val_curves.append(v)
         width = 3.0 * max(1.0, theme.font_scale())
@@ -221,8 +224,13 @@ class LossView(pg.PlotWidget):
         s = self.session
         rs = s.runset
         t = s.t
+        self._recache.reset()
         if self._history.sync(s, key=has_val):
+            # about one bucket (a min and a max) per pixel: the curve at screen resolution
+            px = max(int(self.vb.width()), 1)
+            buckets = 1 << max(9, min(11, px.bit_length() - 1))
             for c in self.curves + self.val_curves:
+                c.dec.max_buckets = buckets
                 c.clear()
         self._heads = [None] * len(self.curves)
         self._val_heads = [None] * len(self.curves)
