@@ -160,3 +160,17 @@ def test_a_frame_reads_only_what_is_new(monkeypatch, views, sess):
         assert sum(drawn) < 20 * TAIL_CHUNK
     sess.scrub(12_345)  # back: the curves are cut, at most one bucket is read again
     assert max(read) <= loss.curves[0].dec.width
+
+
+def test_step_axis_holds_the_step_in_round_jumps():
+    from gdviz.ui.views.loss_view import _step_axis
+
+    cur, ends = None, []
+    for t in list(range(0, 30_000)) + [0, 3]:
+        new = _step_axis(cur, t, 20_000)
+        assert t <= new <= 20_000 or t > 20_000
+        if new != cur:
+            ends.append(new)
+            cur = new
+    # 10, 20, 50, ... then max_steps; back at the start it shrinks again
+    assert ends == [10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000, 20_000, 10]

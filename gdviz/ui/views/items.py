@@ -201,6 +201,8 @@ class GrowingCurve:
     (a halo) drawn from the same points.
     """
 
+    _instances = 0
+
     def __init__(self, z: float = 0.0, connect: str = "finite", mode: str = "path"):
         if mode not in ("path", "series"):
             raise ValueError(f"mode must be 'path' or 'series', got {mode!r}")
@@ -225,6 +227,8 @@ class GrowingCurve:
         self.log_y = False
         self._drawn_log = False
         self._head = None
+        GrowingCurve._instances += 1
+        self._phase = (GrowingCurve._instances * 11) % LIVE_CHUNK
         self._sealed = 0  # chunks sealed: kept points [0, sealed * TAIL_CHUNK]
         self._mid = -1    # the middle holds [sealed * TAIL_CHUNK, mid]; -1: not drawn
 
@@ -333,7 +337,9 @@ class GrowingCurve:
             seal.append(sealed)
             sealed += 1
         start = sealed * C if n else 0
-        mid = start + (max(n - 1 - start, 0) // LIVE_CHUNK) * LIVE_CHUNK
+        # curves that grow in step would all move their middle on one frame: a phase each
+        k = n - 1 - start - self._phase
+        mid = start + self._phase + (k // LIVE_CHUNK) * LIVE_CHUNK if k >= 0 else start
         redo_mid = (mid != self._mid or dirty <= self._mid or bool(seal)
                     or self.log_y != self._drawn_log or len(unsealed))
         self._sealed = sealed

@@ -43,6 +43,23 @@ def _hysteresis(cur, lo: float, hi: float, grow: float) -> tuple[float, float]:
     return (lo - 2 * grow * span, hi + grow * span)
 
 
+def _step_axis(cur: float | None, t: int, max_steps: int | None) -> float:
+    """The end of the step axis: kept until the step shown nears it, then the next round
+    number (1, 2 or 5 x 10^k) with room for half as many steps again, and never past
+    ``max_steps``. Every change repaints the plot, its axes and its curves' caches:
+    round numbers make half as many jumps as growing by 1.5x, and read better."""
+    t = max(float(t), 0.0)
+    cap = float(max_steps) if max_steps else math.inf
+    if cur is not None and (t >= 0.2 * cur or cur <= 10.0) and (t <= 0.96 * cur or cur >= cap):
+        return cur  # (a reset or a scrub far back shrinks it again)
+    need = max(1.5 * t, 10.0)
+    k = 10.0 ** math.floor(math.log10(need))
+    for m in (1.0, 2.0, 5.0, 10.0):
+        if m * k >= need:
+            return min(m * k, cap) if cap >= 10.0 else m * k
+    return min(10.0 * k, cap)
+
+
 def _at(rs, r: int, t: int) -> tuple[int, np.ndarray, float]:
     """(step, params float64 (n_params,), loss) of run ``r`` at the step shown ``t`` (its
     last good step when it diverged before; the row at or before it when rows are
@@ -196,7 +213,7 @@ class LossView(pg.PlotWidget):
         t = s.t
         self.t_line.setValue(t)
         # ranges move in jumps, not every frame: a moving range repaints axes and grid
-        xmax = _hysteresis((0.0, getattr(self, "_xmax", None) or 10.0), 0.0, max(float(t), 10.0), grow=1.5)[1]
+        xmax = _step_axis(getattr(self, "_xmax", None), t, getattr(s, "max_steps", None))
         if xmax != getattr(self, "_xmax", None):
             self._xmax = xmax
             self.vb.setXRange(0, xmax, padding=0.02)
@@ -210,7 +227,8 @@ class LossView(pg.PlotWidget):
             nonneg = not log and a >= 0
             if nonneg:
                 a = 0.0  # a linear loss axis starts at zero, so it moves only when the top does
-            yr = _hysteresis(getattr(self, "_yr", None), a, b, grow=0.15)
+            # a falling loss crosses decades quickly: more room below on a log axis
+            yr = _hysteresis(getattr(self, "_yr", None), a, b, grow=0.35 if log else 0.15)
             if nonneg:
                 yr = (0.0, yr[1])  # losses are >= 0: no negative axis below them
             if yr != getattr(self, "_yr", None):
