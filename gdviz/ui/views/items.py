@@ -16,6 +16,8 @@ from gdviz.ui.views.decimate import PathDecimator, SeriesDecimator
 TAIL_CHUNK = 384
 #: kept points its live tail (set again every frame) may hold before they join the middle
 LIVE_CHUNK = 32
+#: frames without a change after which a middle is cached (a converged run, a long race)
+STILL_FRAMES = 8
 
 
 def cache_axes(plot_item: pg.PlotItem) -> None:
@@ -187,8 +189,9 @@ class GrowingCurve:
     ``TAIL_CHUNK``: a full chunk is sealed into an item whose pixels Qt caches
     (``DeviceCoordinateCache``) and that never changes again (until the view or the data
     change): sealing costs one chunk, however long the curve. The middle holds the chunk
-    that is filling (set every ``LIVE_CHUNK`` points, not cached: stroking a few hundred
-    points where the frame's small dirty region crosses it is cheaper than re-caching it);
+    that is filling (set every ``LIVE_CHUNK`` points; not cached while it changes every few
+    frames: stroking a few hundred points where the frame's small dirty region crosses it
+    is cheaper than re-caching it; cached once it has not changed for ``STILL_FRAMES``);
     the tail (< ``LIVE_CHUNK`` points, then the pending points and the head) changes every
     frame. They share their joint points, so the line looks like one.
 
@@ -230,6 +233,7 @@ class GrowingCurve:
         GrowingCurve._instances += 1
         self._phase = (GrowingCurve._instances * 11) % LIVE_CHUNK
         self._sealed = 0  # chunks sealed: kept points [0, sealed * TAIL_CHUNK]
+        self._still = 0   # frames since the middle last changed
         self._mid = -1    # the middle holds [sealed * TAIL_CHUNK, mid]; -1: not drawn
 
     def _item(self, item):
@@ -363,15 +367,25 @@ class GrowingCurve:
             ty = _log10(ty)
         sealed_data = [(j, self._points(j * C, (j + 1) * C)) for j in seal]
         middle = None
+        cache = None  # a middle that stopped changing is cached; one that changes is not
         if redo_mid:
             self._mid = mid
             middle = self._points(start, mid) if mid > start else (_EMPTY, _EMPTY)
+            if self._still >= STILL_FRAMES:
+                cache = QGraphicsItem.CacheMode.NoCache
+            self._still = 0
+        else:
+            self._still += 1
+            if self._still == STILL_FRAMES:
+                cache = QGraphicsItem.CacheMode.DeviceCoordinateCache
         for c in (self, *self._twins):
             for j in unsealed:
                 if j not in seal:
                     c._chunk(j).setData(_EMPTY, _EMPTY)
             for j, data in sealed_data:
                 c._chunk(j).setData(*data)
+            if cache is not None:
+                c.middle.setCacheMode(cache)
             if middle is not None:
                 c.middle.setData(*middle)
             c.tail.setData(tx, ty)
