@@ -119,3 +119,21 @@ def test_path_of_a_noisy_run_stays_bounded():
     _feed(dec, keys, x, y)
     assert dec.n < 12_000  # the cell doubles every 1000 kept points
     _check_path(dec, keys[::97], x[::97], y[::97], 0)
+
+
+def test_series_few_points_at_a_time_equals_all_at_once():
+    rng = np.random.default_rng(5)
+    keys = np.arange(0, 20_000, 3, dtype=np.int64)
+    y = np.round(rng.normal(size=len(keys)), 1)  # ties: the earlier point is kept
+    y[rng.integers(0, len(y), 30)] = np.nan
+    few, once = SeriesDecimator(max_buckets=128), SeriesDecimator(max_buckets=128)
+    for i in range(0, len(keys), 5):  # a frame's few points (the plain-Python path)
+        few.extend(keys[i:i + 5], y[i:i + 5])
+    once.extend(keys, y)
+    assert few.width == once.width and few.n == once.n
+    np.testing.assert_array_equal(few.keys, once.keys)
+    np.testing.assert_array_equal(few.y[: few.n], once.y[: once.n])
+    for a, b in zip(few.pending(), once.pending()):
+        np.testing.assert_array_equal(a, b)
+    assert (few.lo, few.hi) == (once.lo, once.hi) == (np.nanmin(y), np.nanmax(y))
+    _check_series(few, keys, y)

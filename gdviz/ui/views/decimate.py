@@ -22,6 +22,8 @@ cached prefix is redrawn only when it really changed.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 #: a trail keeps every point up to this many, then decimates at screen resolution (a
@@ -218,6 +220,7 @@ class SeriesDecimator:
         self.nb = 0  # finished buckets; bucket nb is the open one
         self.buf = _Buffer()
         self.last_key = -1
+        self._lo = self._hi = math.nan
 
     @property
     def n(self) -> int:
@@ -240,13 +243,18 @@ class SeriesDecimator:
 
     @property
     def lo(self) -> float:
-        v = self.by_min[: self.nb + 1]
-        return float(np.nanmin(v)) if np.isfinite(v).any() else np.nan
+        return self._lo
 
     @property
     def hi(self) -> float:
-        v = self.by_max[: self.nb + 1]
-        return float(np.nanmax(v)) if np.isfinite(v).any() else np.nan
+        return self._hi
+
+    def _recount(self) -> None:
+        """The running min and max again, from the buckets (after a cut back)."""
+        v0, v1 = self.by_min[: self.nb + 1], self.by_max[: self.nb + 1]
+        ok = np.isfinite(v0)
+        self._lo = float(v0[ok].min()) if ok.any() else math.nan
+        self._hi = float(v1[ok].max()) if ok.any() else math.nan
 
     def _bucket_points(self, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Kept points of buckets ``b`` (increasing) in key order: keys, y, and per bucket
@@ -316,6 +324,10 @@ class SeriesDecimator:
             self.last_key = max(self.last_key, 0)
             self._coarsen()
         self.last_key = last
+        if len(keys) <= 64:  # a frame's few points: plain Python beats a dozen numpy calls
+            self._extend_few(keys.tolist(), y.tolist())
+            self._finish(last // self.width)
+            return
         ok = np.isfinite(y)
         if not ok.all():
             keys, y = keys[ok], y[ok]
@@ -344,7 +356,33 @@ class SeriesDecimator:
         self.bk_min[groups] = np.where(better_min, kmin, self.bk_min[groups])
         self.by_max[groups] = np.where(better_max, gmax, old_max)
         self.bk_max[groups] = np.where(better_max, kmax, self.bk_max[groups])
+        lo, hi = float(gmin.min()), float(gmax.max())
+        if not self._lo <= lo:
+            self._lo = lo
+        if not self._hi >= hi:
+            self._hi = hi
         self._finish(last // self.width)
+
+    def _extend_few(self, keys: list, ys: list) -> None:
+        """:meth:`extend` for a few points (the same result, ties keep the earlier)."""
+        w = self.width
+        bmin, bmax, kmin, kmax = self.by_min, self.by_max, self.bk_min, self.bk_max
+        lo, hi = self._lo, self._hi
+        for k, v in zip(keys, ys):
+            if not math.isfinite(v):
+                continue
+            b = k // w
+            if b > self.nb:
+                self._finish(b)
+            if not bmin[b] <= v:  # nan (empty) or higher: v is the new min
+                bmin[b], kmin[b] = v, k
+            if not bmax[b] >= v:
+                bmax[b], kmax[b] = v, k
+            if not lo <= v:
+                lo = v
+            if not hi >= v:
+                hi = v
+        self._lo, self._hi = lo, hi
 
     def truncate(self, key: int) -> int:
         """Forget the points after ``key``. Returns the key to read on from (exclusive): the
@@ -357,6 +395,7 @@ class SeriesDecimator:
         self.nb = b
         self.buf.cut(int(self.b_end[b - 1]) if b else 0)
         self.last_key = b * self.width - 1
+        self._recount()
         return self.last_key
 
     def value_at(self, key: int) -> float | None:
@@ -370,8 +409,16 @@ class SeriesDecimator:
 
     def pending(self) -> tuple[np.ndarray, np.ndarray]:
         """The open bucket's points (x as float64 keys, y), in key order."""
-        ks, ys, _ = self._bucket_points(np.array([self.nb]))
-        return ks.astype(np.float64), ys
+        b = self.nb
+        y0, y1 = float(self.by_min[b]), float(self.by_max[b])
+        if not math.isfinite(y0):
+            return _EMPTY, _EMPTY
+        k0, k1 = float(self.bk_min[b]), float(self.bk_max[b])
+        if k0 == k1:
+            return np.array([k0]), np.array([y0])
+        if k0 < k1:
+            return np.array([k0, k1]), np.array([y0, y1])
+        return np.array([k1, k0]), np.array([y1, y0])
 
 
 _EMPTY = np.zeros(0)
