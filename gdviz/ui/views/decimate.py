@@ -30,7 +30,7 @@ import numpy as np
 #: thick antialiased path costs per point whenever its cache is redrawn: keep it short)
 PATH_EXACT = 512
 #: kept points per cell size; then the cell doubles
-PATH_LEVEL = 2048
+PATH_LEVEL = 1024
 #: a loss curve keeps at most this many buckets (two points each) unless told otherwise:
 #: its view asks for about one bucket per pixel of the plot's width
 MAX_BUCKETS = 1024

@@ -71,15 +71,26 @@ class HistoryFeed:
         return True
 
 
+#: rows read at once when a long history is fed (a jump, a rebuild): bounded temporaries
+READ_CHUNK = 1 << 16
+
+
 def new_rows(runset, r: int, curve: "GrowingCurve", upto: int):
-    """The rows of run ``r`` that ``curve`` does not hold yet, up to step ``upto``: (steps
-    int64 (m,), params float64 (m, n_params), loss float64 (m,)), read-only views. When the
-    display went back (``upto`` below the curve's last step), the curve is cut back first."""
+    """Yield the rows of run ``r`` that ``curve`` does not hold yet, up to step ``upto``,
+    in pieces of at most ``READ_CHUNK`` rows: (steps int64 (m,), params float64
+    (m, n_params), loss float64 (m,)), read-only views. When the display went back
+    (``upto`` below the curve's last step), the curve is cut back first."""
     upto = min(int(upto), runset.last_step(r))
     after = curve.last_key
     if after > upto:
         after = curve.truncate(upto)
-    return runset.recorded(r, after=after, upto=upto)
+    span = READ_CHUNK * runset.stride
+    while after < upto:
+        end = min(upto, after + span)
+        rows = runset.recorded(r, after=after, upto=end)
+        if len(rows[0]):
+            yield rows
+        after = end
 
 
 class LiveCurve(pg.GraphicsObject):

@@ -410,8 +410,7 @@ class LandscapeView(pg.PlotWidget):
                 trail.clear()
         now = np.asarray(s.project(s.positions()), dtype=np.float64).reshape(s.n_runs, 2)
         for r, trail in enumerate(self.trails):
-            steps, P, _ = new_rows(rs, r, trail, t)
-            if len(steps):
+            for steps, P, _ in new_rows(rs, r, trail, t):
                 xy = s.project(P)
                 x, y = xy[:, 0], xy[:, 1]
                 ok = np.isfinite(x) & np.isfinite(y)

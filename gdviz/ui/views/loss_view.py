@@ -257,8 +257,8 @@ class LossView(pg.PlotWidget):
         alive = set([r for r in shown if r not in diverged] or shown)
         lo, hi = math.inf, -math.inf
         for r, c in enumerate(self.curves):
-            steps, _, L = new_rows(rs, r, c, t)
-            c.extend(steps, L)
+            for steps, _, L in new_rows(rs, r, c, t):
+                c.extend(steps, L)
             # the curve ends at the loss of the step shown (a bucket keeps only its extremes;
             # decimated rows may not hold that step)
             last, p_now, l_now = _at(rs, r, t)
@@ -266,8 +266,7 @@ class LossView(pg.PlotWidget):
             curves = [(c, self._heads[r])]
             if has_val:
                 vc = self.val_curves[r]
-                steps, P, _ = new_rows(rs, r, vc, t)
-                if len(steps):
+                for steps, P, _ in new_rows(rs, r, vc, t):
                     vc.extend(steps, np.asarray(s.problem.val_loss(np.array(P)), dtype=np.float64))
                 v = vc.dec.value_at(last)
                 if v is None:
