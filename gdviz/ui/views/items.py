@@ -206,6 +206,10 @@ class GrowingCurve:
     the tail (< ``LIVE_CHUNK`` points, then the pending points and the head) changes every
     frame. They share their joint points, so the line looks like one.
 
+    Curves that grow in step (the runs of a race) would all move their middles on the
+    same frame: a view gives each its own ``phase`` (the run index), the same in every
+    window and export, so that a scene always draws the same pieces.
+
     The curve is fed only what is new: :meth:`extend` with the points since the last
     frame, :meth:`truncate` when the display goes back, then :meth:`draw` once per frame.
     It keeps them in a decimator (``"path"``: a trail at screen resolution, see
@@ -215,9 +219,8 @@ class GrowingCurve:
     (a halo) drawn from the same points.
     """
 
-    _instances = 0
-
-    def __init__(self, z: float = 0.0, connect: str = "finite", mode: str = "path"):
+    def __init__(self, z: float = 0.0, connect: str = "finite", mode: str = "path",
+                 phase: int = 0):
         if mode not in ("path", "series"):
             raise ValueError(f"mode must be 'path' or 'series', got {mode!r}")
         self.mode = mode
@@ -241,8 +244,7 @@ class GrowingCurve:
         self.log_y = False
         self._drawn_log = False
         self._head = None
-        GrowingCurve._instances += 1
-        self._phase = (GrowingCurve._instances * 11) % LIVE_CHUNK
+        self._phase = (int(phase) * 11) % LIVE_CHUNK
         self._sealed = 0  # chunks sealed: kept points [0, sealed * TAIL_CHUNK]
         self._still = 0   # frames since the middle last changed
         self._mid = -1    # the middle holds [sealed * TAIL_CHUNK, mid]; -1: not drawn
@@ -265,7 +267,7 @@ class GrowingCurve:
 
     def twin(self, z: float) -> "GrowingCurve":
         """A second set of items at ``z`` that shows this curve's points (its own pen)."""
-        other = GrowingCurve(z=z, connect=self._connect, mode=self.mode)
+        other = GrowingCurve(z=z, connect=self._connect, mode=self.mode, phase=self._phase)
         other.dec = self.dec
         self._twins.append(other)
         return other

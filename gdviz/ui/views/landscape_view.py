@@ -250,8 +250,8 @@ class LandscapeView(pg.PlotWidget):
             for item in self.diverged_labels:
                 self.plot_item.removeItem(item)
             self.trails, self.halos, self.diverged_labels = [], [], []
-            for _ in range(n):
-                trail = GrowingCurve(z=11)
+            for r in range(n):
+                trail = GrowingCurve(z=11, phase=r)
                 trail.budget = self._recache
                 halo = trail.twin(z=10)  # the same points: decimated once
                 label = pg.TextItem(anchor=(-0.08, 1.2),

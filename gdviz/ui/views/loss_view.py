@@ -151,12 +151,12 @@ class LossView(pg.PlotWidget):
             for c in self.curves + self.val_curves:
                 c.remove_from(self.plot_item)
             self.curves, self.val_curves = [], []
-            for _ in range(n):
-                c = GrowingCurve(z=10, mode="series")
+            for r in range(n):
+                c = GrowingCurve(z=10, mode="series", phase=r)
                 c.budget = self._recache
                 c.add_to(self.plot_item)
                 self.curves.append(c)
-                v = GrowingCurve(z=9, mode="series")
+                v = GrowingCurve(z=9, mode="series", phase=r)
                 v.budget = self._recache
                 v.add_to(self.plot_item)
                 self.val_curves.append(v)
