@@ -16,7 +16,7 @@ from pathlib import Path
 from PySide6 import QtCore, QtWidgets
 
 from gdviz.core.i18n import tr
-from gdviz.core.panels import DEFAULT_PANELS, PANELS
+from gdviz.core.panels import PANELS
 
 SIZES = {"480p (854×480)": (854, 480), "720p (1280×720)": (1280, 720), "1080p (1920×1080)": (1920, 1080)}
 #: format key -> extension; the label is tr("fmt_<key>")
@@ -25,17 +25,16 @@ FORMATS = {"mp4": ".mp4", "gif": ".gif", "png": ".png", "csv": ".csv"}
 
 def default_panels(session, scene=None) -> tuple[str, ...]:
     """The panels ticked when the dialog opens: the scene's export table when there is a
-    scene; without one, what the window shows: the caption, the map and the loss, the
-    fit panel on a data problem, step-by-step while a run is selected, and the schedule
-    when a run has one."""
+    scene; without one, what the window shows (``session.panels``, less what has nothing
+    to show: the fit panel on a surface, step-by-step with no run selected, the schedule
+    when every run's lr is constant)."""
     if scene is not None:
         return tuple(scene.export.panels)
-    panels = [p for p in DEFAULT_PANELS if p != "fit" or session.is_data]
-    if session.selected >= 0:
-        panels.append("step")
-    if any(sp.schedule.kind != "constant" for sp in session.specs):
-        panels.append("schedule")
-    return tuple(p for p in PANELS if p in panels)
+    from gdviz.core.panels import shown_panels
+
+    has_schedule = any(sp.schedule.kind != "constant" for sp in session.specs)
+    return shown_panels(session.panels, is_data=session.is_data, selected=session.selected,
+                        has_schedule=has_schedule)
 
 
 def clone_session(session, base_scene=None):

@@ -22,7 +22,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QSettings, QSignalBlocker, Qt, QTimer
+from PySide6.QtCore import QEvent, QSettings, QSignalBlocker, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QApplication,
@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
 
 from gdviz.ui import theme
 from gdviz.ui.panels.controls import ControlsPanel
+from gdviz.core.panels import PANELS
 from gdviz.ui.picture import Picture, status_texts
 from gdviz.ui.views.loss_view import LossView
 from gdviz.ui.views.step_view import StepView
@@ -66,6 +67,16 @@ def ensure_base_font(app) -> None:
     if f.pointSizeF() < theme.BASE_PT:
         f.setPointSizeF(theme.BASE_PT)
         app.setFont(f)
+
+
+class PanelDock(QDockWidget):
+    """A dock that says when the user closes it (its ✕), so the model hears it."""
+
+    closed = Signal()
+
+    def closeEvent(self, event) -> None:  # noqa: N802 - Qt API
+        super().closeEvent(event)
+        self.closed.emit()
 
 
 class MainWindow(QMainWindow):
@@ -119,17 +130,21 @@ class MainWindow(QMainWindow):
         s.error.connect(self._on_error)
         s.events.heatmap.connect(self._on_heatmap_changed)
         s.events.theme.connect(self._on_theme_changed)
+        s.events.panels.connect(self._on_panels_changed)
+        # a dock's ✕ writes the model too: the loss panel off, step-by-step off (no run selected)
+        self.loss_dock.closed.connect(lambda: self.set_panel("loss", False))
+        self.step_dock.closed.connect(lambda: self.session.select(-1))
 
         self.restore_settings()
         self._on_stepped()
-        self._on_selection_changed(s.selected)
+        self._on_panels_changed()
         self._on_playing_changed(s.playing)
 
     # ------------------------------------------------------------------ layout
     def _build_central(self) -> None:
         # the app's one picture (an export draws another of the same class): the caption,
         # the map and, on data problems, the fit panel beside it
-        self.picture = Picture(self.session, ("caption", "landscape", "fit"))
+        self.picture = Picture(self.session, ("caption", "landscape", "fit"), follow=True)
         self.caption = self.picture.caption
         self.notice = self.picture.notice
         self.landscape_view = self.picture.landscape_view
@@ -138,7 +153,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.picture)
 
     def _dock(self, title: str, name: str, widget: QWidget, area) -> QDockWidget:
-        d = QDockWidget(title, self)
+        d = PanelDock(title, self)
         d.setObjectName(name)
         d.setWidget(widget)
         d.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
@@ -252,8 +267,16 @@ class MainWindow(QMainWindow):
             self.language_actions[lang] = act
         v.addSeparator()
         v.addAction(self.controls_dock.toggleViewAction())
-        v.addAction(self.loss_dock.toggleViewAction())
-        v.addAction(self.step_dock.toggleViewAction())
+        # the picture's panels are model state (session.panels): the menu writes it, and the
+        # window (and an export's defaults) follow it
+        self.panels_menu = v.addMenu("Panels")
+        self.panel_actions: dict[str, QAction] = {}
+        for name in PANELS:
+            act = QAction(name, self, checkable=True)
+            act.setChecked(name in self.session.panels)
+            act.toggled.connect(lambda on, n=name: self.set_panel(n, on))
+            self.panels_menu.addAction(act)
+            self.panel_actions[name] = act
 
         self.lessons_menu = mb.addMenu("&Lessons")
         self.lessons_menu.setObjectName("lessonsMenu")
@@ -282,6 +305,9 @@ class MainWindow(QMainWindow):
         self.language_menu.setTitle(tr("language", lang))
         self.lessons_menu.setTitle(tr("lessons", lang))
         self.zoom_reset_action.setText(tr("zoom_reset", lang))
+        self.panels_menu.setTitle(tr("export_panels", lang))
+        for name, act in self.panel_actions.items():
+            act.setText(tr(f"panel_{name}", lang))
         for dock, key in ((self.controls_dock, "dock_controls"), (self.loss_dock, "dock_loss"),
                           (self.step_dock, "dock_step")):
             dock.setWindowTitle(tr(key, lang))
@@ -646,10 +672,25 @@ class MainWindow(QMainWindow):
         self.diverged_label.setText(diverged)
 
     def _on_selection_changed(self, i: int = -1, *_) -> None:
-        on = int(i) >= 0
+        on = int(i) >= 0 and "step" in self.session.panels
         self.step_dock.setVisible(on)
         if on:
             self.step_dock.raise_()
+
+    def set_panel(self, name: str, on: bool) -> None:
+        """View ▸ Panels: show or hide one panel of the picture (into ``session.panels``)."""
+        panels = set(self.session.panels)
+        panels.add(name) if on else panels.discard(name)
+        self.session.set_view_options(panels=tuple(panels))
+
+    def _on_panels_changed(self, panels=None, *_) -> None:
+        panels = self.session.panels
+        for name, act in self.panel_actions.items():
+            with QSignalBlocker(act):
+                act.setChecked(name in panels)
+        self.loss_dock.setVisible("loss" in panels)
+        self.controls.training.curve.setVisible("schedule" in panels)
+        self._on_selection_changed(self.session.selected)
 
     def _on_error(self, msg: str) -> None:
         self.flash(str(msg), 6000)

@@ -124,13 +124,17 @@ class Picture(QWidget):
     """
 
     def __init__(self, session, panels=("caption", "landscape", "fit"), *, export: bool = False,
-                 status: bool = False, parent=None):
+                 status: bool = False, follow: bool = False, parent=None):
         super().__init__(parent)
         for p in panels:
             if p not in PANELS:
                 raise ValueError(f"unknown panel '{p}'")
         self.session = session
-        self.panels = tuple(panels)
+        #: the panels this picture can hold; with ``follow`` (the window) those of them that
+        #: ``session.panels`` names show, so the View menu and the model never disagree
+        self.own_panels = tuple(panels)
+        self.follow = bool(follow)
+        self.panels = self._wanted()
         self.export = bool(export)
         self.setObjectName("picture")
         self.caption = CaptionStrip()
@@ -161,6 +165,7 @@ class Picture(QWidget):
         if status:
             self.status = StatusLine(session)
 
+        self._caption = ("", "")
         self.notice = QLabel()  # inline messages (the window's, under the caption)
         self.notice.setObjectName("inlineNotice")
         self.notice.setWordWrap(True)
@@ -199,13 +204,26 @@ class Picture(QWidget):
             (s.selection_changed, self._on_layout_changed),
             (s.runs_changed, self._on_layout_changed),
         ])
+        if self.follow:
+            self._connections += connect_all([(s.events.panels, self._on_panels_changed)])
         if export and self.step_view is not None:
             # the table's numbers grow wider as the run goes: widen the column, never narrow it
             self._connections += connect_all([(s.stepped, self._size_parts)])
         self._on_layout_changed()
 
+    def _wanted(self) -> tuple[str, ...]:
+        if not self.follow:
+            return self.own_panels
+        return tuple(p for p in self.own_panels if p in self.session.panels)
+
+    def _on_panels_changed(self, *_) -> None:
+        self.panels = self._wanted()
+        self.set_caption(*self._caption)
+        self._on_layout_changed()
+
     # ------------------------------------------------------------------ caption
     def set_caption(self, title: str = "", text: str = "") -> None:
+        self._caption = (title, text)
         show = "caption" in self.panels
         self.caption.set_caption(title if show else "", text if show else "")
 

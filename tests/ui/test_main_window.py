@@ -312,17 +312,19 @@ def test_open_bad_scene_shows_inline_message_and_keeps_session(window, session, 
     assert session.landscape is land
 
 
-def test_gui_command_shows_window_and_returns(monkeypatch, qapp):
-    import argparse
+def test_gui_command_shows_window_and_returns(tmp_path):
+    # in a process of its own: the app's exec() and quit() would leave this process's
+    # QApplication quitting, and every later test's nested event loop would return at once
+    import os
+    import subprocess
+    import sys
 
-    from gdviz.commands import gui
-
-    monkeypatch.setenv("GDVIZ_QUIT_AFTER_SHOW", "1")
-    shown = []
-    monkeypatch.setattr(MainWindow, "showEvent",
-                        lambda self, e: shown.append(self.isVisible()))
-    assert gui.run(argparse.Namespace(scene=None)) == 0
-    assert shown == [True]
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", GDVIZ_QUIT_AFTER_SHOW="1",
+               XDG_CONFIG_HOME=str(tmp_path), HOME=str(tmp_path))
+    r = subprocess.run([sys.executable, "-m", "gdviz", "gui"], capture_output=True, text=True,
+                       env=env, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert "GDVIZ_SHOWN" in r.stdout  # printed once the window was shown and painted
 
 
 def test_gui_command_missing_scene_is_a_usage_error(capsys):

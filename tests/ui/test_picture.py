@@ -133,3 +133,30 @@ def test_exported_labels_follow_the_language(qtbot):
         assert "步" in g.picture.status.counters.text()
     finally:
         g.close()
+
+
+def test_window_panels_are_model_state(window, session):
+    """View ▸ Panels writes session.panels; the window follows it, and so does a dock's ✕."""
+    win = window
+    assert win.loss_dock.isVisibleTo(win)
+    win.panel_actions["loss"].setChecked(False)
+    assert "loss" not in session.panels and not win.loss_dock.isVisibleTo(win)
+    session.set_view_options(panels=tuple(session.panels) + ("loss",))
+    assert win.panel_actions["loss"].isChecked() and win.loss_dock.isVisibleTo(win)
+    win.loss_dock.close()
+    assert "loss" not in session.panels and not win.panel_actions["loss"].isChecked()
+    # the map hides and shows through the same field
+    win.set_panel("landscape", False)
+    assert not win.landscape_view.isVisibleTo(win)
+    win.set_panel("landscape", True)
+    assert win.landscape_view.isVisibleTo(win)
+    # the caption follows it too
+    win.set_caption("Title", "Text")
+    win.set_panel("caption", False)
+    assert not win.caption.isVisibleTo(win)
+    win.set_panel("caption", True)
+    assert win.caption.isVisibleTo(win)
+    # the export dialog starts from what the window shows
+    from gdviz.ui.export_dialog import default_panels
+
+    assert "loss" not in default_panels(session)
