@@ -16,8 +16,9 @@ from pathlib import Path
 import numpy as np
 
 from gdviz.core.data import expr_target, get_target, make_dataset
-from gdviz.core.limits import MAX_STEPS
+from gdviz.core.limits import MAX_INIT_BYTES, MAX_STEPS
 from gdviz.core.models import FitProblem, make_model
+from gdviz.core.userinput import quote, read_user_file
 
 _HYPER = ("lr", "momentum", "dampening", "alpha", "eps", "beta1", "beta2", "weight_decay",
           "lr_decay", "initial_accumulator_value", "amsgrad", "centered")
@@ -41,26 +42,29 @@ def schedule_from_args(args):
 def read_init(path: str, model) -> np.ndarray:
     """Start parameters from ``{"params": [...]}``: float64 (p,), checked against the model."""
     p = Path(path)
+    name = quote(p.name)
+    # regular files only, at most MAX_INIT_BYTES: a FIFO or /dev/zero is refused
+    raw = read_user_file(p, MAX_INIT_BYTES, "JSON file")
     try:
-        text = p.read_text(encoding="utf-8")
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise ValueError(f"{p.name}: not a text file") from None
-    except OSError as exc:
-        raise ValueError(f"cannot read {path}: {exc.strerror or exc}") from None
+        raise ValueError(f"{name}: not UTF-8 text") from None
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise ValueError(f"{p.name} line {exc.lineno}: invalid JSON ({exc.msg})") from None
+        raise ValueError(f"{name} line {exc.lineno}: invalid JSON ({exc.msg})") from None
+    except RecursionError:
+        raise ValueError(f"{name}: nested too deeply") from None
     if not isinstance(doc, dict) or "params" not in doc:
-        raise ValueError(f'{p.name}: expected an object like {{"params": [...]}}')
+        raise ValueError(f'{name}: expected an object like {{"params": [...]}}')
     values = doc["params"]
     if not isinstance(values, list) or not all(
             isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
-        raise ValueError(f'{p.name}: "params" must be a list of numbers')
+        raise ValueError(f'{name}: "params" must be a list of numbers')
     try:
         return model.check_params(values)
     except ValueError as exc:
-        raise ValueError(f"{p.name}: {exc}") from None
+        raise ValueError(f"{name}: {exc}") from None
 
 
 def _num(v) -> float | None:

@@ -13,7 +13,8 @@ from typing import Callable
 
 import numpy as np
 
-from gdviz.core.limits import MAX_POINTS
+from gdviz.core.limits import MAX_COORD, MAX_CSV_BYTES, MAX_POINTS
+from gdviz.core.userinput import decode_text, quote, read_user_file
 
 
 def _split_rng(seed: int) -> np.random.Generator:
@@ -48,6 +49,10 @@ class Dataset:
             raise ValueError(f"need at least 2 points, got {x.shape[0]}")
         if not (np.isfinite(x).all() and np.isfinite(y).all()):
             raise ValueError("data contains non-finite values")
+        big = max(float(np.abs(x).max()), float(np.abs(y).max()))
+        if big > MAX_COORD:
+            raise ValueError(f"data has a value of size {big:.3g}: values must be between "
+                             f"{-MAX_COORD:g} and {MAX_COORD:g}")
         vf = float(self.val_fraction)
         if not (0.0 <= vf <= 0.5):
             raise ValueError(f"Invalid validation fraction: {self.val_fraction} (must be in 0..0.5)")
@@ -228,13 +233,16 @@ def load_csv(path) -> tuple[np.ndarray, np.ndarray]:
     non-comment line may be a header. Returns new float64 arrays (N,); raises ValueError
     naming the file and line (``data.csv line 7: expected 2 numbers, got 'abc,1'``)."""
     p = Path(path)
-    name = p.name
+    name = quote(p.name)
     try:
-        text = p.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise ValueError(f"{name}: not a text file") from None
-    except OSError as exc:
-        raise ValueError(f"cannot read {name}: {exc.strerror or exc}") from None
+        # regular files only, at most MAX_CSV_BYTES: a FIFO or /dev/zero is refused
+        text = decode_text(read_user_file(p, MAX_CSV_BYTES, "CSV file"), p.name)
+        return _parse_csv(text, name)
+    except (MemoryError, RecursionError):
+        raise ValueError(f"{name}: too big to read") from None
+
+
+def _parse_csv(text: str, name: str) -> tuple[np.ndarray, np.ndarray]:
     xs: list[float] = []
     ys: list[float] = []
     seen_content = False
@@ -251,13 +259,15 @@ def load_csv(path) -> tuple[np.ndarray, np.ndarray]:
             if not seen_content and len(fields) == 2 and not any(_is_number(f) for f in fields):
                 seen_content = True  # a header line such as "x,y"
                 continue
-            shown = raw.strip()
-            if len(shown) > 40:
-                shown = shown[:37] + "..."
-            raise ValueError(f"{name} line {lineno}: expected 2 numbers, got '{shown}'") from None
+            raise ValueError(f"{name} line {lineno}: expected 2 numbers, "
+                             f"got '{quote(raw.strip(), 40)}'") from None
         seen_content = True
         if not (np.isfinite(xv) and np.isfinite(yv)):
-            raise ValueError(f"{name} line {lineno}: non-finite value in '{raw.strip()}'")
+            raise ValueError(f"{name} line {lineno}: non-finite value in "
+                             f"'{quote(raw.strip(), 40)}'")
+        if not (abs(xv) <= MAX_COORD and abs(yv) <= MAX_COORD):
+            raise ValueError(f"{name} line {lineno}: '{quote(raw.strip(), 40)}' is out of range "
+                             f"(values must be finite, between {-MAX_COORD:g} and {MAX_COORD:g})")
         xs.append(xv)
         ys.append(yv)
     if not xs:

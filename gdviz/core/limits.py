@@ -34,3 +34,53 @@ MIN_EXPORT_SIZE = 64
 MAX_EXPORT_WIDTH = 7680
 MAX_EXPORT_HEIGHT = 4320
 MAX_STEPS_PER_FRAME = 100_000
+
+#: largest |value| of a view box corner, a start, a fit parameter or a data point: squares
+#: and sums of 10^5 of them stay far from float64's overflow, and the map's axes can be drawn
+MAX_COORD = 1e12
+#: smallest side of a view box, relative to its largest |corner| (and at least this much
+#: absolutely): a finer box has too few distinct float64 values for a grid and tick labels
+MIN_VIEW_SPAN = 1e-9
+#: most data points times fit units: the fit's work per step and its temporaries grow with
+#: the product (10^6: 20,000 points of 50 units, or 100,000 points of 10)
+MAX_POINTS_X_UNITS = 1_000_000
+
+
+def check_coord(value: float, what: str) -> float:
+    """``value`` as a float if finite and within +-MAX_COORD, else ValueError naming ``what``
+    and the range."""
+    v = float(value)
+    if not (v == v and abs(v) <= MAX_COORD):
+        raise ValueError(f"{what} = {v!r} is out of range (must be finite, between "
+                         f"{-MAX_COORD:g} and {MAX_COORD:g})")
+    return v
+
+
+def check_view_box(box) -> tuple[float, float, float, float]:
+    """A view box (x0, x1, y0, y1): finite, within +-MAX_COORD, x0 < x1 and y0 < y1 with
+    each side at least MIN_VIEW_SPAN times its largest |corner| (and at least
+    MIN_VIEW_SPAN). Returns floats or raises ValueError with one line that states the range."""
+    x0, x1, y0, y1 = (float(v) for v in box)
+    shown = [x0, x1, y0, y1]
+    if not all(v == v and abs(v) <= MAX_COORD for v in shown):
+        raise ValueError(f"view box {shown} is out of range (corners must be finite, between "
+                         f"{-MAX_COORD:g} and {MAX_COORD:g})")
+    for lo, hi, axis in ((x0, x1, "x"), (y0, y1, "y")):
+        if not lo < hi:
+            raise ValueError(f"view box {shown} is invalid: need x0 < x1 and y0 < y1")
+        if hi - lo < MIN_VIEW_SPAN * max(1.0, abs(lo), abs(hi)):
+            raise ValueError(f"view box {shown} is too narrow along {axis}: a side must be at "
+                             f"least {MIN_VIEW_SPAN:g} times its largest |corner| (and "
+                             f">= {MIN_VIEW_SPAN:g})")
+    return (x0, x1, y0, y1)
+
+#: most characters of the user's own text (an expression, a CSV line, a value) that a
+#: message quotes; longer text is cut with an ellipsis
+MAX_QUOTE = 80
+#: largest scene file: two datasets of MAX_POINTS points as tomli-w writes them (one number
+#: a line: at most 100 bytes a point) and the rest
+MAX_SCENE_BYTES = 2 * MAX_POINTS * 100
+#: largest CSV of data points (MAX_POINTS rows of up to 100 bytes)
+MAX_CSV_BYTES = MAX_POINTS * 100
+#: largest ``gdviz fit --init`` JSON (a parameter vector: 151 numbers at most)
+MAX_INIT_BYTES = 1_000_000

@@ -20,7 +20,7 @@ from gdviz import kernels
 from gdviz.core.data import Dataset, MiniBatchSampler
 from gdviz.kernels import models as km
 
-from gdviz.core.limits import MAX_UNITS
+from gdviz.core.limits import MAX_COORD, MAX_POINTS_X_UNITS, MAX_UNITS
 UNIT_IDS = {"sigmoid": km.SIGMOID, "hard-sigmoid": km.HARD_SIGMOID, "relu": km.RELU}
 LOSS_IDS = {"mse": km.MSE, "mae": km.MAE}
 _KIND_IDS = {"linear": km.LINEAR, "quadratic": km.QUADRATIC, "units": km.UNITS}
@@ -136,6 +136,9 @@ class FitModel:
             raise ValueError(f"expected {self.n_params} {what} for {self.label}, got {p.shape[0]}")
         if not np.isfinite(p).all():
             raise ValueError(f"{what} must be finite numbers")
+        if p.size and np.abs(p).max() > MAX_COORD:
+            raise ValueError(f"{what} must be between {-MAX_COORD:g} and {MAX_COORD:g}, "
+                             f"got {np.abs(p).max():.3g}")
         return p
 
     def init_params(self, seed: int = 0, x_range=(-2.0, 2.0), y_range=(-1.0, 1.0)) -> np.ndarray:
@@ -352,6 +355,9 @@ class FitProblem(_DataProblem):
 
     def __init__(self, model: FitModel, dataset: Dataset, loss: str = "mse",
                  batch_size: int | None = None, seed: int = 0, fast: bool | None = None):
+        if model.kind == "units" and dataset.n * model.K > MAX_POINTS_X_UNITS:
+            raise ValueError(f"Invalid fit size: {dataset.n} points x {model.K} units (points x "
+                             f"units must be at most {MAX_POINTS_X_UNITS})")
         self.model = model
         self.dataset = dataset
         self._setup(dataset.x_train, dataset.y_train, loss, batch_size, seed, fast)

@@ -25,6 +25,7 @@ import numpy as np
 
 from gdviz.core import data as D
 from gdviz.core import models as M
+from gdviz.core.limits import MAX_COORD, MAX_POINTS_X_UNITS
 
 #: the regression problem's x range (the lecture's data live on [0, 4])
 REGRESSION_X_RANGE = (0.0, 4.0)
@@ -66,6 +67,10 @@ def _check_points(points) -> tuple[tuple[float, float], ...] | None:
         raise ValueError(f"too many data points: {a.shape[0]} (at most {D.MAX_POINTS})")
     if not np.isfinite(a).all():
         raise ValueError("data points must be finite numbers")
+    big = float(np.abs(a).max())
+    if big > MAX_COORD:
+        raise ValueError(f"data has a value of size {big:.3g}: values must be between "
+                         f"{-MAX_COORD:g} and {MAX_COORD:g}")
     return tuple((float(x), float(y)) for x, y in a)
 
 
@@ -88,9 +93,9 @@ class RegressionData:
 
     def __post_init__(self):
         object.__setattr__(self, "n", _check_int("number of points", self.n, 2, D.MAX_POINTS))
-        object.__setattr__(self, "w", _check_float("w", self.w))
-        object.__setattr__(self, "b", _check_float("b", self.b))
-        object.__setattr__(self, "noise", _check_float("noise", self.noise, 0.0))
+        object.__setattr__(self, "w", _check_float("w", self.w, -MAX_COORD, MAX_COORD))
+        object.__setattr__(self, "b", _check_float("b", self.b, -MAX_COORD, MAX_COORD))
+        object.__setattr__(self, "noise", _check_float("noise", self.noise, 0.0, MAX_COORD))
         object.__setattr__(self, "seed", _check_int("seed", self.seed, 0, 2**63 - 1))
         _check_loss(self.loss)
         object.__setattr__(self, "points", _check_points(self.points))
@@ -146,12 +151,16 @@ class FitData:
         M.make_model(self.model, 1)  # the name (K is checked next)
         object.__setattr__(self, "units", _check_int("number of units", self.units, 1, M.MAX_UNITS))
         object.__setattr__(self, "points", _check_int("number of points", self.points, 2, D.MAX_POINTS))
-        object.__setattr__(self, "noise", _check_float("noise", self.noise, 0.0))
+        object.__setattr__(self, "noise", _check_float("noise", self.noise, 0.0, MAX_COORD))
         object.__setattr__(self, "seed", _check_int("seed", self.seed, 0, 2**63 - 1))
         object.__setattr__(self, "val_fraction",
                            _check_float("validation fraction", self.val_fraction, 0.0, 0.5))
         _check_loss(self.loss)
         object.__setattr__(self, "points_data", _check_points(self.points_data))
+        n = self.points if self.points_data is None else len(self.points_data)
+        if M.MODELS[self.model].kind == "units" and n * self.units > MAX_POINTS_X_UNITS:
+            raise ValueError(f"Invalid fit size: {n} points x {self.units} units (points x "
+                             f"units must be at most {MAX_POINTS_X_UNITS})")
 
     def fit_model(self) -> M.FitModel:
         return M.make_model(self.model, self.units)

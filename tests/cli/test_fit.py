@@ -87,7 +87,7 @@ ERRORS = [
     (["--steps", "-3"], r"Invalid number of steps: -3"),
     (["--model", "sigmoidd"], r"unknown model 'sigmoidd'; did you mean 'sigmoid'"),
     (["--target", "sin"], r"unknown target 'sin'; did you mean 'sine'"),
-    (["--init", "missing.json"], r"cannot read missing\.json"),
+    (["--init", "missing.json"], r"missing\.json: cannot read: No such file"),
     ("bad_json", r"bad\.json line 3: invalid JSON"),
     ("short_init", r"short\.json: expected 10 params for sigmoid units K=3, got 4"),
     ("no_params", r'np\.json: expected an object like \{"params": \[\.\.\.\]\}'),

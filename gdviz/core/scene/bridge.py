@@ -102,6 +102,8 @@ def apply_scene(scene: Scene, session) -> None:
         session.restore(scene_state(scene, session.snapshot()))
     except ValueError as exc:
         raise SceneError(f"cannot apply scene: {_first_line(exc)}") from None
+    except (MemoryError, RecursionError):  # the window catches SceneError (a ValueError)
+        raise SceneError("cannot apply scene: it needs more memory than there is") from None
 
 
 def _schedule_spec(schedule) -> ScheduleSettings:

@@ -26,19 +26,24 @@ from gdviz.core import schedules as schedules_mod
 from gdviz.core import surfaces as surfaces_mod
 from gdviz.core.limits import (
     MAX_BATCH_SIZE,
+    MAX_COORD,
     MAX_EXPORT_HEIGHT,
     MAX_EXPORT_WIDTH,
     MAX_FPS,
     MAX_LEVELS,
     MAX_POINTS,
+    MAX_POINTS_X_UNITS,
     MAX_SPEED,
     MAX_STEPS,
     MAX_STEPS_PER_FRAME,
     MAX_UNITS,
     MIN_EXPORT_SIZE,
+    MAX_QUOTE,
     MIN_LEVELS,
+    check_view_box,
 )
 from gdviz.core.panels import PANELS  # one list for scene, window, export and CLI
+from gdviz.core.userinput import quote
 
 __all__ = [
     "FORMAT_VERSION", "LANGS", "PANELS", "HYPER_FLOATS", "HYPER_BOOLS", "HYPER_ORDER",
@@ -111,9 +116,9 @@ class Regression:
     """Linear-regression data y = w*x + b + noise (the landscape is L(w, b))."""
 
     n: int = _k("int", 50, ge=2, le=MAX_POINTS)
-    w: float = _k("float", 2.0)
-    b: float = _k("float", 1.0)
-    noise: float = _k("float", 0.5, ge=0)
+    w: float = _k("float", 2.0, ge=-MAX_COORD, le=MAX_COORD)
+    b: float = _k("float", 1.0, ge=-MAX_COORD, le=MAX_COORD)
+    noise: float = _k("float", 0.5, ge=0, le=MAX_COORD)
     seed: int = _k("int", 0, ge=0)
     loss: str = _k("choice", "mse", choices=("mse", "mae"))
     #: draw the current mini-batch's own loss surface (lesson L6)
@@ -207,7 +212,7 @@ class Fit:
     model: str = _k("str", "quadratic")
     units: int = _k("int", 3, ge=1, le=MAX_UNITS)
     points: int = _k("int", 50, ge=2, le=MAX_POINTS)
-    noise: float = _k("float", 0.1, ge=0)
+    noise: float = _k("float", 0.1, ge=0, le=MAX_COORD)
     seed: int = _k("int", 0, ge=0)
     val_fraction: float = _k("float", 0.15, ge=0, le=0.5)
     loss: str = _k("choice", "mse", choices=("mse", "mae"))
@@ -302,17 +307,25 @@ def _in(path: str) -> str:
     return f"in [{path}]" if path else "at the top level"
 
 
-def _show(value: Any) -> str:
-    """A value as the user wrote it (TOML-ish)."""
+def _q(value: Any) -> str:
+    """User text quoted in a message: repr of at most MAX_QUOTE characters."""
+    return repr(quote(value))
+
+
+def _show(value: Any, depth: int = 0) -> str:
+    """A value as the user wrote it (TOML-ish), at most about MAX_QUOTE characters."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
-        return repr(value)
+        return _q(value)
     if isinstance(value, dict):
         return "a table"
     if isinstance(value, list):
-        return "[" + ", ".join(_show(v) for v in value) + "]"
-    return repr(value) if isinstance(value, float) else str(value)
+        if depth > 3:
+            return "[...]"
+        return quote("[" + ", ".join(_show(v, depth + 1) for v in value[:8])
+                     + (", ...]" if len(value) > 8 else "]"))
+    return quote(repr(value) if isinstance(value, float) else str(value))
 
 
 #: words people type for torch's short names
@@ -362,12 +375,14 @@ _BARE = re.compile(r"^[A-Za-z0-9_-]+$")
 
 
 def _key(k: str) -> str:
-    """A table key as TOML writes it in a path: bare when it can be, else quoted."""
+    """A table key as TOML writes it in a path: bare when it can be, else quoted (at most
+    MAX_QUOTE characters)."""
+    k = quote(k)
     return k if _BARE.match(k) else '"' + k.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def _unknown_name(path: str, what: str, key: str, name: str, choices) -> _Invalid:
-    return _Invalid(f"{_where(path)}{key} = {name!r}: unknown {what}{_suggest(name, choices)}")
+    return _Invalid(f"{_where(path)}{key} = {_q(name)}: unknown {what}{_suggest(name, choices)}")
 
 
 # ----------------------------------------------------------------------------- parsing
@@ -453,7 +468,7 @@ def _convert(f: dataclasses.Field, raw: Any, path: str, key: str) -> Any:
         if raw not in md["choices"]:
             close = _closest(raw, md["choices"])
             hint = f"; did you mean {close!r}?" if close else ""
-            raise _Invalid(f"{_where(path)}{key} = {raw!r} is invalid{hint} "
+            raise _Invalid(f"{_where(path)}{key} = {_q(raw)} is invalid{hint} "
                            f"(choose from {', '.join(md['choices'])})")
         return raw
     if kind in ("floats", "ints"):
@@ -483,10 +498,10 @@ def _convert(f: dataclasses.Field, raw: Any, path: str, key: str) -> Any:
             if not isinstance(item, str):
                 raise _Invalid(f"{_where(path)}{key}[{i}] must be a string, got {_show(item)}")
             if md["choices"] is not None and item not in md["choices"]:
-                raise _Invalid(f"{_where(path)}{key}: unknown entry {item!r}"
+                raise _Invalid(f"{_where(path)}{key}: unknown entry {_q(item)}"
                                f"{_suggest(item, md['choices'])}")
             if item in out:
-                raise _Invalid(f"{_where(path)}{key}: {item!r} is listed twice")
+                raise _Invalid(f"{_where(path)}{key}: {_q(item)} is listed twice")
             out.append(item)
         return tuple(out)
     if kind == "table":
@@ -511,7 +526,7 @@ def _parse_table(cls, data: Any, path: str):
     schema = _schema(cls)
     for key in data:
         if key not in schema:
-            raise _Invalid(f"unknown key {key!r} {_in(path)}{_suggest(key, schema)}")
+            raise _Invalid(f"unknown key {_q(key)} {_in(path)}{_suggest(key, schema)}")
     kwargs: dict[str, Any] = {}
     flat: dict[str, dict[str, Any]] = {}
     flat_owner = {f2.name: f.name for f in fields(cls) if f.metadata.get("kind") == "flatten"
@@ -545,7 +560,7 @@ def _parse_schedule(raw: Any, path: str) -> ScheduleSettings:
         if key == "kind":
             continue
         if key not in allowed:
-            raise _Invalid(f"unknown key {key!r} in [{path}]"
+            raise _Invalid(f"unknown key {_q(key)} in [{path}]"
                            f"{_suggest(key, ['kind', *allowed])}")
         if key not in applicable:
             takes = f"its parameters: {', '.join(applicable)}" if applicable else "it has none"
@@ -581,7 +596,7 @@ def _parse_schedule(raw: Any, path: str) -> ScheduleSettings:
 
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
+    return quote(text.splitlines()[0], 4 * MAX_QUOTE) if text else type(exc).__name__
 
 
 _INVALID_RE = re.compile(r"^Invalid (?P<what>.+?)(?: parameter| value)?(?: at index \d+)?: "
@@ -625,12 +640,24 @@ def _check_expr(text: str, path: str, key: str, variables: tuple[str, ...]) -> N
     try:
         expr_mod.compile_expr(text, variables=variables)
     except ValueError as exc:
-        raise _Invalid(f"{_where(path)}{key} = {text!r}: {_first_line(exc)}") from None
+        raise _Invalid(f"{_where(path)}{key} = {_q(text)}: {_first_line(exc)}") from None
 
 
 def _fit_model_names(fit: Fit) -> tuple[str, ...]:
     """Parameter names of the fit model."""
     return tuple(models_mod.make_model(fit.model, fit.units).param_names)
+
+
+def _check_coords(path: str, key: str, rows) -> None:
+    """Every number in ``rows`` (points, or one parameter vector) within +-MAX_COORD."""
+    if rows is None:
+        return
+    for i, row in enumerate(rows):
+        for v in row:
+            if not abs(v) <= MAX_COORD:
+                at = f"{key}[{i}]" if len(rows) > 1 or key != "init" else key
+                raise _Invalid(f"{_where(path)}{at} has {v!r}: values must be between "
+                               f"{-MAX_COORD:g} and {MAX_COORD:g}")
 
 
 def _validate(scene: Scene) -> None:
@@ -650,10 +677,20 @@ def _validate(scene: Scene) -> None:
         raise _Invalid(f"[export] size[1] = {height} is invalid: the height must be between "
                        f"{MIN_EXPORT_SIZE} and {MAX_EXPORT_HEIGHT}")
     if scene.view.box is not None:
-        x0, x1, y0, y1 = scene.view.box
-        if not (x0 < x1 and y0 < y1):
-            raise _Invalid(f"[view] box = {list(scene.view.box)} is invalid: "
-                           "need x0 < x1 and y0 < y1")
+        try:
+            check_view_box(scene.view.box)
+        except ValueError as exc:
+            raise _Invalid(str(exc).replace("view box", "[view] box =", 1)) from None
+    _check_coords("", "starts", scene.starts)
+    _check_coords("problem.regression", "data", scene.problem.regression.data)
+    _check_coords("fit", "data", scene.fit.data)
+    _check_coords("fit", "init", None if scene.fit.init is None else (scene.fit.init,))
+    spec = models_mod.MODELS.get(scene.fit.model)
+    if spec is not None and spec.kind == "units" and (scene.fit.enabled or p.kind == "fit"):
+        n = len(scene.fit.data) if scene.fit.data is not None else scene.fit.points
+        if n * scene.fit.units > MAX_POINTS_X_UNITS:
+            raise _Invalid(f"[fit] {n} points x {scene.fit.units} units is too much work: "
+                           f"points x units must be at most {MAX_POINTS_X_UNITS}")
     if p.kind == "fit":
         if not scene.fit.enabled:
             raise _Invalid("[problem] kind = 'fit' needs [fit] enabled = true")
@@ -684,7 +721,7 @@ def _validate(scene: Scene) -> None:
     ids = [r.id for r in scene.runs] if scene.runs or p.kind != "fit" else ["fit"]
     sm = scene.playback.step_mode_run
     if sm and sm not in ids:
-        raise _Invalid(f"[playback] step_mode_run = {sm!r} is not a run"
+        raise _Invalid(f"[playback] step_mode_run = {_q(sm)} is not a run"
                        f"{_suggest(sm, ids)}")
     fit = scene.fit
     if fit.enabled or fit != Fit():
@@ -756,6 +793,6 @@ def validate_scene(scene: Scene, source: str = "<scene>") -> Scene:
 
 def _name(source: str | os.PathLike) -> str:
     s = str(source)
-    return s if s.startswith("<") else Path(s).name
+    return quote(s if s.startswith("<") else Path(s).name)
 
 

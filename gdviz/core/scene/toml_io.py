@@ -20,7 +20,9 @@ from typing import Any
 
 import tomli_w
 
-from gdviz.core.limits import MAX_POINTS
+from gdviz.core.userinput import quote, read_user_file
+
+from gdviz.core.limits import MAX_SCENE_BYTES
 from gdviz.core.scene.schema import (
     FORMAT_VERSION,
     Scene,
@@ -43,9 +45,8 @@ else:  # pragma: no cover - Python 3.10 (pyproject: tomli; python_version < "3.1
 __all__ = ["MAX_BYTES", "loads_scene", "load_scene", "dumps_scene", "save_scene",
            "preset_paths", "load_preset"]
 
-#: a scene is a text file of at most this size: room for two datasets of MAX_POINTS
-#: points as tomli-w writes them (one number a line: at most 80 bytes a point) and the rest
-MAX_BYTES = 2 * MAX_POINTS * 100
+#: a scene is a text file of at most this size (gdviz.core.limits.MAX_SCENE_BYTES)
+MAX_BYTES = MAX_SCENE_BYTES
 
 
 # ----------------------------------------------------------------------------- reading
@@ -59,6 +60,10 @@ def loads_scene(text: str, source: str = "<string>") -> Scene:
     name = _name(source)
     try:
         data = tomllib.loads(text)
+    except RecursionError:  # arrays or tables nested thousands deep
+        raise SceneError(f"{name}: nested too deeply (lists or tables inside one another)") from None
+    except MemoryError:
+        raise SceneError(f"{name}: too big to read") from None
     except tomllib.TOMLDecodeError as exc:
         msg = _first_line(exc)
         m = _LINE_RE.search(msg)
@@ -83,25 +88,23 @@ def loads_scene(text: str, source: str = "<string>") -> Scene:
         _validate(scene)
     except _Invalid as exc:
         raise SceneError(f"{name}: {exc}") from None
+    except RecursionError:
+        raise SceneError(f"{name}: nested too deeply (lists or tables inside one another)") from None
     return scene
 
 
 def load_scene(path: str | os.PathLike) -> Scene:
     """Read and validate a scene file. Raises SceneError (file name first) on any problem."""
     p = Path(path)
-    try:
-        size = p.stat().st_size
-        if size > MAX_BYTES:
-            raise SceneError(f"{p.name}: {size} bytes is too big for a scene file "
-                             f"(at most {MAX_BYTES})")
-        raw = p.read_bytes()
-    except OSError as exc:
-        raise SceneError(f"{p.name}: cannot read: {exc.strerror or exc}") from None
+    try:  # regular files only, never more than MAX_BYTES: a FIFO or /dev/zero is refused
+        raw = read_user_file(p, MAX_BYTES, "scene file")
+    except ValueError as exc:
+        raise SceneError(str(exc)) from None
     try:
         text = raw.decode("utf-8-sig")  # tolerate the BOM some Windows editors add
     except UnicodeDecodeError as exc:
         line = raw[:exc.start].count(b"\n") + 1
-        raise SceneError(f"{p.name} line {line}: not UTF-8 text") from None
+        raise SceneError(f"{quote(p.name)} line {line}: not UTF-8 text") from None
     return loads_scene(text, source=str(p))
 
 

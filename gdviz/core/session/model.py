@@ -40,7 +40,8 @@ from typing import Any, Iterator
 import numpy as np
 from psygnal import Signal, SignalGroup
 
-from gdviz.core.limits import MAX_BATCH_SIZE, MAX_LEVELS, MAX_SPEED, MAX_STEPS, MIN_LEVELS
+from gdviz.core.limits import (MAX_BATCH_SIZE, MAX_COORD, MAX_LEVELS, MAX_SPEED, MAX_STEPS,
+                               MIN_LEVELS, check_view_box)
 from gdviz.core.panels import PANELS, check_panel
 from gdviz.core.problems import FitData, FitSlice, RegressionData, default_linked
 from gdviz.core.session.history import HistoryMixin
@@ -118,16 +119,15 @@ def check_speed(v: Any) -> float:
 
 
 def check_box(box: Any) -> tuple[float, float, float, float] | None:
-    """A view box (x0, x1, y0, y1) with x0 < x1 and y0 < y1, or None (the problem's own)."""
+    """A view box (x0, x1, y0, y1) as :func:`gdviz.core.limits.check_view_box` allows it,
+    or None (the problem's own)."""
     if box is None:
         return None
     try:
         x0, x1, y0, y1 = (float(v) for v in box)
     except (TypeError, ValueError):
         raise ValueError("the view box must be four numbers x0, x1, y0, y1") from None
-    if not (all(map(math.isfinite, (x0, x1, y0, y1))) and x0 < x1 and y0 < y1):
-        raise ValueError(f"Invalid view box: {list(box)} (need x0 < x1 and y0 < y1)")
-    return (x0, x1, y0, y1)
+    return check_view_box((x0, x1, y0, y1))
 
 
 def check_levels(v: Any) -> int:
@@ -657,8 +657,9 @@ class Session(RunsMixin, HistoryMixin, PlaybackMixin):
         if not 0 <= int(k) < len(names):
             return self._fail(f"no parameter {k}")
         value = float(value)
-        if not math.isfinite(value):
-            return self._fail(f"{names[int(k)]} must be finite, got {value}")
+        if not abs(value) <= MAX_COORD:
+            return self._fail(f"{names[int(k)]} must be finite, within +-{MAX_COORD:g}, "
+                              f"got {value}")
         p = self.params_now()
         if not np.isfinite(p).all():
             p = np.asarray(self.starts[0], dtype=np.float64)
@@ -673,7 +674,7 @@ class Session(RunsMixin, HistoryMixin, PlaybackMixin):
 
     # ------------------------------------------------------------------ starts
     def _check_point(self, x: float, y: float) -> bool:
-        return math.isfinite(x) and math.isfinite(y)
+        return abs(x) <= MAX_COORD and abs(y) <= MAX_COORD  # False for NaN too
 
     def _full_point(self, x: float, y: float, base=None) -> tuple[float, ...]:
         """A start from a point on the map: (x, y) itself on two-parameter problems; on a
@@ -692,7 +693,7 @@ class Session(RunsMixin, HistoryMixin, PlaybackMixin):
         """Replace every start by (x, y) on the map; the race restarts."""
         x, y = float(x), float(y)
         if not self._check_point(x, y):
-            return self._fail(f"start must be finite, got ({x}, {y})")
+            return self._fail(f"start must be finite, within +-{MAX_COORD:g}, got ({x}, {y})")
         self._set_starts([self._full_point(x, y)])
         return True
 
@@ -700,7 +701,7 @@ class Session(RunsMixin, HistoryMixin, PlaybackMixin):
         """Add a start: every run also races from (x, y); the race restarts."""
         x, y = float(x), float(y)
         if not self._check_point(x, y):
-            return self._fail(f"start must be finite, got ({x}, {y})")
+            return self._fail(f"start must be finite, within +-{MAX_COORD:g}, got ({x}, {y})")
         if self.kind == "fit":
             return self._fail("a curve fit starts from one point: click to move it")
         self._set_starts(self.starts + [(x, y)])
@@ -712,7 +713,7 @@ class Session(RunsMixin, HistoryMixin, PlaybackMixin):
         if not 0 <= k < len(self.starts):
             return self._fail(f"no start {k}")
         if not self._check_point(x, y):
-            return self._fail(f"start must be finite, got ({x}, {y})")
+            return self._fail(f"start must be finite, within +-{MAX_COORD:g}, got ({x}, {y})")
         starts = list(self.starts)
         starts[k] = self._full_point(x, y, base=starts[k])
         self._set_starts(starts)
@@ -849,8 +850,9 @@ class Session(RunsMixin, HistoryMixin, PlaybackMixin):
             theme=check_theme(s.theme), panels=check_panels(s.panels),
             specs=specs, colors=colors, kind=kind, playing=False)
         starts = [tuple(float(v) for v in p) for p in s.starts]
-        if not starts or not all(math.isfinite(v) for p in starts for v in p):
-            raise ValueError("starts must be finite points (at least one)")
+        if not starts or not all(abs(v) <= MAX_COORD for p in starts for v in p):
+            raise ValueError(f"starts must be finite points within +-{MAX_COORD:g} "
+                             "(at least one)")
         problems: dict[int, Any] = {}
         if kind in ("surface", "expr"):
             if not isinstance(s.landscape, Landscape):
