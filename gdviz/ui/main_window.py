@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QLabel,
     QMainWindow,
+    QMessageBox,
     QWidget,
 )
 
@@ -139,6 +140,7 @@ class MainWindow(QMainWindow):
         self._on_stepped()
         self._on_panels_changed()
         self._on_playing_changed(s.playing)
+        self._build_autosave()
 
     # ------------------------------------------------------------------ layout
     def _build_central(self) -> None:
@@ -228,7 +230,8 @@ class MainWindow(QMainWindow):
         f.addSeparator()
         self.export_action = self._action(f, "&Export animation…", self.export_animation, "Ctrl+E")
         f.addSeparator()
-        self.quit_action = self._action(f, "&Quit", self.close, QKeySequence.StandardKey.Quit)
+        self.quit_action = self._action(f, "&Quit", self.request_quit,
+                                        QKeySequence.StandardKey.Quit)
 
         self.view_menu = v = mb.addMenu("&View")
         group = QActionGroup(self)
@@ -311,6 +314,8 @@ class MainWindow(QMainWindow):
         for dock, key in ((self.controls_dock, "dock_controls"), (self.loss_dock, "dock_loss"),
                           (self.step_dock, "dock_step")):
             dock.setWindowTitle(tr(key, lang))
+        if getattr(self, "recovery_bar", None) is not None:
+            self.recovery_bar.retranslate(lang)
 
     def _lesson_title(self, path: Path) -> str:
         """A preset's title in the UI language (its file name if it cannot be read)."""
@@ -334,7 +339,7 @@ class MainWindow(QMainWindow):
             paths = []
         self._lesson_paths = paths
         self._lessons_titled = None
-        self.set_lessons([(p.stem.replace("_", " "), lambda p=p: self.open_scene(p))
+        self.set_lessons([(p.stem.replace("_", " "), lambda p=p: self.open_scene_asking(p))
                           for p in paths])
         self.lessons_menu.aboutToShow.connect(self._title_lessons)
 
@@ -342,7 +347,7 @@ class MainWindow(QMainWindow):
         if self._lessons_titled == self.language or not self._lesson_paths:
             return
         self._lessons_titled = self.language
-        self.set_lessons([(self._lesson_title(p), lambda p=p: self.open_scene(p))
+        self.set_lessons([(self._lesson_title(p), lambda p=p: self.open_scene_asking(p))
                           for p in self._lesson_paths])
 
     def _build_shortcuts(self) -> None:
@@ -382,7 +387,7 @@ class MainWindow(QMainWindow):
     def set_caption(self, title: str = "", text: str = "") -> None:
         """Show a lesson's title and paragraph above the map (both empty: hide the strip);
         the paragraph is folded to a few lines so that the map keeps its room."""
-        self.caption.set_caption(title, text)
+        self.picture.set_caption(title, text)
 
     def _show_scene_caption(self) -> None:
         scene = self._scene
@@ -448,6 +453,7 @@ class MainWindow(QMainWindow):
             self.show_notice(f"Cannot open {name}: {str(exc).splitlines()[0]}")
             return False
         self._scene = scene
+        self._mark_saved(path)
         self._show_scene_caption()
         self.show_notice("")
         if scene.playback.autoplay:
@@ -460,10 +466,12 @@ class MainWindow(QMainWindow):
 
         name = Path(path).name
         try:
-            save_scene(scene_from_session(self.session, base=self._scene), path)
+            scene = scene_from_session(self.session, base=self._scene)
+            save_scene(scene, path)
         except (ValueError, OSError) as exc:
             self.show_notice(f"Cannot save {name}: {str(exc).splitlines()[0]}")
             return False
+        self._mark_saved(path)
         self.flash(f"Saved {path}", 5000)
         return True
 
@@ -488,12 +496,13 @@ class MainWindow(QMainWindow):
     def _on_open(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open scene", "", "Scenes (*.toml)")
         if path:
-            self.open_scene(path)
+            self.open_scene_asking(path)
 
-    def _on_save(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Save scene", "scene.toml", "Scenes (*.toml)")
-        if path:
-            self.save_scene(path)
+    def _on_save(self) -> bool:
+        """File ▸ Save scene…: True once the demo is saved (False: cancelled or failed)."""
+        start = str(self._scene_path) if self._scene_path is not None else "scene.toml"
+        path, _ = QFileDialog.getSaveFileName(self, "Save scene", start, "Scenes (*.toml)")
+        return bool(path) and self.save_scene(path)
 
     def set_lessons(self, items) -> None:
         """Fill the Lessons menu with ``(title, callback)`` pairs (the scenes issue)."""
@@ -641,11 +650,176 @@ class MainWindow(QMainWindow):
             QTimer.singleShot(0, self.start_warmup)
 
     def closeEvent(self, event) -> None:
+        # the user's own close (the title bar's ✕, Alt+F4) asks first, as File ▸ Quit does;
+        # a close from code (tests, the screenshot and bench tools) never opens a dialog
+        if self._close_asks(event) and not self.confirm_discard():
+            event.ignore()
+            return
         self.frame_timer.stop()
+        self.autosave.close(remove=True)  # a clean quit leaves no autosave behind
         self.save_settings()
         if self.warmup is not None:
             self.warmup.cancel()
         super().closeEvent(event)
+
+    # ------------------------------------------------------------------ nothing lost
+    def _build_autosave(self) -> None:
+        """The autosave (every few seconds while something changed: :mod:`gdviz.ui.autosave`),
+        the offer of a demo a crashed run left behind, and the baseline that 'unsaved
+        changes' compares with (the demo as the window starts)."""
+        from gdviz.ui.autosave import Autosave
+
+        self._scene_path: Path | None = None  # the user's own file last opened or saved
+        self._saved = self._comparable()  # the demo as last opened or saved
+        self._edited = False  # problem, runs or settings changed since then
+        s = self.session
+        for sig in (s.problem_changed, s.runs_changed, s.settings_changed):
+            sig.connect(self._on_demo_edited)
+        self.recovery_bar = None
+        self.autosave = Autosave(s, base=lambda: self._scene, parent=self)
+        self.autosave.failed.connect(self._on_autosave_failed)
+        recovered = self.autosave.take_recovery()
+        if recovered is not None:
+            self._offer_recovery(recovered)
+
+    def _on_demo_edited(self, *_) -> None:
+        self._edited = True
+
+    def _on_autosave_failed(self, msg: str) -> None:
+        from gdviz.core.i18n import tr
+
+        self.flash(tr("autosave_failed", self.language, error=msg), 8000)
+
+    def _comparable(self):
+        """The demo as a scene, without what 'unsaved' ignores (the run picked for step by
+        step); None when it cannot be written as one."""
+        import dataclasses
+
+        from gdviz.core.scene import scene_from_session
+
+        try:
+            scene = scene_from_session(self.session, base=self._scene)
+        except (ValueError, OSError):
+            return None
+        return dataclasses.replace(
+            scene, playback=dataclasses.replace(scene.playback, step_mode_run=""))
+
+    def _mark_saved(self, path) -> None:
+        """The demo now matches the file at ``path`` (just opened or saved)."""
+        from gdviz import resources_dir
+
+        p = Path(path)
+        try:  # a shipped lesson is not the user's file: Save proposes a new one
+            preset = p.resolve().is_relative_to(Path(resources_dir()).resolve())
+        except (OSError, ValueError):
+            preset = False
+        self._scene_path = None if preset else p
+        self._saved = self._comparable()
+        self._edited = False
+
+    def has_unsaved_changes(self) -> bool:
+        """True when the problem, the runs or the settings differ from the scene last opened
+        or saved (before any: from the demo the window started with). Playing, stepping,
+        scrubbing and the run picked for step by step do not count; nor does the theme."""
+        if not self._edited:
+            return False
+        now = self._comparable()
+        if now is not None and now == self._saved:
+            self._edited = False  # changed and changed back
+            return False
+        return True
+
+    def confirm_discard(self) -> bool:
+        """May the demo be closed or replaced? True at once when nothing is unsaved; else
+        :meth:`ask_unsaved`: Save… saves first (True once saved), Discard changes gives
+        them up, Cancel keeps the demo (False)."""
+        if not self.has_unsaved_changes():
+            return True
+        choice = self.ask_unsaved()
+        if choice == "save":
+            return self._on_save()
+        return choice == "discard"
+
+    def ask_unsaved(self) -> str:
+        """The question, in a modal box: "save", "discard" or "cancel" (tests replace this
+        method: tests/ui/conftest.py answers "discard" and counts the questions)."""
+        from gdviz.core.i18n import tr
+
+        lang = self.language
+        box = QMessageBox(QMessageBox.Icon.Question, tr("unsaved_title", lang),
+                          tr("unsaved_text", lang), parent=self)
+        box.setObjectName("unsavedBox")
+        save = box.addButton(tr("unsaved_save", lang), QMessageBox.ButtonRole.AcceptRole)
+        discard = box.addButton(tr("unsaved_discard", lang),
+                                QMessageBox.ButtonRole.DestructiveRole)
+        cancel = box.addButton(tr("unsaved_cancel", lang), QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(save)
+        box.setEscapeButton(cancel)
+        box.exec()
+        clicked = box.clickedButton()
+        box.deleteLater()
+        return "save" if clicked is save else "discard" if clicked is discard else "cancel"
+
+    def open_scene_asking(self, path) -> bool:
+        """File ▸ Open and the Lessons menu: :meth:`open_scene`, once unsaved changes are
+        saved or given up (:meth:`confirm_discard`)."""
+        return self.confirm_discard() and self.open_scene(path)
+
+    def request_quit(self) -> None:
+        """File ▸ Quit: close the window once unsaved changes are saved or given up."""
+        if self.confirm_discard():
+            self.close()
+
+    def _close_asks(self, event) -> bool:
+        """Whether a close asks about unsaved changes: the user's own (a spontaneous
+        event, from the window system) does; a close from code has asked already
+        (:meth:`request_quit`) or has nobody to ask."""
+        return event.spontaneous()
+
+    def _offer_recovery(self, path: Path) -> None:
+        """The inline Restore / Discard bar for a crashed run's autosave (never a dialog)."""
+        from gdviz.core.scene import load_scene
+        from gdviz.ui.autosave import RecoveryBar
+
+        try:
+            mtime = path.stat().st_mtime
+        except OSError:
+            return
+        same_day = time.localtime(mtime)[:3] == time.localtime()[:3]
+        when = time.strftime("%H:%M" if same_day else "%Y-%m-%d %H:%M", time.localtime(mtime))
+        try:
+            title = load_scene(path).title.get(self.language)
+        except (ValueError, OSError, MemoryError, RecursionError):
+            title = ""  # Restore will say why it cannot; Discard still works
+        bar = RecoveryBar(when, title, self.language, parent=self)
+        bar.restore_button.clicked.connect(self.restore_autosave)
+        bar.discard_button.clicked.connect(self.discard_autosave)
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
+        self.recovery_bar = bar
+
+    def restore_autosave(self) -> bool:
+        """Recovery bar ▸ Restore: the autosaved demo comes back (its title and caption
+        from its meta) as unsaved work, and becomes this run's autosave."""
+        path = self.autosave.recovery_path
+        if path is None or not self.open_scene(path):
+            return False  # open_scene says why above the map; the bar stays for Discard
+        self._scene_path = None  # not the user's file: Save asks where
+        self._saved = None
+        self._edited = True
+        self.autosave.adopt_recovery()
+        self._close_recovery_bar()
+        return True
+
+    def discard_autosave(self) -> None:
+        """Recovery bar ▸ Discard: the autosaved demo is deleted."""
+        self.autosave.discard_recovery()
+        self._close_recovery_bar()
+
+    def _close_recovery_bar(self) -> None:
+        bar, self.recovery_bar = self.recovery_bar, None
+        if bar is not None:
+            self.removeToolBar(bar)
+            bar.deleteLater()
 
     # ------------------------------------------------------------------ frame clock
     def _on_playing_changed(self, playing: bool = False, *_) -> None:
