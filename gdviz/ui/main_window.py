@@ -788,9 +788,9 @@ class MainWindow(QMainWindow):
         same_day = time.localtime(mtime)[:3] == time.localtime()[:3]
         when = time.strftime("%H:%M" if same_day else "%Y-%m-%d %H:%M", time.localtime(mtime))
         try:
-            title = load_scene(path).title.get(self.language)
+            title = load_scene(path).title
         except (ValueError, OSError, MemoryError, RecursionError):
-            title = ""  # Restore will say why it cannot; Discard still works
+            title = None  # Restore will say why it cannot; Discard still works
         bar = RecoveryBar(when, title, self.language, parent=self)
         bar.restore_button.clicked.connect(self.restore_autosave)
         bar.discard_button.clicked.connect(self.discard_autosave)

@@ -30,6 +30,22 @@ def private_settings(tmp_path, qapp):
     qapp.setFont(font)
 
 
+@pytest.fixture(autouse=True)
+def unsaved_questions(monkeypatch):
+    """No modal box in tests: "Save changes?" is answered "discard" and counted here (a
+    test that needs another answer patches ``MainWindow.ask_unsaved`` itself)."""
+    from gdviz.ui.main_window import MainWindow
+
+    asked: list = []
+
+    def answer(self):
+        asked.append(self)
+        return "discard"
+
+    monkeypatch.setattr(MainWindow, "ask_unsaved", answer)
+    return asked
+
+
 @pytest.fixture
 def settings(private_settings):
     """A settings store under tmp_path, as MainWindow uses it."""
