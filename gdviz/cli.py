@@ -13,11 +13,13 @@ import importlib
 import os
 import re
 import sys
+import warnings
 
 from gdviz import __version__
 
 EXIT_USAGE = 2
-_NUMLIST = re.compile(r"^-[\d.]")
+#: a negative number (or list of them): -1.5,2  -.5  -1e-3  -inf  -nan
+_NUMLIST = re.compile(r"^-([\d.]|inf|infinity|nan)", re.IGNORECASE)
 
 
 class CliError(Exception):
@@ -32,13 +34,16 @@ class _Parser(argparse.ArgumentParser):
     argv: list[str] = []
 
     def _all_flags(self) -> list[str]:
-        """Option strings of this parser and its subcommands (argparse reports a
-        subcommand's unknown flags from the top-level parser)."""
+        """Option strings of the subcommand being run (argparse reports a subcommand's
+        unknown flags from the top-level parser), so a typo in ``trace`` never suggests a
+        flag only ``fit`` has; with no subcommand, this parser's and every subcommand's."""
+        command = _Parser.argv[0] if _Parser.argv else None
         flags = []
         for a in self._actions:
             flags += a.option_strings
             if isinstance(a, argparse._SubParsersAction):
-                for sub in a.choices.values():
+                subs = [a.choices[command]] if command in a.choices else a.choices.values()
+                for sub in subs:
                     flags += [s for b in sub._actions for s in b.option_strings]
         return sorted(set(flags))
 
@@ -67,7 +72,7 @@ class _Parser(argparse.ArgumentParser):
             close = difflib.get_close_matches(m.group(2), choices, n=1)
             hint = f"; did you mean '{close[0]}'?" if close else f" (choose from {', '.join(choices)})"
             message = f"invalid choice for {m.group(1)}: '{m.group(2)}'{hint}"
-        print(f"{self.prog}: error: {message}", file=sys.stderr)
+        print(f"{self.prog}: error: {_short(message)}", file=sys.stderr)
         raise SystemExit(EXIT_USAGE)
 
 
@@ -148,17 +153,49 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _short(message: str) -> str:
+    """One line that quotes at most MAX_QUOTE characters of each piece of user text
+    (argparse quotes values in full: ``invalid float value: '...'``)."""
+    from gdviz.core.userinput import quote
+
+    line = message.splitlines()[0] if message else message
+    line = re.sub(r"'([^']{81,})'", lambda m: f"'{quote(m.group(1))}'", line)
+    return quote(line, 6 * 80)
+
+
+#: flags whose value is text that may start with '-' (``--expr "-cos(x)"``)
+_TEXT_FLAGS = ("--expr", "--target-expr")
+
+
+def _value_flags() -> set[str]:
+    """Every ``--flag`` (of any subcommand) that takes a value."""
+    flags: set[str] = set()
+    parser = build_parser()
+    parsers = [parser] + [p for a in parser._actions
+                          if isinstance(a, argparse._SubParsersAction) for p in a.choices.values()]
+    for p in parsers:
+        for a in p._actions:
+            if a.nargs != 0 and not isinstance(a, argparse._SubParsersAction):
+                flags.update(o for o in a.option_strings if o.startswith("--"))
+    return flags
+
+
 def _join_negative_values(argv: list[str]) -> list[str]:
-    """Let ``--start -1.5,2`` mean ``--start=-1.5,2`` (argparse would read an option)."""
+    """Let ``--start -1.5,2`` mean ``--start=-1.5,2`` (argparse would read an option):
+    a value flag followed by a negative number (``--lr -inf``, ``--lr -1e-3``), or by any
+    text not starting with ``--`` after ``--expr`` / ``--target-expr`` (``-cos(x)``)."""
+    takes_value = _value_flags()
     out: list[str] = []
     i = 0
     while i < len(argv):
         a = argv[i]
-        if (a.startswith("--") and "=" not in a and i + 1 < len(argv)
-                and _NUMLIST.match(argv[i + 1])):
-            out.append(f"{a}={argv[i + 1]}")
-            i += 2
-            continue
+        if a in takes_value and i + 1 < len(argv):
+            nxt = argv[i + 1]
+            if _NUMLIST.match(nxt) or (a in _TEXT_FLAGS and nxt.startswith("-")
+                                       and not nxt.startswith("--")):
+                out.append(f"{a}={nxt}")
+                i += 2
+                continue
         out.append(a)
         i += 1
     return out
@@ -182,14 +219,37 @@ def main(argv: list[str] | None = None) -> int:
         args = build_parser().parse_args(["gui"])
     module = importlib.import_module(f"gdviz.commands.{args.command}")
     try:
-        return int(module.run(args) or 0)
-    except (CliError, ValueError, OSError) as exc:
+        with warnings.catch_warnings():
+            # numpy's overflow/invalid-value warnings are not for the user: a diverged run
+            # says so itself, and an error is one line (no warnings before it)
+            if not os.environ.get("GDVIZ_DEBUG"):
+                warnings.simplefilter("ignore", RuntimeWarning)
+            code = int(module.run(args) or 0)
+            sys.stdout.flush()  # a closed pipe shows here, not at exit
+        return code
+    except BrokenPipeError:  # `gdviz trace ... | head`: the reader has all it wanted
+        _quiet_stdout()
+        return 0
+    except (CliError, ValueError, OSError, MemoryError, RecursionError) as exc:
         # core validation raises ValueError with a message meant for the user;
         # GDVIZ_DEBUG=1 shows the traceback instead
         if os.environ.get("GDVIZ_DEBUG"):
             raise
         msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        print(f"gdviz {args.command}: error: {msg}", file=sys.stderr)
+        if isinstance(exc, MemoryError):
+            msg = "not enough memory for this; try fewer points, units or steps"
+        elif isinstance(exc, RecursionError):
+            msg = "input nested too deeply"
+        print(f"gdviz {args.command}: error: {_short(msg)}", file=sys.stderr)
         return EXIT_USAGE
-    except BrokenPipeError:  # `gdviz trace ... | head`
-        return 0
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at devnull, so that Python's flush at exit does not report the closed
+    pipe again (the Python docs' recipe for SIGPIPE)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass

@@ -16,7 +16,8 @@ from pathlib import Path
 import numpy as np
 
 from gdviz.core.data import expr_target, get_target, make_dataset
-from gdviz.core.limits import MAX_INIT_BYTES, MAX_STEPS
+from gdviz.cli import CliError
+from gdviz.core.limits import MAX_COORD, MAX_INIT_BYTES, MAX_POINTS, MAX_STEPS, MAX_UNITS
 from gdviz.core.models import FitProblem, make_model
 from gdviz.core.userinput import quote, read_user_file
 
@@ -77,9 +78,19 @@ def _nums(a) -> list:
 
 
 def run(args) -> int:
-    steps = args.steps
-    if not 0 <= steps <= MAX_STEPS:
-        raise ValueError(f"Invalid number of steps: {steps} (must be in 0..{MAX_STEPS})")
+    from gdviz.commands.trace import _check_int
+
+    # each flag named in its own message, with its range
+    steps = _check_int("--steps", args.steps, 0, MAX_STEPS)
+    _check_int("--seed", args.seed, 0, 2 ** 63 - 1)
+    _check_int("--points", args.points, 2, MAX_POINTS)
+    _check_int("--units", args.units, 1, MAX_UNITS)
+    if args.batch_size is not None:
+        _check_int("--batch-size", args.batch_size, 1, MAX_POINTS)
+    if not (math.isfinite(args.noise) and 0 <= args.noise <= MAX_COORD):
+        raise CliError(f"invalid --noise {args.noise}: must be between 0 and {MAX_COORD:g}")
+    if not 0 <= args.val_fraction <= 0.5:
+        raise CliError(f"invalid --val-fraction {args.val_fraction}: must be between 0 and 0.5")
     if args.target_expr is not None:
         target = expr_target(args.target_expr)
         target_name = args.target_expr

@@ -15,7 +15,8 @@ import sys
 import numpy as np
 
 from gdviz.cli import CliError
-from gdviz.core.limits import MAX_BATCH_SIZE, MAX_STEPS
+from gdviz.core.limits import MAX_BATCH_SIZE, MAX_COORD, MAX_STEPS
+from gdviz.core.userinput import quote
 
 #: optimizer flags: argparse dest -> (OptimizerConfig field, flag as typed)
 HYPER_FLAGS = {
@@ -42,9 +43,10 @@ def parse_start(text: str) -> tuple[float, float]:
             raise ValueError
         x, y = (float(p) for p in parts)
     except ValueError:
-        raise CliError(f"invalid --start '{text}': expected X,Y numbers, e.g. -1.5,2") from None
-    if not (math.isfinite(x) and math.isfinite(y)):
-        raise CliError(f"invalid --start '{text}': coordinates must be finite")
+        raise CliError(f"invalid --start '{quote(text)}': expected X,Y numbers, e.g. -1.5,2") from None
+    if not (abs(x) <= MAX_COORD and abs(y) <= MAX_COORD):
+        raise CliError(f"invalid --start '{quote(text)}': coordinates must be finite, between "
+                       f"{-MAX_COORD:g} and {MAX_COORD:g}")
     return x, y
 
 
@@ -66,10 +68,10 @@ def optimizer_from_args(args):
 
 
 def _check_int(flag: str, v: int, lo: int, hi: int | None = None) -> int:
-    if v < lo:
-        raise CliError(f"invalid {flag} {v}: must be >= {lo}")
-    if hi is not None and v > hi:
-        raise CliError(f"invalid {flag} {v}: must be <= {hi}")
+    """``v`` if lo <= v <= hi, else CliError naming the flag and its range."""
+    rng = f"must be between {lo} and {hi}" if hi is not None else f"must be >= {lo}"
+    if v < lo or (hi is not None and v > hi):
+        raise CliError(f"invalid {flag} {v}: {rng}")
     return v
 
 

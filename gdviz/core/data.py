@@ -154,7 +154,7 @@ def get_target(name: str) -> Target:
     except KeyError:
         close = difflib.get_close_matches(str(name), TARGETS, n=1)
         hint = f"did you mean '{close[0]}'?" if close else f"choose from {', '.join(TARGETS)}"
-        raise ValueError(f"unknown target '{name}'; {hint}") from None
+        raise ValueError(f"unknown target '{quote(name)}'; {hint}") from None
 
 
 def expr_target(text: str, x_range: tuple[float, float] = (-2.0, 2.0)) -> Target:

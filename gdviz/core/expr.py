@@ -34,6 +34,7 @@ import numpy as np
 from gdviz import kernels as _kernels
 from gdviz.kernels import expr as _k
 from gdviz.kernels.expr import FUNCTIONS, STACK_SIZE
+from gdviz.core.userinput import quote
 
 #: longest accepted expression, in characters
 MAX_LENGTH = 2000
@@ -182,11 +183,11 @@ def _tokenize(text: str) -> list[_Tok]:
                 k = j
                 while k < n and (text[k] in _DIGITS or text[k] == "."):
                     k += 1
-                raise ExprError(f"malformed number '{text[i:k]}' at column {col}", col)
+                raise ExprError(f"malformed number '{quote(text[i:k])}' at column {col}", col)
             lit = text[i:j]
             value = float(lit)  # lit is digits, '.', e and a sign: nothing else to parse
             if not math.isfinite(value):
-                raise ExprError(f"number too large '{lit}' at column {col}", col)
+                raise ExprError(f"number too large '{quote(lit)}' at column {col}", col)
             toks.append(_Tok("num", lit, col, value))
             i = j
         elif ch in _NAME_START:
@@ -252,11 +253,11 @@ class _Parser:
     def _missing_operand(self, tok: _Tok):
         prev = self.toks[self.pos - 2] if self.pos >= 2 else None
         if prev is not None and prev.kind in ("op", "("):
-            raise ExprError(f"expected an expression after '{prev.text}' at column {prev.column}",
+            raise ExprError(f"expected an expression after '{quote(prev.text)}' at column {prev.column}",
                             prev.column)
         if tok.kind == "end":
             raise ExprError("empty expression", 1)
-        raise ExprError(f"unexpected '{tok.text}' at column {tok.column}", tok.column)
+        raise ExprError(f"unexpected '{quote(tok.text)}' at column {tok.column}", tok.column)
 
     def _close(self, opener: _Tok, func: str | None = None):
         tok = self.take()
@@ -267,7 +268,7 @@ class _Parser:
         if tok.kind == "," and func is not None:
             raise ExprError(f"'{func}' takes one argument; unexpected ',' at column {tok.column}",
                             tok.column)
-        raise ExprError(f"unexpected '{tok.text}' at column {tok.column}", tok.column)
+        raise ExprError(f"unexpected '{quote(tok.text)}' at column {tok.column}", tok.column)
 
     def parse(self, rbp: int, depth: int):
         """One recursion per nesting level (nud inlined) so MAX_DEPTH stays far from
@@ -294,7 +295,7 @@ class _Parser:
             tok = self.peek()
             if tok.kind in ("num", "name", "("):
                 raise ExprError(f"implicit multiplication is not allowed; write '*' before "
-                                f"'{tok.text}' at column {tok.column}", tok.column)
+                                f"'{quote(tok.text)}' at column {tok.column}", tok.column)
             if tok.kind != "op" or _LBP[tok.text] <= rbp:
                 return left
             self.take()
@@ -324,8 +325,8 @@ class _Parser:
         if name in CONSTANTS:
             return Const(name, CONSTANTS[name], tok.column)
         if nxt.kind == "(":
-            raise ExprError(f"unknown function '{name}' at column {tok.column}", tok.column)
-        raise ExprError(f"unknown name '{name}' at column {tok.column}", tok.column)
+            raise ExprError(f"unknown function '{quote(name)}' at column {tok.column}", tok.column)
+        raise ExprError(f"unknown name '{quote(name)}' at column {tok.column}", tok.column)
 
 
 def parse(text: str, variables=("x", "y")) -> Node:
@@ -349,7 +350,7 @@ def parse(text: str, variables=("x", "y")) -> Node:
         raise ExprError("expression is nested too deeply", 1) from None
     tok = parser.peek()
     if tok.kind != "end":
-        raise ExprError(f"unexpected '{tok.text}' at column {tok.column}", tok.column)
+        raise ExprError(f"unexpected '{quote(tok.text)}' at column {tok.column}", tok.column)
     return tree
 
 

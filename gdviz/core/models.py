@@ -21,6 +21,7 @@ from gdviz.core.data import Dataset, MiniBatchSampler
 from gdviz.kernels import models as km
 
 from gdviz.core.limits import MAX_COORD, MAX_POINTS_X_UNITS, MAX_UNITS
+from gdviz.core.userinput import quote
 UNIT_IDS = {"sigmoid": km.SIGMOID, "hard-sigmoid": km.HARD_SIGMOID, "relu": km.RELU}
 LOSS_IDS = {"mse": km.MSE, "mae": km.MAE}
 _KIND_IDS = {"linear": km.LINEAR, "quadratic": km.QUADRATIC, "units": km.UNITS}
@@ -225,7 +226,7 @@ def make_model(name: str, K: int = 3) -> FitModel:
     if spec is None:
         close = difflib.get_close_matches(str(name), MODELS, n=1)
         hint = f"did you mean '{close[0]}'?" if close else f"choose from {', '.join(MODELS)}"
-        raise ValueError(f"unknown model '{name}'; {hint}")
+        raise ValueError(f"unknown model '{quote(name)}'; {hint}")
     if spec.kind == "units":
         return FitModel("units", spec.unit, K)
     return FitModel(spec.kind)

@@ -23,6 +23,7 @@ import numpy as np
 from gdviz.kernels import optim as K
 
 from gdviz.core.limits import LR_MAX
+from gdviz.core.userinput import quote
 
 #: every hyperparameter, in OptimizerConfig order (after ``name``)
 HYPERPARAMETERS = ("lr", "momentum", "dampening", "nesterov", "alpha", "eps", "beta1", "beta2",
@@ -88,7 +89,7 @@ def unknown_name(kind: str, name: str, choices) -> ValueError:
     if not close and name:  # abbreviations such as 'expo' are too short for difflib
         close = [c for c in choices if c.startswith(str(name).lower())][:1]
     hint = f"; did you mean '{close[0]}'?" if close else f"; choose from {', '.join(choices)}"
-    return ValueError(f"unknown {kind} '{name}'{hint}")
+    return ValueError(f"unknown {kind} '{quote(name)}'{hint}")
 
 
 def get_spec(name: str) -> OptimizerSpec:

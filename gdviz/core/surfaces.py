@@ -19,6 +19,7 @@ import numpy as np
 
 import gdviz.kernels
 from gdviz.kernels import surfaces as _ks
+from gdviz.core.userinput import quote
 
 Point = tuple[float, float]
 
@@ -101,8 +102,8 @@ def get_surface(name: str) -> Surface:
         return SURFACES[key]
     close = difflib.get_close_matches(key, list(SURFACES), n=1, cutoff=0.6)
     if close:
-        raise ValueError(f"unknown surface '{name}'; did you mean '{close[0]}'?")
-    raise ValueError(f"unknown surface '{name}' (choose from {', '.join(SURFACES)})")
+        raise ValueError(f"unknown surface '{quote(name)}'; did you mean '{close[0]}'?")
+    raise ValueError(f"unknown surface '{quote(name)}' (choose from {', '.join(SURFACES)})")
 
 
 def _check_view(view) -> tuple[float, float, float, float]:

@@ -9,8 +9,8 @@ from gdviz.core import limits
 
 @pytest.mark.parametrize("argv, message", [
     (["trace", "--surface", "quadratic", "--optimizer", "sgd", "--start", "0,0"],
-     f"invalid --steps {limits.MAX_STEPS + 1}: must be <= {limits.MAX_STEPS}"),
-    (["fit", "--target", "quadratic", "--model", "quadratic", "--optimizer", "adam"], f"Invalid number of steps: {limits.MAX_STEPS + 1} (must be in 0..{limits.MAX_STEPS})"),
+     f"invalid --steps {limits.MAX_STEPS + 1}: must be between 0 and {limits.MAX_STEPS}"),
+    (["fit", "--target", "quadratic", "--model", "quadratic", "--optimizer", "adam"], f"invalid --steps {limits.MAX_STEPS + 1}: must be between 0 and {limits.MAX_STEPS}"),
 ])
 def test_cli_steps_beyond_max_steps_exit_2_with_one_line(argv, message, capsys):
     from gdviz.cli import main
@@ -30,4 +30,4 @@ def test_trace_batch_size_beyond_the_limit_exits_2(capsys):
     err = capsys.readouterr().err
     assert err.count("\n") == 1
     assert (f"invalid --batch-size {limits.MAX_BATCH_SIZE + 1}: "
-            f"must be <= {limits.MAX_BATCH_SIZE}") in err
+            f"must be between 1 and {limits.MAX_BATCH_SIZE}") in err

@@ -78,13 +78,14 @@ def _no_params(tmp_path):
 
 
 ERRORS = [
-    (["--units", "0"], r"Invalid number of units: 0 \(must be in 1\.\.50\)"),
-    (["--units", "51"], r"Invalid number of units: 51"),
-    (["--points", "1"], r"Invalid number of points: 1"),
-    (["--val-fraction", "0.7"], r"Invalid validation fraction: 0\.7 \(must be in 0\.\.0\.5\)"),
-    (["--noise", "-1"], r"Invalid noise: -1\.0 \(must be >= 0\)"),
+    (["--units", "0"], r"invalid --units 0: must be between 1 and 50$"),
+    (["--units", "51"], r"invalid --units 51: must be between 1 and 50$"),
+    (["--points", "1"], r"invalid --points 1: must be between 2 and 100000$"),
+    (["--val-fraction", "0.7"], r"invalid --val-fraction 0\.7: must be between 0 and 0\.5$"),
+    (["--noise", "-1"], r"invalid --noise -1\.0: must be between 0 and 1e\+12$"),
+    (["--seed", "-1"], r"invalid --seed -1: must be between 0 and 9223372036854775807$"),
     (["--batch-size", "26"], r"Invalid batch size: 26 \(must be in 1\.\.25"),
-    (["--steps", "-3"], r"Invalid number of steps: -3"),
+    (["--steps", "-3"], r"invalid --steps -3: must be between 0 and 1000000$"),
     (["--model", "sigmoidd"], r"unknown model 'sigmoidd'; did you mean 'sigmoid'"),
     (["--target", "sin"], r"unknown target 'sin'; did you mean 'sine'"),
     (["--init", "missing.json"], r"missing\.json: cannot read: No such file"),

@@ -283,3 +283,13 @@ def test_gui_loaders_are_the_core_ones():
     assert "load_scene(path)" in inspect.getsource(main_window.MainWindow.open_scene)
     assert "load_csv(path)" in inspect.getsource(data_panel)
     assert issubclass(SceneError, ValueError)
+
+
+@pytest.mark.parametrize("key, meant", [("learnig_rate", "lr"), ("lerning_rate", "lr"),
+                                        ("epsilom", "eps"), ("learning_rate", "lr")])
+def test_a_typo_of_a_word_for_a_short_key_suggests_it(key, meant):
+    from scene_samples import run_table
+
+    with pytest.raises(SceneError, match=rf"unknown key '{key}' in \[runs\.x\]; "
+                                         rf"did you mean '{meant}'\?$"):
+        loads_scene(run_table(f"{key} = 0.1"))

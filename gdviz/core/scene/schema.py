@@ -343,9 +343,15 @@ def _closest(word: str, choices) -> str | None:
     close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
     if close:
         return close[0]
-    alias = _ALIASES.get(re.sub(r"[-\s]", "_", word.lower()))
+    norm = re.sub(r"[-\s]", "_", word.lower())
+    alias = _ALIASES.get(norm)
     if alias in choices:
         return alias
+    # a typo in a word people type for a short name: 'learnig_rate' -> 'lr'
+    typed = difflib.get_close_matches(norm, [a for a, t in _ALIASES.items() if t in choices],
+                                      n=1, cutoff=0.8)
+    if typed:
+        return _ALIASES[typed[0]]
     lower = {c.lower(): c for c in choices}
     w = word.lower()
     if w in lower:

@@ -200,4 +200,4 @@ def load_preset(name: str) -> Scene:
     for p in paths:
         if p.stem == name or (m and p.stem.startswith(f"L{int(m.group(1)):02d}_")):
             return load_scene(p)
-    raise SceneError(f"unknown preset {name!r}{_suggest(name, [p.stem for p in paths])}")
+    raise SceneError(f"unknown preset {quote(name)!r}{_suggest(name, [p.stem for p in paths])}")
