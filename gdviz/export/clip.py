@@ -22,7 +22,9 @@ from typing import Callable
 
 import numpy as np
 
-from gdviz.core.limits import MAX_STEPS
+from gdviz.core.limits import (MAX_EXPORT_HEIGHT, MAX_EXPORT_WIDTH, MAX_FPS, MAX_STEPS,
+                               MAX_STEPS_PER_FRAME, MIN_EXPORT_SIZE)
+from gdviz.core.userinput import quote
 from gdviz.core.panels import DEFAULT_PANELS, PANELS, check_panel
 from gdviz.core.panels import parse_panels as parse_panels
 from gdviz.export.video import VideoWriter, atomic_write_bytes
@@ -50,15 +52,17 @@ class ExportSettings:
     lang: str | None = None
 
     def __post_init__(self):
-        if not 1 <= int(self.fps) <= 120:
-            raise ValueError(f"invalid fps {self.fps} (must be 1..120)")
+        if not 1 <= int(self.fps) <= MAX_FPS:
+            raise ValueError(f"invalid fps {self.fps} (must be 1..{MAX_FPS})")
         w, h = self.size
-        if not (64 <= w <= 7680 and 64 <= h <= 4320):
-            raise ValueError(f"invalid size {w}x{h} (width 64..7680, height 64..4320)")
+        if not (MIN_EXPORT_SIZE <= w <= MAX_EXPORT_WIDTH and MIN_EXPORT_SIZE <= h <= MAX_EXPORT_HEIGHT):
+            raise ValueError(f"invalid size {w}x{h} (width {MIN_EXPORT_SIZE}..{MAX_EXPORT_WIDTH}, "
+                             f"height {MIN_EXPORT_SIZE}..{MAX_EXPORT_HEIGHT})")
         if self.steps is not None and not 0 <= self.steps <= MAX_STEPS:
             raise ValueError(f"invalid steps {self.steps} (must be 0..{MAX_STEPS})")
-        if self.steps_per_frame is not None and not 1 <= self.steps_per_frame <= 100_000:
-            raise ValueError(f"invalid steps per frame {self.steps_per_frame} (must be 1..100000)")
+        if self.steps_per_frame is not None and not 1 <= self.steps_per_frame <= MAX_STEPS_PER_FRAME:
+            raise ValueError(f"invalid steps per frame {self.steps_per_frame} "
+                             f"(must be 1..{MAX_STEPS_PER_FRAME})")
         for p in self.panels:
             check_panel(p)
         if not self.panels:
@@ -75,14 +79,14 @@ def parse_size(text: str) -> tuple[int, int]:
     try:
         w, h = (int(p) for p in parts)
     except ValueError:
-        raise ValueError(f"invalid size '{text}': expected WxH, e.g. 1280x720") from None
+        raise ValueError(f"invalid size '{quote(text)}': expected WxH, e.g. 1280x720") from None
     return w, h
 
 
 def output_kind(path: str | os.PathLike) -> str:
     ext = Path(path).suffix.lower()
     if ext not in OUTPUTS:
-        raise ValueError(f"unsupported output '{Path(path).name}' (use .gif, .mp4, .png or .csv)")
+        raise ValueError(f"unsupported output '{quote(Path(path).name)}' (use .gif, .mp4, .png or .csv)")
     return ext[1:]
 
 

@@ -20,6 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
+from gdviz.core.limits import MAX_FPS
+
 FORMATS = {".mp4": "mp4", ".gif": "gif"}
 
 
@@ -102,8 +104,8 @@ class VideoWriter:
         w, h = size
         if self.fmt == "mp4" and (w % 2 or h % 2):
             raise ValueError(f"invalid size {w}x{h}: MP4 (H.264) needs even width and height")
-        if not 1 <= fps <= 120:
-            raise ValueError(f"invalid fps {fps} (must be 1..120)")
+        if not 1 <= fps <= MAX_FPS:
+            raise ValueError(f"invalid fps {fps} (must be 1..{MAX_FPS})")
         if pix_fmt not in ("rgb24", "bgra"):
             raise ValueError(f"unsupported pixel format '{pix_fmt}' (use rgb24 or bgra)")
         self.pix_fmt, self.channels = pix_fmt, 3 if pix_fmt == "rgb24" else 4

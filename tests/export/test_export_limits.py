@@ -39,3 +39,34 @@ def test_scene_and_exporter_refuse_beyond_the_limits(export):
         scene(**export)
     with pytest.raises(ValueError):
         ExportSettings(**export)
+
+
+@pytest.mark.parametrize("export, message", [
+    (dict(fps=limits.MAX_FPS + 1), f"must be 1..{limits.MAX_FPS}"),
+    (dict(size=(limits.MIN_EXPORT_SIZE - 1, 720)),
+     f"width {limits.MIN_EXPORT_SIZE}..{limits.MAX_EXPORT_WIDTH}, "
+     f"height {limits.MIN_EXPORT_SIZE}..{limits.MAX_EXPORT_HEIGHT}"),
+    (dict(steps=limits.MAX_STEPS + 1), f"must be 0..{limits.MAX_STEPS}"),
+    (dict(steps_per_frame=0), f"must be 1..{limits.MAX_STEPS_PER_FRAME}"),
+])
+def test_every_export_limit_message_states_the_range(export, message):
+    with pytest.raises(ValueError) as info:
+        ExportSettings(**export)
+    assert message in str(info.value)
+
+
+def test_the_session_says_its_max_steps_limit():
+    from gdviz.core.session import Session
+
+    s = Session(fast=False)
+    errors = []
+    s.error.connect(errors.append)
+    assert s.set_max_steps(limits.MAX_STEPS + 1) is False
+    assert errors == [f"Invalid max steps: {limits.MAX_STEPS + 1} (must be 1 to {limits.MAX_STEPS})"]
+
+
+def test_the_video_writer_uses_the_fps_limit(tmp_path):
+    from gdviz.export.video import VideoWriter
+
+    with pytest.raises(ValueError, match=rf"must be 1\.\.{limits.MAX_FPS}\)$"):
+        VideoWriter(tmp_path / "a.mp4", (64, 64), limits.MAX_FPS + 1)
