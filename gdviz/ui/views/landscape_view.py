@@ -105,6 +105,7 @@ class LandscapeView(pg.PlotWidget):
         # step-by-step arrows: −gradient, momentum / first moment, actual update
         self.arrow_names = ("gradient", "momentum", "update")
         self.arrow_halos = {k: pg.PlotDataItem(connect="pairs") for k in self.arrow_names}
+        self._arrows_empty: set = set()
         self.arrows = {k: pg.PlotDataItem(connect="pairs") for k in self.arrow_names}
         for z, k in enumerate(reversed(self.arrow_names)):
             self.arrow_halos[k].setZValue(45 + 2 * z)
@@ -361,7 +362,7 @@ class LandscapeView(pg.PlotWidget):
         if marks:
             self.diverged_marks.setData(pos=np.asarray(marks), brush=mark_brushes,
                                         pen=pg.mkPen(pal["halo"], width=2))
-        else:
+        elif len(self.diverged_marks.data):  # (clearing an empty item each frame costs)
             self.diverged_marks.setData(pos=np.zeros((0, 2)))
         if set(diverged) != getattr(self, "_legend_diverged", set()):
             self._rebuild_legend()
@@ -610,13 +611,16 @@ class LandscapeView(pg.PlotWidget):
             width = widths[k]
             vec = vectors[k]
             if vec is None or p0 is None:
-                self.arrows[k].setData([], [])
-                self.arrow_halos[k].setData([], [])
+                if k not in self._arrows_empty:  # (setting an empty item again costs)
+                    self.arrows[k].setData([], [])
+                    self.arrow_halos[k].setData([], [])
+                    self._arrows_empty.add(k)
                 continue
             pairs = self._arrow_pairs(p0, vec)
             self.arrows[k].setPen(pg.mkPen(pal[f"arrow_{k}"], width=width,
                                            capStyle=Qt.PenCapStyle.RoundCap))
             self.arrow_halos[k].setPen(pg.mkPen(theme.qcolor(pal["halo"], 200), width=width + 3,
+            self._arrows_empty.discard(k)
                                                 capStyle=Qt.PenCapStyle.RoundCap))
             self.arrows[k].setData(pairs[:, 0], pairs[:, 1])
             self.arrow_halos[k].setData(pairs[:, 0], pairs[:, 1])
