@@ -616,11 +616,11 @@ class LandscapeView(pg.PlotWidget):
                     self.arrow_halos[k].setData([], [])
                     self._arrows_empty.add(k)
                 continue
+            self._arrows_empty.discard(k)
             pairs = self._arrow_pairs(p0, vec)
             self.arrows[k].setPen(pg.mkPen(pal[f"arrow_{k}"], width=width,
                                            capStyle=Qt.PenCapStyle.RoundCap))
             self.arrow_halos[k].setPen(pg.mkPen(theme.qcolor(pal["halo"], 200), width=width + 3,
-            self._arrows_empty.discard(k)
                                                 capStyle=Qt.PenCapStyle.RoundCap))
             self.arrows[k].setData(pairs[:, 0], pairs[:, 1])
             self.arrow_halos[k].setData(pairs[:, 0], pairs[:, 1])
