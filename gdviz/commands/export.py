@@ -9,34 +9,9 @@ from __future__ import annotations
 import os
 import re
 import sys
-import time
 
 from gdviz.cli import CliError
-
-
-class TerminalProgress:
-    """A one-line progress bar on stderr, only when stderr is a terminal."""
-
-    def __init__(self, label: str, stream=sys.stderr):
-        self.label, self.stream = label, stream
-        self.tty = stream.isatty()
-        self._last = -1.0
-        self._t0 = time.perf_counter()
-
-    def __call__(self, done: int, total: int) -> None:
-        if not self.tty:
-            return
-        frac = done / max(total, 1)
-        if done < total and frac - self._last < 0.01:
-            return
-        self._last = frac
-        width = 30
-        bar = "#" * int(frac * width)
-        elapsed = time.perf_counter() - self._t0
-        self.stream.write(f"\r{self.label} [{bar:<{width}}] {done}/{total} frames  {elapsed:5.1f}s")
-        if done >= total:
-            self.stream.write("\n")
-        self.stream.flush()
+from gdviz.commands.progress import TerminalProgress, load_kernels
 
 
 def settings_from(scene, args):
@@ -78,6 +53,7 @@ def run(args) -> int:
     kind = output_kind(args.output)  # an unsupported extension fails before any work
     scene = load(args.scene)
     settings = settings_from(scene, args)
+    load_kernels()  # the session and the picture run numba, not the numpy twins
     session = Session()
     apply_scene(scene, session)
     caption = (scene.meta.title.get(settings.lang), scene.meta.caption.get(settings.lang))

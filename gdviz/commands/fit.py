@@ -4,6 +4,9 @@ Output keys: target, model, units, unit, loss, optimizer, hyperparameters, sched
 batch_size, batches_per_epoch, steps, seed, param_names, params_init, params_final,
 history [{step, train_loss, val_loss}], data {x_train, y_train, x_val, y_val},
 diverged_at (null or the step). Non-finite numbers are written as null (JSON has no NaN).
+The history lists every step up to MAX_FIT_HISTORY rows (1001: steps 0..1000); a longer
+run lists that many evenly spaced steps, the first and the last included (each row names
+its step). On a terminal, the kernels load first and a progress line shows on stderr.
 """
 
 from __future__ import annotations
@@ -17,7 +20,9 @@ import numpy as np
 
 from gdviz.core.data import expr_target, get_target, make_dataset
 from gdviz.cli import CliError
-from gdviz.core.limits import MAX_COORD, MAX_INIT_BYTES, MAX_POINTS, MAX_STEPS, MAX_UNITS
+from gdviz.commands.progress import advance_with_progress, load_kernels
+from gdviz.core.limits import (MAX_COORD, MAX_FIT_HISTORY, MAX_INIT_BYTES, MAX_POINTS,
+                               MAX_STEPS, MAX_UNITS)
 from gdviz.core.models import FitProblem, make_model
 from gdviz.core.userinput import quote, read_user_file
 
@@ -68,6 +73,15 @@ def read_init(path: str, model) -> np.ndarray:
         raise ValueError(f"{name}: {exc}") from None
 
 
+def history_rows(n: int, most: int = MAX_FIT_HISTORY) -> np.ndarray:
+    """Which of ``n`` trajectory rows (steps 0..n-1) the JSON history lists: every one up to
+    ``most``, else ``most`` evenly spaced steps that include the first and the last
+    (int64, sorted, unique). 10^6 steps would otherwise print about 88 MB."""
+    if n <= most:
+        return np.arange(n, dtype=np.int64)
+    return np.unique(np.linspace(0, n - 1, most).round().astype(np.int64))
+
+
 def _num(v) -> float | None:
     v = float(v)
     return v if math.isfinite(v) else None
@@ -91,6 +105,8 @@ def run(args) -> int:
         raise CliError(f"invalid --noise {args.noise}: must be between 0 and {MAX_COORD:g}")
     if not 0 <= args.val_fraction <= 0.5:
         raise CliError(f"invalid --val-fraction {args.val_fraction}: must be between 0 and 0.5")
+    if sys.stderr.isatty():  # a first compile takes a while: say so (pipes load lazily)
+        load_kernels()
     if args.target_expr is not None:
         target = expr_target(args.target_expr)
         target_name = args.target_expr
@@ -112,10 +128,11 @@ def run(args) -> int:
     runs = RunSet(problem, [config], start[None, :], schedules=schedule, total_steps=max(steps, 1),
                   seed=args.seed, fast=True)
     if steps:
-        runs.advance(steps)
+        advance_with_progress(runs, steps, "fitting")
     traj, _ = runs.trajectory(0)
-    traj = np.ascontiguousarray(traj, dtype=np.float64)
-    # losses of the whole path in two batched kernel calls (rows are "runs")
+    rows = history_rows(traj.shape[0])
+    traj = np.ascontiguousarray(traj[rows], dtype=np.float64)
+    # losses of the rows kept in two batched kernel calls (rows are "runs")
     with np.errstate(all="ignore"):
         train = problem.loss(traj)
         val = problem.val_loss(traj)
@@ -140,8 +157,8 @@ def run(args) -> int:
         "param_names": model.param_names,
         "params_init": _nums(start),
         "params_final": _nums(runs.params[0]),
-        "history": [{"step": k, "train_loss": _num(train[k]), "val_loss": _num(val[k])}
-                    for k in range(traj.shape[0])],
+        "history": [{"step": int(k), "train_loss": _num(train[i]), "val_loss": _num(val[i])}
+                    for i, k in enumerate(rows)],
         "data": {"x_train": _nums(data.x_train), "y_train": _nums(data.y_train),
                  "x_val": _nums(data.x_val), "y_val": _nums(data.y_val)},
         "diverged_at": None if diverged < 0 else diverged,

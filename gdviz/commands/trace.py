@@ -15,6 +15,7 @@ import sys
 import numpy as np
 
 from gdviz.cli import CliError
+from gdviz.commands.progress import advance_with_progress, load_kernels
 from gdviz.core.limits import MAX_BATCH_SIZE, MAX_COORD, MAX_STEPS
 from gdviz.core.userinput import quote
 
@@ -98,10 +99,12 @@ def run(args) -> int:
     land = Landscape.from_surface(args.surface) if args.surface is not None \
         else Landscape.from_expr(args.expr)
 
+    if sys.stderr.isatty():  # a first compile takes a while: say so (pipes load lazily)
+        load_kernels()
     rs = RunSet(land, [config], np.array([[x, y]]), schedules=schedule,
                 total_steps=max(steps, 1), noise=noise, batch_size=batch, seed=seed,
                 fast=True, record=True)
-    rs.advance(steps)
+    advance_with_progress(rs, steps, "tracing")
     P, L = rs.trajectory(0)
     S = rs.trajectory_steps(0)
     d = int(rs.diverged_at[0])

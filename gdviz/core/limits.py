@@ -9,6 +9,9 @@ from __future__ import annotations
 
 #: most optimizer steps a session, a scene's playback or export, or ``gdviz trace`` runs
 MAX_STEPS = 1_000_000
+#: most rows of ``gdviz fit``'s JSON history (every step up to 1000 steps; beyond, evenly
+#: spaced steps with the first and the last)
+MAX_FIT_HISTORY = 1001
 
 #: smallest learning rate the lr sliders offer (the optimizer itself accepts any lr > 0)
 LR_MIN = 1e-6

@@ -1,0 +1,74 @@
+"""Headless work on a terminal: the numba kernels loaded first, and a one-line progress.
+
+Progress goes to stderr and only when stderr is a terminal, so pipes and files get
+exactly the output (a CSV, a JSON document) and nothing else.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+
+class TerminalProgress:
+    """A one-line progress bar on stderr, only when stderr is a terminal."""
+
+    def __init__(self, label: str, stream=None, unit: str = "frames"):
+        self.label, self.unit = label, unit
+        self.stream = sys.stderr if stream is None else stream
+        try:
+            self.tty = self.stream.isatty()
+        except (AttributeError, ValueError):
+            self.tty = False
+        self._last = -1.0
+        self._t0 = time.perf_counter()
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.tty:
+            return
+        frac = done / max(total, 1)
+        if done < total and frac - self._last < 0.01:
+            return
+        self._last = frac
+        width = 30
+        bar = "#" * int(frac * width)
+        elapsed = time.perf_counter() - self._t0
+        self.stream.write(f"\r{self.label} [{bar:<{width}}] {done}/{total} {self.unit}  "
+                          f"{elapsed:5.1f}s")
+        if done >= total:
+            self.stream.write("\n")
+        self.stream.flush()
+
+
+def load_kernels(stream=None) -> bool:
+    """Compile every numba kernel, or load it from numba's cache (about a second), before
+    headless work, so that the session and the picture run the kernels rather than their
+    numpy twins (about 15x slower a step). Shows progress on a terminal. Returns
+    :func:`gdviz.kernels.is_ready`; if numba fails, the twins are used and that is said
+    on a terminal."""
+    from gdviz import kernels
+
+    if kernels.is_ready():
+        return True
+    bar = TerminalProgress("loading kernels", stream, unit="kernels")
+    try:
+        kernels.warmup(lambda i, n, name: bar(i, n))
+    except Exception as exc:  # noqa: BLE001 - numba broken: the numpy twins still work
+        if bar.tty:
+            bar.stream.write(f"\nkernels unavailable ({type(exc).__name__}); using numpy\n")
+    return kernels.is_ready()
+
+
+def advance_with_progress(runs, steps: int, label: str, stream=None, chunk: int = 10_000) -> None:
+    """``runs.advance(steps)`` in chunks, with a progress line on a terminal (the same
+    steps: the engine's state depends only on the step count)."""
+    bar = TerminalProgress(label, stream, unit="steps")
+    if not bar.tty or steps <= chunk:
+        runs.advance(steps)
+        return
+    done = 0
+    while done < steps:
+        k = min(chunk, steps - done)
+        runs.advance(k)
+        done += k
+        bar(done, steps)

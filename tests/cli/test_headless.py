@@ -1,0 +1,102 @@
+"""Headless work (issue 10, item 6): export loads the numba kernels first, trace and fit show
+progress on a terminal only, and ``gdviz fit`` prints a bounded history."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import numpy as np
+import pytest
+
+from gdviz import kernels
+from gdviz.commands.progress import TerminalProgress, advance_with_progress, load_kernels
+from gdviz.core.limits import MAX_FIT_HISTORY
+
+
+class _Tty(io.StringIO):
+    def isatty(self):
+        return True
+
+
+@pytest.fixture
+def not_ready():
+    """The kernels marked not ready (as in a fresh CLI process), put back afterwards."""
+    before = kernels.is_ready()
+    kernels.mark_ready(False)
+    yield
+    kernels.mark_ready(before)
+
+
+def test_export_runs_the_kernels_not_the_twins(not_ready, tmp_path, monkeypatch):
+    from gdviz.cli import main
+    from gdviz.core import session as session_mod
+
+    seen = []
+    real = session_mod.Session
+
+    def spy(*a, **kw):
+        seen.append(kernels.is_ready())  # when the export builds its session
+        return real(*a, **kw)
+
+    monkeypatch.setattr(session_mod, "Session", spy)
+    assert main(["export", "L04", "-o", str(tmp_path / "l4.csv"), "--steps", "20"]) == 0
+    assert seen == [True]
+
+
+def test_load_kernels_shows_progress_on_a_terminal_only(not_ready):
+    tty = _Tty()
+    assert load_kernels(tty) is True
+    text = tty.getvalue()
+    n = len(kernels.REGISTRY)
+    assert text.startswith("\rloading kernels [") and f"] {n}/{n} kernels" in text
+    assert text.count("\n") == 1 and text.endswith("s\n")
+    kernels.mark_ready(False)
+    pipe = io.StringIO()
+    assert load_kernels(pipe) is True and pipe.getvalue() == ""
+
+
+def test_progress_writes_one_updating_line():
+    tty = _Tty()
+    bar = TerminalProgress("exporting", tty)
+    for i in range(1, 1001):
+        bar(i, 1000)
+    text = tty.getvalue()
+    assert text.count("\n") == 1 and text.endswith("\n")
+    assert 90 <= text.count("\r") <= 101  # about one update a percent
+    quiet = io.StringIO()
+    TerminalProgress("exporting", quiet)(1, 2)
+    assert quiet.getvalue() == ""
+
+
+def test_advancing_in_chunks_takes_the_same_steps(monkeypatch):
+    from gdviz.core.engine import RunSet
+    from gdviz.core.optimizers import make_optimizer
+    from gdviz.core.surfaces import Landscape
+
+    def runs():
+        return RunSet(Landscape.from_surface("rosenbrock"), [make_optimizer("adam", lr=0.01)],
+                      np.array([[-1.5, 2.0]]), total_steps=25_000, noise=0.1, seed=3,
+                      fast=False, record=True)
+
+    a, b = runs(), runs()
+    a.advance(25_000)
+    tty = _Tty()
+    advance_with_progress(b, 25_000, "tracing", tty, chunk=10_000)
+    assert tty.getvalue().count("\r") == 3
+    np.testing.assert_array_equal(a.trajectory(0)[0], b.trajectory(0)[0])
+    np.testing.assert_array_equal(a.params, b.params)
+
+
+@pytest.mark.parametrize("steps, rows", [(1000, 1001), (5000, MAX_FIT_HISTORY)])
+def test_fit_history_is_bounded_with_first_and_last(steps, rows, capsys):
+    from gdviz.cli import main
+
+    assert main(["fit", "--target", "quadratic", "--model", "linear", "--optimizer", "sgd",
+                 "--lr", "0.01", "--steps", str(steps)]) == 0
+    out = json.loads(capsys.readouterr().out)
+    history = [h["step"] for h in out["history"]]
+    assert len(history) == rows
+    assert history[0] == 0 and history[-1] == steps
+    assert history == sorted(set(history))
+    assert out["steps"] == steps
