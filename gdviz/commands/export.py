@@ -45,7 +45,46 @@ def load(name: str):
     return load_scene(name)
 
 
+class _Stop:
+    """SIGTERM and Ctrl+C during an export. While frames are painted, the signal only sets
+    ``requested`` and the export stops after the frame (an exception raised inside Qt's
+    paint code would be swallowed there, and could leave a painter open); before and
+    after that it raises KeyboardInterrupt at once."""
+
+    def __init__(self):
+        self.requested = False
+        self.painting = False
+
+    def __call__(self, signum, frame):
+        self.requested = True
+        if not self.painting:
+            raise KeyboardInterrupt
+
+
 def run(args) -> int:
+    """Export with SIGTERM handled as Ctrl+C: the temp files go, and the exit is 2 with
+    one line (a SIGKILL's leftovers are removed by the next export into that folder)."""
+    import signal
+
+    stop = _Stop()
+    before = {}
+    try:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            if sig == signal.SIGINT and signal.getsignal(sig) is not signal.default_int_handler:
+                continue  # Ctrl+C ignored (a background job) stays ignored
+            before[sig] = signal.signal(sig, stop)
+    except ValueError:  # not the main thread: leave signals alone
+        pass
+    try:
+        return _run(args, stop)
+    except KeyboardInterrupt:
+        raise CliError("export cancelled; nothing was written") from None
+    finally:
+        for sig, handler in before.items():
+            signal.signal(sig, handler)
+
+
+def _run(args, stop: _Stop) -> int:
     from gdviz.core.scene import apply_scene
     from gdviz.core.session import Session
     from gdviz.export.clip import ExportCancelled, export, output_kind
@@ -63,10 +102,14 @@ def run(args) -> int:
 
         def renderer():
             return clip_renderer(session, settings, caption)
+    stop.painting = True
     try:
         path = export(session, args.output, settings, renderer=renderer,
-                      progress=TerminalProgress(f"exporting {args.output}"))
+                      progress=TerminalProgress(f"exporting {args.output}"),
+                      cancelled=lambda: stop.requested)
     except (KeyboardInterrupt, ExportCancelled):
         raise CliError("export cancelled; nothing was written") from None
+    finally:
+        stop.painting = False
     print(path, file=sys.stderr)
     return 0

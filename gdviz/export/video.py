@@ -13,9 +13,12 @@ from __future__ import annotations
 
 import os
 import queue
+import signal
 import subprocess
+import sys
 import tempfile
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -31,20 +34,99 @@ def ffmpeg_exe() -> str:
     return imageio_ffmpeg.get_ffmpeg_exe()
 
 
+#: every temp file an export makes starts with this, then the pid of the process that made
+#: it: ``.gdviz-tmp-<pid>-<name>.<random>.part.mp4``, ``.gdviz-tmp-<pid>-palette.<random>.png``
+TEMP_PREFIX = ".gdviz-tmp-"
+
+
+def _pid_alive(pid: int) -> bool:
+    if os.name != "posix":  # os.kill(pid, 0) would end the process on Windows
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's process, say
+        return True
+    return True
+
+
+#: where the pid cannot be checked, a temp file older than this is stale
+STALE_AGE = 7 * 24 * 3600.0
+
+
+def remove_stale_temps(folder: Path) -> list[Path]:
+    """Delete the temp files that an export killed in ``folder`` left (SIGKILL, a power
+    cut): those whose process is gone (POSIX), or older than STALE_AGE elsewhere. A temp
+    file of a running export is never touched. Returns the paths deleted."""
+    removed = []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    now = time.time()
+    for e in entries:
+        if not e.name.startswith(TEMP_PREFIX):
+            continue
+        pid = e.name[len(TEMP_PREFIX):].split("-", 1)[0]
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            stale = not _pid_alive(int(pid)) if os.name == "posix" else \
+                now - e.stat(follow_symlinks=False).st_mtime > STALE_AGE
+            if stale and e.is_file(follow_symlinks=False):
+                os.unlink(e.path)
+                removed.append(Path(e.path))
+        except OSError:
+            pass
+    return removed
+
+
+def _temp_file(folder: Path, name: str, suffix: str) -> Path:
+    fd, tmp = tempfile.mkstemp(prefix=f"{TEMP_PREFIX}{os.getpid()}-{name[:60]}.", suffix=suffix,
+                               dir=folder)
+    os.close(fd)
+    return Path(tmp)
+
+
 def temp_path_for(path: Path) -> Path:
-    """A fresh, empty temp file in the target's folder (so the final rename is atomic).
+    """A fresh, empty temp file in the target's folder (so the final rename is atomic),
+    named with TEMP_PREFIX and this process's pid; stale ones of killed runs in that
+    folder are removed first.
 
     Raises OSError with a clear message if the folder can't be written.
     """
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise OSError(f"cannot write '{path}': folder '{folder}' does not exist")
+    remove_stale_temps(folder)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".part" + path.suffix, dir=folder)
+        return _temp_file(folder, path.stem, ".part" + path.suffix)
     except OSError as exc:
         raise OSError(f"cannot write '{path}': {exc.strerror or exc}") from None
-    os.close(fd)
-    return Path(tmp)
+
+
+def _die_with_parent():
+    """A ``preexec_fn`` that makes the child (ffmpeg) get SIGKILL when this process dies,
+    however it dies (Linux: prctl PR_SET_PDEATHSIG); None where that does not exist. The
+    libc function is looked up here, before the fork: the child only calls it."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        import ctypes
+
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    parent = os.getpid()
+    pr_set_pdeathsig, sigkill = 1, int(signal.SIGKILL)
+
+    def preexec():
+        prctl(pr_set_pdeathsig, sigkill, 0, 0, 0)
+        if os.getppid() != parent:  # the parent died before prctl took effect
+            os._exit(1)
+
+    return preexec
 
 
 def user_file_mode() -> int:
@@ -128,7 +210,7 @@ class VideoWriter:
                         "-loop", "0", "-f", "gif"]
             cmd.append(str(self._tmp))
             self._proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                                          stderr=self._log)
+                                          stderr=self._log, preexec_fn=_die_with_parent())
         except BaseException:
             self._cleanup()
             raise
@@ -137,13 +219,15 @@ class VideoWriter:
         if sample is None:
             raise ValueError("a GIF needs a palette sample frame")
         sample = np.ascontiguousarray(sample, np.uint8)
-        fd, pal = tempfile.mkstemp(suffix=".png")
-        os.close(fd)
+        # beside the target (not /tmp), named like the other temp files: a killed run's
+        # palette is found and removed by the next export into that folder
+        pal = str(_temp_file(self._tmp.parent, "palette", ".png"))
+        self._palette = Path(pal)
         h, w = sample.shape[:2]
         r = subprocess.run([ffmpeg_exe(), "-y", "-loglevel", "error", "-f", "rawvideo", "-pix_fmt", "rgb24",
                             "-s", f"{w}x{h}", "-i", "-", "-vf", "palettegen=max_colors=256:stats_mode=full",
                             "-frames:v", "1", "-update", "1", pal],
-                           input=sample.tobytes(), capture_output=True)
+                           input=sample.tobytes(), capture_output=True, preexec_fn=_die_with_parent())
         if r.returncode != 0:
             Path(pal).unlink(missing_ok=True)
             raise OSError(f"ffmpeg could not make a GIF palette: {self._last_line(r.stderr)}")
