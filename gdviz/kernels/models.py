@@ -550,14 +550,25 @@ def slice_grid_np(kind, unit, K, loss_kind, params, i, j, i0, i1, j0, j1, x, y, 
             base += _group_eval_np(kind, unit, params[None, :], g, x)[0]
     vi = np.linspace(i0, i1, nx)
     vj = np.linspace(j0, j1, ny)
-    P = np.repeat(params[None, :], nx * ny, axis=0)
-    P[:, i] = np.tile(vi, ny)
-    P[:, j] = np.repeat(vj, nx)
-    pred = base + _group_eval_np(kind, unit, P, gi, x)
-    if gj != gi:
-        pred = pred + _group_eval_np(kind, unit, P, gj, x)
-    e = pred - y
-    out[...] = ((e * e) if loss_kind == MSE else np.abs(e)).mean(axis=1).reshape(ny, nx)
+    flat = np.empty(nx * ny)
+    # grid points in chunks, so the (points of the chunk, N) temporaries stay about 16 MB
+    # however many data points (all at once: 16384 x 10^5 floats, 13 GB)
+    step = max(1, _TWIN_CHUNK // max(1, x.shape[0]))
+    for a in range(0, nx * ny, step):
+        rows = np.arange(a, min(a + step, nx * ny))
+        P = np.repeat(params[None, :], rows.shape[0], axis=0)
+        P[:, i] = vi[rows % nx]
+        P[:, j] = vj[rows // nx]
+        pred = base + _group_eval_np(kind, unit, P, gi, x)
+        if gj != gi:
+            pred = pred + _group_eval_np(kind, unit, P, gj, x)
+        e = pred - y
+        flat[a:a + rows.shape[0]] = ((e * e) if loss_kind == MSE else np.abs(e)).mean(axis=1)
+    out[...] = flat.reshape(ny, nx)
+
+
+#: elements of the numpy twins' temporaries per chunk (2*10^6 float64: 16 MB)
+_TWIN_CHUNK = 2_000_000
 
 
 def _group_of_py(kind, q):
