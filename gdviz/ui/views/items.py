@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import weakref
 
 import numpy as np
@@ -12,8 +13,27 @@ from PySide6.QtWidgets import QGraphicsItem
 
 from gdviz.ui.views.decimate import PathDecimator, SeriesDecimator
 
-#: kept points in each sealed (cached) chunk of a growing curve
-TAIL_CHUNK = 384
+#: kept points in the first sealed (cached) chunks of a growing curve; every 8 chunks the
+#: size doubles (up to 4096): a short curve seals small chunks, cheap to cache, and a
+#: long one (a noisy run circling its minimum) does not end up with hundreds of items
+TAIL_CHUNK = 128
+MAX_CHUNK = 4096
+
+
+def chunk_size(j: int) -> int:
+    """Kept points in chunk ``j`` of a growing curve."""
+    return min(TAIL_CHUNK << (j // 8), MAX_CHUNK)
+
+
+def _chunk_bounds(count: int = 512) -> list[int]:
+    out = [0]
+    for j in range(count):
+        out.append(out[-1] + chunk_size(j))
+    return out
+
+
+#: chunk j of a growing curve holds kept points [_BOUNDS[j], _BOUNDS[j + 1]]
+_BOUNDS = _chunk_bounds()
 #: kept points its live tail (set again every frame) may hold before they join the middle
 LIVE_CHUNK = 32
 #: frames without a change after which a middle is cached (a converged run, a long race)
@@ -196,8 +216,9 @@ class GrowingCurve:
 
     Thick antialiased paths cost per vertex whenever they are drawn, and re-caching an
     item repaints everything under it. A race repaints every frame, but only the last few
-    points of each trail are new. So the kept points are cut into chunks of
-    ``TAIL_CHUNK``: a full chunk is sealed into an item whose pixels Qt caches
+    points of each trail are new. So the kept points are cut into chunks (``TAIL_CHUNK``
+    points, doubling every 8 chunks, see :func:`chunk_size`): a full chunk is sealed into
+    an item whose pixels Qt caches
     (``DeviceCoordinateCache``) and that never changes again (until the view or the data
     change): sealing costs one chunk, however long the curve. The middle holds the chunk
     that is filling (set every ``LIVE_CHUNK`` points; not cached while it changes every few
@@ -245,7 +266,7 @@ class GrowingCurve:
         self._drawn_log = False
         self._head = None
         self._phase = (int(phase) * 11) % LIVE_CHUNK
-        self._sealed = 0  # chunks sealed: kept points [0, sealed * TAIL_CHUNK]
+        self._sealed = 0  # chunks sealed: kept points [0, _BOUNDS[sealed]]
         self._still = 0   # frames since the middle last changed
         self._mid = -1    # the middle holds [sealed * TAIL_CHUNK, mid]; -1: not drawn
 
@@ -337,23 +358,23 @@ class GrowingCurve:
         dec = self.dec
         n = dec.n
         dirty = dec.take_dirty()
-        C = TAIL_CHUNK
+        B = _BOUNDS
         # chunks holding a changed point (a cut back, new data, another scale) are unsealed
         sealed = self._sealed
         if self.log_y != self._drawn_log or self._mid < 0:
             sealed = 0
-        elif dirty <= sealed * C:
-            sealed = dirty // C if dirty % C else max(dirty // C - 1, 0)
-            sealed = min(sealed, self._sealed)
+        elif dirty <= B[sealed]:
+            sealed = min(bisect.bisect_left(B, dirty) - 1, sealed)  # chunks all below it
+            sealed = max(sealed, 0)
         unsealed = range(sealed, self._sealed)
         # seal the next full chunk when the view's budget allows (one a frame), and all
         # but two at once after a jump (a rebuild, a long step): the middle stays short
         seal = []
-        while n - 1 >= (sealed + 1) * C and (
-                n - 1 >= (sealed + 3) * C or self.budget is None or self.budget.take()):
+        while n - 1 >= B[sealed + 1] and (
+                n - 1 >= B[sealed + 3] or self.budget is None or self.budget.take()):
             seal.append(sealed)
             sealed += 1
-        start = sealed * C if n else 0
+        start = B[sealed] if n else 0
         # curves that grow in step would all move their middle on one frame: a phase each
         k = n - 1 - start - self._phase
         mid = start + self._phase + (k // LIVE_CHUNK) * LIVE_CHUNK if k >= 0 else start
@@ -378,7 +399,7 @@ class GrowingCurve:
         ty = np.concatenate([dec.y[mid:n], py])
         if self.log_y:
             ty = _log10(ty)
-        sealed_data = [(j, self._points(j * C, (j + 1) * C)) for j in seal]
+        sealed_data = [(j, self._points(B[j], B[j + 1])) for j in seal]
         middle = None
         cache = None  # a middle that stopped changing is cached; one that changes is not
         if redo_mid:
