@@ -176,3 +176,23 @@ def test_step_axis_holds_the_step_in_round_jumps():
             cur = new
     # 10, 20, 50, ... then max_steps; back at the start it shrinks again
     assert ends == [10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000, 20_000, 10]
+
+
+def test_zooming_in_builds_the_trails_again_at_the_finer_pixel(qtbot, views, sess):
+    land, _ = views
+    sess.step(3000)
+    before = land.trails[0].dec.base
+    (x0, x1), (y0, y1) = land.vb.viewRange()
+    cx, cy = 0.5 * (x0 + x1), 0.5 * (y0 + y1)
+    land.vb.setRange(xRange=(cx - (x1 - x0) / 8, cx + (x1 - x0) / 8),
+                     yRange=(cy - (y1 - y0) / 8, cy + (y1 - y0) / 8), padding=0)
+    land._on_grid_timer()  # what the view does once the range settles
+    after = land.trails[0].dec.base
+    assert after[0] < 0.5 * before[0] and after[1] < 0.5 * before[1]
+    trails = sess.trails()
+    for r in range(sess.n_runs):
+        x, y = land.trails[r].getData()
+        np.testing.assert_array_equal([x[0], y[0]], trails[r][0])
+        np.testing.assert_array_equal([x[-1], y[-1]], trails[r][-1])
+        np.testing.assert_array_equal(np.column_stack(_drawn(land.trails[r])),
+                                      np.column_stack([x, y]))
