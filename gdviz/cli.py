@@ -230,6 +230,11 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # `gdviz trace ... | head`: the reader has all it wanted
         _quiet_stdout()
         return 0
+    except KeyboardInterrupt:  # Ctrl+C in a long trace or fit: one line, not a traceback
+        if os.environ.get("GDVIZ_DEBUG"):
+            raise
+        print(f"gdviz {args.command}: interrupted", file=sys.stderr)
+        return 130
     except (CliError, ValueError, OSError, MemoryError, RecursionError) as exc:
         # core validation raises ValueError with a message meant for the user;
         # GDVIZ_DEBUG=1 shows the traceback instead

@@ -13,9 +13,13 @@ def run(args) -> int:
     """
     from gdviz.cli import CliError
 
+    from gdviz.core.userinput import check_user_file, quote
+
     scene = getattr(args, "scene", None)
-    if scene and not Path(scene).is_file():
-        raise CliError(f"no such scene file: {scene}")
+    if scene and not Path(scene).exists():
+        raise CliError(f"no such scene file: {quote(scene)}")
+    if scene:
+        check_user_file(scene, "scene file")  # a FIFO, a device, a folder: one line
     from gdviz.ui.app import main
 
     return main(scene_path=scene)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from gdviz.core.limits import MAX_QUOTE
 
-__all__ = ["quote", "read_user_file", "decode_text", "TEXT_ENCODINGS"]
+__all__ = ["quote", "check_user_file", "read_user_file", "decode_text", "TEXT_ENCODINGS"]
 
 #: the encodings :func:`decode_text` reads (named in its error)
 TEXT_ENCODINGS = ("UTF-8", "UTF-16 (with a BOM)", "GB18030/GBK")
@@ -46,6 +46,19 @@ def _kind(mode: int) -> str:
     if stat.S_ISSOCK(mode):
         return "a socket"
     return "not a regular file"
+
+
+def check_user_file(path: str | os.PathLike, what: str = "file") -> None:
+    """ValueError (one line, the file's name first) unless ``path`` is a regular file that
+    exists; nothing is opened (a FIFO would block)."""
+    p = Path(path)
+    name = quote(p.name or str(p))
+    try:
+        st = os.stat(p)
+    except OSError as exc:
+        raise ValueError(f"{name}: cannot read: {exc.strerror or exc}") from None
+    if not stat.S_ISREG(st.st_mode):
+        raise ValueError(f"{name}: cannot read: it is {_kind(st.st_mode)}, not a {what}")
 
 
 def read_user_file(path: str | os.PathLike, max_bytes: int, what: str = "file") -> bytes:

@@ -126,3 +126,25 @@ def test_a_20kb_expression_in_process(capsys):
     assert main(["trace", "--expr", "x*" * 10_000, "--optimizer", "sgd", "--start", "1,1"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and len(err) < 200
+
+
+def test_ctrl_c_in_a_long_command_is_one_line(monkeypatch, capsys):
+    from gdviz import cli
+    from gdviz.commands import fit
+
+    def interrupted(args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(fit, "run", interrupted)
+    assert cli.main(["fit", "--target", "quadratic", "--model", "linear", "--optimizer", "sgd"]) == 130
+    assert capsys.readouterr().err == "gdviz fit: interrupted\n"
+
+
+def test_the_gui_command_refuses_a_fifo_before_opening_a_window(tmp_path):
+    import os
+
+    fifo = tmp_path / "f.toml"
+    os.mkfifo(fifo)
+    _one_line_error(_gdviz(str(fifo), timeout=60),
+                    "f.toml: cannot read: it is a pipe (FIFO), not a scene file")
+    _one_line_error(_gdviz(str(tmp_path / "missing.toml")), "no such scene file")
