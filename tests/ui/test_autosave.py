@@ -284,8 +284,10 @@ def test_recovery_after_a_real_kill_9(make_window, qtbot, tmp_path):
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", GDVIZ_AUTOSAVE_MS="100",
                GDVIZ_DATA_DIR=str(_data_dir()), XDG_CONFIG_HOME=str(tmp_path),
                HOME=str(tmp_path))
-    proc = subprocess.Popen([sys.executable, "-m", "gdviz", "gui", str(path)], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    log = tmp_path / "gui.log"  # a file, not a pipe: a full pipe would stall the app
+    with open(log, "wb") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "gdviz", "gui", str(path)], env=env,
+                                stdout=out, stderr=subprocess.STDOUT)
     try:
         for _ in range(3000):  # bounded: up to ~150 s on a loaded machine
             if _autosave_file().exists() or proc.poll() is not None:
@@ -294,13 +296,12 @@ def test_recovery_after_a_real_kill_9(make_window, qtbot, tmp_path):
                 proc.wait(timeout=0.05)
             except subprocess.TimeoutExpired:
                 pass
-        assert proc.poll() is None, proc.stderr.read().decode(errors="replace")[-2000:]
+        assert proc.poll() is None, log.read_text(errors="replace")[-2000:]
         assert _autosave_file().exists(), "the app wrote no autosave"
         proc.send_signal(signal.SIGKILL)
     finally:
         proc.kill()
         proc.wait()  # reaped: its lock file now names a dead process
-        proc.stderr.close()
     assert proc.returncode == -signal.SIGKILL
     assert (_autosave_file().parent / "current.lock").exists()  # left behind by the kill
 
