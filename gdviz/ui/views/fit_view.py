@@ -28,6 +28,7 @@ from PySide6.QtGui import QColor, QFontMetricsF
 from gdviz.core.i18n import current_language, tr
 from gdviz.ui import theme
 from gdviz.ui.views.items import cache_axes, connect_all, disconnect_all
+from gdviz.ui.views.ranges import finite_box
 
 #: x samples of every model curve (a curve on 300 samples per run is cheap per frame)
 N_SAMPLES = 300
@@ -181,6 +182,7 @@ class FitView(pg.PlotWidget):
         key = (x0, x1, y0, y1)
         if key != self._range_key:
             self._range_key = key
+            x0, x1, y0, y1 = finite_box((x0, x1, y0, y1))
             self.vb.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0)
 
     # ------------------------------------------------------------------ session -> view

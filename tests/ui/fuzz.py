@@ -1,0 +1,604 @@
+"""A seeded GUI fuzzer for the real main window.
+
+It drives :class:`gdviz.ui.main_window.MainWindow` as a user would (menus, sliders,
+entries typed into key by key, combo boxes, the map's mouse and wheel, the keyboard,
+playback, runs, scene files, export and cancel) and counts what went wrong:
+
+- Python exceptions: anything that reaches ``sys.excepthook`` (PySide6 passes exceptions
+  raised in slots and Qt virtuals there) and anything an action raises itself;
+- Qt warnings: every message of type warning or worse through ``qInstallMessageHandler``,
+  less an allow-list (:data:`ALLOWED_WARNINGS`);
+- blocking: per action, the time from its start until the event loop is free again
+  (the action, then ``processEvents``); the report keeps the maximum per action name.
+
+Use::
+
+    fuzz = GuiFuzzer(window, seed=1, tmp=tmp_path)
+    report = fuzz.run(300)
+    assert report.exceptions == [] and report.warnings == []
+    print(report.summary())
+
+``python -m`` is not needed: the test ``tests/ui/test_gui_fuzz.py`` runs it, and
+``GDVIZ_FUZZ_ACTIONS=10000`` makes that a long run.
+"""
+
+from __future__ import annotations
+
+import cProfile
+import random
+import sys
+import time
+import traceback
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from PySide6.QtCore import QEvent, QPoint, QPointF, Qt, QTimer, QtMsgType, qInstallMessageHandler
+from PySide6.QtGui import QMouseEvent, QWheelEvent
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import (
+    QAbstractSpinBox,
+    QApplication,
+    QCheckBox,
+    QComboBox,
+    QLineEdit,
+    QPushButton,
+    QToolButton,
+)
+
+#: Qt messages that are not the app's fault (substrings)
+ALLOWED_WARNINGS = (
+    "propagateSizeHints",  # the offscreen platform plugin has no window manager
+    "This plugin does not support",  # offscreen: raise(), grabbing, requestActivate
+)
+
+#: text a user may type into a numeric entry
+EXTREME_NUMBERS = ("1e308", "-1e308", "-5", "0", "nan", "inf", "-inf", "abc", "", "1e-320",
+                   "3e-4", "0.5", "999999999999", "1,5", "  ", "1e", "--1")
+
+#: expressions for the f(x, y) box: valid, odd and malformed
+EXPRESSIONS = (
+    "x^2 + 10*y^2", "sin(x)*cos(y)", "(1-x)^2 + 100*(y-x^2)^2", "x*y", "exp(x) + exp(y)",
+    "log(x)", "sqrt(x^2 + y^2)", "1/x", "x/0", "exp(1000*x)", "x^1000", "1e308*x*y",
+    "abs(x) + abs(y)", "tanh(x) + y^2", "0", "x", "-cos(x)", "x^2 + z", "x +", "((x)",
+    "sin(", "__import__('os')", "x..y", "x**y", "3 3", "max(x, y)", "nan", "inf*x",
+    "sin(x)" + "+sin(y)" * 400,
+)
+
+#: longer text is pasted, not typed key by key
+PASTE_OVER = 80
+
+#: widgets whose click opens a native file dialog (modal: a fuzzer must not press them)
+DIALOG_BUTTONS = ("load_csv", "browse")
+
+
+@dataclass
+class Incident:
+    """One exception or warning, with the action that was running."""
+
+    action: str
+    text: str
+
+
+@dataclass
+class FuzzReport:
+    """What a run found. ``blocks`` maps an action name to its longest block (s)."""
+
+    seed: int
+    actions: int = 0
+    exceptions: list[Incident] = field(default_factory=list)
+    warnings: list[Incident] = field(default_factory=list)
+    blocks: dict[str, float] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def longest(self, n: int = 10) -> list[tuple[str, float]]:
+        return sorted(self.blocks.items(), key=lambda kv: -kv[1])[:n]
+
+    def summary(self) -> str:
+        lines = [f"seed {self.seed}: {self.actions} actions, {len(self.exceptions)} exceptions, "
+                 f"{len(self.warnings)} Qt warnings"]
+        for name, s in self.longest():
+            lines.append(f"  {s * 1000:8.1f} ms  {name} (x{self.counts.get(name, 0)})")
+        for inc in self.exceptions[:5]:
+            lines.append(f"  EXCEPTION in {inc.action}:\n{inc.text}")
+        for inc in self.warnings[:5]:
+            lines.append(f"  WARNING in {inc.action}: {inc.text}")
+        return "\n".join(lines)
+
+
+class GuiFuzzer:
+    """Seeded random actions against a shown :class:`MainWindow` (see the module doc).
+
+    ``tmp``: a folder for saved scenes and exports. Each action is a method ``a_<name>``;
+    :data:`WEIGHTS` says how often each is picked.
+    """
+
+    WEIGHTS = {
+        "lesson": 4, "language": 2, "theme": 2, "panel": 3, "heatmap": 2, "text_size": 3,
+        "slider": 10, "entry": 8, "spin": 3, "combo": 6, "add_run": 3, "remove_run": 3,
+        "run_card": 4, "expression": 5, "map_click": 4, "map_drag": 4, "map_wheel": 4,
+        "key": 8, "playback": 6, "scrub": 4, "frames": 6, "button": 4, "scroll": 3,
+        "save_open": 2, "bad_file": 1, "export": 1, "full_screen": 1, "dock": 1,
+    }
+
+    def __init__(self, window, seed: int = 0, tmp: Path | None = None):
+        self.win = window
+        self.seed = seed
+        self.rng = random.Random(seed)
+        self.tmp = Path(tmp) if tmp is not None else Path.cwd()
+        self.report = FuzzReport(seed=seed)
+        self._action = "setup"
+        self._names = list(self.WEIGHTS)
+        self._weights = [self.WEIGHTS[n] for n in self._names]
+        self._saved: list[Path] = []
+        if hasattr(window, "ask_unsaved"):
+            # "unsaved changes?" is a modal box: the fuzzer answers it (never "save", which
+            # opens a file dialog), as a user picks an answer, and counts the questions
+            def answer() -> str:
+                self.report.counts["(asked: unsaved)"] = self.report.counts.get("(asked: unsaved)", 0) + 1
+                return self.rng.choice(("discard", "discard", "cancel"))
+
+            window.ask_unsaved = answer
+        #: ``profile=True``: keep a cProfile of the slowest instance of each action label
+        self.profile = False
+        self.profiles: dict[str, cProfile.Profile] = {}
+
+    # ------------------------------------------------------------------ harness
+    def _excepthook(self, etype, value, tb) -> None:
+        text = "".join(traceback.format_exception(etype, value, tb))
+        self.report.exceptions.append(Incident(self._action, text))
+
+    def _message_handler(self, mode, context, message) -> None:
+        if mode in (QtMsgType.QtDebugMsg, QtMsgType.QtInfoMsg):
+            return
+        if any(a in message for a in ALLOWED_WARNINGS):
+            return
+        self.report.warnings.append(Incident(self._action, message))
+
+    @contextmanager
+    def hooked(self):
+        """Count exceptions (``sys.excepthook``) and Qt warnings (a message handler) while
+        inside; the previous hook and handler are back afterwards."""
+        old_hook = sys.excepthook
+        sys.excepthook = self._excepthook
+        old_handler = qInstallMessageHandler(self._message_handler)
+        try:
+            yield self.report
+        finally:
+            qInstallMessageHandler(old_handler)
+            sys.excepthook = old_hook
+
+    def _close_modals(self) -> None:
+        """A modal box the fuzzer did not expect would wait for a click forever: count it
+        as an exception and close it."""
+        w = QApplication.activeModalWidget()
+        if w is not None and w is not self.win:
+            self.report.exceptions.append(Incident(self._label, f"unexpected modal {type(w).__name__}: "
+                                                   f"{w.windowTitle()!r}"))
+            w.close()
+
+    def run(self, n: int) -> FuzzReport:
+        """``n`` seeded actions; returns the report (also at ``self.report``)."""
+        watchdog = QTimer()
+        watchdog.setInterval(200)
+        watchdog.timeout.connect(self._close_modals)
+        watchdog.start()
+        with self.hooked():
+            for _ in range(n):
+                name = self.rng.choices(self._names, self._weights)[0]
+                self.do(name)
+            self._action = "teardown"
+            self.win.session.pause()
+            self._flush()
+        watchdog.stop()
+        return self.report
+
+    def do(self, name: str) -> None:
+        """Run action ``name`` once, timed (its label may be refined by the action)."""
+        self._action = name
+        self._label = name
+        self._split = False
+        prof = cProfile.Profile() if self.profile else None
+        t0 = time.perf_counter()
+        try:
+            if prof is not None:
+                prof.enable()
+            getattr(self, f"a_{name}")()
+            self._flush()
+        except Exception:  # noqa: BLE001 - counted, the run goes on
+            self.report.exceptions.append(Incident(self._label, traceback.format_exc()))
+        finally:
+            if prof is not None:
+                prof.disable()
+        dt = time.perf_counter() - t0
+        if prof is not None and dt > self.report.blocks.get(self._label, -1.0):
+            self.profiles[self._label] = prof
+        self._record(self._label, dt)
+
+    def _record(self, label: str, dt: float) -> None:
+        r = self.report
+        r.actions += 1
+        r.counts[label] = r.counts.get(label, 0) + 1
+        if self._split:
+            return  # made of events timed one by one (typing, a drag, wheel turns)
+        if dt > r.blocks.get(label, -1.0):
+            r.blocks[label] = dt
+
+    @staticmethod
+    def _flush() -> None:
+        app = QApplication.instance()
+        app.processEvents()
+        app.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+        app.processEvents()
+
+    def _timed(self, label: str, fn) -> None:
+        """Time ``fn`` + processEvents as one block of its own (inside a longer action,
+        such as typing, where each key is its own event)."""
+        self._split = True
+        t0 = time.perf_counter()
+        fn()
+        self._flush()
+        dt = time.perf_counter() - t0
+        if dt > self.report.blocks.get(label, -1.0):
+            self.report.blocks[label] = dt
+
+    def _visible(self, widgets):
+        return [w for w in widgets if w.isVisible() and w.isEnabled()]
+
+    def _sliders(self):
+        from gdviz.ui.widgets import HyperSlider
+
+        return self._visible(self.win.controls.findChildren(HyperSlider))
+
+    def _type(self, widget, text: str, label: str) -> None:
+        """Focus ``widget``, select all, type ``text`` key by key, then Enter; each key and
+        the Enter are timed as blocks of their own (``label``/key, ``label``/enter)."""
+        if not widget.isVisible():
+            return
+        self._split = True
+        widget.setFocus(Qt.FocusReason.MouseFocusReason)
+        QTest.keyClick(widget, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+        QTest.keyClick(widget, Qt.Key.Key_Delete)
+        if len(text) > PASTE_OVER:
+            # nobody types 5 KB: it is pasted (Ctrl+V), one event
+            QApplication.clipboard().setText(text)
+            self._timed(f"{label}/paste", lambda: QTest.keyClick(
+                widget, Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier))
+        else:
+            worst = 0.0
+            for ch in text:
+                t0 = time.perf_counter()
+                QTest.keyClick(widget, ch)
+                worst = max(worst, time.perf_counter() - t0)
+            key_label = f"{label}/key"
+            if worst > self.report.blocks.get(key_label, -1.0):
+                self.report.blocks[key_label] = worst
+        self._timed(f"{label}/enter", lambda: QTest.keyClick(widget, Qt.Key.Key_Return))
+        # leave the box, as the user clicks elsewhere next (editingFinished on focus out)
+        self._timed(f"{label}/leave", lambda: widget.clearFocus())
+
+    def _extreme_text(self) -> str:
+        r = self.rng.random()
+        if r < 0.08:
+            return "9" * 5000  # a 5 KB string
+        if r < 0.12:
+            return "".join(self.rng.choice("0123456789e.-+x ") for _ in range(self.rng.randint(1, 40)))
+        return self.rng.choice(EXTREME_NUMBERS)
+
+    # ------------------------------------------------------------------ menus
+    def a_lesson(self) -> None:
+        menu = self.win.lessons_menu
+        menu.aboutToShow.emit()  # the titles are read when the menu opens
+        acts = [a for a in menu.actions() if a.isEnabled() and not a.isSeparator()]
+        if acts:
+            act = self.rng.choice(acts)
+            self._label = f"lesson {act.text()[:24]}"
+            act.trigger()
+
+    def a_language(self) -> None:
+        lang = self.rng.choice(list(self.win.language_actions))
+        self._label = f"language {lang}"
+        self.win.language_actions[lang].trigger()
+
+    def a_theme(self) -> None:
+        name = self.rng.choice(list(self.win.theme_actions))
+        self._label = f"theme {name}"
+        self.win.theme_actions[name].trigger()
+
+    def a_panel(self) -> None:
+        name = self.rng.choice(list(self.win.panel_actions))
+        self._label = f"panel {name}"
+        self.win.panel_actions[name].trigger()
+
+    def a_heatmap(self) -> None:
+        self.win.heatmap_action.trigger()
+
+    def a_text_size(self) -> None:
+        """Ctrl+= or Ctrl+- (sometimes to the extreme), through the shortcut."""
+        bigger = self.rng.random() < 0.5
+        k = Qt.Key.Key_Equal if bigger else Qt.Key.Key_Minus
+        times = self.rng.choice((1, 1, 1, 12))  # 12 presses reach either end
+        self._label = f"text size {'Ctrl+=' if bigger else 'Ctrl+-'}"
+        self.win.activateWindow()
+        target = self.win.landscape_view
+        for _ in range(times):
+            self._timed(self._label, lambda: QTest.keyClick(target, k, Qt.KeyboardModifier.ControlModifier))
+
+    def a_full_screen(self) -> None:
+        self.win.fullscreen_action.trigger()
+
+    def a_dock(self) -> None:
+        """A dock's ✕ (loss or step), or the controls' View menu toggle."""
+        w = self.win
+        choice = self.rng.choice(("loss", "step", "controls"))
+        self._label = f"dock {choice}"
+        if choice == "controls":
+            w.controls_dock.toggleViewAction().trigger()
+        else:
+            dock = w.loss_dock if choice == "loss" else w.step_dock
+            if dock.isVisible():
+                dock.close()
+
+    # ------------------------------------------------------------------ controls
+    def a_slider(self) -> None:
+        sliders = self._sliders()
+        if not sliders:
+            return
+        hs = self.rng.choice(sliders)
+        s = hs.slider
+        where = self.rng.choice(("min", "max", "random"))
+        self._label = f"slider {hs.name} {where}"
+        lo, hi = s.minimum(), s.maximum()
+        v = lo if where == "min" else hi if where == "max" else self.rng.uniform(lo, hi)
+        s.setValue(v)
+
+    def a_entry(self) -> None:
+        sliders = self._sliders()
+        if not sliders:
+            return
+        hs = self.rng.choice(sliders)
+        text = self._extreme_text()
+        self._label = f"entry {hs.name}"
+        self._type(hs.entry, text, self._label)
+
+    def a_spin(self) -> None:
+        spins = self._visible(self.win.controls.findChildren(QAbstractSpinBox))
+        if not spins:
+            return
+        sp = self.rng.choice(spins)
+        self._label = f"spin {sp.objectName() or type(sp).__name__}"
+        if self.rng.random() < 0.5:
+            self._type(sp, self._extreme_text()[:200], self._label)
+        else:
+            sp.setValue(self.rng.choice((sp.minimum(), sp.maximum())))
+
+    def a_combo(self) -> None:
+        combos = self._visible(self.win.controls.findChildren(QComboBox))
+        if not combos:
+            return
+        c = self.rng.choice(combos)
+        model = c.model()
+        picks = [i for i in range(c.count())
+                 if model.flags(model.index(i, 0)) & Qt.ItemFlag.ItemIsEnabled
+                 and not c.itemData(i, Qt.ItemDataRole.AccessibleDescriptionRole) == "separator"]
+        if not picks:
+            return
+        i = self.rng.choice(picks)
+        self._label = f"combo {c.objectName() or '?'} {str(c.itemData(i))[:20]}"
+        c.setCurrentIndex(i)
+        c.activated.emit(i)
+
+    def a_add_run(self) -> None:
+        acts = self.win.controls.runs.add_menu.actions()
+        act = self.rng.choice(acts)
+        self._label = f"add run {act.data()}"
+        act.trigger()
+
+    def a_remove_run(self) -> None:
+        cards = self.win.controls.runs.cards
+        if cards:
+            card = self.rng.choice(cards)
+            if card.remove.isEnabled():
+                card.remove.click()
+
+    def a_run_card(self) -> None:
+        cards = self.win.controls.runs.cards
+        if not cards:
+            return
+        card = self.rng.choice(cards)
+        what = self.rng.choice(("enabled", "select", "dup_small", "dup_big", "more"))
+        self._label = f"run card {what}"
+        getattr(card, what).click()
+
+    def a_expression(self) -> None:
+        prob = self.win.controls.problem
+        if not prob.expr.isVisible():
+            i = prob.combo.findData(None)  # "Custom…"
+            prob.combo.setCurrentIndex(i)
+            prob.combo.activated.emit(i)
+            self._flush()
+        r = self.rng.random()
+        if r < 0.75:
+            text = self.rng.choice(EXPRESSIONS)
+        elif r < 0.9:
+            text = "".join(self.rng.choice("xy+-*/^()0123456789.e sincoxpl,")
+                           for _ in range(self.rng.randint(0, 60)))
+        else:
+            text = "x^2 + " + "+".join(["y"] * 2500)  # a very long expression
+        self._type(prob.expr, text, "expression")
+
+    def a_button(self) -> None:
+        """Any visible push or tool button in the controls (not the file dialogs')."""
+        c = self.win.controls
+        buttons = [b for b in self._visible(c.findChildren(QPushButton) + c.findChildren(QToolButton))
+                   if b.objectName() not in DIALOG_BUTTONS and b.menu() is None]
+        checks = self._visible(self.win.controls.findChildren(QCheckBox))
+        pool = buttons + checks
+        if pool:
+            b = self.rng.choice(pool)
+            self._label = f"button {b.objectName() or b.text()[:16]}"
+            b.click()
+
+    def a_scroll(self) -> None:
+        """Drag the controls' scroll bar (a few steps, as a drag moves it)."""
+        bar = self.win.controls.verticalScrollBar()
+        self._label = "scroll controls"
+        for _ in range(self.rng.randint(1, 6)):
+            v = self.rng.randint(bar.minimum(), max(bar.maximum(), bar.minimum()))
+            self._timed(self._label, lambda v=v: bar.setValue(v))
+
+    # ------------------------------------------------------------------ the map
+    def _map_point(self) -> QPointF:
+        vp = self.win.landscape_view.viewport()
+        return QPointF(self.rng.uniform(0, max(vp.width() - 1, 1)),
+                       self.rng.uniform(0, max(vp.height() - 1, 1)))
+
+    def _mouse(self, kind, pos: QPointF, button, buttons, mods=Qt.KeyboardModifier.NoModifier) -> None:
+        vp = self.win.landscape_view.viewport()
+        ev = QMouseEvent(kind, pos, vp.mapToGlobal(pos), button, buttons, mods)
+        QApplication.sendEvent(vp, ev)
+
+    def a_map_click(self) -> None:
+        vp = self.win.landscape_view.viewport()
+        p = self._map_point()
+        mods = self.rng.choice((Qt.KeyboardModifier.NoModifier, Qt.KeyboardModifier.ShiftModifier))
+        double = self.rng.random() < 0.1
+        self._label = "map double-click" if double else "map click"
+        if double:
+            QTest.mouseDClick(vp, Qt.MouseButton.LeftButton, mods, p.toPoint())
+        else:
+            QTest.mouseClick(vp, Qt.MouseButton.LeftButton, mods, p.toPoint())
+
+    def a_map_drag(self) -> None:
+        L, R, N = Qt.MouseButton.LeftButton, Qt.MouseButton.RightButton, Qt.MouseButton.NoButton
+        button = self.rng.choice((L, L, R))
+        self._label = f"map drag {'left' if button == L else 'right'}"
+        p = self._map_point()
+        self._timed(self._label, lambda: self._mouse(QEvent.Type.MouseButtonPress, p, button, button))
+        for _ in range(self.rng.randint(2, 8)):
+            p = self._map_point() if self.rng.random() < 0.3 else p + QPointF(
+                self.rng.uniform(-80, 80), self.rng.uniform(-80, 80))
+            self._timed(self._label, lambda p=p: self._mouse(QEvent.Type.MouseMove, p, N, button))
+        self._timed(self._label, lambda: self._mouse(QEvent.Type.MouseButtonRelease, p, button, N))
+
+    def a_map_wheel(self) -> None:
+        vp = self.win.landscape_view.viewport()
+        p = self._map_point()
+        delta = self.rng.choice((120, -120, 1200, -1200, 12000, -12000))
+        self._label = "map wheel"
+        for _ in range(self.rng.choice((1, 1, 5, 30))):
+            ev = QWheelEvent(p, vp.mapToGlobal(p), QPoint(0, 0), QPoint(0, delta),
+                             Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier,
+                             Qt.ScrollPhase.NoScrollPhase, False)
+            self._timed(self._label, lambda ev=ev: QApplication.sendEvent(vp, ev))
+
+    # ------------------------------------------------------------------ playback
+    def a_key(self) -> None:
+        """Space, →, ←, R (window shortcuts), H, pressed to whatever has the focus."""
+        k = self.rng.choice((Qt.Key.Key_Space, Qt.Key.Key_Right, Qt.Key.Key_Left, Qt.Key.Key_R,
+                             Qt.Key.Key_Right, Qt.Key.Key_H))
+        self._label = f"key {QTestKeyName.get(k, str(k))}"
+        self.win.activateWindow()
+        target = QApplication.focusWidget() or self.win
+        if not target.isVisible():
+            target = self.win
+        QTest.keyClick(target, k)
+
+    def a_playback(self) -> None:
+        pb = self.win.controls.playback
+        b = self.rng.choice((pb.play, pb.step, pb.back, pb.reset, pb.step))
+        self._label = f"playback {b.objectName()}"
+        b.click()
+
+    def a_scrub(self) -> None:
+        tl = self.win.controls.playback.timeline
+        self._label = "scrub"
+        for _ in range(self.rng.randint(1, 5)):
+            v = self.rng.randint(tl.minimum(), max(tl.maximum(), tl.minimum()))
+            self._timed(self._label, lambda v=v: tl.setValue(v))
+
+    def a_frames(self) -> None:
+        """Let the clock run a few frames (what the frame timer does while playing)."""
+        w = self.win
+        if not w.session.playing and self.rng.random() < 0.5:
+            w.session.play()
+        self._label = "frames"
+        for _ in range(self.rng.randint(1, 10)):
+            if not w.session.playing:
+                break
+            self._timed(self._label, w._on_frame)
+
+    # ------------------------------------------------------------------ files
+    def a_save_open(self) -> None:
+        w = self.win
+        if self._saved and self.rng.random() < 0.5:
+            path = self.rng.choice(self._saved)
+            self._label = "open saved scene"
+            w.open_scene(path)
+        else:
+            path = self.tmp / f"fuzz_{len(self._saved) % 8}.toml"
+            self._label = "save scene"
+            if w.save_scene(path) and path not in self._saved:
+                self._saved.append(path)
+
+    def a_bad_file(self) -> None:
+        w = self.win
+        kind = self.rng.choice(("missing", "garbage", "binary", "empty", "folder", "truncated"))
+        self._label = f"open bad file ({kind})"
+        path = self.tmp / f"bad_{kind}.toml"
+        if kind == "missing":
+            path = self.tmp / "no_such_scene.toml"
+        elif kind == "garbage":
+            path.write_text("[[[ this is not toml = \n" * 3)
+        elif kind == "binary":
+            path.write_bytes(bytes(self.rng.randrange(256) for _ in range(2048)))
+        elif kind == "empty":
+            path.write_text("")
+        elif kind == "folder":
+            path = self.tmp
+        elif kind == "truncated" and self._saved:
+            text = self.rng.choice(self._saved).read_text()
+            path.write_text(text[: self.rng.randrange(max(len(text), 1))])
+        w.open_scene(path)
+
+    def a_export(self) -> None:
+        """File ▸ Export: a tiny clip, started, a few frames, cancelled, closed."""
+        w = self.win
+        self._label = "export"
+        box = []
+        self._timed("export open", lambda: box.append(w.export_animation()))
+        dlg = box[0]
+        dlg.size.setCurrentIndex(0)
+        fmt = self.rng.choice(("gif", "mp4", "png", "csv"))
+        i = dlg.format.findData(fmt)
+        dlg.format.setCurrentIndex(i)
+        dlg.path.setText(str((self.tmp / "fuzz_export").with_suffix("." + fmt)))
+        dlg.steps.setValue(self.rng.choice((0, 1, 3, 8)))
+        dlg.spf.setValue(self.rng.choice((1, 2)))
+        self._timed("export start", dlg.start)
+        for _ in range(self.rng.randint(0, 3)):
+            if not dlg.running():
+                break
+            self._timed("export frame", lambda: None)  # the dialog's 0 ms timer runs a frame
+        self._timed("export cancel", dlg._cancel_or_close)
+        for _ in range(50):
+            if not dlg.running():
+                break
+            self._flush()
+        self._timed("export close", dlg.close)
+
+
+QTestKeyName = {Qt.Key.Key_Space: "Space", Qt.Key.Key_Right: "Right", Qt.Key.Key_Left: "Left",
+                Qt.Key.Key_R: "R", Qt.Key.Key_H: "H"}
+
+
+def env_actions(default: int) -> int:
+    """``GDVIZ_FUZZ_ACTIONS`` (a long run on demand), else ``default``."""
+    import os
+
+    try:
+        return max(int(os.environ.get("GDVIZ_FUZZ_ACTIONS", default)), 1)
+    except ValueError:
+        return default
+
+
