@@ -713,15 +713,10 @@ class LandscapeView(pg.PlotWidget):
         cb_axis.setPen(pg.mkPen(pal["foreground"]))
         cb_axis.setTextPen(pg.mkPen(pal["foreground"]))
         self.colorbar.setColorMap(theme.colormap())
-        # an opaque pen and the item's opacity, not a translucent pen: Qt strokes a wide
-        # translucent path ~10x slower (21k segments: 250-450 ms a paint, the most of a
-        # lesson switch, a zoom or Ctrl+=, against 20-25 ms); the cached item is then
-        # blended at the contour alpha as one layer
-        self.contours.setPen(pg.mkPen(theme.qcolor(pal["contour"]), width=1.6))
-        self.contours.setOpacity(pal["contour_alpha"] / 255)
-        self.batch_contours.setPen(pg.mkPen(theme.qcolor(pal["batch_surface"]), width=2.6,
+        self.contours.setPen(pg.mkPen(theme.qcolor(pal["contour"], pal["contour_alpha"]),
+                                      width=1.6))
+        self.batch_contours.setPen(pg.mkPen(theme.qcolor(pal["batch_surface"], 235), width=2.6,
                                             style=Qt.PenStyle.DashLine))
-        self.batch_contours.setOpacity(235 / 255)
         self.minima.setBrush(pg.mkBrush("#FFD400"))
         self.minima.setPen(pg.mkPen(pal["halo"], width=2))
         for name in self.arrow_names:
