@@ -530,7 +530,10 @@ class LandscapeView(pg.PlotWidget):
             else:
                 img = z
                 label = "loss"
-        img32 = np.ascontiguousarray(img, dtype=np.float32)
+        # beyond float32 (a linear map of a steep surface zoomed out) is the top colour,
+        # not inf (and no overflow warning)
+        f32 = float(np.finfo(np.float32).max)
+        img32 = np.ascontiguousarray(np.clip(img, -f32, f32), dtype=np.float32)
         good = img32[np.isfinite(img32)]
         lo, hi = (float(np.percentile(good, 1)), float(good.max())) if good.size else (0.0, 1.0)
         if not hi > lo:
