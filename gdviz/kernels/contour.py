@@ -386,8 +386,17 @@ def nice_levels(z, n, log=False):
     zmin, zmax = float(finite.min()), float(finite.max())
     span = zmax - zmin
     if not np.isfinite(span) or span <= max(abs(zmin), abs(zmax)) * 1e-12:
-        half = max(abs(zmin), 1.0) * 0.5
-        return zmin + np.linspace(-half, half, n + 2)[1:-1]
+        # a span beyond float range (values near ±1e308): weights, not a difference; a
+        # constant: spread around it. Both clipped to finite floats (never ±inf levels)
+        fmax = np.finfo(np.float64).max
+        with np.errstate(over="ignore", invalid="ignore"):
+            if not np.isfinite(span):
+                t = np.linspace(0.0, 1.0, n + 2)[1:-1]
+                lv = zmin * (1.0 - t) + zmax * t
+            else:
+                half = max(abs(zmin), 1.0) * 0.5
+                lv = zmin + np.linspace(-half, half, n + 2)[1:-1]
+        return np.clip(lv, -fmax, fmax)
     if not log:
         return np.linspace(zmin, zmax, n + 2)[1:-1]
     # a subsample is enough for a quantile and keeps this cheap for big grids

@@ -413,3 +413,19 @@ def test_registered_with_warmup():
     spec = kernels.REGISTRY["contour"]
     assert spec.fast is C.contour_segments_nb and spec.twin is C.contour_segments_np
     spec.warmup()
+
+
+@pytest.mark.parametrize("z", [
+    np.array([[-1e308, 1e308], [0.0, 1.0]]),          # a span beyond float range
+    np.array([[-np.finfo(float).max, np.finfo(float).max], [0.0, 1.0]]),
+    np.full((3, 3), np.finfo(float).max),              # a constant at the float limit
+    np.full((3, 3), -np.finfo(float).max),
+])
+@pytest.mark.parametrize("log", [False, True])
+def test_nice_levels_are_finite_at_the_float_limits(z, log):
+    # the GUI fuzz: an expression such as 1e308*x*y gave -inf levels, and contour_segments
+    # refused them (an exception on every redraw of the map)
+    lv = nice_levels(z, 12, log=log)
+    assert lv.shape == (12,) and np.all(np.isfinite(lv))
+    assert np.all(np.diff(lv) >= 0)
+    contour_segments(z, 0.0, 1.0, 0.0, 1.0, lv)  # takes them
