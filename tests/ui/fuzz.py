@@ -431,7 +431,8 @@ class GuiFuzzer:
         """Any visible push or tool button in the controls (not the file dialogs')."""
         c = self.win.controls
         buttons = [b for b in self._visible(c.findChildren(QPushButton) + c.findChildren(QToolButton))
-                   if b.objectName() not in DIALOG_BUTTONS and b.menu() is None]
+                   if not any(d in b.objectName().lower() for d in DIALOG_BUTTONS)
+                   and b.menu() is None]
         checks = self._visible(self.win.controls.findChildren(QCheckBox))
         pool = buttons + checks
         if pool:

@@ -339,3 +339,17 @@ def test_fit_arrows_are_projected(view, sess):
     x, y = view.arrows["update"].getData()
     p0 = sess.project(sess.positions(2)[0])
     assert np.allclose([x[0], y[0]], p0)
+
+
+def test_a_rugged_surface_draws_a_bounded_number_of_contour_segments(qtbot):
+    # the GUI fuzz: a wheel turn over a surface that crosses every level in every cell
+    # blocked for tens of seconds stroking the contours; past the budget, fewer levels
+    from gdviz.core.session import Session
+    from gdviz.ui.views import landscape_view as lv
+
+    session = Session()
+    assert session.set_expression("sin(60*x)*sin(60*y)")
+    view = lv.LandscapeView(session)
+    qtbot.addWidget(view)
+    x, _ = view.contour_data()
+    assert 0 < len(x) // 2 <= lv.MAX_CONTOUR_SEGMENTS

@@ -37,6 +37,9 @@ COLORBAR_MIN_WIDTH = 560
 LIVE_GRID = 128
 LIVE_GRID_MIN = 48
 LIVE_BUDGET_MS = 5.0
+#: contour segments drawn at most (about 15 µs each to stroke antialiased); past it, the
+#: map draws every k-th level
+MAX_CONTOUR_SEGMENTS = 30_000
 #: a trail's width in pixels at font scale 1 (read from the back of a classroom)
 TRAIL_WIDTH = 4.0
 HEAD_SIZE = 20
@@ -517,6 +520,11 @@ class LandscapeView(pg.PlotWidget):
         log = LOG_SCALE.get(self.session.scale, bool(land.log_levels))
         levels = nice_levels(z, self.session.levels, log)
         xy, _ = contour_segments(z, x0, x1, y0, y1, levels)
+        if len(xy) > 2 * MAX_CONTOUR_SEGMENTS and len(levels) > 1:
+            # a rugged surface seen from far (Rastrigin zoomed out) crosses every level in
+            # every cell: a million segments took tens of seconds to stroke. Fewer levels
+            step = math.ceil(len(xy) / (2 * MAX_CONTOUR_SEGMENTS))
+            xy, _ = contour_segments(z, x0, x1, y0, y1, levels[::step])
         self.contours.setData(xy[:, 0], xy[:, 1])
         # heatmap: log10 of the height above the minimum where the levels are log-spaced
         zmin = float(finite.min())
