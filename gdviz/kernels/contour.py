@@ -359,7 +359,8 @@ def contour_segments(z, x0, x1, y0, y1, levels, fast=None):
         levels = np.ascontiguousarray(levels[order])
     use_numba = is_ready() if fast is None else bool(fast)
     impl = contour_segments_nb if use_numba else contour_segments_np
-    xy, level_index = impl(z, *bounds, levels)
+    with np.errstate(over="ignore", invalid="ignore"):  # values near ±1e308 overflow in the
+        xy, level_index = impl(z, *bounds, levels)      # twin's cell centres: skipped cells
     if order is not None:
         level_index = order[level_index]
     return xy, level_index
