@@ -113,6 +113,88 @@ def new_rows(runset, r: int, curve: "GrowingCurve", upto: int):
         after = end
 
 
+#: a curve whose bounds span more device pixels than this is clipped before it is stroked:
+#: Qt's antialiased stroker spent minutes on a path with coordinates of ~1e9 px (a run
+#: flying off the map, dragged in view); a normal frame never takes this path
+MAX_DEVICE_SPAN = 1.0e5
+
+
+def clip_segments(x: np.ndarray, y: np.ndarray, connect: str,
+                  box: tuple[float, float, float, float]) -> tuple[np.ndarray, np.ndarray]:
+    """The segments of polyline ``x``, ``y`` (float64 (m,); ``connect`` "pairs" joins points
+    2k and 2k+1, anything else each point to the next, non-finite points being gaps)
+    clipped to ``box`` = (x0, x1, y0, y1) by Liang-Barsky: float64 (2s,) endpoints of the
+    s segments that cross the box, to draw with ``connect="pairs"``."""
+    x = np.asarray(x, np.float64)
+    y = np.asarray(y, np.float64)
+    if len(x) < 2:
+        return np.zeros(0), np.zeros(0)
+    if connect == "pairs":
+        n = len(x) // 2 * 2
+        xa, ya, xb, yb = x[0:n:2], y[0:n:2], x[1:n:2], y[1:n:2]
+    else:
+        xa, ya, xb, yb = x[:-1], y[:-1], x[1:], y[1:]
+    ok = np.isfinite(xa) & np.isfinite(ya) & np.isfinite(xb) & np.isfinite(yb)
+    xa, ya, xb, yb = xa[ok], ya[ok], xb[ok], yb[ok]
+    x0, x1, y0, y1 = box
+    with np.errstate(all="ignore"):
+        dx, dy = xb - xa, yb - ya
+        t0, t1 = np.zeros(len(xa)), np.ones(len(xa))
+        keep = np.ones(len(xa), bool)
+        for pk, qk in ((-dx, xa - x0), (dx, x1 - xa), (-dy, ya - y0), (dy, y1 - ya)):
+            par = pk == 0
+            keep &= ~(par & (qk < 0))
+            r = np.where(par, 0.0, qk / np.where(par, 1.0, pk))
+            t0 = np.where(~par & (pk < 0), np.maximum(t0, r), t0)
+            t1 = np.where(~par & (pk > 0), np.minimum(t1, r), t1)
+        keep &= t0 <= t1
+        ax, ay = xa + t0 * dx, ya + t0 * dy
+        bx, by = xa + t1 * dx, ya + t1 * dy
+    out_x = np.empty(2 * int(keep.sum()))
+    out_y = np.empty_like(out_x)
+    out_x[0::2], out_x[1::2] = ax[keep], bx[keep]
+    out_y[0::2], out_y[1::2] = ay[keep], by[keep]
+    return out_x, out_y
+
+
+def paint_huge(p, rect: QRectF | None, x, y, connect: str, pen, antialias: bool) -> bool:
+    """Stroke ``x``, ``y`` clipped to a few view widths when ``rect`` (the curve's bounds in
+    item coordinates) spans more than MAX_DEVICE_SPAN device pixels; False (nothing done)
+    otherwise, and the caller draws its own path as usual."""
+    if rect is None or x is None or len(x) < 2:
+        return False
+    dev = p.transform().mapRect(rect)
+    if not (dev.width() > MAX_DEVICE_SPAN or dev.height() > MAX_DEVICE_SPAN):
+        return False
+    inv, ok = p.transform().inverted()
+    if not ok:
+        return True  # a degenerate view shows nothing
+    d = p.device()
+    vis = inv.mapRect(QRectF(0, 0, d.width(), d.height()))
+    w, h = vis.width(), vis.height()
+    box = (vis.left() - w, vis.right() + w, vis.top() - h, vis.bottom() + h)
+    cx, cy = clip_segments(x, y, connect, box)
+    if len(cx):
+        p.setRenderHint(p.RenderHint.Antialiasing, antialias)
+        p.setPen(pen)
+        p.drawPath(pg.arrayToQPath(cx, cy, connect="pairs"))
+    return True
+
+
+class SafeCurve(pg.PlotCurveItem):
+    """pyqtgraph's curve, clipped to the view first when its bounds are astronomically
+    larger than the screen (see :func:`paint_huge`)."""
+
+    def paint(self, p, opt, widget) -> None:
+        x, y = self.xData, self.yData
+        if x is not None and len(x) > 1 and paint_huge(
+                p, self.boundingRect(), x, y, self.opts.get("connect", "all")
+                if isinstance(self.opts.get("connect"), str) else "all",
+                self.opts["pen"], bool(self.opts.get("antialias", True))):
+            return
+        super().paint(p, opt, widget)
+
+
 class LiveCurve(pg.GraphicsObject):
     """A short polyline given new points every frame (a growing curve's tail).
 
@@ -188,6 +270,9 @@ class LiveCurve(pg.GraphicsObject):
     def paint(self, p, *args) -> None:
         if self._path.isEmpty():
             return
+        if paint_huge(p, self._data_rect, self._x, self._y, self.opts["connect"],
+                      self.opts["pen"], self.opts["antialias"]):
+            return
         p.setRenderHint(p.RenderHint.Antialiasing, self.opts["antialias"])
         p.setPen(self.opts["pen"])
         p.drawPath(self._path)
@@ -255,7 +340,7 @@ class GrowingCurve:
         # and fft modes) cost more per frame than drawing the few new points
         self.chunks: list[pg.PlotCurveItem] = []
         self.prefix = self._chunk(0)  # the first chunk: what a legend shows
-        self.middle = self._item(pg.PlotCurveItem(connect=connect))
+        self.middle = self._item(SafeCurve(connect=connect))
         self.tail = self._item(LiveCurve(connect=connect))
         #: shared by a view's curves: how many chunks may be sealed (cached) this frame
         self.budget: RecacheBudget | None = None
@@ -281,7 +366,7 @@ class GrowingCurve:
 
     def _chunk(self, j: int) -> pg.PlotCurveItem:
         while len(self.chunks) <= j:
-            item = pg.PlotCurveItem(connect=self._connect)
+            item = SafeCurve(connect=self._connect)
             item.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
             self.chunks.append(self._item(item))
         return self.chunks[j]
