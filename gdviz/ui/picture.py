@@ -74,7 +74,10 @@ class StatusLine(QWidget):
         self.counters.setObjectName("counters")
         self.diverged = QLabel()
         self.diverged.setObjectName("divergedStatus")
-        self.diverged.setStyleSheet("color: #e0523f; font-weight: bold;")
+        from gdviz.ui import theme
+
+        # the window's status bar colour (MainWindow._style_caption), from the theme
+        self.diverged.setStyleSheet(f"color: {theme.palette(theme.current())['diverged']}; font-weight: bold;")
         lay = QHBoxLayout(self)
         lay.setContentsMargins(10, 2, 10, 2)
         lay.addWidget(self.counters)
