@@ -79,6 +79,9 @@ def _encoding(tmp_path: Path, proc: subprocess.Popen, part: str):
 
 def test_sigterm_during_a_gif_export_cancels_and_cleans_up(tmp_path):
     proc = _start(tmp_path, "clip.gif")
+    # the palette is made by a first, short ffmpeg after the .part file exists: wait for the
+    # palette file, or that first ffmpeg passes for the encoder and the palette is not there yet
+    assert _until(lambda: any("-palette." in p.name for p in tmp_path.iterdir()), proc)
     ffmpeg = _encoding(tmp_path, proc, ".part.gif")
     names = sorted(p.name for p in tmp_path.iterdir())
     assert len(names) == 2 and all(n.startswith(f"{TEMP_PREFIX}{proc.pid}-") for n in names)
