@@ -48,9 +48,9 @@ def _kind(mode: int) -> str:
     return "not a regular file"
 
 
-def check_user_file(path: str | os.PathLike, what: str = "file") -> None:
-    """ValueError (one line, the file's name first) unless ``path`` is a regular file that
-    exists; nothing is opened (a FIFO would block)."""
+def check_user_file(path: str | os.PathLike, what: str = "file") -> os.stat_result:
+    """``path``'s stat; ValueError (one line, the file's name first) unless it is a regular
+    file that exists; nothing is opened (a FIFO would block)."""
     p = Path(path)
     name = quote(p.name or str(p))
     try:
@@ -59,6 +59,7 @@ def check_user_file(path: str | os.PathLike, what: str = "file") -> None:
         raise ValueError(f"{name}: cannot read: {exc.strerror or exc}") from None
     if not stat.S_ISREG(st.st_mode):
         raise ValueError(f"{name}: cannot read: it is {_kind(st.st_mode)}, not a {what}")
+    return st
 
 
 def read_user_file(path: str | os.PathLike, max_bytes: int, what: str = "file") -> bytes:
@@ -69,12 +70,7 @@ def read_user_file(path: str | os.PathLike, max_bytes: int, what: str = "file") 
     such as /dev/zero reports size 0 and never ends)."""
     p = Path(path)
     name = quote(p.name or str(p))
-    try:
-        st = os.stat(p)
-    except OSError as exc:
-        raise ValueError(f"{name}: cannot read: {exc.strerror or exc}") from None
-    if not stat.S_ISREG(st.st_mode):
-        raise ValueError(f"{name}: cannot read: it is {_kind(st.st_mode)}, not a {what}")
+    st = check_user_file(p, what)
     if st.st_size > max_bytes:
         raise ValueError(f"{name}: {st.st_size} bytes is too big for a {what} "
                          f"(at most {max_bytes})")

@@ -83,7 +83,32 @@ class _Buffer:
         return d
 
 
-class PathDecimator:
+class _Kept:
+    """What both decimators show: their kept points (``buf``, a :class:`_Buffer`)."""
+
+    buf: _Buffer
+
+    @property
+    def n(self) -> int:
+        return self.buf.n
+
+    @property
+    def x(self) -> np.ndarray:
+        return self.buf.x
+
+    @property
+    def y(self) -> np.ndarray:
+        return self.buf.y
+
+    @property
+    def keys(self) -> np.ndarray:
+        return self.buf.k[: self.buf.n]
+
+    def take_dirty(self) -> int:
+        return self.buf.take_dirty()
+
+
+class PathDecimator(_Kept):
     """A 2-D path kept at screen resolution. ``cell`` = (dx, dy): one screen cell (about a
     pixel) in data units; points are added in order with increasing integer keys (steps).
 
@@ -108,25 +133,6 @@ class PathDecimator:
     def clear(self) -> None:
         self.buf = _Buffer()
         self.last_key = -1  # the last key fed (kept or not)
-
-    @property
-    def n(self) -> int:
-        return self.buf.n
-
-    @property
-    def x(self) -> np.ndarray:
-        return self.buf.x
-
-    @property
-    def y(self) -> np.ndarray:
-        return self.buf.y
-
-    @property
-    def keys(self) -> np.ndarray:
-        return self.buf.k[: self.buf.n]
-
-    def take_dirty(self) -> int:
-        return self.buf.take_dirty()
 
     def cell_at(self, n_kept: int) -> tuple[float, float] | None:
         """The cell size in force once ``n_kept`` points are kept (None: keep every point)."""
@@ -194,7 +200,7 @@ class PathDecimator:
         return _EMPTY, _EMPTY
 
 
-class SeriesDecimator:
+class SeriesDecimator(_Kept):
     """y against an integer key (the step), min/max per bucket of ``width`` keys.
 
     Each finished bucket keeps its lowest and highest finite point, in key order (one point
@@ -221,25 +227,6 @@ class SeriesDecimator:
         self.buf = _Buffer()
         self.last_key = -1
         self._lo = self._hi = math.nan
-
-    @property
-    def n(self) -> int:
-        return self.buf.n
-
-    @property
-    def x(self) -> np.ndarray:
-        return self.buf.x
-
-    @property
-    def y(self) -> np.ndarray:
-        return self.buf.y
-
-    @property
-    def keys(self) -> np.ndarray:
-        return self.buf.k[: self.buf.n]
-
-    def take_dirty(self) -> int:
-        return self.buf.take_dirty()
 
     @property
     def lo(self) -> float:
