@@ -1,4 +1,4 @@
-"""The command-line front door: ``gdviz [gui] | trace | fit | export | bench``.
+"""The command-line front door: ``gdviz [gui] | trace | fit | export | lessons | bench``.
 
 Every command's bad input ends in one line on stderr and exit code 2, never a
 traceback. Commands live in :mod:`gdviz.commands` and are imported lazily so that
@@ -76,6 +76,20 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(EXIT_USAGE)
 
 
+def language_flag(value: str | None) -> str:
+    """``--lang``: one of en, zh-Hant, zh-Hans (locale spellings such as zh_TW work too);
+    without the flag, the system's language."""
+    from gdviz.core.i18n import detect_language, normalize_language
+
+    if value is None:
+        return detect_language()
+    lang = normalize_language(value)
+    # the locale rule maps any other language to English; a flag that names one is a typo
+    if lang is None or re.split(r"[-_.@]", str(value).strip(), maxsplit=1)[0].lower() not in ("en", "zh"):
+        raise CliError(f"invalid language '{str(value)[:40]}' (choose from en, zh-Hant, zh-Hans)")
+    return lang
+
+
 def _float_list(text: str) -> list[float]:
     return [float(t) for t in text.split(",")]
 
@@ -147,6 +161,9 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--lang", metavar="LANG", help="en, zh-Hant or zh-Hans (default: the system's)")
     e.add_argument("--theme", metavar="NAME", help="light (default) or dark")
 
+    ls = sub.add_parser("lessons", help="list the shipped lessons: name, title and file")
+    ls.add_argument("--lang", metavar="LANG", help="en, zh-Hant or zh-Hans (default: the system's)")
+
     b = sub.add_parser("bench", help="time each kernel beside its baseline")
     b.add_argument("--json", action="store_true")
     b.add_argument("names", nargs="*", help="only these entries")
@@ -201,11 +218,20 @@ def _join_negative_values(argv: list[str]) -> list[str]:
     return out
 
 
+def _is_lesson(name: str) -> bool:
+    """`gdviz L04`: a shipped lesson's name (the file's stem, or L4 / L04)."""
+    if not re.fullmatch(r"[A-Za-z0-9_-]{1,60}", name):
+        return False
+    from gdviz.core.scene import preset_path
+
+    return preset_path(name) is not None
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    commands = {"gui", "trace", "fit", "export", "bench"}
+    commands = {"gui", "trace", "fit", "export", "lessons", "bench"}
     if argv and argv[0] not in commands and not argv[0].startswith("-"):
-        if not (argv[0].lower().endswith(".toml") or os.path.exists(argv[0])):
+        if not (argv[0].lower().endswith(".toml") or os.path.exists(argv[0]) or _is_lesson(argv[0])):
             close = difflib.get_close_matches(argv[0], sorted(commands), n=1)
             hint = f"; did you mean '{close[0]}'?" if close else f" (choose from {', '.join(sorted(commands))}, or give a scene .toml)"
             print(f"gdviz: error: unknown command '{argv[0]}'{hint}", file=sys.stderr)

@@ -10,21 +10,16 @@ import os
 import re
 import sys
 
-from gdviz.cli import CliError
+from gdviz.cli import CliError, language_flag
 from gdviz.commands.progress import TerminalProgress, load_kernels
 
 
 def settings_from(scene, args):
     """Export settings: the scene's export defaults, overridden by the flags."""
-    from gdviz.core.i18n import detect_language, normalize_language
     from gdviz.export.clip import ExportSettings, parse_panels, parse_size
 
     ex = scene.export
-    lang = detect_language()
-    if args.lang is not None:
-        lang = normalize_language(args.lang)
-        if lang is None:
-            raise CliError(f"invalid language '{str(args.lang)[:40]}' (choose from en, zh-Hant, zh-Hans)")
+    lang = language_flag(args.lang)
     return ExportSettings(
         fps=args.fps if args.fps is not None else ex.fps,
         size=parse_size(args.size) if args.size else tuple(ex.size),

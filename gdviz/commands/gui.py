@@ -1,4 +1,4 @@
-"""``gdviz [gui] [SCENE.toml]``: open the app window."""
+"""``gdviz [gui] [SCENE.toml | LESSON]``: open the app window (on a scene, or a lesson: L04)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,11 @@ def run(args) -> int:
     from gdviz.core.userinput import check_user_file, quote
 
     scene = getattr(args, "scene", None)
+    if scene and not Path(scene).exists():
+        from gdviz.core.scene import preset_path
+
+        lesson = preset_path(scene) if not scene.lower().endswith(".toml") else None
+        scene = str(lesson) if lesson is not None else scene
     if scene and not Path(scene).exists():
         raise CliError(f"no such scene file: {quote(scene)}")
     if scene:

@@ -156,6 +156,7 @@ def test_cli_export_a_lesson_by_name_in_chinese_and_dark(tmp_path):
     ([SCENE, "-o", "x.gif", "--panels", "lost"], "unknown panel 'lost'"),
     ([SCENE, "-o", "x.gif", "--fps", "0"], "invalid fps 0"),
     ([SCENE, "-o", "x.gif", "--lang", "klingon"], "invalid language 'klingon'"),
+    ([SCENE, "-o", "x.gif", "--lang", "fr"], "invalid language 'fr'"),
     ([SCENE, "-o", "x.gif", "--theme", "pink"], "invalid theme 'pink'"),
     ([SCENE, "-o", "nope/x.gif", "--steps", "2"], "does not exist"),
     ([SCENE, "-o", "x.mp4", "--size", "321x181", "--steps", "2"], "even width and height"),

@@ -102,6 +102,7 @@ from gdviz.core.scene.toml_io import (
     load_preset,
     load_scene,
     loads_scene,
+    preset_path,
     preset_paths,
     save_scene,
 )
@@ -113,5 +114,5 @@ __all__ = [
     "load_scene", "loads_scene", "dumps_scene", "save_scene", "validate_scene",
     "apply_scene", "scene_from_session", "build_landscape", "build_problem", "build_dataset",
     "build_fit_problem", "fit_config", "fit_data", "regression_data", "scene_runs",
-    "scene_starts", "build_runset", "preset_paths", "load_preset",
+    "scene_starts", "build_runset", "preset_path", "preset_paths", "load_preset",
 ]

@@ -193,11 +193,20 @@ def preset_paths() -> list[Path]:
     return sorted((Path(resources_dir()) / "scenes").glob("*.toml"))
 
 
+def preset_path(name: str) -> Path | None:
+    """The file of a preset named by file stem or lesson id ('default_rosenbrock_race',
+    'L04', 'L4'), or None if no shipped preset has that name."""
+    m = re.fullmatch(r"[Ll]0*(\d+)", name)
+    for p in preset_paths():
+        if p.stem == name or (m and p.stem.startswith(f"L{int(m.group(1)):02d}_")):
+            return p
+    return None
+
+
 def load_preset(name: str) -> Scene:
     """A preset by file stem or lesson id: 'default_rosenbrock_race', 'L04', 'L4'."""
+    path = preset_path(name)
+    if path is not None:
+        return load_scene(path)
     paths = preset_paths()
-    m = re.fullmatch(r"[Ll]0*(\d+)", name)
-    for p in paths:
-        if p.stem == name or (m and p.stem.startswith(f"L{int(m.group(1)):02d}_")):
-            return load_scene(p)
     raise SceneError(f"unknown preset {quote(name)!r}{_suggest(name, [p.stem for p in paths])}")
