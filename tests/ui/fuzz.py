@@ -25,6 +25,7 @@ Use::
 from __future__ import annotations
 
 import cProfile
+import faulthandler
 import random
 import sys
 import time
@@ -67,6 +68,8 @@ EXPRESSIONS = (
 
 #: longer text is pasted, not typed key by key
 PASTE_OVER = 80
+#: an action running longer than this dumps every thread's stack (a hang in a long run)
+HANG_S = 60.0
 
 #: widgets whose click opens a native file dialog (modal: a fuzzer must not press them)
 DIALOG_BUTTONS = ("load_csv", "browse")
@@ -199,6 +202,8 @@ class GuiFuzzer:
         self._label = name
         self._split = False
         prof = cProfile.Profile() if self.profile else None
+        # a hang in a long run leaves the stacks of every thread on stderr (pytest -s)
+        faulthandler.dump_traceback_later(HANG_S, repeat=True)
         t0 = time.perf_counter()
         try:
             if prof is not None:
@@ -208,6 +213,7 @@ class GuiFuzzer:
         except Exception:  # noqa: BLE001 - counted, the run goes on
             self.report.exceptions.append(Incident(self._label, traceback.format_exc()))
         finally:
+            faulthandler.cancel_dump_traceback_later()
             if prof is not None:
                 prof.disable()
         dt = time.perf_counter() - t0
