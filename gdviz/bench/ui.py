@@ -1,5 +1,5 @@
-"""Qt entries of ``gdviz bench``: ``frame`` and ``startup``, and the pyqtgraph baseline of
-``contour``. The registry imports this module only when one of them runs.
+"""Qt entries of ``gdviz bench``: ``frame``, ``frame-long``, ``startup`` and
+``contour-paint``, and the pyqtgraph baseline of ``contour``. The registry imports this module only when one of them runs.
 """
 
 from __future__ import annotations
@@ -177,3 +177,61 @@ def bench_startup(repeats: int = 3) -> dict:
             best = min(best, (float(shown[-1].split()[1]) - t0) * 1000.0)
     return dict(name="startup", ours_ms=best, baseline="1.0 s budget (issue 8)", baseline_ms=1000.0,
                 ratio=1000.0 / best if best > 0 else float("inf"))
+
+
+def bench_contour_paint(size=(800, 500), grid: int = 256, levels: int = 18) -> dict:
+    """``contour-paint``: ms to paint the Rosenbrock map's contours into a ``size`` image,
+    rasterised by the numba kernel (:class:`RasterLines`) against Qt's antialiased stroke
+    of the same segments (``PlotDataItem(connect="pairs")``, how the map drew them before)."""
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    import pyqtgraph as pg
+    from PySide6.QtGui import QColor, QImage, QPainter
+    from PySide6.QtWidgets import QApplication, QGraphicsScene, QStyleOptionGraphicsItem
+
+    from gdviz import kernels
+    from gdviz.core.surfaces import Landscape
+    from gdviz.kernels.contour import contour_segments, nice_levels
+    from gdviz.ui.views.raster_item import RasterLines
+
+    QApplication.instance() or QApplication([])
+    kernels.warmup()
+    land = Landscape.from_surface("rosenbrock")
+    x0, x1, y0, y1 = land.view
+    z = land.grid(x0, x1, y0, y1, grid, grid)
+    xy, _ = contour_segments(z, x0, x1, y0, y1, nice_levels(z, levels, True))
+    pen = pg.mkPen(QColor(40, 40, 40, 200), width=1.6)
+    w, h = size
+    img = QImage(w, h, QImage.Format.Format_ARGB32_Premultiplied)
+    opt = QStyleOptionGraphicsItem()
+
+    def painter_for(item):
+        scene = QGraphicsScene()
+        scene.addItem(item)
+        sx, sy = w / (x1 - x0), -h / (y1 - y0)
+
+        def paint():
+            img.fill(0)
+            p = QPainter(img)
+            p.translate(-x0 * sx, h - y0 * sy)
+            p.scale(sx, sy)
+            p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+            item.paint(p, opt, None)
+            p.end()
+        return scene, paint
+
+    ours = RasterLines(pen)
+    ours.setData(xy[:, 0], xy[:, 1])
+    scene_a, paint_ours = painter_for(ours)
+
+    def ours_fresh():
+        ours._key = None  # every paint after a change: the image is made again
+        paint_ours()
+
+    qt = pg.PlotCurveItem(connect="pairs", antialias=True, pen=pen)
+    qt.setData(xy[:, 0], xy[:, 1])
+    scene_b, paint_qt = painter_for(qt)
+    ours_ms = best_ms(ours_fresh, 10)
+    base_ms = best_ms(paint_qt, 3)
+    return {"name": "contour-paint", "ours_ms": ours_ms, "baseline": "Qt antialiased stroke",
+            "baseline_ms": base_ms, "ratio": base_ms / ours_ms, "segments": len(xy) // 2,
+            "size": f"{w}x{h}"}

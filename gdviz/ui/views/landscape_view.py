@@ -26,6 +26,7 @@ from gdviz.kernels.contour import contour_segments, nice_levels
 from gdviz.ui import theme
 from gdviz.ui.views.items import (GrowingCurve, HistoryFeed, RecacheBudget, cache_axes,
                                   connect_all, disconnect_all, new_rows)
+from gdviz.ui.views.raster_item import RasterLines
 from gdviz.ui.views.ranges import finite_box, zoom_limits
 
 #: the contour levels' scale: "auto" follows the surface (log where it spans decades)
@@ -37,8 +38,8 @@ COLORBAR_MIN_WIDTH = 560
 LIVE_GRID = 128
 LIVE_GRID_MIN = 48
 LIVE_BUDGET_MS = 5.0
-#: contour segments drawn at most (about 15 µs each to stroke antialiased); past it, the
-#: map draws every k-th level
+#: contour segments drawn at most (a rugged surface seen from far crosses every level in
+#: every cell; so many lines are a grey wash, not a map); past it, the map draws every k-th level
 MAX_CONTOUR_SEGMENTS = 30_000
 #: a trail's width in pixels at font scale 1 (read from the back of a classroom)
 TRAIL_WIDTH = 4.0
@@ -79,11 +80,12 @@ class LandscapeView(pg.PlotWidget):
                                         colorMapMenu=False)
         self.colorbar.setImageItem(self.image, insert_in=self.plot_item)
         self.colorbar.axis.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
-        self.contours = pg.PlotDataItem(connect="pairs", antialias=True)
+        # the contours: rasterised by a numba kernel at the painter's resolution and kept
+        # while the view stands still (Qt's antialiased stroke took 150-450 ms a change)
+        self.contours = RasterLines()
         self.contours.setZValue(-50)
-        # the contours and the heatmap change only with the view or the problem: cache
-        # their pixels so a frame repaints just the trails drawn over them
-        self.contours.curve.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        # the heatmap changes only with the view or the problem: cache its pixels so a
+        # frame repaints just the trails drawn over it
         self.image.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.plot_item.addItem(self.contours)
         # the current mini-batch's own loss surface over the full-data map (lesson L6)

@@ -1,0 +1,78 @@
+"""The contour rasteriser: numba kernel == numpy twin, and both == the definition."""
+
+import math
+
+import numpy as np
+import pytest
+
+from gdviz.kernels.raster import raster_segments, raster_segments_nb, raster_segments_np
+
+
+def _definition(xs, ys, half_width, h, w):
+    """Pixel by pixel: the largest clip(half_width + 0.5 - distance, 0, 1) over segments."""
+    out = np.zeros((h, w))
+    jj, ii = np.mgrid[0:h, 0:w]
+    px, py = ii + 0.5, jj + 0.5
+    for s in range(len(xs) // 2):
+        ax, ay, bx, by = xs[2 * s], ys[2 * s], xs[2 * s + 1], ys[2 * s + 1]
+        if not all(map(math.isfinite, (ax, ay, bx, by))):
+            continue
+        dx, dy = bx - ax, by - ay
+        len2 = dx * dx + dy * dy
+        t = np.clip(((px - ax) * dx + (py - ay) * dy) / len2, 0, 1) if len2 > 0 else np.zeros_like(px)
+        d = np.hypot(px - (ax + t * dx), py - (ay + t * dy))
+        out = np.maximum(out, np.clip(half_width + 0.5 - d, 0, 1))
+    return out
+
+
+def _random_segments(rng, n, h, w, long_frac=0.2):
+    a = rng.uniform([-5, -5], [w + 5, h + 5], size=(n, 2))
+    step = rng.normal(0, 2.5, size=(n, 2))
+    long = rng.random(n) < long_frac
+    step[long] = rng.normal(0, 40, size=(long.sum(), 2))
+    b = a + step
+    xs = np.empty(2 * n)
+    ys = np.empty(2 * n)
+    xs[0::2], xs[1::2] = a[:, 0], b[:, 0]
+    ys[0::2], ys[1::2] = a[:, 1], b[:, 1]
+    return xs, ys
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("half_width", [0.3, 0.8, 2.5])
+def test_kernel_and_twin_match_the_definition(seed, half_width):
+    rng = np.random.default_rng(seed)
+    h, w = 37, 53
+    xs, ys = _random_segments(rng, 60, h, w)
+    if seed == 0:  # degenerate, vertical, horizontal, non-finite and far-away segments
+        xs = np.r_[xs, 10.2, 10.2, 5.0, 5.0, 3.0, 30.0, np.nan, 1.0, -1e9, 1e9, 1e6, 1e6 + 1]
+        ys = np.r_[ys, 7.7, 7.7, 1.0, 30.0, 20.5, 20.5, 2.0, np.inf, 18.3, 18.4, 5.0, 5.0]
+    want = _definition(xs, ys, half_width, h, w)
+    for impl in (raster_segments_nb, raster_segments_np):
+        out = np.zeros((h, w), np.float32)
+        impl(xs, ys, half_width, out)
+        np.testing.assert_allclose(out, want, atol=2e-6, err_msg=impl.__name__)
+
+
+def test_coverage_accumulates_by_maximum_and_keeps_what_was_there():
+    out = np.full((8, 8), 0.25, np.float32)
+    # the same line twice, through the centres of row 4: covered once, not twice as dark
+    raster_segments(np.array([0.0, 8.0, 0.0, 8.0]), np.array([4.5, 4.5, 4.5, 4.5]), 0.5, out, fast=True)
+    assert np.all(out[4] == 1.0) and np.all(out[3] == np.float32(0.25)) and np.all(out[5] == np.float32(0.25))
+    assert out[0, 0] == np.float32(0.25)           # far pixels keep their value
+    twice = out.copy()
+    raster_segments(np.array([0.0, 8.0]), np.array([4.5, 4.5]), 0.5, twice, fast=True)
+    np.testing.assert_array_equal(twice, out)      # drawing again changes nothing
+
+
+@pytest.mark.parametrize("args, message", [
+    ((np.zeros(3), np.zeros(3), 1.0, np.zeros((2, 2), np.float32)), "even length"),
+    ((np.zeros(2), np.zeros(4), 1.0, np.zeros((2, 2), np.float32)), "even length"),
+    ((np.zeros(2), np.zeros(2), 0.0, np.zeros((2, 2), np.float32)), "half_width"),
+    ((np.zeros(2), np.zeros(2), float("nan"), np.zeros((2, 2), np.float32)), "half_width"),
+    ((np.zeros(2), np.zeros(2), 1.0, np.zeros((2, 2))), "float32"),
+    ((np.zeros(2), np.zeros(2), 1.0, np.zeros(4, np.float32)), "float32"),
+])
+def test_bad_input_is_a_clear_error(args, message):
+    with pytest.raises(ValueError, match=message):
+        raster_segments(*args)
