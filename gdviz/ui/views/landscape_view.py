@@ -88,8 +88,10 @@ class LandscapeView(pg.PlotWidget):
         # frame repaints just the trails drawn over it
         self.image.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.plot_item.addItem(self.contours)
-        # the current mini-batch's own loss surface over the full-data map (lesson L6)
-        self.batch_contours = pg.PlotDataItem(connect="pairs", antialias=True)
+        # the current mini-batch's own loss surface over the full-data map (lesson L6), in
+        # its own colour (a dash pattern on cell-long segments read as noise, and Qt's
+        # dashed stroke was the slowest paint of the map)
+        self.batch_contours = RasterLines()
         self.batch_contours.setZValue(-40)
         self.batch_contours.setVisible(False)
         self.plot_item.addItem(self.batch_contours)
@@ -728,8 +730,7 @@ class LandscapeView(pg.PlotWidget):
         self.colorbar.setColorMap(theme.colormap())
         self.contours.setPen(pg.mkPen(theme.qcolor(pal["contour"], pal["contour_alpha"]),
                                       width=1.6))
-        self.batch_contours.setPen(pg.mkPen(theme.qcolor(pal["batch_surface"], 235), width=2.6,
-                                            style=Qt.PenStyle.DashLine))
+        self.batch_contours.setPen(pg.mkPen(theme.qcolor(pal["batch_surface"], 235), width=2.6))
         self.minima.setBrush(pg.mkBrush("#FFD400"))
         self.minima.setPen(pg.mkPen(pal["halo"], width=2))
         for name in self.arrow_names:
