@@ -82,7 +82,11 @@ def test_control_panels_follow_the_language_and_come_back(panel):
     assert momentum.select.text() == "逐步" and momentum.more.text() == "更多"
     # words are translated, symbols stay, with the word in the tooltip
     assert momentum.sliders["momentum"].label.text() == "動量"
-    assert momentum.sliders["lr"].label.text() == "lr"
+    assert momentum.sliders["lr"].label.text() == "學習率 lr"  # the course's word, and the symbol
+    assert runs.cards[2].sliders["alpha"].label.text() == "衰減率 α"
+    assert runs.cards[2].flags["centered"].text() == "中心化"
+    assert runs.shared_lr.label.text() == "學習率（全部）"
+    assert tr_.curve.getPlotItem().getAxis("left").labelText == "學習率 ×"
     assert "學習率" in momentum.sliders["lr"].entry.toolTip()
     assert "精確數值" in momentum.sliders["lr"].entry.toolTip()
     assert tr_.noise_title.text() == "雜訊與批次" and tr_.schedule_title.text() == "學習率排程"

@@ -136,15 +136,15 @@ class LandscapeView(pg.PlotWidget):
 
         menu = self.vb.menu
         self._colorbar_label = None  # i18n key of the colour bar's label
-        self.heatmap_action = QAction("Show heatmap", self)
+        self.heatmap_action = QAction(tr("show_heatmap"), self)
         self.heatmap_action.setCheckable(True)
         self.heatmap_action.setChecked(self.heatmap_visible)
         if menu is not None:
             menu.addSeparator()
             menu.addAction(self.heatmap_action)
-            self.view_all_action = menu.addAction("View whole surface")
+            self.view_all_action = menu.addAction(tr("view_whole_surface"))
         else:  # pragma: no cover - pyqtgraph always builds a menu
-            self.view_all_action = QAction("View whole surface", self)
+            self.view_all_action = QAction(tr("view_whole_surface"), self)
 
         # --- connections: all in one block ------------------------------------------------
         s = session
