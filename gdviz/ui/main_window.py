@@ -167,13 +167,13 @@ class MainWindow(QMainWindow):
 
     def _build_docks(self) -> None:
         self.controls = ControlsPanel(self.session)
-        self.controls_dock = self._dock("Controls", "controlsDock", self.controls,
+        self.controls_dock = self._dock(tr("dock_controls"), "controlsDock", self.controls,
                                         Qt.DockWidgetArea.RightDockWidgetArea)
         self.loss_view = LossView(self.session)
-        self.loss_dock = self._dock("Loss", "lossDock", self.loss_view,
+        self.loss_dock = self._dock(tr("dock_loss"), "lossDock", self.loss_view,
                                     Qt.DockWidgetArea.BottomDockWidgetArea)
         self.step_view = StepView(self.session)
-        self.step_dock = self._dock("Step by step", "stepDock", self.step_view,
+        self.step_dock = self._dock(tr("dock_step"), "stepDock", self.step_view,
                                     Qt.DockWidgetArea.RightDockWidgetArea)
         # step-by-step shares the controls' place as a tab: at 1280×720 there is no room
         # for both, and in step mode the teacher looks at the numbers

@@ -41,6 +41,8 @@ TEXT_ARGS: dict[str, tuple[int, ...] | str] = {
     "flash": (0,), "show_notice": (0,), "section": (0,), "HyperSlider": (1,), "set_text": (0, 1),
     "_action": (1,),  # MainWindow._action(menu, text, slot, ...)
     "_tool": (0,),  # RunCard._tool(text): the card's small buttons
+    "_dock": (0,),  # MainWindow._dock(title, ...)
+    "show_error": (0,),  # the panels' inline error line
 }
 #: names of the arguments that overloads put before the text (they are not the text)
 _NOT_TEXT = re.compile(r"icon|item|curve|arrow|button|widget|plot|action", re.IGNORECASE)
