@@ -356,3 +356,24 @@ def test_window_language_menu_reaches_every_widget(window, session):
     window.language_actions["en"].trigger()
     assert texts(window.controls) == before
     assert window.step_view.hint.text().startswith("Pick a run")
+
+
+def test_surface_names_that_are_words_are_translated(qtbot):
+    """"ellipse" is a word (L4's map title in a Chinese class); "rosenbrock" is a name."""
+    from gdviz.ui.panels.problem_panel import ProblemPanel
+    from gdviz.ui.views.landscape_view import LandscapeView
+
+    s = Session()
+    s.set_surface("ellipse")
+    v, p = LandscapeView(s), ProblemPanel(s)
+    qtbot.addWidget(v)
+    qtbot.addWidget(p)
+    v.resize(900, 700)
+    assert v.plot_item.titleLabel.text.startswith("ellipse:  x²")
+    switch(v, "zh-Hant")
+    switch(p, "zh-Hant")
+    assert v.plot_item.titleLabel.text.startswith("橢圓曲面：x²")
+    assert p.combo.itemText(p.combo.findData("saddle")) == "鞍形曲面"
+    assert p.combo.itemText(p.combo.findData("rosenbrock")) == "rosenbrock"
+    switch(p, "en")
+    assert p.combo.itemText(p.combo.findData("saddle")) == "saddle"

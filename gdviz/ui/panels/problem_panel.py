@@ -69,6 +69,12 @@ class ProblemPanel(QWidget):
     def retranslate(self) -> None:
         """Heading, the combo's own entries and the placeholder in the UI language."""
         self.title.setText(tr("problem"))
+        from gdviz.core.surfaces import SURFACES
+
+        for name in SURFACES:  # the names that are words; the others are people's names
+            i = self.combo.findData(name)
+            if i >= 0:
+                self.combo.setItemText(i, tr(f"surface_{name}", default=name))
         for data, key, tip in ((None, "custom", None), ("@regression", "regression_data",
                                "tip_regression"), ("@fit", "fit_data", "tip_fit")):
             i = self.combo.findData(data)

@@ -747,7 +747,8 @@ class LandscapeView(pg.PlotWidget):
         self.plot_item.setLabel("left", names[1], **style)
         # built-in surfaces say their name; data maps and custom functions their formula
         builtin = getattr(land, "sid", -1) >= 0
-        title = f"{land.name}:  {land.label}" if builtin else self._data_title(land)
+        title = (tr("surface_title", name=tr(f"surface_{land.name}", default=land.name),
+                    formula=land.label) if builtin else self._data_title(land))
         # a long title would widen the plot past a narrow map: elide it to the width
         # (the title is HTML in pyqtgraph's own font: leave a generous margin)
         f = theme.font(theme.LABEL_PT)
