@@ -177,7 +177,7 @@ def read_po(path: str | os.PathLike[str]) -> list[PoEntry]:
     """Every entry of the gettext file ``path``, header first, in file order.
 
     Strict, so that a translator's slip fails loudly with the file and line rather than
-    showing English or a broken text: UTF-8 only; ``#`` comments and obsolete ``#~``
+    showing English or a broken text: UTF-8 only (CRLF and a BOM are fine); ``#`` comments and obsolete ``#~``
     entries are skipped; strings may continue on the following lines and know the escapes
     ``\\" \\\\ \\n \\t``; plural forms, a context given twice and an entry without msgid or
     msgstr are errors. ``#, fuzzy`` entries are returned with their flag (:func:`tr` skips
@@ -186,7 +186,7 @@ def read_po(path: str | os.PathLike[str]) -> list[PoEntry]:
     name = os.fspath(path)
     raw = Path(name).read_bytes()
     try:
-        text = raw.decode("utf-8")
+        text = raw.decode("utf-8-sig")  # a BOM (Windows editors add one) is no text
     except UnicodeDecodeError as e:
         line = raw.count(b"\n", 0, e.start) + 1
         raise PoError(f"{name}:{line}: not UTF-8 (save the file as UTF-8)") from None

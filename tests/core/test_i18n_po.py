@@ -132,6 +132,13 @@ def test_a_malformed_file_names_its_file_and_line(tmp_path, text, line, message)
         read_po(p)
 
 
+def test_windows_line_ends_and_a_bom_are_read(tmp_path):
+    p = tmp_path / "zh_Hant.po"
+    p.write_bytes(GOOD.replace("\n", "\r\n").encode("utf-8-sig"))
+    assert [e.context for e in read_po(p)] == [None, "hint", "guess", "escapes"]
+    assert read_po(p)[1].msgstr == "選一條路徑。\n→ 前進一步"
+
+
 def test_a_file_not_in_utf8_names_its_line(tmp_path):
     p = tmp_path / "zh_Hant.po"
     p.write_bytes('msgctxt "a"\nmsgid "x"\nmsgstr "學習率"\n'.encode("big5"))
