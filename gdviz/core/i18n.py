@@ -177,11 +177,11 @@ def read_po(path: str | os.PathLike[str]) -> list[PoEntry]:
     """Every entry of the gettext file ``path``, header first, in file order.
 
     Strict, so that a translator's slip fails loudly with the file and line rather than
-    showing English or a broken text: UTF-8 only (CRLF and a BOM are fine); ``#`` comments and obsolete ``#~``
-    entries are skipped; strings may continue on the following lines and know the escapes
-    ``\\" \\\\ \\n \\t``; plural forms, a context given twice and an entry without msgid or
-    msgstr are errors. ``#, fuzzy`` entries are returned with their flag (:func:`tr` skips
-    them).
+    showing English or a broken text: UTF-8 only (CRLF line ends and a BOM are fine); ``#``
+    comments and obsolete ``#~`` entries are skipped; strings may continue on the following
+    lines and know the escapes ``\\" \\\\ \\n \\t``; plural forms, a context given twice and
+    an entry without msgid or msgstr are errors. ``#, fuzzy`` entries are returned with their
+    flag (:func:`tr` skips them).
     """
     name = os.fspath(path)
     raw = Path(name).read_bytes()
