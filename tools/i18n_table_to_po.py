@@ -1,13 +1,17 @@
 """Move the old `_TABLE` dict of gdviz/core/i18n.py into the gettext .po files.
 
-Usage: python tools/i18n_table_to_po.py I18N_PY OUT_DIR [--append]
+Usage: python tools/i18n_table_to_po.py I18N_PY OUT_DIR [--append [--base BASE_I18N_PY]]
 
 It wrote resources/translations/*.po once, from the table as it was. It stays until every
 branch that still adds rows to `_TABLE` is merged (then delete it): with --append it adds
 the rows whose key is not yet in OUT_DIR/en.po at the end of the three files, and lists the
-keys whose text differs from the files (edit those by hand). For example:
+keys whose text differs from the files (edit those by hand). With --base (the table both
+branches started from) it lists only the rows the other branch changed, not the ones the
+.po files changed since (lr_all, lr_decay and panel_landscape were re-worded there).
+For example:
     git show other-branch:gdviz/core/i18n.py > /tmp/t.py
-    python tools/i18n_table_to_po.py /tmp/t.py resources/translations --append
+    git show d6af4e4:gdviz/core/i18n.py > /tmp/base.py
+    python tools/i18n_table_to_po.py /tmp/t.py resources/translations --append --base /tmp/base.py
 Section comments ("# --- ...") become extracted comments ("#. ...") of the next entry.
 """
 from __future__ import annotations
@@ -89,7 +93,13 @@ def main() -> None:
         from gdviz.core.i18n import LANGUAGES, PO_FILES, read_po
 
         have = [{e.context: e.msgstr for e in read_po(out / PO_FILES[lang])} for lang in LANGUAGES]
+        base = {}
+        if "--base" in sys.argv:
+            base_src = Path(sys.argv[sys.argv.index("--base") + 1]).read_text(encoding="utf-8")
+            base = {key: row for key, row, _, _ in table_rows(base_src)}
         for key, row, _, lineno in rows:
+            if base.get(key) == row:
+                continue  # the other branch left it as it was
             if key in have[0] and tuple(h[key] for h in have) != row:
                 print(f"{sys.argv[1]}:{lineno}: {key!r} differs from the .po files: {row}")
         rows = [r for r in rows if r[0] not in have[0]]
