@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 
 from gdviz.ui import theme
 from gdviz.ui.panels.controls import ControlsPanel
+from gdviz.core.i18n import tr
 from gdviz.core.panels import PANELS
 from gdviz.ui.picture import Picture, status_texts
 from gdviz.ui.views.loss_view import LossView
@@ -107,7 +108,7 @@ class MainWindow(QMainWindow):
         self._last_frame = None
         self.frame_times: list[float] = []  # dt of recent frames, for the status and bench
         self.setObjectName("gdvizMainWindow")
-        self.setWindowTitle("gdviz — gradient descent, live")
+        self.setWindowTitle(tr("window_title"))
         self.setDockNestingEnabled(True)
 
         self._build_central()
@@ -166,13 +167,13 @@ class MainWindow(QMainWindow):
 
     def _build_docks(self) -> None:
         self.controls = ControlsPanel(self.session)
-        self.controls_dock = self._dock("Controls", "controlsDock", self.controls,
+        self.controls_dock = self._dock(tr("dock_controls"), "controlsDock", self.controls,
                                         Qt.DockWidgetArea.RightDockWidgetArea)
         self.loss_view = LossView(self.session)
-        self.loss_dock = self._dock("Loss", "lossDock", self.loss_view,
+        self.loss_dock = self._dock(tr("dock_loss"), "lossDock", self.loss_view,
                                     Qt.DockWidgetArea.BottomDockWidgetArea)
         self.step_view = StepView(self.session)
-        self.step_dock = self._dock("Step by step", "stepDock", self.step_view,
+        self.step_dock = self._dock(tr("dock_step"), "stepDock", self.step_view,
                                     Qt.DockWidgetArea.RightDockWidgetArea)
         # step-by-step shares the controls' place as a tab: at 1280×720 there is no room
         # for both, and in step mode the teacher looks at the numbers
@@ -202,8 +203,7 @@ class MainWindow(QMainWindow):
         sb.addPermanentWidget(self.kernel_status)
         from gdviz import kernels
 
-        self.kernel_status.setText("kernels: numba ✓" if kernels.is_ready()
-                                   else "kernels: numpy (compiling later)")
+        self._set_kernel_status("kernels_numba" if kernels.is_ready() else "kernels_later")
 
     def _action(self, menu, text: str, slot, shortcut=None, checkable=False) -> QAction:
         act = QAction(text, self)
@@ -224,40 +224,40 @@ class MainWindow(QMainWindow):
 
     def _build_menus(self) -> None:
         mb = self.menuBar()
-        self.file_menu = f = mb.addMenu("&File")
-        self.open_action = self._action(f, "&Open scene…", self._on_open, QKeySequence.StandardKey.Open)
-        self.save_action = self._action(f, "&Save scene…", self._on_save, QKeySequence.StandardKey.Save)
+        self.file_menu = f = mb.addMenu(tr("file"))
+        self.open_action = self._action(f, tr("open"), self._on_open, QKeySequence.StandardKey.Open)
+        self.save_action = self._action(f, tr("save_as"), self._on_save, QKeySequence.StandardKey.Save)
         f.addSeparator()
-        self.export_action = self._action(f, "&Export animation…", self.export_animation, "Ctrl+E")
+        self.export_action = self._action(f, tr("export"), self.export_animation, "Ctrl+E")
         f.addSeparator()
-        self.quit_action = self._action(f, "&Quit", self.request_quit,
+        self.quit_action = self._action(f, tr("quit"), self.request_quit,
                                         QKeySequence.StandardKey.Quit)
 
-        self.view_menu = v = mb.addMenu("&View")
+        self.view_menu = v = mb.addMenu(tr("view"))
         group = QActionGroup(self)
         self.theme_actions: dict[str, QAction] = {}
         for name in THEMES:
-            act = QAction(f"{name.capitalize()} theme", self, checkable=True)
+            act = QAction(tr(f"theme_{name}"), self, checkable=True)
             act.setData(name)
             act.triggered.connect(lambda _=False, n=name: self.set_theme(n))
             group.addAction(act)
             v.addAction(act)
             self.theme_actions[name] = act
         v.addSeparator()
-        self.zoom_in_action = self._action(v, "Larger text", self.zoom_in,
+        self.zoom_in_action = self._action(v, tr("zoom_in"), self.zoom_in,
                                            ["Ctrl+=", "Ctrl++"])
-        self.zoom_out_action = self._action(v, "Smaller text", self.zoom_out,
+        self.zoom_out_action = self._action(v, tr("zoom_out"), self.zoom_out,
                                             ["Ctrl+-"])
-        self.zoom_reset_action = self._action(v, "Normal text size", lambda: self.set_font_scale(1.0),
+        self.zoom_reset_action = self._action(v, tr("zoom_reset"), lambda: self.set_font_scale(1.0),
                                               "Ctrl+0")
         v.addSeparator()
-        self.fullscreen_action = self._action(v, "Full screen", self.toggle_full_screen, "F11")
-        self.heatmap_action = self._action(v, "Heatmap", self.set_heatmap, "H", checkable=True)
+        self.fullscreen_action = self._action(v, tr("full_screen"), self.toggle_full_screen, "F11")
+        self.heatmap_action = self._action(v, tr("heatmap"), self.set_heatmap, "H", checkable=True)
         self.heatmap_action.setChecked(self.session.heatmap)
         self._heatmap_pref = True  # the user's own choice (QSettings); a scene's is not saved
         self._opening = False
         v.addSeparator()
-        self.language_menu = v.addMenu("Language")
+        self.language_menu = v.addMenu(tr("language"))
         lang_group = QActionGroup(self)
         self.language_actions: dict[str, QAction] = {}
         from gdviz.core.i18n import LANGUAGE_NAMES, LANGUAGES
@@ -272,7 +272,7 @@ class MainWindow(QMainWindow):
         v.addAction(self.controls_dock.toggleViewAction())
         # the picture's panels are model state (session.panels): the menu writes it, and the
         # window (and an export's defaults) follow it
-        self.panels_menu = v.addMenu("Panels")
+        self.panels_menu = v.addMenu(tr("export_panels"))
         self.panel_actions: dict[str, QAction] = {}
         for name in PANELS:
             act = QAction(name, self, checkable=True)
@@ -281,9 +281,9 @@ class MainWindow(QMainWindow):
             self.panels_menu.addAction(act)
             self.panel_actions[name] = act
 
-        self.lessons_menu = mb.addMenu("&Lessons")
+        self.lessons_menu = mb.addMenu(tr("lessons"))
         self.lessons_menu.setObjectName("lessonsMenu")
-        self._no_lessons = QAction("(no lesson scenes installed)", self)
+        self._no_lessons = QAction(tr("no_lessons"), self)
         self._no_lessons.setEnabled(False)
         self._populate_lessons()
 
@@ -292,6 +292,7 @@ class MainWindow(QMainWindow):
         from gdviz.core.i18n import tr
 
         lang = self.language
+        self.setWindowTitle(tr("window_title", lang))
         self.file_menu.setTitle(tr("file", lang))
         self.open_action.setText(tr("open", lang))
         self.save_action.setText(tr("save_as", lang))
@@ -299,8 +300,7 @@ class MainWindow(QMainWindow):
         self.quit_action.setText(tr("quit", lang))
         self.view_menu.setTitle(tr("view", lang))
         for name, act in self.theme_actions.items():
-            act.setText(f"{tr(name, lang)} — {tr('theme', lang)}" if lang != "en"
-                        else f"{name.capitalize()} theme")
+            act.setText(tr(f"theme_{name}", lang))
         self.zoom_in_action.setText(tr("zoom_in", lang))
         self.zoom_out_action.setText(tr("zoom_out", lang))
         self.fullscreen_action.setText(tr("full_screen", lang))
@@ -314,6 +314,9 @@ class MainWindow(QMainWindow):
         for dock, key in ((self.controls_dock, "dock_controls"), (self.loss_dock, "dock_loss"),
                           (self.step_dock, "dock_step")):
             dock.setWindowTitle(tr(key, lang))
+        self._no_lessons.setText(tr("no_lessons", lang))
+        key, fmt = self._kernel_text
+        self._set_kernel_status(key, **fmt)
         if getattr(self, "recovery_bar", None) is not None:
             self.recovery_bar.retranslate(lang)
 
@@ -450,7 +453,8 @@ class MainWindow(QMainWindow):
             finally:
                 self._opening = False
         except (ValueError, OSError) as exc:
-            self.show_notice(f"Cannot open {name}: {str(exc).splitlines()[0]}")
+            self.show_notice(tr("cannot_open", self.language, name=name,
+                                error=str(exc).splitlines()[0]))
             return False
         self._scene = scene
         self._mark_saved(path)
@@ -469,10 +473,11 @@ class MainWindow(QMainWindow):
             scene = scene_from_session(self.session, base=self._scene)
             save_scene(scene, path)
         except (ValueError, OSError) as exc:
-            self.show_notice(f"Cannot save {name}: {str(exc).splitlines()[0]}")
+            self.show_notice(tr("cannot_save", self.language, name=name,
+                                error=str(exc).splitlines()[0]))
             return False
         self._mark_saved(path)
-        self.flash(f"Saved {path}", 5000)
+        self.flash(tr("scene_saved", self.language, path=path), 5000)
         return True
 
     def export_animation(self):
@@ -494,14 +499,16 @@ class MainWindow(QMainWindow):
         return dlg
 
     def _on_open(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open scene", "", "Scenes (*.toml)")
+        path, _ = QFileDialog.getOpenFileName(self, tr("open_scene_title", self.language), "",
+                                              tr("scene_filter", self.language))
         if path:
             self.open_scene_asking(path)
 
     def _on_save(self) -> bool:
         """File ▸ Save scene…: True once the demo is saved (False: cancelled or failed)."""
         start = str(self._scene_path) if self._scene_path is not None else "scene.toml"
-        path, _ = QFileDialog.getSaveFileName(self, "Save scene", start, "Scenes (*.toml)")
+        path, _ = QFileDialog.getSaveFileName(self, tr("save_scene_title", self.language), start,
+                                              tr("scene_filter", self.language))
         return bool(path) and self.save_scene(path)
 
     def set_lessons(self, items) -> None:
@@ -555,7 +562,8 @@ class MainWindow(QMainWindow):
             QApplication.sendEvent(self, QEvent(QEvent.Type.ApplicationFontChange))
         self._scale_caption_font()
         if announce:
-            self.flash(f"Text size {round(self.font_scale * 100)} %", 2000)
+            self.flash(tr("flash_text_size", self.language, pct=round(self.font_scale * 100)),
+                       2000)
 
     def zoom_in(self) -> None:
         self.set_font_scale(self.font_scale * FONT_STEP)
@@ -626,21 +634,27 @@ class MainWindow(QMainWindow):
         self.warmup = KernelWarmup(fn, parent=self)
         self.warmup.progress.connect(self._on_warmup_progress)
         self.warmup.finished.connect(self._on_warmup_finished)
-        self.warmup.failed.connect(lambda msg: self.kernel_status.setText(f"kernels: numpy ({msg})"))
-        self.kernel_status.setText("Compiling kernels…")
+        self.warmup.failed.connect(lambda msg: self._set_kernel_status("kernels_failed", error=msg))
+        self._set_kernel_status("compiling")
         self.warmup.start()
 
     def _on_warmup_progress(self, i: int, n: int, name: str) -> None:
-        self.kernel_status.setText(f"Compiling kernels {i}/{n}…")
-        self.kernel_status.setToolTip(f"compiled {name}")
+        self._set_kernel_status("compiling_n", i=i, n=n)
+        self.kernel_status.setToolTip(tr("tip_compiled", self.language, name=name))
 
     def _on_warmup_finished(self, ok: bool) -> None:
         from gdviz import kernels
 
         if ok and kernels.is_ready():
-            self.kernel_status.setText("kernels: numba ✓")
-        elif not self.kernel_status.text().startswith("kernels: numpy ("):
-            self.kernel_status.setText("kernels: numpy")
+            self._set_kernel_status("kernels_numba")
+        elif self._kernel_text[0] != "kernels_failed":
+            self._set_kernel_status("kernels_numpy")
+
+    def _set_kernel_status(self, key: str, **fmt) -> None:
+        """The kernels' state in the status bar, kept as key and values so that a language
+        switch re-words it."""
+        self._kernel_text = (key, fmt)
+        self.kernel_status.setText(tr(key, self.language, **fmt))
 
     def showEvent(self, event) -> None:
         super().showEvent(event)

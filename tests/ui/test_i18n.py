@@ -82,7 +82,11 @@ def test_control_panels_follow_the_language_and_come_back(panel):
     assert momentum.select.text() == "逐步" and momentum.more.text() == "更多"
     # words are translated, symbols stay, with the word in the tooltip
     assert momentum.sliders["momentum"].label.text() == "動量"
-    assert momentum.sliders["lr"].label.text() == "lr"
+    assert momentum.sliders["lr"].label.text() == "學習率 lr"  # the course's word, and the symbol
+    assert runs.cards[2].sliders["alpha"].label.text() == "衰減率 α"
+    assert runs.cards[2].flags["centered"].text() == "中心化"
+    assert runs.shared_lr.label.text() == "學習率（全部）"
+    assert tr_.curve.getPlotItem().getAxis("left").labelText == "學習率 ×"
     assert "學習率" in momentum.sliders["lr"].entry.toolTip()
     assert "精確數值" in momentum.sliders["lr"].entry.toolTip()
     assert tr_.noise_title.text() == "雜訊與批次" and tr_.schedule_title.text() == "學習率排程"
@@ -352,3 +356,24 @@ def test_window_language_menu_reaches_every_widget(window, session):
     window.language_actions["en"].trigger()
     assert texts(window.controls) == before
     assert window.step_view.hint.text().startswith("Pick a run")
+
+
+def test_surface_names_that_are_words_are_translated(qtbot):
+    """"ellipse" is a word (L4's map title in a Chinese class); "rosenbrock" is a name."""
+    from gdviz.ui.panels.problem_panel import ProblemPanel
+    from gdviz.ui.views.landscape_view import LandscapeView
+
+    s = Session()
+    s.set_surface("ellipse")
+    v, p = LandscapeView(s), ProblemPanel(s)
+    qtbot.addWidget(v)
+    qtbot.addWidget(p)
+    v.resize(900, 700)
+    assert v.plot_item.titleLabel.text.startswith("ellipse:  x²")
+    switch(v, "zh-Hant")
+    switch(p, "zh-Hant")
+    assert v.plot_item.titleLabel.text.startswith("橢圓曲面：x²")
+    assert p.combo.itemText(p.combo.findData("saddle")) == "鞍形曲面"
+    assert p.combo.itemText(p.combo.findData("rosenbrock")) == "rosenbrock"
+    switch(p, "en")
+    assert p.combo.itemText(p.combo.findData("saddle")) == "saddle"

@@ -80,7 +80,7 @@ def _param_help(name: str) -> str:
 
 def _first_line(msg) -> str:
     text = str(msg).strip()
-    return text.splitlines()[0] if text else "invalid input"
+    return text.splitlines()[0] if text else tr("invalid_input")
 
 
 class ParamSlider(HyperSlider):
@@ -502,7 +502,7 @@ class DataPanel(QWidget):
         if ok:
             self.show_error("")
         else:
-            self.show_error(self._captured[-1] if self._captured else "the session refused that")
+            self.show_error(self._captured[-1] if self._captured else tr("session_refused"))
             self._sync_all()
         return ok
 

@@ -9,11 +9,6 @@ from PySide6.QtWidgets import QComboBox, QLabel, QLineEdit, QVBoxLayout, QWidget
 from gdviz.core.i18n import tr
 from gdviz.ui.widgets import section
 
-#: the English texts of the combo's own entries (shown translated: keys custom,
-#: regression_data, fit_data); the surfaces keep their names
-CUSTOM = "Custom…"
-REGRESSION = "Linear regression (data)"
-FIT = "Curve fit (data, model)"
 #: what "Curve fit" opens on the first time: the lecture's red curve and three sigmoids
 DEFAULT_FIT = dict(target="piecewise", model="sigmoid", units=3)
 
@@ -39,10 +34,10 @@ class ProblemPanel(QWidget):
             formula = getattr(surf, "formula", "")
             if formula:
                 self.combo.setItemData(self.combo.count() - 1, formula, Qt.ItemDataRole.ToolTipRole)
-        self.combo.addItem(CUSTOM, None)
+        self.combo.addItem(tr("custom"), None)
         self.combo.insertSeparator(self.combo.count())
-        self.combo.addItem(REGRESSION, "@regression")
-        self.combo.addItem(FIT, "@fit")
+        self.combo.addItem(tr("regression_data"), "@regression")
+        self.combo.addItem(tr("fit_data"), "@fit")
         # the last data settings, so that going back to a data problem finds them again
         self._last_data: dict[str, object] = {}
         self.expr = QLineEdit()
@@ -54,7 +49,7 @@ class ProblemPanel(QWidget):
         self.error.setStyleSheet("color: #e0523f; font-weight: bold;")
         self.error.hide()
 
-        self.title = section("Problem")
+        self.title = section(tr("problem"))
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(self.title)
@@ -74,6 +69,12 @@ class ProblemPanel(QWidget):
     def retranslate(self) -> None:
         """Heading, the combo's own entries and the placeholder in the UI language."""
         self.title.setText(tr("problem"))
+        from gdviz.core.surfaces import SURFACES
+
+        for name in SURFACES:  # the names that are words; the others are people's names
+            i = self.combo.findData(name)
+            if i >= 0:
+                self.combo.setItemText(i, tr(f"surface_{name}", default=name))
         for data, key, tip in ((None, "custom", None), ("@regression", "regression_data",
                                "tip_regression"), ("@fit", "fit_data", "tip_fit")):
             i = self.combo.findData(data)

@@ -23,23 +23,20 @@ from gdviz.core.limits import LR_MAX, LR_MIN
 from gdviz.ui import theme
 from gdviz.ui.widgets import HyperSlider, section
 
-#: slider ranges for the hyperparameters a card can show: (label, lo, hi, log)
+#: slider ranges for the hyperparameters a card can show: (label's i18n key, lo, hi, log);
+#: the Chinese labels put the course's word before a symbol ("學習率 lr")
 FIELD_RANGES: dict[str, tuple[str, float, float, bool]] = {
-    "lr": ("lr", LR_MIN, LR_MAX, True),
+    "lr": ("label_lr", LR_MIN, LR_MAX, True),
     "momentum": ("momentum", 0.0, 0.999, False),
     "dampening": ("dampening", 0.0, 1.0, False),
-    "alpha": ("alpha", 0.0, 0.999, False),
-    "beta1": ("β1", 0.0, 0.999, False),
-    "beta2": ("β2", 0.0, 0.9999, False),
-    "eps": ("eps", 1e-10, 1.0, True),
-    "weight_decay": ("weight decay", 0.0, 1.0, False),  # L2 penalty (lesson L13)
-    "lr_decay": ("lr decay", 0.0, 1.0, False),
-    "initial_accumulator_value": ("init acc", 0.0, 1.0, False),
+    "alpha": ("label_alpha", 0.0, 0.999, False),
+    "beta1": ("label_beta1", 0.0, 0.999, False),
+    "beta2": ("label_beta2", 0.0, 0.9999, False),
+    "eps": ("label_eps", 1e-10, 1.0, True),
+    "weight_decay": ("weight_decay", 0.0, 1.0, False),  # L2 penalty (lesson L13)
+    "lr_decay": ("lr_decay", 0.0, 1.0, False),
+    "initial_accumulator_value": ("init_acc", 0.0, 1.0, False),
 }
-#: labels that are words get translated (i18n keys); symbols (lr, β1, alpha, eps) stay
-FIELD_TEXT_KEYS: dict[str, str] = {"momentum": "momentum", "dampening": "dampening",
-                                   "weight_decay": "weight_decay", "lr_decay": "lr_decay",
-                                   "initial_accumulator_value": "init_acc"}
 #: always shown; the others fold under "more"
 MAIN_FIELDS = ("lr", "momentum", "alpha", "beta1", "beta2")
 #: on/off hyperparameters, drawn as check boxes
@@ -77,7 +74,7 @@ class RunCard(QFrame):
         f = self.title.font()
         f.setBold(True)
         self.title.setFont(f)
-        self.select = theme.projector(QRadioButton("step-by-step"))
+        self.select = theme.projector(QRadioButton(tr("step_by_step_pick")))
         self.select.setObjectName("runSelect")
         self.select.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         panel.select_group.addButton(self.select, i)
@@ -85,7 +82,7 @@ class RunCard(QFrame):
         self.dup_big = self._tool("+ lr×10")
         self.remove = self._tool("✕")
         self.remove.setObjectName("runRemove")
-        self.more = self._tool("more")
+        self.more = self._tool(tr("more"))
         self.more.setCheckable(True)
         self.more.setObjectName("runMore")
 
@@ -118,13 +115,13 @@ class RunCard(QFrame):
         flag_row = QHBoxLayout()
         for field in optimizer_fields(self.opt_name):
             if field in FIELD_RANGES:
-                text, lo, hi, log = FIELD_RANGES[field]
-                hs = HyperSlider(field, text, lo, hi, log=log)
+                key, lo, hi, log = FIELD_RANGES[field]
+                hs = HyperSlider(field, tr(key), lo, hi, log=log)
                 hs.valueChanged.connect(lambda v, f=field: self._on_value_edited(f, v))
                 self.sliders[field] = hs
                 (lay if field in MAIN_FIELDS else extra_lay).addWidget(hs)
             elif field in FIELD_FLAGS:
-                cb = theme.projector(QCheckBox(field))
+                cb = theme.projector(QCheckBox(tr(f"flag_{field}")))
                 cb.setFocusPolicy(Qt.FocusPolicy.NoFocus)
                 cb.toggled.connect(lambda on, f=field: self._on_value_edited(f, bool(on)))
                 self.flags[field] = cb
@@ -163,9 +160,9 @@ class RunCard(QFrame):
         self.more.setToolTip(tr("tip_more_hp"))
         self._on_more_toggled(self.more.isChecked())
         for field, hs in self.sliders.items():
-            key = FIELD_TEXT_KEYS.get(field)
-            text = tr(key) if key else FIELD_RANGES[field][0]
-            hs.set_text(text, tr(f"help_{field}", default=""))
+            hs.set_text(tr(FIELD_RANGES[field][0]), tr(f"help_{field}", default=""))
+        for field, cb in self.flags.items():
+            cb.setText(tr(f"flag_{field}"))
         self._sync_lr_tip()
 
     def changeEvent(self, event) -> None:  # noqa: N802 - Qt name
@@ -239,12 +236,12 @@ class RunsPanel(QWidget):
         self.select_group = QButtonGroup(self)
         self.select_group.setExclusive(False)  # so that a click can also clear the pick
 
-        self.same_lr = theme.projector(QCheckBox("Same learning rate for all"))
+        self.same_lr = theme.projector(QCheckBox(tr("same_lr")))
         self.same_lr.setObjectName("sameLr")
         self.same_lr.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.shared_lr = HyperSlider("shared_lr", "lr (all)", LR_MIN, LR_MAX, log=True)
-        self.add_button = QPushButton("Add run ▾")
-        self.title = section("Optimizers")
+        self.shared_lr = HyperSlider("shared_lr", tr("lr_all"), LR_MIN, LR_MAX, log=True)
+        self.add_button = QPushButton(tr("add_run"))
+        self.title = section(tr("optimizers"))
         self.add_button.setObjectName("addRun")
         self.add_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         menu = QMenu(self.add_button)

@@ -16,8 +16,8 @@ class TrainingPanel(QWidget):
     def __init__(self, session, parent: QWidget | None = None):
         super().__init__(parent)
         self.session = session
-        self.noise = HyperSlider("noise", "noise", 0.0, 5.0)
-        self.batch = HyperSlider("batch_size", "batch size", 1, 256, log=True, integer=True)
+        self.noise = HyperSlider("noise", tr("noise"), 0.0, 5.0)
+        self.batch = HyperSlider("batch_size", tr("batch_size"), 1, 256, log=True, integer=True)
         self.seed = QSpinBox()
         self.seed.setObjectName("seedSpin")
         self.seed.setRange(0, 2**31 - 1)
@@ -28,10 +28,10 @@ class TrainingPanel(QWidget):
             self.schedule.addItem(label, name)
         self.curve = ScheduleView(session, follow=True)  # the picture's own schedule view
 
-        self.seed_label = QLabel("seed")
-        self.schedule_label = QLabel("schedule")
-        self.noise_title = section("Noise and batch")
-        self.schedule_title = section("Learning-rate schedule")
+        self.seed_label = QLabel(tr("label_seed"))
+        self.schedule_label = QLabel(tr("label_schedule"))
+        self.noise_title = section(tr("noise_and_batch"))
+        self.schedule_title = section(tr("lr_schedule"))
         seed_row = QHBoxLayout()
         seed_row.addWidget(self.seed_label, 2)
         seed_row.addWidget(self.seed, 7)

@@ -49,7 +49,7 @@ COMPACT_WIDTH = 560
 #: how far the box may grow to show the units' curves: this many data heights each way
 UNIT_GROWTH = 1.5
 #: the hint on surfaces, in English (shown in the UI language: key fit_hint)
-HINT = "Pick a data problem to see the fit"
+HINT = tr("fit_hint", "en")
 
 #: validation points: Okabe & Ito's vermillion (a lighter one on the dark background),
 #: a diamond where the training points are circles, so colour and shape both tell them apart
@@ -120,7 +120,7 @@ class FitView(pg.PlotWidget):
         for item in (self.target_curve, self.c0_line, self.train_points, self.val_points,
                      self.batch_ring):
             self.plot_item.addItem(item)
-        self.hint = pg.TextItem(HINT, anchor=(0.5, 0.5))
+        self.hint = pg.TextItem(tr("fit_hint"), anchor=(0.5, 0.5))
         self.hint.setZValue(50)
         self.plot_item.addItem(self.hint)
         # the legend's ring (the real one is a point's highlight, too big for a legend row)

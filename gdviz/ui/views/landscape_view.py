@@ -140,15 +140,15 @@ class LandscapeView(pg.PlotWidget):
 
         menu = self.vb.menu
         self._colorbar_label = None  # i18n key of the colour bar's label
-        self.heatmap_action = QAction("Show heatmap", self)
+        self.heatmap_action = QAction(tr("show_heatmap"), self)
         self.heatmap_action.setCheckable(True)
         self.heatmap_action.setChecked(self.heatmap_visible)
         if menu is not None:
             menu.addSeparator()
             menu.addAction(self.heatmap_action)
-            self.view_all_action = menu.addAction("View whole surface")
+            self.view_all_action = menu.addAction(tr("view_whole_surface"))
         else:  # pragma: no cover - pyqtgraph always builds a menu
-            self.view_all_action = QAction("View whole surface", self)
+            self.view_all_action = QAction(tr("view_whole_surface"), self)
 
         # --- connections: all in one block ------------------------------------------------
         s = session
@@ -750,7 +750,8 @@ class LandscapeView(pg.PlotWidget):
         self.plot_item.setLabel("left", names[1], **style)
         # built-in surfaces say their name; data maps and custom functions their formula
         builtin = getattr(land, "sid", -1) >= 0
-        title = f"{land.name}:  {land.label}" if builtin else self._data_title(land)
+        title = (tr("surface_title", name=tr(f"surface_{land.name}", default=land.name),
+                    formula=land.label) if builtin else self._data_title(land))
         # a long title would widen the plot past a narrow map: elide it to the width
         # (the title is HTML in pyqtgraph's own font: leave a generous margin)
         f = theme.font(theme.LABEL_PT)

@@ -8,6 +8,7 @@ from PySide6.QtCore import QEvent
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QWidget
 
+from gdviz.core.i18n import tr
 from gdviz.ui import theme
 from gdviz.ui.views.items import cache_axes, connect_all, disconnect_all
 
@@ -41,7 +42,7 @@ class ScheduleView(pg.PlotWidget):
         cache_axes(self.getPlotItem())
         self.setMinimumHeight(110)
         self.setMaximumHeight(160)
-        self.getPlotItem().setLabel("left", "lr ×")
+        self.getPlotItem().setLabel("left", tr("schedule_axis"))
         self.getPlotItem().showGrid(x=True, y=True, alpha=0.25)
         self.curve = self.plot([], [], pen=pg.mkPen("#56B4E9", width=3))
         self.marker = pg.InfiniteLine(0, angle=90, pen=pg.mkPen("#E69F00", width=2))
@@ -87,6 +88,8 @@ class ScheduleView(pg.PlotWidget):
         if self._styled and event.type() in (QEvent.Type.PaletteChange, QEvent.Type.FontChange,
                             QEvent.Type.ApplicationFontChange):
             self._restyle()
+        elif event.type() == QEvent.Type.LanguageChange:
+            self.getPlotItem().setLabel("left", tr("schedule_axis"))
 
     def _restyle(self) -> None:
         pal = theme.palette(theme.current())

@@ -1,0 +1,63 @@
+"""The window's own words follow the language: its title, the theme entries, the
+status-bar notes and the kernels' state, and come back in English exactly."""
+
+from __future__ import annotations
+
+import pytest
+
+from gdviz.core import i18n
+
+
+@pytest.fixture(autouse=True)
+def _english_first(qapp):
+    i18n.set_language("en")
+
+
+def _words(window) -> tuple:
+    return (window.windowTitle(), [a.text() for a in window.theme_actions.values()],
+            window.kernel_status.text(), window._no_lessons.text(), window.panels_menu.title())
+
+
+def test_the_window_title_theme_entries_and_kernels_follow_the_language(window):
+    window.set_language("en")
+    window._on_warmup_progress(3, 5, "contour")
+    before = _words(window)
+    assert before[1] == ["Dark theme", "Light theme"]
+    assert before[2] == "Compiling kernels 3/5…"
+
+    window.language_actions["zh-Hant"].trigger()
+    title, themes, kernels, no_lessons, panels = _words(window)
+    assert themes == ["深色主題", "淺色主題"]  # one word, not "深色 — 主題"
+    assert kernels == "正在編譯運算核心 3/5…"  # the state is re-worded, not reset
+    assert (title, no_lessons, panels) == ("gdviz — 即時觀看梯度下降", "（沒有安裝課程場景）", "面板")
+
+    window.language_actions["zh-Hans"].trigger()
+    assert _words(window)[1] == ["深色主题", "浅色主题"]
+    window._on_warmup_finished(False)
+    assert window.kernel_status.text() == "计算内核：numpy"
+
+    window.language_actions["en"].trigger()
+    assert window.kernel_status.text() == "kernels: numpy"
+    window._on_warmup_progress(3, 5, "contour")
+    assert _words(window) == before
+
+
+def test_a_failed_compile_keeps_its_reason_across_a_switch(window):
+    window.set_language("en")
+    window._set_kernel_status("kernels_failed", error="no LLVM")
+    window._on_warmup_finished(False)  # the reason is not overwritten by a plain "numpy"
+    window.set_language("zh-Hant")
+    assert window.kernel_status.text() == "運算核心：numpy（no LLVM）"
+
+
+def test_status_notes_are_in_the_ui_language(window, tmp_path):
+    window.set_language("zh-Hant")
+    window.set_font_scale(1.5)
+    assert window.message.text() == "字體大小 150%"
+    window.set_font_scale(1.0, announce=False)
+    bad = tmp_path / "bad.toml"
+    bad.write_text("this is not toml [", encoding="utf-8")
+    assert not window.open_scene(bad)
+    assert window.notice.text().startswith("無法開啟 bad.toml：")
+    assert window.save_scene(tmp_path / "ok.toml")
+    assert window.message.text() == f"已儲存 {tmp_path / 'ok.toml'}"
