@@ -498,6 +498,19 @@ _TABLE: dict[str, tuple[str, str, str]] = {
     "panel_loss": ("Loss plot", "損失曲線", "损失曲线"),
     "panel_step": ("Step by step", "逐步說明", "逐步说明"),
     "panel_schedule": ("Schedule", "學習率排程", "学习率调度"),
+    # --- lviews: the fit panel's ghost, the loss panel's stopping point and ‖w‖, schedules
+    "ghost_units": ("K = {k} (before)", "K = {k}（之前）", "K = {k}（之前）"),
+    "ghost_weight_decay": ("weight decay = {wd} (before)", "權重衰減 = {wd}（之前）",
+                           "权重衰减 = {wd}（之前）"),
+    "val_min_stop": ("lowest validation loss: stop here (iteration {k})",
+                     "驗證損失最低：停在這裡（第 {k} 次迭代）",
+                     "验证损失最低：在这里停止（第 {k} 次迭代）"),
+    "weight_norm_axis": ("‖w‖₂", "‖w‖₂", "‖w‖₂"),
+    "weight_norm_key": ("‖w‖₂ size of the weights (right axis)", "‖w‖₂ 權重大小（右軸）",
+                        "‖w‖₂ 权重大小（右轴）"),
+    "sched_axis_lr": ("lr", "學習率", "学习率"),
+    "sched_key_lr": ("learning rate", "學習率", "学习率"),
+    "sched_key_momentum": ("momentum (right axis)", "動量（右軸）", "动量（右轴）"),
 }
 
 #: the vocabulary, per language: TERMS[lang][key]
