@@ -505,6 +505,7 @@ _TABLE: dict[str, tuple[str, str, str]] = {
     "val_min_stop": ("lowest validation loss:\nstop here (iteration {k})",
                      "驗證損失最低：\n停在這裡（第 {k} 次迭代）",
                      "验证损失最低：\n在这里停止（第 {k} 次迭代）"),
+    "val_min_stop_short": ("stop here ({k})", "停在這裡（{k}）", "在这里停止（{k}）"),
     "weight_norm_axis": ("‖w‖₂", "‖w‖₂", "‖w‖₂"),
     "weight_norm_key": ("‖w‖₂ (right axis)", "‖w‖₂（右軸）", "‖w‖₂（右轴）"),
     "sched_axis_lr": ("lr", "學習率", "学习率"),

@@ -65,8 +65,9 @@ VAL_COLORS = {"dark": "#FF6A3D", "light": "#D55E00"}
 UNIT_COLORS = {"dark": ("#56B4E9", 175), "light": ("#0072B2", 150)}
 
 
-#: the ghost's opacity (0..255) and its label's background opacity
-GHOST_ALPHA = 110
+#: the ghost's opacity (0..255; dashed, so that it reads as "not now" beside the runs'
+#: solid curves and the blue units) and its label's background opacity
+GHOST_ALPHA = 170
 GHOST_LABEL_ALPHA = 215
 
 
@@ -445,7 +446,7 @@ class FitView(pg.PlotWidget):
         self.ghost_curve.setVisible(False)
         self.plot_item.addItem(self.ghost_curve)
         self.ghost_label = pg.TextItem(anchor=(0.5, 1.0))
-        self.ghost_label.setZValue(15)
+        self.ghost_label.setZValue(30)  # over the points: a label under them is unreadable
         self.ghost_label.setVisible(False)
         self.plot_item.addItem(self.ghost_label)
         self.vb.sigRangeChanged.connect(self._place_ghost_label)
@@ -547,8 +548,9 @@ class FitView(pg.PlotWidget):
             return
         pal = theme.palette(theme.current())
         width = CURVE_WIDTH * max(1.0, theme.font_scale())
-        self.ghost_curve.setPen(pg.mkPen(theme.qcolor(g.color, GHOST_ALPHA), width=width,
-                                         capStyle=Qt.PenCapStyle.RoundCap))
+        self.ghost_curve.setPen(pg.mkPen(theme.qcolor(g.color, GHOST_ALPHA), width=0.8 * width,
+                                         style=Qt.PenStyle.DashLine,
+                                         capStyle=Qt.PenCapStyle.FlatCap))
         self.ghost_label.setColor(pal["foreground"])
         self.ghost_label.fill = pg.mkBrush(theme.qcolor(pal["background"], GHOST_LABEL_ALPHA))
         self.ghost_label.border = pg.mkPen(theme.qcolor(g.color, 230), width=2)
@@ -570,9 +572,13 @@ class FitView(pg.PlotWidget):
         pts = [it.getData() for it in (self.train_points, self.val_points)]
         X = np.concatenate([np.asarray(p[0] if p[0] is not None else [], float) for p in pts])
         Yp = np.concatenate([np.asarray(p[1] if p[1] is not None else [], float) for p in pts])
+        # centred on x: the whole label stays inside the box (a narrow panel: the middle)
+        lo, hi = x0 + w / 2, x1 - w / 2
+        if hi < lo:
+            lo = hi = 0.5 * (x0 + x1)
         best = None
-        for q in np.linspace(0.2, 0.8, 13):
-            x = x0 + q * (x1 - x0)
+        for x in np.linspace(lo, hi, 13):
+            q = (x - x0) / (x1 - x0)
             y = float(np.interp(x, g.xs, g.y))
             if not np.isfinite(y):
                 continue

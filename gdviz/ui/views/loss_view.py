@@ -384,43 +384,49 @@ class LossView(pg.PlotWidget):
             return
         k, v = stop
         self.stop_line.setValue(k)
-        text = tr("val_min_stop", k=k)
-        if text != self._stop_text:
-            self._stop_text = text
-            self.stop_label.setText(text)
-        self.stop_label.setPos(k, y(v))
-        self._place_stop_label()
+        # the two-line label, or the short one where the plot has no free room for it
+        for key in ("val_min_stop", "val_min_stop_short"):
+            text = tr(key, k=k)
+            if text != self._stop_text:
+                self._stop_text = text
+                self.stop_label.setText(text)
+            self.stop_label.setPos(k, y(v))
+            if self._place_stop_label():
+                break
 
-    def _place_stop_label(self) -> None:
-        """Beside the star, at the first corner where the label stays inside the plot and
-        clear of the key and of the step line's label (else the first inside the plot)."""
+    def _place_stop_label(self) -> bool:
+        """Beside the stop line, inside the plot: the free place nearest the star, clear of
+        the key and of the step line's label (the plot may be short: the label may sit
+        above or below the star, or at the plot's top, middle or bottom). Returns True
+        when the place is clear (else it is the least covered one)."""
         box = self.vb.sceneBoundingRect()
         star = self.vb.mapViewToScene(self.stop_label.pos())
         br = self.stop_label.textItem.boundingRect()
         w, h = br.width(), br.height()
         avoid = [it.sceneBoundingRect() for it in (self.legend, self.t_line.label)
                  if it.isVisible()]
-        pad = 10.0
-        fallback = None
-        for ax, ay in ((0.0, 1.0), (1.0, 1.0), (0.0, 0.0), (1.0, 0.0)):
-            left = star.x() + pad if ax == 0.0 else star.x() - pad - w
-            top = star.y() - pad - h if ay == 1.0 else star.y() + pad
-            rect = QRectF(left, top, w, h)
-            if not box.contains(rect):
-                continue
-            if fallback is None:
-                fallback = (ax, ay)
-            if not any(rect.intersects(a) for a in avoid):
-                fallback = (ax, ay)
-                break
-        ax, ay = fallback or (0.0, 1.0)
-        # the anchor is the label's point at the star; the offset keeps it off the star
-        self.stop_label.setAnchor((ax, ay))
-        px = self.vb.viewPixelSize()
-        dx = (pad if ax == 0.0 else -pad) * px[0]
-        dy = (pad if ay == 1.0 else -pad) * px[1]
-        pos = self.stop_label.pos()
-        self.stop_label.setPos(pos.x() + dx, pos.y() + dy)
+        pad = 8.0
+        tops = (star.y() - pad - h, star.y() + pad, box.top() + 2, box.bottom() - 2 - h,
+                box.center().y() - h / 2)
+        best = None
+        for right in (True, False):
+            left = star.x() + pad if right else star.x() - pad - w
+            for top in tops:
+                rect = QRectF(left, top, w, h)
+                if not box.contains(rect):
+                    continue
+                hits = sum(rect.intersected(a).width() * rect.intersected(a).height()
+                           for a in avoid if rect.intersects(a))
+                score = (hits, abs(rect.center().y() - star.y()))
+                if best is None or score < best[0]:
+                    best = (score, rect)
+        if best is None:  # nowhere inside: right of the star, above it
+            rect = QRectF(star.x() + pad, star.y() - pad - h, w, h)
+        else:
+            rect = best[1]
+        self.stop_label.setAnchor((0.0, 0.0))
+        self.stop_label.setPos(self.vb.mapSceneToView(rect.topLeft()))
+        return best is not None and best[0][0] == 0  # True: in the clear
 
     # ------------------------------------------------------------------ ‖w‖₂ (L13)
     def _init_norm_axis(self) -> None:
