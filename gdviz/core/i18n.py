@@ -510,7 +510,6 @@ _TABLE: dict[str, tuple[str, str, str]] = {
     "weight_norm_key": ("‖w‖₂ (right axis)", "‖w‖₂（右軸）", "‖w‖₂（右轴）"),
     "sched_axis_lr": ("lr", "學習率", "学习率"),
     "sched_key_lr": ("learning rate", "學習率", "学习率"),
-    "sched_key_momentum": ("momentum (right axis)", "動量（右軸）", "动量（右轴）"),
 }
 
 #: the vocabulary, per language: TERMS[lang][key]

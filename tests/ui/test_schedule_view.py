@@ -58,8 +58,10 @@ def test_momentum_is_drawn_only_where_the_schedule_cycles_it(view, sess):
     assert view.mom_curves[1].isVisible()
     _, y = _xy(view.mom_curves[1])
     assert y[0] == pytest.approx(0.95, abs=1e-3) and y.min() == pytest.approx(0.85, abs=1e-3)
-    assert view.plot_item.getAxis("right").isVisible()
-    assert "momentum" in view.key_text()
+    right = view.plot_item.getAxis("right")
+    assert right.isVisible() and "momentum" in view.key_text()
+    ticks = [label for _, label in right._tickLevels[0]]
+    assert ticks == ["0.85", "0.90", "0.95"]  # two decimals: they fit the narrow axis
     assert sess.set_schedule(1, Schedule("cosine"))  # cosine: lr only
     assert not any(c.isVisible() for c in view.mom_curves)
     assert not view.plot_item.getAxis("right").isVisible() and view.key_text() == ""
@@ -110,7 +112,7 @@ def test_labels_speak_the_ui_language(view):
         QApplication.sendEvent(view, QEvent(QEvent.Type.LanguageChange))
         assert view.plot_item.getAxis("left").labelText == "學習率"
         assert view.plot_item.getAxis("right").labelText == "動量"
-        assert "動量（右軸）" in view.key_text()
+        assert "學習率" in view.key_text() and "動量" in view.key_text()
     finally:
         i18n.set_language("en")
     QApplication.sendEvent(view, QEvent(QEvent.Type.LanguageChange))
@@ -122,3 +124,12 @@ def test_close_stops_following(view, sess):
     view.close()
     assert sess.set_schedule(0, Schedule("cosine"))
     np.testing.assert_array_equal(_xy(view.curves[0])[1], y)
+
+
+def test_a_narrow_panel_gets_a_shorter_key_and_keeps_its_axes_in_view(view, qtbot):
+    assert view.key_text().startswith("━━ learning rate")
+    view.resize(250, 200)
+    qtbot.waitUntil(lambda: not view.key_text().startswith("━━ learning rate"))
+    qtbot.waitUntil(lambda: view.plot_item.geometry().width() <= view.width() + 1)
+    right = view.plot_item.getAxis("right")
+    assert right.mapRectToScene(right.boundingRect()).right() <= view.width() + 1

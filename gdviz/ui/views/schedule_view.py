@@ -116,6 +116,7 @@ class ScheduleView(pg.PlotWidget):
         self.addItem(self.dots)
         self._data: list[dict] = []
         self._key_on = None
+        self._key_shown = ""
         self._connections = []
         self._following = False
         self._styled = True
@@ -161,11 +162,19 @@ class ScheduleView(pg.PlotWidget):
                     mlo, mhi = min(mlo, float(mom.min())), max(mhi, float(mom.max()))
         total = max(int(s.max_steps), 1)
         self.vb.setXRange(0, total, padding=0.02)
+        # start, middle and end: pyqtgraph's own step ticks run together in a narrow column
+        self.plot_item.getAxis("bottom").setTicks(
+            [[(float(v), f"{v:g}") for v in (0, round(total / 2), total)]])
         self.vb.setYRange(0, max(top, 1e-12) * 1.08, padding=0.0)
         has_mom = bool(np.isfinite(mlo))
+        right = self.plot_item.getAxis("right")
         if has_mom:
             pad = max(0.25 * (mhi - mlo), 1e-3)
             self.mom_vb.setYRange(mlo - pad, mhi + pad, padding=0.0)
+            # three ticks (low, middle, high) in two decimals: pyqtgraph's own ticks
+            # for 0.85..0.95 need three decimals, more than a narrow axis holds
+            ticks = np.linspace(mlo, mhi, 3) if mhi > mlo else np.array([mlo])
+            right.setTicks([[(float(v), f"{v:.2f}") for v in ticks]])
         self.plot_item.showAxis("right", has_mom)
         self.mom_vb.setVisible(has_mom)
         self._style_curves()
@@ -193,31 +202,50 @@ class ScheduleView(pg.PlotWidget):
 
     # ------------------------------------------------------------------ key, labels
     def key_text(self) -> str:
-        """The key (solid: lr, dashed: momentum), "" without momentum curves."""
-        if not self._key_on:
-            return ""
-        return f"━━ {tr('sched_key_lr')}\u2003\u2003╍╍ {tr('sched_key_momentum')}"
+        """The key shown (solid: lr, dashed: momentum), "" without momentum curves."""
+        return self._key_shown if self._key_on else ""
+
+    def _key_variants(self) -> list[str]:
+        """The key, longest first: the words, then "lr" for the learning rate."""
+        gap = "\u2003\u2003"
+        mom = tr("momentum")
+        return [f"━━ {tr('sched_key_lr')}{gap}╍╍ {mom}", f"━━ {tr('sched_axis_lr')}{gap}╍╍ {mom}",
+                f"━ {tr('sched_axis_lr')} ╍ {mom}"]
 
     def _build_key(self, has_mom: bool) -> None:
-        """The key as the plot's title: a legend inside a panel this short would cover the
-        one-cycle peak."""
-        if has_mom == self._key_on:
-            return
+        """The key as the plot's title (a legend inside a panel this short would cover the
+        one-cycle peak), the longest that fits over the plot: pyqtgraph gives a title
+        label its text's width as its minimum, which would push the axes out of view."""
         self._key_on = has_mom
         if not has_mom:
+            self._key_shown = ""
             self.plot_item.setTitle(None)
             return
         font = self._small_font()
+        metrics = QFontMetricsF(font)
+        axes = sum(self.plot_item.getAxis(n).width() for n in ("left", "right"))
+        room = max(float(self.width()) - axes - 12.0, 40.0)
+        variants = self._key_variants()
+        text = next((t for t in variants if metrics.horizontalAdvance(t) <= room), variants[-1])
+        if text == self._key_shown and self.plot_item.titleLabel.isVisible():
+            return
+        self._key_shown = text
         fg = theme.palette(theme.current())["foreground"]
-        self.plot_item.setTitle(self.key_text(), color=fg, size=f"{font.pointSizeF():.0f}pt")
-        height = int(QFontMetricsF(font).height() * 1.3) + 2
+        self.plot_item.setTitle(text, color=fg, size=f"{font.pointSizeF():.0f}pt")
+        height = int(metrics.height() * 1.3) + 2
         self.plot_item.titleLabel.setMaximumHeight(height)
         self.plot_item.layout.setRowFixedHeight(0, height)
+        self.plot_item.setGeometry(self.range)  # laid out again with the new minimum
+
+    def resizeEvent(self, ev) -> None:  # noqa: N802 - Qt name
+        super().resizeEvent(ev)
+        if self._styled and self._key_on:
+            self._build_key(True)  # the longest key that fits the new width
 
     def retranslate(self) -> None:
         """Axis labels and the key in the UI language."""
         self._apply_labels()
-        self._key_on = None
+        self._key_shown = ""
         self._build_key(self.mom_vb.isVisible())
 
     def _apply_labels(self) -> None:
@@ -229,7 +257,7 @@ class ScheduleView(pg.PlotWidget):
         self.plot_item.showAxis("right", right_on)  # setLabel shows it
         # fixed widths with room for the longest ticks beside the label lying on its side
         metrics = QFontMetricsF(self._small_font())
-        for name, ticks in (("left", "0.0001"), ("right", "0.95")):
+        for name, ticks in (("left", "0.0001"), ("right", "0.00")):
             axis = self.plot_item.getAxis(name)
             axis.setWidth(int(metrics.horizontalAdvance(ticks) + 10
                               + 0.8 * axis.label.boundingRect().height() + 4))
@@ -290,6 +318,6 @@ class ScheduleView(pg.PlotWidget):
         self.marker.setPen(pg.mkPen(pal["muted"], width=2, style=Qt.PenStyle.DashLine))
         self._style_curves()
         self._apply_labels()
-        self._key_on = None
+        self._key_shown = ""
         if self._following:
             self.follow_session()
