@@ -92,8 +92,6 @@ class ScheduleView(pg.PlotWidget):
         self.plot_item: pg.PlotItem = self.getPlotItem()
         self.vb: pg.ViewBox = self.plot_item.getViewBox()
         cache_axes(self.plot_item)
-        self.setMinimumHeight(110)
-        self.setMaximumHeight(200)
         self.plot_item.showGrid(x=True, y=True, alpha=0.25)
         for name in ("left", "right", "bottom"):
             self.plot_item.getAxis(name).enableAutoSIPrefix(False)  # no "(x0.001)"
@@ -165,7 +163,12 @@ class ScheduleView(pg.PlotWidget):
         # start, middle and end: pyqtgraph's own step ticks run together in a narrow column
         self.plot_item.getAxis("bottom").setTicks(
             [[(float(v), f"{v:g}") for v in (0, round(total / 2), total)]])
-        self.vb.setYRange(0, max(top, 1e-12) * 1.08, padding=0.0)
+        top = max(top, 1e-12)
+        # room below 0 and above the top: pyqtgraph drops a tick label that spills out
+        self.vb.setYRange(-0.08 * top, top * 1.12, padding=0.0)
+        # 0, half and the top lr: more ticks run together in a panel this short
+        self.plot_item.getAxis("left").setTicks(
+            [[(float(v), f"{v:.3g}") for v in (0.0, top / 2, top)]])
         has_mom = bool(np.isfinite(mlo))
         right = self.plot_item.getAxis("right")
         if has_mom:
@@ -219,23 +222,31 @@ class ScheduleView(pg.PlotWidget):
         self._key_on = has_mom
         if not has_mom:
             self._key_shown = ""
-            self.plot_item.setTitle(None)
+            self._hide_key()
             return
         font = self._small_font()
         metrics = QFontMetricsF(font)
         axes = sum(self.plot_item.getAxis(n).width() for n in ("left", "right"))
         room = max(float(self.width()) - axes - 12.0, 40.0)
         variants = self._key_variants()
-        text = next((t for t in variants if metrics.horizontalAdvance(t) <= room), variants[-1])
-        if text == self._key_shown and self.plot_item.titleLabel.isVisible():
+        text = next((t for t in variants if metrics.horizontalAdvance(t) <= room), "")
+        if text == self._key_shown and self.plot_item.titleLabel.isVisible() == bool(text):
             return
         self._key_shown = text
+        if not text:  # not even the shortest fits: the axis labels name the curves
+            self._hide_key()
+            return
         fg = theme.palette(theme.current())["foreground"]
         self.plot_item.setTitle(text, color=fg, size=f"{font.pointSizeF():.0f}pt")
         height = int(metrics.height() * 1.3) + 2
         self.plot_item.titleLabel.setMaximumHeight(height)
         self.plot_item.layout.setRowFixedHeight(0, height)
         self.plot_item.setGeometry(self.range)  # laid out again with the new minimum
+
+    def _hide_key(self) -> None:
+        self.plot_item.setTitle(None)
+        self.plot_item.titleLabel.setText("")  # a hidden title keeps its text's width
+        self.plot_item.setGeometry(self.range)
 
     def resizeEvent(self, ev) -> None:  # noqa: N802 - Qt name
         super().resizeEvent(ev)
@@ -257,7 +268,7 @@ class ScheduleView(pg.PlotWidget):
         self.plot_item.showAxis("right", right_on)  # setLabel shows it
         # fixed widths with room for the longest ticks beside the label lying on its side
         metrics = QFontMetricsF(self._small_font())
-        for name, ticks in (("left", "0.0001"), ("right", "0.00")):
+        for name, ticks in (("left", "0.0005"), ("right", "0.00")):
             axis = self.plot_item.getAxis(name)
             axis.setWidth(int(metrics.horizontalAdvance(ticks) + 10
                               + 0.8 * axis.label.boundingRect().height() + 4))
@@ -306,6 +317,9 @@ class ScheduleView(pg.PlotWidget):
         self.dots.setPen(pg.mkPen(pal["foreground"], width=1.5))
 
     def _restyle(self) -> None:
+        scale = max(1.0, theme.font_scale())  # taller with bigger text: the ticks need room
+        self.setMinimumHeight(int(110 * scale))
+        self.setMaximumHeight(int(160 * scale))
         pal = theme.palette(theme.current())
         self.setBackground(pal["background"])
         font = self._small_font()
