@@ -342,6 +342,7 @@ class LossView(pg.PlotWidget):
         #: (step, value) of each run's lowest validation loss (None: none yet)
         self.stops: list[tuple[int, float] | None] = []
         self._stop_text = None
+        self._stop_key = None
 
     def _style_stop_marker(self) -> None:
         pal = theme.palette(theme.current())
@@ -353,7 +354,7 @@ class LossView(pg.PlotWidget):
         self.stop_label.setColor(pal["foreground"])
         self.stop_label.fill = pg.mkBrush(theme.qcolor(pal["background"], 215))
         self.stop_label.setFont(theme.font(theme.BASE_PT))
-        self._stop_text = None
+        self._stop_text = self._stop_key = None
 
     def _update_stop_marker(self, has_val: bool) -> None:
         """Each shown run's lowest validation loss so far (from its curve's buckets: O(1)
@@ -371,8 +372,12 @@ class LossView(pg.PlotWidget):
             return
         def y(v: float) -> float:
             return math.log10(v) if self.log_y and v > 0 else v
-        self.stop_points.setData(x=[float(p[0]) for _, p in shown], y=[y(p[1]) for _, p in shown],
-                                 brush=[pg.mkBrush(s.run_color(r)) for r, _ in shown])
+        key = (tuple(shown), self.log_y, tuple(s.run_color(r) for r, _ in shown))
+        if key != self._stop_key:  # a new low, not every frame
+            self._stop_key = key
+            self.stop_points.setData(x=[float(p[0]) for _, p in shown],
+                                     y=[y(p[1]) for _, p in shown],
+                                     brush=[pg.mkBrush(s.run_color(r)) for r, _ in shown])
         self.stop_points.setVisible(True)
         ref = s.reference_run()
         stop = self.stops[ref] if ref < len(self.stops) else None
