@@ -219,3 +219,19 @@ def test_weight_norm_curves_follow_the_parameter_history(qtbot):
     lo, hi = v.norm_vb.viewRange()[1]
     top = max(np.max(param_norms(P)) for P in s.param_trails())
     assert lo == 0.0 and top <= hi <= 2 * top
+
+
+def test_the_stop_marker_follows_the_theme(fit_view, qapp):
+    from PySide6.QtGui import QColor
+
+    from gdviz.ui import theme
+
+    view, sess = fit_view
+    sess.step(200)
+    theme.apply(qapp, "light")
+    qapp.processEvents()
+    fg = QColor(theme.palette("light")["foreground"])
+    assert view.stop_label.color == fg and view.stop_line.pen.color() == fg
+    theme.apply(qapp, "dark")
+    qapp.processEvents()
+    assert view.stop_label.color == QColor(theme.palette("dark")["foreground"])

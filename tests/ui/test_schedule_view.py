@@ -133,3 +133,14 @@ def test_a_narrow_panel_gets_a_shorter_key_and_keeps_its_axes_in_view(view, qtbo
     qtbot.waitUntil(lambda: view.plot_item.geometry().width() <= view.width() + 1)
     right = view.plot_item.getAxis("right")
     assert right.mapRectToScene(right.boundingRect()).right() <= view.width() + 1
+
+
+def test_bigger_text_makes_the_panel_taller_and_keeps_the_axes_in_view(view, qapp, qtbot):
+    from gdviz.ui import theme
+
+    assert view.maximumHeight() == 160
+    theme.set_font_scale(qapp, 2.0)
+    qapp.processEvents()
+    assert view.minimumHeight() == 220 and view.maximumHeight() == 320
+    view.resize(420, 240)
+    qtbot.waitUntil(lambda: view.plot_item.geometry().width() <= view.width() + 1)
