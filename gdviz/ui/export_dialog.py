@@ -52,9 +52,11 @@ def clone_session(session, base_scene=None):
 class ExportDialog(QtWidgets.QDialog):
     """Settings, a progress bar and Cancel. ``scene`` gives the defaults (its export table)."""
 
-    def __init__(self, session, scene=None, caption=("", ""), parent=None):
+    def __init__(self, session, scene=None, caption=("", ""), parent=None, ghost=None):
         super().__init__(parent)
         self.session, self.scene, self.caption = session, scene, caption
+        #: the fit panel's ghost (lessons L8, L13), drawn in the clip as in the window
+        self.ghost = ghost
         self._job = None
         self._cancel = False
         self._timer = QtCore.QTimer(self)
@@ -205,7 +207,9 @@ class ExportDialog(QtWidgets.QDialog):
                 from gdviz.ui.picture import clip_renderer
 
                 def renderer():
-                    return clip_renderer(clone, settings, self.caption)
+                    grabber = clip_renderer(clone, settings, self.caption)
+                    grabber.picture.fit_view.set_ghost(self.ghost)
+                    return grabber
             job = ClipJob(clone, self.path.text(), settings, renderer)  # owns the renderer
         except (ValueError, OSError, MemoryError) as exc:
             self._show(_first_line(exc), error=True)

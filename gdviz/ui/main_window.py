@@ -457,6 +457,7 @@ class MainWindow(QMainWindow):
                                 error=str(exc).splitlines()[0]))
             return False
         self._scene = scene
+        self.fit_view.clear_ghost()  # a ghost compares settings within one lesson
         self._mark_saved(path)
         self._show_scene_caption()
         self.show_notice("")
@@ -493,7 +494,8 @@ class MainWindow(QMainWindow):
         scene = self._scene
         caption = ((scene.title.get(self.language), scene.caption.get(self.language))
                    if scene is not None else ("", ""))
-        dlg = ExportDialog(self.session, scene=scene, caption=caption, parent=self)
+        dlg = ExportDialog(self.session, scene=scene, caption=caption, parent=self,
+                           ghost=self.fit_view.ghost)
         self.export_dialog = dlg
         dlg.show()
         return dlg

@@ -237,7 +237,7 @@ def test_schedule_picker_applies_to_all_runs_and_draws_curve(panel, session):
     assert idx >= 0
     tr.schedule.activated.emit(idx)
     assert all(s.schedule.kind == "one-cycle" for s in session.specs)
-    x, y = tr.curve.curve.getData()
+    x, y = tr.curve.curves[0].getData()
     assert x is not None and len(x) > 10
     assert x[-1] == pytest.approx(session.max_steps)
     # one-cycle goes up then down

@@ -246,3 +246,149 @@ def test_a_narrow_panel_gets_a_shorter_title(view, sess, qtbot):
     qtbot.waitUntil(lambda: view.plot_item.titleLabel.text != formula)
     assert "K = 2" in view.plot_item.titleLabel.text
     assert view.plot_item.titleLabel.toolTip().startswith("y = c0 + Σ")
+
+
+# ---- the ghost of the last result (lessons L8 and L13) --------------------------------------
+@pytest.fixture
+def one_run(qtbot) -> tuple[FitView, Session]:
+    """L8's shape: a sum of sigmoids on a sine, one Adam run."""
+    s = Session(specs=[RunSpec(make_optimizer("adam", lr=0.05))])
+    assert s.set_fit(FitData(target="sine", model="sigmoid", units=3, points=60))
+    v = FitView(s)
+    qtbot.addWidget(v)
+    v.resize(760, 560)
+    v.show()
+    qtbot.waitExposed(v)
+    return v, s
+
+
+def test_changing_k_mid_run_keeps_the_fit_at_the_current_step_as_a_ghost(one_run):
+    view, sess = one_run
+    assert view.ghost is None and not view.ghost_curve.isVisible()
+    sess.step(120)
+    before = sess.problem.model.predict(sess.positions()[0], view.xs)
+    assert sess.update_data(units=10)
+    assert view.ghost is not None and view.ghost_curve.isVisible()
+    x, y = _xy(view.ghost_curve)
+    np.testing.assert_array_equal(x, view.xs)
+    np.testing.assert_allclose(y, before, atol=1e-12)
+    assert view.ghost_label.isVisible() and view.ghost_label.textItem.toPlainText() == "K = 3 (before)"
+    assert view.ghost_curve.opts["pen"].color().alpha() < 255  # faint
+    sess.step(50)  # the new run trains; the ghost stays as it was
+    np.testing.assert_allclose(_xy(view.ghost_curve)[1], before, atol=1e-12)
+
+
+def test_no_ghost_before_anything_was_trained(one_run):
+    view, sess = one_run
+    assert sess.update_data(units=5)
+    assert view.ghost is None and not view.ghost_curve.isVisible()
+
+
+def test_sliding_through_values_keeps_the_ghost_of_the_last_result(one_run):
+    view, sess = one_run
+    sess.step(80)
+    for k in (4, 5, 6):  # a slider drag: no step between the values
+        assert sess.update_data(units=k)
+    assert view.ghost.text("en") == "K = 3 (before)"
+    sess.step(30)
+    assert sess.update_data(units=12)
+    assert view.ghost.text("en") == "K = 6 (before)"
+
+
+def test_a_weight_decay_change_leaves_a_ghost_labelled_with_the_old_value(one_run):
+    view, sess = one_run
+    sess.step(100)
+    before = sess.problem.model.predict(sess.positions()[0], view.xs)
+    assert sess.update_runs(weight_decay=0.01)
+    assert view.ghost.text("en") == "weight decay = 0 (before)"
+    np.testing.assert_allclose(_xy(view.ghost_curve)[1], before, atol=1e-12)
+    sess.step(40)
+    assert sess.update_runs(weight_decay=0.1)
+    assert view.ghost.text("en") == "weight decay = 0.01 (before)"
+
+
+def test_the_ghost_goes_with_a_data_change_or_another_problem(one_run):
+    view, sess = one_run
+    sess.step(60)
+    assert sess.update_data(units=8)
+    assert view.ghost is not None
+    assert sess.update_data(points=40)  # other data: the old fit compares with nothing
+    assert view.ghost is None and not view.ghost_curve.isVisible()
+    sess.step(60)
+    assert sess.update_data(units=3)
+    assert view.ghost is not None
+    sess.set_surface("rosenbrock")
+    assert view.ghost is None and not view.ghost_curve.isVisible()
+
+
+def test_the_ghost_survives_theme_and_language_switches(one_run, qapp):
+    from PySide6.QtCore import QEvent
+    from PySide6.QtWidgets import QApplication
+
+    from gdviz.core import i18n
+
+    view, sess = one_run
+    sess.step(60)
+    assert sess.update_data(units=10)
+    y = _xy(view.ghost_curve)[1].copy()
+    theme.apply(qapp, "light")
+    qapp.processEvents()
+    try:
+        i18n.set_language("zh-Hant")
+        QApplication.sendEvent(view, QEvent(QEvent.Type.LanguageChange))
+        assert view.ghost_label.textItem.toPlainText() == "K = 3（之前）"
+    finally:
+        i18n.set_language("en")
+    assert view.ghost_curve.isVisible()
+    np.testing.assert_array_equal(_xy(view.ghost_curve)[1], y)
+    assert view.ghost_label.color == QColor(theme.palette("light")["foreground"])
+
+
+def test_the_ghost_label_sits_on_the_ghost_inside_the_data_box(one_run, qapp):
+    view, sess = one_run
+    sess.step(120)
+    assert sess.update_data(units=10)
+    qapp.processEvents()
+    pos = view.ghost_label.pos()
+    x0, x1, y0, y1 = view.data_box()
+    assert x0 < pos.x() < x1 and y0 <= pos.y() <= y1
+    assert pos.y() == pytest.approx(np.interp(pos.x(), view.ghost.xs, view.ghost.y))
+
+
+def test_opening_a_lesson_drops_the_ghost(window, qtbot):
+    from gdviz.core.scene import preset_paths
+
+    path = next(p for p in preset_paths() if p.name.startswith("L08"))
+    assert window.open_scene(path)
+    window.session.pause()
+    window.session.step(50)
+    assert window.session.update_data(units=10)
+    assert window.fit_view.ghost is not None
+    assert window.open_scene(path)
+    assert window.fit_view.ghost is None and not window.fit_view.ghost_curve.isVisible()
+
+
+def test_an_export_draws_the_windows_ghost(one_run, qtbot, tmp_path, monkeypatch):
+    from gdviz.ui import picture
+    from gdviz.ui.export_dialog import ExportDialog
+
+    view, sess = one_run
+    sess.step(60)
+    assert sess.update_data(units=10)
+    dlg = ExportDialog(sess, ghost=view.ghost)
+    qtbot.addWidget(dlg)
+    dlg.size.setCurrentIndex(0)
+    dlg.path.setText(str(tmp_path / "ghost.png"))
+    drawn = []
+    real = picture.clip_renderer
+
+    def spy(*args, **kwargs):
+        grabber = real(*args, **kwargs)
+        drawn.append(grabber.picture.fit_view)
+        return grabber
+
+    monkeypatch.setattr(picture, "clip_renderer", spy)
+    assert dlg.start()
+    qtbot.waitUntil(lambda: not dlg.running(), timeout=60_000)
+    assert (tmp_path / "ghost.png").exists()
+    assert drawn and drawn[0].ghost is view.ghost

@@ -86,7 +86,7 @@ def test_control_panels_follow_the_language_and_come_back(panel):
     assert runs.cards[2].sliders["alpha"].label.text() == "衰減率 α"
     assert runs.cards[2].flags["centered"].text() == "中心化"
     assert runs.shared_lr.label.text() == "學習率（全部）"
-    assert tr_.curve.getPlotItem().getAxis("left").labelText == "學習率 ×"
+    assert tr_.curve.getPlotItem().getAxis("left").labelText == "學習率"  # each run's own lr
     assert "學習率" in momentum.sliders["lr"].entry.toolTip()
     assert "精確數值" in momentum.sliders["lr"].entry.toolTip()
     assert tr_.noise_title.text() == "雜訊與批次" and tr_.schedule_title.text() == "學習率排程"

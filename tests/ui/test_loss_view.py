@@ -89,3 +89,149 @@ def test_fit_with_validation_draws_dashed_validation_curves(view, sess):
     assert view.val_curves[0].opts["pen"].style() == Qt.PenStyle.DashLine
     sess.set_surface("rosenbrock")
     assert not view.legend.isVisible() and not view.val_curves[0].isVisible()
+
+
+# ---- L9: where to stop; L13: the size of the weights ------------------------------------------
+def _overfit(sess: Session, **fit) -> None:
+    """L9's shape: many units on few noisy points, with a validation set."""
+    from gdviz.core.problems import FitData
+
+    args = {"target": "sine", "model": "sigmoid", "units": 30, "points": 20, "noise": 0.3,
+            "val_fraction": 0.25}
+    args.update(fit)
+    assert sess.set_fit(FitData(**args))
+
+
+@pytest.fixture
+def fit_view(qtbot) -> tuple[LossView, Session]:
+    s = Session(specs=[RunSpec(make_optimizer("adam", lr=0.05))])
+    _overfit(s)
+    v = LossView(s)
+    qtbot.addWidget(v)
+    v.resize(900, 300)
+    v.show()
+    qtbot.waitExposed(v)
+    return v, s
+
+
+def _star_steps(view: LossView) -> list[float]:
+    x, _ = view.stop_points.getData()
+    return [float(v) for v in x]
+
+
+def test_the_star_marks_the_argmin_of_the_validation_history_as_the_run_goes(fit_view):
+    view, sess = fit_view
+    assert not view.stop_points.isVisible()
+    for _ in range(6):
+        sess.step(70)
+        val = sess.val_losses()[0]
+        k = int(np.argmin(val))
+        assert _star_steps(view) == [k]
+        assert view.stops[0] == (k, pytest.approx(float(val[k])))
+    assert k < sess.t  # the validation loss turned up: the star stays behind
+    assert view.stop_line.isVisible() and view.stop_line.value() == k
+    assert view.stop_label.isVisible()
+    assert view.stop_label.textItem.toPlainText() == \
+        f"lowest validation loss:\nstop here (iteration {k})"
+    sess.scrub(k // 2)  # back before the lowest point: the star follows the display
+    val = sess.val_losses()[0]
+    assert _star_steps(view) == [int(np.argmin(val))]
+
+
+def test_the_star_is_drawn_on_the_log_axis_at_the_lowest_value(fit_view):
+    view, sess = fit_view
+    sess.step(300)
+    _, v = view.stops[0]
+    _, y = view.stop_points.getData()
+    assert y[0] == pytest.approx(np.log10(v) if view.log_y else v)
+
+
+def test_no_stop_label_while_the_validation_loss_still_falls(fit_view):
+    view, sess = fit_view
+    assert sess.update_run(0, lr=0.01)  # here the validation loss falls for 2 steps
+    sess.step(2)
+    assert view.stops[0][0] == int(np.argmin(sess.val_losses()[0])) == sess.t == 2
+    assert view.stop_points.isVisible()
+    assert not view.stop_label.isVisible() and not view.stop_line.isVisible()
+    sess.step(10)
+    assert view.stops[0][0] == 2 and view.stop_label.isVisible()
+
+
+def test_no_star_without_a_validation_set(view, sess):
+    sess.step(20)
+    assert not view.stop_points.isVisible() and not view.stop_label.isVisible()
+
+
+def test_param_norms_are_the_euclidean_size_of_each_row():
+    from gdviz.ui.views.loss_view import param_norms
+
+    P = np.array([[3.0, 4.0], [0.0, 0.0], [-1.0, 2.0]])
+    np.testing.assert_allclose(param_norms(P), [5.0, 0.0, np.sqrt(5.0)])
+
+
+def test_lowest_point_is_the_first_minimum_and_takes_the_head():
+    from gdviz.ui.views.decimate import SeriesDecimator
+    from gdviz.ui.views.loss_view import lowest_point
+
+    rng = np.random.default_rng(3)
+    y = rng.random(5000)
+    y[1234] = y[4321] = -1.0  # a tie: the earlier
+    dec = SeriesDecimator(max_buckets=64)
+    dec.extend(np.arange(5000, dtype=np.int64), y)
+    assert lowest_point(dec) == (1234, -1.0)
+    assert lowest_point(dec, (5000, -2.0)) == (5000, -2.0)
+    assert lowest_point(SeriesDecimator()) is None
+
+
+def test_weight_norm_axis_only_where_weight_decay_is_in_play(fit_view):
+    view, sess = fit_view
+    sess.step(30)
+    assert not view.norm_on and not view.plot_item.getAxis("right").isVisible()
+    assert sess.update_runs(weight_decay=0.01)
+    sess.step(30)
+    assert view.norm_on and view.plot_item.getAxis("right").isVisible()
+    assert "‖w‖₂ (right axis)" in [lab.text for _, lab in view.legend.items]
+    assert sess.update_runs(weight_decay=0.0)  # pulled back to 0: stays for the comparison
+    sess.step(5)
+    assert view.norm_on
+    sess.set_surface("rosenbrock")
+    assert not view.norm_on and not view.plot_item.getAxis("right").isVisible()
+
+
+def test_weight_norm_curves_follow_the_parameter_history(qtbot):
+    from gdviz.core.problems import FitData
+    from gdviz.ui.views.loss_view import param_norms
+
+    s = Session(specs=[RunSpec(make_optimizer("adam", lr=0.05, weight_decay=0.01)),
+                       RunSpec(make_optimizer("sgd", lr=0.1, weight_decay=0.01))])
+    assert s.set_fit(FitData(target="sine", model="sigmoid", units=5, points=30))
+    v = LossView(s)
+    qtbot.addWidget(v)
+    v.resize(800, 300)
+    s.step(40)
+    s.step(25)
+    assert v.norm_on and len(v.norm_curves) == 2
+    for r, c in enumerate(v.norm_curves):
+        x, y = c.getData()
+        np.testing.assert_allclose(y, param_norms(s.param_trails()[r]), rtol=1e-12)
+        np.testing.assert_array_equal(x, np.arange(66))
+        assert c.opts["pen"].color().name().lower() == s.run_color(r).lower()
+    lo, hi = v.norm_vb.viewRange()[1]
+    top = max(np.max(param_norms(P)) for P in s.param_trails())
+    assert lo == 0.0 and top <= hi <= 2 * top
+
+
+def test_the_stop_marker_follows_the_theme(fit_view, qapp):
+    from PySide6.QtGui import QColor
+
+    from gdviz.ui import theme
+
+    view, sess = fit_view
+    sess.step(200)
+    theme.apply(qapp, "light")
+    qapp.processEvents()
+    fg = QColor(theme.palette("light")["foreground"])
+    assert view.stop_label.color == fg and view.stop_line.pen.color() == fg
+    theme.apply(qapp, "dark")
+    qapp.processEvents()
+    assert view.stop_label.color == QColor(theme.palette("dark")["foreground"])

@@ -16,9 +16,16 @@ frame on ``stepped``. The box is set from the data when the problem changes, nev
 frame: a model curve may leave it. Only the units' curves (which start at 0, away from
 the data) may make it grow, in jumps and within bounds. The legend is a strip across the
 top and the box leaves room for it, so that it never hides a point.
+
+Lessons L8 and L13 compare settings: when K or the weight decay changes, the fit shown
+just before (the reference run's curve at the displayed step) stays as a faint *ghost*
+labelled with its setting ("K = 3 (before)"), until the data or the lesson change.
 """
 
 from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
 
 import numpy as np
 import pyqtgraph as pg
@@ -56,6 +63,33 @@ HINT = tr("fit_hint", "en")
 VAL_COLORS = {"dark": "#FF6A3D", "light": "#D55E00"}
 #: each unit's own curve: blue, as the lecture's "blue functions" (colour, alpha)
 UNIT_COLORS = {"dark": ("#56B4E9", 175), "light": ("#0072B2", 150)}
+
+
+#: the ghost's opacity (0..255; dashed, so that it reads as "not now" beside the runs'
+#: solid curves and the blue units) and its label's background opacity
+GHOST_ALPHA = 170
+GHOST_LABEL_ALPHA = 215
+
+
+@dataclass(frozen=True, eq=False)
+class FitGhost:
+    """A fit kept for comparison after K or the weight decay changed.
+
+    ``xs``, ``y``: float64 (N,), the reference run's curve when the setting changed;
+    ``setting``: "units" or "weight_decay", with its old ``value``; ``color``: the run's.
+    """
+
+    xs: np.ndarray
+    y: np.ndarray
+    setting: str
+    value: float
+    color: str
+
+    def text(self, lang: str | None = None) -> str:
+        """The label, in ``lang`` (default: the UI language)."""
+        if self.setting == "units":
+            return tr("ghost_units", lang, k=int(self.value))
+        return tr("ghost_weight_decay", lang, wd=f"{self.value:.3g}")
 
 
 def _clip_curve(y: np.ndarray, lo: float, hi: float) -> np.ndarray:
@@ -120,6 +154,7 @@ class FitView(pg.PlotWidget):
         for item in (self.target_curve, self.c0_line, self.train_points, self.val_points,
                      self.batch_ring):
             self.plot_item.addItem(item)
+        self._init_ghost()
         self.hint = pg.TextItem(tr("fit_hint"), anchor=(0.5, 0.5))
         self.hint.setZValue(50)
         self.plot_item.addItem(self.hint)
@@ -155,6 +190,7 @@ class FitView(pg.PlotWidget):
     def retranslate(self) -> None:
         """The hint, the legend and the title in the UI language."""
         self.hint.setText(tr("fit_hint"))
+        self._show_ghost()
         if self.showing_data:
             self._legend_key = None  # rebuilt with the new texts
             self._refresh_legend()
@@ -192,6 +228,7 @@ class FitView(pg.PlotWidget):
 
     def _on_problem_changed(self) -> None:
         s = self.session
+        self._ghost_on_problem_changed()
         data_on = self.showing_data
         for name in ("left", "bottom"):
             self.plot_item.showAxis(name, data_on)
@@ -281,6 +318,7 @@ class FitView(pg.PlotWidget):
 
     def _on_runs_changed(self) -> None:
         s = self.session
+        self._ghost_on_runs_changed()
         n = s.n_runs
         if len(self.run_curves) != n:
             self.run_curves = self._recreate(self.run_curves, n, z=10)
@@ -305,6 +343,7 @@ class FitView(pg.PlotWidget):
         if getattr(self, "_ready", False) and self.showing_data:
             self._refresh_legend()  # compact on a narrow panel
             self._build_legend()  # as many columns as fit, and the room above the data
+            self._place_ghost_label()
 
     def _on_stepped(self) -> None:
         s = self.session
@@ -326,6 +365,7 @@ class FitView(pg.PlotWidget):
             c.setVisible(s.run_enabled(r) and bool(np.isfinite(y).any()))
         self._update_units(model, P)
         self._update_batch()
+        self._remember_fit(Y)
         self._refresh_legend()
 
     @staticmethod
@@ -396,6 +436,165 @@ class FitView(pg.PlotWidget):
         x, y = s.problem.x, s.problem.y  # the training set
         self.batch_ring.setData(x=x[idx], y=y[idx])
         self.batch_ring.setVisible(True)
+
+    # ------------------------------------------------------------------ ghost (L8, L13)
+    def _init_ghost(self) -> None:
+        #: the fit before the last change of K or weight decay (None: no ghost)
+        self.ghost: FitGhost | None = None
+        self.ghost_curve = pg.PlotDataItem(connect="finite")
+        self.ghost_curve.setZValue(6)  # over the units, under the runs and the points
+        self.ghost_curve.setVisible(False)
+        self.plot_item.addItem(self.ghost_curve)
+        self.ghost_label = pg.TextItem(anchor=(0.5, 1.0))
+        self.ghost_label.setZValue(30)  # over the points: a label under them is unreadable
+        self.ghost_label.setVisible(False)
+        self.plot_item.addItem(self.ghost_label)
+        self.vb.sigRangeChanged.connect(self._place_ghost_label)
+        # what the reference run showed at the last frame: (xs, y, K, weight decay, data,
+        # t, colour); a change of K or weight decay turns it into the ghost
+        self._shown = None
+        # a new ghost replaces the old one only once the run has moved since (dragging a
+        # slider through several values keeps the ghost of the result before the drag)
+        self._moved_since_ghost = True
+        self._ghost_t = 0
+
+    def set_ghost(self, ghost: FitGhost | None) -> None:
+        """Show ``ghost`` (None: none), e.g. the window's in an export of the same fit."""
+        self.ghost = ghost
+        self._moved_since_ghost = False
+        self._ghost_t = self.session.t
+        self._show_ghost()
+
+    def clear_ghost(self) -> None:
+        """Drop the ghost (a lesson or scene was opened)."""
+        self.set_ghost(None)
+
+    def _setting_now(self) -> tuple[int | None, float]:
+        """(K of a units model or None, the reference run's weight decay)."""
+        s = self.session
+        model = s.problem.model
+        k = int(model.K) if model.kind == "units" else None
+        wd = float(s.effective_config(s.spec_index(s.reference_run())).weight_decay)
+        return k, wd
+
+    def _remember_fit(self, Y: np.ndarray) -> None:
+        """Keep the reference run's curve of this frame (``Y``: float64 (n_runs, N))."""
+        s = self.session
+        if s.kind != "fit":
+            self._shown = None
+            return
+        ref = s.reference_run()
+        k, wd = self._setting_now()
+        self._shown = (self.xs, np.array(Y[ref], dtype=np.float64), k, wd, s.data, s.t,
+                       s.run_color(ref))
+        if s.t != self._ghost_t:
+            self._moved_since_ghost = True
+
+    def _take_ghost(self, setting: str, value: float) -> None:
+        """The last frame's fit becomes the ghost, if there was a result (t > 0) and the
+        run moved since the last ghost was taken."""
+        xs, y, *_, t, color = self._shown
+        if t > 0 and np.isfinite(y).any() and (self.ghost is None or self._moved_since_ghost):
+            self.ghost = FitGhost(xs, y, setting, value, color)
+        self._moved_since_ghost = False
+        self._ghost_t = self.session.t
+
+    def _ghost_on_problem_changed(self) -> None:
+        """K changed (same data otherwise): ghost of the old K; other data: no ghost."""
+        s, shown = self.session, self._shown
+        if shown is None or s.kind != "fit":
+            if self.ghost is not None:
+                self.set_ghost(None)
+            return
+        old = shown[4]
+        if s.data == old:
+            return
+        if (old.units != s.data.units and shown[2] is not None
+                and dataclasses.replace(old, units=s.data.units) == s.data):
+            self._take_ghost("units", old.units)
+        else:
+            self.ghost = None
+        self._shown = None
+        self._show_ghost()
+
+    def _ghost_on_runs_changed(self) -> None:
+        """The reference run's weight decay changed: ghost of the old value."""
+        s, shown = self.session, self._shown
+        if shown is None or s.kind != "fit" or s.data != shown[4]:
+            return
+        _, wd = self._setting_now()
+        if wd != shown[3]:
+            self._take_ghost("weight_decay", shown[3])
+            self._shown = None
+            self._show_ghost()
+
+    def _show_ghost(self) -> None:
+        g = self.ghost
+        on = g is not None and self.session.kind == "fit"
+        self.ghost_curve.setVisible(on)
+        self.ghost_label.setVisible(on)
+        if not on:
+            self.ghost_curve.setData([], [])
+            return
+        _, _, y0, y1 = self._data_box
+        self.ghost_curve.setData(g.xs, _clip_curve(g.y, y0, y1))
+        self.ghost_label.setText(g.text())
+        self._style_ghost()
+        self._place_ghost_label()
+
+    def _style_ghost(self) -> None:
+        g = self.ghost
+        if g is None:
+            return
+        pal = theme.palette(theme.current())
+        width = CURVE_WIDTH * max(1.0, theme.font_scale())
+        self.ghost_curve.setPen(pg.mkPen(theme.qcolor(g.color, GHOST_ALPHA), width=0.8 * width,
+                                         style=Qt.PenStyle.DashLine,
+                                         capStyle=Qt.PenCapStyle.FlatCap))
+        self.ghost_label.setColor(pal["foreground"])
+        self.ghost_label.fill = pg.mkBrush(theme.qcolor(pal["background"], GHOST_LABEL_ALPHA))
+        self.ghost_label.border = pg.mkPen(theme.qcolor(g.color, 230), width=2)
+        self.ghost_label.setFont(theme.font(theme.BASE_PT))
+        self.ghost_label.update()
+
+    def _place_ghost_label(self, *_) -> None:
+        """Put the label on the ghost curve where it covers the fewest points (and stays
+        inside the data's box, under the legend's room)."""
+        g = self.ghost
+        if g is None or not self.ghost_label.isVisible():
+            return
+        x0, x1, y0, y1 = self._data_box
+        px = self.vb.viewPixelSize()
+        br = self.ghost_label.textItem.boundingRect()
+        if not (px[0] > 0 and px[1] > 0):
+            return
+        w, h = (br.width() + 8) * px[0], (br.height() + 8) * px[1]
+        pts = [it.getData() for it in (self.train_points, self.val_points)]
+        X = np.concatenate([np.asarray(p[0] if p[0] is not None else [], float) for p in pts])
+        Yp = np.concatenate([np.asarray(p[1] if p[1] is not None else [], float) for p in pts])
+        # centred on x: the whole label stays inside the box (a narrow panel: the middle)
+        lo, hi = x0 + w / 2, x1 - w / 2
+        if hi < lo:
+            lo = hi = 0.5 * (x0 + x1)
+        best = None
+        for x in np.linspace(lo, hi, 13):
+            q = (x - x0) / (x1 - x0)
+            y = float(np.interp(x, g.xs, g.y))
+            if not np.isfinite(y):
+                continue
+            for above in (True, False):
+                lo, hi = (y, y + h) if above else (y - h, y)
+                if lo < y0 or hi > y1:
+                    continue
+                covered = int(np.count_nonzero((abs(X - x) <= w / 2) & (Yp >= lo) & (Yp <= hi)))
+                score = (covered, abs(q - 0.7))
+                if best is None or score < best[0]:
+                    best = (score, x, y, above)
+        if best is None:
+            best = (None, x0 + 0.7 * (x1 - x0), 0.5 * (y0 + y1), True)
+        _, x, y, above = best
+        self.ghost_label.setAnchor((0.5, 1.0) if above else (0.5, 0.0))
+        self.ghost_label.setPos(x, y)
 
     # ------------------------------------------------------------------ legend & title
     def _refresh_legend(self) -> None:
@@ -547,6 +746,7 @@ class FitView(pg.PlotWidget):
         self._connections = disconnect_all(getattr(self, "_connections", []))
         try:
             self.vb.sigResized.disconnect(self._on_resized)
+            self.vb.sigRangeChanged.disconnect(self._place_ghost_label)
         except (TypeError, RuntimeError):
             pass
 
@@ -610,6 +810,7 @@ class FitView(pg.PlotWidget):
         self.hint.setColor(pal["muted"])
         self._style_units()
         self._style_runs()
+        self._style_ghost()
         theme.style_legend(self.legend, 225)
         self._apply_title()
         self._legend_key = None  # label colours: rebuilt on the next refresh
@@ -621,5 +822,6 @@ class FitView(pg.PlotWidget):
         self.plot_item.getAxis("left").setWidth(int(16 + 3.2 * theme.pt(theme.BASE_PT)))
         self.plot_item.getAxis("bottom").setHeight(int(10 + 2.2 * theme.pt(theme.BASE_PT)))
         self.hint.setFont(theme.font(theme.LABEL_PT))
+        self.ghost_label.setFont(theme.font(theme.BASE_PT))
         # symbol sizes, pen widths and the legend follow the font scale too
         self._apply_theme()

@@ -4,6 +4,11 @@ The y axis turns logarithmic by itself when every loss shown is positive and the
 more than two decades (Rosenbrock's race does; a saddle's negative losses do not). The
 y range follows the runs still alive, so that a run blowing up does not flatten the
 others: its curve leaves through the top, and the map marks it diverged.
+
+With a validation set, a star marks each run's lowest validation loss so far, and once the
+run has gone past it a line and a label say "stop here" (early stopping, lesson L9). Where
+weight decay is in play (lesson L13) a right axis shows the size of the weights ‖w‖₂ of
+each run, dotted, in the run's colour.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, Qt
+from PySide6.QtCore import QEvent, QRectF, Qt
 from PySide6.QtGui import QColor, QFontMetrics
 from PySide6.QtWidgets import QGraphicsItem
 
@@ -23,6 +28,32 @@ from gdviz.ui.views.items import (GrowingCurve, HistoryFeed, RecacheBudget, cach
 
 #: decades of spread above which the loss axis turns logarithmic
 LOG_DECADES = 2.0
+#: the "stop here" label shows once the run is this far past its lowest validation loss
+#: (steps, or this share of the steps shown, whichever is more): not on every new low
+STOP_AFTER = 3
+STOP_AFTER_SHARE = 0.02
+
+
+def param_norms(P: np.ndarray) -> np.ndarray:
+    """‖w‖₂ of each row of ``P`` (float64 (m, n_params)) -> float64 (m,): the size of all
+    the parameters, which is what weight decay (an L2 penalty on every parameter) shrinks."""
+    P = np.asarray(P, dtype=np.float64)
+    return np.sqrt(np.einsum("ij,ij->i", P, P))
+
+
+def lowest_point(dec, head: tuple[float, float] | None = None) -> tuple[int, float] | None:
+    """(step, value) of the lowest finite value a series decimator was fed (the earliest
+    on a tie), or ``head`` (step, value) when that is lower; None when there is none.
+    O(buckets): each bucket keeps its lowest point, so the kept minima hold the lowest."""
+    nb = dec.nb
+    vals = dec.by_min[: nb + 1]
+    best = None
+    if np.isfinite(vals).any():
+        b = int(np.nanargmin(vals))
+        best = (int(dec.bk_min[b]), float(vals[b]))
+    if head is not None and math.isfinite(head[1]) and (best is None or head[1] < best[1]):
+        best = (int(head[0]), float(head[1]))
+    return best
 
 
 def _hysteresis(cur, lo: float, hi: float, grow: float) -> tuple[float, float]:
@@ -117,6 +148,8 @@ class LossView(pg.PlotWidget):
         self.legend.setParentItem(self.vb)
         self._key_train = pg.PlotDataItem()
         self._key_val = pg.PlotDataItem()
+        self._init_stop_marker()
+        self._init_norm_axis()
 
         s = session
         self._connections = connect_all([
@@ -137,6 +170,7 @@ class LossView(pg.PlotWidget):
 
     # ------------------------------------------------------------------ session -> view
     def _on_problem_changed(self) -> None:
+        self._norm_sticky = False  # ‖w‖ shows again only where weight decay is in play
         if self._axis_key() != getattr(self, "_axis_shown", None):
             self._apply_labels()  # step on surfaces, iteration on data
         self._on_stepped()
@@ -151,6 +185,7 @@ class LossView(pg.PlotWidget):
             for c in self.curves + self.val_curves:
                 c.remove_from(self.plot_item)
             self.curves, self.val_curves = [], []
+            self._make_norm_curves(n)
             for r in range(n):
                 c = GrowingCurve(z=10, mode="series", phase=r)
                 c.budget = self._recache
@@ -167,6 +202,7 @@ class LossView(pg.PlotWidget):
             c.setVisible(s.run_enabled(r))
             self.val_curves[r].setPen(pg.mkPen(color, width=width,
                                                style=Qt.PenStyle.DashLine))
+        self._style_norms()
         self._rebuild_key()
         self._on_stepped()
 
@@ -179,6 +215,7 @@ class LossView(pg.PlotWidget):
         if self.session.has_validation:
             self.legend.addItem(self._key_train, tr("train_loss"))
             self.legend.addItem(self._key_val, tr("val_loss"))
+        self._add_norm_key()
         self.legend.setVisible(bool(self.legend.items))
         theme.style_legend(self.legend)
 
@@ -188,7 +225,9 @@ class LossView(pg.PlotWidget):
             self._on_runs_changed()
             return
         has_val = s.has_validation
-        if has_val != bool(self.legend.items):
+        if self._norm_wanted() != self.norm_on:
+            self._set_norm_on(not self.norm_on)
+        if len(self.legend.items) != 2 * has_val + self.norm_on:
             self._rebuild_key()
         lo, hi = self._feed(has_val)
         finite = math.isfinite(lo) and math.isfinite(hi)
@@ -197,6 +236,7 @@ class LossView(pg.PlotWidget):
             self.log_y = log
             self._yr = None  # the old range is in the other scale
             self.plot_item.setLogMode(x=False, y=log)
+            self.plot_item.getAxis("right").setLogMode(x=False, y=False)  # ‖w‖₂: linear
             # setLogMode turns auto-range back on, which would move the axes every frame
             self.vb.disableAutoRange()
             self._xmax = None
@@ -234,6 +274,8 @@ class LossView(pg.PlotWidget):
             if yr != getattr(self, "_yr", None):
                 self._yr = yr
                 self.vb.setYRange(*yr, padding=0.0 if nonneg else 0.05)
+        self._update_stop_marker(has_val)
+        self._update_norms()
 
     def _feed(self, has_val: bool) -> tuple[float, float]:
         """Give each curve the rows recorded since the last frame (cut back when the display
@@ -247,7 +289,7 @@ class LossView(pg.PlotWidget):
             # about one bucket (a min and a max) per pixel: the curve at screen resolution
             px = max(int(self.vb.width()), 1)
             buckets = 1 << max(9, min(11, px.bit_length() - 1))
-            for c in self.curves + self.val_curves:
+            for c in self.curves + self.val_curves + self.norm_curves:
                 c.dec.max_buckets = buckets
                 c.clear()
         self._heads = [None] * len(self.curves)
@@ -283,6 +325,221 @@ class LossView(pg.PlotWidget):
             return math.nan, math.nan
         return lo, hi
 
+    # ------------------------------------------------------------------ stopping point (L9)
+    def _init_stop_marker(self) -> None:
+        #: a star at each shown run's lowest validation loss so far
+        self.stop_points = pg.ScatterPlotItem(symbol="star", pxMode=True)
+        self.stop_points.setZValue(25)
+        #: the reference run's stopping point: a line and "lowest validation loss: stop
+        #: here (iteration k)" once the run went past it
+        self.stop_line = pg.InfiniteLine(angle=90, movable=False)
+        self.stop_line.setZValue(18)
+        self.stop_label = pg.TextItem(anchor=(0.0, 1.0))
+        self.stop_label.setZValue(26)
+        for item in (self.stop_points, self.stop_line, self.stop_label):
+            item.setVisible(False)
+            self.plot_item.addItem(item)
+        #: (step, value) of each run's lowest validation loss (None: none yet)
+        self.stops: list[tuple[int, float] | None] = []
+        self._stop_text = None
+        self._stop_key = None
+
+    def _style_stop_marker(self) -> None:
+        pal = theme.palette(theme.current())
+        scale = max(1.0, theme.font_scale())
+        self.stop_points.setSize(22 * scale)
+        self.stop_points.setPen(pg.mkPen(pal["foreground"], width=1.5 * scale))
+        self.stop_line.setPen(pg.mkPen(pal["foreground"], width=2 * scale,
+                                       style=Qt.PenStyle.DotLine))
+        self.stop_label.setColor(pal["foreground"])
+        self.stop_label.fill = pg.mkBrush(theme.qcolor(pal["background"], 215))
+        self.stop_label.setFont(theme.font(theme.BASE_PT))
+        self._stop_text = self._stop_key = None
+
+    def _update_stop_marker(self, has_val: bool) -> None:
+        """Each shown run's lowest validation loss so far (from its curve's buckets: O(1)
+        in the steps), and the reference run's "stop here" once it is behind."""
+        s = self.session
+        self.stops = [None] * len(self.val_curves)
+        if has_val:
+            for r, vc in enumerate(self.val_curves):
+                if s.run_enabled(r) and self._heads[r] and self._heads[r][0] > 0:
+                    self.stops[r] = lowest_point(vc.dec, self._val_heads[r])
+        shown = [(r, p) for r, p in enumerate(self.stops) if p is not None]
+        if not shown:
+            for item in (self.stop_points, self.stop_line, self.stop_label):
+                item.setVisible(False)
+            return
+        def y(v: float) -> float:
+            return math.log10(v) if self.log_y and v > 0 else v
+        key = (tuple(shown), self.log_y, tuple(s.run_color(r) for r, _ in shown))
+        if key != self._stop_key:  # a new low, not every frame
+            self._stop_key = key
+            self.stop_points.setData(x=[float(p[0]) for _, p in shown],
+                                     y=[y(p[1]) for _, p in shown],
+                                     brush=[pg.mkBrush(s.run_color(r)) for r, _ in shown])
+        self.stop_points.setVisible(True)
+        ref = s.reference_run()
+        stop = self.stops[ref] if ref < len(self.stops) else None
+        head = self._heads[ref][0] if ref < len(self._heads) and self._heads[ref] else 0.0
+        past = stop is not None and head - stop[0] >= max(STOP_AFTER, STOP_AFTER_SHARE * head)
+        self.stop_line.setVisible(past)
+        self.stop_label.setVisible(past)
+        if not past:
+            return
+        k, v = stop
+        self.stop_line.setValue(k)
+        # the two-line label, or the short one where the plot has no free room for it
+        for key in ("val_min_stop", "val_min_stop_short"):
+            text = tr(key, k=k)
+            if text != self._stop_text:
+                self._stop_text = text
+                self.stop_label.setText(text)
+            self.stop_label.setPos(k, y(v))
+            if self._place_stop_label():
+                break
+
+    def _place_stop_label(self) -> bool:
+        """Beside the stop line, inside the plot: the free place nearest the star, clear of
+        the key and of the step line's label (the plot may be short: the label may sit
+        above or below the star, or at the plot's top, middle or bottom). Returns True
+        when the place is clear (else it is the least covered one)."""
+        box = self.vb.sceneBoundingRect()
+        star = self.vb.mapViewToScene(self.stop_label.pos())
+        br = self.stop_label.textItem.boundingRect()
+        w, h = br.width(), br.height()
+        avoid = [it.sceneBoundingRect() for it in (self.legend, self.t_line.label)
+                 if it.isVisible()]
+        pad = 8.0
+        tops = (star.y() - pad - h, star.y() + pad, box.top() + 2, box.bottom() - 2 - h,
+                box.center().y() - h / 2)
+        best = None
+        for right in (True, False):
+            left = star.x() + pad if right else star.x() - pad - w
+            for top in tops:
+                rect = QRectF(left, top, w, h)
+                if not box.contains(rect):
+                    continue
+                hits = sum(rect.intersected(a).width() * rect.intersected(a).height()
+                           for a in avoid if rect.intersects(a))
+                score = (hits, abs(rect.center().y() - star.y()))
+                if best is None or score < best[0]:
+                    best = (score, rect)
+        if best is None:  # nowhere inside: right of the star, above it
+            rect = QRectF(star.x() + pad, star.y() - pad - h, w, h)
+        else:
+            rect = best[1]
+        self.stop_label.setAnchor((0.0, 0.0))
+        self.stop_label.setPos(self.vb.mapSceneToView(rect.topLeft()))
+        return best is not None and best[0][0] == 0  # True: in the clear
+
+    # ------------------------------------------------------------------ ‖w‖₂ (L13)
+    def _init_norm_axis(self) -> None:
+        #: the right axis's own box: ‖w‖₂ has its own scale, the steps are the loss's
+        self.norm_vb = pg.ViewBox(enableMouse=False, enableMenu=False)
+        self.norm_vb.setMouseEnabled(x=False, y=False)
+        self.plot_item.scene().addItem(self.norm_vb)
+        right = self.plot_item.getAxis("right")
+        right.linkToView(self.norm_vb)
+        right.enableAutoSIPrefix(False)
+        self.norm_vb.setXLink(self.vb)
+        self.norm_vb.setZValue(self.vb.zValue() - 1)  # under the loss curves and the key
+        self.norm_vb.disableAutoRange()
+        self.vb.sigResized.connect(self._sync_norm_box)
+        self.norm_curves: list[GrowingCurve] = []
+        self._norm_heads: list = []
+        self._key_norm = pg.PlotDataItem()
+        self.norm_on = False
+        self._norm_sticky = False
+        self._norm_top = None
+        self.plot_item.showAxis("right", False)
+        self.norm_vb.setVisible(False)
+
+    def _sync_norm_box(self, *_) -> None:
+        self.norm_vb.setGeometry(self.vb.sceneBoundingRect())
+
+    def _norm_wanted(self) -> bool:
+        """‖w‖₂ shows on a fit where a run has weight decay (and stays until the problem
+        changes, so that a slider pulled back to 0 does not take it away)."""
+        s = self.session
+        if s.kind != "fit":
+            return False
+        wd = any(float(s.effective_config(i).weight_decay) > 0 for i in range(s.n_specs))
+        self._norm_sticky = self._norm_sticky or wd
+        return self._norm_sticky
+
+    def _set_norm_on(self, on: bool) -> None:
+        self.norm_on = on
+        self.plot_item.showAxis("right", on)
+        self.norm_vb.setVisible(on)
+        for c in self.norm_curves:
+            c.clear()  # fed from the start when shown again
+            c.setVisible(on)
+        self._norm_top = None
+        self._sync_norm_box()
+        self._rebuild_key()
+
+    def _make_norm_curves(self, n: int) -> None:
+        for c in self.norm_curves:
+            c.remove_from(self.norm_vb)
+        self.norm_curves = []
+        for r in range(n):
+            c = GrowingCurve(z=8, mode="series", phase=r)
+            c.budget = self._recache
+            c.add_to(self.norm_vb)
+            c.setVisible(self.norm_on)
+            self.norm_curves.append(c)
+
+    def _style_norms(self) -> None:
+        s = self.session
+        width = 2.5 * max(1.0, theme.font_scale())
+        for r, c in enumerate(self.norm_curves):
+            c.setPen(pg.mkPen(QColor(s.run_color(r)), width=width, style=Qt.PenStyle.DotLine))
+            c.setVisible(self.norm_on and s.run_enabled(r))
+        pal = theme.palette(theme.current())
+        self._key_norm.setPen(pg.mkPen(pal["foreground"], width=width, style=Qt.PenStyle.DotLine))
+
+    def _add_norm_key(self) -> None:
+        if getattr(self, "norm_on", False):
+            self.legend.addItem(self._key_norm, tr("weight_norm_key"))
+        self.legend.setColumnCount(len(self.legend.items) or 1)
+
+    def _apply_norm_label(self, style: dict) -> None:
+        self.plot_item.setLabel("right", tr("weight_norm_axis"), **style)
+        self.plot_item.showAxis("right", self.norm_on)  # setLabel shows it
+        right = self.plot_item.getAxis("right")
+        right.setStyle(tickFont=theme.font(theme.BASE_PT), tickTextOffset=6)
+        ticks = QFontMetrics(theme.font(theme.BASE_PT)).horizontalAdvance("00.0")
+        right.setWidth(int(ticks + 6 + 0.8 * right.label.boundingRect().height() + 4))
+        pal = theme.palette(theme.current())
+        right.setPen(pg.mkPen(pal["foreground"], width=1.5))
+        right.setTextPen(pg.mkPen(pal["foreground"]))
+
+    def _update_norms(self) -> None:
+        """Feed each run's ‖w‖₂ with the rows since the last frame (O(new rows)) and keep
+        the right axis from 0 to a little above the largest, in jumps."""
+        if not self.norm_on:
+            return
+        s = self.session
+        rs = s.runset
+        hi = 0.0
+        for r, c in enumerate(self.norm_curves):
+            for steps, P, _ in new_rows(rs, r, c, s.t):
+                c.extend(steps, param_norms(P))
+            last, p_now, _ = _at(rs, r, s.t)
+            head = (float(last), float(param_norms(p_now[None, :])[0]))
+            c.draw(head)
+            if s.run_enabled(r):
+                for v in (c.dec.hi, head[1]):
+                    if math.isfinite(v):
+                        hi = max(hi, v)
+        if hi > 0:
+            top = self._norm_top
+            if top is None or hi > top or hi < top / 3:
+                self._norm_top = hi * 1.25
+                self.norm_vb.setYRange(0.0, self._norm_top, padding=0.0)
+        self._sync_norm_box()
+
     # ------------------------------------------------------------------ theme & fonts
     def close(self) -> bool:
         """Stop observing the session, then close (pyqtgraph tears the plot item down)."""
@@ -292,6 +549,10 @@ class LossView(pg.PlotWidget):
 
     def _disconnect(self) -> None:
         self._connections = disconnect_all(getattr(self, "_connections", []))
+        try:
+            self.vb.sigResized.disconnect(self._sync_norm_box)
+        except (TypeError, RuntimeError):
+            pass
 
     def changeEvent(self, ev) -> None:
         if not getattr(self, "_ready", False):  # Qt sends events during __init__ and after close
@@ -316,6 +577,7 @@ class LossView(pg.PlotWidget):
         self.t_line.setPen(pg.mkPen(pal["muted"], width=2, style=Qt.PenStyle.DashLine))
         self.t_line.label.setColor(pal["foreground"])
         theme.style_legend(self.legend)
+        self._style_stop_marker()
         self._apply_labels()
         if self.curves:
             self._on_runs_changed()
@@ -335,6 +597,8 @@ class LossView(pg.PlotWidget):
         left.setWidth(int(ticks + 6 + 0.8 * left.label.boundingRect().height() + 4))
         # a pattern pyqtgraph fills with the line's position: "step {value:.0f}"
         self.t_line.label.setFormat(tr(f"line_{axis}"))
+        self._apply_norm_label(style)
+        self._stop_text = None  # written again in the new language
 
     def _apply_fonts(self) -> None:
         tick = theme.font(theme.BASE_PT)
@@ -344,4 +608,5 @@ class LossView(pg.PlotWidget):
         self.legend.setLabelTextSize(f"{theme.pt(theme.BASE_PT):.0f}pt")
         theme.style_legend(self.legend)  # writes the key's labels anew in the new size
         self.t_line.label.setFont(theme.font(theme.BASE_PT))
+        self._style_stop_marker()
         self._apply_labels()

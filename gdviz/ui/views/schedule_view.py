@@ -1,16 +1,28 @@
-"""Gradient noise, batch size, seed, and the learning-rate schedule with its curve."""
+"""Every run's learning rate (and momentum, where its schedule cycles it) over the run.
+
+Each shown run's lr curve is drawn in the run's colour: its live lr times its schedule's
+factor (:attr:`RunSpec.schedule`), so a race of constant lr against one-cycle shows both
+(lesson L12). Where a schedule cycles the momentum (one-cycle on an optimizer with
+momentum, or Adam's beta1) that run's momentum is drawn dashed on a right axis, and a
+one-line key above the plot says which line is which. A cursor line and a dot on each curve mark the
+displayed step. The curves are computed when the runs or the settings change, never per
+frame: a frame moves the cursor and the dots.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent
-from PySide6.QtGui import QFont
+from PySide6.QtCore import QEvent, Qt
+from PySide6.QtGui import QColor, QFont, QFontMetricsF
 from PySide6.QtWidgets import QWidget
 
 from gdviz.core.i18n import tr
 from gdviz.ui import theme
 from gdviz.ui.views.items import cache_axes, connect_all, disconnect_all
+
+#: samples of each curve (plenty for a panel a few hundred pixels wide)
+N_SAMPLES = 400
 
 
 def schedule_choices() -> list[tuple[str, str]]:
@@ -27,8 +39,46 @@ def make_schedule(name: str):
     return make(name)
 
 
+def momentum_base(config) -> float:
+    """The momentum a schedule may cycle for ``config``: Adam's beta1, else ``momentum``
+    (0 for optimizers without one)."""
+    from gdviz.core.optimizers import OPTIMIZERS
+
+    spec = OPTIMIZERS.get(config.name)
+    fields = spec.fields if spec is not None else ()
+    if "beta1" in fields:
+        return float(config.beta1)
+    if "momentum" in fields:
+        return float(config.momentum or 0.0)
+    return 0.0
+
+
+def schedule_curves(session, n: int = N_SAMPLES) -> list[dict]:
+    """Per run spec: ``steps`` int64 (m,), ``lr`` float64 (m,) (the spec's live lr times
+    its schedule's factor over ``session.max_steps``), ``momentum`` float64 (m,) or None
+    (when the schedule leaves it constant), and ``shown`` (the spec is enabled)."""
+    total = int(session.max_steps)
+    steps = np.unique(np.linspace(1, total, min(total, n)).astype(np.int64))
+    out = []
+    for i, spec in enumerate(session.specs):
+        cfg = session.effective_config(i)
+        lr = float(cfg.lr) * np.asarray(spec.schedule.lr_factor(steps, total), dtype=np.float64)
+        base = momentum_base(cfg)
+        mom = np.asarray(spec.schedule.momentum_at(steps, total, base), dtype=np.float64)
+        cycles = bool(mom.size) and float(np.ptp(mom)) > 0.0
+        out.append({"steps": steps, "lr": lr, "momentum": mom if cycles else None,
+                    "shown": bool(spec.enabled)})
+    return out
+
+
 class ScheduleView(pg.PlotWidget):
-    """lr factor over ``max_steps`` for the global schedule, with a marker at the current step."""
+    """lr over ``max_steps`` for each run in its colour, momentum on a right axis where it
+    cycles, and a cursor at the displayed step.
+
+    Items, for tests and export: ``curves`` and ``mom_curves`` (one per run spec),
+    ``marker`` (the cursor line), ``dots`` (each shown curve at the cursor); :meth:`key_text`.
+    ``follow=False`` leaves updating to the owner (:meth:`follow_session`, :meth:`set_step`).
+    """
 
     _styled = False  # PlotWidget sends change events before its items exist
 
@@ -39,21 +89,38 @@ class ScheduleView(pg.PlotWidget):
         self.setMenuEnabled(False)
         self.setMouseEnabled(x=False, y=False)
         self.hideButtons()
-        cache_axes(self.getPlotItem())
-        self.setMinimumHeight(110)
-        self.setMaximumHeight(160)
-        self.getPlotItem().setLabel("left", tr("schedule_axis"))
-        self.getPlotItem().showGrid(x=True, y=True, alpha=0.25)
-        self.curve = self.plot([], [], pen=pg.mkPen("#56B4E9", width=3))
-        self.marker = pg.InfiniteLine(0, angle=90, pen=pg.mkPen("#E69F00", width=2))
+        self.plot_item: pg.PlotItem = self.getPlotItem()
+        self.vb: pg.ViewBox = self.plot_item.getViewBox()
+        cache_axes(self.plot_item)
+        self.plot_item.showGrid(x=True, y=True, alpha=0.25)
+        for name in ("left", "right", "bottom"):
+            self.plot_item.getAxis(name).enableAutoSIPrefix(False)  # no "(x0.001)"
+        # the momentum's own box on the right axis, sharing the steps
+        self.mom_vb = pg.ViewBox(enableMouse=False, enableMenu=False)
+        self.mom_vb.setMouseEnabled(x=False, y=False)
+        self.plot_item.scene().addItem(self.mom_vb)
+        self.plot_item.getAxis("right").linkToView(self.mom_vb)
+        self.mom_vb.setXLink(self.vb)
+        self.mom_vb.setZValue(self.vb.zValue() - 1)
+        self.mom_vb.disableAutoRange()
+        self.vb.sigResized.connect(self._sync_mom_box)
+        self.curves: list[pg.PlotDataItem] = []
+        self.mom_curves: list[pg.PlotDataItem] = []
+        self.marker = pg.InfiniteLine(0, angle=90, movable=False)
+        self.marker.setZValue(20)
         self.addItem(self.marker)
-        self._total = 0
-        self._schedule = None
+        self.dots = pg.ScatterPlotItem(symbol="o", pxMode=True)
+        self.dots.setZValue(21)
+        self.addItem(self.dots)
+        self._data: list[dict] = []
+        self._key_on = None
+        self._key_shown = ""
+        self._connections = []
+        self._following = False
         self._styled = True
         self._restyle()
-        self._connections = []
         self._following = bool(follow)
-        if follow:  # a picture panel of its own (export): follow the session itself
+        if follow:  # a picture panel of its own: follow the session itself
             s = session
             self._connections = connect_all([
                 (s.settings_changed, self.follow_session), (s.runs_changed, self.follow_session),
@@ -61,64 +128,210 @@ class ScheduleView(pg.PlotWidget):
             ])
             self.follow_session()
 
+    # ------------------------------------------------------------------ session -> view
     def follow_session(self, *_) -> None:
-        """Draw the schedule of the selected run (else the first run with a schedule that
-        is not constant, else the first run) and mark the step."""
+        """Draw every run's schedule (lr, and momentum where it cycles) and the cursor."""
         s = self.session
-        if s.specs:
-            if 0 <= s.selected < s.n_runs:
-                i = s.spec_index(s.selected)
-            else:
-                i = next((k for k, sp in enumerate(s.specs) if sp.schedule.kind != "constant"), 0)
-            self.set_schedule(s.specs[i].schedule, s.max_steps)
-            self.curve.setPen(pg.mkPen(s.colors[i], width=3))
+        self._data = schedule_curves(s)
+        n = len(self._data)
+        if len(self.curves) != n:
+            for c in self.curves:
+                self.plot_item.removeItem(c)
+            for c in self.mom_curves:
+                self.mom_vb.removeItem(c)
+            self.curves = [pg.PlotDataItem() for _ in range(n)]
+            self.mom_curves = [pg.PlotDataItem() for _ in range(n)]
+            for c in self.curves:
+                c.setZValue(10)
+                self.plot_item.addItem(c)
+            for c in self.mom_curves:
+                c.setZValue(9)
+                self.mom_vb.addItem(c)
+        top, mlo, mhi = 0.0, np.inf, -np.inf
+        for i, d in enumerate(self._data):
+            self.curves[i].setData(d["steps"], d["lr"])
+            self.curves[i].setVisible(d["shown"])
+            mom = d["momentum"]
+            self.mom_curves[i].setData(d["steps"], mom if mom is not None else [])
+            self.mom_curves[i].setVisible(d["shown"] and mom is not None)
+            if d["shown"]:
+                top = max(top, float(np.nanmax(d["lr"])))
+                if mom is not None:
+                    mlo, mhi = min(mlo, float(mom.min())), max(mhi, float(mom.max()))
+        total = max(int(s.max_steps), 1)
+        self.vb.setXRange(0, total, padding=0.02)
+        # start, middle and end: pyqtgraph's own step ticks run together in a narrow column
+        self.plot_item.getAxis("bottom").setTicks(
+            [[(float(v), f"{v:g}") for v in (0, round(total / 2), total)]])
+        top = max(top, 1e-12)
+        # room below 0 and above the top: pyqtgraph drops a tick label that spills out
+        self.vb.setYRange(-0.08 * top, top * 1.12, padding=0.0)
+        # 0, half and the top lr: more ticks run together in a panel this short
+        self.plot_item.getAxis("left").setTicks(
+            [[(float(v), f"{v:.3g}") for v in (0.0, top / 2, top)]])
+        has_mom = bool(np.isfinite(mlo))
+        right = self.plot_item.getAxis("right")
+        if has_mom:
+            pad = max(0.25 * (mhi - mlo), 1e-3)
+            self.mom_vb.setYRange(mlo - pad, mhi + pad, padding=0.0)
+            # three ticks (low, middle, high) in two decimals: pyqtgraph's own ticks
+            # for 0.85..0.95 need three decimals, more than a narrow axis holds
+            ticks = np.linspace(mlo, mhi, 3) if mhi > mlo else np.array([mlo])
+            right.setTicks([[(float(v), f"{v:.2f}") for v in ticks]])
+        self.plot_item.showAxis("right", has_mom)
+        self.mom_vb.setVisible(has_mom)
+        self._style_curves()
+        self._build_key(has_mom)
+        self._sync_mom_box()
         self.set_step(s.t)
 
     def _on_stepped(self, *_) -> None:
         self.set_step(self.session.t)
 
+    def set_step(self, t: int) -> None:
+        """Move the cursor to step ``t`` and each shown curve's dot to its lr there."""
+        self.marker.setValue(t)
+        pts = [(float(t), float(np.interp(max(t, 1), d["steps"], d["lr"])), i)
+               for i, d in enumerate(self._data) if d["shown"]]
+        if not pts:
+            self.dots.setData(x=[], y=[])
+            return
+        colors = self.session.colors
+        self.dots.setData(x=[p[0] for p in pts], y=[p[1] for p in pts],
+                          brush=[pg.mkBrush(colors[p[2]]) for p in pts])
+
+    def _sync_mom_box(self, *_) -> None:
+        self.mom_vb.setGeometry(self.vb.sceneBoundingRect())
+
+    # ------------------------------------------------------------------ key, labels
+    def key_text(self) -> str:
+        """The key shown (solid: lr, dashed: momentum), "" without momentum curves."""
+        return self._key_shown if self._key_on else ""
+
+    def _key_variants(self) -> list[str]:
+        """The key, longest first: the words, then "lr" for the learning rate."""
+        gap = "\u2003\u2003"
+        mom = tr("momentum")
+        return [f"━━ {tr('sched_key_lr')}{gap}╍╍ {mom}", f"━━ {tr('sched_axis_lr')}{gap}╍╍ {mom}",
+                f"━ {tr('sched_axis_lr')} ╍ {mom}"]
+
+    def _build_key(self, has_mom: bool) -> None:
+        """The key as the plot's title (a legend inside a panel this short would cover the
+        one-cycle peak), the longest that fits over the plot: pyqtgraph gives a title
+        label its text's width as its minimum, which would push the axes out of view."""
+        self._key_on = has_mom
+        if not has_mom:
+            self._key_shown = ""
+            self._hide_key()
+            return
+        font = self._small_font()
+        metrics = QFontMetricsF(font)
+        axes = sum(self.plot_item.getAxis(n).width() for n in ("left", "right"))
+        room = max(float(self.width()) - axes - 12.0, 40.0)
+        variants = self._key_variants()
+        text = next((t for t in variants if metrics.horizontalAdvance(t) <= room), "")
+        if text == self._key_shown and self.plot_item.titleLabel.isVisible() == bool(text):
+            return
+        self._key_shown = text
+        if not text:  # not even the shortest fits: the axis labels name the curves
+            self._hide_key()
+            return
+        fg = theme.palette(theme.current())["foreground"]
+        self.plot_item.setTitle(text, color=fg, size=f"{font.pointSizeF():.0f}pt")
+        height = int(metrics.height() * 1.3) + 2
+        self.plot_item.titleLabel.setMaximumHeight(height)
+        self.plot_item.layout.setRowFixedHeight(0, height)
+        self.plot_item.setGeometry(self.range)  # laid out again with the new minimum
+
+    def _hide_key(self) -> None:
+        self.plot_item.setTitle(None)
+        self.plot_item.titleLabel.setText("")  # a hidden title keeps its text's width
+        self.plot_item.setGeometry(self.range)
+
+    def resizeEvent(self, ev) -> None:  # noqa: N802 - Qt name
+        super().resizeEvent(ev)
+        if self._styled and self._key_on:
+            self._build_key(True)  # the longest key that fits the new width
+
+    def retranslate(self) -> None:
+        """Axis labels and the key in the UI language."""
+        self._apply_labels()
+        self._key_shown = ""
+        self._build_key(self.mom_vb.isVisible())
+
+    def _apply_labels(self) -> None:
+        pal = theme.palette(theme.current())
+        style = {"color": pal["foreground"], "font-size": f"{self._small_font().pointSizeF():.0f}pt"}
+        self.plot_item.setLabel("left", tr("sched_axis_lr"), **style)
+        right_on = self.mom_vb.isVisible()
+        self.plot_item.setLabel("right", tr("momentum"), **style)
+        self.plot_item.showAxis("right", right_on)  # setLabel shows it
+        # fixed widths with room for the longest ticks beside the label lying on its side
+        metrics = QFontMetricsF(self._small_font())
+        for name, ticks in (("left", "0.0005"), ("right", "0.00")):
+            axis = self.plot_item.getAxis(name)
+            axis.setWidth(int(metrics.horizontalAdvance(ticks) + 10
+                              + 0.8 * axis.label.boundingRect().height() + 4))
+
+    # ------------------------------------------------------------------ theme & fonts
     def close(self) -> bool:
+        """Stop following the session, then close. Closing twice is harmless."""
+        if getattr(self, "_closed", False):
+            return True
+        self._closed = True
+        self._styled = False
         disconnect_all(self._connections)
         self._connections = []
+        try:
+            self.vb.sigResized.disconnect(self._sync_mom_box)
+        except (TypeError, RuntimeError):
+            pass
         return super().close()
 
-    def changeEvent(self, event) -> None:
+    def changeEvent(self, event) -> None:  # noqa: N802 - Qt name
         # the theme and the font scale reach every widget as Palette/FontChange events
         super().changeEvent(event)
-        if self._styled and event.type() in (QEvent.Type.PaletteChange, QEvent.Type.FontChange,
-                            QEvent.Type.ApplicationFontChange):
+        if not self._styled:
+            return
+        t = event.type()
+        if t in (QEvent.Type.PaletteChange, QEvent.Type.FontChange,
+                 QEvent.Type.ApplicationFontChange):
             self._restyle()
-        elif event.type() == QEvent.Type.LanguageChange:
-            self.getPlotItem().setLabel("left", tr("schedule_axis"))
+        elif t == QEvent.Type.LanguageChange:
+            self.retranslate()
 
-    def _restyle(self) -> None:
-        pal = theme.palette(theme.current())
-        self.setBackground(pal["background"])
+    def _small_font(self) -> QFont:
         font = QFont(self.font())
         font.setPointSizeF(max(font.pointSizeF() * 0.85, 9.0))
-        for name in ("left", "bottom"):
-            axis = self.getPlotItem().getAxis(name)
+        return font
+
+    def _style_curves(self) -> None:
+        s = self.session
+        scale = max(1.0, theme.font_scale())
+        for i, c in enumerate(self.curves):
+            color = QColor(s.colors[i]) if i < len(s.colors) else QColor("#999999")
+            c.setPen(pg.mkPen(color, width=3 * scale))
+            self.mom_curves[i].setPen(pg.mkPen(color, width=2 * scale, style=Qt.PenStyle.DashLine))
+        pal = theme.palette(theme.current())
+        self.dots.setSize(11 * scale)
+        self.dots.setPen(pg.mkPen(pal["foreground"], width=1.5))
+
+    def _restyle(self) -> None:
+        scale = max(1.0, theme.font_scale())  # taller with bigger text: the ticks need room
+        self.setMinimumHeight(int(110 * scale))
+        self.setMaximumHeight(int(160 * scale))
+        pal = theme.palette(theme.current())
+        self.setBackground(pal["background"])
+        font = self._small_font()
+        for name in ("left", "right", "bottom"):
+            axis = self.plot_item.getAxis(name)
             axis.setPen(pg.mkPen(pal["foreground"]))
             axis.setTextPen(pg.mkPen(pal["foreground"]))
             axis.setStyle(tickFont=font)
             axis.label.setFont(font)
-        self.curve.setPen(pg.mkPen(pal["accent"], width=3))
-        self.marker.setPen(pg.mkPen(pal["runs"][0], width=2))
-        if getattr(self, "_following", False):
+        self.marker.setPen(pg.mkPen(pal["muted"], width=2, style=Qt.PenStyle.DashLine))
+        self._style_curves()
+        self._apply_labels()
+        self._key_shown = ""
+        if self._following:
             self.follow_session()
-
-    def set_schedule(self, schedule, total: int) -> None:
-        total = max(int(total), 1)
-        if schedule == self._schedule and total == self._total:
-            return
-        self._schedule, self._total = schedule, total
-        # lr_factor takes 1-based integer steps; 400 samples are plenty for the curve
-        t = np.unique(np.linspace(1, total, min(total, 400)).astype(np.int64))
-        y = np.asarray(schedule.lr_factor(t, total), dtype=np.float64)
-        self.curve.setData(t, y)
-        self.setXRange(0, total, padding=0.02)
-        top = float(np.nanmax(y)) if y.size else 1.0
-        self.setYRange(0, max(top, 1e-9) * 1.05, padding=0.0)
-
-    def set_step(self, t: int) -> None:
-        self.marker.setValue(t)

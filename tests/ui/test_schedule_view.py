@@ -1,0 +1,146 @@
+"""The schedule panel draws every run's lr (and momentum where it cycles) in the run's
+colour, with a cursor at the displayed step, and follows the session's runs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QEvent
+from PySide6.QtWidgets import QApplication
+
+from gdviz.core import i18n
+from gdviz.core.optimizers import make_optimizer
+from gdviz.core.schedules import Schedule
+from gdviz.core.session import RunSpec, Session
+from gdviz.ui.views.schedule_view import ScheduleView, momentum_base, schedule_curves
+
+
+@pytest.fixture
+def sess() -> Session:
+    """L12's race: Momentum at a constant lr against Momentum with one-cycle."""
+    return Session(specs=[RunSpec(make_optimizer("momentum", lr=1e-3)),
+                          RunSpec(make_optimizer("momentum", lr=1e-3),
+                                  schedule=Schedule("one-cycle"))],
+                   max_steps=500)
+
+
+@pytest.fixture
+def view(qtbot, sess) -> ScheduleView:
+    v = ScheduleView(sess, follow=True)
+    qtbot.addWidget(v)
+    v.resize(480, 200)
+    v.show()
+    qtbot.waitExposed(v)
+    return v
+
+
+def _xy(item) -> tuple[np.ndarray, np.ndarray]:
+    x, y = item.getData()
+    return np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+
+
+def test_every_run_gets_its_own_lr_curve_in_its_colour(view, sess):
+    assert len(view.curves) == 2
+    for i, curve in enumerate(view.curves):
+        x, y = _xy(curve)
+        steps = x.astype(np.int64)
+        want = 1e-3 * sess.specs[i].schedule.lr_factor(steps, 500)
+        np.testing.assert_allclose(y, want, rtol=1e-12)
+        assert curve.isVisible()
+        assert curve.opts["pen"].color().name().lower() == sess.colors[i].lower()
+    flat, cycle = _xy(view.curves[0])[1], _xy(view.curves[1])[1]
+    assert np.ptp(flat) == 0.0
+    assert cycle[0] < 0.1 * cycle.max() and cycle[-1] < 1e-3 * cycle.max()  # up, then down
+
+
+def test_momentum_is_drawn_only_where_the_schedule_cycles_it(view, sess):
+    assert not view.mom_curves[0].isVisible()  # a constant lr leaves the momentum alone
+    assert view.mom_curves[1].isVisible()
+    _, y = _xy(view.mom_curves[1])
+    assert y[0] == pytest.approx(0.95, abs=1e-3) and y.min() == pytest.approx(0.85, abs=1e-3)
+    right = view.plot_item.getAxis("right")
+    assert right.isVisible() and "momentum" in view.key_text()
+    ticks = [label for _, label in right._tickLevels[0]]
+    assert ticks == ["0.85", "0.90", "0.95"]  # two decimals: they fit the narrow axis
+    assert sess.set_schedule(1, Schedule("cosine"))  # cosine: lr only
+    assert not any(c.isVisible() for c in view.mom_curves)
+    assert not view.plot_item.getAxis("right").isVisible() and view.key_text() == ""
+
+
+def test_the_cursor_and_the_dots_follow_the_displayed_step(view, sess):
+    sess.step(125)
+    assert view.marker.value() == 125
+    x, y = view.dots.getData()
+    assert list(x) == [125.0, 125.0]
+    for i in range(2):
+        lr = 1e-3 * sess.specs[i].schedule.lr_factor(np.array([125]), 500)[0]
+        assert y[i] == pytest.approx(lr, rel=0.02)  # read off the sampled curve
+    sess.scrub(10)
+    assert view.marker.value() == 10
+
+
+def test_the_view_follows_schedule_lr_and_visibility_changes(view, sess):
+    assert sess.set_schedule(0, Schedule("one-cycle"))
+    assert np.ptp(_xy(view.curves[0])[1]) > 0  # the first run now cycles too
+    assert sess.update_run(1, lr=0.004)
+    assert _xy(view.curves[1])[1].max() == pytest.approx(0.004)
+    assert view.vb.viewRange()[1][1] >= 0.004
+    assert sess.update_run(0, enabled=False)
+    assert not view.curves[0].isVisible() and not view.mom_curves[0].isVisible()
+    assert len(view.dots.getData()[0]) == 1
+    sess.add_run(RunSpec(make_optimizer("adam", lr=2e-3), schedule=Schedule("one-cycle")))
+    assert len(view.curves) == 3 and view.mom_curves[2].isVisible()  # Adam's beta1 cycles
+    assert sess.set_max_steps(200)
+    assert _xy(view.curves[1])[0].max() == 200
+
+
+def test_momentum_base_is_beta1_or_momentum():
+    assert momentum_base(make_optimizer("adam", beta1=0.8)) == 0.8
+    assert momentum_base(make_optimizer("momentum", momentum=0.7)) == 0.7
+    assert momentum_base(make_optimizer("sgd")) == 0.0
+
+
+def test_schedule_curves_span_max_steps(sess):
+    d = schedule_curves(sess, n=50)
+    assert len(d) == 2 and d[0]["steps"][0] == 1 and d[0]["steps"][-1] == 500
+    assert len(d[0]["steps"]) == 50 and d[0]["momentum"] is None
+
+
+def test_labels_speak_the_ui_language(view):
+    try:
+        i18n.set_language("zh-Hant")
+        QApplication.sendEvent(view, QEvent(QEvent.Type.LanguageChange))
+        assert view.plot_item.getAxis("left").labelText == "學習率"
+        assert view.plot_item.getAxis("right").labelText == "動量"
+        assert "學習率" in view.key_text() and "動量" in view.key_text()
+    finally:
+        i18n.set_language("en")
+    QApplication.sendEvent(view, QEvent(QEvent.Type.LanguageChange))
+    assert view.plot_item.getAxis("left").labelText == "lr"
+
+
+def test_close_stops_following(view, sess):
+    y = _xy(view.curves[0])[1].copy()
+    view.close()
+    assert sess.set_schedule(0, Schedule("cosine"))
+    np.testing.assert_array_equal(_xy(view.curves[0])[1], y)
+
+
+def test_a_narrow_panel_gets_a_shorter_key_and_keeps_its_axes_in_view(view, qtbot):
+    assert view.key_text().startswith("━━ learning rate")
+    view.resize(250, 200)
+    qtbot.waitUntil(lambda: not view.key_text().startswith("━━ learning rate"))
+    qtbot.waitUntil(lambda: view.plot_item.geometry().width() <= view.width() + 1)
+    right = view.plot_item.getAxis("right")
+    assert right.mapRectToScene(right.boundingRect()).right() <= view.width() + 1
+
+
+def test_bigger_text_makes_the_panel_taller_and_keeps_the_axes_in_view(view, qapp, qtbot):
+    from gdviz.ui import theme
+
+    assert view.maximumHeight() == 160
+    theme.set_font_scale(qapp, 2.0)
+    qapp.processEvents()
+    assert view.minimumHeight() == 220 and view.maximumHeight() == 320
+    view.resize(420, 240)
+    qtbot.waitUntil(lambda: view.plot_item.geometry().width() <= view.width() + 1)
