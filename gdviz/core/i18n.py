@@ -498,6 +498,19 @@ _TABLE: dict[str, tuple[str, str, str]] = {
     "panel_loss": ("Loss plot", "損失曲線", "损失曲线"),
     "panel_step": ("Step by step", "逐步說明", "逐步说明"),
     "panel_schedule": ("Schedule", "學習率排程", "学习率调度"),
+    # --- lessons
+    "title_iteration": ("iteration {t}", "第 {t} 次迭代", "第 {t} 次迭代"),
+    "tip_rule_torch_momentum": (
+        "torch.optim.SGD writes this as b ← μ·b + (1−τ)·g, θ ← θ − η·b: "
+        "the buffer b is m, μ the momentum, τ the dampening.",
+        "torch.optim.SGD 的寫法是 b ← μ·b + (1−τ)·g、θ ← θ − η·b："
+        "緩衝 b 就是 m，μ 是 momentum，τ 是 dampening。",
+        "torch.optim.SGD 的写法是 b ← μ·b + (1−τ)·g、θ ← θ − η·b："
+        "缓冲 b 就是 m，μ 是 momentum，τ 是 dampening。"),
+    "run_schedule": ("lr schedule", "學習率排程", "学习率调度"),
+    "tip_run_schedule": ("This run's learning-rate schedule (each run has its own)",
+                         "這條路徑的學習率排程（每條路徑各有自己的）",
+                         "这条路径的学习率调度（每条路径各有自己的）"),
 }
 
 #: the vocabulary, per language: TERMS[lang][key]
