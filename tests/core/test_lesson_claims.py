@@ -90,13 +90,14 @@ def test_l02_mse_gradient_shrinks_mae_does_not():
 
 
 def test_l02_switching_the_loss_keeps_the_start():
-    # "Switch the loss between MSE and MAE in the fit panel": the race starts again from
-    # the same start, so the two runs can be compared before and after the switch
+    # "Switch the loss between MSE and MAE in the fit panel: the race starts again from the
+    # same start, a = b = c = 1.1"
     scene = lesson("L02")
     s = play(scene, 100)
     assert s.update_data(loss="mae")
     assert s.t == 0 and s.data.loss == "mae"
     np.testing.assert_array_equal(s.starts[0], scene.fit.init)
+    assert scene.fit.init == (1.1, 1.1, 1.1)
 
 
 def test_l03_descends_to_the_minimum():
