@@ -500,6 +500,7 @@ _TABLE: dict[str, tuple[str, str, str]] = {
     "panel_schedule": ("Schedule", "學習率排程", "学习率调度"),
     # --- lessons
     "title_iteration": ("iteration {t}", "第 {t} 次迭代", "第 {t} 次迭代"),
+    "counter_iteration": ("iteration {t} / {n}", "第 {t} / {n} 次迭代", "第 {t} / {n} 次迭代"),
     "tip_rule_torch_momentum": (
         "torch.optim.SGD writes this as b ← μ·b + (1−τ)·g, θ ← θ − η·b: "
         "the buffer b is m, μ the momentum, τ the dampening.",

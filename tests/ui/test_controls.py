@@ -349,3 +349,15 @@ def test_l12_cards_show_constant_and_one_cycle_and_round_trip(panel, session):
     card.schedule.activated.emit(card.schedule.findData("cosine"))
     kinds = [r.opt.schedule.kind for r in loads_scene(dumps_scene(scene_from_session(session))).runs]
     assert kinds == ["cosine", "one-cycle"]
+
+
+def test_playback_counter_says_iteration_on_data_problems(panel, session):
+    from gdviz.core.scene import apply_scene, load_preset
+
+    session.step(2)
+    assert panel.playback.counter.text() == "step 2 / 1000"
+    apply_scene(load_preset("L06"), session)
+    session.step(3)
+    assert panel.playback.counter.text() == "iteration 3 / 600"  # as the status bar says it
+    session.set_surface("rosenbrock")
+    assert panel.playback.counter.text().startswith("step 0")
