@@ -501,6 +501,9 @@ _TABLE: dict[str, tuple[str, str, str]] = {
     # --- lessons
     "title_iteration": ("iteration {t}", "第 {t} 次迭代", "第 {t} 次迭代"),
     "counter_iteration": ("iteration {t} / {n}", "第 {t} / {n} 次迭代", "第 {t} / {n} 次迭代"),
+    "hint_iteration0": ("Iteration 0: no update yet.\n→ takes one step, ← goes back.",
+                        "第 0 次迭代：還沒有更新。\n→ 前進一步，← 退回一步。",
+                        "第 0 次迭代：还没有更新。\n→ 前进一步，← 后退一步。"),
     "tip_rule_torch_momentum": (
         "torch.optim.SGD writes this as b ← μ·b + (1−τ)·g, θ ← θ − η·b: "
         "the buffer b is m, μ the momentum, τ the dampening.",

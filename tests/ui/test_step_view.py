@@ -99,5 +99,6 @@ def test_data_problems_say_iteration(qtbot):
     v = StepView(sess)
     qtbot.addWidget(v)
     sess.select(0)
+    assert v.hint.text().startswith("Iteration 0: no update yet")
     sess.step(3)
     assert "iteration 3" in v.title.text() and "step" not in v.title.text()

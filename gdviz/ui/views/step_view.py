@@ -167,7 +167,7 @@ class StepView(QWidget):
         self.table.setVisible(True)
         self.rule.setVisible(True)
         if details is None:
-            self.hint.setText(tr("hint_step0"))
+            self.hint.setText(tr("hint_iteration0" if s.is_data else "hint_step0"))
             self.hint.setVisible(True)
             self._fill_table(None, r)
             self.rule.setText("\n".join(self._rule_lines(r, None)))
