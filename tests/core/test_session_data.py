@@ -259,3 +259,34 @@ def test_update_data_and_update_runs_are_one_change_each():
     s.set_surface("quadratic")
     assert not s.update_data(units=2)
     assert "pick a data problem" in errors[-1]
+
+
+def _norms_twin(P: np.ndarray) -> np.ndarray:
+    return np.array([float(np.sqrt(sum(v * v for v in row))) for row in P])
+
+
+def test_weight_norms_are_the_norm_of_every_recorded_row():
+    s = fit_session(target="sine", model="sigmoid", units=3, points=40, val_fraction=0.25)
+    s.step(15)
+    norms = s.weight_norms()
+    assert len(norms) == s.n_runs and norms[0].shape == (16,)
+    assert_allclose(norms[0], _norms_twin(s.param_trails()[0]), rtol=1e-12)
+    assert s.weight_norms(3)[0].shape == (4,)
+    # on a surface too: ‖(x, y)‖
+    surf = Session(fast=False)
+    surf.step(4)
+    for r, P in enumerate(surf.param_trails()):
+        assert_allclose(surf.weight_norms()[r], _norms_twin(P), rtol=1e-12)
+
+
+def test_per_row_values_follow_decimation_and_the_live_row(monkeypatch):
+    # 64 rows at most: the stride doubles, and between stored rows the trail ends with
+    # the live position, which must not be kept once the next row replaces it
+    monkeypatch.setattr("gdviz.core.engine.ROW_CAP", 64)
+    s = fit_session(target="sine", model="sigmoid", units=3, points=40, val_fraction=0.25)
+    for k in (1, 70, 1, 1, 60, 1, 1, 3):
+        s.step(k)
+        P = s.param_trails()[0]
+        assert_allclose(s.weight_norms()[0], _norms_twin(P), rtol=1e-12)
+        assert_allclose(s.val_losses()[0], s.problem.val_loss(P), rtol=1e-12)
+    assert s.runset.stride > 1

@@ -305,3 +305,59 @@ def test_problem_combo_offers_the_data_problems(panel, session, qtbot):
     assert session.kind == "surface" and tr.noise.isEnabled() and tr.batch.hi == 256
     combo.activated.emit(combo.findData("@fit"))
     assert session.data.units == 7
+
+
+# ------------------------------------------------------------------------- schedule per run
+def test_each_run_card_picks_its_own_schedule(panel, session):
+    cards = panel.runs.cards
+    builds = session.runset
+    cards[1].schedule.activated.emit(cards[1].schedule.findData("one-cycle"))
+    assert [s.schedule.kind for s in session.specs] == ["constant", "one-cycle", "constant",
+                                                      "constant"]
+    assert session.runset is not builds and session.t == 0  # one restart
+    # every card shows its own run's schedule; the training panel the first run's
+    assert [c.schedule.currentData() for c in panel.runs.cards] == [
+        "constant", "one-cycle", "constant", "constant"]
+    assert panel.training.schedule.currentData() == "constant"
+    # picking the kind a run already has keeps its settings (a scene's pct_start)
+    from gdviz.core.schedules import Schedule
+
+    session.set_schedule(1, Schedule(kind="one-cycle", pct_start=0.4))
+    card = panel.runs.cards[1]
+    card.schedule.activated.emit(card.schedule.findData("one-cycle"))
+    assert session.specs[1].schedule.pct_start == 0.4
+
+
+def test_training_schedule_picker_follows_the_selected_run(panel, session):
+    tr = panel.training
+    session.select(2)
+    tr.schedule.activated.emit(tr.schedule.findData("cosine"))
+    assert [s.schedule.kind for s in session.specs] == ["constant", "constant", "cosine",
+                                                      "constant"]
+    assert tr.schedule.currentData() == "cosine"
+    session.select(0)
+    assert tr.schedule.currentData() == "constant"
+
+
+def test_l12_cards_show_constant_and_one_cycle_and_round_trip(panel, session):
+    from gdviz.core.scene import (apply_scene, dumps_scene, load_preset, loads_scene,
+                                  scene_from_session)
+
+    apply_scene(load_preset("L12"), session)
+    assert [c.schedule.currentData() for c in panel.runs.cards] == ["constant", "one-cycle"]
+    card = panel.runs.cards[0]
+    card.schedule.activated.emit(card.schedule.findData("cosine"))
+    kinds = [r.opt.schedule.kind for r in loads_scene(dumps_scene(scene_from_session(session))).runs]
+    assert kinds == ["cosine", "one-cycle"]
+
+
+def test_playback_counter_says_iteration_on_data_problems(panel, session):
+    from gdviz.core.scene import apply_scene, load_preset
+
+    session.step(2)
+    assert panel.playback.counter.text() == "step 2 / 1000"
+    apply_scene(load_preset("L06"), session)
+    session.step(3)
+    assert panel.playback.counter.text() == "iteration 3 / 600"  # as the status bar says it
+    session.set_surface("rosenbrock")
+    assert panel.playback.counter.text().startswith("step 0")

@@ -72,7 +72,7 @@ def test_control_panels_follow_the_language_and_come_back(panel):
     switch(panel, "zh-Hant")
     assert pb.title.text() == "播放控制" and pb.play.text() == "▶  播放"
     assert pb.speed.label.text() == "步／秒" and pb.max_steps_label.text() == "最大步數"
-    assert "第 0 / 1000 步" == pb.counter.text()
+    assert "第 0 / 1000 次迭代" == pb.counter.text()  # a fit: one update is one iteration
     assert prob.title.text() == "問題"
     assert prob.combo.itemText(prob.combo.findData("@fit")) == "曲線擬合（資料、模型）"
     assert prob.combo.itemText(prob.combo.findData("rosenbrock")) == "rosenbrock"  # a name

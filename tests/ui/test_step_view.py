@@ -59,7 +59,8 @@ def test_follows_step_back_and_selection(view, sess):
     assert "θ ← θ − η·g" in view.rule.text()
     assert not view.cells["v"][1].isVisible()  # plain SGD has no second moment
     sess.select(1)
-    assert "b ← μ·b" in view.rule.text() and "Momentum" in view.title.text()
+    assert "m ← 0.9·m + 1·g" in view.rule.text() and "Momentum" in view.title.text()
+    assert "θ ← θ − η·m" in view.rule.text() and "b ←" not in view.rule.text()
     sess.select(-1)
     assert not view.table.isVisible()
 
@@ -70,3 +71,34 @@ def test_big_monospace_numbers(view, sess):
     assert f.pointSizeF() >= 14 and f.styleHint() == f.StyleHint.Monospace
     assert view.rule.font().pointSizeF() >= 14
     assert theme.font_scale() == 1.0
+
+
+def test_l11_rule_in_the_lesson_notation_with_torch_in_the_tooltip(qtbot):
+    from gdviz.core.scene import apply_scene, load_preset
+
+    sess = Session()
+    apply_scene(load_preset("L11_momentum_explained"), sess)
+    v = StepView(sess)
+    qtbot.addWidget(v)
+    sess.step(2)
+    rule = v.rule.text()
+    # the caption's "m ← 0.9·m + 0.1·g", not torch's b and dampening τ
+    assert rule.splitlines()[0] == "m ← 0.9·m + 0.1·g" and "θ ← θ − η·m" in rule
+    assert "b ←" not in rule and "τ" not in rule
+    tip = v.rule.toolTip()
+    assert "b ← μ·b + (1−τ)·g" in tip and "dampening" in tip
+    sess.select(0)  # plain SGD: no momentum, no torch note
+    assert v.rule.toolTip() == ""
+
+
+def test_data_problems_say_iteration(qtbot):
+    from gdviz.core.scene import apply_scene, load_preset
+
+    sess = Session()
+    apply_scene(load_preset("L06_minibatch_epoch"), sess)
+    v = StepView(sess)
+    qtbot.addWidget(v)
+    sess.select(0)
+    assert v.hint.text().startswith("Iteration 0: no update yet")
+    sess.step(3)
+    assert "iteration 3" in v.title.text() and "step" not in v.title.text()

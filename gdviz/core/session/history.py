@@ -153,27 +153,40 @@ class HistoryMixin:
         """True when the problem holds out validation points (a fit with val_fraction > 0)."""
         return self.kind == "fit" and self.problem.x_val.shape[0] > 0
 
-    def val_losses(self, t: int | None = None) -> list[np.ndarray] | None:
-        """Each run's validation loss history up to step ``t`` (list of float64 (m,)), or
-        None without a validation set. Computed from the recorded parameters, once per row."""
-        if not self.has_validation:
-            return None
+    def _rows_of(self, cache: dict, fn, t: int | None) -> list[np.ndarray]:
+        """``fn`` (float64 (m, n_params) -> (m,)) of each run's recorded rows up to step
+        ``t``, as :meth:`losses` lists them. Stored rows are computed once and kept in
+        ``cache``; the live row that :meth:`RunSet.trajectory` may append between stored
+        rows is computed afresh each time (it moves on with the next step)."""
         t = self._t(t)
         rs = self.runset
-        cache = self._val_cache
         if cache.get("runset") is not rs or cache.get("stride") != rs.stride:
             cache.clear()
             cache.update(runset=rs, stride=rs.stride, rows=[np.zeros(0)] * self.n_runs)
         out = []
         for r in range(self.n_runs):
             P, _ = rs.trajectory(r, t)
+            stored = min(len(P), rs.last_step(r) // rs.stride + 1)
             have = cache["rows"][r]
-            if len(have) < len(P):
-                more = self.problem.val_loss(P[len(have):])
-                have = np.concatenate([have, more])
+            if len(have) < stored:
+                have = np.concatenate([have, fn(P[len(have):stored])])
                 cache["rows"][r] = have
-            out.append(have[: len(P)])
+            out.append(np.concatenate([have[:stored], fn(P[stored:])]) if stored < len(P)
+                       else have[:stored])
         return out
+
+    def val_losses(self, t: int | None = None) -> list[np.ndarray] | None:
+        """Each run's validation loss history up to step ``t`` (list of float64 (m,)), or
+        None without a validation set. Computed from the recorded parameters, once per row."""
+        if not self.has_validation:
+            return None
+        return self._rows_of(self._val_cache, self.problem.val_loss, t)
+
+    def weight_norms(self, t: int | None = None) -> list[np.ndarray]:
+        """Each run's ‖θ‖₂, the Euclidean norm of all its parameters (what weight decay
+        shrinks), up to step ``t``: list of float64 (m,), the rows of :meth:`losses`.
+        Computed from the recorded parameters, once per row (lesson L13 draws it)."""
+        return self._rows_of(self._norm_cache, _row_norms, t)
 
     def counters(self, t: int | None = None) -> dict | None:
         """Iteration and epoch after ``t`` updates on a data problem (see
@@ -223,3 +236,8 @@ class HistoryMixin:
             rs = self._replay(t, events_before=t)
             self._details_cache[t] = [rs.details(k) for k in range(self.n_runs)]
         return self._details_cache[t][r]
+
+
+def _row_norms(P: np.ndarray) -> np.ndarray:
+    """Euclidean norm of each row: float64 (m, p) -> (m,)."""
+    return np.sqrt(np.einsum("ij,ij->i", P, P))

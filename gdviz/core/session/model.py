@@ -319,6 +319,7 @@ class Session(RunsMixin, HistoryMixin, PlaybackMixin):
         self._events: list[tuple[int, str, Any]] = []
         self._details_cache: dict[int, list[dict]] = {}
         self._val_cache: dict = {}
+        self._norm_cache: dict = {}
         self.runset = self._build(0)
 
     # ------------------------------------------------------------------ changes

@@ -132,11 +132,17 @@ class PlaybackPanel(QWidget):
         with QSignalBlocker(self.timeline):
             self.timeline.setRange(0, max(recorded, 0))
             self.timeline.setValue(int(s.t))
-        self.counter.setText(tr("counter_step", t=s.t, n=s.max_steps))
+        self._show_counter()
+
+    def _show_counter(self) -> None:
+        # one word per problem, as the status bar says it: iteration on data problems (L6)
+        s = self.session
+        key = "counter_iteration" if s.is_data else "counter_step"
+        self.counter.setText(tr(key, t=s.t, n=s.max_steps))
 
     def _on_settings_changed(self, *_) -> None:
         s = self.session
         self.speed.setValue(float(s.speed))
         with QSignalBlocker(self.max_steps):
             self.max_steps.setValue(int(s.max_steps))
-        self.counter.setText(tr("counter_step", t=s.t, n=s.max_steps))
+        self._show_counter()

@@ -7,6 +7,7 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
+    QComboBox,
     QFrame,
     QHBoxLayout,
     QLabel,
@@ -21,6 +22,7 @@ from PySide6.QtWidgets import (
 from gdviz.core.i18n import tr
 from gdviz.core.limits import LR_MAX, LR_MIN
 from gdviz.ui import theme
+from gdviz.ui.views.schedule_view import make_schedule, schedule_choices
 from gdviz.ui.widgets import HyperSlider, section
 
 #: slider ranges for the hyperparameters a card can show: (label's i18n key, lo, hi, log);
@@ -133,6 +135,19 @@ class RunCard(QFrame):
         for hs in self.sliders.values():
             hs.labelWidthChanged.connect(self._align_labels)
         has_extra = bool(set(self.sliders) - set(MAIN_FIELDS) or self.flags)
+        # each run its own schedule (L12 races constant lr against one-cycle)
+        self.schedule_label = QLabel()
+        self.schedule = QComboBox()
+        self.schedule.setObjectName("runSchedule")
+        self.schedule.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
+        for name, label in schedule_choices():
+            self.schedule.addItem(label, name)
+        sched_row = QHBoxLayout()
+        sched_row.setContentsMargins(0, 0, 0, 0)
+        sched_row.addWidget(self.schedule_label)
+        sched_row.addWidget(self.schedule, 1)
+        lay.addLayout(sched_row)
+        self.schedule.activated.connect(self._on_schedule_picked)
         lay.addWidget(self.extra)
         self.extra.setVisible(False)
         if has_extra:
@@ -158,6 +173,12 @@ class RunCard(QFrame):
         self.dup_big.setToolTip(tr("tip_dup", factor=10))
         self.remove.setToolTip(tr("tip_remove_run"))
         self.more.setToolTip(tr("tip_more_hp"))
+        self.schedule_label.setText(tr("run_schedule"))
+        self.schedule.setToolTip(tr("tip_run_schedule"))
+        for k in range(self.schedule.count()):
+            name = self.schedule.itemData(k)
+            label = dict(schedule_choices()).get(name, name)
+            self.schedule.setItemText(k, tr(f"sched_{name}", default=label))
         self._on_more_toggled(self.more.isChecked())
         for field, hs in self.sliders.items():
             hs.set_text(tr(FIELD_RANGES[field][0]), tr(f"help_{field}", default=""))
@@ -191,6 +212,13 @@ class RunCard(QFrame):
         if not self.session.update_run(self.i, **{field: value}):
             self.sync()  # refused (the session said why): show what is in force again
 
+    def _on_schedule_picked(self, index: int) -> None:
+        name = self.schedule.itemData(index)
+        if name == self.session.specs[self.i].schedule.kind:
+            return  # the same kind keeps its settings (e.g. a scene's pct_start)
+        if not self.session.set_schedule(self.i, make_schedule(name)):
+            self.sync()
+
     def _on_enabled_toggled(self, on: bool) -> None:
         self.session.update_run(self.i, enabled=bool(on))
 
@@ -208,6 +236,8 @@ class RunCard(QFrame):
             self.enabled.setChecked(spec.enabled)
         with QSignalBlocker(self.select):
             self.select.setChecked(selected_spec(s) == self.i)
+        with QSignalBlocker(self.schedule):
+            self.schedule.setCurrentIndex(max(self.schedule.findData(spec.schedule.kind), 0))
         same_lr = s.same_lr
         for field, hs in self.sliders.items():
             hs.setValue(float(getattr(cfg, field)))

@@ -55,6 +55,7 @@ class TrainingPanel(QWidget):
         session.settings_changed.connect(self._on_settings_changed)
         session.runs_changed.connect(self._on_settings_changed)
         session.problem_changed.connect(self._on_settings_changed)
+        session.selection_changed.connect(self._on_settings_changed)
         self.retranslate()
         self._on_settings_changed()
 
@@ -81,13 +82,20 @@ class TrainingPanel(QWidget):
         data = self.session.is_data
         self.noise.setToolTip(tr("tip_noise_data") if data else tr("tip_noise"))
 
+    def _selected_spec(self) -> int | None:
+        s = self.session
+        return s.spec_index(s.selected) if 0 <= s.selected < s.n_runs else None
+
     def _on_schedule_picked(self, index: int) -> None:
-        # every run at once: one restart, one engine build
-        self.session.set_schedule(None, make_schedule(self.schedule.itemData(index)))
+        # the run in step-by-step mode, else every run at once (one restart, one engine
+        # build); each run card also has its own picker
+        self.session.set_schedule(self._selected_spec(),
+                                  make_schedule(self.schedule.itemData(index)))
 
     def _current_schedule(self):
         specs = self.session.specs
-        return specs[0].schedule if specs else None
+        i = self._selected_spec()
+        return specs[i if i is not None else 0].schedule if specs else None
 
     def _on_settings_changed(self, *_) -> None:
         s = self.session

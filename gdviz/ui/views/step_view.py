@@ -39,8 +39,9 @@ ROWS = (
 #: as "θ ← θ − η·<direction>"; which table rows apply
 RULES: dict[str, tuple[tuple[str, ...], str, tuple[str, ...]]] = {
     "sgd": ((), "g", ("theta0", "g", "delta", "theta1")),
-    "momentum": (("b ← μ·b + (1−τ)·g",), "b", ("theta0", "g", "m", "delta", "theta1")),
-    "nesterov": (("b ← μ·b + (1−τ)·g",), "(g + μ·b)", ("theta0", "g", "m", "delta", "theta1")),
+    # the lesson's m (L11: "m ← 0.9·m + 0.1·g"); torch's b and dampening τ are in the tooltip
+    "momentum": (("m ← μ·m + (1−τ)·g",), "m", ("theta0", "g", "m", "delta", "theta1")),
+    "nesterov": (("m ← μ·m + (1−τ)·g",), "(g + μ·m)", ("theta0", "g", "m", "delta", "theta1")),
     "rmsprop": (("v ← α·v + (1−α)·g²",), "g/(√v+ε)",
                 ("theta0", "g", "v", "step_size", "delta", "theta1")),
     "adagrad": (("v ← v + g²",), "g/(√v+ε)", ("theta0", "g", "v", "step_size", "delta", "theta1")),
@@ -157,14 +158,16 @@ class StepView(QWidget):
             return
         color = s.run_color(r)
         t = s.t
+        # one word per problem, as the status bar and the loss axis say it (L6)
+        when = tr("title_iteration", t=t) if s.is_data else tr("title_step", t=t)
         self.title.setText(f"<b><span style='color:{color}'>●</span> {s.run_label(r)}</b>"
-                           f" — {tr('title_step', t=t)}")
+                           f" — {when}")
         details = s.details(r)
         diverged = dict(s.diverged())
         self.table.setVisible(True)
         self.rule.setVisible(True)
         if details is None:
-            self.hint.setText(tr("hint_step0"))
+            self.hint.setText(tr("hint_iteration0" if s.is_data else "hint_step0"))
             self.hint.setVisible(True)
             self._fill_table(None, r)
             self.rule.setText("\n".join(self._rule_lines(r, None)))
@@ -212,6 +215,11 @@ class StepView(QWidget):
         if name == "momentum" and not getattr(cfg, "momentum", 0):
             updates, direction = (), "g"
         lines = list(updates)
+        if name in ("momentum", "nesterov") and updates:
+            # the numbers in: "m ← 0.9·m + 0.1·g", as the lesson writes it
+            lines[0] = f"m ← {fmt(cfg.momentum)}·m + {fmt(1.0 - cfg.dampening)}·g"
+        self.rule.setToolTip(tr("tip_rule_torch_momentum") if name in ("momentum", "nesterov")
+                             else "")
         wd = float(getattr(cfg, "weight_decay", 0.0) or 0.0)
         if wd > 0 and name != "adamw":
             lines.insert(0, "g ← g + λ·θ")
