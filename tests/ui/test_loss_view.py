@@ -163,7 +163,7 @@ def test_no_star_without_a_validation_set(view, sess):
 
 
 def test_param_norms_are_the_euclidean_size_of_each_row():
-    from gdviz.ui.views.loss_view import param_norms
+    from gdviz.core.session.history import param_norms
 
     P = np.array([[3.0, 4.0], [0.0, 0.0], [-1.0, 2.0]])
     np.testing.assert_allclose(param_norms(P), [5.0, 0.0, np.sqrt(5.0)])
@@ -200,7 +200,7 @@ def test_weight_norm_axis_only_where_weight_decay_is_in_play(fit_view):
 
 def test_weight_norm_curves_follow_the_parameter_history(qtbot):
     from gdviz.core.problems import FitData
-    from gdviz.ui.views.loss_view import param_norms
+    from gdviz.core.session.history import param_norms
 
     s = Session(specs=[RunSpec(make_optimizer("adam", lr=0.05, weight_decay=0.01)),
                        RunSpec(make_optimizer("sgd", lr=0.1, weight_decay=0.01))])

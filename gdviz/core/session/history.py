@@ -186,7 +186,7 @@ class HistoryMixin:
         """Each run's ‖θ‖₂, the Euclidean norm of all its parameters (what weight decay
         shrinks), up to step ``t``: list of float64 (m,), the rows of :meth:`losses`.
         Computed from the recorded parameters, once per row (lesson L13 draws it)."""
-        return self._rows_of(self._norm_cache, _row_norms, t)
+        return self._rows_of(self._norm_cache, param_norms, t)
 
     def counters(self, t: int | None = None) -> dict | None:
         """Iteration and epoch after ``t`` updates on a data problem (see
@@ -238,6 +238,8 @@ class HistoryMixin:
         return self._details_cache[t][r]
 
 
-def _row_norms(P: np.ndarray) -> np.ndarray:
-    """Euclidean norm of each row: float64 (m, p) -> (m,)."""
+def param_norms(P: np.ndarray) -> np.ndarray:
+    """‖θ‖₂ of each row of ``P`` (float64 (m, n_params)) -> float64 (m,): the size of all
+    the parameters, which is what weight decay (an L2 penalty on every parameter) shrinks."""
+    P = np.asarray(P, dtype=np.float64)
     return np.sqrt(np.einsum("ij,ij->i", P, P))

@@ -22,6 +22,7 @@ from PySide6.QtGui import QColor, QFontMetrics
 from PySide6.QtWidgets import QGraphicsItem
 
 from gdviz.core.i18n import tr
+from gdviz.core.session.history import param_norms  # the rows of Session.weight_norms
 from gdviz.ui import theme
 from gdviz.ui.views.items import (GrowingCurve, HistoryFeed, RecacheBudget, cache_axes,
                                   connect_all, disconnect_all, new_rows)
@@ -32,13 +33,6 @@ LOG_DECADES = 2.0
 #: (steps, or this share of the steps shown, whichever is more): not on every new low
 STOP_AFTER = 3
 STOP_AFTER_SHARE = 0.02
-
-
-def param_norms(P: np.ndarray) -> np.ndarray:
-    """‖w‖₂ of each row of ``P`` (float64 (m, n_params)) -> float64 (m,): the size of all
-    the parameters, which is what weight decay (an L2 penalty on every parameter) shrinks."""
-    P = np.asarray(P, dtype=np.float64)
-    return np.sqrt(np.einsum("ij,ij->i", P, P))
 
 
 def lowest_point(dec, head: tuple[float, float] | None = None) -> tuple[int, float] | None:
