@@ -89,9 +89,31 @@ def raster_segments_nb(xs, ys, half_width, out):
                             out[j, i] = c
 
 
+def clip_pairs(xa, ya, xb, yb, box):
+    """Segments a -> b (float64 (s,) each) clipped to ``box`` = (x0, x1, y0, y1) by
+    Liang-Barsky, vectorised: the (ax, ay, bx, by) of those that cross it (non-finite ones
+    dropped). Drawing never has to walk the part of a segment that is off the image."""
+    ok = np.isfinite(xa) & np.isfinite(ya) & np.isfinite(xb) & np.isfinite(yb)
+    xa, ya, xb, yb = xa[ok], ya[ok], xb[ok], yb[ok]
+    x0, x1, y0, y1 = box
+    with np.errstate(all="ignore"):
+        dx, dy = xb - xa, yb - ya
+        t0, t1 = np.zeros(len(xa)), np.ones(len(xa))
+        keep = np.ones(len(xa), bool)
+        for pk, qk in ((-dx, xa - x0), (dx, x1 - xa), (-dy, ya - y0), (dy, y1 - ya)):
+            par = pk == 0
+            keep &= ~(par & (qk < 0))
+            r = np.where(par, 0.0, qk / np.where(par, 1.0, pk))
+            t0 = np.where(~par & (pk < 0), np.maximum(t0, r), t0)
+            t1 = np.where(~par & (pk > 0), np.minimum(t1, r), t1)
+        keep &= t0 <= t1
+        t0, t1, xa, ya, dx, dy = t0[keep], t1[keep], xa[keep], ya[keep], dx[keep], dy[keep]
+        return xa + t0 * dx, ya + t0 * dy, xa + t1 * dx, ya + t1 * dy
+
+
 def raster_segments_np(xs, ys, half_width, out):
-    """The numpy twin: every pixel of each segment's bounding box (grown by the reach),
-    short segments vectorised together, long ones one at a time."""
+    """The numpy twin: short segments vectorised together over their bounding boxes
+    (grown by the reach); long ones one at a time along a band, as the kernel walks them."""
     h, w = out.shape
     reach = half_width + 0.5
     a = np.stack([xs[0::2], ys[0::2]], axis=1)
@@ -127,12 +149,28 @@ def raster_segments_np(xs, ys, half_width, out):
         ii, jj = np.broadcast_arrays(ii, jj)
         sel = c > 0.0
         np.maximum.at(out, (jj[sel], ii[sel]), c[sel].astype(out.dtype))
+    band = reach * np.sqrt(2.0) + 1.0
     for (ax, ay), (bx, by), (i0, j0), (i1, j1) in zip(a[~small], b[~small], lo[~small], hi[~small]):
-        jj, ii = np.mgrid[j0:j1 + 1, i0:i1 + 1]
+        # walk the major axis; on each line of pixels, the few across the segment
+        dx, dy = bx - ax, by - ay
+        if abs(dx) >= abs(dy):
+            major = np.arange(i0, i1 + 1)
+            t = np.clip((major + 0.5 - ax) / dx, 0.0, 1.0) if dx != 0.0 else np.zeros(len(major))
+            across = ay + t * dy
+            k = int(np.ceil(band + abs(dy / dx if dx != 0.0 else 0.0))) + 1
+        else:
+            major = np.arange(j0, j1 + 1)
+            t = np.clip((major + 0.5 - ay) / dy, 0.0, 1.0)
+            across = ax + t * dx
+            k = int(np.ceil(band + abs(dx / dy))) + 1
+        minor = np.floor(across)[:, None].astype(np.int64) + np.arange(-k, k + 1)[None, :]
+        mj = np.broadcast_to(major[:, None], minor.shape)
+        ii, jj = (mj, minor) if abs(dx) >= abs(dy) else (minor, mj)
+        inside = (ii >= 0) & (ii < w) & (jj >= 0) & (jj < h)
+        ii, jj = ii[inside], jj[inside]
         c = cover(ax, ay, bx, by, ii + 0.5, jj + 0.5)
-        region = out[j0:j1 + 1, i0:i1 + 1]
-        np.maximum(region, c.astype(out.dtype), out=region)
-
+        sel = c > 0.0
+        np.maximum.at(out, (jj[sel], ii[sel]), c[sel].astype(out.dtype))
 
 def raster_segments(xs, ys, half_width, out, fast=None):
     """Add segments (xs[2s], ys[2s]) -> (xs[2s+1], ys[2s+1]), in pixel coordinates, to the
@@ -151,6 +189,14 @@ def raster_segments(xs, ys, half_width, out, fast=None):
         raise ValueError(f"half_width must be a positive number, got {half_width}")
     if xs.size == 0 or out.size == 0:
         return out
+    # only what can touch the image: a zoom far in maps old segments to huge pixel
+    # coordinates until the map recomputes them, and none of that may cost time
+    h, w = out.shape
+    m = half_width + 2.0
+    ax, ay, bx, by = clip_pairs(xs[0::2], ys[0::2], xs[1::2], ys[1::2], (-m, w + m, -m, h + m))
+    xs = np.empty(2 * len(ax))
+    ys = np.empty(2 * len(ax))
+    xs[0::2], xs[1::2], ys[0::2], ys[1::2] = ax, bx, ay, by
     use_numba = is_ready() if fast is None else bool(fast)
     (raster_segments_nb if use_numba else raster_segments_np)(xs, ys, half_width, out)
     return out

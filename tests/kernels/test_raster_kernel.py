@@ -76,3 +76,35 @@ def test_coverage_accumulates_by_maximum_and_keeps_what_was_there():
 def test_bad_input_is_a_clear_error(args, message):
     with pytest.raises(ValueError, match=message):
         raster_segments(*args)
+
+
+def test_segments_far_larger_than_the_image_cost_no_more_than_the_image():
+    # a zoom far into the map: the old contours map to coordinates of +-1e7 pixels until
+    # the map recomputes them; both paths clip them first (the twin once walked a
+    # 1e7 x 1e7 bounding box)
+    rng = np.random.default_rng(3)
+    a = rng.uniform(-1e7, 1e7, size=(400, 2))
+    b = a + rng.normal(0, 3e6, size=(400, 2))
+    xs = np.ravel(np.column_stack([a[:, 0], b[:, 0]]))
+    ys = np.ravel(np.column_stack([a[:, 1], b[:, 1]]))
+    xs = np.r_[xs, -1e7, 1e7]  # one that crosses the image for sure
+    ys = np.r_[ys, -1e7 + 5, 1e7 + 5]
+    outs = [raster_segments(xs, ys, 0.8, np.zeros((60, 90), np.float32), fast=f) for f in (True, False)]
+    np.testing.assert_allclose(outs[0], outs[1], atol=2e-6)
+    assert outs[0].any()
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_the_clip_keeps_exactly_the_parts_inside(seed):
+    from gdviz.kernels.raster import clip_pairs
+
+    rng = np.random.default_rng(seed)
+    xa, ya, xb, yb = (rng.uniform(-3, 3, 500) for _ in range(4))
+    ax, ay, bx, by = clip_pairs(xa, ya, xb, yb, (-1.0, 1.0, -0.5, 0.5))
+    for px, py in ((ax, ay), (bx, by)):
+        assert np.all((px >= -1 - 1e-12) & (px <= 1 + 1e-12) & (py >= -0.5 - 1e-12) & (py <= 0.5 + 1e-12))
+    # a segment is kept iff some of its points are inside (checked on a fine sample)
+    t = np.linspace(0, 1, 2001)[:, None]
+    px, py = xa + t * (xb - xa), ya + t * (yb - ya)
+    crosses = ((np.abs(px) <= 1) & (np.abs(py) <= 0.5)).any(axis=0)
+    assert len(ax) >= crosses.sum() and len(ax) <= crosses.sum() + 3  # grazing ones may differ

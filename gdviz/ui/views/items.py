@@ -11,6 +11,7 @@ from PySide6.QtCore import QRectF
 from PySide6.QtGui import QPainterPath
 from PySide6.QtWidgets import QGraphicsItem
 
+from gdviz.kernels.raster import clip_pairs
 from gdviz.ui.views.decimate import PathDecimator, SeriesDecimator
 
 #: kept points in the first sealed (cached) chunks of a growing curve; every 8 chunks the
@@ -134,26 +135,11 @@ def clip_segments(x: np.ndarray, y: np.ndarray, connect: str,
         xa, ya, xb, yb = x[0:n:2], y[0:n:2], x[1:n:2], y[1:n:2]
     else:
         xa, ya, xb, yb = x[:-1], y[:-1], x[1:], y[1:]
-    ok = np.isfinite(xa) & np.isfinite(ya) & np.isfinite(xb) & np.isfinite(yb)
-    xa, ya, xb, yb = xa[ok], ya[ok], xb[ok], yb[ok]
-    x0, x1, y0, y1 = box
-    with np.errstate(all="ignore"):
-        dx, dy = xb - xa, yb - ya
-        t0, t1 = np.zeros(len(xa)), np.ones(len(xa))
-        keep = np.ones(len(xa), bool)
-        for pk, qk in ((-dx, xa - x0), (dx, x1 - xa), (-dy, ya - y0), (dy, y1 - ya)):
-            par = pk == 0
-            keep &= ~(par & (qk < 0))
-            r = np.where(par, 0.0, qk / np.where(par, 1.0, pk))
-            t0 = np.where(~par & (pk < 0), np.maximum(t0, r), t0)
-            t1 = np.where(~par & (pk > 0), np.minimum(t1, r), t1)
-        keep &= t0 <= t1
-        ax, ay = xa + t0 * dx, ya + t0 * dy
-        bx, by = xa + t1 * dx, ya + t1 * dy
-    out_x = np.empty(2 * int(keep.sum()))
+    ax, ay, bx, by = clip_pairs(xa, ya, xb, yb, box)
+    out_x = np.empty(2 * len(ax))
     out_y = np.empty_like(out_x)
-    out_x[0::2], out_x[1::2] = ax[keep], bx[keep]
-    out_y[0::2], out_y[1::2] = ay[keep], by[keep]
+    out_x[0::2], out_x[1::2] = ax, bx
+    out_y[0::2], out_y[1::2] = ay, by
     return out_x, out_y
 
 
