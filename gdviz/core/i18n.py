@@ -498,6 +498,11 @@ _TABLE: dict[str, tuple[str, str, str]] = {
     "panel_loss": ("Loss plot", "損失曲線", "损失曲线"),
     "panel_step": ("Step by step", "逐步說明", "逐步说明"),
     "panel_schedule": ("Schedule", "學習率排程", "学习率调度"),
+    # --- projector: View ▸ Projector mode and the text size note
+    "projector_mode": ("Projector mode", "投影模式", "投影模式"),
+    "projector_on": ("Projector mode: F5 returns to the normal window",
+                     "投影模式：按 F5 回到一般視窗", "投影模式：按 F5 返回普通窗口"),
+    "text_size_flash": ("Text size {n} %", "字體大小 {n}%", "字体大小 {n}%"),
 }
 
 #: the vocabulary, per language: TERMS[lang][key]

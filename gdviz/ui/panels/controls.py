@@ -46,16 +46,29 @@ class ControlsPanel(QScrollArea):
         lay.addStretch(1)
         self.setWidget(inner)
         self._inner = inner
+        self._width_cap: int | None = None
         self._fit_width()
 
     def _on_problem_changed(self, *_) -> None:
         self.data.setVisible(self.session.is_data)
 
+    def set_width_cap(self, cap: int | None) -> None:
+        """The widest the window lets the panel be (None: no limit)."""
+        if cap != self._width_cap:
+            self._width_cap = cap
+            self._fit_width()
+
     def _fit_width(self) -> None:
-        # the panel never scrolls sideways: it is as wide as its widest row, and the map
-        # gives way (also after Ctrl+= makes the text bigger)
+        # the panel is as wide as its widest row, and the map gives way (also after Ctrl+=
+        # makes the text bigger), up to the window's cap: beyond it the panel scrolls
+        # sideways, and the map keeps its room
         bar = self.verticalScrollBar().sizeHint().width()
-        self.setMinimumWidth(self._inner.minimumSizeHint().width() + bar + 2)
+        need = self._inner.minimumSizeHint().width() + bar + 2
+        cap = self._width_cap
+        capped = cap is not None and need > cap
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded if capped
+                                          else Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setMinimumWidth(cap if capped else need)
 
     def event(self, ev) -> bool:
         t = ev.type()
