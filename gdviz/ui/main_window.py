@@ -48,9 +48,10 @@ FONT_STEP = 1.15
 FONT_SCALE_RANGE = (0.6, 3.0)
 FRAME_MS = 16
 #: the most of the window's width the controls (and step-by-step) column may take, and of
-#: its height the loss dock: the central picture keeps at least half of the window
+#: its height the loss dock: the central picture keeps at least half of the window (between
+#: its menu bar and status bar)
 CONTROLS_SHARE = 0.33
-LOSS_SHARE = 0.22
+LOSS_SHARE = 0.2
 #: after a text-size change the window lays out once, this long after the last key press,
 #: with repainting held meanwhile (each relayout repainted the antialiased contours)
 SETTLE_MS = 40

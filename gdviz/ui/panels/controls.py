@@ -73,6 +73,6 @@ class ControlsPanel(QScrollArea):
     def event(self, ev) -> bool:
         t = ev.type()
         if t in (QEvent.Type.FontChange, QEvent.Type.LayoutRequest):
-            QTimer.singleShot(0, self._fit_width)
+            QTimer.singleShot(0, self, self._fit_width)  # not after the panel is gone
         return super().event(ev)
 
