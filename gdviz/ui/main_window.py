@@ -22,7 +22,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QSettings, QSignalBlocker, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QRect, QSettings, QSignalBlocker, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QApplication,
@@ -658,8 +658,9 @@ class MainWindow(QMainWindow):
             return
         self._hold_repaint()
         if on:
-            self._projector_saved = (self.saveGeometry(), self.saveState(), self.isFullScreen(),
-                                     self.isMaximized(), self.caption.expanded)
+            self._projector_saved = (QRect(self.normalGeometry()), self.saveState(),
+                                     self.isFullScreen(), self.isMaximized(),
+                                     self.caption.expanded)
             for dock in (self.controls_dock, self.loss_dock, self.step_dock):
                 dock.hide()
             theme.set_projector_mode(True)
@@ -678,7 +679,10 @@ class MainWindow(QMainWindow):
             self.caption.set_expanded(expanded)
             if not full:
                 self.showMaximized() if maxed else self.showNormal()
-            self.restoreGeometry(geometry)
+                # not restoreGeometry: it moves a window that overhangs the screen, and the
+                # teacher's window comes back where it was
+                self.setGeometry(geometry)
+                self._size_before = geometry.size()
             self.restoreState(state)
         self._sync_projector_action()
 
