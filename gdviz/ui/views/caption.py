@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from html import escape
 
-from PySide6.QtCore import QEvent, Qt
+from PySide6.QtCore import QEvent, QPointF, Qt
+from PySide6.QtGui import QFontMetrics, QTextLayout, QTextOption
 from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QScrollArea, QSizePolicy,
                                QToolButton, QVBoxLayout, QWidget)
 
@@ -14,6 +15,9 @@ from gdviz.core.i18n import tr
 #: lines of the paragraph shown while folded, and the share of the window it may take unfolded
 FOLDED_LINES = 2
 UNFOLDED_SHARE = 0.45
+#: folded, the whole strip takes at most this share of the picture's height: with big text
+#: the paragraph shows fewer lines and a long title one elided line (the map keeps its room)
+FOLDED_SHARE = 0.25
 #: the caption's text, relative to the app's font (the lesson is what the class reads first)
 FONT_FACTOR = 1.15
 #: background and text of the strip per theme (a warm note on light, a slate one on dark)
@@ -121,20 +125,29 @@ class CaptionStrip(QFrame):
 
     # ------------------------------------------------------------------ layout
     def _update_size(self) -> None:
-        fm = self.body.fontMetrics()
-        line = fm.lineSpacing()
         width = max(self.scroll.viewport().width(), 200)
-        needed = self.body.heightForWidth(width) if self._text else 0
-        folded = FOLDED_LINES * line + 4
+        tops = line_tops(self._text, self.body.font(), width) if self._text else [0.0]
+        needed = int(tops[-1] + 0.999) + 2 if self._text else 0
         parent = self.parentWidget()
-        limit = int((parent.height() if parent is not None else 720) * UNFOLDED_SHARE)
+        room = parent.height() if parent is not None and parent.height() > 0 else 720
+        limit = int(room * UNFOLDED_SHARE)
+        budget = int(room * FOLDED_SHARE)
+        title_h = self._fit_title(budget)
+        # folded: whole lines only (a CJK line is taller than the Latin font's line
+        # spacing: the lines are measured as laid out, fallback fonts and all)
+        lines = FOLDED_LINES
+        while lines > 1 and tops[min(lines, len(tops) - 1)] + title_h + 12 > budget:
+            lines -= 1
+        folded = int(tops[min(lines, len(tops) - 1)] + 0.999) + 2
         fits = needed <= folded
         if not self.foldable:
             self.expanded = True
         if fits or not self.expanded:
             height = min(needed, folded)
         else:
-            height = min(needed + 4, max(limit, folded))
+            cap = max(limit - title_h, folded)
+            whole = [t for t in tops if t <= cap]  # unfolded, the bottom line is whole too
+            height = min(needed, int(whole[-1] + 0.999) + 2 if whole else folded)
         self.scroll.setFixedHeight(max(height, 0) if self._text else 0)
         self.scroll.setVerticalScrollBarPolicy(
             Qt.ScrollBarPolicy.ScrollBarAlwaysOff if not self.foldable
@@ -142,6 +155,27 @@ class CaptionStrip(QFrame):
             else Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
         self.more.setVisible(not fits and self.foldable)
         self.retranslate()
+
+    def _fit_title(self, budget: int) -> int:
+        """The title's height: whole, or (folded, and taller than half of ``budget``) one
+        line elided, with the whole title in its tooltip. Returns the height."""
+        lab = self.title_label
+        if not self._title:
+            return 0
+        room = max(lab.width(), 120)
+        full = lab.heightForWidth(room)
+        one = QFontMetrics(lab.font()).height()
+        if self.expanded or not self.foldable or full <= max(budget // 2, one):
+            lab.setText(self._title)
+            lab.setToolTip("")
+            lab.setFixedHeight(max(full, one))
+            return max(full, one)
+        short = QFontMetrics(lab.font()).elidedText(self._title, Qt.TextElideMode.ElideRight,
+                                                    room - 4)
+        lab.setText(short)
+        lab.setToolTip(self._title)
+        lab.setFixedHeight(one)
+        return one
 
     def retranslate(self) -> None:
         """The fold button ("more ▼" / "less ▲") in the UI language; the caption's own text
@@ -165,3 +199,26 @@ class CaptionStrip(QFrame):
             self._update_size()
         elif event.type() == QEvent.Type.LanguageChange:
             self.retranslate()
+
+
+def line_tops(text: str, font, width: float) -> list[float]:
+    """Where each line of ``text`` wrapped at ``width`` in ``font`` starts, and (last) where
+    the text ends, in pixels: laid out as a label lays it out, so that the fallback fonts of
+    Chinese text (taller lines than the Latin font's) are measured too."""
+    layout = QTextLayout(text, font)
+    opt = QTextOption()
+    opt.setWrapMode(QTextOption.WrapMode.WordWrap)  # as QLabel wraps
+    layout.setTextOption(opt)
+    tops: list[float] = []
+    y = 0.0
+    layout.beginLayout()
+    while True:
+        line = layout.createLine()
+        if not line.isValid():
+            break
+        line.setLineWidth(width)
+        line.setPosition(QPointF(0.0, y))
+        tops.append(y)
+        y += line.height()
+    layout.endLayout()
+    return tops + [y]

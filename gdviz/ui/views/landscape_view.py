@@ -26,6 +26,8 @@ from gdviz.kernels.contour import contour_segments, nice_levels
 from gdviz.ui import theme
 from gdviz.ui.views.items import (GrowingCurve, HistoryFeed, RecacheBudget, cache_axes,
                                   connect_all, disconnect_all, new_rows)
+from gdviz.ui.views.placement import (fit_axis_height, fit_axis_width, place_legend,
+                                      unstack)
 from gdviz.ui.views.ranges import finite_box, zoom_limits
 
 #: the contour levels' scale: "auto" follows the surface (log where it spans decades)
@@ -40,6 +42,10 @@ LIVE_BUDGET_MS = 5.0
 #: contour segments drawn at most (about 15 µs each to stroke antialiased); past it, the
 #: map draws every k-th level
 MAX_CONTOUR_SEGMENTS = 30_000
+#: the share of the map's cells, the lowest, that a legend should not cover (the valley)
+VALLEY_SHARE = 0.08
+#: a legend is re-placed at most this often while the runs move (ms)
+LEGEND_MS = 250
 #: a trail's width in pixels at font scale 1 (read from the back of a classroom)
 TRAIL_WIDTH = 4.0
 HEAD_SIZE = 20
@@ -133,6 +139,11 @@ class LandscapeView(pg.PlotWidget):
         self._grid_timer = QTimer(self)
         self._grid_timer.setSingleShot(True)
         self._grid_timer.setInterval(16)  # at most one recompute per frame
+        self._valley = np.zeros((0, 2))  # the lowest cells of the grid, view coordinates
+        self._legend_timer = QTimer(self)
+        self._legend_timer.setSingleShot(True)
+        self._legend_timer.setInterval(LEGEND_MS)
+        self._legend_timer.timeout.connect(self.place_legends)
 
         menu = self.vb.menu
         self._colorbar_label = None  # i18n key of the colour bar's label
@@ -210,6 +221,7 @@ class LandscapeView(pg.PlotWidget):
         if getattr(self, "_ready", False):
             self._show_colorbar()
             self._refresh_labels()
+            self._legend_timer.start()
             # hiding the colour bar or eliding the title shrinks the plot's minimum width
             # only now: lay it out again, or it keeps the old width, wider than the view
             if self.plot_item.geometry().width() > self.viewport().width() + 0.5:
@@ -373,8 +385,11 @@ class LandscapeView(pg.PlotWidget):
             self.diverged_marks.setData(pos=np.zeros((0, 2)))
         if set(diverged) != getattr(self, "_legend_diverged", set()):
             self._rebuild_legend()
+        self._unstack_labels()
         self._update_arrows()
         self._update_live_surfaces()
+        if not self._legend_timer.isActive():
+            self._legend_timer.start()
 
     def _move_heads(self, pos: np.ndarray, brushes: list, outline: str) -> None:
         """Markers at ``pos`` (float64 (k, 2)). While the same runs are shown in the same
@@ -430,6 +445,59 @@ class LandscapeView(pg.PlotWidget):
             trail.draw(now[r] if np.isfinite(now[r]).all() else None)
         return now
 
+    def _unstack_labels(self) -> None:
+        """Two runs that diverge near the same place would write "diverged at step k" over
+        each other: move each label that meets an earlier one below (or above) it."""
+        labels = [lab for lab in self.diverged_labels if lab.isVisible()]
+        if len(labels) < 2:
+            return
+        py = self.vb.viewPixelSize()[1]
+        if not (py > 0 and math.isfinite(py)):
+            return
+        for lab in labels:
+            lab.updateTransform(force=True)
+        rects = [lab.mapRectToScene(lab.boundingRect()) for lab in labels]
+        for lab, dy in zip(labels, unstack(rects, self.vb.sceneBoundingRect())):
+            if dy:
+                p = lab.pos()
+                lab.setPos(p.x(), p.y() - dy * py)
+
+    def diverged_label_rects(self) -> list[QRectF]:
+        """The scene rectangles of the "diverged" labels shown now (for tests)."""
+        return [lab.mapRectToScene(lab.boundingRect()) for lab in self.diverged_labels
+                if lab.isVisible()]
+
+    # ------------------------------------------------------------------ legends
+    def legend_points(self) -> np.ndarray:
+        """What a legend must not cover, view coordinates (k, 2): the valley (the lowest
+        cells of the grid), the minima, the starts, the trails and the runs' heads."""
+        parts = [self._valley, np.asarray(self.session.landscape.minima,
+                                          dtype=np.float64).reshape(-1, 2)]
+        s = self.session
+        parts += [np.asarray(s.project(st), dtype=np.float64).reshape(-1, 2) for st in s.starts]
+        for trail in self.trails:
+            if trail.isVisible():
+                x, y = trail.get_data()
+                if x is not None and len(x):
+                    parts.append(np.column_stack([x, y]))
+        return np.concatenate(parts) if parts else np.zeros((0, 2))
+
+    def place_legends(self) -> None:
+        """The runs' legend in the corner where it covers the least of what the map shows;
+        the arrows' key in another one."""
+        self._legend_timer.stop()
+        if self.vb.width() <= 0:
+            return
+        pts = self.legend_points()
+        taken = []
+        if self.legend.items:
+            place_legend(self.legend, self.vb, pts)
+            taken.append(self.legend.mapRectToScene(self.legend.boundingRect()))
+        if self.arrow_legend.isVisible():
+            place_legend(self.arrow_legend, self.vb, pts,
+                         corners=("bottom-left", "top-left", "bottom-right", "top-right"),
+                         taken=taken)
+
     def _free_anchor(self, label: pg.TextItem, p: np.ndarray, right: bool,
                      top: bool) -> tuple[float, float]:
         """The anchor of a "diverged" label at ``p`` (view coordinates): away from the
@@ -482,6 +550,7 @@ class LandscapeView(pg.PlotWidget):
     def _on_range_changed(self, *_) -> None:
         if not self._grid_timer.isActive():
             self._grid_timer.start()
+        self._legend_timer.start()
 
     def flush(self) -> None:
         """Run a pending grid recompute now (export paints right after a change)."""
@@ -491,6 +560,7 @@ class LandscapeView(pg.PlotWidget):
     def _on_grid_timer(self) -> None:
         (x0, x1), (y0, y1) = self.vb.viewRange()
         self._recompute_grid((x0, x1, y0, y1))
+        self._fit_axes()  # the new range's tick labels may be wider
         self._on_stepped()  # diverged marks are clamped to the visible box; arrows in pixels
 
     def _recompute_grid(self, box) -> None:
@@ -547,6 +617,7 @@ class LandscapeView(pg.PlotWidget):
         if not hi > lo:
             hi = lo + 1.0
         self.image.setImage(img32, autoLevels=False, levels=(lo, hi))
+        self._valley = self._lowest_cells(img32, x0, x1, y0, y1)
         dx, dy = (x1 - x0) / (n - 1), (y1 - y0) / (n - 1)
         # grid values sit at pixel centres
         self.image.setRect(QRectF(x0 - dx / 2, y0 - dy / 2, x1 - x0 + dx, y1 - y0 + dy))
@@ -554,6 +625,23 @@ class LandscapeView(pg.PlotWidget):
         if label != self._colorbar_label:
             self._colorbar_label = label
             self.colorbar.axis.setLabel(tr(label), **self._label_style())
+        self._fit_colorbar()
+
+    @staticmethod
+    def _lowest_cells(img: np.ndarray, x0: float, x1: float, y0: float, y1: float) -> np.ndarray:
+        """Centres of the lowest ``VALLEY_SHARE`` of the grid's cells (at most ~4000 of
+        them), view coordinates (k, 2): where a lesson's runs go."""
+        n_y, n_x = img.shape
+        step = max(1, int(math.ceil(max(n_x, n_y) / 64)))
+        sub = img[::step, ::step]
+        good = np.isfinite(sub)
+        if not good.any():
+            return np.zeros((0, 2))
+        cut = np.percentile(sub[good], 100 * VALLEY_SHARE)
+        iy, ix = np.nonzero(good & (sub <= cut))
+        xs = x0 + (ix * step) * (x1 - x0) / max(n_x - 1, 1)
+        ys = y0 + (iy * step) * (y1 - y0) / max(n_y - 1, 1)
+        return np.column_stack([xs, ys])
 
     def _adapt_live_grid(self, ms: float) -> None:
         """A live surface is recomputed every frame: keep that within the frame budget."""
@@ -644,13 +732,8 @@ class LandscapeView(pg.PlotWidget):
             self._place_arrow_legend()
 
     def _place_arrow_legend(self) -> None:
-        """Bottom left; top left when it would run into the runs' legend (bottom right)
-        on a narrow map."""
-        room = float(self.vb.width())
-        need = self.arrow_legend.width() + (self.legend.width() if self.legend.items else 0) + 36
-        offset = (12, -12) if room <= 0 or need <= room else (12, 12)
-        if tuple(self.arrow_legend.opts["offset"]) != offset:
-            self.arrow_legend.setOffset(offset)
+        if not self._legend_timer.isActive():
+            self._legend_timer.start()
 
     def _uses_momentum(self, r: int) -> bool:
         cfg = self.session.effective_config(self.session.spec_index(r))
@@ -779,10 +862,7 @@ class LandscapeView(pg.PlotWidget):
         for name in ("left", "bottom"):
             ax = self.plot_item.getAxis(name)
             ax.setStyle(tickFont=tick, tickTextOffset=8)
-        self.plot_item.getAxis("left").setWidth(int(18 + 3.2 * theme.pt(theme.BASE_PT)))
-        self.plot_item.getAxis("bottom").setHeight(int(16 + 3.4 * theme.pt(theme.BASE_PT)))
-        self.colorbar.axis.setStyle(tickFont=tick)
-        self.colorbar.axis.setWidth(int(18 + 3.2 * theme.pt(theme.BASE_PT)))
+        self.colorbar.axis.setStyle(tickFont=tick, tickTextOffset=8)
         self.legend.setLabelTextSize(f"{theme.pt(theme.LABEL_PT):.0f}pt")
         self.arrow_legend.setLabelTextSize(f"{theme.pt(theme.BASE_PT):.0f}pt")
         theme.style_legend(self.legend)  # writes the labels anew in the new size
@@ -791,3 +871,17 @@ class LandscapeView(pg.PlotWidget):
         for label in self.diverged_labels:
             label.setFont(label_font)
         self._refresh_labels()
+        self._fit_axes()
+        self._legend_timer.start()
+
+    def _fit_axes(self) -> None:
+        """Axes as wide (tall) as their tick labels and titles at this text size."""
+        (_, _), (y0, y1) = self.vb.viewRange()
+        fit_axis_width(self.plot_item.getAxis("left"), y0, y1,
+                       floor=int(18 + 3.2 * theme.pt(theme.BASE_PT)))
+        fit_axis_height(self.plot_item.getAxis("bottom"))
+        self._fit_colorbar()
+
+    def _fit_colorbar(self) -> None:
+        lo, hi = self.colorbar.levels()
+        fit_axis_width(self.colorbar.axis, lo, hi)
