@@ -49,9 +49,11 @@ FONT_SCALE_RANGE = (0.6, 3.0)
 FRAME_MS = 16
 #: the most of the window's width the controls (and step-by-step) column may take, and of
 #: its height the loss dock: the central picture keeps at least half of the window (between
-#: its menu bar and status bar)
-CONTROLS_SHARE = 0.33
-LOSS_SHARE = 0.2
+#: its menu bar and status bar). Controls too wide for their share scroll sideways, and
+#: then take the smaller share (scrolling, a few more pixels show little more)
+CONTROLS_SHARE = 0.37
+CONTROLS_SCROLL_SHARE = 0.33
+LOSS_SHARE = 0.18
 #: after a text-size change the window lays out once, this long after the last key press,
 #: with repainting held meanwhile (each relayout repainted the antialiased contours)
 SETTLE_MS = 40
@@ -618,6 +620,8 @@ class MainWindow(QMainWindow):
         if not hasattr(self, "loss_dock"):
             return  # a resize while the window is being built
         cap_w = max(int(self.width() * CONTROLS_SHARE), 160)
+        if self.controls.needed_width() > cap_w:
+            cap_w = max(int(self.width() * CONTROLS_SCROLL_SHARE), 160)
         self.controls.set_width_cap(cap_w)
         for dock in (self.controls_dock, self.step_dock):
             dock.setMaximumWidth(cap_w)

@@ -58,12 +58,15 @@ class ControlsPanel(QScrollArea):
             self._width_cap = cap
             self._fit_width()
 
+    def needed_width(self) -> int:
+        """The width at which no row has to scroll sideways."""
+        return self._inner.minimumSizeHint().width() + self.verticalScrollBar().sizeHint().width() + 2
+
     def _fit_width(self) -> None:
         # the panel is as wide as its widest row, and the map gives way (also after Ctrl+=
         # makes the text bigger), up to the window's cap: beyond it the panel scrolls
         # sideways, and the map keeps its room
-        bar = self.verticalScrollBar().sizeHint().width()
-        need = self._inner.minimumSizeHint().width() + bar + 2
+        need = self.needed_width()
         cap = self._width_cap
         capped = cap is not None and need > cap
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded if capped

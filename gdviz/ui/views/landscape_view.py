@@ -44,6 +44,8 @@ LIVE_BUDGET_MS = 5.0
 MAX_CONTOUR_SEGMENTS = 30_000
 #: the share of the map's cells, the lowest, that a legend should not cover (the valley)
 VALLEY_SHARE = 0.08
+#: a point of a run (or a start, a minimum) weighs this many valley cells for a legend
+RUN_WEIGHT = 50.0
 #: a legend is re-placed at most this often while the runs move (ms)
 LEGEND_MS = 250
 #: a trail's width in pixels at font scale 1 (read from the back of a classroom)
@@ -468,19 +470,22 @@ class LandscapeView(pg.PlotWidget):
                 if lab.isVisible()]
 
     # ------------------------------------------------------------------ legends
-    def legend_points(self) -> np.ndarray:
-        """What a legend must not cover, view coordinates (k, 2): the valley (the lowest
-        cells of the grid), the minima, the starts, the trails and the runs' heads."""
-        parts = [self._valley, np.asarray(self.session.landscape.minima,
-                                          dtype=np.float64).reshape(-1, 2)]
+    def legend_points(self) -> tuple[np.ndarray, np.ndarray]:
+        """What a legend must not cover, view coordinates (k, 2), with weights (k,): the
+        runs (trails, heads), the starts and the minima weigh ``RUN_WEIGHT`` each; the
+        valley (the lowest cells of the grid, where the runs are going) 1 each."""
         s = self.session
-        parts += [np.asarray(s.project(st), dtype=np.float64).reshape(-1, 2) for st in s.starts]
+        runs = [np.asarray(s.landscape.minima, dtype=np.float64).reshape(-1, 2)]
+        runs += [np.asarray(s.project(st), dtype=np.float64).reshape(-1, 2) for st in s.starts]
         for trail in self.trails:
             if trail.isVisible():
                 x, y = trail.get_data()
                 if x is not None and len(x):
-                    parts.append(np.column_stack([x, y]))
-        return np.concatenate(parts) if parts else np.zeros((0, 2))
+                    runs.append(np.column_stack([x, y]))
+        runs_xy = np.concatenate(runs)
+        pts = np.concatenate([runs_xy, self._valley])
+        weights = np.concatenate([np.full(len(runs_xy), RUN_WEIGHT), np.ones(len(self._valley))])
+        return pts, weights
 
     def place_legends(self) -> None:
         """The runs' legend in the corner where it covers the least of what the map shows;
@@ -488,13 +493,13 @@ class LandscapeView(pg.PlotWidget):
         self._legend_timer.stop()
         if self.vb.width() <= 0:
             return
-        pts = self.legend_points()
+        pts, weights = self.legend_points()
         taken = []
         if self.legend.items:
-            place_legend(self.legend, self.vb, pts)
+            place_legend(self.legend, self.vb, pts, weights=weights)
             taken.append(self.legend.mapRectToScene(self.legend.boundingRect()))
         if self.arrow_legend.isVisible():
-            place_legend(self.arrow_legend, self.vb, pts,
+            place_legend(self.arrow_legend, self.vb, pts, weights=weights,
                          corners=("bottom-left", "top-left", "bottom-right", "top-right"),
                          taken=taken)
 

@@ -41,14 +41,15 @@ def corner_rect(vb, size, corner: str) -> QRectF:
     return QRectF(x, y, w, h)
 
 
-def covered(rect: QRectF, pts: np.ndarray) -> int:
-    """How many of ``pts`` (scene coordinates, (k, 2)) lie in ``rect``."""
+def covered(rect: QRectF, pts: np.ndarray, weights: np.ndarray | None = None) -> float:
+    """How many of ``pts`` (scene coordinates, (k, 2)) lie in ``rect`` (each counted
+    ``weights[i]`` times, if given)."""
     if not len(pts):
-        return 0
+        return 0.0
     x, y = pts[:, 0], pts[:, 1]
     inside = ((x >= rect.left()) & (x <= rect.right()) & (y >= rect.top())
               & (y <= rect.bottom()))
-    return int(np.count_nonzero(inside))
+    return float(inside.sum() if weights is None else weights[inside].sum())
 
 
 def emptiest_corner(vb, size, pts_scene: np.ndarray, corners=CORNERS) -> str:
@@ -58,17 +59,22 @@ def emptiest_corner(vb, size, pts_scene: np.ndarray, corners=CORNERS) -> str:
     return corners[int(np.argmin(counts))]
 
 
-def place_legend(legend, vb, xy: np.ndarray, corners=CORNERS, taken: list | None = None) -> str:
+def place_legend(legend, vb, xy: np.ndarray, corners=CORNERS, taken: list | None = None,
+                 weights: np.ndarray | None = None) -> str:
     """Move ``legend`` (a pyqtgraph LegendItem parented to ``vb``) to the corner where it
-    covers the fewest of the points ``xy`` (view coordinates, (k, 2)); ``taken``: scene
-    rectangles it must not cover either (another legend). Returns the corner."""
+    covers the fewest of the points ``xy`` (view coordinates, (k, 2); ``weights``: how
+    much each counts); ``taken``: scene rectangles it must not cover either (another
+    legend). Returns the corner."""
     size = legend.boundingRect().size()
     pts = to_scene(vb, xy)
-    pts = pts[np.isfinite(pts).all(axis=1)]
+    good = np.isfinite(pts).all(axis=1)
+    pts = pts[good]
+    if weights is not None:
+        weights = np.asarray(weights, dtype=np.float64)[good]
     best, best_n = corners[0], None
     for c in corners:
         rect = corner_rect(vb, size, c)
-        n = covered(rect, pts)
+        n = covered(rect, pts, weights)
         if taken and any(rect.intersects(r) for r in taken):
             n += 10 ** 9
         if best_n is None or n < best_n:
