@@ -48,12 +48,13 @@ FONT_STEP = 1.15
 FONT_SCALE_RANGE = (0.6, 3.0)
 FRAME_MS = 16
 #: the most of the window's width the controls (and step-by-step) column may take, and of
-#: its height the loss dock: the central picture keeps at least half of the window (between
-#: its menu bar and status bar). Controls too wide for their share scroll sideways, and
-#: then take the smaller share (scrolling, a few more pixels show little more)
+#: its height the loss dock: the plots (the picture and the loss panel) keep at least half
+#: of the window between its menu bar and status bar, and the loss panel stays readable.
+#: Controls too wide for their share scroll sideways, and then take the smaller share
+#: (scrolling, a few more pixels show little more)
 CONTROLS_SHARE = 0.37
 CONTROLS_SCROLL_SHARE = 0.33
-LOSS_SHARE = 0.18
+LOSS_SHARE = 0.26
 #: after a text-size change the window lays out once, this long after the last key press,
 #: with repainting held meanwhile (each relayout repainted the antialiased contours)
 SETTLE_MS = 40
@@ -614,9 +615,9 @@ class MainWindow(QMainWindow):
         return not self._settle_timer.isActive() and self.updatesEnabled()
 
     def _fit_docks(self) -> None:
-        """Cap the docks so that the central picture keeps at least half of the window: the
-        controls column at ``CONTROLS_SHARE`` of the width (it scrolls sideways beyond), the
-        loss dock at ``LOSS_SHARE`` of the height."""
+        """Cap the docks so that the plots keep most of the window: the controls column at
+        ``CONTROLS_SHARE`` of the width (it scrolls sideways beyond), the loss dock at
+        ``LOSS_SHARE`` of the height."""
         if not hasattr(self, "loss_dock"):
             return  # a resize while the window is being built
         cap_w = max(int(self.width() * CONTROLS_SHARE), 160)

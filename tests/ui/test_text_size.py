@@ -48,12 +48,14 @@ def test_text_size_keeps_the_window_whole(window, qtbot, size, scale):
     assert win.width() <= max(screen.width(), size[0])
     assert win.height() <= max(screen.height(), size[1])
     assert (win.width(), win.height()) == size
-    # the picture (caption, map, fit panel) keeps at least half of the window's area
-    # between its menu bar and its status bar
+    # the plots (the picture: caption, map, fit panel; and the loss panel) keep at least
+    # half of the window between its menu bar and its status bar; the map itself a third
     central = win.centralWidget()
-    client = size[1] - win.menuBar().height() - win.statusBar().height()
-    assert central.width() * central.height() >= 0.5 * size[0] * client
+    client = size[0] * (size[1] - win.menuBar().height() - win.statusBar().height())
+    loss = win.loss_dock.width() * win.loss_dock.height()
+    assert central.width() * central.height() + loss >= 0.5 * client
     view = win.landscape_view
+    assert view.width() * view.height() >= client / 3
     assert view.height() >= 0.5 * central.height()
     # the plot itself keeps a real area: the axes and legends do not eat it
     vb = view.vb.sceneBoundingRect()

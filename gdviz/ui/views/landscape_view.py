@@ -46,6 +46,9 @@ MAX_CONTOUR_SEGMENTS = 30_000
 VALLEY_SHARE = 0.08
 #: a point of a run (or a start, a minimum) weighs this many valley cells for a legend
 RUN_WEIGHT = 50.0
+#: the forms the runs' legend tries, in order, until one covers no run: (columns, text size
+#: relative to the plots' labels)
+LEGEND_FORMS = ((1, 1.0), (2, 1.0), (1, 0.8), (2, 0.8), (2, 0.65))
 #: a legend is re-placed at most this often while the runs move (ms)
 LEGEND_MS = 250
 #: a trail's width in pixels at font scale 1 (read from the back of a classroom)
@@ -142,6 +145,7 @@ class LandscapeView(pg.PlotWidget):
         self._grid_timer.setSingleShot(True)
         self._grid_timer.setInterval(16)  # at most one recompute per frame
         self._valley = np.zeros((0, 2))  # the lowest cells of the grid, view coordinates
+        self._legend_form = LEGEND_FORMS[0]
         self._legend_timer = QTimer(self)
         self._legend_timer.setSingleShot(True)
         self._legend_timer.setInterval(LEGEND_MS)
@@ -306,6 +310,7 @@ class LandscapeView(pg.PlotWidget):
 
     def _rebuild_legend(self) -> None:
         s = self.session
+        self._set_legend_form(LEGEND_FORMS[0])
         self.legend.clear()
         diverged = {r for r, _ in s.diverged()}
         for i in range(s.n_specs):
@@ -496,12 +501,43 @@ class LandscapeView(pg.PlotWidget):
         pts, weights = self.legend_points()
         taken = []
         if self.legend.items:
-            place_legend(self.legend, self.vb, pts, weights=weights)
+            self._fit_legend(pts, weights)
             taken.append(self.legend.mapRectToScene(self.legend.boundingRect()))
         if self.arrow_legend.isVisible():
             place_legend(self.arrow_legend, self.vb, pts, weights=weights,
                          corners=("bottom-left", "top-left", "bottom-right", "top-right"),
                          taken=taken)
+
+    def _fit_legend(self, pts: np.ndarray, weights: np.ndarray) -> None:
+        """The runs' legend where it covers no run: in its present form if some corner is
+        free; else the first form of ``LEGEND_FORMS`` (columns, text size) that finds a free
+        corner (big text on a small map), or the one that covers least. The full form
+        comes back with the next text size or runs (:meth:`_rebuild_legend`)."""
+        best = None
+        forms = [self._legend_form] + [f for f in LEGEND_FORMS if f != self._legend_form]
+        for form in forms:
+            if form[0] > 1 and len(self.legend.items) < 3:
+                continue
+            self._set_legend_form(form)
+            score = place_legend(self.legend, self.vb, pts, weights=weights)[1]
+            if score < RUN_WEIGHT:
+                return
+            if best is None or score < best[1]:
+                best = (form, score)
+        self._set_legend_form(best[0])
+        place_legend(self.legend, self.vb, pts, weights=weights)
+
+    def _set_legend_form(self, form: tuple[int, float]) -> None:
+        if form == self._legend_form:
+            return
+        columns, k = form
+        if self.legend.columnCount != columns:
+            self.legend.setColumnCount(columns)
+        if k != self._legend_form[1]:
+            self.legend.setLabelTextSize(f"{theme.pt(theme.LABEL_PT) * k:.0f}pt")
+            theme.style_legend(self.legend)  # writes the labels anew in the new size
+        self._legend_form = form
+        self.legend.updateSize()
 
     def _free_anchor(self, label: pg.TextItem, p: np.ndarray, right: bool,
                      top: bool) -> tuple[float, float]:
@@ -637,7 +673,7 @@ class LandscapeView(pg.PlotWidget):
         """Centres of the lowest ``VALLEY_SHARE`` of the grid's cells (at most ~4000 of
         them), view coordinates (k, 2): where a lesson's runs go."""
         n_y, n_x = img.shape
-        step = max(1, int(math.ceil(max(n_x, n_y) / 64)))
+        step = max(1, math.ceil(max(n_x, n_y) / 64))
         sub = img[::step, ::step]
         good = np.isfinite(sub)
         if not good.any():
@@ -868,6 +904,8 @@ class LandscapeView(pg.PlotWidget):
             ax = self.plot_item.getAxis(name)
             ax.setStyle(tickFont=tick, tickTextOffset=8)
         self.colorbar.axis.setStyle(tickFont=tick, tickTextOffset=8)
+        self._legend_form = LEGEND_FORMS[0]
+        self.legend.setColumnCount(1)
         self.legend.setLabelTextSize(f"{theme.pt(theme.LABEL_PT):.0f}pt")
         self.arrow_legend.setLabelTextSize(f"{theme.pt(theme.BASE_PT):.0f}pt")
         theme.style_legend(self.legend)  # writes the labels anew in the new size

@@ -60,11 +60,11 @@ def emptiest_corner(vb, size, pts_scene: np.ndarray, corners=CORNERS) -> str:
 
 
 def place_legend(legend, vb, xy: np.ndarray, corners=CORNERS, taken: list | None = None,
-                 weights: np.ndarray | None = None) -> str:
+                 weights: np.ndarray | None = None) -> tuple[str, float]:
     """Move ``legend`` (a pyqtgraph LegendItem parented to ``vb``) to the corner where it
     covers the fewest of the points ``xy`` (view coordinates, (k, 2); ``weights``: how
     much each counts); ``taken``: scene rectangles it must not cover either (another
-    legend). Returns the corner."""
+    legend). Returns the corner and how much it covers there."""
     size = legend.boundingRect().size()
     pts = to_scene(vb, xy)
     good = np.isfinite(pts).all(axis=1)
@@ -83,7 +83,7 @@ def place_legend(legend, vb, xy: np.ndarray, corners=CORNERS, taken: list | None
               MARGIN if best.startswith("top") else -MARGIN)
     if tuple(legend.opts["offset"]) != offset:
         legend.setOffset(offset)
-    return best
+    return best, float(best_n or 0.0)
 
 
 def unstack(rects: list[QRectF], bounds: QRectF | None = None, gap: float = 2.0) -> list[float]:
@@ -130,7 +130,7 @@ def fit_axis_width(axis, lo: float, hi: float, floor: int = 0) -> int:
     w = text + axis.style["tickTextOffset"][0] + max(0, axis.style["tickLength"]) + 6
     if axis.label.isVisible():
         w += axis.label.boundingRect().height()
-    w = max(int(math.ceil(w)), floor)
+    w = max(math.ceil(w), floor)
     if axis.fixedWidth != w:
         axis.setWidth(w)
     return w
@@ -142,7 +142,7 @@ def fit_axis_height(axis, floor: int = 0) -> int:
     h = fm.height() + axis.style["tickTextOffset"][1] + max(0, axis.style["tickLength"]) + 6
     if axis.label.isVisible():
         h += axis.label.boundingRect().height()
-    h = max(int(math.ceil(h)), floor)
+    h = max(math.ceil(h), floor)
     if axis.fixedHeight != h:
         axis.setHeight(h)
     return h
