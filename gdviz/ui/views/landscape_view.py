@@ -27,7 +27,7 @@ from gdviz.ui import theme
 from gdviz.ui.views.items import (GrowingCurve, HistoryFeed, RecacheBudget, cache_axes,
                                   connect_all, disconnect_all, new_rows)
 from gdviz.ui.views.placement import (fit_axis_height, fit_axis_width, place_legend,
-                                      unstack)
+                                      set_legend_columns, unstack)
 from gdviz.ui.views.ranges import finite_box, zoom_limits
 
 #: the contour levels' scale: "auto" follows the surface (log where it spans decades)
@@ -477,7 +477,8 @@ class LandscapeView(pg.PlotWidget):
     # ------------------------------------------------------------------ legends
     def legend_points(self) -> tuple[np.ndarray, np.ndarray]:
         """What a legend must not cover, view coordinates (k, 2), with weights (k,): the
-        runs (trails, heads), the starts and the minima weigh ``RUN_WEIGHT`` each; the
+        runs (trails, heads), the starts, the minima and the step-by-step arrows weigh
+        ``RUN_WEIGHT`` each; the
         valley (the lowest cells of the grid, where the runs are going) 1 each."""
         s = self.session
         runs = [np.asarray(s.landscape.minima, dtype=np.float64).reshape(-1, 2)]
@@ -487,6 +488,13 @@ class LandscapeView(pg.PlotWidget):
                 x, y = trail.get_data()
                 if x is not None and len(x):
                     runs.append(np.column_stack([x, y]))
+        for k in self.arrow_names:  # step-by-step arrows: points along each stroke
+            x, y = self.arrows[k].getData()
+            if self.arrows[k].isVisible() and x is not None and len(x) >= 2:
+                a = np.column_stack([x, y])
+                p0, p1 = a[0::2], a[1::2]
+                t = np.linspace(0.0, 1.0, 12)[:, None, None]
+                runs.append((p0 + t * (p1 - p0)).reshape(-1, 2))
         runs_xy = np.concatenate(runs)
         pts = np.concatenate([runs_xy, self._valley])
         weights = np.concatenate([np.full(len(runs_xy), RUN_WEIGHT), np.ones(len(self._valley))])
@@ -504,9 +512,21 @@ class LandscapeView(pg.PlotWidget):
             self._fit_legend(pts, weights)
             taken.append(self.legend.mapRectToScene(self.legend.boundingRect()))
         if self.arrow_legend.isVisible():
-            place_legend(self.arrow_legend, self.vb, pts, weights=weights,
-                         corners=("bottom-left", "top-left", "bottom-right", "top-right"),
-                         taken=taken)
+            # a column; one row (a strip along an edge) when every corner of a column
+            # covers a run or an arrow
+            corners = ("bottom-left", "top-left", "bottom-right", "top-right")
+            scores = {}
+            for columns in (1, len(self.arrow_names)):
+                set_legend_columns(self.arrow_legend, columns)
+                scores[columns] = place_legend(self.arrow_legend, self.vb, pts, weights=weights,
+                                               corners=corners, taken=taken)[1]
+                if scores[columns] < RUN_WEIGHT:
+                    break
+            else:
+                if scores[1] <= scores[len(self.arrow_names)]:
+                    set_legend_columns(self.arrow_legend, 1)
+                    place_legend(self.arrow_legend, self.vb, pts, weights=weights,
+                                 corners=corners, taken=taken)
 
     def _fit_legend(self, pts: np.ndarray, weights: np.ndarray) -> None:
         """The runs' legend where it covers no run: in its present form if some corner is
@@ -531,8 +551,7 @@ class LandscapeView(pg.PlotWidget):
         if form == self._legend_form:
             return
         columns, k = form
-        if self.legend.columnCount != columns:
-            self.legend.setColumnCount(columns)
+        set_legend_columns(self.legend, columns)
         if k != self._legend_form[1]:
             self.legend.setLabelTextSize(f"{theme.pt(theme.LABEL_PT) * k:.0f}pt")
             theme.style_legend(self.legend)  # writes the labels anew in the new size
@@ -905,7 +924,7 @@ class LandscapeView(pg.PlotWidget):
             ax.setStyle(tickFont=tick, tickTextOffset=8)
         self.colorbar.axis.setStyle(tickFont=tick, tickTextOffset=8)
         self._legend_form = LEGEND_FORMS[0]
-        self.legend.setColumnCount(1)
+        set_legend_columns(self.legend, 1)
         self.legend.setLabelTextSize(f"{theme.pt(theme.LABEL_PT):.0f}pt")
         self.arrow_legend.setLabelTextSize(f"{theme.pt(theme.BASE_PT):.0f}pt")
         theme.style_legend(self.legend)  # writes the labels anew in the new size

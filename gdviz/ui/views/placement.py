@@ -8,8 +8,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from PySide6.QtCore import QRectF
+from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QFont, QFontMetrics
+from PySide6.QtWidgets import QGraphicsGridLayout
 
 #: the legend's distance from the plot's edges, in pixels
 MARGIN = 10
@@ -84,6 +85,34 @@ def place_legend(legend, vb, xy: np.ndarray, corners=CORNERS, taken: list | None
     if tuple(legend.opts["offset"]) != offset:
         legend.setOffset(offset)
     return best, float(best_n or 0.0)
+
+
+def set_legend_columns(legend, n: int) -> None:
+    """Lay ``legend``'s entries out in ``n`` columns on a fresh grid (pyqtgraph's own
+    ``setColumnCount`` refills the old grid, which never shrinks: entries came out of
+    order, one of them off the legend)."""
+    if legend.columnCount == n:
+        return
+    entries = list(legend.items)
+    old = legend.layout
+    for sample, label in entries:
+        old.removeItem(sample)
+        old.removeItem(label)
+    grid = QGraphicsGridLayout()
+    grid.setVerticalSpacing(old.verticalSpacing())
+    grid.setHorizontalSpacing(old.horizontalSpacing())
+    legend.setLayout(grid)  # Qt deletes the old grid
+    legend.layout = grid
+    legend.columnCount = n
+    for i, (sample, label) in enumerate(entries):
+        # a label keeps the width of the column it was in: back to its own, or the new
+        # grid (and the legend's box) would be as wide as the old column in every column
+        label.resize(label.effectiveSizeHint(Qt.SizeHint.PreferredSize))
+        row, col = divmod(i, n)
+        grid.addItem(sample, row, 2 * col)
+        grid.addItem(label, row, 2 * col + 1)
+    legend.rowCount = max(1, math.ceil(len(entries) / n))
+    legend.updateSize()
 
 
 def unstack(rects: list[QRectF], bounds: QRectF | None = None, gap: float = 2.0) -> list[float]:
