@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QRect, QSettings, QSignalBlocker, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QActionGroup, QKeySequence, QShortcut
+from PySide6.QtGui import QAction, QActionGroup, QFont, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
@@ -578,6 +578,11 @@ class MainWindow(QMainWindow):
         if app is not None:
             ensure_base_font(app)
             theme.set_font_scale(app, self.font_scale)
+            # the status line follows the text up to the plots' cap: at 200 % on 720p the
+            # counters alone were wider than the window
+            sb = QFont(app.font())
+            sb.setPointSizeF(theme.BASE_PT * min(self.font_scale, theme.PLOT_SCALE_CAP))
+            self.statusBar().setFont(sb)
             self._tell_fonts()
         self._scale_caption_font()
         if announce:
@@ -603,10 +608,11 @@ class MainWindow(QMainWindow):
     def _settle_layout(self) -> None:
         """Once the text has its new size: docks within their shares, the window within
         the screen, every pending layout done, then one repaint."""
-        for _ in range(3):  # a dock's new limit asks for one more layout pass
-            self._fit_docks()
+        for _ in range(3):  # the new text's sizes first; a dock's new limit asks for one more
             QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
+            self._fit_docks()
         self._fit_screen()
+        self._fit_status()
         self.setUpdatesEnabled(True)
         self.update()
 
@@ -642,9 +648,20 @@ class MainWindow(QMainWindow):
         if (w, h) != (self.width(), self.height()):
             self.resize(w, h)
 
+    def _fit_status(self) -> None:
+        """Big text on a small window: the counters and the diverged note come first, the
+        kernels' note hides when the status bar has no room for it (it was cut mid-word)."""
+        if not hasattr(self, "kernel_status"):
+            return
+        parts = (self.counters, self.diverged_label, self.message)
+        need = sum(w.sizeHint().width() for w in parts if w.text()) + 48
+        need += self.kernel_status.sizeHint().width()
+        self.kernel_status.setVisible(need <= self.statusBar().width())
+
     def resizeEvent(self, ev) -> None:  # noqa: N802 - Qt API
         super().resizeEvent(ev)
         self._fit_docks()
+        self._fit_status()
 
     # ------------------------------------------------------------------ projector mode
     @property
@@ -980,8 +997,10 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------ session -> window
     def _on_stepped(self, *_) -> None:
         counters, diverged = status_texts(self.session, self.language)
-        self.counters.setText(counters)
-        self.diverged_label.setText(diverged)
+        if (counters, diverged) != (self.counters.text(), self.diverged_label.text()):
+            self.counters.setText(counters)
+            self.diverged_label.setText(diverged)
+            self._fit_status()
 
     def _on_selection_changed(self, i: int = -1, *_) -> None:
         on = int(i) >= 0 and "step" in self.session.panels and not self.projector

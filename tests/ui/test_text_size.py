@@ -126,3 +126,22 @@ def test_a_burst_of_presses_repaints_the_map_once(window, qtbot):
         assert 1 <= counter.n <= 2
     finally:
         port.removeEventFilter(counter)
+
+
+@pytest.mark.parametrize("stem", ["L01", "L09", "L10"])
+@pytest.mark.parametrize("lang", ["en", "zh-Hant"])
+def test_lessons_at_200_percent_keep_the_map_and_cut_nothing(window, qtbot, stem, lang):
+    """With a lesson's caption (and on data problems the fit panel, the longer counters):
+    at 132-152 % the map shrank to a strip and the caption's title was clipped."""
+    from gdviz.core.scene import preset_paths
+
+    window.set_language(lang)
+    assert window.open_scene(next(p for p in preset_paths() if p.stem.startswith(stem)))
+    window.session.pause()
+    window.session.step(50)
+    window.set_font_scale(2.0)
+    _settle(qtbot, window)
+    central = window.centralWidget()
+    assert window.caption.height() <= 0.3 * central.height()
+    assert window.picture.splitter.height() >= 0.5 * central.height()
+    assert _clipped_labels(window) == []

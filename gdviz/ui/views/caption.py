@@ -3,6 +3,7 @@ lines so that the map keeps the room (a click on "more" unfolds it)."""
 
 from __future__ import annotations
 
+import math
 from html import escape
 
 from PySide6.QtCore import QEvent, QPointF, Qt
@@ -79,11 +80,16 @@ class CaptionStrip(QFrame):
         self._update_size()
 
     def base_font(self):
-        """The caption's font at this app font and scale (before an export shrinks it)."""
+        """The caption's font at this app font and scale (before an export shrinks it): the
+        text size up to the plots' cap (``theme.PLOT_SCALE_CAP``): at 200 % one Chinese
+        title line and one line of the paragraph took a third of a 720p picture."""
         from PySide6.QtWidgets import QApplication
 
+        from gdviz.ui import theme
+
         f = QApplication.font()
-        f.setPointSizeF(f.pointSizeF() * FONT_FACTOR)
+        pt = min(f.pointSizeF(), theme.BASE_PT * theme.PLOT_SCALE_CAP)
+        f.setPointSizeF(pt * FONT_FACTOR)
         return f
 
     def restyle(self) -> None:
@@ -162,16 +168,23 @@ class CaptionStrip(QFrame):
         lab = self.title_label
         if not self._title:
             return 0
-        room = max(lab.width(), 120)
+        # the strip's width less its margins and the fold button beside the title (the
+        # label's own width lags behind while the button comes and goes)
+        m = self.layout().contentsMargins()
+        room = max(self.width() - m.left() - m.right() - self.more.sizeHint().width() - 8, 120)
+        lab.setWordWrap(True)
+        lab.setText(self._title)
         full = lab.heightForWidth(room)
-        one = QFontMetrics(lab.font()).height()
+        # one line as laid out: a Chinese title's fallback font is taller than the Latin
+        one = max(QFontMetrics(lab.font()).height(),
+                  math.ceil(line_tops(self._title, lab.font(), 1e6)[1]))
         if self.expanded or not self.foldable or full <= max(budget // 2, one):
-            lab.setText(self._title)
             lab.setToolTip("")
             lab.setFixedHeight(max(full, one))
             return max(full, one)
         short = QFontMetrics(lab.font()).elidedText(self._title, Qt.TextElideMode.ElideRight,
                                                     room - 4)
+        lab.setWordWrap(False)  # one line, elided on purpose
         lab.setText(short)
         lab.setToolTip(self._title)
         lab.setFixedHeight(one)

@@ -507,6 +507,15 @@ class LandscapeView(pg.PlotWidget):
         if self.vb.width() <= 0:
             return
         pts, weights = self.legend_points()
+        before = [(tuple(leg.opts["offset"]), leg.columnCount)
+                  for leg in (self.legend, self.arrow_legend)]
+        self._place_legends(pts, weights)
+        after = [(tuple(leg.opts["offset"]), leg.columnCount)
+                 for leg in (self.legend, self.arrow_legend)]
+        if after != before and any(lab.isVisible() for lab in self.diverged_labels):
+            self._on_stepped()  # the "diverged" labels keep clear of the legends' new places
+
+    def _place_legends(self, pts: np.ndarray, weights: np.ndarray) -> None:
         taken = []
         if self.legend.items:
             self._fit_legend(pts, weights)
@@ -613,14 +622,16 @@ class LandscapeView(pg.PlotWidget):
         self._legend_timer.start()
 
     def flush(self) -> None:
-        """Run a pending grid recompute now (export paints right after a change)."""
+        """Run a pending grid recompute and legend placement now (export paints right after
+        a change)."""
         if self._grid_timer.isActive():
             self._on_grid_timer()
+        if self._legend_timer.isActive():
+            self.place_legends()
 
     def _on_grid_timer(self) -> None:
         (x0, x1), (y0, y1) = self.vb.viewRange()
         self._recompute_grid((x0, x1, y0, y1))
-        self._fit_axes()  # the new range's tick labels may be wider
         self._on_stepped()  # diverged marks are clamped to the visible box; arrows in pixels
 
     def _recompute_grid(self, box) -> None:
@@ -938,9 +949,12 @@ class LandscapeView(pg.PlotWidget):
 
     def _fit_axes(self) -> None:
         """Axes as wide (tall) as their tick labels and titles at this text size."""
-        (_, _), (y0, y1) = self.vb.viewRange()
-        fit_axis_width(self.plot_item.getAxis("left"), y0, y1,
-                       floor=int(18 + 3.2 * theme.pt(theme.BASE_PT)))
+        # the left axis keeps a width set by the font alone: one that followed the ticks
+        # would shift the map as the view pans
+        left = self.plot_item.getAxis("left")
+        want = int(18 + 3.2 * theme.pt(theme.BASE_PT))
+        if left.fixedWidth != want:
+            left.setWidth(want)
         fit_axis_height(self.plot_item.getAxis("bottom"))
         self._fit_colorbar()
 
