@@ -162,6 +162,7 @@ def fit_axis_width(axis, lo: float, hi: float, floor: int = 0) -> int:
     w = max(math.ceil(w), floor)
     if axis.fixedWidth != w:
         axis.setWidth(w)
+    axis.resizeEvent(None)  # the title's place: a fixed-width axis keeps an old one
     return w
 
 
@@ -174,4 +175,5 @@ def fit_axis_height(axis, floor: int = 0) -> int:
     h = max(math.ceil(h), floor)
     if axis.fixedHeight != h:
         axis.setHeight(h)
+    axis.resizeEvent(None)
     return h
