@@ -54,6 +54,7 @@ FRAME_MS = 16
 #: (scrolling, a few more pixels show little more)
 CONTROLS_SHARE = 0.37
 CONTROLS_SCROLL_SHARE = 0.33
+PROJECTOR_LOSS_SHARE = 0.24
 LOSS_SHARE = 0.26
 #: after a text-size change the window lays out once, this long after the last key press,
 #: with repainting held meanwhile (each relayout repainted the antialiased contours)
@@ -632,7 +633,8 @@ class MainWindow(QMainWindow):
         self.controls.set_width_cap(cap_w)
         for dock in (self.controls_dock, self.step_dock):
             dock.setMaximumWidth(cap_w)
-        self.loss_dock.setMaximumHeight(max(int(self.height() * LOSS_SHARE), 90))
+        share = PROJECTOR_LOSS_SHARE if self.projector else LOSS_SHARE
+        self.loss_dock.setMaximumHeight(max(int(self.height() * share), 90))
 
     def _fit_screen(self) -> None:
         """The window never grows past the screen's available area, nor past its size before
@@ -670,10 +672,11 @@ class MainWindow(QMainWindow):
         return self._projector_saved is not None
 
     def set_projector(self, on: bool) -> None:
-        """View ▸ Projector mode (F5): the docks hide, the window goes full screen, the map
-        (and the fit panel) take the room, the caption unfolds, the plots' text, markers,
-        lines and arrows grow (:func:`gdviz.ui.theme.font_scale`). Off again, the window
-        comes back as it was: geometry, docks and their sizes, full screen, caption fold."""
+        """View ▸ Projector mode (F5): the side docks hide (the loss curves stay below, a
+        smaller share), the window goes full screen, the map (and the fit panel) take the
+        room, the caption shows whole lines (folded: "more" unfolds it), the plots' text,
+        markers, lines and arrows grow (:func:`gdviz.ui.theme.font_scale`). Off again, the
+        window comes back as it was: geometry, docks and their sizes, full screen."""
         on = bool(on)
         if on == self.projector:
             self._sync_projector_action()
@@ -681,24 +684,24 @@ class MainWindow(QMainWindow):
         self._hold_repaint()
         if on:
             self._projector_saved = (QRect(self.normalGeometry()), self.saveState(),
-                                     self.isFullScreen(), self.isMaximized(),
-                                     self.caption.expanded)
-            for dock in (self.controls_dock, self.loss_dock, self.step_dock):
+                                     self.isFullScreen(), self.isMaximized())
+            # the side docks; the loss curves stay below the map (lessons L4, L9 and L12
+            # are about them)
+            for dock in (self.controls_dock, self.step_dock):
                 dock.hide()
             theme.set_projector_mode(True)
             self._tell_fonts()
-            self.caption.set_expanded(True)
             if not self.isFullScreen():
                 self.showFullScreen()
             from gdviz.core.i18n import tr
 
             self.flash(tr("projector_on", self.language), 4000)
         else:
-            geometry, state, full, maxed, expanded = self._projector_saved
+            geometry, state, full, maxed = self._projector_saved
             self._projector_saved = None
+            self._fit_docks()  # the normal caps before the docks get their old sizes back
             theme.set_projector_mode(False)
             self._tell_fonts()
-            self.caption.set_expanded(expanded)
             if not full:
                 self.showMaximized() if maxed else self.showNormal()
                 # not restoreGeometry: it moves a window that overhangs the screen, and the
@@ -706,6 +709,7 @@ class MainWindow(QMainWindow):
                 self.setGeometry(geometry)
                 self._size_before = geometry.size()
             self.restoreState(state)
+            self._on_panels_changed()  # what the model asked for meanwhile (a run picked)
         self._sync_projector_action()
 
     def _sync_projector_action(self) -> None:
@@ -1019,7 +1023,7 @@ class MainWindow(QMainWindow):
         for name, act in self.panel_actions.items():
             with QSignalBlocker(act):
                 act.setChecked(name in panels)
-        self.loss_dock.setVisible("loss" in panels and not self.projector)
+        self.loss_dock.setVisible("loss" in panels)
         self.controls.training.curve.setVisible("schedule" in panels)
         self._on_selection_changed(self.session.selected)
 

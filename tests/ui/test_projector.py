@@ -18,7 +18,7 @@ def _settle(qtbot, win) -> None:
 def _window_state(win):
     return (bytes(win.saveGeometry()), bytes(win.saveState()), win.isFullScreen(),
             win.font_scale, win.controls_dock.isVisible(), win.loss_dock.isVisible(),
-            win.controls_dock.width(), win.loss_dock.height(), win.caption.expanded)
+            win.controls_dock.width(), win.loss_dock.height())
 
 
 def test_f5_and_the_menu_item_toggle_projector_mode(window, qtbot):
@@ -29,7 +29,8 @@ def test_f5_and_the_menu_item_toggle_projector_mode(window, qtbot):
     qtbot.keyClick(window, Qt.Key.Key_F5)
     _settle(qtbot, window)
     assert window.projector and window.projector_action.isChecked()
-    assert not window.controls_dock.isVisible() and not window.loss_dock.isVisible()
+    assert not window.controls_dock.isVisible() and not window.step_dock.isVisible()
+    assert window.loss_dock.isVisible()  # the loss curves are part of the picture
     assert window.isFullScreen()
     # plots' text, markers and lines grow; the map does not shrink
     assert theme.font_scale() > marks
@@ -80,21 +81,21 @@ def test_docks_stay_hidden_while_the_model_changes(window, qtbot, session):
     session.set_view_options(panels=tuple(session.panels))  # same panels: an event anyway
     window._on_panels_changed()
     session.select(0)
-    assert not window.loss_dock.isVisible() and not window.step_dock.isVisible()
+    assert not window.controls_dock.isVisible() and not window.step_dock.isVisible()
     window.set_projector(False)
     _settle(qtbot, window)
-    assert window.loss_dock.isVisible()
+    assert window.step_dock.isVisible()
 
 
-def test_the_caption_unfolds_whole_in_projector_mode(window, qtbot):
+def test_the_caption_keeps_whole_lines_in_projector_mode(window, qtbot):
+    from gdviz.ui.views.caption import line_tops
+
     window.set_caption("A title", " ".join(["A long caption that needs many lines."] * 6))
-    _settle(qtbot, window)
-    assert not window.caption.expanded
     window.set_projector(True)
     _settle(qtbot, window)
-    body = window.caption.body
-    assert window.caption.expanded
-    assert window.caption.scroll.height() >= body.heightForWidth(body.width())
+    cap = window.caption
+    tops = line_tops(cap._text, cap.body.font(), cap.body.width())
+    assert any(abs(cap.scroll.viewport().height() - t) <= 3 for t in tops[1:])
 
 
 # ------------------------------------------------------------------ nothing covered, nothing cut
@@ -116,9 +117,9 @@ def _inside(rect, pts) -> int:
                 & (y <= rect.bottom())).sum())
 
 
-@pytest.mark.parametrize("stem", ["default", "L10"])
+@pytest.mark.parametrize("stem", ["default", "L10", "L05"])
 @pytest.mark.parametrize("scale,projector", [(1.0, False), (1.5, False), (2.0, False),
-                                             (1.0, True), (1.5, True)])
+                                             (1.0, True)])
 def test_the_map_legend_covers_no_run(window, qtbot, stem, scale, projector):
     """On the Rosenbrock race and L10 at 720p the legend sat on the valley and the runs."""
     from gdviz.ui.views.placement import to_scene

@@ -219,7 +219,7 @@ class LandscapeView(pg.PlotWidget):
 
     def _show_colorbar(self) -> None:
         # a narrow map (beside the fit panel) gives its width to the contours, not the bar
-        wide = self.width() >= COLORBAR_MIN_WIDTH
+        wide = self.width() >= COLORBAR_MIN_WIDTH * max(1.0, theme.font_scale())
         self.colorbar.setVisible(self.heatmap_visible and wide)
 
     def resizeEvent(self, ev) -> None:  # noqa: N802 - Qt API
@@ -945,6 +945,7 @@ class LandscapeView(pg.PlotWidget):
             label.setFont(label_font)
         self._refresh_labels()
         self._fit_axes()
+        self._show_colorbar()  # bigger text needs a wider map for the bar
         self._legend_timer.start()
 
     def _fit_axes(self) -> None:
