@@ -222,3 +222,30 @@ def test_the_folded_caption_shows_whole_lines(window, qtbot, lang):
     # the strip ends where a line starts: none is cut in half
     assert any(abs(shown - t) <= 3 for t in tops[1:]), (shown, tops[:4])
     assert shown >= tops[1]  # at least one whole line
+
+
+@pytest.mark.parametrize("stem", ["L08", "L09"])
+@pytest.mark.parametrize("scale", [1.0, 2.0])
+def test_the_fit_legend_leaves_the_points(window, qtbot, stem, scale):
+    """L8: the fit legend sat on the top-left points (a band above the data is capped at
+    half the plot; at big text the legend was taller)."""
+    import numpy as np
+
+    from gdviz.ui.views.fit_view import LEGEND_MAX_SHARE
+    from gdviz.ui.views.placement import to_scene
+
+    _open(window, stem)
+    window.set_font_scale(scale)
+    window.session.step(20)
+    _settle(qtbot, window)
+    view = window.fit_view
+    # within the band the view keeps above the data (at most half the plot); at 100 %
+    # within the legend's own share
+    share = LEGEND_MAX_SHARE if scale == 1.0 else 0.5
+    assert view.legend.height() <= share * view.vb.height() + 1
+    pts = []
+    for item in (view.train_points, view.val_points):
+        x, y = item.getData()
+        if x is not None and len(x):
+            pts.append(np.column_stack([x, y]))
+    assert _inside(_legend_rect(view.legend), to_scene(view.vb, np.concatenate(pts))) == 0
