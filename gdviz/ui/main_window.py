@@ -22,8 +22,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QSettings, QSignalBlocker, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QActionGroup, QKeySequence, QShortcut
+from PySide6.QtCore import QEvent, QRect, QSettings, QSignalBlocker, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QActionGroup, QFont, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
@@ -48,6 +48,21 @@ DEFAULT_THEME = "light"  # projectors wash out dark themes; light is the safe de
 FONT_STEP = 1.15
 FONT_SCALE_RANGE = (0.6, 3.0)
 FRAME_MS = 16
+#: the most of the window's width the controls (and step-by-step) column may take, and of
+#: its height the loss dock: the plots (the picture and the loss panel) keep at least half
+#: of the window between its menu bar and status bar, and the loss panel stays readable.
+#: Controls too wide for their share scroll sideways, and then take the smaller share
+#: (scrolling, a few more pixels show little more)
+CONTROLS_SHARE = 0.37
+CONTROLS_SCROLL_SHARE = 0.33
+PROJECTOR_LOSS_SHARE = 0.24
+LOSS_SHARE = 0.26
+#: after a text-size change the window lays out once, this long after the last key press,
+#: with repainting held meanwhile (each relayout repainted the antialiased contours)
+SETTLE_MS = 40
+#: projector mode's key: what slideshow programs (and a presenter's clicker) use to start
+#: a presentation; F11 stays plain full screen
+PROJECTOR_KEY = "F5"
 MAX_FRAME_DT = 0.1  # after a stall, do not jump more than 0.1 s worth of steps
 
 
@@ -116,6 +131,13 @@ class MainWindow(QMainWindow):
         self._build_status()
         self._build_menus()
         self._build_shortcuts()
+
+        self._projector_saved = None  # the window before projector mode (None: not in it)
+        self._size_before = None  # the window's size before a text-size change settles
+        self._settle_timer = QTimer(self)
+        self._settle_timer.setSingleShot(True)
+        self._settle_timer.setInterval(SETTLE_MS)
+        self._settle_timer.timeout.connect(self._settle_layout)
 
         self.frame_timer = QTimer(self)
         self.frame_timer.setTimerType(Qt.TimerType.PreciseTimer)
@@ -252,6 +274,8 @@ class MainWindow(QMainWindow):
                                               "Ctrl+0")
         v.addSeparator()
         self.fullscreen_action = self._action(v, tr("full_screen"), self.toggle_full_screen, "F11")
+        self.projector_action = self._action(v, tr("projector_mode"), self.set_projector,
+                                             PROJECTOR_KEY, checkable=True)
         self.heatmap_action = self._action(v, tr("heatmap"), self.set_heatmap, "H", checkable=True)
         self.heatmap_action.setChecked(self.session.heatmap)
         self._heatmap_pref = True  # the user's own choice (QSettings); a scene's is not saved
@@ -304,6 +328,7 @@ class MainWindow(QMainWindow):
         self.zoom_in_action.setText(tr("zoom_in", lang))
         self.zoom_out_action.setText(tr("zoom_out", lang))
         self.fullscreen_action.setText(tr("full_screen", lang))
+        self.projector_action.setText(tr("projector_mode", lang))
         self.heatmap_action.setText(tr("heatmap", lang))
         self.language_menu.setTitle(tr("language", lang))
         self.lessons_menu.setTitle(tr("lessons", lang))
@@ -552,20 +577,152 @@ class MainWindow(QMainWindow):
         self.caption.restyle()
 
     def set_font_scale(self, factor: float, announce: bool = True) -> None:
-        """Scale the whole UI's text (app font + pyqtgraph axes) by ``factor`` (0.6…3)."""
+        """Scale the whole UI's text (app font + pyqtgraph axes) by ``factor`` (0.6…3).
+
+        The window lays out once, after the last of a burst of presses
+        (:meth:`_settle_layout`), and repaints once."""
         lo, hi = FONT_SCALE_RANGE
         self.font_scale = min(max(float(factor), lo), hi)
         app = QApplication.instance()
+        self._hold_repaint()
         if app is not None:
             ensure_base_font(app)
             theme.set_font_scale(app, self.font_scale)
-            # Qt passes an app font change on to the widgets only once exec() runs; say
-            # it ourselves so that a change before the loop (or in tests) reaches them too
-            QApplication.sendEvent(self, QEvent(QEvent.Type.ApplicationFontChange))
+            # the status line follows the text up to the plots' cap: at 200 % on 720p the
+            # counters alone were wider than the window
+            sb = QFont(app.font())
+            sb.setPointSizeF(theme.BASE_PT * min(self.font_scale, theme.PLOT_SCALE_CAP))
+            self.statusBar().setFont(sb)
+            self._tell_fonts()
         self._scale_caption_font()
         if announce:
             self.flash(tr("flash_text_size", self.language, pct=round(self.font_scale * 100)),
                        2000)
+
+    def _tell_fonts(self) -> None:
+        # Qt passes an app font change on to the widgets only once exec() runs; say it
+        # ourselves so that a change before the loop (or in tests) reaches them too
+        QApplication.sendEvent(self, QEvent(QEvent.Type.ApplicationFontChange))
+
+    # ------------------------------------------------------------------ room for the map
+    def _hold_repaint(self) -> None:
+        """No repaint until the layout settles: a text-size change resizes the docks and
+        the plots several times over, and each repaint of the map strokes every contour."""
+        if self.isVisible() and self.updatesEnabled():
+            self.setUpdatesEnabled(False)
+        if self._size_before is None:
+            self._size_before = self.size()
+        self._settle_timer.start()
+
+    def _settle_layout(self) -> None:
+        """Once the text has its new size: docks within their shares, the window within
+        the screen, every pending layout done, then one repaint."""
+        for _ in range(3):  # the new text's sizes first; a dock's new limit asks for one more
+            QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
+            self._fit_docks()
+        self._fit_screen()
+        self._fit_status()
+        self.setUpdatesEnabled(True)
+        self.update()
+
+    def layout_settled(self) -> bool:
+        """True when no text-size or projector relayout is pending (for tests)."""
+        return not self._settle_timer.isActive() and self.updatesEnabled()
+
+    def _fit_docks(self) -> None:
+        """Cap the docks so that the plots keep most of the window: the controls column at
+        ``CONTROLS_SHARE`` of the width (it scrolls sideways beyond), the loss dock at
+        ``LOSS_SHARE`` of the height."""
+        if not hasattr(self, "loss_dock"):
+            return  # a resize while the window is being built
+        cap_w = max(int(self.width() * CONTROLS_SHARE), 160)
+        if self.controls.needed_width() > cap_w:
+            cap_w = max(int(self.width() * CONTROLS_SCROLL_SHARE), 160)
+        self.controls.set_width_cap(cap_w)
+        for dock in (self.controls_dock, self.step_dock):
+            dock.setMaximumWidth(cap_w)
+        share = PROJECTOR_LOSS_SHARE if self.projector else LOSS_SHARE
+        self.loss_dock.setMaximumHeight(max(int(self.height() * share), 90))
+
+    def _fit_screen(self) -> None:
+        """The window never grows past the screen's available area, nor past its size before
+        the change (a bigger text asks for a bigger minimum size; Qt grants it by growing
+        the window)."""
+        before, self._size_before = self._size_before, None
+        screen = self.screen()
+        if screen is None or before is None or self.isFullScreen() or self.isMaximized():
+            return
+        avail = screen.availableGeometry().size()
+        w = min(self.width(), max(avail.width(), before.width()))
+        h = min(self.height(), max(avail.height(), before.height()))
+        if (w, h) != (self.width(), self.height()):
+            self.resize(w, h)
+
+    def _fit_status(self) -> None:
+        """Big text on a small window: the counters and the diverged note come first, the
+        kernels' note hides when the status bar has no room for it (it was cut mid-word)."""
+        if not hasattr(self, "kernel_status"):
+            return
+        parts = (self.counters, self.diverged_label, self.message)
+        need = sum(w.sizeHint().width() for w in parts if w.text()) + 48
+        need += self.kernel_status.sizeHint().width()
+        self.kernel_status.setVisible(need <= self.statusBar().width())
+
+    def resizeEvent(self, ev) -> None:  # noqa: N802 - Qt API
+        super().resizeEvent(ev)
+        self._fit_docks()
+        self._fit_status()
+
+    # ------------------------------------------------------------------ projector mode
+    @property
+    def projector(self) -> bool:
+        """In projector mode (the window owns this view option: a scene never carries it)."""
+        return self._projector_saved is not None
+
+    def set_projector(self, on: bool) -> None:
+        """View ▸ Projector mode (F5): the side docks hide (the loss curves stay below, a
+        smaller share), the window goes full screen, the map (and the fit panel) take the
+        room, the caption shows whole lines (folded: "more" unfolds it), the plots' text,
+        markers, lines and arrows grow (:func:`gdviz.ui.theme.font_scale`). Off again, the
+        window comes back as it was: geometry, docks and their sizes, full screen."""
+        on = bool(on)
+        if on == self.projector:
+            self._sync_projector_action()
+            return
+        self._hold_repaint()
+        if on:
+            self._projector_saved = (QRect(self.normalGeometry()), self.saveState(),
+                                     self.isFullScreen(), self.isMaximized())
+            # the side docks; the loss curves stay below the map (lessons L4, L9 and L12
+            # are about them)
+            for dock in (self.controls_dock, self.step_dock):
+                dock.hide()
+            theme.set_projector_mode(True)
+            self._tell_fonts()
+            if not self.isFullScreen():
+                self.showFullScreen()
+            from gdviz.core.i18n import tr
+
+            self.flash(tr("projector_on", self.language), 4000)
+        else:
+            geometry, state, full, maxed = self._projector_saved
+            self._projector_saved = None
+            self._fit_docks()  # the normal caps before the docks get their old sizes back
+            theme.set_projector_mode(False)
+            self._tell_fonts()
+            if not full:
+                self.showMaximized() if maxed else self.showNormal()
+                # not restoreGeometry: it moves a window that overhangs the screen, and the
+                # teacher's window comes back where it was
+                self.setGeometry(geometry)
+                self._size_before = geometry.size()
+            self.restoreState(state)
+            self._on_panels_changed()  # what the model asked for meanwhile (a run picked)
+        self._sync_projector_action()
+
+    def _sync_projector_action(self) -> None:
+        with QSignalBlocker(self.projector_action):
+            self.projector_action.setChecked(self.projector)
 
     def zoom_in(self) -> None:
         self.set_font_scale(self.font_scale * FONT_STEP)
@@ -858,11 +1015,13 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------ session -> window
     def _on_stepped(self, *_) -> None:
         counters, diverged = status_texts(self.session, self.language)
-        self.counters.setText(counters)
-        self.diverged_label.setText(diverged)
+        if (counters, diverged) != (self.counters.text(), self.diverged_label.text()):
+            self.counters.setText(counters)
+            self.diverged_label.setText(diverged)
+            self._fit_status()
 
     def _on_selection_changed(self, i: int = -1, *_) -> None:
-        on = int(i) >= 0 and "step" in self.session.panels
+        on = int(i) >= 0 and "step" in self.session.panels and not self.projector
         self.step_dock.setVisible(on)
         if on:
             self.step_dock.raise_()

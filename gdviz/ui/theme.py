@@ -75,7 +75,17 @@ _PALETTES: dict[str, dict] = {
     },
 }
 
-_state = {"theme": "dark", "scale": 1.0, "configured": False}
+#: plots (tick labels, axis titles, legends, markers, lines) follow the text size up to this
+#: factor: beyond it their labels eat the plot they label (at 200 % a 720p map had no room)
+PLOT_SCALE_CAP = 1.5
+#: projector mode: plots this much bigger than the text size says, up to PROJECTOR_CAP (the
+#: docks are hidden, so the map has the room)
+PROJECTOR_BOOST = 1.4
+PROJECTOR_CAP = 2.0
+
+#: "scale" is the plots' factor (:func:`font_scale`), derived from the text size ("text")
+#: and projector mode; the window owns both and sets them here
+_state = {"theme": "dark", "scale": 1.0, "text": 1.0, "projector": False, "configured": False}
 
 
 def configure_pyqtgraph() -> None:
@@ -225,12 +235,38 @@ def style_legend(legend, alpha: int = 215) -> None:
 
 
 def font_scale() -> float:
-    """The factor last given to :func:`set_font_scale` (1.0 by default)."""
+    """The factor the views scale their plot text, markers and lines by: the text size of
+    :func:`set_font_scale` up to ``PLOT_SCALE_CAP``; in projector mode that times
+    ``PROJECTOR_BOOST``, up to ``PROJECTOR_CAP``."""
     return _state["scale"]
 
 
+def text_scale() -> float:
+    """The factor last given to :func:`set_font_scale` (1.0 by default): the app font's."""
+    return _state["text"]
+
+
+def projector_mode() -> bool:
+    return bool(_state["projector"])
+
+
+def _update_plot_scale() -> None:
+    text = _state["text"]
+    if _state["projector"]:
+        _state["scale"] = min(max(text, 1.0) * PROJECTOR_BOOST, PROJECTOR_CAP)
+    else:
+        _state["scale"] = min(text, PLOT_SCALE_CAP)
+
+
+def set_projector_mode(flag: bool) -> None:
+    """Projector mode's bigger plots (:func:`font_scale`). The caller tells the views, with
+    an ``ApplicationFontChange`` event as after :func:`set_font_scale`."""
+    _state["projector"] = bool(flag)
+    _update_plot_scale()
+
+
 def pt(size: float) -> float:
-    """Point size ``size`` (meant at scale 1) at the current font scale."""
+    """Point size ``size`` (meant at scale 1) at the plots' scale (:func:`font_scale`)."""
     return size * _state["scale"]
 
 
@@ -243,14 +279,15 @@ def set_font_scale(app: QApplication, factor: float) -> None:
     factor = float(factor)
     if not 0.5 <= factor <= 4.0:
         raise ValueError(f"Invalid font scale: {factor} (must be 0.5 to 4)")
-    _state["scale"] = factor
+    _state["text"] = factor
+    _update_plot_scale()
     font = QFont(app.font())
     font.setPointSizeF(BASE_PT * factor)
     app.setFont(font)
 
 
 def font(size_pt: float, *, mono: bool = False, bold: bool = False) -> QFont:
-    """A font of ``size_pt`` points at scale 1, scaled by the current font scale."""
+    """A font of ``size_pt`` points at scale 1, scaled by the plots' scale (:func:`pt`)."""
     f = QFont()
     if mono:
         f.setFamilies(["DejaVu Sans Mono", "Menlo", "Consolas", "Liberation Mono", "monospace"])

@@ -24,7 +24,8 @@ def private_settings(tmp_path, qapp):
     state = dict(theme._state)
     yield tmp_path / "cfg"
     # the font scale and the theme are app-wide: put them back for the next test
-    theme._state.update(theme=state["theme"], scale=state["scale"])
+    theme._state.update(theme=state["theme"], scale=state["scale"], text=state["text"],
+                        projector=state["projector"])
     qapp.setStyleSheet(style)
     qapp.setPalette(palette)
     qapp.setFont(font)

@@ -58,6 +58,7 @@ def test_export_frame_is_the_windows_picture(big_window, session, path):
     session.pause()
     session.step(STEPS)
     QApplication.processEvents()  # the layout after the caption and panels changed
+    win.landscape_view.flush()  # the legends' placement, as an export frame does it
     app_map = _pixels(win.landscape_view.grab())
 
     # the same scene, replayed to the same step in a copy, exported at the window's size

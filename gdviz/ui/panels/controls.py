@@ -46,20 +46,36 @@ class ControlsPanel(QScrollArea):
         lay.addStretch(1)
         self.setWidget(inner)
         self._inner = inner
+        self._width_cap: int | None = None
         self._fit_width()
 
     def _on_problem_changed(self, *_) -> None:
         self.data.setVisible(self.session.is_data)
 
+    def set_width_cap(self, cap: int | None) -> None:
+        """The widest the window lets the panel be (None: no limit)."""
+        if cap != self._width_cap:
+            self._width_cap = cap
+            self._fit_width()
+
+    def needed_width(self) -> int:
+        """The width at which no row has to scroll sideways."""
+        return self._inner.minimumSizeHint().width() + self.verticalScrollBar().sizeHint().width() + 2
+
     def _fit_width(self) -> None:
-        # the panel never scrolls sideways: it is as wide as its widest row, and the map
-        # gives way (also after Ctrl+= makes the text bigger)
-        bar = self.verticalScrollBar().sizeHint().width()
-        self.setMinimumWidth(self._inner.minimumSizeHint().width() + bar + 2)
+        # the panel is as wide as its widest row, and the map gives way (also after Ctrl+=
+        # makes the text bigger), up to the window's cap: beyond it the panel scrolls
+        # sideways, and the map keeps its room
+        need = self.needed_width()
+        cap = self._width_cap
+        capped = cap is not None and need > cap
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded if capped
+                                          else Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setMinimumWidth(cap if capped else need)
 
     def event(self, ev) -> bool:
         t = ev.type()
         if t in (QEvent.Type.FontChange, QEvent.Type.LayoutRequest):
-            QTimer.singleShot(0, self._fit_width)
+            QTimer.singleShot(0, self, self._fit_width)  # not after the panel is gone
         return super().event(ev)
 

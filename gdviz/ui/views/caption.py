@@ -3,9 +3,11 @@ lines so that the map keeps the room (a click on "more" unfolds it)."""
 
 from __future__ import annotations
 
+import math
 from html import escape
 
-from PySide6.QtCore import QEvent, Qt
+from PySide6.QtCore import QEvent, QPointF, Qt
+from PySide6.QtGui import QFontMetrics, QTextLayout, QTextOption
 from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QScrollArea, QSizePolicy,
                                QToolButton, QVBoxLayout, QWidget)
 
@@ -14,6 +16,9 @@ from gdviz.core.i18n import tr
 #: lines of the paragraph shown while folded, and the share of the window it may take unfolded
 FOLDED_LINES = 2
 UNFOLDED_SHARE = 0.45
+#: folded, the whole strip takes at most this share of the picture's height: with big text
+#: the paragraph shows fewer lines and a long title one elided line (the map keeps its room)
+FOLDED_SHARE = 0.25
 #: the caption's text, relative to the app's font (the lesson is what the class reads first)
 FONT_FACTOR = 1.15
 #: background and text of the strip per theme (a warm note on light, a slate one on dark)
@@ -75,11 +80,16 @@ class CaptionStrip(QFrame):
         self._update_size()
 
     def base_font(self):
-        """The caption's font at this app font and scale (before an export shrinks it)."""
+        """The caption's font at this app font and scale (before an export shrinks it): the
+        text size up to the plots' cap (``theme.PLOT_SCALE_CAP``): at 200 % one Chinese
+        title line and one line of the paragraph took a third of a 720p picture."""
         from PySide6.QtWidgets import QApplication
 
+        from gdviz.ui import theme
+
         f = QApplication.font()
-        f.setPointSizeF(f.pointSizeF() * FONT_FACTOR)
+        pt = min(f.pointSizeF(), theme.BASE_PT * theme.PLOT_SCALE_CAP)
+        f.setPointSizeF(pt * FONT_FACTOR)
         return f
 
     def restyle(self) -> None:
@@ -121,20 +131,29 @@ class CaptionStrip(QFrame):
 
     # ------------------------------------------------------------------ layout
     def _update_size(self) -> None:
-        fm = self.body.fontMetrics()
-        line = fm.lineSpacing()
         width = max(self.scroll.viewport().width(), 200)
-        needed = self.body.heightForWidth(width) if self._text else 0
-        folded = FOLDED_LINES * line + 4
+        tops = line_tops(self._text, self.body.font(), width) if self._text else [0.0]
+        needed = int(tops[-1] + 0.999) + 2 if self._text else 0
         parent = self.parentWidget()
-        limit = int((parent.height() if parent is not None else 720) * UNFOLDED_SHARE)
+        room = parent.height() if parent is not None and parent.height() > 0 else 720
+        limit = int(room * UNFOLDED_SHARE)
+        budget = int(room * FOLDED_SHARE)
+        title_h = self._fit_title(budget)
+        # folded: whole lines only (a CJK line is taller than the Latin font's line
+        # spacing: the lines are measured as laid out, fallback fonts and all)
+        lines = FOLDED_LINES
+        while lines > 1 and tops[min(lines, len(tops) - 1)] + title_h + 12 > budget:
+            lines -= 1
+        folded = int(tops[min(lines, len(tops) - 1)] + 0.999) + 2
         fits = needed <= folded
         if not self.foldable:
             self.expanded = True
         if fits or not self.expanded:
             height = min(needed, folded)
         else:
-            height = min(needed + 4, max(limit, folded))
+            cap = max(limit - title_h, folded)
+            whole = [t for t in tops if t <= cap]  # unfolded, the bottom line is whole too
+            height = min(needed, int(whole[-1] + 0.999) + 2 if whole else folded)
         self.scroll.setFixedHeight(max(height, 0) if self._text else 0)
         self.scroll.setVerticalScrollBarPolicy(
             Qt.ScrollBarPolicy.ScrollBarAlwaysOff if not self.foldable
@@ -142,6 +161,34 @@ class CaptionStrip(QFrame):
             else Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
         self.more.setVisible(not fits and self.foldable)
         self.retranslate()
+
+    def _fit_title(self, budget: int) -> int:
+        """The title's height: whole, or (folded, and taller than half of ``budget``) one
+        line elided, with the whole title in its tooltip. Returns the height."""
+        lab = self.title_label
+        if not self._title:
+            return 0
+        # the strip's width less its margins and the fold button beside the title (the
+        # label's own width lags behind while the button comes and goes)
+        m = self.layout().contentsMargins()
+        room = max(self.width() - m.left() - m.right() - self.more.sizeHint().width() - 8, 120)
+        lab.setWordWrap(True)
+        lab.setText(self._title)
+        full = lab.heightForWidth(room)
+        # one line as laid out: a Chinese title's fallback font is taller than the Latin
+        one = max(QFontMetrics(lab.font()).height(),
+                  math.ceil(line_tops(self._title, lab.font(), 1e6)[1]))
+        if self.expanded or not self.foldable or full <= max(budget // 2, one):
+            lab.setToolTip("")
+            lab.setFixedHeight(max(full, one))
+            return max(full, one)
+        short = QFontMetrics(lab.font()).elidedText(self._title, Qt.TextElideMode.ElideRight,
+                                                    room - 4)
+        lab.setWordWrap(False)  # one line, elided on purpose
+        lab.setText(short)
+        lab.setToolTip(self._title)
+        lab.setFixedHeight(one)
+        return one
 
     def retranslate(self) -> None:
         """The fold button ("more ▼" / "less ▲") in the UI language; the caption's own text
@@ -165,3 +212,26 @@ class CaptionStrip(QFrame):
             self._update_size()
         elif event.type() == QEvent.Type.LanguageChange:
             self.retranslate()
+
+
+def line_tops(text: str, font, width: float) -> list[float]:
+    """Where each line of ``text`` wrapped at ``width`` in ``font`` starts, and (last) where
+    the text ends, in pixels: laid out as a label lays it out, so that the fallback fonts of
+    Chinese text (taller lines than the Latin font's) are measured too."""
+    layout = QTextLayout(text, font)
+    opt = QTextOption()
+    opt.setWrapMode(QTextOption.WrapMode.WordWrap)  # as QLabel wraps
+    layout.setTextOption(opt)
+    tops: list[float] = []
+    y = 0.0
+    layout.beginLayout()
+    while True:
+        line = layout.createLine()
+        if not line.isValid():
+            break
+        line.setLineWidth(width)
+        line.setPosition(QPointF(0.0, y))
+        tops.append(y)
+        y += line.height()
+    layout.endLayout()
+    return tops + [y]

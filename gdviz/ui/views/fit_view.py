@@ -51,6 +51,8 @@ GRID_ALPHA = 0.16
 LEGEND_VSPACE = 0  # pyqtgraph sums row heights without spacing: negative grows rows
 LEGEND_HSPACE = 12
 LEGEND_OFFSET = 8
+#: the most of the plot's height the legend may take before it is set in smaller text
+LEGEND_MAX_SHARE = 0.3
 #: below this plot width the legend lists only the data (runs and units are named elsewhere)
 COMPACT_WIDTH = 560
 #: how far the box may grow to show the units' curves: this many data heights each way
@@ -644,12 +646,12 @@ class FitView(pg.PlotWidget):
         self._legend_entries = entries
         self._build_legend()
 
-    def _new_legend(self, columns: int) -> pg.LegendItem:
+    def _new_legend(self, columns: int, k: float = 1.0) -> pg.LegendItem:
         # placed by hand, not anchored: an anchor ties the item to the box's signals, and
         # the legend is replaced whenever its entries change (a grid layout never shrinks)
         legend = pg.LegendItem(verSpacing=LEGEND_VSPACE, horSpacing=LEGEND_HSPACE,
                                colCount=columns, sampleType=_Sample,
-                               labelTextSize=f"{theme.pt(theme.BASE_PT):.0f}pt")
+                               labelTextSize=f"{theme.pt(theme.BASE_PT) * k:.0f}pt")
         legend.setParentItem(self.vb)
         legend.setPos(LEGEND_OFFSET, LEGEND_OFFSET)
         legend.setZValue(100)
@@ -657,17 +659,24 @@ class FitView(pg.PlotWidget):
 
     def _build_legend(self) -> None:
         """A fresh legend in three columns, or two, or one: the most that fit across the
-        box (fewer rows leave more room for the data); then the box leaves room for it."""
-        for columns in (3, 2, 1):
-            old = self.legend
-            if old.scene() is not None:
-                old.scene().removeItem(old)
-            self._retire(old)
-            self.legend = self._new_legend(columns)
-            for item, text in self._legend_entries:
-                self.legend.addItem(item, text)
-            width = float(self.vb.width())
-            if width <= 0 or self.legend.width() <= width - 2 * LEGEND_OFFSET:
+        box (fewer rows leave more room for the data); then the box leaves room for it.
+        A legend that would take more than ``LEGEND_MAX_SHARE`` of the plot's height (big
+        text on a small panel: the band above the data is capped, and it covered the top
+        left points) is tried again in smaller text."""
+        height = float(self.vb.height())
+        for k in (1.0, 0.8, 0.65):
+            for columns in (3, 2, 1):
+                old = self.legend
+                if old.scene() is not None:
+                    old.scene().removeItem(old)
+                self._retire(old)
+                self.legend = self._new_legend(columns, k)
+                for item, text in self._legend_entries:
+                    self.legend.addItem(item, text)
+                width = float(self.vb.width())
+                if width <= 0 or self.legend.width() <= width - 2 * LEGEND_OFFSET:
+                    break
+            if height <= 0 or self.legend.height() <= LEGEND_MAX_SHARE * height:
                 break
         self.legend.setVisible(bool(self._legend_entries))
         theme.style_legend(self.legend, 225)

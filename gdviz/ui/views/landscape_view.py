@@ -26,6 +26,8 @@ from gdviz.kernels.contour import contour_segments, nice_levels
 from gdviz.ui import theme
 from gdviz.ui.views.items import (GrowingCurve, HistoryFeed, RecacheBudget, cache_axes,
                                   connect_all, disconnect_all, new_rows)
+from gdviz.ui.views.placement import (fit_axis_height, fit_axis_width, place_legend,
+                                      set_legend_columns, unstack)
 from gdviz.ui.views.raster_item import RasterLines
 from gdviz.ui.views.ranges import finite_box, zoom_limits
 
@@ -41,6 +43,15 @@ LIVE_BUDGET_MS = 5.0
 #: contour segments drawn at most (a rugged surface seen from far crosses every level in
 #: every cell; so many lines are a grey wash, not a map); past it, the map draws every k-th level
 MAX_CONTOUR_SEGMENTS = 30_000
+#: the share of the map's cells, the lowest, that a legend should not cover (the valley)
+VALLEY_SHARE = 0.08
+#: a point of a run (or a start, a minimum) weighs this many valley cells for a legend
+RUN_WEIGHT = 50.0
+#: the forms the runs' legend tries, in order, until one covers no run: (columns, text size
+#: relative to the plots' labels)
+LEGEND_FORMS = ((1, 1.0), (2, 1.0), (1, 0.8), (2, 0.8), (2, 0.65))
+#: a legend is re-placed at most this often while the runs move (ms)
+LEGEND_MS = 250
 #: a trail's width in pixels at font scale 1 (read from the back of a classroom)
 TRAIL_WIDTH = 4.0
 HEAD_SIZE = 20
@@ -137,6 +148,12 @@ class LandscapeView(pg.PlotWidget):
         self._grid_timer = QTimer(self)
         self._grid_timer.setSingleShot(True)
         self._grid_timer.setInterval(16)  # at most one recompute per frame
+        self._valley = np.zeros((0, 2))  # the lowest cells of the grid, view coordinates
+        self._legend_form = LEGEND_FORMS[0]
+        self._legend_timer = QTimer(self)
+        self._legend_timer.setSingleShot(True)
+        self._legend_timer.setInterval(LEGEND_MS)
+        self._legend_timer.timeout.connect(self.place_legends)
 
         menu = self.vb.menu
         self._colorbar_label = None  # i18n key of the colour bar's label
@@ -206,7 +223,7 @@ class LandscapeView(pg.PlotWidget):
 
     def _show_colorbar(self) -> None:
         # a narrow map (beside the fit panel) gives its width to the contours, not the bar
-        wide = self.width() >= COLORBAR_MIN_WIDTH
+        wide = self.width() >= COLORBAR_MIN_WIDTH * max(1.0, theme.font_scale())
         self.colorbar.setVisible(self.heatmap_visible and wide)
 
     def resizeEvent(self, ev) -> None:  # noqa: N802 - Qt API
@@ -214,6 +231,7 @@ class LandscapeView(pg.PlotWidget):
         if getattr(self, "_ready", False):
             self._show_colorbar()
             self._refresh_labels()
+            self._legend_timer.start()
             # hiding the colour bar or eliding the title shrinks the plot's minimum width
             # only now: lay it out again, or it keeps the old width, wider than the view
             if self.plot_item.geometry().width() > self.viewport().width() + 0.5:
@@ -296,6 +314,7 @@ class LandscapeView(pg.PlotWidget):
 
     def _rebuild_legend(self) -> None:
         s = self.session
+        self._set_legend_form(LEGEND_FORMS[0])
         self.legend.clear()
         diverged = {r for r, _ in s.diverged()}
         for i in range(s.n_specs):
@@ -377,8 +396,11 @@ class LandscapeView(pg.PlotWidget):
             self.diverged_marks.setData(pos=np.zeros((0, 2)))
         if set(diverged) != getattr(self, "_legend_diverged", set()):
             self._rebuild_legend()
+        self._unstack_labels()
         self._update_arrows()
         self._update_live_surfaces()
+        if not self._legend_timer.isActive():
+            self._legend_timer.start()
 
     def _move_heads(self, pos: np.ndarray, brushes: list, outline: str) -> None:
         """Markers at ``pos`` (float64 (k, 2)). While the same runs are shown in the same
@@ -434,6 +456,121 @@ class LandscapeView(pg.PlotWidget):
             trail.draw(now[r] if np.isfinite(now[r]).all() else None)
         return now
 
+    def _unstack_labels(self) -> None:
+        """Two runs that diverge near the same place would write "diverged at step k" over
+        each other: move each label that meets an earlier one below (or above) it."""
+        labels = [lab for lab in self.diverged_labels if lab.isVisible()]
+        if len(labels) < 2:
+            return
+        py = self.vb.viewPixelSize()[1]
+        if not (py > 0 and math.isfinite(py)):
+            return
+        for lab in labels:
+            lab.updateTransform(force=True)
+        rects = [lab.mapRectToScene(lab.boundingRect()) for lab in labels]
+        for lab, dy in zip(labels, unstack(rects, self.vb.sceneBoundingRect())):
+            if dy:
+                p = lab.pos()
+                lab.setPos(p.x(), p.y() - dy * py)
+
+    def diverged_label_rects(self) -> list[QRectF]:
+        """The scene rectangles of the "diverged" labels shown now (for tests)."""
+        return [lab.mapRectToScene(lab.boundingRect()) for lab in self.diverged_labels
+                if lab.isVisible()]
+
+    # ------------------------------------------------------------------ legends
+    def legend_points(self) -> tuple[np.ndarray, np.ndarray]:
+        """What a legend must not cover, view coordinates (k, 2), with weights (k,): the
+        runs (trails, heads), the starts, the minima and the step-by-step arrows weigh
+        ``RUN_WEIGHT`` each; the
+        valley (the lowest cells of the grid, where the runs are going) 1 each."""
+        s = self.session
+        runs = [np.asarray(s.landscape.minima, dtype=np.float64).reshape(-1, 2)]
+        runs += [np.asarray(s.project(st), dtype=np.float64).reshape(-1, 2) for st in s.starts]
+        for trail in self.trails:
+            if trail.isVisible():
+                x, y = trail.get_data()
+                if x is not None and len(x):
+                    runs.append(np.column_stack([x, y]))
+        for k in self.arrow_names:  # step-by-step arrows: points along each stroke
+            x, y = self.arrows[k].getData()
+            if self.arrows[k].isVisible() and x is not None and len(x) >= 2:
+                a = np.column_stack([x, y])
+                p0, p1 = a[0::2], a[1::2]
+                t = np.linspace(0.0, 1.0, 12)[:, None, None]
+                runs.append((p0 + t * (p1 - p0)).reshape(-1, 2))
+        runs_xy = np.concatenate(runs)
+        pts = np.concatenate([runs_xy, self._valley])
+        weights = np.concatenate([np.full(len(runs_xy), RUN_WEIGHT), np.ones(len(self._valley))])
+        return pts, weights
+
+    def place_legends(self) -> None:
+        """The runs' legend in the corner where it covers the least of what the map shows;
+        the arrows' key in another one."""
+        self._legend_timer.stop()
+        if self.vb.width() <= 0:
+            return
+        pts, weights = self.legend_points()
+        before = [(tuple(leg.opts["offset"]), leg.columnCount)
+                  for leg in (self.legend, self.arrow_legend)]
+        self._place_legends(pts, weights)
+        after = [(tuple(leg.opts["offset"]), leg.columnCount)
+                 for leg in (self.legend, self.arrow_legend)]
+        if after != before and any(lab.isVisible() for lab in self.diverged_labels):
+            self._on_stepped()  # the "diverged" labels keep clear of the legends' new places
+
+    def _place_legends(self, pts: np.ndarray, weights: np.ndarray) -> None:
+        taken = []
+        if self.legend.items:
+            self._fit_legend(pts, weights)
+            taken.append(self.legend.mapRectToScene(self.legend.boundingRect()))
+        if self.arrow_legend.isVisible():
+            # a column; one row (a strip along an edge) when every corner of a column
+            # covers a run or an arrow
+            corners = ("bottom-left", "top-left", "bottom-right", "top-right")
+            scores = {}
+            for columns in (1, len(self.arrow_names)):
+                set_legend_columns(self.arrow_legend, columns)
+                scores[columns] = place_legend(self.arrow_legend, self.vb, pts, weights=weights,
+                                               corners=corners, taken=taken)[1]
+                if scores[columns] < RUN_WEIGHT:
+                    break
+            else:
+                if scores[1] <= scores[len(self.arrow_names)]:
+                    set_legend_columns(self.arrow_legend, 1)
+                    place_legend(self.arrow_legend, self.vb, pts, weights=weights,
+                                 corners=corners, taken=taken)
+
+    def _fit_legend(self, pts: np.ndarray, weights: np.ndarray) -> None:
+        """The runs' legend where it covers no run: in its present form if some corner is
+        free; else the first form of ``LEGEND_FORMS`` (columns, text size) that finds a free
+        corner (big text on a small map), or the one that covers least. The full form
+        comes back with the next text size or runs (:meth:`_rebuild_legend`)."""
+        best = None
+        forms = [self._legend_form] + [f for f in LEGEND_FORMS if f != self._legend_form]
+        for form in forms:
+            if form[0] > 1 and len(self.legend.items) < 3:
+                continue
+            self._set_legend_form(form)
+            score = place_legend(self.legend, self.vb, pts, weights=weights)[1]
+            if score < RUN_WEIGHT:
+                return
+            if best is None or score < best[1]:
+                best = (form, score)
+        self._set_legend_form(best[0])
+        place_legend(self.legend, self.vb, pts, weights=weights)
+
+    def _set_legend_form(self, form: tuple[int, float]) -> None:
+        if form == self._legend_form:
+            return
+        columns, k = form
+        set_legend_columns(self.legend, columns)
+        if k != self._legend_form[1]:
+            self.legend.setLabelTextSize(f"{theme.pt(theme.LABEL_PT) * k:.0f}pt")
+            theme.style_legend(self.legend)  # writes the labels anew in the new size
+        self._legend_form = form
+        self.legend.updateSize()
+
     def _free_anchor(self, label: pg.TextItem, p: np.ndarray, right: bool,
                      top: bool) -> tuple[float, float]:
         """The anchor of a "diverged" label at ``p`` (view coordinates): away from the
@@ -486,11 +623,15 @@ class LandscapeView(pg.PlotWidget):
     def _on_range_changed(self, *_) -> None:
         if not self._grid_timer.isActive():
             self._grid_timer.start()
+        self._legend_timer.start()
 
     def flush(self) -> None:
-        """Run a pending grid recompute now (export paints right after a change)."""
+        """Run a pending grid recompute and legend placement now (export paints right after
+        a change)."""
         if self._grid_timer.isActive():
             self._on_grid_timer()
+        if self._legend_timer.isActive():
+            self.place_legends()
 
     def _on_grid_timer(self) -> None:
         (x0, x1), (y0, y1) = self.vb.viewRange()
@@ -551,6 +692,7 @@ class LandscapeView(pg.PlotWidget):
         if not hi > lo:
             hi = lo + 1.0
         self.image.setImage(img32, autoLevels=False, levels=(lo, hi))
+        self._valley = self._lowest_cells(img32, x0, x1, y0, y1)
         dx, dy = (x1 - x0) / (n - 1), (y1 - y0) / (n - 1)
         # grid values sit at pixel centres
         self.image.setRect(QRectF(x0 - dx / 2, y0 - dy / 2, x1 - x0 + dx, y1 - y0 + dy))
@@ -558,6 +700,23 @@ class LandscapeView(pg.PlotWidget):
         if label != self._colorbar_label:
             self._colorbar_label = label
             self.colorbar.axis.setLabel(tr(label), **self._label_style())
+        self._fit_colorbar()
+
+    @staticmethod
+    def _lowest_cells(img: np.ndarray, x0: float, x1: float, y0: float, y1: float) -> np.ndarray:
+        """Centres of the lowest ``VALLEY_SHARE`` of the grid's cells (at most ~4000 of
+        them), view coordinates (k, 2): where a lesson's runs go."""
+        n_y, n_x = img.shape
+        step = max(1, math.ceil(max(n_x, n_y) / 64))
+        sub = img[::step, ::step]
+        good = np.isfinite(sub)
+        if not good.any():
+            return np.zeros((0, 2))
+        cut = np.percentile(sub[good], 100 * VALLEY_SHARE)
+        iy, ix = np.nonzero(good & (sub <= cut))
+        xs = x0 + (ix * step) * (x1 - x0) / max(n_x - 1, 1)
+        ys = y0 + (iy * step) * (y1 - y0) / max(n_y - 1, 1)
+        return np.column_stack([xs, ys])
 
     def _adapt_live_grid(self, ms: float) -> None:
         """A live surface is recomputed every frame: keep that within the frame budget."""
@@ -648,13 +807,8 @@ class LandscapeView(pg.PlotWidget):
             self._place_arrow_legend()
 
     def _place_arrow_legend(self) -> None:
-        """Bottom left; top left when it would run into the runs' legend (bottom right)
-        on a narrow map."""
-        room = float(self.vb.width())
-        need = self.arrow_legend.width() + (self.legend.width() if self.legend.items else 0) + 36
-        offset = (12, -12) if room <= 0 or need <= room else (12, 12)
-        if tuple(self.arrow_legend.opts["offset"]) != offset:
-            self.arrow_legend.setOffset(offset)
+        if not self._legend_timer.isActive():
+            self._legend_timer.start()
 
     def _uses_momentum(self, r: int) -> bool:
         cfg = self.session.effective_config(self.session.spec_index(r))
@@ -783,10 +937,9 @@ class LandscapeView(pg.PlotWidget):
         for name in ("left", "bottom"):
             ax = self.plot_item.getAxis(name)
             ax.setStyle(tickFont=tick, tickTextOffset=8)
-        self.plot_item.getAxis("left").setWidth(int(18 + 3.2 * theme.pt(theme.BASE_PT)))
-        self.plot_item.getAxis("bottom").setHeight(int(16 + 3.4 * theme.pt(theme.BASE_PT)))
-        self.colorbar.axis.setStyle(tickFont=tick)
-        self.colorbar.axis.setWidth(int(18 + 3.2 * theme.pt(theme.BASE_PT)))
+        self.colorbar.axis.setStyle(tickFont=tick, tickTextOffset=8)
+        self._legend_form = LEGEND_FORMS[0]
+        set_legend_columns(self.legend, 1)
         self.legend.setLabelTextSize(f"{theme.pt(theme.LABEL_PT):.0f}pt")
         self.arrow_legend.setLabelTextSize(f"{theme.pt(theme.BASE_PT):.0f}pt")
         theme.style_legend(self.legend)  # writes the labels anew in the new size
@@ -795,3 +948,21 @@ class LandscapeView(pg.PlotWidget):
         for label in self.diverged_labels:
             label.setFont(label_font)
         self._refresh_labels()
+        self._fit_axes()
+        self._show_colorbar()  # bigger text needs a wider map for the bar
+        self._legend_timer.start()
+
+    def _fit_axes(self) -> None:
+        """Axes as wide (tall) as their tick labels and titles at this text size."""
+        # the left axis keeps a width set by the font alone: one that followed the ticks
+        # would shift the map as the view pans
+        left = self.plot_item.getAxis("left")
+        want = int(18 + 3.2 * theme.pt(theme.BASE_PT))
+        if left.fixedWidth != want:
+            left.setWidth(want)
+        fit_axis_height(self.plot_item.getAxis("bottom"))
+        self._fit_colorbar()
+
+    def _fit_colorbar(self) -> None:
+        lo, hi = self.colorbar.levels()
+        fit_axis_width(self.colorbar.axis, lo, hi)

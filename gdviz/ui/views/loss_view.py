@@ -17,7 +17,7 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QRectF, Qt
+from PySide6.QtCore import QEvent, QRectF, Qt, QTimer
 from PySide6.QtGui import QColor, QFontMetrics
 from PySide6.QtWidgets import QGraphicsItem
 
@@ -26,6 +26,7 @@ from gdviz.core.session.history import param_norms  # the rows of Session.weight
 from gdviz.ui import theme
 from gdviz.ui.views.items import (GrowingCurve, HistoryFeed, RecacheBudget, cache_axes,
                                   connect_all, disconnect_all, new_rows)
+from gdviz.ui.views.placement import place_legend
 
 #: decades of spread above which the loss axis turns logarithmic
 LOG_DECADES = 2.0
@@ -48,6 +49,8 @@ def lowest_point(dec, head: tuple[float, float] | None = None) -> tuple[int, flo
     if head is not None and math.isfinite(head[1]) and (best is None or head[1] < best[1]):
         best = (int(head[0]), float(head[1]))
     return best
+#: the key is re-placed at most this often while the curves grow (ms)
+LEGEND_MS = 250
 
 
 def _hysteresis(cur, lo: float, hi: float, grow: float) -> tuple[float, float]:
@@ -144,6 +147,12 @@ class LossView(pg.PlotWidget):
         self._key_val = pg.PlotDataItem()
         self._init_stop_marker()
         self._init_norm_axis()
+        # the key moves to the corner the curves leave free (a rising validation curve
+        # ran under it), checked a few times a second, not every frame
+        self._legend_timer = QTimer(self)
+        self._legend_timer.setSingleShot(True)
+        self._legend_timer.setInterval(LEGEND_MS)
+        self._legend_timer.timeout.connect(self.place_legend)
 
         s = session
         self._connections = connect_all([
@@ -212,6 +221,7 @@ class LossView(pg.PlotWidget):
         self._add_norm_key()
         self.legend.setVisible(bool(self.legend.items))
         theme.style_legend(self.legend)
+        self._yr = None  # the band for the key comes or goes
 
     def _on_stepped(self) -> None:
         s = self.session
@@ -246,6 +256,8 @@ class LossView(pg.PlotWidget):
             vc.setVisible(s.run_enabled(r))
         t = s.t
         self.t_line.setValue(t)
+        if self.legend.isVisible() and not self._legend_timer.isActive():
+            self._legend_timer.start()
         # ranges move in jumps, not every frame: a moving range repaints axes and grid
         xmax = _step_axis(getattr(self, "_xmax", None), t, getattr(s, "max_steps", None))
         if xmax != getattr(self, "_xmax", None):
@@ -267,9 +279,45 @@ class LossView(pg.PlotWidget):
                 yr = (0.0, yr[1])  # losses are >= 0: no negative axis below them
             if yr != getattr(self, "_yr", None):
                 self._yr = yr
-                self.vb.setYRange(*yr, padding=0.0 if nonneg else 0.05)
+                self.vb.setYRange(*self._with_key_room(yr), padding=0.0 if nonneg else 0.05)
         self._update_stop_marker(has_val)
         self._update_norms()
+
+    def _with_key_room(self, yr: tuple[float, float]) -> tuple[float, float]:
+        """``yr`` grown at the top by a band as tall as the key (shown with validation
+        curves only), so that the key covers no curve: a rising validation curve ran under
+        it. At most half of the plot."""
+        if not (self.legend.isVisible() and self.legend.items):
+            return yr
+        H, h = float(self.vb.height()), float(self.legend.boundingRect().height())
+        if H <= 40 or h <= 0:
+            return yr
+        frac = min((h + 12.0) / H, 0.5)
+        a, b = yr
+        return (a, b + (b - a) * frac / (1.0 - frac))
+
+    def curve_points(self) -> np.ndarray:
+        """The shown curves' points as plotted (log10 of the loss on a log axis), (k, 2),
+        with the step line's label: what the key must not cover."""
+        parts = []
+        for c in self.curves + self.val_curves:
+            if c.isVisible():
+                x, y = c.get_data()
+                if len(x):
+                    with np.errstate(all="ignore"):
+                        parts.append(np.column_stack([x, np.log10(y) if self.log_y else y]))
+        return np.concatenate(parts) if parts else np.zeros((0, 2))
+
+    def place_legend(self) -> str | None:
+        """The key in the corner where it covers the fewest curve points (and not the step
+        line's label); returns the corner (None: no key shown)."""
+        self._legend_timer.stop()
+        if not (self.legend.isVisible() and self.legend.items) or self.vb.width() <= 0:
+            return None
+        label = self.t_line.label
+        taken = [label.mapRectToScene(label.boundingRect())] if label.isVisible() else []
+        return place_legend(self.legend, self.vb, self.curve_points(), taken=taken,
+                            corners=("top-right", "top-left"))[0]
 
     def _feed(self, has_val: bool) -> tuple[float, float]:
         """Give each curve the rows recorded since the last frame (cut back when the display
@@ -547,6 +595,12 @@ class LossView(pg.PlotWidget):
             self.vb.sigResized.disconnect(self._sync_norm_box)
         except (TypeError, RuntimeError):
             pass
+
+    def resizeEvent(self, ev) -> None:  # noqa: N802 - Qt API
+        super().resizeEvent(ev)
+        if getattr(self, "_ready", False) and self.legend.isVisible():
+            self._yr = None  # the key's band is a share of the plot's height
+            self._on_stepped()
 
     def changeEvent(self, ev) -> None:
         if not getattr(self, "_ready", False):  # Qt sends events during __init__ and after close

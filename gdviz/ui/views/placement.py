@@ -1,0 +1,179 @@
+"""Where the views put what they write over their plots: legends in the corner that covers
+the fewest data points, "diverged" labels stacked so that none hides another, and axes as
+wide as the tick labels they show (the plots' text grows with the text size and in
+projector mode; a fixed axis width cut a colour bar's ticks to "1", "C", "-")."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QFont, QFontMetrics
+from PySide6.QtWidgets import QGraphicsGridLayout
+
+#: the legend's distance from the plot's edges, in pixels
+MARGIN = 10
+#: the corners in the order a legend prefers them when two cover as much: right first
+#: (a run starts on the left of most maps; a loss curve falls from the top left)
+CORNERS = ("top-right", "bottom-right", "top-left", "bottom-left")
+
+
+def to_scene(vb, xy: np.ndarray) -> np.ndarray:
+    """Points ``xy`` (float64 (k, 2), view coordinates) in ``vb``'s scene coordinates,
+    (k, 2); log axes are the plot's business: pass the coordinates it plots."""
+    xy = np.asarray(xy, dtype=np.float64).reshape(-1, 2)
+    (x0, x1), (y0, y1) = vb.viewRange()
+    box = vb.sceneBoundingRect()
+    sx = box.width() / (x1 - x0) if x1 > x0 else 0.0
+    sy = box.height() / (y1 - y0) if y1 > y0 else 0.0
+    out = np.empty_like(xy)
+    out[:, 0] = box.left() + (xy[:, 0] - x0) * sx
+    out[:, 1] = box.bottom() - (xy[:, 1] - y0) * sy
+    return out
+
+
+def corner_rect(vb, size, corner: str) -> QRectF:
+    """The scene rectangle a legend of ``size`` (QSizeF) takes in ``corner`` of ``vb``."""
+    box = vb.sceneBoundingRect()
+    w, h = size.width(), size.height()
+    x = box.right() - MARGIN - w if corner.endswith("right") else box.left() + MARGIN
+    y = box.top() + MARGIN if corner.startswith("top") else box.bottom() - MARGIN - h
+    return QRectF(x, y, w, h)
+
+
+def covered(rect: QRectF, pts: np.ndarray, weights: np.ndarray | None = None) -> float:
+    """How many of ``pts`` (scene coordinates, (k, 2)) lie in ``rect`` (each counted
+    ``weights[i]`` times, if given)."""
+    if not len(pts):
+        return 0.0
+    x, y = pts[:, 0], pts[:, 1]
+    inside = ((x >= rect.left()) & (x <= rect.right()) & (y >= rect.top())
+              & (y <= rect.bottom()))
+    return float(inside.sum() if weights is None else weights[inside].sum())
+
+
+def emptiest_corner(vb, size, pts_scene: np.ndarray, corners=CORNERS) -> str:
+    """The corner of ``vb`` where a box of ``size`` covers the fewest points (the first of
+    ``corners`` among equals)."""
+    counts = [covered(corner_rect(vb, size, c), pts_scene) for c in corners]
+    return corners[int(np.argmin(counts))]
+
+
+def place_legend(legend, vb, xy: np.ndarray, corners=CORNERS, taken: list | None = None,
+                 weights: np.ndarray | None = None) -> tuple[str, float]:
+    """Move ``legend`` (a pyqtgraph LegendItem parented to ``vb``) to the corner where it
+    covers the fewest of the points ``xy`` (view coordinates, (k, 2); ``weights``: how
+    much each counts); ``taken``: scene rectangles it must not cover either (another
+    legend). Returns the corner and how much it covers there."""
+    size = legend.boundingRect().size()
+    pts = to_scene(vb, xy)
+    good = np.isfinite(pts).all(axis=1)
+    pts = pts[good]
+    if weights is not None:
+        weights = np.asarray(weights, dtype=np.float64)[good]
+    best, best_n = corners[0], None
+    for c in corners:
+        rect = corner_rect(vb, size, c)
+        n = covered(rect, pts, weights)
+        if taken and any(rect.intersects(r) for r in taken):
+            n += 10 ** 9
+        if best_n is None or n < best_n:
+            best, best_n = c, n
+    offset = (-MARGIN if best.endswith("right") else MARGIN,
+              MARGIN if best.startswith("top") else -MARGIN)
+    if tuple(legend.opts["offset"]) != offset:
+        legend.setOffset(offset)
+    return best, float(best_n or 0.0)
+
+
+def set_legend_columns(legend, n: int) -> None:
+    """Lay ``legend``'s entries out in ``n`` columns on a fresh grid (pyqtgraph's own
+    ``setColumnCount`` refills the old grid, which never shrinks: entries came out of
+    order, one of them off the legend)."""
+    if legend.columnCount == n:
+        return
+    entries = list(legend.items)
+    old = legend.layout
+    for sample, label in entries:
+        old.removeItem(sample)
+        old.removeItem(label)
+    grid = QGraphicsGridLayout()
+    grid.setVerticalSpacing(old.verticalSpacing())
+    grid.setHorizontalSpacing(old.horizontalSpacing())
+    legend.setLayout(grid)  # Qt deletes the old grid
+    legend.layout = grid
+    legend.columnCount = n
+    for i, (sample, label) in enumerate(entries):
+        # a label keeps the width of the column it was in: back to its own, or the new
+        # grid (and the legend's box) would be as wide as the old column in every column
+        label.resize(label.effectiveSizeHint(Qt.SizeHint.PreferredSize))
+        row, col = divmod(i, n)
+        grid.addItem(sample, row, 2 * col)
+        grid.addItem(label, row, 2 * col + 1)
+    legend.rowCount = max(1, math.ceil(len(entries) / n))
+    legend.updateSize()
+
+
+def unstack(rects: list[QRectF], bounds: QRectF | None = None, gap: float = 2.0) -> list[float]:
+    """Vertical shifts (scene pixels) that keep the rectangles ``rects`` from overlapping:
+    each one that meets an earlier one moves down below it (up, when that leaves
+    ``bounds``). Returns one shift per rectangle (0 for those that stay)."""
+    placed: list[QRectF] = []
+    shifts = []
+    for r in rects:
+        moved = QRectF(r)
+        for _ in range(len(placed) + 1):
+            hit = [p for p in placed if p.intersects(moved)]
+            if not hit:
+                break
+            below = max(p.bottom() for p in hit) + gap - moved.top()
+            trial = moved.translated(0, below)
+            if bounds is not None and trial.bottom() > bounds.bottom():
+                above = min(p.top() for p in hit) - gap - moved.bottom()
+                trial = moved.translated(0, above)
+            moved = trial
+        placed.append(moved)
+        shifts.append(moved.top() - r.top())
+    return shifts
+
+
+def tick_strings(axis, lo: float, hi: float) -> list[str]:
+    """The tick labels ``axis`` (a pyqtgraph AxisItem) shows over ``lo``..``hi``."""
+    if not (math.isfinite(lo) and math.isfinite(hi)) or not hi > lo:
+        return []
+    length = max(float(axis.height() if axis.orientation in ("left", "right") else axis.width()),
+                 100.0)
+    out: list[str] = []
+    for spacing, values in axis.tickValues(lo, hi, length):
+        out += axis.tickStrings(values, axis.autoSIPrefixScale * axis.scale, spacing)
+    return out
+
+
+def fit_axis_width(axis, lo: float, hi: float, floor: int = 0) -> int:
+    """Make a vertical ``axis`` as wide as its widest tick label over ``lo``..``hi`` plus its
+    offset, tick length and title; returns the width."""
+    fm = QFontMetrics(axis.style.get("tickFont") or QFont())
+    strings = tick_strings(axis, lo, hi) or ["-0.00"]
+    text = max(fm.horizontalAdvance(s) for s in strings)
+    w = text + axis.style["tickTextOffset"][0] + max(0, axis.style["tickLength"]) + 6
+    if axis.label.isVisible():
+        w += axis.label.boundingRect().height()
+    w = max(math.ceil(w), floor)
+    if axis.fixedWidth != w:
+        axis.setWidth(w)
+    axis.resizeEvent(None)  # the title's place: a fixed-width axis keeps an old one
+    return w
+
+
+def fit_axis_height(axis, floor: int = 0) -> int:
+    """Make a horizontal ``axis`` as tall as its tick labels and title need."""
+    fm = QFontMetrics(axis.style.get("tickFont") or QFont())
+    h = fm.height() + axis.style["tickTextOffset"][1] + max(0, axis.style["tickLength"]) + 6
+    if axis.label.isVisible():
+        h += axis.label.boundingRect().height()
+    h = max(math.ceil(h), floor)
+    if axis.fixedHeight != h:
+        axis.setHeight(h)
+    axis.resizeEvent(None)
+    return h
