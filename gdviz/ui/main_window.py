@@ -441,8 +441,13 @@ class MainWindow(QMainWindow):
             # re-labels itself with i18n.tr
             import shiboken6
 
+            # this window (and, through it, its own dialogs), then the other windows on
+            # screen; a closed window waiting for deletion is not re-labelled (a closed
+            # plot's re-labelling crashed once in the tests)
             app = QApplication.instance()
-            for top in (app.topLevelWidgets() if app is not None else [self]):
+            tops = [self] + [w for w in (app.topLevelWidgets() if app is not None else [])
+                             if w is not self and w.isVisible()]
+            for top in tops:
                 # one widget's re-labelling may free another (pyqtgraph's legends)
                 if shiboken6.isValid(top):
                     QApplication.sendEvent(top, QEvent(QEvent.Type.LanguageChange))
