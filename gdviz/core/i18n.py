@@ -498,6 +498,17 @@ _TABLE: dict[str, tuple[str, str, str]] = {
     "panel_loss": ("Loss plot", "損失曲線", "损失曲线"),
     "panel_step": ("Step by step", "逐步說明", "逐步说明"),
     "panel_schedule": ("Schedule", "學習率排程", "学习率调度"),
+    # --- keys: the keyboard, the shortcut sheet, the problem box, fit by hand
+    "key_space": ("Space", "空白鍵", "空格键"),
+    "key_play_pause": ("Play / pause", "播放／暫停", "播放/暂停"),
+    "key_sheet": ("Keyboard shortcuts", "鍵盤快速鍵", "键盘快捷键"),
+    "close": ("Close", "關閉", "关闭"),
+    "caption_lesson_left": ("{title}  (left: the problem is your own now)",
+                            "{title}（已離開本課：現在是你自己的問題）",
+                            "{title}（已离开本课：现在是你自己的问题）"),
+    "expr_placeholder_surface": ("now {formula}: type your own f(x, y) ⏎",
+                                 "目前是 {formula}：輸入你自己的 f(x, y) ⏎",
+                                 "当前是 {formula}：输入你自己的 f(x, y) ⏎"),
 }
 
 #: the vocabulary, per language: TERMS[lang][key]
