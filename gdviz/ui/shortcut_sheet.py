@@ -33,6 +33,8 @@ _MODIFIERS = ((Qt.KeyboardModifier.ControlModifier, "Ctrl"), (Qt.KeyboardModifie
               (Qt.KeyboardModifier.ShiftModifier, "Shift"), (Qt.KeyboardModifier.MetaModifier, "Meta"))
 #: the sheet splits its groups into two columns past this many rows
 ONE_COLUMN_ROWS = 9
+#: the sheet's smallest text (points at 100 %) when its keys do not fit the screen
+SMALLEST_PT = 0.8 * theme.BASE_PT
 
 
 def key_text(seq: QKeySequence, lang: str | None = None) -> str:
@@ -104,41 +106,26 @@ class ShortcutSheet(QDialog):
         self.setWindowTitle(tr("key_sheet", lang))
         self.groups = window_keys(window, lang)
 
-        body = QWidget()
-        cols = QHBoxLayout(body)
-        cols.setSpacing(int(theme.pt(28)))
-        n_rows = sum(len(r) + 1 for _, r in self.groups)
-        split = n_rows if n_rows <= ONE_COLUMN_ROWS else (n_rows + 1) // 2
-        grid, used = None, split
-        big = theme.font(theme.LABEL_PT * 1.2)
-        head = theme.font(theme.LABEL_PT * 1.2, bold=True)
-        keycap = theme.font(theme.LABEL_PT * 1.2, bold=True)
-        for title, rows in self.groups:
-            if used + len(rows) + 1 > split and (grid is None or used > 0):
-                grid = QGridLayout()
-                grid.setHorizontalSpacing(int(theme.pt(16)))
-                grid.setVerticalSpacing(int(theme.pt(4)))
-                col = QVBoxLayout()
-                col.addLayout(grid)
-                col.addStretch(1)
-                cols.addLayout(col)
-                used = 0
-            r = grid.rowCount()
-            h = QLabel(title)
-            h.setFont(head)
-            h.setObjectName("sheetGroup")
-            grid.addWidget(h, r, 0, 1, 2)
-            for k, (keys, what) in enumerate(rows, start=1):
-                kl = QLabel(keys)
-                kl.setObjectName("sheetKey")
-                kl.setFont(keycap)
-                kl.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-                wl = QLabel(what)
-                wl.setObjectName("sheetWhat")
-                wl.setFont(big)
-                grid.addWidget(kl, r + k, 0)
-                grid.addWidget(wl, r + k, 1)
-            used += len(rows) + 1
+        screen = (window.screen() or QApplication.primaryScreen()).availableGeometry().size()
+        room = screen.expandedTo(window.size())  # (a window bigger than an offscreen screen)
+        # as big as the text size asks (1.2 × the labels'); when that cannot fit, three
+        # columns, then smaller, down to SMALLEST (200 % text on a 720-pixel screen)
+        size = theme.LABEL_PT * 1.2
+        while True:
+            for n_cols in (2, 3):
+                body = self._body(size, n_cols)
+                want = body.sizeHint()
+                if want.width() <= room.width() * 0.9 \
+                        and want.height() + 100 <= room.height() * 0.9:
+                    break
+                body.deleteLater()
+            else:
+                if size > SMALLEST_PT:
+                    size = max(size * 0.9, SMALLEST_PT)
+                    continue
+                body = self._body(size, 2)  # it scrolls
+                want = body.sizeHint()
+            break
 
         scroll = QScrollArea()
         scroll.setWidget(body)
@@ -155,16 +142,51 @@ class ShortcutSheet(QDialog):
         for seq in (toggle.shortcuts() if toggle is not None else []):
             sc = QShortcut(seq, self)
             sc.activated.connect(self.reject)
-        self._fit(body, scroll, window)
-
-    def _fit(self, body: QWidget, scroll: QScrollArea, window: QWidget) -> None:
-        """As big as the sheet needs, never bigger than the screen (it scrolls then)."""
-        want = body.sizeHint()
+        # as big as the sheet needs, never bigger than the screen (it scrolls then)
         bar = scroll.verticalScrollBar().sizeHint().width()
-        screen = (window.screen() or QApplication.primaryScreen()).availableGeometry()
-        w = min(want.width() + bar + 40, int(screen.width() * 0.95))
-        h = min(want.height() + 100, int(screen.height() * 0.9))
-        self.resize(w, h)
+        self.resize(min(want.width() + bar + 40, int(room.width() * 0.95)),
+                    min(want.height() + 100, int(room.height() * 0.9)))
+
+    def _body(self, size_pt: float, n_cols: int) -> QWidget:
+        """The groups in one column, or ``n_cols`` of about equal height, at ``size_pt``
+        (points at text size 100 %, scaled by the text size)."""
+        body = QWidget()
+        cols = QHBoxLayout(body)
+        cols.setSpacing(int(theme.pt(28)))
+        n_rows = sum(len(r) + 1 for _, r in self.groups)
+        split = n_rows if n_rows <= ONE_COLUMN_ROWS else n_rows / n_cols
+        grid, used = None, 0
+        text, bold = theme.font(size_pt), theme.font(size_pt, bold=True)
+        for title, rows in self.groups:
+            if grid is None or used >= split:
+                grid = QGridLayout()
+                grid.setHorizontalSpacing(int(theme.pt(16)))
+                grid.setVerticalSpacing(int(theme.pt(4)))
+                col = QVBoxLayout()
+                col.addLayout(grid)
+                col.addStretch(1)
+                cols.addLayout(col)
+                used = 0
+            r = grid.rowCount()
+            if r:
+                grid.setRowMinimumHeight(r, int(theme.pt(10)))  # a gap between groups
+                r += 1
+            h = QLabel(title)
+            h.setFont(bold)
+            h.setObjectName("sheetGroup")
+            grid.addWidget(h, r, 0, 1, 2)
+            for k, (keys, what) in enumerate(rows, start=1):
+                kl = QLabel(keys)
+                kl.setObjectName("sheetKey")
+                kl.setFont(bold)
+                kl.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                wl = QLabel(what)
+                wl.setObjectName("sheetWhat")
+                wl.setFont(text)
+                grid.addWidget(kl, r + k, 0)
+                grid.addWidget(wl, r + k, 1)
+            used += len(rows) + 1
+        return body
 
     def texts(self) -> list[tuple[str, str]]:
         """Every (keys, what) row on the sheet (for tests)."""
