@@ -371,8 +371,10 @@ class MainWindow(QMainWindow):
             act.triggered.connect(lambda _=False, f=slot: f())
             self.addAction(act)
             self.shortcuts[key] = act
-        self.help_menu = self.menuBar().addMenu("&Help")
-        self.shortcut_sheet_action = self._action(self.help_menu, "Keyboard shortcuts",
+        from gdviz.core.i18n import tr
+
+        self.help_menu = self.menuBar().addMenu(tr("help", "en"))
+        self.shortcut_sheet_action = self._action(self.help_menu, tr("key_sheet", "en"),
                                                   self.show_shortcut_sheet, ["F1", "?"])
         # a click on the caption or the map leaves a box: the picture takes the focus
         self.picture.setFocusPolicy(Qt.FocusPolicy.ClickFocus)

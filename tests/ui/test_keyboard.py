@@ -107,6 +107,19 @@ def test_spin_box_space_plays_esc_reverts(window, qtbot):
     assert s.max_steps == 123 and not spin.hasFocus()
 
 
+def test_a_focused_combo_box_leaves_the_arrows_to_playback(window, qtbot):
+    s = window.session
+    combo = window.controls.problem.combo
+    window.activateWindow()
+    combo.setFocus()
+    qtbot.waitUntil(combo.hasFocus)
+    before = combo.currentIndex()
+    press(qtbot, Qt.Key.Key_Right)
+    press(qtbot, Qt.Key.Key_Space)
+    assert s.t == 1 and s.playing
+    assert combo.currentIndex() == before and s.landscape.name == "rosenbrock"
+
+
 # ------------------------------------------------------------------ free-text boxes
 def test_expression_box_keeps_its_keys_enter_applies_and_leaves(window, qtbot):
     s = window.session
