@@ -148,6 +148,19 @@ def test_a_refused_expression_keeps_the_focus_esc_puts_the_text_back(window, qtb
     assert not expr.hasFocus() and expr.text() == ""
 
 
+def test_target_box_enter_leaves_only_once_the_target_is_taken(l08, qtbot):
+    s = l08.session
+    box = l08.controls.data.controls["expr"]
+    assert box_kind(box) == "text"
+    focus_on(qtbot, box)
+    qtbot.keyClicks(box, "sin(3*x")
+    press(qtbot, Qt.Key.Key_Return)
+    assert box.hasFocus() and not s.data.target_expr  # refused: fix it in place
+    qtbot.keyClicks(box, ")")
+    press(qtbot, Qt.Key.Key_Return)
+    assert s.data.target_expr == "sin(3*x)" and not box.hasFocus()
+
+
 def test_a_click_on_the_caption_leaves_a_box(l08, qtbot):
     lr = visible_entry(l08, "lr")
     focus_on(qtbot, lr)

@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 
 from gdviz.core.i18n import tr
 from gdviz.ui import theme
+from gdviz.ui.keyboard import REJECTED
 from gdviz.ui.views.items import connect_all, disconnect_all
 from gdviz.ui.widgets import HyperSlider, section
 
@@ -612,7 +613,10 @@ class DataPanel(QWidget):
         text = text.strip()
         if not text or self.session.kind != "fit":
             return False
-        return self._set_data(target_expr=text)
+        ok = self._set_data(target_expr=text)
+        if expr is not None:
+            expr.setProperty(REJECTED, not ok)  # Enter keeps the focus on a typo
+        return ok
 
     def open_csv_dialog(self) -> bool:
         """Ask for a file and load it (see :meth:`load_csv`)."""
