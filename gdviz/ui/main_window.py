@@ -392,10 +392,12 @@ class MainWindow(QMainWindow):
         self.shortcut_sheet_action.setText(tr("key_sheet", lang))
 
     def _fresh_scene(self) -> None:
-        """A scene just opened: no old error stays up (status bar, panels), and no box
-        keeps or gets the focus (the picture takes it), so Space plays at once."""
+        """A scene just opened: no old error stays up (status bar, panels), no box keeps
+        or gets the focus (the picture takes it), so Space plays at once, and the controls
+        show their top (L1's sliders), wherever the last lesson left them scrolled."""
         from gdviz.ui.keyboard import leave_boxes
 
+        self.controls.verticalScrollBar().setValue(0)
         self._message_timer.stop()
         self.message.clear()
         self.controls.problem.show_error("")

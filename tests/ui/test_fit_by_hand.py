@@ -46,11 +46,13 @@ def test_each_slider_range_fits_the_lesson_and_a_pixel_is_a_small_round_step(l01
 
 
 @pytest.mark.parametrize("size", [(1280, 720), (1600, 900)])
-def test_sliders_are_above_the_fold(l01, qtbot, size):
-    l01.resize(*size)
-    qtbot.waitUntil(lambda: l01.size().width() == size[0])
-    scroll = l01.controls
-    scroll.verticalScrollBar().setValue(0)
+def test_sliders_are_above_the_fold(window, qtbot, size):
+    window.resize(*size)
+    qtbot.waitUntil(lambda: window.size().width() == size[0])
+    scroll = window.controls
+    scroll.verticalScrollBar().setValue(scroll.verticalScrollBar().maximum())  # a last lesson's
+    assert window.open_scene(L01)
+    l01 = window
     view = scroll.viewport()
     for hs in l01.controls.data.param_sliders:
         top = hs.mapTo(view, QPoint(0, 0)).y()
@@ -86,3 +88,15 @@ def test_off_map_marker_is_pinned_to_the_edge_with_an_arrow(l01, qtbot):
     # a zoom that leaves the point out pins it again, without a step
     view.vb.setRange(xRange=(-1.0, 1.0), yRange=(-2.0, 5.0), padding=0)
     qtbot.waitUntil(lambda: any(ar.isVisible() for ar in view.off_map_arrows))
+
+
+def test_unit_models_keep_k_above_the_loss_group(window):
+    """On L8 the lesson's knob is K: the fit-by-hand group (no sliders: 10 parameters)
+    goes below the model's controls; back on L1 it comes first again."""
+    panel = window.controls.data
+    assert window.open_scene(next(p for p in preset_paths() if p.stem.startswith("L08_")))
+    group, k = panel.controls["hand_group"], panel.controls["units"]
+    assert group.y() > k.y()
+    assert window.open_scene(L01)
+    group = panel.controls["hand_group"]
+    assert group.isVisible() and panel._page.layout().indexOf(group) == 0

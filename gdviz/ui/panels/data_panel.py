@@ -402,8 +402,15 @@ class DataPanel(QWidget):
         new = self._button("new_data", "new_data", "tip_new_data", self.new_data)
         lay.addLayout(self._row("data_seed", seed, new, stretch=[1, 1]))
 
-    def _build_hand(self, lay: QVBoxLayout) -> None:
-        """The fit-by-hand group: the live training loss, big, and a box for the sliders."""
+    def _build_hand(self, page: QVBoxLayout) -> None:
+        """The fit-by-hand group: the live training loss, big, and a box for the sliders;
+        one widget, which :meth:`_place_hand` moves to the top or the bottom of the page."""
+        group = QWidget()
+        group.setObjectName("handGroup")
+        lay = QVBoxLayout(group)
+        lay.setContentsMargins(0, 0, 0, SECTION_GAP)
+        self.controls["hand_group"] = group
+        page.addWidget(group)
         title = self._section("fit_by_hand")
         self.controls["hand_title"] = title
         lay.addWidget(title)
@@ -432,9 +439,21 @@ class DataPanel(QWidget):
         lay.addWidget(note)
         self._style_loss_label()
 
+    def _place_hand(self, first: bool) -> None:
+        """Fit by hand first, above the data's knobs, when its sliders are the lesson (L1's
+        a, b, c; L3's w, b: above the fold at 1280×720); last when the model has too many
+        parameters for sliders, so that K and the weight decay keep their place (L8, L13)."""
+        group = self.controls.get("hand_group")
+        lay = self._page.layout() if self._page is not None else None
+        if group is None or lay is None or (lay.indexOf(group) == 0) == first:
+            return
+        lay.removeWidget(group)
+        lay.insertWidget(0 if first else lay.count(), group)
+        group.layout().setContentsMargins(0, 0 if first else SECTION_GAP, 0,
+                                          SECTION_GAP if first else 0)
+
     def _build_regression(self, lay: QVBoxLayout) -> None:
         self._build_hand(lay)
-        lay.addSpacing(SECTION_GAP)
         lay.addWidget(self._section("data_regression"))
         self._build_source(lay)
         sliders = [
@@ -455,10 +474,8 @@ class DataPanel(QWidget):
         from gdviz.core.data import TARGETS
         from gdviz.core.models import MODELS
 
-        # fit by hand first: L1's sliders and the live loss are what the class watches,
-        # and they stay above the fold at 1280×720 (the data's knobs come below)
+        # fit by hand first (L1's sliders; last on unit models: :meth:`_place_hand`)
         self._build_hand(lay)
-        lay.addSpacing(SECTION_GAP)
         lay.addWidget(self._section("data"))
         target = self._combo("target", [(n, f"target_{n}", t.label) for n, t in TARGETS.items()]
                              + [(None, "custom_target", CUSTOM_TARGET)], self._on_target_picked)
@@ -766,6 +783,7 @@ class DataPanel(QWidget):
                 c["expr"].setText(data.target_expr)
         self._set_combo("model", data.model)
         units_model = s.problem.model.kind == "units"
+        self._place_hand(not units_model)
         c["units"].setValue(float(data.units))
         c["units"].setVisible(units_model)
         c["show_units"].setVisible(units_model)
