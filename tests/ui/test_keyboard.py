@@ -198,6 +198,17 @@ def test_dialog_keys_stay_the_dialogs(window, qtbot):
     dlg.close()
 
 
+def test_an_open_menu_keeps_its_keys(window, qtbot):
+    s = window.session
+    menu = window.view_menu
+    menu.popup(window.mapToGlobal(QPoint(40, 40)))
+    qtbot.waitUntil(lambda: QApplication.activePopupWidget() is menu)
+    for k in (Qt.Key.Key_Down, Qt.Key.Key_Right, Qt.Key.Key_Left, Qt.Key.Key_Space):
+        qtbot.keyClick(menu, k)
+    assert s.t == 0
+    menu.close()
+
+
 # ------------------------------------------------------------------ the shortcut sheet
 def _keyed_actions(window):
     return [a for a in window.findChildren(QAction) if not a.shortcut().isEmpty() and a.isVisible()]
