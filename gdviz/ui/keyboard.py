@@ -82,7 +82,8 @@ class WindowKeys(QObject):
     """The application event filter that keeps ``window``'s shortcuts answering.
 
     ``home`` is called to leave a box (it gives the focus to the picture). Install with
-    ``QApplication.instance().installEventFilter(keys)``; :meth:`uninstall` removes it.
+    ``QApplication.instance().installEventFilter(keys)``; it goes with its window (its
+    parent), and Qt drops a deleted filter.
     """
 
     def __init__(self, window: QWidget, home: Callable[[], None]):
@@ -91,11 +92,6 @@ class WindowKeys(QObject):
         self.home = home
         self._editing: QWidget | None = None  # the number box the user has typed in
         self._before = None  # its text (value, for a spin box) before the typing
-
-    def uninstall(self) -> None:
-        app = QApplication.instance()
-        if app is not None:
-            app.removeEventFilter(self)
 
     # ------------------------------------------------------------------ what is ours
     def _ours(self, w: QWidget | None) -> bool:
@@ -172,12 +168,12 @@ class WindowKeys(QObject):
         if key in _ENTER and not ev.modifiers() & ~Qt.KeyboardModifier.KeypadModifier:
             focus.event(ev)  # the box commits first (returnPressed, editingFinished)
             if not focus.property(REJECTED):
-                self.leave(focus)
+                self.leave()
             ev.accept()
             return True
         if key == Qt.Key.Key_Escape and not ev.modifiers():
             self.revert(focus)
-            self.leave(focus)
+            self.leave()
             ev.accept()
             return True
         if self._editing is not focus and self._types(ev):
@@ -199,7 +195,7 @@ class WindowKeys(QObject):
             box.setText(self._before)
         self._editing = None
 
-    def leave(self, box: QWidget | None = None) -> None:
+    def leave(self) -> None:
         """The focus goes home (the picture); typing state ends."""
         self._editing = None
         self.home()
