@@ -231,8 +231,8 @@ class MainWindow(QMainWindow):
         f.addSeparator()
         self.export_action = self._action(f, "&Export animation…", self.export_animation, "Ctrl+E")
         f.addSeparator()
-        # "Ctrl+Q", not StandardKey.Quit: that one is empty outside KDE/GNOME (no key at all)
-        self.quit_action = self._action(f, "&Quit", self.request_quit, "Ctrl+Q")
+        self.quit_action = self._action(f, "&Quit", self.request_quit,
+                                        QKeySequence.StandardKey.Quit)
 
         self.view_menu = v = mb.addMenu("&View")
         group = QActionGroup(self)
@@ -373,6 +373,8 @@ class MainWindow(QMainWindow):
             self.shortcuts[key] = act
         from gdviz.core.i18n import tr
 
+        if self.quit_action.shortcut().isEmpty():  # StandardKey.Quit is empty off KDE/GNOME
+            self.quit_action.setShortcut(QKeySequence("Ctrl+Q"))
         self.help_menu = self.menuBar().addMenu(tr("help", "en"))
         self.shortcut_sheet_action = self._action(self.help_menu, tr("key_sheet", "en"),
                                                   self.show_shortcut_sheet, ["F1", "?"])
