@@ -542,8 +542,8 @@ class MainWindow(QMainWindow):
             self.show_notice(f"Cannot open {name}: {str(exc).splitlines()[0]}")
             return False
         self._scene = scene
-        self._lesson_key, self._lesson_left = self._problem_key(), False
         self._mark_saved(path)
+        self._lesson_key, self._lesson_left = self._problem_key(), False
         self._show_scene_caption()
         self.show_notice("")
         self._fresh_scene()
