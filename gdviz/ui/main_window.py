@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QRect, QSettings, QSignalBlocker, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QActionGroup, QFont, QKeySequence, QShortcut
+from PySide6.QtGui import QAction, QActionGroup, QFont, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
@@ -131,6 +131,7 @@ class MainWindow(QMainWindow):
         self._build_status()
         self._build_menus()
         self._build_shortcuts()
+        self._build_lesson_follow()
 
         self._projector_saved = None  # the window before projector mode (None: not in it)
         self._size_before = None  # the window's size before a text-size change settles
@@ -344,6 +345,7 @@ class MainWindow(QMainWindow):
         self._set_kernel_status(key, **fmt)
         if getattr(self, "recovery_bar", None) is not None:
             self.recovery_bar.retranslate(lang)
+        self._retranslate_keys(lang)
 
     def _lesson_title(self, path: Path) -> str:
         """A preset's title in the UI language (its file name if it cannot be read)."""
@@ -379,20 +381,72 @@ class MainWindow(QMainWindow):
                           for p in self._lesson_paths])
 
     def _build_shortcuts(self) -> None:
-        """Space, →, ←, R: window-wide, but a focused text box still gets its own keys.
+        """Space, →, ←, R, and the shortcut sheet (F1, ?) in a Help menu.
 
-        QLineEdit and the spin boxes claim printable keys and arrows through
-        ShortcutOverride, so Space types a space there; buttons, sliders and check
-        boxes take no keyboard focus in this window, so elsewhere the keys reach us.
+        The playback keys are window actions (so the sheet lists them); the application
+        event filter :class:`~gdviz.ui.keyboard.WindowKeys` makes them answer whatever has
+        the focus, except while a box is being typed in (see :mod:`gdviz.ui.keyboard`).
         """
+        from gdviz.ui.keyboard import WindowKeys
+
         s = self.session
         self.shortcuts = {}
         for key, slot in (("Space", self.toggle_play), ("Right", lambda: s.step()),
                           ("Left", s.step_back), ("R", s.reset)):
-            sc = QShortcut(QKeySequence(key), self)
-            sc.setContext(Qt.ShortcutContext.WindowShortcut)
-            sc.activated.connect(slot)
-            self.shortcuts[key] = sc
+            act = QAction(self)
+            act.setShortcut(QKeySequence(key))
+            act.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            act.triggered.connect(lambda _=False, f=slot: f())
+            self.addAction(act)
+            self.shortcuts[key] = act
+        from gdviz.core.i18n import tr
+
+        if self.quit_action.shortcut().isEmpty():  # StandardKey.Quit is empty off KDE/GNOME
+            self.quit_action.setShortcut(QKeySequence("Ctrl+Q"))
+        self.help_menu = self.menuBar().addMenu(tr("help", "en"))
+        self.shortcut_sheet_action = self._action(self.help_menu, tr("key_sheet", "en"),
+                                                  self.show_shortcut_sheet, ["F1", "?"])
+        # a click on the caption or the map leaves a box: the picture takes the focus
+        self.picture.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
+        self.keys = WindowKeys(self, home=lambda: self.picture.setFocus(
+            Qt.FocusReason.OtherFocusReason))
+        QApplication.instance().installEventFilter(self.keys)  # a child: it dies with us
+
+    def _retranslate_keys(self, lang: str) -> None:
+        from gdviz.core.i18n import tr
+
+        for key, name in (("Space", "key_play_pause"), ("Right", "step"),
+                          ("Left", "step_back"), ("R", "reset")):
+            self.shortcuts[key].setText(tr(name, lang))
+        self.help_menu.setTitle(tr("help", lang))
+        self.shortcut_sheet_action.setText(tr("key_sheet", lang))
+
+    def _fresh_scene(self) -> None:
+        """A scene just opened: no old error stays up (status bar, panels), no box keeps
+        or gets the focus (the picture takes it), so Space plays at once, and the controls
+        show their top (L1's sliders), wherever the last lesson left them scrolled."""
+        from gdviz.ui.keyboard import leave_boxes
+
+        self.controls.verticalScrollBar().setValue(0)
+        self._message_timer.stop()
+        self.message.clear()
+        self.controls.problem.show_error("")
+        self.controls.data.show_error("")
+        leave_boxes(self.keys)
+
+    def show_shortcut_sheet(self):
+        """Help ▸ Keyboard shortcuts (F1, ?): every key of the window, read from its
+        live actions, in a sheet that closes on Esc or the same key."""
+        from gdviz.ui.shortcut_sheet import ShortcutSheet
+
+        sheet = getattr(self, "shortcut_sheet", None)
+        if sheet is not None and sheet.isVisible():
+            sheet.close()
+            return sheet
+        self.shortcut_sheet = sheet = ShortcutSheet(self, self.language)
+        sheet.open()
+        sheet.activateWindow()  # its own keys (Esc, F1, ?) reach it at once
+        return sheet
 
     def toggle_play(self) -> None:
         """Space: play/pause; at the end it says why nothing moves instead of doing nothing."""
@@ -421,8 +475,43 @@ class MainWindow(QMainWindow):
         scene = self._scene
         if scene is None:
             self.set_caption()
+        elif self._lesson_left:
+            from gdviz.core.i18n import tr
+
+            self.set_caption(tr("caption_lesson_left", self.language,
+                                title=scene.title.get(self.language)), "")
         else:
             self.set_caption(scene.title.get(self.language), scene.caption.get(self.language))
+
+    def _build_lesson_follow(self) -> None:
+        """The caption follows the problem: once the user's own function (or surface,
+        target, data file) replaces the lesson's, the lesson's paragraph, whose claims are
+        about the lesson's problem, goes; its title stays, marked as left, so the teacher
+        sees where the class came from. Going back to the lesson's problem brings it back."""
+        self._lesson_key = None
+        self._lesson_left = False
+        s = self.session
+        s.problem_changed.connect(self._on_lesson_problem)
+        s.settings_changed.connect(self._on_lesson_problem)
+
+    def _problem_key(self) -> tuple:
+        """What makes the problem the lesson's: its kind, function, target and data source
+        (not K, noise, the lr or the view, which a lesson invites the class to change)."""
+        s = self.session
+        if s.kind in ("surface", "expr"):
+            return (s.kind, s.landscape.name, s.landscape.label)
+        data = s.data
+        loaded = getattr(data, "points_data" if s.kind == "fit" else "points", None)
+        return (s.kind, getattr(data, "target", ""), getattr(data, "target_expr", "").strip(),
+                loaded is not None and getattr(data, "source", ""))
+
+    def _on_lesson_problem(self, *_) -> None:
+        if self._opening or self._scene is None or self._lesson_key is None:
+            return
+        left = self._problem_key() != self._lesson_key
+        if left != self._lesson_left:
+            self._lesson_left = left
+            self._show_scene_caption()
 
     def set_language(self, lang: str) -> None:
         """The UI language (en, zh-Hant, zh-Hans): menus, lesson titles and the caption."""
@@ -489,8 +578,10 @@ class MainWindow(QMainWindow):
         self._scene = scene
         self.fit_view.clear_ghost()  # a ghost compares settings within one lesson
         self._mark_saved(path)
+        self._lesson_key, self._lesson_left = self._problem_key(), False
         self._show_scene_caption()
         self.show_notice("")
+        self._fresh_scene()
         if scene.playback.autoplay:
             self.session.play()
         return True

@@ -29,7 +29,7 @@ def test_window_has_the_views_docks_and_menus(window):
     assert window.controls_dock.isVisible() and window.loss_dock.isVisible()
     assert not window.step_dock.isVisible()  # step-by-step mode is off
     titles = [a.text().replace("&", "") for a in window.menuBar().actions()]
-    assert titles == ["File", "View", "Lessons"]
+    assert titles == ["File", "View", "Lessons", "Help"]
     assert QApplication.font().pointSizeF() >= 14
 
 

@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 
 from gdviz.core.i18n import tr
 from gdviz.ui import theme
+from gdviz.ui.keyboard import REJECTED
 from gdviz.ui.views.items import connect_all, disconnect_all
 from gdviz.ui.widgets import HyperSlider, section
 
@@ -42,8 +43,12 @@ CUSTOM_TARGET = "Custom f(x)…"
 LOSSES = (("mse", "loss_mse"), ("mae", "loss_mae"))
 #: fit by hand shows one slider per parameter up to this many (linear, quadratic, K = 1)
 MAX_HAND_PARAMS = 4
-#: a fit-by-hand slider spans ±HAND_RANGE, wider when the parameter is outside
+#: a fit-by-hand slider spans ±HAND_RANGE when the lesson gives nothing better (see
+#: :func:`hand_ranges`), wider when the parameter is outside
 HAND_RANGE = 10.0
+#: a fit-by-hand slider moves in steps of 1, 2 or 5 × 10^k, about this many over its range
+#: (a slider some 250 px wide: one pixel is one or two steps, e.g. 0.02 on L1's a)
+HAND_STEPS = 300
 #: the entry of a fit-by-hand slider takes any value up to this size (the slider widens)
 HAND_LIMIT = 1e9
 #: the weight-decay slider is "log-ish": 0 at the left, then decades up to 1
@@ -67,6 +72,61 @@ def _nice_ceil(v: float) -> float:
     return 10.0 ** (k + 1)  # pragma: no cover - the loop always returns
 
 
+def _nice_step(span: float) -> float:
+    """The 1, 2 or 5 × 10^k step that cuts ``span`` into about :data:`HAND_STEPS` steps."""
+    return _nice_ceil(max(span, 1e-9) / HAND_STEPS)
+
+
+def _outward(lo: float, hi: float) -> tuple[float, float]:
+    """``lo``, ``hi`` rounded outwards to a round grid (a tenth of the span, 1-2-5)."""
+    g = _nice_ceil((hi - lo) / 10.0)
+    return float(f"{math.floor(lo / g) * g:.10g}"), float(f"{math.ceil(hi / g) * g:.10g}")
+
+
+def hand_ranges(session) -> list[tuple[float, float]]:
+    """Each parameter's fit-by-hand range ``(lo, hi)`` on the session's data problem.
+
+    It holds the start (the current parameters) and the best fit, with as much headroom
+    again as the distance between them (at least half the best value's size), so the class
+    can overshoot and see the loss rise. The best fit is the least-squares one when the
+    model is linear in its parameters (linear, quadratic); else the start stands in. The
+    two parameters on the map also span the map's box, so slider and map agree."""
+    p0 = np.asarray(session.params_now(), dtype=np.float64)
+    if not np.isfinite(p0).all():
+        p0 = np.asarray(session.starts[0], dtype=np.float64)
+    best = _least_squares(session)
+    ref = best if best is not None else p0
+    out = []
+    for k in range(p0.shape[0]):
+        a, b = sorted((float(p0[k]), float(ref[k])))
+        room = max(b - a, 0.5 * max(abs(a), abs(b)), 1.0)
+        lo, hi = a - room, b + room
+        out.append((lo, hi))
+    box = session.view or getattr(session.landscape, "view", None)
+    if box is not None:
+        for axis, k in enumerate(session.linked):
+            lo, hi = out[k]
+            out[k] = (min(lo, float(box[2 * axis])), max(hi, float(box[2 * axis + 1])))
+    return [_outward(lo, hi) for lo, hi in out]
+
+
+def _least_squares(session) -> np.ndarray | None:
+    """The least-squares parameters when the model is linear in them, else None."""
+    prob = session.problem
+    model, x, y = prob.model, np.asarray(prob.x), np.asarray(prob.y)
+    n = int(prob.n_params)
+    if x.shape[0] < n:
+        return None
+    with np.errstate(all="ignore"):
+        zero = model.predict(np.zeros(n), x)
+        cols = np.stack([model.predict(np.eye(n)[k], x) - zero for k in range(n)], axis=1)
+        probe = np.linspace(-1.0, 1.0, n) + 0.37
+        if not np.allclose(model.predict(probe, x), zero + cols @ probe, rtol=1e-9, atol=1e-9):
+            return None  # not linear in the parameters (units)
+        best, *_ = np.linalg.lstsq(cols, y - zero, rcond=None)
+    return best if np.isfinite(best).all() else None
+
+
 def _param_help(name: str) -> str:
     """The tooltip of parameter ``name`` ("w1: unit 1's slope") in the UI language."""
     if name == "c0":
@@ -84,16 +144,30 @@ def _first_line(msg) -> str:
 
 
 class ParamSlider(HyperSlider):
-    """A fit-by-hand slider for parameter ``k``: spans ±10 (or more, to hold its value),
-    and widens when the session's value, or one typed in the entry, lies outside."""
+    """A fit-by-hand slider for parameter ``k`` over ``lo`` … ``hi`` (default ±10, or more
+    to hold its value), moving in round steps (:func:`_nice_step`: 0.02 over 0 … 6); it
+    widens when the session's value, or one typed in the entry, lies outside."""
 
-    def __init__(self, k: int, text: str, value: float, parent: QWidget | None = None):
-        half = HAND_RANGE
-        if math.isfinite(value) and abs(value) > half:
-            half = _nice_ceil(abs(value) * 1.25)
-        super().__init__(f"param_{k}", text, -half, half, parent=parent)
+    def __init__(self, k: int, text: str, value: float, lo: float | None = None,
+                 hi: float | None = None, parent: QWidget | None = None):
+        if lo is None or hi is None:
+            half = HAND_RANGE
+            if math.isfinite(value) and abs(value) > half:
+                half = _nice_ceil(abs(value) * 1.25)
+            lo, hi = -half, half
+        self.step = _nice_step(hi - lo)
+        super().__init__(f"param_{k}", text, lo, hi, parent=parent)
         self.k = int(k)
         self._loosen_entry()
+
+    def set_range(self, lo: float, hi: float) -> None:
+        self.step = _nice_step(float(hi) - float(lo))
+        super().set_range(lo, hi)
+
+    def _from_slider(self, s: float) -> float:
+        # a whole number of steps: a dragged a reads 2.94, never 2.9387
+        v = round(float(s) / self.step) * self.step
+        return float(f"{v:.10g}")
 
     def _loosen_entry(self) -> None:
         validator = self.entry.validator()
@@ -104,7 +178,7 @@ class ParamSlider(HyperSlider):
         if not math.isfinite(v) or self.lo <= v <= self.hi:
             return
         half = _nice_ceil(min(abs(v) * 1.25, HAND_LIMIT))
-        self.set_range(-half, half)
+        self.set_range(min(self.lo, -half), max(self.hi, half))
         self._loosen_entry()
 
     def show_value(self, v: float) -> None:
@@ -163,6 +237,7 @@ class DataPanel(QWidget):
         #: how each text of the page is set in the UI language (rebuilt with the page)
         self._texts: list = []
         self._by_hand = True
+        self._ranges_key = None  # the data the fit-by-hand ranges were made for
 
         self.error = QLabel()
         self.error.setObjectName("dataError")
@@ -295,12 +370,14 @@ class DataPanel(QWidget):
             + list(self.param_sliders)
 
     def _align(self) -> None:
-        """One label column for every slider of the page, as wide as the longest name
-        (also after Ctrl+=), so that the sliders line up."""
-        sliders = self._sliders()
-        width = max((hs.label_width_hint() for hs in sliders), default=0)
-        for hs in sliders:
-            hs.label.setFixedWidth(width)
+        """One label column per group of sliders, as wide as its longest name (also after
+        Ctrl+=), so that the sliders line up; the fit-by-hand group has its own, so its
+        short names (a, b, c) leave its sliders the room (finer steps per pixel)."""
+        hand = list(self.param_sliders)
+        for group in ([hs for hs in self._sliders() if hs not in hand], hand):
+            width = max((hs.label_width_hint() for hs in group), default=0)
+            for hs in group:
+                hs.label.setFixedWidth(width)
 
     def _build_source(self, lay: QVBoxLayout) -> None:
         """Where the points come from: generated, or loaded from a CSV file."""
@@ -325,9 +402,15 @@ class DataPanel(QWidget):
         new = self._button("new_data", "new_data", "tip_new_data", self.new_data)
         lay.addLayout(self._row("data_seed", seed, new, stretch=[1, 1]))
 
-    def _build_hand(self, lay: QVBoxLayout) -> None:
-        """The fit-by-hand group: the live training loss, big, and a box for the sliders."""
-        lay.addSpacing(SECTION_GAP)
+    def _build_hand(self, page: QVBoxLayout) -> None:
+        """The fit-by-hand group: the live training loss, big, and a box for the sliders;
+        one widget, which :meth:`_place_hand` moves to the top or the bottom of the page."""
+        group = QWidget()
+        group.setObjectName("handGroup")
+        lay = QVBoxLayout(group)
+        lay.setContentsMargins(0, 0, 0, SECTION_GAP)
+        self.controls["hand_group"] = group
+        page.addWidget(group)
         title = self._section("fit_by_hand")
         self.controls["hand_title"] = title
         lay.addWidget(title)
@@ -356,7 +439,21 @@ class DataPanel(QWidget):
         lay.addWidget(note)
         self._style_loss_label()
 
+    def _place_hand(self, first: bool) -> None:
+        """Fit by hand first, above the data's knobs, when its sliders are the lesson (L1's
+        a, b, c; L3's w, b: above the fold at 1280×720); last when the model has too many
+        parameters for sliders, so that K and the weight decay keep their place (L8, L13)."""
+        group = self.controls.get("hand_group")
+        lay = self._page.layout() if self._page is not None else None
+        if group is None or lay is None or (lay.indexOf(group) == 0) == first:
+            return
+        lay.removeWidget(group)
+        lay.insertWidget(0 if first else lay.count(), group)
+        group.layout().setContentsMargins(0, 0 if first else SECTION_GAP, 0,
+                                          SECTION_GAP if first else 0)
+
     def _build_regression(self, lay: QVBoxLayout) -> None:
+        self._build_hand(lay)
         lay.addWidget(self._section("data_regression"))
         self._build_source(lay)
         sliders = [
@@ -372,12 +469,13 @@ class DataPanel(QWidget):
         lay.addWidget(self._check(
             "batch_surface", "show_batch_surface", "tip_batch_surface",
             lambda on: self._call(self.session.set_view_options, batch_surface=bool(on))))
-        self._build_hand(lay)
 
     def _build_fit(self, lay: QVBoxLayout) -> None:
         from gdviz.core.data import TARGETS
         from gdviz.core.models import MODELS
 
+        # fit by hand first (L1's sliders; last on unit models: :meth:`_place_hand`)
+        self._build_hand(lay)
         lay.addWidget(self._section("data"))
         target = self._combo("target", [(n, f"target_{n}", t.label) for n, t in TARGETS.items()]
                              + [(None, "custom_target", CUSTOM_TARGET)], self._on_target_picked)
@@ -435,7 +533,6 @@ class DataPanel(QWidget):
         map_y = self._combo("map_y", [], lambda i: self._on_map_picked(1, i))
         self._text(lambda: (map_x.setToolTip(tr("tip_map_x")), map_y.setToolTip(tr("tip_map_y"))))
         lay.addLayout(self._row("map_shows", map_x, self._label("vs"), map_y, stretch=[1, 0, 1]))
-        self._build_hand(lay)
 
     def _rebuild_params(self, names: list[str]) -> None:
         """The map combos and the fit-by-hand sliders for the model's parameters."""
@@ -461,9 +558,10 @@ class DataPanel(QWidget):
         note.setVisible(not by_hand)
         if by_hand:
             p = self._params_now()
+            ranges = self._hand_ranges()
             for k, name in enumerate(names):
                 value = float(p[k]) if p is not None else 0.0
-                hs = ParamSlider(k, name, value)
+                hs = ParamSlider(k, name, value, *(ranges[k] if ranges else (None, None)))
                 hs.entry.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
                 hs.valueChanged.connect(lambda v, k=k: self._call(self.session.set_param, k, v))
                 box.layout().addWidget(hs)
@@ -532,7 +630,10 @@ class DataPanel(QWidget):
         text = text.strip()
         if not text or self.session.kind != "fit":
             return False
-        return self._set_data(target_expr=text)
+        ok = self._set_data(target_expr=text)
+        if expr is not None:
+            expr.setProperty(REJECTED, not ok)  # Enter keeps the focus on a typo
+        return ok
 
     def open_csv_dialog(self) -> bool:
         """Ask for a file and load it (see :meth:`load_csv`)."""
@@ -665,6 +766,9 @@ class DataPanel(QWidget):
         names = list(s.all_param_names)
         if names != self._names:
             self._rebuild_params(names)
+        elif self._ranges_key != self._hand_key():
+            for hs, (lo, hi) in zip(self.param_sliders, self._hand_ranges() or [], strict=False):
+                hs.set_range(lo, hi)
         if not fit:
             return
         c["val_split"].setValue(round(100.0 * data.val_fraction))
@@ -679,6 +783,7 @@ class DataPanel(QWidget):
                 c["expr"].setText(data.target_expr)
         self._set_combo("model", data.model)
         units_model = s.problem.model.kind == "units"
+        self._place_hand(not units_model)
         c["units"].setValue(float(data.units))
         c["units"].setVisible(units_model)
         c["show_units"].setVisible(units_model)
@@ -704,6 +809,18 @@ class DataPanel(QWidget):
         if len(set(values)) > 1:
             tip += tr("tip_wd_differ", values=", ".join(f"{v:g}" for v in values))
         wd.setToolTip(tip)
+
+    def _hand_key(self) -> tuple:
+        s = self.session
+        return (s.data, s.view, tuple(s.linked))
+
+    def _hand_ranges(self) -> list[tuple[float, float]] | None:
+        """:func:`hand_ranges` for the data now (None when it cannot be worked out)."""
+        self._ranges_key = self._hand_key()
+        try:
+            return hand_ranges(self.session)
+        except (ValueError, IndexError, np.linalg.LinAlgError):
+            return None
 
     def _params_now(self) -> np.ndarray | None:
         s = self.session

@@ -7,6 +7,7 @@ from PySide6.QtCore import QEvent, QSignalBlocker, Qt
 from PySide6.QtWidgets import QComboBox, QLabel, QLineEdit, QVBoxLayout, QWidget
 
 from gdviz.core.i18n import tr
+from gdviz.ui.keyboard import REJECTED
 from gdviz.ui.widgets import section
 
 #: what "Curve fit" opens on the first time: the lecture's red curve and three sigmoids
@@ -62,8 +63,11 @@ class ProblemPanel(QWidget):
         self.combo.activated.connect(self._on_combo_activated)
         self.expr.returnPressed.connect(self.apply_expression)
         session.problem_changed.connect(self._on_problem_changed)
+        session.events.landscape.connect(self._on_landscape_changed)
+        session.events.kind.connect(self._on_landscape_changed)
         session.error.connect(self._on_error)
         self.retranslate()
+        self._on_landscape_changed()
         self._on_problem_changed()
 
     def retranslate(self) -> None:
@@ -82,7 +86,14 @@ class ProblemPanel(QWidget):
                 self.combo.setItemText(i, tr(key))
                 if tip:
                     self.combo.setItemData(i, tr(tip), Qt.ItemDataRole.ToolTipRole)
-        self.expr.setPlaceholderText(tr("expr_placeholder"))
+        self._hint()
+
+    def _hint(self) -> None:
+        """The box's placeholder: on a built-in surface its formula ("now: x² − y²"), so
+        the box never looks as if it still held another problem."""
+        formula = getattr(self, "_formula", "")
+        self.expr.setPlaceholderText(tr("expr_placeholder_surface", formula=formula) if formula
+                                     else tr("expr_placeholder"))
 
     def changeEvent(self, event) -> None:  # noqa: N802 - Qt name
         if event.type() == QEvent.Type.LanguageChange:
@@ -133,7 +144,7 @@ class ProblemPanel(QWidget):
             self.show_error("")
         else:
             self.show_error(self._captured[-1] if self._captured else tr("cannot_use", text=text))
-            # the old surface stays; the combo goes back to it
+            # the old surface stays; the combo goes back to it, the typo stays to be fixed
             self._on_problem_changed(clear_error=False)
         return ok
 
@@ -145,6 +156,7 @@ class ProblemPanel(QWidget):
     def show_error(self, msg: str) -> None:
         self.error.setText(msg)
         self.error.setVisible(bool(msg))
+        self.expr.setProperty(REJECTED, bool(msg))  # Enter keeps the focus on a typo
 
     def _on_problem_changed(self, *_, clear_error: bool = True) -> None:
         s = self.session
@@ -159,9 +171,15 @@ class ProblemPanel(QWidget):
             idx = self.combo.findData(data_key)
             self.combo.setCurrentIndex(idx if idx >= 0 else self.combo.findData(None))
         self.expr.setVisible(kind in ("surface", "expr"))
-        if not self.expr.hasFocus():
-            # the box shows the model's expression; on a built-in surface it is empty (a
-            # previous lesson's expression must not linger there)
-            self.expr.setText((land.label or land.name) if kind == "expr" else "")
         if clear_error:
             self.show_error("")
+
+    def _on_landscape_changed(self, *_) -> None:
+        """The box shows the current problem whenever the problem itself changes (a lesson,
+        the combo; never the typing, nor a zoom), even with the focus in it: an
+        expression's text, or empty with the built-in surface's formula as the hint."""
+        s = self.session
+        land, kind = s.landscape, s.kind
+        self.expr.setText((land.label or land.name) if kind == "expr" else "")
+        self._formula = (land.label or land.name) if kind == "surface" else ""
+        self._hint()

@@ -55,6 +55,8 @@ LEGEND_MS = 250
 #: a trail's width in pixels at font scale 1 (read from the back of a classroom)
 TRAIL_WIDTH = 4.0
 HEAD_SIZE = 20
+#: a run's marker off the map sits this far inside the edge, with an arrow out to it
+PIN_MARGIN_PX = HEAD_SIZE / 2 + 34
 START_SIZE = 30
 DIVERGED_SIZE = 34
 MINIMUM_SIZE = 30
@@ -387,8 +389,9 @@ class LandscapeView(pg.PlotWidget):
                 label.setVisible(False)
                 heads.append(now[r])
                 head_brushes.append(self._brushes[r])
-        self._move_heads(np.asarray(heads, dtype=np.float64).reshape(-1, 2), head_brushes,
-                         pal["halo"])
+        self._last_heads = (np.asarray(heads, dtype=np.float64).reshape(-1, 2), head_brushes,
+                            pal["halo"])
+        self._move_heads(self._pin_off_map(*self._last_heads[:2]), *self._last_heads[1:])
         if marks:
             self.diverged_marks.setData(pos=np.asarray(marks), brush=mark_brushes,
                                         pen=pg.mkPen(pal["halo"], width=2))
@@ -401,6 +404,44 @@ class LandscapeView(pg.PlotWidget):
         self._update_live_surfaces()
         if not self._legend_timer.isActive():
             self._legend_timer.start()
+
+    def _pin_off_map(self, pos: np.ndarray, brushes: list) -> np.ndarray:
+        """``pos`` (float64 (k, 2)) with each point off the map pinned to its edge, and an
+        arrow beside it pointing towards where it really is (fit by hand: a value dragged
+        or typed past the map's box stays in sight, with its direction)."""
+        arrows = self.__dict__.setdefault("off_map_arrows", [])
+        (x0, x1), (y0, y1) = self.vb.viewRange()
+        rect = self.vb.sceneBoundingRect()
+        sx, sy = rect.width() / max(x1 - x0, 1e-300), rect.height() / max(y1 - y0, 1e-300)
+        out, n = pos.copy(), 0
+        for k, p in enumerate(pos):
+            if x0 <= p[0] <= x1 and y0 <= p[1] <= y1:
+                continue
+            # inside by a marker and an arrow: the arrow's tip ends at the edge
+            mx, my = PIN_MARGIN_PX / max(sx, 1e-300), PIN_MARGIN_PX / max(sy, 1e-300)
+            q = out[k] = np.array([min(max(p[0], x0 + mx), x1 - mx),
+                                   min(max(p[1], y0 + my), y1 - my)])
+            with np.errstate(all="ignore"):
+                u = np.array([(p[0] - q[0]) * sx, (q[1] - p[1]) * sy])  # on screen, y down
+                u /= np.hypot(*u)
+            if not np.isfinite(u).all():
+                continue
+            if n == len(arrows):
+                arrow = pg.ArrowItem(headLen=16, tailLen=12, tailWidth=6, pxMode=True)
+                arrow.setZValue(31)
+                self.plot_item.addItem(arrow)
+                arrows.append(arrow)
+            at = self.vb.mapViewToScene(QPointF(float(q[0]), float(q[1])))
+            tip = self.vb.mapSceneToView(at + QPointF(*(u * (PIN_MARGIN_PX - 4))))
+            # pyqtgraph's arrow points left at angle 0 and turns clockwise on screen
+            arrows[n].setStyle(angle=math.degrees(math.atan2(-u[1], -u[0])), brush=brushes[k],
+                               pen=pg.mkPen(theme.palette(theme.current())["halo"], width=1.5))
+            arrows[n].setPos(tip)
+            arrows[n].setVisible(True)
+            n += 1
+        for arrow in arrows[n:]:
+            arrow.setVisible(False)
+        return out
 
     def _move_heads(self, pos: np.ndarray, brushes: list, outline: str) -> None:
         """Markers at ``pos`` (float64 (k, 2)). While the same runs are shown in the same
@@ -621,6 +662,9 @@ class LandscapeView(pg.PlotWidget):
 
     # ------------------------------------------------------------------ grid & contours
     def _on_range_changed(self, *_) -> None:
+        last = getattr(self, "_last_heads", None)
+        if last is not None:  # a zoom or pan moves what is off the map
+            self._move_heads(self._pin_off_map(*last[:2]), *last[1:])
         if not self._grid_timer.isActive():
             self._grid_timer.start()
         self._legend_timer.start()
