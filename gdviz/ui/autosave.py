@@ -25,9 +25,10 @@ import os
 from pathlib import Path
 
 from PySide6.QtCore import QLockFile, QObject, QStandardPaths, QTimer, Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QToolBar, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QPushButton, QToolBar, QWidget
 
 from gdviz.core.i18n import tr
+from gdviz.ui.widgets import ElidedLabel
 
 DATA_DIR_ENV = "GDVIZ_DATA_DIR"
 INTERVAL_ENV = "GDVIZ_AUTOSAVE_MS"
@@ -255,9 +256,8 @@ class RecoveryBar(QToolBar):
         box = QWidget()
         lay = QHBoxLayout(box)
         lay.setContentsMargins(8, 2, 8, 2)
-        self.label = QLabel()
+        self.label = ElidedLabel()  # one line: at 200 % a wrapped offer took the map's room
         self.label.setObjectName("recoveryText")
-        self.label.setWordWrap(True)
         self.restore_button = QPushButton()
         self.restore_button.setObjectName("recoveryRestore")
         self.discard_button = QPushButton()

@@ -452,3 +452,20 @@ def test_the_question_box_itself(make_window, monkeypatch, button, answer):
     assert win.ask_unsaved() == answer
     assert seen["title"] == "尚未保存的更改"
     assert sorted(seen["buttons"]) == sorted(["保存…", "丢弃更改", "取消"])
+
+
+def test_the_offer_is_one_line_at_200_percent_and_the_map_keeps_its_room(make_window, qtbot):
+    _leave_autosave(load_preset("L4"))
+    win = make_window()
+    win.resize(1280, 720)
+    win.show()
+    qtbot.waitExposed(win)
+    win.set_font_scale(2.0)
+    qtbot.waitUntil(win.layout_settled, timeout=5000)
+    bar = win.recovery_bar
+    line = bar.label.fontMetrics().height()
+    assert bar.label.height() < 2 * line  # one line (it wrapped to three and took the map)
+    shown = bar.label.shown_text()
+    assert shown == bar.label.text() or shown.endswith("…")
+    assert bar.label.toolTip() == bar.label.text()
+    assert win.landscape_view.height() >= 0.5 * win.centralWidget().height()
