@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 
 import numpy as np
@@ -353,3 +354,30 @@ def test_a_rugged_surface_draws_a_bounded_number_of_contour_segments(qtbot):
     qtbot.addWidget(view)
     x, _ = view.contour_data()
     assert 0 < len(x) // 2 <= lv.MAX_CONTOUR_SEGMENTS
+
+
+def test_step_arrows_share_one_scale_and_the_update_is_on_top(view, sess, qtbot):
+    # issue 9 (L15): the SGD update is the −gradient times the lr; drawn on their own
+    # scales they coincided and the update hid under the −gradient
+    sess.step(3)
+    sess.select(0)  # SGD
+    view.resize(700, 500)
+    qtbot.waitUntil(lambda: view.vb.width() > 300)
+    view._update_arrows()
+    px, py = view.vb.viewPixelSize()
+
+    def pixels(k):
+        x, y = view.arrows[k].getData()
+        return math.hypot((x[1] - x[0]) / px, (y[1] - y[0]) / py)
+
+    d = sess.details(0)
+    g, delta = sess.project(d["g"]), sess.project(d["delta"])
+    true_ratio = math.hypot(*delta) / math.hypot(*g)
+    drawn = pixels("update") / pixels("gradient")
+    assert drawn == pytest.approx(max(true_ratio, 16.0 / pixels("gradient")), rel=1e-6)
+    assert drawn < 0.9  # visibly shorter than the −gradient it lies along
+    assert view.arrows["update"].zValue() > view.arrows["gradient"].zValue()
+    # the key states the scale; the table has the true values
+    scale = pixels("gradient") / math.hypot(g[0] / px, g[1] / py)
+    note = [lab.text for _, lab in view.arrow_legend.items]
+    assert all(f"×{scale:.3g}" in t for t in note), note

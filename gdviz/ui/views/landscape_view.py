@@ -63,6 +63,8 @@ MINIMUM_SIZE = 30
 #: step-by-step arrows: the longest one spans this fraction of the visible box
 ARROW_FRACTION = 0.22
 ARROW_HEAD_PX = 18.0
+#: an arrow shorter than this (pixels) at the common scale is drawn this long
+ARROW_MIN_PX = 16.0
 
 
 class LandscapeView(pg.PlotWidget):
@@ -128,7 +130,8 @@ class LandscapeView(pg.PlotWidget):
         self.arrow_halos = {k: pg.PlotDataItem(connect="pairs") for k in self.arrow_names}
         self._arrows_empty: set = set()
         self.arrows = {k: pg.PlotDataItem(connect="pairs") for k in self.arrow_names}
-        for z, k in enumerate(reversed(self.arrow_names)):
+        # the update on top: for SGD it lies along the −gradient, shorter by the lr
+        for z, k in enumerate(("momentum", "gradient", "update")):
             self.arrow_halos[k].setZValue(45 + 2 * z)
             self.arrows[k].setZValue(46 + 2 * z)
             self.plot_item.addItem(self.arrow_halos[k])
@@ -206,6 +209,7 @@ class LandscapeView(pg.PlotWidget):
 
     def _fill_arrow_legend(self) -> None:
         self.arrow_legend.clear()
+        self._arrow_note = None
         for k in self.arrow_names:
             self.arrow_legend.addItem(self.arrows[k], tr(f"arrow_{k}"))
 
@@ -812,20 +816,13 @@ class LandscapeView(pg.PlotWidget):
             delta = s.project(details.get("delta"))
             if not (np.isfinite(p0).all() and np.isfinite(g).all()):
                 details = None
+        arrow_scale = None
         if details is not None:
-            (x0, x1), (y0, y1) = self.vb.viewRange()
-            length = ARROW_FRACTION * min(x1 - x0, y1 - y0)
             has_m = m is not None and np.isfinite(m).all() and np.any(m != 0) \
                 and self._uses_momentum(r)
-            # −gradient and momentum share one scale so that their sizes compare
-            ref = max(np.hypot(*g), np.hypot(*m) if has_m else 0.0)
-            if ref > 0:
-                vectors["gradient"] = -g * (length / ref)
-                if has_m:
-                    vectors["momentum"] = -m * (length / ref)
-            dn = np.hypot(*delta) if np.isfinite(delta).all() else 0.0
-            if dn > 0:
-                vectors["update"] = delta * (length / dn)
+            raw = {"gradient": -g, "momentum": -m if has_m else None,
+                   "update": delta if np.isfinite(delta).all() else None}
+            vectors, arrow_scale = self._arrow_vectors(raw)
         pal = theme.palette(theme.current())
         scale = max(1.0, theme.font_scale())
         widths = {"gradient": 4.0 * scale, "momentum": 7.0 * scale, "update": 5.0 * scale}
@@ -848,7 +845,42 @@ class LandscapeView(pg.PlotWidget):
             self.arrow_halos[k].setData(pairs[:, 0], pairs[:, 1])
         self.arrow_legend.setVisible(details is not None)
         if details is not None:
+            self._label_arrow_legend(arrow_scale)
             self._place_arrow_legend()
+
+    def _arrow_vectors(self, raw: dict) -> tuple[dict, float | None]:
+        """The arrows as drawn: one scale for all three, so that their lengths compare (the
+        SGD update is the −gradient times the lr), the longest spanning ARROW_FRACTION of
+        the map; one too short to see is drawn ARROW_MIN_PX long. Returns the vectors and
+        the scale (the table states the true values)."""
+        px, py = self.vb.viewPixelSize()
+        px, py = (px or 1.0), (py or 1.0)
+        W, H = float(self.vb.width()) or 1.0, float(self.vb.height()) or 1.0
+
+        def pixels(v):
+            return math.hypot(v[0] / px, v[1] / py)
+
+        shown = {k: v for k, v in raw.items()
+                 if v is not None and np.isfinite(v).all() and pixels(v) > 0}
+        if not shown:
+            return {k: None for k in raw}, None
+        scale = ARROW_FRACTION * min(W, H) / max(pixels(v) for v in shown.values())
+        out = {k: None for k in raw}
+        for k, v in shown.items():
+            v = v * scale
+            n = pixels(v)
+            out[k] = v * (ARROW_MIN_PX / n) if n < ARROW_MIN_PX else v
+        return out, scale
+
+    def _label_arrow_legend(self, scale: float | None) -> None:
+        """The arrows' key names their common scale ("×0.25"): the arrows show directions
+        and relative sizes, the step-by-step table the true values."""
+        note = f"  ×{scale:.3g}" if scale is not None and not 0.95 < scale < 1.05 else ""
+        if note == getattr(self, "_arrow_note", None):
+            return
+        self._arrow_note = note
+        for (_, label), k in zip(self.arrow_legend.items, self.arrow_names):
+            label.setText(tr(f"arrow_{k}") + note)
 
     def _place_arrow_legend(self) -> None:
         if not self._legend_timer.isActive():
