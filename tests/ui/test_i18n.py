@@ -259,7 +259,7 @@ def test_landscape_view_arrows_colour_bar_diverged_and_menu(qtbot):
     s.select(3)
 
     def seen():
-        return ([lab.text for _, lab in v.arrow_legend.items], v.colorbar.axis.labelText,
+        return ([lab.text.split("  ×")[0] for _, lab in v.arrow_legend.items], v.colorbar.axis.labelText,
                 v.diverged_labels[r].textItem.toPlainText(), v.heatmap_action.text(),
                 v.view_all_action.text(), v.start_items[0].toolTip())
 
@@ -269,6 +269,7 @@ def test_landscape_view_arrows_colour_bar_diverged_and_menu(qtbot):
     switch(v, "zh-Hant")
     arrows, bar, diverged, heatmap, view_all, start = seen()
     assert arrows == ["−梯度", "動量／一階動差", "更新量 Δ"]
+    assert all("  ×" in lab.text for _, lab in v.arrow_legend.items)  # the scale stays
     assert bar in ("log₁₀ 損失", "log₁₀（損失 − 最小值）")
     assert diverged == f"第 {s.diverged()[0][1]} 步發散"
     assert (heatmap, view_all, start) == ("顯示熱圖", "檢視整個曲面", "起點：拖曳可移動")

@@ -212,6 +212,7 @@ class LandscapeView(pg.PlotWidget):
         self._arrow_note = None
         for k in self.arrow_names:
             self.arrow_legend.addItem(self.arrows[k], tr(f"arrow_{k}"))
+        self._label_arrow_legend(getattr(self, "_arrow_scale", None))  # the scale stays
 
     # ------------------------------------------------------------------ public
     def set_heatmap_visible(self, flag: bool) -> None:
@@ -875,6 +876,7 @@ class LandscapeView(pg.PlotWidget):
     def _label_arrow_legend(self, scale: float | None) -> None:
         """The arrows' key names their common scale ("×0.25"): the arrows show directions
         and relative sizes, the step-by-step table the true values."""
+        self._arrow_scale = scale
         note = f"  ×{scale:.3g}" if scale is not None and not 0.95 < scale < 1.05 else ""
         if note == getattr(self, "_arrow_note", None):
             return
