@@ -79,11 +79,13 @@ def _sequences(obj) -> list[QKeySequence]:
 
 
 class WindowKeys(QObject):
-    """The application event filter that keeps ``window``'s shortcuts answering.
+    """The event filter that keeps ``window``'s shortcuts answering.
 
-    ``home`` is called to leave a box (it gives the focus to the picture). Install with
-    ``QApplication.instance().installEventFilter(keys)``; it goes with its window (its
-    parent), and Qt drops a deleted filter.
+    ``home`` is called to leave a box (it gives the focus to the picture). It filters
+    only the widget that has the focus, following ``QApplication.focusChanged``: the
+    keys it decides on all go to that widget first. (As an application-wide filter it
+    was called for every event of every object, tens of thousands per lesson load, each
+    a trip into Python.) It goes with its window (its parent).
     """
 
     def __init__(self, window: QWidget, home: Callable[[], None]):
@@ -92,6 +94,24 @@ class WindowKeys(QObject):
         self.home = home
         self._editing: QWidget | None = None  # the number box the user has typed in
         self._before = None  # its text (value, for a spin box) before the typing
+        self._watched: QWidget | None = None
+        # PySide drops the connection when this object (a QObject slot's owner) is deleted
+        QApplication.instance().focusChanged.connect(self._follow_focus)
+        self._follow_focus(None, QApplication.focusWidget())
+
+    def _follow_focus(self, old, new) -> None:
+        """Move the filter to the widget that has the focus now."""
+        import shiboken6
+
+        if not shiboken6.isValid(self):
+            return
+        w = self._watched
+        if w is not None and shiboken6.isValid(w):
+            w.removeEventFilter(self)
+        self._watched = None
+        if new is not None and shiboken6.isValid(new):
+            new.installEventFilter(self)
+            self._watched = new
 
     # ------------------------------------------------------------------ what is ours
     def _ours(self, w: QWidget | None) -> bool:

@@ -410,7 +410,7 @@ class MainWindow(QMainWindow):
         self.picture.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
         self.keys = WindowKeys(self, home=lambda: self.picture.setFocus(
             Qt.FocusReason.OtherFocusReason))
-        QApplication.instance().installEventFilter(self.keys)  # a child: it dies with us
+        # (it filters the focus widget, whichever it is; a child: it dies with us)
 
     def _retranslate_keys(self, lang: str) -> None:
         from gdviz.core.i18n import tr
