@@ -527,19 +527,11 @@ class MainWindow(QMainWindow):
         i18n.set_language(code)
         if changed:
             # every widget hears it (Qt passes LanguageChange on to the children) and
-            # re-labels itself with i18n.tr
-            import shiboken6
-
-            # this window (and, through it, its own dialogs), then the other windows on
-            # screen; a closed window waiting for deletion is not re-labelled (a closed
-            # plot's re-labelling crashed once in the tests)
-            app = QApplication.instance()
-            tops = [self] + [w for w in (app.topLevelWidgets() if app is not None else [])
-                             if w is not self and w.isVisible()]
-            for top in tops:
-                # one widget's re-labelling may free another (pyqtgraph's legends)
-                if shiboken6.isValid(top):
-                    QApplication.sendEvent(top, QEvent(QEvent.Type.LanguageChange))
+            # re-labels itself with i18n.tr: this window and, through it, everything it owns (its docks, dialogs and
+            # sheets are all its children). Not QApplication.topLevelWidgets(): wrapping
+            # every top-level widget for Python segfaulted in the tests when one was
+            # being torn down
+            QApplication.sendEvent(self, QEvent(QEvent.Type.LanguageChange))
         for name, act in self.language_actions.items():
             with QSignalBlocker(act):
                 act.setChecked(name == code)
