@@ -698,7 +698,9 @@ class MainWindow(QMainWindow):
         the plots several times over, and each repaint of the map strokes every contour."""
         if self.isVisible() and self.updatesEnabled():
             self.setUpdatesEnabled(False)
-        if self._size_before is None:
+        if self._size_before is None and self.isVisible():
+            # (a window not shown yet has no size to keep: it is laid out when shown, and
+            # a size recorded now shrank a window resized before the settle)
             self._size_before = self.size()
         self._settle_timer.start()
 

@@ -141,6 +141,8 @@ def test_bigger_text_makes_the_panel_taller_and_keeps_the_axes_in_view(view, qap
     assert view.maximumHeight() == 160
     theme.set_font_scale(qapp, 2.0)
     qapp.processEvents()
-    assert view.minimumHeight() == 220 and view.maximumHeight() == 320
+    k = theme.font_scale()  # the plots' scale: the text size up to its cap (1.5)
+    assert k == 1.5
+    assert view.minimumHeight() == int(110 * k) and view.maximumHeight() == int(160 * k)
     view.resize(420, 240)
     qtbot.waitUntil(lambda: view.plot_item.geometry().width() <= view.width() + 1)

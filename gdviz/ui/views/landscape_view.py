@@ -95,6 +95,9 @@ class LandscapeView(pg.PlotWidget):
                                         colorMapMenu=False)
         self.colorbar.setImageItem(self.image, insert_in=self.plot_item)
         self.colorbar.axis.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        self.colorbar.axis.geometryChanged.connect(self._on_bar_axis_geometry)
+        # the step arrows' common scale is in pixels of the plot: a new plot size, new arrows
+        self.vb.sigResized.connect(self._on_plot_resized)
         # the contours: rasterised by a numba kernel at the painter's resolution and kept
         # while the view stands still (Qt's antialiased stroke took 150-450 ms a change)
         self.contours = RasterLines()
@@ -873,6 +876,10 @@ class LandscapeView(pg.PlotWidget):
             out[k] = v * (ARROW_MIN_PX / n) if n < ARROW_MIN_PX else v
         return out, scale
 
+    def _on_plot_resized(self, *_) -> None:
+        if self.arrow_legend.isVisible():
+            self._update_arrows()
+
     def _label_arrow_legend(self, scale: float | None) -> None:
         """The arrows' key names their common scale ("×0.25"): the arrows show directions
         and relative sizes, the step-by-step table the true values."""
@@ -881,8 +888,9 @@ class LandscapeView(pg.PlotWidget):
         if note == getattr(self, "_arrow_note", None):
             return
         self._arrow_note = note
-        for (_, label), k in zip(self.arrow_legend.items, self.arrow_names):
-            label.setText(tr(f"arrow_{k}") + note)
+        # once, on the first entry: the scale is common, and a one-row key has no room
+        for i, ((_, label), k) in enumerate(zip(self.arrow_legend.items, self.arrow_names)):
+            label.setText(tr(f"arrow_{k}") + (note if i == 0 else ""))
 
     def _place_arrow_legend(self) -> None:
         if not self._legend_timer.isActive():
@@ -1043,4 +1051,13 @@ class LandscapeView(pg.PlotWidget):
 
     def _fit_colorbar(self) -> None:
         lo, hi = self.colorbar.levels()
+        self._bar_fit_height = self.colorbar.axis.height()
         fit_axis_width(self.colorbar.axis, lo, hi)
+
+    def _on_bar_axis_geometry(self) -> None:
+        """The bar's ticks depend on its height: fit its width again once the layout has
+        given it a new one (a lesson opened in the window kept the width of ticks laid out
+        for the old height, and its map sat 12 px narrower than the export's)."""
+        if self.colorbar.isVisible() and \
+                self.colorbar.axis.height() != getattr(self, "_bar_fit_height", None):
+            self._fit_colorbar()

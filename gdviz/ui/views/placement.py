@@ -157,7 +157,7 @@ def fit_axis_width(axis, lo: float, hi: float, floor: int = 0) -> int:
     strings = tick_strings(axis, lo, hi) or ["-0.00"]
     text = max(fm.horizontalAdvance(s) for s in strings)
     w = text + axis.style["tickTextOffset"][0] + max(0, axis.style["tickLength"]) + 6
-    if axis.label.isVisible():
+    if axis.label.isVisibleTo(axis):  # shown with the axis (a hidden bar hides it too)
         w += axis.label.boundingRect().height()
     w = max(math.ceil(w), floor)
     if axis.fixedWidth != w:
@@ -170,7 +170,7 @@ def fit_axis_height(axis, floor: int = 0) -> int:
     """Make a horizontal ``axis`` as tall as its tick labels and title need."""
     fm = QFontMetrics(axis.style.get("tickFont") or QFont())
     h = fm.height() + axis.style["tickTextOffset"][1] + max(0, axis.style["tickLength"]) + 6
-    if axis.label.isVisible():
+    if axis.label.isVisibleTo(axis):  # shown with the axis (a hidden bar hides it too)
         h += axis.label.boundingRect().height()
     h = max(math.ceil(h), floor)
     if axis.fixedHeight != h:
