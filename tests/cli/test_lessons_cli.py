@@ -21,7 +21,8 @@ def test_lists_every_lesson_with_its_file_and_title():
     for line, path in zip(lines, preset_paths()):
         name, rest = line.split(None, 1)
         title, file = rest.split("\t")
-        assert Path(file) == path and path.is_file()
+        # the installed copy's file (the tests may import the checkout's own copy)
+        assert Path(file).name == path.name and Path(file).is_file()
         # the name is what `gdviz export NAME` takes
         assert load_preset(name).meta.title.get("en") == title.strip()
 
