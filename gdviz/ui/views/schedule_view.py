@@ -113,6 +113,7 @@ class ScheduleView(pg.PlotWidget):
         self.dots.setZValue(21)
         self.addItem(self.dots)
         self._data: list[dict] = []
+        self._cursor_px = None  # the cursor's pixel column when it was last drawn
         self._key_on = None
         self._key_shown = ""
         self._connections = []
@@ -186,10 +187,18 @@ class ScheduleView(pg.PlotWidget):
         self.set_step(s.t)
 
     def _on_stepped(self, *_) -> None:
-        self.set_step(self.session.t)
+        # a frame moves the cursor by a fraction of a pixel on a long run (10 steps of
+        # 10^6): redraw only when it lands on another pixel
+        t = self.session.t
+        (x0, x1), _ = self.vb.viewRange()
+        px = round((t - x0) / (x1 - x0) * self.vb.width()) if x1 > x0 else t
+        if px != self._cursor_px:
+            self.set_step(t)
 
     def set_step(self, t: int) -> None:
         """Move the cursor to step ``t`` and each shown curve's dot to its lr there."""
+        (x0, x1), _ = self.vb.viewRange()
+        self._cursor_px = round((t - x0) / (x1 - x0) * self.vb.width()) if x1 > x0 else t
         self.marker.setValue(t)
         pts = [(float(t), float(np.interp(max(t, 1), d["steps"], d["lr"])), i)
                for i, d in enumerate(self._data) if d["shown"]]
