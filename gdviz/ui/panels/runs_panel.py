@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 from gdviz.core.i18n import tr
 from gdviz.core.limits import LR_MAX, LR_MIN
 from gdviz.ui import theme
-from gdviz.ui.views.schedule_view import make_schedule, schedule_choices
+from gdviz.ui.views.schedule_view import make_schedule, retranslate_schedule_combo, schedule_choices
 from gdviz.ui.widgets import HyperSlider, section
 
 #: slider ranges for the hyperparameters a card can show: (label's i18n key, lo, hi, log);
@@ -175,10 +175,7 @@ class RunCard(QFrame):
         self.more.setToolTip(tr("tip_more_hp"))
         self.schedule_label.setText(tr("run_schedule"))
         self.schedule.setToolTip(tr("tip_run_schedule"))
-        for k in range(self.schedule.count()):
-            name = self.schedule.itemData(k)
-            label = dict(schedule_choices()).get(name, name)
-            self.schedule.setItemText(k, tr(f"sched_{name}", default=label))
+        retranslate_schedule_combo(self.schedule)
         self._on_more_toggled(self.more.isChecked())
         for field, hs in self.sliders.items():
             hs.set_text(tr(FIELD_RANGES[field][0]), tr(f"help_{field}", default=""))

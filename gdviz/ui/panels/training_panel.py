@@ -6,7 +6,8 @@ from PySide6.QtCore import QEvent, QSignalBlocker, Qt
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
 
 from gdviz.core.i18n import tr
-from gdviz.ui.views.schedule_view import ScheduleView, make_schedule, schedule_choices
+from gdviz.ui.views.schedule_view import (ScheduleView, make_schedule, retranslate_schedule_combo,
+                                           schedule_choices)
 from gdviz.ui.widgets import HyperSlider, section
 
 
@@ -67,10 +68,7 @@ class TrainingPanel(QWidget):
         self.schedule_label.setText(tr("label_schedule"))
         self.noise.set_text(tr("noise"))
         self.batch.set_text(tr("batch_size"))
-        for i in range(self.schedule.count()):
-            name = self.schedule.itemData(i)
-            label = dict(schedule_choices()).get(name, name)
-            self.schedule.setItemText(i, tr(f"sched_{name}", default=label))
+        retranslate_schedule_combo(self.schedule)
         self._noise_tip()
 
     def changeEvent(self, event) -> None:  # noqa: N802 - Qt name

@@ -32,6 +32,14 @@ def schedule_choices() -> list[tuple[str, str]]:
     return [(name, getattr(spec, "label", name)) for name, spec in SCHEDULES.items()]
 
 
+def retranslate_schedule_combo(combo) -> None:
+    """A schedule picker's entries (item data: the schedule's name) in the UI language."""
+    labels = dict(schedule_choices())
+    for k in range(combo.count()):
+        name = combo.itemData(k)
+        combo.setItemText(k, tr(f"sched_{name}", default=labels.get(name, name)))
+
+
 def make_schedule(name: str):
     """The default ``Schedule`` of kind ``name``."""
     from gdviz.core.schedules import make_schedule as make
