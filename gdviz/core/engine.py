@@ -20,6 +20,7 @@ import numpy as np
 import gdviz.kernels as kernels
 from gdviz.core.optimizers import OptimizerConfig
 from gdviz.core.schedules import Schedule, check_total
+from gdviz.kernels import datastep as DS
 from gdviz.kernels import optim as K
 
 #: most rows a run's trajectory buffer holds; beyond it rows are decimated (every 2nd)
@@ -29,6 +30,9 @@ TOTAL_ROW_CAP = 1 << 23
 #: and at most this many bytes (float64 params + loss per row): a fit with many parameters
 #: decimates sooner, so that 10^6 steps of any race fit in memory beside the app
 TOTAL_BYTES_CAP = 128 << 20
+#: data problems step in chunks of at most this many updates (the mini-batch indices of a
+#: chunk are made at once)
+DATA_CHUNK = 4096
 #: a RunSet refuses to take more steps per advance() than this in one call
 MAX_ADVANCE = 10_000_000
 
@@ -257,8 +261,16 @@ class RunSet:
             self._advance_landscape(k)
             self.t += k
         else:
-            for _ in range(k):
-                self._step_generic()  # advances self.t, so problems may read it
+            fused = getattr(self.problem, "fused_model", None)
+            fused = fused() if fused is not None and _use_fast(self.fast) else None
+            while k > 0:
+                chunk = min(k, DATA_CHUNK)
+                if fused is not None:
+                    self._advance_fused(fused, chunk)
+                else:
+                    self._advance_generic(chunk)
+                self.t += chunk
+                k -= chunk
 
     def _advance_landscape(self, k: int) -> None:
         pr = self.problem
@@ -269,48 +281,30 @@ class RunSet:
            self.diverged_at, self.record, self.stride, self._traj, self._traj_loss,
            self.grad, self._last_step_size, self._last_delta, self._last_lr, self._bad)
 
-    def _step_generic(self) -> None:
-        t = self.t + 1
-        n, p = self.n_runs, self.n_params
-        active = self.diverged_at < 0
-        if not active.any():
-            self.t = t
-            return
-        # update t (1-based) is mini-batch iteration t - 1: the first update uses batch 0
-        _, g = self.problem.loss_grad(self.params.copy(), t - 1)
-        g = np.ascontiguousarray(g, dtype=np.float64).reshape(n, p)
-        new = np.empty((n, p))
-        g_out = self.grad.copy()
-        ss = self._last_step_size.copy()
-        lr = self._last_lr.copy()
-        state = self.state.copy()
-        opt_t = self.opt_t.copy()
-        fn = K.opt_step if _use_fast(self.fast) else K.opt_step_np
-        fn(self.kind, self.hyper, self.sched_kind, self.sched_params, self.total_steps, t,
-           self.params, g, state, opt_t, active, new, g_out, ss, lr)
-        f = np.asarray(self.problem.loss(new.copy()), dtype=np.float64)
-        with np.errstate(invalid="ignore"):
-            ok = (np.isfinite(new).all(axis=1) & np.isfinite(g).all(axis=1) & np.isfinite(f)
-                  & (np.abs(new) <= self.bound).all(axis=1))
-        bad = active & ~ok
-        if bad.any():
-            self.diverged_at[bad] = t
-            self._bad[bad, :p] = new[bad]
-            self._bad[bad, p] = f[bad]
-        good = active & ok
-        self._last_delta[good] = new[good] - self.params[good]
-        self.params[good] = new[good]
-        self.loss[good] = f[good]
-        self._gcur[good] = g[good]
-        self.state[good] = state[good]
-        self.opt_t[good] = opt_t[good]
-        self.grad[good] = g_out[good]
-        self._last_step_size[good] = ss[good]
-        self._last_lr[good] = lr[good]
-        if self.record and t % self.stride == 0:
-            self._traj[good, t // self.stride] = self.params[good]
-            self._traj_loss[good, t // self.stride] = self.loss[good]
-        self.t = t
+    def _state_args(self) -> tuple:
+        return (self.kind, self.hyper, self.sched_kind, self.sched_params, self.total_steps,
+                self.t)
+
+    def _advance_fused(self, fused, k: int) -> None:
+        """k steps of a data problem in one numba call (kernels.datastep.advance_data)."""
+        mkind, unit, Kn, loss_id, x, y, full = fused
+        bidx, boff = self.problem.batch_indices(self.t, k)
+        DS.advance_data(mkind, unit, Kn, loss_id, x, y, full, bidx, boff, *self._state_args(),
+                        k, self.bound, self.params, self.state, self.opt_t, self.loss,
+                        self._gcur, self.diverged_at, self.record, self.stride, self._traj,
+                        self._traj_loss, self.grad, self._last_step_size, self._last_delta,
+                        self._last_lr, self._bad)
+
+    def _advance_generic(self, k: int) -> None:
+        """k steps of any data problem, asking it for gradients and losses once per step.
+        Update t (1-based) uses mini-batch iteration t - 1: the first update uses batch 0."""
+        pr = self.problem
+        DS.advance_generic(lambda P, it: pr.loss_grad(P, it)[1], pr.loss,
+                           *self._state_args(), k, self.bound, self.params, self.state,
+                           self.opt_t, self.loss, self._gcur, self.diverged_at, self.record,
+                           self.stride, self._traj, self._traj_loss, self.grad,
+                           self._last_step_size, self._last_delta, self._last_lr, self._bad,
+                           fast=_use_fast(self.fast))
 
     def _ensure_rows(self, last_step: int) -> None:
         """Make room for rows up to ``last_step``: grow by doubling, then decimate."""
