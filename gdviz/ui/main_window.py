@@ -41,6 +41,7 @@ from gdviz.core.panels import PANELS
 from gdviz.ui.picture import Picture, status_texts
 from gdviz.ui.views.loss_view import LossView
 from gdviz.ui.views.step_view import StepView
+from gdviz.ui.widgets import SteadyLabel
 
 ORG = APP = "gdviz"
 THEMES = ("dark", "light")
@@ -208,7 +209,7 @@ class MainWindow(QMainWindow):
 
     def _build_status(self) -> None:
         sb = self.statusBar()
-        self.counters = QLabel()
+        self.counters = SteadyLabel()
         self.counters.setObjectName("counters")
         self.diverged_label = QLabel()
         self.diverged_label.setObjectName("divergedStatus")
