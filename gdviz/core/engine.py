@@ -12,6 +12,7 @@ swapped between steps (``runset.problem = ...``, e.g. a new batch size from here
 
 from __future__ import annotations
 
+import copy
 import math
 from typing import Sequence
 
@@ -33,6 +34,16 @@ TOTAL_BYTES_CAP = 128 << 20
 #: data problems step in chunks of at most this many updates (the mini-batch indices of a
 #: chunk are made at once)
 DATA_CHUNK = 4096
+#: a recording RunSet keeps the engine's whole state every this many steps (to start with),
+#: so that going back to step s (a live change after scrubbing back, the step-by-step
+#: numbers of a past step) re-plays at most that many steps instead of s
+CHECKPOINT_EVERY = 2048
+#: at most this many checkpoints: beyond, every other one goes and the interval doubles
+MAX_CHECKPOINTS = 128
+#: the arrays a checkpoint copies (the engine's state; trajectories are kept as they are)
+_STATE_ARRAYS = ("params", "state", "opt_t", "loss", "_gcur", "grad", "_last_step_size",
+                 "_last_delta", "_last_lr", "_bad", "diverged_at", "kind", "hyper",
+                 "sched_kind", "sched_params")
 #: a RunSet refuses to take more steps per advance() than this in one call
 MAX_ADVANCE = 10_000_000
 
@@ -178,9 +189,14 @@ class RunSet:
             self._traj_loss = np.empty((n, rows))
             self._traj[:, 0] = self.params
             self._traj_loss[:, 0] = self.loss
+            self._checkpoint_every = CHECKPOINT_EVERY
+            self._checkpoints = {}
+            self._take_checkpoint()
         else:
             self._traj = np.empty((n, 0, p))
             self._traj_loss = np.empty((n, 0))
+            self._checkpoint_every = CHECKPOINT_EVERY
+            self._checkpoints = {}
 
     def _row_cap(self) -> int:
         row_bytes = 8 * (self.n_params + 1) * self.n_runs
@@ -257,6 +273,16 @@ class RunSet:
             return
         if self.record:
             self._ensure_rows(self.t + k)
+            while k > 0:  # pieces that end on the checkpoint marks
+                piece = min(k, self._checkpoint_every - self.t % self._checkpoint_every)
+                self._advance(piece)
+                k -= piece
+                if self.t % self._checkpoint_every == 0:
+                    self._take_checkpoint()
+        else:
+            self._advance(k)
+
+    def _advance(self, k: int) -> None:
         if self.landscape:
             self._advance_landscape(k)
             self.t += k
@@ -280,6 +306,54 @@ class RunSet:
            self.bound, self.params, self.state, self.opt_t, self.loss, self._gcur,
            self.diverged_at, self.record, self.stride, self._traj, self._traj_loss,
            self.grad, self._last_step_size, self._last_delta, self._last_lr, self._bad)
+
+    # ---------------------------------------------------------------- checkpoints
+    def _take_checkpoint(self) -> None:
+        """Keep the engine's state at step t (after the step, before any change logged at
+        t is applied: see :meth:`restore_checkpoint`)."""
+        self._checkpoints[self.t] = (
+            {name: getattr(self, name).copy() for name in _STATE_ARRAYS},
+            list(self.configs), list(self.schedules), self.noise, self.batch_size,
+            self.problem)
+        if len(self._checkpoints) > MAX_CHECKPOINTS:
+            self._checkpoint_every *= 2
+            self._checkpoints = {t: c for t, c in self._checkpoints.items()
+                                 if t % self._checkpoint_every == 0}
+
+    def checkpoint_before(self, t: int) -> int:
+        """The step of the latest checkpoint at or before ``t`` (0 at least)."""
+        t = int(t)
+        return max((s for s in self._checkpoints if s <= t), default=0)
+
+    def _put(self, cp_step: int, target) -> None:
+        arrays, configs, schedules, noise, batch, problem = self._checkpoints[cp_step]
+        for name, a in arrays.items():
+            setattr(target, name, a.copy())
+        target.configs, target.schedules = list(configs), list(schedules)
+        target.noise, target.batch_size, target.problem = noise, batch, problem
+        target.t = cp_step
+
+    def restore_checkpoint(self, t: int) -> int:
+        """Go back to the latest checkpoint at or before step ``t``, dropping what came
+        after it (trajectory rows after it are overwritten as the engine advances again).
+        Changes logged at the checkpoint's step itself are not applied: re-apply them.
+        Returns the checkpoint's step."""
+        step = self.checkpoint_before(t)
+        self._put(step, self)
+        self._checkpoints = {s: c for s, c in self._checkpoints.items() if s <= step}
+        self.version += 1  # the recorded history after `step` is replaced
+        return step
+
+    def clone_at(self, t: int) -> RunSet:
+        """A new RunSet (no trajectories) at the latest checkpoint at or before ``t``: to
+        re-play a past step without touching this one."""
+        rs = copy.copy(self)
+        self._put(self.checkpoint_before(t), rs)
+        rs.record = False
+        rs._traj = np.empty((self.n_runs, 0, self.n_params))
+        rs._traj_loss = np.empty((self.n_runs, 0))
+        rs._checkpoints = {}
+        return rs
 
     def _state_args(self) -> tuple:
         return (self.kind, self.hyper, self.sched_kind, self.sched_params, self.total_steps,

@@ -41,12 +41,15 @@ class ReplayJob:
     (default: ``s <= to``) are applied. :meth:`run` goes until done, or until a deadline.
     Between calls every change logged at or before ``rs.t`` has been applied."""
 
-    def __init__(self, session, to_step: int, events_before: int | None = None):
+    def __init__(self, session, to_step: int, events_before: int | None = None, start=None):
         self.session = session
-        self.rs = session._make_runset()
+        #: the engine: a new one at step 0, or ``start``, an engine put back at one of its
+        #: checkpoints (changes logged at its step and later are applied from there)
+        self.rs = session._make_runset() if start is None else start
         self.to = int(to_step)
         limit = self.to + 1 if events_before is None else int(events_before)
-        self.events = [e for e in session._events if e[0] < limit]
+        first = self.rs.t
+        self.events = [e for e in session._events if first <= e[0] < limit]
         self.i = 0
         self._chunk = 512
 
@@ -197,7 +200,10 @@ class HistoryMixin:
         """Drop the recorded steps after the displayed one (called before a live change)."""
         if self.t < self.runset.t:
             self._events = [e for e in self._events if e[0] <= self.t]
-            self._build(self.t)
+            # from the engine's last checkpoint at or before t, not from step 0
+            self.runset.restore_checkpoint(self.t)
+            ReplayJob(self, self.t, start=self.runset).run()
+            self._details_cache = {}
 
     def _log(self, kind: str, payload: Any) -> None:
         """Apply a live change to the engine from the current step on, and log it."""
@@ -265,9 +271,11 @@ class HistoryMixin:
         rows is computed afresh each time (it moves on with the next step)."""
         t = self._t(t)
         rs = self.runset
-        if cache.get("runset") is not rs or cache.get("stride") != rs.stride:
+        if cache.get("runset") is not rs or cache.get("stride") != rs.stride \
+                or cache.get("version") != rs.version:
             cache.clear()
-            cache.update(runset=rs, stride=rs.stride, rows=[np.zeros(0)] * self.n_runs)
+            cache.update(runset=rs, stride=rs.stride, version=rs.version,
+                         rows=[np.zeros(0)] * self.n_runs)
         out = []
         for r in range(self.n_runs):
             P, _ = rs.trajectory(r, t)
@@ -338,8 +346,9 @@ class HistoryMixin:
         if t == self.runset.t:
             return self.runset.details(r)
         if t not in self._details_cache:
-            rs = self._replay(t, events_before=t)
-            self._details_cache[t] = [rs.details(k) for k in range(self.n_runs)]
+            job = ReplayJob(self, t, events_before=t, start=self.runset.clone_at(t))
+            job.run()
+            self._details_cache[t] = [job.rs.details(k) for k in range(self.n_runs)]
         return self._details_cache[t][r]
 
 
