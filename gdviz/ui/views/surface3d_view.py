@@ -176,7 +176,8 @@ class Surface3DView(gl.GLViewWidget):
                                              glOptions="translucent")
         self.addItem(self.floor_lines)
         self.minima = gl.GLScatterPlotItem(size=MINIMUM_PX, pxMode=True, glOptions="translucent")
-        self.minima.setDepthValue(5)
+        self.minima.setGLOptions(_ON_TOP)
+        self.minima.setDepthValue(15)
         self.addItem(self.minima)
         self.trails: list[gl.GLLinePlotItem] = []
         # balls and ✕ marks are drawn over everything (a ball behind a hill still shows)

@@ -1,0 +1,99 @@
+"""Run by tests/ui/test_surface3d.py in a process of its own, on a display where OpenGL
+works (Xvfb + Mesa): render the 3-D view for real and report what it drew as JSON.
+
+    python gl_render_check.py OUT.json PNG_DIR
+
+Reports, per case: the image's colour spread (non-blank), each ball's projection through
+the view's own camera matrices and the pixel colour there against the run's colour, and
+the mesh uploads before and after stepping the race frame by frame.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+
+import numpy as np  # noqa: E402
+from PySide6.QtGui import QColor, QImage  # noqa: E402
+
+
+def image_array(img: QImage) -> np.ndarray:
+    img = img.convertToFormat(QImage.Format.Format_RGB888)
+    w, h = img.width(), img.height()
+    buf = np.frombuffer(img.constBits(), np.uint8, count=img.sizeInBytes())
+    return buf.reshape(h, img.bytesPerLine())[:, : 3 * w].reshape(h, w, 3).copy()
+
+
+def check_balls(view, session, arr) -> list[dict]:
+    out = []
+    pix = {r: view.project_to_pixels(p[None])[0] for r, p in view.ball_positions.items()}
+    for r, (px, py) in pix.items():
+        # a ball drawn later (a higher run) within a ball's size covers this one's centre
+        covered = any(q > r and np.hypot(*(pix[q] - (px, py))) < 24 for q in pix)
+        if covered:
+            continue
+        want = QColor(session.run_color(r))
+        want = np.array([want.red(), want.green(), want.blue()], dtype=float)
+        x, y = int(round(px)), int(round(py))
+        inside = 0 <= x < arr.shape[1] and 0 <= y < arr.shape[0]
+        got = arr[y, x].astype(float) if inside else np.full(3, -1.0)
+        # the nearest pixel of the run's colour within 3 px (balls overlap: the last drawn wins)
+        patch = arr[max(0, y - 3): y + 4, max(0, x - 3): x + 4].astype(float)
+        near = float(np.min(np.abs(patch - want).sum(axis=-1))) if patch.size else 999.0
+        out.append(dict(run=r, px=[float(px), float(py)], inside=inside, got=got.tolist(),
+                        want=want.tolist(), distance=near))
+    return out
+
+
+def main() -> None:
+    out_json, png_dir = sys.argv[1], sys.argv[2]
+    from gdviz.ui.app import ensure_app
+
+    app = ensure_app()
+    from gdviz.ui import theme
+
+    theme.configure_pyqtgraph()
+    from gdviz.core.session import Session
+    from gdviz.ui.gl_probe import gl_probe
+
+    report = {"probe": list(gl_probe()), "cases": []}
+    from gdviz.ui.views.surface3d_view import Surface3DView
+
+    for name in ("light", "dark"):
+        theme.apply(app, name)
+        # two starts: the runs part ways, so the balls do not all cover each other
+        s = Session(starts=[(-1.5, 2.0), (1.2, -0.6)])
+        v = Surface3DView(s)
+        v.resize(640, 400)
+        v.show()
+        s.step(40)
+        app.processEvents()
+        img = v.grabFramebuffer()
+        img.save(os.path.join(png_dir, f"surface3d_{name}.png"))
+        arr = image_array(img)
+        uploads0 = v.surface.uploads
+        # a race frame by frame: the runs move, the surface does not
+        for _ in range(20):
+            s.step(1)
+            v.grabFramebuffer()
+        arr2 = image_array(v.grabFramebuffer())
+        report["cases"].append(dict(
+            theme=name, size=[img.width(), img.height()],
+            std=float(arr.std()), colours=int(len(np.unique(arr.reshape(-1, 3)[::7], axis=0))),
+            balls=check_balls(v, s, arr2), uploads_first=uploads0,
+            uploads_after=v.surface.uploads,
+            trail_points=[int(len(t.pos)) if t.pos is not None else 0 for t in v.trails]))
+        # a new surface is one upload more
+        s.set_surface("himmelblau")
+        v.grabFramebuffer()
+        report["cases"][-1]["uploads_new_surface"] = v.surface.uploads
+        v.close()
+    with open(out_json, "w") as f:
+        json.dump(report, f)
+
+
+if __name__ == "__main__":
+    main()

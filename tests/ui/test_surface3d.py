@@ -1,0 +1,119 @@
+"""The 3-D view, rendered for real.
+
+The test process runs Qt offscreen without OpenGL (tests/conftest.py), so the rendering
+tests start their own X server (Xvfb, Mesa's llvmpipe behind GLX) and run
+``gl_render_check.py`` on it in a process of their own. Xvfb and Mesa are test
+requirements (CI installs them: see .ci/run); without them these tests fail, they do not
+skip.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent.parent
+
+
+def _env(**extra) -> dict:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    env.update(extra)
+    return env
+
+
+@pytest.fixture(scope="module")
+def xvfb():
+    """An X server of our own (Xvfb with GLX): its DISPLAY, e.g. ":5"."""
+    exe = shutil.which("Xvfb")
+    assert exe, "Xvfb is needed for the 3-D view's tests (apt-get install xvfb libgl1-mesa-dri)"
+    r, w = os.pipe()
+    proc = subprocess.Popen([exe, "-displayfd", str(w), "-screen", "0", "1920x1080x24",
+                             "-nolisten", "tcp", "+extension", "GLX"],
+                            pass_fds=(w,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    os.close(w)
+    with os.fdopen(r) as f:
+        num = f.readline().strip()
+    assert num.isdigit(), "Xvfb did not start"
+    yield f":{num}"
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+def _run(args, **env) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, *args], env=_env(**env), capture_output=True,
+                          text=True, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def rendered(xvfb, tmp_path_factory):
+    out = tmp_path_factory.mktemp("gl3d")
+    res = _run([str(HERE / "gl_render_check.py"), str(out / "r.json"), str(out)],
+               DISPLAY=xvfb, QT_QPA_PLATFORM="xcb")
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert "Error while drawing" not in res.stderr, res.stderr[-2000:]
+    return json.loads((out / "r.json").read_text()), out
+
+
+def test_probe_finds_gl_under_xvfb(rendered):
+    report, _ = rendered
+    assert report["probe"][0] is True
+
+
+def test_render_is_not_blank(rendered):
+    report, out = rendered
+    for case in report["cases"]:
+        assert case["size"] == [640, 400]
+        assert case["std"] > 10.0, case["theme"]
+        assert case["colours"] > 100, case["theme"]  # a shaded surface, not a flat fill
+        assert (out / f"surface3d_{case['theme']}.png").stat().st_size > 10_000
+
+
+def test_balls_are_where_the_camera_projects_the_runs(rendered):
+    report, _ = rendered
+    for case in report["cases"]:
+        balls = case["balls"]
+        assert len(balls) >= 2, case
+        for b in balls:
+            assert b["inside"], b
+            # the pixel at the projected centre is the run's own colour
+            assert max(abs(g - w) for g, w in zip(b["got"], b["want"])) <= 12, b
+
+
+def test_mesh_uploads_only_when_the_surface_changes(rendered):
+    report, _ = rendered
+    for case in report["cases"]:
+        assert case["uploads_first"] == 1
+        assert case["uploads_after"] == 1  # 20 frames of the race: no re-upload
+        assert case["uploads_new_surface"] == 2
+        assert all(n == 62 for n in case["trail_points"])  # start + 60 steps + now
+
+
+def test_main_window_import_does_not_import_opengl():
+    code = ("import sys, gdviz.ui.main_window, gdviz.ui.picture; "
+            "bad = [m for m in sys.modules if m == 'OpenGL' or m.startswith('OpenGL.') "
+            "or m.startswith('pyqtgraph.opengl')]; print(bad); sys.exit(1 if bad else 0)")
+    res = _run(["-c", code], QT_QPA_PLATFORM="offscreen")
+    assert res.returncode == 0, res.stdout + res.stderr
+
+
+def test_probe_without_a_display_says_why():
+    code = ("from gdviz.ui.app import ensure_app; ensure_app(); "
+            "from gdviz.ui.gl_probe import gl_probe, gl_reason; "
+            "print(gl_probe()[0]); print(gl_reason('en'))")
+    env = _env(QT_QPA_PLATFORM="offscreen")
+    env.pop("DISPLAY", None)
+    env.pop("WAYLAND_DISPLAY", None)
+    res = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         timeout=120)
+    assert res.returncode == 0, res.stderr
+    lines = res.stdout.strip().splitlines()
+    assert lines[0] == "False"
+    assert "OpenGL" in lines[1] and "offscreen" in lines[1] and len(lines) == 2
