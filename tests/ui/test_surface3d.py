@@ -93,7 +93,7 @@ def test_mesh_uploads_only_when_the_surface_changes(rendered):
         assert case["uploads_first"] == 1
         assert case["uploads_after"] == 1  # 20 frames of the race: no re-upload
         assert case["uploads_new_surface"] == 2
-        assert all(n == 62 for n in case["trail_points"])  # start + 60 steps + now
+        assert all(n == 2 * 61 for n in case["trail_points"])  # 61 segments: 60 steps + now
 
 
 def test_main_window_import_does_not_import_opengl():

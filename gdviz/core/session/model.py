@@ -58,6 +58,8 @@ SCALES = ("auto", "log", "linear")
 THEMES = ("light", "dark")
 #: every panel the window can show, in layout order (named once, in gdviz.core.panels)
 PANEL_NAMES = PANELS
+#: the panels a new session shows (the 3-D view shows by ``map_mode``, see core.view3d)
+DEFAULT_SESSION_PANELS = tuple(p for p in PANELS if p != "surface3d")
 
 
 # ---------------------------------------------------------------------------- validation
@@ -254,7 +256,7 @@ class SessionState:
     levels: int = 20
     scale: str = "auto"
     theme: str = "light"
-    panels: tuple[str, ...] = PANEL_NAMES
+    panels: tuple[str, ...] = DEFAULT_SESSION_PANELS
     map_mode: str = "2d"
     log_height: bool = False
     camera: tuple[float, float, float] | None = None
@@ -303,7 +305,7 @@ class Session(RunsMixin, HistoryMixin, PlaybackMixin):
         self.levels = 20
         self.scale = "auto"
         self.theme = "light"
-        self.panels: tuple[str, ...] = PANEL_NAMES
+        self.panels: tuple[str, ...] = DEFAULT_SESSION_PANELS
         #: the 3-D view (gdviz.core.view3d): 2-D / 3-D / both maps, log height, camera
         self.map_mode = "2d"
         self.log_height = False

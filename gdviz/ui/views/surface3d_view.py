@@ -370,6 +370,22 @@ class Surface3DView(gl.GLViewWidget):
             Z = bilinear(self.H, (X + 1) * 0.5 * n, (Y + 1) * 0.5 * (self.H.shape[0] - 1))
         return np.column_stack([X, Y, Z + LIFT])
 
+    def trail_pairs(self, xy: np.ndarray) -> np.ndarray:
+        """A path on the map (m, 2) as line segments on the surface, float32 (2k, 3): the
+        segments with both ends inside the box (a run that leaves the map is cut at its
+        edge, as on the contour map, not dragged along it)."""
+        xy = np.asarray(xy, dtype=np.float64).reshape(-1, 2)
+        if len(xy) < 2:
+            return np.zeros((0, 3), np.float32)
+        x0, x1, y0, y1 = self.box
+        inside = (xy[:, 0] >= x0) & (xy[:, 0] <= x1) & (xy[:, 1] >= y0) & (xy[:, 1] <= y1)
+        keep = inside[:-1] & inside[1:]
+        if not keep.any():
+            return np.zeros((0, 3), np.float32)
+        pts = self.to_box(xy)
+        a, b = pts[:-1][keep], pts[1:][keep]
+        return np.stack([a, b], axis=1).reshape(-1, 3).astype(np.float32)
+
     def _place_minima(self) -> None:
         mins = self._minima_xy
         x0, x1, y0, y1 = self.box
@@ -388,7 +404,7 @@ class Surface3DView(gl.GLViewWidget):
         s = self.session
         n = s.n_runs
         while len(self.trails) < n:
-            item = gl.GLLinePlotItem(mode="line_strip", width=TRAIL_WIDTH, antialias=True)
+            item = gl.GLLinePlotItem(mode="lines", width=TRAIL_WIDTH, antialias=True)
             item.setGLOptions(_ON_TOP)
             item.setDepthValue(10)
             self.addItem(item)
@@ -426,8 +442,9 @@ class Surface3DView(gl.GLViewWidget):
             if np.isfinite(now[r]).all():
                 xy = np.concatenate([xy, now[r][None]])
             color = _rgba(s.run_color(r))
-            if len(xy) >= 2:
-                item.setData(pos=self.to_box(xy).astype(np.float32), color=color,
+            pairs = self.trail_pairs(xy)
+            if len(pairs):
+                item.setData(pos=pairs, color=color,
                              width=TRAIL_WIDTH * (1.6 if r == s.selected else 1.0))
                 item.setVisible(True)
             else:
@@ -456,7 +473,8 @@ class Surface3DView(gl.GLViewWidget):
 
     def _set_crosses(self, crosses) -> None:
         while len(self.crosses) < len(crosses):
-            item = gl.GLTextItem(text="✕", font=theme.font(theme.LABEL_PT * 1.6, bold=True))
+            item = gl.GLTextItem(text="✕", font=theme.font(theme.LABEL_PT * 2.4, bold=True),
+                                 alignment=Qt.AlignmentFlag.AlignCenter)
             item.setDepthValue(30)
             self.addItem(item)
             self.crosses.append(item)
