@@ -275,7 +275,18 @@ class Picture(QWidget):
         two = "landscape" in shown and not (self.follow and three and self.session.map_mode == "3d")
         self.landscape_view.setVisible(two)
         fit_on = "fit" in shown
-        if fit_on != self.fit_view.isVisibleTo(self):
+        if three or self.surface3d_view is not None:
+            # the map, the 3-D view and the fit panel share the splitter evenly when the
+            # set that shows changes (the user's drags stand until then)
+            self.fit_view.setVisible(fit_on)
+            key = (two, three, fit_on)
+            if key != getattr(self, "_split_key", None):
+                self._split_key = key
+                on = [two, three, fit_on]
+                w = max(self.splitter.width(), 3)
+                k = max(sum(on), 1)
+                self.splitter.setSizes([w // k if v else 0 for v in on])
+        elif fit_on != self.fit_view.isVisibleTo(self):
             self.fit_view.setVisible(fit_on)
             if fit_on and "landscape" in shown:
                 w = max(self.splitter.width(), 2)

@@ -50,6 +50,8 @@ HEIGHT = 1.0
 FLOOR = -0.35
 #: a trail point kept per this many steps at most (a long race is thinned to ~this many)
 MAX_TRAIL_POINTS = 4000
+#: the camera's field of view across the panel's narrower side (degrees)
+FOV = 36
 BALL_PX = 22
 MINIMUM_PX = 16
 TRAIL_WIDTH = 3.0
@@ -218,7 +220,7 @@ class Surface3DView(gl.GLViewWidget):
         az, el, dist = cam if cam is not None else DEFAULT_CAMERA
         self.opts["center"] = pg.Vector(0.0, 0.0, 0.5 * (FLOOR + HEIGHT))
         self.setCameraPosition(distance=dist, elevation=el, azimuth=az)
-        self.opts["fov"] = 40
+        self.opts["fov"] = FOV
 
     def reset_camera(self) -> None:
         """R / Home: back to the default camera (into the model)."""
@@ -247,6 +249,25 @@ class Surface3DView(gl.GLViewWidget):
             ev.accept()
             return
         super().keyPressEvent(ev)
+
+    def projectionMatrix(self, region, viewport):  # noqa: N802 - pyqtgraph API
+        """pyqtgraph's frustum with ``fov`` across the panel's narrower side (its own is
+        always across the width: a wide, short panel cut the hill's top and bottom off)."""
+        x0, y0, w, h = viewport
+        dist = self.opts["distance"]
+        near, far = dist * 0.001, dist * 1000.0
+        half = near * math.tan(0.5 * math.radians(self.opts["fov"]))
+        if w >= h:
+            t, r = half, half * w / max(h, 1)
+        else:
+            r, t = half, half * h / max(w, 1)
+        left = r * ((region[0] - x0) * (2.0 / w) - 1)
+        right = r * ((region[0] + region[2] - x0) * (2.0 / w) - 1)
+        bottom = t * ((region[1] - y0) * (2.0 / h) - 1)
+        top = t * ((region[1] + region[3] - y0) * (2.0 / h) - 1)
+        m = QMatrix4x4()
+        m.frustum(left, right, bottom, top, near, far)
+        return m
 
     def mvp(self) -> QMatrix4x4:
         """The camera's projection × view matrix for this widget's size."""
