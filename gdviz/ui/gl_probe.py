@@ -45,9 +45,37 @@ def gl_probe() -> tuple[bool, str, str]:
             if ok:
                 ctx.doneCurrent()
             surface.destroy()
+        if ok:
+            ok = _widget_renders()
         out = (True, "", platform) if ok else (False, "gl_no_context", platform)
     _cache["probe"] = out
     return out
+
+
+def _widget_renders() -> bool:
+    """A QOpenGLWidget (what pyqtgraph.opengl draws in) renders on this platform: some
+    make a context but not the widget (the offscreen platform on an X display says
+    "QOpenGLWidget is not supported on this platform" and its views crash later)."""
+    from PySide6.QtCore import Qt, qInstallMessageHandler
+    from PySide6.QtOpenGLWidgets import QOpenGLWidget
+    from PySide6.QtWidgets import QApplication
+
+    if not isinstance(QApplication.instance(), QApplication):
+        return False
+    said: list[str] = []
+    previous = qInstallMessageHandler(lambda mode, ctx, msg: said.append(msg))
+    try:
+        w = QOpenGLWidget()
+        w.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen, True)
+        w.resize(8, 8)
+        w.show()
+        img = w.grabFramebuffer()
+        ok = w.isValid() and not img.isNull()
+        w.close()
+        w.deleteLater()
+    finally:
+        qInstallMessageHandler(previous)
+    return ok and not any("not supported" in m or "Failed to create" in m for m in said)
 
 
 def gl_available() -> bool:

@@ -17,6 +17,20 @@ from gdviz.core.view3d import MAP_MODES
 from gdviz.ui.views.items import connect_all, disconnect_all
 
 
+def window_panels(session, panels) -> tuple[str, ...]:
+    """``panels`` (names, layout order) as the window shows them: with the 3-D view when
+    ``session.map_mode`` shows it and OpenGL works, without the contour map in "3d"."""
+    from gdviz.core.panels import PANELS
+    from gdviz.ui.gl_probe import gl_available
+
+    names = set(panels)
+    if session.map_mode != "2d" and gl_available():
+        names.add("surface3d")
+        if session.map_mode == "3d":
+            names.discard("landscape")
+    return tuple(p for p in PANELS if p in names)
+
+
 class MapMenu(QMenu):
     """View ▸ Map (2-D / 3-D / both, log height, reset camera) for ``session``."""
 

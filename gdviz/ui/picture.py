@@ -450,6 +450,10 @@ def clip_renderer(session, settings, caption: tuple[str, str] = ("", "")) -> Fra
     if QApplication.instance() is None:
         import os
 
+        if "surface3d" in settings.panels and os.environ.get("DISPLAY"):
+            # the 3-D panel draws in a QOpenGLWidget, which the offscreen platform does not
+            # support: on an X display (e.g. xvfb-run) the picture is made, never shown, there
+            os.environ.setdefault("QT_QPA_PLATFORM", "xcb")
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
         from gdviz.core import i18n
         from gdviz.ui import theme
@@ -460,6 +464,13 @@ def clip_renderer(session, settings, caption: tuple[str, str] = ("", "")) -> Fra
         if settings.lang:
             i18n.set_language(settings.lang)
         theme.apply(app, settings.theme)
+    if "surface3d" in settings.panels:
+        from gdviz.ui.gl_probe import gl_available, gl_reason
+
+        if not gl_available():
+            raise ValueError(f"cannot export the surface3d panel: {gl_reason('en')}; run it "
+                             "where OpenGL works (e.g. under xvfb-run) or leave surface3d out "
+                             "of the panels")
     return FrameGrabber(session, settings.size, settings.panels, caption)
 
 

@@ -117,3 +117,51 @@ def test_probe_without_a_display_says_why():
     lines = res.stdout.strip().splitlines()
     assert lines[0] == "False"
     assert "OpenGL" in lines[1] and "offscreen" in lines[1] and len(lines) == 2
+
+
+def _export(tmp_path, env_drop=(), **env):
+    e = _env(**env)
+    for k in env_drop:
+        e.pop(k, None)
+    out = tmp_path / "clip.png"
+    res = subprocess.run([sys.executable, "-m", "gdviz", "export", "L05", "-o", str(out),
+                          "--panels", "caption,landscape,surface3d", "--steps", "20"],
+                         env=e, capture_output=True, text=True, timeout=300)
+    return res, out
+
+
+def test_headless_export_of_the_3d_panel_without_gl_exits_2(tmp_path):
+    res, out = _export(tmp_path, env_drop=("DISPLAY", "WAYLAND_DISPLAY"),
+                       QT_QPA_PLATFORM="offscreen")
+    assert res.returncode == 2
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("gdviz export: error: cannot export the "
+                                                   "surface3d panel"), res.stderr
+    assert not out.exists()
+
+
+def test_offscreen_platform_on_a_display_is_probed_not_guessed(xvfb, tmp_path):
+    # the offscreen platform makes a GL context on an X display, but not the QOpenGLWidget
+    # the view draws in: the probe renders one and finds out
+    res, out = _export(tmp_path, DISPLAY=xvfb, QT_QPA_PLATFORM="offscreen")
+    assert res.returncode == 2 and "Qt platform 'offscreen'" in res.stderr, res.stderr
+    assert not out.exists()
+
+
+def test_headless_export_renders_the_3d_panel_on_a_display(xvfb, tmp_path):
+    res, out = _export(tmp_path, env_drop=("QT_QPA_PLATFORM",), DISPLAY=xvfb)
+    assert res.returncode == 0, res.stderr
+    from PySide6.QtGui import QImage
+
+    img = QImage(str(out))
+    assert (img.width(), img.height()) == (1280, 720)
+    # the right half of the map row is the 3-D panel: many colours, the runs' orange among them
+    import numpy as np
+
+    img = img.convertToFormat(QImage.Format.Format_RGB888)
+    a = np.frombuffer(img.constBits(), np.uint8, count=img.sizeInBytes())
+    a = a.reshape(720, img.bytesPerLine())[:, :3 * 1280].reshape(720, 1280, 3)
+    panel = a[260:500, 700:1260].reshape(-1, 3)
+    assert len(np.unique(panel[::5], axis=0)) > 200
+    orange = np.array([230, 159, 0])
+    assert (np.abs(panel.astype(int) - orange).sum(axis=1) < 30).sum() > 200
