@@ -48,6 +48,60 @@ def check_balls(view, session, arr) -> list[dict]:
     return out
 
 
+def check_window(app, png_dir) -> dict:
+    """The window with both maps: one session, one time, one selection; the camera is
+    model state (a drag writes it, R resets it, a scene's restores it)."""
+    from PySide6.QtCore import QPoint, Qt
+    from PySide6.QtTest import QTest
+
+    from gdviz.core.session import Session
+    from gdviz.ui.main_window import MainWindow
+
+    s = Session(starts=[(-1.5, 2.0), (1.2, -0.6)])
+    win = MainWindow(s)
+    win.resize(1280, 720)
+    win.show()
+    menu_ok = win.map_menu.gl_ok and win.map_menu.mode_actions["both"].isEnabled()
+    win.map_menu.mode_actions["both"].trigger()
+    app.processEvents()
+    v = win.picture.surface3d_view
+    out = dict(menu_ok=menu_ok, mode=s.map_mode, has_view=v is not None)
+    out["both_visible"] = bool(v is not None and v.isVisibleTo(win)
+                               and win.landscape_view.isVisibleTo(win))
+    s.step(30)
+    s.select(1)
+    app.processEvents()
+    now = s.project(s.positions())
+    out["same_positions"] = bool(all(
+        abs(v.to_box(now[r])[0] - p).max() < 1e-9 for r, p in v.ball_positions.items()))
+    out["selected_width"] = float(v.trails[1].width)
+    out["other_width"] = float(v.trails[0].width)
+    win.grab().save(os.path.join(png_dir, "window_both.png"))
+    # drag to orbit: the camera lands in the model
+    c = v.rect().center()
+    QTest.mousePress(v, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, c)
+    ev_move = c + QPoint(80, 30)
+    from PySide6.QtGui import QMouseEvent
+    from PySide6.QtCore import QEvent, QPointF
+
+    move = QMouseEvent(QEvent.Type.MouseMove, QPointF(ev_move), QPointF(v.mapToGlobal(ev_move)),
+                       Qt.MouseButton.LeftButton, Qt.MouseButton.LeftButton,
+                       Qt.KeyboardModifier.NoModifier)
+    app.sendEvent(v, move)
+    QTest.mouseRelease(v, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, ev_move)
+    out["camera_after_drag"] = list(s.camera) if s.camera is not None else None
+    QTest.keyClick(v, Qt.Key.Key_R)
+    out["camera_after_r"] = s.camera
+    out["view_camera_after_r"] = list(v.camera())
+    s.set_view3d(camera=(15.0, 50.0, 7.0))
+    out["view_camera_set"] = list(v.camera())
+    s.set_view3d(map_mode="3d")
+    app.processEvents()
+    out["three_only"] = bool(v.isVisibleTo(win) and not win.landscape_view.isVisibleTo(win))
+    win.close()
+    return out
+
+
 def main() -> None:
     out_json, png_dir = sys.argv[1], sys.argv[2]
     from gdviz.ui.app import ensure_app
@@ -91,6 +145,7 @@ def main() -> None:
         v.grabFramebuffer()
         report["cases"][-1]["uploads_new_surface"] = v.surface.uploads
         v.close()
+    report["window"] = check_window(app, png_dir)
     with open(out_json, "w") as f:
         json.dump(report, f)
 

@@ -56,7 +56,7 @@ def _run(args, **env) -> subprocess.CompletedProcess:
 def rendered(xvfb, tmp_path_factory):
     out = tmp_path_factory.mktemp("gl3d")
     res = _run([str(HERE / "gl_render_check.py"), str(out / "r.json"), str(out)],
-               DISPLAY=xvfb, QT_QPA_PLATFORM="xcb")
+               DISPLAY=xvfb, QT_QPA_PLATFORM="xcb", XDG_CONFIG_HOME=str(out / "cfg"))
     assert res.returncode == 0, res.stderr[-2000:]
     assert "Error while drawing" not in res.stderr, res.stderr[-2000:]
     return json.loads((out / "r.json").read_text()), out
@@ -94,6 +94,25 @@ def test_mesh_uploads_only_when_the_surface_changes(rendered):
         assert case["uploads_after"] == 1  # 20 frames of the race: no re-upload
         assert case["uploads_new_surface"] == 2
         assert all(n == 2 * 61 for n in case["trail_points"])  # 61 segments: 60 steps + now
+
+
+def test_window_shows_both_maps_of_one_session(rendered):
+    w = rendered[0]["window"]
+    assert w["menu_ok"] and w["mode"] == "both" and w["has_view"] and w["both_visible"]
+    assert w["same_positions"]  # the balls are the session's runs at the session's step
+    assert w["selected_width"] > w["other_width"]  # the selection is the window's one
+
+
+def test_camera_is_model_state(rendered):
+    from gdviz.core.view3d import DEFAULT_CAMERA
+
+    w = rendered[0]["window"]
+    assert w["camera_after_drag"] is not None
+    assert w["camera_after_drag"][:2] != list(DEFAULT_CAMERA[:2])  # the drag orbited
+    assert w["camera_after_r"] is None  # R: back to the default
+    assert w["view_camera_after_r"] == pytest.approx(list(DEFAULT_CAMERA))
+    assert w["view_camera_set"] == pytest.approx([15.0, 50.0, 7.0])  # a scene's camera
+    assert w["three_only"]
 
 
 def test_main_window_import_does_not_import_opengl():
