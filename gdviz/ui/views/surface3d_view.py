@@ -29,7 +29,6 @@ import numpy as np
 import pyqtgraph as pg
 import pyqtgraph.opengl as gl
 from OpenGL import GL
-from pyqtgraph.opengl import shaders
 from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QColor, QMatrix4x4, QVector4D
 
@@ -61,47 +60,10 @@ LIFT = 0.012
 #: squash the valley the runs race in to a sheet)
 HEIGHT_CLIP_PERCENTILE = 99.0
 
-_LIT = None
 #: GL state of what is drawn over the surface whatever is in front (balls, trails)
 _ON_TOP = {GL.GL_DEPTH_TEST: False, GL.GL_BLEND: True, GL.GL_CULL_FACE: False,
            "glBlendFuncSeparate": (GL.GL_SRC_ALPHA, GL.GL_ONE_MINUS_SRC_ALPHA,
                                    GL.GL_ONE, GL.GL_ONE_MINUS_SRC_ALPHA)}
-
-
-def _lit_shader():
-    """Per-vertex colours under a soft light from above (the ramp's colours stay
-    recognisable; slopes facing away are at most 35 % darker)."""
-    global _LIT
-    if _LIT is None:
-        _LIT = shaders.ShaderProgram("gdviz_lit", [
-            shaders.VertexShader("""
-                uniform mat4 u_mvp;
-                uniform mat3 u_normal;
-                attribute vec4 a_position;
-                attribute vec3 a_normal;
-                attribute vec4 a_color;
-                varying vec4 v_color;
-                varying vec3 v_normal;
-                void main() {
-                    v_normal = a_normal;
-                    v_color = a_color;
-                    gl_Position = u_mvp * a_position;
-                }
-            """),
-            shaders.FragmentShader("""
-                #ifdef GL_ES
-                precision mediump float;
-                #endif
-                varying vec4 v_color;
-                varying vec3 v_normal;
-                void main() {
-                    vec3 n = normalize(v_normal);
-                    float p = abs(dot(n, normalize(vec3(-0.4, -0.5, 1.0))));
-                    gl_FragColor = vec4(v_color.rgb * (0.65 + 0.35 * p), v_color.a);
-                }
-            """),
-        ])
-    return _LIT
 
 
 class CountingMesh(gl.GLMeshItem):
@@ -135,6 +97,16 @@ def grid_normals(Z: np.ndarray, dx: float, dy: float) -> np.ndarray:
     n = np.stack([-gx, -gy, np.ones_like(Z)], axis=-1).reshape(-1, 3)
     n /= np.linalg.norm(n, axis=1, keepdims=True)
     return n.astype(np.float32)
+
+
+#: the light's direction (towards it), fixed to the surface box
+LIGHT = np.array([-0.4, -0.5, 1.0]) / np.linalg.norm([-0.4, -0.5, 1.0])
+
+
+def lighting(normals: np.ndarray) -> np.ndarray:
+    """Brightness per vertex under a soft light from above: 0.65 (facing away) .. 1.0, so
+    the ramp's colours stay recognisable and the slopes read."""
+    return (0.65 + 0.35 * np.abs(normals @ LIGHT)).astype(np.float32)
 
 
 def bilinear(H: np.ndarray, u: np.ndarray, v: np.ndarray) -> np.ndarray:
@@ -171,10 +143,13 @@ class Surface3DView(gl.GLViewWidget):
         self.H: np.ndarray | None = None
         self._surface_key = None
 
-        self.surface = CountingMesh(smooth=True, computeNormals=False, shader=_lit_shader(),
+        # the light is fixed to the surface (from above), so it is baked into the vertex
+        # colours at upload: the GPU draws plain colours (llvmpipe's cost is per pixel)
+        self.surface = CountingMesh(smooth=True, computeNormals=False, shader=None,
                                     glOptions="opaque")
         self.addItem(self.surface)
-        self.floor_lines = gl.GLLinePlotItem(mode="lines", width=1.0, antialias=True,
+        # (not antialiased: a smoothed line costs llvmpipe ~10x, and the floor has thousands)
+        self.floor_lines = gl.GLLinePlotItem(mode="lines", width=1.0, antialias=False,
                                              glOptions="translucent")
         self.addItem(self.floor_lines)
         self.minima = gl.GLScatterPlotItem(size=MINIMUM_PX, pxMode=True, glOptions="translucent")
@@ -354,9 +329,9 @@ class Surface3DView(gl.GLViewWidget):
         xs = np.linspace(-1.0, 1.0, n)
         X, Y = np.meshgrid(xs, xs)
         verts = np.column_stack([X.ravel(), Y.ravel(), H.ravel()]).astype(np.float32)
+        normals = grid_normals(H, 2.0 / (n - 1), 2.0 / (n - 1))
+        colors[:, :3] *= lighting(normals)[:, None]
         md = gl.MeshData(vertexes=verts, faces=grid_faces(n, n), vertexColors=colors)
-        md._vertexNormals = grid_normals(H, 2.0 / (n - 1), 2.0 / (n - 1))
-        self.surface.opts["computeNormals"] = True
         self.surface.setMeshData(meshdata=md)
         # the floor: the map's contour lines (same kernel, same levels)
         levels = nice_levels(z, s.levels, log_colours)
