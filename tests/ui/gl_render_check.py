@@ -48,6 +48,35 @@ def check_balls(view, session, arr) -> list[dict]:
     return out
 
 
+def check_diverged(app, png_dir) -> dict:
+    """L04: the lr x10 run diverges; its ✕ is drawn where the camera projects its last
+    good position, in its colour."""
+    from gdviz.core.scene import apply_scene, load_preset
+    from gdviz.core.session import Session
+    from gdviz.ui.views.surface3d_view import Surface3DView
+
+    s = Session()
+    apply_scene(load_preset("L04"), s)
+    s.pause()
+    v = Surface3DView(s)
+    v.resize(640, 400)
+    v.show()
+    s.step(60)
+    app.processEvents()
+    img = v.grabFramebuffer()
+    img.save(os.path.join(png_dir, "surface3d_diverged.png"))
+    arr = image_array(img)
+    out = dict(diverged=[list(d) for d in s.diverged()], crosses=[])
+    for r, p in v.cross_positions.items():
+        px, py = v.project_to_pixels(p[None])[0]
+        want = QColor(s.run_color(r))
+        got = arr[int(round(py)), int(round(px))].tolist()
+        out["crosses"].append(dict(run=r, got=got, want=[want.red(), want.green(), want.blue()],
+                                   is_ball=r in v.ball_positions))
+    v.close()
+    return out
+
+
 def check_window(app, png_dir) -> dict:
     """The window with both maps: one session, one time, one selection; the camera is
     model state (a drag writes it, R resets it, a scene's restores it)."""
@@ -145,6 +174,7 @@ def main() -> None:
         v.grabFramebuffer()
         report["cases"][-1]["uploads_new_surface"] = v.surface.uploads
         v.close()
+    report["diverged"] = check_diverged(app, png_dir)
     report["window"] = check_window(app, png_dir)
     with open(out_json, "w") as f:
         json.dump(report, f)

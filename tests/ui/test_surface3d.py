@@ -87,6 +87,14 @@ def test_balls_are_where_the_camera_projects_the_runs(rendered):
             assert max(abs(g - w) for g, w in zip(b["got"], b["want"])) <= 12, b
 
 
+def test_a_diverged_run_is_a_cross_where_it_stopped(rendered):
+    d = rendered[0]["diverged"]
+    assert d["diverged"] and len(d["crosses"]) == len(d["diverged"])
+    for c in d["crosses"]:
+        assert not c["is_ball"]
+        assert max(abs(g - w) for g, w in zip(c["got"], c["want"])) <= 12, c
+
+
 def test_mesh_uploads_only_when_the_surface_changes(rendered):
     report, _ = rendered
     for case in report["cases"]:

@@ -50,8 +50,11 @@ FLOOR = -0.35
 #: a trail point kept per this many steps at most (a long race is thinned to ~this many)
 MAX_TRAIL_POINTS = 4000
 #: the camera's field of view across the panel's narrower side (degrees)
-FOV = 36
+FOV = 40
 BALL_PX = 22
+#: a ✕'s half-diagonal, as a share of the camera's distance, and its stroke (px)
+CROSS_SIZE = 0.018
+CROSS_WIDTH = 5.0
 MINIMUM_PX = 16
 TRAIL_WIDTH = 3.0
 #: balls and trails are lifted this much above the surface (normalised units)
@@ -166,7 +169,21 @@ class Surface3DView(gl.GLViewWidget):
         self.ball_rims.setGLOptions(_ON_TOP)
         self.ball_rims.setDepthValue(19)
         self.addItem(self.ball_rims)
-        self.crosses: list[gl.GLTextItem] = []
+        # a diverged run's ✕: two strokes facing the camera, in the run's colour over a
+        # dark rim (GL lines, so every way of drawing the view shows them)
+        self.cross_rims = gl.GLLinePlotItem(mode="lines", width=CROSS_WIDTH + 4, antialias=True)
+        self.cross_lines = gl.GLLinePlotItem(mode="lines", width=CROSS_WIDTH, antialias=True)
+        for z, item in ((28, self.cross_rims), (29, self.cross_lines)):
+            item.setGLOptions(_ON_TOP)
+            item.setDepthValue(z)
+            item.setVisible(False)
+            self.addItem(item)
+        self._crosses: list = []
+        # the two parameters' names at the floor's edges (which way is w, which is b)
+        self.axis_labels = [gl.GLTextItem(alignment=Qt.AlignmentFlag.AlignCenter) for _ in range(2)]
+        for item in self.axis_labels:
+            item.setDepthValue(25)
+            self.addItem(item)
         #: what the balls show now: run index -> (x, y, z) in the normalised box
         self.ball_positions: dict[int, np.ndarray] = {}
         self.cross_positions: dict[int, np.ndarray] = {}
@@ -183,6 +200,7 @@ class Surface3DView(gl.GLViewWidget):
             (s.events.camera, self._on_camera_changed),
         ])
         self._apply_theme()
+        self._crosses = []
         self._on_camera_changed(s.camera)
         self._on_problem_changed()
 
@@ -196,6 +214,8 @@ class Surface3DView(gl.GLViewWidget):
         self.opts["center"] = pg.Vector(0.0, 0.0, 0.5 * (FLOOR + HEIGHT))
         self.setCameraPosition(distance=dist, elevation=el, azimuth=az)
         self.opts["fov"] = FOV
+        if getattr(self, "_crosses", None):
+            self._set_crosses(self._crosses)
 
     def reset_camera(self) -> None:
         """R / Home: back to the default camera (into the model)."""
@@ -266,7 +286,17 @@ class Surface3DView(gl.GLViewWidget):
         self._update_surface()
         self._on_stepped()
 
+    def _label_axes(self) -> None:
+        pal = theme.palette(theme.current())
+        font = theme.font(theme.LABEL_PT, bold=True)
+        names = self.session.param_names
+        at = ((1.22, -1.0, FLOOR), (1.0, 1.22, FLOOR))  # past the end of each axis
+        for item, name, pos in zip(self.axis_labels, names, at):
+            item.setData(text=f"{name}", pos=np.array(pos), color=QColor(pal["foreground"]),
+                         font=font)
+
     def _on_problem_changed(self) -> None:
+        self._label_axes()
         self._surface_key = None
         mins = np.asarray(getattr(self.session.landscape, "minima", ()), dtype=np.float64)
         self._minima_xy = mins.reshape(-1, 2)
@@ -319,7 +349,9 @@ class Surface3DView(gl.GLViewWidget):
         colors = theme.colormap().map(t.ravel(), mode="float").astype(np.float32)
         if colors.shape[1] == 3:
             colors = np.column_stack([colors, np.ones(len(colors), np.float32)])
-        h_lo = float(hgt.min())
+        # a log height's lowest percent is its floor: log10 of a loss near 0 is a needle
+        # many decades deep, which hides the valley (the map's colours clip it the same way)
+        h_lo = float(np.percentile(hgt, 1)) if s.log_height else float(hgt.min())
         h_hi = float(np.percentile(hgt, HEIGHT_CLIP_PERCENTILE))
         if not h_hi > h_lo:
             h_hi = h_lo + 1.0
@@ -468,19 +500,33 @@ class Surface3DView(gl.GLViewWidget):
         self._set_crosses(crosses)
 
     def _set_crosses(self, crosses) -> None:
-        while len(self.crosses) < len(crosses):
-            item = gl.GLTextItem(text="✕", font=theme.font(theme.LABEL_PT * 2.4, bold=True),
-                                 alignment=Qt.AlignmentFlag.AlignCenter)
-            item.setDepthValue(30)
-            self.addItem(item)
-            self.crosses.append(item)
-        for k, item in enumerate(self.crosses):
-            if k < len(crosses):
-                p, color = crosses[k]
-                item.setData(pos=p, color=QColor(color))
-                item.setVisible(True)
-            else:
-                item.setVisible(False)
+        """✕ marks at ``crosses`` [(point (3,), colour)], drawn facing the camera now."""
+        self._crosses = list(crosses)
+        if not crosses:
+            self.cross_lines.setVisible(False)
+            self.cross_rims.setVisible(False)
+            return
+        inv, _ = self.viewMatrix().inverted()
+        right = np.array([inv.column(0).x(), inv.column(0).y(), inv.column(0).z()])
+        up = np.array([inv.column(1).x(), inv.column(1).y(), inv.column(1).z()])
+        k = CROSS_SIZE * self.opts["distance"]
+        pts, cols = [], []
+        for p, color in crosses:
+            p = np.asarray(p, dtype=np.float64)
+            for d in (right + up, right - up):
+                pts += [p - k * d, p + k * d]
+                cols += [_rgba(color)] * 2
+        pos = np.asarray(pts, dtype=np.float32)
+        self.cross_lines.setData(pos=pos, color=np.asarray(cols, dtype=np.float32))
+        pal = theme.palette(theme.current())
+        self.cross_rims.setData(pos=pos, color=_rgba(pal["halo"], 0.9))
+        self.cross_lines.setVisible(True)
+        self.cross_rims.setVisible(True)
+
+    def orbit(self, azim, elev):  # the ✕ marks turn to face the camera
+        super().orbit(azim, elev)
+        if self._crosses:
+            self._set_crosses(self._crosses)
 
     # ------------------------------------------------------------------ theme
     def _apply_theme(self) -> None:
@@ -494,6 +540,7 @@ class Surface3DView(gl.GLViewWidget):
         super().changeEvent(ev)
         if ev.type() in (QEvent.Type.PaletteChange, QEvent.Type.StyleChange):
             self._apply_theme()
+            self._label_axes()
             self._update_surface()
             self._on_stepped()
         elif ev.type() == QEvent.Type.LanguageChange:
