@@ -9,7 +9,7 @@ the probe is made once, when the menu is built (no OpenGL import: Qt's own conte
 from __future__ import annotations
 
 from PySide6.QtCore import QSignalBlocker
-from PySide6.QtGui import QAction, QActionGroup
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QMenu
 
 from gdviz.core.i18n import tr
@@ -60,6 +60,7 @@ class MapMenu(QMenu):
         self.log_action.toggled.connect(lambda on: self.session.set_view3d(log_height=bool(on)))
         self.addAction(self.log_action)
         self.reset_action = QAction(tr("reset_camera"), self)
+        self.reset_action.setShortcut(QKeySequence("Home"))
         self.reset_action.triggered.connect(lambda: self.session.set_view3d(camera=None))
         self.addAction(self.reset_action)
         s = session

@@ -119,8 +119,10 @@ def check_window(app, png_dir) -> dict:
     app.sendEvent(v, move)
     QTest.mouseRelease(v, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, ev_move)
     out["camera_after_drag"] = list(s.camera) if s.camera is not None else None
-    QTest.keyClick(v, Qt.Key.Key_R)
+    t_before = s.t
+    QTest.keyClick(v, Qt.Key.Key_Home)
     out["camera_after_r"] = s.camera
+    out["race_kept"] = s.t == t_before and t_before > 0
     out["view_camera_after_r"] = list(v.camera())
     s.set_view3d(camera=(15.0, 50.0, 7.0))
     out["view_camera_set"] = list(v.camera())

@@ -117,7 +117,8 @@ def test_camera_is_model_state(rendered):
     w = rendered[0]["window"]
     assert w["camera_after_drag"] is not None
     assert w["camera_after_drag"][:2] != list(DEFAULT_CAMERA[:2])  # the drag orbited
-    assert w["camera_after_r"] is None  # R: back to the default
+    assert w["camera_after_r"] is None  # Home: back to the default
+    assert w["race_kept"]  # (R is the window's race reset, not the camera's)
     assert w["view_camera_after_r"] == pytest.approx(list(DEFAULT_CAMERA))
     assert w["view_camera_set"] == pytest.approx([15.0, 50.0, 7.0])  # a scene's camera
     assert w["three_only"]

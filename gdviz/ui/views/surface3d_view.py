@@ -15,7 +15,7 @@ The mesh is uploaded to the GPU only when the surface changes (a new problem, bo
 scale or height; a fit's slice as the fit moves), never per frame: ``mesh_uploads``
 counts the uploads. The runs move as small buffers (balls, trails).
 
-Drag orbits, the wheel zooms, R (or Home) resets the camera; the camera is
+Drag orbits, the wheel zooms, Home resets the camera (View ▸ Map has it too); the camera is
 ``session.camera`` (scenes store it). This module imports ``pyqtgraph.opengl`` (and so
 PyOpenGL): import it only where :func:`gdviz.ui.gl_probe.gl_available` says a context
 can be made.
@@ -201,6 +201,7 @@ class Surface3DView(gl.GLViewWidget):
         ])
         self._apply_theme()
         self._crosses = []
+        self.setToolTip(tr("tip_surface3d"))
         self._on_camera_changed(s.camera)
         self._on_problem_changed()
 
@@ -218,7 +219,7 @@ class Surface3DView(gl.GLViewWidget):
             self._set_crosses(self._crosses)
 
     def reset_camera(self) -> None:
-        """R / Home: back to the default camera (into the model)."""
+        """Home: back to the default camera (into the model)."""
         self.session.set_view3d(camera=None)
         self._on_camera_changed(None)
 
@@ -239,7 +240,7 @@ class Surface3DView(gl.GLViewWidget):
         self._store_camera()
 
     def keyPressEvent(self, ev) -> None:  # noqa: N802 - Qt API
-        if ev.key() in (Qt.Key.Key_R, Qt.Key.Key_Home):
+        if ev.key() == Qt.Key.Key_Home:  # (R is the window's: reset the race)
             self.reset_camera()
             ev.accept()
             return
