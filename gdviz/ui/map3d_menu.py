@@ -2,8 +2,9 @@
 
 The menu writes the model (``session.set_view3d``) and follows it, so a scene, the menu
 and the picture never disagree. Where no OpenGL context can be made (see
-:mod:`gdviz.ui.gl_probe`) the 3-D choices are disabled and a line in the menu says why;
-the probe is made once, when the menu is built (no OpenGL import: Qt's own context).
+:mod:`gdviz.ui.gl_probe`) the 3-D choices are disabled and a line in the menu says why.
+The probe (Qt's own context, no OpenGL import; ~170 ms on Mesa) is made when the menu
+first opens or the 3-D view is first asked for, never at startup.
 """
 
 from __future__ import annotations
@@ -38,22 +39,20 @@ class MapMenu(QMenu):
         super().__init__(tr("map_menu"), parent)
         self.setObjectName("mapMenu")
         self.session = session
-        from gdviz.ui.gl_probe import gl_available
-
-        self.gl_ok = gl_available()
+        #: None until probed (the menu's first opening)
+        self.gl_ok: bool | None = None
         group = QActionGroup(self)
         self.mode_actions: dict[str, QAction] = {}
         for mode in MAP_MODES:
             act = QAction(tr(f"map_mode_{mode}"), self, checkable=True)
             act.triggered.connect(lambda _=False, m=mode: self.session.set_view3d(map_mode=m))
-            act.setEnabled(self.gl_ok or mode == "2d")
             group.addAction(act)
             self.addAction(act)
             self.mode_actions[mode] = act
         #: the one line that says why there is no 3-D view (hidden where there is one)
         self.reason_action = QAction("", self)
         self.reason_action.setEnabled(False)
-        self.reason_action.setVisible(not self.gl_ok)
+        self.reason_action.setVisible(False)
         self.addAction(self.reason_action)
         self.addSeparator()
         self.log_action = QAction(tr("log_height"), self, checkable=True)
@@ -66,8 +65,22 @@ class MapMenu(QMenu):
         s = session
         self._connections = connect_all([(s.events.map_mode, self._sync),
                                          (s.events.log_height, self._sync)])
+        self.aboutToShow.connect(self.probe)
         self.retranslate()
         self._sync()
+
+    def probe(self) -> bool:
+        """Probe OpenGL (once) and enable the 3-D choices, or say why not."""
+        if self.gl_ok is None:
+            from gdviz.ui.gl_probe import gl_available
+
+            self.gl_ok = gl_available()
+            for mode, act in self.mode_actions.items():
+                act.setEnabled(self.gl_ok or mode == "2d")
+            self.reason_action.setVisible(not self.gl_ok)
+            self.retranslate()
+            self._sync()
+        return self.gl_ok
 
     def _sync(self, *_) -> None:
         s = self.session
@@ -76,7 +89,10 @@ class MapMenu(QMenu):
                 act.setChecked(mode == s.map_mode)
         with QSignalBlocker(self.log_action):
             self.log_action.setChecked(bool(s.log_height))
-        three = self.gl_ok and s.map_mode != "2d"
+        if s.map_mode != "2d" and self.gl_ok is None:
+            self.probe()  # the 3-D view is asked for: the picture probes now anyway
+            return
+        three = bool(self.gl_ok) and s.map_mode != "2d"
         self.log_action.setEnabled(three)
         self.reset_action.setEnabled(three)
 
@@ -86,7 +102,7 @@ class MapMenu(QMenu):
         self.setTitle(tr("map_menu", lang))
         for mode, act in self.mode_actions.items():
             act.setText(tr(f"map_mode_{mode}", lang))
-        reason = gl_reason(lang)
+        reason = gl_reason(lang) if self.gl_ok is False else ""
         self.reason_action.setText(reason)
         for mode, act in self.mode_actions.items():
             act.setToolTip(reason if mode != "2d" else "")

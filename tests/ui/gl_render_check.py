@@ -90,7 +90,10 @@ def check_window(app, png_dir) -> dict:
     win = MainWindow(s)
     win.resize(1280, 720)
     win.show()
-    menu_ok = win.map_menu.gl_ok and win.map_menu.mode_actions["both"].isEnabled()
+    startup_probe = win.map_menu.gl_ok is not None
+    win.map_menu.aboutToShow.emit()
+    menu_ok = win.map_menu.gl_ok and win.map_menu.mode_actions["both"].isEnabled() \
+        and not startup_probe
     win.map_menu.mode_actions["both"].trigger()
     app.processEvents()
     v = win.picture.surface3d_view

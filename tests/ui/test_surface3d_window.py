@@ -5,8 +5,13 @@ from __future__ import annotations
 
 
 def test_map_menu_without_gl_says_why(window, session):
+    from gdviz.ui import gl_probe
+
     m = window.map_menu
-    assert not m.gl_ok
+    assert m.gl_ok is None  # not probed at startup
+    gl_probe._cache.clear()
+    m.aboutToShow.emit()  # the menu opens: the probe runs
+    assert m.gl_ok is False
     assert m.mode_actions["2d"].isEnabled() and m.mode_actions["2d"].isChecked()
     assert not m.mode_actions["3d"].isEnabled() and not m.mode_actions["both"].isEnabled()
     reason = m.reason_action.text()
