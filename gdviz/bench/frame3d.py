@@ -76,6 +76,7 @@ def _measure(frames: int, size: tuple[int, int], mesh: int) -> dict:
                 baseline_ms=b, ratio=b / o if o > 0 else float("inf"),
                 budget_ms=33.0, mesh=f"{mesh}x{mesh}", runs=session.n_runs,
                 size=f"{size[0]}x{size[1]}", mesh_uploads_in_frames=uploads,
+                draw_stride=view.stride,
                 renderer=renderer.decode() if isinstance(renderer, bytes) else str(renderer))
 
 

@@ -51,6 +51,8 @@ FLOOR = -0.35
 MAX_TRAIL_POINTS = 4000
 #: the camera's field of view across the panel's narrower side (degrees)
 FOV = 40
+#: a drawn cell of the surface is at least this many pixels across (see draw_stride)
+MIN_CELL_PX = 6.0
 BALL_PX = 22
 #: a ✕'s half-diagonal, as a share of the camera's distance, and its stroke (px)
 CROSS_SIZE = 0.018
@@ -80,18 +82,31 @@ class CountingMesh(gl.GLMeshItem):
         return super().upload_vertex_buffers(dirty_bits)
 
 
-_FACES: dict[tuple[int, int], np.ndarray] = {}
+_FACES: dict[tuple[int, int, int], np.ndarray] = {}
 
 
-def grid_faces(ny: int, nx: int) -> np.ndarray:
-    """Two triangles per cell of an ny × nx vertex grid: uint32 (2 (ny-1)(nx-1), 3)."""
-    key = (ny, nx)
+def grid_faces(ny: int, nx: int, k: int = 1) -> np.ndarray:
+    """Two triangles per cell of an ny × nx vertex grid, through every ``k``-th vertex
+    (and the last) of each row and column: uint32 (2 (my-1)(mx-1), 3)."""
+    key = (ny, nx, k)
     if key not in _FACES:
-        idx = np.arange(ny * nx, dtype=np.uint32).reshape(ny, nx)
+        rows = np.unique(np.r_[np.arange(0, ny, k), ny - 1])
+        cols = np.unique(np.r_[np.arange(0, nx, k), nx - 1])
+        idx = (rows[:, None] * nx + cols[None, :]).astype(np.uint32)
         a, b = idx[:-1, :-1].ravel(), idx[:-1, 1:].ravel()
         c, d = idx[1:, :-1].ravel(), idx[1:, 1:].ravel()
         _FACES[key] = np.concatenate([np.column_stack([a, b, d]), np.column_stack([a, d, c])])
     return _FACES[key]
+
+
+def draw_stride(cell_px: float) -> int:
+    """How many grid cells one drawn cell spans: the smallest of 1, 2, 4 that makes a
+    drawn cell at least MIN_CELL_PX on screen (a software renderer pays per triangle,
+    and triangles of a pixel or two add nothing the eye can see)."""
+    for k in (1, 2, 4):
+        if cell_px * k >= MIN_CELL_PX:
+            return k
+    return 4
 
 
 def grid_normals(Z: np.ndarray, dx: float, dy: float) -> np.ndarray:
@@ -238,6 +253,24 @@ class Surface3DView(gl.GLViewWidget):
     def wheelEvent(self, ev) -> None:  # noqa: N802 - Qt API
         super().wheelEvent(ev)
         self._store_camera()
+        self._check_stride()
+
+    def _stride(self, n: int) -> int:
+        """The draw stride for an n × n mesh at this size and camera distance (the box
+        spans about 0.7 of the panel's longer side at the default distance)."""
+        side = max(self.width(), self.height(), 1) * self.devicePixelRatioF()
+        zoom = DEFAULT_CAMERA[2] / max(float(self.opts["distance"]), 1e-9)
+        return draw_stride(0.7 * side * zoom / max(n - 1, 1))
+
+    def _check_stride(self) -> None:
+        """A new size or zoom that wants another draw stride: the faces again (once)."""
+        if self.H is not None and self._stride(self.H.shape[1]) != getattr(self, "stride", 1):
+            self._surface_key = None
+            self._update_surface()
+
+    def resizeEvent(self, ev) -> None:  # noqa: N802 - Qt API
+        super().resizeEvent(ev)
+        self._check_stride()
 
     def keyPressEvent(self, ev) -> None:  # noqa: N802 - Qt API
         if ev.key() == Qt.Key.Key_Home:  # (R is the window's: reset the race)
@@ -364,11 +397,18 @@ class Surface3DView(gl.GLViewWidget):
         verts = np.column_stack([X.ravel(), Y.ravel(), H.ravel()]).astype(np.float32)
         normals = grid_normals(H, 2.0 / (n - 1), 2.0 / (n - 1))
         colors[:, :3] *= lighting(normals)[:, None]
-        md = gl.MeshData(vertexes=verts, faces=grid_faces(n, n), vertexColors=colors)
+        self.stride = self._stride(n)
+        md = gl.MeshData(vertexes=verts, faces=grid_faces(n, n, self.stride), vertexColors=colors)
         self.surface.setMeshData(meshdata=md)
         # the floor: the map's contour lines (same kernel, same levels)
         levels = nice_levels(z, s.levels, log_colours)
-        xy, _ = contour_segments(z, x0, x1, y0, y1, levels)
+        # the floor is seen small and slanted: the map's levels through every stride-th
+        # grid point (the drawn surface's), not a segment per 3-pixel cell
+        k = self.stride
+        zf = np.ascontiguousarray(z[::k, ::k])
+        fx1 = x0 + (zf.shape[1] - 1) * k * (x1 - x0) / (n - 1)
+        fy1 = y0 + (zf.shape[0] - 1) * k * (y1 - y0) / (n - 1)
+        xy, _ = contour_segments(zf, x0, fx1, y0, fy1, levels)
         if len(xy):
             pos = np.column_stack([self._nx(xy[:, 0]), self._ny(xy[:, 1]),
                                    np.full(len(xy), FLOOR)]).astype(np.float32)
