@@ -16,7 +16,7 @@ from gdviz.core.limits import MAX_CAMERA_DISTANCE, MIN_CAMERA_DISTANCE
 
 MAP_MODES: tuple[str, ...] = ("2d", "3d", "both")
 #: (azimuth, elevation, distance) the 3-D view opens with and a reset returns to
-DEFAULT_CAMERA: tuple[float, float, float] = (-72.0, 30.0, 4.4)
+DEFAULT_CAMERA: tuple[float, float, float] = (-72.0, 30.0, 4.8)
 
 
 def check_map_mode(v: Any) -> str:
