@@ -77,6 +77,47 @@ def check_diverged(app, png_dir) -> dict:
     return out
 
 
+def check_data_problems(app, png_dir) -> dict:
+    """L03 (regression): the surface is L(w, b) over the map's box, the ball on it. L07
+    (a fit): the surface is the live slice through the fit's parameters, and it morphs
+    (a new mesh) as the fit moves."""
+    import numpy as np
+
+    from gdviz.core.scene import apply_scene, load_preset
+    from gdviz.core.session import Session
+    from gdviz.ui.views.surface3d_view import Surface3DView
+
+    out = {}
+    for lesson in ("L03", "L07"):
+        s = Session()
+        apply_scene(load_preset(lesson), s)
+        s.pause()
+        v = Surface3DView(s)
+        v.resize(640, 400)
+        v.show()
+        app.processEvents()
+        v.grabFramebuffer()
+        H0, up0 = v.H.copy(), v.surface.uploads
+        s.step(40)
+        arr = image_array(v.grabFramebuffer())
+        v.grabFramebuffer().save(os.path.join(png_dir, f"surface3d_{lesson}.png"))
+        land = s.landscape
+        x0, x1, y0, y1 = v.box
+        z = land.grid(x0, x1, y0, y1, *v.H.shape[::-1])
+        # the mesh's heights are the landscape's values, normalised (the same order)
+        flat_h, flat_z = v.H.ravel(), z.ravel()
+        order_ok = bool(np.corrcoef(flat_h, np.minimum(flat_z, np.percentile(flat_z, 99)))[0, 1] > 0.99) \
+            if not s.log_height else True
+        out[lesson] = dict(kind=s.kind, live=bool(getattr(land, "live", False)),
+                           box_is_map=list(v.box) == [float(c) for c in s.view_box],
+                           heights_follow_loss=order_ok,
+                           uploads_before=up0, uploads_after=v.surface.uploads,
+                           morphed=bool(np.abs(v.H - H0).max() > 1e-3) if v.H.shape == H0.shape else True,
+                           balls=check_balls(v, s, arr))
+        v.close()
+    return out
+
+
 def check_window(app, png_dir) -> dict:
     """The window with both maps: one session, one time, one selection; the camera is
     model state (a drag writes it, R resets it, a scene's restores it)."""
@@ -180,6 +221,7 @@ def main() -> None:
         report["cases"][-1]["uploads_new_surface"] = v.surface.uploads
         v.close()
     report["diverged"] = check_diverged(app, png_dir)
+    report["data"] = check_data_problems(app, png_dir)
     report["window"] = check_window(app, png_dir)
     with open(out_json, "w") as f:
         json.dump(report, f)

@@ -95,6 +95,23 @@ def test_a_diverged_run_is_a_cross_where_it_stopped(rendered):
         assert max(abs(g - w) for g, w in zip(c["got"], c["want"])) <= 12, c
 
 
+def test_regression_shows_L_of_w_and_b(rendered):
+    d = rendered[0]["data"]["L03"]
+    assert d["kind"] == "regression" and not d["live"]
+    assert d["box_is_map"] and d["heights_follow_loss"]
+    assert d["uploads_after"] == d["uploads_before"] == 1  # the race does not move L(w, b)
+    assert d["balls"] and all(max(abs(g - w) for g, w in zip(b["got"], b["want"])) <= 12
+                              for b in d["balls"])
+
+
+def test_fit_shows_the_live_slice_which_morphs(rendered):
+    d = rendered[0]["data"]["L07"]
+    assert d["kind"] == "fit" and d["live"] and d["box_is_map"] and d["heights_follow_loss"]
+    assert d["morphed"] and d["uploads_after"] > d["uploads_before"]
+    assert d["balls"] and all(max(abs(g - w) for g, w in zip(b["got"], b["want"])) <= 12
+                              for b in d["balls"])
+
+
 def test_mesh_uploads_only_when_the_surface_changes(rendered):
     report, _ = rendered
     for case in report["cases"]:
