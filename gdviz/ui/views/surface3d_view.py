@@ -152,7 +152,9 @@ class Surface3DView(gl.GLViewWidget):
     def __init__(self, session, parent=None, *, mesh: int = MESH):
         super().__init__(parent=parent)
         self.session = session
-        self.mesh_n = int(mesh)
+        from gdviz.core.limits import MAX_MESH_3D
+
+        self.mesh_n = max(2, min(int(mesh), MAX_MESH_3D))
         self.setObjectName("surface3d")
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setMinimumSize(160, 120)
