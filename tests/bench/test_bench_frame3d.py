@@ -16,4 +16,5 @@ def test_frame_3d_entry_runs_under_software_gl():
     assert r["ratio"] == pytest.approx(r["baseline_ms"] / r["ours_ms"])
     assert r["mesh"] == "64x64" and r["runs"] == 4
     assert r["mesh_uploads_in_frames"] == 0  # the runs move; the mesh stays on the GPU
+    assert r["static_redraws_in_frames"] == 0  # and its drawing is reused
     assert "llvmpipe" in r["renderer"] or r["renderer"]

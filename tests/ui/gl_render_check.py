@@ -203,7 +203,7 @@ def main() -> None:
         img = v.grabFramebuffer()
         img.save(os.path.join(png_dir, f"surface3d_{name}.png"))
         arr = image_array(img)
-        uploads0 = v.surface.uploads
+        uploads0, static0 = v.surface.uploads, v.static_renders
         # a race frame by frame: the runs move, the surface does not
         for _ in range(20):
             s.step(1)
@@ -213,7 +213,7 @@ def main() -> None:
             theme=name, size=[img.width(), img.height()],
             std=float(arr.std()), colours=int(len(np.unique(arr.reshape(-1, 3)[::7], axis=0))),
             balls=check_balls(v, s, arr2), uploads_first=uploads0,
-            uploads_after=v.surface.uploads,
+            uploads_after=v.surface.uploads, static_redraws=v.static_renders - static0,
             trail_points=[int(len(t.pos)) if t.pos is not None else 0 for t in v.trails]))
         # a new surface is one upload more
         s.set_surface("himmelblau")

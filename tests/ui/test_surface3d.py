@@ -117,6 +117,7 @@ def test_mesh_uploads_only_when_the_surface_changes(rendered):
     for case in report["cases"]:
         assert case["uploads_first"] == 1
         assert case["uploads_after"] == 1  # 20 frames of the race: no re-upload
+        assert case["static_redraws"] == 0  # ... and the surface is not even drawn again
         assert case["uploads_new_surface"] == 2
         assert all(n == 2 * 61 for n in case["trail_points"])  # 61 segments: 60 steps + now
 

@@ -151,6 +151,7 @@ class Surface3DView(gl.GLViewWidget):
 
     def __init__(self, session, parent=None, *, mesh: int = MESH):
         super().__init__(parent=parent)
+        self._static_version = 0  # bumped whenever the surface, floor or minima change
         self.session = session
         from gdviz.core.limits import MAX_MESH_3D
 
@@ -218,6 +219,11 @@ class Surface3DView(gl.GLViewWidget):
         ])
         self._apply_theme()
         self._crosses = []
+        #: the static layer (surface, floor, minima): its framebuffer, what it shows, and
+        #: how often it was drawn (tests, bench: not per frame)
+        self._static_fbo = None
+        self._static_key = None
+        self.static_renders = 0
         self.setToolTip(tr("tip_surface3d"))
         self._on_camera_changed(s.camera)
         self._on_problem_changed()
@@ -358,6 +364,7 @@ class Surface3DView(gl.GLViewWidget):
         if finite.size == 0:
             self.surface.setVisible(False)
             self.floor_lines.setVisible(False)
+            self._static_version += 1
             self.H = None
             return
         self.surface.setVisible(True)
@@ -419,6 +426,7 @@ class Surface3DView(gl.GLViewWidget):
         else:
             self.floor_lines.setVisible(False)
         self._place_minima()
+        self._static_version += 1
 
     def _nx(self, x):
         x0, x1 = self.box[0], self.box[1]
@@ -572,6 +580,62 @@ class Surface3DView(gl.GLViewWidget):
             self._set_crosses(self._crosses)
 
     # ------------------------------------------------------------------ theme
+    # ------------------------------------------------------------------ drawing
+    def _static_items(self) -> list:
+        """What does not move during a race: the surface, the floor, the minima."""
+        return [self.surface, self.floor_lines, self.minima]
+
+    def _draw_items(self, items) -> None:
+        for item in sorted(items, key=lambda i: i.depthValue()):
+            if not item.visible():
+                continue
+            if self.default_vao.isCreated():
+                self.default_vao.bind()
+            self._modelViewStack.append(self.currentModelView() * item.transform())
+            try:
+                item.paint()
+            finally:
+                self._modelViewStack.pop()
+
+    def paintGL(self) -> None:  # noqa: N802 - Qt API
+        """Draw the surface, the floor and the minima into a framebuffer of their own only
+        when they or the camera change; a frame of the race copies it and draws the runs
+        (balls, trails and marks are drawn over everything, so they need no depth). A
+        software renderer spends most of a frame on the surface's triangles."""
+        from PySide6.QtOpenGL import QOpenGLFramebufferObject
+
+        region = self.getViewport()
+        w, h = max(self.deviceWidth(), 1), max(self.deviceHeight(), 1)
+        default = self.defaultFramebufferObject()
+        o = self.opts
+        c = o["center"]
+        key = (w, h, o["distance"], o["elevation"], o["azimuth"], o["fov"],
+               (c.x(), c.y(), c.z()), tuple(o["bgcolor"]), self._static_version,
+               tuple(i.visible() for i in self._static_items()))
+        fbo = self._static_fbo
+        if fbo is None or (fbo.width(), fbo.height()) != (w, h):
+            fbo = self._static_fbo = QOpenGLFramebufferObject(
+                w, h, QOpenGLFramebufferObject.Attachment.Depth)
+            self._static_key = None
+        self.setProjection(region, region)
+        self.setModelview()
+        if key != self._static_key:
+            self._static_key = key
+            self.static_renders += 1
+            fbo.bind()
+            GL.glViewport(0, 0, w, h)
+            GL.glClearColor(*o["bgcolor"])
+            GL.glClear(GL.GL_DEPTH_BUFFER_BIT | GL.GL_COLOR_BUFFER_BIT)
+            self._draw_items(self._static_items())
+            GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, default)
+        GL.glBindFramebuffer(GL.GL_READ_FRAMEBUFFER, fbo.handle())
+        GL.glBindFramebuffer(GL.GL_DRAW_FRAMEBUFFER, default)
+        GL.glBlitFramebuffer(0, 0, w, h, 0, 0, w, h, GL.GL_COLOR_BUFFER_BIT, GL.GL_NEAREST)
+        GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, default)
+        GL.glViewport(0, 0, w, h)
+        static = set(map(id, self._static_items()))
+        self._draw_items([i for i in self.items if id(i) not in static])
+
     def _apply_theme(self) -> None:
         pal = theme.palette(theme.current())
         self.setBackgroundColor(pal["background"])
