@@ -54,6 +54,7 @@ FOV = 40
 #: a drawn cell of the surface is at least this many pixels across (see draw_stride)
 MIN_CELL_PX = 6.0
 BALL_PX = 22
+START_PX = 13
 #: a ✕'s half-diagonal, as a share of the camera's distance, and its stroke (px)
 CROSS_SIZE = 0.018
 CROSS_WIDTH = 5.0
@@ -183,6 +184,11 @@ class Surface3DView(gl.GLViewWidget):
         self.balls.setGLOptions(_ON_TOP)
         self.balls.setDepthValue(20)
         self.addItem(self.balls)
+        # the starts, as on the map: a small mark in the theme's start colour, under the balls
+        self.starts = gl.GLScatterPlotItem(size=START_PX, pxMode=True)
+        self.starts.setGLOptions(_ON_TOP)
+        self.starts.setDepthValue(8)
+        self.addItem(self.starts)
         self.ball_rims = gl.GLScatterPlotItem(size=BALL_PX + 5, pxMode=True)
         self.ball_rims.setGLOptions(_ON_TOP)
         self.ball_rims.setDepthValue(19)
@@ -426,6 +432,7 @@ class Surface3DView(gl.GLViewWidget):
         else:
             self.floor_lines.setVisible(False)
         self._place_minima()
+        self._place_starts()
         self._static_version += 1
 
     def _nx(self, x):
@@ -490,7 +497,19 @@ class Surface3DView(gl.GLViewWidget):
             self.trails.append(item)
         while len(self.trails) > n:
             self.removeItem(self.trails.pop())
+        self._place_starts()
         self._on_stepped()
+
+    def _place_starts(self) -> None:
+        s = self.session
+        if self.H is None or not s.starts:
+            self.starts.setVisible(False)
+            return
+        pal = theme.palette(theme.current())
+        xy = np.asarray([s.project(p) for p in s.starts], dtype=np.float64).reshape(-1, 2)
+        self.starts.setData(pos=self.to_box(xy).astype(np.float32), color=_rgba(pal["start"]),
+                            size=START_PX)
+        self.starts.setVisible(True)
 
     def _on_stepped(self, *_) -> None:
         s = self.session
