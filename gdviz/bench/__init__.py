@@ -34,6 +34,7 @@ ENTRIES: dict[str, tuple[str, str]] = {
     "frame-long": ("gdviz.bench.ui", "bench_frame_long"),
     "startup": ("gdviz.bench.ui", "bench_startup"),
     "export": ("gdviz.bench.export", "bench_export"),
+    "frame-3d": ("gdviz.bench.frame3d", "bench_frame_3d"),
 }
 
 

@@ -87,3 +87,10 @@ MAX_SCENE_BYTES = 2 * MAX_POINTS * 100
 MAX_CSV_BYTES = MAX_POINTS * 100
 #: largest ``gdviz fit --init`` JSON (a parameter vector: 151 numbers at most)
 MAX_INIT_BYTES = 1_000_000
+
+#: the 3-D view's orbit camera: nearest and farthest distance from the middle of the
+#: surface box (the box is 2 wide: nearer is inside the hill, farther is a speck)
+MIN_CAMERA_DISTANCE = 1.0
+MAX_CAMERA_DISTANCE = 40.0
+#: the 3-D view's mesh: at most this many vertices a side (the map's grid)
+MAX_MESH_3D = 512

@@ -9,7 +9,9 @@ from __future__ import annotations
 import difflib
 
 #: every panel the window shows and an export can contain, in layout order
-PANELS: tuple[str, ...] = ("caption", "landscape", "fit", "loss", "step", "schedule")
+#: ("surface3d": the 3-D view of the map, gdviz.ui.views.surface3d_view; the window shows it
+#: by ``session.map_mode``, an export when its panels name it)
+PANELS: tuple[str, ...] = ("caption", "landscape", "fit", "loss", "step", "schedule", "surface3d")
 
 #: an export's panels when neither the scene nor the user says otherwise
 DEFAULT_PANELS: tuple[str, ...] = ("caption", "landscape", "fit", "loss")

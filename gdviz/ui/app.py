@@ -24,6 +24,11 @@ def ensure_app(argv: list[str] | None = None):
 
     app = QApplication.instance()
     if app is None:
+        from PySide6.QtCore import QCoreApplication, Qt
+
+        # the 3-D views (window and export) share one GL context group: pyqtgraph.opengl
+        # keeps its shader programs per process, not per context
+        QCoreApplication.setAttribute(Qt.ApplicationAttribute.AA_ShareOpenGLContexts)
         app = QApplication(list(argv) if argv is not None else [sys.argv[0]])
     app.setOrganizationName("gdviz")
     app.setApplicationName("gdviz")

@@ -33,8 +33,11 @@ def default_panels(session, scene=None) -> tuple[str, ...]:
     from gdviz.core.panels import shown_panels
 
     has_schedule = any(sp.schedule.kind != "constant" for sp in session.specs)
-    return shown_panels(session.panels, is_data=session.is_data, selected=session.selected,
-                        has_schedule=has_schedule)
+    shown = shown_panels(session.panels, is_data=session.is_data, selected=session.selected,
+                         has_schedule=has_schedule)
+    from gdviz.ui.map3d_menu import window_panels  # the 3-D view as View ▸ Map shows it
+
+    return window_panels(session, shown)
 
 
 def clone_session(session, base_scene=None):
@@ -97,6 +100,11 @@ class ExportDialog(QtWidgets.QDialog):
             cb = QtWidgets.QCheckBox()
             cb.setObjectName(f"panel_{name}")
             cb.setChecked(name in chosen)
+            if name == "surface3d":
+                from gdviz.ui.gl_probe import gl_available
+
+                cb.setEnabled(gl_available())  # else its tooltip says why (retranslate)
+                cb.setChecked(cb.isChecked() and cb.isEnabled())
             self.panels[name] = cb
             panel_box.addWidget(cb, i // 3, i % 3)
         self.look = QtWidgets.QLabel()
@@ -147,6 +155,10 @@ class ExportDialog(QtWidgets.QDialog):
                 label.widget().setText(tr(key))
         for name, cb in self.panels.items():
             cb.setText(tr(f"panel_{name}"))
+            if name == "surface3d" and not cb.isEnabled():
+                from gdviz.ui.gl_probe import gl_reason
+
+                cb.setToolTip(gl_reason())
         self.look.setText(tr("export_look"))
         self.export_button.setText(tr("export_button"))
         self.cancel_button.setText(tr("export_cancel") if self.running() else tr("export_close"))

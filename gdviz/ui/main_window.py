@@ -285,6 +285,10 @@ class MainWindow(QMainWindow):
         self.heatmap_action.setChecked(self.session.heatmap)
         self._heatmap_pref = True  # the user's own choice (QSettings); a scene's is not saved
         self._opening = False
+        from gdviz.ui.map3d_menu import MapMenu  # View ▸ Map: 2-D / 3-D / both
+
+        self.map_menu = MapMenu(self.session, self)
+        v.addMenu(self.map_menu)
         v.addSeparator()
         self.language_menu = v.addMenu(tr("language"))
         lang_group = QActionGroup(self)
@@ -304,6 +308,8 @@ class MainWindow(QMainWindow):
         self.panels_menu = v.addMenu(tr("export_panels"))
         self.panel_actions: dict[str, QAction] = {}
         for name in PANELS:
+            if name == "surface3d":  # shown by View ▸ Map (session.map_mode)
+                continue
             act = QAction(name, self, checkable=True)
             act.setChecked(name in self.session.panels)
             act.toggled.connect(lambda on, n=name: self.set_panel(n, on))
@@ -335,6 +341,7 @@ class MainWindow(QMainWindow):
         self.fullscreen_action.setText(tr("full_screen", lang))
         self.projector_action.setText(tr("projector_mode", lang))
         self.heatmap_action.setText(tr("heatmap", lang))
+        self.map_menu.retranslate(lang)
         self.language_menu.setTitle(tr("language", lang))
         self.lessons_menu.setTitle(tr("lessons", lang))
         self.zoom_reset_action.setText(tr("zoom_reset", lang))

@@ -142,6 +142,8 @@ class Picture(QWidget):
         self.follow = bool(follow)
         self.panels = self._wanted()
         self.export = bool(export)
+        #: why the 3-D view asked for cannot show ("" when it can, or is not asked for)
+        self.missing_3d = ""
         self.setObjectName("picture")
         self.caption = CaptionStrip()
         self.caption.foldable = not export
@@ -155,6 +157,9 @@ class Picture(QWidget):
         self.splitter.addWidget(self.fit_view)
         self.splitter.setStretchFactor(0, 1)
         self.splitter.setStretchFactor(1, 1)
+        #: the 3-D view (gdviz.ui.views.surface3d_view), made the first time it shows: its
+        #: module imports OpenGL, which a picture without it never does
+        self.surface3d_view = None
         self.loss_view = self.step_view = self.schedule_view = self.status = None
         if "loss" in panels:
             from gdviz.ui.views.loss_view import LossView
@@ -211,7 +216,8 @@ class Picture(QWidget):
             (s.runs_changed, self._on_layout_changed),
         ])
         if self.follow:
-            self._connections += connect_all([(s.events.panels, self._on_panels_changed)])
+            self._connections += connect_all([(s.events.panels, self._on_panels_changed),
+                                              (s.events.map_mode, self._on_layout_changed)])
         if export and self.step_view is not None:
             # the table's numbers grow wider as the run goes: widen the column, never narrow it
             self._connections += connect_all([(s.stepped, self._size_parts)])
@@ -241,16 +247,54 @@ class Picture(QWidget):
         return shown_panels(self.panels, is_data=s.is_data, selected=s.selected,
                             has_schedule=has_sched)
 
+    def wants_3d(self) -> bool:
+        """The 3-D view shows: the window's by ``session.map_mode``, an export's when its
+        panels name "surface3d" (where OpenGL works; else ``missing_3d`` says why)."""
+        if self.follow:
+            return self.session.map_mode != "2d"
+        return "surface3d" in self.panels
+
+    def _sync_3d(self) -> bool:
+        """Make (once) and show or hide the 3-D view; True when it shows."""
+        want = self.wants_3d()
+        if want and self.surface3d_view is None:
+            from gdviz.ui.gl_probe import gl_available, gl_reason
+
+            if not gl_available():
+                self.missing_3d = gl_reason()
+                return False
+            from gdviz.ui.views.surface3d_view import Surface3DView
+
+            self.surface3d_view = Surface3DView(self.session)
+            self.splitter.insertWidget(1, self.surface3d_view)
+            self.splitter.setStretchFactor(1, 1)
+        if self.surface3d_view is not None:
+            self.surface3d_view.setVisible(want)
+        return want and self.surface3d_view is not None
+
     def _on_layout_changed(self, *_) -> None:
         shown = self.shown()
-        self.landscape_view.setVisible("landscape" in shown)
+        three = self._sync_3d()
+        two = "landscape" in shown and not (self.follow and three and self.session.map_mode == "3d")
+        self.landscape_view.setVisible(two)
         fit_on = "fit" in shown
-        if fit_on != self.fit_view.isVisibleTo(self):
+        if three or self.surface3d_view is not None:
+            # the map, the 3-D view and the fit panel share the splitter evenly when the
+            # set that shows changes (the user's drags stand until then)
+            self.fit_view.setVisible(fit_on)
+            key = (two, three, fit_on)
+            if key != getattr(self, "_split_key", None):
+                self._split_key = key
+                on = [two, three, fit_on]
+                w = max(self.splitter.width(), 3)
+                k = max(sum(on), 1)
+                self.splitter.setSizes([w // k if v else 0 for v in on])
+        elif fit_on != self.fit_view.isVisibleTo(self):
             self.fit_view.setVisible(fit_on)
             if fit_on and "landscape" in shown:
                 w = max(self.splitter.width(), 2)
                 self.splitter.setSizes([w // 2, w - w // 2])
-        self.splitter.setVisible("landscape" in shown or fit_on)
+        self.splitter.setVisible(two or three or fit_on)
         if self.step_view is not None:
             self.step_view.setVisible("step" in shown)
         if self.schedule_view is not None:
@@ -302,8 +346,8 @@ class Picture(QWidget):
 
     def parts(self) -> list[QWidget]:
         """The panels that show now, each a widget of its own (what an export paints)."""
-        ws = [self.caption, self.notice, self.landscape_view, self.fit_view, self.loss_view,
-              self.step_view, self.schedule_view, self.status]
+        ws = [self.caption, self.notice, self.landscape_view, self.surface3d_view, self.fit_view,
+              self.loss_view, self.step_view, self.schedule_view, self.status]
         return [w for w in ws if w is not None and w.isVisibleTo(self)]
 
     def resizeEvent(self, ev) -> None:  # noqa: N802 - Qt API
@@ -313,8 +357,8 @@ class Picture(QWidget):
     def close(self) -> bool:
         disconnect_all(self._connections)
         self._connections = []
-        for w in (self.landscape_view, self.fit_view, self.loss_view, self.step_view,
-                  self.schedule_view, self.status):
+        for w in (self.landscape_view, self.surface3d_view, self.fit_view, self.loss_view,
+                  self.step_view, self.schedule_view, self.status):
             if w is not None:
                 w.close()
         return super().close()
@@ -367,6 +411,9 @@ class FrameGrabber:
             # each panel at its place: rendering the picture whole costs twice as much
             # (here 7.6 ms against 3.2 ms at 720p), for the same pixels on its plain background
             for w in self.picture.parts():
+                if w is self.picture.surface3d_view:  # OpenGL: its framebuffer, as drawn
+                    p.drawImage(w.mapTo(self.picture, QPoint(0, 0)), w.grabFramebuffer())
+                    continue
                 QWidget.render(w, p, w.mapTo(self.picture, QPoint(0, 0)))
         finally:
             p.end()  # a painter is always ended, whatever the views raise
@@ -406,6 +453,10 @@ def clip_renderer(session, settings, caption: tuple[str, str] = ("", "")) -> Fra
     if QApplication.instance() is None:
         import os
 
+        if "surface3d" in settings.panels and os.environ.get("DISPLAY"):
+            # the 3-D panel draws in a QOpenGLWidget, which the offscreen platform does not
+            # support: on an X display (e.g. xvfb-run) the picture is made, never shown, there
+            os.environ.setdefault("QT_QPA_PLATFORM", "xcb")
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
         from gdviz.core import i18n
         from gdviz.ui import theme
@@ -416,6 +467,13 @@ def clip_renderer(session, settings, caption: tuple[str, str] = ("", "")) -> Fra
         if settings.lang:
             i18n.set_language(settings.lang)
         theme.apply(app, settings.theme)
+    if "surface3d" in settings.panels:
+        from gdviz.ui.gl_probe import gl_available, gl_reason
+
+        if not gl_available():
+            raise ValueError(f"cannot export the surface3d panel: {gl_reason('en')}; run it "
+                             "where OpenGL works (e.g. under xvfb-run) or leave surface3d out "
+                             "of the panels")
     return FrameGrabber(session, settings.size, settings.panels, caption)
 
 

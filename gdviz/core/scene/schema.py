@@ -240,6 +240,12 @@ class View:
     levels: int = _k("int", 20, ge=MIN_LEVELS, le=MAX_LEVELS)
     scale: str = _k("choice", "auto", choices=("auto", "log", "linear"))
     heatmap: bool = _k("bool", True)
+    #: the map: the contour map ("2d"), the 3-D surface ("3d") or both side by side
+    map: str = _k("choice", "2d", choices=("2d", "3d", "both"), omit_default=True)
+    #: the 3-D surface's height is log10 of the loss above its minimum
+    log_height: bool = _k("bool", False, omit_default=True)
+    #: the 3-D view's camera: azimuth, elevation (degrees), distance; omitted = the default
+    camera: tuple[float, float, float] | None = _k("floats", optional=True, length=3)
 
 
 @dataclass(frozen=True)
@@ -682,6 +688,13 @@ def _validate(scene: Scene) -> None:
     if not MIN_EXPORT_SIZE <= height <= MAX_EXPORT_HEIGHT:
         raise _Invalid(f"[export] size[1] = {height} is invalid: the height must be between "
                        f"{MIN_EXPORT_SIZE} and {MAX_EXPORT_HEIGHT}")
+    if scene.view.camera is not None:
+        from gdviz.core.view3d import check_camera
+
+        try:
+            check_camera(scene.view.camera)
+        except ValueError as exc:
+            raise _Invalid(f"[view] {exc}") from None
     if scene.view.box is not None:
         try:
             check_view_box(scene.view.box)

@@ -49,6 +49,7 @@ from gdviz.core.session.playback import PlaybackMixin
 from gdviz.core.session.runs import (RunSpec, RunsMixin, check_lr, default_specs,
                                      default_start, free_color, palette_colors)
 from gdviz.core.surfaces import Landscape
+from gdviz.core.view3d import check_camera, check_map_mode
 
 #: contour levels the map may draw (a scene's ``[view] levels`` has the same range)
 LEVELS_RANGE = (MIN_LEVELS, MAX_LEVELS)
@@ -57,6 +58,8 @@ SCALES = ("auto", "log", "linear")
 THEMES = ("light", "dark")
 #: every panel the window can show, in layout order (named once, in gdviz.core.panels)
 PANEL_NAMES = PANELS
+#: the panels a new session shows (the 3-D view shows by ``map_mode``, see core.view3d)
+DEFAULT_SESSION_PANELS = tuple(p for p in PANELS if p != "surface3d")
 
 
 # ---------------------------------------------------------------------------- validation
@@ -188,13 +191,17 @@ class SessionEvents(SignalGroup):
     scale = Signal(str)
     theme = Signal(str)
     panels = Signal(object)
+    map_mode = Signal(str)
+    log_height = Signal(bool)
+    camera = Signal(object)
 
 
 #: the session's fields, each with its event in :class:`SessionEvents`
 FIELDS: tuple[str, ...] = (
     "kind", "landscape", "specs", "colors", "starts", "seed", "noise", "batch_size",
     "max_steps", "speed", "same_lr", "shared_lr", "selected", "playing", "t", "view",
-    "batch_surface", "show_units", "linked", "heatmap", "levels", "scale", "theme", "panels")
+    "batch_surface", "show_units", "linked", "heatmap", "levels", "scale", "theme", "panels",
+    "map_mode", "log_height", "camera")
 #: fields compared by identity (problems are rebuilt, never edited in place)
 _IDENTITY_FIELDS = ("landscape",)
 #: the coarse signal each field's change implies (besides those a method names itself)
@@ -209,6 +216,8 @@ _COARSE_OF: dict[str, tuple[str, ...]] = {
     "selected": ("selection_changed",),
     "playing": ("playing_changed",),
     "t": ("stepped",),
+    # the 3-D camera moves with every drag: its own event only
+    "camera": (),
 }
 #: the order the coarse signals go out in: the problem before the runs on it, the
 #: settings and selection before the frame that shows them
@@ -247,7 +256,10 @@ class SessionState:
     levels: int = 20
     scale: str = "auto"
     theme: str = "light"
-    panels: tuple[str, ...] = PANEL_NAMES
+    panels: tuple[str, ...] = DEFAULT_SESSION_PANELS
+    map_mode: str = "2d"
+    log_height: bool = False
+    camera: tuple[float, float, float] | None = None
 
 
 class Session(RunsMixin, HistoryMixin, PlaybackMixin):
@@ -293,7 +305,11 @@ class Session(RunsMixin, HistoryMixin, PlaybackMixin):
         self.levels = 20
         self.scale = "auto"
         self.theme = "light"
-        self.panels: tuple[str, ...] = PANEL_NAMES
+        self.panels: tuple[str, ...] = DEFAULT_SESSION_PANELS
+        #: the 3-D view (gdviz.core.view3d): 2-D / 3-D / both maps, log height, camera
+        self.map_mode = "2d"
+        self.log_height = False
+        self.camera: tuple[float, float, float] | None = None
         self.specs: list[RunSpec] = list(default_specs() if specs is None else specs)
         if not self.specs:
             raise ValueError("a session needs at least one run")
@@ -642,6 +658,27 @@ class Session(RunsMixin, HistoryMixin, PlaybackMixin):
                 setattr(self, name, value)
         return True
 
+    def set_view3d(self, *, map_mode: str | None = None, log_height: bool | None = None,
+                   camera: Any = ...) -> bool:
+        """The 3-D view's state (see :mod:`gdviz.core.view3d`): ``map_mode`` ("2d", "3d",
+        "both"), ``log_height`` (the surface's height is log10 of the loss above its
+        minimum) and ``camera`` ((azimuth, elevation, distance), None = the default).
+        Every argument left out keeps its value; one bad value changes nothing."""
+        new: dict[str, Any] = {}
+        try:
+            if map_mode is not None:
+                new["map_mode"] = check_map_mode(map_mode)
+            if log_height is not None:
+                new["log_height"] = bool(log_height)
+            if camera is not ...:
+                new["camera"] = check_camera(camera)
+        except ValueError as exc:
+            return self._fail(exc)
+        with self._changes():
+            for name, value in new.items():
+                setattr(self, name, value)
+        return True
+
     @property
     def view_box(self) -> tuple[float, float, float, float]:
         """The box the map opens on: the scene's, else the problem's own view."""
@@ -824,7 +861,8 @@ class Session(RunsMixin, HistoryMixin, PlaybackMixin):
             same_lr=self.same_lr, shared_lr=self.shared_lr, selected=self.selected,
             view=self.view, batch_surface=self.batch_surface, show_units=self.show_units,
             linked=self.linked, heatmap=self.heatmap, levels=self.levels, scale=self.scale,
-            theme=self.theme, panels=self.panels)
+            theme=self.theme, panels=self.panels, map_mode=self.map_mode,
+            log_height=self.log_height, camera=self.camera)
 
     def restore(self, state: SessionState) -> None:
         """Put ``state`` in, as one change: the race restarts paused at step 0 with one
@@ -851,6 +889,8 @@ class Session(RunsMixin, HistoryMixin, PlaybackMixin):
             show_units=bool(s.show_units), heatmap=bool(s.heatmap),
             levels=check_levels(s.levels), scale=check_scale(s.scale),
             theme=check_theme(s.theme), panels=check_panels(s.panels),
+            map_mode=check_map_mode(s.map_mode), log_height=bool(s.log_height),
+            camera=check_camera(s.camera),
             specs=specs, colors=colors, kind=kind, playing=False)
         starts = [tuple(float(v) for v in p) for p in s.starts]
         if not starts or not all(abs(v) <= MAX_COORD for p in starts for v in p):
