@@ -37,9 +37,9 @@ DATA_CHUNK = 4096
 #: a recording RunSet keeps the engine's whole state every this many steps (to start with),
 #: so that going back to step s (a live change after scrubbing back, the step-by-step
 #: numbers of a past step) re-plays at most that many steps instead of s
-CHECKPOINT_EVERY = 2048
+CHECKPOINT_EVERY = 256
 #: at most this many checkpoints: beyond, every other one goes and the interval doubles
-MAX_CHECKPOINTS = 128
+MAX_CHECKPOINTS = 512
 #: the arrays a checkpoint copies (the engine's state; trajectories are kept as they are)
 _STATE_ARRAYS = ("params", "state", "opt_t", "loss", "_gcur", "grad", "_last_step_size",
                  "_last_delta", "_last_lr", "_bad", "diverged_at", "kind", "hyper",
