@@ -87,3 +87,12 @@ MAX_SCENE_BYTES = 2 * MAX_POINTS * 100
 MAX_CSV_BYTES = MAX_POINTS * 100
 #: largest ``gdviz fit --init`` JSON (a parameter vector: 151 numbers at most)
 MAX_INIT_BYTES = 1_000_000
+
+# --- maps ---
+#: largest side of a basin or hyperparameter map (cells = side^2; 512^2 runs x 16 doubles
+#: of results stay at 32 MiB)
+MAP_MAX_GRID = 512
+#: most cells of one map call
+MAP_MAX_CELLS = MAP_MAX_GRID * MAP_MAX_GRID
+#: most steps a map runs from each cell
+MAP_MAX_STEPS = 100_000
