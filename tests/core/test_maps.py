@@ -96,3 +96,31 @@ def test_write_csv_atomic(tmp_path):
     CM.write_csv(p, ["a", "b"], [np.array([1, 2]), np.array([0.5, np.nan])])
     assert p.read_text() == "a,b\n1,0.5\n2,nan\n"
     assert [q.name for q in tmp_path.iterdir()] == ["m.csv"]
+
+
+def test_map_settings_are_session_fields_and_scene_keys():
+    from gdviz.core.scene import loads_scene
+    from gdviz.core.scene.bridge import apply_scene, scene_from_session
+    from gdviz.core.session import Session
+
+    s = Session()
+    seen = []
+    s.events.map_mode.connect(seen.append)
+    errors = []
+    s.error.connect(errors.append)
+    assert s.set_map_options(map_mode="basins", hyper_axis="beta1", hyper_color="steps")
+    assert seen == ["basins"]
+    assert not s.set_map_options(map_mode="nope", hyper_axis="momentum")
+    assert errors == ["Invalid map mode: 'nope' (choose from off, basins, steps)"]
+    assert s.hyper_axis == "beta1"  # one bad value changes nothing
+    scene = scene_from_session(s)
+    assert (scene.view.map, scene.view.hyper, scene.view.hyper_color) == (
+        "basins", "beta1", "steps")
+    s2 = Session()
+    apply_scene(scene, s2)
+    assert (s2.map_mode, s2.hyper_axis, s2.hyper_color) == ("basins", "beta1", "steps")
+    sc = loads_scene('version = 1\n[runs.a]\noptimizer = "sgd"\n[view]\nmap = "steps"\n'
+                     'hyper = "momentum"\n')
+    assert sc.view.map == "steps" and sc.view.hyper == "momentum"
+    with pytest.raises(ValueError, match="map"):
+        loads_scene('version = 1\n[runs.a]\noptimizer = "sgd"\n[view]\nmap = "bassins"\n')
