@@ -34,7 +34,8 @@ def default_panels(session, scene=None) -> tuple[str, ...]:
 
     has_schedule = any(sp.schedule.kind != "constant" for sp in session.specs)
     return shown_panels(session.panels, is_data=session.is_data, selected=session.selected,
-                        has_schedule=has_schedule)
+                        has_schedule=has_schedule,
+                        has_hyper=session.hyper_axis != "off" and not session.is_data)
 
 
 def clone_session(session, base_scene=None):

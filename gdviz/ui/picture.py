@@ -152,6 +152,13 @@ class Picture(QWidget):
         self.splitter.addWidget(self.fit_view)
         self.splitter.setStretchFactor(0, 1)
         self.splitter.setStretchFactor(1, 1)
+        self.hyper_view = None
+        if "hyper" in panels:  # the hyperparameter map, beside the map (issue 11)
+            from gdviz.ui.views.hyper_view import HyperView
+
+            self.hyper_view = HyperView(session, sync=export)
+            self.splitter.addWidget(self.hyper_view)
+            self.splitter.setStretchFactor(2, 1)
         self.loss_view = self.step_view = self.schedule_view = self.status = None
         if "loss" in panels:
             from gdviz.ui.views.loss_view import LossView
@@ -209,6 +216,8 @@ class Picture(QWidget):
         ])
         if self.follow:
             self._connections += connect_all([(s.events.panels, self._on_panels_changed)])
+        if self.hyper_view is not None:
+            self._connections += connect_all([(s.events.hyper_axis, self._on_layout_changed)])
         if export and self.step_view is not None:
             # the table's numbers grow wider as the run goes: widen the column, never narrow it
             self._connections += connect_all([(s.stepped, self._size_parts)])
@@ -236,7 +245,8 @@ class Picture(QWidget):
         s = self.session
         has_sched = any(sp.schedule.kind != "constant" for sp in s.specs)
         return shown_panels(self.panels, is_data=s.is_data, selected=s.selected,
-                            has_schedule=has_sched)
+                            has_schedule=has_sched,
+                            has_hyper=s.hyper_axis != "off" and not s.is_data)
 
     def _on_layout_changed(self, *_) -> None:
         shown = self.shown()
@@ -247,7 +257,9 @@ class Picture(QWidget):
             if fit_on and "landscape" in shown:
                 w = max(self.splitter.width(), 2)
                 self.splitter.setSizes([w // 2, w - w // 2])
-        self.splitter.setVisible("landscape" in shown or fit_on)
+        if self.hyper_view is not None:
+            self.hyper_view.setVisible("hyper" in shown)
+        self.splitter.setVisible("landscape" in shown or fit_on or "hyper" in shown)
         if self.step_view is not None:
             self.step_view.setVisible("step" in shown)
         if self.schedule_view is not None:
@@ -299,8 +311,8 @@ class Picture(QWidget):
 
     def parts(self) -> list[QWidget]:
         """The panels that show now, each a widget of its own (what an export paints)."""
-        ws = [self.caption, self.notice, self.landscape_view, self.fit_view, self.loss_view,
-              self.step_view, self.schedule_view, self.status]
+        ws = [self.caption, self.notice, self.landscape_view, self.fit_view, self.hyper_view,
+              self.loss_view, self.step_view, self.schedule_view, self.status]
         return [w for w in ws if w is not None and w.isVisibleTo(self)]
 
     def resizeEvent(self, ev) -> None:  # noqa: N802 - Qt API
@@ -311,7 +323,7 @@ class Picture(QWidget):
         disconnect_all(self._connections)
         self._connections = []
         for w in (self.landscape_view, self.fit_view, self.loss_view, self.step_view,
-                  self.schedule_view, self.status):
+                  self.schedule_view, self.status, self.hyper_view):
             if w is not None:
                 w.close()
         return super().close()

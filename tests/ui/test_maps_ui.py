@@ -39,7 +39,8 @@ def test_basin_map_refines_progressively_off_the_ui_thread(qtbot, sess):
     sides = []
     layer.worker.done.connect(lambda g, item: sides.append(item[0][0]))
     sess.set_map_options(map_mode="basins")
-    qtbot.waitUntil(lambda: layer.result is not None and layer.result.nx == 256, timeout=60000)
+    qtbot.waitUntil(lambda: bool(sides) and sides[-1] == 256, timeout=60000)
+    assert layer.result.nx == 256
     assert sides[0] == 64 and sides[-1] == 256  # coarse first, then refined
     assert layer.image.isVisible() and not v.colorbar.isVisible()
     lab = layer.labels
@@ -90,3 +91,78 @@ def test_data_problem_has_no_map_and_does_not_crash(qtbot):
     v = _view(qtbot, s)
     s.set_map_options(map_mode="basins")
     assert not v.map_layer.image.isVisible()
+
+
+def _ellipse_session():
+    kernels.warmup()
+    return Session(Landscape.from_surface("ellipse"),
+                   [RunSpec(make_optimizer("momentum", lr=0.01, momentum=0.5))],
+                   starts=[(-1.5, 1.0)], max_steps=100)
+
+
+def test_hyper_view_refines_and_equals_core(qtbot):
+    from gdviz.ui.views.hyper_view import HyperView
+
+    s = _ellipse_session()
+    v = HyperView(s)
+    qtbot.addWidget(v)
+    v.resize(500, 400)
+    v.show()
+    sides = []
+    v.worker.done.connect(lambda g, item: sides.append(item[0][0]))
+    s.set_map_options(hyper_axis="momentum")
+    qtbot.waitUntil(lambda: bool(sides) and sides[-1] == 64, timeout=60000)
+    assert v.result.nx == 64
+    assert sides[0] == 16 and sides[-1] == 64
+    setup = CM.MapSetup(make_optimizer("momentum", lr=0.01, momentum=0.5), steps=100)
+    ref, lrs, ys = CM.hyper_map(s.landscape, setup, (-1.5, 1.0), "momentum", nx=64,
+                                lr_range=(1e-4, 1.0), y_range=(0.0, 0.99))
+    np.testing.assert_array_equal(v.result.end, ref.end)
+    assert v.result.diverged.any() and not v.result.diverged.all()
+    # the cross-hair is the run's setting
+    assert v.vline.value() == pytest.approx(np.log10(0.01))
+    assert v.hline.value() == pytest.approx(0.5)
+    # clicking a cell sets the run and replays the race
+    s.step(30)
+    assert v.apply_cell(40, 20)
+    assert s.t == 0 and s.playing
+    cfg = s.specs[0].config
+    assert cfg.lr == pytest.approx(v.lrs[20]) and cfg.momentum == pytest.approx(v.ys[40])
+    assert v.vline.value() == pytest.approx(np.log10(v.lrs[20]))
+    # the map itself does not depend on the run's own lr / momentum: no recompute
+    assert v.result.nx == 64
+    # the run replays to the cell's result
+    s.pause()
+    s.step(100)
+    np.testing.assert_allclose(s.runset.params[0], v.result.end[40 * 64 + 20], rtol=0, atol=0)
+    v.close()
+
+
+def test_hyper_view_refuses_an_axis_the_optimizer_lacks(qtbot):
+    from gdviz.ui.views.hyper_view import HyperView
+
+    s = _ellipse_session()
+    v = HyperView(s, sync=True)
+    qtbot.addWidget(v)
+    s.set_map_options(hyper_axis="beta1")
+    assert "has no" in v.message
+    s.set_map_options(hyper_axis="batch_size")
+    assert v.message == "" and v.result is not None and v.result.nx == 64
+    v.close()
+
+
+def test_window_and_export_pictures_include_the_maps(qtbot):
+    from gdviz.ui.picture import FrameGrabber
+
+    s = _ellipse_session()
+    s.set_map_options(map_mode="steps", hyper_axis="momentum")
+    g = FrameGrabber(s, (1280, 720), ("landscape", "hyper"), status=False)
+    try:
+        frame = g.frame()
+        assert frame.shape == (720, 1280, 4)
+        pic = g.picture
+        assert pic.hyper_view.isVisibleTo(pic) and pic.hyper_view.result.nx == 64
+        assert pic.landscape_view.map_layer.result.nx == 256
+        assert "hyper" in pic.shown()
+    finally:
+        g.close()

@@ -211,6 +211,8 @@ class LandscapeView(pg.PlotWidget):
         entries in the UI language (surface names and symbols stay)."""
         self._fill_arrow_legend()
         self.heatmap_action.setText(tr("show_heatmap"))
+        if hasattr(self, "map_layer"):
+            self.map_layer.retranslate()
         self.view_all_action.setText(tr("view_whole_surface"))
         for item in self.start_items:
             item.setToolTip(tr("tip_start"))

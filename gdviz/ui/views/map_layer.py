@@ -20,7 +20,8 @@ import threading
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QObject, QRectF, Signal
+from PySide6.QtCore import QObject, QRectF, QSignalBlocker, Signal
+from PySide6.QtGui import QAction, QActionGroup
 
 import gdviz.kernels as kernels
 from gdviz.core import maps as CM
@@ -183,7 +184,57 @@ class BasinLayer(QObject):
         self.worker = MapWorker(self)
         self.worker.done.connect(self._on_done)
         self._gen = -1
-        self._dirty = False
+        self._build_menu()
+        s = self.session
+        s.events.map_mode.connect(self._sync_menu)
+        s.events.hyper_axis.connect(self._sync_menu)
+        s.events.hyper_color.connect(self._sync_menu)
+
+    # ------------------------------------------------------------------ menu
+    def _build_menu(self) -> None:
+        """The map's context menu: the map mode and the hyper panel's axis and colour
+        (they write the session; the menu follows it)."""
+        menu = self.view.vb.menu
+        self.mode_menu = menu.addMenu(tr("map_mode"))
+        self.hyper_menu = menu.addMenu(tr("hyper_map"))
+        self.actions: dict[tuple[str, str], QAction] = {}
+        groups = (("map_mode", ("off", "basins", "steps"), self.mode_menu),
+                  ("hyper_axis", ("off", "momentum", "beta1", "beta2", "batch_size"),
+                   self.hyper_menu),
+                  ("hyper_color", ("loss", "steps"), self.hyper_menu))
+        for field, values, sub in groups:
+            grp = QActionGroup(self)
+            if field == "hyper_color":
+                sub.addSeparator()
+            for v in values:
+                act = QAction(v, self, checkable=True)
+                grp.addAction(act)
+                sub.addAction(act)
+                act.triggered.connect(lambda _=False, f=field, v=v:
+                                      self.session.set_map_options(**{f: v}))
+                self.actions[(field, v)] = act
+        self.retranslate()
+        self._sync_menu()
+
+    def _sync_menu(self, *_) -> None:
+        s = self.session
+        for (field, v), act in self.actions.items():
+            with QSignalBlocker(act):
+                act.setChecked(getattr(s, field) == v)
+
+    def retranslate(self) -> None:
+        self.mode_menu.setTitle(tr("map_mode"))
+        self.hyper_menu.setTitle(tr("hyper_map"))
+        names = {"momentum": "momentum", "beta1": "beta1", "beta2": "beta2",
+                 "batch_size": "batch_axis"}
+        for (field, v), act in self.actions.items():
+            if field == "map_mode":
+                act.setText(tr(f"map_mode_{v}"))
+            elif field == "hyper_axis":
+                act.setText(tr("hyper_axis_off") if v == "off"
+                            else tr("lr_axis") + " × " + tr(names[v]))
+            else:
+                act.setText(tr(f"hyper_color_{v}"))
 
     # ------------------------------------------------------------------ state
     @property
