@@ -1007,6 +1007,8 @@ class LandscapeView(pg.PlotWidget):
         builtin = getattr(land, "sid", -1) >= 0
         title = (tr("surface_title", name=tr(f"surface_{land.name}", default=land.name),
                     formula=land.label) if builtin else self._data_title(land))
+        if getattr(self, "map_layer", None) is not None and self.map_layer.title:
+            title = self.map_layer.title  # the map mode says what its colours mean
         # a long title would widen the plot past a narrow map: elide it to the width
         # (the title is HTML in pyqtgraph's own font: leave a generous margin)
         f = theme.font(theme.LABEL_PT)

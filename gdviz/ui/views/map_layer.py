@@ -171,9 +171,8 @@ class BasinLayer(QObject):
         self.image.setZValue(-90)  # over the heatmap, under the contours and the runs
         self.image.setVisible(False)
         view.plot_item.addItem(self.image)
-        self.key = pg.LegendItem(offset=(12, 12), labelTextSize="14pt", verSpacing=-4)
-        self.key.setParentItem(view.vb)
-        self.key.setVisible(False)
+        #: the map's title while it shows ("" otherwise): what its colours mean
+        self.title = ""
         self.book: CM.BasinBook | None = None
         self._book_for = None
         self._setup_key = None
@@ -223,6 +222,10 @@ class BasinLayer(QObject):
                 act.setChecked(getattr(s, field) == v)
 
     def retranslate(self) -> None:
+        if self.title and self.result is not None:
+            self.title = ""
+            self._fill_key(self.session.map_mode, self._setup_key[2].steps
+                           if self._setup_key else 0)
         self.mode_menu.setTitle(tr("map_mode"))
         self.hyper_menu.setTitle(tr("hyper_map"))
         names = {"momentum": "momentum", "beta1": "beta1", "beta2": "beta2",
@@ -249,8 +252,10 @@ class BasinLayer(QObject):
                 self.worker.cancel()
             self._setup_key = None
             self.image.setVisible(False)
-            self.key.setVisible(False)
             self.view._show_colorbar()
+            if self.title:
+                self.title = ""
+                self.view._refresh_labels()
             return
         land, setup = setup_for(s)
         box = tuple(float(v) for v in self.view._box)
@@ -364,37 +369,14 @@ class BasinLayer(QObject):
         return out
 
     def _fill_key(self, mode: str, steps: int) -> None:
-        key = self.key
-        key.clear()
+        """The map's title says what its colours mean (a legend would cover the map)."""
         s = self.session
-        i = s.spec_index(s.reference_run())
-        head = tr("map_key_title", run=s.spec_label(i), steps=steps)
-        key.addItem(pg.PlotDataItem(), head)
-        div, grey = special_colors()
-
-        def swatch(c):
-            return pg.ScatterPlotItem(symbol="s", size=16, brush=pg.mkBrush(*c.tolist()),
-                                      pen=pg.mkPen(theme.palette(theme.current())["grid"]))
-
-        if mode == "basins":
-            lab = self.labels
-            cols = basin_colors(len(self.book.centres))
-            used = [k for k in np.unique(lab[lab >= 0])][:6]
-            for k in used:
-                cx, cy = self.book.centres[k]
-                key.addItem(swatch(cols[k]), tr("map_key_basin", x=f"{cx:.2f}", y=f"{cy:.2f}"))
-            if (lab == -2).any():
-                key.addItem(swatch(grey), tr("map_key_moving"))
-        else:
-            key.addItem(swatch(np.array(pg.colormap.get("viridis").map(0.0), dtype=np.uint8)),
-                        tr("map_key_fast"))
-            key.addItem(swatch(np.array(pg.colormap.get("viridis").map(1.0), dtype=np.uint8)),
-                        tr("map_key_slow", steps=steps))
-            key.addItem(swatch(grey), tr("map_key_not_converged"))
-        if self.result is not None and self.result.diverged.any():
-            key.addItem(swatch(div), tr("map_key_diverged"))
-        theme.style_legend(key)
-        key.setVisible(True)
+        run = s.spec_label(s.spec_index(s.reference_run()))
+        key = "map_title_basins" if mode == "basins" else "map_title_steps"
+        title = tr(key, run=run, steps=steps)
+        if title != self.title:
+            self.title = title
+            self.view._refresh_labels()
 
     def retheme(self) -> None:
         """Colours follow the theme: redraw the last pass."""
