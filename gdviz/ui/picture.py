@@ -258,7 +258,15 @@ class Picture(QWidget):
                 w = max(self.splitter.width(), 2)
                 self.splitter.setSizes([w // 2, w - w // 2])
         if self.hyper_view is not None:
-            self.hyper_view.setVisible("hyper" in shown)
+            hyper_on = "hyper" in shown
+            if hyper_on != self.hyper_view.isVisibleTo(self):
+                self.hyper_view.setVisible(hyper_on)
+                if hyper_on:  # the hyper map beside the map, a little narrower
+                    w = max(self.splitter.width(), 3)
+                    sizes = self.splitter.sizes()
+                    sizes[2] = int(w * 0.42)
+                    sizes[0] = max(w - sizes[2] - (sizes[1] if fit_on else 0), 1)
+                    self.splitter.setSizes(sizes)
         self.splitter.setVisible("landscape" in shown or fit_on or "hyper" in shown)
         if self.step_view is not None:
             self.step_view.setVisible("step" in shown)

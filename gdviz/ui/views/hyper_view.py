@@ -60,6 +60,9 @@ class HyperView(pg.PlotWidget):
         self.plot_item = self.getPlotItem()
         self.vb = self.plot_item.getViewBox()
         self.plot_item.hideButtons()
+        for name in ("left", "bottom"):
+            self.plot_item.getAxis(name).enableAutoSIPrefix(False)
+        self._left_log.enableAutoSIPrefix(False)
         self.vb.setMouseEnabled(False, False)
         self.vb.disableAutoRange()
         self.image = pg.ImageItem(axisOrder="row-major")
@@ -69,7 +72,7 @@ class HyperView(pg.PlotWidget):
         for ln in (self.vline, self.hline):
             ln.setZValue(10)
             self.plot_item.addItem(ln)
-        self.note = pg.TextItem(anchor=(0, 1))
+        self.note = pg.TextItem(anchor=(0, 0))
         self.note.setParentItem(self.vb)
         self.result: CM.MapResult | None = None
         self.lrs = self.ys = None
@@ -225,26 +228,38 @@ class HyperView(pg.PlotWidget):
         self._labels(axis, steps, color)
         self._crosshair()
 
+    def _elided(self, text: str, pt: float) -> str:
+        """``text`` cut to the panel's width (pyqtgraph's title would widen the panel)."""
+        from PySide6.QtGui import QFontMetrics
+
+        room = max(int(0.9 * self.width()) - 30, 80)
+        return QFontMetrics(theme.font(pt)).elidedText(text, Qt.TextElideMode.ElideRight, room)
+
     def _labels(self, axis: str, steps: int, color: str) -> None:
         s = self.session
         i = s.spec_index(s.reference_run())
         fg = theme.palette(theme.current())["foreground"]
         size = f"{theme.pt(theme.BASE_PT):.0f}pt"
         what = tr("hyper_final_loss" if color == "loss" else "hyper_steps")
-        self.plot_item.setTitle(tr("hyper_title", run=s.spec_label(i), what=what, steps=steps),
-                                color=fg, size=size)
+        title = tr("hyper_title", run=s.spec_label(i), what=what, steps=steps)
+        self.plot_item.setTitle(self._elided(title, theme.BASE_PT), color=fg, size=size)
         style = {"color": fg, "font-size": size}
         self.plot_item.setLabel("bottom", tr("lr_axis"), **style)
         self.plot_item.setLabel("left", tr(AXIS_LABELS[axis]), **style)
+        pal = theme.palette(theme.current())
         self.note.setText(tr("hyper_diverged_note"), color=fg)
-        self.note.setPos(4, self.vb.height() - 4)
+        self.note.fill = pg.mkBrush(theme.qcolor(pal["background"], 215))
+        self.note.setFont(theme.font(theme.BASE_PT * 0.85))
+        self.note.setPos(4, 4)
 
     def _set_message(self, text: str) -> None:
         self.message = text
         if text:
             fg = theme.palette(theme.current())["foreground"]
-            self.plot_item.setTitle(text, color=fg, size=f"{theme.pt(theme.BASE_PT):.0f}pt")
+            self.plot_item.setTitle(self._elided(text, theme.BASE_PT), color=fg,
+                                    size=f"{theme.pt(theme.BASE_PT):.0f}pt")
             self.image.clear()
+            self.result = None
 
     def _crosshair(self) -> None:
         s = self.session
@@ -289,8 +304,8 @@ class HyperView(pg.PlotWidget):
 
     def resizeEvent(self, ev) -> None:  # noqa: N802 - Qt API
         super().resizeEvent(ev)
-        if getattr(self, "note", None) is not None:
-            self.note.setPos(4, self.vb.height() - 4)
+        if getattr(self, "result", None) is not None and self._key is not None:
+            self._labels(self.axis, self._key[1].steps, self._color or "loss")
 
     # ------------------------------------------------------------------ mouse
     def cell_at(self, x: float, y: float) -> tuple[int, int] | None:
