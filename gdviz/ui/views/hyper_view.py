@@ -175,7 +175,7 @@ class HyperView(pg.PlotWidget):
         return (1e-4, 1.0), (lo, hi)
 
     def _on_done(self, gen: int, item) -> None:
-        if gen != self.worker.generation or self._key is None:
+        if gen != self.worker.generation or self._key is None or getattr(self, "_closed", False):
             return
         tag, payload = item
         if isinstance(payload, Exception):
@@ -295,7 +295,7 @@ class HyperView(pg.PlotWidget):
 
     def changeEvent(self, ev) -> None:  # noqa: N802 - Qt API
         t = ev.type()
-        if getattr(self, "worker", None) is not None:
+        if getattr(self, "worker", None) is not None and not getattr(self, "_closed", False):
             if t in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
                 self._apply_theme()
             elif t == QEvent.Type.LanguageChange and self.result is not None:
@@ -304,7 +304,8 @@ class HyperView(pg.PlotWidget):
 
     def resizeEvent(self, ev) -> None:  # noqa: N802 - Qt API
         super().resizeEvent(ev)
-        if getattr(self, "result", None) is not None and self._key is not None:
+        if getattr(self, "result", None) is not None and self._key is not None \
+                and not getattr(self, "_closed", False):
             self._labels(self.axis, self._key[1].steps, self._color or "loss")
 
     # ------------------------------------------------------------------ mouse
@@ -351,6 +352,7 @@ class HyperView(pg.PlotWidget):
             ev.accept()
 
     def close(self) -> bool:
+        self._closed = True  # Qt sends resize/palette events while pyqtgraph tears down
         self._connections = disconnect_all(self._connections)
         self.worker.stop()
         return super().close()

@@ -183,6 +183,7 @@ class BasinLayer(QObject):
         self.worker = MapWorker(self)
         self.worker.done.connect(self._on_done)
         self._gen = -1
+        self._closed = False
         self._build_menu()
         s = self.session
         s.events.map_mode.connect(self._sync_menu)
@@ -246,6 +247,8 @@ class BasinLayer(QObject):
 
     def refresh(self, *_) -> None:
         """Follow the session: start a new map if the setting or the box changed."""
+        if self._closed:
+            return
         s = self.session
         if s.map_mode == "off" or setup_for(s) is None:
             if self._setup_key is not None:
@@ -308,7 +311,7 @@ class BasinLayer(QObject):
         self._gen = self.worker.submit(passes)
 
     def _on_done(self, gen: int, item) -> None:
-        if gen != self.worker.generation or self._setup_key is None:
+        if gen != self.worker.generation or self._setup_key is None or self._closed:
             return  # a newer setting is on its way
         self._show(*item)
 
@@ -386,4 +389,5 @@ class BasinLayer(QObject):
             self._show((side, box, self._setup_key[2].steps), self.result)
 
     def close(self) -> None:
+        self._closed = True
         self.worker.stop()
