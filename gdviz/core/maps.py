@@ -45,6 +45,12 @@ HYPER_TAKERS = {"momentum": ("momentum", "nesterov", "rmsprop"),
 HYPER_RANGES = {"lr": (1e-4, 1.0, True), "momentum": (0.0, 0.99, False),
                 "beta1": (0.0, 0.99, False), "beta2": (0.9, 0.9999, False),
                 "batch_size": (1.0, 256.0, True)}
+#: basin hues, one per basin index (cycling); the window blends them with its background
+BASIN_HUES = ("#4C9BE8", "#F28E2B", "#59A14F", "#E15759", "#B07AA1", "#EDC948",
+              "#76B7B2", "#FF9DA7", "#9C755F", "#8CD17D", "#499894", "#D37295")
+#: diverged cells and cells still moving at the end of the budget
+DIVERGED_HEX = "#c00000"
+MOVING_HEX = "#9a9a9a"
 #: default convergence tolerance (gradient norm and step length)
 DEFAULT_TOL = 1e-6
 #: coarse pass of a live map (one frame), then refined to the full grid
@@ -323,8 +329,9 @@ class BasinBook:
             hit = best <= r2
             lab[alive[hit]] = arg[hit]
             todo = ~hit
-        # cluster the rest greedily: the first unassigned end point seeds a new basin
-        idx = np.nonzero(todo)[0]
+        # cluster the rest greedily (only runs that converged: an end point still on
+        # its way is no minimum): the first unassigned end point seeds a new basin
+        idx = np.nonzero(todo & (result.conv_at[alive] >= 0))[0]
         while idx.size:
             c = E[idx[0]]
             near = ((E[idx] - c) ** 2).sum(axis=1) <= r2
@@ -407,3 +414,40 @@ def _fmt(v) -> str:
         return str(int(v))
     f = float(v)
     return repr(f) if math.isfinite(f) else ("nan" if f != f else ("inf" if f > 0 else "-inf"))
+
+
+def _rgb(hex_color: str) -> np.ndarray:
+    h = hex_color.lstrip("#")
+    return np.array([int(h[i:i + 2], 16) for i in (0, 2, 4)], dtype=np.uint8)
+
+
+#: viridis at 9 stops (matplotlib's), interpolated for the steps / loss colour scale
+_VIRIDIS = np.array([[68, 1, 84], [71, 44, 122], [59, 81, 139], [44, 113, 142],
+                     [33, 144, 141], [39, 173, 129], [92, 200, 99], [170, 220, 50],
+                     [253, 231, 37]], dtype=np.float64)
+
+
+def viridis(u: np.ndarray) -> np.ndarray:
+    """RGB uint8 (..., 3) of values in [0, 1]."""
+    u = np.clip(np.asarray(u, dtype=np.float64), 0.0, 1.0) * (len(_VIRIDIS) - 1)
+    i = np.minimum(np.floor(u).astype(int), len(_VIRIDIS) - 2)
+    f = (u - i)[..., None]
+    return np.round(_VIRIDIS[i] * (1 - f) + _VIRIDIS[i + 1] * f).astype(np.uint8)
+
+
+def colorize(labels_or_values: np.ndarray, diverged: np.ndarray, *, basins: bool,
+             lo: float = 0.0, hi: float = 1.0) -> np.ndarray:
+    """RGB uint8 (n, 3) of a map's cells: basin indices (``basins``; -1 diverged, -2 still
+    moving) or values on a [lo, hi] colour scale (NaN: grey); diverged cells red."""
+    a = np.asarray(labels_or_values)
+    out = np.empty((a.size, 3), dtype=np.uint8)
+    out[:] = _rgb(MOVING_HEX)
+    if basins:
+        hues = np.array([_rgb(h) for h in BASIN_HUES])
+        ok = a >= 0
+        out[ok] = hues[a[ok] % len(hues)]
+    else:
+        ok = np.isfinite(a)
+        out[ok] = viridis((a[ok] - lo) / (hi - lo if hi > lo else 1.0))
+    out[np.asarray(diverged, dtype=bool)] = _rgb(DIVERGED_HEX)
+    return out

@@ -37,8 +37,7 @@ CHUNK = 8192
 #: at most this many steps per start in a live map (the race's budget, capped)
 LIVE_STEPS = 2000
 #: basin hues (blended with the background: the runs' saturated colours stay readable)
-BASIN_HUES = ("#4C9BE8", "#F28E2B", "#59A14F", "#E15759", "#B07AA1", "#EDC948",
-              "#76B7B2", "#FF9DA7", "#9C755F", "#8CD17D", "#499894", "#D37295")
+BASIN_HUES = CM.BASIN_HUES
 
 
 def basin_colors(n: int, name: str | None = None) -> np.ndarray:
