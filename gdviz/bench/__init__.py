@@ -33,6 +33,8 @@ ENTRIES: dict[str, tuple[str, str]] = {
     "frame-long": ("gdviz.bench.ui", "bench_frame_long"),
     "startup": ("gdviz.bench.ui", "bench_startup"),
     "export": ("gdviz.bench.export", "bench_export"),
+    "basin-map": ("gdviz.bench.maps", "bench_basin_map"),
+    "hyper-map": ("gdviz.bench.maps", "bench_hyper_map"),
 }
 
 
