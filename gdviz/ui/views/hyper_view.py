@@ -241,7 +241,10 @@ class HyperView(pg.PlotWidget):
         fg = theme.palette(theme.current())["foreground"]
         size = f"{theme.pt(theme.BASE_PT):.0f}pt"
         what = tr("hyper_final_loss" if color == "loss" else "hyper_steps")
+        # the run's name only when there is room for it: the colour's meaning comes first
         title = tr("hyper_title", run=s.spec_label(i), what=what, steps=steps)
+        if self._elided(title, theme.BASE_PT) != title:
+            title = title.split(":", 1)[-1].split("：", 1)[-1].strip()
         self.plot_item.setTitle(self._elided(title, theme.BASE_PT), color=fg, size=size)
         style = {"color": fg, "font-size": size}
         self.plot_item.setLabel("bottom", tr("lr_axis"), **style)
