@@ -192,6 +192,82 @@ def basin_map(landscape, setup: MapSetup, view=None, nx: int = 64, ny: int | Non
     return r
 
 
+def run_cells_problem(problem, kind, hyper, sched_kind, sched_params, starts, *, total: int,
+                      steps: int, dims=(0, 1), tol: float = DEFAULT_TOL, bound: float = 1e6,
+                      fast: bool | None = None) -> MapResult:
+    """The batched call on a data problem (regression L(w, b), a fit): one run per row of
+    ``starts`` float64 (n, n_params), stepped exactly as :class:`~gdviz.core.engine.RunSet`
+    steps a data problem (the problem's gradient at mini-batch t - 1, then one
+    :func:`~gdviz.kernels.optim.opt_step` for all runs), without keeping history. The
+    result's ``end`` is the two parameters ``dims`` of each run's end point; converged
+    at step t: the gradient used and the step are both <= tol in norm."""
+    from gdviz.kernels import optim as KO
+
+    P = np.array(starts, dtype=np.float64)
+    n, p = P.shape
+    if n > MAP_MAX_CELLS:
+        raise ValueError(f"map has {n} cells; at most {MAP_MAX_CELLS}")
+    kind = np.ascontiguousarray(np.broadcast_to(np.asarray(kind, dtype=np.int64), (n,)))
+    hyper = np.ascontiguousarray(np.broadcast_to(hyper, (n, KM.N_HYPER)), dtype=np.float64)
+    sk = np.ascontiguousarray(np.broadcast_to(np.asarray(sched_kind, dtype=np.int64), (n,)))
+    sp = np.ascontiguousarray(np.broadcast_to(sched_params, (n, KM.N_SCHED)), dtype=np.float64)
+    state = np.zeros((n, KO.N_SLOTS, p))
+    ada = kind == KO.ADAGRAD
+    state[ada, 0, :] = hyper[ada, KO.H_INITIAL_ACCUMULATOR_VALUE][:, None]
+    opt_t = np.zeros(n, dtype=np.int64)
+    with np.errstate(all="ignore"):
+        F = np.asarray(problem.loss(P.copy()), dtype=np.float64)
+    div = np.where(np.isfinite(F), -1, 0).astype(np.int64)
+    conv = np.full(n, -1, dtype=np.int64)
+    fn = KO.opt_step if _use_fast(fast) else KO.opt_step_np
+    new, g_out, ss, lr = np.empty((n, p)), np.zeros((n, p)), np.zeros((n, p)), np.zeros(n)
+    tol2 = tol * tol
+    for t in range(1, int(steps) + 1):
+        active = div < 0
+        if not active.any():
+            break
+        with np.errstate(all="ignore"):
+            _, g = problem.loss_grad(P.copy(), t - 1)
+        g = np.ascontiguousarray(g, dtype=np.float64).reshape(n, p)
+        st, ot = state.copy(), opt_t.copy()
+        fn(kind, hyper, sk, sp, int(total), t, P, g, st, ot, active, new, g_out, ss, lr)
+        with np.errstate(all="ignore"):
+            f = np.asarray(problem.loss(new.copy()), dtype=np.float64)
+            ok = (np.isfinite(new).all(axis=1) & np.isfinite(g).all(axis=1) & np.isfinite(f)
+                  & (np.abs(new) <= bound).all(axis=1))
+        div[active & ~ok] = t
+        good = active & ok
+        with np.errstate(all="ignore"):
+            small = ((new - P) ** 2).sum(axis=1) <= tol2
+            small &= (g * g).sum(axis=1) <= tol2
+        conv[good & small & (conv < 0)] = t
+        P[good] = new[good]
+        F[good] = f[good]
+        state[good] = st[good]
+        opt_t[good] = ot[good]
+    i, j = dims
+    return MapResult(0, 0, np.ascontiguousarray(P[:, [i, j]]), F, conv, div)
+
+
+def basin_map_problem(problem, setup: MapSetup, base, view, nx: int = 64,
+                      ny: int | None = None, dims=(0, 1), fast: bool | None = None
+                      ) -> MapResult:
+    """A basin map of a data problem: every pixel centre of ``view`` as the two parameters
+    ``dims`` of a start, the others at ``base`` (a fit's start vector)."""
+    nx = check_grid(nx)
+    ny = check_grid(nx if ny is None else ny)
+    cells = pixel_centres(view, nx, ny)
+    starts = np.repeat(np.asarray(base, dtype=np.float64).reshape(1, -1), nx * ny, axis=0)
+    starts[:, dims[0]] = cells[:, 0]
+    starts[:, dims[1]] = cells[:, 1]
+    kind, hyper = setup.config.pack()
+    sk, sp = setup.schedule.pack()
+    r = run_cells_problem(problem, kind, hyper, sk, sp, starts, total=setup.schedule_total,
+                          steps=setup.steps, dims=dims, tol=setup.tol, fast=fast)
+    r.nx, r.ny = nx, ny
+    return r
+
+
 def axis_values(name: str, n: int, lo: float | None = None, hi: float | None = None
                 ) -> np.ndarray:
     """``n`` values of hyperparameter ``name`` from lo to hi (log-spaced for lr and batch
@@ -293,7 +369,8 @@ class BasinBook:
     @classmethod
     def for_landscape(cls, landscape, rel_radius: float = 0.02) -> BasinBook:
         pts = []
-        for arr in (landscape.minima, getattr(landscape, "local_minima", np.zeros((0, 2)))):
+        for arr in (getattr(landscape, "minima", np.zeros((0, 2))),
+                    getattr(landscape, "local_minima", np.zeros((0, 2)))):
             pts.extend(tuple(map(float, p)) for p in np.asarray(arr).reshape(-1, 2))
         book = cls(radius=rel_radius * _scale(landscape.view), centres=pts, known=len(pts))
         return book

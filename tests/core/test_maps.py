@@ -124,3 +124,36 @@ def test_map_settings_are_session_fields_and_scene_keys():
     assert sc.view.map == "steps" and sc.view.hyper == "momentum"
     with pytest.raises(ValueError, match="map"):
         loads_scene('version = 1\n[runs.a]\noptimizer = "sgd"\n[view]\nmap = "bassins"\n')
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_regression_map_pixel_equals_the_session_run(fast):
+    """On regression L(w, b) with mini-batches, a pixel is the race's run from that start."""
+    from gdviz.core.session import RunSpec, Session
+
+    s = Session(specs=[RunSpec(make_optimizer("momentum", lr=0.05))], max_steps=60, fast=fast)
+    s.set_regression()
+    s.set_batch_size(5)
+    s.reset()
+    setup = CM.MapSetup(s.effective_config(0), steps=60, total=60)
+    r = CM.basin_map_problem(s.runset.problem, setup, s.starts[0], s.view_box, nx=6,
+                             fast=fast)
+    cells = CM.pixel_centres(s.view_box, 6, 6)
+    for k in (0, 20, 35):
+        s.set_start(*cells[k])
+        s.step(60)
+        np.testing.assert_array_equal(r.end[k], s.runset.params[0])
+    lab = CM.BasinBook.for_landscape(s.landscape).assign(r)
+    assert (lab >= -2).all()
+
+
+def test_fit_slice_map_varies_the_linked_parameters():
+    from gdviz.core.session import Session
+
+    s = Session()
+    s.set_fit()
+    i, j = s.linked
+    base = np.asarray(s.starts[0])
+    setup = CM.MapSetup(s.effective_config(0), steps=5)
+    r = CM.basin_map_problem(s.problem, setup, base, s.landscape.view, nx=3, dims=(i, j))
+    assert r.end.shape == (9, 2) and np.isfinite(r.end_loss).all()

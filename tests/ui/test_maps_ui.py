@@ -85,12 +85,22 @@ def test_export_view_computes_the_full_map_at_once(qtbot, sess):
     assert v.map_layer.result is not None and v.map_layer.result.nx == 256
 
 
-def test_data_problem_has_no_map_and_does_not_crash(qtbot):
-    s = Session()
+def test_regression_basin_map_equals_core(qtbot):
+    kernels.warmup()
+    s = Session(specs=[RunSpec(make_optimizer("sgd", lr=0.05))], max_steps=50)
     s.set_regression()
     v = _view(qtbot, s)
+    layer = v.map_layer
+    sides = []
+    layer.worker.done.connect(lambda g, item: sides.append(item[0][0]))
     s.set_map_options(map_mode="basins")
-    assert not v.map_layer.image.isVisible()
+    qtbot.waitUntil(lambda: bool(sides) and sides[-1] == 64, timeout=60000)
+    assert layer.image.isVisible() and layer.result.nx == 64
+    setup = CM.MapSetup(s.effective_config(0), steps=50, total=50)
+    ref = CM.basin_map_problem(s.runset.problem, setup, s.starts[0], v._box, nx=64)
+    np.testing.assert_array_equal(layer.result.end, ref.end)
+    lab = layer.labels
+    assert (lab == 0).any() and (lab <= 0).all()  # one basin: the least-squares minimum
 
 
 def _ellipse_session():

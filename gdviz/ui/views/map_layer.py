@@ -6,6 +6,9 @@ shows, for the selected run's optimizer, hyperparameters, schedule and step budg
 minimum each start ends in (a colour per basin, fixed by a
 :class:`~gdviz.core.maps.BasinBook`) or its steps to converge (log colour scale).
 Diverged starts are the theme's diverged colour, starts still moving at the end grey.
+On data problems (regression L(w, b), a fit's slice) the starts vary the two shown
+parameters of the run's start and step the race's own problem (its mini-batches), on a
+coarser grid (:data:`DATA_GRID`).
 
 Live: a change of the setting (an lr or momentum slider) starts a new computation on a
 worker thread (:class:`MapWorker`): a coarse 64x64 pass first, then passes of doubling
@@ -36,6 +39,9 @@ TWIN_GRID = 48
 CHUNK = 8192
 #: at most this many steps per start in a live map (the race's budget, capped)
 LIVE_STEPS = 2000
+#: a data problem's map (each step evaluates the data for every start): a smaller grid
+DATA_GRID = 64
+DATA_STEPS = 1000
 #: basin hues (blended with the background: the runs' saturated colours stay readable)
 BASIN_HUES = CM.BASIN_HUES
 
@@ -61,6 +67,23 @@ def special_colors(name: str | None = None) -> tuple[np.ndarray, np.ndarray]:
     grey = np.array(pg.mkColor(pal["grid"]).getRgb(), dtype=np.uint8)
     grey[3] = 255
     return div, grey
+
+
+def data_setup_for(session):
+    """(problem, setup, base, dims) of the selected run on a data problem (regression
+    L(w, b), a fit's slice), or None on a 2-D surface. The map's starts vary the two shown
+    parameters ``dims`` of the run's start ``base``; the problem is the race's engine
+    problem (its mini-batches), so a pixel is the race's run from that start."""
+    if not session.is_data:
+        return None
+    r = session.reference_run()
+    i = session.spec_index(r)
+    steps = int(min(session.max_steps, DATA_STEPS))
+    setup = CM.MapSetup(session.effective_config(i), session.specs[i].schedule, steps=steps,
+                        total=int(session.max_steps))
+    base = tuple(float(v) for v in session.starts[session.start_index(r)])
+    dims = tuple(int(d) for d in session.linked) if session.kind == "fit" else (0, 1)
+    return session.runset.problem, setup, base, dims
 
 
 def setup_for(session) -> tuple[object, CM.MapSetup] | None:
@@ -183,6 +206,7 @@ class BasinLayer(QObject):
         self.worker.done.connect(self._on_done)
         self._gen = -1
         self._closed = False
+        self._data = None
         self._build_menu()
         s = self.session
         s.events.map_mode.connect(self._sync_menu)
@@ -242,14 +266,16 @@ class BasinLayer(QObject):
     # ------------------------------------------------------------------ state
     @property
     def active(self) -> bool:
-        return self.session.map_mode != "off" and setup_for(self.session) is not None
+        s = self.session
+        return s.map_mode != "off" and (setup_for(s) is not None or s.is_data)
 
     def refresh(self, *_) -> None:
         """Follow the session: start a new map if the setting or the box changed."""
         if self._closed:
             return
         s = self.session
-        if s.map_mode == "off" or setup_for(s) is None:
+        data = data_setup_for(s) if s.map_mode != "off" else None
+        if s.map_mode == "off" or (setup_for(s) is None and data is None):
             if self._setup_key is not None:
                 self.worker.cancel()
             self._setup_key = None
@@ -259,15 +285,21 @@ class BasinLayer(QObject):
                 self.title = ""
                 self.view._refresh_labels()
             return
-        land, setup = setup_for(s)
         box = tuple(float(v) for v in self.view._box)
-        key = (id(land), box, setup, s.map_mode)
+        if data is not None:
+            problem, setup, base, dims = data
+            land = s.landscape
+            key = (id(problem), box, setup, s.map_mode, base, dims)
+        else:
+            land, setup = setup_for(s)
+            key = (id(land), box, setup, s.map_mode)
         if key == self._setup_key:
             return
         self._setup_key = key
         if self._book_for is not land:
             self.book = CM.BasinBook.for_landscape(land)
             self._book_for = land
+        self._data = data
         self._start(land, setup, box)
 
     def _passes(self, land, setup, box, sides):
@@ -275,14 +307,25 @@ class BasinLayer(QObject):
         kind, hyper = setup.config.pack()
         sk, sp = setup.schedule.pack()
         out = []
+        data = self._data
         for side in sides:
             starts = CM.pixel_centres(box, side, side)
+            if data is not None:
+                problem, _, base, dims = data
+                full = np.repeat(np.asarray(base, dtype=np.float64)[None], side * side, 0)
+                full[:, dims[0]] = starts[:, 0]
+                full[:, dims[1]] = starts[:, 1]
 
-            def fn(sl, starts=starts):
-                return CM.run_cells(land, kind, hyper, sk, sp, starts[sl],
-                                    total=setup.schedule_total, steps=setup.steps,
-                                    noise_std=setup.noise_std, noise_run=setup.noise_run,
-                                    seed=setup.seed, tol=setup.tol, fast=fast)
+                def fn(sl, full=full, problem=problem, dims=dims):
+                    return CM.run_cells_problem(problem, kind, hyper, sk, sp, full[sl],
+                                                total=setup.schedule_total, steps=setup.steps,
+                                                dims=dims, tol=setup.tol, fast=fast)
+            else:
+                def fn(sl, starts=starts):
+                    return CM.run_cells(land, kind, hyper, sk, sp, starts[sl],
+                                        total=setup.schedule_total, steps=setup.steps,
+                                        noise_std=setup.noise_std, noise_run=setup.noise_run,
+                                        seed=setup.seed, tol=setup.tol, fast=fast)
 
             def finish(parts, side=side):
                 return join_results(parts, side, side)
@@ -292,10 +335,11 @@ class BasinLayer(QObject):
 
     def _start(self, land, setup, box) -> None:
         fast = kernels.is_ready()
+        full = self.full_grid if self._data is None else min(self.full_grid, DATA_GRID)
         if self.sync:
-            sides = [self.full_grid if fast else min(self.full_grid, 2 * TWIN_GRID)]
+            sides = [full if fast else min(full, 2 * TWIN_GRID)]
         else:
-            top = self.full_grid if fast else min(self.full_grid, TWIN_GRID)
+            top = full if fast else min(full, TWIN_GRID)
             sides = CM.progressive_grids(top, min(CM.COARSE_GRID, top))
         passes = self._passes(land, setup, box, sides)
         if self.sync:
