@@ -261,12 +261,8 @@ class Picture(QWidget):
             hyper_on = "hyper" in shown
             if hyper_on != self.hyper_view.isVisibleTo(self):
                 self.hyper_view.setVisible(hyper_on)
-                if hyper_on:  # the hyper map beside the map, a little narrower
-                    w = max(self.splitter.width(), 3)
-                    sizes = self.splitter.sizes()
-                    sizes[2] = int(w * 0.42)
-                    sizes[0] = max(w - sizes[2] - (sizes[1] if fit_on else 0), 1)
-                    self.splitter.setSizes(sizes)
+                if hyper_on:
+                    self._split_hyper()
         self.splitter.setVisible("landscape" in shown or fit_on or "hyper" in shown)
         if self.step_view is not None:
             self.step_view.setVisible("step" in shown)
@@ -276,6 +272,17 @@ class Picture(QWidget):
                              or ("schedule" in shown and self.schedule_view is not None))
         self._size_parts()
 
+    def _split_hyper(self) -> None:
+        """The hyper map beside the map, a little narrower (42 % of the splitter, and the
+        fit panel keeps its share); an export applies it at its size, the window when the
+        panel appears (then the splitter is the teacher's to drag)."""
+        sp = self.splitter
+        w = max(sp.width() - sp.handleWidth() * (sp.count() - 1), 3)
+        sizes = sp.sizes()
+        sizes[2] = int(w * 0.42)
+        sizes[0] = max(w - sizes[2] - (sizes[1] if self.fit_view.isVisibleTo(self) else 0), 1)
+        sp.setSizes(sizes)
+
     def _size_parts(self, *_) -> None:
         """Shares of the picture for the parts around the map, in an export (which has one
         size; in the window the docks and the splitter are the user's to drag). The map
@@ -283,6 +290,8 @@ class Picture(QWidget):
         would take more than a third; the step-by-step column is as wide as its numbers."""
         if not self.export:
             return
+        if self.hyper_view is not None and self.hyper_view.isVisibleTo(self):
+            self._split_hyper()
         w, h = max(self.width(), 64), max(self.height(), 64)
         cap = self._fit_caption(w, h)
         if self.caption.isVisibleTo(self):

@@ -32,7 +32,7 @@ def test_l16_scene_is_a_basin_map_of_sgd_then_momentum():
     assert s.map_mode == "basins"
     assert s.landscape.name == "six-hump-camel"
     assert [sp.config.name for sp in s.specs] == ["sgd", "momentum"]
-    assert s.selected == 0  # SGD's basins first
+    assert s.reference_run() == 0  # SGD's basins first (no run selected: the first)
     assert s.specs[0].config.lr == s.specs[1].config.lr  # the same learning rate
 
 

@@ -207,6 +207,7 @@ class BasinLayer(QObject):
         self._gen = -1
         self._closed = False
         self._data = None
+        self._shown_key = None
         self._build_menu()
         s = self.session
         s.events.map_mode.connect(self._sync_menu)
@@ -280,7 +281,7 @@ class BasinLayer(QObject):
                 self.worker.cancel()
             self._setup_key = None
             self.image.setVisible(False)
-            self.view._show_colorbar()
+            self._colorbar_follows()
             if self.title:
                 self.title = ""
                 self.view._refresh_labels()
@@ -337,7 +338,7 @@ class BasinLayer(QObject):
         fast = kernels.is_ready()
         full = self.full_grid if self._data is None else min(self.full_grid, DATA_GRID)
         if self.sync:
-            sides = [full if fast else min(full, 2 * TWIN_GRID)]
+            sides = [self._final_side()]
         else:
             top = full if fast else min(full, TWIN_GRID)
             sides = CM.progressive_grids(top, min(CM.COARSE_GRID, top))
@@ -358,9 +359,31 @@ class BasinLayer(QObject):
             return  # a newer setting is on its way
         self._show(*item)
 
+    def _final_side(self) -> int:
+        full = self.full_grid if self._data is None else min(self.full_grid, DATA_GRID)
+        return full if kernels.is_ready() else min(full, 2 * TWIN_GRID)
+
     def flush(self) -> None:
-        """Export: make sure the map shown is the full grid of the current setting."""
+        """Make the map shown the full grid of the current setting now (an export frame, or
+        a window that is about to be grabbed): what an export would draw."""
         self.refresh()
+        key = self._setup_key
+        if key is None or self._closed:
+            return
+        side = self._final_side()
+        if self.result is not None and self.result.nx == side and self._shown_key == key:
+            return
+        self.worker.cancel()
+        s = self.session
+        data = self._data
+        land = s.landscape if data is not None else setup_for(s)[0]
+        setup = data[1] if data is not None else setup_for(s)[1]
+        tag, n, fn, finish = self._passes(land, setup, key[1], [side])[0]
+        try:
+            payload = finish([fn(sl) for sl in CM.chunks(n, n)])
+        except ValueError as exc:
+            payload = exc
+        self._show(tag, payload)
 
     # ------------------------------------------------------------------ drawing
     def _show(self, tag, payload) -> None:
@@ -369,6 +392,7 @@ class BasinLayer(QObject):
             self.session.error.emit(self.error)
             return
         self.error = ""
+        self._shown_key = self._setup_key
         side, box, steps = tag
         r: CM.MapResult = payload
         self.result = r
@@ -385,8 +409,21 @@ class BasinLayer(QObject):
         x0, x1, y0, y1 = box
         self.image.setRect(QRectF(x0, y0, x1 - x0, y1 - y0))
         self.image.setVisible(True)
-        self.view._show_colorbar()
+        self._colorbar_follows()
         self._fill_key(mode, steps)
+
+    def _colorbar_follows(self) -> None:
+        """The heatmap's colour bar hides under a map (its colours would lie) and returns
+        without it; the plot is laid out again now, as if the view had been resized (a bar
+        hidden later than the first layout kept its room: the window's map sat narrower
+        than the export's)."""
+        bar = self.view.colorbar
+        before = bar.isVisible()
+        self.view._show_colorbar()
+        if bar.isVisible() != before:
+            lay = self.view.plot_item.layout
+            lay.invalidate()
+            lay.activate()
 
     def _basin_rgba(self, lab: np.ndarray) -> np.ndarray:
         n = len(self.book.centres)
