@@ -1,7 +1,8 @@
 """``gdviz map``: a basin map or a hyperparameter map, headless, as CSV, PNG or NPY.
 
 Sources: a scene file or a lesson by name (its selected run, else its first; its step
-budget, noise, seed and view box), or ``--surface NAME`` / ``--expr EXPR`` with
+budget, noise, seed and view box; on a regression or fit scene a basin / steps map whose
+starts vary the two shown parameters, stepped on the race's own mini-batches), or ``--surface NAME`` / ``--expr EXPR`` with
 ``--optimizer`` and the same hyperparameter flags as ``gdviz trace``::
 
     gdviz map L16 --kind basins --grid 128 -o basins.png
@@ -71,8 +72,10 @@ def _from_scene(args):
         if v is not None:
             raise CliError(f"{flag} needs --surface or --expr (a scene sets its own runs)")
     scene = load(args.scene)
-    if scene.problem.kind not in ("surface", "expr"):
-        raise CliError(f"a map needs a 2-D surface; this scene is a {scene.problem.kind} problem")
+    data = scene.problem.kind not in ("surface", "expr")
+    if data and args.kind == "hyper":
+        raise CliError(f"a hyper map needs a 2-D surface; this scene is a "
+                       f"{scene.problem.kind} problem")
     s = Session()
     s.restore(scene_state(scene, s.snapshot()))
     r = s.reference_run()
@@ -83,6 +86,9 @@ def _from_scene(args):
                         total=max(s.max_steps, steps), noise=s.noise, batch_size=s.batch_size,
                         seed=s.seed, noise_run=r, tol=args.tol)
     start = tuple(float(v) for v in s.starts[s.start_index(r)])
+    if data:  # the race's own problem (its mini-batches); starts vary the shown parameters
+        dims = tuple(s.linked) if s.kind == "fit" else (0, 1)
+        return (s.runset.problem, start, dims, s.landscape), setup, None, s.view_box
     if args.start is not None:
         start = parse_start(args.start)
     return s.landscape, setup, start, s.view_box
@@ -144,6 +150,9 @@ def run(args) -> int:
     from gdviz.commands.progress import load_kernels
 
     load_kernels()
+    data = land if isinstance(land, tuple) else None
+    if data is not None:
+        land = data[3]
     book = CM.BasinBook.for_landscape(land)
     if args.kind == "hyper":
         if start is None:
@@ -153,6 +162,12 @@ def run(args) -> int:
         LR, Y = np.meshgrid(lrs, ys)
         head = ["lr", axis]
         cols = [LR.ravel(), Y.ravel().astype(np.int64) if axis == "batch_size" else Y.ravel()]
+    elif data is not None:
+        r = CM.basin_map_problem(data[0], setup, data[1], view, nx=grid, dims=data[2],
+                                 fast=True)
+        starts = CM.pixel_centres(view, grid, grid)
+        head = list(getattr(land, "param_names", None) or ("w", "b"))
+        cols = [starts[:, 0], starts[:, 1]]
     else:
         r = CM.basin_map(land, setup, view=view, nx=grid, fast=True)
         starts = CM.pixel_centres(view, grid, grid)

@@ -71,6 +71,14 @@ def test_steps_and_batch_axis(tmp_path):
     assert head[:2] == ["lr", "batch_size"] and rows[-1][1] == "256"
 
 
+def test_regression_lesson_basin_map(tmp_path):
+    p = tmp_path / "r.csv"
+    assert main(["map", "L06", "--kind", "steps", "--grid", "4", "--steps", "30", "-o",
+                 str(p)]) == 0
+    head, rows = _csv(p)
+    assert head[:2] == ["w", "b"] and len(rows) == 16
+
+
 BAD = [
     (["map", "--surface", "himmelblau", "--optimizer", "sgd", "-o", "m.txt"], "must end in"),
     (["map", "--surface", "himmelblau", "--optimizer", "sgd", "-o", "/no/such/dir/m.csv"],
@@ -90,7 +98,7 @@ BAD = [
     (["map", "L16", "--optimizer", "adam", "-o", "m.csv"], "--optimizer needs --surface"),
     (["map", "L16", "--seed", "2", "-o", "m.csv"], "--seed needs --surface"),
     (["map", "L99", "-o", "m.csv"], "unknown preset"),
-    (["map", "L06", "-o", "m.csv"], "needs a 2-D surface"),
+    (["map", "L06", "--kind", "hyper", "-o", "m.csv"], "needs a 2-D surface"),
     (["map", "--surface", "himmelblau", "--optimizer", "sgd", "--kind", "basins",
       "--y-axis", "beta1", "-o", "m.csv"], "--y-axis applies"),
     (["map", "--surface", "ellipse", "--optimizer", "sgd", "--kind", "hyper", "-o", "m.csv"],
