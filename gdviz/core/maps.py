@@ -330,6 +330,54 @@ def hyper_map(landscape, setup: MapSetup, start, y_axis: str = "momentum", nx: i
     return r, lrs, ys
 
 
+def hyper_map_problem(problem_for, setup: MapSetup, base, y_axis: str = "momentum",
+                      nx: int = 32, ny: int | None = None, lr_range=(None, None),
+                      y_range=(None, None), n_train: int | None = None,
+                      fast: bool | None = None) -> tuple[MapResult, np.ndarray, np.ndarray]:
+    """:func:`hyper_map` on a data problem: ``problem_for(batch_size)`` is the engine's
+    problem with that mini-batch size (one call per batch-size row; lr, momentum and the
+    betas vary within one call). ``base`` is the run's full start vector; batch sizes are
+    clipped to ``n_train``. ``end`` holds the first two parameters."""
+    nx = check_grid(nx)
+    ny = check_grid(nx if ny is None else ny)
+    if y_axis not in HYPER_AXES:
+        raise ValueError(f"unknown map axis '{y_axis}' (choose from {', '.join(HYPER_AXES)})")
+    cfg = setup.config
+    takers = HYPER_TAKERS[y_axis]
+    if takers is not None and cfg.name not in takers and not (
+            y_axis == "momentum" and cfg.name == "sgd"):
+        raise ValueError(f"{cfg.name} has no {y_axis} (a {y_axis} axis needs one of "
+                         f"{', '.join(takers)})")
+    lrs = axis_values("lr", nx, *lr_range)
+    hi = y_range[1]
+    if y_axis == "batch_size" and n_train is not None:
+        hi = min(float(n_train), HYPER_RANGES["batch_size"][1] if hi is None else hi)
+        if hi <= 1:
+            raise ValueError("a batch-size axis needs at least 2 training points")
+    ys = axis_values(y_axis, ny, y_range[0], hi)
+    kind, base_h = cfg.pack()
+    hyper = np.broadcast_to(base_h, (ny, nx, KM.N_HYPER)).copy()
+    hyper[:, :, KM.H_LR] = lrs[None, :]
+    col = {"momentum": KM.H_MOMENTUM, "beta1": KM.H_BETA1, "beta2": KM.H_BETA2}
+    if y_axis in col:
+        hyper[:, :, col[y_axis]] = ys[:, None]
+    sk, sp = setup.schedule.pack()
+    start = np.asarray(base, dtype=np.float64).reshape(1, -1)
+    kw = dict(total=setup.schedule_total, steps=setup.steps, tol=setup.tol, fast=fast)
+    if y_axis != "batch_size":
+        r = run_cells_problem(problem_for(setup.batch_size), kind, hyper.reshape(-1, KM.N_HYPER),
+                              sk, sp, np.repeat(start, nx * ny, 0), **kw)
+    else:
+        rows = [run_cells_problem(problem_for(int(y)), kind, hyper[i], sk, sp,
+                                  np.repeat(start, nx, 0), **kw) for i, y in enumerate(ys)]
+        r = MapResult(0, 0, np.concatenate([q.end for q in rows]),
+                      np.concatenate([q.end_loss for q in rows]),
+                      np.concatenate([q.conv_at for q in rows]),
+                      np.concatenate([q.diverged_at for q in rows]))
+    r.nx, r.ny = nx, ny
+    return r, lrs, ys
+
+
 def config_at(config: OptimizerConfig, y_axis: str, lr: float, y: float) -> tuple[
         OptimizerConfig, int | None]:
     """The config a hyper-map cell stands for, and its batch size (None: unchanged).

@@ -176,3 +176,24 @@ def test_window_and_export_pictures_include_the_maps(qtbot):
         assert "hyper" in pic.shown()
     finally:
         g.close()
+
+
+def test_hyper_view_on_regression_equals_the_race(qtbot):
+    """lr x momentum and lr x batch size on L(w, b) with real mini-batches: a cell is the
+    race's run with that setting."""
+    from gdviz.ui.views.hyper_view import HyperView
+
+    kernels.warmup()
+    s = Session(specs=[RunSpec(make_optimizer("momentum", lr=0.01))], max_steps=30)
+    s.set_regression()
+    v = HyperView(s, sync=True, grid=8)
+    qtbot.addWidget(v)
+    for axis, (i, j) in (("momentum", (5, 3)), ("batch_size", (6, 2))):
+        s.set_map_options(hyper_axis=axis)
+        assert v.message == "" and v.result is not None and v.result.nx == 8
+        end = v.result.end[i * 8 + j].copy()
+        assert v.apply_cell(i, j)
+        s.pause()
+        s.step(30)
+        np.testing.assert_array_equal(s.runset.params[0], end)
+    v.close()

@@ -24,13 +24,16 @@ from gdviz.core import maps as CM
 from gdviz.core.i18n import tr
 from gdviz.ui import theme
 from gdviz.ui.views.items import connect_all, disconnect_all
-from gdviz.ui.views.map_layer import MapWorker, setup_for, special_colors
+from gdviz.ui.views.map_layer import MapWorker, data_setup_for, setup_for, special_colors
 
 #: the hyper map's full grid (cells per side) and its first, coarse pass
 HYPER_GRID = 64
 HYPER_COARSE = 16
 #: at most this many steps per cell (the race's budget, capped)
 HYPER_STEPS = 2000
+#: on data problems (each step evaluates the data for every cell): a smaller map
+DATA_HYPER_GRID = 32
+DATA_HYPER_STEPS = 1000
 #: the y axes a hyper map can have, their label key
 AXIS_LABELS = {"momentum": "momentum", "beta1": "beta1", "beta2": "beta2",
                "batch_size": "batch_axis"}
@@ -114,11 +117,21 @@ class HyperView(pg.PlotWidget):
             self.worker.cancel()
             return
         got = self._setup()
+        data = None
         if got is None:
-            self._set_message(tr("hyper_not_for_data"))
-            self._key = None
-            return
-        land, setup = got
+            d = data_setup_for(s)
+            if d is None:
+                self._set_message(tr("hyper_not_for_data"))
+                self._key = None
+                return
+            problem, setup, base, _dims = d
+            setup = dataclasses.replace(setup, steps=int(min(s.max_steps, DATA_HYPER_STEPS)),
+                                        batch_size=int(s.batch_size))
+            land = problem
+            data = (base, s.n_train)
+            start = base
+        else:
+            land, setup = got
         name = setup.config.name
         takers = CM.HYPER_TAKERS[axis]
         if takers is not None and name not in takers and not (axis == "momentum"
@@ -128,7 +141,8 @@ class HyperView(pg.PlotWidget):
             self._key = None
             self.image.clear()
             return
-        start = self._start_point()
+        if data is None:
+            start = self._start_point()
         # the map does not depend on the run's own values of the two swept settings
         cfg = setup.config.replace(lr=1.0)
         if axis in ("momentum", "beta1", "beta2"):
@@ -142,7 +156,8 @@ class HyperView(pg.PlotWidget):
             return
         self._key = key
         self._set_message("")
-        sides = [self.grid] if self.sync else CM.progressive_grids(self.grid, HYPER_COARSE)
+        grid = self.grid if data is None else min(self.grid, DATA_HYPER_GRID)
+        sides = [grid] if self.sync else CM.progressive_grids(grid, min(HYPER_COARSE, grid))
         fast = kernels.is_ready()
 
         def make(side):
@@ -150,6 +165,10 @@ class HyperView(pg.PlotWidget):
 
             def fn(sl, side=side):
                 # a whole (small) grid per call: the pass is one chunk
+                if data is not None:
+                    return CM.hyper_map_problem(s._problem_for, setup, data[0], axis, nx=side,
+                                                lr_range=lr_range, y_range=y_range,
+                                                n_train=data[1], fast=fast)
                 r, lrs, ys = CM.hyper_map(land, setup, start, axis, nx=side, lr_range=lr_range,
                                           y_range=y_range, fast=fast)
                 return (r, lrs, ys)
@@ -267,7 +286,7 @@ class HyperView(pg.PlotWidget):
     def _crosshair(self) -> None:
         s = self.session
         axis = s.hyper_axis
-        if axis == "off" or setup_for(s) is None:
+        if axis == "off" or (setup_for(s) is None and not s.is_data):
             self.vline.setVisible(False)
             self.hline.setVisible(False)
             return
