@@ -197,3 +197,20 @@ def test_hyper_view_on_regression_equals_the_race(qtbot):
         s.step(30)
         np.testing.assert_array_equal(s.runset.params[0], end)
     v.close()
+
+
+def test_fit_slice_basin_map_in_the_window_view(qtbot):
+    kernels.warmup()
+    s = Session(max_steps=20)
+    s.set_fit()
+    v = _view(qtbot, s)
+    layer = v.map_layer
+    s.set_map_options(map_mode="steps")
+    v.flush()  # the final pass now (what an export draws)
+    assert layer.result is not None and layer.result.nx == 64
+    assert layer.image.isVisible() and layer.title
+    i, j = s.linked
+    setup = CM.MapSetup(s.effective_config(0), steps=20, total=20)
+    ref = CM.basin_map_problem(s.runset.problem, setup, s.starts[0], v._box, nx=64,
+                               dims=(i, j))
+    np.testing.assert_array_equal(layer.result.end, ref.end)
