@@ -28,6 +28,7 @@ ENTRIES: dict[str, tuple[str, str]] = {
     "contour": ("gdviz.bench.kernels", "bench_contour"),
     "fit-step": ("gdviz.bench.kernels", "bench_fit_step"),
     "batch-surface": ("gdviz.bench.kernels", "bench_batch_surface"),
+    "data-advance": ("gdviz.bench.kernels", "bench_data_advance"),
     "contour-paint": ("gdviz.bench.ui", "bench_contour_paint"),
     "frame": ("gdviz.bench.ui", "bench_frame"),
     "frame-long": ("gdviz.bench.ui", "bench_frame_long"),

@@ -199,3 +199,40 @@ def bench_batch_surface() -> dict:
     ours_ms, base_ms = res["mse"]
     return dict(name="batch-surface", ours_ms=ours_ms, baseline="numpy", baseline_ms=base_ms,
                 ratio=base_ms / ours_ms, mae_ms=res["mae"][0], mae_baseline_ms=res["mae"][1])
+
+
+def bench_data_advance(steps: int = 2000) -> dict:
+    """``data-advance``: 2,000 steps of a race of 4 runs on a curve fit (K = 10 ReLU units,
+    N = 200 points, mini-batches of 32), through RunSet.advance: the fused kernel
+    (kernels.datastep.advance_data) vs the step-at-a-time path it replaced (numba model and
+    optimizer kernels called from Python once per step; ``numpy_ms``: all numpy twins)."""
+    from gdviz.core.data import make_dataset
+    from gdviz.core.engine import RunSet
+    from gdviz.core.models import FitProblem, make_model
+    from gdviz.core.optimizers import make_optimizer
+
+    problem = FitProblem(make_model("relu", K=10), make_dataset("sine", 250, 0.1, 0),
+                         batch_size=32, seed=0)
+
+    class Unfused:  # the same problem without the fused hook
+        def __getattr__(self, name):
+            if name == "fused_model":
+                raise AttributeError(name)
+            return getattr(problem, name)
+
+    configs = [make_optimizer(n) for n in ("sgd", "rmsprop", "adam", "adamw")]
+    start = problem.init_params(0)[None, :]
+
+    def timer(prob, fast, k):
+        def run():
+            rs = RunSet(prob, configs, start, total_steps=100_000, fast=fast, record=True)
+            rs.advance(k)
+        return run
+
+    timer(problem, True, 10)()  # compile
+    ours_ms = best_ms(timer(problem, True, steps), 5)
+    base_ms = best_ms(timer(Unfused(), True, steps), 3)
+    np_ms = best_ms(timer(Unfused(), False, steps // 10), 1) * 10
+    return dict(name="data-advance", ours_ms=ours_ms, baseline="step-at-a-time",
+                baseline_ms=base_ms, ratio=base_ms / ours_ms, numpy_ms=np_ms,
+                steps_per_s=4 * steps / ours_ms * 1e3)

@@ -12,6 +12,7 @@ swapped between steps (``runset.problem = ...``, e.g. a new batch size from here
 
 from __future__ import annotations
 
+import copy
 import math
 from typing import Sequence
 
@@ -20,6 +21,7 @@ import numpy as np
 import gdviz.kernels as kernels
 from gdviz.core.optimizers import OptimizerConfig
 from gdviz.core.schedules import Schedule, check_total
+from gdviz.kernels import datastep as DS
 from gdviz.kernels import optim as K
 
 #: most rows a run's trajectory buffer holds; beyond it rows are decimated (every 2nd)
@@ -29,6 +31,19 @@ TOTAL_ROW_CAP = 1 << 23
 #: and at most this many bytes (float64 params + loss per row): a fit with many parameters
 #: decimates sooner, so that 10^6 steps of any race fit in memory beside the app
 TOTAL_BYTES_CAP = 128 << 20
+#: data problems step in chunks of at most this many updates (the mini-batch indices of a
+#: chunk are made at once)
+DATA_CHUNK = 4096
+#: a recording RunSet keeps the engine's whole state every this many steps (to start with),
+#: so that going back to step s (a live change after scrubbing back, the step-by-step
+#: numbers of a past step) re-plays at most that many steps instead of s
+CHECKPOINT_EVERY = 2048
+#: at most this many checkpoints: beyond, every other one goes and the interval doubles
+MAX_CHECKPOINTS = 128
+#: the arrays a checkpoint copies (the engine's state; trajectories are kept as they are)
+_STATE_ARRAYS = ("params", "state", "opt_t", "loss", "_gcur", "grad", "_last_step_size",
+                 "_last_delta", "_last_lr", "_bad", "diverged_at", "kind", "hyper",
+                 "sched_kind", "sched_params")
 #: a RunSet refuses to take more steps per advance() than this in one call
 MAX_ADVANCE = 10_000_000
 
@@ -174,9 +189,14 @@ class RunSet:
             self._traj_loss = np.empty((n, rows))
             self._traj[:, 0] = self.params
             self._traj_loss[:, 0] = self.loss
+            self._checkpoint_every = CHECKPOINT_EVERY
+            self._checkpoints = {}
+            self._take_checkpoint()
         else:
             self._traj = np.empty((n, 0, p))
             self._traj_loss = np.empty((n, 0))
+            self._checkpoint_every = CHECKPOINT_EVERY
+            self._checkpoints = {}
 
     def _row_cap(self) -> int:
         row_bytes = 8 * (self.n_params + 1) * self.n_runs
@@ -253,12 +273,30 @@ class RunSet:
             return
         if self.record:
             self._ensure_rows(self.t + k)
+            while k > 0:  # pieces that end on the checkpoint marks
+                piece = min(k, self._checkpoint_every - self.t % self._checkpoint_every)
+                self._advance(piece)
+                k -= piece
+                if self.t % self._checkpoint_every == 0:
+                    self._take_checkpoint()
+        else:
+            self._advance(k)
+
+    def _advance(self, k: int) -> None:
         if self.landscape:
             self._advance_landscape(k)
             self.t += k
         else:
-            for _ in range(k):
-                self._step_generic()  # advances self.t, so problems may read it
+            fused = getattr(self.problem, "fused_model", None)
+            fused = fused() if fused is not None and _use_fast(self.fast) else None
+            while k > 0:
+                chunk = min(k, DATA_CHUNK)
+                if fused is not None:
+                    self._advance_fused(fused, chunk)
+                else:
+                    self._advance_generic(chunk)
+                self.t += chunk
+                k -= chunk
 
     def _advance_landscape(self, k: int) -> None:
         pr = self.problem
@@ -269,48 +307,78 @@ class RunSet:
            self.diverged_at, self.record, self.stride, self._traj, self._traj_loss,
            self.grad, self._last_step_size, self._last_delta, self._last_lr, self._bad)
 
-    def _step_generic(self) -> None:
-        t = self.t + 1
-        n, p = self.n_runs, self.n_params
-        active = self.diverged_at < 0
-        if not active.any():
-            self.t = t
-            return
-        # update t (1-based) is mini-batch iteration t - 1: the first update uses batch 0
-        _, g = self.problem.loss_grad(self.params.copy(), t - 1)
-        g = np.ascontiguousarray(g, dtype=np.float64).reshape(n, p)
-        new = np.empty((n, p))
-        g_out = self.grad.copy()
-        ss = self._last_step_size.copy()
-        lr = self._last_lr.copy()
-        state = self.state.copy()
-        opt_t = self.opt_t.copy()
-        fn = K.opt_step if _use_fast(self.fast) else K.opt_step_np
-        fn(self.kind, self.hyper, self.sched_kind, self.sched_params, self.total_steps, t,
-           self.params, g, state, opt_t, active, new, g_out, ss, lr)
-        f = np.asarray(self.problem.loss(new.copy()), dtype=np.float64)
-        with np.errstate(invalid="ignore"):
-            ok = (np.isfinite(new).all(axis=1) & np.isfinite(g).all(axis=1) & np.isfinite(f)
-                  & (np.abs(new) <= self.bound).all(axis=1))
-        bad = active & ~ok
-        if bad.any():
-            self.diverged_at[bad] = t
-            self._bad[bad, :p] = new[bad]
-            self._bad[bad, p] = f[bad]
-        good = active & ok
-        self._last_delta[good] = new[good] - self.params[good]
-        self.params[good] = new[good]
-        self.loss[good] = f[good]
-        self._gcur[good] = g[good]
-        self.state[good] = state[good]
-        self.opt_t[good] = opt_t[good]
-        self.grad[good] = g_out[good]
-        self._last_step_size[good] = ss[good]
-        self._last_lr[good] = lr[good]
-        if self.record and t % self.stride == 0:
-            self._traj[good, t // self.stride] = self.params[good]
-            self._traj_loss[good, t // self.stride] = self.loss[good]
-        self.t = t
+    # ---------------------------------------------------------------- checkpoints
+    def _take_checkpoint(self) -> None:
+        """Keep the engine's state at step t (after the step, before any change logged at
+        t is applied: see :meth:`restore_checkpoint`)."""
+        self._checkpoints[self.t] = (
+            {name: getattr(self, name).copy() for name in _STATE_ARRAYS},
+            list(self.configs), list(self.schedules), self.noise, self.batch_size,
+            self.problem)
+        if len(self._checkpoints) > MAX_CHECKPOINTS:
+            self._checkpoint_every *= 2
+            self._checkpoints = {t: c for t, c in self._checkpoints.items()
+                                 if t % self._checkpoint_every == 0}
+
+    def checkpoint_before(self, t: int) -> int:
+        """The step of the latest checkpoint at or before ``t`` (0 at least)."""
+        t = int(t)
+        return max((s for s in self._checkpoints if s <= t), default=0)
+
+    def _put(self, cp_step: int, target) -> None:
+        arrays, configs, schedules, noise, batch, problem = self._checkpoints[cp_step]
+        for name, a in arrays.items():
+            setattr(target, name, a.copy())
+        target.configs, target.schedules = list(configs), list(schedules)
+        target.noise, target.batch_size, target.problem = noise, batch, problem
+        target.t = cp_step
+
+    def restore_checkpoint(self, t: int) -> int:
+        """Go back to the latest checkpoint at or before step ``t``, dropping what came
+        after it (trajectory rows after it are overwritten as the engine advances again).
+        Changes logged at the checkpoint's step itself are not applied: re-apply them.
+        Returns the checkpoint's step."""
+        step = self.checkpoint_before(t)
+        self._put(step, self)
+        self._checkpoints = {s: c for s, c in self._checkpoints.items() if s <= step}
+        self.version += 1  # the recorded history after `step` is replaced
+        return step
+
+    def clone_at(self, t: int) -> RunSet:
+        """A new RunSet (no trajectories) at the latest checkpoint at or before ``t``: to
+        re-play a past step without touching this one."""
+        rs = copy.copy(self)
+        self._put(self.checkpoint_before(t), rs)
+        rs.record = False
+        rs._traj = np.empty((self.n_runs, 0, self.n_params))
+        rs._traj_loss = np.empty((self.n_runs, 0))
+        rs._checkpoints = {}
+        return rs
+
+    def _state_args(self) -> tuple:
+        return (self.kind, self.hyper, self.sched_kind, self.sched_params, self.total_steps,
+                self.t)
+
+    def _advance_fused(self, fused, k: int) -> None:
+        """k steps of a data problem in one numba call (kernels.datastep.advance_data)."""
+        mkind, unit, Kn, loss_id, x, y, full = fused
+        bidx, boff = self.problem.batch_indices(self.t, k)
+        DS.advance_data(mkind, unit, Kn, loss_id, x, y, full, bidx, boff, *self._state_args(),
+                        k, self.bound, self.params, self.state, self.opt_t, self.loss,
+                        self._gcur, self.diverged_at, self.record, self.stride, self._traj,
+                        self._traj_loss, self.grad, self._last_step_size, self._last_delta,
+                        self._last_lr, self._bad)
+
+    def _advance_generic(self, k: int) -> None:
+        """k steps of any data problem, asking it for gradients and losses once per step.
+        Update t (1-based) uses mini-batch iteration t - 1: the first update uses batch 0."""
+        pr = self.problem
+        DS.advance_generic(lambda P, it: pr.loss_grad(P, it)[1], pr.loss,
+                           *self._state_args(), k, self.bound, self.params, self.state,
+                           self.opt_t, self.loss, self._gcur, self.diverged_at, self.record,
+                           self.stride, self._traj, self._traj_loss, self.grad,
+                           self._last_step_size, self._last_delta, self._last_lr, self._bad,
+                           fast=_use_fast(self.fast))
 
     def _ensure_rows(self, last_step: int) -> None:
         """Make room for rows up to ``last_step``: grow by doubling, then decimate."""

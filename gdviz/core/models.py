@@ -329,6 +329,28 @@ class _DataProblem:
         return dict(iteration=step, epoch=before + e + 1, batch_in_epoch=k + 1,
                     batches_per_epoch=sampler.batches_per_epoch)
 
+    def fused_model(self) -> tuple | None:
+        """What :func:`gdviz.kernels.datastep.advance_data` needs to take many steps in one
+        call: (model kind, unit, K, loss id, x, y, training indices); None when the fused
+        kernel cannot run this problem (it then steps through :meth:`loss_grad`)."""
+        m = self.model
+        if m.kind not in ("linear", "quadratic", "units"):
+            return None
+        return (m.kind_id, m.unit_id, m.K, self._loss_id, self.x, self.y, self.sampler._full)
+
+    def batch_indices(self, first: int, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """The mini-batches of updates ``first`` .. ``first + k - 1`` (0-based) as one flat
+        int64 array and k + 1 offsets; no offsets (an empty array) when every one of them
+        is the whole training set."""
+        first, k = int(first), int(k)
+        n = self.x.shape[0]
+        if all(s[1].batch_size == n for s in self._segments):
+            return self.sampler._full, np.empty(0, dtype=np.int64)
+        parts = [self.batch_at(first + i) for i in range(k)]
+        boff = np.zeros(k + 1, dtype=np.int64)
+        np.cumsum([len(b) for b in parts], out=boff[1:])
+        return np.concatenate(parts).astype(np.int64, copy=False), boff
+
     def _eval(self, params, x, y, idx, fast):
         P, single = _as_runs(params, self.n_params)
         out_l = np.empty(P.shape[0])

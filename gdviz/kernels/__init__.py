@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 #: kernel modules, imported by warmup() so that they register themselves
-MODULES = ("surfaces", "expr", "optim", "contour", "models", "raster", "maps")
+MODULES = ("surfaces", "expr", "optim", "contour", "models", "datastep", "raster", "maps")
 
 
 @dataclass(frozen=True)
@@ -57,6 +57,9 @@ def warmup(progress: Callable[[int, int, str], None] | None = None,
            cancelled: Callable[[], bool] | None = None) -> bool:
     """Compile every kernel; ``progress(i, n, name)`` after each. Returns False if cancelled."""
     specs = list(load_all().values())
+    from ._jit import load_numba
+
+    load_numba()
     for i, spec in enumerate(specs):
         if cancelled is not None and cancelled():
             return False
@@ -81,7 +84,9 @@ def num_threads(n: int):
 
     Here so that callers (the ``grid-eval`` bench's one-thread figure) need not import numba.
     """
-    from ._jit import numba  # through _jit, which sets the OpenMP wait policy first
+    from ._jit import load_numba  # through _jit, which sets the OpenMP wait policy first
+
+    numba = load_numba()
 
     before = numba.get_num_threads()
     numba.set_num_threads(int(n))

@@ -41,6 +41,7 @@ from gdviz.core.panels import PANELS
 from gdviz.ui.picture import Picture, status_texts
 from gdviz.ui.views.loss_view import LossView
 from gdviz.ui.views.step_view import StepView
+from gdviz.ui.widgets import SteadyLabel
 
 ORG = APP = "gdviz"
 THEMES = ("dark", "light")
@@ -48,6 +49,8 @@ DEFAULT_THEME = "light"  # projectors wash out dark themes; light is the safe de
 FONT_STEP = 1.15
 FONT_SCALE_RANGE = (0.6, 3.0)
 FRAME_MS = 16
+#: the part of a frame a background re-play may take (see Session.continue_replay)
+REPLAY_FRAME_S = 0.012
 #: the most of the window's width the controls (and step-by-step) column may take, and of
 #: its height the loss dock: the plots (the picture and the loss panel) keep at least half
 #: of the window between its menu bar and status bar, and the loss panel stays readable.
@@ -146,6 +149,7 @@ class MainWindow(QMainWindow):
         self.frame_timer.timeout.connect(self._on_frame)
 
         s = session
+        s.background_replay = True  # this window drives long re-plays (see _on_frame)
         s.playing_changed.connect(self._on_playing_changed)
         s.stepped.connect(self._on_stepped)
         s.runs_changed.connect(self._on_stepped)
@@ -208,7 +212,7 @@ class MainWindow(QMainWindow):
 
     def _build_status(self) -> None:
         sb = self.statusBar()
-        self.counters = QLabel()
+        self.counters = SteadyLabel()
         self.counters.setObjectName("counters")
         self.diverged_label = QLabel()
         self.diverged_label.setObjectName("divergedStatus")
@@ -1097,6 +1101,11 @@ class MainWindow(QMainWindow):
         now = time.perf_counter()
         dt = 0.0 if self._last_frame is None else now - self._last_frame
         self._last_frame = now
+        if self.session.replaying is not None:  # a long re-play goes on, a piece a frame
+            self.session.continue_replay(REPLAY_FRAME_S)
+            if self.session.replaying is None and not self.session.playing:
+                self.frame_timer.stop()
+            return
         if not self.session.playing:
             self.frame_timer.stop()
             return
@@ -1104,6 +1113,8 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ session -> window
     def _on_stepped(self, *_) -> None:
+        if self.session.replaying is not None and not self.frame_timer.isActive():
+            self.frame_timer.start()
         counters, diverged = status_texts(self.session, self.language)
         if (counters, diverged) != (self.counters.text(), self.diverged_label.text()):
             self.counters.setText(counters)

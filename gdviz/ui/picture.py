@@ -42,7 +42,10 @@ def status_texts(session, lang: str | None = None) -> tuple[str, str]:
     s = session
     lang = lang or current_language()
     c = s.counters() if s.is_data else None
-    if c is None:
+    replaying = s.replaying
+    if replaying is not None:
+        parts = [tr("status_replaying", lang, t=replaying[0], n=replaying[1])]
+    elif c is None:
         parts = [tr("status_step", lang, t=s.t, n=s.max_steps)]
         if s.noise > 0:
             parts.append(f"{tr('batch_size', lang)} {s.batch_size}")

@@ -223,3 +223,30 @@ class ElidedLabel(QLabel):
                    self.shown_text())
         p.end()
 
+
+
+class SteadyLabel(QLabel):
+    """A label for a number that changes every frame (the step counter, the status line's
+    counters): its size only grows, so a new text that fits causes no relayout.
+
+    A QLabel asks its parent to lay out again on every setText (updateGeometry), and the
+    request climbs to the main window: at 60 frames a second, the whole window was laid
+    out and its status bar and playback row repainted every frame. A widget whose minimum
+    and maximum sizes are equal does not ask (QWidget::updateGeometry), so this label keeps
+    a fixed size: the width of the widest text it has shown (plus room for two more digits),
+    and it is fitted again when its font or style changes (text size, theme)."""
+
+    def setText(self, text: str) -> None:  # noqa: N802 - Qt name
+        super().setText(text)
+        self._fit()
+
+    def _fit(self, reset: bool = False) -> None:
+        hint = QLabel.sizeHint(self)
+        w = hint.width() + self.fontMetrics().horizontalAdvance("00")
+        if reset or hint.width() > self.maximumWidth() or hint.height() != self.maximumHeight():
+            self.setFixedSize(w, hint.height())
+
+    def changeEvent(self, event) -> None:  # noqa: N802 - Qt name
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
+            self._fit(reset=True)

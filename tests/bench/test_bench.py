@@ -99,6 +99,11 @@ def test_fit_step_and_batch_surface():
     assert surf["mae_ms"] > 0 and surf["mae_baseline_ms"] > 0
 
 
+def test_data_advance():
+    row = check_rows(bk.bench_data_advance(steps=40), "data-advance")[0]
+    assert row["baseline"] == "step-at-a-time" and row["numpy_ms"] > 0
+
+
 @pytest.mark.slow
 def test_contour_against_contourpy_and_pyqtgraph():
     rows = check_rows(bk.bench_contour(), "contour")

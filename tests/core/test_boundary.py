@@ -261,10 +261,12 @@ def modules_of(subpackage):
     return sorted(m for m in all_modules() if m.startswith(f"gdviz.{subpackage}."))
 
 
-def loaded_after(imports):
-    """Names of the top-level packages in sys.modules after importing ``imports`` afresh."""
+def loaded_after(imports, then: str = ""):
+    """Names of the top-level packages in sys.modules after importing ``imports`` afresh
+    (and running the statement ``then``)."""
     code = ("import importlib, sys\n"
             f"for m in {imports!r}: importlib.import_module(m)\n"
+            f"{then}\n"
             "print(' '.join(sorted({k.split('.')[0] for k in sys.modules})))")
     # cwd=ROOT puts the source tree first on sys.path, as when the tests run
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
@@ -277,8 +279,19 @@ def test_core_and_kernels_load_no_qt():
     mods = ["gdviz.core", "gdviz.kernels"] + modules_of("core") + modules_of("kernels")
     assert "gdviz.core.surfaces" in mods and "gdviz.kernels.surfaces" in mods
     loaded = loaded_after(mods)
-    assert "gdviz" in loaded and "numba" in loaded  # the subprocess really imported them
+    assert "gdviz" in loaded
+    assert not loaded & (QT | NUMBA)  # numba waits for the first kernel call (kernels._jit)
+    loaded = loaded_after(mods, "import gdviz.kernels._jit as j; j.load_numba()")
+    assert "numba" in loaded  # the subprocess really loaded it
     assert not loaded & QT
+
+
+def test_the_first_window_does_not_wait_for_numba():
+    """Importing the window imports no numba (0.3 s of the start): the first window runs
+    on the numpy twins, and the background warm-up loads numba."""
+    loaded = loaded_after(["gdviz.ui.main_window", "gdviz.ui.app"])
+    assert "PySide6" in loaded and "pyqtgraph" in loaded
+    assert not loaded & NUMBA
 
 
 def test_import_gdviz_loads_neither_numba_nor_qt():

@@ -164,11 +164,12 @@ def test_update_run_builds_nothing_and_redraws_once(session, builds):
     assert session.runset.configs[0].lr == 0.002 and session.effective_lr(0) == 0.002
 
 
-def test_update_run_after_scrubbing_back_rebuilds_once(session, builds):
+def test_update_run_after_scrubbing_back_builds_nothing(session, builds):
+    """It goes back to the engine's checkpoint (see tests/core/test_checkpoints.py)."""
     session.step(10)
     session.scrub(4)
     assert session.update_run(0, lr=0.002)
-    assert len(builds) == 1 and session.t == 4 and session.runset.t == 4
+    assert builds == [] and session.t == 4 and session.runset.t == 4
 
 
 def test_update_runs_one_signal(session, builds):

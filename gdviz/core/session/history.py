@@ -18,6 +18,8 @@ patching ``gdviz.core.session.history.RunSet``).
 
 from __future__ import annotations
 
+import contextlib
+import time
 from typing import Any
 
 import numpy as np
@@ -26,11 +28,73 @@ from gdviz.core.engine import RunSet
 from gdviz.core.optimizers import OptimizerConfig
 
 
+#: with ``Session.background_replay`` on, a re-play that takes longer than this (seconds)
+#: stops there and goes on in :meth:`HistoryMixin.continue_replay` (the window calls it
+#: every frame), so that adding a run at step 10^6 does not freeze the window
+REPLAY_BUDGET_S = 0.08
+
+
+class ReplayJob:
+    """A fresh engine advanced to step ``to`` with the logged changes re-applied, in pieces.
+
+    Changes logged at step s took effect after step s; only those with ``s < events_before``
+    (default: ``s <= to``) are applied. :meth:`run` goes until done, or until a deadline.
+    Between calls every change logged at or before ``rs.t`` has been applied."""
+
+    def __init__(self, session, to_step: int, events_before: int | None = None, start=None):
+        self.session = session
+        #: the engine: a new one at step 0, or ``start``, an engine put back at one of its
+        #: checkpoints (changes logged at its step and later are applied from there)
+        self.rs = session._make_runset() if start is None else start
+        self.to = int(to_step)
+        limit = self.to + 1 if events_before is None else int(events_before)
+        first = self.rs.t
+        self.events = [e for e in session._events if first <= e[0] < limit]
+        self.i = 0
+        self._chunk = 512
+
+    @property
+    def done(self) -> bool:
+        return self.i >= len(self.events) and self.rs.t >= self.to
+
+    def _advance_to(self, step: int, deadline: float | None) -> bool:
+        rs = self.rs
+        while rs.t < step:
+            if deadline is None:
+                rs.advance(step - rs.t)
+                break
+            t0 = time.perf_counter()
+            rs.advance(min(step - rs.t, self._chunk))
+            now = time.perf_counter()
+            if now - t0 < 0.004:  # pieces of ~5 ms: a deadline is kept to within one
+                self._chunk = min(self._chunk * 2, 1 << 22)
+            if now >= deadline and rs.t < step:
+                return False
+        return True
+
+    def run(self, deadline: float | None = None) -> bool:
+        """Advance; True when done, False when ``deadline`` (time.perf_counter()) passed."""
+        while self.i < len(self.events):
+            step, kind, payload = self.events[self.i]
+            if step > self.rs.t and not self._advance_to(step, deadline):
+                return False
+            self.session._apply_event(self.rs, kind, payload)
+            self.i += 1
+        return self._advance_to(self.to, deadline)
+
+
 class HistoryMixin:
     """The engine and its history, for :class:`~gdviz.core.session.Session`."""
 
     runset: RunSet
     t: int
+    #: set by a driver that calls :meth:`continue_replay` every frame (the window): a long
+    #: re-play (adding or removing a run, a new step budget) then shows its progress instead
+    #: of blocking; headless users (export, the CLI, tests) get the whole re-play at once
+    background_replay: bool = False
+    _catchup: ReplayJob | None = None
+    #: True inside play/pause: they leave a background re-play going
+    _keep_replay: bool = False
 
     # ------------------------------------------------------------------ engine plumbing
     def _make_runset(self) -> RunSet:
@@ -59,29 +123,74 @@ class HistoryMixin:
         Changes logged at step s took effect after step s; only those with
         ``s < events_before`` (default: ``s <= to_step``) are applied.
         """
-        rs = self._make_runset()
-        limit = to_step + 1 if events_before is None else events_before
-        for step, kind, payload in self._events:
-            if step >= limit:
-                break
-            if step > rs.t:
-                rs.advance(step - rs.t)
-            self._apply_event(rs, kind, payload)
-        if to_step > rs.t:
-            rs.advance(to_step - rs.t)
-        return rs
+        job = ReplayJob(self, to_step, events_before)
+        job.run()
+        return job.rs
 
-    def _build(self, replay_to: int) -> RunSet:
-        """(Re)build the engine: from scratch if ``replay_to`` is 0, else re-played to it."""
+    def _replay_display(self, to: int, background: bool = False) -> None:
+        """Replace the engine with a re-play of the history to ``to`` and show its last step.
+        With ``background`` and :attr:`background_replay`, what does not fit in :data:`REPLAY_BUDGET_S` goes
+        on in :meth:`continue_replay`, and the display follows it there."""
+        job = ReplayJob(self, to)
+        deadline = (time.perf_counter() + REPLAY_BUDGET_S
+                    if background and self.background_replay else None)
+        done = job.run(deadline)
+        self.runset = job.rs
+        self.t = job.rs.t
+        self._catchup = None if done else job
+
+    @property
+    def replaying(self) -> tuple[int, int] | None:
+        """(step reached, step to reach) while a re-play goes on in the background."""
+        job = self._catchup
+        return None if job is None else (int(job.rs.t), job.to)
+
+    def continue_replay(self, budget_s: float = 0.03) -> bool:
+        """Go on with a background re-play for about ``budget_s`` seconds (the display
+        follows it); True while there is more to do."""
+        job = self._catchup
+        if job is None:
+            return False
+        self._catchup = None  # so that this change does not settle it (see _settle_replay)
+        with self._changes():
+            done = job.run(time.perf_counter() + max(float(budget_s), 0.001))
+            self.t = job.rs.t
+            self._catchup = None if done else job
+            self._emit("stepped")
+        return not done
+
+    @contextlib.contextmanager
+    def _keeping_replay(self):
+        """Changes inside do not stop a background re-play (play, pause, the speed)."""
+        keep, self._keep_replay = self._keep_replay, True
+        try:
+            yield
+        finally:
+            self._keep_replay = keep
+
+    def _settle_replay(self) -> None:
+        """Any other change during a background re-play stops it where it is: the display's
+        step becomes the end of the history, and the changes logged after it (the sliders
+        as they are now) apply from there, as a change made after scrubbing back does."""
+        job, self._catchup = self._catchup, None
+        if job is None:
+            return
+        rest = job.events[job.i:]
+        for _, kind, payload in rest:
+            self._apply_event(job.rs, kind, payload)
+        self._events = job.events[:job.i] + [(job.rs.t, kind, payload) for _, kind, payload in rest]
+        self.t = job.rs.t
+
+    def _build(self, replay_to: int, background: bool = False) -> RunSet:
+        """(Re)build the engine: from scratch if ``replay_to`` is 0, else re-played to it
+        (``background``: see :meth:`_replay_display`)."""
         if replay_to <= 0:
             self._base_configs = [self.effective_config(i) for i in range(self.n_specs)]
             self._base_noise = (self.noise, self.batch_size)
             self._events = []
         self._details_cache = {}
-        rs = self._replay(replay_to)
-        self.runset = rs
-        self.t = rs.t
-        return rs
+        self._replay_display(replay_to, background)
+        return self.runset
 
     def _restart(self) -> None:
         self._acc = 0.0
@@ -91,7 +200,10 @@ class HistoryMixin:
         """Drop the recorded steps after the displayed one (called before a live change)."""
         if self.t < self.runset.t:
             self._events = [e for e in self._events if e[0] <= self.t]
-            self._build(self.t)
+            # from the engine's last checkpoint at or before t, not from step 0
+            self.runset.restore_checkpoint(self.t)
+            ReplayJob(self, self.t, start=self.runset).run()
+            self._details_cache = {}
 
     def _log(self, kind: str, payload: Any) -> None:
         """Apply a live change to the engine from the current step on, and log it."""
@@ -118,8 +230,7 @@ class HistoryMixin:
         to = self.t
         self._events = [e for e in self._events if e[0] <= to]
         self._details_cache = {}
-        self.runset = self._replay(to)
-        self.t = self.runset.t
+        self._replay_display(to, background=True)
 
     # ------------------------------------------------------------------ reading
     def _t(self, t: int | None) -> int:
@@ -160,9 +271,11 @@ class HistoryMixin:
         rows is computed afresh each time (it moves on with the next step)."""
         t = self._t(t)
         rs = self.runset
-        if cache.get("runset") is not rs or cache.get("stride") != rs.stride:
+        if cache.get("runset") is not rs or cache.get("stride") != rs.stride \
+                or cache.get("version") != rs.version:
             cache.clear()
-            cache.update(runset=rs, stride=rs.stride, rows=[np.zeros(0)] * self.n_runs)
+            cache.update(runset=rs, stride=rs.stride, version=rs.version,
+                         rows=[np.zeros(0)] * self.n_runs)
         out = []
         for r in range(self.n_runs):
             P, _ = rs.trajectory(r, t)
@@ -233,8 +346,9 @@ class HistoryMixin:
         if t == self.runset.t:
             return self.runset.details(r)
         if t not in self._details_cache:
-            rs = self._replay(t, events_before=t)
-            self._details_cache[t] = [rs.details(k) for k in range(self.n_runs)]
+            job = ReplayJob(self, t, events_before=t, start=self.runset.clone_at(t))
+            job.run()
+            self._details_cache[t] = [job.rs.details(k) for k in range(self.n_runs)]
         return self._details_cache[t][r]
 
 

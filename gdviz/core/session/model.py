@@ -367,6 +367,8 @@ class Session(RunsMixin, HistoryMixin, PlaybackMixin):
             finally:
                 self._depth -= 1
             return
+        if not self._keep_replay:
+            self._settle_replay()  # a change stops a background re-play where it is
         before = self._field_values()
         self._depth = 1
         try:
@@ -839,7 +841,7 @@ class Session(RunsMixin, HistoryMixin, PlaybackMixin):
         except ValueError as exc:
             return self._fail(exc)
         if sps != self.speed:
-            with self._changes():
+            with self._keeping_replay(), self._changes():
                 self.speed = sps
         return True
 
@@ -855,7 +857,7 @@ class Session(RunsMixin, HistoryMixin, PlaybackMixin):
             self.max_steps = n_int
             to = min(self.t, n_int)
             self._events = [e for e in self._events if e[0] <= to]
-            self._build(to)
+            self._build(to, background=True)
             if self.playing and self.t >= self.max_steps:
                 self._set_playing(False)
             self._emit("settings_changed", "stepped")

@@ -21,7 +21,7 @@ class PlaybackMixin:
 
     def _set_playing(self, flag: bool) -> None:
         if flag != self.playing:
-            with self._changes():
+            with self._keeping_replay(), self._changes():  # a re-play goes on
                 self.playing = flag
                 self._acc = 0.0
 
@@ -95,6 +95,9 @@ class PlaybackMixin:
     def tick(self, dt_seconds: float) -> int:
         """Called by the UI's frame timer: advance ``speed * dt`` steps (fractional steps
         carry over) in one engine call and emit ``stepped`` once. Returns the steps moved."""
+        if self.replaying is not None:  # a background re-play takes the frame
+            self.continue_replay(min(max(float(dt_seconds), 0.0), MAX_TICK_DT) * 0.75)
+            return 0
         if not self.playing:
             return 0
         dt = min(max(float(dt_seconds), 0.0), MAX_TICK_DT)

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
 
 from gdviz.core.i18n import tr
 from gdviz.core.limits import MAX_STEPS
-from gdviz.ui.widgets import HyperSlider, section
+from gdviz.ui.widgets import HyperSlider, SteadyLabel, section
 
 
 class PlaybackPanel(QWidget):
@@ -44,7 +44,7 @@ class PlaybackPanel(QWidget):
         self.timeline = QSlider(Qt.Orientation.Horizontal)
         self.timeline.setObjectName("timeline")
         self.timeline.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.counter = QLabel()
+        self.counter = SteadyLabel()
         self.counter.setObjectName("stepCounter")
         self.counter.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 

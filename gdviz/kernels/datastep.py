@@ -1,0 +1,258 @@
+"""Fused kernel for data problems: k optimizer steps on a curve fit or a regression per call.
+
+The generic engine path (:func:`advance_generic`, plain numpy around two callables) asks the
+problem for a mini-batch gradient, calls :func:`gdviz.kernels.optim.opt_step`, asks the
+problem for the full-training-set loss of the new parameters and checks for divergence,
+once per step, from Python: about 50 µs a step, whatever the model's size. For the models of
+:mod:`gdviz.kernels.models` (linear, quadratic, sums of units; MSE or MAE) :func:`advance_data`
+does the same k steps inside one numba call, with the same per-step order and the same
+divergence rule, so the two paths give the same history. :func:`advance_generic` is its
+numpy twin (with the numpy model and optimizer twins) and also what any other problem
+(one with only ``loss_grad`` and ``loss``) runs on.
+
+One step t (1-based), for every live run: g = the gradient on mini-batch t - 1 at the current
+parameters; the optimizer update (schedule, state, bias correction exactly as in
+:func:`gdviz.kernels.optim.opt_step`); f = the loss on the whole training set at the new
+parameters. A step whose new parameters, g or f is non-finite, or whose |parameter| exceeds
+``bound``, marks the run diverged at t (its state is not committed; ``bad`` gets the
+offending row); otherwise the new values are committed and, if ``record`` and
+t % stride == 0, written to row t // stride of the trajectory.
+
+Mini-batches: step i of the call (0-based) uses ``bidx[boff[i]:boff[i + 1]]`` (indices into
+x), or ``full`` when ``boff`` is empty (full-batch training).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from gdviz.kernels import register
+from gdviz.kernels._jit import PARALLEL_WORK, jit, pjit, prange
+from gdviz.kernels.models import _loss_grad_run
+from gdviz.kernels.optim import (ADAM, ADAMW, H_ALPHA, H_AMSGRAD, H_BETA1, H_BETA2, H_CENTERED,
+                                 H_DAMPENING, H_EPS, H_LR, H_LR_DECAY, H_MOMENTUM, H_NESTEROV,
+                                 H_WEIGHT_DECAY, _sched_run, bias_corrections, opt_step,
+                                 opt_step_np, update)
+
+
+@jit
+def _advance_data_run(r, mkind, unit, K, loss_kind, x, y, full, bidx, boff, kind, hyper,
+                      sched_kind, sched_params, total, t0, k, bound, params, state, opt_t, loss,
+                      gcur, diverged_at, record, stride, traj, traj_loss, grad, last_step_size,
+                      last_delta, last_lr, bad):
+    """Run ``r``'s ``k`` steps (row ``r`` of :func:`advance_data`'s arrays)."""
+    p = params.shape[1]
+    g = np.empty(p)
+    g_full = np.empty(p)
+    new = np.empty(p)
+    ns = np.empty((3, p))
+    gu = np.empty(p)
+    ss = np.empty(p)
+    kd = kind[r]
+    h = hyper[r]
+    for i in range(k):
+        if diverged_at[r] >= 0:
+            return
+        t = t0 + i + 1
+        idx = full if boff.shape[0] == 0 else bidx[boff[i]:boff[i + 1]]
+        _loss_grad_run(mkind, unit, K, loss_kind, params[r], x, y, idx, g)
+        lrf, has_mom, momv = _sched_run(sched_kind, sched_params, r, t, total)
+        lr = h[H_LR] * lrf
+        mom = h[H_MOMENTUM]
+        b1 = h[H_BETA1]
+        if has_mom:  # one-cycle: only momentum that is switched on gets cycled
+            if kd == ADAM or kd == ADAMW:
+                if b1 > 0.0:
+                    b1 = momv
+            elif mom > 0.0:
+                mom = momv
+        ot = opt_t[r] + 1
+        bc1, bc2 = bias_corrections(kd, b1, h[H_BETA2], ot)
+        for j in range(p):
+            th, s0, s1, s2, gj, sj = update(
+                kd, params[r, j], g[j], state[r, 0, j], state[r, 1, j], state[r, 2, j],
+                ot, lr, mom, h[H_DAMPENING], h[H_NESTEROV] != 0.0, h[H_ALPHA], h[H_EPS], b1,
+                h[H_BETA2], h[H_WEIGHT_DECAY], h[H_LR_DECAY], h[H_AMSGRAD] != 0.0,
+                h[H_CENTERED] != 0.0, bc1, bc2)
+            new[j] = th
+            ns[0, j] = s0
+            ns[1, j] = s1
+            ns[2, j] = s2
+            gu[j] = gj
+            ss[j] = sj
+        f = _loss_grad_run(mkind, unit, K, loss_kind, new, x, y, full, g_full)
+        ok = math.isfinite(f)
+        for j in range(p):
+            if not (math.isfinite(new[j]) and math.isfinite(g[j]) and abs(new[j]) <= bound):
+                ok = False
+        if not ok:
+            diverged_at[r] = t
+            for j in range(p):
+                bad[r, j] = new[j]
+            bad[r, p] = f
+            return
+        for j in range(p):
+            last_delta[r, j] = new[j] - params[r, j]
+            params[r, j] = new[j]
+            gcur[r, j] = g[j]
+            state[r, 0, j] = ns[0, j]
+            state[r, 1, j] = ns[1, j]
+            state[r, 2, j] = ns[2, j]
+            grad[r, j] = gu[j]
+            last_step_size[r, j] = ss[j]
+        loss[r] = f
+        opt_t[r] = ot
+        last_lr[r] = lr
+        if record and t % stride == 0:
+            row = t // stride
+            for j in range(p):
+                traj[r, row, j] = new[j]
+            traj_loss[r, row] = f
+
+
+@jit
+def _advance_data_ser(mkind, unit, K, loss_kind, x, y, full, bidx, boff, kind, hyper,
+                      sched_kind, sched_params, total, t0, k, bound, params, state, opt_t, loss,
+                      gcur, diverged_at, record, stride, traj, traj_loss, grad, last_step_size,
+                      last_delta, last_lr, bad):
+    for r in range(params.shape[0]):
+        _advance_data_run(r, mkind, unit, K, loss_kind, x, y, full, bidx, boff, kind, hyper,
+                          sched_kind, sched_params, total, t0, k, bound, params, state, opt_t,
+                          loss, gcur, diverged_at, record, stride, traj, traj_loss, grad,
+                          last_step_size, last_delta, last_lr, bad)
+
+
+@pjit
+def _advance_data_par(mkind, unit, K, loss_kind, x, y, full, bidx, boff, kind, hyper,
+                      sched_kind, sched_params, total, t0, k, bound, params, state, opt_t, loss,
+                      gcur, diverged_at, record, stride, traj, traj_loss, grad, last_step_size,
+                      last_delta, last_lr, bad):
+    for r in prange(params.shape[0]):
+        _advance_data_run(r, mkind, unit, K, loss_kind, x, y, full, bidx, boff, kind, hyper,
+                          sched_kind, sched_params, total, t0, k, bound, params, state, opt_t,
+                          loss, gcur, diverged_at, record, stride, traj, traj_loss, grad,
+                          last_step_size, last_delta, last_lr, bad)
+
+
+def advance_data(mkind, unit, K, loss_kind, x, y, full, bidx, boff, kind, hyper, sched_kind,
+                 sched_params, total, t0, k, bound, params, state, opt_t, loss, gcur,
+                 diverged_at, record, stride, traj, traj_loss, grad, last_step_size,
+                 last_delta, last_lr, bad):
+    """Advance every live run by ``k`` steps (t0+1 .. t0+k) on a model of
+    :mod:`gdviz.kernels.models` (``mkind``, ``unit``, ``K``, ``loss_kind``) fitted to x, y
+    (float64 (N,)); ``full`` int64 the training indices; mini-batches ``bidx``/``boff`` as
+    the module says. The optimizer arrays are :func:`gdviz.kernels.optim.opt_step`'s;
+    loss (n,) is the full loss at params, gcur (n, p) the mini-batch gradient of the last
+    step, grad (n, p) the gradient the optimizer used (with L2), bad (n, p + 1)."""
+    work = params.shape[0] * max(k, 1) * max(full.shape[0], 1)
+    fn = _advance_data_par if params.shape[0] > 1 and work >= PARALLEL_WORK * 50 \
+        else _advance_data_ser
+    fn(mkind, unit, K, loss_kind, x, y, full, bidx, boff, kind, hyper, sched_kind, sched_params,
+       total, t0, k, bound, params, state, opt_t, loss, gcur, diverged_at, record, stride, traj,
+       traj_loss, grad, last_step_size, last_delta, last_lr, bad)
+
+
+# ----------------------------------------------------------------------------- numpy twin
+def advance_generic(grad_fn, loss_fn, kind, hyper, sched_kind, sched_params, total, t0, k,
+                    bound, params, state, opt_t, loss, gcur, diverged_at, record, stride, traj,
+                    traj_loss, grad, last_step_size, last_delta, last_lr, bad, fast=False):
+    """The same k steps from Python: ``grad_fn(params (n, p), iteration) -> g (n, p)`` (the
+    mini-batch gradient of update ``iteration``, 0-based) and ``loss_fn(params) -> (n,)``
+    (the full loss). With the numpy model functions this is :func:`advance_data`'s twin; any
+    data problem runs on it. ``fast`` picks the numba optimizer step (the gradients are the
+    callables' business)."""
+    n, p = params.shape
+    step_fn = opt_step if fast else opt_step_np
+    for i in range(k):
+        t = t0 + i + 1
+        active = diverged_at < 0
+        if not active.any():
+            continue
+        g = np.ascontiguousarray(grad_fn(params.copy(), t - 1), dtype=np.float64).reshape(n, p)
+        new = np.empty((n, p))
+        g_out = grad.copy()
+        ss = last_step_size.copy()
+        lr = last_lr.copy()
+        st = state.copy()
+        ot = opt_t.copy()
+        step_fn(kind, hyper, sched_kind, sched_params, total, t, params, g, st, ot, active, new,
+                g_out, ss, lr)
+        f = np.asarray(loss_fn(new.copy()), dtype=np.float64)
+        with np.errstate(invalid="ignore"):
+            ok = (np.isfinite(new).all(axis=1) & np.isfinite(g).all(axis=1) & np.isfinite(f)
+                  & (np.abs(new) <= bound).all(axis=1))
+        bad_rows = active & ~ok
+        if bad_rows.any():
+            diverged_at[bad_rows] = t
+            bad[bad_rows, :p] = new[bad_rows]
+            bad[bad_rows, p] = f[bad_rows]
+        good = active & ok
+        last_delta[good] = new[good] - params[good]
+        params[good] = new[good]
+        loss[good] = f[good]
+        gcur[good] = g[good]
+        state[good] = st[good]
+        opt_t[good] = ot[good]
+        grad[good] = g_out[good]
+        last_step_size[good] = ss[good]
+        last_lr[good] = lr[good]
+        if record and t % stride == 0:
+            traj[good, t // stride] = params[good]
+            traj_loss[good, t // stride] = loss[good]
+
+
+def advance_data_np(mkind, unit, K, loss_kind, x, y, full, bidx, boff, kind, hyper, sched_kind,
+                    sched_params, total, t0, k, bound, params, state, opt_t, loss, gcur,
+                    diverged_at, record, stride, traj, traj_loss, grad, last_step_size,
+                    last_delta, last_lr, bad):
+    """numpy twin of :func:`advance_data` (same signature), through :func:`advance_generic`
+    with the numpy model and optimizer twins."""
+    from gdviz.kernels.models import loss_grad_np
+
+    n, p = params.shape
+
+    def _eval(P, idx):
+        out_l = np.empty(P.shape[0])
+        out_g = np.empty_like(P)
+        loss_grad_np(mkind, unit, K, loss_kind, P, x, y, idx, out_l, out_g)
+        return out_l, out_g
+
+    def grad_fn(P, it):
+        i = it - t0
+        idx = full if boff.shape[0] == 0 else bidx[boff[i]:boff[i + 1]]
+        return _eval(P, idx)[1]
+
+    advance_generic(grad_fn, lambda P: _eval(P, full)[0], kind, hyper, sched_kind,
+                    sched_params, total, t0, k, bound, params, state, opt_t, loss, gcur,
+                    diverged_at, record, stride, traj, traj_loss, grad, last_step_size,
+                    last_delta, last_lr, bad)
+
+
+# ----------------------------------------------------------------------------- warmup / registry
+def _warm_args(n=2):
+    from gdviz.kernels.optim import N_HYPER, N_SCHED, SGD
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=5)
+    y = rng.normal(size=5)
+    full = np.arange(5, dtype=np.int64)
+    p = 4
+    hyper = np.zeros((n, N_HYPER))
+    hyper[:, H_LR] = 0.01
+    return (2, 0, 1, 0, x, y, full, np.arange(4, dtype=np.int64),
+            np.array([0, 2, 4], dtype=np.int64), np.full(n, SGD, dtype=np.int64), hyper,
+            np.zeros(n, dtype=np.int64), np.zeros((n, N_SCHED)), 10, 0, 2, 1e6,
+            np.zeros((n, p)), np.zeros((n, 3, p)), np.zeros(n, dtype=np.int64), np.zeros(n),
+            np.zeros((n, p)), np.full(n, -1, dtype=np.int64), True, 1, np.zeros((n, 4, p)),
+            np.zeros((n, 4)), np.zeros((n, p)), np.zeros((n, p)), np.zeros((n, p)), np.zeros(n),
+            np.zeros((n, p + 1)))
+
+
+def _warm():
+    _advance_data_ser(*_warm_args())
+    _advance_data_par(*_warm_args())
+
+
+register("datastep.advance_data", advance_data, advance_data_np, _warm)

@@ -1,0 +1,108 @@
+"""A long re-play (a run added or removed late in a race, a new step budget) goes on in the
+background when the session's driver allows it: the action returns at once, the display
+follows the re-play, and the result is the one a blocking re-play gives. Any other change
+stops it where it is, with the history kept consistent."""
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+
+import gdviz.core.session.history as history
+from gdviz.core.optimizers import OptimizerConfig
+from gdviz.core.scene import load_scene, preset_path
+from gdviz.core.scene.bridge import apply_scene
+from gdviz.core.session import Session
+from gdviz.core.session.runs import RunSpec
+
+
+def _lesson(name, steps, background, budget=None):
+    s = Session()
+    apply_scene(load_scene(preset_path(name)), s)
+    s.set_max_steps(max(s.max_steps, budget or steps))
+    s.step(steps // 2)
+    s.update_run(0, lr=s.specs[0].config.lr * 0.5)  # a logged change half-way
+    s.step(steps - s.t)
+    s.background_replay = background
+    return s
+
+
+def _finish(s):
+    n = 0
+    while s.continue_replay(0.001):
+        n += 1
+        assert n < 10_000
+    return n
+
+
+@pytest.fixture
+def no_budget(monkeypatch):
+    monkeypatch.setattr(history, "REPLAY_BUDGET_S", 0.0)
+
+
+@pytest.mark.parametrize("name", ["L08", "L05"])
+def test_background_add_run_ends_where_a_blocking_one_does(name, no_budget):
+    sync = _lesson(name, 3000, background=False)
+    bg = _lesson(name, 3000, background=True)
+    spec = RunSpec(config=OptimizerConfig("adagrad", lr=0.05))
+    assert sync.add_run(spec) == bg.add_run(spec)
+    assert sync.replaying is None and sync.t == 3000
+    reached, to = bg.replaying
+    assert to == 3000 and reached < 3000 and bg.t == reached  # the display follows it
+    stepped = []
+    bg.stepped.connect(lambda *a: stepped.append(bg.t))
+    assert _finish(bg) >= 1
+    assert bg.replaying is None and bg.t == 3000 and stepped[-1] == 3000
+    assert_allclose(bg.positions(), sync.positions())
+    for a, b in zip(bg.losses(), sync.losses()):
+        assert_allclose(a, b)
+
+
+def test_headless_sessions_replay_at_once(no_budget):
+    s = _lesson("L08", 2000, background=False)
+    s.remove_run(0) if s.n_specs > 1 else s.add_run(s.specs[0])
+    assert s.replaying is None and s.t == 2000
+
+
+def test_a_change_stops_the_replay_and_keeps_one_history(no_budget):
+    s = _lesson("L08", 4000, background=True)
+    s.add_run(RunSpec(config=OptimizerConfig("sgd", lr=0.01, momentum=0.9)))
+    assert s.replaying is not None
+    s.continue_replay(0.001)
+    stop = s.replaying[0]
+    assert 0 < stop < 4000
+    assert s.update_run(1, lr=0.02)  # a change: the re-play ends at `stop`
+    assert s.replaying is None and s.t == stop == s.runset.t
+    assert all(step <= stop for step, _, _ in s._events)
+    # the history is one story: re-played from scratch, it gives the same runs
+    fresh = s._replay(stop)
+    assert_allclose(fresh.positions(stop), s.positions())
+    s.step(100)
+    assert s.t == stop + 100
+
+
+def test_play_lets_the_replay_go_on_then_plays(no_budget):
+    s = _lesson("L05", 3000, background=True, budget=5000)
+    s.add_run(RunSpec(config=OptimizerConfig("adam", lr=0.05)))
+    assert s.replaying is not None
+    s.play()
+    assert s.playing and s.replaying is not None  # play did not cancel it
+    s.set_speed(60.0)
+    for _ in range(10_000):
+        if s.replaying is None:
+            break
+        assert s.tick(1 / 60) == 0
+    assert s.replaying is None and s.t == 3000
+    assert s.tick(1 / 60) == 1  # then playback goes on from where the race was
+    assert s.t == 3001
+
+
+def test_new_step_budget_replays_in_the_background(no_budget):
+    s = _lesson("L05", 3000, background=True)
+    s.set_max_steps(10_000)  # schedules span the budget: a re-play to t
+    if s.replaying is not None:
+        _finish(s)
+    assert s.t == 3000 and s.replaying is None
+    ref = _lesson("L05", 3000, background=False)
+    ref.set_max_steps(10_000)
+    assert_allclose(s.positions(), ref.positions())
+    assert np.isfinite(s.positions()).all()

@@ -1,0 +1,91 @@
+"""Engine checkpoints: going back to a past step (a live change after scrubbing back, the
+step-by-step numbers of a past step) starts from the latest checkpoint, and gives exactly
+what a re-play from step 0 gives."""
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+
+import gdviz.core.engine as engine
+from gdviz.core.engine import RunSet
+from gdviz.core.optimizers import OptimizerConfig
+from gdviz.core.scene import load_scene, preset_path
+from gdviz.core.scene.bridge import apply_scene
+from gdviz.core.session import Session
+from gdviz.core.surfaces import Landscape
+
+
+@pytest.fixture
+def small_interval(monkeypatch):
+    monkeypatch.setattr(engine, "CHECKPOINT_EVERY", 64)
+    monkeypatch.setattr(engine, "MAX_CHECKPOINTS", 8)
+
+
+def _lesson(name):
+    s = Session()
+    apply_scene(load_scene(preset_path(name)), s)
+    s.set_max_steps(5000)
+    return s
+
+
+def test_checkpoints_thin_out_and_restore_exactly(small_interval):
+    rs = RunSet(Landscape.from_surface("rosenbrock"), [OptimizerConfig("adam", lr=0.01),
+                                           OptimizerConfig("sgd", lr=1e-3, momentum=0.9)],
+                np.array([[-1.5, 2.0]]), total_steps=5000, noise=0.3, seed=3)
+    rs.advance(300)
+    ref = rs.positions(200).copy()
+    rs.advance(1700)
+    assert len(rs._checkpoints) <= 8 and all(t % rs._checkpoint_every == 0
+                                              for t in rs._checkpoints)
+    assert rs._checkpoint_every > 64  # thinned
+    step = rs.restore_checkpoint(200)
+    assert step <= 200 and rs.t == step
+    rs.advance(200 - step)
+    assert_allclose(rs.positions(), ref)
+
+
+@pytest.mark.parametrize("name", ["L05", "L08", "L06"])
+def test_a_change_after_scrubbing_back_equals_a_replay_from_zero(name, small_interval):
+    s = _lesson(name)
+    s.step(700)
+    s.update_run(0, lr=s.specs[0].config.lr * 0.5)  # logged at 700
+    s.step(900)
+    s.scrub(1000)
+    if s.n_specs > 1:
+        s.update_run(1, lr=s.specs[1].config.lr * 2)  # after scrubbing back: restore
+    else:
+        s.update_run(0, lr=s.specs[0].config.lr * 2)
+    assert s.t == 1000 == s.runset.t
+    s.step(500)
+    fresh = s._replay(1500)  # everything from step 0
+    assert_allclose(s.positions(), fresh.positions(), rtol=1e-12, atol=1e-12)
+    for r in range(s.n_runs):
+        assert_allclose(s.runset.trajectory(r)[0], fresh.trajectory(r)[0], rtol=1e-12,
+                        atol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["L11", "L08"])
+def test_details_of_a_past_step_from_a_checkpoint(name, small_interval):
+    s = _lesson(name)
+    s.step(300)
+    s.update_run(0, lr=s.specs[0].config.lr * 0.7)
+    s.step(400)
+    fresh = s._replay(517, events_before=517)
+    got = s.details(0, 517)
+    want = fresh.details(0)
+    for key in ("g", "step_size", "delta"):
+        assert_allclose(got[key], want[key], rtol=1e-12, atol=1e-12, err_msg=key)
+    assert got["step"] == want["step"] == 517 and got["lr"] == want["lr"]
+
+
+def test_validation_and_norm_rows_follow_a_restored_history(small_interval):
+    s = _lesson("L09")
+    s.step(600)
+    before = s.val_losses()[0].copy()
+    s.scrub(300)
+    s.update_run(0, lr=s.specs[0].config.lr * 3)
+    s.step(300)
+    fresh = s._replay(600)
+    P, _ = fresh.trajectory(0)
+    assert_allclose(s.val_losses()[0], s.problem.val_loss(P), rtol=1e-12)
+    assert not np.allclose(s.val_losses()[0], before)  # the new history, not the cached one

@@ -1,0 +1,151 @@
+"""The fused data-problem kernel against its numpy twin, and the engine's fused path
+against the generic one (a problem stepped through ``loss_grad`` once per step)."""
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+
+from gdviz import kernels
+from gdviz.core.data import make_dataset
+from gdviz.core.engine import RunSet
+from gdviz.core.models import FitProblem, LinearRegressionProblem, make_model
+from gdviz.core.optimizers import OptimizerConfig
+from gdviz.core.schedules import Schedule
+from gdviz.kernels import datastep as ds
+from gdviz.kernels import models as km
+from gdviz.kernels import optim as ko
+
+from tests.kernels.test_models_kernel import IDS, KINDS, inputs
+
+CONFIGS = [OptimizerConfig("sgd", lr=0.05), OptimizerConfig("sgd", lr=0.02, momentum=0.9,
+                                                              nesterov=True),
+           OptimizerConfig("rmsprop", lr=0.01, centered=True, momentum=0.5),
+           OptimizerConfig("adagrad", lr=0.1, initial_accumulator_value=0.1),
+           OptimizerConfig("adam", lr=0.02, amsgrad=True, weight_decay=0.01),
+           OptimizerConfig("adamw", lr=0.02, weight_decay=0.1)]
+
+
+def _arrays(P, configs, schedule, k):
+    n, p = P.shape
+    kind = np.empty(n, dtype=np.int64)
+    hyper = np.empty((n, ko.N_HYPER))
+    for r in range(n):
+        kind[r], hyper[r] = configs[r % len(configs)].pack()
+    sk, sp = schedule.pack()
+    state = np.zeros((n, 3, p))
+    ada = kind == ko.ADAGRAD
+    state[ada, 0, :] = hyper[ada, ko.H_INITIAL_ACCUMULATOR_VALUE][:, None]
+    return dict(kind=kind, hyper=hyper, sched_kind=np.full(n, sk, dtype=np.int64),
+                sched_params=np.tile(sp, (n, 1)), params=P.copy(), state=state,
+                opt_t=np.zeros(n, dtype=np.int64), loss=np.zeros(n), gcur=np.zeros((n, p)),
+                diverged_at=np.full(n, -1, dtype=np.int64), traj=np.full((n, k + 1, p), np.nan),
+                traj_loss=np.full((n, k + 1), np.nan), grad=np.zeros((n, p)),
+                last_step_size=np.zeros((n, p)), last_delta=np.zeros((n, p)),
+                last_lr=np.zeros(n), bad=np.full((n, p + 1), np.nan))
+
+
+def _call(fn, mk, unit, K, loss_kind, x, y, full, bidx, boff, a, k, bound, total):
+    fn(mk, unit, K, loss_kind, x, y, full, bidx, boff, a["kind"], a["hyper"], a["sched_kind"],
+       a["sched_params"], total, 0, k, bound, a["params"], a["state"], a["opt_t"], a["loss"],
+       a["gcur"], a["diverged_at"], True, 1, a["traj"], a["traj_loss"], a["grad"],
+       a["last_step_size"], a["last_delta"], a["last_lr"], a["bad"])
+
+
+@pytest.mark.parametrize("kind,unit,K", KINDS, ids=IDS)
+@pytest.mark.parametrize("loss_kind", [km.MSE, km.MAE], ids=["mse", "mae"])
+@pytest.mark.parametrize("batched", [False, True], ids=["full", "minibatch"])
+@pytest.mark.parametrize("schedule", [Schedule(), Schedule("one-cycle")], ids=["const", "1cycle"])
+def test_advance_data_matches_twin(kind, unit, K, loss_kind, batched, schedule):
+    kernels.load_all()
+    n = len(CONFIGS)
+    P, x, y = inputs(kind, K, n_runs=n, N=30, seed=3)
+    P *= 0.3
+    k = 40
+    full = np.arange(30, dtype=np.int64)
+    if batched:
+        rng = np.random.default_rng(4)
+        parts = [rng.permutation(30)[:7 + (i % 3)].astype(np.int64) for i in range(k)]
+        boff = np.zeros(k + 1, dtype=np.int64)
+        np.cumsum([len(b) for b in parts], out=boff[1:])
+        bidx = np.concatenate(parts)
+    else:
+        bidx, boff = full, np.empty(0, dtype=np.int64)
+    a = _arrays(P, CONFIGS, schedule, k)
+    b = _arrays(P, CONFIGS, schedule, k)
+    _call(ds.advance_data, kind, unit, K, loss_kind, x, y, full, bidx, boff, a, k, 1e6, 60)
+    _call(ds.advance_data_np, kind, unit, K, loss_kind, x, y, full, bidx, boff, b, k, 1e6, 60)
+    assert (a["diverged_at"] < 0).all()
+    for key in a:
+        assert_allclose(a[key], b[key], rtol=1e-9, atol=1e-11, err_msg=key)
+    # the optimizer really moved every run, and the recorded loss is the full loss
+    assert (a["opt_t"] == k).all()
+    L = np.empty(n)
+    G = np.empty_like(P)
+    km.loss_grad_np(kind, unit, K, loss_kind, a["params"], x, y, full, L, G)
+    assert_allclose(a["loss"], L, rtol=1e-12)
+
+
+def test_advance_data_divergence_matches_twin():
+    """A huge lr diverges: same step, same frozen row, same offending values on both paths."""
+    kernels.load_all()
+    P, x, y = inputs(km.QUADRATIC, 0, n_runs=3, N=20, seed=5)
+    cfgs = [OptimizerConfig("sgd", lr=5.0), OptimizerConfig("sgd", lr=1e-3),
+            OptimizerConfig("sgd", lr=40.0)]
+    full = np.arange(20, dtype=np.int64)
+    a = _arrays(P, cfgs, Schedule(), 30)
+    b = _arrays(P, cfgs, Schedule(), 30)
+    empty = np.empty(0, dtype=np.int64)
+    _call(ds.advance_data, km.QUADRATIC, 0, 0, km.MSE, x, y, full, full, empty, a, 30, 1e6, 30)
+    _call(ds.advance_data_np, km.QUADRATIC, 0, 0, km.MSE, x, y, full, full, empty, b, 30, 1e6,
+          30)
+    assert a["diverged_at"][0] > 0 and a["diverged_at"][1] == -1 and a["diverged_at"][2] > 0
+    assert_array_equal(a["diverged_at"], b["diverged_at"])
+    for key in ("params", "state", "opt_t", "loss", "traj", "traj_loss"):
+        assert_allclose(a[key], b[key], rtol=1e-9, equal_nan=True, err_msg=key)
+    d = a["diverged_at"][0]
+    assert_allclose(a["traj"][0, d - 1], a["params"][0])  # frozen at its last good step
+
+
+class _Unfused:
+    """A data problem without ``fused_model``: the engine steps it through loss_grad."""
+
+    def __init__(self, problem):
+        self._p = problem
+
+    def __getattr__(self, name):
+        if name in ("fused_model", "batch_indices"):
+            raise AttributeError(name)
+        return getattr(self._p, name)
+
+
+def _problems():
+    ds_ = make_dataset("sine", n_points=40, noise=0.2, seed=1)
+    yield "fit-relu-b8", FitProblem(make_model("relu", K=5), ds_, batch_size=8, seed=2)
+    yield "fit-sigmoid-full", FitProblem(make_model("sigmoid", K=3), ds_, seed=0)
+    rng = np.random.default_rng(0)
+    xr = rng.uniform(0, 3, 25)
+    yield "linreg-mae-b5", LinearRegressionProblem(xr, 2 * xr + 1 + rng.normal(0, .3, 25),
+                                                   loss="mae", batch_size=5, seed=1)
+
+
+@pytest.mark.parametrize("name,problem", list(_problems()), ids=lambda v: v if isinstance(v, str) else "")
+def test_engine_fused_path_equals_generic_path(name, problem):
+    kernels.load_all()
+    kernels.warmup()
+    starts = problem.init_params(0) if hasattr(problem, "init_params") else np.zeros(2)
+    kw = dict(schedules=Schedule("cosine"), total_steps=700, fast=True)
+    a = RunSet(problem, CONFIGS, starts, **kw)
+    b = RunSet(_Unfused(problem), CONFIGS, starts, **kw)
+    for k in (1, 5, 300, 5000):  # 5000 > DATA_CHUNK: two chunks, then the schedule's end
+        a.advance(k)
+        b.advance(k)
+        assert a.t == b.t
+        assert_array_equal(a.diverged_at, b.diverged_at)
+        assert_allclose(a.params, b.params, rtol=1e-9, atol=1e-12)
+        assert_allclose(a.loss, b.loss, rtol=1e-9, atol=1e-12)
+    for r in range(a.n_runs):
+        assert_allclose(a.trajectory(r)[0], b.trajectory(r)[0], rtol=1e-9, atol=1e-12)
+        da, db = a.details(r), b.details(r)
+        for key in da:
+            assert_allclose(np.asarray(da[key], dtype=float), np.asarray(db[key], dtype=float),
+                            rtol=1e-9, atol=1e-12, err_msg=key)
