@@ -40,7 +40,7 @@ def full_scene() -> Scene:
                                               loss="mae", batch_surface=True,
                                               data=((0.0, 1.0), (1.5, -2.25), (3.0, 4.0)))),
         view=View(box=(-6.0, 6.0, -5.5, 5.5), levels=33, scale="linear", heatmap=False,
-                  map="steps", hyper="beta2", hyper_color="steps"),
+                  map_layer="steps", hyper="beta2", hyper_color="steps"),
         playback=Playback(speed=123.5, max_steps=4321, step_mode_run="b", autoplay=False),
         export=Export(fps=24, size=(1920, 1080), steps=111, steps_per_frame=3,
                       panels=("landscape", "fit", "loss", "caption")),

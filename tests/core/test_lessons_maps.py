@@ -29,7 +29,7 @@ def _setup(s: Session, spec: int) -> CM.MapSetup:
 
 def test_l16_scene_is_a_basin_map_of_sgd_then_momentum():
     s = _session("L16_basins.toml")
-    assert s.map_mode == "basins"
+    assert s.map_layer == "basins"
     assert s.landscape.name == "six-hump-camel"
     assert [sp.config.name for sp in s.specs] == ["sgd", "momentum"]
     assert s.reference_run() == 0  # SGD's basins first (no run selected: the first)

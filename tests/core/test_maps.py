@@ -105,25 +105,25 @@ def test_map_settings_are_session_fields_and_scene_keys():
 
     s = Session()
     seen = []
-    s.events.map_mode.connect(seen.append)
+    s.events.map_layer.connect(seen.append)
     errors = []
     s.error.connect(errors.append)
-    assert s.set_map_options(map_mode="basins", hyper_axis="beta1", hyper_color="steps")
+    assert s.set_map_options(map_layer="basins", hyper_axis="beta1", hyper_color="steps")
     assert seen == ["basins"]
-    assert not s.set_map_options(map_mode="nope", hyper_axis="momentum")
-    assert errors == ["Invalid map mode: 'nope' (choose from off, basins, steps)"]
+    assert not s.set_map_options(map_layer="nope", hyper_axis="momentum")
+    assert errors == ["Invalid map layer: 'nope' (choose from off, basins, steps)"]
     assert s.hyper_axis == "beta1"  # one bad value changes nothing
     scene = scene_from_session(s)
-    assert (scene.view.map, scene.view.hyper, scene.view.hyper_color) == (
+    assert (scene.view.map_layer, scene.view.hyper, scene.view.hyper_color) == (
         "basins", "beta1", "steps")
     s2 = Session()
     apply_scene(scene, s2)
-    assert (s2.map_mode, s2.hyper_axis, s2.hyper_color) == ("basins", "beta1", "steps")
-    sc = loads_scene('version = 1\n[runs.a]\noptimizer = "sgd"\n[view]\nmap = "steps"\n'
+    assert (s2.map_layer, s2.hyper_axis, s2.hyper_color) == ("basins", "beta1", "steps")
+    sc = loads_scene('version = 1\n[runs.a]\noptimizer = "sgd"\n[view]\nmap_layer = "steps"\n'
                      'hyper = "momentum"\n')
-    assert sc.view.map == "steps" and sc.view.hyper == "momentum"
+    assert sc.view.map_layer == "steps" and sc.view.hyper == "momentum"
     with pytest.raises(ValueError, match="map"):
-        loads_scene('version = 1\n[runs.a]\noptimizer = "sgd"\n[view]\nmap = "bassins"\n')
+        loads_scene('version = 1\n[runs.a]\noptimizer = "sgd"\n[view]\nmap_layer = "bassins"\n')
 
 
 @pytest.mark.parametrize("fast", [True, False])

@@ -38,7 +38,7 @@ def test_basin_map_refines_progressively_off_the_ui_thread(qtbot, sess):
     assert not layer.image.isVisible()
     sides = []
     layer.worker.done.connect(lambda g, item: sides.append(item[0][0]))
-    sess.set_map_options(map_mode="basins")
+    sess.set_map_options(map_layer="basins")
     qtbot.waitUntil(lambda: bool(sides) and sides[-1] == 256, timeout=60000)
     assert layer.result.nx == 256
     assert sides[0] == 64 and sides[-1] == 256  # coarse first, then refined
@@ -49,14 +49,14 @@ def test_basin_map_refines_progressively_off_the_ui_thread(qtbot, sess):
     setup = CM.MapSetup(make_optimizer("sgd", lr=0.01), steps=200)
     ref = CM.basin_map(sess.landscape, setup, view=v._box, nx=256)
     np.testing.assert_array_equal(layer.result.end, ref.end)
-    sess.set_map_options(map_mode="off")
+    sess.set_map_options(map_layer="off")
     assert not layer.image.isVisible()
 
 
 def test_slider_move_cancels_and_recomputes(qtbot, sess):
     v = _view(qtbot, sess)
     layer = v.map_layer
-    sess.set_map_options(map_mode="basins")
+    sess.set_map_options(map_layer="basins")
     g0 = layer.worker.generation
     sess.update_run(0, lr=0.02)  # a slider move
     assert layer.worker.generation > g0
@@ -70,7 +70,7 @@ def test_selected_run_drives_the_map_and_steps_mode(qtbot, sess):
     v = _view(qtbot, sess)
     layer = v.map_layer
     sess.select(1)
-    sess.set_map_options(map_mode="steps")
+    sess.set_map_options(map_layer="steps")
     qtbot.waitUntil(lambda: layer.result is not None and layer.result.nx == 256, timeout=60000)
     setup = CM.MapSetup(make_optimizer("momentum", lr=0.01, momentum=0.9), steps=200,
                         noise_run=1)
@@ -80,7 +80,7 @@ def test_selected_run_drives_the_map_and_steps_mode(qtbot, sess):
 
 def test_export_view_computes_the_full_map_at_once(qtbot, sess):
     v = _view(qtbot, sess, adaptive=False)
-    sess.set_map_options(map_mode="basins")
+    sess.set_map_options(map_layer="basins")
     v.flush()
     assert v.map_layer.result is not None and v.map_layer.result.nx == 256
 
@@ -93,7 +93,7 @@ def test_regression_basin_map_equals_core(qtbot):
     layer = v.map_layer
     sides = []
     layer.worker.done.connect(lambda g, item: sides.append(item[0][0]))
-    s.set_map_options(map_mode="basins")
+    s.set_map_options(map_layer="basins")
     qtbot.waitUntil(lambda: bool(sides) and sides[-1] == 64, timeout=60000)
     assert layer.image.isVisible() and layer.result.nx == 64
     setup = CM.MapSetup(s.effective_config(0), steps=50, total=50)
@@ -165,7 +165,7 @@ def test_window_and_export_pictures_include_the_maps(qtbot):
     from gdviz.ui.picture import FrameGrabber
 
     s = _ellipse_session()
-    s.set_map_options(map_mode="steps", hyper_axis="momentum")
+    s.set_map_options(map_layer="steps", hyper_axis="momentum")
     g = FrameGrabber(s, (1280, 720), ("landscape", "hyper"), status=False)
     try:
         frame = g.frame()
@@ -205,7 +205,7 @@ def test_fit_slice_basin_map_in_the_window_view(qtbot):
     s.set_fit()
     v = _view(qtbot, s)
     layer = v.map_layer
-    s.set_map_options(map_mode="steps")
+    s.set_map_options(map_layer="steps")
     v.flush()  # the final pass now (what an export draws)
     assert layer.result is not None and layer.result.nx == 64
     assert layer.image.isVisible() and layer.title

@@ -81,7 +81,7 @@ def scene_state(scene: Scene, base=None):
         view=scene.view.box,
         batch_surface=kind == "regression" and scene.problem.regression.batch_surface,
         show_units=scene.fit.show_units, linked=linked, heatmap=scene.view.heatmap,
-        levels=scene.view.levels, scale=scene.view.scale, map_mode=scene.view.map,
+        levels=scene.view.levels, scale=scene.view.scale, map_layer=scene.view.map_layer,
         hyper_axis=scene.view.hyper, hyper_color=scene.view.hyper_color)
 
 
@@ -221,7 +221,7 @@ def scene_from_session(session, base: Scene | None = None) -> Scene:
     view = dataclasses.replace(base.view, box=tuple(float(v) for v in session.view)
                                if session.view is not None else None,
                                levels=int(session.levels), scale=str(session.scale),
-                               heatmap=bool(session.heatmap), map=str(session.map_mode),
+                               heatmap=bool(session.heatmap), map_layer=str(session.map_layer),
                                hyper=str(session.hyper_axis),
                                hyper_color=str(session.hyper_color))
     scene = dataclasses.replace(

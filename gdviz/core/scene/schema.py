@@ -242,7 +242,7 @@ class View:
     heatmap: bool = _k("bool", True)
     #: basin map mode of the landscape (off | basins | steps), the hyper-map panel's y axis
     #: (off | momentum | beta1 | beta2 | batch_size) and its colour (loss | steps)
-    map: str = _k("choice", "off", choices=("off", "basins", "steps"), omit_default=True)
+    map_layer: str = _k("choice", "off", choices=("off", "basins", "steps"), omit_default=True)
     hyper: str = _k("choice", "off", choices=("off", "momentum", "beta1", "beta2",
                                               "batch_size"), omit_default=True)
     hyper_color: str = _k("choice", "loss", choices=("loss", "steps"), omit_default=True)

@@ -161,13 +161,13 @@ def check_panels(v: Any) -> tuple[str, ...]:
 
 
 #: maps: the landscape's map modes, the hyper panel's y axes ("off": hidden), its colours
-MAP_MODES = ("off", "basins", "steps")
+MAP_LAYERS = ("off", "basins", "steps")
 HYPER_AXES = ("off", "momentum", "beta1", "beta2", "batch_size")
 HYPER_COLORS = ("loss", "steps")
 
 
-def check_map_mode(v: Any) -> str:
-    return _choice(v, "map mode", MAP_MODES)
+def check_map_layer(v: Any) -> str:
+    return _choice(v, "map layer", MAP_LAYERS)
 
 
 def check_hyper_axis(v: Any) -> str:
@@ -206,7 +206,7 @@ class SessionEvents(SignalGroup):
     scale = Signal(str)
     theme = Signal(str)
     panels = Signal(object)
-    map_mode = Signal(str)
+    map_layer = Signal(str)
     hyper_axis = Signal(str)
     hyper_color = Signal(str)
 
@@ -216,7 +216,7 @@ FIELDS: tuple[str, ...] = (
     "kind", "landscape", "specs", "colors", "starts", "seed", "noise", "batch_size",
     "max_steps", "speed", "same_lr", "shared_lr", "selected", "playing", "t", "view",
     "batch_surface", "show_units", "linked", "heatmap", "levels", "scale", "theme", "panels",
-    "map_mode", "hyper_axis", "hyper_color")
+    "map_layer", "hyper_axis", "hyper_color")
 #: fields compared by identity (problems are rebuilt, never edited in place)
 _IDENTITY_FIELDS = ("landscape",)
 #: the coarse signal each field's change implies (besides those a method names itself)
@@ -270,7 +270,7 @@ class SessionState:
     scale: str = "auto"
     theme: str = "light"
     panels: tuple[str, ...] = PANEL_NAMES
-    map_mode: str = "off"
+    map_layer: str = "off"
     hyper_axis: str = "off"
     hyper_color: str = "loss"
 
@@ -321,7 +321,7 @@ class Session(RunsMixin, HistoryMixin, PlaybackMixin):
         self.panels: tuple[str, ...] = PANEL_NAMES
         #: maps (gdviz.core.maps): the landscape's map mode, the hyper panel's y axis
         #: ("off" hides it) and its colour
-        self.map_mode = "off"
+        self.map_layer = "off"
         self.hyper_axis = "off"
         self.hyper_color = "loss"
         self.specs: list[RunSpec] = list(default_specs() if specs is None else specs)
@@ -672,15 +672,15 @@ class Session(RunsMixin, HistoryMixin, PlaybackMixin):
                 setattr(self, name, value)
         return True
 
-    def set_map_options(self, *, map_mode: str | None = None, hyper_axis: str | None = None,
+    def set_map_options(self, *, map_layer: str | None = None, hyper_axis: str | None = None,
                         hyper_color: str | None = None) -> bool:
         """The basin map mode ("off", "basins", "steps"), the hyper panel's y axis ("off",
         "momentum", "beta1", "beta2", "batch_size") and its colour ("loss", "steps").
         All are validated first: one bad value changes nothing."""
         new: dict[str, Any] = {}
         try:
-            if map_mode is not None:
-                new["map_mode"] = check_map_mode(map_mode)
+            if map_layer is not None:
+                new["map_layer"] = check_map_layer(map_layer)
             if hyper_axis is not None:
                 new["hyper_axis"] = check_hyper_axis(hyper_axis)
             if hyper_color is not None:
@@ -874,7 +874,7 @@ class Session(RunsMixin, HistoryMixin, PlaybackMixin):
             same_lr=self.same_lr, shared_lr=self.shared_lr, selected=self.selected,
             view=self.view, batch_surface=self.batch_surface, show_units=self.show_units,
             linked=self.linked, heatmap=self.heatmap, levels=self.levels, scale=self.scale,
-            theme=self.theme, panels=self.panels, map_mode=self.map_mode,
+            theme=self.theme, panels=self.panels, map_layer=self.map_layer,
             hyper_axis=self.hyper_axis, hyper_color=self.hyper_color)
 
     def restore(self, state: SessionState) -> None:
@@ -902,7 +902,7 @@ class Session(RunsMixin, HistoryMixin, PlaybackMixin):
             show_units=bool(s.show_units), heatmap=bool(s.heatmap),
             levels=check_levels(s.levels), scale=check_scale(s.scale),
             theme=check_theme(s.theme), panels=check_panels(s.panels),
-            map_mode=check_map_mode(s.map_mode), hyper_axis=check_hyper_axis(s.hyper_axis),
+            map_layer=check_map_layer(s.map_layer), hyper_axis=check_hyper_axis(s.hyper_axis),
             hyper_color=check_hyper_color(s.hyper_color),
             specs=specs, colors=colors, kind=kind, playing=False)
         starts = [tuple(float(v) for v in p) for p in s.starts]

@@ -192,7 +192,7 @@ class LandscapeView(pg.PlotWidget):
         self._connections += connect_all([
             (sig, self.map_layer.refresh) for sig in (
                 s.problem_changed, s.runs_changed, s.selection_changed, s.settings_changed,
-                s.events.map_mode)])
+                s.events.map_layer)])
         self.vb.sigRangeChanged.connect(self._on_range_changed)
         self._grid_timer.timeout.connect(self._on_grid_timer)
         self.scene().sigMouseClicked.connect(self._on_scene_clicked)

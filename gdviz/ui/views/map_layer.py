@@ -1,7 +1,7 @@
 """The landscape's map mode: every point of the view coloured as a start (issue 11).
 
 :class:`BasinLayer` sits on a :class:`~gdviz.ui.views.landscape_view.LandscapeView`
-between the heatmap and the contours. While ``session.map_mode`` is "basins" or "steps" it
+between the heatmap and the contours. While ``session.map_layer`` is "basins" or "steps" it
 shows, for the selected run's optimizer, hyperparameters, schedule and step budget, the
 minimum each start ends in (a colour per basin, fixed by a
 :class:`~gdviz.core.maps.BasinBook`) or its steps to converge (log colour scale).
@@ -210,7 +210,7 @@ class BasinLayer(QObject):
         self._shown_key = None
         self._build_menu()
         s = self.session
-        s.events.map_mode.connect(self._sync_menu)
+        s.events.map_layer.connect(self._sync_menu)
         s.events.hyper_axis.connect(self._sync_menu)
         s.events.hyper_color.connect(self._sync_menu)
 
@@ -219,10 +219,10 @@ class BasinLayer(QObject):
         """The map's context menu: the map mode and the hyper panel's axis and colour
         (they write the session; the menu follows it)."""
         menu = self.view.vb.menu
-        self.mode_menu = menu.addMenu(tr("map_mode"))
+        self.mode_menu = menu.addMenu(tr("map_layer"))
         self.hyper_menu = menu.addMenu(tr("hyper_map"))
         self.actions: dict[tuple[str, str], QAction] = {}
-        groups = (("map_mode", ("off", "basins", "steps"), self.mode_menu),
+        groups = (("map_layer", ("off", "basins", "steps"), self.mode_menu),
                   ("hyper_axis", ("off", "momentum", "beta1", "beta2", "batch_size"),
                    self.hyper_menu),
                   ("hyper_color", ("loss", "steps"), self.hyper_menu))
@@ -249,15 +249,15 @@ class BasinLayer(QObject):
     def retranslate(self) -> None:
         if self.title and self.result is not None:
             self.title = ""
-            self._fill_key(self.session.map_mode, self._setup_key[2].steps
+            self._fill_key(self.session.map_layer, self._setup_key[2].steps
                            if self._setup_key else 0)
-        self.mode_menu.setTitle(tr("map_mode"))
+        self.mode_menu.setTitle(tr("map_layer"))
         self.hyper_menu.setTitle(tr("hyper_map"))
         names = {"momentum": "momentum", "beta1": "beta1", "beta2": "beta2",
                  "batch_size": "batch_axis"}
         for (field, v), act in self.actions.items():
-            if field == "map_mode":
-                act.setText(tr(f"map_mode_{v}"))
+            if field == "map_layer":
+                act.setText(tr(f"map_layer_{v}"))
             elif field == "hyper_axis":
                 act.setText(tr("hyper_axis_off") if v == "off"
                             else tr("lr_axis") + " × " + tr(names[v]))
@@ -268,15 +268,15 @@ class BasinLayer(QObject):
     @property
     def active(self) -> bool:
         s = self.session
-        return s.map_mode != "off" and (setup_for(s) is not None or s.is_data)
+        return s.map_layer != "off" and (setup_for(s) is not None or s.is_data)
 
     def refresh(self, *_) -> None:
         """Follow the session: start a new map if the setting or the box changed."""
         if self._closed:
             return
         s = self.session
-        data = data_setup_for(s) if s.map_mode != "off" else None
-        if s.map_mode == "off" or (setup_for(s) is None and data is None):
+        data = data_setup_for(s) if s.map_layer != "off" else None
+        if s.map_layer == "off" or (setup_for(s) is None and data is None):
             if self._setup_key is not None:
                 self.worker.cancel()
             self._setup_key = None
@@ -290,10 +290,10 @@ class BasinLayer(QObject):
         if data is not None:
             problem, setup, base, dims = data
             land = s.landscape
-            key = (id(problem), box, setup, s.map_mode, base, dims)
+            key = (id(problem), box, setup, s.map_layer, base, dims)
         else:
             land, setup = setup_for(s)
-            key = (id(land), box, setup, s.map_mode)
+            key = (id(land), box, setup, s.map_layer)
         if key == self._setup_key:
             return
         self._setup_key = key
@@ -396,7 +396,7 @@ class BasinLayer(QObject):
         side, box, steps = tag
         r: CM.MapResult = payload
         self.result = r
-        mode = self.session.map_mode
+        mode = self.session.map_layer
         if mode == "basins":
             lab = self.book.assign(r)
             self.labels = lab
