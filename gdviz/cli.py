@@ -157,12 +157,16 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--steps", type=int)
     e.add_argument("--steps-per-frame", type=int)
     e.add_argument("--panels", metavar="LIST",
-                   help="comma list of caption,landscape,fit,loss,step,schedule")
+                   help="comma list of caption,landscape,fit,loss,step,schedule,hyper")
     e.add_argument("--lang", metavar="LANG", help="en, zh-Hant or zh-Hans (default: the system's)")
     e.add_argument("--theme", metavar="NAME", help="light (default) or dark")
 
     ls = sub.add_parser("lessons", help="list the shipped lessons: name, title and file")
     ls.add_argument("--lang", metavar="LANG", help="en, zh-Hant or zh-Hans (default: the system's)")
+
+    from gdviz.commands.map_args import add_parser as add_map_parser
+
+    add_map_parser(sub)  # gdviz map: basin / hyperparameter maps (issue 11)
 
     b = sub.add_parser("bench", help="time each kernel beside its baseline")
     b.add_argument("--json", action="store_true")
@@ -229,7 +233,7 @@ def _is_lesson(name: str) -> bool:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    commands = {"gui", "trace", "fit", "export", "lessons", "bench"}
+    commands = {"gui", "trace", "fit", "export", "lessons", "bench", "map"}
     if argv and argv[0] not in commands and not argv[0].startswith("-"):
         if not (argv[0].lower().endswith(".toml") or os.path.exists(argv[0]) or _is_lesson(argv[0])):
             close = difflib.get_close_matches(argv[0], sorted(commands), n=1)

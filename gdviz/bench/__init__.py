@@ -35,6 +35,8 @@ ENTRIES: dict[str, tuple[str, str]] = {
     "startup": ("gdviz.bench.ui", "bench_startup"),
     "export": ("gdviz.bench.export", "bench_export"),
     "frame-3d": ("gdviz.bench.frame3d", "bench_frame_3d"),
+    "basin-map": ("gdviz.bench.maps", "bench_basin_map"),
+    "hyper-map": ("gdviz.bench.maps", "bench_hyper_map"),
 }
 
 

@@ -94,3 +94,11 @@ MIN_CAMERA_DISTANCE = 1.0
 MAX_CAMERA_DISTANCE = 40.0
 #: the 3-D view's mesh: at most this many vertices a side (the map's grid)
 MAX_MESH_3D = 512
+# --- maps ---
+#: largest side of a basin or hyperparameter map (cells = side^2; 512^2 runs x 16 doubles
+#: of results stay at 32 MiB)
+MAP_MAX_GRID = 512
+#: most cells of one map call
+MAP_MAX_CELLS = MAP_MAX_GRID * MAP_MAX_GRID
+#: most steps a map runs from each cell
+MAP_MAX_STEPS = 100_000

@@ -11,7 +11,9 @@ import difflib
 #: every panel the window shows and an export can contain, in layout order
 #: ("surface3d": the 3-D view of the map, gdviz.ui.views.surface3d_view; the window shows it
 #: by ``session.map_mode``, an export when its panels name it)
-PANELS: tuple[str, ...] = ("caption", "landscape", "fit", "loss", "step", "schedule", "surface3d")
+#: ("hyper": the hyperparameter map, gdviz.ui.views.hyper_view)
+PANELS: tuple[str, ...] = ("caption", "landscape", "fit", "loss", "step", "schedule", "surface3d",
+                           "hyper")
 
 #: an export's panels when neither the scene nor the user says otherwise
 DEFAULT_PANELS: tuple[str, ...] = ("caption", "landscape", "fit", "loss")
@@ -35,7 +37,8 @@ def check_panel(name: str) -> str:
     return name
 
 
-def shown_panels(panels, *, is_data: bool, selected: int, has_schedule: bool = True) -> tuple[str, ...]:
+def shown_panels(panels, *, is_data: bool, selected: int, has_schedule: bool = True,
+                 has_hyper: bool = False) -> tuple[str, ...]:
     """The panels of ``panels`` that have something to show for a session: the fit panel
     only on data problems, the step-by-step panel only while a run is selected."""
     out = []
@@ -45,6 +48,8 @@ def shown_panels(panels, *, is_data: bool, selected: int, has_schedule: bool = T
         if p == "step" and selected < 0:
             continue
         if p == "schedule" and not has_schedule:
+            continue
+        if p == "hyper" and not has_hyper:  # the hyper map: an axis chosen, a 2-D surface
             continue
         out.append(p)
     return tuple(out)

@@ -160,6 +160,13 @@ class Picture(QWidget):
         #: the 3-D view (gdviz.ui.views.surface3d_view), made the first time it shows: its
         #: module imports OpenGL, which a picture without it never does
         self.surface3d_view = None
+        self.hyper_view = None
+        if "hyper" in panels:  # the hyperparameter map, beside the map (issue 11)
+            from gdviz.ui.views.hyper_view import HyperView
+
+            self.hyper_view = HyperView(session, sync=export)
+            self.splitter.addWidget(self.hyper_view)
+            self.splitter.setStretchFactor(2, 1)
         self.loss_view = self.step_view = self.schedule_view = self.status = None
         if "loss" in panels:
             from gdviz.ui.views.loss_view import LossView
@@ -218,6 +225,8 @@ class Picture(QWidget):
         if self.follow:
             self._connections += connect_all([(s.events.panels, self._on_panels_changed),
                                               (s.events.map_mode, self._on_layout_changed)])
+        if self.hyper_view is not None:
+            self._connections += connect_all([(s.events.hyper_axis, self._on_layout_changed)])
         if export and self.step_view is not None:
             # the table's numbers grow wider as the run goes: widen the column, never narrow it
             self._connections += connect_all([(s.stepped, self._size_parts)])
@@ -245,7 +254,8 @@ class Picture(QWidget):
         s = self.session
         has_sched = any(sp.schedule.kind != "constant" for sp in s.specs)
         return shown_panels(self.panels, is_data=s.is_data, selected=s.selected,
-                            has_schedule=has_sched)
+                            has_schedule=has_sched,
+                            has_hyper=s.hyper_axis != "off" and not s.is_data)
 
     def wants_3d(self) -> bool:
         """The 3-D view shows: the window's by ``session.map_mode``, an export's when its
@@ -278,23 +288,17 @@ class Picture(QWidget):
         two = "landscape" in shown and not (self.follow and three and self.session.map_mode == "3d")
         self.landscape_view.setVisible(two)
         fit_on = "fit" in shown
-        if three or self.surface3d_view is not None:
-            # the map, the 3-D view and the fit panel share the splitter evenly when the
-            # set that shows changes (the user's drags stand until then)
-            self.fit_view.setVisible(fit_on)
-            key = (two, three, fit_on)
-            if key != getattr(self, "_split_key", None):
-                self._split_key = key
-                on = [two, three, fit_on]
-                w = max(self.splitter.width(), 3)
-                k = max(sum(on), 1)
-                self.splitter.setSizes([w // k if v else 0 for v in on])
-        elif fit_on != self.fit_view.isVisibleTo(self):
-            self.fit_view.setVisible(fit_on)
-            if fit_on and "landscape" in shown:
-                w = max(self.splitter.width(), 2)
-                self.splitter.setSizes([w // 2, w - w // 2])
-        self.splitter.setVisible(two or three or fit_on)
+        hyper_on = self.hyper_view is not None and "hyper" in shown
+        self.fit_view.setVisible(fit_on)
+        if self.hyper_view is not None:
+            self.hyper_view.setVisible(hyper_on)
+        # the map, the 3-D view, the fit panel and the hyper map share the splitter when the
+        # set that shows changes (the user's drags stand until then)
+        key = (two, three, fit_on, hyper_on)
+        if key != getattr(self, "_split_key", None):
+            self._split_key = key
+            self._share_splitter()
+        self.splitter.setVisible(two or three or fit_on or hyper_on)
         if self.step_view is not None:
             self.step_view.setVisible("step" in shown)
         if self.schedule_view is not None:
@@ -303,6 +307,26 @@ class Picture(QWidget):
                              or ("schedule" in shown and self.schedule_view is not None))
         self._size_parts()
 
+    def _share_splitter(self) -> None:
+        """Even shares of the splitter for the map, the 3-D view and the fit panel that
+        show; the hyper map, when it shows, takes 42 % of it and they share the rest."""
+        sp = self.splitter
+        w = max(sp.width() - sp.handleWidth() * (sp.count() - 1), 4)
+        shown = [sp.widget(i).isVisibleTo(self) for i in range(sp.count())]
+        hyper = self.hyper_view is not None and self.hyper_view.isVisibleTo(self)
+        rest = w - (int(w * 0.42) if hyper else 0)
+        k = max(sum(shown) - (1 if hyper else 0), 1)
+        sizes = []
+        for i in range(sp.count()):
+            wid = sp.widget(i)
+            if not shown[i]:
+                sizes.append(0)
+            elif wid is self.hyper_view:
+                sizes.append(int(w * 0.42))
+            else:
+                sizes.append(rest // k)
+        sp.setSizes(sizes)
+
     def _size_parts(self, *_) -> None:
         """Shares of the picture for the parts around the map, in an export (which has one
         size; in the window the docks and the splitter are the user's to drag). The map
@@ -310,6 +334,7 @@ class Picture(QWidget):
         would take more than a third; the step-by-step column is as wide as its numbers."""
         if not self.export:
             return
+        self._share_splitter()  # at the export's size
         w, h = max(self.width(), 64), max(self.height(), 64)
         cap = self._fit_caption(w, h)
         if self.caption.isVisibleTo(self):
@@ -347,7 +372,7 @@ class Picture(QWidget):
     def parts(self) -> list[QWidget]:
         """The panels that show now, each a widget of its own (what an export paints)."""
         ws = [self.caption, self.notice, self.landscape_view, self.surface3d_view, self.fit_view,
-              self.loss_view, self.step_view, self.schedule_view, self.status]
+              self.hyper_view, self.loss_view, self.step_view, self.schedule_view, self.status]
         return [w for w in ws if w is not None and w.isVisibleTo(self)]
 
     def resizeEvent(self, ev) -> None:  # noqa: N802 - Qt API
@@ -358,7 +383,7 @@ class Picture(QWidget):
         disconnect_all(self._connections)
         self._connections = []
         for w in (self.landscape_view, self.surface3d_view, self.fit_view, self.loss_view,
-                  self.step_view, self.schedule_view, self.status):
+                  self.step_view, self.schedule_view, self.status, self.hyper_view):
             if w is not None:
                 w.close()
         return super().close()

@@ -141,3 +141,13 @@ def test_startup():
 def test_export():
     row = check_rows(entry_in_subprocess("gdviz.bench.export", "bench_export()"), "export")[0]
     assert row["frames"] == 301 and row["mp4_mb"] > 0
+
+
+def test_map_entries_return_rows():
+    from gdviz.bench.maps import bench_basin_map, bench_hyper_map
+
+    a = bench_basin_map(side=8, steps=5, repeats=1)
+    b = bench_hyper_map(side=4, steps=5, repeats=1)
+    for row, name in ((a, "basin-map"), (b, "hyper-map")):
+        assert row["name"] == name and row["ours_ms"] > 0 and row["baseline"] == "numpy"
+        assert row["ratio"] == pytest.approx(row["baseline_ms"] / row["ours_ms"])

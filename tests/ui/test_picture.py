@@ -68,7 +68,8 @@ def test_export_frame_is_the_windows_picture(big_window, session, path):
     copy.pause()
     split = win.splitter
     size = (split.width() + 8, split.height() + 8)
-    g = FrameGrabber(copy, size, ("landscape", "fit"), reference_height=None, status=False)
+    g = FrameGrabber(copy, size, ("landscape", "fit", "hyper"), reference_height=None,
+                     status=False)
     try:
         copy.step(STEPS)
         frame = g.rgb(g.frame()).astype(int)

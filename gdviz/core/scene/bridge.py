@@ -82,7 +82,9 @@ def scene_state(scene: Scene, base=None):
         batch_surface=kind == "regression" and scene.problem.regression.batch_surface,
         show_units=scene.fit.show_units, linked=linked, heatmap=scene.view.heatmap,
         levels=scene.view.levels, scale=scene.view.scale, map_mode=scene.view.map,
-        log_height=scene.view.log_height, camera=scene.view.camera)
+        log_height=scene.view.log_height, camera=scene.view.camera,
+        map_layer=scene.view.map_layer, hyper_axis=scene.view.hyper,
+        hyper_color=scene.view.hyper_color)
 
 
 def apply_scene(scene: Scene, session) -> None:
@@ -224,7 +226,10 @@ def scene_from_session(session, base: Scene | None = None) -> Scene:
                                heatmap=bool(session.heatmap), map=str(session.map_mode),
                                log_height=bool(session.log_height),
                                camera=tuple(float(v) for v in session.camera)
-                               if session.camera is not None else None)
+                               if session.camera is not None else None,
+                               map_layer=str(session.map_layer),
+                               hyper=str(session.hyper_axis),
+                               hyper_color=str(session.hyper_color))
     scene = dataclasses.replace(
         base,
         version=FORMAT_VERSION,

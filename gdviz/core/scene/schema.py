@@ -246,6 +246,12 @@ class View:
     log_height: bool = _k("bool", False, omit_default=True)
     #: the 3-D view's camera: azimuth, elevation (degrees), distance; omitted = the default
     camera: tuple[float, float, float] | None = _k("floats", optional=True, length=3)
+    #: basin map mode of the landscape (off | basins | steps), the hyper-map panel's y axis
+    #: (off | momentum | beta1 | beta2 | batch_size) and its colour (loss | steps)
+    map_layer: str = _k("choice", "off", choices=("off", "basins", "steps"), omit_default=True)
+    hyper: str = _k("choice", "off", choices=("off", "momentum", "beta1", "beta2",
+                                              "batch_size"), omit_default=True)
+    hyper_color: str = _k("choice", "loss", choices=("loss", "steps"), omit_default=True)
 
 
 @dataclass(frozen=True)

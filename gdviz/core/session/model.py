@@ -163,6 +163,24 @@ def check_panels(v: Any) -> tuple[str, ...]:
     return tuple(p for p in PANEL_NAMES if p in names)  # layout order, no repeats
 
 
+#: maps: the landscape's map modes, the hyper panel's y axes ("off": hidden), its colours
+MAP_LAYERS = ("off", "basins", "steps")
+HYPER_AXES = ("off", "momentum", "beta1", "beta2", "batch_size")
+HYPER_COLORS = ("loss", "steps")
+
+
+def check_map_layer(v: Any) -> str:
+    return _choice(v, "map layer", MAP_LAYERS)
+
+
+def check_hyper_axis(v: Any) -> str:
+    return _choice(v, "hyper map axis", HYPER_AXES)
+
+
+def check_hyper_color(v: Any) -> str:
+    return _choice(v, "hyper map colour", HYPER_COLORS)
+
+
 # ---------------------------------------------------------------------------- events
 class SessionEvents(SignalGroup):
     """One event per field of :class:`Session`, emitted with the field's new value."""
@@ -194,6 +212,9 @@ class SessionEvents(SignalGroup):
     map_mode = Signal(str)
     log_height = Signal(bool)
     camera = Signal(object)
+    map_layer = Signal(str)
+    hyper_axis = Signal(str)
+    hyper_color = Signal(str)
 
 
 #: the session's fields, each with its event in :class:`SessionEvents`
@@ -201,7 +222,7 @@ FIELDS: tuple[str, ...] = (
     "kind", "landscape", "specs", "colors", "starts", "seed", "noise", "batch_size",
     "max_steps", "speed", "same_lr", "shared_lr", "selected", "playing", "t", "view",
     "batch_surface", "show_units", "linked", "heatmap", "levels", "scale", "theme", "panels",
-    "map_mode", "log_height", "camera")
+    "map_mode", "log_height", "camera", "map_layer", "hyper_axis", "hyper_color")
 #: fields compared by identity (problems are rebuilt, never edited in place)
 _IDENTITY_FIELDS = ("landscape",)
 #: the coarse signal each field's change implies (besides those a method names itself)
@@ -260,6 +281,9 @@ class SessionState:
     map_mode: str = "2d"
     log_height: bool = False
     camera: tuple[float, float, float] | None = None
+    map_layer: str = "off"
+    hyper_axis: str = "off"
+    hyper_color: str = "loss"
 
 
 class Session(RunsMixin, HistoryMixin, PlaybackMixin):
@@ -310,6 +334,11 @@ class Session(RunsMixin, HistoryMixin, PlaybackMixin):
         self.map_mode = "2d"
         self.log_height = False
         self.camera: tuple[float, float, float] | None = None
+        #: maps (gdviz.core.maps): the landscape's map mode, the hyper panel's y axis
+        #: ("off" hides it) and its colour
+        self.map_layer = "off"
+        self.hyper_axis = "off"
+        self.hyper_color = "loss"
         self.specs: list[RunSpec] = list(default_specs() if specs is None else specs)
         if not self.specs:
             raise ValueError("a session needs at least one run")
@@ -679,6 +708,26 @@ class Session(RunsMixin, HistoryMixin, PlaybackMixin):
                 setattr(self, name, value)
         return True
 
+    def set_map_options(self, *, map_layer: str | None = None, hyper_axis: str | None = None,
+                        hyper_color: str | None = None) -> bool:
+        """The basin map mode ("off", "basins", "steps"), the hyper panel's y axis ("off",
+        "momentum", "beta1", "beta2", "batch_size") and its colour ("loss", "steps").
+        All are validated first: one bad value changes nothing."""
+        new: dict[str, Any] = {}
+        try:
+            if map_layer is not None:
+                new["map_layer"] = check_map_layer(map_layer)
+            if hyper_axis is not None:
+                new["hyper_axis"] = check_hyper_axis(hyper_axis)
+            if hyper_color is not None:
+                new["hyper_color"] = check_hyper_color(hyper_color)
+        except ValueError as exc:
+            return self._fail(exc)
+        with self._changes():
+            for name, value in new.items():
+                setattr(self, name, value)
+        return True
+
     @property
     def view_box(self) -> tuple[float, float, float, float]:
         """The box the map opens on: the scene's, else the problem's own view."""
@@ -862,7 +911,8 @@ class Session(RunsMixin, HistoryMixin, PlaybackMixin):
             view=self.view, batch_surface=self.batch_surface, show_units=self.show_units,
             linked=self.linked, heatmap=self.heatmap, levels=self.levels, scale=self.scale,
             theme=self.theme, panels=self.panels, map_mode=self.map_mode,
-            log_height=self.log_height, camera=self.camera)
+            log_height=self.log_height, camera=self.camera, map_layer=self.map_layer,
+            hyper_axis=self.hyper_axis, hyper_color=self.hyper_color)
 
     def restore(self, state: SessionState) -> None:
         """Put ``state`` in, as one change: the race restarts paused at step 0 with one
@@ -891,6 +941,8 @@ class Session(RunsMixin, HistoryMixin, PlaybackMixin):
             theme=check_theme(s.theme), panels=check_panels(s.panels),
             map_mode=check_map_mode(s.map_mode), log_height=bool(s.log_height),
             camera=check_camera(s.camera),
+            map_layer=check_map_layer(s.map_layer), hyper_axis=check_hyper_axis(s.hyper_axis),
+            hyper_color=check_hyper_color(s.hyper_color),
             specs=specs, colors=colors, kind=kind, playing=False)
         starts = [tuple(float(v) for v in p) for p in s.starts]
         if not starts or not all(abs(v) <= MAX_COORD for p in starts for v in p):

@@ -28,6 +28,7 @@ from gdviz.ui.views.items import (GrowingCurve, HistoryFeed, RecacheBudget, cach
                                   connect_all, disconnect_all, new_rows)
 from gdviz.ui.views.placement import (fit_axis_height, fit_axis_width, place_legend,
                                       set_legend_columns, unstack)
+from gdviz.ui.views.map_layer import BasinLayer
 from gdviz.ui.views.raster_item import RasterLines
 from gdviz.ui.views.ranges import finite_box, zoom_limits
 
@@ -186,6 +187,12 @@ class LandscapeView(pg.PlotWidget):
             (s.events.levels, self._on_levels_changed),
             (s.events.scale, self._on_levels_changed),
         ])
+        # the map mode (issue 11): basins / steps of the selected run from every start
+        self.map_layer = BasinLayer(self, sync=not self.adaptive)
+        self._connections += connect_all([
+            (sig, self.map_layer.refresh) for sig in (
+                s.problem_changed, s.runs_changed, s.selection_changed, s.settings_changed,
+                s.events.map_layer)])
         self.vb.sigRangeChanged.connect(self._on_range_changed)
         self._grid_timer.timeout.connect(self._on_grid_timer)
         self.scene().sigMouseClicked.connect(self._on_scene_clicked)
@@ -204,6 +211,8 @@ class LandscapeView(pg.PlotWidget):
         entries in the UI language (surface names and symbols stay)."""
         self._fill_arrow_legend()
         self.heatmap_action.setText(tr("show_heatmap"))
+        if hasattr(self, "map_layer"):
+            self.map_layer.retranslate()
         self.view_all_action.setText(tr("view_whole_surface"))
         for item in self.start_items:
             item.setToolTip(tr("tip_start"))
@@ -234,7 +243,8 @@ class LandscapeView(pg.PlotWidget):
     def _show_colorbar(self) -> None:
         # a narrow map (beside the fit panel) gives its width to the contours, not the bar
         wide = self.width() >= COLORBAR_MIN_WIDTH * max(1.0, theme.font_scale())
-        self.colorbar.setVisible(self.heatmap_visible and wide)
+        mapped = hasattr(self, "map_layer") and self.map_layer.image.isVisible()
+        self.colorbar.setVisible(self.heatmap_visible and wide and not mapped)
 
     def resizeEvent(self, ev) -> None:  # noqa: N802 - Qt API
         super().resizeEvent(ev)
@@ -684,10 +694,12 @@ class LandscapeView(pg.PlotWidget):
             self._on_grid_timer()
         if self._legend_timer.isActive():
             self.place_legends()
+        self.map_layer.flush()
 
     def _on_grid_timer(self) -> None:
         (x0, x1), (y0, y1) = self.vb.viewRange()
         self._recompute_grid((x0, x1, y0, y1))
+        self.map_layer.refresh()
         self._on_stepped()  # diverged marks are clamped to the visible box; arrows in pixels
 
     def _recompute_grid(self, box) -> None:
@@ -939,6 +951,7 @@ class LandscapeView(pg.PlotWidget):
         """Stop observing the session, then close (pyqtgraph tears the plot item down)."""
         self._ready = False
         self._disconnect()
+        self.map_layer.close()
         return super().close()
 
     def _disconnect(self) -> None:
@@ -977,6 +990,8 @@ class LandscapeView(pg.PlotWidget):
             self.arrows[name].setPen(pg.mkPen(pal[f"arrow_{name}"], width=4.5))
         theme.style_legend(self.legend)
         theme.style_legend(self.arrow_legend)
+        if hasattr(self, "map_layer"):
+            self.map_layer.retheme()
         if self.trails:  # re-colour runs, starts and labels
             self._on_runs_changed()
             self._refresh_labels()
@@ -992,6 +1007,8 @@ class LandscapeView(pg.PlotWidget):
         builtin = getattr(land, "sid", -1) >= 0
         title = (tr("surface_title", name=tr(f"surface_{land.name}", default=land.name),
                     formula=land.label) if builtin else self._data_title(land))
+        if getattr(self, "map_layer", None) is not None and self.map_layer.title:
+            title = self.map_layer.title  # the map mode says what its colours mean
         # a long title would widen the plot past a narrow map: elide it to the width
         # (the title is HTML in pyqtgraph's own font: leave a generous margin)
         f = theme.font(theme.LABEL_PT)

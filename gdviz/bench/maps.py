@@ -1,0 +1,58 @@
+"""Map entries of ``gdviz bench`` (issue 11): the map kernel against its numpy twin.
+
+* ``basin-map``: 256² starts x 300 Adam steps on Himmelblau (the issue's target: <= 1 s
+  on a 2-core machine and >= 10x the vectorised numpy twin);
+* ``hyper-map``: 64 x 64 (lr, momentum) settings x 300 steps on the ellipse (<= 0.2 s).
+Also the live map's coarse pass (64² x 300 steps), which must fit in a frame.
+"""
+
+from __future__ import annotations
+
+import time
+
+from gdviz import kernels
+
+
+def _ms(fn, repeats: int) -> float:
+    best = float("inf")
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t0)
+    return best * 1e3
+
+
+def bench_basin_map(side: int = 256, steps: int = 300, repeats: int = 3) -> dict:
+    from gdviz.core import maps as CM
+    from gdviz.core.optimizers import make_optimizer
+    from gdviz.core.surfaces import Landscape
+
+    kernels.warmup()
+    land = Landscape.from_surface("himmelblau")
+    setup = CM.MapSetup(make_optimizer("adam", lr=0.1), steps=steps)
+    CM.basin_map(land, setup, nx=8, fast=True)  # compiled / loaded before timing
+    ours = _ms(lambda: CM.basin_map(land, setup, nx=side, fast=True), repeats)
+    base = _ms(lambda: CM.basin_map(land, setup, nx=side, fast=False), 1)
+    coarse = _ms(lambda: CM.basin_map(land, setup, nx=CM.COARSE_GRID, fast=True), repeats)
+    return dict(name="basin-map", ours_ms=ours, baseline="numpy", baseline_ms=base,
+                ratio=base / ours, size=f"{side}x{side} starts x {steps} Adam steps",
+                coarse_64_ms=round(coarse, 3))
+
+
+def bench_hyper_map(side: int = 64, steps: int = 300, repeats: int = 5) -> dict:
+    from gdviz.core import maps as CM
+    from gdviz.core.optimizers import make_optimizer
+    from gdviz.core.surfaces import Landscape
+
+    kernels.warmup()
+    land = Landscape.from_surface("ellipse")
+    setup = CM.MapSetup(make_optimizer("momentum", lr=0.01), steps=steps)
+
+    def run(fast):
+        return lambda: CM.hyper_map(land, setup, (-1.5, 1.0), "momentum", nx=side, fast=fast)
+
+    run(True)()
+    ours = _ms(run(True), repeats)
+    base = _ms(run(False), 1)
+    return dict(name="hyper-map", ours_ms=ours, baseline="numpy", baseline_ms=base,
+                ratio=base / ours, size=f"{side}x{side} settings x {steps} steps")

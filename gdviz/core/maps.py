@@ -1,0 +1,578 @@
+"""Basin maps and hyperparameter maps (Qt-free).
+
+A **basin map** runs the selected run's optimizer from every pixel of a view box and
+colours each pixel by the minimum its run ends in (one colour per basin), or by the steps
+it needed to converge. A **hyperparameter map** runs it from the selected run's start
+over a grid of two hyperparameters (lr x momentum, lr x beta1, lr x beta2, lr x batch
+size) and colours each cell by its final loss or its steps to a tolerance.
+
+Both are one batched call of :func:`gdviz.kernels.maps.map_landscape` (numba once the
+kernels are compiled, the numpy twin before). No (runs x steps) history is kept.
+
+Noise: every pixel uses the noise stream of the selected run (``noise_run``, its index in
+the race), so a pixel equals the selected run from that start or setting, bit for bit,
+noise included (see :mod:`gdviz.kernels.maps`).
+
+Basins: end points are matched to the surface's known minima (global and local) within a
+radius; the remaining converged end points are clustered (greedy, radius-based). A
+:class:`BasinBook` keeps every basin it has ever seen with a fixed colour index, so colours
+stay put across refinements and slider moves.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+import gdviz.kernels as kernels
+from gdviz.core.limits import MAP_MAX_CELLS, MAP_MAX_GRID, MAP_MAX_STEPS
+from gdviz.core.optimizers import OptimizerConfig
+from gdviz.core.schedules import Schedule, check_total
+from gdviz.kernels import maps as KM
+
+#: the map kinds: basin colours, steps to converge (basin maps); final loss, steps (hyper)
+BASIN_KINDS = ("basins", "steps")
+HYPER_KINDS = ("loss", "steps")
+#: the hyperparameter pairs a hyper map sweeps (x axis is always lr)
+HYPER_AXES = ("momentum", "beta1", "beta2", "batch_size")
+#: which optimizers each y axis applies to
+HYPER_TAKERS = {"momentum": ("momentum", "nesterov", "rmsprop"),
+                "beta1": ("adam", "adamw"), "beta2": ("adam", "adamw"),
+                "batch_size": None}  # None: every optimizer
+#: default ranges of the axes: (lo, hi, log)
+HYPER_RANGES = {"lr": (1e-4, 1.0, True), "momentum": (0.0, 0.99, False),
+                "beta1": (0.0, 0.99, False), "beta2": (0.9, 0.9999, False),
+                "batch_size": (1.0, 256.0, True)}
+#: basin hues, one per basin index (cycling); the window blends them with its background
+BASIN_HUES = ("#4C9BE8", "#F28E2B", "#59A14F", "#E15759", "#B07AA1", "#EDC948",
+              "#76B7B2", "#FF9DA7", "#9C755F", "#8CD17D", "#499894", "#D37295")
+#: diverged cells and cells still moving at the end of the budget
+DIVERGED_HEX = "#c00000"
+MOVING_HEX = "#9a9a9a"
+#: default convergence tolerance (gradient norm and step length)
+DEFAULT_TOL = 1e-6
+#: coarse pass of a live map (one frame), then refined to the full grid
+COARSE_GRID = 64
+
+
+@dataclass
+class MapResult:
+    """Per cell (row-major, ``ny`` rows of ``nx``): end float64 (n, 2), end_loss (n,),
+    conv_at int64 (n,) (-1: not converged), diverged_at int64 (n,) (-1: alive)."""
+
+    nx: int
+    ny: int
+    end: np.ndarray
+    end_loss: np.ndarray
+    conv_at: np.ndarray
+    diverged_at: np.ndarray
+
+    @property
+    def diverged(self) -> np.ndarray:
+        return self.diverged_at >= 0
+
+    def grid(self, a: np.ndarray) -> np.ndarray:
+        """A per-cell array as (ny, nx) (row 0 = lowest y / first y value)."""
+        return np.asarray(a).reshape(self.ny, self.nx)
+
+
+def check_grid(n, what: str = "grid") -> int:
+    """A map's side: an integer in 2..MAP_MAX_GRID."""
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or not 2 <= n <= MAP_MAX_GRID:
+        raise ValueError(f"Invalid {what}: {n!r} (must be an integer in 2..{MAP_MAX_GRID})")
+    return int(n)
+
+
+def check_steps(steps) -> int:
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) \
+            or not 1 <= steps <= MAP_MAX_STEPS:
+        raise ValueError(f"Invalid map steps: {steps!r} (must be an integer in "
+                         f"1..{MAP_MAX_STEPS})")
+    return int(steps)
+
+
+def check_tol(tol) -> float:
+    try:
+        v = float(tol)
+    except (TypeError, ValueError):
+        raise ValueError(f"Invalid tolerance: {tol!r} (must be a number > 0)") from None
+    if not (v > 0 and math.isfinite(v)):
+        raise ValueError(f"Invalid tolerance: {tol!r} (must be a finite number > 0)")
+    return v
+
+
+def pixel_centres(view, nx: int, ny: int) -> np.ndarray:
+    """Starts at the centres of an nx x ny grid of pixels over ``view`` (x0, x1, y0, y1):
+    float64 (nx*ny, 2), row-major from the bottom-left."""
+    x0, x1, y0, y1 = (float(v) for v in view)
+    xs = x0 + (np.arange(nx) + 0.5) * (x1 - x0) / nx
+    ys = y0 + (np.arange(ny) + 0.5) * (y1 - y0) / ny
+    X, Y = np.meshgrid(xs, ys)
+    return np.ascontiguousarray(np.column_stack([X.ravel(), Y.ravel()]))
+
+
+def _bound(landscape) -> float:
+    x0, x1, y0, y1 = landscape.view
+    return 1e3 * max(x1 - x0, y1 - y0)  # as RunSet's default
+
+
+def _use_fast(fast) -> bool:
+    return kernels.is_ready() if fast is None else bool(fast)
+
+
+def run_cells(landscape, kind, hyper, sched_kind, sched_params, starts, *, total: int,
+              steps: int, noise_std, noise_run: int = 0, seed: int = 0,
+              tol: float = DEFAULT_TOL, bound: float | None = None,
+              fast: bool | None = None) -> MapResult:
+    """The batched call: one run per row of the packed arrays (broadcast to ``starts``)."""
+    starts = np.ascontiguousarray(starts, dtype=np.float64)
+    n = starts.shape[0]
+    if n > MAP_MAX_CELLS:
+        raise ValueError(f"map has {n} cells; at most {MAP_MAX_CELLS}")
+    kind = np.ascontiguousarray(np.broadcast_to(np.asarray(kind, dtype=np.int64), (n,)))
+    hyper = np.ascontiguousarray(np.broadcast_to(hyper, (n, KM.N_HYPER)), dtype=np.float64)
+    sk = np.ascontiguousarray(np.broadcast_to(np.asarray(sched_kind, dtype=np.int64), (n,)))
+    sp = np.ascontiguousarray(np.broadcast_to(sched_params, (n, KM.N_SCHED)), dtype=np.float64)
+    ns = np.ascontiguousarray(np.broadcast_to(np.asarray(noise_std, dtype=np.float64), (n,)))
+    end = np.empty((n, 2))
+    loss = np.empty(n)
+    conv = np.empty(n, dtype=np.int64)
+    div = np.empty(n, dtype=np.int64)
+    fn = KM.map_landscape if _use_fast(fast) else KM.map_landscape_np
+    fn(landscape.sid, landscape.code, landscape.consts, kind, hyper, sk, sp, int(total),
+       int(steps), ns, int(noise_run), int(seed), float(_bound(landscape) if bound is None
+                                                         else bound),
+       float(tol), starts, end, loss, conv, div)
+    return MapResult(0, 0, end, loss, conv, div)
+
+
+@dataclass(frozen=True)
+class MapSetup:
+    """What a map is computed for: the selected run's optimizer, schedule and budget."""
+
+    config: OptimizerConfig
+    schedule: Schedule = Schedule()
+    steps: int = 200
+    total: int | None = None  # the schedule's length (default: steps)
+    noise: float = 0.0
+    batch_size: int = 1
+    seed: int = 0
+    noise_run: int = 0
+    tol: float = DEFAULT_TOL
+
+    def __post_init__(self):
+        check_steps(self.steps)
+        check_tol(self.tol)
+        if self.total is not None:
+            check_total(self.total)
+
+    @property
+    def schedule_total(self) -> int:
+        return int(self.total if self.total is not None else self.steps)
+
+    @property
+    def noise_std(self) -> float:
+        return self.noise / math.sqrt(self.batch_size)
+
+
+def basin_map(landscape, setup: MapSetup, view=None, nx: int = 64, ny: int | None = None,
+              fast: bool | None = None) -> MapResult:
+    """Every pixel centre of ``view`` (default: the landscape's) as a start."""
+    nx = check_grid(nx)
+    ny = check_grid(nx if ny is None else ny)
+    starts = pixel_centres(landscape.view if view is None else view, nx, ny)
+    kind, hyper = setup.config.pack()
+    sk, sp = setup.schedule.pack()
+    r = run_cells(landscape, kind, hyper, sk, sp, starts, total=setup.schedule_total,
+                  steps=setup.steps, noise_std=setup.noise_std, noise_run=setup.noise_run,
+                  seed=setup.seed, tol=setup.tol, fast=fast)
+    r.nx, r.ny = nx, ny
+    return r
+
+
+def run_cells_problem(problem, kind, hyper, sched_kind, sched_params, starts, *, total: int,
+                      steps: int, dims=(0, 1), tol: float = DEFAULT_TOL, bound: float = 1e6,
+                      fast: bool | None = None) -> MapResult:
+    """The batched call on a data problem (regression L(w, b), a fit): one run per row of
+    ``starts`` float64 (n, n_params), stepped exactly as :class:`~gdviz.core.engine.RunSet`
+    steps a data problem (the problem's gradient at mini-batch t - 1, then one
+    :func:`~gdviz.kernels.optim.opt_step` for all runs), without keeping history. The
+    result's ``end`` is the two parameters ``dims`` of each run's end point; converged
+    at step t: the gradient used and the step are both <= tol in norm."""
+    from gdviz.kernels import optim as KO
+
+    P = np.array(starts, dtype=np.float64)
+    n, p = P.shape
+    if n > MAP_MAX_CELLS:
+        raise ValueError(f"map has {n} cells; at most {MAP_MAX_CELLS}")
+    kind = np.ascontiguousarray(np.broadcast_to(np.asarray(kind, dtype=np.int64), (n,)))
+    hyper = np.ascontiguousarray(np.broadcast_to(hyper, (n, KM.N_HYPER)), dtype=np.float64)
+    sk = np.ascontiguousarray(np.broadcast_to(np.asarray(sched_kind, dtype=np.int64), (n,)))
+    sp = np.ascontiguousarray(np.broadcast_to(sched_params, (n, KM.N_SCHED)), dtype=np.float64)
+    state = np.zeros((n, KO.N_SLOTS, p))
+    ada = kind == KO.ADAGRAD
+    state[ada, 0, :] = hyper[ada, KO.H_INITIAL_ACCUMULATOR_VALUE][:, None]
+    opt_t = np.zeros(n, dtype=np.int64)
+    with np.errstate(all="ignore"):
+        F = np.asarray(problem.loss(P.copy()), dtype=np.float64)
+    div = np.where(np.isfinite(F), -1, 0).astype(np.int64)
+    conv = np.full(n, -1, dtype=np.int64)
+    fn = KO.opt_step if _use_fast(fast) else KO.opt_step_np
+    new, g_out, ss, lr = np.empty((n, p)), np.zeros((n, p)), np.zeros((n, p)), np.zeros(n)
+    tol2 = tol * tol
+    for t in range(1, int(steps) + 1):
+        active = div < 0
+        if not active.any():
+            break
+        with np.errstate(all="ignore"):
+            _, g = problem.loss_grad(P.copy(), t - 1)
+        g = np.ascontiguousarray(g, dtype=np.float64).reshape(n, p)
+        st, ot = state.copy(), opt_t.copy()
+        fn(kind, hyper, sk, sp, int(total), t, P, g, st, ot, active, new, g_out, ss, lr)
+        with np.errstate(all="ignore"):
+            f = np.asarray(problem.loss(new.copy()), dtype=np.float64)
+            ok = (np.isfinite(new).all(axis=1) & np.isfinite(g).all(axis=1) & np.isfinite(f)
+                  & (np.abs(new) <= bound).all(axis=1))
+        div[active & ~ok] = t
+        good = active & ok
+        with np.errstate(all="ignore"):
+            small = ((new - P) ** 2).sum(axis=1) <= tol2
+            small &= (g * g).sum(axis=1) <= tol2
+        conv[good & small & (conv < 0)] = t
+        P[good] = new[good]
+        F[good] = f[good]
+        state[good] = st[good]
+        opt_t[good] = ot[good]
+    i, j = dims
+    return MapResult(0, 0, np.ascontiguousarray(P[:, [i, j]]), F, conv, div)
+
+
+def basin_map_problem(problem, setup: MapSetup, base, view, nx: int = 64,
+                      ny: int | None = None, dims=(0, 1), fast: bool | None = None
+                      ) -> MapResult:
+    """A basin map of a data problem: every pixel centre of ``view`` as the two parameters
+    ``dims`` of a start, the others at ``base`` (a fit's start vector)."""
+    nx = check_grid(nx)
+    ny = check_grid(nx if ny is None else ny)
+    cells = pixel_centres(view, nx, ny)
+    starts = np.repeat(np.asarray(base, dtype=np.float64).reshape(1, -1), nx * ny, axis=0)
+    starts[:, dims[0]] = cells[:, 0]
+    starts[:, dims[1]] = cells[:, 1]
+    kind, hyper = setup.config.pack()
+    sk, sp = setup.schedule.pack()
+    r = run_cells_problem(problem, kind, hyper, sk, sp, starts, total=setup.schedule_total,
+                          steps=setup.steps, dims=dims, tol=setup.tol, fast=fast)
+    r.nx, r.ny = nx, ny
+    return r
+
+
+def axis_values(name: str, n: int, lo: float | None = None, hi: float | None = None
+                ) -> np.ndarray:
+    """``n`` values of hyperparameter ``name`` from lo to hi (log-spaced for lr and batch
+    size; batch sizes rounded to distinct integers where the range allows)."""
+    if name not in HYPER_RANGES:
+        raise ValueError(f"unknown map axis '{name}' (choose from lr, {', '.join(HYPER_AXES)})")
+    dlo, dhi, log = HYPER_RANGES[name]
+    lo = dlo if lo is None else float(lo)
+    hi = dhi if hi is None else float(hi)
+    if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
+        raise ValueError(f"Invalid {name} range: {lo:g}..{hi:g} (need finite lo < hi)")
+    if log and lo <= 0:
+        raise ValueError(f"Invalid {name} range: {lo:g}..{hi:g} (a log axis needs lo > 0)")
+    if name in ("momentum", "beta1", "beta2") and not (lo >= 0 and hi < 1):
+        raise ValueError(f"Invalid {name} range: {lo:g}..{hi:g} (must lie in [0, 1))")
+    if name == "batch_size" and lo < 1:
+        raise ValueError(f"Invalid batch_size range: {lo:g}..{hi:g} (must be >= 1)")
+    v = np.geomspace(lo, hi, n) if log else np.linspace(lo, hi, n)
+    if name == "batch_size":
+        v = np.round(v)
+    return v
+
+
+def hyper_map(landscape, setup: MapSetup, start, y_axis: str = "momentum", nx: int = 64,
+              ny: int | None = None, lr_range=(None, None), y_range=(None, None),
+              fast: bool | None = None) -> tuple[MapResult, np.ndarray, np.ndarray]:
+    """The selected run from ``start`` over lr (x) x ``y_axis`` (y).
+
+    Returns (result, lr values (nx,), y values (ny,)); cell (i, j) is row i (y value i),
+    column j (lr value j). A momentum axis on plain SGD runs it as Momentum (torch's SGD
+    with that momentum); on Adam it is refused (use beta1).
+    """
+    nx = check_grid(nx)
+    ny = check_grid(nx if ny is None else ny)
+    if y_axis not in HYPER_AXES:
+        raise ValueError(f"unknown map axis '{y_axis}' (choose from {', '.join(HYPER_AXES)})")
+    takers = HYPER_TAKERS[y_axis]
+    cfg = setup.config
+    if takers is not None and cfg.name not in takers and not (
+            y_axis == "momentum" and cfg.name == "sgd"):
+        raise ValueError(f"{cfg.name} has no {y_axis} (a {y_axis} axis needs one of "
+                         f"{', '.join(takers)})")
+    lrs = axis_values("lr", nx, *lr_range)
+    ys = axis_values(y_axis, ny, *y_range)
+    kind, base = cfg.pack()
+    hyper = np.broadcast_to(base, (ny, nx, KM.N_HYPER)).copy()
+    hyper[:, :, KM.H_LR] = lrs[None, :]
+    noise_std = np.full((ny, nx), setup.noise_std)
+    col = {"momentum": KM.H_MOMENTUM, "beta1": KM.H_BETA1, "beta2": KM.H_BETA2}
+    if y_axis in col:
+        hyper[:, :, col[y_axis]] = ys[:, None]
+    else:
+        noise_std[...] = setup.noise / np.sqrt(ys)[:, None]
+    sk, sp = setup.schedule.pack()
+    starts = np.broadcast_to(np.asarray(start, dtype=np.float64).reshape(1, 2), (nx * ny, 2))
+    r = run_cells(landscape, kind, hyper.reshape(-1, KM.N_HYPER), sk, sp, starts,
+                  total=setup.schedule_total, steps=setup.steps, noise_std=noise_std.ravel(),
+                  noise_run=setup.noise_run, seed=setup.seed, tol=setup.tol, fast=fast)
+    r.nx, r.ny = nx, ny
+    return r, lrs, ys
+
+
+def hyper_map_problem(problem_for, setup: MapSetup, base, y_axis: str = "momentum",
+                      nx: int = 32, ny: int | None = None, lr_range=(None, None),
+                      y_range=(None, None), n_train: int | None = None,
+                      fast: bool | None = None) -> tuple[MapResult, np.ndarray, np.ndarray]:
+    """:func:`hyper_map` on a data problem: ``problem_for(batch_size)`` is the engine's
+    problem with that mini-batch size (one call per batch-size row; lr, momentum and the
+    betas vary within one call). ``base`` is the run's full start vector; batch sizes are
+    clipped to ``n_train``. ``end`` holds the first two parameters."""
+    nx = check_grid(nx)
+    ny = check_grid(nx if ny is None else ny)
+    if y_axis not in HYPER_AXES:
+        raise ValueError(f"unknown map axis '{y_axis}' (choose from {', '.join(HYPER_AXES)})")
+    cfg = setup.config
+    takers = HYPER_TAKERS[y_axis]
+    if takers is not None and cfg.name not in takers and not (
+            y_axis == "momentum" and cfg.name == "sgd"):
+        raise ValueError(f"{cfg.name} has no {y_axis} (a {y_axis} axis needs one of "
+                         f"{', '.join(takers)})")
+    lrs = axis_values("lr", nx, *lr_range)
+    hi = y_range[1]
+    if y_axis == "batch_size" and n_train is not None:
+        hi = min(float(n_train), HYPER_RANGES["batch_size"][1] if hi is None else hi)
+        if hi <= 1:
+            raise ValueError("a batch-size axis needs at least 2 training points")
+    ys = axis_values(y_axis, ny, y_range[0], hi)
+    kind, base_h = cfg.pack()
+    hyper = np.broadcast_to(base_h, (ny, nx, KM.N_HYPER)).copy()
+    hyper[:, :, KM.H_LR] = lrs[None, :]
+    col = {"momentum": KM.H_MOMENTUM, "beta1": KM.H_BETA1, "beta2": KM.H_BETA2}
+    if y_axis in col:
+        hyper[:, :, col[y_axis]] = ys[:, None]
+    sk, sp = setup.schedule.pack()
+    start = np.asarray(base, dtype=np.float64).reshape(1, -1)
+    kw = dict(total=setup.schedule_total, steps=setup.steps, tol=setup.tol, fast=fast)
+    if y_axis != "batch_size":
+        r = run_cells_problem(problem_for(setup.batch_size), kind, hyper.reshape(-1, KM.N_HYPER),
+                              sk, sp, np.repeat(start, nx * ny, 0), **kw)
+    else:
+        rows = [run_cells_problem(problem_for(int(y)), kind, hyper[i], sk, sp,
+                                  np.repeat(start, nx, 0), **kw) for i, y in enumerate(ys)]
+        r = MapResult(0, 0, np.concatenate([q.end for q in rows]),
+                      np.concatenate([q.end_loss for q in rows]),
+                      np.concatenate([q.conv_at for q in rows]),
+                      np.concatenate([q.diverged_at for q in rows]))
+    r.nx, r.ny = nx, ny
+    return r, lrs, ys
+
+
+def config_at(config: OptimizerConfig, y_axis: str, lr: float, y: float) -> tuple[
+        OptimizerConfig, int | None]:
+    """The config a hyper-map cell stands for, and its batch size (None: unchanged).
+    SGD with a momentum > 0 becomes the Momentum preset."""
+    if y_axis == "batch_size":
+        return config.replace(lr=float(lr)), int(round(y))
+    if y_axis == "momentum" and config.name == "sgd":
+        if y > 0:
+            return OptimizerConfig("momentum", lr=float(lr), momentum=float(y),
+                                   weight_decay=config.weight_decay), None
+        return config.replace(lr=float(lr)), None
+    return config.replace(**{"lr": float(lr), y_axis: float(y)}), None
+
+
+# =======================================================================================
+# basins
+# =======================================================================================
+
+def _scale(view) -> float:
+    x0, x1, y0, y1 = view
+    return max(x1 - x0, y1 - y0)
+
+
+@dataclass
+class BasinBook:
+    """Every basin seen so far, each with a fixed colour index.
+
+    ``centres`` float64 (k, 2); ``known`` how many of them are the surface's minima (they
+    come first, in the surface's order, so a minimum keeps its colour on every map).
+    ``radius`` (in coordinates) decides whether an end point belongs to a basin.
+    """
+
+    radius: float
+    centres: list = field(default_factory=list)
+    known: int = 0
+
+    @classmethod
+    def for_landscape(cls, landscape, rel_radius: float = 0.02) -> BasinBook:
+        pts = []
+        for arr in (getattr(landscape, "minima", np.zeros((0, 2))),
+                    getattr(landscape, "local_minima", np.zeros((0, 2)))):
+            pts.extend(tuple(map(float, p)) for p in np.asarray(arr).reshape(-1, 2))
+        book = cls(radius=rel_radius * _scale(landscape.view), centres=pts, known=len(pts))
+        return book
+
+    def assign(self, result: MapResult) -> np.ndarray:
+        """Basin index per cell (int64 (n,)): an index into :attr:`centres`, -1 diverged,
+        -2 alive but not settled in any basin (still moving at the end of the budget)."""
+        end = result.end
+        n = end.shape[0]
+        lab = np.full(n, -2, dtype=np.int64)
+        lab[result.diverged] = -1
+        alive = np.nonzero(~result.diverged)[0]
+        if alive.size == 0:
+            return lab
+        r2 = self.radius * self.radius
+        E = end[alive]
+        todo = np.ones(alive.size, dtype=bool)
+        if self.centres:
+            C = np.asarray(self.centres, dtype=np.float64)
+            d2 = ((E[:, None, :] - C[None, :, :]) ** 2).sum(axis=2) if alive.size * len(
+                C) <= 4_000_000 else None
+            if d2 is None:  # bounded memory: one centre at a time
+                best = np.full(alive.size, np.inf)
+                arg = np.zeros(alive.size, dtype=np.int64)
+                for k, c in enumerate(C):
+                    dk = ((E - c) ** 2).sum(axis=1)
+                    better = dk < best
+                    best[better] = dk[better]
+                    arg[better] = k
+            else:
+                arg = d2.argmin(axis=1)
+                best = d2[np.arange(alive.size), arg]
+            hit = best <= r2
+            lab[alive[hit]] = arg[hit]
+            todo = ~hit
+        # cluster the rest greedily (only runs that converged: an end point still on
+        # its way is no minimum): the first unassigned end point seeds a new basin
+        idx = np.nonzero(todo & (result.conv_at[alive] >= 0))[0]
+        while idx.size:
+            c = E[idx[0]]
+            near = ((E[idx] - c) ** 2).sum(axis=1) <= r2
+            members = idx[near]
+            if members.size < max(2, alive.size // 2000):  # a straggler, not a basin
+                idx = idx[~near]
+                continue
+            centre = E[members].mean(axis=0)
+            self.centres.append((float(centre[0]), float(centre[1])))
+            k = len(self.centres) - 1
+            # re-gather around the mean so that the basin is not cut by the seed's position
+            near = ((E[idx] - centre) ** 2).sum(axis=1) <= r2
+            lab[alive[idx[near]]] = k
+            idx = idx[~near]
+        return lab
+
+
+def steps_image(result: MapResult, steps: int) -> np.ndarray:
+    """log10 of steps to converge per cell (float64; NaN where it never converged)."""
+    c = result.conv_at.astype(np.float64)
+    out = np.full(c.shape, np.nan)
+    ok = (result.conv_at > 0) & ~result.diverged
+    out[ok] = np.log10(c[ok])
+    return out
+
+
+def loss_image(result: MapResult, floor: float | None = None) -> np.ndarray:
+    """log10 of final loss above ``floor`` (the surface's min value, or the map's lowest
+    loss), NaN where diverged."""
+    L = result.end_loss.copy()
+    ok = ~result.diverged & np.isfinite(L)
+    if not ok.any():
+        return np.full(L.shape, np.nan)
+    fl = float(np.min(L[ok])) if floor is None else float(floor)
+    out = np.full(L.shape, np.nan)
+    out[ok] = np.log10(np.maximum(L[ok] - fl, 1e-16))
+    return out
+
+
+def progressive_grids(full: int, coarse: int = COARSE_GRID) -> list[int]:
+    """Grid sides of a live map's passes: coarse, then doubling up to ``full``."""
+    full = check_grid(full)
+    out = [min(coarse, full)]
+    while out[-1] < full:
+        out.append(min(out[-1] * 2, full))
+    return out
+
+
+def chunks(n: int, size: int) -> list[slice]:
+    """Row ranges of ``n`` cells in pieces of at most ``size`` (a worker computes a pass
+    piece by piece, so that a newer setting cancels it between pieces)."""
+    return [slice(i, min(i + size, n)) for i in range(0, n, max(1, size))]
+
+
+def write_csv(path, header: list[str], columns: list[np.ndarray]) -> None:
+    """One row per cell, written atomically (tmp file + replace)."""
+    import os
+    import tempfile
+
+    path = os.fspath(path)
+    d = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(dir=d, prefix=".map-", suffix=".csv")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(",".join(header) + "\n")
+            cols = [np.asarray(c) for c in columns]
+            for i in range(cols[0].shape[0]):
+                fh.write(",".join(_fmt(c[i]) for c in cols) + "\n")
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def _fmt(v) -> str:
+    if isinstance(v, (np.integer, int)):
+        return str(int(v))
+    f = float(v)
+    return repr(f) if math.isfinite(f) else ("nan" if f != f else ("inf" if f > 0 else "-inf"))
+
+
+def _rgb(hex_color: str) -> np.ndarray:
+    h = hex_color.lstrip("#")
+    return np.array([int(h[i:i + 2], 16) for i in (0, 2, 4)], dtype=np.uint8)
+
+
+#: viridis at 9 stops (matplotlib's), interpolated for the steps / loss colour scale
+_VIRIDIS = np.array([[68, 1, 84], [71, 44, 122], [59, 81, 139], [44, 113, 142],
+                     [33, 144, 141], [39, 173, 129], [92, 200, 99], [170, 220, 50],
+                     [253, 231, 37]], dtype=np.float64)
+
+
+def viridis(u: np.ndarray) -> np.ndarray:
+    """RGB uint8 (..., 3) of values in [0, 1]."""
+    u = np.clip(np.asarray(u, dtype=np.float64), 0.0, 1.0) * (len(_VIRIDIS) - 1)
+    i = np.minimum(np.floor(u).astype(int), len(_VIRIDIS) - 2)
+    f = (u - i)[..., None]
+    return np.round(_VIRIDIS[i] * (1 - f) + _VIRIDIS[i + 1] * f).astype(np.uint8)
+
+
+def colorize(labels_or_values: np.ndarray, diverged: np.ndarray, *, basins: bool,
+             lo: float = 0.0, hi: float = 1.0) -> np.ndarray:
+    """RGB uint8 (n, 3) of a map's cells: basin indices (``basins``; -1 diverged, -2 still
+    moving) or values on a [lo, hi] colour scale (NaN: grey); diverged cells red."""
+    a = np.asarray(labels_or_values)
+    out = np.empty((a.size, 3), dtype=np.uint8)
+    out[:] = _rgb(MOVING_HEX)
+    if basins:
+        hues = np.array([_rgb(h) for h in BASIN_HUES])
+        ok = a >= 0
+        out[ok] = hues[a[ok] % len(hues)]
+    else:
+        ok = np.isfinite(a)
+        out[ok] = viridis((a[ok] - lo) / (hi - lo if hi > lo else 1.0))
+    out[np.asarray(diverged, dtype=bool)] = _rgb(DIVERGED_HEX)
+    return out

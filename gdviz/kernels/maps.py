@@ -1,0 +1,241 @@
+"""Map kernel: many 2-D runs stepped to their budget, keeping only where they end.
+
+A basin map or a hyperparameter map is one run per pixel. Each run is exactly the run
+:func:`gdviz.kernels.optim.advance_landscape` would step (the same :func:`update`,
+:func:`schedule_at`, :func:`bias_corrections` and :func:`gauss`, imported, not copied),
+but no trajectory is kept: per run we return the end position and loss, the first step
+at which it had converged and the step at which it diverged.
+
+Noise: every pixel draws the noise stream of run index ``noise_run`` (the selected run's
+index in its race), so a pixel equals, bit for bit, a :class:`~gdviz.core.engine.RunSet`
+run at that index with the same seed. Pixels differ in their start or hyperparameters,
+never in their noise (a map is then deterministic, and smooth where the dynamics are).
+
+Arrays (``n`` pixels): kind int64 (n,), hyper float64 (n, N_HYPER), sched_kind int64 (n,),
+sched_params float64 (n, N_SCHED) (as in :func:`opt_step`); noise_std float64 (n,)
+(per pixel: a batch-size axis changes it); starts float64 (n, 2). Outputs: end float64
+(n, 2), end_loss float64 (n,), conv_at int64 (n,) (-1: never), diverged_at int64 (n,)
+(-1: alive; 0: the start itself is undefined). A diverged pixel's end is its last good
+position. Converged at step t: the exact gradient's norm at step t and the length of step
+t are both <= tol (a run that passes a minimum at speed has not converged).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from gdviz.kernels import register
+from gdviz.kernels._jit import PARALLEL_WORK, jit, pjit, prange
+from gdviz.kernels.optim import (ADAM, ADAMW, H_ALPHA, H_AMSGRAD, H_BETA1, H_BETA2,
+                                 H_CENTERED, H_DAMPENING, H_EPS, H_INITIAL_ACCUMULATOR_VALUE,
+                                 H_LR, H_LR_DECAY, H_MOMENTUM, H_NESTEROV, H_WEIGHT_DECAY,
+                                 ADAGRAD, N_HYPER, N_SCHED, S_DIV, S_DIV_FINAL, S_GAMMA,
+                                 S_MOM_END, S_MOM_MID, S_MOM_START, S_PCT_START, S_STEP_SIZE,
+                                 _scheduled, _stack_for, _vg, _vg_np, bias_corrections, gauss,
+                                 gauss_np, schedule_at, update, update_np)
+
+
+@jit
+def _map_run(r, sid, code, consts, kind, hyper, sched_kind, sched_params, total, steps,
+             noise_std, noise_run, seed, bound, tol, starts, end, end_loss, conv_at,
+             diverged_at):
+    kd = kind[r]
+    h = hyper[r]
+    lr0 = h[H_LR]
+    mom0 = h[H_MOMENTUM]
+    damp = h[H_DAMPENING]
+    nest = h[H_NESTEROV] != 0.0
+    alpha = h[H_ALPHA]
+    eps = h[H_EPS]
+    b10 = h[H_BETA1]
+    b2 = h[H_BETA2]
+    wd = h[H_WEIGHT_DECAY]
+    lr_decay = h[H_LR_DECAY]
+    ams = h[H_AMSGRAD] != 0.0
+    centered = h[H_CENTERED] != 0.0
+    sk = sched_kind[r]
+    sp = sched_params[r]
+    ns = noise_std[r]
+    stack = _stack_for(sid)
+    x = starts[r, 0]
+    y = starts[r, 1]
+    f, gx, gy = _vg(sid, code, consts, x, y, stack)
+    end[r, 0] = x
+    end[r, 1] = y
+    end_loss[r] = f
+    conv_at[r] = -1
+    diverged_at[r] = -1
+    if not (math.isfinite(f) and math.isfinite(gx) and math.isfinite(gy)):
+        diverged_at[r] = 0
+        return
+    a0 = h[H_INITIAL_ACCUMULATOR_VALUE] if kd == ADAGRAD else 0.0
+    ax = a0
+    ay = a0
+    bx = 0.0
+    by = 0.0
+    cx = 0.0
+    cy = 0.0
+    tol2 = tol * tol
+    conv = -1
+    for t in range(1, steps + 1):
+        lrf, has_mom, momv = schedule_at(sk, sp[S_STEP_SIZE], sp[S_GAMMA], sp[S_PCT_START],
+                                         sp[S_DIV], sp[S_DIV_FINAL], sp[S_MOM_START],
+                                         sp[S_MOM_MID], sp[S_MOM_END], t, total)
+        lr = lr0 * lrf
+        mom = mom0
+        b1 = b10
+        if has_mom:
+            if kd == ADAM or kd == ADAMW:
+                if b10 > 0.0:
+                    b1 = momv
+            elif mom0 > 0.0:
+                mom = momv
+        nx = gx
+        ny = gy
+        if ns != 0.0:
+            nx = gx + ns * gauss(seed, noise_run, t, 0)
+            ny = gy + ns * gauss(seed, noise_run, t, 1)
+        bc1, bc2 = bias_corrections(kd, b1, b2, t)
+        xn, ax, bx, cx, _gx, _sx = update(kd, x, nx, ax, bx, cx, t, lr, mom, damp, nest, alpha,
+                                          eps, b1, b2, wd, lr_decay, ams, centered, bc1, bc2)
+        yn, ay, by, cy, _gy, _sy = update(kd, y, ny, ay, by, cy, t, lr, mom, damp, nest, alpha,
+                                          eps, b1, b2, wd, lr_decay, ams, centered, bc1, bc2)
+        fn, gxn, gyn = _vg(sid, code, consts, xn, yn, stack)
+        if not (math.isfinite(xn) and math.isfinite(yn) and math.isfinite(fn)
+                and math.isfinite(gxn) and math.isfinite(gyn)
+                and abs(xn) <= bound and abs(yn) <= bound):
+            diverged_at[r] = t
+            break
+        dx = xn - x
+        dy = yn - y
+        x = xn
+        y = yn
+        f = fn
+        gx = gxn
+        gy = gyn
+        if conv < 0 and gx * gx + gy * gy <= tol2 and dx * dx + dy * dy <= tol2:
+            conv = t
+    end[r, 0] = x
+    end[r, 1] = y
+    end_loss[r] = f
+    conv_at[r] = conv
+
+
+@pjit
+def _map_par(sid, code, consts, kind, hyper, sched_kind, sched_params, total, steps,
+             noise_std, noise_run, seed, bound, tol, starts, end, end_loss, conv_at,
+             diverged_at):
+    for r in prange(starts.shape[0]):
+        _map_run(r, sid, code, consts, kind, hyper, sched_kind, sched_params, total, steps,
+                 noise_std, noise_run, seed, bound, tol, starts, end, end_loss, conv_at,
+                 diverged_at)
+
+
+@jit
+def _map_ser(sid, code, consts, kind, hyper, sched_kind, sched_params, total, steps,
+             noise_std, noise_run, seed, bound, tol, starts, end, end_loss, conv_at,
+             diverged_at):
+    for r in range(starts.shape[0]):
+        _map_run(r, sid, code, consts, kind, hyper, sched_kind, sched_params, total, steps,
+                 noise_std, noise_run, seed, bound, tol, starts, end, end_loss, conv_at,
+                 diverged_at)
+
+
+def map_landscape(sid, code, consts, kind, hyper, sched_kind, sched_params, total, steps,
+                  noise_std, noise_run, seed, bound, tol, starts, end, end_loss, conv_at,
+                  diverged_at):
+    """Step every pixel's run ``steps`` times from ``starts`` (see the module docstring)."""
+    n = starts.shape[0]
+    fn = _map_par if n * max(steps, 1) >= PARALLEL_WORK and n > 1 else _map_ser
+    fn(sid, code, consts, kind, hyper, sched_kind, sched_params, total, steps, noise_std,
+       noise_run, seed, bound, tol, starts, end, end_loss, conv_at, diverged_at)
+
+
+def map_landscape_np(sid, code, consts, kind, hyper, sched_kind, sched_params, total, steps,
+                     noise_std, noise_run, seed, bound, tol, starts, end, end_loss, conv_at,
+                     diverged_at):
+    """Numpy twin of :func:`map_landscape`: vectorised over pixels, a loop over steps."""
+    n = starts.shape[0]
+    P = np.array(starts, dtype=np.float64)
+    f, gx, gy = _vg_np(sid, code, consts, P[:, 0], P[:, 1])
+    F = np.array(f, dtype=np.float64).reshape(n)
+    G = np.stack([np.broadcast_to(gx, (n,)), np.broadcast_to(gy, (n,))], axis=1).astype(
+        np.float64)
+    end[...] = P
+    end_loss[...] = F
+    conv_at[...] = -1
+    diverged_at[...] = -1
+    ok0 = np.isfinite(F) & np.isfinite(G).all(axis=1)
+    diverged_at[~ok0] = 0
+    runs = np.nonzero(ok0)[0]
+    P, F, G = P[runs], F[runs], G[runs]
+    KD, HY, SK, SP, NS = kind[runs], hyper[runs], sched_kind[runs], sched_params[runs], \
+        noise_std[runs]
+    S = np.zeros((runs.size, 3, 2))
+    ada = KD == ADAGRAD
+    S[ada, 0, :] = HY[ada, H_INITIAL_ACCUMULATOR_VALUE][:, None]
+    conv = np.full(runs.size, -1, dtype=np.int64)
+    for t in range(1, steps + 1):
+        if runs.size == 0:
+            break
+        lr, mom, b1 = _scheduled(KD, HY, SK, SP, t, total)
+        g = G
+        if np.any(NS != 0.0):
+            z = np.array([noise_run], dtype=np.int64)
+            g = G.copy()
+            g[:, 0] = G[:, 0] + NS * gauss_np(seed, z, t, 0)[0]
+            g[:, 1] = G[:, 1] + NS * gauss_np(seed, z, t, 1)[0]
+            g = np.where((NS != 0.0)[:, None], g, G)
+        ot = np.full(runs.size, t, dtype=np.int64)
+        Pn, S, _gu, _ss = update_np(KD, HY, P, g, S, ot, lr, mom, b1)
+        fn, gxn, gyn = _vg_np(sid, code, consts, Pn[:, 0], Pn[:, 1])
+        with np.errstate(invalid="ignore"):
+            ok = (np.isfinite(Pn).all(axis=1) & np.isfinite(fn) & np.isfinite(gxn)
+                  & np.isfinite(gyn) & (np.abs(Pn) <= bound).all(axis=1))
+        if not ok.all():
+            bad = ~ok
+            rows = runs[bad]
+            diverged_at[rows] = t
+            end[rows] = P[bad]
+            end_loss[rows] = F[bad]
+            conv_at[rows] = conv[bad]
+            keep = ok
+            runs = runs[keep]
+            P, F, S, conv = P[keep], F[keep], S[keep], conv[keep]
+            KD, HY, SK, SP, NS = KD[keep], HY[keep], SK[keep], SP[keep], NS[keep]
+            Pn, fn, gxn, gyn = Pn[keep], fn[keep], gxn[keep], gyn[keep]
+        D = Pn - P
+        P = Pn
+        F = fn
+        G = np.stack([gxn, gyn], axis=1)
+        with np.errstate(invalid="ignore"):
+            now = (conv < 0) & ((G * G).sum(axis=1) <= tol * tol) & \
+                ((D * D).sum(axis=1) <= tol * tol)
+        conv[now] = t
+    end[runs] = P
+    end_loss[runs] = F
+    conv_at[runs] = conv
+
+
+def _warm():
+    n = 2
+    kind = np.array([0, 3], dtype=np.int64)
+    hyper = np.zeros((n, N_HYPER))
+    hyper[:, H_LR] = 1e-2
+    hyper[:, H_EPS] = 1e-8
+    hyper[:, H_BETA1] = 0.9
+    hyper[:, H_BETA2] = 0.999
+    hyper[:, H_ALPHA] = 0.99
+    sk = np.zeros(n, dtype=np.int64)
+    sp = np.ones((n, N_SCHED))
+    code = np.zeros(0, dtype=np.int64)
+    consts = np.zeros(0)
+    for fn in (_map_ser, _map_par):
+        fn(0, code, consts, kind, hyper, sk, sp, 10, 3, np.full(n, 0.1), 0, 0, 1e6, 1e-6,
+           np.ones((n, 2)), np.empty((n, 2)), np.empty(n), np.empty(n, dtype=np.int64),
+           np.empty(n, dtype=np.int64))
+
+
+register("map_landscape", map_landscape, map_landscape_np, _warm)

@@ -1,0 +1,159 @@
+"""Basin assignment, hyper-map axes and map setup validation (core/maps.py)."""
+
+import numpy as np
+import pytest
+
+from gdviz.core import maps as CM
+from gdviz.core.optimizers import make_optimizer
+from gdviz.core.surfaces import Landscape
+
+
+def test_himmelblau_basins_are_its_four_minima():
+    land = Landscape.from_surface("himmelblau")
+    setup = CM.MapSetup(make_optimizer("sgd", lr=0.01), steps=300)
+    r = CM.basin_map(land, setup, nx=32)
+    book = CM.BasinBook.for_landscape(land)
+    lab = book.assign(r)
+    assert book.known == 4 and len(book.centres) == 4  # no extra cluster
+    counts = np.bincount(lab[lab >= 0], minlength=4)
+    assert (counts > 32 * 32 // 10).all()
+    # the pixel on each minimum ends in it
+    starts = CM.pixel_centres(land.view, 32, 32)
+    for k, m in enumerate(land.minima):
+        i = ((starts - m) ** 2).sum(axis=1).argmin()
+        assert lab[i] == k
+
+
+def test_clustered_basins_keep_their_colour():
+    land = Landscape.from_expr("(x^2-1)^2 + y^2", view=(-2, 2, -1, 1))  # no known minima
+    setup = CM.MapSetup(make_optimizer("sgd", lr=0.05), steps=300)
+    book = CM.BasinBook.for_landscape(land)
+    lab = book.assign(CM.basin_map(land, setup, nx=16))
+    assert len(book.centres) == 2
+    left = book.centres[lab.reshape(16, 16)[8, 0]]
+    assert left[0] == pytest.approx(-1.0, abs=1e-3)
+    # a finer map (refinement) reuses the same indices
+    lab2 = book.assign(CM.basin_map(land, setup, nx=32)).reshape(32, 32)
+    assert len(book.centres) == 2
+    assert lab2[16, 0] == lab.reshape(16, 16)[8, 0]
+    assert lab2[16, -1] == lab.reshape(16, 16)[8, -1]
+
+
+def test_diverged_and_unsettled_labels():
+    land = Landscape.from_surface("quadratic")
+    book = CM.BasinBook.for_landscape(land)
+    r = CM.basin_map(land, CM.MapSetup(make_optimizer("sgd", lr=1.5), steps=200), nx=4)
+    assert (book.assign(r) == -1).all()
+    r = CM.basin_map(land, CM.MapSetup(make_optimizer("sgd", lr=1e-4), steps=3), nx=4)
+    assert (book.assign(r) == -2).all()
+    assert np.isnan(CM.steps_image(r, 3)).all()
+
+
+def test_steps_image_is_log_of_convergence_step():
+    land = Landscape.from_surface("quadratic")
+    r = CM.basin_map(land, CM.MapSetup(make_optimizer("sgd", lr=0.1), steps=400, tol=1e-6),
+                     nx=4)
+    im = CM.steps_image(r, 400)
+    assert np.isfinite(im).all()
+    assert np.allclose(10 ** im, r.conv_at)
+
+
+def test_axis_values_and_errors():
+    v = CM.axis_values("lr", 5, 1e-3, 1e-1)
+    assert v[0] == pytest.approx(1e-3) and v[2] == pytest.approx(1e-2)
+    assert list(CM.axis_values("batch_size", 3, 1, 16)) == [1.0, 4.0, 16.0]
+    for bad in (("lr", 5, -1, 1), ("momentum", 5, 0, 1.0), ("lr", 5, 1, 0.1),
+                ("nope", 5, None, None)):
+        with pytest.raises(ValueError):
+            CM.axis_values(*bad)
+    with pytest.raises(ValueError, match="adam has no momentum"):
+        CM.hyper_map(Landscape.from_surface("ellipse"),
+                     CM.MapSetup(make_optimizer("adam")), (1, 1), "momentum", nx=4)
+
+
+@pytest.mark.parametrize("bad", [1, 10_000, 2.5, True])
+def test_grid_is_checked(bad):
+    with pytest.raises(ValueError, match="Invalid grid"):
+        CM.check_grid(bad)
+
+
+def test_setup_is_checked():
+    with pytest.raises(ValueError, match="map steps"):
+        CM.MapSetup(make_optimizer("sgd"), steps=0)
+    with pytest.raises(ValueError, match="tolerance"):
+        CM.MapSetup(make_optimizer("sgd"), tol=-1)
+
+
+def test_progressive_grids_and_chunks():
+    assert CM.progressive_grids(256) == [64, 128, 256]
+    assert CM.progressive_grids(100) == [64, 100]
+    assert CM.progressive_grids(32) == [32]
+    assert [(s.start, s.stop) for s in CM.chunks(10, 4)] == [(0, 4), (4, 8), (8, 10)]
+
+
+def test_write_csv_atomic(tmp_path):
+    p = tmp_path / "m.csv"
+    CM.write_csv(p, ["a", "b"], [np.array([1, 2]), np.array([0.5, np.nan])])
+    assert p.read_text() == "a,b\n1,0.5\n2,nan\n"
+    assert [q.name for q in tmp_path.iterdir()] == ["m.csv"]
+
+
+def test_map_settings_are_session_fields_and_scene_keys():
+    from gdviz.core.scene import loads_scene
+    from gdviz.core.scene.bridge import apply_scene, scene_from_session
+    from gdviz.core.session import Session
+
+    s = Session()
+    seen = []
+    s.events.map_layer.connect(seen.append)
+    errors = []
+    s.error.connect(errors.append)
+    assert s.set_map_options(map_layer="basins", hyper_axis="beta1", hyper_color="steps")
+    assert seen == ["basins"]
+    assert not s.set_map_options(map_layer="nope", hyper_axis="momentum")
+    assert errors == ["Invalid map layer: 'nope' (choose from off, basins, steps)"]
+    assert s.hyper_axis == "beta1"  # one bad value changes nothing
+    scene = scene_from_session(s)
+    assert (scene.view.map_layer, scene.view.hyper, scene.view.hyper_color) == (
+        "basins", "beta1", "steps")
+    s2 = Session()
+    apply_scene(scene, s2)
+    assert (s2.map_layer, s2.hyper_axis, s2.hyper_color) == ("basins", "beta1", "steps")
+    sc = loads_scene('version = 1\n[runs.a]\noptimizer = "sgd"\n[view]\nmap_layer = "steps"\n'
+                     'hyper = "momentum"\n')
+    assert sc.view.map_layer == "steps" and sc.view.hyper == "momentum"
+    with pytest.raises(ValueError, match="map"):
+        loads_scene('version = 1\n[runs.a]\noptimizer = "sgd"\n[view]\nmap_layer = "bassins"\n')
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_regression_map_pixel_equals_the_session_run(fast):
+    """On regression L(w, b) with mini-batches, a pixel is the race's run from that start."""
+    from gdviz.core.session import RunSpec, Session
+
+    s = Session(specs=[RunSpec(make_optimizer("momentum", lr=0.05))], max_steps=60, fast=fast)
+    s.set_regression()
+    s.set_batch_size(5)
+    s.reset()
+    setup = CM.MapSetup(s.effective_config(0), steps=60, total=60)
+    r = CM.basin_map_problem(s.runset.problem, setup, s.starts[0], s.view_box, nx=6,
+                             fast=fast)
+    cells = CM.pixel_centres(s.view_box, 6, 6)
+    for k in (0, 20, 35):
+        s.set_start(*cells[k])
+        s.step(60)
+        np.testing.assert_array_equal(r.end[k], s.runset.params[0])
+    lab = CM.BasinBook.for_landscape(s.landscape).assign(r)
+    assert (lab >= -2).all()
+
+
+def test_fit_slice_map_varies_the_linked_parameters():
+    from gdviz.core.session import Session
+
+    s = Session()
+    s.set_fit()
+    i, j = s.linked
+    base = np.asarray(s.starts[0])
+    setup = CM.MapSetup(s.effective_config(0), steps=5)
+    r = CM.basin_map_problem(s.problem, setup, base, s.landscape.view, nx=3, dims=(i, j))
+    assert r.end.shape == (9, 2) and np.isfinite(r.end_loss).all()

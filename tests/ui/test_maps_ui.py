@@ -1,0 +1,216 @@
+"""The landscape's map mode and the hyper-map panel (issue 11), offscreen."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import gdviz.kernels as kernels
+from gdviz.core import maps as CM
+from gdviz.core.optimizers import make_optimizer
+from gdviz.core.session import RunSpec, Session
+from gdviz.core.surfaces import Landscape
+from gdviz.ui.views.landscape_view import LandscapeView
+
+
+@pytest.fixture
+def sess() -> Session:
+    kernels.warmup()
+    return Session(Landscape.from_surface("himmelblau"),
+                   [RunSpec(make_optimizer("sgd", lr=0.01)),
+                    RunSpec(make_optimizer("momentum", lr=0.01, momentum=0.9))],
+                   max_steps=200)
+
+
+def _view(qtbot, sess, **kw):
+    v = LandscapeView(sess, **kw)
+    qtbot.addWidget(v)
+    v.resize(900, 700)
+    v.show()
+    qtbot.waitExposed(v)
+    v.flush()
+    return v
+
+
+def test_basin_map_refines_progressively_off_the_ui_thread(qtbot, sess):
+    v = _view(qtbot, sess)
+    layer = v.map_layer
+    assert not layer.image.isVisible()
+    sides = []
+    layer.worker.done.connect(lambda g, item: sides.append(item[0][0]))
+    sess.set_map_options(map_layer="basins")
+    qtbot.waitUntil(lambda: bool(sides) and sides[-1] == 256, timeout=60000)
+    assert layer.result.nx == 256
+    assert sides[0] == 64 and sides[-1] == 256  # coarse first, then refined
+    assert layer.image.isVisible() and not v.colorbar.isVisible()
+    lab = layer.labels
+    assert set(np.unique(lab[lab >= 0])) == {0, 1, 2, 3}  # Himmelblau's four minima
+    # the map equals core's basin map of the first run (SGD) over the view box
+    setup = CM.MapSetup(make_optimizer("sgd", lr=0.01), steps=200)
+    ref = CM.basin_map(sess.landscape, setup, view=v._box, nx=256)
+    np.testing.assert_array_equal(layer.result.end, ref.end)
+    sess.set_map_options(map_layer="off")
+    assert not layer.image.isVisible()
+
+
+def test_slider_move_cancels_and_recomputes(qtbot, sess):
+    v = _view(qtbot, sess)
+    layer = v.map_layer
+    sess.set_map_options(map_layer="basins")
+    g0 = layer.worker.generation
+    sess.update_run(0, lr=0.02)  # a slider move
+    assert layer.worker.generation > g0
+    qtbot.waitUntil(lambda: layer.result is not None and layer.result.nx == 256, timeout=60000)
+    ref = CM.basin_map(sess.landscape, CM.MapSetup(make_optimizer("sgd", lr=0.02), steps=200),
+                       view=v._box, nx=256)
+    np.testing.assert_array_equal(layer.result.end, ref.end)
+
+
+def test_selected_run_drives_the_map_and_steps_mode(qtbot, sess):
+    v = _view(qtbot, sess)
+    layer = v.map_layer
+    sess.select(1)
+    sess.set_map_options(map_layer="steps")
+    qtbot.waitUntil(lambda: layer.result is not None and layer.result.nx == 256, timeout=60000)
+    setup = CM.MapSetup(make_optimizer("momentum", lr=0.01, momentum=0.9), steps=200,
+                        noise_run=1)
+    ref = CM.basin_map(sess.landscape, setup, view=v._box, nx=256)
+    np.testing.assert_array_equal(layer.result.conv_at, ref.conv_at)
+
+
+def test_export_view_computes_the_full_map_at_once(qtbot, sess):
+    v = _view(qtbot, sess, adaptive=False)
+    sess.set_map_options(map_layer="basins")
+    v.flush()
+    assert v.map_layer.result is not None and v.map_layer.result.nx == 256
+
+
+def test_regression_basin_map_equals_core(qtbot):
+    kernels.warmup()
+    s = Session(specs=[RunSpec(make_optimizer("sgd", lr=0.05))], max_steps=50)
+    s.set_regression()
+    v = _view(qtbot, s)
+    layer = v.map_layer
+    sides = []
+    layer.worker.done.connect(lambda g, item: sides.append(item[0][0]))
+    s.set_map_options(map_layer="basins")
+    qtbot.waitUntil(lambda: bool(sides) and sides[-1] == 64, timeout=60000)
+    assert layer.image.isVisible() and layer.result.nx == 64
+    setup = CM.MapSetup(s.effective_config(0), steps=50, total=50)
+    ref = CM.basin_map_problem(s.runset.problem, setup, s.starts[0], v._box, nx=64)
+    np.testing.assert_array_equal(layer.result.end, ref.end)
+    lab = layer.labels
+    assert (lab == 0).any() and (lab <= 0).all()  # one basin: the least-squares minimum
+
+
+def _ellipse_session():
+    kernels.warmup()
+    return Session(Landscape.from_surface("ellipse"),
+                   [RunSpec(make_optimizer("momentum", lr=0.01, momentum=0.5))],
+                   starts=[(-1.5, 1.0)], max_steps=100)
+
+
+def test_hyper_view_refines_and_equals_core(qtbot):
+    from gdviz.ui.views.hyper_view import HyperView
+
+    s = _ellipse_session()
+    v = HyperView(s)
+    qtbot.addWidget(v)
+    v.resize(500, 400)
+    v.show()
+    sides = []
+    v.worker.done.connect(lambda g, item: sides.append(item[0][0]))
+    s.set_map_options(hyper_axis="momentum")
+    qtbot.waitUntil(lambda: bool(sides) and sides[-1] == 64, timeout=60000)
+    assert v.result.nx == 64
+    assert sides[0] == 16 and sides[-1] == 64
+    setup = CM.MapSetup(make_optimizer("momentum", lr=0.01, momentum=0.5), steps=100)
+    ref, lrs, ys = CM.hyper_map(s.landscape, setup, (-1.5, 1.0), "momentum", nx=64,
+                                lr_range=(1e-4, 1.0), y_range=(0.0, 0.99))
+    np.testing.assert_array_equal(v.result.end, ref.end)
+    assert v.result.diverged.any() and not v.result.diverged.all()
+    # the cross-hair is the run's setting
+    assert v.vline.value() == pytest.approx(np.log10(0.01))
+    assert v.hline.value() == pytest.approx(0.5)
+    # clicking a cell sets the run and replays the race
+    s.step(30)
+    assert v.apply_cell(40, 20)
+    assert s.t == 0 and s.playing
+    cfg = s.specs[0].config
+    assert cfg.lr == pytest.approx(v.lrs[20]) and cfg.momentum == pytest.approx(v.ys[40])
+    assert v.vline.value() == pytest.approx(np.log10(v.lrs[20]))
+    # the map itself does not depend on the run's own lr / momentum: no recompute
+    assert v.result.nx == 64
+    # the run replays to the cell's result
+    s.pause()
+    s.step(100)
+    np.testing.assert_allclose(s.runset.params[0], v.result.end[40 * 64 + 20], rtol=0, atol=0)
+    v.close()
+
+
+def test_hyper_view_refuses_an_axis_the_optimizer_lacks(qtbot):
+    from gdviz.ui.views.hyper_view import HyperView
+
+    s = _ellipse_session()
+    v = HyperView(s, sync=True)
+    qtbot.addWidget(v)
+    s.set_map_options(hyper_axis="beta1")
+    assert "has no" in v.message
+    s.set_map_options(hyper_axis="batch_size")
+    assert v.message == "" and v.result is not None and v.result.nx == 64
+    v.close()
+
+
+def test_window_and_export_pictures_include_the_maps(qtbot):
+    from gdviz.ui.picture import FrameGrabber
+
+    s = _ellipse_session()
+    s.set_map_options(map_layer="steps", hyper_axis="momentum")
+    g = FrameGrabber(s, (1280, 720), ("landscape", "hyper"), status=False)
+    try:
+        frame = g.frame()
+        assert frame.shape == (720, 1280, 4)
+        pic = g.picture
+        assert pic.hyper_view.isVisibleTo(pic) and pic.hyper_view.result.nx == 64
+        assert pic.landscape_view.map_layer.result.nx == 256
+        assert "hyper" in pic.shown()
+    finally:
+        g.close()
+
+
+def test_hyper_view_on_regression_equals_the_race(qtbot):
+    """lr x momentum and lr x batch size on L(w, b) with real mini-batches: a cell is the
+    race's run with that setting."""
+    from gdviz.ui.views.hyper_view import HyperView
+
+    kernels.warmup()
+    s = Session(specs=[RunSpec(make_optimizer("momentum", lr=0.01))], max_steps=30)
+    s.set_regression()
+    v = HyperView(s, sync=True, grid=8)
+    qtbot.addWidget(v)
+    for axis, (i, j) in (("momentum", (5, 3)), ("batch_size", (6, 2))):
+        s.set_map_options(hyper_axis=axis)
+        assert v.message == "" and v.result is not None and v.result.nx == 8
+        end = v.result.end[i * 8 + j].copy()
+        assert v.apply_cell(i, j)
+        s.pause()
+        s.step(30)
+        np.testing.assert_array_equal(s.runset.params[0], end)
+    v.close()
+
+
+def test_fit_slice_basin_map_in_the_window_view(qtbot):
+    kernels.warmup()
+    s = Session(max_steps=20)
+    s.set_fit()
+    v = _view(qtbot, s)
+    layer = v.map_layer
+    s.set_map_options(map_layer="steps")
+    v.flush()  # the final pass now (what an export draws)
+    assert layer.result is not None and layer.result.nx == 64
+    assert layer.image.isVisible() and layer.title
+    i, j = s.linked
+    setup = CM.MapSetup(s.effective_config(0), steps=20, total=20)
+    ref = CM.basin_map_problem(s.runset.problem, setup, s.starts[0], v._box, nx=64,
+                               dims=(i, j))
+    np.testing.assert_array_equal(layer.result.end, ref.end)
