@@ -87,3 +87,11 @@ MAX_SCENE_BYTES = 2 * MAX_POINTS * 100
 MAX_CSV_BYTES = MAX_POINTS * 100
 #: largest ``gdviz fit --init`` JSON (a parameter vector: 151 numbers at most)
 MAX_INIT_BYTES = 1_000_000
+
+#: the lr finder: most sweep steps (fast.ai's default is 100)
+LRFIND_MAX_IT = 10_000
+#: the fair race: learning rates tried per run by default, at most, and most engine runs
+#: in the one tuning call (runs x (lrs + 1) x starts)
+TUNE_DEFAULT_LRS = 24
+TUNE_MAX_LRS = 200
+TUNE_MAX_RUNS = 65_536

@@ -188,15 +188,18 @@ class SessionEvents(SignalGroup):
     scale = Signal(str)
     theme = Signal(str)
     panels = Signal(object)
+    lrfind = Signal(object)
+    tuned = Signal(object)
 
 
 #: the session's fields, each with its event in :class:`SessionEvents`
 FIELDS: tuple[str, ...] = (
     "kind", "landscape", "specs", "colors", "starts", "seed", "noise", "batch_size",
     "max_steps", "speed", "same_lr", "shared_lr", "selected", "playing", "t", "view",
-    "batch_surface", "show_units", "linked", "heatmap", "levels", "scale", "theme", "panels")
+    "batch_surface", "show_units", "linked", "heatmap", "levels", "scale", "theme", "panels",
+    "lrfind", "tuned")
 #: fields compared by identity (problems are rebuilt, never edited in place)
-_IDENTITY_FIELDS = ("landscape",)
+_IDENTITY_FIELDS = ("landscape", "lrfind", "tuned")
 #: the coarse signal each field's change implies (besides those a method names itself)
 _COARSE_OF: dict[str, tuple[str, ...]] = {
     "kind": ("problem_changed",),
@@ -294,6 +297,10 @@ class Session(RunsMixin, HistoryMixin, PlaybackMixin):
         self.scale = "auto"
         self.theme = "light"
         self.panels: tuple[str, ...] = PANEL_NAMES
+        #: the last lr-finder sweep (gdviz.core.lrfind.LrFindResult) and the last fair-race
+        #: tuning (TuneResult), None when there is none; cleared by a new problem or scene
+        self.lrfind = None
+        self.tuned = None
         self.specs: list[RunSpec] = list(default_specs() if specs is None else specs)
         if not self.specs:
             raise ValueError("a session needs at least one run")
@@ -475,6 +482,7 @@ class Session(RunsMixin, HistoryMixin, PlaybackMixin):
 
     def _install(self, starts) -> None:
         self.view = None
+        self.lrfind = self.tuned = None
         self.starts = [tuple(float(v) for v in s) for s in starts]
         if self.selected >= self.n_runs:
             self.selected = -1
@@ -600,6 +608,27 @@ class Session(RunsMixin, HistoryMixin, PlaybackMixin):
             self.linked = (i, j)
             self.landscape = self._make_slice(self._slice_reference())
             self._emit("problem_changed", "runs_changed", "stepped")
+        return True
+
+    # ------------------------------------------------------------------ lr finder
+    def set_lrfind(self, result) -> bool:
+        """The lr finder's last sweep (a gdviz.core.lrfind.LrFindResult, or None to clear)."""
+        from gdviz.core.lrfind import LrFindResult
+
+        if result is not None and not isinstance(result, LrFindResult):
+            return self._fail("set_lrfind needs an LrFindResult")
+        with self._changes():
+            self.lrfind = result
+        return True
+
+    def set_tuned(self, result) -> bool:
+        """The fair race's last tuning (a gdviz.core.lrfind.TuneResult, or None to clear)."""
+        from gdviz.core.lrfind import TuneResult
+
+        if result is not None and not isinstance(result, TuneResult):
+            return self._fail("set_tuned needs a TuneResult")
+        with self._changes():
+            self.tuned = result
         return True
 
     # ------------------------------------------------------------------ view state
@@ -849,7 +878,7 @@ class Session(RunsMixin, HistoryMixin, PlaybackMixin):
             show_units=bool(s.show_units), heatmap=bool(s.heatmap),
             levels=check_levels(s.levels), scale=check_scale(s.scale),
             theme=check_theme(s.theme), panels=check_panels(s.panels),
-            specs=specs, colors=colors, kind=kind, playing=False)
+            specs=specs, colors=colors, kind=kind, playing=False, lrfind=None, tuned=None)
         starts = [tuple(float(v) for v in p) for p in s.starts]
         if not starts or not all(abs(v) <= MAX_COORD for p in starts for v in p):
             raise ValueError(f"starts must be finite points within +-{MAX_COORD:g} "
