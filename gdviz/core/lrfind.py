@@ -285,24 +285,25 @@ class LrSweep:
 
 
 # ------------------------------------------------------------------------- sessions
-def engine_at(session) -> RunSet:
-    """The session's engine at its displayed step (re-played when the display is behind
-    the computed steps). Read only: the caller must not advance it."""
+def engine_at(session, t: int | None = None) -> RunSet:
+    """The session's engine at step ``t`` (default: the displayed step), re-played when
+    the engine is elsewhere. Read only: the caller must not advance it."""
+    t = session.t if t is None else _int("step", t, 0, session.max_steps)
     rs = session.runset
-    if rs.t != session.t:
-        rs = session._replay(session.t)
+    if rs.t != t:
+        rs = session._replay(t)
     return rs
 
 
 def session_sweep(session, run: int | None = None,
-                  settings: SweepSettings | None = None) -> LrSweep:
+                  settings: SweepSettings | None = None, t: int | None = None) -> LrSweep:
     """A sweep from run ``run`` (default: the selected run, else the first shown one) of
-    ``session`` at its displayed step, with that run's optimizer and hyperparameters (lr
+    ``session`` at its displayed step (or step ``t``), with that run's optimizer and hyperparameters (lr
     swept), on its problem and mini-batches. The session is not changed."""
     r = session.reference_run() if run is None else int(run)
     if not 0 <= r < session.n_runs:
         raise ValueError(f"no run {run} (there are {session.n_runs})")
-    rs = engine_at(session)
+    rs = engine_at(session, t)
     if rs.diverged_at[r] >= 0:
         raise ValueError(f"run {r + 1} has diverged: the sweep needs a finite start")
     i = session.spec_index(r)
@@ -356,55 +357,91 @@ def lr_grid(n: int = TUNE_DEFAULT_LRS, lo: float = LR_MIN, hi: float = LR_MAX) -
     return np.geomspace(lo, hi, n)
 
 
-def tune(problem, configs, schedules, starts, *, steps: int, total_steps: int | None = None,
-         n_lrs: int = TUNE_DEFAULT_LRS, noise: float = 0.0, batch_size: int = 1,
-         seed: int = 0, fast: bool | None = None, bound: float | None = None,
-         labels=None) -> TuneResult:
+class Tuning:
+    """The fair race's runs in one RunSet (``record=False``): every config at ``n_lrs``
+    grid lrs and at its own lr, from every start. :meth:`advance` takes up to k steps of
+    all of them in one engine call (the UI calls it in chunks; :func:`tune` once);
+    :meth:`result` scores them after ``steps`` steps."""
+
+    def __init__(self, problem, configs, schedules, starts, *, steps: int,
+                 total_steps: int | None = None, n_lrs: int = TUNE_DEFAULT_LRS,
+                 noise: float = 0.0, batch_size: int = 1, seed: int = 0,
+                 fast: bool | None = None, bound: float | None = None, labels=None):
+        configs = list(configs)
+        schedules = list(schedules)
+        if len(schedules) != len(configs):
+            raise ValueError("one schedule per config")
+        starts = np.atleast_2d(np.asarray(starts, dtype=np.float64))
+        self.steps = _int("number of tuning steps", steps, 1, MAX_STEPS)
+        total = self.steps if total_steps is None else int(total_steps)
+        self.grid = lr_grid(n_lrs)
+        n_c, n_l, n_s = len(configs), len(self.grid) + 1, starts.shape[0]
+        if n_c * n_l * n_s > TUNE_MAX_RUNS:
+            raise ValueError(f"too many tuning runs: {n_c} runs x {n_l} lrs x {n_s} starts "
+                             f"(at most {TUNE_MAX_RUNS})")
+        self.shape = (n_c, n_l, n_s)
+        self.configs = configs
+        self.labels = tuple(labels or (c.describe() for c in configs))
+        cfgs, scheds = [], []
+        for c, sch in zip(configs, schedules):
+            for lr in list(self.grid) + [c.lr]:
+                cfg = c.replace(lr=float(lr))
+                cfgs += [cfg] * n_s
+                scheds += [sch] * n_s
+        self.rs = RunSet(problem, cfgs, np.tile(starts, (n_c * n_l, 1)), schedules=scheds,
+                         total_steps=max(total, 1), noise=noise, batch_size=batch_size,
+                         seed=seed, fast=fast, record=False, bound=bound)
+
+    @property
+    def done(self) -> bool:
+        return self.rs.t >= self.steps
+
+    @property
+    def fraction(self) -> float:
+        return self.rs.t / self.steps
+
+    def advance(self, k: int | None = None) -> bool:
+        """Up to ``k`` more steps (default: all that are left) in one engine call."""
+        left = self.steps - self.rs.t
+        k = left if k is None else min(int(k), left)
+        if k > 0:
+            self.rs.advance(k)
+        return self.done
+
+    def result(self) -> TuneResult:
+        if not self.done:
+            raise ValueError("the tuning has not finished")
+        rs = self.rs
+        n_c, n_l, n_s = self.shape
+        final = np.where((rs.diverged_at < 0) & np.isfinite(rs.loss), rs.loss, np.inf)
+        score = final.reshape(n_c, n_l, n_s).mean(axis=2)
+        score[~np.isfinite(score)] = np.inf
+        scores = score[:, :-1]
+        best_lr, best_score = [], []
+        for i in range(n_c):
+            j = int(np.argmin(scores[i]))
+            ok = math.isfinite(scores[i, j])
+            best_lr.append(float(self.grid[j]) if ok else None)
+            best_score.append(float(scores[i, j]))
+        return TuneResult(grid=self.grid, scores=scores, best_lr=tuple(best_lr),
+                          best_score=tuple(best_score),
+                          current_lr=tuple(float(c.lr) for c in self.configs),
+                          current_score=tuple(float(v) for v in score[:, -1]),
+                          labels=self.labels, optimizers=tuple(c.name for c in self.configs),
+                          steps=self.steps)
+
+
+def tune(problem, configs, schedules, starts, **kw) -> TuneResult:
     """Score ``n_lrs`` grid lrs and each config's own lr for every config, from every
-    start, after ``steps`` steps, in one RunSet (one engine call on surfaces)."""
-    configs = list(configs)
-    schedules = list(schedules)
-    if len(schedules) != len(configs):
-        raise ValueError("one schedule per config")
-    starts = np.atleast_2d(np.asarray(starts, dtype=np.float64))
-    steps = _int("number of tuning steps", steps, 1, MAX_STEPS)
-    total = steps if total_steps is None else int(total_steps)
-    grid = lr_grid(n_lrs)
-    n_c, n_l, n_s = len(configs), len(grid) + 1, starts.shape[0]
-    if n_c * n_l * n_s > TUNE_MAX_RUNS:
-        raise ValueError(f"too many tuning runs: {n_c} runs x {n_l} lrs x {n_s} starts "
-                         f"(at most {TUNE_MAX_RUNS})")
-    cfgs, scheds = [], []
-    for c, sch in zip(configs, schedules):
-        for lr in list(grid) + [c.lr]:
-            cfg = c.replace(lr=float(lr))
-            cfgs += [cfg] * n_s
-            scheds += [sch] * n_s
-    rs = RunSet(problem, cfgs, np.tile(starts, (n_c * n_l, 1)), schedules=scheds,
-                total_steps=max(total, 1), noise=noise, batch_size=batch_size, seed=seed,
-                fast=fast, record=False, bound=bound)
-    rs.advance(steps)
-    final = np.where((rs.diverged_at < 0) & np.isfinite(rs.loss), rs.loss, np.inf)
-    score = final.reshape(n_c, n_l, n_s).mean(axis=2)
-    score[~np.isfinite(score)] = np.inf
-    scores = score[:, :-1]
-    best_lr, best_score = [], []
-    for i in range(n_c):
-        j = int(np.argmin(scores[i]))
-        ok = math.isfinite(scores[i, j])
-        best_lr.append(float(grid[j]) if ok else None)
-        best_score.append(float(scores[i, j]))
-    return TuneResult(grid=grid, scores=scores, best_lr=tuple(best_lr),
-                      best_score=tuple(best_score),
-                      current_lr=tuple(float(c.lr) for c in configs),
-                      current_score=tuple(float(v) for v in score[:, -1]),
-                      labels=tuple(labels or (c.describe() for c in configs)),
-                      optimizers=tuple(c.name for c in configs), steps=steps)
+    start, after ``steps`` steps, in one RunSet and one engine call (see :class:`Tuning`)."""
+    t = Tuning(problem, configs, schedules, starts, **kw)
+    t.advance()
+    return t.result()
 
 
-def session_tune(session, n_lrs: int = TUNE_DEFAULT_LRS, steps: int | None = None,
-                 fast: bool | None = None) -> TuneResult:
-    """:func:`tune` for every spec of ``session`` from its starts, on its problem at
+def session_tuning(session, n_lrs: int = TUNE_DEFAULT_LRS, steps: int | None = None,
+                   fast: bool | None = None) -> Tuning:
+    """:class:`Tuning` for every spec of ``session`` from its starts, on its problem at
     step 0 (base noise and batch size), scored after ``steps`` (default: the race's step
     budget ``max_steps``), each spec with its schedule over the race's budget."""
     n = session.n_specs
@@ -413,10 +450,19 @@ def session_tune(session, n_lrs: int = TUNE_DEFAULT_LRS, steps: int | None = Non
     noise, batch = session._base_noise
     steps = session.max_steps if steps is None else steps
     rs = session.runset
-    return tune(session._problem_for(batch), configs, schedules, session.starts, steps=steps,
-                total_steps=session.max_steps, n_lrs=n_lrs, noise=noise, batch_size=batch,
-                seed=session.seed, fast=session._fast if fast is None else fast,
-                bound=rs.bound, labels=[session.spec_label(i) for i in range(n)])
+    return Tuning(session._problem_for(batch), configs, schedules, session.starts,
+                  steps=steps, total_steps=session.max_steps, n_lrs=n_lrs, noise=noise,
+                  batch_size=batch, seed=session.seed,
+                  fast=session._fast if fast is None else fast, bound=rs.bound,
+                  labels=[session.spec_label(i) for i in range(n)])
+
+
+def session_tune(session, n_lrs: int = TUNE_DEFAULT_LRS, steps: int | None = None,
+                 fast: bool | None = None) -> TuneResult:
+    """:func:`session_tuning`, run in one engine call."""
+    t = session_tuning(session, n_lrs, steps, fast)
+    t.advance()
+    return t.result()
 
 
 def apply_tuned(session, result: TuneResult) -> bool:
@@ -433,3 +479,46 @@ def apply_tuned(session, result: TuneResult) -> bool:
                 session.update_run(i, lr=lr)
         session.reset()
     return True
+
+
+# ------------------------------------------------------------------------- scenes
+def apply_scene_lrfind(lf, run_ids, session) -> None:
+    """A scene's ``[lrfind]`` table (:class:`gdviz.core.scene.schema.LrFind`) into a
+    session just restored from it: the sweep (``show``) from run ``lf.run`` at
+    ``lf.at_step`` into ``session.lrfind``, the tuning (``tune``) into ``session.tuned``
+    (the runs' lrs are not changed). Raises ValueError."""
+    if lf.show:
+        r = None
+        if lf.run:
+            r = list(run_ids).index(lf.run)
+        elif session.selected < 0:
+            r = 0
+        settings = SweepSettings(start_lr=lf.start_lr, end_lr=lf.end_lr, num_it=lf.num_it)
+        session.set_lrfind(session_sweep(session, r, settings, t=lf.at_step).run())
+    if lf.tune:
+        steps = lf.tune_steps or None
+        session.set_tuned(session_tune(session, n_lrs=lf.tune_lrs, steps=steps))
+
+
+def scene_lrfind(session, run_ids, base):
+    """The ``[lrfind]`` table that reopens ``session.lrfind`` and ``session.tuned``
+    (``base``: the scene's table, for what the session does not hold)."""
+    import dataclasses
+
+    lf = base
+    res = session.lrfind
+    if res is not None:
+        s = res.settings
+        ids = list(run_ids)
+        lf = dataclasses.replace(lf, show=True, run=ids[res.spec] if res.spec < len(ids) else "",
+                                 at_step=int(res.t), start_lr=s.start_lr, end_lr=s.end_lr,
+                                 num_it=s.num_it)
+    else:
+        lf = dataclasses.replace(lf, show=False)
+    tuned = session.tuned
+    if tuned is not None:
+        steps = 0 if tuned.steps == session.max_steps else int(tuned.steps)
+        lf = dataclasses.replace(lf, tune=True, tune_lrs=len(tuned.grid), tune_steps=steps)
+    else:
+        lf = dataclasses.replace(lf, tune=False)
+    return lf

@@ -9,7 +9,8 @@ from __future__ import annotations
 import difflib
 
 #: every panel the window shows and an export can contain, in layout order
-PANELS: tuple[str, ...] = ("caption", "landscape", "fit", "loss", "step", "schedule")
+PANELS: tuple[str, ...] = ("caption", "landscape", "fit", "loss", "step", "schedule", "lrfind",
+                           "tuned")
 
 #: an export's panels when neither the scene nor the user says otherwise
 DEFAULT_PANELS: tuple[str, ...] = ("caption", "landscape", "fit", "loss")
@@ -33,7 +34,8 @@ def check_panel(name: str) -> str:
     return name
 
 
-def shown_panels(panels, *, is_data: bool, selected: int, has_schedule: bool = True) -> tuple[str, ...]:
+def shown_panels(panels, *, is_data: bool, selected: int, has_schedule: bool = True,
+                 has_lrfind: bool = True, has_tuned: bool = True) -> tuple[str, ...]:
     """The panels of ``panels`` that have something to show for a session: the fit panel
     only on data problems, the step-by-step panel only while a run is selected."""
     out = []
@@ -44,5 +46,7 @@ def shown_panels(panels, *, is_data: bool, selected: int, has_schedule: bool = T
             continue
         if p == "schedule" and not has_schedule:
             continue
+        if (p == "lrfind" and not has_lrfind) or (p == "tuned" and not has_tuned):
+            continue  # the lr finder's plot and the fair race's table: once there is one
         out.append(p)
     return tuple(out)

@@ -34,7 +34,8 @@ def default_panels(session, scene=None) -> tuple[str, ...]:
 
     has_schedule = any(sp.schedule.kind != "constant" for sp in session.specs)
     return shown_panels(session.panels, is_data=session.is_data, selected=session.selected,
-                        has_schedule=has_schedule)
+                        has_schedule=has_schedule, has_lrfind=session.lrfind is not None,
+                        has_tuned=session.tuned is not None)
 
 
 def clone_session(session, base_scene=None):
