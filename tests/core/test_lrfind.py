@@ -242,3 +242,65 @@ def test_session_holds_the_results_and_a_new_problem_clears_them():
     assert s.lrfind is None and s.tuned is None and seen[-1] is None
     assert s.set_regression(RegressionData())
     assert s.lrfind is None
+
+
+def test_tuning_in_chunks_equals_one_call():
+    land = Landscape.from_surface("himmelblau")
+    cfgs = [make_optimizer("momentum"), make_optimizer("rmsprop")]
+    kw = dict(steps=120, n_lrs=6, noise=0.4, seed=3, fast=False)
+    one = L.tune(land, cfgs, [Schedule()] * 2, [(0.0, 0.0)], **kw)
+    t = L.Tuning(land, cfgs, [Schedule()] * 2, [(0.0, 0.0)], **kw)
+    with pytest.raises(ValueError, match="not finished"):
+        t.result()
+    while not t.advance(7):
+        assert 0 < t.fraction < 1
+    two = t.result()
+    assert_array_equal(one.scores, two.scores) and one.best_lr == two.best_lr
+
+
+def test_tuning_numba_matches_numpy_twin():
+    land = Landscape.from_expr("0.1*x^2 + 10*y^2")
+    cfgs = [make_optimizer("sgd"), make_optimizer("adam")]
+    a = L.tune(land, cfgs, [Schedule()] * 2, [(-4.5, 1.0)], steps=100, n_lrs=10, fast=True)
+    b = L.tune(land, cfgs, [Schedule()] * 2, [(-4.5, 1.0)], steps=100, n_lrs=10, fast=False)
+    assert_allclose(a.scores, b.scores, rtol=1e-10)
+    assert a.best_lr == b.best_lr
+
+
+def test_a_scene_reopens_the_sweep_and_the_tuning(tmp_path):
+    from gdviz.core.scene import (apply_scene, dumps_scene, load_scene, save_scene,
+                                  scene_from_session)
+
+    s = Session(fast=False)
+    s.step(20)
+    s.select(2)
+    res = L.session_sweep(s, None, L.SweepSettings(num_it=40, end_lr=1.0)).run()
+    s.set_lrfind(res)
+    s.set_tuned(L.session_tune(s, n_lrs=6, steps=50))
+    path = tmp_path / "x.toml"
+    save_scene(scene_from_session(s), path)
+    scene = load_scene(path)
+    assert scene.lrfind.show and scene.lrfind.run and scene.lrfind.at_step == 20
+    assert scene.lrfind.tune and scene.lrfind.tune_lrs == 6 and scene.lrfind.tune_steps == 50
+    t = Session(fast=False)
+    apply_scene(scene, t)
+    assert t.t == 0  # the race starts over; the sweep is from step 20, as it was
+    assert (t.lrfind.run, t.lrfind.t, t.lrfind.settings) == (2, 20, res.settings)
+    assert_array_equal(t.lrfind.losses, res.losses)
+    assert_array_equal(t.tuned.scores, s.tuned.scores)
+    # without them the table is left out of the file
+    s.set_lrfind(None)
+    s.set_tuned(None)
+    assert "[lrfind]" not in dumps_scene(scene_from_session(s))
+
+
+def test_scene_lrfind_errors_name_the_key():
+    from gdviz.core.scene import SceneError, loads_scene, preset_path
+
+    base = preset_path("L18").read_text(encoding="utf-8")
+    for old, new in (('run = "found"', 'run = "nope"'),
+                     ("show = true", "show = true\nstart_lr = 5.0\nend_lr = 1.0"),
+                     ("show = true", "show = true\nat_step = 9999"),
+                     ("show = true", "show = true\nnum_it = 1")):
+        with pytest.raises(SceneError, match="lrfind"):
+            loads_scene(base.replace(old, new, 1))
