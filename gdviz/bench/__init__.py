@@ -33,6 +33,8 @@ ENTRIES: dict[str, tuple[str, str]] = {
     "frame-long": ("gdviz.bench.ui", "bench_frame_long"),
     "startup": ("gdviz.bench.ui", "bench_startup"),
     "export": ("gdviz.bench.export", "bench_export"),
+    "lr-find": ("gdviz.bench.lrfind", "bench_lr_find"),
+    "tune": ("gdviz.bench.lrfind", "bench_tune"),
 }
 
 
