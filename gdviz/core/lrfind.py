@@ -33,7 +33,8 @@ grid over [LR_MIN, LR_MAX] (:mod:`gdviz.core.limits`), and the spec's current lr
 from every start, are run together in ONE RunSet (``record=False``), each with the
 spec's own optimizer, hyperparameters and schedule, for ``steps`` steps. The score of a
 setting is the mean loss after those steps over the starts (+inf if any run diverged);
-each spec's best lr is the grid lr with the smallest score. On noisy surfaces the noise
+each spec's best lr is the grid lr with the smallest score, or its own lr when that
+scores as well (a tuning never makes a run worse). On noisy surfaces the noise
 draws differ from the race's (the engine's noise is keyed by the run's index), so the
 scores are of the same experiment, not the same draws; on data problems the mini-batches
 are the race's own.
@@ -420,9 +421,11 @@ class Tuning:
         best_lr, best_score = [], []
         for i in range(n_c):
             j = int(np.argmin(scores[i]))
-            ok = math.isfinite(scores[i, j])
-            best_lr.append(float(self.grid[j]) if ok else None)
-            best_score.append(float(scores[i, j]))
+            lr, best = float(self.grid[j]), float(scores[i, j])
+            if score[i, -1] <= best:  # the run's own lr is as good as any on the grid: kept
+                lr, best = float(self.configs[i].lr), float(score[i, -1])
+            best_lr.append(lr if math.isfinite(best) else None)
+            best_score.append(best)
         return TuneResult(grid=self.grid, scores=scores, best_lr=tuple(best_lr),
                           best_score=tuple(best_score),
                           current_lr=tuple(float(c.lr) for c in self.configs),

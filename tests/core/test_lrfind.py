@@ -191,8 +191,11 @@ def test_tune_scores_equal_separate_runs_and_divergence_is_inf():
     assert math.isinf(res.scores[0, -1])  # SGD at lr 1000 diverges on Rosenbrock
     for i in (0, 1):
         j = int(np.argmin(res.scores[i]))
-        assert res.best_lr[i] == res.grid[j] and res.best_score[i] == res.scores[i, j]
-        assert res.best_score[i] <= res.current_score[i] or math.isinf(res.current_score[i])
+        if res.scores[i, j] < res.current_score[i]:
+            assert res.best_lr[i] == res.grid[j] and res.best_score[i] == res.scores[i, j]
+        else:  # the run's own lr is kept
+            assert res.best_lr[i] == cfgs[i].lr and res.best_score[i] == res.current_score[i]
+        assert res.best_score[i] <= res.current_score[i]
     assert res.grid[0] == pytest.approx(1e-6) and res.grid[-1] == pytest.approx(1e3)
 
 
@@ -304,3 +307,12 @@ def test_scene_lrfind_errors_name_the_key():
                      ("show = true", "show = true\nnum_it = 1")):
         with pytest.raises(SceneError, match="lrfind"):
             loads_scene(base.replace(old, new, 1))
+
+
+def test_a_tuning_never_makes_a_run_worse():
+    # SGD at 0.09 on L10's valley beats every lr of a coarse grid: it keeps its own lr
+    land = Landscape.from_expr("0.1*x^2 + 10*y^2")
+    res = L.tune(land, [make_optimizer("sgd", lr=0.09)], [Schedule()], [(-4.5, 1.0)],
+                 steps=600, n_lrs=6, fast=False)
+    assert res.best_lr == (0.09,) and res.best_score[0] == res.current_score[0]
+    assert res.scores.min() > res.current_score[0]

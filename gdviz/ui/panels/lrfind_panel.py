@@ -217,15 +217,18 @@ class LrFindPanel(QWidget):
 
     def _show_error(self, msg: str) -> None:
         self.message.setText(msg.splitlines()[0] if msg else "")
+        self.message.setVisible(bool(msg))
         self.message.setStyleSheet(f"color: {theme.palette(theme.current())['diverged']};")
 
     def _on_problem_changed(self, *_) -> None:
         self.cancel()
         self.message.setText("")
+        self.message.hide()
 
     def _sync(self, *_) -> None:
         running = self.job is not None and self.job.running
         res = self.session.lrfind
+        self.message.setVisible(bool(self.message.text()))
         self.find_button.setEnabled(not running)
         self.tune_button.setEnabled(not running)
         self.cancel_button.setVisible(running)
@@ -298,6 +301,8 @@ class LrFindDock:
         ])
         self.panel.on_retranslate = self.retranslate  # the panel hears LanguageChange
         self._sync()
+        # and once more after the window has restored its saved dock layout
+        QTimer.singleShot(0, self.dock, self._sync)
 
     def find_lr(self) -> bool:
         ok = self.panel.find_lr()
@@ -317,7 +322,7 @@ class LrFindDock:
 
     def _sync(self, *_) -> None:
         on = self._wanted()
-        if on != self.dock.isVisible() and not getattr(self.window, "projector", False):
+        if on != (not self.dock.isHidden()) and not getattr(self.window, "projector", False):
             self.dock.setVisible(on)
             if on:
                 self.dock.raise_()

@@ -150,7 +150,9 @@ class LrFindView(pg.PlotWidget):
         self.smooth_curve.setVisible(True)
         s = res.settings
         x0, x1 = math.log10(s.start_lr), math.log10(s.end_lr)
-        self.vb.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0.0)
+        # a little room at both ends: the last decade's label is not cut at the edge
+        pad = 0.04 * (x1 - x0)
+        self.vb.setRange(xRange=(x0 - pad, x1 + pad), yRange=(y0, y1), padding=0.0)
         self.plot_item.getAxis("bottom").setTicks([decade_ticks(x0, x1)])
         if self._log_y:
             self.plot_item.getAxis("left").setTicks([decade_ticks(y0, y1, 4)])
@@ -173,9 +175,27 @@ class LrFindView(pg.PlotWidget):
             right = lx > (x0 + x1) / 2
             label.setAnchor((1.0 if right else 0.0, 0.0 if anchor_y == y1 else 1.0))
             label.setPos(lx, anchor_y)
+        self._set_title()
+
+    def _set_title(self) -> None:
+        """Which run and step the sweep is from, elided to the plot's width (pyqtgraph
+        gives a title its text's width as its minimum: a long one pushes the axes out)."""
+        res = self.session.lrfind
+        if res is None or res.n == 0:
+            return
+        from PySide6.QtGui import QFontMetricsF
+
+        font = self._small_font()
+        room = max(float(self.width()) - 16.0, 60.0)
+        title = QFontMetricsF(font).elidedText(tr("lrf_title", run=res.label, t=res.t),
+                                               Qt.TextElideMode.ElideMiddle, room)
         fg = theme.palette(theme.current())["foreground"]
-        title = tr("lrf_title", run=res.label, t=res.t)
-        self.plot_item.setTitle(title, color=fg, size=f"{self._small_font().pointSizeF():.0f}pt")
+        self.plot_item.setTitle(title, color=fg, size=f"{font.pointSizeF():.0f}pt")
+
+    def resizeEvent(self, ev) -> None:  # noqa: N802 - Qt name
+        super().resizeEvent(ev)
+        if self._styled:
+            self._set_title()
 
     # ------------------------------------------------------------------ look
     def _small_font(self) -> QFont:
@@ -266,6 +286,8 @@ class TunedTable(QWidget):
     def follow_session(self, *_) -> None:
         for w in self._labels:
             self.grid.removeWidget(w)
+            w.hide()  # gone from this frame, not only when Qt deletes it later
+            w.setParent(None)
             w.deleteLater()
         self._labels, self.cells = [], []
         res = self.session.tuned
