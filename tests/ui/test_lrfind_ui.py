@@ -13,7 +13,7 @@ from gdviz.core.i18n import tr
 
 def test_find_lr_runs_in_chunks_and_fills_the_model(window, session, qtbot):
     dock = window.lrfind
-    assert not dock.dock.isVisible()  # nothing to show yet
+    assert dock.dock is None  # nothing to show yet: no dock, the window's layout as it was
     session.step(10)
     assert dock.find_lr()
     panel = dock.panel
@@ -37,7 +37,7 @@ def test_find_lr_runs_in_chunks_and_fills_the_model(window, session, qtbot):
 
 
 def test_apply_a_suggestion_sets_the_runs_lr(window, session, qtbot):
-    panel = window.lrfind.panel
+    panel = window.lrfind.ensure_panel()
     session.select(3)
     panel.find_lr()
     panel.wait()
@@ -48,7 +48,7 @@ def test_apply_a_suggestion_sets_the_runs_lr(window, session, qtbot):
 
 
 def test_tune_applies_the_best_lrs_and_shows_the_table(window, session, qtbot):
-    panel = window.lrfind.panel
+    panel = window.lrfind.ensure_panel()
     session.set_max_steps(200)
     session.step(50)
     assert window.lrfind.tune()
@@ -65,7 +65,7 @@ def test_tune_applies_the_best_lrs_and_shows_the_table(window, session, qtbot):
 
 
 def test_cancel_stops_and_keeps_the_model(window, session, qtbot):
-    panel = window.lrfind.panel
+    panel = window.lrfind.ensure_panel()
     panel.find_lr()
     panel.cancel()
     assert panel.job is None and session.lrfind is None
@@ -76,13 +76,13 @@ def test_a_diverged_run_is_an_inline_message(window, session):
     session.update_run(0, lr=50.0)
     session.select(0)
     session.step(40)
-    assert not window.lrfind.panel.find_lr()
+    assert not window.lrfind.ensure_panel().find_lr()
     assert "diverged" in window.lrfind.panel.message.text()
     assert session.lrfind is None
 
 
 def test_closing_the_dock_takes_the_panels_out_of_the_model(window, session):
-    window.lrfind.panel.find_lr()
+    window.lrfind.ensure_panel().find_lr()
     window.lrfind.panel.wait()
     assert window.lrfind.dock.isVisible()
     window.lrfind.dock.close()
@@ -92,7 +92,7 @@ def test_closing_the_dock_takes_the_panels_out_of_the_model(window, session):
 
 
 def test_a_new_problem_clears_the_result_and_hides_the_dock(window, session):
-    window.lrfind.panel.find_lr()
+    window.lrfind.ensure_panel().find_lr()
     window.lrfind.panel.wait()
     session.set_surface("himmelblau")
     assert session.lrfind is None and not window.lrfind.dock.isVisible()
@@ -139,7 +139,7 @@ def test_export_of_l18_draws_the_finder(qtbot, tmp_path):
 def test_chinese_labels(window, session):
     window.set_language("zh-Hant")
     try:
-        panel = window.lrfind.panel
+        panel = window.lrfind.ensure_panel()
         assert panel.find_button.text() == tr("lrf_find", "zh-Hant") == "尋找學習率"
         assert window.lrfind.menu.title() == "工具"
         panel.find_lr()

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import QTimer, Signal
-from PySide6.QtWidgets import (QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout,
-                               QWidget)
+from PySide6.QtCore import QObject, QSize, QTimer, Signal
+from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QProgressBar, QPushButton,
+                               QScrollArea, QVBoxLayout, QWidget)
 
 from gdviz.core import lrfind as L
 from gdviz.core.i18n import tr
@@ -117,8 +117,6 @@ class LrFindPanel(QWidget):
         lay.addWidget(self.table, 0)
         self.job: Chunked | None = None
         self._kind = ""
-        #: called after the panel re-labels itself (the window's dock and menu)
-        self.on_retranslate = None
         s = session
         self._connections = connect_all([
             (s.events.lrfind, self._sync), (s.events.tuned, self._sync),
@@ -247,8 +245,6 @@ class LrFindPanel(QWidget):
         self.tune_button.setToolTip(tr("tune_tip"))
         self.cancel_button.setText(tr("cancel"))
         self._sync()
-        if self.on_retranslate is not None:
-            self.on_retranslate()
 
     def changeEvent(self, event) -> None:  # noqa: N802 - Qt name
         from PySide6.QtCore import QEvent
@@ -266,24 +262,30 @@ class LrFindPanel(QWidget):
         return super().close()
 
 
-class LrFindDock:
+class CompactScroll(QScrollArea):
+    """A scroll area that asks for little room: its size hint is not the panel's (a
+    hidden dock tabbed with the controls must not make their column wider)."""
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt name
+        return QSize(200, 200)
+
+
+class LrFindDock(QObject):
     """The window's part of the lr finder: a dock with :class:`LrFindPanel` (tabbed with
     the controls) and a Tools menu (Find learning rate, Tune each optimizer).
 
     The dock shows while a job runs, and when the model has a result to show in a panel
     it names (``"lrfind" in session.panels`` with ``session.lrfind``, or ``"tuned"`` with
-    ``session.tuned``); its ✕ takes both panels out of ``session.panels``."""
+    ``session.tuned``); its ✕ takes both panels out of ``session.panels``. The panel and
+    the dock are made the first time they are needed: until then the window is the one it
+    was without the lr finder (its layout, what it saves and restores, its start-up)."""
 
     def __init__(self, window):
-        from PySide6.QtCore import Qt
-
+        super().__init__(window)
         self.window = w = window
         s = w.session
-        self.panel = LrFindPanel(s)
-        self.dock = w._dock(tr("dock_lrfind"), "lrFindDock", self.panel,
-                            Qt.DockWidgetArea.RightDockWidgetArea)
-        w.tabifyDockWidget(w.controls_dock, self.dock)
-        self.dock.closed.connect(self._on_closed)
+        self.panel: LrFindPanel | None = None
+        self.dock = self.scroll = None
         self.menu = w.menuBar().addMenu(tr("menu_tools"))
         self.menu.setObjectName("toolsMenu")
         self.find_action = w._action(self.menu, tr("lrf_find_menu"), self.find_lr)
@@ -292,36 +294,64 @@ class LrFindDock:
         help_menu = getattr(w, "help_menu", None)
         if help_menu is not None:
             w.menuBar().insertMenu(help_menu.menuAction(), self.menu)
-        self.panel.find_button.clicked.connect(self._sync)
-        self.panel.tune_button.clicked.connect(self._sync)
-        self.panel.finished.connect(self._sync)
         self._connections = connect_all([
             (s.events.panels, self._sync), (s.events.lrfind, self._sync),
             (s.events.tuned, self._sync),
         ])
-        self.panel.on_retranslate = self.retranslate  # the panel hears LanguageChange
+        w.installEventFilter(self)  # the window's LanguageChange re-labels the menu
         self._sync()
-        # and once more after the window has restored its saved dock layout
-        QTimer.singleShot(0, self.dock, self._sync)
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt name
+        from PySide6.QtCore import QEvent
+
+        if obj is self.window and event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        return False
+
+    def ensure_panel(self) -> LrFindPanel:
+        """The panel in its dock (made now if it is not yet)."""
+        if self.panel is None:
+            from PySide6.QtCore import Qt
+
+            w = self.window
+            self.panel = LrFindPanel(w.session)
+            self.panel.finished.connect(self._sync)
+            # scrolled, so that the panel's buttons and table (wide at a large text size)
+            # never widen the controls' column it shares as a tab
+            self.scroll = CompactScroll()
+            self.scroll.setWidgetResizable(True)
+            self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+            self.scroll.setWidget(self.panel)
+            self.dock = w._dock(tr("dock_lrfind"), "lrFindDock", self.scroll,
+                                Qt.DockWidgetArea.RightDockWidgetArea)
+            w.tabifyDockWidget(w.controls_dock, self.dock)
+            self.dock.hide()
+            self.dock.closed.connect(self._on_closed)
+        return self.panel
 
     def find_lr(self) -> bool:
-        ok = self.panel.find_lr()
+        ok = self.ensure_panel().find_lr()
         self._sync()
         return ok
 
     def tune(self) -> bool:
-        ok = self.panel.tune()
+        ok = self.ensure_panel().tune()
         self._sync()
         return ok
 
     def _wanted(self) -> bool:
         s = self.window.session
-        running = self.panel.job is not None and self.panel.job.running
+        p = self.panel
+        running = p is not None and p.job is not None and p.job.running
         return running or ("lrfind" in s.panels and s.lrfind is not None) \
             or ("tuned" in s.panels and s.tuned is not None)
 
     def _sync(self, *_) -> None:
         on = self._wanted()
+        if self.dock is None:
+            if not on:
+                return
+            self.ensure_panel()
         if on != (not self.dock.isHidden()) and not getattr(self.window, "projector", False):
             self.dock.setVisible(on)
             if on:
@@ -333,7 +363,8 @@ class LrFindDock:
         s.set_view_options(panels=tuple(p for p in s.panels if p not in ("lrfind", "tuned")))
 
     def retranslate(self) -> None:
-        self.dock.setWindowTitle(tr("dock_lrfind"))
+        if self.dock is not None:
+            self.dock.setWindowTitle(tr("dock_lrfind"))
         self.menu.setTitle(tr("menu_tools"))
         self.find_action.setText(tr("lrf_find_menu"))
         self.tune_action.setText(tr("tune_menu"))
