@@ -15,7 +15,7 @@ import time
 
 from PySide6.QtCore import QObject, QSize, QTimer, Signal
 from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QProgressBar, QPushButton,
-                               QScrollArea, QVBoxLayout, QWidget)
+                               QScrollArea, QSizePolicy, QVBoxLayout, QWidget)
 
 from gdviz.core import lrfind as L
 from gdviz.core.i18n import tr
@@ -97,16 +97,18 @@ class LrFindPanel(QWidget):
         self.progress.setMaximumHeight(10)
         self.message = QLabel()
         self.message.setObjectName("lrFindMessage")
-        self.message.setWordWrap(True)
+        # one line, cut when the dock is narrow (a wrapped label would make the scrolled
+        # dock as tall as every size hint)
+        self.message.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.view = LrFindView(session)
         self.table = TunedTable(session)
         row1 = QHBoxLayout()
         row1.addWidget(self.find_button)
-        row1.addWidget(self.steep_button)
-        row1.addWidget(self.min_button)
+        row1.addWidget(self.tune_button)
+        row1.addWidget(self.cancel_button)
         row2 = QHBoxLayout()
-        row2.addWidget(self.tune_button)
-        row2.addWidget(self.cancel_button)
+        row2.addWidget(self.steep_button)
+        row2.addWidget(self.min_button)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(6, 6, 6, 6)
         lay.addLayout(row1)

@@ -36,9 +36,10 @@ def fmt_lr(v: float | None) -> str:
 
 
 def fmt_loss(v: float | None) -> str:
+    """A loss in 2 significant digits (a table column, not a measurement), or "diverged"."""
     if v is None or not math.isfinite(v):
         return tr("lrf_diverged")
-    return f"{v:.3g}".replace("-", "−")
+    return f"{v:.2g}".replace("-", "−")
 
 
 def _sup(n: int) -> str:
@@ -151,7 +152,7 @@ class LrFindView(pg.PlotWidget):
         s = res.settings
         x0, x1 = math.log10(s.start_lr), math.log10(s.end_lr)
         # a little room at both ends: the last decade's label is not cut at the edge
-        pad = 0.04 * (x1 - x0)
+        pad = 0.07 * (x1 - x0)
         self.vb.setRange(xRange=(x0 - pad, x1 + pad), yRange=(y0, y1), padding=0.0)
         self.plot_item.getAxis("bottom").setTicks([decade_ticks(x0, x1)])
         if self._log_y:
@@ -186,7 +187,7 @@ class LrFindView(pg.PlotWidget):
         from PySide6.QtGui import QFontMetricsF
 
         font = self._small_font()
-        room = max(float(self.width()) - 16.0, 60.0)
+        room = max(0.92 * float(self.width()) - 24.0, 60.0)
         title = QFontMetricsF(font).elidedText(tr("lrf_title", run=res.label, t=res.t),
                                                Qt.TextElideMode.ElideMiddle, room)
         fg = theme.palette(theme.current())["foreground"]
@@ -206,6 +207,7 @@ class LrFindView(pg.PlotWidget):
     def _restyle(self) -> None:
         scale = max(1.0, theme.font_scale())
         self.setMinimumHeight(int(150 * scale))
+        self.setMinimumWidth(120)
         pal = theme.palette(theme.current())
         self.setBackground(pal["background"])
         font = self._small_font()
@@ -267,9 +269,12 @@ class TunedTable(QWidget):
         self.setObjectName("tunedTable")
         self.title = QLabel()
         self.title.setObjectName("tunedTitle")
-        self.title.setWordWrap(True)
+        # no word wrap anywhere here (the text has its own line breaks): a wrapped label
+        # makes a scrolled dock as tall as every size hint; the columns set the width
+        self.title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.title.setMinimumWidth(60)
         self.grid = QGridLayout()
-        self.grid.setHorizontalSpacing(14)
+        self.grid.setHorizontalSpacing(8)
         self.grid.setVerticalSpacing(3)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(8, 6, 8, 6)
@@ -299,7 +304,7 @@ class TunedTable(QWidget):
         heads = [tr("tune_col_run"), tr("tune_col_lr"), tr("tune_col_loss"),
                  tr("tune_col_tuned_lr"), tr("tune_col_tuned_loss")]
         for c, h in enumerate(heads):
-            lab = QLabel(h)
+            lab = QLabel(h.replace(" ", "\n", 1))  # "tuned\nloss": a number wide
             lab.setStyleSheet(f"color: {pal['muted']}; font-weight: bold;")
             lab.setAlignment(Qt.AlignmentFlag.AlignLeft if c == 0 else Qt.AlignmentFlag.AlignRight)
             self.grid.addWidget(lab, 0, c)
@@ -307,9 +312,13 @@ class TunedTable(QWidget):
         finite = [v for v in res.best_score if math.isfinite(v)]
         best = min(finite) if finite else None
         s = self.session
+        # a long run label is cut (whole in its tooltip): the table fits the side column
+        metrics = self.fontMetrics()
+        room = max(90, int(9.5 * metrics.averageCharWidth()))
         for i, row in enumerate(res.rows()):
             color = s.colors[i] if i < len(s.colors) else pal["foreground"]
-            texts = [f"● {row['label']}", fmt_lr(row["lr"]), fmt_loss(row["loss"]),
+            name = metrics.elidedText(row["label"], Qt.TextElideMode.ElideRight, room)
+            texts = [name, fmt_lr(row["lr"]), fmt_loss(row["loss"]),
                      fmt_lr(row["tuned_lr"]), fmt_loss(row["tuned_loss"])]
             labs = []
             for c, t in enumerate(texts):
@@ -319,6 +328,8 @@ class TunedTable(QWidget):
                 if c == 4 and best is not None and row["tuned_loss"] == best:
                     style += " font-weight: bold;"
                 lab.setStyleSheet(style)
+                if c == 0:
+                    lab.setToolTip(row["label"])
                 self.grid.addWidget(lab, i + 1, c)
                 labs.append(lab)
             self.cells.append(labs)
