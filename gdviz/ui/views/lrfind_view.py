@@ -187,7 +187,7 @@ class LrFindView(pg.PlotWidget):
         from PySide6.QtGui import QFontMetricsF
 
         font = self._small_font()
-        room = max(0.92 * float(self.width()) - 24.0, 60.0)
+        room = max(0.85 * float(self.width()) - 40.0, 60.0)
         title = QFontMetricsF(font).elidedText(tr("lrf_title", run=res.label, t=res.t),
                                                Qt.TextElideMode.ElideMiddle, room)
         fg = theme.palette(theme.current())["foreground"]
@@ -304,7 +304,7 @@ class TunedTable(QWidget):
         heads = [tr("tune_col_run"), tr("tune_col_lr"), tr("tune_col_loss"),
                  tr("tune_col_tuned_lr"), tr("tune_col_tuned_loss")]
         for c, h in enumerate(heads):
-            lab = QLabel(h.replace(" ", "\n", 1))  # "tuned\nloss": a number wide
+            lab = QLabel(h)  # "tuned\nloss": two lines (the .po text), a number wide
             lab.setStyleSheet(f"color: {pal['muted']}; font-weight: bold;")
             lab.setAlignment(Qt.AlignmentFlag.AlignLeft if c == 0 else Qt.AlignmentFlag.AlignRight)
             self.grid.addWidget(lab, 0, c)
