@@ -514,7 +514,8 @@ def scene_lrfind(session, run_ids, base):
         s = res.settings
         ids = list(run_ids)
         lf = dataclasses.replace(lf, show=True, run=ids[res.spec] if res.spec < len(ids) else "",
-                                 at_step=int(res.t), start_lr=s.start_lr, end_lr=s.end_lr,
+                                 at_step=min(int(res.t), int(session.max_steps)),
+                                 start_lr=s.start_lr, end_lr=s.end_lr,
                                  num_it=s.num_it)
     else:
         lf = dataclasses.replace(lf, show=False)

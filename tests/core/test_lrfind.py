@@ -316,3 +316,14 @@ def test_a_tuning_never_makes_a_run_worse():
                  steps=600, n_lrs=6, fast=False)
     assert res.best_lr == (0.09,) and res.best_score[0] == res.current_score[0]
     assert res.scores.min() > res.current_score[0]
+
+
+def test_a_sweep_past_a_shortened_race_still_saves():
+    from gdviz.core.scene import scene_from_session
+
+    s = Session(fast=False)
+    s.step(50)
+    s.set_lrfind(L.session_sweep(s, 0, L.SweepSettings(num_it=20)).run())
+    assert s.set_max_steps(30)
+    scene = scene_from_session(s)
+    assert scene.lrfind.show and scene.lrfind.at_step == 30
