@@ -489,7 +489,8 @@ def apply_scene_lrfind(lf, run_ids, session) -> None:
     """A scene's ``[lrfind]`` table (:class:`gdviz.core.scene.schema.LrFind`) into a
     session just restored from it: the sweep (``show``) from run ``lf.run`` at
     ``lf.at_step`` into ``session.lrfind``, the tuning (``tune``) into ``session.tuned``
-    (the runs' lrs are not changed). Raises ValueError."""
+    (the runs' lrs are not changed). A run that has diverged by ``at_step`` has no
+    sweep to show: the plot stays empty. Raises ValueError for bad settings."""
     if lf.show:
         r = None
         if lf.run:
@@ -497,7 +498,13 @@ def apply_scene_lrfind(lf, run_ids, session) -> None:
         elif session.selected < 0:
             r = 0
         settings = SweepSettings(start_lr=lf.start_lr, end_lr=lf.end_lr, num_it=lf.num_it)
-        session.set_lrfind(session_sweep(session, r, settings, t=lf.at_step).run())
+        try:
+            sweep = session_sweep(session, r, settings, t=lf.at_step)
+        except ValueError as exc:
+            if "diverged" not in str(exc):
+                raise
+            sweep = None
+        session.set_lrfind(sweep.run() if sweep is not None else None)
     if lf.tune:
         steps = lf.tune_steps or None
         session.set_tuned(session_tune(session, n_lrs=lf.tune_lrs, steps=steps))

@@ -100,11 +100,14 @@ def apply_scene(scene: Scene, session) -> None:
     """
     validate_scene(scene)
     try:
-        session.restore(scene_state(scene, session.snapshot()))
-        if scene.lrfind != LrFind():  # the lr finder's plot and the fair race's table
+        if scene.lrfind == LrFind():
+            session.restore(scene_state(scene, session.snapshot()))
+        else:  # the lr finder's plot and the fair race's table, in the same one change
             from gdviz.core.lrfind import apply_scene_lrfind
 
-            apply_scene_lrfind(scene.lrfind, [r.id for r in scene_runs(scene)], session)
+            with session._changes():
+                session.restore(scene_state(scene, session.snapshot()))
+                apply_scene_lrfind(scene.lrfind, [r.id for r in scene_runs(scene)], session)
     except ValueError as exc:
         raise SceneError(f"cannot apply scene: {_first_line(exc)}") from None
     except (MemoryError, RecursionError):  # the window catches SceneError (a ValueError)
