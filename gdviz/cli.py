@@ -157,7 +157,8 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--steps", type=int)
     e.add_argument("--steps-per-frame", type=int)
     e.add_argument("--panels", metavar="LIST",
-                   help="comma list of caption,landscape,fit,loss,step,schedule,hyper")
+                   help="comma list of caption,landscape,fit,loss,step,schedule,hyper,"
+                        "lrfind,tuned")
     e.add_argument("--lang", metavar="LANG", help="en, zh-Hant or zh-Hans (default: the system's)")
     e.add_argument("--theme", metavar="NAME", help="light (default) or dark")
 
@@ -167,6 +168,32 @@ def build_parser() -> argparse.ArgumentParser:
     from gdviz.commands.map_args import add_parser as add_map_parser
 
     add_map_parser(sub)  # gdviz map: basin / hyperparameter maps (issue 11)
+    lf = sub.add_parser("lr-find", help="fast.ai's lr finder (or --tune: the fair race), CSV/JSON")
+    lf.add_argument("scene", nargs="?", metavar="SCENE",
+                    help="a scene .toml, or a lesson by name (L18); or the trace flags")
+    lsrc = lf.add_mutually_exclusive_group()
+    lsrc.add_argument("--surface", metavar="NAME")
+    lsrc.add_argument("--expr", metavar="EXPR", help="custom f(x, y), e.g. 'x^2 + 10*y^2'")
+    lf.add_argument("--start", metavar="X,Y")
+    _add_hyper_flags(lf)
+    for a in lf._actions:
+        if "--optimizer" in a.option_strings:
+            a.required = False  # a scene names its own optimizers
+    lf.add_argument("--noise", type=float, default=0.0)
+    lf.add_argument("--run", type=int, help="the run to sweep from (1-based)")
+    lf.add_argument("--at-step", type=int, help="race this many steps first (default 0)")
+    lf.add_argument("--start-lr", type=float, help="default 1e-7")
+    lf.add_argument("--end-lr", type=float, help="default 10")
+    lf.add_argument("--num-it", type=int, help="sweep steps (default 100)")
+    lf.add_argument("--no-stop-div", action="store_true",
+                    help="sweep to the end even when the loss blows up")
+    lf.add_argument("--tune", action="store_true",
+                    help="the fair race: each run's best lr on a log grid")
+    lf.add_argument("--lrs", type=int, help="--tune: learning rates per run (default 24)")
+    lf.add_argument("--tune-steps", type=int,
+                    help="--tune: score after this many steps (default: the race's)")
+    lf.add_argument("--format", choices=["csv", "json"])
+    lf.add_argument("-o", "--output", metavar="FILE", help=".csv or .json (default: stdout)")
 
     b = sub.add_parser("bench", help="time each kernel beside its baseline")
     b.add_argument("--json", action="store_true")
@@ -233,7 +260,7 @@ def _is_lesson(name: str) -> bool:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    commands = {"gui", "trace", "fit", "export", "lessons", "bench", "map"}
+    commands = {"gui", "trace", "fit", "export", "lessons", "bench", "map", "lr-find"}
     if argv and argv[0] not in commands and not argv[0].startswith("-"):
         if not (argv[0].lower().endswith(".toml") or os.path.exists(argv[0]) or _is_lesson(argv[0])):
             close = difflib.get_close_matches(argv[0], sorted(commands), n=1)
@@ -247,7 +274,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command is None:
         args = build_parser().parse_args(["gui"])
-    module = importlib.import_module(f"gdviz.commands.{args.command}")
+    module = importlib.import_module(f"gdviz.commands.{args.command.replace('-', '_')}")
     try:
         with warnings.catch_warnings():
             # numpy's overflow/invalid-value warnings are not for the user: a diverged run

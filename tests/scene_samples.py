@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gdviz.core.scene import (Export, Fit, Meta, OptimizerSettings, Playback, Problem,
+from gdviz.core.scene import (Export, Fit, LrFind, Meta, OptimizerSettings, Playback, Problem,
                               Regression, Run, Scene, ScheduleSettings, Text, View)
 
 MINIMAL = """\
@@ -52,6 +52,8 @@ def full_scene() -> Scene:
                 data=((-1.0, 0.5), (0.0, 0.25), (1.0, 2.0)),
                 run=OptimizerSettings(optimizer="rmsprop", lr=0.002, alpha=0.95, eps=1e-06,
                                       momentum=0.5, centered=True)),
+        lrfind=LrFind(show=True, run="b", at_step=10, start_lr=1e-6, end_lr=1.0, num_it=50,
+                      tune=True, tune_lrs=12, tune_steps=40),
         runs=(
             Run(id="a", label="SGD ×10", enabled=False, expect_diverge=True,
                 opt=OptimizerSettings(optimizer="momentum", lr=0.15, momentum=0.5, dampening=0.25,

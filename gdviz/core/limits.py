@@ -102,3 +102,10 @@ MAP_MAX_GRID = 512
 MAP_MAX_CELLS = MAP_MAX_GRID * MAP_MAX_GRID
 #: most steps a map runs from each cell
 MAP_MAX_STEPS = 100_000
+#: the lr finder: most sweep steps (fast.ai's default is 100)
+LRFIND_MAX_IT = 10_000
+#: the fair race: learning rates tried per run by default, at most, and most engine runs
+#: in the one tuning call (runs x (lrs + 1) x starts)
+TUNE_DEFAULT_LRS = 24
+TUNE_MAX_LRS = 200
+TUNE_MAX_RUNS = 65_536

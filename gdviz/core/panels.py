@@ -12,8 +12,9 @@ import difflib
 #: ("surface3d": the 3-D view of the map, gdviz.ui.views.surface3d_view; the window shows it
 #: by ``session.map_mode``, an export when its panels name it)
 #: ("hyper": the hyperparameter map, gdviz.ui.views.hyper_view)
+#: ("lrfind", "tuned": the lr finder's plot and the fair race's table, gdviz.ui.views.lrfind_view)
 PANELS: tuple[str, ...] = ("caption", "landscape", "fit", "loss", "step", "schedule", "surface3d",
-                           "hyper")
+                           "hyper", "lrfind", "tuned")
 
 #: an export's panels when neither the scene nor the user says otherwise
 DEFAULT_PANELS: tuple[str, ...] = ("caption", "landscape", "fit", "loss")
@@ -38,7 +39,8 @@ def check_panel(name: str) -> str:
 
 
 def shown_panels(panels, *, is_data: bool, selected: int, has_schedule: bool = True,
-                 has_hyper: bool = False) -> tuple[str, ...]:
+                 has_hyper: bool = False, has_lrfind: bool = True,
+                 has_tuned: bool = True) -> tuple[str, ...]:
     """The panels of ``panels`` that have something to show for a session: the fit panel
     only on data problems, the step-by-step panel only while a run is selected."""
     out = []
@@ -51,5 +53,7 @@ def shown_panels(panels, *, is_data: bool, selected: int, has_schedule: bool = T
             continue
         if p == "hyper" and not has_hyper:  # the hyper map: an axis chosen, a 2-D surface
             continue
+        if (p == "lrfind" and not has_lrfind) or (p == "tuned" and not has_tuned):
+            continue  # the lr finder's plot and the fair race's table: once there is one
         out.append(p)
     return tuple(out)

@@ -135,6 +135,9 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self._build_shortcuts()
         self._build_lesson_follow()
+        from gdviz.ui.panels.lrfind_panel import LrFindDock
+
+        self.lrfind = LrFindDock(self)  # the lr finder's dock and Tools menu
 
         self._projector_saved = None  # the window before projector mode (None: not in it)
         self._size_before = None  # the window's size before a text-size change settles

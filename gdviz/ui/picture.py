@@ -180,6 +180,15 @@ class Picture(QWidget):
             from gdviz.ui.views.schedule_view import ScheduleView
 
             self.schedule_view = ScheduleView(session, follow=True)
+        self.lrfind_view = self.tuned_view = None
+        if "lrfind" in panels:
+            from gdviz.ui.views.lrfind_view import LrFindView
+
+            self.lrfind_view = LrFindView(session)
+        if "tuned" in panels:
+            from gdviz.ui.views.lrfind_view import TunedTable
+
+            self.tuned_view = TunedTable(session)
         if status:
             self.status = StatusLine(session)
 
@@ -206,9 +215,9 @@ class Picture(QWidget):
         self.side = QWidget()
         side = QVBoxLayout(self.side)
         side.setContentsMargins(0, 0, 0, 0)
-        for w in (self.step_view, self.schedule_view):
+        for w in (self.step_view, self.schedule_view, self.lrfind_view, self.tuned_view):
             if w is not None:
-                side.addWidget(w, 1 if w is self.step_view else 0)
+                side.addWidget(w, 1 if w in (self.step_view, self.lrfind_view) else 0)
         row.addWidget(self.side)
         self.side.setVisible(self.step_view is not None or self.schedule_view is not None)
         lay.addLayout(row, 1)
@@ -221,6 +230,7 @@ class Picture(QWidget):
             (s.problem_changed, self._on_layout_changed),
             (s.selection_changed, self._on_layout_changed),
             (s.runs_changed, self._on_layout_changed),
+            (s.events.lrfind, self._on_layout_changed), (s.events.tuned, self._on_layout_changed),
         ])
         if self.follow:
             self._connections += connect_all([(s.events.panels, self._on_panels_changed),
@@ -255,7 +265,8 @@ class Picture(QWidget):
         has_sched = any(sp.schedule.kind != "constant" for sp in s.specs)
         return shown_panels(self.panels, is_data=s.is_data, selected=s.selected,
                             has_schedule=has_sched,
-                            has_hyper=s.hyper_axis != "off" and not s.is_data)
+                            has_hyper=s.hyper_axis != "off" and not s.is_data,
+                            has_lrfind=s.lrfind is not None, has_tuned=s.tuned is not None)
 
     def wants_3d(self) -> bool:
         """The 3-D view shows: the window's by ``session.map_mode``, an export's when its
@@ -303,8 +314,13 @@ class Picture(QWidget):
             self.step_view.setVisible("step" in shown)
         if self.schedule_view is not None:
             self.schedule_view.setVisible("schedule" in shown)
+        for name, w in (("lrfind", self.lrfind_view), ("tuned", self.tuned_view)):
+            if w is not None:
+                w.setVisible(name in shown)
         self.side.setVisible(("step" in shown and self.step_view is not None)
-                             or ("schedule" in shown and self.schedule_view is not None))
+                             or ("schedule" in shown and self.schedule_view is not None)
+                             or ("lrfind" in shown and self.lrfind_view is not None)
+                             or ("tuned" in shown and self.tuned_view is not None))
         self._size_parts()
 
     def _share_splitter(self) -> None:
@@ -346,7 +362,10 @@ class Picture(QWidget):
         if self.side.isVisibleTo(self):
             step_on = self.step_view is not None and self.step_view.isVisibleTo(self)
             want = self.step_view.sizeHint().width() + 8 if step_on else 0
-            share = SIDE_SHARE if step_on else 0.26
+            lrf_on = self.lrfind_view is not None and self.lrfind_view.isVisibleTo(self)
+            if self.tuned_view is not None and self.tuned_view.isVisibleTo(self):
+                want = max(want, self.tuned_view.sizeHint().width() + 8)
+            share = SIDE_SHARE if step_on or lrf_on else 0.26
             self._side_w = int(min(max(want, w * share, self._side_w), w * 0.42))
             self.side.setFixedWidth(self._side_w)
             if self.schedule_view is not None:
@@ -372,7 +391,8 @@ class Picture(QWidget):
     def parts(self) -> list[QWidget]:
         """The panels that show now, each a widget of its own (what an export paints)."""
         ws = [self.caption, self.notice, self.landscape_view, self.surface3d_view, self.fit_view,
-              self.hyper_view, self.loss_view, self.step_view, self.schedule_view, self.status]
+              self.hyper_view, self.loss_view, self.step_view, self.schedule_view, self.lrfind_view,
+              self.tuned_view, self.status]
         return [w for w in ws if w is not None and w.isVisibleTo(self)]
 
     def resizeEvent(self, ev) -> None:  # noqa: N802 - Qt API
@@ -383,7 +403,8 @@ class Picture(QWidget):
         disconnect_all(self._connections)
         self._connections = []
         for w in (self.landscape_view, self.surface3d_view, self.fit_view, self.loss_view,
-                  self.step_view, self.schedule_view, self.status, self.hyper_view):
+                  self.step_view, self.schedule_view, self.status, self.hyper_view,
+                  self.lrfind_view, self.tuned_view):
             if w is not None:
                 w.close()
         return super().close()

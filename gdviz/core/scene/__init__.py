@@ -83,6 +83,7 @@ from gdviz.core.scene.schema import (
     PANELS,
     Export,
     Fit,
+    LrFind,
     Meta,
     OptimizerSettings,
     Playback,
@@ -110,7 +111,7 @@ from gdviz.core.scene.toml_io import (
 __all__ = [
     "FORMAT_VERSION", "LANGS", "PANELS", "HYPER_FLOATS", "HYPER_BOOLS", "HYPER_ORDER",
     "MAX_BYTES", "SceneError", "Text", "Meta", "Regression", "Problem", "ScheduleSettings",
-    "OptimizerSettings", "Run", "Fit", "View", "Playback", "Export", "Scene",
+    "OptimizerSettings", "Run", "Fit", "View", "Playback", "Export", "Scene", "LrFind",
     "load_scene", "loads_scene", "dumps_scene", "save_scene", "validate_scene",
     "apply_scene", "scene_from_session", "build_landscape", "build_problem", "build_dataset",
     "build_fit_problem", "fit_config", "fit_data", "regression_data", "scene_runs",

@@ -25,6 +25,7 @@ from gdviz.core.scene.schema import (
     HYPER_FLOATS,
     HYPER_ORDER,
     Fit,
+    LrFind,
     OptimizerSettings,
     Regression,
     Run,
@@ -102,7 +103,14 @@ def apply_scene(scene: Scene, session) -> None:
     """
     validate_scene(scene)
     try:
-        session.restore(scene_state(scene, session.snapshot()))
+        if scene.lrfind == LrFind():
+            session.restore(scene_state(scene, session.snapshot()))
+        else:  # the lr finder's plot and the fair race's table, in the same one change
+            from gdviz.core.lrfind import apply_scene_lrfind
+
+            with session._changes():
+                session.restore(scene_state(scene, session.snapshot()))
+                apply_scene_lrfind(scene.lrfind, [r.id for r in scene_runs(scene)], session)
     except ValueError as exc:
         raise SceneError(f"cannot apply scene: {_first_line(exc)}") from None
     except (MemoryError, RecursionError):  # the window catches SceneError (a ValueError)
@@ -246,5 +254,10 @@ def scene_from_session(session, base: Scene | None = None) -> Scene:
                                      max_steps=int(session.max_steps), step_mode_run=step_mode),
         runs=tuple(runs),
     )
+    if session.lrfind is not None or session.tuned is not None:
+        from gdviz.core.lrfind import scene_lrfind
+
+        ids = [r.id for r in runs] or ["fit"]
+        scene = dataclasses.replace(scene, lrfind=scene_lrfind(session, ids, scene.lrfind))
     return validate_scene(scene)
 

@@ -42,13 +42,15 @@ from gdviz.core.limits import (
     MIN_LEVELS,
     check_view_box,
 )
+from gdviz.core.limits import LR_MAX, LRFIND_MAX_IT, TUNE_MAX_LRS
 from gdviz.core.panels import PANELS  # one list for scene, window, export and CLI
 from gdviz.core.userinput import quote
 
 __all__ = [
     "FORMAT_VERSION", "LANGS", "PANELS", "HYPER_FLOATS", "HYPER_BOOLS", "HYPER_ORDER",
     "SceneError", "Text", "Meta", "Regression", "Problem", "ScheduleSettings",
-    "OptimizerSettings", "Run", "Fit", "View", "Playback", "Export", "Scene", "validate_scene",
+    "OptimizerSettings", "Run", "Fit", "View", "Playback", "Export", "LrFind", "Scene",
+    "validate_scene",
     "as_table",
 ]
 
@@ -275,6 +277,26 @@ class Export:
 
 
 @dataclass(frozen=True)
+class LrFind:
+    """The lr finder and the fair race, as a scene reopens them (gdviz.core.lrfind)."""
+
+    #: sweep when the scene opens and show the plot
+    show: bool = _k("bool", False)
+    #: the run swept from ("" = the step-mode run, else the first)
+    run: str = _k("str", "")
+    #: the race step it sweeps from
+    at_step: int = _k("int", 0, ge=0, le=MAX_STEPS)
+    start_lr: float = _k("float", 1e-7, gt=0, le=LR_MAX)
+    end_lr: float = _k("float", 10.0, gt=0, le=LR_MAX)
+    num_it: int = _k("int", 100, ge=2, le=LRFIND_MAX_IT)
+    #: tune each optimizer when the scene opens and show the table (the lrs are not changed)
+    tune: bool = _k("bool", False)
+    tune_lrs: int = _k("int", 24, ge=2, le=TUNE_MAX_LRS)
+    #: steps a tuning scores after (0: the race's max_steps)
+    tune_steps: int = _k("int", 0, ge=0, le=MAX_STEPS)
+
+
+@dataclass(frozen=True)
 class Scene:
     """Everything needed to replay a demo. Build with keywords; all fields have defaults."""
 
@@ -292,6 +314,7 @@ class Scene:
     playback: Playback = _k("table", Playback())
     export: Export = _k("table", Export())
     fit: Fit = _k("table", Fit(), omit_default=True)
+    lrfind: LrFind = _k("table", LrFind(), omit_default=True)
     runs: tuple[Run, ...] = _k("runs", ())
 
     def run(self, run_id: str) -> Run:
@@ -748,6 +771,15 @@ def _validate(scene: Scene) -> None:
     if sm and sm not in ids:
         raise _Invalid(f"[playback] step_mode_run = {_q(sm)} is not a run"
                        f"{_suggest(sm, ids)}")
+    lf = scene.lrfind
+    if lf.run and lf.run not in ids:
+        raise _Invalid(f"[lrfind] run = {_q(lf.run)} is not a run{_suggest(lf.run, ids)}")
+    if not lf.start_lr < lf.end_lr:
+        raise _Invalid(f"[lrfind] start_lr = {lf.start_lr!r} must be below end_lr = "
+                       f"{lf.end_lr!r}")
+    if lf.at_step > scene.playback.max_steps:
+        raise _Invalid(f"[lrfind] at_step = {lf.at_step} is past [playback] max_steps = "
+                       f"{scene.playback.max_steps}")
     fit = scene.fit
     if fit.enabled or fit != Fit():
         targets = data_mod.TARGETS

@@ -215,6 +215,8 @@ class SessionEvents(SignalGroup):
     map_layer = Signal(str)
     hyper_axis = Signal(str)
     hyper_color = Signal(str)
+    lrfind = Signal(object)
+    tuned = Signal(object)
 
 
 #: the session's fields, each with its event in :class:`SessionEvents`
@@ -222,9 +224,10 @@ FIELDS: tuple[str, ...] = (
     "kind", "landscape", "specs", "colors", "starts", "seed", "noise", "batch_size",
     "max_steps", "speed", "same_lr", "shared_lr", "selected", "playing", "t", "view",
     "batch_surface", "show_units", "linked", "heatmap", "levels", "scale", "theme", "panels",
-    "map_mode", "log_height", "camera", "map_layer", "hyper_axis", "hyper_color")
+    "map_mode", "log_height", "camera", "map_layer", "hyper_axis", "hyper_color",
+    "lrfind", "tuned")
 #: fields compared by identity (problems are rebuilt, never edited in place)
-_IDENTITY_FIELDS = ("landscape",)
+_IDENTITY_FIELDS = ("landscape", "lrfind", "tuned")
 #: the coarse signal each field's change implies (besides those a method names itself)
 _COARSE_OF: dict[str, tuple[str, ...]] = {
     "kind": ("problem_changed",),
@@ -339,6 +342,10 @@ class Session(RunsMixin, HistoryMixin, PlaybackMixin):
         self.map_layer = "off"
         self.hyper_axis = "off"
         self.hyper_color = "loss"
+        #: the last lr-finder sweep (gdviz.core.lrfind.LrFindResult) and the last fair-race
+        #: tuning (TuneResult), None when there is none; cleared by a new problem or scene
+        self.lrfind = None
+        self.tuned = None
         self.specs: list[RunSpec] = list(default_specs() if specs is None else specs)
         if not self.specs:
             raise ValueError("a session needs at least one run")
@@ -522,6 +529,7 @@ class Session(RunsMixin, HistoryMixin, PlaybackMixin):
 
     def _install(self, starts) -> None:
         self.view = None
+        self.lrfind = self.tuned = None
         self.starts = [tuple(float(v) for v in s) for s in starts]
         if self.selected >= self.n_runs:
             self.selected = -1
@@ -647,6 +655,27 @@ class Session(RunsMixin, HistoryMixin, PlaybackMixin):
             self.linked = (i, j)
             self.landscape = self._make_slice(self._slice_reference())
             self._emit("problem_changed", "runs_changed", "stepped")
+        return True
+
+    # ------------------------------------------------------------------ lr finder
+    def set_lrfind(self, result) -> bool:
+        """The lr finder's last sweep (a gdviz.core.lrfind.LrFindResult, or None to clear)."""
+        from gdviz.core.lrfind import LrFindResult
+
+        if result is not None and not isinstance(result, LrFindResult):
+            return self._fail("set_lrfind needs an LrFindResult")
+        with self._changes():
+            self.lrfind = result
+        return True
+
+    def set_tuned(self, result) -> bool:
+        """The fair race's last tuning (a gdviz.core.lrfind.TuneResult, or None to clear)."""
+        from gdviz.core.lrfind import TuneResult
+
+        if result is not None and not isinstance(result, TuneResult):
+            return self._fail("set_tuned needs a TuneResult")
+        with self._changes():
+            self.tuned = result
         return True
 
     # ------------------------------------------------------------------ view state
@@ -943,7 +972,7 @@ class Session(RunsMixin, HistoryMixin, PlaybackMixin):
             camera=check_camera(s.camera),
             map_layer=check_map_layer(s.map_layer), hyper_axis=check_hyper_axis(s.hyper_axis),
             hyper_color=check_hyper_color(s.hyper_color),
-            specs=specs, colors=colors, kind=kind, playing=False)
+            specs=specs, colors=colors, kind=kind, playing=False, lrfind=None, tuned=None)
         starts = [tuple(float(v) for v in p) for p in s.starts]
         if not starts or not all(abs(v) <= MAX_COORD for p in starts for v in p):
             raise ValueError(f"starts must be finite points within +-{MAX_COORD:g} "
