@@ -87,3 +87,15 @@ MAX_SCENE_BYTES = 2 * MAX_POINTS * 100
 MAX_CSV_BYTES = MAX_POINTS * 100
 #: largest ``gdviz fit --init`` JSON (a parameter vector: 151 numbers at most)
 MAX_INIT_BYTES = 1_000_000
+
+# --- classify ---
+#: fewest points of a generated two-class set (TF Playground's slider starts at 10... we
+#: need a few of each class in both the training and the validation set)
+MIN_CLASSIFY_POINTS = 10
+#: noise of a generated two-class set (TF Playground's slider: 0..50 %)
+MAX_CLASSIFY_NOISE = 0.5
+#: a classifier network: at most this many hidden layers of at most MAX_NET_UNITS units
+MAX_NET_LAYERS = 4
+MAX_NET_UNITS = 32
+#: most training points x network parameters (the work of one full-batch step)
+MAX_POINTS_X_PARAMS = 20_000_000
