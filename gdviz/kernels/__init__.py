@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 #: kernel modules, imported by warmup() so that they register themselves
-MODULES = ("surfaces", "expr", "optim", "contour", "models", "raster")
+MODULES = ("surfaces", "expr", "optim", "contour", "models", "raster", "mlp")
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,516 @@
+"""Kernels for small fully connected networks (multi-layer perceptrons), exact backprop.
+
+Contract (the fit panel's "network" model and the classification panel both build on it):
+
+* A network is ``sizes``: int64 array ``[d_in, h1, ..., hL, 1]`` with ``d_in`` in {1, 2},
+  0 to 4 hidden layers of 1..32 units and one linear output. One activation code ``act``
+  for every hidden layer: ``ACT_RELU, ACT_SIGMOID, ACT_TANH, ACT_HARD_SIGMOID, ACT_LINEAR``
+  = 0..4. Hard-sigmoid is torch's ``hardsigmoid``: ``relu6(z + 3) / 6``. Derivatives at
+  the kinks follow torch: relu'(0) = 0, hardsigmoid' = 1/6 on the open interval (-3, 3).
+* Parameters are one flat float64 vector: for each layer l in order, ``W_l`` (n_out x n_in,
+  row-major) then ``b_l`` (n_out). That is exactly the order of
+  ``nn.Sequential(nn.Linear(d, K), act, ..., nn.Linear(K, 1)).parameters()`` flattened.
+  :func:`n_params` gives its length.
+* ``forward(params, sizes, act, X, out)``: X float64 (n, d_in) -> out float64 (n,), the
+  network's output (the logit, for classification).
+* ``loss_grad(params, sizes, act, X, y, idx, loss_kind, grad_out) -> loss``: the mean loss
+  over the rows ``idx`` (int64) and its exact gradient written into ``grad_out`` (p,).
+  ``loss_kind``: ``LOSS_MSE`` = mean of (f - y)^2 (no 1/2, as the fit panel's MSE) or
+  ``LOSS_BCE_LOGITS`` = torch's ``BCEWithLogitsLoss`` (mean), in the stable form
+  ``max(z, 0) - z*y + log1p(exp(-|z|))``.
+* ``hidden_outputs(params, sizes, act, X, out)``: every hidden neuron's activation per
+  sample, out float64 (n, total hidden units), layer after layer.
+* Many runs in one call: ``forward_runs(params (R, p), sizes, act, X, out (R, n))`` and
+  ``loss_grad_runs(params (R, p), sizes, act, X, y, idx, loss_kind, out_loss (R,),
+  out_grad (R, p))`` (serial or ``prange`` by size, as :mod:`gdviz.kernels.models`).
+* ``slice_grid(params, sizes, act, X, y, idx, loss_kind, i, j, i0, i1, j0, j1, out)``: the
+  mean loss over parameters i (columns) and j (rows), the others fixed (linked views). The
+  layers before the first layer that owns i or j are computed once.
+
+Every public kernel has a plain-numpy twin ``<name>_np`` with the same signature
+(layer-wise matrix products, nothing shared with the kernel but the formulas).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gdviz.kernels import register
+from gdviz.kernels._jit import PARALLEL_WORK, jit, pjit, prange
+
+ACT_RELU, ACT_SIGMOID, ACT_TANH, ACT_HARD_SIGMOID, ACT_LINEAR = 0, 1, 2, 3, 4
+LOSS_MSE, LOSS_BCE_LOGITS = 0, 1
+
+#: activation names as the UI, the CLI and scenes spell them
+ACT_IDS = {"relu": ACT_RELU, "sigmoid": ACT_SIGMOID, "tanh": ACT_TANH,
+           "hard-sigmoid": ACT_HARD_SIGMOID, "linear": ACT_LINEAR}
+
+
+def n_params(sizes) -> int:
+    """Length of the flat parameter vector of the network ``sizes``."""
+    s = [int(v) for v in sizes]
+    return sum(s[k + 1] * s[k] + s[k + 1] for k in range(len(s) - 1))
+
+
+def n_hidden(sizes) -> int:
+    """Total number of hidden units (the columns of :func:`hidden_outputs`)."""
+    return int(sum(int(v) for v in list(sizes)[1:-1]))
+
+
+def param_offsets(sizes) -> list[tuple[int, int]]:
+    """(offset of W_l, offset of b_l) in the flat vector, for each layer l."""
+    out = []
+    q = 0
+    s = [int(v) for v in sizes]
+    for k in range(len(s) - 1):
+        out.append((q, q + s[k + 1] * s[k]))
+        q += s[k + 1] * s[k] + s[k + 1]
+    return out
+
+
+def init_params(sizes, seed: int = 0) -> np.ndarray:
+    """torch's default ``nn.Linear`` start: W and b ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)),
+    seeded (numpy's generator, so not torch's numbers). float64 (p,)."""
+    rng = np.random.default_rng([int(seed), 19])
+    p = np.empty(n_params(sizes))
+    s = [int(v) for v in sizes]
+    for k, (wq, bq) in enumerate(param_offsets(s)):
+        bound = 1.0 / np.sqrt(s[k])
+        n = s[k + 1] * s[k] + s[k + 1]
+        p[wq:wq + n] = rng.uniform(-bound, bound, n)
+    return p
+
+
+# ----------------------------------------------------------------------------- scalar helpers
+@jit
+def _act(act, z):
+    if act == ACT_RELU:
+        return z if z > 0.0 else 0.0
+    if act == ACT_SIGMOID:
+        if z >= 0.0:
+            return 1.0 / (1.0 + np.exp(-z))
+        e = np.exp(z)
+        return e / (1.0 + e)
+    if act == ACT_TANH:
+        return np.tanh(z)
+    if act == ACT_HARD_SIGMOID:
+        return min(max(z + 3.0, 0.0), 6.0) / 6.0
+    return z
+
+
+@jit
+def _dact(act, z, h):
+    """dh/dz from the pre-activation z and the activation h."""
+    if act == ACT_RELU:
+        return 1.0 if z > 0.0 else 0.0
+    if act == ACT_SIGMOID:
+        return h * (1.0 - h)
+    if act == ACT_TANH:
+        return 1.0 - h * h
+    if act == ACT_HARD_SIGMOID:
+        return 1.0 / 6.0 if (z > -3.0 and z < 3.0) else 0.0
+    return 1.0
+
+
+@jit
+def _offsets(sizes):
+    """(aoff, poff): start of each layer's units in the per-sample activation buffer
+    (layer 0 = the input), and of each layer's W in the parameter vector."""
+    nl = sizes.shape[0]
+    aoff = np.empty(nl + 1, dtype=np.int64)
+    poff = np.empty(nl, dtype=np.int64)
+    aoff[0] = 0
+    poff[0] = 0
+    for k in range(nl):
+        aoff[k + 1] = aoff[k] + sizes[k]
+    for k in range(nl - 1):
+        poff[k + 1] = poff[k] + sizes[k + 1] * sizes[k] + sizes[k + 1]
+    return aoff, poff
+
+
+@jit
+def _forward_from(p, sizes, act, aoff, poff, l0, a, z):
+    """Forward pass of one sample from layer l0's input (already in a) to the output.
+
+    a, z: per-sample buffers (total units,): a = activations, z = pre-activations."""
+    L = sizes.shape[0] - 1
+    for k in range(l0, L):
+        n_in = sizes[k]
+        n_out = sizes[k + 1]
+        wq = poff[k]
+        bq = wq + n_out * n_in
+        ai = aoff[k]
+        ao = aoff[k + 1]
+        last = k == L - 1
+        for o in range(n_out):
+            s = p[bq + o]
+            row = wq + o * n_in
+            for i in range(n_in):
+                s += p[row + i] * a[ai + i]
+            z[ao + o] = s
+            a[ao + o] = s if last else _act(act, s)
+    return a[aoff[L]]
+
+
+@jit
+def _backward(p, sizes, act, aoff, poff, a, z, dout, delta, g):
+    """Accumulate dL/dparams into g for one sample whose dL/doutput is dout."""
+    L = sizes.shape[0] - 1
+    delta[aoff[L]] = dout
+    for k in range(L - 1, -1, -1):
+        n_in = sizes[k]
+        n_out = sizes[k + 1]
+        wq = poff[k]
+        bq = wq + n_out * n_in
+        ai = aoff[k]
+        ao = aoff[k + 1]
+        for o in range(n_out):
+            dv = delta[ao + o]
+            g[bq + o] += dv
+            row = wq + o * n_in
+            for i in range(n_in):
+                g[row + i] += dv * a[ai + i]
+        if k > 0:
+            for i in range(n_in):
+                s = 0.0
+                for o in range(n_out):
+                    s += p[wq + o * n_in + i] * delta[ao + o]
+                delta[ai + i] = s * _dact(act, z[ai + i], a[ai + i])
+
+
+@jit
+def _point_loss(loss_kind, f, yv):
+    """(loss, dloss/df) of one sample."""
+    if loss_kind == LOSS_MSE:
+        r = f - yv
+        return r * r, 2.0 * r
+    # BCE with logits, stable: max(f, 0) - f*y + log1p(exp(-|f|)); d/df = sigmoid(f) - y
+    if f >= 0.0:
+        e = np.exp(-f)
+        loss = f - f * yv + np.log1p(e)
+        s = 1.0 / (1.0 + e)
+    else:
+        e = np.exp(f)
+        loss = -f * yv + np.log1p(e)
+        s = e / (1.0 + e)
+    return loss, s - yv
+
+
+# ----------------------------------------------------------------------------- one run
+@jit
+def _forward_run(p, sizes, act, X, out):
+    aoff, poff = _offsets(sizes)
+    T = aoff[sizes.shape[0]]
+    a = np.empty(T)
+    z = np.zeros(T)
+    d = sizes[0]
+    for n in range(X.shape[0]):
+        for k in range(d):
+            a[k] = X[n, k]
+        out[n] = _forward_from(p, sizes, act, aoff, poff, 0, a, z)
+
+
+@jit
+def _loss_grad_run(p, sizes, act, X, y, idx, loss_kind, g):
+    aoff, poff = _offsets(sizes)
+    T = aoff[sizes.shape[0]]
+    a = np.empty(T)
+    z = np.zeros(T)
+    delta = np.empty(T)
+    d = sizes[0]
+    B = idx.shape[0]
+    for q in range(g.shape[0]):
+        g[q] = 0.0
+    loss = 0.0
+    for m in range(B):
+        n = idx[m]
+        for k in range(d):
+            a[k] = X[n, k]
+        f = _forward_from(p, sizes, act, aoff, poff, 0, a, z)
+        lv, dv = _point_loss(loss_kind, f, y[n])
+        loss += lv
+        _backward(p, sizes, act, aoff, poff, a, z, dv / B, delta, g)
+    return loss / B
+
+
+@jit
+def _hidden_run(p, sizes, act, X, out):
+    aoff, poff = _offsets(sizes)
+    nl = sizes.shape[0]
+    T = aoff[nl]
+    a = np.empty(T)
+    z = np.zeros(T)
+    d = sizes[0]
+    H = aoff[nl - 1] - d
+    for n in range(X.shape[0]):
+        for k in range(d):
+            a[k] = X[n, k]
+        _forward_from(p, sizes, act, aoff, poff, 0, a, z)
+        for u in range(H):
+            out[n, u] = a[d + u]
+
+
+def forward(params, sizes, act, X, out):
+    """Network output for every row of X. params (p,), X (n, d_in), out (n,) float64."""
+    _forward_run(params, sizes, act, X, out)
+
+
+def loss_grad(params, sizes, act, X, y, idx, loss_kind, grad_out):
+    """Mean loss over rows ``idx`` and its exact gradient (into grad_out (p,)); returns the loss."""
+    return _loss_grad_run(params, sizes, act, X, y, idx, loss_kind, grad_out)
+
+
+def hidden_outputs(params, sizes, act, X, out):
+    """Every hidden unit's activation: out float64 (n, total hidden units)."""
+    _hidden_run(params, sizes, act, X, out)
+
+
+# ----------------------------------------------------------------------------- many runs
+@jit
+def _forward_serial(P, sizes, act, X, out):
+    for r in range(P.shape[0]):
+        _forward_run(P[r], sizes, act, X, out[r])
+
+
+@pjit
+def _forward_parallel(P, sizes, act, X, out):
+    for r in prange(P.shape[0]):
+        _forward_run(P[r], sizes, act, X, out[r])
+
+
+@jit
+def _loss_grad_serial(P, sizes, act, X, y, idx, loss_kind, out_loss, out_grad):
+    for r in range(P.shape[0]):
+        out_loss[r] = _loss_grad_run(P[r], sizes, act, X, y, idx, loss_kind, out_grad[r])
+
+
+@pjit
+def _loss_grad_parallel(P, sizes, act, X, y, idx, loss_kind, out_loss, out_grad):
+    for r in prange(P.shape[0]):
+        out_loss[r] = _loss_grad_run(P[r], sizes, act, X, y, idx, loss_kind, out_grad[r])
+
+
+def _parallel(n_runs, n_points, p):
+    return n_runs > 1 and n_runs * n_points * p >= PARALLEL_WORK * 8
+
+
+def forward_runs(params, sizes, act, X, out):
+    """:func:`forward` for every run: params (R, p), out (R, n)."""
+    if _parallel(params.shape[0], X.shape[0], params.shape[1]):
+        _forward_parallel(params, sizes, act, X, out)
+    else:
+        _forward_serial(params, sizes, act, X, out)
+
+
+def loss_grad_runs(params, sizes, act, X, y, idx, loss_kind, out_loss, out_grad):
+    """:func:`loss_grad` for every run: params (R, p), out_loss (R,), out_grad (R, p)."""
+    if _parallel(params.shape[0], idx.shape[0], params.shape[1]):
+        _loss_grad_parallel(params, sizes, act, X, y, idx, loss_kind, out_loss, out_grad)
+    else:
+        _loss_grad_serial(params, sizes, act, X, y, idx, loss_kind, out_loss, out_grad)
+
+
+# ----------------------------------------------------------------------------- 2-parameter slice
+@jit
+def _layer_of(poff, q):
+    k = 0
+    while k + 1 < poff.shape[0] and poff[k + 1] <= q:
+        k += 1
+    return k
+
+
+@pjit
+def _slice_kernel(params, sizes, act, X, y, idx, loss_kind, i, j, i0, i1, j0, j1, out):
+    ny, nx = out.shape
+    aoff, poff = _offsets(sizes)
+    T = aoff[sizes.shape[0]]
+    l0 = min(_layer_of(poff, i), _layer_of(poff, j))
+    B = idx.shape[0]
+    d = sizes[0]
+    w0 = sizes[l0]
+    a0 = aoff[l0]
+    # the input of layer l0 does not depend on p_i or p_j: once per sample
+    pre = np.empty((B, w0))
+    a = np.empty(T)
+    z = np.zeros(T)
+    for m in range(B):
+        for k in range(d):
+            a[k] = X[idx[m], k]
+        if l0 > 0:
+            _forward_from(params, sizes, act, aoff, poff, 0, a, z)
+        for u in range(w0):
+            pre[m, u] = a[a0 + u]
+    di = (i1 - i0) / (nx - 1)
+    dj = (j1 - j0) / (ny - 1)
+    for r in prange(ny):
+        pp = params.copy()
+        pp[j] = j0 + r * dj
+        ab = np.empty(T)
+        zb = np.zeros(T)
+        for c in range(nx):
+            pp[i] = i0 + c * di
+            s = 0.0
+            for m in range(B):
+                for u in range(w0):
+                    ab[a0 + u] = pre[m, u]
+                f = _forward_from(pp, sizes, act, aoff, poff, l0, ab, zb)
+                s += _point_loss(loss_kind, f, y[idx[m]])[0]
+            out[r, c] = s / B
+
+
+def slice_grid(params, sizes, act, X, y, idx, loss_kind, i, j, i0, i1, j0, j1, out):
+    """Mean loss over rows idx with p_i = i0 + c*(i1-i0)/(nx-1) along columns and
+    p_j = j0 + r*(j1-j0)/(ny-1) along rows; out float64 (ny, nx)."""
+    _slice_kernel(params, sizes, act, X, y, idx, loss_kind, int(i), int(j),
+                  float(i0), float(i1), float(j0), float(j1), out)
+
+
+# ----------------------------------------------------------------------------- numpy twins
+def _act_np(act, z):
+    if act == ACT_RELU:
+        return np.maximum(z, 0.0)
+    if act == ACT_SIGMOID:
+        e = np.exp(-np.abs(z))
+        return np.where(z >= 0.0, 1.0 / (1.0 + e), e / (1.0 + e))
+    if act == ACT_TANH:
+        return np.tanh(z)
+    if act == ACT_HARD_SIGMOID:
+        return np.clip(z + 3.0, 0.0, 6.0) / 6.0
+    return z.copy()
+
+
+def _dact_np(act, z, h):
+    if act == ACT_RELU:
+        return (z > 0.0).astype(np.float64)
+    if act == ACT_SIGMOID:
+        return h * (1.0 - h)
+    if act == ACT_TANH:
+        return 1.0 - h * h
+    if act == ACT_HARD_SIGMOID:
+        return np.where((z > -3.0) & (z < 3.0), 1.0 / 6.0, 0.0)
+    return np.ones_like(z)
+
+
+def _layers_np(p, sizes):
+    s = [int(v) for v in sizes]
+    out = []
+    for k, (wq, bq) in enumerate(param_offsets(s)):
+        out.append((p[wq:bq].reshape(s[k + 1], s[k]), p[bq:bq + s[k + 1]]))
+    return out
+
+
+def _forward_full_np(p, sizes, act, X):
+    """(output (n,), activations [X, h1, ..., hL], pre-activations [z1, ..., zL, zout])."""
+    layers = _layers_np(p, sizes)
+    h = np.asarray(X, dtype=np.float64)
+    A, Z = [h], []
+    for k, (W, b) in enumerate(layers):
+        zk = h @ W.T + b
+        Z.append(zk)
+        h = zk if k == len(layers) - 1 else _act_np(act, zk)
+        A.append(h)
+    return A[-1][:, 0], A, Z
+
+
+def _point_loss_np(loss_kind, f, yv):
+    if loss_kind == LOSS_MSE:
+        r = f - yv
+        return r * r, 2.0 * r
+    e = np.exp(-np.abs(f))
+    loss = np.maximum(f, 0.0) - f * yv + np.log1p(e)
+    s = np.where(f >= 0.0, 1.0 / (1.0 + e), e / (1.0 + e))
+    return loss, s - yv
+
+
+def forward_np(params, sizes, act, X, out):
+    """numpy twin of :func:`forward`."""
+    out[...] = _forward_full_np(params, sizes, act, X)[0]
+
+
+def loss_grad_np(params, sizes, act, X, y, idx, loss_kind, grad_out):
+    """numpy twin of :func:`loss_grad` (layer-wise matrix backprop)."""
+    Xb = np.asarray(X)[idx]
+    f, A, Z = _forward_full_np(params, sizes, act, Xb)
+    lv, dv = _point_loss_np(loss_kind, f, np.asarray(y)[idx])
+    B = idx.shape[0]
+    layers = _layers_np(params, sizes)
+    delta = (dv / B)[:, None]
+    for k in range(len(layers) - 1, -1, -1):
+        W, _ = layers[k]
+        wq, bq = param_offsets(sizes)[k]
+        grad_out[wq:bq] = (delta.T @ A[k]).reshape(-1)
+        grad_out[bq:bq + W.shape[0]] = delta.sum(axis=0)
+        if k > 0:
+            delta = (delta @ W) * _dact_np(act, Z[k - 1], A[k])
+    return float(lv.sum() / B)
+
+
+def hidden_outputs_np(params, sizes, act, X, out):
+    """numpy twin of :func:`hidden_outputs`."""
+    A = _forward_full_np(params, sizes, act, X)[1]
+    hidden = A[1:-1]
+    out[...] = np.concatenate(hidden, axis=1) if hidden else np.empty((X.shape[0], 0))
+
+
+def forward_runs_np(params, sizes, act, X, out):
+    """numpy twin of :func:`forward_runs`."""
+    for r in range(params.shape[0]):
+        forward_np(params[r], sizes, act, X, out[r])
+
+
+def loss_grad_runs_np(params, sizes, act, X, y, idx, loss_kind, out_loss, out_grad):
+    """numpy twin of :func:`loss_grad_runs`."""
+    for r in range(params.shape[0]):
+        out_loss[r] = loss_grad_np(params[r], sizes, act, X, y, idx, loss_kind, out_grad[r])
+
+
+def slice_grid_np(params, sizes, act, X, y, idx, loss_kind, i, j, i0, i1, j0, j1, out):
+    """numpy twin of :func:`slice_grid` (one full forward pass per grid row)."""
+    ny, nx = out.shape
+    Xb = np.asarray(X)[idx]
+    yb = np.asarray(y)[idx]
+    for r in range(ny):
+        pp = np.array(params, dtype=np.float64)
+        pp[j] = j0 + r * (j1 - j0) / (ny - 1)
+        for c in range(nx):
+            pp[i] = i0 + c * (i1 - i0) / (nx - 1)
+            f = _forward_full_np(pp, sizes, act, Xb)[0]
+            out[r, c] = _point_loss_np(loss_kind, f, yb)[0].mean()
+
+
+# ----------------------------------------------------------------------------- warmup / registry
+def _warm_inputs():
+    sizes = np.array([2, 3, 2, 1], dtype=np.int64)
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(5, 2))
+    y = (rng.uniform(size=5) > 0.5).astype(np.float64)
+    idx = np.arange(5, dtype=np.int64)
+    return sizes, rng.normal(size=(2, n_params(sizes))), X, y, idx
+
+
+def _warm_forward():
+    sizes, P, X, _, _ = _warm_inputs()
+    out = np.empty((2, 5))
+    _forward_serial(P, sizes, ACT_RELU, X, out)
+    _forward_parallel(P, sizes, ACT_RELU, X, out)
+    _hidden_run(P[0], sizes, ACT_RELU, X, np.empty((5, 5)))
+
+
+def _warm_loss_grad():
+    sizes, P, X, y, idx = _warm_inputs()
+    L = np.empty(2)
+    G = np.empty_like(P)
+    _loss_grad_serial(P, sizes, ACT_RELU, X, y, idx, LOSS_MSE, L, G)
+    _loss_grad_parallel(P, sizes, ACT_RELU, X, y, idx, LOSS_MSE, L, G)
+
+
+def _warm_slice():
+    sizes, P, X, y, idx = _warm_inputs()
+    _slice_kernel(P[0], sizes, ACT_RELU, X, y, idx, LOSS_MSE, 0, 1, -1.0, 1.0, -1.0, 1.0,
+                  np.empty((3, 3)))
+
+
+register("mlp.forward", forward_runs, forward_runs_np, _warm_forward)
+register("mlp.loss_grad", loss_grad_runs, loss_grad_runs_np, _warm_loss_grad)
+register("mlp.hidden_outputs", hidden_outputs, hidden_outputs_np, _warm_forward)
+register("mlp.slice_grid", slice_grid, slice_grid_np, _warm_slice)
