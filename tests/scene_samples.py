@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gdviz.core.scene import (Export, Fit, Meta, OptimizerSettings, Playback, Problem,
+from gdviz.core.scene import (Classify, Export, Fit, Meta, OptimizerSettings, Playback, Problem,
                               Regression, Run, Scene, ScheduleSettings, Text, View)
 
 MINIMAL = """\
@@ -50,6 +50,11 @@ def full_scene() -> Scene:
                 data=((-1.0, 0.5), (0.0, 0.25), (1.0, 2.0)),
                 run=OptimizerSettings(optimizer="rmsprop", lr=0.002, alpha=0.95, eps=1e-06,
                                       momentum=0.5, centered=True)),
+        classify=Classify(dataset="xor", points=40, noise=0.25, seed=5, val_split=0.2,
+                          layers=2, units=2, activation="tanh", csv="pts.csv",
+                          data=((0.0, 0.0, 1.0), (1.0, -1.0, 0.0), (2.0, 0.5, 1.0)),
+                          batch_size=2, linked=("W1[1,2]", "b2[1]"),
+                          init=tuple(float(i) / 8 for i in range(15))),
         runs=(
             Run(id="a", label="SGD ×10", enabled=False, expect_diverge=True,
                 opt=OptimizerSettings(optimizer="momentum", lr=0.15, momentum=0.5, dampening=0.25,

@@ -12,8 +12,10 @@ import dataclasses
 from dataclasses import fields
 
 from gdviz.core.scene.build import (
+    _classify_batch,
     _fit_batch,
     build_landscape,
+    classify_data,
     fit_data,
     regression_data,
     scene_runs,
@@ -21,6 +23,7 @@ from gdviz.core.scene.build import (
 )
 from gdviz.core.scene.schema import (
     FORMAT_VERSION,
+    Classify,
     HYPER_BOOLS,
     HYPER_FLOATS,
     HYPER_ORDER,
@@ -63,6 +66,12 @@ def scene_state(scene: Scene, base=None):
         landscape = build_landscape(scene)
     elif kind == "regression":
         data = regression_data(scene)
+    elif kind == "classify":
+        data = classify_data(scene)
+        names = data.model.param_names
+        if scene.classify.linked:
+            linked = tuple(names.index(n) for n in scene.classify.linked)
+        batch = _classify_batch(scene) or 10**9  # 0: the whole training set (clamped)
     else:
         data = fit_data(scene)
         names = data.fit_model().param_names
@@ -177,6 +186,7 @@ def scene_from_session(session, base: Scene | None = None) -> Scene:
     land = session.landscape
     prob = dataclasses.replace(base.problem, kind=kind)
     fit = base.fit
+    classify = base.classify
     base_runs = scene_runs(base) if base.problem.kind == kind else ()
     runs = _runs_from_session(session, base_runs)
     starts = tuple(tuple(float(v) for v in s) for s in session.starts)
@@ -185,6 +195,18 @@ def scene_from_session(session, base: Scene | None = None) -> Scene:
         prob = dataclasses.replace(prob, surface=str(land.name))
     elif kind == "expr":
         prob = dataclasses.replace(prob, expr=str(land.label))
+    elif kind == "classify":
+        d = session.data
+        names = session.all_param_names
+        classify = Classify(
+            dataset=d.dataset, points=d.points, noise=d.noise, seed=d.seed,
+            val_split=d.val_fraction, layers=d.layers, units=d.units, activation=d.activation,
+            csv=d.source, data=d.points_data,
+            batch_size=0 if batch >= session.n_train else batch,
+            linked=tuple(names[i] for i in session.linked),
+            init=tuple(float(v) for v in starts[0]))
+        starts = ()
+        batch = base.batch_size
     elif kind == "regression":
         d = session.data
         prob = dataclasses.replace(prob, regression=Regression(
@@ -232,6 +254,7 @@ def scene_from_session(session, base: Scene | None = None) -> Scene:
         shared_lr=shared if keep_shared else None,
         problem=prob,
         fit=fit,
+        classify=classify,
         view=view,
         playback=dataclasses.replace(base.playback, speed=float(session.speed),
                                      max_steps=int(session.max_steps), step_mode_run=step_mode),
