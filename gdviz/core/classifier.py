@@ -256,8 +256,8 @@ class ClassifyProblem(_DataProblem):
         return acc
 
     def grid_logits(self, params, box, nx: int, ny: int, fast: bool | None = None) -> np.ndarray:
-        """The logit over the plane: float64 (ny, nx), out[r, c] at x1 = x0 + c*dx,
-        x2 = y0 + r*dy (pixel centres of the box (x0, x1, y0, y1)) for one run."""
+        """The logit of one run over the plane: float64 (ny, nx) at the nodes of
+        :func:`plane_grid` (out[r, c] at x1 = x0 + c*dx, x2 = y0 + r*dy)."""
         X = plane_grid(box, nx, ny)
         return self.logits(np.asarray(params, dtype=np.float64).reshape(1, -1), X,
                            fast)[0].reshape(ny, nx)
@@ -275,15 +275,14 @@ class ClassifyProblem(_DataProblem):
 
 
 def plane_grid(box, nx: int, ny: int) -> np.ndarray:
-    """Pixel centres of an nx x ny raster over box (x0, x1, y0, y1), row-major from the
-    bottom row: float64 (ny*nx, 2)."""
+    """The nodes of an nx x ny grid over box (x0, x1, y0, y1), corners included (as the
+    contour kernel reads a grid): row r, column c at (x0 + c*(x1-x0)/(nx-1),
+    y0 + r*(y1-y0)/(ny-1)), row-major from the bottom row: float64 (ny*nx, 2)."""
     x0, x1, y0, y1 = (float(v) for v in box)
     nx, ny = int(nx), int(ny)
-    if nx < 1 or ny < 1:
-        raise ValueError(f"Invalid grid size: {nx}x{ny}")
-    xs = x0 + (np.arange(nx) + 0.5) * (x1 - x0) / nx
-    ys = y0 + (np.arange(ny) + 0.5) * (y1 - y0) / ny
-    gx, gy = np.meshgrid(xs, ys)
+    if nx < 2 or ny < 2:
+        raise ValueError(f"Invalid grid size: {nx}x{ny} (must be at least 2x2)")
+    gx, gy = np.meshgrid(np.linspace(x0, x1, nx), np.linspace(y0, y1, ny))
     return np.ascontiguousarray(np.stack([gx.ravel(), gy.ravel()], axis=1))
 
 

@@ -145,11 +145,17 @@ class Picture(QWidget):
         self.caption.hide()
         self.landscape_view = LandscapeView(session, adaptive=not export)
         self.fit_view = FitView(session)
+        from gdviz.ui.views.plane_view import PlaneView
+
+        #: the classification panel: it takes the fit panel's place on the "classify" kind
+        self.plane_view = PlaneView(session)
+        self.plane_view.hide()
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.setObjectName("mapSplitter")
         self.splitter.setChildrenCollapsible(False)
         self.splitter.addWidget(self.landscape_view)
         self.splitter.addWidget(self.fit_view)
+        self.splitter.addWidget(self.plane_view)
         self.splitter.setStretchFactor(0, 1)
         self.splitter.setStretchFactor(1, 1)
         self.loss_view = self.step_view = self.schedule_view = self.status = None
@@ -242,12 +248,19 @@ class Picture(QWidget):
         shown = self.shown()
         self.landscape_view.setVisible("landscape" in shown)
         fit_on = "fit" in shown
+        plane_on = fit_on and self.session.kind == "classify"
+        fit_on = fit_on and not plane_on
+        if plane_on != self.plane_view.isVisibleTo(self):
+            self.plane_view.setVisible(plane_on)
+            if plane_on and "landscape" in shown:
+                w = max(self.splitter.width(), 2)
+                self.splitter.setSizes([w // 2, 0, w - w // 2])
         if fit_on != self.fit_view.isVisibleTo(self):
             self.fit_view.setVisible(fit_on)
             if fit_on and "landscape" in shown:
                 w = max(self.splitter.width(), 2)
-                self.splitter.setSizes([w // 2, w - w // 2])
-        self.splitter.setVisible("landscape" in shown or fit_on)
+                self.splitter.setSizes([w // 2, w - w // 2, 0])
+        self.splitter.setVisible("landscape" in shown or fit_on or plane_on)
         if self.step_view is not None:
             self.step_view.setVisible("step" in shown)
         if self.schedule_view is not None:
@@ -299,7 +312,8 @@ class Picture(QWidget):
 
     def parts(self) -> list[QWidget]:
         """The panels that show now, each a widget of its own (what an export paints)."""
-        ws = [self.caption, self.notice, self.landscape_view, self.fit_view, self.loss_view,
+        ws = [self.caption, self.notice, self.landscape_view, self.fit_view, self.plane_view,
+              self.loss_view,
               self.step_view, self.schedule_view, self.status]
         return [w for w in ws if w is not None and w.isVisibleTo(self)]
 
@@ -310,8 +324,8 @@ class Picture(QWidget):
     def close(self) -> bool:
         disconnect_all(self._connections)
         self._connections = []
-        for w in (self.landscape_view, self.fit_view, self.loss_view, self.step_view,
-                  self.schedule_view, self.status):
+        for w in (self.landscape_view, self.fit_view, self.plane_view, self.loss_view,
+                  self.step_view, self.schedule_view, self.status):
             if w is not None:
                 w.close()
         return super().close()

@@ -100,7 +100,7 @@ def test_accuracy_and_grids():
     X = plane_grid((-1, 1, -2, 2), 4, 3)
     assert G.shape == (3, 4)
     assert_allclose(G.ravel(), X.sum(axis=1))
-    assert X[0, 0] == -0.75 and X[0, 1] == pytest.approx(-4 / 3)
+    assert X[0, 0] == -1.0 and X[0, 1] == -2.0 and X[-1, 0] == 1.0 and X[-1, 1] == 2.0
     none = ClassifyData("gauss", points=100, val_fraction=0.0, layers=0).build(fast=False)
     assert np.isnan(none.val_loss(p)[0]) and np.isnan(none.accuracy(p, "val")[0])
 

@@ -271,7 +271,9 @@ class DataPanel(QWidget):
         self._texts = []
         self._names = None
         self._shown_expr = ""
-        self.kind = self.session.kind if self.session.is_data else None
+        # a classification has its own panel (gdviz.ui.panels.classify_panel)
+        self.kind = (self.session.kind if self.session.is_data
+                     and self.session.kind != "classify" else None)
         page = QWidget()
         page.setObjectName("dataPage")
         lay = QVBoxLayout(page)
@@ -709,7 +711,7 @@ class DataPanel(QWidget):
 
     def _on_problem_changed(self, *_) -> None:
         s = self.session
-        kind = s.kind if s.is_data else None
+        kind = s.kind if s.is_data and s.kind != "classify" else None
         if kind != self.kind or self._page is None:
             self._rebuild()
         self._sync_all()

@@ -201,8 +201,9 @@ class FitView(pg.PlotWidget):
     # ------------------------------------------------------------------ public
     @property
     def showing_data(self) -> bool:
-        """True on data problems (regression, fit); False shows only the hint."""
-        return bool(self.session.is_data)
+        """True on data problems (regression, fit); False shows only the hint (a
+        classification shows the plane view instead)."""
+        return bool(self.session.is_data) and self.session.kind != "classify"
 
     def data_box(self) -> tuple[float, float, float, float]:
         """The box around the data and target (x0, x1, y0, y1), padded."""
