@@ -158,6 +158,7 @@ class Picture(QWidget):
         self.splitter.addWidget(self.plane_view)
         self.splitter.setStretchFactor(0, 1)
         self.splitter.setStretchFactor(1, 1)
+        self.splitter.setStretchFactor(2, 1)
         self.loss_view = self.step_view = self.schedule_view = self.status = None
         if "loss" in panels:
             from gdviz.ui.views.loss_view import LossView
