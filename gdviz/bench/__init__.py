@@ -33,6 +33,7 @@ ENTRIES: dict[str, tuple[str, str]] = {
     "frame-long": ("gdviz.bench.ui", "bench_frame_long"),
     "startup": ("gdviz.bench.ui", "bench_startup"),
     "export": ("gdviz.bench.export", "bench_export"),
+    "decision-surface": ("gdviz.bench.classify", "bench_decision_surface"),
 }
 
 

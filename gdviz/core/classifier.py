@@ -32,6 +32,10 @@ from gdviz.kernels import mlp as K
 
 #: activation names, in the order the picker lists them
 ACTIVATIONS = tuple(K.ACT_IDS)
+#: grid nodes per side of the plane view's decision surface (each frame: PLANE_GRID²
+#: forward passes a shown run), and of each hidden neuron's thumbnail
+PLANE_GRID = 72
+THUMB_GRID = 28
 
 
 def _check_int(what: str, v, lo: int, hi: int) -> int:

@@ -31,16 +31,15 @@ from PySide6.QtGui import QColor, QImage, QPixmap
 from PySide6.QtWidgets import (QGridLayout, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout,
                                QWidget)
 
-from gdviz.core.classifier import accuracy_text, plane_grid
+from gdviz.core.classifier import PLANE_GRID, THUMB_GRID, accuracy_text, plane_grid
 from gdviz.core.i18n import tr
 from gdviz.kernels.contour import contour_segments
 from gdviz.ui import theme
 from gdviz.ui.views.items import cache_axes, connect_all, disconnect_all
 
 #: grid nodes per side of the decision surface (each frame: GRID² forward passes a run)
-GRID = 72
-#: grid nodes per side of a neuron thumbnail
-THUMB_GRID = 28
+#: and of a neuron thumbnail (defined with the problem, so the bench needs no Qt)
+GRID = PLANE_GRID
 #: most neuron thumbnails shown per hidden layer (a row each; TF Playground shows 8)
 THUMBS_PER_ROW = 8
 #: a thumbnail's side in pixels at font scale 1, at most; the smallest worth showing
