@@ -141,6 +141,10 @@ def build_parser() -> argparse.ArgumentParser:
     tgt.add_argument("--target-expr", metavar="EXPR")
     f.add_argument("--model", required=True, metavar="NAME")
     f.add_argument("--units", type=int, default=3)
+    f.add_argument("--layers", type=int, default=None,
+                   help="--model network: hidden layers (1-4, default 1)")
+    f.add_argument("--activation", default=None, metavar="NAME",
+                   help="--model network: relu, sigmoid, tanh, hard-sigmoid or linear (default relu)")
     f.add_argument("--points", type=int, default=50)
     f.add_argument("--noise", type=float, default=0.1)
     f.add_argument("--val-fraction", type=float, default=0.15)

@@ -17,7 +17,8 @@ Contract (the fit panel's "network" model and the classification panel both buil
   over the rows ``idx`` (int64) and its exact gradient written into ``grad_out`` (p,).
   ``loss_kind``: ``LOSS_MSE`` = mean of (f - y)^2 (no 1/2, as the fit panel's MSE) or
   ``LOSS_BCE_LOGITS`` = torch's ``BCEWithLogitsLoss`` (mean), in the stable form
-  ``max(z, 0) - z*y + log1p(exp(-|z|))``.
+  ``max(z, 0) - z*y + log1p(exp(-|z|))``; ``LOSS_MAE`` = mean |f - y| (subgradient
+  sign(f - y), 0 at 0, as torch's L1Loss).
 * ``hidden_outputs(params, sizes, act, X, out)``: every hidden neuron's activation per
   sample, out float64 (n, total hidden units), layer after layer.
 * Many runs in one call: ``forward_runs(params (R, p), sizes, act, X, out (R, n))`` and
@@ -39,7 +40,7 @@ from gdviz.kernels import register
 from gdviz.kernels._jit import PARALLEL_WORK, jit, pjit, prange
 
 ACT_RELU, ACT_SIGMOID, ACT_TANH, ACT_HARD_SIGMOID, ACT_LINEAR = 0, 1, 2, 3, 4
-LOSS_MSE, LOSS_BCE_LOGITS = 0, 1
+LOSS_MSE, LOSS_BCE_LOGITS, LOSS_MAE = 0, 1, 2
 
 #: activation names as the UI, the CLI and scenes spell them
 ACT_IDS = {"relu": ACT_RELU, "sigmoid": ACT_SIGMOID, "tanh": ACT_TANH,
@@ -184,6 +185,9 @@ def _point_loss(loss_kind, f, yv):
     if loss_kind == LOSS_MSE:
         r = f - yv
         return r * r, 2.0 * r
+    if loss_kind == LOSS_MAE:
+        r = f - yv
+        return abs(r), (1.0 if r > 0.0 else (-1.0 if r < 0.0 else 0.0))
     # BCE with logits, stable: max(f, 0) - f*y + log1p(exp(-|f|)); d/df = sigmoid(f) - y
     if f >= 0.0:
         e = np.exp(-f)
@@ -416,6 +420,9 @@ def _point_loss_np(loss_kind, f, yv):
     if loss_kind == LOSS_MSE:
         r = f - yv
         return r * r, 2.0 * r
+    if loss_kind == LOSS_MAE:
+        r = f - yv
+        return np.abs(r), np.sign(r)
     e = np.exp(-np.abs(f))
     loss = np.maximum(f, 0.0) - f * yv + np.log1p(e)
     s = np.where(f >= 0.0, 1.0 / (1.0 + e), e / (1.0 + e))

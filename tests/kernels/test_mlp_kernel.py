@@ -10,7 +10,7 @@ from gdviz.kernels import mlp
 ACTS = [mlp.ACT_RELU, mlp.ACT_SIGMOID, mlp.ACT_TANH, mlp.ACT_HARD_SIGMOID, mlp.ACT_LINEAR]
 ACT_NAMES = ["relu", "sigmoid", "tanh", "hard-sigmoid", "linear"]
 SIZES = [[1, 1], [1, 8, 1], [2, 3, 5, 1], [1, 4, 4, 4, 1], [2, 6, 5, 4, 3, 1]]
-LOSSES = [mlp.LOSS_MSE, mlp.LOSS_BCE_LOGITS]
+LOSSES = [mlp.LOSS_MSE, mlp.LOSS_BCE_LOGITS, mlp.LOSS_MAE]
 
 
 def setup(sizes, n=29, seed=0, scale=1.0):
@@ -68,7 +68,7 @@ def test_activation_formulas():
 
 @pytest.mark.parametrize("act", ACTS, ids=ACT_NAMES)
 @pytest.mark.parametrize("sizes", SIZES, ids=str)
-@pytest.mark.parametrize("loss", LOSSES, ids=["mse", "bce"])
+@pytest.mark.parametrize("loss", LOSSES, ids=["mse", "bce", "mae"])
 def test_loss_grad_matches_twin(act, sizes, loss):
     sizes, p, X, y = setup(sizes, seed=1)
     idx = np.random.default_rng(3).permutation(X.shape[0])[:13].astype(np.int64)
@@ -81,7 +81,7 @@ def test_loss_grad_matches_twin(act, sizes, loss):
 
 @pytest.mark.parametrize("act", ACTS, ids=ACT_NAMES)
 @pytest.mark.parametrize("sizes", SIZES[1:], ids=str)
-@pytest.mark.parametrize("loss", LOSSES, ids=["mse", "bce"])
+@pytest.mark.parametrize("loss", LOSSES, ids=["mse", "bce", "mae"])
 @pytest.mark.parametrize("fn", [mlp.loss_grad, mlp.loss_grad_np], ids=["numba", "numpy"])
 def test_gradient_matches_central_differences(act, sizes, loss, fn):
     sizes, p, X, y = setup(sizes, seed=2, scale=0.7)
@@ -164,7 +164,7 @@ def test_runs_match_single_and_twin(n_runs):
 
 
 @pytest.mark.parametrize("ij", [(0, 1), (5, 30), (40, 41), (3, 40)])
-@pytest.mark.parametrize("loss", LOSSES, ids=["mse", "bce"])
+@pytest.mark.parametrize("loss", LOSSES, ids=["mse", "bce", "mae"])
 def test_slice_grid_matches_twin_and_loss(ij, loss):
     sizes = np.array([2, 5, 4, 1], dtype=np.int64)  # 15 + 24 + 5 = 44 params
     sizes, p, X, y = setup(sizes, n=17, seed=7)

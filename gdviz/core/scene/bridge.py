@@ -196,7 +196,7 @@ def scene_from_session(session, base: Scene | None = None) -> Scene:
         fit = dataclasses.replace(
             fit, enabled=True, target=d.target, target_expr=d.target_expr, model=d.model,
             units=d.units, points=d.points, noise=d.noise, seed=d.seed,
-            val_fraction=d.val_fraction, loss=d.loss,
+            val_fraction=d.val_fraction, loss=d.loss, layers=d.layers, activation=d.activation,
             batch_size=0 if batch >= session.n_train else batch,
             show_units=bool(session.show_units), init=tuple(float(v) for v in starts[0]),
             linked=tuple(names[i] for i in session.linked), data=_points(d.points_data))
