@@ -259,3 +259,23 @@ def test_cli_network_fit_json(capsys, tmp_path):
                              "--noise", "0.2"]) == 0
     again = json.loads(capsys.readouterr().out)
     assert again["params_init"] == out["params_final"]
+
+
+def test_session_neuron_selection():
+    from gdviz.core.session import Session
+
+    s = Session()
+    assert not s.set_neuron(0)  # not a network fit
+    assert s.set_fit(FitData(target="sine", model="network", units=4, layers=2))
+    seen = []
+    s.events.neuron.connect(seen.append)
+    assert s.set_neuron(7) and s.neuron == 7 and seen == [7]
+    assert not s.set_neuron(8)  # 2 x 4 hidden neurons: 0..7
+    assert s.neuron == 7
+    state = s.snapshot()
+    assert state.neuron == 7
+    assert s.update_data(layers=1)  # the neuron is gone with its layer
+    assert s.neuron == -1
+    s.restore(state)
+    assert s.neuron == 7
+    assert s.set_neuron(-1) and s.neuron == -1

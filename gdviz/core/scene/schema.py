@@ -236,6 +236,8 @@ class Fit:
     layers: int = _k("int", 1, ge=1, le=MAX_LAYERS, omit_default=True)
     activation: str = _k("choice", "relu", choices=("relu", "sigmoid", "tanh", "hard-sigmoid",
                                                     "linear"), omit_default=True)
+    #: the network picture's highlighted hidden neuron (0-based over all hidden layers), -1 none
+    neuron: int = _k("int", -1, ge=-1, le=MAX_LAYERS * 32, omit_default=True)
 
 
 @dataclass(frozen=True)
