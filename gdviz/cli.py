@@ -161,7 +161,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--steps", type=int)
     e.add_argument("--steps-per-frame", type=int)
     e.add_argument("--panels", metavar="LIST",
-                   help="comma list of caption,landscape,fit,loss,step,schedule")
+                   help="comma list of caption,landscape,fit,loss,step,schedule,network")
     e.add_argument("--lang", metavar="LANG", help="en, zh-Hant or zh-Hans (default: the system's)")
     e.add_argument("--theme", metavar="NAME", help="light (default) or dark")
 

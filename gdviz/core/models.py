@@ -282,6 +282,22 @@ class FitModel:
         f(p, self.sizes, self.act_id, X, out)
         return np.ascontiguousarray(out.T)
 
+    def neuron_contribution(self, params, k: int, x, fast: bool | None = None) -> np.ndarray:
+        """What hidden neuron ``k`` (0-based over all hidden layers) adds to a network's
+        output: f(x) minus f(x) with that neuron's outgoing weights set to 0. For the last
+        hidden layer this is w_out,k·h_k(x). float64 (N,)."""
+        p = self.check_params(params)
+        s = [int(v) for v in self.sizes]
+        layer, o = divmod(int(k), self.K)
+        if self.kind != "network" or not 0 <= layer < self.layers:
+            raise ValueError(f"no hidden neuron {k} in {self.label}")
+        wq, _ = mlp.param_offsets(s)[layer + 1]
+        off = p.copy()
+        n_in = s[layer + 1]
+        off[wq + o:wq + s[layer + 2] * n_in:n_in] = 0.0  # column o of the next layer's W
+        both = self.predict(np.stack([p, off]), x, fast)
+        return both[0] - both[1]
+
     def loss_grad_runs(self, P, x, y, idx, loss_id: int, fast: bool | None = None):
         """(loss (n,), grad (n, p)) of every row of P on the rows ``idx`` of (x, y)."""
         out_l = np.empty(P.shape[0])

@@ -152,6 +152,13 @@ class Picture(QWidget):
         self.splitter.addWidget(self.fit_view)
         self.splitter.setStretchFactor(0, 1)
         self.splitter.setStretchFactor(1, 1)
+        self.network_view = None
+        if "network" in panels:  # beside the fit panel: the network that draws its curve
+            from gdviz.ui.views.network_view import NetworkView
+
+            self.network_view = NetworkView(session)
+            self.splitter.addWidget(self.network_view)
+            self.splitter.setStretchFactor(2, 1)
         self.loss_view = self.step_view = self.schedule_view = self.status = None
         if "loss" in panels:
             from gdviz.ui.views.loss_view import LossView
@@ -235,8 +242,9 @@ class Picture(QWidget):
         """The panels that show now (those of ``panels`` with something to show)."""
         s = self.session
         has_sched = any(sp.schedule.kind != "constant" for sp in s.specs)
+        net = s.kind == "fit" and getattr(getattr(s.problem, "model", None), "kind", "") == "network"
         return shown_panels(self.panels, is_data=s.is_data, selected=s.selected,
-                            has_schedule=has_sched)
+                            has_schedule=has_sched, has_network=net)
 
     def _on_layout_changed(self, *_) -> None:
         shown = self.shown()
@@ -247,7 +255,16 @@ class Picture(QWidget):
             if fit_on and "landscape" in shown:
                 w = max(self.splitter.width(), 2)
                 self.splitter.setSizes([w // 2, w - w // 2])
-        self.splitter.setVisible("landscape" in shown or fit_on)
+        if self.network_view is not None:
+            net_on = "network" in shown
+            if net_on != self.network_view.isVisibleTo(self):
+                self.network_view.setVisible(net_on)
+                n = len([v for v in ("landscape", "fit", "network") if v in shown])
+                if net_on and n > 1:
+                    w = max(self.splitter.width(), 3)
+                    self.splitter.setSizes([w // n if "landscape" in shown else 0,
+                                            w // n if fit_on else 0, w // n])
+        self.splitter.setVisible("landscape" in shown or fit_on or "network" in shown)
         if self.step_view is not None:
             self.step_view.setVisible("step" in shown)
         if self.schedule_view is not None:
@@ -299,8 +316,8 @@ class Picture(QWidget):
 
     def parts(self) -> list[QWidget]:
         """The panels that show now, each a widget of its own (what an export paints)."""
-        ws = [self.caption, self.notice, self.landscape_view, self.fit_view, self.loss_view,
-              self.step_view, self.schedule_view, self.status]
+        ws = [self.caption, self.notice, self.landscape_view, self.fit_view, self.network_view,
+              self.loss_view, self.step_view, self.schedule_view, self.status]
         return [w for w in ws if w is not None and w.isVisibleTo(self)]
 
     def resizeEvent(self, ev) -> None:  # noqa: N802 - Qt API
@@ -310,8 +327,8 @@ class Picture(QWidget):
     def close(self) -> bool:
         disconnect_all(self._connections)
         self._connections = []
-        for w in (self.landscape_view, self.fit_view, self.loss_view, self.step_view,
-                  self.schedule_view, self.status):
+        for w in (self.landscape_view, self.fit_view, self.network_view, self.loss_view,
+                  self.step_view, self.schedule_view, self.status):
             if w is not None:
                 w.close()
         return super().close()

@@ -279,3 +279,20 @@ def test_session_neuron_selection():
     s.restore(state)
     assert s.neuron == 7
     assert s.set_neuron(-1) and s.neuron == -1
+
+
+def test_neuron_contribution():
+    m = make_model("network", 3, layers=2, activation="relu")
+    p = m.init_params(1)
+    x = np.linspace(-2, 2, 11)
+    H = m.hidden_outputs(p, x)
+    # last hidden layer: its output weight times its activation
+    for k in range(3, 6):
+        np.testing.assert_allclose(m.neuron_contribution(p, k, x), p[-4 + (k - 3)] * H[k],
+                                   atol=1e-14)
+    # first layer: the output minus the output without it
+    off = p.copy()
+    off[6 + 0:6 + 9:3] = 0.0  # W2[:, 0]
+    np.testing.assert_allclose(m.neuron_contribution(p, 0, x), m.predict(p, x) - m.predict(off, x))
+    with pytest.raises(ValueError, match="no hidden neuron 6"):
+        m.neuron_contribution(p, 6, x)
