@@ -153,6 +153,7 @@ class Picture(QWidget):
         self.splitter.setStretchFactor(0, 1)
         self.splitter.setStretchFactor(1, 1)
         self.network_view = None
+        self._shared_w = 0
         if "network" in panels:  # beside the fit panel: the network that draws its curve
             from gdviz.ui.views.network_view import NetworkView
 
@@ -259,11 +260,8 @@ class Picture(QWidget):
             net_on = "network" in shown
             if net_on != self.network_view.isVisibleTo(self):
                 self.network_view.setVisible(net_on)
-                n = len([v for v in ("landscape", "fit", "network") if v in shown])
-                if net_on and n > 1:
-                    w = max(self.splitter.width(), 3)
-                    self.splitter.setSizes([w // n if "landscape" in shown else 0,
-                                            w // n if fit_on else 0, w // n])
+                self._shared_w = 0
+                self._share_splitter()
         self.splitter.setVisible("landscape" in shown or fit_on or "network" in shown)
         if self.step_view is not None:
             self.step_view.setVisible("step" in shown)
@@ -322,7 +320,22 @@ class Picture(QWidget):
 
     def resizeEvent(self, ev) -> None:  # noqa: N802 - Qt API
         super().resizeEvent(ev)
+        self._share_splitter()
         self._size_parts()
+
+    def _share_splitter(self) -> None:
+        """With the network picture on: the fit and the network it draws get 3/8 of the
+        width each, the map (a slice over two of many weights) 2/8, in the window and in
+        an export alike (set again when the picture's width changes)."""
+        net = self.network_view
+        if net is None or not net.isVisibleTo(self):
+            return
+        shown = self.shown()
+        share = [2 if "landscape" in shown else 0, 3 if "fit" in shown else 0, 3]
+        w = self.splitter.width() - self.splitter.handleWidth() * (sum(k > 0 for k in share) - 1)
+        if w > 8 and self._shared_w != w:
+            self._shared_w = w
+            self.splitter.setSizes([w * k // sum(share) for k in share])
 
     def close(self) -> bool:
         disconnect_all(self._connections)

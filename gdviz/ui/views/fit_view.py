@@ -96,8 +96,8 @@ class FitGhost:
             text = tr("ghost_layers", lang, n=int(self.value))
             tl, vl = self.losses
             if np.isfinite(tl):
-                text += "\n" + tr("ghost_losses", lang, train=f"{tl:.3g}",
-                                   val=f"{vl:.3g}" if np.isfinite(vl) else "–")
+                text += "\n" + tr("ghost_losses", lang, train=f"{tl:.2g}",
+                                   val=f"{vl:.2g}" if np.isfinite(vl) else "–")
             return text
         if self.setting == "units":
             return tr("ghost_units", lang, k=int(self.value))
@@ -403,7 +403,7 @@ class FitView(pg.PlotWidget):
 
     def _update_neuron(self, model, P: np.ndarray) -> None:
         """The highlighted neuron's contribution to the reference run's output, drawn
-        thick and dotted (a click on a neuron of the network picture)."""
+        thick in the network picture's highlight colour (a click on one of its neurons)."""
         s = self.session
         k = int(getattr(s, "neuron", -1))
         p = P[s.reference_run()] if k >= 0 and model.kind == "network" else None
@@ -413,9 +413,11 @@ class FitView(pg.PlotWidget):
         _, _, y0, y1 = self._data_box
         with np.errstate(all="ignore"):
             y = model.neuron_contribution(p, k, self.xs)
-        color = theme.palette(theme.current())["foreground"]
+        from gdviz.ui.views.network_view import NEURON_COLORS
+
+        color = NEURON_COLORS["dark" if theme.current() == "dark" else "light"]
         width = CURVE_WIDTH * max(1.0, theme.font_scale())
-        pen = pg.mkPen(theme.qcolor(color, 200), width=width, style=Qt.PenStyle.DotLine)
+        pen = pg.mkPen(theme.qcolor(color, 235), width=width)
         if self.neuron_curve.opts.get("pen") is None or self._neuron_pen_key != (color, width):
             self._neuron_pen_key = (color, width)
             self.neuron_curve.setPen(pen)

@@ -23,7 +23,7 @@ import math
 
 import numpy as np
 from PySide6.QtCore import QEvent, QLineF, QPointF, QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QPainter, QPainterPath, QPen
+from PySide6.QtGui import QColor, QFontMetricsF, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from gdviz.core.i18n import tr
@@ -35,6 +35,9 @@ N_SAMPLES = 48
 #: edge colours by sign (Okabe & Ito blue and vermillion; lighter on the dark background)
 POSITIVE = {"light": "#0072B2", "dark": "#56B4E9"}
 NEGATIVE = {"light": "#D55E00", "dark": "#FF8A50"}
+#: the highlighted neuron: its ring here and its contribution in the fit panel (a purple
+#: no run and no edge uses)
+NEURON_COLORS = {"light": "#7B1FA2", "dark": "#C9A8FF"}
 #: widths an edge can take (px at scale 1): edges are drawn in buckets, one pen each
 EDGE_WIDTHS = (0.6, 1.2, 2.0, 3.0, 4.2, 5.5)
 #: the neurons' largest half-size in px at scale 1
@@ -65,10 +68,13 @@ class NetworkView(QWidget):
             (s.problem_changed, self._on_problem_changed),
             (s.runs_changed, self._on_stepped),
             (s.stepped, self._on_stepped),
-            (s.settings_changed, self.update),
+            (s.settings_changed, self._on_settings_changed),
             (s.selection_changed, self._on_stepped),
         ])
         self._on_problem_changed()
+
+    def _on_settings_changed(self, *_) -> None:
+        self.update()  # the highlighted neuron
 
     def sizeHint(self) -> QSize:  # noqa: N802 - Qt name
         return QSize(420, 320)
@@ -180,14 +186,24 @@ class NetworkView(QWidget):
         self._paint_layer_names(p, pal, cols)
         p.end()
 
-    def _paint_title(self, p: QPainter, pal: dict) -> None:
+    def title_text(self) -> str:
+        """The title that fits the width: with the colour key, else the shape alone."""
         m = self.model
         act = tr("act_" + m.activation.replace("-", "_"))
-        text = tr("network_title", shape="–".join(str(int(v)) for v in m.sizes), act=act)
+        shape = "–".join(str(int(v)) for v in m.sizes)
+        fm = QFontMetricsF(theme.font(theme.BASE_PT, bold=True))
+        for text in (tr("network_title", shape=shape, act=act),
+                     tr("network_title_short", shape=shape, act=act), f"{shape} {act}"):
+            if fm.horizontalAdvance(text) <= self.width() - 12:
+                return text
+        return shape
+
+    def _paint_title(self, p: QPainter, pal: dict) -> None:
         p.setPen(QColor(pal["foreground"]))
         p.setFont(theme.font(theme.BASE_PT, bold=True))
         p.drawText(QRectF(6, 2, self.width() - 12, theme.pt(theme.BASE_PT) * 2.0),
-                   Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignVCenter, text)
+                   Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignVCenter,
+                   self.title_text())
 
     def _paint_edges(self, p: QPainter, pal: dict, cols, half: float) -> None:
         name = "dark" if theme.current() == "dark" else "light"
@@ -239,7 +255,7 @@ class NetworkView(QWidget):
 
     def _paint_neurons(self, p: QPainter, pal: dict, cols, half: float) -> None:
         m = self.model
-        fg = QColor(pal["foreground"])
+        ring = QColor(NEURON_COLORS["dark" if theme.current() == "dark" else "light"])
         box_bg = QColor(pal["panel"])
         scale = max(1.0, theme.font_scale())
         sel = int(self.session.neuron)
@@ -250,7 +266,7 @@ class NetworkView(QWidget):
             for r, pt in enumerate(col):
                 rect = QRectF(pt.x() - half, pt.y() - half, 2 * half, 2 * half)
                 chosen = 0 < c < len(cols) - 1 and k == sel
-                p.setPen(QPen(fg if chosen else QColor(pal["grid"]), (3.0 if chosen else 1.2) * scale))
+                p.setPen(QPen(ring if chosen else QColor(pal["grid"]), (3.0 if chosen else 1.2) * scale))
                 p.setBrush(box_bg)
                 p.drawRoundedRect(rect, 0.18 * half, 0.18 * half)
                 if c == 0:
@@ -266,7 +282,7 @@ class NetworkView(QWidget):
                 if half >= 7:
                     self._paint_curve(p, rect.adjusted(3, 3, -3, -3), y, lo, hi, curve_color, scale)
                 if chosen:
-                    p.setPen(QPen(fg, 3.0 * scale))
+                    p.setPen(QPen(ring, 3.5 * scale))
                     p.setBrush(Qt.BrushStyle.NoBrush)
                     p.drawRoundedRect(rect.adjusted(-4, -4, 4, 4), 0.25 * half, 0.25 * half)
 
@@ -297,18 +313,20 @@ class NetworkView(QWidget):
 
     def _paint_layer_names(self, p: QPainter, pal: dict, cols) -> None:
         p.setPen(QColor(pal["muted"]))
-        p.setFont(theme.font(theme.BASE_PT * 0.9))
+        font = theme.font(theme.BASE_PT * 0.9)
+        p.setFont(font)
+        fm = QFontMetricsF(font)
         h = float(self.height())
         line = theme.pt(theme.BASE_PT) * 1.8
         n = len(cols)
         dx = (self.width() - 24.0) / max(n, 1)
+        full = [tr("net_input")] + [tr("net_layer", k=c) for c in range(1, n - 1)] + [tr("net_output")]
+        # one style for the whole row: the long names when every one fits its column
+        short = any(fm.horizontalAdvance(t) > dx - 4 for t in full)
         for c, col in enumerate(cols):
-            if c == 0:
-                text = tr("net_input")
-            elif c == n - 1:
-                text = tr("net_output")
-            else:
-                text = tr("net_layer", k=c)
+            text = full[c]
+            if short:
+                text = "x" if c == 0 else ("ŷ" if c == n - 1 else str(c))
             x = col[0].x()
             p.drawText(QRectF(x - dx / 2, h - line, dx, line),
                        Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignVCenter, text)
