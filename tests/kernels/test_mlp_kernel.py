@@ -200,3 +200,29 @@ def test_registered_and_warm():
     for name in ("mlp.forward", "mlp.loss_grad", "mlp.hidden_outputs", "mlp.slice_grid"):
         spec = kernels.REGISTRY[name]
         spec.warmup()
+
+
+@pytest.mark.parametrize("act", ACTS, ids=ACT_NAMES)
+def test_many_samples_go_through_in_chunks(act):
+    # more samples than mlp.CHUNK: the kernels work chunk by chunk and add up
+    n = 2 * mlp.CHUNK + 37
+    sizes, p, X, y = setup([2, 5, 4, 1], n=n, seed=11)
+    idx = np.random.default_rng(1).permutation(n)[: n - 5].astype(np.int64)
+    g, gref = np.empty_like(p), np.empty_like(p)
+    for loss in LOSSES:
+        lv = mlp.loss_grad(p, sizes, act, X, y, idx, loss, g)
+        lref = mlp.loss_grad_np(p, sizes, act, X, y, idx, loss, gref)
+        assert_allclose(lv, lref, rtol=1e-12)
+        assert_allclose(g, gref, rtol=1e-10, atol=1e-13)
+    out, ref = np.empty(n), np.empty(n)
+    mlp.forward(p, sizes, act, X, out)
+    mlp.forward_np(p, sizes, act, X, ref)
+    assert_allclose(out, ref, rtol=1e-12, atol=1e-12)
+    h, href = np.empty((n, 9)), np.empty((n, 9))
+    mlp.hidden_outputs(p, sizes, act, X, h)
+    mlp.hidden_outputs_np(p, sizes, act, X, href)
+    assert_allclose(h, href, rtol=1e-12, atol=1e-12)
+    s, sref = np.empty((3, 3)), np.empty((3, 3))
+    mlp.slice_grid(p, sizes, act, X, y, idx, mlp.LOSS_MSE, 12, 20, -1, 1, -1, 1, s)
+    mlp.slice_grid_np(p, sizes, act, X, y, idx, mlp.LOSS_MSE, 12, 20, -1, 1, -1, 1, sref)
+    assert_allclose(s, sref, rtol=1e-12)
