@@ -141,6 +141,10 @@ def build_parser() -> argparse.ArgumentParser:
     tgt.add_argument("--target-expr", metavar="EXPR")
     f.add_argument("--model", required=True, metavar="NAME")
     f.add_argument("--units", type=int, default=3)
+    f.add_argument("--layers", type=int, default=None,
+                   help="--model network: hidden layers (1-4, default 1)")
+    f.add_argument("--activation", default=None, metavar="NAME",
+                   help="--model network: relu, sigmoid, tanh, hard-sigmoid or linear (default relu)")
     f.add_argument("--points", type=int, default=50)
     f.add_argument("--noise", type=float, default=0.1)
     f.add_argument("--val-fraction", type=float, default=0.15)
@@ -157,7 +161,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--steps", type=int)
     e.add_argument("--steps-per-frame", type=int)
     e.add_argument("--panels", metavar="LIST",
-                   help="comma list of caption,landscape,fit,loss,step,schedule")
+                   help="comma list of caption,landscape,fit,loss,step,schedule,network")
     e.add_argument("--lang", metavar="LANG", help="en, zh-Hant or zh-Hans (default: the system's)")
     e.add_argument("--theme", metavar="NAME", help="light (default) or dark")
 

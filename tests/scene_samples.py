@@ -47,7 +47,7 @@ def full_scene() -> Scene:
                 units=4, points=33, noise=0.2, seed=9, val_fraction=0.3, loss="mae",
                 batch_size=8, weight_decay=0.001, show_units=True,
                 init=tuple(float(i) / 4 for i in range(13)), linked=("w1", "c2"),
-                data=((-1.0, 0.5), (0.0, 0.25), (1.0, 2.0)),
+                data=((-1.0, 0.5), (0.0, 0.25), (1.0, 2.0)), layers=2, activation="tanh", neuron=2,
                 run=OptimizerSettings(optimizer="rmsprop", lr=0.002, alpha=0.95, eps=1e-06,
                                       momentum=0.5, centered=True)),
         classify=Classify(dataset="xor", points=40, noise=0.25, seed=5, val_split=0.2,

@@ -28,6 +28,7 @@ ENTRIES: dict[str, tuple[str, str]] = {
     "contour": ("gdviz.bench.kernels", "bench_contour"),
     "fit-step": ("gdviz.bench.kernels", "bench_fit_step"),
     "batch-surface": ("gdviz.bench.kernels", "bench_batch_surface"),
+    "mlp-step": ("gdviz.bench.networks", "bench_mlp_step"),
     "contour-paint": ("gdviz.bench.ui", "bench_contour_paint"),
     "frame": ("gdviz.bench.ui", "bench_frame"),
     "frame-long": ("gdviz.bench.ui", "bench_frame_long"),

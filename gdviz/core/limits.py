@@ -47,6 +47,12 @@ MIN_VIEW_SPAN = 1e-9
 #: most data points times fit units: the fit's work per step and its temporaries grow with
 #: the product (10^6: 20,000 points of 50 units, or 100,000 points of 10)
 MAX_POINTS_X_UNITS = 1_000_000
+#: the fit's "network" model: most hidden layers, and units per hidden layer
+MAX_LAYERS = 4
+MAX_LAYER_UNITS = 32
+#: most data points times a network's parameters (each step's work, and the linked slice's
+#: per-cell work, grow with the product; 2*10^6: 600 points of 4x32, 80,000 points of 1x8)
+MAX_POINTS_X_NET_PARAMS = 2_000_000
 
 
 def check_coord(value: float, what: str) -> float:

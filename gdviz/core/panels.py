@@ -9,7 +9,7 @@ from __future__ import annotations
 import difflib
 
 #: every panel the window shows and an export can contain, in layout order
-PANELS: tuple[str, ...] = ("caption", "landscape", "fit", "loss", "step", "schedule")
+PANELS: tuple[str, ...] = ("caption", "landscape", "fit", "loss", "step", "schedule", "network")
 
 #: an export's panels when neither the scene nor the user says otherwise
 DEFAULT_PANELS: tuple[str, ...] = ("caption", "landscape", "fit", "loss")
@@ -33,9 +33,11 @@ def check_panel(name: str) -> str:
     return name
 
 
-def shown_panels(panels, *, is_data: bool, selected: int, has_schedule: bool = True) -> tuple[str, ...]:
+def shown_panels(panels, *, is_data: bool, selected: int, has_schedule: bool = True,
+                 has_network: bool = False) -> tuple[str, ...]:
     """The panels of ``panels`` that have something to show for a session: the fit panel
-    only on data problems, the step-by-step panel only while a run is selected."""
+    only on data problems, the step-by-step panel only while a run is selected, the
+    network picture only when the fit's model is a network."""
     out = []
     for p in panels:
         if p == "fit" and not is_data:
@@ -43,6 +45,8 @@ def shown_panels(panels, *, is_data: bool, selected: int, has_schedule: bool = T
         if p == "step" and selected < 0:
             continue
         if p == "schedule" and not has_schedule:
+            continue
+        if p == "network" and not has_network:
             continue
         out.append(p)
     return tuple(out)

@@ -128,7 +128,8 @@ class FitData:
     expression language, used when not empty) sampled at ``points`` x in [-2, 2] with
     N(0, noise²); ``val_fraction`` of them held out for validation. ``points_data`` (pairs,
     e.g. from a CSV) replaces the sampled data when set. ``model`` is a
-    :data:`gdviz.core.models.MODELS` name with ``units`` K for the sums of units.
+    :data:`gdviz.core.models.MODELS` name with ``units`` K for the sums of units; the
+    ``network`` model has ``layers`` hidden layers of ``units`` each, with ``activation``.
     """
 
     target: str = "quadratic"
@@ -142,6 +143,8 @@ class FitData:
     loss: str = "mse"
     points_data: tuple[tuple[float, float], ...] | None = None
     source: str = ""
+    layers: int = 1
+    activation: str = "relu"
 
     def __post_init__(self):
         if self.target_expr.strip():
@@ -161,9 +164,17 @@ class FitData:
         if M.MODELS[self.model].kind == "units" and n * self.units > MAX_POINTS_X_UNITS:
             raise ValueError(f"Invalid fit size: {n} points x {self.units} units (points x "
                              f"units must be at most {MAX_POINTS_X_UNITS})")
+        object.__setattr__(self, "layers", _check_int("number of layers", self.layers, 1,
+                                                      M.MAX_LAYERS))
+        if self.activation not in M.ACTIVATION_IDS:
+            raise ValueError(f"unknown activation '{self.activation}'; choose from "
+                             f"{', '.join(M.ACTIVATION_IDS)}")
+        if M.MODELS[self.model].kind == "network":
+            _check_int("number of units per layer", self.units, 1, M.MAX_LAYER_UNITS)
+            M.check_network_size(self.fit_model(), n)
 
     def fit_model(self) -> M.FitModel:
-        return M.make_model(self.model, self.units)
+        return M.make_model(self.model, self.units, self.layers, self.activation)
 
     def dataset(self) -> D.Dataset:
         """The points and their train/validation split."""
@@ -196,6 +207,10 @@ class FitData:
 def default_linked(model: M.FitModel) -> tuple[int, int]:
     """The two parameters a fit's map shows by default: (a, b), (w, b), or c1 and c2
     (c1 and w1 when K = 1): the output weights, whose slice is a clean bowl."""
+    if model.kind == "network":
+        # the output layer's first two weights (its weight and bias when K = 1)
+        n = model.n_params
+        return (n - 1 - model.K, n - model.K if model.K > 1 else n - 1)
     if model.kind != "units":
         return (0, 1)
     names = model.param_names

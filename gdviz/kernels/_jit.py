@@ -25,6 +25,10 @@ PARALLEL_WORK = 20_000
 #: decorator for small scalar or serial kernels
 jit = numba.njit(**_OPTS)
 
+#: decorator for a sum whose terms may be added in any order, so that it vectorises:
+#: fastmath's "reassoc" and "contract" only (no "nnan"/"ninf": NaN and inf still propagate)
+rjit = numba.njit(fastmath={"reassoc", "contract"}, **_OPTS)
+
 
 def pjit(fn):
     """Decorator for large kernels that use ``numba.prange``."""

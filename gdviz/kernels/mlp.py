@@ -17,7 +17,8 @@ Contract (the fit panel's "network" model and the classification panel both buil
   over the rows ``idx`` (int64) and its exact gradient written into ``grad_out`` (p,).
   ``loss_kind``: ``LOSS_MSE`` = mean of (f - y)^2 (no 1/2, as the fit panel's MSE) or
   ``LOSS_BCE_LOGITS`` = torch's ``BCEWithLogitsLoss`` (mean), in the stable form
-  ``max(z, 0) - z*y + log1p(exp(-|z|))``.
+  ``max(z, 0) - z*y + log1p(exp(-|z|))``; ``LOSS_MAE`` = mean |f - y| (subgradient
+  sign(f - y), 0 at 0, as torch's L1Loss).
 * ``hidden_outputs(params, sizes, act, X, out)``: every hidden neuron's activation per
   sample, out float64 (n, total hidden units), layer after layer.
 * Many runs in one call: ``forward_runs(params (R, p), sizes, act, X, out (R, n))`` and
@@ -36,10 +37,10 @@ from __future__ import annotations
 import numpy as np
 
 from gdviz.kernels import register
-from gdviz.kernels._jit import PARALLEL_WORK, jit, pjit, prange
+from gdviz.kernels._jit import PARALLEL_WORK, jit, pjit, prange, rjit
 
 ACT_RELU, ACT_SIGMOID, ACT_TANH, ACT_HARD_SIGMOID, ACT_LINEAR = 0, 1, 2, 3, 4
-LOSS_MSE, LOSS_BCE_LOGITS = 0, 1
+LOSS_MSE, LOSS_BCE_LOGITS, LOSS_MAE = 0, 1, 2
 
 #: activation names as the UI, the CLI and scenes spell them
 ACT_IDS = {"relu": ACT_RELU, "sigmoid": ACT_SIGMOID, "tanh": ACT_TANH,
@@ -81,41 +82,22 @@ def init_params(sizes, seed: int = 0) -> np.ndarray:
     return p
 
 
-# ----------------------------------------------------------------------------- scalar helpers
-@jit
-def _act(act, z):
-    if act == ACT_RELU:
-        return z if z > 0.0 else 0.0
-    if act == ACT_SIGMOID:
-        if z >= 0.0:
-            return 1.0 / (1.0 + np.exp(-z))
-        e = np.exp(z)
-        return e / (1.0 + e)
-    if act == ACT_TANH:
-        return np.tanh(z)
-    if act == ACT_HARD_SIGMOID:
-        return min(max(z + 3.0, 0.0), 6.0) / 6.0
-    return z
+# ----------------------------------------------------------------------------- building blocks
+# Layout: a chunk of up to CHUNK samples at a time, stored unit-major: A[u, m] is unit u's
+# activation for sample m of the chunk (units of all layers stacked, the input first), so
+# that every inner loop runs over the samples of one unit, contiguous and free of branches
+# (the activation is chosen once per row). The sums over the samples (the weight gradients)
+# may be added in any order (rjit), so that they vectorise. The buffers are (units, CHUNK)
+# whatever the batch size.
 
-
-@jit
-def _dact(act, z, h):
-    """dh/dz from the pre-activation z and the activation h."""
-    if act == ACT_RELU:
-        return 1.0 if z > 0.0 else 0.0
-    if act == ACT_SIGMOID:
-        return h * (1.0 - h)
-    if act == ACT_TANH:
-        return 1.0 - h * h
-    if act == ACT_HARD_SIGMOID:
-        return 1.0 / 6.0 if (z > -3.0 and z < 3.0) else 0.0
-    return 1.0
+#: samples per chunk: the buffers of a 4x32 network stay within the L2 cache
+CHUNK = 256
 
 
 @jit
 def _offsets(sizes):
-    """(aoff, poff): start of each layer's units in the per-sample activation buffer
-    (layer 0 = the input), and of each layer's W in the parameter vector."""
+    """(aoff, poff): the first row of each layer's units in A (layer 0 = the input), and
+    the offset of each layer's W in the parameter vector."""
     nl = sizes.shape[0]
     aoff = np.empty(nl + 1, dtype=np.int64)
     poff = np.empty(nl, dtype=np.int64)
@@ -129,10 +111,47 @@ def _offsets(sizes):
 
 
 @jit
-def _forward_from(p, sizes, act, aoff, poff, l0, a, z):
-    """Forward pass of one sample from layer l0's input (already in a) to the output.
+def _act_row(act, row, d, nb, need_d):
+    """row[:nb] <- h(row[:nb]) in place; d[:nb] <- h'(z) when need_d (torch's derivatives:
+    relu'(0) = 0, hardsigmoid' = 1/6 on the open interval (-3, 3))."""
+    if act == ACT_RELU:
+        if need_d:
+            for m in range(nb):
+                d[m] = 1.0 if row[m] > 0.0 else 0.0
+        for m in range(nb):
+            row[m] = row[m] if row[m] > 0.0 else 0.0
+    elif act == ACT_SIGMOID:
+        for m in range(nb):
+            z = row[m]
+            if z >= 0.0:
+                row[m] = 1.0 / (1.0 + np.exp(-z))
+            else:
+                e = np.exp(z)
+                row[m] = e / (1.0 + e)
+        if need_d:
+            for m in range(nb):
+                d[m] = row[m] * (1.0 - row[m])
+    elif act == ACT_TANH:
+        for m in range(nb):
+            row[m] = np.tanh(row[m])
+        if need_d:
+            for m in range(nb):
+                d[m] = 1.0 - row[m] * row[m]
+    elif act == ACT_HARD_SIGMOID:
+        if need_d:
+            for m in range(nb):
+                d[m] = 1.0 / 6.0 if (row[m] > -3.0 and row[m] < 3.0) else 0.0
+        for m in range(nb):
+            row[m] = min(max(row[m] + 3.0, 0.0), 6.0) / 6.0
+    elif need_d:
+        for m in range(nb):
+            d[m] = 1.0
 
-    a, z: per-sample buffers (total units,): a = activations, z = pre-activations."""
+
+@jit
+def _forward_chunk(p, sizes, act, aoff, poff, l0, A, D, nb, need_d):
+    """Layers l0.. of the chunk's nb samples; layer l0's input rows of A are filled.
+    Afterwards the output is row aoff[L] of A; D holds h'(z) of the hidden units."""
     L = sizes.shape[0] - 1
     for k in range(l0, L):
         n_in = sizes[k]
@@ -141,22 +160,43 @@ def _forward_from(p, sizes, act, aoff, poff, l0, a, z):
         bq = wq + n_out * n_in
         ai = aoff[k]
         ao = aoff[k + 1]
-        last = k == L - 1
         for o in range(n_out):
-            s = p[bq + o]
-            row = wq + o * n_in
+            row = A[ao + o]
+            bv = p[bq + o]
+            for m in range(nb):
+                row[m] = bv
             for i in range(n_in):
-                s += p[row + i] * a[ai + i]
-            z[ao + o] = s
-            a[ao + o] = s if last else _act(act, s)
-    return a[aoff[L]]
+                w = p[wq + o * n_in + i]
+                src = A[ai + i]
+                for m in range(nb):
+                    row[m] += w * src[m]
+            if k < L - 1:
+                _act_row(act, row, D[ao + o], nb, need_d)
+
+
+@rjit
+def _dot(a, b, nb):
+    """sum_m a[m]*b[m] over the chunk (in any order: vectorised)."""
+    s = 0.0
+    for m in range(nb):
+        s += a[m] * b[m]
+    return s
+
+
+@rjit
+def _total(a, nb):
+    """sum_m a[m] over the chunk (in any order: vectorised)."""
+    s = 0.0
+    for m in range(nb):
+        s += a[m]
+    return s
 
 
 @jit
-def _backward(p, sizes, act, aoff, poff, a, z, dout, delta, g):
-    """Accumulate dL/dparams into g for one sample whose dL/doutput is dout."""
+def _backward_chunk(p, sizes, aoff, poff, A, D, G, nb, g):
+    """Add the chunk's gradient into g; G's output row holds dL/doutput per sample (G is
+    overwritten with dL/dz of every unit on the way back)."""
     L = sizes.shape[0] - 1
-    delta[aoff[L]] = dout
     for k in range(L - 1, -1, -1):
         n_in = sizes[k]
         n_out = sizes[k + 1]
@@ -165,17 +205,23 @@ def _backward(p, sizes, act, aoff, poff, a, z, dout, delta, g):
         ai = aoff[k]
         ao = aoff[k + 1]
         for o in range(n_out):
-            dv = delta[ao + o]
-            g[bq + o] += dv
-            row = wq + o * n_in
+            dl = G[ao + o]
+            g[bq + o] += _total(dl, nb)
             for i in range(n_in):
-                g[row + i] += dv * a[ai + i]
+                g[wq + o * n_in + i] += _dot(dl, A[ai + i], nb)
         if k > 0:
             for i in range(n_in):
-                s = 0.0
+                row = G[ai + i]
+                for m in range(nb):
+                    row[m] = 0.0
                 for o in range(n_out):
-                    s += p[wq + o * n_in + i] * delta[ao + o]
-                delta[ai + i] = s * _dact(act, z[ai + i], a[ai + i])
+                    w = p[wq + o * n_in + i]
+                    src = G[ao + o]
+                    for m in range(nb):
+                        row[m] += w * src[m]
+                dr = D[ai + i]
+                for m in range(nb):
+                    row[m] *= dr[m]
 
 
 @jit
@@ -184,6 +230,9 @@ def _point_loss(loss_kind, f, yv):
     if loss_kind == LOSS_MSE:
         r = f - yv
         return r * r, 2.0 * r
+    if loss_kind == LOSS_MAE:
+        r = f - yv
+        return abs(r), (1.0 if r > 0.0 else (-1.0 if r < 0.0 else 0.0))
     # BCE with logits, stable: max(f, 0) - f*y + log1p(exp(-|f|)); d/df = sigmoid(f) - y
     if f >= 0.0:
         e = np.exp(-f)
@@ -196,58 +245,70 @@ def _point_loss(loss_kind, f, yv):
     return loss, s - yv
 
 
+@jit
+def _buffers(sizes, n):
+    aoff, poff = _offsets(sizes)
+    T = aoff[sizes.shape[0]]
+    ch = max(1, min(n, CHUNK))
+    return aoff, poff, np.empty((T, ch)), np.empty((T, ch)), ch
+
+
 # ----------------------------------------------------------------------------- one run
 @jit
 def _forward_run(p, sizes, act, X, out):
-    aoff, poff = _offsets(sizes)
-    T = aoff[sizes.shape[0]]
-    a = np.empty(T)
-    z = np.zeros(T)
+    N = X.shape[0]
+    aoff, poff, A, D, ch = _buffers(sizes, N)
     d = sizes[0]
-    for n in range(X.shape[0]):
+    fo = aoff[sizes.shape[0] - 1]
+    for start in range(0, N, ch):
+        nb = min(ch, N - start)
         for k in range(d):
-            a[k] = X[n, k]
-        out[n] = _forward_from(p, sizes, act, aoff, poff, 0, a, z)
+            for m in range(nb):
+                A[k, m] = X[start + m, k]
+        _forward_chunk(p, sizes, act, aoff, poff, 0, A, D, nb, False)
+        for m in range(nb):
+            out[start + m] = A[fo, m]
 
 
 @jit
 def _loss_grad_run(p, sizes, act, X, y, idx, loss_kind, g):
-    aoff, poff = _offsets(sizes)
-    T = aoff[sizes.shape[0]]
-    a = np.empty(T)
-    z = np.zeros(T)
-    delta = np.empty(T)
-    d = sizes[0]
     B = idx.shape[0]
+    aoff, poff, A, D, ch = _buffers(sizes, B)
+    G = np.empty_like(A)
+    d = sizes[0]
+    fo = aoff[sizes.shape[0] - 1]
     for q in range(g.shape[0]):
         g[q] = 0.0
     loss = 0.0
-    for m in range(B):
-        n = idx[m]
+    for start in range(0, B, ch):
+        nb = min(ch, B - start)
         for k in range(d):
-            a[k] = X[n, k]
-        f = _forward_from(p, sizes, act, aoff, poff, 0, a, z)
-        lv, dv = _point_loss(loss_kind, f, y[n])
-        loss += lv
-        _backward(p, sizes, act, aoff, poff, a, z, dv / B, delta, g)
+            for m in range(nb):
+                A[k, m] = X[idx[start + m], k]
+        _forward_chunk(p, sizes, act, aoff, poff, 0, A, D, nb, True)
+        for m in range(nb):
+            lv, dv = _point_loss(loss_kind, A[fo, m], y[idx[start + m]])
+            loss += lv
+            G[fo, m] = dv / B
+        _backward_chunk(p, sizes, aoff, poff, A, D, G, nb, g)
     return loss / B
 
 
 @jit
 def _hidden_run(p, sizes, act, X, out):
-    aoff, poff = _offsets(sizes)
-    nl = sizes.shape[0]
-    T = aoff[nl]
-    a = np.empty(T)
-    z = np.zeros(T)
+    N = X.shape[0]
+    aoff, poff, A, D, ch = _buffers(sizes, N)
     d = sizes[0]
-    H = aoff[nl - 1] - d
-    for n in range(X.shape[0]):
+    H = aoff[sizes.shape[0] - 1] - d
+    for start in range(0, N, ch):
+        nb = min(ch, N - start)
         for k in range(d):
-            a[k] = X[n, k]
-        _forward_from(p, sizes, act, aoff, poff, 0, a, z)
+            for m in range(nb):
+                A[k, m] = X[start + m, k]
+        _forward_chunk(p, sizes, act, aoff, poff, 0, A, D, nb, False)
         for u in range(H):
-            out[n, u] = a[d + u]
+            for m in range(nb):
+                out[start + m, u] = A[d + u, m]
 
 
 def forward(params, sizes, act, X, out):
@@ -322,39 +383,43 @@ def _layer_of(poff, q):
 @pjit
 def _slice_kernel(params, sizes, act, X, y, idx, loss_kind, i, j, i0, i1, j0, j1, out):
     ny, nx = out.shape
-    aoff, poff = _offsets(sizes)
-    T = aoff[sizes.shape[0]]
-    l0 = min(_layer_of(poff, i), _layer_of(poff, j))
     B = idx.shape[0]
+    aoff, poff, A, D, ch = _buffers(sizes, B)
+    l0 = min(_layer_of(poff, i), _layer_of(poff, j))
     d = sizes[0]
     w0 = sizes[l0]
     a0 = aoff[l0]
-    # the input of layer l0 does not depend on p_i or p_j: once per sample
-    pre = np.empty((B, w0))
-    a = np.empty(T)
-    z = np.zeros(T)
-    for m in range(B):
+    fo = aoff[sizes.shape[0] - 1]
+    # the input of layer l0 does not depend on p_i or p_j: once per sample, unit-major
+    pre = np.empty((w0, B))
+    for start in range(0, B, ch):
+        nb = min(ch, B - start)
         for k in range(d):
-            a[k] = X[idx[m], k]
+            for m in range(nb):
+                A[k, m] = X[idx[start + m], k]
         if l0 > 0:
-            _forward_from(params, sizes, act, aoff, poff, 0, a, z)
+            _forward_chunk(params, sizes, act, aoff, poff, 0, A, D, nb, False)
         for u in range(w0):
-            pre[m, u] = a[a0 + u]
+            for m in range(nb):
+                pre[u, start + m] = A[a0 + u, m]
     di = (i1 - i0) / (nx - 1)
     dj = (j1 - j0) / (ny - 1)
     for r in prange(ny):
         pp = params.copy()
         pp[j] = j0 + r * dj
-        ab = np.empty(T)
-        zb = np.zeros(T)
+        Ab = np.empty_like(A)
+        Db = np.empty_like(D)
         for c in range(nx):
             pp[i] = i0 + c * di
             s = 0.0
-            for m in range(B):
+            for start in range(0, B, ch):
+                nb = min(ch, B - start)
                 for u in range(w0):
-                    ab[a0 + u] = pre[m, u]
-                f = _forward_from(pp, sizes, act, aoff, poff, l0, ab, zb)
-                s += _point_loss(loss_kind, f, y[idx[m]])[0]
+                    for m in range(nb):
+                        Ab[a0 + u, m] = pre[u, start + m]
+                _forward_chunk(pp, sizes, act, aoff, poff, l0, Ab, Db, nb, False)
+                for m in range(nb):
+                    s += _point_loss(loss_kind, Ab[fo, m], y[idx[start + m]])[0]
             out[r, c] = s / B
 
 
@@ -416,6 +481,9 @@ def _point_loss_np(loss_kind, f, yv):
     if loss_kind == LOSS_MSE:
         r = f - yv
         return r * r, 2.0 * r
+    if loss_kind == LOSS_MAE:
+        r = f - yv
+        return np.abs(r), np.sign(r)
     e = np.exp(-np.abs(f))
     loss = np.maximum(f, 0.0) - f * yv + np.log1p(e)
     s = np.where(f >= 0.0, 1.0 / (1.0 + e), e / (1.0 + e))

@@ -33,8 +33,10 @@ def default_panels(session, scene=None) -> tuple[str, ...]:
     from gdviz.core.panels import shown_panels
 
     has_schedule = any(sp.schedule.kind != "constant" for sp in session.specs)
+    model = getattr(session.problem, "model", None) if session.kind == "fit" else None
     return shown_panels(session.panels, is_data=session.is_data, selected=session.selected,
-                        has_schedule=has_schedule)
+                        has_schedule=has_schedule,
+                        has_network=getattr(model, "kind", "") == "network")
 
 
 def clone_session(session, base_scene=None):

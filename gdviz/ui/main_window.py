@@ -170,7 +170,8 @@ class MainWindow(QMainWindow):
     def _build_central(self) -> None:
         # the app's one picture (an export draws another of the same class): the caption,
         # the map and, on data problems, the fit panel beside it
-        self.picture = Picture(self.session, ("caption", "landscape", "fit"), follow=True)
+        self.picture = Picture(self.session, ("caption", "landscape", "fit", "network"),
+                               follow=True)
         self.caption = self.picture.caption
         self.notice = self.picture.notice
         self.landscape_view = self.picture.landscape_view

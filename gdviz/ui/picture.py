@@ -155,10 +155,19 @@ class Picture(QWidget):
         self.splitter.setChildrenCollapsible(False)
         self.splitter.addWidget(self.landscape_view)
         self.splitter.addWidget(self.fit_view)
-        self.splitter.addWidget(self.plane_view)
         self.splitter.setStretchFactor(0, 1)
         self.splitter.setStretchFactor(1, 1)
-        self.splitter.setStretchFactor(2, 1)
+        self.network_view = None
+        self._shared_w = 0
+        if "network" in panels:  # beside the fit panel: the network that draws its curve
+            from gdviz.ui.views.network_view import NetworkView
+
+            self.network_view = NetworkView(session)
+            self.splitter.addWidget(self.network_view)
+            self.splitter.setStretchFactor(2, 1)
+        # the classification panel, last: it shows alone beside the map (kind "classify")
+        self.splitter.addWidget(self.plane_view)
+        self.splitter.setStretchFactor(self.splitter.indexOf(self.plane_view), 1)
         self.loss_view = self.step_view = self.schedule_view = self.status = None
         if "loss" in panels:
             from gdviz.ui.views.loss_view import LossView
@@ -242,8 +251,9 @@ class Picture(QWidget):
         """The panels that show now (those of ``panels`` with something to show)."""
         s = self.session
         has_sched = any(sp.schedule.kind != "constant" for sp in s.specs)
+        net = s.kind == "fit" and getattr(getattr(s.problem, "model", None), "kind", "") == "network"
         return shown_panels(self.panels, is_data=s.is_data, selected=s.selected,
-                            has_schedule=has_sched)
+                            has_schedule=has_sched, has_network=net)
 
     def _on_layout_changed(self, *_) -> None:
         shown = self.shown()
@@ -255,13 +265,20 @@ class Picture(QWidget):
             self.plane_view.setVisible(plane_on)
             if plane_on and "landscape" in shown:
                 w = max(self.splitter.width(), 2)
-                self.splitter.setSizes([w // 2, 0, w - w // 2])
+                self._set_sizes([w // 2] + [0] * (self.splitter.count() - 2) + [w - w // 2])
         if fit_on != self.fit_view.isVisibleTo(self):
             self.fit_view.setVisible(fit_on)
             if fit_on and "landscape" in shown:
                 w = max(self.splitter.width(), 2)
-                self.splitter.setSizes([w // 2, w - w // 2, 0])
-        self.splitter.setVisible("landscape" in shown or fit_on or plane_on)
+                self._set_sizes([w // 2, w - w // 2])
+        if self.network_view is not None:
+            net_on = "network" in shown
+            if net_on != self.network_view.isVisibleTo(self):
+                self.network_view.setVisible(net_on)
+                self._shared_w = 0
+                self._share_splitter()
+        self.splitter.setVisible("landscape" in shown or fit_on or "network" in shown
+                                 or plane_on)
         if self.step_view is not None:
             self.step_view.setVisible("step" in shown)
         if self.schedule_view is not None:
@@ -313,20 +330,39 @@ class Picture(QWidget):
 
     def parts(self) -> list[QWidget]:
         """The panels that show now, each a widget of its own (what an export paints)."""
-        ws = [self.caption, self.notice, self.landscape_view, self.fit_view, self.plane_view,
-              self.loss_view,
-              self.step_view, self.schedule_view, self.status]
+        ws = [self.caption, self.notice, self.landscape_view, self.fit_view, self.network_view,
+              self.plane_view, self.loss_view, self.step_view, self.schedule_view, self.status]
         return [w for w in ws if w is not None and w.isVisibleTo(self)]
 
     def resizeEvent(self, ev) -> None:  # noqa: N802 - Qt API
         super().resizeEvent(ev)
+        self._share_splitter()
         self._size_parts()
+
+    def _set_sizes(self, sizes) -> None:
+        """The splitter's sizes, one per widget in it (those not named get 0)."""
+        sizes = list(sizes)[:self.splitter.count()]
+        self.splitter.setSizes(sizes + [0] * (self.splitter.count() - len(sizes)))
+
+    def _share_splitter(self) -> None:
+        """With the network picture on: the fit and the network it draws get 3/8 of the
+        width each, the map (a slice over two of many weights) 2/8, in the window and in
+        an export alike (set again when the picture's width changes)."""
+        net = self.network_view
+        if net is None or not net.isVisibleTo(self):
+            return
+        shown = self.shown()
+        share = [2 if "landscape" in shown else 0, 3 if "fit" in shown else 0, 3]
+        w = self.splitter.width() - self.splitter.handleWidth() * (sum(k > 0 for k in share) - 1)
+        if w > 8 and self._shared_w != w:
+            self._shared_w = w
+            self._set_sizes([w * k // sum(share) for k in share])
 
     def close(self) -> bool:
         disconnect_all(self._connections)
         self._connections = []
-        for w in (self.landscape_view, self.fit_view, self.plane_view, self.loss_view,
-                  self.step_view, self.schedule_view, self.status):
+        for w in (self.landscape_view, self.fit_view, self.network_view, self.plane_view,
+                  self.loss_view, self.step_view, self.schedule_view, self.status):
             if w is not None:
                 w.close()
         return super().close()

@@ -10,7 +10,7 @@ from gdviz.kernels import mlp
 ACTS = [mlp.ACT_RELU, mlp.ACT_SIGMOID, mlp.ACT_TANH, mlp.ACT_HARD_SIGMOID, mlp.ACT_LINEAR]
 ACT_NAMES = ["relu", "sigmoid", "tanh", "hard-sigmoid", "linear"]
 SIZES = [[1, 1], [1, 8, 1], [2, 3, 5, 1], [1, 4, 4, 4, 1], [2, 6, 5, 4, 3, 1]]
-LOSSES = [mlp.LOSS_MSE, mlp.LOSS_BCE_LOGITS]
+LOSSES = [mlp.LOSS_MSE, mlp.LOSS_BCE_LOGITS, mlp.LOSS_MAE]
 
 
 def setup(sizes, n=29, seed=0, scale=1.0):
@@ -68,7 +68,7 @@ def test_activation_formulas():
 
 @pytest.mark.parametrize("act", ACTS, ids=ACT_NAMES)
 @pytest.mark.parametrize("sizes", SIZES, ids=str)
-@pytest.mark.parametrize("loss", LOSSES, ids=["mse", "bce"])
+@pytest.mark.parametrize("loss", LOSSES, ids=["mse", "bce", "mae"])
 def test_loss_grad_matches_twin(act, sizes, loss):
     sizes, p, X, y = setup(sizes, seed=1)
     idx = np.random.default_rng(3).permutation(X.shape[0])[:13].astype(np.int64)
@@ -81,7 +81,7 @@ def test_loss_grad_matches_twin(act, sizes, loss):
 
 @pytest.mark.parametrize("act", ACTS, ids=ACT_NAMES)
 @pytest.mark.parametrize("sizes", SIZES[1:], ids=str)
-@pytest.mark.parametrize("loss", LOSSES, ids=["mse", "bce"])
+@pytest.mark.parametrize("loss", LOSSES, ids=["mse", "bce", "mae"])
 @pytest.mark.parametrize("fn", [mlp.loss_grad, mlp.loss_grad_np], ids=["numba", "numpy"])
 def test_gradient_matches_central_differences(act, sizes, loss, fn):
     sizes, p, X, y = setup(sizes, seed=2, scale=0.7)
@@ -164,7 +164,7 @@ def test_runs_match_single_and_twin(n_runs):
 
 
 @pytest.mark.parametrize("ij", [(0, 1), (5, 30), (40, 41), (3, 40)])
-@pytest.mark.parametrize("loss", LOSSES, ids=["mse", "bce"])
+@pytest.mark.parametrize("loss", LOSSES, ids=["mse", "bce", "mae"])
 def test_slice_grid_matches_twin_and_loss(ij, loss):
     sizes = np.array([2, 5, 4, 1], dtype=np.int64)  # 15 + 24 + 5 = 44 params
     sizes, p, X, y = setup(sizes, n=17, seed=7)
@@ -200,3 +200,29 @@ def test_registered_and_warm():
     for name in ("mlp.forward", "mlp.loss_grad", "mlp.hidden_outputs", "mlp.slice_grid"):
         spec = kernels.REGISTRY[name]
         spec.warmup()
+
+
+@pytest.mark.parametrize("act", ACTS, ids=ACT_NAMES)
+def test_many_samples_go_through_in_chunks(act):
+    # more samples than mlp.CHUNK: the kernels work chunk by chunk and add up
+    n = 2 * mlp.CHUNK + 37
+    sizes, p, X, y = setup([2, 5, 4, 1], n=n, seed=11)
+    idx = np.random.default_rng(1).permutation(n)[: n - 5].astype(np.int64)
+    g, gref = np.empty_like(p), np.empty_like(p)
+    for loss in LOSSES:
+        lv = mlp.loss_grad(p, sizes, act, X, y, idx, loss, g)
+        lref = mlp.loss_grad_np(p, sizes, act, X, y, idx, loss, gref)
+        assert_allclose(lv, lref, rtol=1e-12)
+        assert_allclose(g, gref, rtol=1e-10, atol=1e-13)
+    out, ref = np.empty(n), np.empty(n)
+    mlp.forward(p, sizes, act, X, out)
+    mlp.forward_np(p, sizes, act, X, ref)
+    assert_allclose(out, ref, rtol=1e-12, atol=1e-12)
+    h, href = np.empty((n, 9)), np.empty((n, 9))
+    mlp.hidden_outputs(p, sizes, act, X, h)
+    mlp.hidden_outputs_np(p, sizes, act, X, href)
+    assert_allclose(h, href, rtol=1e-12, atol=1e-12)
+    s, sref = np.empty((3, 3)), np.empty((3, 3))
+    mlp.slice_grid(p, sizes, act, X, y, idx, mlp.LOSS_MSE, 12, 20, -1, 1, -1, 1, s)
+    mlp.slice_grid_np(p, sizes, act, X, y, idx, mlp.LOSS_MSE, 12, 20, -1, 1, -1, 1, sref)
+    assert_allclose(s, sref, rtol=1e-12)

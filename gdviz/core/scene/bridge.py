@@ -87,6 +87,7 @@ def scene_state(scene: Scene, base=None):
         starts=starts, seed=scene.seed, noise=scene.noise, batch_size=batch,
         max_steps=scene.playback.max_steps, speed=scene.playback.speed,
         same_lr=scene.same_lr, shared_lr=scene.shared_lr, selected=selected,
+        neuron=scene.fit.neuron if kind == "fit" else -1,
         view=scene.view.box,
         batch_surface=kind == "regression" and scene.problem.regression.batch_surface,
         show_units=scene.fit.show_units, linked=linked, heatmap=scene.view.heatmap,
@@ -218,7 +219,8 @@ def scene_from_session(session, base: Scene | None = None) -> Scene:
         fit = dataclasses.replace(
             fit, enabled=True, target=d.target, target_expr=d.target_expr, model=d.model,
             units=d.units, points=d.points, noise=d.noise, seed=d.seed,
-            val_fraction=d.val_fraction, loss=d.loss,
+            val_fraction=d.val_fraction, loss=d.loss, layers=d.layers, activation=d.activation,
+            neuron=int(session.neuron),
             batch_size=0 if batch >= session.n_train else batch,
             show_units=bool(session.show_units), init=tuple(float(v) for v in starts[0]),
             linked=tuple(names[i] for i in session.linked), data=_points(d.points_data))

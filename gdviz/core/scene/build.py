@@ -39,7 +39,8 @@ def fit_data(scene: Scene):
     """The :class:`gdviz.core.problems.FitData` of the scene's fit panel."""
     f = scene.fit
     return FitData(f.target, f.target_expr, f.model, f.units, f.points, f.noise, f.seed,
-                   f.val_fraction, f.loss, points_data=f.data)
+                   f.val_fraction, f.loss, points_data=f.data, layers=f.layers,
+                   activation=f.activation)
 
 
 def build_dataset(scene: Scene):

@@ -38,6 +38,7 @@ from gdviz.core.limits import (
     MAX_STEPS,
     MAX_STEPS_PER_FRAME,
     MAX_UNITS,
+    MAX_LAYERS,
     MIN_EXPORT_SIZE,
     MAX_QUOTE,
     MIN_LEVELS,
@@ -225,7 +226,7 @@ class Fit:
     #: draw each unit's own contribution c_i*h(b_i + w_i*x) faintly ("blue functions")
     show_units: bool = _k("bool", False)
     #: initial parameters (fit by hand); omitted = the model's default initialisation
-    init: tuple[float, ...] | None = _k("floats", optional=True, max_len=1000)
+    init: tuple[float, ...] | None = _k("floats", optional=True, max_len=4096)
     #: two parameter names whose loss slice the landscape shows (linked view); empty = off
     linked: tuple[str, ...] = _k("names", (), max_len=2)
     #: the points themselves, [[x, y], ...] (e.g. loaded from a CSV); replaces target,
@@ -233,6 +234,12 @@ class Fit:
     data: tuple[tuple[float, float], ...] | None = _k("points", optional=True, max_len=MAX_POINTS)
     run: OptimizerSettings = _k("table", OptimizerSettings(optimizer="adam", lr=None),
                                 omit_default=True)
+    #: model = "network": hidden layers (of ``units`` each, at most 32) and their activation
+    layers: int = _k("int", 1, ge=1, le=MAX_LAYERS, omit_default=True)
+    activation: str = _k("choice", "relu", choices=("relu", "sigmoid", "tanh", "hard-sigmoid",
+                                                    "linear"), omit_default=True)
+    #: the network picture's highlighted hidden neuron (0-based over all hidden layers), -1 none
+    neuron: int = _k("int", -1, ge=-1, le=MAX_LAYERS * 32, omit_default=True)
 
 
 @dataclass(frozen=True)
@@ -699,7 +706,11 @@ def _check_expr(text: str, path: str, key: str, variables: tuple[str, ...]) -> N
 
 def _fit_model_names(fit: Fit) -> tuple[str, ...]:
     """Parameter names of the fit model."""
-    return tuple(models_mod.make_model(fit.model, fit.units).param_names)
+    try:
+        return tuple(models_mod.make_model(fit.model, fit.units, fit.layers,
+                                           fit.activation).param_names)
+    except ValueError as exc:
+        raise _Invalid(f"[fit] {_first_line(exc)}") from None
 
 
 def _check_coords(path: str, key: str, rows) -> None:
@@ -745,6 +756,13 @@ def _validate(scene: Scene) -> None:
         if n * scene.fit.units > MAX_POINTS_X_UNITS:
             raise _Invalid(f"[fit] {n} points x {scene.fit.units} units is too much work: "
                            f"points x units must be at most {MAX_POINTS_X_UNITS}")
+    if spec is not None and spec.kind == "network" and (scene.fit.enabled or p.kind == "fit"):
+        n = len(scene.fit.data) if scene.fit.data is not None else scene.fit.points
+        try:
+            models_mod.check_network_size(models_mod.make_model(
+                "network", scene.fit.units, scene.fit.layers, scene.fit.activation), n)
+        except ValueError as exc:
+            raise _Invalid(f"[fit] {_first_line(exc)}") from None
     if p.kind == "fit":
         if not scene.fit.enabled:
             raise _Invalid("[problem] kind = 'fit' needs [fit] enabled = true")

@@ -189,13 +189,15 @@ class SessionEvents(SignalGroup):
     scale = Signal(str)
     theme = Signal(str)
     panels = Signal(object)
+    neuron = Signal(int)
 
 
 #: the session's fields, each with its event in :class:`SessionEvents`
 FIELDS: tuple[str, ...] = (
     "kind", "landscape", "specs", "colors", "starts", "seed", "noise", "batch_size",
     "max_steps", "speed", "same_lr", "shared_lr", "selected", "playing", "t", "view",
-    "batch_surface", "show_units", "linked", "heatmap", "levels", "scale", "theme", "panels")
+    "batch_surface", "show_units", "linked", "heatmap", "levels", "scale", "theme", "panels",
+    "neuron")
 #: fields compared by identity (problems are rebuilt, never edited in place)
 _IDENTITY_FIELDS = ("landscape",)
 #: the coarse signal each field's change implies (besides those a method names itself)
@@ -210,6 +212,7 @@ _COARSE_OF: dict[str, tuple[str, ...]] = {
     "selected": ("selection_changed",),
     "playing": ("playing_changed",),
     "t": ("stepped",),
+    "neuron": ("settings_changed",),
 }
 #: the order the coarse signals go out in: the problem before the runs on it, the
 #: settings and selection before the frame that shows them
@@ -249,6 +252,8 @@ class SessionState:
     scale: str = "auto"
     theme: str = "light"
     panels: tuple[str, ...] = PANEL_NAMES
+    #: the network's highlighted hidden neuron (0-based over all hidden layers), -1 none
+    neuron: int = -1
 
 
 class Session(RunsMixin, HistoryMixin, PlaybackMixin):
@@ -295,6 +300,8 @@ class Session(RunsMixin, HistoryMixin, PlaybackMixin):
         self.scale = "auto"
         self.theme = "light"
         self.panels: tuple[str, ...] = PANEL_NAMES
+        #: a network fit's highlighted hidden neuron (network picture click), -1 none
+        self.neuron = -1
         self.specs: list[RunSpec] = list(default_specs() if specs is None else specs)
         if not self.specs:
             raise ValueError("a session needs at least one run")
@@ -559,6 +566,8 @@ class Session(RunsMixin, HistoryMixin, PlaybackMixin):
             self._problems = {bs: problem}
             self.problem = problem
             self.linked = linked
+            if self.neuron >= _hidden_units(data):
+                self.neuron = -1
             self.landscape = self._make_slice(start)
             self._install([tuple(start)])
         return True
@@ -610,6 +619,18 @@ class Session(RunsMixin, HistoryMixin, PlaybackMixin):
             self.linked = linked
             self.landscape = self._make_slice(start)
             self._install([tuple(start)])
+        return True
+
+    def set_neuron(self, k: int) -> bool:
+        """Highlight hidden neuron ``k`` of a network fit (0-based, layer after layer) in
+        the fit panel and the network picture; -1 clears it."""
+        try:
+            n = _hidden_units(self.data) if self.kind == "fit" else 0
+            k = _integer(k, "neuron", -1, n - 1)
+        except ValueError as exc:
+            return self._fail(exc)
+        with self._changes():
+            self.neuron = k
         return True
 
     def _slice_reference(self) -> np.ndarray:
@@ -882,7 +903,7 @@ class Session(RunsMixin, HistoryMixin, PlaybackMixin):
             same_lr=self.same_lr, shared_lr=self.shared_lr, selected=self.selected,
             view=self.view, batch_surface=self.batch_surface, show_units=self.show_units,
             linked=self.linked, heatmap=self.heatmap, levels=self.levels, scale=self.scale,
-            theme=self.theme, panels=self.panels)
+            theme=self.theme, panels=self.panels, neuron=self.neuron)
 
     def restore(self, state: SessionState) -> None:
         """Put ``state`` in, as one change: the race restarts paused at step 0 with one
@@ -951,6 +972,10 @@ class Session(RunsMixin, HistoryMixin, PlaybackMixin):
         n_runs = len(starts) * len(specs)
         selected = _integer(s.selected, "selected run", -1, n_runs - 1)
         fields.update(starts=starts, selected=selected)
+        # a neuron the model does not have (a scene's, after its model changed) is none
+        n_hidden = _hidden_units(s.data) if kind == "fit" else 0
+        neuron = _integer(s.neuron, "neuron", -1)
+        fields.update(neuron=neuron if neuron < n_hidden else -1)
 
         old = dict(self.__dict__)
         with self._changes():
@@ -965,6 +990,13 @@ class Session(RunsMixin, HistoryMixin, PlaybackMixin):
                 self.__dict__.update(old)
                 raise
             self._emit(*_COARSE_ORDER[:-2], "stepped")
+
+
+def _hidden_units(data) -> int:
+    """Hidden neurons of a network fit's model (0 for the other models and problems)."""
+    if not isinstance(data, FitData) or data.model != "network":
+        return 0
+    return int(data.units) * int(data.layers)
 
 
 def _equal(a: Any, b: Any) -> bool:
