@@ -100,8 +100,8 @@ MAX_INIT_BYTES = 1_000_000
 MIN_CLASSIFY_POINTS = 10
 #: noise of a generated two-class set (TF Playground's slider: 0..50 %)
 MAX_CLASSIFY_NOISE = 0.5
-#: a classifier network: at most this many hidden layers of at most MAX_NET_UNITS units
-MAX_NET_LAYERS = 4
-MAX_NET_UNITS = 32
-#: most training points x network parameters (the work of one full-batch step)
-MAX_POINTS_X_PARAMS = 20_000_000
+#: a classifier network has the fit's network limits (MAX_LAYERS hidden layers of at most
+#: MAX_LAYER_UNITS units, points x parameters at most MAX_POINTS_X_NET_PARAMS)
+MAX_NET_LAYERS = MAX_LAYERS
+MAX_NET_UNITS = MAX_LAYER_UNITS
+MAX_POINTS_X_PARAMS = MAX_POINTS_X_NET_PARAMS
