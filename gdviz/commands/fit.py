@@ -95,6 +95,18 @@ def _nums(a) -> list:
 def run(args) -> int:
     from gdviz.commands.trace import _check_int
 
+    if getattr(args, "task", "regress") == "classify":
+        from gdviz.commands.classify import run as run_classify
+
+        return run_classify(args)
+    for flag in ("dataset", "csv"):
+        if getattr(args, flag, None) is not None:
+            raise CliError(f"--{flag} applies to --task classify")
+    if args.target is None and args.target_expr is None:
+        raise CliError("one of the arguments --target --target-expr is required")
+    if args.loss is None:
+        args.loss = "mse"
+
     # each flag named in its own message, with its range
     steps = _check_int("--steps", args.steps, 0, MAX_STEPS)
     _check_int("--seed", args.seed, 0, 2 ** 63 - 1)
