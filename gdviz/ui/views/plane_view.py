@@ -22,6 +22,7 @@ is recomputed when the parameters did not move.
 
 from __future__ import annotations
 
+import functools
 import html
 
 import numpy as np
@@ -56,8 +57,10 @@ POINT_SIZE = 11
 BOUNDARY_WIDTH = 4.0
 
 
+@functools.lru_cache(maxsize=4)
 def _prob_lut(name: str) -> np.ndarray:
-    """256 RGBA rows: class 0's tint at p = 0, the background at 0.5, class 1's at 1."""
+    """256 RGBA rows: class 0's tint at p = 0, the background at 0.5, class 1's at 1
+    (read-only, one per theme)."""
     pal = theme.palette(name)
     cols = CLASS_COLORS.get(name, CLASS_COLORS["light"])
     mid = QColor(pal["background"])
@@ -70,6 +73,7 @@ def _prob_lut(name: str) -> np.ndarray:
         m = getattr(mid, name_)()
         out[:, ch] = np.round(m + w0 * (getattr(lo, name_)() - m) + w1 * (getattr(hi, name_)() - m))
     out[:, 3] = 255
+    out.flags.writeable = False
     return out
 
 
