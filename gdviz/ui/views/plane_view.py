@@ -176,6 +176,7 @@ class PlaneView(QWidget):
         self._key = None
         self._thumb_key = None
         self.last_accuracy: dict[int, tuple[float, float]] = {}
+        self._status_lines = -1
         s = session
         self._connections = connect_all([
             (s.problem_changed, self._on_problem_changed),
@@ -326,7 +327,12 @@ class PlaneView(QWidget):
                             f'{html.escape(s.run_label(r))}&nbsp;&nbsp;'
                             f'<b>{accuracy_text(float(acc_t[k]))}</b>{val}')
         head = tr("classify_acc_head" if pr.x_val.shape[0] else "classify_acc_head_train")
-        self.status.setText(html.escape(head) + "<br>" + "<br>".join(rows))
+        text = html.escape(head) + "<br>" + "<br>".join(rows)
+        lines = len(rows)
+        self.status.setText(text)
+        if lines != self._status_lines:
+            self._status_lines = lines
+            self._size_thumbs()
 
     # ------------------------------------------------------------------ neurons
     def _thumb_layout(self) -> list[tuple[int, int]]:
@@ -377,8 +383,10 @@ class PlaneView(QWidget):
         gap = self.thumb_grid.spacing()
         head = self.thumb_title.sizeHint().height() + self._row_labels[0].sizeHint().height()
         side = THUMB_PX * max(1.0, theme.font_scale())
-        room = self.height() - (self.status.sizeHint().height() if self.status.text() else 0)
-        side = min(side, (room - head - 8) / rows - gap)
+        status = (self.status.heightForWidth(max(self.width(), 50)) if self.status.text() else 0)
+        room = self.height() - max(status, 0) - self.layout().spacing()
+        # the column: its title, the layer numbers, then the rows (and the layouts' spacing)
+        side = min(side, (room - head - 16) / rows - gap - 1)
         side = min(side, self.width() * THUMB_SHARE / cols - gap)
         side = int(side)
         show = side >= THUMB_MIN_PX
