@@ -7,7 +7,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 
 from gdviz.core.classifier import ClassifyData, ClassifySlice, NetModel, plane_grid
 from gdviz.core.engine import RunSet
-from gdviz.core.optimizers import OptimizerConfig
+from gdviz.core.optimizers import OptimizerConfig, make_optimizer
 
 
 def _bce(z, y):
@@ -154,3 +154,48 @@ def test_engine_trains_a_classifier():
     rs = RunSet(pr, [OptimizerConfig("adam", lr=0.03)], d.init_params()[None], total_steps=300)
     rs.advance(300)
     assert pr.accuracy(rs.params)[0] > 0.97
+
+
+# ----------------------------------------------------------------------------- torch semantics
+# The oracle is the one tests/core/test_network_model.py describes: the numpy twin
+# (gdviz.kernels.mlp.*_np) transcribes torch's documented nn.Linear, activations and
+# nn.BCEWithLogitsLoss() (mean of max(z, 0) - z y + log1p(exp(-|z|))); its gradient is
+# checked against central differences (tests/kernels/test_mlp_kernel.py and
+# test_loss_is_bce_with_logits_and_gradient_exact above, which writes the BCE out
+# independently); tests/reference_optim.py transcribes torch.optim. Full-batch training
+# of the classifier through the engine (numba) must equal it to 1e-9, for every
+# activation and optimizer.
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import reference_optim as R  # noqa: E402
+
+
+from gdviz.kernels import mlp  # noqa: E402
+
+ACTS = ["relu", "sigmoid", "tanh", "hard-sigmoid", "linear"]
+OPTS = [("sgd", dict(lr=0.1)), ("momentum", dict(lr=0.05, weight_decay=0.01)),
+        ("nesterov", dict(lr=0.05)), ("rmsprop", dict(lr=0.005)),
+        ("adagrad", dict(lr=0.05)), ("adam", dict(lr=0.01, weight_decay=0.001)),
+        ("adamw", dict(lr=0.01))]
+
+
+@pytest.mark.parametrize("act", ACTS)
+@pytest.mark.parametrize("name,hp", OPTS, ids=[o[0] for o in OPTS])
+def test_full_batch_classifier_training_matches_torch_semantics(act, name, hp):
+    data = ClassifyData("xor", points=40, noise=0.1, seed=3, layers=2, units=4, activation=act)
+    problem = data.build(fast=True)
+    start = data.init_params()
+    runs = RunSet(problem, [make_optimizer(name, **hp)], start[None, :], total_steps=50,
+                  fast=True)
+    runs.advance(50)
+    opt = R.make(name, **hp)
+    theta = start.copy()
+    idx = np.arange(problem.x.shape[0], dtype=np.int64)
+    g = np.empty_like(theta)
+    for _ in range(50):
+        mlp.loss_grad_np(theta, problem.model.sizes, problem.model.act, problem.x, problem.y,
+                         idx, mlp.LOSS_BCE_LOGITS, g)
+        theta = opt.step(theta, g)
+    np.testing.assert_allclose(runs.params[0], theta, rtol=1e-9, atol=1e-12)
