@@ -502,6 +502,8 @@ class MainWindow(QMainWindow):
         if s.kind in ("surface", "expr"):
             return (s.kind, s.landscape.name, s.landscape.label)
         data = s.data
+        if s.kind == "classify":  # its data set (the network is the lesson's to change)
+            return (s.kind, data.dataset, data.points_data is not None and data.source)
         loaded = getattr(data, "points_data" if s.kind == "fit" else "points", None)
         return (s.kind, getattr(data, "target", ""), getattr(data, "target_expr", "").strip(),
                 loaded is not None and getattr(data, "source", ""))

@@ -144,3 +144,18 @@ def test_chinese_texts(qtbot, sess):
         assert p.controls["dataset"].itemText(p.controls["dataset"].findData("spiral")) == "螺旋"
     finally:
         set_language("en")
+
+
+def test_lesson_caption_follows_the_data_set_not_the_network(qtbot):
+    from gdviz.core.scene import preset_path
+    from gdviz.ui.main_window import MainWindow
+
+    w = MainWindow(Session())
+    qtbot.addWidget(w)
+    assert w.open_scene(preset_path("L20_circles"))
+    s = w.session
+    key = w._problem_key()
+    assert s.update_data(layers=1, units=3)
+    assert w._problem_key() == key  # the lesson asks for this: still the lesson
+    assert s.update_data(dataset="xor")
+    assert w._problem_key() != key
