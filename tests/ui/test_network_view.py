@@ -150,7 +150,8 @@ def test_depth_ghost_builds_the_lectures_table(qtbot, net_session):
     for n, tl, vl in g.rows:
         assert (tl, vl) == pytest.approx(seen[n])
     text = g.text("en").splitlines()
-    assert text[0] == "depth 3 (before)" and text[1].startswith("depth 2: train ")
+    assert text[0] == "layers: train · val" and text[1].startswith("2: ")
+    assert text[2] == f"3: {seen[3][0]:.2g} · {seen[3][1]:.2g}"
     # other data: the table starts again
     assert s.update_data(seed=5)
     assert pic.fit_view.ghost is None

@@ -102,7 +102,8 @@ class FitGhost:
             def num(v):
                 return f"{v:.2g}" if np.isfinite(v) else "–"
 
-            if len(self.rows) > 1:
+            if len(self.rows) > 1:  # a narrow table: the fit panel is a third of the width
+                text = tr("ghost_depth_head", lang)
                 for n, tl, vl in self.rows:
                     text += "\n" + tr("ghost_depth_row", lang, n=n, train=num(tl), val=num(vl))
             elif np.isfinite(self.losses[0]):
