@@ -155,3 +155,17 @@ def test_depth_ghost_builds_the_lectures_table(qtbot, net_session):
     # other data: the table starts again
     assert s.update_data(seed=5)
     assert pic.fit_view.ghost is None
+
+
+def test_csv_export_of_a_network_fit_parses(net_session):
+    import csv
+    import io
+
+    from gdviz.export.clip import trajectories_csv
+
+    s = net_session
+    s.step(3)
+    rows = list(csv.reader(io.StringIO(trajectories_csv(s))))
+    names = s.all_param_names
+    assert rows[0][3:3 + len(names)] == list(names) and rows[0][3] == "W1[1,1]"
+    assert all(len(r) == len(rows[0]) for r in rows) and len(rows) == 1 + 4 * s.n_runs
