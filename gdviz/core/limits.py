@@ -53,6 +53,9 @@ MAX_LAYER_UNITS = 32
 #: most data points times a network's parameters (each step's work, and the linked slice's
 #: per-cell work, grow with the product; 2*10^6: 600 points of 4x32, 80,000 points of 1x8)
 MAX_POINTS_X_NET_PARAMS = 2_000_000
+#: most multiply-adds of one live slice of a network's loss (the map recomputes it each
+#: frame): past it the slice is computed on a coarser grid and resampled (about 10 ms)
+NET_SLICE_WORK = 20_000_000
 
 
 def check_coord(value: float, what: str) -> float:

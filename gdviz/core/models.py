@@ -384,6 +384,18 @@ def _as_vec(a) -> np.ndarray:
     return v
 
 
+def slice_work(model: FitModel, i: int, j: int, n_points: int) -> int:
+    """Multiply-adds per grid cell of :func:`slice_grid` over parameters i and j: the
+    layers from the first one that owns i or j are evaluated per cell (the ones before
+    once). For the other kinds: the points (a unit or two per cell)."""
+    if model.kind != "network":
+        return int(n_points)
+    offs = mlp.param_offsets(model.sizes)
+    first = min(int(i), int(j))
+    k = max(n for n, (wq, _) in enumerate(offs) if wq <= first)
+    return int(n_points) * (model.n_params - offs[k][0])
+
+
 def check_network_size(model: FitModel, n_points: int) -> None:
     """ValueError when a network on ``n_points`` points is more work than
     MAX_POINTS_X_NET_PARAMS allows (nothing for the other kinds)."""

@@ -25,7 +25,7 @@ import numpy as np
 
 from gdviz.core import data as D
 from gdviz.core import models as M
-from gdviz.core.limits import MAX_COORD, MAX_POINTS_X_UNITS
+from gdviz.core.limits import MAX_COORD, MAX_POINTS_X_UNITS, NET_SLICE_WORK
 
 #: the regression problem's x range (the lecture's data live on [0, 4])
 REGRESSION_X_RANGE = (0.0, 4.0)
@@ -217,6 +217,14 @@ def default_linked(model: M.FitModel) -> tuple[int, int]:
     return (names.index("c1"), names.index("c2") if model.K > 1 else names.index("w1"))
 
 
+def _resample(z: np.ndarray, nx: int, ny: int) -> np.ndarray:
+    """z (my, mx) over a box, bilinearly resampled to (ny, nx) over the same box."""
+    my, mx = z.shape
+    tx, ty = np.linspace(0.0, mx - 1.0, nx), np.linspace(0.0, my - 1.0, ny)
+    rows = np.array([np.interp(tx, np.arange(mx), r) for r in z])  # (my, nx)
+    return np.array([np.interp(ty, np.arange(my), c) for c in rows.T]).T
+
+
 class FitSlice:
     """What the map shows of a fit: the loss over parameters ``i`` and ``j`` of
     ``problem`` (training set, no weight decay), every other parameter held at
@@ -266,8 +274,19 @@ class FitSlice:
         """Loss float64 (ny, nx): out[r, c] = L(p_i = x_c, p_j = y_r, others = reference)."""
         p = np.asarray(self.reference(), dtype=np.float64)
         pr = self.problem
-        out = M.slice_grid(pr.model, p, self.i, self.j, (x0, x1), (y0, y1), int(nx), int(ny),
+        nx, ny = int(nx), int(ny)
+        # a network's slice through its first layers costs its whole depth per cell: past
+        # NET_SLICE_WORK it is computed on a coarser grid (exact there) and resampled
+        cells = max(4, NET_SLICE_WORK // max(1, M.slice_work(pr.model, self.i, self.j,
+                                                             pr.x.shape[0])))
+        mx, my = nx, ny
+        if pr.model.kind == "network" and nx * ny > cells:
+            f = math.sqrt(cells / (nx * ny))
+            mx, my = max(2, int(nx * f)), max(2, int(ny * f))
+        out = M.slice_grid(pr.model, p, self.i, self.j, (x0, x1), (y0, y1), mx, my,
                            pr.x, pr.y, pr.loss_kind, fast=fast if fast is not None else pr.fast)
+        if (mx, my) != (nx, ny):
+            out = _resample(out, nx, ny)
         finite = out[np.isfinite(out)]
         if finite.size:
             lo, hi = float(finite.min()), float(finite.max())

@@ -296,3 +296,38 @@ def test_neuron_contribution():
     np.testing.assert_allclose(m.neuron_contribution(p, 0, x), m.predict(p, x) - m.predict(off, x))
     with pytest.raises(ValueError, match="no hidden neuron 6"):
         m.neuron_contribution(p, 6, x)
+
+
+def test_live_slice_of_a_deep_slice_stays_within_its_work():
+    from gdviz.core import problems as P
+    from gdviz.core.models import slice_work
+
+    data = FitData(target="sine", model="network", units=32, layers=4, points=300)
+    problem = data.build(fast=True)
+    m = problem.model
+    n = problem.x.shape[0]
+    assert slice_work(m, m.n_params - 2, m.n_params - 1, n) == n * 33  # the output layer
+    assert slice_work(m, 0, m.n_params - 1, n) == n * m.n_params  # the whole network
+    p = data.init_params()
+    sl = FitSlice(problem, 0, 1, lambda: p, FitSlice.view_around(p, 0, 1))
+    calls = []
+    real = P.M.slice_grid
+
+    def spy(model, params, i, j, ri, rj, nx, ny, *a, **kw):
+        calls.append((nx, ny))
+        return real(model, params, i, j, ri, rj, nx, ny, *a, **kw)
+
+    P.M.slice_grid = spy
+    try:
+        z = sl.grid(-1.0, 1.0, -1.0, 1.0, 64, 48)
+    finally:
+        P.M.slice_grid = real
+    assert z.shape == (48, 64) and np.isfinite(z).all()
+    (mx, my), = calls
+    assert mx * my * slice_work(m, 0, 1, n) <= P.NET_SLICE_WORK and mx >= 2 and my >= 2
+    # exact at the coarse grid's corners
+    pp = p.copy()
+    pp[0], pp[1] = -1.0, -1.0
+    assert z[0, 0] == pytest.approx(problem.loss(pp[None])[0], rel=1e-12)
+    pp[0], pp[1] = 1.0, 1.0
+    assert z[-1, -1] == pytest.approx(problem.loss(pp[None])[0], rel=1e-12)

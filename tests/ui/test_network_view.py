@@ -131,3 +131,41 @@ def test_export_frame_draws_the_network(qtbot, net_session):
         assert ((b - r) > 80).sum() > 50 and ((r - b) > 80).sum() > 50
     finally:
         g.close()
+
+
+def test_depth_ghost_builds_the_lectures_table(qtbot, net_session):
+    s = net_session
+    pic = Picture(s, ("fit",))
+    qtbot.addWidget(pic)
+    pic.resize(700, 400)
+    pic.show()
+    seen = {}
+    for layers in (2, 3, 1):
+        s.step(60)
+        p = s.positions()[0][None, :]
+        seen[s.data.layers] = (float(s.problem.loss(p)[0]), float(s.problem.val_loss(p)[0]))
+        assert s.update_data(layers=layers)
+    g = pic.fit_view.ghost
+    assert [r[0] for r in g.rows] == [2, 3]  # (the first pick, 2, changed nothing)
+    for n, tl, vl in g.rows:
+        assert (tl, vl) == pytest.approx(seen[n])
+    text = g.text("en").splitlines()
+    assert text[0] == "layers: train · val" and text[1].startswith("2: ")
+    assert text[2] == f"3: {seen[3][0]:.2g} · {seen[3][1]:.2g}"
+    # other data: the table starts again
+    assert s.update_data(seed=5)
+    assert pic.fit_view.ghost is None
+
+
+def test_csv_export_of_a_network_fit_parses(net_session):
+    import csv
+    import io
+
+    from gdviz.export.clip import trajectories_csv
+
+    s = net_session
+    s.step(3)
+    rows = list(csv.reader(io.StringIO(trajectories_csv(s))))
+    names = s.all_param_names
+    assert rows[0][3:3 + len(names)] == list(names) and rows[0][3] == "W1[1,1]"
+    assert all(len(r) == len(rows[0]) for r in rows) and len(rows) == 1 + 4 * s.n_runs

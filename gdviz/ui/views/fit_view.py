@@ -75,10 +75,13 @@ GHOST_LABEL_ALPHA = 215
 
 @dataclass(frozen=True, eq=False)
 class FitGhost:
-    """A fit kept for comparison after K or the weight decay changed.
+    """A fit kept for comparison after K, a network's depth or the weight decay changed.
 
     ``xs``, ``y``: float64 (N,), the reference run's curve when the setting changed;
-    ``setting``: "units" or "weight_decay", with its old ``value``; ``color``: the run's.
+    ``setting``: "units", "layers" or "weight_decay", with its old ``value``; ``color``:
+    the run's. For "layers", ``losses`` are that fit's (train, validation) losses and
+    ``rows`` every depth trained since the data last changed, (depth, train, validation)
+    sorted by depth: the lecture's table, built as the class steps through the depths (L19).
     """
 
     xs: np.ndarray
@@ -89,15 +92,23 @@ class FitGhost:
 
     #: the losses of that fit (train, validation; NaN when unknown), for the label
     losses: tuple[float, float] = (float("nan"), float("nan"))
+    rows: tuple[tuple[int, float, float], ...] = ()
 
     def text(self, lang: str | None = None) -> str:
         """The label, in ``lang`` (default: the UI language)."""
         if self.setting == "layers":
             text = tr("ghost_layers", lang, n=int(self.value))
-            tl, vl = self.losses
-            if np.isfinite(tl):
-                text += "\n" + tr("ghost_losses", lang, train=f"{tl:.2g}",
-                                   val=f"{vl:.2g}" if np.isfinite(vl) else "–")
+
+            def num(v):
+                return f"{v:.2g}" if np.isfinite(v) else "–"
+
+            if len(self.rows) > 1:  # a narrow table: the fit panel is a third of the width
+                text = tr("ghost_depth_head", lang)
+                for n, tl, vl in self.rows:
+                    text += "\n" + tr("ghost_depth_row", lang, n=n, train=num(tl), val=num(vl))
+            elif np.isfinite(self.losses[0]):
+                text += "\n" + tr("ghost_losses", lang, train=num(self.losses[0]),
+                                   val=num(self.losses[1]))
             return text
         if self.setting == "units":
             return tr("ghost_units", lang, k=int(self.value))
@@ -540,10 +551,15 @@ class FitView(pg.PlotWidget):
         xs, y, *_, t, color, problem, p = self._shown
         if t > 0 and np.isfinite(y).any() and (self.ghost is None or self._moved_since_ghost):
             losses = (float("nan"), float("nan"))
+            rows = ()
             if setting == "layers":  # L19: the table of the lecture, one depth at a time
                 with np.errstate(all="ignore"):
                     losses = (float(problem.loss(p[None])[0]), float(problem.val_loss(p[None])[0]))
-            self.ghost = FitGhost(xs, y, setting, value, color, losses)
+                old = self.ghost.rows if self.ghost is not None and self.ghost.setting == "layers" else ()
+                keep = {r[0]: r for r in old}
+                keep[int(value)] = (int(value), *losses)
+                rows = tuple(keep[k] for k in sorted(keep))
+            self.ghost = FitGhost(xs, y, setting, value, color, losses, rows)
         self._moved_since_ghost = False
         self._ghost_t = self.session.t
 
