@@ -26,7 +26,7 @@ import numpy as np
 from gdviz.core import classify as C
 from gdviz.core.data import MiniBatchSampler
 from gdviz.core.limits import (MAX_COORD, MAX_NET_LAYERS, MAX_NET_UNITS, MAX_POINTS,
-                               MAX_POINTS_X_PARAMS)
+                               MAX_POINTS_X_PARAMS, NET_SLICE_WORK)
 from gdviz.core.models import _DataProblem, _resolve_fast
 from gdviz.kernels import mlp as K
 
@@ -334,12 +334,32 @@ class ClassifySlice:
             raise ValueError(f"Invalid grid size: {nx}x{ny} (must be at least 2x2)")
         pr = self.problem
         p = np.ascontiguousarray(self.reference(), dtype=np.float64)
-        out = np.empty((ny, nx))
+        # as the fit's network slice: past NET_SLICE_WORK multiply-adds, an exact coarser
+        # grid resampled (a slice through the first layers costs the whole depth per cell)
+        cells = max(4, NET_SLICE_WORK // max(1, self.work_per_cell()))
+        mx, my = nx, ny
+        if nx * ny > cells:
+            f = math.sqrt(cells / (nx * ny))
+            mx, my = max(2, int(nx * f)), max(2, int(ny * f))
+        out = np.empty((my, mx))
         idx = pr.sampler._full
-        f = K.slice_grid if pr._fast(fast) else K.slice_grid_np
-        f(p, pr._sizes, pr.model.act, pr.x, pr.y, idx, K.LOSS_BCE_LOGITS, self.i, self.j,
-          float(x0), float(x1), float(y0), float(y1), out)
+        fn = K.slice_grid if pr._fast(fast) else K.slice_grid_np
+        fn(p, pr._sizes, pr.model.act, pr.x, pr.y, idx, K.LOSS_BCE_LOGITS, self.i, self.j,
+           float(x0), float(x1), float(y0), float(y1), out)
+        if (mx, my) != (nx, ny):
+            from gdviz.core.problems import _resample
+
+            out = _resample(out, nx, ny)
         return out
+
+    def work_per_cell(self) -> int:
+        """Multiply-adds per grid cell: the training points times the parameters from the
+        first layer that owns i or j on (the layers before are computed once)."""
+        m = self.problem.model
+        offs = K.param_offsets(m.sizes)
+        first = min(self.i, self.j)
+        k = max(n for n, (wq, _) in enumerate(offs) if wq <= first)
+        return int(self.problem.x.shape[0]) * (m.n_params - offs[k][0])
 
 
 def accuracy_text(acc: float) -> str:

@@ -199,3 +199,19 @@ def test_full_batch_classifier_training_matches_torch_semantics(act, name, hp):
                          idx, mlp.LOSS_BCE_LOGITS, g)
         theta = opt.step(theta, g)
     np.testing.assert_allclose(runs.params[0], theta, rtol=1e-9, atol=1e-12)
+
+
+def test_deep_slice_stays_within_the_work_budget_and_is_exact_on_its_grid(monkeypatch):
+    import gdviz.core.classifier as CL
+
+    d = ClassifyData("spiral", points=100, layers=3, units=8)
+    pr = d.build(fast=False)
+    p = d.init_params()
+    sl = ClassifySlice(pr, 0, 1, lambda: p, ClassifySlice.view_around(p, 0, 1))
+    assert sl.work_per_cell() == pr.x.shape[0] * pr.n_params
+    monkeypatch.setattr(CL, "NET_SLICE_WORK", sl.work_per_cell() * 9)  # a 3x3 grid
+    G = sl.grid(-1, 1, -2, 2, 5, 5)
+    assert G.shape == (5, 5)
+    q = p.copy()
+    q[0], q[1] = 1.0, 2.0  # a corner: a node of the coarse grid too, so exact
+    assert G[4, 4] == pytest.approx(pr.loss(q[None])[0], rel=1e-12)
