@@ -208,7 +208,7 @@ def test_deep_slice_stays_within_the_work_budget_and_is_exact_on_its_grid(monkey
     pr = d.build(fast=False)
     p = d.init_params()
     sl = ClassifySlice(pr, 0, 1, lambda: p, ClassifySlice.view_around(p, 0, 1))
-    assert sl.work_per_cell() == pr.x.shape[0] * pr.n_params
+    assert sl.work_per_cell() == pr.x.shape[0] * (pr.n_params + CL.BCE_COST)
     monkeypatch.setattr(CL, "NET_SLICE_WORK", sl.work_per_cell() * 9)  # a 3x3 grid
     G = sl.grid(-1, 1, -2, 2, 5, 5)
     assert G.shape == (5, 5)
