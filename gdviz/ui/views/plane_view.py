@@ -314,6 +314,7 @@ class PlaneView(QWidget):
     def _update_status(self, P: np.ndarray, runs: list[int]) -> None:
         s = self.session
         pr = s.problem
+        ref = s.reference_run()
         rows = []
         self.last_accuracy = {}
         if runs:
@@ -323,9 +324,11 @@ class PlaneView(QWidget):
             for k, r in enumerate(runs):
                 self.last_accuracy[r] = (float(acc_t[k]), float(acc_v[k]))
                 val = (f" · {accuracy_text(float(acc_v[k]))}" if pr.x_val.shape[0] else "")
+                shaded = (f" &nbsp;<i>{html.escape(tr('classify_shaded'))}</i>"
+                          if r == ref and len(runs) > 1 else "")
                 rows.append(f'<span style="color:{s.run_color(r)}">■</span> '
                             f'{html.escape(s.run_label(r))}&nbsp;&nbsp;'
-                            f'<b>{accuracy_text(float(acc_t[k]))}</b>{val}')
+                            f'<b>{accuracy_text(float(acc_t[k]))}</b>{val}{shaded}')
         head = tr("classify_acc_head" if pr.x_val.shape[0] else "classify_acc_head_train")
         text = html.escape(head) + "<br>" + "<br>".join(rows)
         lines = len(rows)
