@@ -35,7 +35,7 @@ ENTRIES: dict[str, tuple[str, str]] = {
     "startup": ("gdviz.bench.ui", "bench_startup"),
     "export": ("gdviz.bench.export", "bench_export"),
     "decision-surface": ("gdviz.bench.classify", "bench_decision_surface"),
-    "frame-classify": ("gdviz.bench.classify", "bench_frame_classify"),
+    "frame-classify": ("gdviz.bench.ui", "bench_frame_classify"),
 }
 
 
