@@ -51,3 +51,22 @@ def test_snapshot_restore_round_trip():
     with pytest.raises(ValueError, match="needs ClassifyData"):
         import dataclasses
         t.restore(dataclasses.replace(snap, data=None))
+
+
+def test_mini_batches_seed_and_start_on_a_classification():
+    s = _session()
+    assert s.set_batch_size(8)
+    assert s.batch_size == 8
+    s.step(12)
+    c = s.counters()
+    assert c["epoch"] == 2 and c["batches_per_epoch"] == 6  # 42 training points
+    before = s.losses()[0].copy()
+    assert s.set_seed(5) and s.t == 0
+    assert isinstance(s.landscape, ClassifySlice)
+    s.step(12)
+    assert not np.array_equal(s.losses()[0], before)  # other batches
+    # a click on the map moves the two shown parameters of the start
+    i, j = s.linked
+    assert s.set_start(0.5, -0.25)
+    assert s.starts[0][i] == 0.5 and s.starts[0][j] == -0.25
+    assert s.set_param(0, 1.5) and s.starts[0][0] == 1.5
