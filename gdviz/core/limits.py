@@ -54,8 +54,8 @@ MAX_LAYER_UNITS = 32
 #: per-cell work, grow with the product; 2*10^6: 600 points of 4x32, 80,000 points of 1x8)
 MAX_POINTS_X_NET_PARAMS = 2_000_000
 #: most multiply-adds of one live slice of a network's loss (the map recomputes it each
-#: frame): past it the slice is computed on a coarser grid and resampled (about 10 ms)
-NET_SLICE_WORK = 20_000_000
+#: frame): past it the slice is computed on a coarser grid and resampled (about 5 ms)
+NET_SLICE_WORK = 10_000_000
 
 
 def check_coord(value: float, what: str) -> float:

@@ -61,6 +61,9 @@ SECTION_GAP = 10
 PARAM_HELP = {"w": "param_slope", "b": "param_intercept", "a": "param_x2", "c": "param_constant"}
 #: the units' parameters: w1 is unit 1's slope, b1 its shift, c1 its height (i18n keys)
 UNIT_PARAM_HELP = {"w": "param_unit_slope", "b": "param_unit_shift", "c": "param_unit_height"}
+#: the map combos give each parameter a tooltip up to this many parameters (a 4x32
+#: network has 3,265: their tooltips took a second to build; W2[3,5] names itself)
+MAX_TIPPED = 300
 #: (activation, i18n key, English) of the network model's activation combo
 ACTIVATIONS = (("relu", "act_relu", "ReLU"), ("sigmoid", "act_sigmoid", "Sigmoid"),
                ("tanh", "act_tanh", "Tanh"), ("hard-sigmoid", "act_hard_sigmoid", "Hard sigmoid"),
@@ -567,7 +570,8 @@ class DataPanel(QWidget):
                 combo.clear()
                 for k, name in enumerate(names):
                     combo.addItem(name, k)
-                    combo.setItemData(k, _param_help(name), Qt.ItemDataRole.ToolTipRole)
+                    if len(names) <= MAX_TIPPED:
+                        combo.setItemData(k, _param_help(name), Qt.ItemDataRole.ToolTipRole)
         box = self.controls["hand_box"]
         for hs in self.param_sliders:
             box.layout().removeWidget(hs)
@@ -597,7 +601,7 @@ class DataPanel(QWidget):
         names = self._names or []
         for key in ("map_x", "map_y"):
             combo = self.controls.get(key)
-            if combo is not None:
+            if combo is not None and len(names) <= MAX_TIPPED:
                 for k, name in enumerate(names[: combo.count()]):
                     combo.setItemData(k, _param_help(name), Qt.ItemDataRole.ToolTipRole)
         title = self.controls.get("hand_title")

@@ -45,7 +45,7 @@ EDGE_WIDTHS = (0.6, 1.2, 2.0, 3.0, 4.2, 5.5)
 #: lines cost ~0.1 ms each; paused, and in an export, they are always antialiased)
 MANY_EDGES = 120
 #: the most edges drawn: the strongest ones (QPainter's wide lines cost ~30 µs each)
-MAX_EDGES = 700
+MAX_EDGES = 500
 #: the neurons' largest half-size in px at scale 1
 MAX_HALF = 30.0
 
