@@ -136,15 +136,25 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--format", choices=["csv", "json"], default="csv")
 
     f = sub.add_parser("fit", help="fit a model to noisy data and print JSON")
-    tgt = f.add_mutually_exclusive_group(required=True)
+    tgt = f.add_mutually_exclusive_group()  # required for --task regress (commands/fit.py)
     tgt.add_argument("--target", metavar="NAME")
     tgt.add_argument("--target-expr", metavar="EXPR")
     f.add_argument("--model", required=True, metavar="NAME")
     f.add_argument("--units", type=int, default=3)
+    f.add_argument("--layers", type=int, default=None,
+                   help="--model network: hidden layers (1-4, default 1)")
+    f.add_argument("--activation", default=None, metavar="NAME",
+                   help="--model network: relu, sigmoid, tanh, hard-sigmoid or linear (default relu)")
     f.add_argument("--points", type=int, default=50)
     f.add_argument("--noise", type=float, default=0.1)
     f.add_argument("--val-fraction", type=float, default=0.15)
-    f.add_argument("--loss", choices=["mse", "mae"], default="mse")
+    f.add_argument("--loss", choices=["mse", "mae"], default=None, help="default mse")
+    f.add_argument("--task", choices=["regress", "classify"], default="regress",
+                   help="classify: a network on two-class points of the plane (BCE)")
+    f.add_argument("--dataset", metavar="NAME",
+                   help="--task classify: circles, xor, gauss or spiral")
+    f.add_argument("--csv", metavar="FILE.csv",
+                   help="--task classify: points from a file of x1, x2, label (0/1)")
     f.add_argument("--init", metavar="FILE.json")
     _add_hyper_flags(f)
     f.add_argument("--format", choices=["json"], default="json")
@@ -158,7 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--steps-per-frame", type=int)
     e.add_argument("--panels", metavar="LIST",
                    help="comma list of caption,landscape,fit,loss,step,schedule,hyper,"
-                        "lrfind,tuned")
+                        "lrfind,tuned,network")
     e.add_argument("--lang", metavar="LANG", help="en, zh-Hant or zh-Hans (default: the system's)")
     e.add_argument("--theme", metavar="NAME", help="light (default) or dark")
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from gdviz.core.scene import (Export, Fit, LrFind, Meta, OptimizerSettings, Playback, Problem,
+from gdviz.core.scene import (Classify, Export, Fit, LrFind, Meta, OptimizerSettings, Playback,
+                              Problem,
                               Regression, Run, Scene, ScheduleSettings, Text, View)
 
 MINIMAL = """\
@@ -49,11 +50,16 @@ def full_scene() -> Scene:
                 units=4, points=33, noise=0.2, seed=9, val_fraction=0.3, loss="mae",
                 batch_size=8, weight_decay=0.001, show_units=True,
                 init=tuple(float(i) / 4 for i in range(13)), linked=("w1", "c2"),
-                data=((-1.0, 0.5), (0.0, 0.25), (1.0, 2.0)),
+                data=((-1.0, 0.5), (0.0, 0.25), (1.0, 2.0)), layers=2, activation="tanh", neuron=2,
                 run=OptimizerSettings(optimizer="rmsprop", lr=0.002, alpha=0.95, eps=1e-06,
                                       momentum=0.5, centered=True)),
         lrfind=LrFind(show=True, run="b", at_step=10, start_lr=1e-6, end_lr=1.0, num_it=50,
                       tune=True, tune_lrs=12, tune_steps=40),
+        classify=Classify(dataset="xor", points=40, noise=0.25, seed=5, val_split=0.2,
+                          layers=2, units=2, activation="tanh", csv="pts.csv",
+                          data=((0.0, 0.0, 1.0), (1.0, -1.0, 0.0), (2.0, 0.5, 1.0)),
+                          batch_size=2, linked=("W1[1,2]", "b2[1]"),
+                          init=tuple(float(i) / 8 for i in range(15))),
         runs=(
             Run(id="a", label="SGD ×10", enabled=False, expect_diverge=True,
                 opt=OptimizerSettings(optimizer="momentum", lr=0.15, momentum=0.5, dampening=0.25,

@@ -29,6 +29,7 @@ ENTRIES: dict[str, tuple[str, str]] = {
     "fit-step": ("gdviz.bench.kernels", "bench_fit_step"),
     "batch-surface": ("gdviz.bench.kernels", "bench_batch_surface"),
     "data-advance": ("gdviz.bench.kernels", "bench_data_advance"),
+    "mlp-step": ("gdviz.bench.networks", "bench_mlp_step"),
     "contour-paint": ("gdviz.bench.ui", "bench_contour_paint"),
     "frame": ("gdviz.bench.ui", "bench_frame"),
     "frame-long": ("gdviz.bench.ui", "bench_frame_long"),
@@ -39,6 +40,8 @@ ENTRIES: dict[str, tuple[str, str]] = {
     "hyper-map": ("gdviz.bench.maps", "bench_hyper_map"),
     "lr-find": ("gdviz.bench.lrfind", "bench_lr_find"),
     "tune": ("gdviz.bench.lrfind", "bench_tune"),
+    "decision-surface": ("gdviz.bench.classify", "bench_decision_surface"),
+    "frame-classify": ("gdviz.bench.ui", "bench_frame_classify"),
 }
 
 

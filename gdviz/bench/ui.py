@@ -235,3 +235,51 @@ def bench_contour_paint(size=(800, 500), grid: int = 256, levels: int = 18) -> d
     return {"name": "contour-paint", "ours_ms": ours_ms, "baseline": "Qt antialiased stroke",
             "baseline_ms": base_ms, "ratio": base_ms / ours_ms, "segments": len(xy) // 2,
             "size": f"{w}x{h}"}
+
+
+def bench_frame_classify(frames: int = 120, size=(1280, 720)) -> dict:
+    """``frame-classify``: p95 frame time (ms) of the real window offscreen on lesson L21
+    (a 2-8-8-8-1 network, two runs at 60 steps/s): the engine's steps, the map's live loss
+    slice, the plane view (surface, two boundaries, 24 neuron thumbnails) and the loss
+    curves, then the paint, as the window's 60 Hz timer does (see ``frame``)."""
+    import os
+    import tempfile
+    import time
+
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtCore import QSettings
+
+    from gdviz import kernels
+    from gdviz.bench.timing import p95
+    from gdviz.core.scene import load_preset
+    from gdviz.core.scene.bridge import apply_scene
+    from gdviz.core.session import Session
+    from gdviz.ui.app import ensure_app
+    from gdviz.ui.main_window import MainWindow
+
+    kernels.warmup()
+    app = ensure_app()
+    with tempfile.TemporaryDirectory() as tmp:
+        QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, tmp)
+        session = Session()
+        win = MainWindow(session)
+        win.resize(*size)
+        win.show()
+        apply_scene(load_preset("L21_spiral"), session)
+        app.processEvents()
+        win.frame_timer.stop()
+        session.play()
+        win.frame_timer.stop()
+        times = []
+        for _ in range(frames + 10):
+            t0 = time.perf_counter()
+            session.tick(1.0 / 60.0)
+            app.processEvents()
+            times.append(time.perf_counter() - t0)
+        session.pause()
+        win.close()
+        win.deleteLater()
+        app.processEvents()
+    ms = p95(times[10:]) * 1000.0
+    return dict(name="frame-classify", ours_ms=ms, baseline="16.7 ms budget", baseline_ms=16.7,
+                ratio=16.7 / ms if ms > 0 else float("inf"))

@@ -1,6 +1,7 @@
 """``gdviz fit``: fit a model to noisy data with one optimizer and print JSON.
 
-Output keys: target, model, units, unit, loss, optimizer, hyperparameters, schedule,
+Output keys: target, model, units, layers, activation (both null unless the model is
+"network"), unit, loss, optimizer, hyperparameters, schedule,
 batch_size, batches_per_epoch, steps, seed, param_names, params_init, params_final,
 history [{step, train_loss, val_loss}], data {x_train, y_train, x_val, y_val},
 diverged_at (null or the step). Non-finite numbers are written as null (JSON has no NaN).
@@ -21,9 +22,9 @@ import numpy as np
 from gdviz.core.data import expr_target, get_target, make_dataset
 from gdviz.cli import CliError
 from gdviz.commands.progress import advance_with_progress, load_kernels
-from gdviz.core.limits import (MAX_COORD, MAX_FIT_HISTORY, MAX_INIT_BYTES, MAX_POINTS,
-                               MAX_STEPS, MAX_UNITS)
-from gdviz.core.models import FitProblem, make_model
+from gdviz.core.limits import (MAX_COORD, MAX_FIT_HISTORY, MAX_INIT_BYTES, MAX_LAYER_UNITS,
+                               MAX_LAYERS, MAX_POINTS, MAX_STEPS, MAX_UNITS)
+from gdviz.core.models import ACTIVATION_IDS, FitProblem, make_model
 from gdviz.core.userinput import quote, read_user_file
 
 _HYPER = ("lr", "momentum", "dampening", "alpha", "eps", "beta1", "beta2", "weight_decay",
@@ -94,11 +95,34 @@ def _nums(a) -> list:
 def run(args) -> int:
     from gdviz.commands.trace import _check_int
 
+    if getattr(args, "task", "regress") == "classify":
+        from gdviz.commands.classify import run as run_classify
+
+        return run_classify(args)
+    for flag in ("dataset", "csv"):
+        if getattr(args, flag, None) is not None:
+            raise CliError(f"--{flag} applies to --task classify")
+    if args.target is None and args.target_expr is None:
+        raise CliError("one of the arguments --target --target-expr is required")
+    if args.loss is None:
+        args.loss = "mse"
+
     # each flag named in its own message, with its range
     steps = _check_int("--steps", args.steps, 0, MAX_STEPS)
     _check_int("--seed", args.seed, 0, 2 ** 63 - 1)
     _check_int("--points", args.points, 2, MAX_POINTS)
-    _check_int("--units", args.units, 1, MAX_UNITS)
+    network = args.model == "network"
+    _check_int("--units", args.units, 1, MAX_LAYER_UNITS if network else MAX_UNITS)
+    layers = getattr(args, "layers", None)
+    activation = getattr(args, "activation", None)
+    if not network and (layers is not None or activation is not None):
+        flag = "--layers" if layers is not None else "--activation"
+        raise CliError(f"{flag} applies to --model network only")
+    if layers is not None:
+        _check_int("--layers", layers, 1, MAX_LAYERS)
+    if activation is not None and activation not in ACTIVATION_IDS:
+        raise CliError(f"unknown --activation '{quote(activation)}'; choose from "
+                       f"{', '.join(ACTIVATION_IDS)}")
     if args.batch_size is not None:
         _check_int("--batch-size", args.batch_size, 1, MAX_POINTS)
     if not (math.isfinite(args.noise) and 0 <= args.noise <= MAX_COORD):
@@ -113,7 +137,7 @@ def run(args) -> int:
     else:
         target = get_target(args.target)
         target_name = target.name
-    model = make_model(args.model, args.units)
+    model = make_model(args.model, args.units, layers or 1, activation or "relu")
     data = make_dataset(target, args.points, args.noise, args.seed, args.val_fraction)
     problem = FitProblem(model, data, args.loss, args.batch_size, args.seed, fast=True)
     if args.init is not None:
@@ -142,7 +166,9 @@ def run(args) -> int:
     out = {
         "target": target_name,
         "model": model.name,
-        "units": model.K if model.kind == "units" else None,
+        "units": model.K if model.kind in ("units", "network") else None,
+        "layers": model.layers if network else None,
+        "activation": model.activation if network else None,
         "loss": args.loss,
         "optimizer": config.name,
         "hyperparameters": hyper,

@@ -47,6 +47,15 @@ MIN_VIEW_SPAN = 1e-9
 #: most data points times fit units: the fit's work per step and its temporaries grow with
 #: the product (10^6: 20,000 points of 50 units, or 100,000 points of 10)
 MAX_POINTS_X_UNITS = 1_000_000
+#: the fit's "network" model: most hidden layers, and units per hidden layer
+MAX_LAYERS = 4
+MAX_LAYER_UNITS = 32
+#: most data points times a network's parameters (each step's work, and the linked slice's
+#: per-cell work, grow with the product; 2*10^6: 600 points of 4x32, 80,000 points of 1x8)
+MAX_POINTS_X_NET_PARAMS = 2_000_000
+#: most multiply-adds of one live slice of a network's loss (the map recomputes it each
+#: frame): past it the slice is computed on a coarser grid and resampled (about 5 ms)
+NET_SLICE_WORK = 10_000_000
 
 
 def check_coord(value: float, what: str) -> float:
@@ -109,3 +118,14 @@ LRFIND_MAX_IT = 10_000
 TUNE_DEFAULT_LRS = 24
 TUNE_MAX_LRS = 200
 TUNE_MAX_RUNS = 65_536
+# --- classify ---
+#: fewest points of a generated two-class set (TF Playground's slider starts at 10... we
+#: need a few of each class in both the training and the validation set)
+MIN_CLASSIFY_POINTS = 10
+#: noise of a generated two-class set (TF Playground's slider: 0..50 %)
+MAX_CLASSIFY_NOISE = 0.5
+#: a classifier network has the fit's network limits (MAX_LAYERS hidden layers of at most
+#: MAX_LAYER_UNITS units, points x parameters at most MAX_POINTS_X_NET_PARAMS)
+MAX_NET_LAYERS = MAX_LAYERS
+MAX_NET_UNITS = MAX_LAYER_UNITS
+MAX_POINTS_X_PARAMS = MAX_POINTS_X_NET_PARAMS

@@ -18,13 +18,19 @@ import numpy as np
 
 from gdviz import kernels
 from gdviz.core.data import Dataset, MiniBatchSampler
+from gdviz.kernels import mlp
 from gdviz.kernels import models as km
 
 from gdviz.core.limits import MAX_COORD, MAX_POINTS_X_UNITS, MAX_UNITS
+from gdviz.core.limits import MAX_LAYER_UNITS, MAX_LAYERS, MAX_POINTS_X_NET_PARAMS
 from gdviz.core.userinput import quote
 UNIT_IDS = {"sigmoid": km.SIGMOID, "hard-sigmoid": km.HARD_SIGMOID, "relu": km.RELU}
 LOSS_IDS = {"mse": km.MSE, "mae": km.MAE}
-_KIND_IDS = {"linear": km.LINEAR, "quadratic": km.QUADRATIC, "units": km.UNITS}
+_KIND_IDS = {"linear": km.LINEAR, "quadratic": km.QUADRATIC, "units": km.UNITS, "network": 3}
+#: the network model's hidden-layer activations (gdviz.kernels.mlp's codes)
+ACTIVATION_IDS = dict(mlp.ACT_IDS)
+#: the fit losses as gdviz.kernels.mlp numbers them
+_NET_LOSS = {km.MSE: mlp.LOSS_MSE, km.MAE: mlp.LOSS_MAE}
 
 
 @dataclass(frozen=True)
@@ -45,6 +51,7 @@ MODELS: dict[str, ModelSpec] = {m.name: m for m in (
     ModelSpec("hard-sigmoid", "Hard-sigmoid units", "y = c0 + Σ cᵢ·clip(bᵢ + wᵢ·x, 0, 1)", "units",
               "hard-sigmoid"),
     ModelSpec("relu", "ReLU units", "y = c0 + Σ cᵢ·max(0, bᵢ + wᵢ·x)", "units", "relu"),
+    ModelSpec("network", "Network", "y = W·h(… h(W₁·x + b₁) …) + b", "network"),
 )}
 
 
@@ -66,16 +73,41 @@ class FitModel:
     ``kind``: "linear" (params [w, b]), "quadratic" ([a, b, c]) or "units"
     (y = c0 + Σ cᵢ·h(bᵢ + wᵢ·x), params [c0, w1, b1, c1, w2, b2, c2, ...]) with
     ``unit`` in sigmoid, hard-sigmoid, relu and ``K`` units (1..50). K is 0 for the others.
+    ``kind`` "network": ``layers`` (1..4) hidden layers of ``K`` units (1..32) with
+    ``activation`` (relu, sigmoid, tanh, hard-sigmoid, linear) and a linear output, on
+    ``d_in`` inputs (1 here; 2 for classification on the plane). Its parameters are in
+    torch's order for ``nn.Sequential(nn.Linear(d_in, K), act, ..., nn.Linear(K, 1))``:
+    each layer's W (out x in, row-major) then its b (:mod:`gdviz.kernels.mlp`).
     Build one from a registry name with :func:`make_model`.
     """
 
     kind: str
     unit: str = "sigmoid"
     K: int = 3
+    layers: int = 1
+    activation: str = "relu"
+    d_in: int = 1
 
     def __post_init__(self):
         if self.kind not in _KIND_IDS:
             raise ValueError(f"unknown model kind '{self.kind}'; choose from {', '.join(_KIND_IDS)}")
+        if self.kind == "network":
+            object.__setattr__(self, "unit", "")
+            if self.activation not in ACTIVATION_IDS:
+                raise ValueError(f"unknown activation '{quote(str(self.activation))}'; choose from "
+                                 f"{', '.join(ACTIVATION_IDS)}")
+            for what, v, hi in (("number of layers", self.layers, MAX_LAYERS),
+                                ("number of units per layer", self.K, MAX_LAYER_UNITS)):
+                if isinstance(v, bool) or int(v) != v or not (1 <= v <= hi):
+                    raise ValueError(f"Invalid {what}: {v} (must be in 1..{hi})")
+            if self.d_in not in (1, 2):
+                raise ValueError(f"Invalid number of inputs: {self.d_in} (must be 1 or 2)")
+            object.__setattr__(self, "K", int(self.K))
+            object.__setattr__(self, "layers", int(self.layers))
+            object.__setattr__(self, "d_in", int(self.d_in))
+            return
+        object.__setattr__(self, "layers", 0)
+        object.__setattr__(self, "activation", "")
         if self.kind != "units":
             object.__setattr__(self, "K", 0)
             object.__setattr__(self, "unit", "")
@@ -94,6 +126,17 @@ class FitModel:
         return self.unit if self.kind == "units" else self.kind
 
     @property
+    def sizes(self) -> np.ndarray:
+        """A network's layer sizes, int64 [d_in, K, ..., K, 1] (empty for the other kinds)."""
+        if self.kind != "network":
+            return np.zeros(0, dtype=np.int64)
+        return np.array([self.d_in] + [self.K] * self.layers + [1], dtype=np.int64)
+
+    @property
+    def act_id(self) -> int:
+        return ACTIVATION_IDS.get(self.activation, 0)
+
+    @property
     def kind_id(self) -> int:
         return _KIND_IDS[self.kind]
 
@@ -103,6 +146,8 @@ class FitModel:
 
     @property
     def n_params(self) -> int:
+        if self.kind == "network":
+            return mlp.n_params(self.sizes)
         return {"linear": 2, "quadratic": 3}.get(self.kind, 1 + 3 * self.K)
 
     @property
@@ -111,11 +156,15 @@ class FitModel:
             return ["w", "b"]
         if self.kind == "quadratic":
             return ["a", "b", "c"]
+        if self.kind == "network":
+            return net_param_names(self.sizes)
         return ["c0"] + [f"{s}{i}" for i in range(1, self.K + 1) for s in ("w", "b", "c")]
 
     @property
     def label(self) -> str:
         """Short description for messages: "linear", "sigmoid units K=3"."""
+        if self.kind == "network":
+            return f"network {'x'.join([str(self.K)] * self.layers)} {self.activation}"
         return f"{self.unit} units K={self.K}" if self.kind == "units" else self.kind
 
     @property
@@ -123,7 +172,21 @@ class FitModel:
         return MODELS[self.name].formula
 
     def unit_of(self, q: int) -> int:
-        """Unit (1..K) that parameter q belongs to; 0 for c0 (and for linear/quadratic)."""
+        """Unit (1..K) that parameter q belongs to; 0 for c0 (and for linear/quadratic).
+        For a network: the hidden neuron (1-based, counted over all hidden layers) whose
+        incoming weight or bias q is, 0 for the output layer's."""
+        if self.kind == "network":
+            s = [int(v) for v in self.sizes]
+            first = 0
+            for k, (wq, bq) in enumerate(mlp.param_offsets(s)):
+                n_out = s[k + 1]
+                if q < bq + n_out:
+                    if k == len(s) - 2:
+                        return 0
+                    o = (q - wq) // s[k] if q < bq else q - bq
+                    return first + o + 1
+                first += n_out
+            return 0
         return 0 if self.kind != "units" or q == 0 else (q - 1) // 3 + 1
 
     # ------------------------------------------------------------------ parameters
@@ -150,6 +213,12 @@ class FitModel:
         and a steepness that makes each unit's transition about one spacing wide, small
         output weights c, and c0 at the middle of y. Spreading the breakpoints is what
         lets a sum of units bend where the data bends."""
+        if self.kind == "network":
+            # torch's nn.Linear default, then the output bias at the middle of y so that
+            # the start is not far from the data (a shift every optimizer would spend steps on)
+            p = mlp.init_params(self.sizes, seed)
+            p[-1] += 0.5 * (float(y_range[0]) + float(y_range[1]))
+            return p
         rng = np.random.default_rng([int(seed), 4])
         x0, x1 = map(float, x_range)
         y0, y1 = map(float, y_range)
@@ -188,16 +257,71 @@ class FitModel:
         P, single = _as_runs(params, self.n_params)
         xa = _as_vec(x)
         out = np.empty((P.shape[0], xa.shape[0]))
+        if self.kind == "network":
+            f = mlp.forward_runs if _resolve_fast(fast) else mlp.forward_runs_np
+            f(P, self.sizes, self.act_id, self.inputs(xa), out)
+            return out[0] if single else out
         f = km.predict if _resolve_fast(fast) else km.predict_np
         f(self.kind_id, self.unit_id, self.K, P, xa, out)
         return out[0] if single else out
 
+    def inputs(self, x) -> np.ndarray:
+        """A network's input matrix float64 (N, d_in) from x (N,) or (N, d_in)."""
+        a = np.ascontiguousarray(x, dtype=np.float64)
+        return a.reshape(-1, 1) if a.ndim == 1 else a
+
+    def hidden_outputs(self, params, x, fast: bool | None = None) -> np.ndarray:
+        """A network's hidden neurons' outputs, float64 (total hidden units, N): layer 1's
+        K rows, then layer 2's... (0, N) for the other kinds."""
+        p = self.check_params(params)
+        X = self.inputs(x)
+        if self.kind != "network":
+            return np.empty((0, X.shape[0]))
+        out = np.empty((X.shape[0], self.K * self.layers))
+        f = mlp.hidden_outputs if _resolve_fast(fast) else mlp.hidden_outputs_np
+        f(p, self.sizes, self.act_id, X, out)
+        return np.ascontiguousarray(out.T)
+
+    def neuron_contribution(self, params, k: int, x, fast: bool | None = None) -> np.ndarray:
+        """What hidden neuron ``k`` (0-based over all hidden layers) adds to a network's
+        output: f(x) minus f(x) with that neuron's outgoing weights set to 0. For the last
+        hidden layer this is w_out,k·h_k(x). float64 (N,)."""
+        p = self.check_params(params)
+        s = [int(v) for v in self.sizes]
+        layer, o = divmod(int(k), self.K)
+        if self.kind != "network" or not 0 <= layer < self.layers:
+            raise ValueError(f"no hidden neuron {k} in {self.label}")
+        wq, _ = mlp.param_offsets(s)[layer + 1]
+        off = p.copy()
+        n_in = s[layer + 1]
+        off[wq + o:wq + s[layer + 2] * n_in:n_in] = 0.0  # column o of the next layer's W
+        both = self.predict(np.stack([p, off]), x, fast)
+        return both[0] - both[1]
+
+    def loss_grad_runs(self, P, x, y, idx, loss_id: int, fast: bool | None = None):
+        """(loss (n,), grad (n, p)) of every row of P on the rows ``idx`` of (x, y)."""
+        out_l = np.empty(P.shape[0])
+        out_g = np.empty_like(P)
+        if self.kind == "network":
+            f = mlp.loss_grad_runs if _resolve_fast(fast) else mlp.loss_grad_runs_np
+            f(P, self.sizes, self.act_id, self.inputs(x), y, idx, _NET_LOSS.get(loss_id, loss_id),
+              out_l, out_g)
+        else:
+            f = km.loss_grad if _resolve_fast(fast) else km.loss_grad_np
+            f(self.kind_id, self.unit_id, self.K, loss_id, P, x, y, idx, out_l, out_g)
+        return out_l, out_g
+
     def unit_contributions(self, params, x, fast: bool | None = None) -> np.ndarray:
         """Each unit's own term cᵢ·h(bᵢ + wᵢ·x) ("blue functions"): float64 (K, N).
 
-        (0, N) for linear and quadratic models. c0 is not included."""
+        (0, N) for linear and quadratic models. c0 is not included. For a network: the last
+        hidden layer's neurons times their output weights (their sum plus the output bias
+        is the network's output)."""
         p = self.check_params(params)
         xa = _as_vec(x)
+        if self.kind == "network":
+            H = self.hidden_outputs(p, xa, fast)[-self.K:]
+            return p[-1 - self.K:-1, None] * H
         out = np.empty((self.K, xa.shape[0]))
         if self.kind == "units":
             f = km.unit_contributions if _resolve_fast(fast) else km.unit_contributions_np
@@ -208,18 +332,27 @@ class FitModel:
         """Mean loss on (x, y) for params (p,) -> float, or (n, p) -> (n,)."""
         P, single = _as_runs(params, self.n_params)
         xa, ya = _as_vec(x), _as_vec(y)
-        out_l = np.empty(P.shape[0])
-        out_g = np.empty_like(P)
-        f = km.loss_grad if _resolve_fast(fast) else km.loss_grad_np
-        f(self.kind_id, self.unit_id, self.K, _loss_id(loss), P, xa, ya,
-          np.arange(xa.shape[0], dtype=np.int64), out_l, out_g)
+        out_l, _ = self.loss_grad_runs(P, xa, ya, np.arange(xa.shape[0], dtype=np.int64),
+                                       _loss_id(loss), fast)
         return float(out_l[0]) if single else out_l
 
 
-def make_model(name: str, K: int = 3) -> FitModel:
-    """FitModel from a MODELS name (linear, quadratic, sigmoid, hard-sigmoid, relu).
+def net_param_names(sizes) -> list[str]:
+    """Names of a network's parameters in their order: W1[o,i], b1[o], W2[o,i], ...
+    (layers and neurons counted from 1, as on the network picture)."""
+    s = [int(v) for v in sizes]
+    names = []
+    for k in range(len(s) - 1):
+        names += [f"W{k + 1}[{o + 1},{i + 1}]" for o in range(s[k + 1]) for i in range(s[k])]
+        names += [f"b{k + 1}[{o + 1}]" for o in range(s[k + 1])]
+    return names
 
-    ``units`` is accepted as sigmoid units. K is ignored for linear and quadratic."""
+
+def make_model(name: str, K: int = 3, layers: int = 1, activation: str = "relu") -> FitModel:
+    """FitModel from a MODELS name (linear, quadratic, sigmoid, hard-sigmoid, relu, network).
+
+    ``units`` is accepted as sigmoid units. K is ignored for linear and quadratic; layers
+    and activation are a network's only."""
     if name == "units":
         name = "sigmoid"
     spec = MODELS.get(name)
@@ -229,6 +362,8 @@ def make_model(name: str, K: int = 3) -> FitModel:
         raise ValueError(f"unknown model '{quote(name)}'; {hint}")
     if spec.kind == "units":
         return FitModel("units", spec.unit, K)
+    if spec.kind == "network":
+        return FitModel("network", "", K, layers, activation)
     return FitModel(spec.kind)
 
 
@@ -247,6 +382,27 @@ def _as_vec(a) -> np.ndarray:
     if v.ndim != 1:
         raise ValueError(f"expected a 1-D array, got shape {v.shape}")
     return v
+
+
+def slice_work(model: FitModel, i: int, j: int, n_points: int) -> int:
+    """Multiply-adds per grid cell of :func:`slice_grid` over parameters i and j: the
+    layers from the first one that owns i or j are evaluated per cell (the ones before
+    once). For the other kinds: the points (a unit or two per cell)."""
+    if model.kind != "network":
+        return int(n_points)
+    offs = mlp.param_offsets(model.sizes)
+    first = min(int(i), int(j))
+    k = max(n for n, (wq, _) in enumerate(offs) if wq <= first)
+    return int(n_points) * (model.n_params - offs[k][0])
+
+
+def check_network_size(model: FitModel, n_points: int) -> None:
+    """ValueError when a network on ``n_points`` points is more work than
+    MAX_POINTS_X_NET_PARAMS allows (nothing for the other kinds)."""
+    if model.kind == "network" and n_points * model.n_params > MAX_POINTS_X_NET_PARAMS:
+        raise ValueError(f"Invalid fit size: {n_points} points x {model.n_params} network "
+                         f"parameters (points x parameters must be at most "
+                         f"{MAX_POINTS_X_NET_PARAMS}); use fewer points, layers or units")
 
 
 # ----------------------------------------------------------------------------- data problems
@@ -353,12 +509,8 @@ class _DataProblem:
 
     def _eval(self, params, x, y, idx, fast):
         P, single = _as_runs(params, self.n_params)
-        out_l = np.empty(P.shape[0])
-        out_g = np.empty_like(P)
-        f = km.loss_grad if _resolve_fast(self.fast if fast is None else fast) else km.loss_grad_np
-        m = self.model
-        f(m.kind_id, m.unit_id, m.K, self._loss_id, P, x, y, idx, out_l, out_g)
-        return out_l, out_g
+        return self.model.loss_grad_runs(P, x, y, idx, self._loss_id,
+                                         self.fast if fast is None else fast)
 
     def loss_grad(self, params, step: int, fast: bool | None = None):
         """Loss and gradient on the mini-batch of ``step``.
@@ -381,6 +533,7 @@ class FitProblem(_DataProblem):
         if model.kind == "units" and dataset.n * model.K > MAX_POINTS_X_UNITS:
             raise ValueError(f"Invalid fit size: {dataset.n} points x {model.K} units (points x "
                              f"units must be at most {MAX_POINTS_X_UNITS})")
+        check_network_size(model, dataset.n)
         self.model = model
         self.dataset = dataset
         self._setup(dataset.x_train, dataset.y_train, loss, batch_size, seed, fast)
@@ -483,6 +636,12 @@ def slice_grid(model: FitModel, params, i: int, j: int, range_i, range_j, nx: in
     if xa.shape != ya.shape or xa.shape[0] == 0:
         raise ValueError("x and y must be non-empty and the same length")
     out = np.empty((ny, nx))
+    if model.kind == "network":
+        f = mlp.slice_grid if _resolve_fast(fast) else mlp.slice_grid_np
+        f(p, model.sizes, model.act_id, model.inputs(xa), ya,
+          np.arange(xa.shape[0], dtype=np.int64), _NET_LOSS[_loss_id(loss)], i, j,
+          float(range_i[0]), float(range_i[1]), float(range_j[0]), float(range_j[1]), out)
+        return out
     f = km.slice_grid if _resolve_fast(fast) else km.slice_grid_np
     f(model.kind_id, model.unit_id, model.K, _loss_id(loss), p, i, j,
       float(range_i[0]), float(range_i[1]), float(range_j[0]), float(range_j[1]), xa, ya, out)

@@ -13,8 +13,9 @@ import difflib
 #: by ``session.map_mode``, an export when its panels name it)
 #: ("hyper": the hyperparameter map, gdviz.ui.views.hyper_view)
 #: ("lrfind", "tuned": the lr finder's plot and the fair race's table, gdviz.ui.views.lrfind_view)
+#: ("network": the network picture, gdviz.ui.views.network_view)
 PANELS: tuple[str, ...] = ("caption", "landscape", "fit", "loss", "step", "schedule", "surface3d",
-                           "hyper", "lrfind", "tuned")
+                           "hyper", "lrfind", "tuned", "network")
 
 #: an export's panels when neither the scene nor the user says otherwise
 DEFAULT_PANELS: tuple[str, ...] = ("caption", "landscape", "fit", "loss")
@@ -40,9 +41,10 @@ def check_panel(name: str) -> str:
 
 def shown_panels(panels, *, is_data: bool, selected: int, has_schedule: bool = True,
                  has_hyper: bool = False, has_lrfind: bool = True,
-                 has_tuned: bool = True) -> tuple[str, ...]:
+                 has_tuned: bool = True, has_network: bool = False) -> tuple[str, ...]:
     """The panels of ``panels`` that have something to show for a session: the fit panel
-    only on data problems, the step-by-step panel only while a run is selected."""
+    only on data problems, the step-by-step panel only while a run is selected, the
+    network picture only when the fit's model is a network."""
     out = []
     for p in panels:
         if p == "fit" and not is_data:
@@ -55,5 +57,7 @@ def shown_panels(panels, *, is_data: bool, selected: int, has_schedule: bool = T
             continue
         if (p == "lrfind" and not has_lrfind) or (p == "tuned" and not has_tuned):
             continue  # the lr finder's plot and the fair race's table: once there is one
+        if p == "network" and not has_network:
+            continue
         out.append(p)
     return tuple(out)

@@ -25,7 +25,7 @@ import numpy as np
 
 from gdviz.core import data as D
 from gdviz.core import models as M
-from gdviz.core.limits import MAX_COORD, MAX_POINTS_X_UNITS
+from gdviz.core.limits import MAX_COORD, MAX_POINTS_X_UNITS, NET_SLICE_WORK
 
 #: the regression problem's x range (the lecture's data live on [0, 4])
 REGRESSION_X_RANGE = (0.0, 4.0)
@@ -128,7 +128,8 @@ class FitData:
     expression language, used when not empty) sampled at ``points`` x in [-2, 2] with
     N(0, noise²); ``val_fraction`` of them held out for validation. ``points_data`` (pairs,
     e.g. from a CSV) replaces the sampled data when set. ``model`` is a
-    :data:`gdviz.core.models.MODELS` name with ``units`` K for the sums of units.
+    :data:`gdviz.core.models.MODELS` name with ``units`` K for the sums of units; the
+    ``network`` model has ``layers`` hidden layers of ``units`` each, with ``activation``.
     """
 
     target: str = "quadratic"
@@ -142,6 +143,8 @@ class FitData:
     loss: str = "mse"
     points_data: tuple[tuple[float, float], ...] | None = None
     source: str = ""
+    layers: int = 1
+    activation: str = "relu"
 
     def __post_init__(self):
         if self.target_expr.strip():
@@ -161,9 +164,17 @@ class FitData:
         if M.MODELS[self.model].kind == "units" and n * self.units > MAX_POINTS_X_UNITS:
             raise ValueError(f"Invalid fit size: {n} points x {self.units} units (points x "
                              f"units must be at most {MAX_POINTS_X_UNITS})")
+        object.__setattr__(self, "layers", _check_int("number of layers", self.layers, 1,
+                                                      M.MAX_LAYERS))
+        if self.activation not in M.ACTIVATION_IDS:
+            raise ValueError(f"unknown activation '{self.activation}'; choose from "
+                             f"{', '.join(M.ACTIVATION_IDS)}")
+        if M.MODELS[self.model].kind == "network":
+            _check_int("number of units per layer", self.units, 1, M.MAX_LAYER_UNITS)
+            M.check_network_size(self.fit_model(), n)
 
     def fit_model(self) -> M.FitModel:
-        return M.make_model(self.model, self.units)
+        return M.make_model(self.model, self.units, self.layers, self.activation)
 
     def dataset(self) -> D.Dataset:
         """The points and their train/validation split."""
@@ -196,10 +207,22 @@ class FitData:
 def default_linked(model: M.FitModel) -> tuple[int, int]:
     """The two parameters a fit's map shows by default: (a, b), (w, b), or c1 and c2
     (c1 and w1 when K = 1): the output weights, whose slice is a clean bowl."""
+    if model.kind == "network":
+        # the output layer's first two weights (its weight and bias when K = 1)
+        n = model.n_params
+        return (n - 1 - model.K, n - model.K if model.K > 1 else n - 1)
     if model.kind != "units":
         return (0, 1)
     names = model.param_names
     return (names.index("c1"), names.index("c2") if model.K > 1 else names.index("w1"))
+
+
+def _resample(z: np.ndarray, nx: int, ny: int) -> np.ndarray:
+    """z (my, mx) over a box, bilinearly resampled to (ny, nx) over the same box."""
+    my, mx = z.shape
+    tx, ty = np.linspace(0.0, mx - 1.0, nx), np.linspace(0.0, my - 1.0, ny)
+    rows = np.array([np.interp(tx, np.arange(mx), r) for r in z])  # (my, nx)
+    return np.array([np.interp(ty, np.arange(my), c) for c in rows.T]).T
 
 
 class FitSlice:
@@ -251,8 +274,19 @@ class FitSlice:
         """Loss float64 (ny, nx): out[r, c] = L(p_i = x_c, p_j = y_r, others = reference)."""
         p = np.asarray(self.reference(), dtype=np.float64)
         pr = self.problem
-        out = M.slice_grid(pr.model, p, self.i, self.j, (x0, x1), (y0, y1), int(nx), int(ny),
+        nx, ny = int(nx), int(ny)
+        # a network's slice through its first layers costs its whole depth per cell: past
+        # NET_SLICE_WORK it is computed on a coarser grid (exact there) and resampled
+        cells = max(4, NET_SLICE_WORK // max(1, M.slice_work(pr.model, self.i, self.j,
+                                                             pr.x.shape[0])))
+        mx, my = nx, ny
+        if pr.model.kind == "network" and nx * ny > cells:
+            f = math.sqrt(cells / (nx * ny))
+            mx, my = max(2, int(nx * f)), max(2, int(ny * f))
+        out = M.slice_grid(pr.model, p, self.i, self.j, (x0, x1), (y0, y1), mx, my,
                            pr.x, pr.y, pr.loss_kind, fast=fast if fast is not None else pr.fast)
+        if (mx, my) != (nx, ny):
+            out = _resample(out, nx, ny)
         finite = out[np.isfinite(out)]
         if finite.size:
             lo, hi = float(finite.min()), float(finite.max())

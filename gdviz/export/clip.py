@@ -251,7 +251,10 @@ def trajectories_csv(session) -> str:
         val = session.val_losses()
     else:
         names, trails, val = ["x", "y"], session.trails(), None
-    lines = ["run,label,step," + ",".join(names) + ",loss" + (",val_loss" if val is not None else "")]
+    # a network's names hold a comma (W2[1,3]): quoted, as the labels are
+    names_csv = [f'"{n}"' if "," in n else n for n in names]
+    lines = ["run,label,step," + ",".join(names_csv) + ",loss"
+             + (",val_loss" if val is not None else "")]
     losses = session.losses()
     for r in _shown_runs(session):
         label = session.run_label(r).replace('"', "'")

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from typing import Callable
 
 #: kernel modules, imported by warmup() so that they register themselves
-MODULES = ("surfaces", "expr", "optim", "contour", "models", "datastep", "raster", "maps")
+MODULES = ("surfaces", "expr", "optim", "contour", "models", "datastep", "raster", "maps",
+           "mlp")
 
 
 @dataclass(frozen=True)

@@ -96,6 +96,10 @@ pjit = _decorator(parallel=True)
 #: decorator for scalar helpers that are inlined into other kernels
 ijit = _decorator(inline="always")
 
+#: decorator for a sum whose terms may be added in any order, so that it vectorises:
+#: fastmath's "reassoc" and "contract" only (no "nnan"/"ninf": NaN and inf still propagate)
+rjit = _decorator(fastmath={"reassoc", "contract"})
+
 
 def load_numba():
     """Import numba and swap every kernel stand-in for its dispatcher (idempotent,

@@ -33,11 +33,13 @@ def default_panels(session, scene=None) -> tuple[str, ...]:
     from gdviz.core.panels import shown_panels
 
     has_schedule = any(sp.schedule.kind != "constant" for sp in session.specs)
+    model = getattr(session.problem, "model", None) if session.kind == "fit" else None
     shown = shown_panels(session.panels, is_data=session.is_data, selected=session.selected,
                          has_schedule=has_schedule,
                          has_hyper=session.hyper_axis != "off" and not session.is_data,
                          has_lrfind=session.lrfind is not None,
-                         has_tuned=session.tuned is not None)
+                         has_tuned=session.tuned is not None,
+                         has_network=getattr(model, "kind", "") == "network")
     from gdviz.ui.map3d_menu import window_panels  # the 3-D view as View ▸ Map shows it
 
     return window_panels(session, shown)

@@ -177,7 +177,8 @@ class MainWindow(QMainWindow):
     def _build_central(self) -> None:
         # the app's one picture (an export draws another of the same class): the caption,
         # the map and, on data problems, the fit panel beside it
-        self.picture = Picture(self.session, ("caption", "landscape", "fit", "hyper"), follow=True)
+        self.picture = Picture(self.session, ("caption", "landscape", "fit", "hyper", "network"),
+                               follow=True)
         self.caption = self.picture.caption
         self.notice = self.picture.notice
         self.landscape_view = self.picture.landscape_view
@@ -515,6 +516,8 @@ class MainWindow(QMainWindow):
         if s.kind in ("surface", "expr"):
             return (s.kind, s.landscape.name, s.landscape.label)
         data = s.data
+        if s.kind == "classify":  # its data set (the network is the lesson's to change)
+            return (s.kind, data.dataset, data.points_data is not None and data.source)
         loaded = getattr(data, "points_data" if s.kind == "fit" else "points", None)
         return (s.kind, getattr(data, "target", ""), getattr(data, "target_expr", "").strip(),
                 loaded is not None and getattr(data, "source", ""))

@@ -150,6 +150,11 @@ class Picture(QWidget):
         self.caption.hide()
         self.landscape_view = LandscapeView(session, adaptive=not export)
         self.fit_view = FitView(session)
+        from gdviz.ui.views.plane_view import PlaneView
+
+        #: the classification panel: it takes the fit panel's place on the "classify" kind
+        self.plane_view = PlaneView(session)
+        self.plane_view.hide()
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.setObjectName("mapSplitter")
         self.splitter.setChildrenCollapsible(False)
@@ -166,7 +171,18 @@ class Picture(QWidget):
 
             self.hyper_view = HyperView(session, sync=export)
             self.splitter.addWidget(self.hyper_view)
-            self.splitter.setStretchFactor(2, 1)
+            self.splitter.setStretchFactor(self.splitter.indexOf(self.hyper_view), 1)
+        self.network_view = None
+        self._shared_w = 0
+        if "network" in panels:  # beside the fit panel: the network that draws its curve
+            from gdviz.ui.views.network_view import NetworkView
+
+            self.network_view = NetworkView(session)
+            self.splitter.addWidget(self.network_view)
+            self.splitter.setStretchFactor(self.splitter.indexOf(self.network_view), 1)
+        # the classification panel, last: it shows alone beside the map (kind "classify")
+        self.splitter.addWidget(self.plane_view)
+        self.splitter.setStretchFactor(self.splitter.indexOf(self.plane_view), 1)
         self.loss_view = self.step_view = self.schedule_view = self.status = None
         if "loss" in panels:
             from gdviz.ui.views.loss_view import LossView
@@ -263,10 +279,12 @@ class Picture(QWidget):
         """The panels that show now (those of ``panels`` with something to show)."""
         s = self.session
         has_sched = any(sp.schedule.kind != "constant" for sp in s.specs)
+        net = s.kind == "fit" and getattr(getattr(s.problem, "model", None), "kind", "") == "network"
         return shown_panels(self.panels, is_data=s.is_data, selected=s.selected,
                             has_schedule=has_sched,
                             has_hyper=s.hyper_axis != "off" and not s.is_data,
-                            has_lrfind=s.lrfind is not None, has_tuned=s.tuned is not None)
+                            has_lrfind=s.lrfind is not None, has_tuned=s.tuned is not None,
+                            has_network=net)
 
     def wants_3d(self) -> bool:
         """The 3-D view shows: the window's by ``session.map_mode``, an export's when its
@@ -299,17 +317,24 @@ class Picture(QWidget):
         two = "landscape" in shown and not (self.follow and three and self.session.map_mode == "3d")
         self.landscape_view.setVisible(two)
         fit_on = "fit" in shown
+        plane_on = fit_on and self.session.kind == "classify"
+        fit_on = fit_on and not plane_on
         hyper_on = self.hyper_view is not None and "hyper" in shown
+        net_on = self.network_view is not None and "network" in shown
         self.fit_view.setVisible(fit_on)
-        if self.hyper_view is not None:
-            self.hyper_view.setVisible(hyper_on)
-        # the map, the 3-D view, the fit panel and the hyper map share the splitter when the
-        # set that shows changes (the user's drags stand until then)
-        key = (two, three, fit_on, hyper_on)
+        self.plane_view.setVisible(plane_on)
+        for view, on in ((self.hyper_view, hyper_on), (self.network_view, net_on)):
+            if view is not None:
+                view.setVisible(on)
+        # the views of the splitter (the map, the 3-D view, the fit panel or the plane, the
+        # network picture, the hyper map) get their shares when the set that shows changes
+        # (the user's drags stand until then)
+        key = (two, three, fit_on, plane_on, hyper_on, net_on)
         if key != getattr(self, "_split_key", None):
             self._split_key = key
+            self._shared_w = 0
             self._share_splitter()
-        self.splitter.setVisible(two or three or fit_on or hyper_on)
+        self.splitter.setVisible(two or three or fit_on or plane_on or hyper_on or net_on)
         if self.step_view is not None:
             self.step_view.setVisible("step" in shown)
         if self.schedule_view is not None:
@@ -323,26 +348,6 @@ class Picture(QWidget):
                              or ("tuned" in shown and self.tuned_view is not None))
         self._size_parts()
 
-    def _share_splitter(self) -> None:
-        """Even shares of the splitter for the map, the 3-D view and the fit panel that
-        show; the hyper map, when it shows, takes 42 % of it and they share the rest."""
-        sp = self.splitter
-        w = max(sp.width() - sp.handleWidth() * (sp.count() - 1), 4)
-        shown = [sp.widget(i).isVisibleTo(self) for i in range(sp.count())]
-        hyper = self.hyper_view is not None and self.hyper_view.isVisibleTo(self)
-        rest = w - (int(w * 0.42) if hyper else 0)
-        k = max(sum(shown) - (1 if hyper else 0), 1)
-        sizes = []
-        for i in range(sp.count()):
-            wid = sp.widget(i)
-            if not shown[i]:
-                sizes.append(0)
-            elif wid is self.hyper_view:
-                sizes.append(int(w * 0.42))
-            else:
-                sizes.append(rest // k)
-        sp.setSizes(sizes)
-
     def _size_parts(self, *_) -> None:
         """Shares of the picture for the parts around the map, in an export (which has one
         size; in the window the docks and the splitter are the user's to drag). The map
@@ -350,7 +355,6 @@ class Picture(QWidget):
         would take more than a third; the step-by-step column is as wide as its numbers."""
         if not self.export:
             return
-        self._share_splitter()  # at the export's size
         w, h = max(self.width(), 64), max(self.height(), 64)
         cap = self._fit_caption(w, h)
         if self.caption.isVisibleTo(self):
@@ -392,19 +396,52 @@ class Picture(QWidget):
         """The panels that show now, each a widget of its own (what an export paints)."""
         ws = [self.caption, self.notice, self.landscape_view, self.surface3d_view, self.fit_view,
               self.hyper_view, self.loss_view, self.step_view, self.schedule_view, self.lrfind_view,
-              self.tuned_view, self.status]
+              self.tuned_view, self.network_view, self.plane_view, self.status]
         return [w for w in ws if w is not None and w.isVisibleTo(self)]
 
     def resizeEvent(self, ev) -> None:  # noqa: N802 - Qt API
         super().resizeEvent(ev)
+        self._share_splitter()
         self._size_parts()
+
+    def _share_splitter(self) -> None:
+        """The splitter's shares for the views that show: the hyper map takes 42 % of it;
+        the others share the rest by weight: even (the map, the 3-D view, the fit panel or
+        the classification plane), but with the network picture on, the fit and the network
+        it draws 3 parts each and the map (a slice over two of many weights) 2. Set again
+        when the picture's width changes."""
+        sp = self.splitter
+        shown = [sp.widget(i).isVisibleTo(self) for i in range(sp.count())]
+        w = sp.width() - sp.handleWidth() * max(sum(shown) - 1, 0)
+        if w <= 8 or self._shared_w == w:
+            return
+        self._shared_w = w
+        net = self.network_view is not None and self.network_view.isVisibleTo(self)
+        hyper = self.hyper_view is not None and self.hyper_view.isVisibleTo(self)
+        weights = []
+        for i in range(sp.count()):
+            wid = sp.widget(i)
+            if not shown[i] or wid is self.hyper_view:
+                weights.append(0)
+            elif net and wid is self.landscape_view:
+                weights.append(2)
+            elif net and wid in (self.fit_view, self.network_view):
+                weights.append(3)
+            else:
+                weights.append(1)
+        rest = w - (int(w * 0.42) if hyper else 0)
+        total = max(sum(weights), 1)
+        sizes = [rest * k // total for k in weights]
+        if hyper:
+            sizes[sp.indexOf(self.hyper_view)] = int(w * 0.42)
+        sp.setSizes(sizes)
 
     def close(self) -> bool:
         disconnect_all(self._connections)
         self._connections = []
         for w in (self.landscape_view, self.surface3d_view, self.fit_view, self.loss_view,
                   self.step_view, self.schedule_view, self.status, self.hyper_view,
-                  self.lrfind_view, self.tuned_view):
+                  self.lrfind_view, self.tuned_view, self.network_view, self.plane_view):
             if w is not None:
                 w.close()
         return super().close()

@@ -13,7 +13,7 @@ ALL = list(MODELS)
 
 # ----------------------------------------------------------------------------- FitModel
 def test_registry_and_names():
-    assert ALL == ["linear", "quadratic", "sigmoid", "hard-sigmoid", "relu"]
+    assert ALL == ["linear", "quadratic", "sigmoid", "hard-sigmoid", "relu", "network"]
     assert make_model("linear").param_names == ["w", "b"]
     assert make_model("quadratic").param_names == ["a", "b", "c"]
     m = make_model("relu", 3)

@@ -38,6 +38,8 @@ def test_every_lesson_has_one_preset():
     # L01..L15, then the lessons of the many-runs issue (L16.. as they land), one file each
     assert lessons[:15] == [f"L{i:02d}" for i in range(1, 16)]
     assert len(set(lessons)) == len(lessons) and all(int(x[1:]) <= 30 for x in lessons)
+    assert {"L16", "L17", "L18", "L19"} <= set(lessons)  # maps, lr finder, networks
+    assert {"L20", "L21"} <= set(lessons)  # classification (branch classify)
     assert "default_rosenbrock_race" in IDS
     assert len(PATHS) == len(lessons) + 1
 
@@ -226,7 +228,7 @@ def test_preset_applies_to_a_session(path):
     runs = scene_runs(scene)
     assert session.kind == scene.problem.kind
     assert len(session.specs) == len(runs)
-    n_starts = 1 if scene.problem.kind == "fit" else len(scene.starts)
+    n_starts = 1 if scene.problem.kind in ("fit", "classify") else len(scene.starts)
     assert session.n_runs == len(runs) * n_starts
     # the session replays exactly what the headless engine does
     rs, _ = race(scene, 50)

@@ -363,7 +363,9 @@ def test_lessons_menu_titles_follow_the_language(window):
     window.set_language("zh-Hans")
     window._title_lessons()
     titles = [a.text() for a in window.lessons_menu.actions()]
-    assert len(titles) >= 17 and any(t.startswith("L1 · ") for t in titles)
+    from gdviz.core.scene import preset_paths
+
+    assert len(titles) == len(preset_paths()) and any(t.startswith("L1 · ") for t in titles)
     assert all("_" not in t for t in titles)
 
 

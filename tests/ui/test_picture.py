@@ -68,8 +68,10 @@ def test_export_frame_is_the_windows_picture(big_window, session, path):
     copy.pause()
     split = win.splitter
     size = (split.width() + 8, split.height() + 8)
-    g = FrameGrabber(copy, size, ("landscape", "fit", "hyper"), reference_height=None,
-                     status=False)
+    net = win.picture.network_view
+    panels = ("landscape", "fit", "hyper") + (("network",) if net is not None
+                                              and net.isVisibleTo(win) else ())
+    g = FrameGrabber(copy, size, panels, reference_height=None, status=False)
     try:
         copy.step(STEPS)
         frame = g.rgb(g.frame()).astype(int)

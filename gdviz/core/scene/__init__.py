@@ -81,6 +81,7 @@ from gdviz.core.scene.schema import (
     HYPER_ORDER,
     LANGS,
     PANELS,
+    Classify,
     Export,
     Fit,
     LrFind,
@@ -116,4 +117,5 @@ __all__ = [
     "apply_scene", "scene_from_session", "build_landscape", "build_problem", "build_dataset",
     "build_fit_problem", "fit_config", "fit_data", "regression_data", "scene_runs",
     "scene_starts", "build_runset", "preset_path", "preset_paths", "load_preset",
+    "Classify",
 ]

@@ -12,8 +12,10 @@ import dataclasses
 from dataclasses import fields
 
 from gdviz.core.scene.build import (
+    _classify_batch,
     _fit_batch,
     build_landscape,
+    classify_data,
     fit_data,
     regression_data,
     scene_runs,
@@ -21,6 +23,7 @@ from gdviz.core.scene.build import (
 )
 from gdviz.core.scene.schema import (
     FORMAT_VERSION,
+    Classify,
     HYPER_BOOLS,
     HYPER_FLOATS,
     HYPER_ORDER,
@@ -64,6 +67,12 @@ def scene_state(scene: Scene, base=None):
         landscape = build_landscape(scene)
     elif kind == "regression":
         data = regression_data(scene)
+    elif kind == "classify":
+        data = classify_data(scene)
+        names = data.model.param_names
+        if scene.classify.linked:
+            linked = tuple(names.index(n) for n in scene.classify.linked)
+        batch = _classify_batch(scene) or 10**9  # 0: the whole training set (clamped)
     else:
         data = fit_data(scene)
         names = data.fit_model().param_names
@@ -79,6 +88,7 @@ def scene_state(scene: Scene, base=None):
         starts=starts, seed=scene.seed, noise=scene.noise, batch_size=batch,
         max_steps=scene.playback.max_steps, speed=scene.playback.speed,
         same_lr=scene.same_lr, shared_lr=scene.shared_lr, selected=selected,
+        neuron=scene.fit.neuron if kind == "fit" else -1,
         view=scene.view.box,
         batch_surface=kind == "regression" and scene.problem.regression.batch_surface,
         show_units=scene.fit.show_units, linked=linked, heatmap=scene.view.heatmap,
@@ -188,6 +198,7 @@ def scene_from_session(session, base: Scene | None = None) -> Scene:
     land = session.landscape
     prob = dataclasses.replace(base.problem, kind=kind)
     fit = base.fit
+    classify = base.classify
     base_runs = scene_runs(base) if base.problem.kind == kind else ()
     runs = _runs_from_session(session, base_runs)
     starts = tuple(tuple(float(v) for v in s) for s in session.starts)
@@ -196,6 +207,18 @@ def scene_from_session(session, base: Scene | None = None) -> Scene:
         prob = dataclasses.replace(prob, surface=str(land.name))
     elif kind == "expr":
         prob = dataclasses.replace(prob, expr=str(land.label))
+    elif kind == "classify":
+        d = session.data
+        names = session.all_param_names
+        classify = Classify(
+            dataset=d.dataset, points=d.points, noise=d.noise, seed=d.seed,
+            val_split=d.val_fraction, layers=d.layers, units=d.units, activation=d.activation,
+            csv=d.source, data=d.points_data,
+            batch_size=0 if batch >= session.n_train else batch,
+            linked=tuple(names[i] for i in session.linked),
+            init=tuple(float(v) for v in starts[0]))
+        starts = ()
+        batch = base.batch_size
     elif kind == "regression":
         d = session.data
         prob = dataclasses.replace(prob, regression=Regression(
@@ -207,7 +230,8 @@ def scene_from_session(session, base: Scene | None = None) -> Scene:
         fit = dataclasses.replace(
             fit, enabled=True, target=d.target, target_expr=d.target_expr, model=d.model,
             units=d.units, points=d.points, noise=d.noise, seed=d.seed,
-            val_fraction=d.val_fraction, loss=d.loss,
+            val_fraction=d.val_fraction, loss=d.loss, layers=d.layers, activation=d.activation,
+            neuron=int(session.neuron),
             batch_size=0 if batch >= session.n_train else batch,
             show_units=bool(session.show_units), init=tuple(float(v) for v in starts[0]),
             linked=tuple(names[i] for i in session.linked), data=_points(d.points_data))
@@ -249,6 +273,7 @@ def scene_from_session(session, base: Scene | None = None) -> Scene:
         shared_lr=shared if keep_shared else None,
         problem=prob,
         fit=fit,
+        classify=classify,
         view=view,
         playback=dataclasses.replace(base.playback, speed=float(session.speed),
                                      max_steps=int(session.max_steps), step_mode_run=step_mode),

@@ -13,7 +13,7 @@ from gdviz.core.scene.schema import Run, Scene, SceneError
 from gdviz.core.surfaces import Landscape
 
 __all__ = ["build_landscape", "regression_data", "fit_data", "build_dataset", "build_problem",
-           "build_fit_problem", "fit_config", "scene_runs", "scene_starts", "build_runset"]
+           "build_fit_problem", "fit_config", "classify_data", "scene_runs", "scene_starts", "build_runset"]
 
 
 def build_landscape(scene: Scene):
@@ -39,12 +39,38 @@ def fit_data(scene: Scene):
     """The :class:`gdviz.core.problems.FitData` of the scene's fit panel."""
     f = scene.fit
     return FitData(f.target, f.target_expr, f.model, f.units, f.points, f.noise, f.seed,
-                   f.val_fraction, f.loss, points_data=f.data)
+                   f.val_fraction, f.loss, points_data=f.data, layers=f.layers,
+                   activation=f.activation)
 
 
 def build_dataset(scene: Scene):
     """The fit panel's :class:`gdviz.core.data.Dataset` (target or target_expr sampled)."""
     return fit_data(scene).dataset()
+
+
+def classify_data(scene: Scene, folder=None):
+    """The :class:`gdviz.core.classifier.ClassifyData` of a classification scene. The points
+    are [classify] data, else the CSV file ``csv`` (relative to ``folder``, the scene's
+    folder), else the generated ``dataset``. Raises ValueError (one line)."""
+    from pathlib import Path
+
+    from gdviz.core.classifier import ClassifyData
+    from gdviz.core.classify import load_class_csv
+
+    c = scene.classify
+    data = c.data
+    if data is None and c.csv:
+        p = Path(c.csv)
+        if folder is not None and not p.is_absolute():
+            p = Path(folder) / p
+        X, y = load_class_csv(p)
+        data = tuple((float(a), float(b), float(v)) for (a, b), v in zip(X, y))
+    return ClassifyData(c.dataset, c.points, c.noise, c.seed, c.val_split, c.layers, c.units,
+                        c.activation, points_data=data, source=Path(c.csv).name if c.csv else "")
+
+
+def _classify_batch(scene: Scene) -> int | None:
+    return None if scene.classify.batch_size <= 0 else scene.classify.batch_size
 
 
 def _fit_batch(scene: Scene) -> int | None:
@@ -61,6 +87,8 @@ def build_problem(scene: Scene, *, fast: bool | None = None):
         return build_landscape(scene)
     if kind == "regression":
         return regression_data(scene).build(scene.batch_size, scene.seed, fast)
+    if kind == "classify":
+        return classify_data(scene).build(_classify_batch(scene), scene.seed, fast)
     return build_fit_problem(scene, fast=fast)
 
 
@@ -92,6 +120,10 @@ def scene_runs(scene: Scene) -> tuple[Run, ...]:
 def scene_starts(scene: Scene, problem=None) -> list[tuple[float, ...]]:
     """Start points: [x, y] pairs, or for a fit the one parameter vector ([fit] init, else
     the model's seeded initialisation)."""
+    if scene.problem.kind == "classify":
+        if scene.classify.init is not None:
+            return [tuple(scene.classify.init)]
+        return [tuple(classify_data(scene).init_params())]
     if scene.problem.kind != "fit":
         return [tuple(s) for s in scene.starts]
     if scene.fit.init is not None:
@@ -121,7 +153,7 @@ def build_runset(scene: Scene, *, fast: bool | None = None, total_steps: int | N
     p = len(starts_list[0])
     starts = np.array([s for s in starts_list for _ in runs], dtype=np.float64).reshape(-1, p)
     noise = scene.noise if scene.problem.kind in ("surface", "expr") else 0.0
-    batch = 1 if scene.problem.kind in ("regression", "fit") else scene.batch_size
+    batch = 1 if scene.problem.kind in ("regression", "fit", "classify") else scene.batch_size
     rs = RunSet(problem, configs, starts, schedules=schedules, total_steps=total, noise=noise,
                 batch_size=batch, seed=scene.seed, fast=fast)
     return rs, per_index

@@ -32,11 +32,13 @@ from gdviz.core.limits import (
     MAX_FPS,
     MAX_LEVELS,
     MAX_POINTS,
+    MAX_POINTS_X_PARAMS,
     MAX_POINTS_X_UNITS,
     MAX_SPEED,
     MAX_STEPS,
     MAX_STEPS_PER_FRAME,
     MAX_UNITS,
+    MAX_LAYERS,
     MIN_EXPORT_SIZE,
     MAX_QUOTE,
     MIN_LEVELS,
@@ -49,7 +51,7 @@ from gdviz.core.userinput import quote
 __all__ = [
     "FORMAT_VERSION", "LANGS", "PANELS", "HYPER_FLOATS", "HYPER_BOOLS", "HYPER_ORDER",
     "SceneError", "Text", "Meta", "Regression", "Problem", "ScheduleSettings",
-    "OptimizerSettings", "Run", "Fit", "View", "Playback", "Export", "LrFind", "Scene",
+    "OptimizerSettings", "Run", "Fit", "Classify", "View", "Playback", "Export", "LrFind", "Scene",
     "validate_scene",
     "as_table",
 ]
@@ -134,7 +136,8 @@ class Regression:
 class Problem:
     #: surface: a built-in surface; expr: f(x, y) typed in; regression: L(w, b) of linear
     #: regression data; fit: the fit panel's loss over the two parameters in [fit] linked
-    kind: str = _k("choice", "surface", choices=("surface", "expr", "regression", "fit"))
+    kind: str = _k("choice", "surface",
+                   choices=("surface", "expr", "regression", "fit", "classify"))
     surface: str = _k("str", "rosenbrock")
     expr: str = _k("str", "")
     regression: Regression = _k("table", Regression(), omit_default=True)
@@ -225,7 +228,7 @@ class Fit:
     #: draw each unit's own contribution c_i*h(b_i + w_i*x) faintly ("blue functions")
     show_units: bool = _k("bool", False)
     #: initial parameters (fit by hand); omitted = the model's default initialisation
-    init: tuple[float, ...] | None = _k("floats", optional=True, max_len=1000)
+    init: tuple[float, ...] | None = _k("floats", optional=True, max_len=4096)
     #: two parameter names whose loss slice the landscape shows (linked view); empty = off
     linked: tuple[str, ...] = _k("names", (), max_len=2)
     #: the points themselves, [[x, y], ...] (e.g. loaded from a CSV); replaces target,
@@ -233,6 +236,44 @@ class Fit:
     data: tuple[tuple[float, float], ...] | None = _k("points", optional=True, max_len=MAX_POINTS)
     run: OptimizerSettings = _k("table", OptimizerSettings(optimizer="adam", lr=None),
                                 omit_default=True)
+    #: model = "network": hidden layers (of ``units`` each, at most 32) and their activation
+    layers: int = _k("int", 1, ge=1, le=MAX_LAYERS, omit_default=True)
+    activation: str = _k("choice", "relu", choices=("relu", "sigmoid", "tanh", "hard-sigmoid",
+                                                    "linear"), omit_default=True)
+    #: the network picture's highlighted hidden neuron (0-based over all hidden layers), -1 none
+    neuron: int = _k("int", -1, ge=-1, le=MAX_LAYERS * 32, omit_default=True)
+
+
+@dataclass(frozen=True)
+class Classify:
+    """Classification on the plane (issue 12): two-class points and the network.
+
+    The runs are [runs.*] (a race); ``starts`` is not used (every run starts from the
+    network's parameters: ``init``, else the seeded initialisation)."""
+
+    #: circles, xor, gauss or spiral (TF Playground's sets)
+    dataset: str = _k("choice", "circles", choices=("circles", "xor", "gauss", "spiral"))
+    points: int = _k("int", 300, ge=10, le=MAX_POINTS)
+    noise: float = _k("float", 0.0, ge=0, le=0.5)
+    seed: int = _k("int", 0, ge=0)
+    #: the fraction of the points held out for validation
+    val_split: float = _k("float", 0.3, ge=0, le=0.5)
+    layers: int = _k("int", 1, ge=0, le=4)
+    units: int = _k("int", 4, ge=1, le=32)
+    activation: str = _k("choice", "relu",
+                         choices=("relu", "sigmoid", "tanh", "hard-sigmoid", "linear"))
+    #: a CSV file of x1, x2, label (relative to the scene's folder) used instead of
+    #: dataset when ``data`` is absent; with ``data`` it only names where they came from
+    csv: str = _k("str", "")
+    #: the points themselves, [[x1, x2, label], ...]; replaces dataset when present
+    data: tuple[tuple[float, float, float], ...] | None = _k("triples", optional=True,
+                                                            max_len=MAX_POINTS)
+    #: 0 = the whole training set
+    batch_size: int = _k("int", 0, ge=0)
+    #: two parameter names whose loss slice the map shows; empty = two output weights
+    linked: tuple[str, ...] = _k("names", (), max_len=2)
+    #: the start parameters (torch's order); omitted = the seeded initialisation
+    init: tuple[float, ...] | None = _k("floats", optional=True, max_len=100_000)
 
 
 @dataclass(frozen=True)
@@ -315,6 +356,7 @@ class Scene:
     export: Export = _k("table", Export())
     fit: Fit = _k("table", Fit(), omit_default=True)
     lrfind: LrFind = _k("table", LrFind(), omit_default=True)
+    classify: Classify = _k("table", Classify(), omit_default=True)
     runs: tuple[Run, ...] = _k("runs", ())
 
     def run(self, run_id: str) -> Run:
@@ -524,6 +566,19 @@ def _convert(f: dataclasses.Field, raw: Any, path: str, key: str) -> Any:
             _range_check(path, f"{key}[{i}]", item, v, md)
             out.append(v)
         return tuple(out)
+    if kind == "triples":
+        items = _list(path, key, raw, "a list of [x1, x2, label] points", md)
+        out = []
+        for i, item in enumerate(items):
+            if not isinstance(item, list) or len(item) != 3:
+                raise _Invalid(f"{_where(path)}{key}[{i}] must be a point [x1, x2, label], "
+                               f"got {_show(item)}")
+            row = tuple(_number(path, f"{key}[{i}]", v) for v in item)
+            if row[2] not in (0.0, 1.0):
+                raise _Invalid(f"{_where(path)}{key}[{i}]: label must be 0 or 1, "
+                               f"got {_show(item[2])}")
+            out.append(row)
+        return tuple(out)
     if kind == "points":
         items = _list(path, key, raw, "a list of [x, y] points", md)
         out = []
@@ -686,7 +741,11 @@ def _check_expr(text: str, path: str, key: str, variables: tuple[str, ...]) -> N
 
 def _fit_model_names(fit: Fit) -> tuple[str, ...]:
     """Parameter names of the fit model."""
-    return tuple(models_mod.make_model(fit.model, fit.units).param_names)
+    try:
+        return tuple(models_mod.make_model(fit.model, fit.units, fit.layers,
+                                           fit.activation).param_names)
+    except ValueError as exc:
+        raise _Invalid(f"[fit] {_first_line(exc)}") from None
 
 
 def _check_coords(path: str, key: str, rows) -> None:
@@ -739,6 +798,13 @@ def _validate(scene: Scene) -> None:
         if n * scene.fit.units > MAX_POINTS_X_UNITS:
             raise _Invalid(f"[fit] {n} points x {scene.fit.units} units is too much work: "
                            f"points x units must be at most {MAX_POINTS_X_UNITS}")
+    if spec is not None and spec.kind == "network" and (scene.fit.enabled or p.kind == "fit"):
+        n = len(scene.fit.data) if scene.fit.data is not None else scene.fit.points
+        try:
+            models_mod.check_network_size(models_mod.make_model(
+                "network", scene.fit.units, scene.fit.layers, scene.fit.activation), n)
+        except ValueError as exc:
+            raise _Invalid(f"[fit] {_first_line(exc)}") from None
     if p.kind == "fit":
         if not scene.fit.enabled:
             raise _Invalid("[problem] kind = 'fit' needs [fit] enabled = true")
@@ -751,7 +817,9 @@ def _validate(scene: Scene) -> None:
     elif not scene.runs:
         raise _Invalid(f"[runs] a {p.kind} problem needs at least one run "
                        "([runs.<id>] with optimizer = \"...\")")
-    if not scene.starts and scene.runs and p.kind != "fit":
+    if p.kind == "classify" or scene.classify != Classify():
+        _validate_classify(scene)
+    if not scene.starts and scene.runs and p.kind not in ("fit", "classify"):
         raise _Invalid("starts is empty: the runs need at least one start point [x, y]")
     if scene.shared_lr is not None and not scene.shared_lr > 0:
         raise _Invalid(f"shared_lr = {scene.shared_lr!r} is invalid: learning rate must be > 0")
@@ -802,6 +870,30 @@ def _validate(scene: Scene) -> None:
                            f"{', ...' if len(names) > 8 else ''})")
         if len(fit.linked) not in (0, 2):
             raise _Invalid(f"[fit] linked must name two parameters, got {len(fit.linked)}")
+
+
+def _validate_classify(scene: Scene) -> None:
+    """[classify]: the network's parameter names for linked and init, the data's size."""
+    from gdviz.core.classifier import NetModel
+
+    c = scene.classify
+    _check_coords("classify", "data", None if c.data is None else [r[:2] for r in c.data])
+    _check_coords("classify", "init", None if c.init is None else (c.init,))
+    if c.data is not None and len(c.data) < 2:
+        raise _Invalid(f"[classify] data has {len(c.data)} point; at least 2")
+    names = NetModel(c.layers, c.units, c.activation).param_names
+    for name in c.linked:
+        if name not in names:
+            raise _unknown_name("classify", "parameter", "linked", name, names)
+    if len(c.linked) not in (0, 2):
+        raise _Invalid(f"[classify] linked must name two parameters, got {len(c.linked)}")
+    if c.init is not None and len(c.init) != len(names):
+        raise _Invalid(f"[classify] init has {len(c.init)} values; a {c.layers}-layer "
+                       f"network of {c.units} units has {len(names)} parameters")
+    n = len(c.data) if c.data is not None else c.points
+    if n * len(names) > MAX_POINTS_X_PARAMS:
+        raise _Invalid(f"[classify] {n} points x {len(names)} parameters is too much work: "
+                       f"at most {MAX_POINTS_X_PARAMS}")
 
 
 def _plain(v: Any) -> Any:

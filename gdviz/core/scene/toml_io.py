@@ -105,7 +105,23 @@ def load_scene(path: str | os.PathLike) -> Scene:
     except UnicodeDecodeError as exc:
         line = raw[:exc.start].count(b"\n") + 1
         raise SceneError(f"{quote(p.name)} line {line}: not UTF-8 text") from None
-    return loads_scene(text, source=str(p))
+    scene = loads_scene(text, source=str(p))
+    return _with_csv(scene, p)
+
+
+def _with_csv(scene: Scene, p: Path) -> Scene:
+    """A classification scene's ``[classify] csv`` (relative to the scene's folder) read in
+    as its ``data``, so the scene no longer depends on where it is opened from."""
+    c = scene.classify
+    if scene.problem.kind != "classify" or c.data is not None or not c.csv:
+        return scene
+    from gdviz.core.scene.build import classify_data
+
+    try:
+        data = classify_data(scene, p.parent)
+    except ValueError as exc:
+        raise SceneError(f"{quote(p.name)}: [classify] csv: {_first_line(exc)}") from None
+    return dataclasses.replace(scene, classify=dataclasses.replace(c, data=data.points_data))
 
 
 # ----------------------------------------------------------------------------- writing

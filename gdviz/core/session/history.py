@@ -262,7 +262,7 @@ class HistoryMixin:
     @property
     def has_validation(self) -> bool:
         """True when the problem holds out validation points (a fit with val_fraction > 0)."""
-        return self.kind == "fit" and self.problem.x_val.shape[0] > 0
+        return self.kind in ("fit", "classify") and self.problem.x_val.shape[0] > 0
 
     def _rows_of(self, cache: dict, fn, t: int | None) -> list[np.ndarray]:
         """``fn`` (float64 (m, n_params) -> (m,)) of each run's recorded rows up to step

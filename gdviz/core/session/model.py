@@ -42,6 +42,7 @@ from psygnal import Signal, SignalGroup
 
 from gdviz.core.limits import (MAX_BATCH_SIZE, MAX_COORD, MAX_LEVELS, MAX_SPEED, MAX_STEPS,
                                MIN_LEVELS, check_view_box)
+from gdviz.core.classifier import ClassifyData, ClassifySlice
 from gdviz.core.panels import PANELS, check_panel
 from gdviz.core.problems import FitData, FitSlice, RegressionData, default_linked
 from gdviz.core.session.history import HistoryMixin
@@ -217,6 +218,7 @@ class SessionEvents(SignalGroup):
     hyper_color = Signal(str)
     lrfind = Signal(object)
     tuned = Signal(object)
+    neuron = Signal(int)
 
 
 #: the session's fields, each with its event in :class:`SessionEvents`
@@ -225,7 +227,7 @@ FIELDS: tuple[str, ...] = (
     "max_steps", "speed", "same_lr", "shared_lr", "selected", "playing", "t", "view",
     "batch_surface", "show_units", "linked", "heatmap", "levels", "scale", "theme", "panels",
     "map_mode", "log_height", "camera", "map_layer", "hyper_axis", "hyper_color",
-    "lrfind", "tuned")
+    "lrfind", "tuned", "neuron")
 #: fields compared by identity (problems are rebuilt, never edited in place)
 _IDENTITY_FIELDS = ("landscape", "lrfind", "tuned")
 #: the coarse signal each field's change implies (besides those a method names itself)
@@ -242,6 +244,7 @@ _COARSE_OF: dict[str, tuple[str, ...]] = {
     "t": ("stepped",),
     # the 3-D camera moves with every drag: its own event only
     "camera": (),
+    "neuron": ("settings_changed",),
 }
 #: the order the coarse signals go out in: the problem before the runs on it, the
 #: settings and selection before the frame that shows them
@@ -260,7 +263,7 @@ class SessionState:
 
     kind: str = "surface"
     landscape: Landscape | None = None
-    data: RegressionData | FitData | None = None
+    data: RegressionData | FitData | ClassifyData | None = None
     specs: tuple[RunSpec, ...] = ()
     colors: tuple[str, ...] | None = None
     starts: tuple[tuple[float, ...], ...] = ()
@@ -287,6 +290,8 @@ class SessionState:
     map_layer: str = "off"
     hyper_axis: str = "off"
     hyper_color: str = "loss"
+    #: the network's highlighted hidden neuron (0-based over all hidden layers), -1 none
+    neuron: int = -1
 
 
 class Session(RunsMixin, HistoryMixin, PlaybackMixin):
@@ -346,6 +351,8 @@ class Session(RunsMixin, HistoryMixin, PlaybackMixin):
         #: tuning (TuneResult), None when there is none; cleared by a new problem or scene
         self.lrfind = None
         self.tuned = None
+        #: a network fit's highlighted hidden neuron (network picture click), -1 none
+        self.neuron = -1
         self.specs: list[RunSpec] = list(default_specs() if specs is None else specs)
         if not self.specs:
             raise ValueError("a session needs at least one run")
@@ -438,7 +445,12 @@ class Session(RunsMixin, HistoryMixin, PlaybackMixin):
     @property
     def is_data(self) -> bool:
         """True on data problems (regression, fit): real mini-batches, counters, epochs."""
-        return self.kind in ("regression", "fit")
+        return self.kind in ("regression", "fit", "classify")
+
+    @property
+    def sliced(self) -> bool:
+        """True where the map is a slice through the reference run (fit, classify)."""
+        return self.kind in ("fit", "classify")
 
     @property
     def n_params(self) -> int:
@@ -608,8 +620,71 @@ class Session(RunsMixin, HistoryMixin, PlaybackMixin):
             self._problems = {bs: problem}
             self.problem = problem
             self.linked = linked
+            if self.neuron >= _hidden_units(data):
+                self.neuron = -1
             self.landscape = self._make_slice(start)
             self._install([tuple(start)])
+        return True
+
+    def _classify_problem(self, data: ClassifyData, batch_size: int | None, start, linked,
+                          seed: int, keep: bool = True):
+        """Build and check a classification (nothing is changed): (problem, batch, start,
+        linked). ``keep``: what is not given follows the current one when the network keeps
+        its shape."""
+        was = keep and self.kind == "classify"
+        problem = data.build(None, seed, self._fast)
+        n = problem.x.shape[0]
+        bs = batch_size if batch_size is not None else (self.batch_size if was else n)
+        bs = max(1, min(int(bs), n))
+        if bs != n:
+            problem = data.build(bs, seed, self._fast)
+        p = problem.n_params
+        same = was and self.data.model == data.model
+        if start is not None:
+            start = problem.model.check_params(start, "start parameters")
+        elif same:
+            start = np.asarray(self.starts[0], dtype=np.float64)
+        else:
+            start = data.init_params()
+        if linked is None:
+            linked = self.linked if same else problem.model.default_linked()
+        i, j = (int(v) for v in linked)
+        if not (0 <= i < p and 0 <= j < p) or i == j:
+            raise ValueError(f"choose two different parameters of {p} to show")
+        return problem, bs, start, (i, j)
+
+    def set_classify(self, data: ClassifyData | None = None, *, batch_size: int | None = None,
+                     start=None, linked: tuple[int, int] | None = None) -> bool:
+        """Switch to (or update) classification on the plane: ``data`` says the points and
+        the network. Starts, batch size and linked parameters as :meth:`set_fit`; the map
+        is the loss over the two ``linked`` parameters (:class:`ClassifySlice`)."""
+        data = ClassifyData() if data is None else data
+        if not isinstance(data, ClassifyData):
+            return self._fail("set_classify needs ClassifyData")
+        try:
+            problem, bs, start, linked = self._classify_problem(data, batch_size, start,
+                                                                linked, self.seed)
+        except ValueError as exc:
+            return self._fail(exc)
+        with self._changes():
+            self.kind, self.data, self.batch_size = "classify", data, bs
+            self._problems = {bs: problem}
+            self.problem = problem
+            self.linked = linked
+            self.landscape = self._make_slice(start)
+            self._install([tuple(start)])
+        return True
+
+    def set_neuron(self, k: int) -> bool:
+        """Highlight hidden neuron ``k`` of a network fit (0-based, layer after layer) in
+        the fit panel and the network picture; -1 clears it."""
+        try:
+            n = _hidden_units(self.data) if self.kind == "fit" else 0
+            k = _integer(k, "neuron", -1, n - 1)
+        except ValueError as exc:
+            return self._fail(exc)
+        with self._changes():
+            self.neuron = k
         return True
 
     def _slice_reference(self) -> np.ndarray:
@@ -629,16 +704,21 @@ class Session(RunsMixin, HistoryMixin, PlaybackMixin):
             return self._fail(f"unknown data setting '{bad}'")
         except ValueError as exc:
             return self._fail(exc)
+        if self.kind == "classify":
+            return self.set_classify(data)
         return self.set_fit(data) if self.kind == "fit" else self.set_regression(data)
 
     def _make_slice(self, around) -> FitSlice:
         i, j = self.linked
+        if self.kind == "classify":
+            return ClassifySlice(self.problem, i, j, self._slice_reference,
+                                 view=ClassifySlice.view_around(around, i, j))
         return FitSlice(self.problem, i, j, self._slice_reference,
                         view=FitSlice.view_around(around, i, j))
 
     def set_linked(self, i: int, j: int) -> bool:
         """Show the fit's loss over parameters ``i`` and ``j`` (indices or names) on the map."""
-        if self.kind != "fit":
+        if not self.sliced:
             return self._fail("linked parameters belong to a curve fit")
         names = self.all_param_names
         try:
@@ -784,7 +864,7 @@ class Session(RunsMixin, HistoryMixin, PlaybackMixin):
         p[int(k)] = value
         with self._changes():
             self.pause()
-            if self.kind == "fit":
+            if self.sliced:
                 self._set_starts([tuple(p)])
             else:
                 self._set_starts([tuple(p)] + self.starts[1:])
@@ -820,7 +900,7 @@ class Session(RunsMixin, HistoryMixin, PlaybackMixin):
         x, y = float(x), float(y)
         if not self._check_point(x, y):
             return self._fail(f"start must be finite, within +-{MAX_COORD:g}, got ({x}, {y})")
-        if self.kind == "fit":
+        if self.sliced:
             return self._fail("a curve fit starts from one point: click to move it")
         self._set_starts(self.starts + [(x, y)])
         return True
@@ -941,7 +1021,7 @@ class Session(RunsMixin, HistoryMixin, PlaybackMixin):
             linked=self.linked, heatmap=self.heatmap, levels=self.levels, scale=self.scale,
             theme=self.theme, panels=self.panels, map_mode=self.map_mode,
             log_height=self.log_height, camera=self.camera, map_layer=self.map_layer,
-            hyper_axis=self.hyper_axis, hyper_color=self.hyper_color)
+            hyper_axis=self.hyper_axis, hyper_color=self.hyper_color, neuron=self.neuron)
 
     def restore(self, state: SessionState) -> None:
         """Put ``state`` in, as one change: the race restarts paused at step 0 with one
@@ -951,7 +1031,8 @@ class Session(RunsMixin, HistoryMixin, PlaybackMixin):
         ValueError and leaves the session as it was.
         """
         s = state
-        kind = _choice(s.kind, "problem kind", ("surface", "expr", "regression", "fit"))
+        kind = _choice(s.kind, "problem kind",
+                       ("surface", "expr", "regression", "fit", "classify"))
         specs = list(s.specs)
         if not specs or not all(isinstance(x, RunSpec) for x in specs):
             raise ValueError("a session needs at least one run (RunSpec)")
@@ -992,6 +1073,15 @@ class Session(RunsMixin, HistoryMixin, PlaybackMixin):
             problems[bs] = problem = s.data.build(bs, seed, self._fast)
             fields.update(landscape=problem, problem=problem, data=s.data, batch_size=bs,
                           linked=(0, 1))
+        elif kind == "classify":
+            if not isinstance(s.data, ClassifyData):
+                raise ValueError("a classification needs ClassifyData")
+            problem, bs, start, linked = self._classify_problem(
+                s.data, check_batch_size(s.batch_size, 10**12), starts[0], s.linked, seed,
+                keep=False)
+            problems[bs] = problem
+            starts = [tuple(float(v) for v in start)]
+            fields.update(problem=problem, data=s.data, batch_size=bs, linked=linked)
         else:
             if not isinstance(s.data, FitData):
                 raise ValueError("a fit needs FitData")
@@ -1004,13 +1094,17 @@ class Session(RunsMixin, HistoryMixin, PlaybackMixin):
         n_runs = len(starts) * len(specs)
         selected = _integer(s.selected, "selected run", -1, n_runs - 1)
         fields.update(starts=starts, selected=selected)
+        # a neuron the model does not have (a scene's, after its model changed) is none
+        n_hidden = _hidden_units(s.data) if kind == "fit" else 0
+        neuron = _integer(s.neuron, "neuron", -1)
+        fields.update(neuron=neuron if neuron < n_hidden else -1)
 
         old = dict(self.__dict__)
         with self._changes():
             try:
                 self.__dict__.update(fields)
                 self._problems = problems
-                if kind == "fit":
+                if kind in ("fit", "classify"):
                     self.landscape = self._make_slice(starts[0])
                 self._restart()
             except BaseException:
@@ -1018,6 +1112,13 @@ class Session(RunsMixin, HistoryMixin, PlaybackMixin):
                 self.__dict__.update(old)
                 raise
             self._emit(*_COARSE_ORDER[:-2], "stepped")
+
+
+def _hidden_units(data) -> int:
+    """Hidden neurons of a network fit's model (0 for the other models and problems)."""
+    if not isinstance(data, FitData) or data.model != "network":
+        return 0
+    return int(data.units) * int(data.layers)
 
 
 def _equal(a: Any, b: Any) -> bool:

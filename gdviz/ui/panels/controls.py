@@ -11,6 +11,7 @@ from __future__ import annotations
 from PySide6.QtCore import QEvent, Qt, QTimer
 from PySide6.QtWidgets import QFrame, QScrollArea, QVBoxLayout, QWidget
 
+from gdviz.ui.panels.classify_panel import ClassifyPanel
 from gdviz.ui.panels.data_panel import DataPanel
 from gdviz.ui.panels.playback_panel import PlaybackPanel
 from gdviz.ui.panels.problem_panel import ProblemPanel
@@ -35,11 +36,13 @@ class ControlsPanel(QScrollArea):
         self.playback = PlaybackPanel(session)
         self.problem = ProblemPanel(session)
         self.data = DataPanel(session)
+        self.classify = ClassifyPanel(session)
         self.runs = RunsPanel(session)
         self.training = TrainingPanel(session)
         # playback first: the buttons the teacher presses most sit at the top; the data and
         # model (data problems only) right under the problem they belong to
-        for w in (self.playback, self.problem, self.data, self.runs, self.training):
+        for w in (self.playback, self.problem, self.data, self.classify, self.runs,
+                  self.training):
             lay.addWidget(w)
         session.problem_changed.connect(self._on_problem_changed)
         self._on_problem_changed()
@@ -50,7 +53,8 @@ class ControlsPanel(QScrollArea):
         self._fit_width()
 
     def _on_problem_changed(self, *_) -> None:
-        self.data.setVisible(self.session.is_data)
+        self.data.setVisible(self.session.is_data and self.session.kind != "classify")
+        self.classify.setVisible(self.session.kind == "classify")
 
     def set_width_cap(self, cap: int | None) -> None:
         """The widest the window lets the panel be (None: no limit)."""

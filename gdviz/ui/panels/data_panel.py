@@ -61,6 +61,13 @@ SECTION_GAP = 10
 PARAM_HELP = {"w": "param_slope", "b": "param_intercept", "a": "param_x2", "c": "param_constant"}
 #: the units' parameters: w1 is unit 1's slope, b1 its shift, c1 its height (i18n keys)
 UNIT_PARAM_HELP = {"w": "param_unit_slope", "b": "param_unit_shift", "c": "param_unit_height"}
+#: the map combos give each parameter a tooltip up to this many parameters (a 4x32
+#: network has 3,265: their tooltips took a second to build; W2[3,5] names itself)
+MAX_TIPPED = 300
+#: (activation, i18n key, English) of the network model's activation combo
+ACTIVATIONS = (("relu", "act_relu", "ReLU"), ("sigmoid", "act_sigmoid", "Sigmoid"),
+               ("tanh", "act_tanh", "Tanh"), ("hard-sigmoid", "act_hard_sigmoid", "Hard sigmoid"),
+               ("linear", "act_linear", "Linear (none)"))
 
 
 def _nice_ceil(v: float) -> float:
@@ -131,6 +138,14 @@ def _param_help(name: str) -> str:
     """The tooltip of parameter ``name`` ("w1: unit 1's slope") in the UI language."""
     if name == "c0":
         what = tr("param_c0")
+    elif name[:1] in "Wb" and name.endswith("]") and "[" in name:
+        # a network's W2[o,i] / b2[o] (gdviz.core.models.net_param_names)
+        layer, idx = name[1:-1].split("[")
+        if name[0] == "W":
+            o, i = idx.split(",")
+            what = tr("param_net_weight", layer=layer, o=o, i=i)
+        else:
+            what = tr("param_net_bias", layer=layer, o=idx)
     elif name[:1] in "wbc" and name[1:].isdigit():
         what = tr(UNIT_PARAM_HELP[name[0]], k=name[1:])
     else:
@@ -271,7 +286,9 @@ class DataPanel(QWidget):
         self._texts = []
         self._names = None
         self._shown_expr = ""
-        self.kind = self.session.kind if self.session.is_data else None
+        # a classification has its own panel (gdviz.ui.panels.classify_panel)
+        self.kind = (self.session.kind if self.session.is_data
+                     and self.session.kind != "classify" else None)
         page = QWidget()
         page.setObjectName("dataPage")
         lay = QVBoxLayout(page)
@@ -517,6 +534,14 @@ class DataPanel(QWidget):
                              integer=True)
         self._text(lambda: units.setToolTip(tr("tip_units")))
         lay.addWidget(units)
+        layers = self._slider("layers", "net_layers", 1, 4,
+                              lambda v: self._set_data(layers=int(v)), integer=True)
+        self._text(lambda: layers.setToolTip(tr("tip_net_layers")))
+        lay.addWidget(layers)
+        act = self._combo("activation", ACTIVATIONS, self._on_activation_picked)
+        act_label = self._label("net_activation")
+        self.controls["activation_label"] = act_label
+        lay.addLayout(self._row("", act_label, act, stretch=[0, 1]))
         lay.addWidget(self._check(
             "show_units", "show_units_blue", "tip_show_units",
             lambda on: self._call(self.session.set_view_options, show_units=bool(on))))
@@ -545,7 +570,8 @@ class DataPanel(QWidget):
                 combo.clear()
                 for k, name in enumerate(names):
                     combo.addItem(name, k)
-                    combo.setItemData(k, _param_help(name), Qt.ItemDataRole.ToolTipRole)
+                    if len(names) <= MAX_TIPPED:
+                        combo.setItemData(k, _param_help(name), Qt.ItemDataRole.ToolTipRole)
         box = self.controls["hand_box"]
         for hs in self.param_sliders:
             box.layout().removeWidget(hs)
@@ -575,7 +601,7 @@ class DataPanel(QWidget):
         names = self._names or []
         for key in ("map_x", "map_y"):
             combo = self.controls.get(key)
-            if combo is not None:
+            if combo is not None and len(names) <= MAX_TIPPED:
                 for k, name in enumerate(names[: combo.count()]):
                     combo.setItemData(k, _param_help(name), Qt.ItemDataRole.ToolTipRole)
         title = self.controls.get("hand_title")
@@ -680,7 +706,15 @@ class DataPanel(QWidget):
         self._set_data(loss=self.controls["loss"].itemData(index))
 
     def _on_model_picked(self, index: int) -> None:
-        self._set_data(model=self.controls["model"].itemData(index))
+        name = self.controls["model"].itemData(index)
+        if name == "network" and self.session.data is not None and self.session.data.units > 32:
+            # the units slider may stand above a network's 32 per layer: start it at 8
+            self._set_data(model=name, units=8)
+            return
+        self._set_data(model=name)
+
+    def _on_activation_picked(self, index: int) -> None:
+        self._set_data(activation=self.controls["activation"].itemData(index))
 
     def _on_map_picked(self, axis: int, index: int) -> None:
         s = self.session
@@ -709,7 +743,7 @@ class DataPanel(QWidget):
 
     def _on_problem_changed(self, *_) -> None:
         s = self.session
-        kind = s.kind if s.is_data else None
+        kind = s.kind if s.is_data and s.kind != "classify" else None
         if kind != self.kind or self._page is None:
             self._rebuild()
         self._sync_all()
@@ -783,10 +817,16 @@ class DataPanel(QWidget):
                 c["expr"].setText(data.target_expr)
         self._set_combo("model", data.model)
         units_model = s.problem.model.kind == "units"
-        self._place_hand(not units_model)
+        network = s.problem.model.kind == "network"
+        self._place_hand(not (units_model or network))
+        c["units"].set_range(1, 32 if network else 50)
         c["units"].setValue(float(data.units))
-        c["units"].setVisible(units_model)
-        c["show_units"].setVisible(units_model)
+        c["units"].setVisible(units_model or network)
+        c["show_units"].setVisible(units_model or network)
+        c["layers"].setValue(float(data.layers))
+        self._set_combo("activation", data.activation)
+        for key in ("layers", "activation", "activation_label"):
+            c[key].setVisible(network)
         i, j = s.linked
         self._set_combo("map_x", i)
         self._set_combo("map_y", j)

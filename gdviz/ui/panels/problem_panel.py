@@ -39,6 +39,7 @@ class ProblemPanel(QWidget):
         self.combo.insertSeparator(self.combo.count())
         self.combo.addItem(tr("regression_data"), "@regression")
         self.combo.addItem(tr("fit_data"), "@fit")
+        self.combo.addItem(tr("classify_data"), "@classify")
         # the last data settings, so that going back to a data problem finds them again
         self._last_data: dict[str, object] = {}
         self.expr = QLineEdit()
@@ -80,7 +81,8 @@ class ProblemPanel(QWidget):
             if i >= 0:
                 self.combo.setItemText(i, tr(f"surface_{name}", default=name))
         for data, key, tip in ((None, "custom", None), ("@regression", "regression_data",
-                               "tip_regression"), ("@fit", "fit_data", "tip_fit")):
+                               "tip_regression"), ("@fit", "fit_data", "tip_fit"),
+                               ("@classify", "classify_data", "tip_classify")):
             i = self.combo.findData(data)
             if i >= 0:
                 self.combo.setItemText(i, tr(key))
@@ -114,6 +116,9 @@ class ProblemPanel(QWidget):
         if name == "@fit":
             self.set_data_problem("fit")
             return
+        if name == "@classify":
+            self.set_data_problem("classify")
+            return
         self.session.set_surface(name)
 
     def set_data_problem(self, kind: str) -> bool:
@@ -126,6 +131,10 @@ class ProblemPanel(QWidget):
         if kind == "regression":
             data = self._last_data.get("regression") or RegressionData()
             return bool(s.set_regression(data))
+        if kind == "classify":
+            from gdviz.core.classifier import ClassifyData
+
+            return bool(s.set_classify(self._last_data.get("classify") or ClassifyData()))
         data = self._last_data.get("fit") or FitData(**DEFAULT_FIT)
         return bool(s.set_fit(data))
 
@@ -162,7 +171,7 @@ class ProblemPanel(QWidget):
         s = self.session
         land = s.landscape
         kind = s.kind
-        if kind in ("regression", "fit"):
+        if kind in ("regression", "fit", "classify"):
             self._last_data[kind] = s.data
             data_key = "@" + kind
         else:

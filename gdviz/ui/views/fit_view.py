@@ -75,10 +75,13 @@ GHOST_LABEL_ALPHA = 215
 
 @dataclass(frozen=True, eq=False)
 class FitGhost:
-    """A fit kept for comparison after K or the weight decay changed.
+    """A fit kept for comparison after K, a network's depth or the weight decay changed.
 
     ``xs``, ``y``: float64 (N,), the reference run's curve when the setting changed;
-    ``setting``: "units" or "weight_decay", with its old ``value``; ``color``: the run's.
+    ``setting``: "units", "layers" or "weight_decay", with its old ``value``; ``color``:
+    the run's. For "layers", ``losses`` are that fit's (train, validation) losses and
+    ``rows`` every depth trained since the data last changed, (depth, train, validation)
+    sorted by depth: the lecture's table, built as the class steps through the depths (L19).
     """
 
     xs: np.ndarray
@@ -87,8 +90,26 @@ class FitGhost:
     value: float
     color: str
 
+    #: the losses of that fit (train, validation; NaN when unknown), for the label
+    losses: tuple[float, float] = (float("nan"), float("nan"))
+    rows: tuple[tuple[int, float, float], ...] = ()
+
     def text(self, lang: str | None = None) -> str:
         """The label, in ``lang`` (default: the UI language)."""
+        if self.setting == "layers":
+            text = tr("ghost_layers", lang, n=int(self.value))
+
+            def num(v):
+                return f"{v:.2g}" if np.isfinite(v) else "–"
+
+            if len(self.rows) > 1:  # a narrow table: the fit panel is a third of the width
+                text = tr("ghost_depth_head", lang)
+                for n, tl, vl in self.rows:
+                    text += "\n" + tr("ghost_depth_row", lang, n=n, train=num(tl), val=num(vl))
+            elif np.isfinite(self.losses[0]):
+                text += "\n" + tr("ghost_losses", lang, train=num(self.losses[0]),
+                                   val=num(self.losses[1]))
+            return text
         if self.setting == "units":
             return tr("ghost_units", lang, k=int(self.value))
         return tr("ghost_weight_decay", lang, wd=f"{self.value:.3g}")
@@ -140,12 +161,18 @@ class FitView(pg.PlotWidget):
         self._box = self._data_box
         self._units_on = False
         self._range_key = None
+        self._neuron_pen_key = None
 
         # --- static items (created once) --------------------------------------------------
         self.target_curve = pg.PlotDataItem(connect="finite")
         self.target_curve.setZValue(2)
         self.c0_line = pg.PlotDataItem(connect="finite")
         self.c0_line.setZValue(3)
+        #: a network's highlighted hidden neuron's contribution (Session.neuron)
+        self.neuron_curve = pg.PlotDataItem(connect="finite")
+        self.neuron_curve.setZValue(12)
+        self.neuron_curve.setVisible(False)
+        self.plot_item.addItem(self.neuron_curve)
         # the points lie above the curves: the residuals stay visible as the fit gets close
         self.train_points = pg.ScatterPlotItem(symbol="o", pxMode=True)
         self.train_points.setZValue(20)
@@ -201,8 +228,9 @@ class FitView(pg.PlotWidget):
     # ------------------------------------------------------------------ public
     @property
     def showing_data(self) -> bool:
-        """True on data problems (regression, fit); False shows only the hint."""
-        return bool(self.session.is_data)
+        """True on data problems (regression, fit); False shows only the hint (a
+        classification shows the plane view instead)."""
+        return bool(self.session.is_data) and self.session.kind != "classify"
 
     def data_box(self) -> tuple[float, float, float, float]:
         """The box around the data and target (x0, x1, y0, y1), padded."""
@@ -226,7 +254,7 @@ class FitView(pg.PlotWidget):
     # ------------------------------------------------------------------ session -> view
     def _data_items(self) -> list:
         return [self.target_curve, self.c0_line, self.train_points, self.val_points,
-                self.batch_ring, *self.run_curves, *self.unit_curves]
+                self.batch_ring, self.neuron_curve, *self.run_curves, *self.unit_curves]
 
     def _on_problem_changed(self) -> None:
         s = self.session
@@ -366,6 +394,7 @@ class FitView(pg.PlotWidget):
             c.setData(xs, y)
             c.setVisible(s.run_enabled(r) and bool(np.isfinite(y).any()))
         self._update_units(model, P)
+        self._update_neuron(model, P)
         self._update_batch()
         self._remember_fit(Y)
         self._refresh_legend()
@@ -381,7 +410,31 @@ class FitView(pg.PlotWidget):
 
     def _units_shown(self) -> bool:
         s = self.session
-        return bool(s.show_units) and s.kind == "fit" and s.problem.model.kind == "units"
+        return bool(s.show_units) and s.kind == "fit" and s.problem.model.kind in ("units",
+                                                                                  "network")
+
+    def _update_neuron(self, model, P: np.ndarray) -> None:
+        """The highlighted neuron's contribution to the reference run's output, drawn
+        thick in the network picture's highlight colour (a click on one of its neurons)."""
+        s = self.session
+        k = int(getattr(s, "neuron", -1))
+        p = P[s.reference_run()] if k >= 0 and model.kind == "network" else None
+        if p is None or not np.isfinite(p).all() or k >= model.K * model.layers:
+            self.neuron_curve.setVisible(False)
+            return
+        _, _, y0, y1 = self._data_box
+        with np.errstate(all="ignore"):
+            y = model.neuron_contribution(p, k, self.xs)
+        from gdviz.ui.views.network_view import NEURON_COLORS
+
+        color = NEURON_COLORS["dark" if theme.current() == "dark" else "light"]
+        width = CURVE_WIDTH * max(1.0, theme.font_scale())
+        pen = pg.mkPen(theme.qcolor(color, 235), width=width)
+        if self.neuron_curve.opts.get("pen") is None or self._neuron_pen_key != (color, width):
+            self._neuron_pen_key = (color, width)
+            self.neuron_curve.setPen(pen)
+        self.neuron_curve.setData(self.xs, _clip_curve(y, y0, y1))
+        self.neuron_curve.setVisible(True)
 
     def _update_units(self, model, P: np.ndarray) -> None:
         show = self._units_shown()
@@ -405,7 +458,7 @@ class FitView(pg.PlotWidget):
         for k, c in enumerate(self.unit_curves):
             c.setData(self.xs, _clip_curve(C[k], y0, y1))
             c.setVisible(True)
-        c0 = float(p[0])
+        c0 = float(p[-1] if model.kind == "network" else p[0])
         self.c0_line.setData(self.xs[[0, -1]], np.array([c0, c0]))
         self.c0_line.setVisible(True)
         finite = C[np.isfinite(C)]
@@ -475,7 +528,7 @@ class FitView(pg.PlotWidget):
         """(K of a units model or None, the reference run's weight decay)."""
         s = self.session
         model = s.problem.model
-        k = int(model.K) if model.kind == "units" else None
+        k = int(model.K) if model.kind in ("units", "network") else None
         wd = float(s.effective_config(s.spec_index(s.reference_run())).weight_decay)
         return k, wd
 
@@ -488,16 +541,25 @@ class FitView(pg.PlotWidget):
         ref = s.reference_run()
         k, wd = self._setting_now()
         self._shown = (self.xs, np.array(Y[ref], dtype=np.float64), k, wd, s.data, s.t,
-                       s.run_color(ref))
+                       s.run_color(ref), s.problem, np.array(s.positions()[ref]))
         if s.t != self._ghost_t:
             self._moved_since_ghost = True
 
     def _take_ghost(self, setting: str, value: float) -> None:
         """The last frame's fit becomes the ghost, if there was a result (t > 0) and the
         run moved since the last ghost was taken."""
-        xs, y, *_, t, color = self._shown
+        xs, y, *_, t, color, problem, p = self._shown
         if t > 0 and np.isfinite(y).any() and (self.ghost is None or self._moved_since_ghost):
-            self.ghost = FitGhost(xs, y, setting, value, color)
+            losses = (float("nan"), float("nan"))
+            rows = ()
+            if setting == "layers":  # L19: the table of the lecture, one depth at a time
+                with np.errstate(all="ignore"):
+                    losses = (float(problem.loss(p[None])[0]), float(problem.val_loss(p[None])[0]))
+                old = self.ghost.rows if self.ghost is not None and self.ghost.setting == "layers" else ()
+                keep = {r[0]: r for r in old}
+                keep[int(value)] = (int(value), *losses)
+                rows = tuple(keep[k] for k in sorted(keep))
+            self.ghost = FitGhost(xs, y, setting, value, color, losses, rows)
         self._moved_since_ghost = False
         self._ghost_t = self.session.t
 
@@ -514,6 +576,9 @@ class FitView(pg.PlotWidget):
         if (old.units != s.data.units and shown[2] is not None
                 and dataclasses.replace(old, units=s.data.units) == s.data):
             self._take_ghost("units", old.units)
+        elif (old.model == "network" and old.layers != s.data.layers
+              and dataclasses.replace(old, layers=s.data.layers) == s.data):
+            self._take_ghost("layers", old.layers)
         else:
             self.ghost = None
         self._shown = None
@@ -613,8 +678,9 @@ class FitView(pg.PlotWidget):
         # a narrow panel keeps the legend to the data (the map's legend names the runs,
         # the caption explains the units), so that it never covers the points
         compact = 0 < float(self.vb.width()) < COMPACT_WIDTH
+        neuron = int(getattr(s, "neuron", -1)) if self.neuron_curve.isVisible() else -1
         key = (s.kind, s.n_train, n_val, target, batch, s.batch_size, units, ref, runs,
-               theme.current(), theme.font_scale(), compact, current_language())
+               theme.current(), theme.font_scale(), compact, current_language(), neuron)
         if key == self._legend_key:
             return
         self._legend_key = key
@@ -642,7 +708,11 @@ class FitView(pg.PlotWidget):
             text = (tr("legend_each_unit") if s.n_runs == 1
                     else tr("legend_units_of", run=s.run_label(ref)))
             entries.append((self.unit_curves[0], text))
-            entries.append((self.c0_line, tr("legend_c0")))
+            network = s.problem.model.kind == "network"
+            entries.append((self.c0_line, tr("legend_out_bias" if network else "legend_c0")))
+        if neuron >= 0:
+            layer, o = divmod(neuron, s.problem.model.K)
+            entries.append((self.neuron_curve, tr("legend_neuron", layer=layer + 1, k=o + 1)))
         self._legend_entries = entries
         self._build_legend()
 
@@ -706,6 +776,9 @@ class FitView(pg.PlotWidget):
             spec = MODELS[model.name]
             label = tr(f"model_{model.name}", default=spec.label)
             k = f"K = {model.K}, " if model.kind == "units" else ""
+            if model.kind == "network":
+                act = tr("act_" + model.activation.replace("-", "_"))
+                k = tr("net_shape", layers=model.layers, k=model.K, act=act) + ", "
             params = tr("n_parameters", n=model.n_params)
             loaded = s.data.points_data is not None
             out = [f"{spec.formula}  ({k}{params})", f"{label}  ({k}{params})",

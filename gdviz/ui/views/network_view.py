@@ -1,0 +1,379 @@
+"""The network picture: a network fit's layers as columns of neurons, live as the run steps.
+
+A thin view of :class:`~gdviz.core.session.Session` when the fit's model is a network
+(:class:`gdviz.core.models.FitModel` kind "network"):
+
+* the input x, each hidden layer and the output ŷ as columns of neurons;
+* an edge for every weight of the reference run at the displayed step, blue when
+  positive and vermillion when negative (Okabe & Ito: told apart without colour vision
+  too, and dashed when negative), as thick as |w| relative to the largest |w|;
+* in each neuron, its output over the fit panel's x range as a small curve (the input
+  shows x itself, the output the network's prediction);
+* a click on a hidden neuron sets ``session.neuron`` (a second click clears it): the fit
+  panel then draws that neuron's contribution, and here it is ringed.
+
+Painted with QPainter from arrays computed on ``stepped`` (one small kernel call: every
+hidden neuron's output at :data:`N_SAMPLES` x values); nothing is rebuilt per frame.
+Part of the one picture (:mod:`gdviz.ui.picture`), so an export draws it the same.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QEvent, QLineF, QPointF, QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QFontMetricsF, QPainter, QPen
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+from gdviz.core.i18n import tr
+from gdviz.ui import theme
+from gdviz.ui.views.items import connect_all, disconnect_all
+
+#: x samples of each neuron's small curve
+N_SAMPLES = 48
+#: edge colours by sign (Okabe & Ito blue and vermillion; lighter on the dark background)
+POSITIVE = {"light": "#0072B2", "dark": "#56B4E9"}
+NEGATIVE = {"light": "#D55E00", "dark": "#FF8A50"}
+#: the highlighted neuron: its ring here and its contribution in the fit panel (a purple
+#: no run and no edge uses)
+NEURON_COLORS = {"light": "#7B1FA2", "dark": "#C9A8FF"}
+#: widths an edge can take (px at scale 1): edges are drawn in buckets, one pen each
+EDGE_WIDTHS = (0.6, 1.2, 2.0, 3.0, 4.2, 5.5)
+#: above this many edges they are drawn aliased while the race plays (antialiased wide
+#: lines cost ~0.1 ms each; paused, and in an export, they are always antialiased)
+MANY_EDGES = 120
+#: the most edges drawn: the strongest ones (QPainter's wide lines cost ~30 µs each)
+MAX_EDGES = 500
+#: the neurons' largest half-size in px at scale 1
+MAX_HALF = 30.0
+
+
+class NetworkView(QWidget):
+    """The network picture of ``session`` (empty with a hint when the fit is no network).
+
+    Public for tests and export: :meth:`layout_neurons` (the neurons' centres and
+    half-size), :meth:`neuron_at`, :attr:`weights` (list of W arrays of the reference
+    run), :attr:`curves` (float64 (total hidden, N_SAMPLES), the hidden outputs).
+    """
+
+    def __init__(self, session, parent=None):
+        super().__init__(parent)
+        self.session = session
+        self.setObjectName("networkView")
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setMinimumSize(160, 120)
+        self.model = None
+        self.weights: list[np.ndarray] = []
+        self.curves = np.zeros((0, N_SAMPLES))
+        self.out_curve = np.zeros(N_SAMPLES)
+        self.xs = np.linspace(-1.0, 1.0, N_SAMPLES)
+        s = session
+        self._connections = connect_all([
+            (s.problem_changed, self._on_problem_changed),
+            (s.runs_changed, self._on_stepped),
+            (s.stepped, self._on_stepped),
+            (s.settings_changed, self._on_settings_changed),
+            (s.selection_changed, self._on_stepped),
+            (s.playing_changed, self._on_settings_changed),  # paused: antialiased again
+        ])
+        self._on_problem_changed()
+
+    def _on_settings_changed(self, *_) -> None:
+        self.update()  # the highlighted neuron
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt name
+        return QSize(420, 320)
+
+    # ------------------------------------------------------------------ session -> view
+    @property
+    def showing(self) -> bool:
+        s = self.session
+        return s.kind == "fit" and getattr(s.problem, "model", None) is not None \
+            and s.problem.model.kind == "network"
+
+    def _on_problem_changed(self, *_) -> None:
+        s = self.session
+        self.model = s.problem.model if self.showing else None
+        if self.model is not None:
+            ds = s.problem.dataset
+            x = np.concatenate([ds.x_train, ds.x_val])
+            x0, x1 = float(x.min()), float(x.max())
+            if not x1 > x0:
+                x0, x1 = x0 - 1.0, x1 + 1.0
+            self.xs = np.linspace(x0, x1, N_SAMPLES)
+        self._on_stepped()
+
+    def _on_stepped(self, *_) -> None:
+        m = self.model
+        if m is None:
+            self.weights = []
+            self.update()
+            return
+        s = self.session
+        p = np.asarray(s.positions()[s.reference_run()], dtype=np.float64)
+        if p.shape[0] != m.n_params:
+            return  # the problem changes next
+        from gdviz.kernels.mlp import param_offsets
+
+        sizes = [int(v) for v in m.sizes]
+        self.weights = [p[wq:bq].reshape(sizes[k + 1], sizes[k])
+                        for k, (wq, bq) in enumerate(param_offsets(sizes))]
+        if np.isfinite(p).all():
+            with np.errstate(all="ignore"):
+                self.curves = m.hidden_outputs(p, self.xs)
+                self.out_curve = m.predict(p, self.xs)
+        else:
+            self.curves = np.full((m.K * m.layers, N_SAMPLES), np.nan)
+            self.out_curve = np.full(N_SAMPLES, np.nan)
+        self.update()
+
+    # ------------------------------------------------------------------ geometry
+    def layout_neurons(self) -> tuple[list[list[QPointF]], float]:
+        """The neurons' centres, column by column (input, hidden layers, output), and their
+        half-size in px."""
+        m = self.model
+        if m is None:
+            return [], 0.0
+        sizes = [int(v) for v in m.sizes]
+        scale = max(1.0, theme.font_scale())
+        top = theme.pt(theme.BASE_PT) * 2.2  # the title
+        bottom = theme.pt(theme.BASE_PT) * 2.0  # the layer names
+        w, h = float(self.width()), float(self.height())
+        cols = len(sizes)
+        dx = (w - 24.0) / cols
+        rows = max(sizes)
+        dy = (h - top - bottom) / rows
+        half = max(5.0, min(MAX_HALF * scale, 0.30 * dx, 0.42 * dy))
+        out = []
+        for c, n in enumerate(sizes):
+            x = 12.0 + dx * (c + 0.5)
+            y0 = top + 0.5 * (h - top - bottom) - 0.5 * dy * n
+            out.append([QPointF(x, y0 + dy * (r + 0.5)) for r in range(n)])
+        return out, half
+
+    def neuron_at(self, pos: QPointF) -> int:
+        """The hidden neuron (0-based over all hidden layers) under ``pos``, or -1."""
+        cols, half = self.layout_neurons()
+        k = 0
+        for c in range(1, len(cols) - 1):
+            for pt in cols[c]:
+                if abs(pos.x() - pt.x()) <= half + 3 and abs(pos.y() - pt.y()) <= half + 3:
+                    return k
+                k += 1
+        return -1
+
+    def mousePressEvent(self, ev) -> None:  # noqa: N802 - Qt name
+        k = self.neuron_at(ev.position())
+        if k < 0:
+            return super().mousePressEvent(ev)
+        s = self.session
+        s.set_neuron(-1 if s.neuron == k else k)
+        ev.accept()
+
+    # ------------------------------------------------------------------ painting
+    def paintEvent(self, ev) -> None:  # noqa: N802 - Qt name
+        pal = theme.palette(theme.current())
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        p.fillRect(self.rect(), QColor(pal["background"]))
+        m = self.model
+        if m is None or not self.weights:
+            p.setPen(QColor(pal["muted"]))
+            p.setFont(theme.font(theme.BASE_PT))
+            p.drawText(QRectF(self.rect()), Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
+                       tr("network_hint"))
+            p.end()
+            return
+        cols, half = self.layout_neurons()
+        self._paint_title(p, pal)
+        self._paint_edges(p, pal, cols, half)
+        self._paint_neurons(p, pal, cols, half)
+        self._paint_layer_names(p, pal, cols)
+        p.end()
+
+    def title_text(self) -> str:
+        """The title that fits the width: with the colour key, else the shape alone."""
+        m = self.model
+        act = tr("act_" + m.activation.replace("-", "_"))
+        shape = "–".join(str(int(v)) for v in m.sizes)
+        fm = QFontMetricsF(theme.font(theme.BASE_PT, bold=True))
+        for text in (tr("network_title", shape=shape, act=act),
+                     tr("network_title_short", shape=shape, act=act), f"{shape} {act}"):
+            if fm.horizontalAdvance(text) <= self.width() - 12:
+                return text
+        return shape
+
+    def _paint_title(self, p: QPainter, pal: dict) -> None:
+        p.setPen(QColor(pal["foreground"]))
+        p.setFont(theme.font(theme.BASE_PT, bold=True))
+        p.drawText(QRectF(6, 2, self.width() - 12, theme.pt(theme.BASE_PT) * 2.0),
+                   Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignVCenter,
+                   self.title_text())
+
+    def _paint_edges(self, p: QPainter, pal: dict, cols, half: float) -> None:
+        name = "dark" if theme.current() == "dark" else "light"
+        big = max((float(np.nanmax(np.abs(W))) for W in self.weights if W.size
+                   and np.isfinite(W).any()), default=0.0)
+        if not big > 0 or not math.isfinite(big):
+            return
+        scale = max(1.0, theme.font_scale())
+        nb = len(EDGE_WIDTHS)
+        sel = int(self.session.neuron)
+        K, L = self.model.K, len(self.weights) - 1
+        # every edge's ends, sign, width level and whether it touches the selected neuron,
+        # as arrays (a 4x32 network has 3,300 edges: no Python loop over them)
+        segs, signs, levels, chosen = [], [], [], []
+        for k, W in enumerate(self.weights):
+            ax = cols[k][0].x() + half
+            bx = cols[k + 1][0].x() - half
+            ay = np.array([q.y() for q in cols[k]])
+            by = np.array([q.y() for q in cols[k + 1]])
+            o, i = np.nonzero(np.isfinite(W) & (np.abs(W) >= 0.02 * big))
+            w = W[o, i]
+            seg = np.empty((o.shape[0], 4))
+            seg[:, 0], seg[:, 1], seg[:, 2], seg[:, 3] = ax, ay[i], bx, by[o]
+            src = (k - 1) * K + i if k > 0 else np.full(o.shape, -2)
+            dst = k * K + o if k < L else np.full(o.shape, -3)
+            segs.append(seg)
+            signs.append(w > 0)
+            levels.append(np.minimum((np.sqrt(np.abs(w) / big) * nb).astype(int), nb - 1))
+            chosen.append((src == sel) | (dst == sel) if sel >= 0 else np.zeros(o.shape, bool))
+        seg, pos, lev, on = (np.concatenate(v) for v in (segs, signs, levels, chosen))
+        mags = np.concatenate([np.abs(W[np.isfinite(W) & (np.abs(W) >= 0.02 * big)])
+                               for W in self.weights])
+        if seg.shape[0] > MAX_EDGES:
+            # a 4x32 network has 3,300 edges: the strongest MAX_EDGES of them (and every
+            # edge of the selected neuron) say as much, and a frame can afford them
+            keep = on.copy()
+            keep[np.argsort(-mags)[:MAX_EDGES]] = True
+            seg, pos, lev, on = seg[keep], pos[keep], lev[keep], on[keep]
+        dim = sel >= 0
+        # many edges while playing: aliased, which QPainter draws five times faster
+        smooth = int((~on).sum()) <= MANY_EDGES or not self.session.playing
+        for top in (False, True):
+            p.setRenderHint(QPainter.RenderHint.Antialiasing, smooth or top)
+            for lv in range(nb):
+                for sign in (False, True):
+                    m = (on == top) & (lev == lv) & (pos == sign)
+                    if not m.any():
+                        continue
+                    alpha = 255 if top else (90 if dim else 110 + 25 * lv)
+                    p.setPen(self._edge_pen(sign, lv, name, scale, alpha,
+                                            boost=1.5 if top else 1.0))
+                    p.drawLines([QLineF(*r) for r in seg[m].tolist()])
+        p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+
+    @staticmethod
+    def _edge_pen(pos: bool, lv: int, name: str, scale: float, alpha: int,
+                  boost: float = 1.0) -> QPen:
+        color = QColor(POSITIVE[name] if pos else NEGATIVE[name])
+        color.setAlpha(min(255, int(alpha)))
+        pen = QPen(color, EDGE_WIDTHS[lv] * scale * boost)
+        pen.setCapStyle(Qt.PenCapStyle.RoundCap)
+        if not pos:
+            pen.setStyle(Qt.PenStyle.DashLine)
+        return pen
+
+    def _paint_neurons(self, p: QPainter, pal: dict, cols, half: float) -> None:
+        m = self.model
+        ring = QColor(NEURON_COLORS["dark" if theme.current() == "dark" else "light"])
+        box_bg = QColor(pal["panel"])
+        scale = max(1.0, theme.font_scale())
+        sel = int(self.session.neuron)
+        ref = self.session.reference_run()
+        curve_color = QColor(self.session.run_color(ref))
+        k = 0
+        for c, col in enumerate(cols):
+            for r, pt in enumerate(col):
+                rect = QRectF(pt.x() - half, pt.y() - half, 2 * half, 2 * half)
+                chosen = 0 < c < len(cols) - 1 and k == sel
+                p.setPen(QPen(ring if chosen else QColor(pal["grid"]), (3.0 if chosen else 1.2) * scale))
+                p.setBrush(box_bg)
+                p.drawRoundedRect(rect, 0.18 * half, 0.18 * half)
+                if c == 0:
+                    y = self.xs
+                    lo, hi = float(self.xs[0]), float(self.xs[-1])
+                elif c == len(cols) - 1:
+                    y = self.out_curve
+                    lo, hi = _range(y)
+                else:
+                    y = self.curves[k] if k < self.curves.shape[0] else np.zeros(N_SAMPLES)
+                    lo, hi = _act_range(m.activation, y)
+                    k += 1
+                if half >= 7:
+                    self._paint_curve(p, rect.adjusted(3, 3, -3, -3), y, lo, hi, curve_color, scale)
+                if chosen:
+                    p.setPen(QPen(ring, 3.5 * scale))
+                    p.setBrush(Qt.BrushStyle.NoBrush)
+                    p.drawRoundedRect(rect.adjusted(-4, -4, 4, 4), 0.25 * half, 0.25 * half)
+
+    @staticmethod
+    def _paint_curve(p: QPainter, rect: QRectF, y: np.ndarray, lo: float, hi: float,
+                     color: QColor, scale: float) -> None:
+        y = np.asarray(y, dtype=np.float64)
+        if not np.isfinite(y).any():
+            return
+        span = hi - lo if hi > lo else 1.0
+        t = np.clip((y - lo) / span, -0.05, 1.05)
+        xs = rect.left() + rect.width() * np.linspace(0.0, 1.0, y.shape[0])
+        ys = rect.bottom() - rect.height() * t
+        path = pg.arrayToQPath(xs, ys, connect="finite")
+        p.setPen(QPen(color, 2.0 * scale))
+        p.setBrush(Qt.BrushStyle.NoBrush)
+        p.drawPath(path)
+
+    def _paint_layer_names(self, p: QPainter, pal: dict, cols) -> None:
+        p.setPen(QColor(pal["muted"]))
+        font = theme.font(theme.BASE_PT * 0.9)
+        p.setFont(font)
+        fm = QFontMetricsF(font)
+        h = float(self.height())
+        line = theme.pt(theme.BASE_PT) * 1.8
+        n = len(cols)
+        dx = (self.width() - 24.0) / max(n, 1)
+        full = [tr("net_input")] + [tr("net_layer", k=c) for c in range(1, n - 1)] + [tr("net_output")]
+        # one style for the whole row: the long names when every one fits its column
+        short = any(fm.horizontalAdvance(t) > dx - 4 for t in full)
+        for c, col in enumerate(cols):
+            text = full[c]
+            if short:
+                text = "x" if c == 0 else ("ŷ" if c == n - 1 else str(c))
+            x = col[0].x()
+            p.drawText(QRectF(x - dx / 2, h - line, dx, line),
+                       Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignVCenter, text)
+
+    # ------------------------------------------------------------------ lifecycle
+    def changeEvent(self, ev) -> None:  # noqa: N802 - Qt name
+        if ev.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange,
+                         QEvent.Type.LanguageChange, QEvent.Type.FontChange,
+                         QEvent.Type.ApplicationFontChange):
+            self.update()
+        super().changeEvent(ev)
+
+    def close(self) -> bool:
+        self._connections = disconnect_all(self._connections)
+        return super().close()
+
+
+def _range(y: np.ndarray) -> tuple[float, float]:
+    f = y[np.isfinite(y)]
+    if not f.size:
+        return 0.0, 1.0
+    lo, hi = float(f.min()), float(f.max())
+    return (lo, hi) if hi > lo else (lo - 1.0, hi + 1.0)
+
+
+def _act_range(act: str, y: np.ndarray) -> tuple[float, float]:
+    """The box of a neuron's curve: the activation's own range where it has one, so that
+    a saturated sigmoid looks flat at the top; else 0 (or the curve's low) to its high."""
+    if act in ("sigmoid", "hard-sigmoid"):
+        return 0.0, 1.0
+    if act == "tanh":
+        return -1.0, 1.0
+    f = y[np.isfinite(y)]
+    if not f.size:
+        return 0.0, 1.0
+    lo, hi = min(0.0, float(f.min())), float(f.max())
+    return (lo, hi) if hi > lo else (lo, lo + 1.0)

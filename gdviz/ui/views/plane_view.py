@@ -1,0 +1,479 @@
+"""The classification panel beside the map: the plane, the decision surface, the points,
+the accuracies and each hidden neuron's output (TensorFlow Playground's picture).
+
+A thin view of :class:`~gdviz.core.session.Session` on the "classify" kind:
+
+* **status**: each shown run's training and validation accuracy (and loss), one line a
+  run in the run's colour, large enough for the back row;
+* **plane**: the reference run's probability sigmoid(logit) over the plane as a heatmap
+  (orange for class 0, blue for class 1, pale near 0.5), its 0.5 boundary as a thick
+  line in the run's colour, and the other shown runs' boundaries as thinner lines in
+  theirs; the points on top: class by colour *and* shape (class 1 blue circles, class 0
+  orange triangles: Okabe & Ito's colour-blind-safe pair), training points filled,
+  validation points hollow;
+* **neurons**: each hidden neuron's output over the plane as a thumbnail, layer by layer
+  (the reference run's): a row per hidden layer, at most :data:`THUMBS_PER_ROW` each.
+
+The network is evaluated per frame on a GRID x GRID grid of the plane (one numba call for
+the surface of every shown run, one for the neurons), and the boundary is traced by the
+app's contour kernel (:func:`gdviz.kernels.contour.contour_segments`) at logit 0. Nothing
+is recomputed when the parameters did not move.
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QEvent, QSize, Qt
+from PySide6.QtGui import QColor, QImage, QPixmap
+from PySide6.QtWidgets import (QGridLayout, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout,
+                               QWidget)
+
+from gdviz.core.classifier import PLANE_GRID, THUMB_GRID, accuracy_text, plane_grid
+from gdviz.core.i18n import tr
+from gdviz.kernels.contour import contour_segments
+from gdviz.ui import theme
+from gdviz.ui.views.items import cache_axes, connect_all, disconnect_all
+
+#: grid nodes per side of the decision surface (each frame: GRID² forward passes a run)
+#: and of a neuron thumbnail (defined with the problem, so the bench needs no Qt)
+GRID = PLANE_GRID
+#: most neuron thumbnails shown per hidden layer (a row each; TF Playground shows 8)
+THUMBS_PER_ROW = 8
+#: a thumbnail's side in pixels at font scale 1, at most; the smallest worth showing
+THUMB_PX = 46
+THUMB_MIN_PX = 18
+#: the thumbnails' columns take at most this share of the panel's width
+THUMB_SHARE = 0.34
+#: class colours (Okabe & Ito): class 1 blue, class 0 orange; per theme (points, heatmap)
+CLASS_COLORS = {
+    "light": {"c1": "#0072B2", "c0": "#E69F00", "c1_bg": "#a3c7e6", "c0_bg": "#f5d590"},
+    "dark": {"c1": "#56B4E9", "c0": "#E69F00", "c1_bg": "#184a70", "c0_bg": "#5e4006"},
+}
+POINT_SIZE = 11
+BOUNDARY_WIDTH = 4.0
+
+
+@functools.lru_cache(maxsize=4)
+def _prob_lut(name: str) -> np.ndarray:
+    """256 RGBA rows: class 0's tint at p = 0, the background at 0.5, class 1's at 1
+    (read-only, one per theme)."""
+    pal = theme.palette(name)
+    cols = CLASS_COLORS.get(name, CLASS_COLORS["light"])
+    mid = QColor(pal["background"])
+    lo, hi = QColor(cols["c0_bg"]), QColor(cols["c1_bg"])
+    t = np.linspace(0.0, 1.0, 256)
+    out = np.empty((256, 4), dtype=np.ubyte)
+    w0 = np.clip(1.0 - 2.0 * t, 0.0, 1.0)  # weight of class 0's tint
+    w1 = np.clip(2.0 * t - 1.0, 0.0, 1.0)  # weight of class 1's tint
+    for ch, name_ in enumerate(("red", "green", "blue")):
+        m = getattr(mid, name_)()
+        out[:, ch] = np.round(m + w0 * (getattr(lo, name_)() - m) + w1 * (getattr(hi, name_)() - m))
+    out[:, 3] = 255
+    out.flags.writeable = False
+    return out
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    out = np.empty_like(z)
+    with np.errstate(over="ignore", invalid="ignore"):
+        pos = z >= 0
+        out[pos] = 1.0 / (1.0 + np.exp(-z[pos]))
+        e = np.exp(z[~pos])
+        out[~pos] = e / (1.0 + e)
+    return out
+
+
+def _neuron_image(h: np.ndarray, name: str) -> QImage:
+    """A thumbnail of one neuron's output h (ny, nx), bottom row first: its own range
+    mapped from orange (low) through the background to blue (high), as TF Playground."""
+    lut = _prob_lut(name)
+    finite = h[np.isfinite(h)]
+    if finite.size:
+        lo, hi = float(finite.min()), float(finite.max())
+    else:
+        lo, hi = 0.0, 1.0
+    span = hi - lo
+    if span <= 1e-12 * max(1.0, abs(hi)):
+        idx = np.full(h.shape, 128, dtype=np.intp)
+    else:
+        with np.errstate(invalid="ignore"):
+            idx = np.nan_to_num((h - lo) / span * 255.0, nan=128.0).astype(np.intp)
+    rgba = np.ascontiguousarray(lut[np.clip(idx, 0, 255)][::-1])
+    ny, nx = h.shape
+    img = QImage(rgba.data, nx, ny, 4 * nx, QImage.Format.Format_RGBA8888)
+    return img.copy()  # owns its pixels (rgba goes away)
+
+
+class PlaneView(QWidget):
+    """The classification panel (see the module docstring). Items, for tests and export:
+    ``status`` (QLabel), ``plot`` (PlotWidget), ``surface`` (ImageItem), ``boundaries``
+    (one PlotDataItem a run, connect="pairs"), ``points`` (dict of ScatterPlotItem by
+    (class, "train"/"val")), ``thumbs`` (QLabels), ``last_accuracy`` ({run: (train, val)})."""
+
+    def __init__(self, session, parent=None):
+        super().__init__(parent)
+        self.session = session
+        self.setObjectName("planeView")
+        self.status = QLabel()
+        self.status.setObjectName("planeStatus")
+        self.status.setTextFormat(Qt.TextFormat.RichText)
+        self.status.setWordWrap(True)
+        self.plot = pg.PlotWidget()
+        self.plot_item: pg.PlotItem = self.plot.getPlotItem()
+        self.vb: pg.ViewBox = self.plot_item.getViewBox()
+        self.plot_item.hideButtons()
+        self.plot_item.setMenuEnabled(False)
+        self.vb.setMouseEnabled(x=False, y=False)
+        self.vb.disableAutoRange()
+        self.vb.setAspectLocked(True)
+        cache_axes(self.plot_item)
+        for name in ("left", "bottom"):
+            self.plot_item.getAxis(name).setStyle(maxTickLevel=0)
+        self.surface = pg.ImageItem()
+        self.surface.setZValue(0)
+        self.plot_item.addItem(self.surface)
+        self.points: dict[tuple[int, str], pg.ScatterPlotItem] = {}
+        for cls, sym in ((1, "o"), (0, "t1")):
+            for part, z in (("train", 20), ("val", 21)):
+                item = pg.ScatterPlotItem(symbol=sym, pxMode=True)
+                item.setZValue(z)
+                self.plot_item.addItem(item)
+                self.points[(cls, part)] = item
+        self.boundaries: list[pg.PlotDataItem] = []
+        self.thumb_box = QWidget()
+        self.thumb_grid = QGridLayout(self.thumb_box)
+        self.thumb_grid.setContentsMargins(0, 0, 0, 0)
+        self.thumb_grid.setSpacing(3)
+        self.thumb_title = QLabel()
+        self.thumbs: list[QLabel] = []
+        self._row_labels: list[QLabel] = []
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(2)
+        lay.addWidget(self.status)
+        # the plane, and beside it the neurons as TF Playground draws them: a column per
+        # hidden layer, its neurons stacked
+        row = QHBoxLayout()
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(4)
+        row.addWidget(self.plot, 1)
+        side = QVBoxLayout()
+        side.setContentsMargins(0, 0, 0, 0)
+        side.addWidget(self.thumb_title)
+        side.addWidget(self.thumb_box)
+        side.addStretch(1)
+        row.addLayout(side)
+        lay.addLayout(row, 1)
+        self.plot.setMinimumSize(150, 150)
+        self.status.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+        self._box = self._data_box = (-6.0, 6.0, -6.0, 6.0)
+        self._grid = None
+        self._thumb_xy = None
+        self._key = None
+        self._thumb_key = None
+        self.last_accuracy: dict[int, tuple[float, float]] = {}
+        self._status_lines = -1
+        s = session
+        self._connections = connect_all([
+            (s.problem_changed, self._on_problem_changed),
+            (s.runs_changed, self._on_runs_changed),
+            (s.stepped, self._on_stepped),
+            (s.selection_changed, self._on_runs_changed),
+        ])
+        self.vb.sigRangeChanged.connect(self._on_range_changed)
+        self._apply_theme()
+        self._on_problem_changed()
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt name
+        return QSize(520, 420)
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt name
+        return QSize(300, 260)
+
+    # ------------------------------------------------------------------ public
+    @property
+    def active(self) -> bool:
+        return self.session.kind == "classify"
+
+    def close(self) -> bool:
+        disconnect_all(self._connections)
+        self._connections = []
+        return super().close()
+
+    def retranslate(self) -> None:
+        self._key = self._thumb_key = None
+        self._on_stepped()
+
+    # ------------------------------------------------------------------ session -> view
+    def _on_problem_changed(self, *_) -> None:
+        if not self.active:
+            self._key = self._thumb_key = None
+            return
+        pr = self.session.problem
+        self._data_box = pr.dataset.bounds()
+        x0, x1, y0, y1 = self._data_box
+        self.vb.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0)
+        self._set_box(self._data_box)
+        ds = pr.dataset
+        for cls in (1, 0):
+            for part, idx in (("train", ds.train_idx), ("val", ds.val_idx)):
+                sel = idx[ds.y[idx] == cls]
+                self.points[(cls, part)].setData(ds.X[sel, 0], ds.X[sel, 1])
+        self._build_thumbs()
+        self._on_runs_changed()
+
+    def _on_runs_changed(self, *_) -> None:
+        if not self.active:
+            return
+        s = self.session
+        while len(self.boundaries) < s.n_runs:
+            item = pg.PlotDataItem(connect="pairs")
+            item.setZValue(10)
+            self.plot_item.addItem(item)
+            self.boundaries.append(item)
+        while len(self.boundaries) > s.n_runs:
+            self.plot_item.removeItem(self.boundaries.pop())
+        self._style_boundaries()
+        self._key = self._thumb_key = None
+        self._on_stepped()
+        self._size_thumbs()  # the status has a line per run
+
+    def _on_range_changed(self, *_) -> None:
+        if self.active and self._grid is not None:
+            self._on_stepped()
+
+    def _shown_runs(self) -> list[int]:
+        s = self.session
+        return [r for r in range(s.n_runs) if s.run_enabled(r)]
+
+    def _on_stepped(self, *_) -> None:
+        if not self.active or self._grid is None or self.isHidden():
+            return
+        self._follow_view()
+        s = self.session
+        pr = s.problem
+        P = np.asarray(s.positions(), dtype=np.float64)
+        ref = s.reference_run()
+        runs = self._shown_runs()
+        key = (P.tobytes(), ref, tuple(runs), theme.current(), self._box)
+        if key == self._key:
+            return
+        self._key = key
+        fin = [r for r in runs if np.isfinite(P[r]).all()]
+        Z = pr.logits(P[fin], self._grid) if fin else np.zeros((0, GRID * GRID))
+        zs = {r: Z[k].reshape(GRID, GRID) for k, r in enumerate(fin)}
+        x0, x1, y0, y1 = self._box
+        for r, item in enumerate(self.boundaries):
+            z = zs.get(r)
+            if z is None or not np.isfinite(z).any():
+                item.setData([], [])
+                continue
+            xy, _ = contour_segments(z, x0, x1, y0, y1, np.array([0.0]))
+            if len(xy):
+                item.setData(xy[:, 0], xy[:, 1])
+            else:
+                item.setData([], [])
+        zr = zs.get(ref)
+        if zr is None and zs:
+            zr = next(iter(zs.values()))
+        if zr is not None:
+            p = _sigmoid(zr)
+            lut = _prob_lut(theme.current())
+            idx = np.clip(np.nan_to_num(p, nan=0.5) * 255.0 + 0.5, 0, 255).astype(np.intp)
+            self.surface.setImage(np.ascontiguousarray(lut[idx]), autoLevels=False)
+            self.surface.setRect(*self._surface_rect())
+            self.surface.setVisible(True)
+        else:
+            self.surface.setVisible(False)
+        self._update_status(P, runs)
+        self._update_thumbs(P[ref] if 0 <= ref < len(P) else None)
+
+    def _set_box(self, box) -> None:
+        """Evaluate the surface over ``box`` (x0, x1, y0, y1) from now on."""
+        self._box = tuple(float(v) for v in box)
+        self._grid = plane_grid(self._box, GRID, GRID)
+        self._key = None
+
+    def _follow_view(self) -> None:
+        """The surface covers what the plot shows (the aspect lock widens one side)."""
+        (x0, x1), (y0, y1) = self.vb.viewRange()
+        if x1 > x0 and y1 > y0 and np.isfinite([x0, x1, y0, y1]).all():
+            box = (x0, x1, y0, y1)
+            if not np.allclose(box, self._box, rtol=0, atol=1e-9 * max(1.0, abs(x1 - x0))):
+                self._set_box(box)
+
+    def _surface_rect(self):
+        x0, x1, y0, y1 = self._box
+        dx, dy = (x1 - x0) / (GRID - 1), (y1 - y0) / (GRID - 1)
+        return (x0 - dx / 2, y0 - dy / 2, x1 - x0 + dx, y1 - y0 + dy)
+
+    def _update_status(self, P: np.ndarray, runs: list[int]) -> None:
+        s = self.session
+        pr = s.problem
+        ref = s.reference_run()
+        rows = []
+        self.last_accuracy = {}
+        if runs:
+            Q = P[runs]
+            acc_t = pr.accuracy(Q, "train")
+            acc_v = pr.accuracy(Q, "val")
+            for k, r in enumerate(runs):
+                self.last_accuracy[r] = (float(acc_t[k]), float(acc_v[k]))
+                val = (f" · {accuracy_text(float(acc_v[k]))}" if pr.x_val.shape[0] else "")
+                shaded = (f" &nbsp;<i>{html.escape(tr('classify_shaded'))}</i>"
+                          if r == ref and len(runs) > 1 else "")
+                rows.append(f'<span style="color:{s.run_color(r)}">■</span> '
+                            f'{html.escape(s.run_label(r))}&nbsp;&nbsp;'
+                            f'<b>{accuracy_text(float(acc_t[k]))}</b>{val}{shaded}')
+        head = tr("classify_acc_head" if pr.x_val.shape[0] else "classify_acc_head_train")
+        text = html.escape(head) + "<br>" + "<br>".join(rows)
+        lines = len(rows)
+        self.status.setText(text)
+        if lines != self._status_lines:
+            self._status_lines = lines
+            self._size_thumbs()
+
+    # ------------------------------------------------------------------ neurons
+    def _thumb_layout(self) -> list[tuple[int, int]]:
+        """(layer, unit) of each thumbnail: a column per hidden layer, at most
+        :data:`THUMBS_PER_ROW` neurons of each."""
+        m = self.session.problem.model
+        return [(lay, k) for lay in range(m.layers) for k in range(min(m.units, THUMBS_PER_ROW))]
+
+    def _build_thumbs(self) -> None:
+        for lab in self.thumbs + self._row_labels:
+            self.thumb_grid.removeWidget(lab)
+            lab.deleteLater()
+        self.thumbs, self._row_labels = [], []
+        m = self.session.problem.model
+        cells = self._thumb_layout()
+        on = bool(cells)
+        self.thumb_title.setVisible(on)
+        self.thumb_box.setVisible(on)
+        if not on:
+            return
+        for lay in range(m.layers):
+            lab = QLabel(f"{lay + 1}")
+            lab.setToolTip(tr("classify_layer_row", layer=lay + 1))
+            lab.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            self.thumb_grid.addWidget(lab, 0, lay)
+            self._row_labels.append(lab)
+        for lay, k in cells:
+            lab = QLabel()
+            lab.setScaledContents(True)
+            lab.setToolTip(tr("classify_neuron", layer=lay + 1, unit=k + 1))
+            self.thumb_grid.addWidget(lab, k + 1, lay)
+            self.thumbs.append(lab)
+        shown = len(cells)
+        self.thumb_title.setText(tr("classify_neurons_short"))
+        self.thumb_title.setToolTip(tr("classify_neurons", n=shown) if shown == m.n_hidden
+                                    else tr("classify_neurons_some", n=shown, total=m.n_hidden))
+        self._size_thumbs()
+
+    def _size_thumbs(self) -> None:
+        """Thumbnails as big as THUMB_PX (times the plots' scale) where the panel has the
+        room, smaller where it has not: their columns take at most THUMB_SHARE of the
+        panel's width and fit its height; below THUMB_MIN_PX they hide (the plane keeps
+        its room)."""
+        if not self.thumbs:
+            return
+        m = self.session.problem.model
+        cols, rows = max(m.layers, 1), min(m.units, THUMBS_PER_ROW)
+        gap = self.thumb_grid.spacing()
+        head = self.thumb_title.sizeHint().height() + self._row_labels[0].sizeHint().height()
+        side = THUMB_PX * max(1.0, theme.font_scale())
+        status = (self.status.heightForWidth(max(self.width(), 50)) if self.status.text() else 0)
+        room = self.height() - max(status, 0) - self.layout().spacing()
+        # the column: its title, the layer numbers, then the rows (and the layouts' spacing)
+        side = min(side, (room - head - 16) / rows - gap - 1)
+        side = min(side, self.width() * THUMB_SHARE / cols - gap)
+        side = int(side)
+        show = side >= THUMB_MIN_PX
+        self.thumb_box.setVisible(show)
+        self.thumb_title.setVisible(show)
+        for lab in self.thumbs:
+            lab.setFixedSize(max(side, 1), max(side, 1))
+
+    def resizeEvent(self, ev) -> None:  # noqa: N802 - Qt name
+        super().resizeEvent(ev)
+        self._size_thumbs()
+
+    def _update_thumbs(self, p) -> None:
+        if not self.thumbs or p is None:
+            return
+        key = (np.asarray(p).tobytes(), theme.current())
+        if key == self._thumb_key:
+            return
+        self._thumb_key = key
+        if not np.isfinite(p).all():
+            for lab in self.thumbs:
+                lab.clear()
+            return
+        pr = self.session.problem
+        H = pr.grid_hidden(p, self._data_box, THUMB_GRID, THUMB_GRID)
+        name = theme.current()
+        for u, lab in enumerate(self.thumbs):
+            lab.setPixmap(QPixmap.fromImage(_neuron_image(H[u], name)))
+
+    # ------------------------------------------------------------------ style
+    def _style_boundaries(self) -> None:
+        s = self.session
+        ref = s.reference_run()
+        scale = max(1.0, theme.font_scale())
+        for r, item in enumerate(self.boundaries):
+            w = BOUNDARY_WIDTH * scale * (1.0 if r == ref else 0.6)
+            style = Qt.PenStyle.SolidLine if r == ref else Qt.PenStyle.DashLine
+            item.setPen(pg.mkPen(QColor(s.run_color(r)), width=w, style=style))
+
+    def _apply_theme(self) -> None:
+        name = theme.current()
+        pal = theme.palette(name)
+        cols = CLASS_COLORS.get(name, CLASS_COLORS["light"])
+        bg = pal["background"]
+        self.plot.setBackground(bg)
+        scale = max(1.0, theme.font_scale())
+        for axis in ("left", "bottom"):
+            ax = self.plot_item.getAxis(axis)
+            ax.setPen(pg.mkPen(pal["foreground"], width=1.5))
+            ax.setTextPen(pg.mkPen(pal["foreground"]))
+            ax.setTickFont(theme.font(theme.BASE_PT * 0.85))
+        size = {"font-size": f"{theme.pt(theme.BASE_PT):.0f}pt"}
+        self.plot_item.setLabel("bottom", tr("classify_axis_x1"), **size)
+        self.plot_item.setLabel("left", tr("classify_axis_x2"), **size)
+        edge = pal["foreground"]
+        for (cls, part), item in self.points.items():
+            c = cols["c1"] if cls == 1 else cols["c0"]
+            item.setSize(POINT_SIZE * scale * (1.0 if cls == 1 else 1.2))
+            if part == "train":
+                item.setBrush(pg.mkBrush(c))
+                item.setPen(pg.mkPen(edge, width=1.0))
+            else:
+                item.setBrush(pg.mkBrush(bg))
+                item.setPen(pg.mkPen(c, width=2.5 * scale))
+        self.status.setFont(theme.font(theme.BASE_PT))
+        self.thumb_title.setFont(theme.font(theme.BASE_PT))
+        self._key = self._thumb_key = None
+
+    def changeEvent(self, ev) -> None:  # noqa: N802 - Qt name
+        t = ev.type()
+        if t in (QEvent.Type.PaletteChange, QEvent.Type.FontChange,
+                 QEvent.Type.ApplicationFontChange):
+            if getattr(self, "_connections", None) is not None:
+                self._apply_theme()
+                if self.active:
+                    self._style_boundaries()
+                self._on_stepped()
+        elif t == QEvent.Type.LanguageChange:
+            if self.active:
+                self._build_thumbs()
+                self.retranslate()
+        super().changeEvent(ev)
+
+    def showEvent(self, ev) -> None:  # noqa: N802 - Qt name
+        super().showEvent(ev)
+        self._key = None
+        self._on_stepped()

@@ -1,0 +1,161 @@
+"""The classification panel, its controls, the problem picker entry and the picture."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtWidgets import QComboBox
+
+from gdviz.core.classifier import ClassifyData
+from gdviz.core.i18n import set_language
+from gdviz.core.session import Session
+from gdviz.ui.panels.classify_panel import ClassifyPanel
+from gdviz.ui.panels.problem_panel import ProblemPanel
+from gdviz.ui.picture import Picture
+from gdviz.ui.views.plane_view import GRID, PlaneView
+
+
+@pytest.fixture
+def sess() -> Session:
+    s = Session()
+    assert s.set_classify(ClassifyData("circles", points=120, layers=2, units=3, noise=0.1))
+    return s
+
+
+def _pick(combo: QComboBox, data) -> None:
+    idx = combo.findData(data)
+    assert idx >= 0, data
+    combo.setCurrentIndex(idx)
+    combo.activated.emit(idx)
+
+
+def test_plane_view_draws_surface_boundaries_points_and_neurons(qtbot, sess):
+    v = PlaneView(sess)
+    qtbot.addWidget(v)
+    v.resize(600, 500)
+    v.show()
+    sess.step(60)
+    img = v.surface.image
+    assert img is not None and img.shape[:2] == (GRID, GRID)
+    # the points: every training and validation point once, by class
+    ds = sess.problem.dataset
+    n = sum(len(item.data) for item in v.points.values())
+    assert n == ds.n
+    assert len(v.points[(1, "val")].data) == int((ds.y[ds.val_idx] == 1).sum())
+    assert len(v.boundaries) == sess.n_runs
+    # the accuracy shown is the problem's
+    P = sess.positions()
+    acc = sess.problem.accuracy(P)
+    for r, (a_train, _) in v.last_accuracy.items():
+        assert a_train == pytest.approx(acc[r])
+    assert "%" in v.status.text()
+    # one thumbnail per hidden neuron (2 layers x 3), each a pixmap
+    assert len(v.thumbs) == 6
+    assert all(not lab.pixmap().isNull() for lab in v.thumbs)
+
+
+def test_boundary_is_the_zero_logit_line(qtbot, sess):
+    v = PlaneView(sess)
+    qtbot.addWidget(v)
+    v.resize(600, 500)
+    v.show()
+    sess.step(200)
+    r = sess.reference_run()
+    x, y = v.boundaries[r].getData()
+    assert x is not None and len(x) > 0
+    z = sess.problem.logits(sess.positions()[r][None], np.stack([x, y], axis=1))[0]
+    scale = np.abs(sess.problem.logits(sess.positions()[r][None], sess.problem.x)[0]).max()
+    assert np.abs(z).max() < 0.05 * scale   # on the 0.5 line up to the grid's interpolation
+
+
+def test_diverged_run_is_no_crash(qtbot, sess):
+    v = PlaneView(sess)
+    qtbot.addWidget(v)
+    v.show()
+    assert sess.update_run(0, lr=1e3)
+    sess.step(30)
+    assert v.isVisible()
+
+
+def test_controls_drive_the_session_and_show_errors(qtbot, sess, tmp_path):
+    p = ClassifyPanel(sess)
+    qtbot.addWidget(p)
+    p.show()
+    _pick(p.controls["dataset"], "spiral")
+    assert sess.data.dataset == "spiral"
+    p.controls["layers"].setValue(3)
+    assert sess.data.layers == 3
+    p.controls["units"].setValue(5)
+    assert sess.data.units == 5 and sess.n_params == 2 * 5 + 5 + 2 * 30 + 1 * 5 + 1
+    _pick(p.controls["activation"], "tanh")
+    assert sess.data.activation == "tanh"
+    p.controls["noise"].valueChanged.emit(0.3)
+    assert sess.data.noise == 0.3
+    p.controls["val_split"].valueChanged.emit(20.0)
+    assert sess.data.val_fraction == 0.2
+    _pick(p.controls["map_x"], 3)
+    assert sess.linked[0] == 3
+    _pick(p.controls["map_y"], 3)  # the other axis's parameter: the two swap
+    assert sess.linked[1] == 3 and sess.linked[0] != 3
+    bad = tmp_path / "bad.csv"
+    bad.write_text("1,2,0\n2,3,5\n")
+    before = sess.data
+    assert not p.load_csv(bad)
+    assert p.error_text() == "bad.csv line 2: label must be 0 or 1, got '5'"
+    assert sess.data is before
+    good = tmp_path / "good.csv"
+    good.write_text("x1,x2,label\n0,0,0\n1,1,1\n2,2,1\n3,0,0\n4,4,1\n")
+    assert p.load_csv(good)
+    assert p.error_text() == "" and sess.data.source == "good.csv"
+    assert not p.controls["dataset"].isEnabled()
+    assert p.use_generated_data() and sess.data.points_data is None
+
+
+def test_problem_picker_entry(qtbot):
+    s = Session()
+    pp = ProblemPanel(s)
+    qtbot.addWidget(pp)
+    _pick(pp.combo, "@classify")
+    assert s.kind == "classify"
+    assert pp.combo.currentData() == "@classify"
+
+
+def test_picture_shows_the_plane_in_place_of_the_fit_panel(qtbot, sess):
+    pic = Picture(sess, ("caption", "landscape", "fit", "loss"), export=True)
+    qtbot.addWidget(pic)
+    pic.resize(1280, 720)
+    pic.show()
+    assert pic.plane_view in pic.parts() and pic.fit_view not in pic.parts()
+    assert pic.plane_view.width() > 300
+    sess.set_surface("rosenbrock")
+    assert pic.plane_view not in pic.parts()
+
+
+def test_chinese_texts(qtbot, sess):
+    set_language("zh-Hant")
+    try:
+        v = PlaneView(sess)
+        qtbot.addWidget(v)
+        v.show()
+        sess.step(5)
+        assert "準確率" in v.status.text()
+        p = ClassifyPanel(sess)
+        qtbot.addWidget(p)
+        assert p.controls["dataset"].itemText(p.controls["dataset"].findData("spiral")) == "螺旋"
+    finally:
+        set_language("en")
+
+
+def test_lesson_caption_follows_the_data_set_not_the_network(qtbot):
+    from gdviz.core.scene import preset_path
+    from gdviz.ui.main_window import MainWindow
+
+    w = MainWindow(Session())
+    qtbot.addWidget(w)
+    assert w.open_scene(preset_path("L20_circles"))
+    s = w.session
+    key = w._problem_key()
+    assert s.update_data(layers=1, units=3)
+    assert w._problem_key() == key  # the lesson asks for this: still the lesson
+    assert s.update_data(dataset="xor")
+    assert w._problem_key() != key
