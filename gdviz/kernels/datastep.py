@@ -31,10 +31,8 @@ import numpy as np
 from gdviz.kernels import register
 from gdviz.kernels._jit import PARALLEL_WORK, jit, pjit, prange
 from gdviz.kernels.models import _loss_grad_run
-from gdviz.kernels.optim import (ADAM, ADAMW, H_ALPHA, H_AMSGRAD, H_BETA1, H_BETA2, H_CENTERED,
-                                 H_DAMPENING, H_EPS, H_LR, H_LR_DECAY, H_MOMENTUM, H_NESTEROV,
-                                 H_WEIGHT_DECAY, _sched_run, bias_corrections, opt_step,
-                                 opt_step_np, update)
+from gdviz.kernels.optim import (H_LR, opt_step, opt_step_np, scheduled_hyper,
+                                 update_row)
 
 
 @jit
@@ -58,30 +56,9 @@ def _advance_data_run(r, mkind, unit, K, loss_kind, x, y, full, bidx, boff, kind
         t = t0 + i + 1
         idx = full if boff.shape[0] == 0 else bidx[boff[i]:boff[i + 1]]
         _loss_grad_run(mkind, unit, K, loss_kind, params[r], x, y, idx, g)
-        lrf, has_mom, momv = _sched_run(sched_kind, sched_params, r, t, total)
-        lr = h[H_LR] * lrf
-        mom = h[H_MOMENTUM]
-        b1 = h[H_BETA1]
-        if has_mom:  # one-cycle: only momentum that is switched on gets cycled
-            if kd == ADAM or kd == ADAMW:
-                if b1 > 0.0:
-                    b1 = momv
-            elif mom > 0.0:
-                mom = momv
+        lr, mom, b1 = scheduled_hyper(kd, h, sched_kind, sched_params, r, t, total)
         ot = opt_t[r] + 1
-        bc1, bc2 = bias_corrections(kd, b1, h[H_BETA2], ot)
-        for j in range(p):
-            th, s0, s1, s2, gj, sj = update(
-                kd, params[r, j], g[j], state[r, 0, j], state[r, 1, j], state[r, 2, j],
-                ot, lr, mom, h[H_DAMPENING], h[H_NESTEROV] != 0.0, h[H_ALPHA], h[H_EPS], b1,
-                h[H_BETA2], h[H_WEIGHT_DECAY], h[H_LR_DECAY], h[H_AMSGRAD] != 0.0,
-                h[H_CENTERED] != 0.0, bc1, bc2)
-            new[j] = th
-            ns[0, j] = s0
-            ns[1, j] = s1
-            ns[2, j] = s2
-            gu[j] = gj
-            ss[j] = sj
+        update_row(kd, h, lr, mom, b1, ot, params[r], g, state[r], new, ns, gu, ss)
         f = _loss_grad_run(mkind, unit, K, loss_kind, new, x, y, full, g_full)
         ok = math.isfinite(f)
         for j in range(p):

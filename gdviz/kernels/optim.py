@@ -247,6 +247,43 @@ def _sched_run(sched_kind, sched_params, r, t, total):
 # generic kernel: any number of parameters, gradients supplied by the caller
 # =======================================================================================
 
+@ijit
+def scheduled_hyper(kd, h, sched_kind, sched_params, r, t, total):
+    """Run ``r``'s (lr, momentum, beta1) at step t: the schedule's lr factor, and one-cycle's
+    momentum where the optimizer has momentum switched on (Adam's beta1)."""
+    lrf, has_mom, momv = _sched_run(sched_kind, sched_params, r, t, total)
+    lr = h[H_LR] * lrf
+    mom = h[H_MOMENTUM]
+    b1 = h[H_BETA1]
+    if has_mom:  # one-cycle: only momentum that is switched on gets cycled
+        if kd == ADAM or kd == ADAMW:
+            if b1 > 0.0:
+                b1 = momv
+        elif mom > 0.0:
+            mom = momv
+    return lr, mom, b1
+
+
+@ijit
+def update_row(kd, h, lr, mom, b1, ot, theta, g, state, theta_out, state_out, g_out, ss_out):
+    """One optimizer step of every coordinate of one run: theta, g (p,) and state (3, p) in;
+    theta_out, state_out (may be ``state``), g_out (the gradient used, with L2) and ss_out
+    (the step size) out. ``ot`` is the optimizer's step count after this step."""
+    bc1, bc2 = bias_corrections(kd, b1, h[H_BETA2], ot)
+    for j in range(theta.shape[0]):
+        th, s0, s1, s2, gu, ss = update(
+            kd, theta[j], g[j], state[0, j], state[1, j], state[2, j],
+            ot, lr, mom, h[H_DAMPENING], h[H_NESTEROV] != 0.0, h[H_ALPHA], h[H_EPS], b1,
+            h[H_BETA2], h[H_WEIGHT_DECAY], h[H_LR_DECAY], h[H_AMSGRAD] != 0.0,
+            h[H_CENTERED] != 0.0, bc1, bc2)
+        theta_out[j] = th
+        state_out[0, j] = s0
+        state_out[1, j] = s1
+        state_out[2, j] = s2
+        g_out[j] = gu
+        ss_out[j] = ss
+
+
 @jit
 def _opt_step_run(r, kind, hyper, sched_kind, sched_params, total, t, params, grads, state, opt_t,
                   active, params_out, g_out, step_size_out, lr_out):
@@ -257,33 +294,13 @@ def _opt_step_run(r, kind, hyper, sched_kind, sched_params, total, t, params, gr
             params_out[r, j] = params[r, j]
         return
     h = hyper[r]
-    lrf, has_mom, momv = _sched_run(sched_kind, sched_params, r, t, total)
     k = kind[r]
-    lr = h[H_LR] * lrf
-    mom = h[H_MOMENTUM]
-    b1 = h[H_BETA1]
-    if has_mom:  # one-cycle: only momentum that is switched on gets cycled
-        if k == ADAM or k == ADAMW:
-            if b1 > 0.0:
-                b1 = momv
-        elif mom > 0.0:
-            mom = momv
+    lr, mom, b1 = scheduled_hyper(k, h, sched_kind, sched_params, r, t, total)
     ot = opt_t[r] + 1
     opt_t[r] = ot
     lr_out[r] = lr
-    bc1, bc2 = bias_corrections(k, b1, h[H_BETA2], ot)
-    for j in range(p):
-        th, s0, s1, s2, gu, ss = update(
-            k, params[r, j], grads[r, j], state[r, 0, j], state[r, 1, j], state[r, 2, j],
-            ot, lr, mom, h[H_DAMPENING], h[H_NESTEROV] != 0.0, h[H_ALPHA], h[H_EPS], b1,
-            h[H_BETA2], h[H_WEIGHT_DECAY], h[H_LR_DECAY], h[H_AMSGRAD] != 0.0,
-            h[H_CENTERED] != 0.0, bc1, bc2)
-        params_out[r, j] = th
-        state[r, 0, j] = s0
-        state[r, 1, j] = s1
-        state[r, 2, j] = s2
-        g_out[r, j] = gu
-        step_size_out[r, j] = ss
+    update_row(k, h, lr, mom, b1, ot, params[r], grads[r], state[r], params_out[r], state[r],
+               g_out[r], step_size_out[r])
 
 
 @pjit
