@@ -50,7 +50,7 @@ def test_background_add_run_ends_where_a_blocking_one_does(name, no_budget):
     assert to == 3000 and reached < 3000 and bg.t == reached  # the display follows it
     stepped = []
     bg.stepped.connect(lambda *a: stepped.append(bg.t))
-    assert _finish(bg) >= 1
+    _finish(bg)
     assert bg.replaying is None and bg.t == 3000 and stepped[-1] == 3000
     assert_allclose(bg.positions(), sync.positions())
     for a, b in zip(bg.losses(), sync.losses()):

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QApplication, QLineEdit, QSpinBox
+from PySide6.QtWidgets import QApplication, QLabel, QLineEdit, QSpinBox
 
 from gdviz.core.scene import preset_paths
 from gdviz.ui.keyboard import box_kind
@@ -235,7 +235,7 @@ def test_f1_opens_a_sheet_of_every_key_and_f1_or_esc_closes_it(window, qtbot):
         assert k in keys.split(", ") or k in keys, k
     assert ("F5", "Projector mode") in rows
     # readable from the back row: bigger than the app's text
-    key_label = sheet.findChild(type(window.counters), "sheetKey")
+    key_label = sheet.findChild(QLabel, "sheetKey")
     assert key_label.font().pointSizeF() > QApplication.font().pointSizeF()
     # Space still does nothing to playback while the sheet is up (it is modal)
     press(qtbot, Qt.Key.Key_Space)
@@ -256,12 +256,12 @@ def test_sheet_follows_the_language_and_text_size(window, qtbot):
     rows = small.texts()
     assert ("空白鍵", "播放／暫停") in rows
     assert window.help_menu.title() == "說明"
-    small_pt = small.findChild(type(window.counters), "sheetKey").font().pointSizeF()
+    small_pt = small.findChild(QLabel, "sheetKey").font().pointSizeF()
     small.close()
     window.set_font_scale(2.0, announce=False)
     big = window.show_shortcut_sheet()
     # bigger with the text, as far as the 1280×720 window leaves room for every key
-    assert big.findChild(type(window.counters), "sheetKey").font().pointSizeF() > 1.15 * small_pt
+    assert big.findChild(QLabel, "sheetKey").font().pointSizeF() > 1.15 * small_pt
     room = window.screen().availableGeometry().size().expandedTo(window.size())
     assert big.width() <= room.width() and big.height() <= room.height()
     big.close()
