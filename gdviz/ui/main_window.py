@@ -804,6 +804,7 @@ class MainWindow(QMainWindow):
             # are about them)
             for dock in (self.controls_dock, self.step_dock):
                 dock.hide()
+            self.picture.set_side_inline(True)  # step-by-step and the schedule, beside the map
             theme.set_projector_mode(True)
             self._tell_fonts()
             if not self.isFullScreen():
@@ -814,6 +815,7 @@ class MainWindow(QMainWindow):
         else:
             geometry, state, full, maxed = self._projector_saved
             self._projector_saved = None
+            self.picture.set_side_inline(False)
             self._fit_docks()  # the normal caps before the docks get their old sizes back
             theme.set_projector_mode(False)
             self._tell_fonts()

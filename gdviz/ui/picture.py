@@ -28,6 +28,9 @@ from gdviz.ui.views.landscape_view import LandscapeView
 REFERENCE_HEIGHT = 720
 #: the share of the picture's width the step-by-step / schedule column takes
 SIDE_SHARE = 0.30
+#: the panels the window's picture shows in its side column in projector mode (its docks,
+#: where they live otherwise, hide there): see :meth:`Picture.set_side_inline`
+INLINE_SIDE = ("step", "schedule")
 #: the loss panel's share of the picture's height (below the map)
 LOSS_SHARE = 0.24
 
@@ -229,7 +232,7 @@ class Picture(QWidget):
             left.addWidget(self.loss_view)
         row.addLayout(left, 1)
         self.side = QWidget()
-        side = QVBoxLayout(self.side)
+        self._side_layout = side = QVBoxLayout(self.side)
         side.setContentsMargins(0, 0, 0, 0)
         for w in (self.step_view, self.schedule_view, self.lrfind_view, self.tuned_view):
             if w is not None:
@@ -261,7 +264,43 @@ class Picture(QWidget):
     def _wanted(self) -> tuple[str, ...]:
         if not self.follow:
             return self.own_panels
-        return tuple(p for p in self.own_panels if p in self.session.panels)
+        own = self.own_panels + (INLINE_SIDE if getattr(self, "_inline", False) else ())
+        return tuple(p for p in own if p in self.session.panels)
+
+    def set_side_inline(self, on: bool) -> None:
+        """The window's projector mode: the step-by-step table and the schedule, which the
+        window otherwise shows in its side docks (hidden in projector mode), show in the
+        picture's side column, as an export lays them out (lessons L11, L12, L15 are about
+        them). The two views are made when it turns on and closed when it turns off, so
+        that the normal window pays nothing for them."""
+        on = bool(on)
+        if on == getattr(self, "_inline", False):
+            return
+        self._inline = on
+        if on:
+            from gdviz.ui.views.schedule_view import ScheduleView
+            from gdviz.ui.views.step_view import StepView
+
+            if self.step_view is None:
+                self.step_view = StepView(self.session)
+                self._side_layout.insertWidget(0, self.step_view, 1)
+                self._inline_made = getattr(self, "_inline_made", ()) + (self.step_view,)
+            if self.schedule_view is None:
+                self.schedule_view = ScheduleView(self.session, follow=True)
+                self._side_layout.insertWidget(1, self.schedule_view, 0)
+                self._inline_made = getattr(self, "_inline_made", ()) + (self.schedule_view,)
+        else:
+            for w in getattr(self, "_inline_made", ()):
+                self._side_layout.removeWidget(w)
+                w.close()
+                w.setParent(None)
+                w.deleteLater()
+                if w is self.step_view:
+                    self.step_view = None
+                if w is self.schedule_view:
+                    self.schedule_view = None
+            self._inline_made = ()
+        self._on_panels_changed()
 
     def _on_panels_changed(self, *_) -> None:
         self.panels = self._wanted()
@@ -354,6 +393,10 @@ class Picture(QWidget):
         keeps at least half of the height; a long caption gets a smaller font before it
         would take more than a third; the step-by-step column is as wide as its numbers."""
         if not self.export:
+            if getattr(self, "_inline", False):  # projector mode: the map keeps its room
+                self.side.setMaximumWidth(max(260, int(self.width() * 0.40)))
+            else:
+                self.side.setMaximumWidth(16777215)
             return
         w, h = max(self.width(), 64), max(self.height(), 64)
         cap = self._fit_caption(w, h)

@@ -249,3 +249,25 @@ def test_the_fit_legend_leaves_the_points(window, qtbot, stem, scale):
         if x is not None and len(x):
             pts.append(np.column_stack([x, y]))
     assert _inside(_legend_rect(view.legend), to_scene(view.vb, np.concatenate(pts))) == 0
+
+
+@pytest.mark.parametrize("stem,panel", [("L15", "step"), ("L12", "schedule")])
+def test_projector_mode_shows_the_side_docks_lesson_panel_beside_the_map(window, qtbot, stem,
+                                                                         panel):
+    """Step-by-step (L15) and the schedule (L12) live in side docks, which projector mode
+    hides: there the picture shows them in its side column, and drops them again after."""
+    _open(window, stem)
+    window.session.step(5)
+    pic = window.picture
+    assert pic.step_view is None and pic.schedule_view is None
+    window.set_projector(True)
+    _settle(qtbot, window)
+    view = pic.step_view if panel == "step" else pic.schedule_view
+    assert view is not None and view.isVisible() and pic.side.isVisible()
+    assert not window.step_dock.isVisible() and not window.controls_dock.isVisible()
+    lv = pic.landscape_view
+    assert lv.width() >= 1.4 * pic.side.width()  # the map keeps the room
+    assert view.geometry().right() <= pic.side.width()  # nothing hangs out of the column
+    window.set_projector(False)
+    _settle(qtbot, window)
+    assert pic.step_view is None and pic.schedule_view is None and not pic.side.isVisible()
