@@ -42,7 +42,6 @@ from PySide6.QtWidgets import (
     QApplication,
     QCheckBox,
     QComboBox,
-    QLineEdit,
     QPushButton,
     QToolButton,
 )
