@@ -30,6 +30,7 @@ ENTRIES: dict[str, tuple[str, str]] = {
     "batch-surface": ("gdviz.bench.kernels", "bench_batch_surface"),
     "data-advance": ("gdviz.bench.kernels", "bench_data_advance"),
     "mlp-step": ("gdviz.bench.networks", "bench_mlp_step"),
+    "net-step": ("gdviz.bench.networks", "bench_net_step"),
     "contour-paint": ("gdviz.bench.ui", "bench_contour_paint"),
     "frame": ("gdviz.bench.ui", "bench_frame"),
     "frame-long": ("gdviz.bench.ui", "bench_frame_long"),

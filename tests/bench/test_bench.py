@@ -10,6 +10,7 @@ import pytest
 
 from gdviz import bench
 from gdviz.bench import kernels as bk
+from gdviz.bench import networks as bn
 from gdviz.bench.timing import best_ms, p95
 
 KEYS = ("name", "ours_ms", "baseline", "baseline_ms", "ratio")
@@ -97,6 +98,13 @@ def test_fit_step_and_batch_surface():
     assert fit["runset_ms"] > 0
     surf = check_rows(bk.bench_batch_surface(), "batch-surface")[0]
     assert surf["mae_ms"] > 0 and surf["mae_baseline_ms"] > 0
+
+
+def test_net_step():
+    """Rows against numpy, and against torch where it is installed (it is not a dependency)."""
+    rows = check_rows(bn.bench_net_step(points=40, repeats=1), "net-step")
+    assert rows[-1]["baseline"] == "numpy" and rows[-1]["network"] == "2-8-8-1"
+    assert {r["baseline"] for r in rows} <= {"torch", "numpy"}
 
 
 def test_data_advance():
