@@ -100,12 +100,13 @@ def _check(win, ref: Reference, where: str, *, fresh: bool) -> None:
     full = (f"{land.name}:  {land.label}" if getattr(land, "sid", -1) >= 0
             else lv._data_title(land))
     layer = getattr(lv, "map_layer", None)
-    if win.session.map_layer != "off" and layer is not None and layer.title:
+    basins = win.session.map_layer != "off" and layer is not None and bool(layer.title)
+    if basins:
         full = layer.title  # a basin map's title says what its colours mean (L16)
     shown = lv.plot_item.titleLabel.text
     assert shown == full or (shown.endswith("…") and full.startswith(shown[:-1])), \
         f"{where}: title {shown!r} is not {full!r}"
-    if ref.session.kind in ("surface", "expr"):
+    if ref.session.kind in ("surface", "expr") and not basins:
         want = (f"{ref.scene.problem.surface}:" if ref.session.kind == "surface"
                 else ref.expr[:10])
         assert want in full, f"{where}: title {full!r} lacks {want!r}"
