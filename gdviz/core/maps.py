@@ -31,6 +31,7 @@ from gdviz.core.limits import MAP_MAX_CELLS, MAP_MAX_GRID, MAP_MAX_STEPS
 from gdviz.core.optimizers import OptimizerConfig
 from gdviz.core.schedules import Schedule, check_total
 from gdviz.kernels import maps as KM
+from gdviz.kernels import optim as KO
 
 #: the map kinds: basin colours, steps to converge (basin maps); final loss, steps (hyper)
 BASIN_KINDS = ("basins", "steps")
@@ -314,9 +315,9 @@ def hyper_map(landscape, setup: MapSetup, start, y_axis: str = "momentum", nx: i
     ys = axis_values(y_axis, ny, *y_range)
     kind, base = cfg.pack()
     hyper = np.broadcast_to(base, (ny, nx, KM.N_HYPER)).copy()
-    hyper[:, :, KM.H_LR] = lrs[None, :]
+    hyper[:, :, KO.H_LR] = lrs[None, :]
     noise_std = np.full((ny, nx), setup.noise_std)
-    col = {"momentum": KM.H_MOMENTUM, "beta1": KM.H_BETA1, "beta2": KM.H_BETA2}
+    col = {"momentum": KO.H_MOMENTUM, "beta1": KO.H_BETA1, "beta2": KO.H_BETA2}
     if y_axis in col:
         hyper[:, :, col[y_axis]] = ys[:, None]
     else:
@@ -357,8 +358,8 @@ def hyper_map_problem(problem_for, setup: MapSetup, base, y_axis: str = "momentu
     ys = axis_values(y_axis, ny, y_range[0], hi)
     kind, base_h = cfg.pack()
     hyper = np.broadcast_to(base_h, (ny, nx, KM.N_HYPER)).copy()
-    hyper[:, :, KM.H_LR] = lrs[None, :]
-    col = {"momentum": KM.H_MOMENTUM, "beta1": KM.H_BETA1, "beta2": KM.H_BETA2}
+    hyper[:, :, KO.H_LR] = lrs[None, :]
+    col = {"momentum": KO.H_MOMENTUM, "beta1": KO.H_BETA1, "beta2": KO.H_BETA2}
     if y_axis in col:
         hyper[:, :, col[y_axis]] = ys[:, None]
     sk, sp = setup.schedule.pack()

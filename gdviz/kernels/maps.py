@@ -28,13 +28,11 @@ import numpy as np
 
 from gdviz.kernels import register
 from gdviz.kernels._jit import PARALLEL_WORK, jit, pjit, prange
-from gdviz.kernels.optim import (ADAM, ADAMW, H_ALPHA, H_AMSGRAD, H_BETA1, H_BETA2,
-                                 H_CENTERED, H_DAMPENING, H_EPS, H_INITIAL_ACCUMULATOR_VALUE,
-                                 H_LR, H_LR_DECAY, H_MOMENTUM, H_NESTEROV, H_WEIGHT_DECAY,
-                                 ADAGRAD, N_HYPER, N_SCHED, S_DIV, S_DIV_FINAL, S_GAMMA,
-                                 S_MOM_END, S_MOM_MID, S_MOM_START, S_PCT_START, S_STEP_SIZE,
-                                 _scheduled, _stack_for, _vg, _vg_np, bias_corrections, gauss,
-                                 gauss_np, schedule_at, update, update_np)
+from gdviz.kernels.optim import (ADAGRAD, H_ALPHA, H_AMSGRAD, H_BETA1, H_BETA2, H_CENTERED,
+                                 H_DAMPENING, H_EPS, H_INITIAL_ACCUMULATOR_VALUE, H_LR,
+                                 H_LR_DECAY, H_NESTEROV, H_WEIGHT_DECAY, N_HYPER,
+                                 N_SCHED, _scheduled, _stack_for, _vg, _vg_np, bias_corrections,
+                                 gauss, gauss_np, scheduled_hyper, update, update_np)
 
 
 @jit
@@ -43,20 +41,15 @@ def _map_run(r, sid, code, consts, kind, hyper, sched_kind, sched_params, total,
              diverged_at):
     kd = kind[r]
     h = hyper[r]
-    lr0 = h[H_LR]
-    mom0 = h[H_MOMENTUM]
     damp = h[H_DAMPENING]
     nest = h[H_NESTEROV] != 0.0
     alpha = h[H_ALPHA]
     eps = h[H_EPS]
-    b10 = h[H_BETA1]
     b2 = h[H_BETA2]
     wd = h[H_WEIGHT_DECAY]
     lr_decay = h[H_LR_DECAY]
     ams = h[H_AMSGRAD] != 0.0
     centered = h[H_CENTERED] != 0.0
-    sk = sched_kind[r]
-    sp = sched_params[r]
     ns = noise_std[r]
     stack = _stack_for(sid)
     x = starts[r, 0]
@@ -80,18 +73,7 @@ def _map_run(r, sid, code, consts, kind, hyper, sched_kind, sched_params, total,
     tol2 = tol * tol
     conv = -1
     for t in range(1, steps + 1):
-        lrf, has_mom, momv = schedule_at(sk, sp[S_STEP_SIZE], sp[S_GAMMA], sp[S_PCT_START],
-                                         sp[S_DIV], sp[S_DIV_FINAL], sp[S_MOM_START],
-                                         sp[S_MOM_MID], sp[S_MOM_END], t, total)
-        lr = lr0 * lrf
-        mom = mom0
-        b1 = b10
-        if has_mom:
-            if kd == ADAM or kd == ADAMW:
-                if b10 > 0.0:
-                    b1 = momv
-            elif mom0 > 0.0:
-                mom = momv
+        lr, mom, b1 = scheduled_hyper(kd, h, sched_kind, sched_params, r, t, total)
         nx = gx
         ny = gy
         if ns != 0.0:

@@ -349,28 +349,15 @@ def _advance_run(r, sid, code, consts, kind, hyper, sched_kind, sched_params, to
         return
     kd = kind[r]
     h = hyper[r]
-    lr0 = h[H_LR]
-    mom0 = h[H_MOMENTUM]
     damp = h[H_DAMPENING]
     nest = h[H_NESTEROV] != 0.0
     alpha = h[H_ALPHA]
     eps = h[H_EPS]
-    b10 = h[H_BETA1]
     b2 = h[H_BETA2]
     wd = h[H_WEIGHT_DECAY]
     lr_decay = h[H_LR_DECAY]
     ams = h[H_AMSGRAD] != 0.0
     centered = h[H_CENTERED] != 0.0
-    sk = sched_kind[r]
-    sp = sched_params[r]
-    ssz = sp[S_STEP_SIZE]
-    sgam = sp[S_GAMMA]
-    spct = sp[S_PCT_START]
-    sdiv = sp[S_DIV]
-    sdivf = sp[S_DIV_FINAL]
-    sm0 = sp[S_MOM_START]
-    sm1 = sp[S_MOM_MID]
-    sm2 = sp[S_MOM_END]
 
     x = params[r, 0]
     y = params[r, 1]
@@ -394,17 +381,7 @@ def _advance_run(r, sid, code, consts, kind, hyper, sched_kind, sched_params, to
     stack = _stack_for(sid)
     for i in range(k):
         t = t0 + i + 1
-        lrf, has_mom, momv = schedule_at(sk, ssz, sgam, spct, sdiv, sdivf, sm0, sm1, sm2,
-                                         t, total)
-        lr = lr0 * lrf
-        mom = mom0
-        b1 = b10
-        if has_mom:
-            if kd == ADAM or kd == ADAMW:
-                if b10 > 0.0:
-                    b1 = momv
-            elif mom0 > 0.0:
-                mom = momv
+        lr, mom, b1 = scheduled_hyper(kd, h, sched_kind, sched_params, r, t, total)
         nx = gx
         ny = gy
         if noise_std != 0.0:
