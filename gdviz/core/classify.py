@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
+from gdviz.core.data import split_indices
 from gdviz.core.limits import (MAX_CLASSIFY_NOISE, MAX_COORD, MAX_CSV_BYTES, MAX_POINTS,
                                MIN_CLASSIFY_POINTS)
 from gdviz.core.userinput import decode_text, quote, read_user_file
@@ -107,16 +108,14 @@ class ClassDataset:
         if not np.isin(y, (0.0, 1.0)).all():
             raise ValueError("labels must be 0 or 1")
         vf = check_val_fraction(self.val_fraction)
-        n = X.shape[0]
-        n_val = min(int(np.floor(vf * n + 0.5 + 1e-9)), n - 1)
-        perm = np.random.default_rng([int(self.seed), 1]).permutation(n)
+        train_idx, val_idx = split_indices(X.shape[0], vf, self.seed)  # as the curve fit's
         X.flags.writeable = False
         y.flags.writeable = False
         object.__setattr__(self, "X", X)
         object.__setattr__(self, "y", y)
         object.__setattr__(self, "val_fraction", vf)
-        object.__setattr__(self, "val_idx", np.sort(perm[:n_val]).astype(np.int64))
-        object.__setattr__(self, "train_idx", np.sort(perm[n_val:]).astype(np.int64))
+        object.__setattr__(self, "val_idx", val_idx)
+        object.__setattr__(self, "train_idx", train_idx)
 
     @property
     def n(self) -> int:

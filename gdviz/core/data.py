@@ -22,6 +22,15 @@ def _split_rng(seed: int) -> np.random.Generator:
     return np.random.default_rng([int(seed), 1])
 
 
+def split_indices(n: int, val_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """The seeded train/validation split of ``n`` points: (train_idx, val_idx), sorted int64.
+    ``round(val_fraction * n)`` points (half rounds up; 85/15 of 30 points is 25/5; the
+    epsilon absorbs 0.15*n's binary error) are held out, and at least one is kept for training."""
+    n_val = min(int(np.floor(val_fraction * n + 0.5 + 1e-9)), n - 1)
+    perm = _split_rng(seed).permutation(n)
+    return np.sort(perm[n_val:]).astype(np.int64), np.sort(perm[:n_val]).astype(np.int64)
+
+
 @dataclass(frozen=True, eq=False)
 class Dataset:
     """Points (x, y) and their train/validation split.
@@ -57,16 +66,14 @@ class Dataset:
         if not (0.0 <= vf <= 0.5):
             raise ValueError(f"Invalid validation fraction: {self.val_fraction} (must be in 0..0.5)")
         n = x.shape[0]
-        # half rounds up (85/15 of 30 points is 25/5); the epsilon absorbs 0.15*n's binary error
-        n_val = min(int(np.floor(vf * n + 0.5 + 1e-9)), n - 1)
-        perm = _split_rng(self.seed).permutation(n)
+        train_idx, val_idx = split_indices(n, vf, self.seed)
         x.flags.writeable = False
         y.flags.writeable = False
         object.__setattr__(self, "x", x)
         object.__setattr__(self, "y", y)
         object.__setattr__(self, "val_fraction", vf)
-        object.__setattr__(self, "val_idx", np.sort(perm[:n_val]).astype(np.int64))
-        object.__setattr__(self, "train_idx", np.sort(perm[n_val:]).astype(np.int64))
+        object.__setattr__(self, "val_idx", val_idx)
+        object.__setattr__(self, "train_idx", train_idx)
 
     @property
     def n(self) -> int:
