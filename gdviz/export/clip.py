@@ -27,7 +27,7 @@ from gdviz.core.limits import (MAX_EXPORT_HEIGHT, MAX_EXPORT_WIDTH, MAX_FPS, MAX
 from gdviz.core.userinput import quote
 from gdviz.core.panels import DEFAULT_PANELS, PANELS, check_panel
 from gdviz.core.panels import parse_panels as parse_panels
-from gdviz.export.video import VideoWriter, atomic_write_bytes
+from gdviz.export.video import STABLE_FRAMES, VideoWriter, atomic_write_bytes
 
 OUTPUTS = (".gif", ".mp4", ".png", ".csv")
 THEMES = ("light", "dark")
@@ -109,7 +109,9 @@ class ClipJob:
     """One export of ``session`` to ``out``, a frame per :meth:`step`.
 
     ``renderer`` paints the session as it is now: ``renderer.frame()`` returns uint8
-    (h, w, 4) BGRA pixels (valid until the next call), ``renderer.rgb(frame)`` converts
+    (h, w, 4) BGRA pixels, valid until the next call, or for ``renderer.stable_frames``
+    calls if it has that attribute (then they go to the encoder uncopied),
+    ``renderer.rgb(frame)`` converts
     them to RGB, and ``renderer.colors`` lists the colours that later frames may add
     (every run's, the data's), for a GIF's palette. Pass a zero-argument callable that
     makes one (e.g. ``lambda: clip_renderer(session, settings)``) and the job makes it
@@ -137,6 +139,8 @@ class ClipJob:
         if self._owns_renderer:
             renderer = renderer() if self.kind != "csv" else None
         self.renderer = renderer
+        # frames the renderer keeps intact for long enough go to the encoder uncopied
+        self._copy = getattr(renderer, "stable_frames", 1) < STABLE_FRAMES
         self.total = frames if self.kind in ("gif", "mp4") else 1
         self.done = 0
         self._stepped = 0
@@ -163,12 +167,12 @@ class ClipJob:
                     sample = _palette_sample(self.renderer.rgb(first), list(self.renderer.colors))
                 self._writer = VideoWriter(self.out, self.settings.size, self.settings.fps,
                                            palette_sample=sample, pix_fmt="bgra")
-                self._writer.write(first)
+                self._writer.write(first, copy=self._copy)
             else:
                 k = min(self.spf, self.steps - self._stepped)
                 _advance(self.session, k)
                 self._stepped += k
-                self._writer.write(self.renderer.frame())
+                self._writer.write(self.renderer.frame(), copy=self._copy)
             self.done += 1
             if self.done >= self.total:
                 self._writer.close()

@@ -514,7 +514,17 @@ class FrameGrabber:
         self.picture.set_caption(*caption)
         self.picture.resize(logical)
         self.picture.show()
-        self._image = QImage(self.size[0], self.size[1], QImage.Format.Format_RGB32)
+        # frames are painted into a ring of images, so that the encoder can take one
+        # uncopied while the next ones are drawn (see ``stable_frames``)
+        from gdviz.export.video import STABLE_FRAMES
+
+        self.stable_frames = STABLE_FRAMES
+        self._images = [QImage(self.size[0], self.size[1], QImage.Format.Format_RGB32)
+                        for _ in range(self.stable_frames)]
+        self._turn = 0
+        #: the caption's pixels and what they show: it is painted once, not every frame
+        self._caption_img: QImage | None = None
+        self._caption_key = None
         self.flush()
 
     def flush(self) -> None:
@@ -525,8 +535,10 @@ class FrameGrabber:
         self.picture.landscape_view.flush()
 
     def frame(self) -> np.ndarray:
+        """The next frame, (h, w, 4) BGRA; it stays intact for ``stable_frames`` calls."""
         self.flush()
-        img = self._image
+        img = self._images[self._turn % len(self._images)]
+        self._turn += 1
         img.fill(self.picture.palette().window().color())
         p = QPainter(img)
         try:
@@ -540,12 +552,50 @@ class FrameGrabber:
                 if w is self.picture.surface3d_view:  # OpenGL: its framebuffer, as drawn
                     p.drawImage(w.mapTo(self.picture, QPoint(0, 0)), w.grabFramebuffer())
                     continue
+                if w is self.picture.caption:
+                    self._draw_caption(p, w)
+                    continue
                 QWidget.render(w, p, w.mapTo(self.picture, QPoint(0, 0)))
         finally:
             p.end()  # a painter is always ended, whatever the views raise
         w, h = self.size
         buf = np.frombuffer(img.constBits(), np.uint8, count=img.sizeInBytes())
         return buf.reshape(h, img.bytesPerLine() // 4, 4)[:, :w]
+
+    def _draw_caption(self, p: QPainter, w: QWidget) -> None:
+        """The caption, painted once at the clip's scale and copied into later frames
+        (about 1 ms a frame at 720p): it changes only with its text, fold, size, font,
+        theme or language, which are its cache key."""
+        from gdviz.core import i18n
+        from gdviz.ui import theme
+
+        pos = w.mapTo(self.picture, QPoint(0, 0))
+        corners = (pos.x() * self.scale, pos.y() * self.scale, w.width() * self.scale,
+                   w.height() * self.scale)
+        if any(abs(v - round(v)) > 1e-9 for v in corners):
+            # off the pixel grid (e.g. a 480p clip of the 720p window) the text would be
+            # laid out at another sub-pixel phase: paint it in place, as the other parts
+            QWidget.render(w, p, pos)
+            return
+        key = (w._title, w._text, w.expanded, w.width(), w.height(), theme.current(),
+               theme.font_scale(), i18n.current_language(), self.scale)
+        if key != self._caption_key or self._caption_img is None:
+            img = QImage(max(1, round(w.width() * self.scale)), max(1, round(w.height() * self.scale)),
+                         QImage.Format.Format_RGB32)
+            img.fill(self.picture.palette().window().color())
+            q = QPainter(img)
+            try:
+                q.setRenderHints(p.renderHints())
+                q.scale(self.scale, self.scale)
+                QWidget.render(w, q, QPoint(0, 0))
+            finally:
+                q.end()
+            self._caption_img, self._caption_key = img, key
+        p.save()
+        p.resetTransform()  # pixel for pixel, as if it were painted in place
+        p.drawImage(QPoint(round(pos.x() * self.scale), round(pos.y() * self.scale)),
+                    self._caption_img)
+        p.restore()
 
     @property
     def colors(self) -> list[str]:

@@ -95,3 +95,22 @@ def test_ffmpeg_failure_is_reported(tmp_path, monkeypatch):
     with pytest.raises(OSError, match="No space left on device"):
         w.close()
     assert os.listdir(out) == []
+
+
+def test_uncopied_frames_are_encoded_as_given(tmp_path):
+    """``write(copy=False)`` hands the buffer itself to the feeding thread: the video
+    holds the frames as written when the caller cycles through STABLE_FRAMES buffers."""
+    from gdviz.export.video import STABLE_FRAMES
+
+    ring = [np.zeros((64, 64, 3), np.uint8) for _ in range(STABLE_FRAMES)]
+    levels = [0, 200, 60, 250, 120, 30, 180, 90]
+    sample = np.repeat(np.array(levels, np.uint8), 8)[:, None, None] * np.ones((1, 64, 3), np.uint8)
+    with VideoWriter(tmp_path / "a.gif", (64, 64), 10, palette_sample=sample) as w:
+        for k, v in enumerate(levels):
+            buf = ring[k % STABLE_FRAMES]
+            buf[:] = v
+            w.write(buf, copy=False)
+    frames = iio.imread(tmp_path / "a.gif", index=None)
+    assert len(frames) == len(levels)
+    got = [int(round(float(f[..., :3].mean()))) for f in frames]
+    assert all(abs(g - v) <= 12 for g, v in zip(got, levels)), got

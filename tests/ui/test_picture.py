@@ -164,3 +164,54 @@ def test_window_panels_are_model_state(window, session):
     from gdviz.ui.export_dialog import default_panels
 
     assert "loss" not in default_panels(session)
+
+
+@pytest.mark.parametrize("size", [(1280, 720), (1920, 1080), (854, 480)])
+def test_cached_caption_paints_the_same_pixels(qtbot, size):
+    """The grabber paints the caption once and copies it into later frames: the frames
+    equal a grabber that paints it in place every time, and a new caption is painted."""
+    from gdviz import resources_dir
+    from PySide6.QtCore import QPoint
+    from PySide6.QtWidgets import QWidget
+
+    scene = load_scene(resources_dir() / "scenes" / "default_rosenbrock_race.toml")
+
+    def grabber():
+        s = Session()
+        apply_scene(scene, s)
+        g = FrameGrabber(s, size, tuple(scene.export.panels), (scene.meta.title.en, scene.meta.caption.en))
+        return s, g
+
+    s1, cached = grabber()
+    s2, direct = grabber()
+    direct._draw_caption = lambda p, w: QWidget.render(w, p, w.mapTo(direct.picture, QPoint(0, 0)))
+    try:
+        for _ in range(3):
+            assert np.array_equal(cached.frame(), direct.frame())
+            s1.step(3)
+            s2.step(3)
+        for g in (cached, direct):
+            g.picture.set_caption("A new title", "and another paragraph")
+            g.flush()
+        assert np.array_equal(cached.frame(), direct.frame())
+    finally:
+        cached.close()
+        direct.close()
+
+
+def test_frames_stay_intact_for_the_encoder(qtbot, session):
+    """A frame handed to the encoder uncopied is not painted over while it may still wait
+    in the pipe's queue: the grabber cycles through ``stable_frames`` images."""
+    from gdviz.export.video import STABLE_FRAMES
+
+    g = FrameGrabber(session, (320, 180), ("landscape",))
+    try:
+        assert g.stable_frames >= STABLE_FRAMES
+        first = g.frame()
+        kept = first.copy()
+        for _ in range(g.stable_frames - 1):
+            session.step(5)
+            g.frame()
+        assert np.array_equal(first, kept)
+    finally:
+        g.close()
