@@ -60,6 +60,11 @@ CONTROLS_SHARE = 0.37
 CONTROLS_SCROLL_SHARE = 0.33
 PROJECTOR_LOSS_SHARE = 0.24
 LOSS_SHARE = 0.26
+#: the loss dock's cap in the side column, under the controls (its default place)
+SIDE_LOSS_SHARE = 0.45
+#: the docks' layout in saved window states: a state saved with another layout (the loss
+#: dock below the map, before version 2) is not restored, the window starts with today's
+DOCK_LAYOUT_VERSION = 2
 #: after a text-size change the window lays out once, this long after the last key press,
 #: with repainting held meanwhile (each relayout repainted the antialiased contours)
 SETTLE_MS = 40
@@ -130,6 +135,8 @@ class MainWindow(QMainWindow):
         self.setDockNestingEnabled(True)
 
         self._build_central()
+        self._projector_saved = None  # the window before projector mode (None: not in it)
+        self._loss_saved = None  # where the loss dock was before projector mode
         self._build_docks()
         self._build_status()
         self._build_menus()
@@ -139,7 +146,6 @@ class MainWindow(QMainWindow):
 
         self.lrfind = LrFindDock(self)  # the lr finder's dock and Tools menu
 
-        self._projector_saved = None  # the window before projector mode (None: not in it)
         self._size_before = None  # the window's size before a text-size change settles
         self._settle_timer = QTimer(self)
         self._settle_timer.setSingleShot(True)
@@ -163,6 +169,7 @@ class MainWindow(QMainWindow):
         s.events.heatmap.connect(self._on_heatmap_changed)
         s.events.theme.connect(self._on_theme_changed)
         s.events.panels.connect(self._on_panels_changed)
+        s.problem_changed.connect(self._place_loss_dock)
         # a dock's ✕ writes the model too: the loss panel off, step-by-step off (no run selected)
         self.loss_dock.closed.connect(lambda: self.set_panel("loss", False))
         self.step_dock.closed.connect(lambda: self.session.select(-1))
@@ -201,18 +208,54 @@ class MainWindow(QMainWindow):
         self.controls_dock = self._dock(tr("dock_controls"), "controlsDock", self.controls,
                                         Qt.DockWidgetArea.RightDockWidgetArea)
         self.loss_view = LossView(self.session)
+        # the loss curves' place follows the problem (see :meth:`_place_loss_dock`)
         self.loss_dock = self._dock(tr("dock_loss"), "lossDock", self.loss_view,
-                                    Qt.DockWidgetArea.BottomDockWidgetArea)
+                                    Qt.DockWidgetArea.RightDockWidgetArea)
+        self.splitDockWidget(self.controls_dock, self.loss_dock, Qt.Orientation.Vertical)
+        #: where :meth:`_place_loss_dock` last put the loss dock (None: the user moved it)
+        self._loss_area = Qt.DockWidgetArea.RightDockWidgetArea
         self.step_view = StepView(self.session)
         self.step_dock = self._dock(tr("dock_step"), "stepDock", self.step_view,
                                     Qt.DockWidgetArea.RightDockWidgetArea)
         # step-by-step shares the controls' place as a tab: at 1280×720 there is no room
         # for both, and in step mode the teacher looks at the numbers
         self.tabifyDockWidget(self.controls_dock, self.step_dock)
-        # the bottom dock spans only the map's width: the controls keep the full height
+        # moved below the map (projector mode, or by hand), the loss dock spans only the
+        # map's width: the controls keep the full height
         self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
         self.resizeDocks([self.controls_dock], [430], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.loss_dock], [190], Qt.Orientation.Vertical)
+        self.resizeDocks([self.controls_dock, self.loss_dock], [62, 38], Qt.Orientation.Vertical)
+        self._place_loss_dock()
+
+    def _wanted_loss_area(self) -> Qt.DockWidgetArea:
+        """Where the loss curves go. On a surface they sit under the controls, in the side
+        column, so that the map keeps the window's full height and at least half of its
+        area (below the map, at 1280×720 and 200 % text, they left it a 3:1 strip). On a
+        data problem the map and the fit panel share the picture and the controls hold the
+        fit-by-hand sliders: the curves go below the picture, and the sliders stay above
+        the controls' fold. In projector mode (no side column) they are below the map."""
+        if self.projector or self.session.is_data:
+            return Qt.DockWidgetArea.BottomDockWidgetArea
+        return Qt.DockWidgetArea.RightDockWidgetArea
+
+    def _place_loss_dock(self, *_) -> None:
+        """Put the loss dock where :meth:`_wanted_loss_area` says, unless the user moved it
+        (floated it, or docked it elsewhere): then it stays where they put it."""
+        dock = self.loss_dock
+        if self._loss_area is None or dock.isFloating() or self.dockWidgetArea(dock) != self._loss_area:
+            self._loss_area = None
+            return
+        want = self._wanted_loss_area()
+        if want == self._loss_area:
+            return
+        if want == Qt.DockWidgetArea.RightDockWidgetArea:
+            self.splitDockWidget(self.controls_dock, dock, Qt.Orientation.Vertical)
+            self.resizeDocks([self.controls_dock, dock], [62, 38], Qt.Orientation.Vertical)
+        else:
+            self.addDockWidget(want, dock)
+            self.resizeDocks([dock], [190], Qt.Orientation.Vertical)
+        self._loss_area = want
+        self._fit_docks()
 
     def _build_status(self) -> None:
         sb = self.statusBar()
@@ -748,7 +791,11 @@ class MainWindow(QMainWindow):
         self.controls.set_width_cap(cap_w)
         for dock in (self.controls_dock, self.step_dock):
             dock.setMaximumWidth(cap_w)
-        share = PROJECTOR_LOSS_SHARE if self.projector else LOSS_SHARE
+        area = self._loss_area if self._loss_area is not None else self.dockWidgetArea(self.loss_dock)
+        if area == Qt.DockWidgetArea.BottomDockWidgetArea:
+            share = PROJECTOR_LOSS_SHARE if self.projector else LOSS_SHARE
+        else:  # in the side column, under the controls
+            share = SIDE_LOSS_SHARE
         self.loss_dock.setMaximumHeight(max(int(self.height() * share), 90))
 
     def _fit_screen(self) -> None:
@@ -804,6 +851,8 @@ class MainWindow(QMainWindow):
             # are about them)
             for dock in (self.controls_dock, self.step_dock):
                 dock.hide()
+            self._loss_saved = self._loss_area
+            self._place_loss_dock()  # below the map, across its width
             self.picture.set_side_inline(True)  # step-by-step and the schedule, beside the map
             theme.set_projector_mode(True)
             self._tell_fonts()
@@ -816,6 +865,7 @@ class MainWindow(QMainWindow):
             geometry, state, full, maxed = self._projector_saved
             self._projector_saved = None
             self.picture.set_side_inline(False)
+            self._loss_area = self._loss_saved  # where restoreState puts it back
             self._fit_docks()  # the normal caps before the docks get their old sizes back
             theme.set_projector_mode(False)
             self._tell_fonts()
@@ -826,6 +876,7 @@ class MainWindow(QMainWindow):
                 self.setGeometry(geometry)
                 self._size_before = geometry.size()
             self.restoreState(state)
+            self._place_loss_dock()  # the problem may have changed meanwhile
             self._on_panels_changed()  # what the model asked for meanwhile (a run picked)
         self._sync_projector_action()
 
@@ -866,7 +917,7 @@ class MainWindow(QMainWindow):
             self.resize(1280, 720)
         state = st.value("window/state")
         if state is not None:
-            self.restoreState(state)
+            self.restoreState(state, DOCK_LAYOUT_VERSION)
         name = str(st.value("view/theme", DEFAULT_THEME))
         self.set_theme(name if name in THEMES else DEFAULT_THEME)
         try:
@@ -884,7 +935,7 @@ class MainWindow(QMainWindow):
     def save_settings(self) -> None:
         st = self.settings
         st.setValue("window/geometry", self.saveGeometry())
-        st.setValue("window/state", self.saveState())
+        st.setValue("window/state", self.saveState(DOCK_LAYOUT_VERSION))
         st.setValue("view/theme", self.theme_name)
         st.setValue("view/font_scale", self.font_scale)
         st.setValue("view/heatmap", self._heatmap_pref)

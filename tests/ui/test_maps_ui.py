@@ -214,3 +214,52 @@ def test_fit_slice_basin_map_in_the_window_view(qtbot):
     ref = CM.basin_map_problem(s.runset.problem, setup, s.starts[0], v._box, nx=64,
                                dims=(i, j))
     np.testing.assert_array_equal(layer.result.end, ref.end)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh-Hant"])
+@pytest.mark.parametrize("scale", [1.0, 2.0])
+def test_hyper_map_at_large_text_keeps_its_labels_apart(window, qtbot, scale, lang):
+    """L17 at 200 % on 720p: the lr labels ran into each other ("0.0010.010.1"), the axis
+    title sat on them, and the note over the map was cut. Now the labels keep apart, the
+    ticks use the plots' font, and the colours' key sits under the map, inside the panel."""
+    from PySide6.QtGui import QFontMetrics
+    from PySide6.QtWidgets import QApplication
+
+    from gdviz.core.i18n import tr
+    from gdviz.core.scene import preset_paths
+    from gdviz.ui import theme
+
+    window.set_language(lang)
+    assert window.open_scene(next(p for p in preset_paths() if p.stem.startswith("L17")))
+    window.set_font_scale(scale)
+    qtbot.waitUntil(window.layout_settled)
+    QApplication.processEvents()
+    hv = window.picture.hyper_view
+    assert hv is not None and hv.isVisible()
+    ax = hv.plot_item.getAxis("bottom")
+    assert ax.style["tickFont"].pointSizeF() == pytest.approx(theme.font(theme.BASE_PT).pointSizeF())
+    lo, hi = ax.range
+    length = ax.width()
+    levels = ax.tickValues(lo, hi, length)
+    values = levels[0][1]
+    labels = ax.tickStrings(values, 1.0, levels[0][0])
+    fm = QFontMetrics(ax.style["tickFont"])
+    spans = []
+    for v, text in zip(values, labels):
+        x, w = (v - lo) / (hi - lo) * length, fm.horizontalAdvance(text)
+        if x - w / 2 >= 0 and x + w / 2 <= length:  # drawn (a label sticking out is not)
+            spans.append((x - w / 2, x + w / 2))
+    assert len(spans) >= 1
+    assert all(b[0] - a[1] > 0 for a, b in zip(spans, spans[1:])), spans
+    # the minor ticks carry no labels
+    assert all(s == "" for s in ax.tickStrings(levels[1][1], 1.0, levels[1][0]))
+    # the key: translated, under the map, within the panel, the map not pushed out of it
+    import re
+
+    shown = re.sub(r"<[^>]+>", "", hv.key.text)
+    assert shown == tr("hyper_key", lang, low="■", high="■", div="■")
+    panel = hv.plot_item.sceneBoundingRect()
+    key = hv.key.sceneBoundingRect()
+    assert key.top() >= hv.vb.sceneBoundingRect().bottom()
+    assert hv.vb.sceneBoundingRect().right() <= hv.width() + 1
+    assert panel.right() <= hv.width() + 1

@@ -39,6 +39,23 @@ def _head_pixel(view, xy) -> tuple[int, int]:
     return int(p.x()), int(p.y())
 
 
+def _settle_layout(win, turns: int = 20) -> None:
+    """Turn the event loop until the map's plot stops moving: a dock that moved (the loss
+    curves follow the problem) resizes the picture, and pyqtgraph lays its axes out over
+    a few posted events; a window on a screen does this within a frame."""
+    def geometry():
+        view = win.landscape_view
+        return (view.size(), view.vb.sceneBoundingRect(), win.splitter.sizes())
+
+    last = None
+    for _ in range(turns):
+        QApplication.processEvents()
+        now = geometry()
+        if now == last:
+            return
+        last = now
+
+
 @pytest.fixture
 def big_window(window):
     return window
@@ -57,7 +74,7 @@ def test_export_frame_is_the_windows_picture(big_window, session, path):
     assert win.open_scene(path)
     session.pause()
     session.step(STEPS)
-    QApplication.processEvents()  # the layout after the caption and panels changed
+    _settle_layout(win)  # the layout after the caption, panels and docks changed
     win.landscape_view.flush()  # the legends' placement, as an export frame does it
     app_map = _pixels(win.landscape_view.grab())
 

@@ -48,15 +48,15 @@ def test_text_size_keeps_the_window_whole(window, qtbot, size, scale):
     assert win.width() <= max(screen.width(), size[0])
     assert win.height() <= max(screen.height(), size[1])
     assert (win.width(), win.height()) == size
-    # the plots (the picture: caption, map, fit panel; and the loss panel) keep at least
-    # half of the window between its menu bar and its status bar; the map itself a third
+    # the map keeps at least half of the window between its menu bar and its status bar
+    # (the loss curves sit under the controls, the map has the full height)
     central = win.centralWidget()
     client = size[0] * (size[1] - win.menuBar().height() - win.statusBar().height())
-    loss = win.loss_dock.width() * win.loss_dock.height()
-    assert central.width() * central.height() + loss >= 0.5 * client
     view = win.landscape_view
-    assert view.width() * view.height() >= client / 3
+    assert view.width() * view.height() >= 0.5 * client
     assert view.height() >= 0.5 * central.height()
+    # and the loss curves a readable plot beside it
+    assert win.loss_dock.isVisible() and win.loss_view.height() >= 150
     # the plot itself keeps a real area: the axes and legends do not eat it
     vb = view.vb.sceneBoundingRect()
     assert vb.width() >= 0.5 * view.width() and vb.height() >= 0.45 * view.height()
@@ -77,10 +77,10 @@ def test_text_size_keeps_the_window_whole(window, qtbot, size, scale):
 def test_the_loss_dock_and_controls_stay_within_their_shares(window, qtbot):
     window.set_font_scale(2.0)
     _settle(qtbot, window)
-    from gdviz.ui.main_window import CONTROLS_SHARE, LOSS_SHARE
+    from gdviz.ui.main_window import CONTROLS_SHARE, SIDE_LOSS_SHARE
 
     assert window.controls_dock.width() <= CONTROLS_SHARE * window.width() + 1
-    assert window.loss_dock.height() <= LOSS_SHARE * window.height() + 1
+    assert window.loss_dock.height() <= SIDE_LOSS_SHARE * window.height() + 1
     # too narrow for its rows at this size: the controls scroll sideways, nothing is lost
     bar = window.controls.horizontalScrollBar()
     assert bar.maximum() > 0
@@ -145,3 +145,34 @@ def test_lessons_at_200_percent_keep_the_map_and_cut_nothing(window, qtbot, stem
     assert window.caption.height() <= 0.3 * central.height()
     assert window.picture.splitter.height() >= 0.5 * central.height()
     assert _clipped_labels(window) == []
+
+
+def test_the_loss_curves_go_where_the_map_keeps_its_room(window, qtbot):
+    """On a surface the loss dock sits under the controls (the map has the full height);
+    on a data problem below the picture (the controls keep the fit-by-hand sliders above
+    their fold); in projector mode below the map; and where the user put it, it stays."""
+    from PySide6.QtCore import Qt
+
+    from gdviz.core.scene import preset_paths
+
+    right, bottom = Qt.DockWidgetArea.RightDockWidgetArea, Qt.DockWidgetArea.BottomDockWidgetArea
+    lesson = {p.stem[:3]: p for p in preset_paths()}
+    assert window.dockWidgetArea(window.loss_dock) == right
+    assert window.open_scene(lesson["L01"])
+    assert window.dockWidgetArea(window.loss_dock) == bottom
+    assert window.open_scene(lesson["L05"])
+    assert window.dockWidgetArea(window.loss_dock) == right
+    window.set_projector(True)
+    _settle(qtbot, window)
+    assert window.dockWidgetArea(window.loss_dock) == bottom
+    assert window.open_scene(lesson["L08"])
+    window.set_projector(False)
+    _settle(qtbot, window)
+    assert window.dockWidgetArea(window.loss_dock) == bottom  # L08 is a data problem
+    assert window.open_scene(lesson["L04"])
+    assert window.dockWidgetArea(window.loss_dock) == right
+    # the teacher drags it to the top: lessons leave it there
+    window.addDockWidget(Qt.DockWidgetArea.TopDockWidgetArea, window.loss_dock)
+    assert window.open_scene(lesson["L01"])
+    assert window.open_scene(lesson["L05"])
+    assert window.dockWidgetArea(window.loss_dock) == Qt.DockWidgetArea.TopDockWidgetArea

@@ -18,11 +18,13 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QRectF, Qt
+from PySide6.QtGui import QFont, QFontMetrics
 
 import gdviz.kernels as kernels
 from gdviz.core import maps as CM
 from gdviz.core.i18n import tr
 from gdviz.ui import theme
+from gdviz.ui.views.placement import fit_axis_height
 from gdviz.ui.views.items import connect_all, disconnect_all
 from gdviz.ui.views.map_layer import MapWorker, data_setup_for, setup_for, special_colors
 
@@ -40,14 +42,62 @@ AXIS_LABELS = {"momentum": "momentum", "beta1": "beta1", "beta2": "beta2",
 
 
 class LogAxis(pg.AxisItem):
-    """Ticks of a log10 coordinate written as the numbers themselves (0.001, 0.01, ...)."""
+    """Ticks of a log10 coordinate written as the numbers themselves (0.001, 0.01, ...):
+    a label on every n-th decade, n as small as keeps the labels apart at this text size
+    and length (at 200 % text "0.001", "0.01" and "0.1" ran into each other), and unlabelled
+    ticks at 2..9 times each decade."""
+
+    #: the spacing given to the unlabelled level (any value below 1 marks it)
+    MINOR = 0.1
+
+    def tickValues(self, minVal, maxVal, size):  # noqa: N802 - pyqtgraph API
+        lo, hi = sorted((float(minVal), float(maxVal)))
+        if not (np.isfinite(lo) and np.isfinite(hi) and hi > lo and size > 0):
+            return []
+        every = self.decade_step(lo, hi, size)
+        first, last = math.ceil(lo - 1e-9), math.floor(hi + 1e-9)
+        major = [float(d) for d in range(first, last + 1) if d % every == 0]
+        minor = []
+        if (size / (hi - lo)) >= 40:  # room for the 2..9 marks
+            for d in range(math.floor(lo), last + 1):
+                minor += [d + math.log10(k) for k in range(2, 10) if lo <= d + math.log10(k) <= hi]
+        return [(float(every), major), (self.MINOR, minor)]
 
     def tickStrings(self, values, scale, spacing):  # noqa: N802 - pyqtgraph API
-        out = []
-        for v in values:
-            x = 10.0 ** v
-            out.append(f"{x:.3g}" if abs(v - round(v)) < 1e-6 or spacing < 1 else "")
-        return out
+        if spacing < 1:
+            return ["" for _ in values]
+        return [f"{10.0 ** v:.3g}" for v in values]
+
+    def decade_step(self, lo: float, hi: float, length: float) -> int:
+        """Label every n-th decade of ``lo``..``hi`` (log10) shown over ``length`` pixels:
+        the smallest n that keeps half a digit between neighbouring labels."""
+        per_decade = length / (hi - lo)
+        fm = QFontMetrics(self.style.get("tickFont") or QFont())
+        if self.orientation in ("left", "right"):
+            return max(1, math.ceil(fm.height() * 1.3 / per_decade))
+        gap = fm.horizontalAdvance("0") / 2
+        width = {d: fm.horizontalAdvance(f"{10.0 ** d:.3g}")
+                 for d in range(math.ceil(lo - 1e-9), math.floor(hi + 1e-9) + 1)}
+        # a label that would stick out of the axis is not drawn: it takes no room
+        decades = [d for d, w in width.items()
+                   if (d - lo) * per_decade >= w / 2 and (hi - d) * per_decade >= w / 2]
+        for n in range(1, len(decades) + 1):
+            shown = [d for d in decades if d % n == 0]
+            if all((width[a] + width[b]) / 2 + gap <= n * per_decade
+                   for a, b in zip(shown, shown[1:])):
+                return n
+        return max(1, len(decades))
+
+
+class KeyLabel(pg.LabelItem):
+    """A line of text under a plot that asks for its height but no width: a long one (a
+    key at 200 % text) is cut at the panel's edge instead of pushing the plot out of it."""
+
+    def updateMin(self) -> None:  # noqa: N802 - pyqtgraph API
+        super().updateMin()
+        self.setMinimumWidth(0)
+        w, h = self._sizeHint[Qt.SizeHint.MinimumSize]
+        self._sizeHint[Qt.SizeHint.MinimumSize] = (0, h)
 
 
 class HyperView(pg.PlotWidget):
@@ -75,8 +125,9 @@ class HyperView(pg.PlotWidget):
         for ln in (self.vline, self.hline):
             ln.setZValue(10)
             self.plot_item.addItem(ln)
-        self.note = pg.TextItem(anchor=(0, 0))
-        self.note.setParentItem(self.vb)
+        # the colours' key, under the map (over it, it hid the top rows of the map)
+        self.key = KeyLabel(justify="center")
+        self.plot_item.layout.addItem(self.key, 4, 0, 1, 3)
         self.result: CM.MapResult | None = None
         self.lrs = self.ys = None
         self.message = ""
@@ -92,6 +143,7 @@ class HyperView(pg.PlotWidget):
                 s.events.hyper_axis, s.events.hyper_color)])
         self.scene().sigMouseClicked.connect(self._on_clicked)
         self._apply_theme()
+        self._apply_fonts()
         self.refresh()
 
     # ------------------------------------------------------------------ model
@@ -251,7 +303,9 @@ class HyperView(pg.PlotWidget):
         """``text`` cut to the panel's width (pyqtgraph's title would widen the panel)."""
         from PySide6.QtGui import QFontMetrics
 
-        room = max(int(0.9 * self.width()) - 30, 80)
+        # the title spans the map's column only: the left axis takes the rest
+        left = self.plot_item.getAxis("left")
+        room = max(int(self.width() - left.width()) - 16, 60)
         return QFontMetrics(theme.font(pt)).elidedText(text, Qt.TextElideMode.ElideRight, room)
 
     def _labels(self, axis: str, steps: int, color: str) -> None:
@@ -268,11 +322,34 @@ class HyperView(pg.PlotWidget):
         style = {"color": fg, "font-size": size}
         self.plot_item.setLabel("bottom", tr("lr_axis"), **style)
         self.plot_item.setLabel("left", tr(AXIS_LABELS[axis]), **style)
-        pal = theme.palette(theme.current())
-        self.note.setText(tr("hyper_diverged_note"), color=fg)
-        self.note.fill = pg.mkBrush(theme.qcolor(pal["background"], 215))
-        self.note.setFont(theme.font(theme.BASE_PT * 0.85))
-        self.note.setPos(4, 4)
+        self.key.setText(self._key_html(), color=fg, size=f"{theme.pt(theme.BASE_PT * 0.85):.0f}pt")
+        self.setToolTip(tr("hyper_click_tip"))
+        fit_axis_height(self.plot_item.getAxis("bottom"))
+
+    def _apply_fonts(self) -> None:
+        """Ticks in the plots' size (capped, like the map's: the app's 200 % font made
+        them overlap), axes as wide and tall as their text."""
+        tick = theme.font(theme.BASE_PT)
+        for ax in (self.plot_item.getAxis("left"), self.plot_item.getAxis("bottom"), self._left_log):
+            ax.setStyle(tickFont=tick, tickTextOffset=6)
+        want = int(18 + 3.2 * theme.pt(theme.BASE_PT))
+        for ax in (self.plot_item.getAxis("left"), self._left_log):
+            if ax.fixedWidth != want:
+                ax.setWidth(want)
+        fit_axis_height(self.plot_item.getAxis("bottom"))
+
+    @staticmethod
+    def _key_html() -> str:
+        """The colours' key: a swatch of the ramp's low and high ends and of the diverged
+        colour, each with its word."""
+        lut = pg.colormap.get("viridis").getLookupTable(0.0, 1.0, 256, alpha=False)
+        div, _grey = special_colors()
+
+        def swatch(rgb) -> str:
+            r, g, b = (int(v) for v in rgb[:3])
+            return f"<span style='color:#{r:02x}{g:02x}{b:02x}'>■</span>"
+
+        return tr("hyper_key", low=swatch(lut[0]), high=swatch(lut[-1]), div=swatch(div))
 
     def _set_message(self, text: str) -> None:
         self.message = text
@@ -303,8 +380,8 @@ class HyperView(pg.PlotWidget):
     def _apply_theme(self) -> None:
         pal = theme.palette(theme.current())
         self.setBackground(pal["background"])
-        for name in ("left", "bottom"):
-            ax = self.plot_item.getAxis(name)
+        for ax in (self.plot_item.getAxis("left"), self.plot_item.getAxis("bottom"),
+                   self._left_log):
             ax.setPen(pg.mkPen(pal["foreground"], width=1.5))
             ax.setTextPen(pg.mkPen(pal["foreground"]))
         pen = pg.mkPen("#ffffff" if pal["name"] == "dark" else "#000000", width=2.5,
@@ -322,6 +399,8 @@ class HyperView(pg.PlotWidget):
                 self._apply_theme()
             elif t == QEvent.Type.LanguageChange and self.result is not None:
                 self._apply_theme()
+            elif t in (QEvent.Type.FontChange, QEvent.Type.ApplicationFontChange):
+                self._apply_fonts()
         super().changeEvent(ev)
 
     def resizeEvent(self, ev) -> None:  # noqa: N802 - Qt API
