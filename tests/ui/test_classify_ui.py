@@ -159,3 +159,23 @@ def test_lesson_caption_follows_the_data_set_not_the_network(qtbot):
     assert w._problem_key() == key  # the lesson asks for this: still the lesson
     assert s.update_data(dataset="xor")
     assert w._problem_key() != key
+
+
+def test_a_surface_after_a_classifier_resizes_the_plane_without_error(window, qtbot):
+    """L21, then a surface lesson, then a resize: the plane view (hidden, still alive) sized
+    its neuron thumbnails from the classifier's model, which a surface does not have."""
+    from PySide6.QtWidgets import QApplication
+
+    from gdviz.core.scene import preset_paths
+
+    lesson = {p.stem[:3]: p for p in preset_paths()}
+    assert window.open_scene(lesson["L21"])
+    window.session.step(5)
+    QApplication.processEvents()
+    assert window.picture.plane_view is not None and window.picture.plane_view.thumbs
+    assert window.open_scene(lesson["L05"])
+    window.resize(1100, 650)
+    QApplication.processEvents()
+    window.picture.plane_view.resize(300, 200)
+    QApplication.processEvents()
+    window.grab()  # paints everything: no exception from any view

@@ -379,7 +379,7 @@ class PlaneView(QWidget):
         room, smaller where it has not: their columns take at most THUMB_SHARE of the
         panel's width and fit its height; below THUMB_MIN_PX they hide (the plane keeps
         its room)."""
-        if not self.thumbs:
+        if not self.thumbs or not self.active:  # (a lesson on a surface: no model)
             return
         m = self.session.problem.model
         cols, rows = max(m.layers, 1), min(m.units, THUMBS_PER_ROW)
