@@ -121,6 +121,7 @@ class GuiFuzzer:
         "run_card": 4, "expression": 5, "map_click": 4, "map_drag": 4, "map_wheel": 4,
         "key": 8, "playback": 6, "scrub": 4, "frames": 6, "button": 4, "scroll": 3,
         "save_open": 2, "bad_file": 1, "export": 1, "full_screen": 1, "dock": 1,
+        "resize": 2, "projector": 1,
     }
 
     def __init__(self, window, seed: int = 0, tmp: Path | None = None):
@@ -331,6 +332,16 @@ class GuiFuzzer:
 
     def a_full_screen(self) -> None:
         self.win.fullscreen_action.trigger()
+
+    def a_resize(self) -> None:
+        """The window to a projector's, a laptop's or a small size (every view is resized,
+        hidden ones too: a hidden plane view once sized itself from a model it had not)."""
+        size = self.rng.choice(((1280, 720), (1920, 1080), (1024, 600), (800, 600), (1600, 900)))
+        self._label = f"resize {size[0]}x{size[1]}"
+        self.win.resize(*size)
+
+    def a_projector(self) -> None:
+        self.win.projector_action.trigger()
 
     def a_dock(self) -> None:
         """A dock's ✕ (loss or step), or the controls' View menu toggle."""
