@@ -249,7 +249,9 @@ class MainWindow(QMainWindow):
         if want == self._loss_area:
             return
         if want == Qt.DockWidgetArea.RightDockWidgetArea:
-            self.splitDockWidget(self.controls_dock, dock, Qt.Orientation.Vertical)
+            # below the controls' tab group (splitDockWidget would add it to the group as a
+            # tab, because the controls share their place with step-by-step)
+            self.addDockWidget(want, dock, Qt.Orientation.Vertical)
             self.resizeDocks([self.controls_dock, dock], [62, 38], Qt.Orientation.Vertical)
         else:
             self.addDockWidget(want, dock)

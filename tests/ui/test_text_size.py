@@ -171,6 +171,14 @@ def test_the_loss_curves_go_where_the_map_keeps_its_room(window, qtbot):
     assert window.dockWidgetArea(window.loss_dock) == bottom  # L08 is a data problem
     assert window.open_scene(lesson["L04"])
     assert window.dockWidgetArea(window.loss_dock) == right
+    # back in the side column it sits below the controls, never as a tab beside them
+    # (the controls share a tab group with step-by-step: L11 shows it, L12 hides it)
+    for stem in ("L09", "L10", "L11", "L12"):
+        assert window.open_scene(lesson[stem])
+        assert window.tabifiedDockWidgets(window.loss_dock) == [], stem
+        _settle(qtbot, window)
+        if not window.session.is_data:
+            assert window.loss_dock.geometry().top() >= window.controls_dock.geometry().bottom(), stem
     # the teacher drags it to the top: lessons leave it there
     window.addDockWidget(Qt.DockWidgetArea.TopDockWidgetArea, window.loss_dock)
     assert window.open_scene(lesson["L01"])
