@@ -28,9 +28,11 @@ from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
     QFileDialog,
+    QFrame,
     QLabel,
     QMainWindow,
     QMessageBox,
+    QScrollArea,
     QWidget,
 )
 
@@ -215,7 +217,15 @@ class MainWindow(QMainWindow):
         #: where :meth:`_place_loss_dock` last put the loss dock (None: the user moved it)
         self._loss_area = Qt.DockWidgetArea.RightDockWidgetArea
         self.step_view = StepView(self.session)
-        self.step_dock = self._dock(tr("dock_step"), "stepDock", self.step_view,
+        # in a scroll area: its table needs ~480 px at 200 % text, which with the loss
+        # curves below it grew the window past a 720 px screen
+        step_scroll = QScrollArea()
+        step_scroll.setObjectName("stepScroll")
+        step_scroll.setWidget(self.step_view)
+        step_scroll.setWidgetResizable(True)
+        step_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        step_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+        self.step_dock = self._dock(tr("dock_step"), "stepDock", step_scroll,
                                     Qt.DockWidgetArea.RightDockWidgetArea)
         # step-by-step shares the controls' place as a tab: at 1280×720 there is no room
         # for both, and in step mode the teacher looks at the numbers
