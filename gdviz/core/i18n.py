@@ -309,3 +309,10 @@ def tr(key: str, lang: str | None = None, *, default: str | None = None, **fmt: 
     table = TERMS.get(lang) or TERMS.get(normalize_language(lang) or "", TERMS["en"])
     text = table.get(key, TERMS["en"].get(key, key))
     return text.format(**fmt) if fmt else text
+
+
+def tr_label(label: str, lang: str | None = None) -> str:
+    """A run's legend label in ``lang``: the shipped lessons' labels are in the translation
+    table (key ``run_label|`` + the English label, its ``{lr}`` slot kept); a label the
+    user typed comes back as typed."""
+    return tr("run_label|" + label, lang, default=label)

@@ -79,3 +79,40 @@ def test_tr_default_is_for_unknown_keys_only():
     assert tr("model_linear", "zh-Hant", default="Linear") == "線性"
     assert tr("model_no_such", "zh-Hant", default="Mine") == "Mine"
     assert tr("line_step", "zh-Hans") == "第 {value:.0f} 步"  # no fmt: a pattern, unformatted
+
+
+def test_lesson_run_labels_are_translated():
+    """A legend in Chinese said "Gradient descent · start 2": the shipped lessons' run labels
+    go through the translation table (their words; optimizer names and maths stay)."""
+    import re
+
+    from gdviz.core.i18n import TERMS, tr_label
+    from gdviz.core.scene import apply_scene, load_scene, preset_paths
+    from gdviz.core.session import Session
+
+    names = r"\b(SGD|Adam|Momentum|RMSProp|lr|one-cycle)\b"
+    for path in preset_paths():
+        s = Session()
+        apply_scene(load_scene(path), s)
+        for spec in s.specs:
+            if not re.search(r"[A-Za-z]{2,}", re.sub(names, "", spec.label)):
+                continue  # names and maths only
+            for lang in ("zh-Hant", "zh-Hans"):
+                assert "run_label|" + spec.label in TERMS[lang], (path.stem, spec.label, lang)
+                assert tr_label(spec.label, lang) != spec.label
+    assert tr_label("my own run", "zh-Hant") == "my own run"  # the user's own, as typed
+
+
+def test_several_starts_are_named_in_the_language():
+    from gdviz.core import i18n
+    from gdviz.core.scene import apply_scene, load_scene, preset_paths
+    from gdviz.core.session import Session
+
+    before = i18n.current_language()
+    try:
+        i18n.set_language("zh-Hans")
+        s = Session()
+        apply_scene(load_scene(next(p for p in preset_paths() if p.stem.startswith("L05"))), s)
+        assert s.run_label(1) == "梯度下降 · 起点 2"
+    finally:
+        i18n.set_language(before)

@@ -61,3 +61,23 @@ def test_status_notes_are_in_the_ui_language(window, tmp_path):
     assert window.notice.text().startswith("無法開啟 bad.toml：")
     assert window.save_scene(tmp_path / "ok.toml")
     assert window.message.text() == f"已儲存 {tmp_path / 'ok.toml'}"
+
+
+def test_a_lessons_run_labels_follow_the_language(window):
+    """L12's legend and run cards said "Momentum, constant lr" in Chinese."""
+    from gdviz.core.scene import preset_paths
+
+    assert window.open_scene(next(p for p in preset_paths() if p.stem.startswith("L12")))
+
+    def shown():
+        legend = [lab.text for _, lab in window.landscape_view.legend.items]
+        cards = [c.title.text() for c in window.controls.runs.cards]
+        return legend, cards
+
+    assert shown()[0] == ["Momentum, constant lr", "Momentum, one-cycle"]
+    window.set_language("zh-Hant")
+    legend, cards = shown()
+    assert legend == ["Momentum，固定學習率", "Momentum，one-cycle"]
+    assert cards == legend
+    window.set_language("en")
+    assert shown()[0] == ["Momentum, constant lr", "Momentum, one-cycle"]

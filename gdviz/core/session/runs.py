@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from gdviz.core.i18n import tr, tr_label
 from gdviz.core.optimizers import OPTIMIZERS, OptimizerConfig, make_optimizer
 from gdviz.core.schedules import Schedule
 from gdviz.core.surfaces import Landscape
@@ -191,7 +192,7 @@ class RunsMixin:
         spec = self.specs[i]
         cfg = self.effective_config(i)
         if spec.label:
-            return render_label(spec.label, cfg.lr)
+            return render_label(tr_label(spec.label), cfg.lr)
         name = OPTIMIZERS[cfg.name].label if cfg.name in OPTIMIZERS else cfg.name
         text = f"{name} lr={format_lr(cfg.lr)}"
         if spec.schedule.kind != "constant":
@@ -202,7 +203,7 @@ class RunsMixin:
         """Legend text of run ``r``; with several starts it says which start."""
         text = self.spec_label(self.spec_index(r))
         if len(self.starts) > 1:
-            text += f" · start {self.start_index(r) + 1}"
+            text += tr("run_start", n=self.start_index(r) + 1)
         return text
 
     def effective_config(self, i: int) -> OptimizerConfig:

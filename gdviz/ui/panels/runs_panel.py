@@ -182,6 +182,9 @@ class RunCard(QFrame):
         for field, cb in self.flags.items():
             cb.setText(tr(f"flag_{field}"))
         self._sync_lr_tip()
+        if self.i < self.session.n_specs:  # a lesson's run label is translated too
+            self.title.setText(self.session.spec_label(self.i))
+            self.title.setToolTip(self.title.text())
 
     def changeEvent(self, event) -> None:  # noqa: N802 - Qt name
         if event.type() == QEvent.Type.LanguageChange:

@@ -210,6 +210,7 @@ class LandscapeView(pg.PlotWidget):
         """Arrow key, colour-bar label, title, "diverged at step k" and the right-click
         entries in the UI language (surface names and symbols stay)."""
         self._fill_arrow_legend()
+        self._rebuild_legend()  # a lesson's run labels are translated
         self.heatmap_action.setText(tr("show_heatmap"))
         if hasattr(self, "map_layer"):
             self.map_layer.retranslate()
