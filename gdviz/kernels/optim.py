@@ -237,10 +237,12 @@ def _stack_for(sid):
 
 @ijit
 def _sched_run(sched_kind, sched_params, r, t, total):
-    sp = sched_params[r]
-    return schedule_at(sched_kind[r], sp[S_STEP_SIZE], sp[S_GAMMA], sp[S_PCT_START],
-                       sp[S_DIV], sp[S_DIV_FINAL], sp[S_MOM_START], sp[S_MOM_MID],
-                       sp[S_MOM_END], t, total)
+    # element reads, not a row view: a view is a reference-count increment and decrement
+    # (atomic, on a count every thread shares) in every step of every run
+    return schedule_at(sched_kind[r], sched_params[r, S_STEP_SIZE], sched_params[r, S_GAMMA],
+                       sched_params[r, S_PCT_START], sched_params[r, S_DIV],
+                       sched_params[r, S_DIV_FINAL], sched_params[r, S_MOM_START],
+                       sched_params[r, S_MOM_MID], sched_params[r, S_MOM_END], t, total)
 
 
 # =======================================================================================
@@ -252,9 +254,17 @@ def scheduled_hyper(kd, h, sched_kind, sched_params, r, t, total):
     """Run ``r``'s (lr, momentum, beta1) at step t: the schedule's lr factor, and one-cycle's
     momentum where the optimizer has momentum switched on (Adam's beta1)."""
     lrf, has_mom, momv = _sched_run(sched_kind, sched_params, r, t, total)
-    lr = h[H_LR] * lrf
-    mom = h[H_MOMENTUM]
-    b1 = h[H_BETA1]
+    return hyper_at(kd, h[H_LR], h[H_MOMENTUM], h[H_BETA1], lrf, has_mom, momv)
+
+
+@ijit
+def hyper_at(kd, lr0, mom0, b10, lrf, has_mom, momv):
+    """(lr, momentum, beta1) from a run's own lr0, mom0, b10 and its schedule's
+    (lr factor, momentum is scheduled, scheduled momentum) at a step (see
+    :func:`scheduled_hyper`; the map kernel computes a schedule once for many runs)."""
+    lr = lr0 * lrf
+    mom = mom0
+    b1 = b10
     if has_mom:  # one-cycle: only momentum that is switched on gets cycled
         if kd == ADAM or kd == ADAMW:
             if b1 > 0.0:
