@@ -54,8 +54,11 @@ DIVERGED_HEX = "#c00000"
 MOVING_HEX = "#9a9a9a"
 #: default convergence tolerance (gradient norm and step length)
 DEFAULT_TOL = 1e-6
-#: coarse pass of a live map (one frame), then refined to the full grid
-COARSE_GRID = 64
+#: first pass of a live map, then refined by doubling to the full grid. It is what "the
+#: live coarse map fits in one frame beside the race" means: 32² starts x 300 Adam steps
+#: is ~8 ms of one core (a quarter of 64²'s ~25 ms, which needs both cores of an idle
+#: machine to fit a 16.7 ms frame, and the race has one of them); 64² follows it
+COARSE_GRID = 32
 
 
 @dataclass
