@@ -223,7 +223,11 @@ def update(kind, th, g, s0, s1, s2, ot, lr, mom, damp, nest, alpha, eps, b1, b2,
 
 @ijit
 def _vg(sid, code, consts, x, y, stack):
-    # program_vg would allocate its stack on every call; a run allocates it once
+    # program_vg would allocate its stack on every call; a run allocates it once.
+    # Not for a kernel's step loop: an inlined function that takes arrays increments and
+    # decrements their reference counts (atomically, on counts every thread shares) per
+    # call, and the pair is not pruned around program_vg_buf's call. A loop branches on
+    # sid itself, so a built-in surface's step touches no count (2-3x the map kernel).
     if sid >= 0:
         return surface_vg(sid, x, y)
     return program_vg_buf(code, consts, x, y, stack)
@@ -405,7 +409,10 @@ def _advance_run(r, sid, code, consts, kind, hyper, sched_kind, sched_params, to
         yn, ayn, byn, cyn, guy, ssy = update(kd, y, ny, ay, by, cy, otn, lr, mom, damp,
                                              nest, alpha, eps, b1, b2, wd, lr_decay,
                                              ams, centered, bc1, bc2)
-        fn, gxn, gyn = _vg(sid, code, consts, xn, yn, stack)
+        if sid >= 0:  # not _vg in a step: see _vg
+            fn, gxn, gyn = surface_vg(sid, xn, yn)
+        else:
+            fn, gxn, gyn = program_vg_buf(code, consts, xn, yn, stack)
         ok = (math.isfinite(xn) and math.isfinite(yn) and math.isfinite(fn)
               and math.isfinite(gxn) and math.isfinite(gyn)
               and abs(xn) <= bound and abs(yn) <= bound)
