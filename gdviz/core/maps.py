@@ -441,20 +441,20 @@ class BasinBook:
         E = end[alive]
         todo = np.ones(alive.size, dtype=bool)
         if self.centres:
-            C = np.asarray(self.centres, dtype=np.float64)
-            d2 = ((E[:, None, :] - C[None, :, :]) ** 2).sum(axis=2) if alive.size * len(
-                C) <= 4_000_000 else None
-            if d2 is None:  # bounded memory: one centre at a time
-                best = np.full(alive.size, np.inf)
-                arg = np.zeros(alive.size, dtype=np.int64)
-                for k, c in enumerate(C):
-                    dk = ((E - c) ** 2).sum(axis=1)
-                    better = dk < best
-                    best[better] = dk[better]
-                    arg[better] = k
-            else:
-                arg = d2.argmin(axis=1)
-                best = d2[np.arange(alive.size), arg]
+            # one centre at a time, on contiguous columns: the (cells, centres, 2) cube and
+            # its sum over the last axis took 6 ms of the UI thread for a 256² map, this 2.8
+            # (same squared distances, dx*dx + dy*dy; ties go to the first centre, as argmin)
+            ex = np.ascontiguousarray(E[:, 0])
+            ey = np.ascontiguousarray(E[:, 1])
+            best = np.full(alive.size, np.inf)
+            arg = np.zeros(alive.size, dtype=np.int64)
+            for k, (cx, cy) in enumerate(self.centres):
+                dx = ex - cx
+                dy = ey - cy
+                dk = dx * dx + dy * dy
+                better = dk < best
+                best[better] = dk[better]
+                arg[better] = k
             hit = best <= r2
             lab[alive[hit]] = arg[hit]
             todo = ~hit
