@@ -27,102 +27,200 @@ import math
 import numpy as np
 
 from gdviz.kernels import register
-from gdviz.kernels._jit import PARALLEL_WORK, jit, pjit, prange
+from gdviz.kernels._jit import PARALLEL_WORK, ijit, jit, pjit, prange
+from gdviz.kernels.expr import program_vg_buf
 from gdviz.kernels.optim import (ADAGRAD, H_ALPHA, H_AMSGRAD, H_BETA1, H_BETA2, H_CENTERED,
                                  H_DAMPENING, H_EPS, H_INITIAL_ACCUMULATOR_VALUE, H_LR,
-                                 H_LR_DECAY, H_NESTEROV, H_WEIGHT_DECAY, N_HYPER,
-                                 N_SCHED, _scheduled, _stack_for, _vg, _vg_np, bias_corrections,
-                                 gauss, gauss_np, scheduled_hyper, update, update_np)
+                                 H_LR_DECAY, H_MOMENTUM, H_NESTEROV, H_WEIGHT_DECAY, N_HYPER,
+                                 N_SCHED, _sched_run, _scheduled, _stack_for, _vg, _vg_np,
+                                 bias_corrections, gauss, gauss_np, hyper_at, update,
+                                 update_np)
+from gdviz.kernels.surfaces import surface_vg
+
+
+#: runs per piece of a map call (one prange iteration). A piece's runs are stepped
+#: together, step by step, each step over all of them: one run's step is a chain of
+#: dependent divisions and square roots, and the runs of a piece are independent chains the
+#: CPU overlaps (about 1.8x a run-after-run loop). The schedule, the noise draws and Adam's
+#: bias corrections are computed once per step for runs that share them (every pixel of a
+#: basin map; a row of an lr x beta map).
+PIECE = 64
+
+# rows of a piece's scratch array: position, loss, gradient, optimizer state (3 slots x 2)
+_X, _Y, _F, _GX, _GY, _AX, _AY, _BX, _BY, _CX, _CY = range(11)
+_N_ROWS = 11
+
+
+@ijit
+def _same_schedule(sched_kind, sched_params, lo, hi):
+    """True if runs lo..hi-1 all have run lo's schedule."""
+    for r in range(lo + 1, hi):
+        if sched_kind[r] != sched_kind[lo]:
+            return False
+        for j in range(N_SCHED):
+            if sched_params[r, j] != sched_params[lo, j]:
+                return False
+    return True
 
 
 @jit
-def _map_run(r, sid, code, consts, kind, hyper, sched_kind, sched_params, total, steps,
-             noise_std, noise_run, seed, bound, tol, starts, end, end_loss, conv_at,
-             diverged_at):
-    kd = kind[r]
-    h = hyper[r]
-    damp = h[H_DAMPENING]
-    nest = h[H_NESTEROV] != 0.0
-    alpha = h[H_ALPHA]
-    eps = h[H_EPS]
-    b2 = h[H_BETA2]
-    wd = h[H_WEIGHT_DECAY]
-    lr_decay = h[H_LR_DECAY]
-    ams = h[H_AMSGRAD] != 0.0
-    centered = h[H_CENTERED] != 0.0
-    ns = noise_std[r]
+def _map_piece(c, sid, code, consts, kind, hyper, sched_kind, sched_params, total, steps,
+               noise_std, noise_run, seed, bound, tol, starts, end, end_loss, conv_at,
+               diverged_at):
+    """Runs ``c * PIECE`` .. ``(c + 1) * PIECE - 1``, each exactly as
+    :func:`~gdviz.kernels.optim.advance_landscape` steps it (the same functions, the same
+    arithmetic, in the same order)."""
+    lo = c * PIECE
+    hi = min(lo + PIECE, starts.shape[0])
+    m = hi - lo
+    w = np.empty((_N_ROWS, m))
+    alive = np.empty(m, dtype=np.bool_)
+    conv = np.full(m, -1, dtype=np.int64)
     stack = _stack_for(sid)
-    x = starts[r, 0]
-    y = starts[r, 1]
-    f, gx, gy = _vg(sid, code, consts, x, y, stack)
-    end[r, 0] = x
-    end[r, 1] = y
-    end_loss[r] = f
-    conv_at[r] = -1
-    diverged_at[r] = -1
-    if not (math.isfinite(f) and math.isfinite(gx) and math.isfinite(gy)):
-        diverged_at[r] = 0
-        return
-    a0 = h[H_INITIAL_ACCUMULATOR_VALUE] if kd == ADAGRAD else 0.0
-    ax = a0
-    ay = a0
-    bx = 0.0
-    by = 0.0
-    cx = 0.0
-    cy = 0.0
+    n_alive = 0
+    noisy = False
+    for i in range(m):
+        r = lo + i
+        x = starts[r, 0]
+        y = starts[r, 1]
+        f, gx, gy = _vg(sid, code, consts, x, y, stack)
+        end[r, 0] = x
+        end[r, 1] = y
+        end_loss[r] = f
+        conv_at[r] = -1
+        diverged_at[r] = -1
+        ok = math.isfinite(f) and math.isfinite(gx) and math.isfinite(gy)
+        alive[i] = ok
+        if ok:
+            n_alive += 1
+        else:
+            diverged_at[r] = 0
+        a0 = hyper[r, H_INITIAL_ACCUMULATOR_VALUE] if kind[r] == ADAGRAD else 0.0
+        w[_X, i] = x
+        w[_Y, i] = y
+        w[_F, i] = f
+        w[_GX, i] = gx
+        w[_GY, i] = gy
+        w[_AX, i] = a0
+        w[_AY, i] = a0
+        w[_BX, i] = 0.0
+        w[_BY, i] = 0.0
+        w[_CX, i] = 0.0
+        w[_CY, i] = 0.0
+        if noise_std[r] != 0.0:
+            noisy = True
+    one_schedule = _same_schedule(sched_kind, sched_params, lo, hi)
     tol2 = tol * tol
-    conv = -1
+    lrf, has_mom, momv = 1.0, False, 0.0
+    z0 = 0.0
+    z1 = 0.0
     for t in range(1, steps + 1):
-        lr, mom, b1 = scheduled_hyper(kd, h, sched_kind, sched_params, r, t, total)
-        nx = gx
-        ny = gy
-        if ns != 0.0:
-            nx = gx + ns * gauss(seed, noise_run, t, 0)
-            ny = gy + ns * gauss(seed, noise_run, t, 1)
-        bc1, bc2 = bias_corrections(kd, b1, b2, t)
-        xn, ax, bx, cx, _gx, _sx = update(kd, x, nx, ax, bx, cx, t, lr, mom, damp, nest, alpha,
-                                          eps, b1, b2, wd, lr_decay, ams, centered, bc1, bc2)
-        yn, ay, by, cy, _gy, _sy = update(kd, y, ny, ay, by, cy, t, lr, mom, damp, nest, alpha,
-                                          eps, b1, b2, wd, lr_decay, ams, centered, bc1, bc2)
-        fn, gxn, gyn = _vg(sid, code, consts, xn, yn, stack)
-        if not (math.isfinite(xn) and math.isfinite(yn) and math.isfinite(fn)
-                and math.isfinite(gxn) and math.isfinite(gyn)
-                and abs(xn) <= bound and abs(yn) <= bound):
-            diverged_at[r] = t
+        if n_alive == 0:
             break
-        dx = xn - x
-        dy = yn - y
-        x = xn
-        y = yn
-        f = fn
-        gx = gxn
-        gy = gyn
-        if conv < 0 and gx * gx + gy * gy <= tol2 and dx * dx + dy * dy <= tol2:
-            conv = t
-    end[r, 0] = x
-    end[r, 1] = y
-    end_loss[r] = f
-    conv_at[r] = conv
+        if noisy:  # every pixel draws the noise of run noise_run
+            z0 = gauss(seed, noise_run, t, 0)
+            z1 = gauss(seed, noise_run, t, 1)
+        fresh = True  # the schedule at step t is not computed yet
+        pk = -1  # the (kind, beta1, beta2) whose bias corrections bc1, bc2 hold
+        pb1 = 0.0
+        pb2 = 0.0
+        bc1 = 1.0
+        bc2 = 1.0
+        for i in range(m):
+            if not alive[i]:
+                continue
+            r = lo + i
+            kd = kind[r]
+            if fresh or not one_schedule:  # one schedule: the first live run's is everyone's
+                lrf, has_mom, momv = _sched_run(sched_kind, sched_params, r, t, total)
+                fresh = False
+            lr, mom, b1 = hyper_at(kd, hyper[r, H_LR], hyper[r, H_MOMENTUM], hyper[r, H_BETA1],
+                                   lrf, has_mom, momv)
+            b2 = hyper[r, H_BETA2]
+            if kd != pk or b1 != pb1 or b2 != pb2:  # a pure function of these: reuse
+                bc1, bc2 = bias_corrections(kd, b1, b2, t)
+                pk = kd
+                pb1 = b1
+                pb2 = b2
+            damp = hyper[r, H_DAMPENING]
+            nest = hyper[r, H_NESTEROV] != 0.0
+            alpha = hyper[r, H_ALPHA]
+            eps = hyper[r, H_EPS]
+            wd = hyper[r, H_WEIGHT_DECAY]
+            lr_decay = hyper[r, H_LR_DECAY]
+            ams = hyper[r, H_AMSGRAD] != 0.0
+            centered = hyper[r, H_CENTERED] != 0.0
+            x = w[_X, i]
+            y = w[_Y, i]
+            gx = w[_GX, i]
+            gy = w[_GY, i]
+            nx = gx
+            ny = gy
+            ns = noise_std[r]
+            if ns != 0.0:
+                nx = gx + ns * z0
+                ny = gy + ns * z1
+            xn, ax, bx, cx, _gx, _sx = update(kd, x, nx, w[_AX, i], w[_BX, i], w[_CX, i], t,
+                                              lr, mom, damp, nest, alpha, eps, b1, b2, wd,
+                                              lr_decay, ams, centered, bc1, bc2)
+            yn, ay, by, cy, _gy, _sy = update(kd, y, ny, w[_AY, i], w[_BY, i], w[_CY, i], t,
+                                              lr, mom, damp, nest, alpha, eps, b1, b2, wd,
+                                              lr_decay, ams, centered, bc1, bc2)
+            # not _vg: an inlined call that takes arrays costs an atomic reference-count
+            # increment and decrement of each (counts all threads share) per step
+            if sid >= 0:
+                fn, gxn, gyn = surface_vg(sid, xn, yn)
+            else:
+                fn, gxn, gyn = program_vg_buf(code, consts, xn, yn, stack)
+            if not (math.isfinite(xn) and math.isfinite(yn) and math.isfinite(fn)
+                    and math.isfinite(gxn) and math.isfinite(gyn)
+                    and abs(xn) <= bound and abs(yn) <= bound):
+                diverged_at[r] = t  # its end stays its last good position
+                alive[i] = False
+                n_alive -= 1
+                continue
+            dx = xn - x
+            dy = yn - y
+            w[_X, i] = xn
+            w[_Y, i] = yn
+            w[_F, i] = fn
+            w[_GX, i] = gxn
+            w[_GY, i] = gyn
+            w[_AX, i] = ax
+            w[_AY, i] = ay
+            w[_BX, i] = bx
+            w[_BY, i] = by
+            w[_CX, i] = cx
+            w[_CY, i] = cy
+            if conv[i] < 0 and gxn * gxn + gyn * gyn <= tol2 and dx * dx + dy * dy <= tol2:
+                conv[i] = t
+    for i in range(m):
+        r = lo + i
+        if diverged_at[r] != 0:
+            end[r, 0] = w[_X, i]
+            end[r, 1] = w[_Y, i]
+            end_loss[r] = w[_F, i]
+            conv_at[r] = conv[i]
 
 
 @pjit
 def _map_par(sid, code, consts, kind, hyper, sched_kind, sched_params, total, steps,
              noise_std, noise_run, seed, bound, tol, starts, end, end_loss, conv_at,
              diverged_at):
-    for r in prange(starts.shape[0]):
-        _map_run(r, sid, code, consts, kind, hyper, sched_kind, sched_params, total, steps,
-                 noise_std, noise_run, seed, bound, tol, starts, end, end_loss, conv_at,
-                 diverged_at)
+    for c in prange((starts.shape[0] + PIECE - 1) // PIECE):
+        _map_piece(c, sid, code, consts, kind, hyper, sched_kind, sched_params, total, steps,
+                   noise_std, noise_run, seed, bound, tol, starts, end, end_loss, conv_at,
+                   diverged_at)
 
 
 @jit
 def _map_ser(sid, code, consts, kind, hyper, sched_kind, sched_params, total, steps,
              noise_std, noise_run, seed, bound, tol, starts, end, end_loss, conv_at,
              diverged_at):
-    for r in range(starts.shape[0]):
-        _map_run(r, sid, code, consts, kind, hyper, sched_kind, sched_params, total, steps,
-                 noise_std, noise_run, seed, bound, tol, starts, end, end_loss, conv_at,
-                 diverged_at)
+    for c in range((starts.shape[0] + PIECE - 1) // PIECE):
+        _map_piece(c, sid, code, consts, kind, hyper, sched_kind, sched_params, total, steps,
+                   noise_std, noise_run, seed, bound, tol, starts, end, end_loss, conv_at,
+                   diverged_at)
 
 
 def map_landscape(sid, code, consts, kind, hyper, sched_kind, sched_params, total, steps,

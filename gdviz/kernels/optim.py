@@ -223,7 +223,11 @@ def update(kind, th, g, s0, s1, s2, ot, lr, mom, damp, nest, alpha, eps, b1, b2,
 
 @ijit
 def _vg(sid, code, consts, x, y, stack):
-    # program_vg would allocate its stack on every call; a run allocates it once
+    # program_vg would allocate its stack on every call; a run allocates it once.
+    # Not for a kernel's step loop: an inlined function that takes arrays increments and
+    # decrements their reference counts (atomically, on counts every thread shares) per
+    # call, and the pair is not pruned around program_vg_buf's call. A loop branches on
+    # sid itself, so a built-in surface's step touches no count (2-3x the map kernel).
     if sid >= 0:
         return surface_vg(sid, x, y)
     return program_vg_buf(code, consts, x, y, stack)
@@ -237,10 +241,12 @@ def _stack_for(sid):
 
 @ijit
 def _sched_run(sched_kind, sched_params, r, t, total):
-    sp = sched_params[r]
-    return schedule_at(sched_kind[r], sp[S_STEP_SIZE], sp[S_GAMMA], sp[S_PCT_START],
-                       sp[S_DIV], sp[S_DIV_FINAL], sp[S_MOM_START], sp[S_MOM_MID],
-                       sp[S_MOM_END], t, total)
+    # element reads, not a row view: a view is a reference-count increment and decrement
+    # (atomic, on a count every thread shares) in every step of every run
+    return schedule_at(sched_kind[r], sched_params[r, S_STEP_SIZE], sched_params[r, S_GAMMA],
+                       sched_params[r, S_PCT_START], sched_params[r, S_DIV],
+                       sched_params[r, S_DIV_FINAL], sched_params[r, S_MOM_START],
+                       sched_params[r, S_MOM_MID], sched_params[r, S_MOM_END], t, total)
 
 
 # =======================================================================================
@@ -252,9 +258,17 @@ def scheduled_hyper(kd, h, sched_kind, sched_params, r, t, total):
     """Run ``r``'s (lr, momentum, beta1) at step t: the schedule's lr factor, and one-cycle's
     momentum where the optimizer has momentum switched on (Adam's beta1)."""
     lrf, has_mom, momv = _sched_run(sched_kind, sched_params, r, t, total)
-    lr = h[H_LR] * lrf
-    mom = h[H_MOMENTUM]
-    b1 = h[H_BETA1]
+    return hyper_at(kd, h[H_LR], h[H_MOMENTUM], h[H_BETA1], lrf, has_mom, momv)
+
+
+@ijit
+def hyper_at(kd, lr0, mom0, b10, lrf, has_mom, momv):
+    """(lr, momentum, beta1) from a run's own lr0, mom0, b10 and its schedule's
+    (lr factor, momentum is scheduled, scheduled momentum) at a step (see
+    :func:`scheduled_hyper`; the map kernel computes a schedule once for many runs)."""
+    lr = lr0 * lrf
+    mom = mom0
+    b1 = b10
     if has_mom:  # one-cycle: only momentum that is switched on gets cycled
         if kd == ADAM or kd == ADAMW:
             if b1 > 0.0:
@@ -395,7 +409,10 @@ def _advance_run(r, sid, code, consts, kind, hyper, sched_kind, sched_params, to
         yn, ayn, byn, cyn, guy, ssy = update(kd, y, ny, ay, by, cy, otn, lr, mom, damp,
                                              nest, alpha, eps, b1, b2, wd, lr_decay,
                                              ams, centered, bc1, bc2)
-        fn, gxn, gyn = _vg(sid, code, consts, xn, yn, stack)
+        if sid >= 0:  # not _vg in a step: see _vg
+            fn, gxn, gyn = surface_vg(sid, xn, yn)
+        else:
+            fn, gxn, gyn = program_vg_buf(code, consts, xn, yn, stack)
         ok = (math.isfinite(xn) and math.isfinite(yn) and math.isfinite(fn)
               and math.isfinite(gxn) and math.isfinite(gyn)
               and abs(xn) <= bound and abs(yn) <= bound)

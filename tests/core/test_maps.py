@@ -85,9 +85,11 @@ def test_setup_is_checked():
 
 
 def test_progressive_grids_and_chunks():
-    assert CM.progressive_grids(256) == [64, 128, 256]
-    assert CM.progressive_grids(100) == [64, 100]
+    assert CM.progressive_grids(256) == [32, 64, 128, 256]
+    assert CM.progressive_grids(256, 64) == [64, 128, 256]
+    assert CM.progressive_grids(100, 64) == [64, 100]
     assert CM.progressive_grids(32) == [32]
+    assert CM.progressive_grids(20) == [20]
     assert [(s.start, s.stop) for s in CM.chunks(10, 4)] == [(0, 4), (4, 8), (8, 10)]
 
 

@@ -59,6 +59,47 @@ def test_map_kernel_equals_twin(surface, noise):
     assert (div > 0).any() and (div < 0).any()
 
 
+@pytest.mark.parametrize("fn", ["_map_ser", "_map_par"])
+def test_a_batch_equals_each_run_alone(fn):
+    """The kernel steps a piece of runs together and computes a schedule, a noise draw and
+    Adam's bias corrections once for the runs that share them: every run still equals,
+    bit for bit, the same run in a call of its own (where nothing is shared)."""
+    land = Landscape.from_surface("himmelblau")
+    rng = np.random.default_rng(11)
+    n = 150  # pieces of 64, 64 and 22 runs
+    packs = [c.pack() for c in CONFIGS]
+    pick = rng.integers(0, len(packs), n)
+    pick[20:90] = 5  # a stretch of Adam runs: shared bias corrections ...
+    kind = np.array([packs[i][0] for i in pick], dtype=np.int64)
+    hyper = np.array([packs[i][1] for i in pick])
+    hyper[40:50, KM.H_BETA1] = 0.8  # ... then other betas amid them (a beta map's rows)
+    hyper[60:62, KM.H_BETA2] = 0.99
+    hyper[:, KM.H_LR] *= rng.uniform(0.5, 2.0, n)
+    hyper[:4, KM.H_LR] = 5.0  # some blow up
+    scheds = [make_schedule(name).pack() for name in ("constant", "one-cycle", "cosine")]
+    which = np.where(np.arange(n) < 100, 0, rng.integers(0, 3, n))
+    which[70:75] = 1  # one-cycle cycles Adam's beta1: other bias corrections
+    skind = np.array([scheds[i][0] for i in which], dtype=np.int64)
+    spar = np.array([scheds[i][1] for i in which])
+    x0, x1, y0, y1 = land.view
+    starts = np.column_stack([rng.uniform(x0, x1, n), rng.uniform(y0, y1, n)])
+    ns = np.where(rng.uniform(size=n) < 0.5, 0.6, 0.0)
+
+    def call(f, sl):
+        m = len(range(n)[sl])
+        out = (np.empty((m, 2)), np.empty(m), np.empty(m, dtype=np.int64),
+               np.empty(m, dtype=np.int64))
+        f(land.sid, land.code, land.consts, kind[sl], hyper[sl], skind[sl], spar[sl], 90, 120,
+          ns[sl], 3, 7, 40.0, 1e-4, np.ascontiguousarray(starts[sl]), *out)
+        return out
+
+    batch = call(getattr(KM, fn), slice(None))
+    alone = [call(KM._map_ser, slice(i, i + 1)) for i in range(n)]
+    for k in range(4):
+        assert_array_equal(batch[k], np.concatenate([a[k] for a in alone]))
+    assert (batch[3] > 0).any() and (batch[3] < 0).any() and (batch[2] > 0).any()
+
+
 def test_undefined_start_is_diverged_at_zero():
     land = Landscape.from_expr("log(x) + y^2")
     setup = CM.MapSetup(make_optimizer("sgd", lr=0.1), steps=5)

@@ -11,7 +11,8 @@ parameters of the run's start and step the race's own problem (its mini-batches)
 coarser grid (:data:`DATA_GRID`).
 
 Live: a change of the setting (an lr or momentum slider) starts a new computation on a
-worker thread (:class:`MapWorker`): a coarse 64x64 pass first, then passes of doubling
+worker thread (:class:`MapWorker`): a coarse 32x32 pass first (it fits in a frame beside
+the race, see :data:`~gdviz.core.maps.COARSE_GRID`), then passes of doubling
 side up to the full grid, each in chunks; a newer setting cancels the old one between
 chunks. The UI thread only colours finished passes. An export computes the full grid
 at once (:meth:`BasinLayer.flush`), so a frame never shows a half-refined map.
