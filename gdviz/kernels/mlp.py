@@ -26,7 +26,8 @@ Contract (the fit panel's "network" model and the classification panel both buil
   out_grad (R, p))`` (serial or ``prange`` by size, as :mod:`gdviz.kernels.models`).
 * ``slice_grid(params, sizes, act, X, y, idx, loss_kind, i, j, i0, i1, j0, j1, out)``: the
   mean loss over parameters i (columns) and j (rows), the others fixed (linked views). The
-  layers before the first layer that owns i or j are computed once.
+  layers before the first layer that owns i or j are computed once; when both are in the
+  output layer the output is affine in them, and a cell costs two multiply-adds a sample.
 
 Every public kernel has a plain-numpy twin ``<name>_np`` with the same signature
 (layer-wise matrix products, nothing shared with the kernel but the formulas).
@@ -246,6 +247,19 @@ def _point_loss(loss_kind, f, yv):
 
 
 @jit
+def _point_loss_value(loss_kind, f, yv):
+    """The loss of one sample alone (as :func:`_point_loss`, without the derivative)."""
+    if loss_kind == LOSS_MSE:
+        r = f - yv
+        return r * r
+    if loss_kind == LOSS_MAE:
+        return abs(f - yv)
+    if f >= 0.0:
+        return f - f * yv + np.log1p(np.exp(-f))
+    return -f * yv + np.log1p(np.exp(f))
+
+
+@jit
 def _buffers(sizes, n):
     aoff, poff = _offsets(sizes)
     T = aoff[sizes.shape[0]]
@@ -404,6 +418,34 @@ def _slice_kernel(params, sizes, act, X, y, idx, loss_kind, i, j, i0, i1, j0, j1
                 pre[u, start + m] = A[a0 + u, m]
     di = (i1 - i0) / (nx - 1)
     dj = (j1 - j0) / (ny - 1)
+    if l0 == sizes.shape[0] - 2:
+        # both in the output layer: the output is affine in p_i and p_j,
+        # f = base + p_i * ca + p_j * cb per sample, so a cell costs two multiply-adds
+        # and the loss a sample (not the layer's n_in + 1 and copying its input)
+        wq = poff[l0]
+        bq = wq + w0
+        base = np.empty(B)
+        ca = np.empty(B)
+        cb = np.empty(B)
+        yb = np.empty(B)
+        for m in range(B):
+            f = 0.0 if (bq == i or bq == j) else params[bq]
+            for u in range(w0):
+                if wq + u != i and wq + u != j:
+                    f += params[wq + u] * pre[u, m]
+            base[m] = f
+            ca[m] = 1.0 if i == bq else pre[i - wq, m]
+            cb[m] = 1.0 if j == bq else pre[j - wq, m]
+            yb[m] = y[idx[m]]
+        for r in prange(ny):
+            pj = j0 + r * dj
+            for c in range(nx):
+                pi = i0 + c * di
+                s = 0.0
+                for m in range(B):
+                    s += _point_loss_value(loss_kind, base[m] + pi * ca[m] + pj * cb[m], yb[m])
+                out[r, c] = s / B
+        return
     for r in prange(ny):
         pp = params.copy()
         pp[j] = j0 + r * dj

@@ -163,7 +163,7 @@ def test_runs_match_single_and_twin(n_runs):
     assert_allclose(F, Fr, rtol=1e-12, atol=1e-12)
 
 
-@pytest.mark.parametrize("ij", [(0, 1), (5, 30), (40, 41), (3, 40)])
+@pytest.mark.parametrize("ij", [(0, 1), (5, 30), (40, 41), (3, 40), (43, 39), (41, 43)])
 @pytest.mark.parametrize("loss", LOSSES, ids=["mse", "bce", "mae"])
 def test_slice_grid_matches_twin_and_loss(ij, loss):
     sizes = np.array([2, 5, 4, 1], dtype=np.int64)  # 15 + 24 + 5 = 44 params
@@ -225,4 +225,8 @@ def test_many_samples_go_through_in_chunks(act):
     s, sref = np.empty((3, 3)), np.empty((3, 3))
     mlp.slice_grid(p, sizes, act, X, y, idx, mlp.LOSS_MSE, 12, 20, -1, 1, -1, 1, s)
     mlp.slice_grid_np(p, sizes, act, X, y, idx, mlp.LOSS_MSE, 12, 20, -1, 1, -1, 1, sref)
+    assert_allclose(s, sref, rtol=1e-12)
+    # the output layer's own weight and bias: the affine path, over every chunk too
+    mlp.slice_grid(p, sizes, act, X, y, idx, mlp.LOSS_BCE_LOGITS, 41, 43, -1, 1, -1, 1, s)
+    mlp.slice_grid_np(p, sizes, act, X, y, idx, mlp.LOSS_BCE_LOGITS, 41, 43, -1, 1, -1, 1, sref)
     assert_allclose(s, sref, rtol=1e-12)
