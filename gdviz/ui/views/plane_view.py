@@ -87,25 +87,31 @@ def _sigmoid(z: np.ndarray) -> np.ndarray:
     return out
 
 
-def _neuron_image(h: np.ndarray, name: str) -> QImage:
-    """A thumbnail of one neuron's output h (ny, nx), bottom row first: its own range
-    mapped from orange (low) through the background to blue (high), as TF Playground."""
+def _neuron_rgba(H: np.ndarray, name: str) -> np.ndarray:
+    """Thumbnails of the neurons' outputs H (units, ny, nx), bottom row first: RGBA uint8
+    (units, ny, nx, 4), top row first, each neuron's own range mapped from orange (low)
+    through the background to blue (high), as TF Playground (a flat one is the middle)."""
     lut = _prob_lut(name)
-    finite = h[np.isfinite(h)]
-    if finite.size:
-        lo, hi = float(finite.min()), float(finite.max())
-    else:
-        lo, hi = 0.0, 1.0
+    U, ny, nx = H.shape
+    flat = H.reshape(U, ny * nx)
+    fin = np.isfinite(flat)
+    lo = np.where(fin, flat, np.inf).min(axis=1, initial=np.inf)
+    hi = np.where(fin, flat, -np.inf).max(axis=1, initial=-np.inf)
+    none = ~fin.any(axis=1)
+    lo[none], hi[none] = 0.0, 1.0
     span = hi - lo
-    if span <= 1e-12 * max(1.0, abs(hi)):
-        idx = np.full(h.shape, 128, dtype=np.intp)
-    else:
-        with np.errstate(invalid="ignore"):
-            idx = np.nan_to_num((h - lo) / span * 255.0, nan=128.0).astype(np.intp)
-    rgba = np.ascontiguousarray(lut[np.clip(idx, 0, 255)][::-1])
-    ny, nx = h.shape
-    img = QImage(rgba.data, nx, ny, 4 * nx, QImage.Format.Format_RGBA8888)
-    return img.copy()  # owns its pixels (rgba goes away)
+    level = span <= 1e-12 * np.maximum(1.0, np.abs(hi))
+    with np.errstate(invalid="ignore", over="ignore"):
+        t = (flat - lo[:, None]) / np.where(level, 1.0, span)[:, None] * 255.0
+    t[np.isnan(t) | level[:, None]] = 128.0
+    idx = np.clip(t, 0.0, 255.0).astype(np.intp)
+    return np.ascontiguousarray(lut[idx].reshape(U, ny, nx, 4)[:, ::-1])
+
+
+def _rgba_pixmap(rgba: np.ndarray) -> QPixmap:
+    """A QPixmap of RGBA uint8 (ny, nx, 4), C-contiguous (copied: rgba may go)."""
+    ny, nx = rgba.shape[:2]
+    return QPixmap.fromImage(QImage(rgba.data, nx, ny, 4 * nx, QImage.Format.Format_RGBA8888))
 
 
 class PlaneView(QWidget):
@@ -415,9 +421,13 @@ class PlaneView(QWidget):
             return
         pr = self.session.problem
         H = pr.grid_hidden(p, self._data_box, THUMB_GRID, THUMB_GRID)
-        name = theme.current()
+        # H's rows are every hidden unit, layer after layer; a thumbnail shows the first
+        # THUMBS_PER_ROW of each layer
+        m = pr.model
+        rgba = _neuron_rgba(H[[lay * m.units + k for lay, k in self._thumb_layout()]],
+                            theme.current())
         for u, lab in enumerate(self.thumbs):
-            lab.setPixmap(QPixmap.fromImage(_neuron_image(H[u], name)))
+            lab.setPixmap(_rgba_pixmap(rgba[u]))
 
     # ------------------------------------------------------------------ style
     def _style_boundaries(self) -> None:
