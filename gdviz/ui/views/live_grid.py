@@ -9,7 +9,9 @@ at every step. While the race plays, the map hands it to :class:`LiveGridWorker`
 numba slice (it releases the GIL) and the contours run on a worker thread while the UI
 thread paints, and the finished picture is shown as it arrives, a frame after the step
 it slices through. Paused, stepped by hand and in an export the map computes it on the
-spot, so what stands still is always the exact slice at the displayed step.
+spot, so what stands still is always the exact slice at the displayed step. The plane
+view of a classification hands its picture (:func:`gdviz.ui.views.plane_view.plane_picture`)
+to a worker of its own in the same way.
 """
 
 from __future__ import annotations
