@@ -254,6 +254,8 @@ class PlaneView(QWidget):
         self.live_async = bool(live_async)
         self._worker: LiveGridWorker | None = None
         self._behind = False
+        #: the RGBA each thumbnail shows (unchanged ones are not set again)
+        self._thumb_rgba: list[np.ndarray] = []
         self.last_accuracy: dict[int, tuple[float, float]] = {}
         self._status_lines = -1
         s = session
@@ -413,9 +415,17 @@ class PlaneView(QWidget):
             if len(pic.thumbs) == 0:
                 for lab in self.thumbs:
                     lab.clear()
+                self._thumb_rgba = []
             else:
+                # a neuron whose picture did not change (a dead ReLU, a settled one) is
+                # neither converted nor repainted
+                old = self._thumb_rgba
                 for u, lab in enumerate(self.thumbs[:len(pic.thumbs)]):
+                    if u < len(old) and np.array_equal(old[u], pic.thumbs[u]) \
+                            and not lab.pixmap().isNull():
+                        continue
                     lab.setPixmap(_rgba_pixmap(pic.thumbs[u]))
+                self._thumb_rgba = list(pic.thumbs)
 
     def _set_box(self, box) -> None:
         """Evaluate the surface over ``box`` (x0, x1, y0, y1) from now on."""
@@ -471,6 +481,7 @@ class PlaneView(QWidget):
             self.thumb_grid.removeWidget(lab)
             lab.deleteLater()
         self.thumbs, self._row_labels = [], []
+        self._thumb_rgba = []
         m = self.session.problem.model
         cells = self._thumb_layout()
         on = bool(cells)
