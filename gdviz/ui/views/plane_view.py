@@ -33,8 +33,8 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QSize, Qt
 from PySide6.QtGui import QColor, QImage, QPixmap
-from PySide6.QtWidgets import (QGridLayout, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import (QGraphicsItem, QGridLayout, QHBoxLayout, QLabel, QSizePolicy,
+                               QVBoxLayout, QWidget)
 
 from gdviz.core.classifier import PLANE_GRID, THUMB_GRID, accuracy_text, plane_grid
 from gdviz.core.i18n import tr
@@ -215,6 +215,9 @@ class PlaneView(QWidget):
             for part, z in (("train", 20), ("val", 21)):
                 item = pg.ScatterPlotItem(symbol=sym, pxMode=True)
                 item.setZValue(z)
+                # the points stand still while the surface under them changes every frame:
+                # blit them from a cached pixmap (0.6 of the plane's 2.5 ms paint in L21)
+                item.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
                 self.plot_item.addItem(item)
                 self.points[(cls, part)] = item
         self.boundaries: list[pg.PlotDataItem] = []
