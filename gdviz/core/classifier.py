@@ -307,6 +307,8 @@ class ClassifySlice:
     minima = np.zeros((0, 2))
     n_params = 2
     log_levels = False
+    #: the slice's rows on numba's threads (a background worker's copy sets False)
+    parallel = True
 
     def __init__(self, problem: ClassifyProblem, i: int, j: int,
                  reference: Callable[[], np.ndarray], view):
@@ -350,7 +352,7 @@ class ClassifySlice:
         idx = pr.sampler._full
         fn = K.slice_grid if pr._fast(fast) else K.slice_grid_np
         fn(p, pr._sizes, pr.model.act, pr.x, pr.y, idx, K.LOSS_BCE_LOGITS, self.i, self.j,
-           float(x0), float(x1), float(y0), float(y1), out)
+           float(x0), float(x1), float(y0), float(y1), out, parallel=self.parallel)
         if (mx, my) != (nx, ny):
             from gdviz.core.problems import _resample
 

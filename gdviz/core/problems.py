@@ -221,8 +221,24 @@ def _resample(z: np.ndarray, nx: int, ny: int) -> np.ndarray:
     """z (my, mx) over a box, bilinearly resampled to (ny, nx) over the same box."""
     my, mx = z.shape
     tx, ty = np.linspace(0.0, mx - 1.0, nx), np.linspace(0.0, my - 1.0, ny)
-    rows = np.array([np.interp(tx, np.arange(mx), r) for r in z])  # (my, nx)
-    return np.array([np.interp(ty, np.arange(my), c) for c in rows.T]).T
+    rows = _interp_axis(np.asarray(z, dtype=np.float64), tx, 1)  # (my, nx)
+    return _interp_axis(rows, ty, 0)
+
+
+def _interp_axis(z: np.ndarray, t: np.ndarray, axis: int) -> np.ndarray:
+    """``np.interp(t, arange(n), line)`` for every line of z along ``axis`` in one go (the
+    same formula, and the nodes exactly: a NaN cell spreads no further than np.interp's)."""
+    n = z.shape[axis]
+    j = np.minimum(np.floor(t).astype(np.intp), max(n - 2, 0))
+    k = np.minimum(j + 1, n - 1)
+    w = t - j
+    lo, hi = np.take(z, j, axis=axis), np.take(z, k, axis=axis)
+    shape = (-1, 1) if axis == 0 else (1, -1)
+    w = w.reshape(shape)
+    with np.errstate(invalid="ignore"):
+        out = (hi - lo) * w + lo
+    out = np.where(w == 0.0, lo, out)
+    return np.where(w == 1.0, hi, out)
 
 
 class FitSlice:

@@ -26,7 +26,8 @@ Contract (the fit panel's "network" model and the classification panel both buil
   out_grad (R, p))`` (serial or ``prange`` by size, as :mod:`gdviz.kernels.models`).
 * ``slice_grid(params, sizes, act, X, y, idx, loss_kind, i, j, i0, i1, j0, j1, out)``: the
   mean loss over parameters i (columns) and j (rows), the others fixed (linked views). The
-  layers before the first layer that owns i or j are computed once.
+  layers before the first layer that owns i or j are computed once; when both are in the
+  output layer the output is affine in them, and a cell costs two multiply-adds a sample.
 
 Every public kernel has a plain-numpy twin ``<name>_np`` with the same signature
 (layer-wise matrix products, nothing shared with the kernel but the formulas).
@@ -246,6 +247,19 @@ def _point_loss(loss_kind, f, yv):
 
 
 @jit
+def _point_loss_value(loss_kind, f, yv):
+    """The loss of one sample alone (as :func:`_point_loss`, without the derivative)."""
+    if loss_kind == LOSS_MSE:
+        r = f - yv
+        return r * r
+    if loss_kind == LOSS_MAE:
+        return abs(f - yv)
+    if f >= 0.0:
+        return f - f * yv + np.log1p(np.exp(-f))
+    return -f * yv + np.log1p(np.exp(f))
+
+
+@jit
 def _buffers(sizes, n):
     aoff, poff = _offsets(sizes)
     T = aoff[sizes.shape[0]]
@@ -380,17 +394,18 @@ def _layer_of(poff, q):
     return k
 
 
-@pjit
-def _slice_kernel(params, sizes, act, X, y, idx, loss_kind, i, j, i0, i1, j0, j1, out):
-    ny, nx = out.shape
+@jit
+def _slice_prep(params, sizes, act, X, y, idx, i, j):
+    """What every cell of a slice shares: l0 (the first layer that owns p_i or p_j), its
+    input per sample pre (sizes[l0], B) (it does not depend on p_i or p_j), the labels yb
+    (B,), and when both are in the output layer (l0 = L-1; the output is then affine in
+    them: f = base + p_i * ca + p_j * cb per sample) base, ca and cb (B,)."""
     B = idx.shape[0]
     aoff, poff, A, D, ch = _buffers(sizes, B)
     l0 = min(_layer_of(poff, i), _layer_of(poff, j))
     d = sizes[0]
     w0 = sizes[l0]
     a0 = aoff[l0]
-    fo = aoff[sizes.shape[0] - 1]
-    # the input of layer l0 does not depend on p_i or p_j: once per sample, unit-major
     pre = np.empty((w0, B))
     for start in range(0, B, ch):
         nb = min(ch, B - start)
@@ -402,32 +417,92 @@ def _slice_kernel(params, sizes, act, X, y, idx, loss_kind, i, j, i0, i1, j0, j1
         for u in range(w0):
             for m in range(nb):
                 pre[u, start + m] = A[a0 + u, m]
+    base = np.zeros(B)
+    ca = np.zeros(B)
+    cb = np.zeros(B)
+    yb = np.empty(B)
+    for m in range(B):
+        yb[m] = y[idx[m]]
+    if l0 == sizes.shape[0] - 2:
+        wq = poff[l0]
+        bq = wq + w0
+        for m in range(B):
+            f = 0.0 if (bq == i or bq == j) else params[bq]
+            for u in range(w0):
+                if wq + u != i and wq + u != j:
+                    f += params[wq + u] * pre[u, m]
+            base[m] = f
+            ca[m] = 1.0 if i == bq else pre[i - wq, m]
+            cb[m] = 1.0 if j == bq else pre[j - wq, m]
+    return l0, pre, base, ca, cb, yb
+
+
+@jit
+def _slice_row(params, sizes, act, loss_kind, i, j, i0, di, pj, l0, pre, base, ca, cb, yb,
+               out_row):
+    """One row of the slice (p_j = pj), columns p_i = i0 + c*di, from _slice_prep's arrays."""
+    nx = out_row.shape[0]
+    B = yb.shape[0]
+    if l0 == sizes.shape[0] - 2:
+        # affine in p_i and p_j: two multiply-adds and the loss a sample (not the output
+        # layer's n_in + 1 and copying its input)
+        for c in range(nx):
+            pi = i0 + c * di
+            s = 0.0
+            for m in range(B):
+                s += _point_loss_value(loss_kind, base[m] + pi * ca[m] + pj * cb[m], yb[m])
+            out_row[c] = s / B
+        return
+    aoff, poff, A, D, ch = _buffers(sizes, B)
+    w0 = sizes[l0]
+    a0 = aoff[l0]
+    fo = aoff[sizes.shape[0] - 1]
+    pp = params.copy()
+    pp[j] = pj
+    for c in range(nx):
+        pp[i] = i0 + c * di
+        s = 0.0
+        for start in range(0, B, ch):
+            nb = min(ch, B - start)
+            for u in range(w0):
+                for m in range(nb):
+                    A[a0 + u, m] = pre[u, start + m]
+            _forward_chunk(pp, sizes, act, aoff, poff, l0, A, D, nb, False)
+            for m in range(nb):
+                s += _point_loss(loss_kind, A[fo, m], yb[start + m])[0]
+        out_row[c] = s / B
+
+
+@pjit
+def _slice_kernel(params, sizes, act, X, y, idx, loss_kind, i, j, i0, i1, j0, j1, out):
+    ny, nx = out.shape
+    l0, pre, base, ca, cb, yb = _slice_prep(params, sizes, act, X, y, idx, i, j)
     di = (i1 - i0) / (nx - 1)
     dj = (j1 - j0) / (ny - 1)
     for r in prange(ny):
-        pp = params.copy()
-        pp[j] = j0 + r * dj
-        Ab = np.empty_like(A)
-        Db = np.empty_like(D)
-        for c in range(nx):
-            pp[i] = i0 + c * di
-            s = 0.0
-            for start in range(0, B, ch):
-                nb = min(ch, B - start)
-                for u in range(w0):
-                    for m in range(nb):
-                        Ab[a0 + u, m] = pre[u, start + m]
-                _forward_chunk(pp, sizes, act, aoff, poff, l0, Ab, Db, nb, False)
-                for m in range(nb):
-                    s += _point_loss(loss_kind, Ab[fo, m], y[idx[start + m]])[0]
-            out[r, c] = s / B
+        _slice_row(params, sizes, act, loss_kind, i, j, i0, di, j0 + r * dj, l0, pre, base,
+                   ca, cb, yb, out[r])
 
 
-def slice_grid(params, sizes, act, X, y, idx, loss_kind, i, j, i0, i1, j0, j1, out):
+@jit
+def _slice_kernel_serial(params, sizes, act, X, y, idx, loss_kind, i, j, i0, i1, j0, j1, out):
+    ny, nx = out.shape
+    l0, pre, base, ca, cb, yb = _slice_prep(params, sizes, act, X, y, idx, i, j)
+    di = (i1 - i0) / (nx - 1)
+    dj = (j1 - j0) / (ny - 1)
+    for r in range(ny):
+        _slice_row(params, sizes, act, loss_kind, i, j, i0, di, j0 + r * dj, l0, pre, base,
+                   ca, cb, yb, out[r])
+
+
+def slice_grid(params, sizes, act, X, y, idx, loss_kind, i, j, i0, i1, j0, j1, out,
+               parallel=True):
     """Mean loss over rows idx with p_i = i0 + c*(i1-i0)/(nx-1) along columns and
-    p_j = j0 + r*(j1-j0)/(ny-1) along rows; out float64 (ny, nx)."""
-    _slice_kernel(params, sizes, act, X, y, idx, loss_kind, int(i), int(j),
-                  float(i0), float(i1), float(j0), float(j1), out)
+    p_j = j0 + r*(j1-j0)/(ny-1) along rows; out float64 (ny, nx). ``parallel``: rows on
+    numba's threads (False: on the calling thread alone, as a background worker wants)."""
+    fn = _slice_kernel if parallel else _slice_kernel_serial
+    fn(params, sizes, act, X, y, idx, loss_kind, int(i), int(j),
+       float(i0), float(i1), float(j0), float(j1), out)
 
 
 # ----------------------------------------------------------------------------- numpy twins
@@ -532,8 +607,10 @@ def loss_grad_runs_np(params, sizes, act, X, y, idx, loss_kind, out_loss, out_gr
         out_loss[r] = loss_grad_np(params[r], sizes, act, X, y, idx, loss_kind, out_grad[r])
 
 
-def slice_grid_np(params, sizes, act, X, y, idx, loss_kind, i, j, i0, i1, j0, j1, out):
-    """numpy twin of :func:`slice_grid` (one full forward pass per grid row)."""
+def slice_grid_np(params, sizes, act, X, y, idx, loss_kind, i, j, i0, i1, j0, j1, out,
+                  parallel=True):
+    """numpy twin of :func:`slice_grid` (one full forward pass per grid cell; ``parallel``
+    is the kernel's and changes nothing here)."""
     ny, nx = out.shape
     Xb = np.asarray(X)[idx]
     yb = np.asarray(y)[idx]
@@ -574,8 +651,9 @@ def _warm_loss_grad():
 
 def _warm_slice():
     sizes, P, X, y, idx = _warm_inputs()
-    _slice_kernel(P[0], sizes, ACT_RELU, X, y, idx, LOSS_MSE, 0, 1, -1.0, 1.0, -1.0, 1.0,
-                  np.empty((3, 3)))
+    for fn in (_slice_kernel, _slice_kernel_serial):
+        fn(P[0], sizes, ACT_RELU, X, y, idx, LOSS_MSE, 0, 1, -1.0, 1.0, -1.0, 1.0,
+           np.empty((3, 3)))
 
 
 register("mlp.forward", forward_runs, forward_runs_np, _warm_forward)

@@ -193,10 +193,19 @@ def raster_segments(xs, ys, half_width, out, fast=None):
     # coordinates until the map recomputes them, and none of that may cost time
     h, w = out.shape
     m = half_width + 2.0
-    ax, ay, bx, by = clip_pairs(xs[0::2], ys[0::2], xs[1::2], ys[1::2], (-m, w + m, -m, h + m))
-    xs = np.empty(2 * len(ax))
-    ys = np.empty(2 * len(ax))
-    xs[0::2], xs[1::2], ys[0::2], ys[1::2] = ax, bx, ay, by
+    # segments wholly on the image (a map's contours, nearly always all of them) go as they
+    # are; only the others are clipped (0.5 ms a frame for a live slice's 3000 segments)
+    with np.errstate(invalid="ignore"):
+        inside = ((xs >= -m) & (xs <= w + m) & (ys >= -m) & (ys <= h + m)).reshape(-1, 2).all(axis=1)
+    if not inside.all():
+        ax, ay, bx, by = clip_pairs(xs[0::2][~inside], ys[0::2][~inside], xs[1::2][~inside],
+                                    ys[1::2][~inside], (-m, w + m, -m, h + m))
+        cut_x = np.empty(2 * len(ax))
+        cut_y = np.empty(2 * len(ax))
+        cut_x[0::2], cut_x[1::2], cut_y[0::2], cut_y[1::2] = ax, bx, ay, by
+        keep = np.repeat(inside, 2)
+        xs = np.concatenate([xs[keep], cut_x])
+        ys = np.concatenate([ys[keep], cut_y])
     use_numba = is_ready() if fast is None else bool(fast)
     (raster_segments_nb if use_numba else raster_segments_np)(xs, ys, half_width, out)
     return out

@@ -156,7 +156,7 @@ class Picture(QWidget):
         from gdviz.ui.views.plane_view import PlaneView
 
         #: the classification panel: it takes the fit panel's place on the "classify" kind
-        self.plane_view = PlaneView(session)
+        self.plane_view = PlaneView(session, live_async=not export)
         self.plane_view.hide()
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.setObjectName("mapSplitter")

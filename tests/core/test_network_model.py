@@ -331,3 +331,21 @@ def test_live_slice_of_a_deep_slice_stays_within_its_work():
     assert z[0, 0] == pytest.approx(problem.loss(pp[None])[0], rel=1e-12)
     pp[0], pp[1] = 1.0, 1.0
     assert z[-1, -1] == pytest.approx(problem.loss(pp[None])[0], rel=1e-12)
+
+
+@pytest.mark.parametrize("shape", [(31, 31, 96, 96), (5, 7, 13, 11), (2, 2, 9, 9), (29, 31, 100, 128)])
+def test_slice_resample_is_np_interp_row_then_column(shape):
+    # a coarse exact slice is resampled bilinearly in one go; np.interp along the rows and
+    # then the columns is the reference, NaN cells (a diverged corner) included
+    from gdviz.core.problems import _resample
+
+    my, mx, ny, nx = shape
+    rng = np.random.default_rng(my * nx)
+    z = rng.normal(size=(my, mx)) * 10.0
+    z[rng.uniform(size=z.shape) < 0.1] = np.nan
+    tx, ty = np.linspace(0.0, mx - 1.0, nx), np.linspace(0.0, my - 1.0, ny)
+    rows = np.array([np.interp(tx, np.arange(mx), r) for r in z])
+    ref = np.array([np.interp(ty, np.arange(my), c) for c in rows.T]).T
+    out = _resample(z, nx, ny)
+    assert out.shape == (ny, nx)
+    np.testing.assert_array_equal(out, ref)

@@ -163,15 +163,17 @@ def test_runs_match_single_and_twin(n_runs):
     assert_allclose(F, Fr, rtol=1e-12, atol=1e-12)
 
 
-@pytest.mark.parametrize("ij", [(0, 1), (5, 30), (40, 41), (3, 40)])
+@pytest.mark.parametrize("ij", [(0, 1), (5, 30), (40, 41), (3, 40), (43, 39), (41, 43)])
 @pytest.mark.parametrize("loss", LOSSES, ids=["mse", "bce", "mae"])
-def test_slice_grid_matches_twin_and_loss(ij, loss):
+@pytest.mark.parametrize("parallel", [True, False], ids=["parallel", "serial"])
+def test_slice_grid_matches_twin_and_loss(ij, loss, parallel):
     sizes = np.array([2, 5, 4, 1], dtype=np.int64)  # 15 + 24 + 5 = 44 params
     sizes, p, X, y = setup(sizes, n=17, seed=7)
     idx = np.arange(2, 15, dtype=np.int64)
     i, j = ij
     out, ref = np.empty((4, 5)), np.empty((4, 5))
-    mlp.slice_grid(p, sizes, mlp.ACT_SIGMOID, X, y, idx, loss, i, j, -1.0, 2.0, 0.5, 1.5, out)
+    mlp.slice_grid(p, sizes, mlp.ACT_SIGMOID, X, y, idx, loss, i, j, -1.0, 2.0, 0.5, 1.5, out,
+                   parallel=parallel)
     mlp.slice_grid_np(p, sizes, mlp.ACT_SIGMOID, X, y, idx, loss, i, j, -1.0, 2.0, 0.5, 1.5, ref)
     assert_allclose(out, ref, rtol=1e-12)
     pp = p.copy()
@@ -226,3 +228,10 @@ def test_many_samples_go_through_in_chunks(act):
     mlp.slice_grid(p, sizes, act, X, y, idx, mlp.LOSS_MSE, 12, 20, -1, 1, -1, 1, s)
     mlp.slice_grid_np(p, sizes, act, X, y, idx, mlp.LOSS_MSE, 12, 20, -1, 1, -1, 1, sref)
     assert_allclose(s, sref, rtol=1e-12)
+    # the output layer's own weight and bias: the affine path, over every chunk too
+    for loss, i, j in ((mlp.LOSS_BCE_LOGITS, 41, 43), (mlp.LOSS_MSE, 3, 20)):
+        mlp.slice_grid_np(p, sizes, act, X, y, idx, loss, i, j, -1, 1, -1, 1, sref)
+        for parallel in (True, False):
+            mlp.slice_grid(p, sizes, act, X, y, idx, loss, i, j, -1, 1, -1, 1, s,
+                           parallel=parallel)
+            assert_allclose(s, sref, rtol=1e-12)

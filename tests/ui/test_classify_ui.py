@@ -54,6 +54,36 @@ def test_plane_view_draws_surface_boundaries_points_and_neurons(qtbot, sess):
     assert all(not lab.pixmap().isNull() for lab in v.thumbs)
 
 
+def test_each_thumbnail_is_its_own_neuron_in_its_own_range(qtbot):
+    # 2 layers of 10 units: 8 thumbnails a layer, the second column starts at unit 11 of
+    # the hidden outputs (layer after layer), not at the first layer's 9th
+    from gdviz.core.classifier import THUMB_GRID
+    from gdviz.ui import theme
+    from gdviz.ui.views.plane_view import THUMBS_PER_ROW, _prob_lut
+
+    s = Session()
+    assert s.set_classify(ClassifyData("xor", points=80, layers=2, units=10))
+    v = PlaneView(s)
+    qtbot.addWidget(v)
+    v.resize(900, 700)
+    v.show()
+    s.step(5)
+    assert len(v.thumbs) == 2 * THUMBS_PER_ROW
+    H = s.problem.grid_hidden(s.positions()[s.reference_run()], v._data_box, THUMB_GRID, THUMB_GRID)
+    lut = _prob_lut(theme.current())
+    for t, unit in ((0, 0), (THUMBS_PER_ROW - 1, THUMBS_PER_ROW - 1), (THUMBS_PER_ROW, 10),
+                    (2 * THUMBS_PER_ROW - 1, 10 + THUMBS_PER_ROW - 1)):
+        img = v.thumbs[t].pixmap().toImage()
+        h = H[unit]
+        lo, hi = h.min(), h.max()
+        if hi - lo <= 1e-12 * max(1.0, abs(hi)):
+            continue  # a dead ReLU: one flat colour, nothing to tell apart
+        for r, c in ((0, 0), (THUMB_GRID - 1, 3), (THUMB_GRID // 2, THUMB_GRID - 1)):
+            want = lut[int(np.clip((h[r, c] - lo) / (hi - lo) * 255.0, 0, 255))]
+            got = img.pixelColor(c, THUMB_GRID - 1 - r)  # the image's top row is the plane's top
+            assert (got.red(), got.green(), got.blue()) == tuple(int(v) for v in want[:3]), (t, r, c)
+
+
 def test_boundary_is_the_zero_logit_line(qtbot, sess):
     v = PlaneView(sess)
     qtbot.addWidget(v)

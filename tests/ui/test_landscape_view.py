@@ -381,3 +381,35 @@ def test_step_arrows_share_one_scale_and_the_update_is_on_top(view, sess, qtbot)
     scale = pixels("gradient") / math.hypot(g[0] / px, g[1] / py)
     note = [lab.text for _, lab in view.arrow_legend.items]
     assert f"×{scale:.3g}" in note[0] and not any("×" in t for t in note[1:]), note
+
+
+def test_a_live_slice_comes_from_the_worker_while_playing_and_is_exact_when_paused(view, sess, qtbot):
+    # the classifier's slice through the reference run is computed off the UI thread
+    # while the race plays (shown a frame later, when it arrives); paused, the map shows
+    # the exact slice at the displayed step at once
+    from gdviz.core.classifier import ClassifyData
+
+    assert sess.set_classify(ClassifyData("xor", points=80, layers=2, units=4))
+    view.adaptive = False  # a fixed grid, whatever this machine's speed
+    land = sess.landscape
+
+    def exact():
+        n = view._z.shape[0]
+        return land.grid(*view._box, n, n)
+
+    np.testing.assert_array_equal(view._z, exact())
+    sess.set_speed(60.0)
+    view.adaptive = True
+    sess.play()
+    for _ in range(3):
+        shown = view._land_key
+        assert sess.tick(1 / 60) == 1
+        # the step is taken; its slice is on its way, the map still shows the last one
+        assert view._live_worker is not None and view._land_key == shown != land.key()
+        qtbot.waitUntil(lambda: view._land_key == land.key(), timeout=10_000)
+        np.testing.assert_array_equal(view._z, exact())
+    sess.tick(1 / 60)
+    assert view._land_key != land.key()
+    sess.pause()
+    assert view._land_key == land.key()
+    np.testing.assert_array_equal(view._z, exact())

@@ -8,7 +8,7 @@ import time
 import pytest
 from PySide6.QtWidgets import QApplication
 
-import gdviz.ui.views.landscape_view as lv_mod
+import gdviz.ui.views.live_grid as live_grid
 from gdviz.core.scene import preset_paths
 from gdviz.core.session import Session
 from gdviz.ui.views.landscape_view import LandscapeView
@@ -26,15 +26,16 @@ def run_events_until(cond, ms: int = 2000) -> bool:
 
 @pytest.fixture
 def levels_seen(monkeypatch) -> list:
-    """(n, log) of every contour-level computation of the map."""
+    """(n, log) of every contour-level computation of the map (its grid picture,
+    gdviz.ui.views.live_grid)."""
     seen: list = []
-    real = lv_mod.nice_levels
+    real = live_grid.nice_levels
 
     def spy(z, n, log):
         seen.append((n, bool(log)))
         return real(z, n, log)
 
-    monkeypatch.setattr(lv_mod, "nice_levels", spy)
+    monkeypatch.setattr(live_grid, "nice_levels", spy)
     return seen
 
 

@@ -13,7 +13,6 @@ marker moves it. Right-click opens the view menu (heatmap on/off, view all).
 from __future__ import annotations
 
 import math
-import time
 
 import numpy as np
 import pyqtgraph as pg
@@ -28,6 +27,7 @@ from gdviz.ui.views.items import (GrowingCurve, HistoryFeed, RecacheBudget, cach
                                   connect_all, disconnect_all, new_rows)
 from gdviz.ui.views.placement import (fit_axis_height, fit_axis_width, place_legend,
                                       set_legend_columns, unstack)
+from gdviz.ui.views.live_grid import GridPicture, LiveGridWorker, grid_picture, pinned
 from gdviz.ui.views.map_layer import BasinLayer
 from gdviz.ui.views.raster_item import RasterLines
 from gdviz.ui.views.ranges import finite_box, zoom_limits
@@ -116,6 +116,9 @@ class LandscapeView(pg.PlotWidget):
         self.plot_item.addItem(self.batch_contours)
         self._batch_key = None
         self._land_key = None
+        #: the worker of a live surface while the race plays (made on first use)
+        self._live_worker: LiveGridWorker | None = None
+        self._live_shown = 0
         self.live_grid = LIVE_GRID  # adapts to what this machine manages per frame
         self.minima = pg.ScatterPlotItem(symbol="star", size=MINIMUM_SIZE, pxMode=True)
         self.minima.setZValue(5)
@@ -186,6 +189,7 @@ class LandscapeView(pg.PlotWidget):
             (s.events.heatmap, self._on_heatmap_changed),
             (s.events.levels, self._on_levels_changed),
             (s.events.scale, self._on_levels_changed),
+            (s.playing_changed, self._on_playing_changed),
         ])
         # the map mode (issue 11): basins / steps of the selected run from every start
         self.map_layer = BasinLayer(self, sync=not self.adaptive)
@@ -658,7 +662,10 @@ class LandscapeView(pg.PlotWidget):
         if getattr(land, "live", False):
             key = land.key()
             if key != self._land_key:
-                self._recompute_grid(self._box)
+                if self._live_async():
+                    self._request_live(land, key)
+                else:
+                    self._recompute_grid(self._box)
         show = bool(s.batch_surface) and s.kind == "regression" and s.batch_size < s.n_train
         if not show:
             self.batch_contours.setVisible(False)
@@ -714,58 +721,82 @@ class LandscapeView(pg.PlotWidget):
         land = self.session.landscape
         live = getattr(land, "live", False)
         n = min(self.grid_size, self.live_grid) if live else self.grid_size
+        if self._live_worker is not None:
+            self._live_worker.cancel()  # this picture is newer than the one in flight
         if live:
             self._land_key = land.key()
-        t0 = time.perf_counter()
-        with np.errstate(all="ignore"):
-            z = np.ascontiguousarray(land.grid(x0, x1, y0, y1, n, n), dtype=np.float64)
+        pic = self._grid_picture(land, self._box, n)
         if live:
-            self._adapt_live_grid((time.perf_counter() - t0) * 1e3)
-        self._z = z
-        finite = z[np.isfinite(z)]
-        if finite.size == 0:
+            self._adapt_live_grid(pic.ms)
+        self._show_grid(pic)
+
+    def _grid_picture(self, land, box, n: int) -> GridPicture:
+        return grid_picture(land, box, n, self.session.levels, LOG_SCALE.get(self.session.scale),
+                            self._lowest_cells, MAX_CONTOUR_SEGMENTS)
+
+    def _show_grid(self, pic: GridPicture) -> None:
+        """Draw ``pic`` (see :func:`grid_picture`): heatmap, colour bar and contours."""
+        x0, x1, y0, y1 = pic.box
+        n = pic.n
+        self._z = pic.z
+        if pic.xy is None:
             self.contours.setData([], [])
             self.image.clear()
             return
-        log = LOG_SCALE.get(self.session.scale, bool(land.log_levels))
-        levels = nice_levels(z, self.session.levels, log)
-        xy, _ = contour_segments(z, x0, x1, y0, y1, levels)
-        if len(xy) > 2 * MAX_CONTOUR_SEGMENTS and len(levels) > 1:
-            # a rugged surface seen from far (Rastrigin zoomed out) crosses every level in
-            # every cell: a million segments took tens of seconds to stroke. Fewer levels
-            step = math.ceil(len(xy) / (2 * MAX_CONTOUR_SEGMENTS))
-            xy, _ = contour_segments(z, x0, x1, y0, y1, levels[::step])
+        xy = pic.xy
         self.contours.setData(xy[:, 0], xy[:, 1])
-        # heatmap: log10 of the height above the minimum where the levels are log-spaced
-        zmin = float(finite.min())
-        min_value = getattr(land, "min_value", None)
-        base = float(min_value) if (log and min_value is not None and min_value <= zmin) else zmin
-        with np.errstate(all="ignore"):
-            if log:
-                span = max(float(finite.max()) - base, 1e-300)
-                img = np.log10(z - base + span * 1e-6)
-                label = "log_loss" if base == 0.0 else "log_loss_above_min"
-            else:
-                img = z
-                label = "loss"
-        # beyond float32 (a linear map of a steep surface zoomed out) is the top colour,
-        # not inf (and no overflow warning)
-        f32 = float(np.finfo(np.float32).max)
-        img32 = np.ascontiguousarray(np.clip(img, -f32, f32), dtype=np.float32)
-        good = img32[np.isfinite(img32)]
-        lo, hi = (float(np.percentile(good, 1)), float(good.max())) if good.size else (0.0, 1.0)
-        if not hi > lo:
-            hi = lo + 1.0
-        self.image.setImage(img32, autoLevels=False, levels=(lo, hi))
-        self._valley = self._lowest_cells(img32, x0, x1, y0, y1)
+        lo, hi = pic.levels
+        self.image.setImage(pic.img32, autoLevels=False, levels=(lo, hi))
+        self._valley = pic.valley
         dx, dy = (x1 - x0) / (n - 1), (y1 - y0) / (n - 1)
         # grid values sit at pixel centres
         self.image.setRect(QRectF(x0 - dx / 2, y0 - dy / 2, x1 - x0 + dx, y1 - y0 + dy))
         self.colorbar.setLevels((lo, hi))
-        if label != self._colorbar_label:
-            self._colorbar_label = label
-            self.colorbar.axis.setLabel(tr(label), **self._label_style())
+        if pic.label != self._colorbar_label:
+            self._colorbar_label = pic.label
+            self.colorbar.axis.setLabel(tr(pic.label), **self._label_style())
         self._fit_colorbar()
+
+    # ------------------------------------------------------------------ live surface, async
+    def _live_async(self) -> bool:
+        """A live surface goes to the worker while the race plays in the window (paused,
+        stepped by hand or exported, the map shows the exact slice at once)."""
+        return self.adaptive and bool(self.session.playing)
+
+    def _request_live(self, land, key: bytes) -> None:
+        """Hand the slice through the reference run's parameters now to the worker (one at a
+        time: a frame whose step finds it busy shows the last finished one)."""
+        if self._live_worker is None:
+            self._live_worker = LiveGridWorker(self)
+            self._live_worker.done.connect(self._on_live_done)
+        w = self._live_worker
+        if w.busy:
+            return
+        snap = pinned(land)
+        box = self._box
+        n = min(self.grid_size, self.live_grid)
+        w.submit((land, key, box), lambda: self._grid_picture(snap, box, n))
+
+    def _on_live_done(self, gen: int, job, pic) -> None:
+        land, key, box = job
+        w = self._live_worker
+        if w is None or gen <= w.floor or gen <= self._live_shown:
+            return
+        if not getattr(self, "_ready", False) or land is not self.session.landscape \
+                or box != self._box or isinstance(pic, Exception):
+            return
+        self._live_shown = gen
+        self._land_key = key
+        if pic.log_levels is not None:
+            land.log_levels = pic.log_levels  # as a recompute on this thread leaves it
+        self._adapt_live_grid(pic.ms)
+        self._show_grid(pic)
+        if land.key() != key:  # the race moved on: ask for the next (or, stopped, show it now)
+            self._update_live_surfaces()
+
+    def _on_playing_changed(self, *_) -> None:
+        if not self.session.playing:  # paused: the exact slice at the displayed step
+            self._update_live_surfaces()
 
     @staticmethod
     def _lowest_cells(img: np.ndarray, x0: float, x1: float, y0: float, y1: float) -> np.ndarray:
@@ -953,6 +984,8 @@ class LandscapeView(pg.PlotWidget):
         self._ready = False
         self._disconnect()
         self.map_layer.close()
+        if self._live_worker is not None:
+            self._live_worker.stop()
         return super().close()
 
     def _disconnect(self) -> None:

@@ -1,0 +1,173 @@
+"""A landscape's grid picture, and the worker that computes a live one off the UI thread.
+
+:func:`grid_picture` is what the map draws from a surface over a box: the grid of values,
+its contour segments at nice levels, the heatmap's float32 image and levels, the lowest
+cells. No Qt: it only calls kernels and numpy.
+
+A live surface (a fit's or a classifier's loss slice through the reference run) changes
+at every step. While the race plays, the map hands it to :class:`LiveGridWorker`: the
+numba slice (it releases the GIL) and the contours run on a worker thread while the UI
+thread paints, and the finished picture is shown as it arrives, a frame after the step
+it slices through. Paused, stepped by hand and in an export the map computes it on the
+spot, so what stands still is always the exact slice at the displayed step. The plane
+view of a classification hands its picture (:func:`gdviz.ui.views.plane_view.plane_picture`)
+to a worker of its own in the same way.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import math
+import threading
+import time
+
+import numpy as np
+from PySide6.QtCore import QObject, Signal
+
+from gdviz.kernels.contour import contour_segments, nice_levels
+
+@dataclasses.dataclass
+class GridPicture:
+    """What the map draws of a surface over ``box`` on an ``n`` x ``n`` grid: ``z`` float64
+    (n, n); when some of it is finite also ``xy`` float64 (2s, 2) contour segment ends,
+    ``img32`` float32 (n, n) heatmap, its ``levels`` (lo, hi), the colour bar's ``label``
+    key and ``valley`` float64 (k, 2). ``ms``: time of the surface's grid alone."""
+
+    box: tuple[float, float, float, float]
+    n: int
+    z: np.ndarray
+    ms: float
+    xy: np.ndarray | None = None
+    img32: np.ndarray | None = None
+    levels: tuple[float, float] = (0.0, 1.0)
+    label: str = "loss"
+    valley: np.ndarray | None = None
+    log_levels: bool | None = None
+
+
+def grid_picture(land, box, n: int, n_levels: int, log_scale: bool | None, lowest,
+                 max_segments: int) -> GridPicture:
+    """Evaluate ``land`` on an n x n grid over ``box`` (x0, x1, y0, y1) and derive what the
+    map draws. ``log_scale``: None lets the surface choose (``land.log_levels``);
+    ``lowest(img32, x0, x1, y0, y1)`` gives the valley cells; past ``max_segments``
+    contour segments every k-th level is drawn."""
+    x0, x1, y0, y1 = box
+    t0 = time.perf_counter()
+    with np.errstate(all="ignore"):
+        z = np.ascontiguousarray(land.grid(x0, x1, y0, y1, n, n), dtype=np.float64)
+    pic = GridPicture(box=box, n=n, z=z, ms=(time.perf_counter() - t0) * 1e3,
+                      log_levels=getattr(land, "log_levels", None))
+    finite = z[np.isfinite(z)]
+    if finite.size == 0:
+        return pic
+    log = bool(land.log_levels) if log_scale is None else bool(log_scale)
+    levels = nice_levels(z, n_levels, log)
+    xy, _ = contour_segments(z, x0, x1, y0, y1, levels)
+    if len(xy) > 2 * max_segments and len(levels) > 1:
+        # a rugged surface seen from far (Rastrigin zoomed out) crosses every level in
+        # every cell: a million segments took tens of seconds to stroke. Fewer levels
+        step = math.ceil(len(xy) / (2 * max_segments))
+        xy, _ = contour_segments(z, x0, x1, y0, y1, levels[::step])
+    pic.xy = xy
+    # heatmap: log10 of the height above the minimum where the levels are log-spaced
+    zmin = float(finite.min())
+    min_value = getattr(land, "min_value", None)
+    base = float(min_value) if (log and min_value is not None and min_value <= zmin) else zmin
+    with np.errstate(all="ignore"):
+        if log:
+            span = max(float(finite.max()) - base, 1e-300)
+            img = np.log10(z - base + span * 1e-6)
+            pic.label = "log_loss" if base == 0.0 else "log_loss_above_min"
+        else:
+            img = z
+            pic.label = "loss"
+    # beyond float32 (a linear map of a steep surface zoomed out) is the top colour,
+    # not inf (and no overflow warning)
+    f32 = float(np.finfo(np.float32).max)
+    img32 = np.ascontiguousarray(np.clip(img, -f32, f32), dtype=np.float32)
+    good = img32[np.isfinite(img32)]
+    lo, hi = (float(np.percentile(good, 1)), float(good.max())) if good.size else (0.0, 1.0)
+    if not hi > lo:
+        hi = lo + 1.0
+    pic.img32, pic.levels = img32, (lo, hi)
+    pic.valley = lowest(img32, x0, x1, y0, y1)
+    return pic
+
+
+def pinned(land):
+    """A copy of the live surface ``land`` whose reference parameters are the ones it has
+    now: a worker can slice through them while the race steps on. It computes on the
+    worker's thread alone (``parallel``), leaving the other cores to the UI thread."""
+    p = np.array(land.reference(), dtype=np.float64)
+    snap = copy.copy(land)
+    snap.reference = lambda: p
+    snap.parallel = False
+    return snap
+
+
+class LiveGridWorker(QObject):
+    """Computes one grid picture at a time on a worker thread. ``done(generation, job,
+    picture or exception)`` is queued to the UI thread. :meth:`cancel` makes every job
+    submitted so far stale: the caller drops results of generations up to :attr:`floor`."""
+
+    done = Signal(int, object, object)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._lock = threading.Condition()
+        self._job = None
+        self._gen = 0
+        self.floor = 0
+        self._busy = False
+        self._stop = False
+        self._thread = threading.Thread(target=self._loop, name="gdviz-live-grid", daemon=True)
+        self._thread.start()
+
+    @property
+    def busy(self) -> bool:
+        """A job is waiting or running."""
+        with self._lock:
+            return self._busy
+
+    def submit(self, job, fn) -> int:
+        """Run ``fn()`` (-> GridPicture) for ``job`` (whatever the caller wants back with it).
+        Returns the job's generation."""
+        with self._lock:
+            self._gen += 1
+            self._job = (self._gen, job, fn)
+            self._busy = True
+            self._lock.notify()
+            return self._gen
+
+    def cancel(self) -> None:
+        with self._lock:
+            self.floor = self._gen
+            self._job = None
+
+    def stop(self) -> None:
+        with self._lock:
+            self._stop = True
+            self.floor = self._gen
+            self._job = None
+            self._lock.notify()
+
+    def _loop(self) -> None:
+        while True:
+            with self._lock:
+                while self._job is None and not self._stop:
+                    self._busy = False
+                    self._lock.wait()
+                if self._stop:
+                    return
+                gen, job, fn = self._job
+                self._job = None
+            try:
+                out = fn()
+            except Exception as exc:  # the map keeps the picture it has
+                out = exc
+            with self._lock:
+                self._busy = self._job is not None
+                stale = gen <= self.floor or self._stop
+            if not stale:
+                self.done.emit(gen, job, out)
