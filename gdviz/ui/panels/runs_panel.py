@@ -349,24 +349,44 @@ class RunsPanel(QWidget):
 
     # -- session -> widget ----------------------------------------------------------------
     def _on_runs_changed(self, *_) -> None:
-        specs = self.session.specs
-        names = [s.config.name for s in specs]
+        names = [s.config.name for s in self.session.specs]
         if names != [c.opt_name for c in self.cards]:
-            self._rebuild()
+            self._reconcile(names)
         for c in self.cards:
             c.sync()
 
-    def _rebuild(self) -> None:
-        # a slider being dragged survives: cards are rebuilt only when the set of runs
-        # changes, not when one of their values does
-        for c in self.cards:
+    def _reconcile(self, names: list[str]) -> None:
+        """Cards for the optimizers ``names`` (one per spec, in order), keeping every card
+        whose run is still there: a run added makes one card, a run removed drops one.
+        (Cards only depend on their optimizer; :meth:`RunCard.sync` shows the rest.) A
+        slider being dragged survives: cards change only when the set of runs does."""
+        old = [c.opt_name for c in self.cards]
+        # the common head and tail stay; the cards in between go, new ones come in their place
+        head = 0
+        while head < min(len(old), len(names)) and old[head] == names[head]:
+            head += 1
+        tail = 0
+        while (tail < min(len(old), len(names)) - head
+               and old[len(old) - 1 - tail] == names[len(names) - 1 - tail]):
+            tail += 1
+        gone = self.cards[head:len(old) - tail]
+        for c in gone:
             self.select_group.removeButton(c.select)
             self.cards_box.removeWidget(c)
             c.hide()
             c.deleteLater()
-        self.cards = [RunCard(self, i) for i in range(len(self.session.specs))]
-        for c in self.cards:
-            self.cards_box.addWidget(c)
+        kept_tail = self.cards[len(old) - tail:]
+        self.cards = self.cards[:head]
+        for i in range(head, len(names) - tail):
+            card = RunCard(self, i)
+            self.cards_box.insertWidget(i, card)
+            self.cards.append(card)
+        self.cards += kept_tail
+        for i, c in enumerate(self.cards):  # the tail's spec indices moved
+            if c.i != i:
+                c.i = i
+                c.setObjectName(f"runCard{i}")
+                self.select_group.setId(c.select, i)
 
     def _on_settings_changed(self, *_) -> None:
         same = self.session.same_lr

@@ -357,6 +357,14 @@ class GrowingCurve:
             self.chunks.append(self._item(item))
         return self.chunks[j]
 
+    def set_phase(self, phase: int) -> None:
+        """Give the curve the phase of run ``phase`` (its run index moved: a run before it
+        was removed); the middle is drawn again at the next :meth:`draw`."""
+        p = (int(phase) * 11) % LIVE_CHUNK
+        if p != self._phase:
+            self._phase = p
+            self._mid = -1
+
     def twin(self, z: float) -> "GrowingCurve":
         """A second set of items at ``z`` that shows this curve's points (its own pen)."""
         other = GrowingCurve(z=z, connect=self._connect, mode=self.mode, phase=self._phase)

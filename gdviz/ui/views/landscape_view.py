@@ -147,6 +147,8 @@ class LandscapeView(pg.PlotWidget):
 
         # --- per-run and per-start items (rebuilt when the runs change) ------------------
         self.trails: list[GrowingCurve] = []
+        #: how many times the runs' items were (re)styled (:meth:`_on_runs_changed`)
+        self.runs_builds = 0
         self.halos: list[GrowingCurve] = []  # twins of the trails (the same points)
         self._trail_feed = HistoryFeed()
         self._recache = RecacheBudget()
@@ -294,13 +296,18 @@ class LandscapeView(pg.PlotWidget):
         s = self.session
         pal = theme.palette(theme.current())
         n = s.n_runs
+        self.runs_builds += 1
         if len(self.trails) != n:
-            for curve in self.trails + self.halos:
-                curve.remove_from(self.plot_item)
-            for item in self.diverged_labels:
-                self.plot_item.removeItem(item)
-            self.trails, self.halos, self.diverged_labels = [], [], []
-            for r in range(n):
+            # a run added adds its items, a run removed drops one set (the trails read the
+            # new history from the start anyway: a new engine, see HistoryFeed), and each
+            # keeps the phase of its run index
+            while len(self.trails) > n:
+                self.trails.pop().remove_from(self.plot_item)
+                self.halos.pop().remove_from(self.plot_item)
+                self.plot_item.removeItem(self.diverged_labels.pop())
+            for r, trail in enumerate(self.trails):
+                trail.set_phase(r)
+            for r in range(len(self.trails), n):
                 trail = GrowingCurve(z=11, phase=r)
                 trail.budget = self._recache
                 halo = trail.twin(z=10)  # the same points: decimated once

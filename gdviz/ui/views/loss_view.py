@@ -128,6 +128,8 @@ class LossView(pg.PlotWidget):
         self.log_y = False
 
         self.curves: list[GrowingCurve] = []
+        #: how many times the runs' curves were (re)styled (:meth:`_on_runs_changed`)
+        self.runs_builds = 0
         self.val_curves: list[GrowingCurve] = []
         self._history = HistoryFeed()
         self._recache = RecacheBudget()
@@ -184,12 +186,18 @@ class LossView(pg.PlotWidget):
     def _on_runs_changed(self) -> None:
         s = self.session
         n = s.n_runs
+        self.runs_builds += 1
         if len(self.curves) != n:
-            for c in self.curves + self.val_curves:
-                c.remove_from(self.plot_item)
-            self.curves, self.val_curves = [], []
+            # a run added adds its curves, a run removed drops one set; they all read the
+            # new history from the start (a new engine, see HistoryFeed) in their run's phase
+            while len(self.curves) > n:
+                self.curves.pop().remove_from(self.plot_item)
+                self.val_curves.pop().remove_from(self.plot_item)
+            for r, (c, v) in enumerate(zip(self.curves, self.val_curves)):
+                c.set_phase(r)
+                v.set_phase(r)
             self._make_norm_curves(n)
-            for r in range(n):
+            for r in range(len(self.curves), n):
                 c = GrowingCurve(z=10, mode="series", phase=r)
                 c.budget = self._recache
                 c.add_to(self.plot_item)
@@ -522,10 +530,12 @@ class LossView(pg.PlotWidget):
         self._rebuild_key()
 
     def _make_norm_curves(self, n: int) -> None:
-        for c in self.norm_curves:
-            c.remove_from(self.norm_vb)
-        self.norm_curves = []
-        for r in range(n):
+        while len(self.norm_curves) > n:
+            self.norm_curves.pop().remove_from(self.norm_vb)
+        for r, c in enumerate(self.norm_curves):
+            c.set_phase(r)
+            c.clear()  # (its history is read again, as the loss curves' is)
+        for r in range(len(self.norm_curves), n):
             c = GrowingCurve(z=8, mode="series", phase=r)
             c.budget = self._recache
             c.add_to(self.norm_vb)
