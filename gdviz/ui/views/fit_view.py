@@ -338,6 +338,15 @@ class FitView(pg.PlotWidget):
             out.append(c)
         return out
 
+    def _resize(self, curves: list, n: int, z: float) -> list:
+        """``curves`` made ``n`` long: the first ones kept, the extra removed, new hidden
+        curves at depth ``z`` appended (a run added adds one curve, not all of them)."""
+        while len(curves) > n:
+            self.plot_item.removeItem(curves.pop())
+        if len(curves) < n:
+            curves += self._recreate([], n - len(curves), z)
+        return curves
+
     def _sync_units(self) -> None:
         """One faint curve per unit of a units model (created or dropped to match K)."""
         s = self.session
@@ -351,7 +360,7 @@ class FitView(pg.PlotWidget):
         self._ghost_on_runs_changed()
         n = s.n_runs
         if len(self.run_curves) != n:
-            self.run_curves = self._recreate(self.run_curves, n, z=10)
+            self.run_curves = self._resize(self.run_curves, n, z=10)
         self._diverged = {r for r, _ in s.diverged()}
         self._style_runs()
         self._legend_key = None

@@ -149,6 +149,7 @@ class LandscapeView(pg.PlotWidget):
         self.trails: list[GrowingCurve] = []
         #: how many times the runs' items were (re)styled (:meth:`_on_runs_changed`)
         self.runs_builds = 0
+        self.legend_builds = 0
         self.halos: list[GrowingCurve] = []  # twins of the trails (the same points)
         self._trail_feed = HistoryFeed()
         self._recache = RecacheBudget()
@@ -322,6 +323,16 @@ class LandscapeView(pg.PlotWidget):
                 self.halos.append(halo)
                 self.trails.append(trail)
                 self.diverged_labels.append(label)
+        self._style_runs()
+        self._rebuild_legend()
+        self._sync_starts()
+        self._on_stepped()
+
+    def _style_runs(self) -> None:
+        """Each run's trail, halo and label in its colour and the theme's (no item made)."""
+        s = self.session
+        pal = theme.palette(theme.current())
+        n = s.n_runs
         width = TRAIL_WIDTH * max(1.0, theme.font_scale())
         halo_pen = pg.mkPen(theme.qcolor(pal["halo"], 170), width=width + 3.5)
         self._brushes = []
@@ -335,15 +346,13 @@ class LandscapeView(pg.PlotWidget):
             self.halos[r].setVisible(enabled)
             self.diverged_labels[r].setColor(color)
             self.diverged_labels[r].fill = pg.mkBrush(theme.qcolor(pal["background"], 215))
-        self._rebuild_legend()
-        self._sync_starts()
-        self._on_stepped()
 
     def _rebuild_legend(self) -> None:
+        """The runs' legend: one entry per shown spec (its first run's trail), written
+        anew only when an entry changed (a run added, removed, renamed, diverged)."""
         s = self.session
-        self._set_legend_form(LEGEND_FORMS[0])
-        self.legend.clear()
         diverged = {r for r, _ in s.diverged()}
+        entries = []
         for i in range(s.n_specs):
             if not s.specs[i].enabled:
                 continue
@@ -351,8 +360,17 @@ class LandscapeView(pg.PlotWidget):
             text = s.spec_label(i)
             if runs and all(r in diverged for r in runs):
                 text += "  ✕"
-            self.legend.addItem(self.trails[runs[0]].prefix, text)
+            entries.append((self.trails[runs[0]].prefix, text, s.colors[i]))
         self._legend_diverged = diverged
+        key = [(id(item), text, color) for item, text, color in entries]
+        if key == getattr(self, "_legend_entries", None) and len(self.legend.items) == len(key):
+            return
+        self._legend_entries = key
+        self.legend_builds += 1
+        self._set_legend_form(LEGEND_FORMS[0])
+        self.legend.clear()
+        for item, text, _ in entries:
+            self.legend.addItem(item, text)
         theme.style_legend(self.legend)
 
     def _sync_starts(self) -> None:
@@ -999,8 +1017,10 @@ class LandscapeView(pg.PlotWidget):
         theme.style_legend(self.arrow_legend)
         if hasattr(self, "map_layer"):
             self.map_layer.retheme()
-        if self.trails:  # re-colour runs, starts and labels
-            self._on_runs_changed()
+        if self.trails:  # re-colour runs, starts, markers and labels (no item is made)
+            self._style_runs()
+            self._sync_starts()
+            self._on_stepped()
             self._refresh_labels()
 
     def _refresh_labels(self) -> None:

@@ -217,11 +217,14 @@ class LossView(pg.PlotWidget):
         self._rebuild_key()
         self._on_stepped()
 
-    def _rebuild_key(self) -> None:
+    def _style_key(self) -> None:
         pal = theme.palette(theme.current())
         width = 3.0 * max(1.0, theme.font_scale())
         self._key_train.setPen(pg.mkPen(pal["foreground"], width=width))
         self._key_val.setPen(pg.mkPen(pal["foreground"], width=width, style=Qt.PenStyle.DashLine))
+
+    def _rebuild_key(self) -> None:
+        self._style_key()
         self.legend.clear()
         if self.session.has_validation:
             self.legend.addItem(self._key_train, tr("train_loss"))
@@ -637,8 +640,10 @@ class LossView(pg.PlotWidget):
         theme.style_legend(self.legend)
         self._style_stop_marker()
         self._apply_labels()
-        if self.curves:
-            self._on_runs_changed()
+        if self.curves:  # the runs keep their colours: the key's lines follow the theme
+            self._style_key()
+            self._style_norms()
+            self.legend.update()
 
     def _apply_labels(self) -> None:
         pal = theme.palette(theme.current())

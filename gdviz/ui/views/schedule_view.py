@@ -373,5 +373,10 @@ class ScheduleView(pg.PlotWidget):
         self._style_curves()
         self._apply_labels()
         self._key_shown = ""
-        if self._following:
+        if self._following and self._drawn is not None:
+            # the curves keep their data (the runs' colours are not the theme's): the key,
+            # in the new colour and size, and the cursor's dots
+            self._build_key(bool(self._key_on))
+            self.set_step(self.session.t)
+        elif self._following:
             self.redraw()
