@@ -24,8 +24,8 @@ from PySide6.QtWidgets import QGraphicsItem
 from gdviz.core.i18n import tr
 from gdviz.kernels.contour import contour_segments, nice_levels
 from gdviz.ui import theme
-from gdviz.ui.views.items import (GrowingCurve, HistoryFeed, RecacheBudget, cache_axes,
-                                  connect_all, disconnect_all, new_rows)
+from gdviz.ui.views.items import (GrowingCurve, HistoryFeed, RecacheBudget, RunsBuild,
+                                  cache_axes, connect_all, disconnect_all, new_rows)
 from gdviz.ui.views.placement import (fit_axis_height, fit_axis_width, place_legend,
                                       set_legend_columns, unstack)
 from gdviz.ui.views.map_layer import BasinLayer
@@ -149,6 +149,7 @@ class LandscapeView(pg.PlotWidget):
         self.trails: list[GrowingCurve] = []
         #: how many times the runs' items were (re)styled (:meth:`_on_runs_changed`)
         self.runs_builds = 0
+        self._runs_build = RunsBuild()
         self.legend_builds = 0
         self.halos: list[GrowingCurve] = []  # twins of the trails (the same points)
         self._trail_feed = HistoryFeed()
@@ -297,6 +298,9 @@ class LandscapeView(pg.PlotWidget):
         s = self.session
         pal = theme.palette(theme.current())
         n = s.n_runs
+        if not self._runs_build.due(s, theme.current(), theme.font_scale()) \
+                and len(self.trails) == n:
+            return  # built for these runs already, earlier in this change
         self.runs_builds += 1
         if len(self.trails) != n:
             # a run added adds its items, a run removed drops one set (the trails read the

@@ -24,8 +24,8 @@ from PySide6.QtWidgets import QGraphicsItem
 from gdviz.core.i18n import tr
 from gdviz.core.session.history import param_norms  # the rows of Session.weight_norms
 from gdviz.ui import theme
-from gdviz.ui.views.items import (GrowingCurve, HistoryFeed, RecacheBudget, cache_axes,
-                                  connect_all, disconnect_all, new_rows)
+from gdviz.ui.views.items import (GrowingCurve, HistoryFeed, RecacheBudget, RunsBuild,
+                                  cache_axes, connect_all, disconnect_all, new_rows)
 from gdviz.ui.views.placement import place_legend
 
 #: decades of spread above which the loss axis turns logarithmic
@@ -130,6 +130,7 @@ class LossView(pg.PlotWidget):
         self.curves: list[GrowingCurve] = []
         #: how many times the runs' curves were (re)styled (:meth:`_on_runs_changed`)
         self.runs_builds = 0
+        self._runs_build = RunsBuild()
         self.val_curves: list[GrowingCurve] = []
         self._history = HistoryFeed()
         self._recache = RecacheBudget()
@@ -186,6 +187,9 @@ class LossView(pg.PlotWidget):
     def _on_runs_changed(self) -> None:
         s = self.session
         n = s.n_runs
+        if not self._runs_build.due(s, theme.current(), theme.font_scale()) \
+                and len(self.curves) == n:
+            return  # built for these runs already, earlier in this change
         self.runs_builds += 1
         if len(self.curves) != n:
             # a run added adds its curves, a run removed drops one set; they all read the
