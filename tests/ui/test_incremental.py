@@ -210,3 +210,28 @@ def test_opening_a_scene_builds_each_view_once(window, session, tmp_path):
     # a change that leaves the runs as they are builds nothing
     session.set_speed(12.0)
     assert (land.runs_builds, loss.runs_builds, sched.redraws) == tuple(c + 1 for c in counts)
+
+
+def test_projector_mode_makes_its_schedule_panel_once(window, qtbot):
+    """Projector mode's schedule panel is made the first time; off, it waits hidden and
+    follows nothing (a run added then does not draw it); on again, it is the same panel,
+    showing the runs as they are now."""
+    pic = window.picture
+    window.set_projector(True)
+    qtbot.waitUntil(window.layout_settled)
+    first = pic.schedule_view
+    assert first is not None
+    window.set_projector(False)
+    qtbot.waitUntil(window.layout_settled)
+    assert pic.schedule_view is None and not first.isVisible()
+    n = first.redraws
+    window.session.add_run(_adam())
+    window.set_theme("dark")
+    assert first.redraws == n  # off: it followed nothing
+    window.set_projector(True)
+    qtbot.waitUntil(window.layout_settled)
+    assert pic.schedule_view is first
+    assert first.redraws == n + 1 and len(first.curves) == len(window.session.specs)
+    assert first.dots.opts["pen"].color().name() == QColor(theme.palette("dark")["foreground"]).name()
+    window.set_projector(False)
+    qtbot.waitUntil(window.layout_settled)

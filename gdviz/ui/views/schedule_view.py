@@ -131,14 +131,25 @@ class ScheduleView(pg.PlotWidget):
         self._following = False
         self._styled = True
         self._restyle()
-        self._following = bool(follow)
         if follow:  # a picture panel of its own: follow the session itself
-            s = session
-            self._connections = connect_all([
-                (s.settings_changed, self.follow_session), (s.runs_changed, self.follow_session),
-                (s.problem_changed, self.follow_session), (s.stepped, self._on_stepped),
-            ])
-            self.follow_session()
+            self.set_following(True)
+
+    def set_following(self, on: bool) -> None:
+        """Follow the session's signals (a picture panel of its own), or stop (a panel put
+        away hidden costs nothing per frame); following again draws what changed meanwhile."""
+        on = bool(on)
+        if on == self._following or getattr(self, "_closed", False):
+            return
+        self._following = on
+        if not on:
+            self._connections = disconnect_all(self._connections)
+            return
+        s = self.session
+        self._connections = connect_all([
+            (s.settings_changed, self.follow_session), (s.runs_changed, self.follow_session),
+            (s.problem_changed, self.follow_session), (s.stepped, self._on_stepped),
+        ])
+        self.follow_session()
 
     # ------------------------------------------------------------------ session -> view
     def _inputs(self) -> tuple:
@@ -380,3 +391,5 @@ class ScheduleView(pg.PlotWidget):
             self.set_step(self.session.t)
         elif self._following:
             self.redraw()
+        else:
+            self._drawn = None  # drawn anew in the new style when it follows again
