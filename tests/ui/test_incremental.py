@@ -235,3 +235,26 @@ def test_projector_mode_makes_its_schedule_panel_once(window, qtbot):
     assert first.dots.opts["pen"].color().name() == QColor(theme.palette("dark")["foreground"]).name()
     window.set_projector(False)
     qtbot.waitUntil(window.layout_settled)
+
+
+def test_the_fit_panel_measures_each_legend_form_once(window, qtbot):
+    """The fit panel resizes several times while a lesson opens; a resize that keeps the
+    legend's form (columns, text size) keeps the legend (each resize made up to nine)."""
+    from gdviz.core.scene import preset_path
+
+    w = window
+    assert w.open_scene(preset_path("L13"))
+    QApplication.processEvents()
+    fv = w.fit_view
+    texts = fv.legend_texts()
+    assert texts and fv.legend.isVisible()
+    n = fv.legend_builds
+    for _ in range(3):
+        fv._on_resized()  # what vb.sigResized calls
+    assert fv.legend_builds == n and fv.legend_texts() == texts
+    # a form that no longer fits is replaced by one that does (sizes measured already)
+    form = fv._legend_form[1]
+    sizes = fv._legend_sizes[1]
+    fv.resize(int(sizes[form][0] * 0.6), fv.height())
+    QApplication.processEvents()
+    assert fv._legend_form[1] != form and fv.legend_texts() == texts
