@@ -258,3 +258,20 @@ def test_the_fit_panel_measures_each_legend_form_once(window, qtbot):
     fv.resize(int(sizes[form][0] * 0.6), fv.height())
     QApplication.processEvents()
     assert fv._legend_form[1] != form and fv.legend_texts() == texts
+
+
+def test_a_card_writes_its_widgets_only_when_its_run_changed(runs, session, monkeypatch):
+    card = runs.cards[1]
+    writes = []
+    orig = card.title.setText
+    monkeypatch.setattr(card.title, "setText", lambda t: (writes.append(t), orig(t)))
+    session.set_speed(40.0)  # settings_changed: every card hears it, none has news
+    session.set_noise(0.2)
+    assert writes == []
+    session.update_run(1, lr=0.003)
+    assert len(writes) == 1 and "0.003" in card.title.text()
+    # an edit the session refuses shows what is in force again, all the same
+    lr = card.sliders["lr"]
+    lr.setValue(0.5)
+    card._on_value_edited("momentum", 5.0)  # refused: momentum must be < 1
+    assert lr.value() == pytest.approx(session.specs[1].config.lr)

@@ -161,6 +161,7 @@ class RunCard(QFrame):
         self.dup_small.clicked.connect(lambda: self.panel.duplicate(self.i, 0.1))
         self.dup_big.clicked.connect(lambda: self.panel.duplicate(self.i, 10.0))
         self.remove.clicked.connect(lambda: self.session.remove_run(self.i))
+        self._synced = None  # what sync() showed last
         self.retranslate()
         self.sync()
 
@@ -207,26 +208,36 @@ class RunCard(QFrame):
     # -- widget -> session -----------------------------------------------------------
     def _on_value_edited(self, field: str, value) -> None:
         if not self.session.update_run(self.i, **{field: value}):
-            self.sync()  # refused (the session said why): show what is in force again
+            self.sync(force=True)  # refused (the session said why): show what is in force again
 
     def _on_schedule_picked(self, index: int) -> None:
         name = self.schedule.itemData(index)
         if name == self.session.specs[self.i].schedule.kind:
             return  # the same kind keeps its settings (e.g. a scene's pct_start)
         if not self.session.set_schedule(self.i, make_schedule(name)):
-            self.sync()
+            self.sync(force=True)
 
     def _on_enabled_toggled(self, on: bool) -> None:
         self.session.update_run(self.i, enabled=bool(on))
 
     # -- session -> widget -------------------------------------------------------------
-    def sync(self) -> None:
-        """Show the session's spec ``i`` (signals blocked: no feedback loop)."""
+    def sync(self, force: bool = False) -> None:
+        """Show the session's spec ``i`` (signals blocked: no feedback loop). Nothing is
+        written when the card shows it already (one change of the session reaches the
+        cards through its runs' and its settings' signals), unless ``force`` (an edit
+        the session refused: the widget shows the refused value)."""
         s = self.session
         spec = s.specs[self.i]
         cfg = spec.config
         color = s.colors[self.i] if self.i < len(s.colors) else "#888888"
-        self.swatch.setStyleSheet(f"background: {color}; border-radius: 3px;")
+        key = (self.i, spec, color, s.spec_label(self.i), selected_spec(s), s.same_lr,
+               len(s.specs))
+        if key == self._synced and not force:
+            return
+        self._synced = key
+        sheet = f"background: {color}; border-radius: 3px;"
+        if self.swatch.styleSheet() != sheet:  # (a sheet set again re-polishes the label)
+            self.swatch.setStyleSheet(sheet)
         self.title.setText(s.spec_label(self.i))
         self.title.setToolTip(self.title.text())
         with QSignalBlocker(self.enabled):
