@@ -115,8 +115,9 @@ class ClipJob:
     them to RGB, and ``renderer.colors`` lists the colours that later frames may add
     (every run's, the data's), for a GIF's palette. Pass a zero-argument callable that
     makes one (e.g. ``lambda: clip_renderer(session, settings)``) and the job makes it
-    after restarting the session, so that views start from step 0 as in the window,
-    and closes it when the job ends. A CSV needs no renderer. The session is paused and
+    at its first :meth:`step`, after restarting the session, so that views start from
+    step 0 as in the window (and starting a job builds no picture), and closes it when
+    the job ends. A CSV needs no renderer. The session is paused and
     restarted from its starts.
     """
 
@@ -136,11 +137,11 @@ class ClipJob:
             session.set_max_steps(self.steps)
         session.reset()
         self._owns_renderer = callable(renderer) and not hasattr(renderer, "frame")
-        if self._owns_renderer:
-            renderer = renderer() if self.kind != "csv" else None
-        self.renderer = renderer
-        # frames the renderer keeps intact for long enough go to the encoder uncopied
-        self._copy = getattr(renderer, "stable_frames", 1) < STABLE_FRAMES
+        #: a renderer to make: at the first :meth:`step`, so that starting an export does
+        #: not build its picture (a window's export starts at once; the build is part of
+        #: the first frame, which the progress bar shows)
+        self._make_renderer = renderer if self._owns_renderer and self.kind != "csv" else None
+        self.renderer = None if self._owns_renderer else renderer
         self.total = frames if self.kind in ("gif", "mp4") else 1
         self.done = 0
         self._stepped = 0
@@ -152,6 +153,9 @@ class ClipJob:
         if self.finished:
             return True
         try:
+            if self._make_renderer is not None:
+                make, self._make_renderer = self._make_renderer, None
+                self.renderer = make()
             if self.kind in ("csv", "png"):
                 _advance(self.session, self.steps)
                 data = (trajectories_csv(self.session).encode() if self.kind == "csv"
@@ -167,12 +171,12 @@ class ClipJob:
                     sample = _palette_sample(self.renderer.rgb(first), list(self.renderer.colors))
                 self._writer = VideoWriter(self.out, self.settings.size, self.settings.fps,
                                            palette_sample=sample, pix_fmt="bgra")
-                self._writer.write(first, copy=self._copy)
+                self._writer.write(first, copy=self._copy())
             else:
                 k = min(self.spf, self.steps - self._stepped)
                 _advance(self.session, k)
                 self._stepped += k
-                self._writer.write(self.renderer.frame(), copy=self._copy)
+                self._writer.write(self.renderer.frame(), copy=self._copy())
             self.done += 1
             if self.done >= self.total:
                 self._writer.close()
@@ -183,6 +187,11 @@ class ClipJob:
             self.abort()
             raise
 
+    def _copy(self) -> bool:
+        """Whether frames go to the encoder copied: not when the renderer keeps each one
+        intact for long enough (``stable_frames``)."""
+        return getattr(self.renderer, "stable_frames", 1) < STABLE_FRAMES
+
     def abort(self) -> None:
         """Stop and delete everything written so far (nothing is left behind)."""
         if self._writer is not None:
@@ -192,6 +201,7 @@ class ClipJob:
 
     def _end(self) -> None:
         self.finished = True
+        self._make_renderer = None
         if self._owns_renderer and self.renderer is not None:
             self.renderer.close()
             self.renderer = None

@@ -730,8 +730,10 @@ class MainWindow(QMainWindow):
     def _style_caption(self) -> None:
         red = theme.palette(self.theme_name)["diverged"]
         self.caption.restyle()  # the strip styles itself (the export's too)
+        sheet = f"color: {red}; font-weight: bold;"
         for lab in (self.notice, self.diverged_label, self.controls.problem.error):
-            lab.setStyleSheet(f"color: {red}; font-weight: bold;")
+            if lab.styleSheet() != sheet:  # (a sheet set again re-polishes the label)
+                lab.setStyleSheet(sheet)
 
     def _scale_caption_font(self) -> None:
         self.caption.restyle()

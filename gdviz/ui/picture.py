@@ -286,12 +286,25 @@ class Picture(QWidget):
                 self._side_layout.insertWidget(0, self.step_view, 1)
                 self._inline_made = getattr(self, "_inline_made", ()) + (self.step_view,)
             if self.schedule_view is None:
-                self.schedule_view = ScheduleView(self.session, follow=True)
+                # made once (a plot takes a while to build); off, it waits hidden, not
+                # following the session (see below)
+                kept, self._schedule_kept = getattr(self, "_schedule_kept", None), None
+                if kept is None:
+                    kept = ScheduleView(self.session, follow=True)
+                else:
+                    kept.set_following(True)
+                self.schedule_view = kept
                 self._side_layout.insertWidget(1, self.schedule_view, 0)
                 self._inline_made = getattr(self, "_inline_made", ()) + (self.schedule_view,)
         else:
             for w in getattr(self, "_inline_made", ()):
                 self._side_layout.removeWidget(w)
+                if w is self.schedule_view:
+                    w.set_following(False)
+                    w.hide()
+                    self._schedule_kept = w
+                    self.schedule_view = None
+                    continue
                 w.close()
                 w.setParent(None)
                 w.deleteLater()
@@ -483,7 +496,8 @@ class Picture(QWidget):
         disconnect_all(self._connections)
         self._connections = []
         for w in (self.landscape_view, self.surface3d_view, self.fit_view, self.loss_view,
-                  self.step_view, self.schedule_view, self.status, self.hyper_view,
+                  self.step_view, self.schedule_view, getattr(self, "_schedule_kept", None),
+                  self.status, self.hyper_view,
                   self.lrfind_view, self.tuned_view, self.network_view, self.plane_view):
             if w is not None:
                 w.close()

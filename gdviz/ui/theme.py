@@ -138,7 +138,10 @@ def apply(app: QApplication, name: str) -> None:
     _state["theme"] = name
     pg.setConfigOption("background", pal["background"])
     pg.setConfigOption("foreground", pal["foreground"])
-    app.setStyle("Fusion")
+    style = app.style()
+    if style is None or style.name().lower() != "fusion":
+        # once: setting a style again re-polishes and lays out every widget of the app
+        app.setStyle("Fusion")
     qp = QPalette()
     bg, panel, fg = QColor(pal["background"]), QColor(pal["panel"]), QColor(pal["foreground"])
     muted, accent = QColor(pal["muted"]), QColor(pal["accent"])

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import QEvent, QSignalBlocker, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QLocale, QSignalBlocker, QSize, Qt, Signal
 from PySide6.QtGui import QDoubleValidator, QPainter
 from PySide6.QtWidgets import (
     QFrame,
@@ -69,7 +69,7 @@ class HyperSlider(QWidget):
         self.entry.setAlignment(Qt.AlignmentFlag.AlignRight)
         validator = QDoubleValidator(self.lo, self.hi, 12, self.entry)
         validator.setNotation(QDoubleValidator.Notation.ScientificNotation)
-        validator.setLocale(self.locale().c())  # "0.001", not "0,001", whatever the locale
+        validator.setLocale(QLocale.c())  # "0.001", not "0,001", whatever the locale
         self.entry.setValidator(validator)
         self.entry.setFixedWidth(self.fontMetrics().horizontalAdvance("0.00001e-0"))
         self._update_tips()

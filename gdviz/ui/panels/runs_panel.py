@@ -161,6 +161,7 @@ class RunCard(QFrame):
         self.dup_small.clicked.connect(lambda: self.panel.duplicate(self.i, 0.1))
         self.dup_big.clicked.connect(lambda: self.panel.duplicate(self.i, 10.0))
         self.remove.clicked.connect(lambda: self.session.remove_run(self.i))
+        self._synced = None  # what sync() showed last
         self.retranslate()
         self.sync()
 
@@ -210,26 +211,36 @@ class RunCard(QFrame):
     # -- widget -> session -----------------------------------------------------------
     def _on_value_edited(self, field: str, value) -> None:
         if not self.session.update_run(self.i, **{field: value}):
-            self.sync()  # refused (the session said why): show what is in force again
+            self.sync(force=True)  # refused (the session said why): show what is in force again
 
     def _on_schedule_picked(self, index: int) -> None:
         name = self.schedule.itemData(index)
         if name == self.session.specs[self.i].schedule.kind:
             return  # the same kind keeps its settings (e.g. a scene's pct_start)
         if not self.session.set_schedule(self.i, make_schedule(name)):
-            self.sync()
+            self.sync(force=True)
 
     def _on_enabled_toggled(self, on: bool) -> None:
         self.session.update_run(self.i, enabled=bool(on))
 
     # -- session -> widget -------------------------------------------------------------
-    def sync(self) -> None:
-        """Show the session's spec ``i`` (signals blocked: no feedback loop)."""
+    def sync(self, force: bool = False) -> None:
+        """Show the session's spec ``i`` (signals blocked: no feedback loop). Nothing is
+        written when the card shows it already (one change of the session reaches the
+        cards through its runs' and its settings' signals), unless ``force`` (an edit
+        the session refused: the widget shows the refused value)."""
         s = self.session
         spec = s.specs[self.i]
         cfg = spec.config
         color = s.colors[self.i] if self.i < len(s.colors) else "#888888"
-        self.swatch.setStyleSheet(f"background: {color}; border-radius: 3px;")
+        key = (self.i, spec, color, s.spec_label(self.i), selected_spec(s), s.same_lr,
+               len(s.specs))
+        if key == self._synced and not force:
+            return
+        self._synced = key
+        sheet = f"background: {color}; border-radius: 3px;"
+        if self.swatch.styleSheet() != sheet:  # (a sheet set again re-polishes the label)
+            self.swatch.setStyleSheet(sheet)
         self.title.setText(s.spec_label(self.i))
         self.title.setToolTip(self.title.text())
         with QSignalBlocker(self.enabled):
@@ -352,24 +363,44 @@ class RunsPanel(QWidget):
 
     # -- session -> widget ----------------------------------------------------------------
     def _on_runs_changed(self, *_) -> None:
-        specs = self.session.specs
-        names = [s.config.name for s in specs]
+        names = [s.config.name for s in self.session.specs]
         if names != [c.opt_name for c in self.cards]:
-            self._rebuild()
+            self._reconcile(names)
         for c in self.cards:
             c.sync()
 
-    def _rebuild(self) -> None:
-        # a slider being dragged survives: cards are rebuilt only when the set of runs
-        # changes, not when one of their values does
-        for c in self.cards:
+    def _reconcile(self, names: list[str]) -> None:
+        """Cards for the optimizers ``names`` (one per spec, in order), keeping every card
+        whose run is still there: a run added makes one card, a run removed drops one.
+        (Cards only depend on their optimizer; :meth:`RunCard.sync` shows the rest.) A
+        slider being dragged survives: cards change only when the set of runs does."""
+        old = [c.opt_name for c in self.cards]
+        # the common head and tail stay; the cards in between go, new ones come in their place
+        head = 0
+        while head < min(len(old), len(names)) and old[head] == names[head]:
+            head += 1
+        tail = 0
+        while (tail < min(len(old), len(names)) - head
+               and old[len(old) - 1 - tail] == names[len(names) - 1 - tail]):
+            tail += 1
+        gone = self.cards[head:len(old) - tail]
+        for c in gone:
             self.select_group.removeButton(c.select)
             self.cards_box.removeWidget(c)
             c.hide()
             c.deleteLater()
-        self.cards = [RunCard(self, i) for i in range(len(self.session.specs))]
-        for c in self.cards:
-            self.cards_box.addWidget(c)
+        kept_tail = self.cards[len(old) - tail:]
+        self.cards = self.cards[:head]
+        for i in range(head, len(names) - tail):
+            card = RunCard(self, i)
+            self.cards_box.insertWidget(i, card)
+            self.cards.append(card)
+        self.cards += kept_tail
+        for i, c in enumerate(self.cards):  # the tail's spec indices moved
+            if c.i != i:
+                c.i = i
+                c.setObjectName(f"runCard{i}")
+                self.select_group.setId(c.select, i)
 
     def _on_settings_changed(self, *_) -> None:
         same = self.session.same_lr

@@ -192,6 +192,11 @@ class FitView(pg.PlotWidget):
         self._retired: list[pg.LegendItem] = []
         self.legend = self._new_legend(2)
         self._legend_entries: list[tuple] = []
+        #: the entries' legend sizes by form (text size, columns), the form shown, and how
+        #: many legends were made (see _build_legend)
+        self._legend_sizes: tuple = (None, {})
+        self._legend_form = None
+        self.legend_builds = 0
         self._legend_key = None
 
         # --- per-run and per-unit items (rebuilt when their number changes) ------------------
@@ -338,6 +343,15 @@ class FitView(pg.PlotWidget):
             out.append(c)
         return out
 
+    def _resize(self, curves: list, n: int, z: float) -> list:
+        """``curves`` made ``n`` long: the first ones kept, the extra removed, new hidden
+        curves at depth ``z`` appended (a run added adds one curve, not all of them)."""
+        while len(curves) > n:
+            self.plot_item.removeItem(curves.pop())
+        if len(curves) < n:
+            curves += self._recreate([], n - len(curves), z)
+        return curves
+
     def _sync_units(self) -> None:
         """One faint curve per unit of a units model (created or dropped to match K)."""
         s = self.session
@@ -351,7 +365,7 @@ class FitView(pg.PlotWidget):
         self._ghost_on_runs_changed()
         n = s.n_runs
         if len(self.run_curves) != n:
-            self.run_curves = self._recreate(self.run_curves, n, z=10)
+            self.run_curves = self._resize(self.run_curves, n, z=10)
         self._diverged = {r for r, _ in s.diverged()}
         self._style_runs()
         self._legend_key = None
@@ -732,26 +746,47 @@ class FitView(pg.PlotWidget):
         box (fewer rows leave more room for the data); then the box leaves room for it.
         A legend that would take more than ``LEGEND_MAX_SHARE`` of the plot's height (big
         text on a small panel: the band above the data is capped, and it covered the top
-        left points) is tried again in smaller text."""
+        left points) is tried again in smaller text.
+
+        The size of each form (text size, columns) is measured once per set of entries:
+        the panel resizes several times while a lesson opens, and a resize that keeps
+        the form keeps the legend (each form tried was a new legend of every entry)."""
         height = float(self.vb.height())
+        width = float(self.vb.width())
+        entries = self._legend_entries
+        if self._legend_sizes[0] is not entries:
+            self._legend_sizes = (entries, {})
+        sizes = self._legend_sizes[1]
+        form = None
         for k in (1.0, 0.8, 0.65):
             for columns in (3, 2, 1):
-                old = self.legend
-                if old.scene() is not None:
-                    old.scene().removeItem(old)
-                self._retire(old)
-                self.legend = self._new_legend(columns, k)
-                for item, text in self._legend_entries:
-                    self.legend.addItem(item, text)
-                width = float(self.vb.width())
-                if width <= 0 or self.legend.width() <= width - 2 * LEGEND_OFFSET:
+                form = (k, columns)
+                if form not in sizes:
+                    self._make_legend(form)
+                    sizes[form] = (self.legend.width(), self.legend.height())
+                if width <= 0 or sizes[form][0] <= width - 2 * LEGEND_OFFSET:
                     break
-            if height <= 0 or self.legend.height() <= LEGEND_MAX_SHARE * height:
+            if height <= 0 or sizes[form][1] <= LEGEND_MAX_SHARE * height:
                 break
-        self.legend.setVisible(bool(self._legend_entries))
+        if self._legend_form != (entries, form):
+            self._make_legend(form)
+        self.legend.setVisible(bool(entries))
         theme.style_legend(self.legend, 225)
         self._range_key = None
         self.reset_range()
+
+    def _make_legend(self, form: tuple[float, int]) -> None:
+        """Replace the legend by one of every entry in ``form`` (text size, columns)."""
+        k, columns = form
+        old = self.legend
+        if old.scene() is not None:
+            old.scene().removeItem(old)
+        self._retire(old)
+        self.legend = self._new_legend(columns, k)
+        for item, text in self._legend_entries:
+            self.legend.addItem(item, text)
+        self._legend_form = (self._legend_entries, form)
+        self.legend_builds += 1
 
     def _retire(self, legend: pg.LegendItem) -> None:
         # an old legend is freed on the next turn of the event loop, not now: it takes a

@@ -92,6 +92,36 @@ class HistoryFeed:
         return True
 
 
+class RunsBuild:
+    """Tells a view whether its build for the session's runs (items, pens, legend, then a
+    frame) is due: one change of the session sends several signals (a scene's: problem,
+    runs, settings, stepped), and a view that built for the runs on the first of them has
+    nothing left to do on the next. Due when the runs (specs, colours, starts, labels),
+    the problem, the history or the step shown, or ``extra`` (the theme, the text size)
+    differ from the last build."""
+
+    def __init__(self):
+        self._key = None
+        self._runset = None
+
+    def due(self, session, *extra) -> bool:
+        s = session
+        rs = s.runset
+        key = (s.n_runs, tuple(s.specs), tuple(s.colors), tuple(tuple(p) for p in s.starts),
+               tuple(s.spec_label(i) for i in range(len(s.specs))), s.kind,
+               id(s.problem), id(s.landscape), tuple(s.linked), int(s.t),
+               getattr(rs, "version", 0), *extra)
+        if self._runset is not None and self._runset() is rs and key == self._key:
+            return False
+        self._key = key
+        self._runset = weakref.ref(rs)
+        return True
+
+    def forget(self) -> None:
+        """The next :meth:`due` is True (the view changed its items itself)."""
+        self._key = None
+
+
 #: rows read at once when a long history is fed (a jump, a rebuild): bounded temporaries
 READ_CHUNK = 1 << 16
 
@@ -356,6 +386,14 @@ class GrowingCurve:
             item.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
             self.chunks.append(self._item(item))
         return self.chunks[j]
+
+    def set_phase(self, phase: int) -> None:
+        """Give the curve the phase of run ``phase`` (its run index moved: a run before it
+        was removed); the middle is drawn again at the next :meth:`draw`."""
+        p = (int(phase) * 11) % LIVE_CHUNK
+        if p != self._phase:
+            self._phase = p
+            self._mid = -1
 
     def twin(self, z: float) -> "GrowingCurve":
         """A second set of items at ``z`` that shows this curve's points (its own pen)."""

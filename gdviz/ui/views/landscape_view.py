@@ -23,8 +23,8 @@ from PySide6.QtWidgets import QGraphicsItem
 from gdviz.core.i18n import tr
 from gdviz.kernels.contour import contour_segments, nice_levels
 from gdviz.ui import theme
-from gdviz.ui.views.items import (GrowingCurve, HistoryFeed, RecacheBudget, cache_axes,
-                                  connect_all, disconnect_all, new_rows)
+from gdviz.ui.views.items import (GrowingCurve, HistoryFeed, RecacheBudget, RunsBuild,
+                                  cache_axes, connect_all, disconnect_all, new_rows)
 from gdviz.ui.views.placement import (fit_axis_height, fit_axis_width, place_legend,
                                       set_legend_columns, unstack)
 from gdviz.ui.views.live_grid import GridPicture, LiveGridWorker, grid_picture, pinned
@@ -150,6 +150,10 @@ class LandscapeView(pg.PlotWidget):
 
         # --- per-run and per-start items (rebuilt when the runs change) ------------------
         self.trails: list[GrowingCurve] = []
+        #: how many times the runs' items were (re)styled (:meth:`_on_runs_changed`)
+        self.runs_builds = 0
+        self._runs_build = RunsBuild()
+        self.legend_builds = 0
         self.halos: list[GrowingCurve] = []  # twins of the trails (the same points)
         self._trail_feed = HistoryFeed()
         self._recache = RecacheBudget()
@@ -299,13 +303,21 @@ class LandscapeView(pg.PlotWidget):
         s = self.session
         pal = theme.palette(theme.current())
         n = s.n_runs
+        if not self._runs_build.due(s, theme.current(), theme.font_scale()) \
+                and len(self.trails) == n:
+            return  # built for these runs already, earlier in this change
+        self.runs_builds += 1
         if len(self.trails) != n:
-            for curve in self.trails + self.halos:
-                curve.remove_from(self.plot_item)
-            for item in self.diverged_labels:
-                self.plot_item.removeItem(item)
-            self.trails, self.halos, self.diverged_labels = [], [], []
-            for r in range(n):
+            # a run added adds its items, a run removed drops one set (the trails read the
+            # new history from the start anyway: a new engine, see HistoryFeed), and each
+            # keeps the phase of its run index
+            while len(self.trails) > n:
+                self.trails.pop().remove_from(self.plot_item)
+                self.halos.pop().remove_from(self.plot_item)
+                self.plot_item.removeItem(self.diverged_labels.pop())
+            for r, trail in enumerate(self.trails):
+                trail.set_phase(r)
+            for r in range(len(self.trails), n):
                 trail = GrowingCurve(z=11, phase=r)
                 trail.budget = self._recache
                 halo = trail.twin(z=10)  # the same points: decimated once
@@ -320,6 +332,16 @@ class LandscapeView(pg.PlotWidget):
                 self.halos.append(halo)
                 self.trails.append(trail)
                 self.diverged_labels.append(label)
+        self._style_runs()
+        self._rebuild_legend()
+        self._sync_starts()
+        self._on_stepped()
+
+    def _style_runs(self) -> None:
+        """Each run's trail, halo and label in its colour and the theme's (no item made)."""
+        s = self.session
+        pal = theme.palette(theme.current())
+        n = s.n_runs
         width = TRAIL_WIDTH * max(1.0, theme.font_scale())
         halo_pen = pg.mkPen(theme.qcolor(pal["halo"], 170), width=width + 3.5)
         self._brushes = []
@@ -333,15 +355,13 @@ class LandscapeView(pg.PlotWidget):
             self.halos[r].setVisible(enabled)
             self.diverged_labels[r].setColor(color)
             self.diverged_labels[r].fill = pg.mkBrush(theme.qcolor(pal["background"], 215))
-        self._rebuild_legend()
-        self._sync_starts()
-        self._on_stepped()
 
     def _rebuild_legend(self) -> None:
+        """The runs' legend: one entry per shown spec (its first run's trail), written
+        anew only when an entry changed (a run added, removed, renamed, diverged)."""
         s = self.session
-        self._set_legend_form(LEGEND_FORMS[0])
-        self.legend.clear()
         diverged = {r for r, _ in s.diverged()}
+        entries = []
         for i in range(s.n_specs):
             if not s.specs[i].enabled:
                 continue
@@ -349,8 +369,17 @@ class LandscapeView(pg.PlotWidget):
             text = s.spec_label(i)
             if runs and all(r in diverged for r in runs):
                 text += "  ✕"
-            self.legend.addItem(self.trails[runs[0]].prefix, text)
+            entries.append((self.trails[runs[0]].prefix, text, s.colors[i]))
         self._legend_diverged = diverged
+        key = [(id(item), text, color) for item, text, color in entries]
+        if key == getattr(self, "_legend_entries", None) and len(self.legend.items) == len(key):
+            return
+        self._legend_entries = key
+        self.legend_builds += 1
+        self._set_legend_form(LEGEND_FORMS[0])
+        self.legend.clear()
+        for item, text, _ in entries:
+            self.legend.addItem(item, text)
         theme.style_legend(self.legend)
 
     def _sync_starts(self) -> None:
@@ -1026,8 +1055,10 @@ class LandscapeView(pg.PlotWidget):
         theme.style_legend(self.arrow_legend)
         if hasattr(self, "map_layer"):
             self.map_layer.retheme()
-        if self.trails:  # re-colour runs, starts and labels
-            self._on_runs_changed()
+        if self.trails:  # re-colour runs, starts, markers and labels (no item is made)
+            self._style_runs()
+            self._sync_starts()
+            self._on_stepped()
             self._refresh_labels()
 
     def _refresh_labels(self) -> None:

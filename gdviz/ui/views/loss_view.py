@@ -24,8 +24,8 @@ from PySide6.QtWidgets import QGraphicsItem
 from gdviz.core.i18n import tr
 from gdviz.core.session.history import param_norms  # the rows of Session.weight_norms
 from gdviz.ui import theme
-from gdviz.ui.views.items import (GrowingCurve, HistoryFeed, RecacheBudget, cache_axes,
-                                  connect_all, disconnect_all, new_rows)
+from gdviz.ui.views.items import (GrowingCurve, HistoryFeed, RecacheBudget, RunsBuild,
+                                  cache_axes, connect_all, disconnect_all, new_rows)
 from gdviz.ui.views.placement import place_legend
 
 #: decades of spread above which the loss axis turns logarithmic
@@ -128,6 +128,9 @@ class LossView(pg.PlotWidget):
         self.log_y = False
 
         self.curves: list[GrowingCurve] = []
+        #: how many times the runs' curves were (re)styled (:meth:`_on_runs_changed`)
+        self.runs_builds = 0
+        self._runs_build = RunsBuild()
         self.val_curves: list[GrowingCurve] = []
         self._history = HistoryFeed()
         self._recache = RecacheBudget()
@@ -184,12 +187,21 @@ class LossView(pg.PlotWidget):
     def _on_runs_changed(self) -> None:
         s = self.session
         n = s.n_runs
+        if not self._runs_build.due(s, theme.current(), theme.font_scale()) \
+                and len(self.curves) == n:
+            return  # built for these runs already, earlier in this change
+        self.runs_builds += 1
         if len(self.curves) != n:
-            for c in self.curves + self.val_curves:
-                c.remove_from(self.plot_item)
-            self.curves, self.val_curves = [], []
+            # a run added adds its curves, a run removed drops one set; they all read the
+            # new history from the start (a new engine, see HistoryFeed) in their run's phase
+            while len(self.curves) > n:
+                self.curves.pop().remove_from(self.plot_item)
+                self.val_curves.pop().remove_from(self.plot_item)
+            for r, (c, v) in enumerate(zip(self.curves, self.val_curves)):
+                c.set_phase(r)
+                v.set_phase(r)
             self._make_norm_curves(n)
-            for r in range(n):
+            for r in range(len(self.curves), n):
                 c = GrowingCurve(z=10, mode="series", phase=r)
                 c.budget = self._recache
                 c.add_to(self.plot_item)
@@ -209,11 +221,14 @@ class LossView(pg.PlotWidget):
         self._rebuild_key()
         self._on_stepped()
 
-    def _rebuild_key(self) -> None:
+    def _style_key(self) -> None:
         pal = theme.palette(theme.current())
         width = 3.0 * max(1.0, theme.font_scale())
         self._key_train.setPen(pg.mkPen(pal["foreground"], width=width))
         self._key_val.setPen(pg.mkPen(pal["foreground"], width=width, style=Qt.PenStyle.DashLine))
+
+    def _rebuild_key(self) -> None:
+        self._style_key()
         self.legend.clear()
         if self.session.has_validation:
             self.legend.addItem(self._key_train, tr("train_loss"))
@@ -522,10 +537,12 @@ class LossView(pg.PlotWidget):
         self._rebuild_key()
 
     def _make_norm_curves(self, n: int) -> None:
-        for c in self.norm_curves:
-            c.remove_from(self.norm_vb)
-        self.norm_curves = []
-        for r in range(n):
+        while len(self.norm_curves) > n:
+            self.norm_curves.pop().remove_from(self.norm_vb)
+        for r, c in enumerate(self.norm_curves):
+            c.set_phase(r)
+            c.clear()  # (its history is read again, as the loss curves' is)
+        for r in range(len(self.norm_curves), n):
             c = GrowingCurve(z=8, mode="series", phase=r)
             c.budget = self._recache
             c.add_to(self.norm_vb)
@@ -627,8 +644,10 @@ class LossView(pg.PlotWidget):
         theme.style_legend(self.legend)
         self._style_stop_marker()
         self._apply_labels()
-        if self.curves:
-            self._on_runs_changed()
+        if self.curves:  # the runs keep their colours: the key's lines follow the theme
+            self._style_key()
+            self._style_norms()
+            self.legend.update()
 
     def _apply_labels(self) -> None:
         pal = theme.palette(theme.current())

@@ -121,6 +121,9 @@ class ScheduleView(pg.PlotWidget):
         self.dots.setZValue(21)
         self.addItem(self.dots)
         self._data: list[dict] = []
+        #: the inputs last drawn (:meth:`_inputs`), and how many times the curves were drawn
+        self._drawn = None
+        self.redraws = 0
         self._cursor_px = None  # the cursor's pixel column when it was last drawn
         self._key_on = None
         self._key_shown = ""
@@ -128,34 +131,65 @@ class ScheduleView(pg.PlotWidget):
         self._following = False
         self._styled = True
         self._restyle()
-        self._following = bool(follow)
         if follow:  # a picture panel of its own: follow the session itself
-            s = session
-            self._connections = connect_all([
-                (s.settings_changed, self.follow_session), (s.runs_changed, self.follow_session),
-                (s.problem_changed, self.follow_session), (s.stepped, self._on_stepped),
-            ])
-            self.follow_session()
+            self.set_following(True)
+
+    def set_following(self, on: bool) -> None:
+        """Follow the session's signals (a picture panel of its own), or stop (a panel put
+        away hidden costs nothing per frame); following again draws what changed meanwhile."""
+        on = bool(on)
+        if on == self._following or getattr(self, "_closed", False):
+            return
+        self._following = on
+        if not on:
+            self._connections = disconnect_all(self._connections)
+            return
+        s = self.session
+        self._connections = connect_all([
+            (s.settings_changed, self.follow_session), (s.runs_changed, self.follow_session),
+            (s.problem_changed, self.follow_session), (s.stepped, self._on_stepped),
+        ])
+        self.follow_session()
 
     # ------------------------------------------------------------------ session -> view
-    def follow_session(self, *_) -> None:
-        """Draw every run's schedule (lr, and momentum where it cycles) and the cursor."""
+    def _inputs(self) -> tuple:
+        """What the curves are drawn from: the runs (with their live configs), their
+        colours and the number of steps."""
         s = self.session
+        return (tuple(s.specs), tuple(s.effective_config(i) for i in range(len(s.specs))),
+                tuple(s.colors), int(s.max_steps))
+
+    def follow_session(self, *_) -> None:
+        """Draw every run's schedule (lr, and momentum where it cycles) and the cursor.
+
+        One change of the session reaches this through several signals (runs, settings,
+        problem): it draws once, when what the curves show changed."""
+        key = self._inputs()
+        if key == self._drawn:
+            self.set_step(self.session.t)
+            return
+        self.redraw()
+
+    def redraw(self) -> None:
+        """Draw every run's schedule anew (see :meth:`follow_session`)."""
+        s = self.session
+        self.redraws += 1
+        self._drawn = self._inputs()
         self._data = schedule_curves(s)
         n = len(self._data)
-        if len(self.curves) != n:
-            for c in self.curves:
-                self.plot_item.removeItem(c)
-            for c in self.mom_curves:
-                self.mom_vb.removeItem(c)
-            self.curves = [pg.PlotDataItem() for _ in range(n)]
-            self.mom_curves = [pg.PlotDataItem() for _ in range(n)]
-            for c in self.curves:
-                c.setZValue(10)
-                self.plot_item.addItem(c)
-            for c in self.mom_curves:
-                c.setZValue(9)
-                self.mom_vb.addItem(c)
+        # one pair of curves per run: a run added adds one, a run removed drops one
+        while len(self.curves) > n:
+            self.plot_item.removeItem(self.curves.pop())
+            self.mom_vb.removeItem(self.mom_curves.pop())
+        while len(self.curves) < n:
+            c = pg.PlotDataItem()
+            c.setZValue(10)
+            self.plot_item.addItem(c)
+            self.curves.append(c)
+            m = pg.PlotDataItem()
+            m.setZValue(9)
+            self.mom_vb.addItem(m)
+            self.mom_curves.append(m)
         top, mlo, mhi = 0.0, np.inf, -np.inf
         for i, d in enumerate(self._data):
             self.curves[i].setData(d["steps"], d["lr"])
@@ -350,5 +384,12 @@ class ScheduleView(pg.PlotWidget):
         self._style_curves()
         self._apply_labels()
         self._key_shown = ""
-        if self._following:
-            self.follow_session()
+        if self._following and self._drawn is not None:
+            # the curves keep their data (the runs' colours are not the theme's): the key,
+            # in the new colour and size, and the cursor's dots
+            self._build_key(bool(self._key_on))
+            self.set_step(self.session.t)
+        elif self._following:
+            self.redraw()
+        else:
+            self._drawn = None  # drawn anew in the new style when it follows again

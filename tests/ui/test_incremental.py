@@ -1,0 +1,277 @@
+"""One action, one update (issue 10): views and panels change what changed instead of
+rebuilding. A run added makes one run card and one set of items (the others' stay the
+same objects), a run removed drops one; a theme switch restyles the items there are; one
+change of the session draws each view once, however many of its signals it sends."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import shiboken6
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QApplication
+
+from gdviz.core.optimizers import make_optimizer
+from gdviz.core.session import RunSpec
+from gdviz.ui import theme
+from gdviz.ui.panels.runs_panel import RunsPanel, selected_spec
+
+
+@pytest.fixture
+def runs(qtbot, session):
+    p = RunsPanel(session)
+    qtbot.addWidget(p)
+    p.resize(440, 900)
+    p.show()
+    return p
+
+
+def _adam() -> RunSpec:
+    return RunSpec(config=make_optimizer("adam", lr=0.02))
+
+
+# ------------------------------------------------------------------------- runs panel
+def test_adding_a_run_keeps_every_other_card(runs, session):
+    before = list(runs.cards)
+    session.add_run(_adam())
+    assert len(runs.cards) == len(before) + 1
+    assert all(a is b for a, b in zip(runs.cards, before))  # the same widgets
+    new = runs.cards[-1]
+    assert new.opt_name == "adam" and new.i == len(before)
+    assert runs.cards_box.indexOf(new) == len(before)
+
+
+def test_removing_a_run_drops_its_card_and_renumbers_the_rest(runs, session):
+    before = list(runs.cards)
+    names = [s.config.name for s in session.specs]
+    before[1].remove.click()
+    assert [c.opt_name for c in runs.cards] == names[:1] + names[2:]
+    assert runs.cards == [before[0], *before[2:]]  # the others are the same widgets
+    assert [c.i for c in runs.cards] == list(range(len(runs.cards)))
+    assert [runs.cards_box.indexOf(c) for c in runs.cards] == list(range(len(runs.cards)))
+    # each card now speaks for its new index: picking, removing
+    last = runs.cards[-1]
+    assert runs.select_group.id(last.select) == last.i
+    last.select.click()
+    assert selected_spec(session) == last.i
+    last.remove.click()
+    assert [s.config.name for s in session.specs] == names[:1] + names[2:-1]
+    assert runs.cards == [before[0], *before[2:-1]]
+
+
+def test_a_lesson_with_other_optimizers_keeps_the_cards_that_still_match(runs, session):
+    first = runs.cards[0]
+    state = session.snapshot()
+    specs = (state.specs[0], _adam(), _adam())
+    import dataclasses
+
+    session.restore(dataclasses.replace(state, specs=specs, colors=None, selected=-1))
+    assert [c.opt_name for c in runs.cards] == [s.config.name for s in specs]
+    assert runs.cards[0] is first
+    assert [c.i for c in runs.cards] == [0, 1, 2]
+
+
+# ------------------------------------------------------------------------- window views
+@pytest.fixture
+def views(window):
+    w = window
+    return w, w.landscape_view, w.loss_view, w.controls.training.curve
+
+
+def test_adding_a_run_adds_one_set_of_items_and_builds_each_view_once(views, session):
+    w, land, loss, sched = views
+    session.step(30)
+    trails, halos, curves = list(land.trails), list(land.halos), list(loss.curves)
+    sched_curves = list(sched.curves)
+    counts = (land.runs_builds, land.legend_builds, loss.runs_builds, sched.redraws)
+    session.add_run(_adam())
+    QApplication.processEvents()
+    n = session.n_runs
+    assert len(land.trails) == len(land.halos) == len(loss.curves) == n
+    assert land.trails[:-1] == trails and land.halos[:-1] == halos
+    assert loss.curves[:-1] == curves
+    assert sched.curves[:-1] == sched_curves and len(sched.curves) == len(session.specs)
+    # one change, one build of each view (runs_changed and stepped both arrived)
+    assert (land.runs_builds, land.legend_builds, loss.runs_builds, sched.redraws) == tuple(
+        c + 1 for c in counts)
+    # and the new run is drawn: its trail from the start to where it is now
+    x, y = land.trails[-1].get_data()
+    assert len(x) > 2
+    assert np.allclose([x[-1], y[-1]], session.project(session.positions())[-1])
+
+
+def test_removing_a_run_drops_one_set_and_the_rest_redraw_their_runs(views, session):
+    w, land, loss, sched = views
+    session.step(40)
+    trails, curves = list(land.trails), list(loss.curves)
+    before = [tuple(session.project(session.positions())[r]) for r in range(session.n_runs)]
+    counts = (land.runs_builds, loss.runs_builds, sched.redraws)
+    session.remove_run(1)
+    QApplication.processEvents()
+    assert land.trails == trails[:-1] and loss.curves == curves[:-1]
+    assert (land.runs_builds, loss.runs_builds, sched.redraws) == tuple(c + 1 for c in counts)
+    # run 1's trail now shows what was run 2: the kept items show the runs' new indices
+    for r, trail in enumerate(land.trails):
+        x, y = trail.get_data()
+        assert (x[-1], y[-1]) == pytest.approx(before[r if r < 1 else r + 1])
+        assert trail._phase == GrowingPhase(r)
+        pen = trail.opts["pen"].color().name()
+        assert pen == QColor(session.run_color(r)).name()
+
+
+def GrowingPhase(r: int) -> int:  # noqa: N802 - what GrowingCurve(phase=r) keeps
+    from gdviz.ui.views.items import GrowingCurve
+
+    return GrowingCurve(phase=r)._phase
+
+
+def test_a_theme_switch_restyles_the_items_it_has(views, session):
+    w, land, loss, sched = views
+    w.set_theme("light")
+    QApplication.processEvents()
+    trails, curves = list(land.trails), list(loss.curves)
+    legend = [label for _, label in land.legend.items]
+    counts = (land.runs_builds, land.legend_builds, loss.runs_builds, sched.redraws)
+    style = shiboken6.getCppPointer(QApplication.instance().style())[0]
+    w.set_theme("dark")
+    QApplication.processEvents()
+    assert land.trails == trails and loss.curves == curves
+    assert [label for _, label in land.legend.items] == legend
+    assert (land.runs_builds, land.legend_builds, loss.runs_builds, sched.redraws) == counts
+    assert shiboken6.getCppPointer(QApplication.instance().style())[0] == style
+    # restyled all the same: the halos, the legend's text and the loss key in dark colours
+    dark = theme.palette("dark")
+    halo = land.halos[0].opts["pen"].color()
+    assert (halo.name(), halo.alpha()) == (QColor(dark["halo"]).name(), 170)
+    assert QColor(legend[0].opts["color"]).name() == QColor(dark["foreground"]).name()
+    assert loss._key_train.opts["pen"].color().name() == QColor(dark["foreground"]).name()
+    assert sched.dots.opts["pen"].color().name() == QColor(dark["foreground"]).name()
+
+
+def test_settings_the_schedule_does_not_show_do_not_redraw_it(views, session):
+    w, land, loss, sched = views
+    n = sched.redraws
+    session.set_speed(55.0)
+    session.set_noise(0.1)
+    assert sched.redraws == n
+    session.set_max_steps(700)
+    assert sched.redraws == n + 1
+    assert sched.curves[0].getData()[0][-1] == 700
+
+
+# ------------------------------------------------------------------------- export
+def test_starting_an_export_builds_no_picture(tmp_path, session):
+    from gdviz.export.clip import ClipJob, ExportSettings
+
+    made = []
+
+    class Renderer:
+        colors = ()
+
+        def frame(self):
+            return np.zeros((4, 4, 4), np.uint8)
+
+        def rgb(self, f):
+            return f[..., :3]
+
+        def close(self):
+            made.append("closed")
+
+    def make():
+        made.append("made")
+        return Renderer()
+
+    job = ClipJob(session, tmp_path / "x.png", ExportSettings(steps=3), make)
+    assert made == [] and job.renderer is None
+    assert job.step()
+    assert made == ["made", "closed"]
+    assert (tmp_path / "x.png").exists()
+    job2 = ClipJob(session, tmp_path / "y.png", ExportSettings(steps=3), make)
+    job2.abort()  # cancelled before its first frame: nothing was built
+    assert made == ["made", "closed"] and not (tmp_path / "y.png").exists()
+
+
+def test_opening_a_scene_builds_each_view_once(window, session, tmp_path):
+    """A scene's restore sends problem, runs, settings and stepped: each view builds for
+    the new runs once (the map and loss views used to build on the problem's frame and
+    again on the runs' signal)."""
+    w = window
+    land, loss, sched = w.landscape_view, w.loss_view, w.controls.training.curve
+    from gdviz.core.scene import preset_path
+
+    counts = (land.runs_builds, loss.runs_builds, sched.redraws)
+    assert w.open_scene(preset_path("L12"))
+    QApplication.processEvents()
+    assert (land.runs_builds, loss.runs_builds, sched.redraws) == tuple(c + 1 for c in counts)
+    assert len(land.trails) == len(loss.curves) == session.n_runs
+    # and the views show the scene's runs in their colours
+    for r in range(session.n_runs):
+        assert land.trails[r].opts["pen"].color().name() == QColor(session.run_color(r)).name()
+    # a change that leaves the runs as they are builds nothing
+    session.set_speed(12.0)
+    assert (land.runs_builds, loss.runs_builds, sched.redraws) == tuple(c + 1 for c in counts)
+
+
+def test_projector_mode_makes_its_schedule_panel_once(window, qtbot):
+    """Projector mode's schedule panel is made the first time; off, it waits hidden and
+    follows nothing (a run added then does not draw it); on again, it is the same panel,
+    showing the runs as they are now."""
+    pic = window.picture
+    window.set_projector(True)
+    qtbot.waitUntil(window.layout_settled)
+    first = pic.schedule_view
+    assert first is not None
+    window.set_projector(False)
+    qtbot.waitUntil(window.layout_settled)
+    assert pic.schedule_view is None and not first.isVisible()
+    n = first.redraws
+    window.session.add_run(_adam())
+    window.set_theme("dark")
+    assert first.redraws == n  # off: it followed nothing
+    window.set_projector(True)
+    qtbot.waitUntil(window.layout_settled)
+    assert pic.schedule_view is first
+    assert first.redraws == n + 1 and len(first.curves) == len(window.session.specs)
+    assert first.dots.opts["pen"].color().name() == QColor(theme.palette("dark")["foreground"]).name()
+    window.set_projector(False)
+    qtbot.waitUntil(window.layout_settled)
+
+
+def test_the_fit_panel_measures_each_legend_form_once(window, qtbot):
+    """The fit panel resizes several times while a lesson opens; a resize that keeps the
+    legend's form (columns, text size) keeps the legend (each resize made up to nine)."""
+    from gdviz.core.scene import preset_path
+
+    w = window
+    assert w.open_scene(preset_path("L13"))
+    QApplication.processEvents()
+    fv = w.fit_view
+    texts = fv.legend_texts()
+    assert texts and fv.legend.isVisible()
+    n = fv.legend_builds
+    for _ in range(3):
+        fv._on_resized()  # what vb.sigResized calls
+    assert fv.legend_builds == n and fv.legend_texts() == texts
+    # a form that no longer fits is replaced by one that does (sizes measured already)
+    form = fv._legend_form[1]
+    sizes = fv._legend_sizes[1]
+    fv.resize(int(sizes[form][0] * 0.6), fv.height())
+    QApplication.processEvents()
+    assert fv._legend_form[1] != form and fv.legend_texts() == texts
+
+
+def test_a_card_writes_its_widgets_only_when_its_run_changed(runs, session, monkeypatch):
+    card = runs.cards[1]
+    writes = []
+    orig = card.title.setText
+    monkeypatch.setattr(card.title, "setText", lambda t: (writes.append(t), orig(t)))
+    session.set_speed(40.0)  # settings_changed: every card hears it, none has news
+    session.set_noise(0.2)
+    assert writes == []
+    session.update_run(1, lr=0.003)
+    assert len(writes) == 1 and "0.003" in card.title.text()
+    # an edit the session refuses shows what is in force again, all the same
+    lr = card.sliders["lr"]
+    lr.setValue(0.5)
+    card._on_value_edited("momentum", 5.0)  # refused: momentum must be < 1
+    assert lr.value() == pytest.approx(session.specs[1].config.lr)
