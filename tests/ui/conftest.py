@@ -12,6 +12,18 @@ from PySide6.QtCore import QSettings
 
 
 @pytest.fixture(autouse=True)
+def collect_between_tests(qapp):
+    """Collect a test's garbage after its widgets are closed, between tests: a cyclic
+    collection that fell in the middle of a later test's event (a dead PlaneView's axis
+    label in a pyqtgraph resizeEvent) crashed the process. Set up first, torn down last."""
+    yield
+    import gc
+
+    qapp.processEvents()  # deleteLater()s first
+    gc.collect()
+
+
+@pytest.fixture(autouse=True)
 def private_settings(tmp_path, qapp):
     """Redirect every QSettings (INI, user scope) to tmp_path: tests never touch the user's."""
     from gdviz.ui import theme
