@@ -183,7 +183,11 @@ class Picture(QWidget):
             self.network_view = NetworkView(session)
             self.splitter.addWidget(self.network_view)
             self.splitter.setStretchFactor(self.splitter.indexOf(self.network_view), 1)
-        # the classification panel, last: it shows alone beside the map (kind "classify")
+        if self.network_view is not None:
+            # a classifier's neurons in the network picture are the plane's thumbnails
+            self.plane_view.drawn.connect(self.network_view.set_plane_images)
+        # the classification panel, last: it shows beside the map (kind "classify"), with
+        # the network picture when that is on
         self.splitter.addWidget(self.plane_view)
         self.splitter.setStretchFactor(self.splitter.indexOf(self.plane_view), 1)
         self.loss_view = self.step_view = self.schedule_view = self.status = None
@@ -331,7 +335,8 @@ class Picture(QWidget):
         """The panels that show now (those of ``panels`` with something to show)."""
         s = self.session
         has_sched = any(sp.schedule.kind != "constant" for sp in s.specs)
-        net = s.kind == "fit" and getattr(getattr(s.problem, "model", None), "kind", "") == "network"
+        net = s.kind in ("fit", "classify") \
+            and getattr(getattr(s.problem, "model", None), "kind", "") == "network"
         return shown_panels(self.panels, is_data=s.is_data, selected=s.selected,
                             has_schedule=has_sched,
                             has_hyper=s.hyper_axis != "off" and not s.is_data,
@@ -464,7 +469,8 @@ class Picture(QWidget):
         """The splitter's shares for the views that show: the hyper map takes 42 % of it;
         the others share the rest by weight: even (the map, the 3-D view, the fit panel or
         the classification plane), but with the network picture on, the fit and the network
-        it draws 3 parts each and the map (a slice over two of many weights) 2. Set again
+        it draws 3 parts each (the classification plane 4: it has its accuracy lines and
+        thumbnails beside it) and the map (a slice over two of many weights) 2. Set again
         when the picture's width changes."""
         sp = self.splitter
         shown = [sp.widget(i).isVisibleTo(self) for i in range(sp.count())]
@@ -481,6 +487,8 @@ class Picture(QWidget):
                 weights.append(0)
             elif net and wid is self.landscape_view:
                 weights.append(2)
+            elif net and wid is self.plane_view:
+                weights.append(4)  # its accuracy lines and thumbnails beside the plane
             elif net and wid in (self.fit_view, self.network_view):
                 weights.append(3)
             else:

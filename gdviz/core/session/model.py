@@ -671,15 +671,18 @@ class Session(RunsMixin, HistoryMixin, PlaybackMixin):
             self._problems = {bs: problem}
             self.problem = problem
             self.linked = linked
+            if self.neuron >= _hidden_units(data):
+                self.neuron = -1
             self.landscape = self._make_slice(start)
             self._install([tuple(start)])
         return True
 
     def set_neuron(self, k: int) -> bool:
-        """Highlight hidden neuron ``k`` of a network fit (0-based, layer after layer) in
-        the fit panel and the network picture; -1 clears it."""
+        """Highlight hidden neuron ``k`` of a network fit or classifier (0-based, layer
+        after layer) in the network picture and the fit panel (a fit: its contribution) or
+        the plane's thumbnails (a classifier); -1 clears it."""
         try:
-            n = _hidden_units(self.data) if self.kind == "fit" else 0
+            n = _hidden_units(self.data) if self.kind in ("fit", "classify") else 0
             k = _integer(k, "neuron", -1, n - 1)
         except ValueError as exc:
             return self._fail(exc)
@@ -1095,7 +1098,7 @@ class Session(RunsMixin, HistoryMixin, PlaybackMixin):
         selected = _integer(s.selected, "selected run", -1, n_runs - 1)
         fields.update(starts=starts, selected=selected)
         # a neuron the model does not have (a scene's, after its model changed) is none
-        n_hidden = _hidden_units(s.data) if kind == "fit" else 0
+        n_hidden = _hidden_units(s.data) if kind in ("fit", "classify") else 0
         neuron = _integer(s.neuron, "neuron", -1)
         fields.update(neuron=neuron if neuron < n_hidden else -1)
 
@@ -1115,7 +1118,10 @@ class Session(RunsMixin, HistoryMixin, PlaybackMixin):
 
 
 def _hidden_units(data) -> int:
-    """Hidden neurons of a network fit's model (0 for the other models and problems)."""
+    """Hidden neurons of a network fit's or a classifier's model (0 for the other models
+    and problems)."""
+    if isinstance(data, ClassifyData):
+        return int(data.units) * int(data.layers)
     if not isinstance(data, FitData) or data.model != "network":
         return 0
     return int(data.units) * int(data.layers)

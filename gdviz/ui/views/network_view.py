@@ -1,7 +1,8 @@
-"""The network picture: a network fit's layers as columns of neurons, live as the run steps.
+"""The network picture: a network's layers as columns of neurons, live as the run steps.
 
 A thin view of :class:`~gdviz.core.session.Session` when the fit's model is a network
-(:class:`gdviz.core.models.FitModel` kind "network"):
+(:class:`gdviz.core.models.FitModel` kind "network"), or on a classification (the
+classifier :class:`gdviz.core.classifier.NetModel`, inputs x1 and x2, one logit out):
 
 * the input x, each hidden layer and the output ŷ as columns of neurons;
 * an edge for every weight of the reference run at the displayed step, blue when
@@ -9,8 +10,13 @@ A thin view of :class:`~gdviz.core.session.Session` when the fit's model is a ne
   too, and dashed when negative), as thick as |w| relative to the largest |w|;
 * in each neuron, its output over the fit panel's x range as a small curve (the input
   shows x itself, the output the network's prediction);
+  on a classification, each neuron's picture over the plane instead, as TF Playground
+  draws it: the inputs x1 and x2 as ramps, the hidden neurons the plane view's thumbnails
+  (:meth:`set_plane_images`, fed by the plane's ``drawn`` signal: nothing is computed
+  twice; a neuron without a thumbnail is an empty box), the output the probability;
 * a click on a hidden neuron sets ``session.neuron`` (a second click clears it): the fit
-  panel then draws that neuron's contribution, and here it is ringed.
+  panel then draws that neuron's contribution (a classification: the plane rings its
+  thumbnail), and here it is ringed.
 
 Painted with QPainter from arrays computed on ``stepped`` (one small kernel call: every
 hidden neuron's output at :data:`N_SAMPLES` x values); nothing is rebuilt per frame.
@@ -24,7 +30,7 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QLineF, QPointF, QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QFontMetricsF, QPainter, QPen
+from PySide6.QtGui import QColor, QFontMetricsF, QImage, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from gdviz.core.i18n import tr
@@ -69,6 +75,10 @@ class NetworkView(QWidget):
         self.curves = np.zeros((0, N_SAMPLES))
         self.out_curve = np.zeros(N_SAMPLES)
         self.xs = np.linspace(-1.0, 1.0, N_SAMPLES)
+        #: a classification's neuron pictures: {hidden neuron: RGBA}, and the output's
+        self.plane_images: dict[int, np.ndarray] = {}
+        self.output_image: np.ndarray | None = None
+        self._input_images: tuple[str, list[np.ndarray]] | None = None
         s = session
         self._connections = connect_all([
             (s.problem_changed, self._on_problem_changed),
@@ -90,13 +100,27 @@ class NetworkView(QWidget):
     @property
     def showing(self) -> bool:
         s = self.session
-        return s.kind == "fit" and getattr(s.problem, "model", None) is not None \
+        return s.kind in ("fit", "classify") and getattr(s.problem, "model", None) is not None \
             and s.problem.model.kind == "network"
+
+    @property
+    def classify(self) -> bool:
+        """The network is a classifier (inputs x1, x2; the neurons drawn over the plane)."""
+        return self.model is not None and self.session.kind == "classify"
+
+    def set_plane_images(self, hidden: dict, output=None) -> None:
+        """A classification's neuron pictures, as the plane view drew them: ``hidden``
+        {hidden neuron (0-based over the layers): RGBA uint8 (ny, nx, 4), top row first},
+        ``output`` the reference run's probability RGBA (or None)."""
+        self.plane_images = dict(hidden) if self.classify else {}
+        self.output_image = output if self.classify else None
+        self.update()
 
     def _on_problem_changed(self, *_) -> None:
         s = self.session
         self.model = s.problem.model if self.showing else None
-        if self.model is not None:
+        self.plane_images, self.output_image = {}, None
+        if self.model is not None and not self.classify:
             ds = s.problem.dataset
             x = np.concatenate([ds.x_train, ds.x_val])
             x0, x1 = float(x.min()), float(x.max())
@@ -120,7 +144,9 @@ class NetworkView(QWidget):
         sizes = [int(v) for v in m.sizes]
         self.weights = [p[wq:bq].reshape(sizes[k + 1], sizes[k])
                         for k, (wq, bq) in enumerate(param_offsets(sizes))]
-        if np.isfinite(p).all():
+        if self.classify:
+            pass  # the neurons' pictures come from the plane view (set_plane_images)
+        elif np.isfinite(p).all():
             with np.errstate(all="ignore"):
                 self.curves = m.hidden_outputs(p, self.xs)
                 self.out_curve = m.predict(p, self.xs)
@@ -221,7 +247,7 @@ class NetworkView(QWidget):
         scale = max(1.0, theme.font_scale())
         nb = len(EDGE_WIDTHS)
         sel = int(self.session.neuron)
-        K, L = self.model.K, len(self.weights) - 1
+        K, L = _units(self.model), len(self.weights) - 1
         # every edge's ends, sign, width level and whether it touches the selected neuron,
         # as arrays (a 4x32 network has 3,300 edges: no Python loop over them)
         segs, signs, levels, chosen = [], [], [], []
@@ -292,7 +318,12 @@ class NetworkView(QWidget):
                 p.setPen(QPen(ring if chosen else QColor(pal["grid"]), (3.0 if chosen else 1.2) * scale))
                 p.setBrush(box_bg)
                 p.drawRoundedRect(rect, 0.18 * half, 0.18 * half)
-                if c == 0:
+                if self.classify:
+                    if half >= 7:
+                        self._paint_image(p, rect.adjusted(2, 2, -2, -2), self._neuron_image(c, r, k, len(cols)))
+                    if 0 < c < len(cols) - 1:
+                        k += 1
+                elif c == 0:
                     y = self.xs
                     lo, hi = float(self.xs[0]), float(self.xs[-1])
                 elif c == len(cols) - 1:
@@ -302,12 +333,44 @@ class NetworkView(QWidget):
                     y = self.curves[k] if k < self.curves.shape[0] else np.zeros(N_SAMPLES)
                     lo, hi = _act_range(m.activation, y)
                     k += 1
-                if half >= 7:
+                if half >= 7 and not self.classify:
                     self._paint_curve(p, rect.adjusted(3, 3, -3, -3), y, lo, hi, curve_color, scale)
                 if chosen:
                     p.setPen(QPen(ring, 3.5 * scale))
                     p.setBrush(Qt.BrushStyle.NoBrush)
                     p.drawRoundedRect(rect.adjusted(-4, -4, 4, 4), 0.25 * half, 0.25 * half)
+
+    def _neuron_image(self, c: int, r: int, k: int, n_cols: int) -> np.ndarray | None:
+        """A classification's picture of neuron ``r`` of column ``c`` (``k``: its index
+        over the hidden neurons): x1 or x2 as a ramp, a hidden neuron's thumbnail, the
+        output's probability."""
+        if c == 0:
+            return self._inputs()[r] if r < 2 else None
+        if c == n_cols - 1:
+            return self.output_image
+        return self.plane_images.get(k)
+
+    def _inputs(self) -> list[np.ndarray]:
+        """x1 (left to right) and x2 (bottom to top) as the plane colours a neuron, once
+        per theme."""
+        name = theme.current()
+        if self._input_images is None or self._input_images[0] != name:
+            from gdviz.ui.views.plane_view import _neuron_rgba, _prob_lut
+
+            t = np.linspace(0.0, 1.0, 16)
+            gx, gy = np.meshgrid(t, t)  # bottom row first
+            self._input_images = (name, list(_neuron_rgba(np.stack([gx, gy]), _prob_lut(name))))
+        return self._input_images[1]
+
+    @staticmethod
+    def _paint_image(p: QPainter, rect: QRectF, rgba: np.ndarray | None) -> None:
+        if rgba is None or rgba.ndim != 3:
+            return
+        a = np.ascontiguousarray(rgba, dtype=np.ubyte)
+        ny, nx = a.shape[:2]
+        img = QImage(a.data, nx, ny, 4 * nx, QImage.Format.Format_RGBA8888)
+        p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
+        p.drawImage(rect, img)  # drawn before ``a`` goes: no copy needed
 
     @staticmethod
     def _paint_curve(p: QPainter, rect: QRectF, y: np.ndarray, lo: float, hi: float,
@@ -355,6 +418,12 @@ class NetworkView(QWidget):
     def close(self) -> bool:
         self._connections = disconnect_all(self._connections)
         return super().close()
+
+
+def _units(m) -> int:
+    """Units per hidden layer of a fit's network (``K``) or a classifier (``units``)."""
+    k = getattr(m, "K", None)
+    return int(m.units if k is None else k)
 
 
 def _range(y: np.ndarray) -> tuple[float, float]:

@@ -31,7 +31,7 @@ import html
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QSize, Qt
+from PySide6.QtCore import QEvent, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QPixmap
 from PySide6.QtWidgets import (QGraphicsItem, QGridLayout, QHBoxLayout, QLabel, QSizePolicy,
                                QVBoxLayout, QWidget)
@@ -186,7 +186,14 @@ class PlaneView(QWidget):
     """The classification panel (see the module docstring). Items, for tests and export:
     ``status`` (QLabel), ``plot`` (PlotWidget), ``surface`` (ImageItem), ``boundaries``
     (one PlotDataItem a run, connect="pairs"), ``points`` (dict of ScatterPlotItem by
-    (class, "train"/"val")), ``thumbs`` (QLabels), ``last_accuracy`` ({run: (train, val)})."""
+    (class, "train"/"val")), ``thumbs`` (QLabels), ``last_accuracy`` ({run: (train, val)}).
+
+    :attr:`drawn` carries what the plane drew, for the network picture to show without
+    computing it again: ``{hidden neuron (0-based over the layers): its thumbnail's RGBA}``
+    and the reference run's probability RGBA (or None); :meth:`neuron_images` the same."""
+
+    #: (dict hidden neuron -> RGBA uint8 (THUMB_GRID, THUMB_GRID, 4), surface RGBA or None)
+    drawn = Signal(object, object)
 
     def __init__(self, session, parent=None, *, live_async: bool = True):
         super().__init__(parent)
@@ -259,6 +266,7 @@ class PlaneView(QWidget):
         self._behind = False
         #: the RGBA each thumbnail shows (unchanged ones are not set again)
         self._thumb_rgba: list[np.ndarray] = []
+        self._surface_rgba: np.ndarray | None = None
         self.last_accuracy: dict[int, tuple[float, float]] = {}
         self._status_lines = -1
         s = session
@@ -268,6 +276,7 @@ class PlaneView(QWidget):
             (s.stepped, self._on_stepped),
             (s.selection_changed, self._on_runs_changed),
             (s.playing_changed, self._on_playing_changed),
+            (s.settings_changed, self._mark_neuron),
         ])
         self.vb.sigRangeChanged.connect(self._on_range_changed)
         self._apply_theme()
@@ -429,6 +438,33 @@ class PlaneView(QWidget):
                         continue
                     lab.setPixmap(_rgba_pixmap(pic.thumbs[u]))
                 self._thumb_rgba = list(pic.thumbs)
+        self._surface_rgba = pic.surface
+        self.drawn.emit(*self.neuron_images())
+
+    def neuron_images(self) -> tuple[dict[int, np.ndarray], np.ndarray | None]:
+        """The thumbnails shown, by hidden neuron (0-based over all hidden layers, as
+        ``Session.neuron``), and the reference run's probability surface (or None)."""
+        if not self.active or not self._thumb_rgba:
+            return {}, self._surface_rgba if self.active else None
+        units = self.session.problem.model.units
+        return ({lay * units + k: rgba for (lay, k), rgba
+                 in zip(self._thumb_layout(), self._thumb_rgba)}, self._surface_rgba)
+
+    def _mark_neuron(self, *_) -> None:
+        """Ring the thumbnail of the network picture's highlighted neuron
+        (``Session.neuron``, set by a click there)."""
+        if not self.active or not self.thumbs:
+            return
+        sel = int(self.session.neuron)
+        units = self.session.problem.model.units
+        from gdviz.ui.views.network_view import NEURON_COLORS
+
+        color = NEURON_COLORS["dark" if theme.current() == "dark" else "light"]
+        for (lay, k), lab in zip(self._thumb_layout(), self.thumbs):
+            on = lay * units + k == sel
+            style = f"border: 3px solid {color};" if on else ""
+            if lab.styleSheet() != style:
+                lab.setStyleSheet(style)
 
     def _set_box(self, box) -> None:
         """Evaluate the surface over ``box`` (x0, x1, y0, y1) from now on."""
@@ -509,6 +545,7 @@ class PlaneView(QWidget):
         self.thumb_title.setToolTip(tr("classify_neurons", n=shown) if shown == m.n_hidden
                                     else tr("classify_neurons_some", n=shown, total=m.n_hidden))
         self._size_thumbs()
+        self._mark_neuron()
 
     def _size_thumbs(self) -> None:
         """Thumbnails as big as THUMB_PX (times the plots' scale) where the panel has the
@@ -576,6 +613,7 @@ class PlaneView(QWidget):
         self.status.setFont(theme.font(theme.BASE_PT))
         self.thumb_title.setFont(theme.font(theme.BASE_PT))
         self._key = self._thumb_key = None
+        self._mark_neuron()
 
     def changeEvent(self, ev) -> None:  # noqa: N802 - Qt name
         t = ev.type()

@@ -1,0 +1,138 @@
+"""The network picture on a classification (issue 12): shown for the classifier, its edges
+the classifier's weights in torch order, its neurons the plane view's pictures, its click
+ringing the plane's thumbnail, the L20/L21 lessons, the splitter's shares and the export."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPoint, Qt
+
+from gdviz.core.classifier import ClassifyData
+from gdviz.core.scene import apply_scene, load_scene, preset_paths
+from gdviz.core.session import Session
+from gdviz.ui.picture import FrameGrabber, Picture
+
+
+@pytest.fixture
+def sess() -> Session:
+    s = Session()
+    assert s.set_classify(ClassifyData("circles", points=120, layers=2, units=3, noise=0.1))
+    return s
+
+
+def _torch_weights(s: Session) -> list[np.ndarray]:
+    """Each layer's W (out, in) read by the parameters' names (torch's order)."""
+    m = s.problem.model
+    p = s.positions()[s.reference_run()]
+    names = m.param_names
+    sizes = [int(v) for v in m.sizes]
+    return [np.array([[p[names.index(f"W{k + 1}[{o + 1},{i + 1}]")] for i in range(sizes[k])]
+                      for o in range(sizes[k + 1])]) for k in range(len(sizes) - 1)]
+
+
+def test_network_picture_shows_the_classifier_and_follows_its_weights(qtbot, sess):
+    s = sess
+    pic = Picture(s, ("landscape", "fit", "network"))
+    qtbot.addWidget(pic)
+    pic.resize(1100, 450)
+    pic.show()
+    qtbot.waitExposed(pic)
+    view = pic.network_view
+    assert "network" in pic.shown()
+    assert view.isVisibleTo(pic) and pic.plane_view.isVisibleTo(pic)
+    assert not pic.fit_view.isVisibleTo(pic)
+    cols, half = view.layout_neurons()
+    assert [len(c) for c in cols] == [2, 3, 3, 1] and half > 5
+    assert "2–3–3–1" in view.title_text()
+    before = [w.copy() for w in view.weights]
+    s.step(20)
+    assert [w.shape for w in view.weights] == [(3, 2), (3, 3), (1, 3)]
+    for got, want in zip(view.weights, _torch_weights(s)):
+        np.testing.assert_array_equal(got, want)
+    assert any(not np.array_equal(a, b) for a, b in zip(before, view.weights))  # it trained
+    # the hidden neurons' pictures are the plane's thumbnails (the same arrays, not new ones)
+    pv = pic.plane_view
+    hidden, surface = pv.neuron_images()
+    assert sorted(view.plane_images) == list(range(6))
+    for k, rgba in view.plane_images.items():
+        assert rgba is hidden[k]
+    assert view.output_image is surface and surface is not None
+    # and the thumbnails are those of the reference run's neurons at this step
+    H = s.problem.grid_hidden(s.positions()[s.reference_run()], pv._data_box, 28, 28)
+    from gdviz.ui.views.plane_view import _neuron_rgba, _prob_lut
+    from gdviz.ui import theme
+
+    want = _neuron_rgba(H, _prob_lut(theme.current()))
+    for k in range(6):
+        np.testing.assert_array_equal(view.plane_images[k], want[k])
+
+
+def test_click_on_a_classifier_neuron_rings_its_thumbnail(qtbot, sess):
+    s = sess
+    pic = Picture(s, ("landscape", "fit", "network"))
+    qtbot.addWidget(pic)
+    pic.resize(1100, 450)
+    pic.show()
+    qtbot.waitExposed(pic)
+    view, pv = pic.network_view, pic.plane_view
+    cols, _ = view.layout_neurons()
+    centre = cols[2][1]  # layer 2's neuron 2: hidden neuron 3 + 1
+    qtbot.mouseClick(view, Qt.MouseButton.LeftButton, pos=QPoint(int(centre.x()), int(centre.y())))
+    assert s.neuron == 4
+    ringed = [k for k, lab in enumerate(pv.thumbs) if "border" in lab.styleSheet()]
+    assert ringed == [pv._thumb_layout().index((1, 1))]
+    qtbot.mouseClick(view, Qt.MouseButton.LeftButton, pos=QPoint(int(centre.x()), int(centre.y())))
+    assert s.neuron == -1
+    assert not any(lab.styleSheet() for lab in pv.thumbs)
+
+
+def test_session_neuron_on_a_classifier(sess):
+    s = sess
+    assert s.set_neuron(5) and s.neuron == 5
+    assert not s.set_neuron(6)  # 2 x 3 hidden neurons
+    assert s.neuron == 5
+    assert s.update_data(layers=1)  # the network shrank: no neuron 5 any more
+    assert s.neuron == -1
+
+
+@pytest.mark.parametrize("name", ["L20_circles", "L21_spiral"])
+def test_lessons_show_the_network(qtbot, name):
+    path = next(p for p in preset_paths() if p.stem == name)
+    s = Session()
+    apply_scene(load_scene(path), s)
+    assert s.kind == "classify"
+    pic = Picture(s, ("caption", "landscape", "fit", "hyper", "network"), follow=True)
+    qtbot.addWidget(pic)
+    pic.resize(840, 380)
+    pic.show()
+    qtbot.waitExposed(pic)
+    assert "network" in pic.shown()
+    net, plane, land = pic.network_view, pic.plane_view, pic.landscape_view
+    assert net.isVisibleTo(pic) and plane.isVisibleTo(pic) and land.isVisibleTo(pic)
+    # the splitter's shares: the map 2, the plane 4 (its lines and thumbnails), the network 3
+    assert plane.width() > net.width() > land.width() > 120
+    s.step(5)
+    cols, _ = net.layout_neurons()
+    assert [len(c) for c in cols] == [int(v) for v in s.problem.model.sizes]
+    for got, want in zip(net.weights, _torch_weights(s)):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_export_frame_draws_the_classifier_network(qtbot, sess):
+    s = sess
+    g = FrameGrabber(s, (1100, 420), ("landscape", "fit", "network"), status=False)
+    try:
+        s.step(30)
+        frame = g.rgb(g.frame())
+        net = g.picture.network_view
+        assert net.isVisibleTo(g.picture) and g.picture.plane_view.isVisibleTo(g.picture)
+        assert net.width() > 200 and len(net.plane_images) == 6
+        top_left = net.mapTo(g.picture, net.rect().topLeft())
+        part = frame[top_left.y():top_left.y() + net.height(),
+                     top_left.x():top_left.x() + net.width()]
+        # edges of both signs are drawn: blue and vermillion pixels
+        r, b = part[..., 0].astype(int), part[..., 2].astype(int)
+        assert ((b - r) > 80).sum() > 50 and ((r - b) > 80).sum() > 50
+    finally:
+        g.close()
