@@ -136,3 +136,36 @@ def test_export_frame_draws_the_classifier_network(qtbot, sess):
         assert ((b - r) > 80).sum() > 50 and ((r - b) > 80).sum() > 50
     finally:
         g.close()
+
+
+def test_edges_are_stroked_again_only_when_what_they_show_changes(qtbot, sess):
+    """The edges' layer is reused while every edge keeps its ends, sign and width level
+    (same pixels, copied), and drawn anew when a level changes."""
+    from PySide6.QtGui import QImage, QPainter
+
+    from gdviz.ui.views.network_view import NetworkView
+
+    view = NetworkView(sess)
+    qtbot.addWidget(view)
+    view.resize(300, 360)
+    view.show()
+
+    def render() -> np.ndarray:
+        img = QImage(300, 360, QImage.Format.Format_RGB32)
+        p = QPainter(img)
+        view.render(p, QPoint(0, 0))
+        p.end()
+        return np.frombuffer(img.constBits(), np.uint8, count=img.sizeInBytes()).copy()
+
+    first = render()
+    layer = view._edge_img
+    assert layer is not None
+    assert np.array_equal(render(), first) and view._edge_img is layer  # reused
+    view._edge_key = None  # drawn anew: the same pixels
+    assert np.array_equal(render(), first) and view._edge_img is not layer
+    layer = view._edge_img
+    W = view.weights[0]
+    W[np.unravel_index(np.argmax(np.abs(W)), W.shape)] *= 0.01  # the strongest edge thins
+    view.update()
+    render()
+    assert view._edge_img is not layer
