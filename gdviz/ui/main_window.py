@@ -64,6 +64,11 @@ PROJECTOR_LOSS_SHARE = 0.24
 LOSS_SHARE = 0.26
 #: the loss dock's cap in the side column, under the controls (its default place)
 SIDE_LOSS_SHARE = 0.45
+#: the side column's split between the controls and the loss curves (see
+#: ``MainWindow._side_loss_weights``)
+SIDE_SURFACE_WEIGHTS = (62, 38)
+SIDE_DATA_WEIGHTS = (75, 25)
+SIDE_DATA_MAX_SCALE = 1.2
 #: the docks' layout in saved window states: a state saved with another layout (the loss
 #: dock below the map, before version 2) is not restored, the window starts with today's
 DOCK_LAYOUT_VERSION = 2
@@ -216,6 +221,7 @@ class MainWindow(QMainWindow):
         self.splitDockWidget(self.controls_dock, self.loss_dock, Qt.Orientation.Vertical)
         #: where :meth:`_place_loss_dock` last put the loss dock (None: the user moved it)
         self._loss_area = Qt.DockWidgetArea.RightDockWidgetArea
+        self._loss_weights: tuple[int, int] | None = None  # the side column's, as last set
         self.step_view = StepView(self.session)
         # in a scroll area: its table needs ~480 px at 200 % text, which with the loss
         # curves below it grew the window past a 720 px screen
@@ -234,39 +240,50 @@ class MainWindow(QMainWindow):
         # map's width: the controls keep the full height
         self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
         self.resizeDocks([self.controls_dock], [430], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.controls_dock, self.loss_dock], [62, 38], Qt.Orientation.Vertical)
         self._place_loss_dock()
 
     def _wanted_loss_area(self) -> Qt.DockWidgetArea:
-        """Where the loss curves go. On a surface they sit under the controls, in the side
-        column, so that the map keeps the window's full height and at least half of its
-        area (below the map, at 1280×720 and 200 % text, they left it a 3:1 strip). On a
-        data problem the map and the fit panel share the picture and the controls hold the
-        fit-by-hand sliders: the curves go below the picture, and the sliders stay above
-        the controls' fold. In projector mode (no side column) they are below the map."""
-        if self.projector or self.session.is_data:
+        """Where the loss curves go: under the controls, in the side column, so that the
+        picture keeps the window's full height and at least half of its area (below the
+        picture, at 1280×720, they left a data lesson's map and fit panel a third of the
+        window, and at 200 % text a 3:1 strip). In projector mode (no side column) they are
+        below the map."""
+        if self.projector:
             return Qt.DockWidgetArea.BottomDockWidgetArea
         return Qt.DockWidgetArea.RightDockWidgetArea
 
+    def _side_loss_weights(self) -> tuple[int, int]:
+        """The controls' and the loss curves' shares of the side column. On a data problem
+        the controls keep more (fit by hand's sliders, L1 and L3, stay above their fold at
+        1280×720); on a surface, or with big text (the sliders are below the fold anyway,
+        and the curves need the room for their bigger ticks), the loss curves get more."""
+        if self.session.is_data and self.font_scale <= SIDE_DATA_MAX_SCALE:
+            return SIDE_DATA_WEIGHTS
+        return SIDE_SURFACE_WEIGHTS
+
     def _place_loss_dock(self, *_) -> None:
-        """Put the loss dock where :meth:`_wanted_loss_area` says, unless the user moved it
-        (floated it, or docked it elsewhere): then it stays where they put it."""
+        """Put the loss dock where :meth:`_wanted_loss_area` says, with the side column's
+        shares of :meth:`_side_loss_weights`, unless the user moved it (floated it, or
+        docked it elsewhere): then it stays where they put it."""
         dock = self.loss_dock
         if self._loss_area is None or dock.isFloating() or self.dockWidgetArea(dock) != self._loss_area:
             self._loss_area = None
             return
         want = self._wanted_loss_area()
-        if want == self._loss_area:
+        right = Qt.DockWidgetArea.RightDockWidgetArea
+        weights = self._side_loss_weights() if want == right else None
+        if want == self._loss_area and weights == self._loss_weights:
             return
-        if want == Qt.DockWidgetArea.RightDockWidgetArea:
-            # below the controls' tab group (splitDockWidget would add it to the group as a
-            # tab, because the controls share their place with step-by-step)
-            self.addDockWidget(want, dock, Qt.Orientation.Vertical)
-            self.resizeDocks([self.controls_dock, dock], [62, 38], Qt.Orientation.Vertical)
+        if want == right:
+            if self._loss_area != right:
+                # below the controls' tab group (splitDockWidget would add it to the group
+                # as a tab, because the controls share their place with step-by-step)
+                self.addDockWidget(want, dock, Qt.Orientation.Vertical)
+            self.resizeDocks([self.controls_dock, dock], list(weights), Qt.Orientation.Vertical)
         else:
             self.addDockWidget(want, dock)
             self.resizeDocks([dock], [190], Qt.Orientation.Vertical)
-        self._loss_area = want
+        self._loss_area, self._loss_weights = want, weights
         self._fit_docks()
 
     def _build_status(self) -> None:
@@ -781,6 +798,7 @@ class MainWindow(QMainWindow):
     def _settle_layout(self) -> None:
         """Once the text has its new size: docks within their shares, the window within
         the screen, every pending layout done, then one repaint."""
+        self._place_loss_dock()  # the side column's shares follow the text size
         for _ in range(3):  # the new text's sizes first; a dock's new limit asks for one more
             QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
             self._fit_docks()
@@ -865,7 +883,7 @@ class MainWindow(QMainWindow):
             # are about them)
             for dock in (self.controls_dock, self.step_dock):
                 dock.hide()
-            self._loss_saved = self._loss_area
+            self._loss_saved = (self._loss_area, self._loss_weights)
             self._place_loss_dock()  # below the map, across its width
             self.picture.set_side_inline(True)  # step-by-step and the schedule, beside the map
             theme.set_projector_mode(True)
@@ -879,7 +897,7 @@ class MainWindow(QMainWindow):
             geometry, state, full, maxed = self._projector_saved
             self._projector_saved = None
             self.picture.set_side_inline(False)
-            self._loss_area = self._loss_saved  # where restoreState puts it back
+            self._loss_area, self._loss_weights = self._loss_saved  # where restoreState puts it
             self._fit_docks()  # the normal caps before the docks get their old sizes back
             theme.set_projector_mode(False)
             self._tell_fonts()

@@ -151,39 +151,87 @@ def test_lessons_at_200_percent_keep_the_map_and_cut_nothing(window, qtbot, stem
 
 
 def test_the_loss_curves_go_where_the_map_keeps_its_room(window, qtbot):
-    """On a surface the loss dock sits under the controls (the map has the full height);
-    on a data problem below the picture (the controls keep the fit-by-hand sliders above
-    their fold); in projector mode below the map; and where the user put it, it stays."""
+    """The loss dock sits under the controls (the picture has the full height: below it,
+    a data lesson's map and fit panel had a third of the window at 1280×720), with a
+    smaller share on a data problem (the fit-by-hand sliders stay above the controls'
+    fold); in projector mode below the map; and where the user put it, it stays."""
     from PySide6.QtCore import Qt
 
     from gdviz.core.scene import preset_paths
+    from gdviz.ui.main_window import SIDE_DATA_WEIGHTS, SIDE_SURFACE_WEIGHTS
 
     right, bottom = Qt.DockWidgetArea.RightDockWidgetArea, Qt.DockWidgetArea.BottomDockWidgetArea
     lesson = {p.stem[:3]: p for p in preset_paths()}
     assert window.dockWidgetArea(window.loss_dock) == right
     assert window.open_scene(lesson["L01"])
-    assert window.dockWidgetArea(window.loss_dock) == bottom
+    assert window.dockWidgetArea(window.loss_dock) == right
+    assert window._loss_weights == SIDE_DATA_WEIGHTS
+    _settle(qtbot, window)
+    data_h = window.loss_dock.height()
     assert window.open_scene(lesson["L05"])
     assert window.dockWidgetArea(window.loss_dock) == right
+    assert window._loss_weights == SIDE_SURFACE_WEIGHTS
+    _settle(qtbot, window)
+    assert window.loss_dock.height() > data_h  # a surface gives the curves more
     window.set_projector(True)
     _settle(qtbot, window)
     assert window.dockWidgetArea(window.loss_dock) == bottom
     assert window.open_scene(lesson["L08"])
     window.set_projector(False)
     _settle(qtbot, window)
-    assert window.dockWidgetArea(window.loss_dock) == bottom  # L08 is a data problem
+    assert window.dockWidgetArea(window.loss_dock) == right
+    assert window._loss_weights == SIDE_DATA_WEIGHTS  # L08 came in projector mode
     assert window.open_scene(lesson["L04"])
     assert window.dockWidgetArea(window.loss_dock) == right
-    # back in the side column it sits below the controls, never as a tab beside them
+    # in the side column it sits below the controls, never as a tab beside them
     # (the controls share a tab group with step-by-step: L11 shows it, L12 hides it)
     for stem in ("L09", "L10", "L11", "L12"):
         assert window.open_scene(lesson[stem])
         assert window.tabifiedDockWidgets(window.loss_dock) == [], stem
         _settle(qtbot, window)
-        if not window.session.is_data:
-            assert window.loss_dock.geometry().top() >= window.controls_dock.geometry().bottom(), stem
+        assert window.loss_dock.geometry().top() >= window.controls_dock.geometry().bottom(), stem
     # the teacher drags it to the top: lessons leave it there
     window.addDockWidget(Qt.DockWidgetArea.TopDockWidgetArea, window.loss_dock)
     assert window.open_scene(lesson["L01"])
     assert window.open_scene(lesson["L05"])
     assert window.dockWidgetArea(window.loss_dock) == Qt.DockWidgetArea.TopDockWidgetArea
+
+
+@pytest.mark.parametrize("scale", [1.0, 2.0])
+@pytest.mark.parametrize("stem,lang", [("L01", "en"), ("L13", "zh-Hant"), ("L21", "en"),
+                                       ("L05", "zh-Hant"), ("L19", "zh-Hans")])
+def test_every_lesson_kind_keeps_half_the_window_for_its_picture(window, qtbot, stem, lang, scale):
+    """The picture (the map, and the fit panel, plane or network beside it) keeps at least
+    half of the window's area between the menu bar and the status bar, at 1280×720, at 100
+    and 200 % text, with the lesson's caption folded (a Chinese line is taller)."""
+    from gdviz.core.scene import preset_paths
+
+    window.set_language(lang)
+    assert window.open_scene(next(p for p in preset_paths() if p.stem.startswith(stem)))
+    window.set_font_scale(scale)
+    _settle(qtbot, window)
+    assert window.size().toTuple() == (1280, 720)
+    client = 1280 * (720 - window.menuBar().height() - window.statusBar().height())
+    sp = window.picture.splitter
+    assert sp.width() * sp.height() >= 0.5 * client, (sp.width(), sp.height(), client)
+    assert window.loss_dock.isVisible() and window.loss_view.height() >= 120
+
+
+def test_a_diverged_label_stays_on_the_map_at_200_percent(window, qtbot):
+    """L4's ×10 run diverges just left of the middle: at 200 % its "diverged at step 12"
+    label, grown rightwards, ran past the map's edge. It slides back onto the map (and
+    finds its room again after the text size changes)."""
+    from gdviz.core.scene import preset_paths
+
+    assert window.open_scene(next(p for p in preset_paths() if p.stem.startswith("L04")))
+    window.session.pause()
+    window.session.step(120)
+    window.set_font_scale(2.0)
+    _settle(qtbot, window)
+    view = window.landscape_view
+    labels = [lab for lab in view.diverged_labels if lab.isVisible()]
+    assert labels
+    box = view.vb.sceneBoundingRect()
+    for lab in labels:
+        rect = lab.mapRectToScene(lab.boundingRect())
+        assert box.contains(rect), (rect, box)

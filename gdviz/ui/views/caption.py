@@ -18,7 +18,7 @@ FOLDED_LINES = 2
 UNFOLDED_SHARE = 0.45
 #: folded, the whole strip takes at most this share of the picture's height: with big text
 #: the paragraph shows fewer lines and a long title one elided line (the map keeps its room)
-FOLDED_SHARE = 0.25
+FOLDED_SHARE = 0.2
 #: the caption's text, relative to the app's font (the lesson is what the class reads first)
 FONT_FACTOR = 1.15
 #: background and text of the strip per theme (a warm note on light, a slate one on dark)

@@ -431,11 +431,8 @@ class LandscapeView(pg.PlotWidget):
                 mark_brushes.append(self._brushes[r])
                 label.setText(tr("diverged_at", step=diverged[r]))
                 label.setPos(float(p[0]), float(p[1]))
-                # keep the text on the map: it grows away from the nearer edges
-                (vx0, vx1), (vy0, vy1) = self.vb.viewRange()
-                right = p[0] > 0.5 * (vx0 + vx1)
-                top = p[1] > 0.5 * (vy0 + vy1)
-                label.setAnchor(self._free_anchor(label, p, right, top))
+                label.mark = (float(p[0]), float(p[1]))  # where the label points
+                self._anchor_diverged(label, p)
                 label.setVisible(True)
             else:
                 label.setVisible(False)
@@ -664,6 +661,14 @@ class LandscapeView(pg.PlotWidget):
         self._legend_form = form
         self.legend.updateSize()
 
+    def _anchor_diverged(self, label: pg.TextItem, p) -> None:
+        """Keep a "diverged" label's text on the map: it grows away from the nearer edges
+        (see :meth:`_free_anchor`)."""
+        (vx0, vx1), (vy0, vy1) = self.vb.viewRange()
+        right = p[0] > 0.5 * (vx0 + vx1)
+        top = p[1] > 0.5 * (vy0 + vy1)
+        label.setAnchor(self._free_anchor(label, p, right, top))
+
     def _free_anchor(self, label: pg.TextItem, p: np.ndarray, right: bool,
                      top: bool) -> tuple[float, float]:
         """The anchor of a "diverged" label at ``p`` (view coordinates): away from the
@@ -680,6 +685,18 @@ class LandscapeView(pg.PlotWidget):
         for cx, cy in choices:
             rect = QRectF(at.x() - cx * w, at.y() - cy * h, w, h)
             if box.contains(rect) and not any(rect.intersects(r) for r in legends):
+                return (cx, cy)
+        # wider than the room on either side (big text, a mark near the middle): the text
+        # slides along so that it ends at the map's edge, above or below the mark
+        left = min(max(at.x() - ax * w, box.left() + 2.0), box.right() - w - 2.0)
+        cx = (at.x() - left) / w if w > 0 else ax
+        shifted = [(cx, cy) for cy in (ay, 1.0 - ay)]
+        for cx, cy in shifted:
+            rect = QRectF(at.x() - cx * w, at.y() - cy * h, w, h)
+            if box.contains(rect) and not any(rect.intersects(r) for r in legends):
+                return (cx, cy)
+        for cx, cy in shifted:
+            if box.contains(QRectF(at.x() - cx * w, at.y() - cy * h, w, h)):
                 return (cx, cy)
         return choices[0]
 
@@ -952,6 +969,16 @@ class LandscapeView(pg.PlotWidget):
     def _on_plot_resized(self, *_) -> None:
         if self.arrow_legend.isVisible():
             self._update_arrows()
+        # a bigger text or a smaller map: the "diverged" labels find their room again
+        moved = False
+        for label in self.diverged_labels:
+            mark = getattr(label, "mark", None)
+            if label.isVisible() and mark is not None:
+                label.setPos(*mark)
+                self._anchor_diverged(label, mark)
+                moved = True
+        if moved:
+            self._unstack_labels()
 
     def _label_arrow_legend(self, scale: float | None) -> None:
         """The arrows' key names their common scale ("×0.25"): the arrows show directions
