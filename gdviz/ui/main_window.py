@@ -253,13 +253,23 @@ class MainWindow(QMainWindow):
         return Qt.DockWidgetArea.RightDockWidgetArea
 
     def _side_loss_weights(self) -> tuple[int, int]:
-        """The controls' and the loss curves' shares of the side column. On a data problem
-        the controls keep more (fit by hand's sliders, L1 and L3, stay above their fold at
-        1280×720); on a surface, or with big text (the sliders are below the fold anyway,
+        """The controls' and the loss curves' shares of the side column. Where fitting by
+        hand is the lesson the controls keep more (the sliders, L1 and L3, stay above their
+        fold at 1280×720); elsewhere, or with big text (the sliders are below the fold anyway,
         and the curves need the room for their bigger ticks), the loss curves get more."""
-        if self.session.is_data and self.font_scale <= SIDE_DATA_MAX_SCALE:
+        if self._hand_lesson() and self.font_scale <= SIDE_DATA_MAX_SCALE:
             return SIDE_DATA_WEIGHTS
         return SIDE_SURFACE_WEIGHTS
+
+    def _hand_lesson(self) -> bool:
+        """A data problem whose few parameters have fit-by-hand sliders at the top of the
+        controls (L1, L2, L3, L6; see ``DataPanel._place_hand``): not units, a network or
+        a classifier, whose loss curves (L9's U) are the lesson."""
+        s = self.session
+        if not s.is_data or s.kind == "classify":
+            return False
+        model = getattr(s.problem, "model", None)
+        return getattr(model, "kind", None) not in ("units", "network")
 
     def _place_loss_dock(self, *_) -> None:
         """Put the loss dock where :meth:`_wanted_loss_area` says, with the side column's

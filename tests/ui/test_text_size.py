@@ -153,8 +153,8 @@ def test_lessons_at_200_percent_keep_the_map_and_cut_nothing(window, qtbot, stem
 def test_the_loss_curves_go_where_the_map_keeps_its_room(window, qtbot):
     """The loss dock sits under the controls (the picture has the full height: below it,
     a data lesson's map and fit panel had a third of the window at 1280×720), with a
-    smaller share on a data problem (the fit-by-hand sliders stay above the controls'
-    fold); in projector mode below the map; and where the user put it, it stays."""
+    smaller share where fitting by hand is the lesson (the sliders stay above the
+    controls' fold); in projector mode below the map; and where the user put it, it stays."""
     from PySide6.QtCore import Qt
 
     from gdviz.core.scene import preset_paths
@@ -176,11 +176,14 @@ def test_the_loss_curves_go_where_the_map_keeps_its_room(window, qtbot):
     window.set_projector(True)
     _settle(qtbot, window)
     assert window.dockWidgetArea(window.loss_dock) == bottom
-    assert window.open_scene(lesson["L08"])
+    assert window.open_scene(lesson["L03"])
     window.set_projector(False)
     _settle(qtbot, window)
     assert window.dockWidgetArea(window.loss_dock) == right
-    assert window._loss_weights == SIDE_DATA_WEIGHTS  # L08 came in projector mode
+    assert window._loss_weights == SIDE_DATA_WEIGHTS  # L03 came in projector mode
+    # where the loss curves are the lesson (L9's U), they keep the surface's share
+    assert window.open_scene(lesson["L09"])
+    assert window._loss_weights == SIDE_SURFACE_WEIGHTS
     assert window.open_scene(lesson["L04"])
     assert window.dockWidgetArea(window.loss_dock) == right
     # in the side column it sits below the controls, never as a tab beside them
