@@ -390,7 +390,7 @@ class Picture(QWidget):
         if key != getattr(self, "_split_key", None):
             self._split_key = key
             self._shared_w = 0
-            self._share_splitter()
+        self._share_splitter()  # (and when the network's depth changed)
         self.splitter.setVisible(two or three or fit_on or plane_on or hyper_on or net_on)
         if self.step_view is not None:
             self.step_view.setVisible("step" in shown)
@@ -468,31 +468,36 @@ class Picture(QWidget):
     def _share_splitter(self) -> None:
         """The splitter's shares for the views that show: the hyper map takes 42 % of it;
         the others share the rest by weight: even (the map, the 3-D view, the fit panel or
-        the classification plane), but with the network picture on, the fit and the network
-        it draws 3 parts each (the classification plane 4: it has its accuracy lines and
-        thumbnails beside it) and the map (a slice over two of many weights) 2. Set again
-        when the picture's width changes."""
+        the classification plane), but with the network picture on, the map (a slice over
+        two of many weights) 3, the fit panel 3, the plane 4 and the network a part per
+        column of neurons, 2 to 4 (L20's 2-1 needs less room than L21's 2-8-8-8-1: the
+        map kept 175 px of 800 beside it). With the network picture on, the plane's own
+        neuron thumbnails hide: the network draws the same pictures in its neurons. Set
+        again when the picture's width or the network's depth changes."""
         sp = self.splitter
         shown = [sp.widget(i).isVisibleTo(self) for i in range(sp.count())]
         w = sp.width() - sp.handleWidth() * max(sum(shown) - 1, 0)
-        if w <= 8 or self._shared_w == w:
-            return
-        self._shared_w = w
         net = self.network_view is not None and self.network_view.isVisibleTo(self)
         hyper = self.hyper_view is not None and self.hyper_view.isVisibleTo(self)
+        self.plane_view.set_beside_network(net)
+        model = self.network_view.model if net else None
+        net_w = min(max(len(model.sizes), 2), 4) if model is not None else 3
         weights = []
         for i in range(sp.count()):
             wid = sp.widget(i)
             if not shown[i] or wid is self.hyper_view:
                 weights.append(0)
-            elif net and wid is self.landscape_view:
-                weights.append(2)
             elif net and wid is self.plane_view:
-                weights.append(4)  # its accuracy lines and thumbnails beside the plane
-            elif net and wid in (self.fit_view, self.network_view):
-                weights.append(3)
+                weights.append(4)
+            elif net and wid is self.network_view:
+                weights.append(net_w)
+            elif net:
+                weights.append(3)  # the map, the fit panel
             else:
                 weights.append(1)
+        if w <= 8 or self._shared_w == (w, weights):
+            return
+        self._shared_w = (w, weights)
         rest = w - (int(w * 0.42) if hyper else 0)
         total = max(sum(weights), 1)
         sizes = [rest * k // total for k in weights]

@@ -257,6 +257,8 @@ class PlaneView(QWidget):
         self._box = self._data_box = (-6.0, 6.0, -6.0, 6.0)
         self._grid = None
         self._thumb_xy = None
+        #: the network picture beside the plane draws the thumbnails (they hide here)
+        self.beside_network = False
         self._key = None
         self._thumb_key = None
         #: while the race plays in the window the picture is computed on a worker thread
@@ -547,6 +549,15 @@ class PlaneView(QWidget):
         self._size_thumbs()
         self._mark_neuron()
 
+    def set_beside_network(self, flag: bool) -> None:
+        """The network picture shows beside the plane: it draws these thumbnails in its
+        neurons, so they hide here (they are still made, for it) and the plane takes
+        their room."""
+        flag = bool(flag)
+        if flag != self.beside_network:
+            self.beside_network = flag
+            self._size_thumbs()
+
     def _size_thumbs(self) -> None:
         """Thumbnails as big as THUMB_PX (times the plots' scale) where the panel has the
         room, smaller where it has not: their columns take at most THUMB_SHARE of the
@@ -565,7 +576,7 @@ class PlaneView(QWidget):
         side = min(side, (room - head - 16) / rows - gap - 1)
         side = min(side, self.width() * THUMB_SHARE / cols - gap)
         side = int(side)
-        show = side >= THUMB_MIN_PX
+        show = side >= THUMB_MIN_PX and not self.beside_network
         self.thumb_box.setVisible(show)
         self.thumb_title.setVisible(show)
         for lab in self.thumbs:
