@@ -20,6 +20,7 @@ optimizer steps.
 from __future__ import annotations
 
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QRect, QSettings, QSignalBlocker, Qt, QTimer, Signal
@@ -70,6 +71,10 @@ DOCK_LAYOUT_VERSION = 2
 #: after a text-size change the window lays out once, this long after the last key press,
 #: with repainting held meanwhile (each relayout repainted the antialiased contours)
 SETTLE_MS = 40
+#: layout passes a window-wide change gets before its one repaint (:meth:`MainWindow.one_paint`):
+#: a lesson's caption, the map's splitter and the controls each settle one pass after the
+#: size they depend on
+LAYOUT_PASSES = 4
 #: projector mode's key: what slideshow programs (and a presenter's clicker) use to start
 #: a presentation; F11 stays plain full screen
 PROJECTOR_KEY = "F5"
@@ -623,6 +628,10 @@ class MainWindow(QMainWindow):
 
         A bad file leaves the session as it was and shows one line above the map.
         """
+        with self.one_paint():
+            return self._open_scene(path)
+
+    def _open_scene(self, path) -> bool:
         from gdviz.core.scene import apply_scene, load_scene
 
         name = Path(path).name
@@ -788,6 +797,31 @@ class MainWindow(QMainWindow):
         self._fit_status()
         self.setUpdatesEnabled(True)
         self.update()
+
+    @contextmanager
+    def one_paint(self):
+        """Around a window-wide change (a lesson, the language, the theme, a panel): no
+        repaint inside; then every layout it caused, and the layouts those caused, are done
+        at once, and the window paints once, at its final geometry. (Painted between the
+        passes, a lesson's map was rasterised and painted three times, at three sizes:
+        the caption, the splitter's handle and the controls each settle a pass later.)
+        Nested, or while a text-size change holds the repaint, it only runs the change."""
+        hold = self.isVisible() and self.updatesEnabled()
+        if not hold:
+            yield
+            return
+        self.setUpdatesEnabled(False)
+        try:
+            yield
+        finally:
+            self._lay_out_now()
+            self.setUpdatesEnabled(True)
+
+    def _lay_out_now(self) -> None:
+        """Every pending layout, to the end of its chain (a new size asks for another)."""
+        for _ in range(LAYOUT_PASSES):
+            QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
+            self._fit_docks()
 
     def layout_settled(self) -> bool:
         """True when no text-size or projector relayout is pending (for tests)."""
