@@ -113,7 +113,8 @@ def clip_pairs(xa, ya, xb, yb, box):
 
 def raster_segments_np(xs, ys, half_width, out):
     """The numpy twin: short segments vectorised together over their bounding boxes
-    (grown by the reach); long ones one at a time along a band, as the kernel walks them."""
+    (grown by the reach); long ones along a band, as the kernel walks them (all their
+    lines of pixels at once)."""
     h, w = out.shape
     reach = half_width + 0.5
     a = np.stack([xs[0::2], ys[0::2]], axis=1)
@@ -150,27 +151,59 @@ def raster_segments_np(xs, ys, half_width, out):
         sel = c > 0.0
         np.maximum.at(out, (jj[sel], ii[sel]), c[sel].astype(out.dtype))
     band = reach * np.sqrt(2.0) + 1.0
-    for (ax, ay), (bx, by), (i0, j0), (i1, j1) in zip(a[~small], b[~small], lo[~small], hi[~small]):
-        # walk the major axis; on each line of pixels, the few across the segment
-        dx, dy = bx - ax, by - ay
-        if abs(dx) >= abs(dy):
-            major = np.arange(i0, i1 + 1)
-            t = np.clip((major + 0.5 - ax) / dx, 0.0, 1.0) if dx != 0.0 else np.zeros(len(major))
-            across = ay + t * dy
-            k = int(np.ceil(band + abs(dy / dx if dx != 0.0 else 0.0))) + 1
-        else:
-            major = np.arange(j0, j1 + 1)
-            t = np.clip((major + 0.5 - ay) / dy, 0.0, 1.0)
-            across = ax + t * dx
-            k = int(np.ceil(band + abs(dx / dy))) + 1
-        minor = np.floor(across)[:, None].astype(np.int64) + np.arange(-k, k + 1)[None, :]
-        mj = np.broadcast_to(major[:, None], minor.shape)
-        ii, jj = (mj, minor) if abs(dx) >= abs(dy) else (minor, mj)
-        inside = (ii >= 0) & (ii < w) & (jj >= 0) & (jj < h)
-        ii, jj = ii[inside], jj[inside]
-        c = cover(ax, ay, bx, by, ii + 0.5, jj + 0.5)
-        sel = c > 0.0
-        np.maximum.at(out, (jj[sel], ii[sel]), c[sel].astype(out.dtype))
+    # long ones: along the major axis, on each line of pixels the few across the segment,
+    # all segments' lines at once (one row per line of pixels, padded to the widest band;
+    # elementwise the same arithmetic as one segment at a time, so the same pixels)
+    la, lb, llo, lhi = a[~small], b[~small], lo[~small], hi[~small]
+    if not len(la):
+        return
+    lines = np.max(lhi - llo + 1, axis=1)  # >= each segment's lines along its major axis
+    ends = np.cumsum(lines)
+    c0 = 0
+    while c0 < len(la):
+        start = ends[c0] - lines[c0]
+        c1 = max(int(np.searchsorted(ends, start + LONG_LINES, side="right")), c0 + 1)
+        _long_segments(la[c0:c1], lb[c0:c1], llo[c0:c1], lhi[c0:c1], band, cover, out)
+        c0 = c1
+
+
+#: lines of pixels the numpy twin rasterises together (bounds its temporary arrays)
+LONG_LINES = 8192
+
+
+def _long_segments(a, b, lo, hi, band, cover, out):
+    h, w = out.shape
+    ax, ay, bx, by = a[:, 0], a[:, 1], b[:, 0], b[:, 1]
+    dx, dy = bx - ax, by - ay
+    xmaj = np.abs(dx) >= np.abs(dy)
+    m0 = np.where(xmaj, lo[:, 0], lo[:, 1])
+    m1 = np.where(xmaj, hi[:, 0], hi[:, 1])
+    n = m1 - m0 + 1
+    seg = np.repeat(np.arange(len(a)), n)
+    major = (np.arange(seg.size) - np.repeat(np.cumsum(n) - n, n) + m0[seg]).astype(np.int64)
+    xm, sdx, sdy, sax, say = xmaj[seg], dx[seg], dy[seg], ax[seg], ay[seg]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        tx = np.where(sdx != 0.0, np.clip((major + 0.5 - sax) / sdx, 0.0, 1.0), 0.0)
+        ty = np.clip((major + 0.5 - say) / sdy, 0.0, 1.0)
+        slope = np.where(xmaj, np.abs(np.where(dx != 0.0, dy / dx, 0.0)), np.abs(dx / dy))
+    t = np.where(xm, tx, ty)
+    across = np.where(xm, say + t * sdy, sax + t * sdx)
+    k = (np.ceil(band + slope)).astype(np.int64) + 1
+    kmax = int(k.max()) if k.size else 0
+    off = np.arange(-kmax, kmax + 1)[None, :]
+    minor = np.floor(across)[:, None].astype(np.int64) + off
+    use = np.abs(off) <= k[seg][:, None]
+    mj = np.broadcast_to(major[:, None], minor.shape)
+    xm2 = xm[:, None]
+    ii = np.where(xm2, mj, minor)
+    jj = np.where(xm2, minor, mj)
+    inside = use & (ii >= 0) & (ii < w) & (jj >= 0) & (jj < h)
+    sid = np.broadcast_to(seg[:, None], minor.shape)[inside]
+    ii, jj = ii[inside], jj[inside]
+    c = cover(ax[sid], ay[sid], bx[sid], by[sid], ii + 0.5, jj + 0.5)
+    sel = c > 0.0
+    np.maximum.at(out, (jj[sel], ii[sel]), c[sel].astype(out.dtype))
+
 
 def raster_segments(xs, ys, half_width, out, fast=None):
     """Add segments (xs[2s], ys[2s]) -> (xs[2s+1], ys[2s+1]), in pixel coordinates, to the

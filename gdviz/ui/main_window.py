@@ -19,7 +19,9 @@ optimizer steps.
 
 from __future__ import annotations
 
+import functools
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QRect, QSettings, QSignalBlocker, Qt, QTimer, Signal
@@ -75,6 +77,10 @@ DOCK_LAYOUT_VERSION = 2
 #: after a text-size change the window lays out once, this long after the last key press,
 #: with repainting held meanwhile (each relayout repainted the antialiased contours)
 SETTLE_MS = 40
+#: layout passes a window-wide change gets before its one repaint (:meth:`MainWindow.one_paint`):
+#: a lesson's caption, the map's splitter and the controls each settle one pass after the
+#: size they depend on
+LAYOUT_PASSES = 4
 #: projector mode's key: what slideshow programs (and a presenter's clicker) use to start
 #: a presentation; F11 stays plain full screen
 PROJECTOR_KEY = "F5"
@@ -101,6 +107,16 @@ def ensure_base_font(app) -> None:
         app.setFont(f)
 
 
+def painted_once(method):
+    """A window-wide change, run inside :meth:`MainWindow.one_paint` (one layout, one paint)."""
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        with self.one_paint():
+            return method(self, *args, **kwargs)
+
+    return wrapper
+
+
 class PanelDock(QDockWidget):
     """A dock that says when the user closes it (its ✕), so the model hears it."""
 
@@ -121,6 +137,7 @@ class MainWindow(QMainWindow):
     def __init__(self, session=None, *, settings: QSettings | None = None,
                  warmup: bool = False, parent: QWidget | None = None):
         super().__init__(parent)
+        self._in_one_paint = False  # inside one_paint (a window-wide change)
         if session is None:
             from gdviz.core.session import Session
 
@@ -612,6 +629,7 @@ class MainWindow(QMainWindow):
             self._lesson_left = left
             self._show_scene_caption()
 
+    @painted_once
     def set_language(self, lang: str) -> None:
         """The UI language (en, zh-Hant, zh-Hans): menus, lesson titles and the caption."""
         from gdviz.core.i18n import LANGUAGES
@@ -645,6 +663,7 @@ class MainWindow(QMainWindow):
         if msg:
             self.flash(msg, 8000)
 
+    @painted_once
     def open_scene(self, path) -> bool:
         """Load a scene file (pure, validated) and push it into the session.
 
@@ -735,6 +754,7 @@ class MainWindow(QMainWindow):
             self.lessons_menu.addAction(self._no_lessons)
 
     # ------------------------------------------------------------------ view
+    @painted_once
     def set_theme(self, name: str) -> None:
         """The theme: into the model (``session.theme``), which the window follows."""
         if name not in THEMES:
@@ -817,6 +837,31 @@ class MainWindow(QMainWindow):
         self.setUpdatesEnabled(True)
         self.update()
 
+    @contextmanager
+    def one_paint(self):
+        """Around a window-wide change (a lesson, the language, the theme, a panel): every
+        layout it caused, and the layouts those caused, are done before it returns, so that
+        the window's next paint is at its final geometry, once. (Laid out over several turns
+        of the event loop with a paint between them, a lesson's map was rasterised and
+        painted three times, at three sizes: the caption, the splitter's handle and the
+        controls each settle a pass later.) Repaints are not held: what did not change is
+        not repainted. Nested, the outermost lays out."""
+        if self._in_one_paint or not self.isVisible():
+            yield
+            return
+        self._in_one_paint = True
+        try:
+            yield
+        finally:
+            self._in_one_paint = False
+            self._lay_out_now()
+
+    def _lay_out_now(self) -> None:
+        """Every pending layout, to the end of its chain (a new size asks for another)."""
+        for _ in range(LAYOUT_PASSES):
+            QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
+            self._fit_docks()
+
     def layout_settled(self) -> bool:
         """True when no text-size or projector relayout is pending (for tests)."""
         return not self._settle_timer.isActive() and self.updatesEnabled()
@@ -868,6 +913,9 @@ class MainWindow(QMainWindow):
         super().resizeEvent(ev)
         self._fit_docks()
         self._fit_status()
+        if self.isVisible() and not self._in_one_paint:
+            # the docks' new caps lay out now, not after a first paint at the old shares
+            self._lay_out_now()
 
     # ------------------------------------------------------------------ projector mode
     @property
@@ -932,12 +980,14 @@ class MainWindow(QMainWindow):
     def zoom_out(self) -> None:
         self.set_font_scale(self.font_scale / FONT_STEP)
 
+    @painted_once
     def toggle_full_screen(self) -> None:
         if self.isFullScreen():
             self.showNormal()
         else:
             self.showFullScreen()
 
+    @painted_once
     def set_heatmap(self, on: bool) -> None:
         """View ▸ Heatmap: into the model (``session.heatmap``); the map's own menu
         writes the same field, and both follow it."""
@@ -1235,6 +1285,7 @@ class MainWindow(QMainWindow):
         if on:
             self.step_dock.raise_()
 
+    @painted_once
     def set_panel(self, name: str, on: bool) -> None:
         """View ▸ Panels: show or hide one panel of the picture (into ``session.panels``)."""
         panels = set(self.session.panels)

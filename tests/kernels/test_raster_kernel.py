@@ -108,3 +108,24 @@ def test_the_clip_keeps_exactly_the_parts_inside(seed):
     px, py = xa + t * (xb - xa), ya + t * (yb - ya)
     crosses = ((np.abs(px) <= 1) & (np.abs(py) <= 0.5)).any(axis=0)
     assert len(ax) >= crosses.sum() and len(ax) <= crosses.sum() + 3  # grazing ones may differ
+
+
+def test_the_twin_rasterises_many_long_segments_in_chunks_as_the_kernel_does(monkeypatch):
+    """The twin takes long segments' lines of pixels together, in chunks of LONG_LINES:
+    chunked across segment boundaries, steep and flat, it gives the kernel's pixels."""
+    from gdviz.kernels import raster
+
+    monkeypatch.setattr(raster, "LONG_LINES", 50)  # many chunks
+    rng = np.random.default_rng(7)
+    n = 120
+    x = rng.uniform(-10, 210, n)
+    y = rng.uniform(-10, 160, n)
+    xs = np.stack([x, x + rng.uniform(-80, 80, n)], 1).ravel()
+    ys = np.stack([y, y + rng.uniform(-80, 80, n)], 1).ravel()
+    for hw in (0.5, 1.5):
+        a = np.zeros((150, 200), np.float32)
+        b = np.zeros((150, 200), np.float32)
+        raster_segments_nb(xs, ys, hw, a)
+        raster_segments_np(xs, ys, hw, b)
+        np.testing.assert_allclose(b, a, atol=1e-6)
+        assert (b > 0).sum() > 1000

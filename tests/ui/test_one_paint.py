@@ -1,0 +1,112 @@
+"""Window-wide changes lay out to the end before they return, and the window paints once
+(issue 10, item 11): a lesson, a resize, the language. Painted between layout passes, a
+lesson's map was rasterised three times, at three sizes, before it settled."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import QEvent
+from PySide6.QtWidgets import QApplication
+
+from gdviz.core.scene import preset_path
+from gdviz.ui.views.raster_item import RasterLines
+
+
+def _flush() -> None:
+    """What the GUI fuzzer waits for after an action: the event loop free again."""
+    app = QApplication.instance()
+    app.processEvents()
+    app.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    app.processEvents()
+
+
+@pytest.fixture
+def renders(monkeypatch):
+    """The sizes (w, h) the map's contours were rasterised at, in order."""
+    sizes: list[tuple[int, int]] = []
+    orig = RasterLines._render
+
+    def counted(self, tr, ox, oy, w, h, dpr):
+        sizes.append((w, h))
+        return orig(self, tr, ox, oy, w, h, dpr)
+
+    monkeypatch.setattr(RasterLines, "_render", counted)
+    return sizes
+
+
+def _geometry(win) -> dict:
+    """The sizes of the parts a window-wide change moves."""
+    pic = win.picture
+    parts = {"map": pic.landscape_view, "fit": pic.fit_view, "caption": pic.caption,
+             "splitter": pic.splitter, "controls": win.controls_dock, "loss": win.loss_dock}
+    return {k: (w.isVisible(), w.size().toTuple()) for k, w in parts.items()}
+
+
+@pytest.mark.parametrize("lesson", ["L03", "L13", "L21"])
+def test_a_lesson_is_laid_out_when_it_returns_and_its_map_rasterised_once(window, renders, lesson):
+    win = window
+    _flush()
+    assert win.open_scene(preset_path("default_rosenbrock_race"))
+    _flush()
+    win.session.pause()
+    _flush()
+    renders.clear()
+    assert win.open_scene(preset_path(lesson))
+    win.session.pause()
+    laid_out = _geometry(win)
+    _flush()
+    # nothing moved after the open returned: the first paint was at the final geometry
+    assert _geometry(win) == laid_out
+    # the map shows and was drawn once, at its size (before: 3 times, at 3 sizes)
+    assert laid_out["map"][0]
+    assert len(renders) == 1, renders
+    # and the views follow the model: the caption shows the lesson
+    assert win.caption.isVisible() and win._scene.title.get(win.language) in win.caption.text()
+
+
+def test_a_resize_lays_out_the_docks_before_the_first_paint(window, renders):
+    win = window
+    _flush()
+    renders.clear()
+    win.resize(1024, 600)
+    laid_out = _geometry(win)
+    _flush()
+    assert _geometry(win) == laid_out
+    assert len(renders) == 1, renders
+    # the controls column is within its share of the new width
+    from gdviz.ui.main_window import CONTROLS_SHARE
+
+    assert win.controls_dock.width() <= max(int(1024 * CONTROLS_SHARE), 160)
+
+
+def test_one_paint_nests_and_lays_out_once_at_the_outermost(window, monkeypatch):
+    win = window
+    _flush()
+    calls = []
+    orig = win._lay_out_now
+    monkeypatch.setattr(win, "_lay_out_now", lambda: (calls.append(1), orig()))
+    with win.one_paint():
+        win.set_language("zh-Hant")  # itself a window-wide change
+        win.set_theme("dark")
+        assert calls == []
+    assert calls == [1]
+    # every view follows: menus and the theme are the new ones
+    from gdviz.core.i18n import tr
+
+    assert win.view_menu.title() == tr("view", "zh-Hant")
+    assert win.theme_actions["dark"].isChecked() and win.session.theme == "dark"
+    win.set_language("en")
+
+
+def test_a_panel_toggle_that_changes_nothing_repaints_nothing(window, renders):
+    """one_paint does not hold and force repaints: a change with nothing to show
+    (the fit panel, on a surface) leaves the map's picture as it was."""
+    win = window
+    _flush()
+    renders.clear()
+    assert not win.session.is_data
+    win.panel_actions["fit"].trigger()
+    _flush()
+    win.panel_actions["fit"].trigger()
+    _flush()
+    assert renders == []

@@ -1,0 +1,182 @@
+"""Measure how long the window-wide actions block the UI thread (issue 10, item 11).
+
+Each action is timed as tests/ui/fuzz.py times it: the action, then processEvents, the
+deferred deletes, processEvents again. The real MainWindow, offscreen, at 1280x720.
+
+    QT_QPA_PLATFORM=offscreen PYTHONPATH=$PWD python tools/measure_window_actions.py [repeats] [filter]
+    ... --profile LABEL   (a cProfile of the slowest instance of LABEL, top 40 by cumtime)
+"""
+
+from __future__ import annotations
+
+import cProfile
+import os
+import pstats
+import statistics
+import sys
+import tempfile
+import time
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from PySide6.QtCore import QEvent, QSettings, Qt  # noqa: E402
+from PySide6.QtTest import QTest  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+
+def flush():
+    app = QApplication.instance()
+    app.processEvents()
+    app.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    app.processEvents()
+
+
+def main(argv):
+    repeats = int(argv[0]) if argv and argv[0].isdigit() else 3
+    args = [a for a in argv if not a.isdigit()]
+    prof_label = None
+    if "--profile" in args:
+        i = args.index("--profile")
+        prof_label = args[i + 1]
+        del args[i:i + 2]
+    filt = args[0] if args else ""
+
+    app = QApplication.instance() or QApplication([])
+    tmp = tempfile.mkdtemp()
+    os.environ["GDVIZ_DATA_DIR"] = os.path.join(tmp, "data")
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, os.path.join(tmp, "cfg"))
+    app.setOrganizationName("gdviz-measure")
+    app.setApplicationName("gdviz-measure")
+    from gdviz.ui import theme
+    from gdviz.ui.main_window import MainWindow, app_settings
+    from gdviz.core.session import Session
+
+    theme.configure_pyqtgraph()
+    MainWindow.ask_unsaved = lambda self: "discard"
+    win = MainWindow(Session(), settings=app_settings())
+    win.resize(1280, 720)
+    win.show()
+    QTest.qWaitForWindowExposed(win)
+    flush()
+
+    times: dict[str, list[float]] = {}
+    cpu: dict[str, list[float]] = {}
+    worst_prof: dict[str, tuple[float, cProfile.Profile]] = {}
+
+    def timed(label, fn):
+        prof = cProfile.Profile() if prof_label and prof_label in label else None
+        t0 = time.perf_counter()
+        c0 = time.thread_time()
+        if prof:
+            prof.enable()
+        fn()
+        flush()
+        if prof:
+            prof.disable()
+        dt = time.perf_counter() - t0
+        cpu.setdefault(label, []).append(time.thread_time() - c0)
+        times.setdefault(label, []).append(dt)
+        if prof and dt > worst_prof.get(label, (-1, None))[0]:
+            worst_prof[label] = (dt, prof)
+        win.session.pause()
+        win.frame_timer.stop()
+        # let a settle timer (text size, projector) fire untimed? No: wait for it, timed
+        # apart, as a next action would meet it
+        if not win.layout_settled():
+            t1 = time.perf_counter()
+            while not win.layout_settled():
+                QTest.qWait(5)
+            times.setdefault(label + " /settle", []).append(time.perf_counter() - t1)
+            # the settle itself is a timer event; its cost is in the wait (minus the wait)
+        flush()
+
+    menu = win.lessons_menu
+    menu.aboutToShow.emit()
+    lessons = [a for a in menu.actions() if a.isEnabled() and not a.isSeparator()]
+    default = [a for a in lessons if "default" in a.text().lower() or "rosenbrock" in a.text().lower()]
+
+    def want(label):
+        return filt in label
+
+    states = [("default", None)]
+    for a in lessons:
+        t = a.text()
+        if t.startswith("L4 ") or t.startswith("L21"):
+            states.append((t[:3], a))
+
+    for _ in range(repeats):
+        for a in lessons:
+            label = f"lesson {a.text()[:3]}"
+            if not want(label):
+                continue
+            win.open_scene(win._lesson_paths[0].parent / "default_rosenbrock_race.toml")
+            flush()
+            timed(label, a.trigger)
+        for sname, act in states:
+            if act is not None:
+                act.trigger()
+            else:
+                win.open_scene(win._lesson_paths[0].parent / "default_rosenbrock_race.toml")
+            win.session.pause()
+            flush()
+            sfx = f" @{sname}"
+            for lang in list(win.language_actions) + ["en"]:
+                if want("language" + sfx):
+                    timed(f"language {lang}{sfx}", win.language_actions[lang].trigger)
+            for th in ("dark", "light"):
+                if want("theme" + sfx):
+                    timed(f"theme {th}{sfx}", win.theme_actions[th].trigger)
+            for k, name in ((Qt.Key.Key_Equal, "Ctrl+="), (Qt.Key.Key_Minus, "Ctrl+-")):
+                if want("text size" + sfx):
+                    timed(f"text size {name}{sfx}",
+                          lambda k=k: QTest.keyClick(win.landscape_view, k, Qt.KeyboardModifier.ControlModifier))
+            for size in ((1920, 1080), (1024, 600), (800, 600), (1600, 900), (1280, 720)):
+                if want("resize" + sfx):
+                    timed(f"resize {size[0]}x{size[1]}{sfx}", lambda s=size: win.resize(*s))
+            for _i in range(2):
+                if want("full screen" + sfx):
+                    timed(f"full screen{sfx}", win.fullscreen_action.trigger)
+            for _i in range(2):
+                if want("projector" + sfx):
+                    timed(f"projector{sfx}", win.projector_action.trigger)
+            for name in list(win.panel_actions):
+                for _i in range(2):
+                    if want("panel" + sfx):
+                        timed(f"panel {name}{sfx}", win.panel_actions[name].trigger)
+            for _i in range(2):
+                if want("heatmap" + sfx):
+                    timed(f"heatmap{sfx}", win.heatmap_action.trigger)
+            for choice in ("loss", "controls", "controls"):
+                if not want("dock" + sfx):
+                    continue
+                if choice == "controls":
+                    timed(f"dock controls{sfx}", win.controls_dock.toggleViewAction().trigger)
+                else:
+                    timed(f"dock loss{sfx}", win.loss_dock.close)
+                    timed(f"panel loss (back){sfx}", win.panel_actions["loss"].trigger)
+            win.resize(1280, 720)
+            flush()
+    del default
+
+    rows = sorted(times.items(), key=lambda kv: -max(kv[1]))
+    print(f"{'action':40s} {'n':>3s} {'median ms':>10s} {'max ms':>8s} {'cpu med':>8s} {'cpu max':>8s}")
+    for label, ts in rows:
+        c = cpu.get(label, [0.0])
+        print(f"{label:40s} {len(ts):3d} {statistics.median(ts) * 1e3:10.1f} {max(ts) * 1e3:8.1f}"
+              f" {statistics.median(c) * 1e3:8.1f} {max(c) * 1e3:8.1f}")
+    if worst_prof:
+        profs = [p for _, p in worst_prof.values()]
+        st = pstats.Stats(profs[0])
+        for p in profs[1:]:
+            st.add(p)
+        st.dump_stats(os.environ.get("GDVIZ_MEASURE_PSTATS", "/tmp/measure.pstats"))
+    for label, (dt, prof) in worst_prof.items():
+        print(f"\n==== profile of {label}: {dt * 1e3:.1f} ms")
+        pstats.Stats(prof).sort_stats("cumtime").print_stats(45)
+    win.frame_timer.stop()
+    win.session.pause()
+    win.close()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
