@@ -150,27 +150,43 @@ def raster_segments_np(xs, ys, half_width, out):
         sel = c > 0.0
         np.maximum.at(out, (jj[sel], ii[sel]), c[sel].astype(out.dtype))
     band = reach * np.sqrt(2.0) + 1.0
-    for (ax, ay), (bx, by), (i0, j0), (i1, j1) in zip(a[~small], b[~small], lo[~small], hi[~small]):
-        # walk the major axis; on each line of pixels, the few across the segment
+    # long segments all at once, as the kernel walks each: along its major axis, on each
+    # line of pixels the few across it (ragged runs flattened with np.repeat; the same
+    # arithmetic per pixel as one segment at a time, which took 50 us a segment in Python)
+    la, lb, llo, lhi = a[~small], b[~small], lo[~small], hi[~small]
+    if len(la):
+        ax, ay, bx, by = la[:, 0], la[:, 1], lb[:, 0], lb[:, 1]
         dx, dy = bx - ax, by - ay
-        if abs(dx) >= abs(dy):
-            major = np.arange(i0, i1 + 1)
-            t = np.clip((major + 0.5 - ax) / dx, 0.0, 1.0) if dx != 0.0 else np.zeros(len(major))
-            across = ay + t * dy
-            k = int(np.ceil(band + abs(dy / dx if dx != 0.0 else 0.0))) + 1
-        else:
-            major = np.arange(j0, j1 + 1)
-            t = np.clip((major + 0.5 - ay) / dy, 0.0, 1.0)
-            across = ax + t * dx
-            k = int(np.ceil(band + abs(dx / dy))) + 1
-        minor = np.floor(across)[:, None].astype(np.int64) + np.arange(-k, k + 1)[None, :]
-        mj = np.broadcast_to(major[:, None], minor.shape)
-        ii, jj = (mj, minor) if abs(dx) >= abs(dy) else (minor, mj)
+        xmaj = np.abs(dx) >= np.abs(dy)
+        start = np.where(xmaj, llo[:, 0], llo[:, 1])
+        count = np.where(xmaj, lhi[:, 0], lhi[:, 1]) - start + 1
+        seg = np.repeat(np.arange(len(la)), count)
+        major = start[seg] + (np.arange(seg.size) - np.repeat(np.cumsum(count) - count, count))
+        sx = xmaj[seg]
+        d_maj = np.where(sx, dx[seg], dy[seg])
+        o_maj = np.where(sx, ax[seg], ay[seg])
+        d_min = np.where(sx, dy[seg], dx[seg])
+        o_min = np.where(sx, ay[seg], ax[seg])
+        nz = d_maj != 0.0
+        t = np.where(nz, np.clip((major + 0.5 - o_maj) / np.where(nz, d_maj, 1.0), 0.0, 1.0), 0.0)
+        across = o_min + t * d_min
+        nzs = np.where(xmaj, dx, dy) != 0.0
+        slope = np.where(nzs, np.where(xmaj, dy, dx) / np.where(nzs, np.where(xmaj, dx, dy), 1.0), 0.0)
+        k = (np.ceil(band + np.abs(slope))).astype(np.int64) + 1
+        width = 2 * k[seg] + 1
+        row = np.repeat(np.arange(seg.size), width)
+        minor = (np.floor(across).astype(np.int64)[row] - k[seg][row]
+                 + (np.arange(row.size) - np.repeat(np.cumsum(width) - width, width)))
+        mj = major[row]
+        rx = sx[row]
+        ii = np.where(rx, mj, minor)
+        jj = np.where(rx, minor, mj)
         inside = (ii >= 0) & (ii < w) & (jj >= 0) & (jj < h)
-        ii, jj = ii[inside], jj[inside]
-        c = cover(ax, ay, bx, by, ii + 0.5, jj + 0.5)
+        ii, jj, s_ = ii[inside], jj[inside], seg[row][inside]
+        c = cover(ax[s_], ay[s_], bx[s_], by[s_], ii + 0.5, jj + 0.5)
         sel = c > 0.0
         np.maximum.at(out, (jj[sel], ii[sel]), c[sel].astype(out.dtype))
+
 
 def raster_segments(xs, ys, half_width, out, fast=None):
     """Add segments (xs[2s], ys[2s]) -> (xs[2s+1], ys[2s+1]), in pixel coordinates, to the
