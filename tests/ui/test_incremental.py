@@ -183,6 +183,7 @@ def test_starting_an_export_builds_no_picture(tmp_path, session):
 
     job = ClipJob(session, tmp_path / "x.png", ExportSettings(steps=3), make)
     assert made == [] and job.renderer is None
+    assert not job.step() and made == ["made"]  # the build is a step (a turn) of its own
     assert job.step()
     assert made == ["made", "closed"]
     assert (tmp_path / "x.png").exists()
