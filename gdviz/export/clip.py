@@ -115,8 +115,9 @@ class ClipJob:
     them to RGB, and ``renderer.colors`` lists the colours that later frames may add
     (every run's, the data's), for a GIF's palette. Pass a zero-argument callable that
     makes one (e.g. ``lambda: clip_renderer(session, settings)``) and the job makes it
-    at its first :meth:`step`, after restarting the session, so that views start from
-    step 0 as in the window (and starting a job builds no picture), and closes it when
+    at its first :meth:`step` (a step that writes nothing), after restarting the session,
+    so that views start from step 0 as in the window (and starting a job builds no
+    picture), and closes it when
     the job ends. A CSV needs no renderer. The session is paused and
     restarted from its starts.
     """
@@ -156,6 +157,10 @@ class ClipJob:
             if self._make_renderer is not None:
                 make, self._make_renderer = self._make_renderer, None
                 self.renderer = make()
+                # the build is a step of its own, the first frame the next one: in a
+                # window each step is one turn of the event loop, and the two together
+                # blocked it for 0.3-0.9 s
+                return False
             if self.kind in ("csv", "png"):
                 _advance(self.session, self.steps)
                 data = (trajectories_csv(self.session).encode() if self.kind == "csv"

@@ -106,3 +106,18 @@ def test_new_step_budget_replays_in_the_background(no_budget):
     ref.set_max_steps(10_000)
     assert_allclose(s.positions(), ref.positions())
     assert np.isfinite(s.positions()).all()
+
+
+def test_a_replay_starts_with_a_small_piece_and_keeps_its_deadline():
+    """A re-play goes in pieces that start small: its first piece was 512 steps, 0.1 s for
+    30 runs on the numpy twins, past any deadline. A deadline already passed lets it do
+    exactly one piece of 8 steps; later pieces double while they are quick."""
+    s = Session()
+    s.set_max_steps(5000)
+    s.step(2000)
+    job = history.ReplayJob(s, 2000)
+    assert job.run(deadline=0.0) is False
+    assert job.rs.t == 8
+    assert job.run(deadline=None) is True and job.rs.t == 2000
+    assert_allclose(job.rs.positions(2000), s.positions(2000))
+    assert history.REPLAY_BUDGET_S <= 0.03

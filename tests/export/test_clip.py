@@ -185,3 +185,40 @@ def test_cli_csv_of_a_data_lesson_names_the_parameters(tmp_path):
     r = _gdviz("export", "L06", "-o", csv, "--steps", "3")
     assert r.returncode == 0, r.stderr
     assert csv.read_text().splitlines()[0] == "run,label,step,w,b,loss"
+
+
+def test_the_renderer_is_built_in_a_step_of_its_own(tmp_path):
+    """A window runs a step per turn of its event loop: building the picture and painting
+    its first frame in one step blocked it for up to 0.9 s. The first step builds it and
+    writes nothing; every later step writes one frame."""
+    made, frames = [], []
+
+    class Fake:
+        colors = ["#000000"]
+
+        def frame(self):
+            frames.append(1)
+            return np.zeros((180, 320, 4), np.uint8)
+
+        @staticmethod
+        def rgb(f):
+            return np.ascontiguousarray(f[..., 2::-1])
+
+        def close(self):
+            pass
+
+    def make():
+        made.append(1)
+        return Fake()
+
+    job = ClipJob(Session(), tmp_path / "x.mp4", ExportSettings(steps=4, steps_per_frame=2, **SMALL),
+                  renderer=make)
+    assert made == [] and job.total == 3
+    assert job.step() is False
+    assert made == [1] and frames == [] and job.done == 0
+    steps = 1
+    while not job.step():
+        steps += 1
+        assert len(frames) == job.done
+    assert steps + 1 == job.total + 1 and len(frames) == job.total == 3
+    assert (tmp_path / "x.mp4").stat().st_size > 0

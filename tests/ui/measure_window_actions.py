@@ -3,7 +3,7 @@
 Each action is timed as tests/ui/fuzz.py times it: the action, then processEvents, the
 deferred deletes, processEvents again. The real MainWindow, offscreen, at 1280x720.
 
-    QT_QPA_PLATFORM=offscreen PYTHONPATH=$PWD python tools/measure_window_actions.py [repeats] [filter]
+    QT_QPA_PLATFORM=offscreen PYTHONPATH=$PWD python tests/ui/measure_window_actions.py [repeats] [filter]
     ... --profile LABEL   (a cProfile of the slowest instance of LABEL, top 40 by cumtime)
 """
 

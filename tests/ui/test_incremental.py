@@ -183,6 +183,7 @@ def test_starting_an_export_builds_no_picture(tmp_path, session):
 
     job = ClipJob(session, tmp_path / "x.png", ExportSettings(steps=3), make)
     assert made == [] and job.renderer is None
+    assert not job.step() and made == ["made"]  # the build is a step (a turn) of its own
     assert job.step()
     assert made == ["made", "closed"]
     assert (tmp_path / "x.png").exists()
@@ -275,3 +276,66 @@ def test_a_card_writes_its_widgets_only_when_its_run_changed(runs, session, monk
     lr.setValue(0.5)
     card._on_value_edited("momentum", 5.0)  # refused: momentum must be < 1
     assert lr.value() == pytest.approx(session.specs[1].config.lr)
+
+
+def _many_runs(session, n):
+    for k in range(n - session.n_specs):
+        session.add_run(RunSpec(config=make_optimizer(("sgd", "adam", "momentum")[k % 3],
+                                                      lr=0.001 * (k + 1))))
+
+
+def test_a_live_lr_rewrites_its_legend_label_in_place(views, session):
+    """With many runs, an lr change (a slider) rewrote the map's whole legend (60 ms for
+    30 runs): now only the label that changed is written, the entries stay."""
+    w, land, loss, sched = views
+    _many_runs(session, 12)
+    session.step(20)
+    QApplication.processEvents()
+    labels = [label for _, label in land.legend.items]
+    builds = land.legend_builds
+    session.update_run(3, lr=0.0123)
+    QApplication.processEvents()
+    assert [label for _, label in land.legend.items] == labels
+    assert land.legend_builds == builds
+    texts = [label.text.replace("  ✕", "") for _, label in land.legend.items]  # diverged
+    want = [session.spec_label(i) for i in range(session.n_specs) if session.specs[i].enabled]
+    assert texts == want and "0.0123" in texts[3]
+    # a run unticked drops its entry: written anew, in order
+    session.update_run(5, enabled=False)
+    QApplication.processEvents()
+    assert land.legend_builds == builds + 1
+    assert [label.text.replace("  ✕", "") for _, label in land.legend.items] == [
+        session.spec_label(i) for i in range(session.n_specs) if i != 5]
+
+
+def test_the_legend_form_search_measures_each_form_once(views, session):
+    """The runs' legend scores its forms (columns, text size) from sizes measured once per
+    set of entries (laying all five out on each placement cost ~60 ms with 30 runs): a
+    second placement lays out nothing new, the form it keeps is the one the scores pick,
+    and new entries are measured anew."""
+    from gdviz.ui.views import landscape_view as lv
+    from gdviz.ui.views.placement import legend_score
+
+    w, land, loss, sched = views
+    _many_runs(session, 14)
+    session.step(50)
+    QApplication.processEvents()
+    land.place_legends()
+    picked = land._legend_form
+    sizes = dict(land._legend_sizes)
+    assert picked in sizes
+    pts, weights = land.legend_points()
+    scores = {f: legend_score(land.vb, size, pts, weights=weights) for f, size in sizes.items()}
+    free = [f for f in scores if scores[f] < lv.RUN_WEIGHT]
+    assert (picked in free) if free else scores[picked] == min(scores.values())
+    calls = []
+    orig = land._set_legend_form
+    land._set_legend_form = lambda form: (calls.append(form), orig(form))
+    try:
+        land.place_legends()
+    finally:
+        del land._set_legend_form
+    assert set(calls) <= {land._legend_form} and land._legend_sizes == sizes
+    session.add_run(RunSpec(config=make_optimizer("adam", lr=0.02)))
+    QApplication.processEvents()
+    assert land._legend_sizes == {} or land._legend_sizes != sizes

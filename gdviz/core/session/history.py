@@ -30,8 +30,12 @@ from gdviz.core.optimizers import OptimizerConfig
 
 #: with ``Session.background_replay`` on, a re-play that takes longer than this (seconds)
 #: stops there and goes on in :meth:`HistoryMixin.continue_replay` (the window calls it
-#: every frame), so that adding a run at step 10^6 does not freeze the window
-REPLAY_BUDGET_S = 0.08
+#: every frame), so that adding a run at step 10^6 does not freeze the window (0.08 s
+#: here, with the views' redraw after it, made adding a 31st run block 0.25-0.4 s)
+REPLAY_BUDGET_S = 0.025
+#: a re-play advances in pieces of about this long (s), so that it keeps a deadline to
+#: within one piece: the piece's steps double while faster, halve while slower
+REPLAY_PIECE_S = 0.004
 
 
 class ReplayJob:
@@ -51,7 +55,9 @@ class ReplayJob:
         first = self.rs.t
         self.events = [e for e in session._events if first <= e[0] < limit]
         self.i = 0
-        self._chunk = 512
+        # few steps first: 512 steps of 30 runs on the numpy twins took 0.1 s, past any
+        # deadline (the piece grows fast where steps are cheap)
+        self._chunk = 8
 
     @property
     def done(self) -> bool:
@@ -66,8 +72,10 @@ class ReplayJob:
             t0 = time.perf_counter()
             rs.advance(min(step - rs.t, self._chunk))
             now = time.perf_counter()
-            if now - t0 < 0.004:  # pieces of ~5 ms: a deadline is kept to within one
+            if now - t0 < REPLAY_PIECE_S:  # pieces of a few ms: a deadline is kept to within one
                 self._chunk = min(self._chunk * 2, 1 << 22)
+            elif now - t0 > 3 * REPLAY_PIECE_S:
+                self._chunk = max(self._chunk // 2, 1)
             if now >= deadline and rs.t < step:
                 return False
         return True

@@ -87,6 +87,19 @@ def place_legend(legend, vb, xy: np.ndarray, corners=CORNERS, taken: list | None
     return best, float(best_n or 0.0)
 
 
+def legend_score(vb, size, xy: np.ndarray, corners=CORNERS,
+                 weights: np.ndarray | None = None) -> float:
+    """How much a legend of ``size`` (QSizeF) covers of the points ``xy`` (view
+    coordinates) in the corner :func:`place_legend` would put it in: its score there,
+    without moving or laying out anything."""
+    pts = to_scene(vb, xy)
+    good = np.isfinite(pts).all(axis=1)
+    pts = pts[good]
+    if weights is not None:
+        weights = np.asarray(weights, dtype=np.float64)[good]
+    return float(min(covered(corner_rect(vb, size, c), pts, weights) for c in corners))
+
+
 def set_legend_columns(legend, n: int) -> None:
     """Lay ``legend``'s entries out in ``n`` columns on a fresh grid (pyqtgraph's own
     ``setColumnCount`` refills the old grid, which never shrinks: entries came out of
