@@ -275,3 +275,26 @@ def test_projector_mode_shows_the_side_docks_lesson_panel_beside_the_map(window,
     window.set_projector(False)
     _settle(qtbot, window)
     assert pic.step_view is None and pic.schedule_view is None and not pic.side.isVisible()
+
+
+@pytest.mark.parametrize("stem,size", [("L11", (1024, 600)), ("L04", (800, 600))])
+def test_the_map_legend_takes_a_smaller_form_rather_than_stick_out(window, qtbot, stem, size):
+    """At 200 % on a small window L11's legend ("Momentum (m ← 0.9·m + 0.1·g)") was wider
+    than the map and stuck out over the axis; and after a text-size change the legend
+    measured its forms at the old label size (it drew 745 px wide, measured 568)."""
+    _open(window, stem)
+    window.resize(*size)
+    window.set_font_scale(2.0)
+    window.session.step(120)
+    _settle(qtbot, window)
+    view = window.landscape_view
+    view._legend_sizes = {}
+    view.place_legends()
+    QApplication.processEvents()
+    box = view.vb.sceneBoundingRect()
+    rect = _legend_rect(view.legend)
+    # the size it measured for the form it took is the size it draws
+    drawn = view.legend.boundingRect().size()
+    measured = view._legend_sizes[view._legend_form]
+    assert abs(drawn.width() - measured.width()) <= 2 and abs(drawn.height() - measured.height()) <= 2
+    assert box.adjusted(-1, -1, 1, 1).contains(rect), (rect, box, view._legend_form)

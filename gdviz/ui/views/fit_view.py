@@ -743,7 +743,8 @@ class FitView(pg.PlotWidget):
 
     def _build_legend(self) -> None:
         """A fresh legend in three columns, or two, or one: the most that fit across the
-        box (fewer rows leave more room for the data); then the box leaves room for it.
+        box (fewer rows leave more room for the data; in smaller text when not even one
+        column fits); then the box leaves room for it.
         A legend that would take more than ``LEGEND_MAX_SHARE`` of the plot's height (big
         text on a small panel: the band above the data is capped, and it covered the top
         left points) is tried again in smaller text.
@@ -766,7 +767,10 @@ class FitView(pg.PlotWidget):
                     sizes[form] = (self.legend.width(), self.legend.height())
                 if width <= 0 or sizes[form][0] <= width - 2 * LEGEND_OFFSET:
                     break
-            if height <= 0 or sizes[form][1] <= LEGEND_MAX_SHARE * height:
+            # a smaller text when even one column is wider than the panel (a narrow panel
+            # with room in height kept the big text sticking out of its box)
+            wide = width > 0 and sizes[form][0] > width - 2 * LEGEND_OFFSET
+            if not wide and (height <= 0 or sizes[form][1] <= LEGEND_MAX_SHARE * height):
                 break
         if self._legend_form != (entries, form):
             self._make_legend(form)

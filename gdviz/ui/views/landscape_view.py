@@ -50,7 +50,7 @@ VALLEY_SHARE = 0.08
 RUN_WEIGHT = 50.0
 #: the forms the runs' legend tries, in order, until one covers no run: (columns, text size
 #: relative to the plots' labels)
-LEGEND_FORMS = ((1, 1.0), (2, 1.0), (1, 0.8), (2, 0.8), (2, 0.65))
+LEGEND_FORMS = ((1, 1.0), (2, 1.0), (1, 0.8), (2, 0.8), (1, 0.65), (2, 0.65))
 #: a legend is re-placed at most this often while the runs move (ms)
 LEGEND_MS = 250
 
@@ -667,12 +667,17 @@ class LandscapeView(pg.PlotWidget):
         # the search then lays the legend out only in the form it picks (30 runs, every
         # corner taken: each placement laid out all five forms, ~60 ms, 4 times a second)
         sizes = self.__dict__.setdefault("_legend_sizes", {})
+        if not sizes:
+            # measured anew: the labels first in the present form's size at today's text
+            # (after a text-size or projector change they could still hold the old size)
+            form, self._legend_form = self._legend_form, (0, 0.0)
+            self._set_legend_form(form)
         for form in forms:
             if form[0] > 1 and len(self.legend.items) < 3:
                 continue
             if form not in sizes:
                 self._set_legend_form(form)
-                sizes[form] = QSizeF(self.legend.boundingRect().size())
+                sizes[form] = QSizeF(self.legend.layout.preferredSize())
             score = legend_score(self.vb, sizes[form], pts, weights=weights)
             if score < RUN_WEIGHT:
                 best = (form, score)
@@ -691,7 +696,12 @@ class LandscapeView(pg.PlotWidget):
             self.legend.setLabelTextSize(f"{theme.pt(theme.LABEL_PT) * k:.0f}pt")
             theme.style_legend(self.legend)  # writes the labels anew in the new size
         self._legend_form = form
-        self.legend.updateSize()
+        # the legend's own updateSize sums its items' geometry, which keeps the old form's
+        # widths until the layout runs with room for the new (a smaller text measured, and
+        # drew, as wide as the bigger): size it by its layout's preferred size instead
+        pref = self.legend.layout.preferredSize()
+        self.legend.setGeometry(0, 0, pref.width(), pref.height())
+        self.legend.layout.activate()
 
     def _anchor_diverged(self, label: pg.TextItem, p) -> None:
         """Keep a "diverged" label's text on the map: it grows away from the nearer edges

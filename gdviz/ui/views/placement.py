@@ -60,13 +60,28 @@ def emptiest_corner(vb, size, pts_scene: np.ndarray, corners=CORNERS) -> str:
     return corners[int(np.argmin(counts))]
 
 
+#: what a legend wider or taller than the map counts per pixel it sticks out (more than
+#: any points it could cover: a smaller form that fits wins; among forms that all stick
+#: out, the one that sticks out least)
+OVERFLOW_WEIGHT = 1e6
+
+
+def overflow(vb, size) -> float:
+    """How far (px, width + height) a legend of ``size`` sticks out of ``vb`` with its margins."""
+    box = vb.sceneBoundingRect()
+    return (max(size.width() - (box.width() - 2 * MARGIN), 0.0)
+            + max(size.height() - (box.height() - 2 * MARGIN), 0.0))
+
+
 def place_legend(legend, vb, xy: np.ndarray, corners=CORNERS, taken: list | None = None,
                  weights: np.ndarray | None = None) -> tuple[str, float]:
     """Move ``legend`` (a pyqtgraph LegendItem parented to ``vb``) to the corner where it
     covers the fewest of the points ``xy`` (view coordinates, (k, 2); ``weights``: how
     much each counts); ``taken``: scene rectangles it must not cover either (another
-    legend). Returns the corner and how much it covers there."""
+    legend). Returns the corner and how much it covers there (plus ``OVERFLOW_WEIGHT``
+    per pixel it sticks out of the map: a form too big for the map scores worse)."""
     size = legend.boundingRect().size()
+    extra = OVERFLOW_WEIGHT * overflow(vb, size)
     pts = to_scene(vb, xy)
     good = np.isfinite(pts).all(axis=1)
     pts = pts[good]
@@ -84,7 +99,7 @@ def place_legend(legend, vb, xy: np.ndarray, corners=CORNERS, taken: list | None
               MARGIN if best.startswith("top") else -MARGIN)
     if tuple(legend.opts["offset"]) != offset:
         legend.setOffset(offset)
-    return best, float(best_n or 0.0)
+    return best, float(best_n or 0.0) + extra
 
 
 def legend_score(vb, size, xy: np.ndarray, corners=CORNERS,
@@ -97,7 +112,8 @@ def legend_score(vb, size, xy: np.ndarray, corners=CORNERS,
     pts = pts[good]
     if weights is not None:
         weights = np.asarray(weights, dtype=np.float64)[good]
-    return float(min(covered(corner_rect(vb, size, c), pts, weights) for c in corners))
+    return (float(min(covered(corner_rect(vb, size, c), pts, weights) for c in corners))
+            + OVERFLOW_WEIGHT * overflow(vb, size))
 
 
 def set_legend_columns(legend, n: int) -> None:
