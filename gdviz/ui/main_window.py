@@ -71,6 +71,9 @@ SIDE_LOSS_SHARE = 0.45
 SIDE_SURFACE_WEIGHTS = (62, 38)
 SIDE_DATA_WEIGHTS = (75, 25)
 SIDE_DATA_MAX_SCALE = 1.2
+#: above that text size: the controls scroll anyway, the curves need the room for their
+#: bigger ticks (L9's U was a 90 px strip at 200 %); the dock stays within SIDE_LOSS_SHARE
+SIDE_BIG_TEXT_WEIGHTS = (50, 50)
 #: the docks' layout in saved window states: a state saved with another layout (the loss
 #: dock below the map, before version 2) is not restored, the window starts with today's
 DOCK_LAYOUT_VERSION = 2
@@ -274,7 +277,9 @@ class MainWindow(QMainWindow):
         hand is the lesson the controls keep more (the sliders, L1 and L3, stay above their
         fold at 1280×720); elsewhere, or with big text (the sliders are below the fold anyway,
         and the curves need the room for their bigger ticks), the loss curves get more."""
-        if self._hand_lesson() and self.font_scale <= SIDE_DATA_MAX_SCALE:
+        if self.font_scale > SIDE_DATA_MAX_SCALE:
+            return SIDE_BIG_TEXT_WEIGHTS
+        if self._hand_lesson():
             return SIDE_DATA_WEIGHTS
         return SIDE_SURFACE_WEIGHTS
 

@@ -238,3 +238,26 @@ def test_a_diverged_label_stays_on_the_map_at_200_percent(window, qtbot):
     for lab in labels:
         rect = lab.mapRectToScene(lab.boundingRect())
         assert box.contains(rect), (rect, box)
+
+
+def test_the_loss_key_fits_its_plot_at_200_percent(window, qtbot):
+    """Under the controls at 200 % text, L9's one-row key ("training loss — validation
+    loss") ran past the plot's right edge; it takes a smaller form that fits, and the loss
+    curves get half of the side column."""
+    from gdviz.core.scene import preset_paths
+    from gdviz.ui.main_window import SIDE_BIG_TEXT_WEIGHTS
+
+    assert window.open_scene(next(p for p in preset_paths() if p.stem.startswith("L09")))
+    window.session.pause()
+    window.session.step(120)
+    window.set_font_scale(2.0)
+    _settle(qtbot, window)
+    assert window._loss_weights == SIDE_BIG_TEXT_WEIGHTS
+    view = window.loss_view
+    view.place_legend()
+    leg = view.legend
+    rect = leg.mapRectToScene(leg.boundingRect())
+    box = view.vb.sceneBoundingRect()
+    assert leg.isVisible() and len(leg.items) == 2
+    assert box.contains(rect), (rect, box, view._key_form)
+    assert rect.height() <= 0.45 * box.height()

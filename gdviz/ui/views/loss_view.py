@@ -26,7 +26,7 @@ from gdviz.core.session.history import param_norms  # the rows of Session.weight
 from gdviz.ui import theme
 from gdviz.ui.views.items import (GrowingCurve, HistoryFeed, RecacheBudget, RunsBuild,
                                   cache_axes, connect_all, disconnect_all, new_rows)
-from gdviz.ui.views.placement import place_legend
+from gdviz.ui.views.placement import MARGIN, place_legend, set_legend_columns
 
 #: decades of spread above which the loss axis turns logarithmic
 LOG_DECADES = 2.0
@@ -51,6 +51,12 @@ def lowest_point(dec, head: tuple[float, float] | None = None) -> tuple[int, flo
     return best
 #: the key is re-placed at most this often while the curves grow (ms)
 LEGEND_MS = 250
+#: the key's forms, tried in order until one fits the plot: (columns, 0 for one row;
+#: text size relative to the ticks'). A narrow loss panel (under the controls at 200 %
+#: text) had its one-row key sticking out past the plot's right edge
+KEY_FORMS = ((0, 1.0), (0, 0.8), (1, 0.8), (0, 0.65), (1, 0.65))
+#: the most of the plot's height the key may take (the curves get the band above them)
+KEY_MAX_SHARE = 0.4
 
 
 def _hysteresis(cur, lo: float, hi: float, grow: float) -> tuple[float, float]:
@@ -152,6 +158,8 @@ class LossView(pg.PlotWidget):
         self._init_norm_axis()
         # the key moves to the corner the curves leave free (a rising validation curve
         # ran under it), checked a few times a second, not every frame
+        self._key_form = (1, 1.0)  # (columns, text size) the key is in now
+        self._key_fit = None  # what the key's form was fitted to
         self._legend_timer = QTimer(self)
         self._legend_timer.setSingleShot(True)
         self._legend_timer.setInterval(LEGEND_MS)
@@ -323,12 +331,44 @@ class LossView(pg.PlotWidget):
                         parts.append(np.column_stack([x, np.log10(y) if self.log_y else y]))
         return np.concatenate(parts) if parts else np.zeros((0, 2))
 
+    def _fit_key(self) -> None:
+        """The key in the first of ``KEY_FORMS`` that fits the plot: as wide as the plot
+        less its margins, at most ``KEY_MAX_SHARE`` of its height."""
+        leg = self.legend
+        n = len(leg.items)
+        w, h = float(self.vb.width()) - 2 * MARGIN, float(self.vb.height())
+        key = (round(w), round(h), n, theme.pt(theme.BASE_PT))
+        if key == self._key_fit:
+            return
+        self._key_fit = key
+        for columns, k in KEY_FORMS:
+            self._set_key_form(n if columns == 0 else 1, k)
+            size = leg.layout.preferredSize()
+            if size.width() <= w and size.height() <= KEY_MAX_SHARE * h:
+                break
+
+    def _set_key_form(self, columns: int, k: float) -> None:
+        if (columns, k) == self._key_form:
+            return
+        set_legend_columns(self.legend, columns)
+        if k != self._key_form[1]:
+            self.legend.setLabelTextSize(f"{theme.pt(theme.BASE_PT) * k:.0f}pt")
+            theme.style_legend(self.legend)  # writes the labels anew in the new size
+        self._key_form = (columns, k)
+        # sized by its layout's preferred size (the items keep the old form's widths
+        # until the layout runs: pyqtgraph's updateSize would measure those)
+        size = self.legend.layout.preferredSize()
+        self.legend.setGeometry(0, 0, size.width(), size.height())
+        self.legend.layout.activate()
+        self._yr = None  # the band for the key follows its height
+
     def place_legend(self) -> str | None:
         """The key in the corner where it covers the fewest curve points (and not the step
         line's label); returns the corner (None: no key shown)."""
         self._legend_timer.stop()
         if not (self.legend.isVisible() and self.legend.items) or self.vb.width() <= 0:
             return None
+        self._fit_key()
         label = self.t_line.label
         taken = [label.mapRectToScene(label.boundingRect())] if label.isVisible() else []
         return place_legend(self.legend, self.vb, self.curve_points(), taken=taken,
@@ -562,6 +602,8 @@ class LossView(pg.PlotWidget):
         if getattr(self, "norm_on", False):
             self.legend.addItem(self._key_norm, tr("weight_norm_key"))
         self.legend.setColumnCount(len(self.legend.items) or 1)
+        self._key_form = (len(self.legend.items) or 1, 1.0)
+        self._key_fit = None
 
     def _apply_norm_label(self, style: dict) -> None:
         self.plot_item.setLabel("right", tr("weight_norm_axis"), **style)
@@ -674,6 +716,8 @@ class LossView(pg.PlotWidget):
         self.plot_item.getAxis("bottom").setHeight(int(12 + 3.2 * theme.pt(theme.BASE_PT)))
         self.legend.setLabelTextSize(f"{theme.pt(theme.BASE_PT):.0f}pt")
         theme.style_legend(self.legend)  # writes the key's labels anew in the new size
+        self._key_form = (self.legend.columnCount, 1.0)
+        self._key_fit = None
         self.t_line.label.setFont(theme.font(theme.BASE_PT))
         self._style_stop_marker()
         self._apply_labels()
