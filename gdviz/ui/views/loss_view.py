@@ -54,9 +54,10 @@ LEGEND_MS = 250
 #: the key's forms, tried in order until one fits the plot: (columns, 0 for one row;
 #: text size relative to the ticks'). A narrow loss panel (under the controls at 200 %
 #: text) had its one-row key sticking out past the plot's right edge
-KEY_FORMS = ((0, 1.0), (0, 0.8), (1, 0.8), (0, 0.65), (1, 0.65))
-#: the most of the plot's height the key may take (the curves get the band above them)
-KEY_MAX_SHARE = 0.4
+KEY_FORMS = ((0, 1.0), (0, 0.8), (1, 0.8), (1, 0.65), (0, 0.65))
+#: the most of the plot's height the key may take (the curves get the band above them;
+#: ``_with_key_room`` gives the key at most half of the plot)
+KEY_MAX_SHARE = 0.5
 
 
 def _hysteresis(cur, lo: float, hi: float, grow: float) -> tuple[float, float]:
