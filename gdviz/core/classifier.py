@@ -230,6 +230,12 @@ class ClassifyProblem(_DataProblem):
           K.LOSS_BCE_LOGITS, out_l, out_g)
         return out_l, out_g
 
+    def fused_net(self) -> tuple:
+        """What :func:`gdviz.kernels.datastep.advance_net` needs (see
+        :meth:`gdviz.core.models._DataProblem.fused_net`): the network, BCE on the logit."""
+        return (np.ascontiguousarray(self._sizes, dtype=np.int64), int(self.model.act),
+                int(K.LOSS_BCE_LOGITS), self.x, self.y, self.sampler._full)
+
     def val_loss(self, params, fast: bool | None = None) -> np.ndarray:
         """BCE on the validation set: (n, p) -> float64 (n,); NaN when there is none."""
         idx = np.arange(self.x_val.shape[0], dtype=np.int64)

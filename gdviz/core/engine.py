@@ -183,8 +183,11 @@ class RunSet:
         # trajectories
         self.stride = 1
         if self.record:
-            cap = self._row_cap()
-            rows = min(cap, max(64, 1 << int(math.ceil(math.log2(self.total_steps + 1)))))
+            # 64 rows to start with, grown by doubling as the engine advances: a buffer
+            # sized for the whole step budget at once (90 MB for 31 runs of L21's network
+            # and 1500 steps) took 0.2-0.3 s to allocate here, in every re-play (adding a
+            # run) before its first step
+            rows = min(self._row_cap(), 64)
             self._traj = np.empty((n, rows, p))
             self._traj_loss = np.empty((n, rows))
             self._traj[:, 0] = self.params
@@ -287,12 +290,17 @@ class RunSet:
             self._advance_landscape(k)
             self.t += k
         else:
+            fast = _use_fast(self.fast)
             fused = getattr(self.problem, "fused_model", None)
-            fused = fused() if fused is not None and _use_fast(self.fast) else None
+            fused = fused() if fused is not None and fast else None
+            net = getattr(self.problem, "fused_net", None)
+            net = net() if net is not None and fast and fused is None else None
             while k > 0:
                 chunk = min(k, DATA_CHUNK)
                 if fused is not None:
                     self._advance_fused(fused, chunk)
+                elif net is not None:
+                    self._advance_net(net, chunk)
                 else:
                     self._advance_generic(chunk)
                 self.t += chunk
@@ -368,6 +376,17 @@ class RunSet:
                         self._gcur, self.diverged_at, self.record, self.stride, self._traj,
                         self._traj_loss, self.grad, self._last_step_size, self._last_delta,
                         self._last_lr, self._bad)
+
+    def _advance_net(self, net, k: int) -> None:
+        """k steps of a network (a classifier, a deeper fit) in one numba call
+        (kernels.datastep.advance_net)."""
+        sizes, act, loss_id, X, y, full = net
+        bidx, boff = self.problem.batch_indices(self.t, k)
+        DS.advance_net(sizes, act, loss_id, X, y, full, bidx, boff, *self._state_args(),
+                       k, self.bound, self.params, self.state, self.opt_t, self.loss,
+                       self._gcur, self.diverged_at, self.record, self.stride, self._traj,
+                       self._traj_loss, self.grad, self._last_step_size, self._last_delta,
+                       self._last_lr, self._bad)
 
     def _advance_generic(self, k: int) -> None:
         """k steps of any data problem, asking it for gradients and losses once per step.

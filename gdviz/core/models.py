@@ -494,6 +494,17 @@ class _DataProblem:
             return None
         return (m.kind_id, m.unit_id, m.K, self._loss_id, self.x, self.y, self.sampler._full)
 
+    def fused_net(self) -> tuple | None:
+        """What :func:`gdviz.kernels.datastep.advance_net` needs to take many steps of a
+        network in one call: (layer sizes int64, activation id, mlp loss id, inputs float64
+        (N, d), y, training indices); None for the other models."""
+        m = self.model
+        if m.kind != "network":
+            return None
+        return (np.ascontiguousarray(m.sizes, dtype=np.int64), int(m.act_id),
+                int(_NET_LOSS.get(self._loss_id, self._loss_id)), m.inputs(self.x), self.y,
+                self.sampler._full)
+
     def batch_indices(self, first: int, k: int) -> tuple[np.ndarray, np.ndarray]:
         """The mini-batches of updates ``first`` .. ``first + k - 1`` (0-based) as one flat
         int64 array and k + 1 offsets; no offsets (an empty array) when every one of them

@@ -108,16 +108,92 @@ def test_new_step_budget_replays_in_the_background(no_budget):
     assert np.isfinite(s.positions()).all()
 
 
-def test_a_replay_starts_with_a_small_piece_and_keeps_its_deadline():
-    """A re-play goes in pieces that start small: its first piece was 512 steps, 0.1 s for
-    30 runs on the numpy twins, past any deadline. A deadline already passed lets it do
-    exactly one piece of 8 steps; later pieces double while they are quick."""
+class _StepClock:
+    """A clock that moves only when the engine steps: ``cost`` seconds a step. With it the
+    pieces' sizing is checked by counting steps, whatever the machine's speed."""
+
+    def __init__(self, monkeypatch, cost):
+        self.now, self.cost, self.steps = 0.0, cost, 0
+        monkeypatch.setattr(history, "_clock", lambda: self.now)
+        advance = history.RunSet.advance
+
+        def counted(rs, k=1):
+            advance(rs, k)
+            self.now += k * self.cost
+            self.steps += k
+
+        monkeypatch.setattr(history.RunSet, "advance", counted)
+
+
+@pytest.mark.parametrize("cost", [2e-5, 3e-4, 2e-3, 0.02])
+def test_a_replay_keeps_its_deadline_to_within_one_step(monkeypatch, cost):
+    """Each call of a re-play with a deadline moves at least one step, and never starts a
+    step the time left cannot cover: it ends past its deadline by less than one step's
+    cost (a frame's 55 ms for a 12 ms budget was a piece sized without looking at it)."""
+    s = Session()
+    s.set_max_steps(5000)
+    s.step(2000)
+    clock = _StepClock(monkeypatch, cost)
+    job = history.ReplayJob(s, 2000)
+    budget = 0.012
+    calls = 0
+    while True:
+        before = clock.steps
+        done = job.run(deadline=clock.now + budget)
+        moved = clock.steps - before
+        calls += 1
+        assert moved >= 1
+        assert moved * cost < budget + cost  # past the deadline by less than one step
+        if cost > budget:
+            assert moved == 1
+        if done:
+            break
+        assert calls < 10_000
+    assert job.rs.t == 2000
+    if cost < budget / 10:  # pieces grow to fill the budget: few calls
+        assert calls <= 2000 * cost / budget * 1.5 + 12
+    assert_allclose(job.rs.positions(2000), s.positions(2000))
+
+
+def test_adding_a_run_to_a_network_replays_in_budgeted_frames(monkeypatch):
+    """Adding a run on L21 (a classifier, 1-3 ms a step with 30 runs) re-plays at most
+    REPLAY_BUDGET_S of steps at once and a frame's budget per frame after that; the end
+    is the history a blocking re-play gives."""
+    sync = _lesson("L21", 240, background=False)
+    bg = _lesson("L21", 240, background=True)
+    cost = 1e-3
+    clock = _StepClock(monkeypatch, cost)
+    spec = RunSpec(config=OptimizerConfig("rmsprop", lr=0.01))
+    sync.add_run(spec)
+    clock.steps = 0
+    bg.add_run(spec)
+    assert 1 <= clock.steps <= history.REPLAY_BUDGET_S / cost + 1
+    assert bg.replaying is not None
+    frames = 0
+    while bg.replaying is not None:
+        clock.steps = 0
+        bg.continue_replay(0.012)
+        assert 1 <= clock.steps <= 0.012 / cost + 1
+        frames += 1
+        assert frames < 1000
+    assert bg.t == sync.t == 240
+    assert_allclose(bg.positions(), sync.positions(), rtol=0, atol=0)
+    for a, b in zip(bg.losses(), sync.losses()):
+        assert_allclose(a, b, rtol=0, atol=0)
+
+
+def test_a_replay_starts_with_one_step_and_keeps_its_deadline():
+    """A re-play's first piece is one step (its cost is not known yet): its first piece
+    was 512 steps, 0.1 s for 30 runs on the numpy twins, past any deadline. A deadline
+    already passed lets it do exactly that one step."""
     s = Session()
     s.set_max_steps(5000)
     s.step(2000)
     job = history.ReplayJob(s, 2000)
     assert job.run(deadline=0.0) is False
-    assert job.rs.t == 8
+    assert job.rs.t == 1
+    assert job.run(deadline=0.0) is False
+    assert job.rs.t == 2  # each call moves, so a re-play always ends
     assert job.run(deadline=None) is True and job.rs.t == 2000
     assert_allclose(job.rs.positions(2000), s.positions(2000))
     assert history.REPLAY_BUDGET_S <= 0.03

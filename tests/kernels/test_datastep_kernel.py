@@ -6,6 +6,7 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
 from gdviz import kernels
+from gdviz.core.classifier import ClassifyData
 from gdviz.core.data import make_dataset
 from gdviz.core.engine import RunSet
 from gdviz.core.models import FitProblem, LinearRegressionProblem, make_model
@@ -107,13 +108,14 @@ def test_advance_data_divergence_matches_twin():
 
 
 class _Unfused:
-    """A data problem without ``fused_model``: the engine steps it through loss_grad."""
+    """A data problem without ``fused_model`` / ``fused_net``: the engine steps it through
+    loss_grad."""
 
     def __init__(self, problem):
         self._p = problem
 
     def __getattr__(self, name):
-        if name in ("fused_model", "batch_indices"):
+        if name in ("fused_model", "fused_net", "batch_indices"):
             raise AttributeError(name)
         return getattr(self._p, name)
 
@@ -126,6 +128,13 @@ def _problems():
     xr = rng.uniform(0, 3, 25)
     yield "linreg-mae-b5", LinearRegressionProblem(xr, 2 * xr + 1 + rng.normal(0, .3, 25),
                                                    loss="mae", batch_size=5, seed=1)
+    # networks: datastep.advance_net
+    yield "fit-net-full", FitProblem(make_model("network", K=4, layers=2), ds_, seed=0)
+    yield "fit-net-mae-b8", FitProblem(make_model("network", K=3, layers=2, activation="tanh"),
+                                       ds_, loss="mae", batch_size=8, seed=3)
+    cd = ClassifyData(dataset="spiral", points=80, layers=2, units=5)
+    yield "classify-full", cd.build()
+    yield "classify-b16", cd.build(batch_size=16, seed=4)
 
 
 @pytest.mark.parametrize("name,problem", list(_problems()), ids=lambda v: v if isinstance(v, str) else "")
@@ -136,6 +145,22 @@ def test_engine_fused_path_equals_generic_path(name, problem):
     kw = dict(schedules=Schedule("cosine"), total_steps=700, fast=True)
     a = RunSet(problem, CONFIGS, starts, **kw)
     b = RunSet(_Unfused(problem), CONFIGS, starts, **kw)
+    if "net" in name or "classify" in name:
+        # a network steps in one call too, the full-batch gradient reused from the loss
+        # of the step before: the very numbers the generic path computes again
+        calls = []
+        real = ds.advance_net
+        monkey = lambda *args: (calls.append(args[14]), real(*args))  # noqa: E731
+        ds.advance_net = monkey
+        try:
+            a.advance(3)
+        finally:
+            ds.advance_net = real
+        assert calls == [3]
+        b.advance(3)
+        assert_array_equal(a.params, b.params)
+        assert_array_equal(a.loss, b.loss)
+        assert_array_equal(a.state, b.state)
     for k in (1, 5, 300, 5000):  # 5000 > DATA_CHUNK: two chunks, then the schedule's end
         a.advance(k)
         b.advance(k)
@@ -149,3 +174,48 @@ def test_engine_fused_path_equals_generic_path(name, problem):
         for key in da:
             assert_allclose(np.asarray(da[key], dtype=float), np.asarray(db[key], dtype=float),
                             rtol=1e-9, atol=1e-12, err_msg=key)
+
+
+@pytest.mark.parametrize("batched", [False, True], ids=["full", "minibatch"])
+@pytest.mark.parametrize("classify", [False, True], ids=["fit", "classify"])
+def test_advance_net_matches_twin(batched, classify):
+    kernels.load_all()
+    from gdviz.kernels import mlp
+
+    rng = np.random.default_rng(7)
+    N, k = 40, 30
+    if classify:
+        sizes, act, loss_kind = np.array([2, 5, 4, 1], dtype=np.int64), 0, mlp.LOSS_BCE_LOGITS
+        X = rng.normal(size=(N, 2))
+        y = (X[:, 0] * X[:, 1] > 0).astype(np.float64)
+    else:
+        sizes, act, loss_kind = np.array([1, 6, 6, 1], dtype=np.int64), 1, mlp.LOSS_MSE
+        X = rng.uniform(-2, 2, size=(N, 1))
+        y = np.sin(2 * X[:, 0])
+    n = len(CONFIGS)
+    P = np.stack([mlp.init_params(sizes, seed=r) for r in range(n)])
+    full = np.arange(N, dtype=np.int64)
+    if batched:
+        parts = [rng.permutation(N)[:9 + (i % 4)].astype(np.int64) for i in range(k)]
+        boff = np.zeros(k + 1, dtype=np.int64)
+        np.cumsum([len(b) for b in parts], out=boff[1:])
+        bidx = np.concatenate(parts)
+    else:
+        bidx, boff = full, np.empty(0, dtype=np.int64)
+    out = []
+    for fn in (ds.advance_net, ds.advance_net_np):
+        a = _arrays(P, CONFIGS, Schedule("one-cycle"), k)
+        fn(sizes, act, loss_kind, X, y, full, bidx, boff, a["kind"], a["hyper"],
+           a["sched_kind"], a["sched_params"], 60, 0, k, 1e6, a["params"], a["state"],
+           a["opt_t"], a["loss"], a["gcur"], a["diverged_at"], True, 1, a["traj"],
+           a["traj_loss"], a["grad"], a["last_step_size"], a["last_delta"], a["last_lr"],
+           a["bad"])
+        out.append(a)
+    a, b = out
+    assert (a["diverged_at"] < 0).all() and (a["opt_t"] == k).all()
+    for key in a:
+        assert_allclose(a[key], b[key], rtol=1e-9, atol=1e-11, err_msg=key)
+    L = np.empty(n)
+    G = np.empty_like(P)
+    mlp.loss_grad_runs_np(a["params"], sizes, act, X, y, full, loss_kind, L, G)
+    assert_allclose(a["loss"], L, rtol=1e-12)  # the recorded loss is the full loss

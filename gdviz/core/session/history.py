@@ -32,10 +32,14 @@ from gdviz.core.optimizers import OptimizerConfig
 #: stops there and goes on in :meth:`HistoryMixin.continue_replay` (the window calls it
 #: every frame), so that adding a run at step 10^6 does not freeze the window (0.08 s
 #: here, with the views' redraw after it, made adding a 31st run block 0.25-0.4 s)
-REPLAY_BUDGET_S = 0.025
-#: a re-play advances in pieces of about this long (s), so that it keeps a deadline to
-#: within one piece: the piece's steps double while faster, halve while slower
+REPLAY_BUDGET_S = 0.010
+#: a re-play advances in pieces of at most about this long (s): each piece's steps are
+#: sized from the measured cost of a step and the time left before the deadline, so that
+#: a deadline is kept to within one step (30 runs of L21's network: 1-3 ms a step)
 REPLAY_PIECE_S = 0.004
+
+#: the clock a re-play's deadline is read on (tests put a counting clock here)
+_clock = time.perf_counter
 
 
 class ReplayJob:
@@ -55,13 +59,30 @@ class ReplayJob:
         first = self.rs.t
         self.events = [e for e in session._events if first <= e[0] < limit]
         self.i = 0
-        # few steps first: 512 steps of 30 runs on the numpy twins took 0.1 s, past any
-        # deadline (the piece grows fast where steps are cheap)
-        self._chunk = 8
+        #: the measured seconds a step takes (None: not measured yet, the first piece is
+        #: one step) and the steps of the last piece (a piece at most doubles the last)
+        self._step_s: float | None = None
+        self._last_n = 1
+        self._moved = False
 
     @property
     def done(self) -> bool:
         return self.i >= len(self.events) and self.rs.t >= self.to
+
+    def _piece(self, left_steps: int, deadline: float) -> int:
+        """How many steps the next piece takes: what the time left before ``deadline``
+        covers at the measured cost of a step (at most :data:`REPLAY_PIECE_S` worth, at
+        most twice the last piece); 0 when not even one step fits and this call has
+        already moved (every call moves at least one step, so a re-play always ends)."""
+        if self._step_s is None:
+            n = 1
+        else:
+            left = deadline - _clock()
+            n = int(min(left, REPLAY_PIECE_S) / max(self._step_s, 1e-9))
+            n = min(n, 2 * self._last_n)
+        if n < 1:
+            n = 0 if self._moved else 1
+        return min(n, left_steps)
 
     def _advance_to(self, step: int, deadline: float | None) -> bool:
         rs = self.rs
@@ -69,19 +90,20 @@ class ReplayJob:
             if deadline is None:
                 rs.advance(step - rs.t)
                 break
-            t0 = time.perf_counter()
-            rs.advance(min(step - rs.t, self._chunk))
-            now = time.perf_counter()
-            if now - t0 < REPLAY_PIECE_S:  # pieces of a few ms: a deadline is kept to within one
-                self._chunk = min(self._chunk * 2, 1 << 22)
-            elif now - t0 > 3 * REPLAY_PIECE_S:
-                self._chunk = max(self._chunk // 2, 1)
-            if now >= deadline and rs.t < step:
+            n = self._piece(step - rs.t, deadline)
+            if n == 0:
                 return False
+            t0 = _clock()
+            rs.advance(n)
+            self._step_s = max(_clock() - t0, 0.0) / n
+            self._last_n = n
+            self._moved = True
         return True
 
     def run(self, deadline: float | None = None) -> bool:
-        """Advance; True when done, False when ``deadline`` (time.perf_counter()) passed."""
+        """Advance; True when done, False when the next step would end past ``deadline``
+        (a :data:`_clock` time; the call then stops, having moved at least one step)."""
+        self._moved = False
         while self.i < len(self.events):
             step, kind, payload = self.events[self.i]
             if step > self.rs.t and not self._advance_to(step, deadline):
@@ -140,7 +162,7 @@ class HistoryMixin:
         With ``background`` and :attr:`background_replay`, what does not fit in :data:`REPLAY_BUDGET_S` goes
         on in :meth:`continue_replay`, and the display follows it there."""
         job = ReplayJob(self, to)
-        deadline = (time.perf_counter() + REPLAY_BUDGET_S
+        deadline = (_clock() + REPLAY_BUDGET_S
                     if background and self.background_replay else None)
         done = job.run(deadline)
         self.runset = job.rs
@@ -161,7 +183,7 @@ class HistoryMixin:
             return False
         self._catchup = None  # so that this change does not settle it (see _settle_replay)
         with self._changes():
-            done = job.run(time.perf_counter() + max(float(budget_s), 0.001))
+            done = job.run(_clock() + max(float(budget_s), 0.001))
             self.t = job.rs.t
             self._catchup = None if done else job
             self._emit("stepped")
