@@ -41,7 +41,7 @@ from gdviz.core.i18n import tr
 from gdviz.kernels.contour import contour_segments
 from gdviz.ui import theme
 from gdviz.ui.views.items import cache_axes, connect_all, disconnect_all
-from gdviz.ui.views.live_grid import LiveGridWorker
+from gdviz.ui.views.live_grid import FrameInbox, LiveGridWorker
 
 #: grid nodes per side of the decision surface (each frame: GRID² forward passes a run)
 #: and of a neuron thumbnail (defined with the problem, so the bench needs no Qt)
@@ -263,6 +263,8 @@ class PlaneView(QWidget):
         #: (an export's plane computes it on the spot)
         self.live_async = bool(live_async)
         self._worker: LiveGridWorker | None = None
+        #: a finished picture waits here for the next step (drawn in that frame's one paint)
+        self._inbox = FrameInbox(self._on_inbox, self)
         self._behind = False
         #: the RGBA each thumbnail shows (unchanged ones are not set again)
         self._thumb_rgba: list[np.ndarray] = []
@@ -349,6 +351,13 @@ class PlaneView(QWidget):
     def _on_stepped(self, *_) -> None:
         if not self.active or self._grid is None or self.isHidden():
             return
+        held = self._inbox.take()
+        if held is not None:  # the picture the worker finished since the last step
+            self._show_held(*held)
+        self._refresh()
+
+    def _refresh(self) -> None:
+        """Draw the picture of the displayed step, or (playing) hand it to the worker."""
         self._follow_view()
         s = self.session
         P = np.array(s.positions(), dtype=np.float64)
@@ -381,6 +390,7 @@ class PlaneView(QWidget):
             return
         if self._worker is not None:
             self._worker.cancel()  # this picture is newer than the one in flight
+        self._inbox.drop()
         self._key = key
         if want_thumbs:
             self._thumb_key = thumb_key
@@ -397,14 +407,36 @@ class PlaneView(QWidget):
         if pic.box != self._box:  # the plot was resized meanwhile: draw it for the new box
             self._key = self._thumb_key = None
             self._behind = True
+        elif self.live_async and self.session.playing:
+            # drawn with the next step, in its paint (see FrameInbox); the worker goes on
+            # with the race's newest parameters meanwhile
+            self._inbox.hold(gen, problem, pic)
+            if self._behind:
+                self._behind = False
+                self._refresh()  # the newest parameters to the free worker
+            return
         else:
             self._show(pic)
         if self._behind or not self.session.playing:
             self._behind = False
             self._on_stepped()
 
+    def _show_held(self, gen: int, problem, pic) -> None:
+        w = self._worker
+        if w is None or gen <= w.floor or not self.active or problem is not self.session.problem \
+                or pic.box != self._box:
+            return
+        self._show(pic)
+
+    def _on_inbox(self, gen: int, problem, pic) -> None:
+        """A held picture that no step came to take (a slow race): drawn now."""
+        self._show_held(gen, problem, pic)
+
     def _on_playing_changed(self, *_) -> None:
-        if not self.session.playing and self._worker is not None and self._worker.busy:
+        if self.session.playing:
+            return
+        held = self._inbox.take()
+        if held is not None or (self._worker is not None and self._worker.busy):
             self._key = self._thumb_key = None  # the exact picture of the displayed step now
             self._on_stepped()
 
