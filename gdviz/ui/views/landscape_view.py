@@ -32,6 +32,7 @@ from gdviz.ui.views.live_grid import (FrameInbox, GridPicture, LiveGridWorker, g
 from gdviz.ui.views.map_layer import BasinLayer
 from gdviz.ui.views.raster_item import RasterLines
 from gdviz.ui.views.ranges import finite_box, zoom_limits
+from gdviz.ui.views.turns import Turn
 
 #: the contour levels' scale: "auto" follows the surface (log where it spans decades)
 LOG_SCALE = {"log": True, "linear": False}
@@ -188,15 +189,19 @@ class LandscapeView(pg.PlotWidget):
 
         # --- connections: all in one block ------------------------------------------------
         s = session
+        #: its turn while a classification plays in the window (the map and the loss
+        #: curves on one frame, the plane and the network on the next)
+        self.turn = Turn(s, 0, self._on_stepped)
         self._connections = connect_all([
             (s.problem_changed, self._on_problem_changed),
             (s.runs_changed, self._on_runs_changed),
-            (s.stepped, self._on_stepped),
+            (s.stepped, self._on_stepped_turn),
             (s.selection_changed, self._on_selection_changed),
             (s.events.heatmap, self._on_heatmap_changed),
             (s.events.levels, self._on_levels_changed),
             (s.events.scale, self._on_levels_changed),
             (s.playing_changed, self._on_playing_changed),
+            (s.playing_changed, self.turn.on_playing_changed),
         ])
         # the map mode (issue 11): basins / steps of the selected run from every start
         self.map_layer = BasinLayer(self, sync=not self.adaptive)
@@ -411,6 +416,12 @@ class LandscapeView(pg.PlotWidget):
             if not item.mouseHovering:
                 item.currentPen, item.currentBrush = item.pen, item.brush
             item.setToolTip(tr("tip_start"))
+
+    def _on_stepped_turn(self, *_) -> None:
+        """``stepped``: drawn now, unless this playing frame is another view's turn
+        (:mod:`gdviz.ui.views.turns`)."""
+        if not self.turn.skips():
+            self._on_stepped()
 
     def _on_stepped(self) -> None:
         s = self.session
@@ -828,11 +839,9 @@ class LandscapeView(pg.PlotWidget):
             return
         land, key, _ = job
         if self._live_async():
-            # drawn with the next step, in its paint (see FrameInbox); the worker goes on
-            # with the race's newest parameters meanwhile
+            # drawn with the next step, in its paint (see FrameInbox), which then asks for
+            # the slice of its own step
             self._live_inbox.hold(gen, job, pic)
-            if land.key() != key:
-                self._request_live(land, land.key())
             return
         self._show_live(gen, job, pic)
         if land.key() != key:  # the race moved on: stopped, show it now

@@ -179,8 +179,9 @@ class LiveGridWorker(QObject):
                 self.done.emit(gen, job, out)
 
 
-#: a picture held for the next step is drawn after this long without one (a slow race)
-INBOX_MS = 34
+#: a picture held for the next step is drawn after this long without one (a slow race;
+#: more than two frames: a view that takes turns draws every other frame)
+INBOX_MS = 50
 
 
 class FrameInbox(QObject):

@@ -36,6 +36,7 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 from gdviz.core.i18n import tr
 from gdviz.ui import theme
 from gdviz.ui.views.items import connect_all, disconnect_all
+from gdviz.ui.views.turns import Turn
 
 #: x samples of each neuron's small curve
 N_SAMPLES = 48
@@ -83,13 +84,17 @@ class NetworkView(QWidget):
         self.output_image: np.ndarray | None = None
         self._input_images: tuple[str, list[np.ndarray]] | None = None
         s = session
+        #: its turn while a classification plays in the window (with the plane's: it
+        #: shows the plane's thumbnails)
+        self.turn = Turn(s, 1, self._on_stepped)
         self._connections = connect_all([
             (s.problem_changed, self._on_problem_changed),
             (s.runs_changed, self._on_stepped),
-            (s.stepped, self._on_stepped),
+            (s.stepped, self._on_stepped_turn),
             (s.settings_changed, self._on_settings_changed),
             (s.selection_changed, self._on_stepped),
             (s.playing_changed, self._on_settings_changed),  # paused: antialiased again
+            (s.playing_changed, self.turn.on_playing_changed),
         ])
         self._on_problem_changed()
 
@@ -131,6 +136,12 @@ class NetworkView(QWidget):
                 x0, x1 = x0 - 1.0, x1 + 1.0
             self.xs = np.linspace(x0, x1, N_SAMPLES)
         self._on_stepped()
+
+    def _on_stepped_turn(self, *_) -> None:
+        """``stepped``: drawn now, unless this playing frame is another view's turn
+        (:mod:`gdviz.ui.views.turns`)."""
+        if not self.turn.skips():
+            self._on_stepped()
 
     def _on_stepped(self, *_) -> None:
         m = self.model

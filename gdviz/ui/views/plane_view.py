@@ -42,6 +42,7 @@ from gdviz.kernels.contour import contour_segments
 from gdviz.ui import theme
 from gdviz.ui.views.items import cache_axes, connect_all, disconnect_all
 from gdviz.ui.views.live_grid import FrameInbox, LiveGridWorker
+from gdviz.ui.views.turns import Turn
 
 #: grid nodes per side of the decision surface (each frame: GRID² forward passes a run)
 #: and of a neuron thumbnail (defined with the problem, so the bench needs no Qt)
@@ -272,12 +273,15 @@ class PlaneView(QWidget):
         self.last_accuracy: dict[int, tuple[float, float]] = {}
         self._status_lines = -1
         s = session
+        #: its turn while the race plays in the window (with the network picture's)
+        self.turn = Turn(s, 1, self._on_stepped)
         self._connections = connect_all([
             (s.problem_changed, self._on_problem_changed),
             (s.runs_changed, self._on_runs_changed),
-            (s.stepped, self._on_stepped),
+            (s.stepped, self._on_stepped_turn),
             (s.selection_changed, self._on_runs_changed),
             (s.playing_changed, self._on_playing_changed),
+            (s.playing_changed, self.turn.on_playing_changed),
             (s.settings_changed, self._mark_neuron),
         ])
         self.vb.sigRangeChanged.connect(self._on_range_changed)
@@ -348,6 +352,12 @@ class PlaneView(QWidget):
         s = self.session
         return [r for r in range(s.n_runs) if s.run_enabled(r)]
 
+    def _on_stepped_turn(self, *_) -> None:
+        """``stepped``: drawn now, unless this playing frame is another view's turn
+        (:mod:`gdviz.ui.views.turns`)."""
+        if not self.turn.skips():
+            self._on_stepped()
+
     def _on_stepped(self, *_) -> None:
         if not self.active or self._grid is None or self.isHidden():
             return
@@ -408,12 +418,10 @@ class PlaneView(QWidget):
             self._key = self._thumb_key = None
             self._behind = True
         elif self.live_async and self.session.playing:
-            # drawn with the next step, in its paint (see FrameInbox); the worker goes on
-            # with the race's newest parameters meanwhile
+            # drawn with the next step, in its paint (see FrameInbox), which then hands the
+            # worker the parameters of its own step
             self._inbox.hold(gen, problem, pic)
-            if self._behind:
-                self._behind = False
-                self._refresh()  # the newest parameters to the free worker
+            self._behind = False
             return
         else:
             self._show(pic)

@@ -1,0 +1,56 @@
+"""The heavy views of the window take turns while a classification plays.
+
+Issue 12's live view draws four heavy things every frame: the map (its loss slice, the
+trails), the loss curves, the plane (decision surface, boundaries, thumbnails) and the
+network picture. Together they did not fit a 60 Hz frame on a classroom laptop. While
+the race plays in the window they take turns: the map and the loss curves on one frame,
+the plane and the network picture (which shows the plane's thumbnails) on the next. Each
+still refreshes 30 times a second at 60 frames a second, and a frame draws half the work.
+
+A turn is only skipped on a playing frame. A step by hand, a scrub, a new run or
+selection, and every change that is not a playing ``stepped`` draw at once, and a view
+that sat out the race's last frame draws the exact displayed step when the race stops
+(``playing_changed``). An export's picture never takes turns.
+
+Each view counts the playing frames it saw: the views of one picture are built together
+and see every ``stepped``, so their counts agree and phases 0 and 1 alternate.
+"""
+
+from __future__ import annotations
+
+#: frames in one round of turns (each view draws on one of them)
+ROUND = 2
+#: the problem kinds whose views take turns (a surface lesson's map and loss curves fit a
+#: frame together: ``gdviz bench frame``)
+KINDS = ("classify",)
+
+
+class Turn:
+    """One view's turn among the heavy views: phase ``phase`` of every :data:`ROUND`
+    playing frames. Off (:attr:`enabled` False, as made) it never skips. ``catch_up()``
+    redraws the view at the displayed step."""
+
+    def __init__(self, session, phase: int, catch_up):
+        self.session = session
+        self.phase = int(phase) % ROUND
+        self.enabled = False
+        self._catch_up = catch_up
+        self._frames = 0
+        #: the view sat out the last playing frame (it shows an earlier step)
+        self.behind = False
+
+    def skips(self) -> bool:
+        """Called first on each ``stepped``: True when the view sits this frame out."""
+        s = self.session
+        if not (self.enabled and s.playing and s.kind in KINDS):
+            self.behind = False
+            return False
+        self._frames += 1
+        self.behind = self._frames % ROUND != self.phase
+        return self.behind
+
+    def on_playing_changed(self, *_) -> None:
+        """The race stopped: a view that sat out its last frame draws the displayed step."""
+        if self.behind and not self.session.playing:
+            self.behind = False
+            self._catch_up()
