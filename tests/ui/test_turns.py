@@ -1,5 +1,5 @@
 """The window's heavy views take turns while a classification plays (gdviz.ui.views.turns):
-the map and the loss curves on one frame, the plane and the network picture on the next;
+the map and the network picture on one frame, the plane and the loss curves on the next;
 a step by hand draws them all, and when the race stops every view shows the displayed step
 exactly. An export's picture never takes turns."""
 
@@ -67,8 +67,8 @@ def test_heavy_views_take_turns_while_playing_and_are_exact_when_paused(qtbot, s
     for _ in range(6):
         assert s.tick(1 / 60) == 1
         now = _current(pic, s)
-        # the map with the loss curves, the plane with the network picture: one pair a frame
-        assert now["map"] == now["loss"] and now["plane"] == now["network"], now
+        # the map with the network picture, the plane with the loss curves: a pair a frame
+        assert now["map"] == now["network"] and now["plane"] == now["loss"], now
         assert now["map"] != now["plane"], now
         groups.append("map" if now["map"] else "plane")
     assert groups in (["map", "plane"] * 3, ["plane", "map"] * 3)

@@ -189,8 +189,8 @@ class LandscapeView(pg.PlotWidget):
 
         # --- connections: all in one block ------------------------------------------------
         s = session
-        #: its turn while a classification plays in the window (the map and the loss
-        #: curves on one frame, the plane and the network on the next)
+        #: its turn while a classification plays in the window (the map and the network
+        #: picture on one frame, the plane and the loss curves on the next)
         self.turn = Turn(s, 0, self._on_stepped)
         self._connections = connect_all([
             (s.problem_changed, self._on_problem_changed),

@@ -159,8 +159,8 @@ class LossView(pg.PlotWidget):
         self._legend_timer.timeout.connect(self.place_legend)
 
         s = session
-        #: its turn while a classification plays in the window (with the map's)
-        self.turn = Turn(s, 0, self._on_stepped)
+        #: its turn while a classification plays in the window (with the plane's)
+        self.turn = Turn(s, 1, self._on_stepped)
         self._connections = connect_all([
             (s.runs_changed, self._on_runs_changed),
             (s.stepped, self._on_stepped_turn),

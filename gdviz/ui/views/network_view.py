@@ -84,9 +84,9 @@ class NetworkView(QWidget):
         self.output_image: np.ndarray | None = None
         self._input_images: tuple[str, list[np.ndarray]] | None = None
         s = session
-        #: its turn while a classification plays in the window (with the plane's: it
-        #: shows the plane's thumbnails)
-        self.turn = Turn(s, 1, self._on_stepped)
+        #: its turn while a classification plays in the window (with the map's; the
+        #: plane's thumbnails it shows are drawn at its turn, not when the plane draws them)
+        self.turn = Turn(s, 0, self._on_stepped)
         self._connections = connect_all([
             (s.problem_changed, self._on_problem_changed),
             (s.runs_changed, self._on_stepped),
@@ -122,7 +122,8 @@ class NetworkView(QWidget):
         ``output`` the reference run's probability RGBA (or None)."""
         self.plane_images = dict(hidden) if self.classify else {}
         self.output_image = output if self.classify else None
-        self.update()
+        if not self.turn.taking:  # else the next turn paints them (gdviz.ui.views.turns)
+            self.update()
 
     def _on_problem_changed(self, *_) -> None:
         s = self.session

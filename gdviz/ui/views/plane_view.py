@@ -273,7 +273,7 @@ class PlaneView(QWidget):
         self.last_accuracy: dict[int, tuple[float, float]] = {}
         self._status_lines = -1
         s = session
-        #: its turn while the race plays in the window (with the network picture's)
+        #: its turn while a classification plays in the window (with the loss curves')
         self.turn = Turn(s, 1, self._on_stepped)
         self._connections = connect_all([
             (s.problem_changed, self._on_problem_changed),
