@@ -55,6 +55,9 @@ MANY_EDGES = 120
 MAX_EDGES = 500
 #: the neurons' largest half-size in px at scale 1
 MAX_HALF = 30.0
+#: while the race plays an edge keeps the width level it was drawn with until its
+#: sqrt(|w| / max |w|) leaves that band by this share of a band (paused: exact levels)
+LEVEL_HYSTERESIS = 0.3
 
 
 class NetworkView(QWidget):
@@ -76,6 +79,10 @@ class NetworkView(QWidget):
         #: the edges' layer as last drawn, and what it shows (see :meth:`_paint_edges`)
         self._edge_img: QImage | None = None
         self._edge_key = None
+        #: the edges' width levels as last drawn, and which edges they were (ends, signs)
+        self._edge_levels: tuple[bytes, np.ndarray] | None = None
+        #: how many times the edges' layer was stroked (not copied), for tests
+        self.edge_draws = 0
         self.curves = np.zeros((0, N_SAMPLES))
         self.out_curve = np.zeros(N_SAMPLES)
         self.xs = np.linspace(-1.0, 1.0, N_SAMPLES)
@@ -279,9 +286,9 @@ class NetworkView(QWidget):
             dst = k * K + o if k < L else np.full(o.shape, -3)
             segs.append(seg)
             signs.append(w > 0)
-            levels.append(np.minimum((np.sqrt(np.abs(w) / big) * nb).astype(int), nb - 1))
+            levels.append(np.sqrt(np.abs(w) / big) * nb)  # the level, unrounded
             chosen.append((src == sel) | (dst == sel) if sel >= 0 else np.zeros(o.shape, bool))
-        seg, pos, lev, on = (np.concatenate(v) for v in (segs, signs, levels, chosen))
+        seg, pos, raw, on = (np.concatenate(v) for v in (segs, signs, levels, chosen))
         mags = np.concatenate([np.abs(W[np.isfinite(W) & (np.abs(W) >= 0.02 * big)])
                                for W in self.weights])
         if seg.shape[0] > MAX_EDGES:
@@ -289,7 +296,18 @@ class NetworkView(QWidget):
             # edge of the selected neuron) say as much, and a frame can afford them
             keep = on.copy()
             keep[np.argsort(-mags)[:MAX_EDGES]] = True
-            seg, pos, lev, on = seg[keep], pos[keep], lev[keep], on[keep]
+            seg, pos, raw, on = seg[keep], pos[keep], raw[keep], on[keep]
+        lev = np.minimum(raw.astype(int), nb - 1)
+        ident = seg.tobytes() + pos.tobytes()
+        last = self._edge_levels
+        if self.session.playing and last is not None and last[0] == ident:
+            # a weight near a band's edge would flip its level back and forth (and max |w|
+            # moves every band a little each step): each flip stroked the whole layer
+            # again. Playing, an edge keeps its drawn level within the hysteresis
+            was = last[1]
+            stay = (raw >= was - LEVEL_HYSTERESIS) & (raw < was + 1 + LEVEL_HYSTERESIS)
+            lev = np.where(stay, was, lev)
+        self._edge_levels = (ident, lev)
         dim = sel >= 0
         # many edges while playing: aliased, which QPainter draws five times faster
         smooth = int((~on).sum()) <= MANY_EDGES or not self.session.playing
@@ -322,6 +340,7 @@ class NetworkView(QWidget):
             finally:
                 q.end()
             self._edge_img, self._edge_key = img, key
+            self.edge_draws += 1
         p.drawImage(QPointF(0, 0), self._edge_img)
 
     @staticmethod
