@@ -75,6 +75,14 @@ def test_heavy_views_take_turns_while_playing_and_are_exact_when_paused(qtbot, s
     if groups[-1] == "map":  # end on a frame the map sat out
         assert s.tick(1 / 60) == 1
     assert not _current(pic, s)["map"]
+    s.scrub(s.t - 2)  # back, while playing: every view at once
+    assert all(_current(pic, s).values())
+    for _ in range(3):
+        assert s.tick(1 / 60) == 1
+    assert not all(_current(pic, s).values())  # taking turns again
+    if _current(pic, s)["map"]:
+        assert s.tick(1 / 60) == 1
+    assert not _current(pic, s)["map"]
     s.pause()
     assert all(_current(pic, s).values())
     s.step(1)  # by hand: every view at once

@@ -7,7 +7,9 @@ classifier :class:`gdviz.core.classifier.NetModel`, inputs x1 and x2, one logit 
 * the input x, each hidden layer and the output ŷ as columns of neurons;
 * an edge for every weight of the reference run at the displayed step, blue when
   positive and vermillion when negative (Okabe & Ito: told apart without colour vision
-  too, and dashed when negative), as thick as |w| relative to the largest |w|;
+  too, and dashed when negative), as thick as |w| relative to the largest |w| (in
+  :data:`EDGE_WIDTHS` levels; while the race plays a level holds within
+  :data:`LEVEL_HYSTERESIS`, so that an edge near a level's edge does not redraw them all);
 * in each neuron, its output over the fit panel's x range as a small curve (the input
   shows x itself, the output the network's prediction);
   on a classification, each neuron's picture over the plane instead, as TF Playground

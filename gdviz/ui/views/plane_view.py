@@ -19,8 +19,8 @@ the surface of every shown run, one for the neurons), and the boundary is traced
 app's contour kernel (:func:`gdviz.kernels.contour.contour_segments`) at logit 0. Nothing
 is recomputed when the parameters did not move. That picture is one Qt-free function
 (:func:`plane_picture`): while the race plays in the window it runs on a worker thread
-(:class:`gdviz.ui.views.live_grid.LiveGridWorker`) and is drawn when it arrives, a frame
-after its step; paused, stepped by hand or exported, it is computed on the spot.
+(:class:`gdviz.ui.views.live_grid.LiveGridWorker`) and is drawn with the view's next step
+(:class:`gdviz.ui.views.live_grid.FrameInbox`), a frame or two after its own; paused, stepped by hand or exported, it is computed on the spot.
 """
 
 from __future__ import annotations

@@ -10,10 +10,11 @@ refreshes 30 times a second at 60 frames a second, and a frame draws half the wo
 network picture shows the plane's thumbnails as they were at its own turn (a frame after
 the plane drew them).
 
-A turn is only skipped on a playing frame. A step by hand, a scrub, a new run or
-selection, and every change that is not a playing ``stepped`` draw at once, and a view
-that sat out the race's last frame draws the exact displayed step when the race stops
-(``playing_changed``). An export's picture never takes turns.
+A turn is only skipped on a playing frame: a ``stepped`` while the race plays that moved
+the displayed step forward. A step by hand, a scrub back (or any while paused), a reset, a
+new run or selection, and every other change draw at once, and a view that sat out the
+race's last frame draws the exact displayed step when the race stops (``playing_changed``).
+An export's picture never takes turns.
 
 Each view counts the playing frames it saw: the views of one picture are built together
 and see every ``stepped``, so their counts agree and phases 0 and 1 alternate.
@@ -39,6 +40,7 @@ class Turn:
         self.enabled = False
         self._catch_up = catch_up
         self._frames = 0
+        self._t: int | None = None  # the displayed step at the last ``stepped``
         #: the view sat out the last playing frame (it shows an earlier step)
         self.behind = False
 
@@ -50,7 +52,10 @@ class Turn:
 
     def skips(self) -> bool:
         """Called first on each ``stepped``: True when the view sits this frame out."""
-        if not self.taking:
+        t = int(self.session.t)
+        forward = self._t is None or t > self._t
+        self._t = t
+        if not (self.taking and forward):
             self.behind = False
             return False
         self._frames += 1
