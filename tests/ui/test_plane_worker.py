@@ -71,12 +71,19 @@ def test_a_finished_picture_waits_for_the_next_step_and_joins_its_paint(qtbot, s
 
     v = PlaneView(sess)
     qtbot.addWidget(v)
-    v.resize(600, 500)
+    v.setFixedSize(600, 500)  # a new size is a new range, which draws at once
     v.show()
     sess.set_speed(60.0)
     v._inbox._timer.setInterval(600_000)  # no slow-race fallback in this test
     qtbot.waitExposed(v)
-    qtbot.wait(50)  # the plot's first resizes (a new range draws at once) are done
+    ranges = []
+
+    def settled():  # the plot's first resizes are done: its range stays
+        ranges.append(v.vb.viewRange())
+        qtbot.wait(30)
+        return len(ranges) >= 3 and ranges[-1] == ranges[-2] == ranges[-3]
+
+    qtbot.waitUntil(settled, timeout=10_000)
 
     def exact_boundary():
         r = sess.reference_run()
