@@ -235,6 +235,7 @@ class MainWindow(QMainWindow):
         self.controls_dock = self._dock(tr("dock_controls"), "controlsDock", self.controls,
                                         Qt.DockWidgetArea.RightDockWidgetArea)
         self.loss_view = LossView(self.session)
+        self.loss_view.turn.enabled = True  # (gdviz.ui.views.turns)
         # the loss curves' place follows the problem (see :meth:`_place_loss_dock`)
         self.loss_dock = self._dock(tr("dock_loss"), "lossDock", self.loss_view,
                                     Qt.DockWidgetArea.RightDockWidgetArea)

@@ -214,6 +214,12 @@ class Picture(QWidget):
             self.tuned_view = TunedTable(session)
         if status:
             self.status = StatusLine(session)
+        if not export:
+            # the window: while a classification plays its heavy views take turns, two of
+            # them a frame (gdviz.ui.views.turns); an export draws every view each frame
+            for v in (self.landscape_view, self.plane_view, self.network_view, self.loss_view):
+                if v is not None:
+                    v.turn.enabled = True
 
         self._caption = ("", "")
         self.notice = QLabel()  # inline messages (the window's, under the caption)

@@ -176,3 +176,47 @@ def test_edges_are_stroked_again_only_when_what_they_show_changes(qtbot, sess):
     view.update()
     render()
     assert view._edge_img is not layer
+
+
+def test_edge_widths_hold_their_level_near_a_band_edge_while_playing(qtbot, sess):
+    # playing, a weight wandering just across a width band's edge keeps the width it was
+    # drawn with (the edges' layer is copied, not stroked again); paused, exact levels
+    from gdviz.ui.views.network_view import EDGE_WIDTHS, LEVEL_HYSTERESIS, NetworkView
+
+    s = sess
+    view = NetworkView(s)
+    qtbot.addWidget(view)
+    view.resize(500, 400)
+    view.show()
+    qtbot.waitExposed(view)
+    nb = len(EDGE_WIDTHS)
+
+    def w_at(level: float) -> float:  # |w| whose sqrt(|w| / max) * nb is ``level`` (max 1)
+        return (level / nb) ** 2
+
+    W = [np.full(w.shape, w_at(4.5)) for w in view.weights]
+    W[0][0, 0] = 1.0  # the largest
+    W[1][0, 0] = w_at(2.9)
+    s.play()
+    view.weights = [w.copy() for w in W]
+    view.grab()
+    drawn = view.edge_draws
+    assert view._edge_levels[1].tolist().count(2) == 1
+    view.weights[1][0, 0] = w_at(3.0 + 0.5 * LEVEL_HYSTERESIS)  # across the band's edge
+    view.grab()
+    assert view.edge_draws == drawn  # the same layer
+    assert view._edge_levels[1].tolist().count(2) == 1
+    view.weights[1][0, 0] = w_at(2.5)  # in the band again: still the same
+    view.grab()
+    assert view.edge_draws == drawn
+    view.weights[1][0, 0] = w_at(3.0 + 0.5 * LEVEL_HYSTERESIS)
+    s.pause()
+    view.weights = [w.copy() for w in view.weights]
+    view.grab()
+    assert view.edge_draws == drawn + 1  # paused: the exact level, stroked
+    assert view._edge_levels[1].tolist().count(2) == 0
+    s.play()
+    view.weights[1][0, 0] = w_at(1.2)  # far from its band: redrawn while playing too
+    view.grab()
+    assert view.edge_draws == drawn + 2 and view._edge_levels[1].tolist().count(1) == 1
+    s.pause()

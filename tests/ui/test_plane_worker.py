@@ -61,3 +61,55 @@ def test_plane_picture_comes_from_the_worker_while_playing_and_is_exact_when_pau
     sess.pause()
     want, _ = exact_boundary()
     np.testing.assert_array_equal(shown(), want)  # at once
+
+
+def test_a_finished_picture_waits_for_the_next_step_and_joins_its_paint(qtbot, sess):
+    # a picture that lands between two steps is held (drawing it then dirtied a view the
+    # frame had just painted: a second paint) and drawn by the next step's handler
+    from gdviz.ui import theme
+    from gdviz.ui.views.plane_view import _prob_lut, plane_picture
+
+    v = PlaneView(sess)
+    qtbot.addWidget(v)
+    v.setFixedSize(600, 500)  # a new size is a new range, which draws at once
+    v.show()
+    sess.set_speed(60.0)
+    v._inbox._timer.setInterval(600_000)  # no slow-race fallback in this test
+    qtbot.waitExposed(v)
+    ranges = []
+
+    def settled():  # the plot's first resizes are done: its range stays
+        ranges.append(v.vb.viewRange())
+        qtbot.wait(30)
+        return len(ranges) >= 3 and ranges[-1] == ranges[-2] == ranges[-3]
+
+    qtbot.waitUntil(settled, timeout=10_000)
+
+    def exact_boundary():
+        r = sess.reference_run()
+        P = np.array(sess.positions())
+        pic = plane_picture(sess.problem, P, r, v._shown_runs(), v._box, v._grid,
+                            _prob_lut(theme.current()), v._data_box, None)
+        return pic.boundaries[r]
+
+    def shown():
+        x, y = v.boundaries[sess.reference_run()].getData()
+        return np.column_stack([x, y])
+
+    sess.play()
+    for _ in range(3):
+        before = shown()
+        assert sess.tick(1 / 60) == 1
+        want = exact_boundary()  # the step just taken: what the worker computes now
+        qtbot.waitUntil(lambda: v._inbox.pending, timeout=10_000)
+        qtbot.wait(20)
+        np.testing.assert_array_equal(shown(), before)  # held, not drawn
+        assert sess.tick(1 / 60) == 1
+        assert not v._inbox.pending
+        np.testing.assert_array_equal(shown(), want)  # drawn by the next step
+        qtbot.waitUntil(lambda: not v._worker.busy, timeout=10_000)
+        v._inbox.drop()
+    sess.tick(1 / 60)
+    sess.pause()
+    assert not v._inbox.pending
+    np.testing.assert_array_equal(shown(), exact_boundary())  # at once

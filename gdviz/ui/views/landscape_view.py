@@ -27,10 +27,12 @@ from gdviz.ui.views.items import (GrowingCurve, HistoryFeed, RecacheBudget, Runs
                                   cache_axes, connect_all, disconnect_all, new_rows)
 from gdviz.ui.views.placement import (fit_axis_height, fit_axis_width, legend_score, place_legend,
                                       set_legend_columns, unstack)
-from gdviz.ui.views.live_grid import GridPicture, LiveGridWorker, grid_picture, pinned
+from gdviz.ui.views.live_grid import (FrameInbox, GridPicture, LiveGridWorker, grid_picture,
+                                     pinned)
 from gdviz.ui.views.map_layer import BasinLayer
 from gdviz.ui.views.raster_item import RasterLines
 from gdviz.ui.views.ranges import finite_box, zoom_limits
+from gdviz.ui.views.turns import Turn
 
 #: the contour levels' scale: "auto" follows the surface (log where it spans decades)
 LOG_SCALE = {"log": True, "linear": False}
@@ -125,6 +127,8 @@ class LandscapeView(pg.PlotWidget):
         #: the worker of a live surface while the race plays (made on first use)
         self._live_worker: LiveGridWorker | None = None
         self._live_shown = 0
+        #: a finished slice waits here for the next step (drawn in that frame's one paint)
+        self._live_inbox = FrameInbox(self._on_live_inbox, self)
         self.live_grid = LIVE_GRID  # adapts to what this machine manages per frame
         self.minima = pg.ScatterPlotItem(symbol="star", size=MINIMUM_SIZE, pxMode=True)
         self.minima.setZValue(5)
@@ -191,15 +195,19 @@ class LandscapeView(pg.PlotWidget):
 
         # --- connections: all in one block ------------------------------------------------
         s = session
+        #: its turn while a classification plays in the window (the map and the network
+        #: picture on one frame, the plane and the loss curves on the next)
+        self.turn = Turn(s, 0, self._on_stepped)
         self._connections = connect_all([
             (s.problem_changed, self._on_problem_changed),
             (s.runs_changed, self._on_runs_changed),
-            (s.stepped, self._on_stepped),
+            (s.stepped, self._on_stepped_turn),
             (s.selection_changed, self._on_selection_changed),
             (s.events.heatmap, self._on_heatmap_changed),
             (s.events.levels, self._on_levels_changed),
             (s.events.scale, self._on_levels_changed),
             (s.playing_changed, self._on_playing_changed),
+            (s.playing_changed, self.turn.on_playing_changed),
         ])
         # the map mode (issue 11): basins / steps of the selected run from every start
         self.map_layer = BasinLayer(self, sync=not self.adaptive)
@@ -433,6 +441,12 @@ class LandscapeView(pg.PlotWidget):
             if not item.mouseHovering:
                 item.currentPen, item.currentBrush = item.pen, item.brush
             item.setToolTip(tr("tip_start"))
+
+    def _on_stepped_turn(self, *_) -> None:
+        """``stepped``: drawn now, unless this playing frame is another view's turn
+        (:mod:`gdviz.ui.views.turns`)."""
+        if not self.turn.skips():
+            self._on_stepped()
 
     def _on_stepped(self) -> None:
         s = self.session
@@ -747,6 +761,9 @@ class LandscapeView(pg.PlotWidget):
         current mini-batch's own surface is redrawn when the batch changes."""
         s = self.session
         land = s.landscape
+        held = self._live_inbox.take()
+        if held is not None:  # the slice the worker finished since the last step
+            self._show_live(*held)
         if getattr(land, "live", False):
             key = land.key()
             if key != self._land_key:
@@ -811,6 +828,7 @@ class LandscapeView(pg.PlotWidget):
         n = min(self.grid_size, self.live_grid) if live else self.grid_size
         if self._live_worker is not None:
             self._live_worker.cancel()  # this picture is newer than the one in flight
+        self._live_inbox.drop()
         if live:
             self._land_key = land.key()
         pic = self._grid_picture(land, self._box, n)
@@ -865,22 +883,46 @@ class LandscapeView(pg.PlotWidget):
         n = min(self.grid_size, self.live_grid)
         w.submit((land, key, box), lambda: self._grid_picture(snap, box, n))
 
-    def _on_live_done(self, gen: int, job, pic) -> None:
+    def _live_current(self, gen: int, job, pic) -> bool:
+        """The worker's picture ``pic`` of job ``job`` (generation ``gen``) is of the shown
+        surface and box, and newer than the one shown."""
         land, key, box = job
         w = self._live_worker
         if w is None or gen <= w.floor or gen <= self._live_shown:
+            return False
+        return bool(getattr(self, "_ready", False)) and land is self.session.landscape \
+            and box == self._box and not isinstance(pic, Exception)
+
+    def _on_live_done(self, gen: int, job, pic) -> None:
+        if not self._live_current(gen, job, pic):
             return
-        if not getattr(self, "_ready", False) or land is not self.session.landscape \
-                or box != self._box or isinstance(pic, Exception):
+        land, key, _ = job
+        if self._live_async():
+            # drawn with the next step, in its paint (see FrameInbox), which then asks for
+            # the slice of its own step
+            self._live_inbox.hold(gen, job, pic)
             return
+        self._show_live(gen, job, pic)
+        if land.key() != key:  # the race moved on: stopped, show it now
+            self._update_live_surfaces()
+
+    def _on_live_inbox(self, gen: int, job, pic) -> None:
+        """A held slice that no step came to take (a slow race): drawn now."""
+        self._show_live(gen, job, pic)
+        land, key, _ = job
+        if land.key() != key:
+            self._update_live_surfaces()
+
+    def _show_live(self, gen: int, job, pic) -> None:
+        if not self._live_current(gen, job, pic):
+            return
+        land, key, _ = job
         self._live_shown = gen
         self._land_key = key
         if pic.log_levels is not None:
             land.log_levels = pic.log_levels  # as a recompute on this thread leaves it
         self._adapt_live_grid(pic.ms)
         self._show_grid(pic)
-        if land.key() != key:  # the race moved on: ask for the next (or, stopped, show it now)
-            self._update_live_surfaces()
 
     def _on_playing_changed(self, *_) -> None:
         if not self.session.playing:  # paused: the exact slice at the displayed step

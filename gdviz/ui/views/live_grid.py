@@ -7,11 +7,17 @@ cells. No Qt: it only calls kernels and numpy.
 A live surface (a fit's or a classifier's loss slice through the reference run) changes
 at every step. While the race plays, the map hands it to :class:`LiveGridWorker`: the
 numba slice (it releases the GIL) and the contours run on a worker thread while the UI
-thread paints, and the finished picture is shown as it arrives, a frame after the step
-it slices through. Paused, stepped by hand and in an export the map computes it on the
+thread paints, and the finished picture is drawn with the view's next step (see
+:class:`FrameInbox`), a frame or two after the step it slices through. Paused, stepped by hand and in an export the map computes it on the
 spot, so what stands still is always the exact slice at the displayed step. The plane
 view of a classification hands its picture (:func:`gdviz.ui.views.plane_view.plane_picture`)
 to a worker of its own in the same way.
+
+A finished picture waits in a :class:`FrameInbox` for the view's next step while the race
+plays: drawn the moment it landed, it dirtied a view that the frame had just painted,
+and the window painted it again (L21: the map and the network twice in most frames, the
+slowest frames three passes). Taken at the step, it joins the step's own updates in the
+frame's one paint.
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ import threading
 import time
 
 import numpy as np
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from gdviz.kernels.contour import contour_segments, nice_levels
 
@@ -171,3 +177,50 @@ class LiveGridWorker(QObject):
                 stale = gen <= self.floor or self._stop
             if not stale:
                 self.done.emit(gen, job, out)
+
+
+#: a picture held for the next step is drawn after this long without one (a slow race;
+#: more than two frames: a view that takes turns draws every other frame)
+INBOX_MS = 50
+
+
+class FrameInbox(QObject):
+    """The latest finished worker picture, held until the view's next frame: the view
+    :meth:`take` s it at the top of its ``stepped`` handler and draws it there (so the
+    picture joins that step's updates and the frame paints once). Without a step within
+    :data:`INBOX_MS` (a race slower than the frame rate) ``show(*item)`` draws it then."""
+
+    def __init__(self, show, parent=None, ms: int = INBOX_MS):
+        super().__init__(parent)
+        self._show = show
+        self._item = None
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(int(ms))
+        self._timer.timeout.connect(self.flush)
+
+    @property
+    def pending(self) -> bool:
+        return self._item is not None
+
+    def hold(self, *item) -> None:
+        """Keep ``item`` (replacing an older one) for the next :meth:`flush`."""
+        self._item = item
+        if not self._timer.isActive():
+            self._timer.start()
+
+    def drop(self) -> None:
+        self._item = None
+        self._timer.stop()
+
+    def take(self):
+        """The held item (a tuple), or None; nothing is held after."""
+        item, self._item = self._item, None
+        self._timer.stop()
+        return item
+
+    def flush(self) -> None:
+        """Draw the held item now, if any."""
+        item = self.take()
+        if item is not None:
+            self._show(*item)

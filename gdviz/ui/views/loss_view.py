@@ -27,6 +27,7 @@ from gdviz.ui import theme
 from gdviz.ui.views.items import (GrowingCurve, HistoryFeed, RecacheBudget, RunsBuild,
                                   cache_axes, connect_all, disconnect_all, new_rows)
 from gdviz.ui.views.placement import MARGIN, place_legend, set_legend_columns
+from gdviz.ui.views.turns import Turn
 
 #: decades of spread above which the loss axis turns logarithmic
 LOG_DECADES = 2.0
@@ -167,10 +168,13 @@ class LossView(pg.PlotWidget):
         self._legend_timer.timeout.connect(self.place_legend)
 
         s = session
+        #: its turn while a classification plays in the window (with the plane's)
+        self.turn = Turn(s, 1, self._on_stepped)
         self._connections = connect_all([
             (s.runs_changed, self._on_runs_changed),
-            (s.stepped, self._on_stepped),
+            (s.stepped, self._on_stepped_turn),
             (s.problem_changed, self._on_problem_changed),
+            (s.playing_changed, self.turn.on_playing_changed),
         ])
 
         self._apply_theme()
@@ -246,6 +250,12 @@ class LossView(pg.PlotWidget):
         self.legend.setVisible(bool(self.legend.items))
         theme.style_legend(self.legend)
         self._yr = None  # the band for the key comes or goes
+
+    def _on_stepped_turn(self, *_) -> None:
+        """``stepped``: drawn now, unless this playing frame is another view's turn
+        (:mod:`gdviz.ui.views.turns`)."""
+        if not self.turn.skips():
+            self._on_stepped()
 
     def _on_stepped(self) -> None:
         s = self.session

@@ -7,7 +7,9 @@ classifier :class:`gdviz.core.classifier.NetModel`, inputs x1 and x2, one logit 
 * the input x, each hidden layer and the output ŷ as columns of neurons;
 * an edge for every weight of the reference run at the displayed step, blue when
   positive and vermillion when negative (Okabe & Ito: told apart without colour vision
-  too, and dashed when negative), as thick as |w| relative to the largest |w|;
+  too, and dashed when negative), as thick as |w| relative to the largest |w| (in
+  :data:`EDGE_WIDTHS` levels; while the race plays a level holds within
+  :data:`LEVEL_HYSTERESIS`, so that an edge near a level's edge does not redraw them all);
 * in each neuron, its output over the fit panel's x range as a small curve (the input
   shows x itself, the output the network's prediction);
   on a classification, each neuron's picture over the plane instead, as TF Playground
@@ -36,6 +38,7 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 from gdviz.core.i18n import tr
 from gdviz.ui import theme
 from gdviz.ui.views.items import connect_all, disconnect_all
+from gdviz.ui.views.turns import Turn
 
 #: x samples of each neuron's small curve
 N_SAMPLES = 48
@@ -54,6 +57,9 @@ MANY_EDGES = 120
 MAX_EDGES = 500
 #: the neurons' largest half-size in px at scale 1
 MAX_HALF = 30.0
+#: while the race plays an edge keeps the width level it was drawn with until its
+#: sqrt(|w| / max |w|) leaves that band by this share of a band (paused: exact levels)
+LEVEL_HYSTERESIS = 0.3
 
 
 class NetworkView(QWidget):
@@ -75,6 +81,10 @@ class NetworkView(QWidget):
         #: the edges' layer as last drawn, and what it shows (see :meth:`_paint_edges`)
         self._edge_img: QImage | None = None
         self._edge_key = None
+        #: the edges' width levels as last drawn, and which edges they were (ends, signs)
+        self._edge_levels: tuple[bytes, np.ndarray] | None = None
+        #: how many times the edges' layer was stroked (not copied), for tests
+        self.edge_draws = 0
         self.curves = np.zeros((0, N_SAMPLES))
         self.out_curve = np.zeros(N_SAMPLES)
         self.xs = np.linspace(-1.0, 1.0, N_SAMPLES)
@@ -83,13 +93,17 @@ class NetworkView(QWidget):
         self.output_image: np.ndarray | None = None
         self._input_images: tuple[str, list[np.ndarray]] | None = None
         s = session
+        #: its turn while a classification plays in the window (with the map's; the
+        #: plane's thumbnails it shows are drawn at its turn, not when the plane draws them)
+        self.turn = Turn(s, 0, self._on_stepped)
         self._connections = connect_all([
             (s.problem_changed, self._on_problem_changed),
             (s.runs_changed, self._on_stepped),
-            (s.stepped, self._on_stepped),
+            (s.stepped, self._on_stepped_turn),
             (s.settings_changed, self._on_settings_changed),
             (s.selection_changed, self._on_stepped),
             (s.playing_changed, self._on_settings_changed),  # paused: antialiased again
+            (s.playing_changed, self.turn.on_playing_changed),
         ])
         self._on_problem_changed()
 
@@ -117,7 +131,8 @@ class NetworkView(QWidget):
         ``output`` the reference run's probability RGBA (or None)."""
         self.plane_images = dict(hidden) if self.classify else {}
         self.output_image = output if self.classify else None
-        self.update()
+        if not self.turn.taking:  # else the next turn paints them (gdviz.ui.views.turns)
+            self.update()
 
     def _on_problem_changed(self, *_) -> None:
         s = self.session
@@ -131,6 +146,12 @@ class NetworkView(QWidget):
                 x0, x1 = x0 - 1.0, x1 + 1.0
             self.xs = np.linspace(x0, x1, N_SAMPLES)
         self._on_stepped()
+
+    def _on_stepped_turn(self, *_) -> None:
+        """``stepped``: drawn now, unless this playing frame is another view's turn
+        (:mod:`gdviz.ui.views.turns`)."""
+        if not self.turn.skips():
+            self._on_stepped()
 
     def _on_stepped(self, *_) -> None:
         m = self.model
@@ -267,9 +288,9 @@ class NetworkView(QWidget):
             dst = k * K + o if k < L else np.full(o.shape, -3)
             segs.append(seg)
             signs.append(w > 0)
-            levels.append(np.minimum((np.sqrt(np.abs(w) / big) * nb).astype(int), nb - 1))
+            levels.append(np.sqrt(np.abs(w) / big) * nb)  # the level, unrounded
             chosen.append((src == sel) | (dst == sel) if sel >= 0 else np.zeros(o.shape, bool))
-        seg, pos, lev, on = (np.concatenate(v) for v in (segs, signs, levels, chosen))
+        seg, pos, raw, on = (np.concatenate(v) for v in (segs, signs, levels, chosen))
         mags = np.concatenate([np.abs(W[np.isfinite(W) & (np.abs(W) >= 0.02 * big)])
                                for W in self.weights])
         if seg.shape[0] > MAX_EDGES:
@@ -277,7 +298,18 @@ class NetworkView(QWidget):
             # edge of the selected neuron) say as much, and a frame can afford them
             keep = on.copy()
             keep[np.argsort(-mags)[:MAX_EDGES]] = True
-            seg, pos, lev, on = seg[keep], pos[keep], lev[keep], on[keep]
+            seg, pos, raw, on = seg[keep], pos[keep], raw[keep], on[keep]
+        lev = np.minimum(raw.astype(int), nb - 1)
+        ident = seg.tobytes() + pos.tobytes()
+        last = self._edge_levels
+        if self.session.playing and last is not None and last[0] == ident:
+            # a weight near a band's edge would flip its level back and forth (and max |w|
+            # moves every band a little each step): each flip stroked the whole layer
+            # again. Playing, an edge keeps its drawn level within the hysteresis
+            was = last[1]
+            stay = (raw >= was - LEVEL_HYSTERESIS) & (raw < was + 1 + LEVEL_HYSTERESIS)
+            lev = np.where(stay, was, lev)
+        self._edge_levels = (ident, lev)
         dim = sel >= 0
         # many edges while playing: aliased, which QPainter draws five times faster
         smooth = int((~on).sum()) <= MANY_EDGES or not self.session.playing
@@ -310,6 +342,7 @@ class NetworkView(QWidget):
             finally:
                 q.end()
             self._edge_img, self._edge_key = img, key
+            self.edge_draws += 1
         p.drawImage(QPointF(0, 0), self._edge_img)
 
     @staticmethod

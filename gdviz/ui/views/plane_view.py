@@ -19,8 +19,8 @@ the surface of every shown run, one for the neurons), and the boundary is traced
 app's contour kernel (:func:`gdviz.kernels.contour.contour_segments`) at logit 0. Nothing
 is recomputed when the parameters did not move. That picture is one Qt-free function
 (:func:`plane_picture`): while the race plays in the window it runs on a worker thread
-(:class:`gdviz.ui.views.live_grid.LiveGridWorker`) and is drawn when it arrives, a frame
-after its step; paused, stepped by hand or exported, it is computed on the spot.
+(:class:`gdviz.ui.views.live_grid.LiveGridWorker`) and is drawn with the view's next step
+(:class:`gdviz.ui.views.live_grid.FrameInbox`), a frame or two after its own; paused, stepped by hand or exported, it is computed on the spot.
 """
 
 from __future__ import annotations
@@ -41,7 +41,8 @@ from gdviz.core.i18n import tr
 from gdviz.kernels.contour import contour_segments
 from gdviz.ui import theme
 from gdviz.ui.views.items import cache_axes, connect_all, disconnect_all
-from gdviz.ui.views.live_grid import LiveGridWorker
+from gdviz.ui.views.live_grid import FrameInbox, LiveGridWorker
+from gdviz.ui.views.turns import Turn
 
 #: grid nodes per side of the decision surface (each frame: GRID² forward passes a run)
 #: and of a neuron thumbnail (defined with the problem, so the bench needs no Qt)
@@ -265,6 +266,8 @@ class PlaneView(QWidget):
         #: (an export's plane computes it on the spot)
         self.live_async = bool(live_async)
         self._worker: LiveGridWorker | None = None
+        #: a finished picture waits here for the next step (drawn in that frame's one paint)
+        self._inbox = FrameInbox(self._on_inbox, self)
         self._behind = False
         #: the RGBA each thumbnail shows (unchanged ones are not set again)
         self._thumb_rgba: list[np.ndarray] = []
@@ -272,12 +275,15 @@ class PlaneView(QWidget):
         self.last_accuracy: dict[int, tuple[float, float]] = {}
         self._status_lines = -1
         s = session
+        #: its turn while a classification plays in the window (with the loss curves')
+        self.turn = Turn(s, 1, self._on_stepped)
         self._connections = connect_all([
             (s.problem_changed, self._on_problem_changed),
             (s.runs_changed, self._on_runs_changed),
-            (s.stepped, self._on_stepped),
+            (s.stepped, self._on_stepped_turn),
             (s.selection_changed, self._on_runs_changed),
             (s.playing_changed, self._on_playing_changed),
+            (s.playing_changed, self.turn.on_playing_changed),
             (s.settings_changed, self._mark_neuron),
         ])
         self.vb.sigRangeChanged.connect(self._on_range_changed)
@@ -348,9 +354,22 @@ class PlaneView(QWidget):
         s = self.session
         return [r for r in range(s.n_runs) if s.run_enabled(r)]
 
+    def _on_stepped_turn(self, *_) -> None:
+        """``stepped``: drawn now, unless this playing frame is another view's turn
+        (:mod:`gdviz.ui.views.turns`)."""
+        if not self.turn.skips():
+            self._on_stepped()
+
     def _on_stepped(self, *_) -> None:
         if not self.active or self._grid is None or self.isHidden():
             return
+        held = self._inbox.take()
+        if held is not None:  # the picture the worker finished since the last step
+            self._show_held(*held)
+        self._refresh()
+
+    def _refresh(self) -> None:
+        """Draw the picture of the displayed step, or (playing) hand it to the worker."""
         self._follow_view()
         s = self.session
         P = np.array(s.positions(), dtype=np.float64)
@@ -383,6 +402,7 @@ class PlaneView(QWidget):
             return
         if self._worker is not None:
             self._worker.cancel()  # this picture is newer than the one in flight
+        self._inbox.drop()
         self._key = key
         if want_thumbs:
             self._thumb_key = thumb_key
@@ -399,14 +419,34 @@ class PlaneView(QWidget):
         if pic.box != self._box:  # the plot was resized meanwhile: draw it for the new box
             self._key = self._thumb_key = None
             self._behind = True
+        elif self.live_async and self.session.playing:
+            # drawn with the next step, in its paint (see FrameInbox), which then hands the
+            # worker the parameters of its own step
+            self._inbox.hold(gen, problem, pic)
+            self._behind = False
+            return
         else:
             self._show(pic)
         if self._behind or not self.session.playing:
             self._behind = False
             self._on_stepped()
 
+    def _show_held(self, gen: int, problem, pic) -> None:
+        w = self._worker
+        if w is None or gen <= w.floor or not self.active or problem is not self.session.problem \
+                or pic.box != self._box:
+            return
+        self._show(pic)
+
+    def _on_inbox(self, gen: int, problem, pic) -> None:
+        """A held picture that no step came to take (a slow race): drawn now."""
+        self._show_held(gen, problem, pic)
+
     def _on_playing_changed(self, *_) -> None:
-        if not self.session.playing and self._worker is not None and self._worker.busy:
+        if self.session.playing:
+            return
+        held = self._inbox.take()
+        if held is not None or (self._worker is not None and self._worker.busy):
             self._key = self._thumb_key = None  # the exact picture of the displayed step now
             self._on_stepped()
 
