@@ -42,6 +42,7 @@ from gdviz.kernels.contour import contour_segments
 from gdviz.ui import theme
 from gdviz.ui.views.items import cache_axes, connect_all, disconnect_all
 from gdviz.ui.views.live_grid import LiveGridWorker
+from gdviz.ui.views.refresh import forget, later
 
 #: grid nodes per side of the decision surface (each frame: GRID² forward passes a run)
 #: and of a neuron thumbnail (defined with the problem, so the bench needs no Qt)
@@ -275,7 +276,7 @@ class PlaneView(QWidget):
         self._connections = connect_all([
             (s.problem_changed, self._on_problem_changed),
             (s.runs_changed, self._on_runs_changed),
-            (s.stepped, self._on_stepped),
+            (s.stepped, self._refresh),
             (s.selection_changed, self._on_runs_changed),
             (s.playing_changed, self._on_playing_changed),
             (s.settings_changed, self._mark_neuron),
@@ -298,13 +299,19 @@ class PlaneView(QWidget):
     def close(self) -> bool:
         disconnect_all(self._connections)
         self._connections = []
+        forget(self)
         if self._worker is not None:
             self._worker.stop()
         return super().close()
 
     def retranslate(self) -> None:
         self._key = self._thumb_key = None
-        self._on_stepped()
+        self._refresh()
+
+    def _refresh(self, *_) -> None:
+        """:meth:`_on_stepped` once the session's change (or the window's) has settled:
+        a scene's restore asked for the picture on four signals."""
+        later(self.session, self._on_stepped)
 
     # ------------------------------------------------------------------ session -> view
     def _on_problem_changed(self, *_) -> None:
@@ -337,12 +344,12 @@ class PlaneView(QWidget):
             self.plot_item.removeItem(self.boundaries.pop())
         self._style_boundaries()
         self._key = self._thumb_key = None
-        self._on_stepped()
+        self._refresh()
         self._size_thumbs()  # the status has a line per run
 
     def _on_range_changed(self, *_) -> None:
         if self.active and self._grid is not None:
-            self._on_stepped()
+            self._refresh()
 
     def _shown_runs(self) -> list[int]:
         s = self.session
@@ -408,7 +415,7 @@ class PlaneView(QWidget):
     def _on_playing_changed(self, *_) -> None:
         if not self.session.playing and self._worker is not None and self._worker.busy:
             self._key = self._thumb_key = None  # the exact picture of the displayed step now
-            self._on_stepped()
+            self._refresh()
 
     def _show(self, pic: PlanePicture) -> None:
         """Draw ``pic``: the boundaries, the surface, the status and the thumbnails."""
@@ -634,7 +641,7 @@ class PlaneView(QWidget):
                 self._apply_theme()
                 if self.active:
                     self._style_boundaries()
-                self._on_stepped()
+                self._refresh()
         elif t == QEvent.Type.LanguageChange:
             if self.active:
                 self._build_thumbs()
@@ -644,4 +651,4 @@ class PlaneView(QWidget):
     def showEvent(self, ev) -> None:  # noqa: N802 - Qt name
         super().showEvent(ev)
         self._key = None
-        self._on_stepped()
+        self._refresh()
