@@ -25,6 +25,7 @@ from gdviz.kernels.contour import contour_segments, nice_levels
 from gdviz.ui import theme
 from gdviz.ui.views.items import (GrowingCurve, HistoryFeed, RecacheBudget, RunsBuild,
                                   cache_axes, connect_all, disconnect_all, new_rows)
+from gdviz.ui.views.refresh import forget, later
 from gdviz.ui.views.placement import (fit_axis_height, fit_axis_width, legend_score, place_legend,
                                       set_legend_columns, unstack)
 from gdviz.ui.views.live_grid import GridPicture, LiveGridWorker, grid_picture, pinned
@@ -194,7 +195,7 @@ class LandscapeView(pg.PlotWidget):
         self._connections = connect_all([
             (s.problem_changed, self._on_problem_changed),
             (s.runs_changed, self._on_runs_changed),
-            (s.stepped, self._on_stepped),
+            (s.stepped, self._refresh),
             (s.selection_changed, self._on_selection_changed),
             (s.events.heatmap, self._on_heatmap_changed),
             (s.events.levels, self._on_levels_changed),
@@ -232,7 +233,12 @@ class LandscapeView(pg.PlotWidget):
         for item in self.start_items:
             item.setToolTip(tr("tip_start"))
         self._refresh_labels()
-        self._on_stepped()
+        self._refresh()
+
+    def _refresh(self, *_) -> None:
+        """:meth:`_on_stepped` once the session's change (or the window's) has settled,
+        however many of its signals asked."""
+        later(self.session, self._on_stepped)
 
     def _fill_arrow_legend(self) -> None:
         self.arrow_legend.clear()
@@ -341,7 +347,7 @@ class LandscapeView(pg.PlotWidget):
         self._style_runs()
         self._rebuild_legend()
         self._sync_starts()
-        self._on_stepped()
+        self._refresh()
 
     def _style_runs(self) -> None:
         """Each run's trail, halo and label in its colour and the theme's (no item made)."""
@@ -1071,6 +1077,7 @@ class LandscapeView(pg.PlotWidget):
         """Stop observing the session, then close (pyqtgraph tears the plot item down)."""
         self._ready = False
         self._disconnect()
+        forget(self)
         self.map_layer.close()
         if self._live_worker is not None:
             self._live_worker.stop()

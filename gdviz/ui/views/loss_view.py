@@ -27,6 +27,7 @@ from gdviz.ui import theme
 from gdviz.ui.views.items import (GrowingCurve, HistoryFeed, RecacheBudget, RunsBuild,
                                   cache_axes, connect_all, disconnect_all, new_rows)
 from gdviz.ui.views.placement import place_legend
+from gdviz.ui.views.refresh import forget, later
 
 #: decades of spread above which the loss axis turns logarithmic
 LOG_DECADES = 2.0
@@ -160,7 +161,7 @@ class LossView(pg.PlotWidget):
         s = session
         self._connections = connect_all([
             (s.runs_changed, self._on_runs_changed),
-            (s.stepped, self._on_stepped),
+            (s.stepped, self._refresh),
             (s.problem_changed, self._on_problem_changed),
         ])
 
@@ -179,7 +180,12 @@ class LossView(pg.PlotWidget):
         self._norm_sticky = False  # ‖w‖ shows again only where weight decay is in play
         if self._axis_key() != getattr(self, "_axis_shown", None):
             self._apply_labels()  # step on surfaces, iteration on data
-        self._on_stepped()
+        self._refresh()
+
+    def _refresh(self, *_) -> None:
+        """:meth:`_on_stepped` once the session's change has settled (a scene's restore
+        asked for it on three signals: the curves were fed and re-ranged three times)."""
+        later(self.session, self._on_stepped)
 
     def _axis_key(self) -> str:
         return "iteration" if self.session.is_data else "step"
@@ -219,7 +225,7 @@ class LossView(pg.PlotWidget):
                                                style=Qt.PenStyle.DashLine))
         self._style_norms()
         self._rebuild_key()
-        self._on_stepped()
+        self._refresh()
 
     def _style_key(self) -> None:
         pal = theme.palette(theme.current())
@@ -604,6 +610,7 @@ class LossView(pg.PlotWidget):
         """Stop observing the session, then close (pyqtgraph tears the plot item down)."""
         self._ready = False
         self._disconnect()
+        forget(self)
         return super().close()
 
     def _disconnect(self) -> None:
