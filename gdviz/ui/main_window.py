@@ -852,15 +852,27 @@ class MainWindow(QMainWindow):
         painted three times, at three sizes: the caption, the splitter's handle and the
         controls each settle a pass later.) Repaints are not held: what did not change is
         not repainted. Nested, the outermost lays out."""
+        from gdviz.ui.views import refresh
+
         if self._in_one_paint or not self.isVisible():
-            yield
+            with refresh.held():  # (the views still refresh once, at the end)
+                yield
             return
         self._in_one_paint = True
         try:
-            yield
+            # the views refresh once, for the final state and at their final size: the
+            # change's signals, events and layout passes only mark them stale
+            with refresh.held():
+                try:
+                    yield
+                finally:
+                    self._lay_out_now()
+                    stale = refresh.pending()
+            if stale:  # what their refresh changed (a status's lines) lays out too
+                with refresh.held():
+                    QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
         finally:
             self._in_one_paint = False
-            self._lay_out_now()
 
     def _lay_out_now(self) -> None:
         """Every pending layout, to the end of its chain (a new size asks for another)."""
@@ -920,8 +932,12 @@ class MainWindow(QMainWindow):
         self._fit_docks()
         self._fit_status()
         if self.isVisible() and not self._in_one_paint:
-            # the docks' new caps lay out now, not after a first paint at the old shares
-            self._lay_out_now()
+            # the docks' new caps lay out now, not after a first paint at the old shares;
+            # the views resized meanwhile refresh once, at the end
+            from gdviz.ui.views import refresh
+
+            with refresh.held():
+                self._lay_out_now()
 
     # ------------------------------------------------------------------ projector mode
     @property

@@ -23,6 +23,7 @@ from gdviz.ui.views.caption import CaptionStrip
 from gdviz.ui.views.fit_view import FitView
 from gdviz.ui.views.items import connect_all, disconnect_all
 from gdviz.ui.views.landscape_view import LandscapeView
+from gdviz.ui.views.refresh import forget, later
 
 #: an export lays the picture out at this height (the projector's 720p) and scales it
 REFERENCE_HEIGHT = 720
@@ -255,17 +256,19 @@ class Picture(QWidget):
         self._side_w = 0
 
         s = session
+        # which views show: once a change has settled, before the views refresh (a view
+        # hidden by it then skips its work), however many of its signals asked
         self._connections = connect_all([
-            (s.problem_changed, self._on_layout_changed),
-            (s.selection_changed, self._on_layout_changed),
-            (s.runs_changed, self._on_layout_changed),
-            (s.events.lrfind, self._on_layout_changed), (s.events.tuned, self._on_layout_changed),
+            (s.problem_changed, self._layout_later),
+            (s.selection_changed, self._layout_later),
+            (s.runs_changed, self._layout_later),
+            (s.events.lrfind, self._layout_later), (s.events.tuned, self._layout_later),
         ])
         if self.follow:
             self._connections += connect_all([(s.events.panels, self._on_panels_changed),
-                                              (s.events.map_mode, self._on_layout_changed)])
+                                              (s.events.map_mode, self._layout_later)])
         if self.hyper_view is not None:
-            self._connections += connect_all([(s.events.hyper_axis, self._on_layout_changed)])
+            self._connections += connect_all([(s.events.hyper_axis, self._layout_later)])
         if export and self.step_view is not None:
             # the table's numbers grow wider as the run goes: widen the column, never narrow it
             self._connections += connect_all([(s.stepped, self._size_parts)])
@@ -328,7 +331,10 @@ class Picture(QWidget):
     def _on_panels_changed(self, *_) -> None:
         self.panels = self._wanted()
         self.set_caption(*self._caption)
-        self._on_layout_changed()
+        self._layout_later()
+
+    def _layout_later(self, *_) -> None:
+        later(self.session, self._on_layout_changed, layout=True)
 
     # ------------------------------------------------------------------ caption
     def set_caption(self, title: str = "", text: str = "") -> None:
@@ -514,6 +520,7 @@ class Picture(QWidget):
     def close(self) -> bool:
         disconnect_all(self._connections)
         self._connections = []
+        forget(self)
         for w in (self.landscape_view, self.surface3d_view, self.fit_view, self.loss_view,
                   self.step_view, self.schedule_view, getattr(self, "_schedule_kept", None),
                   self.status, self.hyper_view,

@@ -5,6 +5,10 @@ deferred deletes, processEvents again. The real MainWindow, offscreen, at 1280x7
 
     QT_QPA_PLATFORM=offscreen PYTHONPATH=$PWD python tests/ui/measure_window_actions.py [repeats] [filter]
     ... --profile LABEL   (a cProfile of the slowest instance of LABEL, top 40 by cumtime)
+
+WARM=1 compiles the numba kernels first (the app after its first start; without it the numpy
+twins run). RUNS=n adds n runs to each state before its window-wide actions (the fuzzer's
+sessions often carry 20-40); the states are also saved and opened again ("open saved").
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from PySide6.QtCore import QEvent, QSettings, Qt  # noqa: E402
 from PySide6.QtTest import QTest  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
+from PySide6.QtWidgets import QAbstractSpinBox, QApplication  # noqa: E402
 
 
 def flush():
@@ -52,6 +56,11 @@ def main(argv):
     from gdviz.core.session import Session
 
     theme.configure_pyqtgraph()
+    if os.environ.get("WARM") == "1":
+        from gdviz import kernels
+
+        kernels.warmup()
+    extra_runs = int(os.environ.get("RUNS", "0"))
     MainWindow.ask_unsaved = lambda self: "discard"
     win = MainWindow(Session(), settings=app_settings())
     win.resize(1280, 720)
@@ -119,7 +128,25 @@ def main(argv):
                 win.open_scene(win._lesson_paths[0].parent / "default_rosenbrock_race.toml")
             win.session.pause()
             flush()
+            sess = win.session
+            for _i in range(extra_runs):
+                sess.add_run(sess.specs[_i % len(sess.specs)])
+            sess.pause()
+            flush()
             sfx = f" @{sname}"
+            saved = os.path.join(tmp, f"saved_{sname}.toml")
+            if want("open saved" + sfx) and win.save_scene(saved):
+                for _i in range(2):
+                    timed(f"open saved{sfx}", lambda: win.open_scene(saved))
+                win.session.pause()
+                flush()
+            spins = [sp for n in ("layersSpin", "unitsSpin")
+                     for sp in win.controls.findChildren(QAbstractSpinBox, n) if sp.isVisible()]
+            for sp in spins:
+                if want("spin" + sfx):
+                    v = sp.value()
+                    for nv in (v + 1, v):
+                        timed(f"spin {sp.objectName()}{sfx}", lambda sp=sp, nv=nv: sp.setValue(nv))
             for lang in list(win.language_actions) + ["en"]:
                 if want("language" + sfx):
                     timed(f"language {lang}{sfx}", win.language_actions[lang].trigger)

@@ -305,6 +305,10 @@ class Session(RunsMixin, HistoryMixin, PlaybackMixin):
     settings_changed = Signal()
     error = Signal(str)
     selection_changed = Signal(int)
+    #: after the last signal of a change went out (of the outermost, when a view's handler
+    #: made a change of its own): a view that marked itself stale on several of a change's
+    #: signals refreshes once, here (gdviz.ui.views.refresh)
+    settled = Signal()
 
     #: the fields :attr:`events` covers (and :meth:`snapshot` / :meth:`restore` carry)
     FIELDS: tuple[str, ...] = FIELDS
@@ -316,6 +320,7 @@ class Session(RunsMixin, HistoryMixin, PlaybackMixin):
         self.events = SessionEvents()
         self._depth = 0
         self._pending: dict[str, None] = {}
+        self._notifying = 0  # the signals of a change are going out (see :attr:`notifying`)
         self.landscape: Landscape = landscape or Landscape.from_surface("rosenbrock")
         #: what the engine optimizes (the landscape itself on analytic surfaces)
         self.problem = self.landscape
@@ -416,18 +421,32 @@ class Session(RunsMixin, HistoryMixin, PlaybackMixin):
             if not same:
                 changed.append(name)
                 pending.update(dict.fromkeys(_COARSE_OF.get(name, ("settings_changed",))))
-        for name in changed:
-            getattr(self.events, name).emit(after[name])
-        for name in _COARSE_ORDER:
-            if name not in pending:
-                continue
-            sig = getattr(self, name)
-            if name == "selection_changed":
-                sig.emit(self.selected)
-            elif name == "playing_changed":
-                sig.emit(self.playing)
-            else:
-                sig.emit()
+        if not (changed or pending):
+            return
+        self._notifying += 1
+        try:
+            for name in changed:
+                getattr(self.events, name).emit(after[name])
+            for name in _COARSE_ORDER:
+                if name not in pending:
+                    continue
+                sig = getattr(self, name)
+                if name == "selection_changed":
+                    sig.emit(self.selected)
+                elif name == "playing_changed":
+                    sig.emit(self.playing)
+                else:
+                    sig.emit()
+        finally:
+            self._notifying -= 1
+        if not self._notifying:
+            self.settled.emit()
+
+    @property
+    def notifying(self) -> bool:
+        """True while a change's signals go out (its handlers run): a view may leave its
+        refresh to :attr:`settled`, once, instead of refreshing on each of them."""
+        return self._notifying > 0
 
     def _emit(self, *names: str) -> None:
         """Ask for coarse signals at the end of the current change (each once)."""

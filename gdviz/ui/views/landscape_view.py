@@ -25,6 +25,7 @@ from gdviz.kernels.contour import contour_segments, nice_levels
 from gdviz.ui import theme
 from gdviz.ui.views.items import (GrowingCurve, HistoryFeed, RecacheBudget, RunsBuild,
                                   cache_axes, connect_all, disconnect_all, new_rows)
+from gdviz.ui.views.refresh import forget, later
 from gdviz.ui.views.placement import (fit_axis_height, fit_axis_width, legend_score, place_legend,
                                       set_legend_columns, unstack)
 from gdviz.ui.views.live_grid import (FrameInbox, GridPicture, LiveGridWorker, grid_picture,
@@ -240,7 +241,12 @@ class LandscapeView(pg.PlotWidget):
         for item in self.start_items:
             item.setToolTip(tr("tip_start"))
         self._refresh_labels()
-        self._on_stepped()
+        self._refresh()
+
+    def _refresh(self, *_) -> None:
+        """:meth:`_on_stepped` once the session's change (or the window's) has settled,
+        however many of its signals asked."""
+        later(self.session, self._on_stepped)
 
     def _fill_arrow_legend(self) -> None:
         self.arrow_legend.clear()
@@ -349,7 +355,7 @@ class LandscapeView(pg.PlotWidget):
         self._style_runs()
         self._rebuild_legend()
         self._sync_starts()
-        self._on_stepped()
+        self._refresh()
 
     def _style_runs(self) -> None:
         """Each run's trail, halo and label in its colour and the theme's (no item made)."""
@@ -446,7 +452,7 @@ class LandscapeView(pg.PlotWidget):
         """``stepped``: drawn now, unless this playing frame is another view's turn
         (:mod:`gdviz.ui.views.turns`)."""
         if not self.turn.skips():
-            self._on_stepped()
+            later(self.session, self._on_stepped)  # once the change has settled
 
     def _on_stepped(self) -> None:
         s = self.session
@@ -1123,6 +1129,7 @@ class LandscapeView(pg.PlotWidget):
         """Stop observing the session, then close (pyqtgraph tears the plot item down)."""
         self._ready = False
         self._disconnect()
+        forget(self)
         self.map_layer.close()
         if self._live_worker is not None:
             self._live_worker.stop()

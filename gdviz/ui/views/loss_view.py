@@ -27,6 +27,7 @@ from gdviz.ui import theme
 from gdviz.ui.views.items import (GrowingCurve, HistoryFeed, RecacheBudget, RunsBuild,
                                   cache_axes, connect_all, disconnect_all, new_rows)
 from gdviz.ui.views.placement import MARGIN, place_legend, set_legend_columns
+from gdviz.ui.views.refresh import forget, later
 from gdviz.ui.views.turns import Turn
 
 #: decades of spread above which the loss axis turns logarithmic
@@ -192,7 +193,12 @@ class LossView(pg.PlotWidget):
         self._norm_sticky = False  # ‖w‖ shows again only where weight decay is in play
         if self._axis_key() != getattr(self, "_axis_shown", None):
             self._apply_labels()  # step on surfaces, iteration on data
-        self._on_stepped()
+        self._refresh()
+
+    def _refresh(self, *_) -> None:
+        """:meth:`_on_stepped` once the session's change has settled (a scene's restore
+        asked for it on three signals: the curves were fed and re-ranged three times)."""
+        later(self.session, self._on_stepped)
 
     def _axis_key(self) -> str:
         return "iteration" if self.session.is_data else "step"
@@ -232,7 +238,7 @@ class LossView(pg.PlotWidget):
                                                style=Qt.PenStyle.DashLine))
         self._style_norms()
         self._rebuild_key()
-        self._on_stepped()
+        self._refresh()
 
     def _style_key(self) -> None:
         pal = theme.palette(theme.current())
@@ -255,7 +261,7 @@ class LossView(pg.PlotWidget):
         """``stepped``: drawn now, unless this playing frame is another view's turn
         (:mod:`gdviz.ui.views.turns`)."""
         if not self.turn.skips():
-            self._on_stepped()
+            later(self.session, self._on_stepped)  # once the change has settled
 
     def _on_stepped(self) -> None:
         s = self.session
@@ -677,6 +683,7 @@ class LossView(pg.PlotWidget):
         """Stop observing the session, then close (pyqtgraph tears the plot item down)."""
         self._ready = False
         self._disconnect()
+        forget(self)
         return super().close()
 
     def _disconnect(self) -> None:

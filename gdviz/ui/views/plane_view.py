@@ -42,6 +42,7 @@ from gdviz.kernels.contour import contour_segments
 from gdviz.ui import theme
 from gdviz.ui.views.items import cache_axes, connect_all, disconnect_all
 from gdviz.ui.views.live_grid import FrameInbox, LiveGridWorker
+from gdviz.ui.views.refresh import forget, later
 from gdviz.ui.views.turns import Turn
 
 #: grid nodes per side of the decision surface (each frame: GRID² forward passes a run)
@@ -304,13 +305,19 @@ class PlaneView(QWidget):
     def close(self) -> bool:
         disconnect_all(self._connections)
         self._connections = []
+        forget(self)
         if self._worker is not None:
             self._worker.stop()
         return super().close()
 
     def retranslate(self) -> None:
         self._key = self._thumb_key = None
-        self._on_stepped()
+        self._refresh_later()
+
+    def _refresh_later(self, *_) -> None:
+        """:meth:`_on_stepped` once the session's change (or the window's) has settled:
+        a scene's restore asked for the picture on four signals."""
+        later(self.session, self._on_stepped)
 
     # ------------------------------------------------------------------ session -> view
     def _on_problem_changed(self, *_) -> None:
@@ -343,12 +350,12 @@ class PlaneView(QWidget):
             self.plot_item.removeItem(self.boundaries.pop())
         self._style_boundaries()
         self._key = self._thumb_key = None
-        self._on_stepped()
+        self._refresh_later()
         self._size_thumbs()  # the status has a line per run
 
     def _on_range_changed(self, *_) -> None:
         if self.active and self._grid is not None:
-            self._on_stepped()
+            self._refresh_later()
 
     def _shown_runs(self) -> list[int]:
         s = self.session
@@ -358,7 +365,7 @@ class PlaneView(QWidget):
         """``stepped``: drawn now, unless this playing frame is another view's turn
         (:mod:`gdviz.ui.views.turns`)."""
         if not self.turn.skips():
-            self._on_stepped()
+            later(self.session, self._on_stepped)  # once the change has settled
 
     def _on_stepped(self, *_) -> None:
         if not self.active or self._grid is None or self.isHidden():
@@ -448,7 +455,7 @@ class PlaneView(QWidget):
         held = self._inbox.take()
         if held is not None or (self._worker is not None and self._worker.busy):
             self._key = self._thumb_key = None  # the exact picture of the displayed step now
-            self._on_stepped()
+            self._refresh()
 
     def _show(self, pic: PlanePicture) -> None:
         """Draw ``pic``: the boundaries, the surface, the status and the thumbnails."""
@@ -674,7 +681,7 @@ class PlaneView(QWidget):
                 self._apply_theme()
                 if self.active:
                     self._style_boundaries()
-                self._on_stepped()
+                self._refresh_later()
         elif t == QEvent.Type.LanguageChange:
             if self.active:
                 self._build_thumbs()
@@ -684,4 +691,4 @@ class PlaneView(QWidget):
     def showEvent(self, ev) -> None:  # noqa: N802 - Qt name
         super().showEvent(ev)
         self._key = None
-        self._on_stepped()
+        self._refresh_later()

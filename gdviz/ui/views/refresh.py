@@ -1,0 +1,89 @@
+"""One refresh per view per change (issue 10, item 11).
+
+One change of the session sends several signals (a scene's restore: problem, runs,
+settings, selection, stepped), and a view that listens to several of them redrew on each:
+a classifier's plane was computed four times for one lesson, the loss curves fed and
+re-ranged three times. A window-wide change (a lesson, the language, the theme, a resize)
+adds its own events (LanguageChange, FontChange, resizes) on top.
+
+Here a view asks for its refresh with :func:`later` instead of running it: while the
+session's signals go out (:attr:`Session.notifying`) or a window-wide change holds
+refreshes (:func:`held`), the refresh waits, once however often it was asked for, and runs
+when the change has settled (:attr:`Session.settled`, or the end of the outermost
+:func:`held`), before the next paint. Otherwise it runs at once. Either way a view shows
+the model when the call that changed it returns.
+
+Refreshes of the layout (which views show) run before the views' own (``layout=True``), so
+that a view hidden by the change skips its work.
+"""
+
+from __future__ import annotations
+
+import weakref
+from contextlib import contextmanager
+
+#: refreshes waiting: the layout's first, then the views' (dicts: each once, in order)
+_layout: dict = {}
+_views: dict = {}
+_holds = 0
+_watched: "weakref.WeakSet" = weakref.WeakSet()
+
+
+def later(session, fn, *, layout: bool = False) -> None:
+    """Run ``fn()`` when ``session``'s current change has settled, once however often it
+    is asked for; at once when no change is going out and nothing holds refreshes."""
+    if not _holds and not getattr(session, "notifying", False):
+        fn()
+        return
+    if session is not None and session not in _watched:
+        _watched.add(session)
+        session.settled.connect(_on_settled)
+    (_layout if layout else _views)[fn] = None
+
+
+def pending() -> bool:
+    """True while refreshes wait (for tests)."""
+    return bool(_layout or _views)
+
+
+def forget(owner) -> None:
+    """Drop the waiting refreshes of ``owner`` (a view being closed)."""
+    for d in (_layout, _views):
+        for fn in [f for f in d if getattr(f, "__self__", None) is owner]:
+            del d[fn]
+
+
+@contextmanager
+def held():
+    """Hold refreshes until the block ends (a window-wide change: its session changes,
+    its events and its layout passes); nested, the outermost runs them."""
+    global _holds
+    _holds += 1
+    try:
+        yield
+    finally:
+        _holds -= 1
+    if not _holds:
+        flush()
+
+
+def flush() -> None:
+    """Run every waiting refresh now (the layout's first); a refresh that asks for another
+    gets it in the same flush."""
+    error = None
+    while _layout or _views:
+        d = _layout if _layout else _views
+        fn = next(iter(d))
+        del d[fn]
+        try:
+            fn()
+        except Exception as exc:  # the other views still refresh; the first error is raised
+            if error is None:
+                error = exc
+    if error is not None:
+        raise error
+
+
+def _on_settled() -> None:
+    if not _holds:
+        flush()

@@ -1,0 +1,156 @@
+"""One refresh per view per change (issue 10, item 11): a scene's restore sends several
+signals (problem, runs, settings, selection, stepped) and a window-wide change adds its own
+events and layout passes; each view refreshes once, when the change has settled, and shows
+the model when the call returns."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QEvent
+from PySide6.QtWidgets import QApplication
+
+from gdviz.core.scene import preset_path
+from gdviz.ui.views import refresh
+
+
+def _flush() -> None:
+    app = QApplication.instance()
+    app.processEvents()
+    app.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    app.processEvents()
+
+
+# ---------------------------------------------------------------------------- the mechanism
+class _FakeSession:
+    """A session's side of :func:`refresh.later`: ``notifying`` and ``settled``."""
+
+    def __init__(self):
+        from psygnal import Signal, SignalInstance
+
+        self.notifying = False
+        self.settled = SignalInstance(Signal().signature)
+
+    def change(self, body):
+        self.notifying = True
+        try:
+            body()
+        finally:
+            self.notifying = False
+        self.settled.emit()
+
+
+def test_later_runs_at_once_outside_a_change_and_once_at_its_end_inside():
+    s = _FakeSession()
+    calls = []
+    a = lambda: calls.append("a")  # noqa: E731
+    b = lambda: calls.append("b")  # noqa: E731
+    refresh.later(s, a)
+    assert calls == ["a"]
+    calls.clear()
+
+    def body():
+        for _ in range(4):
+            refresh.later(s, a)
+        refresh.later(s, b)
+        refresh.later(s, lambda: calls.append("layout"), layout=True)  # goes first
+        assert calls == []
+
+    s.change(body)
+    assert calls == ["layout", "a", "b"]
+    assert not refresh.pending()
+
+
+def test_held_waits_for_the_outermost_and_a_failing_refresh_does_not_stop_the_others():
+    s = _FakeSession()
+    calls = []
+
+    def bad():
+        raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError, match="boom"):
+        with refresh.held():
+            with refresh.held():
+                refresh.later(s, bad)
+                refresh.later(s, lambda: calls.append(1))
+            s.change(lambda: None)  # a change settles inside: still held
+            assert calls == []
+    assert calls == [1]
+    assert not refresh.pending()
+
+
+# ---------------------------------------------------------------------------- the window
+@pytest.fixture
+def classifier_window(window):
+    """The window on L21 (a classifier: plane, network) with extra runs, paused."""
+    win = window
+    _flush()
+    assert win.open_scene(preset_path("L21"))
+    s = win.session
+    s.pause()
+    for i in range(4):
+        s.add_run(s.specs[i % len(s.specs)])
+    s.pause()
+    _flush()
+    return win
+
+
+def test_a_restore_computes_the_plane_once_and_every_view_shows_the_model(
+        classifier_window, monkeypatch):
+    win = classifier_window
+    s = win.session
+    from gdviz.ui.views import loss_view, plane_view
+
+    pictures, feeds = [], []
+    orig_pic, orig_feed = plane_view.plane_picture, loss_view.LossView._feed
+    monkeypatch.setattr(plane_view, "plane_picture",
+                        lambda *a, **k: (pictures.append(1), orig_pic(*a, **k))[1])
+    monkeypatch.setattr(loss_view.LossView, "_feed",
+                        lambda self, *a: (feeds.append(self), orig_feed(self, *a))[1])
+    state = s.snapshot()
+    s.step(5)
+    _flush()
+    pictures.clear()
+    feeds.clear()
+    s.restore(state)  # one change: problem, runs, settings, selection, stepped
+    # (before: the plane computed its picture 3-4 times, the loss curves were fed 3 times)
+    assert len(pictures) == 1
+    assert feeds.count(win.loss_view) == 1
+    _assert_current(win)
+
+
+def test_a_step_after_a_window_wide_change_is_drawn(classifier_window):
+    """A view marked stale and not refreshed would keep the old picture: each step, each
+    language and each scene shows the model when the call returns."""
+    win = classifier_window
+    s = win.session
+    for act in (lambda: s.step(3), lambda: win.set_language("zh-Hant"), lambda: s.step(2),
+                lambda: win.set_theme("dark"), lambda: s.step_back(),
+                lambda: win.resize(1024, 600), lambda: s.step(4),
+                lambda: win.set_language("en")):
+        act()
+        assert not refresh.pending()
+        _assert_current(win)
+        _flush()
+
+
+def _assert_current(win):
+    """The plane, the loss curves and the map show the session's step ``t``."""
+    s = win.session
+    pv = win.picture.plane_view
+    assert pv.isVisible()
+    P = np.array(s.positions(), dtype=np.float64)
+    runs = [r for r in range(s.n_runs) if s.run_enabled(r)]
+    acc = s.problem.accuracy(P[runs], "train")
+    assert [pv.last_accuracy[r][0] for r in runs] == pytest.approx(list(acc))
+    assert pv._key is not None and pv._key[0] == P.tobytes()
+    lv = win.loss_view
+    assert lv.t_line.value() == s.t
+    for r in range(s.n_runs):
+        if s.run_enabled(r):
+            x, _ = lv.curves[r].get_data()
+            assert len(x) and x[-1] == pytest.approx(min(s.t, s.runset.last_step(r)))
+    # the map's heads are the runs' positions now
+    heads = win.landscape_view._last_heads[0]
+    alive = [r for r in runs if np.isfinite(P[r]).all() and r not in dict(s.diverged())]
+    assert len(heads) == len(alive)
