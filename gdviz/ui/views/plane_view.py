@@ -377,6 +377,8 @@ class PlaneView(QWidget):
 
     def _refresh(self) -> None:
         """Draw the picture of the displayed step, or (playing) hand it to the worker."""
+        if not self.active or self._grid is None:
+            return  # (a surface's lesson after a classifier's: no model to draw)
         self._follow_view()
         s = self.session
         P = np.array(s.positions(), dtype=np.float64)
