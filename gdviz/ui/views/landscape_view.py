@@ -77,7 +77,8 @@ ARROW_MIN_PX = 16.0
 class LandscapeView(pg.PlotWidget):
     """Contours (+ optional heatmap and colour bar), minima, runs, starts, step arrows."""
 
-    def __init__(self, session, parent=None, *, grid_size: int = 256, adaptive: bool = True):
+    def __init__(self, session, parent=None, *, grid_size: int = 256, adaptive: bool = True,
+                 staged: bool = False):
         super().__init__(parent=parent)
         self.session = session
         self.grid_size = int(grid_size)
@@ -98,13 +99,24 @@ class LandscapeView(pg.PlotWidget):
         self.image = pg.ImageItem(axisOrder="row-major")
         self.image.setZValue(-100)
         self.plot_item.addItem(self.image)
+        #: ``staged``: the rest of the build (the colour bar, legends, arrows, the session's
+        #: map, its runs, the words) is left to :meth:`build_steps`, a piece per call, each
+        #: a few tens of ms (an export builds its picture over several turns of the event loop)
+        steps = self.build_steps()
+        if not staged:
+            for _ in steps:
+                pass
+        self._pending_build = steps if staged else None
+
+    def build_steps(self):
+        """The end of the build, in pieces (a generator: one piece per ``next``)."""
+        session = self.session
         self.colorbar = pg.ColorBarItem(colorMap=theme.colormap(), interactive=False, width=22,
                                         colorMapMenu=False)
         self.colorbar.setImageItem(self.image, insert_in=self.plot_item)
         self.colorbar.axis.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.colorbar.axis.geometryChanged.connect(self._on_bar_axis_geometry)
-        # the step arrows' common scale is in pixels of the plot: a new plot size, new arrows
-        self.vb.sigResized.connect(self._on_plot_resized)
+        yield
         # the contours: rasterised by a numba kernel at the painter's resolution and kept
         # while the view stands still (Qt's antialiased stroke took 150-450 ms a change)
         self.contours = RasterLines()
@@ -137,6 +149,7 @@ class LandscapeView(pg.PlotWidget):
         self.plot_item.addItem(self.diverged_marks)
         self.legend = pg.LegendItem(offset=(-12, -12), labelTextSize="16pt", verSpacing=-4)
         self.legend.setParentItem(self.vb)
+        yield
 
         # step-by-step arrows: −gradient, momentum / first moment, actual update
         self.arrow_names = ("gradient", "momentum", "update")
@@ -208,15 +221,21 @@ class LandscapeView(pg.PlotWidget):
                 s.problem_changed, s.runs_changed, s.selection_changed, s.settings_changed,
                 s.events.map_layer)])
         self.vb.sigRangeChanged.connect(self._on_range_changed)
+        # the step arrows' common scale is in pixels of the plot: a new plot size, new arrows
+        # (connected once the arrows and labels it moves are made)
+        self.vb.sigResized.connect(self._on_plot_resized)
         self._grid_timer.timeout.connect(self._on_grid_timer)
         self.scene().sigMouseClicked.connect(self._on_scene_clicked)
         self.heatmap_action.toggled.connect(self.set_heatmap_visible)  # writes the model
         self.view_all_action.triggered.connect(self.view_all)
+        yield
 
         self._apply_theme()
         self._apply_fonts()
         self._on_problem_changed()
+        yield
         self._on_runs_changed()
+        yield
         self.retranslate()
         self._ready = True
 
@@ -776,11 +795,16 @@ class LandscapeView(pg.PlotWidget):
     def flush(self) -> None:
         """Run a pending grid recompute and legend placement now (export paints right after
         a change)."""
+        for _ in self.flush_steps():
+            pass
+
+    def flush_steps(self):
+        """:meth:`flush` in pieces (a generator), the map mode's map a chunk per piece."""
         if self._grid_timer.isActive():
             self._on_grid_timer()
         if self._legend_timer.isActive():
             self.place_legends()
-        self.map_layer.flush()
+        yield from self.map_layer.flush_steps()
 
     def _on_grid_timer(self) -> None:
         (x0, x1), (y0, y1) = self.vb.viewRange()
@@ -1071,8 +1095,10 @@ class LandscapeView(pg.PlotWidget):
         """Stop observing the session, then close (pyqtgraph tears the plot item down)."""
         self._ready = False
         self._disconnect()
-        self.map_layer.close()
-        if self._live_worker is not None:
+        self._pending_build = None
+        if hasattr(self, "map_layer"):  # (a staged build stopped before it)
+            self.map_layer.close()
+        if getattr(self, "_live_worker", None) is not None:
             self._live_worker.stop()
         return super().close()
 
