@@ -13,6 +13,7 @@ marker moves it. Right-click opens the view menu (heatmap on/off, view all).
 from __future__ import annotations
 
 import math
+import time
 
 import numpy as np
 import pyqtgraph as pg
@@ -53,6 +54,13 @@ RUN_WEIGHT = 50.0
 LEGEND_FORMS = ((1, 1.0), (2, 1.0), (1, 0.8), (2, 0.8), (2, 0.65))
 #: a legend is re-placed at most this often while the runs move (ms)
 LEGEND_MS = 250
+#: after a zoom or a pan (a wheel turn, a drag), the grid and contours of the new box are
+#: computed once the view has stood still this long (ms); meanwhile each repaint draws the
+#: old contours' image moved and scaled (no new raster). A wheel turn paid a raster of the
+#: old contours at the new zoom, then a recompute and a raster of the new ones, 0.2-0.4 s
+SETTLE_MS = 90
+#: ... and at the latest this long after the first change of a continuous move (ms)
+SETTLE_MAX_MS = 400
 
 
 def _no_layout() -> None:
@@ -183,6 +191,7 @@ class LandscapeView(pg.PlotWidget):
         self._grid_timer = QTimer(self)
         self._grid_timer.setSingleShot(True)
         self._grid_timer.setInterval(16)  # at most one recompute per frame
+        self._settle_t0 = 0.0
         self._valley = np.zeros((0, 2))  # the lowest cells of the grid, view coordinates
         self._legend_form = LEGEND_FORMS[0]
         self._legend_timer = QTimer(self)
@@ -322,7 +331,7 @@ class LandscapeView(pg.PlotWidget):
     def _on_levels_changed(self, *_) -> None:
         # on the grid timer: a scene's new levels arrive just before its new problem, and
         # the problem's recompute then does both at once
-        self._grid_timer.start()
+        self._grid_timer.start(16)
 
     def _on_runs_changed(self) -> None:
         s = self.session
@@ -788,8 +797,14 @@ class LandscapeView(pg.PlotWidget):
         last = getattr(self, "_last_heads", None)
         if last is not None:  # a zoom or pan moves what is off the map
             self._move_heads(self._pin_off_map(*last[:2]), *last[1:])
+        # the new box's grid once the view settles (SETTLE_MS); until then the contours
+        # repaint their last image, moved and scaled
+        now = time.monotonic()
         if not self._grid_timer.isActive():
-            self._grid_timer.start()
+            self._settle_t0 = now
+        if (now - self._settle_t0) * 1000.0 < SETTLE_MAX_MS:
+            self._grid_timer.start(SETTLE_MS)
+        self._set_interim(True)
         self._legend_timer.start()
 
     def flush(self) -> None:
@@ -806,6 +821,17 @@ class LandscapeView(pg.PlotWidget):
             self.place_legends()
         yield from self.map_layer.flush_steps()
 
+    def _set_interim(self, on: bool) -> None:
+        """While the view moves ahead of its grid: the contours repaint their last image
+        moved and scaled, and the heatmap is drawn uncached (zoomed far into the old box,
+        its cached pixels would exceed what Qt can allocate); both back when the new
+        grid comes."""
+        if self.contours.interim == on:
+            return
+        self.contours.interim = self.batch_contours.interim = on
+        self.image.setCacheMode(QGraphicsItem.CacheMode.NoCache if on
+                                else QGraphicsItem.CacheMode.DeviceCoordinateCache)
+
     def _on_grid_timer(self) -> None:
         (x0, x1), (y0, y1) = self.vb.viewRange()
         self._recompute_grid((x0, x1, y0, y1))
@@ -815,6 +841,7 @@ class LandscapeView(pg.PlotWidget):
     def _recompute_grid(self, box) -> None:
         """Evaluate the surface on the visible box; redraw heatmap, colour bar and contours."""
         self._grid_timer.stop()
+        self._set_interim(False)
         x0, x1, y0, y1 = (float(v) for v in box)
         if not (x1 > x0 and y1 > y0):
             return
