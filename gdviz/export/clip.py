@@ -16,6 +16,7 @@ from __future__ import annotations
 import io
 import math
 import os
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -27,7 +28,7 @@ from gdviz.core.limits import (MAX_EXPORT_HEIGHT, MAX_EXPORT_WIDTH, MAX_FPS, MAX
 from gdviz.core.userinput import quote
 from gdviz.core.panels import DEFAULT_PANELS, PANELS, check_panel
 from gdviz.core.panels import parse_panels as parse_panels
-from gdviz.export.video import STABLE_FRAMES, VideoWriter, atomic_write_bytes
+from gdviz.export.video import STABLE_FRAMES, VideoWriter, atomic_write_bytes, make_palette
 
 OUTPUTS = (".gif", ".mp4", ".png", ".csv")
 THEMES = ("light", "dark")
@@ -120,6 +121,13 @@ class ClipJob:
     picture), and closes it when
     the job ends. A CSV needs no renderer. The session is paused and
     restarted from its starts.
+
+    No step blocks for long: a renderer with a ``prepare()`` method (True once it is
+    ready) is built a piece per step, and a GIF's palette pass (0.1-0.2 s of waiting on
+    ffmpeg) runs on a thread while the steps return at once (:attr:`waiting`);
+    :meth:`try_abort` cancels without waiting for it. (ffmpeg itself is started on the
+    job's thread: a child started on a thread would be killed when that thread ends, as
+    it is set to die with its parent.)
     """
 
     def __init__(self, session, out: str | os.PathLike, settings: ExportSettings = ExportSettings(),
@@ -147,7 +155,21 @@ class ClipJob:
         self.done = 0
         self._stepped = 0
         self._writer: VideoWriter | None = None
+        #: the thread making a GIF's palette, and the first frame, for the encoder
+        self._opener: _Opener | None = None
+        self._first = None
+        self._prepared = False
         self.finished = False
+
+    @property
+    def preparing(self) -> bool:
+        """True while the renderer is still being built (no frame painted yet)."""
+        return not self.finished and not self._prepared and self.kind != "csv"
+
+    @property
+    def waiting(self) -> bool:
+        """True while a step would only wait for the encoder to start (on its thread)."""
+        return self._opener is not None and not self._opener.done.is_set()
 
     def step(self) -> bool:
         """Write the next frame (or the whole CSV / PNG); True once the file is in place."""
@@ -161,6 +183,11 @@ class ClipJob:
                 # window each step is one turn of the event loop, and the two together
                 # blocked it for 0.3-0.9 s
                 return False
+            if not self._prepared and self.kind != "csv":
+                prepare = getattr(self.renderer, "prepare", None)
+                if prepare is not None and not prepare():
+                    return False  # a piece of the picture's build per step
+                self._prepared = True
             if self.kind in ("csv", "png"):
                 _advance(self.session, self.steps)
                 data = (trajectories_csv(self.session).encode() if self.kind == "csv"
@@ -170,12 +197,25 @@ class ClipJob:
                 self._end()
                 return True
             if self._writer is None:
-                first = self.renderer.frame()
-                sample = None
-                if self.kind == "gif":
-                    sample = _palette_sample(self.renderer.rgb(first), list(self.renderer.colors))
+                if self._first is None:
+                    self._first = first = self.renderer.frame()
+                    if self.kind == "gif":
+                        # the palette pass waits on ffmpeg: on a thread, and a later step
+                        # starts the encoder with it and hands it this frame
+                        sample = _palette_sample(self.renderer.rgb(first), list(self.renderer.colors))
+                        out = self.out
+                        self._opener = _Opener(lambda: make_palette(out, sample))
+                        return False
+                palette = None
+                if self._opener is not None:
+                    if not self._opener.done.is_set():
+                        self._opener.done.wait(0.002)
+                        return False
+                    opener, self._opener = self._opener, None
+                    palette = opener.result()
                 self._writer = VideoWriter(self.out, self.settings.size, self.settings.fps,
-                                           palette_sample=sample, pix_fmt="bgra")
+                                           pix_fmt="bgra", palette=palette)
+                first, self._first = self._first, None
                 self._writer.write(first, copy=self._copy())
             else:
                 k = min(self.spf, self.steps - self._stepped)
@@ -197,8 +237,22 @@ class ClipJob:
         intact for long enough (``stable_frames``)."""
         return getattr(self.renderer, "stable_frames", 1) < STABLE_FRAMES
 
+    def try_abort(self) -> bool:
+        """Abort without waiting: False (and nothing done yet) while the encoder is still
+        starting on its thread; call again later. True once aborted."""
+        if self.waiting:
+            return False
+        self.abort()
+        return True
+
     def abort(self) -> None:
         """Stop and delete everything written so far (nothing is left behind)."""
+        if self._opener is not None:  # the palette being made: wait for it, then delete it
+            opener, self._opener = self._opener, None
+            opener.done.wait()
+            if opener.value is not None:
+                opener.value.unlink(missing_ok=True)
+        self._first = None
         if self._writer is not None:
             self._writer.abort()
             self._writer = None
@@ -210,6 +264,33 @@ class ClipJob:
         if self._owns_renderer and self.renderer is not None:
             self.renderer.close()
             self.renderer = None
+
+
+class _Opener:
+    """Run ``make()`` (a GIF's palette) on a thread; :meth:`result` gives what it returned,
+    or raises what it raised."""
+
+    def __init__(self, make: Callable[[], Path]):
+        self.value: Path | None = None
+        self.error: BaseException | None = None
+        self.done = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(make,), name="gdviz-ffmpeg-open",
+                                        daemon=True)
+        self._thread.start()
+
+    def _run(self, make) -> None:
+        try:
+            self.value = make()
+        except BaseException as exc:  # noqa: BLE001 - raised again on the job's thread
+            self.error = exc
+        finally:
+            self.done.set()
+
+    def result(self) -> Path:
+        self.done.wait()
+        if self.error is not None:
+            raise self.error
+        return self.value
 
 
 def export(session, out: str | os.PathLike, settings: ExportSettings = ExportSettings(),

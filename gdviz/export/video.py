@@ -170,6 +170,38 @@ QUEUE_FRAMES = 3
 STABLE_FRAMES = QUEUE_FRAMES + 2
 
 
+def _last_line(data: bytes) -> str:
+    lines = [l for l in data.decode("utf-8", "replace").splitlines() if l.strip()]
+    return lines[-1] if lines else "unknown error"
+
+
+def make_palette(path: str | os.PathLike, sample: np.ndarray | None) -> Path:
+    """A GIF palette (ffmpeg ``palettegen``) of ``sample`` (h, w, 3) uint8 RGB, in a temp
+    file beside ``path``; the caller deletes it (a :class:`VideoWriter` given it does).
+    It waits on ffmpeg for 0.1-0.2 s, and may run on a thread."""
+    if sample is None:
+        raise ValueError("a GIF needs a palette sample frame")
+    sample = np.ascontiguousarray(sample, np.uint8)
+    path = Path(path)
+    folder = path.parent if str(path.parent) else Path(".")
+    # beside the target (not /tmp), named like the other temp files: a killed run's
+    # palette is found and removed by the next export into that folder
+    pal = str(_temp_file(folder, "palette", ".png"))
+    h, w = sample.shape[:2]
+    try:
+        r = subprocess.run([ffmpeg_exe(), "-y", "-loglevel", "error", "-f", "rawvideo", "-pix_fmt", "rgb24",
+                            "-s", f"{w}x{h}", "-i", "-", "-vf", "palettegen=max_colors=256:stats_mode=full",
+                            "-frames:v", "1", "-update", "1", pal],
+                           input=sample.tobytes(), capture_output=True, preexec_fn=_die_with_parent())
+    except BaseException:
+        Path(pal).unlink(missing_ok=True)
+        raise
+    if r.returncode != 0:
+        Path(pal).unlink(missing_ok=True)
+        raise OSError(f"ffmpeg could not make a GIF palette: {_last_line(r.stderr)}")
+    return Path(pal)
+
+
 class VideoWriter:
     """Write uint8 frames to ``path`` (.mp4 or .gif) through an ffmpeg pipe.
 
@@ -181,7 +213,8 @@ class VideoWriter:
     """
 
     def __init__(self, path: str | os.PathLike, size: tuple[int, int], fps: int,
-                 palette_sample: np.ndarray | None = None, pix_fmt: str = "rgb24"):
+                 palette_sample: np.ndarray | None = None, pix_fmt: str = "rgb24",
+                 palette: Path | None = None):
         self.path = Path(path)
         ext = self.path.suffix.lower()
         if ext not in FORMATS:
@@ -209,7 +242,10 @@ class VideoWriter:
                 cmd += ["-an", "-c:v", "libx264", "-preset", ENCODER_PRESET, "-crf", "20",
                         "-pix_fmt", "yuv420p", "-movflags", "+faststart", "-f", "mp4"]
             else:
-                self._palette = self._make_palette(palette_sample)
+                # a palette made beforehand (:func:`make_palette`, e.g. on a thread) is
+                # this writer's from now on: it deletes it when it ends
+                self._palette = Path(palette) if palette is not None \
+                    else self._make_palette(palette_sample)
                 cmd += ["-i", str(self._palette), "-lavfi", "[0:v][1:v]paletteuse=dither=bayer:bayer_scale=4",
                         "-loop", "0", "-f", "gif"]
             cmd.append(str(self._tmp))
@@ -220,27 +256,8 @@ class VideoWriter:
             raise
 
     def _make_palette(self, sample: np.ndarray | None) -> Path:
-        if sample is None:
-            raise ValueError("a GIF needs a palette sample frame")
-        sample = np.ascontiguousarray(sample, np.uint8)
-        # beside the target (not /tmp), named like the other temp files: a killed run's
-        # palette is found and removed by the next export into that folder
-        pal = str(_temp_file(self._tmp.parent, "palette", ".png"))
-        self._palette = Path(pal)
-        h, w = sample.shape[:2]
-        r = subprocess.run([ffmpeg_exe(), "-y", "-loglevel", "error", "-f", "rawvideo", "-pix_fmt", "rgb24",
-                            "-s", f"{w}x{h}", "-i", "-", "-vf", "palettegen=max_colors=256:stats_mode=full",
-                            "-frames:v", "1", "-update", "1", pal],
-                           input=sample.tobytes(), capture_output=True, preexec_fn=_die_with_parent())
-        if r.returncode != 0:
-            Path(pal).unlink(missing_ok=True)
-            raise OSError(f"ffmpeg could not make a GIF palette: {self._last_line(r.stderr)}")
-        return Path(pal)
-
-    @staticmethod
-    def _last_line(data: bytes) -> str:
-        lines = [l for l in data.decode("utf-8", "replace").splitlines() if l.strip()]
-        return lines[-1] if lines else "unknown error"
+        self._palette = make_palette(self.path, sample)
+        return self._palette
 
     def write(self, frame: np.ndarray, copy: bool = True) -> None:
         """Queue one uint8 (h, w, channels) frame. It is copied, so the caller may reuse its
@@ -287,7 +304,7 @@ class VideoWriter:
         except subprocess.TimeoutExpired:
             self._proc.kill()
         self._log.seek(0)
-        return self._last_line(self._log.read())
+        return _last_line(self._log.read())
 
     def close(self) -> Path:
         """Finish the file and rename it into place; returns the final path."""

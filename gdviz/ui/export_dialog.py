@@ -223,16 +223,18 @@ class ExportDialog(QtWidgets.QDialog):
             if kind != "csv":
                 from gdviz.ui.picture import clip_renderer
 
+                ghost = self.ghost
+
                 def renderer():
-                    grabber = clip_renderer(clone, settings, self.caption)
-                    grabber.picture.fit_view.set_ghost(self.ghost)
-                    return grabber
+                    # built over many turns of the event loop (ClipJob calls ``prepare``)
+                    return clip_renderer(clone, settings, self.caption, staged=True,
+                                         setup=lambda picture: picture.fit_view.set_ghost(ghost))
             job = ClipJob(clone, self.path.text(), settings, renderer)  # owns the renderer
         except (ValueError, OSError, MemoryError) as exc:
             self._show(_first_line(exc), error=True)
             return False
         self._job, self._cancel = job, False
-        self._show(tr("export_running"))
+        self._show(tr("export_preparing") if job.preparing else tr("export_running"))
         self.bar.setRange(0, job.total)
         self.bar.setValue(0)
         self.export_button.setEnabled(False)
@@ -246,9 +248,11 @@ class ExportDialog(QtWidgets.QDialog):
             self._timer.stop()
             return
         if self._cancel:
-            job.abort()
-            self._end(tr("export_cancelled"), error=True)
+            # without waiting: while the encoder starts on its thread, again next turn
+            if job.try_abort():
+                self._end(tr("export_cancelled"), error=True)
             return
+        preparing = job.preparing
         try:
             done = job.step()
         except (ValueError, OSError, MemoryError) as exc:
@@ -258,6 +262,8 @@ class ExportDialog(QtWidgets.QDialog):
             self._end(tr("export_failed", error=f"{type(exc).__name__}: {_first_line(exc)}"), error=True)
             return
         self.bar.setValue(job.done)
+        if preparing and not job.preparing:
+            self._show(tr("export_running"))
         if done:
             self._end(tr("export_saved", path=str(job.out)[:120]))
 

@@ -134,7 +134,7 @@ class Picture(QWidget):
     """
 
     def __init__(self, session, panels=("caption", "landscape", "fit"), *, export: bool = False,
-                 status: bool = False, follow: bool = False, parent=None):
+                 status: bool = False, follow: bool = False, staged: bool = False, parent=None):
         super().__init__(parent)
         for p in panels:
             if p not in PANELS:
@@ -149,16 +149,32 @@ class Picture(QWidget):
         #: why the 3-D view asked for cannot show ("" when it can, or is not asked for)
         self.missing_3d = ""
         self.setObjectName("picture")
+        #: ``staged`` (an export): the views are made by :meth:`build_steps`, one piece per
+        #: call (a turn of the event loop each), not all here
+        steps = self.build_steps(status)
+        if not staged:
+            for _ in steps:
+                pass
+        self._pending_build = steps if staged else None
+
+    def build_steps(self, status: bool = False):
+        """Make the views and lay them out, in pieces of a few tens of ms (a generator)."""
+        session, panels, export = self.session, self.own_panels, self.export
         self.caption = CaptionStrip()
         self.caption.foldable = not export
         self.caption.hide()
-        self.landscape_view = LandscapeView(session, adaptive=not export)
+        self.landscape_view = LandscapeView(session, adaptive=not export, staged=True)
+        yield
+        yield from self.landscape_view._pending_build
+        yield
         self.fit_view = FitView(session)
+        yield
         from gdviz.ui.views.plane_view import PlaneView
 
         #: the classification panel: it takes the fit panel's place on the "classify" kind
         self.plane_view = PlaneView(session, live_async=not export)
         self.plane_view.hide()
+        yield
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.setObjectName("mapSplitter")
         self.splitter.setChildrenCollapsible(False)
@@ -176,6 +192,7 @@ class Picture(QWidget):
             self.hyper_view = HyperView(session, sync=export)
             self.splitter.addWidget(self.hyper_view)
             self.splitter.setStretchFactor(self.splitter.indexOf(self.hyper_view), 1)
+            yield
         self.network_view = None
         self._shared_w = 0
         if "network" in panels:  # beside the fit panel: the network that draws its curve
@@ -184,6 +201,7 @@ class Picture(QWidget):
             self.network_view = NetworkView(session)
             self.splitter.addWidget(self.network_view)
             self.splitter.setStretchFactor(self.splitter.indexOf(self.network_view), 1)
+            yield
         if self.network_view is not None:
             # a classifier's neurons in the network picture are the plane's thumbnails
             self.plane_view.drawn.connect(self.network_view.set_plane_images)
@@ -196,23 +214,28 @@ class Picture(QWidget):
             from gdviz.ui.views.loss_view import LossView
 
             self.loss_view = LossView(session)
+            yield
         if "step" in panels:
             from gdviz.ui.views.step_view import StepView
 
             self.step_view = StepView(session)
+            yield
         if "schedule" in panels:
             from gdviz.ui.views.schedule_view import ScheduleView
 
             self.schedule_view = ScheduleView(session, follow=True)
+            yield
         self.lrfind_view = self.tuned_view = None
         if "lrfind" in panels:
             from gdviz.ui.views.lrfind_view import LrFindView
 
             self.lrfind_view = LrFindView(session)
+            yield
         if "tuned" in panels:
             from gdviz.ui.views.lrfind_view import TunedTable
 
             self.tuned_view = TunedTable(session)
+            yield
         if status:
             self.status = StatusLine(session)
         if not export:
@@ -272,6 +295,7 @@ class Picture(QWidget):
         if export and self.step_view is not None:
             # the table's numbers grow wider as the run goes: widen the column, never narrow it
             self._connections += connect_all([(s.stepped, self._size_parts)])
+        yield
         self._on_layout_changed()
 
     def _wanted(self) -> tuple[str, ...]:
@@ -491,7 +515,8 @@ class Picture(QWidget):
         w = sp.width() - sp.handleWidth() * max(sum(shown) - 1, 0)
         net = self.network_view is not None and self.network_view.isVisibleTo(self)
         hyper = self.hyper_view is not None and self.hyper_view.isVisibleTo(self)
-        self.plane_view.set_beside_network(net)
+        if getattr(self, "plane_view", None) is not None:
+            self.plane_view.set_beside_network(net)
         model = self.network_view.model if net else None
         net_w = min(max(len(model.sizes), 2), 4) if model is not None else 3
         weights = []
@@ -518,13 +543,14 @@ class Picture(QWidget):
         sp.setSizes(sizes)
 
     def close(self) -> bool:
-        disconnect_all(self._connections)
+        disconnect_all(getattr(self, "_connections", []))
         self._connections = []
         forget(self)
-        for w in (self.landscape_view, self.surface3d_view, self.fit_view, self.loss_view,
-                  self.step_view, self.schedule_view, getattr(self, "_schedule_kept", None),
-                  self.status, self.hyper_view,
-                  self.lrfind_view, self.tuned_view, self.network_view, self.plane_view):
+        self._pending_build = None  # a staged build stopped half way: what was made closes
+        for name in ("landscape_view", "surface3d_view", "fit_view", "loss_view", "step_view",
+                     "schedule_view", "_schedule_kept", "status", "hyper_view", "lrfind_view",
+                     "tuned_view", "network_view", "plane_view"):
+            w = getattr(self, name, None)
             if w is not None:
                 w.close()
         return super().close()
@@ -537,23 +563,27 @@ class FrameGrabber:
     paints it per frame into one reused image. Call on the GUI thread (Qt widgets).
     ``frame()`` returns the image's pixels as (h, w, 4) uint8 BGRA, valid until the
     next call; :meth:`rgb` converts a frame to (h, w, 3) RGB.
+
+    ``staged=True`` (the window's export) makes it ready over many calls of :meth:`prepare`,
+    each a few tens of ms (the views one by one, the layout at the clip's size, a first
+    paint of each part), so that the UI thread is never blocked for the whole build; a
+    :meth:`frame` before it is ready finishes the build first. ``setup(picture)``, if
+    given, is called once the picture is built and laid out (e.g. to give the fit panel
+    the window's ghost).
     """
 
     def __init__(self, session, size: tuple[int, int], panels, caption: tuple[str, str] = ("", ""),
-                 *, reference_height: int | None = REFERENCE_HEIGHT, status: bool = True):
+                 *, reference_height: int | None = REFERENCE_HEIGHT, status: bool = True,
+                 staged: bool = False, setup=None):
         self.session = session
         self.size = (int(size[0]), int(size[1]))
         # the picture is laid out as a window ``reference_height`` pixels high and painted
         # scaled to the clip: a 480p or a 1080p clip shows the 720p window, text and all
         # (None: laid out at the clip's own size)
         self.scale = self.size[1] / reference_height if reference_height else 1.0
-        logical = QSize(max(64, round(self.size[0] / self.scale)), round(self.size[1] / self.scale))
-        self.picture = Picture(session, panels, export=True, status=status)
-        self.picture.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen, True)
-        self.picture.setAutoFillBackground(True)
-        self.picture.set_caption(*caption)
-        self.picture.resize(logical)
-        self.picture.show()
+        self._logical = QSize(max(64, round(self.size[0] / self.scale)), round(self.size[1] / self.scale))
+        self._caption = caption
+        self._setup = setup
         # frames are painted into a ring of images, so that the encoder can take one
         # uncopied while the next ones are drawn (see ``stable_frames``)
         from gdviz.export.video import STABLE_FRAMES
@@ -565,7 +595,54 @@ class FrameGrabber:
         #: the caption's pixels and what they show: it is painted once, not every frame
         self._caption_img: QImage | None = None
         self._caption_key = None
+        self.picture = Picture(session, panels, export=True, status=status, staged=True)
+        self._steps = self._prepare_steps(staged)
+        if not staged:
+            self.finish()
+
+    def _prepare_steps(self, warm: bool):
+        yield from self.picture._pending_build
+        self.picture._pending_build = None
+        self.picture.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen, True)
+        self.picture.setAutoFillBackground(True)
+        self.picture.set_caption(*self._caption)
+        yield
+        self.picture.resize(self._logical)
+        self.picture.show()
+        yield
+        # the layout, then what the map would do on its next turns (the map mode's map a
+        # chunk per piece: 0.9 s whole on L16)
+        QApplication.instance().sendPostedEvents(None, QEvent.Type.LayoutRequest)
+        yield
+        yield from self.picture.landscape_view.flush_steps()
         self.flush()
+        if self._setup is not None:
+            self._setup(self.picture)
+        if warm:
+            # the first paint of each part at the clip's size fills caches (the axes' text,
+            # the contours' raster): part by part here, so the first frame is as quick as
+            # the next ones; the caches are what any first frame would fill, the pixels
+            # the same
+            yield
+            for w in self.picture.parts():
+                self._paint(self._images[-1], [w])
+                yield
+
+    def prepare(self) -> bool:
+        """Do the next piece of the build; True once the picture is ready to paint."""
+        if self._steps is None:
+            return True
+        try:
+            next(self._steps)
+            return False
+        except StopIteration:
+            self._steps = None
+            return True
+
+    def finish(self) -> None:
+        """The rest of the build, at once."""
+        while not self.prepare():
+            pass
 
     def flush(self) -> None:
         """Do now what the views would do on the next turns of the event loop (layout,
@@ -576,9 +653,17 @@ class FrameGrabber:
 
     def frame(self) -> np.ndarray:
         """The next frame, (h, w, 4) BGRA; it stays intact for ``stable_frames`` calls."""
+        self.finish()
         self.flush()
         img = self._images[self._turn % len(self._images)]
         self._turn += 1
+        self._paint(img, self.picture.parts())
+        w, h = self.size
+        buf = np.frombuffer(img.constBits(), np.uint8, count=img.sizeInBytes())
+        return buf.reshape(h, img.bytesPerLine() // 4, 4)[:, :w]
+
+    def _paint(self, img: QImage, parts) -> None:
+        """Paint ``parts`` of the picture, each at its place, into ``img``."""
         img.fill(self.picture.palette().window().color())
         p = QPainter(img)
         try:
@@ -588,7 +673,7 @@ class FrameGrabber:
             p.scale(self.scale, self.scale)
             # each panel at its place: rendering the picture whole costs twice as much
             # (here 7.6 ms against 3.2 ms at 720p), for the same pixels on its plain background
-            for w in self.picture.parts():
+            for w in parts:
                 if w is self.picture.surface3d_view:  # OpenGL: its framebuffer, as drawn
                     p.drawImage(w.mapTo(self.picture, QPoint(0, 0)), w.grabFramebuffer())
                     continue
@@ -598,9 +683,6 @@ class FrameGrabber:
                 QWidget.render(w, p, w.mapTo(self.picture, QPoint(0, 0)))
         finally:
             p.end()  # a painter is always ended, whatever the views raise
-        w, h = self.size
-        buf = np.frombuffer(img.constBits(), np.uint8, count=img.sizeInBytes())
-        return buf.reshape(h, img.bytesPerLine() // 4, 4)[:, :w]
 
     def _draw_caption(self, p: QPainter, w: QWidget) -> None:
         """The caption, painted once at the clip's scale and copied into later frames
@@ -654,11 +736,13 @@ class FrameGrabber:
         return np.ascontiguousarray(frame[..., 2::-1])
 
     def close(self) -> None:
+        self._steps = None
         self.picture.close()
         self.picture.deleteLater()
 
 
-def clip_renderer(session, settings, caption: tuple[str, str] = ("", "")) -> FrameGrabber:
+def clip_renderer(session, settings, caption: tuple[str, str] = ("", ""), *,
+                  staged: bool = False, setup=None) -> FrameGrabber:
     """The renderer of an export (:class:`gdviz.export.clip.ClipJob`): the app's picture of
     ``settings.panels`` at ``settings.size``, in ``settings.theme`` and ``settings.lang``.
 
@@ -690,7 +774,7 @@ def clip_renderer(session, settings, caption: tuple[str, str] = ("", "")) -> Fra
             raise ValueError(f"cannot export the surface3d panel: {gl_reason('en')}; run it "
                              "where OpenGL works (e.g. under xvfb-run) or leave surface3d out "
                              "of the panels")
-    return FrameGrabber(session, settings.size, settings.panels, caption)
+    return FrameGrabber(session, settings.size, settings.panels, caption, staged=staged, setup=setup)
 
 
 def _quiet_offscreen_warnings() -> None:

@@ -222,3 +222,68 @@ def test_the_renderer_is_built_in_a_step_of_its_own(tmp_path):
         assert len(frames) == job.done
     assert steps + 1 == job.total + 1 and len(frames) == job.total == 3
     assert (tmp_path / "x.mp4").stat().st_size > 0
+
+
+class _Staged:
+    """A renderer built in pieces (``prepare``), as the window's export builds its picture."""
+
+    colors = ["#000000"]
+
+    def __init__(self, pieces: int):
+        self.pieces, self.frames, self.closed = pieces, 0, False
+
+    def prepare(self) -> bool:
+        if self.pieces:
+            self.pieces -= 1
+            return False
+        return True
+
+    def frame(self):
+        assert self.pieces == 0, "painted before the build was done"
+        self.frames += 1
+        return np.full((180, 320, 4), 40 * self.frames % 256, np.uint8)
+
+    @staticmethod
+    def rgb(f):
+        return np.ascontiguousarray(f[..., 2::-1])
+
+    def close(self):
+        self.closed = True
+
+
+@pytest.mark.parametrize("ext", ["gif", "mp4"])
+def test_a_staged_renderer_is_built_a_piece_per_step(tmp_path, ext):
+    """Each step does one piece of the renderer's build (the dialog says "preparing"
+    meanwhile); a GIF's palette pass waits on ffmpeg on a thread, the steps returning at
+    once (``waiting``) until it is done; the clip has every frame."""
+    made = []
+    job = ClipJob(Session(), tmp_path / f"x.{ext}", ExportSettings(steps=4, steps_per_frame=2, **SMALL),
+                  renderer=lambda: made.append(_Staged(5)) or made[-1])
+    assert job.preparing
+    steps = 0
+    while not job.step():
+        steps += 1
+        r = made[0]
+        if r.pieces:
+            assert job.preparing and r.frames == 0 and job.done == 0
+        if r.frames:
+            assert not job.preparing
+    assert not job.preparing and made[0].closed
+    assert steps >= 1 + 5 + job.total - 1  # the last step returns True
+    frames = iio.imread(tmp_path / f"x.{ext}", index=None)
+    assert frames.shape[0] == 3
+    assert os.listdir(tmp_path) == [f"x.{ext}"]
+
+
+def test_a_cancel_while_the_palette_is_made_leaves_nothing(tmp_path):
+    job = ClipJob(Session(), tmp_path / "x.gif", ExportSettings(steps=40, **SMALL),
+                  renderer=lambda: _Staged(1))
+    while job._opener is None:  # the first frame painted, the palette pass started
+        assert not job.step()
+    aborted = job.try_abort()
+    if not aborted:  # it waits for the palette pass, never blocking on it
+        assert job.waiting
+        while not job.try_abort():
+            job._opener.done.wait(0.01)
+    assert job.finished
+    assert os.listdir(tmp_path) == []

@@ -413,3 +413,29 @@ def test_a_live_slice_comes_from_the_worker_while_playing_and_is_exact_when_paus
     sess.pause()
     assert view._land_key == land.key()
     np.testing.assert_array_equal(view._z, exact())
+
+
+def test_a_zoom_repaints_the_old_contours_and_recomputes_once_settled(qtbot, view, sess):
+    """A wheel turn or a drag moves the view at once; the grid and contours of the new box
+    are computed once the view stands still (one recompute for a burst of moves), and until
+    then the contours repaint their kept image without a new raster."""
+    from gdviz.ui.views import landscape_view as LV
+
+    view.grab()
+    box0 = view._box
+    renders = view.contours.renders
+    calls = []
+    real = view._recompute_grid
+    view._recompute_grid = lambda box: calls.append(box) or real(box)
+    for k in range(5):  # a burst of zooms
+        view.vb.scaleBy((0.8, 0.8))
+        view.grab()
+        assert view._box == box0 and view.contours.interim
+    assert view.contours.renders == renders and calls == []
+    qtbot.waitUntil(lambda: len(calls) == 1, timeout=2000)
+    qtbot.wait(2 * LV.SETTLE_MS)
+    assert len(calls) == 1  # once for the whole burst
+    (x0, x1), (y0, y1) = view.vb.viewRange()
+    assert view._box == pytest.approx((x0, x1, y0, y1)) and not view.contours.interim
+    view.grab()
+    assert view.contours.renders > renders  # the exact contours of the new box

@@ -232,3 +232,40 @@ def test_frames_stay_intact_for_the_encoder(qtbot, session):
         assert np.array_equal(first, kept)
     finally:
         g.close()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lesson", ["L16", "L21"])
+def test_a_staged_build_paints_the_same_frames(qtbot, lesson):
+    """The window's export builds its picture a piece per turn of the event loop (the
+    views one by one, the map mode's map a chunk at a time, a first paint of each part),
+    with the event loop running between the pieces: its frames are those of a picture
+    built at once."""
+    from gdviz.core.scene import load_preset
+
+    scene = load_preset(lesson)
+    panels = tuple(scene.export.panels)
+
+    def grabber(staged):
+        s = Session()
+        apply_scene(scene, s)
+        s.pause()
+        return s, FrameGrabber(s, (854, 480), panels, ("Title", "Caption."), staged=staged)
+
+    s1, whole = grabber(False)
+    s2, staged = grabber(True)
+    try:
+        pieces = 0
+        while not staged.prepare():
+            pieces += 1
+            QApplication.processEvents()
+        assert pieces >= 8
+        if lesson == "L16":  # the basin map, in chunks
+            assert staged.picture.landscape_view.map_layer.result is not None
+        for _ in range(3):
+            assert np.array_equal(whole.frame(), staged.frame())
+            s1.step(4)
+            s2.step(4)
+    finally:
+        whole.close()
+        staged.close()

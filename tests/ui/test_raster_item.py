@@ -90,3 +90,27 @@ def test_bad_data_is_refused_and_non_finite_segments_are_skipped(plot):
     assert _dark(plot.grab().toImage()).any()
     item.setData([], [])
     assert not _dark(plot.grab().toImage()).any()
+
+
+def test_an_interim_view_change_moves_the_kept_image(plot, monkeypatch):
+    """While the view moves ahead of its lines (``interim``), a new transform draws the
+    kept image moved and scaled, with no new raster: the line is where it is."""
+    item = RasterLines(pg.mkPen("k", width=3))
+    item.setData([1.0, 9.0], [5.0, 5.0])
+    plot.addItem(item)
+    plot.grab()
+    calls = []
+    real = item._render
+    monkeypatch.setattr(item, "_render", lambda *a: calls.append(1) or real(*a))
+    item.interim = True
+    plot.setRange(xRange=(0, 10), yRange=(2.5, 12.5), padding=0)  # the line moves up a quarter
+    dark = _dark(plot.grab().toImage())
+    assert calls == []  # no raster
+    h, w = dark.shape
+    rows = np.flatnonzero(dark.any(axis=1))
+    assert rows.size >= 2 and abs(rows.mean() - 0.75 * h) <= 3
+    item.setData([1.0, 9.0], [5.0, 5.0])  # the new lines: rasterised at the new view
+    item.interim = False
+    dark = _dark(plot.grab().toImage())
+    assert calls == [1]
+    assert abs(np.flatnonzero(dark.any(axis=1)).mean() - 0.75 * h) <= 3

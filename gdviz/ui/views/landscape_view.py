@@ -13,6 +13,7 @@ marker moves it. Right-click opens the view menu (heatmap on/off, view all).
 from __future__ import annotations
 
 import math
+import time
 
 import numpy as np
 import pyqtgraph as pg
@@ -56,6 +57,13 @@ RUN_WEIGHT = 50.0
 LEGEND_FORMS = ((1, 1.0), (2, 1.0), (1, 0.8), (2, 0.8), (1, 0.65), (2, 0.65))
 #: a legend is re-placed at most this often while the runs move (ms)
 LEGEND_MS = 250
+#: after a zoom or a pan (a wheel turn, a drag), the grid and contours of the new box are
+#: computed once the view has stood still this long (ms); meanwhile each repaint draws the
+#: old contours' image moved and scaled (no new raster). A wheel turn paid a raster of the
+#: old contours at the new zoom, then a recompute and a raster of the new ones, 0.2-0.4 s
+SETTLE_MS = 90
+#: ... and at the latest this long after the first change of a continuous move (ms)
+SETTLE_MAX_MS = 400
 
 
 def _no_layout() -> None:
@@ -80,7 +88,8 @@ ARROW_MIN_PX = 16.0
 class LandscapeView(pg.PlotWidget):
     """Contours (+ optional heatmap and colour bar), minima, runs, starts, step arrows."""
 
-    def __init__(self, session, parent=None, *, grid_size: int = 256, adaptive: bool = True):
+    def __init__(self, session, parent=None, *, grid_size: int = 256, adaptive: bool = True,
+                 staged: bool = False):
         super().__init__(parent=parent)
         self.session = session
         self.grid_size = int(grid_size)
@@ -101,13 +110,24 @@ class LandscapeView(pg.PlotWidget):
         self.image = pg.ImageItem(axisOrder="row-major")
         self.image.setZValue(-100)
         self.plot_item.addItem(self.image)
+        #: ``staged``: the rest of the build (the colour bar, legends, arrows, the session's
+        #: map, its runs, the words) is left to :meth:`build_steps`, a piece per call, each
+        #: a few tens of ms (an export builds its picture over several turns of the event loop)
+        steps = self.build_steps()
+        if not staged:
+            for _ in steps:
+                pass
+        self._pending_build = steps if staged else None
+
+    def build_steps(self):
+        """The end of the build, in pieces (a generator: one piece per ``next``)."""
+        session = self.session
         self.colorbar = pg.ColorBarItem(colorMap=theme.colormap(), interactive=False, width=22,
                                         colorMapMenu=False)
         self.colorbar.setImageItem(self.image, insert_in=self.plot_item)
         self.colorbar.axis.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.colorbar.axis.geometryChanged.connect(self._on_bar_axis_geometry)
-        # the step arrows' common scale is in pixels of the plot: a new plot size, new arrows
-        self.vb.sigResized.connect(self._on_plot_resized)
+        yield
         # the contours: rasterised by a numba kernel at the painter's resolution and kept
         # while the view stands still (Qt's antialiased stroke took 150-450 ms a change)
         self.contours = RasterLines()
@@ -142,6 +162,7 @@ class LandscapeView(pg.PlotWidget):
         self.plot_item.addItem(self.diverged_marks)
         self.legend = pg.LegendItem(offset=(-12, -12), labelTextSize="16pt", verSpacing=-4)
         self.legend.setParentItem(self.vb)
+        yield
 
         # step-by-step arrows: −gradient, momentum / first moment, actual update
         self.arrow_names = ("gradient", "momentum", "update")
@@ -175,6 +196,7 @@ class LandscapeView(pg.PlotWidget):
         self._grid_timer = QTimer(self)
         self._grid_timer.setSingleShot(True)
         self._grid_timer.setInterval(16)  # at most one recompute per frame
+        self._settle_t0 = 0.0
         self._valley = np.zeros((0, 2))  # the lowest cells of the grid, view coordinates
         self._legend_form = LEGEND_FORMS[0]
         self._legend_timer = QTimer(self)
@@ -217,15 +239,21 @@ class LandscapeView(pg.PlotWidget):
                 s.problem_changed, s.runs_changed, s.selection_changed, s.settings_changed,
                 s.events.map_layer)])
         self.vb.sigRangeChanged.connect(self._on_range_changed)
+        # the step arrows' common scale is in pixels of the plot: a new plot size, new arrows
+        # (connected once the arrows and labels it moves are made)
+        self.vb.sigResized.connect(self._on_plot_resized)
         self._grid_timer.timeout.connect(self._on_grid_timer)
         self.scene().sigMouseClicked.connect(self._on_scene_clicked)
         self.heatmap_action.toggled.connect(self.set_heatmap_visible)  # writes the model
         self.view_all_action.triggered.connect(self.view_all)
+        yield
 
         self._apply_theme()
         self._apply_fonts()
         self._on_problem_changed()
+        yield
         self._on_runs_changed()
+        yield
         self.retranslate()
         self._ready = True
 
@@ -317,7 +345,7 @@ class LandscapeView(pg.PlotWidget):
     def _on_levels_changed(self, *_) -> None:
         # on the grid timer: a scene's new levels arrive just before its new problem, and
         # the problem's recompute then does both at once
-        self._grid_timer.start()
+        self._grid_timer.start(16)
 
     def _on_runs_changed(self) -> None:
         s = self.session
@@ -802,18 +830,40 @@ class LandscapeView(pg.PlotWidget):
         last = getattr(self, "_last_heads", None)
         if last is not None:  # a zoom or pan moves what is off the map
             self._move_heads(self._pin_off_map(*last[:2]), *last[1:])
+        # the new box's grid once the view settles (SETTLE_MS); until then the contours
+        # repaint their last image, moved and scaled
+        now = time.monotonic()
         if not self._grid_timer.isActive():
-            self._grid_timer.start()
+            self._settle_t0 = now
+        if (now - self._settle_t0) * 1000.0 < SETTLE_MAX_MS:
+            self._grid_timer.start(SETTLE_MS)
+        self._set_interim(True)
         self._legend_timer.start()
 
     def flush(self) -> None:
         """Run a pending grid recompute and legend placement now (export paints right after
         a change)."""
+        for _ in self.flush_steps():
+            pass
+
+    def flush_steps(self):
+        """:meth:`flush` in pieces (a generator), the map mode's map a chunk per piece."""
         if self._grid_timer.isActive():
             self._on_grid_timer()
         if self._legend_timer.isActive():
             self.place_legends()
-        self.map_layer.flush()
+        yield from self.map_layer.flush_steps()
+
+    def _set_interim(self, on: bool) -> None:
+        """While the view moves ahead of its grid: the contours repaint their last image
+        moved and scaled, and the heatmap is drawn uncached (zoomed far into the old box,
+        its cached pixels would exceed what Qt can allocate); both back when the new
+        grid comes."""
+        if self.contours.interim == on:
+            return
+        self.contours.interim = self.batch_contours.interim = on
+        self.image.setCacheMode(QGraphicsItem.CacheMode.NoCache if on
+                                else QGraphicsItem.CacheMode.DeviceCoordinateCache)
 
     def _on_grid_timer(self) -> None:
         (x0, x1), (y0, y1) = self.vb.viewRange()
@@ -824,6 +874,7 @@ class LandscapeView(pg.PlotWidget):
     def _recompute_grid(self, box) -> None:
         """Evaluate the surface on the visible box; redraw heatmap, colour bar and contours."""
         self._grid_timer.stop()
+        self._set_interim(False)
         x0, x1, y0, y1 = (float(v) for v in box)
         if not (x1 > x0 and y1 > y0):
             return
@@ -1130,8 +1181,10 @@ class LandscapeView(pg.PlotWidget):
         self._ready = False
         self._disconnect()
         forget(self)
-        self.map_layer.close()
-        if self._live_worker is not None:
+        self._pending_build = None
+        if hasattr(self, "map_layer"):  # (a staged build stopped before it)
+            self.map_layer.close()
+        if getattr(self, "_live_worker", None) is not None:
             self._live_worker.stop()
         return super().close()
 

@@ -38,6 +38,8 @@ FULL_GRID = 256
 TWIN_GRID = 48
 #: cells per chunk of a pass (a cancel waits at most one chunk)
 CHUNK = 8192
+#: cells an export's map computes per piece while it prepares (about 30 ms with the kernels)
+SYNC_CHUNK = 2048
 #: at most this many steps per start in a live map (the race's budget, capped)
 LIVE_STEPS = 2000
 #: a data problem's map (each step evaluates the data for every start): a smaller grid
@@ -345,13 +347,9 @@ class BasinLayer(QObject):
             sides = CM.progressive_grids(top, min(CM.COARSE_GRID, top))
         passes = self._passes(land, setup, box, sides)
         if self.sync:
+            # an export's map: computed whole by :meth:`flush`, which every frame calls
+            # first (in pieces by :meth:`flush_steps` while an export prepares)
             self.worker.cancel()
-            tag, n, fn, finish = passes[0]
-            try:
-                payload = finish([fn(sl) for sl in CM.chunks(n, n)])
-            except ValueError as exc:
-                payload = exc
-            self._show(tag, payload)
             return
         self._gen = self.worker.submit(passes)
 
@@ -367,6 +365,12 @@ class BasinLayer(QObject):
     def flush(self) -> None:
         """Make the map shown the full grid of the current setting now (an export frame, or
         a window that is about to be grabbed): what an export would draw."""
+        for _ in self.flush_steps(chunk=0):
+            pass
+
+    def flush_steps(self, chunk: int = SYNC_CHUNK):
+        """:meth:`flush` as a generator: a piece of ``chunk`` cells per ``next`` (0: all at
+        once); the cells are independent, so the map is the same however it is cut."""
         self.refresh()
         key = self._setup_key
         if key is None or self._closed:
@@ -380,8 +384,15 @@ class BasinLayer(QObject):
         land = s.landscape if data is not None else setup_for(s)[0]
         setup = data[1] if data is not None else setup_for(s)[1]
         tag, n, fn, finish = self._passes(land, setup, key[1], [side])[0]
+        parts = []
         try:
-            payload = finish([fn(sl) for sl in CM.chunks(n, n)])
+            for sl in CM.chunks(n, chunk or n):
+                if parts:
+                    yield
+                    if self._closed or self._setup_key != key:
+                        return  # closed, or a newer setting: its own flush computes it
+                parts.append(fn(sl))
+            payload = finish(parts)
         except ValueError as exc:
             payload = exc
         self._show(tag, payload)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF
-from PySide6.QtGui import QColor, QImage
+from PySide6.QtGui import QColor, QImage, QTransform
 
 from gdviz.kernels.raster import raster_segments
 
@@ -39,7 +39,14 @@ class RasterLines(pg.GraphicsObject):
         self._width = 1.0
         self._image: QImage | None = None
         self._key = None
+        self._tr: QTransform | None = None  # the transform the image was drawn for
         self._version = 0
+        #: while a view moves (a zoom, a pan) and the lines for its new box are not yet
+        #: computed: a new transform draws the kept image moved and scaled, not rasterised
+        #: again (the owner turns it off when the new lines come)
+        self.interim = False
+        #: how many times the lines were rasterised (tests)
+        self.renders = 0
         if pen is not None:
             self.setPen(pen)
 
@@ -111,8 +118,18 @@ class RasterLines(pg.GraphicsObject):
         key = (tr.m11(), tr.m12(), tr.m21(), tr.m22(), tr.dx(), tr.dy(), dev.x(), dev.y(), w, h,
                dpr, self._version, self._color.rgba(), self._width)
         if key != self._key or self._image is None:
+            if self.interim and self._image is not None and self._key[10:] == key[10:]:
+                inv, ok = self._tr.inverted()
+                if ok:  # the same lines, seen through another transform
+                    p.save()
+                    p.setTransform(inv * tr)  # old device pixels -> the item -> new ones
+                    p.drawImage(QPointF(self._key[6], self._key[7]), self._image)
+                    p.restore()
+                    return
             self._image = self._render(tr, dev.x(), dev.y(), w, h, dpr)
             self._key = key
+            self._tr = QTransform(tr)
+            self.renders += 1
         p.save()
         p.resetTransform()
         p.drawImage(QPointF(dev.x(), dev.y()), self._image)
