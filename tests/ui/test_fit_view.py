@@ -384,11 +384,11 @@ def test_an_export_draws_the_windows_ghost(one_run, qtbot, tmp_path, monkeypatch
 
     def spy(*args, **kwargs):
         grabber = real(*args, **kwargs)
-        drawn.append(grabber.picture.fit_view)
+        drawn.append(grabber)  # (built in pieces: its fit panel comes later)
         return grabber
 
     monkeypatch.setattr(picture, "clip_renderer", spy)
     assert dlg.start()
     qtbot.waitUntil(lambda: not dlg.running(), timeout=60_000)
-    assert (tmp_path / "ghost.png").exists()
-    assert drawn and drawn[0].ghost is view.ghost
+    assert (tmp_path / "ghost.png").exists(), dlg.message.text()
+    assert drawn and drawn[0].picture.fit_view.ghost is view.ghost
