@@ -657,7 +657,7 @@ class PlaneView(QWidget):
             ax.setPen(pg.mkPen(pal["foreground"], width=1.5))
             ax.setTextPen(pg.mkPen(pal["foreground"]))
             ax.setTickFont(theme.font(theme.BASE_PT * 0.85))
-        size = {"font-size": f"{theme.pt(theme.BASE_PT):.0f}pt"}
+        size = {"font-size": f"{theme.pt(theme.BASE_PT):.0f}pt", "color": pal["foreground"]}
         self.plot_item.setLabel("bottom", tr("classify_axis_x1"), **size)
         self.plot_item.setLabel("left", tr("classify_axis_x2"), **size)
         edge = pal["foreground"]
