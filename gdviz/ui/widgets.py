@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import QEvent, QLocale, QSignalBlocker, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QLocale, QSignalBlocker, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QDoubleValidator, QPainter
 from PySide6.QtWidgets import (
     QFrame,
@@ -250,3 +250,60 @@ class SteadyLabel(QLabel):
         super().changeEvent(event)
         if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
             self._fit(reset=True)
+
+
+class SteadyWrapBox(QWidget):
+    """A box for a word-wrapping label whose text changes every frame (the plane's
+    accuracies): a new text of the same height causes no relayout.
+
+    A QLabel's setText asks its parent's layout to lay out again, and a layout that has
+    been activated asks its own parent (QLayout::activate ends in updateGeometry), up to
+    the main window: while a classification played, the whole window was laid out on
+    every frame of the plane's turn (42 window layouts in 100 frames of L21). The label
+    here has a parent without a layout, which takes the request and does nothing; the
+    box's own height is fixed to the label's height for its width, and is set again
+    (one relayout) only when that changes: a line more or less, a new width or font."""
+
+    def __init__(self, label: QLabel, parent=None):
+        super().__init__(parent)
+        self.label = label
+        label.setParent(self)
+        label.installEventFilter(self)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+        self._h = -1
+        self.fit()
+
+    def set_text(self, text: str) -> None:
+        if text != self.label.text():
+            self.label.setText(text)
+            self.fit()
+
+    def text_height(self) -> int:
+        """The label's height for the box's width (0 without text)."""
+        if not self.label.text():
+            return 0
+        h = self.label.heightForWidth(max(self.width(), 1))
+        return h if h >= 0 else self.label.sizeHint().height()
+
+    def fit(self) -> None:
+        h = self.text_height()
+        if h != self._h:
+            self._h = h
+            self.setFixedHeight(h)
+        self.label.setGeometry(0, 0, self.width(), h)
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt name
+        return QSize(1, max(self._h, 0))
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt name
+        return QSize(1, max(self._h, 0))
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt name
+        super().resizeEvent(event)
+        self.fit()
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt name
+        if obj is self.label and event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
+            # after the label has taken the change (its size hints are still the old ones)
+            QTimer.singleShot(0, self, self.fit)
+        return False

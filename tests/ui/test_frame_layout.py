@@ -4,7 +4,7 @@ its status bar twice, 60 times a second)."""
 
 from PySide6.QtCore import QEvent, QObject
 
-from gdviz.ui.widgets import SteadyLabel
+from gdviz.ui.widgets import SteadyLabel, SteadyWrapBox
 
 
 class _Count(QObject):
@@ -13,9 +13,13 @@ class _Count(QObject):
         self.layouts = 0
         self.window_paints = 0
         self.window = None
+        #: widgets whose own layout requests do not count (a SteadyWrapBox takes its
+        #: label's request and lays nothing out)
+        self.skip = ()
 
     def eventFilter(self, obj, event):  # noqa: N802
-        if event.type() == QEvent.Type.LayoutRequest and obj.isWidgetType():
+        if (event.type() == QEvent.Type.LayoutRequest and obj.isWidgetType()
+                and not isinstance(obj, self.skip)):
             self.layouts += 1
         elif event.type() == QEvent.Type.Paint and obj is self.window:
             self.window_paints += 1
@@ -64,3 +68,75 @@ def test_steady_label_grows_never_shrinks_and_refits_on_font(qtbot):
     f.setPointSizeF(f.pointSizeF() * 2)
     lab.setFont(f)
     assert lab.width() > w1  # fitted again for the new font
+
+
+def test_playing_classification_frames_request_no_layout(window, qapp):
+    """L21 plays: the plane's accuracies change on its turns, and the window is not laid
+    out again for them (it was, 42 times in 100 frames: its label's request climbed)."""
+    from gdviz.core.scene import load_preset
+    from gdviz.core.scene.bridge import apply_scene
+
+    s = window.session
+    apply_scene(load_preset("L21_spiral"), s)
+    qapp.processEvents()
+    plane = window.picture.plane_view
+    window.frame_timer.stop()
+    s.play()
+    window.frame_timer.stop()
+    for _ in range(10):
+        s.tick(1 / 60)
+        qapp.processEvents()
+    count = _Count()
+    count.window = window
+    count.skip = (SteadyWrapBox,)
+    qapp.installEventFilter(count)
+    try:
+        texts = set()
+        for _ in range(40):
+            s.tick(1 / 60)
+            qapp.processEvents()
+            texts.add(plane.status.text())
+    finally:
+        qapp.removeEventFilter(count)
+        s.pause()
+    assert len(texts) > 5  # the accuracies did change
+    assert count.layouts == 0
+
+
+def test_steady_wrap_box_lays_out_only_for_a_new_height(qtbot, qapp):
+    from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+    outer = QWidget()
+    lay = QVBoxLayout(outer)
+    label = QLabel()
+    label.setWordWrap(True)
+    box = SteadyWrapBox(label)
+    lay.addWidget(box)
+    lay.addWidget(QWidget(), 1)
+    qtbot.addWidget(outer)
+    outer.resize(300, 240)
+    outer.show()
+    qtbot.waitExposed(outer)
+    box.set_text("Accuracy 50.0 %")
+    qapp.processEvents()
+    h1 = box.height()
+    assert h1 == label.heightForWidth(box.width()) > 0
+    count = _Count()
+    count.skip = (SteadyWrapBox,)
+    qapp.installEventFilter(count)
+    try:
+        box.set_text("Accuracy 51.5 %")
+        qapp.processEvents()
+        assert count.layouts == 0 and label.text() == "Accuracy 51.5 %"
+        box.set_text("Accuracy<br>train 51.5 %<br>validation 49.0 %")  # two lines more
+        qapp.processEvents()
+        assert count.layouts > 0
+    finally:
+        qapp.removeEventFilter(count)
+    assert box.height() == label.heightForWidth(box.width()) > h1
+    assert label.geometry() == box.rect()  # the label fills its box
+    f = label.font()
+    f.setPointSizeF(f.pointSizeF() * 2)
+    label.setFont(f)
+    qapp.processEvents()
+    assert box.height() == label.heightForWidth(box.width())  # fitted again for the font

@@ -138,6 +138,28 @@ def test_the_star_marks_the_argmin_of_the_validation_history_as_the_run_goes(fit
     assert _star_steps(view) == [int(np.argmin(val))]
 
 
+def test_playing_the_star_moves_every_few_frames_and_is_exact_when_the_race_stops(fit_view):
+    """Early in a run each step is a new low: while the race plays the star moves at most
+    every STOP_EVERY of the view's frames (a move costs ~1.7 ms); paused, it is exact."""
+    from gdviz.ui.views.loss_view import STOP_EVERY
+
+    view, sess = fit_view
+    assert sess.update_run(0, lr=0.001)  # a slow fall: a new low at every step
+    sess.step(2)
+    assert _star_steps(view) == [2]
+    sess.play()
+    try:
+        moved = []
+        for _ in range(4 * STOP_EVERY - 1):
+            sess.step(1)  # a playing frame (the window's timer is not running here)
+            assert int(np.argmin(sess.val_losses()[0])) == sess.t  # a new low
+            moved.append(_star_steps(view) == [sess.t])
+        assert moved == ([False] * (STOP_EVERY - 1) + [True]) * 3 + [False] * (STOP_EVERY - 1)
+    finally:
+        sess.pause()
+    assert _star_steps(view) == [sess.t]  # the race stopped: where it is
+
+
 def test_the_star_is_drawn_on_the_log_axis_at_the_lowest_value(fit_view):
     view, sess = fit_view
     sess.step(300)

@@ -164,18 +164,68 @@ def test_edges_are_stroked_again_only_when_what_they_show_changes(qtbot, sess):
         p.end()
         return np.frombuffer(img.constBits(), np.uint8, count=img.sizeInBytes()).copy()
 
+    def images() -> list:
+        return [el.img for el in view._edge_layers]
+
     first = render()
-    layer = view._edge_img
-    assert layer is not None
-    assert np.array_equal(render(), first) and view._edge_img is layer  # reused
-    view._edge_key = None  # drawn anew: the same pixels
-    assert np.array_equal(render(), first) and view._edge_img is not layer
-    layer = view._edge_img
+    layers = images()
+    assert layers and all(img is not None for img in layers)
+    assert np.array_equal(render(), first)
+    assert all(a is b for a, b in zip(images(), layers))  # reused
+    view._edge_frame = None  # drawn anew: the same pixels
+    assert np.array_equal(render(), first)
+    assert all(a is not b for a, b in zip(images(), layers))
+    layers = images()
     W = view.weights[0]
     W[np.unravel_index(np.argmax(np.abs(W)), W.shape)] *= 0.01  # the strongest edge thins
     view.update()
     render()
-    assert view._edge_img is not layer
+    assert view._edge_layers[0].img is not layers[0]
+
+
+def test_playing_strokes_one_weight_layer_a_paint_and_catches_up(qtbot, sess):
+    """While the race plays, a paint strokes at most one weight layer's edges (a frame
+    affords one); the layers left are stroked at the next paints, and the picture is then
+    the one a single full drawing makes."""
+    from PySide6.QtGui import QImage, QPainter
+
+    from gdviz.ui.views.network_view import NetworkView
+
+    view = NetworkView(sess)
+    qtbot.addWidget(view)
+    view.resize(400, 360)
+    view.show()
+
+    def render() -> np.ndarray:
+        img = QImage(400, 360, QImage.Format.Format_RGB32)
+        p = QPainter(img)
+        view.render(p, QPoint(0, 0))
+        p.end()
+        return np.frombuffer(img.constBits(), np.uint8, count=img.sizeInBytes()).copy()
+
+    n_layers = len(view.weights)
+    assert n_layers >= 2
+    sess.play()
+    try:
+        render()  # every layer drawn once
+        view.weights = [-w for w in view.weights]  # every edge changes sign
+        drawn = view.edge_draws
+        render()
+        assert view.edge_draws == drawn + 1
+        assert view._edge_timer.isActive()  # the rest is not forgotten
+        for _ in range(n_layers - 1):
+            render()
+        assert view.edge_draws == drawn + n_layers
+        caught_up = render()
+        assert view.edge_draws == drawn + n_layers
+    finally:
+        sess.pause()
+    sess.play()
+    try:
+        view._edge_frame = None  # all at once: nothing was drawn before
+        assert np.array_equal(render(), caught_up)
+    finally:
+        sess.pause()
 
 
 def test_edge_widths_hold_their_level_near_a_band_edge_while_playing(qtbot, sess):
@@ -201,11 +251,11 @@ def test_edge_widths_hold_their_level_near_a_band_edge_while_playing(qtbot, sess
     view.weights = [w.copy() for w in W]
     view.grab()
     drawn = view.edge_draws
-    assert view._edge_levels[1].tolist().count(2) == 1
+    assert view._edge_layers[1].levels[1].tolist().count(2) == 1
     view.weights[1][0, 0] = w_at(3.0 + 0.5 * LEVEL_HYSTERESIS)  # across the band's edge
     view.grab()
     assert view.edge_draws == drawn  # the same layer
-    assert view._edge_levels[1].tolist().count(2) == 1
+    assert view._edge_layers[1].levels[1].tolist().count(2) == 1
     view.weights[1][0, 0] = w_at(2.5)  # in the band again: still the same
     view.grab()
     assert view.edge_draws == drawn
@@ -214,9 +264,34 @@ def test_edge_widths_hold_their_level_near_a_band_edge_while_playing(qtbot, sess
     view.weights = [w.copy() for w in view.weights]
     view.grab()
     assert view.edge_draws == drawn + 1  # paused: the exact level, stroked
-    assert view._edge_levels[1].tolist().count(2) == 0
+    assert view._edge_layers[1].levels[1].tolist().count(2) == 0
     s.play()
     view.weights[1][0, 0] = w_at(1.2)  # far from its band: redrawn while playing too
     view.grab()
-    assert view.edge_draws == drawn + 2 and view._edge_levels[1].tolist().count(1) == 1
+    assert view.edge_draws == drawn + 2 and view._edge_layers[1].levels[1].tolist().count(1) == 1
     s.pause()
+
+
+def test_the_still_parts_are_drawn_once_and_again_for_a_new_selection(qtbot, sess):
+    """The title, the neurons' boxes and the layers' names stand still while the race
+    plays: drawn once and copied; a click on a neuron (its ring) draws them again."""
+    from gdviz.ui.views.network_view import NetworkView
+
+    view = NetworkView(sess)
+    qtbot.addWidget(view)
+    view.resize(400, 360)
+    view.show()
+    view.grab()
+    drawn = view.still_draws
+    assert drawn >= 1
+    for _ in range(3):
+        sess.step(1)
+        view.grab()
+    assert view.still_draws == drawn
+    before = view.grab().toImage()
+    sess.set_neuron(0)
+    after = view.grab().toImage()
+    assert view.still_draws == drawn + 1 and after != before
+    view.resize(420, 360)
+    view.grab()
+    assert view.still_draws == drawn + 2

@@ -36,6 +36,10 @@ LOG_DECADES = 2.0
 #: (steps, or this share of the steps shown, whichever is more): not on every new low
 STOP_AFTER = 3
 STOP_AFTER_SHARE = 0.02
+#: while the race plays, the lowest-validation star, its line and label move at most
+#: every this many of the view's frames (each move: ~1.7 ms, about every frame early in a
+#: run, when each step is a new low); paused, and when the race stops, at once
+STOP_EVERY = 4
 
 
 def lowest_point(dec, head: tuple[float, float] | None = None) -> tuple[int, float] | None:
@@ -176,6 +180,7 @@ class LossView(pg.PlotWidget):
             (s.stepped, self._on_stepped_turn),
             (s.problem_changed, self._on_problem_changed),
             (s.playing_changed, self.turn.on_playing_changed),
+            (s.playing_changed, self._on_playing_changed),
         ])
 
         self._apply_theme()
@@ -477,6 +482,10 @@ class LossView(pg.PlotWidget):
         self.stops: list[tuple[int, float] | None] = []
         self._stop_text = None
         self._stop_key = None
+        #: the view's frames since the star last moved while playing (see STOP_EVERY),
+        #: and whether it waits to move
+        self._stop_frames = 0
+        self._stop_behind = False
 
     def _style_stop_marker(self) -> None:
         pal = theme.palette(theme.current())
@@ -507,6 +516,14 @@ class LossView(pg.PlotWidget):
         def y(v: float) -> float:
             return math.log10(v) if self.log_y and v > 0 else v
         key = (tuple(shown), self.log_y, tuple(s.run_color(r) for r, _ in shown))
+        if key == self._stop_key and not self._stop_behind:
+            pass  # the same lows: the line and label as they are (the step line may move)
+        elif s.playing and self.stop_points.isVisible() and self._stop_frames + 1 < STOP_EVERY:
+            self._stop_frames += 1
+            self._stop_behind = True
+            return
+        self._stop_frames = 0
+        self._stop_behind = False
         if key != self._stop_key:  # a new low, not every frame
             self._stop_key = key
             self.stop_points.setData(x=[float(p[0]) for _, p in shown],
@@ -532,6 +549,12 @@ class LossView(pg.PlotWidget):
             self.stop_label.setPos(k, y(v))
             if self._place_stop_label():
                 break
+
+    def _on_playing_changed(self, *_) -> None:
+        """The race stopped: the star, its line and label at the lows of the step shown."""
+        if not self.session.playing and self._stop_behind:
+            self._stop_frames = STOP_EVERY
+            self._update_stop_marker(self.session.has_validation)
 
     def _place_stop_label(self) -> bool:
         """Beside the stop line, inside the plot: the free place nearest the star, clear of

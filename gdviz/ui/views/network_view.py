@@ -31,11 +31,11 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QLineF, QPointF, QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QFontMetricsF, QImage, QPainter, QPen
+from PySide6.QtCore import QEvent, QLineF, QPointF, QRectF, QSize, Qt, QTimer
+from PySide6.QtGui import QColor, QFontInfo, QFontMetricsF, QImage, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from gdviz.core.i18n import tr
+from gdviz.core.i18n import current_language, tr
 from gdviz.ui import theme
 from gdviz.ui.views.items import connect_all, disconnect_all
 from gdviz.ui.views.turns import Turn
@@ -62,6 +62,22 @@ MAX_HALF = 30.0
 LEVEL_HYSTERESIS = 0.3
 
 
+class EdgeLayer:
+    """One weight layer's edges as last stroked: the image of the strip between its two
+    columns (``x0``: its left edge), what it shows (``key``: the edges' ends and signs,
+    width levels and selection), the levels (for the hysteresis) and when it was stroked
+    (the view's count of strokes)."""
+
+    __slots__ = ("img", "x0", "key", "levels", "stroked")
+
+    def __init__(self):
+        self.img: QImage | None = None
+        self.x0 = 0
+        self.key = None
+        self.levels: tuple[bytes, np.ndarray] | None = None
+        self.stroked = -1
+
+
 class NetworkView(QWidget):
     """The network picture of ``session`` (empty with a hint when the fit is no network).
 
@@ -78,13 +94,21 @@ class NetworkView(QWidget):
         self.setMinimumSize(160, 120)
         self.model = None
         self.weights: list[np.ndarray] = []
-        #: the edges' layer as last drawn, and what it shows (see :meth:`_paint_edges`)
-        self._edge_img: QImage | None = None
-        self._edge_key = None
-        #: the edges' width levels as last drawn, and which edges they were (ends, signs)
-        self._edge_levels: tuple[bytes, np.ndarray] | None = None
-        #: how many times the edges' layer was stroked (not copied), for tests
+        #: each weight layer's edges as last drawn (see :meth:`_paint_edges`), and what
+        #: they were drawn for (size, theme, text size, selection, antialiasing)
+        self._edge_layers: list[EdgeLayer] = []
+        self._edge_frame = None
+        self._edge_strokes = 0
+        #: a layer left stale while the race played is stroked at the latest this late
+        self._edge_timer = QTimer(self, singleShot=True, interval=60)
+        self._edge_timer.timeout.connect(self.update)
+        #: how many times a weight layer's edges were stroked (not copied), for tests
         self.edge_draws = 0
+        #: the still parts (under and over the edges) as last drawn, and for what
+        self._still: tuple[QImage, QImage] | None = None
+        self._still_key = None
+        #: how many times the still parts were drawn (not copied), for tests
+        self.still_draws = 0
         self.curves = np.zeros((0, N_SAMPLES))
         self.out_curve = np.zeros(N_SAMPLES)
         self.xs = np.linspace(-1.0, 1.0, N_SAMPLES)
@@ -237,11 +261,39 @@ class NetworkView(QWidget):
             p.end()
             return
         cols, half = self.layout_neurons()
-        self._paint_title(p, pal)
+        # what stands still while the race plays (the title, the neurons' boxes and rings,
+        # the layers' names: ~1 ms of rounded rects and text) is drawn once into two
+        # images, under and over the edges, and copied; the edges and the neurons'
+        # pictures are drawn each paint
+        ratio = max(abs(p.deviceTransform().m11()), 1e-6)
+        key = (self.width(), self.height(), ratio, theme.current(), theme.font_scale(),
+               current_language(), int(self.session.neuron), tuple(int(v) for v in m.sizes),
+               m.activation, self.classify, QFontInfo(self.font()).family())
+        if key != self._still_key or self._still is None:
+            self._still_key = key
+            self._still = (self._still_image(ratio, lambda q: self._paint_title(q, pal)),
+                           self._still_image(ratio, lambda q: (
+                               self._paint_neurons(q, pal, cols, half, boxes=True),
+                               self._paint_layer_names(q, pal, cols))))
+            self.still_draws += 1
+        p.drawImage(QPointF(0, 0), self._still[0])
         self._paint_edges(p, pal, cols, half)
-        self._paint_neurons(p, pal, cols, half)
-        self._paint_layer_names(p, pal, cols)
+        p.drawImage(QPointF(0, 0), self._still[1])
+        self._paint_neurons(p, pal, cols, half, boxes=False)
         p.end()
+
+    def _still_image(self, ratio: float, draw) -> QImage:
+        img = QImage(max(1, round(self.width() * ratio)), max(1, round(self.height() * ratio)),
+                     QImage.Format.Format_ARGB32_Premultiplied)
+        img.setDevicePixelRatio(ratio)
+        img.fill(Qt.GlobalColor.transparent)
+        q = QPainter(img)
+        try:
+            q.setRenderHint(QPainter.RenderHint.Antialiasing)
+            draw(q)
+        finally:
+            q.end()
+        return img
 
     def title_text(self) -> str:
         """The title that fits the width: with the colour key, else the shape alone."""
@@ -271,10 +323,11 @@ class NetworkView(QWidget):
         scale = max(1.0, theme.font_scale())
         nb = len(EDGE_WIDTHS)
         sel = int(self.session.neuron)
+        playing = bool(self.session.playing)
         K, L = _units(self.model), len(self.weights) - 1
-        # every edge's ends, sign, width level and whether it touches the selected neuron,
-        # as arrays (a 4x32 network has 3,300 edges: no Python loop over them)
-        segs, signs, levels, chosen = [], [], [], []
+        # every edge's ends, sign, width level, weight layer and whether it touches the
+        # selected neuron, as arrays (a 4x32 network has 3,300 edges: no Python loop)
+        segs, signs, levels, chosen, layer, mags = [], [], [], [], [], []
         for k, W in enumerate(self.weights):
             ax = cols[k][0].x() + half
             bx = cols[k + 1][0].x() - half
@@ -290,60 +343,97 @@ class NetworkView(QWidget):
             signs.append(w > 0)
             levels.append(np.sqrt(np.abs(w) / big) * nb)  # the level, unrounded
             chosen.append((src == sel) | (dst == sel) if sel >= 0 else np.zeros(o.shape, bool))
-        seg, pos, raw, on = (np.concatenate(v) for v in (segs, signs, levels, chosen))
-        mags = np.concatenate([np.abs(W[np.isfinite(W) & (np.abs(W) >= 0.02 * big)])
-                               for W in self.weights])
+            layer.append(np.full(o.shape, k))
+            mags.append(np.abs(w))
+        seg, pos, raw, on, layer, mags = (np.concatenate(v) for v in
+                                          (segs, signs, levels, chosen, layer, mags))
         if seg.shape[0] > MAX_EDGES:
             # a 4x32 network has 3,300 edges: the strongest MAX_EDGES of them (and every
             # edge of the selected neuron) say as much, and a frame can afford them
             keep = on.copy()
             keep[np.argsort(-mags)[:MAX_EDGES]] = True
-            seg, pos, raw, on = seg[keep], pos[keep], raw[keep], on[keep]
-        lev = np.minimum(raw.astype(int), nb - 1)
-        ident = seg.tobytes() + pos.tobytes()
-        last = self._edge_levels
-        if self.session.playing and last is not None and last[0] == ident:
-            # a weight near a band's edge would flip its level back and forth (and max |w|
-            # moves every band a little each step): each flip stroked the whole layer
-            # again. Playing, an edge keeps its drawn level within the hysteresis
-            was = last[1]
-            stay = (raw >= was - LEVEL_HYSTERESIS) & (raw < was + 1 + LEVEL_HYSTERESIS)
-            lev = np.where(stay, was, lev)
-        self._edge_levels = (ident, lev)
+            seg, pos, raw, on, layer = seg[keep], pos[keep], raw[keep], on[keep], layer[keep]
         dim = sel >= 0
         # many edges while playing: aliased, which QPainter draws five times faster
-        smooth = int((~on).sum()) <= MANY_EDGES or not self.session.playing
-        # the edges as drawn depend on their ends, signs and width levels, not on the exact
-        # weights: while those stay (most steps: a level is a band of |w|), the layer drawn
-        # last time is the same pixels, copied instead of stroked again (thick dashed
-        # antialiased lines: ~5 ms a frame for L21's 2-8-8-8-1 network)
+        smooth = int((~on).sum()) <= MANY_EDGES or not playing
         dev = p.deviceTransform()
         ratio = max(abs(dev.m11()), 1e-6)
-        key = (self.width(), self.height(), ratio, name, scale, dim, smooth, seg.tobytes(),
-               pos.tobytes(), lev.tobytes(), on.tobytes())
-        if key != self._edge_key or self._edge_img is None:
-            img = QImage(max(1, round(self.width() * ratio)), max(1, round(self.height() * ratio)),
-                         QImage.Format.Format_ARGB32_Premultiplied)
-            img.setDevicePixelRatio(ratio)
-            img.fill(Qt.GlobalColor.transparent)
-            q = QPainter(img)
-            try:
-                for top in (False, True):
-                    q.setRenderHint(QPainter.RenderHint.Antialiasing, smooth or top)
-                    for lv in range(nb):
-                        for sign in (False, True):
-                            m = (on == top) & (lev == lv) & (pos == sign)
-                            if not m.any():
-                                continue
-                            alpha = 255 if top else (90 if dim else 110 + 25 * lv)
-                            q.setPen(self._edge_pen(sign, lv, name, scale, alpha,
-                                                    boost=1.5 if top else 1.0))
-                            q.drawLines([QLineF(*r) for r in seg[m].tolist()])
-            finally:
-                q.end()
-            self._edge_img, self._edge_key = img, key
+        frame = (self.width(), self.height(), ratio, name, scale, dim, smooth, len(self.weights))
+        if self._edge_frame != frame:
+            self._edge_frame = frame
+            self._edge_layers = [EdgeLayer() for _ in self.weights]
+        # the edges as drawn depend on their ends, signs and width levels, not on the exact
+        # weights: while those stay (most steps: a level is a band of |w|), a weight layer's
+        # image drawn last time is the same pixels, copied instead of stroked again (thick
+        # lines: ~4 ms a frame for L21's 2-8-8-8-1 network). Each weight layer has its own
+        # image, so a level that changes strokes its layer alone; and while the race plays,
+        # one layer at most is stroked a paint (the one waiting longest; the others keep
+        # their picture of a frame or two before, and are stroked at their next paints)
+        stale = []
+        for k, el in enumerate(self._edge_layers):
+            m = layer == k
+            lk_seg, lk_pos, lk_raw, lk_on = seg[m], pos[m], raw[m], on[m]
+            lev = np.minimum(lk_raw.astype(int), nb - 1)
+            ident = lk_seg.tobytes() + lk_pos.tobytes()
+            if playing and el.levels is not None and el.levels[0] == ident:
+                # a weight near a band's edge would flip its level back and forth (and max
+                # |w| moves every band a little each step): each flip stroked the layer
+                # again. Playing, an edge keeps its drawn level within the hysteresis
+                was = el.levels[1]
+                stay = (lk_raw >= was - LEVEL_HYSTERESIS) & (lk_raw < was + 1 + LEVEL_HYSTERESIS)
+                lev = np.where(stay, was, lev)
+            key = (ident, lev.tobytes(), lk_on.tobytes())
+            if el.img is None or key != el.key:
+                stale.append((el.stroked, k, key, ident, lk_seg, lk_pos, lev, lk_on))
+        todo = stale
+        if playing:
+            fresh = [t for t in stale if self._edge_layers[t[1]].img is None]
+            todo = fresh or sorted(stale, key=lambda t: t[0])[:1]
+        for _, k, key, ident, lk_seg, lk_pos, lev, lk_on in todo:
+            el = self._edge_layers[k]
+            el.img = self._stroke_layer(cols, k, half, ratio, lk_seg, lk_pos, lev, lk_on,
+                                        name, scale, dim, smooth)
+            el.key, el.levels = key, (ident, lev)
+            self._edge_strokes += 1
+            el.stroked = self._edge_strokes
             self.edge_draws += 1
-        p.drawImage(QPointF(0, 0), self._edge_img)
+        for el in self._edge_layers:
+            if el.img is not None:
+                p.drawImage(QPointF(el.x0, 0), el.img)
+        if len(todo) < len(stale) and not self._edge_timer.isActive():
+            self._edge_timer.start()  # the layers left: at the next paint, or this timer's
+
+    def _stroke_layer(self, cols, k: int, half: float, ratio: float, seg, pos, lev, on,
+                      name: str, scale: float, dim: bool, smooth: bool) -> QImage:
+        """Weight layer ``k``'s edges stroked into an image of the strip between its two
+        columns of neurons (its left edge is :attr:`EdgeLayer.x0` of the layer)."""
+        nb = len(EDGE_WIDTHS)
+        pad = EDGE_WIDTHS[-1] * scale * 1.5
+        x0 = math.floor(cols[k][0].x() + half - pad)
+        x1 = math.ceil(cols[k + 1][0].x() - half + pad)
+        w = max(1, x1 - x0)
+        self._edge_layers[k].x0 = x0
+        img = QImage(max(1, round(w * ratio)), max(1, round(self.height() * ratio)),
+                     QImage.Format.Format_ARGB32_Premultiplied)
+        img.setDevicePixelRatio(ratio)
+        img.fill(Qt.GlobalColor.transparent)
+        q = QPainter(img)
+        try:
+            q.translate(-x0, 0)
+            for top in (False, True):
+                q.setRenderHint(QPainter.RenderHint.Antialiasing, smooth or top)
+                for lv in range(nb):
+                    for sign in (False, True):
+                        m = (on == top) & (lev == lv) & (pos == sign)
+                        if not m.any():
+                            continue
+                        alpha = 255 if top else (90 if dim else 110 + 25 * lv)
+                        q.setPen(self._edge_pen(sign, lv, name, scale, alpha,
+                                                boost=1.5 if top else 1.0))
+                        q.drawLines([QLineF(*r) for r in seg[m].tolist()])
+        finally:
+            q.end()
+        return img
 
     @staticmethod
     def _edge_pen(pos: bool, lv: int, name: str, scale: float, alpha: int,
@@ -358,7 +448,9 @@ class NetworkView(QWidget):
             pen.setStyle(Qt.PenStyle.DashLine)
         return pen
 
-    def _paint_neurons(self, p: QPainter, pal: dict, cols, half: float) -> None:
+    def _paint_neurons(self, p: QPainter, pal: dict, cols, half: float, boxes: bool) -> None:
+        """The neurons' boxes and the selected one's rings (``boxes``), or what is drawn in
+        them: a curve, or a classification's picture."""
         m = self.model
         ring = QColor(NEURON_COLORS["dark" if theme.current() == "dark" else "light"])
         box_bg = QColor(pal["panel"])
@@ -371,9 +463,17 @@ class NetworkView(QWidget):
             for r, pt in enumerate(col):
                 rect = QRectF(pt.x() - half, pt.y() - half, 2 * half, 2 * half)
                 chosen = 0 < c < len(cols) - 1 and k == sel
-                p.setPen(QPen(ring if chosen else QColor(pal["grid"]), (3.0 if chosen else 1.2) * scale))
-                p.setBrush(box_bg)
-                p.drawRoundedRect(rect, 0.18 * half, 0.18 * half)
+                if boxes:
+                    p.setPen(QPen(ring if chosen else QColor(pal["grid"]), (3.0 if chosen else 1.2) * scale))
+                    p.setBrush(box_bg)
+                    p.drawRoundedRect(rect, 0.18 * half, 0.18 * half)
+                    if chosen:
+                        p.setPen(QPen(ring, 3.5 * scale))
+                        p.setBrush(Qt.BrushStyle.NoBrush)
+                        p.drawRoundedRect(rect.adjusted(-4, -4, 4, 4), 0.25 * half, 0.25 * half)
+                    if 0 < c < len(cols) - 1:
+                        k += 1
+                    continue
                 if self.classify:
                     if half >= 7:
                         self._paint_image(p, rect.adjusted(2, 2, -2, -2), self._neuron_image(c, r, k, len(cols)))
@@ -391,10 +491,6 @@ class NetworkView(QWidget):
                     k += 1
                 if half >= 7 and not self.classify:
                     self._paint_curve(p, rect.adjusted(3, 3, -3, -3), y, lo, hi, curve_color, scale)
-                if chosen:
-                    p.setPen(QPen(ring, 3.5 * scale))
-                    p.setBrush(Qt.BrushStyle.NoBrush)
-                    p.drawRoundedRect(rect.adjusted(-4, -4, 4, 4), 0.25 * half, 0.25 * half)
 
     def _neuron_image(self, c: int, r: int, k: int, n_cols: int) -> np.ndarray | None:
         """A classification's picture of neuron ``r`` of column ``c`` (``k``: its index

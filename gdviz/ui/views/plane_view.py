@@ -33,8 +33,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QPixmap
-from PySide6.QtWidgets import (QGraphicsItem, QGridLayout, QHBoxLayout, QLabel, QSizePolicy,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QGraphicsItem, QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget)
 
 from gdviz.core.classifier import PLANE_GRID, THUMB_GRID, accuracy_text, plane_grid
 from gdviz.core.i18n import tr
@@ -44,6 +43,7 @@ from gdviz.ui.views.items import cache_axes, connect_all, disconnect_all
 from gdviz.ui.views.live_grid import FrameInbox, LiveGridWorker
 from gdviz.ui.views.refresh import forget, later
 from gdviz.ui.views.turns import Turn
+from gdviz.ui.widgets import SteadyWrapBox
 
 #: grid nodes per side of the decision surface (each frame: GRID² forward passes a run)
 #: and of a neuron thumbnail (defined with the problem, so the bench needs no Qt)
@@ -240,7 +240,9 @@ class PlaneView(QWidget):
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(2)
-        lay.addWidget(self.status)
+        #: the label's box: a new text of the same height lays nothing out again
+        self.status_box = SteadyWrapBox(self.status)
+        lay.addWidget(self.status_box)
         # the plane, and beside it the neurons as TF Playground draws them: a column per
         # hidden layer, its neurons stacked
         row = QHBoxLayout()
@@ -255,7 +257,6 @@ class PlaneView(QWidget):
         row.addLayout(side)
         lay.addLayout(row, 1)
         self.plot.setMinimumSize(150, 150)
-        self.status.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
         self._box = self._data_box = (-6.0, 6.0, -6.0, 6.0)
         self._grid = None
         self._thumb_xy = None
@@ -554,7 +555,7 @@ class PlaneView(QWidget):
         head = tr("classify_acc_head" if pr.x_val.shape[0] else "classify_acc_head_train")
         text = html.escape(head) + "<br>" + "<br>".join(rows)
         lines = len(rows)
-        self.status.setText(text)
+        self.status_box.set_text(text)
         if lines != self._status_lines:
             self._status_lines = lines
             self._size_thumbs()
