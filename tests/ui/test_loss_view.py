@@ -160,6 +160,27 @@ def test_playing_the_star_moves_every_few_frames_and_is_exact_when_the_race_stop
     assert _star_steps(view) == [sess.t]  # the race stopped: where it is
 
 
+def test_a_restore_that_stops_the_race_and_adds_runs_moves_the_star_after_them(fit_view):
+    """A scene opened while the race plays, with the star waiting to move: the race stops
+    in the same change that brings more runs, and the star moves once they are here (it
+    moved first, and read the runs it did not have yet: an IndexError, found by the GUI
+    fuzz)."""
+    view, sess = fit_view
+    other = Session(specs=[RunSpec(make_optimizer("adam", lr=0.001)),
+                           RunSpec(make_optimizer("sgd", lr=0.01))])
+    _overfit(other)
+    snap = other.snapshot()
+    assert sess.update_run(0, lr=0.001)
+    sess.step(2)
+    sess.play()
+    sess.step(1)
+    assert view._stop_behind
+    sess.restore(snap)  # raised here
+    assert not sess.playing and sess.n_runs == 2
+    sess.step(3)
+    assert len(_star_steps(view)) == 2
+
+
 def test_the_star_is_drawn_on_the_log_axis_at_the_lowest_value(fit_view):
     view, sess = fit_view
     sess.step(300)

@@ -551,10 +551,19 @@ class LossView(pg.PlotWidget):
                 break
 
     def _on_playing_changed(self, *_) -> None:
-        """The race stopped: the star, its line and label at the lows of the step shown."""
+        """The race stopped: the star, its line and label at the lows of the step shown
+        (once the change has settled: a scene's restore stops the race before its runs
+        reach this view)."""
         if not self.session.playing and self._stop_behind:
-            self._stop_frames = STOP_EVERY
-            self._update_stop_marker(self.session.has_validation)
+            later(self.session, self._stop_catch_up)
+
+    def _stop_catch_up(self) -> None:
+        s = self.session
+        if s.playing or not self._stop_behind:
+            return
+        if len(self.curves) != s.n_runs or len(self._heads) != s.n_runs:
+            return  # runs_changed rebuilds this view, star and all
+        self._update_stop_marker(s.has_validation)
 
     def _place_stop_label(self) -> bool:
         """Beside the stop line, inside the plot: the free place nearest the star, clear of
