@@ -145,24 +145,32 @@ def test_export_frame_draws_the_classifier_network(qtbot, sess):
         g.close()
 
 
-def test_edges_are_stroked_again_only_when_what_they_show_changes(qtbot, sess):
-    """The edges' layer is reused while every edge keeps its ends, sign and width level
-    (same pixels, copied), and drawn anew when a level changes."""
+def _shown_network(qtbot, sess, w: int, h: int):
+    """A network picture of ``sess`` shown at w x h, and a function that renders it to
+    pixels (an array of bytes)."""
     from PySide6.QtGui import QImage, QPainter
 
     from gdviz.ui.views.network_view import NetworkView
 
     view = NetworkView(sess)
     qtbot.addWidget(view)
-    view.resize(300, 360)
+    view.resize(w, h)
     view.show()
 
     def render() -> np.ndarray:
-        img = QImage(300, 360, QImage.Format.Format_RGB32)
+        img = QImage(w, h, QImage.Format.Format_RGB32)
         p = QPainter(img)
         view.render(p, QPoint(0, 0))
         p.end()
         return np.frombuffer(img.constBits(), np.uint8, count=img.sizeInBytes()).copy()
+
+    return view, render
+
+
+def test_edges_are_stroked_again_only_when_what_they_show_changes(qtbot, sess):
+    """The edges' layer is reused while every edge keeps its ends, sign and width level
+    (same pixels, copied), and drawn anew when a level changes."""
+    view, render = _shown_network(qtbot, sess, 300, 360)
 
     def images() -> list:
         return [el.img for el in view._edge_layers]
@@ -187,21 +195,7 @@ def test_playing_strokes_one_weight_layer_a_paint_and_catches_up(qtbot, sess):
     """While the race plays, a paint strokes at most one weight layer's edges (a frame
     affords one); the layers left are stroked at the next paints, and the picture is then
     the one a single full drawing makes."""
-    from PySide6.QtGui import QImage, QPainter
-
-    from gdviz.ui.views.network_view import NetworkView
-
-    view = NetworkView(sess)
-    qtbot.addWidget(view)
-    view.resize(400, 360)
-    view.show()
-
-    def render() -> np.ndarray:
-        img = QImage(400, 360, QImage.Format.Format_RGB32)
-        p = QPainter(img)
-        view.render(p, QPoint(0, 0))
-        p.end()
-        return np.frombuffer(img.constBits(), np.uint8, count=img.sizeInBytes()).copy()
+    view, render = _shown_network(qtbot, sess, 400, 360)
 
     n_layers = len(view.weights)
     assert n_layers >= 2
