@@ -202,6 +202,8 @@ class FitView(pg.PlotWidget):
         self._legend_sizes: tuple = (None, {})
         self._legend_form = None
         self.legend_builds = 0
+        #: the entries and the box size the legend was last built for
+        self._legend_built = None
         self._legend_key = None
 
         # --- per-run and per-unit items (rebuilt when their number changes) ------------------
@@ -415,7 +417,7 @@ class FitView(pg.PlotWidget):
             self._on_problem_changed()
         elif stale & STALE_RUNS:
             self._on_runs_changed()
-        else:
+        elif stale & (STALE_SELECTION | STALE_STEP):
             if stale & STALE_SELECTION:
                 self._legend_key = None  # "units of <run>" names the reference run
             self._on_stepped()
@@ -432,8 +434,10 @@ class FitView(pg.PlotWidget):
 
     def _on_resized(self, *_) -> None:
         if getattr(self, "_ready", False) and self.showing_data:
+            built = self._legend_built
             self._refresh_legend()  # compact on a narrow panel
-            self._build_legend()  # as many columns as fit, and the room above the data
+            if self._legend_built is built:  # (not built anew, at this size, just now)
+                self._build_legend()  # as many columns as fit, and the room above the data
             self._place_ghost_label()
 
     def _on_stepped(self) -> None:
@@ -802,6 +806,10 @@ class FitView(pg.PlotWidget):
         height = float(self.vb.height())
         width = float(self.vb.width())
         entries = self._legend_entries
+        key = (entries, width, height)
+        if key == self._legend_built:
+            return  # (a resize to the same size, or a refresh of the same entries)
+        self._legend_built = key
         if self._legend_sizes[0] is not entries:
             self._legend_sizes = (entries, {})
         sizes = self._legend_sizes[1]

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QWidget
 from gdviz.core.i18n import tr
 from gdviz.ui import theme
 from gdviz.ui.views.items import cache_axes, connect_all, disconnect_all
+from gdviz.ui.views.refresh import forget, later
 
 #: samples of each curve (plenty for a panel a few hundred pixels wide)
 N_SAMPLES = 400
@@ -145,11 +146,16 @@ class ScheduleView(pg.PlotWidget):
             self._connections = disconnect_all(self._connections)
             return
         s = self.session
+        # one draw per change (gdviz.ui.views.refresh): a lesson's restore reaches it
+        # through the settings, the runs and the problem
         self._connections = connect_all([
-            (s.settings_changed, self.follow_session), (s.runs_changed, self.follow_session),
-            (s.problem_changed, self.follow_session), (s.stepped, self._on_stepped),
+            (s.settings_changed, self._follow_later), (s.runs_changed, self._follow_later),
+            (s.problem_changed, self._follow_later), (s.stepped, self._on_stepped),
         ])
         self.follow_session()
+
+    def _follow_later(self, *_) -> None:
+        later(self.session, self.follow_session)
 
     # ------------------------------------------------------------------ session -> view
     def _inputs(self) -> tuple:
@@ -333,6 +339,7 @@ class ScheduleView(pg.PlotWidget):
         self._styled = False
         disconnect_all(self._connections)
         self._connections = []
+        forget(self)
         try:
             self.vb.sigResized.disconnect(self._sync_mom_box)
         except (TypeError, RuntimeError):
