@@ -806,10 +806,10 @@ class FitView(pg.PlotWidget):
         height = float(self.vb.height())
         width = float(self.vb.width())
         entries = self._legend_entries
-        key = (entries, width, height)
-        if key == self._legend_built:
-            return  # (a resize to the same size, or a refresh of the same entries)
-        self._legend_built = key
+        built = self._legend_built
+        if built is not None and built[0] is entries and built[1:] == (width, height):
+            return  # (a resize to the same size: these entries were just built for it)
+        self._legend_built = (entries, width, height)
         if self._legend_sizes[0] is not entries:
             self._legend_sizes = (entries, {})
         sizes = self._legend_sizes[1]

@@ -155,6 +155,7 @@ class ScheduleView(pg.PlotWidget):
         self.follow_session()
 
     def _follow_later(self, *_) -> None:
+        self._follow_due = True  # (a step meanwhile waits for it: the curves are old)
         later(self.session, self.follow_session)
 
     # ------------------------------------------------------------------ session -> view
@@ -170,6 +171,7 @@ class ScheduleView(pg.PlotWidget):
 
         One change of the session reaches this through several signals (runs, settings,
         problem): it draws once, when what the curves show changed."""
+        self._follow_due = False
         key = self._inputs()
         if key == self._drawn:
             self.set_step(self.session.t)
@@ -237,6 +239,8 @@ class ScheduleView(pg.PlotWidget):
     def _on_stepped(self, *_) -> None:
         # a frame moves the cursor by a fraction of a pixel on a long run (10 steps of
         # 10^6): redraw only when it lands on another pixel
+        if getattr(self, "_follow_due", False):
+            return  # the change's draw is on its way (the curves are the old runs')
         t = self.session.t
         (x0, x1), _ = self.vb.viewRange()
         px = round((t - x0) / (x1 - x0) * self.vb.width()) if x1 > x0 else t
