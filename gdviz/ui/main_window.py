@@ -866,6 +866,9 @@ class MainWindow(QMainWindow):
                 try:
                     yield
                 finally:
+                    # which views show first (a lesson's fit panel, the plane): the layout
+                    # passes then size only the views that stay
+                    refresh.flush(views=False)
                     self._lay_out_now()
                     stale = refresh.pending()
             if stale:  # what their refresh changed (a status's lines) lays out too

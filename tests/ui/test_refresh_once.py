@@ -154,3 +154,86 @@ def _assert_current(win):
     heads = win.landscape_view._last_heads[0]
     alive = [r for r in runs if np.isfinite(P[r]).all() and r not in dict(s.diverged())]
     assert len(heads) == len(alive)
+
+
+def test_a_refresh_asked_during_a_flush_runs_once_in_that_flush():
+    """A layout's refresh that resizes a view (the picture shows the fit panel) marks it
+    stale; the view refreshes once, later in the same flush, not at once inside the
+    layout's refresh and again for the change."""
+    s = _FakeSession()
+    calls = []
+
+    def view():
+        calls.append("view")
+
+    def layout():
+        calls.append("layout")
+        refresh.later(s, view)  # (a resize of the view)
+        assert calls == ["layout"]
+
+    def body():
+        refresh.later(s, layout, layout=True)
+        refresh.later(s, view)
+
+    s.change(body)
+    assert calls == ["layout", "view"]
+    assert not refresh.pending()
+
+
+def test_flush_of_the_layout_alone_leaves_the_views_waiting():
+    s = _FakeSession()
+    calls = []
+    with refresh.held():
+        refresh.later(s, lambda: calls.append("view"))
+        refresh.later(s, lambda: calls.append("layout"), layout=True)
+        refresh.flush(views=False)
+        assert calls == ["layout"]
+    assert calls == ["layout", "view"]
+
+
+@pytest.mark.parametrize("lesson", ["L13", "L8", "L19"])
+def test_a_lesson_draws_the_fit_panel_and_the_schedule_once(window, monkeypatch, lesson):
+    """A lesson's restore reached the fit panel through five signals and the panel's
+    resizes while the window laid out: it redrew its curves and rebuilt its legend about
+    seven times, the schedule drew three times. Now: one refresh each, and the picture is
+    the model's."""
+    from gdviz.ui.views import fit_view, schedule_view
+
+    win = window
+    assert win.open_scene(preset_path("L4"))
+    win.session.pause()
+    _flush()
+    counts = {"fit": 0, "legend": 0, "schedule": 0}
+    orig_step = fit_view.FitView._on_stepped
+    orig_legend = fit_view.FitView._build_legend
+    orig_follow = schedule_view.ScheduleView.follow_session
+
+    def count(name, fn):
+        def wrapped(self, *a):
+            counts[name] += 1
+            return fn(self, *a)
+        return wrapped
+
+    monkeypatch.setattr(fit_view.FitView, "_on_stepped", count("fit", orig_step))
+
+    def build_legend(self):
+        before = self._legend_built
+        orig_legend(self)
+        counts["legend"] += self._legend_built is not before  # (built, not the same again)
+
+    monkeypatch.setattr(fit_view.FitView, "_build_legend", build_legend)
+    monkeypatch.setattr(schedule_view.ScheduleView, "follow_session",
+                        count("schedule", orig_follow))
+    monkeypatch.setattr(win.session, "play", lambda *a, **k: None)  # no frames to count
+    assert win.open_scene(preset_path(lesson))
+    assert counts["fit"] == 1
+    # (the legend: for the new entries, and once more if the panel's size settles after
+    # its refresh, at most)
+    assert counts["legend"] <= 2
+    assert counts["schedule"] <= 1
+    assert not refresh.pending()
+    fv = win.fit_view
+    s = win.session
+    assert fv.isVisible() and len(fv.run_curves) == s.n_runs
+    assert [c.isVisible() for c in fv.run_curves] == [s.run_enabled(r)
+                                                      for r in range(s.n_runs)]

@@ -36,6 +36,7 @@ from gdviz.core.i18n import current_language, tr
 from gdviz.ui import theme
 from gdviz.ui.views.items import cache_axes, connect_all, disconnect_all
 from gdviz.ui.views.ranges import finite_box
+from gdviz.ui.views.refresh import forget, later
 
 #: x samples of every model curve (a curve on 300 samples per run is cheap per frame)
 N_SAMPLES = 300
@@ -48,6 +49,10 @@ TRAIN_SIZE = 12
 VAL_SIZE = 17
 RING_SIZE = 26
 GRID_ALPHA = 0.16
+#: what a refresh redoes (FitView._refresh): the problem (data, box, then the runs), the
+#: runs (curves, styles, then a step), the selection (the legend's reference run), a step
+#: (the curves), the panel's size (the legend's form, the ghost's label)
+STALE_PROBLEM, STALE_RUNS, STALE_SELECTION, STALE_STEP, STALE_SIZE = 16, 8, 4, 2, 1
 LEGEND_VSPACE = 0  # pyqtgraph sums row heights without spacing: negative grows rows
 LEGEND_HSPACE = 12
 LEGEND_OFFSET = 8
@@ -197,6 +202,8 @@ class FitView(pg.PlotWidget):
         self._legend_sizes: tuple = (None, {})
         self._legend_form = None
         self.legend_builds = 0
+        #: the entries and the box size the legend was last built for
+        self._legend_built = None
         self._legend_key = None
 
         # --- per-run and per-unit items (rebuilt when their number changes) ------------------
@@ -206,14 +213,16 @@ class FitView(pg.PlotWidget):
 
         # --- connections: all in one block ------------------------------------------------
         s = session
+        #: what changed since the last refresh (STALE_* bits; see _refresh)
+        self._stale = 0
         self._connections = connect_all([
-            (s.problem_changed, self._on_problem_changed),
-            (s.runs_changed, self._on_runs_changed),
-            (s.stepped, self._on_stepped),
-            (s.settings_changed, self._on_settings_changed),
-            (s.selection_changed, self._on_selection_changed),
+            (s.problem_changed, self._on_problem_changed_later),
+            (s.runs_changed, self._on_runs_changed_later),
+            (s.stepped, self._on_stepped_later),
+            (s.settings_changed, self._on_stepped_later),
+            (s.selection_changed, self._on_selection_changed_later),
         ])
-        self.vb.sigResized.connect(self._on_resized)
+        self.vb.sigResized.connect(self._on_resized_later)
 
         self._apply_theme()
         self._apply_fonts()
@@ -378,15 +387,57 @@ class FitView(pg.PlotWidget):
         self._legend_key = None  # "units of <run>" names the reference run
         self._on_stepped()
 
+    # one refresh per change (gdviz.ui.views.refresh): a lesson's restore sends the
+    # problem, the runs, the settings, the selection and a step, and the panel resizes
+    # several times while the window lays out; each redrew the curves and rebuilt the
+    # legend (7 legends of every entry, ~30 ms, for one lesson)
+    def _mark_stale(self, what: int) -> None:
+        self._stale |= what
+        later(self.session, self._refresh)
+
+    def _on_problem_changed_later(self, *_) -> None:
+        self._mark_stale(STALE_PROBLEM)
+
+    def _on_runs_changed_later(self, *_) -> None:
+        self._mark_stale(STALE_RUNS)
+
+    def _on_selection_changed_later(self, *_) -> None:
+        self._mark_stale(STALE_SELECTION)
+
+    def _on_stepped_later(self, *_) -> None:
+        self._mark_stale(STALE_STEP)
+
+    def _refresh(self) -> None:
+        """What changed since the last refresh, once: the problem's refresh redraws the
+        runs, the runs' redraws the curves."""
+        stale, self._stale = self._stale, 0
+        if not getattr(self, "_ready", False):
+            return
+        if stale & STALE_PROBLEM:
+            self._on_problem_changed()
+        elif stale & STALE_RUNS:
+            self._on_runs_changed()
+        elif stale & (STALE_SELECTION | STALE_STEP):
+            if stale & STALE_SELECTION:
+                self._legend_key = None  # "units of <run>" names the reference run
+            self._on_stepped()
+        if stale & STALE_SIZE:
+            self._on_resized()
+
     def resizeEvent(self, ev) -> None:  # noqa: N802 - Qt name
         super().resizeEvent(ev)
         if getattr(self, "_ready", False) and self.showing_data:
-            self._apply_title()  # the longest title that fits
+            later(self.session, self._apply_title)  # the longest title that fits
+
+    def _on_resized_later(self, *_) -> None:
+        self._mark_stale(STALE_SIZE)
 
     def _on_resized(self, *_) -> None:
         if getattr(self, "_ready", False) and self.showing_data:
+            built = self._legend_built
             self._refresh_legend()  # compact on a narrow panel
-            self._build_legend()  # as many columns as fit, and the room above the data
+            if self._legend_built is built:  # (not built anew, at this size, just now)
+                self._build_legend()  # as many columns as fit, and the room above the data
             self._place_ghost_label()
 
     def _on_stepped(self) -> None:
@@ -755,6 +806,10 @@ class FitView(pg.PlotWidget):
         height = float(self.vb.height())
         width = float(self.vb.width())
         entries = self._legend_entries
+        built = self._legend_built
+        if built is not None and built[0] is entries and built[1:] == (width, height):
+            return  # (a resize to the same size: these entries were just built for it)
+        self._legend_built = (entries, width, height)
         if self._legend_sizes[0] is not entries:
             self._legend_sizes = (entries, {})
         sizes = self._legend_sizes[1]
@@ -861,12 +916,13 @@ class FitView(pg.PlotWidget):
         self._closed = True
         self._ready = False
         self._disconnect()
+        forget(self)
         return super().close()
 
     def _disconnect(self) -> None:
         self._connections = disconnect_all(getattr(self, "_connections", []))
         try:
-            self.vb.sigResized.disconnect(self._on_resized)
+            self.vb.sigResized.disconnect(self._on_resized_later)
             self.vb.sigRangeChanged.disconnect(self._place_ghost_label)
         except (TypeError, RuntimeError):
             pass
@@ -878,10 +934,10 @@ class FitView(pg.PlotWidget):
         t = ev.type()
         if t in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
             self._apply_theme()
-            self._on_stepped()
+            self._mark_stale(STALE_STEP)
         elif t in (QEvent.Type.FontChange, QEvent.Type.ApplicationFontChange):
             self._apply_fonts()
-            self._on_stepped()
+            self._mark_stale(STALE_STEP)
         elif t == QEvent.Type.LanguageChange:
             self.retranslate()
         super().changeEvent(ev)

@@ -26,13 +26,16 @@ from contextlib import contextmanager
 _layout: dict = {}
 _views: dict = {}
 _holds = 0
+_flushing = False
 _watched: "weakref.WeakSet" = weakref.WeakSet()
 
 
 def later(session, fn, *, layout: bool = False) -> None:
     """Run ``fn()`` when ``session``'s current change has settled, once however often it
-    is asked for; at once when no change is going out and nothing holds refreshes."""
-    if not _holds and not getattr(session, "notifying", False):
+    is asked for; at once when no change is going out and nothing holds refreshes.
+    Asked for during a flush (a layout's refresh resized a view), it runs in that flush,
+    once, after the refresh that asked."""
+    if not _holds and not _flushing and not getattr(session, "notifying", False):
         fn()
         return
     if session is not None and session not in _watched:
@@ -67,19 +70,28 @@ def held():
         flush()
 
 
-def flush() -> None:
+def flush(*, views: bool = True) -> None:
     """Run every waiting refresh now (the layout's first); a refresh that asks for another
-    gets it in the same flush."""
+    gets it in the same flush. ``views=False``: only the layout's (which views show), so
+    that a window-wide change lays out the views that stay shown, and they refresh once at
+    their final size."""
+    global _flushing
+    if _flushing:
+        return  # (the flush under way runs them)
     error = None
-    while _layout or _views:
-        d = _layout if _layout else _views
-        fn = next(iter(d))
-        del d[fn]
-        try:
-            fn()
-        except Exception as exc:  # the other views still refresh; the first error is raised
-            if error is None:
-                error = exc
+    _flushing = True
+    try:
+        while _layout or (views and _views):
+            d = _layout if _layout else _views
+            fn = next(iter(d))
+            del d[fn]
+            try:
+                fn()
+            except Exception as exc:  # the other views still refresh; the first error is raised
+                if error is None:
+                    error = exc
+    finally:
+        _flushing = False
     if error is not None:
         raise error
 

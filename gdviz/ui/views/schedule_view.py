@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QWidget
 from gdviz.core.i18n import tr
 from gdviz.ui import theme
 from gdviz.ui.views.items import cache_axes, connect_all, disconnect_all
+from gdviz.ui.views.refresh import forget, later
 
 #: samples of each curve (plenty for a panel a few hundred pixels wide)
 N_SAMPLES = 400
@@ -145,11 +146,17 @@ class ScheduleView(pg.PlotWidget):
             self._connections = disconnect_all(self._connections)
             return
         s = self.session
+        # one draw per change (gdviz.ui.views.refresh): a lesson's restore reaches it
+        # through the settings, the runs and the problem
         self._connections = connect_all([
-            (s.settings_changed, self.follow_session), (s.runs_changed, self.follow_session),
-            (s.problem_changed, self.follow_session), (s.stepped, self._on_stepped),
+            (s.settings_changed, self._follow_later), (s.runs_changed, self._follow_later),
+            (s.problem_changed, self._follow_later), (s.stepped, self._on_stepped),
         ])
         self.follow_session()
+
+    def _follow_later(self, *_) -> None:
+        self._follow_due = True  # (a step meanwhile waits for it: the curves are old)
+        later(self.session, self.follow_session)
 
     # ------------------------------------------------------------------ session -> view
     def _inputs(self) -> tuple:
@@ -164,6 +171,7 @@ class ScheduleView(pg.PlotWidget):
 
         One change of the session reaches this through several signals (runs, settings,
         problem): it draws once, when what the curves show changed."""
+        self._follow_due = False
         key = self._inputs()
         if key == self._drawn:
             self.set_step(self.session.t)
@@ -231,6 +239,8 @@ class ScheduleView(pg.PlotWidget):
     def _on_stepped(self, *_) -> None:
         # a frame moves the cursor by a fraction of a pixel on a long run (10 steps of
         # 10^6): redraw only when it lands on another pixel
+        if getattr(self, "_follow_due", False):
+            return  # the change's draw is on its way (the curves are the old runs')
         t = self.session.t
         (x0, x1), _ = self.vb.viewRange()
         px = round((t - x0) / (x1 - x0) * self.vb.width()) if x1 > x0 else t
@@ -333,6 +343,7 @@ class ScheduleView(pg.PlotWidget):
         self._styled = False
         disconnect_all(self._connections)
         self._connections = []
+        forget(self)
         try:
             self.vb.sigResized.disconnect(self._sync_mom_box)
         except (TypeError, RuntimeError):
