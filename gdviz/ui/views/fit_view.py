@@ -36,6 +36,7 @@ from gdviz.core.i18n import current_language, tr
 from gdviz.ui import theme
 from gdviz.ui.views.items import cache_axes, connect_all, disconnect_all
 from gdviz.ui.views.ranges import finite_box
+from gdviz.ui.views.refresh import forget, later
 
 #: x samples of every model curve (a curve on 300 samples per run is cheap per frame)
 N_SAMPLES = 300
@@ -209,7 +210,7 @@ class FitView(pg.PlotWidget):
         self._connections = connect_all([
             (s.problem_changed, self._on_problem_changed),
             (s.runs_changed, self._on_runs_changed),
-            (s.stepped, self._on_stepped),
+            (s.stepped, self._refresh),
             (s.settings_changed, self._on_settings_changed),
             (s.selection_changed, self._on_selection_changed),
         ])
@@ -369,14 +370,20 @@ class FitView(pg.PlotWidget):
         self._diverged = {r for r, _ in s.diverged()}
         self._style_runs()
         self._legend_key = None
-        self._on_stepped()
+        self._refresh()
 
     def _on_settings_changed(self) -> None:
-        self._on_stepped()  # show_units, batch size
+        self._refresh()  # show_units, batch size
 
     def _on_selection_changed(self, _r: int = -1) -> None:
         self._legend_key = None  # "units of <run>" names the reference run
-        self._on_stepped()
+        self._refresh()
+
+    def _refresh(self, *_) -> None:
+        """:meth:`_on_stepped` once the session's change (or the window's) has settled,
+        however many of its signals asked (a new problem sends problem, runs, settings and
+        stepped: the curves and the legend were drawn four times)"""
+        later(self.session, self._on_stepped)
 
     def resizeEvent(self, ev) -> None:  # noqa: N802 - Qt name
         super().resizeEvent(ev)
@@ -755,8 +762,12 @@ class FitView(pg.PlotWidget):
         height = float(self.vb.height())
         width = float(self.vb.width())
         entries = self._legend_entries
-        if self._legend_sizes[0] is not entries:
-            self._legend_sizes = (entries, {})
+        # the forms' sizes follow the texts (and the text size), not the items: a new
+        # problem with the same legend (K, the points, the model) measures nothing again
+        key = (tuple((type(item).__name__, text) for item, text in entries),
+               theme.font_scale(), theme.text_scale())
+        if self._legend_sizes[0] != key:
+            self._legend_sizes = (key, {})
         sizes = self._legend_sizes[1]
         form = None
         for k in (1.0, 0.8, 0.65):
@@ -865,6 +876,7 @@ class FitView(pg.PlotWidget):
 
     def _disconnect(self) -> None:
         self._connections = disconnect_all(getattr(self, "_connections", []))
+        forget(self)  # a refresh waiting for the change to settle
         try:
             self.vb.sigResized.disconnect(self._on_resized)
             self.vb.sigRangeChanged.disconnect(self._place_ghost_label)
@@ -878,10 +890,10 @@ class FitView(pg.PlotWidget):
         t = ev.type()
         if t in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
             self._apply_theme()
-            self._on_stepped()
+            self._refresh()
         elif t in (QEvent.Type.FontChange, QEvent.Type.ApplicationFontChange):
             self._apply_fonts()
-            self._on_stepped()
+            self._refresh()
         elif t == QEvent.Type.LanguageChange:
             self.retranslate()
         super().changeEvent(ev)

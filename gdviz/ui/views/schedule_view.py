@@ -166,7 +166,7 @@ class ScheduleView(pg.PlotWidget):
         problem): it draws once, when what the curves show changed."""
         key = self._inputs()
         if key == self._drawn:
-            self.set_step(self.session.t)
+            self._on_stepped()  # the cursor and dots, when they land on another pixel
             return
         self.redraw()
 
