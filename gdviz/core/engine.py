@@ -328,6 +328,16 @@ class RunSet:
             self._checkpoints = {t: c for t, c in self._checkpoints.items()
                                  if t % self._checkpoint_every == 0}
 
+    def keep_checkpoint(self) -> None:
+        """Keep the state at step t as a checkpoint, on any engine (a re-play marks the
+        steps it passes, so that re-playing a step near one of them starts there)."""
+        self._take_checkpoint()
+
+    def latest_checkpoint(self, t: int) -> int | None:
+        """The step of the latest checkpoint at or before ``t``, None when there is none."""
+        t = int(t)
+        return max((s for s in self._checkpoints if s <= t), default=None)
+
     def checkpoint_before(self, t: int) -> int:
         """The step of the latest checkpoint at or before ``t`` (0 at least)."""
         t = int(t)

@@ -44,6 +44,7 @@ from gdviz.core.i18n import tr
 from gdviz.core.panels import PANELS
 from gdviz.ui.picture import Picture, status_texts
 from gdviz.ui.views.loss_view import LossView
+from gdviz.ui.views.refresh import later
 from gdviz.ui.views.step_view import StepView
 from gdviz.ui.widgets import SteadyLabel
 
@@ -197,6 +198,8 @@ class MainWindow(QMainWindow):
         s.events.theme.connect(self._on_theme_changed)
         s.events.panels.connect(self._on_panels_changed)
         s.problem_changed.connect(self._place_loss_dock)
+        s.problem_changed.connect(self._on_race_rebuilt)
+        s.runs_changed.connect(self._on_race_rebuilt)
         # a dock's ✕ writes the model too: the loss panel off, step-by-step off (no run selected)
         self.loss_dock.closed.connect(lambda: self.set_panel("loss", False))
         self.step_dock.closed.connect(lambda: self.session.select(-1))
@@ -1279,6 +1282,18 @@ class MainWindow(QMainWindow):
         else:
             self.frame_timer.stop()
             self._last_frame = None
+
+    def _on_race_rebuilt(self, *_) -> None:
+        """A new problem or new runs while playing: the next frame steps a frame's worth
+        from when the change has settled, not the change's own time too (after an 80 ms
+        change on L21 the next frame took 5x a frame's steps, 45 ms of network steps, and
+        made the change's block longer still)."""
+        if self._last_frame is not None:
+            later(self.session, self._restart_frame_clock)
+
+    def _restart_frame_clock(self) -> None:
+        if self._last_frame is not None:
+            self._last_frame = time.perf_counter()
 
     def _on_frame(self) -> None:
         now = time.perf_counter()

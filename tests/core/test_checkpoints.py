@@ -89,3 +89,39 @@ def test_validation_and_norm_rows_follow_a_restored_history(small_interval):
     P, _ = fresh.trajectory(0)
     assert_allclose(s.val_losses()[0], s.problem.val_loss(P), rtol=1e-12)
     assert not np.allclose(s.val_losses()[0], before)  # the new history, not the cached one
+
+
+@pytest.mark.parametrize("name", ["L06", "L21"])
+def test_walking_back_step_by_step_replays_from_the_marks_exactly(name, monkeypatch):
+    """The step-by-step numbers of a past step re-play from the engine's last checkpoint;
+    that re-play marks every DETAIL_MARKS steps, so the steps before it (← held) re-play
+    at most DETAIL_MARKS steps each, and give what a re-play from step 0 gives."""
+    from gdviz.core.session import history
+
+    s = _lesson(name)
+    s.step(250)
+    s.update_run(0, lr=s.specs[0].config.lr * 0.7)  # logged at 250, between two marks
+    s.step(100)  # t = 350: the engine's checkpoint at 256
+    advanced = []
+    orig = RunSet.advance
+
+    def counting(self, k=1):
+        if self is not s.runset:
+            advanced.append(int(k))
+        return orig(self, k)
+
+    monkeypatch.setattr(RunSet, "advance", counting)
+    got = {}
+    for t in range(340, 236, -1):  # back across the checkpoint at 256 and the change at 250
+        advanced.clear()
+        got[t] = [s.details(r, t) for r in range(s.n_runs)]
+        if t not in (340, 255):  # the first of each checkpoint's span re-plays all of it
+            assert sum(advanced) <= history.DETAIL_MARKS, (t, advanced)
+    monkeypatch.setattr(RunSet, "advance", orig)
+    for t in (340, 337, 288, 257, 256, 255, 251, 250, 249, 240, 237):
+        fresh = s._replay(t, events_before=t)
+        for r in range(s.n_runs):
+            want = fresh.details(r)
+            for key in ("g", "step_size", "delta"):
+                assert_allclose(got[t][r][key], want[key], rtol=0, atol=0, err_msg=(t, r, key))
+            assert got[t][r]["step"] == want["step"] == t and got[t][r]["lr"] == want["lr"]

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from PySide6.QtCore import QEvent
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QSpinBox
 
 from gdviz.core.scene import preset_path
 from gdviz.ui.views import refresh
@@ -237,3 +237,67 @@ def test_a_lesson_draws_the_fit_panel_and_the_schedule_once(window, monkeypatch,
     assert fv.isVisible() and len(fv.run_curves) == s.n_runs
     assert [c.isVisible() for c in fv.run_curves] == [s.run_enabled(r)
                                                       for r in range(s.n_runs)]
+
+
+def test_a_new_network_size_computes_the_plane_once_after_its_layout(classifier_window,
+                                                                     monkeypatch):
+    """The spin box's units on L21: the thumbnails' column (hidden beside the network
+    picture) is not shown first, so the plot keeps its width and the plane is drawn once,
+    also through the layout pass that follows (it was drawn twice: once per width)."""
+    win = classifier_window
+    s = win.session
+    from gdviz.ui.views import plane_view
+
+    pictures = []
+    orig = plane_view.plane_picture
+    monkeypatch.setattr(plane_view, "plane_picture",
+                        lambda *a, **k: (pictures.append(1), orig(*a, **k))[1])
+    units = s.data.units
+    spin = win.controls.findChild(QSpinBox, "unitsSpin")
+    for value in (units + 3, units):
+        pictures.clear()
+        spin.setValue(value)
+        _flush()
+        assert s.data.units == value
+        assert len(pictures) == 1
+    _assert_current(win)
+
+
+def test_a_new_fit_draws_the_fit_panel_once(window, monkeypatch):
+    """K on L8 (a new problem: problem, runs, settings and stepped go out): every run's
+    curve, the fit-by-hand loss and the legend are drawn once (four, three and two times
+    before), and the legend measures no form again when its texts are the same."""
+    from gdviz.ui.panels import data_panel
+    from gdviz.ui.views import fit_view
+
+    win = window
+    assert win.open_scene(preset_path("L08"))
+    s = win.session
+    s.pause()
+    for i in range(3):
+        s.add_run(s.specs[i % len(s.specs)])
+    _flush()
+    calls = {"curves": 0, "loss": 0}
+    orig_stepped, orig_params = fit_view.FitView._on_stepped, data_panel.DataPanel._sync_params
+
+    def stepped(self):
+        calls["curves"] += 1
+        orig_stepped(self)
+
+    def params(self):
+        calls["loss"] += 1
+        orig_params(self)
+
+    monkeypatch.setattr(fit_view.FitView, "_on_stepped", stepped)
+    monkeypatch.setattr(data_panel.DataPanel, "_sync_params", params)
+    fv = win.fit_view
+    for k in (s.data.units + 2, s.data.units):
+        calls.update(curves=0, loss=0)
+        legends = fv.legend_builds
+        assert s.update_data(units=k)
+        assert calls == {"curves": 1, "loss": 1}
+        assert fv.legend_builds - legends <= 1  # the same texts: no form measured again
+        P = s.positions()
+        want = s.problem.model.predict(P[0], fv.xs)
+        assert np.allclose(fv.run_curves[0].getData()[1], want, equal_nan=True)
+    _flush()

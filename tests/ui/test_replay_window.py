@@ -20,3 +20,36 @@ def test_window_drives_a_background_replay(window, qtbot, monkeypatch):
     qtbot.waitUntil(lambda: s.replaying is None, timeout=30_000)
     assert s.t == 4_000 and not window.frame_timer.isActive()
     assert "re-playing" not in window.counters.text()
+
+
+def test_the_frame_after_a_new_problem_steps_a_frame_not_the_change(window, monkeypatch):
+    """A change that rebuilds the race while it plays (K, a network's size, the points)
+    takes its own time; the next frame steps one frame's worth from when it settled, not
+    that time too (the frame after it stepped 5x a frame's steps and made it longer)."""
+    from types import SimpleNamespace
+
+    import gdviz.ui.main_window as mw
+    from gdviz.core.scene import preset_path
+
+    win = window
+    assert win.open_scene(preset_path("L08"))
+    s = win.session
+    now = [100.0]
+    monkeypatch.setattr(mw, "time", SimpleNamespace(perf_counter=lambda: now[0]))
+    s.play()
+    assert s.playing and win._last_frame is not None
+    win._on_frame()
+    dts = []
+    orig = s.tick
+    monkeypatch.setattr(s, "tick", lambda dt: (dts.append(dt), orig(dt))[1])
+
+    def slow_change():  # a change that takes 0.5 s of the clock
+        now[0] += 0.5
+    s.problem_changed.connect(slow_change)
+    try:
+        assert s.update_data(units=s.data.units + 1)
+    finally:
+        s.problem_changed.disconnect(slow_change)
+    now[0] += 0.016
+    win._on_frame()
+    assert s.playing and len(dts) == 1 and abs(dts[0] - 0.016) < 1e-9

@@ -37,6 +37,11 @@ REPLAY_BUDGET_S = 0.010
 #: sized from the measured cost of a step and the time left before the deadline, so that
 #: a deadline is kept to within one step (30 runs of L21's network: 1-3 ms a step)
 REPLAY_PIECE_S = 0.004
+#: the step-by-step numbers of a past step are re-played from the engine's last checkpoint
+#: (every 256 steps); that re-play keeps the engine's state every this many steps, so that
+#: the steps before it (← held on L21's 30 networks: 75-255 steps, 0.1-0.2 s a press)
+#: re-play at most this many
+DETAIL_MARKS = 16
 
 #: the clock a re-play's deadline is read on (tests put a counting clock here)
 _clock = time.perf_counter
@@ -49,8 +54,12 @@ class ReplayJob:
     (default: ``s <= to``) are applied. :meth:`run` goes until done, or until a deadline.
     Between calls every change logged at or before ``rs.t`` has been applied."""
 
-    def __init__(self, session, to_step: int, events_before: int | None = None, start=None):
+    def __init__(self, session, to_step: int, events_before: int | None = None, start=None,
+                 marks: int | None = None):
         self.session = session
+        #: without a deadline, the engine keeps a checkpoint at every multiple of ``marks``
+        #: it passes before ``to`` (before the changes logged at that step, as its own)
+        self.marks = int(marks) if marks else None
         #: the engine: a new one at step 0, or ``start``, an engine put back at one of its
         #: checkpoints (changes logged at its step and later are applied from there)
         self.rs = session._make_runset() if start is None else start
@@ -88,8 +97,14 @@ class ReplayJob:
         rs = self.rs
         while rs.t < step:
             if deadline is None:
-                rs.advance(step - rs.t)
-                break
+                if self.marks is None:
+                    rs.advance(step - rs.t)
+                    break
+                mark = (rs.t // self.marks + 1) * self.marks
+                rs.advance(min(step, mark) - rs.t)
+                if rs.t == mark and mark < self.to:
+                    rs.keep_checkpoint()
+                continue
             n = self._piece(step - rs.t, deadline)
             if n == 0:
                 return False
@@ -376,10 +391,34 @@ class HistoryMixin:
         if t == self.runset.t:
             return self.runset.details(r)
         if t not in self._details_cache:
-            job = ReplayJob(self, t, events_before=t, start=self.runset.clone_at(t))
+            job = ReplayJob(self, t, events_before=t, start=self._detail_start(t),
+                            marks=DETAIL_MARKS)
             job.run()
+            if not getattr(job.rs, "_from_marks", False):
+                # its marks serve the steps before t (a step back re-plays a few steps)
+                self._detail_marks = (self._history_key(), job.rs)
             self._details_cache[t] = [job.rs.details(k) for k in range(self.n_runs)]
         return self._details_cache[t][r]
+
+    def _history_key(self) -> tuple:
+        """What a re-play's marks hold for: this engine, its version, the changes logged."""
+        return (self.runset, self.runset.version, list(self._events))
+
+    def _detail_start(self, t: int) -> RunSet:
+        """The engine to re-play step ``t`` from: at the engine's last checkpoint before
+        ``t``, or at a later mark of the last such re-play of this history."""
+        start = self.runset.clone_at(t)
+        kept = getattr(self, "_detail_marks", None)
+        if kept is not None:
+            key, rs = kept
+            if key == self._history_key():
+                mark = rs.latest_checkpoint(t)
+                if mark is not None and mark > start.t:
+                    start = rs.clone_at(t)
+                    start._from_marks = True
+            else:
+                self._detail_marks = None
+        return start
 
 
 def param_norms(P: np.ndarray) -> np.ndarray:

@@ -35,6 +35,7 @@ from gdviz.core.i18n import tr
 from gdviz.ui import theme
 from gdviz.ui.keyboard import REJECTED
 from gdviz.ui.views.items import connect_all, disconnect_all
+from gdviz.ui.views.refresh import forget, later
 from gdviz.ui.widgets import HyperSlider, section
 
 #: the target combo's last entry, in English (shown translated: key custom_target)
@@ -751,7 +752,7 @@ class DataPanel(QWidget):
     def _on_runs_changed(self, *_) -> None:
         if self.kind is not None:
             self._sync_weight_decay()
-            self._sync_params()
+            self._sync_params_later()
 
     def _on_settings_changed(self, *_) -> None:
         if self.kind is not None:
@@ -759,7 +760,12 @@ class DataPanel(QWidget):
 
     def _on_stepped(self, *_) -> None:
         if self.kind is not None:
-            self._sync_params()
+            self._sync_params_later()
+
+    def _sync_params_later(self) -> None:
+        """:meth:`_sync_params` once the session's change has settled (a new problem sends
+        problem, runs and stepped: each wrote the sliders and computed the loss)"""
+        later(self.session, self._sync_params)
 
     def _sync_all(self) -> None:
         if self.kind is None or self.session.kind != self.kind:
@@ -767,7 +773,7 @@ class DataPanel(QWidget):
         self._sync_data()
         self._sync_options()
         self._sync_weight_decay()
-        self._sync_params()
+        self._sync_params_later()
 
     def _set_combo(self, key: str, data) -> None:
         combo = self.controls.get(key)
@@ -934,3 +940,4 @@ class DataPanel(QWidget):
     def disconnect_session(self) -> None:
         """Stop following the session (the panel keeps its widgets)."""
         self._connections = disconnect_all(getattr(self, "_connections", []))
+        forget(self)

@@ -351,7 +351,11 @@ class SeriesDecimator(_Kept):
         self._finish(last // self.width)
 
     def _extend_few(self, keys: list, ys: list) -> None:
-        """:meth:`extend` for a few points (the same result, ties keep the earlier)."""
+        """:meth:`extend` for a few points (the same result, ties keep the earlier). The
+        buckets they finish are appended by the caller, all in one :meth:`_finish` (one per
+        point cost ~50 us each: 16 steps a frame on 36 curves was 30 ms after a restart,
+        while the buckets are one step wide); buckets after the open one are empty, and
+        keys increase, so a finished bucket gets nothing more meanwhile."""
         w = self.width
         bmin, bmax, kmin, kmax = self.by_min, self.by_max, self.bk_min, self.bk_max
         lo, hi = self._lo, self._hi
@@ -359,8 +363,6 @@ class SeriesDecimator(_Kept):
             if not math.isfinite(v):
                 continue
             b = k // w
-            if b > self.nb:
-                self._finish(b)
             if not bmin[b] <= v:  # nan (empty) or higher: v is the new min
                 bmin[b], kmin[b] = v, k
             if not bmax[b] >= v:

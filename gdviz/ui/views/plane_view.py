@@ -575,11 +575,13 @@ class PlaneView(QWidget):
         self._thumb_rgba = []
         m = self.session.problem.model
         cells = self._thumb_layout()
-        on = bool(cells)
-        self.thumb_title.setVisible(on)
-        self.thumb_box.setVisible(on)
-        if not on:
+        if not cells:
+            self.thumb_title.setVisible(False)
+            self.thumb_box.setVisible(False)
             return
+        # shown or hidden by _size_thumbs below: shown here first, they laid the plot out at
+        # a width it never kept (beside the network picture they hide), and the picture of
+        # the new network was drawn twice, once per width
         for lay in range(m.layers):
             lab = QLabel(f"{lay + 1}")
             lab.setToolTip(tr("classify_layer_row", layer=lay + 1))

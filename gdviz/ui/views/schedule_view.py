@@ -174,7 +174,7 @@ class ScheduleView(pg.PlotWidget):
         self._follow_due = False
         key = self._inputs()
         if key == self._drawn:
-            self.set_step(self.session.t)
+            self._on_stepped()  # the cursor and dots, when they land on another pixel
             return
         self.redraw()
 
