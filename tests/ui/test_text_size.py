@@ -261,3 +261,39 @@ def test_the_loss_key_fits_its_plot_at_200_percent(window, qtbot):
     assert leg.isVisible() and len(leg.items) == 2
     assert box.contains(rect), (rect, box, view._key_form)
     assert rect.height() <= 0.45 * box.height()
+
+
+def test_a_key_that_fits_no_form_whole_is_kept_inside_the_plot_width(window, qtbot):
+    """L13 at 1280x720: three entries (training, validation, ‖w‖₂) on a short loss plot.
+    No form fits both its width and its height share; the key was left in the last form,
+    one row wider than the plot, and cut at its left edge. It takes the first form as
+    wide as the plot (taller than the share)."""
+    from gdviz.core.scene import preset_path
+
+    assert window.open_scene(preset_path("L13"))
+    window.session.pause()
+    window.session.step(50)
+    _settle(qtbot, window)
+    view = window.loss_view
+    view.place_legend()
+    leg = view.legend
+    rect = leg.mapRectToScene(leg.boundingRect())
+    box = view.vb.sceneBoundingRect()
+    assert leg.isVisible() and len(leg.items) == 3
+    assert box.left() <= rect.left() and rect.right() <= box.right(), (rect, box, view._key_form)
+
+
+def test_the_fit_panels_title_does_not_push_its_plot_out_of_the_panel(window, qtbot):
+    """Opened once the refreshes waited for the change to settle, L13's fit panel chose
+    its title while its left axis had just been shown (width 0): the long title, whose
+    minimum width pyqtgraph set again on the next resize, made the plot 40 px wider than
+    the panel (cut at the right). The title fits, and the plot is the panel's width."""
+    from gdviz.core.scene import preset_path
+
+    assert window.open_scene(preset_path("L13"))
+    window.session.pause()
+    _settle(qtbot, window)
+    fv = window.fit_view
+    assert fv.plot_item.geometry().width() <= fv.viewport().width()
+    title = fv.plot_item.titleLabel
+    assert title.itemRect().width() <= fv.plot_item.geometry().width()

@@ -427,7 +427,7 @@ class FitView(pg.PlotWidget):
     def resizeEvent(self, ev) -> None:  # noqa: N802 - Qt name
         super().resizeEvent(ev)
         if getattr(self, "_ready", False) and self.showing_data:
-            later(self.session, self._apply_title)  # the longest title that fits
+            self._apply_title()  # the longest title that fits
 
     def _on_resized_later(self, *_) -> None:
         self._mark_stale(STALE_SIZE)
@@ -898,15 +898,27 @@ class FitView(pg.PlotWidget):
         metrics = QFontMetricsF(font)
         # the title is centred over the box, right of the left axis
         axis = self.plot_item.getAxis("left")
-        room = max(float(self.width()) - (axis.width() if axis.isVisible() else 0.0) - 16.0, 50.0)
+        # (the width the axis takes: just shown, it is not laid out yet and its geometry is 0)
+        axis_w = max(axis.width(), axis.minimumWidth()) if axis.isVisible() else 0.0
+        room = max(float(self.width()) - axis_w - 16.0, 50.0)
         variants = self._title_variants()
         text = next((t for t in variants if metrics.horizontalAdvance(t) <= room), variants[-1])
         fg = theme.palette(theme.current())["foreground"]
         self.plot_item.setTitle(text, color=fg, size=f"{theme.pt(theme.BASE_PT):.0f}pt")
         title = self.plot_item.titleLabel
         title.setToolTip(variants[0])
-        # a title wider than the panel must not push the plot out of it
+        # a title wider than the panel must not push the plot out of it (pyqtgraph sets the
+        # label's minimum width to its text's again on every resize: kept at 0 here)
         title.setMinimumWidth(0)
+        if not getattr(title, "_min_kept", False):
+            text_min = title.updateMin
+
+            def update_min() -> None:
+                text_min()
+                title.setMinimumWidth(0)
+
+            title.updateMin = update_min
+            title._min_kept = True
         height = int(metrics.height() * 1.35) + 4
         title.setMaximumHeight(height)
         self.plot_item.layout.setRowFixedHeight(0, height)

@@ -363,11 +363,20 @@ class LossView(pg.PlotWidget):
         if key == self._key_fit:
             return
         self._key_fit = key
+        sizes = []
         for columns, k in KEY_FORMS:
             self._set_key_form(n if columns == 0 else 1, k)
             size = leg.layout.preferredSize()
             if size.width() <= w and size.height() <= KEY_MAX_SHARE * h:
-                break
+                return
+            sizes.append((size.width(), size.height()))
+        # none fits a short plot: the first as wide as the plot, taller than the share
+        # (it covers more of the curves, and is read whole); else the narrowest (a key
+        # wider than the plot was cut at its left edge: L13 at 1280x720)
+        fits = [i for i, (sw, _) in enumerate(sizes) if sw <= w]
+        i = fits[0] if fits else min(range(len(sizes)), key=lambda j: sizes[j][0])
+        columns, k = KEY_FORMS[i]
+        self._set_key_form(n if columns == 0 else 1, k)
 
     def _set_key_form(self, columns: int, k: float) -> None:
         if (columns, k) == self._key_form:
