@@ -266,7 +266,7 @@ def test_a_new_network_size_computes_the_plane_once_after_its_layout(classifier_
 def test_a_new_fit_draws_the_fit_panel_once(window, monkeypatch):
     """K on L8 (a new problem: problem, runs, settings and stepped go out): every run's
     curve, the fit-by-hand loss and the legend are drawn once (four, three and two times
-    before), and the legend measures no form again when its texts are the same."""
+    before)."""
     from gdviz.ui.panels import data_panel
     from gdviz.ui.views import fit_view
 
@@ -296,7 +296,10 @@ def test_a_new_fit_draws_the_fit_panel_once(window, monkeypatch):
         legends = fv.legend_builds
         assert s.update_data(units=k)
         assert calls == {"curves": 1, "loss": 1}
-        assert fv.legend_builds - legends <= 1  # the same texts: no form measured again
+        # a new set of entries measures its forms once (at most the three of a text size
+        # and the one kept); the texts-keyed cache of the fitctl3 branch is not kept (its
+        # panels were torn down in an order that asked a dead label for its size)
+        assert fv.legend_builds - legends <= 4
         P = s.positions()
         want = s.problem.model.predict(P[0], fv.xs)
         assert np.allclose(fv.run_curves[0].getData()[1], want, equal_nan=True)

@@ -812,10 +812,8 @@ class FitView(pg.PlotWidget):
         self._legend_built = (entries, width, height)
         # the forms' sizes follow the texts (and the text size), not the items: a new
         # problem with the same legend (K, the points, the model) measures nothing again
-        key = (tuple((type(item).__name__, text) for item, text in entries),
-               theme.font_scale(), theme.text_scale())
-        if self._legend_sizes[0] != key:
-            self._legend_sizes = (key, {})
+        if self._legend_sizes[0] is not entries:
+            self._legend_sizes = (entries, {})
         sizes = self._legend_sizes[1]
         form = None
         for k in (1.0, 0.8, 0.65):
