@@ -254,6 +254,9 @@ class LossView(pg.PlotWidget):
     def _rebuild_key(self) -> None:
         self._style_key()
         self.legend.clear()
+        # the entries come in the base form (one row, full size: _add_norm_key says so),
+        # not in the last form's smaller text
+        self.legend.setLabelTextSize(f"{theme.pt(theme.BASE_PT):.0f}pt")
         if self.session.has_validation:
             self.legend.addItem(self._key_train, tr("train_loss"))
             self.legend.addItem(self._key_val, tr("val_loss"))
@@ -261,6 +264,8 @@ class LossView(pg.PlotWidget):
         self.legend.setVisible(bool(self.legend.items))
         theme.style_legend(self.legend)
         self._yr = None  # the band for the key comes or goes
+        if self.legend.items and self.vb.width() > 0:
+            self._fit_key()  # a form that fits now, not at the placing timer's end
 
     def _on_stepped_turn(self, *_) -> None:
         """``stepped``: drawn now, unless this playing frame is another view's turn
