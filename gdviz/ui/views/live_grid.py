@@ -176,7 +176,10 @@ class LiveGridWorker(QObject):
                 self._busy = self._job is not None
                 stale = gen <= self.floor or self._stop
             if not stale:
-                self.done.emit(gen, job, out)
+                try:
+                    self.done.emit(gen, job, out)
+                except RuntimeError:  # the view is gone (the app quits): nobody to tell
+                    return
 
 
 #: a picture held for the next step is drawn after this long without one (a slow race;

@@ -170,7 +170,10 @@ class MapWorker(QObject):
                     payload = parts if isinstance(parts, Exception) else finish(parts)
                 except Exception as exc:
                     payload = exc
-                self.done.emit(gen, (tag, payload))
+                try:
+                    self.done.emit(gen, (tag, payload))
+                except RuntimeError:  # the view is gone (the app quits): nobody to tell
+                    return
                 if isinstance(payload, Exception):
                     break
 
