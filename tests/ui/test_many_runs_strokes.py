@@ -96,3 +96,26 @@ def test_set_antialias_repaints_only_on_a_change(qtbot, flag):
     assert set_antialias(item, flag)
     assert item.opts["antialias"] == item.curve.opts["antialias"] == flag
     assert not set_antialias(item, flag)
+
+
+def test_many_runs_playing_take_turns_and_a_few_do_not(qtbot):
+    s = _session(MANY_RUNS + 4)
+    pic = _picture(qtbot, s)
+    lv, ov = pic.landscape_view, pic.loss_view
+    s.play()
+    behind = []
+    for _ in range(4):
+        assert s.tick(1 / 60) >= 1
+        behind.append((lv.turn.behind, ov.turn.behind))
+        # the loss curves sat out this frame, or show the displayed step
+        assert ov.turn.behind or ov.t_line.value() == s.t
+    # the map and the loss curves on alternate frames: one of them sits out each frame
+    assert all(a != b for a, b in behind) and behind[0] != behind[1]
+    s.pause()
+    assert not lv.turn.behind and not ov.turn.behind and ov.t_line.value() == s.t
+    while s.n_runs > 4:
+        s.remove_run(s.n_runs - 1)
+    s.play()
+    for _ in range(3):
+        assert s.tick(1 / 60) >= 1
+        assert not lv.turn.behind and not ov.turn.behind and ov.t_line.value() == s.t

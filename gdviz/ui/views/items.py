@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QGraphicsItem
 
 from gdviz.kernels.raster import clip_pairs
 from gdviz.ui.views.decimate import PathDecimator, SeriesDecimator
+from gdviz.ui.views.turns import MANY_RUNS
 
 #: kept points in the first sealed (cached) chunks of a growing curve; every 8 chunks the
 #: size doubles (up to 4096): a short curve seals small chunks, cheap to cache, and a
@@ -201,6 +202,15 @@ class SafeCurve(pg.PlotCurveItem):
     """pyqtgraph's curve, clipped to the view first when its bounds are astronomically
     larger than the screen (see :func:`paint_huge`)."""
 
+    def boundingRect(self) -> QRectF:  # noqa: N802 - Qt name
+        # an empty curve (a growing curve's unsealed chunks, an empty middle) has no
+        # cached bounds in pyqtgraph: it asked dataBounds twice at each of the scene's
+        # many calls (a third of a many-run frame's boundingRect time)
+        x = self.xData
+        if x is None or len(x) == 0:
+            return QRectF()
+        return super().boundingRect()
+
     def paint(self, p, opt, widget) -> None:
         x, y = self.xData, self.yData
         if x is not None and len(x) > 1 and paint_huge(
@@ -295,11 +305,10 @@ class LiveCurve(pg.GraphicsObject):
 
 
 #: above this many runs a view's run curves are stroked aliased while the race plays in the
-#: window: QPainter strokes an aliased wide line ~4.5x faster than an antialiased one
-#: (0.2 against 0.9 ms for a 400-point 4.5 px fit curve here), and with 25 runs the
-#: antialiased strokes were most of a 55-70 ms frame. A teacher's race (4-8 runs) stays
-#: antialiased; paused, and in an export, every curve is.
-MANY_RUNS = 8
+#: window: QPainter strokes an aliased wide line 4.5-7x faster than an antialiased one
+#: (0.5 against 3.2 ms for a wiggly 300-point 4.5 px fit curve here). A teacher's race
+#: (4-8 runs) stays antialiased; paused, and in an export, every curve is.
+#: (MANY_RUNS, from gdviz.ui.views.turns: the same threshold makes the views take turns)
 
 
 def set_antialias(item, flag: bool) -> bool:
