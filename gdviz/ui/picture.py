@@ -244,6 +244,11 @@ class Picture(QWidget):
             for v in (self.landscape_view, self.plane_view, self.network_view, self.loss_view):
                 if v is not None:
                     v.turn.enabled = True
+            # and with many runs playing, the runs' curves are stroked aliased
+            # (gdviz.ui.views.items.PlayingStrokes); an export's are always antialiased
+            for v in (self.landscape_view, self.fit_view, self.loss_view):
+                if v is not None:
+                    v.strokes.enabled = True
 
         self._caption = ("", "")
         self.notice = QLabel()  # inline messages (the window's, under the caption)

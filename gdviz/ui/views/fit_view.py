@@ -34,7 +34,8 @@ from PySide6.QtGui import QColor, QFontMetricsF
 
 from gdviz.core.i18n import current_language, tr
 from gdviz.ui import theme
-from gdviz.ui.views.items import cache_axes, connect_all, disconnect_all
+from gdviz.ui.views.items import (PlayingStrokes, cache_axes, connect_all, disconnect_all,
+                                  set_antialias)
 from gdviz.ui.views.ranges import finite_box
 from gdviz.ui.views.refresh import forget, later
 
@@ -210,6 +211,8 @@ class FitView(pg.PlotWidget):
         self.run_curves: list[pg.PlotDataItem] = []
         self.unit_curves: list[pg.PlotDataItem] = []
         self._diverged: set[int] = set()
+        #: many runs playing in the window: the run curves stroked aliased
+        self.strokes = PlayingStrokes(session)
 
         # --- connections: all in one block ------------------------------------------------
         s = session
@@ -221,6 +224,7 @@ class FitView(pg.PlotWidget):
             (s.stepped, self._on_stepped_later),
             (s.settings_changed, self._on_stepped_later),
             (s.selection_changed, self._on_selection_changed_later),
+            (s.playing_changed, self._on_playing_changed),
         ])
         self.vb.sigResized.connect(self._on_resized_later)
 
@@ -429,6 +433,12 @@ class FitView(pg.PlotWidget):
         if getattr(self, "_ready", False) and self.showing_data:
             self._apply_title()  # the longest title that fits
 
+    def _on_playing_changed(self, *_) -> None:
+        """Paused: the run curves antialiased again (:class:`PlayingStrokes`)."""
+        smooth = not self.strokes.aliased
+        for c in self.run_curves:
+            set_antialias(c, smooth)
+
     def _on_resized_later(self, *_) -> None:
         self._mark_stale(STALE_SIZE)
 
@@ -454,7 +464,9 @@ class FitView(pg.PlotWidget):
         if diverged != self._diverged:
             self._diverged = diverged
             self._style_runs()
+        smooth = not self.strokes.aliased
         for r, c in enumerate(self.run_curves):
+            set_antialias(c, smooth)
             y = _clip_curve(Y[r], y0, y1)
             c.setData(xs, y)
             c.setVisible(s.run_enabled(r) and bool(np.isfinite(y).any()))

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QGraphicsItem
 
 from gdviz.kernels.raster import clip_pairs
 from gdviz.ui.views.decimate import PathDecimator, SeriesDecimator
+from gdviz.ui.views.turns import MANY_RUNS
 
 #: kept points in the first sealed (cached) chunks of a growing curve; every 8 chunks the
 #: size doubles (up to 4096): a short curve seals small chunks, cheap to cache, and a
@@ -201,6 +202,15 @@ class SafeCurve(pg.PlotCurveItem):
     """pyqtgraph's curve, clipped to the view first when its bounds are astronomically
     larger than the screen (see :func:`paint_huge`)."""
 
+    def boundingRect(self) -> QRectF:  # noqa: N802 - Qt name
+        # an empty curve (a growing curve's unsealed chunks, an empty middle) has no
+        # cached bounds in pyqtgraph: it asked dataBounds twice at each of the scene's
+        # many calls (a third of a many-run frame's boundingRect time)
+        x = self.xData
+        if x is None or len(x) == 0:
+            return QRectF()
+        return super().boundingRect()
+
     def paint(self, p, opt, widget) -> None:
         x, y = self.xData, self.yData
         if x is not None and len(x) > 1 and paint_huge(
@@ -292,6 +302,47 @@ class LiveCurve(pg.GraphicsObject):
         p.setRenderHint(p.RenderHint.Antialiasing, self.opts["antialias"])
         p.setPen(self.opts["pen"])
         p.drawPath(self._path)
+
+
+#: above this many runs a view's run curves are stroked aliased while the race plays in the
+#: window: QPainter strokes an aliased wide line 4.5-7x faster than an antialiased one
+#: (0.5 against 3.2 ms for a wiggly 300-point 4.5 px fit curve here). A teacher's race
+#: (4-8 runs) stays antialiased; paused, and in an export, every curve is.
+#: (MANY_RUNS, from gdviz.ui.views.turns: the same threshold makes the views take turns)
+
+
+def set_antialias(item, flag: bool) -> bool:
+    """Stroke ``item`` (a PlotCurveItem, LiveCurve or PlotDataItem) antialiased or not;
+    repaints it (and drops its cached pixels) only when that changes. True if it did."""
+    flag = bool(flag)
+    targets = (item, item.curve) if isinstance(item, pg.PlotDataItem) else (item,)
+    if all(bool(t.opts.get("antialias", True)) == flag for t in targets):
+        return False
+    for t in targets:
+        t.opts["antialias"] = flag
+        # aliased, pyqtgraph would stroke an opaque wide pen segment by segment
+        # (``drawLines``: a cap per segment, slower than the path it replaces)
+        t.opts["segmentedLineMode"] = "off"
+    item.update()
+    if item is not targets[-1]:
+        targets[-1].update()
+    return True
+
+
+class PlayingStrokes:
+    """Whether a view strokes its runs' curves aliased now: in the window (``enabled``,
+    as the picture sets it; an export's views never are), while the race plays, with
+    more than :data:`MANY_RUNS` runs (see there). Only the pieces redrawn every frame go
+    aliased; cached pieces keep their antialiased pixels."""
+
+    def __init__(self, session):
+        self.session = session
+        self.enabled = False
+
+    @property
+    def aliased(self) -> bool:
+        s = self.session
+        return self.enabled and bool(s.playing) and s.n_runs > MANY_RUNS
 
 
 class RecacheBudget:
@@ -423,6 +474,12 @@ class GrowingCurve:
         self._pen = pg.mkPen(pen)
         for item in self.items:
             item.setPen(self._pen)
+
+    def set_smooth(self, flag: bool) -> None:
+        """Stroke the pieces redrawn every frame (the middle and the tail) antialiased or
+        not (:class:`PlayingStrokes`); the sealed chunks, cached, always are."""
+        for item in (self.middle, self.tail):
+            set_antialias(item, flag)
 
     def set_visible(self, flag: bool) -> None:
         flag = bool(flag)

@@ -24,8 +24,8 @@ from PySide6.QtWidgets import QGraphicsItem
 from gdviz.core.i18n import tr
 from gdviz.kernels.contour import contour_segments, nice_levels
 from gdviz.ui import theme
-from gdviz.ui.views.items import (GrowingCurve, HistoryFeed, RecacheBudget, RunsBuild,
-                                  cache_axes, connect_all, disconnect_all, new_rows)
+from gdviz.ui.views.items import (GrowingCurve, HistoryFeed, PlayingStrokes, RecacheBudget,
+                                  RunsBuild, cache_axes, connect_all, disconnect_all, new_rows)
 from gdviz.ui.views.refresh import forget, later
 from gdviz.ui.views.placement import (fit_axis_height, fit_axis_width, legend_score, place_legend,
                                       set_legend_columns, unstack)
@@ -221,6 +221,8 @@ class LandscapeView(pg.PlotWidget):
         #: its turn while a classification plays in the window (the map and the network
         #: picture on one frame, the plane and the loss curves on the next)
         self.turn = Turn(s, 0, self._on_stepped)
+        #: many runs playing in the window: the trails' live pieces stroked aliased
+        self.strokes = PlayingStrokes(s)
         self._connections = connect_all([
             (s.problem_changed, self._on_problem_changed),
             (s.runs_changed, self._on_runs_changed),
@@ -487,6 +489,7 @@ class LandscapeView(pg.PlotWidget):
         if len(self.trails) != s.n_runs:  # runs_changed is on its way: build for it now
             self._on_runs_changed()
             return
+        self._apply_strokes()
         pal = theme.palette(theme.current())
         now = self._feed_trails()
         diverged = dict(s.diverged())
@@ -981,7 +984,14 @@ class LandscapeView(pg.PlotWidget):
         self._adapt_live_grid(pic.ms)
         self._show_grid(pic)
 
+    def _apply_strokes(self) -> None:
+        """The trails' and halos' live pieces aliased or not (:class:`PlayingStrokes`)."""
+        smooth = not self.strokes.aliased
+        for c in (*self.trails, *self.halos):
+            c.set_smooth(smooth)
+
     def _on_playing_changed(self, *_) -> None:
+        self._apply_strokes()  # paused: antialiased again
         if not self.session.playing:  # paused: the exact slice at the displayed step
             self._update_live_surfaces()
 

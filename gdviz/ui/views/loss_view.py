@@ -24,8 +24,8 @@ from PySide6.QtWidgets import QGraphicsItem
 from gdviz.core.i18n import tr
 from gdviz.core.session.history import param_norms  # the rows of Session.weight_norms
 from gdviz.ui import theme
-from gdviz.ui.views.items import (GrowingCurve, HistoryFeed, RecacheBudget, RunsBuild,
-                                  cache_axes, connect_all, disconnect_all, new_rows)
+from gdviz.ui.views.items import (GrowingCurve, HistoryFeed, PlayingStrokes, RecacheBudget,
+                                  RunsBuild, cache_axes, connect_all, disconnect_all, new_rows)
 from gdviz.ui.views.placement import MARGIN, place_legend, set_legend_columns
 from gdviz.ui.views.refresh import forget, later
 from gdviz.ui.views.turns import Turn
@@ -175,6 +175,8 @@ class LossView(pg.PlotWidget):
         s = session
         #: its turn while a classification plays in the window (with the plane's)
         self.turn = Turn(s, 1, self._on_stepped)
+        #: many runs playing in the window: the curves' live pieces stroked aliased
+        self.strokes = PlayingStrokes(s)
         self._connections = connect_all([
             (s.runs_changed, self._on_runs_changed),
             (s.stepped, self._on_stepped_turn),
@@ -278,6 +280,7 @@ class LossView(pg.PlotWidget):
         if len(self.curves) != s.n_runs:  # runs_changed is on its way: build for it now
             self._on_runs_changed()
             return
+        self._apply_strokes()
         has_val = s.has_validation
         if self._norm_wanted() != self.norm_on:
             self._set_norm_on(not self.norm_on)
@@ -564,10 +567,17 @@ class LossView(pg.PlotWidget):
             if self._place_stop_label():
                 break
 
+    def _apply_strokes(self) -> None:
+        """The curves' live pieces aliased or not (:class:`PlayingStrokes`)."""
+        smooth = not self.strokes.aliased
+        for c in (*self.curves, *self.val_curves, *self.norm_curves):
+            c.set_smooth(smooth)
+
     def _on_playing_changed(self, *_) -> None:
         """The race stopped: the star, its line and label at the lows of the step shown
         (once the change has settled: a scene's restore stops the race before its runs
-        reach this view)."""
+        reach this view); the curves antialiased again."""
+        self._apply_strokes()
         if not self.session.playing and self._stop_behind:
             later(self.session, self._stop_catch_up)
 

@@ -10,6 +10,11 @@ refreshes 30 times a second at 60 frames a second, and a frame draws half the wo
 network picture shows the plane's thumbnails as they were at its own turn (a frame after
 the plane drew them).
 
+A race of many runs (more than :data:`MANY_RUNS`) on any problem takes turns too: the map
+and the loss curves each stroke a curve or two per run every frame, and with 25 runs
+the two of them were 35-40 ms of a frame; on alternate frames they share it (the fit
+panel, one curve per run, draws every frame).
+
 A turn is only skipped on a playing frame: a ``stepped`` while the race plays that moved
 the displayed step forward. A step by hand, a scrub back (or any while paused), a reset, a
 new run or selection, and every other change draw at once, and a view that sat out the
@@ -27,6 +32,10 @@ ROUND = 2
 #: the problem kinds whose views take turns (a surface lesson's map and loss curves fit a
 #: frame together: ``gdviz bench frame``)
 KINDS = ("classify",)
+#: above this many runs every problem's heavy views take turns while the race plays, and
+#: their run curves are stroked aliased (gdviz.ui.views.items.PlayingStrokes); a
+#: teacher's race (4-8 runs) draws everything every frame, antialiased
+MANY_RUNS = 8
 
 
 class Turn:
@@ -46,9 +55,10 @@ class Turn:
 
     @property
     def taking(self) -> bool:
-        """Turns are being taken now (a playing classification in the window)."""
+        """Turns are being taken now (a playing classification, or a race of many runs,
+        in the window)."""
         s = self.session
-        return self.enabled and s.playing and s.kind in KINDS
+        return self.enabled and s.playing and (s.kind in KINDS or s.n_runs > MANY_RUNS)
 
     def skips(self) -> bool:
         """Called first on each ``stepped``: True when the view sits this frame out."""
