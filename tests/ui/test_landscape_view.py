@@ -439,3 +439,25 @@ def test_a_zoom_repaints_the_old_contours_and_recomputes_once_settled(qtbot, vie
     assert view._box == pytest.approx((x0, x1, y0, y1)) and not view.contours.interim
     view.grab()
     assert view.contours.renders > renders  # the exact contours of the new box
+
+
+def test_step_arrows_of_wildly_different_sizes_are_drawn_without_error(view):
+    """The arrows share one scale; one 600 orders of magnitude shorter than the longest
+    scaled to exactly 0 and divided by it (ZeroDivisionError, found by the GUI fuzz). It is
+    drawn ARROW_MIN_PX long in its own direction; a vector too long for floats in pixels
+    is left out."""
+    import math
+
+    from gdviz.ui.views.landscape_view import ARROW_MIN_PX
+
+    px, py = view.vb.viewPixelSize()
+    raw = {"grad": np.array([1e300, 0.0]), "update": np.array([0.0, -1e-300]),
+           "momentum": np.array([3.0, 4.0])}
+    out, scale = view._arrow_vectors(raw)
+    assert scale is not None and scale > 0
+    up = out["update"]
+    assert up is not None and up[0] == 0.0 and up[1] < 0
+    assert math.hypot(up[0] / (px or 1.0), up[1] / (py or 1.0)) == pytest.approx(ARROW_MIN_PX)
+    huge = {"grad": np.array([1e308, 1e308]), "update": np.array([1.0, 0.0])}
+    out, _ = view._arrow_vectors(huge)
+    assert out["update"] is not None

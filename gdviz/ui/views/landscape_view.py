@@ -1103,7 +1103,8 @@ class LandscapeView(pg.PlotWidget):
         W, H = float(self.vb.width()) or 1.0, float(self.vb.height()) or 1.0
 
         def pixels(v):
-            return math.hypot(v[0] / px, v[1] / py)
+            with np.errstate(over="ignore"):  # beyond float range in pixels: inf
+                return math.hypot(v[0] / px, v[1] / py)
 
         shown = {k: v for k, v in raw.items()
                  if v is not None and np.isfinite(v).all() and pixels(v) > 0}
@@ -1112,9 +1113,14 @@ class LandscapeView(pg.PlotWidget):
         scale = ARROW_FRACTION * min(W, H) / max(pixels(v) for v in shown.values())
         out = {k: None for k in raw}
         for k, v in shown.items():
-            v = v * scale
-            n = pixels(v)
-            out[k] = v * (ARROW_MIN_PX / n) if n < ARROW_MIN_PX else v
+            n = pixels(v)  # > 0; inf for a vector beyond float range in pixels
+            if n * scale >= ARROW_MIN_PX:
+                out[k] = v * scale
+            elif math.isfinite(n):
+                # too short to see at the shared scale (or scaled to 0 beside a huge one:
+                # 1e-300 beside 1e300 divided by zero, found by the GUI fuzz): its direction,
+                # ARROW_MIN_PX long
+                out[k] = v * (ARROW_MIN_PX / n)
         return out, scale
 
     def _on_plot_resized(self, *_) -> None:
