@@ -6,7 +6,8 @@ Contract (the fit panel's "network" model and the classification panel both buil
   0 to 4 hidden layers of 1..32 units and one linear output. One activation code ``act``
   for every hidden layer: ``ACT_RELU, ACT_SIGMOID, ACT_TANH, ACT_HARD_SIGMOID, ACT_LINEAR``
   = 0..4. Hard-sigmoid is torch's ``hardsigmoid``: ``relu6(z + 3) / 6``. Derivatives at
-  the kinks follow torch: relu'(0) = 0, hardsigmoid' = 1/6 on the open interval (-3, 3).
+  the kinks follow torch: relu'(0) = 0, hardsigmoid' = 1/6 on the open interval (-3, 3),
+  where "1/6" is :data:`HARD_SIGMOID_SLOPE`, torch's own constant (see there).
 * Parameters are one flat float64 vector: for each layer l in order, ``W_l`` (n_out x n_in,
   row-major) then ``b_l`` (n_out). That is exactly the order of
   ``nn.Sequential(nn.Linear(d, K), act, ..., nn.Linear(K, 1)).parameters()`` flattened.
@@ -41,6 +42,12 @@ from gdviz.kernels import register
 from gdviz.kernels._jit import PARALLEL_WORK, jit, pjit, prange, rjit
 
 ACT_RELU, ACT_SIGMOID, ACT_TANH, ACT_HARD_SIGMOID, ACT_LINEAR = 0, 1, 2, 3, 4
+#: hardsigmoid'(z) on (-3, 3) as torch computes it in float64: its CPU kernel
+#: (hardsigmoid_backward) writes the constant as ``scalar_t one_sixth(1.0f / 6.0f)``, a float32
+#: quotient, so the slope is 0.1666666716337204, not 1/6 (3e-8 relative). With an exact 1/6 a
+#: float64 run drifted from torch by 2e-9 after one RMSprop step; with this constant it
+#: matches torch to rounding (tests/core/test_network_model.py).
+HARD_SIGMOID_SLOPE = float(np.float32(1.0) / np.float32(6.0))
 LOSS_MSE, LOSS_BCE_LOGITS, LOSS_MAE = 0, 1, 2
 
 #: activation names as the UI, the CLI and scenes spell them
@@ -114,7 +121,7 @@ def _offsets(sizes):
 @jit
 def _act_row(act, row, d, nb, need_d):
     """row[:nb] <- h(row[:nb]) in place; d[:nb] <- h'(z) when need_d (torch's derivatives:
-    relu'(0) = 0, hardsigmoid' = 1/6 on the open interval (-3, 3))."""
+    relu'(0) = 0, hardsigmoid' = HARD_SIGMOID_SLOPE on the open interval (-3, 3))."""
     if act == ACT_RELU:
         if need_d:
             for m in range(nb):
@@ -141,7 +148,7 @@ def _act_row(act, row, d, nb, need_d):
     elif act == ACT_HARD_SIGMOID:
         if need_d:
             for m in range(nb):
-                d[m] = 1.0 / 6.0 if (row[m] > -3.0 and row[m] < 3.0) else 0.0
+                d[m] = HARD_SIGMOID_SLOPE if (row[m] > -3.0 and row[m] < 3.0) else 0.0
         for m in range(nb):
             row[m] = min(max(row[m] + 3.0, 0.0), 6.0) / 6.0
     elif need_d:
@@ -527,7 +534,7 @@ def _dact_np(act, z, h):
     if act == ACT_TANH:
         return 1.0 - h * h
     if act == ACT_HARD_SIGMOID:
-        return np.where((z > -3.0) & (z < 3.0), 1.0 / 6.0, 0.0)
+        return np.where((z > -3.0) & (z < 3.0), HARD_SIGMOID_SLOPE, 0.0)
     return np.ones_like(z)
 
 

@@ -8,7 +8,9 @@ transcription of torch's documented definitions, not of gdviz's kernel:
   ``nn.Sequential(...).parameters()`` (checked by name in test_param_order_is_torchs);
 - activations: ``nn.ReLU`` (relu'(0) = 0 in autograd), ``nn.Sigmoid``, ``nn.Tanh``,
   ``nn.Hardsigmoid`` = relu6(x + 3) / 6 with gradient 1/6 on the open interval (-3, 3)
-  (torch's hardsigmoid_backward), identity for "linear";
+  (torch's hardsigmoid_backward, whose "1/6" is the float32 constant 1.0f / 6.0f:
+  mlp.HARD_SIGMOID_SLOPE; a gradient recorded from torch is compared in
+  tests/kernels/test_mlp_kernel.py), identity for "linear";
 - ``nn.MSELoss()`` = mean (f - y)^2 and ``nn.BCEWithLogitsLoss()`` = mean of
   max(z, 0) - z y + log1p(exp(-|z|)) (torch's stable form);
 - backprop is the chain rule in matrix form, and its gradient is checked against central

@@ -102,12 +102,13 @@ def test_gradient_matches_central_differences(act, sizes, loss, fn):
 
 
 def test_kink_derivatives_follow_torch():
-    # relu'(0) = 0; hardsigmoid' = 1/6 on (-3, 3) and 0 at +-3 (torch's hardsigmoid_backward)
+    # relu'(0) = 0; hardsigmoid' = torch's 1/6 on (-3, 3) and 0 at +-3 (hardsigmoid_backward)
     sizes = np.array([1, 1, 1], dtype=np.int64)
     y = np.zeros(1)
     idx = np.zeros(1, dtype=np.int64)
     for act, z, dh in [(mlp.ACT_RELU, 0.0, 0.0), (mlp.ACT_HARD_SIGMOID, 3.0, 0.0),
-                       (mlp.ACT_HARD_SIGMOID, -3.0, 0.0), (mlp.ACT_HARD_SIGMOID, 2.0, 1 / 6)]:
+                       (mlp.ACT_HARD_SIGMOID, -3.0, 0.0),
+                       (mlp.ACT_HARD_SIGMOID, 2.0, mlp.HARD_SIGMOID_SLOPE)]:
         p = np.array([1.0, 0.0, 1.0, 0.0])
         X = np.array([[z]])
         for fn in (mlp.loss_grad, mlp.loss_grad_np):
@@ -235,3 +236,30 @@ def test_many_samples_go_through_in_chunks(act):
             mlp.slice_grid(p, sizes, act, X, y, idx, loss, i, j, -1, 1, -1, 1, s,
                            parallel=parallel)
             assert_allclose(s, sref, rtol=1e-12)
+
+
+# torch 2.13.0 (CPU, float64): nn.Sequential(nn.Linear(2, 3), nn.Hardsigmoid(), nn.Linear(3, 1)),
+# BCEWithLogitsLoss on 4 points, loss.backward(); the flat gradient in .parameters() order
+TORCH_HSIG_PARAMS = [0.5, -1.25, 2.0, 0.75, -0.5, 1.5, 0.25, -0.125, 0.375, 1.5, -0.75, 2.25, 0.1]
+TORCH_HSIG_X = [[0.3, -0.7], [1.1, 0.4], [-0.9, 1.6], [2.0, -1.0]]
+TORCH_HSIG_Y = [1.0, 0.0, 1.0, 0.0]
+TORCH_HSIG_LOSS = 0.8411427338816819
+TORCH_HSIG_GRAD = [0.1514391668570383, -0.027905252991422633, -0.029383673716895174,
+                   -0.009215328360100672, 0.21922664114401386, -0.027756352124389844,
+                   0.08154101732218041, -0.017602553805278223, 0.13112498058498567,
+                   0.2504062965139, 0.34039187656074843, 0.10596365600001234, 0.3261640595682752]
+
+
+def test_hard_sigmoid_gradient_is_torchs_to_rounding():
+    # torch's hardsigmoid_backward uses the float32 constant 1.0f / 6.0f even in float64;
+    # with an exact 1/6 the first-layer gradient differs from torch's by ~3e-8 relative
+    assert mlp.HARD_SIGMOID_SLOPE == 0.1666666716337204
+    sizes = np.array([2, 3, 1], dtype=np.int64)
+    p = np.array(TORCH_HSIG_PARAMS)
+    X, y = np.array(TORCH_HSIG_X), np.array(TORCH_HSIG_Y)
+    idx = np.arange(4, dtype=np.int64)
+    for fn in (mlp.loss_grad, mlp.loss_grad_np):
+        g = np.empty(13)
+        loss = fn(p, sizes, mlp.ACT_HARD_SIGMOID, X, y, idx, mlp.LOSS_BCE_LOGITS, g)
+        assert loss == pytest.approx(TORCH_HSIG_LOSS, rel=1e-14)
+        assert_allclose(g, TORCH_HSIG_GRAD, rtol=1e-13, atol=1e-16)
