@@ -472,13 +472,19 @@ class MainWindow(QMainWindow):
         self._retranslate_keys(lang)
 
     def _lesson_title(self, path: Path) -> str:
-        """A preset's title in the UI language (its file name if it cannot be read)."""
-        try:
-            from gdviz.core.scene import load_scene
+        """A preset's title in the UI language (its file name if it cannot be read).
 
-            title = load_scene(path).title.get(self.language)
-        except (ValueError, OSError):
-            title = ""
+        Each file is read once per window (its titles in every language are kept): the
+        Lessons menu opening again, or in another language, reads nothing."""
+        if path not in self._lesson_titles:
+            try:
+                from gdviz.core.scene import load_scene
+
+                self._lesson_titles[path] = load_scene(path).title
+            except (ValueError, OSError):
+                self._lesson_titles[path] = None
+        text = self._lesson_titles[path]
+        title = text.get(self.language) if text is not None else ""
         return title or path.stem.replace("_", " ")
 
     def _populate_lessons(self) -> None:
@@ -492,17 +498,27 @@ class MainWindow(QMainWindow):
         except (ImportError, OSError):
             paths = []
         self._lesson_paths = paths
+        self._lesson_titles: dict[Path, object] = {}
         self._lessons_titled = None
         self.set_lessons([(p.stem.replace("_", " "), lambda p=p: self.open_scene_asking(p))
                           for p in paths])
+        self._lesson_actions = self.lessons_menu.actions()
         self.lessons_menu.aboutToShow.connect(self._title_lessons)
 
     def _title_lessons(self) -> None:
+        """The menu's entries titled in the UI language (their texts only: the entries,
+        and what they open, stay)."""
         if self._lessons_titled == self.language or not self._lesson_paths:
             return
         self._lessons_titled = self.language
-        self.set_lessons([(self._lesson_title(p), lambda p=p: self.open_scene_asking(p))
-                          for p in self._lesson_paths])
+        titles = [self._lesson_title(p) for p in self._lesson_paths]
+        if self.lessons_menu.actions() != self._lesson_actions:  # refilled by set_lessons
+            self.set_lessons([(t, lambda p=p: self.open_scene_asking(p))
+                              for t, p in zip(titles, self._lesson_paths)])
+            self._lesson_actions = self.lessons_menu.actions()
+            return
+        for act, title in zip(self._lesson_actions, titles):
+            act.setText(title)
 
     def _build_shortcuts(self) -> None:
         """Space, →, ←, R, and the shortcut sheet (F1, ?) in a Help menu.

@@ -369,6 +369,38 @@ def test_lessons_menu_titles_follow_the_language(window):
     assert all("_" not in t for t in titles)
 
 
+def test_lessons_menu_reads_each_preset_once_and_retitles_on_language_change(window, session,
+                                                                            monkeypatch):
+    import gdviz.core.scene as scene_mod
+    from gdviz.core.scene import load_scene, preset_paths
+
+    paths = preset_paths()
+    reads = []
+    real = scene_mod.load_scene
+    monkeypatch.setattr(scene_mod, "load_scene", lambda p, *a, **k: reads.append(p) or real(p, *a, **k))
+    acts = window.lessons_menu.actions()
+    want = {lang: [load_scene(p).title.get(lang) for p in paths] for lang in ("en", "zh-Hans", "zh-Hant")}
+    for lang in ("zh-Hans", "en", "zh-Hant", "zh-Hans", "en"):
+        window.set_language(lang)
+        window.lessons_menu.aboutToShow.emit()  # the menu opens
+        assert [a.text() for a in window.lessons_menu.actions()] == want[lang]
+        window.lessons_menu.aboutToShow.emit()  # and again, in the same language
+    assert sorted(reads) == sorted(paths)  # each file read once, on the first opening
+    assert window.lessons_menu.actions() == acts  # the same entries, retitled
+    l4 = next(a for a in acts if a.text().startswith("L4 "))
+    l4.trigger()  # an entry still opens its own lesson
+    assert window._scene.meta.lesson == "L04"
+
+
+def test_lessons_menu_refilled_by_set_lessons_is_titled_again(window):
+    window.set_lessons([("x", lambda: None)])
+    window.lessons_menu.aboutToShow.emit()
+    from gdviz.core.scene import preset_paths
+
+    titles = [a.text() for a in window.lessons_menu.actions()]
+    assert len(titles) == len(preset_paths()) and titles[0].startswith("L1 · ")
+
+
 def test_language_is_kept_between_launches(qtbot, settings):
     first = MainWindow(Session(), settings=settings)
     qtbot.addWidget(first)
