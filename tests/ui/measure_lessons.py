@@ -140,6 +140,12 @@ def main(argv):
     if allm:
         print(f"median of medians {statistics.median(allm) * 1e3:.1f} ms, worst max "
               f"{max(max(ts) for ts in times.values()) * 1e3:.1f} ms")
+    if worst_prof:  # all the slowest instances together (pstats file)
+        profs = [p for _, p in worst_prof.values()]
+        st = pstats.Stats(profs[0])
+        for p in profs[1:]:
+            st.add(p)
+        st.dump_stats(os.environ.get("GDVIZ_MEASURE_PSTATS", "/tmp/measure_lessons.pstats"))
     for label, (dt, prof) in worst_prof.items():
         print(f"\n==== profile of {label}: {dt * 1e3:.1f} ms")
         pstats.Stats(prof).sort_stats("cumtime").print_stats(45)

@@ -140,6 +140,32 @@ def test_frame_timer_ticks_while_playing(window, session, qtbot):
     assert window.controls.playback.timeline.value() == session.t
 
 
+def test_a_playing_scene_moves_after_its_first_picture(window, session, qtbot, monkeypatch):
+    from gdviz.core.scene import preset_paths
+    from gdviz.ui.main_window import FIRST_FRAME_MS, FRAME_MS
+
+    ticks = []
+    real = session.tick
+    monkeypatch.setattr(session, "tick", lambda dt: (ticks.append(dt), real(dt))[1])
+    path = next(p for p in preset_paths() if p.stem.startswith("L04_"))  # autoplay = true
+    assert window.open_scene(path) and session.playing
+    # the first frame is not due in the opening's own turn of the event loop
+    assert window.frame_timer.isActive() and window.frame_timer.interval() == FIRST_FRAME_MS
+    assert ticks == [] and session.t == 0
+    qtbot.waitUntil(lambda: len(ticks) >= 2, timeout=5000)
+    assert ticks[0] <= FRAME_MS / 1000  # it steps a frame's worth, not the wait's
+    assert window.frame_timer.interval() == FRAME_MS  # then a frame every FRAME_MS
+    session.pause()
+    session.play()  # played again: frames at once
+    assert window.frame_timer.interval() == FRAME_MS
+    session.pause()
+    assert window.open_scene(path)
+    session.pause()  # paused before the first frame: the next play is not delayed
+    session.play()
+    assert window.frame_timer.interval() == FRAME_MS
+    session.pause()
+
+
 def test_playback_stops_at_max_steps(window, session, qtbot):
     session.set_max_steps(15)
     session.set_speed(2000)
