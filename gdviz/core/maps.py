@@ -135,11 +135,13 @@ def run_cells(landscape, kind, hyper, sched_kind, sched_params, starts, *, total
     n = starts.shape[0]
     if n > MAP_MAX_CELLS:
         raise ValueError(f"map has {n} cells; at most {MAP_MAX_CELLS}")
-    kind = np.ascontiguousarray(np.broadcast_to(np.asarray(kind, dtype=np.int64), (n,)))
-    hyper = np.ascontiguousarray(np.broadcast_to(hyper, (n, KM.N_HYPER)), dtype=np.float64)
-    sk = np.ascontiguousarray(np.broadcast_to(np.asarray(sched_kind, dtype=np.int64), (n,)))
-    sp = np.ascontiguousarray(np.broadcast_to(sched_params, (n, KM.N_SCHED)), dtype=np.float64)
-    ns = np.ascontiguousarray(np.broadcast_to(np.asarray(noise_std, dtype=np.float64), (n,)))
+    # owned, writable, contiguous copies whatever was passed (a full-size array broadcast
+    # stays a read-only view, which numba types, and compiles, apart from the warmed one)
+    kind = np.array(np.broadcast_to(np.asarray(kind, dtype=np.int64), (n,)), order="C")
+    hyper = np.array(np.broadcast_to(hyper, (n, KM.N_HYPER)), dtype=np.float64, order="C")
+    sk = np.array(np.broadcast_to(np.asarray(sched_kind, dtype=np.int64), (n,)), order="C")
+    sp = np.array(np.broadcast_to(sched_params, (n, KM.N_SCHED)), dtype=np.float64, order="C")
+    ns = np.array(np.broadcast_to(np.asarray(noise_std, dtype=np.float64), (n,)), order="C")
     end = np.empty((n, 2))
     loss = np.empty(n)
     conv = np.empty(n, dtype=np.int64)

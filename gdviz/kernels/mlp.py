@@ -640,6 +640,16 @@ def _warm_inputs():
     return sizes, rng.normal(size=(2, n_params(sizes))), X, y, idx
 
 
+def _idx_as_used(idx):
+    """The batch indices as the callers pass them: the sampler's read-only arrays (training
+    batches, the full set: the network lessons' grids and first losses) and writable ones
+    (the validation set's ``arange``). numba compiles each separately: warm both, so that
+    neither is compiled (or loaded from the disk cache) in the UI thread when a lesson opens."""
+    ro = idx.copy()
+    ro.flags.writeable = False
+    return idx, ro
+
+
 def _warm_forward():
     sizes, P, X, _, _ = _warm_inputs()
     out = np.empty((2, 5))
@@ -652,15 +662,17 @@ def _warm_loss_grad():
     sizes, P, X, y, idx = _warm_inputs()
     L = np.empty(2)
     G = np.empty_like(P)
-    _loss_grad_serial(P, sizes, ACT_RELU, X, y, idx, LOSS_MSE, L, G)
-    _loss_grad_parallel(P, sizes, ACT_RELU, X, y, idx, LOSS_MSE, L, G)
+    for i in _idx_as_used(idx):
+        _loss_grad_serial(P, sizes, ACT_RELU, X, y, i, LOSS_MSE, L, G)
+        _loss_grad_parallel(P, sizes, ACT_RELU, X, y, i, LOSS_MSE, L, G)
 
 
 def _warm_slice():
     sizes, P, X, y, idx = _warm_inputs()
     for fn in (_slice_kernel, _slice_kernel_serial):
-        fn(P[0], sizes, ACT_RELU, X, y, idx, LOSS_MSE, 0, 1, -1.0, 1.0, -1.0, 1.0,
-           np.empty((3, 3)))
+        for i in _idx_as_used(idx):
+            fn(P[0], sizes, ACT_RELU, X, y, i, LOSS_MSE, 0, 1, -1.0, 1.0, -1.0, 1.0,
+               np.empty((3, 3)))
 
 
 register("mlp.forward", forward_runs, forward_runs_np, _warm_forward)

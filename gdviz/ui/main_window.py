@@ -89,6 +89,11 @@ LAYOUT_PASSES = 4
 #: a presentation; F11 stays plain full screen
 PROJECTOR_KEY = "F5"
 MAX_FRAME_DT = 0.1  # after a stall, do not jump more than 0.1 s worth of steps
+#: a scene that plays once opened shows its first picture, then moves: its first frame comes
+#: this long after the opening, not in the opening's own turn of the event loop (the opening,
+#: its layout and its first paint are already one block of the UI thread: a frame stepping
+#: 40 runs made that block 30 ms longer)
+FIRST_FRAME_MS = 100
 
 
 def app_settings() -> QSettings:
@@ -472,13 +477,19 @@ class MainWindow(QMainWindow):
         self._retranslate_keys(lang)
 
     def _lesson_title(self, path: Path) -> str:
-        """A preset's title in the UI language (its file name if it cannot be read)."""
-        try:
-            from gdviz.core.scene import load_scene
+        """A preset's title in the UI language (its file name if it cannot be read).
 
-            title = load_scene(path).title.get(self.language)
-        except (ValueError, OSError):
-            title = ""
+        Each file is read once per window (its titles in every language are kept): the
+        Lessons menu opening again, or in another language, reads nothing."""
+        if path not in self._lesson_titles:
+            try:
+                from gdviz.core.scene import load_scene
+
+                self._lesson_titles[path] = load_scene(path).title
+            except (ValueError, OSError):
+                self._lesson_titles[path] = None
+        text = self._lesson_titles[path]
+        title = text.get(self.language) if text is not None else ""
         return title or path.stem.replace("_", " ")
 
     def _populate_lessons(self) -> None:
@@ -492,17 +503,27 @@ class MainWindow(QMainWindow):
         except (ImportError, OSError):
             paths = []
         self._lesson_paths = paths
+        self._lesson_titles: dict[Path, object] = {}
         self._lessons_titled = None
         self.set_lessons([(p.stem.replace("_", " "), lambda p=p: self.open_scene_asking(p))
                           for p in paths])
+        self._lesson_actions = self.lessons_menu.actions()
         self.lessons_menu.aboutToShow.connect(self._title_lessons)
 
     def _title_lessons(self) -> None:
+        """The menu's entries titled in the UI language (their texts only: the entries,
+        and what they open, stay)."""
         if self._lessons_titled == self.language or not self._lesson_paths:
             return
         self._lessons_titled = self.language
-        self.set_lessons([(self._lesson_title(p), lambda p=p: self.open_scene_asking(p))
-                          for p in self._lesson_paths])
+        titles = [self._lesson_title(p) for p in self._lesson_paths]
+        if self.lessons_menu.actions() != self._lesson_actions:  # refilled by set_lessons
+            self.set_lessons([(t, lambda p=p: self.open_scene_asking(p))
+                              for t, p in zip(titles, self._lesson_paths)])
+            self._lesson_actions = self.lessons_menu.actions()
+            return
+        for act, title in zip(self._lesson_actions, titles):
+            act.setText(title)
 
     def _build_shortcuts(self) -> None:
         """Space, →, ←, R, and the shortcut sheet (F1, ?) in a Help menu.
@@ -704,6 +725,8 @@ class MainWindow(QMainWindow):
         self._fresh_scene()
         if scene.playback.autoplay:
             self.session.play()
+            if self.frame_timer.isActive():
+                self.frame_timer.start(FIRST_FRAME_MS)  # see FIRST_FRAME_MS
         return True
 
     def save_scene(self, path) -> bool:
@@ -1279,7 +1302,7 @@ class MainWindow(QMainWindow):
     def _on_playing_changed(self, playing: bool = False, *_) -> None:
         if playing:
             self._last_frame = time.perf_counter()
-            self.frame_timer.start()
+            self.frame_timer.start(FRAME_MS)
         else:
             self.frame_timer.stop()
             self._last_frame = None
@@ -1299,6 +1322,9 @@ class MainWindow(QMainWindow):
     def _on_frame(self) -> None:
         now = time.perf_counter()
         dt = 0.0 if self._last_frame is None else now - self._last_frame
+        if self.frame_timer.interval() != FRAME_MS:  # a scene's first frame (FIRST_FRAME_MS)
+            self.frame_timer.setInterval(FRAME_MS)
+            dt = min(dt, FRAME_MS / 1000)  # it steps a frame's worth, not the wait's
         self._last_frame = now
         if self.session.replaying is not None:  # a long re-play goes on, a piece a frame
             self.session.continue_replay(REPLAY_FRAME_S)
@@ -1313,7 +1339,7 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------ session -> window
     def _on_stepped(self, *_) -> None:
         if self.session.replaying is not None and not self.frame_timer.isActive():
-            self.frame_timer.start()
+            self.frame_timer.start(FRAME_MS)
         counters, diverged = status_texts(self.session, self.language)
         if (counters, diverged) != (self.counters.text(), self.diverged_label.text()):
             self.counters.setText(counters)

@@ -246,6 +246,25 @@ def test_validate_scene_checks_built_scenes():
         validate_scene(s)
 
 
+def test_a_scene_is_checked_once(monkeypatch):
+    # a loaded (or validated) scene is not checked again when applied; a changed copy is
+    import gdviz.core.scene.schema as schema
+
+    s = loads_scene(MINIMAL)
+    calls = []
+    real = schema._validate
+    monkeypatch.setattr(schema, "_validate", lambda sc: (calls.append(sc), real(sc))[1])
+    assert validate_scene(s) is s and validate_scene(s) is s
+    assert calls == []
+    bad_copy = dataclasses.replace(s, playback=Playback(max_steps=1_000_001))
+    for _ in range(2):  # an invalid scene stays invalid, every time it is asked
+        with pytest.raises(SceneError, match="max_steps"):
+            validate_scene(bad_copy)
+    good = dataclasses.replace(s, seed=3)
+    assert validate_scene(good) is good and validate_scene(good) is good
+    assert calls == [good]
+
+
 @pytest.mark.parametrize("change, message", [
     (dict(playback=Playback(max_steps=1_000_001)),
      r"^<scene>: \[playback\] max_steps = 1000001 is invalid: max_steps must be between 1 and "

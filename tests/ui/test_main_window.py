@@ -140,6 +140,32 @@ def test_frame_timer_ticks_while_playing(window, session, qtbot):
     assert window.controls.playback.timeline.value() == session.t
 
 
+def test_a_playing_scene_moves_after_its_first_picture(window, session, qtbot, monkeypatch):
+    from gdviz.core.scene import preset_paths
+    from gdviz.ui.main_window import FIRST_FRAME_MS, FRAME_MS
+
+    ticks = []
+    real = session.tick
+    monkeypatch.setattr(session, "tick", lambda dt: (ticks.append(dt), real(dt))[1])
+    path = next(p for p in preset_paths() if p.stem.startswith("L04_"))  # autoplay = true
+    assert window.open_scene(path) and session.playing
+    # the first frame is not due in the opening's own turn of the event loop
+    assert window.frame_timer.isActive() and window.frame_timer.interval() == FIRST_FRAME_MS
+    assert ticks == [] and session.t == 0
+    qtbot.waitUntil(lambda: len(ticks) >= 2, timeout=5000)
+    assert ticks[0] <= FRAME_MS / 1000  # it steps a frame's worth, not the wait's
+    assert window.frame_timer.interval() == FRAME_MS  # then a frame every FRAME_MS
+    session.pause()
+    session.play()  # played again: frames at once
+    assert window.frame_timer.interval() == FRAME_MS
+    session.pause()
+    assert window.open_scene(path)
+    session.pause()  # paused before the first frame: the next play is not delayed
+    session.play()
+    assert window.frame_timer.interval() == FRAME_MS
+    session.pause()
+
+
 def test_playback_stops_at_max_steps(window, session, qtbot):
     session.set_max_steps(15)
     session.set_speed(2000)
@@ -367,6 +393,38 @@ def test_lessons_menu_titles_follow_the_language(window):
 
     assert len(titles) == len(preset_paths()) and any(t.startswith("L1 · ") for t in titles)
     assert all("_" not in t for t in titles)
+
+
+def test_lessons_menu_reads_each_preset_once_and_retitles_on_language_change(window, session,
+                                                                            monkeypatch):
+    import gdviz.core.scene as scene_mod
+    from gdviz.core.scene import load_scene, preset_paths
+
+    paths = preset_paths()
+    reads = []
+    real = scene_mod.load_scene
+    monkeypatch.setattr(scene_mod, "load_scene", lambda p, *a, **k: reads.append(p) or real(p, *a, **k))
+    acts = window.lessons_menu.actions()
+    want = {lang: [load_scene(p).title.get(lang) for p in paths] for lang in ("en", "zh-Hans", "zh-Hant")}
+    for lang in ("zh-Hans", "en", "zh-Hant", "zh-Hans", "en"):
+        window.set_language(lang)
+        window.lessons_menu.aboutToShow.emit()  # the menu opens
+        assert [a.text() for a in window.lessons_menu.actions()] == want[lang]
+        window.lessons_menu.aboutToShow.emit()  # and again, in the same language
+    assert sorted(reads) == sorted(paths)  # each file read once, on the first opening
+    assert window.lessons_menu.actions() == acts  # the same entries, retitled
+    l4 = next(a for a in acts if a.text().startswith("L4 "))
+    l4.trigger()  # an entry still opens its own lesson
+    assert window._scene.meta.lesson == "L04"
+
+
+def test_lessons_menu_refilled_by_set_lessons_is_titled_again(window):
+    window.set_lessons([("x", lambda: None)])
+    window.lessons_menu.aboutToShow.emit()
+    from gdviz.core.scene import preset_paths
+
+    titles = [a.text() for a in window.lessons_menu.actions()]
+    assert len(titles) == len(preset_paths()) and titles[0].startswith("L1 · ")
 
 
 def test_language_is_kept_between_launches(qtbot, settings):

@@ -29,6 +29,7 @@ from gdviz.core.scene.schema import (
     SceneError,
     _first_line,
     _Invalid,
+    _mark_checked,
     _name,
     _parse_table,
     _show,
@@ -86,6 +87,7 @@ def loads_scene(text: str, source: str = "<string>") -> Scene:
             raise _Invalid(f"version = {v} is invalid: versions start at 1")
         scene = _parse_table(Scene, data, "")
         _validate(scene)
+        _mark_checked(scene)
     except _Invalid as exc:
         raise SceneError(f"{name}: {exc}") from None
     except RecursionError:

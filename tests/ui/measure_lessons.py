@@ -1,0 +1,158 @@
+"""Measure the lesson loads (Lessons menu) and the opening of saved scenes, as the fuzzer times them.
+
+Each action: the menu's aboutToShow (the titles), the lesson's action, then processEvents, the
+deferred deletes, processEvents again (tests/ui/fuzz.py). The real MainWindow, offscreen, 1280x720.
+
+    QT_QPA_PLATFORM=offscreen WARM=1 PYTHONPATH=$PWD python tests/ui/measure_lessons.py [repeats] [filter]
+    ... --profile LABEL   (a cProfile of the slowest instance of LABEL, top 45 by cumtime)
+
+WARM=1 compiles the numba kernels first. RUNS=n (default 20) adds n runs to the state each lesson
+is loaded from and to the saved scenes (the fuzzer's sessions often carry 20-40 runs). LANGS=1
+(default) changes the UI language between repeats, as the fuzzer does (a new language: new titles).
+"""
+
+from __future__ import annotations
+
+import cProfile
+import os
+import pstats
+import statistics
+import sys
+import tempfile
+import time
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from PySide6.QtCore import QEvent, QSettings  # noqa: E402
+from PySide6.QtTest import QTest  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+
+def flush():
+    app = QApplication.instance()
+    app.processEvents()
+    app.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    app.processEvents()
+
+
+def main(argv):
+    repeats = int(argv[0]) if argv and argv[0].isdigit() else 3
+    args = [a for a in argv if not a.isdigit()]
+    prof_label = None
+    if "--profile" in args:
+        i = args.index("--profile")
+        prof_label = args[i + 1]
+        del args[i:i + 2]
+    filt = args[0] if args else ""
+
+    app = QApplication.instance() or QApplication([])
+    tmp = tempfile.mkdtemp()
+    os.environ["GDVIZ_DATA_DIR"] = os.path.join(tmp, "data")
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, os.path.join(tmp, "cfg"))
+    app.setOrganizationName("gdviz-measure")
+    app.setApplicationName("gdviz-measure")
+    from gdviz.ui import theme
+    from gdviz.ui.main_window import MainWindow, app_settings
+    from gdviz.core.session import Session
+
+    theme.configure_pyqtgraph()
+    if os.environ.get("WARM") == "1":
+        from gdviz import kernels
+
+        kernels.warmup()
+    extra_runs = int(os.environ.get("RUNS", "20"))
+    langs = os.environ.get("LANGS", "1") == "1"
+    MainWindow.ask_unsaved = lambda self: "discard"
+    win = MainWindow(Session(), settings=app_settings())
+    win.resize(1280, 720)
+    win.show()
+    QTest.qWaitForWindowExposed(win)
+    flush()
+
+    times: dict[str, list[float]] = {}
+    cpu: dict[str, list[float]] = {}
+    worst_prof: dict[str, tuple[float, cProfile.Profile]] = {}
+
+    def timed(label, fn):
+        prof = cProfile.Profile() if prof_label and prof_label in label else None
+        t0 = time.perf_counter()
+        c0 = time.thread_time()
+        if prof:
+            prof.enable()
+        fn()
+        flush()
+        if prof:
+            prof.disable()
+        dt = time.perf_counter() - t0
+        cpu.setdefault(label, []).append(time.thread_time() - c0)
+        times.setdefault(label, []).append(dt)
+        if prof and dt > worst_prof.get(label, (-1, None))[0]:
+            worst_prof[label] = (dt, prof)
+        win.session.pause()
+        win.frame_timer.stop()
+        while not win.layout_settled():
+            QTest.qWait(5)
+        flush()
+
+    def add_runs():
+        sess = win.session
+        for i in range(extra_runs):
+            sess.add_run(sess.specs[i % len(sess.specs)])
+        sess.pause()
+        flush()
+
+    menu = win.lessons_menu
+    n_lessons = len(win._lesson_paths)
+    lang_cycle = list(win.language_actions) if langs else [win.language]
+
+    def lesson(i):
+        menu.aboutToShow.emit()  # the titles are read when the menu opens
+        acts = [a for a in menu.actions() if a.isEnabled() and not a.isSeparator()]
+        acts[i].trigger()
+
+    for r in range(repeats):
+        lang = lang_cycle[r % len(lang_cycle)]
+        win.language_actions[lang].trigger()
+        flush()
+        for i in range(n_lessons):
+            label = f"lesson {win._lesson_paths[i].stem[:24]}"
+            if filt not in label:
+                continue
+            add_runs()  # the state left by the last lesson, with many runs
+            timed(label, lambda i=i: lesson(i))
+        for i in range(n_lessons):
+            label = f"open saved {win._lesson_paths[i].stem[:20]}"
+            if filt not in label:
+                continue
+            win.open_scene(win._lesson_paths[i])
+            add_runs()
+            saved = os.path.join(tmp, f"saved_{i}.toml")
+            if win.save_scene(saved):
+                timed(label, lambda: win.open_scene(saved))
+
+    rows = sorted(times.items(), key=lambda kv: -max(kv[1]))
+    print(f"{'action':40s} {'n':>3s} {'median ms':>10s} {'max ms':>8s} {'cpu med':>8s} {'cpu max':>8s}")
+    for label, ts in rows:
+        c = cpu.get(label, [0.0])
+        print(f"{label:40s} {len(ts):3d} {statistics.median(ts) * 1e3:10.1f} {max(ts) * 1e3:8.1f}"
+              f" {statistics.median(c) * 1e3:8.1f} {max(c) * 1e3:8.1f}")
+    allm = [statistics.median(ts) for ts in times.values()]
+    if allm:
+        print(f"median of medians {statistics.median(allm) * 1e3:.1f} ms, worst max "
+              f"{max(max(ts) for ts in times.values()) * 1e3:.1f} ms")
+    if worst_prof:  # all the slowest instances together (pstats file)
+        profs = [p for _, p in worst_prof.values()]
+        st = pstats.Stats(profs[0])
+        for p in profs[1:]:
+            st.add(p)
+        st.dump_stats(os.environ.get("GDVIZ_MEASURE_PSTATS", "/tmp/measure_lessons.pstats"))
+    for label, (dt, prof) in worst_prof.items():
+        print(f"\n==== profile of {label}: {dt * 1e3:.1f} ms")
+        pstats.Stats(prof).sort_stats("cumtime").print_stats(45)
+    win.frame_timer.stop()
+    win.session.pause()
+    win.close()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
