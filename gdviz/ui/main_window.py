@@ -802,6 +802,12 @@ class MainWindow(QMainWindow):
         app = QApplication.instance()
         if app is not None:
             theme.apply(app, name)
+            # the widgets hear of the new palette from posted events: delivered now, inside
+            # the change (one_paint), the views restyle before their one refresh; left to
+            # the event loop, each view restyled and refreshed a second time after it
+            # (the fit panel rebuilt its legend twice per theme change)
+            for t in (QEvent.Type.ApplicationPaletteChange, QEvent.Type.PaletteChange):
+                QApplication.sendPostedEvents(None, t)
         for n, act in self.theme_actions.items():
             with QSignalBlocker(act):
                 act.setChecked(n == name)
@@ -823,20 +829,29 @@ class MainWindow(QMainWindow):
 
         The window lays out once, after the last of a burst of presses
         (:meth:`_settle_layout`), and repaints once."""
+        from gdviz.ui.views import refresh
+
         lo, hi = FONT_SCALE_RANGE
         self.font_scale = min(max(float(factor), lo), hi)
         app = QApplication.instance()
         self._hold_repaint()
-        if app is not None:
-            ensure_base_font(app)
-            theme.set_font_scale(app, self.font_scale)
-            # the status line follows the text up to the plots' cap: at 200 % on 720p the
-            # counters alone were wider than the window
-            sb = QFont(app.font())
-            sb.setPointSizeF(theme.BASE_PT * min(self.font_scale, theme.PLOT_SCALE_CAP))
-            self.statusBar().setFont(sb)
-            self._tell_fonts()
-        self._scale_caption_font()
+        # the views restyle for the new text, the window lays out at it, and then each
+        # view refreshes once, at its final size (refreshed on the font's event, then on
+        # each resize of the layout and of the docks' new shares, the fit panel drew its
+        # curves and legend three or four times per press)
+        with refresh.held():
+            if app is not None:
+                ensure_base_font(app)
+                theme.set_font_scale(app, self.font_scale)
+                # the status line follows the text up to the plots' cap: at 200 % on 720p
+                # the counters alone were wider than the window
+                sb = QFont(app.font())
+                sb.setPointSizeF(theme.BASE_PT * min(self.font_scale, theme.PLOT_SCALE_CAP))
+                self.statusBar().setFont(sb)
+                self._tell_fonts()
+            self._scale_caption_font()
+            if self.isVisible():
+                self._lay_out_text()
         if announce:
             self.flash(tr("flash_text_size", self.language, pct=round(self.font_scale * 100)),
                        2000)
@@ -861,14 +876,20 @@ class MainWindow(QMainWindow):
     def _settle_layout(self) -> None:
         """Once the text has its new size: docks within their shares, the window within
         the screen, every pending layout done, then one repaint."""
+        self._lay_out_text()  # (done already by a press in a shown window: nothing to do)
+        self.setUpdatesEnabled(True)
+        self.update()
+
+    def _lay_out_text(self) -> None:
+        """The window at a new text size: the docks' shares, every pending layout, the
+        window within the screen. Done in the change (inside held refreshes, so that each
+        view refreshes once, at its final size), not left to the event loop."""
         self._place_loss_dock()  # the side column's shares follow the text size
         for _ in range(3):  # the new text's sizes first; a dock's new limit asks for one more
             QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
             self._fit_docks()
         self._fit_screen()
         self._fit_status()
-        self.setUpdatesEnabled(True)
-        self.update()
 
     @contextmanager
     def one_paint(self):
@@ -985,7 +1006,18 @@ class MainWindow(QMainWindow):
         if on == self.projector:
             self._sync_projector_action()
             return
+        from gdviz.ui.views import refresh
+
         self._hold_repaint()
+        # as a text size (:meth:`set_font_scale`): the views restyle, the window lays out
+        # at its new size and text, then each view refreshes once, at its final size
+        with refresh.held():
+            self._switch_projector(on)
+            if self.isVisible():
+                self._lay_out_text()
+        self._sync_projector_action()
+
+    def _switch_projector(self, on: bool) -> None:
         if on:
             self._projector_saved = (QRect(self.normalGeometry()), self.saveState(),
                                      self.isFullScreen(), self.isMaximized())
@@ -1020,7 +1052,6 @@ class MainWindow(QMainWindow):
             self.restoreState(state)
             self._place_loss_dock()  # the problem may have changed meanwhile
             self._on_panels_changed()  # what the model asked for meanwhile (a run picked)
-        self._sync_projector_action()
 
     def _sync_projector_action(self) -> None:
         with QSignalBlocker(self.projector_action):

@@ -9,6 +9,7 @@ deferred deletes, processEvents again. The real MainWindow, offscreen, at 1280x7
 WARM=1 compiles the numba kernels first (the app after its first start; without it the numpy
 twins run). RUNS=n adds n runs to each state before its window-wide actions (the fuzzer's
 sessions often carry 20-40); the states are also saved and opened again ("open saved").
+STATES=default,L19,L20 picks the states (default: default,L4,L21).
 """
 
 from __future__ import annotations
@@ -105,13 +106,16 @@ def main(argv):
     default = [a for a in lessons if "default" in a.text().lower() or "rosenbrock" in a.text().lower()]
 
     def want(label):
-        return filt in label
+        # "theme|language" measures either
+        return any(f in label for f in filt.split("|"))
 
-    states = [("default", None)]
+    # STATES=L19,L20 picks the lesson states (default: the default scene, L4 and L21)
+    picked = [s.strip() for s in os.environ.get("STATES", "default,L4,L21").split(",") if s.strip()]
+    states = [("default", None)] if "default" in picked else []
     for a in lessons:
         t = a.text()
-        if t.startswith("L4 ") or t.startswith("L21"):
-            states.append((t[:3], a))
+        if t.split(" ")[0] in picked:
+            states.append((t.split(" ")[0], a))
 
     for _ in range(repeats):
         for a in lessons:

@@ -756,8 +756,10 @@ class FitView(pg.PlotWidget):
         # the caption explains the units), so that it never covers the points
         compact = 0 < float(self.vb.width()) < COMPACT_WIDTH
         neuron = int(getattr(s, "neuron", -1)) if self.neuron_curve.isVisible() else -1
+        # (not the theme: a new theme re-colours the legend's labels in place,
+        # :meth:`_apply_theme`; rebuilt, every form of it was measured again)
         key = (s.kind, s.n_train, n_val, target, batch, s.batch_size, units, ref, runs,
-               theme.current(), theme.font_scale(), compact, current_language(), neuron)
+               theme.font_scale(), compact, current_language(), neuron)
         if key == self._legend_key:
             return
         self._legend_key = key
@@ -1014,9 +1016,8 @@ class FitView(pg.PlotWidget):
         self._style_units()
         self._style_runs()
         self._style_ghost()
-        theme.style_legend(self.legend, 225)
+        theme.style_legend(self.legend, 225)  # its labels in the new colour, in place
         self._apply_title()
-        self._legend_key = None  # label colours: rebuilt on the next refresh
 
     def _apply_fonts(self) -> None:
         tick = theme.font(theme.BASE_PT)

@@ -753,7 +753,9 @@ class LossView(pg.PlotWidget):
         super().resizeEvent(ev)
         if getattr(self, "_ready", False) and self.legend.isVisible():
             self._yr = None  # the key's band is a share of the plot's height
-            self._on_stepped()
+            # once the change has settled: a window-wide change resizes the panel several
+            # times over (text size: the font's layout, then the docks' new shares)
+            later(self.session, self._on_stepped)
 
     def changeEvent(self, ev) -> None:
         if not getattr(self, "_ready", False):  # Qt sends events during __init__ and after close

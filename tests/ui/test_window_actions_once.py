@@ -1,0 +1,120 @@
+"""The window-wide actions (theme, text size, projector) restyle and refresh each view once
+(issue 10, item 11): on a lesson with a fit panel and many runs they took 110-160 ms, the
+fit panel drawing its curves and building its legend up to four times per action."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import QEvent
+from PySide6.QtWidgets import QApplication
+
+from gdviz.core.scene import preset_path
+from gdviz.ui import theme
+from gdviz.ui.views import refresh
+
+
+def _flush() -> None:
+    app = QApplication.instance()
+    app.processEvents()
+    app.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    app.processEvents()
+
+
+def _settle(qtbot, win) -> None:
+    qtbot.waitUntil(win.layout_settled)
+    _flush()
+
+
+@pytest.fixture
+def fit_lesson(window, monkeypatch):
+    """L13 (fit panel, loss curves with a key, the schedule) with 8 more runs, paused;
+    ``counts`` of the fit panel's and the loss panel's draws."""
+    from gdviz.ui.views import fit_view, loss_view
+
+    win = window
+    assert win.open_scene(preset_path("L13"))
+    s = win.session
+    s.pause()
+    for i in range(8):
+        s.add_run(s.specs[i % len(s.specs)])
+    monkeypatch.setattr(s, "play", lambda *a, **k: None)  # no frames to count
+    _flush()
+    counts = {"fit": 0, "loss": 0}
+    orig_fit, orig_loss = fit_view.FitView._on_stepped, loss_view.LossView._on_stepped
+
+    def fit(self):
+        counts["fit"] += 1
+        orig_fit(self)
+
+    def loss(self):
+        counts["loss"] += 1
+        orig_loss(self)
+
+    monkeypatch.setattr(fit_view.FitView, "_on_stepped", fit)
+    monkeypatch.setattr(loss_view.LossView, "_on_stepped", loss)
+    assert win.fit_view.isVisible() and win.loss_view.isVisible()
+    return win, counts
+
+
+def test_a_theme_restyles_every_view_inside_the_change_and_keeps_the_fit_legend(fit_lesson):
+    """The palette's change reached the views from the event loop, after the change's one
+    refresh: each view restyled and refreshed again, and the fit panel rebuilt (and measured
+    every form of) its legend for new colours. Now the views restyle inside the change, and
+    the legend's labels take the new colour in place."""
+    win, counts = fit_lesson
+    fv = win.fit_view
+    for name in ("dark", "light", "dark"):
+        counts.update(fit=0, loss=0)
+        builds = fv.legend_builds
+        texts = fv.legend_texts()
+        win.set_theme(name)
+        # restyled and drawn when the call returns: nothing waits in the event loop
+        assert counts["fit"] == 1
+        assert not refresh.pending()
+        _flush()
+        assert counts["fit"] == 1
+        assert counts["loss"] <= 1
+        assert fv.legend_builds == builds
+        assert fv.legend_texts() == texts
+        fg = theme.palette(name)["foreground"].lower()
+        assert [label.opts["color"].name() for _, label in fv.legend.items] == [fg] * len(texts)
+        assert f"color:{fg}" in fv.legend.items[0][1].item.toHtml().lower().replace(" ", "")
+
+
+def test_a_text_size_draws_the_fit_and_loss_panels_once_at_their_final_size(fit_lesson, qtbot):
+    """A press of Ctrl+= drew the fit panel on the font's event, then on each resize of the
+    layout and of the docks' new shares (four times), the loss curves twice. Now once each,
+    at the size the window settles at."""
+    win, counts = fit_lesson
+    fv, lv = win.fit_view, win.loss_view
+    for scale in (1.25, 1.0, 1.5, 1.0):
+        counts.update(fit=0, loss=0)
+        win.set_font_scale(scale)
+        assert counts["fit"] == 1  # drawn when the call returns, at the new size
+        assert not refresh.pending()
+        sizes = (fv.size(), lv.size())
+        _settle(qtbot, win)
+        assert counts["fit"] == 1
+        assert counts["loss"] <= 1
+        assert (fv.size(), lv.size()) == sizes  # (the settle had nothing left to lay out)
+        assert fv.legend.isVisible() and fv.legend_texts()
+
+
+def test_projector_mode_draws_the_loss_panel_once_per_size(fit_lesson, qtbot):
+    """Projector mode hides the side docks, grows the plots' text and goes full screen:
+    the loss panel was drawn on each resize of the layout and again at the settle (three
+    times going in). Now once when the call returns, laid out, and once more if the window
+    system gives the window its full-screen size afterwards (the fit panel at most once)."""
+    win, counts = fit_lesson
+    lv = win.loss_view
+    for on in (True, False):
+        counts.update(fit=0, loss=0)
+        win.set_projector(on)
+        assert win.projector == on
+        assert not refresh.pending()
+        assert counts["loss"] == 1
+        size = lv.size()
+        _settle(qtbot, win)
+        assert counts["loss"] <= 1 + (lv.size() != size)
+        assert counts["fit"] <= 1
+        assert lv.isVisible() and lv.legend.isVisible()
