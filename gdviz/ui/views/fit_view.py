@@ -36,7 +36,7 @@ from gdviz.core.i18n import current_language, tr
 from gdviz.ui import theme
 from gdviz.ui.views.items import (PlayingStrokes, cache_axes, connect_all, disconnect_all,
                                   set_antialias)
-from gdviz.ui.views.placement import sync_legend
+from gdviz.ui.views.placement import set_legend_columns, sync_legend
 from gdviz.ui.views.ranges import finite_box
 from gdviz.ui.views.refresh import forget, later
 
@@ -856,14 +856,17 @@ class FitView(pg.PlotWidget):
 
     def _make_legend(self, form: tuple[float, int]) -> None:
         """The legend of every entry in ``form`` (text size, columns): the present one
-        when it has that form in today's theme, its changed entries written (a run added
+        when it has that text size in today's theme, its changed entries written (a run added
         makes one label, not one per entry: 40 runs took ~35 ms), else a new one."""
         k, columns = form
         old = self.legend
         style = (theme.current(), theme.font_scale())
-        if (self._legend_form is not None and self._legend_form[1] == form
+        if (self._legend_form is not None and self._legend_form[1][0] == k
                 and self._legend_style == style and old.scene() is not None):
+            # the same text size: the labels are kept (another number of columns lays
+            # them out on a new grid)
             self.legend_labels_made += sync_legend(old, self._legend_entries)
+            set_legend_columns(old, columns)
             self._legend_form = (self._legend_entries, form)
             return
         if old.scene() is not None:
