@@ -392,3 +392,30 @@ def test_an_export_draws_the_windows_ghost(one_run, qtbot, tmp_path, monkeypatch
     qtbot.waitUntil(lambda: not dlg.running(), timeout=60_000)
     assert (tmp_path / "ghost.png").exists(), dlg.message.text()
     assert drawn and drawn[0].picture.fit_view.ghost is view.ghost
+
+
+def test_a_run_added_or_removed_writes_only_its_legend_entry(view, sess, qapp):
+    """The legend follows a run change: one label made for a run added, none for one
+    removed, and the entries read (and draw) as a legend made anew would."""
+    view.resize(1400, 1000)  # room for the legend in its full text size
+    qapp.processEvents()
+    for lr in (0.01, 0.02, 0.03):
+        sess.add_run(RunSpec(config=make_optimizer("sgd", lr=lr)))
+    assert view._legend_form[1][0] == 1.0
+    made = view.legend_labels_made
+    sess.add_run(RunSpec(config=make_optimizer("adam", lr=0.05)))
+    assert view.legend_labels_made == made + 1
+    sess.remove_run(2)
+    assert view.legend_labels_made == made + 1
+    texts = view.legend_texts()
+    items = [sample.item for sample, _ in view.legend.items]
+    size = (view.legend.width(), view.legend.height())
+    assert [sess.spec_label(i) for i in range(sess.n_specs)] == [
+        t for t in texts if t in {sess.spec_label(i) for i in range(sess.n_specs)}]
+    view._legend_form = None  # made anew
+    view._legend_sizes = (None, {})
+    view._legend_built = None
+    view._build_legend()
+    assert view.legend_texts() == texts
+    assert [sample.item for sample, _ in view.legend.items] == items
+    assert (view.legend.width(), view.legend.height()) == size

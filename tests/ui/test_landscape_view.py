@@ -461,3 +461,18 @@ def test_step_arrows_of_wildly_different_sizes_are_drawn_without_error(view):
     huge = {"grad": np.array([1e308, 1e308]), "update": np.array([1.0, 0.0])}
     out, _ = view._arrow_vectors(huge)
     assert out["update"] is not None
+
+
+def test_a_run_added_or_removed_writes_only_its_legend_entry(view, sess):
+    """A run added makes one label of the runs' legend, a run removed none; each entry's
+    sample draws its run's trail, in the runs' order."""
+    sess.add_run(RunSpec(config=make_optimizer("adam", lr=0.01)))
+    made = view.legend_labels_made
+    sess.add_run(RunSpec(config=make_optimizer("sgd", lr=0.02)))
+    assert view.legend_labels_made == made + 1
+    sess.remove_run(1)
+    assert view.legend_labels_made == made + 1
+    texts = [lab.text for _, lab in view.legend.items]
+    assert texts == [sess.spec_label(i) for i in range(sess.n_specs)]
+    assert [sample.item for sample, _ in view.legend.items] == [
+        view.trails[sess.runs_of_spec(i)[0]].prefix for i in range(sess.n_specs)]

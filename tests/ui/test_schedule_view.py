@@ -146,3 +146,23 @@ def test_bigger_text_makes_the_panel_taller_and_keeps_the_axes_in_view(view, qap
     assert view.minimumHeight() == int(110 * k) and view.maximumHeight() == int(160 * k)
     view.resize(420, 240)
     qtbot.waitUntil(lambda: view.plot_item.geometry().width() <= view.width() + 1)
+
+
+def test_a_run_change_draws_only_its_curves(view, sess):
+    """A run added draws its curve, a run removed none (the later ones move up with their
+    runs); every curve still shows its run's schedule in its colour."""
+    for lr in (2e-3, 3e-3):
+        sess.add_run(RunSpec(make_optimizer("momentum", lr=lr), schedule=Schedule("one-cycle")))
+    drawn = view.curve_draws
+    sess.add_run(RunSpec(make_optimizer("sgd", lr=5e-3)))
+    assert view.curve_draws == drawn + 1
+    sess.remove_run(1)
+    assert view.curve_draws == drawn + 1
+    assert len(view.curves) == len(view.mom_curves) == sess.n_specs == 4
+    for i, curve in enumerate(view.curves):
+        x, y = _xy(curve)
+        steps = x.astype(np.int64)
+        want = sess.effective_config(i).lr * sess.specs[i].schedule.lr_factor(steps, 500)
+        np.testing.assert_allclose(y, want, rtol=1e-12)
+        assert curve.opts["pen"].color().name().lower() == sess.colors[i].lower()
+        assert view.mom_curves[i].isVisible() == (sess.specs[i].schedule.kind == "one-cycle")

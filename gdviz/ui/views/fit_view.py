@@ -36,6 +36,7 @@ from gdviz.core.i18n import current_language, tr
 from gdviz.ui import theme
 from gdviz.ui.views.items import (PlayingStrokes, cache_axes, connect_all, disconnect_all,
                                   set_antialias)
+from gdviz.ui.views.placement import set_legend_columns, sync_legend
 from gdviz.ui.views.ranges import finite_box
 from gdviz.ui.views.refresh import forget, later
 
@@ -132,6 +133,10 @@ def _clip_curve(y: np.ndarray, lo: float, hi: float) -> np.ndarray:
     return out
 
 
+def _no_layout() -> None:
+    """Stands in for a legend's ``updateSize`` while many entries are added at once."""
+
+
 class _Sample(pg.ItemSample):
     """A legend sample that ignores clicks: a stray click must not hide the data."""
 
@@ -202,7 +207,9 @@ class FitView(pg.PlotWidget):
         #: many legends were made (see _build_legend)
         self._legend_sizes: tuple = (None, {})
         self._legend_form = None
+        self._legend_style = None  # (theme, plot text scale) the legend was made in
         self.legend_builds = 0
+        self.legend_labels_made = 0  # (labels made for the legend, for tests)
         #: the entries and the box size the legend was last built for
         self._legend_built = None
         self._legend_key = None
@@ -846,21 +853,42 @@ class FitView(pg.PlotWidget):
         if self._legend_form != (entries, form):
             self._make_legend(form)
         self.legend.setVisible(bool(entries))
-        theme.style_legend(self.legend, 225)
         self._range_key = None
         self.reset_range()
 
     def _make_legend(self, form: tuple[float, int]) -> None:
-        """Replace the legend by one of every entry in ``form`` (text size, columns)."""
+        """The legend of every entry in ``form`` (text size, columns): the present one
+        when it has that text size in today's theme, its changed entries written (a run added
+        makes one label, not one per entry: 40 runs took ~35 ms), else a new one."""
         k, columns = form
         old = self.legend
+        style = (theme.current(), theme.font_scale())
+        if (self._legend_form is not None and self._legend_form[1][0] == k
+                and self._legend_style == style and old.scene() is not None):
+            # the same text size: the labels are kept (another number of columns lays
+            # them out on a new grid)
+            self.legend_labels_made += sync_legend(old, self._legend_entries)
+            set_legend_columns(old, columns)
+            self._legend_form = (self._legend_entries, form)
+            return
         if old.scene() is not None:
             old.scene().removeItem(old)
         self._retire(old)
-        self.legend = self._new_legend(columns, k)
-        for item, text in self._legend_entries:
-            self.legend.addItem(item, text)
+        self.legend = legend = self._new_legend(columns, k)
+        # in the theme's colours before the labels are made in them (written again after,
+        # each label was made twice); laid out once, after the last entry (pyqtgraph lays
+        # the legend out after each one: quadratic)
+        theme.style_legend(legend, 225)
+        legend.updateSize = _no_layout
+        try:
+            for item, text in self._legend_entries:
+                legend.addItem(item, text)
+        finally:
+            del legend.updateSize
+        legend.updateSize()
+        self.legend_labels_made += len(self._legend_entries)
         self._legend_form = (self._legend_entries, form)
+        self._legend_style = style
         self.legend_builds += 1
 
     def _retire(self, legend: pg.LegendItem) -> None:
