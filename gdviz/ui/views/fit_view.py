@@ -863,10 +863,11 @@ class FitView(pg.PlotWidget):
         k, columns = form
         old = self.legend
         style = (theme.current(), theme.font_scale())
-        if (self._legend_form is not None and self._legend_form[1][0] == k
+        if (self._legend_form is not None and self._legend_form[1] == form
                 and self._legend_style == style and old.scene() is not None):
-            # the same text size: the labels are kept (another number of columns lays
-            # them out on a new grid)
+            # the same text size and columns: the labels are kept. (Another number of
+            # columns makes a new legend: laying a fit legend out on a new grid and then
+            # retiring it left a freed item in a scene, a segfault on the next paint.)
             self.legend_labels_made += sync_legend(old, self._legend_entries)
             set_legend_columns(old, columns)
             self._legend_form = (self._legend_entries, form)
