@@ -166,3 +166,33 @@ def test_a_run_change_draws_only_its_curves(view, sess):
         np.testing.assert_allclose(y, want, rtol=1e-12)
         assert curve.opts["pen"].color().name().lower() == sess.colors[i].lower()
         assert view.mom_curves[i].isVisible() == (sess.specs[i].schedule.kind == "one-cycle")
+
+
+def test_a_run_added_computes_only_its_schedule_and_leaves_the_dots_style(view, sess, monkeypatch):
+    """The curves of runs that stay are not computed again (the schedule evaluated for the
+    new run only), and the dots' size and pen are not set again (each re-renders all dots)."""
+    for lr in (2e-3, 3e-3, 4e-3):
+        sess.add_run(RunSpec(make_optimizer("momentum", lr=lr), schedule=Schedule("one-cycle")))
+    evals = []
+    real = Schedule.lr_factor
+    monkeypatch.setattr(Schedule, "lr_factor",
+                        lambda self, *a, **k: evals.append(self.kind) or real(self, *a, **k))
+    sizes = []
+    real_size = type(view.dots).setSize
+    monkeypatch.setattr(type(view.dots), "setSize",
+                        lambda self, *a, **k: sizes.append(a) or real_size(self, *a, **k))
+    sess.add_run(RunSpec(make_optimizer("adam", lr=1e-2)))
+    assert evals == ["constant"]  # the new run's curve, and no other
+    sess.remove_run(2)
+    assert evals == ["constant"]
+    assert sizes == []
+    for i, curve in enumerate(view.curves):
+        x, y = _xy(curve)
+        want = sess.effective_config(i).lr * real(sess.specs[i].schedule, x.astype(np.int64), 500)
+        np.testing.assert_allclose(y, want, rtol=1e-12)
+    # a changed lr computes that run's curve again
+    sess.update_run(0, lr=7e-3)
+    assert evals == ["constant", "constant"]
+    x, y = _xy(view.curves[0])
+    np.testing.assert_allclose(y, 7e-3 * real(sess.specs[0].schedule, x.astype(np.int64), 500),
+                               rtol=1e-12)

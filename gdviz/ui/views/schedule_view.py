@@ -62,21 +62,38 @@ def momentum_base(config) -> float:
     return 0.0
 
 
-def schedule_curves(session, n: int = N_SAMPLES) -> list[dict]:
+def schedule_curves(session, n: int = N_SAMPLES, cache: dict | None = None) -> list[dict]:
     """Per run spec: ``steps`` int64 (m,), ``lr`` float64 (m,) (the spec's live lr times
     its schedule's factor over ``session.max_steps``), ``momentum`` float64 (m,) or None
-    (when the schedule leaves it constant), and ``shown`` (the spec is enabled)."""
+    (when the schedule leaves it constant), and ``shown`` (the spec is enabled).
+
+    ``cache`` (a dict the caller keeps) holds each curve by what it is computed from (the
+    schedule, the live config, the steps): a run added or removed computes only the new
+    run's curves (40 runs: ~6-14 ms of schedule evaluations per run change), and the
+    cache keeps only the curves returned."""
     total = int(session.max_steps)
-    steps = np.unique(np.linspace(1, total, min(total, n)).astype(np.int64))
+    m = min(total, n)
+    steps = None
     out = []
+    kept = {}
     for i, spec in enumerate(session.specs):
         cfg = session.effective_config(i)
-        lr = float(cfg.lr) * np.asarray(spec.schedule.lr_factor(steps, total), dtype=np.float64)
-        base = momentum_base(cfg)
-        mom = np.asarray(spec.schedule.momentum_at(steps, total, base), dtype=np.float64)
-        cycles = bool(mom.size) and float(np.ptp(mom)) > 0.0
-        out.append({"steps": steps, "lr": lr, "momentum": mom if cycles else None,
+        key = (spec.schedule, cfg, total, m)
+        got = cache.get(key) if cache is not None else None
+        if got is None:
+            if steps is None:
+                steps = np.unique(np.linspace(1, total, m).astype(np.int64))
+            lr = float(cfg.lr) * np.asarray(spec.schedule.lr_factor(steps, total), dtype=np.float64)
+            base = momentum_base(cfg)
+            mom = np.asarray(spec.schedule.momentum_at(steps, total, base), dtype=np.float64)
+            cycles = bool(mom.size) and float(np.ptp(mom)) > 0.0
+            got = (steps, lr, mom if cycles else None)
+        kept[key] = got
+        out.append({"steps": got[0], "lr": got[1], "momentum": got[2],
                     "shown": bool(spec.enabled)})
+    if cache is not None:
+        cache.clear()
+        cache.update(kept)
     return out
 
 
@@ -128,6 +145,10 @@ class ScheduleView(pg.PlotWidget):
         #: what each curve shows (see :meth:`redraw`), and how many curves were drawn
         self._curve_keys: list[tuple] = []
         self.curve_draws = 0
+        #: each run's computed curves by what they are computed from (see schedule_curves)
+        self._curve_cache: dict = {}
+        #: the dots' size and pen last set (setting them re-renders every dot)
+        self._dots_style = None
         self._cursor_px = None  # the cursor's pixel column when it was last drawn
         self._key_on = None
         self._key_shown = ""
@@ -186,7 +207,7 @@ class ScheduleView(pg.PlotWidget):
         s = self.session
         self.redraws += 1
         self._drawn = self._inputs()
-        self._data = schedule_curves(s)
+        self._data = schedule_curves(s, cache=self._curve_cache)
         n = len(self._data)
         # what each curve shows (its run, live config, colour, the steps): a curve that
         # shows the same is not drawn again (40 runs: one added drew all 80 curves, ~50 ms)
@@ -399,8 +420,13 @@ class ScheduleView(pg.PlotWidget):
             c.setPen(pg.mkPen(color, width=3 * scale))
             self.mom_curves[i].setPen(pg.mkPen(color, width=2 * scale, style=Qt.PenStyle.DashLine))
         pal = theme.palette(theme.current())
-        self.dots.setSize(11 * scale)
-        self.dots.setPen(pg.mkPen(pal["foreground"], width=1.5))
+        # the same size and pen are not set again: each setting re-renders every dot
+        # (40 runs: ~5-15 ms at every run added or removed)
+        style = (11 * scale, pal["foreground"])
+        if style != self._dots_style:
+            self._dots_style = style
+            self.dots.setSize(style[0])
+            self.dots.setPen(pg.mkPen(pal["foreground"], width=1.5))
 
     def _restyle(self) -> None:
         scale = max(1.0, theme.font_scale())  # taller with bigger text: the ticks need room
