@@ -95,3 +95,20 @@ def num_threads(n: int):
         yield before
     finally:
         numba.set_num_threads(before)
+
+
+def spare_a_core() -> int:
+    """Called on a background thread: the parallel kernels it calls from now on use every
+    core but one, which stays the UI thread's (a basin map computed on all cores of a
+    two-core machine starved the window: a lesson that opens on a map took three times its
+    CPU time to settle). Returns the threads set (0: numba is not loaded yet; the numpy
+    twins run on one core anyway). numba's thread count is per calling thread."""
+    from . import _jit
+
+    nb = _jit.numba
+    if nb is None:
+        return 0
+    n = max(1, int(nb.config.NUMBA_NUM_THREADS) - 1)
+    if nb.get_num_threads() != n:
+        nb.set_num_threads(n)
+    return n

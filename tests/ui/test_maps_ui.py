@@ -53,6 +53,39 @@ def test_basin_map_refines_progressively_off_the_ui_thread(qtbot, sess):
     assert not layer.image.isVisible()
 
 
+def test_the_map_worker_leaves_a_core_to_the_ui_thread(qtbot, sess, monkeypatch):
+    """The map's passes run on every core but one (numba's count is per thread): on all
+    the cores of a two-core machine, the window's own work (a lesson's opening) waited."""
+    import threading
+
+    seen = []
+    real = kernels.spare_a_core
+    monkeypatch.setattr(kernels, "spare_a_core",
+                        lambda: seen.append((threading.current_thread().name, real())))
+    v = _view(qtbot, sess)
+    sess.set_map_options(map_layer="basins")
+    qtbot.waitUntil(lambda: v.map_layer.result is not None, timeout=60000)
+    assert seen and {name for name, _ in seen} == {"gdviz-map"}
+    assert all(n >= 1 for _, n in seen)
+
+
+def test_spare_a_core_sets_the_calling_threads_count_only():
+    import threading
+
+    from gdviz.kernels import _jit
+
+    kernels.warmup()
+    top = int(_jit.numba.config.NUMBA_NUM_THREADS)
+    with kernels.num_threads(top):
+        got = []
+        t = threading.Thread(target=lambda: got.append(kernels.spare_a_core()))
+        t.start()
+        t.join()
+        with kernels.num_threads(1) as here:  # this thread's count: as it was
+            assert here == top
+    assert got == [max(1, top - 1)]
+
+
 def test_slider_move_cancels_and_recomputes(qtbot, sess):
     v = _view(qtbot, sess)
     layer = v.map_layer

@@ -110,3 +110,31 @@ def test_a_panel_toggle_that_changes_nothing_repaints_nothing(window, renders):
     win.panel_actions["fit"].trigger()
     _flush()
     assert renders == []
+
+
+def test_a_lesson_on_a_basin_map_is_laid_out_for_the_map_before_its_first_pass(window, renders,
+                                                                               qtbot):
+    """L16 opens on a basin map, computed on a worker: the plot is laid out as it will be
+    with the map (no colour bar, the map's title) when the open returns, not when the
+    map's first pass comes (a pass after the first paint: the plot widened and its
+    contours were rasterised a second time, at the new width)."""
+    win = window
+    view = win.picture.landscape_view
+    layer = view.map_layer
+    _flush()
+    assert view.colorbar.isVisible()  # the default race: a heatmap and its bar
+    renders.clear()
+    assert win.open_scene(preset_path("L16"))
+    win.session.pause()
+    assert view.heatmap_visible and not view.colorbar.isVisible()
+    assert layer.title and layer.title in view.plot_item.titleLabel.text
+    plot = view.plot_item.geometry()
+    _flush()
+    qtbot.waitUntil(lambda: layer.result is not None, timeout=60000)
+    _flush()
+    assert layer.image.isVisible()
+    assert view.plot_item.geometry() == plot
+    assert len(renders) == 1, renders
+    # without the map (off), the bar comes back at once
+    win.session.set_map_options(map_layer="off")
+    assert view.colorbar.isVisible()

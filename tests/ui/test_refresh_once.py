@@ -239,6 +239,30 @@ def test_a_lesson_draws_the_fit_panel_and_the_schedule_once(window, monkeypatch,
                                                       for r in range(s.n_runs)]
 
 
+@pytest.mark.parametrize("before,lesson,norm", [("L4", "L13", True), ("L13", "L9", False)])
+def test_a_lesson_builds_the_loss_key_once(window, monkeypatch, before, lesson, norm):
+    """Into or out of a weight-decay lesson the loss panel's ‖w‖₂ comes or goes: its key
+    was built for the new runs without (or with) it, then again by the step that
+    switched ‖w‖₂. Now once, with what the lesson shows."""
+    from gdviz.ui.views import loss_view
+
+    win = window
+    assert win.open_scene(preset_path(before))
+    win.session.pause()
+    _flush()
+    built = []
+    orig = loss_view.LossView._rebuild_key
+    monkeypatch.setattr(loss_view.LossView, "_rebuild_key",
+                        lambda self: (built.append(1), orig(self)))
+    monkeypatch.setattr(win.session, "play", lambda *a, **k: None)
+    assert win.open_scene(preset_path(lesson))
+    _flush()
+    lv = win.loss_view
+    assert lv.norm_on is norm
+    assert len(built) == 1
+    assert len(lv.legend.items) == 2 * win.session.has_validation + norm
+
+
 def test_a_new_network_size_computes_the_plane_once_after_its_layout(classifier_window,
                                                                      monkeypatch):
     """The spin box's units on L21: the thumbnails' column (hidden beside the network

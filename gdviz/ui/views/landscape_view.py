@@ -299,7 +299,7 @@ class LandscapeView(pg.PlotWidget):
     def _show_colorbar(self) -> None:
         # a narrow map (beside the fit panel) gives its width to the contours, not the bar
         wide = self.width() >= COLORBAR_MIN_WIDTH * max(1.0, theme.font_scale())
-        mapped = hasattr(self, "map_layer") and self.map_layer.image.isVisible()
+        mapped = hasattr(self, "map_layer") and self.map_layer.covers
         self.colorbar.setVisible(self.heatmap_visible and wide and not mapped)
 
     def resizeEvent(self, ev) -> None:  # noqa: N802 - Qt API

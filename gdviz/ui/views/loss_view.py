@@ -244,7 +244,13 @@ class LossView(pg.PlotWidget):
             self.val_curves[r].setPen(pg.mkPen(color, width=width,
                                                style=Qt.PenStyle.DashLine))
         self._style_norms()
-        self._rebuild_key()
+        if self._norm_wanted() != self.norm_on:
+            # ‖w‖₂ comes or goes with these runs (a weight-decay lesson): its key too, in
+            # the one key built here (built first without it, the key was built again by
+            # the refresh's step, ~4 ms a lesson)
+            self._set_norm_on(not self.norm_on)  # (builds the key)
+        else:
+            self._rebuild_key()
         self._refresh()
 
     def _style_key(self) -> None:

@@ -154,6 +154,7 @@ class MapWorker(QObject):
                     return
                 gen, passes = self._job
                 self._job = None
+            kernels.spare_a_core()  # the window keeps a core while the map computes
             for tag, n, fn, finish in passes:
                 parts = []
                 for sl in CM.chunks(n, CHUNK):
@@ -303,11 +304,24 @@ class BasinLayer(QObject):
         if key == self._setup_key:
             return
         self._setup_key = key
+        self.error = ""
         if self._book_for is not land:
             self.book = CM.BasinBook.for_landscape(land)
             self._book_for = land
         self._data = data
         self._start(land, setup, box)
+        # the plot as it will be with the map, from the start: without the colour bar and
+        # with the map's title (set when the first pass came, a pass after the first
+        # paint, they laid the plot out again: a lesson's map was painted at two widths,
+        # its contours rasterised twice)
+        self._colorbar_follows()
+        self._fill_key(s.map_layer, setup.steps)
+
+    @property
+    def covers(self) -> bool:
+        """True while the map shows, or its setting's first pass is on its way (the heatmap's
+        colour bar stays hidden meanwhile: see :meth:`refresh`)."""
+        return self.image.isVisible() or (self._setup_key is not None and not self.error)
 
     def _passes(self, land, setup, box, sides):
         fast = kernels.is_ready()
@@ -405,6 +419,7 @@ class BasinLayer(QObject):
         if isinstance(payload, Exception):
             self.error = str(payload).splitlines()[0] if str(payload) else "map failed"
             self.session.error.emit(self.error)
+            self._colorbar_follows()  # no map coming: the bar again (if no map shows)
             return
         self.error = ""
         self._shown_key = self._setup_key
