@@ -166,3 +166,24 @@ def test_a_run_change_draws_only_its_curves(view, sess):
         np.testing.assert_allclose(y, want, rtol=1e-12)
         assert curve.opts["pen"].color().name().lower() == sess.colors[i].lower()
         assert view.mom_curves[i].isVisible() == (sess.specs[i].schedule.kind == "one-cycle")
+
+
+def test_a_font_event_that_changes_no_style_restyles_nothing(view, sess):
+    """Projector mode tells every view of the plots' scale with a FontChange; the schedule
+    it had just made, in that style, set its curves' pens again (each pen set re-feeds its
+    curve's data)."""
+    from gdviz.ui import theme
+
+    pens = [c.opts["pen"] for c in view.curves + view.mom_curves]
+    QApplication.sendEvent(view, QEvent(QEvent.Type.FontChange))
+    assert [c.opts["pen"] for c in view.curves + view.mom_curves] == pens
+    assert all(a is b for a, b in zip(pens, [c.opts["pen"] for c in view.curves + view.mom_curves]))
+    # a real change restyles: the lines grow with the plots' scale
+    theme.set_projector_mode(True)
+    try:
+        QApplication.sendEvent(view, QEvent(QEvent.Type.FontChange))
+        assert view.curves[0].opts["pen"].widthF() == pytest.approx(3 * theme.font_scale())
+    finally:
+        theme.set_projector_mode(False)
+    QApplication.sendEvent(view, QEvent(QEvent.Type.FontChange))
+    assert view.curves[0].opts["pen"].widthF() == pytest.approx(3 * max(1.0, theme.font_scale()))
