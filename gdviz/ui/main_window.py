@@ -1041,8 +1041,9 @@ class MainWindow(QMainWindow):
                 dock.hide()
             self._loss_saved = (self._loss_area, self._loss_weights)
             self._place_loss_dock()  # below the map, across its width
-            self.picture.set_side_inline(True)  # step-by-step and the schedule, beside the map
+            # the plots' scale first: the side column's views made now are made at it
             theme.set_projector_mode(True)
+            self.picture.set_side_inline(True)  # step-by-step and the schedule, beside the map
             self._tell_plot_scale()
             if not self.isFullScreen():
                 self.showFullScreen()

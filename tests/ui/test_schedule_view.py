@@ -187,3 +187,35 @@ def test_a_font_event_that_changes_no_style_restyles_nothing(view, sess):
         theme.set_projector_mode(False)
     QApplication.sendEvent(view, QEvent(QEvent.Type.FontChange))
     assert view.curves[0].opts["pen"].widthF() == pytest.approx(3 * max(1.0, theme.font_scale()))
+
+
+def test_a_restyle_gives_the_curves_new_pens_without_feeding_their_data_again(view, monkeypatch):
+    """pyqtgraph's ``setPen`` re-runs a curve's whole update (its data checked and set
+    again): a text size or projector toggle did it for every run's two curves."""
+    import pyqtgraph as pg
+
+    from gdviz.ui import theme
+
+    def image():
+        return view.grab().toImage()
+
+    fed = []
+    real = pg.PlotCurveItem.setData
+    monkeypatch.setattr(pg.PlotCurveItem, "setData",
+                        lambda self, *a, **k: (fed.append(self), real(self, *a, **k)))
+    data = [_xy(c) for c in view.curves]
+    theme.set_projector_mode(True)
+    try:
+        QApplication.sendEvent(view, QEvent(QEvent.Type.FontChange))
+        assert view.curves[0].opts["pen"].widthF() == pytest.approx(3 * theme.font_scale())
+        assert view.curves[0].curve.opts["pen"].widthF() == pytest.approx(3 * theme.font_scale())
+        assert not [c for c in fed if c in [x.curve for x in view.curves + view.mom_curves]]
+        restyled = image()
+        # the same picture as curves drawn anew in that style
+        view.redraws = 0
+        view._curve_keys = []
+        view.redraw()
+        assert image() == restyled
+    finally:
+        theme.set_projector_mode(False)
+    assert [_xy(c) for c in view.curves][0][1].tolist() == data[0][1].tolist()

@@ -35,7 +35,7 @@ from PySide6.QtGui import QColor, QFontMetricsF
 from gdviz.core.i18n import current_language, tr
 from gdviz.ui import theme
 from gdviz.ui.views.items import (PlayingStrokes, cache_axes, connect_all, disconnect_all,
-                                  set_antialias)
+                                  set_antialias, set_pen)
 from gdviz.ui.views.placement import set_legend_columns, sync_legend
 from gdviz.ui.views.ranges import finite_box
 from gdviz.ui.views.refresh import forget, later
@@ -1016,8 +1016,8 @@ class FitView(pg.PlotWidget):
         for r, c in enumerate(self.run_curves):
             # a diverged run keeps its last finite curve, dashed
             style = Qt.PenStyle.DashLine if r in self._diverged else Qt.PenStyle.SolidLine
-            c.setPen(pg.mkPen(QColor(s.run_color(r)), width=width, style=style,
-                              capStyle=Qt.PenCapStyle.RoundCap))
+            set_pen(c, pg.mkPen(QColor(s.run_color(r)), width=width, style=style,
+                                capStyle=Qt.PenCapStyle.RoundCap))
 
     def _style_units(self) -> None:
         color, alpha = UNIT_COLORS.get(theme.current(), UNIT_COLORS["dark"])

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QWidget
 
 from gdviz.core.i18n import tr
 from gdviz.ui import theme
-from gdviz.ui.views.items import cache_axes, connect_all, disconnect_all
+from gdviz.ui.views.items import cache_axes, connect_all, disconnect_all, set_pen
 from gdviz.ui.views.refresh import forget, later
 
 #: samples of each curve (plenty for a panel a few hundred pixels wide)
@@ -409,8 +409,8 @@ class ScheduleView(pg.PlotWidget):
         """Every curve's pens, and the cursor's dots."""
         for i in range(len(self.curves)):
             pen, mom_pen = self._pens(i)
-            self.curves[i].setPen(pen)
-            self.mom_curves[i].setPen(mom_pen)
+            set_pen(self.curves[i], pen)
+            set_pen(self.mom_curves[i], mom_pen)
         self._style_dots()
 
     def _restyle(self) -> None:
