@@ -400,10 +400,13 @@ class ScheduleView(pg.PlotWidget):
                 pg.mkPen(color, width=2 * scale, style=Qt.PenStyle.DashLine))
 
     def _style_dots(self) -> None:
+        # the dots' default size and outline, not drawn now: every caller places the dots
+        # after (set_step sets their data, drawn then in this style; drawn here too, each
+        # dot was rendered three times per restyle)
         scale = max(1.0, theme.font_scale())
         pal = theme.palette(theme.current())
-        self.dots.setSize(11 * scale)
-        self.dots.setPen(pg.mkPen(pal["foreground"], width=1.5))
+        self.dots.setSize(11 * scale, update=False)
+        self.dots.setPen(pg.mkPen(pal["foreground"], width=1.5), update=False)
 
     def _style_curves(self) -> None:
         """Every curve's pens, and the cursor's dots."""
