@@ -219,3 +219,26 @@ def test_a_restyle_gives_the_curves_new_pens_without_feeding_their_data_again(vi
     finally:
         theme.set_projector_mode(False)
     assert [_xy(c) for c in view.curves][0][1].tolist() == data[0][1].tolist()
+
+
+def test_a_restyle_draws_the_cursor_dots_once(view, monkeypatch):
+    """The dots' size and outline were each set drawing every dot, and then the cursor's
+    placing drew them again: three renders of each dot per restyle."""
+    import pyqtgraph as pg
+
+    from gdviz.ui import theme
+
+    drawn = []
+    real = pg.ScatterPlotItem.updateSpots
+    monkeypatch.setattr(pg.ScatterPlotItem, "updateSpots",
+                        lambda self, *a, **k: (drawn.append(self), real(self, *a, **k))[1])
+    theme.set_projector_mode(True)
+    try:
+        QApplication.sendEvent(view, QEvent(QEvent.Type.FontChange))
+        assert [d for d in drawn if d is view.dots] == [view.dots]
+        assert view.dots.opts["size"] == pytest.approx(11 * theme.font_scale())
+        sizes = [s for s in view.dots.data["size"]]
+        assert all(s == -1 or s == pytest.approx(11 * theme.font_scale()) for s in sizes)
+        assert len(view.dots.data) == 2  # both runs' dots, placed
+    finally:
+        theme.set_projector_mode(False)
