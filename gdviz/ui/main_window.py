@@ -85,6 +85,9 @@ SETTLE_MS = 40
 #: a lesson's caption, the map's splitter and the controls each settle one pass after the
 #: size they depend on
 LAYOUT_PASSES = 4
+#: the modules whose widgets draw at the plots' scale (:func:`gdviz.ui.theme.pt`), which
+#: projector mode changes without the app's font
+PLOT_SCALE_MODULES = ("gdviz.ui.views.", "gdviz.ui.panels.data_panel")
 #: projector mode's key: what slideshow programs (and a presenter's clicker) use to start
 #: a presentation; F11 stays plain full screen
 PROJECTOR_KEY = "F5"
@@ -861,6 +864,17 @@ class MainWindow(QMainWindow):
         # ourselves so that a change before the loop (or in tests) reaches them too
         QApplication.sendEvent(self, QEvent(QEvent.Type.ApplicationFontChange))
 
+    def _tell_plot_scale(self) -> None:
+        """The plots' scale changed and the app's font did not (projector mode): the views
+        that draw at that scale (:func:`gdviz.ui.theme.pt`) restyle, on a ``FontChange``.
+        (An ``ApplicationFontChange`` only makes a widget resolve its font again, and one
+        that stays the same reaches no ``changeEvent``: in projector mode the map, the fit
+        panel and the loss curves kept their small text.)"""
+        ev = QEvent.Type.FontChange
+        for w in self.findChildren(QWidget):
+            if type(w).__module__.startswith(PLOT_SCALE_MODULES):
+                QApplication.sendEvent(w, QEvent(ev))
+
     # ------------------------------------------------------------------ room for the map
     def _hold_repaint(self) -> None:
         """No repaint until the layout settles: a text-size change resizes the docks and
@@ -1027,9 +1041,10 @@ class MainWindow(QMainWindow):
                 dock.hide()
             self._loss_saved = (self._loss_area, self._loss_weights)
             self._place_loss_dock()  # below the map, across its width
-            self.picture.set_side_inline(True)  # step-by-step and the schedule, beside the map
+            # the plots' scale first: the side column's views made now are made at it
             theme.set_projector_mode(True)
-            self._tell_fonts()
+            self.picture.set_side_inline(True)  # step-by-step and the schedule, beside the map
+            self._tell_plot_scale()
             if not self.isFullScreen():
                 self.showFullScreen()
             from gdviz.core.i18n import tr
@@ -1042,7 +1057,7 @@ class MainWindow(QMainWindow):
             self._loss_area, self._loss_weights = self._loss_saved  # where restoreState puts it
             self._fit_docks()  # the normal caps before the docks get their old sizes back
             theme.set_projector_mode(False)
-            self._tell_fonts()
+            self._tell_plot_scale()
             if not full:
                 self.showMaximized() if maxed else self.showNormal()
                 # not restoreGeometry: it moves a window that overhangs the screen, and the

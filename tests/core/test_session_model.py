@@ -307,3 +307,14 @@ def test_scene_view_state_is_applied_and_saved(session):
     session.set_view_options(levels=12, heatmap=True, scale="linear")
     back = scene_from_session(session, base=scene)
     assert (back.view.levels, back.view.scale, back.view.heatmap) == (12, "linear", True)
+
+
+def test_the_theme_sends_its_own_event_only(session):
+    """The theme is the user's, not the demo's (a scene never carries it): it sent a
+    settings change too, and every view fed its runs' curves again, the panels re-read
+    the session and the demo counted as edited."""
+    c = Counts(session)
+    session.set_view_options(theme="dark")
+    assert c.changed() == {"theme": 1}
+    assert c.fired() == {}
+    assert session.theme == "dark"

@@ -361,3 +361,30 @@ def test_playback_counter_says_iteration_on_data_problems(panel, session):
     assert panel.playback.counter.text() == "iteration 3 / 600"  # as the status bar says it
     session.set_surface("rosenbrock")
     assert panel.playback.counter.text().startswith("step 0")
+
+
+def test_the_panel_fits_its_width_once_per_burst_of_font_and_layout_events(qtbot, session,
+                                                                        monkeypatch):
+    """A text-size press reaches the panel as ~20 font and layout events; each queued its
+    own width fit (a minimum size hint of every row, and a new minimum width)."""
+    from PySide6.QtCore import QEvent
+    from PySide6.QtWidgets import QApplication
+
+    fits = []
+    real = ControlsPanel._fit_width
+    monkeypatch.setattr(ControlsPanel, "_fit_width", lambda self: (fits.append(1), real(self)))
+    p = ControlsPanel(session)
+    qtbot.addWidget(p)
+    p.show()
+    QApplication.processEvents()
+    fits.clear()
+    for t in (QEvent.Type.FontChange, QEvent.Type.LayoutRequest) * 10:
+        QApplication.sendEvent(p, QEvent(t))
+    QApplication.processEvents()
+    assert len(fits) == 1
+    # and the fit still follows: a wider row widens the panel
+    p.problem.setMinimumWidth(p.needed_width() + 100)
+    QApplication.processEvents()
+    QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
+    QApplication.processEvents()
+    assert p.minimumWidth() >= p.problem.minimumWidth()

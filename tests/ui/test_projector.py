@@ -298,3 +298,33 @@ def test_the_map_legend_takes_a_smaller_form_rather_than_stick_out(window, qtbot
     measured = view._legend_sizes[view._legend_form]
     assert abs(drawn.width() - measured.width()) <= 2 and abs(drawn.height() - measured.height()) <= 2
     assert box.adjusted(-1, -1, 1, 1).contains(rect), (rect, box, view._legend_form)
+
+
+@pytest.mark.parametrize("stem", ["L13", "L12"])
+def test_projector_mode_grows_every_plots_text_and_gives_it_back(window, qtbot, stem):
+    """Projector mode changes the plots' scale, not the app's font: the views heard of it
+    from an app font change sent to the window alone, which reaches no child whose font
+    stays the same, and the map, the fit panel and the loss curves kept their small text."""
+    _open(window, stem)
+    _settle(qtbot, window)
+    pic = window.picture
+    views = [v for v in (pic.landscape_view, pic.fit_view, window.loss_view)
+             if v is not None and v.isVisible()]
+    assert len(views) >= 2
+
+    def ticks():
+        return [v.plot_item.getAxis("bottom").style["tickFont"].pointSizeF() for v in views]
+
+    small = theme.font(theme.BASE_PT).pointSizeF()
+    assert ticks() == [pytest.approx(small)] * len(views)
+    window.set_projector(True)
+    _settle(qtbot, window)
+    big = theme.font(theme.BASE_PT).pointSizeF()
+    assert big > small
+    assert ticks() == [pytest.approx(big)] * len(views)
+    if stem == "L12":  # the schedule, made in projector mode: its lines at the plots' scale
+        curve = pic.schedule_view.curves[0]
+        assert curve.opts["pen"].widthF() == pytest.approx(3 * theme.font_scale())
+    window.set_projector(False)
+    _settle(qtbot, window)
+    assert ticks() == [pytest.approx(small)] * len(views)

@@ -196,3 +196,79 @@ def test_a_run_added_computes_only_its_schedule_and_leaves_the_dots_style(view, 
     x, y = _xy(view.curves[0])
     np.testing.assert_allclose(y, 7e-3 * real(sess.specs[0].schedule, x.astype(np.int64), 500),
                                rtol=1e-12)
+
+
+def test_a_font_event_that_changes_no_style_restyles_nothing(view, sess):
+    """Projector mode tells every view of the plots' scale with a FontChange; the schedule
+    it had just made, in that style, set its curves' pens again (each pen set re-feeds its
+    curve's data)."""
+    from gdviz.ui import theme
+
+    pens = [c.opts["pen"] for c in view.curves + view.mom_curves]
+    QApplication.sendEvent(view, QEvent(QEvent.Type.FontChange))
+    assert [c.opts["pen"] for c in view.curves + view.mom_curves] == pens
+    assert all(a is b for a, b in zip(pens, [c.opts["pen"] for c in view.curves + view.mom_curves]))
+    # a real change restyles: the lines grow with the plots' scale
+    theme.set_projector_mode(True)
+    try:
+        QApplication.sendEvent(view, QEvent(QEvent.Type.FontChange))
+        assert view.curves[0].opts["pen"].widthF() == pytest.approx(3 * theme.font_scale())
+    finally:
+        theme.set_projector_mode(False)
+    QApplication.sendEvent(view, QEvent(QEvent.Type.FontChange))
+    assert view.curves[0].opts["pen"].widthF() == pytest.approx(3 * max(1.0, theme.font_scale()))
+
+
+def test_a_restyle_gives_the_curves_new_pens_without_feeding_their_data_again(view, monkeypatch):
+    """pyqtgraph's ``setPen`` re-runs a curve's whole update (its data checked and set
+    again): a text size or projector toggle did it for every run's two curves."""
+    import pyqtgraph as pg
+
+    from gdviz.ui import theme
+
+    def image():
+        return view.grab().toImage()
+
+    fed = []
+    real = pg.PlotCurveItem.setData
+    monkeypatch.setattr(pg.PlotCurveItem, "setData",
+                        lambda self, *a, **k: (fed.append(self), real(self, *a, **k)))
+    data = [_xy(c) for c in view.curves]
+    theme.set_projector_mode(True)
+    try:
+        QApplication.sendEvent(view, QEvent(QEvent.Type.FontChange))
+        assert view.curves[0].opts["pen"].widthF() == pytest.approx(3 * theme.font_scale())
+        assert view.curves[0].curve.opts["pen"].widthF() == pytest.approx(3 * theme.font_scale())
+        assert not [c for c in fed if c in [x.curve for x in view.curves + view.mom_curves]]
+        restyled = image()
+        # the same picture as curves drawn anew in that style
+        view.redraws = 0
+        view._curve_keys = []
+        view.redraw()
+        assert image() == restyled
+    finally:
+        theme.set_projector_mode(False)
+    assert [_xy(c) for c in view.curves][0][1].tolist() == data[0][1].tolist()
+
+
+def test_a_restyle_draws_the_cursor_dots_once(view, monkeypatch):
+    """The dots' size and outline were each set drawing every dot, and then the cursor's
+    placing drew them again: three renders of each dot per restyle."""
+    import pyqtgraph as pg
+
+    from gdviz.ui import theme
+
+    drawn = []
+    real = pg.ScatterPlotItem.updateSpots
+    monkeypatch.setattr(pg.ScatterPlotItem, "updateSpots",
+                        lambda self, *a, **k: (drawn.append(self), real(self, *a, **k))[1])
+    theme.set_projector_mode(True)
+    try:
+        QApplication.sendEvent(view, QEvent(QEvent.Type.FontChange))
+        assert [d for d in drawn if d is view.dots] == [view.dots]
+        assert view.dots.opts["size"] == pytest.approx(11 * theme.font_scale())
+        sizes = [s for s in view.dots.data["size"]]
+        assert all(s == -1 or s == pytest.approx(11 * theme.font_scale()) for s in sizes)
+        assert len(view.dots.data) == 2  # both runs' dots, placed
+    finally:
+        theme.set_projector_mode(False)

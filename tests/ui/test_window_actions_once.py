@@ -68,11 +68,17 @@ def test_a_theme_restyles_every_view_inside_the_change_and_keeps_the_fit_legend(
         builds = fv.legend_builds
         texts = fv.legend_texts()
         win.set_theme(name)
-        # restyled and drawn when the call returns: nothing waits in the event loop
-        assert counts["fit"] == 1
+        # restyled when the call returns: nothing waits in the event loop; the runs' curves
+        # keep their data (a theme changes no prediction: every run's model was evaluated
+        # and its curve fed again)
+        assert counts["fit"] == 0
         assert not refresh.pending()
         _flush()
-        assert counts["fit"] == 1
+        assert counts["fit"] == 0
+        from gdviz.ui.views.fit_view import CURVE_WIDTH
+
+        pen = fv.run_curves[0].opts["pen"]
+        assert pen.widthF() == pytest.approx(CURVE_WIDTH * max(1.0, theme.font_scale()))
         assert counts["loss"] <= 1
         assert fv.legend_builds == builds
         assert fv.legend_texts() == texts
@@ -90,11 +96,14 @@ def test_a_text_size_draws_the_fit_and_loss_panels_once_at_their_final_size(fit_
     for scale in (1.25, 1.0, 1.5, 1.0):
         counts.update(fit=0, loss=0)
         win.set_font_scale(scale)
-        assert counts["fit"] == 1  # drawn when the call returns, at the new size
+        # restyled when the call returns, its legend at the new size; the runs' curves
+        # keep their data (a text size changes no prediction)
+        assert counts["fit"] == 0
         assert not refresh.pending()
+        assert fv._legend_key[-4] == theme.font_scale()  # (the key's text size)
         sizes = (fv.size(), lv.size())
         _settle(qtbot, win)
-        assert counts["fit"] == 1
+        assert counts["fit"] == 0
         assert counts["loss"] <= 1
         assert (fv.size(), lv.size()) == sizes  # (the settle had nothing left to lay out)
         assert fv.legend.isVisible() and fv.legend_texts()

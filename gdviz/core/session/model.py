@@ -244,6 +244,10 @@ _COARSE_OF: dict[str, tuple[str, ...]] = {
     "t": ("stepped",),
     # the 3-D camera moves with every drag: its own event only
     "camera": (),
+    # the user's, not the demo's (a scene never carries it): its own event only; the views
+    # restyle on the palette's change (a "settings" change fed every run's curves again,
+    # re-read the panels and marked the demo edited)
+    "theme": (),
     "neuron": ("settings_changed",),
 }
 #: the order the coarse signals go out in: the problem before the runs on it, the

@@ -50,6 +50,12 @@ class ControlsPanel(QScrollArea):
         self.setWidget(inner)
         self._inner = inner
         self._width_cap: int | None = None
+        # one fit per turn of the event loop, however many font and layout events asked
+        # (a text-size press sent ~20, each queued its own fit)
+        self._fit_timer = QTimer(self)
+        self._fit_timer.setSingleShot(True)
+        self._fit_timer.setInterval(0)
+        self._fit_timer.timeout.connect(self._fit_width)
         self._fit_width()
 
     def _on_problem_changed(self, *_) -> None:
@@ -80,6 +86,8 @@ class ControlsPanel(QScrollArea):
     def event(self, ev) -> bool:
         t = ev.type()
         if t in (QEvent.Type.FontChange, QEvent.Type.LayoutRequest):
-            QTimer.singleShot(0, self, self._fit_width)  # not after the panel is gone
+            timer = getattr(self, "_fit_timer", None)  # (events come during __init__)
+            if timer is not None and not timer.isActive():
+                timer.start()  # a child of the panel: not after the panel is gone
         return super().event(ev)
 

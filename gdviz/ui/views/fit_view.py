@@ -35,7 +35,7 @@ from PySide6.QtGui import QColor, QFontMetricsF
 from gdviz.core.i18n import current_language, tr
 from gdviz.ui import theme
 from gdviz.ui.views.items import (PlayingStrokes, cache_axes, connect_all, disconnect_all,
-                                  set_antialias)
+                                  set_antialias, set_pen)
 from gdviz.ui.views.placement import set_legend_columns, sync_legend
 from gdviz.ui.views.ranges import finite_box
 from gdviz.ui.views.refresh import forget, later
@@ -55,6 +55,9 @@ GRID_ALPHA = 0.16
 #: runs (curves, styles, then a step), the selection (the legend's reference run), a step
 #: (the curves), the panel's size (the legend's form, the ghost's label)
 STALE_PROBLEM, STALE_RUNS, STALE_SELECTION, STALE_STEP, STALE_SIZE = 16, 8, 4, 2, 1
+#: a new theme or text size: the items are restyled in place; what follows the style
+#: (the legend's text size, the highlighted neuron's pen) waits for the refresh
+STALE_STYLE = 32
 LEGEND_VSPACE = 0  # pyqtgraph sums row heights without spacing: negative grows rows
 LEGEND_HSPACE = 12
 LEGEND_OFFSET = 8
@@ -432,6 +435,11 @@ class FitView(pg.PlotWidget):
             if stale & STALE_SELECTION:
                 self._legend_key = None  # "units of <run>" names the reference run
             self._on_stepped()
+        elif stale & STALE_STYLE and self.showing_data:
+            # the curves keep their data (a new theme or text size changes no prediction:
+            # each run's model was evaluated and fed again, 30 runs ~15 ms)
+            self._style_neuron()
+            self._refresh_legend()
         if stale & STALE_SIZE:
             self._on_resized()
 
@@ -509,16 +517,20 @@ class FitView(pg.PlotWidget):
         _, _, y0, y1 = self._data_box
         with np.errstate(all="ignore"):
             y = model.neuron_contribution(p, k, self.xs)
+        self._style_neuron()
+        self.neuron_curve.setData(self.xs, _clip_curve(y, y0, y1))
+        self.neuron_curve.setVisible(True)
+
+    def _style_neuron(self) -> None:
+        """The highlighted neuron's pen, in the theme's highlight colour, at the plots' scale
+        (set when either changed: a pen set feeds the curve its data again)."""
         from gdviz.ui.views.network_view import NEURON_COLORS
 
         color = NEURON_COLORS["dark" if theme.current() == "dark" else "light"]
         width = CURVE_WIDTH * max(1.0, theme.font_scale())
-        pen = pg.mkPen(theme.qcolor(color, 235), width=width)
         if self.neuron_curve.opts.get("pen") is None or self._neuron_pen_key != (color, width):
             self._neuron_pen_key = (color, width)
-            self.neuron_curve.setPen(pen)
-        self.neuron_curve.setData(self.xs, _clip_curve(y, y0, y1))
-        self.neuron_curve.setVisible(True)
+            self.neuron_curve.setPen(pg.mkPen(theme.qcolor(color, 235), width=width))
 
     def _update_units(self, model, P: np.ndarray) -> None:
         show = self._units_shown()
@@ -991,10 +1003,10 @@ class FitView(pg.PlotWidget):
         t = ev.type()
         if t in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
             self._apply_theme()
-            self._mark_stale(STALE_STEP)
+            self._mark_stale(STALE_STYLE)
         elif t in (QEvent.Type.FontChange, QEvent.Type.ApplicationFontChange):
             self._apply_fonts()
-            self._mark_stale(STALE_STEP)
+            self._mark_stale(STALE_STYLE)
         elif t == QEvent.Type.LanguageChange:
             self.retranslate()
         super().changeEvent(ev)
@@ -1005,8 +1017,8 @@ class FitView(pg.PlotWidget):
         for r, c in enumerate(self.run_curves):
             # a diverged run keeps its last finite curve, dashed
             style = Qt.PenStyle.DashLine if r in self._diverged else Qt.PenStyle.SolidLine
-            c.setPen(pg.mkPen(QColor(s.run_color(r)), width=width, style=style,
-                              capStyle=Qt.PenCapStyle.RoundCap))
+            set_pen(c, pg.mkPen(QColor(s.run_color(r)), width=width, style=style,
+                                capStyle=Qt.PenCapStyle.RoundCap))
 
     def _style_units(self) -> None:
         color, alpha = UNIT_COLORS.get(theme.current(), UNIT_COLORS["dark"])

@@ -311,6 +311,20 @@ class LiveCurve(pg.GraphicsObject):
 #: (MANY_RUNS, from gdviz.ui.views.turns: the same threshold makes the views take turns)
 
 
+def set_pen(item, pen) -> None:
+    """Give ``item`` (a PlotDataItem) the line pen ``pen`` (a QPen) without feeding its
+    curve its data again: pyqtgraph's ``setPen`` re-runs the item's whole update (the
+    data re-checked and set again), and a theme or text size restyles every run's curve
+    (60 curves of a 30-run schedule, twice per projector toggle). A curve shown or hidden
+    by the change (a pen to or from None) takes pyqtgraph's path."""
+    old = item.opts.get("pen")
+    if old is None or pen is None or not isinstance(item, pg.PlotDataItem):
+        item.setPen(pen)
+        return
+    item.opts["pen"] = pen
+    item.curve.setPen(pen)  # (its bounds, which follow the pen's width, and a repaint)
+
+
 def set_antialias(item, flag: bool) -> bool:
     """Stroke ``item`` (a PlotCurveItem, LiveCurve or PlotDataItem) antialiased or not;
     repaints it (and drops its cached pixels) only when that changes. True if it did."""

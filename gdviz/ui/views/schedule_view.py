@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QWidget
 
 from gdviz.core.i18n import tr
 from gdviz.ui import theme
-from gdviz.ui.views.items import cache_axes, connect_all, disconnect_all
+from gdviz.ui.views.items import cache_axes, connect_all, disconnect_all, set_pen
 from gdviz.ui.views.refresh import forget, later
 
 #: samples of each curve (plenty for a panel a few hundred pixels wide)
@@ -241,10 +241,12 @@ class ScheduleView(pg.PlotWidget):
         top, mlo, mhi = 0.0, np.inf, -np.inf
         for i in changed:
             d = self._data[i]
-            self.curves[i].setData(d["steps"], d["lr"])
+            # the pen with the data: set after, each curve took its data a second time
+            pen, mom_pen = self._pens(i)
+            self.curves[i].setData(d["steps"], d["lr"], pen=pen)
             self.curves[i].setVisible(d["shown"])
             mom = d["momentum"]
-            self.mom_curves[i].setData(d["steps"], mom if mom is not None else [])
+            self.mom_curves[i].setData(d["steps"], mom if mom is not None else [], pen=mom_pen)
             self.mom_curves[i].setVisible(d["shown"] and mom is not None)
         for d in self._data:
             mom = d["momentum"]
@@ -274,7 +276,7 @@ class ScheduleView(pg.PlotWidget):
             right.setTicks([[(float(v), f"{v:.2f}") for v in ticks]])
         self.plot_item.showAxis("right", has_mom)
         self.mom_vb.setVisible(has_mom)
-        self._style_curves(changed)
+        self._style_dots()
         self._build_key(has_mom)
         self._sync_mom_box()
         self.set_step(s.t)
@@ -410,25 +412,43 @@ class ScheduleView(pg.PlotWidget):
         font.setPointSizeF(max(font.pointSizeF() * 0.85, 9.0))
         return font
 
-    def _style_curves(self, which: list[int] | None = None) -> None:
-        """The curves' pens (``which``: those curves only, the others keep theirs)."""
-        s = self.session
+    def _pens(self, i: int) -> tuple:
+        """Run ``i``'s pens: its lr curve's and its momentum curve's."""
+        colors = self.session.colors
         scale = max(1.0, theme.font_scale())
-        for i in range(len(self.curves)) if which is None else which:
-            c = self.curves[i]
-            color = QColor(s.colors[i]) if i < len(s.colors) else QColor("#999999")
-            c.setPen(pg.mkPen(color, width=3 * scale))
-            self.mom_curves[i].setPen(pg.mkPen(color, width=2 * scale, style=Qt.PenStyle.DashLine))
+        color = QColor(colors[i]) if i < len(colors) else QColor("#999999")
+        return (pg.mkPen(color, width=3 * scale),
+                pg.mkPen(color, width=2 * scale, style=Qt.PenStyle.DashLine))
+
+    def _style_dots(self) -> None:
+        # the dots' default size and outline, not drawn now: every caller places the dots
+        # after (set_step sets their data, drawn then in this style; drawn here too, each
+        # dot was rendered three times per restyle)
+        scale = max(1.0, theme.font_scale())
         pal = theme.palette(theme.current())
-        # the same size and pen are not set again: each setting re-renders every dot
-        # (40 runs: ~5-15 ms at every run added or removed)
+        # the same size and pen are not set again (40 runs: ~5-15 ms at every run added
+        # or removed)
         style = (11 * scale, pal["foreground"])
         if style != self._dots_style:
             self._dots_style = style
-            self.dots.setSize(style[0])
-            self.dots.setPen(pg.mkPen(pal["foreground"], width=1.5))
+            self.dots.setSize(style[0], update=False)
+            self.dots.setPen(pg.mkPen(pal["foreground"], width=1.5), update=False)
+
+    def _style_curves(self) -> None:
+        """Every curve's pens, and the cursor's dots."""
+        for i in range(len(self.curves)):
+            pen, mom_pen = self._pens(i)
+            set_pen(self.curves[i], pen)
+            set_pen(self.mom_curves[i], mom_pen)
+        self._style_dots()
 
     def _restyle(self) -> None:
+        # what the style follows: a font or palette event that changes none of it (the
+        # plots' scale told to every view, a style sheet's palette event) restyles nothing
+        key = (theme.current(), theme.font_scale(), self.font().key())
+        if key == getattr(self, "_style_key", None):
+            return
+        self._style_key = key
         scale = max(1.0, theme.font_scale())  # taller with bigger text: the ticks need room
         self.setMinimumHeight(int(110 * scale))
         self.setMaximumHeight(int(160 * scale))
