@@ -1184,6 +1184,9 @@ class MainWindow(QMainWindow):
         if self.warmup is not None:
             self.warmup.cancel()
         super().closeEvent(event)
+        # the views stop observing the session and their map threads end (a window
+        # closed left two threads waiting each, and its views drawing the session)
+        self.picture.close()
 
     # ------------------------------------------------------------------ nothing lost
     def _build_autosave(self) -> None:

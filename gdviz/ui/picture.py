@@ -548,6 +548,9 @@ class Picture(QWidget):
         sp.setSizes(sizes)
 
     def close(self) -> bool:
+        if getattr(self, "_views_closed", False):
+            return super().close()  # (closed once: pyqtgraph's views cannot close twice)
+        self._views_closed = True
         disconnect_all(getattr(self, "_connections", []))
         self._connections = []
         forget(self)

@@ -469,3 +469,21 @@ def test_fit_panel_and_data_controls_show_on_data_problems_only(window, session)
     assert window.fit_view.isVisible()
     session.set_surface("beale")
     assert not window.fit_view.isVisible() and not window.controls.data.isVisibleTo(window)
+
+
+def test_a_closed_window_ends_its_map_threads_and_stops_drawing_the_session(window, session):
+    """The window's close closes its views: their map threads end, and a step the session
+    takes after no longer reaches them (each window closed left two threads waiting)."""
+    lv = window.picture.landscape_view
+    threads = [lv.map_layer.worker._thread]
+    if getattr(lv, "_live_worker", None) is not None:
+        threads.append(lv._live_worker._thread)
+    assert all(t.is_alive() for t in threads)
+    window.close()
+    for t in threads:
+        t.join(timeout=10)  # (stopped: each returns from its wait at once)
+        assert not t.is_alive()
+    draws = lv.runs_builds
+    session.add_run(session.specs[0])
+    session.step(3)
+    assert lv.runs_builds == draws

@@ -35,7 +35,7 @@ from PySide6.QtGui import QColor, QFontMetricsF
 from gdviz.core.i18n import current_language, tr
 from gdviz.ui import theme
 from gdviz.ui.views.items import (PlayingStrokes, cache_axes, connect_all, disconnect_all,
-                                  set_antialias, set_pen)
+                                  plain_plot, set_antialias, set_pen)
 from gdviz.ui.views.placement import set_legend_columns, sync_legend
 from gdviz.ui.views.ranges import finite_box
 from gdviz.ui.views.refresh import forget, later
@@ -164,6 +164,7 @@ class FitView(pg.PlotWidget):
         self.vb: pg.ViewBox = self.plot_item.getViewBox()
         self.plot_item.hideButtons()
         cache_axes(self.plot_item)
+        plain_plot(self.plot_item)
         self.plot_item.setMenuEnabled(False)
         self.vb.setMouseEnabled(x=False, y=False)
         self.vb.disableAutoRange()

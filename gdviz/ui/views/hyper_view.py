@@ -25,7 +25,7 @@ from gdviz.core import maps as CM
 from gdviz.core.i18n import tr
 from gdviz.ui import theme
 from gdviz.ui.views.placement import fit_axis_height
-from gdviz.ui.views.items import connect_all, disconnect_all
+from gdviz.ui.views.items import connect_all, disconnect_all, plain_plot
 from gdviz.ui.views.map_layer import MapWorker, data_setup_for, setup_for, special_colors
 
 #: the hyper map's full grid (cells per side) and its first, coarse pass
@@ -113,6 +113,7 @@ class HyperView(pg.PlotWidget):
         self.plot_item = self.getPlotItem()
         self.vb = self.plot_item.getViewBox()
         self.plot_item.hideButtons()
+        plain_plot(self.plot_item)
         for name in ("left", "bottom"):
             self.plot_item.getAxis(name).enableAutoSIPrefix(False)
         self._left_log.enableAutoSIPrefix(False)

@@ -25,7 +25,8 @@ from gdviz.core.i18n import tr
 from gdviz.kernels.contour import contour_segments, nice_levels
 from gdviz.ui import theme
 from gdviz.ui.views.items import (GrowingCurve, HistoryFeed, PlayingStrokes, RecacheBudget,
-                                  RunsBuild, cache_axes, connect_all, disconnect_all, new_rows)
+                                  RunsBuild, cache_axes, connect_all, disconnect_all, new_rows,
+                                  plain_plot)
 from gdviz.ui.views.refresh import forget, later
 from gdviz.ui.views.placement import (fit_axis_height, fit_axis_width, legend_score, place_legend,
                                       set_legend_columns, sync_legend, unstack)
@@ -97,6 +98,7 @@ class LandscapeView(pg.PlotWidget):
         self.vb: pg.ViewBox = self.plot_item.getViewBox()
         self.plot_item.hideButtons()
         cache_axes(self.plot_item)
+        plain_plot(self.plot_item)
         self.vb.disableAutoRange()
         self.plot_item.showGrid(x=False, y=False)
         self._z: np.ndarray | None = None  # last grid, float64 (n, n), for tests/export
@@ -1183,6 +1185,9 @@ class LandscapeView(pg.PlotWidget):
         self._disconnect()
         forget(self)
         self._pending_build = None
+        for name in ("_grid_timer", "_legend_timer"):  # (a grid due after would draw on
+            if hasattr(self, name):                    # items pyqtgraph tore down)
+                getattr(self, name).stop()
         if hasattr(self, "map_layer"):  # (a staged build stopped before it)
             self.map_layer.close()
         if getattr(self, "_live_worker", None) is not None:

@@ -25,7 +25,8 @@ from gdviz.core.i18n import tr
 from gdviz.core.session.history import param_norms  # the rows of Session.weight_norms
 from gdviz.ui import theme
 from gdviz.ui.views.items import (GrowingCurve, HistoryFeed, PlayingStrokes, RecacheBudget,
-                                  RunsBuild, cache_axes, connect_all, disconnect_all, new_rows)
+                                  RunsBuild, cache_axes, connect_all, disconnect_all, new_rows,
+                                  plain_plot)
 from gdviz.ui.views.placement import MARGIN, place_legend, set_legend_columns
 from gdviz.ui.views.refresh import forget, later
 from gdviz.ui.views.turns import Turn
@@ -128,6 +129,7 @@ class LossView(pg.PlotWidget):
         self.vb: pg.ViewBox = self.plot_item.getViewBox()
         self.plot_item.hideButtons()
         cache_axes(self.plot_item)
+        plain_plot(self.plot_item)
         self.plot_item.setMenuEnabled(False)
         self.vb.setMouseEnabled(x=False, y=False)
         self.vb.disableAutoRange()
@@ -746,6 +748,7 @@ class LossView(pg.PlotWidget):
         self._ready = False
         self._disconnect()
         forget(self)
+        self._legend_timer.stop()  # (a legend placed after would meet torn-down items)
         return super().close()
 
     def _disconnect(self) -> None:

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import QGridLayout, QLabel, QSizePolicy, QVBoxLayout, QWi
 
 from gdviz.core.i18n import tr
 from gdviz.ui import theme
-from gdviz.ui.views.items import cache_axes, connect_all, disconnect_all
+from gdviz.ui.views.items import cache_axes, connect_all, disconnect_all, plain_plot
 
 #: the suggestions' colours (Okabe-Ito vermillion and bluish green: apart from each other
 #: and readable on both themes)
@@ -94,6 +94,7 @@ class LrFindView(pg.PlotWidget):
         self.plot_item: pg.PlotItem = self.getPlotItem()
         self.vb = self.plot_item.getViewBox()
         cache_axes(self.plot_item)
+        plain_plot(self.plot_item)
         self.plot_item.showGrid(x=True, y=True, alpha=0.25)
         for name in ("left", "bottom"):
             self.plot_item.getAxis(name).enableAutoSIPrefix(False)

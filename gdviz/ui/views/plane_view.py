@@ -39,7 +39,7 @@ from gdviz.core.classifier import PLANE_GRID, THUMB_GRID, accuracy_text, plane_g
 from gdviz.core.i18n import tr
 from gdviz.kernels.contour import contour_segments
 from gdviz.ui import theme
-from gdviz.ui.views.items import cache_axes, connect_all, disconnect_all
+from gdviz.ui.views.items import cache_axes, connect_all, disconnect_all, plain_plot
 from gdviz.ui.views.live_grid import FrameInbox, LiveGridWorker
 from gdviz.ui.views.refresh import forget, later
 from gdviz.ui.views.turns import Turn
@@ -214,6 +214,7 @@ class PlaneView(QWidget):
         self.vb.disableAutoRange()
         self.vb.setAspectLocked(True)
         cache_axes(self.plot_item)
+        plain_plot(self.plot_item)
         for name in ("left", "bottom"):
             self.plot_item.getAxis(name).setStyle(maxTickLevel=0)
         self.surface = pg.ImageItem()

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QWidget
 
 from gdviz.core.i18n import tr
 from gdviz.ui import theme
-from gdviz.ui.views.items import cache_axes, connect_all, disconnect_all, set_pen
+from gdviz.ui.views.items import cache_axes, connect_all, disconnect_all, plain_plot, set_pen
 from gdviz.ui.views.refresh import forget, later
 
 #: samples of each curve (plenty for a panel a few hundred pixels wide)
@@ -118,6 +118,7 @@ class ScheduleView(pg.PlotWidget):
         self.plot_item: pg.PlotItem = self.getPlotItem()
         self.vb: pg.ViewBox = self.plot_item.getViewBox()
         cache_axes(self.plot_item)
+        plain_plot(self.plot_item)
         self.plot_item.showGrid(x=True, y=True, alpha=0.25)
         for name in ("left", "right", "bottom"):
             self.plot_item.getAxis(name).enableAutoSIPrefix(False)  # no "(x0.001)"

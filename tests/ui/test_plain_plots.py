@@ -1,0 +1,47 @@
+"""The plots have no pyqtgraph "Plot Options" menu (log axes, FFT, averaging: a stray right
+click in class could turn the map into its FFT) and none of its bookkeeping: pyqtgraph listed
+every curve's parameters anew at each item added or removed, quadratic in the items (a lesson
+replacing 20 runs removed ~1,200 items)."""
+
+from __future__ import annotations
+
+import pyqtgraph as pg
+
+from gdviz.core.optimizers import make_optimizer
+from gdviz.core.scene import load_preset
+from gdviz.core.scene.bridge import apply_scene
+from gdviz.core.session import RunSpec, Session
+from gdviz.ui.picture import Picture
+
+
+def _plots(pic: Picture) -> dict:
+    names = ("landscape_view", "fit_view", "loss_view", "schedule_view", "hyper_view",
+             "lrfind_view", "plane_view")
+    return {n: getattr(pic, n).plot_item for n in names if getattr(pic, n, None) is not None}
+
+
+def test_no_plot_options_menu_and_no_parameter_lists_when_runs_change(qtbot, monkeypatch):
+    s = Session()
+    apply_scene(load_preset("L13_weight_decay"), s)
+    pic = Picture(s, ("landscape", "fit", "loss", "schedule"))
+    qtbot.addWidget(pic)
+    pic.resize(1100, 600)
+    pic.show()
+    qtbot.waitExposed(pic)
+    plots = _plots(pic)
+    assert {"landscape_view", "fit_view", "loss_view", "schedule_view"} <= set(plots)
+    for p in plots.values():
+        assert p.getContextMenus(None) is None  # no "Plot Options"
+    # the map keeps its own menu (heatmap, view all)
+    lv = pic.landscape_view
+    assert lv.vb.menuEnabled() and lv.heatmap_action in lv.vb.menu.actions()
+    listed = []
+    monkeypatch.setattr(pg.QtWidgets.QListWidget, "clear",
+                        lambda self: listed.append(self) or None)
+    for _ in range(20):
+        s.add_run(RunSpec(config=make_optimizer("adam")))
+    qtbot.wait(0)
+    apply_scene(load_preset("L06_minibatch_epoch"), s)
+    qtbot.wait(0)
+    avg_lists = {id(p.ctrl.avgParamList) for p in plots.values()}
+    assert not [w for w in listed if id(w) in avg_lists]
