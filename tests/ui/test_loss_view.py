@@ -302,3 +302,43 @@ def test_validation_curves_of_many_runs_in_one_call_per_frame(view, sess, monkey
         x, y = view.val_curves[r].getData()
         np.testing.assert_array_equal(y, ref[r])
         assert view._val_heads[r] == (float(sess.t), float(ref[r][-1]))
+
+
+def _scene_rect(item):
+    return item.mapRectToScene(item.boundingRect())
+
+
+@pytest.mark.parametrize("height", [150, 190, 300, 500])
+def test_the_stop_label_and_the_step_label_never_run_together(qtbot, height):
+    """In the short loss dock (1280x720: a plot ~100 px high, the key across its top) the
+    stop label sat on the step line's label ("iteratio stop here (742)"). The step label
+    moves up or across its line to make room (inside the plot), and hides only when nothing
+    else is clear; in a tall plot it stays at its own place."""
+    s = Session(specs=[RunSpec(make_optimizer("adam", lr=0.05))])
+    _overfit(s)
+    v = LossView(s)
+    qtbot.addWidget(v)
+    v.resize(470, height)
+    v.show()
+    qtbot.waitExposed(v)
+    seen_hidden = False
+    for _ in range(8):
+        s.step(60)
+        v.place_legend()
+        if not v.stop_label.isVisible():
+            continue
+        stop, label = _scene_rect(v.stop_label.textItem), v.t_line.label
+        if label.isVisible():
+            assert not stop.intersects(_scene_rect(label))
+            assert v.vb.sceneBoundingRect().contains(_scene_rect(label))
+        else:
+            seen_hidden = True
+            assert v._place_stop_label()  # hidden only to leave the stop label in the clear
+    assert v.stop_label.isVisible()
+    if height >= 300:
+        assert v.t_line.label.isVisible() and not seen_hidden
+    # the run goes back before its lowest point: the step label at its own place again
+    s.scrub(1)
+    assert not v.stop_label.isVisible()
+    assert v.t_line.label.isVisible() and v.t_line.label.orthoPos == 0.04
+    assert v.t_line.label.anchors[0] == (1, 1)

@@ -33,6 +33,10 @@ from gdviz.ui.views.turns import Turn
 
 #: decades of spread above which the loss axis turns logarithmic
 LOG_DECADES = 2.0
+#: where the step line's label sits: its height along the line (0: the plot's bottom, 1: its
+#: top) and its side (-1: left of the line, 1: right). The first, else the first that leaves
+#: the "stop here" label a clear place, itself clear of the key and inside the plot
+T_LABEL_PLACES = ((0.04, -1), (0.04, 1), (0.5, -1), (0.5, 1), (0.96, -1), (0.96, 1))
 #: the "stop here" label shows once the run is this far past its lowest validation loss
 #: (steps, or this share of the steps shown, whichever is more): not on every new low
 STOP_AFTER = 3
@@ -153,7 +157,8 @@ class LossView(pg.PlotWidget):
         self._val_heads: list = []
         self.t_line = pg.InfiniteLine(pos=0, angle=90, movable=False,
                                       label="step {value:.0f}",
-                                      labelOpts={"position": 0.04, "anchors": [(1, 1), (1, 1)]})
+                                      labelOpts={"position": T_LABEL_PLACES[0][0],
+                                                 "anchors": [(1, 1), (1, 1)]})
         self.t_line.setZValue(20)
         self.plot_item.addItem(self.t_line)
         # the key of the line styles (shown only with validation curves), in one row: the
@@ -562,6 +567,7 @@ class LossView(pg.PlotWidget):
         self.stop_line.setVisible(past)
         self.stop_label.setVisible(past)
         if not past:
+            self._set_t_label(T_LABEL_PLACES[0])  # (back at its own place)
             return
         k, v = stop
         self.stop_line.setValue(k)
@@ -600,8 +606,51 @@ class LossView(pg.PlotWidget):
     def _place_stop_label(self) -> bool:
         """Beside the stop line, inside the plot: the free place nearest the star, clear of
         the key and of the step line's label (the plot may be short: the label may sit
-        above or below the star, or at the plot's top, middle or bottom). Returns True
-        when the place is clear (else it is the least covered one)."""
+        above or below the star, or at the plot's top, middle or bottom). Where no place is
+        clear, the step line's label moves up its line (its middle, its top) to make one: in
+        the short loss dock the two labels ran together ("iteratio stop here (742)").
+        Returns True when the place is clear (else it is the least covered one)."""
+        best = None
+        box = self.vb.sceneBoundingRect()
+        key = self.legend.sceneBoundingRect() if self.legend.isVisible() else None
+        for place in (*T_LABEL_PLACES, None):
+            t_rect = self._set_t_label(place)
+            hits, rect = self._stop_place()
+            if key is not None and t_rect.intersects(key):
+                part = t_rect.intersected(key)
+                hits += part.width() * part.height()  # (the step label on the key)
+            if not box.contains(t_rect):
+                hits += t_rect.width() * t_rect.height()  # (cut off at the plot's edge)
+            if best is None or hits < best[0]:
+                best = (hits, place, rect)
+            if hits == 0:
+                break
+        hits, place, rect = best
+        self._set_t_label(place)
+        self.stop_label.setAnchor((0.0, 0.0))
+        self.stop_label.setPos(self.vb.mapSceneToView(rect.topLeft()))
+        return hits == 0
+
+    def _set_t_label(self, place: tuple[float, int] | None) -> QRectF:
+        """Put the step line's label at ``place`` (its height along the line, and the side
+        of the line: -1 left, 1 right), or hide it (None: no place is clear in a short dock;
+        the step is written in the controls and the status line); returns its scene
+        rectangle."""
+        label = self.t_line.label
+        label.setVisible(place is not None)
+        if place is None:
+            return QRectF()
+        p, side = place
+        anchor = (1, 1) if side < 0 else (0, 1)
+        if label.orthoPos != p or label.anchors[0] != anchor:
+            label.anchors = [anchor, anchor]
+            label.orthoPos = p
+            label.updatePosition()
+        return label.sceneBoundingRect()
+
+    def _stop_place(self) -> tuple[float, QRectF]:
+        """The stop label's best place now: (area it covers of the key and the step line's
+        label, its scene rectangle)."""
         box = self.vb.sceneBoundingRect()
         star = self.vb.mapViewToScene(self.stop_label.pos())
         br = self.stop_label.textItem.boundingRect()
@@ -624,12 +673,8 @@ class LossView(pg.PlotWidget):
                 if best is None or score < best[0]:
                     best = (score, rect)
         if best is None:  # nowhere inside: right of the star, above it
-            rect = QRectF(star.x() + pad, star.y() - pad - h, w, h)
-        else:
-            rect = best[1]
-        self.stop_label.setAnchor((0.0, 0.0))
-        self.stop_label.setPos(self.vb.mapSceneToView(rect.topLeft()))
-        return best is not None and best[0][0] == 0  # True: in the clear
+            return math.inf, QRectF(star.x() + pad, star.y() - pad - h, w, h)
+        return best[0][0], best[1]
 
     # ------------------------------------------------------------------ ‖w‖₂ (L13)
     def _init_norm_axis(self) -> None:
