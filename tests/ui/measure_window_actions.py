@@ -19,55 +19,21 @@ import os
 import pstats
 import statistics
 import sys
-import tempfile
 import time
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6.QtCore import QEvent, QSettings, Qt  # noqa: E402
+from PySide6.QtCore import Qt  # noqa: E402
 from PySide6.QtTest import QTest  # noqa: E402
-from PySide6.QtWidgets import QAbstractSpinBox, QApplication  # noqa: E402
+from PySide6.QtWidgets import QAbstractSpinBox  # noqa: E402
 
-
-def flush():
-    app = QApplication.instance()
-    app.processEvents()
-    app.sendPostedEvents(None, QEvent.Type.DeferredDelete)
-    app.processEvents()
+from measure_common import flush, open_window, parse_args  # noqa: E402
 
 
 def main(argv):
-    repeats = int(argv[0]) if argv and argv[0].isdigit() else 3
-    args = [a for a in argv if not a.isdigit()]
-    prof_label = None
-    if "--profile" in args:
-        i = args.index("--profile")
-        prof_label = args[i + 1]
-        del args[i:i + 2]
-    filt = args[0] if args else ""
-
-    app = QApplication.instance() or QApplication([])
-    tmp = tempfile.mkdtemp()
-    os.environ["GDVIZ_DATA_DIR"] = os.path.join(tmp, "data")
-    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, os.path.join(tmp, "cfg"))
-    app.setOrganizationName("gdviz-measure")
-    app.setApplicationName("gdviz-measure")
-    from gdviz.ui import theme
-    from gdviz.ui.main_window import MainWindow, app_settings
-    from gdviz.core.session import Session
-
-    theme.configure_pyqtgraph()
-    if os.environ.get("WARM") == "1":
-        from gdviz import kernels
-
-        kernels.warmup()
+    repeats, filt, prof_label = parse_args(argv)
+    app, win, tmp = open_window()
     extra_runs = int(os.environ.get("RUNS", "0"))
-    MainWindow.ask_unsaved = lambda self: "discard"
-    win = MainWindow(Session(), settings=app_settings())
-    win.resize(1280, 720)
-    win.show()
-    QTest.qWaitForWindowExposed(win)
-    flush()
 
     times: dict[str, list[float]] = {}
     cpu: dict[str, list[float]] = {}

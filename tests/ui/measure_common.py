@@ -1,0 +1,64 @@
+"""What the measuring scripts (tests/ui/measure_*.py) share: the flush that ends a timed
+block as tests/ui/fuzz.py ends one, their arguments, and the real window they time.
+
+    [repeats] [filter] [--profile LABEL]; WARM=1 compiles the numba kernels first.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from PySide6.QtCore import QEvent, QSettings  # noqa: E402
+from PySide6.QtTest import QTest  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+
+def flush() -> None:
+    """processEvents, the deferred deletes, processEvents again (as the fuzzer times)."""
+    app = QApplication.instance()
+    app.processEvents()
+    app.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    app.processEvents()
+
+
+def parse_args(argv: list[str]) -> tuple[int, str, str | None]:
+    """(repeats, filter, the label to profile) from ``[repeats] [filter] [--profile LABEL]``."""
+    repeats = int(argv[0]) if argv and argv[0].isdigit() else 3
+    args = [a for a in argv if not a.isdigit()]
+    prof_label = None
+    if "--profile" in args:
+        i = args.index("--profile")
+        prof_label = args[i + 1]
+        del args[i:i + 2]
+    return repeats, (args[0] if args else ""), prof_label
+
+
+def open_window():
+    """The real MainWindow on a fresh Session, offscreen at 1280x720, with its settings and
+    data in a new temporary folder (never asking about unsaved changes). Returns (app,
+    window, the folder)."""
+    app = QApplication.instance() or QApplication([])
+    tmp = tempfile.mkdtemp()
+    os.environ["GDVIZ_DATA_DIR"] = os.path.join(tmp, "data")
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, os.path.join(tmp, "cfg"))
+    app.setOrganizationName("gdviz-measure")
+    app.setApplicationName("gdviz-measure")
+    from gdviz.core.session import Session
+    from gdviz.ui import theme
+    from gdviz.ui.main_window import MainWindow, app_settings
+
+    theme.configure_pyqtgraph()
+    if os.environ.get("WARM") == "1":
+        from gdviz import kernels
+
+        kernels.warmup()
+    MainWindow.ask_unsaved = lambda self: "discard"
+    win = MainWindow(Session(), settings=app_settings())
+    win.resize(1280, 720)
+    win.show()
+    QTest.qWaitForWindowExposed(win)
+    flush()
+    return app, win, tmp
