@@ -62,3 +62,35 @@ def open_window():
     QTest.qWaitForWindowExposed(win)
     flush()
     return app, win, tmp
+
+
+class Timings:
+    """Each label's wall and CPU times, and a cProfile of the slowest block whose label holds
+    ``prof_label``."""
+
+    def __init__(self, prof_label: str | None):
+        self.prof_label = prof_label
+        self.times: dict[str, list[float]] = {}
+        self.cpu: dict[str, list[float]] = {}
+        self.worst_prof: dict[str, tuple[float, object]] = {}
+
+    def block(self, label: str, fn) -> float:
+        """Time ``fn`` then :func:`flush` as one block; returns its wall time (s)."""
+        import cProfile
+        import time
+
+        prof = cProfile.Profile() if self.prof_label and self.prof_label in label else None
+        t0 = time.perf_counter()
+        c0 = time.thread_time()
+        if prof:
+            prof.enable()
+        fn()
+        flush()
+        if prof:
+            prof.disable()
+        dt = time.perf_counter() - t0
+        self.cpu.setdefault(label, []).append(time.thread_time() - c0)
+        self.times.setdefault(label, []).append(dt)
+        if prof and dt > self.worst_prof.get(label, (-1, None))[0]:
+            self.worst_prof[label] = (dt, prof)
+        return dt

@@ -13,18 +13,16 @@ is loaded from and to the saved scenes (the fuzzer's sessions often carry 20-40 
 
 from __future__ import annotations
 
-import cProfile
 import os
 import pstats
 import statistics
 import sys
-import time
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from PySide6.QtTest import QTest  # noqa: E402
 
-from measure_common import flush, open_window, parse_args  # noqa: E402
+from measure_common import Timings, flush, open_window, parse_args  # noqa: E402
 
 
 def main(argv):
@@ -33,25 +31,11 @@ def main(argv):
     extra_runs = int(os.environ.get("RUNS", "20"))
     langs = os.environ.get("LANGS", "1") == "1"
 
-    times: dict[str, list[float]] = {}
-    cpu: dict[str, list[float]] = {}
-    worst_prof: dict[str, tuple[float, cProfile.Profile]] = {}
+    timings = Timings(prof_label)
+    times, cpu, worst_prof = timings.times, timings.cpu, timings.worst_prof
 
     def timed(label, fn):
-        prof = cProfile.Profile() if prof_label and prof_label in label else None
-        t0 = time.perf_counter()
-        c0 = time.thread_time()
-        if prof:
-            prof.enable()
-        fn()
-        flush()
-        if prof:
-            prof.disable()
-        dt = time.perf_counter() - t0
-        cpu.setdefault(label, []).append(time.thread_time() - c0)
-        times.setdefault(label, []).append(dt)
-        if prof and dt > worst_prof.get(label, (-1, None))[0]:
-            worst_prof[label] = (dt, prof)
+        timings.block(label, fn)
         win.session.pause()
         win.frame_timer.stop()
         while not win.layout_settled():

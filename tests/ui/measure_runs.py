@@ -14,7 +14,6 @@ STATES=L21,L4 picks the lessons (default: L21,L4,L10). PLAY=1 times with the rac
 
 from __future__ import annotations
 
-import cProfile
 import os
 import pstats
 import statistics
@@ -23,7 +22,7 @@ import time
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from measure_common import flush, open_window, parse_args  # noqa: E402
+from measure_common import Timings, flush, open_window, parse_args  # noqa: E402
 
 
 def main(argv):
@@ -49,9 +48,8 @@ def main(argv):
 
     gc.callbacks.append(on_gc)
     gc_in: dict[str, list[float]] = {}
-    times: dict[str, list[float]] = {}
-    cpu: dict[str, list[float]] = {}
-    worst_prof: dict[str, tuple[float, cProfile.Profile]] = {}
+    timings = Timings(prof_label)
+    times, cpu, worst_prof = timings.times, timings.cpu, timings.worst_prof
 
     def want(label):
         return any(f in label for f in filt.split("|"))
@@ -62,22 +60,9 @@ def main(argv):
         if play:
             win.session.play()
             flush()
-        prof = cProfile.Profile() if prof_label and prof_label in label else None
-        t0 = time.perf_counter()
-        c0 = time.thread_time()
         g0 = sum(gc_time.values())
-        if prof:
-            prof.enable()
-        fn()
-        flush()
-        if prof:
-            prof.disable()
-        dt = time.perf_counter() - t0
+        timings.block(label, fn)
         gc_in.setdefault(label, []).append(sum(gc_time.values()) - g0)
-        cpu.setdefault(label, []).append(time.thread_time() - c0)
-        times.setdefault(label, []).append(dt)
-        if prof and dt > worst_prof.get(label, (-1, None))[0]:
-            worst_prof[label] = (dt, prof)
         win.session.pause()
         flush()
 

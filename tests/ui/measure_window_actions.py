@@ -14,7 +14,6 @@ STATES=default,L19,L20 picks the states (default: default,L4,L21).
 
 from __future__ import annotations
 
-import cProfile
 import os
 import pstats
 import statistics
@@ -27,7 +26,7 @@ from PySide6.QtCore import Qt  # noqa: E402
 from PySide6.QtTest import QTest  # noqa: E402
 from PySide6.QtWidgets import QAbstractSpinBox  # noqa: E402
 
-from measure_common import flush, open_window, parse_args  # noqa: E402
+from measure_common import Timings, flush, open_window, parse_args  # noqa: E402
 
 
 def main(argv):
@@ -35,25 +34,11 @@ def main(argv):
     app, win, tmp = open_window()
     extra_runs = int(os.environ.get("RUNS", "0"))
 
-    times: dict[str, list[float]] = {}
-    cpu: dict[str, list[float]] = {}
-    worst_prof: dict[str, tuple[float, cProfile.Profile]] = {}
+    timings = Timings(prof_label)
+    times, cpu, worst_prof = timings.times, timings.cpu, timings.worst_prof
 
     def timed(label, fn):
-        prof = cProfile.Profile() if prof_label and prof_label in label else None
-        t0 = time.perf_counter()
-        c0 = time.thread_time()
-        if prof:
-            prof.enable()
-        fn()
-        flush()
-        if prof:
-            prof.disable()
-        dt = time.perf_counter() - t0
-        cpu.setdefault(label, []).append(time.thread_time() - c0)
-        times.setdefault(label, []).append(dt)
-        if prof and dt > worst_prof.get(label, (-1, None))[0]:
-            worst_prof[label] = (dt, prof)
+        timings.block(label, fn)
         win.session.pause()
         win.frame_timer.stop()
         # let a settle timer (text size, projector) fire untimed? No: wait for it, timed
