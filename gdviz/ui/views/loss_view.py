@@ -89,6 +89,10 @@ def _hysteresis(cur, lo: float, hi: float, grow: float) -> tuple[float, float]:
     return (lo - 2 * grow * span, hi + grow * span)
 
 
+def _area(r: QRectF) -> float:
+    return max(r.width(), 0.0) * max(r.height(), 0.0)
+
+
 def _step_axis(cur: float | None, t: int, max_steps: int | None) -> float:
     """The end of the step axis: kept until the step shown nears it, then the next round
     number (1, 2 or 5 x 10^k) with room for half as many steps again, and never past
@@ -649,8 +653,9 @@ class LossView(pg.PlotWidget):
         return label.sceneBoundingRect()
 
     def _stop_place(self) -> tuple[float, QRectF]:
-        """The stop label's best place now: (area it covers of the key and the step line's
-        label, its scene rectangle)."""
+        """The stop label's best place now: (the area of it that is covered, by the key and the
+        step line's label, or cut off at the plot's edge; its scene rectangle). Beside the
+        star first, else against the plot's left or right edge (a narrow plot: 200 % text)."""
         box = self.vb.sceneBoundingRect()
         star = self.vb.mapViewToScene(self.stop_label.pos())
         br = self.stop_label.textItem.boundingRect()
@@ -660,20 +665,17 @@ class LossView(pg.PlotWidget):
         pad = 8.0
         tops = (star.y() - pad - h, star.y() + pad, box.top() + 2, box.bottom() - 2 - h,
                 box.center().y() - h / 2)
+        lefts = (star.x() + pad, star.x() - pad - w, box.left() + 2, box.right() - 2 - w)
         best = None
-        for right in (True, False):
-            left = star.x() + pad if right else star.x() - pad - w
+        for i, left in enumerate(lefts):
             for top in tops:
                 rect = QRectF(left, top, w, h)
+                hits = sum(_area(rect.intersected(a)) for a in avoid if rect.intersects(a))
                 if not box.contains(rect):
-                    continue
-                hits = sum(rect.intersected(a).width() * rect.intersected(a).height()
-                           for a in avoid if rect.intersects(a))
-                score = (hits, abs(rect.center().y() - star.y()))
+                    hits += w * h - _area(rect.intersected(box))  # (cut off)
+                score = (hits, i >= 2, abs(rect.center().y() - star.y()))
                 if best is None or score < best[0]:
                     best = (score, rect)
-        if best is None:  # nowhere inside: right of the star, above it
-            return math.inf, QRectF(star.x() + pad, star.y() - pad - h, w, h)
         return best[0][0], best[1]
 
     # ------------------------------------------------------------------ ‖w‖₂ (L13)
