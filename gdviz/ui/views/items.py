@@ -57,8 +57,8 @@ def plain_plot(plot_item: pg.PlotItem) -> None:
     """A plot without pyqtgraph's "Plot Options" menu (log axes, FFT, averaging: not a
     lesson's, and a stray right click in class could turn the map into its FFT) and without
     that menu's bookkeeping: pyqtgraph lists every curve's parameters anew at each item
-    added or removed, quadratic in the items (a lesson replacing 20 runs removed ~1,200
-    items, each listing the ~1,200 left: ~0.3 s). A view's own menu (the ViewBox's) stays."""
+    added or removed, quadratic in the items (small in practice: a lesson replacing 20 runs
+    timed the same). A view's own menu (the ViewBox's) stays."""
     plot_item.setMenuEnabled(False, enableViewBoxMenu=None)
     plot_item.updateParamList = _nothing
 

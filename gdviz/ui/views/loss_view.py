@@ -621,10 +621,9 @@ class LossView(pg.PlotWidget):
             t_rect = self._set_t_label(place)
             hits, rect = self._stop_place()
             if key is not None and t_rect.intersects(key):
-                part = t_rect.intersected(key)
-                hits += part.width() * part.height()  # (the step label on the key)
+                hits += _area(t_rect.intersected(key))  # (the step label on the key)
             if not box.contains(t_rect):
-                hits += t_rect.width() * t_rect.height()  # (cut off at the plot's edge)
+                hits += _area(t_rect)  # (cut off at the plot's edge)
             if best is None or hits < best[0]:
                 best = (hits, place, rect)
             if hits == 0:
