@@ -121,7 +121,7 @@ class GuiFuzzer:
         "run_card": 4, "expression": 5, "map_click": 4, "map_drag": 4, "map_wheel": 4,
         "key": 8, "playback": 6, "scrub": 4, "frames": 6, "button": 4, "scroll": 3,
         "save_open": 2, "bad_file": 1, "export": 1, "full_screen": 1, "dock": 1,
-        "resize": 2, "projector": 1,
+        "resize": 2, "projector": 1, "map_menu": 2,
     }
 
     def __init__(self, window, seed: int = 0, tmp: Path | None = None):
@@ -508,6 +508,24 @@ class GuiFuzzer:
                              Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier,
                              Qt.ScrollPhase.NoScrollPhase, False)
             self._timed(self._label, lambda ev=ev: QApplication.sendEvent(vp, ev))
+
+    def a_map_menu(self) -> None:
+        """An entry of the map's right-click menu (its submenus' too), as shown: heatmap,
+        whole surface, map mode, hyperparameter map."""
+        def shown(menu):
+            for a in menu.actions():
+                if not a.isVisible() or not a.isEnabled() or a.isSeparator():
+                    continue
+                if a.menu() is not None:
+                    yield from shown(a.menu())
+                else:
+                    yield a
+
+        acts = list(shown(self.win.landscape_view.vb.menu))
+        if acts:
+            act = self.rng.choice(acts)
+            self._label = f"map menu {act.text()[:24]}"
+            act.trigger()
 
     # ------------------------------------------------------------------ playback
     def a_key(self) -> None:

@@ -45,3 +45,28 @@ def test_no_plot_options_menu_and_no_parameter_lists_when_runs_change(qtbot, mon
     qtbot.wait(0)
     avg_lists = {id(p.ctrl.avgParamList) for p in plots.values()}
     assert not [w for w in listed if id(w) in avg_lists]
+
+
+def _shown(menu) -> list[str]:
+    return [a.text() for a in menu.actions() if a.isVisible() and not a.isSeparator()]
+
+
+def test_the_maps_menu_holds_the_lessons_entries_only(qtbot):
+    """pyqtgraph's View All, X/Y axis panels, Mouse Mode and the scene's Export... were
+    English in every language, and that Export wrote the map alone; the hyperparameter map
+    (a fixed picture) has no menu."""
+    s = Session()
+    apply_scene(load_preset("L13_weight_decay"), s)
+    pic = Picture(s, ("landscape", "fit", "loss"))
+    qtbot.addWidget(pic)
+    lv = pic.landscape_view
+    menu = lv.scene().addParentContextMenus(lv.vb, lv.vb.getMenu(None),
+                                            type("Click", (), {"acceptedItem": lv.vb})())
+    shown = _shown(menu)
+    assert lv.heatmap_action.text() in shown and lv.view_all_action.text() in shown
+    for foreign in ("View All", "X axis", "Y axis", "Mouse Mode", "Export..."):
+        assert foreign not in shown
+    from gdviz.ui.views.hyper_view import HyperView
+    hv = HyperView(s)
+    qtbot.addWidget(hv)
+    assert not hv.vb.menuEnabled()

@@ -114,6 +114,7 @@ class HyperView(pg.PlotWidget):
         self.vb = self.plot_item.getViewBox()
         self.plot_item.hideButtons()
         plain_plot(self.plot_item)
+        self.plot_item.setMenuEnabled(False)  # a fixed picture: no zoom, ranges or export of its own
         for name in ("left", "bottom"):
             self.plot_item.getAxis(name).enableAutoSIPrefix(False)
         self._left_log.enableAutoSIPrefix(False)

@@ -63,6 +63,20 @@ def plain_plot(plot_item: pg.PlotItem) -> None:
     plot_item.updateParamList = _nothing
 
 
+def lesson_menu(plot_item: pg.PlotItem):
+    """The view's right-click menu, emptied of pyqtgraph's own entries for the view to add
+    a lesson's: "View All", the X and Y axis panels (manual ranges, inversion, links),
+    "Mouse Mode" and the scene's "Export..." were English in every UI language, and that
+    Export wrote the plot alone, unlike the app's export. Qt hides the leading separator."""
+    menu = plot_item.getViewBox().menu
+    for action in menu.actions():
+        action.setVisible(False)
+    scene = plot_item.scene()
+    if scene is not None:
+        scene.contextMenu = []
+    return menu
+
+
 def connect_all(pairs) -> list:
     """Connect each (signal, slot) pair (a view's handlers, in one block); returns the pairs
     for :func:`disconnect_all`."""

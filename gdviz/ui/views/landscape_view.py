@@ -25,8 +25,8 @@ from gdviz.core.i18n import tr
 from gdviz.kernels.contour import contour_segments, nice_levels
 from gdviz.ui import theme
 from gdviz.ui.views.items import (GrowingCurve, HistoryFeed, PlayingStrokes, RecacheBudget,
-                                  RunsBuild, cache_axes, connect_all, disconnect_all, new_rows,
-                                  plain_plot)
+                                  RunsBuild, cache_axes, connect_all, disconnect_all, lesson_menu,
+                                  new_rows, plain_plot)
 from gdviz.ui.views.refresh import forget, later
 from gdviz.ui.views.placement import (fit_axis_height, fit_axis_width, legend_score, place_legend,
                                       set_legend_columns, sync_legend, unstack)
@@ -203,7 +203,7 @@ class LandscapeView(pg.PlotWidget):
         self._legend_timer.setInterval(LEGEND_MS)
         self._legend_timer.timeout.connect(self.place_legends)
 
-        menu = self.vb.menu
+        menu = lesson_menu(self.plot_item)
         self._colorbar_label = None  # i18n key of the colour bar's label
         self.heatmap_action = QAction(tr("show_heatmap"), self)
         self.heatmap_action.setCheckable(True)
