@@ -213,6 +213,60 @@ def test_opening_a_scene_builds_each_view_once(window, session, tmp_path):
     assert (land.runs_builds, loss.runs_builds, sched.redraws) == tuple(c + 1 for c in counts)
 
 
+def test_a_run_added_or_removed_lays_the_map_legend_out_once(views, session, monkeypatch):
+    """30 runs: the runs' legend takes a smaller form (no corner of the map is free). A run
+    added, removed or duplicated sizes each form from its labels' sizes (each text measured
+    once per text size) and lays the legend out once, in the form the scores pick: laid
+    out in the full form first, then in each form to measure it, every label was written
+    anew two to six times (40 runs: 60-160 ms a run)."""
+    import pyqtgraph as pg
+
+    from gdviz.ui.views import landscape_view as lv
+    from gdviz.ui.views.placement import LegendSizes, legend_score
+
+    w, land, loss, sched = views
+    _many_runs(session, 30)
+    session.step(50)
+    QApplication.processEvents()
+    land.place_legends()
+    assert land._legend_form != lv.LEGEND_FORMS[0]
+    land._legend_timer.setInterval(10 ** 6)  # placed below, once a change (however slow)
+    writes = []  # labels written anew with the text they hold (a new text size)
+    set_text = pg.LabelItem.setText
+
+    def counting(self, text, **kw):
+        if getattr(self, "text", None) == text:
+            writes.append(self)
+        return set_text(self, text, **kw)
+
+    monkeypatch.setattr(pg.LabelItem, "setText", counting)
+    changes = (lambda: session.add_run(_adam()), lambda: session.remove_run(3),
+               lambda: session.add_run(session.specs[0]), lambda: session.remove_run(0))
+    for change in changes:
+        writes.clear()
+        layouts, measured = land.legend_layouts, land._legend_label_sizes.measured
+        change()
+        QApplication.processEvents()
+        land.place_legends()
+        labels = {id(label) for _, label in land.legend.items}
+        assert land.legend_layouts - layouts <= 1
+        # every label once if the text size changed (a "✕" added is not counted)
+        assert sum(id(x) in labels for x in writes) <= len(labels)
+        assert land._legend_label_sizes.measured - measured <= len(lv.LEGEND_FORMS) // 2
+        # the form the scores pick, drawn at the size it was scored at
+        pts, weights = land.legend_points()
+        scores = [(f, legend_score(land.vb, land._legend_sizes[f], pts, weights=weights))
+                  for f in lv.LEGEND_FORMS if f in land._legend_sizes]
+        free = [f for f, score in scores if score < lv.RUN_WEIGHT]
+        assert land._legend_form == (free[0] if free else min(scores, key=lambda fs: fs[1])[0])
+        assert land.legend.geometry().size() == land.legend.layout.preferredSize()
+    # the sizes it scores by are the sizes its layout takes, in every form
+    for form in lv.LEGEND_FORMS:
+        land._set_legend_form(form)
+        size = LegendSizes().form(land.legend, form[0], land._legend_text_size(form[1]))
+        assert size == land.legend.layout.preferredSize() == land.legend.geometry().size(), form
+
+
 def test_projector_mode_makes_its_schedule_panel_once(window, qtbot):
     """Projector mode's schedule panel is made the first time; off, it waits hidden and
     follows nothing (a run added then does not draw it); on again, it is the same panel,

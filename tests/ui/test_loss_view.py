@@ -346,3 +346,34 @@ def test_the_stop_label_and_the_step_label_never_run_together(qtbot, width, heig
     assert not v.stop_label.isVisible()
     assert v.t_line.label.isVisible() and v.t_line.label.orthoPos == 0.04
     assert v.t_line.label.anchors[0] == (1, 1)
+
+
+def test_a_run_added_or_removed_keeps_the_key(fit_view):
+    """The key (training / validation loss) names no run: a run added or removed kept
+    rebuilding it (its labels made and its form fitted again, ~10 ms a run); now it is
+    rebuilt only when what it shows changes (‖w‖₂ comes, the language, the text size)."""
+    from gdviz.core.i18n import set_language
+
+    view, s = fit_view
+    s.step(30)
+    labels = [label for _, label in view.legend.items]
+    assert [label.text for label in labels] == ["training loss", "validation loss"]
+    for change in (lambda: s.add_run(RunSpec(make_optimizer("sgd", lr=0.1))),
+                   lambda: s.add_run(s.specs[0]), lambda: s.remove_run(1)):
+        change()
+        assert [label for _, label in view.legend.items] == labels
+    s.update_runs(weight_decay=0.01)  # ‖w‖₂ comes: the key names it too
+    s.step(1)
+    assert [label.text for _, label in view.legend.items][2:] == [tr_("weight_norm_key")]
+    set_language("zh-Hans")
+    try:
+        view.retranslate()
+        assert view.legend.items[0][1].text == tr_("train_loss")
+    finally:
+        set_language("en")
+
+
+def tr_(key: str) -> str:
+    from gdviz.core.i18n import tr
+
+    return tr(key)

@@ -113,3 +113,49 @@ def test_a_finished_picture_waits_for_the_next_step_and_joins_its_paint(qtbot, s
     sess.pause()
     assert not v._inbox.pending
     np.testing.assert_array_equal(shown(), exact_boundary())  # at once
+
+
+def test_a_run_added_evaluates_that_run_only_and_draws_the_same_picture(qtbot, sess, monkeypatch):
+    """Paused with 30 runs, a run added (or duplicated, or removed) evaluated every run's
+    network over the plane and the data again (the boundaries of 31 runs, ~25 ms): now only
+    the parameters the last picture did not hold are evaluated, and the picture is the one
+    computed from scratch."""
+    from gdviz.core.optimizers import make_optimizer
+    from gdviz.core.session import RunSpec
+    from gdviz.ui import theme
+    from gdviz.ui.views.plane_view import _prob_lut, plane_picture
+
+    v = PlaneView(sess)
+    qtbot.addWidget(v)
+    v.resize(600, 500)
+    v.show()
+    sess.step(20)
+    k = 0
+    while sess.n_specs < 30:
+        sess.add_run(RunSpec(config=make_optimizer(("sgd", "adam")[k % 2], lr=0.01 * (k + 1))))
+        k += 1
+    evaluated = []
+    logits = type(sess.problem).logits
+    monkeypatch.setattr(type(sess.problem), "logits",
+                        lambda self, P, X, fast=None: (evaluated.append(len(P)),
+                                                       logits(self, P, X, fast))[1])
+    changes = (lambda: sess.add_run(RunSpec(config=make_optimizer("adam", lr=0.3))),
+               lambda: sess.add_run(sess.specs[2]), lambda: sess.remove_run(5))
+    for change in changes:
+        evaluated.clear()
+        change()
+        # the new run's network over the grid, then over the training and validation points
+        assert sum(evaluated) <= 3, evaluated
+        P = np.array(sess.positions())
+        r = sess.reference_run()
+        want = plane_picture(sess.problem, P, r, v._shown_runs(), v._box, v._grid,
+                             _prob_lut(theme.current()), v._data_box, None)
+        for run, item in enumerate(v.boundaries):
+            x, y = item.getData()
+            if want.boundaries[run] is None:
+                assert x is None or len(x) == 0
+            else:
+                np.testing.assert_array_equal(np.column_stack([x, y]), want.boundaries[run])
+        assert [v.last_accuracy[q] for q in v._shown_runs()] == list(
+            zip(want.acc_train, want.acc_val))
+        np.testing.assert_array_equal(v._surface_rgba, want.surface)

@@ -17,7 +17,7 @@ import time
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QPointF, QRectF, QSignalBlocker, QSizeF, Qt, QTimer
+from PySide6.QtCore import QEvent, QPointF, QRectF, QSignalBlocker, Qt, QTimer
 from PySide6.QtGui import QAction, QColor, QFontMetrics
 from PySide6.QtWidgets import QGraphicsItem
 
@@ -28,8 +28,8 @@ from gdviz.ui.views.items import (GrowingCurve, HistoryFeed, PlayingStrokes, Rec
                                   RunsBuild, cache_axes, connect_all, disconnect_all, lesson_menu,
                                   new_rows, plain_plot)
 from gdviz.ui.views.refresh import forget, later
-from gdviz.ui.views.placement import (fit_axis_height, fit_axis_width, legend_score, place_legend,
-                                      set_legend_columns, sync_legend, unstack)
+from gdviz.ui.views.placement import (LegendSizes, fit_axis_height, fit_axis_width, legend_score,
+                                      place_legend, set_legend_columns, sync_legend, unstack)
 from gdviz.ui.views.live_grid import (FrameInbox, GridPicture, LiveGridWorker, grid_picture,
                                      pinned)
 from gdviz.ui.views.map_layer import BasinLayer
@@ -198,6 +198,11 @@ class LandscapeView(pg.PlotWidget):
         self._settle_t0 = 0.0
         self._valley = np.zeros((0, 2))  # the lowest cells of the grid, view coordinates
         self._legend_form = LEGEND_FORMS[0]
+        self._legend_label_sizes = LegendSizes()
+        self._legend_sizes: dict = {}  # each form's size for the entries there are
+        self._legend_refit = False  # the next fit tries LEGEND_FORMS in order
+        self._legend_unsized = False  # the legend's box is not its layout's yet
+        self.legend_layouts = 0  # (the runs' legend laid out in a form, for tests)
         self._legend_timer = QTimer(self)
         self._legend_timer.setSingleShot(True)
         self._legend_timer.setInterval(LEGEND_MS)
@@ -425,13 +430,12 @@ class LandscapeView(pg.PlotWidget):
         if key == old and len(self.legend.items) == len(key):
             return
         self._legend_entries = key
-        self._legend_sizes = {}  # the forms' sizes are measured anew (see _fit_legend)
         legend = self.legend
-        if not (old is not None and len(old) == len(key) == len(legend.items)
-                and all(o[0] == k[0] and o[2] == k[2] for o, k in zip(old, key))):
-            # runs added or removed: the full form again (see _fit_legend)
-            self.legend_builds += 1
-            self._set_legend_form(LEGEND_FORMS[0])
+        refit = not (old is not None and len(old) == len(key) == len(legend.items)
+                     and all(o[0] == k[0] and o[2] == k[2] for o, k in zip(old, key)))
+        if refit:
+            self.legend_builds += 1  # runs added or removed: fitted from the full form
+        self._legend_changed(refit)
         # only the entries that changed are written (a live lr, "✕"), made (a run added)
         # or dropped: 30 runs, one added, wrote 30 labels anew (~60 ms)
         self.legend_labels_made += sync_legend(legend, [(item, text) for item, text, _ in entries])
@@ -694,46 +698,63 @@ class LandscapeView(pg.PlotWidget):
                     place_legend(self.arrow_legend, self.vb, pts, weights=weights,
                                  corners=corners, taken=taken)
 
+    def _legend_changed(self, refit: bool) -> None:
+        """The runs' legend's entries (or their text size) changed: its forms' sizes are
+        computed anew and it is laid out again at the next placement; ``refit``: that
+        placement tries the full form first (runs added or removed, a new text size)."""
+        self._legend_sizes = {}
+        self._legend_unsized = True
+        self._legend_refit = self._legend_refit or refit
+
     def _fit_legend(self, pts: np.ndarray, weights: np.ndarray) -> None:
         """The runs' legend where it covers no run: in its present form if some corner is
         free; else the first form of ``LEGEND_FORMS`` (columns, text size) that finds a free
-        corner (big text on a small map), or the one that covers least. The full form
-        comes back with the next text size or runs (:meth:`_rebuild_legend`)."""
+        corner (big text on a small map), or the one that covers least. After runs were
+        added or removed, or the text size changed, the forms are tried from the full
+        one (:meth:`_legend_changed`)."""
         best = None
-        forms = [self._legend_form] + [f for f in LEGEND_FORMS if f != self._legend_form]
-        # each form's size is measured once (laid out) and kept while the entries stay:
-        # the search then lays the legend out only in the form it picks (30 runs, every
-        # corner taken: each placement laid out all five forms, ~60 ms, 4 times a second)
-        sizes = self.__dict__.setdefault("_legend_sizes", {})
-        if not sizes:
-            # measured anew: the labels first in the present form's size at today's text
-            # (after a text-size or projector change they could still hold the old size)
-            form, self._legend_form = self._legend_form, (0, 0.0)
-            self._set_legend_form(form)
+        first = LEGEND_FORMS[0] if self._legend_refit else self._legend_form
+        forms = [first] + [f for f in LEGEND_FORMS if f != first]
+        # each form's size is computed from its labels' sizes (each text measured once
+        # per text size) and kept while the entries stay: the legend is laid out only in
+        # the form picked (laid out in each form to measure it, every label was written
+        # anew at each text size: 40 runs, 60-160 ms after each run added or removed)
+        sizes = self._legend_sizes
         for form in forms:
             if form[0] > 1 and len(self.legend.items) < 3:
                 continue
             if form not in sizes:
-                self._set_legend_form(form)
-                sizes[form] = QSizeF(self.legend.layout.preferredSize())
+                sizes[form] = self._legend_label_sizes.form(self.legend, form[0],
+                                                            self._legend_text_size(form[1]))
             score = legend_score(self.vb, sizes[form], pts, weights=weights)
             if score < RUN_WEIGHT:
                 best = (form, score)
                 break
             if best is None or score < best[1]:
                 best = (form, score)
+        self._legend_refit = False
         self._set_legend_form(best[0])
         place_legend(self.legend, self.vb, pts, weights=weights)
 
+    @staticmethod
+    def _legend_text_size(k: float) -> str:
+        """The runs' legend's label text size at ``k`` times the plots' labels' ("16pt")."""
+        return f"{theme.pt(theme.LABEL_PT) * k:.0f}pt"
+
     def _set_legend_form(self, form: tuple[int, float]) -> None:
-        if form == self._legend_form:
+        """The runs' legend laid out in ``form`` (columns, text size), its box its layout's
+        size; nothing is done when it is laid out so already."""
+        size = self._legend_text_size(form[1])
+        if (form == self._legend_form and not self._legend_unsized
+                and self.legend.opts["labelTextSize"] == size):
             return
-        columns, k = form
-        set_legend_columns(self.legend, columns)
-        if k != self._legend_form[1]:
-            self.legend.setLabelTextSize(f"{theme.pt(theme.LABEL_PT) * k:.0f}pt")
+        set_legend_columns(self.legend, form[0])
+        if self.legend.opts["labelTextSize"] != size:
+            self.legend.setLabelTextSize(size)
             theme.style_legend(self.legend)  # writes the labels anew in the new size
         self._legend_form = form
+        self._legend_unsized = False
+        self.legend_layouts += 1
         # the legend's own updateSize sums its items' geometry, which keeps the old form's
         # widths until the layout runs with room for the new (a smaller text measured, and
         # drew, as wide as the bigger): size it by its layout's preferred size instead
@@ -1284,9 +1305,9 @@ class LandscapeView(pg.PlotWidget):
             ax.setStyle(tickFont=tick, tickTextOffset=8)
         self.colorbar.axis.setStyle(tickFont=tick, tickTextOffset=8)
         self._legend_form = LEGEND_FORMS[0]
-        self._legend_sizes = {}
+        self._legend_changed(refit=True)
         set_legend_columns(self.legend, 1)
-        self.legend.setLabelTextSize(f"{theme.pt(theme.LABEL_PT):.0f}pt")
+        self.legend.setLabelTextSize(self._legend_text_size(1.0))
         self.arrow_legend.setLabelTextSize(f"{theme.pt(theme.BASE_PT):.0f}pt")
         theme.style_legend(self.legend)  # writes the labels anew in the new size
         theme.style_legend(self.arrow_legend)

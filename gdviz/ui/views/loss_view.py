@@ -21,7 +21,7 @@ from PySide6.QtCore import QEvent, QRectF, Qt, QTimer
 from PySide6.QtGui import QColor, QFontMetrics
 from PySide6.QtWidgets import QGraphicsItem
 
-from gdviz.core.i18n import tr
+from gdviz.core.i18n import current_language, tr
 from gdviz.core.session.history import param_norms  # the rows of Session.weight_norms
 from gdviz.ui import theme
 from gdviz.ui.views.items import (GrowingCurve, HistoryFeed, PlayingStrokes, RecacheBudget,
@@ -178,6 +178,7 @@ class LossView(pg.PlotWidget):
         # ran under it), checked a few times a second, not every frame
         self._key_form = (1, 1.0)  # (columns, text size) the key is in now
         self._key_fit = None  # what the key's form was fitted to
+        self._key_built = None  # the _key_state the key was built in
         self._legend_timer = QTimer(self)
         self._legend_timer.setSingleShot(True)
         self._legend_timer.setInterval(LEGEND_MS)
@@ -260,7 +261,9 @@ class LossView(pg.PlotWidget):
             # the one key built here (built first without it, the key was built again by
             # the refresh's step, ~4 ms a lesson)
             self._set_norm_on(not self.norm_on)  # (builds the key)
-        else:
+        elif self._key_built != self._key_state():
+            # (a run added or removed leaves the key as it is: rebuilt, it made its labels
+            # and fitted its form again, ~10 ms a run)
             self._rebuild_key()
         self._refresh()
 
@@ -270,7 +273,13 @@ class LossView(pg.PlotWidget):
         self._key_train.setPen(pg.mkPen(pal["foreground"], width=width))
         self._key_val.setPen(pg.mkPen(pal["foreground"], width=width, style=Qt.PenStyle.DashLine))
 
+    def _key_state(self) -> tuple:
+        """What the key's entries and their style follow."""
+        return (self.session.has_validation, self.norm_on, current_language(),
+                theme.current(), theme.font_scale(), theme.pt(theme.BASE_PT))
+
     def _rebuild_key(self) -> None:
+        self._key_built = self._key_state()
         self._style_key()
         self.legend.clear()
         # the entries come in the base form (one row, full size: _add_norm_key says so),

@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from PySide6.QtCore import QRectF, Qt
+from PySide6.QtCore import QRectF, QSizeF, Qt
 from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import QGraphicsGridLayout
 
@@ -159,6 +159,60 @@ def sync_legend(legend, entries: list[tuple]) -> int:
     elif new_mid:
         legend.updateSize()
     return max(len(new_mid) - len(old_mid), 0)
+
+
+class LegendSizes:
+    """The size a legend's grid takes in a form (columns, label text size) without laying
+    it out: each label's text measured once per text size and font, the grid summed as Qt
+    lays :func:`_regrid`'s grid out (a sample and a label per entry, left to right, then
+    down). Laying the legend out in each form to measure it wrote every label anew at
+    each text size: 40 runs, a run added cost the map's legend 60-160 ms."""
+
+    #: texts kept at most (a live lr writes a new one per value)
+    MAX_TEXTS = 4096
+
+    def __init__(self):
+        self._labels: dict = {}
+        self._probe = None
+        self.measured = 0  # (labels measured, for tests)
+
+    def label(self, text: str, size: str, font) -> tuple[float, float]:
+        """The (width, height) of a legend label of ``text`` at text size ``size``
+        (e.g. "16pt") in ``font`` (its text item's)."""
+        key = (text, size, font.key())
+        got = self._labels.get(key)
+        if got is None:
+            from pyqtgraph import LabelItem
+
+            if self._probe is None:
+                self._probe = LabelItem(" ", justify="left")
+            if len(self._labels) >= self.MAX_TEXTS:
+                self._labels.clear()
+            self._probe.item.setFont(font)
+            self._probe.setText(text, size=size)  # (the label's own markup)
+            rect = self._probe.item.boundingRect()
+            got = self._labels[key] = (rect.width(), rect.height())
+            self.measured += 1
+        return got
+
+    def form(self, legend, columns: int, size: str) -> QSizeF:
+        """The preferred size of ``legend`` (a pyqtgraph LegendItem with entries) laid out
+        in ``columns`` columns with its labels at text size ``size``: what its layout's
+        ``preferredSize()`` is once :func:`set_legend_columns` and the new text size
+        have laid it out."""
+        rows = legend.items
+        font = rows[0][1].item.font()
+        labels = [self.label(label.text, size, font) for _, label in rows]
+        sample = rows[0][0].effectiveSizeHint(Qt.SizeHint.PreferredSize)
+        grid = legend.layout
+        left, top, right, bottom = grid.getContentsMargins()
+        n = len(labels)
+        c = max(1, min(columns, n))
+        widths = [max(w for w, _ in labels[i::c]) + sample.width() for i in range(c)]
+        heights = [max([sample.height()] + [h for _, h in labels[i:i + c]])
+                   for i in range(0, n, c)]
+        return QSizeF(left + right + sum(widths) + grid.horizontalSpacing() * (2 * c - 1),
+                      top + bottom + sum(heights) + grid.verticalSpacing() * (len(heights) - 1))
 
 
 def set_legend_columns(legend, n: int) -> None:

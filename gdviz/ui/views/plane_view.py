@@ -138,27 +138,44 @@ class PlanePicture:
     #: the thumbnails' RGBA uint8 (n, THUMB_GRID, THUMB_GRID, 4); None: leave them as they
     #: are; an empty array: clear them (the reference run has no finite parameters)
     thumbs: np.ndarray | None
+    #: what each run's parameters gave, for the next picture (see :func:`plane_picture`)
+    known: dict = dataclasses.field(default_factory=dict)
 
 
 def plane_picture(pr, P: np.ndarray, ref: int, runs: list[int], box, grid: np.ndarray,
-                  lut: np.ndarray, thumb_box, thumb_units: list[int] | None) -> PlanePicture:
+                  lut: np.ndarray, thumb_box, thumb_units: list[int] | None,
+                  known: dict | None = None) -> PlanePicture:
     """The plane's picture of the runs' parameters P float64 (n_runs, p) on the problem
     ``pr``: each shown run's boundary on ``grid`` (the nodes of ``box``, GRID x GRID), the
     reference run's probability coloured through ``lut``, the accuracies of ``runs`` and,
     when ``thumb_units`` is not None, those hidden units' thumbnails over ``thumb_box``. No
-    Qt: the window's worker computes it while the race plays."""
+    Qt: the window's worker computes it while the race plays.
+
+    ``known``: a former picture's :attr:`PlanePicture.known`, the logits, boundary and
+    accuracies of each run's parameters (by their bytes) on its problem and box; a run
+    whose parameters it holds is not evaluated again (a run added to 40 paused runs
+    evaluates one network over the grid, not 41)."""
+    box = tuple(box)
+    if not (known and known.get("problem") is pr and known.get("box") == box):
+        known = {"z": {}, "acc": {}}
+    new = {"problem": pr, "box": box, "z": {}, "acc": {}}
+    rows = [P[r].tobytes() for r in range(P.shape[0])]
     fin = [r for r in runs if np.isfinite(P[r]).all()]
-    Z = pr.logits(P[fin], grid) if fin else np.zeros((0, GRID * GRID))
-    zs = {r: Z[k].reshape(GRID, GRID) for k, r in enumerate(fin)}
+    todo = list({rows[r]: r for r in fin if rows[r] not in known["z"]}.values())
+    Z = pr.logits(P[todo], grid) if todo else np.zeros((0, GRID * GRID))
     x0, x1, y0, y1 = box
-    bounds: dict[int, np.ndarray | None] = {}
-    for r in range(P.shape[0]):
-        z = zs.get(r)
-        if z is None or not np.isfinite(z).any():
-            bounds[r] = None
-            continue
-        xy, _ = contour_segments(z, x0, x1, y0, y1, np.array([0.0]))
-        bounds[r] = xy if len(xy) else None
+    for k, r in enumerate(todo):
+        z = Z[k].reshape(GRID, GRID)
+        xy = None
+        if np.isfinite(z).any():
+            xy, _ = contour_segments(z, x0, x1, y0, y1, np.array([0.0]))
+            xy = xy if len(xy) else None
+        new["z"][rows[r]] = (z, xy)
+    for r in fin:  # (``known`` is read only: the worker and the view may share it)
+        new["z"].setdefault(rows[r], known["z"].get(rows[r]))
+    zs = {r: new["z"][rows[r]][0] for r in fin}
+    bounds: dict[int, np.ndarray | None] = {
+        r: (new["z"][rows[r]][1] if r in zs else None) for r in range(P.shape[0])}
     zr = zs.get(ref)
     if zr is None and zs:
         zr = next(iter(zs.values()))
@@ -168,8 +185,15 @@ def plane_picture(pr, P: np.ndarray, ref: int, runs: list[int], box, grid: np.nd
         idx = np.clip(np.nan_to_num(prob, nan=0.5) * 255.0 + 0.5, 0, 255).astype(np.intp)
         surface = np.ascontiguousarray(lut[idx])
     if runs:
-        Q = P[runs]
-        acc_t, acc_v = pr.accuracy(Q, "train"), pr.accuracy(Q, "val")
+        todo = list({rows[r]: r for r in runs if rows[r] not in known["acc"]}.values())
+        if todo:
+            Q = P[todo]
+            for r, t, v in zip(todo, pr.accuracy(Q, "train"), pr.accuracy(Q, "val")):
+                new["acc"][rows[r]] = (t, v)
+        for r in runs:
+            new["acc"].setdefault(rows[r], known["acc"].get(rows[r]))
+        acc_t = np.array([new["acc"][rows[r]][0] for r in runs], dtype=np.float64)
+        acc_v = np.array([new["acc"][rows[r]][1] for r in runs], dtype=np.float64)
     else:
         acc_t = acc_v = np.zeros(0)
     thumbs = None
@@ -180,8 +204,8 @@ def plane_picture(pr, P: np.ndarray, ref: int, runs: list[int], box, grid: np.nd
         else:
             H = pr.grid_hidden(p, thumb_box, THUMB_GRID, THUMB_GRID)
             thumbs = _neuron_rgba(H[thumb_units], lut)
-    return PlanePicture(box=tuple(box), runs=list(runs), boundaries=bounds, surface=surface,
-                        acc_train=acc_t, acc_val=acc_v, thumbs=thumbs)
+    return PlanePicture(box=box, runs=list(runs), boundaries=bounds, surface=surface,
+                        acc_train=acc_t, acc_val=acc_v, thumbs=thumbs, known=new)
 
 
 class PlaneView(QWidget):
@@ -265,6 +289,8 @@ class PlaneView(QWidget):
         self.beside_network = False
         self._key = None
         self._thumb_key = None
+        #: the last picture's runs' logits and accuracies (PlanePicture.known)
+        self._known: dict = {}
         #: while the race plays in the window the picture is computed on a worker thread
         #: (an export's plane computes it on the spot)
         self.live_async = bool(live_async)
@@ -323,6 +349,7 @@ class PlaneView(QWidget):
 
     # ------------------------------------------------------------------ session -> view
     def _on_problem_changed(self, *_) -> None:
+        self._known = {}  # (a problem changed in place evaluates its runs anew)
         if not self.active:
             self._key = self._thumb_key = None
             return
@@ -397,7 +424,7 @@ class PlaneView(QWidget):
         # H's rows are every hidden unit, layer after layer; a thumbnail shows the first
         # THUMBS_PER_ROW of each layer
         args = (s.problem, P, ref, runs, self._box, self._grid, _prob_lut(name),
-                self._data_box, units)
+                self._data_box, units, self._known)
         if self.live_async and s.playing:
             w = self._worker
             if w is None:
@@ -492,6 +519,7 @@ class PlaneView(QWidget):
                     lab.setPixmap(_rgba_pixmap(pic.thumbs[u]))
                 self._thumb_rgba = list(pic.thumbs)
         self._surface_rgba = pic.surface
+        self._known = pic.known
         self.drawn.emit(*self.neuron_images())
 
     def neuron_images(self) -> tuple[dict[int, np.ndarray], np.ndarray | None]:
