@@ -990,8 +990,9 @@ class FitView(pg.PlotWidget):
         self._ready = False
         self._disconnect()
         forget(self)
-        self._spares.close()
-        self._unit_spares.close()
+        for name in ("_spares", "_unit_spares"):  # (a view closed while it was being built)
+            if hasattr(self, name):
+                getattr(self, name).close()
         return super().close()
 
     def _disconnect(self) -> None:

@@ -1197,7 +1197,8 @@ class LandscapeView(pg.PlotWidget):
         self._disconnect()
         forget(self)
         self._pending_build = None
-        self._spares.close()
+        if hasattr(self, "_spares"):  # (a view closed while it was being built)
+            self._spares.close()
         for name in ("_grid_timer", "_legend_timer"):  # (a grid due after would draw on
             if hasattr(self, name):                    # items pyqtgraph tore down)
                 getattr(self, name).stop()

@@ -801,7 +801,8 @@ class LossView(pg.PlotWidget):
         self._disconnect()
         forget(self)
         self._legend_timer.stop()  # (a legend placed after would meet torn-down items)
-        self._spares.close()
+        if hasattr(self, "_spares"):  # (a view closed while it was being built)
+            self._spares.close()
         return super().close()
 
     def _disconnect(self) -> None:

@@ -398,7 +398,8 @@ class ScheduleView(pg.PlotWidget):
             return True
         self._closed = True
         self._styled = False
-        self._spares.close()
+        if hasattr(self, "_spares"):  # (a view closed while it was being built)
+            self._spares.close()
         disconnect_all(self._connections)
         self._connections = []
         forget(self)
