@@ -92,8 +92,8 @@ TRIM_AFTER_MS = 400
 
 
 class Spares:
-    """The item sets of runs that left a view (a run's curves, its label), hidden and
-    emptied, for the next runs to take before a view makes new ones.
+    """The item sets of runs that left a view (a run's curves, its label), hidden, for
+    the next runs to take before a view makes new ones.
 
     Removing an item from a plot and freeing it cost ~0.3 ms (pyqtgraph's bookkeeping and
     signals, Qt's scene index, the wrapper), making one about as much: a lesson opened over
@@ -107,8 +107,8 @@ class Spares:
     removes a set for good) a few at a time once the view has been idle for
     ``TRIM_AFTER_MS``; at once beyond ``cap``.
 
-    An item here is a :class:`GrowingCurve` (:meth:`GrowingCurve.reset`), a PlotDataItem
-    (its data cleared) or any graphics item (hidden); each set is a tuple of them.
+    An item here is a :class:`GrowingCurve` (emptied: :meth:`GrowingCurve.reset`) or any
+    graphics item (hidden); each set is a tuple of them.
     """
 
     def __init__(self, drop, parent, cap: int = MAX_SPARES, keep: int = KEEP_SPARES):
@@ -123,23 +123,21 @@ class Spares:
         return len(self._sets)
 
     def put(self, *items) -> None:
-        """Keep ``items`` (one run's set, in its view) hidden and empty."""
+        """Keep ``items`` (one run's set, in its view) hidden."""
         if len(self._sets) >= self.cap:
             self._drop(*items)
             return
         for item in items:
             if isinstance(item, GrowingCurve):
                 item.reset()
-                continue
-            if isinstance(item, pg.PlotDataItem):
-                item.setData([], [])
-            item.setVisible(False)
+            else:  # (its data stay: a view gives a set taken back its own, as to a new one)
+                item.setVisible(False)
         self._sets.append(items)
         self._trim_later()
 
     def take(self) -> tuple | None:
-        """The set put here last (hidden, empty: the caller gives it what it gives a new
-        set: its phase, pen, visibility), or None when there is none."""
+        """The set put here last (hidden: the caller gives it what it gives a new set: its
+        phase, pen, data, visibility), or None when there is none."""
         if not self._sets:
             return None
         self._trim_later()
