@@ -105,7 +105,8 @@ class Spares:
     A spare is still told of each pan and zoom (83 spare sets tripled the cost of a pan of
     the map), so above ``KEEP_SPARES`` sets the oldest are dropped (``drop(*items)``
     removes a set for good) a few at a time once the view has been idle for
-    ``TRIM_AFTER_MS``; at once beyond ``cap``.
+    ``TRIM_AFTER_MS``; at once beyond ``cap``. ``drop`` is a method of the view
+    ``parent``; both are held weakly.
 
     An item here is a :class:`GrowingCurve` (emptied: :meth:`GrowingCurve.reset`) or any
     graphics item (hidden); each set is a tuple of them.
@@ -113,14 +114,21 @@ class Spares:
 
     def __init__(self, drop, parent, cap: int = MAX_SPARES, keep: int = KEEP_SPARES):
         self._sets: list[tuple] = []
-        self._parent = parent  # (the view: the trimming timer goes with it)
-        self._drop = drop
+        # both weak: a cycle through the view kept a closed export's view alive until a
+        # garbage collection freed it at a random time, with its legend's labels
+        self._parent = weakref.ref(parent)  # (the view: the trimming timer goes with it)
+        self._drop_ref = weakref.WeakMethod(drop)
         self.cap = int(cap)
         self.keep = int(keep)
         self._timer: QTimer | None = None
 
     def __len__(self) -> int:
         return len(self._sets)
+
+    def _drop(self, *items) -> None:
+        drop = self._drop_ref()
+        if drop is not None:
+            drop(*items)
 
     def put(self, *items) -> None:
         """Keep ``items`` (one run's set, in its view) hidden."""
@@ -161,7 +169,7 @@ class Spares:
 
     def _trim_later(self) -> None:
         if self._timer is None:
-            self._timer = QTimer(self._parent)
+            self._timer = QTimer(self._parent())
             self._timer.setSingleShot(True)
             self._timer.timeout.connect(self.trim)
         if len(self._sets) > self.keep:
