@@ -7,7 +7,7 @@ import weakref
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF
+from PySide6.QtCore import QRectF, QTimer
 from PySide6.QtGui import QPainterPath
 from PySide6.QtWidgets import QGraphicsItem
 
@@ -94,6 +94,102 @@ def disconnect_all(pairs) -> list:
         except (ValueError, RuntimeError):
             pass
     return []
+
+
+#: hidden item sets a view keeps for the runs to come (see :class:`Spares`): at most
+#: ``MAX_SPARES``; above ``KEEP_SPARES`` the rest is dropped once the view is idle,
+#: ``TRIM_BATCH`` sets (~2 ms each) a turn of the event loop
+MAX_SPARES = 256
+KEEP_SPARES = 16
+TRIM_BATCH = 4
+TRIM_AFTER_MS = 400
+
+
+class Spares:
+    """The item sets of runs that left a view (a run's curves, its label), hidden, for
+    the next runs to take before a view makes new ones.
+
+    Removing an item from a plot and freeing it cost ~0.3 ms (pyqtgraph's bookkeeping and
+    signals, Qt's scene index, the wrapper), making one about as much: a lesson opened over
+    20 leftover runs removed ~420 items (200-600 ms), to make them again as runs came back.
+    A hidden item draws nothing and takes no part in its view's auto range; it stays in
+    its box (moved out to a hidden parent, each item cost ~0.1 ms out and back). Sets are
+    taken last in, first out: runs coming back take their own items, in their order.
+
+    A spare is still told of each pan and zoom (83 spare sets tripled the cost of a pan of
+    the map), so above ``KEEP_SPARES`` sets the oldest are dropped (``drop(*items)``
+    removes a set for good) a few at a time once the view has been idle for
+    ``TRIM_AFTER_MS``; at once beyond ``cap``. ``drop`` is a method of the view
+    ``parent``; both are held weakly.
+
+    An item here is a :class:`GrowingCurve` (emptied: :meth:`GrowingCurve.reset`) or any
+    graphics item (hidden); each set is a tuple of them.
+    """
+
+    def __init__(self, drop, parent, cap: int = MAX_SPARES, keep: int = KEEP_SPARES):
+        self._sets: list[tuple] = []
+        # both weak: a cycle through the view kept a closed export's view alive until a
+        # garbage collection freed it at a random time, with its legend's labels
+        self._parent = weakref.ref(parent)  # (the view: the trimming timer goes with it)
+        self._drop_ref = weakref.WeakMethod(drop)
+        self.cap = int(cap)
+        self.keep = int(keep)
+        self._timer: QTimer | None = None
+
+    def __len__(self) -> int:
+        return len(self._sets)
+
+    def _drop(self, *items) -> None:
+        drop = self._drop_ref()
+        if drop is not None:
+            drop(*items)
+
+    def put(self, *items) -> None:
+        """Keep ``items`` (one run's set, in its view) hidden."""
+        if len(self._sets) >= self.cap:
+            self._drop(*items)
+            return
+        for item in items:
+            if isinstance(item, GrowingCurve):
+                item.reset()
+            else:  # (its data stay: a view gives a set taken back its own, as to a new one)
+                item.setVisible(False)
+        self._sets.append(items)
+        self._trim_later()
+
+    def take(self) -> tuple | None:
+        """The set put here last (hidden: the caller gives it what it gives a new set: its
+        phase, pen, data, visibility), or None when there is none."""
+        if not self._sets:
+            return None
+        self._trim_later()
+        return self._sets.pop()
+
+    def trim(self, batch: int = TRIM_BATCH) -> None:
+        """Drop up to ``batch`` of the oldest sets above ``keep``; again on a later turn
+        while more are left."""
+        n = min(max(len(self._sets) - self.keep, 0), int(batch))
+        gone, self._sets = self._sets[:n], self._sets[n:]
+        for items in gone:
+            self._drop(*items)
+        if len(self._sets) > self.keep:
+            self._timer.start(0)
+
+    def close(self) -> None:
+        """No trimming after this (the view closes: pyqtgraph tears its plot down)."""
+        if self._timer is not None:
+            self._timer.stop()
+        self._sets = []
+
+    def _trim_later(self) -> None:
+        if self._timer is None:
+            self._timer = QTimer(self._parent())
+            self._timer.setSingleShot(True)
+            self._timer.timeout.connect(self.trim)
+        if len(self._sets) > self.keep:
+            self._timer.start(TRIM_AFTER_MS)
+        else:
+            self._timer.stop()
 
 
 class HistoryFeed:
@@ -508,6 +604,26 @@ class GrowingCurve:
         for item in self.items:
             plot_item.removeItem(item)
         self._plot = None
+
+    def reset(self) -> None:
+        """Hidden, and back to a new curve's state (its twins too): no points, its items
+        emptied; its items themselves, their depth and pen stay (see :class:`Spares`)."""
+        self.set_visible(False)
+        self.dec = PathDecimator() if self.mode == "path" else SeriesDecimator()
+        for c in (self, *self._twins):
+            c.dec = self.dec
+            c._visible = False
+            c.log_y = c._drawn_log = False
+            c._head = None
+            c._sealed = c._still = 0
+            c._mid = -1
+            for item in (*c.chunks, c.middle):
+                if item.xData is not None and len(item.xData):
+                    item.setData(_EMPTY, _EMPTY)
+            c.middle.setCacheMode(QGraphicsItem.CacheMode.NoCache)
+            c.tail.setData(_EMPTY, _EMPTY)
+            for item in c.items:
+                item.setVisible(False)
 
     def set_pen(self, pen) -> None:
         # a new QPen each frame would restyle and repaint every item for nothing

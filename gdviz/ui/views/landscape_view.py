@@ -25,7 +25,8 @@ from gdviz.core.i18n import tr
 from gdviz.kernels.contour import contour_segments, nice_levels
 from gdviz.ui import theme
 from gdviz.ui.views.items import (GrowingCurve, HistoryFeed, PlayingStrokes, RecacheBudget,
-                                  RunsBuild, cache_axes, connect_all, disconnect_all, lesson_menu,
+                                  RunsBuild, Spares, cache_axes, connect_all, disconnect_all,
+                                  lesson_menu,
                                   new_rows, plain_plot)
 from gdviz.ui.views.refresh import forget, later
 from gdviz.ui.views.placement import (LegendSizes, fit_axis_height, fit_axis_width, legend_score,
@@ -189,6 +190,7 @@ class LandscapeView(pg.PlotWidget):
         self._trail_feed = HistoryFeed()
         self._recache = RecacheBudget()
         self.diverged_labels: list[pg.TextItem] = []
+        self._spares = Spares(self._drop_run_items, self)  # (trail, halo, label) of runs gone
         self.start_items: list[pg.TargetItem] = []
         self._brushes: list = []
 
@@ -365,24 +367,29 @@ class LandscapeView(pg.PlotWidget):
             # a run added adds its items, a run removed drops one set (the trails read the
             # new history from the start anyway: a new engine, see HistoryFeed), and each
             # keeps the phase of its run index
-            while len(self.trails) > n:
-                self.trails.pop().remove_from(self.plot_item)
-                self.halos.pop().remove_from(self.plot_item)
-                self.plot_item.removeItem(self.diverged_labels.pop())
+            while len(self.trails) > n:  # kept hidden for the runs to come (Spares)
+                self._spares.put(self.trails.pop(), self.halos.pop(),
+                                 self.diverged_labels.pop())
             for r, trail in enumerate(self.trails):
                 trail.set_phase(r)
             for r in range(len(self.trails), n):
-                trail = GrowingCurve(z=11, phase=r)
-                trail.budget = self._recache
-                halo = trail.twin(z=10)  # the same points: decimated once
-                label = pg.TextItem(anchor=(-0.08, 1.2),
-                                    fill=pg.mkBrush(theme.qcolor(pal["background"], 210)))
+                spare = self._spares.take()
+                if spare is None:
+                    trail = GrowingCurve(z=11, phase=r)
+                    trail.budget = self._recache
+                    halo = trail.twin(z=10)  # the same points: decimated once
+                    label = pg.TextItem(anchor=(-0.08, 1.2))
+                    label.setZValue(41)
+                    label.setVisible(False)
+                    halo.add_to(self.plot_item)
+                    trail.add_to(self.plot_item)
+                    self.plot_item.addItem(label)
+                else:
+                    trail, halo, label = spare
+                    trail.set_phase(r)
+                    label.setAnchor((-0.08, 1.2))
+                label.fill = pg.mkBrush(theme.qcolor(pal["background"], 210))
                 label.setFont(theme.font(theme.BASE_PT, bold=True))
-                label.setZValue(41)
-                label.setVisible(False)
-                halo.add_to(self.plot_item)
-                trail.add_to(self.plot_item)
-                self.plot_item.addItem(label)
                 self.halos.append(halo)
                 self.trails.append(trail)
                 self.diverged_labels.append(label)
@@ -390,6 +397,12 @@ class LandscapeView(pg.PlotWidget):
         self._rebuild_legend()
         self._sync_starts()
         self._refresh()
+
+    def _drop_run_items(self, trail: GrowingCurve, halo: GrowingCurve,
+                        label: pg.TextItem) -> None:
+        trail.remove_from(self.plot_item)
+        halo.remove_from(self.plot_item)
+        self.plot_item.removeItem(label)
 
     def _style_runs(self) -> None:
         """Each run's trail, halo and label in its colour and the theme's (no item made)."""
@@ -1206,6 +1219,8 @@ class LandscapeView(pg.PlotWidget):
         self._disconnect()
         forget(self)
         self._pending_build = None
+        if hasattr(self, "_spares"):  # (a view closed while it was being built)
+            self._spares.close()
         for name in ("_grid_timer", "_legend_timer"):  # (a grid due after would draw on
             if hasattr(self, name):                    # items pyqtgraph tore down)
                 getattr(self, name).stop()

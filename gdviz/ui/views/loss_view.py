@@ -25,8 +25,8 @@ from gdviz.core.i18n import current_language, tr
 from gdviz.core.session.history import param_norms  # the rows of Session.weight_norms
 from gdviz.ui import theme
 from gdviz.ui.views.items import (GrowingCurve, HistoryFeed, PlayingStrokes, RecacheBudget,
-                                  RunsBuild, cache_axes, connect_all, disconnect_all, new_rows,
-                                  plain_plot)
+                                  RunsBuild, Spares, cache_axes, connect_all, disconnect_all,
+                                  new_rows, plain_plot)
 from gdviz.ui.views.placement import MARGIN, place_legend, set_legend_columns
 from gdviz.ui.views.refresh import forget, later
 from gdviz.ui.views.turns import Turn
@@ -155,6 +155,7 @@ class LossView(pg.PlotWidget):
         self.runs_builds = 0
         self._runs_build = RunsBuild()
         self.val_curves: list[GrowingCurve] = []
+        self._spares = Spares(self._drop_run_curves, self)  # curves of runs gone
         self._history = HistoryFeed()
         self._recache = RecacheBudget()
         self._heads: list = []
@@ -232,22 +233,25 @@ class LossView(pg.PlotWidget):
         if len(self.curves) != n:
             # a run added adds its curves, a run removed drops one set; they all read the
             # new history from the start (a new engine, see HistoryFeed) in their run's phase
-            while len(self.curves) > n:
-                self.curves.pop().remove_from(self.plot_item)
-                self.val_curves.pop().remove_from(self.plot_item)
+            while len(self.curves) > n:  # kept hidden for the runs to come (Spares)
+                self._spares.put(self.curves.pop(), self.val_curves.pop(),
+                                 self.norm_curves.pop())
             for r, (c, v) in enumerate(zip(self.curves, self.val_curves)):
                 c.set_phase(r)
                 v.set_phase(r)
-            self._make_norm_curves(n)
+            for r, c in enumerate(self.norm_curves):
+                c.set_phase(r)
+                c.clear()  # (its history is read again, as the loss curves' is)
             for r in range(len(self.curves), n):
-                c = GrowingCurve(z=10, mode="series", phase=r)
-                c.budget = self._recache
-                c.add_to(self.plot_item)
+                c, v, w = self._spares.take() or self._new_run_curves(r)
+                for curve in (c, v, w):
+                    curve.set_phase(r)
+                c.setVisible(True)
+                v.setVisible(True)
+                w.setVisible(self.norm_on)
                 self.curves.append(c)
-                v = GrowingCurve(z=9, mode="series", phase=r)
-                v.budget = self._recache
-                v.add_to(self.plot_item)
                 self.val_curves.append(v)
+                self.norm_curves.append(w)
         width = 3.0 * max(1.0, theme.font_scale())
         for r, c in enumerate(self.curves):
             color = QColor(s.run_color(r))
@@ -732,18 +736,20 @@ class LossView(pg.PlotWidget):
         self._sync_norm_box()
         self._rebuild_key()
 
-    def _make_norm_curves(self, n: int) -> None:
-        while len(self.norm_curves) > n:
-            self.norm_curves.pop().remove_from(self.norm_vb)
-        for r, c in enumerate(self.norm_curves):
-            c.set_phase(r)
-            c.clear()  # (its history is read again, as the loss curves' is)
-        for r in range(len(self.norm_curves), n):
-            c = GrowingCurve(z=8, mode="series", phase=r)
+    def _new_run_curves(self, r: int) -> tuple[GrowingCurve, GrowingCurve, GrowingCurve]:
+        """Run ``r``'s loss, validation loss and ‖w‖₂ curves, made (see Spares)."""
+        out = []
+        for z, box in ((10, self.plot_item), (9, self.plot_item), (8, self.norm_vb)):
+            c = GrowingCurve(z=z, mode="series", phase=r)
             c.budget = self._recache
-            c.add_to(self.norm_vb)
-            c.setVisible(self.norm_on)
-            self.norm_curves.append(c)
+            c.add_to(box)
+            out.append(c)
+        return tuple(out)
+
+    def _drop_run_curves(self, c: GrowingCurve, v: GrowingCurve, w: GrowingCurve) -> None:
+        c.remove_from(self.plot_item)
+        v.remove_from(self.plot_item)
+        w.remove_from(self.norm_vb)
 
     def _style_norms(self) -> None:
         s = self.session
@@ -804,6 +810,8 @@ class LossView(pg.PlotWidget):
         self._disconnect()
         forget(self)
         self._legend_timer.stop()  # (a legend placed after would meet torn-down items)
+        if hasattr(self, "_spares"):  # (a view closed while it was being built)
+            self._spares.close()
         return super().close()
 
     def _disconnect(self) -> None:

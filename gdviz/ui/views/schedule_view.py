@@ -19,7 +19,8 @@ from PySide6.QtWidgets import QWidget
 
 from gdviz.core.i18n import tr
 from gdviz.ui import theme
-from gdviz.ui.views.items import cache_axes, connect_all, disconnect_all, plain_plot, set_pen
+from gdviz.ui.views.items import (Spares, cache_axes, connect_all, disconnect_all, plain_plot,
+                                  set_pen)
 from gdviz.ui.views.refresh import forget, later
 
 #: samples of each curve (plenty for a panel a few hundred pixels wide)
@@ -133,6 +134,7 @@ class ScheduleView(pg.PlotWidget):
         self.vb.sigResized.connect(self._sync_mom_box)
         self.curves: list[pg.PlotDataItem] = []
         self.mom_curves: list[pg.PlotDataItem] = []
+        self._spares = Spares(self._drop_curves, self)  # curves of runs gone
         self.marker = pg.InfiniteLine(0, angle=90, movable=False)
         self.marker.setZValue(20)
         self.addItem(self.marker)
@@ -223,18 +225,13 @@ class ScheduleView(pg.PlotWidget):
                 self.plot_item.removeItem(self.curves.pop(gone))
                 self.mom_vb.removeItem(self.mom_curves.pop(gone))
                 del old[gone]
-        # one pair of curves per run: a run added adds one, a run removed drops one
+        # one pair of curves per run: a run added adds one (a spare, or new), a run removed
+        # hides one in the spares (many replaced: see Spares)
         while len(self.curves) > n:
-            self.plot_item.removeItem(self.curves.pop())
-            self.mom_vb.removeItem(self.mom_curves.pop())
+            self._spares.put(self.curves.pop(), self.mom_curves.pop())
         while len(self.curves) < n:
-            c = pg.PlotDataItem()
-            c.setZValue(10)
-            self.plot_item.addItem(c)
+            c, m = self._spares.take() or self._new_curves()
             self.curves.append(c)
-            m = pg.PlotDataItem()
-            m.setZValue(9)
-            self.mom_vb.addItem(m)
             self.mom_curves.append(m)
         changed = [i for i in range(n) if i >= len(old) or old[i] != keys[i]]
         self._curve_keys = keys
@@ -281,6 +278,20 @@ class ScheduleView(pg.PlotWidget):
         self._build_key(has_mom)
         self._sync_mom_box()
         self.set_step(s.t)
+
+    def _new_curves(self) -> tuple[pg.PlotDataItem, pg.PlotDataItem]:
+        """A run's lr and momentum curves, made."""
+        c = pg.PlotDataItem()
+        c.setZValue(10)
+        self.plot_item.addItem(c)
+        m = pg.PlotDataItem()
+        m.setZValue(9)
+        self.mom_vb.addItem(m)
+        return c, m
+
+    def _drop_curves(self, c: pg.PlotDataItem, m: pg.PlotDataItem) -> None:
+        self.plot_item.removeItem(c)
+        self.mom_vb.removeItem(m)
 
     def _on_stepped(self, *_) -> None:
         # a frame moves the cursor by a fraction of a pixel on a long run (10 steps of
@@ -387,6 +398,8 @@ class ScheduleView(pg.PlotWidget):
             return True
         self._closed = True
         self._styled = False
+        if hasattr(self, "_spares"):  # (a view closed while it was being built)
+            self._spares.close()
         disconnect_all(self._connections)
         self._connections = []
         forget(self)
