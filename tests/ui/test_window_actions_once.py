@@ -127,3 +127,49 @@ def test_projector_mode_draws_the_loss_panel_once_per_size(fit_lesson, qtbot):
         assert counts["loss"] <= 1 + (lv.size() != size)
         assert counts["fit"] <= 1
         assert lv.isVisible() and lv.legend.isVisible()
+
+
+@pytest.fixture
+def paints(fit_lesson):
+    """The paints of each plot's viewport (fit, map, loss), by the view's name."""
+    from PySide6.QtCore import QObject
+
+    win, _ = fit_lesson
+    counted = {"fit": 0, "map": 0, "loss": 0}
+    views = {"fit": win.fit_view.viewport(), "map": win.landscape_view.viewport(),
+             "loss": win.loss_view.viewport()}
+
+    class Count(QObject):
+        def eventFilter(self, obj, ev):  # noqa: N802 - Qt API
+            if ev.type() == QEvent.Type.Paint:
+                counted[obj.objectName()] += 1
+            return False
+
+    counter = Count(win)  # (the window's: it goes with it)
+    for name, vp in views.items():
+        vp.setObjectName(name)
+        vp.installEventFilter(counter)
+    return counted
+
+
+@pytest.mark.parametrize("action", ["theme", "language"])
+def test_a_theme_or_language_paints_each_plot_once(fit_lesson, paints, action, qtbot):
+    """Each view's scene takes its changed items on a turn of the event loop of its own and
+    then paints the window's dirty parts at once: the first scene painted every plot, and
+    each other scene its own plot again; a box resized in the change moved its items at
+    paint time and painted its plot again too. The fit panel and the map were painted twice
+    per theme or language; now every plot once."""
+    win, _ = fit_lesson
+    if action == "theme":
+        changes = [lambda: win.set_theme("dark"), lambda: win.set_theme("light")]
+    else:
+        changes = [lambda: win.set_language("zh-Hant"), lambda: win.set_language("en")]
+    for change in changes:
+        paints.update(fit=0, map=0, loss=0)
+        change()
+        for view in (win.landscape_view, win.loss_view):
+            view._legend_timer.stop()  # (their keys move later, by design: a paint of its own)
+        # (the window system asks for the paint a few ms later)
+        qtbot.waitUntil(lambda: min(paints.values()) > 0)
+        _flush()
+        assert paints == {"fit": 1, "map": 1, "loss": 1}
