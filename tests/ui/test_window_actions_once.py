@@ -173,3 +173,36 @@ def test_a_theme_or_language_paints_each_plot_once(fit_lesson, paints, action, q
         qtbot.waitUntil(lambda: min(paints.values()) > 0)
         _flush()
         assert paints == {"fit": 1, "map": 1, "loss": 1}
+
+
+def test_a_text_size_writes_an_axis_title_only_when_it_changes(fit_lesson, qtbot, monkeypatch):
+    """pyqtgraph wrote each axis's title anew (HTML laid out, the axis sized for it) at
+    every change of its range, for its automatic SI prefix: a text size resized the plots
+    ~15 times and the fit panel, the map and the loss panel wrote ~90 titles. Now an axis
+    writes its title when the title's text changes: the text size's own restyle."""
+    from PySide6.QtWidgets import QGraphicsTextItem
+
+    win, _ = fit_lesson
+    axes = [ax["item"] for view in (win.fit_view, win.landscape_view, win.loss_view)
+            for ax in view.plot_item.axes.values()]
+    labels = {id(ax.label): ax for ax in axes}
+    written = []
+    orig = QGraphicsTextItem.setHtml
+
+    def set_html(item, html):
+        if id(item) in labels:
+            written.append(html)
+        return orig(item, html)
+
+    monkeypatch.setattr(QGraphicsTextItem, "setHtml", set_html)
+    for scale in (1.5, 1.0):
+        written.clear()
+        titles = [ax.labelString() for ax in axes]
+        win.set_font_scale(scale)
+        _settle(qtbot, win)
+        changed = sum(a != ax.labelString() for a, ax in zip(titles, axes))
+        assert len(written) <= changed  # (each changed title written once)
+        for ax in axes:  # every title shows its text
+            shown = QGraphicsTextItem()
+            orig(shown, ax.labelString())
+            assert ax.label.toPlainText() == shown.toPlainText()

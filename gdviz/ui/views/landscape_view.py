@@ -26,7 +26,7 @@ from gdviz.kernels.contour import contour_segments, nice_levels
 from gdviz.ui import theme
 from gdviz.ui.views.items import (GrowingCurve, HistoryFeed, PlayingStrokes, RecacheBudget,
                                   RunsBuild, cache_axes, connect_all, disconnect_all, new_rows,
-                                  plain_plot)
+                                  plain_plot, steady_axis_title)
 from gdviz.ui.views.refresh import forget, later
 from gdviz.ui.views.placement import (fit_axis_height, fit_axis_width, legend_score, place_legend,
                                       set_legend_columns, sync_legend, unstack)
@@ -124,6 +124,7 @@ class LandscapeView(pg.PlotWidget):
                                         colorMapMenu=False)
         self.colorbar.setImageItem(self.image, insert_in=self.plot_item)
         self.colorbar.axis.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        steady_axis_title(self.colorbar.axis)
         self.colorbar.axis.geometryChanged.connect(self._on_bar_axis_geometry)
         yield
         # the contours: rasterised by a numba kernel at the painter's resolution and kept
