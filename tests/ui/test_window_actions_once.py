@@ -206,3 +206,24 @@ def test_a_text_size_writes_an_axis_title_only_when_it_changes(fit_lesson, qtbot
             shown = QGraphicsTextItem()
             orig(shown, ax.labelString())
             assert ax.label.toPlainText() == shown.toPlainText()
+
+
+def test_a_text_size_writes_the_map_titles_once(fit_lesson, qtbot, monkeypatch):
+    """The map wrote its title and its axes' titles at every resize, ~15 per text size (a
+    title written again lays the plot out again). Now once each, in the new size."""
+    win, _ = fit_lesson
+    lv = win.landscape_view
+    written = []
+    title = lv.plot_item.titleLabel
+    set_text = title.setText
+    monkeypatch.setattr(title, "setText", lambda text, **kw: (written.append(("title", text)),
+                                                               set_text(text, **kw)))
+    set_label = lv.plot_item.setLabel
+    monkeypatch.setattr(lv.plot_item, "setLabel", lambda axis, text=None, **kw: (
+        written.append((axis, text)), set_label(axis, text, **kw)))
+    for scale in (1.5, 1.0):
+        written.clear()
+        win.set_font_scale(scale)
+        _settle(qtbot, win)
+        assert sorted(w[0] for w in written) == ["bottom", "left", "title"]
+        assert title.opts["size"] == f"{theme.pt(theme.LABEL_PT):.0f}pt"  # (in the new size)
