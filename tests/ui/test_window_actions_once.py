@@ -227,3 +227,25 @@ def test_a_text_size_writes_the_map_titles_once(fit_lesson, qtbot, monkeypatch):
         _settle(qtbot, win)
         assert sorted(w[0] for w in written) == ["bottom", "left", "title"]
         assert title.opts["size"] == f"{theme.pt(theme.LABEL_PT):.0f}pt"  # (in the new size)
+
+
+def test_a_text_size_does_not_restyle_the_fit_legend_it_replaces(fit_lesson, qtbot, monkeypatch):
+    """On a new text size the fit panel restyled its legend (every label written again in
+    the new colours) and then, at its refresh, made the legend anew at the new size: the
+    labels of the first were written for nothing. A theme still restyles it in place."""
+    win, _ = fit_lesson
+    fv = win.fit_view
+    styled = []
+    style = theme.style_legend
+    monkeypatch.setattr(theme, "style_legend", lambda legend, *a: (styled.append(legend),
+                                                                   style(legend, *a)))
+    for scale in (1.5, 1.0):
+        old = fv.legend
+        styled.clear()
+        win.set_font_scale(scale)
+        _settle(qtbot, win)
+        assert fv.legend is not old and old not in styled
+        assert fv.legend_texts()
+    old = fv.legend
+    win.set_theme("dark")
+    assert fv.legend is old and old in styled
