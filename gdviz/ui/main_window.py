@@ -673,8 +673,8 @@ class MainWindow(QMainWindow):
         if code not in LANGUAGES:
             raise ValueError(f"unknown language '{lang}' (choose from {', '.join(LANGUAGES)})")
         changed = i18n.current_language() != code or i18n._current["lang"] is None
-        # a new language re-labels the whole window: one paint of all of it
-        with self.one_paint(whole=changed):
+        # a new language re-labels every plot: each painted once
+        with self.one_paint(plots=changed):
             self.language = code
             i18n.set_language(code)
             if changed:
@@ -907,7 +907,7 @@ class MainWindow(QMainWindow):
         self._fit_status()
 
     @contextmanager
-    def one_paint(self, *, whole: bool = False):
+    def one_paint(self, *, whole: bool = False, plots: bool = False):
         """Around a window-wide change (a lesson, the language, the theme, a panel): every
         layout it caused, and the layouts those caused, are done before it returns, so that
         the window's next paint is at its final geometry, once. (Laid out over several turns
@@ -916,9 +916,11 @@ class MainWindow(QMainWindow):
         controls each settle a pass later.) Repaints are not held: what did not change is
         not repainted. Nested, the outermost lays out.
 
-        ``whole``: the change repaints the whole window (a theme, a language); then the
-        repaints are held until the views' scenes have taken their changes, and the window
-        paints once, all of it (see :meth:`_repaint_once`)."""
+        ``whole``: the change repaints the whole window (a theme: every widget's colours);
+        repaints are held, and the window paints once, all of it (:meth:`_repaint_once`).
+        ``plots``: the change repaints every plot (a language): their scenes take their
+        changes before it returns, and each plot is painted once
+        (:meth:`_paint_plots_once`); the other widgets repaint what changed."""
         from gdviz.ui.views import refresh
 
         if self._in_one_paint or not self.isVisible():
@@ -949,20 +951,40 @@ class MainWindow(QMainWindow):
             self._in_one_paint = False
             if hold:
                 self._repaint_once()
+            elif plots:
+                self._paint_plots_once()
+
+    def _paint_plots_once(self) -> None:
+        """Each shown plot painted once, after its scene has taken the change. (A scene
+        takes its changed items on a later turn of the event loop, and then paints the
+        window's dirty parts at once: the first scene painted every plot, each other scene
+        its own plot a second time; the fit panel and the map were painted twice per theme
+        or language.) The scenes take their changes now, their plots' repaints held (a
+        plot the change touched repaints whole anyway: a new size, a new background); then
+        each plot is marked for one repaint. A pyqtgraph scene first moves what its boxes'
+        new sizes move, as it would when painted (and painted the plot again)."""
+        views = [v for v in self.findChildren(QGraphicsView)
+                 if v.isVisible() and v.scene() is not None and v.viewport().updatesEnabled()]
+        for view in views:
+            view.viewport().setUpdatesEnabled(False)
+        try:
+            for view in views:
+                prepare = getattr(view.scene(), "prepareForPaint", None)
+                if prepare is not None:
+                    prepare()
+                QApplication.sendPostedEvents(view.scene(), QEvent.Type.MetaCall)
+        finally:
+            for view in views:
+                view.viewport().setUpdatesEnabled(True)  # (one repaint of the plot)
 
     def _repaint_once(self) -> None:
-        """Repaints held (a theme, a language): the views' scenes take their changed items
-        now, then the whole window repaints, once. (A scene takes its changed items on a
-        later turn of the event loop and then paints the window's dirty parts at once: the
-        first scene painted every view, each other scene its own view a second time; the
-        fit panel and the map were painted twice per theme or language.) A pyqtgraph scene
-        first moves what its boxes' new sizes move, as it would when painted."""
+        """Repaints held (a theme, a text size, projector mode): the views' scenes take
+        their changed items now, then the whole window repaints, once (see
+        :meth:`_paint_plots_once`)."""
         for view in self.findChildren(QGraphicsView):
             scene = view.scene()
             if scene is None:
                 continue
-            # pyqtgraph's views move their items at paint time (a box resized in the change
-            # takes its new transform then) and the moved items repainted the view again
             prepare = getattr(scene, "prepareForPaint", None)
             if prepare is not None and view.isVisible():
                 prepare()
