@@ -1194,6 +1194,8 @@ class LandscapeView(pg.PlotWidget):
             self.map_layer.close()
         if getattr(self, "_live_worker", None) is not None:
             self._live_worker.stop()
+        if hasattr(self, "_live_inbox"):  # (a held live picture drawn after, on torn-down
+            self._live_inbox.drop()       # items: "already deleted" in a test's teardown)
         return super().close()
 
     def _disconnect(self) -> None:
