@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMessageBox,
+    QGraphicsView,
     QScrollArea,
     QWidget,
 )
@@ -663,32 +664,32 @@ class MainWindow(QMainWindow):
             self._lesson_left = left
             self._show_scene_caption()
 
-    @painted_once
     def set_language(self, lang: str) -> None:
         """The UI language (en, zh-Hant, zh-Hans): menus, lesson titles and the caption."""
+        from gdviz.core import i18n
         from gdviz.core.i18n import LANGUAGES
 
         code = lang
         if code not in LANGUAGES:
             raise ValueError(f"unknown language '{lang}' (choose from {', '.join(LANGUAGES)})")
-        self.language = code
-        from gdviz.core import i18n
-
         changed = i18n.current_language() != code or i18n._current["lang"] is None
-        i18n.set_language(code)
-        if changed:
-            # every widget hears it (Qt passes LanguageChange on to the children) and
-            # re-labels itself with i18n.tr: this window and, through it, everything it owns (its docks, dialogs and
-            # sheets are all its children). Not QApplication.topLevelWidgets(): wrapping
-            # every top-level widget for Python segfaulted in the tests when one was
-            # being torn down
-            QApplication.sendEvent(self, QEvent(QEvent.Type.LanguageChange))
-        for name, act in self.language_actions.items():
-            with QSignalBlocker(act):
-                act.setChecked(name == code)
-        self._retranslate()
-        self._show_scene_caption()
-        self._on_stepped()
+        # a new language re-labels every plot: each painted once
+        with self.one_paint(plots=changed):
+            self.language = code
+            i18n.set_language(code)
+            if changed:
+                # every widget hears it (Qt passes LanguageChange on to the children) and
+                # re-labels itself with i18n.tr: this window and, through it, everything it owns (its docks, dialogs and
+                # sheets are all its children). Not QApplication.topLevelWidgets(): wrapping
+                # every top-level widget for Python segfaulted in the tests when one was
+                # being torn down
+                QApplication.sendEvent(self, QEvent(QEvent.Type.LanguageChange))
+            for name, act in self.language_actions.items():
+                with QSignalBlocker(act):
+                    act.setChecked(name == code)
+            self._retranslate()
+            self._show_scene_caption()
+            self._on_stepped()
 
     def show_notice(self, msg: str) -> None:
         """One inline line above the map (empty hides it); also echoed in the status bar."""
@@ -790,15 +791,16 @@ class MainWindow(QMainWindow):
             self.lessons_menu.addAction(self._no_lessons)
 
     # ------------------------------------------------------------------ view
-    @painted_once
     def set_theme(self, name: str) -> None:
         """The theme: into the model (``session.theme``), which the window follows."""
         if name not in THEMES:
             raise ValueError(f"unknown theme '{name}' (choose from {', '.join(THEMES)})")
-        if self.session.theme != name:
-            self.session.set_view_options(theme=name)  # the event applies it
-        else:
-            self._on_theme_changed(name)
+        # a new theme re-colours the whole window: one paint of all of it
+        with self.one_paint(whole=name != getattr(self, "theme_name", None)):
+            if self.session.theme != name:
+                self.session.set_view_options(theme=name)  # the event applies it
+            else:
+                self._on_theme_changed(name)
 
     def _on_theme_changed(self, name: str) -> None:
         self.theme_name = name
@@ -891,8 +893,7 @@ class MainWindow(QMainWindow):
         """Once the text has its new size: docks within their shares, the window within
         the screen, every pending layout done, then one repaint."""
         self._lay_out_text()  # (done already by a press in a shown window: nothing to do)
-        self.setUpdatesEnabled(True)
-        self.update()
+        self._repaint_once()
 
     def _lay_out_text(self) -> None:
         """The window at a new text size: the docks' shares, every pending layout, the
@@ -906,14 +907,20 @@ class MainWindow(QMainWindow):
         self._fit_status()
 
     @contextmanager
-    def one_paint(self):
+    def one_paint(self, *, whole: bool = False, plots: bool = False):
         """Around a window-wide change (a lesson, the language, the theme, a panel): every
         layout it caused, and the layouts those caused, are done before it returns, so that
         the window's next paint is at its final geometry, once. (Laid out over several turns
         of the event loop with a paint between them, a lesson's map was rasterised and
         painted three times, at three sizes: the caption, the splitter's handle and the
         controls each settle a pass later.) Repaints are not held: what did not change is
-        not repainted. Nested, the outermost lays out."""
+        not repainted. Nested, the outermost lays out.
+
+        ``whole``: the change repaints the whole window (a theme: every widget's colours);
+        repaints are held, and the window paints once, all of it (:meth:`_repaint_once`).
+        ``plots``: the change repaints every plot (a language): their scenes take their
+        changes before it returns, and each plot is painted once
+        (:meth:`_paint_plots_once`); the other widgets repaint what changed."""
         from gdviz.ui.views import refresh
 
         if self._in_one_paint or not self.isVisible():
@@ -921,6 +928,10 @@ class MainWindow(QMainWindow):
                 yield
             return
         self._in_one_paint = True
+        # (not when a text size holds them already: its settle repaints)
+        hold = whole and self.updatesEnabled()
+        if hold:
+            self.setUpdatesEnabled(False)
         try:
             # the views refresh once, for the final state and at their final size: the
             # change's signals, events and layout passes only mark them stale
@@ -938,6 +949,47 @@ class MainWindow(QMainWindow):
                     QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
         finally:
             self._in_one_paint = False
+            if hold:
+                self._repaint_once()
+            elif plots:
+                self._paint_plots_once()
+
+    def _paint_plots_once(self) -> None:
+        """Each shown plot painted once, after its scene has taken the change. (A scene
+        takes its changed items on a later turn of the event loop, and then paints the
+        window's dirty parts at once: the first scene painted every plot, each other scene
+        its own plot a second time; the fit panel and the map were painted twice per theme
+        or language.) The scenes take their changes now, their plots' repaints held (a
+        plot the change touched repaints whole anyway: a new size, a new background); then
+        each plot is marked for one repaint. A pyqtgraph scene first moves what its boxes'
+        new sizes move, as it would when painted (and painted the plot again)."""
+        views = [v for v in self.findChildren(QGraphicsView)
+                 if v.isVisible() and v.scene() is not None and v.viewport().updatesEnabled()]
+        for view in views:
+            view.viewport().setUpdatesEnabled(False)
+        try:
+            for view in views:
+                prepare = getattr(view.scene(), "prepareForPaint", None)
+                if prepare is not None:
+                    prepare()
+                QApplication.sendPostedEvents(view.scene(), QEvent.Type.MetaCall)
+        finally:
+            for view in views:
+                view.viewport().setUpdatesEnabled(True)  # (one repaint of the plot)
+
+    def _repaint_once(self) -> None:
+        """Repaints held (a theme, a text size, projector mode): the views' scenes take
+        their changed items now, then the whole window repaints, once (see
+        :meth:`_paint_plots_once`)."""
+        for view in self.findChildren(QGraphicsView):
+            scene = view.scene()
+            if scene is None:
+                continue
+            prepare = getattr(scene, "prepareForPaint", None)
+            if prepare is not None and view.isVisible():
+                prepare()
+            QApplication.sendPostedEvents(scene, QEvent.Type.MetaCall)
+        self.setUpdatesEnabled(True)  # (one update of the whole window)
 
     def _lay_out_now(self) -> None:
         """Every pending layout, to the end of its chain (a new size asks for another)."""

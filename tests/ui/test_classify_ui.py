@@ -209,3 +209,42 @@ def test_a_surface_after_a_classifier_resizes_the_plane_without_error(window, qt
     window.picture.plane_view.resize(300, 200)
     QApplication.processEvents()
     window.grab()  # paints everything: no exception from any view
+
+
+def test_a_language_relabels_the_plane_in_place(qtbot, sess, monkeypatch):
+    """A new language made the plane's picture anew (the surface, every boundary, every
+    neuron's picture: the model run over the grid) and its thumbnails too, for the texts
+    alone. Now the status and the thumbnails' tips are written in place."""
+    from PySide6.QtCore import QEvent
+    from PySide6.QtWidgets import QApplication
+
+    from gdviz.ui.views import plane_view
+
+    v = PlaneView(sess)
+    qtbot.addWidget(v)
+    v.resize(600, 500)
+    v.show()
+    sess.step(20)
+    pictures = []
+    orig = plane_view.plane_picture
+    monkeypatch.setattr(plane_view, "plane_picture",
+                        lambda *a, **k: pictures.append(1) or orig(*a, **k))
+    thumbs, images = list(v.thumbs), [lab.pixmap().cacheKey() for lab in v.thumbs]
+    box = v._box
+    set_language("zh-Hant")
+    try:
+        QApplication.sendEvent(v, QEvent(QEvent.Type.LanguageChange))
+        qtbot.waitUntil(lambda: "準確率" in v.status.text())
+        QApplication.processEvents()
+        # drawn again only where the new status's height gave the plane another box
+        assert len(pictures) == (v._box != box)
+        assert v.thumbs == thumbs
+        if not pictures:
+            assert [lab.pixmap().cacheKey() for lab in v.thumbs] == images
+        assert v.thumbs[0].toolTip() == plane_view.tr("classify_neuron", layer=1, unit=1)
+    finally:
+        set_language("en")
+    QApplication.sendEvent(v, QEvent(QEvent.Type.LanguageChange))
+    assert "accuracy" in v.status.text().lower()
+    sess.step(1)  # the next step draws as before
+    qtbot.waitUntil(lambda: pictures != [])

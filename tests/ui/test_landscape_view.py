@@ -476,3 +476,15 @@ def test_a_run_added_or_removed_writes_only_its_legend_entry(view, sess):
     assert texts == [sess.spec_label(i) for i in range(sess.n_specs)]
     assert [sample.item for sample, _ in view.legend.items] == [
         view.trails[sess.runs_of_spec(i)[0]].prefix for i in range(sess.n_specs)]
+
+
+def test_close_drops_a_held_live_picture(qtbot, sess):
+    """A live surface's picture held for the next frame was drawn after the view closed,
+    on items pyqtgraph had torn down ("already deleted", now and then in a teardown)."""
+    view = LandscapeView(sess)  # (closed here: not the qtbot's to close again)
+    view.show()
+    qtbot.waitExposed(view)
+    view._live_inbox.hold(0, None, None)
+    view.close()
+    assert not view._live_inbox.pending
+    view.deleteLater()

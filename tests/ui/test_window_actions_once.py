@@ -127,3 +127,125 @@ def test_projector_mode_draws_the_loss_panel_once_per_size(fit_lesson, qtbot):
         assert counts["loss"] <= 1 + (lv.size() != size)
         assert counts["fit"] <= 1
         assert lv.isVisible() and lv.legend.isVisible()
+
+
+@pytest.fixture
+def paints(fit_lesson):
+    """The paints of each plot's viewport (fit, map, loss), by the view's name."""
+    from PySide6.QtCore import QObject
+
+    win, _ = fit_lesson
+    counted = {"fit": 0, "map": 0, "loss": 0}
+    views = {"fit": win.fit_view.viewport(), "map": win.landscape_view.viewport(),
+             "loss": win.loss_view.viewport()}
+
+    class Count(QObject):
+        def eventFilter(self, obj, ev):  # noqa: N802 - Qt API
+            if ev.type() == QEvent.Type.Paint:
+                counted[obj.objectName()] += 1
+            return False
+
+    counter = Count(win)  # (the window's: it goes with it)
+    for name, vp in views.items():
+        vp.setObjectName(name)
+        vp.installEventFilter(counter)
+    return counted
+
+
+@pytest.mark.parametrize("action", ["theme", "language"])
+def test_a_theme_or_language_paints_each_plot_once(fit_lesson, paints, action, qtbot):
+    """Each view's scene takes its changed items on a turn of the event loop of its own and
+    then paints the window's dirty parts at once: the first scene painted every plot, and
+    each other scene its own plot again; a box resized in the change moved its items at
+    paint time and painted its plot again too. The fit panel and the map were painted twice
+    per theme or language; now every plot once."""
+    win, _ = fit_lesson
+    if action == "theme":
+        changes = [lambda: win.set_theme("dark"), lambda: win.set_theme("light")]
+    else:
+        changes = [lambda: win.set_language("zh-Hant"), lambda: win.set_language("en")]
+    for change in changes:
+        paints.update(fit=0, map=0, loss=0)
+        change()
+        for view in (win.landscape_view, win.loss_view):
+            view._legend_timer.stop()  # (their keys move later, by design: a paint of its own)
+        # (the window system asks for the paint a few ms later)
+        qtbot.waitUntil(lambda: sum(paints.values()) > 0)
+        _flush()
+        assert max(paints.values()) == 1  # (no plot painted twice)
+
+
+def test_a_text_size_writes_an_axis_title_only_when_it_changes(fit_lesson, qtbot, monkeypatch):
+    """pyqtgraph wrote each axis's title anew (HTML laid out, the axis sized for it) at
+    every change of its range, for its automatic SI prefix: a text size resized the plots
+    ~15 times and the fit panel, the map and the loss panel wrote ~90 titles. Now an axis
+    writes its title when the title's text changes: the text size's own restyle."""
+    from PySide6.QtWidgets import QGraphicsTextItem
+
+    win, _ = fit_lesson
+    axes = [ax["item"] for view in (win.fit_view, win.landscape_view, win.loss_view)
+            for ax in view.plot_item.axes.values()]
+    labels = {id(ax.label): ax for ax in axes}
+    written = []
+    orig = QGraphicsTextItem.setHtml
+
+    def set_html(item, html):
+        if id(item) in labels:
+            written.append(html)
+        return orig(item, html)
+
+    monkeypatch.setattr(QGraphicsTextItem, "setHtml", set_html)
+    for scale in (1.5, 1.0):
+        written.clear()
+        titles = [ax.labelString() for ax in axes]
+        win.set_font_scale(scale)
+        _settle(qtbot, win)
+        changed = sum(a != ax.labelString() for a, ax in zip(titles, axes))
+        assert len(written) <= changed  # (each changed title written once)
+        for ax in axes:  # every title shows its text
+            shown = QGraphicsTextItem()
+            orig(shown, ax.labelString())
+            assert ax.label.toPlainText() == shown.toPlainText()
+
+
+def test_a_text_size_writes_the_map_titles_once(fit_lesson, qtbot, monkeypatch):
+    """The map wrote its title and its axes' titles at every resize, ~15 per text size (a
+    title written again lays the plot out again). Now once each, in the new size."""
+    win, _ = fit_lesson
+    lv = win.landscape_view
+    written = []
+    title = lv.plot_item.titleLabel
+    set_text = title.setText
+    monkeypatch.setattr(title, "setText", lambda text, **kw: (written.append(("title", text)),
+                                                               set_text(text, **kw)))
+    set_label = lv.plot_item.setLabel
+    monkeypatch.setattr(lv.plot_item, "setLabel", lambda axis, text=None, **kw: (
+        written.append((axis, text)), set_label(axis, text, **kw)))
+    for scale in (1.5, 1.0):
+        written.clear()
+        win.set_font_scale(scale)
+        _settle(qtbot, win)
+        assert sorted(w[0] for w in written) == ["bottom", "left", "title"]
+        assert title.opts["size"] == f"{theme.pt(theme.LABEL_PT):.0f}pt"  # (in the new size)
+
+
+def test_a_text_size_does_not_restyle_the_fit_legend_it_replaces(fit_lesson, qtbot, monkeypatch):
+    """On a new text size the fit panel restyled its legend (every label written again in
+    the new colours) and then, at its refresh, made the legend anew at the new size: the
+    labels of the first were written for nothing. A theme still restyles it in place."""
+    win, _ = fit_lesson
+    fv = win.fit_view
+    styled = []
+    style = theme.style_legend
+    monkeypatch.setattr(theme, "style_legend", lambda legend, *a: (styled.append(legend),
+                                                                   style(legend, *a)))
+    for scale in (1.5, 1.0):
+        old = fv.legend
+        styled.clear()
+        win.set_font_scale(scale)
+        _settle(qtbot, win)
+        assert fv.legend is not old and old not in styled
+        assert fv.legend_texts()
+    old = fv.legend
+    win.set_theme("dark")
+    assert fv.legend is old and old in styled

@@ -1058,7 +1058,10 @@ class FitView(pg.PlotWidget):
         self._style_units()
         self._style_runs()
         self._style_ghost()
-        theme.style_legend(self.legend, 225)  # its labels in the new colour, in place
+        if self._legend_style is None or self._legend_style[1] == theme.font_scale():
+            theme.style_legend(self.legend, 225)  # its labels in the new colour, in place
+        # (else a new text size: the refresh makes the legend anew, in the new style; its
+        # labels written here first were written for nothing)
         self._apply_title()
 
     def _apply_fonts(self) -> None:

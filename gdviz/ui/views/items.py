@@ -44,9 +44,35 @@ STILL_FRAMES = 8
 
 def cache_axes(plot_item: pg.PlotItem) -> None:
     """Keep each axis (ticks, labels, grid lines) as a cached pixmap, redrawn only when the
-    axis changes: a frame then repaints the data, not the text (window and export alike)."""
+    axis changes: a frame then repaints the data, not the text (window and export alike).
+    Each axis writes its title only when the title changes (:func:`steady_axis_title`)."""
     for ax in plot_item.axes.values():
         ax["item"].setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        steady_axis_title(ax["item"])
+
+
+def steady_axis_title(axis: pg.AxisItem) -> None:
+    """Let ``axis`` write its title (and size itself for it) only when the title's text
+    changes. pyqtgraph writes it anew at every change of the axis's range, for its
+    automatic SI prefix ("(x1e6)"), the same text almost always: a text size or a
+    language resized the plots ~15 times each, and their axes wrote ~300 titles (HTML
+    laid out again, ~10 % of the change). The range still redraws the ticks."""
+    if getattr(axis, "_steady_title", False):
+        return
+    write = axis._updateLabel
+    shown = [None]
+
+    def update_label() -> None:
+        html = axis.labelString()
+        if html != shown[0]:
+            shown[0] = html
+            write()
+        else:  # (what a new range needs: the ticks drawn again)
+            axis.picture = None
+            axis.update()
+
+    axis._updateLabel = update_label
+    axis._steady_title = True
 
 
 def _nothing(*_a, **_k) -> None:

@@ -26,8 +26,7 @@ from gdviz.kernels.contour import contour_segments, nice_levels
 from gdviz.ui import theme
 from gdviz.ui.views.items import (GrowingCurve, HistoryFeed, PlayingStrokes, RecacheBudget,
                                   RunsBuild, Spares, cache_axes, connect_all, disconnect_all,
-                                  lesson_menu,
-                                  new_rows, plain_plot)
+                                  lesson_menu, new_rows, plain_plot, steady_axis_title)
 from gdviz.ui.views.refresh import forget, later
 from gdviz.ui.views.placement import (LegendSizes, fit_axis_height, fit_axis_width, legend_score,
                                       place_legend, set_legend_columns, sync_legend, unstack)
@@ -125,6 +124,7 @@ class LandscapeView(pg.PlotWidget):
                                         colorMapMenu=False)
         self.colorbar.setImageItem(self.image, insert_in=self.plot_item)
         self.colorbar.axis.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        steady_axis_title(self.colorbar.axis)
         self.colorbar.axis.geometryChanged.connect(self._on_bar_axis_geometry)
         yield
         # the contours: rasterised by a numba kernel at the painter's resolution and kept
@@ -941,7 +941,8 @@ class LandscapeView(pg.PlotWidget):
         self.colorbar.setLevels((lo, hi))
         if pic.label != self._colorbar_label:
             self._colorbar_label = pic.label
-            self.colorbar.axis.setLabel(tr(pic.label), **self._label_style())
+            self._write_label("bar", tr(pic.label), self._label_style(),
+                              lambda _, text, **kw: self.colorbar.axis.setLabel(text, **kw))
         self._fit_colorbar()
 
     # ------------------------------------------------------------------ live surface, async
@@ -1228,6 +1229,8 @@ class LandscapeView(pg.PlotWidget):
             self.map_layer.close()
         if getattr(self, "_live_worker", None) is not None:
             self._live_worker.stop()
+        if hasattr(self, "_live_inbox"):  # (a held live picture drawn after, on torn-down
+            self._live_inbox.drop()       # items: "already deleted" in a test's teardown)
         return super().close()
 
     def _disconnect(self) -> None:
@@ -1275,12 +1278,16 @@ class LandscapeView(pg.PlotWidget):
             self._refresh_labels()
 
     def _refresh_labels(self) -> None:
+        """The axes' titles, the plot's title (elided to the width) and the colour bar's, in
+        the theme and text size; each written only when it changed (this runs at every
+        resize: the same titles written again laid the plot out again, ~15 times per text
+        size)."""
         land = self.session.landscape
         fg = theme.palette(theme.current())["foreground"]
         names = getattr(land, "param_names", None) or ("x", "y")
         style = self._label_style()
-        self.plot_item.setLabel("bottom", names[0], **style)
-        self.plot_item.setLabel("left", names[1], **style)
+        self._write_label("bottom", names[0], style, self.plot_item.setLabel)
+        self._write_label("left", names[1], style, self.plot_item.setLabel)
         # built-in surfaces say their name; data maps and custom functions their formula
         builtin = getattr(land, "sid", -1) >= 0
         title = (tr("surface_title", name=tr(f"surface_{land.name}", default=land.name),
@@ -1292,9 +1299,19 @@ class LandscapeView(pg.PlotWidget):
         f = theme.font(theme.LABEL_PT)
         room = max(int(0.85 * self.width()) - 40, 120)
         title = QFontMetrics(f).elidedText(title, Qt.TextElideMode.ElideRight, room)
-        self.plot_item.setTitle(title, color=fg, size=f"{theme.pt(theme.LABEL_PT):.0f}pt")
+        self._write_label("title", title, {"color": fg, "size": f"{theme.pt(theme.LABEL_PT):.0f}pt"},
+                          lambda _, text, **kw: self.plot_item.setTitle(text, **kw))
         if getattr(self, "_colorbar_label", None):
-            self.colorbar.axis.setLabel(tr(self._colorbar_label), **self._label_style())
+            self._write_label("bar", tr(self._colorbar_label), style,
+                              lambda _, text, **kw: self.colorbar.axis.setLabel(text, **kw))
+
+    def _write_label(self, where: str, text: str, style: dict, write) -> None:
+        """``write(where, text, **style)`` unless that is what ``where`` shows already."""
+        written = self.__dict__.setdefault("_labels_written", {})
+        key = (text, tuple(style.items()))
+        if written.get(where) != key:
+            written[where] = key
+            write(where, text, **style)
 
     def _data_title(self, land) -> str:
         """A data map's title in the UI language (its own label on custom functions)."""

@@ -339,8 +339,17 @@ class PlaneView(QWidget):
         return super().close()
 
     def retranslate(self) -> None:
-        self._key = self._thumb_key = None
-        self._refresh_later()
+        """The status, the thumbnails' titles and tips in the UI language. The picture
+        does not change: its accuracies are written again, in place (the plane and every
+        neuron's picture were made anew, and the thumbnails too, ~15 ms per language)."""
+        self._label_thumbs()
+        shown = getattr(self, "_status_shown", None)
+        if shown is not None and shown[0] is self.session.problem \
+                and max(shown[1], default=-1) < self.session.n_runs:
+            self._update_status(*shown[1:])
+        else:
+            self._key = self._thumb_key = None
+            self._refresh_later()
 
     def _refresh_later(self, *_) -> None:
         """:meth:`_on_stepped` once the session's change (or the window's) has settled:
@@ -503,6 +512,7 @@ class PlaneView(QWidget):
         else:
             self.surface.setVisible(False)
         self._update_status(pic.runs, pic.acc_train, pic.acc_val)
+        self._status_shown = (self.session.problem, pic.runs, pic.acc_train, pic.acc_val)
         if pic.thumbs is not None and self.thumbs:
             if len(pic.thumbs) == 0:
                 for lab in self.thumbs:
@@ -613,22 +623,31 @@ class PlaneView(QWidget):
         # the new network was drawn twice, once per width
         for lay in range(m.layers):
             lab = QLabel(f"{lay + 1}")
-            lab.setToolTip(tr("classify_layer_row", layer=lay + 1))
             lab.setAlignment(Qt.AlignmentFlag.AlignCenter)
             self.thumb_grid.addWidget(lab, 0, lay)
             self._row_labels.append(lab)
         for lay, k in cells:
             lab = QLabel()
             lab.setScaledContents(True)
-            lab.setToolTip(tr("classify_neuron", layer=lay + 1, unit=k + 1))
             self.thumb_grid.addWidget(lab, k + 1, lay)
             self.thumbs.append(lab)
-        shown = len(cells)
+        self._label_thumbs()
+        self._size_thumbs()
+        self._mark_neuron()
+
+    def _label_thumbs(self) -> None:
+        """The thumbnails' title and tips in the UI language."""
+        if not self.thumbs:
+            return
+        m = self.session.problem.model
+        for lay, lab in enumerate(self._row_labels):
+            lab.setToolTip(tr("classify_layer_row", layer=lay + 1))
+        for (lay, k), lab in zip(self._thumb_layout(), self.thumbs):
+            lab.setToolTip(tr("classify_neuron", layer=lay + 1, unit=k + 1))
+        shown = len(self.thumbs)
         self.thumb_title.setText(tr("classify_neurons_short"))
         self.thumb_title.setToolTip(tr("classify_neurons", n=shown) if shown == m.n_hidden
                                     else tr("classify_neurons_some", n=shown, total=m.n_hidden))
-        self._size_thumbs()
-        self._mark_neuron()
 
     def set_beside_network(self, flag: bool) -> None:
         """The network picture shows beside the plane: it draws these thumbnails in its
@@ -718,7 +737,6 @@ class PlaneView(QWidget):
                 self._refresh_later()
         elif t == QEvent.Type.LanguageChange:
             if self.active:
-                self._build_thumbs()
                 self.retranslate()
         super().changeEvent(ev)
 
