@@ -901,8 +901,12 @@ class MainWindow(QMainWindow):
         """The window at a new text size: the docks' shares, every pending layout, the
         window within the screen. Done in the change (inside held refreshes, so that each
         view refreshes once, at its final size), not left to the event loop."""
-        self._place_loss_dock()  # the side column's shares follow the text size
-        for _ in range(3):  # the new text's sizes first; a dock's new limit asks for one more
+        # the new text's sizes first (the picture's minimum width at the old text, 837 px
+        # at 200 %, beside the controls' new one grew the window past 1280 px going back
+        # to 100 %), then the side column's shares, which follow the text size
+        QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
+        self._place_loss_dock()
+        for _ in range(3):  # a dock's new limit asks for one more
             QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
             self._fit_docks()
         self._fit_screen()

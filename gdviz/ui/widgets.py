@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
     QLabel,
+    QLayout,
     QLineEdit,
     QSizePolicy,
     QWidget,
@@ -352,9 +353,11 @@ class SteadyWrapBox(QWidget):
 
 
 # ------------------------------------------------------------------ narrow columns
-#: a run of CJK text breaks between any two characters; other text at its spaces
+#: a run of CJK text breaks between any two characters, other text at its spaces; an
+#: opening bracket stays with what follows it, closing punctuation with what precedes it
 _CJK = "\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef"
-_WORDS = re.compile(rf"[{_CJK}]|[^\s{_CJK}]+\s*|\s+")
+_OPEN, _CLOSE = "（「『《〈【", "）」』》〉】，。、：；！？"
+_WORDS = re.compile(rf"[{_OPEN}]*(?:[{_CJK}]|[^\s{_CJK}]+)[{_CLOSE}]*\s*|\s+")
 
 
 def break_lines(text: str, fm, width: int) -> str:
@@ -403,43 +406,55 @@ def _narrow_leaf(w: QWidget, room: int, undo: list) -> bool:
     return False
 
 
+def _items(lay) -> tuple[list, list]:
+    """The layouts and the shown widgets directly in ``lay``, in no set order.
+
+    Found as QObject children, never through ``itemAt``: walked with ``itemAt``, PySide's
+    wrappers of the layout items it handed out (the rows' spacers) outlived the items Qt
+    deleted with a lesson's old panels; a new item at the same address came back as the
+    old wrapper (the export dialog's form label as a QSpacerItem), and the GUI fuzz run
+    after these tests crashed."""
+    direct = Qt.FindChildOption.FindDirectChildrenOnly  # (a name "" finds only unnamed)
+    layouts = lay.findChildren(QLayout, options=direct)
+    owner = lay.parentWidget()
+    widgets = [] if owner is None else [
+        w for w in owner.findChildren(QWidget, options=direct)
+        if not w.isHidden() and lay.indexOf(w) >= 0]
+    return layouts, widgets
+
+
 def _narrow_layout(lay, room: int, undo: list) -> bool:
     """One pass over ``lay`` (``room`` px wide): the outermost rows wider than their room
     become columns (their items, one under another); within rows that fit nothing
     changes. Returns whether anything changed (the caller measures again)."""
     if lay.minimumSize().width() <= room:
         return False
+    layouts, widgets = _items(lay)
     if isinstance(lay, QBoxLayout) and lay.direction() in (QBoxLayout.Direction.LeftToRight,
                                                           QBoxLayout.Direction.RightToLeft):
         # its long labels wrap first (a run card's title beside its ✕ stays one row); a
         # short one is not broken mid-phrase ("max steps", "播放控制"): the row stacks
         wrapped = False
-        for i in range(lay.count()):
-            w = lay.itemAt(i).widget()
-            if (isinstance(w, QLabel) and not w.isHidden() and w.text()
-                    and w.sizeHint().width() > room // 2):
+        for w in widgets:
+            if isinstance(w, QLabel) and w.text() and w.sizeHint().width() > room // 2:
                 wrapped |= _narrow_leaf(w, room, undo)
         if wrapped:
             return True
         d = lay.direction()
         lay.setDirection(QBoxLayout.Direction.TopToBottom)
         undo.append(lambda lay=lay, d=d: lay.setDirection(d))
-        for i in range(lay.count()):  # a fixed-width widget (a counter) at the left edge
-            item = lay.itemAt(i)
-            w = item.widget()
-            if w is not None and w.minimumWidth() == w.maximumWidth() and not item.alignment():
+        for w in widgets:  # a fixed-width widget (a counter) at the left edge
+            if w.minimumWidth() == w.maximumWidth():
                 lay.setAlignment(w, Qt.AlignmentFlag.AlignLeft)
                 undo.append(lambda lay=lay, w=w: lay.setAlignment(w, Qt.AlignmentFlag(0)))
         return True
     m = lay.contentsMargins()
     inner = room - m.left() - m.right()
     changed = False
-    for i in range(lay.count()):
-        item = lay.itemAt(i)
-        if item.layout() is not None:
-            changed |= _narrow_layout(item.layout(), inner, undo)
-        elif item.widget() is not None and not item.widget().isHidden():
-            changed |= _narrow_widget(item.widget(), inner, undo)
+    for sub in layouts:
+        changed |= _narrow_layout(sub, inner, undo)
+    for w in widgets:
+        changed |= _narrow_widget(w, inner, undo)
     return changed
 
 
@@ -516,10 +531,8 @@ def _measure_anew(root: QWidget) -> None:
 
 def _invalidate(lay) -> None:
     lay.invalidate()
-    for i in range(lay.count()):
-        sub = lay.itemAt(i).layout()
-        if sub is not None:
-            _invalidate(sub)
+    for sub in lay.findChildren(QLayout):  # (nested layouts: its QObject children)
+        sub.invalidate()
 
 
 def forget_combo_widths(root: QWidget) -> None:

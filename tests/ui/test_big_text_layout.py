@@ -64,8 +64,23 @@ def test_the_controls_fit_their_column_at_200_percent(window, qtbot, lang):
         assert panel.horizontalScrollBar().maximum() == 0, (stem, panel.needed_width())
         cut = _cut_controls(window)
         assert cut == [], (stem, cut)
-    # back at 100 %: the rows side by side again, nothing narrowed
+    # back at 100 %: the rows side by side again, nothing narrowed, the window as it was
     window.set_font_scale(1.0)
     _settle(qtbot, window)
+    assert window.size().toTuple() == (1280, 720)
     assert not window.controls.narrowed
     assert window.controls.horizontalScrollBar().maximum() == 0
+
+
+
+def test_back_to_100_percent_the_window_keeps_its_size(window, qtbot):
+    """From L9 at 200 % back to 100 %: the picture's minimum width at the old text (837 px)
+    beside the controls' new one (468 px) grew the window to 1311 px."""
+    window.set_font_scale(2.0)
+    _settle(qtbot, window)
+    for stem in ("L21", "L09"):
+        _open(window, stem)
+        _settle(qtbot, window)
+    window.set_font_scale(1.0)
+    _settle(qtbot, window)
+    assert window.size().toTuple() == (1280, 720)
