@@ -1,10 +1,12 @@
 """200 % text on a 1280×720 projector: the side column stays narrow (the map keeps its
-half of the window), so the controls reflow instead of scrolling sideways."""
+half of the window), so the controls reflow instead of scrolling sideways, and the loss
+plot keeps its numbers apart and its labels whole."""
 
 from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import QPoint, QRect
+from PySide6.QtGui import QImage, QPainter
 from PySide6.QtWidgets import (QAbstractButton, QAbstractSlider, QAbstractSpinBox, QApplication,
                                QComboBox, QLineEdit, QScrollBar)
 
@@ -84,3 +86,55 @@ def test_back_to_100_percent_the_window_keeps_its_size(window, qtbot):
     window.set_font_scale(1.0)
     _settle(qtbot, window)
     assert window.size().toTuple() == (1280, 720)
+
+
+def _tick_label_rects(axis) -> list:
+    img = QImage(4, 4, QImage.Format.Format_ARGB32)
+    p = QPainter(img)
+    try:
+        _, _, texts = axis.generateDrawSpecs(p)
+    finally:
+        p.end()
+    return sorted((rect for rect, _, _ in texts), key=lambda r: r.left())
+
+
+@pytest.mark.parametrize("stem,lang", [("L09", "en"), ("L13", "zh-Hant"), ("L13", "en")])
+def test_the_loss_plots_step_numbers_do_not_run_together(window, qtbot, stem, lang):
+    """At 200 % text the loss plot is ~280 px wide (170 px beside L13's ‖w‖₂ axis):
+    pyqtgraph's ticks wrote "500 1000 1500" and "20406080" into one another. The
+    labels it draws are apart, and there is at least one."""
+    window.set_language(lang)
+    _open(window, stem)
+    window.session.step(800)
+    window.set_font_scale(2.0)
+    _settle(qtbot, window)
+    axis = window.loss_view.plot_item.getAxis("bottom")
+    rects = _tick_label_rects(axis)
+    assert rects
+    for a, b in zip(rects, rects[1:]):
+        assert a.right() < b.left(), (axis.range, [(r.left(), r.right()) for r in rects])
+
+
+@pytest.mark.parametrize("lang", ["en", "zh-Hant"])
+def test_l13s_key_and_stop_label_fit_the_narrow_loss_plot(window, qtbot, lang):
+    """L13 at 200 % text: beside the ‖w‖₂ axis the loss plot was 170 px wide, its key
+    ran past the plot's right edge ("validation los") and "stop here (742)" was cut at
+    its edge (in Chinese, under the key). The loss axis takes the room of the numbers it
+    writes (not of "0.0001") where the panel is narrow, and a stop label with no clear
+    place takes a smaller size (or lines as wide as the plot)."""
+    window.set_language(lang)
+    _open(window, "L13")
+    window.session.step(1400)
+    window.set_font_scale(2.0)
+    _settle(qtbot, window)
+    view = window.loss_view
+    view.place_legend()
+    box = view.vb.sceneBoundingRect()
+    key = view.legend.mapRectToScene(view.legend.boundingRect())
+    assert view.legend.isVisible() and len(view.legend.items) == 3
+    assert box.left() <= key.left() and key.right() <= box.right(), (key, box)
+    stop = view.stop_label
+    assert stop.isVisible()
+    rect = stop.mapRectToScene(stop.boundingRect())
+    assert box.contains(rect), (rect, box, stop.textItem.toPlainText())
+    assert view._place_stop_label()  # clear of the key and of the step line's label
