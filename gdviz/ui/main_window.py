@@ -850,9 +850,12 @@ class MainWindow(QMainWindow):
                 theme.set_font_scale(app, self.font_scale)
                 # the status line follows the text up to the plots' cap: at 200 % on 720p
                 # the counters alone were wider than the window
+                # (so does the step counter in the controls' playback header, the same
+                # number: at 200 % it alone was wider than the controls' column)
                 sb = QFont(app.font())
                 sb.setPointSizeF(theme.BASE_PT * min(self.font_scale, theme.PLOT_SCALE_CAP))
                 self.statusBar().setFont(sb)
+                self.controls.playback.counter.setFont(sb)
                 self._tell_fonts()
             self._scale_caption_font()
             if self.isVisible():
@@ -899,8 +902,12 @@ class MainWindow(QMainWindow):
         """The window at a new text size: the docks' shares, every pending layout, the
         window within the screen. Done in the change (inside held refreshes, so that each
         view refreshes once, at its final size), not left to the event loop."""
-        self._place_loss_dock()  # the side column's shares follow the text size
-        for _ in range(3):  # the new text's sizes first; a dock's new limit asks for one more
+        # the new text's sizes first (the picture's minimum width at the old text, 837 px
+        # at 200 %, beside the controls' new one grew the window past 1280 px going back
+        # to 100 %), then the side column's shares, which follow the text size
+        QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
+        self._place_loss_dock()
+        for _ in range(3):  # a dock's new limit asks for one more
             QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
             self._fit_docks()
         self._fit_screen()
@@ -998,8 +1005,10 @@ class MainWindow(QMainWindow):
             self._fit_docks()
 
     def layout_settled(self) -> bool:
-        """True when no text-size or projector relayout is pending (for tests)."""
-        return not self._settle_timer.isActive() and self.updatesEnabled()
+        """True when no text-size or projector relayout is pending, nor a reflow of the
+        controls' rows (for tests)."""
+        return (not self._settle_timer.isActive() and self.updatesEnabled()
+                and self.controls.fit_settled())
 
     def _fit_docks(self) -> None:
         """Cap the docks so that the plots keep most of the window: the controls column at
@@ -1008,7 +1017,7 @@ class MainWindow(QMainWindow):
         if not hasattr(self, "loss_dock"):
             return  # a resize while the window is being built
         cap_w = max(int(self.width() * CONTROLS_SHARE), 160)
-        if self.controls.needed_width() > cap_w:
+        if self.controls.wide_width() > cap_w:
             cap_w = max(int(self.width() * CONTROLS_SCROLL_SHARE), 160)
         self.controls.set_width_cap(cap_w)
         for dock in (self.controls_dock, self.step_dock):

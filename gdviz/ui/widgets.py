@@ -1,4 +1,5 @@
-"""Widgets that many panels share: the slider with an exact entry, section headings, rules.
+"""Widgets that many panels share: the slider with an exact entry, section headings, rules,
+and :func:`reflow`, which fits a column of them into a narrow width (big text).
 
 Panels import these from here and never from the container that holds them.
 """
@@ -6,13 +7,19 @@ Panels import these from here and never from the container that holds them.
 from __future__ import annotations
 
 import math
+import re
 
 from PySide6.QtCore import QEvent, QLocale, QSignalBlocker, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QDoubleValidator, QPainter
 from PySide6.QtWidgets import (
+    QAbstractButton,
+    QApplication,
+    QBoxLayout,
+    QComboBox,
     QFrame,
-    QHBoxLayout,
+    QGridLayout,
     QLabel,
+    QLayout,
     QLineEdit,
     QSizePolicy,
     QWidget,
@@ -71,19 +78,52 @@ class HyperSlider(QWidget):
         validator.setNotation(QDoubleValidator.Notation.ScientificNotation)
         validator.setLocale(QLocale.c())  # "0.001", not "0,001", whatever the locale
         self.entry.setValidator(validator)
-        self.entry.setFixedWidth(self.fontMetrics().horizontalAdvance("0.00001e-0"))
+        self._size_parts()
         self._update_tips()
 
-        row = QHBoxLayout(self)
-        row.setContentsMargins(0, 0, 0, 0)
-        row.addWidget(self.label)
-        row.addWidget(self.slider, 1)
-        row.addWidget(self.entry)
+        # one row (label, slider, entry), or stacked where the column is narrow (big text,
+        # :func:`reflow`): the label over the slider and its entry
+        self._grid = QGridLayout(self)
+        self._grid.setContentsMargins(0, 0, 0, 0)
+        self._grid.setVerticalSpacing(2)
+        self.stacked = False
+        self._place(False)
         self.label.setFixedWidth(self.label_width_hint())
 
         self.slider.valueChanged.connect(self._on_slider_moved)
         self.entry.editingFinished.connect(self._on_entry_edited)
         self.setValue(self.lo)
+
+    def _size_parts(self) -> None:
+        """The entry as wide as its longest number; the slider at least three lines of
+        text long (a narrow column stacks the label over it rather than leave a 15 px
+        slider: "steps/s" at 200 %)."""
+        fm = self.fontMetrics()
+        self.entry.setFixedWidth(fm.horizontalAdvance("0.00001e-0"))
+        self.slider.setMinimumWidth(3 * fm.height())
+
+    def _place(self, stacked: bool) -> None:
+        g = self._grid
+        for w in (self.label, self.slider, self.entry):
+            g.removeWidget(w)
+        if stacked:
+            g.addWidget(self.label, 0, 0, 1, 2)
+            g.addWidget(self.slider, 1, 0)
+            g.addWidget(self.entry, 1, 1)
+            g.setColumnStretch(0, 1)
+            g.setColumnStretch(1, 0)
+        else:
+            g.addWidget(self.label, 0, 0)
+            g.addWidget(self.slider, 0, 1)
+            g.addWidget(self.entry, 0, 2)
+            g.setColumnStretch(0, 0)
+            g.setColumnStretch(1, 1)
+        self.stacked = stacked
+
+    def set_stacked(self, stacked: bool) -> None:
+        """The label over the slider and the entry (True), or all three in one row."""
+        if bool(stacked) != self.stacked:
+            self._place(bool(stacked))
 
     def value(self) -> float:
         return self._value
@@ -130,7 +170,7 @@ class HyperSlider(QWidget):
     def changeEvent(self, event) -> None:
         super().changeEvent(event)
         if event.type() == QEvent.Type.FontChange:  # Ctrl+= / Ctrl+-: keep text whole
-            self.entry.setFixedWidth(self.fontMetrics().horizontalAdvance("0.00001e-0"))
+            self._size_parts()
             self.label.setFixedWidth(self.label_width_hint())
             self.labelWidthChanged.emit()
         elif event.type() == QEvent.Type.LanguageChange:  # "exact value" in the new language
@@ -234,13 +274,16 @@ class SteadyLabel(QLabel):
     out and its status bar and playback row repainted every frame. A widget whose minimum
     and maximum sizes are equal does not ask (QWidget::updateGeometry), so this label keeps
     a fixed size: the width of the widest text it has shown (plus room for two more digits),
-    and it is fitted again when its font or style changes (text size, theme)."""
+    and it is fitted again, to its text now, when its font or style changes (text size,
+    theme)."""
 
     def setText(self, text: str) -> None:  # noqa: N802 - Qt name
         super().setText(text)
         self._fit()
 
     def _fit(self, reset: bool = False) -> None:
+        if reset:  # (a QLabel's hint is at least its minimum size: it never shrank)
+            self.setMinimumSize(0, 0)
         hint = QLabel.sizeHint(self)
         w = hint.width() + self.fontMetrics().horizontalAdvance("00")
         if reset or hint.width() > self.maximumWidth() or hint.height() != self.maximumHeight():
@@ -307,3 +350,209 @@ class SteadyWrapBox(QWidget):
             # after the label has taken the change (its size hints are still the old ones)
             QTimer.singleShot(0, self, self.fit)
         return False
+
+
+# ------------------------------------------------------------------ narrow columns
+#: a run of CJK text breaks between any two characters, other text at its spaces; an
+#: opening bracket stays with what follows it, closing punctuation with what precedes it
+_CJK = "\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef"
+_OPEN, _CLOSE = "（「『《〈【", "）」』》〉】，。、：；！？"
+_WORDS = re.compile(rf"[{_OPEN}]*(?:[{_CJK}]|[^\s{_CJK}]+)[{_CLOSE}]*\s*|\s+")
+
+
+def break_lines(text: str, fm, width: int) -> str:
+    """``text`` with line breaks where its lines would be wider than ``width`` px in font
+    metrics ``fm`` (at spaces; in Chinese between characters). A word wider than
+    ``width`` keeps its own line."""
+    lines, line = [], ""
+    for word in _WORDS.findall(text):
+        if line and fm.horizontalAdvance((line + word).rstrip()) > width:
+            lines.append(line.rstrip())
+            line = word.lstrip()
+        else:
+            line += word
+    lines.append(line.rstrip())
+    return "\n".join(s for s in lines if s)
+
+
+def _leaf_extra(w: QWidget) -> int:
+    """What a text widget needs beyond its text's width (indicator, frame, padding)."""
+    return w.minimumSizeHint().width() - w.fontMetrics().horizontalAdvance(w.text())
+
+
+def _narrow_leaf(w: QWidget, room: int, undo: list) -> bool:
+    """A widget wider than ``room``: a label wraps, a button or check box breaks its text
+    into lines, a combo box shows fewer characters (its list shows them all)."""
+    if isinstance(w, QLabel):
+        if w.wordWrap() or w.minimumWidth() == w.maximumWidth():  # fixed: its owner's
+            return False
+        w.setWordWrap(True)
+        undo.append(lambda w=w: w.setWordWrap(False))
+        return True
+    if isinstance(w, QAbstractButton) and w.text():
+        text = w.text()
+        wrapped = break_lines(text, w.fontMetrics(), room - _leaf_extra(w))
+        if wrapped == text:
+            return False
+        w.setText(wrapped)
+        # (a text set since, in another language, is not put back)
+        undo.append(lambda w=w, t=text, b=wrapped: w.text() == b and w.setText(t))
+        return True
+    if isinstance(w, QComboBox) and not w.minimumWidth():
+        # (its minimum size hint is its longest item's, cached: a minimum width overrides it)
+        w.setMinimumWidth(max(room, 1))
+        undo.append(lambda w=w: w.setMinimumWidth(0))
+        return True
+    return False
+
+
+def _items(lay) -> tuple[list, list]:
+    """The layouts and the shown widgets directly in ``lay``, in no set order.
+
+    Found as QObject children, never through ``itemAt``: walked with ``itemAt``, PySide's
+    wrappers of the layout items it handed out (the rows' spacers) outlived the items Qt
+    deleted with a lesson's old panels; a new item at the same address came back as the
+    old wrapper (the export dialog's form label as a QSpacerItem), and the GUI fuzz run
+    after these tests crashed."""
+    direct = Qt.FindChildOption.FindDirectChildrenOnly  # (a name "" finds only unnamed)
+    layouts = lay.findChildren(QLayout, options=direct)
+    owner = lay.parentWidget()
+    widgets = [] if owner is None else [
+        w for w in owner.findChildren(QWidget, options=direct)
+        if not w.isHidden() and lay.indexOf(w) >= 0]
+    return layouts, widgets
+
+
+def _narrow_layout(lay, room: int, undo: list) -> bool:
+    """One pass over ``lay`` (``room`` px wide): the outermost rows wider than their room
+    become columns (their items, one under another); within rows that fit nothing
+    changes. Returns whether anything changed (the caller measures again)."""
+    if lay.minimumSize().width() <= room:
+        return False
+    layouts, widgets = _items(lay)
+    if isinstance(lay, QBoxLayout) and lay.direction() in (QBoxLayout.Direction.LeftToRight,
+                                                          QBoxLayout.Direction.RightToLeft):
+        # its long labels wrap first (a run card's title beside its ✕ stays one row); a
+        # short one is not broken mid-phrase ("max steps", "播放控制"): the row stacks
+        wrapped = False
+        for w in widgets:
+            if isinstance(w, QLabel) and w.text() and w.sizeHint().width() > room // 2:
+                wrapped |= _narrow_leaf(w, room, undo)
+        if wrapped:
+            return True
+        d = lay.direction()
+        lay.setDirection(QBoxLayout.Direction.TopToBottom)
+        undo.append(lambda lay=lay, d=d: lay.setDirection(d))
+        for w in widgets:  # a fixed-width widget (a counter) at the left edge
+            if w.minimumWidth() == w.maximumWidth():
+                lay.setAlignment(w, Qt.AlignmentFlag.AlignLeft)
+                undo.append(lambda lay=lay, w=w: lay.setAlignment(w, Qt.AlignmentFlag(0)))
+        return True
+    m = lay.contentsMargins()
+    inner = room - m.left() - m.right()
+    changed = False
+    for sub in layouts:
+        changed |= _narrow_layout(sub, inner, undo)
+    for w in widgets:
+        changed |= _narrow_widget(w, inner, undo)
+    return changed
+
+
+def _min_width(w: QWidget) -> int:
+    """The width a layout gives ``w`` at the least, as Qt reckons it (``qSmartMinSize``):
+    its minimum width if set, else its minimum size hint, or its size hint where its
+    policy does not let it shrink."""
+    if w.minimumWidth():
+        return w.minimumWidth()
+    policy = w.sizePolicy().horizontalPolicy()
+    if policy == QSizePolicy.Policy.Ignored:
+        return 0
+    least = w.minimumSizeHint().width()
+    if not policy.value & QSizePolicy.PolicyFlag.ShrinkFlag.value:
+        least = max(least, w.sizeHint().width())
+    return least
+
+
+def _set_horizontal_policy(w: QWidget, horizontal) -> None:
+    policy = w.sizePolicy()
+    policy.setHorizontalPolicy(horizontal)
+    w.setSizePolicy(policy)
+
+
+def _narrow_widget(w: QWidget, room: int, undo: list) -> bool:
+    if _min_width(w) <= room:
+        return False
+    policy = w.sizePolicy()
+    if not policy.horizontalPolicy().value & QSizePolicy.PolicyFlag.ShrinkFlag.value:
+        # it would not shrink below its size hint (its rows side by side at their
+        # preferred widths): it may, to its rows' minimum
+        old = policy.horizontalPolicy()
+        policy.setHorizontalPolicy(QSizePolicy.Policy.Preferred)
+        w.setSizePolicy(policy)
+        undo.append(lambda w=w, old=old: _set_horizontal_policy(w, old))
+        return True
+    if isinstance(w, HyperSlider):
+        if w.stacked:
+            return False
+        w.set_stacked(True)
+        undo.append(lambda w=w: w.set_stacked(False))
+        return True
+    lay = w.layout()
+    if lay is None:
+        return _narrow_leaf(w, room, undo)
+    # the widget's own frame and padding around its layout
+    pad = max(_min_width(w) - lay.minimumSize().width(), 0)
+    return _narrow_layout(lay, room - pad, undo)
+
+
+def reflow(root: QWidget, width: int, undo: list, passes: int = 12) -> None:
+    """Fit ``root``'s rows into ``width`` px without scrolling sideways (big text in a
+    narrow column): rows too wide become columns, outermost first, sliders stack their
+    label and entry over the slider, long labels wrap, long button and check-box texts
+    break into lines. Whatever changes is appended to ``undo`` (callables that put it
+    back: :func:`unflow`). Nothing changes where everything fits."""
+    for _ in range(passes):
+        if root.minimumSizeHint().width() <= width:
+            return
+        if not _narrow_widget(root, width, undo):
+            return
+        _measure_anew(root)
+
+
+def _measure_anew(root: QWidget) -> None:
+    """Each layout under ``root`` measures its widgets anew: a layout keeps a panel's size
+    until that panel's own layout has run, an event later (the data panel kept a page's
+    old width, the controls scrolled 18 px sideways)."""
+    for w in (root, *root.findChildren(QWidget)):
+        if w.layout() is not None:
+            _invalidate(w.layout())  # (a nested row is measured anew only when its
+            w.updateGeometry()       # widget's layout next runs, an event later)
+
+
+def _invalidate(lay) -> None:
+    lay.invalidate()
+    for sub in lay.findChildren(QLayout):  # (nested layouts: its QObject children)
+        sub.invalidate()
+
+
+def forget_combo_widths(root: QWidget) -> None:
+    """A new text size: the combo boxes under ``root`` measure their minimum width anew.
+
+    Qt keeps a combo box's minimum size hint through a font change (only a style change
+    clears it): back at 100 % after 200 %, the data panel's combo boxes kept their 200 %
+    width (538 px at 14 pt) and the controls scrolled sideways, or stacked their rows."""
+    for combo in root.findChildren(QComboBox):
+        QApplication.sendEvent(combo, QEvent(QEvent.Type.StyleChange))
+
+
+def unflow(undo: list, root: QWidget | None = None) -> None:
+    """Put back what :func:`reflow` changed (last change first); the layouts under
+    ``root`` then measure anew."""
+    changed = bool(undo)
+    while undo:
+        try:
+            undo.pop()()
+        except RuntimeError:  # (a widget gone since: a lesson's old run card)
+            pass
+    if changed and root is not None:
+        _measure_anew(root)

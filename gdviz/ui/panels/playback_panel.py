@@ -48,11 +48,15 @@ class PlaybackPanel(QWidget):
         self.counter.setObjectName("stepCounter")
         self.counter.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.play, 1)
+        # the step buttons in a row of their own: a narrow column (big text) puts them
+        # under Play, still side by side (:func:`gdviz.ui.widgets.reflow`)
+        steps = QHBoxLayout()
         for b in (self.back, self.step, self.reset):
             b.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
-            buttons.addWidget(b)
+            steps.addWidget(b)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.play, 1)
+        buttons.addLayout(steps)
         self.title = section(tr("playback"))
         self.max_steps_label = QLabel(tr("label_max_steps"))
         head = QHBoxLayout()

@@ -25,14 +25,20 @@ from gdviz.core.i18n import current_language, tr
 from gdviz.core.session.history import param_norms  # the rows of Session.weight_norms
 from gdviz.ui import theme
 from gdviz.ui.views.items import (GrowingCurve, HistoryFeed, PlayingStrokes, RecacheBudget,
-                                  RunsBuild, Spares, cache_axes, connect_all, disconnect_all,
-                                  new_rows, plain_plot)
+                                  RunsBuild, SpacedAxis, Spares, cache_axes, connect_all,
+                                  disconnect_all, new_rows, plain_plot)
 from gdviz.ui.views.placement import MARGIN, place_legend, set_legend_columns
 from gdviz.ui.views.refresh import forget, later
 from gdviz.ui.views.turns import Turn
+from gdviz.ui.widgets import break_lines
 
 #: decades of spread above which the loss axis turns logarithmic
 LOG_DECADES = 2.0
+#: the loss axis keeps room for the longest number it may write ("0.0001") where that
+#: takes at most this share of the panel's width; a narrower panel (200 % text, beside
+#: L13's ‖w‖₂ axis: a 170 px plot) gives it the room of the numbers written since the
+#: problem came (it grows with them, never shrinks: the plot moves only in those jumps)
+LEFT_AXIS_SHARE = 0.25
 #: where the step line's label sits: its height along the line (0: the plot's bottom, 1: its
 #: top) and its side (-1: left of the line, 1: right). The first, else the first that leaves
 #: the "stop here" label a clear place, itself clear of the key and inside the plot
@@ -41,6 +47,12 @@ T_LABEL_PLACES = ((0.04, -1), (0.04, 1), (0.5, -1), (0.5, 1), (0.96, -1), (0.96,
 #: (steps, or this share of the steps shown, whichever is more): not on every new low
 STOP_AFTER = 3
 STOP_AFTER_SHARE = 0.02
+#: the stop label's forms, the first with a clear place (else the least covered): its
+#: text (an i18n key), its size (of the plots' text) and whether it breaks into lines as
+#: wide as the plot. The two-line label; the short one where the plot has no free room;
+#: smaller, or on lines, where the plot is narrower than it (200 % text, L13's ‖w‖₂)
+STOP_FORMS = (("val_min_stop", 1.0, False), ("val_min_stop_short", 1.0, False),
+              ("val_min_stop_short", 0.8, False), ("val_min_stop_short", 0.8, True))
 #: while the race plays, the lowest-validation star, its line and label move at most
 #: every this many of the view's frames (each move: ~1.7 ms, about every frame early in a
 #: run, when each step is a new low); paused, and when the race stops, at once
@@ -131,7 +143,8 @@ class LossView(pg.PlotWidget):
     """
 
     def __init__(self, session, parent=None):
-        super().__init__(parent=parent)
+        # the step axis keeps its numbers apart on a narrow plot (200 % text)
+        super().__init__(parent=parent, axisItems={"bottom": SpacedAxis("bottom")})
         self.session = session
         self.plot_item: pg.PlotItem = self.getPlotItem()
         self.vb: pg.ViewBox = self.plot_item.getViewBox()
@@ -211,6 +224,7 @@ class LossView(pg.PlotWidget):
     # ------------------------------------------------------------------ session -> view
     def _on_problem_changed(self) -> None:
         self._norm_sticky = False  # ‖w‖ shows again only where weight decay is in play
+        self._left_numbers = 0.0  # (see LEFT_AXIS_SHARE)
         if self._axis_key() != getattr(self, "_axis_shown", None):
             self._apply_labels()  # step on surfaces, iteration on data
         self._refresh()
@@ -363,6 +377,7 @@ class LossView(pg.PlotWidget):
             if yr != getattr(self, "_yr", None):
                 self._yr = yr
                 self.vb.setYRange(*self._with_key_room(yr), padding=0.0 if nonneg else 0.05)
+                self._fit_left_axis()  # (in a narrow panel: the new numbers' room)
         self._update_stop_marker(has_val)
         self._update_norms()
 
@@ -529,6 +544,8 @@ class LossView(pg.PlotWidget):
         self.stops: list[tuple[int, float] | None] = []
         self._stop_text = None
         self._stop_key = None
+        self._stop_size = 1.0  # its text's size (a share of the plots' text size)
+        self._stop_hits = 0.0  # how much of it the last place left covered or cut off
         #: the view's frames since the star last moved while playing (see STOP_EVERY),
         #: and whether it waits to move
         self._stop_frames = 0
@@ -545,6 +562,7 @@ class LossView(pg.PlotWidget):
         self.stop_label.fill = pg.mkBrush(theme.qcolor(pal["background"], 215))
         self.stop_label.setFont(theme.font(theme.BASE_PT))
         self._stop_text = self._stop_key = None
+        self._stop_size = 1.0
 
     def _update_stop_marker(self, has_val: bool) -> None:
         """Each shown run's lowest validation loss so far (from its curve's buckets: O(1)
@@ -588,15 +606,33 @@ class LossView(pg.PlotWidget):
             return
         k, v = stop
         self.stop_line.setValue(k)
-        # the two-line label, or the short one where the plot has no free room for it
-        for key in ("val_min_stop", "val_min_stop_short"):
-            text = tr(key, k=k)
-            if text != self._stop_text:
-                self._stop_text = text
-                self.stop_label.setText(text)
+        # the first of STOP_FORMS with a clear place, else the least covered
+        least = None
+        for form in STOP_FORMS:
+            self._set_stop_form(form, k)
             self.stop_label.setPos(k, y(v))
             if self._place_stop_label():
-                break
+                return
+            if least is None or self._stop_hits < least[0]:
+                least = (self._stop_hits, form)
+        self._set_stop_form(least[1], k)
+        self.stop_label.setPos(k, y(v))
+        self._place_stop_label()
+
+    def _set_stop_form(self, form: tuple[str, float, bool], k: int) -> None:
+        """The stop label in ``form`` (see ``STOP_FORMS``) for step ``k``."""
+        key, size, lines = form
+        font = theme.font(theme.BASE_PT * size)
+        if size != self._stop_size:
+            self._stop_size = size
+            self.stop_label.setFont(font)
+        text = tr(key, k=k)
+        if lines:
+            width = int(self.vb.sceneBoundingRect().width()) - 4
+            text = break_lines(text, QFontMetrics(font), width)
+        if text != self._stop_text:
+            self._stop_text = text
+            self.stop_label.setText(text)
 
     def _apply_strokes(self) -> None:
         """The curves' live pieces aliased or not (:class:`PlayingStrokes`)."""
@@ -642,6 +678,7 @@ class LossView(pg.PlotWidget):
             if hits == 0:
                 break
         hits, place, rect = best
+        self._stop_hits = hits
         self._set_t_label(place)
         self.stop_label.setAnchor((0.0, 0.0))
         self.stop_label.setPos(self.vb.mapSceneToView(rect.topLeft()))
@@ -823,6 +860,8 @@ class LossView(pg.PlotWidget):
 
     def resizeEvent(self, ev) -> None:  # noqa: N802 - Qt API
         super().resizeEvent(ev)
+        if getattr(self, "_ready", False):
+            self._fit_left_axis()  # (the panel's share of it)
         if getattr(self, "_ready", False) and self.legend.isVisible():
             self._yr = None  # the key's band is a share of the plot's height
             # once the change has settled: a window-wide change resizes the panel several
@@ -866,16 +905,31 @@ class LossView(pg.PlotWidget):
         self._axis_shown = axis
         self.plot_item.setLabel("bottom", tr(f"axis_{axis}"), **style)
         self.plot_item.setLabel("left", tr("loss"), **style)
-        # a fixed width (the plot must not jump as the ticks change) with room for the
-        # longest tick pyqtgraph writes, "0.0001", beside the label (a CJK label lying on
-        # its side is taller than "loss")
-        left = self.plot_item.getAxis("left")
-        ticks = QFontMetrics(theme.font(theme.BASE_PT)).horizontalAdvance("0.0001")
-        left.setWidth(int(ticks + 6 + 0.8 * left.label.boundingRect().height() + 4))
+        self._left_numbers = 0.0
+        self._fit_left_axis()
         # a pattern pyqtgraph fills with the line's position: "step {value:.0f}"
         self.t_line.label.setFormat(tr(f"line_{axis}"))
         self._apply_norm_label(style)
         self._stop_text = None  # written again in the new language
+
+    def _fit_left_axis(self) -> None:
+        """The loss axis's width: a fixed one (the plot must not jump as the ticks change)
+        with room for the longest tick pyqtgraph writes, "0.0001", beside the label (a CJK
+        label lying on its side is taller than "loss"); where that takes more than
+        ``LEFT_AXIS_SHARE`` of the panel, room for the numbers written so far."""
+        left = self.plot_item.getAxis("left")
+        fm = QFontMetrics(theme.font(theme.BASE_PT))
+        label = 6 + 0.8 * left.label.boundingRect().height() + 4
+        numbers = fm.horizontalAdvance("0.0001")
+        if numbers + label > LEFT_AXIS_SHARE * self.width():
+            lo, hi = left.range
+            shown = [fm.horizontalAdvance(text)
+                     for spacing, values in left.tickValues(lo, hi, max(left.height(), 1.0))
+                     for text in left.tickStrings(values, left.scale, spacing)]
+            self._left_numbers = max(self._left_numbers, fm.horizontalAdvance("0.0"), *shown)
+            numbers = self._left_numbers
+        if int(numbers + label) != left.fixedWidth:  # (only a new width lays out)
+            left.setWidth(int(numbers + label))
 
     def _apply_fonts(self) -> None:
         tick = theme.font(theme.BASE_PT)
