@@ -66,6 +66,8 @@ CONTROLS_SHARE = 0.37
 CONTROLS_SCROLL_SHARE = 0.33
 PROJECTOR_LOSS_SHARE = 0.24
 LOSS_SHARE = 0.26
+#: ms between two preset files read ahead for the Lessons menu's titles (idle turns)
+LESSON_TITLE_IDLE_MS = 40
 #: the loss dock's cap in the side column, under the controls (its default place)
 SIDE_LOSS_SHARE = 0.45
 #: the side column's split between the controls and the loss curves (see
@@ -513,6 +515,20 @@ class MainWindow(QMainWindow):
                           for p in paths])
         self._lesson_actions = self.lessons_menu.actions()
         self.lessons_menu.aboutToShow.connect(self._title_lessons)
+        # the titles read ahead, one file per idle turn once the window is up (all 22 at
+        # the menu's first opening took ~35 ms of the first lesson's click)
+        self._titles_ahead = QTimer(self)
+        self._titles_ahead.setInterval(LESSON_TITLE_IDLE_MS)
+        self._titles_ahead.timeout.connect(self._read_a_title)
+        self._titles_ahead.start()
+
+    def _read_a_title(self) -> None:
+        """Read the next unread preset's titles (one per turn); stop when all are read."""
+        for p in self._lesson_paths:
+            if p not in self._lesson_titles:
+                self._lesson_title(p)
+                return
+        self._titles_ahead.stop()
 
     def _title_lessons(self) -> None:
         """The menu's entries titled in the UI language (their texts only: the entries,

@@ -400,6 +400,8 @@ def test_lessons_menu_reads_each_preset_once_and_retitles_on_language_change(win
     import gdviz.core.scene as scene_mod
     from gdviz.core.scene import load_scene, preset_paths
 
+    window._titles_ahead.stop()  # (the idle read-ahead: its own test below)
+    window._lesson_titles.clear()
     paths = preset_paths()
     reads = []
     real = scene_mod.load_scene
@@ -416,6 +418,26 @@ def test_lessons_menu_reads_each_preset_once_and_retitles_on_language_change(win
     l4 = next(a for a in acts if a.text().startswith("L4 "))
     l4.trigger()  # an entry still opens its own lesson
     assert window._scene.meta.lesson == "L04"
+
+
+def test_lesson_titles_are_read_ahead_one_per_idle_turn(window, qtbot, monkeypatch):
+    """The menu's first opening read all 22 presets (~35 ms of the first lesson's click):
+    idle turns read them ahead, one file each, and the opening then reads none."""
+    import gdviz.core.scene as scene_mod
+    from gdviz.core.scene import preset_paths
+
+    window._titles_ahead.stop()
+    window._lesson_titles.clear()
+    reads = []
+    real = scene_mod.load_scene
+    monkeypatch.setattr(scene_mod, "load_scene", lambda p, *a, **k: reads.append(p) or real(p, *a, **k))
+    window._read_a_title()
+    assert len(reads) == 1  # one file per turn
+    window._titles_ahead.start()
+    qtbot.waitUntil(lambda: not window._titles_ahead.isActive(), timeout=10_000)
+    assert sorted(reads) == sorted(preset_paths())
+    window.lessons_menu.aboutToShow.emit()
+    assert len(reads) == len(preset_paths())  # the opening read nothing
 
 
 def test_lessons_menu_refilled_by_set_lessons_is_titled_again(window):

@@ -1225,6 +1225,11 @@ class LandscapeView(pg.PlotWidget):
         for name in ("_grid_timer", "_legend_timer"):  # (a grid due after would draw on
             if hasattr(self, name):                    # items pyqtgraph tore down)
                 getattr(self, name).stop()
+        if hasattr(self, "colorbar"):  # (its axis resized in the teardown, the bar deleted:
+            try:                       # "ColorBarItem already deleted")
+                self.colorbar.axis.geometryChanged.disconnect(self._on_bar_axis_geometry)
+            except (RuntimeError, TypeError):
+                pass
         if hasattr(self, "map_layer"):  # (a staged build stopped before it)
             self.map_layer.close()
         if getattr(self, "_live_worker", None) is not None:
