@@ -272,3 +272,26 @@ def test_a_restyle_draws_the_cursor_dots_once(view, monkeypatch):
         assert len(view.dots.data) == 2  # both runs' dots, placed
     finally:
         theme.set_projector_mode(False)
+
+
+def test_a_hidden_panel_restyles_when_shown_not_at_each_change(view, qapp, monkeypatch):
+    """Hidden (its dock closed, the projector's kept panel), it restyled at every text size
+    and theme (~10 ms each); it restyles once, when shown, to what changed meanwhile."""
+    from gdviz.ui import theme
+
+    calls = []
+    real = ScheduleView._restyle
+    monkeypatch.setattr(ScheduleView, "_restyle", lambda self: calls.append(1) or real(self))
+    view.hide()
+    try:
+        for k in (1.5, 2.0):
+            theme.set_font_scale(qapp, k)
+            QApplication.sendEvent(view, QEvent(QEvent.Type.FontChange))
+            qapp.processEvents()
+        assert calls == []
+        view.show()
+        qapp.processEvents()
+        assert len(calls) == 1
+        assert view.maximumHeight() == int(160 * theme.font_scale())  # the new style
+    finally:
+        theme.set_font_scale(qapp, 1.0)

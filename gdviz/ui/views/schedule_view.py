@@ -417,9 +417,15 @@ class ScheduleView(pg.PlotWidget):
         t = event.type()
         if t in (QEvent.Type.PaletteChange, QEvent.Type.FontChange,
                  QEvent.Type.ApplicationFontChange):
-            self._restyle()
+            if self.isVisible():  # hidden (its dock closed, the projector's kept one), it
+                self._restyle()   # restyles when shown (~10 ms of each text size or theme)
         elif t == QEvent.Type.LanguageChange:
             self.retranslate()
+
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt name
+        if self._styled:
+            self._restyle()  # (what changed while hidden; nothing when nothing did)
+        super().showEvent(event)
 
     def _small_font(self) -> QFont:
         font = QFont(self.font())
