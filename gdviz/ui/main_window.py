@@ -1038,6 +1038,15 @@ class MainWindow(QMainWindow):
         self.controls.set_width_cap(cap_w)
         for dock in (self.controls_dock, self.step_dock):
             dock.setMaximumWidth(cap_w)
+        # a dock wider than its new cap keeps its width until the window's layout next
+        # moves its separator (1280 -> 1024 px: the controls stayed 468 px, over their
+        # 337 px cap, once their rows could reflow narrower than it): it is resized now
+        wide = [d for d in (self.controls_dock, self.step_dock)
+                if d.isVisible() and not d.isFloating() and d.width() > cap_w]
+        if wide:
+            self.resizeDocks(wide, [cap_w] * len(wide), Qt.Orientation.Horizontal)
+            lay = self.layout()  # applied now (the first paint at the new size shows it),
+            lay.setGeometry(lay.geometry())  # not at the next turn of the event loop
         area = self._loss_area if self._loss_area is not None else self.dockWidgetArea(self.loss_dock)
         if area == Qt.DockWidgetArea.BottomDockWidgetArea:
             share = PROJECTOR_LOSS_SHARE if self.projector else LOSS_SHARE
