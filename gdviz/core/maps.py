@@ -122,6 +122,10 @@ def _bound(landscape) -> float:
     return 1e3 * max(x1 - x0, y1 - y0)  # as RunSet's default
 
 
+#: steps per kernel call of a data map (its mini-batch indices are made per call)
+STEPS_PER_CALL = 256
+
+
 def _use_fast(fast) -> bool:
     return kernels.is_ready() if fast is None else bool(fast)
 
@@ -201,13 +205,17 @@ def basin_map(landscape, setup: MapSetup, view=None, nx: int = 64, ny: int | Non
 def run_cells_problem(problem, kind, hyper, sched_kind, sched_params, starts, *, total: int,
                       steps: int, dims=(0, 1), tol: float = DEFAULT_TOL, bound: float = 1e6,
                       fast: bool | None = None) -> MapResult:
-    """The batched call on a data problem (regression L(w, b), a fit): one run per row of
-    ``starts`` float64 (n, n_params), stepped exactly as :class:`~gdviz.core.engine.RunSet`
-    steps a data problem (the problem's gradient at mini-batch t - 1, then one
-    :func:`~gdviz.kernels.optim.opt_step` for all runs), without keeping history. The
-    result's ``end`` is the two parameters ``dims`` of each run's end point; converged
-    at step t: the gradient used and the step are both <= tol in norm."""
-    from gdviz.kernels import optim as KO
+    """The batched call on a data problem (regression L(w, b), a fit, a classifier): one
+    run per row of ``starts`` float64 (n, n_params), stepped exactly as
+    :class:`~gdviz.core.engine.RunSet` steps a data problem (the problem's gradient at
+    mini-batch t - 1, then the optimizer update, then the full loss), without keeping
+    history: by the engine's own fused kernels (:func:`gdviz.kernels.datastep.advance_data`,
+    ``advance_net``; their numpy twins when ``fast`` is False), which take all the steps
+    without the GIL (a map stepped from Python held it most of the time, and the window
+    waited for it at every call into Qt). The result's ``end`` is the two parameters
+    ``dims`` of each run's end point; converged at step t: the mini-batch gradient and the
+    step are both <= tol in norm."""
+    from gdviz.kernels import datastep as DS
 
     P = np.array(starts, dtype=np.float64)
     n, p = P.shape
@@ -222,35 +230,34 @@ def run_cells_problem(problem, kind, hyper, sched_kind, sched_params, starts, *,
     state[ada, 0, :] = hyper[ada, KO.H_INITIAL_ACCUMULATOR_VALUE][:, None]
     opt_t = np.zeros(n, dtype=np.int64)
     with np.errstate(all="ignore"):
-        F = np.asarray(problem.loss(P.copy()), dtype=np.float64)
+        F = np.array(problem.loss(P.copy()), dtype=np.float64).reshape(n)
     div = np.where(np.isfinite(F), -1, 0).astype(np.int64)
     conv = np.full(n, -1, dtype=np.int64)
-    fn = KO.opt_step if _use_fast(fast) else KO.opt_step_np
-    new, g_out, ss, lr = np.empty((n, p)), np.zeros((n, p)), np.zeros((n, p)), np.zeros(n)
-    tol2 = tol * tol
-    for t in range(1, int(steps) + 1):
-        active = div < 0
-        if not active.any():
+    fast = _use_fast(fast)
+    fused = problem.fused_model() if hasattr(problem, "fused_model") else None
+    net = (problem.fused_net() if hasattr(problem, "fused_net") and fused is None else None)
+    scratch = (np.zeros((n, p)), div, False, 1, np.empty((n, 0, p)), np.empty((n, 0)),
+               np.zeros((n, p)), np.zeros((n, p)), np.zeros((n, p)), np.zeros(n),
+               np.zeros((n, p + 1)))
+    t0, steps = 0, int(steps)
+    while t0 < steps:
+        k = min(steps - t0, STEPS_PER_CALL)
+        head = (kind, hyper, sk, sp, int(total), t0, k, float(bound), P, state, opt_t, F)
+        with np.errstate(all="ignore"):
+            if fused is not None or net is not None:
+                bidx, boff = problem.batch_indices(t0, k)
+                if fused is not None:
+                    fn = DS.advance_data if fast else DS.advance_data_np
+                    fn(*fused, bidx, boff, *head, *scratch, conv_at=conv, tol=tol)
+                else:
+                    fn = DS.advance_net if fast else DS.advance_net_np
+                    fn(*net, bidx, boff, *head, *scratch, conv_at=conv, tol=tol)
+            else:
+                DS.advance_generic(lambda Q, it: problem.loss_grad(Q, it)[1], problem.loss,
+                                   *head, *scratch, fast=fast, conv_at=conv, tol=tol)
+        t0 += k
+        if (div >= 0).all():
             break
-        with np.errstate(all="ignore"):
-            _, g = problem.loss_grad(P.copy(), t - 1)
-        g = np.ascontiguousarray(g, dtype=np.float64).reshape(n, p)
-        st, ot = state.copy(), opt_t.copy()
-        fn(kind, hyper, sk, sp, int(total), t, P, g, st, ot, active, new, g_out, ss, lr)
-        with np.errstate(all="ignore"):
-            f = np.asarray(problem.loss(new.copy()), dtype=np.float64)
-            ok = (np.isfinite(new).all(axis=1) & np.isfinite(g).all(axis=1) & np.isfinite(f)
-                  & (np.abs(new) <= bound).all(axis=1))
-        div[active & ~ok] = t
-        good = active & ok
-        with np.errstate(all="ignore"):
-            small = ((new - P) ** 2).sum(axis=1) <= tol2
-            small &= (g * g).sum(axis=1) <= tol2
-        conv[good & small & (conv < 0)] = t
-        P[good] = new[good]
-        F[good] = f[good]
-        state[good] = st[good]
-        opt_t[good] = ot[good]
     i, j = dims
     return MapResult(0, 0, np.ascontiguousarray(P[:, [i, j]]), F, conv, div)
 

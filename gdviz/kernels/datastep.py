@@ -19,7 +19,9 @@ offending row); otherwise the new values are committed and, if ``record`` and
 t % stride == 0, written to row t // stride of the trajectory.
 
 Mini-batches: step i of the call (0-based) uses ``bidx[boff[i]:boff[i + 1]]`` (indices into
-x), or ``full`` when ``boff`` is empty (full-batch training).
+x), or ``full`` when ``boff`` is empty (full-batch training). In full-batch training the
+gradient of step t + 1 is the one the loss of step t computed at the same parameters on the
+same points, so it is reused (the same numbers: the same function of the same inputs).
 
 :func:`advance_net` is the same fused loop for the networks of :mod:`gdviz.kernels.mlp`
 (classifiers, BCE on the logit; deeper fits, MSE or MAE): a classifier of 30 runs took
@@ -43,11 +45,34 @@ from gdviz.kernels.optim import (H_LR, opt_step, opt_step_np, scheduled_hyper,
                                  update_row)
 
 
+_NO_CONV = np.full(0, -1, dtype=np.int64)
+
+
+def _conv_args(conv_at, tol):
+    """(conv_at, tol) as the kernels take them: an empty array and -1 when not asked."""
+    if conv_at is None or tol is None or tol < 0:
+        return _NO_CONV, -1.0
+    return conv_at, float(tol)
+
+
+@jit
+def _mark_converged(r, t, tol, delta, g, conv_at):
+    """conv_at[r] = t if row r's last step and gradient both have norm <= tol."""
+    d2 = 0.0
+    g2 = 0.0
+    for j in range(delta.shape[1]):
+        d2 += delta[r, j] * delta[r, j]
+        g2 += g[r, j] * g[r, j]
+    tol2 = tol * tol
+    if d2 <= tol2 and g2 <= tol2:
+        conv_at[r] = t
+
+
 @jit
 def _advance_data_run(r, mkind, unit, K, loss_kind, x, y, full, bidx, boff, kind, hyper,
                       sched_kind, sched_params, total, t0, k, bound, params, state, opt_t, loss,
                       gcur, diverged_at, record, stride, traj, traj_loss, grad, last_step_size,
-                      last_delta, last_lr, bad):
+                      last_delta, last_lr, bad, conv_at, tol):
     """Run ``r``'s ``k`` steps (row ``r`` of :func:`advance_data`'s arrays)."""
     p = params.shape[1]
     g = np.empty(p)
@@ -58,12 +83,20 @@ def _advance_data_run(r, mkind, unit, K, loss_kind, x, y, full, bidx, boff, kind
     ss = np.empty(p)
     kd = kind[r]
     h = hyper[r]
+    batched = boff.shape[0] > 0
+    have_full = False  # g_full: the full-batch gradient at params[r]
     for i in range(k):
         if diverged_at[r] >= 0:
             return
         t = t0 + i + 1
-        idx = full if boff.shape[0] == 0 else bidx[boff[i]:boff[i + 1]]
-        _loss_grad_run(mkind, unit, K, loss_kind, params[r], x, y, idx, g)
+        if batched:
+            _loss_grad_run(mkind, unit, K, loss_kind, params[r], x, y, bidx[boff[i]:boff[i + 1]],
+                           g)
+        elif have_full:
+            for j in range(p):
+                g[j] = g_full[j]
+        else:
+            _loss_grad_run(mkind, unit, K, loss_kind, params[r], x, y, full, g)
         lr, mom, b1 = scheduled_hyper(kd, h, sched_kind, sched_params, r, t, total)
         ot = opt_t[r] + 1
         update_row(kd, h, lr, mom, b1, ot, params[r], g, state[r], new, ns, gu, ss)
@@ -90,6 +123,9 @@ def _advance_data_run(r, mkind, unit, K, loss_kind, x, y, full, bidx, boff, kind
         loss[r] = f
         opt_t[r] = ot
         last_lr[r] = lr
+        have_full = True
+        if tol >= 0.0 and conv_at[r] < 0:
+            _mark_converged(r, t, tol, last_delta, gcur, conv_at)
         if record and t % stride == 0:
             row = t // stride
             for j in range(p):
@@ -101,42 +137,47 @@ def _advance_data_run(r, mkind, unit, K, loss_kind, x, y, full, bidx, boff, kind
 def _advance_data_ser(mkind, unit, K, loss_kind, x, y, full, bidx, boff, kind, hyper,
                       sched_kind, sched_params, total, t0, k, bound, params, state, opt_t, loss,
                       gcur, diverged_at, record, stride, traj, traj_loss, grad, last_step_size,
-                      last_delta, last_lr, bad):
+                      last_delta, last_lr, bad, conv_at, tol):
     for r in range(params.shape[0]):
         _advance_data_run(r, mkind, unit, K, loss_kind, x, y, full, bidx, boff, kind, hyper,
                           sched_kind, sched_params, total, t0, k, bound, params, state, opt_t,
                           loss, gcur, diverged_at, record, stride, traj, traj_loss, grad,
-                          last_step_size, last_delta, last_lr, bad)
+                          last_step_size, last_delta, last_lr, bad, conv_at, tol)
 
 
 @pjit
 def _advance_data_par(mkind, unit, K, loss_kind, x, y, full, bidx, boff, kind, hyper,
                       sched_kind, sched_params, total, t0, k, bound, params, state, opt_t, loss,
                       gcur, diverged_at, record, stride, traj, traj_loss, grad, last_step_size,
-                      last_delta, last_lr, bad):
+                      last_delta, last_lr, bad, conv_at, tol):
     for r in prange(params.shape[0]):
         _advance_data_run(r, mkind, unit, K, loss_kind, x, y, full, bidx, boff, kind, hyper,
                           sched_kind, sched_params, total, t0, k, bound, params, state, opt_t,
                           loss, gcur, diverged_at, record, stride, traj, traj_loss, grad,
-                          last_step_size, last_delta, last_lr, bad)
+                          last_step_size, last_delta, last_lr, bad, conv_at, tol)
 
 
 def advance_data(mkind, unit, K, loss_kind, x, y, full, bidx, boff, kind, hyper, sched_kind,
                  sched_params, total, t0, k, bound, params, state, opt_t, loss, gcur,
                  diverged_at, record, stride, traj, traj_loss, grad, last_step_size,
-                 last_delta, last_lr, bad):
+                 last_delta, last_lr, bad, conv_at=None, tol=-1.0):
     """Advance every live run by ``k`` steps (t0+1 .. t0+k) on a model of
     :mod:`gdviz.kernels.models` (``mkind``, ``unit``, ``K``, ``loss_kind``) fitted to x, y
     (float64 (N,)); ``full`` int64 the training indices; mini-batches ``bidx``/``boff`` as
     the module says. The optimizer arrays are :func:`gdviz.kernels.optim.opt_step`'s;
     loss (n,) is the full loss at params, gcur (n, p) the mini-batch gradient of the last
-    step, grad (n, p) the gradient the optimizer used (with L2), bad (n, p + 1)."""
+    step, grad (n, p) the gradient the optimizer used (with L2), bad (n, p + 1).
+
+    A map (:func:`gdviz.core.maps.run_cells_problem`) also passes ``conv_at`` int64 (n,)
+    and ``tol`` >= 0: a run's first step t whose step and mini-batch gradient both have
+    norm <= tol is written there (if it holds -1). The race passes neither."""
+    conv_at, tol = _conv_args(conv_at, tol)
     work = params.shape[0] * max(k, 1) * max(full.shape[0], 1)
     fn = _advance_data_par if params.shape[0] > 1 and work >= PARALLEL_WORK * 50 \
         else _advance_data_ser
     fn(mkind, unit, K, loss_kind, x, y, full, bidx, boff, kind, hyper, sched_kind, sched_params,
        total, t0, k, bound, params, state, opt_t, loss, gcur, diverged_at, record, stride, traj,
-       traj_loss, grad, last_step_size, last_delta, last_lr, bad)
+       traj_loss, grad, last_step_size, last_delta, last_lr, bad, conv_at, tol)
 
 
 # ----------------------------------------------------------------------------- networks
@@ -144,7 +185,7 @@ def advance_data(mkind, unit, K, loss_kind, x, y, full, bidx, boff, kind, hyper,
 def _advance_net_run(r, sizes, act, loss_kind, X, y, full, bidx, boff, kind, hyper,
                      sched_kind, sched_params, total, t0, k, bound, params, state, opt_t, loss,
                      gcur, diverged_at, record, stride, traj, traj_loss, grad, last_step_size,
-                     last_delta, last_lr, bad):
+                     last_delta, last_lr, bad, conv_at, tol):
     """Run ``r``'s ``k`` steps (row ``r`` of :func:`advance_net`'s arrays)."""
     p = params.shape[1]
     g = np.empty(p)
@@ -195,6 +236,8 @@ def _advance_net_run(r, sizes, act, loss_kind, X, y, full, bidx, boff, kind, hyp
         loss[r] = f
         opt_t[r] = ot
         last_lr[r] = lr
+        if tol >= 0.0 and conv_at[r] < 0:
+            _mark_converged(r, t, tol, last_delta, gcur, conv_at)
         have_full = True
         if record and t % stride == 0:
             row = t // stride
@@ -207,51 +250,54 @@ def _advance_net_run(r, sizes, act, loss_kind, X, y, full, bidx, boff, kind, hyp
 def _advance_net_ser(sizes, act, loss_kind, X, y, full, bidx, boff, kind, hyper, sched_kind,
                      sched_params, total, t0, k, bound, params, state, opt_t, loss, gcur,
                      diverged_at, record, stride, traj, traj_loss, grad, last_step_size,
-                     last_delta, last_lr, bad):
+                     last_delta, last_lr, bad, conv_at, tol):
     for r in range(params.shape[0]):
         _advance_net_run(r, sizes, act, loss_kind, X, y, full, bidx, boff, kind, hyper,
                          sched_kind, sched_params, total, t0, k, bound, params, state, opt_t,
                          loss, gcur, diverged_at, record, stride, traj, traj_loss, grad,
-                         last_step_size, last_delta, last_lr, bad)
+                         last_step_size, last_delta, last_lr, bad, conv_at, tol)
 
 
 @pjit
 def _advance_net_par(sizes, act, loss_kind, X, y, full, bidx, boff, kind, hyper, sched_kind,
                      sched_params, total, t0, k, bound, params, state, opt_t, loss, gcur,
                      diverged_at, record, stride, traj, traj_loss, grad, last_step_size,
-                     last_delta, last_lr, bad):
+                     last_delta, last_lr, bad, conv_at, tol):
     for r in prange(params.shape[0]):
         _advance_net_run(r, sizes, act, loss_kind, X, y, full, bidx, boff, kind, hyper,
                          sched_kind, sched_params, total, t0, k, bound, params, state, opt_t,
                          loss, gcur, diverged_at, record, stride, traj, traj_loss, grad,
-                         last_step_size, last_delta, last_lr, bad)
+                         last_step_size, last_delta, last_lr, bad, conv_at, tol)
 
 
 def advance_net(sizes, act, loss_kind, X, y, full, bidx, boff, kind, hyper, sched_kind,
                 sched_params, total, t0, k, bound, params, state, opt_t, loss, gcur,
                 diverged_at, record, stride, traj, traj_loss, grad, last_step_size,
-                last_delta, last_lr, bad):
+                last_delta, last_lr, bad, conv_at=None, tol=-1.0):
     """:func:`advance_data` for a network of :mod:`gdviz.kernels.mlp` (layer ``sizes``
     int64, activation ``act``, ``loss_kind`` an mlp loss) on inputs X float64 (N, d) and
     targets y (N,); the other arguments as :func:`advance_data`'s."""
+    conv_at, tol = _conv_args(conv_at, tol)
     p = params.shape[1]
     work = params.shape[0] * max(k, 1) * max(full.shape[0], 1) * p
     fn = _advance_net_par if params.shape[0] > 1 and work >= PARALLEL_WORK * 8 \
         else _advance_net_ser
     fn(sizes, act, loss_kind, X, y, full, bidx, boff, kind, hyper, sched_kind, sched_params,
        total, t0, k, bound, params, state, opt_t, loss, gcur, diverged_at, record, stride, traj,
-       traj_loss, grad, last_step_size, last_delta, last_lr, bad)
+       traj_loss, grad, last_step_size, last_delta, last_lr, bad, conv_at, tol)
 
 
 # ----------------------------------------------------------------------------- numpy twin
 def advance_generic(grad_fn, loss_fn, kind, hyper, sched_kind, sched_params, total, t0, k,
                     bound, params, state, opt_t, loss, gcur, diverged_at, record, stride, traj,
-                    traj_loss, grad, last_step_size, last_delta, last_lr, bad, fast=False):
+                    traj_loss, grad, last_step_size, last_delta, last_lr, bad, fast=False,
+                    conv_at=None, tol=-1.0):
     """The same k steps from Python: ``grad_fn(params (n, p), iteration) -> g (n, p)`` (the
     mini-batch gradient of update ``iteration``, 0-based) and ``loss_fn(params) -> (n,)``
     (the full loss). With the numpy model functions this is :func:`advance_data`'s twin; any
     data problem runs on it. ``fast`` picks the numba optimizer step (the gradients are the
-    callables' business)."""
+    callables' business). ``conv_at``, ``tol``: as :func:`advance_data`'s."""
+    conv_at, tol = _conv_args(conv_at, tol)
     n, p = params.shape
     step_fn = opt_step if fast else opt_step_np
     for i in range(k):
@@ -287,6 +333,11 @@ def advance_generic(grad_fn, loss_fn, kind, hyper, sched_kind, sched_params, tot
         grad[good] = g_out[good]
         last_step_size[good] = ss[good]
         last_lr[good] = lr[good]
+        if tol >= 0:
+            with np.errstate(invalid="ignore", over="ignore"):
+                small = ((last_delta * last_delta).sum(axis=1) <= tol * tol) \
+                    & ((g * g).sum(axis=1) <= tol * tol)
+            conv_at[good & small & (conv_at < 0)] = t
         if record and t % stride == 0:
             traj[good, t // stride] = params[good]
             traj_loss[good, t // stride] = loss[good]
@@ -295,7 +346,7 @@ def advance_generic(grad_fn, loss_fn, kind, hyper, sched_kind, sched_params, tot
 def advance_data_np(mkind, unit, K, loss_kind, x, y, full, bidx, boff, kind, hyper, sched_kind,
                     sched_params, total, t0, k, bound, params, state, opt_t, loss, gcur,
                     diverged_at, record, stride, traj, traj_loss, grad, last_step_size,
-                    last_delta, last_lr, bad):
+                    last_delta, last_lr, bad, conv_at=None, tol=-1.0):
     """numpy twin of :func:`advance_data` (same signature), through :func:`advance_generic`
     with the numpy model and optimizer twins."""
     from gdviz.kernels.models import loss_grad_np
@@ -316,13 +367,13 @@ def advance_data_np(mkind, unit, K, loss_kind, x, y, full, bidx, boff, kind, hyp
     advance_generic(grad_fn, lambda P: _eval(P, full)[0], kind, hyper, sched_kind,
                     sched_params, total, t0, k, bound, params, state, opt_t, loss, gcur,
                     diverged_at, record, stride, traj, traj_loss, grad, last_step_size,
-                    last_delta, last_lr, bad)
+                    last_delta, last_lr, bad, conv_at=conv_at, tol=tol)
 
 
 def advance_net_np(sizes, act, loss_kind, X, y, full, bidx, boff, kind, hyper, sched_kind,
                    sched_params, total, t0, k, bound, params, state, opt_t, loss, gcur,
                    diverged_at, record, stride, traj, traj_loss, grad, last_step_size,
-                   last_delta, last_lr, bad):
+                   last_delta, last_lr, bad, conv_at=None, tol=-1.0):
     """numpy twin of :func:`advance_net` (same signature), through :func:`advance_generic`
     with the numpy network and optimizer twins."""
     from gdviz.kernels.mlp import loss_grad_runs_np
@@ -341,7 +392,7 @@ def advance_net_np(sizes, act, loss_kind, X, y, full, bidx, boff, kind, hyper, s
     advance_generic(grad_fn, lambda P: _eval(P, full)[0], kind, hyper, sched_kind,
                     sched_params, total, t0, k, bound, params, state, opt_t, loss, gcur,
                     diverged_at, record, stride, traj, traj_loss, grad, last_step_size,
-                    last_delta, last_lr, bad)
+                    last_delta, last_lr, bad, conv_at=conv_at, tol=tol)
 
 
 # ----------------------------------------------------------------------------- warmup / registry
@@ -361,7 +412,7 @@ def _warm_args(n=2):
             np.zeros((n, p)), np.zeros((n, 3, p)), np.zeros(n, dtype=np.int64), np.zeros(n),
             np.zeros((n, p)), np.full(n, -1, dtype=np.int64), True, 1, np.zeros((n, 4, p)),
             np.zeros((n, 4)), np.zeros((n, p)), np.zeros((n, p)), np.zeros((n, p)), np.zeros(n),
-            np.zeros((n, p + 1)))
+            np.zeros((n, p + 1)), np.full(n, -1, dtype=np.int64), 1e-8)
 
 
 def _readonly(a):
@@ -399,7 +450,7 @@ def _warm_net_args(n=2):
     return ((sizes, 0, 1, X, y) + a[6:17] + (np.zeros((n, p)), np.zeros((n, 3, p))) + a[19:21]
             + (np.zeros((n, p)),) + a[22:25] + (np.zeros((n, 4, p)),) + a[26:27]
             + (np.zeros((n, p)), np.zeros((n, p)), np.zeros((n, p)), np.zeros(n),
-               np.zeros((n, p + 1))))
+               np.zeros((n, p + 1))) + a[-2:])
 
 
 def _warm_net():

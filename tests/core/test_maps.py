@@ -159,3 +159,106 @@ def test_fit_slice_map_varies_the_linked_parameters():
     setup = CM.MapSetup(s.effective_config(0), steps=5)
     r = CM.basin_map_problem(s.problem, setup, base, s.landscape.view, nx=3, dims=(i, j))
     assert r.end.shape == (9, 2) and np.isfinite(r.end_loss).all()
+
+
+def _cells_stepped_from_python(problem, kind, hyper, sk, sp, starts, *, total, steps, dims,
+                               tol, bound=1e6):
+    """A data map by its definition, every cell stepped from Python one step at a time with
+    the numpy optimizer twin and the problem's own loss and gradient (how the map was
+    computed before it used the engine's fused kernels)."""
+    from gdviz.kernels import optim as KO
+
+    P = np.array(starts, dtype=np.float64)
+    n, p = P.shape
+    kind = np.broadcast_to(np.asarray(kind, dtype=np.int64), (n,)).copy()
+    hyper = np.broadcast_to(hyper, (n, KO.N_HYPER)).copy()
+    sk = np.broadcast_to(np.asarray(sk, dtype=np.int64), (n,)).copy()
+    sp = np.broadcast_to(sp, (n, KO.N_SCHED)).copy()
+    state = np.zeros((n, KO.N_SLOTS, p))
+    ada = kind == KO.ADAGRAD
+    state[ada, 0, :] = hyper[ada, KO.H_INITIAL_ACCUMULATOR_VALUE][:, None]
+    opt_t = np.zeros(n, dtype=np.int64)
+    F = np.asarray(problem.loss(P.copy(), fast=False), dtype=np.float64)
+    div = np.where(np.isfinite(F), -1, 0).astype(np.int64)
+    conv = np.full(n, -1, dtype=np.int64)
+    new, g_out, ss, lr = np.empty((n, p)), np.zeros((n, p)), np.zeros((n, p)), np.zeros(n)
+    for t in range(1, steps + 1):
+        active = div < 0
+        with np.errstate(all="ignore"):
+            _, g = problem.loss_grad(P.copy(), t - 1, fast=False)
+            st, ot = state.copy(), opt_t.copy()
+            KO.opt_step_np(kind, hyper, sk, sp, total, t, P, g, st, ot, active, new, g_out, ss,
+                           lr)
+            f = np.asarray(problem.loss(new.copy(), fast=False), dtype=np.float64)
+            ok = (np.isfinite(new).all(axis=1) & np.isfinite(g).all(axis=1) & np.isfinite(f)
+                  & (np.abs(new) <= bound).all(axis=1))
+            small = (np.linalg.norm(new - P, axis=1) <= tol) & (np.linalg.norm(g, axis=1) <= tol)
+        div[active & ~ok] = t
+        good = active & ok
+        conv[good & small & (conv < 0)] = t
+        P[good], F[good], state[good], opt_t[good] = new[good], f[good], st[good], ot[good]
+    return P[:, list(dims)], F, conv, div
+
+
+def _map_problems():
+    from gdviz.core.classifier import ClassifyData
+    from gdviz.core.data import make_dataset
+    from gdviz.core.models import FitProblem, LinearRegressionProblem, make_model
+
+    rng = np.random.default_rng(0)
+    xr = rng.uniform(0, 3, 25)
+    yield "linreg-exact", LinearRegressionProblem(xr, 2 * xr + 1), (0, 1)
+    yield "linreg-b5", LinearRegressionProblem(xr, 2 * xr + 1 + rng.normal(0, .3, 25),
+                                               batch_size=5, seed=1), (0, 1)
+    ds_ = make_dataset("sine", n_points=30, noise=0.2, seed=1)
+    yield "fit-relu-b8", FitProblem(make_model("relu", K=3), ds_, batch_size=8, seed=2), (1, 4)
+    yield "fit-net", FitProblem(make_model("network", K=3, layers=2), ds_, seed=0), (0, 2)
+    yield "classify-b16", ClassifyData(dataset="circles", points=60, layers=1,
+                                       units=3).build(batch_size=16, seed=4), (0, 1)
+
+
+@pytest.mark.parametrize("name,problem,dims", list(_map_problems()),
+                         ids=lambda v: v if isinstance(v, str) else "")
+def test_data_map_steps_in_the_fused_kernels_as_its_definition_says(name, problem, dims):
+    """A data map runs in the engine's fused kernels (no Python step: the problem's own
+    loss_grad is never called, so the map's thread leaves the GIL to the window), and gives
+    what stepping every cell from Python gives: end points, losses, the converged and the
+    diverged step. Both the kernels and their numpy twins."""
+    from gdviz import kernels
+
+    kernels.warmup()
+    init = getattr(problem, "init_params", None) or problem.model.init_params
+    base = init(0)
+    starts = np.repeat(np.asarray(base, dtype=np.float64)[None], 12, 0)
+    rng = np.random.default_rng(3)
+    starts[:, dims[0]] += rng.normal(0, 2.0, 12)
+    starts[:, dims[1]] += rng.normal(0, 2.0, 12)
+    starts[5, dims[0]] = 1e5  # far out: diverges (|w| > bound) or its loss overflows
+    from gdviz.core.schedules import Schedule
+    from gdviz.kernels import optim as KO
+
+    kind = np.empty(12, dtype=np.int64)
+    hyper = np.empty((12, KO.N_HYPER))
+    for r, cfg in enumerate([make_optimizer("sgd", lr=0.05), make_optimizer("sgd", lr=2.0),
+                             make_optimizer("adam", lr=0.05),
+                             make_optimizer("momentum", lr=0.02)] * 3):
+        kind[r], hyper[r] = cfg.pack()
+    sk, sp = Schedule("cosine").pack()
+    kw = dict(total=300, steps=300, dims=dims, tol=5e-3)
+    end, loss, conv, div = _cells_stepped_from_python(problem, kind, hyper, sk, sp, starts, **kw)
+    calls = []
+    real = problem.loss_grad
+    problem.loss_grad = lambda *a, **k: (calls.append(1), real(*a, **k))[1]
+    try:
+        for fast in (True, False):
+            r = CM.run_cells_problem(problem, kind, hyper, sk, sp, starts, fast=fast, **kw)
+            np.testing.assert_array_equal(r.diverged_at, div, err_msg=f"fast={fast}")
+            np.testing.assert_array_equal(r.conv_at, conv, err_msg=f"fast={fast}")
+            np.testing.assert_allclose(r.end, end, rtol=1e-9, atol=1e-11)
+            np.testing.assert_allclose(r.end_loss, loss, rtol=1e-9, atol=1e-11)
+    finally:
+        problem.loss_grad = real
+    assert calls == []
+    assert (div < 0).any()
+    if name == "linreg-exact":  # no noise, full batch: runs converge, lr 2 diverges
+        assert (conv > 0).any() and (div > 0).any()

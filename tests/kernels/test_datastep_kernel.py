@@ -219,3 +219,61 @@ def test_advance_net_matches_twin(batched, classify):
     G = np.empty_like(P)
     mlp.loss_grad_runs_np(a["params"], sizes, act, X, y, full, loss_kind, L, G)
     assert_allclose(a["loss"], L, rtol=1e-12)  # the recorded loss is the full loss
+
+
+@pytest.mark.parametrize("net", [False, True], ids=["model", "network"])
+@pytest.mark.parametrize("batched", [False, True], ids=["full", "minibatch"])
+def test_convergence_step_matches_twin_and_its_definition(net, batched):
+    """A map's ``conv_at``: the first step t whose step and mini-batch gradient both have
+    norm <= tol, on the kernel and its twin, and as stepping one step at a time sees it."""
+    kernels.load_all()
+    from gdviz.kernels import mlp
+
+    rng = np.random.default_rng(11)
+    N, k, tol = 30, 120, 2e-3
+    full = np.arange(N, dtype=np.int64)
+    if net:
+        sizes, act, loss_kind = np.array([1, 3, 1], dtype=np.int64), 0, mlp.LOSS_MSE
+        X = rng.uniform(-1, 1, size=(N, 1))
+        y = 0.5 * X[:, 0]
+        P = np.stack([0.3 * mlp.init_params(sizes, seed=r) for r in range(4)])
+        head = (sizes, act, loss_kind, X, y, full)
+        fns = (ds.advance_net, ds.advance_net_np)
+    else:
+        P, x, y = inputs(km.LINEAR, 0, n_runs=4, N=N, seed=2)
+        y = 0.7 * x + 0.1
+        head = (km.LINEAR, 0, 0, km.MSE, x, y, full)
+        fns = (ds.advance_data, ds.advance_data_np)
+    cfgs = [OptimizerConfig("sgd", lr=0.3), OptimizerConfig("sgd", lr=0.1, momentum=0.8),
+            OptimizerConfig("adam", lr=0.05), OptimizerConfig("sgd", lr=1e-4)]
+    if batched:  # a batch of all points, shuffled: the gradient still vanishes at the minimum
+        parts = [rng.permutation(N).astype(np.int64) for _ in range(k)]
+        bidx, boff = np.concatenate(parts), np.arange(k + 1, dtype=np.int64) * N
+    else:
+        bidx, boff = full, np.empty(0, dtype=np.int64)
+
+    def args(a, t0, kk, bi, bo):
+        return (*head, bi, bo, a["kind"], a["hyper"], a["sched_kind"], a["sched_params"], k,
+                t0, kk, 1e6, a["params"], a["state"], a["opt_t"], a["loss"], a["gcur"],
+                a["diverged_at"], False, 1, a["traj"], a["traj_loss"], a["grad"],
+                a["last_step_size"], a["last_delta"], a["last_lr"], a["bad"])
+
+    convs = []
+    for fn in fns:
+        a = _arrays(P, cfgs, Schedule(), k)
+        conv = np.full(len(cfgs), -1, dtype=np.int64)
+        fn(*args(a, 0, k, bidx, boff), conv_at=conv, tol=tol)
+        convs.append(conv)
+    assert_array_equal(convs[0], convs[1])
+    # one step per call, the condition checked from Python
+    a = _arrays(P, cfgs, Schedule(), k)
+    want = np.full(len(cfgs), -1, dtype=np.int64)
+    for t in range(1, k + 1):
+        bi, bo = (bidx[boff[t - 1]:boff[t]], np.array([0, N], dtype=np.int64)) if batched \
+            else (bidx, boff)
+        fns[1](*args(a, t - 1, 1, bi, bo))
+        small = (np.linalg.norm(a["last_delta"], axis=1) <= tol) \
+            & (np.linalg.norm(a["gcur"], axis=1) <= tol)
+        want[(want < 0) & small] = t
+    assert_array_equal(convs[0], want)
+    assert (want > 0).any() and want[3] == -1  # some converge, the tiny lr does not
