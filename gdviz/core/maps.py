@@ -204,7 +204,7 @@ def basin_map(landscape, setup: MapSetup, view=None, nx: int = 64, ny: int | Non
 
 def run_cells_problem(problem, kind, hyper, sched_kind, sched_params, starts, *, total: int,
                       steps: int, dims=(0, 1), tol: float = DEFAULT_TOL, bound: float = 1e6,
-                      fast: bool | None = None) -> MapResult:
+                      fast: bool | None = None, cancelled=None) -> MapResult:
     """The batched call on a data problem (regression L(w, b), a fit, a classifier): one
     run per row of ``starts`` float64 (n, n_params), stepped exactly as
     :class:`~gdviz.core.engine.RunSet` steps a data problem (the problem's gradient at
@@ -214,7 +214,9 @@ def run_cells_problem(problem, kind, hyper, sched_kind, sched_params, starts, *,
     without the GIL (a map stepped from Python held it most of the time, and the window
     waited for it at every call into Qt). The result's ``end`` is the two parameters
     ``dims`` of each run's end point; converged at step t: the mini-batch gradient and the
-    step are both <= tol in norm."""
+    step are both <= tol in norm. ``cancelled()`` is asked every :data:`STEPS_PER_CALL`
+    steps: when True the map stops there and its result is a part (a worker with a newer
+    setting drops it; a 4,096-cell map of a 30-unit fit takes tens of seconds)."""
     from gdviz.kernels import datastep as DS
 
     P = np.array(starts, dtype=np.float64)
@@ -256,7 +258,7 @@ def run_cells_problem(problem, kind, hyper, sched_kind, sched_params, starts, *,
                 DS.advance_generic(lambda Q, it: problem.loss_grad(Q, it)[1], problem.loss,
                                    *head, *scratch, fast=fast, conv_at=conv, tol=tol)
         t0 += k
-        if (div >= 0).all():
+        if (div >= 0).all() or (cancelled is not None and cancelled()):
             break
     i, j = dims
     return MapResult(0, 0, np.ascontiguousarray(P[:, [i, j]]), F, conv, div)
@@ -346,11 +348,13 @@ def hyper_map(landscape, setup: MapSetup, start, y_axis: str = "momentum", nx: i
 def hyper_map_problem(problem_for, setup: MapSetup, base, y_axis: str = "momentum",
                       nx: int = 32, ny: int | None = None, lr_range=(None, None),
                       y_range=(None, None), n_train: int | None = None,
-                      fast: bool | None = None) -> tuple[MapResult, np.ndarray, np.ndarray]:
+                      fast: bool | None = None, cancelled=None
+                      ) -> tuple[MapResult, np.ndarray, np.ndarray]:
     """:func:`hyper_map` on a data problem: ``problem_for(batch_size)`` is the engine's
     problem with that mini-batch size (one call per batch-size row; lr, momentum and the
     betas vary within one call). ``base`` is the run's full start vector; batch sizes are
-    clipped to ``n_train``. ``end`` holds the first two parameters."""
+    clipped to ``n_train``. ``end`` holds the first two parameters. ``cancelled``: as
+    :func:`run_cells_problem`'s."""
     nx = check_grid(nx)
     ny = check_grid(nx if ny is None else ny)
     if y_axis not in HYPER_AXES:
@@ -376,7 +380,8 @@ def hyper_map_problem(problem_for, setup: MapSetup, base, y_axis: str = "momentu
         hyper[:, :, col[y_axis]] = ys[:, None]
     sk, sp = setup.schedule.pack()
     start = np.asarray(base, dtype=np.float64).reshape(1, -1)
-    kw = dict(total=setup.schedule_total, steps=setup.steps, tol=setup.tol, fast=fast)
+    kw = dict(total=setup.schedule_total, steps=setup.steps, tol=setup.tol, fast=fast,
+              cancelled=cancelled)
     if y_axis != "batch_size":
         r = run_cells_problem(problem_for(setup.batch_size), kind, hyper.reshape(-1, KM.N_HYPER),
                               sk, sp, np.repeat(start, nx * ny, 0), **kw)

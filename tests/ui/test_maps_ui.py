@@ -232,8 +232,11 @@ def test_hyper_view_on_regression_equals_the_race(qtbot):
     v.close()
 
 
-def test_fit_slice_basin_map_in_the_window_view(qtbot):
+def test_fit_slice_basin_map_in_the_window_view(qtbot, monkeypatch):
     kernels.warmup()
+    # several kernel calls per map: the export's own computation (on the UI thread, after
+    # cancelling the worker's job) must not take that cancel for itself
+    monkeypatch.setattr(CM, "STEPS_PER_CALL", 6)
     s = Session(max_steps=20)
     s.set_fit()
     v = _view(qtbot, s)
@@ -247,6 +250,58 @@ def test_fit_slice_basin_map_in_the_window_view(qtbot):
     ref = CM.basin_map_problem(s.runset.problem, setup, s.starts[0], v._box, nx=64,
                                dims=(i, j))
     np.testing.assert_array_equal(layer.result.end, ref.end)
+
+
+def test_a_newer_setting_stops_the_running_chunk(qtbot):
+    """A data map's chunk takes seconds (4,096 cells of a 30-unit fit: ~40 s): the job a
+    newer setting replaced stops inside its chunk (it asks ``stale()``), and only the newer
+    job's pass is shown."""
+    from gdviz.ui.views.map_layer import MapWorker
+
+    w = MapWorker()
+    started = []
+    polls = []
+
+    def long_chunk(sl):
+        started.append(1)
+        n = 0
+        while not w.stale() and n < 10**9:  # a data map asks between its kernel calls
+            n += 1
+        polls.append(n)
+        return "first"
+
+    got = []
+    w.done.connect(lambda gen, item: got.append((gen, item)))
+    g1 = w.submit([("a", 1, long_chunk, lambda parts: parts[0])])
+    qtbot.waitUntil(lambda: bool(started), timeout=10000)
+    assert not w.stale()  # asked off the worker's thread: never stale
+    g2 = w.submit([("b", 1, lambda sl: "second", lambda parts: parts[0])])
+    qtbot.waitUntil(lambda: bool(got), timeout=10000)
+    assert got == [(g2, ("b", "second"))] and g2 > g1
+    assert polls and polls[0] < 10**9  # it stopped because it was stale
+    w.stop()
+
+
+def test_a_cancelled_data_map_stops_between_kernel_calls(monkeypatch):
+    from gdviz.core.models import LinearRegressionProblem
+    from gdviz.kernels import datastep as DS
+
+    kernels.warmup()
+    rng = np.random.default_rng(0)
+    x = rng.uniform(0, 3, 20)
+    pr = LinearRegressionProblem(x, 2 * x + 1 + rng.normal(0, .2, 20), batch_size=4)
+    calls = []
+    real = DS.advance_data
+    monkeypatch.setattr(DS, "advance_data", lambda *a, **k: (calls.append(a[15]), real(*a, **k)))
+    kind, hyper = make_optimizer("sgd", lr=0.01).pack()
+    starts = rng.normal(size=(8, 2))
+    CM.run_cells_problem(pr, kind, hyper, 0, np.zeros(CM.KM.N_SCHED), starts, total=1000,
+                         steps=1000, cancelled=lambda: len(calls) >= 2)
+    assert calls == [CM.STEPS_PER_CALL] * 2  # two calls of 256 steps, not four
+    calls.clear()
+    CM.run_cells_problem(pr, kind, hyper, 0, np.zeros(CM.KM.N_SCHED), starts, total=1000,
+                         steps=1000)
+    assert sum(calls) == 1000
 
 
 @pytest.mark.parametrize("lang", ["en", "zh-Hant"])

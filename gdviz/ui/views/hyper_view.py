@@ -222,7 +222,8 @@ class HyperView(pg.PlotWidget):
                 if data is not None:
                     return CM.hyper_map_problem(s._problem_for, setup, data[0], axis, nx=side,
                                                 lr_range=lr_range, y_range=y_range,
-                                                n_train=data[1], fast=fast)
+                                                n_train=data[1], fast=fast,
+                                                cancelled=self.worker.stale)
                 r, lrs, ys = CM.hyper_map(land, setup, start, axis, nx=side, lr_range=lr_range,
                                           y_range=y_range, fast=fast)
                 return (r, lrs, ys)

@@ -116,6 +116,7 @@ class MapWorker(QObject):
         self._lock = threading.Condition()
         self._job = None
         self._gen = 0
+        self._running = 0  # the generation of the job being computed
         self._stop = False
         self._thread = threading.Thread(target=self._loop, name="gdviz-map", daemon=True)
         self._thread.start()
@@ -138,6 +139,13 @@ class MapWorker(QObject):
     def generation(self) -> int:
         return self._gen
 
+    def stale(self) -> bool:
+        """True, on the worker's thread, when the job being computed has been replaced or
+        cancelled: a long chunk (a data map steps for seconds) asks this between its steps
+        and stops early. Always False elsewhere (an export computes its map on its own
+        thread after cancelling the worker's job)."""
+        return threading.current_thread() is self._thread and self._running != self._gen
+
     def stop(self) -> None:
         with self._lock:
             self._stop = True
@@ -154,6 +162,7 @@ class MapWorker(QObject):
                     return
                 gen, passes = self._job
                 self._job = None
+                self._running = gen
             kernels.spare_a_core()  # the window keeps a core while the map computes
             for tag, n, fn, finish in passes:
                 parts = []
@@ -340,7 +349,8 @@ class BasinLayer(QObject):
                 def fn(sl, full=full, problem=problem, dims=dims):
                     return CM.run_cells_problem(problem, kind, hyper, sk, sp, full[sl],
                                                 total=setup.schedule_total, steps=setup.steps,
-                                                dims=dims, tol=setup.tol, fast=fast)
+                                                dims=dims, tol=setup.tol, fast=fast,
+                                                cancelled=self.worker.stale)
             else:
                 def fn(sl, starts=starts):
                     return CM.run_cells(land, kind, hyper, sk, sp, starts[sl],
