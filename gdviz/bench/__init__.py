@@ -39,6 +39,7 @@ ENTRIES: dict[str, tuple[str, str]] = {
     "frame-3d": ("gdviz.bench.frame3d", "bench_frame_3d"),
     "basin-map": ("gdviz.bench.maps", "bench_basin_map"),
     "hyper-map": ("gdviz.bench.maps", "bench_hyper_map"),
+    "data-map": ("gdviz.bench.maps", "bench_data_map"),
     "lr-find": ("gdviz.bench.lrfind", "bench_lr_find"),
     "tune": ("gdviz.bench.lrfind", "bench_tune"),
     "decision-surface": ("gdviz.bench.classify", "bench_decision_surface"),

@@ -60,3 +60,30 @@ def bench_hyper_map(side: int = 64, steps: int = 300, repeats: int = 5) -> dict:
     base = _ms(run(False), 1)
     return dict(name="hyper-map", ours_ms=ours, baseline="numpy", baseline_ms=base,
                 ratio=base / ours, size=f"{side}x{side} settings x {steps} steps")
+
+
+def bench_data_map(side: int = 16, steps: int = 100, repeats: int = 3) -> dict:
+    """A fit's slice map (L09's model: 30 sigmoid units on 35 points, full batch): every
+    cell's steps in the engine's fused kernel against its numpy twin."""
+    from gdviz.core import maps as CM
+    from gdviz.core.data import make_dataset
+    from gdviz.core.models import FitProblem, make_model
+    from gdviz.core.optimizers import make_optimizer
+
+    kernels.warmup()
+    problem = FitProblem(make_model("sigmoid", K=30), make_dataset("sine", n_points=50,
+                                                                   noise=0.2, seed=1,
+                                                                   val_fraction=0.3), seed=0)
+    setup = CM.MapSetup(make_optimizer("sgd", lr=0.05), steps=steps)
+    base = problem.init_params(0)
+
+    def run(fast, nx=side):
+        return lambda: CM.basin_map_problem(problem, setup, base, (-3, 3, -3, 3), nx=nx,
+                                            dims=(1, 2), fast=fast)
+
+    run(True, 4)()
+    ours = _ms(run(True), repeats)
+    base_ms = _ms(run(False), 1)
+    return dict(name="data-map", ours_ms=ours, baseline="numpy", baseline_ms=base_ms,
+                ratio=base_ms / ours,
+                size=f"{side}x{side} starts x {steps} steps, 30 sigmoid units, 35 points")

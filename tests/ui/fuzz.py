@@ -84,13 +84,16 @@ class Incident:
 
 @dataclass
 class FuzzReport:
-    """What a run found. ``blocks`` maps an action name to its longest block (s)."""
+    """What a run found. ``blocks`` maps an action name to its longest block (s), ``cpu``
+    to the UI thread's CPU time in that block (on a busy machine the wall time is mostly
+    waiting for a core)."""
 
     seed: int
     actions: int = 0
     exceptions: list[Incident] = field(default_factory=list)
     warnings: list[Incident] = field(default_factory=list)
     blocks: dict[str, float] = field(default_factory=dict)
+    cpu: dict[str, float] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
 
     def longest(self, n: int = 10) -> list[tuple[str, float]]:
@@ -100,7 +103,8 @@ class FuzzReport:
         lines = [f"seed {self.seed}: {self.actions} actions, {len(self.exceptions)} exceptions, "
                  f"{len(self.warnings)} Qt warnings"]
         for name, s in self.longest():
-            lines.append(f"  {s * 1000:8.1f} ms  {name} (x{self.counts.get(name, 0)})")
+            lines.append(f"  {s * 1000:8.1f} ms  (cpu {self.cpu.get(name, 0.0) * 1000:6.1f})  "
+                         f"{name} (x{self.counts.get(name, 0)})")
         for inc in self.exceptions[:5]:
             lines.append(f"  EXCEPTION in {inc.action}:\n{inc.text}")
         for inc in self.warnings[:5]:
@@ -205,6 +209,7 @@ class GuiFuzzer:
         # a hang in a long run leaves the stacks of every thread on stderr (pytest -s)
         faulthandler.dump_traceback_later(HANG_S, repeat=True)
         t0 = time.perf_counter()
+        c0 = time.thread_time()
         try:
             if prof is not None:
                 prof.enable()
@@ -217,11 +222,12 @@ class GuiFuzzer:
             if prof is not None:
                 prof.disable()
         dt = time.perf_counter() - t0
+        cpu = time.thread_time() - c0
         if prof is not None and dt > self.report.blocks.get(self._label, -1.0):
             self.profiles[self._label] = prof
-        self._record(self._label, dt)
+        self._record(self._label, dt, cpu)
 
-    def _record(self, label: str, dt: float) -> None:
+    def _record(self, label: str, dt: float, cpu: float = 0.0) -> None:
         r = self.report
         r.actions += 1
         r.counts[label] = r.counts.get(label, 0) + 1
@@ -229,6 +235,7 @@ class GuiFuzzer:
             return  # made of events timed one by one (typing, a drag, wheel turns)
         if dt > r.blocks.get(label, -1.0):
             r.blocks[label] = dt
+            r.cpu[label] = cpu
 
     @staticmethod
     def _flush() -> None:
@@ -242,11 +249,13 @@ class GuiFuzzer:
         such as typing, where each key is its own event)."""
         self._split = True
         t0 = time.perf_counter()
+        c0 = time.thread_time()
         fn()
         self._flush()
         dt = time.perf_counter() - t0
         if dt > self.report.blocks.get(label, -1.0):
             self.report.blocks[label] = dt
+            self.report.cpu[label] = time.thread_time() - c0
 
     def _visible(self, widgets):
         return [w for w in widgets if w.isVisible() and w.isEnabled()]
