@@ -223,10 +223,12 @@ def run_cells_problem(problem, kind, hyper, sched_kind, sched_params, starts, *,
     n, p = P.shape
     if n > MAP_MAX_CELLS:
         raise ValueError(f"map has {n} cells; at most {MAP_MAX_CELLS}")
-    kind = np.ascontiguousarray(np.broadcast_to(np.asarray(kind, dtype=np.int64), (n,)))
-    hyper = np.ascontiguousarray(np.broadcast_to(hyper, (n, KM.N_HYPER)), dtype=np.float64)
-    sk = np.ascontiguousarray(np.broadcast_to(np.asarray(sched_kind, dtype=np.int64), (n,)))
-    sp = np.ascontiguousarray(np.broadcast_to(sched_params, (n, KM.N_SCHED)), dtype=np.float64)
+    # owned, writable copies, as the engine's (a broadcast view is read-only: numba types
+    # it, and compiled it on a map's first run, apart from the warmed kernel)
+    kind = np.array(np.broadcast_to(np.asarray(kind, dtype=np.int64), (n,)), order="C")
+    hyper = np.array(np.broadcast_to(hyper, (n, KM.N_HYPER)), dtype=np.float64, order="C")
+    sk = np.array(np.broadcast_to(np.asarray(sched_kind, dtype=np.int64), (n,)), order="C")
+    sp = np.array(np.broadcast_to(sched_params, (n, KM.N_SCHED)), dtype=np.float64, order="C")
     state = np.zeros((n, KO.N_SLOTS, p))
     ada = kind == KO.ADAGRAD
     state[ada, 0, :] = hyper[ada, KO.H_INITIAL_ACCUMULATOR_VALUE][:, None]

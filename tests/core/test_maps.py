@@ -262,3 +262,31 @@ def test_data_map_steps_in_the_fused_kernels_as_its_definition_says(name, proble
     assert (div < 0).any()
     if name == "linreg-exact":  # no noise, full batch: runs converge, lr 2 diverges
         assert (conv > 0).any() and (div > 0).any()
+
+
+def test_data_maps_compile_nothing_after_the_warm_up():
+    """A data map calls the race's warmed kernels with the race's argument types: a
+    read-only (broadcast) hyperparameter array was a new signature, compiled on the map's
+    thread (holding the GIL for seconds: the window froze) the first time a map ran."""
+    from gdviz import kernels
+    from gdviz.core.scene import apply_scene, load_preset
+    from gdviz.core.session import Session
+    from gdviz.kernels import datastep as DS
+    from gdviz.ui.views.map_layer import data_setup_for
+
+    kernels.warmup()
+    fns = [DS._advance_data_ser, DS._advance_data_par, DS._advance_net_ser,
+           DS._advance_net_par]
+    before = [set(f.signatures) for f in fns]
+    for lesson in ("L06", "L08", "L19", "L20"):  # regression, fit, deeper net, classifier
+        s = Session()
+        apply_scene(load_preset(lesson), s)
+        problem, setup, base, dims = data_setup_for(s)
+        setup = CM.MapSetup(make_optimizer("momentum", lr=0.01), setup.schedule, steps=3,
+                            total=3)
+        CM.basin_map_problem(problem, setup, base, (-1, 1, -1, 1), nx=2, dims=dims, fast=True)
+        CM.hyper_map_problem(s._problem_for, setup, base, "batch_size", nx=2,
+                             n_train=problem.batch_indices(0, 1)[0].shape[0], fast=True)
+        CM.hyper_map_problem(s._problem_for, setup, base, "momentum", nx=2, fast=True)
+    for f, b in zip(fns, before):
+        assert set(f.signatures) == b, [str(t) for t in set(f.signatures) - b]
