@@ -121,6 +121,11 @@ def _check(win, ref: Reference, where: str, *, fresh: bool) -> None:
     status = win.counters.text()
     numbers = [int(n) for n in re.findall(r"\d+", status)]
     assert ref.scene.playback.max_steps in numbers, f"{where}: status {status!r}"
+    # a ghost compares two settings of one lesson: L9 after L13 (the same fit, another
+    # weight decay) showed L13's fit as "weight decay = 0.001 (before)"
+    fv = win.fit_view
+    assert fv.ghost is None and not fv.ghost_curve.isVisible(), \
+        f"{where}: the fit panel shows a ghost of the lesson before"
     if fresh:
         assert numbers[0] == 0, f"{where}: status {status!r} is not at step 0"
         assert win.diverged_label.text() == "", f"{where}: {win.diverged_label.text()!r}"

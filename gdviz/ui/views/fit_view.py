@@ -618,7 +618,10 @@ class FitView(pg.PlotWidget):
         self._show_ghost()
 
     def clear_ghost(self) -> None:
-        """Drop the ghost (a lesson or scene was opened)."""
+        """Drop the ghost (a lesson or scene was opened), and the fit remembered from the
+        frame before: the lesson before is no setting to compare with (L9 opened after
+        L13, the same fit with another weight decay, showed L13's fit as its ghost)."""
+        self._shown = None
         self.set_ghost(None)
 
     def _setting_now(self) -> tuple[int | None, float]:
