@@ -128,6 +128,7 @@ def test_regression_basin_map_equals_core(qtbot):
     layer.worker.done.connect(lambda g, item: sides.append(item[0][0]))
     s.set_map_options(map_layer="basins")
     qtbot.waitUntil(lambda: bool(sides) and sides[-1] == 64, timeout=60000)
+    assert sides == [16, 32, 64]  # a data map's cells are dear: a 16² pass first
     assert layer.image.isVisible() and layer.result.nx == 64
     setup = CM.MapSetup(s.effective_config(0), steps=50, total=50)
     ref = CM.basin_map_problem(s.runset.problem, setup, s.starts[0], v._box, nx=64)
