@@ -34,8 +34,8 @@ from PySide6.QtGui import QColor, QFontMetricsF
 
 from gdviz.core.i18n import current_language, tr
 from gdviz.ui import theme
-from gdviz.ui.views.items import (PlayingStrokes, cache_axes, connect_all, disconnect_all,
-                                  plain_plot, set_antialias, set_pen)
+from gdviz.ui.views.items import (PlayingStrokes, Spares, cache_axes, connect_all,
+                                  disconnect_all, plain_plot, set_antialias, set_pen)
 from gdviz.ui.views.placement import set_legend_columns, sync_legend
 from gdviz.ui.views.ranges import finite_box
 from gdviz.ui.views.refresh import forget, later
@@ -220,7 +220,9 @@ class FitView(pg.PlotWidget):
 
         # --- per-run and per-unit items (rebuilt when their number changes) ------------------
         self.run_curves: list[pg.PlotDataItem] = []
+        self._spares = Spares(self.plot_item.removeItem, self)  # run curves of runs gone
         self.unit_curves: list[pg.PlotDataItem] = []
+        self._unit_spares = Spares(self.plot_item.removeItem, self)  # unit curves not shown
         self._diverged: set[int] = set()
         #: many runs playing in the window: the run curves stroked aliased
         self.strokes = PlayingStrokes(session)
@@ -354,10 +356,8 @@ class FitView(pg.PlotWidget):
         target = None if data.target_expr.strip() else TARGETS.get(data.target)
         return tuple(map(float, target.x_range)) if target is not None else (-2.0, 2.0)
 
-    def _recreate(self, curves: list, n: int, z: float) -> list:
-        """Replace ``curves`` by ``n`` fresh hidden curves at depth ``z``."""
-        for c in curves:
-            self.plot_item.removeItem(c)
+    def _new_curves(self, n: int, z: float) -> list:
+        """``n`` new hidden curves at depth ``z``."""
         out = []
         for _ in range(n):
             c = pg.PlotDataItem(connect="finite")
@@ -367,21 +367,24 @@ class FitView(pg.PlotWidget):
             out.append(c)
         return out
 
-    def _resize(self, curves: list, n: int, z: float) -> list:
-        """``curves`` made ``n`` long: the first ones kept, the extra removed, new hidden
-        curves at depth ``z`` appended (a run added adds one curve, not all of them)."""
+    def _resize(self, curves: list, n: int, z: float, spares: Spares) -> list:
+        """``curves`` made ``n`` long: the first ones kept, the extra hidden in ``spares``,
+        hidden spares or new hidden curves at depth ``z`` appended (a run added adds one
+        curve, not all of them; a lesson replacing 20 runs removes none)."""
         while len(curves) > n:
-            self.plot_item.removeItem(curves.pop())
+            spares.put(curves.pop())
+        while len(curves) < n and len(spares):
+            curves.append(*spares.take())
         if len(curves) < n:
-            curves += self._recreate([], n - len(curves), z)
+            curves += self._new_curves(n - len(curves), z)
         return curves
 
     def _sync_units(self) -> None:
-        """One faint curve per unit of a units model (created or dropped to match K)."""
+        """One faint curve per unit of a units model (kept, added or hidden to match K)."""
         s = self.session
         K = int(s.problem.model.K) if s.kind == "fit" else 0
         if len(self.unit_curves) != K:
-            self.unit_curves = self._recreate(self.unit_curves, K, z=4)
+            self.unit_curves = self._resize(self.unit_curves, K, 4, self._unit_spares)
             self._style_units()
 
     def _on_runs_changed(self) -> None:
@@ -389,7 +392,7 @@ class FitView(pg.PlotWidget):
         self._ghost_on_runs_changed()
         n = s.n_runs
         if len(self.run_curves) != n:
-            self.run_curves = self._resize(self.run_curves, n, z=10)
+            self.run_curves = self._resize(self.run_curves, n, 10, self._spares)
         self._diverged = {r for r, _ in s.diverged()}
         self._style_runs()
         self._legend_key = None
@@ -990,6 +993,9 @@ class FitView(pg.PlotWidget):
         self._ready = False
         self._disconnect()
         forget(self)
+        for name in ("_spares", "_unit_spares"):  # (a view closed while it was being built)
+            if hasattr(self, name):
+                getattr(self, name).close()
         return super().close()
 
     def _disconnect(self) -> None:
