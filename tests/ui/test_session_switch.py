@@ -121,6 +121,17 @@ def _check(win, ref: Reference, where: str, *, fresh: bool) -> None:
     status = win.counters.text()
     numbers = [int(n) for n in re.findall(r"\d+", status)]
     assert ref.scene.playback.max_steps in numbers, f"{where}: status {status!r}"
+    # the axis titles centred on their axes (placed for the lesson before's longer title,
+    # L07's "c2" after L19 sat on the tick labels)
+    for name in ("left", "bottom"):
+        ax = lv.plot_item.getAxis(name)
+        if ax.label.isVisibleTo(ax):
+            br = ax.label.boundingRect()
+            if name == "left":
+                off = ax.label.pos().y() - br.width() / 2 - ax.size().height() / 2
+            else:
+                off = ax.label.pos().x() + br.width() / 2 - ax.size().width() / 2
+            assert abs(off) <= 1, f"{where}: the {name} axis title is {off:.0f} px off centre"
     # a ghost compares two settings of one lesson: L9 after L13 (the same fit, another
     # weight decay) showed L13's fit as "weight decay = 0.001 (before)"
     fv = win.fit_view

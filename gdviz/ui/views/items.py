@@ -67,6 +67,10 @@ def steady_axis_title(axis: pg.AxisItem) -> None:
         if html != shown[0]:
             shown[0] = html
             write()
+            # a fixed-size axis is not resized by a new title, and pyqtgraph places the
+            # title only in resizeEvent: it stayed where the old text's centre was (L07
+            # after L19: "c2" sat on the tick labels, placed for a longer title)
+            axis.resizeEvent(None)
         else:  # (what a new range needs: the ticks drawn again)
             axis.picture = None
             axis.update()
