@@ -86,3 +86,35 @@ def test_a_press_reflows_the_controls_once_and_lays_out_each_run_card_at_most_tw
         assert len(put_back) <= 1, (press.__name__, win.font_scale)
     # and the rows are as wide as the column lets them (nothing scrolls sideways)
     assert win.controls.horizontalScrollBar().maximum() == 0
+
+
+def test_projector_mode_draws_no_hidden_schedule_and_reflows_no_hidden_controls(
+        many_runs, qtbot, monkeypatch):
+    """Projector mode's first toggle took ~240 ms with 26 runs: it drew a schedule panel
+    for the side column (two curves per run) on a race without schedules, where the panel
+    does not show, and reflowed the hidden controls' rows for the full screen's width.
+    Now the panel draws when it shows, and the controls fit when their dock shows again."""
+    from gdviz.core.schedules import make_schedule
+    from gdviz.ui.panels import controls
+
+    win = many_runs
+    reflows = []
+    real = controls.reflow
+    monkeypatch.setattr(controls, "reflow", lambda *a, **k: (reflows.append(1), real(*a, **k))[1])
+    pic = win.picture
+    _press(qtbot, win, lambda: win.set_projector(True))
+    view = pic.schedule_view
+    assert view is not None and not view.isVisible()
+    assert (view.redraws, len(view.curves)) == (0, 0)
+    assert reflows == []
+    # a schedule given meanwhile: the panel shows, drawn once, every run's curve
+    win.session.set_schedule(None, make_schedule("one-cycle"))
+    _flush()
+    _settle(qtbot, win)
+    assert view.isVisible()
+    assert (view.redraws, len(view.curves)) == (1, len(win.session.specs))
+    # back: the controls fit their column again (nothing scrolls sideways)
+    _press(qtbot, win, lambda: win.set_projector(False))
+    assert reflows
+    assert win.controls.horizontalScrollBar().maximum() == 0
+    assert win.controls.minimumWidth() <= win.controls_dock.maximumWidth()
