@@ -920,7 +920,12 @@ class MainWindow(QMainWindow):
         view refreshes once, at its final size), not left to the event loop."""
         # the new text's sizes first (the picture's minimum width at the old text, 837 px
         # at 200 %, beside the controls' new one grew the window past 1280 px going back
-        # to 100 %), then the side column's shares, which follow the text size
+        # to 100 %), then the side column's shares, which follow the text size. The
+        # controls' rows reflow first, for the column they get (the window's width sets
+        # it; laid out at the new text side by side, then reflowed, every run card was laid
+        # out five times a press). The panel's and its dock's widths follow after that
+        # pass, as they did (a dock narrower than its cap keeps its width)
+        self._fit_controls(resize=False)
         QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
         self._place_loss_dock()
         for _ in range(3):  # a dock's new limit asks for one more
@@ -1032,10 +1037,7 @@ class MainWindow(QMainWindow):
         ``LOSS_SHARE`` of the height."""
         if not hasattr(self, "loss_dock"):
             return  # a resize while the window is being built
-        cap_w = max(int(self.width() * CONTROLS_SHARE), 160)
-        if self.controls.wide_width() > cap_w:
-            cap_w = max(int(self.width() * CONTROLS_SCROLL_SHARE), 160)
-        self.controls.set_width_cap(cap_w)
+        cap_w = self._fit_controls()
         for dock in (self.controls_dock, self.step_dock):
             dock.setMaximumWidth(cap_w)
         # a dock wider than its new cap keeps its width until the window's layout next
@@ -1053,6 +1055,17 @@ class MainWindow(QMainWindow):
         else:  # in the side column, under the controls
             share = SIDE_LOSS_SHARE
         self.loss_dock.setMaximumHeight(max(int(self.height() * share), 90))
+
+    def _fit_controls(self, *, resize: bool = True) -> int:
+        """The controls column's cap (``CONTROLS_SHARE`` of the window's width, less where
+        its rows would not fit side by side), its rows reflowed for it; returns the cap.
+        (The docks take it in :meth:`_fit_docks`.) ``resize=False``: the panel keeps its
+        minimum width until the next fit."""
+        cap_w = max(int(self.width() * CONTROLS_SHARE), 160)
+        if self.controls.wide_width() > cap_w:
+            cap_w = max(int(self.width() * CONTROLS_SCROLL_SHARE), 160)
+        self.controls.set_width_cap(cap_w, resize=resize)
+        return cap_w
 
     def _fit_screen(self) -> None:
         """The window never grows past the screen's available area, nor past its size before

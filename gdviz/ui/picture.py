@@ -332,9 +332,11 @@ class Picture(QWidget):
                 # following the session (see below)
                 kept, self._schedule_kept = getattr(self, "_schedule_kept", None), None
                 if kept is None:
-                    kept = ScheduleView(self.session, follow=True)
-                else:
-                    kept.set_following(True)
+                    # made hidden: it draws when the layout shows it (a lesson without
+                    # schedules never does; see ScheduleView._put_away)
+                    kept = ScheduleView(self.session)
+                    kept.hide()
+                kept.set_following(True)
                 self.schedule_view = kept
                 self._side_layout.insertWidget(1, self.schedule_view, 0)
                 self._inline_made = getattr(self, "_inline_made", ()) + (self.schedule_view,)

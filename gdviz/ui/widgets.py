@@ -516,10 +516,10 @@ def reflow(root: QWidget, width: int, undo: list, passes: int = 12) -> None:
             return
         if not _narrow_widget(root, width, undo):
             return
-        _measure_anew(root)
+        measure_anew(root)
 
 
-def _measure_anew(root: QWidget) -> None:
+def measure_anew(root: QWidget) -> None:
     """Each layout under ``root`` measures its widgets anew: a layout keeps a panel's size
     until that panel's own layout has run, an event later (the data panel kept a page's
     old width, the controls scrolled 18 px sideways)."""
@@ -555,4 +555,4 @@ def unflow(undo: list, root: QWidget | None = None) -> None:
         except RuntimeError:  # (a widget gone since: a lesson's old run card)
             pass
     if changed and root is not None:
-        _measure_anew(root)
+        measure_anew(root)

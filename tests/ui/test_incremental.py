@@ -271,6 +271,10 @@ def test_projector_mode_makes_its_schedule_panel_once(window, qtbot):
     """Projector mode's schedule panel is made the first time; off, it waits hidden and
     follows nothing (a run added then does not draw it); on again, it is the same panel,
     showing the runs as they are now."""
+    from gdviz.core.schedules import make_schedule
+
+    # (a race with schedules: without any the panel does not show, and draws nothing)
+    window.session.set_schedule(None, make_schedule("one-cycle"))
     pic = window.picture
     window.set_projector(True)
     qtbot.waitUntil(window.layout_settled)

@@ -17,7 +17,7 @@ from gdviz.ui.panels.playback_panel import PlaybackPanel
 from gdviz.ui.panels.problem_panel import ProblemPanel
 from gdviz.ui.panels.runs_panel import RunsPanel
 from gdviz.ui.panels.training_panel import TrainingPanel
-from gdviz.ui.widgets import forget_combo_widths, reflow, unflow
+from gdviz.ui.widgets import forget_combo_widths, measure_anew, reflow, unflow
 
 
 class ControlsPanel(QScrollArea):
@@ -57,7 +57,12 @@ class ControlsPanel(QScrollArea):
         # back, and the text size, language, widgets and cap they were reflowed for
         self._undo: list = []
         self._flowed_for = None
+        # the rows' width side by side, and the text size, language and widgets it was
+        # measured for; the text size the combo boxes last measured at
         self._wide_need = 0
+        self._wide_for = None
+        self._combo_pt = None
+        self._unsized = False  # reflowed, the panel's minimum width not set since
         # one fit per turn of the event loop, however many font and layout events asked
         # (a text-size press sent ~20, each queued its own fit)
         self._fit_timer = QTimer(self)
@@ -80,11 +85,18 @@ class ControlsPanel(QScrollArea):
         if timer is not None and not timer.isActive():
             timer.start()
 
-    def set_width_cap(self, cap: int | None) -> None:
-        """The widest the window lets the panel be (None: no limit)."""
-        if cap != self._width_cap:
-            self._width_cap = cap
-            self._fit_width()
+    def set_width_cap(self, cap: int | None, *, resize: bool = True) -> None:
+        """The widest the window lets the panel be (None: no limit). The rows reflow for it
+        now, if they are not reflowed for it already (nor for the text, language and
+        widgets there are now). ``resize=False``: the panel keeps its minimum width (its
+        rows reflowed before the window lays out, its width set after)."""
+        self._width_cap = cap
+        if self._put_away():
+            return  # (fitted when shown)
+        if self._flow_key() != self._flowed_for or self._fit_timer.isActive():
+            self._fit_width(resize=resize)  # (asked for since: new rows, a new row size)
+        elif resize and self._unsized:
+            self._fit_size()
 
     def needed_width(self) -> int:
         """The width at which no row has to scroll sideways (as the rows are now)."""
@@ -95,8 +107,25 @@ class ControlsPanel(QScrollArea):
 
     def wide_width(self) -> int:
         """The width the rows need side by side, as wide as they are at the window's
-        width (:meth:`needed_width` before they were reflowed for a narrow column)."""
-        self._fit_width()  # (reflowed now if stale: never left side by side in between)
+        width (:meth:`needed_width` before they were reflowed for a narrow column).
+
+        Measured once per text size, language and set of widgets: rows reflowed for
+        another go back side by side to be measured, and reflow at the cap the window
+        sets next (:meth:`set_width_cap`, or the next turn of the event loop at the
+        latest), once. (Reflowed here for the old cap and again for the new one, each
+        text-size press reflowed the rows twice, each pass a walk over every widget.)"""
+        key = self._flow_key()
+        if self._put_away():
+            return self._wide_need  # (measured when shown)
+        if self._wide_for == self._wide_key(key):
+            if self._fit_timer.isActive() and key == self._flowed_for:
+                self._fit_width()  # (new rows since: as wide as they are now)
+        else:
+            self._put_back_if_stale(key)
+            if not self._undo:
+                self._wide_need = self.needed_width()
+                self._wide_for = self._wide_key(key)
+                self._refit()
         return self._wide_need
 
     @property
@@ -110,34 +139,71 @@ class ControlsPanel(QScrollArea):
         return (self.font().pointSizeF(), current_language(), self._width_cap,
                 tuple(not w.isHidden() for w in (self.data, self.classify)))
 
-    def _unflow_if_stale(self) -> None:
+    @staticmethod
+    def _wide_key(key: tuple) -> tuple:
+        return key[:2] + key[3:]  # (the flow key but the cap)
+
+    def _put_back_if_stale(self, key: tuple) -> None:
         """Rows reflowed for another text size, language, cap or set of widgets go back
         side by side first (reflowed anew, those that do not fit stack again)."""
-        key = self._flow_key()
-        if key != self._flowed_for:
-            unflow(self._undo, self._inner)
-            if self._flowed_for is None or key[0] != self._flowed_for[0]:
-                forget_combo_widths(self._inner)
-            self._flowed_for = key
+        if key == self._flowed_for:
+            return
+        stale = bool(self._undo)
+        unflow(self._undo)
+        if key[0] != self._combo_pt:
+            forget_combo_widths(self._inner)
+            self._combo_pt = key[0]
+            stale = True
+        if stale:
+            # every row measured at the new text (not only at the window's next layout
+            # pass: a row's nested layouts keep their old sizes until their widget lays
+            # out, and the rows grew over three layout passes, each laying out every
+            # run card anew)
+            measure_anew(self._inner)
+        self._flowed_for = None  # (side by side: reflowed for nothing)
 
-    def _fit_width(self) -> None:
+    def _fit_width(self, resize: bool = True) -> None:
         # the panel is as wide as its widest row, and the map gives way (also after Ctrl+=
         # makes the text bigger), up to the window's cap: beyond it the rows reflow (big
         # text: a row's widgets one under another, a slider's entry beside its label over
         # it, long texts on two lines), so that every control shows whole without
         # scrolling sideways, and the map keeps its room
+        self._fit_timer.stop()  # (done now for whatever asked)
+        if self._put_away():
+            return
         cap = self._width_cap
-        self._unflow_if_stale()
+        key = self._flow_key()
+        self._put_back_if_stale(key)
         if not self._undo:
             self._wide_need = self.needed_width()
+            self._wide_for = self._wide_key(key)
         if cap is not None:
             reflow(self._inner, cap - self._chrome(), self._undo)
-            self._flowed_for = self._flow_key()
+        self._flowed_for = key
+        self._unsized = True
+        if resize:
+            self._fit_size()
+
+    def _fit_size(self) -> None:
+        """The panel as wide as its rows, up to the cap (beyond it, it scrolls sideways)."""
+        self._unsized = False
+        cap = self._width_cap
         need = self.needed_width()
         capped = cap is not None and need > cap
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded if capped
                                           else Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setMinimumWidth(cap if capped else need)
+
+    def _put_away(self) -> bool:
+        """Its dock hidden in a shown window (projector mode, or closed by the user): the
+        rows are not reflowed for caps nobody sees (the projector's full screen reflowed
+        them, ~60 ms with 30 runs), but when the panel shows again."""
+        return not self.isVisible() and self.window().isVisible()
+
+    def showEvent(self, ev) -> None:  # noqa: N802 - Qt API
+        if self._flow_key() != self._flowed_for or self._unsized:
+            self._fit_width()  # (what it did not fit while put away)
+        super().showEvent(ev)
 
     def event(self, ev) -> bool:
         t = ev.type()

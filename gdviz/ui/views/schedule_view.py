@@ -199,6 +199,8 @@ class ScheduleView(pg.PlotWidget):
         One change of the session reaches this through several signals (runs, settings,
         problem): it draws once, when what the curves show changed."""
         self._follow_due = False
+        if self._put_away():
+            return  # (drawn when shown: see showEvent)
         key = self._inputs()
         if key == self._drawn:
             self._on_stepped()  # the cursor and dots, when they land on another pixel
@@ -293,10 +295,16 @@ class ScheduleView(pg.PlotWidget):
         self.plot_item.removeItem(c)
         self.mom_vb.removeItem(m)
 
+    def _put_away(self) -> bool:
+        """Hidden by its owner (a schedule panel that does not show: projector mode's
+        side column on a lesson without schedules): it draws nothing until it shows (the
+        first projector toggle with 30 runs drew 60 curves nobody saw, ~100 ms)."""
+        return self.isHidden() and self.testAttribute(Qt.WidgetAttribute.WA_WState_ExplicitShowHide)
+
     def _on_stepped(self, *_) -> None:
         # a frame moves the cursor by a fraction of a pixel on a long run (10 steps of
         # 10^6): redraw only when it lands on another pixel
-        if getattr(self, "_follow_due", False):
+        if getattr(self, "_follow_due", False) or self._put_away():
             return  # the change's draw is on its way (the curves are the old runs')
         t = self.session.t
         (x0, x1), _ = self.vb.viewRange()
@@ -425,6 +433,8 @@ class ScheduleView(pg.PlotWidget):
     def showEvent(self, event) -> None:  # noqa: N802 - Qt name
         if self._styled:
             self._restyle()  # (what changed while hidden; nothing when nothing did)
+            if self._following:
+                self.follow_session()  # (what it did not draw while put away)
         super().showEvent(event)
 
     def _small_font(self) -> QFont:

@@ -1,0 +1,120 @@
+"""Text size and projector mode do their window-wide work once per press (issue 10, item 11):
+with 26 runs a text-size press blocked the window 111-150 ms, and projector mode's first
+toggle ~240 ms. These count the work (layouts, reflows, label alignments, curves built),
+never the time."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import QEvent, QObject
+from PySide6.QtWidgets import QApplication
+
+
+def _flush() -> None:
+    app = QApplication.instance()
+    app.processEvents()
+    app.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    app.processEvents()
+
+
+def _settle(qtbot, win) -> None:
+    qtbot.waitUntil(win.layout_settled)
+    _flush()
+
+
+class _Count(QObject):
+    """Counts the events of the given types that reach the widgets it filters."""
+
+    def __init__(self, *types):
+        super().__init__()
+        self.types = types
+        self.n = 0
+
+    def eventFilter(self, obj, ev):  # noqa: N802 - Qt API
+        if ev.type() in self.types:
+            self.n += 1
+        return False
+
+
+@pytest.fixture
+def many_runs(window, qtbot, monkeypatch):
+    """The default race with 10 more runs (14 run cards), paused."""
+    win = window
+    s = win.session
+    s.pause()
+    for i in range(10):
+        s.add_run(s.specs[i % len(s.specs)])
+    monkeypatch.setattr(s, "play", lambda *a, **k: None)
+    _flush()
+    _settle(qtbot, win)
+    return win
+
+
+def _press(qtbot, win, fn) -> None:
+    fn()
+    _flush()
+    _settle(qtbot, win)
+
+
+def test_a_press_reflows_the_controls_once_and_lays_out_each_run_card_at_most_twice(
+        many_runs, qtbot, monkeypatch):
+    """The controls' rows were put back side by side and reflowed twice a press (once for
+    the old column width, once for the new), and laid out over five layout passes at the
+    new text (their nested rows measured one level per pass): each run card was laid out
+    five times, its rows walked nine times. Now the rows are measured at the new text and
+    reflowed for the column they get before the window lays out."""
+    from gdviz.ui.panels import controls
+
+    win = many_runs
+    card = win.controls.runs.cards[-1]
+    resizes = _Count(QEvent.Type.Resize)
+    card.installEventFilter(resizes)
+    put_back = []
+    real_unflow = controls.unflow
+
+    def unflow(undo, *a, **k):
+        if undo:
+            put_back.append(len(undo))
+        return real_unflow(undo, *a, **k)
+
+    monkeypatch.setattr(controls, "unflow", unflow)
+    for press in (win.zoom_in, win.zoom_out, win.zoom_in, win.zoom_in, win.zoom_out):
+        resizes.n = 0
+        put_back.clear()
+        _press(qtbot, win, press)
+        assert resizes.n <= 2, (press.__name__, win.font_scale)
+        assert len(put_back) <= 1, (press.__name__, win.font_scale)
+    # and the rows are as wide as the column lets them (nothing scrolls sideways)
+    assert win.controls.horizontalScrollBar().maximum() == 0
+
+
+def test_projector_mode_draws_no_hidden_schedule_and_reflows_no_hidden_controls(
+        many_runs, qtbot, monkeypatch):
+    """Projector mode's first toggle took ~240 ms with 26 runs: it drew a schedule panel
+    for the side column (two curves per run) on a race without schedules, where the panel
+    does not show, and reflowed the hidden controls' rows for the full screen's width.
+    Now the panel draws when it shows, and the controls fit when their dock shows again."""
+    from gdviz.core.schedules import make_schedule
+    from gdviz.ui.panels import controls
+
+    win = many_runs
+    reflows = []
+    real = controls.reflow
+    monkeypatch.setattr(controls, "reflow", lambda *a, **k: (reflows.append(1), real(*a, **k))[1])
+    pic = win.picture
+    _press(qtbot, win, lambda: win.set_projector(True))
+    view = pic.schedule_view
+    assert view is not None and not view.isVisible()
+    assert (view.redraws, len(view.curves)) == (0, 0)
+    assert reflows == []
+    # a schedule given meanwhile: the panel shows, drawn once, every run's curve
+    win.session.set_schedule(None, make_schedule("one-cycle"))
+    _flush()
+    _settle(qtbot, win)
+    assert view.isVisible()
+    assert (view.redraws, len(view.curves)) == (1, len(win.session.specs))
+    # back: the controls fit their column again (nothing scrolls sideways)
+    _press(qtbot, win, lambda: win.set_projector(False))
+    assert reflows
+    assert win.controls.horizontalScrollBar().maximum() == 0
+    assert win.controls.minimumWidth() <= win.controls_dock.maximumWidth()
