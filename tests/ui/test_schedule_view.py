@@ -295,3 +295,30 @@ def test_a_hidden_panel_restyles_when_shown_not_at_each_change(view, qapp, monke
         assert view.maximumHeight() == int(160 * theme.font_scale())  # the new style
     finally:
         theme.set_font_scale(qapp, 1.0)
+
+
+def test_shown_after_runs_left_and_the_style_changed_it_draws_the_runs_of_now(view, sess, qapp):
+    """Hidden, the panel draws nothing; shown again after runs were removed and the text
+    size changed, its restyle placed the cursor's dots on the curves of the runs before
+    (an IndexError in showEvent, which PySide turned into a segfault: the GUI fuzz after
+    the i18n tests crashed 1 run in 3)."""
+    from gdviz.ui import theme
+
+    seen = []
+    old_hook = __import__("sys").excepthook
+    __import__("sys").excepthook = lambda *a: seen.append(a[1])
+    try:
+        sess.step(50)
+        qapp.processEvents()
+        view.hide()
+        sess.remove_run(1)
+        theme.set_font_scale(qapp, 1.5)
+        QApplication.sendEvent(view, QEvent(QEvent.Type.FontChange))
+        view.show()
+        qapp.processEvents()
+    finally:
+        __import__("sys").excepthook = old_hook
+        theme.set_font_scale(qapp, 1.0)
+    assert seen == []
+    assert len(view.curves) == 1 and view.curves[0].isVisible()
+    assert len(view.dots.data) == 1  # one run, one dot

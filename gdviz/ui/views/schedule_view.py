@@ -432,9 +432,13 @@ class ScheduleView(pg.PlotWidget):
 
     def showEvent(self, event) -> None:  # noqa: N802 - Qt name
         if self._styled:
-            self._restyle()  # (what changed while hidden; nothing when nothing did)
+            # what it did not draw while put away first: the restyle places the cursor's
+            # dots on the curves, which were still the runs of before (runs removed while
+            # hidden: an IndexError in this virtual, which PySide 6.11 turned into a
+            # segfault while reporting it)
             if self._following:
-                self.follow_session()  # (what it did not draw while put away)
+                self.follow_session()
+            self._restyle()  # (what changed while hidden; nothing when nothing did)
         super().showEvent(event)
 
     def _small_font(self) -> QFont:
