@@ -346,7 +346,10 @@ class SteadyWrapBox(QWidget):
         self.fit()
 
     def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt name
-        if obj is self.label and event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
+        # (getattr: a box being torn down still filters its label's last events, after its
+        # Python attributes are gone; an exception here, in a Qt virtual, can crash PySide)
+        if (obj is getattr(self, "label", None)
+                and event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange)):
             # after the label has taken the change (its size hints are still the old ones)
             QTimer.singleShot(0, self, self.fit)
         return False

@@ -147,3 +147,17 @@ def test_steady_wrap_box_lays_out_only_for_a_new_height(qtbot, qapp):
     label.setFont(f)
     qapp.processEvents()
     assert box.height() == label.heightForWidth(box.width())  # fitted again for the font
+
+
+def test_a_wrap_box_being_torn_down_lets_its_label_events_pass(qtbot):
+    """The GUI fuzz met "'SteadyWrapBox' object has no attribute 'label'" in an export:
+    the box, torn down, still filtered its label's events after its Python attributes were
+    gone. An exception in a Qt virtual can crash PySide; the filter lets them pass."""
+    from PySide6.QtCore import QEvent
+    from PySide6.QtWidgets import QLabel
+
+    box = SteadyWrapBox(QLabel("a b c"))
+    qtbot.addWidget(box)
+    label = box.label
+    del box.label  # as a torn-down wrapper's attributes are
+    assert box.eventFilter(label, QEvent(QEvent.Type.FontChange)) is False
