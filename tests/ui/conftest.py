@@ -13,22 +13,13 @@ from PySide6.QtCore import QSettings
 
 @pytest.fixture(autouse=True)
 def collect_between_tests(qapp):
-    """Delete a test's closed widgets and collect its garbage, between tests: a cyclic
+    """Collect a test's garbage after its widgets are closed, between tests: a cyclic
     collection that fell in the middle of a later test's event (a dead PlaneView's axis
-    label in a pyqtgraph resizeEvent) crashed the process, and a window left alive ran its
-    timers in the next tests. Set up first, torn down last."""
+    label in a pyqtgraph resizeEvent) crashed the process. Set up first, torn down last."""
     yield
     import gc
 
-    from PySide6.QtCore import QEvent
-
-    qapp.processEvents()
-    # the widgets pytest-qt closed and deleteLater()ed: deleted now. Outside an event loop
-    # processEvents() runs no deferred delete, so every test's window stayed alive, hidden,
-    # with its timers: a status note of an earlier test cleared itself in the middle of a
-    # later test's frames (a LayoutRequest on a dead window's status bar)
-    qapp.sendPostedEvents(None, QEvent.Type.DeferredDelete)
-    qapp.processEvents()
+    qapp.processEvents()  # deleteLater()s first
     gc.collect()
 
 

@@ -377,3 +377,29 @@ def tr_(key: str) -> str:
     from gdviz.core.i18n import tr
 
     return tr(key)
+
+
+def test_back_to_a_smaller_text_the_key_is_sized_for_it(fit_view, qapp):
+    """Projector off (150 % -> 100 % text): the key kept its form, so its box kept the big
+    text's size, and placed at the top right it stuck out of the plot's left ("ning loss"
+    in L21). Its box is its layout's size again, and it lies within the plot."""
+    from PySide6.QtCore import QEvent
+    from PySide6.QtWidgets import QApplication
+
+    from gdviz.ui import theme
+
+    view, s = fit_view
+    s.step(30)
+    view.place_legend()
+    small = view.legend.boundingRect().width()
+    try:
+        for k in (1.5, 1.0):
+            theme.set_font_scale(qapp, k)
+            QApplication.sendEvent(view, QEvent(QEvent.Type.FontChange))
+            view.place_legend()
+    finally:
+        theme.set_font_scale(qapp, 1.0)
+    assert view.legend.boundingRect().width() == pytest.approx(small, abs=1)
+    box = view.vb.sceneBoundingRect()
+    key = view.legend.sceneBoundingRect()
+    assert key.left() >= box.left() - 1 and key.right() <= box.right() + 1

@@ -191,6 +191,9 @@ class LossView(pg.PlotWidget):
         # the key moves to the corner the curves leave free (a rising validation curve
         # ran under it), checked a few times a second, not every frame
         self._key_form = (1, 1.0)  # (columns, text size) the key is in now
+        #: the key's labels were written anew (a new text size): its box is sized again
+        #: even when its form stays
+        self._key_unsized = False
         self._key_fit = None  # what the key's form was fitted to
         self._key_built = None  # the _key_state the key was built in
         self._legend_timer = QTimer(self)
@@ -432,8 +435,9 @@ class LossView(pg.PlotWidget):
         self._set_key_form(n if columns == 0 else 1, k)
 
     def _set_key_form(self, columns: int, k: float) -> None:
-        if (columns, k) == self._key_form:
+        if (columns, k) == self._key_form and not self._key_unsized:
             return
+        self._key_unsized = False
         set_legend_columns(self.legend, columns)
         if k != self._key_form[1]:
             self.legend.setLabelTextSize(f"{theme.pt(theme.BASE_PT) * k:.0f}pt")
@@ -802,6 +806,7 @@ class LossView(pg.PlotWidget):
             self.legend.addItem(self._key_norm, tr("weight_norm_key"))
         self.legend.setColumnCount(len(self.legend.items) or 1)
         self._key_form = (len(self.legend.items) or 1, 1.0)
+        self._key_unsized = True
         self._key_fit = None
 
     def _apply_norm_label(self, style: dict) -> None:
@@ -939,7 +944,8 @@ class LossView(pg.PlotWidget):
         self.legend.setLabelTextSize(f"{theme.pt(theme.BASE_PT):.0f}pt")
         theme.style_legend(self.legend)  # writes the key's labels anew in the new size
         self._key_form = (self.legend.columnCount, 1.0)
-        self._key_fit = None
+        self._key_unsized = True  # (its box kept the old text's size: projector off, the
+        self._key_fit = None      # key was as wide as at 150 %, cut at the plot's left)
         self.t_line.label.setFont(theme.font(theme.BASE_PT))
         self._style_stop_marker()
         self._apply_labels()
