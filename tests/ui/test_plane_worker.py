@@ -29,6 +29,7 @@ def test_plane_picture_comes_from_the_worker_while_playing_and_is_exact_when_pau
     qtbot.addWidget(v)
     v.resize(600, 500)
     v.show()
+    qtbot.waitExposed(v)  # (its first layout, a new range, before the race)
     sess.set_speed(60.0)
 
     def exact_boundary():

@@ -480,14 +480,21 @@ class PlaneView(QWidget):
 
     def _show_held(self, gen: int, problem, pic) -> None:
         w = self._worker
-        if w is None or gen <= w.floor or not self.active or problem is not self.session.problem \
-                or pic.box != self._box:
+        if w is None or gen <= w.floor or not self.active or problem is not self.session.problem:
+            return
+        if pic.box != self._box:
+            # the plot was resized while the picture waited: computed again for the new box
+            # (the caller refreshes; dropped, the plot kept the old picture until a next
+            # step, and none came in a slow race)
+            self._key = self._thumb_key = None
             return
         self._show(pic)
 
     def _on_inbox(self, gen: int, problem, pic) -> None:
         """A held picture that no step came to take (a slow race): drawn now."""
         self._show_held(gen, problem, pic)
+        if self._key is None and self.active and self._grid is not None:
+            self._refresh()
 
     def _on_playing_changed(self, *_) -> None:
         if self.session.playing:
