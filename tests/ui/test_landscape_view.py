@@ -402,16 +402,30 @@ def test_a_live_slice_comes_from_the_worker_while_playing_and_is_exact_when_paus
     view.adaptive = True
     sess.play()
     for _ in range(3):
-        shown = view._land_key
+        shown = view._land_key[0]
         assert sess.tick(1 / 60) == 1
         # the step is taken; its slice is on its way, the map still shows the last one
-        assert view._live_worker is not None and view._land_key == shown != land.key()
-        qtbot.waitUntil(lambda: view._land_key == land.key(), timeout=10_000)
+        assert view._live_worker is not None and view._land_key[0] == shown != land.key()
+        qtbot.waitUntil(lambda: view._land_key[0] == land.key(), timeout=10_000)
         np.testing.assert_array_equal(view._z, exact())
     sess.tick(1 / 60)
-    assert view._land_key != land.key()
+    assert view._land_key[0] != land.key()
     sess.pause()
-    assert view._land_key == land.key()
+    assert view._land_key[0] == land.key()
+    np.testing.assert_array_equal(view._z, exact())
+    # paused, the slice is on the full live grid, however coarse this machine's speed made
+    # it while playing (a slow machine's coarse picture stood still, unlike its export's)
+    from gdviz.ui.views.landscape_view import LIVE_GRID, LIVE_GRID_MIN
+
+    full = min(view.grid_size, LIVE_GRID)
+    assert full > LIVE_GRID_MIN
+    sess.play()
+    view.live_grid = LIVE_GRID_MIN
+    assert sess.tick(1 / 60) == 1
+    qtbot.waitUntil(lambda: view._land_key[0] == land.key(), timeout=10_000)
+    assert view._z.shape == (LIVE_GRID_MIN, LIVE_GRID_MIN)
+    sess.pause()
+    assert view._z.shape == (full, full)
     np.testing.assert_array_equal(view._z, exact())
 
 

@@ -50,7 +50,7 @@ def _current(pic: Picture, s: Session) -> dict[str, bool]:
     xy = want.boundaries[ref]
     return {
         "map": heads.shape == want_heads.shape and np.array_equal(heads, want_heads)
-        and lv._land_key == s.landscape.key(),
+        and lv._land_key[0] == s.landscape.key(),
         "loss": pic.loss_view.t_line.value() == s.t,
         "plane": xy is not None and len(x) == len(xy) and np.array_equal(np.column_stack([x, y]), xy),
         "network": np.array_equal(pic.network_view.weights[0].ravel(),

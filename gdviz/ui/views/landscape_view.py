@@ -824,7 +824,7 @@ class LandscapeView(pg.PlotWidget):
             self._show_live(*held)
         if getattr(land, "live", False):
             key = land.key()
-            if key != self._land_key:
+            if (key, self._live_size()) != self._land_key:
                 if self._live_async():
                     self._request_live(land, key)
                 else:
@@ -840,7 +840,8 @@ class LandscapeView(pg.PlotWidget):
             self._batch_key = key
             x0, x1, y0, y1 = self._box
             with np.errstate(all="ignore"):
-                z = land.grid(x0, x1, y0, y1, self.live_grid, self.live_grid, batch_idx=idx)
+                n = self._live_n()
+                z = land.grid(x0, x1, y0, y1, n, n, batch_idx=idx)
             if np.isfinite(z).any():
                 xy, _ = contour_segments(z, x0, x1, y0, y1, nice_levels(z, max(2, self.session.levels // 2), True))
                 self.batch_contours.setData(xy[:, 0], xy[:, 1])
@@ -906,14 +907,14 @@ class LandscapeView(pg.PlotWidget):
         self._batch_key = None
         land = self.session.landscape
         live = getattr(land, "live", False)
-        n = min(self.grid_size, self.live_grid) if live else self.grid_size
+        n = self._live_size() if live else self.grid_size
         if self._live_worker is not None:
             self._live_worker.cancel()  # this picture is newer than the one in flight
         self._live_inbox.drop()
         if live:
-            self._land_key = land.key()
+            self._land_key = (land.key(), n)
         pic = self._grid_picture(land, self._box, n)
-        if live:
+        if live and self._live_async():
             self._adapt_live_grid(pic.ms)
         self._show_grid(pic)
 
@@ -946,6 +947,18 @@ class LandscapeView(pg.PlotWidget):
         self._fit_colorbar()
 
     # ------------------------------------------------------------------ live surface, async
+    def _live_n(self) -> int:
+        """The grid of a live surface now: adapted to the machine (:attr:`live_grid`) while
+        the race plays in the window; paused, stepped by hand or exported always
+        :data:`LIVE_GRID`, so that a picture that stands still does not depend on how fast
+        the frames before it were (the window's and the export's are the same)."""
+        return self.live_grid if self._live_async() else LIVE_GRID
+
+    def _live_size(self) -> int:
+        """The grid a live surface's picture is computed on now (:meth:`_live_n`, at most
+        :attr:`grid_size`)."""
+        return min(self.grid_size, self._live_n())
+
     def _live_async(self) -> bool:
         """A live surface goes to the worker while the race plays in the window (paused,
         stepped by hand or exported, the map shows the exact slice at once)."""
@@ -962,7 +975,7 @@ class LandscapeView(pg.PlotWidget):
             return
         snap = pinned(land)
         box = self._box
-        n = min(self.grid_size, self.live_grid)
+        n = self._live_size()
         w.submit((land, key, box), lambda: self._grid_picture(snap, box, n))
 
     def _live_current(self, gen: int, job, pic) -> bool:
@@ -985,22 +998,19 @@ class LandscapeView(pg.PlotWidget):
             self._live_inbox.hold(gen, job, pic)
             return
         self._show_live(gen, job, pic)
-        if land.key() != key:  # the race moved on: stopped, show it now
-            self._update_live_surfaces()
+        self._update_live_surfaces()  # the race moved on, or stopped: its exact slice now
 
     def _on_live_inbox(self, gen: int, job, pic) -> None:
         """A held slice that no step came to take (a slow race): drawn now."""
         self._show_live(gen, job, pic)
-        land, key, _ = job
-        if land.key() != key:
-            self._update_live_surfaces()
+        self._update_live_surfaces()  # (the slice of the step shown now, if another)
 
     def _show_live(self, gen: int, job, pic) -> None:
         if not self._live_current(gen, job, pic):
             return
         land, key, _ = job
         self._live_shown = gen
-        self._land_key = key
+        self._land_key = (key, pic.n)
         if pic.log_levels is not None:
             land.log_levels = pic.log_levels  # as a recompute on this thread leaves it
         self._adapt_live_grid(pic.ms)
