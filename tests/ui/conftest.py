@@ -4,8 +4,11 @@ app-wide theme and font put back after each test, a fresh session."""
 from __future__ import annotations
 
 import os
+import sys
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# the helpers beside the tests (measure_common's flush, the fuzzer) are importable
+sys.path.insert(0, os.path.dirname(__file__))
 
 import pytest
 from PySide6.QtCore import QSettings

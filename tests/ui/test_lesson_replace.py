@@ -10,21 +10,14 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 import pytest
-from PySide6.QtCore import QEvent, QTimer
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QTimer
 
 from gdviz.core.scene import preset_path
 from gdviz.ui.views import items as items_mod
+from measure_common import flush as _flush  # noqa: E402 (tests/ui/conftest.py: on sys.path)
 
 #: the items a run owns in the views (its curves, its "diverged" label)
 RUN_ITEMS = (items_mod.SafeCurve, items_mod.LiveCurve, pg.PlotDataItem, pg.TextItem)
-
-
-def _flush() -> None:
-    app = QApplication.instance()
-    app.processEvents()
-    app.sendPostedEvents(None, QEvent.Type.DeferredDelete)
-    app.processEvents()
 
 
 def _settle(qtbot, win) -> None:

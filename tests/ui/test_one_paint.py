@@ -5,19 +5,10 @@ lesson's map was rasterised three times, at three sizes, before it settled."""
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import QEvent
-from PySide6.QtWidgets import QApplication
 
 from gdviz.core.scene import preset_path
 from gdviz.ui.views.raster_item import RasterLines
-
-
-def _flush() -> None:
-    """What the GUI fuzzer waits for after an action: the event loop free again."""
-    app = QApplication.instance()
-    app.processEvents()
-    app.sendPostedEvents(None, QEvent.Type.DeferredDelete)
-    app.processEvents()
+from measure_common import flush as _flush  # noqa: E402 (tests/ui/conftest.py: on sys.path)
 
 
 @pytest.fixture

@@ -7,18 +7,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QEvent
-from PySide6.QtWidgets import QApplication, QSpinBox
+from PySide6.QtWidgets import QSpinBox
 
 from gdviz.core.scene import preset_path
 from gdviz.ui.views import refresh
-
-
-def _flush() -> None:
-    app = QApplication.instance()
-    app.processEvents()
-    app.sendPostedEvents(None, QEvent.Type.DeferredDelete)
-    app.processEvents()
+from measure_common import flush as _flush  # noqa: E402 (tests/ui/conftest.py: on sys.path)
 
 
 # ---------------------------------------------------------------------------- the mechanism

@@ -7,14 +7,7 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import QEvent, QObject
-from PySide6.QtWidgets import QApplication
-
-
-def _flush() -> None:
-    app = QApplication.instance()
-    app.processEvents()
-    app.sendPostedEvents(None, QEvent.Type.DeferredDelete)
-    app.processEvents()
+from measure_common import flush as _flush  # noqa: E402 (tests/ui/conftest.py: on sys.path)
 
 
 def _settle(qtbot, win) -> None:
