@@ -26,6 +26,20 @@ def collect_between_tests(qapp):
     gc.collect()
 
 
+@pytest.fixture
+def earlier_windows_deleted(qapp):
+    """The widgets that earlier tests closed are deleted now, before the test. pytest-qt
+    closes a test's widgets and asks for their deletion (``deleteLater``), which happens at
+    the next test's first event loop: a test that times a worker (the live slice, the plane
+    view's picture) then waited, in the full suite, for seconds of other windows' teardown
+    (2.2 s here after test_picture.py: the worker's finished picture stayed queued behind
+    it; past 10 s in CI)."""
+    from PySide6.QtCore import QEvent
+
+    qapp.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    qapp.processEvents()
+
+
 @pytest.fixture(autouse=True)
 def private_settings(tmp_path, qapp):
     """Redirect every QSettings (INI, user scope) to tmp_path: tests never touch the user's."""

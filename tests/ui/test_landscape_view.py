@@ -383,6 +383,7 @@ def test_step_arrows_share_one_scale_and_the_update_is_on_top(view, sess, qtbot)
     assert f"×{scale:.3g}" in note[0] and not any("×" in t for t in note[1:]), note
 
 
+@pytest.mark.usefixtures("earlier_windows_deleted")  # (the slices are timed)
 def test_a_live_slice_comes_from_the_worker_while_playing_and_is_exact_when_paused(view, sess, qtbot):
     # the classifier's slice through the reference run is computed off the UI thread
     # while the race plays (shown a frame later, when it arrives); paused, the map shows

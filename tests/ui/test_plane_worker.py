@@ -12,6 +12,8 @@ from gdviz.core.classifier import ClassifyData
 from gdviz.core.session import Session
 from gdviz.ui.views.plane_view import PlaneView
 
+pytestmark = pytest.mark.usefixtures("earlier_windows_deleted")  # (the pictures are timed)
+
 
 @pytest.fixture
 def sess() -> Session:
@@ -55,7 +57,7 @@ def test_plane_picture_comes_from_the_worker_while_playing_and_is_exact_when_pau
             return not v._worker.busy and shown().shape == want.shape \
                 and np.array_equal(shown(), want)
 
-        qtbot.waitUntil(drawn, timeout=60_000)  # (the full suite: ~100 earlier windows alive)
+        qtbot.waitUntil(drawn, timeout=30_000)  # (milliseconds; the margin is for a loaded machine)
         acc = exact_boundary()[1]
         assert [v.last_accuracy[r][0] for r in v._shown_runs()] == list(acc)
     sess.tick(1 / 60)
