@@ -18,12 +18,20 @@ from PySide6.QtCore import QSettings
 def collect_between_tests(qapp):
     """Collect a test's garbage after its widgets are closed, between tests: a cyclic
     collection that fell in the middle of a later test's event (a dead PlaneView's axis
-    label in a pyqtgraph resizeEvent) crashed the process. Set up first, torn down last."""
+    label in a pyqtgraph resizeEvent) crashed the process. Set up first, torn down last.
+
+    What survives is then frozen (``gc.freeze``): later collections leave it alone. The
+    earlier tests' windows stay alive in the suite (thousands of widgets by the end), and
+    every collection walked them all: 0.4 s per collection early in tests/ui, 1.0-1.2 s by
+    test_picture.py, 181 s in all before test_plane_worker.py (a ``gc.callbacks`` probe).
+    A frozen cycle that dies later is never collected: a test process's leak, and no
+    collection of an earlier test's object falls in a later test's event."""
     yield
     import gc
 
     qapp.processEvents()  # deleteLater()s first
     gc.collect()
+    gc.freeze()
 
 
 @pytest.fixture
