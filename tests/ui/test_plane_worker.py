@@ -57,7 +57,7 @@ def test_plane_picture_comes_from_the_worker_while_playing_and_is_exact_when_pau
             return not v._worker.busy and shown().shape == want.shape \
                 and np.array_equal(shown(), want)
 
-        qtbot.waitUntil(drawn, timeout=30_000)  # (milliseconds; the margin is for a loaded machine)
+        qtbot.waitUntil(drawn, timeout=10_000)
         acc = exact_boundary()[1]
         assert [v.last_accuracy[r][0] for r in v._shown_runs()] == list(acc)
     sess.tick(1 / 60)
