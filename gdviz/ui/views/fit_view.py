@@ -941,6 +941,8 @@ class FitView(pg.PlotWidget):
             loaded = s.data.points_data is not None
             out = [f"{spec.formula}  ({k}{params})", f"{label}  ({k}{params})",
                    f"{label}, {k.rstrip(', ') or params}"]
+            if k:
+                out.append(k.rstrip(", "))  # the shape alone ("1 × 8 ReLU"): 200 % text
         else:
             loaded = s.data.points is not None
             out = ["y = b + w·x"]
@@ -962,7 +964,11 @@ class FitView(pg.PlotWidget):
         axis_w = max(axis.width(), axis.minimumWidth()) if axis.isVisible() else 0.0
         room = max(float(self.width()) - axis_w - 16.0, 50.0)
         variants = self._title_variants()
-        text = next((t for t in variants if metrics.horizontalAdvance(t) <= room), variants[-1])
+        text = next((t for t in variants if metrics.horizontalAdvance(t) <= room), None)
+        if text is None:
+            # none fits (a narrow panel at 200 % text): the shortest, elided to the room
+            # (unelided, "Network, 1 × 8 ReLU" was cut at the panel's edge: "… 8 Re")
+            text = metrics.elidedText(variants[-1], Qt.TextElideMode.ElideRight, room)
         fg = theme.palette(theme.current())["foreground"]
         self.plot_item.setTitle(text, color=fg, size=f"{theme.pt(theme.BASE_PT):.0f}pt")
         title = self.plot_item.titleLabel

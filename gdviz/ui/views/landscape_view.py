@@ -54,8 +54,12 @@ VALLEY_SHARE = 0.08
 #: a point of a run (or a start, a minimum) weighs this many valley cells for a legend
 RUN_WEIGHT = 50.0
 #: the forms the runs' legend tries, in order, until one covers no run: (columns, text size
-#: relative to the plots' labels)
-LEGEND_FORMS = ((1, 1.0), (2, 1.0), (1, 0.8), (2, 0.8), (1, 0.65), (2, 0.65))
+#: relative to the plots' labels). The smallest are tried only where their text is no
+#: smaller than LEGEND_MIN_K of the labels at 100 % (a narrow map at 200 % text: L19's
+#: one-run key at 0.65 was wider than the map, and cut at its left edge)
+LEGEND_FORMS = ((1, 1.0), (2, 1.0), (1, 0.8), (2, 0.8), (1, 0.65), (2, 0.65), (1, 0.5),
+                (2, 0.5))
+LEGEND_MIN_K = 0.65
 #: a legend is re-placed at most this often while the runs move (ms)
 LEGEND_MS = 250
 #: after a zoom or a pan (a wheel turn, a drag), the grid and contours of the new box are
@@ -736,6 +740,9 @@ class LandscapeView(pg.PlotWidget):
         for form in forms:
             if form[0] > 1 and len(self.legend.items) < 3:
                 continue
+            if (form[1] < LEGEND_MIN_K
+                    and theme.pt(theme.LABEL_PT) * form[1] < theme.LABEL_PT * LEGEND_MIN_K):
+                continue  # smaller than any key at 100 %: only for big text
             if form not in sizes:
                 sizes[form] = self._legend_label_sizes.form(self.legend, form[0],
                                                             self._legend_text_size(form[1]))

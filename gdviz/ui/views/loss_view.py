@@ -50,9 +50,12 @@ STOP_AFTER_SHARE = 0.02
 #: the stop label's forms, the first with a clear place (else the least covered): its
 #: text (an i18n key), its size (of the plots' text) and whether it breaks into lines as
 #: wide as the plot. The two-line label; the short one where the plot has no free room;
-#: smaller, or on lines, where the plot is narrower than it (200 % text, L13's ‖w‖₂)
+#: smaller, or on lines, where the plot is narrower than it (200 % text, L13's ‖w‖₂);
+#: smaller still where the plot is short as well (L19 at 200 %: the two-row key and the
+#: step's label left no clear place for it at 0.8, and it was written over the key)
 STOP_FORMS = (("val_min_stop", 1.0, False), ("val_min_stop_short", 1.0, False),
-              ("val_min_stop_short", 0.8, False), ("val_min_stop_short", 0.8, True))
+              ("val_min_stop_short", 0.8, False), ("val_min_stop_short", 0.8, True),
+              ("val_min_stop_short", 0.65, False))
 #: while the race plays, the lowest-validation star, its line and label move at most
 #: every this many of the view's frames (each move: ~1.7 ms, about every frame early in a
 #: run, when each step is a new low); paused, and when the race stops, at once
@@ -459,8 +462,14 @@ class LossView(pg.PlotWidget):
         self._fit_key()
         label = self.t_line.label
         taken = [label.mapRectToScene(label.boundingRect())] if label.isVisible() else []
-        return place_legend(self.legend, self.vb, self.curve_points(), taken=taken,
-                            corners=("top-right", "top-left"))[0]
+        corner = place_legend(self.legend, self.vb, self.curve_points(), taken=taken,
+                              corners=("top-right", "top-left"))[0]
+        if self.stop_label.isVisible() and self._stop_at is not None:
+            # the key's new form and corner: the stop label clear of it again (placed
+            # before the key took its form at a new text size, the label stayed where the
+            # key came to cover it: L19 at 200 %)
+            self._lay_stop_label(*self._stop_at)
+        return corner
 
     def _feed(self, has_val: bool) -> tuple[float, float]:
         """Give each curve the rows recorded since the last frame (cut back when the display
@@ -550,6 +559,7 @@ class LossView(pg.PlotWidget):
         self._stop_key = None
         self._stop_size = 1.0  # its text's size (a share of the plots' text size)
         self._stop_hits = 0.0  # how much of it the last place left covered or cut off
+        self._stop_at: tuple[int, float] | None = None  # its step and height, as last laid
         #: the view's frames since the star last moved while playing (see STOP_EVERY),
         #: and whether it waits to move
         self._stop_frames = 0
@@ -610,17 +620,22 @@ class LossView(pg.PlotWidget):
             return
         k, v = stop
         self.stop_line.setValue(k)
-        # the first of STOP_FORMS with a clear place, else the least covered
+        self._lay_stop_label(k, y(v))
+
+    def _lay_stop_label(self, k: int, yv: float) -> None:
+        """The stop label for step ``k`` at the star's height ``yv`` (in the plot's units):
+        the first of STOP_FORMS with a clear place, else the least covered."""
+        self._stop_at = (k, yv)
         least = None
         for form in STOP_FORMS:
             self._set_stop_form(form, k)
-            self.stop_label.setPos(k, y(v))
+            self.stop_label.setPos(k, yv)
             if self._place_stop_label():
                 return
             if least is None or self._stop_hits < least[0]:
                 least = (self._stop_hits, form)
         self._set_stop_form(least[1], k)
-        self.stop_label.setPos(k, y(v))
+        self.stop_label.setPos(k, yv)
         self._place_stop_label()
 
     def _set_stop_form(self, form: tuple[str, float, bool], k: int) -> None:
