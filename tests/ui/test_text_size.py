@@ -298,3 +298,44 @@ def test_the_fit_panels_title_does_not_push_its_plot_out_of_the_panel(window, qt
     assert fv.plot_item.geometry().width() <= fv.viewport().width()
     title = fv.plot_item.titleLabel
     assert title.itemRect().width() <= fv.plot_item.geometry().width()
+
+
+def test_l19_at_200_percent_keeps_its_narrow_panels_readable(window, qtbot):
+    """L19 at 200 % text on 1280×720 (four panels side by side, a short loss dock), paused
+    past its lowest validation loss: the "stop here" label is clear of the loss key (it was
+    laid before the key took its two-row form at the new size, and stayed under it); the
+    fit panel's title fits its panel (it was cut at the edge: "Network, 1 × 8 Re"); the
+    map's run key is inside the map (at the smallest form it stuck out of the left edge)."""
+    from PySide6.QtGui import QFontMetricsF
+    from PySide6.QtWidgets import QApplication
+
+    from gdviz.core.scene import preset_path
+
+    win = window
+    assert win.open_scene(preset_path("L19"))
+    s = win.session
+    s.play()  # as a class sees it: played, then paused
+    for _ in range(40):
+        s.tick(1 / 60)
+        QApplication.processEvents()
+    s.pause()
+    _settle(qtbot, win)
+    win.set_font_scale(2.0)
+    _settle(qtbot, win)
+    loss = win.loss_view
+    # the keys as their placing timers leave them
+    qtbot.waitUntil(lambda: not (loss._legend_timer.isActive()
+                                 or win.landscape_view._legend_timer.isActive()))
+    QApplication.processEvents()
+    assert loss.stop_label.isVisible() and loss.legend.isVisible()
+    stop = loss.stop_label.sceneBoundingRect()
+    assert not stop.intersects(loss.legend.sceneBoundingRect()), (stop, loss.legend.sceneBoundingRect())
+    fit = win.fit_view
+    title = fit.plot_item.titleLabel
+    text = title.text
+    assert text and fit.isVisible()
+    width = QFontMetricsF(theme.font(theme.BASE_PT)).horizontalAdvance(text)
+    assert width <= fit.width(), (text, width, fit.width())
+    land = win.landscape_view
+    box = land.vb.sceneBoundingRect().adjusted(-1, -1, 1, 1)
+    assert box.contains(land.legend.sceneBoundingRect()), (land.legend.sceneBoundingRect(), box)
