@@ -64,7 +64,8 @@ def bench_hyper_map(side: int = 64, steps: int = 300, repeats: int = 5) -> dict:
 
 def bench_data_map(side: int = 16, steps: int = 100, repeats: int = 3) -> dict:
     """A fit's slice map (L09's model: 30 sigmoid units on 35 points, full batch): every
-    cell's steps in the engine's fused kernel against its numpy twin."""
+    cell's steps in the engine's fused kernel against the numpy path both take before the
+    kernels are compiled (engine.data_stepper: the generic stepper)."""
     from gdviz.core import maps as CM
     from gdviz.core.data import make_dataset
     from gdviz.core.models import FitProblem, make_model

@@ -290,19 +290,14 @@ class RunSet:
             self._advance_landscape(k)
             self.t += k
         else:
-            fast = _use_fast(self.fast)
-            fused = getattr(self.problem, "fused_model", None)
-            fused = fused() if fused is not None and fast else None
-            net = getattr(self.problem, "fused_net", None)
-            net = net() if net is not None and fast and fused is None else None
+            step = data_stepper(self.problem, _use_fast(self.fast))
             while k > 0:
                 chunk = min(k, DATA_CHUNK)
-                if fused is not None:
-                    self._advance_fused(fused, chunk)
-                elif net is not None:
-                    self._advance_net(net, chunk)
-                else:
-                    self._advance_generic(chunk)
+                step((self.kind, self.hyper, self.sched_kind, self.sched_params,
+                      self.total_steps, self.t, chunk, self.bound, self.params, self.state,
+                      self.opt_t, self.loss, self._gcur, self.diverged_at, self.record,
+                      self.stride, self._traj, self._traj_loss, self.grad,
+                      self._last_step_size, self._last_delta, self._last_lr, self._bad))
                 self.t += chunk
                 k -= chunk
 
@@ -372,42 +367,6 @@ class RunSet:
         rs._traj_loss = np.empty((self.n_runs, 0))
         rs._checkpoints = {}
         return rs
-
-    def _state_args(self) -> tuple:
-        return (self.kind, self.hyper, self.sched_kind, self.sched_params, self.total_steps,
-                self.t)
-
-    def _advance_fused(self, fused, k: int) -> None:
-        """k steps of a data problem in one numba call (kernels.datastep.advance_data)."""
-        mkind, unit, Kn, loss_id, x, y, full = fused
-        bidx, boff = self.problem.batch_indices(self.t, k)
-        DS.advance_data(mkind, unit, Kn, loss_id, x, y, full, bidx, boff, *self._state_args(),
-                        k, self.bound, self.params, self.state, self.opt_t, self.loss,
-                        self._gcur, self.diverged_at, self.record, self.stride, self._traj,
-                        self._traj_loss, self.grad, self._last_step_size, self._last_delta,
-                        self._last_lr, self._bad)
-
-    def _advance_net(self, net, k: int) -> None:
-        """k steps of a network (a classifier, a deeper fit) in one numba call
-        (kernels.datastep.advance_net)."""
-        sizes, act, loss_id, X, y, full = net
-        bidx, boff = self.problem.batch_indices(self.t, k)
-        DS.advance_net(sizes, act, loss_id, X, y, full, bidx, boff, *self._state_args(),
-                       k, self.bound, self.params, self.state, self.opt_t, self.loss,
-                       self._gcur, self.diverged_at, self.record, self.stride, self._traj,
-                       self._traj_loss, self.grad, self._last_step_size, self._last_delta,
-                       self._last_lr, self._bad)
-
-    def _advance_generic(self, k: int) -> None:
-        """k steps of any data problem, asking it for gradients and losses once per step.
-        Update t (1-based) uses mini-batch iteration t - 1: the first update uses batch 0."""
-        pr = self.problem
-        DS.advance_generic(lambda P, it: pr.loss_grad(P, it)[1], pr.loss,
-                           *self._state_args(), k, self.bound, self.params, self.state,
-                           self.opt_t, self.loss, self._gcur, self.diverged_at, self.record,
-                           self.stride, self._traj, self._traj_loss, self.grad,
-                           self._last_step_size, self._last_delta, self._last_lr, self._bad,
-                           fast=_use_fast(self.fast))
 
     def _ensure_rows(self, last_step: int) -> None:
         """Make room for rows up to ``last_step``: grow by doubling, then decimate."""
@@ -555,6 +514,39 @@ class RunSet:
                     delta=self._last_delta[r].copy(),
                     lr=float(self._last_lr[r]) if step > 0 else float(c.lr),
                     diverged_at=None if self.diverged_at[r] < 0 else int(self.diverged_at[r]))
+
+
+def data_stepper(problem, fast: bool):
+    """How a data problem (a regression, a fit, a classifier) is stepped, by the engine and
+    by the maps alike: ``step(args, conv_at=None, tol=-1.0)`` takes ``args[6]`` steps of
+    every row from update ``args[5]``, ``args`` being the steppers' shared arguments
+    (kind, hyper, sched_kind, sched_params, total, t0, k, bound, params, state, opt_t,
+    loss, gcur, diverged_at, record, stride, traj, traj_loss, grad, last_step_size,
+    last_delta, last_lr, bad). With ``fast``, a model the fused kernel knows goes through
+    :func:`gdviz.kernels.datastep.advance_data`, a network through ``advance_net`` (the
+    mini-batches of those steps drawn at once); anything else, and everything before the
+    kernels are compiled, through ``advance_generic`` and the problem's own gradient.
+    (The fused kernels' numpy twins are not used here: the generic path is the one whose
+    numbers the kernels reproduce to the step a run diverges at, over thousands of steps;
+    the twins' sums in another order drift from it by the last bits, which a diverging
+    run amplifies. tests/kernels/test_datastep_kernel.py)"""
+    fused = problem.fused_model() if fast and hasattr(problem, "fused_model") else None
+    net = (problem.fused_net() if fast and fused is None and hasattr(problem, "fused_net")
+           else None)
+    if fused is not None or net is not None:
+        fn, model = (DS.advance_data, fused) if fused is not None else (DS.advance_net, net)
+
+        def step(args: tuple, conv_at=None, tol: float = -1.0) -> None:
+            bidx, boff = problem.batch_indices(args[5], args[6])
+            fn(*model, bidx, boff, *args, conv_at=conv_at, tol=tol)
+        return step
+
+    def grad(P, it):
+        return problem.loss_grad(P, it)[1]
+
+    def step(args: tuple, conv_at=None, tol: float = -1.0) -> None:
+        DS.advance_generic(grad, problem.loss, *args, fast=fast, conv_at=conv_at, tol=tol)
+    return step
 
 
 def _check_seed(seed) -> int:

@@ -209,15 +209,16 @@ def run_cells_problem(problem, kind, hyper, sched_kind, sched_params, starts, *,
     run per row of ``starts`` float64 (n, n_params), stepped exactly as
     :class:`~gdviz.core.engine.RunSet` steps a data problem (the problem's gradient at
     mini-batch t - 1, then the optimizer update, then the full loss), without keeping
-    history: by the engine's own fused kernels (:func:`gdviz.kernels.datastep.advance_data`,
-    ``advance_net``; their numpy twins when ``fast`` is False), which take all the steps
-    without the GIL (a map stepped from Python held it most of the time, and the window
-    waited for it at every call into Qt). The result's ``end`` is the two parameters
+    history: by the engine's own stepper (:func:`gdviz.core.engine.data_stepper`): its fused
+    kernels (:func:`gdviz.kernels.datastep.advance_data`, ``advance_net``) take all the
+    steps without the GIL (a map stepped from Python held it most of the time, and the
+    window waited for it at every call into Qt); ``fast`` False (the kernels not compiled
+    yet): the generic numpy path, as the engine's. The result's ``end`` is the two parameters
     ``dims`` of each run's end point; converged at step t: the mini-batch gradient and the
     step are both <= tol in norm. ``cancelled()`` is asked every :data:`STEPS_PER_CALL`
     steps: when True the map stops there and its result is a part (a worker with a newer
     setting drops it; a 4,096-cell map of a 30-unit fit takes tens of seconds)."""
-    from gdviz.kernels import datastep as DS
+    from gdviz.core.engine import data_stepper
 
     P = np.array(starts, dtype=np.float64)
     n, p = P.shape
@@ -237,28 +238,16 @@ def run_cells_problem(problem, kind, hyper, sched_kind, sched_params, starts, *,
         F = np.array(problem.loss(P.copy()), dtype=np.float64).reshape(n)
     div = np.where(np.isfinite(F), -1, 0).astype(np.int64)
     conv = np.full(n, -1, dtype=np.int64)
-    fast = _use_fast(fast)
-    fused = problem.fused_model() if hasattr(problem, "fused_model") else None
-    net = (problem.fused_net() if hasattr(problem, "fused_net") and fused is None else None)
-    scratch = (np.zeros((n, p)), div, False, 1, np.empty((n, 0, p)), np.empty((n, 0)),
-               np.zeros((n, p)), np.zeros((n, p)), np.zeros((n, p)), np.zeros(n),
-               np.zeros((n, p + 1)))
+    step = data_stepper(problem, _use_fast(fast))
+    tail = (np.zeros((n, p)), div, False, 1, np.empty((n, 0, p)), np.empty((n, 0)),
+            np.zeros((n, p)), np.zeros((n, p)), np.zeros((n, p)), np.zeros(n),
+            np.zeros((n, p + 1)))
     t0, steps = 0, int(steps)
     while t0 < steps:
         k = min(steps - t0, STEPS_PER_CALL)
-        head = (kind, hyper, sk, sp, int(total), t0, k, float(bound), P, state, opt_t, F)
         with np.errstate(all="ignore"):
-            if fused is not None or net is not None:
-                bidx, boff = problem.batch_indices(t0, k)
-                if fused is not None:
-                    fn = DS.advance_data if fast else DS.advance_data_np
-                    fn(*fused, bidx, boff, *head, *scratch, conv_at=conv, tol=tol)
-                else:
-                    fn = DS.advance_net if fast else DS.advance_net_np
-                    fn(*net, bidx, boff, *head, *scratch, conv_at=conv, tol=tol)
-            else:
-                DS.advance_generic(lambda Q, it: problem.loss_grad(Q, it)[1], problem.loss,
-                                   *head, *scratch, fast=fast, conv_at=conv, tol=tol)
+            step((kind, hyper, sk, sp, int(total), t0, k, float(bound), P, state, opt_t, F,
+                  *tail), conv_at=conv, tol=tol)
         t0 += k
         if (div >= 0).all() or (cancelled is not None and cancelled()):
             break

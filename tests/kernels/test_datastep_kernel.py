@@ -139,6 +139,9 @@ def _problems():
 
 @pytest.mark.parametrize("name,problem", list(_problems()), ids=lambda v: v if isinstance(v, str) else "")
 def test_engine_fused_path_equals_generic_path(name, problem):
+    """The engine (and the maps: both step through engine.data_stepper) takes a fused
+    model's or a network's steps in one call of its kernel: the numbers of the generic
+    path, step by step, to the step a run diverges at."""
     kernels.load_all()
     kernels.warmup()
     starts = problem.init_params(0) if hasattr(problem, "init_params") else np.zeros(2)
@@ -150,7 +153,7 @@ def test_engine_fused_path_equals_generic_path(name, problem):
         # of the step before: the very numbers the generic path computes again
         calls = []
         real = ds.advance_net
-        monkey = lambda *args: (calls.append(args[14]), real(*args))  # noqa: E731
+        monkey = lambda *args, **kw: (calls.append(args[14]), real(*args, **kw))  # noqa: E731
         ds.advance_net = monkey
         try:
             a.advance(3)
