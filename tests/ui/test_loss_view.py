@@ -341,11 +341,15 @@ def test_the_stop_label_and_the_step_label_never_run_together(qtbot, width, heig
     assert v.stop_label.isVisible()
     if height >= 300:
         assert v.t_line.label.isVisible() and not seen_hidden
-    # the run goes back before its lowest point: the step label at its own place again
+    # the run goes back before its lowest point: the step label low by its line again, and
+    # inside the plot: at step 1 right of the line (left of it, its own place, it was cut
+    # at the plot's left edge: "eration 260" in L21 at 200 %)
     s.scrub(1)
     assert not v.stop_label.isVisible()
-    assert v.t_line.label.isVisible() and v.t_line.label.orthoPos == 0.04
-    assert v.t_line.label.anchors[0] == (1, 1)
+    label = v.t_line.label
+    assert label.isVisible() and label.orthoPos == 0.04
+    assert label.anchors[0] == (0, 1)
+    assert v.vb.sceneBoundingRect().contains(_scene_rect(label))
 
 
 def test_a_run_added_or_removed_keeps_the_key(fit_view):
@@ -403,3 +407,32 @@ def test_back_to_a_smaller_text_the_key_is_sized_for_it(fit_view, qapp):
     box = view.vb.sceneBoundingRect()
     key = view.legend.sceneBoundingRect()
     assert key.left() >= box.left() - 1 and key.right() <= box.right() + 1
+
+
+def test_the_step_label_says_the_number_alone_where_its_words_do_not_fit(qtbot):
+    """A plot too narrow for "iteration 240" on either side of the step line (200 % text in
+    the loss dock): the label is the number alone, inside the plot; with room again, the
+    words come back."""
+    s = Session(specs=[RunSpec(make_optimizer("adam", lr=0.05))])
+    _overfit(s, val_fraction=0.0)  # (no stop label: the step label alone)
+    v = LossView(s)
+    qtbot.addWidget(v)
+    v.resize(190, 300)
+    v.show()
+    qtbot.waitExposed(v)
+    label = v.t_line.label
+    forms = set()
+    for _ in range(10):
+        s.step(40)
+        v.place_legend()
+        if label.isVisible():
+            forms.add(label.format)
+            if label.format == "{value:.0f}":
+                assert v.vb.sceneBoundingRect().contains(_scene_rect(label))
+                assert label.textItem.toPlainText() == str(s.t)
+    assert "{value:.0f}" in forms
+    v.resize(900, 300)
+    qtbot.waitUntil(lambda: v.vb.sceneBoundingRect().width() > 600)
+    s.step(1)
+    v.place_legend()
+    assert label.format != "{value:.0f}" and str(s.t) in label.textItem.toPlainText()

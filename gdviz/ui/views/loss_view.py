@@ -295,7 +295,12 @@ class LossView(pg.PlotWidget):
         pal = theme.palette(theme.current())
         width = 3.0 * max(1.0, theme.font_scale())
         self._key_train.setPen(pg.mkPen(pal["foreground"], width=width))
-        self._key_val.setPen(pg.mkPen(pal["foreground"], width=width, style=Qt.PenStyle.DashLine))
+        dashed = pg.mkPen(pal["foreground"], width=width)
+        # dashes short enough for the key's 20 px sample: Qt's DashLine (4 widths on, 2
+        # off) drew one unbroken 24 px dash at 200 % text, a validation sample that looked
+        # like the training one (L20, L21)
+        dashed.setDashPattern([1.5, 1.0])
+        self._key_val.setPen(dashed)
 
     def _key_state(self) -> tuple:
         """What the key's entries and their style follow."""
@@ -591,6 +596,7 @@ class LossView(pg.PlotWidget):
         if not shown:
             for item in (self.stop_points, self.stop_line, self.stop_label):
                 item.setVisible(False)
+            self._place_t_label()
             return
         def y(v: float) -> float:
             return math.log10(v) if self.log_y and v > 0 else v
@@ -616,7 +622,7 @@ class LossView(pg.PlotWidget):
         self.stop_line.setVisible(past)
         self.stop_label.setVisible(past)
         if not past:
-            self._set_t_label(T_LABEL_PLACES[0])  # (back at its own place)
+            self._place_t_label()  # (back at its own place, if it is clear)
             return
         k, v = stop
         self.stop_line.setValue(k)
@@ -626,6 +632,10 @@ class LossView(pg.PlotWidget):
         """The stop label for step ``k`` at the star's height ``yv`` (in the plot's units):
         the first of STOP_FORMS with a clear place, else the least covered."""
         self._stop_at = (k, yv)
+        self.vb.updateMatrix()  # (as in _place_t_label)
+        fmt = tr(f"line_{self._axis_key()}")  # (the step's label in full: see _place_t_label)
+        if self.t_line.label.format != fmt:
+            self.t_line.label.setFormat(fmt)
         least = None
         for form in STOP_FORMS:
             self._set_stop_form(form, k)
@@ -702,6 +712,34 @@ class LossView(pg.PlotWidget):
         self.stop_label.setAnchor((0.0, 0.0))
         self.stop_label.setPos(self.vb.mapSceneToView(rect.topLeft()))
         return hits == 0
+
+    def _place_t_label(self) -> None:
+        """The step line's label at its own place (left of the line, low) when that is
+        inside the plot and off the key; else at the first of T_LABEL_PLACES that is, else
+        where least of it is cut or covered. (Left of a line early in the plot, at 200 %
+        text, it was cut at the plot's left edge: "eration 260", L21.)"""
+        # the box's view transform as the new ranges make it (pyqtgraph sets it at the next
+        # paint): the places measured where the label will be drawn
+        self.vb.updateMatrix()
+        box = self.vb.sceneBoundingRect()
+        key = self.legend.sceneBoundingRect() if self.legend.isVisible() else None
+        label = self.t_line.label
+        best = None
+        # its text in full ("iteration 243"), else the number alone where neither side
+        # of the line has room for the words (a narrow plot, the line mid-way)
+        for fmt in (tr(f"line_{self._axis_key()}"), "{value:.0f}"):
+            if label.format != fmt:
+                label.setFormat(fmt)
+            for place in T_LABEL_PLACES:
+                rect = self._set_t_label(place)
+                bad = _area(rect) - _area(rect.intersected(box))
+                if key is not None and rect.intersects(key):
+                    bad += _area(rect.intersected(key))
+                if bad <= 0:
+                    return
+                if best is None or bad < best[0]:
+                    best = (bad, place)
+        self._set_t_label(best[1])
 
     def _set_t_label(self, place: tuple[float, int] | None) -> QRectF:
         """Put the step line's label at ``place`` (its height along the line, and the side
