@@ -15,7 +15,8 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import QEvent, QPoint, QSize, Qt
 from PySide6.QtGui import QImage, QPainter
-from PySide6.QtWidgets import QApplication, QHBoxLayout, QLabel, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (QApplication, QFrame, QHBoxLayout, QLabel, QScrollArea, QSplitter,
+                               QVBoxLayout, QWidget)
 
 from gdviz.core.i18n import current_language, tr
 from gdviz.core.panels import PANELS, shown_panels
@@ -210,6 +211,7 @@ class Picture(QWidget):
         self.splitter.addWidget(self.plane_view)
         self.splitter.setStretchFactor(self.splitter.indexOf(self.plane_view), 1)
         self.loss_view = self.step_view = self.schedule_view = self.status = None
+        self._step_box = None  # the step view's scroll area, in projector mode
         if "loss" in panels:
             from gdviz.ui.views.loss_view import LossView
 
@@ -325,7 +327,16 @@ class Picture(QWidget):
 
             if self.step_view is None:
                 self.step_view = StepView(self.session)
-                self._side_layout.insertWidget(0, self.step_view, 1)
+                # scrolled, as in its dock: at the projector's text the table and its
+                # formula are taller than the screen's room beside the map, and unscrolled
+                # they made the window taller than the screen, the loss curves crushed to
+                # their axis (L11 at 1280x720)
+                self._step_box = QScrollArea()
+                self._step_box.setObjectName("stepInline")
+                self._step_box.setWidget(self.step_view)
+                self._step_box.setWidgetResizable(True)
+                self._step_box.setFrameShape(QFrame.Shape.NoFrame)
+                self._side_layout.insertWidget(0, self._step_box, 1)
                 self._inline_made = getattr(self, "_inline_made", ()) + (self.step_view,)
             if self.schedule_view is None:
                 # made once (a plot takes a while to build); off, it waits hidden, not
@@ -342,6 +353,12 @@ class Picture(QWidget):
                 self._inline_made = getattr(self, "_inline_made", ()) + (self.schedule_view,)
         else:
             for w in getattr(self, "_inline_made", ()):
+                if w is self.step_view and self._step_box is not None:
+                    self._side_layout.removeWidget(self._step_box)
+                    self._step_box.takeWidget()
+                    self._step_box.setParent(None)
+                    self._step_box.deleteLater()
+                    self._step_box = None
                 self._side_layout.removeWidget(w)
                 if w is self.schedule_view:
                     w.set_following(False)
@@ -437,6 +454,8 @@ class Picture(QWidget):
         self.splitter.setVisible(two or three or fit_on or plane_on or hyper_on or net_on)
         if self.step_view is not None:
             self.step_view.setVisible("step" in shown)
+            if self._step_box is not None:
+                self._step_box.setVisible("step" in shown)
         if self.schedule_view is not None:
             self.schedule_view.setVisible("schedule" in shown)
         for name, w in (("lrfind", self.lrfind_view), ("tuned", self.tuned_view)):

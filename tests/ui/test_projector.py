@@ -271,7 +271,10 @@ def test_projector_mode_shows_the_side_docks_lesson_panel_beside_the_map(window,
     assert not window.step_dock.isVisible() and not window.controls_dock.isVisible()
     lv = pic.landscape_view
     assert lv.width() >= 1.4 * pic.side.width()  # the map keeps the room
-    assert view.geometry().right() <= pic.side.width()  # nothing hangs out of the column
+    # nothing hangs out of the column (the step table in its scroll area: taller and wider
+    # than the column at the projector's text, it scrolls there)
+    box = pic._step_box if panel == "step" else view
+    assert box.geometry().right() <= pic.side.width()
     window.set_projector(False)
     _settle(qtbot, window)
     assert pic.step_view is None and pic.schedule_view is None and not pic.side.isVisible()
@@ -328,3 +331,24 @@ def test_projector_mode_grows_every_plots_text_and_gives_it_back(window, qtbot, 
     window.set_projector(False)
     _settle(qtbot, window)
     assert ticks() == [pytest.approx(small)] * len(views)
+
+
+def test_the_step_table_in_projector_mode_scrolls_inside_the_screen(window, qtbot):
+    """L11 in projector mode: the step-by-step table beside the map is taller than the
+    room at the projector's text; it scrolls in its column. (Unscrolled, it made the window
+    taller than the screen and crushed the loss curves to their axis.)"""
+    from gdviz.core.scene import preset_path
+
+    win = window
+    assert win.open_scene(preset_path("L11"))
+    win.session.step(3)
+    _settle(qtbot, win)
+    win.set_projector(True)
+    _settle(qtbot, win)
+    screen = win.screen().geometry()
+    assert win.height() <= screen.height() and win.width() <= screen.width()
+    assert win.picture.step_view is not None and win.picture.step_view.isVisible()
+    assert win.loss_view.isVisible() and win.loss_view.vb.height() >= 40
+    win.set_projector(False)
+    _settle(qtbot, win)
+    assert win.picture.step_view is None  # (made for projector mode, closed after it)
