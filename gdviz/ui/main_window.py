@@ -345,6 +345,9 @@ class MainWindow(QMainWindow):
         self.kernel_status.setObjectName("kernelStatus")
         self.message = QLabel()  # short-lived notes; showMessage would hide the counters
         self.message.setObjectName("statusMessage")
+        # room between a note and the kernels' state beside it (they ran together: "…the
+        # normal window kernels: numba ✓")
+        self.message.setContentsMargins(0, 0, 16, 0)
         self._message_timer = QTimer(self)
         self._message_timer.setSingleShot(True)
         self._message_timer.timeout.connect(self.message.clear)
