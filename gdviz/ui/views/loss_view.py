@@ -108,6 +108,15 @@ def _area(r: QRectF) -> float:
     return max(r.width(), 0.0) * max(r.height(), 0.0)
 
 
+def _label_cover(rect: QRectF, box: QRectF, key: QRectF | None) -> float:
+    """How much of the step line's label at ``rect`` (scene) is cut off at the plot's edge
+    ``box`` or lies on the key ``key`` (px²; 0: its place is clear)."""
+    cover = _area(rect) - _area(rect.intersected(box))
+    if key is not None and rect.intersects(key):
+        cover += _area(rect.intersected(key))
+    return cover
+
+
 def _step_axis(cur: float | None, t: int, max_steps: int | None) -> float:
     """The end of the step axis: kept until the step shown nears it, then the next round
     number (1, 2 or 5 x 10^k) with room for half as many steps again, and never past
@@ -698,10 +707,7 @@ class LossView(pg.PlotWidget):
         for place in (*T_LABEL_PLACES, None):
             t_rect = self._set_t_label(place)
             hits, rect = self._stop_place()
-            if key is not None and t_rect.intersects(key):
-                hits += _area(t_rect.intersected(key))  # (the step label on the key)
-            if not box.contains(t_rect):
-                hits += _area(t_rect)  # (cut off at the plot's edge)
+            hits += _label_cover(t_rect, box, key)
             if best is None or hits < best[0]:
                 best = (hits, place, rect)
             if hits == 0:
@@ -731,10 +737,7 @@ class LossView(pg.PlotWidget):
             if label.format != fmt:
                 label.setFormat(fmt)
             for place in T_LABEL_PLACES:
-                rect = self._set_t_label(place)
-                bad = _area(rect) - _area(rect.intersected(box))
-                if key is not None and rect.intersects(key):
-                    bad += _area(rect.intersected(key))
+                bad = _label_cover(self._set_t_label(place), box, key)
                 if bad <= 0:
                     return
                 if best is None or bad < best[0]:
