@@ -30,12 +30,10 @@ from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
     QFileDialog,
-    QFrame,
     QLabel,
     QMainWindow,
     QMessageBox,
     QGraphicsView,
-    QScrollArea,
     QWidget,
 )
 
@@ -46,7 +44,7 @@ from gdviz.core.panels import PANELS
 from gdviz.ui.picture import Picture, status_texts
 from gdviz.ui.views.loss_view import LossView
 from gdviz.ui.views.refresh import later
-from gdviz.ui.views.step_view import StepView
+from gdviz.ui.views.step_view import StepScroll, StepView
 from gdviz.ui.widgets import SteadyLabel
 
 ORG = APP = "gdviz"
@@ -261,12 +259,7 @@ class MainWindow(QMainWindow):
         self.step_view = StepView(self.session)
         # in a scroll area: its table needs ~480 px at 200 % text, which with the loss
         # curves below it grew the window past a 720 px screen
-        step_scroll = QScrollArea()
-        step_scroll.setObjectName("stepScroll")
-        step_scroll.setWidget(self.step_view)
-        step_scroll.setWidgetResizable(True)
-        step_scroll.setFrameShape(QFrame.Shape.NoFrame)
-        step_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+        step_scroll = StepScroll(self.step_view, "stepScroll")
         self.step_dock = self._dock(tr("dock_step"), "stepDock", step_scroll,
                                     Qt.DockWidgetArea.RightDockWidgetArea)
         # step-by-step shares the controls' place as a tab: at 1280×720 there is no room

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import QEvent, QPoint, QSize, Qt
 from PySide6.QtGui import QImage, QPainter
-from PySide6.QtWidgets import (QApplication, QFrame, QHBoxLayout, QLabel, QScrollArea, QSplitter,
+from PySide6.QtWidgets import (QApplication, QHBoxLayout, QLabel, QSplitter,
                                QVBoxLayout, QWidget)
 
 from gdviz.core.i18n import current_language, tr
@@ -323,7 +323,7 @@ class Picture(QWidget):
         self._inline = on
         if on:
             from gdviz.ui.views.schedule_view import ScheduleView
-            from gdviz.ui.views.step_view import StepView
+            from gdviz.ui.views.step_view import StepScroll, StepView
 
             if self.step_view is None:
                 self.step_view = StepView(self.session)
@@ -331,11 +331,7 @@ class Picture(QWidget):
                 # formula are taller than the screen's room beside the map, and unscrolled
                 # they made the window taller than the screen, the loss curves crushed to
                 # their axis (L11 at 1280x720)
-                self._step_box = QScrollArea()
-                self._step_box.setObjectName("stepInline")
-                self._step_box.setWidget(self.step_view)
-                self._step_box.setWidgetResizable(True)
-                self._step_box.setFrameShape(QFrame.Shape.NoFrame)
+                self._step_box = StepScroll(self.step_view, "stepInline")
                 self._side_layout.insertWidget(0, self._step_box, 1)
                 self._inline_made = getattr(self, "_inline_made", ()) + (self.step_view,)
             if self.schedule_view is None:

@@ -339,3 +339,76 @@ def test_l19_at_200_percent_keeps_its_narrow_panels_readable(window, qtbot):
     land = win.landscape_view
     box = land.vb.sceneBoundingRect().adjusted(-1, -1, 1, 1)
     assert box.contains(land.legend.sceneBoundingRect()), (land.legend.sceneBoundingRect(), box)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh-Hant"])
+def test_the_lr_finders_buttons_fit_its_column_at_200_percent(window, qtbot, lang):
+    """L18 at 200 % on 1280×720: the lr finder's rows ("Find lr" beside "Tune each
+    optimizer", the two "Use …" buttons) needed 700 px of a 408 px column, and the panel
+    scrolled sideways with its buttons cut at the edge ("Tune", "Use"). They reflow into
+    the column; the plot keeps room for its axes (the panel scrolls down to it, where it was
+    a 70 px strip); back at 100 % the rows are put back side by side."""
+    from PySide6.QtWidgets import QPushButton
+
+    from gdviz.core.scene import preset_path
+
+    win = window
+    win.set_language(lang)
+    assert win.open_scene(preset_path("L18"))
+    win.session.pause()
+    win.set_font_scale(2.0)
+    _settle(qtbot, win)
+    panel = win.lrfind.panel
+    scroll = win.lrfind.scroll
+    assert win.lrfind.dock.isVisible()
+    qtbot.waitUntil(lambda: not scroll._timer.isActive())
+    _settle(qtbot, win)
+    room = scroll.viewport().width()
+    assert panel.width() <= room, (panel.width(), room)
+    for b in panel.findChildren(QPushButton):
+        if b.isVisible():
+            assert b.geometry().right() < panel.width(), (b.text(), b.geometry(), panel.width())
+            assert b.width() >= b.minimumSizeHint().width()
+    assert panel.view.height() >= 7 * panel.fontMetrics().height()
+    win.set_font_scale(1.0)
+    _settle(qtbot, win)
+    qtbot.waitUntil(lambda: not scroll._timer.isActive())
+    _settle(qtbot, win)
+    assert panel.find_button.y() == panel.tune_button.y()  # side by side again
+
+
+def test_the_step_table_and_rule_fit_their_column_at_200_percent(window, qtbot):
+    """L11 at 200 % on 1280×720, a few steps in: the step-by-step table (x and y side by
+    side needed 472 px) and its worked rule (586 px) scrolled sideways in a 408 px column,
+    their y numbers and the ends of the rule's lines cut. Each row's y now goes under its x,
+    and the rule's vectors take two lines; nothing is wider than the column. At 100 % the
+    table is side by side and the rule as written."""
+    from PySide6.QtWidgets import QScrollArea
+
+    from gdviz.core.scene import preset_path
+
+    win = window
+    assert win.open_scene(preset_path("L11"))
+    s = win.session
+    s.pause()
+    s.step(3)
+    win.set_font_scale(2.0)
+    _settle(qtbot, win)
+    view = win.step_view
+    scroll = win.findChild(QScrollArea, "stepScroll")
+    assert win.step_dock.isVisible()
+    room = scroll.viewport().width()
+    assert view.width() <= room and view.minimumSizeHint().width() <= room, (view.width(), room)
+    assert view.stacked
+    _, y = view.cells["theta1"][1:]
+    x = view.cells["theta1"][1]
+    assert y.isVisible() and y.y() > x.y()  # y under x
+    assert not view.rule.wordWrap()  # the vectors' two-line form fits: no break mid-line
+    fm = view.rule.fontMetrics()
+    widest = max(fm.horizontalAdvance(line) for line in view.rule.text().splitlines())
+    assert view.rule.geometry().left() + widest <= room
+    assert x.text() in view.rule.text()  # the worked result, its first number
+    win.set_font_scale(1.0)
+    _settle(qtbot, win)
+    assert not view.stacked and x.y() == y.y()
+    assert "\n" not in view.rule.text().split("= (")[-1]  # "= (x, y)" on one line

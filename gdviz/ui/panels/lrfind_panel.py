@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import QObject, QSize, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, QSize, QTimer, Signal
 from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QProgressBar, QPushButton,
                                QScrollArea, QSizePolicy, QVBoxLayout, QWidget)
 
 from gdviz.core import lrfind as L
 from gdviz.core.i18n import tr
 from gdviz.ui import theme
+from gdviz.ui.widgets import reflow, unflow
 from gdviz.ui.views.items import connect_all, disconnect_all
 from gdviz.ui.views.lrfind_view import LrFindView, TunedTable, fmt_lr
 
@@ -117,6 +118,7 @@ class LrFindPanel(QWidget):
         lay.addWidget(self.message)
         lay.addWidget(self.view, 3)
         lay.addWidget(self.table, 0)
+        self._fit_plot()
         self.job: Chunked | None = None
         self._kind = ""
         s = session
@@ -249,11 +251,17 @@ class LrFindPanel(QWidget):
         self._sync()
 
     def changeEvent(self, event) -> None:  # noqa: N802 - Qt name
-        from PySide6.QtCore import QEvent
-
         super().changeEvent(event)
         if event.type() == QEvent.Type.LanguageChange and hasattr(self, "_connections"):
             self.retranslate()
+        elif event.type() == QEvent.Type.FontChange:
+            self._fit_plot()
+
+    def _fit_plot(self) -> None:
+        """The plot keeps room for its axes and curve (about seven lines of text): in a
+        short dock the panel scrolls instead (at 200 % on 1280×720, squeezed under the
+        buttons, it was a 70 px strip with its title over its axis)."""
+        self.view.setMinimumHeight(max(120, 7 * self.fontMetrics().height()))
 
     def close(self) -> bool:
         self.cancel()
@@ -266,10 +274,60 @@ class LrFindPanel(QWidget):
 
 class CompactScroll(QScrollArea):
     """A scroll area that asks for little room: its size hint is not the panel's (a
-    hidden dock tabbed with the controls must not make their column wider)."""
+    hidden dock tabbed with the controls must not make their column wider).
+
+    Its panel never scrolls sideways: where its rows are wider than the column (big
+    text: at 200 % on 1280×720 "Find lr" and "Tune each optimizer" side by side needed
+    700 px of a 408 px column, and the buttons were cut at its edge), they reflow as the
+    controls' rows do (:func:`gdviz.ui.widgets.reflow`: a row too wide becomes a column,
+    a long button text breaks into lines), and are put back when the column is wide
+    enough again."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self._undo: list = []
+        self._flowed_width = -1
+        # after the event that asked (a resize, a new text size, a new text in a button)
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(0)
+        self._timer.timeout.connect(self._reflow)
 
     def sizeHint(self) -> QSize:  # noqa: N802 - Qt name
         return QSize(200, 200)
+
+    def setWidget(self, w: QWidget) -> None:  # noqa: N802 - Qt name
+        super().setWidget(w)
+        w.installEventFilter(self)
+        self._timer.start()
+
+    def resizeEvent(self, ev) -> None:  # noqa: N802 - Qt name
+        super().resizeEvent(ev)
+        if self.viewport().width() != self._flowed_width:
+            self._flowed_width = -1  # (all put back, then reflowed for the new width)
+            self._timer.start()
+
+    def eventFilter(self, obj, ev) -> bool:  # noqa: N802 - Qt name
+        t = ev.type()
+        if obj is self.widget():
+            if t in (QEvent.Type.FontChange, QEvent.Type.LanguageChange):
+                self._flowed_width = -1
+                self._timer.start()
+            elif t == QEvent.Type.LayoutRequest and not self._timer.isActive():
+                self._timer.start()  # (a new text: narrowed further only if it must)
+        return False
+
+    def _reflow(self) -> None:
+        w = self.widget()
+        if w is None:
+            return
+        width = self.viewport().width()
+        if self._flowed_width != width:
+            unflow(self._undo, w)
+        elif w.minimumSizeHint().width() <= width:
+            return
+        reflow(w, width, self._undo)
+        self._flowed_width = width
 
 
 class LrFindDock(QObject):

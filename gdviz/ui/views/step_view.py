@@ -17,11 +17,15 @@ import math
 import numpy as np
 import shiboken6
 from PySide6.QtCore import QEvent, Qt
-from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (QFrame, QGridLayout, QLabel, QScrollArea, QSizePolicy, QVBoxLayout,
+                               QWidget)
 
 from gdviz.core.i18n import tr
 from gdviz.ui import theme
 from gdviz.ui.views.items import connect_all, disconnect_all
+
+#: the room between the table's columns (px)
+TABLE_GAP = 18
 
 #: (symbol, name, tooltip) of the table rows; the key is the details() field (the
 #: tooltip is shown in the UI language: key row_<key>)
@@ -88,26 +92,32 @@ class StepView(QWidget):
         self.hint = QLabel()
         self.hint.setWordWrap(True)
         self.table = QFrame()
-        grid = QGridLayout(self.table)
+        self.grid = grid = QGridLayout(self.table)
         grid.setContentsMargins(0, 4, 0, 4)
-        grid.setHorizontalSpacing(18)
+        grid.setHorizontalSpacing(TABLE_GAP)
         grid.setVerticalSpacing(2)
         self.cells: dict[str, tuple[QLabel, QLabel, QLabel]] = {}
+        #: each row's names of the two parameters, beside its numbers when they are stacked
+        self.tags: dict[str, tuple[QLabel, QLabel]] = {}
+        right = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
         self.header = (QLabel(""), QLabel("x"), QLabel("y"))
-        for c, lab in enumerate(self.header):
-            lab.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-            grid.addWidget(lab, 0, c)
-        for row, (key, sym, tip) in enumerate(ROWS, start=1):
+        for lab in self.header:
+            lab.setAlignment(right)
+        for key, sym, tip in ROWS:
             name, x, y = QLabel(sym), QLabel("—"), QLabel("—")
-            for lab in (name, x, y):
+            tags = (QLabel("x"), QLabel("y"))
+            for lab in (name, x, y, *tags):
                 lab.setToolTip(tip)
-                lab.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                lab.setAlignment(right)
                 lab.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-            grid.addWidget(name, row, 0)
-            grid.addWidget(x, row, 1)
-            grid.addWidget(y, row, 2)
             self.cells[key] = (name, x, y)
-        grid.setColumnStretch(3, 1)
+            self.tags[key] = tags
+        #: x and y one under the other (the table too wide for its room: see fit_width)
+        self.stacked = False
+        self._room: int | None = None
+        self._rule: list[str] = []  # the rule's lines, as written when there is room
+        self._rule_level = 0  # how narrow its worked lines are written (see _tall)
+        self._place()
         self.rule = QLabel()
         self.rule.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.rule.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
@@ -130,6 +140,89 @@ class StepView(QWidget):
         self._apply_fonts()
         self.retranslate()
         self._ready = True
+
+    # ------------------------------------------------------------------ room
+    def fit_width(self, room: int) -> None:
+        """The view is ``room`` px wide at the most (its scroll area's viewport): where the
+        table's columns (x and y side by side) are wider, each row's y goes under its x, and
+        the rule's lines wrap, so that nothing scrolls sideways (at 200 % text on 1280×720
+        the table needed 472 px and the rule 586 of a 408 px column: their y numbers and
+        the ends of the rule's lines were cut at the dock's edge)."""
+        self._room = int(room)
+        self._arrange()
+
+    def _set_rule(self, lines: list[str]) -> None:
+        self._rule = lines
+        self.rule.setText("\n".join(_tall(lines, self._rule_level)))
+
+    def _wide_widths(self) -> tuple[int, list[int]]:
+        """The width of the view with x and y side by side, and with its rule at each level
+        of :func:`_tall` (0: as written)."""
+        cols = [0, 0, 0]
+        for labs in ((self.header,) + tuple(self.cells.values())):
+            if labs is self.header or not labs[0].isHidden():
+                for c, lab in enumerate(labs):
+                    cols[c] = max(cols[c], lab.sizeHint().width())
+        m = self.layout().contentsMargins()
+        pad = m.left() + m.right()
+        fm = self.rule.fontMetrics()
+        rules = [max((fm.horizontalAdvance(line) for line in _tall(self._rule, level)), default=0)
+                 + 2 * self.rule.margin() + 4 + pad for level in (0, 1, 2)]
+        return sum(cols) + 2 * TABLE_GAP + pad, rules
+
+    def _arrange(self) -> None:
+        if self._room is None:
+            return
+        table, rules = self._wide_widths()
+        stacked = table > self._room
+        if stacked != self.stacked:
+            self.stacked = stacked
+            self._place()
+            self._show_rows()
+        # the rule's worked lines as written where they fit, else narrower (its vectors on
+        # two lines...), and wrapped where even the narrowest is too wide (a wrapped line
+        # broke between "−" and the step it takes away)
+        level = next((k for k, w in enumerate(rules) if w <= self._room), 2)
+        if level != self._rule_level:
+            self._rule_level = level
+            self._set_rule(self._rule)
+        wrap = rules[level] > self._room
+        if self.rule.wordWrap() != wrap:
+            self.rule.setWordWrap(wrap)
+
+    def _place(self) -> None:
+        """Put the table's labels in its grid: side by side, or stacked (name, then each
+        parameter's name and number on a line of its own)."""
+        grid = self.grid
+        for lab in (*self.header, *(w for labs in self.cells.values() for w in labs),
+                    *(w for tags in self.tags.values() for w in tags)):
+            grid.removeWidget(lab)
+        for c in range(4):
+            grid.setColumnStretch(c, 0)
+        if not self.stacked:
+            for c, lab in enumerate(self.header):
+                grid.addWidget(lab, 0, c)
+                lab.show()
+            for row, key in enumerate(self.cells, start=1):
+                name, x, y = self.cells[key]
+                grid.addWidget(name, row, 0)
+                grid.addWidget(x, row, 1)
+                grid.addWidget(y, row, 2)
+                for tag in self.tags[key]:
+                    tag.hide()
+            grid.setColumnStretch(3, 1)
+            return
+        for lab in self.header:
+            lab.hide()
+        for k, key in enumerate(self.cells):
+            name, x, y = self.cells[key]
+            tx, ty = self.tags[key]
+            grid.addWidget(name, 2 * k, 0)
+            grid.addWidget(tx, 2 * k, 1)
+            grid.addWidget(x, 2 * k, 2)
+            grid.addWidget(ty, 2 * k + 1, 1)
+            grid.addWidget(y, 2 * k + 1, 2)
+        grid.setColumnStretch(3, 1)
 
     def retranslate(self) -> None:
         """Hints, title, rule notes and the rows' tooltips in the UI language (the
@@ -170,7 +263,8 @@ class StepView(QWidget):
             self.hint.setText(tr("hint_iteration0" if s.is_data else "hint_step0"))
             self.hint.setVisible(True)
             self._fill_table(None, r)
-            self.rule.setText("\n".join(self._rule_lines(r, None)))
+            self._set_rule(self._rule_lines(r, None))
+            self._arrange()
             return
         if r in diverged:
             self.hint.setText(tr("hint_run_diverged", step=diverged[r]))
@@ -178,7 +272,8 @@ class StepView(QWidget):
         else:
             self.hint.setVisible(False)
         self._fill_table(details, r)
-        self.rule.setText("\n".join(self._rule_lines(r, details)))
+        self._set_rule(self._rule_lines(r, details))
+        self._arrange()
 
     def _config(self, r: int):
         return self.session.effective_config(self.session.spec_index(r))
@@ -189,16 +284,18 @@ class StepView(QWidget):
         rows = RULES.get(name, RULES["sgd"])[2]
         values: dict[str, np.ndarray | None] = {}
         names = s.param_names
-        for lab, text in zip(self.header[1:], names):
-            lab.setText(text)
+        for k, text in enumerate(names[:2]):
+            self.header[k + 1].setText(text)
+            for tags in self.tags.values():
+                tags[k].setText(text)
         values["theta1"] = s.project(s.positions(s.t)[r])
         values["theta0"] = s.project(s.positions(max(s.t - 1, 0))[r]) if details is not None else None
         for key in ("g", "m", "v", "step_size", "delta"):
             values[key] = _vec(details, key, s) if details is not None else None
+        self._shown = {key for key in self.cells
+                       if key in rows or (key == "step_size" and values.get(key) is not None)}
+        self._show_rows()
         for key, (name_lab, x, y) in self.cells.items():
-            shown = key in rows or (key == "step_size" and values.get(key) is not None)
-            for lab in (name_lab, x, y):
-                lab.setVisible(shown)
             val = values.get(key)
             if val is None:
                 x.setText("—")
@@ -206,6 +303,15 @@ class StepView(QWidget):
             else:
                 x.setText(fmt(val[0]))
                 y.setText(fmt(val[1]))
+
+    def _show_rows(self) -> None:
+        shown = getattr(self, "_shown", set(self.cells))
+        for key, labs in self.cells.items():
+            on = key in shown
+            for lab in labs:
+                lab.setVisible(on)
+            for tag in self.tags[key]:
+                tag.setVisible(on and self.stacked)
 
     def _rule_lines(self, r: int, details: dict | None) -> list[str]:
         s = self.session
@@ -251,6 +357,7 @@ class StepView(QWidget):
             return
         if ev.type() in (QEvent.Type.FontChange, QEvent.Type.ApplicationFontChange):
             self._apply_fonts()
+            self._arrange()
         elif ev.type() == QEvent.Type.LanguageChange:
             self.retranslate()
         super().changeEvent(ev)
@@ -261,8 +368,52 @@ class StepView(QWidget):
         self.hint.setFont(theme.font(theme.BASE_PT))
         for lab in self.header:
             lab.setFont(theme.font(theme.BASE_PT, bold=True))
+        for tags in self.tags.values():
+            for tag in tags:
+                tag.setFont(theme.font(theme.BASE_PT, bold=True))
         for name, x, y in self.cells.values():
             name.setFont(theme.font(theme.TABLE_PT, mono=True, bold=True))
             x.setFont(mono)
             y.setFont(mono)
         self.rule.setFont(mono)
+
+
+def _tall(lines: list[str], level: int = 1) -> list[str]:
+    """The rule's worked lines (indented: "  = (−1.471, 0.02717)") narrower, for a narrow
+    column: at level 1 two spaces less indented, each vector on two lines, its second number
+    under its first ("= (−1.471," over "   0.02717)"); at level 2 also the step's "− η·" on a
+    line of its own above its vector. Level 0: as they are."""
+    out = []
+    for line in lines:
+        if not (level and line.startswith("  ")):
+            out.append(line)
+            continue
+        line = line[2:]
+        if level >= 2 and "·(" in line:
+            head, vec = line.split("·(", 1)
+            out.append(head + "·")
+            line = " " * (len(head) - len(head.lstrip()) + 2) + "(" + vec
+        while (i := line.find(", ")) > 0 and "(" in line[:i]:
+            out.append(line[:i + 1])
+            line = " " * (line.rfind("(", 0, i) + 1) + line[i + 2:]
+        out.append(line)
+    return out
+
+
+class StepScroll(QScrollArea):
+    """The step view in a scroll area (its dock, or beside the map in projector mode): it
+    scrolls down, never sideways, and tells the view its width (:meth:`StepView.fit_width`)."""
+
+    def __init__(self, view: StepView, name: str):
+        super().__init__()
+        self.setObjectName(name)
+        self.setWidget(view)
+        self.setWidgetResizable(True)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+
+    def viewportEvent(self, ev) -> bool:  # noqa: N802 - Qt name
+        if ev.type() == QEvent.Type.Resize:
+            view = self.widget()
+            if isinstance(view, StepView):
+                view.fit_width(self.viewport().width())
+        return super().viewportEvent(ev)
