@@ -382,6 +382,32 @@ def test_step_arrows_share_one_scale_and_the_update_is_on_top(view, sess, qtbot)
     note = [lab.text for _, lab in view.arrow_legend.items]
     assert f"×{scale:.3g}" in note[0] and not any("×" in t for t in note[1:]), note
 
+    # SGD draws no momentum arrow, and its key does not list one (it did, in L15)
+    assert [lab.text.split("  ×")[0] for _, lab in view.arrow_legend.items] == ["−gradient", "update Δ"]
+
+
+def test_the_arrows_key_lists_the_arrows_drawn(view, sess, qtbot):
+    """The key follows the selected run: a momentum run's key has its momentum arrow,
+    plain SGD's does not; the scale note stays on the first entry."""
+    from gdviz.core.optimizers import make_optimizer
+    from gdviz.core.session import RunSpec
+
+    sess.add_run(RunSpec(config=make_optimizer("momentum", lr=0.01, momentum=0.9)))
+    sess.step(3)
+    view.resize(700, 500)
+    qtbot.waitUntil(lambda: view.vb.width() > 300)
+
+    def keys():
+        view._update_arrows()
+        return [lab.text.split("  ×")[0] for _, lab in view.arrow_legend.items]
+
+    sess.select(sess.n_runs - 1)
+    assert keys() == ["−gradient", "momentum / 1st moment", "update Δ"]
+    assert "×" in view.arrow_legend.items[0][1].text
+    sess.select(0)
+    assert keys() == ["−gradient", "update Δ"]
+    assert "×" in view.arrow_legend.items[0][1].text
+
 
 @pytest.mark.usefixtures("earlier_windows_deleted")  # (the slices are timed)
 def test_a_live_slice_comes_from_the_worker_while_playing_and_is_exact_when_paused(view, sess, qtbot):

@@ -336,8 +336,12 @@ def test_the_stop_label_and_the_step_label_never_run_together(qtbot, width, heig
             assert v.vb.sceneBoundingRect().contains(_scene_rect(label))
         else:
             seen_hidden = True
-            if width >= 470:  # hidden only to leave the stop label in the clear
-                assert v._place_stop_label()
+            if width >= 470:  # hidden only to leave the stop label in the clear (of the
+                # key and the plot's edges; of the curves too where it can be)
+                v._place_stop_label()
+                stop = _scene_rect(v.stop_label.textItem)
+                assert v.vb.sceneBoundingRect().contains(stop)
+                assert not (v.legend.isVisible() and stop.intersects(v.legend.sceneBoundingRect()))
     assert v.stop_label.isVisible()
     if height >= 300:
         assert v.t_line.label.isVisible() and not seen_hidden
@@ -436,3 +440,33 @@ def test_the_step_label_says_the_number_alone_where_its_words_do_not_fit(qtbot):
     s.step(1)
     v.place_legend()
     assert label.format != "{value:.0f}" and str(s.t) in label.textItem.toPlainText()
+
+
+def test_l9s_loss_plot_shows_the_validation_loss_turn_upwards(qtbot):
+    """L9 in its loss dock (470×190): the losses fall from ~2.5 to 0.05-0.4, which on a
+    linear axis (with the key's band above) was the bottom 7 % of the plot, and the "stop
+    here" label lay across the validation curve's turn upwards, the lesson's point. With
+    validation curves the axis turns logarithmic past one decade (two without), and the
+    stop label sits clear of the curves (and of the key and the edges)."""
+    from gdviz.core.scene import apply_scene, load_preset
+
+    s = Session()
+    apply_scene(load_preset("L09_overfitting"), s)
+    v = LossView(s)
+    qtbot.addWidget(v)
+    v.resize(470, 190)
+    v.show()
+    qtbot.waitExposed(v)
+    s.pause()
+    s.step(1500)
+    v.place_legend()
+    assert s.has_validation and v.log_y
+    assert v.stop_label.isVisible()
+    v._lay_stop_label(*v._stop_at)
+    box = v.vb.sceneBoundingRect()
+    stop = _scene_rect(v.stop_label.textItem)
+    assert box.contains(stop) and not stop.intersects(v.legend.sceneBoundingRect())
+    assert v._curves_under(stop, box) == 0
+    # the validation loss has turned upwards since its low, and the plot shows it
+    (k, low), last = v.stops[0], s.val_losses()[0][-1]
+    assert last > 1.5 * low

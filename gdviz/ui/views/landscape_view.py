@@ -288,10 +288,16 @@ class LandscapeView(pg.PlotWidget):
         however many of its signals asked."""
         later(self.session, self._on_stepped)
 
-    def _fill_arrow_legend(self) -> None:
+    def _fill_arrow_legend(self, names: tuple[str, ...] | None = None) -> None:
+        """The arrows' key, with the arrows ``names`` (default: those it had, at first all
+        three): only the arrows drawn (L15's SGD has no momentum arrow, and its key listed
+        "momentum / 1st moment")."""
+        if names is None:
+            names = getattr(self, "_arrow_shown", self.arrow_names)
+        self._arrow_shown = tuple(names)
         self.arrow_legend.clear()
         self._arrow_note = None
-        for k in self.arrow_names:
+        for k in self._arrow_shown:
             self.arrow_legend.addItem(self.arrows[k], tr(f"arrow_{k}"))
         self._label_arrow_legend(getattr(self, "_arrow_scale", None))  # the scale stays
 
@@ -703,14 +709,14 @@ class LandscapeView(pg.PlotWidget):
             # covers a run or an arrow
             corners = ("bottom-left", "top-left", "bottom-right", "top-right")
             scores = {}
-            for columns in (1, len(self.arrow_names)):
+            for columns in (1, len(self._arrow_shown)):
                 set_legend_columns(self.arrow_legend, columns)
                 scores[columns] = place_legend(self.arrow_legend, self.vb, pts, weights=weights,
                                                corners=corners, taken=taken)[1]
                 if scores[columns] < RUN_WEIGHT:
                     break
             else:
-                if scores[1] <= scores[len(self.arrow_names)]:
+                if scores[1] <= scores[len(self._arrow_shown)]:
                     set_legend_columns(self.arrow_legend, 1)
                     place_legend(self.arrow_legend, self.vb, pts, weights=weights,
                                  corners=corners, taken=taken)
@@ -1129,6 +1135,9 @@ class LandscapeView(pg.PlotWidget):
             self.arrow_halos[k].setData(pairs[:, 0], pairs[:, 1])
         self.arrow_legend.setVisible(details is not None)
         if details is not None:
+            drawn = tuple(k for k in self.arrow_names if vectors[k] is not None)
+            if drawn != self._arrow_shown:
+                self._fill_arrow_legend(drawn)
             self._label_arrow_legend(arrow_scale)
             self._place_arrow_legend()
 
@@ -1185,7 +1194,7 @@ class LandscapeView(pg.PlotWidget):
             return
         self._arrow_note = note
         # once, on the first entry: the scale is common, and a one-row key has no room
-        for i, ((_, label), k) in enumerate(zip(self.arrow_legend.items, self.arrow_names)):
+        for i, ((_, label), k) in enumerate(zip(self.arrow_legend.items, self._arrow_shown)):
             label.setText(tr(f"arrow_{k}") + (note if i == 0 else ""))
 
     def _place_arrow_legend(self) -> None:

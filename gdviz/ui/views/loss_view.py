@@ -32,8 +32,14 @@ from gdviz.ui.views.refresh import forget, later
 from gdviz.ui.views.turns import Turn
 from gdviz.ui.widgets import break_lines
 
+#: the stop label measures how much of the curves it covers in cells this big (px)
+OCC_CELL = 4.0
 #: decades of spread above which the loss axis turns logarithmic
 LOG_DECADES = 2.0
+#: with validation curves, above this many: the gap between training and validation loss
+#: and the validation loss's turn upwards are the lesson, and they happen near the bottom
+#: (L9: from 2.5 down to 0.05-0.4, on a linear axis the bottom 7 % of the plot)
+LOG_DECADES_VAL = 1.0
 #: the loss axis keeps room for the longest number it may write ("0.0001") where that
 #: takes at most this share of the panel's width; a narrower panel (200 % text, beside
 #: L13's ‖w‖₂ axis: a 170 px plot) gives it the room of the numbers written since the
@@ -352,7 +358,8 @@ class LossView(pg.PlotWidget):
             self._rebuild_key()
         lo, hi = self._feed(has_val)
         finite = math.isfinite(lo) and math.isfinite(hi)
-        log = finite and lo > 0 and math.log10(hi / lo) > LOG_DECADES
+        log = finite and lo > 0 and math.log10(hi / lo) > (LOG_DECADES_VAL if has_val
+                                                            else LOG_DECADES)
         if log != self.log_y:
             self.log_y = log
             self._yr = None  # the old range is in the other scale
@@ -645,6 +652,7 @@ class LossView(pg.PlotWidget):
         fmt = tr(f"line_{self._axis_key()}")  # (the step's label in full: see _place_t_label)
         if self.t_line.label.format != fmt:
             self.t_line.label.setFormat(fmt)
+        self._occ = self._curve_occupancy()
         least = None
         for form in STOP_FORMS:
             self._set_stop_form(form, k)
@@ -777,15 +785,68 @@ class LossView(pg.PlotWidget):
         lefts = (star.x() + pad, star.x() - pad - w, box.left() + 2, box.right() - 2 - w)
         best = None
         for i, left in enumerate(lefts):
-            for top in tops:
+            over = self._above_curves(left, w, box)  # (just above the curves there)
+            for top in tops if over is None else (*tops, over - pad / 2 - h):
                 rect = QRectF(left, top, w, h)
                 hits = sum(_area(rect.intersected(a)) for a in avoid if rect.intersects(a))
+                hits += self._curves_under(rect, box)
                 if not box.contains(rect):
                     hits += w * h - _area(rect.intersected(box))  # (cut off)
                 score = (hits, i >= 2, abs(rect.center().y() - star.y()))
                 if best is None or score < best[0]:
                     best = (score, rect)
         return best[0][0], best[1]
+
+    def _curve_occupancy(self) -> np.ndarray | None:
+        """Which OCC_CELL-px cells of the plot the curves pass through, as an integral
+        image ((ny + 1, nx + 1) counts; None without curves): the stop label keeps off the
+        curves where it can (in L9 it sat on the validation curve's turn upwards after the
+        stop, the lesson's point)."""
+        box = self.vb.sceneBoundingRect()
+        pts = self.curve_points()
+        (x0, x1), (y0, y1) = self.vb.viewRange()
+        if not len(pts) or box.width() < 1 or box.height() < 1 or x1 <= x0 or y1 <= y0:
+            return None
+        pts = pts[np.isfinite(pts).all(axis=1)]
+        nx, ny = int(math.ceil(box.width() / OCC_CELL)), int(math.ceil(box.height() / OCC_CELL))
+        ix = np.floor((pts[:, 0] - x0) / (x1 - x0) * box.width() / OCC_CELL).astype(np.int64)
+        iy = np.floor((y1 - pts[:, 1]) / (y1 - y0) * box.height() / OCC_CELL).astype(np.int64)
+        inside = (ix >= 0) & (ix < nx) & (iy >= 0) & (iy < ny)
+        occ = np.zeros((ny, nx), dtype=np.int64)
+        occ[iy[inside], ix[inside]] = 1
+        integral = np.zeros((ny + 1, nx + 1), dtype=np.int64)
+        integral[1:, 1:] = occ.cumsum(axis=0).cumsum(axis=1)
+        #: each column's highest cell with a curve in it (ny: none)
+        self._occ_top = np.where(occ.any(axis=0), occ.argmax(axis=0), ny)
+        return integral
+
+    def _above_curves(self, left: float, w: float, box: QRectF) -> float | None:
+        """The scene y just above the curves between ``left`` and ``left + w`` (None: no
+        curve there)."""
+        occ = getattr(self, "_occ", None)
+        if occ is None:
+            return None
+        top = self._occ_top
+        c0 = min(max(int((left - box.left()) // OCC_CELL), 0), len(top))
+        c1 = min(max(int((left + w - box.left()) // OCC_CELL) + 1, 0), len(top))
+        if c1 <= c0 or top[c0:c1].min() >= occ.shape[0] - 1:
+            return None
+        return box.top() + float(top[c0:c1].min()) * OCC_CELL
+
+    def _curves_under(self, rect: QRectF, box: QRectF) -> float:
+        """The area (px²) of the curves' cells that ``rect`` (scene) covers."""
+        occ = getattr(self, "_occ", None)
+        if occ is None:
+            return 0.0
+        ny, nx = occ.shape[0] - 1, occ.shape[1] - 1
+
+        def cell(v: float, n: int) -> int:
+            return min(max(int(v // OCC_CELL), 0), n)
+
+        c0, c1 = cell(rect.left() - box.left(), nx), cell(rect.right() - box.left() + OCC_CELL - 1, nx)
+        r0, r1 = cell(rect.top() - box.top(), ny), cell(rect.bottom() - box.top() + OCC_CELL - 1, ny)
+        n = occ[r1, c1] - occ[r0, c1] - occ[r1, c0] + occ[r0, c0]
+        return float(n) * OCC_CELL * OCC_CELL
 
     # ------------------------------------------------------------------ ‖w‖₂ (L13)
     def _init_norm_axis(self) -> None:
