@@ -251,6 +251,20 @@ def test_fit_slice_basin_map_in_the_window_view(qtbot, monkeypatch):
     ref = CM.basin_map_problem(s.runset.problem, setup, s.starts[0], v._box, nx=64,
                                dims=(i, j))
     np.testing.assert_array_equal(layer.result.end, ref.end)
+    # in 20 steps no start settles: the map is all grey, and its title says why first
+    r = layer.result
+    assert not (r.conv_at[~r.diverged] >= 0).any()
+    assert layer.title.startswith("In 20 steps no start settles")
+
+
+def test_a_map_where_starts_settle_keeps_its_key_title(qtbot, sess):
+    v = _view(qtbot, sess)
+    layer = v.map_layer
+    sess.set_map_options(map_layer="basins")
+    v.flush()
+    r = layer.result
+    assert (r.conv_at[~r.diverged] >= 0).any()
+    assert "where each start ends" in layer.title and "no start" not in layer.title
 
 
 def test_a_newer_setting_stops_the_running_chunk(qtbot):

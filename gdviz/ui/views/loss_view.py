@@ -86,7 +86,10 @@ LEGEND_MS = 250
 #: the key's forms, tried in order until one fits the plot: (columns, 0 for one row;
 #: text size relative to the ticks'). A narrow loss panel (under the controls at 200 %
 #: text) had its one-row key sticking out past the plot's right edge
-KEY_FORMS = ((0, 1.0), (0, 0.8), (1, 0.8), (1, 0.65), (0, 0.65))
+KEY_FORMS = ((0, 1.0), (0, 0.8), (1, 0.8), (1, 0.65), (0, 0.65), (1, 0.5))
+#: a form smaller than this share of the plots' text is used only where its text is no
+#: smaller than that share of the text at 100 % (at 200 %: L13's key beside its log axis)
+KEY_MIN_K = 0.65
 #: the most of the plot's height the key may take (the curves get the band above them;
 #: ``_with_key_room`` gives the key at most half of the plot)
 KEY_MAX_SHARE = 0.5
@@ -444,7 +447,9 @@ class LossView(pg.PlotWidget):
             return
         self._key_fit = key
         sizes = []
-        for columns, k in KEY_FORMS:
+        forms = [f for f in KEY_FORMS
+                 if f[1] >= KEY_MIN_K or theme.pt(theme.BASE_PT) * f[1] >= theme.BASE_PT * KEY_MIN_K]
+        for columns, k in forms:
             self._set_key_form(n if columns == 0 else 1, k)
             size = leg.layout.preferredSize()
             if size.width() <= w and size.height() <= KEY_MAX_SHARE * h:
@@ -455,7 +460,7 @@ class LossView(pg.PlotWidget):
         # wider than the plot was cut at its left edge: L13 at 1280x720)
         fits = [i for i, (sw, _) in enumerate(sizes) if sw <= w]
         i = fits[0] if fits else min(range(len(sizes)), key=lambda j: sizes[j][0])
-        columns, k = KEY_FORMS[i]
+        columns, k = forms[i]
         self._set_key_form(n if columns == 0 else 1, k)
 
     def _set_key_form(self, columns: int, k: float) -> None:

@@ -500,6 +500,12 @@ class BasinLayer(QObject):
         s = self.session
         run = s.spec_label(s.spec_index(s.reference_run()))
         key = "map_title_basins" if mode == "basins" else "map_title_steps"
+        r = self.result
+        if (r is not None and self._shown_key == self._setup_key and (~r.diverged).any()
+                and not (r.conv_at[~r.diverged] >= 0).any()):
+            # every start still moving at the end of the map's budget (L9's fit slice: 91
+            # parameters, 1000 steps): the map is all grey, and says why first
+            key = "map_title_unsettled"
         title = tr(key, run=run, steps=steps)
         if title != self.title:
             self.title = title
