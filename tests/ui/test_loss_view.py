@@ -468,5 +468,5 @@ def test_l9s_loss_plot_shows_the_validation_loss_turn_upwards(qtbot):
     assert box.contains(stop) and not stop.intersects(v.legend.sceneBoundingRect())
     assert v._curves_under(stop, box) == 0
     # the validation loss has turned upwards since its low, and the plot shows it
-    (k, low), last = v.stops[0], s.val_losses()[0][-1]
+    (_, low), last = v.stops[0], s.val_losses()[0][-1]
     assert last > 1.5 * low
