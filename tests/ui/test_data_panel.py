@@ -93,6 +93,33 @@ def test_rebuilding_within_a_kind_keeps_the_widgets(panel, sess):
     assert panel.controls["units"] is units  # a dragged slider survives the change
 
 
+
+def test_a_kind_met_again_gets_its_controls_back_in_step_with_the_session(panel, sess):
+    """A lesson switch to a landscape and back to a fit puts the fit's controls away and
+    shows them again (not built anew: ~35 ms of the switch), set to the new problem, in the
+    language of the moment, and driving the session."""
+    from gdviz.core.i18n import set_language
+
+    page, units = panel._page, panel.controls["units"]
+    sess.set_expression("x^2 + y^2")
+    assert panel.kind is None and page.isHidden()
+    set_language("zh-Hant")
+    try:
+        assert sess.set_fit(FitData(target="sine", model="relu", units=9, points=40))
+        assert panel._page is page and panel.controls["units"] is units and not page.isHidden()
+        assert units.value() == 9 and panel.controls["n_points"].value() == 40
+        assert panel.controls["model"].currentData() == "relu"
+        assert panel.controls["units"].label.text() != "units K"  # (its Chinese name)
+        _drag(units, 5)
+        assert sess.data.units == 5
+    finally:
+        set_language("en")
+    # a regression's page is its own, and the fit's stays put away meanwhile
+    assert sess.set_regression(RegressionData())
+    assert panel._page is not page and "units" not in panel.controls
+    assert sess.set_fit(FitData())
+    assert panel._page is page
+
 # ------------------------------------------------------------------------- fit controls
 def test_units_slider_sets_K_and_shows_only_for_unit_models(panel, sess):
     _drag(panel.controls["units"], 12)

@@ -250,6 +250,9 @@ class DataPanel(QWidget):
         self._captured: list[str] = []
         self._applying = 0
         self._page: QWidget | None = None
+        #: the other kinds' pages, put away (kind -> page, controls, param sliders, texts,
+        #: parameter names, hand ranges' key): see _rebuild
+        self._pages: dict = {}
         #: how each text of the page is set in the UI language (rebuilt with the page)
         self._texts: list = []
         self._by_hand = True
@@ -278,18 +281,37 @@ class DataPanel(QWidget):
 
     # ================================================================== building
     def _rebuild(self) -> None:
-        """Throw the old controls away and build the current kind's."""
+        """Put the old kind's controls away and show the current kind's: built the first
+        time, kept after (a lesson switch between a landscape and a fit built the fit's
+        ~30 controls anew each time, ~35 ms of the switch)."""
         if self._page is not None:
             self._lay.removeWidget(self._page)
             self._page.hide()
-            self._page.deleteLater()
-        self.controls, self.param_sliders = {}, []
-        self._texts = []
-        self._names = None
+            self._pages[self.kind] = (self._page, self.controls, self.param_sliders,
+                                      self._texts, self._names, self._ranges_key)
+        self._page = None
         self._shown_expr = ""
         # a classification has its own panel (gdviz.ui.panels.classify_panel)
         self.kind = (self.session.kind if self.session.is_data
                      and self.session.kind != "classify" else None)
+        kept = self._pages.pop(self.kind, None)
+        if kept is not None:
+            (page, self.controls, self.param_sliders, self._texts, self._names,
+             self._ranges_key) = kept
+            self._page = page
+            self._lay.addWidget(page)
+            page.show()
+            for apply in self._texts:  # (the language or the text size may have changed)
+                apply()
+            if self._names is not None:
+                self._retranslate_params()
+            self._restyle()
+            self._align()
+            return
+        self.controls, self.param_sliders = {}, []
+        self._texts = []
+        self._names = None
+        self._ranges_key = None
         page = QWidget()
         page.setObjectName("dataPage")
         lay = QVBoxLayout(page)
