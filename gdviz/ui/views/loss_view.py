@@ -622,9 +622,9 @@ class LossView(pg.PlotWidget):
         def y(v: float) -> float:
             return math.log10(v) if self.log_y and v > 0 else v
         key = (tuple(shown), self.log_y, tuple(s.run_color(r) for r, _ in shown))
-        if key == self._stop_key and not self._stop_behind:
-            pass  # the same lows: the line and label as they are (the step line may move)
-        elif s.playing and self.stop_points.isVisible() and self._stop_frames + 1 < STOP_EVERY:
+        if s.playing and self.stop_points.isVisible() and self._stop_frames + 1 < STOP_EVERY:
+            # (the same lows too: the label's place is looked for anew as the step line
+            # and the curves move, ~5-15 ms with the curves to keep clear of)
             self._stop_frames += 1
             self._stop_behind = True
             return
@@ -775,9 +775,11 @@ class LossView(pg.PlotWidget):
         return label.sceneBoundingRect()
 
     def _stop_place(self) -> tuple[float, QRectF]:
-        """The stop label's best place now: (the area of it that is covered, by the key and the
-        step line's label, or cut off at the plot's edge; its scene rectangle). Beside the
-        star first, else against the plot's left or right edge (a narrow plot: 200 % text)."""
+        """The stop label's best place now: (the area of it that is covered, by the key,
+        the step line's label and the curves, or cut off at the plot's edge; its scene
+        rectangle). Beside the star first, else against the plot's left or right edge (a
+        narrow plot: 200 % text). The places are scored together, in arrays (one at a time,
+        with the curves to keep clear of, a re-lay took ~15 ms of a playing frame)."""
         box = self.vb.sceneBoundingRect()
         star = self.vb.mapViewToScene(self.stop_label.pos())
         br = self.stop_label.textItem.boundingRect()
@@ -785,22 +787,31 @@ class LossView(pg.PlotWidget):
         avoid = [it.sceneBoundingRect() for it in (self.legend, self.t_line.label)
                  if it.isVisible()]
         pad = 8.0
-        tops = (star.y() - pad - h, star.y() + pad, box.top() + 2, box.bottom() - 2 - h,
-                box.center().y() - h / 2)
-        lefts = (star.x() + pad, star.x() - pad - w, box.left() + 2, box.right() - 2 - w)
-        best = None
+        sx, sy = star.x(), star.y()
+        tops = [sy - pad - h, sy + pad, box.top() + 2, box.bottom() - 2 - h,
+                box.center().y() - h / 2]
+        lefts = (sx + pad, sx - pad - w, box.left() + 2, box.right() - 2 - w)
+        L, T, edge = [], [], []
         for i, left in enumerate(lefts):
             over = self._above_curves(left, w, box)  # (just above the curves there)
             for top in tops if over is None else (*tops, over - pad / 2 - h):
-                rect = QRectF(left, top, w, h)
-                hits = sum(_area(rect.intersected(a)) for a in avoid if rect.intersects(a))
-                hits += self._curves_under(rect, box)
-                if not box.contains(rect):
-                    hits += w * h - _area(rect.intersected(box))  # (cut off)
-                score = (hits, i >= 2, abs(rect.center().y() - star.y()))
-                if best is None or score < best[0]:
-                    best = (score, rect)
-        return best[0][0], best[1]
+                L.append(left)
+                T.append(top)
+                edge.append(i >= 2)
+        L, T = np.asarray(L), np.asarray(T)
+        R, B = L + w, T + h
+
+        def overlap(r: QRectF) -> np.ndarray:
+            return (np.clip(np.minimum(R, r.right()) - np.maximum(L, r.left()), 0.0, None)
+                    * np.clip(np.minimum(B, r.bottom()) - np.maximum(T, r.top()), 0.0, None))
+
+        hits = w * h - overlap(box)  # (cut off at the plot's edge)
+        hits[np.abs(hits) < 1e-9] = 0.0
+        for r in avoid:
+            hits += overlap(r)
+        hits += self._curves_under_all(L, T, R, B, box)
+        k = int(np.lexsort((np.abs(T + h / 2 - sy), np.asarray(edge), hits))[0])
+        return float(hits[k]), QRectF(float(L[k]), float(T[k]), w, h)
 
     def _curve_occupancy(self) -> np.ndarray | None:
         """Which OCC_CELL-px cells of the plot the curves pass through, as an integral
@@ -837,6 +848,21 @@ class LossView(pg.PlotWidget):
         if c1 <= c0 or top[c0:c1].min() >= occ.shape[0] - 1:
             return None
         return box.top() + float(top[c0:c1].min()) * OCC_CELL
+
+    def _curves_under_all(self, L, T, R, B, box: QRectF) -> np.ndarray:
+        """:meth:`_curves_under` of the rectangles (L, T, R, B) (scene; arrays)."""
+        occ = getattr(self, "_occ", None)
+        if occ is None:
+            return np.zeros(len(L))
+        ny, nx = occ.shape[0] - 1, occ.shape[1] - 1
+
+        def cells(v, n):
+            return np.clip(np.floor(v / OCC_CELL), 0, n).astype(np.int64)
+
+        c0, c1 = cells(L - box.left(), nx), cells(R - box.left() + OCC_CELL - 1, nx)
+        r0, r1 = cells(T - box.top(), ny), cells(B - box.top() + OCC_CELL - 1, ny)
+        n = occ[r1, c1] - occ[r0, c1] - occ[r1, c0] + occ[r0, c0]
+        return n.astype(np.float64) * OCC_CELL * OCC_CELL
 
     def _curves_under(self, rect: QRectF, box: QRectF) -> float:
         """The area (px²) of the curves' cells that ``rect`` (scene) covers."""
