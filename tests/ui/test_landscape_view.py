@@ -529,3 +529,31 @@ def test_close_drops_a_held_live_picture(qtbot, sess):
     view.close()
     assert not view._live_inbox.pending
     view.deleteLater()
+
+
+@pytest.mark.parametrize("size,smaller", [((900, 360), False), ((700, 300), True)])
+def test_the_arrows_key_takes_a_smaller_text_on_a_short_map(qtbot, size, smaller):
+    """L11 after one step: on a roomy map the arrows' key keeps its text; on a short one,
+    where each corner of its full-size column covered the run or its arrows, it takes a
+    smaller text (not below LEGEND_MIN_K) in a corner clear of them and of the minimum."""
+    from PySide6.QtCore import QPointF
+
+    from gdviz.core.scene import apply_scene, load_preset
+    from gdviz.ui.views import landscape_view as lv
+
+    s = Session()
+    apply_scene(load_preset("L11_momentum_explained"), s)
+    s.pause()
+    s.step(1)
+    v = LandscapeView(s)
+    qtbot.addWidget(v)
+    v.resize(*size)
+    v.show()
+    qtbot.waitExposed(v)
+    v._update_arrows()
+    v.place_legends()
+    assert v.arrow_legend.isVisible()
+    assert (v._arrow_key_size < 1.0) == smaller
+    assert v._arrow_key_size >= lv.LEGEND_MIN_K
+    rect = v.arrow_legend.mapRectToScene(v.arrow_legend.boundingRect())
+    assert not rect.contains(v.vb.mapViewToScene(QPointF(*s.landscape.minima[0])))

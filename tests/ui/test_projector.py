@@ -4,7 +4,7 @@ the plots grow, and a second press puts the window back exactly as it was."""
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPointF, Qt
 from PySide6.QtWidgets import QApplication
 
 from gdviz.ui import theme
@@ -352,3 +352,35 @@ def test_the_step_table_in_projector_mode_scrolls_inside_the_screen(window, qtbo
     win.set_projector(False)
     _settle(qtbot, win)
     assert win.picture.step_view is None  # (made for projector mode, closed after it)
+
+
+def test_the_arrows_key_keeps_off_the_minimum_on_a_short_map(window, qtbot):
+    """L11 in projector mode on a 1280x720 window: the map is short (~280 px) and the
+    step arrows' key, three rows at the projector's text, lay on the minimum's star in
+    every corner (on a 1280x720 screen; the tests' 800x800 screen leaves the map more
+    height, so this guards the result rather than reproducing that screen). It takes a
+    smaller text (never below 0.65 of the key at 100 %) where that finds a corner clear of
+    the runs, the arrows and the star."""
+    from gdviz.core.scene import preset_path
+    from gdviz.ui import theme
+
+    win = window
+    win.resize(1280, 720)
+    assert win.open_scene(preset_path("L11"))
+    win.session.pause()
+    win.session.step(1)
+    _settle(qtbot, win)
+    win.set_projector(True)
+    _settle(qtbot, win)
+    view = win.landscape_view
+    qtbot.waitUntil(lambda: not view._legend_timer.isActive())
+    view.place_legends()
+    QApplication.processEvents()
+    assert view.arrow_legend.isVisible()
+    rect = _legend_rect(view.arrow_legend)
+    star = view.vb.mapViewToScene(QPointF(*win.session.landscape.minima[0]))
+    size = getattr(view, "_arrow_key_size", 1.0)
+    assert not rect.contains(star), (rect, star, size)
+    assert theme.pt(theme.BASE_PT) * size >= theme.BASE_PT * 0.65
+    win.set_projector(False)
+    _settle(qtbot, win)

@@ -60,6 +60,9 @@ RUN_WEIGHT = 50.0
 LEGEND_FORMS = ((1, 1.0), (2, 1.0), (1, 0.8), (2, 0.8), (1, 0.65), (2, 0.65), (1, 0.5),
                 (2, 0.5))
 LEGEND_MIN_K = 0.65
+#: the step arrows' key's text sizes (of the plots' text), tried in turn where it covers
+#: a run, an arrow or the minimum (the smaller only for big text: LEGEND_MIN_K)
+ARROW_KEY_SIZES = (1.0, 0.8, 0.65)
 #: a legend is re-placed at most this often while the runs move (ms)
 LEGEND_MS = 250
 #: after a zoom or a pan (a wheel turn, a drag), the grid and contours of the new box are
@@ -179,6 +182,7 @@ class LandscapeView(pg.PlotWidget):
             self.plot_item.addItem(self.arrow_halos[k])
             self.plot_item.addItem(self.arrows[k])
         self.arrow_legend = pg.LegendItem(offset=(12, -12), labelTextSize="14pt", verSpacing=-4)
+        self._arrow_key_size: float | None = 1.0
         self.arrow_legend.setParentItem(self.vb)
         self._fill_arrow_legend()
         self.arrow_legend.setVisible(False)
@@ -706,20 +710,38 @@ class LandscapeView(pg.PlotWidget):
             taken.append(self.legend.mapRectToScene(self.legend.boundingRect()))
         if self.arrow_legend.isVisible():
             # a column; one row (a strip along an edge) when every corner of a column
-            # covers a run or an arrow
+            # covers a run, an arrow or the minimum; then the same in smaller text (a short
+            # map in projector mode: L11's key lay on the minimum's star)
             corners = ("bottom-left", "top-left", "bottom-right", "top-right")
-            scores = {}
-            for columns in (1, len(self._arrow_shown)):
-                set_legend_columns(self.arrow_legend, columns)
-                scores[columns] = place_legend(self.arrow_legend, self.vb, pts, weights=weights,
-                                               corners=corners, taken=taken)[1]
-                if scores[columns] < RUN_WEIGHT:
+            best = None
+            for k in ARROW_KEY_SIZES:
+                if k < 1.0 and theme.pt(theme.BASE_PT) * k < theme.BASE_PT * LEGEND_MIN_K:
+                    continue  # smaller than the key at 100 %: only for big text
+                self._set_arrow_key_size(k)
+                for columns in (1, len(self._arrow_shown)):
+                    set_legend_columns(self.arrow_legend, columns)
+                    score = place_legend(self.arrow_legend, self.vb, pts, weights=weights,
+                                         corners=corners, taken=taken)[1]
+                    if best is None or score < best[0]:
+                        best = (score, k, columns)
+                    if score < RUN_WEIGHT:
+                        break
+                if best[0] < RUN_WEIGHT:
                     break
-            else:
-                if scores[1] <= scores[len(self._arrow_shown)]:
-                    set_legend_columns(self.arrow_legend, 1)
-                    place_legend(self.arrow_legend, self.vb, pts, weights=weights,
-                                 corners=corners, taken=taken)
+            _, k, columns = best
+            if (k, columns) != (self._arrow_key_size, self.arrow_legend.columnCount):
+                self._set_arrow_key_size(k)
+                set_legend_columns(self.arrow_legend, columns)
+                place_legend(self.arrow_legend, self.vb, pts, weights=weights,
+                             corners=corners, taken=taken)
+
+    def _set_arrow_key_size(self, k: float) -> None:
+        """The arrows' key's text at ``k`` times the plots' text."""
+        self._arrow_key_size = k
+        size = f"{theme.pt(theme.BASE_PT) * k:.0f}pt"
+        if self.arrow_legend.opts["labelTextSize"] != size:
+            self.arrow_legend.setLabelTextSize(size)
+            theme.style_legend(self.arrow_legend)
 
     def _legend_changed(self, refit: bool) -> None:
         """The runs' legend's entries (or their text size) changed: its forms' sizes are
@@ -1371,7 +1393,8 @@ class LandscapeView(pg.PlotWidget):
         self._legend_changed(refit=True)
         set_legend_columns(self.legend, 1)
         self.legend.setLabelTextSize(self._legend_text_size(1.0))
-        self.arrow_legend.setLabelTextSize(f"{theme.pt(theme.BASE_PT):.0f}pt")
+        self._arrow_key_size = None
+        self._set_arrow_key_size(1.0)
         theme.style_legend(self.legend)  # writes the labels anew in the new size
         theme.style_legend(self.arrow_legend)
         label_font = theme.font(theme.BASE_PT, bold=True)
