@@ -466,7 +466,8 @@ def test_l9s_loss_plot_shows_the_validation_loss_turn_upwards(qtbot):
     box = v.vb.sceneBoundingRect()
     stop = _scene_rect(v.stop_label.textItem)
     assert box.contains(stop) and not stop.intersects(v.legend.sceneBoundingRect())
-    assert v._curves_under(stop, box) == 0
+    edges = (stop.left(), stop.top(), stop.right(), stop.bottom())
+    assert v._curves_under(*(np.array([e]) for e in edges), box)[0] == 0
     # the validation loss has turned upwards since its low, and the plot shows it
     (_, low), last = v.stops[0], s.val_losses()[0][-1]
     assert last > 1.5 * low

@@ -809,7 +809,7 @@ class LossView(pg.PlotWidget):
         hits[np.abs(hits) < 1e-9] = 0.0
         for r in avoid:
             hits += overlap(r)
-        hits += self._curves_under_all(L, T, R, B, box)
+        hits += self._curves_under(L, T, R, B, box)
         k = int(np.lexsort((np.abs(T + h / 2 - sy), np.asarray(edge), hits))[0])
         return float(hits[k]), QRectF(float(L[k]), float(T[k]), w, h)
 
@@ -849,8 +849,9 @@ class LossView(pg.PlotWidget):
             return None
         return box.top() + float(top[c0:c1].min()) * OCC_CELL
 
-    def _curves_under_all(self, L, T, R, B, box: QRectF) -> np.ndarray:
-        """:meth:`_curves_under` of the rectangles (L, T, R, B) (scene; arrays)."""
+    def _curves_under(self, L, T, R, B, box: QRectF) -> np.ndarray:
+        """The area (px²) of the curves' cells that each rectangle (L, T, R, B) covers
+        (scene coordinates; arrays)."""
         occ = getattr(self, "_occ", None)
         if occ is None:
             return np.zeros(len(L))
@@ -864,22 +865,6 @@ class LossView(pg.PlotWidget):
         n = occ[r1, c1] - occ[r0, c1] - occ[r1, c0] + occ[r0, c0]
         return n.astype(np.float64) * OCC_CELL * OCC_CELL
 
-    def _curves_under(self, rect: QRectF, box: QRectF) -> float:
-        """The area (px²) of the curves' cells that ``rect`` (scene) covers."""
-        occ = getattr(self, "_occ", None)
-        if occ is None:
-            return 0.0
-        ny, nx = occ.shape[0] - 1, occ.shape[1] - 1
-
-        def cell(v: float, n: int) -> int:
-            return min(max(int(v // OCC_CELL), 0), n)
-
-        c0, c1 = cell(rect.left() - box.left(), nx), cell(rect.right() - box.left() + OCC_CELL - 1, nx)
-        r0, r1 = cell(rect.top() - box.top(), ny), cell(rect.bottom() - box.top() + OCC_CELL - 1, ny)
-        n = occ[r1, c1] - occ[r0, c1] - occ[r1, c0] + occ[r0, c0]
-        return float(n) * OCC_CELL * OCC_CELL
-
-    # ------------------------------------------------------------------ ‖w‖₂ (L13)
     def _init_norm_axis(self) -> None:
         #: the right axis's own box: ‖w‖₂ has its own scale, the steps are the loss's
         self.norm_vb = pg.ViewBox(enableMouse=False, enableMenu=False)

@@ -115,6 +115,7 @@ class StepView(QWidget):
         #: x and y one under the other (the table too wide for its room: see fit_width)
         self.stacked = False
         self._room: int | None = None
+        self._shown = set(self.cells)  # the rows the selected run's optimizer has
         self._rule: list[str] = []  # the rule's lines, as written when there is room
         self._rule_level = 0  # how narrow its worked lines are written (see _tall)
         self._place()
@@ -305,9 +306,8 @@ class StepView(QWidget):
                 y.setText(fmt(val[1]))
 
     def _show_rows(self) -> None:
-        shown = getattr(self, "_shown", set(self.cells))
         for key, labs in self.cells.items():
-            on = key in shown
+            on = key in self._shown
             for lab in labs:
                 lab.setVisible(on)
             for tag in self.tags[key]:
