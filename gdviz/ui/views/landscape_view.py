@@ -61,8 +61,8 @@ LEGEND_FORMS = ((1, 1.0), (2, 1.0), (1, 0.8), (2, 0.8), (1, 0.65), (2, 0.65), (1
                 (2, 0.5))
 LEGEND_MIN_K = 0.65
 #: the step arrows' key's text sizes (of the plots' text), tried in turn where it covers
-#: a run, an arrow or the minimum (the smaller only for big text: LEGEND_MIN_K)
-ARROW_KEY_SIZES = (1.0, 0.8, 0.65)
+#: a run, an arrow or the minimum (the smallest is the runs' legend's floor, LEGEND_MIN_K)
+ARROW_KEY_SIZES = (1.0, 0.8, LEGEND_MIN_K)
 #: a legend is re-placed at most this often while the runs move (ms)
 LEGEND_MS = 250
 #: after a zoom or a pan (a wheel turn, a drag), the grid and contours of the new box are
@@ -182,7 +182,8 @@ class LandscapeView(pg.PlotWidget):
             self.plot_item.addItem(self.arrow_halos[k])
             self.plot_item.addItem(self.arrows[k])
         self.arrow_legend = pg.LegendItem(offset=(12, -12), labelTextSize="14pt", verSpacing=-4)
-        self._arrow_key_size: float | None = 1.0
+        self._arrow_key_size = 1.0
+        self._arrow_shown = self.arrow_names  # the arrows its key lists (those drawn)
         self.arrow_legend.setParentItem(self.vb)
         self._fill_arrow_legend()
         self.arrow_legend.setVisible(False)
@@ -296,9 +297,8 @@ class LandscapeView(pg.PlotWidget):
         """The arrows' key, with the arrows ``names`` (default: those it had, at first all
         three): only the arrows drawn (L15's SGD has no momentum arrow, and its key listed
         "momentum / 1st moment")."""
-        if names is None:
-            names = getattr(self, "_arrow_shown", self.arrow_names)
-        self._arrow_shown = tuple(names)
+        if names is not None:
+            self._arrow_shown = tuple(names)
         self.arrow_legend.clear()
         self._arrow_note = None
         for k in self._arrow_shown:
@@ -715,8 +715,6 @@ class LandscapeView(pg.PlotWidget):
             corners = ("bottom-left", "top-left", "bottom-right", "top-right")
             best = None
             for k in ARROW_KEY_SIZES:
-                if k < 1.0 and theme.pt(theme.BASE_PT) * k < theme.BASE_PT * LEGEND_MIN_K:
-                    continue  # smaller than the key at 100 %: only for big text
                 self._set_arrow_key_size(k)
                 for columns in (1, len(self._arrow_shown)):
                     set_legend_columns(self.arrow_legend, columns)
@@ -1393,7 +1391,6 @@ class LandscapeView(pg.PlotWidget):
         self._legend_changed(refit=True)
         set_legend_columns(self.legend, 1)
         self.legend.setLabelTextSize(self._legend_text_size(1.0))
-        self._arrow_key_size = None
         self._set_arrow_key_size(1.0)
         theme.style_legend(self.legend)  # writes the labels anew in the new size
         theme.style_legend(self.arrow_legend)

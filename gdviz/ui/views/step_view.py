@@ -146,7 +146,8 @@ class StepView(QWidget):
     def fit_width(self, room: int) -> None:
         """The view is ``room`` px wide at the most (its scroll area's viewport): where the
         table's columns (x and y side by side) are wider, each row's y goes under its x, and
-        the rule's lines wrap, so that nothing scrolls sideways (at 200 % text on 1280×720
+        the rule's worked vectors take two lines (:func:`_tall`; wrapped only where even
+        that is too wide), so that nothing scrolls sideways (at 200 % text on 1280×720
         the table needed 472 px and the rule 586 of a 408 px column: their y numbers and
         the ends of the rule's lines were cut at the dock's edge)."""
         self._room = int(room)
