@@ -36,11 +36,44 @@ def parse_args(argv: list[str]) -> tuple[int, str, str | None]:
     return repeats, (args[0] if args else ""), prof_label
 
 
+class TurnApp(QApplication):
+    """A QApplication that times each turn of the event loop: each event it dispatches at the
+    top (not one sent from inside another's handler). ``longest`` is the longest since
+    :meth:`arm`. A turn is what blocks the UI thread: between two turns the loop takes the
+    user's input (a paint, a timer's tick and the click before them are three turns)."""
+
+    def __init__(self, argv):
+        super().__init__(argv)
+        self.depth = 0
+        self.longest = 0.0
+        self.longest_what = ""
+
+    def arm(self) -> None:
+        self.longest = 0.0
+        self.longest_what = ""
+
+    def notify(self, obj, ev):  # noqa: N802 - Qt name
+        if self.depth:
+            return super().notify(obj, ev)
+        import time
+
+        self.depth += 1
+        t0 = time.perf_counter()
+        try:
+            return super().notify(obj, ev)
+        finally:
+            dt = time.perf_counter() - t0
+            self.depth -= 1
+            if dt > self.longest:
+                self.longest = dt
+                self.longest_what = f"{ev.type().name} to {type(obj).__name__}"
+
+
 def open_window():
     """The real MainWindow on a fresh Session, offscreen at 1280x720, with its settings and
     data in a new temporary folder (never asking about unsaved changes). Returns (app,
     window, the folder)."""
-    app = QApplication.instance() or QApplication([])
+    app = QApplication.instance() or (TurnApp([]) if os.environ.get("TURNS") == "1" else QApplication([]))
     tmp = tempfile.mkdtemp()
     os.environ["GDVIZ_DATA_DIR"] = os.path.join(tmp, "data")
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, os.path.join(tmp, "cfg"))
@@ -73,6 +106,9 @@ class Timings:
         self.times: dict[str, list[float]] = {}
         self.cpu: dict[str, list[float]] = {}
         self.worst_prof: dict[str, tuple[float, object]] = {}
+        #: with TURNS=1 (a :class:`TurnApp`): each label's longest turn of the event loop
+        self.turns: dict[str, list[float]] = {}
+        self.turn_what: dict[str, str] = {}
 
     def block(self, label: str, fn) -> float:
         """Time ``fn`` then :func:`flush` as one block; returns its wall time (s)."""
@@ -84,8 +120,23 @@ class Timings:
         c0 = time.thread_time()
         if prof:
             prof.enable()
-        fn()
+        app = QApplication.instance()
+        turns = isinstance(app, TurnApp)
+        if turns:
+            app.arm()
+            app.depth += 1  # the action itself is one turn (a click's, a key's)
+        try:
+            fn()
+        finally:
+            if turns:
+                app.depth -= 1
+        t_action = time.perf_counter() - t0
         flush()
+        if turns:
+            longest, what = max((t_action, "the action"), (app.longest, app.longest_what))
+            self.turns.setdefault(label, []).append(longest)
+            if longest >= max(self.turns[label]):
+                self.turn_what[label] = what
         if prof:
             prof.disable()
         dt = time.perf_counter() - t0

@@ -141,11 +141,14 @@ def main(argv):
     del default
 
     rows = sorted(times.items(), key=lambda kv: -max(kv[1]))
-    print(f"{'action':40s} {'n':>3s} {'median ms':>10s} {'max ms':>8s} {'cpu med':>8s} {'cpu max':>8s}")
+    turns = timings.turns
+    print(f"{'action':40s} {'n':>3s} {'median ms':>10s} {'max ms':>8s} {'cpu med':>8s} {'cpu max':>8s}"
+          + ("  longest turn ms (max, what)" if turns else ""))
     for label, ts in rows:
         c = cpu.get(label, [0.0])
+        tail = (f"  {max(turns[label]) * 1e3:8.1f} {timings.turn_what[label]}" if label in turns else "")
         print(f"{label:40s} {len(ts):3d} {statistics.median(ts) * 1e3:10.1f} {max(ts) * 1e3:8.1f}"
-              f" {statistics.median(c) * 1e3:8.1f} {max(c) * 1e3:8.1f}")
+              f" {statistics.median(c) * 1e3:8.1f} {max(c) * 1e3:8.1f}" + tail)
     if worst_prof:
         profs = [p for _, p in worst_prof.values()]
         st = pstats.Stats(profs[0])
