@@ -76,6 +76,10 @@ SIDE_DATA_MAX_SCALE = 1.2
 #: above that text size: the controls scroll anyway, the curves need the room for their
 #: bigger ticks (L9's U was a 90 px strip at 200 %); the dock stays within SIDE_LOSS_SHARE
 SIDE_BIG_TEXT_WEIGHTS = (50, 50)
+#: ... and on a data problem whose loss curves are the lesson (a units model or a network,
+#: not fitted by hand: L9's overfitting, L13's ‖w‖₂): at 62:38, L13's plot was 100 px
+#: high under its three-row key, and the step's label lay on the curves
+SIDE_CURVES_WEIGHTS = (50, 50)
 #: the docks' layout in saved window states: a state saved with another layout (the loss
 #: dock below the map, before version 2) is not restored, the window starts with today's
 DOCK_LAYOUT_VERSION = 2
@@ -290,6 +294,8 @@ class MainWindow(QMainWindow):
             return SIDE_BIG_TEXT_WEIGHTS
         if self._hand_lesson():
             return SIDE_DATA_WEIGHTS
+        if self.session.is_data:
+            return SIDE_CURVES_WEIGHTS
         return SIDE_SURFACE_WEIGHTS
 
     def _hand_lesson(self) -> bool:

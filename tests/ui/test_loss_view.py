@@ -471,3 +471,33 @@ def test_l9s_loss_plot_shows_the_validation_loss_turn_upwards(qtbot):
     # the validation loss has turned upwards since its low, and the plot shows it
     (_, low), last = v.stops[0], s.val_losses()[0][-1]
     assert last > 1.5 * low
+
+
+@pytest.mark.parametrize("size", [(600, 320), (470, 220), (420, 170)])
+def test_the_step_label_keeps_off_the_curves_where_a_place_is(qtbot, size):
+    """The step's label ("iteration 1020") lay across the curves and the star in L13's loss
+    dock while the plot had room above them: a place clear of the key and the edges that
+    is off the curves comes first (its box's padding may touch one); in full words still."""
+    from gdviz.ui.views.loss_view import T_LABEL_ON_CURVES
+
+    s = Session(specs=[RunSpec(make_optimizer("adam", lr=0.05))])
+    _overfit(s, val_fraction=0.0)  # (no stop label: the step label alone)
+    v = LossView(s)
+    qtbot.addWidget(v)
+    v.resize(*size)
+    v.show()
+    qtbot.waitExposed(v)
+    label = v.t_line.label
+    checked = 0
+    for _ in range(8):
+        s.step(50)
+        v.place_legend()
+        assert label.isVisible()
+        assert label.format != "{value:.0f}" or size[0] < 600, s.t  # (full words where they fit)
+        rect = _scene_rect(label)
+        box = v.vb.sceneBoundingRect()
+        v._occ = v._curve_occupancy()
+        assert v._curves_under_rect(rect, box) <= T_LABEL_ON_CURVES * rect.width() * rect.height(), s.t
+        assert box.contains(rect)
+        checked += 1
+    assert checked == 8

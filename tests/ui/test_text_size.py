@@ -159,7 +159,7 @@ def test_the_loss_curves_go_where_the_map_keeps_its_room(window, qtbot):
     from PySide6.QtCore import Qt
 
     from gdviz.core.scene import preset_paths
-    from gdviz.ui.main_window import SIDE_DATA_WEIGHTS, SIDE_SURFACE_WEIGHTS
+    from gdviz.ui.main_window import SIDE_CURVES_WEIGHTS, SIDE_DATA_WEIGHTS, SIDE_SURFACE_WEIGHTS
 
     right, bottom = Qt.DockWidgetArea.RightDockWidgetArea, Qt.DockWidgetArea.BottomDockWidgetArea
     lesson = {p.stem[:3]: p for p in preset_paths()}
@@ -182,9 +182,16 @@ def test_the_loss_curves_go_where_the_map_keeps_its_room(window, qtbot):
     _settle(qtbot, window)
     assert window.dockWidgetArea(window.loss_dock) == right
     assert window._loss_weights == SIDE_DATA_WEIGHTS  # L03 came in projector mode
-    # where the loss curves are the lesson (L9's U), they keep the surface's share
-    assert window.open_scene(lesson["L09"])
-    assert window._loss_weights == SIDE_SURFACE_WEIGHTS
+    # where the loss curves are the lesson (L9's U, L13's ‖w‖₂), they get more than on a
+    # surface (at the surface's share L13's plot was 100 px under its three-row key)
+    assert window.open_scene(lesson["L05"])
+    _settle(qtbot, window)
+    surface_h = window.loss_dock.height()
+    for stem in ("L09", "L13"):
+        assert window.open_scene(lesson[stem])
+        assert window._loss_weights == SIDE_CURVES_WEIGHTS, stem
+        _settle(qtbot, window)
+        assert window.loss_dock.height() > surface_h, stem
     assert window.open_scene(lesson["L04"])
     assert window.dockWidgetArea(window.loss_dock) == right
     # in the side column it sits below the controls, never as a tab beside them

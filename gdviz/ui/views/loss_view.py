@@ -49,6 +49,9 @@ LEFT_AXIS_SHARE = 0.25
 #: top) and its side (-1: left of the line, 1: right). The first, else the first that leaves
 #: the "stop here" label a clear place, itself clear of the key and inside the plot
 T_LABEL_PLACES = ((0.04, -1), (0.04, 1), (0.5, -1), (0.5, 1), (0.96, -1), (0.96, 1))
+#: the share of the step line's label that may lie on the curves' cells (OCC_CELL px) and
+#: still count as clear: its box's padding touching a curve, not its words
+T_LABEL_ON_CURVES = 0.05
 #: the "stop here" label shows once the run is this far past its lowest validation loss
 #: (steps, or this share of the steps shown, whichever is more): not on every new low
 STOP_AFTER = 3
@@ -590,6 +593,10 @@ class LossView(pg.PlotWidget):
         #: and whether it waits to move
         self._stop_frames = 0
         self._stop_behind = False
+        #: the curves' cells (see _curve_occupancy) and the frames since the step's label
+        #: last measured them
+        self._occ = None
+        self._t_occ_age = 0
 
     def _style_stop_marker(self) -> None:
         pal = theme.palette(theme.current())
@@ -718,13 +725,19 @@ class LossView(pg.PlotWidget):
         box = self.vb.sceneBoundingRect()
         key = self.legend.sceneBoundingRect() if self.legend.isVisible() else None
         for place in (*T_LABEL_PLACES, None):
+            if place is None and best[0] == 0:
+                break  # (hidden only to clear the stop label, never to clear a curve)
             t_rect = self._set_t_label(place)
             hits, rect = self._stop_place()
             hits += _label_cover(t_rect, box, key)
-            if best is None or hits < best[0]:
-                best = (hits, place, rect)
-            if hits == 0:
+            # the step's label on the curves counts after the rest (L13: "iteration 1020"
+            # lay across the curves and the star while the plot had room above them)
+            soft = self._curves_under_rect(t_rect, box) if place is not None else 0.0
+            if best is None or (hits, soft) < (best[0], best[3]):
+                best = (hits, place, rect, soft)
+            if hits == 0 and soft == 0:
                 break
+        best = best[:3]
         hits, place, rect = best
         self._stop_hits = hits
         self._set_t_label(place)
@@ -743,19 +756,43 @@ class LossView(pg.PlotWidget):
         box = self.vb.sceneBoundingRect()
         key = self.legend.sceneBoundingRect() if self.legend.isVisible() else None
         label = self.t_line.label
+        # the curves' cells: while playing, measured every STOP_EVERY frames (they grow by
+        # a few pixels a frame; measured each frame, ~0.5 ms)
+        if self.session.playing and self._t_occ_age < STOP_EVERY and self._occ is not None:
+            self._t_occ_age += 1
+        else:
+            self._occ, self._t_occ_age = self._curve_occupancy(), 0
         best = None
         # its text in full ("iteration 243"), else the number alone where neither side
-        # of the line has room for the words (a narrow plot, the line mid-way)
+        # of the line has room for the words (a narrow plot, the line mid-way). Off the
+        # curves where a place is (L13: on the curves and the star); a place clear of the
+        # key and the edges comes first, in full text first. Its own place first; while
+        # playing, where it is comes first (it stays there while that is clear, instead of
+        # being moved to each place every frame, ~0.2 ms a move, and hopping)
+        here = label.orthoPos, (-1 if label.anchors[0] == (1, 1) else 1)
+        places = T_LABEL_PLACES
+        stay = self.session.playing and label.isVisible() and here in T_LABEL_PLACES
+        if stay:
+            places = (here, *(p for p in T_LABEL_PLACES if p != here))
         for fmt in (tr(f"line_{self._axis_key()}"), "{value:.0f}"):
             if label.format != fmt:
                 label.setFormat(fmt)
-            for place in T_LABEL_PLACES:
-                bad = _label_cover(self._set_t_label(place), box, key)
-                if bad <= 0:
+            for place in places:
+                rect = self._set_t_label(place)
+                bad = _label_cover(rect, box, key)
+                soft = self._curves_under_rect(rect, box) if bad <= 0 else 0.0
+                if bad <= 0 and soft <= T_LABEL_ON_CURVES * _area(rect):
                     return
-                if best is None or bad < best[0]:
-                    best = (bad, place)
-        self._set_t_label(best[1])
+                if stay and bad <= 0 and self._t_occ_age:
+                    return  # (other places are tried when the curves are measured anew)
+                stay = False
+                if best is None or (bad, soft) < best[:2]:
+                    best = (bad, soft, fmt, place)
+            if best[0] <= 0:
+                break  # (the words on a curve rather than the number alone)
+        if label.format != best[2]:
+            label.setFormat(best[2])
+        self._set_t_label(best[3])
 
     def _set_t_label(self, place: tuple[float, int] | None) -> QRectF:
         """Put the step line's label at ``place`` (its height along the line, and the side
@@ -839,7 +876,7 @@ class LossView(pg.PlotWidget):
     def _above_curves(self, left: float, w: float, box: QRectF) -> float | None:
         """The scene y just above the curves between ``left`` and ``left + w`` (None: no
         curve there)."""
-        occ = getattr(self, "_occ", None)
+        occ = self._occ
         if occ is None:
             return None
         top = self._occ_top
@@ -849,10 +886,18 @@ class LossView(pg.PlotWidget):
             return None
         return box.top() + float(top[c0:c1].min()) * OCC_CELL
 
+    def _curves_under_rect(self, rect: QRectF, box: QRectF) -> float:
+        """The area (px²) of the curves' cells under ``rect`` (scene)."""
+        if rect.isEmpty():
+            return 0.0
+        a = np.array
+        return float(self._curves_under(a([rect.left()]), a([rect.top()]), a([rect.right()]),
+                                        a([rect.bottom()]), box)[0])
+
     def _curves_under(self, L, T, R, B, box: QRectF) -> np.ndarray:
         """The area (px²) of the curves' cells that each rectangle (L, T, R, B) covers
         (scene coordinates; arrays)."""
-        occ = getattr(self, "_occ", None)
+        occ = self._occ
         if occ is None:
             return np.zeros(len(L))
         ny, nx = occ.shape[0] - 1, occ.shape[1] - 1
