@@ -64,6 +64,23 @@ def test_diverged_run_does_not_flatten_the_others(view, sess):
     assert y1 < top + 2 * abs(top) + 1
 
 
+def test_the_curves_cells_skip_a_runaway_loss_without_a_warning(view, sess):
+    """A loss of 1e300 on a linear axis put inf through an int cast ("invalid value
+    encountered in cast", seen in the GUI fuzz) when the step's label measured the curves'
+    cells; such points are far outside the plot and are dropped."""
+    import warnings
+
+    sess.add_run(RunSpec(config=make_optimizer("sgd", lr=1.0)))
+    sess.step(40)
+    x, y = view.curves[0].get_data()
+    view.curves[0].get_data = lambda: (x, np.where(np.arange(len(y)) == 3, 1e300, y))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        view.vb.setYRange(-1e-300, 1e-300, padding=0)  # (a range that overflows the scale)
+        occ = view._curve_occupancy()
+    assert occ is not None and occ[-1, -1] >= 0
+
+
 def test_disabled_run_hidden(view, sess):
     sess.update_run(0, enabled=False)
     assert not view.curves[0].isVisible() and view.curves[1].isVisible()

@@ -862,11 +862,12 @@ class LossView(pg.PlotWidget):
             return None
         pts = pts[np.isfinite(pts).all(axis=1)]
         nx, ny = int(math.ceil(box.width() / OCC_CELL)), int(math.ceil(box.height() / OCC_CELL))
-        ix = np.floor((pts[:, 0] - x0) / (x1 - x0) * box.width() / OCC_CELL).astype(np.int64)
-        iy = np.floor((y1 - pts[:, 1]) / (y1 - y0) * box.height() / OCC_CELL).astype(np.int64)
-        inside = (ix >= 0) & (ix < nx) & (iy >= 0) & (iy < ny)
+        with np.errstate(all="ignore"):  # (a diverging run's 1e308 is far outside: dropped)
+            fx = np.floor((pts[:, 0] - x0) / (x1 - x0) * box.width() / OCC_CELL)
+            fy = np.floor((y1 - pts[:, 1]) / (y1 - y0) * box.height() / OCC_CELL)
+        keep = (fx >= 0) & (fx < nx) & (fy >= 0) & (fy < ny)  # (False for inf and nan)
         occ = np.zeros((ny, nx), dtype=np.int64)
-        occ[iy[inside], ix[inside]] = 1
+        occ[fy[keep].astype(np.int64), fx[keep].astype(np.int64)] = 1
         integral = np.zeros((ny + 1, nx + 1), dtype=np.int64)
         integral[1:, 1:] = occ.cumsum(axis=0).cumsum(axis=1)
         #: each column's highest cell with a curve in it (ny: none)
