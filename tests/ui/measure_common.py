@@ -115,7 +115,11 @@ class Timings:
         import cProfile
         import time
 
-        prof = cProfile.Profile() if self.prof_label and self.prof_label in label else None
+        # PROF_SKIP=n: the first n instances of the label are not profiled (the first lesson
+        # load builds what later ones reuse)
+        skip = int(os.environ.get("PROF_SKIP", "0"))
+        prof = (cProfile.Profile() if self.prof_label and self.prof_label in label
+                and len(self.times.get(label, ())) >= skip else None)
         t0 = time.perf_counter()
         c0 = time.thread_time()
         if prof:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+from PySide6.QtCore import QPointF
 import pytest
 
 from gdviz.core.optimizers import make_optimizer
@@ -279,6 +280,41 @@ def test_weight_norm_curves_follow_the_parameter_history(qtbot):
     lo, hi = v.norm_vb.viewRange()[1]
     top = max(np.max(param_norms(P)) for P in s.param_trails())
     assert lo == 0.0 and top <= hi <= 2 * top
+
+
+def test_the_labels_keep_off_the_weight_norm_curves_too(qtbot):
+    """‖w‖₂ is drawn on the right axis's own box; the cells the labels keep off were the
+    loss curves' alone, and L13's export wrote "iteration 1000" across the ‖w‖₂ curve.
+    Its points count, at the height where they are drawn."""
+    from gdviz.core.problems import FitData
+
+    s = Session(specs=[RunSpec(make_optimizer("adam", lr=0.05, weight_decay=0.01))])
+    assert s.set_fit(FitData(target="sine", model="sigmoid", units=5, points=30))
+    v = LossView(s)
+    qtbot.addWidget(v)
+    v.resize(800, 300)
+    v.show()
+    qtbot.waitExposed(v)
+    s.step(60)
+    assert v.norm_on
+    # the step's label was placed with the cells as drawn after the step (the norms were
+    # fed after the labels were placed: they saw one point of ‖w‖₂)
+    np.testing.assert_array_equal(v._occ, v._curve_occupancy())
+    (_, _), (y0, y1) = v.vb.viewRange()
+    pts = v._norm_points(y0, y1)
+    x, w = v.norm_curves[0].get_data()
+    assert len(pts) == len(x) > 0
+    for i in (0, len(x) // 2, len(x) - 1):  # drawn where the norm box draws them
+        want = v.norm_vb.mapViewToScene(QPointF(float(x[i]), float(w[i])))
+        got = v.vb.mapViewToScene(QPointF(*map(float, pts[i])))
+        assert abs(got.x() - want.x()) < 0.5 and abs(got.y() - want.y()) < 0.5
+    with_norms = v._curve_occupancy()[-1, -1]  # (cells with a curve, in all)
+    v.norm_on = False
+    try:
+        loss_only = v._curve_occupancy()[-1, -1]
+    finally:
+        v.norm_on = True
+    assert with_norms > loss_only > 0
 
 
 def test_the_stop_marker_follows_the_theme(fit_view, qapp):

@@ -411,8 +411,9 @@ class LossView(pg.PlotWidget):
                 self._yr = yr
                 self.vb.setYRange(*self._with_key_room(yr), padding=0.0 if nonneg else 0.05)
                 self._fit_left_axis()  # (in a narrow panel: the new numbers' room)
-        self._update_stop_marker(has_val)
+        # ‖w‖₂ first: the labels placed next keep off its curves, as drawn this frame
         self._update_norms()
+        self._update_stop_marker(has_val)
 
     def _with_key_room(self, yr: tuple[float, float]) -> tuple[float, float]:
         """``yr`` grown at the top by a band as tall as the key (shown with validation
@@ -860,6 +861,9 @@ class LossView(pg.PlotWidget):
         (x0, x1), (y0, y1) = self.vb.viewRange()
         if not len(pts) or box.width() < 1 or box.height() < 1 or x1 <= x0 or y1 <= y0:
             return None
+        norms = self._norm_points(y0, y1)  # (‖w‖₂ on its own axis: the labels keep off it too)
+        if len(norms):
+            pts = np.concatenate([pts, norms])
         pts = pts[np.isfinite(pts).all(axis=1)]
         nx, ny = int(math.ceil(box.width() / OCC_CELL)), int(math.ceil(box.height() / OCC_CELL))
         with np.errstate(all="ignore"):  # (a diverging run's 1e308 is far outside: dropped)
@@ -873,6 +877,23 @@ class LossView(pg.PlotWidget):
         #: each column's highest cell with a curve in it (ny: none)
         self._occ_top = np.where(occ.any(axis=0), occ.argmax(axis=0), ny)
         return integral
+
+    def _norm_points(self, y0: float, y1: float) -> np.ndarray:
+        """The ‖w‖₂ curves' points in the loss box's units ((k, 2); its range is ``y0``,
+        ``y1``): the right axis's box has the same rectangle, its own scale."""
+        if not self.norm_on or not self.norm_vb.isVisible():
+            return np.zeros((0, 2))
+        n0, n1 = self.norm_vb.viewRange()[1]
+        if not n1 > n0:
+            return np.zeros((0, 2))
+        parts = []
+        for c in self.norm_curves:
+            if c.isVisible():
+                x, w = c.get_data()
+                if len(x):
+                    with np.errstate(all="ignore"):
+                        parts.append(np.column_stack([x, y0 + (w - n0) / (n1 - n0) * (y1 - y0)]))
+        return np.concatenate(parts) if parts else np.zeros((0, 2))
 
     def _above_curves(self, left: float, w: float, box: QRectF) -> float | None:
         """The scene y just above the curves between ``left`` and ``left + w`` (None: no
