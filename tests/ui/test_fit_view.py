@@ -413,7 +413,7 @@ def test_a_run_added_or_removed_writes_only_its_legend_entry(view, sess, qapp):
     assert [sess.spec_label(i) for i in range(sess.n_specs)] == [
         t for t in texts if t in {sess.spec_label(i) for i in range(sess.n_specs)}]
     view._legend_form = None  # made anew
-    view._legend_sizes = (None, {})
+    view._legend_sizes = {}
     view._legend_built = None
     view._build_legend()
     assert view.legend_texts() == texts

@@ -63,6 +63,8 @@ LEGEND_HSPACE = 12
 LEGEND_OFFSET = 8
 #: the most of the plot's height the legend may take before it is set in smaller text
 LEGEND_MAX_SHARE = 0.3
+#: how many legends' measured sizes are kept (by their texts and the text size)
+LEGEND_SIZES_KEPT = 32
 #: below this plot width the legend lists only the data (runs and units are named elsewhere)
 COMPACT_WIDTH = 560
 #: how far the box may grow to show the units' curves: this many data heights each way
@@ -209,7 +211,8 @@ class FitView(pg.PlotWidget):
         self._legend_entries: list[tuple] = []
         #: the entries' legend sizes by form (text size, columns), the form shown, and how
         #: many legends were made (see _build_legend)
-        self._legend_sizes: tuple = (None, {})
+        #: each legend's forms' sizes, by its texts and the text size (see _build_legend)
+        self._legend_sizes: dict = {}
         self._legend_form = None
         self._legend_style = None  # (theme, plot text scale) the legend was made in
         self.legend_builds = 0
@@ -851,10 +854,15 @@ class FitView(pg.PlotWidget):
             return  # (a resize to the same size: these entries were just built for it)
         self._legend_built = (entries, width, height)
         # the forms' sizes follow the texts (and the text size), not the items: a new
-        # problem with the same legend (K, the points, the model) measures nothing again
-        if self._legend_sizes[0] is not entries:
-            self._legend_sizes = (entries, {})
-        sizes = self._legend_sizes[1]
+        # problem with the same legend (K, the points, the model), or a lesson met again,
+        # measures nothing again (each form measured is a legend of every entry: L9's
+        # load measured three, ~20 ms, each time it was opened)
+        texts = (tuple(text for _, text in entries), theme.font_scale())
+        sizes = self._legend_sizes.get(texts)
+        if sizes is None:
+            if len(self._legend_sizes) >= LEGEND_SIZES_KEPT:
+                del self._legend_sizes[next(iter(self._legend_sizes))]
+            sizes = self._legend_sizes[texts] = {}
         form = None
         for k in (1.0, 0.8, 0.65):
             for columns in (3, 2, 1):
@@ -874,6 +882,11 @@ class FitView(pg.PlotWidget):
         self.legend.setVisible(bool(entries))
         self._range_key = None
         self.reset_range()
+
+    def legend_form_sizes(self) -> dict:
+        """The present legend's forms' measured sizes ((text size, columns) -> (w, h))."""
+        texts = (tuple(text for _, text in self._legend_entries), theme.font_scale())
+        return self._legend_sizes.get(texts, {})
 
     def _make_legend(self, form: tuple[float, int]) -> None:
         """The legend of every entry in ``form`` (text size, columns): the present one
