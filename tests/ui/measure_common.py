@@ -109,6 +109,9 @@ class Timings:
         #: with TURNS=1 (a :class:`TurnApp`): each label's longest turn of the event loop
         self.turns: dict[str, list[float]] = {}
         self.turn_what: dict[str, str] = {}
+        #: each label's action alone (the direct call: one turn, as a click's handler is),
+        #: without the events it left for the loop (its paint, its timers)
+        self.actions: dict[str, list[float]] = {}
 
     def block(self, label: str, fn) -> float:
         """Time ``fn`` then :func:`flush` as one block; returns its wall time (s)."""
@@ -135,6 +138,7 @@ class Timings:
             if turns:
                 app.depth -= 1
         t_action = time.perf_counter() - t0
+        self.actions.setdefault(label, []).append(t_action)
         flush()
         if turns:
             longest, what = max((t_action, "the action"), (app.longest, app.longest_what))

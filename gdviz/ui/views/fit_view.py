@@ -155,8 +155,8 @@ class FitView(pg.PlotWidget):
     Public: :attr:`xs` (float64 (N_SAMPLES,), the x samples of every curve),
     :meth:`data_box`, :meth:`reset_range`, :meth:`close`. Items, for tests and export:
     ``train_points``, ``val_points``, ``batch_ring`` (ScatterPlotItem), ``target_curve``,
-    ``c0_line`` (PlotDataItem), ``run_curves`` (one per run), ``unit_curves`` (one per
-    unit of a units model), ``legend``, ``hint``.
+    ``c0_line`` (PlotDataItem), ``run_curves`` (one per run), ``unit_curves`` (PlotCurveItem,
+    one per unit of a units model), ``legend``, ``hint``.
     """
 
     def __init__(self, session, parent=None):
@@ -224,7 +224,7 @@ class FitView(pg.PlotWidget):
         # --- per-run and per-unit items (rebuilt when their number changes) ------------------
         self.run_curves: list[pg.PlotDataItem] = []
         self._spares = Spares(self.plot_item.removeItem, self)  # run curves of runs gone
-        self.unit_curves: list[pg.PlotDataItem] = []
+        self.unit_curves: list[pg.PlotCurveItem] = []
         self._unit_spares = Spares(self.plot_item.removeItem, self)  # unit curves not shown
         self._diverged: set[int] = set()
         #: many runs playing in the window: the run curves stroked aliased
@@ -359,18 +359,20 @@ class FitView(pg.PlotWidget):
         target = None if data.target_expr.strip() else TARGETS.get(data.target)
         return tuple(map(float, target.x_range)) if target is not None else (-2.0, 2.0)
 
-    def _new_curves(self, n: int, z: float) -> list:
-        """``n`` new hidden curves at depth ``z``."""
+    def _new_curves(self, n: int, z: float, plain: bool = False) -> list:
+        """``n`` new hidden curves at depth ``z``; ``plain``: lines alone (a units model's
+        faint curves: a PlotCurveItem is made in a third of a PlotDataItem's time, which
+        also makes a scatter for symbols; L9's first load made 30, ~45 ms)."""
         out = []
         for _ in range(n):
-            c = pg.PlotDataItem(connect="finite")
+            c = pg.PlotCurveItem(connect="finite") if plain else pg.PlotDataItem(connect="finite")
             c.setZValue(z)
             c.setVisible(False)
             self.plot_item.addItem(c)
             out.append(c)
         return out
 
-    def _resize(self, curves: list, n: int, z: float, spares: Spares) -> list:
+    def _resize(self, curves: list, n: int, z: float, spares: Spares, plain: bool = False) -> list:
         """``curves`` made ``n`` long: the first ones kept, the extra hidden in ``spares``,
         hidden spares or new hidden curves at depth ``z`` appended (a run added adds one
         curve, not all of them; a lesson replacing 20 runs removes none)."""
@@ -379,7 +381,7 @@ class FitView(pg.PlotWidget):
         while len(curves) < n and len(spares):
             curves.append(*spares.take())
         if len(curves) < n:
-            curves += self._new_curves(n - len(curves), z)
+            curves += self._new_curves(n - len(curves), z, plain)
         return curves
 
     def _sync_units(self) -> None:
@@ -387,7 +389,7 @@ class FitView(pg.PlotWidget):
         s = self.session
         K = int(s.problem.model.K) if s.kind == "fit" else 0
         if len(self.unit_curves) != K:
-            self.unit_curves = self._resize(self.unit_curves, K, 4, self._unit_spares)
+            self.unit_curves = self._resize(self.unit_curves, K, 4, self._unit_spares, plain=True)
             self._style_units()
 
     def _on_runs_changed(self) -> None:
