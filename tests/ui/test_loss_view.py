@@ -8,7 +8,7 @@ import pytest
 
 from gdviz.core.optimizers import make_optimizer
 from gdviz.core.session import RunSpec, Session
-from gdviz.ui.views.loss_view import LossView
+from gdviz.ui.views.loss_view import T_LABEL_ON_CURVES, LossView
 
 
 @pytest.fixture
@@ -531,7 +531,6 @@ def test_the_step_label_keeps_off_the_curves_where_a_place_is(qtbot, size):
     """The step's label ("iteration 1020") lay across the curves and the star in L13's loss
     dock while the plot had room above them: a place clear of the key and the edges that
     is off the curves comes first (its box's padding may touch one); in full words still."""
-    from gdviz.ui.views.loss_view import T_LABEL_ON_CURVES
 
     s = Session(specs=[RunSpec(make_optimizer("adam", lr=0.05))])
     _overfit(s, val_fraction=0.0)  # (no stop label: the step label alone)
@@ -554,3 +553,39 @@ def test_the_step_label_keeps_off_the_curves_where_a_place_is(qtbot, size):
         assert box.contains(rect)
         checked += 1
     assert checked == 8
+
+
+@pytest.mark.parametrize("lang", ["en", "zh-Hans"])
+def test_the_step_label_stays_shown_beside_the_stop_label(window, qtbot, lang):
+    """L13 in its loss dock (1280x720, the side column's half): the step's label was hidden
+    to give the stop label room (in Chinese at 1000, 2000 and 3000 steps; in English at
+    2000 and 3000), and where it showed, its words lay on the curves and the star. A smaller
+    stop label comes before a hidden step label; the step's number alone comes before its
+    words on the curves."""
+    from PySide6.QtWidgets import QApplication
+
+    from gdviz.core.scene import preset_path
+
+    window.language_actions[lang].trigger()
+    try:
+        assert window.open_scene(preset_path("L13"))
+        s = window.session
+        s.pause()
+        v = window.loss_view
+        for t in (1000, 2000, 3000):
+            s.step(t - s.t)
+            qtbot.waitUntil(window.layout_settled)
+            QApplication.processEvents()
+            assert v.stop_label.isVisible(), t
+            label = v.t_line.label
+            assert label.isVisible(), t
+            rect = _scene_rect(label)
+            box = v.vb.sceneBoundingRect()
+            assert box.adjusted(-1, -1, 1, 1).contains(rect), t
+            assert not rect.intersects(_scene_rect(v.stop_label.textItem)), t
+            if label.format == "{value:.0f}":  # (the words had no place off the curves)
+                assert label.textItem.toPlainText() == str(t)
+                v._occ = v._curve_occupancy()
+                assert v._curves_under_rect(rect, box) <= T_LABEL_ON_CURVES * rect.width() * rect.height()
+    finally:
+        window.language_actions["en"].trigger()

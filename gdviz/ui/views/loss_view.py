@@ -667,13 +667,16 @@ class LossView(pg.PlotWidget):
             self.t_line.label.setFormat(fmt)
         self._occ = self._curve_occupancy()
         least = None
-        for form in STOP_FORMS:
-            self._set_stop_form(form, k)
-            self.stop_label.setPos(k, yv)
-            if self._place_stop_label():
-                return
-            if least is None or self._stop_hits < least[0]:
-                least = (self._stop_hits, form)
+        # a smaller form with the step's label shown comes before a bigger one that hides
+        # it (L13 in Chinese: the two-line label took the room and the step's went)
+        for hide in (False, True):
+            for form in STOP_FORMS:
+                self._set_stop_form(form, k)
+                self.stop_label.setPos(k, yv)
+                if self._place_stop_label(hide):
+                    return
+                if least is None or self._stop_hits < least[0]:
+                    least = (self._stop_hits, form)
         self._set_stop_form(least[1], k)
         self.stop_label.setPos(k, yv)
         self._place_stop_label()
@@ -715,31 +718,56 @@ class LossView(pg.PlotWidget):
             return  # runs_changed rebuilds this view, star and all
         self._update_stop_marker(s.has_validation)
 
-    def _place_stop_label(self) -> bool:
+    def _place_stop_label(self, hide: bool = True) -> bool:
         """Beside the stop line, inside the plot: the free place nearest the star, clear of
         the key and of the step line's label (the plot may be short: the label may sit
         above or below the star, or at the plot's top, middle or bottom). Where no place is
         clear, the step line's label moves up its line (its middle, its top) to make one: in
         the short loss dock the two labels ran together ("iteratio stop here (742)").
         Returns True when the place is clear (else it is the least covered one)."""
-        best = None
         box = self.vb.sceneBoundingRect()
         key = self.legend.sceneBoundingRect() if self.legend.isVisible() else None
-        for place in (*T_LABEL_PLACES, None):
-            if place is None and best[0] == 0:
-                break  # (hidden only to clear the stop label, never to clear a curve)
-            t_rect = self._set_t_label(place)
-            hits, rect = self._stop_place()
-            hits += _label_cover(t_rect, box, key)
-            # the step's label on the curves counts after the rest (L13: "iteration 1020"
-            # lay across the curves and the star while the plot had room above them)
-            soft = self._curves_under_rect(t_rect, box) if place is not None else 0.0
-            if best is None or (hits, soft) < (best[0], best[3]):
-                best = (hits, place, rect, soft)
-            if hits == 0 and soft == 0:
-                break
-        best = best[:3]
-        hits, place, rect = best
+        label = self.t_line.label
+        full, short = label.format, "{value:.0f}"
+        # the step's label on the curves counts after the rest (L13: "iteration 1020" lay
+        # across the curves and the star while the plot had room above them). In order: a
+        # place clear of everything in words, then as the number alone (L13 in Chinese:
+        # the words fitted beside the line only on the curves and the star); else the
+        # stop label clear with the words on a curve, then with the number on one; else
+        # the step's label hidden, only where that clears the stop label; else the least
+        # covered in words. Each: (hits, on the curves, place, rectangle, form)
+        best = best_short = None
+        for fmt in (full, short):
+            if label.format != fmt:
+                label.setFormat(fmt)
+            for place in T_LABEL_PLACES:
+                t_rect = self._set_t_label(place)
+                hits, rect = self._stop_place()
+                hits += _label_cover(t_rect, box, key)
+                soft = self._curves_under_rect(t_rect, box)
+                here = (hits, soft, place, rect, fmt)
+                if hits == 0 and soft <= T_LABEL_ON_CURVES * _area(t_rect):
+                    best = here
+                    break
+                if fmt == full and (best is None or (hits, soft) < best[:2]):
+                    best = here
+                elif fmt == short and hits == 0 and (best_short is None or soft < best_short[1]):
+                    best_short = here
+            else:
+                continue
+            break
+        if best[0] > 0:
+            if best_short is not None:
+                best = best_short
+            elif hide:
+                label.setFormat(full)
+                self._set_t_label(None)
+                hits, rect = self._stop_place()
+                if hits < best[0]:
+                    best = (hits, 0.0, None, rect, full)
+        hits, _, place, rect, fmt = best
+        if label.format != fmt:
+            label.setFormat(fmt)
         self._stop_hits = hits
         self._set_t_label(place)
         self.stop_label.setAnchor((0.0, 0.0))
@@ -763,34 +791,40 @@ class LossView(pg.PlotWidget):
             self._t_occ_age += 1
         else:
             self._occ, self._t_occ_age = self._curve_occupancy(), 0
-        best = None
-        # its text in full ("iteration 243"), else the number alone where neither side
-        # of the line has room for the words (a narrow plot, the line mid-way). Off the
-        # curves where a place is (L13: on the curves and the star); a place clear of the
-        # key and the edges comes first, in full text first. Its own place first; while
-        # playing, where it is comes first (it stays there while that is clear, instead of
-        # being moved to each place every frame, ~0.2 ms a move, and hopping)
+        # its text in full ("iteration 243"), else the number alone: where neither side of
+        # the line has room for the words (a narrow plot, the line mid-way), or where the
+        # words lie on the curves and the number finds a place off them (L13 in Chinese:
+        # the words fitted beside the line only on the curves and the star). A place clear
+        # of the key and the edges comes first, then one off the curves. Its own place
+        # first; while playing, where it is comes first, in its form (it stays there while
+        # that is clear, instead of being moved to each place every frame, ~0.2 ms a move,
+        # and hopping)
+        full, short = tr(f"line_{self._axis_key()}"), "{value:.0f}"
         here = label.orthoPos, (-1 if label.anchors[0] == (1, 1) else 1)
-        places = T_LABEL_PLACES
-        stay = self.session.playing and label.isVisible() and here in T_LABEL_PLACES
-        if stay:
-            places = (here, *(p for p in T_LABEL_PLACES if p != here))
-        for fmt in (tr(f"line_{self._axis_key()}"), "{value:.0f}"):
+
+        def measure(fmt: str, place) -> tuple[float, float, bool]:
             if label.format != fmt:
                 label.setFormat(fmt)
-            for place in places:
-                rect = self._set_t_label(place)
-                bad = _label_cover(rect, box, key)
-                soft = self._curves_under_rect(rect, box) if bad <= 0 else 0.0
-                if bad <= 0 and soft <= T_LABEL_ON_CURVES * _area(rect):
+            rect = self._set_t_label(place)
+            bad = _label_cover(rect, box, key)
+            soft = self._curves_under_rect(rect, box) if bad <= 0 else 0.0
+            return bad, soft, bad <= 0 and soft <= T_LABEL_ON_CURVES * _area(rect)
+
+        if (self.session.playing and label.isVisible() and here in T_LABEL_PLACES
+                and label.format in (full, short)):
+            form = label.format
+            bad, _, clean = measure(form, here)
+            if (clean and form == full) or (bad <= 0 and self._t_occ_age):
+                return  # (other places and forms are tried when the curves are measured anew)
+        best = None  # the least covered place in full words, else of either form
+        for fmt in (full, short):
+            for place in T_LABEL_PLACES:
+                bad, soft, clean = measure(fmt, place)
+                if clean:
                     return
-                if stay and bad <= 0 and self._t_occ_age:
-                    return  # (other places are tried when the curves are measured anew)
-                stay = False
-                if best is None or (bad, soft) < best[:2]:
-                    best = (bad, soft, fmt, place)
-            if best[0] <= 0:
-                break  # (the words on a curve rather than the number alone)
+                if fmt == full or best[0] > 0:
+                    if best is None or (bad, soft) < best[:2]:
+                        best = (bad, soft, fmt, place)
         if label.format != best[2]:
             label.setFormat(best[2])
         self._set_t_label(best[3])
