@@ -146,14 +146,15 @@ def main(argv):
     # events it left (paint, timers: one turn or more). Without TURNS=1 no turn is
     # instrumented, so these two bound the longest turn from above without its overhead.
     print(f"{'action':40s} {'n':>3s} {'median ms':>10s} {'max ms':>8s} {'cpu med':>8s} {'cpu max':>8s}"
-          f" {'action max':>10s} {'rest max':>8s}" + ("  longest turn ms (max, what)" if turns else ""))
+          f" {'action med':>10s} {'action max':>10s} {'rest max':>8s}" + ("  longest turn ms (max, what)" if turns else ""))
     for label, ts in rows:
         c = cpu.get(label, [0.0])
         acts = timings.actions.get(label) or [0.0] * len(ts)  # (a settle: no action)
         rest = max(t - a for t, a in zip(ts, acts))
         tail = (f"  {max(turns[label]) * 1e3:8.1f} {timings.turn_what[label]}" if label in turns else "")
         print(f"{label:40s} {len(ts):3d} {statistics.median(ts) * 1e3:10.1f} {max(ts) * 1e3:8.1f}"
-              f" {statistics.median(c) * 1e3:8.1f} {max(c) * 1e3:8.1f} {max(acts) * 1e3:10.1f}"
+              f" {statistics.median(c) * 1e3:8.1f} {max(c) * 1e3:8.1f} {statistics.median(acts) * 1e3:10.1f}"
+              f" {max(acts) * 1e3:10.1f}"
               f" {rest * 1e3:8.1f}" + tail)
     if worst_prof:
         profs = [p for _, p in worst_prof.values()]
