@@ -142,6 +142,11 @@ def _no_layout() -> None:
     """Stands in for a legend's ``updateSize`` while many entries are added at once."""
 
 
+def _legend_key(entries: list[tuple]) -> tuple:
+    """What a legend's measured sizes follow: its texts and the text size."""
+    return tuple(text for _, text in entries), theme.font_scale()
+
+
 class _Sample(pg.ItemSample):
     """A legend sample that ignores clicks: a stray click must not hide the data."""
 
@@ -209,9 +214,8 @@ class FitView(pg.PlotWidget):
         self._retired: list[pg.LegendItem] = []
         self.legend = self._new_legend(2)
         self._legend_entries: list[tuple] = []
-        #: the entries' legend sizes by form (text size, columns), the form shown, and how
-        #: many legends were made (see _build_legend)
-        #: each legend's forms' sizes, by its texts and the text size (see _build_legend)
+        #: each legend's sizes by form (text size, columns), kept by its texts and the text
+        #: size; the form shown, and how many legends were made (see _build_legend)
         self._legend_sizes: dict = {}
         self._legend_form = None
         self._legend_style = None  # (theme, plot text scale) the legend was made in
@@ -859,7 +863,7 @@ class FitView(pg.PlotWidget):
         # problem with the same legend (K, the points, the model), or a lesson met again,
         # measures nothing again (each form measured is a legend of every entry: L9's
         # load measured three, ~20 ms, each time it was opened)
-        texts = (tuple(text for _, text in entries), theme.font_scale())
+        texts = _legend_key(entries)
         sizes = self._legend_sizes.get(texts)
         if sizes is None:
             if len(self._legend_sizes) >= LEGEND_SIZES_KEPT:
@@ -887,8 +891,7 @@ class FitView(pg.PlotWidget):
 
     def legend_form_sizes(self) -> dict:
         """The present legend's forms' measured sizes ((text size, columns) -> (w, h))."""
-        texts = (tuple(text for _, text in self._legend_entries), theme.font_scale())
-        return self._legend_sizes.get(texts, {})
+        return self._legend_sizes.get(_legend_key(self._legend_entries), {})
 
     def _make_legend(self, form: tuple[float, int]) -> None:
         """The legend of every entry in ``form`` (text size, columns): the present one

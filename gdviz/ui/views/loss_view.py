@@ -728,7 +728,7 @@ class LossView(pg.PlotWidget):
         box = self.vb.sceneBoundingRect()
         key = self.legend.sceneBoundingRect() if self.legend.isVisible() else None
         label = self.t_line.label
-        full, short = label.format, "{value:.0f}"
+        full, short = tr(f"line_{self._axis_key()}"), "{value:.0f}"
         # the step's label on the curves counts after the rest (L13: "iteration 1020" lay
         # across the curves and the star while the plot had room above them). In order: a
         # place clear of everything in words, then as the number alone (L13 in Chinese:
