@@ -344,6 +344,8 @@ def new_rows(runset, r: int, curve: "GrowingCurve", upto: int):
 #: Qt's antialiased stroker spent minutes on a path with coordinates of ~1e9 px (a run
 #: flying off the map, dragged in view); a normal frame never takes this path
 MAX_DEVICE_SPAN = 1.0e5
+#: how far past the device's edges (px) such a curve is kept (see :func:`paint_huge`)
+HUGE_MARGIN = 64.0
 
 
 def clip_segments(x: np.ndarray, y: np.ndarray, connect: str,
@@ -382,9 +384,12 @@ def paint_huge(p, rect: QRectF | None, x, y, connect: str, pen, antialias: bool)
     if not ok:
         return True  # a degenerate view shows nothing
     d = p.device()
-    vis = inv.mapRect(QRectF(0, 0, d.width(), d.height()))
-    w, h = vis.width(), vis.height()
-    box = (vis.left() - w, vis.right() + w, vis.top() - h, vis.bottom() + h)
+    # the device grown by HUGE_MARGIN px, so that the cut ends (and their caps) lie outside
+    # it (three view widths each way made a diverging run's zig-zag, 45 long segments,
+    # take ~250 ms to stroke after a wheel zoom in L4)
+    m = HUGE_MARGIN
+    vis = inv.mapRect(QRectF(-m, -m, d.width() + 2 * m, d.height() + 2 * m))
+    box = (vis.left(), vis.right(), vis.top(), vis.bottom())
     cx, cy = clip_segments(x, y, connect, box)
     if len(cx):
         p.setRenderHint(p.RenderHint.Antialiasing, antialias)
