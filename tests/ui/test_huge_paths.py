@@ -52,8 +52,8 @@ def test_clip_segments_pairs_and_astronomic_points():
     assert np.allclose(cx, [0.0, 1.0]) and np.allclose(cy, [0.0, 1.0])  # the second pair is outside
 
 
-@pytest.mark.parametrize("cls", [SafeCurve, LiveCurve])
-def test_a_huge_curve_is_painted_clipped(qtbot, cls):
+def _plot_with(qtbot, cls, x, y) -> pg.PlotWidget:
+    """A 400x300 plot of -2..2 each way showing curve ``cls`` (5 px orange) through x, y."""
     w = pg.PlotWidget()
     qtbot.addWidget(w)
     w.resize(400, 300)
@@ -61,11 +61,14 @@ def test_a_huge_curve_is_painted_clipped(qtbot, cls):
     w.setYRange(-2, 2, padding=0)
     curve = cls(connect="finite")
     curve.setPen(pg.mkPen("#E69F00", width=5))
-    x = np.array([-1.0, 0.0, 1e12, 3e14])
-    y = np.array([-1.0, 0.0, 1e12, -4e14])
     curve.setData(x=x, y=y) if cls is SafeCurve else curve.setData(x, y)
     w.addItem(curve)
     w.show()
+    return w
+
+
+def _render_orange(w: pg.PlotWidget) -> tuple[QImage, np.ndarray]:
+    """``w`` rendered into a white 400x300 image, and where that image is the curve's orange."""
     img = QImage(400, 300, QImage.Format.Format_RGB32)
     img.fill(0xFFFFFF)
     p = QPainter(img)
@@ -73,11 +76,18 @@ def test_a_huge_curve_is_painted_clipped(qtbot, cls):
         w.render(p)
     finally:
         p.end()
-    span = max(img.width(), img.height())
-    assert 1e12 / 4 * span > MAX_DEVICE_SPAN  # the path really is huge on screen
     buf = np.frombuffer(img.constBits(), np.uint8, count=img.sizeInBytes()).reshape(300, -1, 4)
     orange = (np.abs(buf[..., 2].astype(int) - 0xE6) < 40) & (np.abs(buf[..., 1].astype(int) - 0x9F) < 40) \
         & (buf[..., 0] < 80)
+    return img, orange
+
+
+@pytest.mark.parametrize("cls", [SafeCurve, LiveCurve])
+def test_a_huge_curve_is_painted_clipped(qtbot, cls):
+    w = _plot_with(qtbot, cls, np.array([-1.0, 0.0, 1e12, 3e14]), np.array([-1.0, 0.0, 1e12, -4e14]))
+    img, orange = _render_orange(w)
+    span = max(img.width(), img.height())
+    assert 1e12 / 4 * span > MAX_DEVICE_SPAN  # the path really is huge on screen
     assert orange.sum() > 200  # the visible part was drawn
 
 
@@ -88,18 +98,9 @@ def test_a_huge_curve_is_cut_just_outside_the_device(qtbot, monkeypatch):
     the edges."""
     import gdviz.ui.views.items as items
 
-    w = pg.PlotWidget()
-    qtbot.addWidget(w)
-    w.resize(400, 300)
-    w.setXRange(-2, 2, padding=0)
-    w.setYRange(-2, 2, padding=0)
-    curve = SafeCurve(connect="finite")
-    curve.setPen(pg.mkPen("#E69F00", width=5))
-    x = np.array([-1e12, 1e12, -1e12, 1e12])
-    y = np.array([-1e12, 1e12, 1e12, -1e12])  # (two diagonals, each through the view)
-    curve.setData(x=x, y=y)
-    w.addItem(curve)
-    w.show()
+    # (two diagonals, each through the view)
+    w = _plot_with(qtbot, SafeCurve, np.array([-1e12, 1e12, -1e12, 1e12]),
+                   np.array([-1e12, 1e12, 1e12, -1e12]))
     drawn = []
     real = pg.arrayToQPath
 
@@ -108,13 +109,7 @@ def test_a_huge_curve_is_cut_just_outside_the_device(qtbot, monkeypatch):
         return real(cx, cy, connect=connect, **kw)
 
     monkeypatch.setattr(items.pg, "arrayToQPath", spy)
-    img = QImage(400, 300, QImage.Format.Format_RGB32)
-    img.fill(0xFFFFFF)
-    p = QPainter(img)
-    try:
-        w.render(p)
-    finally:
-        p.end()
+    img, orange = _render_orange(w)
     assert drawn
     vb = w.getPlotItem().getViewBox()
     for cx, cy in drawn:
@@ -122,9 +117,6 @@ def test_a_huge_curve_is_cut_just_outside_the_device(qtbot, monkeypatch):
             dev = vb.mapViewToDevice(pg.QtCore.QPointF(px, py))  # (the image's pixels)
             m = items.HUGE_MARGIN + 1
             assert -m <= dev.x() <= img.width() + m and -m <= dev.y() <= img.height() + m
-    buf = np.frombuffer(img.constBits(), np.uint8, count=img.sizeInBytes()).reshape(300, -1, 4)
-    orange = (np.abs(buf[..., 2].astype(int) - 0xE6) < 40) & (np.abs(buf[..., 1].astype(int) - 0x9F) < 40) \
-        & (buf[..., 0] < 80)
     box = vb.sceneBoundingRect()  # (the plot's inside, in the widget's pixels)
     top, bottom = int(box.top()) + 3, int(box.bottom()) - 3
     left, right = int(box.left()) + 3, int(box.right()) - 3
