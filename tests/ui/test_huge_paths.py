@@ -6,9 +6,11 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 import pytest
-from PySide6.QtGui import QImage, QPainter
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QImage, QPainter, QPen
 
-from gdviz.ui.views.items import MAX_DEVICE_SPAN, LiveCurve, SafeCurve, clip_segments
+from gdviz.ui.views.items import (MAX_DEVICE_SPAN, LiveCurve, SafeCurve, clip_segments,
+                                  stroke_pairs)
 
 
 def _reference(x, y, box, samples=2001):
@@ -112,12 +114,89 @@ def test_a_huge_curve_is_cut_just_outside_the_device(qtbot, monkeypatch):
     img, orange = _render_orange(w)
     assert drawn
     vb = w.getPlotItem().getViewBox()
-    for cx, cy in drawn:
-        for px, py in zip(cx, cy):
-            dev = vb.mapViewToDevice(pg.QtCore.QPointF(px, py))  # (the image's pixels)
-            m = items.HUGE_MARGIN + 1
-            assert -m <= dev.x() <= img.width() + m and -m <= dev.y() <= img.height() + m
+    m = items.HUGE_MARGIN + 1
+    for cx, cy in drawn:  # (stroked in device pixels: the image's)
+        assert ((-m <= cx) & (cx <= img.width() + m)).all()
+        assert ((-m <= cy) & (cy <= img.height() + m)).all()
     box = vb.sceneBoundingRect()  # (the plot's inside, in the widget's pixels)
     top, bottom = int(box.top()) + 3, int(box.bottom()) - 3
     left, right = int(box.left()) + 3, int(box.right()) - 3
     assert orange[top:top + 4, left:right].any() and orange[bottom - 4:bottom, left:right].any()
+
+
+def _canvas(fn, size=(240, 160)) -> np.ndarray:
+    """What ``fn(painter)`` draws on a mid-grey image: float (h, w, 4) of its bytes."""
+    img = QImage(*size, QImage.Format.Format_ARGB32_Premultiplied)
+    img.fill(QColor(120, 130, 140))
+    p = QPainter(img)
+    try:
+        fn(p)
+    finally:
+        p.end()
+    return np.frombuffer(img.constBits(), np.uint8, count=img.sizeInBytes()).reshape(
+        size[1], -1, 4)[:, : size[0]].astype(float)
+
+
+# a zig-zag of long segments (its ends off the image), one segment of zero length, one short
+_ZX = np.array([-50.0, 290.0, 290.0, -50.0, -50.0, 200.0, 120.0, 120.0, 30.0, 60.0])
+_ZY = np.array([10.0, 60.0, 60.0, 110.0, 110.0, 170.0, 40.0, 40.0, 140.0, 20.0])
+
+
+@pytest.mark.parametrize("alpha", [255, 170])
+@pytest.mark.parametrize("cap", [Qt.PenCapStyle.RoundCap, Qt.PenCapStyle.SquareCap,
+                                 Qt.PenCapStyle.FlatCap])
+@pytest.mark.parametrize("antialias", [False, True])
+def test_stroke_pairs_draws_what_one_stroke_of_the_pen_draws(alpha, cap, antialias):
+    """The fast stroke (flat segments, round points for the caps, a translucent pen through
+    an opaque layer) draws the shape of Qt's one stroke of the path, in the pen's colour
+    laid over with its alpha, once (Qt's own stroke of a translucent pen darkens where two
+    segments cross); only antialiased edge pixels may differ a little."""
+    pen = QPen(QColor(200, 30, 10, alpha), 7.5)
+    pen.setCosmetic(True)
+    pen.setCapStyle(cap)
+    opaque = QPen(pen)
+    opaque.setColor(QColor(200, 30, 10))
+
+    def plain(p):
+        p.setRenderHint(QPainter.RenderHint.Antialiasing, antialias)
+        p.setPen(opaque)
+        p.drawPath(pg.arrayToQPath(_ZX, _ZY, connect="pairs"))
+
+    bg = _canvas(lambda p: None)
+    want = bg + alpha / 255 * (_canvas(plain) - bg)
+    got = _canvas(lambda p: stroke_pairs(p, _ZX, _ZY, pen, antialias, (240, 160)))
+    diff = np.abs(got - want).max(axis=2)
+    assert (np.abs(want - bg).max(axis=2) > 0).sum() > 2000  # (a good part of the image)
+    assert np.mean(diff > 3) < 0.003  # the same pixels, the same colour
+    if not antialias and cap != Qt.PenCapStyle.RoundCap:
+        assert diff.max() <= 3  # (aliased, a round point's edge may fall a pixel aside)
+
+
+def test_stroke_pairs_blends_a_translucent_pen_once_where_segments_cross():
+    """Two crossing segments of a translucent halo are one stroke: their crossing is not
+    darker than either segment (drawn segment by segment it would be)."""
+    pen = QPen(QColor(0, 0, 0, 128), 9.0)
+    pen.setCosmetic(True)
+    x = np.array([20.0, 220.0, 20.0, 220.0])
+    y = np.array([20.0, 140.0, 140.0, 20.0])
+    img = _canvas(lambda p: stroke_pairs(p, x, y, pen, False, (240, 160)))
+    crossing = img[80, 120, :3]
+    on_one = img[44, 60, :3]  # (on the first segment only)
+    assert np.abs(crossing - on_one).max() <= 2
+    assert np.abs(on_one - np.array([140, 130, 120]) / 2).max() <= 3  # half of the grey
+
+
+def test_stroke_pairs_keeps_the_clip_and_the_painters_opacity():
+    pen = QPen(QColor(0, 0, 0, 255 // 2), 9.0)
+    pen.setCosmetic(True)
+    x, y = np.array([0.0, 240.0]), np.array([80.0, 80.0])
+
+    def draw(p):
+        p.setClipRect(0, 0, 120, 160)
+        p.setOpacity(0.5)
+        stroke_pairs(p, x, y, pen, False, (240, 160))
+
+    img = _canvas(draw)
+    grey = np.array([140, 130, 120])
+    assert np.abs(img[80, 200, :3] - grey).max() == 0  # clipped away
+    assert np.abs(img[80, 60, :3] - grey * 0.75).max() <= 3  # a quarter black
