@@ -233,3 +233,31 @@ def test_stroke_path_of_a_translucent_pen_is_qts_stroke(antialias):
     diff = np.abs(got - want).max(axis=2)
     assert np.mean(diff > 3) < 0.002
     assert diff.max() <= (3 if not antialias else 60)
+
+
+def test_a_huge_cached_curve_is_not_lost(qtbot):
+    """Qt's device cache rounds an item's device box to int pixels: a box of ~1e12 px came
+    out empty and a sealed (cached) chunk of a diverging run vanished. A huge curve is not
+    cached; the cache comes back once the curve fits the view again."""
+    from PySide6.QtWidgets import QGraphicsItem
+
+    cached = QGraphicsItem.CacheMode.DeviceCoordinateCache
+    w = _plot_with(qtbot, SafeCurve, np.array([-1.0, 0.0, 1e12, 3e14]),
+                   np.array([-1.0, 0.0, 1e12, -4e14]))
+    curve = next(i for i in w.getPlotItem().items if isinstance(i, SafeCurve))
+    curve.setCacheMode(cached)
+    img = w.grab().toImage().convertToFormat(QImage.Format.Format_RGB32)
+    buf = np.frombuffer(img.constBits(), np.uint8, count=img.sizeInBytes()).reshape(
+        img.height(), -1, 4)
+    orange = (np.abs(buf[..., 2].astype(int) - 0xE6) < 40) & (
+        np.abs(buf[..., 1].astype(int) - 0x9F) < 40) & (buf[..., 0] < 80)
+    assert orange.sum() > 200
+    assert curve.cacheMode() == QGraphicsItem.CacheMode.NoCache
+    curve.setData(x=np.array([-1.0, 0.0, 1.0]), y=np.array([-1.0, 0.0, 0.5]))
+    assert curve.cacheMode() == cached  # (it fits: cached again)
+    curve.setData(x=np.array([-1.0, 0.0, 1e12]), y=np.array([-1.0, 0.0, 1e12]))
+    assert curve.cacheMode() == QGraphicsItem.CacheMode.NoCache
+    w.setXRange(-1e13, 1e13, padding=0)  # (a view that holds it)
+    w.setYRange(-1e13, 1e13, padding=0)
+    pg.QtWidgets.QApplication.processEvents()
+    assert curve.cacheMode() == cached

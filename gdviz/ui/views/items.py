@@ -535,7 +535,45 @@ def stroke_path(p, path: QPainterPath, pen, antialias: bool) -> None:
 
 class SafeCurve(pg.PlotCurveItem):
     """pyqtgraph's curve, clipped to the view first when its bounds are astronomically
-    larger than the screen (see :func:`paint_huge`)."""
+    larger than the screen (see :func:`paint_huge`).
+
+    Such a curve is never cached: Qt's device cache rounds the item's device box to int
+    pixels, and a box of ~1e12 px came out empty, so a cached chunk of a diverging run
+    vanished from the map (window and export). The cache asked for is kept and given back
+    once the curve fits (checked at each change of the data or of the view)."""
+
+    _wanted_cache = QGraphicsItem.CacheMode.NoCache
+
+    def setCacheMode(self, mode, *args) -> None:  # noqa: N802 - Qt name
+        self._wanted_cache = mode
+        self._fit_cache()
+
+    def _fit_cache(self) -> None:
+        mode = self._wanted_cache
+        if mode != QGraphicsItem.CacheMode.NoCache and self._is_huge():
+            mode = QGraphicsItem.CacheMode.NoCache
+        if mode != self.cacheMode():
+            super().setCacheMode(mode)
+
+    def _is_huge(self) -> bool:
+        x = self.xData
+        if x is None or len(x) < 2:
+            return False
+        view = self.getViewWidget()
+        if view is None:
+            return False
+        dev = self.deviceTransform(view.viewportTransform()).mapRect(self.boundingRect())
+        return dev.width() > MAX_DEVICE_SPAN or dev.height() > MAX_DEVICE_SPAN
+
+    def setData(self, *args, **kwargs) -> None:  # noqa: N802 - pyqtgraph's name
+        super().setData(*args, **kwargs)
+        if self._wanted_cache != QGraphicsItem.CacheMode.NoCache:
+            self._fit_cache()
+
+    def viewTransformChanged(self) -> None:  # noqa: N802 - pyqtgraph hook
+        super().viewTransformChanged()
+        if self._wanted_cache != QGraphicsItem.CacheMode.NoCache:
+            self._fit_cache()
 
     def boundingRect(self) -> QRectF:  # noqa: N802 - Qt name
         # an empty curve (a growing curve's unsealed chunks, an empty middle) has no
