@@ -637,7 +637,7 @@ class LandscapeView(pg.PlotWidget):
                 trail.extend(steps, x, y)
             # the trail ends at the position now (between recorded rows, or inside the
             # screen cell of the last point kept)
-            trail.draw(now[r] if np.isfinite(now[r]).all() else None)
+            trail.draw(now[r] if np.isfinite(now[r]).all() else None, settle=not s.playing)
         return now
 
     def _unstack_labels(self) -> None:
@@ -1058,6 +1058,8 @@ class LandscapeView(pg.PlotWidget):
     def _on_playing_changed(self, *_) -> None:
         self._apply_strokes()  # paused: antialiased again
         if not self.session.playing:  # paused: the exact slice at the displayed step
+            for trail in self.trails:  # (and their halos) from pixels until they change
+                trail.settle()
             self._update_live_surfaces()
 
     @staticmethod

@@ -376,13 +376,14 @@ class LossView(pg.PlotWidget):
             self._xmax = None
         for c in self.curves + self.val_curves:
             c.log_y = log  # drawn as log10; a diverged run's nan/0 are gaps
+        settle = not s.playing
         for c, head in zip(self.curves, self._heads):
-            c.draw(head)
+            c.draw(head, settle=settle)
         for r, vc in enumerate(self.val_curves):
             if not has_val:
                 vc.setVisible(False)
                 continue
-            vc.draw(self._val_heads[r])
+            vc.draw(self._val_heads[r], settle=settle)
             vc.setVisible(s.run_enabled(r))
         t = s.t
         self.t_line.setValue(t)
@@ -707,6 +708,9 @@ class LossView(pg.PlotWidget):
         (once the change has settled: a scene's restore stops the race before its runs
         reach this view); the curves antialiased again."""
         self._apply_strokes()
+        if not self.session.playing:  # the curves from pixels until they change
+            for c in (*self.curves, *self.val_curves, *self.norm_curves):
+                c.settle()
         if not self.session.playing and self._stop_behind:
             later(self.session, self._stop_catch_up)
 
@@ -1067,7 +1071,7 @@ class LossView(pg.PlotWidget):
                 c.extend(steps, param_norms(P))
             last, p_now, _ = _at(rs, r, s.t)
             head = (float(last), float(param_norms(p_now[None, :])[0]))
-            c.draw(head)
+            c.draw(head, settle=not s.playing)
             if s.run_enabled(r):
                 for v in (c.dec.hi, head[1]):
                     if math.isfinite(v):

@@ -1,0 +1,119 @@
+"""A curve that stands still is drawn from pixels (issue 10): a growing curve's tail that
+did not change is not set again and is cached after STILL_FRAMES frames (a run that
+stopped while the others play), and a paused race caches every middle and tail at once
+(a pan, a label or a hover then repaints ~50 of a 33-run map's 65 ms less). The picture
+is the same."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QApplication, QGraphicsItem
+
+from gdviz.core.scene import preset_path
+from gdviz.ui.views.items import STILL_FRAMES, GrowingCurve
+
+CACHED = QGraphicsItem.CacheMode.DeviceCoordinateCache
+UNCACHED = QGraphicsItem.CacheMode.NoCache
+
+
+def _plot(qtbot):
+    w = pg.PlotWidget()
+    qtbot.addWidget(w)
+    w.resize(400, 300)
+    w.setXRange(-1.5, 1.5, padding=0)
+    w.setYRange(-1.5, 1.5, padding=0)
+    w.show()
+    curve = GrowingCurve(z=2)
+    halo = curve.twin(z=1)
+    curve.set_pen(pg.mkPen("#0072B2", width=4))
+    halo.set_pen(pg.mkPen((0, 0, 0, 170), width=7.5))
+    curve.add_to(w.getPlotItem())
+    halo.add_to(w.getPlotItem())
+    return w, curve, halo
+
+
+def _spiral(a: int, b: int):
+    t = np.arange(a, b, dtype=np.float64) / 40.0
+    return np.arange(a, b, dtype=np.int64), np.cos(3 * t) * (1 - t / 4), np.sin(3 * t) * (1 - t / 4)
+
+
+def _pixels(w) -> np.ndarray:
+    QApplication.processEvents()
+    img = w.grab().toImage().convertToFormat(QImage.Format.Format_RGB32)
+    return np.frombuffer(img.constBits(), np.uint8, count=img.sizeInBytes()).reshape(
+        img.height(), -1, 4)[..., :3].astype(int).copy()
+
+
+def test_a_still_tail_is_not_set_again_and_is_cached_after_still_frames(qtbot, monkeypatch):
+    w, curve, halo = _plot(qtbot)
+    curve.extend(*_spiral(0, 50))
+    curve.draw((0.2, 0.1))
+    sets = []
+    for item in (curve.tail, halo.tail):
+        real = item.setData
+        monkeypatch.setattr(item, "setData", lambda x, y, real=real: (sets.append(1), real(x, y)))
+    for k in range(STILL_FRAMES):
+        assert curve.tail.cacheMode() == UNCACHED  # (not yet: it may still move)
+        curve.draw((0.2, 0.1))  # nothing new
+    assert not sets  # never set again
+    assert curve.tail.cacheMode() == CACHED and halo.tail.cacheMode() == CACHED
+    assert curve.middle.cacheMode() == CACHED
+    curve.extend(*_spiral(50, 53))  # it moves: drawn live again
+    curve.draw((0.1, 0.1))
+    assert len(sets) == 2
+    assert curve.tail.cacheMode() == UNCACHED and halo.tail.cacheMode() == UNCACHED
+    x, _ = curve.tail.getData()
+    assert x[-1] == 0.1
+
+
+def test_settle_caches_the_middle_and_the_tail_at_once_and_the_picture_stays(qtbot):
+    w, curve, halo = _plot(qtbot)
+    curve.extend(*_spiral(0, 120))
+    curve.draw((0.0, 0.0))
+    live = _pixels(w)
+    assert curve.tail.cacheMode() == UNCACHED and curve.middle.cacheMode() == UNCACHED
+    curve.draw((0.0, 0.0), settle=True)
+    for c in (curve, halo):
+        assert c.tail.cacheMode() == CACHED and c.middle.cacheMode() == CACHED
+    still = _pixels(w)
+    diff = np.abs(live - still).max(axis=2)
+    assert (np.abs(live - _pixels_empty(qtbot)).max(axis=2) > 0).sum() > 1000  # a curve shows
+    assert np.mean(diff > 8) < 0.002  # the same picture from pixels
+
+
+def _pixels_empty(qtbot) -> np.ndarray:
+    w = pg.PlotWidget()
+    qtbot.addWidget(w)
+    w.resize(400, 300)
+    w.setXRange(-1.5, 1.5, padding=0)
+    w.setYRange(-1.5, 1.5, padding=0)
+    w.show()
+    return _pixels(w)
+
+
+def test_a_paused_race_draws_its_curves_from_pixels(window, qtbot):
+    """L4 paused after 60 steps: every trail's and halo's middle and tail are cached (the
+    diverged run's zig-zag, far larger than the screen, is not: Qt's cache would lose it),
+    and so are the loss curves'. Playing again, the moving tails are drawn live."""
+    s = window.session
+    assert window.open_scene(preset_path("L04"))
+    s.pause()
+    s.step(60)
+    QApplication.processEvents()
+    lv, loss = window.landscape_view, window.loss_view
+    diverged = [r for r, _ in s.diverged()]
+    assert diverged  # (the lr x10 run, at step 12)
+    for r, (trail, halo) in enumerate(zip(lv.trails, lv.halos)):
+        for c in (trail, halo):
+            want = UNCACHED if r in diverged else CACHED
+            assert c.tail.cacheMode() == want, (r, c)
+    for c in loss.curves:
+        assert c.tail.cacheMode() == CACHED
+    s.play()
+    s.step(2)  # (two frames' worth, whatever the clock)
+    QApplication.processEvents()
+    moving = [r for r in range(s.n_runs) if r not in diverged]
+    assert any(lv.trails[r].tail.cacheMode() == UNCACHED for r in moving)
+    s.pause()
