@@ -287,6 +287,44 @@ def test_trajectory_grows_and_decimates(monkeypatch, fast):
     assert_array_equal(dec.positions(500), P_full[496][None])  # nearest recorded at or before
 
 
+def test_trajectory_grows_into_buffers_made_ready_in_a_thread(monkeypatch, fast):
+    """Past half its rows, the next (doubled) buffers are allocated and written once in a
+    thread (their pages' first touch was a doubling's cost: 1 s for 44 MB here, a frozen
+    frame); the growth takes them, and the history is the same as without."""
+    land = Landscape.from_surface("rosenbrock")
+    cfgs = [make_optimizer("adam", lr=1e-2), make_optimizer("momentum", lr=1e-3)]
+    made = []
+    real = engine._SpareRows
+
+    class Spy(real):
+        def __init__(self, *a):
+            super().__init__(*a)
+            made.append(self)
+
+    monkeypatch.setattr(engine, "_SpareRows", Spy)
+    rs = RunSet(land, cfgs, [[-1.5, 2.0]], total_steps=10, fast=fast)
+    for k in (20, 13, 1, *[50] * 18, 66):
+        rs.advance(k)
+    assert rs.t == 1000 and rs._traj.shape[1] == 1024 and rs.stride == 1
+    # 64 -> 128 -> 256 -> 512 -> 1024, each made ready first; 2048 is ready for the next
+    assert [m.shapes[0][1] for m in made] == [128, 256, 512, 1024, 2048]
+    assert all(m._out is None and not m._thread.is_alive() for m in made[:4])  # taken
+    assert rs._spare is made[4]
+    jump = RunSet(land, cfgs, [[-1.5, 2.0]], total_steps=10, fast=fast)
+    jump.advance(40)  # (its spare: 128 rows)
+    jump.advance(960)  # (1024 needed: the spare does not fit, a new buffer is made)
+    monkeypatch.setattr(engine, "SPARE_AT", 2.0)  # (never: every growth allocates)
+    ref = RunSet(land, cfgs, [[-1.5, 2.0]], total_steps=10, fast=fast)
+    ref.advance(1000)
+    for r in range(2):
+        P_ref, L_ref = ref.trajectory(r)
+        for run in (rs, jump):
+            P, L = run.trajectory(r)
+            assert_array_equal(P, P_ref)
+            assert_array_equal(L, L_ref)
+    assert rs.clone_at(500)._spare is None  # (a clone never takes this one's buffers)
+
+
 def test_record_false_and_positions():
     land = Landscape.from_surface("himmelblau")
     starts = np.random.default_rng(0).uniform(-5, 5, (256, 2))
