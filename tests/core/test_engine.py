@@ -287,6 +287,29 @@ def test_trajectory_grows_and_decimates(monkeypatch, fast):
     assert_array_equal(dec.positions(500), P_full[496][None])  # nearest recorded at or before
 
 
+@pytest.mark.parametrize("block_rows", [1, 5, 64])
+def test_a_full_buffer_is_halved_in_place_block_by_block(monkeypatch, block_rows):
+    """Halving a full buffer moves row 2i to row i a block of rows at a time, in place (no
+    copy of the whole: new memory's first touch cost ~1 s per 64 MB here); the kept rows
+    are the full history's, whatever the block."""
+    land = Landscape.from_surface("rosenbrock")
+    cfgs = [make_optimizer("adam", lr=1e-2), make_optimizer("momentum", lr=1e-3)]
+    full = RunSet(land, cfgs, [[-1.5, 2.0]], total_steps=10, fast=False)
+    full.advance(1000)
+    monkeypatch.setattr(engine, "ROW_CAP", 64)
+    monkeypatch.setattr(engine, "COMPACT_BYTES", block_rows * 8 * (2 + 1) * 2)
+    dec = RunSet(land, cfgs, [[-1.5, 2.0]], total_steps=10, fast=False)
+    for k in (63, 1, 200, 736):
+        dec.advance(k)
+    assert dec.stride == 16
+    for r in range(2):
+        steps = dec.trajectory_steps(r)
+        P_full, L_full = full.trajectory(r)
+        P, L = dec.trajectory(r)
+        assert_array_equal(P, P_full[steps])
+        assert_array_equal(L, L_full[steps])
+
+
 def test_trajectory_grows_into_buffers_made_ready_in_a_thread(monkeypatch, fast):
     """Past half its rows, the next (doubled) buffers are allocated and written once in a
     thread (their pages' first touch was a doubling's cost: 1 s for 44 MB here, a frozen
