@@ -18,13 +18,20 @@ CACHED = QGraphicsItem.CacheMode.DeviceCoordinateCache
 UNCACHED = QGraphicsItem.CacheMode.NoCache
 
 
-def _plot(qtbot):
+def _empty_plot(qtbot) -> pg.PlotWidget:
+    """A 400x300 plot of -1.5..1.5 each way, shown."""
     w = pg.PlotWidget()
     qtbot.addWidget(w)
     w.resize(400, 300)
     w.setXRange(-1.5, 1.5, padding=0)
     w.setYRange(-1.5, 1.5, padding=0)
     w.show()
+    return w
+
+
+def _plot(qtbot):
+    """The plot with a growing curve (4 px) and its translucent halo (7.5 px)."""
+    w = _empty_plot(qtbot)
     curve = GrowingCurve(z=2)
     halo = curve.twin(z=1)
     curve.set_pen(pg.mkPen("#0072B2", width=4))
@@ -84,13 +91,7 @@ def test_settle_caches_the_middle_and_the_tail_at_once_and_the_picture_stays(qtb
 
 
 def _pixels_empty(qtbot) -> np.ndarray:
-    w = pg.PlotWidget()
-    qtbot.addWidget(w)
-    w.resize(400, 300)
-    w.setXRange(-1.5, 1.5, padding=0)
-    w.setYRange(-1.5, 1.5, padding=0)
-    w.show()
-    return _pixels(w)
+    return _pixels(_empty_plot(qtbot))
 
 
 def test_a_paused_race_draws_its_curves_from_pixels(window, qtbot):
