@@ -13,8 +13,8 @@ swapped between steps (``runset.problem = ...``, e.g. a new batch size from here
 from __future__ import annotations
 
 import copy
-import threading
 import math
+import threading
 from typing import Sequence
 
 import numpy as np
@@ -57,7 +57,6 @@ def _use_fast(fast: bool | None) -> bool:
     return kernels.is_ready() if fast is None else bool(fast)
 
 
-
 #: the rows moved at once when a full trajectory buffer is halved (bytes)
 COMPACT_BYTES = 1 << 20
 #: the next trajectory buffers are made ready in a thread once the rows in use pass this
@@ -85,7 +84,7 @@ class _SpareRows:
             loss = np.empty(self.shapes[1])
             np.copyto(loss, 0.0)
             self._out = (traj, loss)
-        except MemoryError:  # (the growth then allocates as it did, and says so)
+        except MemoryError:  # (the doubling then allocates its buffers itself)
             self._out = None
 
     def take(self) -> tuple | None:
@@ -424,7 +423,7 @@ class RunSet:
 
     def _grow_rows(self, last_step: int, need: int, rows: int) -> None:
         cap = self._row_cap()
-        if need > rows and rows < cap:
+        if rows < cap:
             new_rows = rows
             while new_rows < need and new_rows < cap:
                 new_rows *= 2
