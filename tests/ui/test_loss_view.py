@@ -526,6 +526,58 @@ def test_l9s_loss_plot_shows_the_validation_loss_turn_upwards(qtbot):
     assert last > 1.5 * low
 
 
+@pytest.mark.parametrize("size", [(470, 190), (420, 120), (300, 110)])
+def test_the_stop_labels_search_measures_each_place_once(qtbot, monkeypatch, size):
+    """The stop label's search tries its forms against the step label's places: each place
+    of the step label is measured (the label moved there) once per search, not once per
+    form (130 moves with a 30-run plot: 0.6 s), and the place found is the one measured
+    anew each time finds."""
+    from gdviz.core.scene import apply_scene, load_preset
+    from gdviz.ui.views.loss_view import STOP_FORMS, T_LABEL_PLACES
+
+    s = Session()
+    apply_scene(load_preset("L09_overfitting"), s)
+    v = LossView(s)
+    qtbot.addWidget(v)
+    v.resize(*size)
+    v.show()
+    qtbot.waitExposed(v)
+    s.pause()
+    s.step(1500)
+    v.place_legend()
+    assert v.stop_label.isVisible()
+    moves = []
+    real = v._set_t_label
+    monkeypatch.setattr(v, "_set_t_label", lambda place: moves.append(place) or real(place))
+
+    def laid():
+        label = v.t_line.label
+        place = (label.format, label.orthoPos, label.anchors[0]) if label.isVisible() else None
+        return v.stop_label.pos(), v.stop_label.textItem.toPlainText(), v._stop_hits, place
+
+    v._lay_stop_label(*v._stop_at)
+    # each (form, place) of the step label once, and its final place once per form tried
+    assert len(moves) <= 2 * len(T_LABEL_PLACES) + 2 * len(STOP_FORMS) + 1
+    memo_moves, memoized = len(moves), laid()
+    # the same search with nothing kept between its steps
+    real_at, real_cand = v._t_label_at, v._stop_candidates
+
+    def fresh_at(*a):
+        v._t_memo = None
+        return real_at(*a)
+
+    def fresh_cand():
+        v._stop_memo = None
+        return real_cand()
+
+    monkeypatch.setattr(v, "_t_label_at", fresh_at)
+    monkeypatch.setattr(v, "_stop_candidates", fresh_cand)
+    moves.clear()
+    v._lay_stop_label(*v._stop_at)
+    assert laid() == memoized  # (where a hidden step label was left does not count)
+    assert memo_moves < len(moves) or memo_moves <= 2 * len(T_LABEL_PLACES) + 1
+
+
 @pytest.mark.parametrize("size", [(600, 320), (470, 220), (420, 170)])
 def test_the_step_label_keeps_off_the_curves_where_a_place_is(qtbot, size):
     """The step's label ("iteration 1020") lay across the curves and the star in L13's loss
