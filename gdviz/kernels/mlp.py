@@ -602,32 +602,110 @@ def hidden_outputs_np(params, sizes, act, X, out):
     out[...] = np.concatenate(hidden, axis=1) if hidden else np.empty((X.shape[0], 0))
 
 
+def _forward_runs_full_np(params, sizes, act, X):
+    """Every run at once (batched matrix products): activations [X, h1, ..., out] and
+    pre-activations [z1, ..., zout], each (R, n, width)."""
+    s = [int(v) for v in sizes]
+    R = params.shape[0]
+    h = np.asarray(X, dtype=np.float64)[None, :, :]
+    A, Z = [h], []
+    offsets = param_offsets(s)
+    for k, (wq, bq) in enumerate(offsets):
+        W = params[:, wq:bq].reshape(R, s[k + 1], s[k])
+        z = np.matmul(h, W.transpose(0, 2, 1)) + params[:, None, bq:bq + s[k + 1]]
+        Z.append(z)
+        h = z if k == len(offsets) - 1 else _act_np(act, z)
+        A.append(h)
+    return A, Z
+
+
 def forward_runs_np(params, sizes, act, X, out):
-    """numpy twin of :func:`forward_runs`."""
-    for r in range(params.shape[0]):
-        forward_np(params[r], sizes, act, X, out[r])
+    """numpy twin of :func:`forward_runs` (the runs together)."""
+    out[...] = _forward_runs_full_np(params, sizes, act, X)[0][-1][:, :, 0]
 
 
 def loss_grad_runs_np(params, sizes, act, X, y, idx, loss_kind, out_loss, out_grad):
-    """numpy twin of :func:`loss_grad_runs`."""
-    for r in range(params.shape[0]):
-        out_loss[r] = loss_grad_np(params[r], sizes, act, X, y, idx, loss_kind, out_grad[r])
+    """numpy twin of :func:`loss_grad_runs`: :func:`loss_grad_np` for the runs together
+    (batched matrix products; one run at a time cost ~1 ms of Python per run and step,
+    the frames before the kernels compiled)."""
+    s = [int(v) for v in sizes]
+    R = params.shape[0]
+    B = idx.shape[0]
+    A, Z = _forward_runs_full_np(params, sizes, act, np.asarray(X)[idx])
+    lv, dv = _point_loss_np(loss_kind, A[-1][:, :, 0], np.asarray(y)[idx][None, :])
+    offsets = param_offsets(s)
+    delta = (dv / B)[:, :, None]  # (R, B, 1)
+    for k in range(len(offsets) - 1, -1, -1):
+        wq, bq = offsets[k]
+        a = A[k] if A[k].shape[0] == R else np.broadcast_to(A[k], (R,) + A[k].shape[1:])
+        out_grad[:, wq:bq] = np.matmul(delta.transpose(0, 2, 1), a).reshape(R, -1)
+        out_grad[:, bq:bq + s[k + 1]] = delta.sum(axis=1)
+        if k > 0:
+            W = params[:, wq:bq].reshape(R, s[k + 1], s[k])
+            delta = np.matmul(delta, W) * _dact_np(act, Z[k - 1], A[k])
+    out_loss[...] = lv.sum(axis=1) / B
+
+
+def _param_place(sizes, q):
+    """Where parameter ``q`` sits: (layer k, row u, column v) of W_k, or (k, u, -1) for
+    the bias b_k[u]."""
+    for k, (wq, bq) in enumerate(param_offsets(sizes)):
+        if wq <= q < bq:
+            return k, (q - wq) // sizes[k], (q - wq) % sizes[k]
+        if bq <= q < bq + sizes[k + 1]:
+            return k, q - bq, -1
+    raise IndexError(f"no parameter {q}")
 
 
 def slice_grid_np(params, sizes, act, X, y, idx, loss_kind, i, j, i0, i1, j0, j1, out,
                   parallel=True):
-    """numpy twin of :func:`slice_grid` (one full forward pass per grid cell; ``parallel``
-    is the kernel's and changes nothing here)."""
+    """numpy twin of :func:`slice_grid`. The layers before the first one holding p_i or
+    p_j are the same for every cell: once. From there the cells of a chunk go together,
+    each layer one matrix product for all of them with p_i and p_j left out (zero), and
+    their own values added as a column term (``parallel`` is the kernel's and changes
+    nothing here)."""
     ny, nx = out.shape
-    Xb = np.asarray(X)[idx]
-    yb = np.asarray(y)[idx]
-    for r in range(ny):
-        pp = np.array(params, dtype=np.float64)
-        pp[j] = j0 + r * (j1 - j0) / (ny - 1)
-        for c in range(nx):
-            pp[i] = i0 + c * (i1 - i0) / (nx - 1)
-            f = _forward_full_np(pp, sizes, act, Xb)[0]
-            out[r, c] = _point_loss_np(loss_kind, f, yb)[0].mean()
+    Xb = np.asarray(X, dtype=np.float64)[idx]
+    yb = np.asarray(y, dtype=np.float64)[idx]
+    s = [int(v) for v in sizes]
+    base = np.array(params, dtype=np.float64)
+    vi = i0 + np.arange(nx) * ((i1 - i0) / (nx - 1)) if nx > 1 else np.full(1, float(i0))
+    vj = j0 + np.arange(ny) * ((j1 - j0) / (ny - 1)) if ny > 1 else np.full(1, float(j0))
+    moved = [(j, _param_place(s, j)), (i, _param_place(s, i))] if i != j else [(i, _param_place(s, i))]
+    base[[q for q, _ in moved]] = 0.0  # (their values come per cell)
+    layers = _layers_np(base, s)
+    l0 = min(place[0] for _, place in moved)
+    h = Xb
+    for k in range(l0):
+        W, b = layers[k]
+        h = _act_np(act, h @ W.T + b)
+    last = len(layers) - 1
+    n = Xb.shape[0]
+    flat = np.empty(nx * ny)
+    # grid cells in chunks, so the (cells, points, width) temporaries stay about 16 MB
+    step = max(1, _TWIN_CHUNK // max(1, n * max(s)))
+    for a in range(0, nx * ny, step):
+        cells = np.arange(a, min(a + step, nx * ny))
+        value = {j: vj[cells // nx], i: vi[cells % nx]}  # (i last: it wins where i == j)
+        H = h  # (n, w) the same for every cell, then (cells, n, w)
+        for k in range(l0, len(layers)):
+            W, b = layers[k]
+            if H.ndim == 2:
+                z = np.broadcast_to(H @ W.T + b, (cells.shape[0], n, W.shape[0])).copy()
+            else:
+                z = (H.reshape(-1, W.shape[1]) @ W.T).reshape(cells.shape[0], n, W.shape[0]) + b
+            for q, (kq, u, v) in moved:
+                if kq != k:
+                    continue
+                col = 1.0 if v < 0 else (H[:, v] if H.ndim == 2 else H[:, :, v])
+                z[:, :, u] += value[q][:, None] * col
+            H = z if k == last else _act_np(act, z)
+        flat[a:a + cells.shape[0]] = _point_loss_np(loss_kind, H[:, :, 0], yb[None, :])[0].mean(axis=1)
+    out[...] = flat.reshape(ny, nx)
+
+
+#: elements of the numpy twin's temporaries per chunk (2*10^6 float64: 16 MB)
+_TWIN_CHUNK = 2_000_000
 
 
 # ----------------------------------------------------------------------------- warmup / registry
