@@ -69,6 +69,18 @@ def private_settings(tmp_path, qapp):
 
 
 @pytest.fixture(autouse=True)
+def live_slices_on_the_spot(request, monkeypatch):
+    """Paused, the map computes a live slice on the spot unless it is slow on this machine
+    (``LIVE_SYNC_MS``), which would make what a test sees right after a step depend on the
+    machine's speed: on the spot in every test but the fuzz and those marked
+    ``live_defer``, which set the threshold themselves."""
+    if request.node.get_closest_marker("live_defer") is None and "fuzz" not in request.node.name:
+        from gdviz.ui.views import landscape_view
+
+        monkeypatch.setattr(landscape_view, "LIVE_SYNC_MS", float("inf"))
+
+
+@pytest.fixture(autouse=True)
 def unsaved_questions(monkeypatch):
     """No modal box in tests: "Save changes?" is answered "discard" and counted here (a
     test that needs another answer patches ``MainWindow.ask_unsaved`` itself)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+import threading
 
 import numpy as np
 import pytest
@@ -454,6 +455,59 @@ def test_a_live_slice_comes_from_the_worker_while_playing_and_is_exact_when_paus
     sess.pause()
     assert view._z.shape == (full, full)
     np.testing.assert_array_equal(view._z, exact())
+
+
+@pytest.mark.live_defer
+def test_a_slow_paused_slice_goes_to_the_worker_and_the_window_stays_free(view, sess, qtbot, monkeypatch):
+    # paused, a slice slower than LIVE_SYNC_MS (a deep network's took 0.2-2 s) is computed
+    # off the UI thread: a step back returns at once with the last picture still shown, and
+    # the exact slice of the new step is drawn when it lands; flush() (an export) computes
+    # a slice still on its way on the spot
+    from gdviz.core.classifier import ClassifyData
+    from gdviz.ui.views import landscape_view
+
+    monkeypatch.setattr(landscape_view, "LIVE_SYNC_MS", float("inf"))
+    assert sess.set_classify(ClassifyData("xor", points=80, layers=2, units=4))
+    land = sess.landscape
+    sess.pause()
+    sess.step(3)
+    assert view._land_key[0] == land.key()  # cheap enough here: on the spot
+
+    def exact():
+        n = view._z.shape[0]
+        return land.grid(*view._box, n, n)
+
+    monkeypatch.setattr(landscape_view, "LIVE_SYNC_MS", 0.0)  # every slice is "slow"
+    calls = []
+    real = view._grid_picture
+    monkeypatch.setattr(view, "_grid_picture", lambda *a: calls.append(threading.get_ident()) or real(*a))
+    shown = view._land_key[0]
+    sess.step_back()
+    assert view._land_key[0] == shown != land.key()  # the last picture, until the new one lands
+    assert view._live_sent is not None
+    sess.step_back()  # a second press while the first is computed: the newest is sent
+    qtbot.waitUntil(lambda: view._land_key[0] == land.key(), timeout=10_000)
+    assert view._live_sent is None
+    np.testing.assert_array_equal(view._z, exact())
+    assert threading.get_ident() not in calls  # none of them on the UI thread
+    # a zoom: the old picture moved and scaled (interim) until the new box's slice lands
+    (x0, x1), (y0, y1) = view.vb.viewRange()
+    view._recompute_grid((x0, (x0 + x1) / 2, y0, (y0 + y1) / 2))
+    assert view.contours.interim
+    qtbot.waitUntil(lambda: not view.contours.interim, timeout=10_000)
+    assert view._box == (x0, (x0 + x1) / 2, y0, (y0 + y1) / 2)
+    np.testing.assert_array_equal(view._z, exact())
+    # flush (an export's frame) never leaves a slice on its way
+    sess.step(1)
+    assert view._live_sent is not None
+    view.flush()
+    assert view._live_sent is None and view._land_key[0] == land.key()
+    np.testing.assert_array_equal(view._z, exact())
+    # a new problem's slow slice: the old problem's map is cleared, not shown meanwhile
+    assert sess.set_classify(ClassifyData("circles", points=60, layers=1, units=3))
+    assert view._z is None and len(view.contour_data()[0]) == 0
+    qtbot.waitUntil(lambda: view._z is not None, timeout=10_000)
+    assert view._land_key[0] == sess.landscape.key()
 
 
 def test_a_zoom_repaints_the_old_contours_and_recomputes_once_settled(qtbot, view, sess):

@@ -46,6 +46,12 @@ COLORBAR_MIN_WIDTH = 560
 LIVE_GRID = 128
 LIVE_GRID_MIN = 48
 LIVE_BUDGET_MS = 5.0
+#: paused, stepped by hand or zoomed, a live slice expected to take longer than this goes to
+#: the worker too, and is drawn when it lands (the last one stays until then): a deep
+#: network's slice took 0.2-2 s, and the window froze at each step back
+LIVE_SYNC_MS = 40.0
+#: the probe grid whose time estimates a new live surface's (LIVE_PROBE^2 cells)
+LIVE_PROBE = 8
 #: contour segments drawn at most (a rugged surface seen from far crosses every level in
 #: every cell; so many lines are a grey wash, not a map); past it, the map draws every k-th level
 MAX_CONTOUR_SEGMENTS = 30_000
@@ -154,6 +160,10 @@ class LandscapeView(pg.PlotWidget):
         #: the worker of a live surface while the race plays (made on first use)
         self._live_worker: LiveGridWorker | None = None
         self._live_shown = 0
+        #: (surface, ms per grid cell) measured last, for :meth:`_live_defer`
+        self._live_cost: tuple | None = None
+        #: (key, n, box) of a slice handed to the worker while paused, until it is shown
+        self._live_sent: tuple | None = None
         #: a finished slice waits here for the next step (drawn in that frame's one paint)
         self._live_inbox = FrameInbox(self._on_live_inbox, self)
         self.live_grid = LIVE_GRID  # adapts to what this machine manages per frame
@@ -362,7 +372,7 @@ class LandscapeView(pg.PlotWidget):
         # they kept the previous problem's numbers); the grid timer this starts is
         # stopped by the recompute right after
         self.vb.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0)
-        self._recompute_grid((x0, x1, y0, y1))
+        self._recompute_grid((x0, x1, y0, y1), new=True)
 
     def _on_levels_changed(self, *_) -> None:
         # on the grid timer: a scene's new levels arrive just before its new problem, and
@@ -908,6 +918,8 @@ class LandscapeView(pg.PlotWidget):
         """:meth:`flush` in pieces (a generator), the map mode's map a chunk per piece."""
         if self._grid_timer.isActive():
             self._on_grid_timer()
+        if self._live_sent is not None:  # a slice on its way: the exact one now
+            self._recompute_grid(self._box, defer=False)
         if self._legend_timer.isActive():
             self.place_legends()
         yield from self.map_layer.flush_steps()
@@ -929,27 +941,70 @@ class LandscapeView(pg.PlotWidget):
         self.map_layer.refresh()
         self._on_stepped()  # diverged marks are clamped to the visible box; arrows in pixels
 
-    def _recompute_grid(self, box) -> None:
-        """Evaluate the surface on the visible box; redraw heatmap, colour bar and contours."""
+    def _recompute_grid(self, box, new: bool = False, defer: bool = True) -> None:
+        """Evaluate the surface on the visible box; redraw heatmap, colour bar and contours.
+
+        A slow live slice while paused (:meth:`_live_defer`) goes to the worker instead and
+        is drawn when it lands; until then the map keeps its last picture (``new``: a new
+        problem's, whose old picture is cleared). ``defer=False``: computed here."""
         self._grid_timer.stop()
-        self._set_interim(False)
         x0, x1, y0, y1 = (float(v) for v in box)
         if not (x1 > x0 and y1 > y0):
+            self._set_interim(False)
             return
         self._box = (x0, x1, y0, y1)
         self._batch_key = None
         land = self.session.landscape
         live = getattr(land, "live", False)
         n = self._live_size() if live else self.grid_size
+        self._live_inbox.drop()
+        if live and defer and self._live_defer(land, n):
+            self._send_live(land, n, new)
+            return
+        self._set_interim(False)
         if self._live_worker is not None:
             self._live_worker.cancel()  # this picture is newer than the one in flight
-        self._live_inbox.drop()
+        self._live_sent = None
         if live:
             self._land_key = (land.key(), n)
         pic = self._grid_picture(land, self._box, n)
-        if live and self._live_async():
-            self._adapt_live_grid(pic.ms)
+        if live:
+            self._live_cost = (land, pic.ms / (n * n))
+            if self._live_async():
+                self._adapt_live_grid(pic.ms)
         self._show_grid(pic)
+
+    def _live_defer(self, land, n: int) -> bool:
+        """Paused in the window, the live slice ``land`` on an n x n grid is expected to
+        take more than :data:`LIVE_SYNC_MS`: from the last picture of this surface, else
+        from a :data:`LIVE_PROBE` grid timed now."""
+        if not self.adaptive or self.session.playing:
+            return False
+        if self._live_cost is None or self._live_cost[0] is not land:
+            x0, x1, y0, y1 = self._box
+            t0 = time.perf_counter()
+            with np.errstate(all="ignore"):
+                land.grid(x0, x1, y0, y1, LIVE_PROBE, LIVE_PROBE)
+            self._live_cost = (land, (time.perf_counter() - t0) * 1e3 / LIVE_PROBE ** 2)
+        return self._live_cost[1] * n * n > LIVE_SYNC_MS
+
+    def _send_live(self, land, n: int, new: bool) -> None:
+        """Hand the exact slice (paused: the full live grid) to the worker; a slice already
+        on its way for the same step and box is not sent again."""
+        key = land.key()
+        sent = (key, n, self._box)
+        if new:  # not the last problem's picture while this one's comes
+            self.contours.setData([], [])
+            self.image.clear()
+            self._z = None
+        elif self._live_sent == sent:
+            return
+        self._live_sent = sent
+        self._set_interim(True)  # (a zoom's last picture, moved and scaled, until then)
+        w = self._ensure_live_worker()
+        snap = pinned(land)
+        box = self._box
+        w.submit((land, key, box), lambda: self._grid_picture(snap, box, n))
 
     def _grid_picture(self, land, box, n: int) -> GridPicture:
         return grid_picture(land, box, n, self.session.levels, LOG_SCALE.get(self.session.scale),
@@ -1000,16 +1055,19 @@ class LandscapeView(pg.PlotWidget):
     def _request_live(self, land, key: bytes) -> None:
         """Hand the slice through the reference run's parameters now to the worker (one at a
         time: a frame whose step finds it busy shows the last finished one)."""
-        if self._live_worker is None:
-            self._live_worker = LiveGridWorker(self)
-            self._live_worker.done.connect(self._on_live_done)
-        w = self._live_worker
+        w = self._ensure_live_worker()
         if w.busy:
             return
         snap = pinned(land)
         box = self._box
         n = self._live_size()
         w.submit((land, key, box), lambda: self._grid_picture(snap, box, n))
+
+    def _ensure_live_worker(self) -> LiveGridWorker:
+        if self._live_worker is None:
+            self._live_worker = LiveGridWorker(self)
+            self._live_worker.done.connect(self._on_live_done)
+        return self._live_worker
 
     def _live_current(self, gen: int, job, pic) -> bool:
         """The worker's picture ``pic`` of job ``job`` (generation ``gen``) is of the shown
@@ -1044,9 +1102,14 @@ class LandscapeView(pg.PlotWidget):
         land, key, _ = job
         self._live_shown = gen
         self._land_key = (key, pic.n)
+        if self._live_sent is not None and self._live_sent[0] == key:
+            self._live_sent = None
         if pic.log_levels is not None:
             land.log_levels = pic.log_levels  # as a recompute on this thread leaves it
-        self._adapt_live_grid(pic.ms)
+        self._live_cost = (land, pic.ms / (pic.n * pic.n))
+        if self.session.playing:
+            self._adapt_live_grid(pic.ms)
+        self._set_interim(False)
         self._show_grid(pic)
 
     def _apply_strokes(self) -> None:
