@@ -459,53 +459,72 @@ def test_a_live_slice_comes_from_the_worker_while_playing_and_is_exact_when_paus
 
 @pytest.mark.live_defer
 def test_a_slow_paused_slice_goes_to_the_worker_and_the_window_stays_free(view, sess, qtbot, monkeypatch):
-    # paused, a slice slower than LIVE_SYNC_MS (a deep network's took 0.2-2 s) is computed
-    # off the UI thread: a step back returns at once with the last picture still shown, and
-    # the exact slice of the new step is drawn when it lands; flush() (an export) computes
-    # a slice still on its way on the spot
+    # paused, a live slice is computed on the worker and the UI thread waits LIVE_SYNC_MS
+    # for it: a slower one (a deep network's took 0.2-2 s) is drawn when it lands, the
+    # last picture shown until then; flush() (an export) computes one still on its way
     from gdviz.core.classifier import ClassifyData
     from gdviz.ui.views import landscape_view
 
-    monkeypatch.setattr(landscape_view, "LIVE_SYNC_MS", float("inf"))
+    monkeypatch.setattr(landscape_view, "LIVE_SYNC_MS", 5000.0)
     assert sess.set_classify(ClassifyData("xor", points=80, layers=2, units=4))
     land = sess.landscape
     sess.pause()
-    sess.step(3)
-    assert view._land_key[0] == land.key()  # cheap enough here: on the spot
+    ui = threading.get_ident()
+    gate = threading.Event()  # the worker's slices wait for it: "slow" until the test says
+    gate.set()
+    threads = []
+    real = view._grid_picture
+
+    def picture(*a):
+        threads.append(threading.get_ident())
+        if threading.get_ident() != ui:
+            assert gate.wait(10)
+        return real(*a)
+
+    monkeypatch.setattr(view, "_grid_picture", picture)
+    sess.step(3)  # in time (LIVE_SYNC_MS): drawn at once, from the worker
+    assert view._land_key[0] == land.key() and view._live_sent is None
+    assert threads and ui not in threads
 
     def exact():
         n = view._z.shape[0]
         return land.grid(*view._box, n, n)
 
-    monkeypatch.setattr(landscape_view, "LIVE_SYNC_MS", 0.0)  # every slice is "slow"
-    calls = []
-    real = view._grid_picture
-    monkeypatch.setattr(view, "_grid_picture", lambda *a: calls.append(threading.get_ident()) or real(*a))
+    np.testing.assert_array_equal(view._z, exact())
+    monkeypatch.setattr(landscape_view, "LIVE_SYNC_MS", 0.0)
+    gate.clear()
     shown = view._land_key[0]
     sess.step_back()
     assert view._land_key[0] == shown != land.key()  # the last picture, until the new one lands
     assert view._live_sent is not None
     sess.step_back()  # a second press while the first is computed: the newest is sent
+    gate.set()
     qtbot.waitUntil(lambda: view._land_key[0] == land.key(), timeout=10_000)
     assert view._live_sent is None
     np.testing.assert_array_equal(view._z, exact())
-    assert threading.get_ident() not in calls  # none of them on the UI thread
+    assert ui not in threads  # none of them on the UI thread
     # a zoom: the old picture moved and scaled (interim) until the new box's slice lands
+    gate.clear()
     (x0, x1), (y0, y1) = view.vb.viewRange()
     view._recompute_grid((x0, (x0 + x1) / 2, y0, (y0 + y1) / 2))
     assert view.contours.interim
+    gate.set()
     qtbot.waitUntil(lambda: not view.contours.interim, timeout=10_000)
     assert view._box == (x0, (x0 + x1) / 2, y0, (y0 + y1) / 2)
     np.testing.assert_array_equal(view._z, exact())
-    # flush (an export's frame) never leaves a slice on its way
+    # flush (an export's frame) never leaves a slice on its way: computed there
+    gate.clear()
     sess.step(1)
     assert view._live_sent is not None
     view.flush()
     assert view._live_sent is None and view._land_key[0] == land.key()
     np.testing.assert_array_equal(view._z, exact())
+    gate.set()
     # a new problem's slow slice: the old problem's map is cleared, not shown meanwhile
+    gate.clear()
     assert sess.set_classify(ClassifyData("circles", points=60, layers=1, units=3))
     assert view._z is None and len(view.contour_data()[0]) == 0
+    gate.set()
     qtbot.waitUntil(lambda: view._z is not None, timeout=10_000)
     assert view._land_key[0] == sess.landscape.key()
 
@@ -521,7 +540,7 @@ def test_a_zoom_repaints_the_old_contours_and_recomputes_once_settled(qtbot, vie
     renders = view.contours.renders
     calls = []
     real = view._recompute_grid
-    view._recompute_grid = lambda box: calls.append(box) or real(box)
+    view._recompute_grid = lambda box, **kw: calls.append(box) or real(box, **kw)
     for k in range(5):  # a burst of zooms
         view.vb.scaleBy((0.8, 0.8))
         view.grab()
@@ -611,3 +630,44 @@ def test_the_arrows_key_takes_a_smaller_text_on_a_short_map(qtbot, size, smaller
     assert v._arrow_key_size >= lv.LEGEND_MIN_K
     rect = v.arrow_legend.mapRectToScene(v.arrow_legend.boundingRect())
     assert not rect.contains(v.vb.mapViewToScene(QPointF(*s.landscape.minima[0])))
+
+
+def test_the_live_workers_wait_returns_its_job_in_time_and_nothing_for_a_dropped_one(qtbot):
+    """LiveGridWorker.wait: the job's result once done (in time); None past the timeout,
+    for a job a newer one replaced before it started, and for one cancelled."""
+    from gdviz.ui.views.live_grid import LiveGridWorker
+
+    w = LiveGridWorker()
+    gate = threading.Event()
+    started = threading.Event()
+
+    def slow(v):
+        def fn():
+            started.set()
+            assert gate.wait(10)
+            return v
+        return fn
+
+    try:
+        g1 = w.submit("a", lambda: 1)
+        assert w.wait(g1, None) == 1
+        g2 = w.submit("b", slow(2))
+        assert started.wait(10)
+        assert w.wait(g2, 0.0) is None  # not done in time
+        g3 = w.submit("c", lambda: 3)  # waits behind b
+        g4 = w.submit("d", lambda: 4)  # replaces c before it started
+        assert w.wait(g3, None) is None
+        gate.set()
+        assert w.wait(g4, None) == 4
+        gate.clear()
+        started.clear()
+        g5 = w.submit("e", slow(5))
+        assert started.wait(10)
+        g6 = w.submit("f", lambda: 6)
+        w.cancel()  # f dropped before it started
+        gate.set()
+        assert w.wait(g6, None) is None
+        assert w.wait(g5, None) == 5
+    finally:
+        gate.set()
+        w.stop()

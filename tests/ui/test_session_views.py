@@ -145,9 +145,9 @@ def test_opening_a_lesson_draws_the_map_once(window, qtbot, monkeypatch):
     calls = []
     real = LandscapeView._recompute_grid
 
-    def counted(self, box):
+    def counted(self, box, **kw):
         calls.append(box)
-        return real(self, box)
+        return real(self, box, **kw)
 
     monkeypatch.setattr(window.landscape_view, "_recompute_grid",
                         counted.__get__(window.landscape_view))

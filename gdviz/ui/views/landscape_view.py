@@ -46,12 +46,12 @@ COLORBAR_MIN_WIDTH = 560
 LIVE_GRID = 128
 LIVE_GRID_MIN = 48
 LIVE_BUDGET_MS = 5.0
-#: paused, stepped by hand or zoomed, a live slice expected to take longer than this goes to
-#: the worker too, and is drawn when it lands (the last one stays until then): a deep
-#: network's slice took 0.2-2 s, and the window froze at each step back
+#: paused, stepped by hand or zoomed, a live slice is computed on the worker too, and the
+#: UI thread waits this long for it: a slice that takes longer is drawn when it lands, the
+#: last one shown until then (a deep network's slice took 0.2-2 s, and the window froze at
+#: each step back). Its cost cannot be told beforehand (a classifier's slice took 1 ms on
+#: 12 x 12 cells and 6 ms on 32 x 32 and on 128 x 128 alike)
 LIVE_SYNC_MS = 40.0
-#: the probe grid whose time estimates a new live surface's (LIVE_PROBE^2 cells)
-LIVE_PROBE = 8
 #: contour segments drawn at most (a rugged surface seen from far crosses every level in
 #: every cell; so many lines are a grey wash, not a map); past it, the map draws every k-th level
 MAX_CONTOUR_SEGMENTS = 30_000
@@ -160,8 +160,6 @@ class LandscapeView(pg.PlotWidget):
         #: the worker of a live surface while the race plays (made on first use)
         self._live_worker: LiveGridWorker | None = None
         self._live_shown = 0
-        #: (surface, ms per grid cell) measured last, for :meth:`_live_defer`
-        self._live_cost: tuple | None = None
         #: (key, n, box) of a slice handed to the worker while paused, until it is shown
         self._live_sent: tuple | None = None
         #: a finished slice waits here for the next step (drawn in that frame's one paint)
@@ -958,7 +956,7 @@ class LandscapeView(pg.PlotWidget):
         live = getattr(land, "live", False)
         n = self._live_size() if live else self.grid_size
         self._live_inbox.drop()
-        if live and defer and self._live_defer(land, n):
+        if live and defer and self._live_defer():
             self._send_live(land, n, new)
             return
         self._set_interim(False)
@@ -968,29 +966,18 @@ class LandscapeView(pg.PlotWidget):
         if live:
             self._land_key = (land.key(), n)
         pic = self._grid_picture(land, self._box, n)
-        if live:
-            self._live_cost = (land, pic.ms / (n * n))
-            if self._live_async():
-                self._adapt_live_grid(pic.ms)
+        if live and self._live_async():
+            self._adapt_live_grid(pic.ms)
         self._show_grid(pic)
 
-    def _live_defer(self, land, n: int) -> bool:
-        """Paused in the window, the live slice ``land`` on an n x n grid is expected to
-        take more than :data:`LIVE_SYNC_MS`: from the last picture of this surface, else
-        from a :data:`LIVE_PROBE` grid timed now."""
-        if not self.adaptive or self.session.playing:
-            return False
-        if self._live_cost is None or self._live_cost[0] is not land:
-            x0, x1, y0, y1 = self._box
-            t0 = time.perf_counter()
-            with np.errstate(all="ignore"):
-                land.grid(x0, x1, y0, y1, LIVE_PROBE, LIVE_PROBE)
-            self._live_cost = (land, (time.perf_counter() - t0) * 1e3 / LIVE_PROBE ** 2)
-        return self._live_cost[1] * n * n > LIVE_SYNC_MS
+    def _live_defer(self) -> bool:
+        """Paused in the window: a live slice goes through the worker (see LIVE_SYNC_MS)."""
+        return self.adaptive and not self.session.playing
 
     def _send_live(self, land, n: int, new: bool) -> None:
-        """Hand the exact slice (paused: the full live grid) to the worker; a slice already
-        on its way for the same step and box is not sent again."""
+        """Hand the exact slice (paused: the full live grid) to the worker and wait up to
+        LIVE_SYNC_MS for it; a slice already on its way for the same step and box is not
+        sent again."""
         key = land.key()
         sent = (key, n, self._box)
         if new:  # not the last problem's picture while this one's comes
@@ -1004,7 +991,12 @@ class LandscapeView(pg.PlotWidget):
         w = self._ensure_live_worker()
         snap = pinned(land)
         box = self._box
-        w.submit((land, key, box), lambda: self._grid_picture(snap, box, n))
+        job = (land, key, box)
+        gen = w.submit(job, lambda: self._grid_picture(snap, box, n))
+        wait = LIVE_SYNC_MS / 1000.0 if math.isfinite(LIVE_SYNC_MS) else None
+        pic = w.wait(gen, wait)
+        if pic is not None:  # in time: drawn now, as if computed here
+            self._show_live(gen, job, pic)
 
     def _grid_picture(self, land, box, n: int) -> GridPicture:
         return grid_picture(land, box, n, self.session.levels, LOG_SCALE.get(self.session.scale),
@@ -1106,7 +1098,6 @@ class LandscapeView(pg.PlotWidget):
             self._live_sent = None
         if pic.log_levels is not None:
             land.log_levels = pic.log_levels  # as a recompute on this thread leaves it
-        self._live_cost = (land, pic.ms / (pic.n * pic.n))
         if self.session.playing:
             self._adapt_live_grid(pic.ms)
         self._set_interim(False)

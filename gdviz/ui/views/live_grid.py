@@ -127,6 +127,7 @@ class LiveGridWorker(QObject):
         self.floor = 0
         self._busy = False
         self._stop = False
+        self._finished: tuple = (0, None)  # (generation, result) of the last job run
         self._thread = threading.Thread(target=self._loop, name="gdviz-live-grid", daemon=True)
         self._thread.start()
 
@@ -143,8 +144,25 @@ class LiveGridWorker(QObject):
             self._gen += 1
             self._job = (self._gen, job, fn)
             self._busy = True
-            self._lock.notify()
+            self._lock.notify_all()  # (the worker, and a UI thread in wait())
             return self._gen
+
+    def wait(self, gen: int, timeout: float | None):
+        """Wait up to ``timeout`` s (None: until it is done) for job ``gen``'s result; None
+        if it is not there by then, or was dropped (a newer job replaced it before it
+        started), or the worker stopped. Its ``done`` signal still comes, later."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._lock:
+            while self._finished[0] < gen:
+                if self._stop or (self._job is not None and self._job[0] > gen):
+                    return None
+                if self._finished[0] < gen and not self._busy:
+                    return None
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    return None
+                self._lock.wait(left)
+            return self._finished[1] if self._finished[0] == gen else None
 
     def cancel(self) -> None:
         with self._lock:
@@ -156,7 +174,7 @@ class LiveGridWorker(QObject):
             self._stop = True
             self.floor = self._gen
             self._job = None
-            self._lock.notify()
+            self._lock.notify_all()  # (the worker, and a UI thread in wait())
 
     def _loop(self) -> None:
         while True:
@@ -175,6 +193,8 @@ class LiveGridWorker(QObject):
             with self._lock:
                 self._busy = self._job is not None
                 stale = gen <= self.floor or self._stop
+                self._finished = (gen, out)
+                self._lock.notify_all()
             if not stale:
                 try:
                     self.done.emit(gen, job, out)
