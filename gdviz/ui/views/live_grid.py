@@ -8,8 +8,11 @@ A live surface (a fit's or a classifier's loss slice through the reference run) 
 at every step. While the race plays, the map hands it to :class:`LiveGridWorker`: the
 numba slice (it releases the GIL) and the contours run on a worker thread while the UI
 thread paints, and the finished picture is drawn with the view's next step (see
-:class:`FrameInbox`), a frame or two after the step it slices through. Paused, stepped by hand and in an export the map computes it on the
-spot, so what stands still is always the exact slice at the displayed step. The plane
+:class:`FrameInbox`), a frame or two after the step it slices through. Paused or stepped
+by hand, the map hands it to the worker too and waits up to ``LIVE_SYNC_MS`` for it
+(:meth:`LiveGridWorker.wait`): the exact slice at the displayed step is drawn at once, and
+one that takes longer (a deep network's) when it lands, the window free meanwhile. An
+export computes it on the spot. What stands still is always the exact slice. The plane
 view of a classification hands its picture (:func:`gdviz.ui.views.plane_view.plane_picture`)
 to a worker of its own in the same way.
 
