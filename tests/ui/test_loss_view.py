@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from PySide6.QtCore import QPointF
 import pytest
@@ -80,6 +82,22 @@ def test_the_curves_cells_skip_a_runaway_loss_without_a_warning(view, sess):
         view.vb.setYRange(-1e-300, 1e-300, padding=0)  # (a range that overflows the scale)
         occ = view._curve_occupancy()
     assert occ is not None and occ[-1, -1] >= 0
+
+
+def test_losses_near_the_float_limit_of_both_signs_keep_a_finite_range(view, sess):
+    """Losses from -1.6e308 to 1.6e308 (an expression the GUI fuzz typed): the loss axis's
+    room below the lowest overflowed to -inf and pyqtgraph raised "Cannot set range
+    [-inf, ...]" at every step. The range is finite (within ranges.COORD_MAX)."""
+    assert sess.set_expression("1.6e308*(x/(abs(x)+1))")
+    sess.set_start(-50.0, 0.0)
+    sess.add_start(50.0, 0.0)
+    sess.pause()
+    for _ in range(3):
+        sess.step(1)
+        (_, _), (y0, y1) = view.vb.viewRange()
+        assert math.isfinite(y0) and math.isfinite(y1) and y0 < y1
+    lows = [l[-1] for l in sess.losses()]
+    assert min(lows) < -1e308 and max(lows) > 1e308  # (the case: both ends near the limit)
 
 
 def test_disabled_run_hidden(view, sess):

@@ -28,6 +28,7 @@ from gdviz.ui.views.items import (GrowingCurve, HistoryFeed, PlayingStrokes, Rec
                                   RunsBuild, SpacedAxis, Spares, cache_axes, connect_all,
                                   disconnect_all, new_rows, plain_plot)
 from gdviz.ui.views.placement import MARGIN, place_legend, set_legend_columns
+from gdviz.ui.views.ranges import finite_range
 from gdviz.ui.views.refresh import forget, later
 from gdviz.ui.views.turns import Turn
 from gdviz.ui.widgets import break_lines
@@ -410,7 +411,9 @@ class LossView(pg.PlotWidget):
                 yr = (0.0, yr[1])  # losses are >= 0: no negative axis below them
             if yr != getattr(self, "_yr", None):
                 self._yr = yr
-                self.vb.setYRange(*self._with_key_room(yr), padding=0.0 if nonneg else 0.05)
+                # (through finite_range: a loss near -1e308 grew to -inf with the room
+                # below it, and pyqtgraph raised "Cannot set range")
+                self.vb.setYRange(*finite_range(*self._with_key_room(yr)), padding=0.0 if nonneg else 0.05)
                 self._fit_left_axis()  # (in a narrow panel: the new numbers' room)
         # ‖w‖₂ first: the labels placed next keep off its curves, as drawn this frame
         self._update_norms()
@@ -1121,7 +1124,7 @@ class LossView(pg.PlotWidget):
             top = self._norm_top
             if top is None or hi > top or hi < top / 3:
                 self._norm_top = hi * 1.25
-                self.norm_vb.setYRange(0.0, self._norm_top, padding=0.0)
+                self.norm_vb.setYRange(*finite_range(0.0, self._norm_top), padding=0.0)
         self._sync_norm_box()
 
     # ------------------------------------------------------------------ theme & fonts
