@@ -1254,7 +1254,9 @@ class MainWindow(QMainWindow):
 
     def _on_warmup_finished(self, ok: bool) -> None:
         from gdviz import kernels
+        from gdviz.ui.app import freeze_long_lived
 
+        freeze_long_lived()  # (numba's compiled kernels and types live as long as the app)
         if ok and kernels.is_ready():
             self._set_kernel_status("kernels_numba")
         elif self._kernel_text[0] != "kernels_failed":
