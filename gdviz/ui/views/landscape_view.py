@@ -942,9 +942,10 @@ class LandscapeView(pg.PlotWidget):
     def _recompute_grid(self, box, new: bool = False, defer: bool = True) -> None:
         """Evaluate the surface on the visible box; redraw heatmap, colour bar and contours.
 
-        A slow live slice while paused (:meth:`_live_defer`) goes to the worker instead and
-        is drawn when it lands; until then the map keeps its last picture (``new``: a new
-        problem's, whose old picture is cleared). ``defer=False``: computed here."""
+        A live slice while paused (:meth:`_live_defer`) goes to the worker, which this waits
+        LIVE_SYNC_MS for; a slower one is drawn when it lands, and until then the map keeps
+        its last picture (``new``: a new problem's, whose old picture is cleared).
+        ``defer=False``: computed here."""
         self._grid_timer.stop()
         x0, x1, y0, y1 = (float(v) for v in box)
         if not (x1 > x0 and y1 > y0):
@@ -1100,7 +1101,8 @@ class LandscapeView(pg.PlotWidget):
             land.log_levels = pic.log_levels  # as a recompute on this thread leaves it
         if self.session.playing:
             self._adapt_live_grid(pic.ms)
-        self._set_interim(False)
+        if not self._grid_timer.isActive():  # (not while a zoom waits for its own grid)
+            self._set_interim(False)
         self._show_grid(pic)
 
     def _apply_strokes(self) -> None:
