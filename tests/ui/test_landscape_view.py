@@ -668,6 +668,10 @@ def test_the_live_workers_wait_returns_its_job_in_time_and_nothing_for_a_dropped
         gate.set()
         assert w.wait(g6, None) is None
         assert w.wait(g5, None) == 5
+        # a job cancelled before the idle worker woke for it: the wait ends (no timeout)
+        g7 = w.submit("g", lambda: 7)
+        w.cancel()
+        assert w.wait(g7, None) in (None, 7)
     finally:
         gate.set()
         w.stop()

@@ -159,7 +159,7 @@ class LiveGridWorker(QObject):
             while self._finished[0] < gen:
                 if self._stop or (self._job is not None and self._job[0] > gen):
                     return None
-                if self._finished[0] < gen and not self._busy:
+                if not self._busy:  # (dropped: cancelled before it started)
                     return None
                 left = None if deadline is None else deadline - time.monotonic()
                 if left is not None and left <= 0:
@@ -183,7 +183,9 @@ class LiveGridWorker(QObject):
         while True:
             with self._lock:
                 while self._job is None and not self._stop:
-                    self._busy = False
+                    if self._busy:
+                        self._busy = False
+                        self._lock.notify_all()  # (a wait() for a job cancelled unstarted)
                     self._lock.wait()
                 if self._stop:
                     return
