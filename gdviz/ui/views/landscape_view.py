@@ -996,8 +996,14 @@ class LandscapeView(pg.PlotWidget):
         gen = w.submit(job, lambda: self._grid_picture(snap, box, n))
         wait = LIVE_SYNC_MS / 1000.0 if math.isfinite(LIVE_SYNC_MS) else None
         pic = w.wait(gen, wait)
-        if pic is not None:  # in time: drawn now, as if computed here
-            self._show_live(gen, job, pic)
+        if pic is None:
+            return  # drawn when it lands (_on_live_done)
+        # in time: drawn now, as if computed here (this box's and step's, the newest job;
+        # also while the view is still being built, which _show_live waits out)
+        if isinstance(pic, Exception):
+            self._live_sent = None
+            raise pic
+        self._draw_live(gen, job, pic)
 
     def _grid_picture(self, land, box, n: int) -> GridPicture:
         return grid_picture(land, box, n, self.session.levels, LOG_SCALE.get(self.session.scale),
@@ -1090,8 +1096,11 @@ class LandscapeView(pg.PlotWidget):
         self._update_live_surfaces()  # (the slice of the step shown now, if another)
 
     def _show_live(self, gen: int, job, pic) -> None:
-        if not self._live_current(gen, job, pic):
-            return
+        if self._live_current(gen, job, pic):
+            self._draw_live(gen, job, pic)
+
+    def _draw_live(self, gen: int, job, pic) -> None:
+        """Draw the worker's picture ``pic`` of ``job`` (generation ``gen``)."""
         land, key, _ = job
         self._live_shown = gen
         self._land_key = (key, pic.n)
