@@ -70,10 +70,10 @@ def private_settings(tmp_path, qapp):
 
 @pytest.fixture(autouse=True)
 def live_slices_on_the_spot(request, monkeypatch):
-    """Paused, the map computes a live slice on the spot unless it is slow on this machine
-    (``LIVE_SYNC_MS``), which would make what a test sees right after a step depend on the
-    machine's speed: on the spot in every test but the fuzz and those marked
-    ``live_defer``, which set the threshold themselves."""
+    """Paused, the map waits up to ``LIVE_SYNC_MS`` for a live slice from its worker and
+    draws a slower one when it lands, which would make what a test sees right after a step
+    depend on the machine's speed: every test but the fuzz and those marked ``live_defer``
+    (which set it themselves) waits until the slice is there (an infinite wait)."""
     if request.node.get_closest_marker("live_defer") is None and "fuzz" not in request.node.name:
         from gdviz.ui.views import landscape_view
 
