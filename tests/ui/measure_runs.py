@@ -8,7 +8,8 @@ RUNS=n runs (default 26) on each lesson state: "add run", "dup_big", "dup_small"
     QT_QPA_PLATFORM=offscreen WARM=1 PYTHONPATH=$PWD python tests/ui/measure_runs.py [repeats] [filter]
     ... --profile LABEL   (a cProfile of the slowest instance of LABEL, top 45 by cumtime)
 
-STATES=L21,L4 picks the lessons (default: L21,L4,L10). PLAY=1 times with the race playing
+STATES=L21,L4 picks the lessons (default: L21,L4,L10). TURNS=1 adds each label's longest
+single turn of the event loop (see measure_common.TurnApp). PLAY=1 times with the race playing
 (its frames inside the block count, as in the fuzzer).
 """
 
@@ -102,11 +103,13 @@ def main(argv):
 
     rows = sorted(times.items(), key=lambda kv: -max(kv[1]))
     print(f"{'action':40s} {'n':>3s} {'median ms':>10s} {'max ms':>8s} {'cpu med':>8s} {'cpu max':>8s}"
-          f" {'gc max':>7s}")
+          f" {'gc max':>7s}" + ("  longest turn ms (max, what)" if timings.turns else ""))
     for label, ts in rows:
         c = cpu.get(label, [0.0])
+        tail = (f"  {max(timings.turns[label]) * 1e3:8.1f} {timings.turn_what[label]}"
+                if label in timings.turns else "")
         print(f"{label:40s} {len(ts):3d} {statistics.median(ts) * 1e3:10.1f} {max(ts) * 1e3:8.1f}"
-              f" {statistics.median(c) * 1e3:8.1f} {max(c) * 1e3:8.1f} {max(gc_in[label]) * 1e3:7.1f}")
+              f" {statistics.median(c) * 1e3:8.1f} {max(c) * 1e3:8.1f} {max(gc_in[label]) * 1e3:7.1f}" + tail)
     print("gc pauses (n, total ms) by generation:",
           {g: (gc_n[g], round(gc_time[g] * 1e3, 1)) for g in gc_n})
     for label, (dt, prof) in worst_prof.items():

@@ -584,6 +584,29 @@ class _FitCache:
                 or h * math.hypot(t.m21(), t.m22()) > MAX_DEVICE_SPAN)
 
 
+def pixel_lengths(item) -> tuple[float, float]:
+    """How long one device pixel is along ``item``'s x and along its y (item units): the
+    lengths of pyqtgraph's ``item.pixelVectors()``, read off the device transform's scale
+    when the view is not rotated (every plot here), without its vector algebra (~65 us an
+    item, at each change of the view). (0, 0) where pyqtgraph gives none or overflows."""
+    # (None while the view is not shown; pyqtgraph before 0.14 named it deviceTransform)
+    dt = (item.deviceTransform_() if hasattr(item, "deviceTransform_")
+          else pg.GraphicsItem.deviceTransform(item))
+    if dt is None:
+        return (0.0, 0.0)
+    if dt.m12() != 0.0 or dt.m21() != 0.0:
+        px, py = item.pixelVectors()
+        try:
+            return (0.0 if px is None else px.length(), 0.0 if py is None else py.length())
+        except OverflowError:
+            return (0.0, 0.0)
+    sx, sy = abs(dt.m11()), abs(dt.m22())
+    if sx == 0.0 or sy == 0.0:
+        return (0.0, 0.0)
+    px, py = 1.0 / sx, 1.0 / sy
+    return (px if math.isfinite(px) else 0.0, py if math.isfinite(py) else 0.0)
+
+
 class SafeCurve(_FitCache, pg.PlotCurveItem):
     """pyqtgraph's curve, clipped to the view first when its bounds are astronomically
     larger than the screen (see :func:`paint_huge`); then never cached (:class:`_FitCache`)."""
@@ -594,8 +617,21 @@ class SafeCurve(_FitCache, pg.PlotCurveItem):
         if self._wanted_cache != QGraphicsItem.CacheMode.NoCache:
             self._fit_cache()
 
+    #: the data's bounds ((xmin, xmax), (ymin, ymax)) for the bounding rect, until the data
+    #: or the pen change (pyqtgraph's invalidateBounds)
+    _data_box = None
+
+    def invalidateBounds(self) -> None:  # noqa: N802 - pyqtgraph's name
+        super().invalidateBounds()
+        self._data_box = None
+
     def viewTransformChanged(self) -> None:  # noqa: N802 - pyqtgraph hook
-        super().viewTransformChanged()
+        # pyqtgraph forgets the data's bounds too (invalidateBounds) and measures them
+        # again (nanmin, nanmax) at the next boundingRect; they do not depend on the view:
+        # only the pen's padding in pixels does. A zoom with 30 runs' trails (~280 curves)
+        # measured every curve's data at each of its paints.
+        self._boundingRect = None
+        self.prepareGeometryChange()
         if self._wanted_cache != QGraphicsItem.CacheMode.NoCache:
             self._fit_cache()
 
@@ -606,7 +642,21 @@ class SafeCurve(_FitCache, pg.PlotCurveItem):
         x = self.xData
         if x is None or len(x) == 0:
             return QRectF()
-        return super().boundingRect()
+        if self._boundingRect is None:
+            # pyqtgraph's rect (PlotCurveItem.boundingRect), its pixel from the device
+            # transform's scale (pixel_lengths) rather than pixelVectors' vector algebra;
+            # the data's bounds kept here (pyqtgraph's cache holds one query an axis, and a
+            # view's autorange asks with its own range)
+            if self._data_box is None:
+                self._data_box = (self.dataBounds(ax=0), self.dataBounds(ax=1))
+            (xmn, xmx), (ymn, ymx) = self._data_box
+            if xmn is None or xmx is None or ymn is None or ymx is None:
+                return QRectF()
+            pad = self.pixelPadding()
+            px, py = pixel_lengths(self) if pad > 0 else (0.0, 0.0)
+            px, py = px * pad, py * pad
+            self._boundingRect = QRectF(xmn - px, ymn - py, 2 * px + xmx - xmn, 2 * py + ymx - ymn)
+        return self._boundingRect
 
     def paint(self, p, opt, widget) -> None:
         x, y = self.xData, self.yData
@@ -694,12 +744,8 @@ class LiveCurve(_FitCache, pg.GraphicsObject):
             if self._pad is None:
                 pen = self.opts["pen"]
                 w = pen.widthF() * 0.7072 + 1.0 if pen.isCosmetic() else 0.0
-                px, py = self.pixelVectors()
-                try:
-                    self._pad = (0.0 if px is None else px.length() * w,
-                                 0.0 if py is None else py.length() * w)
-                except OverflowError:
-                    self._pad = (0.0, 0.0)
+                px, py = pixel_lengths(self)
+                self._pad = (px * w, py * w)
             dx, dy = self._pad
             self._rect = r.adjusted(-dx, -dy, dx, dy)
         return self._rect
@@ -825,6 +871,8 @@ class GrowingCurve:
         self._connect = connect
         self._plot = None
         self._pen = None
+        self._item_pen = None  # what the items stroke: the pen, opaque (see set_pen)
+        self._alpha = 1.0
         self._visible = True
         # bare curve items: PlotDataItem's bookkeeping (display datasets, data rects, log
         # and fft modes) cost more per frame than drawing the few new points
@@ -850,7 +898,8 @@ class GrowingCurve:
     def _item(self, item):
         item.setZValue(self._z)
         if self._pen is not None:
-            item.setPen(self._pen)
+            item.setPen(self._item_pen)
+            item.setOpacity(self._alpha)
         item.setVisible(self._visible)
         if self._plot is not None:
             self._plot.addItem(item)
@@ -919,8 +968,15 @@ class GrowingCurve:
         if self._pen is not None and pen == self._pen:
             return
         self._pen = pg.mkPen(pen)
+        # a translucent pen: each item strokes it opaque and is laid over with its alpha
+        # as the item's opacity. A sealed chunk's cached pixels are then its layer: laid
+        # over translucent (stroke_path made an image of its own for each item at each
+        # paint: 150 halo pieces of 30 runs were 60 of a zoom's 130 ms a paint)
+        self._alpha = self._pen.color().alphaF()
+        self._item_pen = opaque(self._pen) if self._alpha < 1.0 else self._pen
         for item in self.items:
-            item.setPen(self._pen)
+            item.setPen(self._item_pen)
+            item.setOpacity(self._alpha)
 
     def set_smooth(self, flag: bool) -> None:
         """Stroke the pieces redrawn every frame (the middle and the tail) antialiased or
@@ -1102,7 +1158,11 @@ class GrowingCurve:
 
     @property
     def opts(self) -> dict:
-        return self.prefix.opts
+        """The first chunk's options, with the pen as set (the items stroke it opaque and
+        lay it over with its alpha, :meth:`set_pen`)."""
+        if self._pen is None:
+            return self.prefix.opts
+        return {**self.prefix.opts, "pen": self._pen}
 
     def isVisible(self) -> bool:  # noqa: N802 - Qt style
         return self._visible
