@@ -95,9 +95,17 @@ class FuzzReport:
     blocks: dict[str, float] = field(default_factory=dict)
     cpu: dict[str, float] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
+    #: under a turn-timing application (``measure_common.TurnApp``, see
+    #: ``measure_fuzz.py``): each label's longest single turn of the event loop (s), the
+    #: time the UI thread was blocked at once, and what that turn was
+    turns: dict[str, float] = field(default_factory=dict)
+    turn_what: dict[str, str] = field(default_factory=dict)
 
     def longest(self, n: int = 10) -> list[tuple[str, float]]:
         return sorted(self.blocks.items(), key=lambda kv: -kv[1])[:n]
+
+    def longest_turns(self, n: int = 10) -> list[tuple[str, float]]:
+        return sorted(self.turns.items(), key=lambda kv: -kv[1])[:n]
 
     def summary(self) -> str:
         lines = [f"seed {self.seed}: {self.actions} actions, {len(self.exceptions)} exceptions, "
@@ -105,6 +113,10 @@ class FuzzReport:
         for name, s in self.longest():
             lines.append(f"  {s * 1000:8.1f} ms  (cpu {self.cpu.get(name, 0.0) * 1000:6.1f})  "
                          f"{name} (x{self.counts.get(name, 0)})")
+        if self.turns:
+            lines.append("  longest single turns of the event loop:")
+            for name, s in self.longest_turns():
+                lines.append(f"  {s * 1000:8.1f} ms  {name}: {self.turn_what.get(name, '')}")
         for inc in self.exceptions[:5]:
             lines.append(f"  EXCEPTION in {inc.action}:\n{inc.text}")
         for inc in self.warnings[:5]:
@@ -210,10 +222,12 @@ class GuiFuzzer:
         faulthandler.dump_traceback_later(HANG_S, repeat=True)
         t0 = time.perf_counter()
         c0 = time.thread_time()
+        self._arm()
         try:
             if prof is not None:
                 prof.enable()
-            getattr(self, f"a_{name}")()
+            with self._one_turn():
+                getattr(self, f"a_{name}")()
             self._flush()
         except Exception:  # noqa: BLE001 - counted, the run goes on
             self.report.exceptions.append(Incident(self._label, traceback.format_exc()))
@@ -233,9 +247,61 @@ class GuiFuzzer:
         r.counts[label] = r.counts.get(label, 0) + 1
         if self._split:
             return  # made of events timed one by one (typing, a drag, wheel turns)
+        self._record_turn(label)
         if dt > r.blocks.get(label, -1.0):
             r.blocks[label] = dt
             r.cpu[label] = cpu
+
+    # ---- single turns (under a TurnApp only) -------------------------------------------
+    @property
+    def _turn_app(self):
+        app = QApplication.instance()
+        return app if hasattr(app, "longest") and hasattr(app, "arm") else None
+
+    def _arm(self) -> None:
+        app = self._turn_app
+        if app is not None:
+            app.arm()
+
+    @contextmanager
+    def _one_turn(self):
+        """The calls inside are one turn of the event loop, as the handler of the click,
+        key or drag event they stand for is (a split action's parts each are one); the
+        events they leave queued are turns of their own (see TurnApp)."""
+        app = self._turn_app
+        if app is None:
+            yield
+            return
+        app.depth += 1
+        t0 = time.perf_counter()
+        try:
+            yield
+        finally:
+            app.depth -= 1
+            dt = time.perf_counter() - t0
+            if dt > app.longest:
+                app.longest, app.longest_what = dt, "the action"
+
+    @contextmanager
+    def _own_turns(self):
+        """Inside an action: the part inside and the events it leaves are turns of their
+        own (a split action: each key, each move of a drag is an event of the loop)."""
+        app = self._turn_app
+        depth = app.depth if app is not None else 0
+        if app is not None:
+            app.depth = 0
+            app.arm()
+        try:
+            yield
+        finally:
+            if app is not None:
+                app.depth = depth
+
+    def _record_turn(self, label: str) -> None:
+        app = self._turn_app
+        if app is not None and app.longest > self.report.turns.get(label, -1.0):
+            self.report.turns[label] = app.longest
+            self.report.turn_what[label] = app.longest_what
 
     @staticmethod
     def _flush() -> None:
@@ -248,11 +314,14 @@ class GuiFuzzer:
         """Time ``fn`` + processEvents as one block of its own (inside a longer action,
         such as typing, where each key is its own event)."""
         self._split = True
-        t0 = time.perf_counter()
-        c0 = time.thread_time()
-        fn()
-        self._flush()
-        dt = time.perf_counter() - t0
+        with self._own_turns():
+            t0 = time.perf_counter()
+            c0 = time.thread_time()
+            with self._one_turn():
+                fn()
+            self._flush()
+            dt = time.perf_counter() - t0
+            self._record_turn(label)
         if dt > self.report.blocks.get(label, -1.0):
             self.report.blocks[label] = dt
             self.report.cpu[label] = time.thread_time() - c0
@@ -281,11 +350,14 @@ class GuiFuzzer:
                 widget, Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier))
         else:
             worst = 0.0
-            for ch in text:
-                t0 = time.perf_counter()
-                QTest.keyClick(widget, ch)
-                worst = max(worst, time.perf_counter() - t0)
             key_label = f"{label}/key"
+            for ch in text:
+                with self._own_turns():
+                    t0 = time.perf_counter()
+                    with self._one_turn():
+                        QTest.keyClick(widget, ch)
+                    worst = max(worst, time.perf_counter() - t0)
+                    self._record_turn(key_label)
             if worst > self.report.blocks.get(key_label, -1.0):
                 self.report.blocks[key_label] = worst
         self._timed(f"{label}/enter", lambda: QTest.keyClick(widget, Qt.Key.Key_Return))

@@ -1,0 +1,46 @@
+"""The GUI fuzz (tests/ui/fuzz.py) outside pytest, under a turn-timing application: each
+action's longest single turn of the event loop, the time the UI thread was blocked at
+once (issue 10, item 11: no action may block it for more than 100 ms). The fuzz's
+"blocks" (an action and every event it left queued, paints and timers included) bound a
+turn from above; a user's next click waits only for the turn under way.
+
+    WARM=1 QT_QPA_PLATFORM=offscreen PYTHONPATH=$PWD/tests/ui python tests/ui/measure_fuzz.py [actions] [seed]
+
+WARM=1 compiles the numba kernels first (the app after its first start). The real window
+at 1280x720 with its settings and data in a new temporary folder, its long-lived objects
+frozen out of the collector as the app's are; not a test (the figures depend on the
+machine).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ["TURNS"] = "1"  # measure_common.open_window makes a TurnApp
+
+from measure_common import open_window  # noqa: E402
+
+from fuzz import GuiFuzzer  # noqa: E402
+
+
+def main(argv):
+    n = int(argv[0]) if argv else 1000
+    seed = int(argv[1]) if len(argv) > 1 else 20261202
+    app, win, tmp = open_window()
+    from gdviz.ui import app as gdviz_app
+
+    gdviz_app._FREEZE["on"] = True
+    gdviz_app.freeze_long_lived()
+    fuzz = GuiFuzzer(win, seed=seed, tmp=tmp)
+    report = fuzz.run(n)
+    print(report.summary())
+    win.frame_timer.stop()
+    win.session.pause()
+    win.close()
+    return 1 if report.exceptions or report.warnings else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
