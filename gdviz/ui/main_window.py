@@ -777,6 +777,12 @@ class MainWindow(QMainWindow):
         if dlg is not None and dlg.running():
             dlg.raise_()
             return dlg
+        if dlg is not None:
+            # the last one, closed: the window's child until the window goes (each export
+            # of a lesson kept its dialog, and every theme or text size restyled them all)
+            dlg.close()
+            dlg.deleteLater()
+            self.export_dialog = None
         scene = self._scene
         caption = ((scene.title.get(self.language), scene.caption.get(self.language))
                    if scene is not None else ("", ""))

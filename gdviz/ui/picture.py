@@ -13,9 +13,10 @@ by the window's own code.
 from __future__ import annotations
 
 import numpy as np
+import shiboken6
 from PySide6.QtCore import QEvent, QPoint, QSize, Qt
 from PySide6.QtGui import QImage, QPainter
-from PySide6.QtWidgets import (QApplication, QHBoxLayout, QLabel, QSplitter,
+from PySide6.QtWidgets import (QApplication, QHBoxLayout, QLabel, QMenu, QSplitter,
                                QVBoxLayout, QWidget)
 
 from gdviz.core.i18n import current_language, tr
@@ -572,13 +573,51 @@ class Picture(QWidget):
         self._connections = []
         forget(self)
         self._pending_build = None  # a staged build stopped half way: what was made closes
+        menus = _plot_menus(self)
         for name in ("landscape_view", "surface3d_view", "fit_view", "loss_view", "step_view",
                      "schedule_view", "_schedule_kept", "status", "hyper_view", "lrfind_view",
                      "tuned_view", "network_view", "plane_view"):
             w = getattr(self, name, None)
             if w is not None:
                 w.close()
+        # what a staged build stopped half way made before its layout (an export cancelled
+        # while preparing): not yet the picture's children, so not deleted with it, and
+        # kept alive by their own signals' lambdas (a cycle through Qt that Python's
+        # collector cannot see): every cancelled export left a caption and a map behind
+        for name in ("caption", "landscape_view", "fit_view", "plane_view", "splitter",
+                     "surface3d_view", "hyper_view", "network_view", "loss_view", "step_view",
+                     "schedule_view", "_schedule_kept", "lrfind_view", "tuned_view", "status",
+                     "notice", "side"):
+            w = self.__dict__.get(name)
+            if isinstance(w, QWidget) and shiboken6.isValid(w) and w.parentWidget() is None:
+                w.deleteLater()
+        for m in menus:  # (pyqtgraph's teardown unparents them and lets them go: kept alive
+            if shiboken6.isValid(m):  # as above, two menus and their submenus a plot)
+                m.deleteLater()
         return super().close()
+
+
+def _plot_menus(picture) -> list:
+    """The context menus of the plots in ``picture``'s views (a PlotItem's "Plot Options",
+    a ViewBox's menu): parentless QMenus pyqtgraph makes per plot."""
+    import pyqtgraph as pg
+
+    views = [w for w in picture.__dict__.values() if isinstance(w, QWidget) and shiboken6.isValid(w)]
+    views.append(picture)
+    seen, out = set(), []
+    for v in views:
+        for gv in [v] + v.findChildren(pg.GraphicsView):
+            if not isinstance(gv, pg.GraphicsView) or id(gv) in seen:
+                continue
+            seen.add(id(gv))
+            scene = gv.scene()
+            if scene is None:
+                continue
+            for item in scene.items():
+                for m in (getattr(item, "ctrlMenu", None), getattr(item, "menu", None)):
+                    if isinstance(m, QMenu) and m.parentWidget() is None:
+                        out.append(m)
+    return out
 
 
 class FrameGrabber:

@@ -6,6 +6,7 @@ turn from above; a user's next click waits only for the turn under way.
 
     WARM=1 QT_QPA_PLATFORM=offscreen PYTHONPATH=$PWD/tests/ui python tests/ui/measure_fuzz.py [actions] [seed]
 
+PROF=expression,theme prints a cProfile of the slowest block of the labels that start so.
 WARM=1 compiles the numba kernels first (the app after its first start). The real window
 at 1280x720 with its settings and data in a new temporary folder, its long-lived objects
 frozen out of the collector as the app's are; not a test (the figures depend on the
@@ -34,8 +35,21 @@ def main(argv):
     gdviz_app._FREEZE["on"] = True
     gdviz_app.freeze_long_lived()
     fuzz = GuiFuzzer(win, seed=seed, tmp=tmp)
+    # PROF=label1,label2: a cProfile of the slowest block of each label that starts so
+    fuzz.profile = bool(os.environ.get("PROF"))
     report = fuzz.run(n)
     print(report.summary())
+    if fuzz.profile:
+        import pstats
+
+        for label, prof in fuzz.profiles.items():
+            if any(label.startswith(p) for p in os.environ["PROF"].split(",")):
+                print(f"\n==== {label}: block {report.blocks[label] * 1e3:.0f} ms,"
+                      f" turn {report.turns.get(label, 0) * 1e3:.0f} ms")
+                pstats.Stats(prof).sort_stats("cumulative").print_stats(40)
+                if os.environ.get("DUMP"):  # DUMP=folder: the profiles as pstats files
+                    safe = "".join(c if c.isalnum() else "_" for c in label)[:40]
+                    prof.dump_stats(os.path.join(os.environ["DUMP"], safe + ".prof"))
     win.frame_timer.stop()
     win.session.pause()
     win.close()

@@ -528,3 +528,50 @@ def test_the_app_keeps_its_long_lived_objects_out_of_the_collectors_passes(monke
     assert gc.get_freeze_count() >= before + len(keep)
     walked = {id(o) for o in gc.get_objects()}  # (what a pass walks: not the frozen)
     assert not any(id(k) in walked for k in keep)
+
+
+def test_exports_leave_nothing_behind(window, qtbot, tmp_path):
+    """Each File ▸ Export made a dialog the window kept; an export cancelled while its
+    picture was being built left that picture's caption and map behind, and every export
+    its plots' context menus (kept alive by their own signals, a cycle through Qt): a
+    fuzz run's 60 exports left 5,000 widgets, each restyled at every theme and text size.
+    Exports cancelled early or late, and finished, leave the window's widgets as they were
+    (but for pyqtgraph's own: an empty QWidget each plot item makes for its options form
+    and never deletes)."""
+    import gc
+    from collections import Counter
+
+    from PySide6.QtCore import QEvent
+    from PySide6.QtWidgets import QWidget
+
+    app = QApplication.instance()
+
+    def census() -> Counter:
+        for _ in range(2):
+            app.processEvents()
+            app.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+        gc.collect()
+        return Counter(type(w).__name__ for w in QApplication.allWidgets()
+                       if not (type(w) is QWidget and w.parentWidget() is None and not w.children()))
+
+    def export(fmt: str, turns: int) -> None:
+        dlg = window.export_animation()
+        dlg.size.setCurrentIndex(0)
+        dlg.format.setCurrentIndex(dlg.format.findData(fmt))
+        dlg.path.setText(str(tmp_path / f"clip.{fmt}"))
+        dlg.steps.setValue(2)
+        assert dlg.start()
+        for _ in range(turns):  # a frame (a piece of the picture's build) a turn
+            app.processEvents()
+        dlg._cancel_or_close()
+        qtbot.waitUntil(lambda: not dlg.running(), timeout=60_000)
+        dlg.close()
+
+    export("png", 0)  # (the first makes what stays: the dialog a next export replaces)
+    before = census()
+    for fmt, turns in (("png", 0), ("png", 1), ("png", 3), ("mp4", 2), ("png", 60)):
+        export(fmt, turns)
+    after = census()
+    assert (tmp_path / "clip.png").is_file()  # (the last one finished)
+    grown = {k: after[k] - before.get(k, 0) for k in after if after[k] > before.get(k, 0)}
+    assert grown == {}
