@@ -38,6 +38,9 @@ _lazy: list[LazyKernel] = []
 #: serial twin: waking the parallel workers costs more than a small loop (a live race of
 #: four runs is serial, a 65,536-run basin map or a 256x256 grid is parallel)
 PARALLEL_WORK = 20_000
+#: elements of a numpy twin's temporaries per chunk of grid cells (2*10^6 float64: 16 MB),
+#: so that a twin's memory stays bounded at any grid size
+TWIN_CHUNK = 2_000_000
 
 
 class LazyKernel:

@@ -39,7 +39,7 @@ from __future__ import annotations
 import numpy as np
 
 from gdviz.kernels import register
-from gdviz.kernels._jit import PARALLEL_WORK, jit, pjit, prange, rjit
+from gdviz.kernels._jit import PARALLEL_WORK, TWIN_CHUNK, jit, pjit, prange, rjit
 
 ACT_RELU, ACT_SIGMOID, ACT_TANH, ACT_HARD_SIGMOID, ACT_LINEAR = 0, 1, 2, 3, 4
 #: hardsigmoid'(z) on (-3, 3) as torch computes it in float64: its CPU kernel
@@ -547,15 +547,10 @@ def _layers_np(p, sizes):
 
 
 def _forward_full_np(p, sizes, act, X):
-    """(output (n,), activations [X, h1, ..., hL], pre-activations [z1, ..., zL, zout])."""
-    layers = _layers_np(p, sizes)
-    h = np.asarray(X, dtype=np.float64)
-    A, Z = [h], []
-    for k, (W, b) in enumerate(layers):
-        zk = h @ W.T + b
-        Z.append(zk)
-        h = zk if k == len(layers) - 1 else _act_np(act, zk)
-        A.append(h)
+    """(output (n,), activations [X, h1, ..., hL], pre-activations [z1, ..., zL, zout]):
+    one run of :func:`_forward_runs_full_np`."""
+    A, Z = _forward_runs_full_np(np.asarray(p, dtype=np.float64)[None, :], sizes, act, X)
+    A, Z = [a[0] for a in A], [z[0] for z in Z]
     return A[-1][:, 0], A, Z
 
 
@@ -683,7 +678,7 @@ def slice_grid_np(params, sizes, act, X, y, idx, loss_kind, i, j, i0, i1, j0, j1
     n = Xb.shape[0]
     flat = np.empty(nx * ny)
     # grid cells in chunks, so the (cells, points, width) temporaries stay about 16 MB
-    step = max(1, _TWIN_CHUNK // max(1, n * max(s)))
+    step = max(1, TWIN_CHUNK // max(1, n * max(s)))
     for a in range(0, nx * ny, step):
         cells = np.arange(a, min(a + step, nx * ny))
         value = {j: vj[cells // nx], i: vi[cells % nx]}  # (i last: it wins where i == j)
@@ -702,10 +697,6 @@ def slice_grid_np(params, sizes, act, X, y, idx, loss_kind, i, j, i0, i1, j0, j1
             H = z if k == last else _act_np(act, z)
         flat[a:a + cells.shape[0]] = _point_loss_np(loss_kind, H[:, :, 0], yb[None, :])[0].mean(axis=1)
     out[...] = flat.reshape(ny, nx)
-
-
-#: elements of the numpy twin's temporaries per chunk (2*10^6 float64: 16 MB)
-_TWIN_CHUNK = 2_000_000
 
 
 # ----------------------------------------------------------------------------- warmup / registry

@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from gdviz.kernels import register
-from gdviz.kernels._jit import PARALLEL_WORK, jit, pjit, prange
+from gdviz.kernels._jit import PARALLEL_WORK, TWIN_CHUNK, jit, pjit, prange
 
 LINEAR, QUADRATIC, UNITS = 0, 1, 2
 SIGMOID, HARD_SIGMOID, RELU = 0, 1, 2
@@ -553,7 +553,7 @@ def slice_grid_np(kind, unit, K, loss_kind, params, i, j, i0, i1, j0, j1, x, y, 
     flat = np.empty(nx * ny)
     # grid points in chunks, so the (points of the chunk, N) temporaries stay about 16 MB
     # however many data points (all at once: 16384 x 10^5 floats, 13 GB)
-    step = max(1, _TWIN_CHUNK // max(1, x.shape[0]))
+    step = max(1, TWIN_CHUNK // max(1, x.shape[0]))
     for a in range(0, nx * ny, step):
         rows = np.arange(a, min(a + step, nx * ny))
         P = np.repeat(params[None, :], rows.shape[0], axis=0)
@@ -565,10 +565,6 @@ def slice_grid_np(kind, unit, K, loss_kind, params, i, j, i0, i1, j0, j1, x, y, 
         e = pred - y
         flat[a:a + rows.shape[0]] = ((e * e) if loss_kind == MSE else np.abs(e)).mean(axis=1)
     out[...] = flat.reshape(ny, nx)
-
-
-#: elements of the numpy twins' temporaries per chunk (2*10^6 float64: 16 MB)
-_TWIN_CHUNK = 2_000_000
 
 
 def _group_of_py(kind, q):
