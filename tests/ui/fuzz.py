@@ -301,7 +301,15 @@ class GuiFuzzer:
         app = self._turn_app
         if app is not None and app.longest > self.report.turns.get(label, -1.0):
             self.report.turns[label] = app.longest
-            self.report.turn_what[label] = app.longest_what
+            self.report.turn_what[label] = f"{app.longest_what} ({self._state()})"
+
+    def _state(self) -> str:
+        """What the window shows, in a few words (where a long turn happened)."""
+        s = self.win.session
+        scene = getattr(self.win, "_scene", None)
+        title = scene.title.get("en")[:24] if scene is not None else "no lesson"
+        return (f"{title}; {s.kind}, {s.n_runs} runs, step {s.t}, "
+                f"text x{getattr(self.win, 'font_scale', 1.0):.2f}")
 
     @staticmethod
     def _flush() -> None:
