@@ -574,9 +574,7 @@ class Picture(QWidget):
         forget(self)
         self._pending_build = None  # a staged build stopped half way: what was made closes
         menus = _plot_menus(self)
-        for name in ("landscape_view", "surface3d_view", "fit_view", "loss_view", "step_view",
-                     "schedule_view", "_schedule_kept", "status", "hyper_view", "lrfind_view",
-                     "tuned_view", "network_view", "plane_view"):
+        for name in _VIEWS:
             w = getattr(self, name, None)
             if w is not None:
                 w.close()
@@ -584,10 +582,7 @@ class Picture(QWidget):
         # while preparing): not yet the picture's children, so not deleted with it, and
         # kept alive by their own signals' lambdas (a cycle through Qt that Python's
         # collector cannot see): every cancelled export left a caption and a map behind
-        for name in ("caption", "landscape_view", "fit_view", "plane_view", "splitter",
-                     "surface3d_view", "hyper_view", "network_view", "loss_view", "step_view",
-                     "schedule_view", "_schedule_kept", "lrfind_view", "tuned_view", "status",
-                     "notice", "side"):
+        for name in ("caption", "splitter", "notice", "side") + _VIEWS:
             w = self.__dict__.get(name)
             if isinstance(w, QWidget) and shiboken6.isValid(w) and w.parentWidget() is None:
                 w.deleteLater()
@@ -595,6 +590,12 @@ class Picture(QWidget):
             if shiboken6.isValid(m):  # as above, two menus and their submenus a plot)
                 m.deleteLater()
         return super().close()
+
+
+#: a picture's views (each closed with it)
+_VIEWS = ("landscape_view", "surface3d_view", "fit_view", "loss_view", "step_view",
+          "schedule_view", "_schedule_kept", "status", "hyper_view", "lrfind_view",
+          "tuned_view", "network_view", "plane_view")
 
 
 def _plot_menus(picture) -> list:
