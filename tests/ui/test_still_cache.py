@@ -152,7 +152,7 @@ def test_a_translucent_curve_strokes_opaque_pieces_laid_over_with_its_alpha(qtbo
     layers = []
     real = items._OpaqueLayer.__init__
     monkeypatch.setattr(items._OpaqueLayer, "__init__",
-                        lambda self, p, alpha, box: (layers.append(alpha), real(self, p, alpha, box))[1])
+                        lambda self, p, alpha, box, **kw: (layers.append(alpha), real(self, p, alpha, box, **kw))[1])
     w.update()
     now = _pixels(w)
     assert not [a for a in layers if a < 1.0]
@@ -165,4 +165,33 @@ def test_a_translucent_curve_strokes_opaque_pieces_laid_over_with_its_alpha(qtbo
     assert [a for a in layers if a < 1.0]  # (that way made its layers)
     diff = np.abs(now - before).max(axis=2)
     assert (np.abs(now - _pixels_empty(qtbot)).max(axis=2) > 0).sum() > 1000  # a curve shows
+    assert diff.max() <= 3, (diff > 3).sum()
+
+
+def test_a_translucent_curve_far_larger_than_the_screen_blends_each_stroke_once(qtbot):
+    """A diverging run's halo (a zig-zag ~1e7 wide, clipped and stroked as segments with
+    its round caps drawn as points over them, see paint_huge): under the piece's opacity
+    the caps go through a layer too, or each end was blended twice (darker dots at every
+    corner of L4's diverged run, up to 36 levels). The picture of each piece stroked with
+    the translucent pen."""
+    w, curve, halo = _plot(qtbot)
+    k = np.arange(40)
+    x = np.where(k % 2 == 0, -1.0, 1.0) * (1.3 ** k) * 0.05
+    y = np.linspace(-1.2, 1.2, len(k))
+    curve.extend(k.astype(np.int64), x, y)
+    curve.draw((0.0, 0.0), settle=False)
+    assert np.abs(x).max() > 1e3  # (the clipped path: far larger than the screen)
+    now = _pixels(w)
+    pen = halo.opts["pen"]
+    for item in (*halo.items, *curve.items):  # the trail off: the halo alone is compared
+        if item in curve.items:
+            item.setVisible(False)
+    only_halo = _pixels(w)
+    for item in halo.items:
+        item.setOpacity(1.0)
+        item.setPen(pen)
+    before = _pixels(w)
+    assert (np.abs(now - only_halo).max(axis=2) > 0).sum() > 100  # the trail showed
+    diff = np.abs(only_halo - before).max(axis=2)
+    assert (np.abs(before - _pixels_empty(qtbot)).max(axis=2) > 0).sum() > 1000  # a halo shows
     assert diff.max() <= 3, (diff > 3).sum()

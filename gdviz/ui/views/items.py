@@ -437,8 +437,10 @@ def stroke_pairs(p, x, y, pen, antialias: bool, size: tuple[float, float]) -> No
         line.setCapStyle(Qt.PenCapStyle.FlatCap)
     r = w / 2 + 2
     x0, y0 = float(np.min(x)) - r, float(np.min(y)) - r
+    # (round caps are points drawn over the segments: under an item's opacity too, they
+    # go through a layer, or each end would be blended twice)
     layer = _OpaqueLayer(p, alpha, QRectF(x0, y0, float(np.max(x)) + r - x0,
-                                          float(np.max(y)) + r - y0))
+                                          float(np.max(y)) + r - y0), always=round_cap)
     q = layer.painter
     if q is None:
         return
@@ -465,13 +467,15 @@ class _OpaqueLayer:
     on a transparent image over ``box`` (a QRectF in device pixels, cut to the device),
     with ``p``'s transform. :meth:`finish` lays the image over ``p``."""
 
-    def __init__(self, p, alpha: float, box: QRectF):
+    def __init__(self, p, alpha: float, box: QRectF, always: bool = False):
         self.p = p
         self.alpha = float(alpha)
         self.painter = p
         self.image = None
         self.origin = None
-        if self.alpha >= 1.0:
+        # ``always``: a layer also for an opaque pen under a translucent painter (an item
+        # with an opacity: strokes that overlap each other blend once, as one stroke)
+        if self.alpha >= 1.0 and not (always and p.opacity() < 1.0):
             return
         d = p.device()
         box = box.intersected(QRectF(0, 0, d.width(), d.height()))
