@@ -134,6 +134,15 @@ def painted_once(method):
     return wrapper
 
 
+def _end_hold(flag: list, *_args, run: bool = False) -> None:
+    """End a window's hold of the views' refreshes (``flag[0]``: it holds them), if any."""
+    if flag[0]:
+        from gdviz.ui.views import refresh
+
+        flag[0] = False
+        refresh.release(run=run)
+
+
 class PanelDock(QDockWidget):
     """A dock that says when the user closes it (its ✕), so the model hears it."""
 
@@ -188,6 +197,10 @@ class MainWindow(QMainWindow):
         self.lrfind = LrFindDock(self)  # the lr finder's dock and Tools menu
 
         self._size_before = None  # the window's size before a text-size change settles
+        self._hold_flag = [False]  # the views' refreshes wait for that settle
+        # (a window deleted before its settle still ends the hold: the other windows, and
+        # the tests' next ones, refresh)
+        self.destroyed.connect(functools.partial(_end_hold, self._hold_flag))
         self._settle_timer = QTimer(self)
         self._settle_timer.setSingleShot(True)
         self._settle_timer.setInterval(SETTLE_MS)
@@ -691,8 +704,9 @@ class MainWindow(QMainWindow):
         if code not in LANGUAGES:
             raise ValueError(f"unknown language '{lang}' (choose from {', '.join(LANGUAGES)})")
         changed = i18n.current_language() != code or i18n._current["lang"] is None
-        # a new language re-labels every plot: each painted once
-        with self.one_paint(plots=changed):
+        # a new language re-labels every widget and every plot: laid out now, refreshed and
+        # repainted once, whole, a turn later
+        with self._settled_later() if changed else self.one_paint():
             self.language = code
             i18n.set_language(code)
             if changed:
@@ -856,19 +870,16 @@ class MainWindow(QMainWindow):
     def set_font_scale(self, factor: float, announce: bool = True) -> None:
         """Scale the whole UI's text (app font + pyqtgraph axes) by ``factor`` (0.6…3).
 
-        The window lays out once, after the last of a burst of presses
-        (:meth:`_settle_layout`), and repaints once."""
-        from gdviz.ui.views import refresh
-
+        The window lays out in the press, and its views refresh and it repaints once,
+        after the last of a burst of presses (:meth:`_settled_later`)."""
         lo, hi = FONT_SCALE_RANGE
         self.font_scale = min(max(float(factor), lo), hi)
         app = QApplication.instance()
-        self._hold_repaint()
         # the views restyle for the new text, the window lays out at it, and then each
         # view refreshes once, at its final size (refreshed on the font's event, then on
         # each resize of the layout and of the docks' new shares, the fit panel drew its
         # curves and legend three or four times per press)
-        with refresh.held():
+        with self._settled_later():
             if app is not None:
                 ensure_base_font(app)
                 theme.set_font_scale(app, self.font_scale)
@@ -882,8 +893,6 @@ class MainWindow(QMainWindow):
                 self.controls.playback.counter.setFont(sb)
                 self._tell_fonts()
             self._scale_caption_font()
-            if self.isVisible():
-                self._lay_out_text()
         if announce:
             self.flash(tr("flash_text_size", self.language, pct=round(self.font_scale * 100)),
                        2000)
@@ -905,6 +914,25 @@ class MainWindow(QMainWindow):
                 QApplication.sendEvent(w, QEvent(ev))
 
     # ------------------------------------------------------------------ room for the map
+    @contextmanager
+    def _settled_later(self):
+        """Around a change of the whole window's text or room (a text size, projector mode,
+        the language): the widgets restyle and the window lays out (:meth:`_lay_out_text`)
+        when the block ends; the views refresh once, at their final size, and the window
+        repaints once, whole, a turn of the event loop later (:meth:`_settle_layout`, after
+        the last of a burst of presses). Split so, no turn does it all: done in one, a press
+        on a fit lesson at 200 % blocked the window for up to 200 ms."""
+        from gdviz.ui.views import refresh
+
+        self._hold_repaint()
+        with refresh.held():
+            yield
+            if self.isVisible():
+                # laid out now, in order (left to the event loop, the controls' rows were
+                # laid out at the new text side by side, then reflowed: every run card
+                # five times a press)
+                self._lay_out_text()
+
     def _hold_repaint(self) -> None:
         """No repaint until the layout settles: a text-size change resizes the docks and
         the plots several times over, and each repaint of the map strokes every contour."""
@@ -914,18 +942,43 @@ class MainWindow(QMainWindow):
             # (a window not shown yet has no size to keep: it is laid out when shown, and
             # a size recorded now shrank a window resized before the settle)
             self._size_before = self.size()
+        if self.isVisible() and not self._hold_flag[0]:
+            # the views refresh once, at the settle, at their final size (a press restyles
+            # them; its layout passes and the refreshes wait for a later turn: laid out and
+            # refreshed in the press, one at 200 % on a fit lesson blocked the window for
+            # up to 200 ms)
+            from gdviz.ui.views import refresh
+
+            refresh.hold()
+            self._hold_flag[0] = True
         self._settle_timer.start()
 
     def _settle_layout(self) -> None:
         """Once the text has its new size: docks within their shares, the window within
-        the screen, every pending layout done, then one repaint."""
-        self._lay_out_text()  # (done already by a press in a shown window: nothing to do)
-        self._repaint_once()
+        the screen, every pending layout done, the views refreshed once, then one repaint
+        (as :meth:`one_paint` ends, a turn of the event loop after the change)."""
+        from gdviz.ui.views import refresh
+
+        try:
+            with refresh.held():
+                self._release_refresh()  # (run at the block's end)
+                refresh.flush(views=False)  # which views show, before they are laid out
+                self._lay_out_text()
+                stale = refresh.pending()
+            if stale:  # what their refresh changed (a status's lines) lays out too
+                with refresh.held():
+                    QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
+        finally:
+            self._repaint_once()
+
+    def _release_refresh(self, *, run: bool = True) -> None:
+        """End the refreshes' hold of :meth:`_hold_repaint` (if any)."""
+        _end_hold(self._hold_flag, run=run)
 
     def _lay_out_text(self) -> None:
         """The window at a new text size: the docks' shares, every pending layout, the
-        window within the screen. Done in the change (inside held refreshes, so that each
-        view refreshes once, at its final size), not left to the event loop."""
+        window within the screen. Done at the change's settle (inside held refreshes, so
+        that each view refreshes once, at its final size), not left to the event loop."""
         # the new text's sizes first (the picture's minimum width at the old text, 837 px
         # at 200 %, beside the controls' new one grew the window past 1280 px going back
         # to 100 %), then the side column's shares, which follow the text size. The
@@ -1127,15 +1180,10 @@ class MainWindow(QMainWindow):
         if on == self.projector:
             self._sync_projector_action()
             return
-        from gdviz.ui.views import refresh
-
-        self._hold_repaint()
         # as a text size (:meth:`set_font_scale`): the views restyle, the window lays out
         # at its new size and text, then each view refreshes once, at its final size
-        with refresh.held():
+        with self._settled_later():
             self._switch_projector(on)
-            if self.isVisible():
-                self._lay_out_text()
         self._sync_projector_action()
 
     def _switch_projector(self, on: bool) -> None:
@@ -1288,6 +1336,8 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         self.frame_timer.stop()
+        self._settle_timer.stop()
+        self._release_refresh(run=False)  # (a change that had not settled: nothing to show)
         self.autosave.close(remove=True)  # a clean quit leaves no autosave behind
         self.save_settings()
         if self.warmup is not None:

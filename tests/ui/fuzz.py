@@ -69,6 +69,8 @@ EXPRESSIONS = (
 PASTE_OVER = 80
 #: an action running longer than this dumps every thread's stack (a hang in a long run)
 HANG_S = 60.0
+#: a turn of the event loop longer than this (s) is listed in the report (issue 10's rule)
+SLOW_TURN = 0.100
 
 #: widgets whose click opens a native file dialog (modal: a fuzzer must not press them)
 DIALOG_BUTTONS = ("load_csv", "browse")
@@ -100,6 +102,8 @@ class FuzzReport:
     #: time the UI thread was blocked at once, and what that turn was
     turns: dict[str, float] = field(default_factory=dict)
     turn_what: dict[str, str] = field(default_factory=dict)
+    #: every turn over :data:`SLOW_TURN` s: (label, seconds, what)
+    slow: list[tuple[str, float, str]] = field(default_factory=list)
 
     def longest(self, n: int = 10) -> list[tuple[str, float]]:
         return sorted(self.blocks.items(), key=lambda kv: -kv[1])[:n]
@@ -117,6 +121,14 @@ class FuzzReport:
             lines.append("  longest single turns of the event loop:")
             for name, s in self.longest_turns():
                 lines.append(f"  {s * 1000:8.1f} ms  {name}: {self.turn_what.get(name, '')}")
+            by: dict[str, int] = {}
+            for name, _s, _what in self.slow:
+                kind = name.split(" ")[0]
+                by[kind] = by.get(kind, 0) + 1
+            lines.append(f"  turns over {SLOW_TURN * 1000:.0f} ms: {len(self.slow)} in "
+                         f"{self.actions} actions ("
+                         + ", ".join(f"{k} {n}" for k, n in sorted(by.items(), key=lambda kv: -kv[1]))
+                         + ")")
         for inc in self.exceptions[:5]:
             lines.append(f"  EXCEPTION in {inc.action}:\n{inc.text}")
         for inc in self.warnings[:5]:
@@ -299,6 +311,8 @@ class GuiFuzzer:
 
     def _record_turn(self, label: str) -> None:
         app = self._turn_app
+        if app is not None and app.longest > SLOW_TURN:
+            self.report.slow.append((label, app.longest, f"{app.longest_what} ({self._state()})"))
         if app is not None and app.longest > self.report.turns.get(label, -1.0):
             self.report.turns[label] = app.longest
             self.report.turn_what[label] = f"{app.longest_what} ({self._state()})"

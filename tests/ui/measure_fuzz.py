@@ -26,6 +26,24 @@ from measure_common import open_window  # noqa: E402
 from fuzz import GuiFuzzer  # noqa: E402
 
 
+def _time_collections() -> list[tuple[float, int]]:
+    """Each pass of the garbage collector from now on: (ms, generation), in a list."""
+    import gc
+    import time
+
+    pauses: list[tuple[float, int]] = []
+    start = [0.0]
+
+    def on_gc(phase, info):
+        if phase == "start":
+            start[0] = time.perf_counter()
+        else:
+            pauses.append(((time.perf_counter() - start[0]) * 1e3, info["generation"]))
+
+    gc.callbacks.append(on_gc)
+    return pauses
+
+
 def main(argv):
     n = int(argv[0]) if argv else 1000
     seed = int(argv[1]) if len(argv) > 1 else 20261202
@@ -35,10 +53,17 @@ def main(argv):
     gdviz_app._FREEZE["on"] = True
     gdviz_app.freeze_long_lived()
     fuzz = GuiFuzzer(win, seed=seed, tmp=tmp)
+    pauses = _time_collections()
     # PROF=label1,label2: a cProfile of the slowest block of each label that starts so
     fuzz.profile = bool(os.environ.get("PROF"))
     report = fuzz.run(n)
     print(report.summary())
+    pauses.sort(reverse=True)
+    print(f"  garbage collections: {len(pauses)}, longest "
+          + ", ".join(f"{ms:.1f} ms (gen {g})" for ms, g in pauses[:5]))
+    if os.environ.get("SLOW"):  # SLOW=1: every turn over 100 ms
+        for label, secs, what in report.slow:
+            print(f"  slow {secs * 1e3:7.1f} ms  {label}: {what}")
     if fuzz.profile:
         import pstats
 

@@ -83,19 +83,22 @@ def test_a_theme_restyles_every_view_inside_the_change_and_keeps_the_fit_legend(
 def test_a_text_size_draws_the_fit_and_loss_panels_once_at_their_final_size(fit_lesson, qtbot):
     """A press of Ctrl+= drew the fit panel on the font's event, then on each resize of the
     layout and of the docks' new shares (four times), the loss curves twice. Now once each,
-    at the size the window settles at."""
+    at the size the window settles at: laid out in the press, refreshed a turn later (done
+    in the press, one blocked the window for up to 200 ms)."""
     win, counts = fit_lesson
     fv, lv = win.fit_view, win.loss_view
     for scale in (1.25, 1.0, 1.5, 1.0):
         counts.update(fit=0, loss=0)
         win.set_font_scale(scale)
-        # restyled when the call returns, its legend at the new size; the runs' curves
-        # keep their data (a text size changes no prediction)
-        assert counts["fit"] == 0
-        assert not refresh.pending()
-        assert fv._legend_key[-4] == theme.font_scale()  # (the key's text size)
+        # restyled and laid out when the call returns; the views' refreshes wait for the
+        # settle (the window repaints only then); the runs' curves keep their data (a text
+        # size changes no prediction)
+        assert counts["fit"] == 0 and counts["loss"] == 0
+        assert not win.updatesEnabled()
         sizes = (fv.size(), lv.size())
         _settle(qtbot, win)
+        assert not refresh.pending()
+        assert fv._legend_key[-4] == theme.font_scale()  # (the key's text size)
         assert counts["fit"] == 0
         assert counts["loss"] <= 1
         assert (fv.size(), lv.size()) == sizes  # (the settle had nothing left to lay out)
@@ -105,18 +108,19 @@ def test_a_text_size_draws_the_fit_and_loss_panels_once_at_their_final_size(fit_
 def test_projector_mode_draws_the_loss_panel_once_per_size(fit_lesson, qtbot):
     """Projector mode hides the side docks, grows the plots' text and goes full screen:
     the loss panel was drawn on each resize of the layout and again at the settle (three
-    times going in). Now once when the call returns, laid out, and once more if the window
-    system gives the window its full-screen size afterwards (the fit panel at most once)."""
+    times going in). Now once at the settle, laid out in the call, and once more if the
+    window system gives the window its full-screen size afterwards (the fit panel at most
+    once)."""
     win, counts = fit_lesson
     lv = win.loss_view
     for on in (True, False):
         counts.update(fit=0, loss=0)
         win.set_projector(on)
         assert win.projector == on
-        assert not refresh.pending()
-        assert counts["loss"] == 1
+        assert counts["loss"] == 0  # (it refreshes at the settle, a turn later)
         size = lv.size()
         _settle(qtbot, win)
+        assert not refresh.pending()
         assert counts["loss"] <= 1 + (lv.size() != size)
         assert counts["fit"] <= 1
         assert lv.isVisible() and lv.legend.isVisible()
@@ -242,3 +246,28 @@ def test_a_text_size_does_not_restyle_the_fit_legend_it_replaces(fit_lesson, qtb
     old = fv.legend
     win.set_theme("dark")
     assert fv.legend is old and old in styled
+
+
+def test_a_model_change_before_a_restyle_settles_refreshes_the_views_at_once(window, qtbot):
+    """A language's (or a text size's) views refresh a turn later, at the settle. A lesson
+    opened before that settle still refreshes them when it returns: held until the settle,
+    the schedule panel met the next text size's font event with the old lesson's runs
+    (an IndexError in its changeEvent, a segfault in PySide)."""
+    win = window
+    assert win.open_scene(preset_path("L10"))  # several runs
+    win.session.pause()
+    _flush()
+    win.set_language("zh-Hant")
+    assert not win.layout_settled()  # (its refreshes wait)
+    assert win.open_scene(preset_path("L13"))
+    win.session.pause()
+    assert not refresh.pending()  # the lesson's refreshes ran, and the language's with them
+    sv = win.controls.training.curve
+    assert sv.isVisible() and len(sv._data) == win.session.n_runs
+    win.session.step(800)
+    win.set_font_scale(1.5)
+    _settle(qtbot, win)
+    assert not refresh.pending() and win.updatesEnabled()
+    win.set_font_scale(1.0)
+    win.set_language("en")
+    _settle(qtbot, win)

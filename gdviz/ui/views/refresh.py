@@ -26,6 +26,11 @@ from contextlib import contextmanager
 _layout: dict = {}
 _views: dict = {}
 _holds = 0
+#: windows whose restyle's refreshes wait for a later turn (:func:`hold`), and whether the
+#: model changed meanwhile (then nothing waits: a view must show the model when the call
+#: that changed it returns)
+_deferring = 0
+_changed = False
 _flushing = False
 _watched: "weakref.WeakSet" = weakref.WeakSet()
 
@@ -35,7 +40,11 @@ def later(session, fn, *, layout: bool = False) -> None:
     is asked for; at once when no change is going out and nothing holds refreshes.
     Asked for during a flush (a layout's refresh resized a view), it runs in that flush,
     once, after the refresh that asked."""
-    if not _holds and not _flushing and not getattr(session, "notifying", False):
+    global _changed
+    notifying = getattr(session, "notifying", False)
+    if notifying and _deferring:
+        _changed = True  # a change of the model: its refreshes run when it settles
+    if not _holds and not _flushing and not notifying and not _waiting():
         fn()
         return
     if session is not None and session not in _watched:
@@ -66,8 +75,42 @@ def held():
         yield
     finally:
         _holds -= 1
-    if not _holds:
+    if not _holds and not _waiting():
         flush()
+
+
+def hold() -> None:
+    """The refreshes asked for from now on (a restyle's: new text, the language, projector
+    mode) wait, across turns of the event loop, for the matching :func:`release` (the
+    window's settle, when it repaints). A change of the model meanwhile (a lesson, a step)
+    ends the wait: its refreshes, and those waiting, run when it settles, as always (a
+    view met a font's event with the runs of a lesson it had not refreshed for yet)."""
+    global _deferring
+    _deferring += 1
+
+
+def release(*, run: bool = True) -> None:
+    """End one :func:`hold`; the last one runs the waiting refreshes (``run``, once no
+    change holds them), or drops them (not ``run``: the window that held them closes)."""
+    global _deferring, _changed
+    _deferring = max(_deferring - 1, 0)
+    if _deferring:
+        return
+    _changed = False
+    if not run:
+        _layout.clear()
+        _views.clear()
+    elif not _holds:
+        flush()
+
+
+def holding() -> bool:
+    """True while refreshes wait for a :func:`release`."""
+    return _waiting()
+
+
+def _waiting() -> bool:
+    return bool(_deferring) and not _changed
 
 
 def flush(*, views: bool = True) -> None:
@@ -85,6 +128,8 @@ def flush(*, views: bool = True) -> None:
             d = _layout if _layout else _views
             fn = next(iter(d))
             del d[fn]
+            if not _alive(fn):
+                continue
             try:
                 fn()
             except Exception as exc:  # the other views still refresh; the first error is raised
@@ -97,5 +142,19 @@ def flush(*, views: bool = True) -> None:
 
 
 def _on_settled() -> None:
-    if not _holds:
+    if not _holds and not _waiting():
         flush()
+
+
+def _alive(fn) -> bool:
+    """False when ``fn`` is a method of a Qt object already deleted (a view closed while
+    its refresh waited for a change to settle)."""
+    owner = getattr(fn, "__self__", None)
+    if owner is None:
+        return True
+    import shiboken6
+
+    try:
+        return shiboken6.isValid(owner)
+    except TypeError:  # not a Qt object
+        return True
