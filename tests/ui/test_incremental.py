@@ -335,6 +335,26 @@ def test_the_fit_panel_measures_each_legend_form_once(window, qtbot):
     assert fv.legend_builds == made, fv.legend_builds - made  # (none measured; its labels kept)
 
 
+def test_a_fit_legend_too_wide_for_its_panel_measures_five_forms_not_nine(window, monkeypatch):
+    """No form of the legend fits a narrow panel at big text (L9 at 300 %): each of the nine
+    forms (three text sizes, three column counts) was measured, a new legend each, ~45 ms
+    of a lesson load. When one column at a text size is too wide, the next text size tries
+    one column first, and more columns (wider still) are not measured."""
+    from gdviz.core.scene import preset_path
+
+    assert window.open_scene(preset_path("L13"))
+    QApplication.processEvents()
+    fv = window.fit_view
+    monkeypatch.setattr(fv.vb, "width", lambda: 60.0)  # (narrower than any form)
+    fv._legend_sizes.clear()
+    fv._legend_built = None
+    n = fv.legend_builds
+    fv._build_legend()
+    assert fv._legend_form[1] == (0.65, 1)  # the smallest form, as before
+    assert fv.legend_builds - n <= 5
+    assert set(fv.legend_form_sizes()) == {(1.0, 3), (1.0, 2), (1.0, 1), (0.8, 1), (0.65, 1)}
+
+
 def test_a_card_writes_its_widgets_only_when_its_run_changed(runs, session, monkeypatch):
     card = runs.cards[1]
     writes = []
