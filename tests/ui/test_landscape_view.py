@@ -410,6 +410,28 @@ def test_the_arrows_key_lists_the_arrows_drawn(view, sess, qtbot):
     assert "×" in view.arrow_legend.items[0][1].text
 
 
+def test_a_step_with_no_arrow_drawn_hides_the_key(view, sess, qtbot, monkeypatch):
+    """A step whose arrows are all too small or not finite draws none: its key was shown
+    empty, and placing it asked for zero columns (a ZeroDivisionError from the GUI fuzz,
+    on a run card's click and a run's removal)."""
+    sess.step(3)
+    view.resize(700, 500)
+    qtbot.waitUntil(lambda: view.vb.width() > 300)
+    sess.select(0)
+    view._update_arrows()
+    assert view.arrow_legend.isVisible() and view.arrow_legend.items
+    monkeypatch.setattr(view, "_arrow_vectors",
+                        lambda raw: ({k: None for k in view.arrow_names}, None))
+    view._update_arrows()
+    assert not view.arrow_legend.isVisible()
+    view.place_legends()  # (raised)
+    view.arrow_legend.setVisible(True)  # an empty key placed anyway: one column
+    view.arrow_legend.clear()
+    view._arrow_shown = ()
+    view.place_legends()
+    assert view.arrow_legend.columnCount == 1
+
+
 @pytest.mark.usefixtures("earlier_windows_deleted")  # (the slices are timed)
 def test_a_live_slice_comes_from_the_worker_while_playing_and_is_exact_when_paused(view, sess, qtbot):
     # the classifier's slice through the reference run is computed off the UI thread

@@ -724,7 +724,7 @@ class LandscapeView(pg.PlotWidget):
             best = None
             for k in ARROW_KEY_SIZES:
                 self._set_arrow_key_size(k)
-                for columns in (1, len(self._arrow_shown)):
+                for columns in (1, max(1, len(self._arrow_shown))):
                     set_legend_columns(self.arrow_legend, columns)
                     score = place_legend(self.arrow_legend, self.vb, pts, weights=weights,
                                          corners=corners, taken=taken)[1]
@@ -1220,9 +1220,12 @@ class LandscapeView(pg.PlotWidget):
                                                 capStyle=Qt.PenCapStyle.RoundCap))
             self.arrows[k].setData(pairs[:, 0], pairs[:, 1])
             self.arrow_halos[k].setData(pairs[:, 0], pairs[:, 1])
-        self.arrow_legend.setVisible(details is not None)
-        if details is not None:
-            drawn = tuple(k for k in self.arrow_names if vectors[k] is not None)
+        drawn = () if details is None else tuple(k for k in self.arrow_names
+                                                 if vectors[k] is not None)
+        # (no arrow drawn, none listed: a step whose every arrow is not finite left an
+        # empty key, placed in zero columns, a ZeroDivisionError in the GUI fuzz)
+        self.arrow_legend.setVisible(bool(drawn))
+        if drawn:
             if drawn != self._arrow_shown:
                 self._fill_arrow_legend(drawn)
             self._label_arrow_legend(arrow_scale)

@@ -226,6 +226,7 @@ def set_legend_columns(legend, n: int) -> None:
 
 def _regrid(legend, n: int) -> None:
     """``legend``'s entries on a fresh grid of ``n`` columns (see :func:`set_legend_columns`)."""
+    n = max(1, int(n))  # (an empty key asks for none)
     entries = list(legend.items)
     old = legend.layout
     for i in range(old.count() - 1, -1, -1):
