@@ -957,19 +957,31 @@ class MainWindow(QMainWindow):
         """Once the text has its new size: docks within their shares, the window within
         the screen, every pending layout done, the views refreshed once, then one repaint
         (as :meth:`one_paint` ends, a turn of the event loop after the change)."""
-        from gdviz.ui.views import refresh
-
         try:
-            with refresh.held():
-                self._release_refresh()  # (run at the block's end)
-                refresh.flush(views=False)  # which views show, before they are laid out
-                self._lay_out_text()
-                stale = refresh.pending()
-            if stale:  # what their refresh changed (a status's lines) lays out too
-                with refresh.held():
-                    QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
+            with self._refreshed_once(self._lay_out_text):
+                self._release_refresh()  # (they run at the block's end)
         finally:
             self._repaint_once()
+
+    @contextmanager
+    def _refreshed_once(self, lay_out):
+        """The views' refreshes held through the block, then: the layout's refreshes
+        (which views show), ``lay_out()``, the views' refreshes, once each, at their final
+        size, and a layout of what those changed (a status's lines)."""
+        from gdviz.ui.views import refresh
+
+        with refresh.held():
+            try:
+                yield
+            finally:
+                # which views show first (a lesson's fit panel, the plane): the layout
+                # passes then size only the views that stay
+                refresh.flush(views=False)
+                lay_out()
+                stale = refresh.pending()
+        if stale:
+            with refresh.held():
+                QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
 
     def _release_refresh(self, *, run: bool = True) -> None:
         """End the refreshes' hold of :meth:`_hold_repaint` (if any)."""
@@ -1024,18 +1036,8 @@ class MainWindow(QMainWindow):
         try:
             # the views refresh once, for the final state and at their final size: the
             # change's signals, events and layout passes only mark them stale
-            with refresh.held():
-                try:
-                    yield
-                finally:
-                    # which views show first (a lesson's fit panel, the plane): the layout
-                    # passes then size only the views that stay
-                    refresh.flush(views=False)
-                    self._lay_out_now()
-                    stale = refresh.pending()
-            if stale:  # what their refresh changed (a status's lines) lays out too
-                with refresh.held():
-                    QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
+            with self._refreshed_once(self._lay_out_now):
+                yield
         finally:
             self._in_one_paint = False
             if hold:
