@@ -989,8 +989,9 @@ class MainWindow(QMainWindow):
 
     def _lay_out_text(self) -> None:
         """The window at a new text size: the docks' shares, every pending layout, the
-        window within the screen. Done at the change's settle (inside held refreshes, so
-        that each view refreshes once, at its final size), not left to the event loop."""
+        window within the screen. Done at the end of the change (:meth:`_settled_later`)
+        and at its settle (what a later turn left), inside held refreshes, so that each
+        view refreshes once, at its final size; not left to the event loop."""
         # the new text's sizes first (the picture's minimum width at the old text, 837 px
         # at 200 %, beside the controls' new one grew the window past 1280 px going back
         # to 100 %), then the side column's shares, which follow the text size. The

@@ -15,6 +15,11 @@ the model when the call that changed it returns.
 
 Refreshes of the layout (which views show) run before the views' own (``layout=True``), so
 that a view hidden by the change skips its work.
+
+A restyle of the whole window (a text size, the language, projector mode) changes no
+model: its refreshes may wait for a later turn of the event loop, the window's settle
+(:func:`hold`, :func:`release`), so that no single turn restyles, lays out and refreshes
+everything. A change of the model meanwhile runs them when it settles, as above.
 """
 
 from __future__ import annotations
@@ -154,7 +159,4 @@ def _alive(fn) -> bool:
         return True
     import shiboken6
 
-    try:
-        return shiboken6.isValid(owner)
-    except TypeError:  # not a Qt object
-        return True
+    return shiboken6.isValid(owner)  # (True for an object that is not Qt's)
