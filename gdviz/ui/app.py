@@ -39,8 +39,9 @@ def freeze_long_lived() -> None:
         gc.freeze()
 
 
-def ensure_app(argv: list[str] | None = None):
-    """The QApplication (created once), with names for QSettings and pyqtgraph configured."""
+def ensure_app(argv: list[str] | None = None, app_class=None):
+    """The QApplication (created once, of ``app_class`` if given: a measuring harness's
+    subclass), with names for QSettings and pyqtgraph configured."""
     from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance()
@@ -50,7 +51,7 @@ def ensure_app(argv: list[str] | None = None):
         # the 3-D views (window and export) share one GL context group: pyqtgraph.opengl
         # keeps its shader programs per process, not per context
         QCoreApplication.setAttribute(Qt.ApplicationAttribute.AA_ShareOpenGLContexts)
-        app = QApplication(list(argv) if argv is not None else [sys.argv[0]])
+        app = (app_class or QApplication)(list(argv) if argv is not None else [sys.argv[0]])
     app.setOrganizationName("gdviz")
     app.setApplicationName("gdviz")
     app.setApplicationDisplayName("gdviz")
