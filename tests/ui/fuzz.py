@@ -7,7 +7,9 @@ playback, runs, scene files, export and cancel) and counts what went wrong:
 - Python exceptions: anything that reaches ``sys.excepthook`` (PySide6 passes exceptions
   raised in slots and Qt virtuals there) and anything an action raises itself;
 - Qt warnings: every message of type warning or worse through ``qInstallMessageHandler``,
-  less an allow-list (:data:`ALLOWED_WARNINGS`);
+  less an allow-list (:data:`ALLOWED_WARNINGS`); and Python's RuntimeWarnings (numpy's
+  overflow or invalid value: a number the window computed or drew that is not finite),
+  every one, through ``warnings.showwarning``;
 - blocking: per action, the time from its start until the event loop is free again
   (the action, then ``processEvents``); the report keeps the maximum per action name.
 
@@ -30,6 +32,7 @@ import random
 import sys
 import time
 import traceback
+import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -113,7 +116,7 @@ class FuzzReport:
 
     def summary(self) -> str:
         lines = [f"seed {self.seed}: {self.actions} actions, {len(self.exceptions)} exceptions, "
-                 f"{len(self.warnings)} Qt warnings"]
+                 f"{len(self.warnings)} warnings (Qt's, RuntimeWarnings)"]
         for name, s in self.longest():
             lines.append(f"  {s * 1000:8.1f} ms  (cpu {self.cpu.get(name, 0.0) * 1000:6.1f})  "
                          f"{name} (x{self.counts.get(name, 0)})")
@@ -186,15 +189,27 @@ class GuiFuzzer:
             return
         self.report.warnings.append(Incident(self._action, message))
 
+    def _showwarning(self, message, category, filename, lineno, file=None, line=None) -> None:
+        if not issubclass(category, RuntimeWarning):
+            self._other_warning(message, category, filename, lineno, file, line)
+            return
+        text = warnings.formatwarning(message, category, filename, lineno, line).strip()
+        self.report.warnings.append(Incident(self._action, text))
+
     @contextmanager
     def hooked(self):
-        """Count exceptions (``sys.excepthook``) and Qt warnings (a message handler) while
-        inside; the previous hook and handler are back afterwards."""
+        """Count exceptions (``sys.excepthook``), Qt warnings (a message handler) and
+        RuntimeWarnings (each, not once per place) while inside; the previous hook, handler
+        and warning filters are back afterwards."""
         old_hook = sys.excepthook
         sys.excepthook = self._excepthook
         old_handler = qInstallMessageHandler(self._message_handler)
         try:
-            yield self.report
+            with warnings.catch_warnings():
+                warnings.simplefilter("always", RuntimeWarning)
+                self._other_warning = warnings.showwarning
+                warnings.showwarning = self._showwarning
+                yield self.report
         finally:
             qInstallMessageHandler(old_handler)
             sys.excepthook = old_hook

@@ -70,10 +70,17 @@ def test_harness_counts_exceptions_in_slots_and_virtuals_and_warnings(window, tm
     def raises():
         raise KeyError("raised by the action")
 
+    def overflow():  # numpy's RuntimeWarning, twice from one place: counted twice
+        import numpy as np
+
+        for _ in range(2):
+            np.float64(1e308) * 10.0
+
     fuzz.a_virtual, fuzz.a_slot, fuzz.a_warn, fuzz.a_raises = virtual, slot, warn, raises
+    fuzz.a_overflow = overflow
     hook = sys.excepthook
     with qtbot.captureExceptions() as pytest_qt_seen:
-        fuzz._names = ["virtual", "slot", "warn", "raises"]
+        fuzz._names = ["virtual", "slot", "warn", "raises", "overflow"]
         with fuzz.hooked():
             for name in fuzz._names:
                 fuzz.do(name)
@@ -81,5 +88,6 @@ def test_harness_counts_exceptions_in_slots_and_virtuals_and_warnings(window, tm
     assert calls == [1]
     actions = sorted(i.action for i in fuzz.report.exceptions)
     assert actions == ["raises", "slot", "virtual"], fuzz.report.summary()
-    assert [i.action for i in fuzz.report.warnings] == ["warn"]
+    assert [i.action for i in fuzz.report.warnings] == ["warn", "overflow", "overflow"]
+    assert "RuntimeWarning: overflow" in fuzz.report.warnings[-1].text
     assert pytest_qt_seen == []  # counted by the fuzzer, not failed twice by pytest-qt
