@@ -504,8 +504,19 @@ def test_a_slow_paused_slice_goes_to_the_worker_and_the_window_stays_free(view, 
         return real(*a)
 
     monkeypatch.setattr(view, "_grid_picture", picture)
+    from gdviz.ui.views import live_grid, refresh
+
+    # the UI thread waits for the slice after the step's other refreshes (here one asked
+    # for after the map's), which the worker's computing overlaps; not inside its signal
+    others = []
+    sess.stepped.connect(lambda *_: refresh.later(sess, lambda: others.append(1)))
+    waited = []
+    real_wait = live_grid.LiveGridWorker.wait
+    monkeypatch.setattr(live_grid.LiveGridWorker, "wait", lambda w, *a: (
+        waited.append((sess.notifying, len(others))), real_wait(w, *a))[1])
     sess.step(3)  # in time (LIVE_SYNC_MS): drawn at once, from the worker
     assert view._land_key[0] == land.key() and view._live_sent is None
+    assert waited == [(False, 1)]
     assert threads and ui not in threads
 
     def exact():

@@ -54,6 +54,30 @@ def test_later_runs_at_once_outside_a_change_and_once_at_its_end_inside():
     assert not refresh.pending()
 
 
+def test_a_last_refresh_runs_after_every_other_even_those_asked_for_after_it():
+    """What a view collects from its worker (the map's live slice) waits for the change's
+    other refreshes, which overlap the worker: a lesson's turn waited for L9's slice inside
+    the signal, then did 70-100 ms of its own work."""
+    s = _FakeSession()
+    calls = []
+
+    def view_b():
+        calls.append("b")
+        refresh.later(s, lambda: calls.append("c"))  # asked for during the flush
+
+    def body():
+        refresh.later(s, lambda: calls.append("collect"), last=True)
+        refresh.later(s, lambda: calls.append("a"))
+        refresh.later(s, view_b)
+        refresh.later(s, lambda: calls.append("layout"), layout=True)
+
+    s.change(body)
+    assert calls == ["layout", "a", "b", "c", "collect"]
+    calls.clear()
+    refresh.later(s, lambda: calls.append("now"), last=True)  # outside a change: at once
+    assert calls == ["now"] and not refresh.pending()
+
+
 def test_held_waits_for_the_outermost_and_a_failing_refresh_does_not_stop_the_others():
     s = _FakeSession()
     calls = []

@@ -162,6 +162,8 @@ class LandscapeView(pg.PlotWidget):
         self._live_shown = 0
         #: (key, n, box) of a slice handed to the worker while paused, until it is shown
         self._live_sent: tuple | None = None
+        #: (generation, job, deadline) of that slice until it is collected (:meth:`_collect_live`)
+        self._live_due: tuple | None = None
         #: a finished slice waits here for the next step (drawn in that frame's one paint)
         self._live_inbox = FrameInbox(self._on_live_inbox, self)
         self.live_grid = LIVE_GRID  # adapts to what this machine manages per frame
@@ -978,7 +980,9 @@ class LandscapeView(pg.PlotWidget):
     def _send_live(self, land, n: int, new: bool) -> None:
         """Hand the exact slice (paused: the full live grid) to the worker and wait up to
         LIVE_SYNC_MS for it; a slice already on its way for the same step and box is not
-        sent again."""
+        sent again. Sent during a change (a lesson, a step), the wait comes after the
+        change's other refreshes (:meth:`_collect_live`), which ran meanwhile: a lesson's
+        turn waited 36 ms for L9's slice on top of 70-100 ms of its own work."""
         key = land.key()
         sent = (key, n, self._box)
         if new:  # not the last problem's picture while this one's comes
@@ -994,10 +998,24 @@ class LandscapeView(pg.PlotWidget):
         box = self._box
         job = (land, key, box)
         gen = w.submit(job, lambda: self._grid_picture(snap, box, n))
-        wait = LIVE_SYNC_MS / 1000.0 if math.isfinite(LIVE_SYNC_MS) else None
-        pic = w.wait(gen, wait)
-        if pic is None:
-            return  # drawn when it lands (_on_live_done)
+        deadline = time.monotonic() + LIVE_SYNC_MS / 1000.0 if math.isfinite(LIVE_SYNC_MS) \
+            else None
+        self._live_due = (gen, job, deadline)
+        later(self.session, self._collect_live, last=True)  # (at once outside a change)
+
+    def _collect_live(self) -> None:
+        """The slice sent last (:meth:`_send_live`), drawn now if it comes by its deadline;
+        else when it lands (:meth:`_on_live_done`)."""
+        due, self._live_due = self._live_due, None
+        w = self._live_worker
+        if due is None or w is None:
+            return
+        gen, job, deadline = due
+        pic = w.wait(gen, None if deadline is None else max(deadline - time.monotonic(), 0.0))
+        land, _, box = job
+        if (pic is None or gen <= w.floor or gen <= self._live_shown
+                or land is not self.session.landscape or box != self._box):
+            return  # drawn when it lands (_on_live_done), or a newer picture came meanwhile
         # in time: drawn now, as if computed here (this box's and step's, the newest job;
         # also while the view is still being built, which _show_live waits out)
         if isinstance(pic, Exception):

@@ -14,7 +14,10 @@ when the change has settled (:attr:`Session.settled`, or the end of the outermos
 the model when the call that changed it returns.
 
 Refreshes of the layout (which views show) run before the views' own (``layout=True``), so
-that a view hidden by the change skips its work.
+that a view hidden by the change skips its work. What a view collects from a worker thread
+(a live slice of the map, computed meanwhile) runs after every other refresh
+(``last=True``): the change's other work overlaps the worker's, and the turn waits only
+for what is left of it.
 
 A restyle of the whole window (a text size, the language, projector mode) changes no
 model: its refreshes may wait for a later turn of the event loop, the window's settle
@@ -30,6 +33,7 @@ from contextlib import contextmanager
 #: refreshes waiting: the layout's first, then the views' (dicts: each once, in order)
 _layout: dict = {}
 _views: dict = {}
+_last: dict = {}
 _holds = 0
 #: windows whose restyle's refreshes wait for a later turn (:func:`hold`), and whether the
 #: model changed meanwhile (then nothing waits: a view must show the model when the call
@@ -40,11 +44,12 @@ _flushing = False
 _watched: "weakref.WeakSet" = weakref.WeakSet()
 
 
-def later(session, fn, *, layout: bool = False) -> None:
+def later(session, fn, *, layout: bool = False, last: bool = False) -> None:
     """Run ``fn()`` when ``session``'s current change has settled, once however often it
     is asked for; at once when no change is going out and nothing holds refreshes.
     Asked for during a flush (a layout's refresh resized a view), it runs in that flush,
-    once, after the refresh that asked."""
+    once, after the refresh that asked. ``layout``: before the views' refreshes; ``last``:
+    after them all (a worker's result collected)."""
     global _changed
     notifying = getattr(session, "notifying", False)
     if notifying and _deferring:
@@ -55,17 +60,17 @@ def later(session, fn, *, layout: bool = False) -> None:
     if session is not None and session not in _watched:
         _watched.add(session)
         session.settled.connect(_on_settled)
-    (_layout if layout else _views)[fn] = None
+    (_layout if layout else _last if last else _views)[fn] = None
 
 
 def pending() -> bool:
     """True while refreshes wait (for tests)."""
-    return bool(_layout or _views)
+    return bool(_layout or _views or _last)
 
 
 def forget(owner) -> None:
     """Drop the waiting refreshes of ``owner`` (a view being closed)."""
-    for d in (_layout, _views):
+    for d in (_layout, _views, _last):
         for fn in [f for f in d if getattr(f, "__self__", None) is owner]:
             del d[fn]
 
@@ -105,6 +110,7 @@ def release(*, run: bool = True) -> None:
     if not run:
         _layout.clear()
         _views.clear()
+        _last.clear()
     elif not _holds:
         flush()
 
@@ -119,7 +125,8 @@ def _waiting() -> bool:
 
 
 def flush(*, views: bool = True) -> None:
-    """Run every waiting refresh now (the layout's first); a refresh that asks for another
+    """Run every waiting refresh now (the layout's first, the ``last`` ones after all the
+    others); a refresh that asks for another
     gets it in the same flush. ``views=False``: only the layout's (which views show), so
     that a window-wide change lays out the views that stay shown, and they refresh once at
     their final size."""
@@ -129,8 +136,8 @@ def flush(*, views: bool = True) -> None:
     error = None
     _flushing = True
     try:
-        while _layout or (views and _views):
-            d = _layout if _layout else _views
+        while _layout or (views and (_views or _last)):
+            d = _layout if _layout else _views if _views else _last
             fn = next(iter(d))
             del d[fn]
             if not _alive(fn):
