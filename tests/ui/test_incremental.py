@@ -355,6 +355,31 @@ def test_a_fit_legend_too_wide_for_its_panel_measures_five_forms_not_nine(window
     assert set(fv.legend_form_sizes()) == {(1.0, 3), (1.0, 2), (1.0, 1), (0.8, 1), (0.65, 1)}
 
 
+def test_the_fit_legend_measures_its_forms_from_its_labels_and_makes_one_legend(window,
+                                                                               monkeypatch):
+    """Each form of the fit legend tried (text size, columns) was a legend made of every
+    entry to measure it: 35 labels, ~25 ms of L9's first load at a text size. The forms'
+    sizes are now summed from each text's measured size; one legend is made, the one
+    shown, and its size is the one computed for its form."""
+    from gdviz.core.scene import preset_path
+
+    assert window.open_scene(preset_path("L9"))
+    QApplication.processEvents()
+    fv = window.fit_view
+    for width in (900.0, 300.0, 60.0):  # three columns fit; one; none (the smallest form)
+        fv._legend_sizes.clear()
+        fv._legend_built = None
+        fv._legend_form = None  # (made anew, not kept)
+        n = fv.legend_builds
+        monkeypatch.setattr(fv.vb, "width", lambda w=width: w)
+        fv._build_legend()
+        assert fv.legend_builds - n == 1
+        form = fv._legend_form[1]
+        w, h = fv.legend_form_sizes()[form]
+        assert (w, h) == pytest.approx((fv.legend.width(), fv.legend.height()), abs=0.5), form
+    assert form == (0.65, 1)
+
+
 def test_a_card_writes_its_widgets_only_when_its_run_changed(runs, session, monkeypatch):
     card = runs.cards[1]
     writes = []

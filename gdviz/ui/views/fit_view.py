@@ -36,7 +36,7 @@ from gdviz.core.i18n import current_language, tr
 from gdviz.ui import theme
 from gdviz.ui.views.items import (PlayingStrokes, Spares, cache_axes, connect_all,
                                   disconnect_all, plain_plot, set_antialias, set_pen)
-from gdviz.ui.views.placement import set_legend_columns, sync_legend
+from gdviz.ui.views.placement import LegendSizes, set_legend_columns, sync_legend
 from gdviz.ui.views.ranges import finite_box
 from gdviz.ui.views.refresh import forget, later
 
@@ -142,6 +142,11 @@ def _no_layout() -> None:
     """Stands in for a legend's ``updateSize`` while many entries are added at once."""
 
 
+def _text_size(k: float) -> str:
+    """The fit legend's label text size at ``k`` times the plots' text ("14pt")."""
+    return f"{theme.pt(theme.BASE_PT) * k:.0f}pt"
+
+
 def _legend_key(entries: list[tuple]) -> tuple:
     """What a legend's measured sizes follow: its texts and the text size."""
     return tuple(text for _, text in entries), theme.font_scale()
@@ -217,6 +222,7 @@ class FitView(pg.PlotWidget):
         #: each legend's sizes by form (text size, columns), kept by its texts and the text
         #: size; the form shown, and how many legends were made (see _build_legend)
         self._legend_sizes: dict = {}
+        self._label_sizes = LegendSizes()  # (each label's text measured once per text size)
         self._legend_form = None
         self._legend_style = None  # (theme, plot text scale) the legend was made in
         self.legend_builds = 0
@@ -834,8 +840,7 @@ class FitView(pg.PlotWidget):
         # placed by hand, not anchored: an anchor ties the item to the box's signals, and
         # the legend is replaced whenever its entries change (a grid layout never shrinks)
         legend = pg.LegendItem(verSpacing=LEGEND_VSPACE, horSpacing=LEGEND_HSPACE,
-                               colCount=columns, sampleType=_Sample,
-                               labelTextSize=f"{theme.pt(theme.BASE_PT) * k:.0f}pt")
+                               colCount=columns, sampleType=_Sample, labelTextSize=_text_size(k))
         legend.setParentItem(self.vb)
         legend.setPos(LEGEND_OFFSET, LEGEND_OFFSET)
         legend.setZValue(100)
@@ -871,8 +876,16 @@ class FitView(pg.PlotWidget):
             sizes = self._legend_sizes[texts] = {}
         def fits(form) -> bool:
             if form not in sizes:
-                self._make_legend(form)
-                sizes[form] = (self.legend.width(), self.legend.height())
+                if self.legend.items and entries:
+                    # summed from its labels' sizes, as Qt lays the grid out (a legend made
+                    # in each form to measure it: 35 labels made, ~25 ms of L9's first load
+                    # at a text size)
+                    size = self._label_sizes.form(self.legend, form[1], _text_size(form[0]),
+                                                  texts=[text for _, text in entries])
+                    sizes[form] = (size.width(), size.height())
+                else:  # (no legend to take the samples and font from yet)
+                    self._make_legend(form)
+                    sizes[form] = (self.legend.width(), self.legend.height())
             return width <= 0 or sizes[form][0] <= width - 2 * LEGEND_OFFSET
 
         form = None

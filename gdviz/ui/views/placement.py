@@ -195,14 +195,16 @@ class LegendSizes:
             self.measured += 1
         return got
 
-    def form(self, legend, columns: int, size: str) -> QSizeF:
+    def form(self, legend, columns: int, size: str, texts: list[str] | None = None) -> QSizeF:
         """The preferred size of ``legend`` (a pyqtgraph LegendItem with entries) laid out
         in ``columns`` columns with its labels at text size ``size``: what its layout's
         ``preferredSize()`` is once :func:`set_legend_columns` and the new text size
-        have laid it out."""
+        have laid it out. ``texts``: the size it would take listing these instead (its
+        samples, font and spacing)."""
         rows = legend.items
         font = rows[0][1].item.font()
-        labels = [self.label(label.text, size, font) for _, label in rows]
+        texts = [label.text for _, label in rows] if texts is None else texts
+        labels = [self.label(text, size, font) for text in texts]
         sample = rows[0][0].effectiveSizeHint(Qt.SizeHint.PreferredSize)
         grid = legend.layout
         left, top, right, bottom = grid.getContentsMargins()
