@@ -83,6 +83,38 @@ def test_builds_items_for_the_default_scene(view, sess):
     assert (x0, x1, y0, y1) == pytest.approx(sess.landscape.view)
 
 
+def test_a_heatmap_beyond_float32_on_both_sides_is_drawn_without_an_overflow(qapp):
+    """x³ zoomed far out, linear levels: the heatmap's values span ±1e39. Clipped to
+    float32's range, the image's rescale (value − low level, in float32) still overflowed:
+    a RuntimeWarning from pyqtgraph in the 10k GUI fuzz. Clipped to half of it, the span
+    fits, and the top and bottom colours are the extremes."""
+    import warnings
+
+    import pyqtgraph as pg
+
+    from gdviz.ui.views.live_grid import grid_picture
+
+    class Cubic:
+        log_levels = False
+
+        def grid(self, x0, x1, y0, y1, nx, ny):
+            x = np.linspace(x0, x1, nx)
+            return np.repeat((x ** 3 * 1e27)[None, :], ny, axis=0)
+
+    pic = grid_picture(Cubic(), (-1e4, 1e4, -1.0, 1.0), 64, 10, False,
+                       lambda *a: np.zeros((0, 2)), 100_000)
+    assert np.isfinite(pic.img32).all() and pic.levels[0] < 0 < pic.levels[1]
+    item = pg.ImageItem()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        item.setImage(pic.img32, autoLevels=False, levels=pic.levels)
+        item.render()
+    img = item.qimage
+    corners = {img.pixelColor(x, y).name() for x in (0, img.width() - 1)
+               for y in (0, img.height() - 1)}
+    assert len(corners) == 2  # the two ends in two colours
+
+
 def test_step_updates_trails_and_heads(view, sess):
     sess.step(5)
     for trail in view.trails:

@@ -92,8 +92,10 @@ def grid_picture(land, box, n: int, n_levels: int, log_scale: bool | None, lowes
             img = z
             pic.label = "loss"
     # beyond float32 (a linear map of a steep surface zoomed out) is the top colour,
-    # not inf (and no overflow warning)
-    f32 = float(np.finfo(np.float32).max)
+    # not inf (and no overflow warning); within half its range, so that the heatmap's
+    # rescale (value - low level, in float32) cannot overflow either (x³ zoomed far out
+    # spans both signs: "overflow encountered in subtract" from pyqtgraph in the 10k fuzz)
+    f32 = float(np.finfo(np.float32).max) / 2
     img32 = np.ascontiguousarray(np.clip(img, -f32, f32), dtype=np.float32)
     good = img32[np.isfinite(img32)]
     lo, hi = (float(np.percentile(good, 1)), float(good.max())) if good.size else (0.0, 1.0)
