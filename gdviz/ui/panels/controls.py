@@ -57,6 +57,7 @@ class ControlsPanel(QScrollArea):
         # back, and the text size, language, widgets and cap they were reflowed for
         self._undo: list = []
         self._flowed_for = None
+        self._flowed_sig = None  # (the rows' needed width and widgets after the last reflow)
         # the rows' width side by side, and the text size, language and widgets it was
         # measured for; the text size the combo boxes last measured at
         self._wide_need = 0
@@ -173,16 +174,28 @@ class ControlsPanel(QScrollArea):
             return
         cap = self._width_cap
         key = self._flow_key()
+        same = key == self._flowed_for
         self._put_back_if_stale(key)
         if not self._undo:
             self._wide_need = self.needed_width()
             self._wide_for = self._wide_key(key)
+        # reflowed for this text, language and cap already, and the rows within the cap or
+        # no wider than that reflow left them, with the same widgets: a reflow would narrow
+        # nothing more. (A reflow's own layout requests asked for the next one: a text-size
+        # press at 300 % with 12 runs, whose rows cannot all fit, reflowed them 7 times,
+        # each a walk over ~700 widgets, ~10 ms)
         if cap is not None:
-            reflow(self._inner, cap - self._chrome(), self._undo)
+            need = self.needed_width()
+            if not (same and (need <= cap or (need, self._n_widgets()) == self._flowed_sig)):
+                reflow(self._inner, cap - self._chrome(), self._undo)
+                self._flowed_sig = (self.needed_width(), self._n_widgets())
         self._flowed_for = key
         self._unsized = True
         if resize:
             self._fit_size()
+
+    def _n_widgets(self) -> int:
+        return len(self._inner.findChildren(QWidget))
 
     def _fit_size(self) -> None:
         """The panel as wide as its rows, up to the cap (beyond it, it scrolls sideways)."""
