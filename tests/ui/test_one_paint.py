@@ -55,6 +55,38 @@ def test_a_lesson_is_laid_out_when_it_returns_and_its_map_rasterised_once(window
     assert win.caption.isVisible() and win._scene.title.get(win.language) in win.caption.text()
 
 
+def test_a_lesson_sends_its_live_slice_to_the_worker_once(window, monkeypatch):
+    """A lesson's slice is sent with its problem and collected at the end of its change.
+    Its first step, before that, found the map's picture stale and sent the same slice
+    again whenever the worker had finished the first (a loaded machine): the map drew
+    twice, after the first paint."""
+    from gdviz.ui.views import live_grid
+    from gdviz.ui.views.landscape_view import LandscapeView
+
+    win = window
+    _flush()
+    assert win.open_scene(preset_path("default_rosenbrock_race"))
+    _flush()
+    sent = []
+    real_submit = live_grid.LiveGridWorker.submit
+    monkeypatch.setattr(live_grid.LiveGridWorker, "submit",
+                        lambda w, job, fn: (sent.append(job[1]), real_submit(w, job, fn))[1])
+    real_update = LandscapeView._update_live_surfaces
+
+    def update(view):  # the worker done with what it has, as on a loaded machine
+        w = view._live_worker
+        if w is not None:
+            with w._lock:
+                w._lock.wait_for(lambda: not w._busy, timeout=10)
+        real_update(view)
+
+    monkeypatch.setattr(LandscapeView, "_update_live_surfaces", update)
+    assert win.open_scene(preset_path("L13"))
+    win.session.pause()
+    _flush()
+    assert len(sent) == len(set(sent)), len(sent)  # each step's slice once
+
+
 def test_a_resize_lays_out_the_docks_before_the_first_paint(window, renders):
     win = window
     _flush()

@@ -867,7 +867,11 @@ class LandscapeView(pg.PlotWidget):
             self._show_live(*held)
         if getattr(land, "live", False):
             key = land.key()
-            if (key, self._live_size()) != self._land_key:
+            n = self._live_size()
+            # (a slice of this step already on its way: a lesson's, sent with its problem and
+            # collected at the end of its change, was sent a second time by its first step,
+            # and the map drew twice)
+            if (key, n) != self._land_key and self._live_sent != (key, n, self._box):
                 if self._live_async():
                     self._request_live(land, key)
                 else:
