@@ -252,6 +252,10 @@ class Picture(QWidget):
             for v in (self.landscape_view, self.fit_view, self.loss_view):
                 if v is not None:
                     v.strokes.enabled = True
+            # and a paint of the map draws its trails anew for a bounded time, the rest
+            # moved and scaled until the next paints (gdviz.ui.views.raster_item.RasterBudget)
+            if self.landscape_view is not None:
+                self.landscape_view.raster_budget.enabled = True
 
         self._caption = ("", "")
         self.notice = QLabel()  # inline messages (the window's, under the caption)

@@ -620,6 +620,48 @@ def test_a_zoom_repaints_the_old_contours_and_recomputes_once_settled(qtbot, vie
     assert view.contours.renders > renders  # the exact contours of the new box
 
 
+def test_a_zoom_moves_the_trails_pixels_then_draws_them_anew_a_bounded_share_a_paint(qtbot, view, sess):
+    """The trails' sealed pieces (rasterised, as the contours): during a burst of zooms they
+    draw their kept images moved and scaled, with no new raster; once the grid of the new
+    box comes, each paint draws anew only what its RasterBudget allows (here one piece),
+    the rest in the next paints, and the map ends as one paint drawing all of them would.
+    (L12 with six zig-zagging runs at step 1,000: all ~80 pieces stroked in one paint, 270
+    ms a zoom.)"""
+    from gdviz.ui.views.raster_item import RasterCurve
+
+    sess.step(700)
+    for _ in range(10):  # (the chunks still to seal sealed, one a frame: no new data below)
+        view._on_stepped()
+    view.raster_budget.ms = 1e-9  # one piece a paint: the first
+    view.raster_budget.enabled = True
+    view.grab()
+
+    def pieces():
+        return [c for g in (*view.trails, *view.halos) for c in (*g.chunks, g.middle)
+                if c.xData.size >= 2]
+
+    ps = pieces()
+    assert len(ps) >= 4 and all(isinstance(c, RasterCurve) for c in ps)
+    qtbot.waitUntil(lambda: not view.raster_budget._owed)
+    before = [c.renders for c in ps]
+    for _ in range(3):  # (0.9^3: not the 2x zoom that decimates the trails anew)
+        view.vb.scaleBy((0.9, 0.9))
+        view.grab()
+        assert view.contours.interim and all(c.interim for c in ps)
+    assert [c.renders for c in ps] == before  # moved and scaled, not drawn anew
+    assert view._grid_timer.isActive()
+    view._on_grid_timer()  # the view stood still: the new box's grid (no paint between)
+    assert not view.contours.interim and not any(c.interim for c in ps)
+    view.grab()
+    assert sum(c.renders for c in ps) - sum(before) == 1  # the budget's one piece
+    assert view.raster_budget._owed
+    qtbot.waitUntil(lambda: all(c.renders == b + 1 for c, b in zip(ps, before))
+                    and not view.raster_budget._owed, timeout=5000)
+    view.raster_budget.enabled = False
+    view.grab()
+    assert all(c.renders == b + 1 for c, b in zip(ps, before))  # none was left stale
+
+
 def test_step_arrows_of_wildly_different_sizes_are_drawn_without_error(view):
     """The arrows share one scale; one 600 orders of magnitude shorter than the longest
     scaled to exactly 0 and divided by it (ZeroDivisionError, found by the GUI fuzz). It is

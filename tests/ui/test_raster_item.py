@@ -114,3 +114,98 @@ def test_an_interim_view_change_moves_the_kept_image(plot, monkeypatch):
     dark = _dark(plot.grab().toImage())
     assert calls == [1]
     assert abs(np.flatnonzero(dark.any(axis=1)).mean() - 0.75 * h) <= 3
+
+
+@pytest.mark.parametrize("ready", [True, False])
+def test_a_raster_curve_draws_its_polyline_as_the_segments_between_its_points(plot, ready, monkeypatch):
+    """A trail's sealed piece: the polyline (x, y) as its consecutive segments, the same
+    pixels as RasterLines given the pairs (until numba has compiled, stroked by Qt: about
+    the same pixels); ``getData`` gives the points back; a non-finite point is a gap."""
+    from gdviz import kernels
+    from gdviz.ui.views.raster_item import RasterCurve
+
+    monkeypatch.setattr(kernels, "is_ready", lambda: ready)
+
+    x, y = np.array([1.0, 9.0, 9.0, 1.0]), np.array([2.0, 2.0, 8.0, 8.0])
+    curve = RasterCurve()
+    curve.setPen(pg.mkPen("k", width=3))
+    curve.setData(x, y)
+    assert [a.tolist() for a in curve.getData()] == [x.tolist(), y.tolist()]
+    assert curve.opts["pen"].widthF() == 3
+    plot.addItem(curve)
+    mine = _dark(plot.grab().toImage())
+    plot.removeItem(curve)
+    pairs = RasterLines(pg.mkPen("k", width=3))
+    pairs.setData([1.0, 9.0, 9.0, 9.0, 9.0, 1.0], [2.0, 2.0, 2.0, 8.0, 8.0, 8.0])
+    plot.addItem(pairs)
+    theirs = _dark(plot.grab().toImage())
+    if ready:
+        assert mine.any() and (mine == theirs).all()
+    else:  # (Qt's antialiasing is not the rasteriser's, pixel for pixel)
+        assert (mine & theirs).sum() >= 0.8 * max(mine.sum(), theirs.sum())
+    plot.removeItem(pairs)
+    curve.setData([1.0, 9.0, np.nan, 9.0, 1.0], [2.0, 2.0, np.nan, 8.0, 8.0])
+    plot.addItem(curve)
+    gap = _dark(plot.grab().toImage())
+    h, w = gap.shape
+    assert gap[: h // 2].any() and gap[h // 2:].any()  # the top and bottom lines
+    assert not gap[h // 2 - 3: h // 2 + 3, :].any()  # no right side across the middle
+
+
+@pytest.mark.parametrize("ready", [True, False])
+def test_a_raster_curve_to_a_far_point_is_drawn_to_the_edge(plot, ready, monkeypatch):
+    """A diverging run's last segment goes to ~1e308: clipped in data units before it is
+    mapped to pixels (mapped first, it overflowed to inf and vanished)."""
+    from gdviz import kernels
+    from gdviz.ui.views.raster_item import RasterCurve
+
+    monkeypatch.setattr(kernels, "is_ready", lambda: ready)
+
+    curve = RasterCurve()
+    curve.setPen(pg.mkPen("k", width=3))
+    curve.setData([1.0, 1e308], [5.0, 5.0])
+    plot.addItem(curve)
+    dark = _dark(plot.grab().toImage())
+    h, w = dark.shape
+    cols = np.flatnonzero(dark[h // 2 - 2: h // 2 + 3].any(axis=0))
+    assert cols.size and cols.min() <= 0.1 * w + 3 and cols.max() >= w - 3
+
+
+def test_a_paint_draws_anew_within_its_budget_and_the_rest_in_the_next_paints(plot, qtbot):
+    """With a view's RasterBudget spent, a piece whose view moved draws its kept image moved
+    and scaled, and asks for another paint: each paint rasterises a bounded share, and the
+    picture ends exactly as one drawn all at once. New data are drawn at once."""
+    from gdviz.ui.views.raster_item import RasterBudget, RasterCurve
+
+    budget = RasterBudget(ms=1e-9)  # one piece a paint: the first
+    budget.enabled = True
+    curves = []
+    for k in range(3):
+        c = RasterCurve()
+        c.budget = budget
+        c.setPen(pg.mkPen("k", width=2))
+        c.setData([1.0, 9.0], [2.0 + 3 * k, 3.0 + 3 * k])
+        plot.addItem(c)
+        curves.append(c)
+    real = plot.paintEvent
+
+    def paint(ev):
+        budget.start()
+        real(ev)
+
+    plot.paintEvent = paint
+    plot.grab()
+    assert [c.renders for c in curves] == [1, 1, 1]  # no image yet: each drawn
+    plot.setRange(xRange=(0, 12), yRange=(0, 12), padding=0)
+    plot.grab()
+    assert sum(c.renders for c in curves) == 4 and len(budget._owed) == 2
+    qtbot.waitUntil(lambda: [c.renders for c in curves] == [2, 2, 2] and not budget._owed)
+    budget.enabled = False
+    exact = _dark(plot.grab().toImage())
+    budget.enabled = True
+    assert [c.renders for c in curves] == [2, 2, 2]  # nothing was left stale
+    assert (_dark(plot.grab().toImage()) == exact).all()
+    curves[0].setData([1.0, 9.0], [9.0, 9.0])
+    curves[1].setData([1.0, 9.0], [1.0, 1.0])
+    plot.grab()
+    assert [c.renders for c in curves] == [3, 3, 2]  # new data: drawn at once, both

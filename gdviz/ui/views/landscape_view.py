@@ -33,7 +33,7 @@ from gdviz.ui.views.placement import (LegendSizes, fit_axis_height, fit_axis_wid
 from gdviz.ui.views.live_grid import (FrameInbox, GridPicture, LiveGridWorker, grid_picture,
                                      pinned)
 from gdviz.ui.views.map_layer import BasinLayer
-from gdviz.ui.views.raster_item import RasterLines
+from gdviz.ui.views.raster_item import RasterBudget, RasterLines
 from gdviz.ui.views.ranges import finite_box, zoom_limits
 from gdviz.ui.views.turns import Turn
 
@@ -208,6 +208,8 @@ class LandscapeView(pg.PlotWidget):
         self.halos: list[GrowingCurve] = []  # twins of the trails (the same points)
         self._trail_feed = HistoryFeed()
         self._recache = RecacheBudget()
+        #: the trails' pieces drawn anew in one paint (the window's map: see RasterBudget)
+        self.raster_budget = RasterBudget()
         self.diverged_labels: list[pg.TextItem] = []
         self._spares = Spares(self._drop_run_items, self)  # (trail, halo, label) of runs gone
         self.start_items: list[pg.TargetItem] = []
@@ -399,7 +401,9 @@ class LandscapeView(pg.PlotWidget):
             for r in range(len(self.trails), n):
                 spare = self._spares.take()
                 if spare is None:
-                    trail = GrowingCurve(z=11, phase=r)
+                    trail = GrowingCurve(z=11, phase=r, raster=True,
+                                         raster_budget=self.raster_budget)
+                    trail.set_interim(self.contours.interim)
                     trail.budget = self._recache
                     halo = trail.twin(z=10)  # the same points: decimated once
                     label = pg.TextItem(anchor=(-0.08, 1.2))
@@ -411,6 +415,8 @@ class LandscapeView(pg.PlotWidget):
                 else:
                     trail, halo, label = spare
                     trail.set_phase(r)
+                    for c in (trail, halo):
+                        c.set_interim(self.contours.interim)
                     label.setAnchor((-0.08, 1.2))
                 label.fill = pg.mkBrush(theme.qcolor(pal["background"], 210))
                 label.setFont(theme.font(theme.BASE_PT, bold=True))
@@ -912,6 +918,10 @@ class LandscapeView(pg.PlotWidget):
         self._set_interim(True)
         self._legend_timer.start()
 
+    def paintEvent(self, ev) -> None:  # noqa: N802 - Qt name
+        self.raster_budget.start()  # (each paint its own time for the trails' pieces)
+        super().paintEvent(ev)
+
     def flush(self) -> None:
         """Run a pending grid recompute and legend placement now (export paints right after
         a change)."""
@@ -936,6 +946,8 @@ class LandscapeView(pg.PlotWidget):
         if self.contours.interim == on:
             return
         self.contours.interim = self.batch_contours.interim = on
+        for c in (*self.trails, *self.halos):  # (their sealed chunks, as the contours)
+            c.set_interim(on)
         self.image.setCacheMode(QGraphicsItem.CacheMode.NoCache if on
                                 else QGraphicsItem.CacheMode.DeviceCoordinateCache)
 
