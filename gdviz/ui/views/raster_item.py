@@ -237,9 +237,11 @@ class RasterCurve(RasterLines):
 
     A trail that zig-zags (L12's Momentum at batch size 1) is a thousand segments tens to
     hundreds of pixels long, stroked twice (the trail and its halo). Qt stroked a zoom's
-    sealed chunks anew at ~3.5 ms each: 90 ms at step 1,000 with two runs, 470 ms with six.
-    The rasteriser draws the same in ~11 ms; and while the map moves ahead of its grid
-    (``interim``, as the contours) a zoom or a pan draws the kept image moved and scaled.
+    sealed chunks anew at ~3.5 ms each: 100-115 ms a zoom at step 1,000 with two runs,
+    270-300 ms with six (470 ms in the GUI fuzz). The rasteriser draws the two runs' in
+    ~11 ms; and while the map moves ahead of its grid (``interim``, as the contours) a zoom
+    or a pan draws the kept images moved and scaled: what the old view did not show comes
+    with the new grid, as the contours' does.
 
     The interface is the part of a curve item the growing curve uses: ``setData(x, y)``
     (non-finite points are gaps), ``getData()``, ``xData``, ``setPen``, ``opts``."""
