@@ -174,7 +174,8 @@ def test_a_raster_curve_to_a_far_point_is_drawn_to_the_edge(plot, ready, monkeyp
 def test_a_paint_draws_anew_within_its_budget_and_the_rest_in_the_next_paints(plot, qtbot):
     """With a view's RasterBudget spent, a piece whose view moved draws its kept image moved
     and scaled, and asks for another paint: each paint rasterises a bounded share, and the
-    picture ends exactly as one drawn all at once. New data are drawn at once."""
+    picture ends exactly as one drawn all at once; so does a new pen. New data are drawn
+    at once."""
     from gdviz.ui.views.raster_item import RasterBudget, RasterCurve
 
     budget = RasterBudget(ms=1e-9)  # one piece a paint: the first
@@ -209,3 +210,9 @@ def test_a_paint_draws_anew_within_its_budget_and_the_rest_in_the_next_paints(pl
     curves[1].setData([1.0, 9.0], [1.0, 1.0])
     plot.grab()
     assert [c.renders for c in curves] == [3, 3, 2]  # new data: drawn at once, both
+    qtbot.waitUntil(lambda: not budget._owed)
+    for c in curves:  # a theme or text size restyles them: the same lines, a share a paint
+        c.setPen(pg.mkPen("r", width=3))
+    plot.grab()
+    assert sum(c.renders for c in curves) == 9 and len(budget._owed) == 2
+    qtbot.waitUntil(lambda: [c.renders for c in curves] == [4, 4, 3] and not budget._owed)
