@@ -74,6 +74,26 @@ def test_text_size_keeps_the_window_whole(window, qtbot, size, scale):
         assert axis.width() >= widest + axis.style["tickTextOffset"][0] + axis.style["tickLength"]
 
 
+def test_presses_at_big_text_on_a_fit_lesson_leave_the_window_its_size(window, qtbot):
+    """L9 at 1280×720, Ctrl+= and Ctrl+- between 200 % and 300 %: the window is 1280 px
+    wide after each press settles. (In the press the new text's picture asked for 858 px,
+    837 px once laid out: the window grew to its minimum then, could not shrink back
+    before the settle, and kept 6-20 px more at each press, 1280 -> 1286 -> 1298 -> 1301,
+    past a 1280 px projector's edge, the controls' column reflowing for each width.)"""
+    from gdviz.core.scene import preset_path
+
+    win = window
+    assert win.open_scene(preset_path("L9"))
+    win.session.pause()
+    _settle(qtbot, win)
+    widths = []
+    for scale in (2.0, 2.27, 2.61, 3.0, 2.61, 2.27, 2.0):
+        win.set_font_scale(scale)
+        _settle(qtbot, win)
+        widths.append(win.width())
+    assert widths == [1280] * len(widths)
+
+
 def test_the_loss_dock_and_controls_stay_within_their_shares(window, qtbot):
     window.set_font_scale(2.0)
     _settle(qtbot, window)
