@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QGraphicsItem
 
 from gdviz.kernels.raster import clip_pairs
 from gdviz.ui.views.decimate import PathDecimator, SeriesDecimator
+from gdviz.ui.views.raster_item import RasterCurve
 from gdviz.ui.views.turns import MANY_RUNS
 
 #: kept points in the first sealed (cached) chunks of a growing curve; every 8 chunks the
@@ -930,9 +931,7 @@ class GrowingCurve:
             self.chunks.append(self._item(item))
         return self.chunks[j]
 
-    def _raster_curve(self):
-        from gdviz.ui.views.raster_item import RasterCurve
-
+    def _raster_curve(self) -> RasterCurve:
         item = RasterCurve(connect=self._connect)
         item.interim = self._interim
         item.budget = self.raster_budget

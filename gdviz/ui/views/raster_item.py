@@ -29,7 +29,7 @@ from gdviz.kernels.raster import clip_pairs, raster_segments
 #: largest image drawn (device pixels per side): a map on an 8K screen
 MAX_SIDE = 8192
 #: a curve's points further than this from the device's origin (pixels) are clipped to
-#: the image in data units before they are mapped (see RasterCurve._render)
+#: the image in data units before they are mapped (see RasterLines._render)
 HUGE_PX = 1.0e7
 
 
@@ -41,8 +41,9 @@ class RasterBudget:
     :attr:`ms` in a paint (:meth:`start` begins one), an item whose image was only moved or
     scaled (or restyled: a theme, a text size) draws its kept image through the new
     transform, as an interim item does, and asks for a next paint (:meth:`owe`): the map
-    is sharp again a piece at a time, each paint bounded. New data are always drawn at once. Off (:attr:`enabled` False, an
-    export's views) every item is drawn anew in the paint that asks."""
+    is sharp again a piece at a time, each paint bounded. New data are always drawn at
+    once. Off (:attr:`enabled` False, an export's views) every item is drawn anew in the
+    paint that asks."""
 
     def __init__(self, ms: float = 20.0):
         self.ms = float(ms)
@@ -222,7 +223,21 @@ class RasterLines(pg.GraphicsObject):
         p.restore()
 
     def _render(self, tr, ox: float, oy: float, w: int, h: int, dpr: float) -> QImage:
-        return self._paint_segments(self._x, self._y, tr, ox, oy, w, h, dpr)
+        # the segments clipped to the image in data units first when they reach far off it:
+        # a diverging run's points (~1e300) would overflow to inf in device pixels, and
+        # their segments vanish
+        x, y = self._x, self._y
+        b = tr.mapRect(self._bounds)
+        if not max(abs(b.left()), abs(b.right()), abs(b.top()), abs(b.bottom())) < HUGE_PX:
+            inv, ok = tr.inverted()
+            if ok and x.size:
+                pad = self._width + 2.0
+                r = inv.mapRect(QRectF(ox - pad, oy - pad, w / dpr + 2 * pad, h / dpr + 2 * pad))
+                ax, ay, bx, by = clip_pairs(x[0::2], y[0::2], x[1::2], y[1::2],
+                                            (r.left(), r.right(), r.top(), r.bottom()))
+                x, y = np.empty(2 * ax.size), np.empty(2 * ax.size)
+                x[0::2], x[1::2], y[0::2], y[1::2] = ax, bx, ay, by
+        return self._paint_segments(x, y, tr, ox, oy, w, h, dpr)
 
     def _paint_segments(self, x, y, tr, ox: float, oy: float, w: int, h: int,
                         dpr: float) -> QImage:
@@ -288,25 +303,13 @@ class RasterCurve(RasterLines):
     def setCacheMode(self, mode, *args) -> None:  # noqa: N802 - Qt's name
         """Its image is its cache (kept while the view and the data stay): Qt's is not used."""
 
-    def _render(self, tr, ox: float, oy: float, w: int, h: int, dpr: float) -> QImage:
-        # the segments clipped to the image in data units first: a diverging run's points
-        # (~1e300) would overflow to inf in device pixels, and their segments vanish
-        x, y = self._x, self._y
-        b = tr.mapRect(self._bounds)
-        if not max(abs(b.left()), abs(b.right()), abs(b.top()), abs(b.bottom())) < HUGE_PX:
-            inv, ok = tr.inverted()
-            if ok and x.size:
-                pad = self._width + 2.0
-                r = inv.mapRect(QRectF(ox - pad, oy - pad, w / dpr + 2 * pad, h / dpr + 2 * pad))
-                ax, ay, bx, by = clip_pairs(x[0::2], y[0::2], x[1::2], y[1::2],
-                                            (r.left(), r.right(), r.top(), r.bottom()))
-                x, y = np.empty(2 * ax.size), np.empty(2 * ax.size)
-                x[0::2], x[1::2], y[0::2], y[1::2] = ax, bx, ay, by
+    def _paint_segments(self, x, y, tr, ox: float, oy: float, w: int, h: int,
+                        dpr: float) -> QImage:
         if not kernels.is_ready():
             # until numba has compiled (a first start): stroked by Qt into the image, as
             # Qt's device cache did (~3.5 ms a zig-zag chunk); the numpy twin took 20-50 ms
             return self._stroke_segments(x, y, tr, ox, oy, w, h, dpr)
-        return self._paint_segments(x, y, tr, ox, oy, w, h, dpr)
+        return super()._paint_segments(x, y, tr, ox, oy, w, h, dpr)
 
     def _stroke_segments(self, x, y, tr, ox: float, oy: float, w: int, h: int,
                          dpr: float) -> QImage:
