@@ -7,6 +7,7 @@ bad CSV or a bad expression leaves the caller's current data untouched.
 from __future__ import annotations
 
 import difflib
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -293,6 +294,35 @@ def _is_number(s: str) -> bool:
 
 
 # ----------------------------------------------------------------------------- mini-batches
+#: bytes of epoch permutations kept (:func:`epoch_permutation`), all samplers together
+PERM_CACHE_BYTES = 32 * 2 ** 20
+_perm_cache: dict[tuple[int, int, int], np.ndarray] = {}
+_perm_cache_bytes = [0]
+_perm_lock = threading.Lock()
+
+
+def epoch_permutation(n: int, seed: int, epoch: int) -> np.ndarray:
+    """The seeded shuffle of ``n`` points for ``epoch`` (int64, read-only). It does not
+    depend on the batch size: a hyperparameter map's rows of batch sizes, its refining
+    passes and the race share them through a cache of at most :data:`PERM_CACHE_BYTES`
+    (each drew every permutation anew; a map of a fit at batch size 1 makes one per
+    epoch of each start)."""
+    key = (int(n), int(seed), int(epoch))
+    perm = _perm_cache.get(key)
+    if perm is not None:
+        return perm
+    perm = np.random.default_rng([key[1], 3, key[2]]).permutation(key[0]).astype(np.int64)
+    perm.flags.writeable = False
+    with _perm_lock:
+        if perm.nbytes <= PERM_CACHE_BYTES and key not in _perm_cache:
+            while _perm_cache and _perm_cache_bytes[0] + perm.nbytes > PERM_CACHE_BYTES:
+                old = _perm_cache.pop(next(iter(_perm_cache)))  # (the oldest first)
+                _perm_cache_bytes[0] -= old.nbytes
+            _perm_cache[key] = perm
+            _perm_cache_bytes[0] += perm.nbytes
+    return perm
+
+
 class MiniBatchSampler:
     """Seeded mini-batches drawn without replacement, reshuffled every epoch.
 
@@ -332,10 +362,35 @@ class MiniBatchSampler:
 
     def _permutation(self, epoch: int) -> np.ndarray:
         if epoch != self._perm_epoch:
-            perm = np.random.default_rng([self.seed, 3, epoch]).permutation(self.n).astype(np.int64)
-            perm.flags.writeable = False
-            self._perm, self._perm_epoch = perm, epoch
+            self._perm, self._perm_epoch = epoch_permutation(self.n, self.seed, epoch), epoch
         return self._perm
+
+    def batches(self, first: int, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """The batches of iterations ``first`` .. ``first + k - 1`` at once: their indices
+        as one flat int64 array and k + 1 offsets (batch i is ``flat[off[i]:off[i + 1]]``),
+        each batch equal to :meth:`batch_at`'s. Consecutive batches tile consecutive
+        epochs' permutations, so the flat array is one slice of them, made with one
+        permutation per epoch instead of a call per batch (a map's worker drew a map's
+        batches one by one, holding the GIL, and the window waited for it)."""
+        first, k = int(first), int(k)
+        if first < 0 or k < 0:
+            raise ValueError(f"Invalid iterations: {first}, {k} (must be >= 0)")
+        n, b, bpe = self.n, self.batch_size, self.batches_per_epoch
+        if k == 0:
+            return np.empty(0, dtype=np.int64), np.zeros(1, dtype=np.int64)
+        if b == n:
+            return np.tile(self._full, k), np.arange(k + 1, dtype=np.int64) * n
+        its = np.arange(first, first + k, dtype=np.int64)
+        epochs, j = np.divmod(its, bpe)
+        starts = j * b
+        lens = np.minimum(starts + b, n) - starts
+        off = np.zeros(k + 1, dtype=np.int64)
+        np.cumsum(lens, out=off[1:])
+        e0, e1 = int(epochs[0]), int(epochs[-1])
+        perms = [self._permutation(e) for e in range(e0, e1 + 1)]
+        flat = perms[0] if len(perms) == 1 else np.concatenate(perms)
+        lo = int(starts[0])
+        return flat[lo:lo + int(off[-1])], off
 
     def batch_at(self, iteration: int) -> np.ndarray:
         """Indices (int64 (B,), read-only) of the batch used at ``iteration`` (0-based)."""

@@ -513,10 +513,25 @@ class _DataProblem:
         n = self.x.shape[0]
         if all(s[1].batch_size == n for s in self._segments):
             return self.sampler._full, np.empty(0, dtype=np.int64)
-        parts = [self.batch_at(first + i) for i in range(k)]
-        boff = np.zeros(k + 1, dtype=np.int64)
-        np.cumsum([len(b) for b in parts], out=boff[1:])
-        return np.concatenate(parts).astype(np.int64, copy=False), boff
+        if k <= 0:
+            return np.empty(0, dtype=np.int64), np.zeros(1, dtype=np.int64)
+        # each segment's batches at once (MiniBatchSampler.batches)
+        flats, offs, base, it, end = [], [], 0, first, first + k
+        while it < end:
+            start, sampler, _ = self._segment(it)
+            later = [s[0] for s in self._segments if s[0] > it]
+            stop = min([end] + later)
+            flat, off = sampler.batches(it - start, stop - it)
+            flats.append(flat)
+            offs.append(off[:-1] + base)
+            base += int(off[-1])
+            it = stop
+        boff = np.empty(k + 1, dtype=np.int64)
+        boff[:-1] = np.concatenate(offs)
+        boff[-1] = base
+        # (a writable copy: a slice of a cached, read-only permutation is typed apart by
+        # numba, and would compile the kernel again)
+        return np.concatenate(flats).astype(np.int64, copy=False), boff
 
     def _eval(self, params, x, y, idx, fast):
         P, single = _as_runs(params, self.n_params)

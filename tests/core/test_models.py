@@ -318,3 +318,37 @@ def test_overfitting_shows_up():
     assert train[-1] < 0.05 * train[k]
     # over the second half: train down, validation up
     assert train[-1] < train[1500] and val[-1] > val[1500]
+
+
+@pytest.mark.parametrize("first,k", [(0, 1), (0, 40), (3, 1), (4, 9), (6, 23), (9, 0), (0, 200)])
+def test_batch_indices_are_the_batches_one_by_one(first, k):
+    """The engine's and the maps' flat mini-batches (drawn per epoch, at once) are the
+    batches of batch_at, step by step: within a segment, across epochs (a last batch
+    smaller), across batch-size changes (a full-batch segment among them)."""
+    pr = make_problem(batch_size=8)  # 34 points: batches of 8, 8, 8, 8, 2
+    problems = [pr, pr.rebatched(17, from_step=7), pr.rebatched(34, from_step=5),
+                pr.rebatched(3, from_step=5).rebatched(34, from_step=11).rebatched(5, 14)]
+    for p in problems:
+        flat, off = p.batch_indices(first, k)
+        assert off.dtype == np.int64 and flat.dtype == np.int64 and len(off) == k + 1
+        assert flat.flags.writeable  # (numba types a read-only array apart)
+        one_by_one = [p.batch_at(first + i) for i in range(k)]
+        assert [list(flat[off[i]:off[i + 1]]) for i in range(k)] == [list(b) for b in one_by_one]
+        assert off[-1] == len(flat) == sum(len(b) for b in one_by_one)
+
+
+def test_epoch_permutations_are_shared_and_bounded(monkeypatch):
+    from gdviz.core import data as D
+
+    a = D.MiniBatchSampler(50, 5, seed=3)
+    b = D.MiniBatchSampler(50, 7, seed=3)
+    assert a.batch_at(0).base is b.batch_at(0).base  # one permutation per (n, seed, epoch)
+    assert_array_equal(D.epoch_permutation(50, 3, 0),
+                       np.random.default_rng([3, 3, 0]).permutation(50))
+    monkeypatch.setattr(D, "PERM_CACHE_BYTES", 50 * 8 * 3)
+    monkeypatch.setattr(D, "_perm_cache", {})
+    monkeypatch.setattr(D, "_perm_cache_bytes", [0])
+    for e in range(10):
+        D.epoch_permutation(50, 4, e)
+    assert len(D._perm_cache) == 3 and D._perm_cache_bytes[0] == 50 * 8 * 3
+    assert set(D._perm_cache) == {(50, 4, 7), (50, 4, 8), (50, 4, 9)}

@@ -302,6 +302,7 @@ class GuiFuzzer:
         app.depth += 1
         t0 = time.perf_counter()
         c0 = time.thread_time()
+        g0 = getattr(app, "gc_total", 0.0)
         try:
             yield
         finally:
@@ -310,7 +311,8 @@ class GuiFuzzer:
             if dt > app.longest:
                 # (its CPU time: far below the wall time, the machine was busy elsewhere)
                 app.longest = dt
-                app.longest_what = f"the action, cpu {(time.thread_time() - c0) * 1e3:.0f} ms"
+                app.longest_what = (f"the action, cpu {(time.thread_time() - c0) * 1e3:.0f} ms"
+                                    + (app.gc_note(g0) if hasattr(app, "gc_note") else ""))
 
     @contextmanager
     def _own_turns(self):
@@ -340,8 +342,10 @@ class GuiFuzzer:
         s = self.win.session
         scene = getattr(self.win, "_scene", None)
         title = scene.title.get("en")[:24] if scene is not None else "no lesson"
+        w = self.win
         return (f"{title}; {s.kind}, {s.n_runs} runs, step {s.t}, "
-                f"text x{getattr(self.win, 'font_scale', 1.0):.2f}")
+                f"text x{getattr(w, 'font_scale', 1.0):.2f}, {w.width()}x{w.height()}, "
+                f"map {s.map_layer}/{s.map_mode}/{s.hyper_axis}, action {self.report.actions}")
 
     @staticmethod
     def _flush() -> None:

@@ -47,6 +47,20 @@ class TurnApp(QApplication):
         self.depth = 0
         self.longest = 0.0
         self.longest_what = ""
+        #: seconds the garbage collector has run so far (a turn's share is named with it)
+        self.gc_total = 0.0
+        import gc
+        import time
+
+        start = [0.0]
+
+        def on_gc(phase, _info):
+            if phase == "start":
+                start[0] = time.perf_counter()
+            else:
+                self.gc_total += time.perf_counter() - start[0]
+
+        gc.callbacks.append(on_gc)
 
     def arm(self) -> None:
         self.longest = 0.0
@@ -60,6 +74,7 @@ class TurnApp(QApplication):
         self.depth += 1
         t0 = time.perf_counter()
         c0 = time.thread_time()
+        g0 = self.gc_total
         try:
             return super().notify(obj, ev)
         finally:
@@ -69,7 +84,13 @@ class TurnApp(QApplication):
                 self.longest = dt
                 # (its CPU time: far below the wall time, the machine was busy elsewhere)
                 self.longest_what = (f"{ev.type().name} to {type(obj).__name__}, cpu "
-                                     f"{(time.thread_time() - c0) * 1e3:.0f} ms")
+                                     f"{(time.thread_time() - c0) * 1e3:.0f} ms"
+                                     + self.gc_note(g0))
+
+    def gc_note(self, g0: float) -> str:
+        """", gc N ms" when the collector ran for a millisecond or more since ``g0``."""
+        g = (self.gc_total - g0) * 1e3
+        return f", gc {g:.0f} ms" if g >= 1 else ""
 
 
 def open_window():

@@ -568,6 +568,21 @@ def test_a_slow_paused_slice_goes_to_the_worker_and_the_window_stays_free(view, 
     assert view._live_sent is None
     np.testing.assert_array_equal(view._z, exact())
     assert ui not in threads  # none of them on the UI thread
+    # a change that has taken its turn's budget (LIVE_TURN_MS) does not wait: the slice is
+    # drawn when it lands
+    monkeypatch.setattr(landscape_view, "LIVE_SYNC_MS", 5000.0)
+    monkeypatch.setattr(landscape_view, "LIVE_TURN_MS", 0.0)
+    asked = []
+    monkeypatch.setattr(live_grid.LiveGridWorker, "wait", lambda w, gen, timeout: (
+        asked.append(timeout), real_wait(w, gen, timeout))[1])
+    gate.clear()
+    with refresh.held():
+        sess.step(1)
+    assert asked == [0.0]
+    assert view._live_sent is not None and view._land_key[0] != land.key()
+    gate.set()
+    qtbot.waitUntil(lambda: view._land_key[0] == land.key(), timeout=10_000)
+    monkeypatch.setattr(landscape_view, "LIVE_SYNC_MS", 0.0)
     # a zoom: the old picture moved and scaled (interim) until the new box's slice lands
     gate.clear()
     (x0, x1), (y0, y1) = view.vb.viewRange()

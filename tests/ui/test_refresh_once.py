@@ -54,6 +54,37 @@ def test_later_runs_at_once_outside_a_change_and_once_at_its_end_inside():
     assert not refresh.pending()
 
 
+def test_a_changes_deadline_counts_from_its_start_and_ends_with_it(monkeypatch):
+    """What a change waits for (the map's live slice) waits until the change has taken
+    its budget, counted from the change's start, not from the wait: a lesson or the
+    language that took 60 ms of its own waited 40 ms more beside a busy map worker."""
+    import time
+
+    now = [100.0]
+    monkeypatch.setattr(time, "monotonic", lambda: now[0])
+    s = _FakeSession()
+    seen = []
+    assert refresh.deadline(0.07) == pytest.approx(100.07)  # (outside a change: from now)
+    with refresh.held():
+        now[0] = 100.05
+        with refresh.held():  # (nested: the outermost's start)
+            now[0] = 100.06
+            refresh.later(s, lambda: seen.append(refresh.deadline(0.07)), last=True)
+    assert seen == [pytest.approx(100.07)]
+    now[0] = 200.0
+    assert refresh.deadline(0.07) == pytest.approx(200.07)  # (it ended with the change)
+
+    def body():  # a session's change outside a held block: from its first refresh asked
+        refresh.later(s, lambda: None)
+        now[0] = 200.04
+        refresh.later(s, lambda: seen.append(refresh.deadline(0.07)), last=True)
+
+    s.change(body)
+    assert seen[-1] == pytest.approx(200.07)
+    now[0] = 300.0
+    assert refresh.deadline(0.07) == pytest.approx(300.07)
+
+
 def test_a_last_refresh_runs_after_every_other_even_those_asked_for_after_it():
     """What a view collects from its worker (the map's live slice) waits for the change's
     other refreshes, which overlap the worker: a lesson's turn waited for L9's slice inside

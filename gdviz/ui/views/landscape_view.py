@@ -27,6 +27,7 @@ from gdviz.ui import theme
 from gdviz.ui.views.items import (GrowingCurve, HistoryFeed, PlayingStrokes, RecacheBudget,
                                   RunsBuild, Spares, cache_axes, connect_all, disconnect_all,
                                   lesson_menu, new_rows, plain_plot, steady_axis_title)
+from gdviz.ui.views import refresh as refreshes
 from gdviz.ui.views.refresh import forget, later
 from gdviz.ui.views.placement import (LegendSizes, fit_axis_height, fit_axis_width, legend_score,
                                       place_legend, set_legend_columns, sync_legend, unstack)
@@ -52,6 +53,9 @@ LIVE_BUDGET_MS = 5.0
 #: each step back). Its cost cannot be told beforehand (a classifier's slice took 1 ms on
 #: 12 x 12 cells and 6 ms on 32 x 32 and on 128 x 128 alike)
 LIVE_SYNC_MS = 40.0
+#: ... and no longer than until the change that sent it has taken this long: a lesson, the
+#: language or a resize that took 60 ms of its own waited 40 more beside a busy map worker
+LIVE_TURN_MS = 70.0
 #: contour segments drawn at most (a rugged surface seen from far crosses every level in
 #: every cell; so many lines are a grey wash, not a map); past it, the map draws every k-th level
 MAX_CONTOUR_SEGMENTS = 30_000
@@ -1027,6 +1031,8 @@ class LandscapeView(pg.PlotWidget):
         if due is None or w is None:
             return
         gen, job, deadline = due
+        if deadline is not None:
+            deadline = min(deadline, refreshes.deadline(LIVE_TURN_MS / 1000.0))
         pic = w.wait(gen, None if deadline is None else max(deadline - time.monotonic(), 0.0))
         land, _, box = job
         if (pic is None or gen <= w.floor or gen <= self._live_shown

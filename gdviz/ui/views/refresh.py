@@ -27,6 +27,7 @@ everything. A change of the model meanwhile runs them when it settles, as above.
 
 from __future__ import annotations
 
+import time
 import weakref
 from contextlib import contextmanager
 
@@ -42,6 +43,17 @@ _deferring = 0
 _changed = False
 _flushing = False
 _watched: "weakref.WeakSet" = weakref.WeakSet()
+#: time.monotonic() when the change under way began (its outermost :func:`held`, or its
+#: session's first deferred refresh); None between changes
+_began: list = [None]
+
+
+def deadline(budget: float) -> float:
+    """time.monotonic() by which the change under way has taken ``budget`` seconds (from
+    now, outside a change): what waits within a change (a worker's slice) waits no longer,
+    so that the turn stays within its budget."""
+    t0 = _began[0]
+    return (time.monotonic() if t0 is None else t0) + budget
 
 
 def later(session, fn, *, layout: bool = False, last: bool = False) -> None:
@@ -57,6 +69,8 @@ def later(session, fn, *, layout: bool = False, last: bool = False) -> None:
     if not _holds and not _flushing and not notifying and not _waiting():
         fn()
         return
+    if _began[0] is None:
+        _began[0] = time.monotonic()
     if session is not None and session not in _watched:
         _watched.add(session)
         session.settled.connect(_on_settled)
@@ -80,13 +94,20 @@ def held():
     """Hold refreshes until the block ends (a window-wide change: its session changes,
     its events and its layout passes); nested, the outermost runs them."""
     global _holds
-    _holds += 1
+    mine = _began[0] is None
+    if mine:
+        _began[0] = time.monotonic()
     try:
-        yield
+        _holds += 1
+        try:
+            yield
+        finally:
+            _holds -= 1
+        if not _holds and not _waiting():
+            flush()
     finally:
-        _holds -= 1
-    if not _holds and not _waiting():
-        flush()
+        if mine:
+            _began[0] = None
 
 
 def hold() -> None:
@@ -155,7 +176,10 @@ def flush(*, views: bool = True) -> None:
 
 def _on_settled() -> None:
     if not _holds and not _waiting():
-        flush()
+        try:
+            flush()
+        finally:
+            _began[0] = None
 
 
 def _alive(fn) -> bool:
