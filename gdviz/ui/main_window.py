@@ -1171,6 +1171,10 @@ class MainWindow(QMainWindow):
 
             with refresh.held():
                 self._lay_out_now()
+            # each plot painted once at its new size (each scene took its moved items on a
+            # turn of its own and painted the window's dirty parts: L8 at 1920x1080 with 7
+            # runs painted the fit panel and the map twice in one turn, ~100 ms)
+            self._paint_plots_once()
 
     # ------------------------------------------------------------------ projector mode
     @property
