@@ -83,6 +83,14 @@ def test_a_changes_deadline_counts_from_its_start_and_ends_with_it(monkeypatch):
     assert seen[-1] == pytest.approx(200.07)
     now[0] = 300.0
     assert refresh.deadline(0.07) == pytest.approx(300.07)
+    # a restyle's refreshes wait across turns (hold): their start ends when they run
+    refresh.hold()
+    refresh.later(s, lambda: seen.append(refresh.deadline(0.07)))
+    now[0] = 300.5
+    refresh.release()
+    assert seen[-1] == pytest.approx(300.07)
+    now[0] = 400.0
+    assert refresh.deadline(0.07) == pytest.approx(400.07)
 
 
 def test_a_last_refresh_runs_after_every_other_even_those_asked_for_after_it():

@@ -132,6 +132,7 @@ def release(*, run: bool = True) -> None:
         _layout.clear()
         _views.clear()
         _last.clear()
+        _began[0] = None
     elif not _holds:
         flush()
 
@@ -170,16 +171,15 @@ def flush(*, views: bool = True) -> None:
                     error = exc
     finally:
         _flushing = False
+        if not _holds:
+            _began[0] = None  # (the change has settled: its refreshes ran)
     if error is not None:
         raise error
 
 
 def _on_settled() -> None:
     if not _holds and not _waiting():
-        try:
-            flush()
-        finally:
-            _began[0] = None
+        flush()
 
 
 def _alive(fn) -> bool:
