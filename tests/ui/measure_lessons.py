@@ -7,7 +7,7 @@ deferred deletes, processEvents again (tests/ui/fuzz.py). The real MainWindow, o
     ... --profile LABEL   (a cProfile of the slowest instance of LABEL, top 45 by cumtime)
 
 WARM=1 compiles the numba kernels first. RUNS=n (default 20) adds n runs to the state each lesson
-is loaded from and to the saved scenes (the fuzzer's sessions often carry 20-40 runs). LANGS=1
+is loaded from and to the saved scenes (the fuzzer's sessions often carry 20-40 runs). SCALE=2 sets the text size. LANGS=1
 (default) changes the UI language between repeats, as the fuzzer does (a new language: new titles).
 """
 
@@ -28,6 +28,9 @@ from measure_common import Timings, flush, open_window, parse_args  # noqa: E402
 def main(argv):
     repeats, filt, prof_label = parse_args(argv)
     app, win, tmp = open_window()
+    if os.environ.get("SCALE"):  # SCALE=2.0: the text size (Ctrl+=) the lessons are loaded at
+        win.set_font_scale(float(os.environ["SCALE"]), announce=False)
+        flush()
     extra_runs = int(os.environ.get("RUNS", "20"))
     langs = os.environ.get("LANGS", "1") == "1"
 
@@ -82,8 +85,10 @@ def main(argv):
     print(f"{'action':40s} {'n':>3s} {'median ms':>10s} {'max ms':>8s} {'cpu med':>8s} {'cpu max':>8s}")
     for label, ts in rows:
         c = cpu.get(label, [0.0])
+        turn = timings.turns.get(label)  # TURNS=1: the longest single turn, and what it was
+        tail = f" turn {max(turn) * 1e3:6.1f} ({timings.turn_what[label][:40]})" if turn else ""
         print(f"{label:40s} {len(ts):3d} {statistics.median(ts) * 1e3:10.1f} {max(ts) * 1e3:8.1f}"
-              f" {statistics.median(c) * 1e3:8.1f} {max(c) * 1e3:8.1f}")
+              f" {statistics.median(c) * 1e3:8.1f} {max(c) * 1e3:8.1f}{tail}")
     allm = [statistics.median(ts) for ts in times.values()]
     if allm:
         print(f"median of medians {statistics.median(allm) * 1e3:.1f} ms, worst max "

@@ -146,8 +146,15 @@ def test_duplicate_add_and_remove_runs(panel, session):
     panel.runs.add_menu.actions()[names.index("adamw")].trigger()
     assert session.specs[-1].config.name == "adamw"
     assert len(panel.runs.cards) == 7
+    gone = panel.runs.cards[6]
     panel.runs.cards[6].remove.click()
     assert len(session.specs) == 6 and len(panel.runs.cards) == 6
+    # a card gone leaves the panel at once, not at its deletion a turn later: the
+    # controls' fit, in the same turn, walks only the cards there are
+    from gdviz.ui.panels.runs_panel import RunCard
+
+    assert gone.parent() is None and not gone.isVisible()
+    assert panel.findChildren(RunCard) == panel.runs.cards
 
 
 def test_dragging_a_slider_keeps_its_card(panel, session):

@@ -195,3 +195,42 @@ def test_a_translucent_curve_far_larger_than_the_screen_blends_each_stroke_once(
     diff = np.abs(only_halo - before).max(axis=2)
     assert (np.abs(before - _pixels_empty(qtbot)).max(axis=2) > 0).sum() > 1000  # a halo shows
     assert diff.max() <= 3, (diff > 3).sum()
+
+
+def test_a_spare_curve_is_hidden_at_once_and_emptied_on_a_later_turn_or_when_taken(qtbot):
+    """Spares.put hides a run's curves in the change's own turn and empties them on a later
+    turn of the event loop (a lesson over 20 leftover runs emptied ~90 curves in its
+    turn); a set taken back before that is emptied as it is taken: a new run never shows
+    the points of the run that left."""
+    from gdviz.ui.views.items import Spares
+
+    w, curve, halo = _plot(qtbot)
+    keys, x, y = _spiral(0, 400)
+    dropped = []
+
+    class Owner:
+        def drop(self, *items):
+            dropped.append(items)
+
+    owner = Owner()
+    for way in ("later", "taken", "budget"):
+        spares = Spares(owner.drop, w)
+        curve.extend(keys, x, y)
+        curve.set_visible(True)
+        curve.draw(None)
+        assert curve.last_key == 399 and any(len(i.xData) for i in curve.chunks + [curve.middle]
+                                             if i.xData is not None)
+        spares.put(curve, halo)
+        assert not any(i.isVisible() for i in curve.items + halo.items)  # hidden now
+        assert curve.last_key == 399  # not emptied in the change's turn
+        if way == "taken":
+            assert spares.take() == (curve, halo)
+            assert curve.last_key == -1 and halo.last_key == -1
+        elif way == "budget":  # a turn's budget spent: one curve, the rest on later turns
+            spares.reset_pending(0.0)
+            assert halo.last_key == -1 and curve.last_key == 399
+        if way != "taken":
+            qtbot.waitUntil(lambda: curve.last_key == -1, timeout=2000)  # a later turn
+        assert not any(i.xData is not None and len(i.xData) for i in curve.chunks + [curve.middle])
+        assert dropped == []
+        spares.close()
