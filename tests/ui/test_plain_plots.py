@@ -70,3 +70,51 @@ def test_the_maps_menu_holds_the_lessons_entries_only(qtbot):
     hv = HyperView(s)
     qtbot.addWidget(hv)
     assert not hv.vb.menuEnabled()
+
+
+def test_scattered_points_are_restyled_once_and_look_as_pyqtgraphs_setters_make_them(
+        qtbot, monkeypatch):
+    """style_points sets the points' size, fill and outline with one pass over their
+    symbols (pyqtgraph's setSize, setBrush and setPen each render every symbol again: a
+    text-size press restyled the fit's, the classifier's and the lr finder's points three
+    times each), and none when the style is the one they have; the picture is the one the
+    three setters make."""
+    import numpy as np
+    from PySide6.QtGui import QImage
+
+    from gdviz.ui.views.items import style_points
+
+    x = np.linspace(-1.0, 1.0, 25)
+    pictures = []
+    for way in ("setters", "helper"):
+        w = pg.PlotWidget()
+        qtbot.addWidget(w)
+        w.resize(300, 200)
+        w.setXRange(-1.2, 1.2, padding=0)
+        w.setYRange(-1.2, 1.2, padding=0)
+        pts = pg.ScatterPlotItem(x=x, y=x ** 2)
+        w.addItem(pts)
+        w.show()
+        qtbot.waitExposed(w)
+        updates = []
+        real = pg.ScatterPlotItem.updateSpots
+        monkeypatch.setattr(pg.ScatterPlotItem, "updateSpots",
+                            lambda self, *a: updates.append(1) or real(self, *a))
+        for size, colour in ((9.0, "#0072B2"), (14.0, "#D55E00")):
+            brush, pen = pg.mkBrush(colour), pg.mkPen("#202020", width=2.5)
+            updates.clear()
+            if way == "setters":
+                pts.setSize(size)
+                pts.setBrush(brush)
+                pts.setPen(pen)
+                assert len(updates) == 3
+            else:
+                style_points(pts, size=size, brush=brush, pen=pen)
+                assert len(updates) == 1
+                style_points(pts, size=size, brush=pg.mkBrush(colour),
+                             pen=pg.mkPen("#202020", width=2.5))
+                assert len(updates) == 1  # the same style: nothing redone
+        monkeypatch.undo()
+        img = w.grab().toImage().convertToFormat(QImage.Format.Format_RGB32)
+        pictures.append(np.frombuffer(img.constBits(), np.uint8, count=img.sizeInBytes()).copy())
+    assert np.array_equal(pictures[0], pictures[1])

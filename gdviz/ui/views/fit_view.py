@@ -35,7 +35,8 @@ from PySide6.QtGui import QColor, QFontMetricsF
 from gdviz.core.i18n import current_language, tr
 from gdviz.ui import theme
 from gdviz.ui.views.items import (PlayingStrokes, Spares, cache_axes, connect_all,
-                                  disconnect_all, plain_plot, set_antialias, set_pen)
+                                  disconnect_all, plain_plot, set_antialias, set_pen,
+                                  style_points)
 from gdviz.ui.views.placement import LegendSizes, set_legend_columns, sync_legend
 from gdviz.ui.views.ranges import finite_box
 from gdviz.ui.views.refresh import forget, later
@@ -1094,18 +1095,16 @@ class FitView(pg.PlotWidget):
             ax = self.plot_item.getAxis(axis)
             ax.setPen(pg.mkPen(pal["foreground"], width=1.5))
             ax.setTextPen(pg.mkPen(pal["foreground"]))
-        self.train_points.setSize(TRAIN_SIZE * scale)
-        self.train_points.setBrush(pg.mkBrush(pal["foreground"]))
-        self.train_points.setPen(pg.mkPen(bg, width=1.5))
-        self.val_points.setSize(VAL_SIZE * scale)
-        self.val_points.setBrush(pg.mkBrush(VAL_COLORS.get(name, VAL_COLORS["dark"])))
-        self.val_points.setPen(pg.mkPen(bg, width=1.5))
-        self.batch_ring.setSize(RING_SIZE * scale)
-        self.batch_ring.setBrush(pg.mkBrush(0, 0, 0, 0))
-        self.batch_ring.setPen(pg.mkPen(pal["foreground"], width=3.0 * scale))
-        self._ring_sample.setSize(0.65 * RING_SIZE * scale)
-        self._ring_sample.setBrush(pg.mkBrush(0, 0, 0, 0))
-        self._ring_sample.setPen(pg.mkPen(pal["foreground"], width=2.5 * scale))
+        style_points(self.train_points, size=TRAIN_SIZE * scale,
+                     brush=pg.mkBrush(pal["foreground"]), pen=pg.mkPen(bg, width=1.5))
+        style_points(self.val_points, size=VAL_SIZE * scale,
+                     brush=pg.mkBrush(VAL_COLORS.get(name, VAL_COLORS["dark"])),
+                     pen=pg.mkPen(bg, width=1.5))
+        style_points(self.batch_ring, size=RING_SIZE * scale, brush=pg.mkBrush(0, 0, 0, 0),
+                     pen=pg.mkPen(pal["foreground"], width=3.0 * scale))
+        style_points(self._ring_sample, size=0.65 * RING_SIZE * scale,
+                     brush=pg.mkBrush(0, 0, 0, 0),
+                     pen=pg.mkPen(pal["foreground"], width=2.5 * scale))
         self.target_curve.setPen(pg.mkPen(theme.qcolor(pal["muted"], 230), width=2.5 * scale,
                                           style=Qt.PenStyle.DashLine))
         self.hint.setColor(pal["muted"])

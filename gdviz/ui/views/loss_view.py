@@ -26,7 +26,7 @@ from gdviz.core.session.history import param_norms  # the rows of Session.weight
 from gdviz.ui import theme
 from gdviz.ui.views.items import (GrowingCurve, HistoryFeed, PlayingStrokes, RecacheBudget,
                                   RunsBuild, SpacedAxis, Spares, cache_axes, connect_all,
-                                  disconnect_all, new_rows, plain_plot)
+                                  disconnect_all, new_rows, plain_plot, style_points)
 from gdviz.ui.views.placement import MARGIN, place_legend, set_legend_columns
 from gdviz.ui.views.ranges import finite_range
 from gdviz.ui.views.refresh import forget, later
@@ -607,8 +607,8 @@ class LossView(pg.PlotWidget):
     def _style_stop_marker(self) -> None:
         pal = theme.palette(theme.current())
         scale = max(1.0, theme.font_scale())
-        self.stop_points.setSize(22 * scale)
-        self.stop_points.setPen(pg.mkPen(pal["foreground"], width=1.5 * scale))
+        style_points(self.stop_points, size=22 * scale,
+                     pen=pg.mkPen(pal["foreground"], width=1.5 * scale))
         self.stop_line.setPen(pg.mkPen(pal["foreground"], width=2 * scale,
                                        style=Qt.PenStyle.DotLine))
         self.stop_label.setColor(pal["foreground"])

@@ -20,7 +20,8 @@ from PySide6.QtWidgets import QGridLayout, QLabel, QSizePolicy, QVBoxLayout, QWi
 
 from gdviz.core.i18n import tr
 from gdviz.ui import theme
-from gdviz.ui.views.items import cache_axes, connect_all, disconnect_all, plain_plot
+from gdviz.ui.views.items import (cache_axes, connect_all, disconnect_all, plain_plot,
+                                  style_points)
 
 #: the suggestions' colours (Okabe-Ito vermillion and bluish green: apart from each other
 #: and readable on both themes)
@@ -229,9 +230,7 @@ class LrFindView(pg.PlotWidget):
         self.steep_line.setPen(pg.mkPen(STEEP_COLOR, width=2.5 * scale))
         self.min_line.setPen(pg.mkPen(MIN_COLOR, width=2.5 * scale, style=Qt.PenStyle.DashLine))
         for dot, c in ((self.steep_dot, STEEP_COLOR), (self.min_dot, MIN_COLOR)):
-            dot.setBrush(pg.mkBrush(c))
-            dot.setPen(pg.mkPen(fg, width=1.5))
-            dot.setSize(12 * scale)
+            style_points(dot, size=12 * scale, brush=pg.mkBrush(c), pen=pg.mkPen(fg, width=1.5))
         for label, c in ((self.steep_label, STEEP_COLOR), (self.min_label, MIN_COLOR)):
             label.setColor(QColor(c))
             f = QFont(font)

@@ -39,7 +39,8 @@ from gdviz.core.classifier import PLANE_GRID, THUMB_GRID, accuracy_text, plane_g
 from gdviz.core.i18n import tr
 from gdviz.kernels.contour import contour_segments
 from gdviz.ui import theme
-from gdviz.ui.views.items import cache_axes, connect_all, disconnect_all, plain_plot
+from gdviz.ui.views.items import (cache_axes, connect_all, disconnect_all, plain_plot,
+                                  style_points)
 from gdviz.ui.views.live_grid import FrameInbox, LiveGridWorker
 from gdviz.ui.views.refresh import forget, later
 from gdviz.ui.views.turns import Turn
@@ -721,13 +722,12 @@ class PlaneView(QWidget):
         edge = pal["foreground"]
         for (cls, part), item in self.points.items():
             c = cols["c1"] if cls == 1 else cols["c0"]
-            item.setSize(POINT_SIZE * scale * (1.0 if cls == 1 else 1.2))
+            size = POINT_SIZE * scale * (1.0 if cls == 1 else 1.2)
             if part == "train":
-                item.setBrush(pg.mkBrush(c))
-                item.setPen(pg.mkPen(edge, width=1.0))
+                style_points(item, size=size, brush=pg.mkBrush(c), pen=pg.mkPen(edge, width=1.0))
             else:
-                item.setBrush(pg.mkBrush(bg))
-                item.setPen(pg.mkPen(c, width=2.5 * scale))
+                style_points(item, size=size, brush=pg.mkBrush(bg),
+                             pen=pg.mkPen(c, width=2.5 * scale))
         self.status.setFont(theme.font(theme.BASE_PT))
         self.thumb_title.setFont(theme.font(theme.BASE_PT))
         self._key = self._thumb_key = None
