@@ -284,3 +284,29 @@ def test_validate_scene_checks_every_field_of_built_scenes(change, message):
 def test_suggestion_not_given_when_nothing_is_close():
     with pytest.raises(SceneError, match=r"unknown key 'zzz' in \[runs\.x\]$"):
         loads_scene(run_table("zzz = 1"))
+
+
+def test_a_scene_text_read_again_is_not_parsed_again(monkeypatch, tmp_path):
+    """A lesson opened again (the same text from the same file) gives the scene parsed the
+    first time (scenes are immutable), without parsing or checking it again; another text,
+    or a text that fails, is parsed every time; the parsed scenes kept are bounded."""
+    import gdviz.core.scene.toml_io as toml_io
+
+    calls = []
+    real = toml_io._parse_table
+    monkeypatch.setattr(toml_io, "_parse_table", lambda *a: calls.append(1) or real(*a))
+    monkeypatch.setattr(toml_io, "_parsed", type(toml_io._parsed)())
+    path = tmp_path / "a.toml"
+    path.write_text(MINIMAL, encoding="utf-8")
+    first = load_scene(path)
+    assert load_scene(path) is first and len(calls) == 1
+    path.write_text(MINIMAL.replace("version = 1", "version = 1\nseed = 7"), encoding="utf-8")
+    changed = load_scene(path)
+    assert changed is not first and changed.seed == 7 and len(calls) == 2
+    for _ in range(2):  # an invalid text stays invalid, every time it is read
+        with pytest.raises(SceneError):
+            loads_scene(MINIMAL.replace("version = 1", "version = 1\nseed = -5"))
+    assert len(calls) == 4
+    for seed in range(toml_io.PARSED_KEPT + 5):
+        loads_scene(MINIMAL.replace("version = 1", f"version = 1\nseed = {seed}"))
+    assert len(toml_io._parsed) == toml_io.PARSED_KEPT

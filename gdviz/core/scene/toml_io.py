@@ -15,6 +15,7 @@ import os
 import re
 import sys
 import tempfile
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
@@ -56,8 +57,30 @@ _LINE_RE = re.compile(r"\s*\(at line (\d+), column (\d+)\)\s*$")
 _LINE_ONLY_RE = re.compile(r"\s*\(at end of document\)\s*$")
 
 
+#: scenes parsed lately, by their text and source: a scene is immutable (frozen all the
+#: way down) and its parse pure, so a lesson opened again is not parsed and checked again
+#: (~3 ms of a lesson load at big text, of ~100). Texts up to PARSED_TEXT_MAX characters.
+_parsed: "OrderedDict[tuple[str, str], Scene]" = OrderedDict()
+PARSED_KEPT = 32
+PARSED_TEXT_MAX = 64 * 1024
+
+
 def loads_scene(text: str, source: str = "<string>") -> Scene:
     """Parse and validate a scene from TOML text. Pure: raises SceneError, changes nothing."""
+    key = (text, str(source))
+    scene = _parsed.get(key)
+    if scene is not None:
+        _parsed.move_to_end(key)
+        return scene
+    scene = _loads_scene(text, source)
+    if len(text) <= PARSED_TEXT_MAX:
+        _parsed[key] = scene
+        while len(_parsed) > PARSED_KEPT:
+            _parsed.popitem(last=False)
+    return scene
+
+
+def _loads_scene(text: str, source: str) -> Scene:
     name = _name(source)
     try:
         data = tomllib.loads(text)
