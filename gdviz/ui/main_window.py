@@ -1389,13 +1389,14 @@ class MainWindow(QMainWindow):
 
     def _comparable(self):
         """The demo as a scene, without what 'unsaved' ignores (the run picked for step by
-        step); None when it cannot be written as one."""
+        step); None when it cannot be made into one. Not checked: it is only compared (a
+        demo that is not a valid scene differs from any that was opened or saved)."""
         import dataclasses
 
         from gdviz.core.scene import scene_from_session
 
         try:
-            scene = scene_from_session(self.session, base=self._scene)
+            scene = scene_from_session(self.session, base=self._scene, validate=False)
         except (ValueError, OSError):
             return None
         return dataclasses.replace(

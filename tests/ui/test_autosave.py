@@ -359,6 +359,32 @@ def test_settings_runs_and_problem_count_until_changed_back_or_saved(make_window
     assert not win.has_unsaved_changes()
 
 
+def test_the_unsaved_test_compares_scenes_without_checking_them(make_window, monkeypatch):
+    """The demo made into a scene for "unsaved changes" (when a lesson opens: the baseline,
+    and the question before it) is only compared, never written or applied: it is not
+    checked (~2 ms a check, two per lesson opened). A saved scene still is."""
+    import gdviz.core.scene.schema as schema
+    from gdviz.core.scene import preset_path, scene_from_session
+
+    win = make_window()
+    s = win.session
+    checks = []
+    real = schema._validate
+    monkeypatch.setattr(schema, "_validate", lambda sc: checks.append(sc) or real(sc))
+    s.set_seed(s.seed + 1)
+    assert win.has_unsaved_changes()
+    assert checks == []
+    assert win.open_scene(preset_path("L05_local_minima"))
+    assert len(checks) <= 1  # (the file read: its scene, once, if not parsed before)
+    checks.clear()
+    assert not win.has_unsaved_changes()
+    s.set_seed(s.seed + 1)
+    assert win.has_unsaved_changes()
+    assert checks == []
+    scene_from_session(s, base=win._scene)
+    assert len(checks) == 1
+
+
 def test_opening_a_lesson_asks_first_only_with_unsaved_changes(make_window, unsaved_questions,
                                                               monkeypatch):
     win = make_window()

@@ -185,13 +185,16 @@ def _points(data) -> tuple[tuple[float, float], ...] | None:
     return None if data is None else tuple((float(x), float(y)) for x, y in data)
 
 
-def scene_from_session(session, base: Scene | None = None) -> Scene:
+def scene_from_session(session, base: Scene | None = None, *, validate: bool = True) -> Scene:
     """The scene that replays the session's current state.
 
     Every applicable hyperparameter is written out (not left to defaults), so the file
     replays the same numbers even if a default changes later. What the session does not
     hold (meta, export, autoplay, run ids and expect_diverge when the runs still match)
     is taken from ``base``, usually the scene that was opened.
+
+    ``validate=False``: not checked (a scene only compared, never written or applied: the
+    window's "unsaved changes" test, made twice per lesson opened, ~2 ms each check).
     """
     base = base or Scene()
     kind = session.kind
@@ -284,5 +287,5 @@ def scene_from_session(session, base: Scene | None = None) -> Scene:
 
         ids = [r.id for r in runs] or ["fit"]
         scene = dataclasses.replace(scene, lrfind=scene_lrfind(session, ids, scene.lrfind))
-    return validate_scene(scene)
+    return validate_scene(scene) if validate else scene
 
