@@ -14,6 +14,30 @@ import pytest
 from PySide6.QtCore import QSettings
 
 
+def _hold_added_widgets() -> list:
+    """qtbot.addWidget also holds the widget (strongly) until the test's teardown, when
+    :func:`collect_between_tests` lets it go. pytest-qt holds it weakly: a widget whose
+    wrapper was left in a reference cycle when the test returned was collected by the next
+    collection, which could fall in pytest-qt's events right after the call, in the middle
+    of that widget's own event (the first test of test_classify_ui.py, run with two more
+    files: its PlaneView's axes deleted under the plot's running resizeEvent, a segfault).
+    Closed first, it is deleted between tests, outside any event."""
+    from pytestqt.qtbot import QtBot
+
+    held: list = []
+    real = QtBot.addWidget
+
+    def add_widget(self, widget, **kwargs):
+        held.append(widget)
+        return real(self, widget, **kwargs)
+
+    QtBot.addWidget = QtBot.add_widget = add_widget
+    return held
+
+
+_HELD_WIDGETS = _hold_added_widgets()
+
+
 @pytest.fixture(autouse=True)
 def collect_between_tests(qapp):
     """Collect a test's garbage after its widgets are closed, between tests: a cyclic
@@ -30,6 +54,7 @@ def collect_between_tests(qapp):
     import gc
 
     qapp.processEvents()  # deleteLater()s first
+    _HELD_WIDGETS.clear()  # (closed by pytest-qt by now)
     gc.collect()
     gc.freeze()
 
