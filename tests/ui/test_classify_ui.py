@@ -248,3 +248,43 @@ def test_a_language_relabels_the_plane_in_place(qtbot, sess, monkeypatch):
     assert "accuracy" in v.status.text().lower()
     sess.step(1)  # the next step draws as before
     qtbot.waitUntil(lambda: pictures != [])
+
+
+def test_the_parameter_combos_are_sized_by_the_names_length_not_item_by_item(qtbot):
+    """The map's parameter combos list every parameter (a 4 x 32 classifier: 3,297), each
+    with its index as data, and are as wide as the longest name's characters, not measured
+    item by item (sized to contents, each Ctrl+= measured every name in both combos,
+    ~35 ms): a combo of 3,297 names is as wide as one of its longest name alone, and
+    that name fits whole."""
+    from PySide6.QtCore import QRect
+    from PySide6.QtWidgets import QStyle, QStyleOptionComboBox
+
+    from gdviz.ui.widgets import fill_param_combo
+
+    s = Session()
+    assert s.set_classify(ClassifyData("spiral", points=300, layers=4, units=32))
+    p = ClassifyPanel(s)
+    qtbot.addWidget(p)
+    p.show()
+    names = list(s.all_param_names)
+    assert len(names) == s.n_params == 3297
+    longest = max(names, key=len)
+    for key in ("map_x", "map_y"):
+        combo = p.controls[key]
+        assert combo.count() == len(names)
+        assert [combo.itemText(k) for k in (0, 1000, 3296)] == [names[0], names[1000], names[3296]]
+        assert [combo.itemData(k) for k in (0, 1000, 3296)] == [0, 1000, 3296]
+        assert (combo.sizeAdjustPolicy()
+                == QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        alone = QComboBox()
+        qtbot.addWidget(alone)
+        fill_param_combo(alone, [longest])
+        assert combo.sizeHint().width() == alone.sizeHint().width()
+        opt = QStyleOptionComboBox()
+        combo.initStyleOption(opt)
+        opt.rect = QRect(0, 0, combo.sizeHint().width(), combo.sizeHint().height())
+        field = combo.style().subControlRect(QStyle.ComplexControl.CC_ComboBox, opt,
+                                             QStyle.SubControl.SC_ComboBoxEditField, combo)
+        assert combo.fontMetrics().horizontalAdvance(longest) <= field.width()
+    _pick(p.controls["map_x"], 3000)
+    assert s.linked[0] == 3000

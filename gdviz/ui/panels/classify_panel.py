@@ -20,7 +20,7 @@ from gdviz.core.classify import DATASETS
 from gdviz.core.i18n import tr
 from gdviz.core.limits import MAX_CLASSIFY_NOISE, MAX_NET_LAYERS, MAX_NET_UNITS
 from gdviz.ui.views.items import connect_all, disconnect_all
-from gdviz.ui.widgets import HyperSlider, section
+from gdviz.ui.widgets import HyperSlider, fill_param_combo, section
 
 #: the points slider's range (the data's own limit is higher: a CSV may bring more)
 POINTS_RANGE = (10, 2000)
@@ -279,11 +279,7 @@ class ClassifyPanel(QWidget):
         if names != self._names:
             self._names = names
             for key in ("map_x", "map_y"):
-                combo = c[key]
-                with QSignalBlocker(combo):
-                    combo.clear()
-                    for k, name in enumerate(names):
-                        combo.addItem(name, k)
+                fill_param_combo(c[key], names)
         i, j = s.linked
         for key, v in (("map_x", i), ("map_y", j)):
             combo = c[key]

@@ -36,7 +36,7 @@ from gdviz.ui import theme
 from gdviz.ui.keyboard import REJECTED
 from gdviz.ui.views.items import connect_all, disconnect_all
 from gdviz.ui.views.refresh import forget, later
-from gdviz.ui.widgets import HyperSlider, section
+from gdviz.ui.widgets import HyperSlider, fill_param_combo, section
 
 #: the target combo's last entry, in English (shown translated: key custom_target)
 CUSTOM_TARGET = "Custom f(x)…"
@@ -589,12 +589,8 @@ class DataPanel(QWidget):
             combo = self.controls.get(key)
             if combo is None:
                 continue
-            with QSignalBlocker(combo):
-                combo.clear()
-                for k, name in enumerate(names):
-                    combo.addItem(name, k)
-                    if len(names) <= MAX_TIPPED:
-                        combo.setItemData(k, _param_help(name), Qt.ItemDataRole.ToolTipRole)
+            fill_param_combo(combo, names, [_param_help(name) for name in names]
+                             if len(names) <= MAX_TIPPED else None)
         box = self.controls["hand_box"]
         for hs in self.param_sliders:
             box.layout().removeWidget(hs)
