@@ -231,9 +231,10 @@ def fill_param_combo(combo: QComboBox, names, tips=None) -> None:
     and each fit of the controls (~35 ms of a Ctrl+= press at 227 %)."""
     names = list(names)
     combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-    longest = max((len(n) for n in names), default=2)
-    # (+2: the names' digits, brackets and capitals are wider than the "x" Qt counts in)
-    combo.setMinimumContentsLength(min(longest + 2, PARAM_COMBO_CHARS))
+    # (Qt counts in "X"s, wider than the names' digits, brackets and small letters, and adds
+    # an icon's room, about two more: as wide as the names, not wider)
+    longest = max((len(n) for n in names), default=1)
+    combo.setMinimumContentsLength(max(min(longest, PARAM_COMBO_CHARS) - 2, 1))
     with QSignalBlocker(combo):
         combo.clear()
         combo.addItems(names)  # (one call: item by item, ~2.5 us more each)
