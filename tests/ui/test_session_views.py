@@ -175,3 +175,28 @@ def test_l4_labels_follow_the_lr_slider(window, session):
     assert card.title.text() == "SGD lr ×1 = 0.02"
     legend = [lab.text for _, lab in window.landscape_view.legend.items]
     assert legend[1] == "SGD lr ×1 = 0.02" and legend[0] == "SGD lr ×0.1 = 0.0015"
+
+
+def test_every_plot_view_closes_twice_harmlessly(qtbot):
+    """A view closed by its owner and closed again (pytest-qt closes what a test added, the
+    window closes its panels): the second close does nothing (pyqtgraph's own close has no
+    plot item left to close the second time, an AttributeError)."""
+    from gdviz.core.scene.bridge import apply_scene
+    from gdviz.core.scene import load_preset
+    from gdviz.ui.views.fit_view import FitView
+    from gdviz.ui.views.hyper_view import HyperView
+    from gdviz.ui.views.loss_view import LossView
+    from gdviz.ui.views.lrfind_view import LrFindView
+    from gdviz.ui.views.schedule_view import ScheduleView
+
+    s = Session()
+    apply_scene(load_preset("L09_overfitting"), s)
+    for cls in (LandscapeView, FitView, LossView, ScheduleView, HyperView, LrFindView):
+        v = cls(s)
+        qtbot.addWidget(v)
+        v.resize(300, 200)
+        v.show()
+        s.step(3)
+        v.close()
+        v.close()  # (raised AttributeError for the map, the loss and the hyperparameter map)
+        s.step(2)  # (nothing follows the session any more)

@@ -456,6 +456,10 @@ class HyperView(pg.PlotWidget):
             ev.accept()
 
     def close(self) -> bool:
+        """Stop the worker and observing the session, then close. Closing twice is
+        harmless (pyqtgraph's own close is not: it has no plot item left the second time)."""
+        if getattr(self, "_closed", False):
+            return True
         self._closed = True  # Qt sends resize/palette events while pyqtgraph tears down
         self._connections = disconnect_all(self._connections)
         self.worker.stop()

@@ -1371,7 +1371,11 @@ class LandscapeView(pg.PlotWidget):
 
     # ------------------------------------------------------------------ theme & fonts
     def close(self) -> bool:
-        """Stop observing the session, then close (pyqtgraph tears the plot item down)."""
+        """Stop observing the session, then close (pyqtgraph tears the plot item down).
+        Closing twice is harmless."""
+        if getattr(self, "_closed", False):
+            return True
+        self._closed = True
         self._ready = False
         self._disconnect()
         forget(self)
