@@ -255,10 +255,8 @@ class Spares:
 
     def _reset(self, items) -> None:
         """Empty the curves among ``items`` that are not yet."""
-        for item in items:
-            if isinstance(item, GrowingCurve) and item in self._unreset:
-                self._unreset.remove(item)
-                item.reset()
+        for curve in self._forget(items):
+            curve.reset()
 
     def reset_pending(self, budget_ms: float = RESET_TURN_MS) -> None:
         """Empty the curves put here since, one at least and then for about ``budget_ms``;
@@ -293,10 +291,13 @@ class Spares:
         if len(self._sets) > self.keep:
             self._timer.start(0)
 
-    def _forget(self, items) -> None:
-        for item in items:
-            if isinstance(item, GrowingCurve) and item in self._unreset:
-                self._unreset.remove(item)
+    def _forget(self, items) -> list:
+        """Take the curves among ``items`` off the list still to empty; returns them."""
+        taken = [item for item in items
+                 if isinstance(item, GrowingCurve) and item in self._unreset]
+        for curve in taken:
+            self._unreset.remove(curve)
+        return taken
 
     def close(self) -> None:
         """No trimming after this (the view closes: pyqtgraph tears its plot down)."""
