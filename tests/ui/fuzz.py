@@ -555,9 +555,15 @@ class GuiFuzzer:
         prob = self.win.controls.problem
         if not prob.expr.isVisible():
             i = prob.combo.findData(None)  # "Custom…"
-            prob.combo.setCurrentIndex(i)
-            prob.combo.activated.emit(i)
-            self._flush()
+
+            def pick() -> None:
+                prob.combo.setCurrentIndex(i)
+                prob.combo.activated.emit(i)
+
+            # the pick is the handler of one click, and what it leaves queued are turns of
+            # their own (flushed inside the action's own turn, the pick and the map's first
+            # refresh and paint after it were timed as one turn)
+            self._timed("expression/custom", pick)
         r = self.rng.random()
         if r < 0.75:
             text = self.rng.choice(EXPRESSIONS)

@@ -118,3 +118,40 @@ def test_scattered_points_are_restyled_once_and_look_as_pyqtgraphs_setters_make_
         img = w.grab().toImage().convertToFormat(QImage.Format.Format_RGB32)
         pictures.append(np.frombuffer(img.constBits(), np.uint8, count=img.sizeInBytes()).copy())
     assert np.array_equal(pictures[0], pictures[1])
+
+
+def test_a_hidden_curve_does_not_follow_the_view_and_catches_up_when_shown(qtbot):
+    """Curve (the schedule's and the fit panel's run curves, and their spares): pyqtgraph
+    redid every curve's display data at each change of the view's range, hidden or not
+    (~150 hidden curves per lesson opened). Hidden, it waits; shown, it shows the data
+    clipped to the view it has then, as pyqtgraph's own curve does."""
+    import numpy as np
+
+    from gdviz.ui.views.items import Curve
+
+    pw = pg.PlotWidget()
+    qtbot.addWidget(pw)
+    pw.resize(300, 200)
+    pw.show()
+    qtbot.waitExposed(pw)
+    x = np.linspace(0.0, 10.0, 201)
+    y = np.where(x > 5.0, 1e12, x)  # beyond pyqtgraph's dynamic range limit off screen
+    ours, theirs = Curve(x, y), pg.PlotDataItem(x, y)
+    for c in (ours, theirs):
+        pw.addItem(c)
+    updates = []
+    orig = ours.updateItems
+    ours.updateItems = lambda *a, **k: (updates.append(1), orig(*a, **k))[1]
+    pw.getPlotItem().vb.setRange(xRange=(0, 4), yRange=(0, 4), padding=0)
+    assert updates  # shown: it follows the view
+    ours.setVisible(False)
+    theirs.setVisible(False)
+    updates.clear()
+    pw.getPlotItem().vb.setRange(xRange=(0, 10), yRange=(-1e6, 2e6), padding=0)
+    assert updates == []  # hidden: nothing redone
+    ours.setVisible(True)
+    theirs.setVisible(True)
+    assert len(updates) == 1  # shown: once, for the view it missed
+    a = ours.curve.getData()
+    b = theirs.curve.getData()
+    assert np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1])

@@ -664,6 +664,31 @@ def pixel_lengths(item) -> tuple[float, float]:
     return (px if math.isfinite(px) else 0.0, py if math.isfinite(py) else 0.0)
 
 
+class Curve(pg.PlotDataItem):
+    """pyqtgraph's data curve, which does not follow the view while it is hidden.
+
+    pyqtgraph redoes a curve's display data at each change of its view's range (its
+    ``dynamicRangeLimit``), shown or not: the hidden curves of a view (a run's spares, a
+    hidden panel's runs) did it too, ~150 of them per lesson opened, ~4 ms. A hidden curve
+    notes that its view moved and catches up when it shows again."""
+
+    _range_missed = False
+
+    def viewRangeChanged(self, vb=None, ranges=None, changed=None) -> None:  # noqa: N802
+        if not self.isVisible():
+            self._range_missed = True
+            return
+        super().viewRangeChanged(vb, ranges, changed)
+
+    def itemChange(self, change, value):  # noqa: N802 - Qt name
+        ret = super().itemChange(change, value)
+        if (change == QGraphicsItem.GraphicsItemChange.ItemVisibleHasChanged and value
+                and self._range_missed):
+            self._range_missed = False
+            super().viewRangeChanged()  # (both axes: what it missed)
+        return ret
+
+
 class SafeCurve(_FitCache, pg.PlotCurveItem):
     """pyqtgraph's curve, clipped to the view first when its bounds are astronomically
     larger than the screen (see :func:`paint_huge`); then never cached (:class:`_FitCache`)."""

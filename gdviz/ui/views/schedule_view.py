@@ -19,8 +19,8 @@ from PySide6.QtWidgets import QWidget
 
 from gdviz.core.i18n import tr
 from gdviz.ui import theme
-from gdviz.ui.views.items import (Spares, cache_axes, connect_all, disconnect_all, plain_plot,
-                                  set_pen)
+from gdviz.ui.views.items import (Curve, Spares, cache_axes, connect_all, disconnect_all,
+                                  plain_plot, set_pen)
 from gdviz.ui.views.refresh import forget, later
 
 #: samples of each curve (plenty for a panel a few hundred pixels wide)
@@ -282,11 +282,11 @@ class ScheduleView(pg.PlotWidget):
         self.set_step(s.t)
 
     def _new_curves(self) -> tuple[pg.PlotDataItem, pg.PlotDataItem]:
-        """A run's lr and momentum curves, made."""
-        c = pg.PlotDataItem()
+        """A run's lr and momentum curves, made (hidden, they do not follow the view)."""
+        c = Curve()
         c.setZValue(10)
         self.plot_item.addItem(c)
-        m = pg.PlotDataItem()
+        m = Curve()
         m.setZValue(9)
         self.mom_vb.addItem(m)
         return c, m
