@@ -551,16 +551,15 @@ def measure_anew(root: QWidget) -> None:
     """Each layout under ``root`` measures its widgets anew: a layout keeps a panel's size
     until that panel's own layout has run, an event later (the data panel kept a page's
     old width, the controls scrolled 18 px sideways)."""
-    for w in (root, *root.findChildren(QWidget)):
-        if w.layout() is not None:
-            _invalidate(w.layout())  # (a nested row is measured anew only when its
-            w.updateGeometry()       # widget's layout next runs, an event later)
-
-
-def _invalidate(lay) -> None:
-    lay.invalidate()
-    for sub in lay.findChildren(QLayout):  # (nested layouts: its QObject children)
-        sub.invalidate()
+    # every layout under it (nested rows are their layouts' QObject children: a nested row
+    # is measured anew only when its widget's layout next runs, an event later), and each
+    # widget that has one tells its parent's layout (one walk over the layouts: walked
+    # widget by widget, ~1,000 widgets at 300 % text with 20 runs, it took twice as long)
+    for lay in root.findChildren(QLayout):
+        lay.invalidate()
+        owner = lay.parent()
+        if isinstance(owner, QWidget):  # (its widget's top layout)
+            owner.updateGeometry()
 
 
 def forget_combo_widths(root: QWidget) -> None:

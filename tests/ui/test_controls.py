@@ -395,3 +395,30 @@ def test_the_panel_fits_its_width_once_per_burst_of_font_and_layout_events(qtbot
     QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
     QApplication.processEvents()
     assert p.minimumWidth() >= p.problem.minimumWidth()
+
+
+def test_measure_anew_reaches_every_nested_row_at_once(qtbot):
+    """A row nested two layouts deep that grew (a new text size) is measured anew by the
+    whole panel in the same turn (the reflow measures, narrows, measures again), not when
+    each layout next runs, an event later."""
+    from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+    from gdviz.ui.widgets import measure_anew
+
+    root = QWidget()
+    qtbot.addWidget(root)
+    outer = QVBoxLayout(root)
+    panel = QWidget()
+    outer.addWidget(panel)
+    inner = QVBoxLayout(panel)
+    row = QHBoxLayout()
+    inner.addLayout(row)
+    label = QLabel("lr")
+    row.addWidget(label)
+    root.show()
+    qtbot.waitExposed(root)
+    before = root.minimumSizeHint().width()
+    label.setMinimumWidth(before + 300)
+    assert root.minimumSizeHint().width() == before  # (Qt's cached hints: stale)
+    measure_anew(root)
+    assert root.minimumSizeHint().width() >= before + 300
