@@ -434,30 +434,43 @@ def _narrow_leaf(w: QWidget, room: int, undo: list) -> bool:
     return False
 
 
-def _items(lay) -> tuple[list, list]:
+def _items(lay, memo: dict) -> tuple[list, list]:
     """The layouts and the shown widgets directly in ``lay``, in no set order.
 
     Found as QObject children, never through ``itemAt``: walked with ``itemAt``, PySide's
     wrappers of the layout items it handed out (the rows' spacers) outlived the items Qt
     deleted with a lesson's old panels; a new item at the same address came back as the
     old wrapper (the export dialog's form label as a QSpacerItem), and the GUI fuzz run
-    after these tests crashed."""
+    after these tests crashed.
+
+    Kept in ``memo`` for one :func:`reflow` (its passes change rows' directions, never
+    which widget is in which layout, nor which shows): found anew at each pass, each row's
+    widgets were its widget's children tried one by one, ~5 ms of a text-size press at
+    300 % with 20 runs."""
+    got = memo.get(lay)
+    if got is not None:
+        return got
     direct = Qt.FindChildOption.FindDirectChildrenOnly  # (a name "" finds only unnamed)
     layouts = lay.findChildren(QLayout, options=direct)
     owner = lay.parentWidget()
-    widgets = [] if owner is None else [
-        w for w in owner.findChildren(QWidget, options=direct)
-        if not w.isHidden() and lay.indexOf(w) >= 0]
+    widgets = []
+    if owner is not None:
+        kids = memo.get(owner)
+        if kids is None:
+            kids = memo[owner] = [w for w in owner.findChildren(QWidget, options=direct)
+                                  if not w.isHidden()]
+        widgets = [w for w in kids if lay.indexOf(w) >= 0]
+    memo[lay] = (layouts, widgets)
     return layouts, widgets
 
 
-def _narrow_layout(lay, room: int, undo: list) -> bool:
+def _narrow_layout(lay, room: int, undo: list, memo: dict) -> bool:
     """One pass over ``lay`` (``room`` px wide): the outermost rows wider than their room
     become columns (their items, one under another); within rows that fit nothing
     changes. Returns whether anything changed (the caller measures again)."""
     if lay.minimumSize().width() <= room:
         return False
-    layouts, widgets = _items(lay)
+    layouts, widgets = _items(lay, memo)
     if isinstance(lay, QBoxLayout) and lay.direction() in (QBoxLayout.Direction.LeftToRight,
                                                           QBoxLayout.Direction.RightToLeft):
         # its long labels wrap first (a run card's title beside its ✕ stays one row); a
@@ -480,9 +493,9 @@ def _narrow_layout(lay, room: int, undo: list) -> bool:
     inner = room - m.left() - m.right()
     changed = False
     for sub in layouts:
-        changed |= _narrow_layout(sub, inner, undo)
+        changed |= _narrow_layout(sub, inner, undo, memo)
     for w in widgets:
-        changed |= _narrow_widget(w, inner, undo)
+        changed |= _narrow_widget(w, inner, undo, memo)
     return changed
 
 
@@ -507,7 +520,7 @@ def _set_horizontal_policy(w: QWidget, horizontal) -> None:
     w.setSizePolicy(policy)
 
 
-def _narrow_widget(w: QWidget, room: int, undo: list) -> bool:
+def _narrow_widget(w: QWidget, room: int, undo: list, memo: dict) -> bool:
     if _min_width(w) <= room:
         return False
     policy = w.sizePolicy()
@@ -530,7 +543,7 @@ def _narrow_widget(w: QWidget, room: int, undo: list) -> bool:
         return _narrow_leaf(w, room, undo)
     # the widget's own frame and padding around its layout
     pad = max(_min_width(w) - lay.minimumSize().width(), 0)
-    return _narrow_layout(lay, room - pad, undo)
+    return _narrow_layout(lay, room - pad, undo, memo)
 
 
 def reflow(root: QWidget, width: int, undo: list, passes: int = 12) -> None:
@@ -539,10 +552,11 @@ def reflow(root: QWidget, width: int, undo: list, passes: int = 12) -> None:
     label and entry over the slider, long labels wrap, long button and check-box texts
     break into lines. Whatever changes is appended to ``undo`` (callables that put it
     back: :func:`unflow`). Nothing changes where everything fits."""
+    memo: dict = {}  # (see _items)
     for _ in range(passes):
         if root.minimumSizeHint().width() <= width:
             return
-        if not _narrow_widget(root, width, undo):
+        if not _narrow_widget(root, width, undo, memo):
             return
         measure_anew(root)
 
