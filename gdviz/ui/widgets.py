@@ -38,6 +38,39 @@ def fmt_value(v: float, integer: bool = False) -> str:
     return f"{v:.4g}"
 
 
+#: what changes a slider's size hints: its font, its style, its screen's pixels
+_HINT_EVENTS = frozenset((QEvent.Type.FontChange, QEvent.Type.StyleChange, QEvent.Type.Polish,
+                          QEvent.Type.ScreenChangeInternal, QEvent.Type.DevicePixelRatioChange))
+
+
+class _Slider(QDoubleSlider):
+    """superqt's slider, its size hints kept until its font or style changes.
+
+    Qt asks every slider for its hints at each layout pass, and each ask ran superqt's
+    ``initStyleOption`` (Python) twice: a text-size press at 300 % with 20 runs asked the
+    ~100 sliders of the controls at each reflow pass, ~5 ms. The hints depend on the
+    style, the font, the screen and the orientation (which never changes here)."""
+
+    _hint: QSize | None = None
+    _min_hint: QSize | None = None
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt name
+        if self._hint is None:
+            self._hint = QSize(super().sizeHint())
+        return self._hint
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt name
+        # (Qt's asks sizeHint first: kept apart, not computed as a pair, or it recursed)
+        if self._min_hint is None:
+            self._min_hint = QSize(super().minimumSizeHint())
+        return self._min_hint
+
+    def event(self, event) -> bool:
+        if event.type() in _HINT_EVENTS:
+            self._hint = self._min_hint = None
+        return super().event(event)
+
+
 class HyperSlider(QWidget):
     """A labelled slider with an exact numeric entry beside it.
 
@@ -62,7 +95,7 @@ class HyperSlider(QWidget):
         self._help = ""
         self.label = QLabel(text)
         self.label.setMinimumWidth(1)
-        self.slider = QDoubleSlider(Qt.Orientation.Horizontal)
+        self.slider = _Slider(Qt.Orientation.Horizontal)
         self.slider.setObjectName(f"slider_{name}")
         # a slider keeps no keyboard focus, so that →, ← and Space always drive playback
         self.slider.setFocusPolicy(Qt.FocusPolicy.NoFocus)

@@ -422,3 +422,30 @@ def test_measure_anew_reaches_every_nested_row_at_once(qtbot):
     assert root.minimumSizeHint().width() == before  # (Qt's cached hints: stale)
     measure_anew(root)
     assert root.minimumSizeHint().width() >= before + 300
+
+
+def test_a_slider_keeps_its_size_hints_until_its_style_or_font_changes(qtbot):
+    """Qt asks every slider for its hints at each layout pass; superqt's initStyleOption
+    (Python) ran twice per ask. The hints are kept, and follow a new style or font."""
+    from PySide6.QtWidgets import QStyleFactory
+    from superqt import QDoubleSlider
+
+    hs = HyperSlider("lr", "lr", 1e-5, 10.0, log=True)
+    qtbot.addWidget(hs)
+    hs.show()
+    qtbot.waitExposed(hs)
+    s = hs.slider
+    hint, least = s.sizeHint(), s.minimumSizeHint()
+    assert s.sizeHint() is hint and s.minimumSizeHint() is least  # kept, not asked anew
+    style = QStyleFactory.create("Windows")
+    fresh = QDoubleSlider(Qt.Orientation.Horizontal)
+    qtbot.addWidget(fresh)
+    for w in (s, fresh):
+        w.setStyle(style)
+    assert (s.sizeHint(), s.minimumSizeHint()) == (fresh.sizeHint(), fresh.minimumSizeHint())
+    assert (s.sizeHint(), s.minimumSizeHint()) != (hint, least)  # (Windows' are other sizes)
+    hint, least = s.sizeHint(), s.minimumSizeHint()
+    f = s.font()
+    f.setPointSizeF(f.pointSizeF() * 3)
+    hs.setFont(f)
+    assert s.sizeHint() is not hint and s.minimumSizeHint() is not least  # asked anew
