@@ -128,6 +128,15 @@ def entry_in_subprocess(module, call):
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def test_contour_paint_rasterises_at_each_timed_paint():
+    """The row times a real rasterisation at each paint (its first version timed an error
+    report: the paint raised, and the ratio read 700-800x)."""
+    row = check_rows(entry_in_subprocess(
+        "gdviz.bench.ui", "bench_contour_paint(size=(160, 100), grid=24, levels=4)"),
+        "contour-paint")[0]
+    assert row["segments"] > 0 and row["renders"] >= 10  # (one per timed paint)
+
+
 @pytest.mark.slow
 def test_frame():
     check_rows(entry_in_subprocess("gdviz.bench.ui", "bench_frame(frames=3)"), "frame")
