@@ -44,7 +44,7 @@ _HINT_EVENTS = frozenset((QEvent.Type.FontChange, QEvent.Type.StyleChange, QEven
 
 
 class _Slider(QDoubleSlider):
-    """superqt's slider, its size hints kept until its font or style changes.
+    """superqt's slider, its size hints kept until its font, style or screen changes.
 
     Qt asks every slider for its hints at each layout pass, and each ask ran superqt's
     ``initStyleOption`` (Python) twice: a text-size press at 300 % with 20 runs asked the
@@ -60,7 +60,8 @@ class _Slider(QDoubleSlider):
         return self._hint
 
     def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt name
-        # (Qt's asks sizeHint first: kept apart, not computed as a pair, or it recursed)
+        # (Qt's minimumSizeHint asks sizeHint: each kept on its own; computed as a pair,
+        # the pair's second half asked for the first, unset yet, and recursed)
         if self._min_hint is None:
             self._min_hint = QSize(super().minimumSizeHint())
         return self._min_hint
