@@ -34,8 +34,8 @@ from PySide6.QtGui import QColor, QFontMetricsF
 
 from gdviz.core.i18n import current_language, tr
 from gdviz.ui import theme
-from gdviz.ui.views.items import (Curve, PlayingStrokes, Spares, cache_axes, connect_all,
-                                  disconnect_all, plain_plot, set_antialias, set_pen,
+from gdviz.ui.views.items import (Curve, PlayingStrokes, Spares, cache_axes, closes_once,
+                                  connect_all, disconnect_all, plain_plot, set_antialias, set_pen,
                                   style_points)
 from gdviz.ui.views.placement import LegendSizes, set_legend_columns, sync_legend
 from gdviz.ui.views.ranges import finite_box
@@ -1030,12 +1030,10 @@ class FitView(pg.PlotWidget):
         self.plot_item.layout.setRowFixedHeight(0, height)
 
     # ------------------------------------------------------------------ theme & fonts
+    @closes_once
     def close(self) -> bool:
         """Stop observing the session, then close (pyqtgraph tears the plot item down).
         Closing twice is harmless."""
-        if getattr(self, "_closed", False):
-            return True
-        self._closed = True
         self._ready = False
         self._disconnect()
         forget(self)

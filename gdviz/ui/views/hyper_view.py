@@ -25,7 +25,7 @@ from gdviz.core import maps as CM
 from gdviz.core.i18n import tr
 from gdviz.ui import theme
 from gdviz.ui.views.placement import fit_axis_height
-from gdviz.ui.views.items import connect_all, disconnect_all, plain_plot
+from gdviz.ui.views.items import closes_once, connect_all, disconnect_all, plain_plot
 from gdviz.ui.views.map_layer import MapWorker, data_setup_for, setup_for, special_colors
 
 #: the hyper map's full grid (cells per side) and its first, coarse pass
@@ -455,12 +455,10 @@ class HyperView(pg.PlotWidget):
             self.apply_cell(*cell)
             ev.accept()
 
+    @closes_once
     def close(self) -> bool:
         """Stop the worker and observing the session, then close. Closing twice is
         harmless (pyqtgraph's own close is not: it has no plot item left the second time)."""
-        if getattr(self, "_closed", False):
-            return True
-        self._closed = True  # Qt sends resize/palette events while pyqtgraph tears down
         self._connections = disconnect_all(self._connections)
         self.worker.stop()
         return super().close()

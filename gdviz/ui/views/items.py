@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import functools
 import math
 import time
 import weakref
@@ -169,6 +170,21 @@ def disconnect_all(pairs) -> list:
         except (ValueError, RuntimeError):
             pass
     return []
+
+
+def closes_once(close):
+    """A view's ``close`` that runs once: again, it returns True and does nothing
+    (pyqtgraph's own close is not harmless twice: it has no plot item left the second
+    time). ``_closed`` is set before the body runs: Qt sends resize and palette events
+    while pyqtgraph tears the plot down, and the view's handlers skip them."""
+    @functools.wraps(close)
+    def once(self) -> bool:
+        if getattr(self, "_closed", False):
+            return True
+        self._closed = True
+        return close(self)
+
+    return once
 
 
 #: hidden item sets a view keeps for the runs to come (see :class:`Spares`): at most

@@ -25,8 +25,9 @@ from gdviz.core.i18n import tr
 from gdviz.kernels.contour import contour_segments, nice_levels
 from gdviz.ui import theme
 from gdviz.ui.views.items import (GrowingCurve, HistoryFeed, PlayingStrokes, RecacheBudget,
-                                  RunsBuild, Spares, cache_axes, connect_all, disconnect_all,
-                                  lesson_menu, new_rows, plain_plot, steady_axis_title)
+                                  RunsBuild, Spares, cache_axes, closes_once, connect_all,
+                                  disconnect_all, lesson_menu, new_rows, plain_plot,
+                                  steady_axis_title)
 from gdviz.ui.views import refresh as refreshes
 from gdviz.ui.views.refresh import forget, later
 from gdviz.ui.views.placement import (LegendSizes, fit_axis_height, fit_axis_width, legend_score,
@@ -1370,12 +1371,10 @@ class LandscapeView(pg.PlotWidget):
             s.move_start(k, float(p.x()), float(p.y()))
 
     # ------------------------------------------------------------------ theme & fonts
+    @closes_once
     def close(self) -> bool:
         """Stop observing the session, then close (pyqtgraph tears the plot item down).
         Closing twice is harmless."""
-        if getattr(self, "_closed", False):
-            return True
-        self._closed = True
         self._ready = False
         self._disconnect()
         forget(self)

@@ -25,8 +25,8 @@ from gdviz.core.i18n import current_language, tr
 from gdviz.core.session.history import param_norms  # the rows of Session.weight_norms
 from gdviz.ui import theme
 from gdviz.ui.views.items import (GrowingCurve, HistoryFeed, PlayingStrokes, RecacheBudget,
-                                  RunsBuild, SpacedAxis, Spares, cache_axes, connect_all,
-                                  disconnect_all, new_rows, plain_plot, style_points)
+                                  RunsBuild, SpacedAxis, Spares, cache_axes, closes_once,
+                                  connect_all, disconnect_all, new_rows, plain_plot, style_points)
 from gdviz.ui.views.placement import MARGIN, place_legend, set_legend_columns
 from gdviz.ui.views.ranges import finite_range
 from gdviz.ui.views.refresh import forget, later
@@ -1128,12 +1128,10 @@ class LossView(pg.PlotWidget):
         self._sync_norm_box()
 
     # ------------------------------------------------------------------ theme & fonts
+    @closes_once
     def close(self) -> bool:
         """Stop observing the session, then close (pyqtgraph tears the plot item down).
         Closing twice is harmless."""
-        if getattr(self, "_closed", False):
-            return True
-        self._closed = True
         self._ready = False
         self._disconnect()
         forget(self)

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import QGridLayout, QLabel, QSizePolicy, QVBoxLayout, QWi
 
 from gdviz.core.i18n import tr
 from gdviz.ui import theme
-from gdviz.ui.views.items import (cache_axes, connect_all, disconnect_all, plain_plot,
+from gdviz.ui.views.items import (cache_axes, closes_once, connect_all, disconnect_all, plain_plot,
                                   style_points)
 
 #: the suggestions' colours (Okabe-Ito vermillion and bluish green: apart from each other
@@ -248,10 +248,8 @@ class LrFindView(pg.PlotWidget):
                             QEvent.Type.ApplicationFontChange, QEvent.Type.LanguageChange):
             self._restyle()
 
+    @closes_once
     def close(self) -> bool:
-        if getattr(self, "_closed", False):
-            return True
-        self._closed = True
         self._styled = False
         disconnect_all(self._connections)
         self._connections = []

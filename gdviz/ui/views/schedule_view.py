@@ -19,8 +19,8 @@ from PySide6.QtWidgets import QWidget
 
 from gdviz.core.i18n import tr
 from gdviz.ui import theme
-from gdviz.ui.views.items import (Curve, Spares, cache_axes, connect_all, disconnect_all,
-                                  plain_plot, set_pen)
+from gdviz.ui.views.items import (Curve, Spares, cache_axes, closes_once, connect_all,
+                                  disconnect_all, plain_plot, set_pen)
 from gdviz.ui.views.refresh import forget, later
 
 #: samples of each curve (plenty for a panel a few hundred pixels wide)
@@ -400,11 +400,9 @@ class ScheduleView(pg.PlotWidget):
                               + 0.8 * axis.label.boundingRect().height() + 4))
 
     # ------------------------------------------------------------------ theme & fonts
+    @closes_once
     def close(self) -> bool:
         """Stop following the session, then close. Closing twice is harmless."""
-        if getattr(self, "_closed", False):
-            return True
-        self._closed = True
         self._styled = False
         if hasattr(self, "_spares"):  # (a view closed while it was being built)
             self._spares.close()
