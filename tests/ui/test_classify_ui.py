@@ -288,3 +288,37 @@ def test_the_parameter_combos_are_sized_by_the_names_length_not_item_by_item(qtb
         assert combo.fontMetrics().horizontalAdvance(longest) <= field.width()
     _pick(p.controls["map_x"], 3000)
     assert s.linked[0] == 3000
+
+
+def test_the_boundary_of_a_run_gone_is_kept_for_the_next_run(qtbot, sess):
+    """Runs removed keep their boundary lines hidden in the plot (a lesson opened over 20
+    leftover runs freed 20 of them in its turn and made them again); a run added takes one
+    back and draws its own line on it."""
+    from gdviz.core.optimizers import make_optimizer
+    from gdviz.core.session import RunSpec
+
+    v = PlaneView(sess)
+    qtbot.addWidget(v)
+    v.resize(600, 500)
+    v.show()
+    n = sess.n_runs
+    for _ in range(3):
+        sess.add_run(RunSpec(config=make_optimizer("sgd", lr=0.5)))
+    sess.step(120)
+    extra = v.boundaries[n:]
+    assert len(extra) == 3 and all(len(b.getData()[0]) for b in extra)
+    for _ in range(3):
+        sess.remove_run(sess.n_specs - 1)
+    assert v.boundaries == v.boundaries[:n] and len(v.boundaries) == n
+    items = v.plot_item.items
+    assert all(b in items and not b.isVisible() for b in extra)  # kept, hidden
+    sess.add_run(RunSpec(config=make_optimizer("adam", lr=0.05)))
+    new = v.boundaries[-1]
+    assert new is extra[0] and new.isVisible()  # (the last one put: runs go from the end)
+    sess.step(200)
+    x, y = new.getData()
+    assert x is not None and len(x) > 0
+    r = sess.n_runs - 1
+    z = sess.problem.logits(sess.positions()[r][None], np.stack([x, y], axis=1))[0]
+    scale = np.abs(sess.problem.logits(sess.positions()[r][None], sess.problem.x)[0]).max()
+    assert np.abs(z).max() < 0.05 * scale  # the new run's own line

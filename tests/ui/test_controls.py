@@ -449,3 +449,57 @@ def test_a_slider_keeps_its_size_hints_until_its_style_or_font_changes(qtbot):
     f.setPointSizeF(f.pointSizeF() * 3)
     hs.setFont(f)
     assert s.sizeHint() is not hint and s.minimumSizeHint() is not least  # asked anew
+
+
+def test_a_card_of_a_run_gone_is_kept_for_the_next_run_of_its_optimizer(panel, session, qtbot):
+    """A run removed keeps its card out of the panel (a lesson opened over leftover runs
+    made every card anew); the next run of that optimizer takes it, folded, in the UI
+    language and showing its own spec, and shows it as a new card would be shown."""
+    from gdviz.core.i18n import set_language, tr
+    from gdviz.core.optimizers import make_optimizer
+    from gdviz.core.session import RunSpec
+    from gdviz.ui.panels import runs_panel
+    from gdviz.ui.panels.runs_panel import RunCard
+
+    runs = panel.runs
+    adam = runs.cards[3]
+    assert adam.opt_name == "adam"
+    adam.more.click()  # unfolded when it goes
+    session.remove_run(3)
+    assert adam.parent() is None and adam not in runs.cards
+    assert panel.findChildren(RunCard) == runs.cards
+    set_language("zh-Hant")  # (a kept card hears no LanguageChange: it is in no window)
+    i = session.add_run(RunSpec(config=make_optimizer("adam", lr=0.02)))
+    card = runs.cards[i]
+    assert card is adam
+    assert card.i == i and card.objectName() == f"runCard{i}"
+    assert runs.select_group.id(card.select) == i
+    assert card.title.text() == session.spec_label(i)
+    assert card.sliders["lr"].value() == pytest.approx(0.02)
+    assert card.select.text() == tr("step_by_step_pick")  # in Chinese now
+    assert not card.more.isChecked() and not card.extra.isVisibleTo(panel)
+    qtbot.waitUntil(card.isVisible)  # shown by its layout, as a new card is
+    # its controls drive its new run
+    card.sliders["lr"].setValue(0.005)
+    card.sliders["lr"].valueChanged.emit(0.005)
+    assert session.specs[i].config.lr == pytest.approx(0.005)
+    card.select.click()
+    assert session.selected == session.runs_of_spec(i)[0]
+    # few are kept: the others go as before
+    for _ in range(12):
+        session.add_run(RunSpec(config=make_optimizer("sgd")))
+    session.remove_run(0)
+    for _ in range(12):
+        session.remove_run(session.n_specs - 1)
+    kept = runs._spares
+    assert sum(map(len, kept.values())) <= runs_panel.SPARE_CARDS
+    assert all(len(v) <= runs_panel.SPARE_CARDS_PER_OPTIMIZER for v in kept.values())
+
+
+def test_a_run_cards_swatch_is_a_text_line_high_at_any_text_size(panel, session):
+    card = panel.runs.cards[0]
+    f = panel.font()
+    f.setPointSizeF(f.pointSizeF() * 2.5)
+    panel.setFont(f)
+    size = card.fontMetrics().height()
+    assert card.swatch.width() == size and card.swatch.height() == size

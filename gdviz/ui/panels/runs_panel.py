@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gdviz.core.i18n import tr
+from gdviz.core.i18n import current_language, tr
 from gdviz.core.limits import LR_MAX, LR_MIN
 from gdviz.ui import theme
 from gdviz.ui.views.schedule_view import make_schedule, retranslate_schedule_combo, schedule_choices
@@ -39,6 +39,9 @@ FIELD_RANGES: dict[str, tuple[str, float, float, bool]] = {
     "lr_decay": ("lr_decay", 0.0, 1.0, False),
     "initial_accumulator_value": ("init_acc", 0.0, 1.0, False),
 }
+#: cards kept for runs to come, of each optimizer and in all (RunsPanel._keep_spare)
+SPARE_CARDS_PER_OPTIMIZER = 2
+SPARE_CARDS = 8
 #: always shown; the others fold under "more"
 MAIN_FIELDS = ("lr", "momentum", "alpha", "beta1", "beta2")
 #: on/off hyperparameters, drawn as check boxes
@@ -196,6 +199,12 @@ class RunCard(QFrame):
     def changeEvent(self, event) -> None:  # noqa: N802 - Qt name
         if event.type() == QEvent.Type.LanguageChange:
             self.retranslate()
+        elif event.type() == QEvent.Type.FontChange:
+            # the colour swatch is a text line high at any text size (made at 100 %, it
+            # stayed a small square beside a 300 % title)
+            size = self.fontMetrics().height()
+            if self.swatch.width() != size:
+                self.swatch.setFixedSize(size, size)
         super().changeEvent(event)
 
     def _tool(self, text: str) -> QToolButton:
@@ -280,6 +289,8 @@ class RunsPanel(QWidget):
         super().__init__(parent)
         self.session = session
         self.cards: list[RunCard] = []
+        #: cards of runs gone, out of the panel, by optimizer (:meth:`_keep_spare`)
+        self._spares: dict[str, list[RunCard]] = {}
         self.select_group = QButtonGroup(self)
         self.select_group.setExclusive(False)  # so that a click can also clear the pick
 
@@ -393,16 +404,18 @@ class RunsPanel(QWidget):
         for c in gone:
             self.select_group.removeButton(c.select)
             self.cards_box.removeWidget(c)
-            c.hide()
             # out of the panel now, not at its deletion a turn later: the controls' fit
             # in this turn walks every widget under the panel at each reflow pass (a lesson
-            # opened over 20 leftover runs at 300 % text: 12 ms of reflow, 7 without them)
+            # opened over 20 leftover runs at 300 % text: 12 ms of reflow, 7 without them).
+            # (Hidden by the move, not by hide(): a card taken back is shown as a new one
+            # is, when its layout shows it)
             c.setParent(None)
-            c.deleteLater()
+            if not self._keep_spare(c):
+                c.deleteLater()
         kept_tail = self.cards[len(old) - tail:]
         self.cards = self.cards[:head]
         for i in range(head, len(names) - tail):
-            card = RunCard(self, i)
+            card = self._spare_card(names[i], i) or RunCard(self, i)
             self.cards_box.insertWidget(i, card)
             self.cards.append(card)
         self.cards += kept_tail
@@ -411,6 +424,38 @@ class RunsPanel(QWidget):
                 c.i = i
                 c.setObjectName(f"runCard{i}")
                 self.select_group.setId(c.select, i)
+
+    def _keep_spare(self, card: "RunCard") -> bool:
+        """Keep ``card`` (out of the panel) for a run of its optimizer to come, up to
+        ``SPARE_CARDS_PER_OPTIMIZER`` of each and ``SPARE_CARDS`` in all; False: it goes.
+        (A lesson opened over leftover runs made its cards anew, ~7 ms each at 200 %
+        text, while the leftovers' cards were freed.) Few: a kept card still hears the
+        app's font and palette changes."""
+        same = self._spares.setdefault(card.opt_name, [])
+        if len(same) >= SPARE_CARDS_PER_OPTIMIZER or \
+                sum(map(len, self._spares.values())) >= SPARE_CARDS:
+            return False
+        card.lang = current_language()
+        same.append(card)
+        return True
+
+    def _spare_card(self, name: str, i: int) -> "RunCard | None":
+        """A kept card of optimizer ``name`` made the card of spec ``i`` (None: none
+        kept): what a new card starts as (folded, in the UI language, showing spec ``i``
+        at its next sync)."""
+        same = self._spares.get(name)
+        if not same:
+            return None
+        card = same.pop()
+        card.i = i
+        card.setObjectName(f"runCard{i}")
+        self.select_group.addButton(card.select, i)
+        card._synced = None
+        if card.more.isChecked():
+            card.more.setChecked(False)  # (folds its extra rows)
+        if card.lang != current_language():
+            card.retranslate()
+        return card  # (the panel syncs every card next)
 
     def _on_settings_changed(self, *_) -> None:
         same = self.session.same_lr
