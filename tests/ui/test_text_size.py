@@ -311,6 +311,47 @@ def test_a_key_that_fits_no_form_whole_is_kept_inside_the_plot_width(window, qtb
     assert box.left() <= rect.left() and rect.right() <= box.right(), (rect, box, view._key_form)
 
 
+def test_the_loss_key_takes_the_form_it_found_before_for_the_same_plot(window, qtbot,
+                                                                       monkeypatch):
+    """L13 at 200 %: its key tries its forms once for each size its plot takes (the load
+    lays the plot out at its final size in steps); opened again from the same lesson, with
+    the same entries, it takes the forms found then at once (each form tried wrote every
+    label anew), and the key is the same as it was."""
+    from gdviz.core.scene import preset_path
+    from gdviz.ui.views import loss_view
+
+    window.set_font_scale(2.0)
+    _settle(qtbot, window)
+    for _ in range(2):  # (the first loads settle the window's docks: other plot sizes)
+        assert window.open_scene(preset_path("L09"))
+        assert window.open_scene(preset_path("L13"))
+        window.session.pause()
+        _settle(qtbot, window)
+    view = window.loss_view
+    view.place_legend()
+    first = (view._key_form, len(view.legend.items),
+             view.legend.mapRectToScene(view.legend.boundingRect()))
+    assert first[0] != (3, 1.0)  # (a smaller form than the first: several were tried)
+    tried = []
+    real = loss_view.LossView._try_key_forms
+    monkeypatch.setattr(loss_view.LossView, "_try_key_forms",
+                        lambda self, *a: tried.append(a) or real(self, *a))
+    assert window.open_scene(preset_path("L09"))
+    assert window.open_scene(preset_path("L13"))
+    window.session.pause()
+    _settle(qtbot, window)
+    view.place_legend()
+    again = (view._key_form, len(view.legend.items),
+             view.legend.mapRectToScene(view.legend.boundingRect()))
+    assert again == first
+    assert not [a for a in tried if a[1] == 3]  # (L09's two entries are another key)
+    # another plot size tries the forms for it
+    window.resize(window.width() - 160, window.height())
+    _settle(qtbot, window)
+    view.place_legend()
+    assert [a for a in tried if a[1] == 3]
+
+
 def test_the_fit_panels_title_does_not_push_its_plot_out_of_the_panel(window, qtbot):
     """Opened once the refreshes waited for the change to settle, L13's fit panel chose
     its title while its left axis had just been shown (width 0): the long title, whose

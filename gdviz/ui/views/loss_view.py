@@ -220,6 +220,8 @@ class LossView(pg.PlotWidget):
         #: even when its form stays
         self._key_unsized = False
         self._key_fit = None  # what the key's form was fitted to
+        #: the form (its index among the forms) found for a plot size, entries and text
+        self._key_forms: dict[tuple, int] = {}
         self._key_built = None  # the _key_state the key was built in
         self._legend_timer = QTimer(self)
         self._legend_timer.setSingleShot(True)
@@ -454,22 +456,36 @@ class LossView(pg.PlotWidget):
         if key == self._key_fit:
             return
         self._key_fit = key
-        sizes = []
         forms = [f for f in KEY_FORMS
                  if f[1] >= KEY_MIN_K or theme.pt(theme.BASE_PT) * f[1] >= theme.BASE_PT * KEY_MIN_K]
-        for columns, k in forms:
+        # the form found for this plot, these entries and this text before: taken at once
+        # (each form tried writes every label anew in its size: L13's key at 300 % tried
+        # four, ~8 ms of its lesson's load, at each load)
+        seen = key + (tuple(label.text for _, label in leg.items),)
+        i = self._key_forms.get(seen)
+        if i is None:
+            i = self._try_key_forms(forms, n, w, h)
+            if len(self._key_forms) >= 64:
+                self._key_forms.clear()
+            self._key_forms[seen] = i
+        columns, k = forms[i]
+        self._set_key_form(n if columns == 0 else 1, k)
+
+    def _try_key_forms(self, forms: list, n: int, w: float, h: float) -> int:
+        """The index in ``forms`` of the key's form for a plot ``w`` by ``h``: the first
+        that fits (see :meth:`_fit_key`), tried in turn."""
+        sizes = []
+        for i, (columns, k) in enumerate(forms):
             self._set_key_form(n if columns == 0 else 1, k)
-            size = leg.layout.preferredSize()
+            size = self.legend.layout.preferredSize()
             if size.width() <= w and size.height() <= KEY_MAX_SHARE * h:
-                return
+                return i
             sizes.append((size.width(), size.height()))
         # none fits a short plot: the first as wide as the plot, taller than the share
         # (it covers more of the curves, and is read whole); else the narrowest (a key
         # wider than the plot was cut at its left edge: L13 at 1280x720)
         fits = [i for i, (sw, _) in enumerate(sizes) if sw <= w]
-        i = fits[0] if fits else min(range(len(sizes)), key=lambda j: sizes[j][0])
-        columns, k = forms[i]
-        self._set_key_form(n if columns == 0 else 1, k)
+        return fits[0] if fits else min(range(len(sizes)), key=lambda j: sizes[j][0])
 
     def _set_key_form(self, columns: int, k: float) -> None:
         if (columns, k) == self._key_form and not self._key_unsized:
