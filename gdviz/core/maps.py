@@ -459,14 +459,52 @@ class BasinBook:
         return lab
 
 
-def _cells(P: np.ndarray, cell: float) -> np.ndarray | None:
-    """Each point's grid cell (k, 2) of side ``cell``, as float integers; None when some
-    are beyond exact cell numbers (far out, or not finite)."""
-    with np.errstate(all="ignore"):
-        k = np.floor(P / cell) if cell > 0 else np.full_like(P, np.inf)
-    if len(k) and (not np.isfinite(k).all() or np.abs(k).max() > 2.0 ** 40):
-        return None
-    return k
+class _CellGrid:
+    """The points ``P`` (k, 2) by grid cell, a cell a hair wider than ``radius``: a point
+    within ``radius`` of a place is in one of the 3x3 cells around the place's, rounding
+    and all. Cells are numbered over ``P`` and the places of ``frame`` (arrays of points
+    queried later). ``ok`` is False when some of them are too far out for exact cell
+    numbers (the callers scan every point then)."""
+
+    def __init__(self, P: np.ndarray, radius: float, frame: tuple = ()):
+        self.cell = radius * (1.0 + 1e-9)
+        cells = [self._cells(A) for A in (P, *frame)]
+        self.ok = all(k is not None for k in cells)
+        if not self.ok:
+            return
+        allk = np.concatenate(cells)
+        self.x0, self.y0 = allk[:, 0].min(), allk[:, 1].min()
+        # (a neighbour's cell off either end of a column is no cell of a point)
+        self.span = int(allk[:, 1].max() - self.y0) + 3
+        if (allk[:, 0].max() - self.x0 + 3) * self.span > 2.0 ** 62:
+            self.ok = False
+            return
+        key = self._key(cells[0])
+        self.order = np.argsort(key, kind="stable")
+        self.skey = key[self.order]
+        #: the key steps to the 3x3 cells around a cell, its own among them
+        self.around = np.array([dx * self.span + dy for dx in (-1, 0, 1) for dy in (-1, 0, 1)],
+                               dtype=np.int64)
+
+    def _cells(self, A: np.ndarray) -> np.ndarray | None:
+        with np.errstate(all="ignore"):
+            k = np.floor(A / self.cell) if self.cell > 0 else np.full_like(A, np.inf)
+        if len(k) and (not np.isfinite(k).all() or np.abs(k).max() > 2.0 ** 40):
+            return None
+        return k
+
+    def _key(self, k: np.ndarray) -> np.ndarray:
+        return (k[:, 0] - self.x0).astype(np.int64) * self.span \
+            + (k[:, 1] - self.y0).astype(np.int64)
+
+    def keys(self, Q: np.ndarray) -> np.ndarray:
+        """The cell numbers of the places ``Q`` (q, 2) (within the frame)."""
+        return self._key(self._cells(np.asarray(Q, dtype=np.float64).reshape(-1, 2)))
+
+    def ranges(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Where the points of cells ``keys`` are in :attr:`order`: [lo, hi) each."""
+        return (np.searchsorted(self.skey, keys, "left"),
+                np.searchsorted(self.skey, keys, "right"))
 
 
 def nearest_centre(E: np.ndarray, C: np.ndarray, radius: float) -> np.ndarray:
@@ -479,43 +517,28 @@ def nearest_centre(E: np.ndarray, C: np.ndarray, radius: float) -> np.ndarray:
     E = np.asarray(E, dtype=np.float64).reshape(-1, 2)
     C = np.asarray(C, dtype=np.float64).reshape(-1, 2)
     n = len(E)
-    cell = radius * (1.0 + 1e-9)  # (see cluster_greedy)
-    ke, kc = _cells(E, cell), _cells(C, cell)
     if len(C) == 0 or n == 0:
         return np.full(n, -1, dtype=np.int64)
-    if ke is None or kc is None:
+    grid = _CellGrid(C, radius, frame=(E,))
+    if not grid.ok:
         return nearest_centre_plain(E, C, radius)
-    lo_x = min(ke[:, 0].min(), kc[:, 0].min())
-    lo_y = min(ke[:, 1].min(), kc[:, 1].min())
-    span = int(max(ke[:, 1].max(), kc[:, 1].max()) - lo_y) + 3
-    if (max(ke[:, 0].max(), kc[:, 0].max()) - lo_x + 3) * span > 2.0 ** 62:
-        return nearest_centre_plain(E, C, radius)
-
-    def key(k):
-        return (k[:, 0] - lo_x).astype(np.int64) * span + (k[:, 1] - lo_y).astype(np.int64)
-
-    kE, kC = key(ke), key(kc)
-    order = np.argsort(kC, kind="stable")
-    skey = kC[order]
+    kE = grid.keys(E)
     ex, ey = E[:, 0], E[:, 1]
     best = np.full(n, np.inf)
     arg = np.full(n, -1, dtype=np.int64)
-    r2 = radius * radius
-    for dx in (-1, 0, 1):
-        for dy in (-1, 0, 1):
-            q = kE + (dx * span + dy)
-            lo = np.searchsorted(skey, q, "left")
-            cnt = np.searchsorted(skey, q, "right") - lo
-            for j in range(int(cnt.max(initial=0))):
-                sel = np.nonzero(cnt > j)[0]
-                k = order[lo[sel] + j]
-                ddx = ex[sel] - C[k, 0]
-                ddy = ey[sel] - C[k, 1]
-                dk = ddx * ddx + ddy * ddy
-                better = (dk < best[sel]) | ((dk == best[sel]) & (k < arg[sel]))
-                best[sel[better]] = dk[better]
-                arg[sel[better]] = k[better]
-    arg[~(best <= r2)] = -1
+    for step in grid.around:
+        lo, hi = grid.ranges(kE + step)
+        cnt = hi - lo
+        for j in range(int(cnt.max(initial=0))):  # (the j-th centre of each point's cell)
+            sel = np.nonzero(cnt > j)[0]
+            k = grid.order[lo[sel] + j]
+            ddx = ex[sel] - C[k, 0]
+            ddy = ey[sel] - C[k, 1]
+            dk = ddx * ddx + ddy * ddy
+            better = (dk < best[sel]) | ((dk == best[sel]) & (k < arg[sel]))
+            best[sel[better]] = dk[better]
+            arg[sel[better]] = k[better]
+    arg[~(best <= radius * radius)] = -1
     return arg
 
 
@@ -556,33 +579,17 @@ def cluster_greedy(P: np.ndarray, radius: float, min_members: int):
     m = len(P)
     if m == 0:
         return
-    r2 = radius * radius
-    # a cell a hair wider than the radius: a point within it of another is in one of the 3x3
-    # cells around the other's, rounding and all
-    cell = radius * (1.0 + 1e-9)
-    k = _cells(P, cell)
-    if k is None:
+    grid = _CellGrid(P, radius)
+    if not grid.ok:
         yield from cluster_greedy_plain(P, radius, min_members)
         return
-    kx = k[:, 0] - k[:, 0].min()
-    ky = k[:, 1] - k[:, 1].min()
-    span = int(ky.max()) + 3  # (a neighbour's cell off either end is no cell of a point)
-    key = kx.astype(np.int64) * span + ky.astype(np.int64)
-    order = np.argsort(key, kind="stable")
-    skey = key[order]
-    offsets = np.array([dx * span + dy for dx in (-1, 0, 1) for dy in (-1, 0, 1)],
-                       dtype=np.int64)
+    r2 = radius * radius
     left = np.ones(m, dtype=bool)
-    x0, y0 = k[:, 0].min(), k[:, 1].min()
 
     def near(q) -> np.ndarray:
         """Positions (ascending) of the points left within the radius of ``q``."""
-        with np.errstate(all="ignore"):
-            qx, qy = np.floor(q[0] / cell) - x0, np.floor(q[1] / cell) - y0
-        keys = np.int64(qx) * span + np.int64(qy) + offsets
-        lo = np.searchsorted(skey, keys, "left")
-        hi = np.searchsorted(skey, keys, "right")
-        cand = np.concatenate([order[a:b] for a, b in zip(lo, hi) if b > a] or
+        lo, hi = grid.ranges(grid.keys(q) + grid.around)
+        cand = np.concatenate([grid.order[a:b] for a, b in zip(lo, hi) if b > a] or
                               [np.zeros(0, dtype=np.int64)])
         cand = np.sort(cand[left[cand]])
         return cand[((P[cand] - q) ** 2).sum(axis=1) <= r2]

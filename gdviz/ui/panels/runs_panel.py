@@ -171,6 +171,8 @@ class RunCard(QFrame):
         self.dup_big.clicked.connect(lambda: self.panel.duplicate(self.i, 10.0))
         self.remove.clicked.connect(lambda: self.session.remove_run(self.i))
         self._synced = None  # what sync() showed last
+        #: the UI language of its texts (a card kept out of the window hears no change)
+        self.lang = current_language()
         self.retranslate()
         self.sync()
 
