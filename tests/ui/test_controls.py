@@ -503,3 +503,24 @@ def test_a_run_cards_swatch_is_a_text_line_high_at_any_text_size(panel, session)
     panel.setFont(f)
     size = card.fontMetrics().height()
     assert card.swatch.width() == size and card.swatch.height() == size
+
+
+def test_a_kept_card_comes_back_measured_at_the_new_text_size(panel, session):
+    """A card kept over a text-size change comes back with its schedule box measured at
+    the new text, as a new card's is (Qt keeps a combo box's width through a font change:
+    it came back side by side, its schedule cut to "Constan")."""
+    from gdviz.core.optimizers import make_optimizer
+    from gdviz.core.session import RunSpec
+
+    runs = panel.runs
+    kept = runs.cards[3]
+    kept.schedule.minimumSizeHint()  # (measured at this text)
+    session.remove_run(3)
+    f = panel.font()
+    f.setPointSizeF(f.pointSizeF() * 2.5)
+    panel.setFont(f)
+    i = session.add_run(RunSpec(config=make_optimizer("adam")))
+    j = session.add_run(RunSpec(config=make_optimizer("adam")))
+    back, new = runs.cards[i], runs.cards[j]
+    assert back is kept and new is not kept
+    assert back.schedule.minimumSizeHint().width() == new.schedule.minimumSizeHint().width()

@@ -23,7 +23,7 @@ from gdviz.core.i18n import current_language, tr
 from gdviz.core.limits import LR_MAX, LR_MIN
 from gdviz.ui import theme
 from gdviz.ui.views.schedule_view import make_schedule, retranslate_schedule_combo, schedule_choices
-from gdviz.ui.widgets import HyperSlider, section
+from gdviz.ui.widgets import HyperSlider, forget_combo_widths, section
 
 #: slider ranges for the hyperparameters a card can show: (label's i18n key, lo, hi, log);
 #: the Chinese labels put the course's word before a symbol ("學習率 lr")
@@ -457,6 +457,10 @@ class RunsPanel(QWidget):
             card.more.setChecked(False)  # (folds its extra rows)
         if card.lang != current_language():
             card.retranslate()
+        # its combo box measures its width anew: Qt keeps it through a font change, and
+        # a card kept over a new text size, out of the panel's reach (the panel forgets its
+        # own combos' widths), came back side by side with its schedule cut ("Constan")
+        forget_combo_widths(card)
         return card  # (the panel syncs every card next)
 
     def _on_settings_changed(self, *_) -> None:
