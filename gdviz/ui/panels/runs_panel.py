@@ -171,13 +171,13 @@ class RunCard(QFrame):
         self.dup_big.clicked.connect(lambda: self.panel.duplicate(self.i, 10.0))
         self.remove.clicked.connect(lambda: self.session.remove_run(self.i))
         self._synced = None  # what sync() showed last
-        #: the UI language of its texts (a card kept out of the window hears no change)
-        self.lang = current_language()
         self.retranslate()
         self.sync()
 
     def retranslate(self) -> None:
         """Texts and tooltips in the UI language; hyperparameter symbols stay symbols."""
+        #: the UI language of its texts (a card kept out of the window hears no change)
+        self.lang = current_language()
         self.enabled.setToolTip(tr("tip_run_enabled"))
         self.select.setText(tr("step_by_step_pick"))
         self.select.setToolTip(tr("tip_run_select"))
@@ -437,7 +437,6 @@ class RunsPanel(QWidget):
         if len(same) >= SPARE_CARDS_PER_OPTIMIZER or \
                 sum(map(len, self._spares.values())) >= SPARE_CARDS:
             return False
-        card.lang = current_language()
         same.append(card)
         return True
 
