@@ -7,18 +7,20 @@ from __future__ import annotations
 import pytest
 
 from gdviz.core.scene import preset_path
-from gdviz.ui.views.raster_item import RasterLines
+from gdviz.ui.views.raster_item import RasterLines, RasterStroke
 from measure_common import flush as _flush  # noqa: E402 (tests/ui/conftest.py: on sys.path)
 
 
 @pytest.fixture
 def renders(monkeypatch):
-    """The sizes (w, h) the map's contours were rasterised at, in order."""
+    """The sizes (w, h) the map's contours were rasterised at, in order (not the fit
+    panel's run curves, drawn by the same rasteriser)."""
     sizes: list[tuple[int, int]] = []
     orig = RasterLines._render
 
     def counted(self, tr, ox, oy, w, h, dpr):
-        sizes.append((w, h))
+        if not isinstance(self, RasterStroke):
+            sizes.append((w, h))
         return orig(self, tr, ox, oy, w, h, dpr)
 
     monkeypatch.setattr(RasterLines, "_render", counted)
@@ -161,3 +163,38 @@ def test_a_lesson_on_a_basin_map_is_laid_out_for_the_map_before_its_first_pass(w
     # without the map (off), the bar comes back at once
     win.session.set_map_options(map_layer="off")
     assert view.colorbar.isVisible()
+
+
+def test_a_panel_toggle_paints_each_plot_it_resizes_once(window):
+    """A plot that a panel shown or hidden resizes takes its scene's changes before the
+    toggle returns, and is painted once. Left to its paint, pyqtgraph moved the plot's
+    items then and asked for a second paint: the fit panel and the map were painted twice
+    per toggle (L9 with 12 runs at 1920x1080: ~100 ms of one turn)."""
+    from PySide6.QtCore import QEvent, QObject
+
+    win = window
+    assert win.open_scene(preset_path("L09"))
+    win.session.pause()
+    _flush()
+    pic = win.picture
+    plots = {"map": pic.landscape_view, "fit": pic.fit_view}
+    counts: dict[str, int] = {}
+
+    class Paints(QObject):
+        def eventFilter(self, obj, ev):  # noqa: N802 - Qt name
+            if ev.type() == QEvent.Type.Paint:
+                for name, view in plots.items():
+                    if obj is view.viewport():
+                        counts[name] = counts.get(name, 0) + 1
+            return False
+
+    paints = Paints()
+    for view in plots.values():
+        view.viewport().installEventFilter(paints)
+    for on in (False, True):  # the caption hidden, then shown again
+        counts.clear()
+        sizes = {k: v.viewport().size() for k, v in plots.items()}
+        win.panel_actions["caption"].setChecked(on)
+        _flush()
+        assert all(v.viewport().size() != sizes[k] for k, v in plots.items())
+        assert counts == {"map": 1, "fit": 1}
