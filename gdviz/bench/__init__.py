@@ -32,6 +32,7 @@ ENTRIES: dict[str, tuple[str, str]] = {
     "mlp-step": ("gdviz.bench.networks", "bench_mlp_step"),
     "net-step": ("gdviz.bench.networks", "bench_net_step"),
     "contour-paint": ("gdviz.bench.ui", "bench_contour_paint"),
+    "curve-paint": ("gdviz.bench.ui", "bench_curve_paint"),
     "frame": ("gdviz.bench.ui", "bench_frame"),
     "frame-long": ("gdviz.bench.ui", "bench_frame_long"),
     "startup": ("gdviz.bench.ui", "bench_startup"),

@@ -244,6 +244,81 @@ def bench_contour_paint(size=(800, 500), grid: int = 256, levels: int = 18) -> d
             "size": f"{w}x{h}", "renders": ours.renders}
 
 
+def bench_curve_paint(size=(800, 500), runs: int = 12, points: int = 300) -> dict:
+    """``curve-paint``: ms to paint ``runs`` fit curves (``points`` points each, 4.5 px,
+    round caps: a run's pen in the fit panel) that overfit as L9's do (wiggly), into a
+    ``size`` image: rasterised by the numba kernel (:class:`RasterRunCurve`, how the fit
+    panel draws them) against Qt's antialiased stroke of the same curves (how it did)."""
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    import numpy as np
+    import pyqtgraph as pg
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QColor, QImage, QPainter
+    from PySide6.QtWidgets import QApplication, QGraphicsScene, QStyleOptionGraphicsItem
+
+    from gdviz import kernels
+    from gdviz.ui.views.items import RasterRunCurve
+
+    QApplication.instance() or QApplication([])
+    kernels.warmup()
+    x = np.linspace(-2.0, 2.0, points)
+    rng = np.random.default_rng(0)
+    ys = [np.sin(3.0 * x) + 0.4 * np.sin((25.0 + 5.0 * rng.random()) * x + r) for r in range(runs)]
+    w, h = size
+    img = QImage(w, h, QImage.Format.Format_ARGB32_Premultiplied)
+    opt = QStyleOptionGraphicsItem()
+    sx, sy = w / 4.0, -h / 4.0
+
+    def painter_for(items, drawn):
+        scene = QGraphicsScene()
+        for item in items:
+            scene.addItem(item)
+
+        def paint():
+            img.fill(0)
+            p = QPainter(img)
+            p.translate(2.0 * sx, h + 2.0 * sy)
+            p.scale(sx, sy)
+            p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+            for item in drawn:
+                item.paint(p, opt, None)
+            p.end()
+        return scene, paint
+
+    def pen(r):
+        return pg.mkPen(QColor.fromHsv(int(360 * r / runs) % 360, 200, 200), width=4.5,
+                        capStyle=Qt.PenCapStyle.RoundCap)
+
+    runs_items = []
+    for r, y in enumerate(ys):
+        c = RasterRunCurve(connect="finite", pen=pen(r), antialias=True)
+        c.setData(x, y)
+        runs_items.append(c)
+    ours = [c.curve for c in runs_items]  # (each run's line: its data item draws nothing)
+    scene_a, paint_ours = painter_for(runs_items, ours)
+
+    def ours_fresh():
+        # each curve drawn anew (its kept image forgotten), as after a new step or size
+        before = 0
+        for c in ours:
+            if c._stroke is not None:
+                before += c._stroke.renders
+                c._stroke._key = None
+                c._stroke._image = None
+        paint_ours()
+        if sum(c._stroke.renders for c in ours) != before + runs:
+            raise RuntimeError("curve-paint: the curves were not rasterised")
+
+    qt = [pg.PlotCurveItem(x, y, pen=pen(r), antialias=True, connect="finite")
+          for r, y in enumerate(ys)]
+    scene_b, paint_qt = painter_for(qt, qt)
+    ours_ms = best_ms(ours_fresh, 10)
+    base_ms = best_ms(paint_qt, 3)
+    return {"name": "curve-paint", "ours_ms": ours_ms, "baseline": "Qt antialiased stroke",
+            "baseline_ms": base_ms, "ratio": base_ms / ours_ms, "curves": runs,
+            "size": f"{w}x{h}", "renders": sum(c._stroke.renders for c in ours)}
+
+
 def bench_frame_classify(frames: int = 120, size=(1280, 720)) -> dict:
     """``frame-classify``: p95 frame time (ms) of the real window offscreen on lesson L21
     (a 2-8-8-8-1 network, two runs at 60 steps/s): the engine's steps, the map's live loss

@@ -137,6 +137,13 @@ def test_contour_paint_rasterises_at_each_timed_paint():
     assert row["segments"] > 0 and row["renders"] >= 10  # (one per timed paint)
 
 
+def test_curve_paint_rasterises_every_curve_at_each_timed_paint():
+    row = check_rows(entry_in_subprocess(
+        "gdviz.bench.ui", "bench_curve_paint(size=(160, 100), runs=3, points=40)"),
+        "curve-paint")[0]
+    assert row["curves"] == 3 and row["renders"] >= 30  # (each curve, each timed paint)
+
+
 @pytest.mark.slow
 def test_frame():
     check_rows(entry_in_subprocess("gdviz.bench.ui", "bench_frame(frames=3)"), "frame")

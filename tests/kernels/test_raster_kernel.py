@@ -129,3 +129,37 @@ def test_the_twin_rasterises_many_long_segments_in_chunks_as_the_kernel_does(mon
         raster_segments_np(xs, ys, hw, b)
         np.testing.assert_allclose(b, a, atol=1e-6)
         assert (b > 0).sum() > 1000
+
+
+# ---------------------------------------------------------------------- coverage -> pixels
+def test_coverage_pixels_kernel_and_twin_match():
+    from gdviz.kernels.raster import coverage_pixels_nb, coverage_pixels_np
+
+    rng = np.random.default_rng(3)
+    cover = rng.random((23, 31)).astype(np.float32)
+    cover[rng.random(cover.shape) < 0.4] = 0.0
+    cover[0, :5] = [0.0, 1.0, 0.5 / 255, 1.5 / 255, 254.5 / 255]  # the ends and half steps
+    lut = rng.integers(0, 2**32, 256, dtype=np.uint64).astype(np.uint32)
+    want = lut[np.floor(cover.astype(np.float64) * 255.0 + 0.5).astype(int)]
+    for impl in (coverage_pixels_nb, coverage_pixels_np):
+        # into a strided view, as into a QImage whose rows are longer than the picture
+        buf = np.full((23, 40), 7, np.uint32)
+        impl(cover, lut, buf[:, :31])
+        np.testing.assert_array_equal(buf[:, :31], want)
+        assert (buf[:, 31:] == 7).all()  # nothing written past the picture
+
+
+def test_coverage_pixels_refuses_bad_arrays():
+    from gdviz.kernels.raster import coverage_pixels
+
+    cover = np.zeros((2, 3), np.float32)
+    lut = np.zeros(256, np.uint32)
+    with pytest.raises(ValueError, match="cover"):
+        coverage_pixels(cover.astype(np.float64), lut, np.zeros((2, 3), np.uint32))
+    with pytest.raises(ValueError, match="256"):
+        coverage_pixels(cover, lut[:255], np.zeros((2, 3), np.uint32))
+    with pytest.raises(ValueError, match="shape"):
+        coverage_pixels(cover, lut, np.zeros((3, 2), np.uint32))
+    for fast in (True, False):
+        out = np.ones((2, 3), np.uint32)
+        assert coverage_pixels(cover, lut, out, fast=fast) is out and not out.any()

@@ -216,3 +216,68 @@ def test_a_paint_draws_anew_within_its_budget_and_the_rest_in_the_next_paints(pl
     plot.grab()
     assert sum(c.renders for c in curves) == 9 and len(budget._owed) == 2
     qtbot.waitUntil(lambda: [c.renders for c in curves] == [4, 4, 3] and not budget._owed)
+
+
+def test_a_fit_run_curve_is_rasterised_kept_and_covers_what_qt_strokes(plot, monkeypatch):
+    """A fit run's curve (:class:`RasterRunCurve`): rasterised once the kernels are ready,
+    its image kept while nothing changes, drawn anew for new data or a new pen; the same
+    pixels, about, as Qt's stroke of it. A dashed pen (a diverged run) and the first
+    seconds before numba has compiled are stroked by Qt."""
+    from PySide6.QtCore import Qt
+
+    from gdviz import kernels
+    from gdviz.ui.views.items import RasterRunCurve, set_pen
+
+    ready = [True]
+    monkeypatch.setattr(kernels, "is_ready", lambda: ready[0])
+    x = np.linspace(0.5, 9.5, 300)
+    y = 5.0 + 3.0 * np.sin(4.0 * x)  # a wiggly fit
+    pen = pg.mkPen("k", width=4.5, capStyle=Qt.PenCapStyle.RoundCap)
+    curve = RasterRunCurve(connect="finite")
+    curve.setPen(pen)
+    curve.setData(x, y)
+    plot.addItem(curve)
+    mine = _dark(plot.grab().toImage())
+    stroke = curve.curve._stroke
+    assert stroke is not None and stroke.renders == 1 and mine.any()
+    plot.grab()
+    assert stroke.renders == 1  # nothing changed: the kept image
+    plot.removeItem(curve)
+    qt = pg.PlotDataItem(x, y, pen=pen, connect="finite")
+    plot.addItem(qt)
+    theirs = _dark(plot.grab().toImage())
+    plot.removeItem(qt)
+    assert (mine & theirs).sum() >= 0.9 * max(mine.sum(), theirs.sum())
+    plot.addItem(curve)
+    curve.setData(x, y - 1.0)
+    moved = _dark(plot.grab().toImage())
+    assert stroke.renders == 2 and (moved != mine).any()
+    set_pen(curve, pg.mkPen("k", width=9, capStyle=Qt.PenCapStyle.RoundCap))
+    thick = _dark(plot.grab().toImage())
+    assert stroke.renders == 3 and thick.sum() > 1.5 * moved.sum()
+    set_pen(curve, pg.mkPen("k", width=4.5, style=Qt.PenStyle.DashLine))
+    dashed = _dark(plot.grab().toImage())
+    assert stroke.renders == 3 and 0 < dashed.sum() < moved.sum()  # Qt's dashes
+    set_pen(curve, pen)
+    ready[0] = False
+    assert (_dark(plot.grab().toImage()) & moved).sum() >= 0.9 * moved.sum()
+    assert stroke.renders == 3  # stroked by Qt, the same line
+
+
+def test_a_fit_run_curve_stroked_aliased_is_stroked_by_qt(plot, monkeypatch):
+    """Many runs playing stroke their curves aliased (PlayingStrokes): Qt's aliased stroke
+    is the faster there, and the rasteriser (always antialiased) leaves them to it."""
+    from gdviz import kernels
+    from gdviz.ui.views.items import RasterRunCurve, set_antialias
+
+    monkeypatch.setattr(kernels, "is_ready", lambda: True)
+    curve = RasterRunCurve(connect="finite")
+    curve.setPen(pg.mkPen("k", width=4.5))
+    curve.setData(np.linspace(1, 9, 50), np.linspace(2, 8, 50))
+    plot.addItem(curve)
+    set_antialias(curve, False)
+    assert _dark(plot.grab().toImage()).any()
+    assert curve.curve._stroke is None
+    set_antialias(curve, True)
+    plot.grab()
+    assert curve.curve._stroke.renders == 1

@@ -34,7 +34,7 @@ from PySide6.QtGui import QColor, QFontMetricsF
 
 from gdviz.core.i18n import current_language, tr
 from gdviz.ui import theme
-from gdviz.ui.views.items import (Curve, PlayingStrokes, Spares, cache_axes, closes_once,
+from gdviz.ui.views.items import (PlayingStrokes, RasterRunCurve, Spares, cache_axes, closes_once,
                                   connect_all, disconnect_all, plain_plot, set_antialias, set_pen,
                                   style_points)
 from gdviz.ui.views.placement import LegendSizes, set_legend_columns, sync_legend
@@ -376,7 +376,7 @@ class FitView(pg.PlotWidget):
         also makes a scatter for symbols; L9's first load made 30, ~45 ms)."""
         out = []
         for _ in range(n):
-            c = pg.PlotCurveItem(connect="finite") if plain else Curve(connect="finite")
+            c = pg.PlotCurveItem(connect="finite") if plain else RasterRunCurve(connect="finite")
             c.setZValue(z)
             c.setVisible(False)
             self.plot_item.addItem(c)

@@ -24,7 +24,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt, QTimer
 from PySide6.QtGui import QColor, QImage, QPainter, QPen, QTransform
 
 from gdviz import kernels
-from gdviz.kernels.raster import clip_pairs, raster_segments
+from gdviz.kernels.raster import clip_pairs, coverage_pixels, raster_segments
 
 #: largest image drawn (device pixels per side): a map on an 8K screen
 MAX_SIDE = 8192
@@ -100,6 +100,8 @@ class RasterLines(pg.GraphicsObject):
         self.renders = 0
         #: the view's time for drawing anew in one paint (:class:`RasterBudget`), or None
         self.budget: RasterBudget | None = None
+        self._lut_for: int | None = None  # the colour (rgba) _lut_table is for
+        self._lut_table = np.zeros(256, np.uint32)
         if pen is not None:
             self.setPen(pen)
 
@@ -246,17 +248,27 @@ class RasterLines(pg.GraphicsObject):
             py = (tr.m12() * x + tr.m22() * y + tr.dy() - oy) * dpr
         cover = np.zeros((h, w), np.float32)
         raster_segments(px, py, 0.5 * self._width * dpr, cover)
-        # coverage (256 steps) -> premultiplied ARGB32 pixel, through a 256-entry table
-        k = np.arange(256) / 255.0 * self._color.alphaF()
-        c = self._color
-        lut = ((np.round(k * 255.0).astype(np.uint32) << 24)
-               | (np.round(k * c.red()).astype(np.uint32) << 16)
-               | (np.round(k * c.green()).astype(np.uint32) << 8)
-               | np.round(k * c.blue()).astype(np.uint32))
-        rgba = lut[(cover * 255.0 + 0.5).astype(np.uint8)]
-        img = QImage(rgba.data, w, h, 4 * w, QImage.Format.Format_ARGB32_Premultiplied).copy()  # owns its pixels
+        # coverage (256 steps) -> premultiplied ARGB32 pixel, through a 256-entry table,
+        # written straight into the image's own pixels
+        img = QImage(w, h, QImage.Format.Format_ARGB32_Premultiplied)
+        pixels = np.frombuffer(img.bits(), np.uint32).reshape(h, img.bytesPerLine() // 4)[:, :w]
+        coverage_pixels(cover, self._lut(), pixels)
         img.setDevicePixelRatio(dpr)
         return img
+
+    def _lut(self) -> np.ndarray:
+        """The 256 premultiplied ARGB32 pixels of the pen's colour at coverage k/255 (kept
+        while the colour stays)."""
+        rgba = self._color.rgba()
+        if self._lut_for != rgba:
+            k = np.arange(256) / 255.0 * self._color.alphaF()
+            c = self._color
+            self._lut_table = ((np.round(k * 255.0).astype(np.uint32) << 24)
+                               | (np.round(k * c.red()).astype(np.uint32) << 16)
+                               | (np.round(k * c.green()).astype(np.uint32) << 8)
+                               | np.round(k * c.blue()).astype(np.uint32))
+            self._lut_for = rgba
+        return self._lut_table
 
 
 class RasterCurve(RasterLines):
@@ -333,3 +345,16 @@ class RasterCurve(RasterLines):
             finally:
                 p.end()
         return img
+
+
+class RasterStroke(RasterCurve):
+    """A :class:`RasterCurve` that paints for another item, ``owner`` (a curve of
+    pyqtgraph's: :class:`~gdviz.ui.views.items.RasterPlotCurve`), inside the owner's
+    paint: in no scene, with the owner's bounds (its pen's padding included)."""
+
+    def __init__(self, owner):
+        super().__init__()
+        self._owner = owner
+
+    def boundingRect(self) -> QRectF:  # noqa: N802
+        return self._owner.boundingRect()
