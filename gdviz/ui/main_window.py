@@ -1010,7 +1010,7 @@ class MainWindow(QMainWindow):
         self._fit_status()
 
     @contextmanager
-    def one_paint(self, *, whole: bool = False, plots: bool = False):
+    def one_paint(self, *, whole: bool = False, plots: bool = False, resized: bool = False):
         """Around a window-wide change (a lesson, the language, the theme, a panel): every
         layout it caused, and the layouts those caused, are done before it returns, so that
         the window's next paint is at its final geometry, once. (Laid out over several turns
@@ -1023,7 +1023,13 @@ class MainWindow(QMainWindow):
         repaints are held, and the window paints once, all of it (:meth:`_repaint_once`).
         ``plots``: the change repaints every plot (a language): their scenes take their
         changes before it returns, and each plot is painted once
-        (:meth:`_paint_plots_once`); the other widgets repaint what changed."""
+        (:meth:`_paint_plots_once`); the other widgets repaint what changed.
+        ``resized``: each plot the change resized (or showed) is painted once, the same way
+        (a panel shown or hidden: left to its paint, pyqtgraph moved the plot's items then
+        and asked for a second paint; the fit panel and the map were painted twice per
+        toggle, L9 with 12 runs at 1920x1080 ~100 ms). Not for a lesson: its scenes' changes,
+        taken in its own turn, made that turn the longer (its paint comes a turn later
+        anyway)."""
         from gdviz.ui.views import refresh
 
         if self._in_one_paint or not self.isVisible():
@@ -1035,7 +1041,7 @@ class MainWindow(QMainWindow):
         hold = whole and self.updatesEnabled()
         if hold:
             self.setUpdatesEnabled(False)
-        sizes = None if hold or plots else self._plot_sizes()
+        sizes = self._plot_sizes() if resized and not (hold or plots) else None
         try:
             # the views refresh once, for the final state and at their final size: the
             # change's signals, events and layout passes only mark them stale
@@ -1047,14 +1053,11 @@ class MainWindow(QMainWindow):
                 self._repaint_once()
             elif plots:
                 self._paint_plots_once()
-            else:
-                # a plot the change resized (or showed) repaints whole: its scene takes
-                # what the new size moved first, and it is painted once (a panel shown or
-                # hidden painted the fit panel and the map twice each: L9 with 12 runs at
-                # 1920x1080, ~50 ms more in one turn)
-                resized = [v for v, size in self._plot_sizes().items() if sizes.get(v) != size]
-                if resized:
-                    self._paint_plots_once(resized)
+            elif sizes is not None:
+                # a plot the change resized (or showed) repaints whole anyway
+                changed = [v for v, size in self._plot_sizes().items() if sizes.get(v) != size]
+                if changed:
+                    self._paint_plots_once(changed)
 
     def _plot_sizes(self) -> dict:
         """Each shown plot's viewport size, by plot."""
@@ -1589,12 +1592,12 @@ class MainWindow(QMainWindow):
         if on:
             self.step_dock.raise_()
 
-    @painted_once
     def set_panel(self, name: str, on: bool) -> None:
         """View ▸ Panels: show or hide one panel of the picture (into ``session.panels``)."""
-        panels = set(self.session.panels)
-        panels.add(name) if on else panels.discard(name)
-        self.session.set_view_options(panels=tuple(panels))
+        with self.one_paint(resized=True):
+            panels = set(self.session.panels)
+            panels.add(name) if on else panels.discard(name)
+            self.session.set_view_options(panels=tuple(panels))
 
     def _on_panels_changed(self, panels=None, *_) -> None:
         panels = self.session.panels
