@@ -714,6 +714,27 @@ def test_a_run_added_or_removed_writes_only_its_legend_entry(view, sess):
         view.trails[sess.runs_of_spec(i)[0]].prefix for i in range(sess.n_specs)]
 
 
+def test_a_legend_entry_dropped_is_kept_hidden_and_taken_by_the_next_one(view, sess):
+    """A run removed leaves its legend row hidden, kept; the next run added takes it (no
+    label made): written with its own text, in the legend's colour, drawing its own trail."""
+    sess.add_run(RunSpec(config=make_optimizer("adam", lr=0.01)))
+    sess.add_run(RunSpec(config=make_optimizer("sgd", lr=0.02)))
+    rows = list(view.legend.items)
+    sess.remove_run(sess.n_runs - 1)
+    dropped = rows[-1]
+    assert dropped not in view.legend.items and not any(p.isVisible() for p in dropped)
+    made = view.legend_labels_made
+    sess.add_run(RunSpec(config=make_optimizer("rmsprop", lr=0.005)))
+    assert view.legend_labels_made == made
+    sample, label = view.legend.items[-1]
+    assert (sample, label) == dropped and sample.isVisible() and label.isVisible()
+    assert label.text == sess.spec_label(sess.n_specs - 1)
+    assert label.opts["color"] == view.legend.opts["labelTextColor"]
+    assert sample.item is view.trails[sess.runs_of_spec(sess.n_specs - 1)[0]].prefix
+    texts = [lab.text for _, lab in view.legend.items]
+    assert texts == [sess.spec_label(i) for i in range(sess.n_specs)]
+
+
 def test_close_drops_a_held_live_picture(qtbot, sess):
     """A live surface's picture held for the next frame was drawn after the view closed,
     on items pyqtgraph had torn down ("already deleted", now and then in a teardown)."""
