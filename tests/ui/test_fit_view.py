@@ -170,6 +170,21 @@ def test_surfaces_show_only_the_hint(view, sess):
     assert all(c.isVisible() for c in view.run_curves)
 
 
+def test_runs_added_on_a_surface_make_no_curves_until_data_come(view, sess):
+    """A surface draws no run in the fit panel: runs added there (a start added on the
+    map adds one per optimizer) make no curves; they come, one per run, with the data."""
+    sess.set_surface("rosenbrock")
+    before = len(view.run_curves)
+    for _ in range(6):
+        sess.add_run(RunSpec(config=make_optimizer("adam", lr=0.01)))
+    assert len(view.run_curves) <= before < sess.n_runs
+    sess.remove_run(0)
+    assert len(view.run_curves) <= sess.n_runs
+    assert sess.set_fit(FitData(model="sigmoid", units=3))
+    assert len(view.run_curves) == sess.n_runs
+    assert all(c.isVisible() for c in view.run_curves)
+
+
 def test_range_is_set_from_the_data_not_every_frame(view, sess):
     ds = sess.problem.dataset
     x0, x1, y0, y1 = view.data_box()

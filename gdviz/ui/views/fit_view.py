@@ -407,6 +407,11 @@ class FitView(pg.PlotWidget):
         s = self.session
         self._ghost_on_runs_changed()
         n = s.n_runs
+        if not self.showing_data:
+            # (a surface draws no run here: the curves come with a data problem, whose
+            # change calls this again; a start added on the map with 24 runs made 24
+            # curves nobody sees, ~25 ms of the click)
+            n = min(n, len(self.run_curves))
         if len(self.run_curves) != n:
             self.run_curves = self._resize(self.run_curves, n, 10, self._spares)
         self._diverged = {r for r, _ in s.diverged()}
