@@ -179,14 +179,42 @@ def bench_startup(repeats: int = 3) -> dict:
                 ratio=1000.0 / best if best > 0 else float("inf"))
 
 
+def _box_painter(img, box, items, drawn=None):
+    """(scene, paint): a scene holding ``items``, and a ``paint()`` that clears ``img`` and
+    paints ``drawn`` (default: ``items``) antialiased, the data box ``box`` (x0, x1, y0, y1)
+    filling the image, y up (the paint rows of ``contour-paint`` and ``curve-paint``)."""
+    from PySide6.QtGui import QPainter
+    from PySide6.QtWidgets import QGraphicsScene, QStyleOptionGraphicsItem
+
+    x0, x1, y0, y1 = box
+    w, h = img.width(), img.height()
+    sx, sy = w / (x1 - x0), -h / (y1 - y0)
+    opt = QStyleOptionGraphicsItem()
+    scene = QGraphicsScene()
+    for item in items:
+        scene.addItem(item)
+    drawn = list(items if drawn is None else drawn)
+
+    def paint():
+        img.fill(0)
+        p = QPainter(img)
+        p.translate(-x0 * sx, h - y0 * sy)
+        p.scale(sx, sy)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        for item in drawn:
+            item.paint(p, opt, None)
+        p.end()
+    return scene, paint
+
+
 def bench_contour_paint(size=(800, 500), grid: int = 256, levels: int = 18) -> dict:
     """``contour-paint``: ms to paint the Rosenbrock map's contours into a ``size`` image,
     rasterised by the numba kernel (:class:`RasterLines`) against Qt's antialiased stroke
     of the same segments (``PlotDataItem(connect="pairs")``, how the map drew them before)."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     import pyqtgraph as pg
-    from PySide6.QtGui import QColor, QImage, QPainter
-    from PySide6.QtWidgets import QApplication, QGraphicsScene, QStyleOptionGraphicsItem
+    from PySide6.QtGui import QColor, QImage
+    from PySide6.QtWidgets import QApplication
 
     from gdviz import kernels
     from gdviz.core.surfaces import Landscape
@@ -202,26 +230,9 @@ def bench_contour_paint(size=(800, 500), grid: int = 256, levels: int = 18) -> d
     pen = pg.mkPen(QColor(40, 40, 40, 200), width=1.6)
     w, h = size
     img = QImage(w, h, QImage.Format.Format_ARGB32_Premultiplied)
-    opt = QStyleOptionGraphicsItem()
-
-    def painter_for(item):
-        scene = QGraphicsScene()
-        scene.addItem(item)
-        sx, sy = w / (x1 - x0), -h / (y1 - y0)
-
-        def paint():
-            img.fill(0)
-            p = QPainter(img)
-            p.translate(-x0 * sx, h - y0 * sy)
-            p.scale(sx, sy)
-            p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
-            item.paint(p, opt, None)
-            p.end()
-        return scene, paint
-
     ours = RasterLines(pen)
     ours.setData(xy[:, 0], xy[:, 1])
-    scene_a, paint_ours = painter_for(ours)
+    scene_a, paint_ours = _box_painter(img, (x0, x1, y0, y1), [ours])
 
     def ours_fresh():
         # every paint after a change: the image is made again (its key alone forgotten, the
@@ -236,7 +247,7 @@ def bench_contour_paint(size=(800, 500), grid: int = 256, levels: int = 18) -> d
 
     qt = pg.PlotCurveItem(connect="pairs", antialias=True, pen=pen)
     qt.setData(xy[:, 0], xy[:, 1])
-    scene_b, paint_qt = painter_for(qt)
+    scene_b, paint_qt = _box_painter(img, (x0, x1, y0, y1), [qt])
     ours_ms = best_ms(ours_fresh, 10)
     base_ms = best_ms(paint_qt, 3)
     return {"name": "contour-paint", "ours_ms": ours_ms, "baseline": "Qt antialiased stroke",
@@ -253,8 +264,8 @@ def bench_curve_paint(size=(800, 500), runs: int = 12, points: int = 300) -> dic
     import numpy as np
     import pyqtgraph as pg
     from PySide6.QtCore import Qt
-    from PySide6.QtGui import QColor, QImage, QPainter
-    from PySide6.QtWidgets import QApplication, QGraphicsScene, QStyleOptionGraphicsItem
+    from PySide6.QtGui import QColor, QImage
+    from PySide6.QtWidgets import QApplication
 
     from gdviz import kernels
     from gdviz.ui.views.items import RasterRunCurve
@@ -266,24 +277,7 @@ def bench_curve_paint(size=(800, 500), runs: int = 12, points: int = 300) -> dic
     ys = [np.sin(3.0 * x) + 0.4 * np.sin((25.0 + 5.0 * rng.random()) * x + r) for r in range(runs)]
     w, h = size
     img = QImage(w, h, QImage.Format.Format_ARGB32_Premultiplied)
-    opt = QStyleOptionGraphicsItem()
-    sx, sy = w / 4.0, -h / 4.0
-
-    def painter_for(items, drawn):
-        scene = QGraphicsScene()
-        for item in items:
-            scene.addItem(item)
-
-        def paint():
-            img.fill(0)
-            p = QPainter(img)
-            p.translate(2.0 * sx, h + 2.0 * sy)
-            p.scale(sx, sy)
-            p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
-            for item in drawn:
-                item.paint(p, opt, None)
-            p.end()
-        return scene, paint
+    box = (-2.0, 2.0, -2.0, 2.0)
 
     def pen(r):
         return pg.mkPen(QColor.fromHsv(int(360 * r / runs) % 360, 200, 200), width=4.5,
@@ -295,7 +289,7 @@ def bench_curve_paint(size=(800, 500), runs: int = 12, points: int = 300) -> dic
         c.setData(x, y)
         runs_items.append(c)
     ours = [c.curve for c in runs_items]  # (each run's line: its data item draws nothing)
-    scene_a, paint_ours = painter_for(runs_items, ours)
+    scene_a, paint_ours = _box_painter(img, box, runs_items, ours)
 
     def ours_fresh():
         # each curve drawn anew (its kept image forgotten), as after a new step or size
@@ -311,7 +305,7 @@ def bench_curve_paint(size=(800, 500), runs: int = 12, points: int = 300) -> dic
 
     qt = [pg.PlotCurveItem(x, y, pen=pen(r), antialias=True, connect="finite")
           for r, y in enumerate(ys)]
-    scene_b, paint_qt = painter_for(qt, qt)
+    scene_b, paint_qt = _box_painter(img, box, qt)
     ours_ms = best_ms(ours_fresh, 10)
     base_ms = best_ms(paint_qt, 3)
     return {"name": "curve-paint", "ours_ms": ours_ms, "baseline": "Qt antialiased stroke",
