@@ -266,6 +266,7 @@ class MainWindow(QMainWindow):
         self.loss_view = LossView(self.session)
         self.loss_view.turn.enabled = True  # (gdviz.ui.views.turns)
         self.loss_view.strokes.enabled = True  # (gdviz.ui.views.items.PlayingStrokes)
+        self.loss_view.pace.enabled = True  # (gdviz.ui.views.items.BuildPace)
         # the loss curves' place follows the problem (see :meth:`_place_loss_dock`)
         self.loss_dock = self._dock(tr("dock_loss"), "lossDock", self.loss_view,
                                     Qt.DockWidgetArea.RightDockWidgetArea)

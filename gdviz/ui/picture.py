@@ -256,6 +256,11 @@ class Picture(QWidget):
             # moved and scaled until the next paints (gdviz.ui.views.raster_item.RasterBudget)
             if self.landscape_view is not None:
                 self.landscape_view.raster_budget.enabled = True
+            # and many runs added at once get their items a few runs a turn
+            # (gdviz.ui.views.items.BuildPace); an export's are all made before it draws
+            for v in (self.landscape_view, self.loss_view):
+                if v is not None:
+                    v.pace.enabled = True
 
         self._caption = ("", "")
         self.notice = QLabel()  # inline messages (the window's, under the caption)

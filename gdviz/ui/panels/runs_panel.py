@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QSignalBlocker, Qt
+from PySide6.QtCore import QEvent, QSignalBlocker, Qt, QTimer
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -42,6 +42,9 @@ FIELD_RANGES: dict[str, tuple[str, float, float, bool]] = {
 #: cards kept for runs to come, of each optimizer and in all (RunsPanel._keep_spare)
 SPARE_CARDS_PER_OPTIMIZER = 2
 SPARE_CARDS = 8
+#: new cards made in one turn of the event loop; the rest on the turns after
+#: (RunsPanel._reconcile: a card is ~4-7 ms at 200-300 % text)
+PACE_CARDS = 4
 #: always shown; the others fold under "more"
 MAIN_FIELDS = ("lr", "momentum", "alpha", "beta1", "beta2")
 #: on/off hyperparameters, drawn as check boxes
@@ -293,6 +296,12 @@ class RunsPanel(QWidget):
         self.cards: list[RunCard] = []
         #: cards of runs gone, out of the panel, by optimizer (:meth:`_keep_spare`)
         self._spares: dict[str, list[RunCard]] = {}
+        #: the cards that did not fit in one turn come on the next (see _reconcile)
+        self._pace = QTimer(self)
+        self._pace.setSingleShot(True)
+        self._pace.timeout.connect(self._on_runs_changed)
+        self.pace_cards = PACE_CARDS
+        self.cards_deferred = 0  # (turns that left cards for a later one: for tests)
         self.select_group = QButtonGroup(self)
         self.select_group.setExclusive(False)  # so that a click can also clear the pick
 
@@ -402,30 +411,48 @@ class RunsPanel(QWidget):
         while (tail < min(len(old), len(names)) - head
                and old[len(old) - 1 - tail] == names[len(names) - 1 - tail]):
             tail += 1
-        gone = self.cards[head:len(old) - tail]
-        for c in gone:
-            self.select_group.removeButton(c.select)
-            self.cards_box.removeWidget(c)
-            # out of the panel now, not at its deletion a turn later: the controls' fit
-            # in this turn walks every widget under the panel at each reflow pass (a lesson
-            # opened over 20 leftover runs at 300 % text: 12 ms of reflow, 7 without them).
-            # (Hidden by the move, not by hide(): a card taken back is shown as a new one
-            # is, when its layout shows it)
-            c.setParent(None)
-            if not self._keep_spare(c):
-                c.deleteLater()
+        for c in self.cards[head:len(old) - tail]:
+            self._put_away(c)
         kept_tail = self.cards[len(old) - tail:]
         self.cards = self.cards[:head]
+        # at most pace_cards new cards a turn (a scene of 19 runs opened over a lesson of
+        # one made 11 cards in its turn, ~50 ms of it at 227 % text): the panel shows the
+        # first runs' cards, and the others come on the next turns, in order
+        room = self.pace_cards
         for i in range(head, len(names) - tail):
-            card = self._spare_card(names[i], i) or RunCard(self, i)
+            card = self._spare_card(names[i], i)
+            if card is None:
+                if room <= 0:
+                    break
+                room -= 1
+                card = RunCard(self, i)
             self.cards_box.insertWidget(i, card)
             self.cards.append(card)
-        self.cards += kept_tail
+        if len(self.cards) == len(names) - tail:
+            self.cards += kept_tail
+        else:  # the tail's cards would stand at the wrong runs' places: out, as gone ones
+            for c in kept_tail:
+                self._put_away(c)
+            self.cards_deferred += 1
+            self._pace.start(0)
         for i, c in enumerate(self.cards):  # the tail's spec indices moved
             if c.i != i:
                 c.i = i
                 c.setObjectName(f"runCard{i}")
                 self.select_group.setId(c.select, i)
+
+    def _put_away(self, c: "RunCard") -> None:
+        """Card ``c`` out of the panel: kept for a run to come, or freed."""
+        self.select_group.removeButton(c.select)
+        self.cards_box.removeWidget(c)
+        # out of the panel now, not at its deletion a turn later: the controls' fit in
+        # this turn walks every widget under the panel at each reflow pass (a lesson
+        # opened over 20 leftover runs at 300 % text: 12 ms of reflow, 7 without them).
+        # (Hidden by the move, not by hide(): a card taken back is shown as a new one is,
+        # when its layout shows it)
+        c.setParent(None)
+        if not self._keep_spare(c):
+            c.deleteLater()
 
     def _keep_spare(self, card: "RunCard") -> bool:
         """Keep ``card`` (out of the panel) for a run of its optimizer to come, up to

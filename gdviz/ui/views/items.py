@@ -390,6 +390,53 @@ class RunsBuild:
         self._key = None
 
 
+#: a window's view makes at most this many runs' new item sets in one turn of the event
+#: loop (:class:`BuildPace`)
+PACE_RUNS = 8
+
+
+class BuildPace:
+    """How many runs' new item sets (curves, labels: not a :class:`Spares` set taken back)
+    a view makes in one turn of the event loop; the rest on the turns after.
+
+    A set costs ~2.5 ms on the map (a trail, its halo, a label: 8 items made and added to
+    the plot) and ~3 ms in the loss panel (three curves). A start added on the map with 28
+    runs adds 28 runs (one per card): made at once, the click's turn took ~130 ms. Paced,
+    a view makes :attr:`per_turn` sets, draws the runs it has items for, and goes on at
+    the next turn (``again``, a method of the view ``parent``, on a 0 ms timer) until every
+    run has its set. Off (:attr:`enabled` False: an export's views, a picture's in tests)
+    every set is made at once."""
+
+    def __init__(self, again, parent, per_turn: int = PACE_RUNS):
+        self.enabled = False
+        self.per_turn = int(per_turn)
+        self._again = weakref.WeakMethod(again)
+        self._timer = QTimer(parent)
+        self._timer.setSingleShot(True)
+        self._timer.timeout.connect(self._go)
+        #: turns that left runs for a later one (for tests)
+        self.deferred = 0
+
+    def room(self) -> int:
+        """How many new sets the view may make now."""
+        return self.per_turn if self.enabled else 1 << 30
+
+    def defer(self) -> None:
+        """Some runs have no set yet: the view goes on at the next turn."""
+        self.deferred += 1
+        self._timer.start(0)
+
+    @property
+    def waiting(self) -> bool:
+        """Runs wait for their sets (the view shows the others meanwhile)."""
+        return self._timer.isActive()
+
+    def _go(self) -> None:
+        again = self._again()
+        if again is not None:
+            again()
+
+
 #: rows read at once when a long history is fed (a jump, a rebuild): bounded temporaries
 READ_CHUNK = 1 << 16
 

@@ -24,8 +24,8 @@ from PySide6.QtWidgets import QGraphicsItem
 from gdviz.core.i18n import tr
 from gdviz.kernels.contour import contour_segments, nice_levels
 from gdviz.ui import theme
-from gdviz.ui.views.items import (GrowingCurve, HistoryFeed, PlayingStrokes, RecacheBudget,
-                                  RunsBuild, Spares, cache_axes, closes_once, connect_all,
+from gdviz.ui.views.items import (BuildPace, GrowingCurve, HistoryFeed, PlayingStrokes,
+                                  RecacheBudget, RunsBuild, Spares, cache_axes, closes_once, connect_all,
                                   disconnect_all, lesson_menu, new_rows, plain_plot,
                                   steady_axis_title)
 from gdviz.ui.views import refresh as refreshes
@@ -217,6 +217,9 @@ class LandscapeView(pg.PlotWidget):
         self.raster_budget = RasterBudget()
         self.diverged_labels: list[pg.TextItem] = []
         self._spares = Spares(self._drop_run_items, self)  # (trail, halo, label) of runs gone
+        #: new sets made a few runs a turn (the window's map: see BuildPace); the runs
+        #: waiting for theirs are not drawn until they have them
+        self.pace = BuildPace(self._on_runs_changed, self)
         self.start_items: list[pg.TargetItem] = []
         self._brushes: list = []
 
@@ -403,9 +406,14 @@ class LandscapeView(pg.PlotWidget):
                                  self.diverged_labels.pop())
             for r, trail in enumerate(self.trails):
                 trail.set_phase(r)
+            room = self.pace.room()
             for r in range(len(self.trails), n):
                 spare = self._spares.take()
                 if spare is None:
+                    if room <= 0:  # the rest at the next turn
+                        self.pace.defer()
+                        break
+                    room -= 1
                     trail = GrowingCurve(z=11, phase=r, raster=True,
                                          raster_budget=self.raster_budget)
                     trail.set_interim(self.contours.interim)
@@ -443,11 +451,10 @@ class LandscapeView(pg.PlotWidget):
         """Each run's trail, halo and label in its colour and the theme's (no item made)."""
         s = self.session
         pal = theme.palette(theme.current())
-        n = s.n_runs
         width = TRAIL_WIDTH * max(1.0, theme.font_scale())
         halo_pen = pg.mkPen(theme.qcolor(pal["halo"], 170), width=width + 3.5)
         self._brushes = []
-        for r in range(n):
+        for r in range(len(self.trails)):  # (the runs with items: see BuildPace)
             color = QColor(s.run_color(r))
             self.trails[r].setPen(pg.mkPen(color, width=width))
             self.halos[r].setPen(halo_pen)
@@ -471,6 +478,8 @@ class LandscapeView(pg.PlotWidget):
             text = s.spec_label(i)
             if runs and all(r in diverged for r in runs):
                 text += "  ✕"
+            if runs[0] >= len(self.trails):
+                continue  # (its items are made at a later turn: see BuildPace)
             entries.append((self.trails[runs[0]].prefix, text, s.colors[i]))
         self._legend_diverged = diverged
         key = [(id(item), text, color) for item, text, color in entries]
@@ -525,8 +534,9 @@ class LandscapeView(pg.PlotWidget):
 
     def _on_stepped(self) -> None:
         s = self.session
-        if len(self.trails) != s.n_runs:  # runs_changed is on its way: build for it now
-            self._on_runs_changed()
+        built = len(self.trails)
+        if built > s.n_runs or (built < s.n_runs and not self.pace.waiting):
+            self._on_runs_changed()  # runs_changed is on its way: build for it now
             return
         self._apply_strokes()
         pal = theme.palette(theme.current())
@@ -534,7 +544,7 @@ class LandscapeView(pg.PlotWidget):
         diverged = dict(s.diverged())
         heads, head_brushes = [], []
         marks, mark_brushes = [], []
-        for r in range(s.n_runs):
+        for r in range(built):  # (the runs with items: see BuildPace)
             enabled = s.run_enabled(r)
             label = self.diverged_labels[r]
             if not enabled or not np.isfinite(now[r]).all():

@@ -24,8 +24,8 @@ from PySide6.QtWidgets import QGraphicsItem
 from gdviz.core.i18n import current_language, tr
 from gdviz.core.session.history import param_norms  # the rows of Session.weight_norms
 from gdviz.ui import theme
-from gdviz.ui.views.items import (GrowingCurve, HistoryFeed, PlayingStrokes, RecacheBudget,
-                                  RunsBuild, SpacedAxis, Spares, cache_axes, closes_once,
+from gdviz.ui.views.items import (BuildPace, GrowingCurve, HistoryFeed, PlayingStrokes,
+                                  RecacheBudget, RunsBuild, SpacedAxis, Spares, cache_axes, closes_once,
                                   connect_all, disconnect_all, new_rows, plain_plot, style_points)
 from gdviz.ui.views.placement import MARGIN, place_legend, set_legend_columns
 from gdviz.ui.views.ranges import finite_range
@@ -194,6 +194,9 @@ class LossView(pg.PlotWidget):
         self._runs_build = RunsBuild()
         self.val_curves: list[GrowingCurve] = []
         self._spares = Spares(self._drop_run_curves, self)  # curves of runs gone
+        #: new curves made a few runs a turn (the window's panel: see BuildPace); the runs
+        #: waiting for theirs are not drawn until they have them
+        self.pace = BuildPace(self._on_runs_changed, self)
         self._history = HistoryFeed()
         self._recache = RecacheBudget()
         self._heads: list = []
@@ -286,8 +289,15 @@ class LossView(pg.PlotWidget):
             for r, c in enumerate(self.norm_curves):
                 c.set_phase(r)
                 c.clear()  # (its history is read again, as the loss curves' is)
+            room = self.pace.room()
             for r in range(len(self.curves), n):
-                c, v, w = self._spares.take() or self._new_run_curves(r)
+                spare = self._spares.take()
+                if spare is None:
+                    if room <= 0:  # the rest at the next turn
+                        self.pace.defer()
+                        break
+                    room -= 1
+                c, v, w = spare or self._new_run_curves(r)
                 for curve in (c, v, w):
                     curve.set_phase(r)
                 c.setVisible(True)
@@ -356,8 +366,9 @@ class LossView(pg.PlotWidget):
 
     def _on_stepped(self) -> None:
         s = self.session
-        if len(self.curves) != s.n_runs:  # runs_changed is on its way: build for it now
-            self._on_runs_changed()
+        built = len(self.curves)
+        if built > s.n_runs or (built < s.n_runs and not self.pace.waiting):
+            self._on_runs_changed()  # runs_changed is on its way: build for it now
             return
         self._apply_strokes()
         has_val = s.has_validation
