@@ -61,6 +61,11 @@ def main(argv):
     pauses.sort(reverse=True)
     print(f"  garbage collections: {len(pauses)}, longest "
           + ", ".join(f"{ms:.1f} ms (gen {g})" for ms, g in pauses[:5]))
+    for g in (0, 1, 2):
+        of = [ms for ms, gen in pauses if gen == g]
+        if of:
+            print(f"    gen {g}: {len(of)} passes, {sum(of):.0f} ms in all, "
+                  f"{sum(ms > 20 for ms in of)} over 20 ms")
     if os.environ.get("SLOW"):  # SLOW=1: every turn over 100 ms
         for label, secs, what in report.slow:
             print(f"  slow {secs * 1e3:7.1f} ms  {label}: {what}")
