@@ -52,6 +52,8 @@ def main(argv):
 
     gdviz_app._FREEZE["on"] = True
     gdviz_app.freeze_long_lived()
+    # the collector's full passes on their own timer, as the app runs them (IdleCollector)
+    collector = gdviz_app.IdleCollector(lambda: win.session.playing, win)
     fuzz = GuiFuzzer(win, seed=seed, tmp=tmp)
     pauses = _time_collections()
     # PROF=label1,label2: a cProfile of the slowest block of each label that starts so
@@ -80,6 +82,7 @@ def main(argv):
                 if os.environ.get("DUMP"):  # DUMP=folder: the profiles as pstats files
                     safe = "".join(c if c.isalnum() else "_" for c in label)[:40]
                     prof.dump_stats(os.path.join(os.environ["DUMP"], safe + ".prof"))
+    collector.stop()
     win.frame_timer.stop()
     win.session.pause()
     win.close()

@@ -29,8 +29,13 @@ def test_gui_fuzz(window, tmp_path, seed, monkeypatch):
     # (its full passes are part of the blocks timed)
     monkeypatch.setitem(app._FREEZE, "on", True)
     app.freeze_long_lived()
+    # and its full passes on their own timer (gdviz.ui.app.IdleCollector)
+    collector = app.IdleCollector(lambda: window.session.playing, window)
     fuzz = GuiFuzzer(window, seed=seed, tmp=tmp_path)
-    report = fuzz.run(env_actions(SHORT_RUN))
+    try:
+        report = fuzz.run(env_actions(SHORT_RUN))
+    finally:
+        collector.stop()
     print()
     print(report.summary())
     assert report.exceptions == [], report.summary()
