@@ -53,6 +53,48 @@ def test_basin_map_refines_progressively_off_the_ui_thread(qtbot, sess):
     assert not layer.image.isVisible()
 
 
+def test_a_basin_maps_cells_are_told_their_basins_on_the_workers_thread(qtbot, monkeypatch):
+    """The greedy clustering of end points that settle apart (a flat surface: every start
+    where it began, ~700 clusters) runs where the pass is computed, not on the UI thread
+    (a rippled custom surface held the window 1.3 s there); the colours shown are the
+    basins the worker found."""
+    import threading
+
+    kernels.warmup()
+    s = Session(Landscape.from_expr("0*x + 0*y", view=(-1, 1, -1, 1)),
+                [RunSpec(make_optimizer("sgd", lr=0.05))], max_steps=20)
+    threads = []
+    orig = CM.BasinBook.assign
+
+    def assign(book, r):
+        threads.append(threading.current_thread())
+        return orig(book, r)
+
+    monkeypatch.setattr(CM.BasinBook, "assign", assign)
+    v = _view(qtbot, s)
+    layer = v.map_layer
+    sides = []
+    layer.worker.done.connect(lambda g, item: sides.append(item[0][0]))
+    s.set_map_options(map_layer="basins")
+    qtbot.waitUntil(lambda: bool(sides) and sides[-1] == 256 and layer.result is not None
+                    and layer.result.nx == 256, timeout=60000)
+    assert threads and all(t is not threading.main_thread() for t in threads)
+    lab = layer.labels
+    assert lab is not None and lab.shape == (256 * 256,) and (lab >= 0).sum() > 1000
+    assert len(np.unique(lab[lab >= 0])) > 20  # (many "basins": the case that was slow)
+    # the image shows those labels: a basin's cells in its hue, cycling
+    img = layer.image.image.reshape(-1, 4)
+    from gdviz.ui.views.map_layer import basin_colors
+
+    cols = basin_colors(len(CM.BASIN_HUES))
+    ok = lab >= 0
+    assert (img[ok] == cols[lab[ok] % len(cols)]).all()
+    # a theme's redraw keeps them, and tells no cell again
+    n = len(threads)
+    layer.retheme()
+    assert len(threads) == n and (layer.labels == lab).all()
+
+
 def test_the_map_worker_leaves_a_core_to_the_ui_thread(qtbot, sess, monkeypatch):
     """The map's passes run on every core but one (numba's count is per thread): on all
     the cores of a two-core machine, the window's own work (a lesson's opening) waited."""

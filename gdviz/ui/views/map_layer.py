@@ -341,6 +341,12 @@ class BasinLayer(QObject):
         sk, sp = setup.schedule.pack()
         out = []
         data = self._data
+        # a basin map's cells are told their basins where the pass is computed (the
+        # worker's thread), not on the UI thread where it shows: the greedy clustering
+        # of a surface whose starts settle apart (flat, or rippled) took 0.1-1.3 s there.
+        # The book (the basins seen so far, their colours) is this setting's: a newer
+        # setting's pass is another job, after this one, on the same thread
+        book = self.book if self.session.map_layer == "basins" else None
         for side in sides:
             starts = CM.pixel_centres(box, side, side)
             if data is not None:
@@ -361,8 +367,9 @@ class BasinLayer(QObject):
                                         noise_std=setup.noise_std, noise_run=setup.noise_run,
                                         seed=setup.seed, tol=setup.tol, fast=fast)
 
-            def finish(parts, side=side):
-                return join_results(parts, side, side)
+            def finish(parts, side=side, book=book):
+                r = join_results(parts, side, side)
+                return r, (book.assign(r) if book is not None else None)
 
             out.append(((side, box, setup.steps), side * side, fn, finish))
         return out
@@ -438,15 +445,13 @@ class BasinLayer(QObject):
         self.error = ""
         self._shown_key = self._setup_key
         side, box, steps = tag
-        r: CM.MapResult = payload
+        r, lab = payload  # (the cells' basins: see _passes)
         self.result = r
+        self.labels = lab
         mode = self.session.map_layer
-        if mode == "basins":
-            lab = self.book.assign(r)
-            self.labels = lab
+        if mode == "basins" and lab is not None:
             rgba = self._basin_rgba(lab)
         else:
-            self.labels = None
             rgba = self._steps_rgba(r, steps)
         img = rgba.reshape(r.ny, r.nx, 4)
         self.image.setImage(img, autoLevels=False)
@@ -470,14 +475,14 @@ class BasinLayer(QObject):
             lay.activate()
 
     def _basin_rgba(self, lab: np.ndarray) -> np.ndarray:
-        n = len(self.book.centres)
-        cols = basin_colors(n)
+        # the hues cycle: one colour per hue, each basin's by its index (not a colour per
+        # basin seen: the labels may be of a book already replaced by a newer setting's)
+        cols = basin_colors(len(CM.BASIN_HUES))
         div, grey = special_colors()
         out = np.empty((lab.size, 4), dtype=np.uint8)
         out[:] = grey
         ok = lab >= 0
-        if n:
-            out[ok] = cols[lab[ok]]
+        out[ok] = cols[lab[ok] % len(cols)]
         out[lab == -1] = div
         return out
 
@@ -516,7 +521,7 @@ class BasinLayer(QObject):
         if self.result is not None and self._setup_key is not None:
             side = self.result.nx
             box = self._setup_key[1]
-            self._show((side, box, self._setup_key[2].steps), self.result)
+            self._show((side, box, self._setup_key[2].steps), (self.result, self.labels))
 
     def close(self) -> None:
         self._closed = True
