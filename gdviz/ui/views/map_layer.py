@@ -215,6 +215,7 @@ class BasinLayer(QObject):
         #: the map's title while it shows ("" otherwise): what its colours mean
         self.title = ""
         self.book: CM.BasinBook | None = None
+        self._book_lock = threading.Lock()
         self._book_for = None
         self._setup_key = None
         self._shown = None  # (side, labels or steps image, box)
@@ -369,7 +370,10 @@ class BasinLayer(QObject):
 
             def finish(parts, side=side, book=book):
                 r = join_results(parts, side, side)
-                return r, (book.assign(r) if book is not None else None)
+                if book is None:
+                    return r, None
+                with self._book_lock:  # (an export's flush, on the UI thread, may meet a
+                    return r, book.assign(r)  # cancelled pass still being told its basins)
 
             out.append(((side, box, setup.steps), side * side, fn, finish))
         return out
