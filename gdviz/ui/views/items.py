@@ -421,6 +421,20 @@ class BuildPace:
         """How many new sets the view may make now."""
         return self.per_turn if self.enabled else 1 << 30
 
+    def sets(self, spares: "Spares", start: int, n: int):
+        """(r, a set taken from ``spares`` or None: make one) for the runs ``start``..n-1
+        that get their sets in this turn: a spare for each while any is left, new ones
+        for at most :meth:`room`; the rest at the next turn (:meth:`defer`)."""
+        room = self.room()
+        for r in range(start, n):
+            spare = spares.take()
+            if spare is None:
+                if room <= 0:
+                    self.defer()
+                    return
+                room -= 1
+            yield r, spare
+
     def defer(self) -> None:
         """Some runs have no set yet: the view goes on at the next turn."""
         self.deferred += 1

@@ -406,14 +406,8 @@ class LandscapeView(pg.PlotWidget):
                                  self.diverged_labels.pop())
             for r, trail in enumerate(self.trails):
                 trail.set_phase(r)
-            room = self.pace.room()
-            for r in range(len(self.trails), n):
-                spare = self._spares.take()
+            for r, spare in self.pace.sets(self._spares, len(self.trails), n):
                 if spare is None:
-                    if room <= 0:  # the rest at the next turn
-                        self.pace.defer()
-                        break
-                    room -= 1
                     trail = GrowingCurve(z=11, phase=r, raster=True,
                                          raster_budget=self.raster_budget)
                     trail.set_interim(self.contours.interim)

@@ -289,14 +289,7 @@ class LossView(pg.PlotWidget):
             for r, c in enumerate(self.norm_curves):
                 c.set_phase(r)
                 c.clear()  # (its history is read again, as the loss curves' is)
-            room = self.pace.room()
-            for r in range(len(self.curves), n):
-                spare = self._spares.take()
-                if spare is None:
-                    if room <= 0:  # the rest at the next turn
-                        self.pace.defer()
-                        break
-                    room -= 1
+            for r, spare in self.pace.sets(self._spares, len(self.curves), n):
                 c, v, w = spare or self._new_run_curves(r)
                 for curve in (c, v, w):
                     curve.set_phase(r)
