@@ -142,3 +142,22 @@ def test_a_scene_of_many_runs_gets_its_cards_a_few_a_turn(window, qtbot, tmp_pat
     flush()
     in_order()
     assert all(c.isVisible() for c in panel.cards) or not panel.isVisible()
+
+
+def test_a_view_builds_now_for_runs_gone_or_runs_no_turn_is_coming_for(qtbot):
+    from PySide6.QtCore import QObject
+
+    from gdviz.ui.views.items import BuildPace
+
+    class View(QObject):
+        def again(self):
+            pass
+
+    view = View()
+    pace = BuildPace(view.again, view)
+    assert not pace.behind(3, 3)
+    assert pace.behind(4, 3)  # runs went: always now
+    assert pace.behind(2, 3)  # runs came, none on its way
+    pace.defer()
+    assert pace.waiting and not pace.behind(2, 3)  # a turn of the pace brings them
+    assert pace.behind(4, 3)

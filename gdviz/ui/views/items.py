@@ -404,8 +404,8 @@ class BuildPace:
     runs adds 28 runs (one per card): made at once, the click's turn took ~130 ms. Paced,
     a view makes :attr:`per_turn` sets, draws the runs it has items for, and goes on at
     the next turn (``again``, a method of the view ``parent``, on a 0 ms timer) until every
-    run has its set. Off (:attr:`enabled` False: an export's views, a picture's in tests)
-    every set is made at once."""
+    run has its set. Off (:attr:`enabled` False: an export's views, and any view made
+    outside a window) every set is made at once."""
 
     def __init__(self, again, parent, per_turn: int = PACE_RUNS):
         self.enabled = False
@@ -444,6 +444,12 @@ class BuildPace:
     def waiting(self) -> bool:
         """Runs wait for their sets (the view shows the others meanwhile)."""
         return self._timer.isActive()
+
+    def behind(self, built: int, n: int) -> bool:
+        """A view holding ``built`` runs' sets must build for the session's ``n`` runs
+        now, in this turn: runs went, or runs came and no turn of this pace is on its way
+        (runs_changed has not reached the view yet)."""
+        return built > n or (built < n and not self.waiting)
 
     def _go(self) -> None:
         again = self._again()

@@ -25,9 +25,9 @@ from gdviz.core.i18n import tr
 from gdviz.kernels.contour import contour_segments, nice_levels
 from gdviz.ui import theme
 from gdviz.ui.views.items import (BuildPace, GrowingCurve, HistoryFeed, PlayingStrokes,
-                                  RecacheBudget, RunsBuild, Spares, cache_axes, closes_once, connect_all,
-                                  disconnect_all, lesson_menu, new_rows, plain_plot,
-                                  steady_axis_title)
+                                  RecacheBudget, RunsBuild, Spares, cache_axes, closes_once,
+                                  connect_all, disconnect_all, lesson_menu, new_rows,
+                                  plain_plot, steady_axis_title)
 from gdviz.ui.views import refresh as refreshes
 from gdviz.ui.views.refresh import forget, later
 from gdviz.ui.views.placement import (LegendSizes, fit_axis_height, fit_axis_width, legend_score,
@@ -529,7 +529,7 @@ class LandscapeView(pg.PlotWidget):
     def _on_stepped(self) -> None:
         s = self.session
         built = len(self.trails)
-        if built > s.n_runs or (built < s.n_runs and not self.pace.waiting):
+        if self.pace.behind(built, s.n_runs):
             self._on_runs_changed()  # runs_changed is on its way: build for it now
             return
         self._apply_strokes()

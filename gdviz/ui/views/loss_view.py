@@ -25,8 +25,9 @@ from gdviz.core.i18n import current_language, tr
 from gdviz.core.session.history import param_norms  # the rows of Session.weight_norms
 from gdviz.ui import theme
 from gdviz.ui.views.items import (BuildPace, GrowingCurve, HistoryFeed, PlayingStrokes,
-                                  RecacheBudget, RunsBuild, SpacedAxis, Spares, cache_axes, closes_once,
-                                  connect_all, disconnect_all, new_rows, plain_plot, style_points)
+                                  RecacheBudget, RunsBuild, SpacedAxis, Spares, cache_axes,
+                                  closes_once, connect_all, disconnect_all, new_rows, plain_plot,
+                                  style_points)
 from gdviz.ui.views.placement import MARGIN, place_legend, set_legend_columns
 from gdviz.ui.views.ranges import finite_range
 from gdviz.ui.views.refresh import forget, later
@@ -360,7 +361,7 @@ class LossView(pg.PlotWidget):
     def _on_stepped(self) -> None:
         s = self.session
         built = len(self.curves)
-        if built > s.n_runs or (built < s.n_runs and not self.pace.waiting):
+        if self.pace.behind(built, s.n_runs):
             self._on_runs_changed()  # runs_changed is on its way: build for it now
             return
         self._apply_strokes()
