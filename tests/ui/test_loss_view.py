@@ -659,3 +659,37 @@ def test_the_step_label_stays_shown_beside_the_stop_label(window, qtbot, lang):
                 assert v._curves_under_rect(rect, box) <= T_LABEL_ON_CURVES * rect.width() * rect.height()
     finally:
         window.language_actions["en"].trigger()
+
+
+@pytest.mark.parametrize("size", [(1270, 170), (900, 300), (1000, 220)])
+def test_the_step_label_keeps_off_the_star(qtbot, size):
+    """L9 at iteration 200, as its export draws it (a wide, short loss panel): the
+    validation loss still falls, so the star sits on the step line, where the label's own
+    place begins; the label ("iteration 200") went there, its "i" on the star's point. It
+    keeps off the stars as off the key."""
+    from gdviz.core.scene import load_preset
+    from gdviz.core.scene.bridge import apply_scene
+
+    s = Session()
+    apply_scene(load_preset("L09"), s)
+    s.pause()
+    v = LossView(s)
+    qtbot.addWidget(v)
+    v.resize(*size)
+    v.show()
+    qtbot.waitExposed(v)
+    s.step(200)
+    v.place_legend()
+    assert v.stop_points.isVisible()
+    x, y = v.stop_points.getData()
+    assert abs(float(x[0]) - s.t) <= 1  # the star on the step line
+    half = 0.5 * float(v.stop_points.opts["size"])
+    c = v.vb.mapViewToScene(QPointF(float(x[0]), float(y[0])))
+    label = v.t_line.label
+    assert label.isVisible()
+    rect = _scene_rect(label)
+    assert v._stars_under(rect) == 0
+    assert not rect.intersects(rect.__class__(c.x() - half, c.y() - half, 2 * half, 2 * half))
+    # (and a place on the star counts: the measure can tell)
+    on = rect.__class__(c.x() - 5, c.y() - 5, 10, 10)
+    assert v._stars_under(on) == pytest.approx(100.0)

@@ -17,7 +17,7 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QRectF, Qt, QTimer
+from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, QTimer
 from PySide6.QtGui import QColor, QFontMetrics
 from PySide6.QtWidgets import QGraphicsItem
 
@@ -837,7 +837,7 @@ class LossView(pg.PlotWidget):
             if label.format != fmt:
                 label.setFormat(fmt)
             rect = self._set_t_label(place)
-            bad = _label_cover(rect, box, key)
+            bad = _label_cover(rect, box, key) + self._stars_under(rect)
             soft = self._curves_under_rect(rect, box) if bad <= 0 else 0.0
             return bad, soft, bad <= 0 and soft <= T_LABEL_ON_CURVES * _area(rect)
 
@@ -888,9 +888,27 @@ class LossView(pg.PlotWidget):
         if label.format != fmt:
             label.setFormat(fmt)
         rect = QRectF(self._set_t_label(place))
-        out = (rect, _label_cover(rect, box, key), self._curves_under_rect(rect, box))
+        out = (rect, _label_cover(rect, box, key) + self._stars_under(rect),
+               self._curves_under_rect(rect, box))
         if memo is not None:
             memo[(fmt, place)] = out
+        return out
+
+    def _stars_under(self, rect: QRectF) -> float:
+        """How much of the scene rectangle ``rect`` lies on the stars (each shown run's
+        lowest validation loss), px²: the step line's label keeps off them as off the key
+        (at step 200 of L9 the star sat on the line, where the label's own place began:
+        "★iteration 200" read as one, the star's point under the "i")."""
+        if not self.stop_points.isVisible():
+            return 0.0
+        d = self.stop_points.data
+        half = 0.5 * float(self.stop_points.opts["size"])
+        out = 0.0
+        for x, y in zip(d["x"], d["y"]):
+            c = self.vb.mapViewToScene(QPointF(float(x), float(y)))
+            star = QRectF(c.x() - half, c.y() - half, 2 * half, 2 * half)
+            if rect.intersects(star):
+                out += _area(rect.intersected(star))
         return out
 
     def _stop_place(self, t_rect: QRectF | None = None) -> tuple[float, QRectF]:
