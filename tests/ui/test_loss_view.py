@@ -693,3 +693,38 @@ def test_the_step_label_keeps_off_the_star(qtbot, size):
     # (and a place on the star counts: the measure can tell)
     on = rect.__class__(c.x() - 5, c.y() - 5, 10, 10)
     assert v._stars_under(on) == pytest.approx(100.0)
+
+
+@pytest.mark.parametrize("scale", [1.0, 2.0])
+def test_the_keys_validation_sample_is_dashed(fit_view, qapp, scale):
+    """The key's validation sample is drawn dashed, gaps and all, at 100 % and 200 % text:
+    the pen's square or round ends closed its one-width gaps, and it looked like the
+    training sample beside it."""
+    from PySide6.QtGui import QColor, QImage, QPainter
+
+    from gdviz.ui import theme
+
+    v, s = fit_view
+    theme.set_font_scale(qapp, scale)
+    try:
+        v._style_key()
+        samples = {label.text: sample for sample, label in v.legend.items}
+        from gdviz.core.i18n import tr
+
+        bg = QColor(theme.palette(theme.current())["background"])
+        rows = {}
+        for key in ("train_loss", "val_loss"):
+            sample = samples[tr(key)]
+            im = QImage(40, 24, QImage.Format.Format_ARGB32)
+            im.fill(bg)
+            p = QPainter(im)
+            sample.paint(p)
+            p.end()
+            rows[key] = "".join(
+                "#" if abs(QColor(im.pixel(x, 11)).lightness() - bg.lightness()) > 60 else "."
+                for x in range(1, 20))
+        assert "." not in rows["train_loss"], rows
+        assert "#." in rows["val_loss"] and ".#" in rows["val_loss"], rows  # gaps between dashes
+    finally:
+        theme.set_font_scale(qapp, 1.0)
+        v._style_key()
