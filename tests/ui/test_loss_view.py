@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from PySide6.QtCore import QPointF
+from PySide6.QtCore import QPointF, QRectF
 import pytest
 
 from gdviz.core.optimizers import make_optimizer
@@ -689,9 +689,9 @@ def test_the_step_label_keeps_off_the_star(qtbot, size):
     assert label.isVisible()
     rect = _scene_rect(label)
     assert v._stars_under(rect) == 0
-    assert not rect.intersects(rect.__class__(c.x() - half, c.y() - half, 2 * half, 2 * half))
+    assert not rect.intersects(QRectF(c.x() - half, c.y() - half, 2 * half, 2 * half))
     # (and a place on the star counts: the measure can tell)
-    on = rect.__class__(c.x() - 5, c.y() - 5, 10, 10)
+    on = QRectF(c.x() - 5, c.y() - 5, 10, 10)
     assert v._stars_under(on) == pytest.approx(100.0)
 
 

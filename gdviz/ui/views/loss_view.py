@@ -841,7 +841,7 @@ class LossView(pg.PlotWidget):
             if label.format != fmt:
                 label.setFormat(fmt)
             rect = self._set_t_label(place)
-            bad = _label_cover(rect, box, key) + self._stars_under(rect)
+            bad = self._t_label_cover(rect, box, key)
             soft = self._curves_under_rect(rect, box) if bad <= 0 else 0.0
             return bad, soft, bad <= 0 and soft <= T_LABEL_ON_CURVES * _area(rect)
 
@@ -892,11 +892,15 @@ class LossView(pg.PlotWidget):
         if label.format != fmt:
             label.setFormat(fmt)
         rect = QRectF(self._set_t_label(place))
-        out = (rect, _label_cover(rect, box, key) + self._stars_under(rect),
-               self._curves_under_rect(rect, box))
+        out = (rect, self._t_label_cover(rect, box, key), self._curves_under_rect(rect, box))
         if memo is not None:
             memo[(fmt, place)] = out
         return out
+
+    def _t_label_cover(self, rect: QRectF, box: QRectF, key: QRectF | None) -> float:
+        """How much of the step line's label at ``rect`` is cut off, on the key or on the
+        stars (px²; 0: its place is clear), wherever its places are measured."""
+        return _label_cover(rect, box, key) + self._stars_under(rect)
 
     def _stars_under(self, rect: QRectF) -> float:
         """How much of the scene rectangle ``rect`` lies on the stars (each shown run's
