@@ -34,6 +34,7 @@ import time
 import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
 
+import gdviz.kernels as kernels
 from gdviz.kernels.contour import contour_segments, nice_levels
 
 @dataclasses.dataclass
@@ -182,6 +183,7 @@ class LiveGridWorker(QObject):
             self._lock.notify_all()  # (the worker, and a UI thread in wait())
 
     def _loop(self) -> None:
+        kernels.lower_thread_priority()  # the window first, where both want a core
         while True:
             with self._lock:
                 while self._job is None and not self._stop:

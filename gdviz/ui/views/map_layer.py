@@ -157,6 +157,7 @@ class MapWorker(QObject):
             self._lock.notify()
 
     def _loop(self) -> None:
+        kernels.lower_thread_priority()  # the window first, where both want a core
         while True:
             with self._lock:
                 while self._job is None and not self._stop:
