@@ -728,3 +728,31 @@ def test_the_keys_validation_sample_is_dashed(fit_view, qapp, scale):
     finally:
         theme.set_font_scale(qapp, 1.0)
         v._style_key()
+
+
+def test_the_step_label_is_never_cut_at_the_plots_edge_in_the_window(window, qtbot):
+    """L9 in the window at 200 % text (1280x720: the loss dock 422 px wide), iteration 200.
+    The label was placed while the loss axis was narrow; then "10²" widened it, the plot's
+    box lost 18 px with the panel's size the same, and the label stayed where it was: cut
+    at the plot's right edge ("iteration 20"). The box's new size looks for the labels'
+    places anew."""
+    from PySide6.QtWidgets import QApplication
+
+    from gdviz.core.scene import preset_path
+
+    window.set_font_scale(2.0, announce=False)
+    qtbot.waitUntil(window.layout_settled)
+    assert window.open_scene(preset_path("L09"))
+    s = window.session
+    s.pause()
+    s.step(200)
+    qtbot.waitUntil(window.layout_settled)
+    QApplication.processEvents()
+    v = window.loss_view
+    label = v.t_line.label
+    assert label.isVisible()
+    box = v.vb.sceneBoundingRect()
+    rect = _scene_rect(label)
+    assert box.adjusted(-0.5, -0.5, 0.5, 0.5).contains(rect), (box, rect)
+    if label.format == "{value:.0f}":
+        assert label.textItem.toPlainText() == "200"

@@ -750,6 +750,20 @@ class LossView(pg.PlotWidget):
         if not self.session.playing and self._stop_behind:
             later(self.session, self._stop_catch_up)
 
+    def _on_box_resized(self, *_) -> None:
+        """The plot's box has a new size with the panel's the same (the loss axis grew
+        wider for "10²"): its labels' places are looked for anew, once the change has
+        settled. (Placed in the box of the step before, 18 px wider, L9's step label at
+        200 % text was cut at the plot's right edge: "iteration 20".)"""
+        if getattr(self, "_ready", False):
+            later(self.session, self._place_labels_anew)
+
+    def _place_labels_anew(self) -> None:
+        s = self.session
+        if len(self.curves) != s.n_runs or len(self._heads) != s.n_runs:
+            return  # runs_changed rebuilds this view, labels and all
+        self._update_stop_marker(s.has_validation)
+
     def _stop_catch_up(self) -> None:
         s = self.session
         if s.playing or not self._stop_behind:
@@ -1073,6 +1087,7 @@ class LossView(pg.PlotWidget):
         self.norm_vb.setZValue(self.vb.zValue() - 1)  # under the loss curves and the key
         self.norm_vb.disableAutoRange()
         self.vb.sigResized.connect(self._sync_norm_box)
+        self.vb.sigResized.connect(self._on_box_resized)
         self.norm_curves: list[GrowingCurve] = []
         self._norm_heads: list = []
         self._key_norm = pg.PlotDataItem()
@@ -1189,10 +1204,11 @@ class LossView(pg.PlotWidget):
 
     def _disconnect(self) -> None:
         self._connections = disconnect_all(getattr(self, "_connections", []))
-        try:
-            self.vb.sigResized.disconnect(self._sync_norm_box)
-        except (TypeError, RuntimeError):
-            pass
+        for slot in (self._sync_norm_box, self._on_box_resized):
+            try:
+                self.vb.sigResized.disconnect(slot)
+            except (TypeError, RuntimeError):
+                pass
 
     def resizeEvent(self, ev) -> None:  # noqa: N802 - Qt API
         super().resizeEvent(ev)
