@@ -401,21 +401,6 @@ def _many_runs(session, n):
     for k in range(n - session.n_specs):
         session.add_run(RunSpec(config=make_optimizer(("sgd", "adam", "momentum")[k % 3],
                                                       lr=0.001 * (k + 1))))
-    _all_built()
-
-
-def _all_built() -> None:
-    """The window's runs all have their items and cards: added one by one in one turn,
-    they are made a few a turn (gdviz.ui.views.items.BuildPace), on 0 ms timers."""
-    from gdviz.ui.main_window import MainWindow
-
-    paces = [p for w in QApplication.topLevelWidgets()
-             if isinstance(w, MainWindow) and w.isVisible() for p in (w.landscape_view.pace, w.loss_view.pace, w.controls.runs.pace)]
-    for _ in range(1000):
-        if not any(p.waiting for p in paces):
-            return
-        QApplication.processEvents()
-    raise AssertionError("runs still waiting for their items")
 
 
 def test_a_live_lr_rewrites_its_legend_label_in_place(views, session):
