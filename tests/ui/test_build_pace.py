@@ -124,7 +124,7 @@ def test_a_scene_of_many_runs_gets_its_cards_a_few_a_turn(window, qtbot, tmp_pat
     one = [sp.config.name for sp in s.specs]
     assert len(one) < PACE_CARDS
     panel._spares.clear()  # (no card kept from the runs gone: every card is made anew)
-    made = panel.pace.deferred
+    made = panel.cards_deferred
     assert win.open_scene(path)
     s.pause()
 
@@ -134,7 +134,7 @@ def test_a_scene_of_many_runs_gets_its_cards_a_few_a_turn(window, qtbot, tmp_pat
         assert all(panel.select_group.id(c.select) == c.i for c in panel.cards)
 
     assert len(panel.cards) < len(names)  # (the first run's card may have stayed)
-    assert panel.pace.deferred == made + 1
+    assert panel.cards_deferred == made + 1
     in_order()
     flush()
     in_order()
@@ -161,42 +161,3 @@ def test_a_view_builds_now_for_runs_gone_or_runs_no_turn_is_coming_for(qtbot):
     pace.defer()
     assert pace.waiting and not pace.behind(2, 3)  # a turn of the pace brings them
     assert pace.behind(4, 3)
-
-
-
-def test_the_budget_is_the_turns_not_each_calls(qtbot):
-    """A view told of its runs twice in one turn (a restore's runs, then its problem)
-    makes at most ``per_turn`` new sets in that turn, not ``per_turn`` a call; the next
-    turn has its budget again. Spares taken back cost nothing."""
-    from PySide6.QtCore import QObject
-
-    from gdviz.ui.views.items import BuildPace
-
-    class View(QObject):
-        def again(self):
-            pass
-
-    class NoSpares:
-        def take(self):
-            return None
-
-    class OneSpare:
-        def __init__(self):
-            self.left = ["spare"]
-
-        def take(self):
-            return self.left.pop() if self.left else None
-
-    view = View()
-    pace = BuildPace(view.again, view, per_turn=4)
-    pace.enabled = True
-    first = list(pace.sets(NoSpares(), 0, 10))
-    assert [r for r, _ in first] == [0, 1, 2, 3] and pace.waiting
-    assert list(pace.sets(NoSpares(), 4, 10)) == []  # (fails before: 4 more in the turn)
-    assert pace.room() == 0
-    flush()  # the next turn
-    assert pace.room() == 4
-    again = list(pace.sets(OneSpare(), 4, 10))
-    assert [r for r, _ in again] == [4, 5, 6, 7, 8] and again[0][1] == "spare"
-    pace.enabled = False  # (an export's views: everything at once)
-    assert len(list(pace.sets(NoSpares(), 0, 100))) == 100

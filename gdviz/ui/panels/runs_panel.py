@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QSignalBlocker, Qt
+from PySide6.QtCore import QEvent, QSignalBlocker, Qt, QTimer
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
 from gdviz.core.i18n import current_language, tr
 from gdviz.core.limits import LR_MAX, LR_MIN
 from gdviz.ui import theme
-from gdviz.ui.views.items import BuildPace
 from gdviz.ui.views.schedule_view import make_schedule, retranslate_schedule_combo, schedule_choices
 from gdviz.ui.widgets import HyperSlider, forget_combo_widths, section
 
@@ -297,9 +296,12 @@ class RunsPanel(QWidget):
         self.cards: list[RunCard] = []
         #: cards of runs gone, out of the panel, by optimizer (:meth:`_keep_spare`)
         self._spares: dict[str, list[RunCard]] = {}
-        #: at most PACE_CARDS new cards a turn; the others come on the next (see _reconcile)
-        self.pace = BuildPace(self._on_runs_changed, self, per_turn=PACE_CARDS)
-        self.pace.enabled = True
+        #: the cards that did not fit in one turn come on the next (see _reconcile)
+        self._pace = QTimer(self)
+        self._pace.setSingleShot(True)
+        self._pace.timeout.connect(self._on_runs_changed)
+        self.pace_cards = PACE_CARDS
+        self.cards_deferred = 0  # (turns that left cards for a later one: for tests)
         self.select_group = QButtonGroup(self)
         self.select_group.setExclusive(False)  # so that a click can also clear the pick
 
@@ -413,15 +415,16 @@ class RunsPanel(QWidget):
             self._put_away(c)
         kept_tail = self.cards[len(old) - tail:]
         self.cards = self.cards[:head]
-        # at most PACE_CARDS new cards a turn (a scene of 19 runs opened over a lesson of
+        # at most pace_cards new cards a turn (a scene of 19 runs opened over a lesson of
         # one made 11 cards in its turn, ~50 ms of it at 227 % text): the panel shows the
         # first runs' cards, and the others come on the next turns, in order
+        room = self.pace_cards
         for i in range(head, len(names) - tail):
             card = self._spare_card(names[i], i)
             if card is None:
-                if self.pace.room() <= 0:
+                if room <= 0:
                     break
-                self.pace.spend()
+                room -= 1
                 card = RunCard(self, i)
             self.cards_box.insertWidget(i, card)
             self.cards.append(card)
@@ -430,7 +433,8 @@ class RunsPanel(QWidget):
         else:  # the tail's cards would stand at the wrong runs' places: out, as gone ones
             for c in kept_tail:
                 self._put_away(c)
-            self.pace.defer()
+            self.cards_deferred += 1
+            self._pace.start(0)
         for i, c in enumerate(self.cards):  # the tail's spec indices moved
             if c.i != i:
                 c.i = i

@@ -414,38 +414,25 @@ class BuildPace:
         self._timer = QTimer(parent)
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self._go)
-        #: new sets made in this turn: the budget is the turn's, not each call's (a scene
-        #: opened over 10 runs told the runs panel of its runs three times in one turn, and
-        #: each call made its own 4 cards: 12 in the turn, ~55 ms)
-        self._spent = 0
-        self._turn = QTimer(parent)  # (fires at the next turn: the budget starts again)
-        self._turn.setSingleShot(True)
-        self._turn.timeout.connect(self._new_turn)
         #: turns that left runs for a later one (for tests)
         self.deferred = 0
 
     def room(self) -> int:
-        """How many new sets the view may still make in this turn."""
-        return max(self.per_turn - self._spent, 0) if self.enabled else 1 << 30
-
-    def spend(self) -> None:
-        """One new set made (see :meth:`room`)."""
-        if self.enabled:
-            self._spent += 1
-            if not self._turn.isActive():
-                self._turn.start(0)
+        """How many new sets the view may make now."""
+        return self.per_turn if self.enabled else 1 << 30
 
     def sets(self, spares: "Spares", start: int, n: int):
         """(r, a set taken from ``spares`` or None: make one) for the runs ``start``..n-1
         that get their sets in this turn: a spare for each while any is left, new ones
-        while :meth:`room` lasts; the rest at the next turn (:meth:`defer`)."""
+        for at most :meth:`room`; the rest at the next turn (:meth:`defer`)."""
+        room = self.room()
         for r in range(start, n):
             spare = spares.take()
             if spare is None:
-                if self.room() <= 0:
+                if room <= 0:
                     self.defer()
                     return
-                self.spend()
+                room -= 1
             yield r, spare
 
     def defer(self) -> None:
@@ -464,12 +451,7 @@ class BuildPace:
         (runs_changed has not reached the view yet)."""
         return built > n or (built < n and not self.waiting)
 
-    def _new_turn(self) -> None:
-        self._turn.stop()
-        self._spent = 0
-
     def _go(self) -> None:
-        self._new_turn()  # (a turn of its own)
         again = self._again()
         if again is not None:
             again()
