@@ -302,6 +302,7 @@ class GuiFuzzer:
         app.depth += 1
         t0 = time.perf_counter()
         c0 = time.thread_time()
+        p0 = time.process_time()
         g0 = getattr(app, "gc_total", 0.0)
         try:
             yield
@@ -311,7 +312,9 @@ class GuiFuzzer:
             if dt > app.longest:
                 # (its CPU time: far below the wall time, the machine was busy elsewhere)
                 app.longest = dt
-                app.longest_what = (f"the action, cpu {(time.thread_time() - c0) * 1e3:.0f} ms"
+                from measure_common import cpu_note
+
+                app.longest_what = ("the action, " + cpu_note(c0, p0)
                                     + (app.gc_note(g0) if hasattr(app, "gc_note") else ""))
 
     @contextmanager

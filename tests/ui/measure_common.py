@@ -36,6 +36,18 @@ def parse_args(argv: list[str]) -> tuple[int, str, str | None]:
     return repeats, (args[0] if args else ""), prof_label
 
 
+def cpu_note(c0: float, p0: float) -> str:
+    """"cpu N ms" of the UI thread since ``c0`` (time.thread_time), and ", others M ms":
+    the process's other threads' (a worker's) CPU time since ``p0`` (time.process_time),
+    when 1 ms or more. A turn whose wall time is far above its CPU time beside busy others
+    waited for the GIL (or for a worker's result)."""
+    import time
+
+    cpu = time.thread_time() - c0
+    others = time.process_time() - p0 - cpu
+    return f"cpu {cpu * 1e3:.0f} ms" + (f", others {others * 1e3:.0f} ms" if others >= 1e-3 else "")
+
+
 class TurnApp(QApplication):
     """A QApplication that times each turn of the event loop: each event it dispatches at the
     top (not one sent from inside another's handler). ``longest`` is the longest since
@@ -74,6 +86,7 @@ class TurnApp(QApplication):
         self.depth += 1
         t0 = time.perf_counter()
         c0 = time.thread_time()
+        p0 = time.process_time()
         g0 = self.gc_total
         try:
             return super().notify(obj, ev)
@@ -83,9 +96,8 @@ class TurnApp(QApplication):
             if dt > self.longest:
                 self.longest = dt
                 # (its CPU time: far below the wall time, the machine was busy elsewhere)
-                self.longest_what = (f"{ev.type().name} to {type(obj).__name__}, cpu "
-                                     f"{(time.thread_time() - c0) * 1e3:.0f} ms"
-                                     + self.gc_note(g0))
+                self.longest_what = (f"{ev.type().name} to {type(obj).__name__}, "
+                                     + cpu_note(c0, p0) + self.gc_note(g0))
 
     def gc_note(self, g0: float) -> str:
         """", gc N ms" when the collector ran for a millisecond or more since ``g0``."""
