@@ -105,11 +105,11 @@ BACKGROUND_NICE = 15
 def lower_thread_priority() -> bool:
     """Called on a background thread (a map's, a live surface's): the OS gives the CPU to
     the UI thread first when both want the same core. (On two cores, a map computing beside
-    a lesson being opened took the core from the window: the lesson's turn took 120 ms of
-    wall time for 75 ms of its own CPU time, while the map used 63 ms.) The threads it
-    starts (its kernels' OpenMP team) inherit the priority. Linux only, where a thread's
-    nice value is its own (elsewhere it is the process's, and nothing changes). Returns
-    whether the priority is lowered."""
+    a change of the window's problem took the core from the window: the change's turn
+    took 120 ms of wall time for 75 ms of its own CPU time, while the map used 63 ms.)
+    The threads it starts (its kernels' OpenMP team) inherit the priority. Linux only,
+    where a thread's nice value is its own (elsewhere it is the process's, and nothing
+    changes). Returns whether the priority is lowered."""
     import os
     import sys
 

@@ -761,16 +761,12 @@ class LossView(pg.PlotWidget):
     def _place_labels_anew(self) -> None:
         s = self.session
         if len(self.curves) != s.n_runs or len(self._heads) != s.n_runs:
-            return  # runs_changed rebuilds this view, labels and all
+            return  # runs_changed rebuilds this view, star, labels and all
         self._update_stop_marker(s.has_validation)
 
     def _stop_catch_up(self) -> None:
-        s = self.session
-        if s.playing or not self._stop_behind:
-            return
-        if len(self.curves) != s.n_runs or len(self._heads) != s.n_runs:
-            return  # runs_changed rebuilds this view, star and all
-        self._update_stop_marker(s.has_validation)
+        if not self.session.playing and self._stop_behind:
+            self._place_labels_anew()
 
     def _place_stop_label(self, hide: bool = True) -> bool:
         """Beside the stop line, inside the plot: the free place nearest the star, clear of
