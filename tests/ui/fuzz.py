@@ -180,6 +180,16 @@ class GuiFuzzer:
     # ------------------------------------------------------------------ harness
     def _excepthook(self, etype, value, tb) -> None:
         text = "".join(traceback.format_exception(etype, value, tb))
+        # where it was raised, in the window's words (a lifetime bug needs the object)
+        last = tb
+        while last is not None and last.tb_next is not None:
+            last = last.tb_next
+        obj = last.tb_frame.f_locals.get("self") if last is not None else None
+        if obj is not None:
+            opts = getattr(obj, "__dict__", {}).get("opts")
+            text += (f"  raised in a {type(obj).__module__}.{type(obj).__qualname__}"
+                     + (f", opts keys {sorted(opts)}" if isinstance(opts, dict) else "") + "\n")
+        text += f"  action {self.report.actions} ({self._label}); {self._state()}\n"
         self.report.exceptions.append(Incident(self._action, text))
 
     def _message_handler(self, mode, context, message) -> None:
