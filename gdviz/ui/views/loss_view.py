@@ -751,22 +751,24 @@ class LossView(pg.PlotWidget):
             later(self.session, self._stop_catch_up)
 
     def _on_box_resized(self, *_) -> None:
-        """The plot's box has a new size with the panel's the same (the loss axis grew
-        wider for "10²"): its labels' places are looked for anew, once the change has
-        settled. (Placed in the box of the step before, 18 px wider, L9's step label at
-        200 % text was cut at the plot's right edge: "iteration 20".)"""
-        if getattr(self, "_ready", False):
-            later(self.session, self._place_labels_anew)
-
-    def _place_labels_anew(self) -> None:
-        s = self.session
-        if len(self.curves) != s.n_runs or len(self._heads) != s.n_runs:
-            return  # runs_changed rebuilds this view, star, labels and all
-        self._update_stop_marker(s.has_validation)
+        """The plot's box has a new size: the panel's (a text size, a dock moved), or the
+        loss axis's width with the panel's the same ("10²" wider than "1"). The key's band
+        (a share of the box's height) and the labels' places are looked for anew, once the
+        change has settled. (Placed in the box of the step before, 18 px wider, L9's step
+        label at 200 % text was cut at the plot's right edge: "iteration 20".)"""
+        if not getattr(self, "_ready", False):
+            return
+        if self.legend.isVisible():
+            self._yr = None
+        later(self.session, self._on_stepped)
 
     def _stop_catch_up(self) -> None:
-        if not self.session.playing and self._stop_behind:
-            self._place_labels_anew()
+        s = self.session
+        if s.playing or not self._stop_behind:
+            return
+        if len(self.curves) != s.n_runs or len(self._heads) != s.n_runs:
+            return  # runs_changed rebuilds this view, star and all
+        self._update_stop_marker(s.has_validation)
 
     def _place_stop_label(self, hide: bool = True) -> bool:
         """Beside the stop line, inside the plot: the free place nearest the star, clear of
@@ -1210,11 +1212,9 @@ class LossView(pg.PlotWidget):
         super().resizeEvent(ev)
         if getattr(self, "_ready", False):
             self._fit_left_axis()  # (the panel's share of it)
-        if getattr(self, "_ready", False) and self.legend.isVisible():
-            self._yr = None  # the key's band is a share of the plot's height
-            # once the change has settled: a window-wide change resizes the panel several
-            # times over (text size: the font's layout, then the docks' new shares)
-            later(self.session, self._on_stepped)
+        # (the box's new size: _on_box_resized, once the change has settled: a window-wide
+        # change resizes the panel several times over, a text size the font's layout, then
+        # the docks' new shares)
 
     def changeEvent(self, ev) -> None:
         if not getattr(self, "_ready", False):  # Qt sends events during __init__ and after close
