@@ -71,6 +71,27 @@ def warmup(progress: Callable[[int, int, str], None] | None = None,
     return True
 
 
+def warmup_aside(progress: Callable[[int, int, str], None] | None = None,
+                 cancelled: Callable[[], bool] | None = None) -> bool:
+    """:func:`warmup` for the window, which must keep the GIL: when numba's cache is cold,
+    the kernels are compiled in a helper process first (:mod:`gdviz.kernels.helper`,
+    ``progress`` from its lines), and this process then loads them from the cache. Where
+    the helper cannot run or fails, they are compiled here, as :func:`warmup` does. Returns
+    False if cancelled."""
+    from . import helper
+    from ._jit import load_numba
+
+    specs = list(load_all().values())
+    load_numba()
+    if helper.cache_is_cold(specs):
+        got = helper.compile_in_helper(progress, cancelled)
+        if got is False:
+            return False
+        if got:  # (loaded from the cache now: the progress has been shown)
+            return warmup(None, cancelled)
+    return warmup(progress, cancelled)
+
+
 def mark_ready(ready: bool = True) -> None:
     """Force the ready flag (tests use it to exercise both paths)."""
     if ready:

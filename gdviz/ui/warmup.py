@@ -33,7 +33,8 @@ class _Worker(QObject):
 
 
 class KernelWarmup(QObject):
-    """Runs ``fn(progress, cancelled)`` (default: :func:`gdviz.kernels.warmup`) in a QThread.
+    """Runs ``fn(progress, cancelled)`` (default: :func:`gdviz.kernels.warmup_aside`: a
+    cold cache is filled by a helper process) in a QThread.
 
     Signals (delivered on the UI thread): ``progress(i, n, name)``, ``finished(ok)``,
     ``failed(message)``. :meth:`cancel` asks the worker to stop between kernels
@@ -47,7 +48,7 @@ class KernelWarmup(QObject):
     def __init__(self, fn: Callable | None = None, parent: QObject | None = None):
         super().__init__(parent)
         if fn is None:
-            from gdviz.kernels import warmup as fn
+            from gdviz.kernels import warmup_aside as fn
         self._cancel = threading.Event()
         self._thread = QThread()
         self._thread.setObjectName("gdviz-kernel-warmup")

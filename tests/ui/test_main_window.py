@@ -295,6 +295,14 @@ def test_warmup_runs_in_a_thread_and_reports(window, qtbot):
         kernels.mark_ready(was_ready)
 
 
+def test_the_windows_warmup_goes_through_the_helper_process():
+    """A cold cache is compiled in a helper process (tests/kernels/test_helper.py)."""
+    from gdviz import kernels
+    from gdviz.ui.warmup import KernelWarmup
+
+    assert KernelWarmup()._worker._fn is kernels.warmup_aside
+
+
 def test_warmup_progress_text(window):
     window._on_warmup_progress(3, 5, "contour")
     assert window.kernel_status.text() == "Compiling kernels 3/5…"
@@ -438,6 +446,42 @@ def test_lesson_titles_are_read_ahead_one_per_idle_turn(window, qtbot, monkeypat
     assert sorted(reads) == sorted(preset_paths())
     window.lessons_menu.aboutToShow.emit()
     assert len(reads) == len(preset_paths())  # the opening read nothing
+
+
+def test_modules_a_first_lesson_imports_are_imported_ahead_on_idle_turns(window, qtbot,
+                                                                          monkeypatch):
+    """The first data lesson's click imported numpy.random (~13 ms of its turn): the idle
+    turns import it after the titles, one module per turn."""
+    import importlib
+    import sys
+
+    from gdviz.ui import main_window as mw
+
+    assert "numpy.random" in mw.AHEAD_MODULES
+    window._titles_ahead.stop()
+    for p in window._lesson_paths:
+        window._lesson_title(p)
+    imported = []
+    monkeypatch.setattr(mw, "AHEAD_MODULES", ("numpy.random", "gdviz_ahead_a", "gdviz_ahead_b"))
+    for name in ("gdviz_ahead_a", "gdviz_ahead_b"):
+        monkeypatch.delitem(sys.modules, name, raising=False)
+    real = importlib.import_module
+
+    def fake(name, *a):
+        imported.append(name)
+        if name.startswith("gdviz_ahead_"):
+            sys.modules[name] = object()
+            return sys.modules[name]
+        return real(name, *a)
+
+    monkeypatch.setattr(importlib, "import_module", fake)
+    window._read_a_title()
+    assert imported == ["gdviz_ahead_a"]  # one per turn (numpy.random: already here)
+    window._titles_ahead.start()
+    qtbot.waitUntil(lambda: not window._titles_ahead.isActive(), timeout=10_000)
+    assert imported == ["gdviz_ahead_a", "gdviz_ahead_b"]
+    for name in ("gdviz_ahead_a", "gdviz_ahead_b"):
+        del sys.modules[name]
 
 
 def test_lessons_menu_refilled_by_set_lessons_is_titled_again(window):
