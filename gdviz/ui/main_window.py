@@ -253,6 +253,10 @@ class MainWindow(QMainWindow):
         self.fit_view = self.picture.fit_view
         self.splitter = self.picture.splitter
         self.setCentralWidget(self.picture)
+        from gdviz import kernels
+
+        if self._want_warmup and not kernels.is_ready():
+            self.picture.set_kernels_due(True)  # (until _on_warmup_finished)
 
     def _dock(self, title: str, name: str, widget: QWidget, area) -> QDockWidget:
         d = PanelDock(title, self)
@@ -1353,6 +1357,7 @@ class MainWindow(QMainWindow):
         from gdviz.ui.app import freeze_long_lived
 
         freeze_long_lived()  # (numba's compiled kernels and types live as long as the app)
+        self.picture.set_kernels_due(False)  # the maps that waited (the twins' if it failed)
         if ok and kernels.is_ready():
             self._set_kernel_status("kernels_numba")
         elif self._kernel_text[0] != "kernels_failed":

@@ -391,6 +391,18 @@ class Picture(QWidget):
         later(self.session, self._on_layout_changed, layout=True)
 
     # ------------------------------------------------------------------ caption
+    def set_kernels_due(self, due: bool) -> None:
+        """``due``: the window's kernels are being compiled. The maps (the map's layer, the
+        hyper map) wait for them, saying so, and are computed once this turns False."""
+        views = [self.landscape_view.map_layer]
+        if self.hyper_view is not None:
+            views.append(self.hyper_view)
+        for view in views:
+            if due:
+                view.wait_for_kernels()
+            else:
+                view.kernels_came()
+
     def set_caption(self, title: str = "", text: str = "") -> None:
         self._caption = (title, text)
         show = "caption" in self.panels

@@ -108,7 +108,8 @@ class TurnApp(QApplication):
 def open_window():
     """The real MainWindow on a fresh Session, offscreen at 1280x720, with its settings and
     data in a new temporary folder (never asking about unsaved changes). Returns (app,
-    window, the folder)."""
+    window, the folder). COLD=1: numba's cache empty (in the folder), and the window
+    compiles its kernels as after an install."""
     from gdviz.ui.app import ensure_app
 
     # set up as the app sets itself up (its GIL switch interval, its base font): measured
@@ -124,12 +125,15 @@ def open_window():
     from gdviz.ui.main_window import MainWindow, app_settings
 
     theme.configure_pyqtgraph()
+    cold = os.environ.get("COLD") == "1"
+    if cold:  # the first start after an install: the window compiles its kernels
+        os.environ["NUMBA_CACHE_DIR"] = os.path.join(tmp, "numba")
     if os.environ.get("WARM") == "1":
         from gdviz import kernels
 
         kernels.warmup()
     MainWindow.ask_unsaved = lambda self: "discard"
-    win = MainWindow(Session(), settings=app_settings())
+    win = MainWindow(Session(), settings=app_settings(), warmup=cold)
     win.resize(1280, 720)
     win.show()
     QTest.qWaitForWindowExposed(win)

@@ -438,3 +438,79 @@ def test_hyper_map_at_large_text_keeps_its_labels_apart(window, qtbot, scale, la
     assert key.top() >= hv.vb.sceneBoundingRect().bottom()
     assert hv.vb.sceneBoundingRect().right() <= hv.width() + 1
     assert panel.right() <= hv.width() + 1
+
+
+def test_while_the_kernels_compile_the_maps_wait_for_them_saying_so(qtbot, sess):
+    """The numpy twins' maps, computed on their worker beside the compile, took the GIL
+    from the window (a lesson's turn: 100-450 ms for 70-180 ms of its own work): while the
+    window's kernels are being compiled, the map's layer and the hyper map wait for them,
+    their titles saying so, and are computed once they come."""
+    from gdviz.core.i18n import tr
+    from gdviz.ui.views.hyper_view import HyperView
+
+    v = _view(qtbot, sess)
+    layer = v.map_layer
+    hv = HyperView(sess)
+    qtbot.addWidget(hv)
+    sess.set_map_options(map_layer="basins")  # a map on its way with the kernels
+    kernels.mark_ready(False)
+    try:
+        jobs = []
+        layer.worker.submit = lambda passes, real=layer.worker.submit: jobs.append(1) or real(passes)
+        hv.worker.submit = lambda passes, real=hv.worker.submit: jobs.append(2) or real(passes)
+        layer.wait_for_kernels()
+        hv.wait_for_kernels()
+        sess.set_map_options(hyper_axis="momentum")
+        sess.update_run(0, lr=0.02)  # a slider move while they wait
+        hv.refresh()
+        assert jobs == []  # nothing computed with the twins
+        assert not layer.image.isVisible()  # (not the last setting's map)
+        run = sess.spec_label(sess.spec_index(sess.reference_run()))
+        assert layer.title == tr("map_title_waiting", run=run, steps=200)
+        assert hv.message == tr("hyper_waiting")
+    finally:
+        kernels.mark_ready(True)
+    layer.kernels_came()
+    hv.kernels_came()
+    assert sorted(jobs) == [1, 2]
+    qtbot.waitUntil(lambda: layer.result is not None and layer.result.nx == 256, timeout=60000)
+    qtbot.waitUntil(lambda: hv.result is not None, timeout=60000)
+    assert layer.image.isVisible() and layer.title != tr("map_title_waiting", run=run, steps=200)
+    assert hv.message == ""
+    ref = CM.basin_map(sess.landscape, CM.MapSetup(make_optimizer("sgd", lr=0.02), steps=200),
+                       view=v._box, nx=256)
+    np.testing.assert_array_equal(layer.result.end, ref.end)
+
+
+def test_a_map_waits_only_while_kernels_are_due(qtbot, sess):
+    """Without a compile under way (a test, or kernels that failed: the twins serve for
+    good), a map is computed with the twins at once, as before."""
+    v = _view(qtbot, sess)
+    layer = v.map_layer
+    kernels.mark_ready(False)
+    try:
+        sess.set_map_options(map_layer="steps")
+        assert not layer._waiting
+        qtbot.waitUntil(lambda: layer.result is not None, timeout=60000)
+    finally:
+        kernels.mark_ready(True)
+
+
+def test_the_window_holds_its_maps_until_its_warmup_finishes(qtbot, session, settings):
+    from gdviz.ui.main_window import MainWindow
+
+    kernels.warmup()
+    kernels.mark_ready(False)
+    try:
+        win = MainWindow(session, settings=settings, warmup=True)
+        qtbot.addWidget(win)
+        layer = win.landscape_view.map_layer
+        assert layer.kernels_due and win.picture.hyper_view.kernels_due
+        session.set_map_options(map_layer="basins")
+        assert layer._waiting
+    finally:
+        kernels.mark_ready(True)
+    win._on_warmup_finished(True)
+    assert not layer.kernels_due and not win.picture.hyper_view.kernels_due
+    assert not layer._waiting
+    qtbot.waitUntil(lambda: layer.result is not None, timeout=60000)

@@ -135,6 +135,10 @@ class HyperView(pg.PlotWidget):
         self.message = ""
         self.axis = "momentum"
         self._color = None
+        #: True while the window's kernels are being compiled: the map waits for them
+        #: (see gdviz.ui.views.map_layer.BasinLayer._start)
+        self.kernels_due = False
+        self._waiting = False
         self._key = None
         self.worker = MapWorker(self)
         self.worker.done.connect(self._on_done)
@@ -208,6 +212,12 @@ class HyperView(pg.PlotWidget):
                 self._show((self.result.nx, self.axis, setup.steps),
                            (self.result, self.lrs, self.ys))
             return
+        self._waiting = self.kernels_due and not kernels.is_ready() and not self.sync
+        if self._waiting:
+            self._key = None
+            self.worker.cancel()
+            self._set_message(tr("hyper_waiting"))
+            return
         self._key = key
         self._set_message("")
         grid = self.grid if data is None else min(self.grid, DATA_HYPER_GRID)
@@ -243,6 +253,22 @@ class HyperView(pg.PlotWidget):
                 self._set_message(str(exc).splitlines()[0])
             return
         self.worker.submit(passes)
+
+    def wait_for_kernels(self) -> None:
+        """The window's kernels are being compiled: the map waits for them (one on its way
+        with the numpy twins is dropped)."""
+        self.kernels_due = True
+        if self._key is not None and not kernels.is_ready():
+            self._key = None
+            self.refresh()
+
+    def kernels_came(self) -> None:
+        """The window's kernels are ready (or failed: the twins compute it then): a map
+        that waited for them is computed now."""
+        self.kernels_due = False
+        if self._waiting and not getattr(self, "_closed", False):
+            self._waiting = False
+            self.refresh()
 
     def _ranges(self, axis: str):
         lo, hi, _ = CM.HYPER_RANGES[axis]

@@ -227,6 +227,9 @@ class BasinLayer(QObject):
         self.worker.done.connect(self._on_done)
         self._gen = -1
         self._closed = False
+        #: True while the window's kernels are being compiled (see :meth:`_start`)
+        self.kernels_due = False
+        self._waiting = False  # a map waits for them
         self._data = None
         self._shown_key = None
         self._build_menu()
@@ -301,6 +304,7 @@ class BasinLayer(QObject):
             if self._setup_key is not None:
                 self.worker.cancel()
             self._setup_key = None
+            self._waiting = False
             self.image.setVisible(False)
             self._colorbar_follows()
             if self.title:
@@ -381,6 +385,16 @@ class BasinLayer(QObject):
 
     def _start(self, land, setup, box) -> None:
         fast = kernels.is_ready()
+        self._waiting = self.kernels_due and not fast and not self.sync
+        if self._waiting:
+            # while the window's kernels are compiled, a map waits for them, its title
+            # saying so: the numpy twins' map on the worker, Python beside the window's
+            # own, took its GIL (a lesson's turn took 100-450 ms for 70-180 ms of its own
+            # work). From numba's cache they come in a fraction of a second; ~100 s once,
+            # after an install
+            self.worker.cancel()
+            self.image.setVisible(False)  # (not the last setting's map under this title)
+            return
         full = self.full_grid if self._data is None else min(self.full_grid, DATA_GRID)
         if self.sync:
             sides = [self._final_side()]
@@ -511,7 +525,9 @@ class BasinLayer(QObject):
         run = s.spec_label(s.spec_index(s.reference_run()))
         key = "map_title_basins" if mode == "basins" else "map_title_steps"
         r = self.result
-        if (r is not None and self._shown_key == self._setup_key and (~r.diverged).any()
+        if self._waiting:
+            key = "map_title_waiting"
+        elif (r is not None and self._shown_key == self._setup_key and (~r.diverged).any()
                 and not (r.conv_at[~r.diverged] >= 0).any()):
             # every start still moving at the end of the map's budget (L9's fit slice: 91
             # parameters, 1000 steps): the map is all grey, and says why first
@@ -520,6 +536,23 @@ class BasinLayer(QObject):
         if title != self.title:
             self.title = title
             self.view._refresh_labels()
+
+    def wait_for_kernels(self) -> None:
+        """The window's kernels are being compiled: a map waits for them (one on its way
+        with the numpy twins is dropped)."""
+        self.kernels_due = True
+        if self._setup_key is not None and not kernels.is_ready() and not self._closed:
+            self._setup_key = None
+            self.refresh()
+
+    def kernels_came(self) -> None:
+        """The window's kernels are ready (or failed: then the twins compute it): a map
+        that waited for them is computed now."""
+        self.kernels_due = False
+        if self._waiting and not self._closed:
+            self._waiting = False
+            self._setup_key = None
+            self.refresh()
 
     def retheme(self) -> None:
         """Colours follow the theme: redraw the last pass."""
