@@ -468,6 +468,9 @@ def test_while_the_kernels_compile_the_maps_wait_for_them_saying_so(qtbot, sess)
         run = sess.spec_label(sess.spec_index(sess.reference_run()))
         assert layer.title == tr("map_title_waiting", run=run, steps=200)
         assert hv.message == tr("hyper_waiting")
+        # whole, in the empty plot, wrapped to its width (the title cut it to a word)
+        assert hv.note.isVisible() and hv.note.textItem.toPlainText() == tr("hyper_waiting")
+        assert hv.note.textItem.textWidth() <= hv.vb.width()
     finally:
         kernels.mark_ready(True)
     layer.kernels_came()
@@ -476,7 +479,7 @@ def test_while_the_kernels_compile_the_maps_wait_for_them_saying_so(qtbot, sess)
     qtbot.waitUntil(lambda: layer.result is not None and layer.result.nx == 256, timeout=60000)
     qtbot.waitUntil(lambda: hv.result is not None, timeout=60000)
     assert layer.image.isVisible() and layer.title != tr("map_title_waiting", run=run, steps=200)
-    assert hv.message == ""
+    assert hv.message == "" and not hv.note.isVisible()
     ref = CM.basin_map(sess.landscape, CM.MapSetup(make_optimizer("sgd", lr=0.02), steps=200),
                        view=v._box, nx=256)
     np.testing.assert_array_equal(layer.result.end, ref.end)

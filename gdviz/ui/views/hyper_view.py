@@ -130,6 +130,14 @@ class HyperView(pg.PlotWidget):
         # the colours' key, under the map (over it, it hid the top rows of the map)
         self.key = KeyLabel(justify="center")
         self.plot_item.layout.addItem(self.key, 4, 0, 1, 3)
+        # a message (no map: why, or when it comes) in the empty plot, whole, wrapped to
+        # its width: in the title, at 200 % text in a third of the window, it was cut to
+        # its first word
+        self.note = pg.TextItem(anchor=(0.5, 0.5))
+        self.note.setZValue(20)
+        self.note.setVisible(False)
+        self.plot_item.addItem(self.note, ignoreBounds=True)
+        self.vb.sigResized.connect(self._place_note)
         self.result: CM.MapResult | None = None
         self.lrs = self.ys = None
         self.message = ""
@@ -384,10 +392,27 @@ class HyperView(pg.PlotWidget):
         self.message = text
         if text:
             fg = theme.palette(theme.current())["foreground"]
-            self.plot_item.setTitle(self._elided(text, theme.BASE_PT), color=fg,
-                                    size=f"{theme.pt(theme.BASE_PT):.0f}pt")
+            self.plot_item.setTitle(" ", color=fg, size=f"{theme.pt(theme.BASE_PT):.0f}pt")
             self.image.clear()
             self.result = None
+        self._place_note()
+
+    def _place_note(self, *_) -> None:
+        """The message in the middle of the plot, wrapped to its width (hidden without)."""
+        if not self.message:
+            self.note.setVisible(False)
+            return
+        import html
+
+        fg = theme.palette(theme.current())["foreground"]
+        self.note.setHtml(f"<div style='color:{fg}; font-size:{theme.pt(theme.BASE_PT):.0f}pt;"
+                          f" text-align:center'>{html.escape(self.message)}</div>")
+        self.note.setTextWidth(max(self.vb.width() * 0.9, 40.0))
+        (x0, x1), (y0, y1) = self.vb.viewRange()
+        self.note.setPos(0.5 * (x0 + x1), 0.5 * (y0 + y1))
+        self.note.setVisible(True)
+        self.vline.setVisible(False)  # (no map for a crosshair to point into)
+        self.hline.setVisible(False)
 
     def _crosshair(self) -> None:
         s = self.session
