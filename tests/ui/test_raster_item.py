@@ -116,28 +116,6 @@ def test_an_interim_view_change_moves_the_kept_image(plot, monkeypatch):
     assert abs(np.flatnonzero(dark.any(axis=1)).mean() - 0.75 * h) <= 3
 
 
-def test_until_numba_has_compiled_the_contours_are_stroked_by_qt(plot, monkeypatch):
-    """The map's contours (RasterLines) in a first start's first seconds: stroked by Qt,
-    as a trail's pieces are, not by the rasteriser's numpy twin (Rastrigin's contours at
-    1600x900 took it 130 ms of a paint)."""
-    from gdviz import kernels
-    from gdviz.ui.views import raster_item
-
-    monkeypatch.setattr(kernels, "is_ready", lambda: False)
-
-    def twin(*a):
-        raise AssertionError("the numpy twin rasterised the contours")
-
-    monkeypatch.setattr(raster_item, "raster_segments", twin)
-    lines = RasterLines(pg.mkPen("k", width=3))
-    lines.setData([1.0, 9.0, 5.0, 5.0], [5.0, 5.0, 1.0, 9.0])  # a cross
-    plot.addItem(lines)
-    dark = _dark(plot.grab().toImage())
-    h, w = dark.shape
-    assert dark[h // 2 - 3: h // 2 + 4].any(axis=0).sum() > 0.6 * w  # the level line
-    assert dark[:, w // 2 - 3: w // 2 + 4].any(axis=1).sum() > 0.6 * h  # and the upright
-
-
 @pytest.mark.parametrize("ready", [True, False])
 def test_a_raster_curve_draws_its_polyline_as_the_segments_between_its_points(plot, ready, monkeypatch):
     """A trail's sealed piece: the polyline (x, y) as its consecutive segments, the same

@@ -243,11 +243,6 @@ class RasterLines(pg.GraphicsObject):
 
     def _paint_segments(self, x, y, tr, ox: float, oy: float, w: int, h: int,
                         dpr: float) -> QImage:
-        if not kernels.is_ready():
-            # until numba has compiled (a first start): stroked by Qt into the image, as
-            # Qt's device cache did (~3.5 ms a trail's zig-zag chunk); the numpy twin took
-            # 20-50 ms a chunk, and 130 ms for Rastrigin's contours at 1600x900
-            return self._stroke_segments(x, y, tr, ox, oy, w, h, dpr)
         with np.errstate(all="ignore"):
             px = (tr.m11() * x + tr.m21() * y + tr.dx() - ox) * dpr
             py = (tr.m12() * x + tr.m22() * y + tr.dy() - oy) * dpr
@@ -259,29 +254,6 @@ class RasterLines(pg.GraphicsObject):
         pixels = np.frombuffer(img.bits(), np.uint32).reshape(h, img.bytesPerLine() // 4)[:, :w]
         coverage_pixels(cover, self._lut(), pixels)
         img.setDevicePixelRatio(dpr)
-        return img
-
-    def _stroke_segments(self, x, y, tr, ox: float, oy: float, w: int, h: int,
-                         dpr: float) -> QImage:
-        img = QImage(w, h, QImage.Format.Format_ARGB32_Premultiplied)
-        img.fill(0)
-        img.setDevicePixelRatio(dpr)
-        with np.errstate(invalid="ignore"):
-            ok = np.repeat((np.isfinite(x) & np.isfinite(y)).reshape(-1, 2).all(axis=1), 2)
-        x, y = x[ok], y[ok]  # (a gap: a pair with a non-finite end)
-        if x.size:
-            p = QPainter(img)
-            try:
-                p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
-                p.setTransform(tr * QTransform.fromTranslate(-ox, -oy))
-                pen = QPen(self._color, self._width)
-                pen.setCosmetic(True)
-                pen.setCapStyle(Qt.PenCapStyle.RoundCap)  # (the rasteriser's ends)
-                pen.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
-                p.setPen(pen)
-                p.drawPath(pg.arrayToQPath(x, y, connect="pairs"))
-            finally:
-                p.end()
         return img
 
     def _lut(self) -> np.ndarray:
@@ -342,6 +314,37 @@ class RasterCurve(RasterLines):
 
     def setCacheMode(self, mode, *args) -> None:  # noqa: N802 - Qt's name
         """Its image is its cache (kept while the view and the data stay): Qt's is not used."""
+
+    def _paint_segments(self, x, y, tr, ox: float, oy: float, w: int, h: int,
+                        dpr: float) -> QImage:
+        if not kernels.is_ready():
+            # until numba has compiled (a first start): stroked by Qt into the image, as
+            # Qt's device cache did (~3.5 ms a zig-zag chunk); the numpy twin took 20-50 ms
+            return self._stroke_segments(x, y, tr, ox, oy, w, h, dpr)
+        return super()._paint_segments(x, y, tr, ox, oy, w, h, dpr)
+
+    def _stroke_segments(self, x, y, tr, ox: float, oy: float, w: int, h: int,
+                         dpr: float) -> QImage:
+        img = QImage(w, h, QImage.Format.Format_ARGB32_Premultiplied)
+        img.fill(0)
+        img.setDevicePixelRatio(dpr)
+        with np.errstate(invalid="ignore"):
+            ok = np.repeat((np.isfinite(x) & np.isfinite(y)).reshape(-1, 2).all(axis=1), 2)
+        x, y = x[ok], y[ok]  # (a gap: a pair with a non-finite end)
+        if x.size:
+            p = QPainter(img)
+            try:
+                p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+                p.setTransform(tr * QTransform.fromTranslate(-ox, -oy))
+                pen = QPen(self._color, self._width)
+                pen.setCosmetic(True)
+                pen.setCapStyle(Qt.PenCapStyle.RoundCap)  # (the rasteriser's ends)
+                pen.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
+                p.setPen(pen)
+                p.drawPath(pg.arrayToQPath(x, y, connect="pairs"))
+            finally:
+                p.end()
+        return img
 
 
 class RasterStroke(RasterCurve):
