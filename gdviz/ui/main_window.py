@@ -71,6 +71,9 @@ LESSON_TITLE_IDLE_MS = 40
 #: modules a first lesson would import on its click, imported ahead on idle turns after
 #: the titles, one per turn (numpy.random: ~13 ms of the first data lesson's load)
 AHEAD_MODULES = ("numpy.random",)
+#: the data panel's pages built ahead, after the modules, one per idle turn (the fit's
+#: ~30 controls: ~25 ms of the first fit lesson's click)
+AHEAD_PAGES = ("fit", "regression")
 #: the loss dock's cap in the side column, under the controls (its default place)
 SIDE_LOSS_SHARE = 0.45
 #: the side column's split between the controls and the loss curves (see
@@ -549,7 +552,8 @@ class MainWindow(QMainWindow):
 
     def _read_a_title(self) -> None:
         """Read the next unread preset's titles (one per turn), then import the next of
-        :data:`AHEAD_MODULES` not yet imported (one per turn); stop when all are done."""
+        :data:`AHEAD_MODULES` not yet imported, then build the data panel's next page of
+        :data:`AHEAD_PAGES` (one per turn); stop when all are done."""
         for p in self._lesson_paths:
             if p not in self._lesson_titles:
                 self._lesson_title(p)
@@ -557,6 +561,9 @@ class MainWindow(QMainWindow):
         for name in AHEAD_MODULES:
             if name not in sys.modules:
                 importlib.import_module(name)
+                return
+        for kind in AHEAD_PAGES:
+            if self.controls.data.build_ahead(kind):
                 return
         self._titles_ahead.stop()
 

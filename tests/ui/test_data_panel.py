@@ -120,6 +120,37 @@ def test_a_kind_met_again_gets_its_controls_back_in_step_with_the_session(panel,
     assert sess.set_fit(FitData())
     assert panel._page is page
 
+def test_a_page_built_ahead_is_the_one_its_kind_shows_in_step_with_the_session(qtbot):
+    """An idle turn builds the fit's page ahead (~25 ms of the first fit lesson's click):
+    the fit then shows that page, its texts in the language of the moment, its controls
+    set to the problem and driving the session; the page of the moment is untouched."""
+    from gdviz.core.i18n import set_language
+
+    s = Session()
+    s.set_expression("x^2 + y^2")
+    p = DataPanel(s)
+    qtbot.addWidget(p)
+    p.show()
+    assert p.kind is None and p.controls == {}
+    assert p.build_ahead("fit") and not p.build_ahead("fit")  # once
+    assert p.kind is None and p.controls == {} and p._page is not None
+    page = p._pages["fit"][0]
+    assert page.isHidden() and page.parent() is p
+    set_language("zh-Hant")
+    try:
+        assert s.set_fit(FitData(target="sine", model="relu", units=9, points=40))
+        assert p._page is page and not page.isHidden()
+        units = p.controls["units"]
+        assert units.value() == 9 and p.controls["n_points"].value() == 40
+        assert p.controls["model"].currentData() == "relu"
+        assert units.label.text() != "units K"  # (its Chinese name)
+        _drag(units, 5)
+        assert s.data.units == 5
+    finally:
+        set_language("en")
+    assert not p.build_ahead("fit")  # showing
+
+
 # ------------------------------------------------------------------------- fit controls
 def test_units_slider_sets_K_and_shows_only_for_unit_models(panel, sess):
     _drag(panel.controls["units"], 12)

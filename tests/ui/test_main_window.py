@@ -484,6 +484,32 @@ def test_modules_a_first_lesson_imports_are_imported_ahead_on_idle_turns(window,
         del sys.modules[name]
 
 
+def test_the_data_panels_pages_are_built_ahead_on_idle_turns(window, qtbot):
+    """After the titles and the modules, the idle turns build the data panel's fit and
+    regression pages, one per turn; the first fit lesson then shows the page built."""
+    import importlib
+
+    from gdviz.ui import main_window as mw
+
+    data = window.controls.data
+    assert mw.AHEAD_PAGES == ("fit", "regression")
+    window._titles_ahead.stop()
+    for p in window._lesson_paths:
+        window._lesson_title(p)
+    for name in mw.AHEAD_MODULES:  # (the turns before: their own test above)
+        importlib.import_module(name)
+    assert window.session.is_data is False and "fit" not in data._pages
+    window._read_a_title()
+    assert "fit" in data._pages and "regression" not in data._pages  # one per turn
+    window._titles_ahead.start()
+    qtbot.waitUntil(lambda: not window._titles_ahead.isActive(), timeout=10_000)
+    assert "regression" in data._pages
+    page = data._pages["fit"][0]
+    l1 = next(p for p in window._lesson_paths if p.stem.startswith("L01"))
+    assert window.open_scene(l1) and window.session.kind == "fit"
+    assert data._page is page and not page.isHidden()
+
+
 def test_lessons_menu_refilled_by_set_lessons_is_titled_again(window):
     window.set_lessons([("x", lambda: None)])
     window.lessons_menu.aboutToShow.emit()

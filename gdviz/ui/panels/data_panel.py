@@ -308,6 +308,14 @@ class DataPanel(QWidget):
             self._restyle()
             self._align()
             return
+        page = self._new_page()
+        self._page = page
+        self._lay.addWidget(page)
+        self._align()
+
+    def _new_page(self) -> QWidget:
+        """A new page of :attr:`kind`'s controls, their state (controls, texts...) in its
+        place."""
         self.controls, self.param_sliders = {}, []
         self._texts = []
         self._names = None
@@ -320,14 +328,33 @@ class DataPanel(QWidget):
             self._build_regression(lay)
         elif self.kind == "fit":
             self._build_fit(lay)
-        self._page = page
-        self._lay.addWidget(page)
         for hs in self._sliders():
             # Space and the arrows keep driving playback: no slider takes the focus, and
             # an entry only when clicked
             hs.entry.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
             hs.labelWidthChanged.connect(self._align)
-        self._align()
+        return page
+
+    def build_ahead(self, kind: str) -> bool:
+        """Build ``kind``'s page ("fit" or "regression") now, put away as another kind's
+        page is: :meth:`_rebuild` shows it when a problem of that kind comes. An idle
+        turn's work instead of the first such lesson's (the fit's ~30 controls were ~25 ms
+        of L1's first click). False when it is built or showing already."""
+        if kind not in ("fit", "regression") or kind == self.kind or kind in self._pages:
+            return False
+        saved = (self.kind, self.controls, self.param_sliders, self._texts, self._names,
+                 self._ranges_key)
+        self.kind = kind
+        try:
+            page = self._new_page()
+            page.hide()
+            page.setParent(self)
+            self._pages[kind] = (page, self.controls, self.param_sliders, self._texts,
+                                 self._names, self._ranges_key)
+        finally:
+            (self.kind, self.controls, self.param_sliders, self._texts, self._names,
+             self._ranges_key) = saved
+        return True
 
     def _text(self, apply) -> None:
         """Register ``apply()``, which sets a text in the UI language, and apply it now."""
