@@ -54,6 +54,11 @@ def is_ready() -> bool:
     return _ready.is_set()
 
 
+#: seconds past which a kernel "loaded" in :func:`warmup_aside` was compiled (from numba's
+#: cache the slowest loads in ~0.13 s, the quickest compile takes ~0.12 s and most 1-10 s)
+COMPILED_S = 0.5
+
+
 def warmup(progress: Callable[[int, int, str], None] | None = None,
            cancelled: Callable[[], bool] | None = None) -> bool:
     """Compile every kernel; ``progress(i, n, name)`` after each. Returns False if cancelled."""
@@ -61,12 +66,24 @@ def warmup(progress: Callable[[int, int, str], None] | None = None,
     from ._jit import load_numba
 
     load_numba()
+    return bool(_warm(specs, progress, cancelled))
+
+
+def _warm(specs, progress, cancelled, compiled_s: float | None = None) -> bool | None:
+    """Warm ``specs`` one by one (then ready: True); False if cancelled; None when one took
+    over ``compiled_s`` seconds (it was compiled, not loaded) and more remain."""
+    import time
+
     for i, spec in enumerate(specs):
         if cancelled is not None and cancelled():
             return False
+        t0 = time.perf_counter()
         spec.warmup()
         if progress is not None:
             progress(i + 1, len(specs), spec.name)
+        if compiled_s is not None and time.perf_counter() - t0 > compiled_s \
+                and i + 1 < len(specs):
+            return None
     _ready.set()
     return True
 
@@ -75,21 +92,24 @@ def warmup_aside(progress: Callable[[int, int, str], None] | None = None,
                  cancelled: Callable[[], bool] | None = None) -> bool:
     """:func:`warmup` for the window, which must keep the GIL: when numba's cache is cold,
     the kernels are compiled in a helper process first (:mod:`gdviz.kernels.helper`,
-    ``progress`` from its lines), and this process then loads them from the cache. Where
-    the helper cannot run or fails, they are compiled here, as :func:`warmup` does. Returns
-    False if cancelled."""
+    ``progress`` from its lines), and this process then loads them from the cache. A cache
+    that looked warm but was not (a helper stopped mid-way by a quit: a kernel here took
+    over :data:`COMPILED_S`) hands the rest to the helper too. Where the helper cannot run
+    or fails, they are compiled here, as :func:`warmup` does. Returns False if cancelled."""
     from . import helper
     from ._jit import load_numba
 
     specs = list(load_all().values())
     load_numba()
-    if helper.cache_is_cold(specs):
-        got = helper.compile_in_helper(progress, cancelled)
-        if got is False:
-            return False
-        if got:  # (loaded from the cache now: the progress has been shown)
-            return warmup(None, cancelled)
-    return warmup(progress, cancelled)
+    if not helper.cache_is_cold(specs):
+        got = _warm(specs, progress, cancelled, COMPILED_S)
+        if got is not None:
+            return got
+    got = helper.compile_in_helper(progress, cancelled)
+    if got is False:
+        return False
+    # (loaded from the cache now, the helper's progress shown; compiled here if it failed)
+    return warmup(None if got else progress, cancelled)
 
 
 def mark_ready(ready: bool = True) -> None:

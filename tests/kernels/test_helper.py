@@ -116,6 +116,8 @@ def test_the_window_compiles_in_the_helper_only_when_the_cache_is_cold(monkeypat
     monkeypatch.setattr(helper, "compile_in_helper", fake_helper)
     monkeypatch.setattr(kernels, "warmup", lambda progress=None, cancelled=None:
                         calls.append(("here", progress is not None)) or True)
+    monkeypatch.setattr(kernels, "_warm", lambda specs, progress, cancelled, compiled_s=None:
+                        calls.append(("load", compiled_s)) or True)
 
     def prog(*a):
         calls.append(a)
@@ -124,9 +126,47 @@ def test_the_window_compiles_in_the_helper_only_when_the_cache_is_cold(monkeypat
             (True, True, ["helper", (1, 1, "k"), ("here", False)]),  # loaded: no 2nd progress
             (True, None, ["helper", (1, 1, "k"), ("here", True)]),  # failed: compiled here
             (True, False, ["helper", (1, 1, "k")]),  # cancelled
-            (False, True, [("here", True)])]:  # a warm cache: loaded here at once
+            (False, True, [("load", kernels.COMPILED_S)])]:  # a warm cache: loaded here
         calls.clear()
         monkeypatch.setattr(helper, "cache_is_cold", lambda specs, c=cold: c)
         assert kernels.warmup_aside(prog, lambda: False) is (result is not False)
         assert calls == want
 
+
+
+def test_a_kernel_that_compiles_in_the_window_hands_the_rest_to_the_helper(monkeypatch):
+    """A cache that looked warm but was not (a helper stopped by a quit after the kernels
+    cache_is_cold can read): the first kernel that compiles here (over COMPILED_S) stops
+    the loading, the helper compiles the rest, and they are loaded from the cache."""
+    import time
+
+    from gdviz.kernels import KernelSpec
+
+    clock = [0.0]
+    monkeypatch.setattr(time, "perf_counter", lambda: clock[0])
+    warmed = []
+
+    def spec(name, takes):
+        def warm():
+            warmed.append(name)
+            clock[0] += takes
+        return KernelSpec(name, None, None, warm)
+
+    specs = [spec("a", 0.05), spec("b", 3.0), spec("c", 0.05)]
+    progress = []
+    was = kernels.is_ready()
+    try:
+        assert kernels._warm(specs, lambda *a: progress.append(a), None, 0.5) is None
+        assert warmed == ["a", "b"] and progress == [(1, 3, "a"), (2, 3, "b")]
+        assert kernels._warm(specs[:2], None, None, 0.5) is True  # (the last: none left)
+    finally:
+        kernels.mark_ready(was)
+    calls = []
+    monkeypatch.setattr(helper, "cache_is_cold", lambda specs: False)
+    monkeypatch.setattr(kernels, "_warm", lambda *a: calls.append("load") or None)
+    monkeypatch.setattr(helper, "compile_in_helper",
+                        lambda progress, cancelled: calls.append("helper") or True)
+    monkeypatch.setattr(kernels, "warmup", lambda progress=None, cancelled=None:
+                        calls.append(("here", progress is not None)) or True)
+    assert kernels.warmup_aside(None, None) is True
+    assert calls == ["load", "helper", ("here", False)]
