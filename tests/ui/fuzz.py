@@ -314,9 +314,11 @@ class GuiFuzzer:
         c0 = time.thread_time()
         p0 = time.process_time()
         g0 = getattr(app, "gc_total", 0.0)
+        app.turn_t0 = t0  # (measure_fuzz's WATCH samples the stack of a long turn)
         try:
             yield
         finally:
+            app.turn_t0 = None
             app.depth -= 1
             dt = time.perf_counter() - t0
             if dt > app.longest:

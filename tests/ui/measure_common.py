@@ -57,6 +57,8 @@ class TurnApp(QApplication):
     def __init__(self, argv):
         super().__init__(argv)
         self.depth = 0
+        #: when the turn under way began (perf_counter), None between turns
+        self.turn_t0 = None
         self.longest = 0.0
         self.longest_what = ""
         #: seconds the garbage collector has run so far (a turn's share is named with it)
@@ -88,9 +90,11 @@ class TurnApp(QApplication):
         c0 = time.thread_time()
         p0 = time.process_time()
         g0 = self.gc_total
+        self.turn_t0 = t0
         try:
             return super().notify(obj, ev)
         finally:
+            self.turn_t0 = None
             dt = time.perf_counter() - t0
             self.depth -= 1
             if dt > self.longest:

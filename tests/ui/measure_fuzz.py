@@ -7,6 +7,7 @@ turn from above; a user's next click waits only for the turn under way.
     WARM=1 QT_QPA_PLATFORM=offscreen PYTHONPATH=$PWD/tests/ui python tests/ui/measure_fuzz.py [actions] [seed]
 
 PROF=expression,theme prints a cProfile of the slowest block of the labels that start so.
+WATCH=250 prints the UI thread's Python stack, sampled, in each turn that runs over 250 ms.
 WARM=1 compiles the numba kernels first (the app after its first start). The real window
 at 1280x720 with its settings and data in a new temporary folder, its long-lived objects
 frozen out of the collector as the app's are; not a test (the figures depend on the
@@ -44,6 +45,35 @@ def _time_collections() -> list[tuple[float, int]]:
     return pauses
 
 
+def _watch_long_turns(app, ms: float):
+    """WATCH=ms: a thread that, while a turn has run over ``ms``, keeps the UI thread's
+    Python stack every 40 ms (5 a turn at most): where a long turn spent its time, in a
+    plain run (a profiler changes the run). Returns an Event that stops it, with
+    ``samples`` {turn start: [(ms into the turn, stack lines)]}."""
+    import threading
+    import time
+    import traceback
+
+    stop = threading.Event()
+    stop.samples = {}
+    main = threading.main_thread().ident
+
+    def loop() -> None:
+        while not stop.wait(0.04):
+            t0 = app.turn_t0
+            if t0 is None:
+                continue
+            age = (time.perf_counter() - t0) * 1e3
+            got = stop.samples.setdefault(t0, []) if age > ms else None
+            if got is not None and len(got) < 5:
+                frame = sys._current_frames().get(main)
+                if frame is not None and app.turn_t0 == t0:
+                    got.append((age, traceback.format_stack(frame)))
+
+    threading.Thread(target=loop, name="watch-turns", daemon=True).start()
+    return stop
+
+
 def main(argv):
     n = int(argv[0]) if argv else 1000
     seed = int(argv[1]) if len(argv) > 1 else 20261202
@@ -58,8 +88,15 @@ def main(argv):
     pauses = _time_collections()
     # PROF=label1,label2: a cProfile of the slowest block of each label that starts so
     fuzz.profile = bool(os.environ.get("PROF"))
+    watch = _watch_long_turns(app, float(os.environ["WATCH"])) if os.environ.get("WATCH") else None
     report = fuzz.run(n)
     print(report.summary())
+    if watch is not None:
+        watch.set()
+        for t0, stacks in sorted(watch.samples.items()):
+            print(f"\n==== a turn over {os.environ['WATCH']} ms, the UI thread's stack at:")
+            for ms, stack in stacks:
+                print(f"  +{ms:.0f} ms:\n" + "".join("    " + line for line in stack[-14:]))
     pauses.sort(reverse=True)
     print(f"  garbage collections: {len(pauses)}, longest "
           + ", ".join(f"{ms:.1f} ms (gen {g})" for ms, g in pauses[:5]))
