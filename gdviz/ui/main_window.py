@@ -543,14 +543,15 @@ class MainWindow(QMainWindow):
                           for p in paths])
         self._lesson_actions = self.lessons_menu.actions()
         self.lessons_menu.aboutToShow.connect(self._title_lessons)
-        # the titles read ahead, one file per idle turn once the window is up (all 22 at
-        # the menu's first opening took ~35 ms of the first lesson's click)
-        self._titles_ahead = QTimer(self)
-        self._titles_ahead.setInterval(LESSON_TITLE_IDLE_MS)
-        self._titles_ahead.timeout.connect(self._read_a_title)
-        self._titles_ahead.start()
+        # work a first click would do, done ahead once the window is up, a piece per tick
+        # (:meth:`_one_ahead`): the titles (all 22 at the menu's first opening took ~35 ms
+        # of the first lesson's click), a module, the data panel's pages
+        self._idle_ahead = QTimer(self)
+        self._idle_ahead.setInterval(LESSON_TITLE_IDLE_MS)
+        self._idle_ahead.timeout.connect(self._one_ahead)
+        self._idle_ahead.start()
 
-    def _read_a_title(self) -> None:
+    def _one_ahead(self) -> None:
         """Read the next unread preset's titles (one per turn), then import the next of
         :data:`AHEAD_MODULES` not yet imported, then build the data panel's next page of
         :data:`AHEAD_PAGES` (one per turn); stop when all are done."""
@@ -565,7 +566,7 @@ class MainWindow(QMainWindow):
         for kind in AHEAD_PAGES:
             if self.controls.data.build_ahead(kind):
                 return
-        self._titles_ahead.stop()
+        self._idle_ahead.stop()
 
     def _title_lessons(self) -> None:
         """The menu's entries titled in the UI language (their texts only: the entries,

@@ -822,9 +822,9 @@ def test_the_live_workers_wait_returns_its_job_in_time_and_nothing_for_a_dropped
 
 def test_a_long_expressions_picture_is_computed_on_a_coarser_grid_in_the_window(qtbot, sess):
     """A typed expression near its 2000 characters took ~110 ms on the 256 x 256 grid at
-    every zoom, resize, projector or text size: the window computes it on a grid whose
-    work (instructions x cells) stays within STATIC_GRID_WORK, never under
-    STATIC_GRID_MIN; a short one keeps the full grid, and so does an export's view."""
+    every zoom, resize, projector or text size: it is computed on a grid whose work
+    (instructions x cells) stays within STATIC_GRID_WORK, never under STATIC_GRID_MIN, in
+    the window and in an export alike (one picture); a short one keeps the full grid."""
     from gdviz.ui.views import landscape_view as lv
 
     long_expr = "x^2 + " + "+".join(["y"] * 900)
@@ -841,7 +841,7 @@ def test_a_long_expressions_picture_is_computed_on_a_coarser_grid_in_the_window(
     work = len(sess.landscape.code)
     n = views[True]._z.shape[0]
     assert lv.STATIC_GRID_MIN <= n < 256 and work * n * n <= lv.STATIC_GRID_WORK
-    assert views[False]._z.shape[0] == 256  # an export: the full grid
+    assert views[False]._z.shape[0] == n  # an export's view: the same picture
     assert np.isfinite(views[True]._z).all()
     assert sess.set_expression("x^2 + y^2")
     views[True].flush()

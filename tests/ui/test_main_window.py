@@ -408,7 +408,7 @@ def test_lessons_menu_reads_each_preset_once_and_retitles_on_language_change(win
     import gdviz.core.scene as scene_mod
     from gdviz.core.scene import load_scene, preset_paths
 
-    window._titles_ahead.stop()  # (the idle read-ahead: its own test below)
+    window._idle_ahead.stop()  # (the idle read-ahead: its own test below)
     window._lesson_titles.clear()
     paths = preset_paths()
     reads = []
@@ -434,15 +434,15 @@ def test_lesson_titles_are_read_ahead_one_per_idle_turn(window, qtbot, monkeypat
     import gdviz.core.scene as scene_mod
     from gdviz.core.scene import preset_paths
 
-    window._titles_ahead.stop()
+    window._idle_ahead.stop()
     window._lesson_titles.clear()
     reads = []
     real = scene_mod.load_scene
     monkeypatch.setattr(scene_mod, "load_scene", lambda p, *a, **k: reads.append(p) or real(p, *a, **k))
-    window._read_a_title()
+    window._one_ahead()
     assert len(reads) == 1  # one file per turn
-    window._titles_ahead.start()
-    qtbot.waitUntil(lambda: not window._titles_ahead.isActive(), timeout=10_000)
+    window._idle_ahead.start()
+    qtbot.waitUntil(lambda: not window._idle_ahead.isActive(), timeout=10_000)
     assert sorted(reads) == sorted(preset_paths())
     window.lessons_menu.aboutToShow.emit()
     assert len(reads) == len(preset_paths())  # the opening read nothing
@@ -458,7 +458,7 @@ def test_modules_a_first_lesson_imports_are_imported_ahead_on_idle_turns(window,
     from gdviz.ui import main_window as mw
 
     assert "numpy.random" in mw.AHEAD_MODULES
-    window._titles_ahead.stop()
+    window._idle_ahead.stop()
     for p in window._lesson_paths:
         window._lesson_title(p)
     imported = []
@@ -475,10 +475,10 @@ def test_modules_a_first_lesson_imports_are_imported_ahead_on_idle_turns(window,
         return real(name, *a)
 
     monkeypatch.setattr(importlib, "import_module", fake)
-    window._read_a_title()
+    window._one_ahead()
     assert imported == ["gdviz_ahead_a"]  # one per turn (numpy.random: already here)
-    window._titles_ahead.start()
-    qtbot.waitUntil(lambda: not window._titles_ahead.isActive(), timeout=10_000)
+    window._idle_ahead.start()
+    qtbot.waitUntil(lambda: not window._idle_ahead.isActive(), timeout=10_000)
     assert imported == ["gdviz_ahead_a", "gdviz_ahead_b"]
     for name in ("gdviz_ahead_a", "gdviz_ahead_b"):
         del sys.modules[name]
@@ -493,16 +493,16 @@ def test_the_data_panels_pages_are_built_ahead_on_idle_turns(window, qtbot):
 
     data = window.controls.data
     assert mw.AHEAD_PAGES == ("fit", "regression")
-    window._titles_ahead.stop()
+    window._idle_ahead.stop()
     for p in window._lesson_paths:
         window._lesson_title(p)
     for name in mw.AHEAD_MODULES:  # (the turns before: their own test above)
         importlib.import_module(name)
     assert window.session.is_data is False and "fit" not in data._pages
-    window._read_a_title()
+    window._one_ahead()
     assert "fit" in data._pages and "regression" not in data._pages  # one per turn
-    window._titles_ahead.start()
-    qtbot.waitUntil(lambda: not window._titles_ahead.isActive(), timeout=10_000)
+    window._idle_ahead.start()
+    qtbot.waitUntil(lambda: not window._idle_ahead.isActive(), timeout=10_000)
     assert "regression" in data._pages
     page = data._pages["fit"][0]
     l1 = next(p for p in window._lesson_paths if p.stem.startswith("L01"))

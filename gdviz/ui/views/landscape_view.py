@@ -57,10 +57,10 @@ LIVE_SYNC_MS = 40.0
 #: ... and no longer than until the change that sent it has taken this long: a lesson, the
 #: language or a resize that took 60 ms of its own waited 40 more beside a busy map worker
 LIVE_TURN_MS = 70.0
-#: a surface's picture in the window is computed on at most this much work: program
-#: instructions x grid cells (~20 ms here). A typed expression near its 2000 characters
-#: (~3000 instructions) took ~110 ms on the 256 x 256 grid, at every zoom, resize or text
-#: size; its picture is computed on a coarser grid instead (not an export's)
+#: a surface's picture is computed on at most this much work: program instructions x
+#: grid cells (~20 ms here). A typed expression near its 2000 characters (~3000
+#: instructions) took ~110 ms on the 256 x 256 grid, at every zoom, resize or text size;
+#: its picture is computed on a coarser grid instead (an export's too: the same picture)
 STATIC_GRID_WORK = 35_000_000
 STATIC_GRID_MIN = 96
 #: contour segments drawn at most (a rugged surface seen from far crosses every level in
@@ -1093,11 +1093,11 @@ class LandscapeView(pg.PlotWidget):
         return self.live_grid if self._live_async() else LIVE_GRID
 
     def _static_size(self, land) -> int:
-        """The grid a surface that is not live is computed on: :attr:`grid_size`, less in
-        the window for a long program (:data:`STATIC_GRID_WORK`)."""
+        """The grid a surface that is not live is computed on: :attr:`grid_size`, less for
+        a long program (:data:`STATIC_GRID_WORK`)."""
         n = self.grid_size
         work = max(len(getattr(land, "code", ())), 1)
-        if self.adaptive and work * n * n > STATIC_GRID_WORK:
+        if work * n * n > STATIC_GRID_WORK:
             n = max(min(STATIC_GRID_MIN, n), int(math.sqrt(STATIC_GRID_WORK / work)))
         return n
 
