@@ -69,8 +69,7 @@ def compile_in_helper(progress: Callable[[int, int, str], None] | None = None,
         return None
     try:
         proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                stderr=subprocess.DEVNULL, text=True, bufsize=1,
-                                env={**os.environ, "PYTHONUNBUFFERED": "1"})
+                                stderr=subprocess.DEVNULL, text=True, bufsize=1)
     except OSError:
         return None
     lines: queue.Queue = queue.Queue()
@@ -141,14 +140,13 @@ def main(argv: list[str]) -> int:
             return 1
         specs = [s for s in specs if s.name in argv]
     load_numba()
-    try:
-        for i, spec in enumerate(specs):
-            kernels.REGISTRY[spec.name].warmup()
-            print(f"{i + 1} {len(specs)} {spec.name}", flush=True)
+    try:  # (the window's warm-up loop, a line per kernel for its progress)
+        kernels._warm(specs, lambda i, n, name: print(f"{i} {n} {name}", flush=True), None)
     except Exception as exc:  # noqa: BLE001 - the window compiles in its own process then
         print(f"error: {type(exc).__name__}: {exc}".splitlines()[0], file=sys.stderr)
         return 1
     return 0
+
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))
