@@ -23,7 +23,7 @@ from gdviz.core.i18n import current_language, tr
 from gdviz.core.panels import PANELS, shown_panels
 from gdviz.ui.views.caption import CaptionStrip
 from gdviz.ui.views.fit_view import FitView
-from gdviz.ui.views.items import connect_all, disconnect_all
+from gdviz.ui.views.items import connect_all, delete_later, disconnect_all
 from gdviz.ui.views.landscape_view import LandscapeView
 from gdviz.ui.views.refresh import forget, later
 
@@ -363,7 +363,7 @@ class Picture(QWidget):
                     self._side_layout.removeWidget(self._step_box)
                     self._step_box.takeWidget()
                     self._step_box.setParent(None)
-                    self._step_box.deleteLater()
+                    delete_later(self._step_box)
                     self._step_box = None
                 self._side_layout.removeWidget(w)
                 if w is self.schedule_view:
@@ -374,7 +374,7 @@ class Picture(QWidget):
                     continue
                 w.close()
                 w.setParent(None)
-                w.deleteLater()
+                delete_later(w)
                 if w is self.step_view:
                     self.step_view = None
                 if w is self.schedule_view:
@@ -606,10 +606,10 @@ class Picture(QWidget):
         for name in ("caption", "splitter", "notice", "side") + _VIEWS:
             w = self.__dict__.get(name)
             if isinstance(w, QWidget) and shiboken6.isValid(w) and w.parentWidget() is None:
-                w.deleteLater()
-        for m in menus:  # (pyqtgraph's teardown unparents them and lets them go: kept alive
-            if shiboken6.isValid(m):  # as above, two menus and their submenus a plot)
-                m.deleteLater()
+                delete_later(w)
+        # (pyqtgraph's teardown unparents them and lets them go: kept alive as above, two
+        # menus and their submenus a plot)
+        delete_later(*menus)
         return super().close()
 
 
@@ -824,7 +824,7 @@ class FrameGrabber:
     def close(self) -> None:
         self._steps = None
         self.picture.close()
-        self.picture.deleteLater()
+        delete_later(self.picture)  # (a top-level widget: Python's)
 
 
 def clip_renderer(session, settings, caption: tuple[str, str] = ("", ""), *,

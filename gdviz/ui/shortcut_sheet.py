@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from gdviz.core.i18n import tr
 from gdviz.ui import theme
+from gdviz.ui.views.items import delete_later
 
 #: keys shown as a symbol (or a translated word) rather than Qt's English name
 _KEY_NAMES = {Qt.Key.Key_Left: "←", Qt.Key.Key_Right: "→", Qt.Key.Key_Up: "↑",
@@ -118,7 +119,7 @@ class ShortcutSheet(QDialog):
                 if want.width() <= room.width() * 0.9 \
                         and want.height() + 100 <= room.height() * 0.9:
                     break
-                body.deleteLater()
+                delete_later(body)
             else:
                 if size > SMALLEST_PT:
                     size = max(size * 0.9, SMALLEST_PT)

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 from gdviz.core.i18n import current_language, tr
 from gdviz.core.limits import LR_MAX, LR_MIN
 from gdviz.ui import theme
+from gdviz.ui.views.items import delete_later
 from gdviz.ui.views.schedule_view import make_schedule, retranslate_schedule_combo, schedule_choices
 from gdviz.ui.widgets import HyperSlider, forget_combo_widths, section
 
@@ -452,7 +453,7 @@ class RunsPanel(QWidget):
         # when its layout shows it)
         c.setParent(None)
         if not self._keep_spare(c):
-            c.deleteLater()
+            delete_later(c)
 
     def _keep_spare(self, card: "RunCard") -> bool:
         """Keep ``card`` (out of the panel) for a run of its optimizer to come, up to

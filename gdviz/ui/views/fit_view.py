@@ -29,14 +29,14 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, Qt, QTimer
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QColor, QFontMetricsF
 
 from gdviz.core.i18n import current_language, tr
 from gdviz.ui import theme
 from gdviz.ui.views.items import (PlayingStrokes, RasterRunCurve, Spares, cache_axes, closes_once,
-                                  connect_all, disconnect_all, plain_plot, set_antialias, set_pen,
-                                  style_points)
+                                  connect_all, delete_later, disconnect_all, plain_plot,
+                                  set_antialias, set_pen, style_points)
 from gdviz.ui.views.placement import LegendSizes, set_legend_columns, sync_legend
 from gdviz.ui.views.ranges import finite_box
 from gdviz.ui.views.refresh import forget, later
@@ -217,7 +217,6 @@ class FitView(pg.PlotWidget):
         self.plot_item.addItem(self.hint)
         # the legend's ring (the real one is a point's highlight, too big for a legend row)
         self._ring_sample = pg.ScatterPlotItem(symbol="o", pxMode=True)
-        self._retired: list[pg.LegendItem] = []
         self.legend = self._new_legend(2)
         self._legend_entries: list[tuple] = []
         #: each legend's sizes by form (text size, columns), kept by its texts and the text
@@ -959,10 +958,9 @@ class FitView(pg.PlotWidget):
     def _retire(self, legend: pg.LegendItem) -> None:
         # an old legend is freed on the next turn of the event loop, not now: it takes a
         # hidden top-level QWidget with it, and the caller may be walking the top-level
-        # widgets (the window sends LanguageChange to each, and we rebuild on it)
-        if not self._retired:
-            QTimer.singleShot(0, self._retired.clear)
-        self._retired.append(legend)
+        # widgets (the window sends LanguageChange to each, and we rebuild on it); by Qt,
+        # not by Python's collector (see delete_later)
+        delete_later(legend)
 
     def legend_texts(self) -> list[str]:
         """The legend's entries, top to bottom (for tests)."""

@@ -173,19 +173,89 @@ def disconnect_all(pairs) -> list:
     return []
 
 
+#: Qt objects let go (an old legend, a view put away, an export's picture), held until the
+#: next turn of the event loop deletes them (:func:`delete_later`)
+_DYING: list = []
+
+
+def delete_later(*objs) -> None:
+    """Let ``objs`` go: Python-owned Qt objects (no parent widget, or taken out of their
+    scene) that the caller drops. They are deleted on the next turn of the event loop, by
+    Qt, while every Python object they call into is whole; until then they are held here.
+
+    (Dropped in a reference cycle, such an object waited for Python's cyclic collector,
+    which deletes it whenever a collection runs, mid-event, after it has emptied the dicts
+    of the objects it frees: Qt then sent the dying plot's items their last resize events,
+    and a pyqtgraph ``LabelItem``, its ``opts`` emptied, raised ``KeyError: 'justify'``
+    (once in seven 10,000-action fuzz runs). The PySide6 here (6.11) holds a reference to
+    an object on its ``deleteLater``; not every version we accept does, and an object
+    merely dropped has none.)"""
+    import shiboken6
+
+    objs = [o for o in objs if o is not None and shiboken6.isValid(o)]
+    if not objs:
+        return
+    if not _DYING:
+        QTimer.singleShot(0, _delete_dying)
+    _DYING.extend(objs)
+
+
+def _delete_dying() -> None:
+    import shiboken6
+
+    dying = _DYING[:]
+    _DYING.clear()
+    for obj in dying:
+        if shiboken6.isValid(obj):
+            shiboken6.delete(obj)
+
+
+def dying() -> int:
+    """How many let-go objects wait for their deletion (for tests)."""
+    return len(_DYING)
+
+
 def closes_once(close):
     """A view's ``close`` that runs once: again, it returns True and does nothing
     (pyqtgraph's own close is not harmless twice: it has no plot item left the second
     time). ``_closed`` is set before the body runs: Qt sends resize and palette events
-    while pyqtgraph tears the plot down, and the view's handlers skip them."""
+    while pyqtgraph tears the plot down, and the view's handlers skip them.
+
+    pyqtgraph's close takes the view box and the axes out of the scene and drops them:
+    Python's then, with the box's items (the fit panel's legend and its labels), in
+    reference cycles that only the cyclic collector frees. They are deleted by Qt on the
+    next turn instead (:func:`delete_later`)."""
     @functools.wraps(close)
     def once(self) -> bool:
         if getattr(self, "_closed", False):
             return True
         self._closed = True
-        return close(self)
+        items = _scene_items(self)
+        try:
+            return close(self)
+        finally:
+            import shiboken6
+
+            delete_later(*[i for i in items if shiboken6.isValid(i)
+                           and i.scene() is None and i.parentItem() is None])
 
     return once
+
+
+def _scene_items(widget) -> list:
+    """Every item in the scenes of ``widget`` and of the graphics views under it."""
+    from PySide6.QtWidgets import QGraphicsView
+
+    views = widget.findChildren(QGraphicsView)
+    if isinstance(widget, QGraphicsView):
+        views.insert(0, widget)
+    out, seen = [], set()
+    for view in views:
+        scene = view.scene()
+        if scene is not None and id(scene) not in seen:
+            seen.add(id(scene))
+            out.extend(scene.items())
+    return out
 
 
 #: hidden item sets a view keeps for the runs to come (see :class:`Spares`): at most

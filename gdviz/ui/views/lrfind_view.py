@@ -20,8 +20,8 @@ from PySide6.QtWidgets import QGridLayout, QLabel, QSizePolicy, QVBoxLayout, QWi
 
 from gdviz.core.i18n import tr
 from gdviz.ui import theme
-from gdviz.ui.views.items import (cache_axes, closes_once, connect_all, disconnect_all, plain_plot,
-                                  style_points)
+from gdviz.ui.views.items import (cache_axes, closes_once, connect_all, delete_later,
+                                  disconnect_all, plain_plot, style_points)
 
 #: the suggestions' colours (Okabe-Ito vermillion and bluish green: apart from each other
 #: and readable on both themes)
@@ -291,7 +291,7 @@ class TunedTable(QWidget):
             self.grid.removeWidget(w)
             w.hide()  # gone from this frame, not only when Qt deletes it later
             w.setParent(None)
-            w.deleteLater()
+            delete_later(w)
         self._labels, self.cells = [], []
         res = self.session.tuned
         pal = theme.palette(theme.current())

@@ -12,6 +12,8 @@ from PySide6.QtCore import QRectF, QSizeF, Qt
 from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import QGraphicsGridLayout
 
+from gdviz.ui.views.items import delete_later
+
 #: the legend's distance from the plot's edges, in pixels
 MARGIN = 10
 #: the corners in the order a legend prefers them when two cover as much: right first
@@ -174,7 +176,8 @@ def sync_legend(legend, entries: list[tuple]) -> int:
                     part.setVisible(False)
                 spares.append(row)
             else:
-                legend._removeItemFromLayout(*row)
+                legend._removeItemFromLayout(*row)  # (out of its scene: Python's)
+                delete_later(*row)
         legend.items = rows
         _regrid(legend, legend.columnCount)
     elif new_mid:

@@ -1,0 +1,108 @@
+"""Qt objects the views let go are deleted by Qt on the next turn of the event loop, never
+by Python's cyclic collector (issue 10: a fuzz run raised ``KeyError: 'justify'`` in
+pyqtgraph's LabelItem, whose ``opts`` the collector had emptied before Qt sent the dying
+item its last resize event)."""
+
+from __future__ import annotations
+
+import gc
+
+import pytest
+import shiboken6
+from PySide6.QtWidgets import QWidget
+
+from gdviz.core.problems import FitData
+from gdviz.core.session import Session
+from gdviz.ui.views import items
+from gdviz.ui.views.fit_view import FitView
+
+
+class _Probe(QWidget):
+    """A widget with a Python override that reads its own state, in a reference cycle."""
+
+    def __init__(self):
+        super().__init__()
+        self.opts = {"justify": "left"}
+        self.me = self  # a cycle: only the collector frees it once dropped
+        self.read: list[str] = []
+
+    def resizeEvent(self, ev):  # noqa: N802 - Qt API
+        self.read.append(self.opts["justify"])
+
+
+def _watch(obj, gone: list, name: str) -> None:
+    obj.destroyed.connect(lambda *_: gone.append(name))
+
+
+@pytest.fixture
+def no_collector():
+    """The cyclic collector runs only when a test asks (gc.collect())."""
+    gc.collect()
+    gc.disable()
+    yield
+    gc.enable()
+
+
+def test_a_let_go_object_is_deleted_by_qt_on_the_next_turn(qapp, qtbot, no_collector):
+    gone: list = []
+    w = _Probe()
+    w.resize(50, 50)
+    _watch(w, gone, "probe")
+    items.delete_later(w)
+    assert items.dying() == 1
+    del w
+    gc.collect()  # a collection before the turn: held, not freed, its state whole
+    assert gone == []
+    qtbot.waitUntil(lambda: gone == ["probe"], timeout=5_000)
+    assert items.dying() == 0
+    items.delete_later(None)  # nothing, and an object Qt already deleted is skipped
+    assert items.dying() == 0
+
+
+def test_a_retired_fit_legend_is_deleted_on_the_next_turn(qapp, qtbot, no_collector):
+    """The fit panel's legend, replaced at a new size: the old one (its labels are
+    pyqtgraph LabelItems) is deleted by Qt a turn later, even when something keeps it in a
+    reference cycle, and not left for the collector."""
+    s = Session()
+    assert s.set_fit(FitData(target="piecewise", model="hard-sigmoid", units=2))
+    view = FitView(s)
+    qtbot.addWidget(view)
+    view.resize(760, 560)
+    view.show()
+    qtbot.waitExposed(view)
+    old = view.legend
+    gone: list = []
+    _watch(old, gone, "legend")
+    _watch(old.items[0][1], gone, "label")
+    old._cycle = old
+    was = id(old)
+    del old
+    view.resize(300, 900)  # another form: a new legend
+    qtbot.waitUntil(lambda: id(view.legend) != was, timeout=5_000)
+    gc.collect()
+    qtbot.waitUntil(lambda: "legend" in gone, timeout=5_000)
+    assert "label" in gone
+    assert shiboken6.isValid(view.legend)
+
+
+def test_a_closed_plot_leaves_nothing_to_the_collector(qapp, qtbot, no_collector):
+    """pyqtgraph's close takes a plot's view box and axes out of its scene and drops them:
+    a closed view's items (the fit panel's box, its legend and labels) are deleted by Qt on
+    the next turn, none left for the collector to free mid-event."""
+    s = Session()
+    assert s.set_fit(FitData(target="piecewise", model="hard-sigmoid", units=2))
+    view = FitView(s)
+    view.resize(760, 560)
+    view.show()
+    qtbot.waitExposed(view)
+    gone: list = []
+    _watch(view.vb, gone, "box")
+    _watch(view.legend, gone, "legend")
+    _watch(view.plot_item.getAxis("left"), gone, "axis")
+    view.vb._cycle = view.vb
+    view.legend._cycle = view.legend
+    view.close()
+    view.deleteLater()
+    del view
+    qtbot.waitUntil(lambda: {"box", "legend", "axis"} <= set(gone), timeout=5_000)
+    assert items.dying() == 0
