@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import cProfile
 import faulthandler
+import gc
 import random
 import sys
 import time
@@ -176,6 +177,13 @@ class GuiFuzzer:
         #: ``profile=True``: keep a cProfile of the slowest instance of each action label
         self.profile = False
         self.profiles: dict[str, cProfile.Profile] = {}
+        #: ``watch_collector=True``: a widget or graphics item freed by Python's cyclic
+        #: collector counts as an exception (the collector empties the dicts of what it
+        #: frees before Qt deletes it, and the dying item's last events meet that: see
+        #: gdviz.ui.views.items.delete_later). The collector then keeps what it would free
+        #: (gc.DEBUG_SAVEALL): for short runs.
+        self.watch_collector = False
+        self._garbage_seen = 0
 
     # ------------------------------------------------------------------ harness
     def _excepthook(self, etype, value, tb) -> None:
@@ -214,6 +222,10 @@ class GuiFuzzer:
         old_hook = sys.excepthook
         sys.excepthook = self._excepthook
         old_handler = qInstallMessageHandler(self._message_handler)
+        old_debug = gc.get_debug()
+        if self.watch_collector:
+            gc.set_debug(old_debug | gc.DEBUG_SAVEALL)
+            self._garbage_seen = len(gc.garbage)
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("always", RuntimeWarning)
@@ -221,8 +233,32 @@ class GuiFuzzer:
                 warnings.showwarning = self._showwarning
                 yield self.report
         finally:
+            if self.watch_collector:
+                gc.set_debug(old_debug)
+                self._check_collected()
+                del gc.garbage[:]
             qInstallMessageHandler(old_handler)
             sys.excepthook = old_hook
+
+    def _check_collected(self) -> None:
+        """Each widget or graphics item the collector has freed (kept, with
+        ``watch_collector``) since the last check, counted as an exception."""
+        if not self.watch_collector:
+            return
+        import shiboken6
+        from PySide6.QtWidgets import QGraphicsItem, QWidget
+
+        new = gc.garbage[self._garbage_seen:]
+        self._garbage_seen = len(gc.garbage)
+        freed = {}
+        for obj in new:
+            if isinstance(obj, (QWidget, QGraphicsItem)) and shiboken6.isValid(obj):
+                name = f"{type(obj).__module__}.{type(obj).__qualname__}"
+                freed[name] = freed.get(name, 0) + 1
+        if freed:
+            what = ", ".join(f"{n} x{k}" for n, k in sorted(freed.items()))
+            self.report.exceptions.append(Incident(
+                self._action, f"freed by Python's cyclic collector, not deleted by Qt: {what}"))
 
     def _close_modals(self) -> None:
         """A modal box the fuzzer did not expect would wait for a click forever: count it
@@ -266,6 +302,7 @@ class GuiFuzzer:
             with self._one_turn():
                 getattr(self, f"a_{name}")()
             self._flush()
+            self._check_collected()
         except Exception:  # noqa: BLE001 - counted, the run goes on
             self.report.exceptions.append(Incident(self._label, traceback.format_exc()))
         finally:
