@@ -66,9 +66,18 @@ def _watch_long_turns(app, ms: float):
             age = (time.perf_counter() - t0) * 1e3
             got = stop.samples.setdefault(t0, []) if age > ms else None
             if got is not None and len(got) < 5:
-                frame = sys._current_frames().get(main)
+                frames = sys._current_frames()
+                frame = frames.get(main)
                 if frame is not None and app.turn_t0 == t0:
-                    got.append((age, traceback.format_stack(frame)))
+                    lines = traceback.format_stack(frame)
+                    # and where the other threads are (a worker's Python holds the GIL)
+                    names = {t.ident: t.name for t in threading.enumerate()}
+                    for ident, other in frames.items():
+                        if ident not in (main, threading.get_ident()):
+                            tail = traceback.format_stack(other)[-3:]
+                            lines.append(f"  -- thread {names.get(ident, ident)}:\n"
+                                         + "".join("  " + x for x in tail))
+                    got.append((age, lines))
 
     threading.Thread(target=loop, name="watch-turns", daemon=True).start()
     return stop
@@ -96,7 +105,10 @@ def main(argv):
         for t0, stacks in sorted(watch.samples.items()):
             print(f"\n==== a turn over {os.environ['WATCH']} ms, the UI thread's stack at:")
             for ms, stack in stacks:
-                print(f"  +{ms:.0f} ms:\n" + "".join("    " + line for line in stack[-14:]))
+                main_lines = [x for x in stack if not x.startswith("  -- thread")]
+                others = [x for x in stack if x.startswith("  -- thread")]
+                print(f"  +{ms:.0f} ms:\n" + "".join("    " + line for line in main_lines[-8:])
+                      + "".join(others))
     pauses.sort(reverse=True)
     print(f"  garbage collections: {len(pauses)}, longest "
           + ", ".join(f"{ms:.1f} ms (gen {g})" for ms, g in pauses[:5]))

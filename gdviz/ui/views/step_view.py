@@ -105,7 +105,9 @@ class StepView(QWidget):
             lab.setAlignment(right)
         for key, sym, tip in ROWS:
             name, x, y = QLabel(sym), QLabel("—"), QLabel("—")
-            tags = (QLabel("x"), QLabel("y"))
+            # (the table's from the start: laid out only when stacked, a parentless tag
+            # was Python's, left to the cyclic collector with a closed view)
+            tags = (QLabel("x", self.table), QLabel("y", self.table))
             for lab in (name, x, y, *tags):
                 lab.setToolTip(tip)
                 lab.setAlignment(right)
