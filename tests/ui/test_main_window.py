@@ -448,6 +448,27 @@ def test_lesson_titles_are_read_ahead_one_per_idle_turn(window, qtbot, monkeypat
     assert len(reads) == len(preset_paths())  # the opening read nothing
 
 
+def test_nothing_is_read_ahead_while_a_demo_plays(window, monkeypatch):
+    """The read-ahead waits while the session plays: its frames come first (a data page
+    built between two frames of L21 laid the controls out, up to the window)."""
+    import gdviz.core.scene as scene_mod
+
+    window._idle_ahead.stop()
+    window._lesson_titles.clear()
+    reads = []
+    real = scene_mod.load_scene
+    monkeypatch.setattr(scene_mod, "load_scene", lambda p, *a, **k: reads.append(p) or real(p, *a, **k))
+    window.frame_timer.stop()
+    window.session.play()
+    try:
+        window._one_ahead()
+        assert reads == []
+    finally:
+        window.session.pause()
+    window._one_ahead()
+    assert len(reads) == 1
+
+
 def test_modules_a_first_lesson_imports_are_imported_ahead_on_idle_turns(window, qtbot,
                                                                           monkeypatch):
     """The first data lesson's click imported numpy.random (~13 ms of its turn): the idle
