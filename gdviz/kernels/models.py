@@ -424,15 +424,30 @@ def linreg_grid(loss_kind, x, y, idx, x0, x1, y0, y1, out):
 
 
 def linreg_grid_np(loss_kind, x, y, idx, x0, x1, y0, y1, out):
-    """numpy twin of :func:`linreg_grid` (brute force over the batch, one row at a time)."""
+    """numpy twin of :func:`linreg_grid`. It draws the window's map while the kernels
+    compile, so it does not go over the batch for every cell: MSE from the batch's centred
+    sufficient statistics, as the kernel does; MAE, for each w, from the sorted residual
+    offsets c = y - w*x and their prefix sums (sum |b - c| is piecewise linear in b). A
+    brute-force pass (the kernel's MAE) took ~0.45 s for 2,000 points in the window's turn."""
     ny, nx = out.shape
-    w = np.linspace(x0, x1, nx)
+    w = x0 + np.arange(nx) * ((x1 - x0) / (nx - 1))
+    b = y0 + np.arange(ny) * ((y1 - y0) / (ny - 1))
     xb = x[idx]
     yb = y[idx]
-    for j in range(ny):
-        b = y0 + j * (y1 - y0) / (ny - 1)
-        r = w[:, None] * xb + b - yb
-        out[j] = (r * r).mean(axis=1) if loss_kind == MSE else np.abs(r).mean(axis=1)
+    B = xb.shape[0]
+    if loss_kind == MSE:
+        xm, ym = xb.mean(), yb.mean()
+        dx, dy = xb - xm, yb - ym
+        sxx, sxy, syy = (dx * dx).mean(), (dx * dy).mean(), (dy * dy).mean()
+        m = w[None, :] * xm + b[:, None] - ym
+        v = (w * (w * sxx - 2.0 * sxy) + syy)[None, :] + m * m
+        np.maximum(v, 0.0, out=out)
+        return
+    for i in range(nx):
+        c = np.sort(yb - w[i] * xb)
+        pre = np.concatenate(([0.0], np.cumsum(c)))
+        k = np.searchsorted(c, b)  # how many offsets lie below each b
+        out[:, i] = (b * k - pre[k] + (pre[B] - pre[k]) - b * (B - k)) / B
 
 
 # ----------------------------------------------------------------------------- 2-parameter slices

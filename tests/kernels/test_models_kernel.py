@@ -147,6 +147,14 @@ def test_linreg_grid_matches_twin_and_brute_force(loss):
     km.linreg_grid(loss, x, y, idx, -1.0, 5.0, -4.0, 6.0, out)
     km.linreg_grid_np(loss, x, y, idx, -1.0, 5.0, -4.0, 6.0, ref)
     assert_allclose(out, ref, rtol=1e-10, atol=1e-10)
+    # both against brute force over the batch, every cell (the twin takes shortcuts: the
+    # sufficient statistics for MSE, sorted offsets for MAE)
+    W = -1.0 + np.arange(53) * (6.0 / 52)
+    Bs = -4.0 + np.arange(41) * (10.0 / 40)
+    R = W[None, :, None] * x[idx] + Bs[:, None, None] - y[idx]
+    brute = (R**2).mean(axis=2) if loss == km.MSE else np.abs(R).mean(axis=2)
+    assert_allclose(out, brute, rtol=1e-10, atol=1e-10)
+    assert_allclose(ref, brute, rtol=1e-10, atol=1e-10)
     # one cell by hand: out[j, i] = L(w_i, b_j)
     w = -1.0 + 7 * 6.0 / 52
     b = -4.0 + 11 * 10.0 / 40
@@ -202,3 +210,20 @@ def test_vectorised_sigmoid_matches_libm():
         ref = 1.0 / (1.0 + np.exp(-z))
     assert_allclose(h, ref, rtol=1e-14, atol=0)
     assert_allclose(dh, ref * (1 - ref), rtol=1e-13, atol=0)
+
+
+@pytest.mark.parametrize("B", [1, 2, 7])
+@pytest.mark.parametrize("loss", LOSSES, ids=["mse", "mae"])
+def test_linreg_grid_twin_on_tiny_batches_and_ties(loss, B):
+    """The twin's shortcuts on a batch of one or two points and on repeated values (equal
+    offsets, a b exactly on one): as brute force over the batch."""
+    x = np.array([0.5, 0.5, 2.0, -1.0, 2.0, 0.0, 3.0])[:B]
+    y = np.array([1.0, 1.0, 0.0, 2.0, 0.0, 1.0, -2.0])[:B]
+    idx = np.arange(B, dtype=np.int64)
+    ref = np.empty((21, 17))
+    km.linreg_grid_np(loss, x, y, idx, -2.0, 2.0, -2.0, 3.0, ref)
+    W = -2.0 + np.arange(17) * (4.0 / 16)
+    Bs = -2.0 + np.arange(21) * (5.0 / 20)
+    R = W[None, :, None] * x + Bs[:, None, None] - y
+    brute = (R**2).mean(axis=2) if loss == km.MSE else np.abs(R).mean(axis=2)
+    assert_allclose(ref, brute, rtol=1e-12, atol=1e-12)
