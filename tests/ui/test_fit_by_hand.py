@@ -100,3 +100,38 @@ def test_unit_models_keep_k_above_the_loss_group(window):
     assert window.open_scene(L01)
     group = panel.controls["hand_group"]
     assert group.isVisible() and panel._page.layout().indexOf(group) == 0
+
+
+def test_the_best_fit_is_least_squares_when_linear_and_asked_cheaply_when_not():
+    """The fit-by-hand ranges hold the least-squares fit of a model linear in its
+    parameters; a sum of units is found not linear from three predictions, before the
+    design matrix's 3K+1 columns are built (50 units on 2,000 points: ~80 ms on the twins)."""
+    from gdviz.core.problems import FitData
+    from gdviz.core.session import Session
+    from gdviz.ui.panels.data_panel import _least_squares
+
+    s = Session()
+    assert s.set_fit(FitData(target="quadratic", model="quadratic", points=200, noise=0.1))
+    prob = s.problem
+    best = _least_squares(s)
+    x, y = np.asarray(prob.x), np.asarray(prob.y)
+    design = np.stack([prob.model.predict(np.eye(3)[k], x) - prob.model.predict(np.zeros(3), x)
+                       for k in range(3)], axis=1)
+    want, *_ = np.linalg.lstsq(design, y - prob.model.predict(np.zeros(3), x), rcond=None)
+    np.testing.assert_allclose(best, want, rtol=1e-9, atol=1e-12)
+
+    assert s.set_fit(FitData(target="sine", model="sigmoid", units=50, points=2000))
+    model = s.problem.model
+    calls = []
+    real = type(model).predict
+
+    def counted(self, params, x, fast=None):
+        calls.append(1)
+        return real(self, params, x, fast)
+
+    type(model).predict = counted
+    try:
+        assert _least_squares(s) is None
+    finally:
+        type(model).predict = real
+    assert len(calls) <= 4, len(calls)

@@ -127,6 +127,15 @@ def _least_squares(session) -> np.ndarray | None:
         return None
     with np.errstate(all="ignore"):
         zero = model.predict(np.zeros(n), x)
+        # linear in its parameters: f(a + b) - f(0) = (f(a) - f(0)) + (f(b) - f(0)). Asked
+        # with three predictions before the n columns are built: a fit with 50 units (151
+        # parameters) on 2,000 points built them all to find out (~80 ms on the twins)
+        a = np.linspace(-1.0, 1.0, n) + 0.37
+        b = np.linspace(0.5, -0.8, n) - 0.21
+        if not np.allclose(model.predict(a + b, x) - zero,
+                           (model.predict(a, x) - zero) + (model.predict(b, x) - zero),
+                           rtol=1e-9, atol=1e-9):
+            return None
         cols = np.stack([model.predict(np.eye(n)[k], x) - zero for k in range(n)], axis=1)
         probe = np.linspace(-1.0, 1.0, n) + 0.37
         if not np.allclose(model.predict(probe, x), zero + cols @ probe, rtol=1e-9, atol=1e-9):
