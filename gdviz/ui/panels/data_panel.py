@@ -132,13 +132,12 @@ def _least_squares(session) -> np.ndarray | None:
         # parameters) on 2,000 points built them all to find out (~80 ms on the twins)
         a = np.linspace(-1.0, 1.0, n) + 0.37
         b = np.linspace(0.5, -0.8, n) - 0.21
+        fa = model.predict(a, x)
         if not np.allclose(model.predict(a + b, x) - zero,
-                           (model.predict(a, x) - zero) + (model.predict(b, x) - zero),
-                           rtol=1e-9, atol=1e-9):
+                           (fa - zero) + (model.predict(b, x) - zero), rtol=1e-9, atol=1e-9):
             return None
         cols = np.stack([model.predict(np.eye(n)[k], x) - zero for k in range(n)], axis=1)
-        probe = np.linspace(-1.0, 1.0, n) + 0.37
-        if not np.allclose(model.predict(probe, x), zero + cols @ probe, rtol=1e-9, atol=1e-9):
+        if not np.allclose(fa, zero + cols @ a, rtol=1e-9, atol=1e-9):
             return None  # not linear in the parameters (units)
         best, *_ = np.linalg.lstsq(cols, y - zero, rcond=None)
     return best if np.isfinite(best).all() else None
