@@ -29,6 +29,7 @@ from __future__ import annotations
 import cProfile
 import faulthandler
 import gc
+import os
 import random
 import sys
 import time
@@ -73,6 +74,8 @@ EXPRESSIONS = (
 PASTE_OVER = 80
 #: an action running longer than this dumps every thread's stack (a hang in a long run)
 HANG_S = 60.0
+#: GDVIZ_FUZZ_TRACE=1: each action is named on stderr as it starts (what a crash ran last)
+TRACE = os.environ.get("GDVIZ_FUZZ_TRACE") == "1"
 #: a turn of the event loop longer than this (s) is listed in the report (issue 10's rule)
 SLOW_TURN = 0.100
 
@@ -296,6 +299,9 @@ class GuiFuzzer:
         t0 = time.perf_counter()
         c0 = time.thread_time()
         self._arm()
+        if TRACE:  # GDVIZ_FUZZ_TRACE=1: each action's name on stderr as it starts (a crash's last)
+            sys.stderr.write(f"fuzz action {self.report.actions}: {name}\n")
+            sys.stderr.flush()
         try:
             if prof is not None:
                 prof.enable()

@@ -68,6 +68,7 @@ def _watch_long_turns(app, ms: float):
             if got is not None and len(got) < 5:
                 frames = sys._current_frames()
                 frame = frames.get(main)
+                other = None
                 if frame is not None and app.turn_t0 == t0:
                     lines = traceback.format_stack(frame)
                     # and where the other threads are (a worker's Python holds the GIL)
@@ -78,6 +79,12 @@ def _watch_long_turns(app, ms: float):
                             lines.append(f"  -- thread {names.get(ident, ident)}:\n"
                                          + "".join("  " + x for x in tail))
                     got.append((age, lines))
+                # the frames go now, on this thread: a frame kept past its function's
+                # return keeps that function's locals, and a handler's event wrapper outlived
+                # its QEvent. PySide then met a new object at the event's old address as that
+                # stale wrapper ("notify(QEvent, QEvent)"), or segfaulted in releaseWrapper
+                # (3 of ~10 cold runs with WATCH on; none without)
+                del frames, frame, other
 
     threading.Thread(target=loop, name="watch-turns", daemon=True).start()
     return stop
@@ -86,13 +93,14 @@ def _watch_long_turns(app, ms: float):
 def main(argv):
     n = int(argv[0]) if argv else 1000
     seed = int(argv[1]) if len(argv) > 1 else 20261202
-    app, win, tmp = open_window()
+    # the collector's passes on the UI thread, on their own timers, as the app runs them
+    # (IdleCollector, installed before the window as the app's is)
+    app, win, tmp = open_window(collector=True)
     from gdviz.ui import app as gdviz_app
 
     gdviz_app._FREEZE["on"] = True
     gdviz_app.freeze_long_lived()
-    # the collector's full passes on their own timer, as the app runs them (IdleCollector)
-    collector = gdviz_app.IdleCollector(lambda: win.session.playing, win)
+    collector = win.idle_collector
     fuzz = GuiFuzzer(win, seed=seed, tmp=tmp)
     pauses = _time_collections()
     # PROF=label1,label2: a cProfile of the slowest block of each label that starts so

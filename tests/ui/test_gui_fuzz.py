@@ -133,3 +133,54 @@ def test_harness_counts_widgets_freed_by_the_collector(window, tmp_path):
     assert gc.get_debug() & gc.DEBUG_SAVEALL == 0
     assert [i.action for i in fuzz.report.exceptions] == ["drop"], fuzz.report.summary()
     assert "_Cyclic x1" in fuzz.report.exceptions[0].text
+
+
+def test_the_long_turn_watcher_keeps_no_frame(qtbot):
+    """measure_fuzz's WATCH thread samples the UI thread's stack in long turns; the frames
+    it took go at once. (Kept until its next sample, a frame kept its function's locals:
+    an event handler's QEvent wrapper outlived the event, PySide met a new object at the
+    event's old address as that stale wrapper, and cold runs raised
+    "notify(QEvent, QEvent)" or segfaulted in releaseWrapper.)"""
+    import threading
+    import time
+    import types
+    import weakref
+
+    import measure_fuzz
+
+    sampled = threading.Event()
+
+    class Got(list):
+        def append(self, x):
+            super().append(x)
+            sampled.set()
+
+    class Samples(dict):
+        def setdefault(self, key, default=None):
+            return super().setdefault(key, Got())
+
+    class Local:
+        pass
+
+    app = types.SimpleNamespace(turn_t0=None)
+    refs = []
+
+    def a_long_turn():
+        here = Local()  # a local, as a handler's event is
+        refs.append(weakref.ref(here))
+        app.turn_t0 = time.perf_counter() - 1.0  # a turn 1 s old
+        watch = measure_fuzz._watch_long_turns(app, 0.0)
+        watch.samples = Samples()  # (its first look is 40 ms away)
+        assert sampled.wait(10)  # this function's stack, sampled while it runs
+        app.turn_t0 = None
+        return watch
+
+    watch = a_long_turn()
+    try:
+        assert any(watch.samples.values())
+        assert any("a_long_turn" in "".join(lines) for got in watch.samples.values()
+                   for _, lines in got)
+        # the frames go with the sample: the function's local with them
+        qtbot.waitUntil(lambda: refs[0]() is None, timeout=2_000)
+    finally:
+        watch.set()
