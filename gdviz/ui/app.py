@@ -45,34 +45,58 @@ def freeze_long_lived() -> None:
 FULL_PASS_AFTER = 10
 FULL_PASS_FORCE = 100
 IDLE_CHECK_MS = 1000
+#: the young generations' passes are looked for this often (ms), on the UI thread
+YOUNG_CHECK_MS = 50
 
 
 class IdleCollector:
-    """The collector's full passes on a timer of their own, not in whatever turn made the
-    allocation that tipped the count.
+    """Every pass of the cyclic garbage collector on the UI thread, on timers of its own,
+    not in whatever turn (or thread) made the allocation that tipped the count.
 
-    Even with the app's objects frozen (:func:`freeze_long_lived`), a full pass walks
-    everything made since: 20-55 ms in a long session (a 10,000-action fuzz had ~5 over
-    20 ms). CPython runs it inside the turn that tips its count: a lesson load or a click
-    on the map took those ms on top of its own (a shift-click of 218 ms, 82 of them the
-    collector). Here CPython's full passes are off (its third threshold out of reach); a
-    timer every :data:`IDLE_CHECK_MS` runs one once :data:`FULL_PASS_AFTER` middle passes
-    have run since the last, in a turn of its own, while no race plays
-    (``playing()``); during a race only after :data:`FULL_PASS_FORCE` (a dropped frame or
-    two, as CPython's own pass made). The younger generations are CPython's, as they were."""
+    - **The UI thread only.** CPython runs a pass in whichever thread tips its count: a
+      map's or the kernels' worker thread, ~70 passes in a 1,500-action fuzz run, some of
+      them freeing garbage. Garbage holds Qt wrappers (a closed plot's items, a let-go
+      card's layouts), and Qt objects are to be deleted on their own thread: a cold fuzz
+      run segfaulted in PySide's ``releaseWrapper``, deleting a run card, in 3 of ~10 runs.
+      CPython's automatic passes are off (``gc.disable``); a timer every
+      :data:`YOUNG_CHECK_MS` runs the young generations' passes when CPython would have
+      (its own thresholds), in a turn of their own.
+    - **Full passes when idle.** Even with the app's objects frozen
+      (:func:`freeze_long_lived`), a full pass walks everything made since: 20-55 ms in a
+      long session. A timer every :data:`IDLE_CHECK_MS` runs one once
+      :data:`FULL_PASS_AFTER` middle passes have run since the last, while no race plays
+      (``playing()``); during a race only after :data:`FULL_PASS_FORCE` (a dropped frame or
+      two, as CPython's own pass made)."""
 
     def __init__(self, playing, parent=None):
         from PySide6.QtCore import QTimer
 
         self._playing = playing
         self._saved = gc.get_threshold()
-        t0, t1, _ = self._saved
-        gc.set_threshold(t0, t1, 1 << 30)  # (no automatic full pass)
+        self._was_enabled = gc.isenabled()
+        gc.disable()
         self.passes = 0  # full passes run (for tests)
+        self.young_passes = 0
         self.timer = QTimer(parent)
         self.timer.setInterval(IDLE_CHECK_MS)
         self.timer.timeout.connect(self.tick)
         self.timer.start()
+        self.young_timer = QTimer(parent)
+        self.young_timer.setInterval(YOUNG_CHECK_MS)
+        self.young_timer.timeout.connect(self.tick_young)
+        self.young_timer.start()
+
+    def tick_young(self) -> int | None:
+        """Run the young generations' pass that CPython's thresholds call for now (0 or 1);
+        returns the generation, None when none was due."""
+        t0, t1, _ = self._saved
+        count = gc.get_count()
+        if count[0] < t0:
+            return None
+        gen = 1 if count[1] >= t1 else 0
+        gc.collect(gen)
+        self.young_passes += 1
+        return gen
 
     def tick(self) -> bool:
         """Run a full pass if one is due; True when it ran."""
@@ -90,9 +114,12 @@ class IdleCollector:
         return True
 
     def stop(self) -> None:
-        """CPython's full passes back, as they were."""
+        """CPython's own passes back, as they were."""
         self.timer.stop()
+        self.young_timer.stop()
         gc.set_threshold(*self._saved)
+        if self._was_enabled:
+            gc.enable()
 
 
 def ensure_app(argv: list[str] | None = None, app_class=None):
@@ -132,11 +159,15 @@ def main(scene_path: str | None = None, argv: list[str] | None = None) -> int:
     from gdviz.ui.main_window import MainWindow
 
     quit_after_show = bool(os.environ.get(QUIT_ENV))
+    # before the window: its kernels' warmup thread starts with it (see IdleCollector)
+    playing = [lambda: False]
+    collector = IdleCollector(lambda: playing[0]())
     win = MainWindow(warmup=not quit_after_show)
+    playing[0] = lambda: win.session.playing
+    win.idle_collector = collector
     win.show()
     _FREEZE["on"] = True
     QTimer.singleShot(0, freeze_long_lived)  # (after the first paint's objects are made)
-    win.idle_collector = IdleCollector(lambda: win.session.playing, win)
     if scene_path:
         QTimer.singleShot(0, lambda: win.open_scene(scene_path))
     if quit_after_show:

@@ -527,15 +527,20 @@ def test_a_slow_paused_slice_goes_to_the_worker_and_the_window_stays_free(view, 
     gate = threading.Event()  # the worker's slices wait for it: "slow" until the test says
     gate.set()
     threads = []
-    real = view._grid_picture
+    real = view._grid_job
 
-    def picture(*a):
-        threads.append(threading.get_ident())
-        if threading.get_ident() != ui:
-            assert gate.wait(10)
-        return real(*a)
+    def job(*a):
+        fn = real(*a)
 
-    monkeypatch.setattr(view, "_grid_picture", picture)
+        def picture():
+            threads.append(threading.get_ident())
+            if threading.get_ident() != ui:
+                assert gate.wait(10)
+            return fn()
+
+        return picture
+
+    monkeypatch.setattr(view, "_grid_job", job)
     from gdviz.ui.views import live_grid, refresh
 
     # the UI thread waits for the slice after the step's other refreshes (here one asked

@@ -231,6 +231,7 @@ class HyperView(pg.PlotWidget):
         grid = self.grid if data is None else min(self.grid, DATA_HYPER_GRID)
         sides = [grid] if self.sync else CM.progressive_grids(grid, min(HYPER_COARSE, grid))
         fast = kernels.is_ready()
+        stale = self.worker.stale  # (the passes hold no Qt object but the worker: see map_layer)
 
         def make(side):
             lr_range, y_range = self._ranges(axis)
@@ -241,7 +242,7 @@ class HyperView(pg.PlotWidget):
                     return CM.hyper_map_problem(s._problem_for, setup, data[0], axis, nx=side,
                                                 lr_range=lr_range, y_range=y_range,
                                                 n_train=data[1], fast=fast,
-                                                cancelled=self.worker.stale)
+                                                cancelled=stale)
                 r, lrs, ys = CM.hyper_map(land, setup, start, axis, nx=side, lr_range=lr_range,
                                           y_range=y_range, fast=fast)
                 return (r, lrs, ys)

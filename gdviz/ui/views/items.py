@@ -10,10 +10,10 @@ import weakref
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QRectF, Qt, QTimer
+from PySide6.QtCore import QObject, QPointF, QRectF, Qt, QTimer
 from PySide6.QtGui import (QColor, QFontMetrics, QImage, QPainter, QPainterPath, QPen,
                            QPolygonF, QTransform)
-from PySide6.QtWidgets import QGraphicsItem
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsWidget
 
 from gdviz import kernels
 from gdviz.kernels.raster import clip_pairs
@@ -173,46 +173,58 @@ def disconnect_all(pairs) -> list:
     return []
 
 
-#: Qt objects let go (an old legend, a view put away, an export's picture), held until the
-#: next turn of the event loop deletes them (:func:`delete_later`)
+#: Qt objects let go (an old legend, a view put away, an export's picture): held here, their
+#: Python state whole, until Qt has deleted them (:func:`delete_later`)
 _DYING: list = []
+#: how often the held objects are looked at again while some wait for their deletion (ms)
+_RECHECK_MS = 50
 
 
 def delete_later(*objs) -> None:
     """Let ``objs`` go: Python-owned Qt objects (no parent widget, or taken out of their
-    scene) that the caller drops. They are deleted on the next turn of the event loop, by
-    Qt, while every Python object they call into is whole; until then they are held here.
+    scene) that the caller drops. Qt deletes them from its event loop (``deleteLater``),
+    while every Python object they call into is whole: they are held here until then.
 
     (Dropped in a reference cycle, such an object waited for Python's cyclic collector,
     which deletes it whenever a collection runs, mid-event, after it has emptied the dicts
     of the objects it frees: Qt then sent the dying plot's items their last resize events,
     and a pyqtgraph ``LabelItem``, its ``opts`` emptied, raised ``KeyError: 'justify'``
-    (once in seven 10,000-action fuzz runs). The PySide6 here (6.11) holds a reference to
-    an object on its ``deleteLater``; not every version we accept does, and an object
-    merely dropped has none.)"""
+    (once in seven 10,000-action fuzz runs). Deleted from Python instead, with
+    ``shiboken6.delete``, a run card or an export's map segfaulted in PySide 6.11's
+    ``releaseWrapper`` as it destroyed their children (2 of 10 cold fuzz runs); Qt's own
+    deferred deletion is the path every other widget takes.)"""
     import shiboken6
 
     objs = [o for o in objs if o is not None and shiboken6.isValid(o)]
     if not objs:
         return
     if not _DYING:
-        QTimer.singleShot(0, _delete_dying)
+        QTimer.singleShot(0, _forget_deleted)
+    for obj in objs:
+        if isinstance(obj, QObject):
+            obj.deleteLater()
+        else:  # a plain graphics item (no QObject): deleted with a parent that is one
+            grave = QGraphicsWidget()
+            obj.setParentItem(grave)
+            grave.deleteLater()
+            _DYING.append(grave)
     _DYING.extend(objs)
 
 
-def _delete_dying() -> None:
+def _forget_deleted() -> None:
+    """Drop the held objects that Qt has deleted; look again later while some remain."""
     import shiboken6
 
-    dying = _DYING[:]
-    _DYING.clear()
-    for obj in dying:
-        if shiboken6.isValid(obj):
-            shiboken6.delete(obj)
+    _DYING[:] = [o for o in _DYING if shiboken6.isValid(o)]
+    if _DYING:
+        QTimer.singleShot(_RECHECK_MS, _forget_deleted)
 
 
 def dying() -> int:
     """How many let-go objects wait for their deletion (for tests)."""
-    return len(_DYING)
+    import shiboken6
+
+    return sum(shiboken6.isValid(o) for o in _DYING)
 
 
 def closes_once(close):

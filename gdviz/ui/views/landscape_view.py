@@ -1028,7 +1028,7 @@ class LandscapeView(pg.PlotWidget):
         snap = pinned(land)
         box = self._box
         job = (land, key, box)
-        gen = w.submit(job, lambda: self._grid_picture(snap, box, n))
+        gen = w.submit(job, self._grid_job(snap, box, n))
         deadline = time.monotonic() + LIVE_SYNC_MS / 1000.0 if math.isfinite(LIVE_SYNC_MS) \
             else None
         self._live_due = (gen, job, deadline)
@@ -1057,8 +1057,15 @@ class LandscapeView(pg.PlotWidget):
         self._draw_live(gen, job, pic)
 
     def _grid_picture(self, land, box, n: int) -> GridPicture:
-        return grid_picture(land, box, n, self.session.levels, LOG_SCALE.get(self.session.scale),
-                            self._lowest_cells, MAX_CONTOUR_SEGMENTS)
+        return self._grid_job(land, box, n)()
+
+    def _grid_job(self, land, box, n: int):
+        """:func:`grid_picture` of ``land`` with this view's settings now, as a function of
+        nothing: a job for the worker's thread that holds no Qt object (see
+        :mod:`gdviz.ui.views.live_grid`)."""
+        levels, scale = self.session.levels, LOG_SCALE.get(self.session.scale)
+        lowest = self._lowest_cells
+        return lambda: grid_picture(land, box, n, levels, scale, lowest, MAX_CONTOUR_SEGMENTS)
 
     def _show_grid(self, pic: GridPicture) -> None:
         """Draw ``pic`` (see :func:`grid_picture`): heatmap, colour bar and contours."""
@@ -1120,7 +1127,7 @@ class LandscapeView(pg.PlotWidget):
         snap = pinned(land)
         box = self._box
         n = self._live_size()
-        w.submit((land, key, box), lambda: self._grid_picture(snap, box, n))
+        w.submit((land, key, box), self._grid_job(snap, box, n))
 
     def _ensure_live_worker(self) -> LiveGridWorker:
         if self._live_worker is None:

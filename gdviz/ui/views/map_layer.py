@@ -353,6 +353,10 @@ class BasinLayer(QObject):
         # The book (the basins seen so far, their colours) is this setting's: a newer
         # setting's pass is another job, after this one, on the same thread
         book = self.book if self.session.map_layer == "basins" else None
+        # the passes run on the worker's thread and hold no Qt object but the worker, which
+        # that thread has anyway (see gdviz.ui.views.live_grid: an object dropped there
+        # is freed there)
+        stale, book_lock = self.worker.stale, self._book_lock
         for side in sides:
             starts = CM.pixel_centres(box, side, side)
             if data is not None:
@@ -365,7 +369,7 @@ class BasinLayer(QObject):
                     return CM.run_cells_problem(problem, kind, hyper, sk, sp, full[sl],
                                                 total=setup.schedule_total, steps=setup.steps,
                                                 dims=dims, tol=setup.tol, fast=fast,
-                                                cancelled=self.worker.stale)
+                                                cancelled=stale)
             else:
                 def fn(sl, starts=starts):
                     return CM.run_cells(land, kind, hyper, sk, sp, starts[sl],
@@ -377,7 +381,7 @@ class BasinLayer(QObject):
                 r = join_results(parts, side, side)
                 if book is None:
                     return r, None
-                with self._book_lock:  # (an export's flush, on the UI thread, may meet a
+                with book_lock:  # (an export's flush, on the UI thread, may meet a
                     return r, book.assign(r)  # cancelled pass still being told its basins)
 
             out.append(((side, box, setup.steps), side * side, fn, finish))
