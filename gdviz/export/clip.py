@@ -299,9 +299,15 @@ def export(session, out: str | os.PathLike, settings: ExportSettings = ExportSet
     """Write ``out`` (.gif, .mp4, .png or .csv) from ``session``, restarted from its starts
     (see :class:`ClipJob`). ``progress(done, total)`` is called after each frame; if
     ``cancelled()`` turns True, :class:`ExportCancelled` is raised and no file is left."""
+    from gdviz.core.collect import PassesHere
+
     job = ClipJob(session, out, settings, renderer)
+    # the collector's passes on this thread, between frames (never on the encoder's feed
+    # thread, where the garbage of the frames' Qt objects would be freed: gdviz.core.collect)
+    passes = PassesHere()
     try:
         while not job.step():
+            passes.young()
             if progress:
                 progress(job.done, job.total)
             if cancelled is not None and cancelled():
@@ -309,6 +315,8 @@ def export(session, out: str | os.PathLike, settings: ExportSettings = ExportSet
     except BaseException:
         job.abort()
         raise
+    finally:
+        passes.close()
     if progress:
         progress(job.done, job.total)
     return job.out

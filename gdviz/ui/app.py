@@ -58,9 +58,9 @@ class IdleCollector:
       them freeing garbage. Garbage holds Qt wrappers (a closed plot's items, a let-go
       card's layouts), and Qt objects are to be deleted on their own thread: a cold fuzz
       run segfaulted in PySide's ``releaseWrapper``, deleting a run card, in 3 of ~10 runs.
-      CPython's automatic passes are off (``gc.disable``); a timer every
-      :data:`YOUNG_CHECK_MS` runs the young generations' passes when CPython would have
-      (its own thresholds), in a turn of their own.
+      CPython's automatic passes are off (:class:`gdviz.core.collect.PassesHere`); a timer
+      every :data:`YOUNG_CHECK_MS` runs the young generations' passes when CPython would
+      have (its own thresholds), in a turn of their own.
     - **Full passes when idle.** Even with the app's objects frozen
       (:func:`freeze_long_lived`), a full pass walks everything made since: 20-55 ms in a
       long session. A timer every :data:`IDLE_CHECK_MS` runs one once
@@ -71,12 +71,12 @@ class IdleCollector:
     def __init__(self, playing, parent=None):
         from PySide6.QtCore import QTimer
 
+        from gdviz.core.collect import PassesHere
+
         self._playing = playing
-        self._saved = gc.get_threshold()
-        self._was_enabled = gc.isenabled()
-        gc.disable()
+        self._here = PassesHere()
+        self._saved = self._here.thresholds
         self.passes = 0  # full passes run (for tests)
-        self.young_passes = 0
         self.timer = QTimer(parent)
         self.timer.setInterval(IDLE_CHECK_MS)
         self.timer.timeout.connect(self.tick)
@@ -89,14 +89,7 @@ class IdleCollector:
     def tick_young(self) -> int | None:
         """Run the young generations' pass that CPython's thresholds call for now (0 or 1);
         returns the generation, None when none was due."""
-        t0, t1, _ = self._saved
-        count = gc.get_count()
-        if count[0] < t0:
-            return None
-        gen = 1 if count[1] >= t1 else 0
-        gc.collect(gen)
-        self.young_passes += 1
-        return gen
+        return self._here.young()
 
     def tick(self) -> bool:
         """Run a full pass if one is due; True when it ran."""
@@ -117,9 +110,7 @@ class IdleCollector:
         """CPython's own passes back, as they were."""
         self.timer.stop()
         self.young_timer.stop()
-        gc.set_threshold(*self._saved)
-        if self._was_enabled:
-            gc.enable()
+        self._here.close()
 
 
 def ensure_app(argv: list[str] | None = None, app_class=None):
