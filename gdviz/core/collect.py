@@ -23,7 +23,6 @@ class PassesHere:
         self.thresholds = gc.get_threshold()
         self._was_enabled = gc.isenabled()
         gc.disable()
-        self.young_passes = 0
 
     def young(self) -> int | None:
         """Run the young generations' pass that is due (0 or 1); returns its generation,
@@ -34,11 +33,9 @@ class PassesHere:
             return None
         gen = 1 if count[1] >= t1 else 0
         gc.collect(gen)
-        self.young_passes += 1
         return gen
 
     def close(self) -> None:
-        gc.set_threshold(*self.thresholds)
         if self._was_enabled:
             gc.enable()
 

@@ -56,9 +56,7 @@ class IdleCollector:
     - **The UI thread only.** CPython runs a pass in whichever thread tips its count: a
       map's or the kernels' worker thread, ~70 passes in a 1,500-action fuzz run, some of
       them freeing garbage. Garbage holds Qt wrappers (a closed plot's items, a let-go
-      card's layouts), and Qt objects are to be deleted on their own thread: a cold fuzz
-      run segfaulted in PySide's ``releaseWrapper``, deleting a run card, in 3 of ~10 runs.
-      CPython's automatic passes are off (:class:`gdviz.core.collect.PassesHere`); a timer
+      card's layouts), and Qt objects are to be deleted on their own thread. CPython's automatic passes are off (:class:`gdviz.core.collect.PassesHere`); a timer
       every :data:`YOUNG_CHECK_MS` runs the young generations' passes when CPython would
       have (its own thresholds), in a turn of their own.
     - **Full passes when idle.** Even with the app's objects frozen

@@ -1,7 +1,7 @@
 """The collector's passes run on the UI thread, on timers of their own, not in the turn
 (or the thread) of whatever tipped CPython's count (issue 10, item 11: a shift-click of
-218 ms had 82 ms of the collector in it; a pass on a worker's thread freed Qt wrappers
-there, and a cold fuzz run segfaulted deleting a run card): gdviz.ui.app.IdleCollector."""
+218 ms had 82 ms of the collector in it; a cold fuzz run had ~70 passes on the kernels'
+warmup thread, where the garbage's Qt wrappers were freed): gdviz.ui.app.IdleCollector."""
 
 from __future__ import annotations
 

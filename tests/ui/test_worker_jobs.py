@@ -3,8 +3,8 @@
 A worker keeps its last job until the next one comes, and drops it on its own thread. A
 job that held its view (``lambda: self._grid_picture(...)``) could be the view's last
 reference once the view was closed (an export's picture), and the view, its items and
-their Python-owned spares were then freed on the worker's thread. Qt objects are deleted
-on their own thread; a cold fuzz run segfaulted in PySide's ``releaseWrapper``. The one
+their Python-owned spares were then freed on the worker's thread. Qt objects are to be
+deleted on their own thread. The one
 Qt object a map's passes may hold is the worker itself (its ``stale``), which its thread
 holds anyway."""
 

@@ -189,10 +189,9 @@ def delete_later(*objs) -> None:
     which deletes it whenever a collection runs, mid-event, after it has emptied the dicts
     of the objects it frees: Qt then sent the dying plot's items their last resize events,
     and a pyqtgraph ``LabelItem``, its ``opts`` emptied, raised ``KeyError: 'justify'``
-    (once in seven 10,000-action fuzz runs). Deleted from Python instead, with
-    ``shiboken6.delete``, a run card or an export's map segfaulted in PySide 6.11's
-    ``releaseWrapper`` as it destroyed their children (2 of 10 cold fuzz runs); Qt's own
-    deferred deletion is the path every other widget takes.)"""
+    (once in seven 10,000-action fuzz runs). Qt's own deferred deletion, not
+    ``shiboken6.delete`` from Python: the path every other widget takes, and one that
+    never deletes an object while an event of its own is being handled.)"""
     import shiboken6
 
     objs = [o for o in objs if o is not None and shiboken6.isValid(o)]
