@@ -387,6 +387,18 @@ def test_nice_levels_log_shows_the_rosenbrock_valley():
     assert set(li.tolist()) == set(range(20))
 
 
+@pytest.mark.parametrize("top", [1e-322, 3e-323, 1e-310])
+def test_nice_levels_log_of_a_subnormal_span(top):
+    """A loss of ~1e-310 everywhere in view (zoomed in on a minimum at 0): the log levels'
+    fractions of the span underflow to 0, and numpy's geomspace raised "Geometric sequence
+    cannot include zero" (a fuzz run, L12, at a theme change's redraw)."""
+    z = np.linspace(0.0, top, 64).reshape(8, 8)
+    lv = nice_levels(z, 12, log=True)
+    assert lv.shape == (12,) and np.all(np.isfinite(lv)) and np.all(np.diff(lv) >= 0)
+    assert z.min() <= lv[0] and lv[-1] <= z.max()
+    contour_segments(z, 0.0, 1.0, 0.0, 1.0, lv, fast=False)  # (and the contours draw)
+
+
 @pytest.mark.parametrize("log", [False, True])
 def test_nice_levels_robust(log):
     z = _gaussians(2)
