@@ -405,9 +405,9 @@ def nice_levels(z, n, log=False):
     lo = float(np.quantile(sample, 0.005))
     lo = min(max(lo, span * 1e-9), span * 1e-2)
     if not lo > 0.0:
-        # a span so small that its fractions underflow to 0 (a loss of ~1e-310 around a
-        # minimum, zoomed in: geomspace raised "cannot include zero" at each redraw);
-        # linear, kept inside the range (at that scale linspace's steps round past it)
+        # a span so small that its fractions underflow to 0 (below ~2.5e-322: a loss
+        # that small around a minimum, zoomed in: geomspace raised "cannot include zero"
+        # at each redraw); linear, kept inside the range (linspace's steps round past it)
         return np.clip(np.linspace(zmin, zmax, n + 2)[1:-1], zmin, zmax)
     return zmin + np.geomspace(lo, span, n + 1)[:-1]
 

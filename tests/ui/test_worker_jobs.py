@@ -14,8 +14,8 @@ import gc
 import types
 
 import numpy as np
-import pytest
 import shiboken6
+import test_maps_ui
 
 import gdviz.kernels as kernels
 from gdviz.core.optimizers import make_optimizer
@@ -23,6 +23,9 @@ from gdviz.core.session import RunSpec, Session
 from gdviz.core.surfaces import Landscape
 from gdviz.ui.views.landscape_view import LandscapeView
 from gdviz.ui.views.map_layer import MapWorker
+
+# the maps' tests' session (Himmelblau, SGD and momentum) and view (tests/ui is on sys.path)
+sess, _view = test_maps_ui.sess, test_maps_ui._view
 
 
 def qt_objects_in(root, allow=()) -> list[str]:
@@ -60,24 +63,6 @@ def test_the_walk_finds_a_view_in_a_closure(qtbot):
     qtbot.addWidget(v)
     assert "LandscapeView" in qt_objects_in(lambda: v._grid_picture(None, None, 8))
     assert qt_objects_in(({"a": [1, (2.0, "x")]}, np.zeros(3))) == []
-
-
-@pytest.fixture
-def sess() -> Session:
-    kernels.warmup()
-    return Session(Landscape.from_surface("himmelblau"),
-                   [RunSpec(make_optimizer("sgd", lr=0.01)),
-                    RunSpec(make_optimizer("momentum", lr=0.01, momentum=0.9))],
-                   max_steps=200)
-
-
-def _view(qtbot, sess):
-    v = LandscapeView(sess)
-    qtbot.addWidget(v)
-    v.resize(600, 500)
-    v.show()
-    qtbot.waitExposed(v)
-    return v
 
 
 def test_a_live_surfaces_job_holds_no_qt_object(qtbot, sess):
