@@ -34,9 +34,9 @@ from PySide6.QtGui import QColor, QFontMetricsF
 
 from gdviz.core.i18n import current_language, tr
 from gdviz.ui import theme
-from gdviz.ui.views.items import (PlayingStrokes, RasterRunCurve, Spares, cache_axes, closes_once,
-                                  connect_all, delete_later, disconnect_all, plain_plot,
-                                  set_antialias, set_pen, style_points)
+from gdviz.ui.views.items import (PlayingStrokes, Points, RasterRunCurve, Spares, cache_axes,
+                                  closes_once, connect_all, delete_later, disconnect_all,
+                                  plain_plot, set_antialias, set_pen, style_points)
 from gdviz.ui.views.placement import LegendSizes, set_legend_columns, sync_legend
 from gdviz.ui.views.ranges import finite_box
 from gdviz.ui.views.refresh import forget, later
@@ -202,11 +202,11 @@ class FitView(pg.PlotWidget):
         self.neuron_curve.setVisible(False)
         self.plot_item.addItem(self.neuron_curve)
         # the points lie above the curves: the residuals stay visible as the fit gets close
-        self.train_points = pg.ScatterPlotItem(symbol="o", pxMode=True)
+        self.train_points = Points(symbol="o", pxMode=True)
         self.train_points.setZValue(20)
-        self.val_points = pg.ScatterPlotItem(symbol="d", pxMode=True)
+        self.val_points = Points(symbol="d", pxMode=True)
         self.val_points.setZValue(21)
-        self.batch_ring = pg.ScatterPlotItem(symbol="o", pxMode=True)
+        self.batch_ring = Points(symbol="o", pxMode=True)
         self.batch_ring.setZValue(22)
         for item in (self.target_curve, self.c0_line, self.train_points, self.val_points,
                      self.batch_ring):
@@ -216,7 +216,7 @@ class FitView(pg.PlotWidget):
         self.hint.setZValue(50)
         self.plot_item.addItem(self.hint)
         # the legend's ring (the real one is a point's highlight, too big for a legend row)
-        self._ring_sample = pg.ScatterPlotItem(symbol="o", pxMode=True)
+        self._ring_sample = Points(symbol="o", pxMode=True)
         self.legend = self._new_legend(2)
         self._legend_entries: list[tuple] = []
         #: each legend's sizes by form (text size, columns), kept by its texts and the text

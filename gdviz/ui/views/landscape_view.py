@@ -24,10 +24,10 @@ from PySide6.QtWidgets import QGraphicsItem
 from gdviz.core.i18n import tr
 from gdviz.kernels.contour import contour_segments, nice_levels
 from gdviz.ui import theme
-from gdviz.ui.views.items import (BuildPace, GrowingCurve, HistoryFeed, PlayingStrokes,
+from gdviz.ui.views.items import (BuildPace, GrowingCurve, HistoryFeed, PlayingStrokes, Points,
                                   RecacheBudget, RunsBuild, Spares, cache_axes, closes_once,
-                                  connect_all, disconnect_all, lesson_menu, new_rows,
-                                  plain_plot, steady_axis_title)
+                                  connect_all, disconnect_all, lesson_menu, new_rows, plain_plot,
+                                  steady_axis_title)
 from gdviz.ui.views import refresh as refreshes
 from gdviz.ui.views.refresh import forget, later
 from gdviz.ui.views.placement import (LegendSizes, fit_axis_height, fit_axis_width, legend_score,
@@ -178,13 +178,13 @@ class LandscapeView(pg.PlotWidget):
         #: a finished slice waits here for the next step (drawn in that frame's one paint)
         self._live_inbox = FrameInbox(self._on_live_inbox, self)
         self.live_grid = LIVE_GRID  # adapts to what this machine manages per frame
-        self.minima = pg.ScatterPlotItem(symbol="star", size=MINIMUM_SIZE, pxMode=True)
+        self.minima = Points(symbol="star", size=MINIMUM_SIZE, pxMode=True)
         self.minima.setZValue(5)
         self.plot_item.addItem(self.minima)
-        self.heads = pg.ScatterPlotItem(symbol="o", size=HEAD_SIZE, pxMode=True)
+        self.heads = Points(symbol="o", size=HEAD_SIZE, pxMode=True)
         self.heads.setZValue(30)
         self.plot_item.addItem(self.heads)
-        self.diverged_marks = pg.ScatterPlotItem(symbol="x", size=DIVERGED_SIZE, pxMode=True)
+        self.diverged_marks = Points(symbol="x", size=DIVERGED_SIZE, pxMode=True)
         self.diverged_marks.setZValue(40)
         self.plot_item.addItem(self.diverged_marks)
         self.legend = pg.LegendItem(offset=(-12, -12), labelTextSize="16pt", verSpacing=-4)

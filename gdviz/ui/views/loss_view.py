@@ -24,7 +24,7 @@ from PySide6.QtWidgets import QGraphicsItem
 from gdviz.core.i18n import current_language, tr
 from gdviz.core.session.history import param_norms  # the rows of Session.weight_norms
 from gdviz.ui import theme
-from gdviz.ui.views.items import (BuildPace, GrowingCurve, HistoryFeed, PlayingStrokes,
+from gdviz.ui.views.items import (BuildPace, GrowingCurve, HistoryFeed, PlayingStrokes, Points,
                                   RecacheBudget, RunsBuild, SpacedAxis, Spares, cache_axes,
                                   closes_once, connect_all, disconnect_all, new_rows, plain_plot,
                                   style_points)
@@ -601,7 +601,7 @@ class LossView(pg.PlotWidget):
     # ------------------------------------------------------------------ stopping point (L9)
     def _init_stop_marker(self) -> None:
         #: a star at each shown run's lowest validation loss so far
-        self.stop_points = pg.ScatterPlotItem(symbol="star", pxMode=True)
+        self.stop_points = Points(symbol="star", pxMode=True)
         self.stop_points.setZValue(25)
         #: the reference run's stopping point: a line and "lowest validation loss: stop
         #: here (iteration k)" once the run went past it

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import QGridLayout, QLabel, QSizePolicy, QVBoxLayout, QWi
 
 from gdviz.core.i18n import tr
 from gdviz.ui import theme
-from gdviz.ui.views.items import (cache_axes, closes_once, connect_all, delete_later,
+from gdviz.ui.views.items import (Points, cache_axes, closes_once, connect_all, delete_later,
                                   disconnect_all, plain_plot, style_points)
 
 #: the suggestions' colours (Okabe-Ito vermillion and bluish green: apart from each other
@@ -107,8 +107,8 @@ class LrFindView(pg.PlotWidget):
         self.addItem(self.smooth_curve)
         self.steep_line = pg.InfiniteLine(0, angle=90, movable=False)
         self.min_line = pg.InfiniteLine(0, angle=90, movable=False)
-        self.steep_dot = pg.ScatterPlotItem(symbol="o", pxMode=True)
-        self.min_dot = pg.ScatterPlotItem(symbol="o", pxMode=True)
+        self.steep_dot = Points(symbol="o", pxMode=True)
+        self.min_dot = Points(symbol="o", pxMode=True)
         self.steep_label = pg.TextItem(anchor=(0, 0))
         self.min_label = pg.TextItem(anchor=(0, 1))
         for it in (self.steep_line, self.min_line, self.steep_dot, self.min_dot,

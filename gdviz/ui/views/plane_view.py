@@ -39,7 +39,7 @@ from gdviz.core.classifier import PLANE_GRID, THUMB_GRID, accuracy_text, plane_g
 from gdviz.core.i18n import tr
 from gdviz.kernels.contour import contour_segments
 from gdviz.ui import theme
-from gdviz.ui.views.items import (Spares, cache_axes, connect_all, disconnect_all,
+from gdviz.ui.views.items import (Points, Spares, cache_axes, connect_all, disconnect_all,
                                   plain_plot, style_points)
 from gdviz.ui.views.live_grid import FrameInbox, LiveGridWorker
 from gdviz.ui.views.refresh import forget, later
@@ -248,7 +248,7 @@ class PlaneView(QWidget):
         self.points: dict[tuple[int, str], pg.ScatterPlotItem] = {}
         for cls, sym in ((1, "o"), (0, "t1")):
             for part, z in (("train", 20), ("val", 21)):
-                item = pg.ScatterPlotItem(symbol=sym, pxMode=True)
+                item = Points(symbol=sym, pxMode=True)
                 item.setZValue(z)
                 # the points stand still while the surface under them changes every frame:
                 # blit them from a cached pixmap (0.6 of the plane's 2.5 ms paint in L21)

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QWidget
 
 from gdviz.core.i18n import tr
 from gdviz.ui import theme
-from gdviz.ui.views.items import (Curve, Spares, cache_axes, closes_once, connect_all,
+from gdviz.ui.views.items import (Curve, Points, Spares, cache_axes, closes_once, connect_all,
                                   disconnect_all, plain_plot, set_pen)
 from gdviz.ui.views.refresh import forget, later
 
@@ -138,7 +138,7 @@ class ScheduleView(pg.PlotWidget):
         self.marker = pg.InfiniteLine(0, angle=90, movable=False)
         self.marker.setZValue(20)
         self.addItem(self.marker)
-        self.dots = pg.ScatterPlotItem(symbol="o", pxMode=True)
+        self.dots = Points(symbol="o", pxMode=True)
         self.dots.setZValue(21)
         self.addItem(self.dots)
         self._data: list[dict] = []

@@ -1,0 +1,111 @@
+"""Scattered points forget the symbols of styles they no longer have (items.Points).
+
+pyqtgraph renders each (symbol, size, pen, brush) a ScatterPlotItem meets into one atlas,
+keyed on the pen's and brush's objects, and rebuilds it only past 1000 symbols. A theme, a
+text size or a step that gave a few points new brushes made the atlas grow for the whole
+session, and each addition copied it: after 9,000 fuzz actions one Ctrl+= spent 63 ms
+adding the loss view's run-end stars to theirs (issue 10: no turn over 100 ms)."""
+
+from __future__ import annotations
+
+import pyqtgraph as pg
+import pytest
+from PySide6.QtGui import QColor
+
+from gdviz.core.scene import load_preset
+from gdviz.core.scene.bridge import apply_scene
+from gdviz.core.session import Session
+from gdviz.ui.picture import Picture
+from gdviz.ui.views.items import SYMBOLS_KEPT, Points, style_points
+
+XS, YS = [0.0, 1.0, 2.0], [0.0, 1.0, 0.5]
+
+
+def _brushes(k: int) -> list:
+    # new brush objects each time, as a restyle or a step makes them
+    return [pg.mkBrush(QColor.fromHsv((k * 37 + j * 90) % 360, 200, 220)) for j in range(3)]
+
+
+def _restyle(item, times: int) -> None:
+    for k in range(times):
+        item.setData(x=XS, y=YS, brush=_brushes(k), size=12 + k % 5)
+
+
+def test_pyqtgraphs_scatter_keeps_every_style_it_met():
+    """What Points is for: pyqtgraph's own scatter grows by a symbol per new brush."""
+    item = pg.ScatterPlotItem(symbol="star", pxMode=True)
+    _restyle(item, 300)
+    assert len(item.fragmentAtlas) > 600
+
+
+def test_points_keep_a_bounded_atlas_through_restyles_and_steps():
+    item = Points(symbol="star", pxMode=True)
+    sizes = []
+    for k in range(300):
+        item.setData(x=XS, y=YS, brush=_brushes(k), size=12 + k % 5)
+        sizes.append(len(item.fragmentAtlas))
+    assert max(sizes) <= SYMBOLS_KEPT + 3
+    # through style_points too (a theme, a text size: new pen and brush objects)
+    for k in range(200):
+        style_points(item, size=10 + k % 7, brush=pg.mkBrush(QColor.fromHsv(k % 360, 180, 200)),
+                     pen=pg.mkPen(QColor.fromHsv((k * 7) % 360, 90, 90), width=1.5))
+    assert len(item.fragmentAtlas) <= SYMBOLS_KEPT + 1
+
+
+def test_a_scatter_of_many_points_keeps_pyqtgraphs_rule():
+    """Many points of one style: the atlas is not rebuilt (each rebuild would look up every
+    point's symbol again); it holds one symbol per style met."""
+    n = 5000
+    item = Points(symbol="o", pxMode=True, size=6)
+    item.setData(x=[float(i) for i in range(n)], y=[0.0] * n)
+    rebuilt = []
+    item.fragmentAtlas.clear = lambda orig=item.fragmentAtlas.clear: rebuilt.append(1) or orig()
+    for k in range(100):
+        style_points(item, size=6 + k % 3, brush=pg.mkBrush(QColor.fromHsv(k, 200, 200)))
+    assert rebuilt == [] and len(item.fragmentAtlas) == 101
+
+
+def _grab(qtbot, item) -> "pg.QtGui.QImage":
+    w = pg.PlotWidget()
+    qtbot.addWidget(w)
+    w.resize(240, 160)
+    w.getPlotItem().hideAxis("left")
+    w.getPlotItem().hideAxis("bottom")
+    w.addItem(item)
+    w.setRange(xRange=(-0.5, 2.5), yRange=(-0.5, 1.5), padding=0)
+    w.show()
+    qtbot.waitExposed(w)
+    return w.grab().toImage()
+
+
+def test_points_restyled_many_times_paint_as_fresh_ones(qtbot):
+    churned = Points(symbol="star", pxMode=True)
+    _restyle(churned, 250)
+    last = 249
+    fresh = pg.ScatterPlotItem(symbol="star", pxMode=True)
+    fresh.setData(x=XS, y=YS, brush=_brushes(last), size=12 + last % 5)
+    a, b = _grab(qtbot, churned), _grab(qtbot, fresh)
+    assert a.size() == b.size() and a == b
+
+
+@pytest.mark.parametrize("preset, panels", [
+    ("L13_weight_decay", ("landscape", "fit", "loss", "schedule")),
+    ("L18_lr_find", ("landscape", "loss", "lrfind")),
+    ("L20_circles", ("landscape", "fit", "network")),
+])
+def test_every_scatter_in_the_picture_is_points(qtbot, preset, panels):
+    s = Session()
+    apply_scene(load_preset(preset), s)
+    pic = Picture(s, panels)
+    qtbot.addWidget(pic)
+    pic.resize(1100, 600)
+    pic.show()
+    qtbot.waitExposed(pic)
+    scatters = [it for v in pic.findChildren(pg.GraphicsView) for it in v.scene().items()
+                if isinstance(it, pg.ScatterPlotItem)]
+    # (a curve's own scatter, pyqtgraph's, draws no symbols: none of ours has any)
+    inner = [it for it in scatters if isinstance(it.parentItem(), pg.PlotDataItem)]
+    assert all(len(it.data) == 0 for it in inner)
+    ours = [it for it in scatters if it not in inner]
+    assert ours and all(isinstance(it, Points) for it in ours), \
+        [type(it).__name__ for it in ours if not isinstance(it, Points)]
