@@ -115,6 +115,50 @@ def test_a_heatmap_beyond_float32_on_both_sides_is_drawn_without_an_overflow(qap
     assert len(corners) == 2  # the two ends in two colours
 
 
+@pytest.mark.parametrize("case", ["a deep pit", "a span of 1e-37"])
+def test_a_heatmap_with_a_pit_far_below_its_levels_or_a_subnormal_span_draws_without_an_overflow(
+        qapp, case):
+    """The heatmap's levels run from its 1st percentile up: a few cells far below (a pit
+    of -1e36 beside a span of 1e-3) made pyqtgraph's float32 rescale, (value − low) × 256
+    / span, overflow, as did a span too small for 256 / span in float32 (a flat stretch of
+    a linear map zoomed in): "overflow encountered in multiply" from pyqtgraph, twice in a
+    10k GUI fuzz run, on a scrub. The image is clipped to its levels (below
+    them is the bottom colour either way), and such a span is one colour. The valley is
+    looked for in the values themselves."""
+    import warnings
+
+    import pyqtgraph as pg
+
+    from gdviz.ui.views.live_grid import grid_picture
+
+    class Surface:
+        log_levels = False
+
+        def grid(self, x0, x1, y0, y1, nx, ny):
+            x = np.linspace(0.0, 1.0, nx)
+            z = np.repeat((x * (1e-3 if case == "a deep pit" else 1e-37))[None, :], ny, axis=0)
+            if case == "a deep pit":
+                z[3, 5] = z[40, 41] = -1e36
+            return z
+
+    seen = []
+
+    def lowest(img, *box):
+        seen.append(float(np.nanmin(img)))
+        return np.zeros((0, 2))
+
+    pic = grid_picture(Surface(), (0.0, 1.0, 0.0, 1.0), 64, 10, False, lowest, 100_000)
+    lo, hi = pic.levels
+    assert hi - lo > 1e-30 and lo <= pic.img32.min() and pic.img32.max() <= hi
+    if case == "a deep pit":
+        assert seen == [pytest.approx(-1e36, rel=1e-6)] and lo == pytest.approx(0.0, abs=1e-4)
+    item = pg.ImageItem()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        item.setImage(pic.img32, autoLevels=False, levels=pic.levels)
+        item.render()
+
+
 def test_step_updates_trails_and_heads(view, sess):
     sess.step(5)
     for trail in view.trails:

@@ -37,6 +37,11 @@ from PySide6.QtCore import QObject, QTimer, Signal
 import gdviz.kernels as kernels
 from gdviz.kernels.contour import contour_segments, nice_levels
 
+#: the heatmap's smallest span of levels: pyqtgraph's float32 rescale multiplies by 256 / span
+#: (over float32's range below ~1e-36); a smaller one is drawn in one colour, as a flat one
+MIN_HEATMAP_SPAN = 1e-30
+
+
 @dataclasses.dataclass
 class GridPicture:
     """What the map draws of a surface over ``box`` on an ``n`` x ``n`` grid: ``z`` float64
@@ -100,10 +105,19 @@ def grid_picture(land, box, n: int, n_levels: int, log_scale: bool | None, lowes
     img32 = np.ascontiguousarray(np.clip(img, -f32, f32), dtype=np.float32)
     good = img32[np.isfinite(img32)]
     lo, hi = (float(np.percentile(good, 1)), float(good.max())) if good.size else (0.0, 1.0)
-    if not hi > lo:
-        hi = lo + 1.0
-    pic.img32, pic.levels = img32, (lo, hi)
+    # pyqtgraph rescales the heatmap in float32, (value - lo) * 256 / (hi - lo): a span
+    # under ~1e-36 (a flat stretch of a linear map zoomed in) overflowed there, and so did
+    # a few cells far below the 1st percentile (a pit of -1e36 beside a span of 1e-3):
+    # "overflow encountered in multiply" from pyqtgraph, twice in a 10k fuzz run, on a
+    # scrub. Such a span is one colour, as a flat one is, and the image is
+    # clipped to its levels (below them is the bottom colour either way); the valley is
+    # looked for in the values themselves
+    lo32, hi32 = np.float32(lo), np.float32(hi)
+    if not float(hi32) - float(lo32) > MIN_HEATMAP_SPAN:
+        hi32 = np.float32(float(lo32) + max(1.0, abs(float(lo32)) * 1e-6))
+    pic.levels = (float(lo32), float(hi32))
     pic.valley = lowest(img32, x0, x1, y0, y1)
+    pic.img32 = np.clip(img32, lo32, hi32, out=img32)
     return pic
 
 
