@@ -115,7 +115,7 @@ def test_a_heatmap_beyond_float32_on_both_sides_is_drawn_without_an_overflow(qap
     assert len(corners) == 2  # the two ends in two colours
 
 
-@pytest.mark.parametrize("case", ["a deep pit", "a span of 1e-37"])
+@pytest.mark.parametrize("case", ["a deep pit", "a span of 1e-37", "flat at 1e30"])
 def test_a_heatmap_with_a_pit_far_below_its_levels_or_a_subnormal_span_draws_without_an_overflow(
         qapp, case):
     """The heatmap's levels run from its 1st percentile up: a few cells far below (a pit
@@ -135,6 +135,8 @@ def test_a_heatmap_with_a_pit_far_below_its_levels_or_a_subnormal_span_draws_wit
         log_levels = False
 
         def grid(self, x0, x1, y0, y1, nx, ny):
+            if case == "flat at 1e30":  # (1 above it is no step in float32)
+                return np.full((ny, nx), 1e30)
             x = np.linspace(0.0, 1.0, nx)
             z = np.repeat((x * (1e-3 if case == "a deep pit" else 1e-37))[None, :], ny, axis=0)
             if case == "a deep pit":
@@ -150,6 +152,7 @@ def test_a_heatmap_with_a_pit_far_below_its_levels_or_a_subnormal_span_draws_wit
     pic = grid_picture(Surface(), (0.0, 1.0, 0.0, 1.0), 64, 10, False, lowest, 100_000)
     lo, hi = pic.levels
     assert hi - lo > 1e-30 and lo <= pic.img32.min() and pic.img32.max() <= hi
+    assert np.float32(hi) > np.float32(lo)
     if case == "a deep pit":
         assert seen == [pytest.approx(-1e36, rel=1e-6)] and lo == pytest.approx(0.0, abs=1e-4)
     item = pg.ImageItem()

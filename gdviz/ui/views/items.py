@@ -1094,8 +1094,9 @@ class Points(pg.ScatterPlotItem):
     Ctrl+= spent 63 ms in it after 9,000 fuzz actions; the schedule view's dots, a brush a
     run at every step, 237 symbols for 3 dots after 5,000). Here the atlas starts again
     once it holds more than :data:`SYMBOLS_KEPT` symbols and 4 a point: a few points'
-    symbols are rendered anew, and a scatter of many points (one or two styles) keeps
-    pyqtgraph's rule."""
+    symbols are rendered anew, and a scatter of many points (one or two styles) is
+    rebuilt only past 4 symbols a point, as pyqtgraph would (a rebuild looks up every
+    point's symbol again)."""
 
     def updateSpots(self, dataSet=None):  # noqa: N802, N803 - pyqtgraph's names
         atlas = self.fragmentAtlas

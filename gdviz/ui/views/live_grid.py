@@ -109,7 +109,8 @@ def grid_picture(land, box, n: int, n_levels: int, log_scale: bool | None, lowes
     # under ~1e-36 (a flat stretch of a linear map zoomed in) overflowed there, and so did
     # a few cells far below the 1st percentile (a pit of -1e36 beside a span of 1e-3):
     # "overflow encountered in multiply" from pyqtgraph, twice in a 10k fuzz run, on a
-    # scrub. Such a span is one colour, as a flat one is, and the image is
+    # scrub. Such a span is one colour, as a flat one is (its top level 1 above, or a
+    # millionth of the value above where 1 is below float32's step), and the image is
     # clipped to its levels (below them is the bottom colour either way); the valley is
     # looked for in the values themselves
     lo32, hi32 = np.float32(lo), np.float32(hi)
