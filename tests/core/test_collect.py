@@ -5,26 +5,12 @@ from __future__ import annotations
 
 import gc
 import threading
-import weakref
+
+from churn import churn
 
 from gdviz.core.collect import PassesHere
 from gdviz.core.session import Session
 from gdviz.export.clip import ExportSettings, export
-
-
-class _Node:
-    pass
-
-
-def _churn(refs: list) -> None:
-    """Garbage cycles by the thousand (CPython's count tipped again and again), and one
-    cycle left for a pass to free."""
-    for _ in range(20 * gc.get_threshold()[0]):
-        a, b = _Node(), _Node()
-        a.other, b.other = b, a
-    last = _Node()
-    last.me = last
-    refs.append(weakref.ref(last))
 
 
 def _passes_by_thread():
@@ -45,7 +31,7 @@ def test_no_pass_on_a_worker_thread_the_owner_runs_them():
     try:
         with PassesHere() as here:
             assert not gc.isenabled()
-            t = threading.Thread(target=_churn, args=(refs,), name="worker")
+            t = threading.Thread(target=churn, args=(refs,), name="worker")
             t.start()
             t.join()
             assert seen == [] and refs[0]() is not None

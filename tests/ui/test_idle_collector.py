@@ -50,10 +50,8 @@ def test_no_pass_runs_on_a_worker_thread(qtbot):
     """Real passes: a thread that makes garbage cycles by the thousand tips CPython's count
     again and again, and no pass runs on it; the UI thread's timer frees the cycles."""
     import threading
-    import weakref
 
-    class Node:
-        pass
+    from churn import churn
 
     threads: list[str] = []
 
@@ -65,15 +63,7 @@ def test_no_pass_runs_on_a_worker_thread(qtbot):
     gc.callbacks.append(seen)
     refs = []
     try:
-        def churn():
-            for _ in range(20 * gc.get_threshold()[0]):
-                a, b = Node(), Node()
-                a.other, b.other = b, a
-            a = Node()
-            a.me = a
-            refs.append(weakref.ref(a))
-
-        t = threading.Thread(target=churn, name="worker")
+        t = threading.Thread(target=churn, args=(refs,), name="worker")
         t.start()
         t.join()
         assert "worker" not in threads
