@@ -24,6 +24,7 @@ Segments are ordered by cell row ``j``, then cell column ``i``, then level.
 
 from __future__ import annotations
 
+import math
 
 import numpy as np
 
@@ -228,11 +229,12 @@ def _steps(z, x0, x1, y0, y1):
     return (x1 - x0) / (nx - 1), (y1 - y0) / (ny - 1)
 
 
-def contour_segments_nb(z, x0, x1, y0, y1, levels):
+def contour_segments_nb(z, x0, x1, y0, y1, levels, max_segments=None):
     """Numba path of :func:`contour_segments` (inputs already validated, levels sorted).
 
     z: float64 (ny, nx) C-contiguous; levels: float64 (L,) sorted ascending, finite.
-    Returns xy float64 (2*S, 2) and level_index int64 (S,) (indices into ``levels``).
+    Returns xy float64 (2*S, 2) and level_index int64 (S,) (indices into ``levels``);
+    ``(None, S)`` when there are more than ``max_segments`` (counted, none written).
     """
     ny, nx = z.shape
     dx, dy = _steps(z, x0, x1, y0, y1)
@@ -243,6 +245,8 @@ def contour_segments_nb(z, x0, x1, y0, y1, levels):
     offsets = np.zeros(ny, dtype=np.int64)
     np.cumsum(counts, out=offsets[1:])
     n_seg = int(offsets[-1])
+    if max_segments is not None and n_seg > max_segments:
+        return None, n_seg
     xy = np.empty((2 * n_seg, 2), dtype=np.float64)
     level_index = np.empty(n_seg, dtype=np.int64)
     if n_seg:
@@ -252,11 +256,12 @@ def contour_segments_nb(z, x0, x1, y0, y1, levels):
 
 # --------------------------------------------------------------------------- numpy twin
 
-def contour_segments_np(z, x0, x1, y0, y1, levels):
-    """Numpy twin of :func:`contour_segments_nb`: same arguments, same segments, same order.
+def contour_segments_np(z, x0, x1, y0, y1, levels, max_segments=None):
+    """Numpy twin of :func:`contour_segments_nb`: same arguments, same segments, same order
+    (and the same count, ``(None, S)``, past ``max_segments``).
 
     Vectorised per level: classify all cells, look the cases up in the table,
-    interpolate the chosen edges.
+    interpolate the chosen edges (once past ``max_segments``, only counted).
     """
     ny, nx = z.shape
     dx, dy = _steps(z, x0, x1, y0, y1)
@@ -267,6 +272,8 @@ def contour_segments_np(z, x0, x1, y0, y1, levels):
     valid = finite[:-1, :-1] & finite[:-1, 1:] & finite[1:, 1:] & finite[1:, :-1]
     centre = 0.25 * (za + zb + zc + zd)
     xy_parts, lev_parts, key_parts = [], [], []
+    n_seg = 0
+    over = False
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         for k, lev in enumerate(levels):
             above = z >= lev
@@ -275,36 +282,44 @@ def contour_segments_np(z, x0, x1, y0, y1, levels):
             cells = np.flatnonzero(valid & (case != 0) & (case != 15))
             if cells.size == 0:
                 continue
-            jj, ii = np.divmod(cells, nx - 1)
             c4 = np.stack([za.ravel()[cells], zb.ravel()[cells], zc.ravel()[cells],
                            zd.ravel()[cells]])
             row = case.ravel()[cells]
             saddle = (row == 5) | (row == 10)
             row = row + 16 * (saddle & (centre.ravel()[cells] >= lev))
+            cols = np.arange(cells.size)
+            kept = []
+            for s in range(2):
+                cut = _CUT[row, s]
+                keep = _TABLE[row, 2 * s] >= 0
+                keep &= ~((cut >= 0) & (c4[np.maximum(cut, 0), cols] == lev))
+                kept.append(np.flatnonzero(keep))
+            n_seg += sum(sel.size for sel in kept)
+            over = over or (max_segments is not None and n_seg > max_segments)
+            if over:
+                continue  # (counted only: the kernel writes none past max_segments)
             # every edge's crossing, computed exactly as the kernel does
+            jj, ii = np.divmod(cells, nx - 1)
             a, b, c, d = c4
             ex = np.stack([x0 + (ii + (lev - a) / (b - a)) * dx, x0 + (ii + 1) * dx,
                            x0 + (ii + (lev - d) / (c - d)) * dx, x0 + ii * dx])
             ey = np.stack([y0 + jj * dy, y0 + (jj + (lev - b) / (c - b)) * dy,
                            y0 + (jj + 1) * dy, y0 + (jj + (lev - a) / (d - a)) * dy])
-            cols = np.arange(cells.size)
-            for s in range(2):
-                e0 = _TABLE[row, 2 * s]
-                cut = _CUT[row, s]
-                keep = e0 >= 0
-                keep &= ~((cut >= 0) & (c4[np.maximum(cut, 0), cols] == lev))
-                sel = np.flatnonzero(keep)
+            for s, sel in enumerate(kept):
                 if sel.size == 0:
                     continue
+                e0 = _TABLE[row[sel], 2 * s]
                 e1 = _TABLE[row[sel], 2 * s + 1]
                 seg = np.empty((sel.size, 2, 2))
-                seg[:, 0, 0] = ex[e0[sel], sel]
-                seg[:, 0, 1] = ey[e0[sel], sel]
+                seg[:, 0, 0] = ex[e0, sel]
+                seg[:, 0, 1] = ey[e0, sel]
                 seg[:, 1, 0] = ex[e1, sel]
                 seg[:, 1, 1] = ey[e1, sel]
                 xy_parts.append(seg.reshape(-1, 2))
                 lev_parts.append(np.full(sel.size, k, dtype=np.int64))
                 key_parts.append((cells[sel] * len(levels) + k) * 2 + s)
+    if over:
+        return None, n_seg
     if not xy_parts:
         return np.empty((0, 2)), np.empty(0, dtype=np.int64)
     # the kernel's order: by cell (row-major), then level, then first/second segment
@@ -324,7 +339,7 @@ def _as_real_array(name, a, ndim):
     return np.ascontiguousarray(arr, dtype=np.float64)
 
 
-def contour_segments(z, x0, x1, y0, y1, levels, fast=None):
+def contour_segments(z, x0, x1, y0, y1, levels, fast=None, max_segments=None):
     """Contour line segments of a gridded surface for every level at once.
 
     z: float64 (ny, nx), ny, nx >= 2, with z[j, i] at (x_i, y_j),
@@ -333,6 +348,12 @@ def contour_segments(z, x0, x1, y0, y1, levels, fast=None):
     levels: float64 (L,) finite, any order (a scalar counts as one level).
     fast: None = numba if the kernels are compiled (gdviz.kernels.is_ready()),
     else the numpy twin; True forces numba; False forces the twin.
+
+    max_segments: None, or a positive int: where all the levels would make more segments
+    than that, every k-th level is drawn (in height order, the lowest first, k the count
+    over ``max_segments`` rounded up). The count comes before any segment is written: a
+    rugged surface seen from far crosses every level in every cell, and writing its
+    ~900,000 segments (256 x 256 cells, 20 levels) took ~100 ms only to be thrown away.
 
     Returns ``xy`` float64 (2*S, 2) and ``level_index`` int64 (S,): segment s runs
     from xy[2s] to xy[2s+1] at level ``levels[level_index[s]]`` (ready for
@@ -357,10 +378,19 @@ def contour_segments(z, x0, x1, y0, y1, levels, fast=None):
     if levels.size > 1 and np.any(levels[1:] < levels[:-1]):
         order = np.argsort(levels, kind="stable")
         levels = np.ascontiguousarray(levels[order])
+    if max_segments is not None:
+        if isinstance(max_segments, bool) or not isinstance(max_segments, (int, np.integer)) \
+                or max_segments < 1:
+            raise ValueError(f"max_segments must be a positive integer, got {max_segments!r}")
+        max_segments = int(max_segments) if levels.size > 1 else None
     use_numba = is_ready() if fast is None else bool(fast)
     impl = contour_segments_nb if use_numba else contour_segments_np
     with np.errstate(over="ignore", invalid="ignore"):  # values near ±1e308 overflow in the
-        xy, level_index = impl(z, *bounds, levels)      # twin's cell centres: skipped cells
+        xy, level_index = impl(z, *bounds, levels, max_segments)  # twin's cell centres
+        if xy is None:  # (skipped cells) past max_segments: every k-th level
+            kept = np.arange(0, levels.size, math.ceil(level_index / max_segments))
+            xy, level_index = impl(z, *bounds, np.ascontiguousarray(levels[kept]))
+            level_index = kept[level_index]
     if order is not None:
         level_index = order[level_index]
     return xy, level_index

@@ -359,6 +359,52 @@ def test_bad_input_raises(args, match):
         contour_segments(*args, fast=False)
 
 
+# --------------------------------------------------------------------------- max_segments
+
+def _rugged(seed=7, n=90):
+    """Noise: nearly every cell crosses nearly every level (a rugged surface seen from far)."""
+    return np.random.default_rng(seed).random((n, n))
+
+
+def test_kernel_and_twin_count_past_max_segments_and_write_none(monkeypatch):
+    z = _rugged()
+    levels = np.linspace(0.05, 0.95, 12)
+    n = len(C.contour_segments_nb(z, 0, 1, 0, 1, levels)[1])
+    assert n > 10_000
+    written = []
+    real = C._fill_rows
+    monkeypatch.setattr(C, "_fill_rows", lambda *a: written.append(len(a[-1])) or real(*a))
+    for impl in (C.contour_segments_nb, C.contour_segments_np):
+        assert impl(z, 0, 1, 0, 1, levels, n - 1) == (None, n)
+        xy, li = impl(z, 0, 1, 0, 1, levels, n)  # (at the budget: all of them)
+        assert len(li) == n and len(xy) == 2 * n
+    assert written == [n]  # (only the call within its budget wrote segments)
+
+
+@pytest.mark.parametrize("fast", [True, False], ids=["numba", "numpy"])
+def test_max_segments_draws_every_kth_level(fast):
+    z = _rugged()
+    levels = np.linspace(0.05, 0.95, 12)
+    shuffled = levels[np.random.default_rng(1).permutation(len(levels))]
+    n = len(contour_segments(z, 0, 1, 0, 1, levels, fast=fast)[1])
+    for budget in (n, n - 1, n // 3, n // 11, 1):
+        xy, li = contour_segments(z, 0, 1, 0, 1, shuffled, fast=fast, max_segments=budget)
+        k = -(-n // budget)
+        want_xy, want_li = contour_segments(z, 0, 1, 0, 1, levels[::k], fast=fast)
+        assert_array_equal(xy, want_xy)
+        # the caller's indices, into the levels as given
+        assert_array_equal(shuffled[li], levels[::k][want_li])
+    # one level is drawn whole, whatever the budget
+    one = contour_segments(z, 0, 1, 0, 1, [0.5], fast=fast)
+    assert_array_equal(contour_segments(z, 0, 1, 0, 1, [0.5], fast=fast, max_segments=1)[0], one[0])
+
+
+@pytest.mark.parametrize("bad", [0, -3, 2.5, True, "10"])
+def test_max_segments_must_be_a_positive_integer(bad):
+    with pytest.raises(ValueError, match="max_segments must be a positive integer"):
+        contour_segments(np.zeros((3, 3)), 0, 1, 0, 1, [0.5, 0.7], max_segments=bad)
+
+
 # --------------------------------------------------------------------------- nice_levels
 
 def test_nice_levels_linear():

@@ -45,7 +45,7 @@ def _time_collections() -> list[tuple[float, int]]:
     return pauses
 
 
-def _watch_long_turns(app, ms: float):
+def _watch_long_turns(app, ms: float, what=None):
     """WATCH=ms: a thread that, while a turn has run over ``ms``, keeps the UI thread's
     Python stack every 40 ms (5 a turn at most): where a long turn spent its time, in a
     plain run (a profiler changes the run). Returns an Event that stops it, with
@@ -56,16 +56,39 @@ def _watch_long_turns(app, ms: float):
 
     stop = threading.Event()
     stop.samples = {}
+    stop.labels = {}
     main = threading.main_thread().ident
 
+    def threads_cpu() -> dict:
+        """Each thread of this process (Linux): name -> CPU ticks so far (the other
+        threads' CPU in a long turn: a kernel's OpenMP team, Qt's, Mesa's have no Python
+        stack to show)."""
+        out = {}
+        try:
+            for tid in os.listdir("/proc/self/task"):
+                with open(f"/proc/self/task/{tid}/stat") as f:
+                    stat = f.read()
+                name = stat[stat.index("(") + 1:stat.rindex(")")]
+                fields = stat[stat.rindex(")") + 2:].split()
+                out[f"{name}[{tid}]"] = int(fields[11]) + int(fields[12])
+        except OSError:
+            pass
+        return out
+
+    last = {}
+
     def loop() -> None:
+        nonlocal last
         while not stop.wait(0.04):
             t0 = app.turn_t0
+            before, last = last, threads_cpu()
             if t0 is None:
                 continue
             age = (time.perf_counter() - t0) * 1e3
             got = stop.samples.setdefault(t0, []) if age > ms else None
             if got is not None and len(got) < 5:
+                if not got and what is not None:
+                    stop.labels[t0] = what()  # (the action, as the turn began to run long)
                 frames = sys._current_frames()
                 frame = frames.get(main)
                 other = None
@@ -78,6 +101,10 @@ def _watch_long_turns(app, ms: float):
                             tail = traceback.format_stack(other)[-3:]
                             lines.append(f"  -- thread {names.get(ident, ident)}:\n"
                                          + "".join("  " + x for x in tail))
+                    busy = sorted(((v - before.get(k, 0), k) for k, v in last.items()),
+                                  reverse=True)
+                    lines.append("  -- CPU ticks of the last 40 ms: " + ", ".join(
+                        f"{k} {d}" for d, k in busy[:6] if d > 0) + "\n")
                     got.append((age, lines))
                 # the frames go now, on this thread: a frame kept past its function's
                 # return keeps that function's locals, and a handler's event wrapper outlived
@@ -105,13 +132,16 @@ def main(argv):
     pauses = _time_collections()
     # PROF=label1,label2: a cProfile of the slowest block of each label that starts so
     fuzz.profile = bool(os.environ.get("PROF"))
-    watch = _watch_long_turns(app, float(os.environ["WATCH"])) if os.environ.get("WATCH") else None
+    watch = _watch_long_turns(
+        app, float(os.environ["WATCH"]),
+        lambda: f"action {fuzz.report.actions} ({fuzz._label})") if os.environ.get("WATCH") else None
     report = fuzz.run(n)
     print(report.summary())
     if watch is not None:
         watch.set()
         for t0, stacks in sorted(watch.samples.items()):
-            print(f"\n==== a turn over {os.environ['WATCH']} ms, the UI thread's stack at:")
+            print(f"\n==== a turn over {os.environ['WATCH']} ms, {watch.labels.get(t0, '')}, "
+                  "the UI thread's stack at:")
             for ms, stack in stacks:
                 main_lines = [x for x in stack if not x.startswith("  -- thread")]
                 others = [x for x in stack if x.startswith("  -- thread")]

@@ -436,6 +436,40 @@ def test_a_rugged_surface_draws_a_bounded_number_of_contour_segments(qtbot):
     assert 0 < len(x) // 2 <= lv.MAX_CONTOUR_SEGMENTS
 
 
+def test_a_rugged_surface_s_contours_are_counted_before_they_are_written(monkeypatch):
+    """The GUI fuzz, a map zoomed far out over a rugged surface: its picture wrote all
+    ~900,000 segments of 20 levels (~100 ms, in a turn of the UI thread) and then drew
+    every 25th level. The count comes first; only the levels drawn are written."""
+    import gdviz.kernels as kernels
+    from gdviz.kernels import contour as C
+    from gdviz.ui.views.live_grid import MAX_CONTOUR_SEGMENTS, grid_picture
+
+    class Rugged:
+        log_levels = False
+
+        def grid(self, x0, x1, y0, y1, nx, ny):
+            return 20.0 + 2.34 * np.random.default_rng(0).random((ny, nx))
+
+    written = []
+    real = C._fill_rows
+    monkeypatch.setattr(C, "_fill_rows", lambda *a: written.append(len(a[-1])) or real(*a))
+    box = (-1e5, 1e5, -1e5, 1e5)
+    was_ready = kernels.is_ready()
+    kernels.mark_ready(True)  # (the kernels' path, as once they are compiled)
+    try:
+        pic = grid_picture(Rugged(), box, 256, 20, False, lambda *a: np.zeros((0, 2)),
+                           MAX_CONTOUR_SEGMENTS)
+    finally:
+        kernels.mark_ready(was_ready)
+    assert len(written) == 1 and written[0] <= MAX_CONTOUR_SEGMENTS
+    z = Rugged().grid(*box, 256, 256)
+    levels = C.nice_levels(z, 20, False)
+    n = len(C.contour_segments(z, *box, levels, fast=True)[1])
+    assert n > 25 * MAX_CONTOUR_SEGMENTS  # (every 26th level or fewer is drawn)
+    want, _ = C.contour_segments(z, *box, levels[::-(-n // MAX_CONTOUR_SEGMENTS)], fast=True)
+    assert np.array_equal(pic.xy, want)
+
+
 def test_step_arrows_share_one_scale_and_the_update_is_on_top(view, sess, qtbot):
     # issue 9 (L15): the SGD update is the −gradient times the lr; drawn on their own
     # scales they coincided and the update hid under the −gradient

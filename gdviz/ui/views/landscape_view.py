@@ -32,8 +32,8 @@ from gdviz.ui.views import refresh as refreshes
 from gdviz.ui.views.refresh import forget, later
 from gdviz.ui.views.placement import (LegendSizes, fit_axis_height, fit_axis_width, legend_score,
                                       place_legend, set_legend_columns, sync_legend, unstack)
-from gdviz.ui.views.live_grid import (FrameInbox, GridPicture, LiveGridWorker, grid_picture,
-                                     pinned)
+from gdviz.ui.views.live_grid import (MAX_CONTOUR_SEGMENTS, FrameInbox, GridPicture,
+                                     LiveGridWorker, grid_picture, pinned)
 from gdviz.ui.views.map_layer import BasinLayer
 from gdviz.ui.views.raster_item import RasterBudget, RasterLines
 from gdviz.ui.views.ranges import finite_box, zoom_limits
@@ -63,9 +63,6 @@ LIVE_TURN_MS = 70.0
 #: its picture is computed on a coarser grid instead (an export's too: the same picture)
 STATIC_GRID_WORK = 35_000_000
 STATIC_GRID_MIN = 96
-#: contour segments drawn at most (a rugged surface seen from far crosses every level in
-#: every cell; so many lines are a grey wash, not a map); past it, the map draws every k-th level
-MAX_CONTOUR_SEGMENTS = 30_000
 #: the share of the map's cells, the lowest, that a legend should not cover (the valley)
 VALLEY_SHARE = 0.08
 #: a point of a run (or a start, a minimum) weighs this many valley cells for a legend
@@ -911,7 +908,9 @@ class LandscapeView(pg.PlotWidget):
                 n = self._live_n()
                 z = land.grid(x0, x1, y0, y1, n, n, batch_idx=idx)
             if np.isfinite(z).any():
-                xy, _ = contour_segments(z, x0, x1, y0, y1, nice_levels(z, max(2, self.session.levels // 2), True))
+                xy, _ = contour_segments(z, x0, x1, y0, y1,
+                                         nice_levels(z, max(2, self.session.levels // 2), True),
+                                         max_segments=MAX_CONTOUR_SEGMENTS)
                 self.batch_contours.setData(xy[:, 0], xy[:, 1])
         self.batch_contours.setVisible(True)
 

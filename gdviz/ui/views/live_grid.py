@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import math
 import threading
 import time
 
@@ -40,6 +39,10 @@ from gdviz.kernels.contour import contour_segments, nice_levels
 #: the heatmap's smallest span of levels: pyqtgraph's float32 rescale multiplies by 256 / span
 #: (over float32's range below ~1e-36); a smaller one is drawn in one colour, as a flat one
 MIN_HEATMAP_SPAN = 1e-30
+#: contour segments drawn at most (a rugged surface seen from far crosses every level in
+#: every cell; so many lines are a grey wash, not a map); past it, every k-th level is
+#: drawn (the map's, its mini-batch surface's and the 3-D view's floor)
+MAX_CONTOUR_SEGMENTS = 30_000
 
 
 @dataclasses.dataclass
@@ -78,13 +81,9 @@ def grid_picture(land, box, n: int, n_levels: int, log_scale: bool | None, lowes
         return pic
     log = bool(land.log_levels) if log_scale is None else bool(log_scale)
     levels = nice_levels(z, n_levels, log)
-    xy, _ = contour_segments(z, x0, x1, y0, y1, levels)
-    if len(xy) > 2 * max_segments and len(levels) > 1:
-        # a rugged surface seen from far (Rastrigin zoomed out) crosses every level in
-        # every cell: a million segments took tens of seconds to stroke. Fewer levels
-        step = math.ceil(len(xy) / (2 * max_segments))
-        xy, _ = contour_segments(z, x0, x1, y0, y1, levels[::step])
-    pic.xy = xy
+    # a rugged surface seen from far (Rastrigin zoomed out) crosses every level in every
+    # cell: a million segments took tens of seconds to stroke. Fewer levels, counted first
+    pic.xy, _ = contour_segments(z, x0, x1, y0, y1, levels, max_segments=max_segments)
     # heatmap: log10 of the height above the minimum where the levels are log-spaced
     zmin = float(finite.min())
     min_value = getattr(land, "min_value", None)

@@ -37,6 +37,7 @@ from gdviz.core.view3d import DEFAULT_CAMERA
 from gdviz.kernels.contour import contour_segments, nice_levels
 from gdviz.ui import theme
 from gdviz.ui.views.items import connect_all, disconnect_all
+from gdviz.ui.views.live_grid import MAX_CONTOUR_SEGMENTS
 from gdviz.ui.views.ranges import finite_box
 
 #: vertices a side of the surface mesh (the map's grid); a live surface (a fit's slice,
@@ -423,7 +424,7 @@ class Surface3DView(gl.GLViewWidget):
         zf = np.ascontiguousarray(z[::k, ::k])
         fx1 = x0 + (zf.shape[1] - 1) * k * (x1 - x0) / (n - 1)
         fy1 = y0 + (zf.shape[0] - 1) * k * (y1 - y0) / (n - 1)
-        xy, _ = contour_segments(zf, x0, fx1, y0, fy1, levels)
+        xy, _ = contour_segments(zf, x0, fx1, y0, fy1, levels, max_segments=MAX_CONTOUR_SEGMENTS)
         if len(xy):
             pos = np.column_stack([self._nx(xy[:, 0]), self._ny(xy[:, 1]),
                                    np.full(len(xy), FLOOR)]).astype(np.float32)
