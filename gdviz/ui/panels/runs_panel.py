@@ -45,7 +45,7 @@ SPARE_CARDS_PER_OPTIMIZER = 2
 SPARE_CARDS = 8
 #: new cards made in one turn of the event loop; the rest on the turns after
 #: (RunsPanel._reconcile: a card is ~4-7 ms at 200-300 % text)
-PACE_CARDS = 2
+PACE_CARDS = 4
 #: always shown; the others fold under "more"
 MAIN_FIELDS = ("lr", "momentum", "alpha", "beta1", "beta2")
 #: on/off hyperparameters, drawn as check boxes
