@@ -6,6 +6,8 @@ that turn and the rest on the turns after; an export's views make them all at on
 
 from __future__ import annotations
 
+import pytest
+
 from gdviz.core.optimizers import make_optimizer
 from gdviz.core.scene import preset_path
 from gdviz.core.session import RunSpec
@@ -142,6 +144,63 @@ def test_a_scene_of_many_runs_gets_its_cards_a_few_a_turn(window, qtbot, tmp_pat
     flush()
     in_order()
     assert all(c.isVisible() for c in panel.cards) or not panel.isVisible()
+
+
+@pytest.fixture
+def one_card_a_turn(monkeypatch):
+    """The runs panel makes one new card a turn (from the window's first cards on)."""
+    from gdviz.ui.panels import runs_panel
+
+    monkeypatch.setattr(runs_panel, "PACE_CARDS", 1)
+
+
+@pytest.mark.parametrize("lesson", ["L02", "L05", "L10"])
+def test_cards_put_away_in_their_first_turn_never_show_as_windows(one_card_a_turn, window,
+                                                                   qtbot, lesson):
+    """The window's first cards made one a turn, then a lesson opened with the keyboard
+    focus in a box: cards put away by the open before the show their layout had queued
+    for them ran were each shown as a window of their own, and one took the focus from
+    the map: Space then typed into its lr box instead of playing (with 2 cards a turn, 20
+    of the 21 lessons did so). No card shows outside the panel; the focus stays out of
+    the boxes."""
+    from PySide6.QtCore import QEvent, QObject, QPoint, Qt
+    from PySide6.QtWidgets import QApplication
+
+    from gdviz.ui.keyboard import box_kind
+    from gdviz.ui.panels.runs_panel import RunCard
+
+    win = window
+    s = win.session
+    assert win.controls.runs.pace_cards == 1
+
+    class Windows(QObject):
+        shown = []
+
+        def eventFilter(self, obj, ev):  # noqa: N802 - Qt API
+            if ev.type() == QEvent.Type.Show and isinstance(obj, RunCard) and obj.isWindow():
+                self.shown.append(obj.objectName())
+            return False
+
+    spy = Windows()
+    QApplication.instance().installEventFilter(spy)
+    try:
+        box = win.controls.playback.max_steps
+        win.activateWindow()
+        qtbot.mouseClick(box, Qt.MouseButton.LeftButton, pos=QPoint(box.width() // 2, box.height() // 2))
+        assert box_kind(QApplication.focusWidget()) is not None
+        assert win.open_scene(preset_path(lesson))
+        QApplication.processEvents()
+        assert box_kind(QApplication.focusWidget()) is None
+        qtbot.waitUntil(lambda: len(win.controls.runs.cards) == s.n_specs, timeout=10000)
+        flush()
+    finally:
+        QApplication.instance().removeEventFilter(spy)
+    assert spy.shown == []
+    assert box_kind(QApplication.focusWidget()) is None
+    assert all(c.isVisible() and c.parentWidget() is not None for c in win.controls.runs.cards)
+    was = s.playing
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Space)
+    assert s.playing != was
 
 
 def test_a_view_builds_now_for_runs_gone_or_runs_no_turn_is_coming_for(qtbot):

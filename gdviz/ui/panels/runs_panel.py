@@ -422,12 +422,15 @@ class RunsPanel(QWidget):
         room = self.pace_cards
         for i in range(head, len(names) - tail):
             card = self._spare_card(names[i], i)
-            if card is None:
+            kept = card is not None
+            if not kept:
                 if room <= 0:
                     break
                 room -= 1
                 card = RunCard(self, i)
             self.cards_box.insertWidget(i, card)
+            if kept:  # (put away hidden: see _put_away; a new one its layout shows)
+                card.show()
             self.cards.append(card)
         if len(self.cards) == len(names) - tail:
             self.cards += kept_tail
@@ -449,9 +452,13 @@ class RunsPanel(QWidget):
         # out of the panel now, not at its deletion a turn later: the controls' fit in
         # this turn walks every widget under the panel at each reflow pass (a lesson
         # opened over 20 leftover runs at 300 % text: 12 ms of reflow, 7 without them).
-        # (Hidden by the move, not by hide(): a card taken back is shown as a new one is,
-        # when its layout shows it)
+        # Hidden explicitly: a card that came in this turn has a show queued by its layout
+        # for the next one, and that show made a card put away (a scene of 12 runs opened
+        # over a lesson: the cards past the turn's pace) a window of its own, which took
+        # the keyboard focus from the map (Space typed into its lr box). A card taken back
+        # is shown when it comes in (_reconcile)
         c.setParent(None)
+        c.hide()
         if not self._keep_spare(c):
             delete_later(c)
 
