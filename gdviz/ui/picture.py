@@ -362,6 +362,7 @@ class Picture(QWidget):
                 if w is self.step_view and self._step_box is not None:
                     self._side_layout.removeWidget(self._step_box)
                     self._step_box.takeWidget()
+                    self._step_box.hide()  # (explicitly: a show queued for it never runs)
                     self._step_box.setParent(None)
                     delete_later(self._step_box)
                     self._step_box = None
