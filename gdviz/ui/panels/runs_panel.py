@@ -429,8 +429,10 @@ class RunsPanel(QWidget):
                 room -= 1
                 card = RunCard(self, i)
             self.cards_box.insertWidget(i, card)
-            if kept:  # (put away hidden: see _put_away; a new one its layout shows)
-                card.show()
+            if kept:  # (put away hidden, see _put_away: shown on the next turn, as its
+                # layout shows a new one; a kept card shown in the open's turn cost that
+                # turn ~3 ms each, up to SPARE_CARDS of them)
+                QTimer.singleShot(0, self, lambda c=card: self._show_card(c))
             self.cards.append(card)
         if len(self.cards) == len(names) - tail:
             self.cards += kept_tail
@@ -445,6 +447,11 @@ class RunsPanel(QWidget):
                 c.setObjectName(f"runCard{i}")
                 self.select_group.setId(c.select, i)
 
+    def _show_card(self, c: "RunCard") -> None:
+        """A kept card taken back, shown if it is still one of the panel's."""
+        if any(card is c for card in self.cards):
+            c.show()
+
     def _put_away(self, c: "RunCard") -> None:
         """Card ``c`` out of the panel: kept for a run to come, or freed."""
         self.select_group.removeButton(c.select)
@@ -456,7 +463,7 @@ class RunsPanel(QWidget):
         # for the next one, and that show made a card put away (a scene of 12 runs opened
         # over a lesson: the cards past the turn's pace) a window of its own, which took
         # the keyboard focus from the map (Space typed into its lr box). A card taken back
-        # is shown when it comes in (_reconcile)
+        # is shown on the turn after it comes in, if it is still the panel's (_reconcile)
         c.setParent(None)
         c.hide()
         if not self._keep_spare(c):
