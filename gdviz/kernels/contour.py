@@ -385,9 +385,10 @@ def contour_segments(z, x0, x1, y0, y1, levels, fast=None, max_segments=None):
         max_segments = int(max_segments) if levels.size > 1 else None
     use_numba = is_ready() if fast is None else bool(fast)
     impl = contour_segments_nb if use_numba else contour_segments_np
-    with np.errstate(over="ignore", invalid="ignore"):  # values near ±1e308 overflow in the
-        xy, level_index = impl(z, *bounds, levels, max_segments)  # twin's cell centres
-        if xy is None:  # (skipped cells) past max_segments: every k-th level
+    # (values near ±1e308 overflow in the twin's cell centres: skipped cells)
+    with np.errstate(over="ignore", invalid="ignore"):
+        xy, level_index = impl(z, *bounds, levels, max_segments)
+        if xy is None:  # past max_segments (level_index is the count): every k-th level
             kept = np.arange(0, levels.size, math.ceil(level_index / max_segments))
             xy, level_index = impl(z, *bounds, np.ascontiguousarray(levels[kept]))
             level_index = kept[level_index]

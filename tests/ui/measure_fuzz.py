@@ -47,9 +47,11 @@ def _time_collections() -> list[tuple[float, int]]:
 
 def _watch_long_turns(app, ms: float, what=None):
     """WATCH=ms: a thread that, while a turn has run over ``ms``, keeps the UI thread's
-    Python stack every 40 ms (5 a turn at most): where a long turn spent its time, in a
-    plain run (a profiler changes the run). Returns an Event that stops it, with
-    ``samples`` {turn start: [(ms into the turn, stack lines)]}."""
+    Python stack every 40 ms (5 a turn at most), the other threads' last frames and each
+    thread's CPU ticks of the last 40 ms: where a long turn spent its time, in a plain run
+    (a profiler changes the run). Returns an Event that stops it, with ``samples`` {turn
+    start: [(ms into the turn, stack lines)]} and ``labels`` {turn start: ``what()`` as
+    the turn ran long (the fuzz's action)}."""
     import threading
     import time
     import traceback
