@@ -121,10 +121,12 @@ def raster_segments_np(xs, ys, half_width, out):
     b = np.stack([xs[1::2], ys[1::2]], axis=1)
     ok = np.all(np.isfinite(a), axis=1) & np.all(np.isfinite(b), axis=1)
     a, b = a[ok], b[ok]
-    lo = np.floor(np.minimum(a, b) - reach).astype(np.int64)
-    hi = np.ceil(np.maximum(a, b) + reach).astype(np.int64)
-    lo = np.maximum(lo, 0)
-    hi = np.minimum(hi, [w - 1, h - 1])
+    # the pixels whose centre is within the reach of the segment's bounding box: the
+    # only ones it can cover (its coverage is 0 at a distance of ``reach`` or more)
+    lo = np.ceil(np.minimum(a, b) - reach - 0.5)
+    hi = np.floor(np.maximum(a, b) + reach - 0.5)
+    lo = np.maximum(lo, 0).astype(np.int64)
+    hi = np.minimum(hi, [w - 1, h - 1]).astype(np.int64)
     keep = np.all(hi >= lo, axis=1)
     a, b, lo, hi = a[keep], b[keep], lo[keep], hi[keep]
     size = hi - lo + 1
@@ -139,17 +141,28 @@ def raster_segments_np(xs, ys, half_width, out):
         return np.clip(reach - d, 0.0, 1.0)
 
     if small.any():
-        off = np.arange(8)
-        ii = lo[small, 0][:, None, None] + off[None, None, :]   # (S, 1, 8)
-        jj = lo[small, 1][:, None, None] + off[None, :, None]   # (S, 8, 1)
-        inside = (ii <= hi[small, 0][:, None, None]) & (jj <= hi[small, 1][:, None, None])
-        sa, sb = a[small], b[small]
-        c = cover(sa[:, 0, None, None], sa[:, 1, None, None], sb[:, 0, None, None], sb[:, 1, None, None],
-                  ii + 0.5, jj + 0.5)
-        c = np.where(inside, c, 0.0)
-        ii, jj = np.broadcast_arrays(ii, jj)
-        sel = c > 0.0
-        np.maximum.at(out, (jj[sel], ii[sel]), c[sel].astype(out.dtype))
+        # short segments (a map's contours: most of them) together, grouped by the size
+        # of their box of pixels, each group over exactly its boxes (a common 8x8 block
+        # computed ~2.5 times the pixels, 100+ ms a map at 1920x1080 before the kernels
+        # were compiled)
+        sa, sb, slo, ssize = a[small], b[small], lo[small], size[small]
+        key = ssize[:, 0] * 16 + ssize[:, 1]
+        order = np.argsort(key, kind="stable")
+        cuts = np.flatnonzero(np.diff(key[order])) + 1
+        flat_out = out.reshape(-1) if out.flags.c_contiguous else None
+        for g in np.split(order, cuts):
+            bw, bh = int(ssize[g[0], 0]), int(ssize[g[0], 1])
+            ga, gb = sa[g], sb[g]
+            ii = slo[g, 0][:, None, None] + np.arange(bw)[None, None, :]   # (G, 1, bw)
+            jj = slo[g, 1][:, None, None] + np.arange(bh)[None, :, None]   # (G, bh, 1)
+            c = cover(ga[:, 0, None, None], ga[:, 1, None, None], gb[:, 0, None, None],
+                      gb[:, 1, None, None], ii + 0.5, jj + 0.5)
+            sel = c > 0.0
+            if flat_out is not None:
+                np.maximum.at(flat_out, (jj * w + ii)[sel], c[sel].astype(out.dtype))
+            else:
+                jb, ib = np.broadcast_arrays(jj, ii)
+                np.maximum.at(out, (jb[sel], ib[sel]), c[sel].astype(out.dtype))
     band = reach * np.sqrt(2.0) + 1.0
     # long ones: along the major axis, on each line of pixels the few across the segment,
     # all segments' lines at once (one row per line of pixels, padded to the widest band;

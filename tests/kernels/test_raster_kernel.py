@@ -110,6 +110,31 @@ def test_the_clip_keeps_exactly_the_parts_inside(seed):
     assert len(ax) >= crosses.sum() and len(ax) <= crosses.sum() + 3  # grazing ones may differ
 
 
+def test_the_twin_groups_short_segments_by_their_box_and_writes_a_strided_image_too():
+    """The twin takes short segments together, a group per size of their box of pixels
+    (1x1 up to 8x8, here all of them: dots, short flat and steep ones, and segments on the
+    image's edges): the kernel's pixels, into a C-contiguous image and into a strided view
+    of a wider one alike (the strided view written in place)."""
+    rng = np.random.default_rng(11)
+    h, w = 41, 67
+    n = 3000
+    a = rng.uniform([-3, -3], [w + 3, h + 3], size=(n, 2))
+    b = a + rng.uniform(-5, 5, size=(n, 2)) * rng.random((n, 1))
+    xs = np.stack([a[:, 0], b[:, 0]], 1).ravel()
+    ys = np.stack([a[:, 1], b[:, 1]], 1).ravel()
+    for hw in (0.3, 0.8, 1.6):
+        want = np.zeros((h, w), np.float32)
+        raster_segments_nb(xs, ys, hw, want)
+        dense = np.zeros((h, w), np.float32)
+        raster_segments_np(xs, ys, hw, dense)
+        wide = np.full((h, w + 5), 0.25, np.float32)
+        raster_segments_np(xs, ys, hw, wide[:, 2:2 + w])
+        np.testing.assert_allclose(dense, want, atol=1e-6)
+        np.testing.assert_allclose(wide[:, 2:2 + w], np.maximum(want, 0.25), atol=1e-6)
+        assert (wide[:, :2] == 0.25).all() and (wide[:, 2 + w:] == 0.25).all()
+        assert (want > 0.5).sum() > 500
+
+
 def test_the_twin_rasterises_many_long_segments_in_chunks_as_the_kernel_does(monkeypatch):
     """The twin takes long segments' lines of pixels together, in chunks of LONG_LINES:
     chunked across segment boundaries, steep and flat, it gives the kernel's pixels."""
