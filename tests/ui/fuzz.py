@@ -77,7 +77,9 @@ HANG_S = 60.0
 #: GDVIZ_FUZZ_TRACE=1: each action is named on stderr as it starts (what a crash ran last)
 TRACE = os.environ.get("GDVIZ_FUZZ_TRACE") == "1"
 #: a turn of the event loop longer than this (s) is listed in the report (issue 10's rule)
-SLOW_TURN = 0.100
+SLOW_TURN = float(os.environ.get("GDVIZ_FUZZ_SLOW_MS", "100")) / 1000.0
+#: GDVIZ_FUZZ_FROM=1: a slow turn's report also names the state the action started from
+TURN_FROM = os.environ.get("GDVIZ_FUZZ_FROM") == "1"
 
 #: widgets whose click opens a native file dialog (modal: a fuzzer must not press them)
 DIALOG_BUTTONS = ("load_csv", "browse")
@@ -293,6 +295,7 @@ class GuiFuzzer:
         self._action = name
         self._label = name
         self._split = False
+        self._before = self._state() if TURN_FROM else ""
         prof = cProfile.Profile() if self.profile else None
         # a hang in a long run leaves the stacks of every thread on stderr (pytest -s)
         faulthandler.dump_traceback_later(HANG_S, repeat=True)
@@ -390,7 +393,8 @@ class GuiFuzzer:
     def _record_turn(self, label: str) -> None:
         app = self._turn_app
         if app is not None and app.longest > SLOW_TURN:
-            self.report.slow.append((label, app.longest, f"{app.longest_what} ({self._state()})"))
+            came = f" from ({self._before})" if self._before else ""
+            self.report.slow.append((label, app.longest, f"{app.longest_what} ({self._state()}){came}"))
         if app is not None and app.longest > self.report.turns.get(label, -1.0):
             self.report.turns[label] = app.longest
             self.report.turn_what[label] = f"{app.longest_what} ({self._state()})"

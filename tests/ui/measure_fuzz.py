@@ -147,7 +147,7 @@ def main(argv):
             for ms, stack in stacks:
                 main_lines = [x for x in stack if not x.startswith("  -- thread")]
                 others = [x for x in stack if x.startswith("  -- thread")]
-                print(f"  +{ms:.0f} ms:\n" + "".join("    " + line for line in main_lines[-8:])
+                print(f"  +{ms:.0f} ms:\n" + "".join("    " + line for line in main_lines[-int(os.environ.get("WATCH_DEPTH", "8")):])
                       + "".join(others))
     pauses.sort(reverse=True)
     print(f"  garbage collections: {len(pauses)}, longest "

@@ -695,6 +695,49 @@ def test_a_slow_paused_slice_goes_to_the_worker_and_the_window_stays_free(view, 
     assert view._land_key[0] == sess.landscape.key()
 
 
+@pytest.mark.live_defer
+def test_playing_a_new_box_s_or_problem_s_slice_is_computed_on_the_worker(view, sess, qtbot, monkeypatch):
+    # while the race plays, a zoom's or a new problem's live slice goes to the worker as
+    # the steps' do (the UI thread waits LIVE_SYNC_MS for it, as paused): computed on the
+    # UI thread, a fit's slice after a change of its data took 200-330 ms there before the
+    # kernels were compiled
+    from gdviz.core.classifier import ClassifyData
+    from gdviz.ui.views import landscape_view
+
+    monkeypatch.setattr(landscape_view, "LIVE_SYNC_MS", 5000.0)  # drawn in the same turn
+    assert sess.set_classify(ClassifyData("xor", points=80, layers=2, units=4))
+    ui = threading.get_ident()
+    threads = []
+    real = view._grid_job
+
+    def job(*a):
+        fn = real(*a)
+
+        def picture():
+            threads.append(threading.get_ident())
+            return fn()
+
+        return picture
+
+    monkeypatch.setattr(view, "_grid_job", job)
+    sess.set_speed(60.0)
+    sess.play()
+    assert sess.tick(1 / 60) == 1
+    qtbot.waitUntil(lambda: view._land_key[0] == sess.landscape.key(), timeout=10_000)
+    (x0, x1), (y0, y1) = view.vb.viewRange()
+    half = (x0, (x0 + x1) / 2, y0, (y0 + y1) / 2)
+    view._recompute_grid(half)
+    assert sess.playing and view._box == half
+    assert view._land_key[0] == sess.landscape.key() and not view.contours.interim
+    np.testing.assert_array_equal(view._z, sess.landscape.grid(*half, *view._z.shape))
+    assert sess.set_classify(ClassifyData("circles", points=60, layers=1, units=3))
+    sess.play()
+    assert sess.tick(1 / 60) == 1
+    qtbot.waitUntil(lambda: view._z is not None and view._land_key[0] == sess.landscape.key(),
+                    timeout=10_000)
+    assert len(threads) >= 3 and ui not in threads
+
+
 def test_a_zoom_repaints_the_old_contours_and_recomputes_once_settled(qtbot, view, sess):
     """A wheel turn or a drag moves the view at once; the grid and contours of the new box
     are computed once the view stands still (one recompute for a burst of moves), and until

@@ -974,7 +974,7 @@ class LandscapeView(pg.PlotWidget):
     def _recompute_grid(self, box, new: bool = False, defer: bool = True) -> None:
         """Evaluate the surface on the visible box; redraw heatmap, colour bar and contours.
 
-        A live slice while paused (:meth:`_live_defer`) goes to the worker, which this waits
+        A live slice in the window (:meth:`_live_defer`) goes to the worker, which this waits
         LIVE_SYNC_MS for; a slower one is drawn when it lands, and until then the map keeps
         its last picture (``new``: a new problem's, whose old picture is cleared).
         ``defer=False``: computed here."""
@@ -1004,8 +1004,11 @@ class LandscapeView(pg.PlotWidget):
         self._show_grid(pic)
 
     def _live_defer(self) -> bool:
-        """Paused in the window: a live slice goes through the worker (see LIVE_SYNC_MS)."""
-        return self.adaptive and not self.session.playing
+        """In the window, a new box's or problem's live slice goes through the worker (see
+        LIVE_SYNC_MS), paused or playing. (Playing, it was computed here: a fit's slice
+        whose data changed took 200-330 ms on the UI thread before the kernels were
+        compiled, a deep network's longer with them.)"""
+        return self.adaptive
 
     def _send_live(self, land, n: int, new: bool) -> None:
         """Hand the exact slice (paused: the full live grid) to the worker and wait up to
