@@ -71,7 +71,7 @@ def _check_points(points) -> tuple[tuple[float, float], ...] | None:
     if big > MAX_COORD:
         raise ValueError(f"data has a value of size {big:.3g}: values must be between "
                          f"{-MAX_COORD:g} and {MAX_COORD:g}")
-    return tuple((float(x), float(y)) for x, y in a)
+    return tuple(zip(a[:, 0].tolist(), a[:, 1].tolist()))  # (row by row: 74 ms at 100,000)
 
 
 @dataclass(frozen=True)

@@ -228,3 +228,68 @@ def test_sampler_full_batch_is_arange():
 def test_sampler_bad_batch_size(bs):
     with pytest.raises(ValueError, match=r"Invalid batch size: .* \(must be in 1\.\.10, the training set size\)"):
         MiniBatchSampler(10, bs)
+
+
+def _csv_variants(rng, n_files=400):
+    """Texts a CSV reader meets: separators, headers, spaces, blank lines, CRLF, numbers
+    in every form float() reads, and the faults (a third field, a word, a second header,
+    non-finite and out-of-range values, mixed separators, a comment, one row)."""
+    seps = [",", ";", "\t", " ", "  ", ", ", " ; "]
+    numbers = ["1", "-2.5", "3e2", "+4.", ".5", "1_000", "1E-3", "  7 ", "0", "-0.0", "1e400",
+               "nan", "inf", "-inf", "abc", "", "0x1p3", "1,5", "2e300", "١٢"]
+    for _ in range(n_files):
+        sep = seps[rng.integers(len(seps))]
+        rows = []
+        if rng.random() < 0.4:
+            rows.append(sep.join(["x", "y"] if rng.random() < 0.8 else ["x", "1"]))
+        for _ in range(int(rng.integers(0, 12))):
+            if rng.random() < 0.9:
+                a, b = (f"{v:.17g}" for v in rng.normal(0, 10.0 ** rng.integers(-3, 4), 2))
+            else:
+                a, b = (numbers[rng.integers(len(numbers))] for _ in range(2))
+            row = sep.join([a, b])
+            roll = rng.random()
+            if roll < 0.03:
+                row += sep + "3"  # a third field
+            elif roll < 0.05:
+                row = "# " + row
+            elif roll < 0.07:
+                row = row + "  # note"
+            elif roll < 0.09:
+                row = row.replace(sep, seps[rng.integers(len(seps))], 1)
+            elif roll < 0.11:
+                row = "x" + sep + "y"  # a header after the data
+            elif roll < 0.13:
+                row = "   "
+            rows.append(row)
+        end = "\r\n" if rng.random() < 0.3 else "\n"
+        yield end.join(rows) + (end if rng.random() < 0.5 else "")
+
+
+def test_the_plain_csv_path_reads_what_the_line_parser_reads():
+    """The common file is read at once (_parse_plain_csv); any file it does not take goes
+    line by line. Wherever it answers, it gives the line parser's x and y to the bit, and
+    it answers for the plain files (so that a 100,000-row file does not take the slow
+    path); a file the line parser refuses, it never takes."""
+    from gdviz.core.data import _parse_csv_lines, _parse_plain_csv
+
+    rng = np.random.default_rng(5)
+    taken = refused = 0
+    for text in _csv_variants(rng):
+        fast = _parse_plain_csv(text)
+        try:
+            want = _parse_csv_lines(text, "f.csv")
+        except ValueError:
+            assert fast is None, repr(text)
+            refused += 1
+            continue
+        if fast is not None:
+            taken += 1
+            for got, exp in zip(fast, want):
+                assert got.dtype == np.float64 and got.tobytes() == exp.tobytes(), repr(text)
+    assert taken > 60 and refused > 50  # (mixed separators and comments: line by line)
+    plain = "x,y\n" + "\n".join(f"{i * 0.5},{i * i}" for i in range(1000)) + "\n"
+    x, y = _parse_plain_csv(plain)
+    assert len(x) == 1000 and x[3] == 1.5 and y[3] == 9.0
+    for text in ("1\t2\n3\t4\n", "1 2\n3 4\n", "1;2\r\n3;4\r\n", " 1 , 2 \n\n3,4\n"):
+        assert _parse_plain_csv(text) is not None, repr(text)

@@ -1081,6 +1081,8 @@ def set_pen(item, pen) -> None:
 
 #: the symbols a scatter keeps rendered beyond its points' own styles (see :class:`Points`)
 SYMBOLS_KEPT = 64
+#: from this many points, points of the scatter's own style find their symbol at once
+ONE_STYLE_POINTS = 256
 
 
 class Points(pg.ScatterPlotItem):
@@ -1104,7 +1106,31 @@ class Points(pg.ScatterPlotItem):
             atlas.clear()
             self.data["sourceRect"] = 0  # (every point's symbol is looked up again)
             dataSet = None
-        super().updateSpots(dataSet)
+        if not self._one_style(self.data if dataSet is None else dataSet):
+            super().updateSpots(dataSet)
+
+    def _one_style(self, data) -> bool:
+        """Points that all take the scatter's own style (none given one of its own): their
+        one symbol is looked up once for all of them, where pyqtgraph looks it up point by
+        point (a key made and hashed for each: 190 ms of a 100,000-row CSV's load).
+        False, having done nothing, for any other points (pyqtgraph's path)."""
+        from pyqtgraph.graphicsItems.ScatterPlotItem import _DEFAULT_STYLE
+
+        opts = self.opts
+        if len(data) < ONE_STYLE_POINTS or not (opts["pxMode"] and opts["useCache"]) \
+                or opts["hoverable"]:
+            return False
+        todo = data["sourceRect"]["w"] == 0
+        if not todo.any():
+            return False
+        names = ("symbol", "size", "pen", "brush")
+        if not all(np.equal(data[k][todo], _DEFAULT_STYLE[k]).all() for k in names):
+            return False
+        data["sourceRect"][todo] = self.fragmentAtlas[[tuple(opts[k] for k in names)]][0]
+        self._maybeRebuildAtlas()
+        self._updateMaxSpotSizes(data=data)
+        self.invalidate()
+        return True
 
 
 def style_points(item: pg.ScatterPlotItem, *, size=None, brush=None, pen=None) -> None:
