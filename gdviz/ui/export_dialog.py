@@ -21,6 +21,8 @@ from gdviz.core.panels import PANELS
 SIZES = {"480p (854×480)": (854, 480), "720p (1280×720)": (1280, 720), "1080p (1920×1080)": (1920, 1080)}
 #: format key -> extension; the label is tr("fmt_<key>")
 FORMATS = {"mp4": ".mp4", "gif": ".gif", "png": ".png", "csv": ".csv"}
+#: while an export waits for the window's kernels, it asks whether they came this often (ms)
+KERNEL_POLL_MS = 100
 
 
 def default_panels(session, scene=None) -> tuple[str, ...]:
@@ -60,9 +62,18 @@ def clone_session(session, base_scene=None):
 class ExportDialog(QtWidgets.QDialog):
     """Settings, a progress bar and Cancel. ``scene`` gives the defaults (its export table)."""
 
-    def __init__(self, session, scene=None, caption=("", ""), parent=None, ghost=None):
+    def __init__(self, session, scene=None, caption=("", ""), parent=None, ghost=None,
+                 kernels_due=None):
         super().__init__(parent)
         self.session, self.scene, self.caption = session, scene, caption
+        #: a function, True while the window's kernels are still being compiled (the first
+        #: start after an install): an export waits for them before its first step, as the
+        #: maps do. Built and stepped with the numpy twins, a fit lesson's frames took
+        #: 0.7 s of the window's thread each (the live slice at the full grid), and the
+        #: export itself minutes; the compile takes ~100 s once.
+        self._kernels_due = kernels_due
+        self._waiting_kernels = False
+        self._stepped = False
         #: the fit panel's ghost (lessons L8, L13), drawn in the clip as in the window
         self.ghost = ghost
         self._job = None
@@ -233,7 +244,7 @@ class ExportDialog(QtWidgets.QDialog):
         except (ValueError, OSError, MemoryError) as exc:
             self._show(_first_line(exc), error=True)
             return False
-        self._job, self._cancel = job, False
+        self._job, self._cancel, self._stepped = job, False, False
         self._show(tr("export_preparing") if job.preparing else tr("export_running"))
         self.bar.setRange(0, job.total)
         self.bar.setValue(0)
@@ -252,7 +263,18 @@ class ExportDialog(QtWidgets.QDialog):
             if job.try_abort():
                 self._end(tr("export_cancelled"), error=True)
             return
+        if not self._stepped and self._kernels_due is not None and self._kernels_due():
+            if not self._waiting_kernels:  # (asked again every KERNEL_POLL_MS, not spinning)
+                self._waiting_kernels = True
+                self._timer.setInterval(KERNEL_POLL_MS)
+                self._show(tr("export_waiting_kernels"))
+            return
+        if self._waiting_kernels:
+            self._waiting_kernels = False
+            self._timer.setInterval(0)
+            self._show(tr("export_preparing") if job.preparing else tr("export_running"))
         preparing = job.preparing
+        self._stepped = True
         try:
             done = job.step()
         except (ValueError, OSError, MemoryError) as exc:
@@ -269,6 +291,8 @@ class ExportDialog(QtWidgets.QDialog):
 
     def _end(self, text: str, error: bool = False) -> None:
         self._timer.stop()
+        self._timer.setInterval(0)
+        self._waiting_kernels = False
         if self._job is not None and not self._job.finished:
             self._job.abort()
         self._job = None

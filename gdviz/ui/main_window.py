@@ -829,7 +829,8 @@ class MainWindow(QMainWindow):
         caption = ((scene.title.get(self.language), scene.caption.get(self.language))
                    if scene is not None else ("", ""))
         dlg = ExportDialog(self.session, scene=scene, caption=caption, parent=self,
-                           ghost=self.fit_view.ghost)
+                           ghost=self.fit_view.ghost,
+                           kernels_due=lambda: getattr(self.picture, "kernels_due", False))
         self.export_dialog = dlg
         dlg.show()
         return dlg

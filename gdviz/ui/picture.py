@@ -148,6 +148,8 @@ class Picture(QWidget):
         self.follow = bool(follow)
         self.panels = self._wanted()
         self.export = bool(export)
+        #: True while the window's kernels are being compiled (:meth:`set_kernels_due`)
+        self.kernels_due = False
         #: why the 3-D view asked for cannot show ("" when it can, or is not asked for)
         self.missing_3d = ""
         self.setObjectName("picture")
@@ -394,7 +396,9 @@ class Picture(QWidget):
     # ------------------------------------------------------------------ caption
     def set_kernels_due(self, due: bool) -> None:
         """``due``: the window's kernels are being compiled. The maps (the map's layer, the
-        hyper map) wait for them, saying so, and are computed once this turns False."""
+        hyper map) wait for them, saying so, and are computed once this turns False; so
+        does an export started meanwhile (:attr:`kernels_due`)."""
+        self.kernels_due = bool(due)
         views = [self.landscape_view.map_layer]
         if self.hyper_view is not None:
             views.append(self.hyper_view)

@@ -48,6 +48,46 @@ def test_cancel_leaves_no_file(dialog, qtbot, tmp_path):
     assert os.listdir(tmp_path) == []
 
 
+def test_an_export_waits_for_the_window_s_kernels_and_then_runs(qtbot, tmp_path):
+    """While the window's kernels are being compiled (the first start after an install)
+    an export takes no step: it says why, asks again every KERNEL_POLL_MS (the timer does
+    not spin), can be cancelled, and runs once they came. (Built and stepped with the
+    numpy twins, a fit lesson's frames took 0.7 s of the window's thread each.)"""
+    from gdviz.core.i18n import tr
+    from gdviz.ui.export_dialog import KERNEL_POLL_MS
+
+    theme.configure_pyqtgraph()
+    due = [True]
+    dlg = ExportDialog(Session(), kernels_due=lambda: due[0])
+    qtbot.addWidget(dlg)
+    dlg.size.setCurrentIndex(0)
+    dlg.format.setCurrentText("GIF animation")
+    dlg.path.setText(str(tmp_path / "demo.gif"))
+    dlg.steps.setValue(4)
+    dlg.spf.setValue(2)
+    assert dlg.start()
+    job = dlg._job
+    for _ in range(5):
+        dlg._next_frame()
+    assert job._make_renderer is not None and job.renderer is None  # no step taken
+    assert dlg.running() and dlg.message.text() == tr("export_waiting_kernels")
+    assert dlg._timer.interval() == KERNEL_POLL_MS
+    due[0] = False
+    qtbot.waitUntil(lambda: not dlg.running(), timeout=60_000)
+    assert "Saved" in dlg.message.text() and dlg._timer.interval() == 0
+    assert iio.imread(tmp_path / "demo.gif", index=None).shape[0] == 3
+    # cancelled while it waits: nothing written, the dialog free for the next one
+    due[0] = True
+    dlg.path.setText(str(tmp_path / "again.gif"))
+    assert dlg.start()
+    dlg._next_frame()
+    assert dlg.message.text() == tr("export_waiting_kernels")
+    dlg._cancel_or_close()
+    qtbot.waitUntil(lambda: not dlg.running(), timeout=10_000)
+    assert "cancelled" in dlg.message.text() and dlg._timer.interval() == 0
+    assert sorted(os.listdir(tmp_path)) == ["demo.gif"]
+
+
 def test_bad_settings_show_inline(dialog, tmp_path):
     dialog.path.setText(str(tmp_path / "x.avi"))
     assert not dialog.start()

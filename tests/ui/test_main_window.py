@@ -555,6 +555,12 @@ def test_export_action_opens_the_dialog_and_the_app_keeps_running(window, sessio
     dlg = window.export_animation()
     assert dlg.isVisible() and not dlg.running()
     assert window.export_animation() is not dlg or not dlg.running()
+    # its export waits while the window's kernels are being compiled, as the maps do
+    assert dlg._kernels_due() is False
+    window.picture.set_kernels_due(True)
+    assert dlg._kernels_due() is True
+    window.picture.set_kernels_due(False)
+    assert dlg._kernels_due() is False
     dlg.close()
 
 
