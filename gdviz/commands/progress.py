@@ -33,7 +33,8 @@ class TerminalProgress:
         width = 30
         bar = "#" * int(frac * width)
         elapsed = time.perf_counter() - self._t0
-        self.stream.write(f"\r{self.label} [{bar:<{width}}] {done}/{total} {self.unit}  "
+        count = f"{round(100 * frac)}%" if self.unit == "%" else f"{done}/{total} {self.unit}"
+        self.stream.write(f"\r{self.label} [{bar:<{width}}] {count}  "
                           f"{elapsed:5.1f}s")
         if done >= total:
             self.stream.write("\n")

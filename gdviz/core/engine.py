@@ -87,6 +87,13 @@ class _SpareRows:
         except MemoryError:  # (the doubling then allocates its buffers itself)
             self._out = None
 
+    def ready(self, wait: float = 0.0) -> bool:
+        """True once the buffers are made (:meth:`take` does not wait), waiting up to
+        ``wait`` seconds for them."""
+        if wait > 0.0:
+            self._thread.join(wait)
+        return not self._thread.is_alive()
+
     def take(self) -> tuple | None:
         self._thread.join()
         out, self._out = self._out, None
@@ -420,6 +427,31 @@ class RunSet:
             new_rows = min(rows * 2, cap)
             self._spare = _SpareRows((self.n_runs, new_rows, self.n_params),
                                      (self.n_runs, new_rows))
+
+    def steps_without_waiting(self, k: int, wait: float = 0.0) -> int:
+        """Of the next ``k`` steps, how many :meth:`advance` runs without waiting for
+        memory: all while the trajectory's rows hold them (or at the rows' cap, where they
+        are decimated in place); past the rows' end, none more until the next, doubled
+        buffers are made on their thread (started here if they were not), then up to that
+        buffer's end. A caller that runs many steps a piece at a time (an export) waits a
+        turn instead of inside the advance (0.5 s for 96 MB here: 4 runs at 10^6 steps).
+        ``wait``: seconds it may wait for them here."""
+        k = int(k)
+        if not self.record or k <= 0:
+            return max(k, 0)
+        rows, cap = self._traj.shape[1], self._row_cap()
+        if (self.t + k) // self.stride + 1 <= rows or rows >= cap:
+            return k
+        held = rows * self.stride - 1 - self.t  # steps the rows still hold
+        if held > 0:
+            return held
+        new_rows = min(rows * 2, cap)
+        if self._spare is None or self._spare.shapes[0][1] != new_rows:
+            self._spare = _SpareRows((self.n_runs, new_rows, self.n_params),
+                                     (self.n_runs, new_rows))
+        if not self._spare.ready(wait):
+            return 0
+        return min(k, new_rows * self.stride - 1 - self.t)
 
     def _grow_rows(self, last_step: int, need: int, rows: int) -> None:
         cap = self._row_cap()

@@ -17,6 +17,7 @@ import io
 import math
 import os
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -28,9 +29,20 @@ from gdviz.core.limits import (MAX_EXPORT_HEIGHT, MAX_EXPORT_WIDTH, MAX_FPS, MAX
 from gdviz.core.userinput import quote
 from gdviz.core.panels import DEFAULT_PANELS, PANELS, check_panel
 from gdviz.core.panels import parse_panels as parse_panels
-from gdviz.export.video import STABLE_FRAMES, VideoWriter, atomic_write_bytes, make_palette
+from gdviz.export.video import (STABLE_FRAMES, VideoWriter, atomic_write_bytes, make_palette,
+                                publish, temp_path_for)
 
 OUTPUTS = (".gif", ".mp4", ".png", ".csv")
+#: a step of an export runs the session, or writes a CSV's lines, this long at most (s):
+#: the rest waits for the next step (in the window, one turn of the event loop each). An
+#: in-app CSV of 10^6 steps ran and wrote them all in one turn, 13 s; a PNG of 10^5 steps
+#: of L21 4 s; a frame of 100,000 steps a frame about as long
+STEP_BUDGET_S = 0.02
+#: a step waits this long at most for trajectory rows still being made (s), then returns
+MEMORY_WAIT_S = 0.005
+#: a CSV being written is synced to disk every this many bytes (its final sync of 342 MB
+#: took 165 ms, in one step)
+CSV_SYNC_BYTES = 16 << 20
 THEMES = ("light", "dark")
 LANGS = ("en", "zh-Hant", "zh-Hans")
 
@@ -151,9 +163,24 @@ class ClipJob:
         #: the first frame, which the progress bar shows)
         self._make_renderer = renderer if self._owns_renderer and self.kind != "csv" else None
         self.renderer = None if self._owns_renderer else renderer
-        self.total = frames if self.kind in ("gif", "mp4") else 1
+        #: progress: frames of a video; per cent of a CSV's or PNG's work (:attr:`unit`)
+        self.total = frames if self.kind in ("gif", "mp4") else 100
+        self.unit = "frames" if self.kind in ("gif", "mp4") else "%"
         self.done = 0
         self._stepped = 0
+        #: steps to run before the next frame (or the CSV / PNG), a piece per step (see
+        #: STEP_BUDGET_S), and the steps in the next piece (from the last piece's speed)
+        self._owed = None
+        self._piece = 64
+        #: a CSV being written: its temp file, and its lines still to write
+        self._csv = None
+        self._csv_tmp: Path | None = None
+        self._csv_lines = None
+        self._csv_rows = 1
+        self._csv_written = 0
+        self._csv_unsynced = 0
+        self._csv_records: dict | None = None
+        self._csv_todo: list = []
         self._writer: VideoWriter | None = None
         #: the thread making a GIF's palette, and the first frame, for the encoder
         self._opener: _Opener | None = None
@@ -189,13 +216,15 @@ class ClipJob:
                     return False  # a piece of the picture's build per step
                 self._prepared = True
             if self.kind in ("csv", "png"):
-                _advance(self.session, self.steps)
-                data = (trajectories_csv(self.session).encode() if self.kind == "csv"
-                        else png_bytes(self.renderer.rgb(self.renderer.frame())))
-                atomic_write_bytes(self.out, data)
-                self.done = 1
-                self._end()
-                return True
+                if self._owed is None:
+                    self._owed = self.steps
+                if not self._advance_owed():
+                    self.done = min(int(50 * (self.steps - self._owed) / max(self.steps, 1)), 50)
+                    return False
+                if self.kind == "png":
+                    atomic_write_bytes(self.out, png_bytes(self.renderer.rgb(self.renderer.frame())))
+                    return self._ended()
+                return self._write_csv()
             if self._writer is None:
                 if self._first is None:
                     self._first = first = self.renderer.frame()
@@ -218,9 +247,12 @@ class ClipJob:
                 first, self._first = self._first, None
                 self._writer.write(first, copy=self._copy())
             else:
-                k = min(self.spf, self.steps - self._stepped)
-                _advance(self.session, k)
-                self._stepped += k
+                if self._owed is None:
+                    self._owed = k = min(self.spf, self.steps - self._stepped)
+                    self._stepped += k
+                if not self._advance_owed():
+                    return False  # (many steps a frame: the frame at a later step)
+                self._owed = None
                 self._writer.write(self.renderer.frame(), copy=self._copy())
             self.done += 1
             if self.done >= self.total:
@@ -231,6 +263,72 @@ class ClipJob:
         except BaseException:
             self.abort()
             raise
+
+    def _advance_owed(self) -> bool:
+        """Run the session on by the steps owed, for at most STEP_BUDGET_S; True once none
+        is owed. The pieces follow the session's speed (a classifier's step costs 40 µs, a
+        surface's 0.7)."""
+        t0 = time.perf_counter()
+        rs = getattr(self.session, "runset", None)
+        while self._owed:
+            k = min(self._owed, self._piece)
+            if rs is not None and self.session.t == rs.t:
+                # (not into trajectory rows still being made: the next step, when they are)
+                k = rs.steps_without_waiting(k, wait=MEMORY_WAIT_S)
+                if k == 0:
+                    break
+            t = time.perf_counter()
+            _advance(self.session, k)
+            dt = time.perf_counter() - t
+            self._owed -= k
+            if dt > 0.0:  # the next piece: half the budget at this speed
+                self._piece = int(min(max(k * 0.5 * STEP_BUDGET_S / dt, 1), MAX_STEPS))
+            if time.perf_counter() - t0 >= STEP_BUDGET_S:
+                break
+        return not self._owed
+
+    def _write_csv(self) -> bool:
+        """The CSV's lines, for at most STEP_BUDGET_S a step, into a temp file beside the
+        output, renamed over it at the end (True then)."""
+        if self._csv is None:
+            # the session's records, copied out a step each (30-60 MB apiece at 10^6 steps)
+            if self._csv_records is None:
+                self._csv_records = {}
+                self._csv_todo = list(trajectory_records(self.session).items())
+            if self._csv_todo:
+                key, get = self._csv_todo.pop(0)
+                self._csv_records[key] = get()
+                return False
+            self._csv_tmp = temp_path_for(self.out)
+            self._csv = open(self._csv_tmp, "w", encoding="utf-8", newline="")
+            self._csv_lines = trajectory_lines(self.session, self._csv_records)
+            self._csv_rows = 1 + sum(len(self._csv_records[r][1]) for r in _shown_runs(self.session))
+        t0 = time.perf_counter()
+        fh, n, size = self._csv, 0, 0
+        for line in self._csv_lines:
+            size += fh.write(line)
+            n += 1
+            if n % 256 == 0 and time.perf_counter() - t0 >= STEP_BUDGET_S:
+                self._csv_written += n
+                self._csv_unsynced += size
+                if self._csv_unsynced >= CSV_SYNC_BYTES:
+                    fh.flush()
+                    os.fsync(fh.fileno())
+                    self._csv_unsynced = 0
+                self.done = 50 + min(int(50 * self._csv_written / self._csv_rows), 49)
+                return False
+        fh.flush()
+        os.fsync(fh.fileno())
+        fh.close()
+        self._csv = None
+        tmp, self._csv_tmp = self._csv_tmp, None
+        publish(tmp, self.out)
+        return self._ended()
+
+    def _ended(self) -> bool:
+        self.done = self.total
+        self._end()
+        return True
 
     def _copy(self) -> bool:
         """Whether frames go to the encoder copied: not when the renderer keeps each one
@@ -256,6 +354,12 @@ class ClipJob:
         if self._writer is not None:
             self._writer.abort()
             self._writer = None
+        if self._csv is not None:
+            self._csv.close()
+            self._csv = None
+        if self._csv_tmp is not None:
+            self._csv_tmp.unlink(missing_ok=True)
+            self._csv_tmp = None
         self._end()
 
     def _end(self) -> None:
@@ -302,6 +406,8 @@ def export(session, out: str | os.PathLike, settings: ExportSettings = ExportSet
     from gdviz.core.collect import PassesHere
 
     job = ClipJob(session, out, settings, renderer)
+    if progress is not None and hasattr(progress, "unit"):
+        progress.unit = job.unit  # (a terminal's bar: frames of a video, per cent of a CSV)
     # the collector's passes on this thread, between frames (never on the encoder's feed
     # thread, where the garbage of the frames' Qt objects would be freed: gdviz.core.collect)
     passes = PassesHere()
@@ -352,23 +458,45 @@ def trajectories_csv(session) -> str:
     """All shown runs' trajectories, full-precision floats: ``run,label,step,x,y,loss`` on
     analytic surfaces; on data problems every parameter by name (``w,b`` / ``c0,w1,...``)
     and, with a validation set, ``val_loss`` after ``loss``."""
+    return "".join(trajectory_lines(session))
+
+
+def trajectory_records(session) -> dict:
+    """What a trajectories CSV is written from, each a function that copies it out of the
+    session: ``names``, ``val`` (validation losses, or None) and for each run ``r`` its
+    rows (parameters, or the map's two on a surface; loss). (At 10^6 steps a run's rows
+    are 24-40 MB, 30-50 ms to copy here: an export takes one a step.)"""
     data = session.is_data
-    if data:
-        names = list(session.all_param_names)
-        trails = session.param_trails()
-        val = session.val_losses()
-    else:
-        names, trails, val = ["x", "y"], session.trails(), None
+    t = session.t
+
+    def rows(r):
+        P, L = session.runset.trajectory(r, t)
+        return (P if data else session.project(P)), L
+
+    out = {"names": (lambda: list(session.all_param_names)) if data else (lambda: ["x", "y"]),
+           "val": session.val_losses if data else (lambda: None)}
+    for r in range(session.n_runs):
+        out[r] = lambda r=r: rows(r)
+    return out
+
+
+def trajectory_lines(session, records: dict | None = None):
+    """The lines of :func:`trajectories_csv` one by one, each ending in a newline (an
+    export writes them a piece at a time: 4,000,000 rows took 13 s). ``records``: those of
+    :func:`trajectory_records`, already copied (values, not functions), if they are."""
+    if records is None:
+        records = {k: get() for k, get in trajectory_records(session).items()}
+    names, val = records["names"], records["val"]
+    trails = {r: records[r][0] for r in range(session.n_runs)}
+    losses = {r: records[r][1] for r in range(session.n_runs)}
     # a network's names hold a comma (W2[1,3]): quoted, as the labels are
     names_csv = [f'"{n}"' if "," in n else n for n in names]
-    lines = ["run,label,step," + ",".join(names_csv) + ",loss"
-             + (",val_loss" if val is not None else "")]
-    losses = session.losses()
+    yield ("run,label,step," + ",".join(names_csv) + ",loss"
+           + (",val_loss" if val is not None else "") + "\n")
     for r in _shown_runs(session):
         label = session.run_label(r).replace('"', "'")
         p, l = trails[r], losses[r]
         for s in range(len(l)):
             row = ",".join(repr(float(v)) for v in p[s, : len(names)])
             tail = f",{float(val[r][s])!r}" if val is not None else ""
-            lines.append(f'{r},"{label}",{s},{row},{float(l[s])!r}{tail}')
-    return "\n".join(lines) + "\n"
+            yield f'{r},"{label}",{s},{row},{float(l[s])!r}{tail}\n'

@@ -56,7 +56,7 @@ def test_load_kernels_shows_progress_on_a_terminal_only(not_ready):
     assert load_kernels(pipe) is True and pipe.getvalue() == ""
 
 
-def test_progress_writes_one_updating_line():
+def test_progress_writes_one_updating_line(tmp_path):
     tty = _Tty()
     bar = TerminalProgress("exporting", tty)
     for i in range(1, 1001):
@@ -67,6 +67,17 @@ def test_progress_writes_one_updating_line():
     quiet = io.StringIO()
     TerminalProgress("exporting", quiet)(1, 2)
     assert quiet.getvalue() == ""
+    # a CSV's or PNG's export counts its work in per cent (the job's unit)
+    tty = _Tty()
+    bar = TerminalProgress("exporting t.csv", tty)
+    from gdviz.core.session import Session
+    from gdviz.export.clip import ClipJob, ExportSettings, export
+
+    out = tmp_path / "t.csv"
+    export(Session(), out, ExportSettings(steps=50), progress=bar)
+    assert bar.unit == "%" and out.exists()
+    assert tty.getvalue().rstrip().split("\r")[-1].startswith("exporting t.csv [" + "#" * 30 + "] 100%")
+    assert ClipJob(Session(), out, ExportSettings(steps=5)).unit == "%"
 
 
 def test_advancing_in_chunks_takes_the_same_steps(monkeypatch):

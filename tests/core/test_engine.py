@@ -348,6 +348,56 @@ def test_trajectory_grows_into_buffers_made_ready_in_a_thread(monkeypatch, fast)
     assert rs.clone_at(500)._spare is None  # (a clone never takes this one's buffers)
 
 
+def test_steps_without_waiting_stop_at_rows_still_being_made(monkeypatch):
+    """A caller that runs many steps a piece at a time (an export) asks how many the
+    trajectory's rows take now: all while they fit; up to the rows' end; then none until
+    the next buffers are made on their thread (started by the question if need be), then
+    up to their end. Advancing by the answers never waits in ``take`` for the thread, and
+    the history is the one a single advance makes."""
+    import threading
+
+    land = Landscape.from_surface("rosenbrock")
+    cfgs = [make_optimizer("adam", lr=1e-2), make_optimizer("momentum", lr=1e-3)]
+    gate = threading.Event()
+    waited = []
+    real = engine._SpareRows
+
+    class Gated(real):
+        def _make(self):
+            gate.wait(10)
+            super()._make()
+
+        def take(self):
+            waited.append(self._thread.is_alive())
+            return super().take()
+
+    monkeypatch.setattr(engine, "_SpareRows", Gated)
+    monkeypatch.setattr(engine, "SPARE_AT", 2.0)  # (only the question starts them)
+    rs = RunSet(land, cfgs, [[-1.5, 2.0]], total_steps=10, fast=True)
+    rows = rs._traj.shape[1]
+    assert rs.steps_without_waiting(10) == 10
+    assert rs.steps_without_waiting(5000) == rows - 1  # up to the rows' end
+    rs.advance(rows - 1)
+    assert rs.steps_without_waiting(5000) == 0 and rs._spare is not None  # being made
+    assert rs.steps_without_waiting(5000, wait=0.001) == 0
+    gate.set()
+    assert rs.steps_without_waiting(5000, wait=10.0) == 2 * rows - 1 - rs.t  # its end
+    done = rs.t
+    while rs.t < 5000:
+        k = rs.steps_without_waiting(5000 - rs.t, wait=10.0)
+        assert k > 0
+        rs.advance(k)
+    assert waited and not any(waited)  # every buffer taken was ready
+    assert rs.steps_without_waiting(0) == 0 and done < 5000
+    ref = RunSet(land, cfgs, [[-1.5, 2.0]], total_steps=10, fast=True)
+    ref.advance(5000)
+    for r in range(2):
+        assert_array_equal(rs.trajectory(r)[0], ref.trajectory(r)[0])
+        assert_array_equal(rs.trajectory(r)[1], ref.trajectory(r)[1])
+    off = RunSet(land, cfgs, [[-1.5, 2.0]], record=False, fast=True)
+    assert off.steps_without_waiting(10**6) == 10**6
+
+
 def test_record_false_and_positions():
     land = Landscape.from_surface("himmelblau")
     starts = np.random.default_rng(0).uniform(-5, 5, (256, 2))

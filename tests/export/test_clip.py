@@ -287,3 +287,73 @@ def test_a_cancel_while_the_palette_is_made_leaves_nothing(tmp_path):
             job._opener.done.wait(0.01)
     assert job.finished
     assert os.listdir(tmp_path) == []
+
+
+class _Recorder:
+    """A renderer that remembers the step each frame shows."""
+
+    colors = ["#000000"]
+
+    def __init__(self, session):
+        self.session, self.shown = session, []
+
+    def frame(self):
+        self.shown.append(self.session.t)
+        return np.zeros((180, 320, 4), np.uint8)
+
+    @staticmethod
+    def rgb(f):
+        return np.ascontiguousarray(f[..., 2::-1])
+
+    def close(self):
+        pass
+
+
+def test_an_export_runs_and_writes_a_piece_per_step(tmp_path, monkeypatch):
+    """Each step of an export runs the session, or writes a CSV's lines, for at most
+    STEP_BUDGET_S (0 here: a piece a step), the rest at the next: in the window each step
+    is one turn of the event loop (an in-app CSV of 10^6 steps ran and wrote all of it in
+    one, 13 s). The files are those of one piece, progress only grows, and a CSV aborted
+    while it is written leaves nothing."""
+    from gdviz.export import clip
+
+    monkeypatch.setattr(clip, "STEP_BUDGET_S", 0.0)
+    ref = Session()
+    ref.pause()
+    ref.step(300)
+    want = clip.trajectories_csv(ref)
+    s = Session()
+    job = ClipJob(s, tmp_path / "t.csv", ExportSettings(steps=300))
+    assert job.unit == "%" and job.total == 100
+    seen, steps = [], 0
+    while not job.step():
+        steps += 1
+        seen.append(job.done)
+        assert not (tmp_path / "t.csv").exists()
+    assert steps > 200 and seen == sorted(seen) and job.done == 100
+    assert (tmp_path / "t.csv").read_text(encoding="utf-8") == want
+    assert os.listdir(tmp_path) == ["t.csv"]
+    job = ClipJob(Session(), tmp_path / "u.csv", ExportSettings(steps=300))
+    while job._csv is None:
+        assert not job.step()
+    assert len(os.listdir(tmp_path)) == 2  # its temp file, beside the first
+    job.abort()
+    assert os.listdir(tmp_path) == ["t.csv"]
+    # a PNG: the picture at the last step, after the steps' pieces
+    s = Session()
+    rec = _Recorder(s)
+    job = ClipJob(s, tmp_path / "p.png", ExportSettings(steps=150, **SMALL), renderer=rec)
+    steps = 0
+    while not job.step():
+        steps += 1
+        assert rec.shown == []
+    assert steps > 80 and rec.shown == [150] and (tmp_path / "p.png").stat().st_size > 0
+    # a video of many steps a frame: each frame at its own step, over several steps
+    s = Session()
+    rec = _Recorder(s)
+    job = ClipJob(s, tmp_path / "v.mp4", ExportSettings(steps=200, steps_per_frame=50, **SMALL),
+                  renderer=rec)
+    steps = 0
+    while not job.step():
+        steps += 1
+    assert rec.shown == [0, 50, 100, 150, 200] and steps > 100 and job.done == job.total == 5
