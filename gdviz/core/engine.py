@@ -57,6 +57,8 @@ def _use_fast(fast: bool | None) -> bool:
     return kernels.is_ready() if fast is None else bool(fast)
 
 
+#: the replaced histories a RunSet remembers the kept steps of (see unchanged_through)
+KEPT_VERSIONS = 64
 #: the rows moved at once when a full trajectory buffer is halved (bytes)
 COMPACT_BYTES = 1 << 20
 #: the next trajectory buffers are made ready in a thread once the rows in use pass this
@@ -210,6 +212,10 @@ class RunSet:
         #: bumped when the recorded history is replaced (a reset): readers that consume
         #: it incrementally (:meth:`recorded`) start again when it changes
         self.version = getattr(self, "version", -1) + 1
+        #: {version: the last step whose row that version kept from the one before} (a
+        #: history replaced after a step, :meth:`restore_checkpoint`); a new dict at each
+        #: change, so that a clone never shares another's
+        self._kept = {}
         self.params = self._starts.copy()
         self.state = np.zeros((n, K.N_SLOTS, p))
         self.opt_t = np.zeros(n, dtype=np.int64)
@@ -400,6 +406,25 @@ class RunSet:
         self._put(step, self)
         self._checkpoints = {s: c for s, c in self._checkpoints.items() if s <= step}
         self.version += 1  # the recorded history after `step` is replaced
+        kept = {v: k for v, k in self._kept.items() if v > self.version - KEPT_VERSIONS}
+        kept[self.version] = step
+        self._kept = kept
+        return step
+
+    def unchanged_through(self, version: int) -> int:
+        """The last step whose recorded row is the same now as it was in ``version`` (a
+        reader's last one): every step when that is this version; up to the step a
+        replaced history kept (:meth:`restore_checkpoint`, the least over the versions
+        since); -1 when nothing is known to be the same (a reset, a version too old)."""
+        if version == self.version:
+            return self.t
+        if not 0 <= self.version - version <= KEPT_VERSIONS:
+            return -1
+        step = self.t
+        for v in range(version + 1, self.version + 1):
+            if v not in self._kept:
+                return -1
+            step = min(step, self._kept[v])
         return step
 
     def clone_at(self, t: int) -> RunSet:

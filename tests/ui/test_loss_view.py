@@ -375,6 +375,60 @@ def test_validation_curves_of_many_runs_in_one_call_per_frame(view, sess, monkey
         assert view._val_heads[r] == (float(sess.t), float(ref[r][-1]))
 
 
+def test_validation_rows_fed_again_are_not_computed_again(view, sess, monkeypatch):
+    """Rows a curve is fed again (the display went back; a change there replaced the
+    history after that step; the history fed anew) take the validation losses the view
+    computed before: only rows new to the history, and the heads, are computed (fed again
+    from the start, L13's curve computed every row's loss again: 1.1 s with the numpy
+    twins). The curves and heads are the session's own numbers throughout."""
+    from gdviz.core.classifier import ClassifyData
+    from gdviz.ui.views.items import HistoryFeed
+
+    sess.set_classify(ClassifyData(dataset="circles", points=80, layers=1, units=4))
+    sess.add_run(RunSpec(config=make_optimizer("adam", lr=0.05)))
+    rows = []
+    real = type(sess.problem).val_loss
+    monkeypatch.setattr(type(sess.problem), "val_loss",
+                        lambda self, P, fast=None: (rows.append(len(P)), real(self, P, fast))[1])
+
+    def check():
+        ref = sess.val_losses()
+        for r in range(sess.n_runs):
+            x, y = view.val_curves[r].getData()
+            np.testing.assert_array_equal(y, ref[r])
+            assert view._val_heads[r] == (float(sess.t), float(ref[r][-1]))
+
+    sess.step(300)
+    check()
+    n = sess.n_runs
+    rows.clear()
+    view._history = HistoryFeed()  # the history fed anew, every row from step 0
+    sess.step(2)
+    assert sum(rows) == 2 * n + n  # the two new rows and the heads, not 303 rows a run
+    check()
+    rows.clear()
+    sess.scrub(120)  # back: the curves cut back, nothing new to compute
+    assert sum(rows) == n
+    check()
+    rs = sess.runset
+    version = rs.version
+    rows.clear()
+    assert sess.update_run(0, lr=0.01)  # a change at step 120: the history after it replaced
+    assert rs.version > version and 0 <= rs.unchanged_through(version) <= 120
+    sess.step(30)
+    kept = rs.unchanged_through(version)
+    assert sum(rows) <= (150 - kept) * n + 2 * n  # the replaced rows only, and heads
+    check()
+    assert rs.unchanged_through(rs.version) == rs.t
+    sess.reset()  # a new history: nothing is taken from the last
+    sess.step(5)
+    check()
+    rs = sess.runset
+    version = rs.version
+    rs.reset()
+    assert rs.unchanged_through(version) == -1
+
+
 def _scene_rect(item):
     return item.mapRectToScene(item.boundingRect())
 
