@@ -105,6 +105,9 @@ PLOT_SCALE_MODULES = ("gdviz.ui.views.", "gdviz.ui.panels.data_panel")
 #: a presentation; F11 stays plain full screen
 PROJECTOR_KEY = "F5"
 MAX_FRAME_DT = 0.1  # after a stall, do not jump more than 0.1 s worth of steps
+#: the engine's share of a frame (s): a frame runs the steps that fit in it, at the speed of
+#: the last advance (see MainWindow._frame_dt)
+FRAME_ENGINE_S = 0.03
 #: a scene that plays once opened shows its first picture, then moves: its first frame comes
 #: this long after the opening, not in the opening's own turn of the event loop (the opening,
 #: its layout and its first paint are already one block of the UI thread: a frame stepping
@@ -1613,7 +1616,21 @@ class MainWindow(QMainWindow):
         if not self.session.playing:
             self.frame_timer.stop()
             return
-        self.session.tick(min(dt, MAX_FRAME_DT))
+        self.session.tick(self._frame_dt(min(dt, MAX_FRAME_DT)))
+
+    def _frame_dt(self, dt: float) -> float:
+        """The race time a frame advances: ``dt``, less when its steps would take the engine
+        more than FRAME_ENGINE_S at the speed the last advance ran (at least one step's
+        worth). A race asked to go faster than the machine computes it goes as fast as it
+        can, and each frame stays short: with the numpy twins (the first minute after an
+        install) a fit lesson at a high speed took 400 steps a frame, 120-330 ms each,
+        and the slower frames asked for more steps still."""
+        n, secs = self.session.last_advance
+        speed = float(self.session.speed)
+        if n <= 0 or secs <= 0.0 or speed <= 0.0:
+            return dt
+        most = max(FRAME_ENGINE_S * n / secs, 1.0) / speed
+        return min(dt, most)
 
     # ------------------------------------------------------------------ session -> window
     def _on_stepped(self, *_) -> None:

@@ -53,3 +53,42 @@ def test_the_frame_after_a_new_problem_steps_a_frame_not_the_change(window, monk
     now[0] += 0.016
     win._on_frame()
     assert s.playing and len(dts) == 1 and abs(dts[0] - 0.016) < 1e-9
+
+
+def test_a_frame_runs_the_steps_its_engine_budget_holds(window, monkeypatch):
+    """A race asked to go faster than the machine computes it runs the steps a frame's
+    engine budget holds (FRAME_ENGINE_S at the last advance's speed, at least one), so
+    that every frame stays short: with the numpy twins a fit lesson at a high speed took
+    400 steps a frame, 120-330 ms each, and each slow frame asked for more. A fast engine
+    is not held back, and a new engine starts unmeasured."""
+    from types import SimpleNamespace
+
+    import gdviz.ui.main_window as mw
+
+    win = window
+    s = win.session
+    s.set_max_steps(100_000)
+    s.set_speed(2000.0)
+    now = [100.0]
+    monkeypatch.setattr(mw, "time", SimpleNamespace(perf_counter=lambda: now[0]))
+    s.play()
+    win._on_frame()
+    moved = []
+    orig = s.tick
+    monkeypatch.setattr(s, "tick", lambda dt: (moved.append(orig(dt)), moved[-1])[1])
+    s.last_advance = (50, 0.5)  # 10 ms a step: 3 steps fit in 30 ms
+    now[0] += 0.1
+    win._on_frame()
+    assert moved[-1] == round(mw.FRAME_ENGINE_S / 0.01)
+    s.last_advance = (1, 1.0)  # a second a step: still one step a frame
+    now[0] += 0.1
+    win._on_frame()
+    assert moved[-1] == 1
+    s.last_advance = (1000, 0.001)  # a microsecond a step: the whole 0.1 s, 200 steps
+    now[0] += 0.1
+    win._on_frame()
+    assert moved[-1] in (199, 200)  # (the fraction carried between frames)
+    n, secs = s.last_advance
+    assert n == moved[-1] and secs > 0.0  # (measured by the advance itself)
+    s.reset()
+    assert s.last_advance == (0, 0.0)

@@ -234,6 +234,7 @@ class HistoryMixin:
             self._base_noise = (self.noise, self.batch_size)
             self._events = []
         self._details_cache = {}
+        self.last_advance = (0, 0.0)  # (a new engine's speed is its own)
         self._replay_display(replay_to, background)
         return self.runset
 

@@ -7,6 +7,8 @@ computes new ones. A frame advances k steps in one engine call and emits ``stepp
 
 from __future__ import annotations
 
+import time
+
 #: the longest frame tick() catches up on; a stalled UI must not snowball
 MAX_TICK_DT = 0.1
 
@@ -18,6 +20,7 @@ class PlaybackMixin:
     t: int
     speed: float
     max_steps: int
+    last_advance: tuple[int, float] = (0, 0.0)
 
     def _set_playing(self, flag: bool) -> None:
         if flag != self.playing:
@@ -53,7 +56,12 @@ class PlaybackMixin:
         with self._changes():
             if moved:
                 if target > self.runset.t:
-                    self.runset.advance(target - self.runset.t)
+                    n = target - self.runset.t
+                    t0 = time.perf_counter()
+                    self.runset.advance(n)
+                    #: (steps, seconds) of the engine's last advance: the window's frame
+                    #: clock keeps a frame's steps within its budget from it
+                    self.last_advance = (n, time.perf_counter() - t0)
                     if self.selected >= 0:
                         self._cache_details()
                 self.t = target
