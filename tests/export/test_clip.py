@@ -187,40 +187,48 @@ def test_cli_csv_of_a_data_lesson_names_the_parameters(tmp_path):
     assert csv.read_text().splitlines()[0] == "run,label,step,w,b,loss"
 
 
+class _Recorder:
+    """A renderer that remembers the step each frame shows."""
+
+    colors = ["#000000"]
+
+    def __init__(self, session):
+        self.session, self.shown = session, []
+
+    def frame(self):
+        self.shown.append(self.session.t)
+        return np.zeros((180, 320, 4), np.uint8)
+
+    @staticmethod
+    def rgb(f):
+        return np.ascontiguousarray(f[..., 2::-1])
+
+    def close(self):
+        pass
+
+
 def test_the_renderer_is_built_in_a_step_of_its_own(tmp_path):
     """A window runs a step per turn of its event loop: building the picture and painting
     its first frame in one step blocked it for up to 0.9 s. The first step builds it and
     writes nothing; every later step writes one frame."""
-    made, frames = [], []
-
-    class Fake:
-        colors = ["#000000"]
-
-        def frame(self):
-            frames.append(1)
-            return np.zeros((180, 320, 4), np.uint8)
-
-        @staticmethod
-        def rgb(f):
-            return np.ascontiguousarray(f[..., 2::-1])
-
-        def close(self):
-            pass
+    made = []
+    session = Session()
+    rec = _Recorder(session)
 
     def make():
         made.append(1)
-        return Fake()
+        return rec
 
-    job = ClipJob(Session(), tmp_path / "x.mp4", ExportSettings(steps=4, steps_per_frame=2, **SMALL),
+    job = ClipJob(session, tmp_path / "x.mp4", ExportSettings(steps=4, steps_per_frame=2, **SMALL),
                   renderer=make)
     assert made == [] and job.total == 3
     assert job.step() is False
-    assert made == [1] and frames == [] and job.done == 0
+    assert made == [1] and rec.shown == [] and job.done == 0
     steps = 1
     while not job.step():
         steps += 1
-        assert len(frames) == job.done
-    assert steps + 1 == job.total + 1 and len(frames) == job.total == 3
+        assert len(rec.shown) == job.done
+    assert steps + 1 == job.total + 1 and len(rec.shown) == job.total == 3
     assert (tmp_path / "x.mp4").stat().st_size > 0
 
 
@@ -287,26 +295,6 @@ def test_a_cancel_while_the_palette_is_made_leaves_nothing(tmp_path):
             job._opener.done.wait(0.01)
     assert job.finished
     assert os.listdir(tmp_path) == []
-
-
-class _Recorder:
-    """A renderer that remembers the step each frame shows."""
-
-    colors = ["#000000"]
-
-    def __init__(self, session):
-        self.session, self.shown = session, []
-
-    def frame(self):
-        self.shown.append(self.session.t)
-        return np.zeros((180, 320, 4), np.uint8)
-
-    @staticmethod
-    def rgb(f):
-        return np.ascontiguousarray(f[..., 2::-1])
-
-    def close(self):
-        pass
 
 
 def test_an_export_runs_and_writes_a_piece_per_step(tmp_path, monkeypatch):

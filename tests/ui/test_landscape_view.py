@@ -592,6 +592,29 @@ def test_a_live_slice_comes_from_the_worker_while_playing_and_is_exact_when_paus
     np.testing.assert_array_equal(view._z, exact())
 
 
+def _spy_grid_jobs(view, monkeypatch, gate=None) -> list:
+    """The threads the map's grid pictures are computed on, in a list filled as they run;
+    with ``gate``, a picture off the UI thread waits for it (a slow slice until the test
+    sets it)."""
+    ui = threading.get_ident()
+    threads = []
+    real = view._grid_job
+
+    def job(*a):
+        fn = real(*a)
+
+        def picture():
+            threads.append(threading.get_ident())
+            if gate is not None and threading.get_ident() != ui:
+                assert gate.wait(10)
+            return fn()
+
+        return picture
+
+    monkeypatch.setattr(view, "_grid_job", job)
+    return threads
+
+
 @pytest.mark.live_defer
 def test_a_slow_paused_slice_goes_to_the_worker_and_the_window_stays_free(view, sess, qtbot, monkeypatch):
     # paused, a live slice is computed on the worker and the UI thread waits LIVE_SYNC_MS
@@ -607,21 +630,7 @@ def test_a_slow_paused_slice_goes_to_the_worker_and_the_window_stays_free(view, 
     ui = threading.get_ident()
     gate = threading.Event()  # the worker's slices wait for it: "slow" until the test says
     gate.set()
-    threads = []
-    real = view._grid_job
-
-    def job(*a):
-        fn = real(*a)
-
-        def picture():
-            threads.append(threading.get_ident())
-            if threading.get_ident() != ui:
-                assert gate.wait(10)
-            return fn()
-
-        return picture
-
-    monkeypatch.setattr(view, "_grid_job", job)
+    threads = _spy_grid_jobs(view, monkeypatch, gate)
     from gdviz.ui.views import live_grid, refresh
 
     # the UI thread waits for the slice after the step's other refreshes (here one asked
@@ -707,19 +716,7 @@ def test_playing_a_new_box_s_or_problem_s_slice_is_computed_on_the_worker(view, 
     monkeypatch.setattr(landscape_view, "LIVE_SYNC_MS", 5000.0)  # drawn in the same turn
     assert sess.set_classify(ClassifyData("xor", points=80, layers=2, units=4))
     ui = threading.get_ident()
-    threads = []
-    real = view._grid_job
-
-    def job(*a):
-        fn = real(*a)
-
-        def picture():
-            threads.append(threading.get_ident())
-            return fn()
-
-        return picture
-
-    monkeypatch.setattr(view, "_grid_job", job)
+    threads = _spy_grid_jobs(view, monkeypatch)
     sess.set_speed(60.0)
     sess.play()
     assert sess.tick(1 / 60) == 1

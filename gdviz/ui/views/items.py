@@ -10,6 +10,7 @@ import weakref
 
 import numpy as np
 import pyqtgraph as pg
+from pyqtgraph.graphicsItems.ScatterPlotItem import _DEFAULT_STYLE as DEFAULT_STYLE
 from PySide6.QtCore import QObject, QPointF, QRectF, Qt, QTimer
 from PySide6.QtGui import (QColor, QFontMetrics, QImage, QPainter, QPainterPath, QPen,
                            QPolygonF, QTransform)
@@ -1114,8 +1115,6 @@ class Points(pg.ScatterPlotItem):
         one symbol is looked up once for all of them, where pyqtgraph looks it up point by
         point (a key made and hashed for each: 190 ms of a 100,000-row CSV's load).
         False, having done nothing, for any other points (pyqtgraph's path)."""
-        from pyqtgraph.graphicsItems.ScatterPlotItem import _DEFAULT_STYLE
-
         opts = self.opts
         if len(data) < ONE_STYLE_POINTS or not (opts["pxMode"] and opts["useCache"]) \
                 or opts["hoverable"]:
@@ -1124,7 +1123,7 @@ class Points(pg.ScatterPlotItem):
         if not todo.any():
             return False
         names = ("symbol", "size", "pen", "brush")
-        if not all(np.equal(data[k][todo], _DEFAULT_STYLE[k]).all() for k in names):
+        if not all(np.equal(data[k][todo], DEFAULT_STYLE[k]).all() for k in names):
             return False
         data["sourceRect"][todo] = self.fragmentAtlas[[tuple(opts[k] for k in names)]][0]
         self._maybeRebuildAtlas()

@@ -14,6 +14,7 @@ each run, dotted, in the run's colour.
 from __future__ import annotations
 
 import math
+import weakref
 
 import numpy as np
 import pyqtgraph as pg
@@ -608,8 +609,6 @@ class LossView(pg.PlotWidget):
         replaced history kept (:meth:`RunSet.unchanged_through`), else empty. (Fed again
         from the start, L13's curve computed every row's loss again on the UI thread: 1.1 s
         with the numpy twins at step 488, L21's 18 ms a 4,000 rows with numba.)"""
-        import weakref
-
         n = len(self.val_curves)
         of = self._val_rows_of
         memo = self._val_rows
