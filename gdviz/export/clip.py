@@ -463,8 +463,8 @@ def trajectories_csv(session) -> str:
 
 def trajectory_records(session) -> dict:
     """What a trajectories CSV is written from, each a function that copies it out of the
-    session: ``names``, ``val`` (validation losses, or None) and for each run ``r`` its
-    rows (parameters, or the map's two on a surface; loss). (At 10^6 steps a run's rows
+    session: ``names``, ``val`` (validation losses, or None) and for each shown run ``r``
+    its rows (parameters, or the map's two on a surface; loss). (At 10^6 steps a run's rows
     are 24-40 MB, 30-50 ms to copy here: an export takes one a step.)"""
     data = session.is_data
     t = session.t
@@ -475,7 +475,7 @@ def trajectory_records(session) -> dict:
 
     out = {"names": (lambda: list(session.all_param_names)) if data else (lambda: ["x", "y"]),
            "val": session.val_losses if data else (lambda: None)}
-    for r in range(session.n_runs):
+    for r in _shown_runs(session):  # (a hidden run's rows are not written)
         out[r] = lambda r=r: rows(r)
     return out
 
@@ -487,8 +487,8 @@ def trajectory_lines(session, records: dict | None = None):
     if records is None:
         records = {k: get() for k, get in trajectory_records(session).items()}
     names, val = records["names"], records["val"]
-    trails = {r: records[r][0] for r in range(session.n_runs)}
-    losses = {r: records[r][1] for r in range(session.n_runs)}
+    trails = {r: records[r][0] for r in _shown_runs(session)}
+    losses = {r: records[r][1] for r in _shown_runs(session)}
     # a network's names hold a comma (W2[1,3]): quoted, as the labels are
     names_csv = [f'"{n}"' if "," in n else n for n in names]
     yield ("run,label,step," + ",".join(names_csv) + ",loss"
