@@ -28,6 +28,7 @@ from gdviz.core.data import MiniBatchSampler
 from gdviz.core.limits import (MAX_COORD, MAX_NET_LAYERS, MAX_NET_UNITS, MAX_POINTS,
                                MAX_POINTS_X_PARAMS, NET_SLICE_WORK)
 from gdviz.core.models import _DataProblem, _resolve_fast
+from gdviz.core.rows import Rows, as_array, rows_of
 from gdviz.kernels import mlp as K
 
 #: activation names, in the order the picker lists them
@@ -105,10 +106,10 @@ class NetModel:
         return (wq, wq + 1)
 
 
-def _check_points3(points) -> tuple[tuple[float, float, float], ...] | None:
+def _check_points3(points) -> Rows | None:
     if points is None:
         return None
-    a = np.asarray(points, dtype=np.float64)
+    a = as_array(points)
     if a.ndim != 2 or a.shape[1] != 3:
         raise ValueError("classification points must be triples (x1, x2, label)")
     if not 2 <= a.shape[0] <= MAX_POINTS:
@@ -117,7 +118,7 @@ def _check_points3(points) -> tuple[tuple[float, float, float], ...] | None:
         raise ValueError(f"points must be finite, within +-{MAX_COORD:g}")
     if not np.isin(a[:, 2], (0.0, 1.0)).all():
         raise ValueError("labels must be 0 or 1")
-    return tuple(zip(a[:, 0].tolist(), a[:, 1].tolist(), a[:, 2].tolist()))  # (not row by row)
+    return points if type(points) is Rows else rows_of(a)
 
 
 @dataclass(frozen=True)
@@ -163,7 +164,7 @@ class ClassifyData:
 
     def class_dataset(self) -> C.ClassDataset:
         if self.points_data is not None:
-            a = np.array(self.points_data, dtype=np.float64)
+            a = np.array(as_array(self.points_data))  # (the dataset's own copy)
             return C.ClassDataset(a[:, :2], a[:, 2], self.val_fraction, self.seed,
                                   self.source or "csv")
         return C.make_class_dataset(self.dataset, self.points, self.noise, self.seed,

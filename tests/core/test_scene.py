@@ -87,7 +87,7 @@ def test_integers_are_accepted_for_floats_and_written_as_floats():
     assert s.runs[0].opt.lr == 1.0 and isinstance(s.runs[0].opt.lr, float)
     assert "lr = 1.0" in dumps_scene(s)
     text = dumps_scene(s)
-    assert "        -1.0,\n        2.0,\n" in text  # tomli-w: one array item a line
+    assert "\n    [-1.0, 2.0],\n" in text  # points: a row a line (rows_text)
     assert loads_scene(text).starts == ((-1.0, 2.0),)
 
 
