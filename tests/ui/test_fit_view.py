@@ -434,3 +434,24 @@ def test_a_run_added_or_removed_writes_only_its_legend_entry(view, sess, qapp):
     assert view.legend_texts() == texts
     assert [sample.item for sample, _ in view.legend.items] == items
     assert (view.legend.width(), view.legend.height()) == size
+
+
+def test_the_data_points_are_blitted_from_a_cache_and_follow_new_data(view, sess, qapp):
+    # issue 10: a 100,000-point fit drew every point again each frame (18 ms of a 88 ms
+    # frame); the points stand still while the curves move, so they are cached pixmaps
+    from PySide6.QtWidgets import QGraphicsItem
+
+    for item in (view.train_points, view.val_points):
+        assert item.cacheMode() == QGraphicsItem.CacheMode.DeviceCoordinateCache
+    assert view.batch_ring.cacheMode() == QGraphicsItem.CacheMode.NoCache  # moves each step
+
+    def picture():
+        qapp.processEvents()
+        return view.grab().toImage()
+
+    before = picture()
+    sess.step(3)  # the curves move; the cached points are drawn as before
+    assert sess.set_fit(FitData(target="sine", model="hard-sigmoid", units=2, points=80, seed=9))
+    after = picture()
+    tx, _ = _xy(view.train_points)
+    assert len(tx) == sess.problem.dataset.n_train and after != before

@@ -346,6 +346,87 @@ def test_open_bad_scene_shows_inline_message_and_keeps_session(window, session, 
     assert session.landscape is land
 
 
+def _big_scene_file(tmp_path, n=12_000):
+    import dataclasses
+
+    from gdviz.core.scene import load_preset, save_scene
+
+    s = load_preset("L13")
+    rng = np.random.default_rng(3)
+    data = tuple(zip(rng.uniform(-3, 3, n).tolist(), rng.normal(0, 1, n).tolist()))
+    scene = dataclasses.replace(s, fit=dataclasses.replace(s.fit, data=data, units=10))
+    path = tmp_path / "big.toml"
+    save_scene(scene, path)
+    return path, scene
+
+
+def test_a_big_scene_file_is_read_on_a_worker_thread_while_the_window_goes_on(
+        window, session, tmp_path, qtbot, monkeypatch):
+    # issue 10: a 100,000-point scene (4.7 MB) was read on the UI thread: 1.3 s frozen
+    import threading
+
+    import gdviz.core.scene as scene_mod
+    from gdviz.ui.main_window import OPEN_ASIDE_BYTES
+
+    path, scene = _big_scene_file(tmp_path)
+    assert path.stat().st_size > OPEN_ASIDE_BYTES
+    readers = []
+    real = scene_mod.load_scene
+    monkeypatch.setattr(scene_mod, "load_scene",
+                        lambda p: readers.append(threading.current_thread()) or real(p)
+                        if p == path else real(p))
+    land = session.landscape
+    assert window.open_scene(path) is True
+    assert window.opening == path and session.landscape is land  # not yet
+    assert window.notice.isVisible() and window.notice.text() == "Opening big.toml…"
+    qtbot.waitUntil(lambda: window.opening is None, timeout=20_000)
+    assert readers and all(t is not threading.main_thread() for t in readers)
+    assert session.kind == "fit" and session.data.points_data == scene.fit.data
+    assert not window.notice.isVisible()
+    assert window._scene_path == path  # Save writes it back there
+
+
+def test_a_newer_open_drops_the_big_file_being_read(window, session, tmp_path, qtbot):
+    from gdviz.core.scene import preset_path
+
+    path, _ = _big_scene_file(tmp_path, 2000)
+    assert window.open_scene(path, aside=True) is True
+    future = window._open_job[1]
+    assert window.open_scene(preset_path("L4")) is True  # a lesson: read at once
+    assert window.opening is None and window._scene.title.en.startswith("L4")
+    qtbot.waitUntil(future.done, timeout=20_000)
+    for _ in range(5):
+        QApplication.processEvents()
+    assert window._scene.title.en.startswith("L4") and session.kind == "surface"
+    assert not window.notice.isVisible()
+
+
+def test_a_bad_file_read_aside_says_why_inline(window, session, tmp_path, qtbot):
+    bad = tmp_path / "broken.toml"
+    bad.write_text("version = 1\n[problem]\nkind = 'surface'\nsurface = 'nope'\n")
+    land = session.landscape
+    assert window.open_scene(bad, aside=True) is True
+    qtbot.waitUntil(lambda: window.opening is None, timeout=20_000)
+    assert window.notice.isVisible() and "Cannot open broken.toml" in window.notice.text()
+    assert session.landscape is land
+
+
+def test_closing_the_window_while_a_file_is_read_applies_nothing(qtbot, session, settings,
+                                                                  tmp_path):
+    path, _ = _big_scene_file(tmp_path, 2000)
+    win = MainWindow(session, settings=settings)
+    qtbot.addWidget(win)
+    win.show()
+    assert win.open_scene(path, aside=True)
+    future = win._open_job[1]
+    win.close()
+    if not future.cancelled():
+        future.result()
+    for _ in range(5):
+        QApplication.processEvents()
+    assert session.kind != "fit" and win.opening is None
+
+
 def test_gui_command_shows_window_and_returns(tmp_path):
     # in a process of its own: the app's exec() and quit() would leave this process's
     # QApplication quitting, and every later test's nested event loop would return at once

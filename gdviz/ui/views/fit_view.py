@@ -31,6 +31,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QColor, QFontMetricsF
+from PySide6.QtWidgets import QGraphicsItem
 
 from gdviz.core.i18n import current_language, tr
 from gdviz.ui import theme
@@ -208,6 +209,10 @@ class FitView(pg.PlotWidget):
         self.val_points.setZValue(21)
         self.batch_ring = Points(symbol="o", pxMode=True)
         self.batch_ring.setZValue(22)
+        # the data stand still while the curves over them change every step: blit them
+        # from a cached pixmap (100,000 points took 18 ms of every frame to draw again)
+        for item in (self.train_points, self.val_points):
+            item.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         for item in (self.target_curve, self.c0_line, self.train_points, self.val_points,
                      self.batch_ring):
             self.plot_item.addItem(item)
