@@ -293,15 +293,18 @@ class FitSlice:
         pr = self.problem
         nx, ny = int(nx), int(ny)
         # a network's slice through its first layers costs its whole depth per cell: past
-        # NET_SLICE_WORK it is computed on a coarser grid (exact there) and resampled
+        # NET_SLICE_WORK it is computed on a coarser grid (exact there) and resampled. So is
+        # any slice the numpy twin computes (the kernels still compiling): a 128x128 slice of
+        # 70,000 points took the twin minutes, and the map stayed empty until it ended
+        fast = fast if fast is not None else pr.fast
         cells = max(4, NET_SLICE_WORK // max(1, M.slice_work(pr.model, self.i, self.j,
                                                              pr.x.shape[0])))
         mx, my = nx, ny
-        if pr.model.kind == "network" and nx * ny > cells:
+        if (pr.model.kind == "network" or not M._resolve_fast(fast)) and nx * ny > cells:
             f = math.sqrt(cells / (nx * ny))
             mx, my = max(2, int(nx * f)), max(2, int(ny * f))
         out = M.slice_grid(pr.model, p, self.i, self.j, (x0, x1), (y0, y1), mx, my,
-                           pr.x, pr.y, pr.loss_kind, fast=fast if fast is not None else pr.fast)
+                           pr.x, pr.y, pr.loss_kind, fast=fast)
         if (mx, my) != (nx, ny):
             out = _resample(out, nx, ny)
         finite = out[np.isfinite(out)]

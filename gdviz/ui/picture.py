@@ -407,6 +407,8 @@ class Picture(QWidget):
                 view.wait_for_kernels()
             else:
                 view.kernels_came()
+        if not due:  # a live slice the twin computed coarse: the exact one now
+            self.landscape_view.live_kernels_came()
 
     def set_caption(self, title: str = "", text: str = "") -> None:
         self._caption = (title, text)

@@ -144,6 +144,33 @@ def test_fit_map_is_a_slice_through_the_reference_run():
     assert_array_equal(np.frombuffer(s.landscape.key()), s.positions(5)[0])
 
 
+def test_the_twins_slice_of_much_data_is_coarse_and_exact_at_its_nodes(monkeypatch):
+    # issue 10: before the kernels were compiled, the numpy twin computed a 128x128 slice
+    # of 70,000 points for minutes, and the map stayed empty; now past NET_SLICE_WORK it is
+    # computed on a coarser grid (exact at its nodes) and resampled, as a network's is
+    import gdviz.core.models as M
+    from gdviz.core.limits import NET_SLICE_WORK
+
+    s = fit_session(target="sine", model="sigmoid", units=3, points=2000, val_fraction=0.0)
+    land = s.landscape
+    calls = []
+    real = M.slice_grid
+    monkeypatch.setattr(M, "slice_grid", lambda *a, **k: calls.append((a[6], a[7], k)) or
+                        real(*a, **k))
+    box = (-2.0, 2.0, -1.0, 3.0)
+    z = land.grid(*box, 128, 128, fast=False)
+    (mx, my, kw), = calls
+    assert z.shape == (128, 128) and mx * my <= NET_SLICE_WORK // 2000 < 128 * 128
+    assert kw["fast"] is False
+    coarse = real(land.problem.model, land.reference(), land.i, land.j, box[:2], box[2:],
+                  mx, my, land.problem.x, land.problem.y, land.problem.loss_kind, fast=False)
+    assert z[0, 0] == coarse[0, 0] and z[-1, -1] == coarse[-1, -1]
+    calls.clear()
+    small = fit_session(target="sine", model="sigmoid", units=3, points=40).landscape
+    assert small.grid(*box, 128, 128, fast=False).shape == (128, 128)
+    assert calls[0][:2] == (128, 128)  # little data: the whole grid, as before
+
+
 def test_fit_reports_validation_loss_from_the_recorded_parameters():
     s = fit_session(target="sine", model="sigmoid", units=3, points=40, val_fraction=0.25)
     s.step(15)

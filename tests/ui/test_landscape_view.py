@@ -972,3 +972,24 @@ def test_a_long_expressions_picture_is_computed_on_a_coarser_grid_in_the_window(
     assert sess.set_expression("x^2 + y^2")
     views[True].flush()
     assert views[True]._z.shape[0] == 256  # a short one: the full grid
+
+
+def test_the_exact_slice_is_computed_again_once_the_kernels_come(view, sess, qtbot, monkeypatch):
+    # the twin's slice of much data is coarse (FitSlice.grid); when the kernels come, the
+    # map computes the exact one without waiting for a step or a zoom
+    from gdviz.core.problems import FitData
+
+    assert sess.set_fit(FitData(target="sine", model="sigmoid", units=3, points=40))
+    land = sess.landscape
+    qtbot.waitUntil(lambda: view._land_key is not None and view._land_key[0] == land.key(),
+                    timeout=10_000)
+    boxes = []
+    real = view._recompute_grid
+    monkeypatch.setattr(view, "_recompute_grid",
+                        lambda box, *a, **k: boxes.append(box) or real(box, *a, **k))
+    view._update_live_surfaces()
+    assert boxes == []  # nothing changed: nothing computed
+    view.live_kernels_came()
+    assert boxes == [view._box]
+    qtbot.waitUntil(lambda: view._land_key is not None and view._land_key[0] == land.key(),
+                    timeout=10_000)

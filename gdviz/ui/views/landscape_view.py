@@ -875,6 +875,14 @@ class LandscapeView(pg.PlotWidget):
                 return (cx, cy)
         return choices[0]
 
+    def live_kernels_came(self) -> None:
+        """The kernels are compiled: a live slice drawn meanwhile was the numpy twin's, on a
+        coarse grid (:meth:`gdviz.core.problems.FitSlice.grid`); the exact one
+        is computed now, paused as playing."""
+        if getattr(self.session.landscape, "live", False):
+            self._land_key = self._live_sent = None
+            self._update_live_surfaces()
+
     def _update_live_surfaces(self) -> None:
         """Once per frame: a fit's slice follows its reference run; on regression the
         current mini-batch's own surface is redrawn when the batch changes."""
