@@ -93,6 +93,8 @@ SIDE_CURVES_WEIGHTS = (50, 50)
 OPEN_ASIDE_BYTES = 512 * 1024
 #: how often the window looks whether such a read is done
 OPEN_POLL_MS = 15
+#: "Opening NAME…" in the text's colour (the notice's other lines, errors, are red)
+OPENING_SHEET = "font-weight: bold;"
 #: the docks' layout in saved window states: a state saved with another layout (the loss
 #: dock below the map, before version 2) is not restored, the window starts with today's
 DOCK_LAYOUT_VERSION = 2
@@ -767,6 +769,8 @@ class MainWindow(QMainWindow):
 
     def show_notice(self, msg: str) -> None:
         """One inline line above the map (empty hides it); also echoed in the status bar."""
+        if self.notice.styleSheet() == OPENING_SHEET:
+            self._style_caption()  # (red again after an "Opening…")
         self.notice.setText(msg)
         self.notice.setVisible(bool(msg))
         if msg:
@@ -795,8 +799,10 @@ class MainWindow(QMainWindow):
             if self._open_pool is None:
                 self._open_pool = concurrent.futures.ThreadPoolExecutor(1, "gdviz-open")
             self._open_job = (path, self._open_pool.submit(load_scene, path))
-            # inline only (show_notice also flashes it in the status bar for 8 s)
+            # inline only (show_notice also flashes it in the status bar for 8 s), and in
+            # the text's colour: red is for what went wrong
             self.notice.setText(tr("opening_scene", self.language, name=Path(path).name))
+            self._style_caption()
             self.notice.setVisible(True)
             self._open_timer.start()
             return True
@@ -967,8 +973,9 @@ class MainWindow(QMainWindow):
         self.caption.restyle()  # the strip styles itself (the export's too)
         sheet = f"color: {red}; font-weight: bold;"
         for lab in (self.notice, self.diverged_label, self.controls.problem.error):
-            if lab.styleSheet() != sheet:  # (a sheet set again re-polishes the label)
-                lab.setStyleSheet(sheet)
+            own = OPENING_SHEET if lab is self.notice and self.opening else sheet
+            if lab.styleSheet() != own:  # (a sheet set again re-polishes the label)
+                lab.setStyleSheet(own)
 
     def _scale_caption_font(self) -> None:
         self.caption.restyle()

@@ -379,6 +379,7 @@ def test_a_big_scene_file_is_read_on_a_worker_thread_while_the_window_goes_on(
     assert window.open_scene(path) is True
     assert window.opening == path and session.landscape is land  # not yet
     assert window.notice.isVisible() and window.notice.text() == "Opening big.toml…"
+    assert "color" not in window.notice.styleSheet()  # not an error's red
     qtbot.waitUntil(lambda: window.opening is None, timeout=20_000)
     assert readers and all(t is not threading.main_thread() for t in readers)
     assert session.kind == "fit" and session.data.points_data == scene.fit.data
@@ -408,6 +409,7 @@ def test_a_bad_file_read_aside_says_why_inline(window, session, tmp_path, qtbot)
     assert window.open_scene(bad, aside=True) is True
     qtbot.waitUntil(lambda: window.opening is None, timeout=20_000)
     assert window.notice.isVisible() and "Cannot open broken.toml" in window.notice.text()
+    assert "color" in window.notice.styleSheet()  # an error: red again
     assert session.landscape is land
 
 
