@@ -286,6 +286,11 @@ class FitSlice:
         """Changes exactly when the surface does (the reference parameters moved)."""
         return np.asarray(self.reference(), dtype=np.float64).tobytes()
 
+    def work_per_cell(self) -> int:
+        """Multiply-adds per grid cell of :meth:`grid` (:func:`gdviz.core.models.slice_work`)."""
+        pr = self.problem
+        return M.slice_work(pr.model, self.i, self.j, pr.x.shape[0])
+
     def grid(self, x0: float, x1: float, y0: float, y1: float, nx: int, ny: int,
              fast: bool | None = None) -> np.ndarray:
         """Loss float64 (ny, nx): out[r, c] = L(p_i = x_c, p_j = y_r, others = reference)."""
@@ -297,8 +302,7 @@ class FitSlice:
         # any slice the numpy twin computes (the kernels still compiling): a 128x128 slice of
         # 70,000 points took the twin minutes, and the map stayed empty until it ended
         fast = fast if fast is not None else pr.fast
-        cells = max(4, NET_SLICE_WORK // max(1, M.slice_work(pr.model, self.i, self.j,
-                                                             pr.x.shape[0])))
+        cells = max(4, NET_SLICE_WORK // max(1, self.work_per_cell()))
         mx, my = nx, ny
         if (pr.model.kind == "network" or not M._resolve_fast(fast)) and nx * ny > cells:
             f = math.sqrt(cells / (nx * ny))

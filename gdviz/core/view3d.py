@@ -44,3 +44,17 @@ def check_camera(v: Any) -> tuple[float, float, float] | None:
                          f"{MIN_CAMERA_DISTANCE:g} to {MAX_CAMERA_DISTANCE:g})")
     az = (az + 180.0) % 360.0 - 180.0
     return (az, el, dist)
+
+
+#: a live surface (a fit's slice) is recomputed on the UI thread at each step: its mesh is
+#: made coarser, not below LIVE_MESH_MIN a side, to keep it within this many multiply-adds
+#: (a 96x96 slice of 70,000 points took 266 ms a step; 16x16 takes ~20 ms)
+LIVE_3D_WORK = 20_000_000
+LIVE_MESH_MIN = 16
+
+
+def live_mesh(n: int, work_per_cell: int) -> int:
+    """The vertices a side of a live surface's mesh: ``n``, or fewer for a slice whose
+    cells cost ``work_per_cell`` multiply-adds each (see LIVE_3D_WORK)."""
+    fits = int(math.sqrt(LIVE_3D_WORK / max(1, int(work_per_cell))))
+    return max(min(n, LIVE_MESH_MIN), min(n, fits))

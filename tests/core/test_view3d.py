@@ -85,3 +85,21 @@ def test_checks():
     assert check_camera(None) is None
     assert check_camera(DEFAULT_CAMERA) == DEFAULT_CAMERA
     assert check_camera((-190, 0, 5))[0] == 170.0
+
+
+def test_a_live_mesh_is_coarser_for_a_slice_of_much_data():
+    # issue 10: the 3-D view computes a fit's live slice at each step on the UI thread: a
+    # 96x96 mesh of 70,000 points took 266 ms a step
+    from gdviz.core.view3d import LIVE_3D_WORK, LIVE_MESH_MIN, live_mesh
+
+    assert live_mesh(96, 35) == 96  # a lesson's 35 points: the whole mesh
+    n = live_mesh(96, 70_000)
+    assert LIVE_MESH_MIN <= n < 96 and n * n * 70_000 <= LIVE_3D_WORK
+    assert live_mesh(96, 10**9) == LIVE_MESH_MIN  # never below
+    assert live_mesh(8, 10**9) == 8  # nor above what was asked
+    from gdviz.core.problems import FitData
+    from gdviz.core.session import Session
+
+    s = Session()
+    assert s.set_fit(FitData(target="sine", model="sigmoid", units=3, points=40))
+    assert s.landscape.work_per_cell() == s.problem.x.shape[0]

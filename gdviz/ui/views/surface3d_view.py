@@ -33,7 +33,7 @@ from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QColor, QMatrix4x4, QVector4D
 
 from gdviz.core.i18n import tr
-from gdviz.core.view3d import DEFAULT_CAMERA
+from gdviz.core.view3d import DEFAULT_CAMERA, live_mesh
 from gdviz.kernels.contour import contour_segments, nice_levels
 from gdviz.ui import theme
 from gdviz.ui.views.items import connect_all, disconnect_all
@@ -365,6 +365,9 @@ class Surface3DView(gl.GLViewWidget):
         self._surface_key = key
         x0, x1, y0, y1 = self.box = tuple(float(v) for v in box)
         n = min(self.mesh_n, LIVE_MESH) if live else self.mesh_n
+        per_cell = getattr(land, "work_per_cell", None) if live else None
+        if per_cell is not None:  # (computed here at each step: within LIVE_3D_WORK)
+            n = live_mesh(n, per_cell())
         with np.errstate(all="ignore"):
             z = np.ascontiguousarray(land.grid(x0, x1, y0, y1, n, n), dtype=np.float64)
         finite = z[np.isfinite(z)]
