@@ -236,3 +236,17 @@ def test_an_integer_too_big_for_a_float_is_one_line(digits, match):
     lr = next(line for line in text.splitlines() if line.startswith("lr = "))
     with pytest.raises(SceneError, match=match):
         loads_scene(text.replace(lr, "lr = 1" + "0" * digits, 1), "x.toml")
+
+
+def test_rows_keep_their_text_once_written():
+    # the autosave writes the demo every few seconds: 100,000 points cost ~120 ms of repr
+    # each time; a Rows is immutable, so its text is kept
+    rows = rows_of(np.arange(6.0).reshape(3, 2) / 7)
+    text = rows_text(rows)
+    assert rows_text(rows) is text and text == rows_text(tuple(map(tuple, rows)))
+    assert rows_text(rows, indent="  ") != text  # another layout: made, not kept
+    scene = _big_scene(50)
+    scene = dataclasses.replace(scene, fit=dataclasses.replace(scene.fit,
+                                                               data=rows_of(scene.fit.data)))
+    first = dumps_scene(scene)
+    assert "text" in scene.fit.data.__dict__ and dumps_scene(scene) == first
