@@ -250,3 +250,44 @@ def test_rows_keep_their_text_once_written():
                                                                data=rows_of(scene.fit.data)))
     first = dumps_scene(scene)
     assert "text" in scene.fit.data.__dict__ and dumps_scene(scene) == first
+
+
+BIG_TEXT = dumps_scene(_big_scene(300, seed=5))
+
+
+def _plain_toml(value):
+    """tomllib's value of a _toml result: each LiftedRows as the list tomllib reads from
+    its text, after checking that its rows are those numbers, bit for bit."""
+    from gdviz.core.scene.schema import LiftedRows
+
+    if isinstance(value, dict):
+        return {k: _plain_toml(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain_toml(v) for v in value]
+    if type(value) is LiftedRows:
+        ref = value.as_list()
+        assert _same(value.rows.array, ref)
+        return ref
+    return value
+
+
+@seed(20261208)
+@settings(max_examples=300, deadline=None)
+@given(st.integers(0, len(BIG_TEXT) - 1), st.sampled_from(["", "x", "1", "0", ".", "-", "e",
+                                                           ",", "[", "]", " ", "\n", "#", '"',
+                                                           "=", "01", "1_0", "\r\n"]),
+       st.integers(0, 2))
+def test_a_scene_with_a_big_array_reads_as_tomllib_reads_it_whatever_is_changed(at, new, cut):
+    # the whole read (_lift, tomllib on the rest, _put_back) against tomllib on the whole
+    # text, one change anywhere: the same data, or the same error (its line too)
+    text = BIG_TEXT[:at] + new + BIG_TEXT[at + cut:]
+
+    def outcome(read):
+        try:
+            return "ok", _plain_toml(read(text))
+        except tomllib.TOMLDecodeError as exc:
+            return "error", str(exc)
+        except ValueError as exc:
+            return "value", str(exc)
+
+    assert outcome(toml_io._toml) == outcome(tomllib.loads)
