@@ -497,6 +497,8 @@ class MainWindow(QMainWindow):
 
         lang = self.language
         self.setWindowTitle(tr("window_title", lang))
+        if self.opening is not None:  # "Opening NAME…" in the new language
+            self.notice.setText(tr("opening_scene", lang, name=Path(self.opening).name))
         self.file_menu.setTitle(tr("file", lang))
         self.open_action.setText(tr("open", lang))
         self.save_action.setText(tr("save_as", lang))

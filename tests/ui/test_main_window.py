@@ -380,6 +380,8 @@ def test_a_big_scene_file_is_read_on_a_worker_thread_while_the_window_goes_on(
     assert window.opening == path and session.landscape is land  # not yet
     assert window.notice.isVisible() and window.notice.text() == "Opening big.toml…"
     assert "color" not in window.notice.styleSheet()  # not an error's red
+    window.set_language("zh-Hans")
+    assert window.notice.text() == "正在打开 big.toml…"
     qtbot.waitUntil(lambda: window.opening is None, timeout=20_000)
     assert readers and all(t is not threading.main_thread() for t in readers)
     assert session.kind == "fit" and session.data.points_data == scene.fit.data
