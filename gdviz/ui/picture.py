@@ -167,7 +167,8 @@ class Picture(QWidget):
         self.caption = CaptionStrip()
         self.caption.foldable = not export
         self.caption.hide()
-        self.landscape_view = LandscapeView(session, adaptive=not export, staged=True)
+        self.landscape_view = LandscapeView(session, adaptive=not export, staged=True,
+                                            frames_only=export)
         yield
         yield from self.landscape_view._pending_build
         yield

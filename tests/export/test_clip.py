@@ -379,3 +379,28 @@ def test_a_csvs_validation_losses_are_computed_a_piece_per_step(tmp_path, monkey
     assert (tmp_path / "t.csv").read_text(encoding="utf-8") == want
     rows = sum(len(ref.losses()[r]) for r in range(ref.n_runs))
     assert sum(sizes) == rows and max(sizes) <= 16 and len(sizes) > ref.n_runs
+
+
+def test_an_exports_map_computes_the_live_slice_for_its_frames_only(tmp_path, monkeypatch):
+    """A fit's map is a live slice: the export's map computed it exactly after every piece
+    of steps between frames (a 100-step PNG of a 100,000-point fit: 100 slices of 0.3 s,
+    one drawn); now when a frame is painted. The frames are the same."""
+    from gdviz.core.problems import FitData, FitSlice
+    from gdviz.export import clip
+
+    def fit_session():
+        s = Session()
+        assert s.set_fit(FitData(target="sine", model="sigmoid", units=3, points=40))
+        return s
+
+    calls = []
+    real = FitSlice.grid
+    monkeypatch.setattr(FitSlice, "grid",
+                        lambda self, *a, **k: calls.append(a) or real(self, *a, **k))
+    monkeypatch.setattr(clip, "STEP_BUDGET_S", 0.0)  # a piece a step
+    out = _export(fit_session(), tmp_path / "f.png", ExportSettings(steps=60, **SMALL))
+    assert out.exists() and len(calls) <= 3  # the build's, and the frame's
+    calls.clear()
+    _export(fit_session(), tmp_path / "v.gif",
+            ExportSettings(steps=60, steps_per_frame=20, **SMALL))
+    assert len(calls) <= 2 + 4  # and one a frame (0, 20, 40, 60)
