@@ -708,7 +708,8 @@ class FrameGrabber:
         # chunk per piece: 0.9 s whole on L16)
         QApplication.instance().sendPostedEvents(None, QEvent.Type.LayoutRequest)
         yield
-        yield from self.picture.landscape_view.flush_steps()
+        if self._map_shown():
+            yield from self.picture.landscape_view.flush_steps()
         self.flush()
         if self._setup is not None:
             self._setup(self.picture)
@@ -743,7 +744,13 @@ class FrameGrabber:
         a pending grid recompute), so that a frame shows the session as it is."""
         app = QApplication.instance()
         app.sendPostedEvents(None, QEvent.Type.LayoutRequest)
-        self.picture.landscape_view.flush()
+        if self._map_shown():
+            self.picture.landscape_view.flush()
+
+    def _map_shown(self) -> bool:
+        """The map is one of the clip's panels (a map left out is not computed for it: a
+        fit's exact slice of 100,000 points, 0.3 s a frame, for no pixel)."""
+        return self.picture.landscape_view.isVisibleTo(self.picture)
 
     def frame(self) -> np.ndarray:
         """The next frame, (h, w, 4) BGRA; it stays intact for ``stable_frames`` calls."""

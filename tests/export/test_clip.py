@@ -404,3 +404,7 @@ def test_an_exports_map_computes_the_live_slice_for_its_frames_only(tmp_path, mo
     _export(fit_session(), tmp_path / "v.gif",
             ExportSettings(steps=60, steps_per_frame=20, **SMALL))
     assert len(calls) <= 2 + 4  # and one a frame (0, 20, 40, 60)
+    calls.clear()
+    _export(fit_session(), tmp_path / "w.gif",
+            ExportSettings(steps=60, steps_per_frame=20, panels=("fit", "loss"), **SMALL))
+    assert len(calls) <= 2  # a map left out of the clip: none for its frames
