@@ -68,8 +68,8 @@ class Dataset:
             raise ValueError(f"Invalid validation fraction: {self.val_fraction} (must be in 0..0.5)")
         n = x.shape[0]
         train_idx, val_idx = split_indices(n, vf, self.seed)
-        for a in (x, y, train_idx, val_idx):  # (a FitData keeps its Dataset: never changed)
-            a.flags.writeable = False
+        x.flags.writeable = False
+        y.flags.writeable = False
         object.__setattr__(self, "x", x)
         object.__setattr__(self, "y", y)
         object.__setattr__(self, "val_fraction", vf)

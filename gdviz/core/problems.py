@@ -178,21 +178,12 @@ class FitData:
         return M.make_model(self.model, self.units, self.layers, self.activation)
 
     def dataset(self) -> D.Dataset:
-        """The points and their train/validation split. Made once: a Dataset is immutable,
-        and a fit being set up asked for it three times (5 ms each at 100,000 points)."""
-        ds = self.__dict__.get("_dataset")
-        if ds is None:
-            if self.points_data is not None:
-                a = as_array(self.points_data)  # (the Dataset copies x and y)
-                ds = D.Dataset(a[:, 0], a[:, 1], self.val_fraction, self.seed,
-                               self.source or "csv")
-            else:
-                target = (D.expr_target(self.target_expr) if self.target_expr.strip()
-                          else self.target)
-                ds = D.make_dataset(target, self.points, self.noise, self.seed,
-                                    self.val_fraction)
-            object.__setattr__(self, "_dataset", ds)
-        return ds
+        """The points and their train/validation split."""
+        if self.points_data is not None:
+            a = np.array(as_array(self.points_data))  # (the Dataset's own copy)
+            return D.Dataset(a[:, 0], a[:, 1], self.val_fraction, self.seed, self.source or "csv")
+        target = D.expr_target(self.target_expr) if self.target_expr.strip() else self.target
+        return D.make_dataset(target, self.points, self.noise, self.seed, self.val_fraction)
 
     def init_params(self) -> np.ndarray:
         """The model's seeded start over this data's x and y ranges: float64 (n_params,)."""

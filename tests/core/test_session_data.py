@@ -317,19 +317,3 @@ def test_per_row_values_follow_decimation_and_the_live_row(monkeypatch):
         assert_allclose(s.weight_norms()[0], _norms_twin(P), rtol=1e-12)
         assert_allclose(s.val_losses()[0], s.problem.val_loss(P), rtol=1e-12)
     assert s.runset.stride > 1
-
-
-def test_a_fits_dataset_is_made_once_and_cannot_be_changed():
-    # setting up a fit asked for it three times (5 ms each at 100,000 points); it is
-    # immutable, so it is kept: its arrays, the split's too, are read-only
-    data = FitData(target="sine", model="sigmoid", units=3, points=40, val_fraction=0.25)
-    ds = data.dataset()
-    assert data.dataset() is ds
-    for a in (ds.x, ds.y, ds.train_idx, ds.val_idx):
-        with pytest.raises(ValueError):
-            a[0] = 0
-    loaded = FitData(model="sigmoid", units=3, points_data=((0.0, 1.0), (1.0, 2.0), (2.0, 0.5)))
-    assert loaded.dataset() is loaded.dataset() and loaded.dataset().n == 3
-    import dataclasses
-
-    assert dataclasses.replace(data, seed=1).dataset() is not ds  # another fit: its own
