@@ -164,7 +164,7 @@ class ClassifyData:
 
     def class_dataset(self) -> C.ClassDataset:
         if self.points_data is not None:
-            a = np.array(as_array(self.points_data))  # (the dataset's own copy)
+            a = as_array(self.points_data)  # (the ClassDataset copies X and y)
             return C.ClassDataset(a[:, :2], a[:, 2], self.val_fraction, self.seed,
                                   self.source or "csv")
         return C.make_class_dataset(self.dataset, self.points, self.noise, self.seed,

@@ -394,11 +394,12 @@ class LiftedRows:
         self.text, self.rows, self.arity, self.labels01 = text, rows, arity, labels01
 
     @classmethod
-    def of(cls, rows: Rows) -> "LiftedRows":
-        """Rows a Scene holds, as they go through its check again (validate_scene)."""
+    def of(cls, rows: Rows, text: str | None = None) -> "LiftedRows":
+        """``rows`` as read from ``text`` (toml_io), or as a Scene holds them when they go
+        through its check again (validate_scene; ``text`` None)."""
         a = rows.array
         arity = a.shape[1] if a.ndim == 2 and a.shape[0] else 0
-        return cls(None, rows, arity, arity == 3 and bool(np.isin(a[:, 2], (0.0, 1.0)).all()))
+        return cls(text, rows, arity, arity == 3 and bool(np.isin(a[:, 2], (0.0, 1.0)).all()))
 
     def rows_for(self, kind: str, md) -> Rows | None:
         """The rows, if a ``kind`` key takes them unchanged; else None."""

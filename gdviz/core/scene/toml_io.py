@@ -20,7 +20,6 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import tomli_w
 
 from gdviz.core.userinput import quote, read_user_file
@@ -119,9 +118,8 @@ def _lift(text: str) -> tuple[str, dict[str, LiftedRows]]:
                 break
         else:
             continue
-        labels01 = arity == 3 and bool(np.isin(got[:, 2], (0.0, 1.0)).all())
         token = f"gdviz-rows-{nonce}-{len(lifted)}"
-        lifted[token] = LiftedRows(array, rows_of(got), arity, labels01)
+        lifted[token] = LiftedRows.of(rows_of(got), array)
         parts += [text[pos:start], f'"{token}"']
         pos = end
     if not lifted:
