@@ -198,3 +198,35 @@ def test_a_panel_toggle_paints_each_plot_it_resizes_once(window):
         _flush()
         assert all(v.viewport().size() != sizes[k] for k, v in plots.items())
         assert counts == {"map": 1, "fit": 1}
+
+
+@pytest.mark.parametrize("scale", [1.0, 2.61])
+def test_a_fit_lesson_after_one_without_axes_makes_its_legend_once(window, monkeypatch, scale):
+    """L21 shows the fit panel without axes or title; L8 shows them again. Its plot's own
+    layout (axes, title) came only at the lesson's last layout pass, after the legend and
+    the curves were made for the bigger box: the box shrank, and they were made again (at
+    261 % text the legend in another form)."""
+    from gdviz.ui.views.fit_view import FitView
+
+    win = window
+    win.set_font_scale(scale)
+    _flush()
+    assert win.open_scene(preset_path("L21"))
+    win.session.pause()
+    _flush()
+    fit = win.picture.fit_view
+    assert not fit.plot_item.getAxis("left").isVisible()
+    made = []
+    real = FitView._make_legend
+    monkeypatch.setattr(FitView, "_make_legend",
+                        lambda v, form: (made.append((form, v.vb.size().toTuple())), real(v, form)))
+    assert win.open_scene(preset_path("L08"))
+    win.session.pause()
+    box = fit.vb.size().toTuple()
+    _flush()
+    assert fit.plot_item.getAxis("left").isVisible()
+    # every legend made (a form measured, the one kept) was made for the box as it stays,
+    # the one kept once
+    assert box == fit.vb.size().toTuple() and fit._legend_built[1:] == box
+    assert made and all(size == box for _, size in made), made
+    assert [form for form, _ in made].count(fit._legend_form[1]) == 1, made

@@ -35,9 +35,10 @@ from PySide6.QtWidgets import QGraphicsItem
 
 from gdviz.core.i18n import current_language, tr
 from gdviz.ui import theme
-from gdviz.ui.views.items import (PlayingStrokes, Points, RasterRunCurve, Spares, cache_axes,
-                                  closes_once, connect_all, delete_later, disconnect_all,
-                                  plain_plot, set_antialias, set_pen, style_points)
+from gdviz.ui.views.items import (PlayingStrokes, Points, RasterPlotCurve, RasterRunCurve,
+                                  Spares, cache_axes, closes_once, connect_all, delete_later,
+                                  disconnect_all, plain_plot, set_antialias, set_pen,
+                                  style_points)
 from gdviz.ui.views.placement import LegendSizes, set_legend_columns, sync_legend
 from gdviz.ui.views.ranges import finite_box
 from gdviz.ui.views.refresh import forget, later
@@ -364,6 +365,12 @@ class FitView(pg.PlotWidget):
         self.val_points.setVisible(len(x_va) > 0)
         self._sync_units()
         self._apply_title()
+        # the box at its size with the axes and the title (just shown when a lesson without
+        # them came before: laid out only at the lesson's last layout pass, the box shrank
+        # after its legend and curves were made, and they were made again: L8 after L21)
+        layout = self.plot_item.layout
+        if not layout.isActivated():
+            layout.activate()
         self._legend_key = None
         self._on_runs_changed()
 
@@ -377,10 +384,11 @@ class FitView(pg.PlotWidget):
     def _new_curves(self, n: int, z: float, plain: bool = False) -> list:
         """``n`` new hidden curves at depth ``z``; ``plain``: lines alone (a units model's
         faint curves: a PlotCurveItem is made in a third of a PlotDataItem's time, which
-        also makes a scatter for symbols; L9's first load made 30, ~45 ms)."""
+        also makes a scatter for symbols; L9's first load made 30, ~45 ms), rasterised as
+        the runs' lines are (Qt stroked L8's three wide faint units in ~6 ms at 261 % text)."""
         out = []
         for _ in range(n):
-            c = pg.PlotCurveItem(connect="finite") if plain else RasterRunCurve(connect="finite")
+            c = RasterPlotCurve(connect="finite") if plain else RasterRunCurve(connect="finite")
             c.setZValue(z)
             c.setVisible(False)
             self.plot_item.addItem(c)
