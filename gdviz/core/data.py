@@ -68,8 +68,8 @@ class Dataset:
             raise ValueError(f"Invalid validation fraction: {self.val_fraction} (must be in 0..0.5)")
         n = x.shape[0]
         train_idx, val_idx = split_indices(n, vf, self.seed)
-        x.flags.writeable = False
-        y.flags.writeable = False
+        for a in (x, y, train_idx, val_idx):  # (a fit's Dataset is given again: never changed)
+            a.flags.writeable = False
         object.__setattr__(self, "x", x)
         object.__setattr__(self, "y", y)
         object.__setattr__(self, "val_fraction", vf)

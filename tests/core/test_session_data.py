@@ -317,3 +317,39 @@ def test_per_row_values_follow_decimation_and_the_live_row(monkeypatch):
         assert_allclose(s.weight_norms()[0], _norms_twin(P), rtol=1e-12)
         assert_allclose(s.val_losses()[0], s.problem.val_loss(P), rtol=1e-12)
     assert s.runset.stride > 1
+
+
+def test_a_fits_dataset_is_made_once_and_cannot_be_changed():
+    # a scene being opened asked for it three times, from two FitData (5-10 ms each at
+    # 100,000 points); it is immutable, so the last fit's is kept and given to a FitData
+    # of the same data: its arrays, the split's too, are read-only
+    data = FitData(target="sine", model="sigmoid", units=3, points=40, val_fraction=0.25)
+    ds = data.dataset()
+    assert data.dataset() is ds
+    # the same data (the scene's FitData and the session's; another model): the same
+    assert dataclasses.replace(data, model="relu", units=5).dataset() is ds
+    for a in (ds.x, ds.y, ds.train_idx, ds.val_idx):
+        with pytest.raises(ValueError):
+            a[0] = 0
+    # other data: its own
+    assert dataclasses.replace(data, val_fraction=0.2).dataset() is not ds
+    other = dataclasses.replace(data, seed=1)
+    assert other.dataset() is not ds
+    assert data.dataset() is not ds  # (one kept: made again, the same)
+    for name in ("x", "y", "train_idx", "val_idx"):
+        assert (getattr(data.dataset(), name) == getattr(ds, name)).all()
+    # loaded points: kept for the same points object, made again for an equal other one
+    pts = FitData(model="sigmoid", units=3,
+                  points_data=tuple((float(i), float(i % 3)) for i in range(30))).points_data
+    a = FitData(model="sigmoid", units=3, points_data=pts)
+    ds_a = a.dataset()
+    assert a.dataset() is ds_a and ds_a.n == 30
+    assert dataclasses.replace(a, units=4).dataset() is ds_a
+    b = FitData(model="sigmoid", units=3, points_data=tuple(tuple(p) for p in pts))
+    assert b.points_data is not pts
+    ds_b = b.dataset()
+    assert ds_b is not ds_a
+    for name in ("x", "y", "train_idx", "val_idx"):
+        assert (getattr(ds_b, name) == getattr(ds_a, name)).all()
+    # the fit set up from it sees the same points
+    assert (data.build().dataset.x == ds.x).all()
