@@ -125,6 +125,9 @@ def test_points_given_positions_hold_the_records_pyqtgraph_makes(qtbot, n):
     for item in (ours, theirs):
         item.setData(x=[9.0], y=[9.0])  # (replaced)
         item.setData(x=xs, y=ys)
+    again = Points(**style)
+    again.setData(xs, ys)  # (positions as pyqtgraph reads two arguments)
+    assert again.getData()[0].tolist() == xs and (again.data == ours.data).all()
     a, b = ours.data, theirs.data
     assert a.dtype == b.dtype and len(a) == len(b) == n
     for name in a.dtype.names:
