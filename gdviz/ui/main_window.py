@@ -796,11 +796,7 @@ class MainWindow(QMainWindow):
             except OSError:
                 aside = False  # load_scene says why
         if aside:
-            import concurrent.futures
-
-            if self._open_pool is None:
-                self._open_pool = concurrent.futures.ThreadPoolExecutor(1, "gdviz-open")
-            self._open_job = (path, self._open_pool.submit(load_scene, path))
+            self._open_job = (path, self._open_worker().submit(load_scene, path))
             # inline only (show_notice also flashes it in the status bar for 8 s), and in
             # the text's colour: red is for what went wrong
             self.notice.setText(tr("opening_scene", self.language, name=Path(path).name))
@@ -813,6 +809,14 @@ class MainWindow(QMainWindow):
         except (ValueError, OSError) as exc:
             return self._apply_opened(path, None, exc)
         return self._apply_opened(path, scene)
+
+    def _open_worker(self):
+        """The thread that reads big scene files (made when first needed)."""
+        if self._open_pool is None:
+            import concurrent.futures
+
+            self._open_pool = concurrent.futures.ThreadPoolExecutor(1, "gdviz-open")
+        return self._open_pool
 
     @property
     def opening(self):
@@ -1521,6 +1525,8 @@ class MainWindow(QMainWindow):
         for sig in (s.problem_changed, s.runs_changed, s.settings_changed):
             sig.connect(self._on_demo_edited)
         self.recovery_bar = None
+        self._recovery_read = None  # the future of a big autosave's read (_offer_recovery)
+        self._restore_when_read = False
         self.autosave = Autosave(s, base=lambda: self._scene, parent=self)
         self.autosave.failed.connect(self._on_autosave_failed)
         recovered = self.autosave.take_recovery()
@@ -1628,15 +1634,28 @@ class MainWindow(QMainWindow):
         from gdviz.ui.autosave import RecoveryBar
 
         try:
-            mtime = path.stat().st_mtime
+            st = path.stat()
         except OSError:
             return
+        mtime = st.st_mtime
         same_day = time.localtime(mtime)[:3] == time.localtime()[:3]
         when = time.strftime("%H:%M" if same_day else "%Y-%m-%d %H:%M", time.localtime(mtime))
-        try:
-            title = load_scene(path).title
-        except (ValueError, OSError, MemoryError, RecursionError):
-            title = None  # Restore will say why it cannot; Discard still works
+        title = None  # (none read: Restore will say why it cannot; Discard still works)
+        if st.st_size > OPEN_ASIDE_BYTES:
+            # read on the worker, as a big open is (a 100,000-point demo's autosave: ~0.4 s
+            # before the window showed, and again on the UI thread when Restore was
+            # pressed): the bar shows at once, its title once read, and Restore applies
+            # what was read
+            self._recovery_read = self._open_worker().submit(load_scene, path)
+            self._recovery_timer = QTimer(self)
+            self._recovery_timer.setInterval(OPEN_POLL_MS)
+            self._recovery_timer.timeout.connect(self._poll_recovery)
+            self._recovery_timer.start()
+        else:
+            try:
+                title = load_scene(path).title
+            except (ValueError, OSError, MemoryError, RecursionError):
+                pass
         bar = RecoveryBar(when, title, self.language, parent=self)
         bar.restore_button.clicked.connect(self.restore_autosave)
         bar.discard_button.clicked.connect(self.discard_autosave)
@@ -1647,8 +1666,24 @@ class MainWindow(QMainWindow):
         """Recovery bar ▸ Restore: the autosaved demo comes back (its title and caption
         from its meta) as unsaved work, and becomes this run's autosave."""
         path = self.autosave.recovery_path
-        if path is None or not self.open_scene(path, aside=False):
-            return False  # open_scene says why above the map; the bar stays for Discard
+        if path is None:
+            return False
+        read = self._recovery_read
+        if read is not None and not read.done():
+            # still being read (a big autosave): restored once read, the button waits
+            self._restore_when_read = True
+            if self.recovery_bar is not None:
+                self.recovery_bar.restore_button.setEnabled(False)
+            return True
+        if read is not None:
+            try:
+                ok = self._apply_opened(path, read.result())
+            except (ValueError, OSError, MemoryError, RecursionError) as exc:
+                ok = self._apply_opened(path, None, exc)
+        else:
+            ok = self.open_scene(path, aside=False)
+        if not ok:
+            return False  # it says why above the map; the bar stays for Discard
         self._scene_path = None  # not the user's file: Save asks where
         self._saved = None
         self._edited = True
@@ -1656,12 +1691,37 @@ class MainWindow(QMainWindow):
         self._close_recovery_bar()
         return True
 
+    def _poll_recovery(self) -> None:
+        """A big autosave read on the worker (:meth:`_offer_recovery`): its title in the
+        bar, and the restore asked for meanwhile."""
+        read = self._recovery_read
+        if read is None or not read.done():
+            if read is None:
+                self._recovery_timer.stop()
+            return
+        self._recovery_timer.stop()
+        bar = self.recovery_bar
+        try:
+            title = read.result().title
+        except (ValueError, OSError, MemoryError, RecursionError):
+            title = None
+        if bar is not None and title is not None:
+            bar.title = title
+            bar.retranslate(self.language)
+        if self._restore_when_read:
+            self._restore_when_read = False
+            if bar is not None:
+                bar.restore_button.setEnabled(True)
+            self.restore_autosave()
+
     def discard_autosave(self) -> None:
         """Recovery bar ▸ Discard: the autosaved demo is deleted."""
         self.autosave.discard_recovery()
         self._close_recovery_bar()
 
     def _close_recovery_bar(self) -> None:
+        self._recovery_read = None  # (a read under way ends on the worker, unused)
+        self._restore_when_read = False
         bar, self.recovery_bar = self.recovery_bar, None
         if bar is not None:
             self.removeToolBar(bar)

@@ -272,6 +272,66 @@ def test_a_broken_autosave_cannot_be_restored_but_can_be_discarded(make_window):
     assert win.recovery_bar is None and list(_autosave_file().parent.glob("*.toml")) == []
 
 
+def _big_autosave(n: int = 24_000):
+    """A demo of ``n`` loaded points left behind (over OPEN_ASIDE_BYTES)."""
+    import numpy as np
+
+    from gdviz.ui.main_window import OPEN_ASIDE_BYTES
+
+    s = load_preset("L13")
+    rng = np.random.default_rng(5)
+    data = tuple(zip(rng.uniform(-3, 3, n).tolist(), rng.normal(0, 1, n).tolist()))
+    scene = dataclasses.replace(s, fit=dataclasses.replace(s.fit, data=data), seed=33)
+    path = _leave_autosave(scene)
+    assert path.stat().st_size > OPEN_ASIDE_BYTES
+    return scene
+
+
+@pytest.mark.parametrize("press_early", [False, True])
+def test_a_big_autosave_is_read_on_a_worker_and_restored_from_what_was_read(
+        make_window, qtbot, monkeypatch, press_early):
+    """A 100,000-point demo's autosave (4.7 MB) was read on the UI thread twice: for the
+    bar's title as the window was made (~0.4 s), and again when Restore was pressed. Now
+    it is read once, on the worker: the bar shows at once, its title when read; Restore
+    applies what was read (pressed before that, it waits for it)."""
+    import gdviz.core.scene as scene_mod
+
+    scene = _big_autosave()
+    readers = []
+    real = scene_mod.load_scene
+    monkeypatch.setattr(scene_mod, "load_scene",
+                        lambda p: (Path(p).parent == _autosave_file().parent
+                                   and readers.append(threading.current_thread())) or real(p))
+    win = make_window()
+    bar = win.recovery_bar
+    assert bar is not None and bar.isVisible()
+    if press_early:
+        assert win.restore_autosave() is True
+        assert not bar.restore_button.isEnabled()  # (waiting for the read)
+        qtbot.waitUntil(lambda: win.recovery_bar is None, timeout=20_000)
+    else:
+        qtbot.waitUntil(lambda: scene.title.en in bar.label.text(), timeout=20_000)
+        qtbot.mouseClick(bar.restore_button, Qt.MouseButton.LeftButton)
+        assert win.recovery_bar is None
+    assert len(readers) == 1 and readers[0] is not threading.main_thread()
+    assert win.session.seed == 33 and win.session.data.points_data == scene.fit.data
+    assert scene.title.en in win.caption.text() and win.has_unsaved_changes()
+    assert load_scene(_autosave_file()).seed == 33  # this run's autosave now
+
+
+def test_a_big_broken_autosave_read_on_the_worker_says_why_on_restore(make_window, qtbot):
+    _big_autosave()
+    path = _autosave_file()
+    path.write_text(path.read_text().replace("version = 1", "version = 1\nbogus_key = 2", 1))
+    win = make_window()
+    qtbot.waitUntil(lambda: win._recovery_read.done(), timeout=20_000)
+    assert win.restore_autosave() is False
+    assert win.notice.isVisible() and "bogus_key" in win.notice.text()
+    assert win.recovery_bar is not None  # Discard still works
+    win.discard_autosave()
+    assert win.recovery_bar is None and list(path.parent.glob("*.toml")) == []
+
+
 def test_recovery_after_a_real_kill_9(make_window, qtbot, tmp_path):
     """Start the app on a scene, wait for its autosave, SIGKILL it; the next start offers
     the demo back, and Restore brings back the same problem, runs and starts."""
