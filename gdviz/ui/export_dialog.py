@@ -76,6 +76,9 @@ class ExportDialog(QtWidgets.QDialog):
         self._stepped = False
         #: the fit panel's ghost (lessons L8, L13), drawn in the clip as in the window
         self.ghost = ghost
+        #: whether the scene wants the 3-D view in the clip, until OpenGL is probed (None
+        #: after: see :meth:`_probe_gl`)
+        self._wants_3d = None
         self._job = None
         self._cancel = False
         self._timer = QtCore.QTimer(self)
@@ -117,10 +120,18 @@ class ExportDialog(QtWidgets.QDialog):
             cb.setObjectName(f"panel_{name}")
             cb.setChecked(name in chosen)
             if name == "surface3d":
-                from gdviz.ui.gl_probe import gl_available
+                from gdviz.ui.gl_probe import gl_probed
 
-                cb.setEnabled(gl_available())  # else its tooltip says why (retranslate)
-                cb.setChecked(cb.isChecked() and cb.isEnabled())
+                # whether OpenGL works: a probe of ~55 ms the first time (and the GL
+                # libraries read from disk: the dialog's first opening took 120-180 ms),
+                # made a turn after the dialog shows (or when the export starts)
+                self._wants_3d = cb.isChecked()
+                cb.setEnabled(False)
+                cb.setChecked(False)
+                if gl_probed():
+                    self._probe_gl(cb, tell=False)  # (retranslated below)
+                else:
+                    QtCore.QTimer.singleShot(0, self._probe_gl)
             self.panels[name] = cb
             panel_box.addWidget(cb, i // 3, i % 3)
         self.look = QtWidgets.QLabel()
@@ -171,7 +182,7 @@ class ExportDialog(QtWidgets.QDialog):
                 label.widget().setText(tr(key))
         for name, cb in self.panels.items():
             cb.setText(tr(f"panel_{name}"))
-            if name == "surface3d" and not cb.isEnabled():
+            if name == "surface3d" and self._wants_3d is None and not cb.isEnabled():
                 from gdviz.ui.gl_probe import gl_reason
 
                 cb.setToolTip(gl_reason())
@@ -220,10 +231,28 @@ class ExportDialog(QtWidgets.QDialog):
     def running(self) -> bool:
         return self._job is not None
 
+    def _probe_gl(self, cb=None, tell: bool = True) -> None:
+        """The 3-D view's box enabled (and checked, if the scene shows the 3-D view) where
+        OpenGL works, else disabled with the reason in its tooltip. Once."""
+        if self._wants_3d is None:
+            return
+        from gdviz.ui.gl_probe import gl_available
+
+        cb = cb if cb is not None else self.panels.get("surface3d")
+        if cb is None:
+            return
+        wanted, self._wants_3d = self._wants_3d, None
+        ok = gl_available()
+        cb.setEnabled(ok)
+        cb.setChecked(wanted and ok)
+        if not ok and tell:
+            self.retranslate()  # (its tooltip says why)
+
     def start(self) -> bool:
         """Start exporting; False (with a message) if the settings are bad."""
         if self.running():
             return False
+        self._probe_gl()  # (not probed yet: pressed in the turn the dialog showed)
         from gdviz.export.clip import ClipJob, output_kind
 
         try:

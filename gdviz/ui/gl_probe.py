@@ -78,6 +78,11 @@ def _widget_renders() -> bool:
     return ok and not any("not supported" in m or "Failed to create" in m for m in said)
 
 
+def gl_probed() -> bool:
+    """True once :func:`gl_probe` has run (its answer is at hand, at no cost)."""
+    return "probe" in _cache
+
+
 def gl_available() -> bool:
     return gl_probe()[0]
 

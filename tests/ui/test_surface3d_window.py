@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 
 def test_map_menu_without_gl_says_why(window, session):
     from gdviz.ui import gl_probe
@@ -43,4 +45,36 @@ def test_export_dialog_disables_the_3d_panel(window, session, qtbot):
     dlg = ExportDialog(session, parent=window)
     qtbot.addWidget(dlg)
     cb = dlg.panels["surface3d"]
-    assert not cb.isEnabled() and not cb.isChecked() and "OpenGL" in cb.toolTip()
+    qtbot.waitUntil(lambda: "OpenGL" in cb.toolTip())  # (probed a turn after it opens)
+    assert not cb.isEnabled() and not cb.isChecked()
+
+
+@pytest.mark.parametrize("first", ["turn", "start"])
+def test_the_export_dialog_probes_opengl_after_it_opens(window, session, qtbot, monkeypatch,
+                                                        tmp_path, first):
+    """OpenGL's probe (~55 ms, and the GL libraries read from disk the first time: the
+    dialog's first opening took 120-180 ms) is made a turn after the dialog opens, or
+    when the export starts before that; the 3-D box follows it."""
+    from gdviz.ui import gl_probe
+    from gdviz.ui.export_dialog import ExportDialog, default_panels
+
+    probes = []
+    monkeypatch.setattr(gl_probe, "_cache", {})
+    monkeypatch.setattr(gl_probe, "gl_probe", lambda: (probes.append(1), (True, "", "x"))[1])
+    assert session.map_mode == "2d"  # (a 3-D view shown would have probed already)
+    dlg = ExportDialog(session, parent=window)
+    qtbot.addWidget(dlg)
+    cb = dlg.panels["surface3d"]
+    assert probes == [] and not cb.isEnabled()  # not while it opens
+    if first == "turn":
+        qtbot.waitUntil(cb.isEnabled)
+    else:
+        dlg.path.setText(str(tmp_path / "clip.csv"))
+        dlg.steps.setValue(1)
+        dlg.start()
+        assert cb.isEnabled()
+        dlg._cancel_or_close()
+    assert probes == [1]
+    assert not cb.isChecked() and "surface3d" not in default_panels(session, None)
+    dlg.retranslate()
+    assert probes == [1]  # (once)
