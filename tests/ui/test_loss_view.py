@@ -498,6 +498,13 @@ def test_a_run_added_or_removed_keeps_the_key(fit_view):
     s.update_runs(weight_decay=0.01)  # ‖w‖₂ comes: the key names it too
     s.step(1)
     assert [label.text for _, label in view.legend.items][2:] == [tr_("weight_norm_key")]
+    # and keeps the labels it had (made anew, the key cost ~10 ms of a lesson that brings
+    # or drops ‖w‖₂: L13 after L21), each in the key's form, the samples drawing its pens
+    assert [label for _, label in view.legend.items][:2] == labels
+    sizes = {label.opts.get("size") for _, label in view.legend.items}
+    assert len(sizes) == 1
+    assert [sample.item for sample, _ in view.legend.items] == [
+        view._key_train, view._key_val, view._key_norm]
     set_language("zh-Hans")
     try:
         view.retranslate()

@@ -39,7 +39,7 @@ from gdviz.ui.views.items import (PlayingStrokes, Points, RasterPlotCurve, Raste
                                   Spares, cache_axes, closes_once, connect_all, delete_later,
                                   disconnect_all, plain_plot, set_antialias, set_pen,
                                   style_points)
-from gdviz.ui.views.placement import LegendSizes, set_legend_columns, sync_legend
+from gdviz.ui.views.placement import LegendSizes, no_layout, set_legend_columns, sync_legend
 from gdviz.ui.views.ranges import finite_box
 from gdviz.ui.views.refresh import forget, later
 
@@ -139,10 +139,6 @@ def _clip_curve(y: np.ndarray, lo: float, hi: float) -> np.ndarray:
     with np.errstate(invalid="ignore"):
         np.clip(out, lo - 50 * span, hi + 50 * span, out=out)
     return out
-
-
-def _no_layout() -> None:
-    """Stands in for a legend's ``updateSize`` while many entries are added at once."""
 
 
 def _text_size(k: float) -> str:
@@ -956,7 +952,7 @@ class FitView(pg.PlotWidget):
         # each label was made twice); laid out once, after the last entry (pyqtgraph lays
         # the legend out after each one: quadratic)
         theme.style_legend(legend, 225)
-        legend.updateSize = _no_layout
+        legend.updateSize = no_layout
         try:
             for item, text in self._legend_entries:
                 legend.addItem(item, text)

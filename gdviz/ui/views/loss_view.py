@@ -29,7 +29,8 @@ from gdviz.ui.views.items import (BuildPace, GrowingCurve, HistoryFeed, PlayingS
                                   RecacheBudget, RunsBuild, SpacedAxis, Spares, cache_axes,
                                   closes_once, connect_all, disconnect_all, new_rows, plain_plot,
                                   style_points)
-from gdviz.ui.views.placement import MARGIN, place_legend, set_legend_columns
+from gdviz.ui.views.placement import (MARGIN, no_layout, place_legend, set_legend_columns,
+                                      sync_legend)
 from gdviz.ui.views.ranges import finite_range
 from gdviz.ui.views.refresh import forget, later
 from gdviz.ui.views.turns import Turn
@@ -371,14 +372,28 @@ class LossView(pg.PlotWidget):
     def _rebuild_key(self) -> None:
         self._key_built = self._key_state()
         self._style_key()
-        self.legend.clear()
         # the entries come in the base form (one row, full size: _add_norm_key says so),
         # not in the last form's smaller text
         self.legend.setLabelTextSize(f"{theme.pt(theme.BASE_PT):.0f}pt")
+        entries = []
         if self.session.has_validation:
-            self.legend.addItem(self._key_train, tr("train_loss"))
-            self.legend.addItem(self._key_val, tr("val_loss"))
+            entries += [(self._key_train, tr("train_loss")), (self._key_val, tr("val_loss"))]
+        if getattr(self, "norm_on", False):
+            entries.append((self._key_norm, tr("weight_norm_key")))
+        # the labels it has kept for the entries it keeps, written in place, laid out once
+        # (made anew, one at a time, ~10 ms of a lesson that brings or drops ‖w‖₂: L13
+        # after L21)
+        self.legend.updateSize = no_layout
+        try:
+            sync_legend(self.legend, entries)
+        finally:
+            del self.legend.updateSize
+        size = self.legend.opts["labelTextSize"]
+        for _, label in self.legend.items:  # (each label in the base form's size)
+            if label.opts.get("size") != size:
+                label.setText(label.text, size=size)
         self._add_norm_key()
+        self.legend.updateSize()
         self.legend.setVisible(bool(self.legend.items))
         theme.style_legend(self.legend)
         self._yr = None  # the band for the key comes or goes
@@ -1197,8 +1212,7 @@ class LossView(pg.PlotWidget):
         self._key_norm.setPen(pg.mkPen(pal["foreground"], width=width, style=Qt.PenStyle.DotLine))
 
     def _add_norm_key(self) -> None:
-        if getattr(self, "norm_on", False):
-            self.legend.addItem(self._key_norm, tr("weight_norm_key"))
+        """The key's form for its entries (‖w‖₂'s among them: :meth:`_rebuild_key`)."""
         self.legend.setColumnCount(len(self.legend.items) or 1)
         self._key_form = (len(self.legend.items) or 1, 1.0)
         self._key_unsized = True

@@ -122,6 +122,10 @@ def legend_score(vb, size, xy: np.ndarray, corners=CORNERS,
 SPARE_ROWS = 48
 
 
+def no_layout() -> None:
+    """Stands in for a legend's ``updateSize`` while many entries are added at once."""
+
+
 def sync_legend(legend, entries: list[tuple]) -> int:
     """Make ``legend`` (a pyqtgraph LegendItem) list ``entries`` ((plot item, text) pairs,
     top to bottom) with as few new labels as it takes: the entries it lists already (the
