@@ -1695,11 +1695,11 @@ class MainWindow(QMainWindow):
         """A big autosave read on the worker (:meth:`_offer_recovery`): its title in the
         bar, and the restore asked for meanwhile."""
         read = self._recovery_read
-        if read is None or not read.done():
-            if read is None:
-                self._recovery_timer.stop()
+        if read is not None and not read.done():
             return
         self._recovery_timer.stop()
+        if read is None:
+            return  # (the bar was closed meanwhile)
         bar = self.recovery_bar
         try:
             title = read.result().title

@@ -1084,8 +1084,6 @@ def set_pen(item, pen) -> None:
 SYMBOLS_KEPT = 64
 #: from this many points, points of the scatter's own style find their symbol at once
 ONE_STYLE_POINTS = 256
-#: a scatter's record type -> the names of its object fields (see :meth:`Points.addPoints`)
-_OBJECT_FIELDS: dict = {}
 
 
 class Points(pg.ScatterPlotItem):
@@ -1115,9 +1113,9 @@ class Points(pg.ScatterPlotItem):
         if args or len(self.data) or y is None or not set(kargs) <= {"x", "y"}:
             return super().addPoints(*args, **kargs)
         data = np.zeros(len(y), dtype=self.data.dtype)
-        for name in _OBJECT_FIELDS.setdefault(data.dtype, tuple(
-                k for k, (f, *_) in data.dtype.fields.items() if f.hasobject)):
-            data[name] = None
+        for name, (kind, *_) in data.dtype.fields.items():
+            if kind.hasobject:
+                data[name] = None
         data["size"] = -1  # (the scatter's own size: as pyqtgraph marks new points)
         data["visible"] = True
         data["x"] = kargs["x"]

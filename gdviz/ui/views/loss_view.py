@@ -372,7 +372,7 @@ class LossView(pg.PlotWidget):
     def _rebuild_key(self) -> None:
         self._key_built = self._key_state()
         self._style_key()
-        # the entries come in the base form (one row, full size: _add_norm_key says so),
+        # the entries come in the base form (one row, full size: _reset_key_form says so),
         # not in the last form's smaller text
         self.legend.setLabelTextSize(f"{theme.pt(theme.BASE_PT):.0f}pt")
         entries = []
@@ -392,7 +392,7 @@ class LossView(pg.PlotWidget):
         for _, label in self.legend.items:  # (each label in the base form's size)
             if label.opts.get("size") != size:
                 label.setText(label.text, size=size)
-        self._add_norm_key()
+        self._reset_key_form()
         self.legend.updateSize()
         self.legend.setVisible(bool(self.legend.items))
         theme.style_legend(self.legend)
@@ -1211,8 +1211,8 @@ class LossView(pg.PlotWidget):
         pal = theme.palette(theme.current())
         self._key_norm.setPen(pg.mkPen(pal["foreground"], width=width, style=Qt.PenStyle.DotLine))
 
-    def _add_norm_key(self) -> None:
-        """The key's form for its entries (‖w‖₂'s among them: :meth:`_rebuild_key`)."""
+    def _reset_key_form(self) -> None:
+        """The key's base form for its entries (one row, full size), fitted anew."""
         self.legend.setColumnCount(len(self.legend.items) or 1)
         self._key_form = (len(self.legend.items) or 1, 1.0)
         self._key_unsized = True
