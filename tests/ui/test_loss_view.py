@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF
+from PySide6.QtWidgets import QApplication
 import pytest
 
 from gdviz.core.optimizers import make_optimizer
@@ -817,3 +818,29 @@ def test_the_step_label_is_never_cut_at_the_plots_edge_in_the_window(window, qtb
     assert box.adjusted(-0.5, -0.5, 0.5, 0.5).contains(rect), (box, rect)
     if label.format == "{value:.0f}":
         assert label.textItem.toPlainText() == "200"
+
+
+@pytest.mark.parametrize("scale", [1.0, 2.0])
+def test_every_legend_s_samples_sit_on_their_labels_line(window, scale):
+    """A legend laid out on a new grid (sync_legend, set_legend_columns: the loss key, the
+    map's runs, the fit panel's entries) centres each sample on its label's line, as
+    pyqtgraph places it; at the row's top, the loss key's and the map's short samples sat
+    above their words (seen at 200 % text)."""
+    from gdviz.core.scene import preset_path
+
+    win = window
+    win.set_font_scale(scale)
+    assert win.open_scene(preset_path("L13"))
+    win.session.pause()
+    win.session.step(40)
+    QApplication.processEvents()
+    legends = [win.loss_view.legend, win.landscape_view.legend, win.picture.fit_view.legend]
+    checked = 0
+    for legend in legends:
+        for sample, label in legend.items:
+            if not (sample.isVisible() and label.isVisible()):
+                continue
+            s, t = sample.sceneBoundingRect(), label.sceneBoundingRect()
+            assert abs(s.center().y() - t.center().y()) <= 1.0, (label.text, s, t)
+            checked += 1
+    assert checked >= 5

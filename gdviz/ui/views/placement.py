@@ -272,7 +272,9 @@ def _regrid(legend, n: int) -> None:
         # grid (and the legend's box) would be as wide as the old column in every column
         label.resize(label.effectiveSizeHint(Qt.SizeHint.PreferredSize))
         row, col = divmod(i, n)
-        grid.addItem(sample, row, 2 * col)
+        # the sample centred on its label's line, as pyqtgraph places it (at the row's
+        # top, the loss key's short samples sat above their words)
+        grid.addItem(sample, row, 2 * col, alignment=Qt.AlignmentFlag.AlignVCenter)
         grid.addItem(label, row, 2 * col + 1)
     legend.rowCount = max(1, math.ceil(len(entries) / n))
     legend.updateSize()
