@@ -230,3 +230,47 @@ def test_a_fit_lesson_after_one_without_axes_makes_its_legend_once(window, monke
     assert box == fit.vb.size().toTuple() and fit._legend_built[1:] == box
     assert made and all(size == box for _, size in made), made
     assert [form for form, _ in made].count(fit._legend_form[1]) == 1, made
+
+
+def test_a_lesson_that_needs_a_wider_window_widens_it_once(window, monkeypatch, qtbot):
+    """L21's controls at 261 % text need more room than L6's: on an 800 px window the
+    window grows to its new minimum width. The controls' cap was a share of each new width,
+    so each growth raised the cap, the minimum and the width again (805 -> 815 -> 818 ->
+    819 -> 820 px), the rows reflowed at each step: ~95 ms against ~48. It grows once, the
+    rows reflow once, and the cap is the share of the width the lesson found."""
+    from PySide6.QtCore import QEvent, QObject
+
+    from gdviz.ui import main_window
+    from gdviz.ui.panels import controls
+
+    win = window
+    win.resize(800, 600)  # (at 100 %: a bigger text keeps the window's size)
+    _flush()
+    win.set_font_scale(2.61)
+    qtbot.waitUntil(win.layout_settled)
+    assert win.open_scene(preset_path("L06"))
+    win.session.pause()
+    _flush()
+    before = win.width()
+    widths, reflows = [], []
+
+    class Resizes(QObject):
+        def eventFilter(self, obj, ev):  # noqa: N802 - Qt API
+            if ev.type() == QEvent.Type.Resize:
+                widths.append(ev.size().width())
+            return False
+
+    resizes = Resizes()
+    win.installEventFilter(resizes)
+    real_reflow = controls.reflow
+    monkeypatch.setattr(controls, "reflow", lambda *a, **k: (reflows.append(a[1]), real_reflow(*a, **k)))
+    assert win.open_scene(preset_path("L21"))
+    win.session.pause()
+    win.removeEventFilter(resizes)
+    assert win.width() > before, "(the case: L21 needs a wider window)"
+    assert len(widths) == 1, widths
+    assert len(reflows) == 1, reflows
+    cap = max(int(before * main_window.CONTROLS_SCROLL_SHARE), 160)
+    assert win.controls._width_cap in (cap, max(int(before * main_window.CONTROLS_SHARE), 160))
+    _flush()
+    assert win.controls.isVisible()
