@@ -180,6 +180,10 @@ class MainWindow(QMainWindow):
 
     #: the width the controls' cap is a share of, inside :meth:`_lay_out_now` (else None)
     _cap_width: int | None = None
+    #: the window's size before a text-size change settles (see :meth:`_fit_screen`)
+    _size_before = None
+    #: the window's width before a text size settles (the controls' cap is its share)
+    _text_width: int | None = None
 
     def __init__(self, session=None, *, settings: QSettings | None = None,
                  warmup: bool = False, parent: QWidget | None = None):
@@ -1001,6 +1005,8 @@ class MainWindow(QMainWindow):
         # view refreshes once, at its final size (refreshed on the font's event, then on
         # each resize of the layout and of the docks' new shares, the fit panel drew its
         # curves and legend three or four times per press)
+        if self._text_width is None and self.isVisible():
+            self._text_width = self.width()  # (until the settle: see _fit_controls)
         with self._settled_later():
             if app is not None:
                 ensure_base_font(app)
@@ -1088,8 +1094,14 @@ class MainWindow(QMainWindow):
         try:
             with self._refreshed_once(self._lay_out_text):
                 self._release_refresh()  # (they run at the block's end)
+            if self._size_before is not None and self.width() > self._size_before.width():
+                # the plots at the new text ask for less than in the press (L9 at 261 %: a
+                # picture of 868 px, 838 once its axes and keys are made): the window goes
+                # back to its size now that it can
+                self._fit_screen()
         finally:
             self._size_before = None  # (the change has settled: see _fit_screen)
+            self._text_width = None
             self._repaint_once()
 
     @contextmanager
@@ -1128,12 +1140,13 @@ class MainWindow(QMainWindow):
         # it; laid out at the new text side by side, then reflowed, every run card was laid
         # out five times a press). The panel's and its dock's widths follow after that
         # pass, as they did (a dock narrower than its cap keeps its width)
-        self._fit_controls(resize=False)
-        QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
-        self._place_loss_dock()
-        for _ in range(3):  # a dock's new limit asks for one more
+        with self._caps_at_width():  # (the window grows once for a new minimum)
+            self._fit_controls(resize=False)
             QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
-            self._fit_docks()
+            self._place_loss_dock()
+            for _ in range(3):  # a dock's new limit asks for one more
+                QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
+                self._fit_docks()
         self._fit_screen()
         self._fit_status()
 
@@ -1239,11 +1252,22 @@ class MainWindow(QMainWindow):
         new width raised the cap, hence the minimum, and the window grew again: L6 -> L21
         at 261 % text on 800x600 went 805 -> 815 -> 818 -> 819 -> 820 px, the controls'
         rows reflowed at each step, ~95 ms against ~48 without the growth)"""
-        self._cap_width = self.width()
-        try:
+        with self._caps_at_width():
             for _ in range(LAYOUT_PASSES):
                 QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
                 self._fit_docks()
+
+    @contextmanager
+    def _caps_at_width(self):
+        """Inside: the controls' cap is a share of the window's width as the block began
+        (:meth:`_fit_controls`), however the window grows in it (see :meth:`_lay_out_now`).
+        Nested, the outermost's width."""
+        if self._cap_width is not None:
+            yield
+            return
+        self._cap_width = self.width()
+        try:
+            yield
         finally:
             self._cap_width = None
 
@@ -1286,6 +1310,11 @@ class MainWindow(QMainWindow):
         width = self.width()
         if self._cap_width is not None:  # (inside _lay_out_now: see there)
             width = min(width, self._cap_width)
+        if self._text_width is not None:
+            # a text size settling: the share of the width before it (a window grown for the
+            # new text's minimum kept it; the settle reflowed the rows a second time, for a
+            # cap a few px wider)
+            width = min(width, self._text_width)
         cap_w = max(int(width * CONTROLS_SHARE), 160)
         if self.controls.wide_width() > cap_w:
             cap_w = max(int(width * CONTROLS_SCROLL_SHARE), 160)

@@ -94,6 +94,36 @@ def test_presses_at_big_text_on_a_fit_lesson_leave_the_window_its_size(window, q
     assert widths == [1280] * len(widths)
 
 
+def test_a_press_that_widens_a_small_window_reflows_the_controls_once(window, qtbot, monkeypatch):
+    """L21 on an 800 px window, Ctrl+= from 200 % to 300 %: each bigger text needs a
+    wider window, which grows to its new minimum. The controls' cap followed the grown
+    width, a few px wider, and their rows reflowed twice a press (in the press and again
+    at its settle, each a walk over every widget). The cap is the share of the width the
+    press began at, until it settles: one reflow a press."""
+    from gdviz.core.scene import preset_path
+    from gdviz.ui.panels import controls
+
+    win = window
+    win.resize(800, 600)  # (at 100 %: a bigger text keeps the window's size)
+    _settle(qtbot, win)
+    assert win.open_scene(preset_path("L21"))
+    win.session.pause()
+    win.set_font_scale(2.0)
+    _settle(qtbot, win)
+    reflows = []
+    real = controls.reflow
+    monkeypatch.setattr(controls, "reflow", lambda *a, **k: (reflows.append(a[1]), real(*a, **k)))
+    grew = []
+    for scale in (2.27, 2.61, 3.0):
+        before = win.width()
+        reflows.clear()
+        win.set_font_scale(scale)
+        _settle(qtbot, win)
+        grew.append(win.width() > before)
+        assert len(reflows) == 1, (scale, reflows)
+    assert any(grew), "(the case: a press that widens the window)"
+
+
 def test_the_loss_dock_and_controls_stay_within_their_shares(window, qtbot):
     window.set_font_scale(2.0)
     _settle(qtbot, window)
