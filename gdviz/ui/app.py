@@ -140,6 +140,14 @@ def ensure_app(argv: list[str] | None = None, app_class=None):
     return app
 
 
+def after_first_paint(app) -> None:
+    """What the app starts once its window is up: OpenGL's probe, in a process of its own
+    (:func:`gdviz.ui.gl_probe.probe_in_background`), so that no click waits for it."""
+    from gdviz.ui import gl_probe
+
+    gl_probe.probe_in_background(app.platformName())
+
+
 def main(scene_path: str | None = None, argv: list[str] | None = None) -> int:
     """Open the main window (on ``scene_path`` if given) and run the event loop."""
     from PySide6.QtCore import QTimer
@@ -157,6 +165,8 @@ def main(scene_path: str | None = None, argv: list[str] | None = None) -> int:
     win.show()
     _FREEZE["on"] = True
     QTimer.singleShot(0, freeze_long_lived)  # (after the first paint's objects are made)
+    if not quit_after_show:  # (a child would outlive a window that quits at once)
+        QTimer.singleShot(0, lambda: after_first_paint(app))
     if scene_path:
         QTimer.singleShot(0, lambda: win.open_scene(scene_path))
     if quit_after_show:
