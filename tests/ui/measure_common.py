@@ -127,7 +127,8 @@ def open_window(collector: bool = False):
     window, the folder). COLD=1: numba's cache empty (in the folder), and the window
     compiles its kernels as after an install. ``collector``: the app's collector
     (gdviz.ui.app.IdleCollector) installed before the window, as the app does, at
-    ``window.idle_collector``."""
+    ``window.idle_collector``, and what the app starts once its window is up
+    (gdviz.ui.app.after_first_paint: OpenGL's probe in a child)."""
     from gdviz.ui.app import ensure_app
 
     # set up as the app sets itself up (its GIL switch interval, its base font): measured
@@ -163,6 +164,10 @@ def open_window(collector: bool = False):
     win.resize(1280, 720)
     win.show()
     QTest.qWaitForWindowExposed(win)
+    if collector:  # (the app as it runs: what it starts once its window is up)
+        from gdviz.ui.app import after_first_paint
+
+        after_first_paint(app)
     flush()
     return app, win, tmp
 
