@@ -178,7 +178,7 @@ class MainWindow(QMainWindow):
     ``warmup``: start compiling the numba kernels in a QThread once the window is up.
     """
 
-    #: the width the controls' cap is a share of, inside :meth:`_lay_out_now` (else None)
+    #: the width the controls' cap is a share of, inside :meth:`_caps_at_width` (else None)
     _cap_width: int | None = None
     #: the window's size before a text-size change settles (see :meth:`_fit_screen`)
     _size_before = None
@@ -1308,7 +1308,7 @@ class MainWindow(QMainWindow):
         (The docks take it in :meth:`_fit_docks`.) ``resize=False``: the panel keeps its
         minimum width until the next fit."""
         width = self.width()
-        if self._cap_width is not None:  # (inside _lay_out_now: see there)
+        if self._cap_width is not None:  # (inside a layout chain: see _caps_at_width)
             width = min(width, self._cap_width)
         if self._text_width is not None:
             # a text size settling: the share of the width before it (a window grown for the
