@@ -96,18 +96,27 @@ def compile_in_helper(progress: Callable[[int, int, str], None] | None = None,
                 progress(int(parts[0]), int(parts[1]), parts[2].strip())
         return True if proc.wait() == 0 else None
     finally:
-        if proc.poll() is None:
-            proc.kill()
-        proc.wait()
-        for f in (proc.stdin, proc.stdout):
-            try:
-                f.close()
-            except OSError:
-                pass
+        close_child(proc)
 
 
-def _end_with_parent() -> None:
-    """Exit once standard input ends (the window's process closed its end, or died)."""
+def close_child(proc: subprocess.Popen) -> None:
+    """A child of the window's process, ended (killed if it still runs) and its pipes
+    closed (the kernels' helper, OpenGL's probe)."""
+    if proc.poll() is None:
+        proc.kill()
+    proc.wait()
+    for f in (proc.stdin, proc.stdout):
+        if f is None:
+            continue
+        try:
+            f.close()
+        except OSError:
+            pass
+
+
+def end_with_parent() -> None:
+    """In a child: exit once standard input ends (the window's process closed its end, or
+    died)."""
     def watch() -> None:
         try:
             sys.stdin.read()
@@ -124,7 +133,7 @@ def main(argv: list[str]) -> int:
     :data:`WITH_PARENT` first: end when standard input ends."""
     if argv[:1] == [WITH_PARENT]:
         argv = argv[1:]
-        _end_with_parent()
+        end_with_parent()
     try:
         os.nice(BACKGROUND_NICE)
     except (AttributeError, OSError):  # (no nice here: the OS schedules it as it is)

@@ -118,6 +118,8 @@ def probe_in_background(platform: str, command: list[str] | None = None):
     env = dict(os.environ, QT_QPA_PLATFORM=platform)
 
     def run() -> None:
+        from gdviz.kernels.helper import close_child
+
         try:
             # (its standard input stays open while this process lives: see child_main)
             proc = subprocess.Popen(command, env=env, stdin=subprocess.PIPE,
@@ -137,14 +139,7 @@ def probe_in_background(platform: str, command: list[str] | None = None):
                     cache["child"] = (ok, "" if ok else parts[1], parts[2])
         finally:
             killer.cancel()
-            if proc.poll() is None:
-                proc.kill()
-            proc.wait()
-            for f in (proc.stdin, proc.stdout):
-                try:
-                    f.close()
-                except OSError:
-                    pass
+            close_child(proc)
 
     thread = threading.Thread(target=run, name="gdviz-gl-probe", daemon=True)
     thread.start()
@@ -154,19 +149,14 @@ def probe_in_background(platform: str, command: list[str] | None = None):
 def child_main() -> None:
     """The child of :func:`probe_in_background`: a QApplication on the platform it was
     given, :func:`gl_probe`, its answer on one line."""
+    from gdviz.kernels import BACKGROUND_NICE
+    from gdviz.kernels.helper import end_with_parent
+
     try:
-        os.nice(15)  # (behind the window and its kernels)
+        os.nice(BACKGROUND_NICE)  # (behind the window and its kernels)
     except (AttributeError, OSError):
         pass
-
-    def end_with_parent() -> None:  # (its input ends when the window's process ends)
-        try:
-            sys.stdin.read()
-        except (OSError, ValueError):
-            pass
-        os._exit(3)
-
-    threading.Thread(target=end_with_parent, daemon=True).start()
+    end_with_parent()  # (its input ends when the window's process ends)
     from PySide6.QtWidgets import QApplication
 
     app = QApplication([sys.argv[0]])  # noqa: F841 - the probe needs one

@@ -64,7 +64,7 @@ def test_the_helper_refuses_an_unknown_kernel_in_one_line(tmp_path):
 
 def test_the_helper_ends_when_its_parent_closes_its_input(tmp_path):
     assert helper.helper_command()[3] == helper.WITH_PARENT  # (the window's helper does)
-    code = ("from gdviz.kernels.helper import _end_with_parent; _end_with_parent(); "
+    code = ("from gdviz.kernels.helper import end_with_parent; end_with_parent(); "
             "print('up', flush=True); import threading; threading.Event().wait()")
     proc = subprocess.Popen([PY, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             text=True)
