@@ -180,8 +180,6 @@ class MainWindow(QMainWindow):
 
     #: the width the controls' cap is a share of, inside :meth:`_caps_at_width` (else None)
     _cap_width: int | None = None
-    #: the window's size before a text-size change settles (see :meth:`_fit_screen`)
-    _size_before = None
     #: the window's width before a text size settles (the controls' cap is its share)
     _text_width: int | None = None
 
