@@ -22,6 +22,10 @@ QUIT_ENV = "GDVIZ_QUIT_AFTER_SHOW"
 #: seconds a thread holding the GIL may keep it while the UI thread waits for it
 UI_SWITCH_INTERVAL = 0.001
 
+#: ms after the first paint that the panels made on first use are made (a turn of their
+#: own, after the startup's own turns: the scene given on the command line, the kernels)
+PREBUILD_AFTER_MS = 1500
+
 #: whether this process is the app (:func:`main`), which keeps its long-lived objects out
 #: of the garbage collector's passes (:func:`freeze_long_lived`); not a test's windows
 _FREEZE = {"on": False}
@@ -140,12 +144,20 @@ def ensure_app(argv: list[str] | None = None, app_class=None):
     return app
 
 
-def after_first_paint(app) -> None:
-    """What the app starts once its window is up: OpenGL's probe, in a process of its own
-    (:func:`gdviz.ui.gl_probe.probe_in_background`), so that no click waits for it."""
+def after_first_paint(app, window=None) -> None:
+    """What the app starts once its window is up, so that no click waits for it: OpenGL's
+    probe, in a process of its own (:func:`gdviz.ui.gl_probe.probe_in_background`), and,
+    :data:`PREBUILD_AFTER_MS` later, the window's panels made on first use
+    (``window.lrfind.prebuild``: the lr finder's, ~25 ms, in a turn of its own rather
+    than in the first L18 open)."""
+    from PySide6.QtCore import QTimer
+
     from gdviz.ui import gl_probe
 
     gl_probe.probe_in_background(app.platformName())
+    lrfind = getattr(window, "lrfind", None)
+    if lrfind is not None:
+        QTimer.singleShot(PREBUILD_AFTER_MS, lrfind.prebuild)
 
 
 def main(scene_path: str | None = None, argv: list[str] | None = None) -> int:
@@ -166,7 +178,7 @@ def main(scene_path: str | None = None, argv: list[str] | None = None) -> int:
     _FREEZE["on"] = True
     QTimer.singleShot(0, freeze_long_lived)  # (after the first paint's objects are made)
     if not quit_after_show:  # (a child would outlive a window that quits at once)
-        QTimer.singleShot(0, lambda: after_first_paint(app))
+        QTimer.singleShot(0, lambda: after_first_paint(app, win))
     if scene_path:
         QTimer.singleShot(0, lambda: win.open_scene(scene_path))
     if quit_after_show:

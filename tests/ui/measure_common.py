@@ -128,7 +128,7 @@ def open_window(collector: bool = False):
     compiles its kernels as after an install. ``collector``: the app's collector
     (gdviz.ui.app.IdleCollector) installed before the window, as the app does, at
     ``window.idle_collector``, and what the app starts once its window is up
-    (gdviz.ui.app.after_first_paint: OpenGL's probe in a child)."""
+    (gdviz.ui.app.after_first_paint: OpenGL's probe in a child, the lr finder's panel made ahead)."""
     from gdviz.ui.app import ensure_app
 
     # set up as the app sets itself up (its GIL switch interval, its base font): measured
@@ -167,7 +167,7 @@ def open_window(collector: bool = False):
     if collector:  # (the app as it runs: what it starts once its window is up)
         from gdviz.ui.app import after_first_paint
 
-        after_first_paint(app)
+        after_first_paint(app, win)
     flush()
     return app, win, tmp
 

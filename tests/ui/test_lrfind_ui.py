@@ -147,3 +147,44 @@ def test_chinese_labels(window, session):
         assert "最陡" in panel.view.steep_label.toPlainText()
     finally:
         window.set_language("en")
+
+
+def test_the_app_makes_the_panel_ahead_and_the_first_use_docks_that_one(window, session, qtbot,
+                                                                        monkeypatch):
+    from PySide6.QtWidgets import QApplication
+
+    from gdviz.ui import app, gl_probe
+
+    monkeypatch.setattr(gl_probe, "probe_in_background", lambda platform: None)
+    monkeypatch.setattr(app, "PREBUILD_AFTER_MS", 0)
+    state = window.saveState()
+    app.after_first_paint(QApplication.instance(), window)
+    qtbot.waitUntil(lambda: window.lrfind.panel is not None, timeout=5000)
+    made = window.lrfind.panel
+    # made, hidden, and no dock yet: the window's layout and what it saves as they were
+    assert window.lrfind.dock is None and not made.isVisible()
+    assert made.parent() is window and window.saveState() == state
+    # a child of the window, it hears the language as the window's other widgets do
+    window.set_language("zh-Hant")
+    try:
+        assert made.find_button.text() == tr("lrf_find", "zh-Hant")
+    finally:
+        window.set_language("en")
+    assert made.find_button.text() == tr("lrf_find", "en")
+    # the first use (L18's open, Tools ▸ Find learning rate) docks the panel made ahead
+    assert window.lrfind.find_lr()
+    assert window.lrfind.panel is made and made.parent() is not window
+    assert window.lrfind.dock.isVisible() and made.isVisible()
+    made.wait()
+    assert session.lrfind is not None and made.view.smooth_curve.isVisible()
+
+
+def test_a_panel_made_ahead_for_a_closed_window_is_not_made(qtbot, session, settings):
+    from gdviz.ui.main_window import MainWindow
+
+    win = MainWindow(session, settings=settings)
+    dock = win.lrfind
+    win.deleteLater()
+    qtbot.waitUntil(lambda: not dock._window_alive(), timeout=5000)
+    dock.prebuild()  # (the timer fired after the window went)
+    assert dock.panel is None
