@@ -137,6 +137,42 @@ def test_the_loss_dock_and_controls_stay_within_their_shares(window, qtbot):
     assert window.controls.horizontalScrollBar().maximum() == 0
 
 
+def _title_ink_height(dock) -> int:
+    """Rows of the dock's title bar (its buttons left out) that hold text."""
+    import numpy as np
+    from PySide6.QtCore import QRect
+    from PySide6.QtGui import QImage
+
+    top = dock.widget().geometry().top()  # (the title bar is above the dock's widget)
+    img = dock.grab(QRect(0, 0, dock.width() - 60, top)).toImage()
+    img = img.convertToFormat(QImage.Format.Format_Grayscale8)
+    a = np.frombuffer(img.constBits(), np.uint8, count=img.sizeInBytes())
+    a = a.reshape(img.height(), img.bytesPerLine())[:, :img.width()].astype(int)
+    background = np.median(a)
+    return int((np.abs(a - background) > 60).any(axis=1).sum())
+
+
+def test_dock_titles_follow_the_text_size(window, qtbot):
+    # Qt paints a dock's title in the font the dock had when it was made: the docks made
+    # at 100 % kept their small titles at 200 %, and one made at 200 % (the lr finder's)
+    # drew its title twice too big, cut off, back at 100 %
+    small = _title_ink_height(window.loss_dock)
+    window.set_font_scale(2.0)
+    _settle(qtbot, window)
+    big = _title_ink_height(window.loss_dock)
+    window.lrfind.ensure_panel()
+    made_big = window.lrfind.dock
+    made_big.show()
+    made_big.raise_()
+    _settle(qtbot, window)
+    assert big >= 1.6 * small, (small, big)
+    lr_big = _title_ink_height(made_big)
+    window.set_font_scale(1.0)
+    _settle(qtbot, window)
+    assert _title_ink_height(made_big) <= 0.7 * lr_big, (lr_big, _title_ink_height(made_big))
+    assert abs(_title_ink_height(window.loss_dock) - small) <= 1
+
+
 def test_plots_follow_the_text_size_up_to_a_cap(window, qtbot):
     window.set_font_scale(1.3)
     _settle(qtbot, window)
