@@ -115,6 +115,36 @@ def test_the_loss_plots_step_numbers_do_not_run_together(window, qtbot, stem, la
         assert a.right() < b.left(), (axis.range, [(r.left(), r.right()) for r in rects])
 
 
+def test_the_loss_plots_short_log_axis_keeps_its_numbers_apart(window, qtbot):
+    """Projector mode on a 1280×720 screen gives the loss curves a short band under the
+    map: its log axis wrote "1", "0.01" and "0.0001" over one another (~60 px for five
+    decades). The labels it draws are apart, and there is at least
+    one."""
+    _open(window, "L12")
+    window.session.step(120)
+    window.set_projector(True)
+    _settle(qtbot, window)
+    try:
+        view = window.loss_view
+        assert view.log_y
+        axis = view.plot_item.getAxis("left")
+        rects = sorted(_tick_label_rects(axis), key=lambda r: r.top())
+        assert rects, axis.range
+        for a, b in zip(rects, rects[1:]):
+            assert a.bottom() < b.top(), (view.vb.height(),
+                                                [(r.top(), r.bottom()) for r in rects])
+        # a plot with room keeps pyqtgraph's own ticks (nothing was thinned for it)
+        window.set_projector(False)
+        _settle(qtbot, window)
+        import pyqtgraph as pg
+
+        lo, hi = axis.range
+        size = axis.height()
+        assert axis.tickSpacing(lo, hi, size) == pg.AxisItem.tickSpacing(axis, lo, hi, size)
+    finally:
+        window.set_projector(False)
+
+
 @pytest.mark.parametrize("lang", ["en", "zh-Hant"])
 def test_l13s_key_and_stop_label_fit_the_narrow_loss_plot(window, qtbot, lang):
     """L13 at 200 % text: beside the ‖w‖₂ axis the loss plot was 170 px wide, its key

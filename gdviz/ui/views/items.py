@@ -87,13 +87,15 @@ def steady_axis_title(axis: pg.AxisItem) -> None:
 
 
 class SpacedAxis(pg.AxisItem):
-    """A horizontal axis whose numbered ticks leave a gap between their labels.
+    """An axis whose numbered ticks leave a gap between their labels.
 
     pyqtgraph spaces the major ticks by the axis's length alone (at least 2.25 intervals,
     whatever the font): at 200 % text on the loss dock's narrow plot "500 1000 1500" and
-    "20406080" ran together. The spacing grows (1, 2, 5, 10, ...) until the labels that
-    fit on the axis (pyqtgraph drops one that would stick out at an end) are a space
-    apart, as words are."""
+    "20406080" ran together; in projector mode on a 1280×720 screen the loss plot's short
+    log axis wrote "1", "0.01" and "0.0001" over one another. The spacing grows (1, 2, 5,
+    10, ...; decades on a log axis) until the labels that fit on the axis (pyqtgraph drops
+    one that would stick out at an end) are a space apart across (a tenth of a line
+    apart up the side), as words and lines are."""
 
     def tickSpacing(self, minVal, maxVal, size):  # noqa: N802, N803 - pyqtgraph's API
         levels = super().tickSpacing(minVal, maxVal, size)
@@ -117,10 +119,12 @@ class SpacedAxis(pg.AxisItem):
     def _labels(self, fm, lo: float, hi: float, size: float, spacing: float) -> tuple[int, bool]:
         """(how many labels fit on the axis at ``spacing``, whether they are a gap apart)."""
         values = np.arange(np.ceil(lo / spacing), np.floor(hi / spacing) + 1) * spacing
-        gap = fm.horizontalAdvance(" ")
+        across = self.orientation in ("top", "bottom")
+        gap = fm.horizontalAdvance(" ") if across else 0.1 * fm.height()
         spans = []
         for v, text in zip(values, self.tickStrings(list(values), self.scale, spacing)):
-            x, half = (v - lo) / (hi - lo) * size, fm.horizontalAdvance(text) / 2
+            x = (v - lo) / (hi - lo) * size
+            half = (fm.horizontalAdvance(text) if across else fm.height()) / 2
             if x - half >= 0 and x + half <= size:
                 spans.append((x - half, x + half))
         apart = all(b[0] - a[1] >= gap for a, b in zip(spans, spans[1:]))

@@ -194,8 +194,10 @@ class LossView(pg.PlotWidget):
     """
 
     def __init__(self, session, parent=None):
-        # the step axis keeps its numbers apart on a narrow plot (200 % text)
-        super().__init__(parent=parent, axisItems={"bottom": SpacedAxis("bottom")})
+        # the step axis keeps its numbers apart on a narrow plot (200 % text), the loss
+        # axis on a short one (projector mode on 1280×720)
+        super().__init__(parent=parent, axisItems={"bottom": SpacedAxis("bottom"),
+                                                   "left": SpacedAxis("left")})
         self.session = session
         self.plot_item: pg.PlotItem = self.getPlotItem()
         self.vb: pg.ViewBox = self.plot_item.getViewBox()
