@@ -180,11 +180,13 @@ def test_the_app_makes_the_panel_ahead_and_the_first_use_docks_that_one(window, 
 
 
 def test_a_panel_made_ahead_for_a_closed_window_is_not_made(qtbot, session, settings):
+    import shiboken6
+
     from gdviz.ui.main_window import MainWindow
 
     win = MainWindow(session, settings=settings)
     dock = win.lrfind
     win.deleteLater()
-    qtbot.waitUntil(lambda: not dock._window_alive(), timeout=5000)
+    qtbot.waitUntil(lambda: not shiboken6.isValid(win), timeout=5000)
     dock.prebuild()  # (the timer fired after the window went)
     assert dock.panel is None

@@ -375,15 +375,11 @@ class LrFindDock(QObject):
         it saves stay as they were. The app calls this once its window is up
         (:func:`gdviz.ui.app.after_first_paint`): made in the first L18 open, the panel
         was ~25 ms of an 80-100 ms turn."""
-        if self.panel is None and self._window_alive():
-            self._make_panel()
+        import shiboken6
 
-    def _window_alive(self) -> bool:
-        try:
-            self.window.objectName()
-        except RuntimeError:  # (the window was closed and deleted before the timer fired)
-            return False
-        return True
+        # (the window may have been closed and deleted before the app's timer fired)
+        if self.panel is None and shiboken6.isValid(self.window):
+            self._make_panel()
 
     def _make_panel(self) -> None:
         w = self.window
