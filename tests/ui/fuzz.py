@@ -762,7 +762,7 @@ class GuiFuzzer:
         if self._saved and self.rng.random() < 0.5:
             path = self.rng.choice(self._saved)
             self._label = "open saved scene"
-            w.open_scene(path)
+            w.open_scene_asking(path)  # (File ▸ Open)
         else:
             path = self.tmp / f"fuzz_{len(self._saved) % 8}.toml"
             self._label = "save scene"
@@ -787,7 +787,7 @@ class GuiFuzzer:
         elif kind == "truncated" and self._saved:
             text = self.rng.choice(self._saved).read_text()
             path.write_text(text[: self.rng.randrange(max(len(text), 1))])
-        w.open_scene(path)
+        w.open_scene_asking(path)  # (File ▸ Open)
 
     def a_export(self) -> None:
         """File ▸ Export: a tiny clip, started, a few frames, cancelled, closed."""

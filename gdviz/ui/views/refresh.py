@@ -11,7 +11,10 @@ session's signals go out (:attr:`Session.notifying`) or a window-wide change hol
 refreshes (:func:`held`), the refresh waits, once however often it was asked for, and runs
 when the change has settled (:attr:`Session.settled`, or the end of the outermost
 :func:`held`), before the next paint. Otherwise it runs at once. Either way a view shows
-the model when the call that changed it returns.
+the model when the call that changed it returns; but for a lesson or scene opened from
+the menu (``held(run=False)``): its views refresh in the window's settle, the next event
+the window gets, ahead of any paint, timer or input
+(:meth:`gdviz.ui.main_window.MainWindow.open_scene_asking`).
 
 Refreshes of the layout (which views show) run before the views' own (``layout=True``), so
 that a view hidden by the change skips its work. What a view collects from a worker thread
@@ -90,9 +93,11 @@ def forget(owner) -> None:
 
 
 @contextmanager
-def held():
+def held(*, run: bool = True):
     """Hold refreshes until the block ends (a window-wide change: its session changes,
-    its events and its layout passes); nested, the outermost runs them."""
+    its events and its layout passes); nested, the outermost runs them. Not ``run``: they
+    stay waiting when the block ends, for the next :func:`flush` (a lesson opened from the
+    menu: its views refresh in the window's settle, the next event it gets)."""
     global _holds
     mine = _began[0] is None
     if mine:
@@ -103,7 +108,7 @@ def held():
             yield
         finally:
             _holds -= 1
-        if not _holds and not _waiting():
+        if run and not _holds and not _waiting():
             flush()
     finally:
         if mine:
