@@ -186,7 +186,9 @@ def _grow(sub):
         st.tuples(sub, sub).map(lambda t: f"({t[0]} - {t[1]})"),
         st.tuples(sub, sub).map(lambda t: f"({t[0]})*({t[1]})"),
         st.tuples(sub, sub).map(lambda t: f"({t[0]})/(1 + ({t[1]})^2)"),
-        st.tuples(sub, st.sampled_from(["2", "3", "-1", "0"])).map(lambda t: f"({t[0]})^{t[1]}"),
+        st.tuples(sub, st.sampled_from(["2", "3", "0"])).map(lambda t: f"({t[0]})^{t[1]}"),
+        # (a negative exponent of a positive base only: relu(x)^-1 is 1/0 where x <= 0)
+        one(lambda a: f"(abs({a}) + 1)^-1"),
         st.tuples(sub, sub).map(lambda t: f"(abs({t[0]}) + 1)^tanh({t[1]})"),
         one(lambda a: f"-{a}" if a[0] == "(" else f"-({a})"),
         one(lambda a: f"sin({a})"), one(lambda a: f"cos({a})"), one(lambda a: f"tanh({a})"),
