@@ -40,6 +40,7 @@ ENTRIES: dict[str, tuple[str, str]] = {
     "frame-3d": ("gdviz.bench.frame3d", "bench_frame_3d"),
     "basin-map": ("gdviz.bench.maps", "bench_basin_map"),
     "hyper-map": ("gdviz.bench.maps", "bench_hyper_map"),
+    "basin-clusters": ("gdviz.bench.maps", "bench_basin_clusters"),
     "data-map": ("gdviz.bench.maps", "bench_data_map"),
     "lr-find": ("gdviz.bench.lrfind", "bench_lr_find"),
     "tune": ("gdviz.bench.lrfind", "bench_tune"),

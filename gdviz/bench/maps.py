@@ -2,7 +2,8 @@
 
 * ``basin-map``: 256² starts x 300 Adam steps on Himmelblau (the issue's target: <= 1 s
   on a 2-core machine and >= 10x the vectorised numpy twin);
-* ``hyper-map``: 64 x 64 (lr, momentum) settings x 300 steps on the ellipse (<= 0.2 s).
+* ``hyper-map``: 64 x 64 (lr, momentum) settings x 300 steps on the ellipse (<= 0.2 s);
+* ``basin-clusters``: a flat surface's 256² end points grouped into basins.
 Also the 64² x 300 steps map the issue wants in a frame (``coarse_64_ms``) and the live
 map's first pass (``first_pass_ms``, :data:`~gdviz.core.maps.COARSE_GRID`² starts), which
 is what the window shows within a frame of a change.
@@ -41,6 +42,30 @@ def bench_basin_map(side: int = 256, steps: int = 300, repeats: int = 3) -> dict
                 ratio=base / ours, size=f"{side}x{side} starts x {steps} Adam steps",
                 coarse_64_ms=round(coarse, 3),
                 first_pass_ms=f"{round(first, 3)} ({CM.COARSE_GRID}x{CM.COARSE_GRID})")
+
+
+def bench_basin_clusters(side: int = 256, repeats: int = 3) -> dict:
+    """The basins of a flat surface's map (every start settles where it is: ~700
+    clusters and as many groups of stragglers), the worst case of
+    :meth:`~gdviz.core.maps.BasinBook.assign`'s clustering: the kernel against its twin
+    (a Python loop over the seeds, which held the GIL on the map's worker)."""
+    import numpy as np
+
+    from gdviz.core import maps as CM
+
+    kernels.warmup()
+    g = np.linspace(-1.0, 1.0, side)
+    P = np.stack(np.meshgrid(g, g), -1).reshape(-1, 2)
+    radius, least = 0.04, max(2, len(P) // 2000)
+
+    def run(fast):
+        return lambda: sum(1 for _ in CM.cluster_greedy(P, radius, least, fast=fast))
+
+    n = run(True)()
+    ours = _ms(run(True), repeats)
+    base = _ms(run(False), 1)
+    return dict(name="basin-clusters", ours_ms=ours, baseline="numpy", baseline_ms=base,
+                ratio=base / ours, size=f"{side}x{side} end points, {n} basins")
 
 
 def bench_hyper_map(side: int = 64, steps: int = 300, repeats: int = 5) -> dict:

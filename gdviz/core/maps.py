@@ -562,7 +562,8 @@ def nearest_centre_plain(E: np.ndarray, C: np.ndarray, radius: float) -> np.ndar
     return arg
 
 
-def cluster_greedy(P: np.ndarray, radius: float, min_members: int):
+def cluster_greedy(P: np.ndarray, radius: float, min_members: int, *,
+                   fast: bool | None = None):
     """Greedy clusters of the points ``P`` (m, 2), in order: the first point left seeds
     one; the points left within ``radius`` of it are its members, unless fewer than
     ``min_members`` (stragglers: they are dropped); the cluster is then the points left
@@ -574,41 +575,27 @@ def cluster_greedy(P: np.ndarray, radius: float, min_members: int):
     for a flat surface's 256² basin map (every start settles where it is: ~700 clusters
     and as many groups of stragglers). The same clusters, in the same order, with the same
     means (:func:`cluster_greedy_plain` is the scan, the tests' reference); points too
-    far out for the grid's cell numbers fall back to it."""
+    far out for the grid's cell numbers fall back to it. The loop over the seeds is a
+    kernel (:func:`gdviz.kernels.maps.cluster_cells`; ``fast`` as :func:`basin_map`): in
+    Python, on the map's worker, it held the GIL for ~100 ms at a time beside the UI
+    thread (a text-size press on L16's map waited ~100 ms for it)."""
     P = np.asarray(P, dtype=np.float64).reshape(-1, 2)
-    m = len(P)
-    if m == 0:
+    if len(P) == 0:
         return
     grid = _CellGrid(P, radius)
     if not grid.ok:
         yield from cluster_greedy_plain(P, radius, min_members)
         return
-    r2 = radius * radius
-    left = np.ones(m, dtype=bool)
-
-    def near(q) -> np.ndarray:
-        """Positions (ascending) of the points left within the radius of ``q``."""
-        lo, hi = grid.ranges(grid.keys(q) + grid.around)
-        cand = np.concatenate([grid.order[a:b] for a, b in zip(lo, hi) if b > a] or
-                              [np.zeros(0, dtype=np.int64)])
-        cand = np.sort(cand[left[cand]])
-        return cand[((P[cand] - q) ** 2).sum(axis=1) <= r2]
-
-    first = 0
-    while True:
-        while first < m and not left[first]:
-            first += 1
-        if first >= m:
-            return
-        members = near(P[first])
-        if members.size < min_members:  # a straggler, not a basin
-            left[members] = False
-            continue
-        centre = P[members].mean(axis=0)
-        # re-gathered around the mean, so that the basin is not cut by the seed's position
-        got = near(centre)
-        left[got] = False
-        yield centre, got
+    fn = KM.cluster_cells if _use_fast(fast) else KM.cluster_cells_np
+    labels, centres = fn(P, grid.cell, grid.x0, grid.y0, grid.span, grid.order, grid.skey,
+                         grid.around, radius * radius, min_members)
+    if not len(centres):
+        return
+    inside = np.nonzero(labels >= 0)[0]
+    by = inside[np.argsort(labels[inside], kind="stable")]  # (each cluster's ascending)
+    ends = np.cumsum(np.bincount(labels[inside], minlength=len(centres)))
+    for k, got in enumerate(np.split(by, ends[:-1])):
+        yield centres[k], got
 
 
 def cluster_greedy_plain(P: np.ndarray, radius: float, min_members: int):

@@ -319,3 +319,154 @@ def _warm():
 
 
 register("map_landscape", map_landscape, map_landscape_np, _warm)
+
+
+# ---------------------------------------------------------------------- basins' clusters
+# A basin map's end points grouped into basins (gdviz.core.maps.cluster_greedy): the
+# points by grid cell, a cell a hair wider than the radius (gdviz.core.maps._CellGrid:
+# ``order`` sorts the points by cell number, ``skey`` is their sorted cell numbers,
+# ``around`` the steps to the 3x3 cells around a cell). Greedy, in the points' order: the
+# first point left seeds a cluster of the points left within ``r2`` (squared radius) of
+# it; fewer than ``min_members`` are stragglers, dropped; else the cluster is the points
+# left within the radius of their mean. Out: ``labels`` (m,) the cluster of each point
+# (-1: a straggler), ``centres`` (k, 2) in the order found. In the map's worker thread: a
+# flat surface's 256² map has ~700 clusters, and the loop in Python held the GIL for
+# ~100 ms at a time beside the UI thread.
+
+
+@ijit
+def _cell_of(qx, qy, cell, x0, y0, span):
+    return np.int64(math.floor(qx / cell) - x0) * span + np.int64(math.floor(qy / cell) - y0)
+
+
+@ijit
+def _first_at_least(skey, key):
+    lo, hi = 0, skey.shape[0]
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if skey[mid] < key:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+@ijit
+def _near_left(P, qx, qy, cell, x0, y0, span, order, skey, around, r2, left, buf):
+    """The points left within the radius of (qx, qy) into ``buf``, ascending; how many."""
+    key = _cell_of(qx, qy, cell, x0, y0, span)
+    cnt = 0
+    for s in range(around.shape[0]):
+        k = key + around[s]
+        j = _first_at_least(skey, k)
+        while j < skey.shape[0] and skey[j] == k:
+            p = order[j]
+            if left[p]:
+                dx = P[p, 0] - qx
+                dy = P[p, 1] - qy
+                if dx * dx + dy * dy <= r2:
+                    buf[cnt] = p
+                    cnt += 1
+            j += 1
+    buf[:cnt].sort()
+    return cnt
+
+
+@jit
+def _cluster_cells(P, cell, x0, y0, span, order, skey, around, r2, min_members, labels,
+                   centres):
+    m = P.shape[0]
+    left = np.ones(m, dtype=np.bool_)
+    buf = np.empty(m, dtype=np.int64)
+    nc = 0
+    first = 0
+    while True:
+        while first < m and not left[first]:
+            first += 1
+        if first >= m:
+            return nc
+        cnt = _near_left(P, P[first, 0], P[first, 1], cell, x0, y0, span, order, skey,
+                         around, r2, left, buf)
+        if cnt < min_members:  # stragglers, not a basin
+            for i in range(cnt):
+                left[buf[i]] = False
+            left[first] = False  # (itself among them: on any grid, the loop moves on)
+            continue
+        sx = 0.0
+        sy = 0.0
+        for i in range(cnt):  # (in the points' order, as numpy's mean over axis 0 adds)
+            sx += P[buf[i], 0]
+            sy += P[buf[i], 1]
+        cx = sx / cnt
+        cy = sy / cnt
+        # re-gathered around the mean, so that the basin is not cut by the seed's position
+        got = _near_left(P, cx, cy, cell, x0, y0, span, order, skey, around, r2, left, buf)
+        for i in range(got):
+            left[buf[i]] = False
+            labels[buf[i]] = nc
+        centres[nc, 0] = cx
+        centres[nc, 1] = cy
+        nc += 1
+
+
+def cluster_cells(P, cell, x0, y0, span, order, skey, around, r2, min_members):
+    """The greedy clusters of ``P`` (m, 2) by grid cells (see above): (labels, centres)."""
+    P = np.ascontiguousarray(P, dtype=np.float64)
+    m = P.shape[0]
+    labels = np.full(m, -1, dtype=np.int64)
+    centres = np.empty((m, 2))
+    nc = _cluster_cells(P, float(cell), float(x0), float(y0), np.int64(span),
+                        np.ascontiguousarray(order, dtype=np.int64),
+                        np.ascontiguousarray(skey, dtype=np.int64),
+                        np.ascontiguousarray(around, dtype=np.int64), float(r2),
+                        np.int64(min_members), labels, centres)
+    return labels, centres[:nc].copy()
+
+
+def cluster_cells_np(P, cell, x0, y0, span, order, skey, around, r2, min_members):
+    """Numpy twin of :func:`cluster_cells`: the cells' points gathered with searchsorted,
+    a Python loop over the seeds."""
+    P = np.asarray(P, dtype=np.float64).reshape(-1, 2)
+    m = len(P)
+    labels = np.full(m, -1, dtype=np.int64)
+    centres = []
+    left = np.ones(m, dtype=bool)
+
+    def near(q) -> np.ndarray:
+        """Positions (ascending) of the points left within the radius of ``q``."""
+        k = np.floor(np.asarray(q, dtype=np.float64) / cell)
+        keys = np.int64(k[0] - x0) * span + np.int64(k[1] - y0) + around
+        lo = np.searchsorted(skey, keys, "left")
+        hi = np.searchsorted(skey, keys, "right")
+        cand = np.concatenate([order[a:b] for a, b in zip(lo, hi) if b > a] or
+                              [np.zeros(0, dtype=np.int64)])
+        cand = np.sort(cand[left[cand]])
+        return cand[((P[cand] - q) ** 2).sum(axis=1) <= r2]
+
+    first = 0
+    while True:
+        while first < m and not left[first]:
+            first += 1
+        if first >= m:
+            break
+        members = near(P[first])
+        if members.size < min_members:  # a straggler, not a basin
+            left[members] = False
+            left[first] = False
+            continue
+        centre = P[members].mean(axis=0)
+        got = near(centre)
+        left[got] = False
+        labels[got] = len(centres)
+        centres.append(centre)
+    return labels, np.array(centres, dtype=np.float64).reshape(-1, 2)
+
+
+def _warm_clusters():
+    P = np.array([[0.0, 0.0], [0.01, 0.0], [1.0, 1.0]])
+    # (a cell of 0.1: the points in cells (0, 0), (0, 0), (10, 10); 13 cells a column)
+    cluster_cells(P, 0.1, 0.0, 0.0, 13, np.array([0, 1, 2]), np.array([0, 0, 140]),
+                  np.array([-14, -13, -12, -1, 0, 1, 12, 13, 14]), 0.01, 2)
+
+
+register("cluster_basins", cluster_cells, cluster_cells_np, _warm_clusters)

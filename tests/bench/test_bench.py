@@ -168,11 +168,14 @@ def test_export():
 
 
 def test_map_entries_return_rows():
-    from gdviz.bench.maps import bench_basin_map, bench_data_map, bench_hyper_map
+    from gdviz.bench.maps import (bench_basin_clusters, bench_basin_map, bench_data_map,
+                                  bench_hyper_map)
 
     a = bench_basin_map(side=8, steps=5, repeats=1)
     b = bench_hyper_map(side=4, steps=5, repeats=1)
     c = bench_data_map(side=4, steps=5, repeats=1)
-    for row, name in ((a, "basin-map"), (b, "hyper-map"), (c, "data-map")):
+    d = bench_basin_clusters(side=16, repeats=1)
+    for row, name in ((a, "basin-map"), (b, "hyper-map"), (c, "data-map"),
+                      (d, "basin-clusters")):
         assert row["name"] == name and row["ours_ms"] > 0 and row["baseline"] == "numpy"
         assert row["ratio"] == pytest.approx(row["baseline_ms"] / row["ours_ms"])

@@ -43,8 +43,9 @@ def _clusters(gen):
     return [(tuple(c), m.tolist()) for c, m in gen]
 
 
+@pytest.mark.parametrize("fast", [True, False], ids=["kernel", "twin"])
 @pytest.mark.parametrize("case", ["blobs", "flat_grid", "ties", "huge", "one", "none"])
-def test_greedy_clusters_by_grid_cells_are_the_scans_clusters(case):
+def test_greedy_clusters_by_grid_cells_are_the_scans_clusters(case, fast):
     """The basins of unknown minima, clustered by looking only at the grid cells around
     each seed and centre: the same clusters, members and means (bit for bit) as the scan
     of every point left (a flat surface's 256x256 map: 2.3 s of the UI thread scanning)."""
@@ -71,7 +72,7 @@ def test_greedy_clusters_by_grid_cells_are_the_scans_clusters(case):
         min_members = 1
     else:
         P = np.zeros((0, 2))
-    got = _clusters(CM.cluster_greedy(P, radius, min_members))
+    got = _clusters(CM.cluster_greedy(P, radius, min_members, fast=fast))
     want = _clusters(CM.cluster_greedy_plain(P, radius, min_members))
     assert got == want
     if case in ("blobs", "flat_grid"):
