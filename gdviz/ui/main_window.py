@@ -621,7 +621,8 @@ class MainWindow(QMainWindow):
     def _one_ahead(self) -> None:
         """Read the next unread preset's titles (one per turn), then import the next of
         :data:`AHEAD_MODULES` not yet imported, then build the data panel's next page of
-        :data:`AHEAD_PAGES` (one per turn); stop when all are done. Not while a demo
+        :data:`AHEAD_PAGES` (one per turn), then projector mode's schedule plot
+        (:meth:`Picture.build_ahead`); stop when all are done. Not while a demo
         plays: its frames come first (a page built between two frames of L21 laid the
         controls out, up to the window, in a frame's turn)."""
         if self.session.playing:
@@ -637,6 +638,8 @@ class MainWindow(QMainWindow):
         for kind in AHEAD_PAGES:
             if self.controls.data.build_ahead(kind):
                 return
+        if self.picture.build_ahead():  # (projector mode's schedule plot)
+            return
         self._idle_ahead.stop()
 
     def _title_lessons(self) -> None:

@@ -324,6 +324,20 @@ class Picture(QWidget):
         own = self.own_panels + (INLINE_SIDE if getattr(self, "_inline", False) else ())
         return tuple(p for p in own if p in self.session.panels)
 
+    def build_ahead(self) -> bool:
+        """Make the projector's schedule plot ahead, as it waits between two uses (hidden,
+        not following the session); True if it was made now. (Made at projector mode's
+        first use, ~22 ms of that press at 261 % text.)"""
+        if self.schedule_view is not None or getattr(self, "_schedule_kept", None) is not None:
+            return False
+        from gdviz.ui.views.schedule_view import ScheduleView
+
+        kept = ScheduleView(self.session)
+        kept.hide()
+        kept.set_following(False)
+        self._schedule_kept = kept
+        return True
+
     def set_side_inline(self, on: bool) -> None:
         """The window's projector mode: the step-by-step table and the schedule, which the
         window otherwise shows in its side docks (hidden in projector mode), show in the
