@@ -332,6 +332,8 @@ class Picture(QWidget):
             return False
         from gdviz.ui.views.schedule_view import ScheduleView
 
+        # made hidden: it draws when the layout shows it (a lesson without schedules never
+        # does; see ScheduleView._put_away)
         kept = ScheduleView(self.session)
         kept.hide()
         kept.set_following(False)
@@ -349,7 +351,6 @@ class Picture(QWidget):
             return
         self._inline = on
         if on:
-            from gdviz.ui.views.schedule_view import ScheduleView
             from gdviz.ui.views.step_view import StepScroll, StepView
 
             if self.step_view is None:
@@ -362,14 +363,10 @@ class Picture(QWidget):
                 self._side_layout.insertWidget(0, self._step_box, 1)
                 self._inline_made = getattr(self, "_inline_made", ()) + (self.step_view,)
             if self.schedule_view is None:
-                # made once (a plot takes a while to build); off, it waits hidden, not
-                # following the session (see below)
-                kept, self._schedule_kept = getattr(self, "_schedule_kept", None), None
-                if kept is None:
-                    # made hidden: it draws when the layout shows it (a lesson without
-                    # schedules never does; see ScheduleView._put_away)
-                    kept = ScheduleView(self.session)
-                    kept.hide()
+                # made once (a plot takes a while to build), ahead if an idle turn came
+                # first; off, it waits hidden, not following the session (see below)
+                self.build_ahead()
+                kept, self._schedule_kept = self._schedule_kept, None
                 kept.set_following(True)
                 self.schedule_view = kept
                 self._side_layout.insertWidget(1, self.schedule_view, 0)
