@@ -81,6 +81,77 @@ def test_a_press_reflows_the_controls_once_and_lays_out_each_run_card_at_most_tw
     assert win.controls.horizontalScrollBar().maximum() == 0
 
 
+def test_a_press_lays_the_window_out_in_its_settle_event_not_in_the_press(
+        many_runs, qtbot, monkeypatch):
+    """A press at 261 -> 300 % on 800x600 with 8 runs blocked the window 55-103 ms: the
+    widgets took the new text (~25 ms), then the window laid out at it (~45 ms), in the
+    press. Now the press only restyles; the layout is the next event the window gets (a
+    posted event of high priority: before the layout requests the press posted, and
+    before any input or paint), and the views refresh at the settle, as before."""
+    from PySide6.QtWidgets import QApplication
+
+    win = many_runs
+    laid_out = []
+    real = win._lay_out_text
+    monkeypatch.setattr(win, "_lay_out_text", lambda: (laid_out.append(win.font_scale), real())[1])
+    for press in (win.zoom_in, win.zoom_in, win.zoom_out):
+        laid_out.clear()
+        press()
+        assert laid_out == [], press.__name__  # (the press: the new text only)
+        assert not win.layout_settled()
+        QApplication.sendPostedEvents()  # its settle event, first
+        assert laid_out == [win.font_scale], press.__name__
+        _settle(qtbot, win)
+        assert win.controls.horizontalScrollBar().maximum() == 0
+    # a burst: one layout for the presses of one turn
+    laid_out.clear()
+    win.zoom_in()
+    win.zoom_in()
+    QApplication.sendPostedEvents()
+    assert laid_out == [win.font_scale]
+    _settle(qtbot, win)
+    # closed before its settle event: nothing left waiting
+    win.zoom_out()
+    win.close()
+    assert not win._lay_out_posted
+
+
+def test_projector_mode_off_fits_the_controls_rows_once_in_its_settle_event(
+        many_runs, qtbot, monkeypatch):
+    """Projector mode off at 261 % text on 800x600 blocked the window 103-130 ms: the rows
+    were reflowed when their dock showed again and again for the window's restored width
+    (~35 ms each), then the window laid out, all in the press. Now F5 restores the docks
+    and the geometry with the rows' fits held; the window lays out in the next event, and
+    the rows are fitted there, once, for the width they get."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QApplication
+
+    from gdviz.ui.panels import controls
+
+    win = many_runs
+    win.resize(700, 500)
+    win.set_font_scale(2.61)
+    _settle(qtbot, win)
+    reflows = []
+    real = controls.reflow
+    monkeypatch.setattr(controls, "reflow", lambda *a, **k: (reflows.append(a[1]), real(*a, **k))[1])
+    for on in (True, False, True, False):
+        if not on:  # (a text size meanwhile: the hidden rows were not fitted for it)
+            win.zoom_in() if win.font_scale < 2.8 else win.zoom_out()
+            _flush()
+            _settle(qtbot, win)
+        reflows.clear()
+        qtbot.keyClick(win, Qt.Key.Key_F5)
+        assert win.projector is on
+        assert reflows == [] and not win.layout_settled()  # (the press: no layout yet)
+        QApplication.sendPostedEvents()  # its settle event, first
+        assert len(reflows) <= 1, (on, reflows)
+        _settle(qtbot, win)
+        if not on:
+            assert win.controls.isVisible()
+            assert win.controls.width() <= win.controls_dock.width()
+
+
 def test_rows_that_cannot_fit_are_not_reflowed_again_by_their_own_layout_requests(
         many_runs, qtbot, monkeypatch):
     """At 300 % some rows stay wider than the column whatever the reflow does (the panel

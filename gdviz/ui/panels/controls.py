@@ -8,6 +8,8 @@ feedback loops (napari's model/view split).
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 from PySide6.QtCore import QEvent, Qt, QTimer
 from PySide6.QtWidgets import QFrame, QScrollArea, QVBoxLayout, QWidget
 
@@ -64,6 +66,7 @@ class ControlsPanel(QScrollArea):
         self._wide_for = None
         self._combo_pt = None
         self._unsized = False  # reflowed, the panel's minimum width not set since
+        self._fits_held = 0  # inside fits_held: fits wait for the cap set after it
         # one fit per turn of the event loop, however many font and layout events asked
         # (a text-size press sent ~20, each queued its own fit)
         self._fit_timer = QTimer(self)
@@ -163,7 +166,23 @@ class ControlsPanel(QScrollArea):
             measure_anew(self._inner)
         self._flowed_for = None  # (side by side: reflowed for nothing)
 
+    @contextmanager
+    def fits_held(self):
+        """Inside: the rows are not fitted (a fit asked for waits, as the fit timer's),
+        but at the cap the window sets after the block (:meth:`set_width_cap`). For a
+        change that shows the panel and resizes the window in steps: projector mode off
+        at 261 % text on 800x600 reflowed the rows when their dock showed, and again for
+        the window's width restored, ~35 ms each, before the window laid out."""
+        self._fits_held += 1
+        try:
+            yield
+        finally:
+            self._fits_held -= 1
+
     def _fit_width(self, resize: bool = True) -> None:
+        if self._fits_held:
+            self._refit()  # (the cap set after the block fits them: see set_width_cap)
+            return
         # the panel is as wide as its widest row, and the map gives way (also after Ctrl+=
         # makes the text bigger), up to the window's cap: beyond it the rows reflow (big
         # text: a row's widgets one under another, a slider's entry beside its label over
