@@ -281,6 +281,12 @@ class MainWindow(QMainWindow):
 
         self._open_job = None  # (path, future): a big scene file being read (open_scene)
         self._open_pool = None
+        #: scene files being written on the worker (:meth:`save_scene_aside`), oldest first:
+        #: (path, future, the demo as saved)
+        self._save_jobs: list = []
+        self._save_timer = QTimer(self)
+        self._save_timer.setInterval(OPEN_POLL_MS)
+        self._save_timer.timeout.connect(self._poll_saves)
         self._open_timer = QTimer(self)
         self._open_timer.setInterval(OPEN_POLL_MS)
         self._open_timer.timeout.connect(self._poll_open)
@@ -476,7 +482,8 @@ class MainWindow(QMainWindow):
         mb = self.menuBar()
         self.file_menu = f = mb.addMenu(tr("file"))
         self.open_action = self._action(f, tr("open"), self._on_open, QKeySequence.StandardKey.Open)
-        self.save_action = self._action(f, tr("save_as"), self._on_save, QKeySequence.StandardKey.Save)
+        self.save_action = self._action(f, tr("save_as"), lambda: self._on_save(aside=True),
+                                        QKeySequence.StandardKey.Save)
         f.addSeparator()
         self.export_action = self._action(f, tr("export"), self.export_animation, "Ctrl+E")
         f.addSeparator()
@@ -846,6 +853,7 @@ class MainWindow(QMainWindow):
         """
         from gdviz.core.scene import load_scene
 
+        self._finish_saves()  # (a file being saved is read as saved)
         self._drop_open()
         if aside is None:
             try:
@@ -868,11 +876,12 @@ class MainWindow(QMainWindow):
         return self._apply_opened(path, scene)
 
     def _open_worker(self):
-        """The thread that reads big scene files (made when first needed)."""
+        """The thread that reads big scene files and writes saved ones, in order (made
+        when first needed)."""
         if self._open_pool is None:
             import concurrent.futures
 
-            self._open_pool = concurrent.futures.ThreadPoolExecutor(1, "gdviz-open")
+            self._open_pool = concurrent.futures.ThreadPoolExecutor(1, "gdviz-files")
         return self._open_pool
 
     @property
@@ -940,20 +949,64 @@ class MainWindow(QMainWindow):
         return True
 
     def save_scene(self, path) -> bool:
-        """Write the session's current state to a scene file (keeps the open scene's meta)."""
+        """Write the session's current state to a scene file (keeps the open scene's meta),
+        now: True once written. (File ▸ Save writes on the worker: :meth:`save_scene_aside`.)"""
+        if not self.save_scene_aside(path):
+            return False
+        return self._finish_saves()
+
+    def save_scene_aside(self, path) -> bool:
+        """File ▸ Save scene…: the demo made into a scene now (what is saved is the demo
+        as it is at the press), written on the worker thread, after any earlier save: the
+        status bar says "Saving NAME…", then "Saved PATH"; a failure shows above the map.
+        (Written on the UI thread, a save's fsync waited 1.3 s for a busy disk in a fuzz
+        run; a USB stick or a network folder can take longer.) True if the write started."""
         from gdviz.core.scene import save_scene, scene_from_session
 
-        name = Path(path).name
         try:
             scene = scene_from_session(self.session, base=self._scene)
-            save_scene(scene, path)
         except (ValueError, OSError) as exc:
-            self.show_notice(tr("cannot_save", self.language, name=name,
-                                error=str(exc).splitlines()[0]))
+            self._save_failed(path, exc)
             return False
-        self._mark_saved(path)
-        self.flash(tr("scene_saved", self.language, path=path), 5000)
+        job = self._open_worker().submit(save_scene, scene, path)
+        self._save_jobs.append((path, job, self._comparable_of(scene)))
+        self.flash(tr("saving_scene", self.language, name=Path(path).name), 60000)
+        self._save_timer.start()
         return True
+
+    @property
+    def saving(self) -> bool:
+        """A scene file is being written (:meth:`save_scene_aside`)."""
+        return bool(self._save_jobs)
+
+    def _poll_saves(self) -> None:
+        self._take_saves(wait=False)
+
+    def _finish_saves(self) -> bool:
+        """Wait for the saves under way (before a scene is opened, or the window closes):
+        True if the last of them wrote its file (also when there were none)."""
+        return self._take_saves(wait=True)
+
+    def _take_saves(self, *, wait: bool) -> bool:
+        ok = True
+        while self._save_jobs and (wait or self._save_jobs[0][1].done()):
+            path, job, saved = self._save_jobs.pop(0)
+            try:
+                job.result()
+            except (ValueError, OSError) as exc:
+                self._save_failed(path, exc)
+                ok = False
+                continue
+            ok = True
+            self._mark_saved(path, saved)
+            self.flash(tr("scene_saved", self.language, path=path), 5000)
+        if not self._save_jobs:
+            self._save_timer.stop()
+        return ok
+
+    def _save_failed(self, path, exc: BaseException) -> None:
+        self.show_notice(tr("cannot_save", self.language, name=Path(path).name,
+                            error=(str(exc).splitlines() or [type(exc).__name__])[0]))
 
     def export_animation(self):
         """File ▸ Export animation…: the dialog (GIF, MP4, PNG, CSV) exports a copy of this
@@ -987,12 +1040,15 @@ class MainWindow(QMainWindow):
         if path:
             self.open_scene_asking(path)
 
-    def _on_save(self) -> bool:
-        """File ▸ Save scene…: True once the demo is saved (False: cancelled or failed)."""
+    def _on_save(self, *, aside: bool = False) -> bool:
+        """File ▸ Save scene…: True once the demo is saved (False: cancelled or failed);
+        ``aside``: once its write has started (:meth:`save_scene_aside`)."""
         start = str(self._scene_path) if self._scene_path is not None else "scene.toml"
         path, _ = QFileDialog.getSaveFileName(self, tr("save_scene_title", self.language), start,
                                               tr("scene_filter", self.language))
-        return bool(path) and self.save_scene(path)
+        if not path:
+            return False
+        return self.save_scene_aside(path) if aside else self.save_scene(path)
 
     def set_lessons(self, items) -> None:
         """Fill the Lessons menu with ``(title, callback)`` pairs (the scenes issue)."""
@@ -1634,6 +1690,8 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         self._settle_open()  # (an open's settle not received yet: the views as the session)
+        self._finish_saves()  # (the user's file is written before its worker goes)
+        self._save_timer.stop()
         self._drop_open()
         if self._open_pool is not None:
             self._open_pool.shutdown(wait=False, cancel_futures=True)
@@ -1684,19 +1742,25 @@ class MainWindow(QMainWindow):
         """The demo as a scene, without what 'unsaved' ignores (the run picked for step by
         step); None when it cannot be made into one. Not checked: it is only compared (a
         demo that is not a valid scene differs from any that was opened or saved)."""
-        import dataclasses
-
         from gdviz.core.scene import scene_from_session
 
         try:
             scene = scene_from_session(self.session, base=self._scene, validate=False)
         except (ValueError, OSError):
             return None
+        return self._comparable_of(scene)
+
+    @staticmethod
+    def _comparable_of(scene):
+        import dataclasses
+
         return dataclasses.replace(
             scene, playback=dataclasses.replace(scene.playback, step_mode_run=""))
 
-    def _mark_saved(self, path) -> None:
-        """The demo now matches the file at ``path`` (just opened or saved)."""
+    def _mark_saved(self, path, saved=None) -> None:
+        """The demo now matches the file at ``path`` (just opened or saved); ``saved``:
+        the demo as it was written (:meth:`save_scene_aside`: the demo may have changed
+        since), else the demo as it is."""
         from gdviz import resources_dir
 
         p = Path(path)
@@ -1705,8 +1769,9 @@ class MainWindow(QMainWindow):
         except (OSError, ValueError):
             preset = False
         self._scene_path = None if preset else p
-        self._saved = self._comparable()
-        self._edited = False
+        self._saved = self._comparable() if saved is None else saved
+        # (a change since the save is compared: see has_unsaved_changes)
+        self._edited = saved is not None
 
     def has_unsaved_changes(self) -> bool:
         """True when the problem, the runs or the settings differ from the scene last opened
@@ -1724,6 +1789,7 @@ class MainWindow(QMainWindow):
         """May the demo be closed or replaced? True at once when nothing is unsaved; else
         :meth:`ask_unsaved`: Save… saves first (True once saved), Discard changes gives
         them up, Cancel keeps the demo (False)."""
+        self._finish_saves()  # (a save under way counts as saved once written)
         if not self.has_unsaved_changes():
             return True
         choice = self.ask_unsaved()

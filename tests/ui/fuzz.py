@@ -766,7 +766,10 @@ class GuiFuzzer:
         else:
             path = self.tmp / f"fuzz_{len(self._saved) % 8}.toml"
             self._label = "save scene"
-            if w.save_scene(path) and path not in self._saved:
+            # (File ▸ Save: written on the worker; waited for, untimed, as a user would)
+            started = []
+            self._timed(self._label, lambda: started.append(w.save_scene_aside(path)))
+            if started[0] and w._finish_saves() and path not in self._saved:
                 self._saved.append(path)
 
     def a_bad_file(self) -> None:
@@ -787,7 +790,8 @@ class GuiFuzzer:
         elif kind == "truncated" and self._saved:
             text = self.rng.choice(self._saved).read_text()
             path.write_text(text[: self.rng.randrange(max(len(text), 1))])
-        w.open_scene_asking(path)  # (File ▸ Open)
+        # (File ▸ Open; the file written above is the fuzz's own work, not timed)
+        self._timed(self._label, lambda: w.open_scene_asking(path))
 
     def a_export(self) -> None:
         """File ▸ Export: a tiny clip, started, a few frames, cancelled, closed."""
