@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPointF
+from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QColor
 
 from gdviz.core.optimizers import make_optimizer
@@ -455,3 +455,21 @@ def test_the_data_points_are_blitted_from_a_cache_and_follow_new_data(view, sess
     after = picture()
     tx, _ = _xy(view.train_points)
     assert len(tx) == sess.problem.dataset.n_train and after != before
+
+
+def test_many_data_points_are_drawn_without_their_outline(view, sess):
+    """100,000 points drawn outlined in the background colour (which keeps a few
+    overlapping points apart) showed their band's middle in the background colour: the
+    data looked like two bands. Past DENSE_POINTS they are smaller and not outlined."""
+    from gdviz.core.problems import RegressionData
+    from gdviz.ui.views import fit_view
+
+    assert sess.set_regression(RegressionData(n=200))
+    few = view.train_points.opts["pen"]
+    assert few.style() != Qt.PenStyle.NoPen
+    size = view.train_points.opts["size"]
+    assert sess.set_regression(RegressionData(n=fit_view.DENSE_POINTS + 1))
+    assert view.train_points.opts["pen"].style() == Qt.PenStyle.NoPen
+    assert view.train_points.opts["size"] < size
+    assert sess.set_regression(RegressionData(n=200))  # and back
+    assert view.train_points.opts["pen"].style() != Qt.PenStyle.NoPen

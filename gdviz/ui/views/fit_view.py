@@ -52,6 +52,11 @@ Y_PAD = 0.10
 CURVE_WIDTH = 4.5
 TRAIN_SIZE = 12
 VAL_SIZE = 17
+#: past this many points the data are drawn without an outline, and smaller: the
+#: background-coloured outline that keeps a few overlapping points apart painted the middle
+#: of 100,000 points' band in the background colour (the data looked like two bands)
+DENSE_POINTS = 5000
+DENSE_SIZE = 0.5
 RING_SIZE = 26
 GRID_ALPHA = 0.16
 #: what a refresh redoes (FitView._refresh): the problem (data, box, then the runs), the
@@ -200,6 +205,7 @@ class FitView(pg.PlotWidget):
         self.neuron_curve.setVisible(False)
         self.plot_item.addItem(self.neuron_curve)
         # the points lie above the curves: the residuals stay visible as the fit gets close
+        self._n_points = 0  # the data's, drawn (see _style_data_points)
         self.train_points = Points(symbol="o", pxMode=True)
         self.train_points.setZValue(20)
         self.val_points = Points(symbol="d", pxMode=True)
@@ -355,6 +361,8 @@ class FitView(pg.PlotWidget):
         dy = Y_PAD * (y1 - y0)
         self._data_box = self._box = (x0 - dx, x1 + dx, y0 - dy, y1 + dy)
         self._units_on = False
+        self._n_points = len(x_tr) + len(x_va)
+        self._style_data_points()
         self.train_points.setData(x=x_tr, y=y_tr)
         self.val_points.setData(x=x_va, y=y_va)
         self.train_points.setVisible(True)
@@ -1095,6 +1103,20 @@ class FitView(pg.PlotWidget):
         self.c0_line.setPen(pg.mkPen(theme.qcolor(color, alpha), width=width,
                                      style=Qt.PenStyle.DashDotLine))
 
+    def _style_data_points(self) -> None:
+        """The data's points in the theme: outlined in the background colour, or, past
+        :data:`DENSE_POINTS`, smaller and without an outline."""
+        name = theme.current()
+        pal = theme.palette(name)
+        scale = max(1.0, theme.font_scale())
+        dense = self._n_points > DENSE_POINTS
+        pen = pg.mkPen(None) if dense else pg.mkPen(pal["background"], width=1.5)
+        k = DENSE_SIZE if dense else 1.0
+        style_points(self.train_points, size=TRAIN_SIZE * scale * k,
+                     brush=pg.mkBrush(pal["foreground"]), pen=pen)
+        style_points(self.val_points, size=VAL_SIZE * scale * k,
+                     brush=pg.mkBrush(VAL_COLORS.get(name, VAL_COLORS["dark"])), pen=pen)
+
     def _apply_theme(self) -> None:
         name = theme.current()
         pal = theme.palette(name)
@@ -1105,11 +1127,7 @@ class FitView(pg.PlotWidget):
             ax = self.plot_item.getAxis(axis)
             ax.setPen(pg.mkPen(pal["foreground"], width=1.5))
             ax.setTextPen(pg.mkPen(pal["foreground"]))
-        style_points(self.train_points, size=TRAIN_SIZE * scale,
-                     brush=pg.mkBrush(pal["foreground"]), pen=pg.mkPen(bg, width=1.5))
-        style_points(self.val_points, size=VAL_SIZE * scale,
-                     brush=pg.mkBrush(VAL_COLORS.get(name, VAL_COLORS["dark"])),
-                     pen=pg.mkPen(bg, width=1.5))
+        self._style_data_points()
         style_points(self.batch_ring, size=RING_SIZE * scale, brush=pg.mkBrush(0, 0, 0, 0),
                      pen=pg.mkPen(pal["foreground"], width=3.0 * scale))
         style_points(self._ring_sample, size=0.65 * RING_SIZE * scale,
