@@ -597,16 +597,32 @@ class LinearRegressionProblem(_DataProblem):
         self.name = "linear-regression"
         self.label = f"L(w, b) = {self.loss_kind.upper()} of y = b + w·x"
         self.minima = self._minimum().reshape(-1, 2)
-        w, b = self.minima[0] if self.minima.size else (0.0, float(self.y.mean()))
+        if self.minima.size:
+            w, b = self.minima[0]
+        else:
+            # (MAE on over 300 points: its minimum is not searched) the view around the
+            # least-squares line, near which MAE's lies (centred on w = 0, 100,000 points of
+            # y = 1 + 2x showed no valley floor: w = 2 was off the map)
+            try:
+                with np.errstate(all="ignore"):
+                    w, b = self._least_squares()
+            except np.linalg.LinAlgError:  # (values near 1e308: the default view)
+                w = b = np.nan
+            if not (np.isfinite(w) and np.isfinite(b)):
+                w, b = 0.0, float(self.y.mean())
         half_w = max(abs(w), 1.0) * 1.5
         half_b = max(abs(b), float(np.ptp(self.y)), 1.0) * 1.5
         self.view = (w - half_w, w + half_w, b - half_b, b + half_b)
 
+    def _least_squares(self) -> np.ndarray:
+        """[w, b] of the least-squares line through the points."""
+        A = np.stack([self.x, np.ones_like(self.x)], axis=1)
+        return np.linalg.lstsq(A, self.y, rcond=None)[0]
+
     def _minimum(self) -> np.ndarray:
         x, y = self.x, self.y
         if self._loss_id == km.MSE:
-            A = np.stack([x, np.ones_like(x)], axis=1)
-            return np.linalg.lstsq(A, y, rcond=None)[0]
+            return self._least_squares()
         if x.shape[0] > 300:
             return np.empty(0)
         # an MAE minimum passes through two of the points: try every pair
@@ -620,6 +636,17 @@ class LinearRegressionProblem(_DataProblem):
         cost = np.abs(w[:, None] * x + b[:, None] - y).mean(axis=1)
         k = int(np.argmin(cost))
         return np.array([w[k], b[k]])
+
+    def grid_work(self, nx: int, ny: int, batch: int | None = None) -> float:
+        """About how many operations :meth:`grid` takes for an (ny, nx) grid on ``batch``
+        points (None: all of them), in the units of
+        :data:`gdviz.ui.views.landscape_view.SLOW_GRID_WORK`: MSE is O(1) a cell after one
+        pass over the points; MAE sorts the points' offsets for each column."""
+        B = max(int(self.x.shape[0] if batch is None else batch), 1)
+        if self._loss_id == km.MSE:
+            return float(B + nx * ny)
+        lg = max(float(np.log2(B)), 1.0)
+        return float(nx) * (B * lg + ny * lg)
 
     def grid(self, x0: float, x1: float, y0: float, y1: float, nx: int, ny: int,
              batch_idx=None, fast: bool | None = None) -> np.ndarray:

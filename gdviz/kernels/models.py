@@ -405,14 +405,25 @@ def _linreg_grid_kernel(loss_kind, x, y, idx, x0, x1, y0, y1, out):
                 v = w * (w * sxx - 2.0 * sxy) + syy + m * m
                 out[j, i] = v if v > 0.0 else 0.0
     else:
-        for j in prange(ny):
-            b = y0 + j * db
-            for i in range(nx):
-                w = x0 + i * dw
-                s = 0.0
-                for n in range(B):
-                    s += abs(w * xb[n] + b - yb[n])
-                out[j, i] = s / B
+        # MAE, for each w: the offsets c = y - w*x sorted, and their prefix sums P; then
+        # sum_n |b - c_n| = b*k - P[k] + (P[B] - P[k]) - b*(B - k), k the offsets below b:
+        # O(B log B) per column, not O(B) per cell (100,000 points over the window's grid
+        # took 2.8 s so, in the window's turn)
+        for i in prange(nx):
+            w = x0 + i * dw
+            c = np.empty(B)
+            for n in range(B):
+                c[n] = yb[n] - w * xb[n]
+            c.sort()
+            pre = np.empty(B + 1)
+            pre[0] = 0.0
+            for n in range(B):
+                pre[n + 1] = pre[n] + c[n]
+            tot = pre[B]
+            for j in range(ny):
+                b = y0 + j * db
+                k = np.searchsorted(c, b)
+                out[j, i] = (b * k - pre[k] + (tot - pre[k]) - b * (B - k)) / B
 
 
 def linreg_grid(loss_kind, x, y, idx, x0, x1, y0, y1, out):
@@ -427,8 +438,9 @@ def linreg_grid_np(loss_kind, x, y, idx, x0, x1, y0, y1, out):
     """numpy twin of :func:`linreg_grid`. It draws the window's map while the kernels
     compile, so it does not go over the batch for every cell: MSE from the batch's centred
     sufficient statistics, as the kernel does; MAE, for each w, from the sorted residual
-    offsets c = y - w*x and their prefix sums (sum |b - c| is piecewise linear in b). A
-    brute-force pass (the kernel's MAE) took ~0.45 s for 2,000 points in the window's turn."""
+    offsets c = y - w*x and their prefix sums (sum |b - c| is piecewise linear in b), as
+    the kernel does. (A brute-force pass took ~0.45 s for 2,000 points in the window's
+    turn.)"""
     ny, nx = out.shape
     w = x0 + np.arange(nx) * ((x1 - x0) / (nx - 1))
     b = y0 + np.arange(ny) * ((y1 - y0) / (ny - 1))

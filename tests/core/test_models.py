@@ -352,3 +352,17 @@ def test_epoch_permutations_are_shared_and_bounded(monkeypatch):
         D.epoch_permutation(50, 4, e)
     assert len(D._perm_cache) == 3 and D._perm_cache_bytes[0] == 50 * 8 * 3
     assert set(D._perm_cache) == {(50, 4, 7), (50, 4, 8), (50, 4, 9)}
+
+
+def test_linear_regression_mae_on_many_points_is_viewed_around_its_valley():
+    """MAE's minimum is searched on up to 300 points only; on more the view was centred on
+    w = 0 (100,000 points of y = 1 + 2x: w = 2, the valley floor, was off the map). It is
+    centred on the least-squares line now, near which MAE's lies."""
+    rng = np.random.default_rng(4)
+    x = rng.uniform(0, 4, 2000)
+    y = 1.0 + 2.0 * x + rng.normal(0, 2.0, 2000)
+    p = LinearRegressionProblem(x, y, loss="mae")
+    assert p.minima.size == 0
+    w0, w1, b0, b1 = p.view
+    assert w0 < 2.0 < w1 and b0 < 1.0 < b1
+    assert (w0 + w1) / 2 == pytest.approx(2.0, abs=0.3)

@@ -215,15 +215,36 @@ def test_vectorised_sigmoid_matches_libm():
 @pytest.mark.parametrize("B", [1, 2, 7])
 @pytest.mark.parametrize("loss", LOSSES, ids=["mse", "mae"])
 def test_linreg_grid_twin_on_tiny_batches_and_ties(loss, B):
-    """The twin's shortcuts on a batch of one or two points and on repeated values (equal
-    offsets, a b exactly on one): as brute force over the batch."""
+    """The shortcuts (the kernel's and the twin's) on a batch of one or two points and on
+    repeated values (equal offsets, a b exactly on one): as brute force over the batch."""
     x = np.array([0.5, 0.5, 2.0, -1.0, 2.0, 0.0, 3.0])[:B]
     y = np.array([1.0, 1.0, 0.0, 2.0, 0.0, 1.0, -2.0])[:B]
     idx = np.arange(B, dtype=np.int64)
-    ref = np.empty((21, 17))
-    km.linreg_grid_np(loss, x, y, idx, -2.0, 2.0, -2.0, 3.0, ref)
     W = -2.0 + np.arange(17) * (4.0 / 16)
     Bs = -2.0 + np.arange(21) * (5.0 / 20)
     R = W[None, :, None] * x + Bs[:, None, None] - y
     brute = (R**2).mean(axis=2) if loss == km.MSE else np.abs(R).mean(axis=2)
-    assert_allclose(ref, brute, rtol=1e-12, atol=1e-12)
+    for fn in (km.linreg_grid, km.linreg_grid_np):
+        ref = np.empty((21, 17))
+        fn(loss, x, y, idx, -2.0, 2.0, -2.0, 3.0, ref)
+        assert_allclose(ref, brute, rtol=1e-12, atol=1e-12, err_msg=fn.__name__)
+
+
+@pytest.mark.parametrize("loss", LOSSES, ids=["mse", "mae"])
+def test_linreg_grid_on_many_points_and_a_box_upside_down(loss):
+    """20,000 points (the kernel's MAE sorts each column's offsets: it went over every
+    point for every cell, 2.8 s for 100,000 points on the window's grid), and a box whose
+    b runs downwards: as brute force, kernel and twin."""
+    rng = np.random.default_rng(11)
+    x = rng.uniform(-3, 3, 20_000)
+    y = 0.5 - 1.5 * x + rng.standard_t(2, 20_000)
+    idx = rng.permutation(20_000)[:15_000].astype(np.int64)
+    for b0, b1 in ((-3.0, 4.0), (4.0, -3.0)):
+        W = -4.0 + np.arange(13) * (6.0 / 12)
+        Bs = b0 + np.arange(9) * ((b1 - b0) / 8)
+        R = W[None, :, None] * x[idx] + Bs[:, None, None] - y[idx]
+        brute = (R**2).mean(axis=2) if loss == km.MSE else np.abs(R).mean(axis=2)
+        for fn in (km.linreg_grid, km.linreg_grid_np):
+            out = np.empty((9, 13))
+            fn(loss, x, y, idx, -4.0, 2.0, b0, b1, out)
+            assert_allclose(out, brute, rtol=1e-10, atol=1e-10, err_msg=f"{fn.__name__} {b0}")

@@ -616,6 +616,49 @@ def _spy_grid_jobs(view, monkeypatch, gate=None) -> list:
 
 
 @pytest.mark.live_defer
+def test_a_slow_static_surface_goes_to_the_worker_and_a_cheap_one_is_drawn_here(
+        view, sess, qtbot, monkeypatch):
+    """A regression map of 100,000 points under MAE took ~1 s in the window's turn (2.8 s
+    before its kernel sorted the offsets), at each change of the loss and each zoom. A
+    surface that is not live whose grid passes SLOW_GRID_WORK now goes to the worker as a
+    live slice does, and is drawn when it lands (exactly); MSE's is computed here. A
+    mini-batch's own surface, computed at each step, gets a grid within the same work."""
+    from gdviz.core.problems import RegressionData
+    from gdviz.ui.views import landscape_view
+
+    monkeypatch.setattr(landscape_view, "LIVE_SYNC_MS", 0.0)
+    monkeypatch.setattr(landscape_view, "SLOW_GRID_WORK", 200_000)  # (2,000 points: MAE's)
+    ui = threading.get_ident()
+    gate = threading.Event()
+    threads = _spy_grid_jobs(view, monkeypatch, gate)
+    assert sess.set_regression(RegressionData(n=2000, loss="mse"))
+    assert threads and set(threads) == {ui} and view._z is not None  # (cheap: here)
+    threads.clear()
+    assert sess.set_regression(RegressionData(n=2000, loss="mae"))
+    land = sess.landscape
+    assert view._live_sent is not None and view._live_sent[0] == ("static", land)
+    assert ui not in threads  # the turn did not compute it
+    gate.set()
+    qtbot.waitUntil(lambda: view._live_sent is None, timeout=10_000)
+    assert threads and ui not in threads
+    n = view._z.shape[0]
+    np.testing.assert_array_equal(view._z, land.grid(*view._box, n, n))
+    # an export (flush) computes a picture still on its way
+    gate.clear()
+    view.vb.setRange(xRange=(0.0, 3.0), yRange=(-1.0, 2.0), padding=0)
+    view._on_grid_timer()
+    assert view._live_sent is not None
+    gate.set()
+    view.flush()
+    assert view._live_sent is None and view._box[:2] == pytest.approx((0.0, 3.0), abs=0.5)
+    # the mini-batch surface's grid: within the work, or the smallest
+    assert view._batch_n(land, 2000) == landscape_view.BATCH_GRID_MIN
+    big = land.grid_work(view._live_n(), view._live_n(), 2000)
+    monkeypatch.setattr(landscape_view, "SLOW_GRID_WORK", big)
+    assert view._batch_n(land, 2000) == view._live_n()
+
+
+@pytest.mark.live_defer
 def test_a_slow_paused_slice_goes_to_the_worker_and_the_window_stays_free(view, sess, qtbot, monkeypatch):
     # paused, a live slice is computed on the worker and the UI thread waits LIVE_SYNC_MS
     # for it: a slower one (a deep network's took 0.2-2 s) is drawn when it lands, the
@@ -993,3 +1036,24 @@ def test_the_exact_slice_is_computed_again_once_the_kernels_come(view, sess, qtb
     assert boxes == [view._box]
     qtbot.waitUntil(lambda: view._land_key is not None and view._land_key[0] == land.key(),
                     timeout=10_000)
+
+
+def test_a_costly_surface_is_computed_in_the_turn_on_a_grid_within_the_work():
+    """What a view computes in the window's turn (the 3-D mesh of a static surface, a
+    mini-batch's surface): MAE over 100,000 points at the 3-D view's 256x256 took ~1.3 s;
+    its grid is made coarser within the budget, not below the least; MSE's is not."""
+    from gdviz.core.models import LinearRegressionProblem
+    from gdviz.core.view3d import LIVE_3D_WORK, LIVE_MESH_MIN
+    from gdviz.ui.views.live_grid import grid_within
+
+    rng = np.random.default_rng(3)
+    x = rng.uniform(0, 4, 100_000)
+    y = 1 + 2 * x + rng.normal(0, 0.5, 100_000)
+    mae = LinearRegressionProblem(x, y, loss="mae")
+    mse = LinearRegressionProblem(x, y, loss="mse")
+    assert grid_within(256, mse, LIVE_3D_WORK, LIVE_MESH_MIN) == 256
+    assert grid_within(256, mae, LIVE_3D_WORK, LIVE_MESH_MIN) == LIVE_MESH_MIN
+    n = grid_within(256, mae, LIVE_3D_WORK, LIVE_MESH_MIN, batch=20_000)
+    assert LIVE_MESH_MIN < n < 256 and mae.grid_work(n, n, 20_000) <= LIVE_3D_WORK
+    assert mae.grid_work(int(n / 0.8) + 1, int(n / 0.8) + 1, 20_000) > LIVE_3D_WORK
+    assert grid_within(256, object(), LIVE_3D_WORK, LIVE_MESH_MIN) == 256  # (no estimate)

@@ -33,7 +33,7 @@ from gdviz.ui.views.refresh import forget, later
 from gdviz.ui.views.placement import (LegendSizes, fit_axis_height, fit_axis_width, legend_score,
                                       place_legend, set_legend_columns, sync_legend, unstack)
 from gdviz.ui.views.live_grid import (MAX_CONTOUR_SEGMENTS, FrameInbox, GridPicture,
-                                     LiveGridWorker, grid_picture, pinned)
+                                     LiveGridWorker, grid_picture, grid_within, pinned)
 from gdviz.ui.views.map_layer import BasinLayer
 from gdviz.ui.views.raster_item import RasterBudget, RasterLines
 from gdviz.ui.views.ranges import finite_box, zoom_limits
@@ -62,6 +62,15 @@ LIVE_TURN_MS = 70.0
 #: instructions) took ~110 ms on the 256 x 256 grid, at every zoom, resize or text size;
 #: its picture is computed on a coarser grid instead (an export's too: the same picture)
 STATIC_GRID_WORK = 35_000_000
+#: a surface that is not live but whose grid costs more than this (its ``grid_work``, ~3 ns
+#: a unit) goes to the worker as a live one's does (:meth:`LandscapeView._send_live`): the
+#: map of 100,000 regression points under MAE took ~1 s in the window's turn, at each
+#: change and zoom. A mini-batch's own surface (computed at each step) is computed on a
+#: grid within it (at least BATCH_GRID_MIN a side)
+SLOW_GRID_WORK = 10_000_000
+BATCH_GRID_MIN = 16
+#: the key of a static surface's job on the worker (a live one's is its ``key()``)
+_STATIC = "static"
 STATIC_GRID_MIN = 96
 #: the share of the map's cells, the lowest, that a legend should not cover (the valley)
 VALLEY_SHARE = 0.08
@@ -920,7 +929,7 @@ class LandscapeView(pg.PlotWidget):
             self._batch_key = key
             x0, x1, y0, y1 = self._box
             with np.errstate(all="ignore"):
-                n = self._live_n()
+                n = self._batch_n(land, idx.shape[0])
                 z = land.grid(x0, x1, y0, y1, n, n, batch_idx=idx)
             if np.isfinite(z).any():
                 xy, _ = contour_segments(z, x0, x1, y0, y1,
@@ -928,6 +937,12 @@ class LandscapeView(pg.PlotWidget):
                                          max_segments=MAX_CONTOUR_SEGMENTS)
                 self.batch_contours.setData(xy[:, 0], xy[:, 1])
         self.batch_contours.setVisible(True)
+
+    def _batch_n(self, land, batch: int) -> int:
+        """The grid of a mini-batch's own surface, computed at each step in the window's
+        turn: :meth:`_live_n`, less where its work would pass :data:`SLOW_GRID_WORK` (MAE
+        on big batches), at least :data:`BATCH_GRID_MIN`."""
+        return grid_within(self._live_n(), land, SLOW_GRID_WORK, BATCH_GRID_MIN, batch)
 
     def _on_selection_changed(self, _r: int = -1) -> None:
         self._update_arrows()
@@ -1005,7 +1020,7 @@ class LandscapeView(pg.PlotWidget):
         live = getattr(land, "live", False)
         n = self._live_size() if live else self._static_size(land)
         self._live_inbox.drop()
-        if live and defer and self._live_defer():
+        if defer and self._live_defer() and (live or self._slow_grid(land, n)):
             self._send_live(land, n, new)
             return
         self._set_interim(False)
@@ -1018,6 +1033,13 @@ class LandscapeView(pg.PlotWidget):
         if live and self._live_async():
             self._adapt_live_grid(pic.ms)
         self._show_grid(pic)
+
+    @staticmethod
+    def _slow_grid(land, n: int) -> bool:
+        """A surface that is not live whose (n, n) grid is too slow for the window's turn
+        (:data:`SLOW_GRID_WORK`)."""
+        work = getattr(land, "grid_work", None)
+        return work is not None and work(n, n) > SLOW_GRID_WORK
 
     def _live_defer(self) -> bool:
         """In the window, a new box's or problem's live slice goes through the worker (see
@@ -1032,7 +1054,9 @@ class LandscapeView(pg.PlotWidget):
         sent again. Sent during a change (a lesson, a step), the wait comes after the
         change's other refreshes (:meth:`_collect_live`), which ran meanwhile: a lesson's
         turn waited 36 ms for L9's slice on top of 70-100 ms of its own work."""
-        key = land.key()
+        live = getattr(land, "live", False)
+        # (a static surface's key holds the surface: the same one, the same picture)
+        key = land.key() if live else (_STATIC, land)
         sent = (key, n, self._box)
         if new:  # not the last problem's picture while this one's comes
             self.contours.setData([], [])
@@ -1043,7 +1067,7 @@ class LandscapeView(pg.PlotWidget):
         self._live_sent = sent
         self._set_interim(True)  # (a zoom's last picture, moved and scaled, until then)
         w = self._ensure_live_worker()
-        snap = pinned(land)
+        snap = pinned(land) if live else land  # (a static surface does not change)
         box = self._box
         job = (land, key, box)
         gen = w.submit(job, self._grid_job(snap, box, n))

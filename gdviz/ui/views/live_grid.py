@@ -121,6 +121,18 @@ def grid_picture(land, box, n: int, n_levels: int, log_scale: bool | None, lowes
     return pic
 
 
+def grid_within(n: int, land, budget: float, least: int, batch: int | None = None) -> int:
+    """The side of a grid of ``land`` computed in the window's turn: ``n``, or less where
+    its ``grid_work`` (a surface that has one: MAE over many points) passes ``budget``;
+    not below ``least``. ``batch``: on that many points (a mini-batch), not all."""
+    work = getattr(land, "grid_work", None)
+    if work is None:
+        return n
+    while n > least and work(n, n, batch) > budget:
+        n = max(least, int(n * 0.8))
+    return n
+
+
 def pinned(land):
     """A copy of the live surface ``land`` whose reference parameters are the ones it has
     now: a worker can slice through them while the race steps on. It computes on the

@@ -33,11 +33,11 @@ from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QColor, QMatrix4x4, QVector4D
 
 from gdviz.core.i18n import tr
-from gdviz.core.view3d import DEFAULT_CAMERA, live_mesh
+from gdviz.core.view3d import DEFAULT_CAMERA, LIVE_3D_WORK, LIVE_MESH_MIN, live_mesh
 from gdviz.kernels.contour import contour_segments, nice_levels
 from gdviz.ui import theme
 from gdviz.ui.views.items import connect_all, disconnect_all
-from gdviz.ui.views.live_grid import MAX_CONTOUR_SEGMENTS
+from gdviz.ui.views.live_grid import MAX_CONTOUR_SEGMENTS, grid_within
 from gdviz.ui.views.ranges import finite_box
 
 #: vertices a side of the surface mesh (the map's grid); a live surface (a fit's slice,
@@ -368,6 +368,8 @@ class Surface3DView(gl.GLViewWidget):
         per_cell = getattr(land, "work_per_cell", None) if live else None
         if per_cell is not None:  # (computed here at each step: within LIVE_3D_WORK)
             n = live_mesh(n, per_cell())
+        elif not live:  # (MAE over 100,000 points: ~1.3 s at 256x256; within it too)
+            n = grid_within(n, land, LIVE_3D_WORK, LIVE_MESH_MIN)
         with np.errstate(all="ignore"):
             z = np.ascontiguousarray(land.grid(x0, x1, y0, y1, n, n), dtype=np.float64)
         finite = z[np.isfinite(z)]
