@@ -234,6 +234,7 @@ class MainWindow(QMainWindow):
         #: yet received
         self._lay_out_next = False
         self._lay_out_posted = False
+        self._resized_posted = False  # a resize's layout and plots' paint wait likewise
         self._settle_queued = False
         self._settler = _Settler(self._settle_open, self)
         self._settling = False  # inside _settled_later (a text size, projector mode)
@@ -1399,7 +1400,7 @@ class MainWindow(QMainWindow):
         controls' rows (for tests)."""
         return (not self._settle_timer.isActive() and self.updatesEnabled()
                 and self.controls.fit_settled() and not self._settle_posted
-                and not self._lay_out_posted)
+                and not self._lay_out_posted and not self._resized_posted)
 
     def _fit_docks(self) -> None:
         """Cap the docks so that the plots keep most of the window: the controls column at
@@ -1478,19 +1479,31 @@ class MainWindow(QMainWindow):
         self._fit_docks()
         self._fit_status()
         if self.isVisible() and not self._in_one_paint and not self._settling:
-            # the docks' new caps lay out now, not after a first paint at the old shares;
-            # the views resized meanwhile refresh once, at the end. (Not inside a text
-            # size or projector change: it lays the window out once, at its end, and
-            # repaints at its settle. Projector mode off at 300 % text on 1024x600 went
-            # through five resizes, each laid out and its plots painted: ~75 ms)
-            from gdviz.ui.views import refresh
+            # the docks' new caps lay out in the next event, ahead of any input, timer or
+            # paint (:meth:`_settle_open`), not after a first paint at the old shares; the
+            # views resized meanwhile refresh once, at the end. (Not inside a text size or
+            # projector change: it lays the window out once, at its end, and repaints at
+            # its settle. Projector mode off at 300 % text on 1024x600 went through five
+            # resizes, each laid out and its plots painted: ~75 ms. Laid out in the
+            # resize's own turn, 1600x900 -> 1024x600 at 300 % with 28 runs took 90-133 ms.
+            # Now, inside a layout chain or while a text size settles (which shrinks the
+            # window back to its size before, :meth:`_settle_layout`: laid out after that,
+            # the window grew again to the press's minimum, 1280 -> 1285 px on L9 at 261 %)
+            if self._size_before is None and self._cap_width is None:
+                self._post_settle(resized=True)
+            else:
+                self._settle_resize()
 
-            with refresh.held():
-                self._lay_out_now()
-            # each plot painted once at its new size (each scene took its moved items on a
-            # turn of its own and painted the window's dirty parts: L8 at 1920x1080 with 7
-            # runs painted the fit panel and the map twice in one turn, ~100 ms)
-            self._paint_plots_once()
+    def _settle_resize(self) -> None:
+        """A resize's layout (:meth:`resizeEvent`), in its settle event."""
+        from gdviz.ui.views import refresh
+
+        with refresh.held():
+            self._lay_out_now()
+        # each plot painted once at its new size (each scene took its moved items on a
+        # turn of its own and painted the window's dirty parts: L8 at 1920x1080 with 7
+        # runs painted the fit panel and the map twice in one turn, ~100 ms)
+        self._paint_plots_once()
 
     # ------------------------------------------------------------------ projector mode
     @property
@@ -1835,13 +1848,15 @@ class MainWindow(QMainWindow):
         finally:
             self._settle_next = False
 
-    def _post_settle(self, *, lay_out: bool = False) -> None:
+    def _post_settle(self, *, lay_out: bool = False, resized: bool = False) -> None:
         """The settle of a change whose layout and refreshes wait (:meth:`one_paint`), or
         of a text-size or projector press whose layout waits (``lay_out``,
         :meth:`_press_text`): the next event the window gets, ahead of any input, timer or
         paint."""
         if lay_out:
             self._lay_out_posted = True
+        elif resized:
+            self._resized_posted = True
         else:
             self._settle_posted = True
         if not self._settle_queued:
@@ -1863,6 +1878,10 @@ class MainWindow(QMainWindow):
                 with refresh.held():  # (they wait for its own settle: see _hold_repaint)
                     self._lay_out_text()
             self._lay_out_posted = False
+        if self._resized_posted:
+            self._resized_posted = False
+            if self.isVisible():
+                self._settle_resize()
         if self._settle_posted:
             self._settle_posted = False
             with self.one_paint():

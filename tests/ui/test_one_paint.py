@@ -5,6 +5,7 @@ lesson's map was rasterised three times, at three sizes, before it settled."""
 from __future__ import annotations
 
 import pytest
+from PySide6.QtWidgets import QApplication
 
 from gdviz.core.scene import preset_path
 from gdviz.ui.views.raster_item import RasterLines, RasterStroke
@@ -169,6 +170,10 @@ def test_a_resize_lays_out_the_docks_before_the_first_paint(window, renders):
     _flush()
     renders.clear()
     win.resize(1024, 600)
+    # laid out in the resize's settle event, the next event the window gets (posted at a
+    # high priority: before the resize's layout requests and its paint)
+    assert not win.layout_settled()
+    QApplication.sendPostedEvents(win._settler)
     laid_out = _geometry(win)
     _flush()
     assert _geometry(win) == laid_out
