@@ -517,3 +517,57 @@ def test_the_window_holds_its_maps_until_its_warmup_finishes(qtbot, session, set
     assert not layer.kernels_due and not win.picture.hyper_view.kernels_due
     assert not layer._waiting
     qtbot.waitUntil(lambda: layer.result is not None, timeout=60000)
+
+
+def test_a_data_maps_cells_are_made_a_chunk_at_a_time_where_they_are_computed(qtbot, monkeypatch):
+    """A deep network's basin map (4 layers of 32 units, ~3,300 parameters) made every
+    cell's parameters at once, for each pass, in the window's turn: ~140 MB and ~0.4 s at
+    each change of the network (a fuzz run: a units slider at its end, 315 ms). The passes
+    now hold the base parameters; each chunk's cells are made where it is computed (the
+    worker's thread), as the whole grid would have made them."""
+    import tracemalloc
+
+    from gdviz.core.problems import FitData
+    from gdviz.ui.views import map_layer
+
+    kernels.warmup()
+    s = Session(max_steps=10)
+    assert s.set_fit(FitData(model="network", layers=4, units=32, points=40))
+    v = _view(qtbot, s)
+    layer = v.map_layer
+    seen = []
+    real = CM.run_cells_problem
+    monkeypatch.setattr(CM, "run_cells_problem",
+                        lambda problem, kind, hyper, sk, sp, cells, **kw: (
+                            seen.append(cells.copy()), real(problem, kind, hyper, sk, sp, cells,
+                                                            **kw))[1])
+    monkeypatch.setattr(map_layer, "CHUNK", 1000)
+    # the passes made as the window makes them, measured with the map off (no worker
+    # computing meanwhile: tracemalloc counts every thread's allocations)
+    setup_data = map_layer.data_setup_for(s)
+    assert setup_data is not None
+    layer._data = setup_data
+    tracemalloc.start()
+    try:
+        layer._passes(s.landscape, setup_data[1], v._box, [16, 32, 64])
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    n_params = s.runset.problem.model.n_params
+    assert n_params > 3000
+    assert peak < 8 * n_params * 64  # (not a row per cell: 64x64 rows were ~100 MB)
+    s.set_map_options(map_layer="steps")
+    # the worker's passes, the last (64x64) computed
+    qtbot.waitUntil(lambda: layer.result is not None and layer.result.nx == 64, timeout=60_000)
+    # the cells computed: the base parameters but for the map's two, a chunk at a time
+    problem, setup, base, dims = map_layer.data_setup_for(s)
+    last, rows = [], 0
+    while rows < 64 * 64:
+        last.insert(0, seen.pop())
+        rows += len(last[0])
+    cells = np.concatenate(last)
+    starts = CM.pixel_centres(v._box, 64, 64)
+    want = np.repeat(np.asarray(base, dtype=np.float64)[None], 64 * 64, 0)
+    want[:, dims[0]], want[:, dims[1]] = starts[:, 0], starts[:, 1]
+    np.testing.assert_array_equal(cells, want)
+    assert max(len(c) for c in last) <= 1000
