@@ -1868,8 +1868,7 @@ class MainWindow(QMainWindow):
         """The layout and the views' refreshes a change left for the next turn (if no
         window-wide change has done them since): a text size's or projector mode's layout
         (its views refresh and the window repaints at its own settle,
-        :meth:`_settle_layout`), an open's
-        layout and refreshes."""
+        :meth:`_settle_layout`), a resize's layout, an open's layout and refreshes."""
         self._settle_queued = False
         if self._lay_out_posted:
             if self.isVisible():

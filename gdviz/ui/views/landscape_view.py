@@ -62,6 +62,7 @@ LIVE_TURN_MS = 70.0
 #: instructions) took ~110 ms on the 256 x 256 grid, at every zoom, resize or text size;
 #: its picture is computed on a coarser grid instead (an export's too: the same picture)
 STATIC_GRID_WORK = 35_000_000
+STATIC_GRID_MIN = 96
 #: a surface that is not live but whose grid costs more than this (its ``grid_work``, ~3 ns
 #: a unit) goes to the worker as a live one's does (:meth:`LandscapeView._send_live`): the
 #: map of 100,000 regression points under MAE took ~1 s in the window's turn, at each
@@ -71,7 +72,6 @@ SLOW_GRID_WORK = 10_000_000
 BATCH_GRID_MIN = 16
 #: the key of a static surface's job on the worker (a live one's is its ``key()``)
 _STATIC = "static"
-STATIC_GRID_MIN = 96
 #: the share of the map's cells, the lowest, that a legend should not cover (the valley)
 VALLEY_SHARE = 0.08
 #: a point of a run (or a start, a minimum) weighs this many valley cells for a legend
