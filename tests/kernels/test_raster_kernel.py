@@ -65,6 +65,39 @@ def test_coverage_accumulates_by_maximum_and_keeps_what_was_there():
     np.testing.assert_array_equal(twice, out)      # drawing again changes nothing
 
 
+@pytest.mark.parametrize("fast", [True, False])
+def test_a_trail_that_retraces_its_segments_draws_each_once_and_the_same_picture(fast, monkeypatch):
+    """unique=True (a map trail): SGD at the edge of stability zig-zags between the same
+    two points; each segment is rasterised once, either way round, and so are those within
+    1/256 of a pixel of one, and the image is the one every copy draws (within one of its
+    256 levels: exactly, for exact repeats)."""
+    import gdviz.kernels.raster as raster
+
+    rng = np.random.default_rng(5)
+    h, w = 40, 60
+    zig_x = np.tile([5.0, 50.0], 200)            # a - b - a - b ... : 399 segments
+    zig_y = np.tile([3.0, 36.5], 200)
+    near_x = np.r_[10.0, 40.0, 10.0 + 1e-3, 40.0 - 1e-3]    # and one within 1/256 px
+    near_y = np.r_[30.0, 20.0, 30.0 + 1e-3, 20.0]
+    free_x, free_y = _random_segments(rng, 50, h, w)       # distinct, some off the image
+    pairs = lambda x: np.column_stack([x[:-1], x[1:]]).ravel()  # noqa: E731 - a polyline's
+    xs = np.r_[pairs(zig_x), near_x, free_x, np.nan, 3.0]
+    ys = np.r_[pairs(zig_y), near_y, free_y, 1.0, 2.0]
+    drawn = []
+    kernel = raster.raster_segments_nb if fast else raster.raster_segments_np
+    monkeypatch.setattr(raster, "raster_segments_nb" if fast else "raster_segments_np",
+                        lambda x, y, hw, out: (drawn.append(x.size // 2), kernel(x, y, hw, out)))
+    every = raster_segments(xs, ys, 1.5, np.zeros((h, w), np.float32), fast=fast)
+    once = raster_segments(xs, ys, 1.5, np.zeros((h, w), np.float32), fast=fast, unique=True)
+    assert drawn[1] <= drawn[0] - 398 - 1  # the zig-zag: 2 of 399; the near pair: 1 of 2
+    assert np.abs(once - every).max() < 1.0 / 255.0
+    exact = lambda n, u: raster_segments(pairs(zig_x[:n]), pairs(zig_y[:n]), 1.5,  # noqa: E731
+                                         np.zeros((h, w), np.float32), fast=fast, unique=u)
+    np.testing.assert_array_equal(exact(400, True), exact(2, False))  # one segment's image
+    np.testing.assert_array_equal(exact(400, True), exact(400, False))
+    assert exact(2, False).any()
+
+
 @pytest.mark.parametrize("args, message", [
     ((np.zeros(3), np.zeros(3), 1.0, np.zeros((2, 2), np.float32)), "even length"),
     ((np.zeros(2), np.zeros(4), 1.0, np.zeros((2, 2), np.float32)), "even length"),

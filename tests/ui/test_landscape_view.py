@@ -817,8 +817,8 @@ def test_a_zoom_moves_the_trails_pixels_then_draws_them_anew_a_bounded_share_a_p
     for _ in range(10):  # (the chunks still to seal sealed, one a frame: no new data below)
         view._on_stepped()
     view.raster_budget.ms = 1e-9  # one piece a paint: the first
+    view.grab()  # (every piece drawn: new data wait too, and this test is about zooms)
     view.raster_budget.enabled = True
-    view.grab()
 
     def pieces():
         return [c for g in (*view.trails, *view.halos) for c in (*g.chunks, g.middle)

@@ -175,7 +175,7 @@ def test_a_paint_draws_anew_within_its_budget_and_the_rest_in_the_next_paints(pl
     """With a view's RasterBudget spent, a piece whose view moved draws its kept image moved
     and scaled, and asks for another paint: each paint rasterises a bounded share, and the
     picture ends exactly as one drawn all at once; so does a new pen. New data are drawn
-    at once."""
+    at the next paint, the image of the older ones standing in."""
     from gdviz.ui.views.raster_item import RasterBudget, RasterCurve
 
     budget = RasterBudget(ms=1e-9)  # one piece a paint: the first
@@ -196,7 +196,9 @@ def test_a_paint_draws_anew_within_its_budget_and_the_rest_in_the_next_paints(pl
 
     plot.paintEvent = paint
     plot.grab()
-    assert [c.renders for c in curves] == [1, 1, 1]  # no image yet: each drawn
+    assert [c.renders for c in curves] == [1, 0, 0]  # no image yet: the first drawn,
+    assert budget._owed == curves[1:]  # the others (nothing in their place) next
+    qtbot.waitUntil(lambda: [c.renders for c in curves] == [1, 1, 1] and not budget._owed)
     plot.setRange(xRange=(0, 12), yRange=(0, 12), padding=0)
     plot.grab()
     assert sum(c.renders for c in curves) == 4 and len(budget._owed) == 2
@@ -209,13 +211,60 @@ def test_a_paint_draws_anew_within_its_budget_and_the_rest_in_the_next_paints(pl
     curves[0].setData([1.0, 9.0], [9.0, 9.0])
     curves[1].setData([1.0, 9.0], [1.0, 1.0])
     plot.grab()
-    assert [c.renders for c in curves] == [3, 3, 2]  # new data: drawn at once, both
-    qtbot.waitUntil(lambda: not budget._owed)
+    # new data wait too, past the budget: the first is drawn, the second at the next paint
+    assert [c.renders for c in curves] == [3, 2, 2] and budget._owed == [curves[1]]
+    assert curves[1]._due
+    qtbot.waitUntil(lambda: [c.renders for c in curves] == [3, 3, 2] and not budget._owed)
+    assert not curves[1]._due
+    budget.enabled = False
+    exact = _dark(plot.grab().toImage())
+    budget.enabled = True
+    assert [c.renders for c in curves] == [3, 3, 2]
+    assert (_dark(plot.grab().toImage()) == exact).all()
     for c in curves:  # a theme or text size restyles them: the same lines, a share a paint
         c.setPen(pg.mkPen("r", width=3))
     plot.grab()
     assert sum(c.renders for c in curves) == 9 and len(budget._owed) == 2
     qtbot.waitUntil(lambda: [c.renders for c in curves] == [4, 4, 3] and not budget._owed)
+
+
+def test_an_item_that_waited_draws_past_the_budget_at_the_next_paint(plot, qtbot):
+    """An item that waited at a paint is due: at the next it draws while the paint has spent
+    less than DUE_SHARE x the budget, so items whose data change every frame, painted
+    before it, cannot keep it waiting (a trail's middle as the runs play)."""
+    from gdviz.ui.views.raster_item import DUE_SHARE, RasterBudget, RasterCurve
+
+    assert DUE_SHARE == 2.0  # (the figures below)
+    budget = RasterBudget(ms=1.0)
+    budget.enabled = True
+    budget.charge = lambda seconds: RasterBudget.charge(budget, 0.0012)  # each render 1.2 ms
+    curves = []
+    for k in range(3):
+        c = RasterCurve()
+        c.budget = budget
+        c.setPen(pg.mkPen("k", width=2))
+        c.setData([1.0, 9.0], [2.0 + 3 * k, 3.0 + 3 * k])
+        plot.addItem(c)
+        curves.append(c)
+    real = plot.paintEvent
+
+    def paint(ev):
+        budget.start()
+        real(ev)
+
+    plot.paintEvent = paint
+    budget.enabled = False
+    plot.grab()
+    budget.enabled = True
+    assert [c.renders for c in curves] == [1, 1, 1]
+    for k, c in enumerate(curves):
+        c.setData([1.0, 9.0], [3.0 + 3 * k, 2.0 + 3 * k])
+    plot.grab()  # 1.2 ms for the first: the others wait, due
+    assert [c.renders for c in curves] == [2, 1, 1] and [c._due for c in curves] == [False, True, True]
+    curves[0].setData([1.0, 9.0], [2.5, 2.5])  # changed again before the next paint
+    plot.grab()  # the first (not due) within 1 ms, the second (due) within 2 ms, then none
+    assert [c.renders for c in curves] == [3, 2, 1] and [c._due for c in curves] == [False, False, True]
+    qtbot.waitUntil(lambda: [c.renders for c in curves] == [3, 2, 2] and not budget._owed)
 
 
 def test_a_fit_run_curve_is_rasterised_kept_and_covers_what_qt_strokes(plot, monkeypatch):
