@@ -41,6 +41,16 @@ DATA_CHUNK = 4096
 CHECKPOINT_EVERY = 256
 #: at most this many checkpoints: beyond, every other one goes and the interval doubles
 MAX_CHECKPOINTS = 512
+#: the interval is halved (down to CHECKPOINT_MIN) while re-playing one would take longer
+#: than this at the estimated cost of a step (:func:`step_seconds`): a live change after
+#: scrubbing back re-plays from the checkpoint before it, in the change's own turn, and on
+#: a wide network with a dozen runs 255 steps took 0.38 s (the GUI fuzz, issue 10)
+CHECKPOINT_REPLAY_S = 0.025
+CHECKPOINT_MIN = 16
+#: a data problem's step, estimated per run: a fixed part plus a part per (point of the
+#: batch x parameter) (numba, measured on L07-L21: 2.5-10 us and 0.5-3 ns)
+STEP_FIXED_S = 3e-6
+STEP_UNIT_S = 0.8e-9
 #: the arrays a checkpoint copies (the engine's state; trajectories are kept as they are)
 _STATE_ARRAYS = ("params", "state", "opt_t", "loss", "_gcur", "grad", "_last_step_size",
                  "_last_delta", "_last_lr", "_bad", "diverged_at", "kind", "hyper",
@@ -100,6 +110,17 @@ class _SpareRows:
         self._thread.join()
         out, self._out = self._out, None
         return out
+
+
+def step_seconds(problem, n_runs: int) -> float:
+    """A rough estimate of one step's time for ``n_runs`` runs on ``problem`` (numba): a
+    landscape's is negligible (0); a data problem's grows with the batch and the model's
+    parameters (STEP_FIXED_S + STEP_UNIT_S x batch x parameters a run)."""
+    if _is_landscape(problem):
+        return 0.0
+    batch = int(getattr(problem, "batch_size", 1) or 1)
+    params = int(getattr(problem, "n_params", 1) or 1)
+    return int(n_runs) * (STEP_FIXED_S + STEP_UNIT_S * batch * params)
 
 
 class RunSet:
@@ -243,14 +264,23 @@ class RunSet:
             self._traj_loss = np.empty((n, rows))
             self._traj[:, 0] = self.params
             self._traj_loss[:, 0] = self.loss
-            self._checkpoint_every = CHECKPOINT_EVERY
+            self._checkpoint_every = self._checkpoint_interval()
             self._checkpoints = {}
             self._take_checkpoint()
         else:
             self._traj = np.empty((n, 0, p))
             self._traj_loss = np.empty((n, 0))
-            self._checkpoint_every = CHECKPOINT_EVERY
+            self._checkpoint_every = self._checkpoint_interval()
             self._checkpoints = {}
+
+    def _checkpoint_interval(self) -> int:
+        """Steps between checkpoints to start with: CHECKPOINT_EVERY, halved while re-playing
+        that many would take longer than CHECKPOINT_REPLAY_S (:func:`step_seconds`)."""
+        every = CHECKPOINT_EVERY
+        step = step_seconds(self.problem, self.n_runs)
+        while every > CHECKPOINT_MIN and every * step > CHECKPOINT_REPLAY_S:
+            every //= 2
+        return every
 
     def _row_cap(self) -> int:
         row_bytes = 8 * (self.n_params + 1) * self.n_runs

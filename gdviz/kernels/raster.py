@@ -242,10 +242,16 @@ def unique_segments(xs, ys, quantum: float = UNIQUE_QUANTUM):
     # one direction for each: from the end that comes first (by x, then y)
     swap = (q[:, 0] > q[:, 2]) | ((q[:, 0] == q[:, 2]) & (q[:, 1] > q[:, 3]))
     q[swap] = q[swap][:, [2, 3, 0, 1]]
-    _, first = np.unique(q, axis=0, return_index=True)
-    if first.size == n:
+    # sorted (stably: the first of equal ones leads), each that differs from the one before
+    # (a third of np.unique(axis=0)'s time: 40 us for 200 segments)
+    order = np.lexsort((q[:, 3], q[:, 2], q[:, 1], q[:, 0]))
+    qs = q[order]
+    new = np.empty(n, bool)
+    new[0] = True
+    np.any(qs[1:] != qs[:-1], axis=1, out=new[1:])
+    if new.all():
         return xs, ys
-    first.sort()
+    first = np.sort(order[new])
     keep = np.repeat(first * 2, 2)
     keep[1::2] += 1
     return xs[keep], ys[keep]

@@ -125,3 +125,29 @@ def test_walking_back_step_by_step_replays_from_the_marks_exactly(name, monkeypa
             for key in ("g", "step_size", "delta"):
                 assert_allclose(got[t][r][key], want[key], rtol=0, atol=0, err_msg=(t, r, key))
             assert got[t][r]["step"] == want["step"] == t and got[t][r]["lr"] == want["lr"]
+
+
+def test_a_costly_step_is_checkpointed_more_often_so_a_change_after_scrubbing_back_replays_little(monkeypatch):
+    """A live change after scrubbing back re-plays, in the change's own turn, from the
+    checkpoint before the displayed step. On L21 with 30 networks 255 steps took ~0.2-0.4 s
+    (the GUI fuzz); the interval is chosen from the estimated cost of a step so that a
+    re-play stays within CHECKPOINT_REPLAY_S, and a landscape keeps CHECKPOINT_EVERY."""
+    s = _lesson("L21")
+    for _ in range(30 - s.n_runs):
+        s.add_run(s.specs[0])
+    every = s.runset._checkpoint_every
+    assert engine.CHECKPOINT_MIN <= every < engine.CHECKPOINT_EVERY
+    assert every * engine.step_seconds(s.runset.problem, s.n_runs) <= engine.CHECKPOINT_REPLAY_S
+    assert engine.step_seconds(s.runset.problem, 30) > 4 * engine.step_seconds(s.runset.problem, 7)
+    s.step(300)
+    s.scrub(255)
+    advanced = []
+    orig = RunSet.advance
+    monkeypatch.setattr(RunSet, "advance", lambda self, k=1: (advanced.append(int(k)), orig(self, k))[1])
+    s.update_run(0, lr=s.specs[0].config.lr * 0.5)
+    assert 0 < sum(advanced) < every  # from the checkpoint before 255, not from 0
+    monkeypatch.setattr(RunSet, "advance", orig)
+    s.step(45)
+    fresh = s._replay(300)
+    assert_allclose(s.positions(), fresh.positions(), rtol=1e-12, atol=1e-12)
+    assert _lesson("L05").runset._checkpoint_every == engine.CHECKPOINT_EVERY
