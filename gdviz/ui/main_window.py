@@ -351,6 +351,7 @@ class MainWindow(QMainWindow):
 
     def _build_docks(self) -> None:
         self.controls = ControlsPanel(self.session)
+        self.controls.runs.two_turns = self.two_turns  # (a run added, copied, removed)
         self.controls_dock = self._dock(tr("dock_controls"), "controlsDock", self.controls,
                                         Qt.DockWidgetArea.RightDockWidgetArea)
         self.loss_view = LossView(self.session)
@@ -1829,6 +1830,23 @@ class MainWindow(QMainWindow):
         clicked = box.clickedButton()
         box.deleteLater()
         return "save" if clicked is save else "discard" if clicked is discard else "cancel"
+
+    @contextmanager
+    def two_turns(self):
+        """Around a click's change of the runs (a run added, copied or removed in the runs
+        panel): the session and its panels in this turn of the event loop; the layout and
+        the views' refreshes in the next, before anything else, as a lesson opened
+        (:meth:`open_scene_asking`). (In one turn, a copy of a run with five starts at 55
+        runs took 94 ms: ~40 of them the views' refreshes.)"""
+        if self._settle_next or self._in_one_paint:
+            yield
+            return
+        self._settle_next = True
+        try:
+            with self.one_paint():
+                yield
+        finally:
+            self._settle_next = False
 
     def open_scene_asking(self, path) -> bool:
         """File ▸ Open and the Lessons menu: :meth:`open_scene`, once unsaved changes are

@@ -354,3 +354,35 @@ def test_a_lesson_that_needs_a_wider_window_widens_it_once(window, monkeypatch, 
     assert win.controls._width_cap in (cap, max(int(before * main_window.CONTROLS_SHARE), 160))
     _flush()
     assert win.controls.isVisible()
+
+
+@pytest.mark.parametrize("click", ["copy", "add", "remove"])
+def test_a_run_added_copied_or_removed_by_a_click_refreshes_the_views_in_the_next_event(window, click):
+    """The runs panel's + lr×10, Add run and ✕ change the session (and the panels that
+    follow it) in the click's turn, and the layout and the views' refreshes in the next,
+    the window's settle, as a lesson from the menu does. (In one turn, a copy of a run with
+    five starts at 55 runs took 94 ms: ~40 of them the views'.)"""
+    from gdviz.ui.views import refresh
+
+    win = window
+    s = win.session
+    _lesson_action(win, "L10").trigger()
+    _flush()
+    s.pause()
+    _flush()
+    panel = win.controls.runs
+    n = s.n_runs
+    assert n >= 2
+    if click == "copy":
+        panel.cards[0].dup_big.click()
+    elif click == "add":
+        next(a for a in panel.add_menu.actions() if a.data() == "adam").trigger()
+    else:
+        panel.cards[-1].remove.click()
+    assert s.n_runs == n + (-1 if click == "remove" else 1) * len(s.starts)  # the model: now
+    assert len(panel.cards) == s.n_specs  # (its panel follows)
+    assert refresh.pending() and not win.layout_settled()  # the views: in the settle
+    _flush()
+    assert not refresh.pending() and win.layout_settled()
+    lv = win.picture.landscape_view
+    assert len(lv.legend.items) == s.n_specs and len(win.loss_view.curves) == s.n_runs

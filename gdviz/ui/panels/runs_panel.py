@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from PySide6.QtCore import QEvent, QSignalBlocker, Qt, QTimer
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
@@ -173,10 +175,14 @@ class RunCard(QFrame):
         self.enabled.toggled.connect(self._on_enabled_toggled)
         self.dup_small.clicked.connect(lambda: self.panel.duplicate(self.i, 0.1))
         self.dup_big.clicked.connect(lambda: self.panel.duplicate(self.i, 10.0))
-        self.remove.clicked.connect(lambda: self.session.remove_run(self.i))
+        self.remove.clicked.connect(self._remove)
         self._synced = None  # what sync() showed last
         self.retranslate()
         self.sync()
+
+    def _remove(self) -> None:
+        with self.panel.two_turns():
+            self.session.remove_run(self.i)
 
     def retranslate(self) -> None:
         """Texts and tooltips in the UI language; hyperparameter symbols stay symbols."""
@@ -295,6 +301,9 @@ class RunsPanel(QWidget):
         super().__init__(parent)
         self.session = session
         self.cards: list[RunCard] = []
+        #: around a click's change of the runs: the window's MainWindow.two_turns (the
+        #: views refresh in the next turn); alone, one turn
+        self.two_turns = contextlib.nullcontext
         #: cards of runs gone, out of the panel, by optimizer (:meth:`_keep_spare`)
         self._spares: dict[str, list[RunCard]] = {}
         #: the cards that did not fit in one turn come on the next (see _reconcile)
@@ -366,7 +375,8 @@ class RunsPanel(QWidget):
         from gdviz.core.optimizers import make_optimizer
         from gdviz.core.session import RunSpec
 
-        return self.session.add_run(RunSpec(config=make_optimizer(name)))
+        with self.two_turns():
+            return self.session.add_run(RunSpec(config=make_optimizer(name)))
 
     def duplicate(self, i: int, factor: float) -> int:
         """Add a copy of run ``i`` with its lr times ``factor`` (lr ×0.1 / ×10, lesson L4)."""
@@ -375,7 +385,8 @@ class RunsPanel(QWidget):
         spec = self.session.specs[i]
         lr = min(max(spec.config.lr * factor, LR_MIN), LR_MAX)
         new = RunSpec(config=spec.config.replace(lr=lr), schedule=spec.schedule)
-        return self.session.add_run(new)
+        with self.two_turns():
+            return self.session.add_run(new)
 
     def _on_same_lr_toggled(self, on: bool) -> None:
         self.session.set_same_lr(bool(on), self.shared_lr.value())
