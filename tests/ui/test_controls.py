@@ -21,6 +21,9 @@ def panel(qtbot, session):
     qtbot.addWidget(p)
     p.resize(440, 900)
     p.show()
+    # (the runs panel makes a few cards a turn: PACE_CARDS)
+    qtbot.waitUntil(lambda: len(p.runs.cards) == session.n_specs
+                    and all(c.isVisible() for c in p.runs.cards))
     return p
 
 

@@ -57,7 +57,14 @@ def panel(qtbot):
     qtbot.addWidget(p)
     p.resize(440, 900)
     p.show()
+    _all_cards(qtbot, p)
     return p
+
+
+def _all_cards(qtbot, p) -> None:
+    """Wait for the runs panel's cards (a few are made a turn: PACE_CARDS)."""
+    qtbot.waitUntil(lambda: len(p.runs.cards) == p.session.n_specs
+                    and all(c.isVisible() for c in p.runs.cards))
 
 
 def test_control_panels_follow_the_language_and_come_back(panel):
@@ -119,6 +126,7 @@ def test_control_panels_made_in_chinese_start_in_chinese(qtbot, panel):
     qtbot.addWidget(fresh)
     fresh.resize(440, 900)
     fresh.show()
+    _all_cards(qtbot, fresh)
     assert fresh.playback.title.text() == "播放控制"
     assert fresh.data.controls["units"].label.text() == "單元數 K"
     assert texts(fresh) == switched

@@ -46,8 +46,9 @@ FIELD_RANGES: dict[str, tuple[str, float, float, bool]] = {
 SPARE_CARDS_PER_OPTIMIZER = 2
 SPARE_CARDS = 8
 #: new cards made in one turn of the event loop; the rest on the turns after
-#: (RunsPanel._reconcile: a card is ~4-7 ms at 200-300 % text)
-PACE_CARDS = 4
+#: (RunsPanel._reconcile: a card is ~4-7 ms at 200-300 % text, 5-12 ms at 60 %; four of
+#: them were half of a 27-run scene's open, 55-95 ms, 124 ms in the GUI fuzz)
+PACE_CARDS = 2
 #: always shown; the others fold under "more"
 MAIN_FIELDS = ("lr", "momentum", "alpha", "beta1", "beta2")
 #: on/off hyperparameters, drawn as check boxes
