@@ -844,3 +844,44 @@ def test_every_legend_s_samples_sit_on_their_labels_line(window, scale):
             assert abs(s.center().y() - t.center().y()) <= 1.0, (label.text, s, t)
             checked += 1
     assert checked >= 5
+
+
+def test_the_windows_view_computes_a_bounded_share_of_validation_rows_a_turn(view, sess, qtbot,
+                                                                            monkeypatch):
+    """A classifier of 4 x 32 units whose validation history is read anew: the window's view
+    (its BuildPace on) computes the rows VAL_WORK affords in one refresh, and the rest in
+    the turns after (1,356 rows in one turn took 200-260 ms in the GUI fuzz); the curves
+    end as the session's own numbers. An export's view computes them all at once."""
+    from gdviz.core.classifier import ClassifyData
+    from gdviz.ui.views import loss_view
+    from gdviz.ui.views.items import HistoryFeed
+
+    sess.set_classify(ClassifyData(dataset="circles", points=300, layers=4, units=32))
+    sess.add_run(RunSpec(config=make_optimizer("adam", lr=0.01)))
+    sess.step(226)
+    ref = sess.val_losses()
+    rows = []
+    real = type(sess.problem).val_loss
+    monkeypatch.setattr(type(sess.problem), "val_loss",
+                        lambda self, P, fast=None: (rows.append(len(P)), real(self, P, fast))[1])
+    afford = int(loss_view.VAL_WORK // (len(sess.problem.x_val) * sess.problem.n_params))
+    n = sess.n_runs
+    assert 0 < afford < 226 * n
+
+    def done():
+        return all(np.array_equal(view.val_curves[r].getData()[1], ref[r]) for r in range(n))
+
+    view.pace.enabled = True  # (the window's)
+    view._history = HistoryFeed()  # the history fed anew
+    view._val_rows = []  # nothing computed before
+    view._on_stepped()
+    assert rows == [afford + n]  # the rows afforded, and each run's head
+    assert not done()
+    qtbot.waitUntil(done)
+    assert all(r <= afford + n for r in rows) and sum(rows) - n * len(rows) == 227 * n
+    view.pace.enabled = False  # an export's: every row in the refresh
+    view._history = HistoryFeed()
+    view._val_rows = []
+    rows.clear()
+    view._on_stepped()
+    assert rows == [227 * n + n] and done()

@@ -36,6 +36,11 @@ from gdviz.ui.views.refresh import forget, later
 from gdviz.ui.views.turns import Turn
 from gdviz.ui.widgets import break_lines
 
+#: the validation rows a refresh of the window's loss view computes, at most, in units of
+#: (validation point x parameter) (~1 ns each with numba): a classifier of 4 x 32 units
+#: whose history was read anew computed 1,356 rows in one turn, 200-260 ms (the GUI fuzz);
+#: the rest come in the turns after (BuildPace on: an export computes every row)
+VAL_WORK = 2.5e7
 #: the stop label measures how much of the curves it covers in cells this big (px)
 OCC_CELL = 4.0
 #: decades of spread above which the loss axis turns logarithmic
@@ -225,6 +230,7 @@ class LossView(pg.PlotWidget):
         #: new curves made a few runs a turn (the window's panel: see BuildPace); the runs
         #: waiting for theirs are not drawn until they have them
         self.pace = BuildPace(self._on_runs_changed, self)
+        self._val_more_queued = False  # (a refresh left validation rows: _val_more)
         self._history = HistoryFeed()
         self._recache = RecacheBudget()
         self._heads: list = []
@@ -620,6 +626,25 @@ class LossView(pg.PlotWidget):
             return math.nan, math.nan
         return lo, hi
 
+    def _val_rows_budget(self, problem) -> int:
+        """How many validation rows a refresh computes: all of them in an export's view;
+        in the window's (:attr:`pace` on), those :data:`VAL_WORK` affords (one at least)."""
+        if not self.pace.enabled:
+            return 1 << 62
+        x_val = getattr(problem, "x_val", None)
+        cost = (0 if x_val is None else len(x_val)) * int(getattr(problem, "n_params", 1) or 1)
+        return max(1, int(VAL_WORK // max(cost, 1)))
+
+    def _val_more(self) -> None:
+        """Validation rows were left for a later refresh: one comes on the next turn."""
+        if not self._val_more_queued:
+            self._val_more_queued = True
+            QTimer.singleShot(0, self, self._on_val_more)
+
+    def _on_val_more(self) -> None:
+        self._val_more_queued = False
+        later(self.session, self._on_stepped)
+
     def _val_memo(self, rs) -> list[np.ndarray]:
         """Each run's validation losses of the stored rows computed so far (row k: step
         k x stride), for the history now: kept while it is the same, cut back to the rows a
@@ -647,12 +672,26 @@ class LossView(pg.PlotWidget):
         s = self.session
         memo = self._val_memo(rs)
         parts, where = [], []  # the params rows to evaluate, the (run, steps, known) they feed
+        left = self._val_rows_budget(s.problem)  # (rows to compute in this refresh)
+        more = False
         for r, vc in enumerate(self.val_curves):
             for steps, P, _ in new_rows(rs, r, vc, t):
                 first = int(steps[0]) // rs.stride
                 known = memo[r].values()[first:first + len(steps)]  # (rows are consecutive)
-                parts.append(np.array(P[len(known):]))
-                where.append((r, steps, known, first))
+                todo = len(steps) - len(known)
+                cut = todo > left
+                if cut:  # the rows this refresh affords; the rest at the next (_val_more)
+                    more = True
+                    steps, P = steps[:len(known) + left], P[:len(known) + left]
+                    todo = left
+                left -= todo
+                if len(steps):
+                    parts.append(np.array(P[len(known):]))
+                    where.append((r, steps, known, first))
+                if cut:
+                    break
+        if more:
+            self._val_more()
         n_rows = len(parts)
         for r in range(len(self.val_curves)):  # the step shown: each run's head row
             parts.append(_at(rs, r, t)[1][None, :].copy())
