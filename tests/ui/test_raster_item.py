@@ -171,15 +171,11 @@ def test_a_raster_curve_to_a_far_point_is_drawn_to_the_edge(plot, ready, monkeyp
     assert cols.size and cols.min() <= 0.1 * w + 3 and cols.max() >= w - 3
 
 
-def test_a_paint_draws_anew_within_its_budget_and_the_rest_in_the_next_paints(plot, qtbot):
-    """With a view's RasterBudget spent, a piece whose view moved draws its kept image moved
-    and scaled, and asks for another paint: each paint rasterises a bounded share, and the
-    picture ends exactly as one drawn all at once; so does a new pen. New data are drawn
-    at the next paint, the image of the older ones standing in."""
-    from gdviz.ui.views.raster_item import RasterBudget, RasterCurve
+def _budgeted_curves(plot, budget) -> list:
+    """Three horizontal RasterCurves on ``plot`` drawn within ``budget``, which each of the
+    plot's paints starts anew (as the map's paint does)."""
+    from gdviz.ui.views.raster_item import RasterCurve
 
-    budget = RasterBudget(ms=1e-9)  # one piece a paint: the first
-    budget.enabled = True
     curves = []
     for k in range(3):
         c = RasterCurve()
@@ -195,6 +191,19 @@ def test_a_paint_draws_anew_within_its_budget_and_the_rest_in_the_next_paints(pl
         real(ev)
 
     plot.paintEvent = paint
+    return curves
+
+
+def test_a_paint_draws_anew_within_its_budget_and_the_rest_in_the_next_paints(plot, qtbot):
+    """With a view's RasterBudget spent, a piece whose view moved draws its kept image moved
+    and scaled, and asks for another paint: each paint rasterises a bounded share, and the
+    picture ends exactly as one drawn all at once; so does a new pen. New data are drawn
+    at the next paint, the image of the older ones standing in."""
+    from gdviz.ui.views.raster_item import RasterBudget
+
+    budget = RasterBudget(ms=1e-9)  # one piece a paint: the first
+    budget.enabled = True
+    curves = _budgeted_curves(plot, budget)
     plot.grab()
     assert [c.renders for c in curves] == [1, 0, 0]  # no image yet: the first drawn,
     assert budget._owed == curves[1:]  # the others (nothing in their place) next
@@ -232,27 +241,13 @@ def test_an_item_that_waited_draws_past_the_budget_at_the_next_paint(plot, qtbot
     """An item that waited at a paint is due: at the next it draws while the paint has spent
     less than DUE_SHARE x the budget, so items whose data change every frame, painted
     before it, cannot keep it waiting (a trail's middle as the runs play)."""
-    from gdviz.ui.views.raster_item import DUE_SHARE, RasterBudget, RasterCurve
+    from gdviz.ui.views.raster_item import DUE_SHARE, RasterBudget
 
     assert DUE_SHARE == 2.0  # (the figures below)
     budget = RasterBudget(ms=1.0)
     budget.enabled = True
     budget.charge = lambda seconds: RasterBudget.charge(budget, 0.0012)  # each render 1.2 ms
-    curves = []
-    for k in range(3):
-        c = RasterCurve()
-        c.budget = budget
-        c.setPen(pg.mkPen("k", width=2))
-        c.setData([1.0, 9.0], [2.0 + 3 * k, 3.0 + 3 * k])
-        plot.addItem(c)
-        curves.append(c)
-    real = plot.paintEvent
-
-    def paint(ev):
-        budget.start()
-        real(ev)
-
-    plot.paintEvent = paint
+    curves = _budgeted_curves(plot, budget)
     budget.enabled = False
     plot.grab()
     budget.enabled = True
