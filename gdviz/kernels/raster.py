@@ -293,12 +293,7 @@ def raster_segments(xs, ys, half_width, out, fast=None, unique: bool = False):
         keep = np.repeat(inside, 2)
         xs = np.concatenate([xs[keep], cut_x])
         ys = np.concatenate([ys[keep], cut_y])
-    if unique:
-        with np.errstate(invalid="ignore"):
-            fin = np.isfinite(xs).reshape(-1, 2).all(axis=1) & np.isfinite(ys).reshape(-1, 2).all(axis=1)
-        if not fin.all():  # (non-finite segments are not drawn)
-            keep = np.repeat(fin, 2)
-            xs, ys = xs[keep], ys[keep]
+    if unique:  # (every segment is finite and near the image here: the clip saw to it)
         xs, ys = unique_segments(xs, ys)
     use_numba = is_ready() if fast is None else bool(fast)
     (raster_segments_nb if use_numba else raster_segments_np)(xs, ys, half_width, out)
