@@ -382,7 +382,7 @@ def test_the_panel_fits_its_width_once_per_burst_of_font_and_layout_events(qtbot
 
     fits = []
     real = ControlsPanel._fit_width
-    monkeypatch.setattr(ControlsPanel, "_fit_width", lambda self: (fits.append(1), real(self)))
+    monkeypatch.setattr(ControlsPanel, "_fit_width", lambda self: (fits.append(self), real(self)))
     p = ControlsPanel(session)
     qtbot.addWidget(p)
     p.show()
@@ -391,7 +391,7 @@ def test_the_panel_fits_its_width_once_per_burst_of_font_and_layout_events(qtbot
     for t in (QEvent.Type.FontChange, QEvent.Type.LayoutRequest) * 10:
         QApplication.sendEvent(p, QEvent(t))
     QApplication.processEvents()
-    assert len(fits) == 1
+    assert fits.count(p) == 1  # (this panel's: one of an earlier test may still be open)
     # and the fit still follows: a wider row widens the panel
     p.problem.setMinimumWidth(p.needed_width() + 100)
     QApplication.processEvents()
