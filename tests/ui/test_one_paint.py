@@ -386,3 +386,38 @@ def test_a_run_added_copied_or_removed_by_a_click_refreshes_the_views_in_the_nex
     assert not refresh.pending() and win.layout_settled()
     lv = win.picture.landscape_view
     assert len(lv.legend.items) == s.n_specs and len(win.loss_view.curves) == s.n_runs
+
+
+@pytest.mark.parametrize("edit", ["lr", "enabled", "noise", "seed"])
+def test_an_edit_after_scrubbing_back_refreshes_the_views_in_the_next_event(window, edit):
+    """A run card's slider or switch, and the noise and seed, change the session in the
+    edit's turn, and the views' refreshes come in the next, the window's settle. Scrubbed
+    back, an edit replaces the history from that step and every view re-feeds its runs (L21
+    with 30 networks: 66-122 ms in one turn)."""
+    from gdviz.ui.views import refresh
+
+    win = window
+    s = win.session
+    _lesson_action(win, "L10").trigger()
+    _flush()
+    s.pause()
+    s.step(60)
+    _flush()
+    s.scrub(30)
+    _flush()
+    card = win.controls.runs.cards[0]
+    before = (s.specs[0], s.noise, s.seed)
+    if edit == "lr":
+        card.sliders["lr"].valueChanged.emit(s.specs[0].config.lr * 0.5)
+    elif edit == "enabled":
+        card.enabled.toggle()
+    elif edit == "noise":
+        win.controls.training.noise.valueChanged.emit(0.3)
+    else:
+        win.controls.training.seed.setValue(win.controls.training.seed.value() + 1)
+    assert s.t <= 30 and (s.specs[0], s.noise, s.seed) != before  # the model: now (a seed: from 0)
+    assert refresh.pending() and not win.layout_settled()  # the views: in the settle
+    _flush()
+    assert not refresh.pending() and win.layout_settled()
+    shown = [c for c in win.loss_view.curves if c.isVisible()]
+    assert shown and all(len(c.getData()[0]) <= 31 for c in shown)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from PySide6.QtCore import QEvent, QSignalBlocker, Qt
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
 
@@ -49,9 +51,12 @@ class TrainingPanel(QWidget):
         lay.addLayout(sched_row)
         lay.addWidget(self.curve)
 
-        self.noise.valueChanged.connect(lambda v: self.session.set_noise(v))
-        self.batch.valueChanged.connect(lambda v: self.session.set_batch_size(int(v)))
-        self.seed.valueChanged.connect(lambda v: self.session.set_seed(int(v)))
+        #: around an edit's change of the session: the window's MainWindow.two_turns (the
+        #: views refresh in the next turn of the event loop); alone, one turn
+        self.two_turns = contextlib.nullcontext
+        self.noise.valueChanged.connect(lambda v: self._edit(self.session.set_noise, v))
+        self.batch.valueChanged.connect(lambda v: self._edit(self.session.set_batch_size, int(v)))
+        self.seed.valueChanged.connect(lambda v: self._edit(self.session.set_seed, int(v)))
         self.schedule.activated.connect(self._on_schedule_picked)
         session.settings_changed.connect(self._on_settings_changed)
         session.runs_changed.connect(self._on_settings_changed)
@@ -84,11 +89,16 @@ class TrainingPanel(QWidget):
         s = self.session
         return s.spec_index(s.selected) if 0 <= s.selected < s.n_runs else None
 
+    def _edit(self, change, value) -> None:
+        with self.two_turns():
+            change(value)
+
     def _on_schedule_picked(self, index: int) -> None:
         # the run in step-by-step mode, else every run at once (one restart, one engine
         # build); each run card also has its own picker
-        self.session.set_schedule(self._selected_spec(),
-                                  make_schedule(self.schedule.itemData(index)))
+        with self.two_turns():
+            self.session.set_schedule(self._selected_spec(),
+                                      make_schedule(self.schedule.itemData(index)))
 
     def _current_schedule(self):
         specs = self.session.specs
