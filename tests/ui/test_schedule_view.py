@@ -281,8 +281,9 @@ def test_a_hidden_panel_restyles_when_shown_not_at_each_change(view, qapp, monke
 
     calls = []
     real = ScheduleView._restyle
-    # counted for this panel only: a panel of an earlier test that is still open gets the
-    # same app-wide font events (CI, 1 run: [1] == [])
+    # counted for this panel only: another panel styles itself too, one an earlier test's
+    # window makes on a timer meanwhile (its __init__ restyles; ~100 earlier panels are
+    # still alive here) (CI, 1 run in ~10: [1] == [])
     monkeypatch.setattr(ScheduleView, "_restyle",
                         lambda self: (self is view and calls.append(1)) or real(self))
     view.hide()
