@@ -103,6 +103,19 @@ MIN_CAMERA_DISTANCE = 1.0
 MAX_CAMERA_DISTANCE = 40.0
 #: the 3-D view's mesh: at most this many vertices a side (the map's grid)
 MAX_MESH_3D = 512
+#: most runs in one demo: its starts x its optimizers. The window draws each run live (its
+#: trail, its curves, its card's dot); a scene with 4,096 starts (the old limit) froze the
+#: window 1.45 s as it opened and then stepped at 5 frames a second. Past a few dozen trails
+#: a map is no longer readable from the back row anyway.
+MAX_RUNS = 64
+
+
+def runs_limit_message(n_starts: int, n_optimizers: int) -> str:
+    """Why a demo of ``n_starts`` starts and ``n_optimizers`` runs is refused (one line)."""
+    return (f"{n_starts} start(s) x {n_optimizers} run(s) = {n_starts * n_optimizers} runs; "
+            f"a demo has at most {MAX_RUNS}: remove a run or a start first")
+
+
 # --- maps ---
 #: largest side of a basin or hyperparameter map (cells = side^2; 512^2 runs x 16 doubles
 #: of results stay at 32 MiB)

@@ -113,3 +113,52 @@ def test_scene_export_limits(body, message):
     loads_scene(with_table("export", at_limit))
     with pytest.raises(SceneError, match=message):
         loads_scene(with_table("export", body))
+
+
+# ----------------------------------------------------------------------------- runs
+
+def _starts(n: int) -> str:
+    return "starts = [" + ", ".join(f"[{-1.5 + 0.01 * k!r}, 2.0]" for k in range(n)) + "]"
+
+
+def test_a_scene_of_max_runs_loads_and_one_more_is_refused_in_one_line():
+    """Starts x runs: a scene of 4,096 starts (the old limit) froze the window 1.45 s as
+    it opened, then stepped at 5 frames a second."""
+    from gdviz.core.session import Session
+
+    two = MINIMAL + '\n[runs.sgd]\noptimizer = "sgd"\nlr = 0.001\n'
+    half = limits.MAX_RUNS // 2
+    scene = loads_scene(two.replace("starts = [[-1.5, 2.0]]", _starts(half)))
+    session = Session(fast=False)
+    apply_scene(scene, session)
+    assert session.n_runs == limits.MAX_RUNS
+    with pytest.raises(SceneError, match=rf"^.*{half + 1} start\(s\) x 2 run\(s\) = "
+                                         rf"{2 * half + 2} runs; a demo has at most "
+                                         rf"{limits.MAX_RUNS}: remove a run or a start first$"):
+        loads_scene(two.replace("starts = [[-1.5, 2.0]]", _starts(half + 1)))
+
+
+def test_the_session_adds_no_run_or_start_past_max_runs():
+    from gdviz.core.session import Session
+
+    s = Session(fast=False)
+    said = []
+    s.error.connect(said.append)
+    while s.n_runs + len(s.starts) <= limits.MAX_RUNS:
+        assert s.add_run(s.specs[0]) >= 0
+    n = s.n_runs
+    assert s.add_run(s.specs[0]) == -1 and s.n_runs == n
+    assert said and f"at most {limits.MAX_RUNS}" in said[-1] and "\n" not in said[-1]
+    assert s.add_start(0.5, 0.5) is (s.n_runs + s.n_specs <= limits.MAX_RUNS)
+    while s.n_runs + s.n_specs <= limits.MAX_RUNS:
+        assert s.add_start(0.1 * len(s.starts), 0.0)
+    n = s.n_runs
+    assert s.add_start(1.0, 1.0) is False and s.n_runs == n <= limits.MAX_RUNS
+    # and a state of more (a scene built in code) is refused whole, the demo kept
+    import dataclasses
+
+    state = s.snapshot()
+    big = dataclasses.replace(state, starts=tuple(state.starts) * 2)
+    with pytest.raises(ValueError, match=f"a demo has at most {limits.MAX_RUNS}"):
+        s.restore(big)
+    assert s.n_runs == n
