@@ -108,12 +108,21 @@ MAX_MESH_3D = 512
 #: window 1.45 s as it opened and then stepped at 5 frames a second. Past a few dozen trails
 #: a map is no longer readable from the back row anyway.
 MAX_RUNS = 64
+#: most optimizers (run cards) in one race: the palette has eight colours, each used at
+#: most twice; 64 cards made a language or theme switch block the window 140-210 ms
+MAX_OPTIMIZERS = 16
 
 
-def runs_limit_message(n_starts: int, n_optimizers: int) -> str:
-    """Why a demo of ``n_starts`` starts and ``n_optimizers`` runs is refused (one line)."""
-    return (f"{n_starts} start(s) x {n_optimizers} run(s) = {n_starts * n_optimizers} runs; "
-            f"a demo has at most {MAX_RUNS}: remove a run or a start first")
+def runs_limit_message(n_starts: int, n_optimizers: int) -> str | None:
+    """Why a demo of ``n_starts`` starts and ``n_optimizers`` optimizers is refused (one
+    line), or None when it is within the limits."""
+    if n_optimizers > MAX_OPTIMIZERS:
+        return (f"{n_optimizers} runs; a race has at most {MAX_OPTIMIZERS} optimizers: "
+                "remove a run first")
+    if n_starts * n_optimizers > MAX_RUNS:
+        return (f"{n_starts} start(s) x {n_optimizers} run(s) = {n_starts * n_optimizers} "
+                f"runs; a demo has at most {MAX_RUNS}: remove a run or a start first")
+    return None
 
 
 # --- maps ---

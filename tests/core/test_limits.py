@@ -138,22 +138,37 @@ def test_a_scene_of_max_runs_loads_and_one_more_is_refused_in_one_line():
         loads_scene(two.replace("starts = [[-1.5, 2.0]]", _starts(half + 1)))
 
 
-def test_the_session_adds_no_run_or_start_past_max_runs():
+def test_a_scene_of_more_optimizers_than_a_race_has_is_refused_in_one_line():
+    """The palette has eight colours; 64 cards made a language or theme switch block the
+    window 140-210 ms."""
+    def runs(n):
+        return "".join(f'\n[runs.r{k}]\noptimizer = "sgd"\nlr = 0.001\n' for k in range(n))
+
+    loads_scene(MINIMAL + runs(limits.MAX_OPTIMIZERS - 1))  # (and MINIMAL's own)
+    n = limits.MAX_OPTIMIZERS + 1
+    with pytest.raises(SceneError, match=rf"^<string>: {n} runs; a race has at most "
+                                         rf"{limits.MAX_OPTIMIZERS} optimizers: remove a run first$"):
+        loads_scene(MINIMAL + runs(limits.MAX_OPTIMIZERS))
+
+
+def test_the_session_adds_no_run_or_start_past_the_limits():
     from gdviz.core.session import Session
 
     s = Session(fast=False)
     said = []
     s.error.connect(said.append)
-    while s.n_runs + len(s.starts) <= limits.MAX_RUNS:
+    while s.n_specs < limits.MAX_OPTIMIZERS:
         assert s.add_run(s.specs[0]) >= 0
     n = s.n_runs
     assert s.add_run(s.specs[0]) == -1 and s.n_runs == n
-    assert said and f"at most {limits.MAX_RUNS}" in said[-1] and "\n" not in said[-1]
-    assert s.add_start(0.5, 0.5) is (s.n_runs + s.n_specs <= limits.MAX_RUNS)
-    while s.n_runs + s.n_specs <= limits.MAX_RUNS:
+    assert said[-1] == (f"{limits.MAX_OPTIMIZERS + 1} runs; a race has at most "
+                        f"{limits.MAX_OPTIMIZERS} optimizers: remove a run first")
+    while (len(s.starts) + 1) * s.n_specs <= limits.MAX_RUNS:
         assert s.add_start(0.1 * len(s.starts), 0.0)
     n = s.n_runs
-    assert s.add_start(1.0, 1.0) is False and s.n_runs == n <= limits.MAX_RUNS
+    assert n == limits.MAX_RUNS
+    assert s.add_start(1.0, 1.0) is False and s.n_runs == n
+    assert f"a demo has at most {limits.MAX_RUNS}" in said[-1] and "\n" not in said[-1]
     # and a state of more (a scene built in code) is refused whole, the demo kept
     import dataclasses
 

@@ -47,8 +47,7 @@ from gdviz.core.limits import (
     MIN_LEVELS,
     check_view_box,
 )
-from gdviz.core.limits import (LR_MAX, LRFIND_MAX_IT, MAX_RUNS, TUNE_MAX_LRS,
-                               runs_limit_message)
+from gdviz.core.limits import LR_MAX, LRFIND_MAX_IT, TUNE_MAX_LRS, runs_limit_message
 from gdviz.core.panels import PANELS  # one list for scene, window, export and CLI
 from gdviz.core.rows import Rows
 from gdviz.core.userinput import quote
@@ -890,8 +889,9 @@ def _validate(scene: Scene) -> None:
     # the racers' ids (build.scene_runs): a fit optimized by [fit.run] has the one run "fit"
     ids = [r.id for r in scene.runs] if scene.runs or p.kind != "fit" else ["fit"]
     n_starts = 1 if p.kind in ("fit", "classify") else len(scene.starts)
-    if n_starts * len(ids) > MAX_RUNS:
-        raise _Invalid(runs_limit_message(n_starts, len(ids)))
+    too_many = runs_limit_message(n_starts, len(ids))
+    if too_many:
+        raise _Invalid(too_many)
     sm = scene.playback.step_mode_run
     if sm and sm not in ids:
         raise _Invalid(f"[playback] step_mode_run = {_q(sm)} is not a run"

@@ -40,7 +40,7 @@ from typing import Any, Iterator
 import numpy as np
 from psygnal import Signal, SignalGroup
 
-from gdviz.core.limits import (MAX_BATCH_SIZE, MAX_COORD, MAX_LEVELS, MAX_RUNS, MAX_SPEED,
+from gdviz.core.limits import (MAX_BATCH_SIZE, MAX_COORD, MAX_LEVELS, MAX_SPEED,
                                MAX_STEPS, MIN_LEVELS, check_view_box, runs_limit_message)
 from gdviz.core.classifier import ClassifyData, ClassifySlice
 from gdviz.core.panels import PANELS, check_panel
@@ -928,8 +928,9 @@ class Session(RunsMixin, HistoryMixin, PlaybackMixin):
             return self._fail(f"start must be finite, within +-{MAX_COORD:g}, got ({x}, {y})")
         if self.sliced:
             return self._fail("a curve fit starts from one point: click to move it")
-        if (len(self.starts) + 1) * self.n_specs > MAX_RUNS:
-            return self._fail(runs_limit_message(len(self.starts) + 1, self.n_specs))
+        too_many = runs_limit_message(len(self.starts) + 1, self.n_specs)
+        if too_many:
+            return self._fail(too_many)
         self._set_starts(self.starts + [(x, y)])
         return True
 
@@ -1120,8 +1121,9 @@ class Session(RunsMixin, HistoryMixin, PlaybackMixin):
             starts = [tuple(float(v) for v in start)]
             fields.update(problem=problem, data=s.data, batch_size=bs, linked=linked)
         n_runs = len(starts) * len(specs)
-        if n_runs > MAX_RUNS:
-            raise ValueError(runs_limit_message(len(starts), len(specs)))
+        too_many = runs_limit_message(len(starts), len(specs))
+        if too_many:
+            raise ValueError(too_many)
         selected = _integer(s.selected, "selected run", -1, n_runs - 1)
         fields.update(starts=starts, selected=selected)
         # a neuron the model does not have (a scene's, after its model changed) is none

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gdviz.core.i18n import tr, tr_label
-from gdviz.core.limits import MAX_RUNS, runs_limit_message
+from gdviz.core.limits import runs_limit_message
 from gdviz.core.optimizers import OPTIMIZERS, OptimizerConfig, make_optimizer
 from gdviz.core.schedules import Schedule
 from gdviz.core.surfaces import Landscape
@@ -227,8 +227,9 @@ class RunsMixin:
         if not isinstance(spec, RunSpec):
             self._fail("add_run needs a RunSpec")
             return -1
-        if (self.n_specs + 1) * len(self.starts) > MAX_RUNS:
-            self._fail(runs_limit_message(len(self.starts), self.n_specs + 1))
+        too_many = runs_limit_message(len(self.starts), self.n_specs + 1)
+        if too_many:
+            self._fail(too_many)
             return -1
         with self._changes():
             old_base = list(self._base_configs)
