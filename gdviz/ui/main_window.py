@@ -42,7 +42,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gdviz.ui import theme
+from gdviz.ui import staggered, theme
 from gdviz.ui.panels.controls import ControlsPanel
 from gdviz.core.i18n import tr
 from gdviz.core.panels import PANELS
@@ -224,6 +224,8 @@ class MainWindow(QMainWindow):
     def __init__(self, session=None, *, settings: QSettings | None = None,
                  warmup: bool = False, parent: QWidget | None = None):
         super().__init__(parent)
+        #: the plots a window-wide repaint left for later turns (:meth:`_repaint_once`)
+        self.staggered = staggered.StaggeredPaints(self)
         self._in_one_paint = False  # inside one_paint (a window-wide change)
         #: one_paint leaves the layout and the views' refreshes to the settle event
         #: (:meth:`open_scene_asking`), and that event is posted (not yet received)
@@ -1358,9 +1360,11 @@ class MainWindow(QMainWindow):
                 view.viewport().setUpdatesEnabled(True)  # (one repaint of the plot)
 
     def _repaint_once(self) -> None:
-        """Repaints held (a theme, a text size, projector mode): the views' scenes take
-        their changed items now, then the whole window repaints, once (see
-        :meth:`_paint_plots_once`)."""
+        """Repaints held (a theme, a text size, projector mode, a language): the views'
+        scenes take their changed items now, then the whole window repaints, once (see
+        :meth:`_paint_plots_once`). A demo of many runs paints its plots other than the
+        largest one per turn after it (:mod:`gdviz.ui.staggered`)."""
+        shown = []
         for view in self.findChildren(QGraphicsView):
             scene = view.scene()
             if scene is None:
@@ -1368,8 +1372,16 @@ class MainWindow(QMainWindow):
             prepare = getattr(scene, "prepareForPaint", None)
             if prepare is not None and view.isVisible():
                 prepare()
+                shown.append(view)
             QApplication.sendPostedEvents(scene, QEvent.Type.MetaCall)
+        if self.session.n_runs > staggered.STAGGER_RUNS and len(shown) > 1:
+            shown.sort(key=lambda v: -v.viewport().width() * v.viewport().height())
+            self.staggered.hold([v.viewport() for v in shown[1:]])
         self.setUpdatesEnabled(True)  # (one update of the whole window)
+
+    def grab(self, *args):  # noqa: D102 - QWidget's
+        self.staggered.finish()  # (a plot whose repaint waits is not drawn by a grab)
+        return super().grab(*args)
 
     def _lay_out_now(self) -> None:
         """Every pending layout, to the end of its chain (a new size asks for another).
