@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6.QtWidgets import QComboBox
+from PySide6.QtWidgets import QApplication, QComboBox
 
 from gdviz.core.classifier import ClassifyData
 from gdviz.core.i18n import set_language
@@ -322,3 +322,37 @@ def test_the_boundary_of_a_run_gone_is_kept_for_the_next_run(qtbot, sess):
     z = sess.problem.logits(sess.positions()[r][None], np.stack([x, y], axis=1))[0]
     scale = np.abs(sess.problem.logits(sess.positions()[r][None], sess.problem.x)[0]).max()
     assert np.abs(z).max() < 0.05 * scale  # the new run's own line
+
+
+def test_many_runs_fold_the_accuracy_list_and_the_plane_keeps_its_room(qtbot, sess):
+    """16 networks' lines squeezed the plane to a strip at 200 % text, and each run added
+    shrank it again; past ACC_ROWS the list names the first runs, the shaded one among
+    them, then how many more, and its tooltip lists all of them."""
+    from gdviz.core.optimizers import make_optimizer
+    from gdviz.core.session import RunSpec
+    from gdviz.ui.views.plane_view import ACC_ROWS
+
+    v = PlaneView(sess)
+    qtbot.addWidget(v)
+    v.resize(600, 500)
+    v.show()
+    sess.step(20)
+    while sess.n_runs < ACC_ROWS:
+        sess.add_run(RunSpec(config=make_optimizer("sgd", lr=0.01 * (sess.n_runs + 1))))
+    while sess.n_runs > ACC_ROWS:
+        sess.remove_run(sess.n_specs - 1)
+    QApplication.processEvents()
+    assert v.status.text().count("<br>") == ACC_ROWS and not v.status.toolTip()
+    height = v.plot.height()
+    for k in range(4):
+        sess.add_run(RunSpec(config=make_optimizer("adam", lr=0.01 * (k + 1))))
+        QApplication.processEvents()
+        text = v.status.text()
+        assert text.count("<br>") == ACC_ROWS  # (the head, ACC_ROWS - 1 runs, "+ N more")
+        assert f"+ {sess.n_runs - (ACC_ROWS - 1)} more" in text
+        assert v.status.toolTip().count("<br>") == sess.n_runs
+        assert v.plot.height() == height
+    sess.select(sess.n_runs - 1)  # the shaded run: named in the list too
+    QApplication.processEvents()
+    assert sess.reference_run() == sess.n_runs - 1
+    assert sess.run_label(sess.n_runs - 1) in v.status.text().split("<br>")[ACC_ROWS - 1]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from PySide6.QtWidgets import QApplication
 
 from gdviz.core.classifier import ClassifyData
 from gdviz.core.session import Session
@@ -137,6 +138,7 @@ def test_a_run_added_evaluates_that_run_only_and_draws_the_same_picture(qtbot, s
     while sess.n_specs < 14:
         sess.add_run(RunSpec(config=make_optimizer(("sgd", "adam")[k % 2], lr=0.01 * (k + 1))))
         k += 1
+    QApplication.processEvents()  # (laid out: the plane's box is the one it keeps)
     evaluated = []
     logits = type(sess.problem).logits
     monkeypatch.setattr(type(sess.problem), "logits",

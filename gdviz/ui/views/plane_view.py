@@ -51,6 +51,11 @@ from gdviz.ui.widgets import SteadyWrapBox
 GRID = PLANE_GRID
 #: most neuron thumbnails shown per hidden layer (a row each; TF Playground shows 8)
 THUMBS_PER_ROW = 8
+#: most lines of runs in the accuracy list (a lesson's two networks, or three); more fold
+#: into the first runs and one line "+ N more", all of them in its tooltip (16 networks'
+#: lines, each wrapped in two at 200 % text, squeezed the plane to a strip, and every run
+#: added shrank it again, evaluating every network anew over the moved plane)
+ACC_ROWS = 3
 #: a thumbnail's side in pixels at font scale 1, at most; the smallest worth showing
 THUMB_PX = 46
 THUMB_MIN_PX = 18
@@ -610,8 +615,18 @@ class PlaneView(QWidget):
                             f'{html.escape(s.run_label(r))}&nbsp;&nbsp;'
                             f'<b>{accuracy_text(float(acc_t[k]))}</b>{val}{shaded}')
         head = tr("classify_acc_head" if pr.x_val.shape[0] else "classify_acc_head_train")
-        text = html.escape(head) + "<br>" + "<br>".join(rows)
-        lines = len(rows)
+        shown = rows
+        if len(rows) > ACC_ROWS:
+            # the first runs, the shaded one among them, then how many more
+            keep = list(range(ACC_ROWS - 1))
+            if ref in runs and runs.index(ref) not in keep:
+                keep[-1] = runs.index(ref)
+            shown = [rows[k] for k in keep] + [
+                html.escape(tr("classify_more_runs", n=len(rows) - len(keep)))]
+        text = html.escape(head) + "<br>" + "<br>".join(shown)
+        lines = len(shown)
+        self.status.setToolTip(html.escape(head) + "<br>" + "<br>".join(rows)
+                               if len(shown) < len(rows) else "")
         self.status_box.set_text(text)
         if lines != self._status_lines:
             self._status_lines = lines
