@@ -533,7 +533,7 @@ class MainWindow(QMainWindow):
 
         for lang in LANGUAGES:
             act = QAction(LANGUAGE_NAMES[lang], self, checkable=True)
-            act.triggered.connect(lambda _=False, code=lang: self.set_language(code))
+            act.triggered.connect(lambda _=False, code=lang: self._press_language(code))
             lang_group.addAction(act)
             self.language_menu.addAction(act)
             self.language_actions[lang] = act
@@ -1605,6 +1605,13 @@ class MainWindow(QMainWindow):
         (:meth:`_press_text`)."""
         with self._laid_out_next():
             self.set_projector(on)
+
+    def _press_language(self, lang: str) -> None:
+        """View ▸ Language: :meth:`set_language` in two events, as a text size
+        (:meth:`_press_text`). (In one, L21 with 16 networks at 200 % text: 111-115 ms, ~40
+        of them the layout.)"""
+        with self._laid_out_next():
+            self.set_language(lang)
 
     @contextmanager
     def _laid_out_next(self):
