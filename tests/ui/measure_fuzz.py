@@ -8,7 +8,9 @@ turn from above; a user's next click waits only for the turn under way.
 
 PROF=expression,theme prints a cProfile of the slowest block of the labels that start so.
 WATCH=250 prints the UI thread's Python stack, sampled, in each turn that runs over 250 ms.
-WARM=1 compiles the numba kernels first (the app after its first start). The real window
+WARM=1 compiles the numba kernels first (the app after its first start). HEAVY=L21:16
+starts from a heavy state: that lesson with 16 runs, stepped 800 times, no lesson switches
+(see _heavy_state). The real window
 at 1280x720 with its settings and data in a new temporary folder, its long-lived objects
 frozen out of the collector as the app's are; not a test (the figures depend on the
 machine).
@@ -119,6 +121,49 @@ def _watch_long_turns(app, ms: float, what=None):
     return stop
 
 
+def _heavy_state(win, fuzz):
+    """HEAVY=L21:16: the fuzz from a heavy state, returned as a ``run(n)``. The lesson
+    opened with its runs copied up to 16 (at most the limits allow), stepped HEAVY_STEPS
+    (800) times and paused; lesson switches left out; every 200 actions the state is made
+    again when the fuzz has changed the problem or removed half the runs."""
+    from gdviz.core.scene import preset_path
+    from measure_common import flush
+
+    code, _, n_runs = os.environ["HEAVY"].partition(":")
+    n_runs = int(n_runs or 16)
+    steps = int(os.environ.get("HEAVY_STEPS", "800"))
+    kind = []
+
+    def setup() -> None:
+        win.open_scene(preset_path(code))
+        flush()
+        s = win.session
+        k = 0
+        while s.n_runs < n_runs and s.add_run(s.specs[k % s.n_specs]) >= 0:
+            k += 1
+        flush()
+        s.pause()
+        s.step(steps)
+        flush()
+        kind[:] = [s.kind]
+
+    setup()
+    fuzz._names = [name for name in fuzz._names if name != "lesson"]
+    fuzz._weights = [fuzz.WEIGHTS[name] for name in fuzz._names]
+
+    def run(n: int):
+        done = 0
+        while done < n:
+            k = min(200, n - done)
+            fuzz.run(k)
+            done += k
+            if win.session.kind != kind[0] or win.session.n_runs < n_runs // 2:
+                setup()
+        return fuzz.report
+
+    return run
+
+
 def main(argv):
     n = int(argv[0]) if argv else 1000
     seed = int(argv[1]) if len(argv) > 1 else 20261202
@@ -137,7 +182,7 @@ def main(argv):
     watch = _watch_long_turns(
         app, float(os.environ["WATCH"]),
         lambda: f"action {fuzz.report.actions} ({fuzz._label})") if os.environ.get("WATCH") else None
-    report = fuzz.run(n)
+    report = (_heavy_state(win, fuzz) if os.environ.get("HEAVY") else fuzz.run)(n)
     print(report.summary())
     if watch is not None:
         watch.set()
