@@ -52,7 +52,7 @@ GRID = PLANE_GRID
 #: most neuron thumbnails shown per hidden layer (a row each; TF Playground shows 8)
 THUMBS_PER_ROW = 8
 #: most lines of runs in the accuracy list (a lesson's two networks, or three); more fold
-#: into the first runs and one line "+ N more", all of them in its tooltip (16 networks'
+#: into the first runs and one line "+ N more runs", all of them in its tooltip (16 networks'
 #: lines, each wrapped in two at 200 % text, squeezed the plane to a strip, and every run
 #: added shrank it again, evaluating every network anew over the moved plane)
 ACC_ROWS = 3
