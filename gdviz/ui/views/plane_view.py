@@ -625,8 +625,9 @@ class PlaneView(QWidget):
                 html.escape(tr("classify_more_runs", n=len(rows) - len(keep)))]
         text = html.escape(head) + "<br>" + "<br>".join(shown)
         lines = len(shown)
-        self.status.setToolTip(html.escape(head) + "<br>" + "<br>".join(rows)
-                               if len(shown) < len(rows) else "")
+        tip = html.escape(head) + "<br>" + "<br>".join(rows) if len(shown) < len(rows) else ""
+        if tip != self.status.toolTip():  # (every frame while playing: set when it changes)
+            self.status.setToolTip(tip)
         self.status_box.set_text(text)
         if lines != self._status_lines:
             self._status_lines = lines
