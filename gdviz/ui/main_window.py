@@ -92,8 +92,10 @@ SIDE_BIG_TEXT_WEIGHTS = (50, 50)
 #: high under its three-row key, and the step's label lay on the curves
 SIDE_CURVES_WEIGHTS = (50, 50)
 #: a scene file bigger than this is read on a worker thread while the window goes on
-#: (:meth:`MainWindow.open_scene`): the biggest, 100,000 points (4.7 MB), takes ~250 ms
-OPEN_ASIDE_BYTES = 512 * 1024
+#: (:meth:`MainWindow.open_scene`): the biggest, 100,000 points (4.7 MB), takes ~250 ms;
+#: a saved L21 of 16 networks of 4 x 32 units (88 KB) took 22-60 ms (with the replay
+#: thread running), and its apply 45-65 ms more in the same turn; the presets are < 4 KB
+OPEN_ASIDE_BYTES = 32 * 1024
 #: how often the window looks whether such a read is done
 OPEN_POLL_MS = 15
 #: "Opening NAME…" in the text's colour (the notice's other lines, errors, are red)
@@ -918,7 +920,10 @@ class MainWindow(QMainWindow):
         except (ValueError, OSError, MemoryError, RecursionError) as exc:
             self._apply_opened(path, None, exc)
             return
-        self._apply_opened(path, scene)
+        # in two turns, as an open read at once (:meth:`open_scene_asking`): in one, a
+        # saved L21 of 16 networks of 4 x 32 units took 69-119 ms here
+        with self.two_turns():
+            self._apply_opened(path, scene)
 
     @painted_once
     def _apply_opened(self, path, scene, error: BaseException | None = None) -> bool:
@@ -1855,7 +1860,8 @@ class MainWindow(QMainWindow):
     @contextmanager
     def two_turns(self):
         """Around a click's or an edit's change of the runs (a run added, copied, removed
-        or edited in the runs panel; the noise, batch size, seed or schedule): the session
+        or edited in the runs panel; the noise, batch size, seed or schedule; a scene read
+        on the worker, or an autosave restored, going into the session): the session
         and its panels in this turn of the event loop; the layout and the views' refreshes
         in the next, before anything else, as a lesson opened (:meth:`open_scene_asking`).
         (In one turn, a copy of a run with five starts at 55 runs took 94 ms: ~40 of them
@@ -1985,20 +1991,21 @@ class MainWindow(QMainWindow):
             if self.recovery_bar is not None:
                 self.recovery_bar.restore_button.setEnabled(False)
             return True
-        if read is not None:
-            try:
-                ok = self._apply_opened(path, read.result())
-            except (ValueError, OSError, MemoryError, RecursionError) as exc:
-                ok = self._apply_opened(path, None, exc)
-        else:
-            ok = self.open_scene(path, aside=False)
-        if not ok:
-            return False  # it says why above the map; the bar stays for Discard
-        self._scene_path = None  # not the user's file: Save asks where
-        self._saved = None
-        self._edited = True
-        self.autosave.adopt_recovery()
-        self._close_recovery_bar()
+        with self.two_turns():  # (as an open: the layout and the views in the next turn)
+            if read is not None:
+                try:
+                    ok = self._apply_opened(path, read.result())
+                except (ValueError, OSError, MemoryError, RecursionError) as exc:
+                    ok = self._apply_opened(path, None, exc)
+            else:
+                ok = self.open_scene(path, aside=False)
+            if not ok:
+                return False  # it says why above the map; the bar stays for Discard
+            self._scene_path = None  # not the user's file: Save asks where
+            self._saved = None
+            self._edited = True
+            self.autosave.adopt_recovery()
+            self._close_recovery_bar()
         return True
 
     def _poll_recovery(self) -> None:
