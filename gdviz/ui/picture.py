@@ -259,6 +259,12 @@ class Picture(QWidget):
             # moved and scaled until the next paints (gdviz.ui.views.raster_item.RasterBudget)
             if self.landscape_view is not None:
                 self.landscape_view.raster_budget.enabled = True
+            # and paused, the network's weight layers that changed are stroked a few a
+            # paint, the others kept a turn (gdviz.ui.views.network_view.EDGE_BUDGET_MS)
+            if self.network_view is not None:
+                from gdviz.ui.views.network_view import EDGE_BUDGET_MS
+
+                self.network_view.edge_budget_ms = EDGE_BUDGET_MS
             # and many runs added at once get their items a few runs a turn
             # (gdviz.ui.views.items.BuildPace); an export's are all made before it draws
             for v in (self.landscape_view, self.loss_view):

@@ -222,6 +222,55 @@ def test_playing_strokes_one_weight_layer_a_paint_and_catches_up(qtbot, sess):
         sess.pause()
 
 
+def test_paused_the_windows_picture_strokes_the_changed_layers_within_its_budget(qtbot, sess):
+    """Paused, a change of every weight (a restart, a scrub) stroked all the weight layers
+    in one paint (a 4x32 network at 300 % text: ~55 ms). In the window's picture a paint
+    strokes them while it has time by their last costs (one at least), and the rest in the
+    next turns; the picture is then the one a single full drawing makes. Off (an export's
+    picture, ``edge_budget_ms`` None), one paint strokes them all."""
+    from gdviz.ui.picture import Picture
+
+    pic = Picture(sess, ("landscape", "fit", "network"))
+    view = pic.network_view
+    assert view.edge_budget_ms is not None  # the window's picture
+    qtbot.addWidget(view)
+    view.setParent(None)
+    view.resize(400, 360)
+    view.show()
+
+    def render() -> np.ndarray:
+        from PySide6.QtGui import QImage, QPainter
+
+        img = QImage(400, 360, QImage.Format.Format_RGB32)
+        p = QPainter(img)
+        view.render(p, QPoint(0, 0))
+        p.end()
+        return np.frombuffer(img.constBits(), np.uint8, count=img.sizeInBytes()).copy()
+
+    n_layers = len(view.weights)
+    assert n_layers >= 2 and not sess.playing
+    render()  # every layer drawn once
+    for el in view._edge_layers:
+        el.cost = 1.0  # (each over the budget by itself)
+    view.weights = [-w for w in view.weights]  # every edge changes sign
+    drawn = view.edge_draws
+    render()
+    assert view.edge_draws == drawn + 1
+    assert view._edge_soon.isActive()  # the rest: in the next turn
+    for _ in range(n_layers - 1):
+        render()
+    assert view.edge_draws == drawn + n_layers
+    caught_up = render()
+    assert view.edge_draws == drawn + n_layers
+    view._edge_frame = None  # all at once: nothing was drawn before
+    assert np.array_equal(render(), caught_up)
+    view.edge_budget_ms = None  # off: all in one paint
+    view.weights = [-w for w in view.weights]
+    drawn = view.edge_draws
+    render()
+    assert view.edge_draws == drawn + n_layers
+
+
 def test_edge_widths_hold_their_level_near_a_band_edge_while_playing(qtbot, sess):
     # playing, a weight wandering just across a width band's edge keeps the width it was
     # drawn with (the edges' layer is copied, not stroked again); paused, exact levels

@@ -28,6 +28,7 @@ Part of the one picture (:mod:`gdviz.ui.picture`), so an export draws it the sam
 from __future__ import annotations
 
 import math
+import time
 
 import numpy as np
 import pyqtgraph as pg
@@ -60,6 +61,9 @@ MAX_HALF = 30.0
 #: while the race plays an edge keeps the width level it was drawn with until its
 #: sqrt(|w| / max |w|) leaves that band by this share of a band (paused: exact levels)
 LEVEL_HYSTERESIS = 0.3
+#: paused, in the window, how long (ms) one paint may stroke weight layers whose edges
+#: changed (:attr:`NetworkView.edge_budget_ms`)
+EDGE_BUDGET_MS = 20.0
 
 
 class EdgeLayer:
@@ -68,7 +72,7 @@ class EdgeLayer:
     width levels and selection), the levels (for the hysteresis) and when it was stroked
     (the view's count of strokes)."""
 
-    __slots__ = ("img", "x0", "key", "levels", "stroked")
+    __slots__ = ("img", "x0", "key", "levels", "stroked", "cost")
 
     def __init__(self):
         self.img: QImage | None = None
@@ -76,6 +80,8 @@ class EdgeLayer:
         self.key = None
         self.levels: tuple[bytes, np.ndarray] | None = None
         self.stroked = -1
+        #: how long its last stroke took (s)
+        self.cost = 0.0
 
 
 class NetworkView(QWidget):
@@ -102,6 +108,12 @@ class NetworkView(QWidget):
         #: a layer left stale while the race played is stroked at the latest this late
         self._edge_timer = QTimer(self, singleShot=True, interval=60)
         self._edge_timer.timeout.connect(self.update)
+        #: paused, how long (ms) a paint may stroke stale layers, or None: all of them (an
+        #: export's; the window's picture sets it). The layers left keep their picture of
+        #: before, and are stroked at the next paints, a turn later each (:meth:`_paint_edges`)
+        self.edge_budget_ms: float | None = None
+        self._edge_soon = QTimer(self, singleShot=True, interval=0)
+        self._edge_soon.timeout.connect(self.update)
         #: how many times a weight layer's edges were stroked (not copied), for tests
         self.edge_draws = 0
         #: the still parts (under and over the edges) as last drawn, and for what
@@ -386,13 +398,30 @@ class NetworkView(QWidget):
             if el.img is None or key != el.key:
                 stale.append((el.stroked, k, key, ident, lk_seg, lk_pos, lev, lk_on))
         todo = stale
+        fresh = [t for t in stale if self._edge_layers[t[1]].img is None]
         if playing:
-            fresh = [t for t in stale if self._edge_layers[t[1]].img is None]
             todo = fresh or sorted(stale, key=lambda t: t[0])[:1]
+        budget = self.edge_budget_ms
+        if not playing and budget is not None and len(stale) > len(fresh):
+            # paused, a change of every weight (a restart, a scrub) stroked all the layers
+            # in one paint: a 4x32 network at 300 % text, ~55 ms of antialiased wide lines.
+            # The layers never drawn are stroked now, then the stale ones, oldest first,
+            # while the paint has time by their last strokes' costs (one at least)
+            todo = list(fresh)
+            spent = sum(self._edge_layers[t[1]].cost for t in fresh)
+            for t in sorted((t for t in stale if self._edge_layers[t[1]].img is not None),
+                            key=lambda t: t[0]):
+                cost = self._edge_layers[t[1]].cost
+                if todo and (spent + cost) * 1000.0 > budget:
+                    break
+                todo.append(t)
+                spent += cost
         for _, k, key, ident, lk_seg, lk_pos, lev, lk_on in todo:
             el = self._edge_layers[k]
+            t0 = time.perf_counter()
             el.img = self._stroke_layer(cols, k, half, ratio, lk_seg, lk_pos, lev, lk_on,
                                         name, scale, dim, smooth)
+            el.cost = time.perf_counter() - t0
             el.key, el.levels = key, (ident, lev)
             self._edge_strokes += 1
             el.stroked = self._edge_strokes
@@ -400,8 +429,11 @@ class NetworkView(QWidget):
         for el in self._edge_layers:
             if el.img is not None:
                 p.drawImage(QPointF(el.x0, 0), el.img)
-        if len(todo) < len(stale) and not self._edge_timer.isActive():
-            self._edge_timer.start()  # the layers left: at the next paint, or this timer's
+        if len(todo) < len(stale):
+            if not playing:
+                self._edge_soon.start()  # the layers left: in the next turn
+            elif not self._edge_timer.isActive():
+                self._edge_timer.start()  # the layers left: at the next paint, or this timer's
 
     def _stroke_layer(self, cols, k: int, half: float, ratio: float, seg, pos, lev, on,
                       name: str, scale: float, dim: bool, smooth: bool) -> QImage:
