@@ -40,7 +40,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 __all__ = ["DEFAULT_LANGUAGE", "LANGUAGES", "LANGUAGE_NAMES", "PO_FILES", "TERMS", "PoEntry",
-           "PoError", "current_language", "detect_language", "normalize_language", "read_po",
+           "PoError", "Said", "current_language", "detect_language", "normalize_language", "read_po",
            "set_language", "tr", "translations_dir"]
 
 #: the language the UI shows now (None: not chosen yet, :func:`detect_language` decides)
@@ -309,6 +309,28 @@ def tr(key: str, lang: str | None = None, *, default: str | None = None, **fmt: 
     table = TERMS.get(lang) or TERMS.get(normalize_language(lang) or "", TERMS["en"])
     text = table.get(key, TERMS["en"].get(key, key))
     return text.format(**fmt) if fmt else text
+
+
+class Said(str):
+    """A message in English (as the CLI, the scene files and the log say it) that the window
+    says in its own language: ``key`` and ``fmt`` are :func:`tr`'s (the session's refusals
+    a click can meet, e.g. a run past the limits: :func:`gdviz.core.limits.runs_limit_message`)."""
+
+    def __new__(cls, key: str, **fmt: object):
+        self = super().__new__(cls, tr(key, "en", **fmt))
+        self.key, self.fmt = key, dict(fmt)
+        return self
+
+    def __reduce__(self):  # (pickled as its key and values, not as a bare str)
+        return _said, (self.key, self.fmt)
+
+    def in_language(self, lang: str | None = None) -> str:
+        """The message in ``lang`` (default: :func:`current_language`)."""
+        return tr(self.key, lang, **self.fmt)
+
+
+def _said(key: str, fmt: dict) -> Said:
+    return Said(key, **fmt)
 
 
 def tr_label(label: str, lang: str | None = None) -> str:

@@ -115,13 +115,15 @@ MAX_OPTIMIZERS = 16
 
 def runs_limit_message(n_starts: int, n_optimizers: int) -> str | None:
     """Why a demo of ``n_starts`` starts and ``n_optimizers`` optimizers is refused (one
-    line), or None when it is within the limits."""
+    line, a :class:`gdviz.core.i18n.Said`: the window says it in its language), or None
+    when it is within the limits."""
+    from gdviz.core.i18n import Said
+
     if n_optimizers > MAX_OPTIMIZERS:
-        return (f"{n_optimizers} runs; a race has at most {MAX_OPTIMIZERS} optimizers: "
-                "remove a run first")
+        return Said("too_many_optimizers", n=n_optimizers, most=MAX_OPTIMIZERS)
     if n_starts * n_optimizers > MAX_RUNS:
-        return (f"{n_starts} start(s) x {n_optimizers} run(s) = {n_starts * n_optimizers} "
-                f"runs; a demo has at most {MAX_RUNS}: remove a run or a start first")
+        return Said("too_many_runs", starts=n_starts, runs=n_optimizers,
+                    n=n_starts * n_optimizers, most=MAX_RUNS)
     return None
 
 

@@ -2129,5 +2129,7 @@ class MainWindow(QMainWindow):
         self._on_selection_changed(self.session.selected)
 
     def _on_error(self, msg: str) -> None:
-        self.flash(str(msg), 6000)
+        from gdviz.core.i18n import Said
+
+        self.flash(msg.in_language(self.language) if isinstance(msg, Said) else str(msg), 6000)
 

@@ -81,3 +81,26 @@ def test_a_lessons_run_labels_follow_the_language(window):
     assert cards == legend
     window.set_language("en")
     assert shown()[0] == ["Momentum, constant lr", "Momentum, one-cycle"]
+
+
+@pytest.mark.parametrize("lang, word", [("zh-Hans", "最多"), ("zh-Hant", "最多"), ("en", "at most")])
+def test_a_refusal_a_click_meets_is_said_in_the_ui_language(window, lang, word):
+    """A run past the limits (Add run, a card's copy, a shift-click start) is refused in the
+    window's language; the session's own line stays English (the CLI's and the log's)."""
+    import pickle
+
+    from gdviz.core.i18n import Said
+
+    s = window.session
+    s.pause()
+    while s.add_run(s.specs[0]) >= 0:
+        pass
+    heard = []
+    s.error.connect(heard.append)
+    window.set_language(lang)
+    assert window.controls.runs.add_run("adam") == -1
+    assert heard and isinstance(heard[-1], Said) and "at most" in heard[-1]
+    assert pickle.loads(pickle.dumps(heard[-1])) == heard[-1]
+    assert word in window.message.text() and "{" not in window.message.text()
+    s.error.disconnect(heard.append)
+    window.set_language("en")

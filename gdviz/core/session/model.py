@@ -42,6 +42,7 @@ from psygnal import Signal, SignalGroup
 
 from gdviz.core.limits import (MAX_BATCH_SIZE, MAX_COORD, MAX_LEVELS, MAX_SPEED,
                                MAX_STEPS, MIN_LEVELS, check_view_box, runs_limit_message)
+from gdviz.core.i18n import Said
 from gdviz.core.classifier import ClassifyData, ClassifySlice
 from gdviz.core.panels import PANELS, check_panel
 from gdviz.core.problems import FitData, FitSlice, RegressionData, default_linked
@@ -461,7 +462,10 @@ class Session(RunsMixin, HistoryMixin, PlaybackMixin):
         self._pending.update(dict.fromkeys(names))
 
     def _fail(self, msg: Any) -> bool:
-        self.error.emit(str(msg).splitlines()[0] if str(msg) else "invalid input")
+        if isinstance(msg, Said):
+            self.error.emit(msg)  # (one line; the window says it in its language)
+        else:
+            self.error.emit(str(msg).splitlines()[0] if str(msg) else "invalid input")
         return False
 
     # ------------------------------------------------------------------ problem
@@ -927,7 +931,7 @@ class Session(RunsMixin, HistoryMixin, PlaybackMixin):
         if not self._check_point(x, y):
             return self._fail(f"start must be finite, within +-{MAX_COORD:g}, got ({x}, {y})")
         if self.sliced:
-            return self._fail("a curve fit starts from one point: click to move it")
+            return self._fail(Said("fit_one_start"))
         too_many = runs_limit_message(len(self.starts) + 1, self.n_specs)
         if too_many:
             return self._fail(too_many)
@@ -949,7 +953,7 @@ class Session(RunsMixin, HistoryMixin, PlaybackMixin):
     def remove_start(self, k: int) -> bool:
         """Remove start ``k`` (the last one stays)."""
         if not 0 <= k < len(self.starts) or len(self.starts) == 1:
-            return self._fail("keep at least one start")
+            return self._fail(Said("keep_one_start"))
         self._set_starts([s for j, s in enumerate(self.starts) if j != k])
         return True
 

@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from gdviz.core.i18n import tr, tr_label
+from gdviz.core.i18n import Said, tr, tr_label
 from gdviz.core.limits import runs_limit_message
 from gdviz.core.optimizers import OPTIMIZERS, OptimizerConfig, make_optimizer
 from gdviz.core.schedules import Schedule
@@ -251,7 +251,7 @@ class RunsMixin:
         if not 0 <= i < self.n_specs:
             return self._fail(f"no run {i}")
         if self.n_specs == 1:
-            return self._fail("keep at least one optimizer (untick it to hide it)")
+            return self._fail(Said("keep_one_optimizer"))
         with self._changes():
             sel = self.selected
             sel_spec = self.spec_index(sel) if sel >= 0 else None
