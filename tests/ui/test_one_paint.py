@@ -540,3 +540,37 @@ def test_a_scene_read_aside_goes_in_and_refreshes_the_views_in_the_next_event(wi
     _flush()
     assert not refresh.pending() and win.layout_settled()
     assert win.picture.network_view.isVisible()
+
+
+@pytest.mark.parametrize("pick", ["surface", "regression", "expression", "layers"])
+def test_a_problem_picked_in_the_controls_refreshes_the_views_in_the_next_event(window, pick):
+    """The problem's combo, an expression's Enter and the network's controls change the
+    session in their own turn, and the views' refreshes come in the next, the window's
+    settle. (In one turn, L21 with 15 networks switched to the regression in 137 ms, and
+    an expression at 32 runs took 107 ms.)"""
+    from gdviz.ui.views import refresh
+
+    win = window
+    s = win.session
+    _lesson_action(win, "L21").trigger()
+    _flush()
+    s.pause()
+    s.step(5)
+    _flush()
+    problem = win.controls.problem
+    if pick == "layers":
+        layers = s.data.layers
+        win.controls.classify.controls["layers"].setValue(layers + 1)
+        assert s.data.layers == layers + 1
+    elif pick == "expression":
+        problem.expr.setText("x**2 + 3*y**2")
+        problem.apply_expression()
+        assert s.kind == "expr"
+    else:
+        i = problem.combo.findData("rosenbrock" if pick == "surface" else "@regression")
+        problem.combo.setCurrentIndex(i)
+        problem.combo.activated.emit(i)
+        assert s.kind == ("surface" if pick == "surface" else "regression")
+    assert refresh.pending() and not win.layout_settled()  # the views: in the settle
+    _flush()
+    assert not refresh.pending() and win.layout_settled()

@@ -9,6 +9,8 @@ set the widgets with their signals blocked, so nothing echoes back.
 
 from __future__ import annotations
 
+import contextlib
+
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QSignalBlocker, Qt
@@ -38,6 +40,9 @@ class ClassifyPanel(QWidget):
         super().__init__(parent)
         self.setObjectName("classifyPanel")
         self.session = session
+        #: around a change the user makes here: the window's MainWindow.two_turns (the
+        #: views refresh in the next turn); alone, one turn
+        self.two_turns = contextlib.nullcontext
         self.controls: dict[str, QWidget] = {}
         self._texts: list = []
         self._captured: list[str] = []
@@ -189,7 +194,8 @@ class ClassifyPanel(QWidget):
         self._captured.clear()
         self._applying += 1
         try:
-            ok = bool(s.update_data(**changes))
+            with self.two_turns():
+                ok = bool(s.update_data(**changes))
         finally:
             self._applying -= 1
         self.show_error("" if ok else (self._captured[-1] if self._captured else ""))
@@ -229,7 +235,8 @@ class ClassifyPanel(QWidget):
         self._captured.clear()
         self._applying += 1
         try:
-            ok = bool(s.set_linked(i, j))
+            with self.two_turns():
+                ok = bool(s.set_linked(i, j))
         finally:
             self._applying -= 1
         self.show_error("" if ok else (self._captured[-1] if self._captured else ""))

@@ -13,6 +13,8 @@ from the session set the widgets with their signals blocked, so nothing echoes b
 
 from __future__ import annotations
 
+import contextlib
+
 import math
 from pathlib import Path
 
@@ -250,6 +252,9 @@ class DataPanel(QWidget):
         super().__init__(parent)
         self.setObjectName("dataPanel")
         self.session = session
+        #: around a change the user makes here: the window's MainWindow.two_turns (the
+        #: views refresh in the next turn); alone, one turn
+        self.two_turns = contextlib.nullcontext
         self.kind: str | None = None
         self.controls: dict[str, QWidget] = {}
         self.param_sliders: list[ParamSlider] = []
@@ -674,7 +679,8 @@ class DataPanel(QWidget):
         self._captured = []
         self._applying += 1
         try:
-            ok = bool(fn(*args, **kw))
+            with self.two_turns():
+                ok = bool(fn(*args, **kw))
         finally:
             self._applying -= 1
         if ok:
