@@ -8,6 +8,7 @@ import math
 import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, Qt
+from PySide6.QtWidgets import QApplication
 
 from gdviz.core.scene import preset_paths
 
@@ -68,6 +69,7 @@ def test_off_map_marker_is_pinned_to_the_edge_with_an_arrow(l01, qtbot):
     qtbot.keyClicks(a.entry, "9.3")
     qtbot.keyClick(a.entry, Qt.Key.Key_Return)
     assert s.params_now()[0] == pytest.approx(9.3)
+    QApplication.processEvents()  # (the views refresh in the window's settle, the next event)
     (x0, x1), (y0, y1) = view.vb.viewRange()
     assert x1 < 9.3  # the true a is off the map
     head = np.array([view.heads.data["x"][0], view.heads.data["y"][0]])
@@ -83,6 +85,7 @@ def test_off_map_marker_is_pinned_to_the_edge_with_an_arrow(l01, qtbot):
     a.entry.selectAll()
     qtbot.keyClicks(a.entry, "2")
     qtbot.keyClick(a.entry, Qt.Key.Key_Return)
+    QApplication.processEvents()
     assert view.heads.data["x"][0] == pytest.approx(2.0)
     assert not any(ar.isVisible() for ar in view.off_map_arrows)
     # a zoom that leaves the point out pins it again, without a step
