@@ -464,7 +464,7 @@ class MainWindow(QMainWindow):
         self.message.setContentsMargins(0, 0, 16, 0)
         self._message_timer = QTimer(self)
         self._message_timer.setSingleShot(True)
-        self._message_timer.timeout.connect(self.message.clear)
+        self._message_timer.timeout.connect(self._clear_message)
         sb.addWidget(self.counters)
         sb.addWidget(self.diverged_label, 1)
         sb.addPermanentWidget(self.message)
@@ -731,7 +731,7 @@ class MainWindow(QMainWindow):
 
         self.controls.verticalScrollBar().setValue(0)
         self._message_timer.stop()
-        self.message.clear()
+        self._clear_message()
         self.controls.problem.show_error("")
         self.controls.data.show_error("")
         leave_boxes(self.keys)
@@ -763,9 +763,16 @@ class MainWindow(QMainWindow):
             self.flash(why, 6000)
 
     def flash(self, msg: str, ms: int = 5000) -> None:
-        """A short note in the status bar that clears itself after ``ms``."""
+        """A short note in the status bar that clears itself after ``ms`` (the kernels'
+        state steps aside while a note needs its room: a refusal at 200 % text was cut
+        mid-word beside it)."""
         self.message.setText(str(msg))
         self._message_timer.start(ms)
+        self._fit_status()
+
+    def _clear_message(self) -> None:
+        self.message.clear()
+        self._fit_status()
 
     # ------------------------------------------------------------------ hooks
     def set_caption(self, title: str = "", text: str = "") -> None:

@@ -104,3 +104,23 @@ def test_a_refusal_a_click_meets_is_said_in_the_ui_language(window, lang, word):
     assert word in window.message.text() and "{" not in window.message.text()
     s.error.disconnect(heard.append)
     window.set_language("en")
+
+
+def test_a_note_too_wide_beside_the_kernels_state_gets_their_room(window, qapp):
+    """At 200 % text on 1280x720 a refusal was cut mid-word beside the kernels' state
+    ("请先删除一…"): that state steps aside while the note shows, and comes back after."""
+    window.resize(1280, 720)
+    window.set_font_scale(2.0)
+    qapp.processEvents()
+    assert window.kernel_status.isVisible()
+    window.flash("17 runs; a race has at most 16 optimizers: remove a run first", 6000)
+    qapp.processEvents()
+    assert not window.kernel_status.isVisible()
+    assert window.message.width() >= window.message.sizeHint().width()  # whole
+    window._message_timer.timeout.emit()  # (its time is up)
+    qapp.processEvents()
+    assert window.message.text() == "" and window.kernel_status.isVisible()
+    window.flash("Saved", 6000)  # a short one leaves it be
+    qapp.processEvents()
+    assert window.kernel_status.isVisible()
+    window.set_font_scale(1.0)
