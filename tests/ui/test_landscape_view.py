@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import os
 import threading
+import warnings
 
 import numpy as np
 import pytest
@@ -866,6 +867,16 @@ def test_step_arrows_of_wildly_different_sizes_are_drawn_without_error(view):
     huge = {"grad": np.array([1e308, 1e308]), "update": np.array([1.0, 0.0])}
     out, _ = view._arrow_vectors(huge)
     assert out["update"] is not None
+    # all of them tiny: a scale of inf, and 0 x inf a NaN (a RuntimeWarning in the GUI
+    # fuzz); each is drawn ARROW_MIN_PX long in its direction, without a warning
+    tiny = {"grad": np.array([0.0, 1e-320]), "update": np.array([-1e-321, 0.0])}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out, scale = view._arrow_vectors(tiny)
+    for k, v in tiny.items():
+        w = out[k]
+        assert w is not None and np.isfinite(w).all() and np.array_equal(np.sign(w), np.sign(v))
+        assert math.hypot(w[0] / (px or 1.0), w[1] / (py or 1.0)) == pytest.approx(ARROW_MIN_PX)
 
 
 def test_a_run_added_or_removed_writes_only_its_legend_entry(view, sess):

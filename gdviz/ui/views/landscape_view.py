@@ -1358,16 +1358,22 @@ class LandscapeView(pg.PlotWidget):
         if not shown:
             return {k: None for k in raw}, None
         scale = ARROW_FRACTION * min(W, H) / max(pixels(v) for v in shown.values())
+        if not math.isfinite(scale):
+            # every vector too small for its pixel length to divide by (1e-320: a scale of
+            # inf, and 0 x inf a NaN, found by the GUI fuzz): each its direction alone
+            scale = None
         out = {k: None for k in raw}
         for k, v in shown.items():
             n = pixels(v)  # > 0; inf for a vector beyond float range in pixels
-            if n * scale >= ARROW_MIN_PX:
+            if scale is not None and n * scale >= ARROW_MIN_PX:
                 out[k] = v * scale
             elif math.isfinite(n):
                 # too short to see at the shared scale (or scaled to 0 beside a huge one:
                 # 1e-300 beside 1e300 divided by zero, found by the GUI fuzz): its direction,
-                # ARROW_MIN_PX long
-                out[k] = v * (ARROW_MIN_PX / n)
+                # ARROW_MIN_PX long (from the vector brought to order 1 first: a tiny one's
+                # ARROW_MIN_PX / n overflows)
+                u = v / float(np.max(np.abs(v)))
+                out[k] = u * (ARROW_MIN_PX / pixels(u))
         return out, scale
 
     def _on_plot_resized(self, *_) -> None:
