@@ -264,8 +264,24 @@ def test_paused_the_windows_picture_strokes_the_changed_layers_within_its_budget
     assert view.edge_draws == drawn + n_layers
     view._edge_frame = None  # all at once: nothing was drawn before
     assert np.array_equal(render(), caught_up)
+    # a new size alone: the pictures of before stand in, scaled, until stroked anew
+    for el in view._edge_layers:
+        el.cost = 1.0
+    view.resize(360, 330)
+    drawn = view.edge_draws
+    render()
+    assert view.edge_draws == drawn + 1
+    assert sum(el.interim is not None for el in view._edge_layers) == n_layers - 1
+    for _ in range(n_layers - 1):
+        render()
+    assert view.edge_draws == drawn + n_layers
+    assert all(el.interim is None and el.img is not None for el in view._edge_layers)
     view.edge_budget_ms = None  # off: all in one paint
     view.weights = [-w for w in view.weights]
+    drawn = view.edge_draws
+    render()
+    assert view.edge_draws == drawn + n_layers
+    view.resize(400, 360)
     drawn = view.edge_draws
     render()
     assert view.edge_draws == drawn + n_layers
