@@ -1495,13 +1495,18 @@ class MainWindow(QMainWindow):
 
     def _fit_status(self) -> None:
         """Big text on a small window: the counters and the diverged note come first, the
-        kernels' note hides when the status bar has no room for it (it was cut mid-word)."""
+        kernels' note hides when the status bar has no room for it (it was cut mid-word);
+        a short-lived note (:meth:`flash`) comes before the counters."""
         if not hasattr(self, "kernel_status"):
             return
+        width = self.statusBar().width()
         parts = (self.counters, self.diverged_label, self.message)
         need = sum(w.sizeHint().width() for w in parts if w.text()) + 48
-        need += self.kernel_status.sizeHint().width()
-        self.kernel_status.setVisible(need <= self.statusBar().width())
+        self.kernel_status.setVisible(need + self.kernel_status.sizeHint().width() <= width)
+        # a note with no room even so (L21's counters and a refusal at 200 % text in
+        # Chinese were drawn over each other): the counters step aside until it clears
+        # (the step stays on the loss curves)
+        self.counters.setVisible(not self.message.text() or need <= width)
 
     def resizeEvent(self, ev) -> None:  # noqa: N802 - Qt API
         super().resizeEvent(ev)

@@ -122,5 +122,15 @@ def test_a_note_too_wide_beside_the_kernels_state_gets_their_room(window, qapp):
     assert window.message.text() == "" and window.kernel_status.isVisible()
     window.flash("Saved", 6000)  # a short one leaves it be
     qapp.processEvents()
-    assert window.kernel_status.isVisible()
+    assert window.kernel_status.isVisible() and window.counters.isVisible()
+    # L21's long counters in Chinese and a refusal were drawn over each other: the
+    # counters step aside while the note shows, and come back after
+    window.counters.setText("第 40 次迭代（共 1500 次） · 第 40 代 · 批量大小 64")
+    window.flash("17 個優化器：一場比賽最多 16 個，請先刪除一個", 6000)
+    qapp.processEvents()
+    assert not window.counters.isVisible()
+    assert window.message.width() >= window.message.sizeHint().width()
+    window._message_timer.timeout.emit()
+    qapp.processEvents()
+    assert window.counters.isVisible()
     window.set_font_scale(1.0)

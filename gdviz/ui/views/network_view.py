@@ -409,21 +409,22 @@ class NetworkView(QWidget):
             if el.img is None or key != el.key:
                 stale.append((el.stroked, k, key, ident, lk_seg, lk_pos, lev, lk_on))
         todo = stale
-        fresh = [t for t in stale if self._edge_layers[t[1]].img is None]
+        els = self._edge_layers
         if playing:
-            todo = fresh or sorted(stale, key=lambda t: t[0])[:1]
+            todo = ([t for t in stale if els[t[1]].img is None]
+                    or sorted(stale, key=lambda t: t[0])[:1])
         budget = self.edge_budget_ms
-        fresh = [t for t in fresh if self._edge_layers[t[1]].interim is None]
-        if not playing and budget is not None and len(stale) > len(fresh):
+        # (a layer with a picture of before to stand in, of this size or scaled, can wait)
+        shown = [els[t[1]].img is not None or els[t[1]].interim is not None for t in stale]
+        if not playing and budget is not None and any(shown):
             # paused, a change of every weight (a restart, a scrub) stroked all the layers
             # in one paint: a 4x32 network at 300 % text, ~55 ms of antialiased wide lines.
-            # The layers never drawn are stroked now, then the stale ones, oldest first,
-            # while the paint has time by their last strokes' costs (one at least)
-            todo = list(fresh)
-            spent = sum(self._edge_layers[t[1]].cost for t in fresh)
-            for t in sorted((t for t in stale if not any(t is f for f in fresh)),
-                            key=lambda t: t[0]):
-                cost = self._edge_layers[t[1]].cost
+            # The layers with nothing to show are stroked now, then the others, oldest
+            # first, while the paint has time by their last strokes' costs (one at least)
+            todo = [t for t, has in zip(stale, shown) if not has]
+            spent = sum(els[t[1]].cost for t in todo)
+            for t in sorted((t for t, has in zip(stale, shown) if has), key=lambda t: t[0]):
+                cost = els[t[1]].cost
                 if todo and (spent + cost) * 1000.0 > budget:
                     break
                 todo.append(t)
