@@ -260,7 +260,7 @@ def _interp_axis(z: np.ndarray, t: np.ndarray, axis: int) -> np.ndarray:
     lo, hi = np.take(z, j, axis=axis), np.take(z, k, axis=axis)
     shape = (-1, 1) if axis == 0 else (1, -1)
     w = w.reshape(shape)
-    with np.errstate(invalid="ignore"):
+    with np.errstate(over="ignore", invalid="ignore"):
         out = (hi - lo) * w + lo
     out = np.where(w == 0.0, lo, out)
     return np.where(w == 1.0, hi, out)

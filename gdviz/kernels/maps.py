@@ -290,7 +290,7 @@ def map_landscape_np(sid, code, consts, kind, hyper, sched_kind, sched_params, t
         P = Pn
         F = fn
         G = np.stack([gxn, gyn], axis=1)
-        with np.errstate(invalid="ignore"):
+        with np.errstate(over="ignore", invalid="ignore"):
             now = (conv < 0) & ((G * G).sum(axis=1) <= tol * tol) & \
                 ((D * D).sum(axis=1) <= tol * tol)
         conv[now] = t

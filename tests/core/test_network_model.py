@@ -351,3 +351,18 @@ def test_slice_resample_is_np_interp_row_then_column(shape):
     out = _resample(z, nx, ny)
     assert out.shape == (ny, nx)
     np.testing.assert_array_equal(out, ref)
+
+
+def test_slice_resample_of_values_near_overflow_warns_nothing():
+    # neighbours of -1e308 and 1e308 differ by more than a float64 holds: the difference
+    # overflows to inf quietly (a RuntimeWarning was printed), as np.interp's own does
+    import warnings
+
+    from gdviz.core.problems import _resample
+
+    z = np.array([[-1e308, 1e308, -1e308], [1e308, -1e308, 0.0]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        out = _resample(z, 7, 5)
+    assert out.shape == (5, 7)
+    assert out[0, 0] == -1e308 and out[0, -1] == -1e308 and out[-1, -1] == 0.0
