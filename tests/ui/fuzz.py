@@ -145,6 +145,34 @@ class FuzzReport:
         return "\n".join(lines)
 
 
+def _describe_freed(obj, garbage: list) -> str:
+    """What a Qt item the collector freed was: its text (a label's, a text item's) and what
+    held it in its cycle (the garbage that refers to it, a dict by its owner's type): the
+    view that dropped it, without a rerun."""
+    import gc
+
+    text = getattr(obj, "text", None)
+    if callable(text):
+        text = None
+    if text is None and hasattr(obj, "toPlainText"):
+        text = obj.toPlainText()
+    ids = {id(o) for o in garbage}
+    holders = []
+    for ref in gc.get_referrers(obj):
+        if id(ref) not in ids:
+            continue
+        if isinstance(ref, dict):
+            owners = [type(o).__qualname__ for o in gc.get_referrers(ref)
+                      if id(o) in ids and getattr(o, "__dict__", None) is ref]
+            keys = [k for k, v in ref.items() if v is obj][:2]
+            holders.append(f"{'/'.join(owners) or 'dict'}.{'/'.join(map(str, keys))}")
+        else:
+            holders.append(type(ref).__qualname__)
+    said = "" if text is None else f" {str(text)[:60]!r}"
+    return (f"{type(obj).__qualname__}{said}, held by "
+            f"{', '.join(sorted(set(holders))[:6]) or 'nothing in its cycle'}")
+
+
 class GuiFuzzer:
     """Seeded random actions against a shown :class:`MainWindow` (see the module doc).
 
@@ -255,15 +283,17 @@ class GuiFuzzer:
 
         new = gc.garbage[self._garbage_seen:]
         self._garbage_seen = len(gc.garbage)
-        freed = {}
+        freed, which = {}, []
         for obj in new:
             if isinstance(obj, (QWidget, QGraphicsItem)) and shiboken6.isValid(obj):
                 name = f"{type(obj).__module__}.{type(obj).__qualname__}"
                 freed[name] = freed.get(name, 0) + 1
+                which.append(_describe_freed(obj, new))
         if freed:
             what = ", ".join(f"{n} x{k}" for n, k in sorted(freed.items()))
             self.report.exceptions.append(Incident(
-                self._action, f"freed by Python's cyclic collector, not deleted by Qt: {what}"))
+                self._action, f"freed by Python's cyclic collector, not deleted by Qt: {what}"
+                + "".join(f"\n    {w}" for w in which)))
 
     def _close_modals(self) -> None:
         """A modal box the fuzzer did not expect would wait for a click forever: count it

@@ -133,6 +133,8 @@ def test_harness_counts_widgets_freed_by_the_collector(window, tmp_path):
     assert gc.get_debug() & gc.DEBUG_SAVEALL == 0
     assert [i.action for i in fuzz.report.exceptions] == ["drop"], fuzz.report.summary()
     assert "_Cyclic x1" in fuzz.report.exceptions[0].text
+    # and what held it: the cycle's own dict (its owner's attribute)
+    assert "_Cyclic, held by _Cyclic.me" in fuzz.report.exceptions[0].text
 
 
 def test_the_long_turn_watcher_keeps_no_frame(qtbot):

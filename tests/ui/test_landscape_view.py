@@ -524,6 +524,41 @@ def test_the_arrows_key_lists_the_arrows_drawn(view, sess, qtbot):
     assert "×" in view.arrow_legend.items[0][1].text
 
 
+def test_the_arrows_key_is_retranslated_in_place_and_lets_a_dropped_row_go_to_qt(
+        view, sess, qtbot, monkeypatch):
+    """A language change writes the key's labels in place (LegendItem.clear() left its rows
+    to Python, and a row caught in a cycle waited for the collector: the GUI fuzz counted a
+    LabelItem it freed); an arrow no longer drawn keeps its row hidden for the next, or
+    goes to Qt's deferred deletion (delete_later), never to Python's collector."""
+    from gdviz.core.i18n import set_language
+    from gdviz.core.optimizers import make_optimizer
+    from gdviz.core.session import RunSpec
+    from gdviz.ui.views import placement
+
+    sess.add_run(RunSpec(config=make_optimizer("momentum", lr=0.01, momentum=0.9)))
+    sess.step(3)
+    sess.select(sess.n_runs - 1)
+    view._update_arrows()
+    rows = list(view.arrow_legend.items)
+    assert len(rows) == 3
+    try:
+        set_language("zh-Hans")
+        view.retranslate()
+        assert [r[1] for r in view.arrow_legend.items] == [r[1] for r in rows]
+        assert view.arrow_legend.items[0][1].text.startswith("−梯度"), \
+            view.arrow_legend.items[0][1].text
+    finally:
+        set_language("en")
+        view.retranslate()
+    let_go = []
+    monkeypatch.setattr(placement, "SPARE_ROWS", 0)
+    monkeypatch.setattr(placement, "delete_later", lambda *objs: let_go.extend(objs))
+    sess.select(0)
+    view._update_arrows()
+    assert len(view.arrow_legend.items) == 2
+    assert rows[1][1] in let_go and rows[1][0] in let_go  # the momentum row, to Qt
+
+
 def test_a_step_with_no_arrow_drawn_hides_the_key(view, sess, qtbot, monkeypatch):
     """A step whose arrows are all too small or not finite draws none: its key was shown
     empty, and placing it asked for zero columns (a ZeroDivisionError from the GUI fuzz,

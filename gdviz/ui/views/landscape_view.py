@@ -336,10 +336,11 @@ class LandscapeView(pg.PlotWidget):
         "momentum / 1st moment")."""
         if names is not None:
             self._arrow_shown = tuple(names)
-        self.arrow_legend.clear()
+        # (its rows written in place, a dropped one deleted by Qt: LegendItem.clear() left
+        # them to Python, and one in a cycle waited for the collector)
+        sync_legend(self.arrow_legend, [(self.arrows[k], tr(f"arrow_{k}"))
+                                        for k in self._arrow_shown])
         self._arrow_note = None
-        for k in self._arrow_shown:
-            self.arrow_legend.addItem(self.arrows[k], tr(f"arrow_{k}"))
         self._label_arrow_legend(getattr(self, "_arrow_scale", None))  # the scale stays
 
     # ------------------------------------------------------------------ public
