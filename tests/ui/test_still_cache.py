@@ -234,3 +234,36 @@ def test_a_spare_curve_is_hidden_at_once_and_emptied_on_a_later_turn_or_when_tak
         assert not any(i.xData is not None and len(i.xData) for i in curve.chunks + [curve.middle])
         assert dropped == []
         spares.close()
+
+
+def test_a_dropped_spare_set_goes_to_qts_deferred_deletion(qtbot, monkeypatch):
+    """A set dropped (over the cap, or trimmed) leaves its view by the view's ``drop`` and
+    then goes to Qt's deferred deletion (delete_later), its curves' items and its plain
+    items alike: left to Python, an item caught in a reference cycle waited for the
+    collector (the GUI fuzz counted a LabelItem it freed)."""
+    import pyqtgraph as pg
+
+    from gdviz.ui.views import items as items_mod
+    from gdviz.ui.views.items import Spares
+
+    w, curve, halo = _plot(qtbot)
+    label = pg.TextItem("run 1")
+    w.getPlotItem().addItem(label)
+    let_go = []
+    monkeypatch.setattr(items_mod, "delete_later", lambda *objs: let_go.extend(objs))
+
+    class Owner:
+        def drop(self, *items):
+            for item in items:
+                if isinstance(item, items_mod.GrowingCurve):
+                    item.remove_from(w.getPlotItem())
+                else:
+                    w.getPlotItem().removeItem(item)
+
+    owner = Owner()
+    spares = Spares(owner.drop, w, cap=0)
+    spares.put(curve, halo, label)  # over the cap: dropped at once
+    assert len(spares) == 0
+    want = [*curve.items, *halo.items, label]
+    assert len(let_go) == len(want) and all(any(a is b for b in let_go) for a in want)
+    spares.close()

@@ -323,9 +323,15 @@ class Spares:
         return len(self._sets)
 
     def _drop(self, *items) -> None:
+        """The view's ``drop`` (out of its plot), then the items to Qt's deferred deletion:
+        left to Python, one caught in a reference cycle waited for the collector."""
         drop = self._drop_ref()
         if drop is not None:
             drop(*items)
+            delete_later(*[part for item in items
+                           for part in (item.items if isinstance(item, GrowingCurve)
+                                        else (item,))
+                           if isinstance(part, QGraphicsItem) and part.scene() is None])
 
     def put(self, *items) -> None:
         """Keep ``items`` (one run's set, in its view) hidden. A curve is emptied

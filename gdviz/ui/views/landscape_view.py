@@ -26,8 +26,8 @@ from gdviz.kernels.contour import contour_segments, nice_levels
 from gdviz.ui import theme
 from gdviz.ui.views.items import (BuildPace, GrowingCurve, HistoryFeed, PlayingStrokes, Points,
                                   RecacheBudget, RunsBuild, Spares, cache_axes, closes_once,
-                                  connect_all, disconnect_all, lesson_menu, new_rows, plain_plot,
-                                  steady_axis_title)
+                                  connect_all, delete_later, disconnect_all, lesson_menu,
+                                  new_rows, plain_plot, steady_axis_title)
 from gdviz.ui.views import refresh as refreshes
 from gdviz.ui.views.refresh import forget, later
 from gdviz.ui.views.placement import (LegendSizes, fit_axis_height, fit_axis_width, legend_score,
@@ -517,6 +517,7 @@ class LandscapeView(pg.PlotWidget):
         if len(self.start_items) != len(s.starts):
             for item in self.start_items:
                 self.plot_item.removeItem(item)
+            delete_later(*self.start_items)  # (Qt's to delete, not the collector's)
             self.start_items = []
             for k in range(len(s.starts)):
                 item = pg.TargetItem(pos=tuple(s.project(s.starts[k])), size=START_SIZE,
