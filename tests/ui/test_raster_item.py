@@ -325,3 +325,59 @@ def test_a_fit_run_curve_stroked_aliased_is_stroked_by_qt(plot, monkeypatch):
     set_antialias(curve, True)
     plot.grab()
     assert curve.curve._stroke.renders == 1
+
+
+def test_a_map_trails_tail_is_rasterised_within_the_views_budget(plot, qtbot, monkeypatch):
+    """A map trail's tail (a raster GrowingCurve's LiveCurve) is drawn by the rasteriser,
+    about where Qt strokes it, a share a paint within the view's RasterBudget, the rest at
+    the next paints (the tail repaints: its stroke is in no scene), ending as one paint
+    drawn all at once. Paused, each step changes every tail: 16 runs zig-zagging across
+    Rastrigin took Qt 380-440 ms a paint. A tail not of a map (no raster) is Qt's."""
+    from PySide6.QtCore import Qt
+
+    from gdviz import kernels
+    from gdviz.ui.views.items import GrowingCurve
+    from gdviz.ui.views.raster_item import RasterBudget
+
+    monkeypatch.setattr(kernels, "is_ready", lambda: True)
+    budget = RasterBudget(ms=1e-9)  # one tail a paint: the first
+    budget.enabled = True
+    real = plot.paintEvent
+
+    def paint(ev):
+        budget.start()
+        real(ev)
+
+    plot.paintEvent = paint
+    pen = pg.mkPen("k", width=4, capStyle=Qt.PenCapStyle.RoundCap)
+    zig = np.array([1.0, 9.0, 1.5, 8.5, 2.0])  # long segments across the plot, as SGD's
+    curves = []
+    for k in range(3):
+        c = GrowingCurve(raster=True, raster_budget=budget)
+        c.set_pen(pen)
+        c.add_to(plot.getPlotItem())
+        keys = np.arange(5, dtype=np.int64)
+        c.extend(keys, zig, np.array([1.0, 3.0, 5.0, 7.0, 9.0]) + 0.3 * k)
+        c.draw(None)
+        curves.append(c)
+    assert all(len(c.tail.getData()[0]) == 5 for c in curves)  # all in the tail
+    plot.grab()
+    strokes = [c.tail._stroke for c in curves]
+    assert [s.renders if s is not None else 0 for s in strokes] == [1, 0, 0]
+    qtbot.waitUntil(lambda: all(c.tail._stroke is not None and c.tail._stroke.renders == 1
+                                for c in curves) and not budget._owed)
+    budget.enabled = False
+    mine = _dark(plot.grab().toImage())
+    assert [c.tail._stroke.renders for c in curves] == [1, 1, 1]  # nothing was left stale
+    for c in curves:
+        c.remove_from(plot.getPlotItem())
+    for k in range(3):  # Qt's stroke of the same tails
+        c = GrowingCurve(raster=False)
+        c.set_pen(pen)
+        c.add_to(plot.getPlotItem())
+        c.extend(np.arange(5, dtype=np.int64), zig, np.array([1.0, 3.0, 5.0, 7.0, 9.0]) + 0.3 * k)
+        c.draw(None)
+        curves.append(c)
+    theirs = _dark(plot.grab().toImage())
+    assert all(c.tail._stroke is None for c in curves[3:])
+    assert mine.sum() > 0 and (mine & theirs).sum() >= 0.9 * max(mine.sum(), theirs.sum())

@@ -1060,13 +1060,39 @@ class LiveCurve(_FitCache, pg.GraphicsObject):
             self._rect = r.adjusted(-dx, -dy, dx, dy)
         return self._rect
 
+    #: a map trail's tail (GrowingCurve ``raster``): antialiased, stroked by the numba
+    #: rasteriser (:class:`~gdviz.ui.views.raster_item.RasterStroke`) within the view's
+    #: ``raster_budget``, as its sealed chunks are. Paused, every step changes every tail:
+    #: 16 runs zig-zagging across Rastrigin (L21's SGD at lr 0.3), each tail 21 segments of
+    #: ~1,000 px, took Qt 380-440 ms a paint (heavy GUI fuzz: 82-105 ms turns).
+    raster = False
+    raster_budget = None
+    _stroke: RasterStroke | None = None
+
     def paint(self, p, *args) -> None:
         if self._path.isEmpty():
             return
         if paint_huge(p, self._data_rect, self._x, self._y, self.opts["connect"],
                       self.opts["pen"], self.opts["antialias"]):
             return
-        stroke_path(p, self._path, self.opts["pen"], self.opts["antialias"])
+        pen = self.opts["pen"]
+        if (self.raster and self.opts["antialias"] and kernels.is_ready()
+                and self.opts["connect"] == "finite" and pen.style() == Qt.PenStyle.SolidLine
+                and pen.isCosmetic()):
+            st = self._stroke
+            if st is None:
+                st = self._stroke = RasterStroke(self)
+            if st.xData is not self._x or st.yData is not self._y:
+                st.setData(self._x, self._y)
+                st.xData, st.yData = self._x, self._y  # (fed again only when they change)
+            if st.pen() != (QColor(pen.color()), max(float(pen.widthF()), 0.5)):
+                st.setPen(pen)
+            st.budget = self.raster_budget
+            st.paint(p)
+            if st._due and self.raster_budget is not None:
+                self.raster_budget.owe(self)  # (the stroke is in no scene: this item repaints)
+            return
+        stroke_path(p, self._path, pen, self.opts["antialias"])
 
 
 #: above this many runs a view's run curves are stroked aliased while the race plays in the
@@ -1301,7 +1327,10 @@ class GrowingCurve:
         self.chunks: list[pg.PlotCurveItem] = []
         self.prefix = self._chunk(0)  # the first chunk: what a legend shows
         self.middle = self._item(self._raster_curve() if self.raster else SafeCurve(connect=connect))
-        self.tail = self._item(LiveCurve(connect=connect))
+        tail = LiveCurve(connect=connect)
+        if self.raster:  # (a map trail's: rasterised within the view's budget, as its chunks)
+            tail.raster, tail.raster_budget = True, raster_budget
+        self.tail = self._item(tail)
         #: shared by a view's curves: how many chunks may be sealed (cached) this frame
         self.budget: RecacheBudget | None = None
         self._twins: list[GrowingCurve] = []
