@@ -331,13 +331,15 @@ def test_a_map_trails_tail_is_rasterised_within_the_views_budget(plot, qtbot, mo
     """A map trail's tail (a raster GrowingCurve's LiveCurve) is drawn by the rasteriser,
     about where Qt strokes it, a share a paint within the view's RasterBudget, the rest at
     the next paints (the tail repaints: its stroke is in no scene), ending as one paint
-    drawn all at once. Paused, each step changes every tail: 16 runs zig-zagging across
+    drawn all at once; a tail shorter than RASTER_TAIL_PX on the device is Qt's. Paused, each step changes every tail: 16 runs zig-zagging across
     Rastrigin took Qt 380-440 ms a paint. A tail not of a map (no raster) is Qt's."""
     from PySide6.QtCore import Qt
 
     from gdviz import kernels
     from gdviz.ui.views.items import GrowingCurve
     from gdviz.ui.views.raster_item import RasterBudget
+
+    from gdviz.ui.views import items as items_mod
 
     monkeypatch.setattr(kernels, "is_ready", lambda: True)
     budget = RasterBudget(ms=1e-9)  # one tail a paint: the first
@@ -361,6 +363,11 @@ def test_a_map_trails_tail_is_rasterised_within_the_views_budget(plot, qtbot, mo
         c.draw(None)
         curves.append(c)
     assert all(len(c.tail.getData()[0]) == 5 for c in curves)  # all in the tail
+    plot.grab()  # ~640 px a tail here: short, Qt's stroke
+    assert all(c.tail._stroke is None for c in curves)
+    monkeypatch.setattr(items_mod, "RASTER_TAIL_PX", 300.0)  # long now
+    for c in curves:
+        c.tail.update()
     plot.grab()
     strokes = [c.tail._stroke for c in curves]
     assert [s.renders if s is not None else 0 for s in strokes] == [1, 0, 0]

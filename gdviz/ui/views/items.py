@@ -987,6 +987,12 @@ class RasterRunCurve(Curve):
         self.updateItems(styleUpdate=True)  # (its connect, pen and data, as the first had)
 
 
+#: a map trail's tail longer than this on the device (pixels) is rasterised (LiveCurve):
+#: Qt strokes a 4 px antialiased segment of 1,000 px in ~0.5 ms, a race's short tail in
+#: less than the rasteriser's image costs (the frame bench: 9.5 against 10.2 ms)
+RASTER_TAIL_PX = 1500.0
+
+
 class LiveCurve(_FitCache, pg.GraphicsObject):
     """A short polyline given new points every frame (a growing curve's tail).
 
@@ -1060,8 +1066,18 @@ class LiveCurve(_FitCache, pg.GraphicsObject):
             self._rect = r.adjusted(-dx, -dy, dx, dy)
         return self._rect
 
-    #: a map trail's tail (GrowingCurve ``raster``): antialiased, stroked by the numba
-    #: rasteriser (:class:`~gdviz.ui.views.raster_item.RasterStroke`) within the view's
+    def _device_length(self, p) -> float:
+        """The polyline's length in the painter's device pixels (its finite segments)."""
+        tr = p.transform()
+        with np.errstate(all="ignore"):
+            px = tr.m11() * self._x + tr.m21() * self._y
+            py = tr.m12() * self._x + tr.m22() * self._y
+            d = np.hypot(np.diff(px), np.diff(py))
+        return float(d[np.isfinite(d)].sum())
+
+    #: a map trail's tail (GrowingCurve ``raster``) longer than RASTER_TAIL_PX on the
+    #: device (a zig-zag; a shorter one costs Qt less than an image): antialiased, stroked
+    #: by the numba rasteriser (:class:`~gdviz.ui.views.raster_item.RasterStroke`) within the view's
     #: ``raster_budget``, as its sealed chunks are. Paused, every step changes every tail:
     #: 16 runs zig-zagging across Rastrigin (L21's SGD at lr 0.3), each tail 21 segments of
     #: ~1,000 px, took Qt 380-440 ms a paint (heavy GUI fuzz: 82-105 ms turns).
@@ -1078,7 +1094,7 @@ class LiveCurve(_FitCache, pg.GraphicsObject):
         pen = self.opts["pen"]
         if (self.raster and self.opts["antialias"] and kernels.is_ready()
                 and self.opts["connect"] == "finite" and pen.style() == Qt.PenStyle.SolidLine
-                and pen.isCosmetic()):
+                and pen.isCosmetic() and self._device_length(p) > RASTER_TAIL_PX):
             st = self._stroke
             if st is None:
                 st = self._stroke = RasterStroke(self)
