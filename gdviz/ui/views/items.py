@@ -1080,7 +1080,9 @@ class LiveCurve(_FitCache, pg.GraphicsObject):
     #: by the numba rasteriser (:class:`~gdviz.ui.views.raster_item.RasterStroke`) within the view's
     #: ``raster_budget``, as its sealed chunks are. Paused, every step changes every tail:
     #: 16 runs zig-zagging across Rastrigin (L21's SGD at lr 0.3), each tail 21 segments of
-    #: ~1,000 px, took Qt 380-440 ms a paint (heavy GUI fuzz: 82-105 ms turns).
+    #: ~1,000 px, took Qt 380-440 ms a paint (heavy GUI fuzz: 82-105 ms turns). Only
+    #: painted into its view, clipped to it: into Qt's item cache (unclipped) the image
+    #: was as large as the tail's whole reach, up to MAX_SIDE square (a 900 ms paint).
     raster = False
     raster_budget = None
     _stroke: RasterStroke | None = None
@@ -1094,7 +1096,8 @@ class LiveCurve(_FitCache, pg.GraphicsObject):
         pen = self.opts["pen"]
         if (self.raster and self.opts["antialias"] and kernels.is_ready()
                 and self.opts["connect"] == "finite" and pen.style() == Qt.PenStyle.SolidLine
-                and pen.isCosmetic() and self._device_length(p) > RASTER_TAIL_PX):
+                and pen.isCosmetic() and p.hasClipping()
+                and self._device_length(p) > RASTER_TAIL_PX):
             st = self._stroke
             if st is None:
                 st = self._stroke = RasterStroke(self)
