@@ -935,6 +935,21 @@ class SafeCurve(_FitCache, pg.PlotCurveItem):
         super().paint(p, opt, widget)
 
 
+def fed_stroke(owner, x, y, pen) -> RasterStroke:
+    """``owner``'s :class:`~gdviz.ui.views.raster_item.RasterStroke` (``owner._stroke``,
+    made at its first use), given ``x``, ``y`` and ``pen`` only when they changed (the
+    same arrays: its kept image stays)."""
+    st = owner._stroke
+    if st is None:
+        st = owner._stroke = RasterStroke(owner)
+    if st.xData is not x or st.yData is not y:
+        st.setData(x, y)
+        st.xData, st.yData = x, y
+    if st.pen() != (QColor(pen.color()), max(float(pen.widthF()), 0.5)):
+        st.setPen(pen)
+    return st
+
+
 class RasterPlotCurve(SafeCurve):
     """A curve stroked by the numba rasteriser (:class:`~gdviz.ui.views.raster_item.
     RasterStroke`) when its pen is a solid cosmetic line and the kernels are compiled;
@@ -964,15 +979,7 @@ class RasterPlotCurve(SafeCurve):
                 or o["compositionMode"] is not None or self._exportOpts is not False):
             super().paint(p, opt, widget)
             return
-        st = self._stroke
-        if st is None:
-            st = self._stroke = RasterStroke(self)
-        if st.xData is not x or st.yData is not y:
-            st.setData(x, y)
-            st.xData, st.yData = x, y  # (the same arrays: fed again only when they change)
-        if st.pen() != (QColor(pen.color()), max(float(pen.widthF()), 0.5)):
-            st.setPen(pen)
-        st.paint(p)
+        fed_stroke(self, x, y, pen).paint(p)
 
 
 class RasterRunCurve(Curve):
@@ -989,7 +996,8 @@ class RasterRunCurve(Curve):
 
 #: a map trail's tail longer than this on the device (pixels) is rasterised (LiveCurve):
 #: Qt strokes a 4 px antialiased segment of 1,000 px in ~0.5 ms, a race's short tail in
-#: less than the rasteriser's image costs (the frame bench: 9.5 against 10.2 ms)
+#: less than the rasteriser's image costs (the frame bench, every tail rasterised: 9.7-9.9
+#: ms; with this threshold 8.9-9.0, as Qt's strokes alone)
 RASTER_TAIL_PX = 1500.0
 
 
@@ -1077,8 +1085,8 @@ class LiveCurve(_FitCache, pg.GraphicsObject):
 
     #: a map trail's tail (GrowingCurve ``raster``) longer than RASTER_TAIL_PX on the
     #: device (a zig-zag; a shorter one costs Qt less than an image): antialiased, stroked
-    #: by the numba rasteriser (:class:`~gdviz.ui.views.raster_item.RasterStroke`) within the view's
-    #: ``raster_budget``, as its sealed chunks are. Paused, every step changes every tail:
+    #: by the numba rasteriser (:func:`fed_stroke`) within the view's ``raster_budget``,
+    #: as its sealed chunks are. Paused, every step changes every tail:
     #: 16 runs zig-zagging across Rastrigin (L21's SGD at lr 0.3), each tail 21 segments of
     #: ~1,000 px, took Qt 380-440 ms a paint (heavy GUI fuzz: 82-105 ms turns). Only
     #: painted into its view, clipped to it: into Qt's item cache (unclipped) the image
@@ -1098,14 +1106,7 @@ class LiveCurve(_FitCache, pg.GraphicsObject):
                 and self.opts["connect"] == "finite" and pen.style() == Qt.PenStyle.SolidLine
                 and pen.isCosmetic() and p.hasClipping()
                 and self._device_length(p) > RASTER_TAIL_PX):
-            st = self._stroke
-            if st is None:
-                st = self._stroke = RasterStroke(self)
-            if st.xData is not self._x or st.yData is not self._y:
-                st.setData(self._x, self._y)
-                st.xData, st.yData = self._x, self._y  # (fed again only when they change)
-            if st.pen() != (QColor(pen.color()), max(float(pen.widthF()), 0.5)):
-                st.setPen(pen)
+            st = fed_stroke(self, self._x, self._y, pen)
             st.budget = self.raster_budget
             st.paint(p)
             if st._due and self.raster_budget is not None:
