@@ -164,3 +164,40 @@ def test_a_run_added_evaluates_that_run_only_and_draws_the_same_picture(qtbot, s
         assert [v.last_accuracy[q] for q in v._shown_runs()] == list(
             zip(want.acc_train, want.acc_val))
         np.testing.assert_array_equal(v._surface_rgba, want.surface)
+
+
+def test_a_worker_whose_owner_qt_deletes_mid_job_emits_nothing_after(qtbot):
+    """A view deleted by Qt without its worker's stop(): the worker's flag (alive_flag)
+    goes False in the destructor, under the lock the worker emits under, so the worker
+    never emits on the freed object (the race segfaulted the suite once in six runs of the
+    map's tests: the destructor ran while the worker thread emitted). The race itself
+    is not reproducible on demand; this checks the handshake."""
+    import threading
+
+    import shiboken6
+    from PySide6.QtCore import QObject
+
+    from gdviz.ui.views.live_grid import LiveGridWorker, alive_flag
+
+    owner = QObject()
+    worker = LiveGridWorker(owner)
+    started, release, got = threading.Event(), threading.Event(), []
+    worker.done.connect(lambda *a: got.append(a))
+
+    def job():
+        started.set()
+        release.wait(10)
+        return "picture"
+
+    worker.submit("job", job)
+    assert started.wait(10)
+    shiboken6.delete(owner)  # (its child, the worker, with it; no stop())
+    assert worker._alive == [False]
+    release.set()
+    worker._thread.join(10)
+    assert not worker._thread.is_alive() and got == []
+    other = QObject()
+    flag = alive_flag(other, threading.Lock())
+    assert flag == [True]
+    shiboken6.delete(other)
+    assert flag == [False]

@@ -1074,9 +1074,8 @@ class LiveCurve(_FitCache, pg.GraphicsObject):
             self._rect = r.adjusted(-dx, -dy, dx, dy)
         return self._rect
 
-    def _device_length(self, p) -> float:
-        """The polyline's length in the painter's device pixels (its finite segments)."""
-        tr = p.transform()
+    def _device_length(self, tr) -> float:
+        """The polyline's length in device pixels through ``tr`` (its finite segments)."""
         with np.errstate(all="ignore"):
             px = tr.m11() * self._x + tr.m21() * self._y
             py = tr.m12() * self._x + tr.m22() * self._y
@@ -1091,9 +1090,30 @@ class LiveCurve(_FitCache, pg.GraphicsObject):
     #: ~1,000 px, took Qt 380-440 ms a paint (heavy GUI fuzz: 82-105 ms turns). Only
     #: painted into its view, clipped to it: into Qt's item cache (unclipped) the image
     #: was as large as the tail's whole reach, up to MAX_SIDE square (a 900 ms paint).
+    #: Such a tail keeps no device cache (its image is its cache, as a RasterCurve's).
     raster = False
     raster_budget = None
     _stroke: RasterStroke | None = None
+
+    def _rasterised(self, tr) -> bool:
+        """Whether the numba rasteriser draws it through the device transform ``tr``."""
+        pen = self.opts["pen"]
+        return (self.raster and self.opts["antialias"] and kernels.is_ready()
+                and self.opts["connect"] == "finite" and pen.style() == Qt.PenStyle.SolidLine
+                and pen.isCosmetic() and self._device_length(tr) > RASTER_TAIL_PX)
+
+    def _fit_cache(self) -> None:
+        # a still tail asks for Qt's device cache; a rasterised one is painted into it
+        # unclipped and re-stroked by Qt there at each step (paused, 16 zig-zagging runs:
+        # 240 ms a step at 200 % text), so it keeps none
+        if self.raster and self._wanted_cache != QGraphicsItem.CacheMode.NoCache:
+            view = self.getViewWidget()
+            if view is not None and self._rasterised(
+                    self.deviceTransform(view.viewportTransform())):
+                if self.cacheMode() != QGraphicsItem.CacheMode.NoCache:
+                    QGraphicsItem.setCacheMode(self, QGraphicsItem.CacheMode.NoCache)
+                return
+        super()._fit_cache()
 
     def paint(self, p, *args) -> None:
         if self._path.isEmpty():
@@ -1102,10 +1122,7 @@ class LiveCurve(_FitCache, pg.GraphicsObject):
                       self.opts["pen"], self.opts["antialias"]):
             return
         pen = self.opts["pen"]
-        if (self.raster and self.opts["antialias"] and kernels.is_ready()
-                and self.opts["connect"] == "finite" and pen.style() == Qt.PenStyle.SolidLine
-                and pen.isCosmetic() and p.hasClipping()
-                and self._device_length(p) > RASTER_TAIL_PX):
+        if p.hasClipping() and self._rasterised(p.transform()):
             st = fed_stroke(self, self._x, self._y, pen)
             st.budget = self.raster_budget
             st.paint(p)

@@ -144,6 +144,22 @@ def pinned(land):
     return snap
 
 
+def alive_flag(obj, lock) -> list:
+    """``[True]``, set False under ``lock`` as the QObject ``obj`` is destroyed: a worker
+    thread that emits ``obj``'s signals does so under ``lock`` while the flag is True.
+    Its owner (a view) can be deleted by Qt without the worker's stop(), and the worker
+    then emitted on a freed object (a segfault in the suite, once in six runs of the
+    map's tests); the destructor now waits for an emit under way, and none follows."""
+    alive = [True]
+
+    def dying(*_):
+        with lock:
+            alive[0] = False
+
+    obj.destroyed.connect(dying)
+    return alive
+
+
 class LiveGridWorker(QObject):
     """Computes one grid picture at a time on a worker thread. ``done(generation, job,
     picture or exception)`` is queued to the UI thread. :meth:`cancel` makes every job
@@ -160,6 +176,7 @@ class LiveGridWorker(QObject):
         self._busy = False
         self._stop = False
         self._finished: tuple = (0, None)  # (generation, result) of the last job run
+        self._alive = alive_flag(self, self._lock)
         self._thread = threading.Thread(target=self._loop, name="gdviz-live-grid", daemon=True)
         self._thread.start()
 
@@ -230,11 +247,13 @@ class LiveGridWorker(QObject):
                 stale = gen <= self.floor or self._stop
                 self._finished = (gen, out)
                 self._lock.notify_all()
-            if not stale:
-                try:
-                    self.done.emit(gen, job, out)
-                except RuntimeError:  # the view is gone (the app quits): nobody to tell
-                    return
+                if not self._alive[0]:
+                    return  # (deleted by Qt: nobody to tell, nothing to emit on)
+                if not stale:
+                    try:  # (queued to the view's thread: posting holds the lock briefly)
+                        self.done.emit(gen, job, out)
+                    except RuntimeError:  # the view is gone (the app quits): nobody to tell
+                        return
 
 
 #: a picture held for the next step is drawn after this long without one (a slow race;

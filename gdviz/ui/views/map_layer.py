@@ -31,6 +31,7 @@ import gdviz.kernels as kernels
 from gdviz.core import maps as CM
 from gdviz.core.i18n import tr
 from gdviz.ui import theme
+from gdviz.ui.views.live_grid import alive_flag
 
 #: full side of a live basin map
 FULL_GRID = 256
@@ -121,6 +122,7 @@ class MapWorker(QObject):
         self._gen = 0
         self._running = 0  # the generation of the job being computed
         self._stop = False
+        self._alive = alive_flag(self, self._lock)
         self._thread = threading.Thread(target=self._loop, name="gdviz-map", daemon=True)
         self._thread.start()
 
@@ -184,10 +186,13 @@ class MapWorker(QObject):
                     payload = parts if isinstance(parts, Exception) else finish(parts)
                 except Exception as exc:
                     payload = exc
-                try:
-                    self.done.emit(gen, (tag, payload))
-                except RuntimeError:  # the view is gone (the app quits): nobody to tell
-                    return
+                with self._lock:  # (not while Qt deletes it: see alive_flag)
+                    if not self._alive[0]:
+                        return
+                    try:
+                        self.done.emit(gen, (tag, payload))
+                    except RuntimeError:  # the view is gone (the app quits): nobody to tell
+                        return
                 if isinstance(payload, Exception):
                     break
 
