@@ -387,4 +387,17 @@ def test_a_map_trails_tail_is_rasterised_within_the_views_budget(plot, qtbot, mo
         curves.append(c)
     theirs = _dark(plot.grab().toImage())
     assert all(c.tail._stroke is None for c in curves[3:])
+    # still, a tail asks for Qt's device cache: a rasterised one keeps none (painted into
+    # it unclipped, Qt re-stroked it at each step), a short one gets it
+    from PySide6.QtWidgets import QGraphicsItem
+
+    cache, none = QGraphicsItem.CacheMode.DeviceCoordinateCache, QGraphicsItem.CacheMode.NoCache
+    curves[0].add_to(plot.getPlotItem())  # (back in its view: ~640 px, over the 300 set)
+    tail = curves[0].tail
+    tail.setCacheMode(cache)
+    assert tail.cacheMode() == none
+    monkeypatch.setattr(items_mod, "RASTER_TAIL_PX", 1e9)  # short now
+    tail.setCacheMode(cache)
+    assert tail.cacheMode() == cache
+    assert curves[3].tail.setCacheMode(cache) is None and curves[3].tail.cacheMode() == cache
     assert mine.sum() > 0 and (mine & theirs).sum() >= 0.9 * max(mine.sum(), theirs.sum())
