@@ -458,3 +458,28 @@ def test_the_legend_form_search_measures_each_form_once(views, session):
     session.add_run(RunSpec(config=make_optimizer("adam", lr=0.02)))
     QApplication.processEvents()
     assert land._legend_sizes == {} or land._legend_sizes != sizes
+
+
+def test_legend_label_sizes_are_the_label_items_sizes(qapp):
+    """A legend label's size, measured on a text document (LegendSizes.label), is a
+    pyqtgraph LabelItem's at that text size and font, to the bit: Latin, Chinese, markup,
+    entities."""
+    from PySide6.QtGui import QFont
+    from pyqtgraph import LabelItem
+
+    from gdviz.ui.views.placement import LegendSizes
+
+    sizes = LegendSizes()
+    label = LabelItem(" ", justify="left")
+    for family in ("DejaVu Sans", "Noto Sans CJK SC"):
+        for pt in (7.5, 11.0, 20.0):
+            font = QFont(family)
+            font.setPointSizeF(pt)
+            label.item.setFont(font)
+            for size in ("7pt", "10.5pt", "23.4pt"):
+                for text in ("Adam lr=0.001", "动量 β=0.9", "<b>SGD</b> x²", "a &amp; b"):
+                    label.setText(text, size=size)
+                    rect = label.item.boundingRect()
+                    assert sizes.label(text, size, font) == (rect.width(), rect.height()), \
+                        (family, pt, size, text)
+    shiboken6.delete(label)  # (in no scene: nothing left for the collector)

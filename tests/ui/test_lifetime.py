@@ -112,3 +112,37 @@ def test_a_closed_plot_leaves_nothing_to_the_collector(qapp, qtbot, no_collector
     del view
     qtbot.waitUntil(lambda: {"box", "legend", "axis"} <= set(gone), timeout=5_000)
     assert items.dying() == 0
+
+
+def test_a_gone_fit_panels_label_sizes_leave_nothing_to_the_collector(qapp, qtbot, no_collector):
+    """The fit panel's legend measures its labels on a text document, not on a label item
+    of its own: once the panel is gone, what it kept in a reference cycle holds no widget
+    or graphics item for the collector to free (the GUI fuzz, seed 7103: a probe
+    ``LabelItem`` 'Adam lr=0.001', held by LegendSizes, freed by the collector)."""
+    from PySide6.QtWidgets import QGraphicsItem
+
+    s = Session()
+    assert s.set_fit(FitData(target="piecewise", model="hard-sigmoid", units=2))
+    view = FitView(s)
+    view.resize(760, 560)
+    view.show()
+    qtbot.waitExposed(view)
+    sizes = view._label_sizes
+    assert sizes.measured > 0  # (the legend's forms were measured with it)
+    sizes._cycle = sizes  # kept by a cycle only, as a gone view's state is
+    gone: list = []
+    _watch(view, gone, "view")
+    view.close()
+    view.deleteLater()
+    del view, sizes
+    qtbot.waitUntil(lambda: "view" in gone, timeout=5_000)
+    old = gc.get_debug()
+    gc.set_debug(old | gc.DEBUG_SAVEALL)
+    try:
+        gc.collect()
+        freed = [type(o).__qualname__ for o in gc.garbage
+                 if isinstance(o, (QWidget, QGraphicsItem)) and shiboken6.isValid(o)]
+    finally:
+        gc.set_debug(old)
+        del gc.garbage[:]
+    assert freed == []

@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 from PySide6.QtCore import QRectF, QSizeF, Qt
-from PySide6.QtGui import QFont, QFontMetrics
+from PySide6.QtGui import QFont, QFontMetrics, QTextDocument
 from PySide6.QtWidgets import QGraphicsGridLayout
 
 from gdviz.ui.views.items import delete_later
@@ -206,19 +206,24 @@ class LegendSizes:
 
     def label(self, text: str, size: str, font) -> tuple[float, float]:
         """The (width, height) of a legend label of ``text`` at text size ``size``
-        (e.g. "16pt") in ``font`` (its text item's)."""
+        (e.g. "16pt") in ``font`` (its text item's).
+
+        Measured on a text document, not on a label item: a label is its text item's
+        document laid out, with pyqtgraph's markup around the text (the same size to the
+        bit). A probe ``LabelItem`` of its own, with nothing in Qt owning it, was freed by
+        Python's cyclic collector with the view that kept it (the GUI fuzz, a lesson's
+        fit panel gone)."""
         key = (text, size, font.key())
         got = self._labels.get(key)
         if got is None:
-            from pyqtgraph import LabelItem
-
             if self._probe is None:
-                self._probe = LabelItem(" ", justify="left")
+                self._probe = QTextDocument()
             if len(self._labels) >= self.MAX_TEXTS:
                 self._labels.clear()
-            self._probe.item.setFont(font)
-            self._probe.setText(text, size=size)  # (the label's own markup)
-            rect = self._probe.item.boundingRect()
+            self._probe.setDefaultFont(font)
+            # (LabelItem.setText's markup, but the colour, which takes no room)
+            self._probe.setHtml(f"<span style='font-size: {size}'>{text}</span>")
+            rect = self._probe.size()
             got = self._labels[key] = (rect.width(), rect.height())
             self.measured += 1
         return got
