@@ -146,3 +146,76 @@ def test_a_gone_fit_panels_label_sizes_leave_nothing_to_the_collector(qapp, qtbo
         gc.set_debug(old)
         del gc.garbage[:]
     assert freed == []
+
+
+@pytest.mark.parametrize("kind", ["surface", "fit"])
+def test_a_closed_picture_leaves_nothing_to_the_collector(qapp, qtbot, no_collector, kind):
+    """An export's picture with every panel, each view held in a reference cycle, closed:
+    every widget and graphics item it made is deleted by Qt, none left for the collector.
+    (The items in no scene were Python's: the loss key's line-style samples, the fit key's
+    mini-batch ring, the hyper map's waiting log axis; the collector freed them, found with
+    the closed views' cycles.)"""
+    from PySide6.QtCore import QCoreApplication, QEvent
+    from PySide6.QtWidgets import QGraphicsItem
+
+    from gdviz.core.session.model import DEFAULT_SESSION_PANELS
+    from gdviz.ui.picture import _VIEWS, FrameGrabber
+
+    # what earlier tests let go, gone first (only this picture's leftovers are counted)
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    items._forget_deleted()
+    gc.collect()
+    s = Session()
+    if kind == "fit":
+        assert s.set_fit(FitData(target="piecewise", model="hard-sigmoid", units=2))
+    grabber = FrameGrabber(s, (640, 360), DEFAULT_SESSION_PANELS)
+    grabber.frame()  # (a frame drawn: the views laid out and painted once)
+    pic = grabber.picture
+    views = [getattr(pic, name) for name in _VIEWS if getattr(pic, name, None) is not None]
+    assert {"LossView", "HyperView"} <= {type(v).__name__ for v in views}
+    assert kind != "fit" or "FitView" in {type(v).__name__ for v in views}
+    for v in views:
+        v._cycle = v  # (a view's bound slots and lambdas often make one)
+    gone: list = []
+    for k, v in enumerate(views):
+        _watch(v, gone, k)
+    n = len(views)
+    grabber.close()
+    del grabber, pic, views, v
+    qtbot.waitUntil(lambda: len(gone) == n and items.dying() == 0, timeout=5_000)
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    items._forget_deleted()  # (the let-go wrappers Qt deleted, no longer held: garbage now)
+    old = gc.get_debug()
+    gc.set_debug(old | gc.DEBUG_SAVEALL)
+    try:
+        gc.collect()
+        freed = sorted(type(o).__qualname__ for o in gc.garbage
+                       if isinstance(o, (QWidget, QGraphicsItem)) and shiboken6.isValid(o))
+    finally:
+        gc.set_debug(old)
+        del gc.garbage[:]
+    assert freed == []
+
+
+def test_a_rasterised_curves_stroke_is_deleted_by_qt_with_its_curve(qapp, qtbot, no_collector):
+    """A curve's raster stroke is in no scene (it paints inside its curve's paint), and the
+    two hold each other: when Qt deletes the curve, the stroke is deleted by Qt too, on
+    the next turn, not left, with its kept image, for the collector."""
+    import numpy as np
+    import pyqtgraph as pg
+
+    from gdviz.ui.views.items import RasterPlotCurve, fed_stroke
+
+    scene = pg.GraphicsScene()
+    curve = RasterPlotCurve()
+    scene.addItem(curve)
+    x = np.linspace(0.0, 1.0, 50)
+    stroke = fed_stroke(curve, x, x * x, pg.mkPen("r", width=3))
+    assert stroke.scene() is None and stroke is curve._stroke
+    gone: list = []
+    _watch(stroke, gone, "stroke")
+    scene.clear()  # (Qt deletes the curve, as a closed plot's)
+    assert not shiboken6.isValid(curve)
+    del curve, stroke
+    qtbot.waitUntil(lambda: gone == ["stroke"], timeout=5_000)
+    shiboken6.delete(scene)

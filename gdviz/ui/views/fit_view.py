@@ -1060,7 +1060,11 @@ class FitView(pg.PlotWidget):
         for name in ("_spares", "_unit_spares"):  # (a view closed while it was being built)
             if hasattr(self, name):
                 getattr(self, name).close()
-        return super().close()
+        closed = super().close()
+        # the key's mini-batch ring sample is in no scene (its entry only reads its
+        # symbol): Python's, else left to the collector with a panel in a reference cycle
+        delete_later(getattr(self, "_ring_sample", None))
+        return closed
 
     def _disconnect(self) -> None:
         self._connections = disconnect_all(getattr(self, "_connections", []))

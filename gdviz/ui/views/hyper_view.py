@@ -25,7 +25,8 @@ from gdviz.core import maps as CM
 from gdviz.core.i18n import tr
 from gdviz.ui import theme
 from gdviz.ui.views.placement import fit_axis_height
-from gdviz.ui.views.items import closes_once, connect_all, disconnect_all, plain_plot
+from gdviz.ui.views.items import (closes_once, connect_all, delete_later, disconnect_all,
+                                  plain_plot)
 from gdviz.ui.views.map_layer import MapWorker, data_setup_for, setup_for, special_colors
 
 #: the hyper map's full grid (cells per side) and its first, coarse pass
@@ -332,8 +333,10 @@ class HyperView(pg.PlotWidget):
         self.image.setRect(QRectF(x0 - dx / 2, y0 - dy / 2, x1 - x0 + dx, y1 - y0 + dy))
         self.vb.setRange(xRange=(x0 - dx / 2, x1 + dx / 2), yRange=(y0 - dy / 2, y1 + dy / 2),
                          padding=0)
-        if axis == "batch_size":
+        old = self.plot_item.getAxis("left")
+        if axis == "batch_size" and old is not self._left_log:
             self.plot_item.setAxisItems({"left": self._left_log})
+            delete_later(old)  # (out of its scene, pyqtgraph drops it: Qt deletes it)
         self._labels(axis, steps, color)
         self._crosshair()
 
@@ -513,4 +516,8 @@ class HyperView(pg.PlotWidget):
         harmless (pyqtgraph's own close is not: it has no plot item left the second time)."""
         self._connections = disconnect_all(self._connections)
         self.worker.stop()
-        return super().close()
+        closed = super().close()
+        # the log axis waiting for a batch-size map is in no scene: Python's, else left to
+        # the collector with a panel in a reference cycle (in its scene, it went with it)
+        delete_later(self._left_log)
+        return closed

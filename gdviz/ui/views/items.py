@@ -942,6 +942,9 @@ def fed_stroke(owner, x, y, pen) -> RasterStroke:
     st = owner._stroke
     if st is None:
         st = owner._stroke = RasterStroke(owner)
+        # in no scene, Python's: Qt deletes it after its owner, not Python's collector
+        # (the two hold each other: the stroke and its kept image waited for a collection)
+        owner.destroyed.connect(st.deleteLater)
     if st.xData is not x or st.yData is not y:
         st.setData(x, y)
         st.xData, st.yData = x, y

@@ -27,8 +27,8 @@ from gdviz.core.session.history import param_norms  # the rows of Session.weight
 from gdviz.ui import theme
 from gdviz.ui.views.items import (BuildPace, GrowingCurve, HistoryFeed, PlayingStrokes, Points,
                                   RecacheBudget, RunsBuild, SpacedAxis, Spares, cache_axes,
-                                  closes_once, connect_all, disconnect_all, new_rows, plain_plot,
-                                  style_points)
+                                  closes_once, connect_all, delete_later, disconnect_all,
+                                  new_rows, plain_plot, style_points)
 from gdviz.ui.views.placement import (MARGIN, no_layout, place_legend, set_legend_columns,
                                       sync_legend)
 from gdviz.ui.views.ranges import finite_range
@@ -1306,7 +1306,13 @@ class LossView(pg.PlotWidget):
         self._legend_timer.stop()  # (a legend placed after would meet torn-down items)
         if hasattr(self, "_spares"):  # (a view closed while it was being built)
             self._spares.close()
-        return super().close()
+        closed = super().close()
+        # the key's line-style samples are in no scene (the key's entries only read their
+        # pens): Python's, and a picture closed in a reference cycle (an export's) left
+        # them and their curves to the collector
+        delete_later(*(getattr(self, name, None)
+                       for name in ("_key_train", "_key_val", "_key_norm")))
+        return closed
 
     def _disconnect(self) -> None:
         self._connections = disconnect_all(getattr(self, "_connections", []))
