@@ -34,6 +34,33 @@ def _watch(obj, gone: list, name: str) -> None:
     obj.destroyed.connect(lambda *_: gone.append(name))
 
 
+def _fit_view(qtbot) -> FitView:
+    """A fit panel (two hard sigmoids) shown at 760x560."""
+    s = Session()
+    assert s.set_fit(FitData(target="piecewise", model="hard-sigmoid", units=2))
+    view = FitView(s)
+    view.resize(760, 560)
+    view.show()
+    qtbot.waitExposed(view)
+    return view
+
+
+def _left_to_collector() -> list[str]:
+    """The widgets and graphics items a collection now would free (Python's, in reference
+    cycles, never deleted by Qt): their type names, sorted; nothing is freed."""
+    from PySide6.QtWidgets import QGraphicsItem
+
+    old = gc.get_debug()
+    gc.set_debug(old | gc.DEBUG_SAVEALL)
+    try:
+        gc.collect()
+        return sorted(type(o).__qualname__ for o in gc.garbage
+                      if isinstance(o, (QWidget, QGraphicsItem)) and shiboken6.isValid(o))
+    finally:
+        gc.set_debug(old)
+        del gc.garbage[:]
+
+
 @pytest.fixture
 def no_collector():
     """The cyclic collector runs only when a test asks (gc.collect())."""
@@ -69,13 +96,8 @@ def test_a_retired_fit_legend_is_deleted_on_the_next_turn(qapp, qtbot, no_collec
     """The fit panel's legend, replaced at a new size: the old one (its labels are
     pyqtgraph LabelItems) is deleted by Qt a turn later, even when something keeps it in a
     reference cycle, and not left for the collector."""
-    s = Session()
-    assert s.set_fit(FitData(target="piecewise", model="hard-sigmoid", units=2))
-    view = FitView(s)
+    view = _fit_view(qtbot)
     qtbot.addWidget(view)
-    view.resize(760, 560)
-    view.show()
-    qtbot.waitExposed(view)
     old = view.legend
     gone: list = []
     _watch(old, gone, "legend")
@@ -95,12 +117,7 @@ def test_a_closed_plot_leaves_nothing_to_the_collector(qapp, qtbot, no_collector
     """pyqtgraph's close takes a plot's view box and axes out of its scene and drops them:
     a closed view's items (the fit panel's box, its legend and labels) are deleted by Qt on
     the next turn, none left for the collector to free mid-event."""
-    s = Session()
-    assert s.set_fit(FitData(target="piecewise", model="hard-sigmoid", units=2))
-    view = FitView(s)
-    view.resize(760, 560)
-    view.show()
-    qtbot.waitExposed(view)
+    view = _fit_view(qtbot)
     gone: list = []
     _watch(view.vb, gone, "box")
     _watch(view.legend, gone, "legend")
@@ -119,14 +136,7 @@ def test_a_gone_fit_panels_label_sizes_leave_nothing_to_the_collector(qapp, qtbo
     of its own: once the panel is gone, what it kept in a reference cycle holds no widget
     or graphics item for the collector to free (the GUI fuzz, seed 7103: a probe
     ``LabelItem`` 'Adam lr=0.001', held by LegendSizes, freed by the collector)."""
-    from PySide6.QtWidgets import QGraphicsItem
-
-    s = Session()
-    assert s.set_fit(FitData(target="piecewise", model="hard-sigmoid", units=2))
-    view = FitView(s)
-    view.resize(760, 560)
-    view.show()
-    qtbot.waitExposed(view)
+    view = _fit_view(qtbot)
     sizes = view._label_sizes
     assert sizes.measured > 0  # (the legend's forms were measured with it)
     sizes._cycle = sizes  # kept by a cycle only, as a gone view's state is
@@ -136,16 +146,7 @@ def test_a_gone_fit_panels_label_sizes_leave_nothing_to_the_collector(qapp, qtbo
     view.deleteLater()
     del view, sizes
     qtbot.waitUntil(lambda: "view" in gone, timeout=5_000)
-    old = gc.get_debug()
-    gc.set_debug(old | gc.DEBUG_SAVEALL)
-    try:
-        gc.collect()
-        freed = [type(o).__qualname__ for o in gc.garbage
-                 if isinstance(o, (QWidget, QGraphicsItem)) and shiboken6.isValid(o)]
-    finally:
-        gc.set_debug(old)
-        del gc.garbage[:]
-    assert freed == []
+    assert _left_to_collector() == []
 
 
 @pytest.mark.parametrize("kind", ["surface", "fit"])
@@ -156,7 +157,6 @@ def test_a_closed_picture_leaves_nothing_to_the_collector(qapp, qtbot, no_collec
     mini-batch ring, the hyper map's waiting log axis; the collector freed them, found with
     the closed views' cycles.)"""
     from PySide6.QtCore import QCoreApplication, QEvent
-    from PySide6.QtWidgets import QGraphicsItem
 
     from gdviz.core.session.model import DEFAULT_SESSION_PANELS
     from gdviz.ui.picture import _VIEWS, FrameGrabber
@@ -185,16 +185,7 @@ def test_a_closed_picture_leaves_nothing_to_the_collector(qapp, qtbot, no_collec
     qtbot.waitUntil(lambda: len(gone) == n and items.dying() == 0, timeout=5_000)
     QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
     items._forget_deleted()  # (the let-go wrappers Qt deleted, no longer held: garbage now)
-    old = gc.get_debug()
-    gc.set_debug(old | gc.DEBUG_SAVEALL)
-    try:
-        gc.collect()
-        freed = sorted(type(o).__qualname__ for o in gc.garbage
-                       if isinstance(o, (QWidget, QGraphicsItem)) and shiboken6.isValid(o))
-    finally:
-        gc.set_debug(old)
-        del gc.garbage[:]
-    assert freed == []
+    assert _left_to_collector() == []
 
 
 def test_a_rasterised_curves_stroke_is_deleted_by_qt_with_its_curve(qapp, qtbot, no_collector):
