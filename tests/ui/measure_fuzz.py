@@ -181,7 +181,7 @@ def main(argv):
     fuzz.profile = bool(os.environ.get("PROF"))
     watch = _watch_long_turns(
         app, float(os.environ["WATCH"]),
-        lambda: f"action {fuzz.report.actions} ({fuzz._label})") if os.environ.get("WATCH") else None
+        lambda: f"action {fuzz.report.actions} ({getattr(fuzz, '_label', 'setup')})") if os.environ.get("WATCH") else None
     report = (_heavy_state(win, fuzz) if os.environ.get("HEAVY") else fuzz.run)(n)
     print(report.summary())
     if watch is not None:
