@@ -571,3 +571,29 @@ def test_a_data_maps_cells_are_made_a_chunk_at_a_time_where_they_are_computed(qt
     want[:, dims[0]], want[:, dims[1]] = starts[:, 0], starts[:, 1]
     np.testing.assert_array_equal(cells, want)
     assert max(len(c) for c in last) <= 1000
+
+
+def test_hyper_view_left_axis_follows_the_setting(qtbot):
+    """A batch-size map has a log left axis (sizes as numbers); back to beta1 or beta2 (or
+    momentum), the axis is linear again, over the map's range (the log axis stayed, and
+    labelled beta1's 0 .. 1 as decades: "1" and "10")."""
+    from gdviz.ui.views.hyper_view import LogAxis, HyperView
+
+    s = Session(specs=[RunSpec(make_optimizer("adam", lr=0.01))], max_steps=30)
+    s.set_regression()
+    v = HyperView(s, sync=True, grid=8)
+    qtbot.addWidget(v)
+    for axis, log in (("beta1", False), ("batch_size", True), ("beta2", False),
+                      ("batch_size", True), ("beta1", False)):
+        assert s.set_map_options(hyper_axis=axis)
+        assert v.message == "" and v.result is not None, axis
+        left = v.plot_item.getAxis("left")
+        assert isinstance(left, LogAxis) == log, axis
+        lo, hi = v.vb.viewRange()[1]
+        # the axis shows the box's range (put back after the range was set, the linear
+        # axis kept the batch sizes' 0 .. 1.7 beside a 0 .. 1 box)
+        np.testing.assert_allclose(sorted(left.range), [lo, hi], rtol=0, atol=1e-9)
+        ticks = [t for _, level in left.tickValues(lo, hi, 300) for t in level]
+        if not log:  # the setting's own values, 0 .. 1
+            assert ticks and all(-0.1 <= t <= 1.1 for t in ticks), (axis, ticks)
+    v.close()

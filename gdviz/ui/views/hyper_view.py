@@ -112,6 +112,9 @@ class HyperView(pg.PlotWidget):
         self.sync = bool(sync)
         self.grid = int(grid)
         self.plot_item = self.getPlotItem()
+        #: the left axis of a linear setting (momentum, beta1, beta2); a batch-size map
+        #: swaps in ``_left_log``, and the other waits out of the scene
+        self._left_lin = self.plot_item.getAxis("left")
         self.vb = self.plot_item.getViewBox()
         self.plot_item.hideButtons()
         plain_plot(self.plot_item)
@@ -331,12 +334,14 @@ class HyperView(pg.PlotWidget):
         dx = (x1 - x0) / max(r.nx - 1, 1)
         dy = (y1 - y0) / max(r.ny - 1, 1)
         self.image.setRect(QRectF(x0 - dx / 2, y0 - dy / 2, x1 - x0 + dx, y1 - y0 + dy))
+        want = self._left_log if axis == "batch_size" else self._left_lin
+        if self.plot_item.getAxis("left") is not want:
+            # before the range, which the axis takes from its box's change (back from a
+            # batch-size map, the log axis stayed and labelled momentum 0 .. 1 as decades;
+            # the linear axis put back after the range kept the batch sizes' range)
+            self.plot_item.setAxisItems({"left": want})
         self.vb.setRange(xRange=(x0 - dx / 2, x1 + dx / 2), yRange=(y0 - dy / 2, y1 + dy / 2),
                          padding=0)
-        old = self.plot_item.getAxis("left")
-        if axis == "batch_size" and old is not self._left_log:
-            self.plot_item.setAxisItems({"left": self._left_log})
-            delete_later(old)  # (out of its scene, pyqtgraph drops it: Qt deletes it)
         self._labels(axis, steps, color)
         self._crosshair()
 
@@ -371,10 +376,10 @@ class HyperView(pg.PlotWidget):
         """Ticks in the plots' size (capped, like the map's: the app's 200 % font made
         them overlap), axes as wide and tall as their text."""
         tick = theme.font(theme.BASE_PT)
-        for ax in (self.plot_item.getAxis("left"), self.plot_item.getAxis("bottom"), self._left_log):
+        for ax in (self._left_lin, self.plot_item.getAxis("bottom"), self._left_log):
             ax.setStyle(tickFont=tick, tickTextOffset=6)
         want = int(18 + 3.2 * theme.pt(theme.BASE_PT))
-        for ax in (self.plot_item.getAxis("left"), self._left_log):
+        for ax in (self._left_lin, self._left_log):
             if ax.fixedWidth != want:
                 ax.setWidth(want)
         fit_axis_height(self.plot_item.getAxis("bottom"))
@@ -438,8 +443,7 @@ class HyperView(pg.PlotWidget):
     def _apply_theme(self) -> None:
         pal = theme.palette(theme.current())
         self.setBackground(pal["background"])
-        for ax in (self.plot_item.getAxis("left"), self.plot_item.getAxis("bottom"),
-                   self._left_log):
+        for ax in (self._left_lin, self.plot_item.getAxis("bottom"), self._left_log):
             ax.setPen(pg.mkPen(pal["foreground"], width=1.5))
             ax.setTextPen(pg.mkPen(pal["foreground"]))
         pen = pg.mkPen("#ffffff" if pal["name"] == "dark" else "#000000", width=2.5,
@@ -517,7 +521,7 @@ class HyperView(pg.PlotWidget):
         self._connections = disconnect_all(self._connections)
         self.worker.stop()
         closed = super().close()
-        # the log axis waiting for a batch-size map is in no scene: Python's, else left to
-        # the collector with a panel in a reference cycle (in its scene, it went with it)
-        delete_later(self._left_log)
+        # the left axis that waits (see _left_lin) is in no scene: Python's, else left to
+        # the collector with a panel in a reference cycle (the shown one went with its scene)
+        delete_later(self._left_lin, self._left_log)
         return closed
