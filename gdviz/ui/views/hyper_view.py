@@ -520,8 +520,11 @@ class HyperView(pg.PlotWidget):
         harmless (pyqtgraph's own close is not: it has no plot item left the second time)."""
         self._connections = disconnect_all(self._connections)
         self.worker.stop()
-        closed = super().close()
         # the left axis that waits (see _left_lin) is in no scene: Python's, else left to
-        # the collector with a panel in a reference cycle (the shown one went with its scene)
-        delete_later(self._left_lin, self._left_log)
+        # the collector with a panel in a reference cycle (the shown one goes with the
+        # scene's items: closes_once)
+        shown = self.plot_item.getAxis("left")
+        waiting = self._left_log if shown is self._left_lin else self._left_lin
+        closed = super().close()
+        delete_later(waiting)
         return closed
