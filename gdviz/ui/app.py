@@ -144,6 +144,15 @@ def ensure_app(argv: list[str] | None = None, app_class=None):
     return app
 
 
+def spread_refreshes(window) -> None:
+    """The window's model changes (a scrub, a step back, an edit) refresh their views
+    within :data:`gdviz.ui.views.refresh.TURN_BUDGET_S` a turn of the event loop, the rest
+    in the turns after (:func:`gdviz.ui.views.refresh.set_budget`)."""
+    from gdviz.ui.views import refresh
+
+    refresh.set_budget(window.session, refresh.TURN_BUDGET_S)
+
+
 def after_first_paint(app, window=None) -> None:
     """What the app starts once its window is up, so that no click waits for it: OpenGL's
     probe, in a process of its own (:func:`gdviz.ui.gl_probe.probe_in_background`), and,
@@ -172,6 +181,7 @@ def main(scene_path: str | None = None, argv: list[str] | None = None) -> int:
     playing = [lambda: False]
     collector = IdleCollector(lambda: playing[0]())
     win = MainWindow(warmup=not quit_after_show)
+    spread_refreshes(win)
     playing[0] = lambda: win.session.playing
     win.idle_collector = collector
     win.show()

@@ -158,6 +158,9 @@ def open_window(collector: bool = False):
 
         idle = IdleCollector(lambda: playing[0]())
     win = MainWindow(Session(), settings=app_settings(), warmup=cold)
+    from gdviz.ui.app import spread_refreshes
+
+    spread_refreshes(win)  # (as the app's window: a change's refreshes within a budget a turn)
     if collector:
         playing[0] = lambda: win.session.playing
         win.idle_collector = idle

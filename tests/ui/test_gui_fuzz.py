@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
+import weakref
 
 import pytest
 from PySide6.QtCore import QTimer, qWarning
@@ -17,6 +18,8 @@ from PySide6.QtWidgets import QApplication, QWidget
 
 sys.path.insert(0, os.path.dirname(__file__))  # the fuzzer lives beside this file
 from fuzz import GuiFuzzer, env_actions  # noqa: E402
+
+from gdviz.ui.views import refresh  # noqa: E402
 
 #: ~15 s here. (At 150 actions the run did not reach a view's close, whose items the
 #: collector freed before gdviz.ui.views.items.delete_later; 500 actions did)
@@ -37,6 +40,10 @@ def test_gui_fuzz(window, tmp_path, seed, monkeypatch):
     app.freeze_long_lived()
     # and its full passes on their own timer (gdviz.ui.app.IdleCollector)
     collector = app.IdleCollector(lambda: window.session.playing, window)
+    # and its changes' refreshes spread over turns past a budget, as the app's window
+    # (for this test only)
+    monkeypatch.setattr(refresh, "_budgets", weakref.WeakKeyDictionary())
+    app.spread_refreshes(window)
     fuzz = GuiFuzzer(window, seed=seed, tmp=tmp_path)
     fuzz.watch_collector = True  # (what the collector would free is kept: a short run)
     try:

@@ -135,6 +135,74 @@ def test_held_waits_for_the_outermost_and_a_failing_refresh_does_not_stop_the_ot
     assert not refresh.pending()
 
 
+def _turns(until, most: int = 30) -> int:
+    """Turns of the event loop until ``until()``; how many it took."""
+    from PySide6.QtWidgets import QApplication
+
+    for k in range(most):
+        if until():
+            return k
+        QApplication.processEvents()
+    raise AssertionError("still waiting after %d turns" % most)
+
+
+def test_a_budget_spreads_a_changes_refreshes_over_turns_of_the_event_loop(qapp, monkeypatch):
+    """A change of a session with a budget (the app's window) runs its refreshes until
+    the change has taken the budget, then one turn after another: at least one view a
+    turn, the layout's never left; a refresh asked for meanwhile waits its turn; another
+    session's change (an export's frame) runs everything at once."""
+    import time
+
+    now = [10.0]
+    monkeypatch.setattr(time, "monotonic", lambda: now[0])
+    s, other = _FakeSession(), _FakeSession()
+    refresh.set_budget(s, 0.03)
+    calls = []
+
+    def view(name, ms):
+        def fn():
+            calls.append(name)
+            now[0] += ms / 1e3
+        fn.__name__ = name
+        return fn
+
+    a, b, c, d = view("a", 20), view("b", 20), view("c", 50), view("d", 1)
+    try:
+        def body():
+            for fn in (a, b, c, d):
+                refresh.later(s, fn)
+            refresh.later(s, view("layout", 40), layout=True)
+
+        s.change(body)
+        # the layout's (40 ms, over the budget) and one view at least; then the budget's
+        assert calls == ["layout", "a"] and refresh.pending()
+        refresh.later(s, view("e", 1))  # outside a change: waits its turn (after d)
+        assert calls == ["layout", "a"]
+        # the next turn: b (20 ms, within the budget), then c (50 ms: past it)
+        assert _turns(lambda: calls[-1:] == ["c"]) == 1
+        assert calls == ["layout", "a", "b", "c"] and refresh.pending()
+        assert _turns(lambda: not refresh.pending()) == 1  # d and e: 1 ms each
+        assert calls == ["layout", "a", "b", "c", "d", "e"]
+        calls.clear()
+        # another session (no budget) runs what waits, and its own, in its change's turn
+        s.change(lambda: [refresh.later(s, fn) for fn in (a, b, c)])
+        assert calls == ["a", "b"]
+        other.change(lambda: refresh.later(other, view("x", 90)))
+        assert calls == ["a", "b", "c", "x"] and not refresh.pending()
+        # a grab of the window: what waits runs at once
+        calls.clear()
+        s.change(lambda: [refresh.later(s, fn) for fn in (a, b, c)])
+        refresh.finish()
+        assert calls == ["a", "b", "c"] and not refresh.pending()
+        _turns(lambda: True)  # (the timer's turn finds nothing to do)
+        assert calls == ["a", "b", "c"]
+    finally:
+        refresh.set_budget(s, None)
+    calls.clear()
+    s.change(lambda: [refresh.later(s, fn) for fn in (a, b, c, d)])
+    assert calls == ["a", "b", "c", "d"]  # (no budget: all in the change's turn)
+
+
 # ---------------------------------------------------------------------------- the window
 @pytest.fixture
 def classifier_window(window):
@@ -391,3 +459,32 @@ def test_a_new_fit_draws_the_fit_panel_once(window, monkeypatch):
         want = s.problem.model.predict(P[0], fv.xs)
         assert np.allclose(fv.run_curves[0].getData()[1], want, equal_nan=True)
     _flush()
+
+
+def test_a_scrub_of_a_window_with_a_budget_shows_the_model_turn_by_turn(classifier_window):
+    """The app's window (a budget: :func:`gdviz.ui.app.spread_refreshes`), here of 0 s:
+    a scrub refreshes one view in its own turn, the others in the turns after, and its
+    plots paint one per turn; once they have run, every view shows the step, as without
+    a budget. A grab shows the step at once."""
+    win = classifier_window
+    s = win.session
+    s.step(6)
+    _flush()
+    refresh.set_budget(s, 0.0)
+    try:
+        s.scrub(2)
+        assert refresh.pending()  # (the views after the first one: in later turns)
+        assert win.staggered.pending()  # (the plots' paints: one per turn)
+        turns = _turns(lambda: not refresh.pending() and not win.staggered.pending())
+        assert turns >= 2
+        _assert_current(win)
+        s.step_back()
+        assert refresh.pending()
+        win.grab()  # (a grab: everything now)
+        assert not refresh.pending() and not win.staggered.pending()
+        _assert_current(win)
+    finally:
+        refresh.set_budget(s, None)
+    s.scrub(5)  # (without a budget: every view when the call returns)
+    assert not refresh.pending()
+    _assert_current(win)

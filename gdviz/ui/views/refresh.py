@@ -22,6 +22,15 @@ that a view hidden by the change skips its work. What a view collects from a wor
 (``last=True``): the change's other work overlaps the worker's, and the turn waits only
 for what is left of it.
 
+A change of the model outside a window-wide change (a scrub, a step back, an edit) may
+spread its views' refreshes over turns of the event loop (:func:`set_budget`, the app's
+:data:`TURN_BUDGET_S`): once the change and the refreshes run so far have taken the budget,
+the rest wait for the next turn, after the user's input and the paint of what has
+refreshed, and so on, a view at least a turn. (L21 with 16 networks at 300 % text: a
+scrub's refreshes, the loss curves 30-45 ms, the map 13, the plane 15, the schedule, the
+network, the step panel, were one turn of 35-90 ms and 100-230 ms beside the maps' workers.)
+Until its turn a view shows the step before, for a turn or two.
+
 A restyle of the whole window (a text size, the language, projector mode) changes no
 model: its refreshes may wait for a later turn of the event loop, the window's settle
 (:func:`hold`, :func:`release`), so that no single turn restyles, lays out and refreshes
@@ -49,6 +58,44 @@ _watched: "weakref.WeakSet" = weakref.WeakSet()
 #: time.monotonic() when the change under way began (its outermost :func:`held`, or its
 #: session's first deferred refresh); None between changes
 _began: list = [None]
+#: seconds a change of each session may take in one turn for its refreshes
+#: (:func:`set_budget`); a session not in it: all in one turn
+_budgets: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+#: refreshes left for a later turn by a budget (:func:`_spread`), and whether its timer
+#: is on its way
+_spread_left = {"waiting": False, "queued": False}
+#: called when a change's refreshes spread over turns (a window staggers its plots' paints)
+_on_spread: list = []
+
+
+def when_spread(hook) -> None:
+    """Call ``hook()`` (a bound method; held weakly) each time a change's refreshes spread
+    over turns (:func:`set_budget`): the change is a heavy one, and its paint may be too."""
+    _on_spread.append(weakref.WeakMethod(hook))
+
+
+#: the app's budget (:func:`set_budget`): a turn of the event loop that refreshes views
+#: takes about this long, then the paint of what refreshed (issue 10, item 11: no turn
+#: over 100 ms)
+TURN_BUDGET_S = 0.03
+
+
+def set_budget(session, seconds: float | None) -> None:
+    """Spread a change of ``session``'s refreshes over turns of the event loop once they
+    take ``seconds`` (the app's window: :data:`TURN_BUDGET_S`); None (as any session
+    starts): all of them in the change's turn (an export's, which draws its frame when
+    the step returns; tests, which look at a view then). At least one refresh runs in each
+    turn."""
+    if seconds is None:
+        _budgets.pop(session, None)
+    else:
+        _budgets[session] = max(float(seconds), 0.0)
+
+
+def finish() -> None:
+    """Run at once what a budget left for a later turn (a grab of the window)."""
+    if _spread_left["waiting"] and not _holds and not _flushing:
+        flush()
 
 
 def deadline(budget: float) -> float:
@@ -69,14 +116,15 @@ def later(session, fn, *, layout: bool = False, last: bool = False) -> None:
     notifying = getattr(session, "notifying", False)
     if notifying and _deferring:
         _changed = True  # a change of the model: its refreshes run when it settles
-    if not _holds and not _flushing and not notifying and not _waiting():
+    if (not _holds and not _flushing and not notifying and not _waiting()
+            and not _spread_left["waiting"]):
         fn()
         return
     if _began[0] is None:
         _began[0] = time.monotonic()
     if session is not None and session not in _watched:
         _watched.add(session)
-        session.settled.connect(_on_settled)
+        session.settled.connect(_settled_of(session))
     (_layout if layout else _last if last else _views)[fn] = None
 
 
@@ -137,6 +185,7 @@ def release(*, run: bool = True) -> None:
         _layout.clear()
         _views.clear()
         _last.clear()
+        _spread_left["waiting"] = False
         _began[0] = None
     elif not _holds:
         flush()
@@ -151,24 +200,36 @@ def _waiting() -> bool:
     return bool(_deferring) and not _changed
 
 
-def flush(*, views: bool = True) -> None:
+def flush(*, views: bool = True, budget: float | None = None) -> None:
     """Run every waiting refresh now (the layout's first, the ``last`` ones after all the
     others); a refresh that asks for another
     gets it in the same flush. ``views=False``: only the layout's (which views show), so
     that a window-wide change lays out the views that stay shown, and they refresh once at
-    their final size."""
+    their final size. ``budget``: a model change's (:func:`set_budget`): once the change
+    has taken that many seconds, the views' refreshes left wait for the next turn."""
     global _flushing
     if _flushing:
         return  # (the flush under way runs them)
     error = None
     _flushing = True
+    if _holds:
+        budget = None
+    t0 = _began[0] if _began[0] is not None else time.monotonic()
+    ran = False
+    if views:
+        _spread_left["waiting"] = False
     try:
         while _layout or (views and (_views or _last)):
             d = _layout if _layout else _views if _views else _last
+            if (budget is not None and ran and d is not _layout
+                    and time.monotonic() - t0 >= budget):
+                _spread(budget)
+                break
             fn = next(iter(d))
             del d[fn]
             if not _alive(fn):
                 continue
+            ran = ran or d is not _layout
             try:
                 fn()
             except Exception as exc:  # the other views still refresh; the first error is raised
@@ -182,9 +243,57 @@ def flush(*, views: bool = True) -> None:
         raise error
 
 
-def _on_settled() -> None:
+def _spread(budget: float) -> None:
+    """The refreshes waiting run in the next turn of the event loop (a zero timer: after
+    the input that came meanwhile and the paint of what refreshed), within ``budget``."""
+    _spread_left["waiting"] = True
+    _spread_left["budget"] = budget
+    for ref in list(_on_spread):
+        hook = ref()
+        if hook is None or not _alive(hook):  # (a window closed and deleted)
+            _on_spread.remove(ref)
+        else:
+            hook()
+    if _spread_left["queued"]:
+        return
+    timer = _spread_left.get("timer")
+    if timer is None:  # (a timer's event, not a posted call: the input that came first
+        # is taken before it, as is the paint of what refreshed)
+        from PySide6.QtCore import QTimer
+
+        timer = _spread_left["timer"] = QTimer()
+        timer.setSingleShot(True)
+        timer.setInterval(0)
+        timer.timeout.connect(_next_turn)
+    _spread_left["queued"] = True
+    timer.start()
+
+
+def _next_turn() -> None:
+    _spread_left["queued"] = False
+    if not _spread_left["waiting"]:
+        return  # (a later change's flush ran them)
+    if _holds or _flushing or _waiting():
+        _spread_left["waiting"] = False  # (that hold's end runs them)
+        return
+    _began[0] = None  # (the budget counts from this turn's start)
+    flush(budget=_spread_left.get("budget"))
+
+
+def _settled_of(session):
+    """``session.settled``'s slot: its change's refreshes, within the session's budget."""
+    ref = weakref.ref(session)
+
+    def on_settled() -> None:
+        s = ref()
+        _on_settled(None if s is None else _budgets.get(s))
+
+    return on_settled
+
+
+def _on_settled(budget: float | None = None) -> None:
     if not _holds and not _waiting():
-        flush()
+        flush(budget=budget)
 
 
 def _alive(fn) -> bool:
