@@ -102,3 +102,32 @@ def test_data_problems_say_iteration(qtbot):
     assert v.hint.text().startswith("Iteration 0: no update yet")
     sess.step(3)
     assert "iteration 3" in v.title.text() and "step" not in v.title.text()
+
+
+def test_a_long_replay_for_the_step_shown_goes_on_in_later_turns(view, sess, monkeypatch, qapp):
+    """A jump back re-plays the history from the engine's checkpoint for the step's numbers
+    (L21 with 16 networks: up to 255 steps, 100-200 ms in one turn). Within its share of a
+    turn (here none: a step a turn) the panel says it is re-playing, shows θ_new (known)
+    and dashes; the re-play goes on in the turns after, and then the numbers are exactly
+    those of the step."""
+    from gdviz.ui.views import step_view
+
+    monkeypatch.setattr(step_view, "DETAILS_TURN_S", 0.0)
+    sess.select(1)
+    sess.step(600)
+    sess.scrub(500)  # the engine's checkpoint before it: 256 (244 steps to re-play)
+    assert "Re-playing the history to step 500" in view.hint.text() and view.hint.isVisible()
+    assert view.cells["g"][1].text() == "—"
+    theta1 = sess.positions()[1]
+    assert view.cells["theta1"][1].text() == fmt(theta1[0])
+    turns = 0
+    while view.cells["g"][1].text() == "—":
+        qapp.processEvents()
+        turns += 1
+        assert turns < 2000
+    assert turns > 10
+    assert not view.hint.isVisible()
+    want = sess.details(1)  # (now cached: the re-play's)
+    assert view.cells["g"][1].text() == fmt(np.asarray(want["g"])[0])
+    assert view.cells["delta"][2].text() == fmt(np.asarray(want["delta"])[1])
+    assert "step 500" in view.title.text()

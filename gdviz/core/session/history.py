@@ -47,6 +47,10 @@ DETAIL_MARKS = 16
 _clock = time.perf_counter
 
 
+#: what :meth:`HistoryMixin.details` returns while its re-play goes on (a deadline)
+DETAILS_PENDING = "details re-playing"
+
+
 class ReplayJob:
     """A fresh engine advanced to step ``to`` with the logged changes re-applied, in pieces.
 
@@ -108,11 +112,17 @@ class ReplayJob:
             n = self._piece(step - rs.t, deadline)
             if n == 0:
                 return False
+            mark = None
+            if self.marks is not None:  # (its marks kept, as without a deadline)
+                mark = (rs.t // self.marks + 1) * self.marks
+                n = min(n, mark - rs.t)
             t0 = _clock()
             rs.advance(n)
             self._step_s = max(_clock() - t0, 0.0) / n
             self._last_n = n
             self._moved = True
+            if mark is not None and rs.t == mark and mark < self.to:
+                rs.keep_checkpoint()
         return True
 
     def run(self, deadline: float | None = None) -> bool:
@@ -138,6 +148,8 @@ class HistoryMixin:
     #: of blocking; headless users (export, the CLI, tests) get the whole re-play at once
     background_replay: bool = False
     _catchup: ReplayJob | None = None
+    #: (step, history key, job): a re-play for :meth:`details` stopped at its deadline
+    _details_job: tuple | None = None
     #: True inside play/pause: they leave a background re-play going
     _keep_replay: bool = False
 
@@ -379,12 +391,16 @@ class HistoryMixin:
             for key in sorted(self._details_cache)[:2048]:
                 del self._details_cache[key]
 
-    def details(self, r: int, t: int | None = None) -> dict | None:
+    def details(self, r: int, t: int | None = None, deadline: float | None = None):
         """Step-by-step numbers of run ``r`` for the update that produced step ``t``
         (default: displayed): dict(step, g, m, v, step_size, delta, lr) as
         :meth:`RunSet.details` gives them; None at t = 0 (no update yet).
 
         Steps behind the engine's front are re-played (exactly: the noise is counter-based).
+        ``deadline`` (a :data:`_clock` time): a re-play that would run past it stops there
+        and :data:`DETAILS_PENDING` is returned; the next call for the same step and
+        history goes on from where it stopped (the step-by-step panel after a jump back:
+        L21 with 16 networks re-played up to 255 steps, 100-200 ms, in one turn).
         """
         t = self._t(t)
         if t <= 0 or not 0 <= r < self.n_runs:
@@ -392,9 +408,17 @@ class HistoryMixin:
         if t == self.runset.t:
             return self.runset.details(r)
         if t not in self._details_cache:
-            job = ReplayJob(self, t, events_before=t, start=self._detail_start(t),
-                            marks=DETAIL_MARKS)
-            job.run()
+            key = self._history_key()
+            kept = self._details_job
+            if kept is not None and kept[0] == t and kept[1] == key:
+                job = kept[2]
+            else:
+                job = ReplayJob(self, t, events_before=t, start=self._detail_start(t),
+                                marks=DETAIL_MARKS)
+            self._details_job = None
+            if not job.run(deadline):
+                self._details_job = (t, key, job)
+                return DETAILS_PENDING
             if not getattr(job.rs, "_from_marks", False):
                 # its marks serve the steps before t (a step back re-plays a few steps)
                 self._detail_marks = (self._history_key(), job.rs)

@@ -13,19 +13,24 @@ optimizer is written with the current numbers (lessons L11 and L15)::
 from __future__ import annotations
 
 import math
+import time
 
 import numpy as np
 import shiboken6
-from PySide6.QtCore import QEvent, Qt
+from PySide6.QtCore import QEvent, Qt, QTimer
 from PySide6.QtWidgets import (QFrame, QGridLayout, QLabel, QScrollArea, QSizePolicy, QVBoxLayout,
                                QWidget)
 
 from gdviz.core.i18n import tr
+from gdviz.core.session.history import DETAILS_PENDING
 from gdviz.ui import theme
 from gdviz.ui.views.items import connect_all, disconnect_all
 
 #: the room between the table's columns (px)
 TABLE_GAP = 18
+#: seconds of a turn of the event loop that re-play the history for the step shown (after
+#: a jump back, the re-play goes on in the turns after, the panel saying so)
+DETAILS_TURN_S = 0.02
 
 #: (symbol, name, tooltip) of the table rows; the key is the details() field (the
 #: tooltip is shown in the UI language: key row_<key>)
@@ -132,6 +137,11 @@ class StepView(QWidget):
         lay.addWidget(self.rule)
         lay.addStretch(1)
 
+        #: goes on with a re-play for the step shown in the next turn (DETAILS_TURN_S)
+        self._replay_more = QTimer(self)
+        self._replay_more.setSingleShot(True)
+        self._replay_more.setInterval(0)
+        self._replay_more.timeout.connect(self._refresh)
         s = session
         self._connections = connect_all([
             (s.selection_changed, self._on_selection_changed),
@@ -259,10 +269,19 @@ class StepView(QWidget):
         when = tr("title_iteration", t=t) if s.is_data else tr("title_step", t=t)
         self.title.setText(f"<b><span style='color:{color}'>●</span> {s.run_label(r)}</b>"
                            f" — {when}")
-        details = s.details(r)
+        details = s.details(r, deadline=time.perf_counter() + DETAILS_TURN_S)
         diverged = dict(s.diverged())
         self.table.setVisible(True)
         self.rule.setVisible(True)
+        if details is DETAILS_PENDING:  # (its numbers in a later turn: θ_new is known)
+            self.hint.setText(tr("hint_replaying_iteration" if s.is_data
+                                 else "hint_replaying_step", t=t))
+            self.hint.setVisible(True)
+            self._fill_table(None, r)
+            self._set_rule(self._rule_lines(r, None))
+            self._arrange()
+            self._replay_more.start()
+            return
         if details is None:
             self.hint.setText(tr("hint_iteration0" if s.is_data else "hint_step0"))
             self.hint.setVisible(True)
