@@ -15,6 +15,7 @@ from __future__ import annotations
 import copy
 import math
 import threading
+import time
 from typing import Sequence
 
 import numpy as np
@@ -251,6 +252,7 @@ class RunSet:
         self._bad = np.full((n, p + 1), np.nan)
         self._evaluate_start()
         self.grad[...] = self._gcur
+        self._slow_pieces = 0  # (see _fit_checkpoints)
         # trajectories
         self.stride = 1
         self._spare: _SpareRows | None = None  # the next buffers, made ready in a thread
@@ -272,6 +274,7 @@ class RunSet:
             self._traj_loss = np.empty((n, 0))
             self._checkpoint_every = self._checkpoint_interval()
             self._checkpoints = {}
+        self._slow_pieces = 0  # (see _fit_checkpoints)
 
     def _checkpoint_interval(self) -> int:
         """Steps between checkpoints to start with: CHECKPOINT_EVERY, halved while re-playing
@@ -359,7 +362,9 @@ class RunSet:
             self._ensure_rows(self.t + k)
             while k > 0:  # pieces that end on the checkpoint marks
                 piece = min(k, self._checkpoint_every - self.t % self._checkpoint_every)
+                t0 = time.perf_counter()
                 self._advance(piece)
+                self._fit_checkpoints(piece, time.perf_counter() - t0)
                 k -= piece
                 if self.t % self._checkpoint_every == 0:
                     self._take_checkpoint()
@@ -392,6 +397,28 @@ class RunSet:
            self.grad, self._last_step_size, self._last_delta, self._last_lr, self._bad)
 
     # ---------------------------------------------------------------- checkpoints
+    def _fit_checkpoints(self, steps: int, seconds: float) -> None:
+        """Halve the steps between checkpoints (down to CHECKPOINT_MIN) while re-playing
+        that many, at the speed ``steps`` steps just took, would take more than twice
+        CHECKPOINT_REPLAY_S: the estimate the interval starts from (:func:`step_seconds`)
+        does not know the machine, nor a batch size set since (an edit after scrubbing
+        back re-plays from the checkpoint before it in its own turn: on L21 with 16
+        networks and a larger batch, 100-400 ms). Past checkpoints stay (each on a multiple
+        of the new interval); not while they are over half of MAX_CHECKPOINTS (thinning
+        would double it back). Only after two slow pieces in a row: a kernel's first call
+        in the process (numba loading it from its cache) is one slow piece."""
+        if self.landscape or steps < 4 or seconds <= 0.0:
+            return
+        per_step = seconds / steps
+        slow = self._checkpoint_every * per_step > 2 * CHECKPOINT_REPLAY_S
+        self._slow_pieces = self._slow_pieces + 1 if slow else 0
+        if self._slow_pieces < 2:
+            return
+        while (self._checkpoint_every > CHECKPOINT_MIN
+               and self._checkpoint_every * per_step > 2 * CHECKPOINT_REPLAY_S
+               and len(self._checkpoints) < MAX_CHECKPOINTS // 2):
+            self._checkpoint_every //= 2
+
     def _take_checkpoint(self) -> None:
         """Keep the engine's state at step t (after the step, before any change logged at
         t is applied: see :meth:`restore_checkpoint`)."""

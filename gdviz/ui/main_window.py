@@ -2125,8 +2125,15 @@ class MainWindow(QMainWindow):
         and the slower frames asked for more steps still."""
         n, secs = self.session.last_advance
         speed = float(self.session.speed)
-        if n <= 0 or secs <= 0.0 or speed <= 0.0:
+        if speed <= 0.0:
             return dt
+        if n <= 0 or secs <= 0.0:
+            # a new engine (a reset, a lesson) on data: one step, which measures it (a
+            # reset of L21 with 12 networks at a high speed took 0.1 s of race, 900 ms, in
+            # its first frame); a surface's steps are microseconds
+            from gdviz.core.engine import step_seconds
+
+            return min(dt, 1.0 / speed) if step_seconds(self.session.problem, 1) > 0 else dt
         most = max(FRAME_ENGINE_S * n / secs, 1.0) / speed
         return min(dt, most)
 

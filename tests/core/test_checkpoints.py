@@ -98,6 +98,9 @@ def test_walking_back_step_by_step_replays_from_the_marks_exactly(name, monkeypa
     at most DETAIL_MARKS steps each, and give what a re-play from step 0 gives."""
     from gdviz.core.session import history
 
+    # (the engine's checkpoints where its estimate puts them, not where a slow machine's
+    # measured steps would: see test_the_checkpoint_interval_follows_...)
+    monkeypatch.setattr(RunSet, "_fit_checkpoints", lambda self, steps, seconds: None)
     s = _lesson(name)
     s.step(250)
     s.update_run(0, lr=s.specs[0].config.lr * 0.7)  # logged at 250, between two marks
@@ -151,3 +154,101 @@ def test_a_costly_step_is_checkpointed_more_often_so_a_change_after_scrubbing_ba
     fresh = s._replay(300)
     assert_allclose(s.positions(), fresh.positions(), rtol=1e-12, atol=1e-12)
     assert _lesson("L05").runset._checkpoint_every == engine.CHECKPOINT_EVERY
+
+
+@pytest.mark.parametrize("name", ["L06", "L21"])
+def test_details_past_a_deadline_go_on_where_they_stopped_and_keep_their_marks(name, monkeypatch):
+    """The step-by-step panel's re-play of a past step within a deadline: past it the
+    call returns DETAILS_PENDING, each next call goes on from where the last one stopped
+    (every call moves at least one step), and the numbers then are exactly those of a
+    re-play from step 0; its marks are kept as without a deadline, so that the steps
+    before it re-play at most DETAIL_MARKS steps. An edit meanwhile starts it anew."""
+    from gdviz.core.session import history
+
+    s = _lesson(name)
+    s.step(250)
+    s.update_run(0, lr=s.specs[0].config.lr * 0.7)  # logged at 250
+    s.step(100)
+    advanced = []
+    orig = RunSet.advance
+
+    def counting(self, k=1):
+        if self is not s.runset:
+            advanced.append(int(k))
+        return orig(self, k)
+
+    monkeypatch.setattr(RunSet, "advance", counting)
+    calls = 0
+    while True:  # a deadline already past: a step or a piece a call
+        calls += 1
+        got = s.details(1 % s.n_runs, 339, deadline=0.0)
+        if got is not history.DETAILS_PENDING:
+            break
+        assert calls < 400
+    assert calls > 2 and sum(advanced) == 339 - s.runset.latest_checkpoint(339)
+    advanced.clear()
+    s.details(0, 338)  # (no deadline) from the marks the deadline's re-play kept
+    assert 0 < sum(advanced) <= history.DETAIL_MARKS
+    monkeypatch.setattr(RunSet, "advance", orig)
+    fresh = s._replay(339, events_before=339)
+    want = fresh.details(1 % s.n_runs)
+    for key in ("g", "step_size", "delta"):
+        assert_allclose(got[key], want[key], rtol=0, atol=0, err_msg=key)
+    assert got["step"] == want["step"] == 339 and got["lr"] == want["lr"]
+    # an edit between two calls: the re-play starts anew, for the new history
+    s.scrub(345)
+    assert s.details(0, 330, deadline=0.0) is history.DETAILS_PENDING  # (from the mark at 320)
+    s.update_run(0, lr=s.specs[0].config.lr * 0.5)  # logged at 345 (the display's step)
+    while (got := s.details(0, 330, deadline=0.0)) is history.DETAILS_PENDING:
+        pass
+    want = s._replay(330, events_before=330).details(0)
+    assert_allclose(got["delta"], want["delta"], rtol=0, atol=0)
+
+
+def test_the_checkpoint_interval_follows_the_measured_speed_of_a_step(monkeypatch):
+    """The interval starts from an estimate of a step's cost; the steps measured slower
+    than it (a larger batch set since, a slower machine) halve it, so that an edit after
+    scrubbing back re-plays at most that many steps, and the history stays exact."""
+    from types import SimpleNamespace
+
+    s = _lesson("L21")
+    rs = s.runset
+    every = rs._checkpoint_every
+    assert every > engine.CHECKPOINT_MIN
+    clock = [0.0]
+    orig = RunSet._advance
+
+    def slow(self, k):  # 10 ms a step
+        clock[0] += 0.01 * k
+        return orig(self, k)
+
+    monkeypatch.setattr(engine, "time", SimpleNamespace(perf_counter=lambda: clock[0]))
+    monkeypatch.setattr(RunSet, "_advance", lambda self, k: orig(self, k))  # (0 s a step)
+    s.step(every + 3)
+    assert rs._checkpoint_every == every  # (as fast as estimated, or faster: kept)
+    monkeypatch.setattr(RunSet, "_advance", slow)
+    s.step(every)  # one slow piece (a kernel loaded from numba's cache): kept
+    assert rs._checkpoint_every == every
+    s.step(2 * every)
+    assert rs._checkpoint_every == engine.CHECKPOINT_MIN
+    last = s.t - s.t % engine.CHECKPOINT_MIN
+    assert rs.latest_checkpoint(s.t) == last  # (taken at the new interval's marks)
+    s.scrub(s.t - 5)
+    advanced = []
+    orig_advance = RunSet.advance
+
+    def counting(self, k=1):
+        advanced.append(int(k))
+        return orig_advance(self, k)
+
+    monkeypatch.setattr(RunSet, "advance", counting)
+    s.update_run(0, lr=s.specs[0].config.lr * 0.5)  # re-plays from the checkpoint before
+    assert 0 < sum(advanced) <= engine.CHECKPOINT_MIN
+    monkeypatch.undo()
+    s.step(40)
+    fresh = s._replay(s.t)
+    assert_allclose(s.positions(), fresh.positions(), rtol=0, atol=0)
+    lsc = RunSet(Landscape.from_surface("rosenbrock"), [OptimizerConfig("adam", lr=0.01)],
+                 np.array([[-1.5, 2.0]]), total_steps=5000)
+    lsc._fit_checkpoints(100, 100.0)  # (a landscape's steps are microseconds: kept)
+    assert lsc._checkpoint_every == engine.CHECKPOINT_EVERY
