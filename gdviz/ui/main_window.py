@@ -1245,7 +1245,13 @@ class MainWindow(QMainWindow):
         size, and a layout of what those changed (a status's lines)."""
         from gdviz.ui.views import refresh
 
-        with refresh.held():
+        # the app's window: the views' refreshes within the change's budget, counted from
+        # its start, the rest in the turns after (gdviz.ui.views.refresh.set_budget; a
+        # problem switched on L21 with 16 networks at 261 % text: 105-150 ms in one turn
+        # on a quiet machine, ~45 of it the layout, ~30 the views)
+        budget = refresh.budget_of(self.session)
+        began = time.monotonic()
+        with refresh.held(run=budget is None):
             try:
                 yield
             finally:
@@ -1254,6 +1260,8 @@ class MainWindow(QMainWindow):
                 refresh.flush(views=False)
                 lay_out()
                 stale = refresh.pending()
+        if budget is not None:
+            refresh.settle(budget, began)
         if stale:
             with refresh.held():
                 QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)

@@ -1103,3 +1103,33 @@ def test_a_costly_surface_is_computed_in_the_turn_on_a_grid_within_the_work():
     assert LIVE_MESH_MIN < n < 256 and mae.grid_work(n, n, 20_000) <= LIVE_3D_WORK
     assert mae.grid_work(int(n / 0.8) + 1, int(n / 0.8) + 1, 20_000) > LIVE_3D_WORK
     assert grid_within(256, object(), LIVE_3D_WORK, LIVE_MESH_MIN) == 256  # (no estimate)
+
+
+def test_the_arrows_of_a_past_step_wait_for_its_replay_in_the_window(view, sess, qapp,
+                                                                       monkeypatch):
+    """The window's map (its pace on) re-plays a past step's numbers within a share of the
+    turn (here none: a step a turn): no arrows until they are ready, then exactly those of
+    the step; an export's map (pace off) draws them in its frame."""
+    from gdviz.ui.views import landscape_view
+
+    monkeypatch.setattr(landscape_view, "ARROWS_TURN_S", 0.0)
+    view.pace.enabled = True
+    sess.select(3)
+    sess.step(600)
+    sess.scrub(500)  # (re-played from the engine's checkpoint at 256)
+    x, _ = view.arrows["update"].getData()
+    assert x is None or len(x) == 0
+    turns = 0
+    while not len(view.arrows["update"].getData()[0] if view.arrows["update"].getData()[0]
+                  is not None else ()):
+        qapp.processEvents()
+        turns += 1
+        assert turns < 2000
+    assert turns > 10
+    start = sess.positions(499)[3]
+    x, y = view.arrows["update"].getData()
+    assert (x[0], y[0]) == pytest.approx(tuple(start))
+    view.pace.enabled = False
+    sess.scrub(300)
+    x, y = view.arrows["update"].getData()
+    assert len(x) == 6 and (x[0], y[0]) == pytest.approx(tuple(sess.positions(299)[3]))

@@ -488,3 +488,30 @@ def test_a_scrub_of_a_window_with_a_budget_shows_the_model_turn_by_turn(classifi
     s.scrub(5)  # (without a budget: every view when the call returns)
     assert not refresh.pending()
     _assert_current(win)
+
+
+def test_a_window_wide_change_with_a_budget_spreads_its_views_after_its_layout(
+        classifier_window, monkeypatch):
+    """A problem switched in the controls (two turns: the session, then the layout and the
+    views' refreshes in the window's settle) with a budget: the settle lays out, then
+    refreshes the views within the budget counted from its start, the rest in the turns
+    after; then every view shows the model, as without a budget."""
+    win = classifier_window
+    s = win.session
+    panel = win.controls.problem
+    combo = panel.combo
+    panel._on_combo_activated(combo.findData("@fit"))
+    _turns(lambda: not refresh.pending() and win.layout_settled())
+    spreads = []
+    orig = refresh._spread
+    monkeypatch.setattr(refresh, "_spread", lambda budget: (spreads.append(budget), orig(budget)))
+    refresh.set_budget(s, 0.0)
+    try:
+        panel._on_combo_activated(combo.findData("@classify"))
+        assert s.kind == "classify" and refresh.pending()  # (the views: in the settle)
+        _turns(lambda: not refresh.pending() and not win.staggered.pending()
+               and win.layout_settled())
+        assert spreads  # (the settle's views: over turns)
+        _assert_current(win)
+    finally:
+        refresh.set_budget(s, None)

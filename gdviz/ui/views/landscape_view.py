@@ -22,6 +22,7 @@ from PySide6.QtGui import QAction, QColor, QFontMetrics
 from PySide6.QtWidgets import QGraphicsItem
 
 from gdviz.core.i18n import tr
+from gdviz.core.session.history import DETAILS_PENDING
 from gdviz.kernels.contour import contour_segments, nice_levels
 from gdviz.ui import theme
 from gdviz.ui.views.items import (BuildPace, GrowingCurve, HistoryFeed, PlayingStrokes, Points,
@@ -41,6 +42,9 @@ from gdviz.ui.views.turns import Turn
 
 #: the contour levels' scale: "auto" follows the surface (log where it spans decades)
 LOG_SCALE = {"log": True, "linear": False}
+#: seconds of a turn that re-play the history for the step-by-step arrows of a past step
+#: (a jump back: the re-play goes on in the turns after; the step panel shares it)
+ARROWS_TURN_S = 0.02
 #: the colour bar shows only on a map at least this wide (pixels)
 COLORBAR_MIN_WIDTH = 560
 #: grid of a live surface (a fit's slice, a mini-batch's surface), recomputed every frame;
@@ -207,6 +211,8 @@ class LandscapeView(pg.PlotWidget):
         self.arrow_halos = {k: pg.PlotDataItem(connect="pairs") for k in self.arrow_names}
         self._arrows_empty: set = set()
         self.arrows = {k: pg.PlotDataItem(connect="pairs") for k in self.arrow_names}
+        #: goes on with a re-play for the arrows of a past step (ARROWS_TURN_S a turn)
+        self._arrows_more: QTimer | None = None
         # the update on top: for SGD it lies along the −gradient, shorter by the lr
         for z, k in enumerate(("momentum", "gradient", "update")):
             self.arrow_halos[k].setZValue(45 + 2 * z)
@@ -1293,7 +1299,20 @@ class LandscapeView(pg.PlotWidget):
     def _update_arrows(self) -> None:
         s = self.session
         r = s.selected
-        details = s.details(r) if (r >= 0 and r < s.n_runs and s.run_enabled(r)) else None
+        details = None
+        if 0 <= r < s.n_runs and s.run_enabled(r):
+            # the window's map: a past step's numbers re-played within a share of the turn,
+            # the arrows drawn once they are (an export's: at once, in its frame)
+            deadline = time.perf_counter() + ARROWS_TURN_S if self.pace.enabled else None
+            details = s.details(r, deadline=deadline)
+            if details is DETAILS_PENDING:
+                details = None
+                if self._arrows_more is None:
+                    self._arrows_more = QTimer(self)
+                    self._arrows_more.setSingleShot(True)
+                    self._arrows_more.setInterval(0)
+                    self._arrows_more.timeout.connect(self._update_arrows)
+                self._arrows_more.start()
         vectors: dict[str, np.ndarray | None] = {k: None for k in self.arrow_names}
         p0 = None
         if details is not None:

@@ -92,6 +92,19 @@ def set_budget(session, seconds: float | None) -> None:
         _budgets[session] = max(float(seconds), 0.0)
 
 
+def budget_of(session) -> float | None:
+    """``session``'s budget (:func:`set_budget`), None when it has none."""
+    return _budgets.get(session)
+
+
+def settle(budget: float, since: float) -> None:
+    """The refreshes a window-wide change left waiting (``held(run=False)``), within
+    ``budget`` counted from ``since`` (the change's start: its layout has taken part of
+    it), unless a hold still keeps them."""
+    if not _holds and not _waiting():
+        flush(budget=budget, since=since)
+
+
 def finish() -> None:
     """Run at once what a budget left for a later turn (a grab of the window)."""
     if _spread_left["waiting"] and not _holds and not _flushing:
@@ -200,13 +213,14 @@ def _waiting() -> bool:
     return bool(_deferring) and not _changed
 
 
-def flush(*, views: bool = True, budget: float | None = None) -> None:
+def flush(*, views: bool = True, budget: float | None = None, since: float | None = None) -> None:
     """Run every waiting refresh now (the layout's first, the ``last`` ones after all the
     others); a refresh that asks for another
     gets it in the same flush. ``views=False``: only the layout's (which views show), so
     that a window-wide change lays out the views that stay shown, and they refresh once at
     their final size. ``budget``: a model change's (:func:`set_budget`): once the change
-    has taken that many seconds, the views' refreshes left wait for the next turn."""
+    has taken that many seconds (since its start, or ``since``, a time.monotonic()), the
+    views' refreshes left wait for the next turn."""
     global _flushing
     if _flushing:
         return  # (the flush under way runs them)
@@ -214,7 +228,7 @@ def flush(*, views: bool = True, budget: float | None = None) -> None:
     _flushing = True
     if _holds:
         budget = None
-    t0 = _began[0] if _began[0] is not None else time.monotonic()
+    t0 = since if since is not None else _began[0] if _began[0] is not None else time.monotonic()
     ran = False
     if views:
         _spread_left["waiting"] = False
@@ -257,11 +271,12 @@ def _spread(budget: float) -> None:
     if _spread_left["queued"]:
         return
     timer = _spread_left.get("timer")
-    if timer is None:  # (a timer's event, not a posted call: the input that came first
-        # is taken before it, as is the paint of what refreshed)
-        from PySide6.QtCore import QTimer
+    if timer is None or not _alive(timer.start):  # (a timer's event, not a posted call:
+        # the input that came first is taken before it, as is the paint of what refreshed;
+        # the application's, deleted with it)
+        from PySide6.QtCore import QCoreApplication, QTimer
 
-        timer = _spread_left["timer"] = QTimer()
+        timer = _spread_left["timer"] = QTimer(QCoreApplication.instance())
         timer.setSingleShot(True)
         timer.setInterval(0)
         timer.timeout.connect(_next_turn)
