@@ -1250,7 +1250,7 @@ class MainWindow(QMainWindow):
         # problem switched on L21 with 16 networks at 261 % text: 105-150 ms in one turn
         # on a quiet machine, ~45 of it the layout, ~30 the views)
         budget = refresh.budget_of(self.session)
-        began = time.monotonic()
+        began = refresh.now()
         with refresh.held(run=budget is None):
             try:
                 yield

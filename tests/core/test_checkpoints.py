@@ -21,6 +21,20 @@ def small_interval(monkeypatch):
     monkeypatch.setattr(engine, "MAX_CHECKPOINTS", 8)
 
 
+def _count_replays(s, monkeypatch) -> list:
+    """The steps each re-play's engine advances (not the session's own), in a list."""
+    advanced = []
+    orig = RunSet.advance
+
+    def counting(self, k=1):
+        if self is not s.runset:
+            advanced.append(int(k))
+        return orig(self, k)
+
+    monkeypatch.setattr(RunSet, "advance", counting)
+    return advanced
+
+
 def _lesson(name):
     s = Session()
     apply_scene(load_scene(preset_path(name)), s)
@@ -105,22 +119,14 @@ def test_walking_back_step_by_step_replays_from_the_marks_exactly(name, monkeypa
     s.step(250)
     s.update_run(0, lr=s.specs[0].config.lr * 0.7)  # logged at 250, between two marks
     s.step(100)  # t = 350: the engine's checkpoint at 256
-    advanced = []
-    orig = RunSet.advance
-
-    def counting(self, k=1):
-        if self is not s.runset:
-            advanced.append(int(k))
-        return orig(self, k)
-
-    monkeypatch.setattr(RunSet, "advance", counting)
+    advanced = _count_replays(s, monkeypatch)
     got = {}
     for t in range(340, 236, -1):  # back across the checkpoint at 256 and the change at 250
         advanced.clear()
         got[t] = [s.details(r, t) for r in range(s.n_runs)]
         if t not in (340, 255):  # the first of each checkpoint's span re-plays all of it
             assert sum(advanced) <= history.DETAIL_MARKS, (t, advanced)
-    monkeypatch.setattr(RunSet, "advance", orig)
+    monkeypatch.undo()
     for t in (340, 337, 288, 257, 256, 255, 251, 250, 249, 240, 237):
         fresh = s._replay(t, events_before=t)
         for r in range(s.n_runs):
@@ -169,15 +175,7 @@ def test_details_past_a_deadline_go_on_where_they_stopped_and_keep_their_marks(n
     s.step(250)
     s.update_run(0, lr=s.specs[0].config.lr * 0.7)  # logged at 250
     s.step(100)
-    advanced = []
-    orig = RunSet.advance
-
-    def counting(self, k=1):
-        if self is not s.runset:
-            advanced.append(int(k))
-        return orig(self, k)
-
-    monkeypatch.setattr(RunSet, "advance", counting)
+    advanced = _count_replays(s, monkeypatch)
     calls = 0
     while True:  # a deadline already past: a step or a piece a call
         calls += 1
@@ -189,7 +187,7 @@ def test_details_past_a_deadline_go_on_where_they_stopped_and_keep_their_marks(n
     advanced.clear()
     s.details(0, 338)  # (no deadline) from the marks the deadline's re-play kept
     assert 0 < sum(advanced) <= history.DETAIL_MARKS
-    monkeypatch.setattr(RunSet, "advance", orig)
+    monkeypatch.undo()
     fresh = s._replay(339, events_before=339)
     want = fresh.details(1 % s.n_runs)
     for key in ("g", "step_size", "delta"):

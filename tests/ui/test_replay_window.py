@@ -55,20 +55,14 @@ def test_the_frame_after_a_new_problem_steps_a_frame_not_the_change(window, monk
     assert s.playing and len(dts) == 1 and abs(dts[0] - 0.016) < 1e-9
 
 
-def test_a_frame_runs_the_steps_its_engine_budget_holds(window, monkeypatch):
-    """A race asked to go faster than the machine computes it runs the steps a frame's
-    engine budget holds (FRAME_ENGINE_S at the last advance's speed, at least one), so
-    that every frame stays short: with the numpy twins a fit lesson at a high speed took
-    400 steps a frame, 120-330 ms each, and each slow frame asked for more. A fast engine
-    is not held back, and a new engine starts unmeasured."""
+def _frames_by_hand(win, monkeypatch):
+    """The window's frame clock at a fake time, playing, one frame taken: (the time, a
+    list of the steps each later tick moves)."""
     from types import SimpleNamespace
 
     import gdviz.ui.main_window as mw
 
-    win = window
     s = win.session
-    s.set_max_steps(100_000)
-    s.set_speed(2000.0)
     now = [100.0]
     monkeypatch.setattr(mw, "time", SimpleNamespace(perf_counter=lambda: now[0]))
     s.play()
@@ -76,6 +70,23 @@ def test_a_frame_runs_the_steps_its_engine_budget_holds(window, monkeypatch):
     moved = []
     orig = s.tick
     monkeypatch.setattr(s, "tick", lambda dt: (moved.append(orig(dt)), moved[-1])[1])
+    return now, moved
+
+
+def test_a_frame_runs_the_steps_its_engine_budget_holds(window, monkeypatch):
+    """A race asked to go faster than the machine computes it runs the steps a frame's
+    engine budget holds (FRAME_ENGINE_S at the last advance's speed, at least one), so
+    that every frame stays short: with the numpy twins a fit lesson at a high speed took
+    400 steps a frame, 120-330 ms each, and each slow frame asked for more. A fast engine
+    is not held back, and a new engine starts unmeasured."""
+
+    import gdviz.ui.main_window as mw
+
+    win = window
+    s = win.session
+    s.set_max_steps(100_000)
+    s.set_speed(2000.0)
+    now, moved = _frames_by_hand(win, monkeypatch)
     s.last_advance = (50, 0.5)  # 10 ms a step: 3 steps fit in 30 ms
     now[0] += 0.1
     win._on_frame()
@@ -101,10 +112,8 @@ def test_the_first_frame_of_a_new_engine_on_data_takes_one_step(window, monkeypa
     """Unmeasured (a reset, a lesson), an engine on data takes one step in its frame,
     which measures it: a reset of L21 with 12 networks at a high speed took 0.1 s of the
     race, ~900 ms, in its first frame (the GUI fuzz)."""
-    from types import SimpleNamespace
 
     from gdviz.core.scene import preset_path
-    import gdviz.ui.main_window as mw
 
     win = window
     assert win.open_scene(preset_path("L21"))
@@ -112,13 +121,7 @@ def test_the_first_frame_of_a_new_engine_on_data_takes_one_step(window, monkeypa
     s.set_speed(2000.0)
     s.reset()
     assert s.last_advance == (0, 0.0)
-    now = [100.0]
-    monkeypatch.setattr(mw, "time", SimpleNamespace(perf_counter=lambda: now[0]))
-    s.play()
-    win._on_frame()
-    moved = []
-    orig = s.tick
-    monkeypatch.setattr(s, "tick", lambda dt: (moved.append(orig(dt)), moved[-1])[1])
+    now, moved = _frames_by_hand(win, monkeypatch)
     now[0] += 0.1
     win._on_frame()
     assert moved == [1] and s.last_advance[0] == 1

@@ -92,6 +92,11 @@ def set_budget(session, seconds: float | None) -> None:
         _budgets[session] = max(float(seconds), 0.0)
 
 
+def now() -> float:
+    """The clock the budgets count on (time.monotonic())."""
+    return time.monotonic()
+
+
 def budget_of(session) -> float | None:
     """``session``'s budget (:func:`set_budget`), None when it has none."""
     return _budgets.get(session)
@@ -99,8 +104,8 @@ def budget_of(session) -> float | None:
 
 def settle(budget: float, since: float) -> None:
     """The refreshes a window-wide change left waiting (``held(run=False)``), within
-    ``budget`` counted from ``since`` (the change's start: its layout has taken part of
-    it), unless a hold still keeps them."""
+    ``budget`` counted from ``since`` (a :func:`now`: the change's start, its layout has
+    taken part of it), unless a hold still keeps them."""
     if not _holds and not _waiting():
         flush(budget=budget, since=since)
 
