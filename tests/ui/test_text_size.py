@@ -551,3 +551,36 @@ def test_the_step_table_and_rule_fit_their_column_at_200_percent(window, qtbot):
     _settle(qtbot, win)
     assert not view.stacked and x.y() == y.y()
     assert "\n" not in view.rule.text().split("= (")[-1]  # "= (x, y)" on one line
+
+
+def test_the_step_table_of_long_parameter_names_fits_its_column_at_200_percent(window, qtbot):
+    """L21 at 200 % on 1280×720: stacked, its rows ("W4[1,1]" before each number) were still
+    wider than the column, the numbers cut at the dock's edge behind a scroll bar. Each
+    parameter's name now goes over its number; nothing scrolls sideways; back at 100 % the
+    table is side by side."""
+    from PySide6.QtWidgets import QScrollArea
+
+    from gdviz.core.scene import preset_path
+
+    win = window
+    assert win.open_scene(preset_path("L21"))
+    s = win.session
+    s.pause()
+    s.set_view_options(panels=tuple(set(s.panels) | {"step"}))
+    s.select(1)
+    s.step(3)
+    win.set_font_scale(2.0)
+    _settle(qtbot, win)
+    view = win.step_view
+    scroll = win.findChild(QScrollArea, "stepScroll")
+    assert win.step_dock.isVisible()
+    room = scroll.viewport().width()
+    assert view.width() <= room and view.minimumSizeHint().width() <= room, (view.width(), room)
+    assert view.stacked == 2
+    tx, ty = view.tags["theta1"]
+    _, x, y = view.cells["theta1"]
+    assert tx.isVisible() and tx.y() < x.y() < ty.y() < y.y()  # name over number, x over y
+    assert x.geometry().right() <= room and x.text() != "—"
+    win.set_font_scale(1.0)
+    _settle(qtbot, win)
+    assert not view.stacked and x.y() == y.y()

@@ -119,8 +119,9 @@ class StepView(QWidget):
                 lab.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             self.cells[key] = (name, x, y)
             self.tags[key] = tags
-        #: x and y one under the other (the table too wide for its room: see fit_width)
-        self.stacked = False
+        #: 0: x and y side by side; 1: one under the other, each after its parameter's name;
+        #: 2: each name over its number (the table too wide for its room: see fit_width)
+        self.stacked = 0
         self._room: int | None = None
         self._shown = set(self.cells)  # the rows the selected run's optimizer has
         self._rule: list[str] = []  # the rule's lines, as written when there is room
@@ -169,26 +170,36 @@ class StepView(QWidget):
         self._rule = lines
         self.rule.setText("\n".join(_tall(lines, self._rule_level)))
 
-    def _wide_widths(self) -> tuple[int, list[int]]:
-        """The width of the view with x and y side by side, and with its rule at each level
-        of :func:`_tall` (0: as written)."""
+    def _wide_widths(self) -> tuple[list[int], list[int]]:
+        """The width of the view with its table at each level of :attr:`stacked` (x and y
+        side by side; one under the other; each parameter's name over its number), and
+        with its rule at each level of :func:`_tall` (0: as written)."""
         cols = [0, 0, 0]
-        for labs in ((self.header,) + tuple(self.cells.values())):
+        tag = 0
+        for key, labs in (("", self.header), *self.cells.items()):
             if labs is self.header or not labs[0].isHidden():
                 for c, lab in enumerate(labs):
                     cols[c] = max(cols[c], lab.sizeHint().width())
+                if key:
+                    tag = max([tag] + [t.sizeHint().width() for t in self.tags[key]])
         m = self.layout().contentsMargins()
         pad = m.left() + m.right()
         fm = self.rule.fontMetrics()
         rules = [max((fm.horizontalAdvance(line) for line in _tall(self._rule, level)), default=0)
                  + 2 * self.rule.margin() + 4 + pad for level in (0, 1, 2)]
-        return sum(cols) + 2 * TABLE_GAP + pad, rules
+        number = max(cols[1:])
+        tables = [sum(cols) + 2 * TABLE_GAP + pad,
+                  cols[0] + tag + number + 2 * TABLE_GAP + pad,
+                  cols[0] + max(tag, number) + TABLE_GAP + pad]
+        return tables, rules
 
     def _arrange(self) -> None:
         if self._room is None:
             return
-        table, rules = self._wide_widths()
-        stacked = table > self._room
+        tables, rules = self._wide_widths()
+        # (L21's parameter names, "W4[1,1]", beside 200 % numbers were still wider than
+        # a 400 px column stacked: the numbers cut at the dock's edge behind a scroll bar)
+        stacked = next((k for k, w in enumerate(tables) if w <= self._room), 2)
         if stacked != self.stacked:
             self.stacked = stacked
             self._place()
@@ -231,11 +242,16 @@ class StepView(QWidget):
         for k, key in enumerate(self.cells):
             name, x, y = self.cells[key]
             tx, ty = self.tags[key]
-            grid.addWidget(name, 2 * k, 0)
-            grid.addWidget(tx, 2 * k, 1)
-            grid.addWidget(x, 2 * k, 2)
-            grid.addWidget(ty, 2 * k + 1, 1)
-            grid.addWidget(y, 2 * k + 1, 2)
+            if self.stacked == 1:  # "θ  x  1.25" over "   y  -0.5"
+                grid.addWidget(name, 2 * k, 0)
+                grid.addWidget(tx, 2 * k, 1)
+                grid.addWidget(x, 2 * k, 2)
+                grid.addWidget(ty, 2 * k + 1, 1)
+                grid.addWidget(y, 2 * k + 1, 2)
+            else:  # "θ  x" over "1.25", then "y" over "-0.5"
+                grid.addWidget(name, 4 * k, 0)
+                for j, lab in enumerate((tx, x, ty, y)):
+                    grid.addWidget(lab, 4 * k + j, 1)
         grid.setColumnStretch(3, 1)
 
     def retranslate(self) -> None:
@@ -333,7 +349,7 @@ class StepView(QWidget):
             for lab in labs:
                 lab.setVisible(on)
             for tag in self.tags[key]:
-                tag.setVisible(on and self.stacked)
+                tag.setVisible(on and bool(self.stacked))
 
     def _rule_lines(self, r: int, details: dict | None) -> list[str]:
         s = self.session
