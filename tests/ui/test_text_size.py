@@ -516,20 +516,19 @@ def test_the_lr_finders_buttons_fit_its_column_at_200_percent(window, qtbot, lan
     assert panel.find_button.y() == panel.tune_button.y()  # side by side again
 
 
-def test_the_step_table_and_rule_fit_their_column_at_200_percent(window, qtbot):
-    """L11 at 200 % on 1280×720, a few steps in: the step-by-step table (x and y side by
-    side needed 472 px) and its worked rule (586 px) scrolled sideways in a 408 px column,
-    their y numbers and the ends of the rule's lines cut. Each row's y now goes under its x,
-    and the rule's vectors take two lines; nothing is wider than the column. At 100 % the
-    table is side by side and the rule as written."""
+def _step_panel_at_200(win, qtbot, lesson: str, select: int = -1):
+    """``lesson`` a few steps in, its step panel shown (run ``select`` picked), at 200 %
+    on 1280×720: (the step view, its column's width); nothing in it wider than that."""
     from PySide6.QtWidgets import QScrollArea
 
     from gdviz.core.scene import preset_path
 
-    win = window
-    assert win.open_scene(preset_path("L11"))
+    assert win.open_scene(preset_path(lesson))
     s = win.session
     s.pause()
+    if select >= 0:
+        s.set_view_options(panels=tuple(set(s.panels) | {"step"}))
+        s.select(select)
     s.step(3)
     win.set_font_scale(2.0)
     _settle(qtbot, win)
@@ -538,7 +537,18 @@ def test_the_step_table_and_rule_fit_their_column_at_200_percent(window, qtbot):
     assert win.step_dock.isVisible()
     room = scroll.viewport().width()
     assert view.width() <= room and view.minimumSizeHint().width() <= room, (view.width(), room)
-    assert view.stacked
+    return view, room
+
+
+def test_the_step_table_and_rule_fit_their_column_at_200_percent(window, qtbot):
+    """L11 at 200 % on 1280×720, a few steps in: the step-by-step table (x and y side by
+    side needed 472 px) and its worked rule (586 px) scrolled sideways in a 408 px column,
+    their y numbers and the ends of the rule's lines cut. Each row's y now goes under its x,
+    and the rule's vectors take two lines; nothing is wider than the column. At 100 % the
+    table is side by side and the rule as written."""
+    win = window
+    view, room = _step_panel_at_200(win, qtbot, "L11")
+    assert view.stacked == 1
     _, y = view.cells["theta1"][1:]
     x = view.cells["theta1"][1]
     assert y.isVisible() and y.y() > x.y()  # y under x
@@ -558,24 +568,8 @@ def test_the_step_table_of_long_parameter_names_fits_its_column_at_200_percent(w
     wider than the column, the numbers cut at the dock's edge behind a scroll bar. Each
     parameter's name now goes over its number; nothing scrolls sideways; back at 100 % the
     table is side by side."""
-    from PySide6.QtWidgets import QScrollArea
-
-    from gdviz.core.scene import preset_path
-
     win = window
-    assert win.open_scene(preset_path("L21"))
-    s = win.session
-    s.pause()
-    s.set_view_options(panels=tuple(set(s.panels) | {"step"}))
-    s.select(1)
-    s.step(3)
-    win.set_font_scale(2.0)
-    _settle(qtbot, win)
-    view = win.step_view
-    scroll = win.findChild(QScrollArea, "stepScroll")
-    assert win.step_dock.isVisible()
-    room = scroll.viewport().width()
-    assert view.width() <= room and view.minimumSizeHint().width() <= room, (view.width(), room)
+    view, room = _step_panel_at_200(win, qtbot, "L21", select=1)
     assert view.stacked == 2
     tx, ty = view.tags["theta1"]
     _, x, y = view.cells["theta1"]
