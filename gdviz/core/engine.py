@@ -252,7 +252,6 @@ class RunSet:
         self._bad = np.full((n, p + 1), np.nan)
         self._evaluate_start()
         self.grad[...] = self._gcur
-        self._slow_pieces = 0  # (see _fit_checkpoints)
         # trajectories
         self.stride = 1
         self._spare: _SpareRows | None = None  # the next buffers, made ready in a thread
