@@ -515,3 +515,33 @@ def test_a_window_wide_change_with_a_budget_spreads_its_views_after_its_layout(
         _assert_current(win)
     finally:
         refresh.set_budget(s, None)
+
+
+def test_a_theme_with_a_budget_restyles_its_views_over_turns(classifier_window):
+    """View ▸ Theme in the app's window (a budget, here of 0 s): the palette reaches every
+    widget in the press, and the plots' restyles are refreshes of their own, within the
+    change's budget, the rest in the turns after (L21 with 16 networks at 300 % text: the
+    map's 25 ms, the loss curves', the plane's, the schedule's, all in the press, 55-88 ms);
+    then every plot has the new theme's background, and shows the model."""
+    from PySide6.QtGui import QColor
+
+    from gdviz.ui import theme
+
+    win = classifier_window
+    s = win.session
+    s.step(4)
+    _flush()
+    views = (win.landscape_view, win.loss_view, win.picture.plane_view.plot)
+    refresh.set_budget(s, 0.0)
+    try:
+        for name in ("dark", "light"):
+            win.set_theme(name)
+            assert refresh.pending()  # (the views after the first: in later turns)
+            _turns(lambda: not refresh.pending() and not win.staggered.pending())
+            want = QColor(theme.palette(name)["background"])
+            for v in views:
+                assert v.backgroundBrush().color() == want, (name, type(v).__name__)
+            _assert_current(win)
+    finally:
+        refresh.set_budget(s, None)
+        win.set_theme("light")

@@ -1501,7 +1501,9 @@ class LandscapeView(pg.PlotWidget):
             return
         t = ev.type()
         if t in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
-            self._apply_theme()
+            # a refresh of its own: within a theme's change it runs in the change's budget,
+            # the rest of the views' restyles in the turns after (gdviz.ui.views.refresh)
+            later(self.session, self._apply_theme)
         elif t in (QEvent.Type.FontChange, QEvent.Type.ApplicationFontChange):
             self._apply_fonts()
         elif t == QEvent.Type.LanguageChange:

@@ -1336,7 +1336,7 @@ class LossView(pg.PlotWidget):
             return
         t = ev.type()
         if t in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
-            self._apply_theme()
+            later(self.session, self._apply_theme)  # (as the map's: LandscapeView.changeEvent)
         elif t in (QEvent.Type.FontChange, QEvent.Type.ApplicationFontChange):
             self._apply_fonts()
         elif t == QEvent.Type.LanguageChange:

@@ -730,6 +730,15 @@ class PlaneView(QWidget):
             style = Qt.PenStyle.SolidLine if r == ref else Qt.PenStyle.DashLine
             item.setPen(pg.mkPen(QColor(s.run_color(r)), width=w, style=style))
 
+    def _restyle(self) -> None:
+        """The theme's and the text size's colours and sizes, then a refresh."""
+        if getattr(self, "_connections", None) is None:
+            return  # (closed meanwhile)
+        self._apply_theme()
+        if self.active:
+            self._style_boundaries()
+        self._refresh_later()
+
     def _apply_theme(self) -> None:
         name = theme.current()
         pal = theme.palette(name)
@@ -761,13 +770,14 @@ class PlaneView(QWidget):
 
     def changeEvent(self, ev) -> None:  # noqa: N802 - Qt name
         t = ev.type()
-        if t in (QEvent.Type.PaletteChange, QEvent.Type.FontChange,
-                 QEvent.Type.ApplicationFontChange):
+        if t == QEvent.Type.PaletteChange:
             if getattr(self, "_connections", None) is not None:
-                self._apply_theme()
-                if self.active:
-                    self._style_boundaries()
-                self._refresh_later()
+                # a refresh of its own: a theme's restyles within the change's budget, the
+                # rest in the turns after (as the map's: LandscapeView.changeEvent)
+                later(self.session, self._restyle)
+        elif t in (QEvent.Type.FontChange, QEvent.Type.ApplicationFontChange):
+            if getattr(self, "_connections", None) is not None:
+                self._restyle()
         elif t == QEvent.Type.LanguageChange:
             if self.active:
                 self.retranslate()

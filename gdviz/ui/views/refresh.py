@@ -105,8 +105,14 @@ def budget_of(session) -> float | None:
 def settle(budget: float, since: float) -> None:
     """The refreshes a window-wide change left waiting (``held(run=False)``), within
     ``budget`` counted from ``since`` (a :func:`now`: the change's start, its layout has
-    taken part of it), unless a hold still keeps them."""
-    if not _holds and not _waiting():
+    taken part of it), unless a hold still keeps them. When an earlier flush has left
+    views' refreshes for a later turn, they wait for it (its timer is on its way): only
+    the layout's run now."""
+    if _holds or _waiting():
+        return
+    if _spread_left["waiting"]:
+        flush(views=False)
+    else:
         flush(budget=budget, since=since)
 
 

@@ -421,12 +421,19 @@ class ScheduleView(pg.PlotWidget):
         if not self._styled:
             return
         t = event.type()
-        if t in (QEvent.Type.PaletteChange, QEvent.Type.FontChange,
-                 QEvent.Type.ApplicationFontChange):
-            if self.isVisible():  # hidden (its dock closed, the projector's kept one), it
-                self._restyle()   # restyles when shown (~10 ms of each text size or theme)
+        if t == QEvent.Type.PaletteChange:
+            # a refresh of its own: a theme's restyles within the change's budget, the
+            # rest in the turns after (as the map's: LandscapeView.changeEvent)
+            later(self.session, self._restyle_shown)
+        elif t in (QEvent.Type.FontChange, QEvent.Type.ApplicationFontChange):
+            self._restyle_shown()
         elif t == QEvent.Type.LanguageChange:
             self.retranslate()
+
+    def _restyle_shown(self) -> None:
+        if self._styled and self.isVisible():  # hidden (its dock closed, the projector's
+            self._restyle()  # kept one), it restyles when shown (~10 ms of each text size
+            # or theme)
 
     def showEvent(self, event) -> None:  # noqa: N802 - Qt name
         if self._styled:
