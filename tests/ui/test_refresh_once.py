@@ -545,3 +545,28 @@ def test_a_theme_with_a_budget_restyles_its_views_over_turns(classifier_window):
     finally:
         refresh.set_budget(s, None)
         win.set_theme("light")
+
+
+def test_a_resize_with_a_budget_spreads_its_views_after_its_layout(
+        classifier_window, monkeypatch):
+    """The window resized (full screen, a teacher's drag) in the app's window (a budget,
+    here of 0 s): the layout in the resize's settle, then the views' refreshes within
+    the budget, the rest in the turns after; then every view shows the model."""
+    win = classifier_window
+    s = win.session
+    s.step(3)
+    _flush()
+    spreads = []
+    orig = refresh._spread
+    monkeypatch.setattr(refresh, "_spread", lambda budget: (spreads.append(budget), orig(budget)))
+    refresh.set_budget(s, 0.0)
+    try:
+        for dw, dh in ((-160, -80), (160, 80)):
+            spreads.clear()
+            win.resize(win.width() + dw, win.height() + dh)
+            _turns(lambda: not refresh.pending() and not win.staggered.pending()
+                   and win.layout_settled())
+            assert spreads  # (the views: over turns)
+            _assert_current(win)
+    finally:
+        refresh.set_budget(s, None)

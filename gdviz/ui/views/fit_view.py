@@ -41,7 +41,7 @@ from gdviz.ui.views.items import (PlayingStrokes, Points, RasterPlotCurve, Raste
                                   style_points)
 from gdviz.ui.views.placement import LegendSizes, no_layout, set_legend_columns, sync_legend
 from gdviz.ui.views.ranges import finite_box
-from gdviz.ui.views.refresh import forget, later
+from gdviz.ui.views.refresh import forget, later, soon
 
 #: x samples of every model curve (a curve on 300 samples per run is cheap per frame)
 N_SAMPLES = 300
@@ -496,7 +496,8 @@ class FitView(pg.PlotWidget):
             set_antialias(c, smooth)
 
     def _on_resized_later(self, *_) -> None:
-        self._mark_stale(STALE_SIZE)
+        self._stale |= STALE_SIZE
+        soon(self.session, self._refresh)  # (a resize's: in the next turn, in the app)
 
     def _on_resized(self, *_) -> None:
         if getattr(self, "_ready", False) and self.showing_data:

@@ -32,7 +32,7 @@ from gdviz.ui.views.items import (BuildPace, GrowingCurve, HistoryFeed, PlayingS
 from gdviz.ui.views.placement import (MARGIN, no_layout, place_legend, set_legend_columns,
                                       sync_legend)
 from gdviz.ui.views.ranges import finite_range
-from gdviz.ui.views.refresh import forget, later
+from gdviz.ui.views.refresh import forget, later, soon
 from gdviz.ui.views.turns import Turn
 from gdviz.ui.widgets import break_lines
 
@@ -869,7 +869,7 @@ class LossView(pg.PlotWidget):
             return
         if self.legend.isVisible():
             self._yr = None
-        later(self.session, self._on_stepped)
+        soon(self.session, self._on_stepped)  # (a resize's: in the next turn, in the app)
 
     def _stop_catch_up(self) -> None:
         s = self.session
