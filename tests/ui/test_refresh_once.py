@@ -570,3 +570,41 @@ def test_a_resize_with_a_budget_spreads_its_views_after_its_layout(
             _assert_current(win)
     finally:
         refresh.set_budget(s, None)
+
+
+def test_a_scene_of_the_same_network_keeps_the_planes_thumbnails(classifier_window, tmp_path):
+    """A scene of the same network opened again (the fuzz's saved L21): the plane's
+    neuron thumbnails keep their labels, and show the opened runs' neurons."""
+    win = classifier_window
+    s = win.session
+    pv = win.picture.plane_view
+    s.step(5)
+    _flush()
+    path = tmp_path / "same.toml"
+    assert win.save_scene(path)
+    labels = list(pv.thumbs)
+    assert labels
+    assert win.open_scene(path)
+    _flush()
+    assert pv.thumbs == labels  # (the same QLabel objects)
+    s.pause()  # (the scene plays on open: paused, the plane draws the step at once)
+    _flush()
+    assert len(pv._thumb_rgba) == len(labels)
+    assert all(not lab.pixmap().isNull() for lab in labels)
+
+
+def test_a_view_behind_at_a_race_stop_inside_a_change_draws_once_it_settles(session):
+    """A view that sat out the race's last frame (its turn) draws the displayed step when
+    the race stops: once the change has settled (a scene opened over a playing race),
+    with the change's other refreshes, not in the middle of its signals."""
+    from gdviz.ui.views.turns import Turn
+
+    s = session
+    seen = []
+    turn = Turn(s, 0, lambda: seen.append((s.notifying, s.playing)))
+    s.playing_changed.connect(turn.on_playing_changed)
+    s.play()
+    turn.behind = True  # (it sat out the last playing frame)
+    s.pause()
+    assert seen == [(False, False)]  # once, after the change's signals went out
+    assert not turn.behind

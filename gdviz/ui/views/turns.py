@@ -73,7 +73,12 @@ class Turn:
         return self.behind
 
     def on_playing_changed(self, *_) -> None:
-        """The race stopped: a view that sat out its last frame draws the displayed step."""
+        """The race stopped: a view that sat out its last frame draws the displayed step,
+        once the change has settled (gdviz.ui.views.refresh.later: a scene opened over a
+        playing race redrew the map and the loss curves here, then again for the new
+        runs, ~18 ms of the open's turn with 16 networks)."""
         if self.behind and not self.session.playing:
+            from gdviz.ui.views.refresh import later
+
             self.behind = False
-            self._catch_up()
+            later(self.session, self._catch_up)
