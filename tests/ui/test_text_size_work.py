@@ -235,3 +235,35 @@ def test_projector_mode_draws_no_hidden_schedule_and_reflows_no_hidden_controls(
     assert reflows
     assert win.controls.horizontalScrollBar().maximum() == 0
     assert win.controls.minimumWidth() <= win.controls_dock.maximumWidth()
+
+
+def test_a_press_resizes_no_widget_before_its_settle_event(window, qtbot):
+    """The press only restyles: no widget is laid out (resized) before its settle event.
+    (Its status-bar note, shown in the press, laid the whole window out there: Qt lays out
+    a shown widget's ancestors at once, ~25 ms of a Ctrl+- on L21 with 16 networks.)"""
+    from PySide6.QtWidgets import QApplication, QDockWidget
+
+    from gdviz.core.scene import preset_path
+
+    win = window
+    assert win.open_scene(preset_path("L21"))
+    s = win.session
+    s.pause()
+    for i in range(6):
+        s.add_run(s.specs[i % len(s.specs)])
+    s.pause()
+    win.resize(1067, 600)
+    win.set_font_scale(1.1, announce=False)
+    _settle(qtbot, win)
+    watched = [win.picture, win.loss_view, win.landscape_view, win.controls,
+               *win.findChildren(QDockWidget)]
+    for press in (win.zoom_out, win.zoom_in, win.zoom_out, win.zoom_in):
+        counts = [_Count(QEvent.Type.Resize) for _ in watched]
+        for w, c in zip(watched, counts):
+            w.installEventFilter(c)
+        press()
+        assert [c.n for c in counts] == [0] * len(watched), press.__name__
+        QApplication.sendPostedEvents()  # its settle event: the layout
+        for w, c in zip(watched, counts):
+            w.removeEventFilter(c)
+        _settle(qtbot, win)
