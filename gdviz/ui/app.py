@@ -14,6 +14,7 @@ from __future__ import annotations
 import gc
 import os
 import sys
+import threading
 import time
 
 QUIT_ENV = "GDVIZ_QUIT_AFTER_SHOW"
@@ -155,7 +156,8 @@ def spread_refreshes(window) -> None:
 
 def after_first_paint(app, window=None) -> None:
     """What the app starts once its window is up, so that no click waits for it: OpenGL's
-    probe, in a process of its own (:func:`gdviz.ui.gl_probe.probe_in_background`), and,
+    probe, in a process of its own (:func:`gdviz.ui.gl_probe.probe_in_background`), the
+    UI's Chinese glyphs drawn on a thread (:func:`warm_fonts`), and,
     :data:`PREBUILD_AFTER_MS` later, the window's panels made on first use
     (``window.lrfind.prebuild``: the lr finder's, ~25 ms, in a turn of its own rather
     than in the first L18 open)."""
@@ -164,9 +166,56 @@ def after_first_paint(app, window=None) -> None:
     from gdviz.ui import gl_probe
 
     gl_probe.probe_in_background(app.platformName())
+    _FONTS["thread"] = warm_fonts(app.font())
     lrfind = getattr(window, "lrfind", None)
     if lrfind is not None:
         QTimer.singleShot(PREBUILD_AFTER_MS, lrfind.prebuild)
+
+
+#: the thread of :func:`warm_fonts` the app started (joined before the app is torn down)
+_FONTS: dict = {}
+
+
+def ui_glyphs() -> str:
+    """Every character of the UI's text beyond Latin in each language (the Chinese
+    catalogs' ~660 characters), once each, in order."""
+    from gdviz.core.i18n import TERMS
+
+    chars = {c for lang, table in TERMS.items() if lang != "en"
+             for text in table.values() for c in text if ord(c) > 0x2E7F}
+    return "".join(sorted(chars))
+
+
+def warm_fonts(font) -> threading.Thread:
+    """Draw :func:`ui_glyphs` in ``font`` (the app's), regular and bold, into an image on
+    a thread of its own: the fonts that hold them (Noto CJK, ~20 MB a file) are found
+    and read from disk there, not in the window's first switch to Chinese. (A fresh
+    process on a busy disk, the numba cache being written: that switch's layout blocked
+    the window 0.7 s waiting for the font file, with 15 ms of CPU. A QPainter may draw
+    on a QImage off the UI thread.) Returns the thread (a daemon)."""
+    family, size = font.family(), font.pointSizeF()
+    text = ui_glyphs()
+
+    def run() -> None:
+        from PySide6.QtGui import QFont, QImage, QPainter
+
+        img = QImage(512, 64, QImage.Format.Format_ARGB32_Premultiplied)
+        p = QPainter(img)
+        try:
+            for bold in (False, True):
+                f = QFont(family)
+                if size > 0:
+                    f.setPointSizeF(size)
+                f.setBold(bold)
+                p.setFont(f)
+                for i in range(0, len(text), 40):  # (the UI thread takes the GIL between)
+                    p.drawText(0, 40, text[i:i + 40])
+        finally:
+            p.end()
+
+    thread = threading.Thread(target=run, name="gdviz-fonts", daemon=True)
+    thread.start()
+    return thread
 
 
 def main(scene_path: str | None = None, argv: list[str] | None = None) -> int:
@@ -201,7 +250,11 @@ def main(scene_path: str | None = None, argv: list[str] | None = None) -> int:
 
         # a zero timer fires after the pending show/expose/paint events are handled
         QTimer.singleShot(0, _report)
-    return int(app.exec())
+    code = int(app.exec())
+    fonts = _FONTS.pop("thread", None)
+    if fonts is not None:
+        fonts.join(5.0)  # (not torn down under its painter: it draws for ~0.1 s)
+    return code
 
 
 def screenshot(path, theme: str = "light", size=(1280, 720), steps: int = 250,

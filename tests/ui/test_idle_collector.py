@@ -132,3 +132,20 @@ def test_garbage_cycles_are_still_freed(qtbot):
     finally:
         c.stop()
     assert gc.get_threshold() == saved
+
+
+def test_the_ui_glyphs_are_drawn_on_a_thread_of_their_own(qapp):
+    """The app's first paint starts a thread that draws every Chinese character of the
+    UI's text (both catalogs), regular and bold, into an image: their fonts are read from
+    disk there, not in the window's first switch to Chinese."""
+    from gdviz.core.i18n import TERMS
+    from gdviz.ui import app
+
+    text = app.ui_glyphs()
+    for lang in ("zh-Hant", "zh-Hans"):
+        assert set(TERMS[lang]["run_schedule"]) - set(" :") <= set(text), lang
+    assert len(text) == len(set(text)) and not any(c.isascii() for c in text)
+    thread = app.warm_fonts(qapp.font())
+    assert thread.daemon and thread.name == "gdviz-fonts"
+    thread.join(60)
+    assert not thread.is_alive()
