@@ -143,7 +143,10 @@ def _turns(until, most: int = 30) -> int:
         if until():
             return k
         QApplication.processEvents()
-    raise AssertionError("still waiting after %d turns" % most)
+    waiting = [getattr(fn, "__qualname__", repr(fn))
+               for d in (refresh._layout, refresh._views, refresh._last) for fn in d]
+    raise AssertionError(f"still waiting after {most} turns; refreshes waiting: {waiting}, "
+                         f"spread: {refresh._spread_left}")
 
 
 def test_a_budget_spreads_a_changes_refreshes_over_turns_of_the_event_loop(qapp, monkeypatch):
@@ -537,7 +540,8 @@ def test_a_theme_with_a_budget_restyles_its_views_over_turns(classifier_window):
         for name in ("dark", "light"):
             win.set_theme(name)
             assert refresh.pending()  # (the views after the first: in later turns)
-            _turns(lambda: not refresh.pending() and not win.staggered.pending())
+            # (a view a turn, each plot's paint a turn: well within 200)
+            _turns(lambda: not refresh.pending() and not win.staggered.pending(), 200)
             want = QColor(theme.palette(name)["background"])
             for v in views:
                 assert v.backgroundBrush().color() == want, (name, type(v).__name__)
@@ -565,7 +569,7 @@ def test_a_resize_with_a_budget_spreads_its_views_after_its_layout(
             spreads.clear()
             win.resize(win.width() + dw, win.height() + dh)
             _turns(lambda: not refresh.pending() and not win.staggered.pending()
-                   and win.layout_settled())
+                   and win.layout_settled(), 200)
             assert spreads  # (the views: over turns)
             _assert_current(win)
     finally:
