@@ -163,10 +163,15 @@ def later(session, fn, *, layout: bool = False, last: bool = False) -> None:
         return
     if _began[0] is None:
         _began[0] = time.monotonic()
+    _watch(session)
+    (_layout if layout else _last if last else _views)[fn] = None
+
+
+def _watch(session) -> None:
+    """``session``'s settle runs its waiting refreshes (connected once per session)."""
     if session is not None and session not in _watched:
         _watched.add(session)
         session.settled.connect(_settled_of(session))
-    (_layout if layout else _last if last else _views)[fn] = None
 
 
 def soon(session, fn, *, last: bool = False) -> None:
@@ -182,9 +187,7 @@ def soon(session, fn, *, last: bool = False) -> None:
             or getattr(session, "notifying", False)):
         later(session, fn, last=last)
         return
-    if session not in _watched:
-        _watched.add(session)
-        session.settled.connect(_settled_of(session))
+    _watch(session)
     (_last if last else _views)[fn] = None
     if not _spread_left["waiting"]:
         _spread(budget)
