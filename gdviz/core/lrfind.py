@@ -43,6 +43,7 @@ are the race's own.
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -307,6 +308,12 @@ def session_sweep(session, run: int | None = None,
     rs = engine_at(session, t)
     if rs.diverged_at[r] >= 0:
         raise ValueError(f"run {r + 1} has diverged: the sweep needs a finite start")
+    return sweep_from(session, rs, r, settings)
+
+
+def sweep_from(session, rs: RunSet, r: int, settings: SweepSettings | None) -> LrSweep:
+    """A sweep from run ``r`` of ``session`` where it is in ``rs`` (the session's engine,
+    or a re-play of it) (:func:`session_sweep`)."""
     i = session.spec_index(r)
     cfg = rs.configs[r]
     return LrSweep(rs.problem, cfg, rs.params[r].copy(), state=rs.state[r].copy(),
@@ -485,29 +492,114 @@ def apply_tuned(session, result: TuneResult) -> bool:
 
 
 # ------------------------------------------------------------------------- scenes
-def apply_scene_lrfind(lf, run_ids, session) -> None:
+def apply_scene_lrfind(lf, run_ids, session, *, run: bool = True):
     """A scene's ``[lrfind]`` table (:class:`gdviz.core.scene.schema.LrFind`) into a
     session just restored from it: the sweep (``show``) from run ``lf.run`` at
     ``lf.at_step`` into ``session.lrfind``, the tuning (``tune``) into ``session.tuned``
     (the runs' lrs are not changed). A run that has diverged by ``at_step`` has no
-    sweep to show: the plot stays empty. Raises ValueError for bad settings."""
-    if lf.show:
-        r = None
-        if lf.run:
-            r = list(run_ids).index(lf.run)
-        elif session.selected < 0:
-            r = 0
-        settings = SweepSettings(start_lr=lf.start_lr, end_lr=lf.end_lr, num_it=lf.num_it)
-        try:
-            sweep = session_sweep(session, r, settings, t=lf.at_step)
-        except ValueError as exc:
-            if "diverged" not in str(exc):
-                raise
-            sweep = None
-        session.set_lrfind(sweep.run() if sweep is not None else None)
-    if lf.tune:
-        steps = lf.tune_steps or None
-        session.set_tuned(session_tune(session, n_lrs=lf.tune_lrs, steps=steps))
+    sweep to show: the plot stays empty. Raises ValueError for bad settings.
+
+    ``run=False``: the work is made and checked (:class:`SceneJobs`) but not done, and
+    returned for the caller to run in chunks and :meth:`~SceneJobs.finish` (the window,
+    with progress: a saved scene's tuning of 10⁵ steps froze the open for 0.4 s); None
+    when there is none left (the results are in the session then)."""
+    jobs = SceneJobs(session, lf, run_ids)
+    if run or jobs.done:
+        jobs.advance(None)
+        jobs.finish()
+        return None
+    return jobs
+
+
+#: seconds of a re-play to the sweep's start per :meth:`SceneJobs.advance` call in chunks
+SCENE_REPLAY_CHUNK_S = 0.008
+
+
+class SceneJobs:
+    """A scene's ``[lrfind]`` work as one job for :func:`apply_scene_lrfind` and for a
+    caller that runs it in chunks (``advance(k)``, ``done``, ``fraction``, as
+    :class:`LrSweep` and :class:`Tuning`): the re-play to the sweep's start step (when the
+    session is elsewhere), the sweep, then the tuning. :meth:`finish` puts the results
+    into the session, as one change. Everything is checked when it is made (ValueError)."""
+
+    def __init__(self, session, lf, run_ids):
+        self.session = session
+        self.show = bool(lf.show)
+        self.sweep: LrSweep | None = None
+        self.tuning: Tuning | None = None
+        self._replay = None
+        self._settings = self._run = None
+        if lf.show:
+            r = list(run_ids).index(lf.run) if lf.run else (0 if session.selected < 0 else None)
+            self._run = session.reference_run() if r is None else r
+            if not 0 <= self._run < session.n_runs:
+                raise ValueError(f"no run {self._run} (there are {session.n_runs})")
+            self._settings = SweepSettings(start_lr=lf.start_lr, end_lr=lf.end_lr,
+                                           num_it=lf.num_it)
+            t = _int("step", lf.at_step, 0, session.max_steps)
+            if session.runset.t == t:
+                self._make_sweep(session.runset)
+            else:
+                from gdviz.core.session.history import ReplayJob
+
+                self._replay = ReplayJob(session, t)
+        if lf.tune:
+            self.tuning = session_tuning(session, n_lrs=lf.tune_lrs, steps=lf.tune_steps or None)
+
+    def _make_sweep(self, rs) -> None:
+        """The sweep from the run's place in ``rs`` (none from a run that has diverged)."""
+        if rs.diverged_at[self._run] < 0:
+            self.sweep = sweep_from(self.session, rs, self._run, self._settings)
+
+    @property
+    def done(self) -> bool:
+        return (self._replay is None and (self.sweep is None or self.sweep.done)
+                and (self.tuning is None or self.tuning.done))
+
+    @property
+    def fraction(self) -> float:
+        """The share done, the re-play counted as the sweep's first half."""
+        parts = []
+        if self.show:
+            if self._replay is not None:
+                rs = self._replay.rs
+                parts.append(0.5 * rs.t / max(self._replay.to, 1))
+            else:
+                parts.append(1.0 if self.sweep is None else self.sweep.fraction)
+        if self.tuning is not None:
+            parts.append(self.tuning.fraction)
+        return 1.0 if self.done or not parts else sum(parts) / len(parts)
+
+    def advance(self, k: int | None = 10) -> bool:
+        """Up to ``k`` steps of the sweep or the tuning, or ~:data:`SCENE_REPLAY_CHUNK_S`
+        of the re-play before the sweep; ``k=None``: all of it. Returns :attr:`done`."""
+        if self._replay is not None:
+            job = self._replay
+            deadline = None if k is None else time.perf_counter() + SCENE_REPLAY_CHUNK_S
+            if not job.run(deadline):
+                return False
+            self._replay = None
+            self._make_sweep(job.rs)
+            if k is not None:
+                return self.done
+        if self.sweep is not None and not self.sweep.done:
+            if k is not None:
+                self.sweep.advance(k)
+                return self.done
+            self.sweep.run()
+        if self.tuning is not None:
+            self.tuning.advance(k)
+        return self.done
+
+    def finish(self) -> None:
+        """The results into the session, as one change (the sweep's plot empty where the
+        run had diverged)."""
+        s = self.session
+        with s._changes():
+            if self.show:
+                s.set_lrfind(self.sweep.result() if self.sweep is not None else None)
+            if self.tuning is not None:
+                s.set_tuned(self.tuning.result())
 
 
 def scene_lrfind(session, run_ids, base):

@@ -98,6 +98,9 @@ SIDE_CURVES_WEIGHTS = (50, 50)
 OPEN_ASIDE_BYTES = 32 * 1024
 #: how often the window looks whether such a read is done
 OPEN_POLL_MS = 15
+#: seconds of a scene's lr finder work (its sweep, its tuning) done in its open; the rest
+#: runs in the lr finder's panel, in chunks with progress (:meth:`MainWindow._scene_jobs_later`)
+SCENE_JOBS_AT_ONCE_S = 0.01
 #: "Opening NAME…" in the text's colour (the notice's other lines, errors, are red)
 OPENING_SHEET = "font-weight: bold;"
 #: the docks' layout in saved window states: a state saved with another layout (the loss
@@ -951,7 +954,9 @@ class MainWindow(QMainWindow):
             # preference: that one stays as it was for the next launch
             self._opening = True
             try:
-                apply_scene(scene, self.session)
+                with self.session._changes():  # (the lr finder's results in the same change)
+                    jobs = self._scene_jobs_at_once(apply_scene(scene, self.session,
+                                                                defer_lrfind=True))
             finally:
                 self._opening = False
         except (ValueError, OSError, MemoryError, RecursionError) as exc:
@@ -961,6 +966,8 @@ class MainWindow(QMainWindow):
         self._scene = scene
         self.fit_view.clear_ghost()  # a ghost compares settings within one lesson
         self._mark_saved(path)
+        if jobs is not None:
+            self._scene_jobs_later(jobs)
         self._lesson_key, self._lesson_left = self._problem_key(), False
         self._show_scene_caption()
         self.show_notice("")
@@ -970,6 +977,39 @@ class MainWindow(QMainWindow):
             if self.frame_timer.isActive():
                 self.frame_timer.start(FIRST_FRAME_MS)  # see FIRST_FRAME_MS
         return True
+
+    def _scene_jobs_at_once(self, jobs):
+        """A scene's lr finder work (:class:`gdviz.core.lrfind.SceneJobs`: the sweep, the
+        tuning) done in the open while it takes under :data:`SCENE_JOBS_AT_ONCE_S` (L18's
+        100-step sweep with the kernels compiled: ~3 ms); returns what is left (None: the
+        results are in the session)."""
+        if jobs is None:
+            return None
+        from gdviz.ui.views import refresh
+
+        end = refresh.now() + SCENE_JOBS_AT_ONCE_S
+        k = 1
+        while not jobs.advance(k):
+            if refresh.now() >= end:
+                return jobs
+            k *= 2
+        jobs.finish()
+        return None
+
+    def _scene_jobs_later(self, jobs) -> None:
+        """The rest of a scene's lr finder work in the lr finder's panel, in chunks with its
+        progress (a saved scene's tuning of 10⁶ steps: seconds, in one turn before). The
+        results go into the model as the open would have put them: the demo still counts
+        as the scene opened."""
+        scene = self._scene
+
+        def finish() -> None:
+            clean = self._scene is scene and not self.has_unsaved_changes()
+            jobs.finish()
+            if clean:
+                self._saved, self._edited = self._comparable(), False
+
+        self.lrfind.run_scene_jobs(jobs, finish)
 
     def save_scene(self, path) -> bool:
         """Write the session's current state to a scene file (keeps the open scene's meta),

@@ -327,3 +327,36 @@ def test_a_sweep_past_a_shortened_race_still_saves():
     assert s.set_max_steps(30)
     scene = scene_from_session(s)
     assert scene.lrfind.show and scene.lrfind.at_step == 30
+
+
+def test_a_scenes_lr_finder_work_in_chunks_gives_what_the_open_at_once_gives():
+    """apply_scene(defer_lrfind=True): the re-play to the sweep's step, the sweep and the
+    tuning left for the caller (the window runs them in chunks); chunk by chunk, they put
+    into the model exactly what the open at once does, and nothing before."""
+    import dataclasses
+
+    from gdviz.core.scene import apply_scene, load_preset
+    from gdviz.core.session import Session
+
+    scene = load_preset("L18")
+    scene = dataclasses.replace(scene, lrfind=dataclasses.replace(
+        scene.lrfind, tune=True, tune_steps=150, tune_lrs=5, at_step=30))
+    ref = Session()
+    assert apply_scene(scene, ref) is None  # (at once: nothing left)
+    s = Session()
+    jobs = apply_scene(scene, s, defer_lrfind=True)
+    assert jobs is not None and not jobs.done
+    assert s.lrfind is None and s.tuned is None and s.t == 0
+    fractions = []
+    while not jobs.advance(3):
+        fractions.append(jobs.fraction)
+    assert fractions == sorted(fractions) and 0.0 <= fractions[0] and fractions[-1] < 1.0
+    assert jobs.fraction == 1.0
+    assert s.lrfind is None  # (until finish)
+    jobs.finish()
+    np.testing.assert_array_equal(s.lrfind.losses, ref.lrfind.losses)
+    np.testing.assert_array_equal(s.lrfind.lrs, ref.lrfind.lrs)
+    assert s.lrfind.t == 30 and s.lrfind.steep == ref.lrfind.steep
+    np.testing.assert_array_equal(s.tuned.scores, ref.tuned.scores)
+    assert s.tuned.best_lr == ref.tuned.best_lr
+    assert s.t == 0  # (the re-play was the job's own: the session stays at its step)

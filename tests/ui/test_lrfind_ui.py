@@ -190,3 +190,82 @@ def test_a_panel_made_ahead_for_a_closed_window_is_not_made(qtbot, session, sett
     qtbot.waitUntil(lambda: not shiboken6.isValid(win), timeout=5000)
     dock.prebuild()  # (the timer fired after the window went)
     assert dock.panel is None
+
+
+def _tuned_l18(tmp_path, steps: int = 300, at_step: int = 0):
+    """L18 with a tuning of ``steps`` steps (a saved scene can ask for 10⁶: seconds of work)
+    and its sweep from step ``at_step``, in a file; (path, the scene)."""
+    import dataclasses
+
+    from gdviz.core.scene import load_preset, save_scene
+
+    scene = load_preset("L18")
+    scene = dataclasses.replace(scene, lrfind=dataclasses.replace(
+        scene.lrfind, tune=True, tune_steps=steps, tune_lrs=6, at_step=at_step))
+    path = tmp_path / "tuned.toml"
+    save_scene(scene, path)
+    return path, scene
+
+
+def test_a_scenes_long_lr_finder_work_runs_in_the_panel_not_in_the_open(
+        window, session, qtbot, tmp_path, monkeypatch):
+    """A saved scene's [lrfind] tuning (and sweep) ran inside its open: a tuning of 10⁵
+    steps froze the window for 0.4 s, of 10⁶ for seconds. What the open has no time for
+    runs in the lr finder's panel, in chunks with its progress; the results are the ones
+    the open would have put into the model, and the demo still counts as the scene opened
+    (nothing unsaved)."""
+    from gdviz.core.scene import apply_scene
+    from gdviz.core.session import Session
+    from gdviz.ui import main_window
+
+    monkeypatch.setattr(main_window, "SCENE_JOBS_AT_ONCE_S", 0.0)
+    path, scene = _tuned_l18(tmp_path, at_step=40)
+    assert window.open_scene(path, aside=False)
+    panel = window.lrfind.panel
+    assert session.lrfind is None and session.tuned is None  # not in the open's turn
+    assert panel.job is not None and panel.job.running
+    assert window.lrfind.dock.isVisible() and panel.progress.isVisible()
+    assert panel.cancel_button.isVisible()
+    assert not window.has_unsaved_changes()
+    qtbot.waitUntil(lambda: session.tuned is not None, timeout=20000)
+    assert not panel.progress.isVisible() and panel.job is None
+    ref = Session()
+    apply_scene(scene, ref)  # (the core's: all of it at once)
+    np.testing.assert_array_equal(session.lrfind.losses, ref.lrfind.losses)
+    assert session.lrfind.t == ref.lrfind.t == 40
+    np.testing.assert_array_equal(session.tuned.scores, ref.tuned.scores)
+    assert [sp.config.lr for sp in session.specs] == [sp.config.lr for sp in ref.specs]
+    assert not window.has_unsaved_changes()  # (the scene's own results)
+    assert window._comparable() == window._saved
+
+
+def test_opening_another_scene_drops_the_last_ones_lr_finder_work(
+        window, session, qtbot, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QApplication
+
+    from gdviz.core.scene import preset_path
+    from gdviz.ui import main_window
+
+    monkeypatch.setattr(main_window, "SCENE_JOBS_AT_ONCE_S", 0.0)
+    path, _ = _tuned_l18(tmp_path)
+    assert window.open_scene(path, aside=False)
+    panel = window.lrfind.panel
+    assert panel.job is not None
+    assert window.open_scene(preset_path("L01"), aside=False)
+    assert panel.job is None
+    for _ in range(20):
+        QApplication.processEvents()
+    assert session.lrfind is None and session.tuned is None
+
+
+def test_the_open_does_the_lr_finder_work_it_has_time_for(window, session, monkeypatch):
+    """L18's 100-step sweep within the open (the kernels compiled: ~3 ms): the results in
+    the model as the open returns, no job left. (A clock that stands still: all of it fits.)"""
+    from gdviz.core.scene import preset_path
+    from gdviz.ui.views import refresh
+
+    monkeypatch.setattr(refresh, "now", lambda: 0.0)
+    assert window.open_scene(preset_path("L18"), aside=False)
+    assert session.lrfind is not None and session.lrfind.n > 0
+    panel = window.lrfind.panel
+    assert panel is None or panel.job is None

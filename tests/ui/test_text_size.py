@@ -494,6 +494,7 @@ def test_the_lr_finders_buttons_fit_its_column_at_200_percent(window, qtbot, lan
     win = window
     win.set_language(lang)
     assert win.open_scene(preset_path("L18"))
+    win.lrfind.wait()  # (the sweep, when the open left it to the panel: the numpy twins)
     win.session.pause()
     win.set_font_scale(2.0)
     _settle(qtbot, win)

@@ -99,7 +99,7 @@ def scene_state(scene: Scene, base=None):
         hyper_color=scene.view.hyper_color)
 
 
-def apply_scene(scene: Scene, session) -> None:
+def apply_scene(scene: Scene, session, *, defer_lrfind: bool = False):
     """Put a validated scene into a :class:`gdviz.core.session.Session`: one restore.
 
     A scene is the session's snapshot (:func:`scene_state`): loading one is a single
@@ -111,8 +111,14 @@ def apply_scene(scene: Scene, session) -> None:
 
     Meta (captions) and export settings are not session state: the window and the
     exporter read them from the scene.
+
+    ``defer_lrfind``: the scene's lr finder sweep and tuning (``[lrfind]``) are made and
+    checked but not run; returns them as a :class:`gdviz.core.lrfind.SceneJobs` (None when
+    there is nothing to run) for the caller to run in chunks (the window: opened with a
+    tuning of 10⁵ steps, the open froze it for 0.4 s, of 10⁶ for seconds).
     """
     validate_scene(scene)
+    jobs = None
     try:
         if scene.lrfind == LrFind():
             session.restore(scene_state(scene, session.snapshot()))
@@ -121,11 +127,13 @@ def apply_scene(scene: Scene, session) -> None:
 
             with session._changes():
                 session.restore(scene_state(scene, session.snapshot()))
-                apply_scene_lrfind(scene.lrfind, [r.id for r in scene_runs(scene)], session)
+                jobs = apply_scene_lrfind(scene.lrfind, [r.id for r in scene_runs(scene)],
+                                          session, run=not defer_lrfind)
     except ValueError as exc:
         raise SceneError(f"cannot apply scene: {_first_line(exc)}") from None
     except (MemoryError, RecursionError):  # the window catches SceneError (a ValueError)
         raise SceneError("cannot apply scene: it needs more memory than there is") from None
+    return jobs
 
 
 def _schedule_spec(schedule) -> ScheduleSettings:

@@ -121,6 +121,7 @@ class LrFindPanel(QWidget):
         self._fit_plot()
         self.job: Chunked | None = None
         self._kind = ""
+        self._scene_finish = None  # (run_scene: the results into the model)
         s = session
         self._connections = connect_all([
             (s.events.lrfind, self._sync), (s.events.tuned, self._sync),
@@ -155,6 +156,14 @@ class LrFindPanel(QWidget):
         self._start("tune", job)
         return True
 
+    def run_scene(self, jobs, finish) -> None:
+        """The rest of a scene's lr finder work (:class:`gdviz.core.lrfind.SceneJobs`, what
+        its open left), chunked with progress as the buttons' jobs; ``finish()`` puts the
+        results into the model (the scene's own: the lrs are not changed)."""
+        self.cancel()
+        self._scene_finish = finish
+        self._start("scene", jobs)
+
     def apply(self, name: str) -> bool:
         res = self.session.lrfind
         if res is None:
@@ -176,7 +185,8 @@ class LrFindPanel(QWidget):
     def _start(self, kind: str, job) -> None:
         self._kind = kind
         self._problem = self.session.problem
-        self.message.setText(tr("lrf_running") if kind == "sweep" else tr("tune_running"))
+        running = kind == "sweep" or (kind == "scene" and job.show)
+        self.message.setText(tr("lrf_running") if running else tr("tune_running"))
         self.message.setStyleSheet("")
         self.progress.setValue(0)
         self.job = Chunked(job, self._on_progress, self._on_finished, self)
@@ -195,7 +205,10 @@ class LrFindPanel(QWidget):
         if s.problem is not self._problem:  # the problem changed meanwhile: stale
             self._sync()
             return
-        if self._kind == "sweep":
+        if self._kind == "scene":  # (as the open would have: no message, no lr changed)
+            self._scene_finish()
+            self.message.setText("")
+        elif self._kind == "sweep":
             res = job.result()
             s.set_lrfind(res)
             self.message.setText(tr("lrf_done", n=res.n, steep=fmt_lr(res.steep),
@@ -419,10 +432,23 @@ class LrFindDock(QObject):
         self._sync()
         return ok
 
+    def run_scene_jobs(self, jobs, finish) -> None:
+        """A scene's lr finder work left by its open, in the panel (:meth:`LrFindPanel.run_scene`);
+        the dock shows it when the scene names the panels it fills."""
+        self.ensure_panel().run_scene(jobs, finish)
+        self._sync()
+
+    def wait(self) -> None:
+        """Run the panel's job to its end now (tests)."""
+        if self.panel is not None:
+            self.panel.wait()
+
     def _wanted(self) -> bool:
         s = self.window.session
         p = self.panel
         running = p is not None and p.job is not None and p.job.running
+        if running and p._kind == "scene":  # (a scene without the panels: not shown)
+            running = "lrfind" in s.panels or "tuned" in s.panels
         return running or ("lrfind" in s.panels and s.lrfind is not None) \
             or ("tuned" in s.panels and s.tuned is not None)
 
