@@ -54,7 +54,12 @@ def clone_session(session, base_scene=None):
 
     scene = scene_from_session(session, base_scene)
     copy = Session()
-    apply_scene(scene, copy)
+    if apply_scene(scene, copy, defer_lrfind=True) is not None:
+        # the lr finder's results as the window shows them, not computed again in the
+        # export's press (a tuning of 10⁵ steps: 0.4 s)
+        with copy._changes():
+            copy.set_lrfind(session.lrfind)
+            copy.set_tuned(session.tuned)
     copy.pause()
     return copy
 
