@@ -80,7 +80,7 @@ def run(args) -> int:
 
 
 def _run(args, stop: _Stop) -> int:
-    from gdviz.core.scene import apply_scene
+    from gdviz.commands.progress import apply_scene_shown
     from gdviz.core.session import Session
     from gdviz.export.clip import ExportCancelled, export, output_kind
 
@@ -89,7 +89,7 @@ def _run(args, stop: _Stop) -> int:
     settings = settings_from(scene, args)
     load_kernels()  # the session and the picture run numba, not the numpy twins
     session = Session()
-    apply_scene(scene, session)
+    apply_scene_shown(scene, session)  # (its lr finder work with progress)
     caption = (scene.meta.title.get(settings.lang), scene.meta.caption.get(settings.lang))
     renderer = None
     if kind != "csv":

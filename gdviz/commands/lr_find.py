@@ -50,7 +50,8 @@ def _session(args):
 
         scene = load(args.scene)
         session = Session()
-        apply_scene(scene, session)
+        # (the scene's own [lrfind] sweep and tuning are not run: this command makes its own)
+        apply_scene(scene, session, defer_lrfind=True)
         return session
     if args.surface is None and args.expr is None:
         raise CliError("give a scene (or lesson name), or --surface NAME / --expr EXPR")

@@ -73,3 +73,33 @@ def advance_with_progress(runs, steps: int, label: str, stream=None, chunk: int 
         runs.advance(k)
         done += k
         bar(done, steps)
+
+
+#: seconds a step of the scene's lr finder work may take before its chunks stop growing
+SCENE_CHUNK_S = 0.05
+
+
+def apply_scene_shown(scene, session, stream=None, label: str = "lr finder") -> None:
+    """:func:`gdviz.core.scene.apply_scene`, with the scene's lr finder work (its
+    ``[lrfind]`` sweep and tuning: a tuning of 10⁶ steps takes seconds) in chunks, its
+    progress shown on a terminal. Raises SceneError as apply_scene does."""
+    from gdviz.core.scene import SceneError, apply_scene
+
+    jobs = apply_scene(scene, session, defer_lrfind=True)
+    if jobs is None:
+        return
+    bar = TerminalProgress(label, stream, unit="%")
+    k = None if not bar.tty else 1  # (no terminal: all of it in one go)
+    try:
+        while True:
+            t0 = time.perf_counter()
+            done = jobs.advance(k)
+            bar(1000 if done else min(int(1000 * jobs.fraction), 999), 1000)
+            if done:
+                break
+            if k is not None and time.perf_counter() - t0 < SCENE_CHUNK_S:
+                k *= 2
+        jobs.finish()
+    except (ValueError, MemoryError) as exc:
+        why = (str(exc).splitlines() or [type(exc).__name__])[0]
+        raise SceneError(f"cannot apply scene: {why}") from None

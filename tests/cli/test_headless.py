@@ -111,3 +111,55 @@ def test_fit_history_is_bounded_with_first_and_last(steps, rows, capsys):
     assert history[0] == 0 and history[-1] == steps
     assert history == sorted(set(history))
     assert out["steps"] == steps
+
+
+def _tuned_l18(steps: int = 200):
+    import dataclasses
+
+    from gdviz.core.scene import load_preset
+
+    scene = load_preset("L18")
+    return dataclasses.replace(scene, lrfind=dataclasses.replace(
+        scene.lrfind, tune=True, tune_steps=steps, tune_lrs=4, at_step=10))
+
+
+def test_a_scenes_lr_finder_work_shows_progress_on_a_terminal():
+    """A scene's [lrfind] tuning ran inside apply_scene before the export's first line (10⁶
+    steps: seconds with nothing on the terminal). It runs in chunks with a progress line, on
+    a terminal only, and gives the model what apply_scene at once gives."""
+    from gdviz.commands.progress import apply_scene_shown
+    from gdviz.core.scene import apply_scene
+    from gdviz.core.session import Session
+
+    scene = _tuned_l18()
+    ref = Session()
+    apply_scene(scene, ref)
+    for stream in (_Tty(), io.StringIO()):
+        s = Session()
+        apply_scene_shown(scene, s, stream)
+        np.testing.assert_array_equal(s.lrfind.losses, ref.lrfind.losses)
+        np.testing.assert_array_equal(s.tuned.scores, ref.tuned.scores)
+        text = stream.getvalue()
+        if stream.isatty():
+            assert text.startswith("\rlr finder [") and "] 100%" in text
+            assert text.count("\n") == 1
+        else:
+            assert text == ""
+
+
+def test_lr_find_on_a_scene_does_not_run_the_scenes_own_sweep(tmp_path, monkeypatch, capsys):
+    """`gdviz lr-find SCENE` makes its own sweep: the scene's [lrfind] work is not run."""
+    from gdviz.cli import main
+    from gdviz.core import lrfind as L
+    from gdviz.core.scene import save_scene
+
+    path = tmp_path / "tuned.toml"
+    save_scene(_tuned_l18(10**6), path)
+
+    def no_work(self, k=10):
+        raise AssertionError("the scene's own lr finder work ran")
+
+    monkeypatch.setattr(L.SceneJobs, "advance", no_work)
+    assert main(["lr-find", str(path), "--num-it", "30"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("iteration,lr,loss,smoothed")
