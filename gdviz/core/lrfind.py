@@ -529,6 +529,7 @@ class SceneJobs:
         self.tuning: Tuning | None = None
         self._replay = None
         self._settings = self._run = None
+        self._landed = False  # (the sweep's result is in the session)
         if lf.show:
             r = list(run_ids).index(lf.run) if lf.run else (0 if session.selected < 0 else None)
             self._run = session.reference_run() if r is None else r
@@ -555,6 +556,11 @@ class SceneJobs:
     def done(self) -> bool:
         return (self._replay is None and (self.sweep is None or self.sweep.done)
                 and (self.tuning is None or self.tuning.done))
+
+    @property
+    def sweeping(self) -> bool:
+        """True while the re-play or the sweep goes on (then the tuning, if any)."""
+        return self._replay is not None or (self.sweep is not None and not self.sweep.done)
 
     @property
     def fraction(self) -> float:
@@ -591,13 +597,21 @@ class SceneJobs:
             self.tuning.advance(k)
         return self.done
 
+    def land_sweep(self) -> bool:
+        """The sweep's result into the session once it has ended, while the tuning goes on
+        (its plot need not wait for the tuning); True when it went in now."""
+        if not self.show or self._landed or self.sweeping:
+            return False
+        self._landed = True
+        self.session.set_lrfind(self.sweep.result() if self.sweep is not None else None)
+        return True
+
     def finish(self) -> None:
-        """The results into the session, as one change (the sweep's plot empty where the
-        run had diverged)."""
+        """The results into the session (those not in yet), as one change (the sweep's
+        plot empty where the run had diverged)."""
         s = self.session
         with s._changes():
-            if self.show:
-                s.set_lrfind(self.sweep.result() if self.sweep is not None else None)
+            self.land_sweep()
             if self.tuning is not None:
                 s.set_tuned(self.tuning.result())
 

@@ -352,7 +352,9 @@ def test_a_scenes_lr_finder_work_in_chunks_gives_what_the_open_at_once_gives():
         fractions.append(jobs.fraction)
     assert fractions == sorted(fractions) and 0.0 <= fractions[0] and fractions[-1] < 1.0
     assert jobs.fraction == 1.0
-    assert s.lrfind is None  # (until finish)
+    assert s.lrfind is None  # (until finish, or land_sweep)
+    assert jobs.land_sweep() and not jobs.land_sweep()  # (once)
+    assert s.lrfind is not None and s.tuned is None
     jobs.finish()
     np.testing.assert_array_equal(s.lrfind.losses, ref.lrfind.losses)
     np.testing.assert_array_equal(s.lrfind.lrs, ref.lrfind.lrs)

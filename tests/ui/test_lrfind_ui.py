@@ -219,7 +219,7 @@ def test_a_scenes_long_lr_finder_work_runs_in_the_panel_not_in_the_open(
     from gdviz.ui import main_window
 
     monkeypatch.setattr(main_window, "SCENE_JOBS_AT_ONCE_S", 0.0)
-    path, scene = _tuned_l18(tmp_path, at_step=40)
+    path, scene = _tuned_l18(tmp_path, steps=2000, at_step=40)
     assert window.open_scene(path, aside=False)
     panel = window.lrfind.panel
     assert session.lrfind is None and session.tuned is None  # not in the open's turn
@@ -227,7 +227,16 @@ def test_a_scenes_long_lr_finder_work_runs_in_the_panel_not_in_the_open(
     assert window.lrfind.dock.isVisible() and panel.progress.isVisible()
     assert panel.cancel_button.isVisible()
     assert not window.has_unsaved_changes()
-    qtbot.waitUntil(lambda: session.tuned is not None, timeout=20000)
+    assert panel.message.text() == tr("lrf_running")  # (the re-play, then the sweep)
+    job = panel.job
+    job.timer.stop()  # (its turns by hand: what the panel shows after each)
+    seen = []
+    while session.tuned is None:
+        job._turn()
+        seen.append((panel.message.text(), session.lrfind is not None))
+    # then it tunes, and says so, with the sweep's plot in already
+    assert (tr("tune_running"), True) in seen
+    assert seen.index((tr("tune_running"), True)) > 0 and seen[0] == (tr("lrf_running"), False)
     assert not panel.progress.isVisible() and panel.job is None
     ref = Session()
     apply_scene(scene, ref)  # (the core's: all of it at once)

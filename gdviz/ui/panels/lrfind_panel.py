@@ -185,15 +185,24 @@ class LrFindPanel(QWidget):
     def _start(self, kind: str, job) -> None:
         self._kind = kind
         self._problem = self.session.problem
-        running = kind == "sweep" or (kind == "scene" and job.show)
-        self.message.setText(tr("lrf_running") if running else tr("tune_running"))
+        self.message.setText(tr("lrf_running") if self._sweeping(job) else tr("tune_running"))
         self.message.setStyleSheet("")
         self.progress.setValue(0)
         self.job = Chunked(job, self._on_progress, self._on_finished, self)
         self._sync()
 
+    def _sweeping(self, job) -> bool:
+        """The job sweeps now (else it tunes): a scene's does one, then the other."""
+        return self._kind == "sweep" or (self._kind == "scene" and job.sweeping)
+
     def _on_progress(self, frac: float) -> None:
         self.progress.setValue(int(1000 * min(max(frac, 0.0), 1.0)))
+        if self._kind == "scene" and self.job is not None and not self.job.job.done:
+            job = self.job.job
+            text = tr("lrf_running") if self._sweeping(job) else tr("tune_running")
+            if self.message.text() != text:
+                self.message.setText(text)
+            job.land_sweep()  # (its plot shows while the tuning goes on)
 
     def _on_finished(self, job, error: str) -> None:
         self.job = None
@@ -261,6 +270,9 @@ class LrFindPanel(QWidget):
         self.tune_button.setText(tr("tune_button"))
         self.tune_button.setToolTip(tr("tune_tip"))
         self.cancel_button.setText(tr("cancel"))
+        if self.job is not None and self.job.running:  # (what it does, in the new language)
+            self.message.setText(tr("lrf_running") if self._sweeping(self.job.job)
+                                 else tr("tune_running"))
         self._sync()
 
     def changeEvent(self, event) -> None:  # noqa: N802 - Qt name
