@@ -558,6 +558,15 @@ class SceneJobs:
                 and (self.tuning is None or self.tuning.done))
 
     @property
+    def phase(self) -> str:
+        """"replay", "sweep" or "tune": what :meth:`advance` does next (a chunked caller
+        starts its chunk size anew at each: a tuning step of L21's 16 networks x 25 lrs
+        costs ~100 sweep steps)."""
+        if self._replay is not None:
+            return "replay"
+        return "sweep" if self.sweep is not None and not self.sweep.done else "tune"
+
+    @property
     def sweeping(self) -> bool:
         """True while the re-play or the sweep goes on (then the tuning, if any)."""
         return self._replay is not None or (self.sweep is not None and not self.sweep.done)

@@ -36,6 +36,7 @@ class Chunked:
     def __init__(self, job, on_progress, on_finished, parent):
         self.job = job
         self.k = 1
+        self._phase = getattr(job, "phase", None)
         self.on_progress, self.on_finished = on_progress, on_finished
         self.timer = QTimer(parent)
         self.timer.setInterval(0)
@@ -43,6 +44,9 @@ class Chunked:
         self.timer.start()
 
     def _turn(self) -> None:
+        phase = getattr(self.job, "phase", None)  # (a scene's job: re-play, sweep, tuning)
+        if phase != self._phase:
+            self._phase, self.k = phase, 1  # (a step of each costs its own)
         t0 = time.perf_counter()
         try:
             self.job.advance(self.k)
