@@ -278,3 +278,29 @@ def test_the_open_does_the_lr_finder_work_it_has_time_for(window, session, monke
     assert session.lrfind is not None and session.lrfind.n > 0
     panel = window.lrfind.panel
     assert panel is None or panel.job is None
+
+
+def test_a_chunked_job_starts_each_phase_with_one_step(qtbot):
+    """A scene's job re-plays, sweeps, then tunes; a tuning step (L21: 16 networks x 25
+    lrs) costs ~100 sweep steps, and the first tuning chunk, of the sweep's size, took
+    102 ms. Each phase starts again from one step."""
+    from gdviz.ui.panels.lrfind_panel import Chunked
+
+    class Job:
+        phase, done, fraction = "sweep", False, 0.0
+
+        def __init__(self):
+            self.ks = []
+
+        def advance(self, k):
+            self.ks.append((self.phase, k))
+
+    job = Job()
+    chunked = Chunked(job, lambda f: None, lambda j, e: None, None)
+    chunked.timer.stop()
+    for _ in range(5):
+        chunked._turn()
+    assert job.ks[-1][1] > 1  # (quick steps: the chunk grew)
+    job.phase = "tune"
+    chunked._turn()
+    assert job.ks[-1] == ("tune", 1)
