@@ -311,6 +311,14 @@ def session_sweep(session, run: int | None = None,
     return sweep_from(session, rs, r, settings)
 
 
+def session_sweep_job(session, run: int | None = None, settings: SweepSettings | None = None,
+                      t: int | None = None) -> SweepJob:
+    """:func:`session_sweep` as a :class:`SweepJob`: the re-play to the step, when there is
+    one, is part of the job, not done here."""
+    r = session.reference_run() if run is None else int(run)
+    return SweepJob(session, r, settings, session.t if t is None else t)
+
+
 def sweep_from(session, rs: RunSet, r: int, settings: SweepSettings | None) -> LrSweep:
     """A sweep from run ``r`` of ``session`` where it is in ``rs`` (the session's engine,
     or a re-play of it) (:func:`session_sweep`)."""
@@ -511,97 +519,137 @@ def apply_scene_lrfind(lf, run_ids, session, *, run: bool = True):
     return jobs
 
 
-#: seconds of a re-play to the sweep's start per :meth:`SceneJobs.advance` call in chunks
+#: seconds of a re-play to a sweep's start per :meth:`SweepJob.advance` call in chunks
 SCENE_REPLAY_CHUNK_S = 0.008
+
+
+class SweepJob:
+    """A sweep from run ``r`` of ``session`` at step ``t`` (:func:`session_sweep`), with
+    the re-play to ``t`` first where the session's engine is elsewhere (a step scrubbed
+    back to, a scene's ``at_step``), from the engine's last checkpoint before ``t``; for a
+    caller that runs it in chunks (``advance(k)``, ``done``, ``fraction``, ``phase``).
+    Found at the end of the re-play, a run that has diverged raises ValueError (``strict``)
+    or leaves no sweep (:attr:`sweep` None). (Find lr re-played at once: L21 with 16
+    networks, 800 steps back, 0.2 s in the press.)"""
+
+    def __init__(self, session, r: int, settings: SweepSettings | None, t: int, *,
+                 strict: bool = True):
+        if not 0 <= r < session.n_runs:
+            raise ValueError(f"no run {r} (there are {session.n_runs})")
+        self.session, self._run, self._settings, self.strict = session, r, settings, strict
+        self.sweep: LrSweep | None = None
+        self._replay = None
+        t = _int("step", t, 0, session.max_steps)
+        rs = session.runset
+        if rs.t == t:
+            self._make(rs)
+        else:
+            from gdviz.core.session.history import ReplayJob
+
+            self._replay = ReplayJob(session, t, start=rs.clone_at(t))
+
+    def _make(self, rs) -> None:
+        if rs.diverged_at[self._run] >= 0:
+            if self.strict:
+                raise ValueError(f"run {self._run + 1} has diverged: the sweep needs a "
+                                 "finite start")
+            return
+        self.sweep = sweep_from(self.session, rs, self._run, self._settings)
+
+    @property
+    def done(self) -> bool:
+        return self._replay is None and (self.sweep is None or self.sweep.done)
+
+    @property
+    def phase(self) -> str:
+        """"replay" or "sweep": what :meth:`advance` does next (a chunked caller starts its
+        chunk size anew at each: their steps cost differently)."""
+        return "replay" if self._replay is not None else "sweep"
+
+    @property
+    def fraction(self) -> float:
+        """The share done, the re-play counted as the first half."""
+        if self._replay is not None:
+            return 0.5 * self._replay.rs.t / max(self._replay.to, 1)
+        if self.sweep is None:
+            return 1.0
+        f = self.sweep.fraction
+        return 0.5 + 0.5 * f if self._replayed else f
+
+    _replayed = False  # (there was a re-play: the sweep is the second half)
+
+    def advance(self, k: int | None = 10) -> bool:
+        """Up to ``k`` sweep steps, or ~:data:`SCENE_REPLAY_CHUNK_S` of the re-play
+        before them; ``k=None``: all of it. Returns :attr:`done`."""
+        if self._replay is not None:
+            job = self._replay
+            deadline = None if k is None else time.perf_counter() + SCENE_REPLAY_CHUNK_S
+            if not job.run(deadline):
+                return False
+            self._replay, self._replayed = None, True
+            self._make(job.rs)
+            if k is not None:
+                return self.done
+        if self.sweep is not None and not self.sweep.done:
+            if k is None:
+                self.sweep.run()
+            else:
+                self.sweep.advance(k)
+        return self.done
+
+    def result(self) -> LrFindResult | None:
+        """The sweep's result (None: the run had diverged, not ``strict``)."""
+        return self.sweep.result() if self.sweep is not None else None
 
 
 class SceneJobs:
     """A scene's ``[lrfind]`` work as one job for :func:`apply_scene_lrfind` and for a
-    caller that runs it in chunks (``advance(k)``, ``done``, ``fraction``, as
-    :class:`LrSweep` and :class:`Tuning`): the re-play to the sweep's start step (when the
-    session is elsewhere), the sweep, then the tuning. :meth:`finish` puts the results
-    into the session, as one change. Everything is checked when it is made (ValueError)."""
+    caller that runs it in chunks (``advance(k)``, ``done``, ``fraction``, ``phase``, as
+    :class:`SweepJob` and :class:`Tuning`): the sweep (:class:`SweepJob`, its re-play
+    first), then the tuning. :meth:`finish` puts the results into the session, as one
+    change. Everything is checked when it is made (ValueError)."""
 
     def __init__(self, session, lf, run_ids):
         self.session = session
         self.show = bool(lf.show)
-        self.sweep: LrSweep | None = None
+        self.sweep: SweepJob | None = None
         self.tuning: Tuning | None = None
-        self._replay = None
-        self._settings = self._run = None
         self._landed = False  # (the sweep's result is in the session)
         if lf.show:
             r = list(run_ids).index(lf.run) if lf.run else (0 if session.selected < 0 else None)
-            self._run = session.reference_run() if r is None else r
-            if not 0 <= self._run < session.n_runs:
-                raise ValueError(f"no run {self._run} (there are {session.n_runs})")
-            self._settings = SweepSettings(start_lr=lf.start_lr, end_lr=lf.end_lr,
-                                           num_it=lf.num_it)
-            t = _int("step", lf.at_step, 0, session.max_steps)
-            if session.runset.t == t:
-                self._make_sweep(session.runset)
-            else:
-                from gdviz.core.session.history import ReplayJob
-
-                self._replay = ReplayJob(session, t)
+            settings = SweepSettings(start_lr=lf.start_lr, end_lr=lf.end_lr, num_it=lf.num_it)
+            self.sweep = SweepJob(session, session.reference_run() if r is None else r,
+                                  settings, lf.at_step, strict=False)
         if lf.tune:
             self.tuning = session_tuning(session, n_lrs=lf.tune_lrs, steps=lf.tune_steps or None)
 
-    def _make_sweep(self, rs) -> None:
-        """The sweep from the run's place in ``rs`` (none from a run that has diverged)."""
-        if rs.diverged_at[self._run] < 0:
-            self.sweep = sweep_from(self.session, rs, self._run, self._settings)
-
     @property
     def done(self) -> bool:
-        return (self._replay is None and (self.sweep is None or self.sweep.done)
-                and (self.tuning is None or self.tuning.done))
+        return not self.sweeping and (self.tuning is None or self.tuning.done)
+
+    @property
+    def sweeping(self) -> bool:
+        """True while the sweep (or its re-play) goes on (then the tuning, if any)."""
+        return self.sweep is not None and not self.sweep.done
 
     @property
     def phase(self) -> str:
         """"replay", "sweep" or "tune": what :meth:`advance` does next (a chunked caller
         starts its chunk size anew at each: a tuning step of L21's 16 networks x 25 lrs
         costs ~100 sweep steps)."""
-        if self._replay is not None:
-            return "replay"
-        return "sweep" if self.sweep is not None and not self.sweep.done else "tune"
-
-    @property
-    def sweeping(self) -> bool:
-        """True while the re-play or the sweep goes on (then the tuning, if any)."""
-        return self._replay is not None or (self.sweep is not None and not self.sweep.done)
+        return self.sweep.phase if self.sweeping else "tune"
 
     @property
     def fraction(self) -> float:
-        """The share done, the re-play counted as the sweep's first half."""
-        parts = []
-        if self.show:
-            if self._replay is not None:
-                rs = self._replay.rs
-                parts.append(0.5 * rs.t / max(self._replay.to, 1))
-            else:
-                parts.append(1.0 if self.sweep is None else self.sweep.fraction)
-        if self.tuning is not None:
-            parts.append(self.tuning.fraction)
+        parts = [j.fraction for j in (self.sweep, self.tuning) if j is not None]
         return 1.0 if self.done or not parts else sum(parts) / len(parts)
 
     def advance(self, k: int | None = 10) -> bool:
-        """Up to ``k`` steps of the sweep or the tuning, or ~:data:`SCENE_REPLAY_CHUNK_S`
-        of the re-play before the sweep; ``k=None``: all of it. Returns :attr:`done`."""
-        if self._replay is not None:
-            job = self._replay
-            deadline = None if k is None else time.perf_counter() + SCENE_REPLAY_CHUNK_S
-            if not job.run(deadline):
-                return False
-            self._replay = None
-            self._make_sweep(job.rs)
-            if k is not None:
+        """Up to ``k`` steps of the sweep (or a piece of its re-play) or of the tuning;
+        ``k=None``: all of it. Returns :attr:`done`."""
+        if self.sweeping:
+            if not self.sweep.advance(k) or k is not None:
                 return self.done
-        if self.sweep is not None and not self.sweep.done:
-            if k is not None:
-                self.sweep.advance(k)
-                return self.done
-            self.sweep.run()
         if self.tuning is not None:
             self.tuning.advance(k)
         return self.done
@@ -612,7 +660,7 @@ class SceneJobs:
         if not self.show or self._landed or self.sweeping:
             return False
         self._landed = True
-        self.session.set_lrfind(self.sweep.result() if self.sweep is not None else None)
+        self.session.set_lrfind(self.sweep.result())
         return True
 
     def finish(self) -> None:

@@ -359,6 +359,35 @@ def test_a_scenes_lr_finder_work_in_chunks_gives_what_the_open_at_once_gives():
     np.testing.assert_array_equal(s.lrfind.losses, ref.lrfind.losses)
     np.testing.assert_array_equal(s.lrfind.lrs, ref.lrfind.lrs)
     assert s.lrfind.t == 30 and s.lrfind.steep == ref.lrfind.steep
+    # (both re-played from the engine's checkpoint; the same as from step 0: engine_at)
+    from0 = L.session_sweep(ref, ref.lrfind.run, ref.lrfind.settings, t=30).run()
+    np.testing.assert_array_equal(s.lrfind.losses, from0.losses)
     np.testing.assert_array_equal(s.tuned.scores, ref.tuned.scores)
     assert s.tuned.best_lr == ref.tuned.best_lr
     assert s.t == 0  # (the re-play was the job's own: the session stays at its step)
+
+
+def test_a_sweep_job_replays_from_the_engines_checkpoint_in_pieces():
+    """Find lr at a step scrubbed back to re-played the race from step 0 in the press (L21
+    with 16 networks, 800 steps back: 0.2 s). SweepJob re-plays from the engine's last
+    checkpoint before the step, in pieces, and sweeps what session_sweep sweeps; a run that
+    has diverged by then is an error found at the re-play's end."""
+    from gdviz.core.session import Session
+
+    s = Session()
+    s.step(700)
+    s.scrub(600)
+    job = L.session_sweep_job(s, 2)
+    assert job.phase == "replay" and not job.done
+    start = job._replay.rs.t
+    assert 0 < start <= 600  # (a checkpoint, not step 0)
+    pieces = 0
+    while not job.advance(7):
+        pieces += 1
+    assert pieces > 1 and job.phase == "sweep"
+    ref = L.session_sweep(s, 2).run()
+    got = job.result()
+    np.testing.assert_array_equal(got.losses, ref.losses)
+    assert got.t == ref.t == 600 and s.runset.t == 700 and s.t == 600
+    with pytest.raises(ValueError, match="no run"):
+        L.session_sweep_job(s, 99)

@@ -304,3 +304,18 @@ def test_a_chunked_job_starts_each_phase_with_one_step(qtbot):
     job.phase = "tune"
     chunked._turn()
     assert job.ks[-1] == ("tune", 1)
+
+
+def test_find_lr_at_a_step_scrubbed_back_to_replays_in_its_chunks(window, session, qtbot):
+    """Find lr at a step behind the race's front re-played the race to it in the press
+    (L21 with 16 networks, 800 steps back: 0.2 s; a 10⁶-step race: seconds). The re-play
+    is the job's first part, in chunks with its progress; the sweep is the same."""
+    session.step(700)
+    session.scrub(600)
+    assert window.lrfind.find_lr()
+    panel = window.lrfind.panel
+    assert panel.job.job.phase == "replay" and panel.progress.isVisible()
+    qtbot.waitUntil(lambda: session.lrfind is not None, timeout=20000)
+    res = session.lrfind
+    assert res.t == 600 and session.t == 600 and session.runset.t == 700
+    np.testing.assert_array_equal(res.losses, L.session_sweep(session, res.run).run().losses)

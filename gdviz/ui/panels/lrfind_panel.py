@@ -139,8 +139,8 @@ class LrFindPanel(QWidget):
         self.cancel()
         s = self.session
         s.pause()
-        try:
-            sweep = L.session_sweep(s)
+        try:  # (a step scrubbed back to is re-played in the job's chunks)
+            sweep = L.session_sweep_job(s)
         except ValueError as exc:
             self._show_error(str(exc))
             return False
