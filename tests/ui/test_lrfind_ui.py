@@ -315,7 +315,13 @@ def test_find_lr_at_a_step_scrubbed_back_to_replays_in_its_chunks(window, sessio
     assert window.lrfind.find_lr()
     panel = window.lrfind.panel
     assert panel.job.job.phase == "replay" and panel.progress.isVisible()
+    # (the empty plot says what runs, not "No sweep yet: Tools ▸ Find learning rate")
+    assert panel.view.empty_label.toPlainText() == tr("lrf_running")
     qtbot.waitUntil(lambda: session.lrfind is not None, timeout=20000)
+    assert not panel.view.empty_label.isVisible()
+    panel.find_lr()
+    panel.cancel()  # (cancelled: the plot keeps the last sweep)
+    assert not panel.view.empty_label.isVisible() and panel.view.smooth_curve.isVisible()
     res = session.lrfind
     assert res.t == 600 and session.t == 600 and session.runset.t == 700
     np.testing.assert_array_equal(res.losses, L.session_sweep(session, res.run).run().losses)

@@ -206,7 +206,8 @@ class LrFindPanel(QWidget):
             text = tr("lrf_running") if self._sweeping(job) else tr("tune_running")
             if self.message.text() != text:
                 self.message.setText(text)
-            job.land_sweep()  # (its plot shows while the tuning goes on)
+            if job.land_sweep():  # (its plot shows while the tuning goes on)
+                self.view.set_sweeping(False)
 
     def _on_finished(self, job, error: str) -> None:
         self.job = None
@@ -255,6 +256,7 @@ class LrFindPanel(QWidget):
 
     def _sync(self, *_) -> None:
         running = self.job is not None and self.job.running
+        self.view.set_sweeping(running and self._sweeping(self.job.job))
         res = self.session.lrfind
         self.message.setVisible(bool(self.message.text()))
         self.find_button.setEnabled(not running)

@@ -117,12 +117,20 @@ class LrFindView(pg.PlotWidget):
             self.addItem(it)
         self.empty_label = pg.TextItem(anchor=(0.5, 0.5))
         self.addItem(self.empty_label)
+        self._sweeping = False  # (a sweep runs: the empty plot says so, set_sweeping)
         self._log_y = False
         self._connections = connect_all([(session.events.lrfind, self.follow_session)])
         self._styled = True
         self._restyle()
 
     # ------------------------------------------------------------------ model -> view
+    def set_sweeping(self, on: bool) -> None:
+        """A sweep runs (the panel's job): the plot, empty till it ends, says so, not "No
+        sweep yet: Tools ▸ Find learning rate" under the panel's "Sweeping…"."""
+        if bool(on) != self._sweeping:
+            self._sweeping = bool(on)
+            self.follow_session()
+
     def follow_session(self, *_) -> None:
         res = self.session.lrfind
         parts = (self.raw_curve, self.smooth_curve, self.steep_line, self.min_line,
@@ -130,7 +138,7 @@ class LrFindView(pg.PlotWidget):
         if res is None or res.n == 0:
             for it in parts:
                 it.setVisible(False)
-            self.empty_label.setText(tr("lrf_empty"))
+            self.empty_label.setText(tr("lrf_running") if self._sweeping else tr("lrf_empty"))
             self.empty_label.setVisible(True)
             self.vb.setRange(xRange=(0, 1), yRange=(0, 1), padding=0)
             self.empty_label.setPos(0.5, 0.5)
