@@ -287,28 +287,13 @@ class LrSweep:
 
 
 # ------------------------------------------------------------------------- sessions
-def engine_at(session, t: int | None = None) -> RunSet:
-    """The session's engine at step ``t`` (default: the displayed step), re-played when
-    the engine is elsewhere. Read only: the caller must not advance it."""
-    t = session.t if t is None else _int("step", t, 0, session.max_steps)
-    rs = session.runset
-    if rs.t != t:
-        rs = session._replay(t)
-    return rs
-
-
 def session_sweep(session, run: int | None = None,
                   settings: SweepSettings | None = None, t: int | None = None) -> LrSweep:
     """A sweep from run ``run`` (default: the selected run, else the first shown one) of
-    ``session`` at its displayed step (or step ``t``), with that run's optimizer and hyperparameters (lr
-    swept), on its problem and mini-batches. The session is not changed."""
-    r = session.reference_run() if run is None else int(run)
-    if not 0 <= r < session.n_runs:
-        raise ValueError(f"no run {run} (there are {session.n_runs})")
-    rs = engine_at(session, t)
-    if rs.diverged_at[r] >= 0:
-        raise ValueError(f"run {r + 1} has diverged: the sweep needs a finite start")
-    return sweep_from(session, rs, r, settings)
+    ``session`` at its displayed step (or step ``t``), with that run's optimizer and
+    hyperparameters (lr swept), on its problem and mini-batches, the re-play to ``t`` done
+    now (:class:`SweepJob`). The session is not changed."""
+    return session_sweep_job(session, run, settings, t).start()
 
 
 def session_sweep_job(session, run: int | None = None, settings: SweepSettings | None = None,
@@ -582,12 +567,10 @@ class SweepJob:
         """Up to ``k`` sweep steps, or ~:data:`SCENE_REPLAY_CHUNK_S` of the re-play
         before them; ``k=None``: all of it. Returns :attr:`done`."""
         if self._replay is not None:
-            job = self._replay
-            deadline = None if k is None else time.perf_counter() + SCENE_REPLAY_CHUNK_S
-            if not job.run(deadline):
-                return False
-            self._replay, self._replayed = None, True
-            self._make(job.rs)
+            if k is not None:
+                if not self._replay.run(time.perf_counter() + SCENE_REPLAY_CHUNK_S):
+                    return False
+            self.start()
             if k is not None:
                 return self.done
         if self.sweep is not None and not self.sweep.done:
@@ -596,6 +579,16 @@ class SweepJob:
             else:
                 self.sweep.advance(k)
         return self.done
+
+    def start(self) -> LrSweep | None:
+        """The sweep, its re-play run to the end now, not yet stepped (None: the run had
+        diverged, not ``strict``)."""
+        if self._replay is not None:
+            job = self._replay
+            job.run()
+            self._replay, self._replayed = None, True
+            self._make(job.rs)
+        return self.sweep
 
     def result(self) -> LrFindResult | None:
         """The sweep's result (None: the run had diverged, not ``strict``)."""

@@ -359,8 +359,8 @@ def test_a_scenes_lr_finder_work_in_chunks_gives_what_the_open_at_once_gives():
     np.testing.assert_array_equal(s.lrfind.losses, ref.lrfind.losses)
     np.testing.assert_array_equal(s.lrfind.lrs, ref.lrfind.lrs)
     assert s.lrfind.t == 30 and s.lrfind.steep == ref.lrfind.steep
-    # (both re-played from the engine's checkpoint; the same as from step 0: engine_at)
-    from0 = L.session_sweep(ref, ref.lrfind.run, ref.lrfind.settings, t=30).run()
+    # (both re-played from the engine's checkpoint; the same as re-played from step 0)
+    from0 = L.sweep_from(ref, ref._replay(30), ref.lrfind.run, ref.lrfind.settings).run()
     np.testing.assert_array_equal(s.lrfind.losses, from0.losses)
     np.testing.assert_array_equal(s.tuned.scores, ref.tuned.scores)
     assert s.tuned.best_lr == ref.tuned.best_lr
@@ -385,7 +385,7 @@ def test_a_sweep_job_replays_from_the_engines_checkpoint_in_pieces():
     while not job.advance(7):
         pieces += 1
     assert pieces > 1 and job.phase == "sweep"
-    ref = L.session_sweep(s, 2).run()
+    ref = L.sweep_from(s, s._replay(600), 2, None).run()  # (from step 0)
     got = job.result()
     np.testing.assert_array_equal(got.losses, ref.losses)
     assert got.t == ref.t == 600 and s.runset.t == 700 and s.t == 600
