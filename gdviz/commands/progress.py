@@ -75,7 +75,7 @@ def advance_with_progress(runs, steps: int, label: str, stream=None, chunk: int 
         bar(done, steps)
 
 
-#: seconds a step of the scene's lr finder work may take before its chunks stop growing
+#: seconds of the scene's lr finder work between two updates of its progress line
 SCENE_CHUNK_S = 0.05
 
 
@@ -89,16 +89,13 @@ def apply_scene_shown(scene, session, stream=None, label: str = "lr finder") -> 
     if jobs is None:
         return
     bar = TerminalProgress(label, stream, unit="%")
-    k = None if not bar.tty else 1  # (no terminal: all of it in one go)
     try:
-        while True:
-            t0 = time.perf_counter()
-            done = jobs.advance(k)
-            bar(1000 if done else min(int(1000 * jobs.fraction), 999), 1000)
-            if done:
-                break
-            if k is not None and time.perf_counter() - t0 < SCENE_CHUNK_S:
-                k *= 2
+        if not bar.tty:  # (no terminal: all of it in one go)
+            jobs.advance(None)
+        else:
+            while not jobs.run_for(SCENE_CHUNK_S):
+                bar(min(int(1000 * jobs.fraction), 999), 1000)
+            bar(1000, 1000)
         jobs.finish()
     except (ValueError, MemoryError) as exc:
         why = (str(exc).splitlines() or [type(exc).__name__])[0]

@@ -647,6 +647,19 @@ class SceneJobs:
             self.tuning.advance(k)
         return self.done
 
+    def run_for(self, seconds: float, clock=time.perf_counter) -> bool:
+        """Advance in chunks for about ``seconds`` (by ``clock``; at least one chunk), from
+        one step, doubling while time is left, and from one step again at each phase (a
+        tuning step of L21's networks costs ~100 sweep steps: a chunk of the sweep's size
+        would overrun); returns :attr:`done`."""
+        end = clock() + seconds
+        k, phase = 1, self.phase
+        while not self.advance(k):
+            if clock() >= end:
+                return False
+            k, phase = (1, self.phase) if self.phase != phase else (2 * k, phase)
+        return True
+
     def land_sweep(self) -> bool:
         """The sweep's result into the session once it has ended, while the tuning goes on
         (its plot need not wait for the tuning); True when it went in now."""

@@ -987,12 +987,8 @@ class MainWindow(QMainWindow):
             return None
         from gdviz.ui.views import refresh
 
-        end = refresh.now() + SCENE_JOBS_AT_ONCE_S
-        k = 1
-        while not jobs.advance(k):
-            if refresh.now() >= end:
-                return jobs
-            k *= 2
+        if not jobs.run_for(SCENE_JOBS_AT_ONCE_S, refresh.now):
+            return jobs
         jobs.finish()
         return None
 

@@ -391,3 +391,31 @@ def test_a_sweep_job_replays_from_the_engines_checkpoint_in_pieces():
     assert got.t == ref.t == 600 and s.runset.t == 700 and s.t == 600
     with pytest.raises(ValueError, match="no run"):
         L.session_sweep_job(s, 99)
+
+
+def test_scene_work_in_a_time_budget_starts_each_phase_from_one_step():
+    """SceneJobs.run_for (the window's open, the CLI's progress): chunks double while time
+    is left and start from one step again at each phase; the window's open carried the
+    sweep's chunk into the tuning (a tuning step of L21's networks costs ~100 sweep
+    steps). A clock that stands still: everything in one call."""
+
+    class Fake:
+        phase = "sweep"
+
+        def __init__(self):
+            self.ks = []
+
+        def advance(self, k):
+            self.ks.append((self.phase, k))
+            if len(self.ks) == 4:
+                self.phase = "tune"
+            return len(self.ks) == 7
+
+    fake = Fake()
+    assert L.SceneJobs.run_for(fake, 1.0, clock=lambda: 0.0)
+    assert fake.ks == [("sweep", 1), ("sweep", 2), ("sweep", 4), ("sweep", 8),
+                       ("tune", 1), ("tune", 2), ("tune", 4)]
+    ticks = iter(range(100))
+    fake = Fake()
+    assert not L.SceneJobs.run_for(fake, 2.0, clock=lambda: float(next(ticks)))
+    assert len(fake.ks) == 2  # (the budget spent: what is left waits)
