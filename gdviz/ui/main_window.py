@@ -123,6 +123,12 @@ MAX_FRAME_DT = 0.1  # after a stall, do not jump more than 0.1 s worth of steps
 #: the engine's share of a frame (s): a frame runs the steps that fit in it, at the speed of
 #: the last advance (see MainWindow._frame_dt)
 FRAME_ENGINE_S = 0.03
+#: a frame's whole turn (s): the engine's share shrinks, down to FRAME_ENGINE_MIN_S (and at
+#: least one step), by what the views' refresh in the frames before took over the rest (on
+#: L21 with 16 networks at 300 % text, full screen, the loss view's feed of 32 curves and
+#: their sealed chunks took 26-77 ms a frame, on top of the engine's 30)
+FRAME_TURN_S = 0.05
+FRAME_ENGINE_MIN_S = 0.005
 #: a scene that plays once opened shows its first picture, then moves: its first frame comes
 #: this long after the opening, not in the opening's own turn of the event loop (the opening,
 #: its layout and its first paint are already one block of the UI thread: a frame stepping
@@ -2174,12 +2180,29 @@ class MainWindow(QMainWindow):
         if not self.session.playing:
             self.frame_timer.stop()
             return
+        before = self.session.last_advance
         self.session.tick(self._frame_dt(min(dt, MAX_FRAME_DT)))
+        after = self.session.last_advance
+        self._note_frame_views(time.perf_counter() - now - (after[1] if after is not before else 0.0))
+
+    #: what the views' refresh took in the frames before (s): the last one's when it took
+    #: longer, else easing down to it (:meth:`_note_frame_views`)
+    _frame_views_s = 0.0
+
+    def _note_frame_views(self, secs: float) -> None:
+        """A frame's turn less its engine's advance: the views' refresh, kept for the
+        next frames' engine share (:meth:`_frame_dt`). It rises at once and falls by a
+        quarter of the way a frame, so that one quick frame does not give the next the whole
+        share back."""
+        secs = max(float(secs), 0.0)
+        old = self._frame_views_s
+        self._frame_views_s = secs if secs >= old else old + (secs - old) * 0.25
 
     def _frame_dt(self, dt: float) -> float:
         """The race time a frame advances: ``dt``, less when its steps would take the engine
-        more than FRAME_ENGINE_S at the speed the last advance ran (at least one step's
-        worth). A race asked to go faster than the machine computes it goes as fast as it
+        more than its share at the speed the last advance ran (at least one step's
+        worth). The share is FRAME_ENGINE_S, less what the views took over the rest of
+        FRAME_TURN_S (:meth:`_note_frame_views`), at least FRAME_ENGINE_MIN_S. A race asked to go faster than the machine computes it goes as fast as it
         can, and each frame stays short: with the numpy twins (the first minute after an
         install) a fit lesson at a high speed took 400 steps a frame, 120-330 ms each,
         and the slower frames asked for more steps still."""
@@ -2194,7 +2217,8 @@ class MainWindow(QMainWindow):
             from gdviz.core.engine import step_seconds
 
             return min(dt, 1.0 / speed) if step_seconds(self.session.problem, 1) > 0 else dt
-        most = max(FRAME_ENGINE_S * n / secs, 1.0) / speed
+        share = min(FRAME_ENGINE_S, max(FRAME_ENGINE_MIN_S, FRAME_TURN_S - self._frame_views_s))
+        most = max(share * n / secs, 1.0) / speed
         return min(dt, most)
 
     # ------------------------------------------------------------------ session -> window

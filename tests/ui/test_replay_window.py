@@ -1,5 +1,7 @@
 """The window drives a long re-play a piece per frame and says so in the status bar."""
 
+import pytest
+
 import gdviz.core.session.history as history
 from gdviz.core.optimizers import OptimizerConfig
 from gdviz.core.session.runs import RunSpec
@@ -106,6 +108,45 @@ def test_a_frame_runs_the_steps_its_engine_budget_holds(window, monkeypatch):
     now[0] += 0.1
     win._on_frame()
     assert moved[-1] in (199, 200)  # (a surface: its steps are microseconds)
+
+
+def test_a_frame_whose_views_take_long_leaves_the_engine_less(window, monkeypatch):
+    """The views' refresh in a frame (the loss view's feed, the trails) counts against
+    the frame: the engine's share is FRAME_TURN_S less what the views took, at least
+    FRAME_ENGINE_MIN_S and one step. On L21 with 16 networks at 300 % text the views took
+    26-77 ms a frame on top of the engine's 30 ms, and frames reached 100-128 ms. The share
+    comes back as the views get quick again."""
+
+    import gdviz.ui.main_window as mw
+
+    win = window
+    s = win.session
+    s.set_max_steps(100_000)
+    s.set_speed(200.0)
+    now, moved = _frames_by_hand(win, monkeypatch)
+    views = [0.045]
+    ticking = s.tick
+
+    def slow_views(dt):
+        k = ticking(dt)
+        now[0] += views[0]
+        return k
+
+    monkeypatch.setattr(s, "tick", slow_views)
+
+    def frame():
+        s.last_advance = (50, 0.5)  # 10 ms a step
+        now[0] += 0.1
+        win._on_frame()
+        return moved[-1]
+
+    assert frame() == round(mw.FRAME_ENGINE_S / 0.01)  # (no views measured yet: 3 steps)
+    assert win._frame_views_s == pytest.approx(0.045, abs=0.002)
+    assert frame() == 1  # (0.05 - 0.045 < 10 ms: the one step a frame always takes)
+    views[0] = 0.0
+    steps = [frame() for _ in range(12)]
+    assert steps[0] == 1 and steps[-1] == round(mw.FRAME_ENGINE_S / 0.01)
+    assert win._frame_views_s < 0.005
 
 
 def test_the_first_frame_of_a_new_engine_on_data_takes_one_step(window, monkeypatch):
