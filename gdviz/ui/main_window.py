@@ -656,11 +656,14 @@ class MainWindow(QMainWindow):
     def _one_ahead(self) -> None:
         """Read the next unread preset's titles (one per turn), then import the next of
         :data:`AHEAD_MODULES` not yet imported, then build the data panel's next page of
-        :data:`AHEAD_PAGES` (one per turn), then projector mode's schedule plot
-        (:meth:`Picture.build_ahead`); stop when all are done. Not while a demo
+        :data:`AHEAD_PAGES` (one per turn), then projector mode's side views
+        (:meth:`Picture.build_ahead`, one per turn); stop when all are done. Not while a demo
         plays: its frames come first (a page built between two frames of L21 laid the
         controls out, up to the window, in a frame's turn)."""
         if self.session.playing:
+            # (frames first; but projector mode's side views, made hidden and parentless,
+            # lay nothing out: a demo playing from its open is when a teacher presses F5)
+            self.picture.build_ahead()
             return
         for p in self._lesson_paths:
             if p not in self._lesson_titles:
@@ -673,7 +676,7 @@ class MainWindow(QMainWindow):
         for kind in AHEAD_PAGES:
             if self.controls.data.build_ahead(kind):
                 return
-        if self.picture.build_ahead():  # (projector mode's schedule plot)
+        if self.picture.build_ahead():  # (projector mode's schedule plot, step table)
             return
         self._idle_ahead.stop()
 

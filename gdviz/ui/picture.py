@@ -135,6 +135,10 @@ class Picture(QWidget):
     deterministic (no frame-time adaptation).
     """
 
+    #: projector mode's side views, hidden between two uses (see :meth:`build_ahead`)
+    _schedule_kept = None
+    _step_kept = None
+
     def __init__(self, session, panels=("caption", "landscape", "fit"), *, export: bool = False,
                  status: bool = False, follow: bool = False, staged: bool = False, parent=None):
         super().__init__(parent)
@@ -331,46 +335,57 @@ class Picture(QWidget):
         return tuple(p for p in own if p in self.session.panels)
 
     def build_ahead(self) -> bool:
-        """Make the projector's schedule plot ahead, as it waits between two uses (hidden,
-        not following the session); True if it was made now. (Made at projector mode's
-        first use, ~22 ms of that press at 261 % text.)"""
-        if self.schedule_view is not None or getattr(self, "_schedule_kept", None) is not None:
-            return False
-        from gdviz.ui.views.schedule_view import ScheduleView
+        """Make projector mode's side views ahead, one a call, as the window waits between
+        two uses (hidden, not following the session): its schedule plot, then its
+        step-by-step table; True if one was made now. (Made at projector mode's first
+        press, they took 34 and 20 ms of a 75-98 ms press on L11 at 200 % text.)"""
+        if self.schedule_view is None and self._schedule_kept is None:
+            from gdviz.ui.views.schedule_view import ScheduleView
 
-        # made hidden: it draws when the layout shows it (a lesson without schedules never
-        # does; see ScheduleView._put_away)
-        kept = ScheduleView(self.session)
-        kept.hide()
-        kept.set_following(False)
-        self._schedule_kept = kept
-        return True
+            # made hidden: it draws when the layout shows it (a lesson without schedules
+            # never does; see ScheduleView._put_away)
+            kept = ScheduleView(self.session)
+            kept.hide()
+            kept.set_following(False)
+            self._schedule_kept = kept
+            return True
+        if self.step_view is None and self._step_kept is None:
+            from gdviz.ui.views.step_view import StepScroll, StepView
+
+            view = StepView(self.session)
+            view.set_following(False)
+            # scrolled, as in its dock: at the projector's text the table and its formula
+            # are taller than the screen's room beside the map, and unscrolled they made
+            # the window taller than the screen, the loss curves crushed to their axis
+            # (L11 at 1280x720)
+            box = StepScroll(view, "stepInline")
+            box.hide()
+            self._step_kept = box
+            return True
+        return False
 
     def set_side_inline(self, on: bool) -> None:
         """The window's projector mode: the step-by-step table and the schedule, which the
         window otherwise shows in its side docks (hidden in projector mode), show in the
         picture's side column, as an export lays them out (lessons L11, L12, L15 are about
-        them). The two views are made when it turns on and closed when it turns off, so
-        that the normal window pays nothing for them."""
+        them). The two views are made once (ahead, if idle turns came first: see
+        :meth:`build_ahead`); off, they wait hidden, not following the session, so that the
+        normal window pays nothing for them."""
         on = bool(on)
         if on == getattr(self, "_inline", False):
             return
         self._inline = on
         if on:
-            from gdviz.ui.views.step_view import StepScroll, StepView
-
             if self.step_view is None:
-                self.step_view = StepView(self.session)
-                # scrolled, as in its dock: at the projector's text the table and its
-                # formula are taller than the screen's room beside the map, and unscrolled
-                # they made the window taller than the screen, the loss curves crushed to
-                # their axis (L11 at 1280x720)
-                self._step_box = StepScroll(self.step_view, "stepInline")
-                self._side_layout.insertWidget(0, self._step_box, 1)
+                while self._step_kept is None and self.build_ahead():
+                    pass
+                box, self._step_kept = self._step_kept, None
+                self._step_box = box
+                self.step_view = box.widget()
+                self.step_view.set_following(True)
+                self._side_layout.insertWidget(0, box, 1)
                 self._inline_made = getattr(self, "_inline_made", ()) + (self.step_view,)
             if self.schedule_view is None:
-                # made once (a plot takes a while to build), ahead if an idle turn came
-                # first; off, it waits hidden, not following the session (see below)
                 self.build_ahead()
                 kept, self._schedule_kept = self._schedule_kept, None
                 kept.set_following(True)
@@ -380,12 +395,13 @@ class Picture(QWidget):
         else:
             for w in getattr(self, "_inline_made", ()):
                 if w is self.step_view and self._step_box is not None:
-                    self._side_layout.removeWidget(self._step_box)
-                    self._step_box.takeWidget()
-                    self._step_box.hide()  # (explicitly: a show queued for it never runs)
-                    self._step_box.setParent(None)
-                    delete_later(self._step_box)
-                    self._step_box = None
+                    box, self._step_box = self._step_box, None
+                    self._side_layout.removeWidget(box)
+                    box.hide()  # (explicitly: a show queued for it never runs)
+                    w.set_following(False)
+                    self._step_kept = box
+                    self.step_view = None
+                    continue
                 self._side_layout.removeWidget(w)
                 if w is self.schedule_view:
                     w.set_following(False)
@@ -396,10 +412,6 @@ class Picture(QWidget):
                 w.close()
                 w.setParent(None)
                 delete_later(w)
-                if w is self.step_view:
-                    self.step_view = None
-                if w is self.schedule_view:
-                    self.schedule_view = None
             self._inline_made = ()
         self._on_panels_changed()
 
@@ -640,8 +652,8 @@ class Picture(QWidget):
 
 #: a picture's views (each closed with it)
 _VIEWS = ("landscape_view", "surface3d_view", "fit_view", "loss_view", "step_view",
-          "schedule_view", "_schedule_kept", "status", "hyper_view", "lrfind_view",
-          "tuned_view", "network_view", "plane_view")
+          "schedule_view", "_schedule_kept", "_step_kept", "status", "hyper_view",
+          "lrfind_view", "tuned_view", "network_view", "plane_view")
 
 
 def _plot_menus(picture) -> list:

@@ -636,14 +636,39 @@ def test_projector_modes_schedule_plot_is_made_ahead_on_an_idle_turn(window, qtb
     window._one_ahead()
     kept = pic._schedule_kept
     assert kept is not None and kept.isHidden() and not kept._following
+    assert pic._step_kept is None  # (one a turn)
+    window._one_ahead()
+    box = pic._step_kept
+    assert box is not None and box.isHidden() and not box.widget()._following
     window._one_ahead()  # nothing left: the idle turns stop
     assert not window._idle_ahead.isActive()
-    window.set_projector(True)
-    qtbot.waitUntil(window.layout_settled, timeout=10_000)
-    assert pic.schedule_view is kept and kept._following
-    window.set_projector(False)
-    qtbot.waitUntil(window.layout_settled, timeout=10_000)
-    assert pic.schedule_view is None and pic._schedule_kept is kept
+    for _ in range(2):  # (on and off twice: the same two views each time)
+        window.set_projector(True)
+        qtbot.waitUntil(window.layout_settled, timeout=10_000)
+        assert pic.schedule_view is kept and kept._following
+        assert pic._step_box is box and pic.step_view is box.widget() and pic.step_view._following
+        window.set_projector(False)
+        qtbot.waitUntil(window.layout_settled, timeout=10_000)
+        assert pic.schedule_view is None and pic._schedule_kept is kept
+        assert pic.step_view is None and pic._step_kept is box and box.isHidden()
+        assert not box.widget()._following and not box.widget()._connections
+
+
+def test_a_playing_demo_builds_projector_modes_side_views_ahead(window, qtbot):
+    """A demo that plays from its open never reached the idle turns that build projector
+    mode's side views (frames first), so a teacher's first F5 built them in its press (34
+    and 20 ms of a 75-98 ms press on L11 at 200 % text). They are built, one a turn,
+    while it plays: hidden and parentless, they lay nothing out."""
+    pic = window.picture
+    window._idle_ahead.stop()
+    window.session.play()
+    assert window.session.playing
+    assert pic._schedule_kept is None and pic._step_kept is None
+    window._one_ahead()
+    assert pic._schedule_kept is not None and pic._step_kept is None
+    window._one_ahead()
+    assert pic._step_kept is not None and pic._step_kept.parentWidget() is None
+    window.session.pause()
 
 
 def test_lessons_menu_refilled_by_set_lessons_is_titled_again(window):

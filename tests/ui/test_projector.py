@@ -280,6 +280,46 @@ def test_projector_mode_shows_the_side_docks_lesson_panel_beside_the_map(window,
     assert pic.step_view is None and pic.schedule_view is None and not pic.side.isVisible()
 
 
+def test_projector_modes_kept_step_table_shows_what_changed_while_it_was_off(window, qtbot):
+    """The step table is made once and kept hidden between two uses, not following the
+    session (it was made at every press, ~20 ms of it). Shown again it draws the step, the
+    run and the language of the moment, and its numbers are the session's."""
+    _open(window, "L15")
+    s = window.session
+    s.select(0)
+    s.step(5)
+    pic = window.picture
+    window.set_projector(True)
+    _settle(qtbot, window)
+    view = pic.step_view
+    assert "5" in view.title.text()
+    window.set_projector(False)
+    _settle(qtbot, window)
+    title = view.title.text()
+    s.step(37)
+    window.set_language("zh-Hant")
+    QApplication.processEvents()
+    assert view.title.text() == title  # (off: it does nothing)
+    window.set_projector(True)
+    _settle(qtbot, window)
+    assert pic.step_view is view and view.isVisible()
+    assert "42" in view.title.text() and view.title.text() != title
+    from gdviz.ui.views.step_view import StepView
+
+    fresh = StepView(s)  # (what a table made now shows)
+    try:
+        assert fresh.title.text() == view.title.text()
+        for key, (_, x, y) in fresh.cells.items():
+            assert (view.cells[key][1].text(), view.cells[key][2].text()) == (x.text(), y.text())
+        assert view.cells["theta1"][1].text() != "—"
+    finally:
+        fresh.set_following(False)
+        fresh.deleteLater()
+    window.set_projector(False)
+    _settle(qtbot, window)
+    window.set_language("en")
+
+
 @pytest.mark.parametrize("stem,size", [("L11", (1024, 600)), ("L04", (800, 600))])
 def test_the_map_legend_takes_a_smaller_form_rather_than_stick_out(window, qtbot, stem, size):
     """At 200 % on a small window L11's legend ("Momentum (m ← 0.9·m + 0.1·g)") was wider

@@ -143,17 +143,32 @@ class StepView(QWidget):
         self._replay_more.setSingleShot(True)
         self._replay_more.setInterval(0)
         self._replay_more.timeout.connect(self._refresh)
-        s = session
+        self._connections = []
+        self._following = False
+        self._apply_fonts()
+        self.set_following(True)  # (draws the table: retranslate, then _refresh)
+        self._ready = True
+
+    def set_following(self, on: bool) -> None:
+        """Follow the session's signals, or stop (projector mode's table, kept hidden
+        between two uses, costs nothing per frame); following again draws what changed
+        meanwhile, in the language of the moment."""
+        on = bool(on)
+        if on == self._following:
+            return
+        self._following = on
+        if not on:
+            self._connections = disconnect_all(self._connections)
+            self._replay_more.stop()
+            return
+        s = self.session
         self._connections = connect_all([
             (s.selection_changed, self._on_selection_changed),
             (s.stepped, self._refresh),
             (s.runs_changed, self._refresh),
             (s.problem_changed, self._refresh),
         ])
-
-        self._apply_fonts()
         self.retranslate()
-        self._ready = True
 
     # ------------------------------------------------------------------ room
     def fit_width(self, room: int) -> None:
@@ -269,6 +284,8 @@ class StepView(QWidget):
     def _refresh(self) -> None:
         if not shiboken6.isValid(self):  # the C++ widget is gone; psygnal still holds us
             self._disconnect()
+            return
+        if not self._following:  # (kept hidden: drawn when it follows again)
             return
         s = self.session
         r = s.selected
