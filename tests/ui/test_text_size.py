@@ -510,6 +510,17 @@ def test_the_lr_finders_buttons_fit_its_column_at_200_percent(window, qtbot, lan
             assert b.geometry().right() < panel.width(), (b.text(), b.geometry(), panel.width())
             assert b.width() >= b.minimumSizeHint().width()
     assert panel.view.height() >= 7 * panel.fontMetrics().height()
+    # a sweep's progress and its line show where the dock opens (they were under the
+    # reflowed buttons, below the fold)
+    assert win.lrfind.find_lr()
+    qtbot.waitUntil(lambda: not scroll._timer.isActive())
+    _settle(qtbot, win)
+    assert panel.progress.isVisible() and panel.message.isVisible()
+    port = scroll.viewport().rect()
+    for w in (panel.progress, panel.message, panel.cancel_button):
+        rect = w.rect().translated(w.mapTo(scroll.viewport(), w.rect().topLeft()))
+        assert port.contains(rect), (w.objectName(), rect, port)
+    panel.cancel()
     win.set_font_scale(1.0)
     _settle(qtbot, win)
     qtbot.waitUntil(lambda: not scroll._timer.isActive())

@@ -14,13 +14,13 @@ from __future__ import annotations
 import time
 
 from PySide6.QtCore import QEvent, QObject, QSize, QTimer, Signal
-from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QProgressBar, QPushButton,
-                               QScrollArea, QSizePolicy, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QFrame, QHBoxLayout, QProgressBar, QPushButton,
+                               QScrollArea, QVBoxLayout, QWidget)
 
 from gdviz.core import lrfind as L
 from gdviz.core.i18n import tr
 from gdviz.ui import theme
-from gdviz.ui.widgets import reflow, unflow
+from gdviz.ui.widgets import ElidedLabel, reflow, unflow
 from gdviz.ui.views.items import connect_all, disconnect_all
 from gdviz.ui.views.lrfind_view import LrFindView, TunedTable, fmt_lr
 
@@ -100,26 +100,30 @@ class LrFindPanel(QWidget):
         self.progress.setRange(0, 1000)
         self.progress.setTextVisible(False)
         self.progress.setMaximumHeight(10)
-        self.message = QLabel()
+        # one line, ending in "…" when the dock is narrow, whole in its tooltip (a wrapped
+        # label would make the scrolled dock as tall as every size hint)
+        self.message = ElidedLabel()
         self.message.setObjectName("lrFindMessage")
-        # one line, cut when the dock is narrow (a wrapped label would make the scrolled
-        # dock as tall as every size hint)
-        self.message.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.view = LrFindView(session)
         self.table = TunedTable(session)
         row1 = QHBoxLayout()
         row1.addWidget(self.find_button)
         row1.addWidget(self.tune_button)
-        row1.addWidget(self.cancel_button)
+        running = QHBoxLayout()  # (shown while a job runs: see _sync)
+        running.addWidget(self.progress, 1)
+        running.addWidget(self.cancel_button)
         row2 = QHBoxLayout()
         row2.addWidget(self.steep_button)
         row2.addWidget(self.min_button)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(6, 6, 6, 6)
+        # the progress, its Cancel and its line first, where the scrolled dock opens: under
+        # the buttons they were below its fold at 200 % on 1280×720 (the buttons reflowed
+        # into a column)
+        lay.addLayout(running)
+        lay.addWidget(self.message)
         lay.addLayout(row1)
         lay.addLayout(row2)
-        lay.addWidget(self.progress)
-        lay.addWidget(self.message)
         lay.addWidget(self.view, 3)
         lay.addWidget(self.table, 0)
         self._fit_plot()
