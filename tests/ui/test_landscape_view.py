@@ -262,7 +262,11 @@ def test_real_mouse_click_on_the_viewport(qtbot, view, sess):
     qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=p)
     assert len(sess.starts) == 1
     assert sess.starts[0] == pytest.approx((1.0, 0.0), abs=0.03)
-    p = view.mapFromScene(scene_point(view, -1.0, -0.5))
+    # (a point clear of the legend, which is placed at the view's first paint: a click
+    # on it is no new start)
+    q = scene_point(view, 0.5, 2.5)
+    assert not view.legend.sceneBoundingRect().contains(q)
+    p = view.mapFromScene(q)
     qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton,
                      Qt.KeyboardModifier.ShiftModifier, pos=p)
     assert len(sess.starts) == 2

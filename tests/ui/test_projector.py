@@ -148,6 +148,27 @@ def test_the_map_legend_covers_no_run(window, qtbot, stem, scale, projector):
     assert here <= min(covered(corner_rect(view.vb, size, c), valley) for c in free) + 1
 
 
+def test_a_new_scenes_legend_is_laid_out_before_its_first_paint(window, qtbot):
+    """The runs' legend is placed, in a form that fits, at the first paint after a lesson
+    opens, not LEGEND_MS after the last resize: L18 opened over the default scene at
+    200 % in Chinese showed the last scene's two-column legend, wider than the map and cut
+    at its left edge, for ~300 ms."""
+    from gdviz.core.scene import preset_path
+
+    window.set_language("zh-Hant")
+    window.set_font_scale(2.0)
+    _settle(qtbot, window)
+    view = window.landscape_view
+    made = view.legend_layouts
+    assert window.open_scene(preset_path("L18"))
+    view.grab()  # (its first paint, before any timer's turn)
+    assert not view._legend_unsized and view.legend_layouts > made
+    box, rect = view.vb.sceneBoundingRect(), _legend_rect(view.legend)
+    assert box.left() <= rect.left() and rect.right() <= box.right() + 0.5, (rect, box)
+    window.set_font_scale(1.0)
+    window.set_language("en")
+
+
 def test_the_map_legend_moves_when_the_runs_come(window, qtbot, session):
     from gdviz.ui.views.placement import corner_rect
 

@@ -972,6 +972,12 @@ class LandscapeView(pg.PlotWidget):
 
     def paintEvent(self, ev) -> None:  # noqa: N802 - Qt name
         self.raster_budget.start()  # (each paint its own time for the trails' pieces)
+        if self._legend_unsized and self._legend_timer.isActive():
+            # a legend with new entries (a lesson opened, a run added) is placed before its
+            # first paint, not LEGEND_MS after the last resize: L18 opened over the default
+            # scene at 200 % showed the last scene's two-column form, cut at the map's left
+            # edge, for the first ~300 ms
+            self.place_legends()
         super().paintEvent(ev)
 
     def flush(self) -> None:
