@@ -2186,7 +2186,8 @@ class MainWindow(QMainWindow):
         before = self.session.last_advance
         self.session.tick(self._frame_dt(min(dt, MAX_FRAME_DT)))
         after = self.session.last_advance
-        self._note_frame_views(time.perf_counter() - now - (after[1] if after is not before else 0.0))
+        engine = after[1] if after is not before else 0.0  # (a frame within the record: none)
+        self._note_frame_views(time.perf_counter() - now - engine)
 
     #: what the views' refresh took in the frames before (s): the last one's when it took
     #: longer, else easing down to it (:meth:`_note_frame_views`)
@@ -2205,8 +2206,9 @@ class MainWindow(QMainWindow):
         """The race time a frame advances: ``dt``, less when its steps would take the engine
         more than its share at the speed the last advance ran (at least one step's
         worth). The share is FRAME_ENGINE_S, less what the views took over the rest of
-        FRAME_TURN_S (:meth:`_note_frame_views`), at least FRAME_ENGINE_MIN_S. A race asked to go faster than the machine computes it goes as fast as it
-        can, and each frame stays short: with the numpy twins (the first minute after an
+        FRAME_TURN_S (:meth:`_note_frame_views`), at least FRAME_ENGINE_MIN_S. A race
+        asked to go faster than the machine computes it goes as fast as it can, and each
+        frame stays short: with the numpy twins (the first minute after an
         install) a fit lesson at a high speed took 400 steps a frame, 120-330 ms each,
         and the slower frames asked for more steps still."""
         n, secs = self.session.last_advance
