@@ -997,9 +997,12 @@ def test_the_arrows_key_takes_a_smaller_text_on_a_short_map(qtbot, size, smaller
 def test_the_live_workers_wait_returns_its_job_in_time_and_nothing_for_a_dropped_one(qtbot):
     """LiveGridWorker.wait: the job's result once done (in time); None past the timeout,
     for a job a newer one replaced before it started, and for one cancelled."""
+    from PySide6.QtCore import QObject
+
     from gdviz.ui.views.live_grid import LiveGridWorker
 
-    w = LiveGridWorker()
+    owner = QObject()  # (a worker is freed with its parent, on this thread)
+    w = LiveGridWorker(owner)
     gate = threading.Event()
     started = threading.Event()
 

@@ -343,9 +343,12 @@ def test_a_newer_setting_stops_the_running_chunk(qtbot):
     """A data map's chunk takes seconds (4,096 cells of a 30-unit fit: ~40 s): the job a
     newer setting replaced stops inside its chunk (it asks ``stale()``), and only the newer
     job's pass is shown."""
+    from PySide6.QtCore import QObject
+
     from gdviz.ui.views.map_layer import MapWorker
 
-    w = MapWorker()
+    owner = QObject()  # (a worker is freed with its parent, on this thread)
+    w = MapWorker(owner)
     started = []
     polls = []
 
@@ -367,6 +370,63 @@ def test_a_newer_setting_stops_the_running_chunk(qtbot):
     assert got == [(g2, ("b", "second"))] and g2 > g1
     assert polls and polls[0] < 10**9  # it stopped because it was stale
     w.stop()
+
+
+def test_a_worker_needs_a_parent_and_ends_with_it(qtbot):
+    """A worker's thread holds the worker: one without a parent was freed where its last
+    reference went, often on its own thread as it ended, and Qt deleted a UI thread's object
+    there while the UI thread delivered its queued signal (a segfault, ~1 run in 12 of a
+    test that made a worker alone). A worker needs a parent, which frees it on the UI
+    thread; when Qt deletes the parent without the worker's stop(), its thread ends too: a
+    running chunk sees it as stale, and nothing is emitted."""
+    import threading
+
+    from PySide6.QtCore import QCoreApplication, QObject
+
+    from gdviz.ui.views.live_grid import LiveGridWorker
+    from gdviz.ui.views.map_layer import MapWorker
+
+    for cls in (MapWorker, LiveGridWorker):
+        with pytest.raises(TypeError, match="parent"):
+            cls(None)
+    owner = QObject()
+    w = MapWorker(owner)
+    live = LiveGridWorker(owner)
+    started, polls, got = threading.Event(), [], []
+
+    def long_chunk(sl):
+        started.set()
+        n = 0
+        while not w.stale() and n < 10**9:
+            n += 1
+        polls.append(n)
+        return "first"
+
+    w.done.connect(lambda *a: got.append(a))
+    w.submit([("a", 1, long_chunk, lambda parts: parts[0]),
+              ("b", 1, lambda sl: "second", lambda parts: parts[0])])
+    assert started.wait(10)
+    threads = (w._thread, live._thread)
+    del owner  # Qt deletes it and both workers, here; neither was stopped
+    for t in threads:
+        t.join(10)
+        assert not t.is_alive()
+    QCoreApplication.processEvents()  # (a queued signal would be delivered now)
+    assert polls and polls[0] < 10**9 and got == []
+
+
+def _other_workers_ended(*mine) -> None:
+    """Wait for the threads of workers but ``mine``: closed views' of earlier tests, which
+    finish the chunk under way. tracemalloc's stop (CPython 3.11) races with another thread's
+    allocation, and numba's kernels allocate with PyMem_RawMalloc: a segfault in a worker
+    left computing an earlier test's map."""
+    import threading
+
+    own = {w._thread for w in mine if w is not None}
+    for t in threading.enumerate():
+        if t.name in ("gdviz-map", "gdviz-live-grid") and t not in own:
+            t.join(60)
+            assert not t.is_alive(), t
 
 
 def test_a_cancelled_data_map_stops_between_kernel_calls(monkeypatch):
@@ -547,6 +607,7 @@ def test_a_data_maps_cells_are_made_a_chunk_at_a_time_where_they_are_computed(qt
     setup_data = map_layer.data_setup_for(s)
     assert setup_data is not None
     layer._data = setup_data
+    _other_workers_ended(layer.worker, getattr(v, "_live_worker", None))
     tracemalloc.start()
     try:
         layer._passes(s.landscape, setup_data[1], v._box, [16, 32, 64])

@@ -144,17 +144,35 @@ def pinned(land):
     return snap
 
 
+def owned_by(parent) -> object:
+    """``parent``, which a worker's QObject needs: the worker's thread runs its bound
+    ``_loop``, so a worker without a parent was freed where its last Python reference went,
+    and that was often its own thread as it ended (the test had returned): Qt deleted an
+    object of the UI thread on another thread, racing the UI thread's delivery of the
+    signal it had just queued (a segfault in the suite, ~1 run in 12 of a test that made a
+    worker alone). With a parent, Qt deletes it on the UI thread, with the parent."""
+    if parent is None:
+        raise TypeError("a worker needs a parent QObject, which frees it on the UI thread")
+    return parent
+
+
 def alive_flag(obj, lock) -> list:
     """``[True]``, set False under ``lock`` as the QObject ``obj`` is destroyed: a worker
     thread that emits ``obj``'s signals does so under ``lock`` while the flag is True.
     Its owner (a view) can be deleted by Qt without the worker's stop(), and the worker
     then emitted on a freed object (a segfault in the suite, once in six runs of the
-    map's tests); the destructor now waits for an emit under way, and none follows."""
+    map's tests); the destructor now waits for an emit under way, and none follows. The
+    worker's thread ends as if stopped (``lock`` is its Condition, notified).
+
+    Such an ``obj`` needs a parent (see :func:`owned_by`): its thread holds it, and a
+    parentless one was freed where its last reference went, often that thread."""
     alive = [True]
 
     def dying(*_):
         with lock:
             alive[0] = False
+            if hasattr(lock, "notify_all"):  # (its thread, idle or between chunks, ends:
+                lock.notify_all()            # nobody to tell)
 
     obj.destroyed.connect(dying)
     return alive
@@ -167,8 +185,8 @@ class LiveGridWorker(QObject):
 
     done = Signal(int, object, object)
 
-    def __init__(self, parent=None):
-        super().__init__(parent)
+    def __init__(self, parent):
+        super().__init__(owned_by(parent))
         self._lock = threading.Condition()
         self._job = None
         self._gen = 0
@@ -229,12 +247,12 @@ class LiveGridWorker(QObject):
         kernels.lower_thread_priority()  # the window first, where both want a core
         while True:
             with self._lock:
-                while self._job is None and not self._stop:
+                while self._job is None and not self._stop and self._alive[0]:
                     if self._busy:
                         self._busy = False
                         self._lock.notify_all()  # (a wait() for a job cancelled unstarted)
                     self._lock.wait()
-                if self._stop:
+                if self._stop or not self._alive[0]:
                     return
                 gen, job, fn = self._job
                 self._job = None

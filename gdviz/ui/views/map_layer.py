@@ -31,7 +31,7 @@ import gdviz.kernels as kernels
 from gdviz.core import maps as CM
 from gdviz.core.i18n import tr
 from gdviz.ui import theme
-from gdviz.ui.views.live_grid import alive_flag
+from gdviz.ui.views.live_grid import alive_flag, owned_by
 
 #: full side of a live basin map
 FULL_GRID = 256
@@ -115,8 +115,8 @@ class MapWorker(QObject):
 
     done = Signal(int, object)
 
-    def __init__(self, parent=None):
-        super().__init__(parent)
+    def __init__(self, parent):
+        super().__init__(owned_by(parent))
         self._lock = threading.Condition()
         self._job = None
         self._gen = 0
@@ -146,10 +146,11 @@ class MapWorker(QObject):
 
     def stale(self) -> bool:
         """True, on the worker's thread, when the job being computed has been replaced or
-        cancelled: a long chunk (a data map steps for seconds) asks this between its steps
-        and stops early. Always False elsewhere (an export computes its map on its own
-        thread after cancelling the worker's job)."""
-        return threading.current_thread() is self._thread and self._running != self._gen
+        cancelled, or its owner deleted: a long chunk (a data map steps for seconds) asks
+        this between its steps and stops early. Always False elsewhere (an export computes
+        its map on its own thread after cancelling the worker's job)."""
+        return threading.current_thread() is self._thread and (self._running != self._gen
+                                                                or not self._alive[0])
 
     def stop(self) -> None:
         with self._lock:
@@ -162,10 +163,10 @@ class MapWorker(QObject):
         kernels.lower_thread_priority()  # the window first, where both want a core
         while True:
             with self._lock:
-                while self._job is None and not self._stop:
+                while self._job is None and not self._stop and self._alive[0]:
                     self._lock.wait()
-                if self._stop:
-                    return
+                if self._stop or not self._alive[0]:
+                    return  # (stopped, or its owner deleted by Qt: see alive_flag)
                 gen, passes = self._job
                 self._job = None
                 self._running = gen
@@ -173,14 +174,14 @@ class MapWorker(QObject):
             for tag, n, fn, finish in passes:
                 parts = []
                 for sl in CM.chunks(n, CHUNK):
-                    if gen != self._gen:
+                    if gen != self._gen or not self._alive[0]:
                         break
                     try:
                         parts.append(fn(sl))
                     except Exception as exc:  # a bad setting: the view shows the message
                         parts = exc
                         break
-                if gen != self._gen:
+                if gen != self._gen or not self._alive[0]:
                     break
                 try:
                     payload = parts if isinstance(parts, Exception) else finish(parts)
