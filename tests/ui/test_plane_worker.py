@@ -197,7 +197,7 @@ def test_a_worker_whose_owner_qt_deletes_mid_job_emits_nothing_after(qtbot):
     worker._thread.join(10)
     assert not worker._thread.is_alive() and got == []
     other = QObject()
-    flag = alive_flag(other, threading.Lock())
+    flag = alive_flag(other, threading.Condition())
     assert flag == [True]
     shiboken6.delete(other)
     assert flag == [False]

@@ -156,7 +156,7 @@ def owned_by(parent) -> object:
     return parent
 
 
-def alive_flag(obj, lock) -> list:
+def alive_flag(obj, lock: threading.Condition) -> list:
     """``[True]``, set False under ``lock`` as the QObject ``obj`` is destroyed: a worker
     thread that emits ``obj``'s signals does so under ``lock`` while the flag is True.
     Its owner (a view) can be deleted by Qt without the worker's stop(), and the worker
@@ -171,8 +171,7 @@ def alive_flag(obj, lock) -> list:
     def dying(*_):
         with lock:
             alive[0] = False
-            if hasattr(lock, "notify_all"):  # (its thread, idle or between chunks, ends:
-                lock.notify_all()            # nobody to tell)
+            lock.notify_all()  # (its thread, idle or between chunks, ends: nobody to tell)
 
     obj.destroyed.connect(dying)
     return alive
